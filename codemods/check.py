@@ -2029,6 +2029,20 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
         reaching = function.read_terms.get((risk.line, name))
         held = (reaching,) if reaching is not None else function.holds.get(name, ())
         origins = [load for term in held for load in _origins(project, fid, term, sessions) or ()]
+        built = _built_and_flushed(project, function, held, name, risk.line, sessions)
+        if built is not None and risk.path == f"{name}.{risk.attribute}":
+            strategy = _strategy_of(project, built, risk.attribute)
+            if strategy is not None and strategy not in _NEVER_LOADS and not _set_on_built(
+                function, held, name, risk.attribute, risk.line
+            ):
+                what = _DYNAMIC if strategy == "dynamic" else "lazy load"
+                found.append(Blocking(
+                    risk.line,
+                    f"{risk.path} ({what}), on the {built.rpartition('.')[2]} the handler builds and adds to its "
+                    "AsyncSession: no query loaded it, so its relationships load on first read, one declared "
+                    "eager as well",
+                ))
+            continue
         if not (held and all(_loaded_on(project, fid, term, sessions) for term in held)):
             continue
         if credit.loads(origins, risk.attribute):
@@ -2047,6 +2061,53 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
     found += _read_by_name(project, fid, sessions, credit)
     # what the callable handed to `run_sync` reads loads on its greenlet
     return [b for b in found if b.line not in function.greenlet_lines]
+
+
+# Relationship strategies that never load on a read (a "raise" one raises in any code)
+_NEVER_LOADS = frozenset({"raise", "raise_on_sql", "noload", "write_only"})
+
+
+def _built_and_flushed(
+    project: Project, function: facts.Function, held: tuple, name: str, line: int, sessions: set[str]
+) -> str | None:
+    """The mapped class of the object `name` holds when the function built it there (`user =
+    User(...)`, its only binding reaching the read at `line`), added it to one of `sessions`
+    (`db.add(user)`, `db.add_all([user])`) and awaited a `flush()` or `commit()` on it before the
+    read: a persistent object no query loaded. None otherwise (still pending, nothing loads)."""
+    from async_migrate.codemods.classes import project_classes
+
+    if len(held) != 1 or held[0][0] != "call":
+        return None
+    classes = project_classes(project)
+    own = [c for c in function.calls if not c.nested]
+    call = next((c for c in own if c.index == held[0][1]), None)
+    built = classes.built_by(call.callee) if call is not None else None
+    if built is None or not classes.is_mapped(built):
+        return None
+    added = [
+        c.line for c in own
+        if c.receiver in sessions and c.line < line and (
+            (c.method == "add" and any(a.name == name for a in c.args))
+            or (c.method == "add_all" and name in c.contained)
+        )
+    ]
+    if not added:
+        return None
+    flushed = any(
+        c.awaited and c.receiver in sessions and c.method in ("flush", "commit") and min(added) <= c.line < line
+        for c in own
+    )
+    return built if flushed else None
+
+
+def _set_on_built(function: facts.Function, held: tuple, name: str, attribute: str, line: int) -> bool:
+    """Whether the function gave the built object `attribute` itself before the read at `line`:
+    a keyword of the call building it (`Book(author=a)`) or a write (`book.author = a`). The value
+    is then in the object's state, and the read loads nothing."""
+    call = next((c for c in function.calls if not c.nested and c.index == held[0][1]), None)
+    if call is not None and any(a.keyword == attribute for a in call.args):
+        return True
+    return any(at < line and receiver == name and written == attribute for at, receiver, written in function.stores)
 
 
 def _read_by_name(project: Project, fid: FunctionId, sessions: set[str], credit: _Credit) -> list[Blocking]:

@@ -53,7 +53,11 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   some model of the project has a relationship, deferred column or property of that name. A relationship the handler reads on the object an `async def` dependency returns
   (`book: CurrentBook`, `CurrentBook = Annotated[Book, Depends(get_book)]`), loaded on the
   AsyncSession it is given and not eager-loaded there, is the same lazy load, on the request's
-  Session. The AsyncSession is one the handler is given, or one it opens (`async with maker() as db:`
+  Session. An object the handler builds itself (`user = User(...)`), adds to the AsyncSession and
+  flushes or commits is one no query loaded: each relationship it reads there loads on first
+  read, one declared eager (`lazy="joined"`, a backref's) as well, unless the handler set it
+  (`Item(owner=owner)`, `item.owner = owner`) or a refresh names it (still pending, before the
+  flush, nothing loads). The AsyncSession is one the handler is given, or one it opens (`async with maker() as db:`
   on an `async_sessionmaker`, `AsyncSession(engine)`), recognised through an alias in this module or another, in a
   parameter, a class body (`db: SessionDep`) or a `Depends` default (`db=DbDep`);
 - an attribute read after an awaited `commit()` on an object the handler added to the
