@@ -1,4 +1,7 @@
-"""Phase two and the tests' overrides of a mounted application.
+"""Phase two and a mounted application: its own dependencies, and the tests' overrides of it.
+
+A mounted application's `FastAPI(dependencies=[Depends(f)])` applies to its own routes only: a
+dependency there receiving the Session blocks those routes, never the parent's, which move.
 
 A FastAPI application mounted under another (`app.mount("/v2", v2)`) looks its routes'
 dependencies up in its own `dependency_overrides`: the tests of a versioned service override the
@@ -208,3 +211,61 @@ def test_a_twin_overridden_on_the_parent_application_alone_is_a_follow_up_for_th
     assert "`v2.dependency_overrides[get_current_user_async] = v2.dependency_overrides[get_current_user]`" in notes[0]
     # What the note says, run: `v2`'s routes miss the twin's override made on `app` alone.
     assert serve(root, "sqlite", ESCAPED) == [["Bob", "Ann"], "Bob"]
+
+
+V2_APP = """
+from fastapi import Depends, FastAPI, Header, HTTPException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import User
+
+
+def known_user(x_user: int = Header(...), db: Session = Depends(get_db_session)):
+    if db.get(User, x_user) is None:
+        raise HTTPException(status_code=401)
+
+
+sub = FastAPI(dependencies=[Depends(known_user)])
+
+
+@sub.get("/users")
+def users(db: Session = Depends(get_db_session)):
+    return sorted(db.scalars(select(User.name)).all())
+"""
+MOUNTING = """
+from fastapi import Depends, FastAPI
+
+import v2
+from api.items import router
+
+app = FastAPI({dependencies})
+app.include_router(router)
+app.mount("/v2", v2.sub)
+"""
+ADDED = """
+added = client.post("/items", params={"name": "pen"}).status_code
+with Sync() as s:
+    stored = s.scalars(select(Item.name)).all()
+known = client.get("/v2/users", headers={"X-User": "1"}).json()
+unknown = client.get("/v2/users", headers={"X-User": "9"}).status_code
+print(json.dumps([added, stored, known, unknown]))
+"""
+
+
+def test_a_mounted_applications_own_dependency_leaves_the_parents_routes_free_to_move(cli, service):
+    root = service({"v2.py": V2_APP, "main.py": MOUNTING.replace("{dependencies}", ""), SUBSYSTEM: routes(ADD)})
+    document = apply(cli, root)
+    assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
+    assert "async def add_item(" in (root / SUBSYSTEM).read_text(encoding="utf-8")
+    assert serve(root, "sqlite", ADDED) == [200, ["pen"], ["Ann", "Bob"], 401]
+
+
+def test_near_miss_the_parent_applications_own_dependency_still_blocks_its_routes(cli, service):
+    main = MOUNTING.replace("{dependencies}", "dependencies=[Depends(v2.known_user)]")
+    root = service({"v2.py": V2_APP, "main.py": main, SUBSYSTEM: routes(ADD)})
+    document = apply(cli, root)
+    found = handler(document, "add_item")
+    assert found["action"] == "blocked", found
+    assert "`FastAPI(dependencies=[Depends(known_user)])` (main.py:6) applies it to this route" in found["reasons"][0], found["reasons"][0]

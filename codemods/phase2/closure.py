@@ -532,13 +532,17 @@ def compute(
         via = dependencies.session_route(project, dependency_fid) or ""
         name = dependency.qualname.removesuffix(".__init__")
         for fid, handler in candidates.items():
-            applying = [(path, line) for path, line, router in includes if dependencies.served_under(project, handler, router)]
+            applying = [
+                (path, line, call) for path, line, router, call in includes
+                if dependencies.served_under(project, handler, router)
+            ]
             if not applying:
                 continue
-            written = ", ".join(f"{path}:{line}" for path, line in applying)
+            written = ", ".join(f"{path}:{line}" for path, line, _ in applying)
+            call = applying[0][2].replace("[...]", f"[Depends({name})]")
             text = (
                 f"dependency {module.name}.{dependency.qualname} receives the synchronous Session{via}, and "
-                f"`include_router(..., dependencies=[Depends({name})])` ({written}) applies it to this route: "
+                f"`{call}` ({written}) applies it to this route: "
                 "it would share the route's Session, which the tool cannot move with the route from there; "
                 "write it where the routes name it (a parameter, an `Annotated` alias, `dependencies=[Depends(...)]` "
                 "of the route or its router), or keep the route as it is"

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, cast
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import tx_dependency
 from async_migrate.codemods.project import FunctionId, Handler, Project
-from async_migrate.codemods.vocabulary.fastapi import INCLUDE_ROUTER
+from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES, INCLUDE_ROUTER
 
 if TYPE_CHECKING:
     from async_migrate.codemods.routes import Routes
@@ -510,9 +510,10 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
     # Every `Depends(...)` of a module is in `module.depends`; the ones in signatures, route
     # decorators, aliases and APIRouter(...) are accounted for, occurrence by occurrence.
     loose: list[tuple[str, str]] = []  # (reference, module path)
-    # `include_router(admin.router, dependencies=[Depends(f)])` on a router the index resolves:
-    # (reference, module path, line, the router) applies to that router's routes only.
-    guarded: list[tuple[str, str, int, str]] = []
+    # `include_router(admin.router, dependencies=[Depends(f)])` on a router the index resolves, and
+    # a module-level `v2_app = FastAPI(dependencies=[Depends(f)])`: (reference, module path, line,
+    # the router or application, the call as written) applies to its routes only.
+    guarded: list[tuple[str, str, int, str, str]] = []
     for module in project.modules.values():
         counts: dict[str, int] = {}
         for ref in module.depends:
@@ -527,8 +528,8 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
             router = _routes(project).router_ref(added.endpoint)
             if router is not None:
                 placed.extend(added.depends)
-                guarded.extend((ref, module.path, added.line, router) for ref in added.depends)
-        for value in module.values.values():
+                guarded.extend((ref, module.path, added.line, router, INCLUDE_CALL) for ref in added.depends)
+        for name, value in module.values.items():
             if value.depends:
                 placed.append(value.depends)
             text = " ".join(arg.text for arg in value.args if arg.keyword == "dependencies")
@@ -537,6 +538,12 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
                 callee.endswith("APIRouter") or callee in project.config.router_types
             ):  # an APIRouter's own list: followed per route through its decorators
                 placed.extend(ref for ref in counts if named_in(ref, text))
+            elif text and value.kind == "call" and callee in APPLICATION_TYPES:
+                # The application's own routes, and the routers included in it; a mounted
+                # application's routes are its own (`app.mount("/v2", v2_app)`: v1's are not v2_app's).
+                named = [ref for ref in counts if named_in(ref, text)]
+                placed.extend(named)
+                guarded.extend((ref, module.path, value.line, f"{module.name}.{name}", APPLICATION_CALL) for ref in named)
         for function in module.functions:
             placed.extend(p.depends for p in function.params if p.depends)
             placed.extend(ref for d in function.decorators for ref in d.depends)
@@ -556,13 +563,13 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
         if session_route(project, fid) is not None:
             found.append(fid)
             where[fid] = [path]
-    includes: dict[FunctionId, list[tuple[str, int, str]]] = {}
-    for ref, path, line, router in guarded:
+    includes: dict[FunctionId, list[tuple[str, int, str, str]]] = {}
+    for ref, path, line, router, call in guarded:
         fid = dependency_function(project, ref)
         if fid is not None and session_route(project, fid) is not None and (
             not project.is_session_dependency(ref) or fid in tx_dependency.wrappers(project)
         ):
-            includes.setdefault(fid, []).append((path, line, router))
+            includes.setdefault(fid, []).append((path, line, router, call))
     project.derived["phase2.unattributed_dependencies"] = found
     project.derived["phase2.unattributed_where"] = where
     project.derived["phase2.guarded_includes"] = includes
@@ -588,11 +595,17 @@ def session_route(project: Project, fid: FunctionId) -> str | None:
     return None
 
 
-def guarded_includes(project: Project) -> dict[FunctionId, list[tuple[str, int, str]]]:
+# How a guarded dependency list is written, for the reason naming it.
+INCLUDE_CALL = "include_router(..., dependencies=[...])"
+APPLICATION_CALL = "FastAPI(dependencies=[...])"
+
+
+def guarded_includes(project: Project) -> dict[FunctionId, list[tuple[str, int, str, str]]]:
     """Session dependencies given to `include_router(router, dependencies=[...])` of a router the
-    index resolves: {dependency: [(module path, line, the included router)]}."""
+    index resolves, or to a module-level application's `FastAPI(dependencies=[...])`: {dependency:
+    [(module path, line, the included router or the application, INCLUDE_CALL or APPLICATION_CALL)]}."""
     unattributed_session_dependencies(project)
-    return cast("dict[FunctionId, list[tuple[str, int, str]]]", project.derived["phase2.guarded_includes"])
+    return cast("dict[FunctionId, list[tuple[str, int, str, str]]]", project.derived["phase2.guarded_includes"])
 
 
 def served_under(project: Project, handler: Handler, router: str) -> bool:
