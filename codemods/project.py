@@ -2009,6 +2009,9 @@ class Project:
 
     @cached_property
     def _own_unverified(self) -> dict[FunctionId, list[tuple[int, str]]]:
+        from async_migrate.codemods.unread_engines import reason as unread_reason
+        from async_migrate.codemods.unread_engines import unread_connection
+
         flow = self.flow
         # (function, line, expression, where the state is set, the methods it may run)
         self._state_calls: list[tuple[FunctionId, int, str, str, list[FunctionId]]] = []
@@ -2194,6 +2197,11 @@ class Project:
                             entered.expr.endswith(".begin()") and "engine" in entered.expr.lower()
                         ) else "Session"),
                     ))
+                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    continue
+                opened = unread_connection(self, fid, expression, call.awaited) if dot and function.bindings else None
+                if opened is not None:
+                    found.append((call.line, unread_reason(self, expression, receiver[1:], *opened)))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue
                 provided = untyped_provided(flow, fid, function, call, gifts) if dot and function.params else None
