@@ -2030,10 +2030,16 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
         held = (reaching,) if reaching is not None else function.holds.get(name, ())
         origins = [load for term in held for load in _origins(project, fid, term, sessions) or ()]
         built = _built_and_flushed(project, function, held, name, risk.line, sessions)
-        if built is not None and risk.path == f"{name}.{risk.attribute}":
-            strategy = _strategy_of(project, built, risk.attribute)
-            if strategy is not None and strategy not in _NEVER_LOADS and not _set_on_built(
-                function, held, name, risk.attribute, risk.line
+        if built is not None:
+            # `user.org.items`: the class at the end of the path (what `user.org` loads by key may
+            # be in the Session already, or built too: its own relationships load on first read)
+            steps = risk.path.split(".")[1:]
+            owner: str | None = built
+            for step in steps[:-1]:
+                owner = _target_of(project, owner, step) if owner is not None else None
+            strategy = _strategy_of(project, owner, risk.attribute) if steps[-1:] == [risk.attribute] else None
+            if strategy is not None and strategy not in _NEVER_LOADS and not (
+                len(steps) == 1 and _set_on_built(function, held, name, risk.attribute, risk.line)
             ):
                 what = _DYNAMIC if strategy == "dynamic" else "lazy load"
                 found.append(Blocking(
@@ -2098,6 +2104,49 @@ def _built_and_flushed(
         for c in own
     )
     return built if flushed else None
+
+
+def _below_built(
+    project: Project, function: facts.Function, term: tuple, attribute: str, line: int, sessions: set[str]
+) -> str | None:
+    """`user.org.items` (or `org = user.org` then `org.items`) on a `user` the function built,
+    added and flushed (`_built_and_flushed`): what `user.org` leads to may be built too or already
+    in the Session, found by key with no query of its class, so its relationship loads on first
+    read whatever it declares. What the read is, or None when it is no such read."""
+    if term[0] == "name":  # `org = user.org` bound once, then `org.items`
+        held = function.holds.get(term[1], ())
+        term = held[0] if len(held) == 1 and held[0][0] == "attr" else term
+    steps: list[str] = []
+    while term[0] == "attr":
+        steps.insert(0, term[2])
+        term = term[1]
+    if not steps or term[0] != "name":
+        return None
+    held = function.holds.get(term[1], ())
+    built = _built_and_flushed(project, function, held, term[1], line, sessions)
+    owner: str | None = built
+    for step in steps:
+        owner = _target_of(project, owner, step) if owner is not None else None
+    strategy = _strategy_of(project, owner, attribute)
+    if owner is None or strategy is None or strategy in _NEVER_LOADS:
+        return None
+    if strategy == "dynamic":
+        return f"({_DYNAMIC})"
+    return (
+        f"(lazy load), on what {term[1]}.{'.'.join(steps)} leads to from the {(built or '').rpartition('.')[2]} "
+        f"the handler builds and adds to its AsyncSession: found there by key, no query of "
+        f"{owner.rpartition('.')[2]} need load it, one declared eager included"
+    )
+
+
+def _target_of(project: Project, model: str, attribute: str) -> str | None:
+    """The class relationship `attribute` of mapped class `model` leads to, or None."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.model_members import members
+
+    classes = project_classes(project)
+    flow = members(project, classes).flow
+    return flow.target(model, attribute) if flow.relationship(model, attribute) is not None else None
 
 
 def _set_on_built(function: facts.Function, held: tuple, name: str, attribute: str, line: int) -> bool:
@@ -2299,11 +2348,12 @@ def _chained_async_lazy_loads(
     is one. A deferred column read on what is no bare name as well (`_model_code_lazy_loads`
     judges the bare names)."""
     from async_migrate.codemods.classes import project_classes
-    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
     from async_migrate.codemods.phase2.model_members import members
 
     _, function = project.functions[fid]
     found: list[Blocking] = []
+    loaded: set[str] | None = None
     # bare names too: the name-based analysis credits any query's eager load of the name
     reads = [
         (line, receiver, function.read_terms.get((line, receiver), ("name", receiver)), attribute)
@@ -2316,6 +2366,13 @@ def _chained_async_lazy_loads(
         if (line, f"{written}.{attribute}") in reported:
             continue
         origins = _origins(project, fid, term, sessions)
+        below = _below_built(project, function, term, attribute, line, sessions) if origins is None else None
+        if below is not None:
+            if loaded is None:  # a refresh or `awaitable_attrs` in the function's closure
+                loaded = closure_eager_names(project, fid)
+            if attribute not in loaded and "*" not in loaded:
+                found.append(Blocking(line, f"{written}.{attribute} {below}"))
+            continue
         if origins is None:
             # `b.author.books`, `a = b.author` then `a.books`, `for x in a.books: x.reviews`: a
             # relationship of an object relationships of the query's objects lead to

@@ -125,6 +125,92 @@ def test_near_miss_a_pending_object_or_a_refresh_naming_it_loads_nothing_on_the_
     assert findings(root, function) == []
 
 
+CHAINED_MODELS = '''
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Org(Base):
+    __tablename__ = "orgs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    items = relationship("Item", lazy="selectin")
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"), default=None)
+    org = relationship("Org")
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+'''
+CHAINED = '''
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.async_engine import get_session
+from models import Org, User
+
+
+@router.post("/chained")
+async def chained(name: str, db: AsyncSession = Depends(get_session)):
+    user = User(org=Org(name=name))
+    db.add(user)
+    await db.commit()
+    return {"n": len(user.org.items)}
+
+
+@router.post("/held")
+async def held(name: str, db: AsyncSession = Depends(get_session)):
+    user = User(org=Org(name=name))
+    db.add(user)
+    await db.flush()
+    org = user.org
+    return {"n": len(org.items)}
+'''
+
+
+def test_a_relationship_declared_eager_below_a_built_object_is_missing_greenlet(app, findings, tmp_path, monkeypatch):
+    """`user.org` was given to the built user; the Org is built too, and no query of Org loaded
+    it: `org.items` loads on first read although Org declares it `lazy="selectin"`."""
+    root = app(CHAINED, {"models.py": CHAINED_MODELS, "db/async_engine.py": ENGINE})
+    for function, read in (("chained", "user.org.items"), ("held", "org.items")):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM314"], found
+        assert any(b["call"].startswith(f"{read} (lazy load), on what user.org leads to") for b in found[0]["blocking"]), found
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    monkeypatch.setattr(sys, "modules", dict(sys.modules))
+    models = load_module(tmp_path, "models", CHAINED_MODELS)
+
+    async def run() -> str:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/chained.db")
+        async with engine.begin() as conn:
+            await conn.run_sync(models.Base.metadata.create_all)
+        async with async_sessionmaker(engine, expire_on_commit=False)() as db:
+            user = models.User(org=models.Org(name="o"))
+            db.add(user)
+            await db.commit()
+            try:
+                len(user.org.items)
+                outcome = "ok"
+            except (MissingGreenlet, StatementError) as error:
+                outcome = type(getattr(error, "orig", None) or error).__name__
+        await engine.dispose()
+        return outcome
+
+    assert asyncio.run(run()) == "MissingGreenlet"
+
+
 @pytest.mark.filterwarnings("ignore:coroutine 'Connection.cursor' was never awaited")
 def test_the_premise_what_each_read_raises(tmp_path, monkeypatch):
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
