@@ -2009,8 +2009,8 @@ class Project:
 
     @cached_property
     def _own_unverified(self) -> dict[FunctionId, list[tuple[int, str]]]:
+        from async_migrate.codemods.unread_engines import handed_unread, unread_connection
         from async_migrate.codemods.unread_engines import reason as unread_reason
-        from async_migrate.codemods.unread_engines import unread_connection
 
         flow = self.flow
         # (function, line, expression, where the state is set, the methods it may run)
@@ -2064,6 +2064,13 @@ class Project:
                         f"`.{item[1]}()` is called on an item taken by subscript out of {container}, which the "
                         "analysis cannot type: it may be a synchronous Session",
                     ))
+                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    continue
+                handed_on = handed_unread(self, fid, call) if call.args and function.bindings and (
+                    call.callee not in _BUILTIN_NAMES
+                ) else None
+                if handed_on is not None:
+                    found.append((call.line, handed_on))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue
                 expression = call.func if call.func is not None else call.callee

@@ -42,12 +42,15 @@ def unread_connection(project: Project, fid: FunctionId, expression: str, awaite
     head, steps = split(expression)
     if len(steps) != 1:
         return None
-    name = head[1:]
+    return unread_local(project, fid, head[1:])
+
+
+def unread_local(project: Project, fid: FunctionId, name: str) -> tuple[facts.Binding, str] | None:
+    """For a local every binding of which opens a connection on an engine the analysis cannot
+    read: the first binding and the engine as written, else None."""
     _, function = project.functions[fid]
-    if any(p.name == name for p in function.params) or project.flow.env(fid).get(name):
-        return None
     bound = [b for b in function.bindings if b.name == name]
-    if not bound:
+    if not bound or any(p.name == name for p in function.params) or project.flow.env(fid).get(name):
         return None
     origins = []
     for binding in bound:
@@ -58,6 +61,24 @@ def unread_connection(project: Project, fid: FunctionId, expression: str, awaite
             return None
         origins.append(origin)
     return bound[0], origins[0]
+
+
+def handed_unread(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
+    """Why a call handing such a connection on (`count(conn)`, `pd.read_sql(q, conn)`) is
+    unverified: the callee's statements on it are as unreadable as the handler's own; else None."""
+    for arg in call.args:
+        if arg.name is None:
+            continue
+        opened = unread_local(project, fid, arg.name)
+        if opened is None:
+            continue
+        binding, origin = opened
+        callee = project.written(call.func or call.callee or "")
+        return (
+            f"hands `{arg.name}`, opened on `{project.written(origin)}` (line {binding.line}), which the analysis "
+            f"cannot read, to `{callee}()`: it may be a synchronous engine's connection"
+        )
+    return None
 
 
 def _unreadable(project: Project, fid: FunctionId, expression: str, depth: int) -> bool:

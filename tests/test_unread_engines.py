@@ -25,6 +25,10 @@ def get_engine():
     return vendor_db.build()
 
 
+def count(conn):
+    return conn.execute(text("SELECT count(*) FROM t")).scalar_one()
+
+
 @app.get("/called")
 async def called():
     with make_engine().connect() as conn:
@@ -59,6 +63,12 @@ async def dependency(engine=Depends(get_engine)):
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
     return {}
+
+
+@app.get("/handed")
+async def handed():
+    with make_engine().connect() as conn:
+        return {"n": count(conn)}
 
 
 @app.get("/project")
@@ -104,10 +114,21 @@ class Pool:
         return Handle()
 
 
+async def run(conn):
+    return await conn.execute(text("SELECT 1"))
+
+
 @app.get("/async-with")
 async def async_with():
     async with make_engine().connect() as conn:
         await conn.execute(text("SELECT 1"))
+    return {}
+
+
+@app.get("/async-handed")
+async def async_handed():
+    async with make_engine().connect() as conn:
+        await run(conn)
     return {}
 
 
@@ -165,11 +186,14 @@ def test_a_connection_of_an_unread_engine_is_unverified(cli, project):
     })
     document = cli.json("scan", root)
     unverified = ("keep", ["AM125"])
-    names = ("called", "begun", "attribute", "local", "dependency", "project")
+    names = ("called", "begun", "attribute", "local", "dependency", "handed", "project")
     assert _routes(document) == dict.fromkeys(names, unverified), _routes(document)
     reasons = {h["function"]: h["reasons"][0] for h in document["handlers"]}
     assert "opened on `vendor_db.make_engine()`, which the analysis cannot read" in reasons["called"], reasons
     assert "it may be a synchronous engine's connection" in reasons["attribute"], reasons
+    assert "hands `conn`, opened on `vendor_db.make_engine()` (line 58), which the analysis cannot read, to `count()`" in (
+        reasons["handed"]
+    ), reasons
     checked = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}
     assert checked == dict.fromkeys(names, "AM304"), checked
 
