@@ -573,6 +573,11 @@ class Project:
             methods, certain = classes.method(cls, "__call__")
             return self.functions[methods[0]] if len(methods) == 1 and certain else None
         module, function = factory
+        if function.wrapped is not None and function.wraps in ("coroutine", "loop", "unknown"):
+            # `add_api_route("/x", cached(list_items))`: an `async def` wrapper around a function the
+            # registration hands in and the facts do not name; what it runs on the event loop is
+            # unseen, so the route is unresolved (unverified), never read as the wrapper alone
+            return None
         returned = set(function.returned)
         if len(returned) != 1:
             return None

@@ -515,3 +515,61 @@ def test_a_starlette_endpoint_class_runs_its_methods_as_handlers(app, cli, repor
     assert "websocket handler" in reported(root, "Counted.on_receive")["reasons"][0]
     assert reported(root, "Items.get")["action"] == "convert"
     assert reported(root, "Counted.on_receive")["path"] == "/ws"
+
+
+def test_an_endpoint_wrapped_by_a_call_of_a_project_decorator_is_an_unverified_route(app, cli):
+    # `cached(count)` is the `async def` wrapper `cached` returns, which calls `count` in place on
+    # the event loop: read as the wrapper alone it did no Session work, and check passed it.
+    root = app(
+        """
+        import functools
+
+        from sqlalchemy import text
+
+
+        def cached(fn):
+            @functools.wraps(fn)
+            async def wrapper(*args, **kwargs):
+                return fn(*args, **kwargs)
+            return wrapper
+
+
+        def timed(label):
+            def decorate(fn):
+                async def wrapper(*args, **kwargs):
+                    return fn(*args, **kwargs)
+                return wrapper
+            return decorate
+
+
+        def count(db: session_dependency):
+            return db.execute(text("select 1")).scalar()
+
+
+        router.add_api_route("/count", cached(count), methods=["GET"])
+        router.get("/timed")(timed("t")(count))
+        """
+    )
+    document = cli.json("check", root)
+    found = sorted((f["function"], f["code"]) for f in document["findings"])
+    assert found == [("cached(count)", "AM310"), ('timed("t")(count)', "AM310")], document["findings"]
+    assert cli("check", root).exit_code == 1
+
+
+def test_near_miss_a_handler_factory_making_its_route_is_analysed(app, cli):
+    root = app(
+        """
+        from sqlalchemy import text
+
+
+        def make_counter(table):
+            async def count(db: session_dependency):
+                return db.execute(text(f"select count(*) from {table}")).scalar()
+            return count
+
+
+        router.add_api_route("/count", make_counter("items"), methods=["GET"])
+        """
+    )
+    found = [(f["function"], f["code"]) for f in cli.json("check", root)["findings"]]
+    assert found == [("make_counter.<locals>.count", "AM301")], found
