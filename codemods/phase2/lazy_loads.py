@@ -49,7 +49,8 @@ What is a lazy relationship
     Safe: "selectin", "joined", "subquery", "immediate" (loaded with the parent by a query of
     its class: not on an object the code built and added, which no query loads, nor on one
     reached from it by relationships (`user.org.items`: loading `user.org` by key finds an Org
-    already in the Session without a query), nor where the query's own
+    already in the Session without a query), nor in a project helper handed such an object
+    (`org_size(user)` reading `u.org`, or a property reading it: `handed_built`), nor where the query's own
     `lazyload(...)`/`raiseload(...)` names the relationship, a subclass's or through a response
     model's field too), and
     "raise", "raise_on_sql", "noload", "write_only" (they never load implicitly, so
@@ -143,6 +144,7 @@ from async_migrate.codemods.phase2.eager_flow import (
     dependency_provider,
     describe,
 )
+from async_migrate.codemods.phase2.handed_built import Handed, handed_built
 from async_migrate.codemods.phase2.model_members import Members, Summary, members
 from async_migrate.codemods.phase2.validations import (
     Validation,
@@ -474,6 +476,7 @@ class _Analysis:
         self._inert_members = cast(
             "dict[tuple[str, str, str], bool]", project.derived.setdefault("lazy_load_inert_members", {})
         )
+        self._members: dict[FunctionId, frozenset[FunctionId]] = {}  # a root's closure, for `_handed`
         self._successors = cast(
             "dict[FunctionId, tuple[FunctionId, ...]]", project.derived.setdefault("lazy_load_successors", {})
         )
@@ -805,6 +808,14 @@ class _Analysis:
         built = self._built_object(function, receiver)
         declared_eager = False
         below = self._below_built(function, receiver) if built is None else None
+        handed = self._handed(root, fid, function, receiver) if built is None and below is None else None
+        if handed is not None:
+            # `org_size(user)` on a `user` the route built: the helper's `u.org` reads it (a built
+            # object), `u.org.items` reads below it
+            if handed.model is not None and "." not in receiver and receiver not in function.holds:
+                built = handed.model
+            else:
+                below = receiver.partition(".")[0]
         if below is not None:
             # `user.org.items`, `org = user.org` ... `org.items` on a `user` the code builds: what
             # the relationship leads to may be built as well or already in the Session, where
@@ -837,7 +848,14 @@ class _Analysis:
 
         def build() -> LazyLoadRisk:
             risk = self._attribute_risk(module, function, line, receiver, attribute, risky, safe, typed)
-            if declared_eager and built is not None:
+            if handed is not None:
+                risk = replace(risk, message=risk.message.replace(
+                    ", not eager-loaded in the queries this code path runs",
+                    f"{', declared eager,' if declared_eager else ''} loaded by no query: "
+                    f"{handed.describe(receiver)}, so it loads on first read",
+                ))
+                risk = replace(risk, message=risk.message.partition("; fix: ")[0] + "; " + handed.fix(attribute))
+            elif declared_eager and built is not None:
                 risk = replace(risk, message=risk.message.replace(
                     ", not eager-loaded in the queries this code path runs",
                     f", declared eager, which loads it with a query of {self.classes.short(built)}: "
@@ -1200,13 +1218,19 @@ class _Analysis:
             self._unread_risk(root, fid, line, written, name, unread, self._whose(running, "runs code for"))
             return
         shown = shown or _shown(written, name, how)
+        # on an object the code built (here, or handed in by a caller), no query loaded it: what its
+        # relationships declare eager loads on first read as well
+        handed = None
+        built = self._built_object(function, written) is not None or self._below_built(function, written) is not None
+        if not built and source is None:
+            handed = self._handed(root, fid, function, written)
         for cls in candidates:
             summary = self.members.runs(cls, name, "read" if how == "getattr" else how)
             if summary is None:
                 continue
             if typed:  # by name alone, what the member cannot see into is too far a guess
                 self._unverified_member(root, module, function, where, written, name, shown, summary)
-            for need in summary.needs:
+            for need in [*summary.needs, *summary.eager] if built or handed is not None else summary.needs:
                 owner, attribute = need.path[-1]
                 if need.strategy == "subclass":
                     # no query to credit a polymorphic load on: the object is not traced to one
@@ -1214,11 +1238,18 @@ class _Analysis:
                                           self._holder(cls, need.path), owner, attribute)
                     continue
                 relationship = _Relationship(owner, attribute, need.strategy, owner)
+                if built or handed is not None:
+                    relationship = _as_lazy([relationship])[0]
                 if not self._uncredited([relationship], attribute, eager):
                     continue
                 if source is not None:
                     why = (f"the object comes from {source.where}, whose query phase two cannot add "
                            f"the option to")
+                elif handed is not None:
+                    why = handed.describe(written)
+                elif built:
+                    why = (f"`{written}` is (or is reached from) an object the code builds, which no query loads: "
+                           "a relationship declared eager loads on first read as well")
                 else:
                     why = UNTRACED
                 self._member_risk(root, module, function, where, written, name, shown, summary, need.path,
@@ -1384,6 +1415,25 @@ class _Analysis:
         if term[0] == "name" and term[1] != receiver and self._built_object(function, term[1]) is not None:
             return str(term[1])
         return None
+
+    def _handed(self, root: FunctionId, fid: FunctionId, function: facts.Function, receiver: str) -> Handed | None:
+        """`handed_built` for the parameter `receiver` (or the name it is reached from: `u.org`,
+        `org = u.org`) stands for, in `root`'s closure."""
+        name = receiver.partition(".")[0]
+        held = function.holds.get(name, ())
+        if "." not in receiver and len(held) == 1 and held[0][0] == "attr":
+            term = held[0]
+            while term[0] == "attr":
+                term = term[1]
+            if term[0] != "name" or term[1] == name:
+                return None
+            name = str(term[1])
+        elif name in function.holds:
+            return None  # rebound in the function: not the object handed in
+        members = self._members.get(root)
+        if members is None:
+            members = self._members[root] = frozenset(self.closure(root))
+        return handed_built(self.project, members, fid, name, self._built_object)
 
     def _built_object(self, function: facts.Function, receiver: str) -> str | None:
         """The mapped class of the object a local name holds when the function built it there

@@ -90,6 +90,9 @@ class Summary:
     file: str
     line: int
     needs: list[Need] = field(default_factory=list)
+    # The relationship reads `needs` leaves out as declared eager (`lazy="joined"`): loaded with a
+    # query of their class, so on an object no query loaded (one the code built) they load on first read
+    eager: list[Need] = field(default_factory=list)
     unverified: list[str] = field(default_factory=list)
     # Synchronous Session work the member (or code it calls) does on a Session it is not given
     # (a `scoped_session` global, `self.query`): `path:line` (`call`).
@@ -244,6 +247,9 @@ class Members:
             # a module function: `summary` names it by an owner class it does not have
             found.needs.extend(
                 Need(n.path, n.strategy, n.via.replace(summary.member, named, 1), n.file, n.line) for n in summary.needs
+            )
+            found.eager.extend(
+                Need(n.path, n.strategy, n.via.replace(summary.member, named, 1), n.file, n.line) for n in summary.eager
             )
             found.unverified.extend(n for n in summary.unverified if n not in found.unverified)
             found.session_work.extend(w for w in summary.session_work if w not in found.session_work)
@@ -465,6 +471,8 @@ class Members:
             path: Path = ((cls, target),)
             if strategy not in _SAFE:
                 found.needs.append(Need(path, strategy, found.member, module.path, declared.line))
+            elif strategy in EAGER_STRATEGIES:
+                found.eager.append(Need(path, strategy, found.member, module.path, declared.line))
             related = self.flow.target(cls, target)
             inner = self.flow.relationship(related, attribute) if related is not None else None
             if related is None:
@@ -472,6 +480,9 @@ class Members:
             elif inner is not None:
                 if inner not in _SAFE:
                     found.needs.append(Need((*path, (related, attribute)), inner, found.member, module.path, declared.line))
+                elif inner in EAGER_STRATEGIES:
+                    found.eager.append(Need((*path, (related, attribute)), inner, found.member, module.path,
+                                            declared.line))
             elif self.deferred(related, attribute):
                 found.needs.append(Need((*path, (related, attribute)), "deferred", found.member, module.path, declared.line))
             else:
@@ -487,6 +498,9 @@ class Members:
                     for need in nested.needs:
                         via = f"{found.member} -> {need.via}"
                         found.needs.append(Need((*path, *need.path), need.strategy, via, need.file, need.line))
+                    for need in nested.eager:
+                        via = f"{found.member} -> {need.via}"
+                        found.eager.append(Need((*path, *need.path), need.strategy, via, need.file, need.line))
                     found.unverified.extend(n for n in nested.unverified if n not in found.unverified)
                     found.session_work.extend(w for w in nested.session_work if w not in found.session_work)
             return found
@@ -606,6 +620,9 @@ class Members:
                 if strategy not in _SAFE:
                     path = (*origin.path, (origin.model, name))
                     found.needs.append(Need(path, strategy, found.member, found.file, line or found.line))
+                elif strategy in EAGER_STRATEGIES:
+                    path = (*origin.path, (origin.model, name))
+                    found.eager.append(Need(path, strategy, found.member, found.file, line or found.line))
                 return
         inner = self.runs(origin.model, name, "read" if how == "getattr" else how)
         if inner is None and how in _WRITES:
@@ -614,6 +631,9 @@ class Members:
             for need in inner.needs:
                 via = f"{found.member} -> {need.via}"
                 found.needs.append(Need((*origin.path, *need.path), need.strategy, via, need.file, need.line))
+            for need in inner.eager:
+                via = f"{found.member} -> {need.via}"
+                found.eager.append(Need((*origin.path, *need.path), need.strategy, via, need.file, need.line))
             found.unverified.extend(n for n in inner.unverified if n not in found.unverified)
             return
         if how in ("read", "getattr") and self.known(origin.model, name):
