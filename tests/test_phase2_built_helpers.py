@@ -6,7 +6,9 @@ relationship the helper reads loads on first read, one declared eager too, and r
 MissingGreenlet under AsyncSession; so do a property reading a relationship (`u.org_name`) and a
 deferred column. Such a route blocks naming the helper and the path. A helper reading columns
 only, one given an object a query loads (the eager load is added to that query) and one called
-after a refresh naming what it reads still migrate. The routes are RUN before and after the migration and answer the same.
+after a refresh naming what it reads still migrate. An object a project function builds and
+returns (`make_user(db, ...)`), traced to no query, blocks the same way. The routes are RUN before
+and after the migration and answer the same.
 """
 
 from __future__ import annotations
@@ -127,6 +129,18 @@ async def refreshed(name: str, db: session_dependency):
     db.refresh(user, attribute_names=["items"])
     return {"n": own_items(user)}
 """, """
+def make_user(db, uid, name):
+    user = User(id=uid, name=name, org_id=1)
+    db.add(user)
+    db.commit()
+    return user
+
+
+@router.post("/factory")
+async def factory(name: str, db: session_dependency):
+    user = make_user(db, 13, name)
+    return {"n": org_size(user)}
+""", """
 @router.post("/columns")
 async def columns(name: str, db: session_dependency):
     user = User(id=9, name=name, org_id=1)
@@ -161,7 +175,8 @@ def call(method, url):
 
 print(json.dumps([call("post", "/deep?name=d"), call("post", "/one?name=o"), call("post", "/local?name=l"),
                   call("post", "/columns?name=c"), call("get", "/queried"),
-                  call("post", "/prop?name=p"), call("post", "/deferred?name=b"), call("post", "/refreshed?name=r")]))
+                  call("post", "/prop?name=p"), call("post", "/deferred?name=b"), call("post", "/refreshed?name=r"),
+                  call("post", "/factory?name=f")]))
 """
 EXPECTED = [
     [200, {"n": 1}],
@@ -172,6 +187,7 @@ EXPECTED = [
     [200, {"org": "acme"}],
     [200, {"bio": None}],
     [200, {"n": 0}],
+    [200, {"n": 1}],
 ]
 BLOCKED = {
     "deep": "helpers.py:2: `u.org",
@@ -179,6 +195,7 @@ BLOCKED = {
     "local": "`user.org",
     "prop": "org_name",
     "deferred": "bio",
+    "factory": "org",
 }
 STRATEGIES = ["select", "joined"]
 

@@ -32,10 +32,17 @@ class Handed:
     caller: str
     helper: str
     line: int
+    untraced: bool = False  # no origin the flow finds, built or not: no query known to load it
 
     def describe(self, receiver: str) -> str:
         what = f"the {self.model.rpartition('.')[2]} object" if self.model else "reached from an object"
         start = f"`{receiver}` is" if receiver == self.param else f"`{receiver}` is reached from `{self.param}`,"
+        if self.untraced:
+            return (
+                f"{start} `{self.passed}`, which {self.caller} hands to {self.helper}() at line {self.line} and the "
+                "tool traces to no query (one it builds, or one code it does not follow returns), so none is known "
+                "to load it"
+            )
         return (
             f"{start} {what} `{self.passed}` that {self.caller} builds and hands to "
             f"{self.helper}() at line {self.line}, which no query loads"
@@ -54,11 +61,13 @@ def handed_built(
     fid: FunctionId,
     name: str,
     built: Callable[[facts.Function, str], str | None],
+    traced: Callable[[FunctionId, str], bool],
     depth: int = 0,
 ) -> Handed | None:
     """A call from `members` (a route's closure) handing parameter `name` of `fid` an object the
     caller built (`built(function, local)` gives its mapped class), directly or through the
-    caller's own parameter; None when no call does."""
+    caller's own parameter, or one the flow traces to no query (`traced(caller, local)` false);
+    None when no call does."""
     _, function = project.functions[fid]
     params = [p for p in function.params if not p.variadic]
     param = next((p for p in params if p.name == name), None)
@@ -84,7 +93,10 @@ def handed_built(
         shown = f"{caller_module.name}.{caller.qualname}"
         if model is not None:
             return Handed(None if dot else model, name, written, shown, function.qualname, edge.call.line)
-        deeper = handed_built(project, members, edge.caller, local, built, depth + 1)
+        deeper = handed_built(project, members, edge.caller, local, built, traced, depth + 1)
         if deeper is not None:
-            return Handed(None if dot else deeper.model, name, written, shown, function.qualname, edge.call.line)
+            return Handed(None if dot else deeper.model, name, written, shown, function.qualname, edge.call.line,
+                          deeper.untraced)
+        if not traced(edge.caller, local) and not any(p.name == local for p in caller.params):
+            return Handed(None, name, written, shown, function.qualname, edge.call.line, untraced=True)
     return None

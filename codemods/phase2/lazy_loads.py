@@ -1433,7 +1433,11 @@ class _Analysis:
         members = self._members.get(root)
         if members is None:
             members = self._members[root] = frozenset(self.closure(root))
-        return handed_built(self.project, members, fid, name, self._built_object)
+        flow = self.flow
+        if flow is None:
+            return None
+        return handed_built(self.project, members, fid, name, self._built_object,
+                            lambda caller, local: flow.name(caller, local) is not None)
 
     def _built_object(self, function: facts.Function, receiver: str) -> str | None:
         """The mapped class of the object a local name holds when the function built it there
