@@ -157,13 +157,17 @@ async def health():
 '''
 
 CONFTEST = '''
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ["TINY_DB"] = os.path.join(tempfile.mkdtemp(prefix="tiny-"), "tiny.db")
+_SCRATCH = tempfile.mkdtemp(prefix="tiny-")
+atexit.register(shutil.rmtree, _SCRATCH, True)
+os.environ["TINY_DB"] = os.path.join(_SCRATCH, "tiny.db")
 
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
