@@ -7,7 +7,8 @@ MissingGreenlet under AsyncSession; so do a property reading a relationship (`u.
 deferred column. Such a route blocks naming the helper and the path. A helper reading columns
 only, one given an object a query loads (the eager load is added to that query) and one called
 after a refresh naming what it reads still migrate. An object a project function builds and
-returns (`make_user(db, ...)`), traced to no query, blocks the same way. The routes are RUN before
+returns (`make_user(db, ...)`), traced to no query, blocks the same way, read in a helper or in the
+route itself. The routes are RUN before
 and after the migration and answer the same.
 """
 
@@ -140,6 +141,12 @@ def make_user(db, uid, name):
 async def factory(name: str, db: session_dependency):
     user = make_user(db, 13, name)
     return {"n": org_size(user)}
+
+
+@router.post("/factory_own")
+async def factory_own(name: str, db: session_dependency):
+    user = make_user(db, 14, name)
+    return {"n": len(user.org.items)}
 """, """
 @router.post("/columns")
 async def columns(name: str, db: session_dependency):
@@ -176,7 +183,7 @@ def call(method, url):
 print(json.dumps([call("post", "/deep?name=d"), call("post", "/one?name=o"), call("post", "/local?name=l"),
                   call("post", "/columns?name=c"), call("get", "/queried"),
                   call("post", "/prop?name=p"), call("post", "/deferred?name=b"), call("post", "/refreshed?name=r"),
-                  call("post", "/factory?name=f")]))
+                  call("post", "/factory?name=f"), call("post", "/factory_own?name=g")]))
 """
 EXPECTED = [
     [200, {"n": 1}],
@@ -188,6 +195,7 @@ EXPECTED = [
     [200, {"bio": None}],
     [200, {"n": 0}],
     [200, {"n": 1}],
+    [200, {"n": 1}],
 ]
 BLOCKED = {
     "deep": "helpers.py:2: `u.org",
@@ -196,6 +204,7 @@ BLOCKED = {
     "prop": "org_name",
     "deferred": "bio",
     "factory": "org",
+    "factory_own": "`user.org",
 }
 STRATEGIES = ["select", "joined"]
 

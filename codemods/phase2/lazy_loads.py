@@ -816,6 +816,16 @@ class _Analysis:
                 built = handed.model
             else:
                 below = receiver.partition(".")[0]
+        returned_by = (
+            self._returned_by(function, receiver) if source is None and built is None and below is None and handed is None
+            else None
+        )
+        if returned_by is not None:
+            # `user = make_user(db, ...)` ... `user.org.items`: what a project function hands back and the
+            # flow traces to no query (it may build it) is loaded by no query known: a relationship
+            # declared eager loads with a query of its class only, so it counts as lazy here
+            declared_eager = any(c.strategy in EAGER_STRATEGIES for c in candidates)
+            candidates = _as_lazy(candidates)
         if below is not None:
             # `user.org.items`, `org = user.org` ... `org.items` on a `user` the code builds: what
             # the relationship leads to may be built as well or already in the Session, where
@@ -860,6 +870,13 @@ class _Analysis:
                     ", not eager-loaded in the queries this code path runs",
                     f", declared eager, which loads it with a query of {self.classes.short(built)}: "
                     f"`{receiver}` is one the code builds, which no query loads",
+                ))
+            elif declared_eager and returned_by is not None:
+                risk = replace(risk, message=risk.message.replace(
+                    ", not eager-loaded in the queries this code path runs",
+                    f", declared eager, which loads it with a query of its class: `{receiver}` is reached from "
+                    f"what {returned_by}() returns, which the tool traces to no query (one it builds, or one code "
+                    "it does not follow runs), so none is known to load it",
                 ))
             elif declared_eager and below is not None:
                 risk = replace(risk, message=risk.message.replace(
@@ -1438,6 +1455,18 @@ class _Analysis:
             return None
         return handed_built(self.project, members, fid, name, self._built_object,
                             lambda caller, local: flow.name(caller, local) is not None)
+
+    def _returned_by(self, function: facts.Function, receiver: str) -> str | None:
+        """The project function whose result the name `receiver` is reached from (`user`, `user.org`
+        for `user = make_user(db, ...)`, bound once), read here because the flow traces it to no
+        query; None for anything else (a mapped class built in place is `_built_object`'s)."""
+        held = function.holds.get(receiver.partition(".")[0], ())
+        if len(held) != 1 or held[0][0] != "call":
+            return None
+        call = next((c for c in function.calls if c.index == held[0][1]), None)
+        if call is None or call.callee is None or self.classes.built_by(call.callee) is not None:
+            return None
+        return call.callee if self.project.function(call.callee) is not None else None
 
     def _built_object(self, function: facts.Function, receiver: str) -> str | None:
         """The mapped class of the object a local name holds when the function built it there
