@@ -1420,18 +1420,9 @@ class _Analysis:
         """The name of an object the function built (`_built_object`) that `receiver` is reached
         from by relationship reads: `user.org`, or a name bound once to such a chain; None
         otherwise."""
-        root, dot, _ = receiver.partition(".")
-        if dot:
-            return root if self._built_object(function, root) is not None else None
-        held = function.holds.get(receiver, ())
-        if len(held) != 1 or held[0][0] != "attr":
-            return None
-        term = held[0]
-        while term[0] == "attr":
-            term = term[1]
-        if term[0] == "name" and term[1] != receiver and self._built_object(function, term[1]) is not None:
-            return str(term[1])
-        return None
+        head, dot, _ = receiver.partition(".")
+        root = head if dot else _chain_root(function, receiver)
+        return root if root is not None and self._built_object(function, root) is not None else None
 
     def _handed(self, root: FunctionId, fid: FunctionId, function: facts.Function, receiver: str) -> Handed | None:
         """`handed_built` for the parameter `receiver` (or the name it is reached from: `u.org`,
@@ -1439,12 +1430,10 @@ class _Analysis:
         name = receiver.partition(".")[0]
         held = function.holds.get(name, ())
         if "." not in receiver and len(held) == 1 and held[0][0] == "attr":
-            term = held[0]
-            while term[0] == "attr":
-                term = term[1]
-            if term[0] != "name" or term[1] == name:
+            chained = _chain_root(function, name)
+            if chained is None:
                 return None
-            name = str(term[1])
+            name = chained
         elif name in function.holds:
             return None  # rebound in the function: not the object handed in
         members = self._members.get(root)
@@ -1460,10 +1449,7 @@ class _Analysis:
         """The project function whose result the name `receiver` is reached from (`user`, `user.org`
         for `user = make_user(db, ...)`, bound once), read here because the flow traces it to no
         query; None for anything else (a mapped class built in place is `_built_object`'s)."""
-        held = function.holds.get(receiver.partition(".")[0], ())
-        if len(held) != 1 or held[0][0] != "call":
-            return None
-        call = next((c for c in function.calls if c.index == held[0][1]), None)
+        call = _bound_call(function, receiver.partition(".")[0])
         if call is None or call.callee is None or self.classes.built_by(call.callee) is not None:
             return None
         return call.callee if self.project.function(call.callee) is not None else None
@@ -1471,10 +1457,7 @@ class _Analysis:
     def _built_object(self, function: facts.Function, receiver: str) -> str | None:
         """The mapped class of the object a local name holds when the function built it there
         (`user = User(...)`, bound once); None otherwise."""
-        held = function.holds.get(receiver, ())
-        if len(held) != 1 or held[0][0] != "call":
-            return None
-        call = next((c for c in function.calls if c.index == held[0][1]), None)
+        call = _bound_call(function, receiver)
         constructed = self.classes.built_by(call.callee) if call is not None else None
         if constructed is None or not self.classes.is_mapped(constructed):
             return None
@@ -1486,12 +1469,8 @@ class _Analysis:
         loads. After `session.add(obj)` (or any call given it) the read counts as usual."""
         if (line, receiver, attribute) not in function.fresh:
             return False
-        held = function.holds.get(receiver, ())
-        if len(held) != 1 or held[0][0] != "call":
-            return False
-        call = next((c for c in function.calls if c.index == held[0][1]), None)
-        constructed = self.classes.built_by(call.callee) if call is not None else None
-        if constructed is None or not self.classes.is_mapped(constructed):
+        constructed = self._built_object(function, receiver)
+        if constructed is None:
             return False
         # A constructor of the project's own may hand `self` to a Session (`scoped.add(self)`).
         return not any("__init__" in self.classes.methods.get(a, {}) for a in self.classes.mro(constructed))
@@ -2316,6 +2295,26 @@ def _iterated_param(function: facts.Function, params: dict[str, facts.Param], na
 def _single_owner(risky: list[_Relationship]) -> str | None:
     owners = list(dict.fromkeys(c.owner for c in risky))
     return owners[0] if len(owners) == 1 else None  # None also for a backref (owner unknown)
+
+
+def _bound_call(function: facts.Function, name: str) -> facts.Call | None:
+    """The call a local name holds, when the function binds it once, to a call; None otherwise."""
+    held = function.holds.get(name, ())
+    if len(held) != 1 or held[0][0] != "call":
+        return None
+    return next((c for c in function.calls if c.index == held[0][1]), None)
+
+
+def _chain_root(function: facts.Function, name: str) -> str | None:
+    """The name a local is reached from by attribute reads when bound once to such a chain
+    (`org = user.org` -> `user`); None otherwise."""
+    held = function.holds.get(name, ())
+    if len(held) != 1 or held[0][0] != "attr":
+        return None
+    term = held[0]
+    while term[0] == "attr":
+        term = term[1]
+    return str(term[1]) if term[0] == "name" and term[1] != name else None
 
 
 def _from_source(risk: LazyLoadRisk, source: Origin) -> LazyLoadRisk:
