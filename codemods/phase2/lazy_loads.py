@@ -858,33 +858,29 @@ class _Analysis:
 
         def build() -> LazyLoadRisk:
             risk = self._attribute_risk(module, function, line, receiver, attribute, risky, safe, typed)
+            unloaded = ", not eager-loaded in the queries this code path runs"
             if handed is not None:
                 risk = replace(risk, message=risk.message.replace(
-                    ", not eager-loaded in the queries this code path runs",
+                    unloaded,
                     f"{', declared eager,' if declared_eager else ''} loaded by no query: "
                     f"{handed.describe(receiver)}, so it loads on first read",
                 ))
                 risk = replace(risk, message=risk.message.partition("; fix: ")[0] + "; " + handed.fix(attribute))
-            elif declared_eager and built is not None:
-                risk = replace(risk, message=risk.message.replace(
-                    ", not eager-loaded in the queries this code path runs",
-                    f", declared eager, which loads it with a query of {self.classes.short(built)}: "
-                    f"`{receiver}` is one the code builds, which no query loads",
-                ))
-            elif declared_eager and returned_by is not None:
-                risk = replace(risk, message=risk.message.replace(
-                    ", not eager-loaded in the queries this code path runs",
-                    f", declared eager, which loads it with a query of its class: `{receiver}` is reached from "
-                    f"what {returned_by}() returns, which the tool traces to no query (one it builds, or one code "
-                    "it does not follow runs), so none is known to load it",
-                ))
-            elif declared_eager and below is not None:
-                risk = replace(risk, message=risk.message.replace(
-                    ", not eager-loaded in the queries this code path runs",
-                    f", declared eager, which loads it with a query of its class: `{receiver}` is reached from "
-                    f"`{below}`, which the code builds, and loading it by key (a refresh naming it too) finds "
-                    "one already in the Session, built as well or loaded before, without such a query",
-                ))
+            elif declared_eager:
+                why = None
+                if built is not None:
+                    why = (f", declared eager, which loads it with a query of {self.classes.short(built)}: "
+                           f"`{receiver}` is one the code builds, which no query loads")
+                elif returned_by is not None:
+                    why = (f", declared eager, which loads it with a query of its class: `{receiver}` is reached "
+                           f"from what {returned_by}() returns, which the tool traces to no query (one it builds, or "
+                           "one code it does not follow runs), so none is known to load it")
+                elif below is not None:
+                    why = (f", declared eager, which loads it with a query of its class: `{receiver}` is reached "
+                           f"from `{below}`, which the code builds, and loading it by key (a refresh naming it too) "
+                           "finds one already in the Session, built as well or loaded before, without such a query")
+                if why is not None:
+                    risk = replace(risk, message=risk.message.replace(unloaded, why))
             if source is None:
                 return risk
             if risk.code == AM221.code:  # no option helps: it stays AM221, naming the dependency
