@@ -844,7 +844,7 @@ def _check_unresolved_endpoint(
             "tuple or dict, or one other code changes)"
         )
     message = (
-        f"`{added.attr}(...)` registers `{written}`{served}, which the analysis cannot resolve to a project "
+        f"`{added.shown()}` registers `{written}`{served}, which the analysis cannot resolve to a project "
         f"function{overrides}: whether it does synchronous Session work on the event loop is not checked; register a "
         "function or a method of a project class (`partial(f, ...)`, `self.method` in the class's methods and "
         "`instance.method` of a module-level instance resolve), or acknowledge it with "
@@ -930,7 +930,7 @@ def _check_worker_coroutines(project: Project, result: CheckResult) -> set[Funct
         where = ", ".join(inner[:4]) + (f" and {len(inner) - 4} more" if len(inner) > 4 else "")
         message = (
             f"async def {function.qualname} is handed to what runs it (a worker's job list, a scheduler), "
-            f"and no route reaches it: its synchronous Session work at {where} blocks that event loop"
+            f"and no route the analysis resolves reaches it: its synchronous Session work at {where} blocks that event loop"
         )
         _report(result, Finding(AM322, None, module.path, function.line, function.qualname, message),
                 parse_pragma(function.pragma))

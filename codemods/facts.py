@@ -535,6 +535,13 @@ class Registration(_Fact):
     # class-based-view decorator registering a class's methods again): the endpoint is a route the
     # same router already serves, analysed where it was registered first.
     reregisters: bool = False
+    # `router.get("/x")(endpoint)`: the route decorator applied by hand, as written
+    # (`router.get("/x")`), recorded as the `add_*` call it amounts to.
+    applied: str | None = None
+
+    def shown(self) -> str:
+        """The registering call as the user wrote it: `router.get("/x")(...)`, `add_api_route(...)`."""
+        return f"{self.applied}(...)" if self.applied else f"{self.attr}(...)"
 
 
 @dataclass(slots=True)

@@ -601,7 +601,7 @@ def _unresolved_routes(project: Project, consequence: str, modules: list[str] | 
     """One warning per registration with an unresolved endpoint in the selected files (and in
     `modules`, unless None), ending with what that means for the command (`consequence`)."""
     return [
-        f"{module.path}:{added.line}: `{added.attr}(...)` registers `{added.written or 'an endpoint'}`"
+        f"{module.path}:{added.line}: `{added.shown()}` registers `{added.written or 'an endpoint'}`"
         + served_path(added)
         + ", which the analysis cannot resolve to a project function"
         + project.endpoint_overrides(added.endpoint)

@@ -75,7 +75,7 @@ def handed_unread(project: Project, fid: FunctionId, call: facts.Call) -> str | 
         binding, origin = opened
         callee = project.written(call.func or call.callee or "")
         return (
-            f"hands `{arg.name}`, opened on `{project.written(origin)}` (line {binding.line}), which the analysis "
+            f"hands `{arg.name}`, a connection from `{project.written(origin)}` (line {binding.line}), which the analysis "
             f"cannot read, to `{callee}()`: it may be a synchronous engine's connection"
         )
     return None
@@ -141,6 +141,6 @@ def reason(project: Project, expression: str, name: str, binding: facts.Binding,
         f"bound to `{project.written(binding.expr)}` (`{name} = ...`"
     )
     return (
-        f"`{project.written(expression)}()` is called on `{name}`, {how}, line {binding.line}), opened on "
-        f"`{project.written(origin)}`, which the analysis cannot read: it may be a synchronous engine's connection"
+        f"`{project.written(expression)}()` is called on `{name}`, {how}, line {binding.line}), a connection "
+        f"from `{project.written(origin)}`, which the analysis cannot read: it may be a synchronous engine's connection"
     )

@@ -189,9 +189,9 @@ def test_a_connection_of_an_unread_engine_is_unverified(cli, project):
     names = ("called", "begun", "attribute", "local", "dependency", "handed", "project")
     assert _routes(document) == dict.fromkeys(names, unverified), _routes(document)
     reasons = {h["function"]: h["reasons"][0] for h in document["handlers"]}
-    assert "opened on `vendor_db.make_engine()`, which the analysis cannot read" in reasons["called"], reasons
+    assert "a connection from `vendor_db.make_engine()`, which the analysis cannot read" in reasons["called"], reasons
     assert "it may be a synchronous engine's connection" in reasons["attribute"], reasons
-    assert "hands `conn`, opened on `vendor_db.make_engine()` (line 58), which the analysis cannot read, to `count()`" in (
+    assert "hands `conn`, a connection from `vendor_db.make_engine()` (line 58), which the analysis cannot read, to `count()`" in (
         reasons["handed"]
     ), reasons
     checked = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}

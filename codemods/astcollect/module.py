@@ -1201,6 +1201,7 @@ class Collector:
                 path=path, methods=methods, written=syntax.text(self.source, endpoint),
                 pragma=self.source.statement_pragma(call) if syntax.PRAGMA in self.source.text else None,
                 receiver=syntax.text(self.source, route.value) if base is None else None,
+                applied=syntax.text(self.source, decorator),
             )
         )
 

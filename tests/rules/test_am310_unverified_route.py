@@ -553,6 +553,10 @@ def test_an_endpoint_wrapped_by_a_call_of_a_project_decorator_is_an_unverified_r
     document = cli.json("check", root)
     found = sorted((f["function"], f["code"]) for f in document["findings"])
     assert found == [("cached(count)", "AM310"), ('timed("t")(count)', "AM310")], document["findings"]
+    # each message names the registration as written, not the call it amounts to
+    messages = {f["function"]: f["message"] for f in document["findings"]}
+    assert messages["cached(count)"].startswith("`add_api_route(...)` registers `cached(count)` for `/count`")
+    assert messages['timed("t")(count)'].startswith('`router.get("/timed")(...)` registers `timed("t")(count)`')
     assert cli("check", root).exit_code == 1
 
 
