@@ -15,14 +15,23 @@ object between. Only where the Session's expiry is known: the dependency (or the
 with maker() as db:`) opens it from a module-level `async_sessionmaker(...)` (or builds an
 `AsyncSession(...)`) the analysis reads;
 `expire_on_commit=False` there, or in the call opening it, expires nothing on commit.
+
+Handed to a project function after the commit (`return summarize(order)` with `def summarize(o):
+return {"id": o.id}`), the object is read there, sync or async, method or helper of a helper
+(`handed_built.handed_read`): the same refresh, the same MissingGreenlet. A function in a project
+module the analysis cannot read is reported unverified, never passed.
 """
 
 from __future__ import annotations
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.outcome import Blocking
+from async_migrate.codemods.phase2.handed_built import handed_read
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSION_TYPES, ASYNC_SESSIONMAKERS
+
+# What a call handing an expired object to code the analysis cannot read says (check words it apart).
+UNVERIFIED = "which may read what the commit expired: unverified, not cleared"
 
 # Session methods after which every object it holds is expired whatever the sessionmaker says.
 _ALWAYS_EXPIRE = frozenset({"rollback", "expire_all"})
@@ -46,9 +55,11 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
             continue
         for name in sorted(_objects(project, fid, function, session)):
             for point in points:
-                read = _first_read(function, name, session, point)
-                if read is not None:
-                    found.append(Blocking(read[0], f"{read[1]} (expired by the {session}.{_method(function, session, point)}() at line {point})"))
+                reads = [r for r in (_first_read(function, name, session, point),
+                                     _first_handed(project, fid, function, name, session, point)) if r is not None]
+                if reads:
+                    line, written = min(reads, key=lambda read: read[0])
+                    found.append(Blocking(line, f"{written} (expired by the {session}.{_method(function, session, point)}() at line {point})"))
                     break
     return sorted(found, key=lambda b: b.line)
 
@@ -79,14 +90,41 @@ def _objects(project: Project, fid: FunctionId, function: facts.Function, sessio
     return found
 
 
-def _first_read(function: facts.Function, name: str, session: str, point: int) -> tuple[int, str] | None:
-    """The first attribute read of `name` after line `point` (`name.attr`, or `getattr(name, ...)`),
-    as written, with no awaited refresh of it, nor an expunge, from the commit up to the read."""
-    cleared = [
+def _cleared(function: facts.Function, name: str, session: str, point: int) -> list[int]:
+    """Lines from `point` on of an awaited refresh of `name`, or its expunge."""
+    return [
         c.line for c in function.calls
         if c.receiver == session and c.method in ("refresh", "expunge") and not c.nested and c.line >= point
         and any(a.name == name for a in c.args[:1])
     ]
+
+
+def _first_handed(
+    project: Project, fid: FunctionId, function: facts.Function, name: str, session: str, point: int
+) -> tuple[int, str] | None:
+    """The first call after line `point` handing `name` to project code that reads it
+    (`summarize(order)`), as the read there: `o.id in app.views.summarize`; or to a function the
+    analysis cannot read, as unverified. None when no such call precedes a refresh of it."""
+    cleared = _cleared(function, name, session, point)
+    for call in sorted(function.calls, key=lambda c: (c.line, c.index)):
+        if call.line <= point or call.line in function.greenlet_lines or call.receiver == session:
+            continue
+        if any(point <= at <= call.line for at in cleared):
+            return None
+        handed = handed_read(project, fid, call, name)
+        if handed is None:
+            continue
+        if not handed.read:
+            return call.line, f"`{name}` handed to {handed.helper}() ({handed.unseen}), {UNVERIFIED}"
+        through = f" through {', '.join(handed.path[:-1])}" if len(handed.path) > 1 else ""
+        return call.line, f"{handed.read} in {handed.helper}, handed `{name}`{through}"
+    return None
+
+
+def _first_read(function: facts.Function, name: str, session: str, point: int) -> tuple[int, str] | None:
+    """The first attribute read of `name` after line `point` (`name.attr`, or `getattr(name, ...)`),
+    as written, with no awaited refresh of it, nor an expunge, from the commit up to the read."""
+    cleared = _cleared(function, name, session, point)
     # `getattr(order, field)`: whatever mapped attribute it names is expired the same
     by_name = [
         (c.line, f"getattr({name}, ...)") for c in function.calls

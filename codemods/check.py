@@ -74,6 +74,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from async_migrate.codemods import facts, warm_run
+from async_migrate.codemods.async_expired import UNVERIFIED as EXPIRED_UNVERIFIED
 from async_migrate.codemods.async_expired import expired_reads
 from async_migrate.codemods.concurrent_session import overlaps
 from async_migrate.codemods.config import Config
@@ -2893,6 +2894,8 @@ def _off_greenlet_finding(
     unseen = [b for b in lazy if _UNSEEN in b.call]
     lazy = [b for b in lazy if b not in unseen]
     expired = [b for b in lazy if " (expired by the " in b.call]
+    handed_unread = [b for b in expired if EXPIRED_UNVERIFIED in b.call]
+    expired = [b for b in expired if b not in handed_unread]
     dynamic = [b for b in lazy if _DYNAMIC in b.call and b not in expired]
     deferred = [b for b in lazy if _DEFERRED in b.call and b not in expired]
     unread = [b for b in lazy if _UNREAD in b.call and b not in expired]
@@ -2900,6 +2903,7 @@ def _off_greenlet_finding(
     loads = [
         b for b in lazy
         if b not in expired and b not in dynamic and b not in deferred and b not in unread and b not in by_name
+        and b not in handed_unread
     ]
     if dynamic:
         parts.append(
@@ -2953,6 +2957,12 @@ def _off_greenlet_finding(
             f"reads attributes expired at {describe(expired)} (a rollback expires every object, and so does a "
             "commit while the sessionmaker keeps `expire_on_commit=True`, the default): the read refreshes the row "
             "and raises MissingGreenlet; pass `expire_on_commit=False` to the `async_sessionmaker`, or "
+            "`await session.refresh(obj)` after the commit"
+        )
+    if handed_unread:
+        parts.append(
+            f"hands objects a commit expired to code the analysis cannot read at {describe(handed_unread)}: an "
+            "attribute read there refreshes the row and raises MissingGreenlet; put that code under PATH, pass `expire_on_commit=False` to the `async_sessionmaker`, or "
             "`await session.refresh(obj)` after the commit"
         )
     return Finding(

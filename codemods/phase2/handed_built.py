@@ -8,6 +8,11 @@ read too (it loads with a query of its class, and none ran), raising MissingGree
 AsyncSession. `handed_built` finds, for a parameter of a function of a route's closure, a call in
 that closure handing it such an object (or a relationship path on one, `org_size(user.org)`, or a
 parameter of the caller that is handed one in turn), so the read counts as on a built object.
+
+`handed_read` follows the other way, for `check` (AM314): from a call handing an object to the
+parameter it binds in each project function the call may run, to the first attribute read of it
+there or in a function it hands that parameter on to (`summarize(author)` reading `a.id`); a
+call into a project module the analysis cannot read is reported as such, for an unverified verdict.
 """
 
 from __future__ import annotations
@@ -74,7 +79,7 @@ def handed_built(
     if param is None or param.depends or depth > _DEPTH or name in ("self", "cls"):
         return None
     positional = [p for p in params if p.positional and p.name not in ("self", "cls")]
-    position = positional.index(param) if param in positional else -1
+    position = positional.index(param) if param in positional else -1  # `parameter_of`'s convention
     for edge in project.all_calls_to.get(fid, ()):
         if edge.caller not in members:
             continue
@@ -99,4 +104,106 @@ def handed_built(
                           deeper.untraced)
         if not traced(edge.caller, local) and not any(p.name == local for p in caller.params):
             return Handed(None, name, written, shown, function.qualname, edge.call.line, untraced=True)
+    return None
+
+
+def parameter_of(function: facts.Function, arg: facts.Arg) -> facts.Param | None:
+    """The parameter an argument of a call to `function` binds: by keyword, or by position past a
+    method's `self`/`cls`. None for one a variadic parameter takes (`*args`, `**kwargs`)."""
+    params = [p for p in function.params if not p.variadic]
+    if arg.keyword is not None:
+        return next((p for p in params if p.name == arg.keyword), None)
+    positional = [p for p in params if p.positional and p.name not in ("self", "cls")]
+    return positional[arg.position] if arg.position is not None and arg.position < len(positional) else None
+
+
+@dataclass(frozen=True, slots=True)
+class HandedRead:
+    """What a function handed an object does with it: `read` as written there (`a.id`,
+    `getattr(a, ...)`) in `helper` (module.qualname), reached through `path` (the functions it
+    was handed on through, the first the one called); or, `read` empty, `unseen` says why the
+    analysis cannot tell (a project module it cannot read, a variadic parameter)."""
+
+    helper: str
+    read: str
+    path: tuple[str, ...] = ()
+    unseen: str = ""
+
+
+def handed_read(
+    project: Project, fid: FunctionId, call: facts.Call, name: str, depth: int = 0,
+    seen: frozenset[tuple[FunctionId, str]] = frozenset(),
+) -> HandedRead | None:
+    """The first read of what `name` holds in the project functions `call` (in `fid`) hands it to,
+    sync or async, methods too, and in the functions those hand it on to; reads inside the callable
+    a `run_sync` runs, or after the function's own `refresh(...)` of it, are not reads. None when
+    none reads it, or the call runs no project code."""
+    args = [a for a in call.args if a.name == name]
+    edges = [e for e in project.all_calls_from.get(fid, ()) if e.call.index == call.index]
+    if not args or depth > _DEPTH:
+        return None
+    if not edges:
+        return _unread(project, call.callee)
+    for edge in edges:
+        module, helper = project.functions[edge.callee]
+        shown = f"{module.name}.{helper.qualname}"
+        for arg in args:
+            param = parameter_of(helper, arg)
+            if param is None:
+                return HandedRead(shown, "", (shown,), "a parameter taking any number of arguments, not followed")
+            if (edge.callee, param.name) in seen:
+                continue
+            found = _read_in(project, edge.callee, helper, param.name, depth, seen | {(edge.callee, param.name)})
+            if found is not None:
+                return HandedRead(found.helper, found.read, (shown, *found.path), found.unseen)
+    return None
+
+
+def _unread(project: Project, callee: str | None) -> HandedRead | None:
+    """A call into project code the analysis cannot read: a module outside PATH or unparsable
+    (`Project._unseen`), or one missing from a package of the project (`core.formatting.shown`
+    where only `core` is read)."""
+    from async_migrate.codemods.classes import project_classes
+
+    if callee is None:
+        return None
+    module = project._unseen(callee)
+    if module is not None:
+        return HandedRead(callee, "", (), project._unseen_what(module))
+    if project_classes(project).unread(callee):
+        return HandedRead(callee, "", (), f"in `{callee.rpartition('.')[0]}`, a project module the tool did not read")
+    return None
+
+
+def _read_in(
+    project: Project, fid: FunctionId, function: facts.Function, param: str, depth: int,
+    seen: frozenset[tuple[FunctionId, str]],
+) -> HandedRead | None:
+    module, _ = project.functions[fid]
+    shown = f"{module.name}.{function.qualname}"
+    refreshed = min(
+        (c.line for c in function.calls if c.method == "refresh" and c.args and c.args[0].name == param),
+        default=None,
+    )
+    reads = sorted(
+        [(line, f"{param}.{attribute}") for line, receiver, attribute in function.attributes if receiver == param]
+        + [
+            (c.line, f"getattr({param}, ...)") for c in function.calls
+            if c.callee in ("getattr", "builtins.getattr") and c.args and c.args[0].position == 0
+            and c.args[0].name == param
+        ],
+        key=lambda read: read[0],
+    )
+    for line, written in reads:
+        if line in function.greenlet_lines or refreshed is not None and line > refreshed:
+            continue
+        return HandedRead(shown, written)
+    for call in function.calls:
+        if call.line in function.greenlet_lines or refreshed is not None and call.line > refreshed:
+            continue
+        if call.callee in ("getattr", "builtins.getattr"):
+            continue
+        found = handed_read(project, fid, call, param, depth + 1, seen)
+        if found is not None:
+            return HandedRead(found.helper, found.read, found.path, found.unseen)
     return None

@@ -66,7 +66,10 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   `async with maker() as db:`) opens it from keeps
   `expire_on_commit=True` (the default of a hand-made `async_sessionmaker(engine)`), or after a
   `rollback()`, with no awaited `refresh()` of it between (`obj.attr`, or `getattr(obj, name)`, which
-  names one of them whatever it names): the read refreshes the row.
+  names one of them whatever it names): the read refreshes the row. The same read in a project function
+  the object is handed to after the commit (`return summarize(order)`, sync or async, a method, or a
+  function that one hands it on to); handed to a project module the tool cannot read (outside PATH,
+  missing, not parsed), the finding says so, unverified, not cleared.
 
 Read below the `async with` block that opened the handler's AsyncSession (every one it has), each
 of these loads on a closed Session instead: the object is detached, and the read raises
