@@ -251,6 +251,10 @@ def _not_connecting(project: Project, call: facts.Call, callee: str | None) -> b
     target = project.resolve(call.callee)
     if target is not None and target.kind != "external":
         return True
+    if project.flow.classes.resolve(call.callee) is not None:
+        # a project class built with the engine (`Counter(engine)`): its `__init__` is followed through
+        # the call graph, and what its methods do with the engine it keeps through `received`
+        return True
     return callee.partition(".")[0] in _CONNECTS_LATER or callee in _NO_IO or callee in OFFLOADERS
 
 

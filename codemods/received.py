@@ -8,7 +8,8 @@ and a route doing Session work through it would read as doing none. Each unannot
 parameter therefore holds the instances of project classes its callers pass it (joined
 over every caller), found by a fixpoint over the call graph: the callee's own calls then
 pass those instances on, and an `__init__` keeping one in `self.x` gives the attribute
-its type for every method of the class.
+its type for every method of the class. A synchronous engine or Connection travels the same
+way (`Counter(engine)` keeping it for `with self.engine.connect() as c:`): that is engine work.
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.flow import CLASS, CONNECTION, INSTANCE, NOTHING, QUERY, Abstract, Flow, Values
+from async_migrate.codemods.flow import (
+    CLASS,
+    CONNECTION,
+    ENGINE,
+    INSTANCE,
+    NOTHING,
+    QUERY,
+    Abstract,
+    Flow,
+    Values,
+)
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
@@ -170,11 +181,12 @@ def _instances(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, 
     (`services.add_batch(cmd, SqlAlchemyUnitOfWork())`)."""
     values = argument_values(project, flow, fid, call, arg)
     # A synchronous Connection travels the same way: `owner_name(conn, id)` runs statements on it;
-    # and so do a model's `query_property()` Query (`paginate(User.query, page)` runs it) and a
-    # mapped class (`get_or_404(User, id)` reads `model.query`).
+    # so does a synchronous engine (`Counter(engine)` keeping it for `self.engine.connect()`); and
+    # so do a model's `query_property()` Query (`paginate(User.query, page)` runs it) and a mapped
+    # class (`get_or_404(User, id)` reads `model.query`).
     return frozenset(
         v for v in values
-        if (v.kind == INSTANCE and v.target is not None) or v.kind in (CONNECTION, QUERY)
+        if (v.kind == INSTANCE and v.target is not None) or v.kind in (CONNECTION, ENGINE, QUERY)
         or (v.kind == CLASS and v.target is not None and flow.classes.is_mapped(str(v.target)))
     )
 

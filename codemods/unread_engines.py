@@ -8,7 +8,10 @@ AM304) rather than no work.
 Not such an engine: anything the value flow types (a synchronous engine is engine work, found in
 `engine_work.py`), SQLAlchemy's and the other libraries the tool knows (an `AsyncEngine` from
 `create_async_engine`, HTTP and key-value clients, `codemods/vocabulary/clients.py`), the
-standard library, a parameter (FastAPI fills it), and `async with` / awaited statements.
+standard library, a parameter (FastAPI fills it), and `async with` / awaited statements. An
+engine a class keeps from a plain parameter (`def __init__(self, engine): self.engine = engine`,
+then `with self.engine.connect() as c:`) is one only where nothing types that attribute: no caller
+the analysis sees hands it a value it reads (`Service(request.app.state.engine)`).
 """
 
 from __future__ import annotations
@@ -91,6 +94,9 @@ def _unreadable(project: Project, fid: FunctionId, expression: str, depth: int) 
         name = head[1:]
         _, function = project.functions[fid]
         param = next((p for p in function.params if p.name == name), None)
+        if param is not None and function.params[0] is param and steps[:1] and steps[0].startswith("."):
+            # `self.engine` in a method: what the class keeps there, when nothing types it
+            return _held_unread(project, fid, steps[0][1:], depth) and not any(step != "()" for step in steps[1:2])
         if param is not None:
             # `engine = Depends(get_engine)`: what the dependency returns; any other parameter is FastAPI's
             rest = "".join(steps)
@@ -133,6 +139,32 @@ def _unreadable(project: Project, fid: FunctionId, expression: str, depth: int) 
         # `settings = load_settings()` at module level, read as `settings.engine`
         return _unreadable(project, fid, target.value.ref + "()" + "".join(f".{p}" for p in attributes) + "".join(steps), depth + 1)
     return False
+
+
+def _held_unread(project: Project, fid: FunctionId, attribute: str, depth: int) -> bool:
+    """Whether the attribute the class of method `fid` keeps (`self.engine`) holds a value the
+    analysis cannot read: nothing types it, and every assignment of it (`self.engine = engine` in
+    `__init__`) is of a plain parameter (no annotation, no `Depends`) no caller the analysis sees
+    hands a value it reads (`Service(request.app.state.engine)`, a class only code it cannot see
+    builds), or of a value it cannot read."""
+    classes = project.flow.classes
+    cls = classes.owner(fid)
+    if cls is None or depth > _DEPTH:
+        return False
+    assigned = [found for ancestor in classes.mro(cls) for found in classes.assigned.get((ancestor, attribute), ())]
+    if not assigned or project.flow.attribute(cls, attribute):
+        return False
+    for setter, expression in assigned:
+        _, method = project.functions[setter]
+        param = next((p for p in method.params[1:] if f"${p.name}" == expression), None)
+        if param is None:
+            if not _unreadable(project, setter, expression, depth + 1):
+                return False
+        elif param.annotation or param.text or param.depends or param.default_ref or param.opaque_depends or (
+            param.variadic
+        ):
+            return False
+    return True
 
 
 def reason(project: Project, expression: str, name: str, binding: facts.Binding, origin: str) -> str:
