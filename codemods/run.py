@@ -1068,9 +1068,13 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         piece is not None and piece.exists
         for piece in (stack.async_engine, stack.async_sessionmaker, stack.async_dependency)
     )
-    from async_migrate.codemods.phase2 import twin_overrides
+    from async_migrate.codemods.phase2 import patched_helpers, twin_overrides
 
     twin_gaps, twin_notes = twin_overrides.notes(project, closure, read, stack.session_overridden, stack.test_modules)
+    parsed = {module.path for module in project.modules.values()}
+    twin_notes += patched_helpers.notes(
+        project, closure, read, stack.test_modules, (p for p in discover(root) if p not in parsed)
+    )
     result.subsystem = _subsystem_json(
         project, closure, stack, greenlet=on_asyncio and not _declares_greenlet(root), stack_notes=on_asyncio,
         twin_overrides=(twin_gaps, twin_notes),
