@@ -71,7 +71,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from async_migrate.codemods import facts, warm_run
 from async_migrate.codemods.async_expired import UNVERIFIED as EXPIRED_UNVERIFIED
@@ -108,6 +108,7 @@ from async_migrate.codemods.phase1.shared_session import (
 )
 from async_migrate.codemods.phase1.two_sessions import describe as describe_two_sessions
 from async_migrate.codemods.phase1.two_sessions import two_sessions
+from async_migrate.codemods.phase2.refreshed import by_name, by_query
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, ROUTE_KINDS, FunctionId, Handler, Project
 from async_migrate.codemods.resolvers import describe_work, resolver_work, session_helper_call
@@ -1802,7 +1803,9 @@ def _dependency_object_lazy_loads(project: Project, handler: Handler) -> list[Bl
             unloaded = "dynamic" not in strategies and credit.unloads(origins, attribute)  # its own lazyload(...)
             if None in strategies or (strategies <= SAFE_STRATEGIES and not unloaded) or credit.loads(origins, attribute):
                 continue
-            if loaded is None:  # a refresh or `awaitable_attrs` in the handler's own closure
+            if by_name(function, receiver, line, attribute):
+                continue  # the handler refreshes it on this object (`awaitable_attrs` too)
+            if loaded is None:  # what the loader options of the handler's closure name
                 loaded = closure_eager_names(project, handler.id)
             if attribute in loaded or "*" in loaded:
                 continue
@@ -2054,6 +2057,10 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
             continue
         if credit.loads(origins, risk.attribute):
             continue
+        if risk.path == f"{name}.{risk.attribute}" and _refreshed_read(
+            project, function, name, risk.line, origins, risk.attribute
+        ):
+            continue
         # The risk matches the attribute by name over every class: when the queries name the
         # class, and its relationship of that name never loads (`lazy="raise"`) or always has
         # (`lazy="selectin"`), there is no lazy load, only another class's.
@@ -2234,8 +2241,8 @@ class _Credit:
     eager load in another query (the same Result local bound to another statement, another
     branch) loads nothing of this one's objects. A query whose options are not read there is
     judged by name over the closure's options (the lazy-load analysis does not tie them to the
-    objects they load). Refreshes, `awaitable_attrs` and the rest of the closure's loads count
-    for any of them."""
+    objects they load). The rest of the closure's loads count for any of them; a refresh or an
+    `awaitable_attrs` read only for the object it is given (`_refreshed_read`)."""
 
     def __init__(self, project: Project, fid: FunctionId) -> None:
         self.project = project
@@ -2369,9 +2376,9 @@ def _chained_async_lazy_loads(
         origins = _origins(project, fid, term, sessions)
         below = _below_built(project, function, term, attribute, line, sessions) if origins is None else None
         if below is not None:
-            if loaded is None:  # a refresh or `awaitable_attrs` in the function's closure
+            if loaded is None:  # what the loader options of the function's closure name
                 loaded = closure_eager_names(project, fid)
-            if attribute not in loaded and "*" not in loaded:
+            if attribute not in loaded and "*" not in loaded and not by_name(function, written, line, attribute):
                 found.append(Blocking(line, f"{written}.{attribute} {below}"))
             continue
         if origins is None:
@@ -2382,6 +2389,8 @@ def _chained_async_lazy_loads(
                 found.append(Blocking(line, f"{written}.{attribute} (lazy load){lazy}"))
             continue
         if origins is None or credit.loads(origins, attribute):
+            continue
+        if _refreshed_read(project, function, written, line, origins, attribute):
             continue
         unseen = [load.model for load in origins if load.model is not None and classes.unread(load.model)]
         if unseen and (
@@ -2411,6 +2420,28 @@ def _chained_async_lazy_loads(
         if unread:
             found.append(Blocking(line, f"{written}.{attribute} ({classes.short(unread[0])}.{attribute}, {_UNREAD})"))
     return found
+
+
+def _refreshed_read(
+    project: Project, function: facts.Function, written: str, line: int, origins: list[facts.Load], attribute: str
+) -> bool:
+    """Whether a refresh (or `awaitable_attrs` read) loads `attribute` on the very object read: the
+    name read, refreshed before in the function, or every query it comes from one of the function's,
+    each of whose objects it refreshes (`refreshed.by_query`). None loads a dynamic relationship."""
+    if any(_strategy_of(project, load.model, attribute) == "dynamic" for load in origins):
+        return False
+    if by_name(function, written, line, attribute):
+        return True
+    owners = cast("dict[int, tuple[facts.Function, int]] | None", project.derived.get("check_load_owners"))
+    if owners is None:
+        owners = project.derived["check_load_owners"] = {
+            id(load): (owner, k) for _, owner in project.functions.values() for k, load in enumerate(owner.loads)
+        }
+    found = [owners.get(id(load)) for load in origins]
+    # a read in the function running the query comes after the refresh; one elsewhere after it returned
+    return bool(found) and all(
+        at is not None and by_query(at[0], at[1], attribute, line if at[0] is function else None) for at in found
+    )
 
 
 def _through(
@@ -2710,7 +2741,7 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
                 continue
             if loaded is None:  # what the closure's queries load, by name (as for relationship reads)
                 loaded = closure_eager_names(project, handler.id)
-            if how == "read" and index.deferred(model, name) and not credit.loads(
+            if how == "read" and index.deferred(model, name) and not by_name(function, receiver, line, name) and not credit.loads(
                 [load for t in held for load in _origins(project, handler.id, t, sessions) or ()], name
             ):
                 # a deferred column (`deferred(...)`, `mapped_column(deferred=True)`) no `undefer`
@@ -2736,6 +2767,7 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
                     continue  # a polymorphic load in the closure: taken for the subclass's
                 if need.strategy not in ("dynamic", "subclass") and ("*" in loaded or all(
                     step in loaded or index.flow.relationship(owner, step) in SAFE_STRATEGIES
+                    or (len(need.path) == 1 and by_name(function, receiver, line, step))
                     for owner, step in need.path
                 )):
                     continue

@@ -314,9 +314,15 @@ class Function(_Fact):
     pragma: str | None = None  # `# async-migrate: ignore[...]` reason on the def line
     # Lazy-load analysis (phase two). Eager loads named anywhere in the body, nested scopes
     # included: (class reference, attribute) from selectinload/joinedload/subqueryload/
-    # immediateload/contains_eager(X.rel), ("", name) from refresh(obj, attribute_names=[...])
-    # and `obj.awaitable_attrs.name`, ("", "*") for a wildcard option.
+    # immediateload/contains_eager(X.rel), ("", attribute) where the class is not resolved
+    # (an aliased class). A string path or wildcard (`selectinload("items")`, `"*"`) loads on
+    # the query it is written in only: `Load.options` has it, this does not.
     eager: list[tuple[str, str]] = field(default_factory=list)
+    # What loads on one object: `refresh(obj, attribute_names=[...])` and `obj.awaitable_attrs.name`,
+    # anywhere in the body: (line, the object's local name, attribute); the name "" for what is no
+    # bare name, in a nested scope, where some path skips it or after a `return` of a value.
+    # It credits reads on that object only (`codemods/phase2/refreshed.py`).
+    refreshed: list[tuple[int, str, str]] = field(default_factory=list)
     # Options that leave columns unloaded, anywhere in the body: (class reference, "load_only" or
     # "defer", the columns named) from `load_only(X.a, X.b)` / `defer(X.c)`.
     narrowed: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)

@@ -238,6 +238,131 @@ def test_refresh_without_attribute_names_does_not(app):
     assert summary(risks(app(helper, SUMMARY_ROUTE))) == [("attribute", "describe", "book.author")]
 
 
+# A refresh, an `awaitable_attrs` read and a string path load on one object or one query's objects:
+# each credits a read of another Book of the same class as nothing (name-based and with the flow).
+_OTHER_OBJECT = {
+    "refresh": "session.refresh(first, attribute_names=[\"author\"])",
+    "awaitable_attrs": "first.awaitable_attrs.author",
+}
+
+
+@pytest.mark.parametrize("how", sorted(_OTHER_OBJECT))
+def test_refresh_of_one_object_does_not_credit_another(app, how):
+    helper = f"""
+    def describe(session: Session, book_id: int) -> dict:
+        first = session.get(Book, book_id)
+        second = session.get(Book, book_id + 1)
+        {_OTHER_OBJECT[how]}
+        return {{"first": first.author.name, "second": second.author.name}}
+    """
+    project = app(helper, SUMMARY_ROUTE)
+    assert summary(risks(project)) == [("attribute", "describe", "second.author")]
+    analysed = lazy_loads(project, route_ids(project))
+    assert [r.path for r in analysed.risks] + [f.describe(project_classes(project)) for f in analysed.fixes] == [
+        "Book.author"
+    ]
+    assert [f.line for f in analysed.fixes] == [line_of(project.root, "services/book_helper.py", "book_id + 1")]
+
+
+def test_refresh_credits_the_object_a_helper_refreshes_and_hands_back(app):
+    helper = """
+    def fetch(session: Session, book_id: int) -> Book:
+        book = session.get(Book, book_id)
+        session.refresh(book, attribute_names=["author"])
+        return book
+
+
+    def describe(session: Session, book_id: int) -> dict:
+        found = fetch(session, book_id)
+        alias = found
+        return {"author": alias.author.name}
+    """
+    project = app(helper, SUMMARY_ROUTE)
+    analysed = lazy_loads(project, route_ids(project))
+    assert (analysed.risks, analysed.fixes) == ([], [])
+
+
+def test_refresh_in_a_helper_that_only_fetches_credits_nothing(app):
+    # both Books come from the one query of `fetch`: refreshing one leaves the other's author lazy
+    helper = """
+    def fetch(session: Session, book_id: int) -> Book:
+        return session.get(Book, book_id)
+
+
+    def describe(session: Session, book_id: int) -> dict:
+        first = fetch(session, book_id)
+        second = fetch(session, book_id + 1)
+        session.refresh(first, attribute_names=["author"])
+        return {"first": first.author.name, "second": second.author.name}
+    """
+    project = app(helper, SUMMARY_ROUTE)
+    assert summary(risks(project)) == [("attribute", "describe", "second.author")]
+    analysed = lazy_loads(project, route_ids(project))
+    assert [f.describe(project_classes(project)) for f in analysed.fixes] == ["Book.author"]
+
+
+def test_refresh_after_the_read_credits_nothing(app):
+    helper = """
+    def describe(session: Session, book_id: int) -> dict:
+        book = session.get(Book, book_id)
+        name = book.author.name
+        session.refresh(book, attribute_names=["author"])
+        return {"author": name}
+    """
+    assert summary(risks(app(helper, SUMMARY_ROUTE))) == [("attribute", "describe", "book.author")]
+
+
+@pytest.mark.parametrize("guard", ["if book_id:", "while book_id:", "try:"])
+def test_refresh_some_path_skips_credits_nothing(app, guard):
+    after = "\n            break" if guard.startswith("while") else "\n        except ValueError:\n            pass" if guard == "try:" else ""
+    helper = f"""
+    def describe(session: Session, book_id: int) -> dict:
+        book = session.get(Book, book_id)
+        {guard}
+            session.refresh(book, attribute_names=["author"]){after}
+        return {{"author": book.author.name}}
+    """
+    assert summary(risks(app(helper, SUMMARY_ROUTE))) == [("attribute", "describe", "book.author")]
+
+
+def test_refresh_after_a_helper_returned_the_object_credits_nothing(app):
+    # `fetch` may hand the Book back before its refresh: the query's objects are not all refreshed
+    helper = """
+    def fetch(session: Session, book_id: int, fast: bool) -> Book:
+        book = session.get(Book, book_id)
+        if fast:
+            return book
+        session.refresh(book, attribute_names=["author"])
+        return book
+
+
+    def describe(session: Session, book_id: int) -> dict:
+        return {"author": fetch(session, book_id, False).author.name}
+    """
+    project = app(helper, SUMMARY_ROUTE)
+    analysed = lazy_loads(project, route_ids(project))
+    assert [f.describe(project_classes(project)) for f in analysed.fixes] == ["Book.author"]
+    no_return = app(helper.replace("        if fast:\n            return book\n", ""), SUMMARY_ROUTE)
+    assert lazy_loads(no_return, route_ids(no_return)).fixes == []
+
+
+def test_string_path_credits_only_its_own_query(app):
+    helper = """
+    def describe(session: Session, book_id: int) -> dict:
+        first = session.scalars(select(Book).where(Book.id == book_id).options(selectinload("author"))).one()
+        second = session.scalars(select(Book).where(Book.id == book_id + 1)).one()
+        return {"first": first.author.name, "second": second.author.name}
+    """
+    project = app(helper, SUMMARY_ROUTE)
+    # by name nothing ties the path to an object: both reads are risks
+    assert summary(risks(project)) == [
+        ("attribute", "describe", "first.author"), ("attribute", "describe", "second.author"),
+    ]
+    analysed = lazy_loads(project, route_ids(project))
+    assert analysed.risks == []
+    assert [f.line for f in analysed.fixes] == [line_of(project.root, "services/book_helper.py", "book_id + 1")]
+
+
 @pytest.mark.parametrize("strategy", ["selectin", "joined", "subquery", "immediate", "raise", "noload"])
 def test_model_level_safe_strategy_is_no_risk(app, strategy):
     assert risks(app(DESCRIBE, SUMMARY_ROUTE, author_lazy=strategy)) == []
@@ -671,11 +796,10 @@ def test_function_facts_record_eager_options_and_attribute_reads():
         ("models.Book", "tags"),
         ("models.Book", "reviews"),
         ("models.Book", "prizes"),
-        ("", "*"),
-        ("", "editor"),
-        ("", "publisher"),
-        ("", "series"),
     ])
+    # a string path or wildcard loads on its query's objects only (`Load.options`), a refresh
+    # and `awaitable_attrs` on the object they are given only
+    assert function.refreshed == [(19, "book", "editor"), (20, "book", "publisher"), (21, "book", "series")]
     # `session.scalars`/`session.add` are calls, `models.Book`/`Book.author`/`CONSTANT.real`
     # read module-level names; `loader.selectinload` is a local read
     assert function.attributes == [

@@ -890,6 +890,9 @@ class BodyScanner:
         self.raw_rebound: list[tuple[str, str]] = []
         # Calls given execution options in a form other than `execution_options(key=...)`.
         self.raw_options: list[tuple[facts.Call, ast.Call]] = []
+        # `refresh(obj, attribute_names=[...])`, `obj.awaitable_attrs.rel`: (the node, the object's
+        # name or "", the attribute), for `Function.refreshed` once the body is read
+        self.raw_refreshed: list[tuple[ast.AST, str, str]] = []
 
     def scan(self, body: list[ast.stmt]) -> None:
         for statement in body:
@@ -902,6 +905,8 @@ class BodyScanner:
             self.function.greenlet_lines = _greenlet_lines(body, self.greenlet_runs, self.source.line_of)
         self._streamed_generators(body)
         self._lazy_facts()
+        if self.raw_refreshed:
+            self._refreshed(body)
         # Only a name both built and read as `name.attr` can have a fresh read.
         self.function.fresh = fresh_reads(body, self.source.line_of, self.built & self.read_names)
         if self.declared_global:
@@ -1120,7 +1125,7 @@ class BodyScanner:
     def _on_attribute(self, node: ast.Attribute, nested: bool) -> bool:
         if type(node.value) is ast.Name:
             self.read_names.add(node.value.id)
-        self._attribute(node)
+        self._attribute(node, nested)
         if id(node) not in self.callees:
             head = node.value
             while type(head) is ast.Attribute:
@@ -1145,7 +1150,7 @@ class BodyScanner:
             if end == 2:
                 self.raw_attributes.append((line, parts[0], parts[1]))
             elif parts[end - 2] == "awaitable_attrs":
-                self.function.eager.append(("", parts[end - 1]))
+                self.function.refreshed.append((line, "", parts[end - 1]))
             if parts[0] in self.module_level:
                 self.raw_references.append(".".join(parts[:end]))
         self._name(parts[0], line, nested)
@@ -1557,7 +1562,7 @@ class BodyScanner:
         spelled = dotted(func)  # the called name, resolved once for the questions below
         plain = self.collector.resolve(spelled)
         self.collector.takes(node, self.benign, callee=plain)
-        self._loader_call(node, func)
+        self._loader_call(node, func, nested)
         self._named_store(node, func)
         if (
             type(func) is ast.Attribute and func.attr == "run_sync" and key in self.awaited and node.args
@@ -1904,7 +1909,7 @@ class BodyScanner:
 
     # ------------------------------------------------------ lazy-load facts
 
-    def _attribute(self, node: ast.Attribute) -> None:
+    def _attribute(self, node: ast.Attribute, nested: bool) -> None:
         value = node.value
         if type(value) is ast.Name:
             if id(node) not in self.callees:
@@ -1912,7 +1917,9 @@ class BodyScanner:
                 if type(node.ctx) is ast.Store:
                     self.raw_stores.append(self.raw_attributes[-1])
         elif type(value) is ast.Attribute and value.attr == "awaitable_attrs":
-            self.function.eager.append(("", node.attr))  # `await obj.awaitable_attrs.rel`
+            # `await obj.awaitable_attrs.rel` loads `rel` on `obj` only
+            held = value.value.id if type(value.value) is ast.Name and not nested else ""
+            self.raw_refreshed.append((node, held, node.attr))
 
     def _named_store(self, node: ast.Call, func: ast.expr) -> None:
         """`setattr(team, "members", [])` is `team.members = []`: replacing a collection loads the
@@ -1932,13 +1939,16 @@ class BodyScanner:
         self.raw_attributes.append((self.source.line_of(node), node.args[0].id, name))
         self.raw_stores.append(self.raw_attributes[-1])
 
-    def _loader_call(self, node: ast.Call, func: ast.expr) -> None:
+    def _loader_call(self, node: ast.Call, func: ast.expr, nested: bool) -> None:
         self.callees.add(id(func))
         if type(func) is ast.Attribute:
             attr = func.attr
-            if attr == "refresh":  # session.refresh(obj, attribute_names=["rel"])
+            if attr == "refresh":  # session.refresh(obj, attribute_names=["rel"]) loads on `obj` only
                 names = syntax.strings(argument(node, 1, "attribute_names"))
-                self.function.eager.extend(("", name) for name in names)
+                target = argument(node, 0, "instance")
+                # a nested scope's name may be another object than the function's of that name
+                held = target.id if type(target) is ast.Name and not nested else ""
+                self.raw_refreshed.extend((node, held, name) for name in names)
             elif attr in LOADER_NAMES or attr in UNDEFER_NAMES:
                 # `selectinload(A.b).selectinload(B.c)`, `Load(A).joinedload(A.b)`: a method of an option
                 self.raw_loaders.append((None if type(func.value) is ast.Call else dotted(func), node))
@@ -1996,19 +2006,62 @@ class BodyScanner:
             if receiver in _SELF or receiver in self.locals or receiver not in module_level
         )
 
+    def _refreshed(self, body: list[ast.stmt]) -> None:
+        """`Function.refreshed`: a refresh some path may skip (under an `if`, `while`, `try`,
+        `match`, a conditional expression, a loop's `else`), or one after a `return` of a value
+        (the object may leave unrefreshed), is recorded without the object's name: it loads
+        nothing for sure."""
+        skipped, exits = _skippable(body)
+        line_of = self.source.line_of
+        for node, held, name in self.raw_refreshed:
+            line = line_of(node)
+            if id(node) in skipped or any(exit_line < line for exit_line in exits):
+                held = ""
+            self.function.refreshed.append((line, held, name))
+
     def _eager_argument(self, value: ast.expr, local: frozenset[str]) -> None:
         # `A.b.of_type(C)`, `A.b.and_(...)` load `A.b`
         while type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr in ("of_type", "and_"):
             value = value.func.value
-        text = syntax.string(value)
-        if text is not None:  # legacy string paths and the "*" wildcard
-            self.function.eager.append(("", text.rsplit(".", 1)[-1]))
+        if syntax.string(value) is not None:
+            # a legacy string path or the "*" wildcard loads on the entities of the query it is
+            # written in, which `Load.options` says; named here it would credit any object
             return
         path = dotted(value)
         if path is None or "." not in path:
             return
         owner, _, attr = path.rpartition(".")
         self.function.eager.append((self.collector.resolve(owner, local) or "", attr))
+
+
+# Statements and expressions some path runs without their parts (`try` as well: it may raise first).
+_BRANCHING: tuple[type, ...] = (
+    ast.If, ast.While, ast.Try, ast.Match, ast.IfExp, ast.BoolOp, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
+)
+
+
+def _skippable(body: list[ast.stmt]) -> tuple[set[int], list[int]]:
+    """The ids of the nodes of the own body some path through it may skip (in an `if`, `while`,
+    `try` or `match` statement, a loop's `else`, a conditional expression or `and`/`or`), and the
+    lines of its `return` statements of a value other than None."""
+    skipped: set[int] = set()
+    exits: list[int] = []
+    pending: list[tuple[ast.AST, bool]] = [(statement, False) for statement in body]
+    while pending:
+        node, skippable = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if type(node) is ast.Return and node.value is not None and not (
+            type(node.value) is ast.Constant and node.value.value is None
+        ):
+            exits.append(node.lineno)
+        if skippable:
+            skipped.add(id(node))
+        branching = isinstance(node, _BRANCHING)
+        for child in ast.iter_child_nodes(node):
+            orelse = isinstance(node, (ast.For, ast.AsyncFor)) and child in node.orelse
+            pending.append((child, skippable or branching or orelse))
+    return skipped, exits
 
 
 def _updates(

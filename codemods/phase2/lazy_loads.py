@@ -35,8 +35,8 @@ object of a query whose function narrows that class's columns (`load_only(...)` 
 `defer(...)` with it) blocks too (AM251). An attribute only a mapped subclass
 declares, read on an object of a query of its base, blocks (AM260).
 Only where the flow cannot follow the object does the name-based judgement below apply.
-Crediting stays the closure's (below), but a bare `session.get` only counts its own
-function's refreshes, as for `plain_gets`.
+Crediting stays the closure's (below), but a bare `session.get` only counts a refresh of
+the object it loaded (`codemods/phase2/refreshed.py`), as for `plain_gets`.
 
 What is a lazy relationship
     Every `relationship(...)` (also `Mapped[...] = relationship(...)`, `relation`,
@@ -68,11 +68,12 @@ What counts as eager-loaded
     when anything in that closure names the relationship in `selectinload`,
     `joinedload`, `subqueryload`, `immediateload` or `contains_eager` (from
     `sqlalchemy.orm`, also chained `.selectinload(...)` on an option or on `Load(X)`,
-    and through `.of_type()` / `.and_()`), in `refresh(obj, attribute_names=[...])`, or
-    reads it as `obj.awaitable_attrs.rel`. An option naming a class (`Book.author`)
+    and through `.of_type()` / `.and_()`). An option naming a class (`Book.author`)
     credits that class and its subclasses; an option whose class cannot be resolved
-    (aliased classes, legacy string paths) credits the attribute name on every class;
-    `"*"` credits everything.
+    (aliased classes) credits the attribute name on every class. A legacy string path and
+    the `"*"` wildcard credit the objects of the query they are written in only, and
+    `refresh(obj, attribute_names=[...])` / `obj.awaitable_attrs.rel` the object they are
+    given only (`codemods/phase2/refreshed.py`): another object read there is a lazy load.
 
 What is reported
     1. attribute: `name.rel` in a closure function, where `name` is a local name
@@ -146,6 +147,7 @@ from async_migrate.codemods.phase2.eager_flow import (
 )
 from async_migrate.codemods.phase2.handed_built import Handed, handed_built
 from async_migrate.codemods.phase2.model_members import Members, Summary, members
+from async_migrate.codemods.phase2.refreshed import by_callers, by_name, by_query
 from async_migrate.codemods.phase2.validations import (
     Validation,
     instance_code,
@@ -289,8 +291,9 @@ def own_lazy_load_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk]
 
 
 def closure_eager_names(project: Project, fid: FunctionId) -> set[str]:
-    """The attribute names the loader options, refreshes and `awaitable_attrs` of `fid`'s
-    closure load ("*" for a wildcard option)."""
+    """The attribute names the loader options naming a class (resolved or not) of `fid`'s closure
+    load; not a string path's, a wildcard's, a refresh's nor an `awaitable_attrs` read's, which load
+    on the objects of one query or on one object (`refreshed.by_name`, `Load.options`)."""
     analysis = _Analysis(project)
     return set(analysis.eager(analysis.closure(fid)))
 
@@ -298,7 +301,7 @@ def closure_eager_names(project: Project, fid: FunctionId) -> set[str]:
 def eager_names_beside(project: Project, fid: FunctionId) -> set[str]:
     """What `closure_eager_names` credits, less the loader options naming a class that `fid`
     writes itself (each of its queries says which it loads with, `facts.Load.options`): its
-    refreshes, `awaitable_attrs` and options by string, and the rest of its closure's."""
+    options on a class it does not resolve, and the rest of its closure's."""
     analysis = _Analysis(project)
     names = set(analysis.eager([m for m in analysis.closure(fid) if m != fid]))
     _, function = project.functions[fid]
@@ -839,18 +842,18 @@ class _Analysis:
             candidates = self._on(candidates, frozenset({built}), attribute)[0]
             declared_eager = any(c.strategy in EAGER_STRATEGIES for c in candidates)
             candidates = _as_lazy(candidates)
+        # `refresh(obj, attribute_names=[...])`, `obj.awaitable_attrs.rel`: on this very object
+        refreshed = by_name(function, receiver, line, attribute) or self._refreshed_by_callers(
+            root, fid, receiver, attribute
+        )
         if receiver in function.plain_gets:
             # `session.get(M, pk)` without options loads no relationship, whatever
-            # other queries of the closure eager-load: only this function's own
-            # `refresh(obj, attribute_names=[...])` makes the read safe.
-            own = {
-                name: _Eager({None})
-                for name, entry in self.eager([fid]).items()
-                if None in entry.owners
-            }
-            risky = self._uncredited(candidates, attribute, own)
+            # other queries of the closure eager-load: only a refresh of the object makes the read safe.
+            risky = [c for c in candidates if c.lazy and (c.strategy == "dynamic" or not refreshed)]
         else:
             risky = self._uncredited(candidates, attribute, eager)
+            if refreshed:  # no refresh loads a dynamic relationship
+                risky = [c for c in risky if c.strategy == "dynamic"]
         if not risky:
             return
         safe = [c for c in candidates if c not in risky]
@@ -918,7 +921,9 @@ class _Analysis:
                     continue
                 if strategy == "dynamic":  # no option makes it safe: reported by name
                     self._named_read(root, fid, line, receiver, attribute, eager)
-                elif not self._loaded(origin, attribute, eager):
+                elif not by_name(function, receiver, line, attribute) and not self._loaded(
+                    origin, attribute, eager, (fid, line)
+                ):
                     self._add_fix(root, origin, (*origin.path, (origin.model, attribute)))
             elif origin.kind is OriginKind.LOAD:
                 self._flow_risk(root, module, function, where, f"{receiver}.{attribute}", AM247,
@@ -989,6 +994,10 @@ class _Analysis:
         where = line or function.line
         shown = shown or _shown(written, name, how)
         if how in ("read", "getattr") and self.members.deferred(origin.model, name):
+            if by_name(function, written, line, name) or (
+                not origin.path and self._refreshed(origin, name, (fid, line))
+            ):
+                return  # `refresh(obj, attribute_names=["body"])` loads the column on the object
             self._deferred(root, module, function, where, shown, (*origin.path, (origin.model, name)), eager, origin)
             return
         if how in ("read", "getattr"):
@@ -1017,8 +1026,8 @@ class _Analysis:
                     if strategy == "dynamic":
                         self._named_read(root, fid, line, written, name, eager)
                     elif strategy not in SAFE_STRATEGIES and not self._loaded(
-                        replace(origin, model=subclass), name, eager
-                    ):
+                        replace(origin, model=subclass), name, eager, (fid, line)
+                    ) and not by_name(function, written, line, name):
                         self._add_fix(root, origin, (*origin.path, (subclass, name)))
                     return
         summary = self.members.runs(origin.model, name, how)
@@ -1155,7 +1164,7 @@ class _Analysis:
         can be added where the object is loaded."""
         module, function = self.project.functions[fid]
         typed = self._receiver_classes(fid, written)
-        if typed is None:
+        if typed is None or by_name(function, written, line, column):
             return
         candidates = typed or self._deferring(column)
         unread = self._unread_receiver(fid, written) if not typed and candidates else None
@@ -1255,6 +1264,11 @@ class _Analysis:
                     relationship = _as_lazy([relationship])[0]
                 if not self._uncredited([relationship], attribute, eager):
                     continue
+                if len(need.path) == 1 and need.strategy != "dynamic" and (
+                    by_name(function, written, line, attribute)
+                    or self._refreshed_by_callers(root, fid, written, attribute)
+                ):
+                    continue  # the member reads what a refresh of this object loaded
                 if source is not None:
                     why = (f"the object comes from {source.where}, whose query phase two cannot add "
                            f"the option to")
@@ -1316,10 +1330,15 @@ class _Analysis:
             offloaded=source is not None and source.offloaded, served=served, reads=path,
         ))
 
-    def _loaded(self, origin: Origin, attribute: str, eager: dict[str, _Eager]) -> bool:
-        """Whether the queries credit the relationship (a bare `session.get` only by its own function)."""
+    def _loaded(
+        self, origin: Origin, attribute: str, eager: dict[str, _Eager], at: tuple[FunctionId, int] | None = None
+    ) -> bool:
+        """Whether the queries credit the relationship (a bare `session.get` only by a refresh of
+        its own objects). `at`: the function and line of the read (None: after the route returns)."""
         if origin.model is None:
             return False
+        if not origin.path and self._refreshed(origin, attribute, at):
+            return True
         candidate = _Relationship(origin.model, attribute, "select", origin.model)
         _, function = self.project.functions[origin.fid]
         load = function.loads[origin.load]
@@ -1327,9 +1346,32 @@ class _Analysis:
             # `get()` returns an object the Session holds already, as loaded, and ignores its
             # `options=` then (a dependency sharing the Session may have loaded it first): its
             # own options, or a legacy `query(M).options(...).get(pk)`'s, load nothing for sure.
-            own = {name: _Eager({None}) for name, entry in self.eager([origin.fid]).items() if None in entry.owners}
-            return not self._uncredited([candidate], attribute, own)
+            return False
+        if not origin.path and self._own_option(load, origin.model, attribute):
+            return True
         return not self._uncredited([candidate], attribute, eager)
+
+    def _refreshed_by_callers(self, root: FunctionId, fid: FunctionId, receiver: str, attribute: str) -> bool:
+        """`refreshed.by_callers` for a read on parameter `receiver` of `fid`, over `root`'s closure."""
+        members = self._members.get(root)
+        if members is None:
+            members = self._members[root] = frozenset(self.closure(root))
+        return by_callers(self.project, members, fid, receiver, attribute)
+
+    def _refreshed(self, origin: Origin, attribute: str, at: tuple[FunctionId, int] | None) -> bool:
+        """The function of `origin`'s query refreshes `attribute` on every object it loads (`refreshed.by_query`)."""
+        _, function = self.project.functions[origin.fid]
+        return by_query(function, origin.load, attribute, at[1] if at is not None and at[0] == origin.fid else None)
+
+    def _own_option(self, load: facts.Load, model: str, attribute: str) -> bool:
+        """Whether the query's own string path or wildcard loads `attribute` on its entity
+        (`selectinload("items")`, `"*"`): those credit the objects of that query only."""
+        mine = {"", *self.classes.mro(model)}
+        named = [loads for owner, name, loads in load.options or () if owner in mine and name == attribute]
+        if named:
+            return all(named)
+        wild = [loads for owner, name, loads in load.options or () if owner in mine and name == "*"]
+        return bool(wild) and all(wild)
 
     def _add_fix(self, root: FunctionId, origin: Origin, path: Path, via: str = "", deferred: bool = False) -> None:
         module, function = self.project.functions[origin.fid]
