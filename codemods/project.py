@@ -2016,6 +2016,7 @@ class Project:
     def _own_unverified(self) -> dict[FunctionId, list[tuple[int, str]]]:
         from async_migrate.codemods.unread_engines import handed_unread, unread_connection
         from async_migrate.codemods.unread_engines import reason as unread_reason
+        from async_migrate.codemods.unread_results import unread_result
 
         flow = self.flow
         # (function, line, expression, where the state is set, the methods it may run)
@@ -2210,6 +2211,10 @@ class Project:
                         ) else "Session"),
                     ))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    continue
+                result = unread_result(self, fid, function, expression) if dot and call.callee is None else None
+                if result is not None:
+                    found.append((call.line, result))
                     continue
                 opened = unread_connection(self, fid, expression, call.awaited) if dot and function.bindings else None
                 if opened is not None:
