@@ -396,6 +396,10 @@ class Function(_Fact):
     # `db = sessions["rw"]`: locals bound to an item taken by subscript, with the container as
     # spelled (or UNSPELLED); the notation of `bindings` cannot spell it
     items: dict[str, str] = field(default_factory=dict)
+    # Locals bound to an element of a value, unpacked or looped over (`db, user = ctx`, `for s in
+    # sessions`), with that value as spelled: what the value holds (a Session put in a tuple by code
+    # the analysis cannot follow) its elements may hold. `a, b = x, y` binds as `a = x` does instead.
+    unpacked: dict[str, list[str]] = field(default_factory=dict)
     # `global n` then `n += 1` (or `n = n + 1`) in the own body: the module-level names it
     # updates from their own value, with the line (codemods/astcollect/body.py).
     global_updates: list[tuple[str, int]] = field(default_factory=list)

@@ -106,6 +106,9 @@ TASK = "task"  # `scopefunc=asyncio.current_task`: one Session per asyncio task
 PROCESS = "process"  # `scopefunc=` a context variable nothing sets: one Session for every request
 REQUEST = "request"
 INJECTED = "injected"
+# what code the analysis cannot follow built from the Session, or a provider it cannot read made:
+# its parts (elements, items) are as opaque
+_OPAQUE = frozenset({TAINTED, INJECTED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +353,16 @@ class Flow:
         for name, alias in function.rebinds:
             if alias in env:
                 env[name] = env.get(name, NOTHING) | env[alias]
+        # `db, user = ctx`, `for s in sessions`, `db = ctx[0]`: an element of a value built from the
+        # Session by code the analysis cannot follow may be that Session
+        elements = [*function.unpacked.items(), *((name, [held]) for name, held in function.items.items())]
+        for name, sources in elements:
+            for source in sources:
+                if source == facts.UNSPELLED:
+                    continue
+                opaque = frozenset(v for v in self.evaluate(fid, source) if v.kind in _OPAQUE)
+                if opaque:
+                    env[name] = env.get(name, NOTHING) | opaque
 
     def _constructed_with(self, owner: str, function: facts.Function) -> dict[str, Values]:
         """What the module-level instances of `owner` (or of a subclass) hand its `__init__`:
@@ -1450,12 +1463,13 @@ def untyped_item(flow: Flow, fid: FunctionId, call: facts.Call) -> tuple[str, st
         container, method, carrier = held, steps[0][1:], name
     if method not in SESSION_IO_METHODS:
         return None
-    if method not in _DISTINCT_SESSION_METHODS and not (
+    values = flow.evaluate(fid, container) if container != facts.UNSPELLED else NOTHING
+    if values and not all(v.kind in _OPAQUE for v in values):
+        return None  # a container the flow types: its items are read there
+    if not values and method not in _DISTINCT_SESSION_METHODS and not (
         _session_named(carrier) or _session_named(carrier.removesuffix("s"))
     ):
-        return None
-    if container != facts.UNSPELLED and flow.evaluate(fid, container):
-        return None  # a container the flow types: its items are read there
+        return None  # an untyped container's item is judged by its name; one built from the Session is not
     return container, method
 
 

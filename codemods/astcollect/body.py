@@ -859,6 +859,7 @@ class BodyScanner:
         self.benign: set[int] = set()
         # Value flow, kept raw until the walk knows every local name.
         self.raw_bindings: list[tuple[facts.Binding, ast.expr]] = []
+        self.raw_unpacked: list[tuple[str, ast.expr]] = []
         self.raw_assigns: list[tuple[str, ast.expr]] = []
         self.raw_state_assigns: list[tuple[int, ast.expr, str, ast.expr | None]] = []
         # Local names bound to `TypeAdapter(T)` -> the references in T (`Call.adapted`).
@@ -973,6 +974,10 @@ class BodyScanner:
                 binding.expr = found
                 binding.line = self.source.line_of(value)
                 self.function.bindings.append(binding)
+        for name, value in self.raw_unpacked:
+            found = expression(value, local)
+            if found is not None:
+                self.function.unpacked.setdefault(name, []).append(found)
         for attribute, value in self.raw_assigns:
             found = expression(value, local)
             if found is not None:
@@ -1245,6 +1250,7 @@ class BodyScanner:
             self._await(self.source.line_of(node.target), "async for")
         self._bind(node.target)
         self._take(node.target, node.iter, loop=True)
+        self._unpacked(node.target, node.iter)
 
     def _on_async_with(self, node: ast.AsyncWith, nested: bool) -> None:
         if not nested:
@@ -1325,6 +1331,7 @@ class BodyScanner:
         if node.is_async and not nested:
             self._await(self.source.line_of(node.target), "async comprehension")
         self._take(node.target, node.iter, loop=True)
+        self._unpacked(node.target, node.iter)
 
     def _on_named_expr(self, node: ast.NamedExpr, nested: bool) -> None:
         self._bind(node.target)  # bound in the function, even inside a comprehension
@@ -1843,8 +1850,18 @@ class BodyScanner:
             self.raw_state_assigns.append((self.source.line_of(target), target.value.value, target.attr, value))
             return
         if type(target) is ast.Tuple or type(target) is ast.List:
-            for element in target.elts:  # unpacked: no value the notation spells
+            elements = target.elts
+            if (
+                type(value) in (ast.Tuple, ast.List) and len(value.elts) == len(elements)  # type: ignore[union-attr]
+                and not any(type(e) is ast.Starred for e in (*elements, *value.elts))  # type: ignore[union-attr]
+            ):
+                for element, item in zip(elements, value.elts):  # type: ignore[union-attr]
+                    self._flow_target(element, item)  # `s, n = db, name` binds `s` as `s = db` does
+                return
+            for element in elements:  # an element each: no value the notation spells
                 self._flow_target(element.value if type(element) is ast.Starred else element, None)
+            if value is not None:
+                self._unpacked(target, value)
             return
         if value is None:
             return
@@ -1857,6 +1874,11 @@ class BodyScanner:
             and syntax.is_flow(value)
         ):
             self.raw_assigns.append((target.attr, value))
+
+    def _unpacked(self, target: ast.expr, value: ast.expr) -> None:
+        """Names bound to an element of `value`: unpacked from it or looping over it."""
+        for name in free_names(target):
+            self.raw_unpacked.append((name, value))
 
     def _binding(self, name: str, value: ast.expr, entered: bool = False, asynchronous: bool = False) -> None:
         # `session = session or db_session.get()`: the name may hold either operand, each a binding;

@@ -1,5 +1,5 @@
-"""A parameter FastAPI fills with an instance of a class holding the Session, through a
-dependency phase two cannot point at the async counterpart.
+"""A parameter FastAPI fills with an instance of a class holding the Session, or with the Session
+itself, through a dependency phase two cannot point at the async counterpart.
 
 Phase two renames the class in a migrated route's annotation (`NoteService` to
 `NoteServiceAsync`, or the class moved in place) and moves or twins the dependency that builds it
@@ -10,7 +10,9 @@ stays as written: at run time it still builds the synchronous class on the synch
 Session, and the migrated route awaits its plain methods (`TypeError: object int can't be used
 in 'await' expression`). So does a class-based view's class attribute holding such a class
 (`notes: NoteService = Depends(provide_notes)` on the class). Such a route is blocked, naming the
-parameter or attribute (AM239).
+parameter or attribute (AM239). A parameter receiving the Session itself from such an expression
+(`Depends(lambda: next(get_db()))`) blocks as well (AM296): the expression would still hand over the
+synchronous Session the migrated body awaits.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Reason
 from async_migrate.codemods.rules.am239_unfollowed_holder_dependency import RULE as AM239
+from async_migrate.codemods.rules.am296_unfollowed_session_dependency import RULE as AM296
 
 
 def _unfollowed(project: Project, param: facts.Param) -> str | None:
@@ -35,7 +38,33 @@ def _unfollowed(project: Project, param: facts.Param) -> str | None:
 
 def reasons(project: Project, fids: Iterable[FunctionId]) -> list[Reason]:
     """AM239 for each parameter of the route or of a dependency moving with it (`fids`) that
-    FastAPI fills with a class holding the Session through a dependency phase two leaves as it is."""
+    FastAPI fills with a class holding the Session through a dependency phase two leaves as it is;
+    AM296 for each one it fills with the Session so."""
+    fids = list(fids)
+    found = _sessions(project, fids)
+    found.extend(_holders(project, fids))
+    return found
+
+
+def _sessions(project: Project, fids: list[FunctionId]) -> list[Reason]:
+    found: list[Reason] = []
+    for fid in fids:
+        module, function = project.functions[fid]
+        carried = project.session_params.get(fid, {})
+        for param in function.params:
+            source = _unfollowed(project, param) if param.name in carried else None
+            if source is None:
+                continue
+            found.append(AM296.reason(
+                f"{module.path}:{param.line}: `{param.name}` of {module.name}.{function.qualname} receives the "
+                f"Session from {source}: phase two cannot point that expression at the async session dependency, "
+                f"so it would still hand over the synchronous Session the migrated code awaits; depend on the "
+                f"session dependency itself (`Depends(get_db)`)"
+            ))
+    return found
+
+
+def _holders(project: Project, fids: list[FunctionId]) -> list[Reason]:
     # A class with problems of its own blocks its routes already (AM253 names a container's provider).
     family = {
         ref for holder in holders.holder_classes(project).values() if not holder.problems

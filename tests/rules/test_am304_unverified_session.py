@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
+from test_phase2_rules import MODELS
 
 DEPS = """
 from fastapi import Depends
@@ -1155,3 +1158,67 @@ def test_a_dependency_giving_what_a_vendor_makes_stays_unverified(app, findings)
         {"clients.py": "import vendor_sdk\n\n\ndef get_db():\n    db = vendor_sdk.connect()\n    yield db\n"},
     )
     assert [f["code"] for f in findings(root, "read")] == ["AM304"]
+
+
+GROUPED = """
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+
+
+def get_pair(db: Session = Depends(get_db_session)):
+    return db, "me"
+
+
+def get_sessions(db: Session = Depends(get_db_session)):
+    return [db]
+"""
+
+
+@pytest.mark.parametrize("body", [
+    "db, user = pair\nreturn db.scalars(select(Book)).all()",
+    "(db, user), n = pair, 1\ndb.commit()\nreturn {}",
+    "return pair[0].scalars(select(Book)).all()",
+    "db = pair[0]\nreturn db.scalars(select(Book)).all()",
+    "return [s.scalars(select(Book)).all() for s in sessions]",
+    "for s in sessions:\n    s.commit()\nreturn {}",
+])
+def test_a_session_a_dependency_puts_in_a_tuple_or_list_stays_unverified(app, findings, cli, body):
+    # `db, user = pair`: an element of what a dependency built from the Session, read by no
+    # notation the flow follows, was "no Session work" and check passed the route
+    source = (
+        "from fastapi import Depends\nfrom sqlalchemy import select\n\nfrom deps import get_pair, get_sessions\n"
+        "from models import Book\n\n\n@router.get(\"/items\")\n"
+        "async def read(pair=Depends(get_pair), sessions=Depends(get_sessions)):\n"
+        + textwrap.indent(body, "    ") + "\n"
+    )
+    root = app(
+        source,
+        {"deps.py": GROUPED, "models.py": MODELS},
+    )
+    found = findings(root, "read")
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert "built from the Session by Depends(get_" in found[0]["message"] or (
+        "an item taken by subscript out of `pair`" in found[0]["message"]
+    ), found[0]["message"]
+    assert cli("check", root).exit_code == 1
+
+
+def test_near_miss_a_tuple_of_plain_values_is_no_session(app, findings):
+    root = app(
+        """
+        from fastapi import Depends
+
+
+        def get_page(page: int = 1, size: int = 10):
+            return page, size
+
+
+        @router.get("/items")
+        async def read(paging=Depends(get_page)):
+            page, size = paging
+            return {"page": page.bit_length(), "size": size}
+        """
+    )
+    assert findings(root, "read") == []
