@@ -1117,6 +1117,18 @@ def _stack_names(stack, config: Config):
     )
 
 
+def _awaited_helper(project: Project, closure, fid: FunctionId) -> str:
+    """A helper a migrated route awaits, as the migrated code calls it: `crud.recent_async` (the
+    twin of `crud.recent`) where the original stays for its other callers."""
+    module, function = project.functions[fid]
+    decision = closure.helpers.get(fid)
+    if decision is not None and decision.twin is not None:
+        owner = function.qualname.rpartition(".")[0]
+        twin = f"{owner}.{decision.twin}" if owner else decision.twin
+        return f"{module.name}.{twin} (the async twin of {function.qualname})"
+    return f"{module.name}.{function.qualname}"
+
+
 def _engine_still_blocks(project: Project, handler: Handler) -> str:
     """A migrated route that was a coroutine already keeps its synchronous engine work on the
     loop (a `def` one is blocked for it, AM279): said, never a plain "migrate"."""
@@ -1166,7 +1178,7 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
             entered = [h for h in helpers if h in project.opener_twins]
             awaited = [h for h in helpers if h not in project.opener_twins]
             if awaited:
-                names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in awaited)
+                names = ", ".join(_awaited_helper(project, closure, h) for h in awaited)
                 reasons.append(AM202.reason(f"awaits the migrated helpers {names}"))
             if entered:
                 names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in entered)
