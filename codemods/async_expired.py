@@ -19,7 +19,8 @@ with maker() as db:`) opens it from a module-level `async_sessionmaker(...)` (or
 Handed to a project function after the commit (`return summarize(order)` with `def summarize(o):
 return {"id": o.id}`), the object is read there, sync or async, method or helper of a helper
 (`handed_built.handed_read`): the same refresh, the same MissingGreenlet. A function in a project
-module the analysis cannot read is reported unverified, never passed.
+module the analysis cannot read is reported unverified, never passed. Returned from a route whose
+response model is a project class, it is read by FastAPI's serialiser, the same way.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
             for point in points:
                 reads = [r for r in (_first_read(function, name, session, point),
                                      _first_handed(project, fid, function, name, session, point)) if r is not None]
+                if not reads:
+                    reads = [r for r in (_returned_to_model(project, function, name, session, point),) if r is not None]
                 if reads:
                     line, written = min(reads, key=lambda read: read[0])
                     found.append(Blocking(line, f"{written} (expired by the {session}.{_method(function, session, point)}() at line {point})"))
@@ -97,6 +100,25 @@ def _cleared(function: facts.Function, name: str, session: str, point: int) -> l
         if c.receiver == session and c.method in ("refresh", "expunge") and not c.nested and c.line >= point
         and any(a.name == name for a in c.args[:1])
     ]
+
+
+def _returned_to_model(
+    project: Project, function: facts.Function, name: str, session: str, point: int
+) -> tuple[int, str] | None:
+    """`return author` in a route whose response model (declared, or its return annotation) is a
+    project class: FastAPI reads its fields off the expired object, outside any greenlet. At the
+    commit's line, the return's own not being known; None when a refresh or expunge of it follows
+    the commit (the return is taken to come after it)."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.expired_related import response_models
+
+    if f"${name}" not in function.returned or _cleared(function, name, session, point):
+        return None
+    models = response_models(project_classes(project), function)
+    if not models:
+        return None
+    shown = ", ".join(model.rpartition(".")[2] for model in models)
+    return point, f"`{name}` returned, whose fields the response model {shown} reads"
 
 
 def _first_handed(

@@ -170,7 +170,15 @@ def _unread(project: Project, callee: str | None) -> HandedRead | None:
     module = project._unseen(callee)
     if module is not None:
         return HandedRead(callee, "", (), project._unseen_what(module))
-    if project_classes(project).unread(callee):
+    classes = project_classes(project)
+    owner, _, method = callee.rpartition(".")
+    if classes.resolve(owner) is not None:
+        # `AuthorOut.model_validate(author)`: a method the project class inherits from a library
+        return HandedRead(
+            callee, "", (), f"a method `{owner.rpartition('.')[2]}` inherits from code outside the project, which "
+            f"the analysis does not read (`{method}` may read every attribute it maps)",
+        )
+    if classes.unread(callee):
         return HandedRead(callee, "", (), f"in `{callee.rpartition('.')[0]}`, a project module the tool did not read")
     return None
 

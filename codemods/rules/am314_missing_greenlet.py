@@ -69,7 +69,9 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   names one of them whatever it names): the read refreshes the row. The same read in a project function
   the object is handed to after the commit (`return summarize(order)`, sync or async, a method, or a
   function that one hands it on to); handed to a project module the tool cannot read (outside PATH,
-  missing, not parsed), the finding says so, unverified, not cleared.
+  missing, not parsed), or to a method a project class inherits from a library
+  (`AuthorOut.model_validate(order)`), the finding says so, unverified, not cleared; returned from a
+  route whose response model is a project class, the serialiser reads it the same way.
 
 Read below the `async with` block that opened the handler's AsyncSession (every one it has), each
 of these loads on a closed Session instead: the object is detached, and the read raises
