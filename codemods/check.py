@@ -90,7 +90,7 @@ from async_migrate.codemods.engine_work import (
 from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.handed_coroutines import handed_coroutines
 from async_migrate.codemods.outcome import Blocking, Outcome
-from async_migrate.codemods.phase1.needs import NeedKind, coroutine_needs
+from async_migrate.codemods.phase1.needs import BY_HAND_ASYNC, NeedKind, coroutine_needs
 from async_migrate.codemods.phase1.rule import (
     decide,
     lazy_load_text,
@@ -3081,20 +3081,19 @@ def hook_fix(handler: Handler) -> str:
     if handler.kind == "middleware":
         return (
             "it stays async (it awaits `call_next` or the wrapped app), so phase one does not convert it: move "
-            "the Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, or use "
-            "AsyncSession (phase two)"
+            f"the Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, {BY_HAND_ASYNC}"
         )
     if handler.kind == "lifecycle":
         return (
             "it stays async (a lifespan is an async context manager; startup and shutdown handlers run on the "
             "event loop), so phase one does not convert it: it runs once and blocks no request; to keep the loop "
             "free meanwhile, move the Session work into a plain def helper and `await run_in_threadpool(helper, "
-            "...)`, or use AsyncSession (phase two)"
+            f"...)`, {BY_HAND_ASYNC}"
         )
     return (
         "phase one does not convert it: Starlette runs a plain def exception handler in the threadpool, so "
         "make it def if it awaits nothing, else move the Session work into a plain def helper and "
-        "`await run_in_threadpool(helper, ...)`, or use AsyncSession (phase two)"
+        f"`await run_in_threadpool(helper, ...)`, {BY_HAND_ASYNC}"
     )
 
 

@@ -777,7 +777,9 @@ async def health():
 
 MIDDLEWARE_FIX = (
     "it stays async (it awaits `call_next` or the wrapped app), so phase one does not convert it: move the "
-    "Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, or use AsyncSession (phase two)"
+    "Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, or, once phase two has built "
+    "the async stack, open an AsyncSession from its async sessionmaker there and await its calls by hand (phase two "
+    "rewrites routes and what they call, not this)"
 )
 
 
@@ -794,7 +796,8 @@ def test_the_fix_for_middleware_and_lifespan_is_one_that_applies_to_them(cli, pr
             "it stays async (a lifespan is an async context manager; startup and shutdown handlers run on the "
             "event loop), so phase one does not convert it: it runs once and blocks no request; to keep the loop "
             "free meanwhile, move the Session work into a plain def helper and `await run_in_threadpool(helper, "
-            "...)`, or use AsyncSession (phase two)",
+            "...)`, or, once phase two has built the async stack, open an AsyncSession from its async sessionmaker "
+            "there and await its calls by hand (phase two rewrites routes and what they call, not this)",
             "`async-migrate phase1 --offload-mixed` wraps the helper calls at line 15 in `await run_in_threadpool(...)`",
         ],
         "audit": [

@@ -49,6 +49,13 @@ class NeedKind(Enum):
     HELPER_UPDATE = "helper-update"
 
 
+# The AsyncSession half of the fix for code that stays a coroutine and that phase two does not rewrite
+# (middleware, lifecycle and exception handlers, a route class's handler): by hand, on its stack.
+BY_HAND_ASYNC = (
+    "or, once phase two has built the async stack, open an AsyncSession from its async sessionmaker there and "
+    "await its calls by hand (phase two rewrites routes and what they call, not this)"
+)
+
 @dataclass(frozen=True, slots=True)
 class CoroutineNeed:
     """Something outside a handler's own awaits that needs it to stay a coroutine function."""

@@ -34,7 +34,7 @@ from async_migrate.codemods.phase1.expired_deps import (
     expired_where,
     offloaded_commit_reads,
 )
-from async_migrate.codemods.phase1.needs import coroutine_needs
+from async_migrate.codemods.phase1.needs import BY_HAND_ASYNC, coroutine_needs
 from async_migrate.codemods.phase1.shared_session import offload_note, shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import parse_pragma
 from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, FunctionId, Handler, Project
@@ -590,7 +590,7 @@ def route_handler_text(scope: str, lines: list[str]) -> str:
     return (
         f"does synchronous Session work at {', '.join(lines)} inside the coroutine `{scope}` it returns, which "
         "FastAPI awaits on the event loop for every request of the routes using this route class: move that work "
-        "into a plain def helper and `await run_in_threadpool(helper, ...)`, or use AsyncSession (phase two)"
+        f"into a plain def helper and `await run_in_threadpool(helper, ...)`, {BY_HAND_ASYNC}"
     )
 
 

@@ -36,7 +36,8 @@ RULE = Rule(
     summary="middleware, exception handlers and lifecycle handlers stay `async def`",
     fix=(
         "move their Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, "
-        "or use AsyncSession (phase two); an exception handler that awaits nothing may become a def"
+        "or open an AsyncSession from the async sessionmaker phase two builds and await its calls by hand "
+        "(phase two does not rewrite these hooks); an exception handler that awaits nothing may become a def"
     ),
     doc=__doc__,
 )

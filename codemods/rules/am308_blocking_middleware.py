@@ -34,8 +34,10 @@ RULE = Rule(
     name="blocking-middleware",
     summary="an `async def` middleware does synchronous Session work on the event loop",
     fix=(
-        "move the Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, or use "
-        "AsyncSession (phase two); the middleware itself stays async"
+        "move the Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, or, once "
+        "phase two has built the async stack, open an AsyncSession from its async sessionmaker there and await "
+        "its calls by hand (phase two rewrites routes and what they call, not middleware); the middleware "
+        "itself stays async"
     ),
     doc=__doc__,
 )
