@@ -2084,6 +2084,12 @@ class Project:
                     continue
                 receiver, dot, _ = expression.rpartition(".")
                 tainted = flow.holds(fid, receiver, TAINTED) if dot and taints and receiver[:1] == "$" else None
+                if tainted is not None and _element_only(function, receiver[1:]) and (
+                    expression.rpartition(".")[2] not in SESSION_IO_METHODS
+                ):
+                    # an element of what the Session built (`for row in rows: row.to_dict()`) is most
+                    # often a row: only a Session method on it may be the Session put in a tuple
+                    tainted = None
                 if tainted is not None:
                     text = (
                         f"`{self.written(expression)}()` is called on `{self.written(receiver)}`, built from the "
@@ -3068,6 +3074,13 @@ def _map_args(project: Project, passed: list[tuple[facts.Arg, str]], callee: Fun
             result[name] = text
     return result
 
+
+
+def _element_only(function: facts.Function, name: str) -> bool:
+    """Whether local `name` is bound only to an element of a value (`Function.unpacked`, `items`)."""
+    return (name in function.unpacked or name in function.items) and not any(
+        b.name == name for b in function.bindings
+    ) and not any(p.name == name for p in function.params)
 
 
 def _bare(param: facts.Param) -> bool:

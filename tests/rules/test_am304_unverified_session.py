@@ -1222,3 +1222,29 @@ def test_near_miss_a_tuple_of_plain_values_is_no_session(app, findings):
         """
     )
     assert findings(root, "read") == []
+
+
+def test_near_miss_rows_of_what_a_dependency_built_are_no_session(app, findings):
+    # the elements of an untyped list the dependency built from the Session are most often rows:
+    # only a Session method called on one may be the Session itself
+    root = app(
+        """
+        from fastapi import Depends
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from db.engine import get_db_session
+        from models import Book
+
+
+        def get_rows(db: Session = Depends(get_db_session)):
+            return [dict(title=t) for t in db.scalars(select(Book.title))]
+
+
+        @router.get("/items")
+        async def read(rows=Depends(get_rows)):
+            return [row.copy() for row in rows]
+        """,
+        {"models.py": MODELS},
+    )
+    assert findings(root, "read") == []
