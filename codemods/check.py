@@ -1779,11 +1779,10 @@ def _dependency_object_lazy_loads(project: Project, handler: Handler) -> list[Bl
     options loads: that Session is the request's and still open, so the read is the lazy load,
     outside any greenlet."""
     from async_migrate.codemods.phase1.expired_deps import _dependency
-    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
 
     function = handler.function
     found: list[Blocking] = []
-    loaded: set[str] | None = None
     for param in function.params:
         dependency = _dependency(project, param)
         if dependency is None or param.name in function.holds:
@@ -1805,10 +1804,7 @@ def _dependency_object_lazy_loads(project: Project, handler: Handler) -> list[Bl
                 continue
             if by_name(function, receiver, line, attribute):
                 continue  # the handler refreshes it on this object (`awaitable_attrs` too)
-            if loaded is None:  # what the loader options of the handler's closure name
-                loaded = closure_eager_names(project, handler.id)
-            if attribute in loaded or "*" in loaded:
-                continue
+            # an option of another query of the handler's closure loads nothing of this object
             what = _DYNAMIC if "dynamic" in strategies else "lazy load"
             found.append(Blocking(
                 line,
@@ -2012,7 +2008,7 @@ def _own_attribute_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk
     module, function = project.functions[fid]
     own = f"{module.name}.{function.qualname}"
     return [
-        risk for risk in own_lazy_load_risks(project, fid)
+        risk for risk in own_lazy_load_risks(project, fid, by_class=False)
         if risk.code in (AM220.code, AM221.code, AM222.code, AM251.code)
         and risk.kind == "attribute" and not risk.served and risk.function == own
     ]
@@ -2239,24 +2235,22 @@ class _Credit:
     """Whether the queries an object comes from load an attribute with it. Each awaited query
     whose loader options are written in it (`facts.Load.options`) is judged by its own: an
     eager load in another query (the same Result local bound to another statement, another
-    branch) loads nothing of this one's objects. A query whose options are not read there is
-    judged by name over the closure's options (the lazy-load analysis does not tie them to the
-    objects they load). The rest of the closure's loads count for any of them; a refresh or an
-    `awaitable_attrs` read only for the object it is given (`_refreshed_read`)."""
+    branch, a helper's) loads nothing of this one's objects. A query whose options are not read
+    there is judged by name over the closure's options (the lazy-load analysis does not tie them
+    to the objects they load). A refresh or an `awaitable_attrs` read counts only for the object
+    it is given (`_refreshed_read`)."""
 
     def __init__(self, project: Project, fid: FunctionId) -> None:
         self.project = project
         self.fid = fid
         self._closure: set[str] | None = None
-        self._beside: set[str] | None = None
 
     def loads(self, origins: list[facts.Load], attribute: str) -> bool:
         names = {"*", attribute}
         if any(load.options is None for load in origins) and not names & self._closure_names():
             return False
-        if all(load.options is None or self.own(load, attribute) for load in origins):
-            return True
-        return bool(names & self._beside_names())
+        # an option of another query (the handler's, a helper's) loads nothing of these objects
+        return all(load.options is None or self.own(load, attribute) for load in origins)
 
     def _closure_names(self) -> set[str]:
         from async_migrate.codemods.phase2.lazy_loads import closure_eager_names
@@ -2264,18 +2258,6 @@ class _Credit:
         if self._closure is None:
             self._closure = closure_eager_names(self.project, self.fid)
         return self._closure
-
-    def _beside_names(self) -> set[str]:
-        from async_migrate.codemods.phase2.lazy_loads import eager_names_beside
-
-        if self._beside is None:
-            # less the string paths and wildcards of its own queries' options (`Load(Book)
-            # .selectinload("*")`), which `own` has judged on the entity they belong to
-            _, function = self.project.functions[self.fid]
-            queries = (*function.loads, *function.held_loads.values(), *function.held_columns.values())
-            judged = {name for load in queries for owner, name, _ in load.options or () if not owner or name == "*"}
-            self._beside = eager_names_beside(self.project, self.fid) - judged
-        return self._beside
 
     def loads_path(self, origins: list[facts.Load], path: list[str]) -> bool:
         """Whether the queries load each relationship of a path read from their objects (`b.author
@@ -2292,12 +2274,12 @@ class _Credit:
         rest = [load for load in origins if load.options is None or not self._along(load, prefix, attribute)]
         if not rest:
             return True
-        # by name, as `loads` credits what the queries' own options do not say; never by their
-        # options for their own entities (`selectinload("*")` loads one level)
+        # by name, as `loads` credits a query whose options are not read; never by their options
+        # for their own entities (`selectinload("*")` loads one level), nor by another query's
         names = {"*", attribute}
         if any(load.options is None for load in rest) and not names & self._closure_names():
             return False
-        return all(load.options is None for load in rest) or bool(names & self._beside_names())
+        return all(load.options is None for load in rest)
 
     def _along(self, load: facts.Load, prefix: list[str], attribute: str) -> bool:
         """Whether the query's options load `attribute` on the objects `prefix` leads to from its entity."""
@@ -2319,6 +2301,18 @@ class _Credit:
             mine.update(classes.mro(load.model) if load.model in classes.by_ref else (load.model,))
         return mine
 
+    def _declaring_subclass(self, load: facts.Load, attribute: str) -> set[str]:
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self.project)
+        if load.alias is not None or load.model not in classes.by_ref:
+            return set()
+        if _strategy_of(self.project, load.model, attribute) is not None:
+            return set()
+        declaring = [c for c in classes.subclasses(load.model) if _strategy_of(self.project, c, attribute) is not None]
+        top = [c for c in declaring if not any(base in declaring for base in classes.mro(c)[1:])]
+        return set(top) if len(top) == 1 else set()
+
     def unloads(self, origins: list[facts.Load], attribute: str) -> bool:
         """Whether a query's own options leave `attribute` of its entity to load on first read
         (`lazyload(User.items)`, `raiseload`, a `lazyload("*")` nothing naming it overrides)."""
@@ -2335,8 +2329,10 @@ class _Credit:
         """Whether the query's own options load `attribute` of its entity: one naming that entity
         (its class or a base of it; an alias only by its own name) or any entity, for that
         attribute, else for all (`"*"`); an option leaving it lazy (`lazyload`, `raiseload`) wins
-        over a wildcard, and what another entity's option loads is that entity's."""
-        mine = self._mine(load)
+        over a wildcard, and what another entity's option loads is that entity's. An attribute the
+        entity lacks and one subclass declares (with its own subclasses) is on that subclass's rows
+        only: an option naming it loads it (`selectinload(Magazine.publisher)` on `select(Item)`)."""
+        mine = self._mine(load) | self._declaring_subclass(load, attribute)
         options = load.options or ()
         named = [loads for owner, name, loads in options if name == attribute and owner in mine]
         if named:
@@ -2356,12 +2352,11 @@ def _chained_async_lazy_loads(
     is one. A deferred column read on what is no bare name as well (`_model_code_lazy_loads`
     judges the bare names)."""
     from async_migrate.codemods.classes import project_classes
-    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
     from async_migrate.codemods.phase2.model_members import members
 
     _, function = project.functions[fid]
     found: list[Blocking] = []
-    loaded: set[str] | None = None
     # bare names too: the name-based analysis credits any query's eager load of the name
     reads = [
         (line, receiver, function.read_terms.get((line, receiver), ("name", receiver)), attribute)
@@ -2376,9 +2371,8 @@ def _chained_async_lazy_loads(
         origins = _origins(project, fid, term, sessions)
         below = _below_built(project, function, term, attribute, line, sessions) if origins is None else None
         if below is not None:
-            if loaded is None:  # what the loader options of the function's closure name
-                loaded = closure_eager_names(project, fid)
-            if attribute not in loaded and "*" not in loaded and not by_name(function, written, line, attribute):
+            # no query's option loads on what a built object leads to: only a refresh of it
+            if not by_name(function, written, line, attribute):
                 found.append(Blocking(line, f"{written}.{attribute} {below}"))
             continue
         if origins is None:
@@ -2762,14 +2756,19 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
             summary = index.runs(model, name, how)
             if summary is None:
                 continue
+            origins = [load for t in held for load in _origins(project, handler.id, t, sessions) or ()]
             for need in summary.needs:
                 if need.strategy == "subclass" and POLYMORPHIC in loaded:
                     continue  # a polymorphic load in the closure: taken for the subclass's
-                if need.strategy not in ("dynamic", "subclass") and ("*" in loaded or all(
-                    step in loaded or index.flow.relationship(owner, step) in SAFE_STRATEGIES
+                # each step loaded by the object's own queries (their options along the path),
+                # never by an option of another query of the closure
+                if need.strategy not in ("dynamic", "subclass") and all(
+                    index.flow.relationship(owner, step) in SAFE_STRATEGIES
+                    or (depth == 0 and credit.loads(origins, step))
+                    or (depth > 0 and credit.along(origins, [s for _, s in need.path[:depth]], step))
                     or (len(need.path) == 1 and by_name(function, receiver, line, step))
-                    for owner, step in need.path
-                )):
+                    for depth, (owner, step) in enumerate(need.path)
+                ):
                     continue
                 path = ".".join(step for _, step in need.path)
                 what = {"dynamic": "dynamic relationship", "subclass": "subclass column"}.get(need.strategy, "lazy load")

@@ -363,6 +363,61 @@ def test_string_path_credits_only_its_own_query(app):
     assert [f.line for f in analysed.fixes] == [line_of(project.root, "services/book_helper.py", "book_id + 1")]
 
 
+# An option naming the class (`selectinload(Book.author)`, `Load(Book).joinedload(Book.author)`)
+# loads on the objects of the query it is written in: another Book's read gets its own option.
+_CLASS_OPTIONS = {
+    "selectinload": "selectinload(Book.author)",
+    "joinedload": "joinedload(Book.author)",
+    "Load": "Load(Book).joinedload(Book.author)",
+}
+_SECOND_BOOK = {
+    "get": "second = session.get(Book, book_id + 1)",
+    "select": "second = session.scalars(select(Book).where(Book.id == book_id + 1)).one()",
+    "helper": "second = fetch(session, book_id + 1)",
+}
+
+
+@pytest.mark.parametrize("second", sorted(_SECOND_BOOK))
+@pytest.mark.parametrize("option", sorted(_CLASS_OPTIONS))
+def test_class_named_option_credits_only_its_own_query(app, option, second):
+    helper = f"""
+    from sqlalchemy.orm import Load, joinedload
+
+
+    def fetch(session: Session, book_id: int) -> Book:
+        return session.scalars(select(Book).where(Book.id == book_id)).one()
+
+
+    def describe(session: Session, book_id: int) -> dict:
+        first = session.scalars(select(Book).where(Book.id == book_id).options({_CLASS_OPTIONS[option]})).first()
+        {_SECOND_BOOK[second]}
+        return {{"first": first.author.name, "second": second.author.name}}
+    """
+    project = app(helper, SUMMARY_ROUTE)
+    analysed = lazy_loads(project, route_ids(project))
+    assert analysed.risks == []
+    assert [f.describe(project_classes(project)) for f in analysed.fixes] == ["Book.author"]
+    at = "select(Book).where(Book.id == book_id))" if second == "helper" else "book_id + 1"
+    assert [f.line for f in analysed.fixes] == [line_of(project.root, "services/book_helper.py", at)]
+
+
+def test_class_named_option_credits_every_object_of_its_query(app):
+    # the objects of the optioned query, one by one or in a loop, and along a chained option
+    helper = """
+    def describe(session: Session, book_id: int) -> dict:
+        books = session.scalars(
+            select(Book).options(selectinload(Book.author).selectinload(Author.books))
+        ).all()
+        first = books[0]
+        names = [book.author.name for book in books]
+        for book in books:
+            names.append(book.author.name)
+        return {"first": first.author.name, "names": names, "more": len(first.author.books)}
+    """
+    project = app(helper, SUMMARY_ROUTE)
+    assert lazy_loads(project, route_ids(project)) == LazyLoads([], [])
+
+
 @pytest.mark.parametrize("strategy", ["selectin", "joined", "subquery", "immediate", "raise", "noload"])
 def test_model_level_safe_strategy_is_no_risk(app, strategy):
     assert risks(app(DESCRIBE, SUMMARY_ROUTE, author_lazy=strategy)) == []

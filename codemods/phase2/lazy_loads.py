@@ -35,8 +35,11 @@ object of a query whose function narrows that class's columns (`load_only(...)` 
 `defer(...)` with it) blocks too (AM251). An attribute only a mapped subclass
 declares, read on an object of a query of its base, blocks (AM260).
 Only where the flow cannot follow the object does the name-based judgement below apply.
-Crediting stays the closure's (below), but a bare `session.get` only counts a refresh of
-the object it loaded (`codemods/phase2/refreshed.py`), as for `plain_gets`.
+A read the flow traces to a query is credited by that query's own loader options only
+(`facts.Load.options`: `selectinload(Book.author)` in another Book query loads nothing of its
+objects, and a path read past its first step only by a step of its own options along it),
+or by the closure's (below) where its options are not read there (`.options(*OPTIONS)`); a
+bare `session.get` only by a refresh of the object it loaded (`codemods/phase2/refreshed.py`).
 
 What is a lazy relationship
     Every `relationship(...)` (also `Mapped[...] = relationship(...)`, `relation`,
@@ -74,6 +77,7 @@ What counts as eager-loaded
     the `"*"` wildcard credit the objects of the query they are written in only, and
     `refresh(obj, attribute_names=[...])` / `obj.awaitable_attrs.rel` the object they are
     given only (`codemods/phase2/refreshed.py`): another object read there is a lazy load.
+    This crediting by name is for reads the flow does not trace (above).
 
 What is reported
     1. attribute: `name.rel` in a closure function, where `name` is a local name
@@ -101,8 +105,11 @@ What is reported
        lead to, so a fix never names another class's option.
 
 Not detected (may miss)
-    - An eager load anywhere in the closure credits every access to the same
-      relationship in that closure, even on an object another query loaded without it.
+    - Where the flow does not trace the object to a query (phase two; `lazy_load_risks`
+      reads no flow), an eager load naming its class anywhere in the closure credits the read,
+      even if another query loaded the object without it; never on an object the code builds
+      (or reaches from one), which no query's option loads. `check` asks for no such credit
+      (`own_lazy_load_risks(by_class=False)`) and judges each read by its object's queries.
     - `getattr(obj, "rel")`; `obj.rel` where `obj` is not a bare name
       (`self.book.author`), except in phase two, which follows chains rooted at a local
       name or a call (`b.author.books`, `facts.Function.chains`); reads on `self`/`cls`;
@@ -280,11 +287,13 @@ def lazy_load_risks(project: Project, function_ids: Iterable[FunctionId]) -> lis
     return _Analysis(project).run(function_ids).risks
 
 
-def own_lazy_load_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:
+def own_lazy_load_risks(project: Project, fid: FunctionId, by_class: bool = True) -> list[LazyLoadRisk]:
     """The risks of `lazy_load_risks([fid])` that `fid` reads itself or its response model
     serialises: its closure credits eager loads, but only its own body is read (phase one and
-    `check` ask this of every blocking `async def` handler, whose helpers are their own roots)."""
-    own = _Analysis(project).run([fid], own_only=True).risks
+    `check` ask this of every blocking `async def` handler, whose helpers are their own roots).
+    `by_class` False: no option credits a read of the body by its class (`check` judges each
+    read by the queries its object comes from)."""
+    own = _Analysis(project, by_class=by_class).run([fid], own_only=True).risks
     module, function = project.functions[fid]
     name = f"{module.name}.{function.qualname}"
     return [risk for risk in own if risk.kind == "response" or risk.function == name]
@@ -296,17 +305,6 @@ def closure_eager_names(project: Project, fid: FunctionId) -> set[str]:
     on the objects of one query or on one object (`refreshed.by_name`, `Load.options`)."""
     analysis = _Analysis(project)
     return set(analysis.eager(analysis.closure(fid)))
-
-
-def eager_names_beside(project: Project, fid: FunctionId) -> set[str]:
-    """What `closure_eager_names` credits, less the loader options naming a class that `fid`
-    writes itself (each of its queries says which it loads with, `facts.Load.options`): its
-    options on a class it does not resolve, and the rest of its closure's."""
-    analysis = _Analysis(project)
-    names = set(analysis.eager([m for m in analysis.closure(fid) if m != fid]))
-    _, function = project.functions[fid]
-    names.update(attribute for owner, attribute in function.eager if not owner)
-    return names
 
 
 def dependency_lazy_loads(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:
@@ -453,10 +451,11 @@ class _ModelCalls:
 class _Analysis:
     def __init__(
         self, project: Project, fix: bool = False, offloaded_sources: bool = False,
-        followed: frozenset[FunctionId] = frozenset(),
+        followed: frozenset[FunctionId] = frozenset(), by_class: bool = True,
     ) -> None:
         self.project = project
         self.fix = fix
+        self.by_class = by_class  # see `own_lazy_load_risks`
         self.followed = followed  # see `eager_flow.Flow`
         self.offloaded_sources = offloaded_sources  # see `eager_flow.Flow`
         self.fixes: dict[tuple[FunctionId, int, Path], EagerFix] = {}
@@ -842,6 +841,10 @@ class _Analysis:
             candidates = self._on(candidates, frozenset({built}), attribute)[0]
             declared_eager = any(c.strategy in EAGER_STRATEGIES for c in candidates)
             candidates = _as_lazy(candidates)
+        if not self.by_class or built is not None or below is not None or handed is not None:
+            # an option loads on the objects of the query it is written in: one the code builds
+            # (or reaches from one) is none's
+            eager = {}
         # `refresh(obj, attribute_names=[...])`, `obj.awaitable_attrs.rel`: on this very object
         refreshed = by_name(function, receiver, line, attribute) or self._refreshed_by_callers(
             root, fid, receiver, attribute
@@ -1347,8 +1350,12 @@ class _Analysis:
             # `options=` then (a dependency sharing the Session may have loaded it first): its
             # own options, or a legacy `query(M).options(...).get(pk)`'s, load nothing for sure.
             return False
-        if not origin.path and self._own_option(load, origin.model, attribute):
-            return True
+        if load.options is not None:
+            # its own options say what loads with its objects: an option written in another
+            # query (`selectinload(Book.author)` on another Book's) loads nothing of these
+            if origin.path:
+                return self._own_step(load, origin.path, attribute)
+            return self._own_option(load, origin.model, attribute)
         return not self._uncredited([candidate], attribute, eager)
 
     def _refreshed_by_callers(self, root: FunctionId, fid: FunctionId, receiver: str, attribute: str) -> bool:
@@ -1364,14 +1371,42 @@ class _Analysis:
         return by_query(function, origin.load, attribute, at[1] if at is not None and at[0] == origin.fid else None)
 
     def _own_option(self, load: facts.Load, model: str, attribute: str) -> bool:
-        """Whether the query's own string path or wildcard loads `attribute` on its entity
-        (`selectinload("items")`, `"*"`): those credit the objects of that query only."""
-        mine = {"", *self.classes.mro(model)}
+        """Whether the query's own options load `attribute` on its entity: one naming its class
+        or a base of it (an alias only by its own name), a string path or a wildcard
+        (`selectinload(Book.author)`, `selectinload("items")`, `"*"`); each credits the objects
+        of that query only. One leaving it lazy (`lazyload`, `raiseload`) wins over a wildcard."""
+        mine = self._entity_names(load, model)
         named = [loads for owner, name, loads in load.options or () if owner in mine and name == attribute]
         if named:
             return all(named)
         wild = [loads for owner, name, loads in load.options or () if owner in mine and name == "*"]
         return bool(wild) and all(wild)
+
+    def _own_step(self, load: facts.Load, path: Path, attribute: str) -> bool:
+        """Whether the query's own options load `attribute` on the objects `path` leads to from its
+        entity, a step along it (`selectinload(Book.author).selectinload(Author.books)`, `defaultload`
+        then a loader; a wildcard step loads every relationship there)."""
+        if load.model is None:
+            return False
+        mine = self._entity_names(load, load.model)
+        along = "/".join(name for _, name in path)
+        steps = [
+            (name, loads) for owner, name, loads in load.options or ()
+            if owner.startswith("^") and name in (attribute, "*")
+            and owner[1:].rpartition("|")[0] in mine and owner.rpartition("|")[2] == along
+        ]
+        named = [loads for name, loads in steps if name == attribute] or [loads for _, loads in steps]
+        return bool(named) and all(named)
+
+    def _entity_names(self, load: facts.Load, model: str) -> set[str]:
+        """How an option names the query's entity (`astcollect.objects`): any entity (""), its
+        name as written (`=b` for an `aliased()` local), and for no alias its class and bases."""
+        mine = {"", f"={load.entity}"}
+        if load.alias is None:
+            for ref in (model, load.model):
+                if ref is not None:
+                    mine.update(self.classes.mro(ref) if ref in self.classes.by_ref else (ref,))
+        return mine
 
     def _add_fix(self, root: FunctionId, origin: Origin, path: Path, via: str = "", deferred: bool = False) -> None:
         module, function = self.project.functions[origin.fid]
