@@ -76,6 +76,7 @@ from typing import TYPE_CHECKING, Any, cast
 from async_migrate.codemods import facts, warm_run
 from async_migrate.codemods.async_expired import UNVERIFIED as EXPIRED_UNVERIFIED
 from async_migrate.codemods.async_expired import expired_reads
+from async_migrate.codemods.async_response_reads import response_lazy_loads
 from async_migrate.codemods.concurrent_session import overlaps
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.containers import may_be_plain
@@ -1743,6 +1744,7 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
             ))
         pending.extend((line, edge.callee) for edge in project.all_calls_from.get(callee, ()))
     found += _model_code_lazy_loads(project, handler, sessions) if sessions else []
+    found += response_lazy_loads(project, handler, sessions)
     found += _dependency_object_lazy_loads(project, handler)
     return found + (_helper_async_lazy_loads(project, handler, found) if sessions else [])
 

@@ -15,8 +15,13 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   (`return [item_out(b) for b in books]`: a plain `def` reading `item.author`, a hybrid property or
   an association proxy reading it, or a subclass's relationship on a polymorphic query), which runs
   on the loop all the same, unless the query loads what it reads or no class the query gives has
-  the attribute. (What the response model reads is not judged: the analysis
-  matches its fields by name there, and would flag correct code on a guess.) A deferred column
+  the attribute. What a route's response model (`response_model=`, or its return annotation)
+  reads while FastAPI serialises the objects it returns is the same lazy load, where every value
+  it returns comes from its queries (`return await db.get(Book, 1)`, `(await db.scalars(stmt)).all()`,
+  a local bound to one): a field naming a relationship of each class they give, not loaded, nested
+  fields along the path they are read on (`BookOut.author.books` loads only by
+  `selectinload(Book.author).selectinload(Author.books)`); a returned dict or model built in code
+  is not judged, since the fields are matched by name only on objects whose class is known. A deferred column
   (`deferred(...)`, `mapped_column(deferred=True)`, a deferred `column_property`) no query of the
   handler undefers loads on its first read the same way (fix: `undefer(Model.column)`); a
   lazy="dynamic" relationship is a Query, which no eager load fixes (fix: `lazy="write_only"` and
