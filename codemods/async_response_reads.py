@@ -132,18 +132,7 @@ def _response_models(project: Project, handler: Handler) -> tuple[list[str], int
     from async_migrate.codemods.classes import project_classes
 
     classes = project_classes(project)
-    function = handler.function
-    refs: list[str] = []
-    line = function.line
-    declared = [(r, found) for r in handler.registrations if (found := r.declared_response) is not None]
-    if declared:
-        for registration, (model, model_refs) in declared:
-            if model != "None":
-                refs.extend(model_refs)
-                if registration.decorator is not None:
-                    line = registration.decorator.line or line
-    else:
-        refs.extend(function.returns)
+    refs, line = handler.response_refs()
     resolved = (classes.resolve(ref) for ref in refs)
     return [ref for ref in dict.fromkeys(resolved) if ref is not None and classes.fields(ref)], line
 

@@ -196,6 +196,22 @@ class Handler:
     def path(self) -> str | None:
         return self.registrations[0].path if self.registrations else None
 
+    def response_refs(self) -> tuple[list[str], int]:
+        """What FastAPI validates the handler's result into, as references: every registration's
+        `response_model=` (`list[X]` gives its refs), else the return annotation; and the line
+        naming them (a decorator's, else the def's). `response_model=None` names nothing."""
+        refs: list[str] = []
+        line = self.function.line
+        declared = [(r, found) for r in self.registrations if (found := r.declared_response) is not None]
+        if not declared:
+            return [*self.function.returns], line
+        for registration, (model, model_refs) in declared:
+            if model != "None":
+                refs.extend(model_refs)
+                if registration.decorator is not None:  # an `add_api_route` may be in another module
+                    line = registration.decorator.line or line
+        return refs, line
+
 
 @dataclass(slots=True)
 class LoopNeed:

@@ -1735,18 +1735,7 @@ class _Analysis:
     def response_risks(self, root: FunctionId, eager: dict[str, _Eager]) -> None:
         handler = self.routes[root]
         function = handler.function
-        refs: list[str] = []
-        line = function.line
-        # `response_model=` given: a dotted name has `response_model`, `list[X]` only its refs
-        declared = [(r, found) for r in handler.registrations if (found := r.declared_response) is not None]
-        if declared:
-            for registration, (model, model_refs) in declared:
-                if model != "None":
-                    refs.extend(model_refs)
-                    if registration.decorator is not None:  # an `add_api_route` may be in another module
-                        line = registration.decorator.line or line
-        else:
-            refs.extend(function.returns)
+        refs, line = handler.response_refs()
         if function.results and all(self._names().copies(root, term) for term in function.results):
             # `return BookOut.model_validate(book)`: the reads ran in the route (`_validated`)
             return
