@@ -1876,9 +1876,17 @@ class BodyScanner:
             self.raw_assigns.append((target.attr, value))
 
     def _unpacked(self, target: ast.expr, value: ast.expr) -> None:
-        """Names bound to an element of `value`: unpacked from it or looping over it."""
-        for name in free_names(target):
-            self.raw_unpacked.append((name, value))
+        """Names bound to an element of `value`: unpacked from it or looping over it. In the
+        target's order, never a set's: facts are the same bytes in every process."""
+        pending = [target]
+        while pending:
+            node = pending.pop(0)
+            if type(node) is ast.Name:
+                self.raw_unpacked.append((node.id, value))
+            elif type(node) is ast.Starred:
+                pending.insert(0, node.value)
+            elif type(node) is ast.Tuple or type(node) is ast.List:
+                pending[:0] = node.elts
 
     def _binding(self, name: str, value: ast.expr, entered: bool = False, asynchronous: bool = False) -> None:
         # `session = session or db_session.get()`: the name may hold either operand, each a binding;
