@@ -60,6 +60,7 @@ class Classes:
         self._subclasses: dict[str, list[str]] | None = None
         self._abstract: dict[str, bool] = {}
         self._by_name: dict[str, list[str]] | None = None
+        self._packages: frozenset[str] | None = None  # the top-level names of the modules read
         self._set_outside: dict[tuple[str, str], str] | None = None
         self._built_names: dict[str, frozenset[str]] = {}
         self._protocols: list[str] | None = None
@@ -218,11 +219,10 @@ class Classes:
         if ref is None or self.resolve(ref) is not None:
             return False
         module, _, name = ref.rpartition(".")
-        top = module.split(".", 1)[0]
         modules = self.project.modules
-        return bool(name and module) and module not in modules and any(
-            known == top or known.startswith(f"{top}.") for known in modules
-        )
+        if self._packages is None:
+            self._packages = frozenset(known.split(".", 1)[0] for known in modules)
+        return bool(name and module) and module not in modules and module.split(".", 1)[0] in self._packages
 
     def is_mapped(self, ref: str) -> bool:
         """A project class that is (or inherits) a mapped class."""
