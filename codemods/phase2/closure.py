@@ -39,6 +39,7 @@ from async_migrate.codemods.phase2 import (
     expired_lists,
     expired_reads,
     fetched_refresh,
+    handler_decorators,
     holders,
     inline_sessions,
     left_out,
@@ -110,6 +111,7 @@ from async_migrate.codemods.rules.am284_own_event_loop import RULE as AM284
 from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as AM288
 from async_migrate.codemods.rules.am289_session_in_shared_with import RULE as AM289
 from async_migrate.codemods.rules.am292_expired_after_savepoint_rollback import RULE as AM292
+from async_migrate.codemods.rules.am294_handler_decorator_wraps import RULE as AM294
 from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE as AM297
 from async_migrate.codemods.rules.am329_optional_session_fallback import RULE as AM329
 from async_migrate.codemods.sources import matches, tree_of
@@ -2577,6 +2579,8 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.append(_Own(AM217, function.line, "is defined in a class the tool does not know"))
     elif function.decorators and fid not in _handler_ids(project):
         found.extend(_Own(AM217, line, message) for line, message in methods.function_decorators(project, fid))
+    elif function.decorators:
+        found.extend(_Own(AM294, line, message) for line, message in handler_decorators.blockers(project, fid))
     tables: set[int] = set()
     uncertain = methods.uncertain_calls(project, fid)
     # a call through a table handing the Session to some of what it may run: one reason for the call

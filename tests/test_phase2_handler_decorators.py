@@ -1,0 +1,131 @@
+"""Phase two and the decorators wrapping a `def` route it would make `async def` (AM294).
+
+FastAPI unwraps a `functools.wraps` wrapper and awaits what it returns once the route is a
+coroutine function: a synchronous retry wrapper then returns the coroutine unrun, and the
+`IntegrityError` its `db.rollback()` and retry handled escapes as a 500. Such a route stays
+synchronous (RUN: its retry still rolls back and answers); an async-aware decorator listed
+under `safe-decorators` migrates with the route (RUN: the retry rolls back the AsyncSession
+and the second attempt's row is written); a decorator above the route decorator wraps only
+the module attribute, which FastAPI never calls."""
+
+from __future__ import annotations
+
+import pytest
+from test_phase2_rules import apply, function, handler
+from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service
+
+__all__ = ["service"]  # the fixture, used by name
+
+SYNC_RETRY = """
+import functools
+
+from sqlalchemy.exc import IntegrityError
+
+
+def retry_on_conflict(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        for attempt in range(3):
+            try:
+                return fn(*args, **{**kwargs, "name": f"{kwargs['name']}-{attempt}"})
+            except IntegrityError:
+                kwargs["db"].rollback()
+        return {"conflict": True}
+    return wrapper
+"""
+AWARE_RETRY = """
+import functools
+import inspect
+
+from sqlalchemy.exc import IntegrityError
+
+
+def retry_on_conflict(fn):
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def awaiting(*args, **kwargs):
+            for attempt in range(3):
+                try:
+                    return await fn(*args, **{**kwargs, "name": f"{kwargs['name']}-{attempt}"})
+                except IntegrityError:
+                    await kwargs["db"].rollback()
+            return {"conflict": True}
+        return awaiting
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        for attempt in range(3):
+            try:
+                return fn(*args, **{**kwargs, "name": f"{kwargs['name']}-{attempt}"})
+            except IntegrityError:
+                kwargs["db"].rollback()
+        return {"conflict": True}
+    return wrapper
+"""
+# The wrapper names each attempt; the first reuses id 1, taken: IntegrityError; the retry writes id 5.
+ROUTE = """
+from api.retry import retry_on_conflict
+
+
+@router.post("/items")
+@retry_on_conflict
+def create_item(name: str, db: session_dependency):
+    item_id = 1 if name.endswith("-0") else 5
+    db.add(Item(id=item_id, name=name, owner_id=1))
+    db.commit()
+    return {"id": item_id, "name": name}
+"""
+RUN = """
+with Sync() as s:
+    s.add(Item(id=1, name="old", owner_id=1))
+    s.commit()
+created = client.post("/items", params={"name": "pen"}).json()
+with Sync() as s:
+    stored = sorted(s.scalars(select(Item.name)).all())
+print(json.dumps([created, stored]))
+"""
+
+
+def _files(decorator: str, route: str = ROUTE) -> dict[str, str]:
+    return {"api/retry.py": decorator, SUBSYSTEM: routes(route)}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_sync_retry_wrapper_keeps_the_route_synchronous_and_its_retry_still_answers(cli, service, kind):
+    root = service(_files(SYNC_RETRY))
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked" and "AM294" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM294")]
+    assert "@retry_on_conflict" in reason and "synchronous wrapper" in reason, reason
+    assert function(root, SUBSYSTEM, "create_item").startswith("def create_item"), function(root, SUBSYSTEM, "create_item")
+    assert serve(root, kind, RUN) == [{"id": 5, "name": "pen-1"}, ["old", "pen-1"]]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_near_miss_an_async_aware_retry_listed_as_safe_migrates_and_rolls_back_the_async_session(
+    cli, service, kind
+):
+    root = service({
+        **_files(AWARE_RETRY),
+        "pyproject.toml": '[tool.async-migrate]\nsafe-decorators = ["api.retry.retry_on_conflict"]\n',
+    })
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "migrate", found
+    migrated = function(root, SUBSYSTEM, "create_item")
+    assert migrated.startswith("async def create_item") and "await db.commit()" in migrated, migrated
+    assert serve(root, kind, RUN) == [{"id": 5, "name": "pen-1"}, ["old", "pen-1"]]
+
+
+def test_near_miss_a_decorator_above_the_route_decorator_wraps_only_the_module_attribute(cli, service):
+    above = ROUTE.replace('@router.post("/items")\n@retry_on_conflict', '@retry_on_conflict\n@router.post("/items")')
+    root = service(_files(SYNC_RETRY, above))
+    found = handler(apply(cli, root), "create_item")
+    assert "AM294" not in found["codes"], found
+
+
+def test_an_unread_decorator_blocks_as_unverified(cli, service):
+    route = ROUTE.replace("from api.retry import retry_on_conflict", "from tenacity import retry as retry_on_conflict")
+    root = service(_files(SYNC_RETRY, route))
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked" and "AM294" in found["codes"], found
+    assert "cannot tell whether its wrapper" in found["reasons"][found["codes"].index("AM294")]
