@@ -112,6 +112,7 @@ from async_migrate.codemods.phase1.two_sessions import two_sessions
 from async_migrate.codemods.phase2.refreshed import by_name, by_query
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, ROUTE_KINDS, FunctionId, Handler, Project
+from async_migrate.codemods.request_validation import blocking_validators
 from async_migrate.codemods.resolvers import describe_work, resolver_work, session_helper_call
 from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.rules import Rule
@@ -132,6 +133,7 @@ from async_migrate.codemods.rules.am308_blocking_middleware import RULE as AM308
 from async_migrate.codemods.rules.am309_blocking_exception_handler import RULE as AM309
 from async_migrate.codemods.rules.am310_unverified_route import RULE as AM310
 from async_migrate.codemods.rules.am311_unawaited_coroutine import RULE as AM311
+from async_migrate.codemods.rules.am312_blocking_request_validation import RULE as AM312
 from async_migrate.codemods.rules.am314_missing_greenlet import RULE as AM314
 from async_migrate.codemods.rules.am316_nested_coroutine_on_loop import RULE as AM316
 from async_migrate.codemods.rules.am317_session_closed_before_stream import RULE as AM317
@@ -405,6 +407,9 @@ def analyse(project: Project) -> CheckResult:
         if threaded is not None and _report(result, threaded, parse_pragma(handler.function.pragma)):
             silenced = True
         if silenced:
+            acknowledged.add(handler.id)
+    for handler in project.reported_handlers:
+        if handler.kind in ("route", "websocket", "dependency") and _check_validation(project, handler, result):
             acknowledged.add(handler.id)
     for module in project.modules.values():
         if project.in_scope(module.path):
@@ -768,6 +773,26 @@ def _unawaited_wrapper(project: Project, outer: facts.Call | None) -> str | None
     if outer.awaited or outer.consumed or outer.nested or outer.argument_of is not None or outer.within:
         return None
     return outer.callee if outer.held_in is None else None
+
+
+def _check_validation(project: Project, handler: Handler, result: CheckResult) -> bool:
+    """AM312, once per validator: Session work in the validation FastAPI runs on the handler's
+    parameters, on the event loop whether the handler is `def` or not; whether its pragma silenced one."""
+    function = handler.function
+    pragma = parse_pragma(function.pragma)
+    silenced = False
+    for found in blocking_validators(project, handler):
+        work = ", ".join(f"line {b.line} ({b.call})" for b in found.blocking)
+        reached = f"`{found.param}`" if found.path == found.param else f"`{found.path}` of `{found.param}`"
+        message = (
+            f"FastAPI validates {reached} on the event loop before it calls the {_kind(handler)} (`def` or "
+            f"`async def` alike), and the validator {found.qualname} ({found.module}) does synchronous Session work "
+            f"there at {work}; {AM312.fix}"
+        )
+        finding = Finding(AM312, handler, handler.module.path, function.line, function.qualname, message)
+        if _report(result, finding, pragma):
+            silenced = True
+    return silenced
 
 
 def _report(result: CheckResult, finding: Finding, pragma: Pragma | None) -> bool:

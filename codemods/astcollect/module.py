@@ -37,6 +37,7 @@ from async_migrate.codemods.vocabulary.fastapi import (
     ROUTE_CLASSES,
     WEBSOCKET_ATTRS,
 )
+from async_migrate.codemods.vocabulary.pydantic import VALIDATOR_MARKERS
 from async_migrate.codemods.vocabulary.python import ANNOTATED, CALLABLE_TYPES, GENERATED_INIT, PARTIALS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ANNOTATED_STRATEGIES,
@@ -959,7 +960,10 @@ class Collector:
                 depends = self.ref(found[0])  # `Annotated[Service, Depends()]`: FastAPI calls the class
             return facts.Value(
                 kind="annotated", line=0, ref=self.ref(found[0]), depends=depends,
-                annotation=tuple(self.refs(found[0])), depends_options=options,
+                # and the functions pydantic's validator markers in the metadata run on the value
+                # (`Annotated[int, AfterValidator(author_exists)]`: a marker, then its function)
+                annotation=(*self.refs(found[0]), *(r for extra in found[1:] for r in self.refs(extra))),
+                depends_options=options,
             )
         if kind is ast.Call:
             target = self.depends_target(value)
@@ -1438,6 +1442,12 @@ class Collector:
                 yield found
             return
         if kind is ast.Call:
+            # `Annotated[int, AfterValidator(author_exists)]`: pydantic runs the function on the value
+            # (`codemods/request_validation.py`); any other call (`Depends(...)`, `Query()`) is no type
+            marker = self.ref(node.func)  # type: ignore[attr-defined]
+            if marker in VALIDATOR_MARKERS and node.args:  # type: ignore[attr-defined]
+                yield marker
+                yield from self.refs(node.args[0])  # type: ignore[attr-defined]
             return
         if kind is ast.Subscript:
             head = self.ref(node.value)  # type: ignore[attr-defined]

@@ -19,3 +19,16 @@ INSTANCE_CODE = frozenset({
 })
 # Types under which a field keeps what it was given: an ORM object validated into it stays one.
 OPAQUE_TYPES = frozenset({"typing.Any", "typing_extensions.Any", "object", "builtins.object"})
+# Validators pydantic runs while it validates a value into a model: on a request's parameters,
+# FastAPI runs them on the event loop (`codemods/request_validation.py`).
+VALIDATOR_DECORATORS = frozenset({
+    f"{module}.{name}"
+    for module in ("pydantic", "pydantic.functional_validators", "pydantic.class_validators", "pydantic.v1")
+    for name in ("field_validator", "model_validator", "validator", "root_validator")
+})
+# `Annotated[int, AfterValidator(author_exists)]`: the function each runs on the value.
+VALIDATOR_MARKERS = frozenset({
+    f"{module}.{name}"
+    for module in ("pydantic", "pydantic.functional_validators")
+    for name in ("AfterValidator", "BeforeValidator", "PlainValidator", "WrapValidator")
+})
