@@ -92,6 +92,10 @@ class Call(_Fact):
     # dropping the wrapper leaves `await f(*args, **kwargs)`.
     offload_direct: bool = True
     statement: bool = False  # a call that is a whole expression or the value of an assignment
+    # A template rendered (`templates.TemplateResponse(request, "x.html", {"book": book})`,
+    # `env.get_template("x.html").render(book=book)`): each value handed to it as written, but
+    # string constants and the response's own keywords (`status_code=`); see `phase2/templates.py`.
+    rendered: tuple[str, ...] | None = None
     discarded: bool = False  # a whole expression statement: nothing reads what it returns
     # A call that is a whole statement of the function's own body, outside any compound statement
     # (an expression, the value of an assignment or of a `return`): it runs on every path past it.

@@ -64,7 +64,10 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
 from async_migrate.codemods.vocabulary.starlette import (
     HOOK_DECORATORS,
     HOOK_REGISTRATIONS,
+    RENDERING_METHODS,
+    RESPONSE_KEYWORDS,
     STREAMING_RESPONSE,
+    TEMPLATE_GETTERS,
 )
 
 # Constructors whose keywords may name hooks (`FastAPI(lifespan=...)` in an application factory).
@@ -747,6 +750,34 @@ def _args(items: list[ast.AST]) -> list[facts.Arg]:
             found.append(facts.Arg(position, None, name, ref))
             position += 1
     return found
+
+
+def _renders(func: ast.Attribute) -> bool:
+    """`templates.TemplateResponse(...)` (Starlette's, FastAPI's `Jinja2Templates`), and a Jinja2
+    template's `render`/`generate`/`stream` on one got in place (`env.get_template("x").render(...)`)
+    or held by a name saying it is one (`template.render(...)`, `page_template.render(...)`)."""
+    if func.attr == "TemplateResponse":
+        return True
+    value = func.value
+    if type(value) is ast.Call and type(value.func) is ast.Attribute:
+        return value.func.attr in TEMPLATE_GETTERS
+    held = name_of(value) if type(value) is ast.Name else (value.attr if type(value) is ast.Attribute else None)
+    return held is not None and "template" in held.lower()
+
+
+def _rendered(source: syntax.Source, node: ast.Call) -> tuple[str, ...]:
+    """What a template render is handed, as written: each value of a dict display, every other
+    argument whole; string constants and the response's keywords left out."""
+    values: list[ast.expr] = [a.value if type(a) is ast.Starred else a for a in node.args]
+    values.extend(k.value for k in node.keywords if k.arg not in RESPONSE_KEYWORDS)
+    found: list[str] = []
+    for value in values:
+        items = [v for v in value.values if v is not None] if type(value) is ast.Dict else [value]
+        found.extend(
+            syntax.text(source, item) for item in items
+            if not (type(item) is ast.Constant and type(item.value) in (str, int, float, bool, type(None)))
+        )
+    return tuple(dict.fromkeys(found))
 
 
 def _contained(items: list[ast.AST]) -> tuple[str, ...]:
@@ -1666,6 +1697,8 @@ class BodyScanner:
                 self._given(recorded, given, contained)
                 recorded_args.append(recorded)
         call.args = recorded_args
+        if type(func) is ast.Attribute and func.attr in RENDERING_METHODS and _renders(func):
+            call.rendered = _rendered(self.source, node)
         if any(
             item.arg == "execution_options" or (item.arg is None and type(func) is ast.Attribute and func.attr == "execution_options")
             for item in node.keywords

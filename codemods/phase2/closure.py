@@ -50,6 +50,7 @@ from async_migrate.codemods.phase2 import (
     savepoint_reads,
     scheduled,
     scope_openers,
+    templates,
     tx_dependency,
     unclosed,
     unfollowed_holders,
@@ -107,6 +108,7 @@ from async_migrate.codemods.rules.am272_unverified_session_work import RULE as A
 from async_migrate.codemods.rules.am277_session_in_concurrent_task import RULE as AM277
 from async_migrate.codemods.rules.am278_other_database import RULE as AM278
 from async_migrate.codemods.rules.am279_engine_work_on_loop import RULE as AM279
+from async_migrate.codemods.rules.am282_object_handed_to_template import RULE as AM282
 from async_migrate.codemods.rules.am284_own_event_loop import RULE as AM284
 from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as AM288
 from async_migrate.codemods.rules.am289_session_in_shared_with import RULE as AM289
@@ -2619,6 +2621,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     for line, what in unclosed.unclosed_opens(project, fid):
         if line not in {at for at, _ in fallen.values()}:
             found.append(_Own(AM154, line, what))
+    found.extend(_Own(AM282, line, what) for line, what in templates.rendered(project, fid))
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found

@@ -74,3 +74,12 @@ REQUEST_TYPES = frozenset({
 # The parameter after the request in a `BaseHTTPMiddleware.dispatch` or an `@app.middleware("http")`
 # function, which names its request parameter however it likes.
 CALL_NEXT = "call_next"
+# Templates: Starlette's `Jinja2Templates.TemplateResponse` (FastAPI re-exports it) and a Jinja2
+# template's rendering methods, with the environment's methods that get a template to call them on;
+# a template reads whatever attributes of what it is handed, where no analysis follows.
+RENDERING_METHODS = frozenset({
+    "TemplateResponse", "render", "render_async", "generate", "generate_async", "stream",
+})
+TEMPLATE_GETTERS = frozenset({"get_template", "select_template", "get_or_select_template", "from_string"})
+# `TemplateResponse(..., status_code=404, headers=..., ...)`: the response's, not the template's
+RESPONSE_KEYWORDS = frozenset({"status_code", "headers", "media_type", "background", "name"})
