@@ -110,6 +110,7 @@ from async_migrate.codemods.phase1.shared_session import (
 from async_migrate.codemods.phase1.two_sessions import describe as describe_two_sessions
 from async_migrate.codemods.phase1.two_sessions import two_sessions
 from async_migrate.codemods.phase2.refreshed import by_name, by_query
+from async_migrate.codemods.phase2.templates import template_renders
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, ROUTE_KINDS, FunctionId, Handler, Project
 from async_migrate.codemods.request_validation import blocking_validators
@@ -1769,6 +1770,9 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
             ))
         pending.extend((line, edge.callee) for edge in project.all_calls_from.get(callee, ()))
     found += _model_code_lazy_loads(project, handler, sessions) if sessions else []
+    # what a template reads of what it is handed is where no analysis follows: unverified, not cleared
+    found += [Blocking(line, f"{what} ({_TEMPLATE})") for line, what in template_renders(project, handler.id)] \
+        if sessions else []
     found += response_lazy_loads(project, handler, sessions)
     found += _dependency_object_lazy_loads(project, handler)
     return found + (_helper_async_lazy_loads(project, handler, found) if sessions else [])
@@ -2927,6 +2931,7 @@ def _union(
 _DYNAMIC = 'lazy="dynamic" query'
 _UNSEEN = "an object of a class of a project module the tool did not read"
 _DETACHED = ", after the `async with` block ending at line {line} closed its AsyncSession"
+_TEMPLATE = "its reads are where the analysis does not follow"
 _BY_NAME = "an attribute named at run time, which the analysis does not read: unverified"
 _DEFERRED = "a deferred column no query undefers: loads on first read"
 _UNREAD = "no column of its Table, mapped with `properties=` the tool does not read: may load on first read"
@@ -2950,7 +2955,8 @@ def _off_greenlet_finding(
     detached = [b for b in lazy if _DETACHED.partition("{")[0] in b.call]
     lazy = [b for b in lazy if b not in detached]
     unseen = [b for b in lazy if _UNSEEN in b.call]
-    lazy = [b for b in lazy if b not in unseen]
+    templated = [b for b in lazy if _TEMPLATE in b.call]
+    lazy = [b for b in lazy if b not in unseen and b not in templated]
     expired = [b for b in lazy if " (expired by the " in b.call]
     handed_unread = [b for b in expired if EXPIRED_UNVERIFIED in b.call]
     expired = [b for b in expired if b not in handed_unread]
@@ -2994,6 +3000,14 @@ def _off_greenlet_finding(
             f"reads relationships no query eager-loads at {describe(loads)}: on an AsyncSession the lazy load "
             "raises MissingGreenlet; add `selectinload(...)` for it to the query that loads the object, or "
             "read it as `await obj.awaitable_attrs.name`"
+        )
+    if templated:
+        parts.append(
+            f"hands what its AsyncSession loaded to templates at {describe(templated)}: a template reads whatever "
+            "attributes it likes, and a relationship not loaded yet or an attribute a commit expired raises "
+            "MissingGreenlet while it renders, so this is unverified (not cleared); load what the template reads "
+            "in the query (`selectinload(...)`) or refresh it first (`await session.refresh(obj, "
+            "attribute_names=[...])`), and acknowledge it with a pragma"
         )
     if unseen:
         parts.append(

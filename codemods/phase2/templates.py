@@ -29,7 +29,13 @@ def rendered(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
     """(line, reason) of each template render in `fid` handed more than constants and the request,
     and of each call of a project function rendering one, or calling one that does in turn (one
     taking no Session, which phase two does not judge, still renders what it is handed)."""
-    found = [(line, f"renders a template handed {_shown(handed)}: {_UNSEEN}") for line, handed in _renders(project, fid)]
+    return [(line, f"{what}: {_UNSEEN}") for line, what in template_renders(project, fid)]
+
+
+def template_renders(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    """`rendered` without the advice: (line, "renders a template handed `book`" or "calls page,
+    which renders a template handed `book` (line 9)"); `check` reads it for an AsyncSession's objects."""
+    found = [(line, f"renders a template handed {_shown(handed)}") for line, handed in _renders(project, fid)]
     seen = {fid}
     for edge in project.all_calls_from[fid]:
         chain = _chain(project, edge.callee, seen, _DEPTH) if edge.callee not in seen else None
@@ -37,7 +43,7 @@ def rendered(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
             line, handed = _renders(project, chain[-1])[0]
             names = " -> ".join(project.functions[f][1].qualname for f in chain)
             found.append((edge.call.line, f"calls {names}, which renders a template handed {_shown(handed)} "
-                          f"(line {line}): {_UNSEEN}"))
+                          f"(line {line})"))
     return found
 
 
