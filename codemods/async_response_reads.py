@@ -12,8 +12,12 @@ to a query on the route's AsyncSession (`await db.get(...)`, `(await db.scalars(
 local bound to one): each field naming a relationship of every class those queries give, that
 their options (or a refresh or `awaitable_attrs` read of the very object returned) do not load; a nested model's
 fields along the relationship path they are read on (`ItemOut.owner.teams` loads only by
-`selectinload(Item.owner).selectinload(Owner.teams)`). A value the flow cannot trace (a dict, a
-model built in code, a query of columns) is not judged here.
+`selectinload(Item.owner).selectinload(Owner.teams)`). A dict display returned (`{"items": rows,
+"total": n}` under `response_model=Page[ItemOut]`), or a schema built from keywords
+(`Page[ItemOut](items=rows, total=n)`, validated where it is built), is judged field by field:
+each value the flow traces to such queries is read as the field's model (a type parameter
+standing for the models the response or the construction names). A value the flow cannot trace
+(a query of columns, a model built otherwise) is not judged here.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import Handler, Project
+from async_migrate.codemods.vocabulary.python import TYPE_VARS
 
 if TYPE_CHECKING:
     from async_migrate.codemods.check import _Credit
@@ -43,7 +48,7 @@ def response_lazy_loads(project: Project, handler: Handler, sessions: set[str]) 
         return []
     origins = _union(project, handler.id, function.results, sessions, (), 0)
     if origins is None:
-        return []
+        return _displayed(project, handler, sessions, models, line)
     walk = _Walk(project, handler, origins, _Credit(project, handler.id), line)
     owners = {load.model for load in origins}
     if None in owners:
@@ -69,7 +74,8 @@ class _Walk:
         self.credit = credit
         self.line = line
         self.classes = project_classes(project)
-        self.flow = members(project, self.classes).flow
+        self.index = members(project, self.classes)
+        self.flow = self.index.flow
         self.found: list[Blocking] = []
 
     def model(self, model: str, stack: tuple[str, ...], path: list[str], owners: set[str]) -> None:
@@ -79,7 +85,10 @@ class _Walk:
         for name in _read_names(self.classes, model):
             strategies = {self.flow.relationship(owner, name) for owner in owners}
             if None in strategies:
-                continue  # a class the objects may be has no such relationship: a column, or nothing to load
+                # no relationship of a class the objects may be: a column, or model code (a
+                # property) whose own reads load as the response is serialised
+                self._member(owners, name, path, stack)
+                continue
             steps = [*path, name]
             if not (strategies <= SAFE_STRATEGIES and not self._unloaded(steps)) and not self._loads(steps):
                 what = 'lazy="dynamic" query' if "dynamic" in strategies else "lazy load"
@@ -98,6 +107,32 @@ class _Walk:
                 nested = self.classes.resolve(ref)
                 if nested is not None and nested not in stack and self.classes.fields(nested):
                     self.model(nested, (*stack, nested), steps, {t for t in targets if t is not None})
+
+    def _member(self, owners: set[str], name: str, path: list[str], stack: tuple[str, ...]) -> None:
+        """A field read through model code (`owner_name` a property returning `self.owner.name`):
+        each relationship it reads, along the path from the queried objects, that neither a
+        declared eager strategy nor the queries' options load."""
+        from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
+
+        for owner in sorted(owners):
+            summary = self.index.runs(owner, name, "read") if owner in self.classes.by_ref else None
+            if summary is None:
+                continue
+            for need in summary.needs:
+                steps = [step for _, step in need.path]
+                if need.strategy not in ("dynamic", "subclass") and all(
+                    self.flow.relationship(at, step) in SAFE_STRATEGIES
+                    or self.credit.loads_path(self.origins, [*path, *steps[: depth + 1]])
+                    for depth, (at, step) in enumerate(need.path)
+                ):
+                    continue
+                what = {"dynamic": "dynamic relationship", "subclass": "subclass column"}.get(need.strategy, "lazy load")
+                read = ".".join([self.classes.short(stack[0]), *path, name])
+                self.found.append(Blocking(self.line, (
+                    f"{read} (runs {summary.member}, reads {'.'.join(steps)}: {what} while the response is "
+                    "serialised), which no option of the route's query loads along it"
+                )))
+                return
 
     def _unloaded(self, steps: list[str]) -> bool:
         return len(steps) == 1 and self.credit.unloads(self.origins, steps[0])
@@ -148,3 +183,81 @@ def _read_names(classes: Classes, model: str) -> list[str]:
     names += [alias for name in names if (alias := aliases.get(name)) not in (None, "?", name) and "." not in alias]
     return list(dict.fromkeys(names))
 
+
+
+def _displayed(project: Project, handler: Handler, sessions: set[str], models: list[str], line: int) -> list[Blocking]:
+    """The relationships the fields of a returned dict display, or of a schema the route builds
+    from keywords and returns, read on the values the flow traces to the route's queries."""
+    from async_migrate.codemods.check import _Credit, _union
+
+    function = handler.function
+    classes = _classes(project)
+    found: list[Blocking] = []
+    for term in function.results:
+        shown = _display(project, function, term)
+        if shown is None:
+            continue
+        pairs, built, at, named = shown
+        generic = [*models, *named]
+        for model in [built] if built is not None else models:
+            for name, annotation in classes.fields(model):
+                value = pairs.get(name)
+                origins = _union(project, handler.id, (value,), sessions, (), 0) if value is not None else None
+                if not origins or any(load.model is None for load in origins):
+                    continue
+                owners = {load.model for load in origins if load.model is not None}
+                walk = _Walk(project, handler, origins, _Credit(project, handler.id), at or line)
+                for nested in _nested(project, annotation, generic, model):
+                    walk.model(nested, (nested,), [], owners)
+                found.extend(b for b in walk.found if b not in found)
+    return found
+
+
+def _display(
+    project: Project, function: facts.Function, term: tuple
+) -> tuple[dict[str, tuple], str | None, int, list[str]] | None:
+    """A returned dict display with string keys only (through a local name bound to it once), or
+    a schema built from keyword arguments only: its values by key, the schema (None for a dict),
+    the line validating it (0: the response's) and the models its type arguments name."""
+    if term[0] == "name":
+        held = function.holds.get(term[1], ())
+        if len(held) != 1:
+            return None
+        term = held[0]
+    if term[0] == "dict":
+        return (dict(term[1]), None, 0, []) if not term[2] else None
+    if term[0] != "call":
+        return None
+    keywords = function.keywords.get(term[1])
+    call = next((c for c in function.calls if c.index == term[1]), None)
+    if keywords is None or keywords[2] or call is None or not call.callee:
+        return None
+    classes = _classes(project)
+    built = classes.resolve(call.callee)
+    if built is None or classes.is_mapped(built) or not classes.fields(built):
+        return None
+    named = [ref for ref in (classes.resolve(r) for r in call.type_args) if ref is not None]
+    return dict(keywords[1]), built, call.line, named
+
+
+def _nested(project: Project, annotation: tuple[str, ...], generic: list[str], outer: str) -> list[str]:
+    """Project models with fields a field's annotation names; a type parameter stands for each
+    model the response or the construction names."""
+    classes = _classes(project)
+    refs = list(annotation)
+    if any(_type_var(project, ref) for ref in refs):
+        refs += generic
+    found = (classes.resolve(ref) for ref in refs)
+    return [ref for ref in dict.fromkeys(found) if ref is not None and ref != outer and classes.fields(ref)]
+
+
+def _type_var(project: Project, ref: str) -> bool:
+    target = project.resolve(ref)
+    value = target.value if target is not None and target.kind == "value" else None
+    return value is not None and value.kind == "call" and project.canonical(value.ref) in TYPE_VARS
+
+
+def _classes(project: Project) -> Classes:
+    from async_migrate.codemods.classes import project_classes
+
+    return project_classes(project)
