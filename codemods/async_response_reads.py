@@ -18,6 +18,9 @@ fields along the relationship path they are read on (`ItemOut.owner.teams` loads
 each value the flow traces to such queries is read as the field's model (a type parameter
 standing for the models the response or the construction names). A value the flow cannot trace
 (a query of columns, a model built otherwise) is not judged here.
+A field named after a property of those classes doing Session work on the Session the object
+belongs to (`inspect(self).session`) is reported too: that is the synchronous Session behind the
+AsyncSession, and its query raises MissingGreenlet as well.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ def response_lazy_loads(project: Project, handler: Handler, sessions: set[str]) 
     if origins is None:
         return _displayed(project, handler, sessions, models, line)
     walk = _Walk(project, handler, origins, _Credit(project, handler.id), line)
-    owners = {load.model for load in origins}
+    # a query's entity as its module imports it (`models.Entry`, re-exported by the package): the class
+    owners = {walk.classes.resolve(load.model) for load in origins}
     if None in owners:
         return []
     for model in models:
@@ -79,10 +83,21 @@ class _Walk:
         self.found: list[Blocking] = []
 
     def model(self, model: str, stack: tuple[str, ...], path: list[str], owners: set[str]) -> None:
+        from async_migrate.codemods.check import session_work_text
         from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
 
         fields = dict(self.classes.fields(model))
         for name in _read_names(self.classes, model):
+            ran = [
+                summary for owner in sorted(owners)
+                if owner in self.classes.by_ref and (summary := self.index.runs(owner, name, "read")) is not None
+            ]
+            if any(summary.session_work for summary in ran):
+                summary = next(summary for summary in ran if summary.session_work)
+                read = ".".join([self.classes.short(stack[0]), *path, name])
+                self.found.append(Blocking(self.line, f"{read} (runs {summary.member} while the response is serialised, "
+                                                      f"{session_work_text(summary)})"))
+                continue
             strategies = {self.flow.relationship(owner, name) for owner in owners}
             if None in strategies:
                 # no relationship of a class the objects may be: a column, or model code (a
@@ -203,9 +218,10 @@ def _displayed(project: Project, handler: Handler, sessions: set[str], models: l
             for name, annotation in classes.fields(model):
                 value = pairs.get(name)
                 origins = _union(project, handler.id, (value,), sessions, (), 0) if value is not None else None
-                if not origins or any(load.model is None for load in origins):
+                resolved = {classes.resolve(load.model) for load in origins or ()}
+                if not origins or None in resolved:
                     continue
-                owners = {load.model for load in origins if load.model is not None}
+                owners = {owner for owner in resolved if owner is not None}
                 walk = _Walk(project, handler, origins, _Credit(project, handler.id), at or line)
                 for nested in _nested(project, annotation, generic, model):
                     walk.model(nested, (nested,), [], owners)

@@ -183,6 +183,7 @@ if TYPE_CHECKING:
     from collections.abc import Set as AbstractSet
 
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
+    from async_migrate.codemods.phase2.model_members import Summary
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -2738,7 +2739,7 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
     deeper."""
     from async_migrate.codemods.classes import project_classes
     from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
-    from async_migrate.codemods.phase2.model_members import members
+    from async_migrate.codemods.phase2.model_members import members, on_object_session
 
     function = handler.function
     classes = project_classes(project)
@@ -2787,6 +2788,10 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
             summary = index.runs(model, name, how)
             if summary is None:
                 continue
+            if summary.session_work and on_object_session(summary.session_work[0]):
+                # (work on a Session it is not given is the synchronous helper call AM302 reports)
+                found.append(Blocking(line, f"{receiver}.{attribute} (runs {summary.member}, {session_work_text(summary)})"))
+                continue
             origins = [load for t in held for load in _origins(project, handler.id, t, sessions) or ()]
             for need in summary.needs:
                 if need.strategy == "subclass" and POLYMORPHIC in loaded:
@@ -2806,6 +2811,16 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
                 found.append(Blocking(line, f"{receiver}.{attribute} (runs {summary.member}, reads {path}: {what})"))
                 break
     return found
+
+
+def session_work_text(summary: Summary) -> str:
+    """How a finding says that model code does synchronous Session work on an object an AsyncSession
+    loaded (`object_session(self).scalar(...)`): the Session it reaches is the synchronous one inside
+    the AsyncSession, whose I/O outside a greenlet raises MissingGreenlet."""
+    from async_migrate.codemods.phase2.model_members import on_object_session
+
+    work = summary.session_work[0]
+    return f"which does synchronous Session work at {work}: {_OWN_SESSION if on_object_session(work) else _HELD_SESSION}"
 
 
 def _loaded_on(project: Project, fid: FunctionId, term: tuple, sessions: set[str]) -> bool:
@@ -2935,6 +2950,8 @@ _TEMPLATE = "its reads are where the analysis does not follow"
 _BY_NAME = "an attribute named at run time, which the analysis does not read: unverified"
 _DEFERRED = "a deferred column no query undefers: loads on first read"
 _UNREAD = "no column of its Table, mapped with `properties=` the tool does not read: may load on first read"
+_OWN_SESSION = "on an object an AsyncSession loaded, the synchronous Session inside it"
+_HELD_SESSION = "a synchronous Session it is not given, on the event loop"
 
 
 def _off_greenlet_finding(
@@ -2964,11 +2981,26 @@ def _off_greenlet_finding(
     deferred = [b for b in lazy if _DEFERRED in b.call and b not in expired]
     unread = [b for b in lazy if _UNREAD in b.call and b not in expired]
     by_name = [b for b in lazy if _BY_NAME in b.call and b not in expired]
+    own_session = [b for b in lazy if _OWN_SESSION in b.call]
+    held_session = [b for b in lazy if _HELD_SESSION in b.call]
     loads = [
         b for b in lazy
         if b not in expired and b not in dynamic and b not in deferred and b not in unread and b not in by_name
-        and b not in handed_unread
+        and b not in handed_unread and b not in own_session and b not in held_session
     ]
+    if held_session:
+        parts.append(
+            f"runs model code at {describe(held_session)} doing synchronous Session work on a Session it is not "
+            "given (a global, a `scoped_session`): that blocks the event loop, on another Session than the route's "
+            "AsyncSession; give the member the route's Session, or compute the value in the route"
+        )
+    if own_session:
+        parts.append(
+            f"runs model code at {describe(own_session)} doing synchronous Session work on the Session the object "
+            "belongs to (`object_session(self)`, `inspect(self).session`): the synchronous Session behind the "
+            "AsyncSession, whose I/O outside a greenlet raises MissingGreenlet; compute the value in the route with "
+            "an awaited query on its AsyncSession, or run the member as `await db.run_sync(lambda _: obj.member)`"
+        )
     if dynamic:
         parts.append(
             f"reads lazy=\"dynamic\" relationships at {describe(dynamic)}: each is a Query the synchronous Session "

@@ -70,6 +70,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSIONMAKERS,
     CONNECTION_OPENERS,
     FROM_CONFIG,
+    INSTANCE_STATE,
     OBJECT_SESSION,
     PLAIN_SESSIONMAKERS,
     SCOPED_SESSION_MAKERS,
@@ -106,6 +107,10 @@ TASK = "task"  # `scopefunc=asyncio.current_task`: one Session per asyncio task
 PROCESS = "process"  # `scopefunc=` a context variable nothing sets: one Session for every request
 REQUEST = "request"
 INJECTED = "injected"
+# `inspect` / `instance_state` itself, and what its call gives: an object's InstanceState, whose
+# `.session` is the Session the object belongs to
+STATE_MAKER = "state-maker"
+STATE = "state"
 # what code the analysis cannot follow built from the Session, or a provider it cannot read made:
 # its parts (elements, items) are as opaque
 _OPAQUE = frozenset({TAINTED, INJECTED})
@@ -236,9 +241,16 @@ class Flow:
         if canonical in REQUEST_SESSIONS:
             # fastapi-sqlalchemy's `db.session`: the request's own, which its middleware opened
             return frozenset({Abstract(SESSION, origin=_short(ref))})
-        if canonical in OBJECT_SESSION:
+        if canonical in OBJECT_SESSION or (
+            # `Session.object_session(user)`, the classmethod, on the Session class or a project
+            # subclass: the same Session as the function's
+            canonical is not None and canonical.endswith(".object_session")
+            and project.is_sync_session_type(canonical.removesuffix(".object_session"))
+        ):
             # `object_session(user)`: the Session that loaded the object, called like a factory
             return frozenset({Abstract(FACTORY, origin=_short(ref))})
+        if canonical in INSTANCE_STATE:
+            return frozenset({Abstract(STATE_MAKER, origin=_short(ref))})
         if project.is_sync_session_type(ref):
             return frozenset({Abstract(FACTORY, origin=_short(ref))})
         if canonical in project.config.sessionmakers or canonical in LIBRARY_SESSION_OPENERS:
@@ -925,6 +937,8 @@ class Flow:
                 found.add(Abstract(CONNECTION, origin=f"{text}()"))
             elif kind == QUERY_PROPERTY:
                 found.add(Abstract(QUERY, value.target, origin=f"{text}()"))
+            elif kind == STATE_MAKER:
+                found.add(Abstract(STATE, origin=f"{text}()"))
             elif kind == CLASS:
                 found.add(Abstract(INSTANCE, value.target, origin=f"{text}()"))
                 found |= self._forwarded_session(value.target)  # type: ignore[arg-type]
@@ -1086,6 +1100,9 @@ class Flow:
                 found.add(Abstract(RESULT))  # `Model.query.filter_by`: the chain runs on the Session
             elif kind == ENGINE and name in CONNECTION_OPENERS:
                 found.add(Abstract(CONNECTOR, origin=f"{value.origin or 'engine'}.{name}"))
+            elif kind == STATE and name == "session":
+                # `inspect(user).session`: the Session the object belongs to
+                found.add(Abstract(SESSION, origin=f"{value.origin or 'inspect()'}.session"))
             elif kind == SESSION:
                 found.add(Abstract(RESULT))
         return frozenset(found)

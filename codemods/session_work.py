@@ -2,6 +2,10 @@
 
 Shared by phase one (is there blocking work to move off the loop?), `check`
 (is an `async def` still blocking?) and the reports.
+
+Over 500 lines: one record of a function's Session work whose parts (its own calls, the helpers
+and coroutines it reaches, its decorators' wrappers, what serialising its response runs) are
+built together, each part read by phase one, `check` and the reports alike.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from async_migrate.codemods.decorator_work import decorators_on_loop
 from async_migrate.codemods.flow import FACTORY, SESSION
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.serialised_reads import serialised_work
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.sqlalchemy import LAZY_RESULTS, RESULT_CONSUMERS, SESSION_IO_METHODS
 from async_migrate.codemods.vocabulary.starlette import ITERATE_IN_THREADPOOL, STREAMING_RESPONSE
@@ -108,12 +113,15 @@ class SessionWork:
     decorated: list[tuple[int, str, str]] = field(default_factory=list)
     # (line, callee) of `reached` -> why the call only may run it (`Flow.by_name`)
     maybe: dict[tuple[int, str], str] = field(default_factory=dict)
+    # Members of the returned object a route's response model reads while FastAPI serialises it
+    # (`AccountOut.entry_count` on an Account whose property queries): (line, field, chain).
+    serialised: list[tuple[int, str, list[str]]] = field(default_factory=list)
 
     @property
     def any(self) -> bool:
         return bool(
             self.used or self.opened or self.opening_callees or self.in_coroutines or self.own or self.reached
-            or self.decorated
+            or self.decorated or self.serialised
         )
 
 
@@ -167,6 +175,7 @@ def _copy(work: SessionWork) -> SessionWork:
     return SessionWork(
         work.params, work.used, work.unused, work.opened, work.opening_callees, work.passes_to, blocking,
         helper_calls, work.in_coroutines, work.own, work.reached, work.unverified, work.decorated, work.maybe,
+        work.serialised,
     )
 
 
@@ -286,6 +295,9 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
         text = f"@{decorator.text.lstrip('@')}"
         work.decorated.append((decorator.line, text, where))
         work.blocking.append(Blocking(decorator.line, f"{text}'s wrapper, at {where}"))
+    for line, read, chain in serialised_work(project, fid):
+        work.serialised.append((line, read, chain))
+        work.blocking.append(Blocking(line, f"{read}, read by the response model"))
     work.blocking.sort(key=lambda b: (b.line, b.call))
     return work
 

@@ -70,6 +70,7 @@ from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
 from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
+from async_migrate.codemods.rules.am285_response_reads_session_member import RULE as AM285
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
 from async_migrate.codemods.rules.base import Reason, codes
@@ -630,6 +631,12 @@ def _reasons_to_convert(work: SessionWork) -> list[Reason]:
         guess = work.maybe.get((line, callee))
         calls = f"calls {callee} (line {line})" if guess is None else f"may call {callee} (line {line}: {guess})"
         reasons.append(AM123.reason(f"{calls}, which does synchronous Session work: {' -> '.join(chain)}"))
+    for line, read, chain in work.serialised:
+        reasons.append(AM285.reason(
+            f"its response model reads {read} (line {line}) on what it returns while FastAPI serialises the "
+            f"response, on the event loop for an async def route, and that does synchronous Session work: "
+            f"{' -> '.join(chain)}"
+        ))
     for line, decorator, where in work.decorated:
         reasons.append(
             AM124.reason(

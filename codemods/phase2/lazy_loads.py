@@ -153,7 +153,7 @@ from async_migrate.codemods.phase2.eager_flow import (
     describe,
 )
 from async_migrate.codemods.phase2.handed_built import Handed, handed_built
-from async_migrate.codemods.phase2.model_members import Members, Summary, members
+from async_migrate.codemods.phase2.model_members import Members, Summary, members, on_object_session
 from async_migrate.codemods.phase2.refreshed import by_callers, by_name, by_query
 from async_migrate.codemods.phase2.validations import (
     Validation,
@@ -1289,8 +1289,18 @@ class _Analysis:
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str,
         name: str, shown: str, summary: Summary,
     ) -> None:
+        self._member_session_work(root, module, function, where, written, name, shown, summary)
+        for note in summary.unverified:
+            self._flow_risk(root, module, function, where, f"{written}.{name}", AM247,
+                            f"{shown} runs {summary.kind} {summary.member} ({summary.file}:{summary.line}), "
+                            f"where {note}: whether it loads relationships lazily is unverified")
+
+    def _member_session_work(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str,
+        name: str, shown: str, summary: Summary,
+    ) -> None:
         for work in summary.session_work[:1]:
-            if "object_session(" in work:
+            if on_object_session(work):
                 # the Session the object belongs to: migrated, the synchronous Session inside the
                 # route's AsyncSession, whose I/O outside a greenlet raises MissingGreenlet
                 session = ("on the Session the object belongs to (`object_session(...)`): migrated, that is the "
@@ -1304,10 +1314,6 @@ class _Analysis:
                             f"{shown} runs {summary.kind} {summary.member} ({summary.file}:{summary.line}), which "
                             f"does synchronous Session work at {work} {session}; have the member take the "
                             "route's Session, or keep the route")
-        for note in summary.unverified:
-            self._flow_risk(root, module, function, where, f"{written}.{name}", AM247,
-                            f"{shown} runs {summary.kind} {summary.member} ({summary.file}:{summary.line}), "
-                            f"where {note}: whether it loads relationships lazily is unverified")
 
     def _member_risk(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str,
@@ -2195,6 +2201,13 @@ class _Analysis:
             if not candidates:
                 self._named_member(root, root, line, path, name, "read", eager, source=source,
                                    shown=f"response model field {field_path}", served=depth)
+                # the classes the serialised object is known to be (built by the route, annotated):
+                # a property of theirs doing Session work runs while FastAPI serialises the response
+                for owner in sorted(owners or ()):
+                    summary = self.members.runs(owner, name, "read")
+                    if summary is not None:
+                        self._member_session_work(root, module, function, line, path, name,
+                                                  f"response model field {field_path}", summary)
             if candidates:
                 self._raw_unverified(root, module, function, line, model, name, field_path, candidates)
             recurring = self._recurring(annotation, stack) if candidates else None

@@ -566,13 +566,28 @@ class Members:
             following = []
             for current in frontier:
                 path = self.project.functions[current][0].path
-                found.extend(f"{path}:{line} (`{what}`)" for line, what in held_elsewhere(self.project, current))
+                found.extend(
+                    f"{path}:{line} (`{self._named_origin(current, what)}`)"
+                    for line, what in held_elsewhere(self.project, current)
+                )
                 for edge in self.project.all_calls_from.get(current, ()):
                     if edge.callee not in seen:
                         seen.add(edge.callee)
                         following.append(edge.callee)
             frontier = following
         return list(dict.fromkeys(found))
+
+    def _named_origin(self, fid: FunctionId, work: str) -> str:
+        """`work` (`session.scalar()`) with what its receiver was bound to in front, when that is
+        how the function reached the Session (`session = sqlalchemy.inspect().session -> ...`): the
+        reason says whose Session it is."""
+        receiver = work.partition(".")[0]
+        if not receiver.isidentifier():
+            return work
+        origins = {v.origin for v in self.project.flow.evaluate(fid, f"${receiver}") if v.origin}
+        if len(origins) != 1 or not on_object_session(next(iter(origins))):
+            return work
+        return f"{receiver} = {origins.pop()} -> {work}"
 
     def _use(self, found: Summary, fid: FunctionId, line: int, written: str, term: tuple, name: str, how: str) -> None:
         where = f"{found.file}:{line or found.line}"
@@ -650,6 +665,12 @@ class Members:
                 f"{where}: `{written}.{name}` may be a relationship or deferred column the mapping of "
                 f"{self.classes.short(origin.model)} declares in `properties={unread}`, which the tool does not read"
             )
+
+
+def on_object_session(work: str) -> bool:
+    """Whether Session work text `work` runs on the Session the object belongs to (`object_session(x)`,
+    `Session.object_session(x)`, `inspect(x).session`, `instance_state(x).session`)."""
+    return "object_session(" in work or (("inspect(" in work or "instance_state(" in work) and ").session" in work)
 
 
 def _receiver(function: facts.Function) -> str | None:

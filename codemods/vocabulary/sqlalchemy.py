@@ -23,6 +23,14 @@ SCOPED_SESSION_MAKERS = frozenset({"sqlalchemy.orm.scoped_session", "sqlalchemy.
 SYNC_SESSIONMAKERS = PLAIN_SESSIONMAKERS | SCOPED_SESSION_MAKERS
 # Functions handing back the Session an ORM object belongs to (`object_session(user)`): called, a Session.
 OBJECT_SESSION = frozenset({"sqlalchemy.orm.object_session", "sqlalchemy.orm.session.object_session"})
+# Functions handing back an object's InstanceState (`inspect(user)`), whose `.session` is the Session
+# the object belongs to.
+INSTANCE_STATE = frozenset(
+    {
+        "sqlalchemy.inspect", "sqlalchemy.inspection.inspect",
+        "sqlalchemy.orm.attributes.instance_state", "sqlalchemy.orm.base.instance_state",
+    }
+)
 ASYNC_SESSIONMAKERS = frozenset(
     {"sqlalchemy.ext.asyncio.async_sessionmaker", "sqlalchemy.ext.asyncio.session.async_sessionmaker"}
 )
