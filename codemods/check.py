@@ -167,7 +167,12 @@ from async_migrate.codemods.session_work import (
     streamed_lines,
 )
 from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
-from async_migrate.codemods.unawaited_session import never_runs, unawaited_session_calls
+from async_migrate.codemods.unawaited_session import (
+    async_session_locals,
+    missing_session_methods,
+    never_runs,
+    unawaited_session_calls,
+)
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
 from async_migrate.codemods.vocabulary.python import METHOD_DECORATORS, PARTIALS, RUN_WHEN_AWAITED
@@ -398,12 +403,8 @@ def analyse(project: Project) -> CheckResult:
         # A `def` handler given an AsyncSession (its dependency moved by hand, the handler not) that
         # hands it to synchronous code: each Session call there makes a coroutine nothing runs.
         handed = async_session_handoffs(project, handler, any_def=True)
-        if handed and _report(
-            result,
-            Finding(AM302, handler, handler.module.path, handler.function.line, handler.function.qualname,
-                    _mixed_message(project, handler, handed, handed), handed),
-            parse_pragma(handler.function.pragma),
-        ):
+        mixed_finding = _mixed_finding(project, handler, handed, handed)
+        if mixed_finding is not None and _report(result, mixed_finding, parse_pragma(handler.function.pragma)):
             silenced = True
         threaded = _shared_in_threadpool(project, handler)
         if threaded is not None and _report(result, threaded, parse_pragma(handler.function.pragma)):
@@ -554,18 +555,9 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
         candidates.append(threaded)
     if off_greenlet or async_lazy:
         candidates.append(_off_greenlet_finding(handler, off_greenlet, async_lazy))
-    if mixed:
-        candidates.append(
-            Finding(
-                AM302,
-                handler,
-                handler.module.path,
-                function.line,
-                function.qualname,
-                _mixed_message(project, handler, mixed, handed),
-                mixed,
-            )
-        )
+    mixed_finding = _mixed_finding(project, handler, mixed, handed)
+    if mixed_finding is not None:
+        candidates.append(mixed_finding)
     doubled = two_sessions(project, handler)
     if doubled:
         candidates.append(
@@ -591,6 +583,29 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                                        _unused_pragma_message(pragma, _unused_why(pragma, handler))))
     for finding in candidates:
         _report(result, finding, pragma)
+
+
+def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], handed: list[Blocking]) -> Finding | None:
+    """AM302: synchronous Session code the handler reaches or hands its AsyncSession to (`mixed`,
+    `handed` among them), and the methods AsyncSession does not have that it or a coroutine it
+    hands the AsyncSession to calls on it (`db.query(User)`: AttributeError when it runs)."""
+    missing = missing_session_methods(project, handler.id)
+    if not mixed and not missing:
+        return None
+    function = handler.function
+    absent = (
+        f"calls a method AsyncSession does not have at {', '.join(shown for _, shown in missing)}: "
+        "AttributeError when it runs; write it as a `select()` statement and await `execute()` or "
+        "`scalars()`, or run the synchronous code through `await session.run_sync(fn)`"
+    ) if missing else ""
+    if mixed:
+        message = _mixed_message(project, handler, mixed, handed) + (f"; it also {absent}" if absent else "")
+    else:
+        message = f"{'async def' if function.is_async else 'def'} {_kind(handler)} works on an AsyncSession but {absent}"
+    return Finding(
+        AM302, handler, handler.module.path, function.line, function.qualname, message,
+        _merged(mixed, [blocking for blocking, _ in missing]),
+    )
 
 
 def _unawaited(project: Project, handler: Handler) -> Finding | None:
@@ -1530,10 +1545,10 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
     work: there the Session calls are not awaited (each gives a coroutine that never runs; `query()`
     raises AttributeError), which phase two's self-check says of its own output too. `any_def`: a
     `def` handler's too (check's), which phase one leaves alone."""
-    names = set(async_session_params(project, handler))
-    if not (handler.function.is_async or any_def) or not names:
-        return []
     function = handler.function
+    names = set(async_session_params(project, handler)) | set(async_session_locals(project, function))
+    if not (function.is_async or any_def) or not names:
+        return []
     flow = project.flow
     found: list[Blocking] = []
     built: dict[int, str] = {}  # line -> the class reference an AsyncSession was handed to there
@@ -3211,6 +3226,9 @@ def _mixed_message(
                 "two) or keep the route on the synchronous path"
             )
     prefix = "async def" if handler.function.is_async else "def"
+    if not params:
+        opened = ", ".join(f"`{name}`" for name in async_session_locals(project, handler.function))
+        return f"{prefix} {kind} opens an AsyncSession ({opened}) but " + "; ".join(parts)
     return f"{prefix} {kind} takes an AsyncSession ({', '.join(params.values())}) but " + "; ".join(parts)
 
 

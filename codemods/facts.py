@@ -218,6 +218,9 @@ class SessionOpen(_Fact):
     index: int = -1  # the opening call's index, when it is a `with` item
     given_to: str = ""  # opened right in a call's arguments: that call's resolved reference
     alone: bool = True  # a `with` item: the statement enters nothing else
+    # entered without a `with` statement: `s = X().__enter__()`, `s = stack.enter_context(X())`,
+    # or `cm = X.begin()` then `s = cm.__enter__()`
+    by_hand: bool = False
 
 
 # A `with` item's value that the expression notation cannot spell (`REGISTRY["default"]()`).

@@ -15,15 +15,28 @@ name holding the method to call later (`finish = session.commit`, `functools.par
 `lambda: session.commit()`, a loop over `[session.flush, session.commit]`) called without
 `await` is one too. Handed to
 a builtin that never runs it (`print(session.commit())`, `bool(...)`), it is one.
+
+The AsyncSession is also one the function opens (`async with maker() as s`, `maker.begin()`, `s =
+AsyncSession(engine)`, `await stack.enter_async_context(maker())`), and one a caller on that path
+hands an unannotated parameter (`await save(db)` into `async def save(db):`). On any of them
+`missing_session_methods` finds the methods AsyncSession does not have (`db.query(User)`, the
+legacy bulk methods): AttributeError when the call runs (check's AM302).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from async_migrate.codemods import facts
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.python import NEVER_RUN
-from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ASYNC_SESSION_ATTRIBUTES,
+    ASYNC_SESSIONMAKERS,
+    AWAITED_METHODS,
+)
 
 
 def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blocking, str]]:
@@ -31,15 +44,9 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
     with where it is as shown: `line 12 (db.commit())` for its own, `crud/users.py:8
     (db.commit() in crud.users.create)` for a callee's."""
     found: list[tuple[Blocking, str]] = []
-    seen: set[FunctionId] = set()
-    pending = [fid]
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
+    for current, names, _exact in _walk(project, fid):
         module, function = project.functions[current]
-        names = set(project.declared_async_session_params(current))
+        declared = set(project.declared_async_session_params(current))
         held = _held_async_sessions(project, module, function)
         later = _deferred(function, names, held) if names or held else {}
         for call in function.calls if names or held else ():
@@ -58,15 +65,121 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
                 continue
             if call.held_in is not None or call.within:
                 continue
-            shown = (
-                f"line {call.line} ({text})" if current == fid
-                else f"{module.path}:{call.line} ({text} in {module.name}.{function.qualname})"
+            found.append((Blocking(call.line, text), _shown(project, fid, current, call.line, text)))
+        if function.is_async and declared:
+            found.extend(_plain_wrappers(project, current, declared))
+    return _unique(found)
+
+
+def missing_session_methods(project: Project, fid: FunctionId) -> list[tuple[Blocking, str]]:
+    """Each call of a method AsyncSession does not have (`db.query(User)`, `db.bulk_save_objects(...)`)
+    on an AsyncSession of `fid` or of a project function it reaches: AttributeError when it runs.
+    Only on a Session known to be a plain AsyncSession: an `async_sessionmaker(class_=...)` may make
+    a subclass adding the method."""
+    found: list[tuple[Blocking, str]] = []
+    for current, _names, exact in _walk(project, fid):
+        module, function = project.functions[current]
+        # a repository's `self.session`, kept from an `__init__` parameter declared an AsyncSession
+        held = {attribute for attribute, _ in _held_async_sessions(project, module, function)}
+        for call in function.calls:
+            if call.nested:
+                continue  # a nested function or lambda may name another value alike (its own `db`)
+            if call.receiver in exact and call.method is not None:
+                method, text = call.method, f"{call.receiver}.{call.method}()"
+            elif held and call.func is not None and call.func.rpartition(".")[0] in held:
+                method, text = call.func.rpartition(".")[2], f"{call.func.removeprefix('$')}()"
+            else:
+                continue
+            if method in ASYNC_SESSION_ATTRIBUTES or method.startswith("__"):
+                continue
+            found.append((Blocking(call.line, text), _shown(project, fid, current, call.line, text)))
+    return _unique(found)
+
+
+def _unique(found: list[tuple[Blocking, str]]) -> list[tuple[Blocking, str]]:
+    """Each call once: a function reached with other AsyncSession parameters is read again."""
+    kept: dict[str, tuple[Blocking, str]] = {}
+    for blocking, shown in found:
+        kept.setdefault(shown, (blocking, shown))
+    return list(kept.values())
+
+
+def _shown(project: Project, fid: FunctionId, current: FunctionId, line: int, text: str) -> str:
+    module, function = project.functions[current]
+    if current == fid:
+        return f"line {line} ({text})"
+    return f"{module.path}:{line} ({text} in {module.name}.{function.qualname})"
+
+
+def _walk(project: Project, fid: FunctionId) -> Iterator[tuple[FunctionId, set[str], set[str]]]:
+    """`fid` and every project function it reaches, each with the local names holding an
+    AsyncSession there (declared, opened, or handed by the caller on this path) and those of them
+    known to be a plain AsyncSession. A function reached again with other names is read again."""
+    seen: set[tuple[FunctionId, frozenset[str], frozenset[str]]] = set()
+    pending: list[tuple[FunctionId, frozenset[str], frozenset[str]]] = [(fid, frozenset(), frozenset())]
+    while pending:
+        current, handed, handed_exact = pending.pop()
+        if (current, handed, handed_exact) in seen:
+            continue
+        seen.add((current, handed, handed_exact))
+        _, function = project.functions[current]
+        declared = set(project.declared_async_session_params(current))
+        opened = async_session_locals(project, function)
+        rebound = {b.name for b in function.bindings}
+        # a parameter the function binds again may hold anything by the call
+        names = declared | set(opened) | (set(handed) - rebound)
+        exact = (declared - rebound) | {name for name, plain in opened.items() if plain} | (set(handed_exact) - rebound)
+        yield current, names, exact
+        # each parameter set is a subset of the callee's parameters: a few per function at most
+        for edge in sorted(project.all_calls_from.get(current, ()), key=lambda e: (e.callee, e.call.index)):
+            callee = project.functions[edge.callee][1]
+            # Synchronous code `fid` hands its AsyncSession to, and what that code hands it on to, is
+            # AM302's (`async_session_handoffs`); so is a parameter declared a synchronous Session.
+            given = (
+                project._session_args(edge.call, edge.callee, names)
+                if names and (callee.is_async or current != fid) else {}
             )
-            found.append((Blocking(call.line, text), shown))
-        if function.is_async and names:
-            found.extend(_plain_wrappers(project, current, names))
-        pending.extend(sorted(edge.callee for edge in project.all_calls_from.get(current, ())))
+            if given:
+                params = {p.name: p for p in callee.params}
+                given = {k: v for k, v in given.items() if k in params and project.declared_session(params[k]) is None}
+            pending.append((
+                edge.callee,
+                frozenset(given),
+                frozenset(param for param, name in given.items() if name in exact),
+            ))
+
+
+def async_session_locals(project: Project, function: facts.Function) -> dict[str, bool]:
+    """Local names bound only to an AsyncSession the function opens, each with whether it is known
+    to be a plain AsyncSession (its maker names no `class_=`): `async with maker() as s` and
+    `async with maker.begin() as s` on an `async_sessionmaker`, `async with AsyncSession(engine) as
+    s`, `s = maker()`, `s = AsyncSession(engine)`, `s = await stack.enter_async_context(maker())`."""
+    found: dict[str, bool] = {}
+    params = {p.name for p in function.params}
+    for name in dict.fromkeys(b.name for b in function.bindings):
+        if name in params:
+            continue
+        kinds = [_async_opening(project, b) for b in function.bindings if b.name == name]
+        if kinds and all(kind is not None for kind in kinds):
+            found[name] = all(kinds)
     return found
+
+
+def _async_opening(project: Project, binding: facts.Binding) -> bool | None:
+    """None unless the binding opens an AsyncSession; else whether it is a plain AsyncSession."""
+    if not binding.expr.endswith("()") or (binding.entered and not binding.asynchronous):
+        return None
+    opener = binding.expr[:-2]
+    # `async with maker.begin() as s` gives the Session; `AsyncSession(e).begin()` a transaction
+    begun = binding.entered and opener.endswith(".begin")
+    opener = opener.removesuffix(".begin") if begun else opener
+    if not begun and project.canonical(opener) in ASYNC_SESSION_TYPES:
+        return True
+    target = project.resolve(opener)
+    value = target.value if target is not None and target.kind == "value" else None
+    if value is None or value.kind != "call" or project.canonical(value.ref) not in ASYNC_SESSIONMAKERS:
+        return None
+    return not any(arg.keyword in ("class_", "**") for arg in value.args)
 
 
 def _deferred(function: facts.Function, names: set[str], held: set[tuple[str, str]]) -> dict[str, str]:

@@ -813,6 +813,23 @@ def _query_chain_root(node: ast.Call) -> ast.Call | None:
     return None
 
 
+def _entered_by_hand(value: ast.expr) -> tuple[ast.expr, bool] | None:
+    """What a context manager entered without a `with` statement holds, and whether it is entered
+    asynchronously: `X.__enter__()` and `stack.enter_context(X)` bind what `with X as name` would
+    (`await X.__aenter__()`, `await stack.enter_async_context(X)`: `async with`). None otherwise."""
+    asynchronous = type(value) is ast.Await
+    call = value.value if asynchronous else value  # type: ignore[attr-defined]
+    if type(call) is not ast.Call or type(call.func) is not ast.Attribute or call.keywords:
+        return None
+    method = call.func.attr
+    if method == ("__aenter__" if asynchronous else "__enter__") and not call.args:
+        return call.func.value, asynchronous
+    wanted = "enter_async_context" if asynchronous else "enter_context"
+    if method == wanted and len(call.args) == 1 and type(call.args[0]) is not ast.Starred:
+        return call.args[0], asynchronous
+    return None
+
+
 # Builtins that only iterate their one argument: a legacy Query given to them is run as a whole.
 _ITERATING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "sorted"})
 
@@ -849,6 +866,9 @@ class BodyScanner:
         # (`db = SessionLocal()` resetting a module-level Session), never a local of its own.
         self.declared_global: set[str] = set()
         self.tracked: set[str] = set(params)
+        # ids of the calls entered by hand whose Session an assignment names
+        # (`db = stack.enter_context(SessionLocal())`): opened under that name, not as an argument
+        self.entered_by_hand: set[int] = set()
         self.raw_calls: list[tuple[facts.Call, ast.expr]] = []
         self.offloaded: set[int] = set()
         # `await x.run_sync(fn)`: ids of the calls in a lambda given to it, names of the nested
@@ -1540,7 +1560,18 @@ class BodyScanner:
         if type(node.value) is ast.Call:
             self.statements.add(id(node.value))
             if single is not None:
-                self._open(single.id, node.value)
+                by_hand = _entered_by_hand(node.value)
+                opened = by_hand[0] if by_hand is not None else node.value
+                if type(opened) is ast.Call and self._closing(opened) is None:
+                    self._open(single.id, opened, by_hand=by_hand is not None)
+                    if by_hand is not None:
+                        self.entered_by_hand.add(id(opened))
+                elif by_hand is not None and type(opened) is ast.Name:
+                    # `cm = SessionLocal.begin()` then `db = cm.__enter__()`: `cm` is entered by hand
+                    for earlier in reversed(self.function.opens):
+                        if earlier.name == opened.id:
+                            earlier.by_hand = True
+                            break
 
     def _adapter(self, value: ast.expr) -> tuple[str, ...] | None:
         """`TypeAdapter(list[Out])`: the references in the type it validates."""
@@ -1922,6 +1953,17 @@ class BodyScanner:
                 pending[:0] = node.elts
 
     def _binding(self, name: str, value: ast.expr, entered: bool = False, asynchronous: bool = False) -> None:
+        by_hand = None if entered else _entered_by_hand(value)
+        if by_hand is not None:
+            # `db = SessionLocal.begin().__enter__()`, `db = stack.enter_context(SessionLocal())`:
+            # bound as `with ... as db` binds it, so the Session it holds is followed
+            inner, asynchronous = by_hand
+            closed = self._closing(inner)
+            if closed is not None:
+                self._binding(name, closed)
+            else:
+                self._binding(name, inner, entered=True, asynchronous=asynchronous)
+            return
         # `session = session or db_session.get()`: the name may hold either operand, each a binding;
         # so may `s = db if db is not None else SessionLocal` hold either branch
         if not entered and type(value) is ast.BoolOp:
@@ -1951,7 +1993,7 @@ class BodyScanner:
         (kept only where the callee is a sessionmaker), so the Session work is not missed."""
         outer: str | None = None
         for given in (*node.args, *(k.value for k in node.keywords)):
-            if type(given) is ast.Call and not given.args and not given.keywords:
+            if type(given) is ast.Call and not given.args and not given.keywords and id(given) not in self.entered_by_hand:
                 callee = self.collector.resolve(dotted(given.func), frozenset(self.locals))
                 if callee is not None:
                     if outer is None:
@@ -1960,12 +2002,14 @@ class BodyScanner:
                         facts.SessionOpen(name=None, callee=callee, line=self.source.line_of(given), given_to=outer)
                     )
 
-    def _open(self, name: str, call: ast.Call, index: int = -1, alone: bool = True) -> None:
+    def _open(self, name: str, call: ast.Call, index: int = -1, alone: bool = True, by_hand: bool = False) -> None:
         callee = self.collector.resolve(dotted(call.func), frozenset(self.locals - {name}))
         if callee is None:
             return
         self.function.opens.append(
-            facts.SessionOpen(name=name, callee=callee, line=self.source.line_of(call), index=index, alone=alone)
+            facts.SessionOpen(
+                name=name, callee=callee, line=self.source.line_of(call), index=index, alone=alone, by_hand=by_hand
+            )
         )
         self.tracked.add(name)
         self.locals.add(name)

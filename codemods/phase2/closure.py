@@ -112,6 +112,7 @@ from async_migrate.codemods.rules.am282_object_handed_to_template import RULE as
 from async_migrate.codemods.rules.am284_own_event_loop import RULE as AM284
 from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as AM288
 from async_migrate.codemods.rules.am289_session_in_shared_with import RULE as AM289
+from async_migrate.codemods.rules.am290_session_entered_by_hand import RULE as AM290
 from async_migrate.codemods.rules.am292_expired_after_savepoint_rollback import RULE as AM292
 from async_migrate.codemods.rules.am294_handler_decorator_wraps import RULE as AM294
 from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE as AM297
@@ -2290,6 +2291,14 @@ def _openers(project: Project, fid: FunctionId) -> list[_Own]:
     _, function = project.functions[fid]
     found: list[_Own] = []
     for opened in project.opens_directly(fid):
+        if opened.by_hand:
+            found.append(_Own(AM290, opened.line, (
+                f"enters the Session it opens (`{project.written(opened.callee)}()`) by hand, through "
+                "`__enter__()` or `ExitStack.enter_context(...)`, not in a `with` statement: phase two makes only "
+                "a `with` statement `async with`, and an AsyncSession has no `__enter__`; open it with `with ... "
+                "as session:`, then rerun phase two"
+            )))
+            continue
         if project.is_sync_session_type(opened.callee) and not opened.callee.endswith(".begin"):
             continue
         call = next((c for c in function.calls if c.line == opened.line and c.callee == opened.callee), None)

@@ -97,8 +97,8 @@ def judge(
     module, function = project.functions[fid]
     found = Verdicts({}, [])
     for opened in project.opens_directly(fid):
-        if not project.is_sync_session_type(opened.callee) or opened.callee.endswith(".begin"):
-            continue
+        if not project.is_sync_session_type(opened.callee) or opened.callee.endswith(".begin") or opened.by_hand:
+            continue  # entered by hand: the function is blocked (AM290)
         call = _call(function, opened)
         if call is None or not call.args:
             continue  # `Session()`: opened like a sessionmaker's Session, by `session_open`

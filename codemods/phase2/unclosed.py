@@ -31,8 +31,8 @@ def unclosed_opens(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
     for opened in project.opens_directly(fid):
         name = opened.name
         short = project.written(opened.callee)
-        if opened.index != -1:
-            continue  # a `with` item: closed on leaving the block
+        if opened.index != -1 or opened.by_hand:
+            continue  # a `with` item: closed on leaving the block; entered by hand: AM290
         if name is None and opened.given_to == "contextlib.closing":
             # Closed on every path, but by `closing`, which calls the AsyncSession's close()
             # without awaiting it: the connection would be left to the garbage collector.

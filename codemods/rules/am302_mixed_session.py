@@ -5,7 +5,12 @@ calls still does blocking work on a synchronous one. Also synchronous code hande
 AsyncSession itself, or the AsyncConnection taken from it (`count_rows(await
 session.connection())` where `count_rows` runs `connection.execute(...)`), or a plain def
 background task (`tasks.add_task(publish_outbox, db)`, `BackgroundTask(publish_outbox, db)`)
-run after the response: there the queries are coroutines never awaited.
+run after the response: there the queries are coroutines never awaited. An AsyncSession the
+handler opens (`async with maker() as s`, `s = AsyncSession(engine)`) counts as one it is given.
+
+So does a method AsyncSession does not have (`db.query(User)`, `bulk_save_objects`) called on
+one, in the handler or in an `async def` helper it hands the AsyncSession to: AttributeError when
+it runs. An `async_sessionmaker(class_=...)` may make a subclass that has it: not reported there.
 
 Before:
 

@@ -14,9 +14,12 @@ The async form of a library call phase two maps (fastapi-pagination's `apaginate
 targets of `call-mappings`) counts too: returned without `await`, the response is no page.
 
 An AsyncSession's own coroutine methods count too (`session.commit()`, `execute`, `scalars`,
-`flush`, `refresh`, `delete`, `run_sync`, ...) on a parameter declared to receive one, in the
-handler and in every project function it calls: code moved to AsyncSession by hand keeps a
-call written for the synchronous Session, and nothing is written, with a 200.
+`flush`, `refresh`, `delete`, `run_sync`, ...) on a parameter declared to receive one, on one
+the function opens (`async with maker() as s`, `maker.begin()`, `s = AsyncSession(engine)`,
+`await stack.enter_async_context(maker())`), and on an unannotated parameter of an `async def`
+helper the AsyncSession is handed to, in the handler and in every project function it calls:
+code moved to AsyncSession by hand keeps a call written for the synchronous Session, and
+nothing is written, with a 200.
 
 Before:
 
