@@ -105,11 +105,15 @@ What is reported
        lead to, so a fix never names another class's option.
 
 Not detected (may miss)
-    - Where the flow does not trace the object to a query (phase two; `lazy_load_risks`
-      reads no flow), an eager load naming its class anywhere in the closure credits the read,
-      even if another query loaded the object without it; never on an object the code builds
-      (or reaches from one), which no query's option loads. `check` asks for no such credit
-      (`own_lazy_load_risks(by_class=False)`) and judges each read by its object's queries.
+    - Where the flow does not trace the object to a query (`lazy_load_risks` reads no flow),
+      an eager load naming its class anywhere in the closure credits the read, even if another
+      query loaded the object without it; never on an object the code builds (or reaches from
+      one), which no query's option loads. `check` asks for no such credit
+      (`own_lazy_load_risks(by_class=False)`) and judges each read by its object's queries;
+      phase two (`lazy_loads`) neither: a read on an object it traces to no query (out of a
+      dict, `rows[0][0]`, a helper's `rows[0]`) blocks, and one on what a dependency staying on
+      its Session returns is credited by that dependency's closure's options only; one in a
+      function handed by name to library code (a pagination `transformer=`) still by the closure's.
     - `getattr(obj, "rel")`; `obj.rel` where `obj` is not a bare name
       (`self.book.author`), except in phase two, which follows chains rooted at a local
       name or a call (`b.author.books`, `facts.Function.chains`); reads on `self`/`cls`;
@@ -323,9 +327,11 @@ def lazy_loads(
     project: Project, function_ids: Iterable[FunctionId], followed: Iterable[FunctionId] = ()
 ) -> LazyLoads:
     """The risks of `lazy_load_risks`, except the reads the data flow leads back to a query
-    phase two rewrites: those come back as fixes, the loader options to add to that query.
+    phase two rewrites: those come back as fixes, the loader options to add to that query. An
+    option credits the objects traced to its own query only (`_untraced`): a read the flow cannot
+    trace is a risk whatever option names the class elsewhere.
     `followed`: dependencies whose async twins move with the route, whose queries get them too."""
-    return _Analysis(project, fix=True, followed=frozenset(followed)).run(function_ids)
+    return _Analysis(project, fix=True, followed=frozenset(followed), traced_only=True).run(function_ids)
 
 
 # ------------------------------------------------------------------ classes
@@ -451,11 +457,12 @@ class _ModelCalls:
 class _Analysis:
     def __init__(
         self, project: Project, fix: bool = False, offloaded_sources: bool = False,
-        followed: frozenset[FunctionId] = frozenset(), by_class: bool = True,
+        followed: frozenset[FunctionId] = frozenset(), by_class: bool = True, traced_only: bool = False,
     ) -> None:
         self.project = project
         self.fix = fix
         self.by_class = by_class  # see `own_lazy_load_risks`
+        self.traced_only = traced_only  # see `lazy_loads`
         self.followed = followed  # see `eager_flow.Flow`
         self.offloaded_sources = offloaded_sources  # see `eager_flow.Flow`
         self.fixes: dict[tuple[FunctionId, int, Path], EagerFix] = {}
@@ -482,6 +489,9 @@ class _Analysis:
         self._successors = cast(
             "dict[FunctionId, tuple[FunctionId, ...]]", project.derived.setdefault("lazy_load_successors", {})
         )
+        # functions handed by name to code outside the project (`transformer=owner_names`), kept with
+        # the successors they are found with
+        self._handed_by_name = cast("set[FunctionId]", project.derived.setdefault("lazy_load_handed_by_name", set()))
         self._receivers = cast(
             "dict[tuple[FunctionId, str], list[str] | None]", project.derived.setdefault("lazy_load_receivers", {})
         )
@@ -565,6 +575,7 @@ class _Analysis:
                 # a function, or a method of a module-level instance (`transformer=RENDERER.rows`)
                 handed = self.project.endpoint(arg.ref) if arg.ref is not None else None
                 if handed is not None:
+                    self._handed_by_name.add((handed[0].name, handed[1].key))
                     yield (handed[0].name, handed[1].key)
         refs: list[str] = []
         for param in function.params:
@@ -605,6 +616,23 @@ class _Analysis:
             for c in candidates
             if c.lazy and (c.strategy == "dynamic" or not any(e.credits(c, self.classes) for e in credit))
         ]
+
+    def _untraced(
+        self, eager: dict[str, _Eager], source: Origin | None = None, fid: FunctionId | None = None
+    ) -> dict[str, _Eager]:
+        """What credits a read judged by names. Phase two (`traced_only`): an option loads on the
+        objects of the query it is written in, so one naming the class in another query of the
+        route loads nothing of an object the flow traces to no query (one a dict, `next(iter(...))`
+        or an untraced helper hands back): none credits it. An object a dependency that stays on its
+        Session returns is credited by the options of that dependency's closure only. In a function
+        handed by name to code outside the project (`apaginate(db, q, transformer=owner_names)`),
+        which calls it on what it loads from the query it is handed beside it, the closure's
+        options still credit the read (module docstring)."""
+        if not self.traced_only or (fid is not None and fid in self._handed_by_name):
+            return eager
+        if source is not None and source.dependency is not None and source.dependency in self.project.functions:
+            return self.eager(self.closure(source.dependency))
+        return {}
 
     # ------------------------------------------------------ attribute reads
 
@@ -792,6 +820,7 @@ class _Analysis:
         """A read judged by names (module docstring); `source`: where the flow says the object
         comes from, when that is somewhere phase two cannot add an option (AM245)."""
         module, function = self.project.functions[fid]
+        eager = self._untraced(eager, source, fid)
         candidates = self.relationships.get(attribute)
         if not candidates:
             return
@@ -1166,6 +1195,7 @@ class _Analysis:
         deferred column of its type (of any mapped class, when untyped) blocks, since no `undefer`
         can be added where the object is loaded."""
         module, function = self.project.functions[fid]
+        eager = self._untraced(eager, source, fid)
         typed = self._receiver_classes(fid, written)
         if typed is None or by_name(function, written, line, column):
             return
@@ -1224,6 +1254,7 @@ class _Analysis:
         dependency): judged by the member's name over every class that could be meant. `served`:
         how deep the field lies in the route's own response model (0: not one)."""
         module, function = self.project.functions[fid]
+        eager = self._untraced(eager, source, fid)
         typed = self._receiver_classes(fid, written)
         if typed is None:
             return
@@ -2183,6 +2214,7 @@ class _Analysis:
         the route's own response model, serialised from what the route returns; `fresh`: objects
         the route built, no query loaded (their own relationships load on first read, whatever the
         class declares)."""
+        eager = self._untraced(eager, source, None)
         if self._unverified_validation(root, module, function, line, model, path):
             return
         fields = self._fields(model)

@@ -25,9 +25,19 @@ def test_a_lazy_relationship_read_blocks_the_route_with_am220(phase2, entry):
     assert "selectinload(Book.author)" in " ".join(found["reasons"])
 
 
-def test_near_miss_the_relationship_loaded_with_selectinload_migrates(phase2, entry):
-    found = entry(phase2(LAZY.replace("{options}", "options(selectinload(Book.author)).")), "name")
+def test_near_miss_the_relationship_refreshed_on_the_object_migrates(phase2, entry):
+    refreshed = LAZY.replace(
+        "    return book.author.name", '    session.refresh(book, attribute_names=["author"])\n    return book.author.name'
+    )
+    found = entry(phase2(refreshed.replace("{options}", "")), "name")
     assert found["action"] == "migrate" and "AM220" not in found["codes"], found
+
+
+def test_an_option_in_the_query_the_flow_does_not_follow_to_still_blocks(phase2, entry):
+    """`selectinload(Book.author)` is written in the query the dict is built from, but the flow
+    cannot show `book` comes from it: an option credits the objects traced to its own query only."""
+    found = entry(phase2(LAZY.replace("{options}", "options(selectinload(Book.author)).")), "name")
+    assert found["action"] == "blocked" and "AM220" in found["codes"], found
 
 
 # A loop over a parameter: a request body's items (`list[BookIn]`), or objects a dependency hands

@@ -29,6 +29,17 @@ def test_a_response_model_reading_a_lazy_relationship_blocks_with_am222(phase2, 
 
 
 def test_near_miss_the_relationship_loaded_for_the_response_migrates(phase2, entry):
-    route = ROUTE.replace("{options}", "options(selectinload(Book.author)).")
+    route = ROUTE.replace("{options}", "options(selectinload(Book.author)).").replace(
+        "    books = {b.id: b for b in session.scalars(", "    return session.scalars("
+    ).replace("))}\n    return books[book_id]", ")).one()")
+    assert "return session.scalars(select(Book).options(selectinload(Book.author))" in route, route
     found = entry(phase2(route, {"schemas.py": SCHEMAS}), "model")
     assert found["action"] == "migrate" and "AM222" not in found["codes"], found
+
+
+def test_an_option_in_a_query_the_flow_does_not_follow_to_still_blocks(phase2, entry):
+    """The dict is built from the query carrying `selectinload(Book.author)`, but the flow cannot show
+    the returned Book comes from it: an option credits the objects traced to its own query only."""
+    route = ROUTE.replace("{options}", "options(selectinload(Book.author)).")
+    found = entry(phase2(route, {"schemas.py": SCHEMAS}), "model")
+    assert found["action"] == "blocked" and "AM222" in found["codes"], found
