@@ -106,19 +106,31 @@ def _returned_to_model(
     project: Project, function: facts.Function, name: str, session: str, point: int
 ) -> tuple[int, str] | None:
     """`return author` in a route whose response model (declared, or its return annotation) is a
-    project class: FastAPI reads its fields off the expired object, outside any greenlet. At the
-    commit's line, the return's own not being known; None when a refresh or expunge of it follows
-    the commit (the return is taken to come after it)."""
+    project class: FastAPI reads its fields off the expired object, outside any greenlet. Only a
+    return the commit may run before counts (`facts.Function.name_returns`): not one earlier on a
+    path without it (`if x: return author` before the commit), nor one in a branch excluding the
+    commit's, nor one a refresh or expunge of it comes between the commit and."""
     from async_migrate.codemods.classes import project_classes
     from async_migrate.codemods.phase2.expired_related import response_models
 
-    if f"${name}" not in function.returned or _cleared(function, name, session, point):
+    if f"${name}" not in function.returned:
+        return None
+    cleared = _cleared(function, name, session, point)
+    lines = []
+    for line, returned, again, excluded in function.name_returns:
+        if returned != name or any(start <= point <= end for start, end in excluded):
+            continue
+        if line > point and not any(point <= at <= line for at in cleared):
+            lines.append(line)
+        elif again and not cleared:
+            lines.append(point)  # it may run again after the commit: where, the lines do not say
+    if not lines:
         return None
     models = response_models(project_classes(project), function)
     if not models:
         return None
     shown = ", ".join(model.rpartition(".")[2] for model in models)
-    return point, f"`{name}` returned, whose fields the response model {shown} reads"
+    return min(lines), f"`{name}` returned, whose fields the response model {shown} reads"
 
 
 def _first_handed(

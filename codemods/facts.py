@@ -358,6 +358,9 @@ class Function(_Fact):
     # UNSPELLED when the notation cannot spell them (a tuple target's element, `x[0].state.db`).
     state_assigns: list[tuple[int, str, str, str]] = field(default_factory=list)
     returned: tuple[str, ...] = ()  # expressions returned (own body), in order
+    # Each `return name` of the own body: (line, name, whether it may run after any line (in a loop's
+    # body, before a `finally`), the line spans of the branches it excludes) (`astcollect.returns`)
+    name_returns: tuple[tuple[int, str, bool, tuple[tuple[int, int], ...]], ...] = ()
     ends_in_return: bool = False  # the own body's last statement is a `return`
     # A `__getattr__(self, name)` whose every return is `getattr(X, name)`: X, the expression
     # it forwards each attribute its class does not declare to (`current_session()`).

@@ -32,6 +32,7 @@ from async_migrate.codemods.astcollect import (
     listeners,
     objects,
     query_vars,
+    returns,
     syntax,
     unpacked,
 )
@@ -143,6 +144,7 @@ def _read_function(
         and type(statement.value) is ast.Call
     }
     function.ends_in_return = type(node.body[-1]) is ast.Return
+    function.name_returns = returns.name_returns(node.body)
     scanner.scan(node.body)
     if collector.source.mentions_within("**", node):
         unpacked.read(node, scanner.raw_calls)
