@@ -30,7 +30,9 @@ plain tuples the index follows across calls:
     ("?",)                   anything else: the flow cannot follow it
 
 Names bound in nested functions, lambdas and classes hold ("?",) as well: the outer
-function cannot tell which binding a read sees.
+function cannot tell which binding a read sees; but for the parameters of a nested function
+or lambda whose every value the body shows (`sorted(books, key=lambda b: ...)` holds ("iter",
+books) in `b`, `fmt(book)` holds `book` in `fmt`'s parameter: `handed_scopes.py`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import ast
 from typing import Any
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect import handed_scopes
 from async_migrate.codemods.astcollect.module import Collector
 from async_migrate.codemods.astcollect.syntax import code_fields, dotted, last_name, string
 from async_migrate.codemods.vocabulary.sqlalchemy import ALIASED, LOADER_NAMES, NARROWING_NAMES, UNDEFER_NAMES
@@ -142,6 +145,10 @@ class _Flow:
         self._held = receiver if receiver is not None and receiver not in stored else None
         rebound = {name for name, values in self.statements.items() if len(values) > 1}
         reads: list[ast.Name] = []  # reads of such a name's attributes
+        # the parameters of nested functions and lambdas whose every value the body shows, read once
+        # the body's own terms are (a query is recorded in the order the walk meets it)
+        scoped = handed_scopes.handed(node, nodes, self.local)
+        filled: list[tuple[str, handed_scopes.Handed]] = []
         for item in nodes:
             kind = type(item)
             if kind is ast.Name or kind is ast.Constant:
@@ -183,8 +190,15 @@ class _Flow:
                 results.append(self.term(item.value))
                 paired.append((self.written.get(id(item.value), ""), results[-1]))
             elif kind in _SCOPES:
+                given = scoped.get(id(item), {})
                 for name in _bound_inside(item):
-                    self.holds.setdefault(name, []).append(UNKNOWN)
+                    if name in given:
+                        filled.extend((name, value) for value in given[name])
+                    else:
+                        self.holds.setdefault(name, []).append(UNKNOWN)
+        for name, (how, value) in filled:
+            term = self.term(value)
+            self.holds.setdefault(name, []).append(("iter", term) if how == "iter" else term)
         if reads:
             self._read_terms(reads)
         self.function.holds = {name: tuple(dict.fromkeys(terms)) for name, terms in self.holds.items()}
