@@ -169,6 +169,7 @@ from async_migrate.codemods.session_work import (
 from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
 from async_migrate.codemods.unawaited_session import (
     async_session_locals,
+    entered_synchronously,
     missing_session_methods,
     never_runs,
     unawaited_session_calls,
@@ -590,7 +591,8 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
     `handed` among them), and the methods AsyncSession does not have that it or a coroutine it
     hands the AsyncSession to calls on it (`db.query(User)`: AttributeError when it runs)."""
     missing = missing_session_methods(project, handler.id)
-    if not mixed and not missing:
+    entered = entered_synchronously(project, handler.id)
+    if not mixed and not missing and not entered:
         return None
     function = handler.function
     absent = (
@@ -598,6 +600,13 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
         "AttributeError when it runs; write it as a `select()` statement and await `execute()` or "
         "`scalars()`, or run the synchronous code through `await session.run_sync(fn)`"
     ) if missing else ""
+    if entered:
+        absent += ("; it also " if absent else "") + (
+            f"enters an AsyncSession or its transaction with a plain `with` at "
+            f"{', '.join(shown for _, shown in entered)}: neither has `__enter__`, so the statement raises "
+            "before its block runs; write `async with`"
+        )
+        missing = [*missing, *entered]
     if mixed:
         message = _mixed_message(project, handler, mixed, handed) + (f"; it also {absent}" if absent else "")
     else:

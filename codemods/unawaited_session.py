@@ -96,6 +96,25 @@ def missing_session_methods(project: Project, fid: FunctionId) -> list[tuple[Blo
     return _unique(found)
 
 
+def entered_synchronously(project: Project, fid: FunctionId) -> list[tuple[Blocking, str]]:
+    """Each `with` (no `async`) on an AsyncSession of `fid` or of a project function it reaches, or
+    on a transaction it begins (`with db.begin():`, `with db.begin_nested():`, `with db:`): neither
+    has `__enter__`, so the statement raises when it runs, before its block does anything."""
+    found: list[tuple[Blocking, str]] = []
+    for current, _names, exact in _walk(project, fid):
+        module, function = project.functions[current]
+        held = {attribute for attribute, _ in _held_async_sessions(project, module, function)}
+        for expression, line, asynchronous in function.entered:
+            if asynchronous:
+                continue
+            target, dot, step = expression.rpartition(".")
+            opened = target if dot and step.endswith("()") else expression
+            if opened.removeprefix("$") in exact or (held and opened in held):
+                text = f"with {expression.removeprefix('$')}"
+                found.append((Blocking(line, text), _shown(project, fid, current, line, text)))
+    return _unique(found)
+
+
 def _unique(found: list[tuple[Blocking, str]]) -> list[tuple[Blocking, str]]:
     """Each call once: a function reached with other AsyncSession parameters is read again."""
     kept: dict[str, tuple[Blocking, str]] = {}

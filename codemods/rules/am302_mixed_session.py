@@ -11,6 +11,9 @@ handler opens (`async with maker() as s`, `s = AsyncSession(engine)`) counts as 
 So does a method AsyncSession does not have (`db.query(User)`, `bulk_save_objects`) called on
 one, in the handler or in an `async def` helper it hands the AsyncSession to: AttributeError when
 it runs. An `async_sessionmaker(class_=...)` may make a subclass that has it: not reported there.
+So does a plain `with` on an AsyncSession or on a transaction it begins (`with db.begin():`,
+`with db.begin_nested():`, left from the synchronous code): neither has `__enter__`, so the
+statement raises TypeError before its block runs; it takes `async with`.
 
 Before:
 

@@ -149,3 +149,82 @@ def test_near_miss_awaited_async_session_methods_and_a_subclass_maker(app, findi
     assert findings(root, "fine") == []
     # `async_sessionmaker(class_=CustomAsyncSession)` may make a Session that has the method
     assert findings(root, "custom") == []
+
+
+ENTERED = """
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.asyncs import AsyncSessionLocal, get_async_db
+from models import Book
+
+
+async def add_in(db, title):
+    with db.begin_nested():
+        db.add(Book(title=title, author_id=1))
+
+
+@router.post("/begin")
+async def begin(db: AsyncSession = Depends(get_async_db)):
+    with db.begin():
+        db.add(Book(title="x", author_id=1))
+
+
+@router.post("/helper")
+async def helper():
+    async with AsyncSessionLocal() as db:
+        await add_in(db, "x")
+        await db.commit()
+
+
+@router.post("/whole")
+async def whole():
+    db = AsyncSessionLocal()
+    with db:
+        db.add(Book(title="x", author_id=1))
+
+
+@router.post("/fine")
+async def fine(db: AsyncSession = Depends(get_async_db)):
+    async with db.begin():
+        db.add(Book(title="x", author_id=1))
+"""
+
+
+@pytest.mark.parametrize(
+    ("route", "shown"),
+    [
+        ("begin", "line 22 (with db.begin())"),
+        ("helper", "api/items.py:16 (with db.begin_nested() in api.items.add_in)"),
+        ("whole", "line 36 (with db)"),
+    ],
+)
+def test_a_plain_with_on_an_async_session_or_its_transaction_is_am302(app, findings, route, shown):
+    found = findings(app(ENTERED, FILES), route)
+    assert [f["code"] for f in found] == ["AM302"], found
+    message = found[0]["message"]
+    assert "with a plain `with` at" in message and shown in message, message
+    assert "write `async with`" in message, message
+
+
+def test_near_miss_async_with_on_its_transaction(app, findings):
+    assert findings(app(ENTERED, FILES), "fine") == []
+
+
+def test_the_premise_a_plain_with_on_an_async_session_raises():
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    async def enter() -> list[str]:
+        raised = []
+        async with AsyncSession(create_async_engine("sqlite+aiosqlite://")) as db:
+            for opened in (db.begin, db.begin_nested, lambda: db):
+                try:
+                    with opened():  # type: ignore[attr-defined]
+                        pass
+                except TypeError:
+                    raised.append("TypeError")
+        return raised
+
+    assert asyncio.run(enter()) == ["TypeError"] * 3
