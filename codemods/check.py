@@ -3081,11 +3081,15 @@ def _off_greenlet_finding(
             "in the query, `await session.refresh(obj)` after the commit)"
         )
     if expired:
+        # `expire_on_commit=False` keeps what a commit would expire, never what a rollback does
+        rolled_back = all("rollback()" in b.call.partition(" (expired by the ")[2] for b in expired)
         parts.append(
             f"reads attributes expired at {describe(expired)} (a rollback expires every object, and so does a "
             "commit while the sessionmaker keeps `expire_on_commit=True`, the default): the read refreshes the row "
-            "and raises MissingGreenlet; pass `expire_on_commit=False` to the `async_sessionmaker`, or "
-            "`await session.refresh(obj)` after the commit"
+            "and raises MissingGreenlet; "
+            + ("`await session.refresh(obj)` after the rollback, or read what is needed before it" if rolled_back
+               else "pass `expire_on_commit=False` to the `async_sessionmaker`, or `await session.refresh(obj)` "
+               "after the commit")
         )
     if handed_unread:
         parts.append(

@@ -590,6 +590,15 @@ def test_a_read_after_the_commit_expiring_it_in_an_async_session_route_is_am314(
     assert read in found[0]["message"] and "expire_on_commit" in found[0]["message"], found
 
 
+def test_the_fix_for_a_read_after_a_rollback_is_a_refresh_not_expire_on_commit(app, findings):
+    message = findings(app(EXPIRED, {"models.py": MODELS}), "rolled_back")[0]["message"]
+    # the sessionmaker of `rolled_back` already keeps `expire_on_commit=False`: only a refresh helps
+    assert "`await session.refresh(obj)` after the rollback" in message, message
+    assert "pass `expire_on_commit=False`" not in message, message
+    renamed = findings(app(EXPIRED, {"models.py": MODELS}), "renamed")[0]["message"]
+    assert "pass `expire_on_commit=False`" in renamed, renamed
+
+
 @pytest.mark.parametrize("function", ["kept", "overridden", "refreshed", "read_first", "in_run_sync"])
 def test_near_miss_no_expiry_a_refresh_or_a_read_before_the_commit(app, findings, function):
     assert findings(app(EXPIRED, {"models.py": MODELS}), function) == []
