@@ -45,17 +45,27 @@ def blocking_validators(project: Project, handler: Handler) -> list[BlockingVali
     """The validators FastAPI runs on the event loop for `handler`'s parameters that do
     synchronous Session work, each once, in parameter order; [] for none."""
     classes = project_classes(project)
+    # Thousands of handlers declare the same few types: each annotation is read once per project,
+    # its validators' paths kept relative to the parameter.
+    known: dict[tuple[str, ...], list[tuple[FunctionId, str, tuple[Blocking, ...]]]] = project.derived.setdefault(  # type: ignore[assignment]
+        "request_validators", {}
+    )
     found: dict[FunctionId, BlockingValidator] = {}
     for param in handler.function.params:
         if param.depends or param.opaque_depends or param.provide or param.variadic or param.name in ("self", "cls"):
             continue
-        for fid, path in _validators(project, classes, param.annotation, param.name, set(), 0):
-            if fid in found:
-                continue
-            blocking = _blocking(project, fid)
-            if blocking:
+        blocking_here = known.get(param.annotation)
+        if blocking_here is None:
+            blocking_here = known[param.annotation] = [
+                (fid, path, blocking) for fid, path in _validators(project, classes, param.annotation, "", set(), 0)
+                if (blocking := _blocking(project, fid))
+            ]
+        for fid, path, blocking in blocking_here:
+            if fid not in found:
                 module, function = project.functions[fid]
-                found[fid] = BlockingValidator(param.name, path, fid, function.qualname, blocking, module.path)
+                found[fid] = BlockingValidator(
+                    param.name, param.name + path, fid, function.qualname, blocking, module.path
+                )
     return list(found.values())
 
 
