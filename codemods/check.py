@@ -162,6 +162,7 @@ from async_migrate.codemods.run import (
 from async_migrate.codemods.session_work import (
     SessionWork,
     coroutine_blocking,
+    own_blocking,
     session_work,
     session_work_view,
     streamed_lines,
@@ -169,8 +170,7 @@ from async_migrate.codemods.session_work import (
 from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
 from async_migrate.codemods.unawaited_session import (
     async_session_locals,
-    entered_synchronously,
-    missing_session_methods,
+    misused_sessions,
     never_runs,
     unawaited_session_calls,
 )
@@ -590,8 +590,7 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
     """AM302: synchronous Session code the handler reaches or hands its AsyncSession to (`mixed`,
     `handed` among them), and the methods AsyncSession does not have that it or a coroutine it
     hands the AsyncSession to calls on it (`db.query(User)`: AttributeError when it runs)."""
-    missing = missing_session_methods(project, handler.id)
-    entered = entered_synchronously(project, handler.id)
+    missing, entered = misused_sessions(project, handler.id)
     if not mixed and not missing and not entered:
         return None
     function = handler.function
@@ -1434,18 +1433,8 @@ def blocking_calls(project: Project, handler: Handler, work: SessionWork | None 
         work = session_work(project, handler.id)
     if not work.any:
         return []
-    found = [b for b in work.blocking if not b.offloaded]
-    streamed = streamed_lines(function)
-    for opened in project.opens_directly(handler.id):
-        if opened.line not in streamed:
-            found.append(Blocking(opened.line, f"{opened.callee}()"))
-    for call in session_handoffs(project, handler.id):
-        if not call.offloaded:
-            found.append(Blocking(call.line, f"{call.callee}(...)"))
-    if not found and not any(b.offloaded for b in work.blocking):
-        for name in work.used:
-            lines = [line for line in function.name_uses.get(name, []) if line]
-            found.append(Blocking(min(lines) if lines else function.line, f"uses the Session `{name}`"))
+    handed = [Blocking(c.line, f"{c.callee}(...)") for c in session_handoffs(project, handler.id) if not c.offloaded]
+    found = own_blocking(project, handler.id, work, streamed_lines(function), handed)
     if found:
         # what that Session loaded, read on the loop: its lazy loads block there too (the response's
         # included, which an `async def` route serialises on the loop)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.outcome import Blocking
-from async_migrate.codemods.session_work import session_work_view
+from async_migrate.codemods.session_work import own_blocking, session_work_view
 from async_migrate.codemods.vocabulary.pydantic import VALIDATOR_DECORATORS, VALIDATOR_MARKERS
 
 if TYPE_CHECKING:
@@ -109,12 +109,7 @@ def _blocking(project: Project, fid: FunctionId) -> tuple[Blocking, ...]:
     work = session_work_view(project, fid)
     if not work.any:
         return ()
-    found = [Blocking(b.line, b.call) for b in work.blocking if not b.offloaded]
-    found.extend(Blocking(opened.line, f"{opened.callee}()") for opened in project.opens_directly(fid))
-    if not found:
-        _, function = project.functions[fid]
-        for name in work.used:
-            lines = [line for line in function.name_uses.get(name, []) if line]
-            found.append(Blocking(min(lines) if lines else function.line, f"uses the Session `{name}`"))
+    # copies: the records of `session_work_view` are the project's, and stay unchanged
+    found = [Blocking(b.line, b.call) for b in own_blocking(project, fid, work)]
     unique = {(b.line, b.call): b for b in found}
     return tuple(sorted(unique.values(), key=lambda b: (b.line, b.call)))

@@ -339,6 +339,25 @@ def _streamed(project: Project, function: facts.Function, call: facts.Call, call
     return outer is not None and project.canonical(outer.callee) in STREAMING_RESPONSE | ITERATE_IN_THREADPOOL
 
 
+def own_blocking(
+    project: Project, fid: FunctionId, work: SessionWork, streamed: frozenset[int] | set[int] = frozenset(),
+    handed: list[Blocking] | None = None,
+) -> list[Blocking]:
+    """What blocks in `fid`'s own synchronous Session work, in this order: its Session and helper
+    calls not offloaded, the Sessions it opens (but at `streamed` lines), what it hands on
+    (`handed`: calls handing the Session to code outside the project); when none and nothing is
+    offloaded, the first use of each Session it uses in a way the index cannot name."""
+    _, function = project.functions[fid]
+    found = [b for b in work.blocking if not b.offloaded]
+    found.extend(Blocking(o.line, f"{o.callee}()") for o in project.opens_directly(fid) if o.line not in streamed)
+    found.extend(handed or ())
+    if not found and not any(b.offloaded for b in work.blocking):
+        for name in work.used:
+            lines = [line for line in function.name_uses.get(name, []) if line]
+            found.append(Blocking(min(lines) if lines else function.line, f"uses the Session `{name}`"))
+    return found
+
+
 def coroutine_blocking(project: Project, fid: FunctionId, seen: set[FunctionId] | None = None) -> list[str]:
     """Where an `async def` function blocks the event loop with a synchronous Session.
 

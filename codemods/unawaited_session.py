@@ -19,7 +19,7 @@ a builtin that never runs it (`print(session.commit())`, `bool(...)`), it is one
 The AsyncSession is also one the function opens (`async with maker() as s`, `maker.begin()`, `s =
 AsyncSession(engine)`, `await stack.enter_async_context(maker())`), and one a caller on that path
 hands an unannotated parameter (`await save(db)` into `async def save(db):`). On any of them
-`missing_session_methods` finds the methods AsyncSession does not have (`db.query(User)`, the
+`misused_sessions` finds the methods AsyncSession does not have (`db.query(User)`, the
 legacy bulk methods): AttributeError when the call runs (check's AM302).
 """
 
@@ -71,12 +71,17 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
     return _unique(found)
 
 
-def missing_session_methods(project: Project, fid: FunctionId) -> list[tuple[Blocking, str]]:
-    """Each call of a method AsyncSession does not have (`db.query(User)`, `db.bulk_save_objects(...)`)
-    on an AsyncSession of `fid` or of a project function it reaches: AttributeError when it runs.
-    Only on a Session known to be a plain AsyncSession: an `async_sessionmaker(class_=...)` may make
-    a subclass adding the method."""
-    found: list[tuple[Blocking, str]] = []
+def misused_sessions(project: Project, fid: FunctionId) -> tuple[list[tuple[Blocking, str]], list[tuple[Blocking, str]]]:
+    """On the plain AsyncSessions of `fid` and of the project functions it reaches, in one walk:
+
+    - each call of a method AsyncSession does not have (`db.query(User)`, `db.bulk_save_objects(...)`):
+      AttributeError when it runs. Only on a Session known to be a plain AsyncSession: an
+      `async_sessionmaker(class_=...)` may make a subclass adding the method;
+    - each `with` (no `async`) on one, or on a transaction it begins (`with db.begin():`,
+      `with db.begin_nested():`, `with db:`): neither has `__enter__`, so the statement raises
+      when it runs, before its block does anything."""
+    missing: list[tuple[Blocking, str]] = []
+    entered: list[tuple[Blocking, str]] = []
     for current, _names, exact in _walk(project, fid):
         module, function = project.functions[current]
         # a repository's `self.session`, kept from an `__init__` parameter declared an AsyncSession
@@ -92,18 +97,7 @@ def missing_session_methods(project: Project, fid: FunctionId) -> list[tuple[Blo
                 continue
             if method in ASYNC_SESSION_ATTRIBUTES or method.startswith("__"):
                 continue
-            found.append((Blocking(call.line, text), _shown(project, fid, current, call.line, text)))
-    return _unique(found)
-
-
-def entered_synchronously(project: Project, fid: FunctionId) -> list[tuple[Blocking, str]]:
-    """Each `with` (no `async`) on an AsyncSession of `fid` or of a project function it reaches, or
-    on a transaction it begins (`with db.begin():`, `with db.begin_nested():`, `with db:`): neither
-    has `__enter__`, so the statement raises when it runs, before its block does anything."""
-    found: list[tuple[Blocking, str]] = []
-    for current, _names, exact in _walk(project, fid):
-        module, function = project.functions[current]
-        held = {attribute for attribute, _ in _held_async_sessions(project, module, function)}
+            missing.append((Blocking(call.line, text), _shown(project, fid, current, call.line, text)))
         for expression, line, asynchronous in function.entered:
             if asynchronous:
                 continue
@@ -111,8 +105,8 @@ def entered_synchronously(project: Project, fid: FunctionId) -> list[tuple[Block
             opened = target if dot and step.endswith("()") else expression
             if opened.removeprefix("$") in exact or (held and opened in held):
                 text = f"with {expression.removeprefix('$')}"
-                found.append((Blocking(line, text), _shown(project, fid, current, line, text)))
-    return _unique(found)
+                entered.append((Blocking(line, text), _shown(project, fid, current, line, text)))
+    return _unique(missing), _unique(entered)
 
 
 def _unique(found: list[tuple[Blocking, str]]) -> list[tuple[Blocking, str]]:

@@ -81,5 +81,6 @@ RENDERING_METHODS = frozenset({
     "TemplateResponse", "render", "render_async", "generate", "generate_async", "stream",
 })
 TEMPLATE_GETTERS = frozenset({"get_template", "select_template", "get_or_select_template", "from_string"})
-# `TemplateResponse(..., status_code=404, headers=..., ...)`: the response's, not the template's
+# `TemplateResponse(request, name="x.html", status_code=404, ...)`: the template's name and the
+# response's own keywords, none of them handed to the template
 RESPONSE_KEYWORDS = frozenset({"status_code", "headers", "media_type", "background", "name"})
