@@ -27,6 +27,8 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
   the coroutines they schedule to run beside the requests are (AM306).
 - AM318 `library-session-middleware`: fastapi-sqlalchemy's `DBSessionMiddleware` is registered: its
   `async def dispatch`, library code, closes (or commits) each request's Session on the event loop.
+- AM313 `wrapper-returns-coroutine-unrun`: an `async def` handler on an AsyncSession is wrapped
+  by a decorator whose wrapper returns its coroutine unrun (`codemods.unrun_wrappers`).
 - AM316 `nested-coroutine-on-loop`: a `def` handler defines an `async def` generator or
   coroutine (a `StreamingResponse` body) doing synchronous Session work: the loop runs it.
 - AM324 `shared-session-in-threadpool`: a `def` route or dependency, which the threadpool runs on
@@ -135,6 +137,7 @@ from async_migrate.codemods.rules.am309_blocking_exception_handler import RULE a
 from async_migrate.codemods.rules.am310_unverified_route import RULE as AM310
 from async_migrate.codemods.rules.am311_unawaited_coroutine import RULE as AM311
 from async_migrate.codemods.rules.am312_blocking_request_validation import RULE as AM312
+from async_migrate.codemods.rules.am313_wrapper_returns_coroutine_unrun import RULE as AM313
 from async_migrate.codemods.rules.am314_missing_greenlet import RULE as AM314
 from async_migrate.codemods.rules.am316_nested_coroutine_on_loop import RULE as AM316
 from async_migrate.codemods.rules.am317_session_closed_before_stream import RULE as AM317
@@ -174,6 +177,7 @@ from async_migrate.codemods.unawaited_session import (
     never_runs,
     unawaited_session_calls,
 )
+from async_migrate.codemods.unrun_wrappers import unrun_wrappers
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
 from async_migrate.codemods.vocabulary.python import METHOD_DECORATORS, PARTIALS, RUN_WHEN_AWAITED
@@ -548,6 +552,9 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     overlapping = _overlapping(project, handler)
     if overlapping is not None:
         candidates.append(overlapping)
+    unrun = _unrun_wrapper(project, handler)
+    if unrun is not None:
+        candidates.append(unrun)
     closed = _closed_before_stream(project, handler)
     if closed is not None:
         candidates.append(closed)
@@ -749,6 +756,32 @@ def _left_running(project: Project, handler: Handler) -> Finding | None:
         "; ".join(parts) + ", while the session dependency closes that AsyncSession, and beside the handler's own "
         "statements on it (concurrent use); fix: await it in the handler, or have the task open a Session of its own",
         calls,
+    )
+
+
+def _unrun_wrapper(project: Project, handler: Handler) -> Finding | None:
+    """AM313: a decorator on an `async def` handler on an AsyncSession whose wrapper returns the
+    handler's coroutine unrun (`unrun_wrappers`), so what it does around the call misses the
+    Session work."""
+    found = unrun_wrappers(project, handler)
+    if not found:
+        return None
+    sessions = [*async_session_params(project, handler), *sorted(opened_async_sessions(project, handler.function))]
+    if not sessions:
+        return None
+    function = handler.function
+    parts = [
+        f"`@{decorator.text}` ({where}) "
+        + ("has a synchronous wrapper" if shape == "sync" else "has an `async def` wrapper returning it unawaited")
+        for decorator, shape, where in found
+    ]
+    return Finding(
+        AM313, handler, handler.module.path, function.line, function.qualname,
+        f"async def {_kind(handler)} works on the AsyncSession `{sessions[0]}`, but {'; '.join(parts)}: the wrapper "
+        "gets its coroutine back unrun and FastAPI awaits it afterwards, so what the decorator does around the "
+        "call (retry, rollback, error mapping, timing) never covers the Session work; "
+        f"fix: {AM313.fix}",
+        [Blocking(decorator.line, f"@{decorator.text}") for decorator, _, _ in found],
     )
 
 

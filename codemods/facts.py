@@ -308,6 +308,9 @@ class Function(_Fact):
     awaited_connections: list[tuple[str, str]] = field(default_factory=list)
     yields: tuple[str, ...] = ()  # bare names yielded or returned
     wraps: str | None = None  # decorator shape: passthrough, sync, coroutine, loop, unknown
+    # its shape for an `async def` it decorates, where a branch on `iscoroutinefunction(func)`
+    # gives coroutines another wrapper than `wraps` reads (None: the same)
+    wraps_coroutine: str | None = None
     # the decorator's parameter holding the function it decorates (its factory's inner decorator's)
     wrapped: str | None = None
     # the lines of the `async def` wrapper it returns for a coroutine function: on the event loop

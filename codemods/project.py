@@ -3051,8 +3051,9 @@ class Project:
             found = self._opens[fid] = [o for o in function.opens if self.is_sessionmaker(o.callee)]
         return list(found)
 
-    def decorator_shape(self, decorator: facts.Decorator) -> tuple[str, str]:
-        """How a non-registering decorator treats the function: (shape, where it is defined)."""
+    def decorator_shape(self, decorator: facts.Decorator, coroutine: bool = False) -> tuple[str, str]:
+        """How a non-registering decorator treats the function: (shape, where it is defined);
+        with `coroutine`, how it treats an `async def` (`facts.Function.wraps_coroutine`)."""
         if self.canonical(decorator.callee) in self.config.safe_decorators:
             return "passthrough", "configuration"
         if decorator.callee in METHOD_DECORATORS and not decorator.is_call:
@@ -3066,7 +3067,8 @@ class Project:
                 return "unknown", target.module.path if target.module else decorator.text
             return "external", decorator.callee or decorator.text
         module, function = found
-        return function.wraps or "unknown", f"{module.path}:{function.line}"
+        shape = (function.wraps_coroutine if coroutine else None) or function.wraps
+        return shape or "unknown", f"{module.path}:{function.line}"
 
     def iter_functions(self) -> Iterator[tuple[FunctionId, facts.Module, facts.Function]]:
         for fid, (module, function) in self.functions.items():

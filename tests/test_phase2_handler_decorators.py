@@ -62,6 +62,28 @@ def retry_on_conflict(fn):
         return {"conflict": True}
     return wrapper
 """
+# Wraps only what is a coroutine function: a plain route is handed on untouched.
+COROUTINE_ONLY_RETRY = """
+import functools
+import inspect
+
+from sqlalchemy.exc import IntegrityError
+
+
+def retry_on_conflict(fn):
+    if not inspect.iscoroutinefunction(fn):
+        return fn
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        for attempt in range(3):
+            try:
+                return fn(*args, **{**kwargs, "name": f"{kwargs['name']}-{attempt}"})
+            except IntegrityError:
+                pass
+        return {"conflict": True}
+    return wrapper
+"""
 # The wrapper names each attempt; the first reuses id 1, taken: IntegrityError; the retry writes id 5.
 ROUTE = """
 from api.retry import retry_on_conflict
@@ -129,3 +151,24 @@ def test_an_unread_decorator_blocks_as_unverified(cli, service):
     found = handler(apply(cli, root), "create_item")
     assert found["action"] == "blocked" and "AM294" in found["codes"], found
     assert "cannot tell whether its wrapper" in found["reasons"][found["codes"].index("AM294")]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_async_aware_retry_migrates_without_configuration_and_rolls_back_the_async_session(cli, service, kind):
+    # its coroutine side awaits the route: judged on that side, not on the plain one phase one reads
+    root = service(_files(AWARE_RETRY))
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "migrate" and "AM294" not in found["codes"], found
+    migrated = function(root, SUBSYSTEM, "create_item")
+    assert migrated.startswith("async def create_item") and "await db.commit()" in migrated, migrated
+    assert serve(root, kind, RUN) == [{"id": 5, "name": "pen-1"}, ["old", "pen-1"]]
+
+
+def test_a_decorator_wrapping_only_coroutines_in_a_sync_wrapper_blocks(cli, service):
+    # a plain route passes through it untouched; made a coroutine function, it would get the
+    # synchronous wrapper, which returns the coroutine unrun
+    root = service(_files(COROUTINE_ONLY_RETRY))
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked" and "AM294" in found["codes"], found
+    assert "synchronous wrapper" in found["reasons"][found["codes"].index("AM294")]
+    assert function(root, SUBSYSTEM, "create_item").startswith("def create_item")

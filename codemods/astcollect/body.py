@@ -189,6 +189,8 @@ def _read_function(
     function.wraps, function.wrapped = _decorator_shape(collector, node, bound)
     if function.wraps is not None:
         function.loop_wrapper = _loop_wrapper(collector, node, bound)
+        coroutine, _ = _decorator_shape(collector, node, bound, coroutine=True)
+        function.wraps_coroutine = coroutine if coroutine != function.wraps else None
     if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
         _engine_calls(collector, node, function)
     if any((call.callee or "").endswith(".configure") for call in function.calls):
@@ -498,7 +500,7 @@ def _abstract(node: ast.FunctionDef | ast.AsyncFunctionDef, decorators: list[fac
 
 
 def _decorator_shape(
-    collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool = False
+    collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool = False, coroutine: bool = False
 ) -> tuple[str | None, str | None]:
     """How a function behaves when used as a decorator, and its parameter holding the function
     it decorates.
@@ -508,13 +510,15 @@ def _decorator_shape(
     sync: returns a plain wrapper that calls the decorated function.
     unknown: anything else that takes a function and returns something.
     A decorator factory (`@tagged("x")`) has the shape of the decorator it returns. `bound`: a
-    method, whose first parameter is its instance or class.
+    method, whose first parameter is its instance or class. `coroutine`: the shape for an `async
+    def` it decorates (past a branch on `iscoroutinefunction(func)`, the coroutine side), else
+    for a plain function.
     """
     params = [*node.args.posonlyargs, *node.args.args][1 if bound else 0 :]
     if not params:
         return None, None
     first = params[0].arg
-    body = [] if collector.source.one_line_suite(node.body) else _plain_path(node.body, first)
+    body = [] if collector.source.one_line_suite(node.body) else _plain_path(node.body, first, coroutine)
     inner = {s.name: s for s in body if isinstance(s, FUNCTIONS)}
     returned = [s.value for s in body if type(s) is ast.Return and s.value is not None]
     if not returned:
@@ -534,24 +538,25 @@ def _decorator_shape(
         if wrapper_shape is not None:
             return wrapper_shape, first
         # a factory: `def tagged(label): def decorate(func): ...; return decorate`
-        factory_shape, wrapped = _decorator_shape(collector, wrapper)
+        factory_shape, wrapped = _decorator_shape(collector, wrapper, coroutine=coroutine)
         if factory_shape is not None:
             return factory_shape, wrapped
         return "unknown", None
     return None, None
 
 
-def _plain_path(statements: list[ast.stmt], first: str) -> list[ast.stmt]:
+def _plain_path(statements: list[ast.stmt], first: str, coroutine: bool = False) -> list[ast.stmt]:
     """The statements a decorator runs for a plain function: past a branch on
     `iscoroutinefunction(func)`, the side a plain function takes (what a route phase one
-    converts gets), the statements after it included."""
+    converts gets), the statements after it included; with `coroutine`, the side an `async
+    def` takes."""
     path: list[ast.stmt] = []
     for number, statement in enumerate(statements):
         if type(statement) is ast.If:
-            coroutine = _coroutine_test(statement.test, first)
-            if coroutine is not None:
-                plain = statement.orelse if coroutine else statement.body
-                return path + _plain_path([*plain, *statements[number + 1 :]], first)
+            tested = _coroutine_test(statement.test, first)
+            if tested is not None:
+                taken = statement.body if tested == coroutine else statement.orelse
+                return path + _plain_path([*taken, *statements[number + 1 :]], first, coroutine)
         path.append(statement)
     return path
 

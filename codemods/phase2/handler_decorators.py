@@ -6,7 +6,8 @@ wrapper then hands back the coroutine unrun, so its `try`/`except` (a retry on
 `IntegrityError` / `StaleDataError` with `db.rollback()`, an error turned into a 409), its
 timing or its cache no longer covers the Session work: the happy path still answers, the
 behaviour around it is silently gone. Phase one judges the decorators of the routes that are
-already `async def`; this judges those phase two moves onto the event loop.
+already `async def`; this judges those phase two moves onto the event loop, on the side of an
+`iscoroutinefunction(func)` branch a coroutine takes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
         return []
     found: list[tuple[int, str]] = []
     for decorator in wrapping_decorators(project, handler):
-        shape, where = project.decorator_shape(decorator)
+        shape, where = project.decorator_shape(decorator, coroutine=True)
         if shape in ("passthrough", "coroutine"):
             # FastAPI calls the function itself (a marker, a registry), or an `async def` wrapper
             # awaiting it: as phase one, which converts such routes the other way
