@@ -35,6 +35,7 @@ from async_migrate.codemods.vocabulary.python import TYPE_VARS
 
 if TYPE_CHECKING:
     from async_migrate.codemods.check import _Credit
+    from async_migrate.codemods.phase2.model_members import Need, Summary
 
 
 def response_lazy_loads(project: Project, handler: Handler, sessions: set[str]) -> list[Blocking]:
@@ -87,6 +88,7 @@ class _Walk:
         from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
 
         fields = dict(self.classes.fields(model))
+        self._schema_code(model, stack, path, owners)
         for name in _read_names(self.classes, model):
             ran = [
                 summary for owner in sorted(owners)
@@ -127,27 +129,56 @@ class _Walk:
         """A field read through model code (`owner_name` a property returning `self.owner.name`):
         each relationship it reads, along the path from the queried objects, that neither a
         declared eager strategy nor the queries' options load."""
-        from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
-
         for owner in sorted(owners):
             summary = self.index.runs(owner, name, "read") if owner in self.classes.by_ref else None
             if summary is None:
                 continue
-            for need in summary.needs:
-                steps = [step for _, step in need.path]
-                if need.strategy not in ("dynamic", "subclass") and all(
-                    self.flow.relationship(at, step) in SAFE_STRATEGIES
-                    or self.credit.loads_path(self.origins, [*path, *steps[: depth + 1]])
-                    for depth, (at, step) in enumerate(need.path)
-                ):
-                    continue
-                what = {"dynamic": "dynamic relationship", "subclass": "subclass column"}.get(need.strategy, "lazy load")
-                read = ".".join([self.classes.short(stack[0]), *path, name])
-                self.found.append(Blocking(self.line, (
-                    f"{read} (runs {summary.member}, reads {'.'.join(steps)}: {what} while the response is "
-                    "serialised), which no option of the route's query loads along it"
-                )))
+            if self._needs(summary, summary.needs, path, ".".join([self.classes.short(stack[0]), *path, name])):
                 return
+
+    def _schema_code(self, model: str, stack: tuple[str, ...], path: list[str], owners: set[str]) -> None:
+        """The schema's own code pydantic runs on the validated instance (`@computed_field`,
+        serializers, `mode="after"` validators) reading the ORM objects its fields typed to keep what
+        they are given hold (`team: Any`, validated from relationship `team`): a relationship
+        `self.team.headline()` reads on them loads as a read in the route would."""
+        from async_migrate.codemods.phase2.validations import instance_code, opaque
+
+        if self.classes.is_mapped(model):
+            return  # an ORM class as its own response model: its members are read by name (`_member`)
+        for owner in sorted(owners):
+            held = {
+                name for name, annotation in self.classes.fields(model)
+                if opaque(annotation) and self.flow.relationship(owner, name) is not None
+            }
+            if not held or owner not in self.classes.by_ref:
+                continue
+            for fid in instance_code(self.project, self.classes, model):
+                summary = self.index.summary(owner, fid)
+                needs = [need for need in summary.needs if need.path and need.path[0][1] in held]
+                shown = f"{'.'.join([self.classes.short(stack[0]), *path])}.{self.project.functions[fid][1].name}"
+                if self._needs(summary, needs, path, shown):
+                    return
+
+    def _needs(self, summary: Summary, needs: list[Need], path: list[str], read: str) -> bool:
+        """Found: the first of the relationships model code reads (`needs`, from the objects at
+        `path`) that neither a declared eager strategy nor the queries' options load."""
+        from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
+
+        for need in needs:
+            steps = [step for _, step in need.path]
+            if need.strategy not in ("dynamic", "subclass") and all(
+                self.flow.relationship(at, step) in SAFE_STRATEGIES
+                or self.credit.loads_path(self.origins, [*path, *steps[: depth + 1]])
+                for depth, (at, step) in enumerate(need.path)
+            ):
+                continue
+            what = {"dynamic": "dynamic relationship", "subclass": "subclass column"}.get(need.strategy, "lazy load")
+            self.found.append(Blocking(self.line, (
+                f"{read} (runs {summary.member}, reads {'.'.join(steps)}: {what} while the response is "
+                "serialised), which no option of the route's query loads along it"
+            )))
+            return True
+        return False
 
     def _unloaded(self, steps: list[str]) -> bool:
         return len(steps) == 1 and self.credit.unloads(self.origins, steps[0])

@@ -1,0 +1,152 @@
+"""AM314 missing-greenlet through a response schema's own code: a field typed to keep what it is
+given (`team: Any`), validated from a relationship, holds the ORM object, and a `@computed_field`
+calling `self.team.headline()` reads `Team.members` on it while FastAPI serialises the response,
+on the event loop. `check` followed the fields by name only and cleared such a route; it now reads
+the schema's instance code on the held objects, and credits the options loading along the path."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+
+import pytest
+
+TEAMS = """
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    members: Mapped[list["Person"]] = relationship(back_populates="team")
+
+    def headline(self) -> str:
+        return f"{self.name} ({len(self.members)})"
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    team: Mapped[Team] = relationship(back_populates="members")
+"""
+SCHEMAS = """
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+
+class PersonOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    team: Any = Field(exclude=True)
+
+    @computed_field
+    @property
+    def team_line(self) -> str:
+        return self.team.headline()
+
+
+class PersonTyped(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+
+    @computed_field
+    @property
+    def shout(self) -> str:
+        return self.name.upper()
+"""
+ROUTES = """
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from teams import Person, Team
+from team_schemas import PersonOut, PersonTyped
+
+
+@router.get("/got", response_model=PersonOut)
+async def got(db: AsyncSession):
+    return await db.get(Person, 1, options=[selectinload(Person.team)])
+
+
+@router.get("/listed", response_model=list[PersonOut])
+async def listed(db: AsyncSession):
+    return (await db.scalars(select(Person).options(selectinload(Person.team)))).all()
+
+
+@router.get("/chained", response_model=list[PersonOut])
+async def chained(db: AsyncSession):
+    return (await db.scalars(select(Person).options(selectinload(Person.team).selectinload(Team.members)))).all()
+
+
+@router.get("/own_fields", response_model=PersonTyped)
+async def own_fields(db: AsyncSession):
+    return await db.get(Person, 1)
+"""
+FILES = {"teams.py": TEAMS, "team_schemas.py": SCHEMAS}
+
+
+@pytest.mark.parametrize("function", ["got", "listed"])
+def test_schema_code_reading_a_relationship_of_a_held_object_is_am314(app, findings, function):
+    found = findings(app(ROUTES, FILES), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    message = found[0]["message"]
+    assert "PersonOut.team_line" in message and "team.members" in message, message
+
+
+@pytest.mark.parametrize("function", ["chained", "own_fields"])
+def test_near_miss_the_option_loading_along_the_path_or_code_on_own_fields_is_clean(app, findings, function):
+    assert findings(app(ROUTES, FILES), function) == []
+
+
+def test_the_premise_the_computed_field_raises_unless_the_path_is_loaded(tmp_path, monkeypatch):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    (tmp_path / "teams.py").write_text(TEAMS)
+    (tmp_path / "team_schemas.py").write_text(SCHEMAS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("teams", "team_schemas"):
+        sys.modules.pop(name, None)
+    teams = importlib.import_module("teams")
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'people.db'}")
+    maker = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def seed() -> None:
+        async with engine.begin() as conn:
+            await conn.run_sync(teams.Base.metadata.create_all)
+        async with maker() as session:
+            team = teams.Team(id=1, name="a")
+            session.add_all([team, teams.Person(id=1, name="p", team=team)])
+            await session.commit()
+
+    async def get_db():  # type: ignore[no-untyped-def]
+        async with maker() as session:
+            yield session
+
+    asyncio.run(seed())
+    namespace: dict = {"get_db": get_db}
+    head = "from fastapi import APIRouter, Depends\nrouter = APIRouter()\n"
+    exec(head + ROUTES.replace("db: AsyncSession", "db: AsyncSession = Depends(get_db)"), namespace)  # noqa: S102
+    application = FastAPI()
+    application.include_router(namespace["router"])
+    try:
+        with TestClient(application, raise_server_exceptions=False) as client:
+            assert client.get("/listed").status_code == 500  # MissingGreenlet on Team.members
+            assert client.get("/chained").json() == [{"id": 1, "name": "p", "team_line": "a (1)"}]
+    finally:
+        asyncio.run(engine.dispose())
+        for name in ("teams", "team_schemas"):
+            sys.modules.pop(name, None)
