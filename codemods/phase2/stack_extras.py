@@ -46,6 +46,7 @@ from async_migrate.codemods.engine_work import connection_dependencies
 from async_migrate.codemods.flow import SESSION
 from async_migrate.codemods.phase1.shared_session import request_context_variable
 from async_migrate.codemods.phase2 import expired_lists
+from async_migrate.codemods.phase2.registry_provider import registry_blocker
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS
@@ -1457,6 +1458,10 @@ def provider_blockers(
             )))
             continue
         missing = [e for e in extras if e.normalised not in covered]
+        shared = registry_blocker(project, (module.name, function.key), async_dependency)
+        if shared is not None:
+            blockers.append((module.path, function.line, shared))
+            continue
         held = held_opening(project, texts, module, function) if reused is None and not missing else None
         if held is not None:
             # Open / yield / commit on a maker the instance holds: the generated dependency would

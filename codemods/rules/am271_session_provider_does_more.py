@@ -25,7 +25,13 @@ dependency opening it counts too: a hand-written async dependency opening its se
 both covers it. A session opened from the sessionmaker an application factory keeps on the
 application's state (`db = request.app.state.sessionmaker()` on the `Request` parameter) is the
 opening too, covered by a hand-written async dependency the configuration names; which database
-each reaches is the configuration's word (AM243).
+each reaches is the configuration's word (AM243). A dependency handing out a `scoped_session`
+registry's Session (`session = db_session()`, `return db_session`) opens none of its own when
+other code reaches that registry: a middleware committing it after the response, a model mixin's
+`save()`, a `query_property()` read. The route's `session.add(obj)` was saved by that commit; on
+a Session the async dependency opens beside it, nothing commits it and the write is dropped with
+a 201. Phase two blocks the stack naming the registry and where it is reached (a `remove()` or
+`close()` alone, which only ends it, does not count).
 
 Before:
 

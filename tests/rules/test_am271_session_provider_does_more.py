@@ -257,3 +257,96 @@ def test_a_dependency_handing_out_the_context_variable_session_names_the_variabl
     assert "hands out the Session the context variable `request_session` holds for each request" in reason, found
     assert "(set at db/middleware.py:10)" in reason and "would open a second Session beside it" in reason, found
     assert document["files_changed"] == []
+
+
+# The session dependency hands out a `scoped_session` registry's Session (`db = db_session()`),
+# which a middleware commits after the response and a model mixin's `save()` reaches too: the
+# route's `session.add(...)` is saved by that commit. The async dependency would open a second
+# Session nothing commits, and the write would be dropped with a 201.
+REGISTRY_ENGINE = """
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+engine = create_engine("sqlite://")
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+request_scope: ContextVar[str] = ContextVar("request_scope", default="-")
+db_session = scoped_session(database_sessionmaker, scopefunc=request_scope.get)
+
+
+def get_db_session() -> Iterator[Session]:
+    session = db_session()
+    try:
+        yield session
+    finally:
+        db_session.remove()
+"""
+REGISTRY_COMMITTED = """
+from uuid import uuid4
+
+from fastapi import FastAPI, Request
+
+from db.engine import db_session, request_scope
+
+app = FastAPI()
+
+
+@app.middleware("http")
+async def commit_after(request: Request, call_next):
+    token = request_scope.set(uuid4().hex)
+    try:
+        response = await call_next(request)
+        if response.status_code < 400:
+            db_session.commit()
+        return response
+    finally:
+        db_session.remove()
+        request_scope.reset(token)
+"""
+REGISTRY_REMOVED_ONLY = REGISTRY_COMMITTED.replace(
+    "        if response.status_code < 400:\n            db_session.commit()\n", ""
+)
+REGISTRY_SAVED = """
+from db.engine import db_session
+
+
+class ActiveRecord:
+    def save(self):
+        db_session.add(self)
+        db_session.commit()
+        return self
+"""
+REGISTRY_ROUTE = """
+@router.post("/books")
+def create_book(session: session_dependency, title: str):
+    session.add(Book(title=title, author_id=1))
+    return {"ok": True}
+"""
+
+
+@pytest.mark.parametrize("reached", ["middleware_commit", "model_save"])
+def test_a_dependency_handing_out_a_shared_registry_session_blocks_naming_where_it_is_reached(
+    phase2, entry, reached
+):
+    files = {"db/engine.py": dedent(REGISTRY_ENGINE)}
+    if reached == "middleware_commit":
+        files["main.py"] = dedent(REGISTRY_COMMITTED)
+        where = "main.py:16 `db_session.commit()`"
+    else:
+        files["active.py"] = dedent(REGISTRY_SAVED)
+        where = "active.py:6 `db_session.add()`, active.py:7 `db_session.commit()`"
+    document = phase2(REGISTRY_ROUTE, files)
+    found = entry(document, "create_book")
+    assert found["action"] == "blocked" and "AM271" in found["codes"], found
+    reason = " ".join(found["reasons"])
+    assert "hands out the Session of the `scoped_session` `db_session` (db/engine.py:10)" in reason, found
+    assert f"through the registry ({where})" in reason and "would open a second Session beside it" in reason, found
+    assert document["files_changed"] == []
+
+
+def test_near_miss_a_registry_only_the_dependency_and_a_remove_reach_migrates(phase2, entry):
+    files = {"db/engine.py": dedent(REGISTRY_ENGINE), "main.py": dedent(REGISTRY_REMOVED_ONLY)}
+    found = entry(phase2(ROUTE, files), "create_book")
+    assert found["action"] == "migrate" and "AM271" not in found["codes"], found
