@@ -503,8 +503,11 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
             )
         )
     # A call AM302 already reports (a helper handed the AsyncSession, doing its own Session work
-    # through a library: `paginate(db, q)`) needs no second, vaguer finding at the same line.
-    if not blocking and not work.any and work.unverified and work.unverified[0][0] not in {b.line for b in mixed}:
+    # through a library: `paginate(db, q)`) needs no second, vaguer finding at the same line. Work
+    # it sees, all offloaded (`await run_in_threadpool(user.save)`), clears none it cannot see
+    # left on the loop (`User.get(id)` through an untyped `cls.session`): `unverified` lists only
+    # calls not offloaded.
+    if not blocking and work.unverified and work.unverified[0][0] not in {b.line for b in mixed}:
         line, text = work.unverified[0]
         advice = project.held_dependency_advice(handler.id, text)
         candidates.append(

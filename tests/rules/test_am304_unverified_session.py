@@ -1248,3 +1248,77 @@ def test_near_miss_rows_of_what_a_dependency_built_are_no_session(app, findings)
         {"models.py": MODELS},
     )
     assert findings(root, "read") == []
+
+
+# An ActiveRecord mixin reaching its Session through a class attribute set at startup
+# (`ActiveRecord.session = db_session` in main.py), which the analysis cannot type.
+CLASS_SESSION_MODELS = """
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class ActiveRecord:
+    session = None
+
+    @classmethod
+    def get(cls, ident):
+        return cls.session.get(cls, ident)
+
+
+class User(ActiveRecord, Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    avatar = Column(String)
+"""
+CLASS_SESSION_HELPERS = """
+import asyncio
+
+from sqlalchemy.orm import Session
+
+from armodels import User
+
+
+async def fetch_avatar(user_id: int) -> str:
+    await asyncio.sleep(0)
+    return f"https://avatars.example/{user_id}.png"
+
+
+def save_avatar(db: Session, user_id: int, url: str) -> None:
+    db.get(User, user_id).avatar = url
+    db.commit()
+"""
+
+
+@pytest.mark.parametrize(
+    ("lookup", "expected"),
+    [("User.get(user_id)", ["AM304"]), ("await run_in_threadpool(User.get, user_id)", [])],
+    ids=["left-on-the-loop", "offloaded-too"],
+)
+def test_an_unverified_call_beside_offloaded_session_work_is_still_reported(app, findings, cli, lookup, expected):
+    # Offloading the Session work the analysis sees (`save_avatar`) says nothing of the call it
+    # cannot see (`User.get` through the untyped `cls.session`), still run on the event loop.
+    root = app(
+        f"""
+        from fastapi.concurrency import run_in_threadpool
+
+        from armodels import User
+        from helpers import fetch_avatar, save_avatar
+
+
+        @router.post("/users/{{user_id}}/avatar")
+        async def refresh_avatar(user_id: int, db: session_dependency):
+            user = {lookup}
+            url = await fetch_avatar(user.id)
+            await run_in_threadpool(save_avatar, db, user_id, url)
+            return {{"url": url}}
+        """,
+        {"armodels.py": CLASS_SESSION_MODELS, "helpers.py": CLASS_SESSION_HELPERS},
+    )
+    found = findings(root, "refresh_avatar")
+    assert [f["code"] for f in found] == expected, found
+    if expected:
+        assert "calls armodels.ActiveRecord.get (line 16)" in found[0]["message"], found
+        assert "`cls.session.get()` is called on `cls.session`" in found[0]["message"], found
+    assert cli("check", root).exit_code == (1 if expected else 0)
