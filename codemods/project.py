@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.dispatch import BY_NAME, LOCAL
@@ -30,7 +29,6 @@ from async_migrate.codemods.flow import (
     INJECTED,
     INSTANCE,
     REGISTRY,
-    REQUEST,
     RESULT,
     SESSION,
     TAINTED,
@@ -1881,11 +1879,13 @@ class Project:
                     found.append(entry)
                     (offloaded if call.offloaded else on_loop).add(entry)
                     continue
-                # `ScopedSession.remove()` on a registry not scoped to the request closes the calling
-                # thread's Session, the one `async def` code on the loop used: its connection goes
-                # back to the pool, which rolls it back
+                # `ScopedSession.remove()` closes the Session the registry keeps for the caller: on a
+                # registry not scoped to the request, the calling thread's, the one `async def` code on
+                # the loop used; on one scoped to the request, the request's, which its `def` routes
+                # used in the threadpool. Either way its connection goes back to the pool, which rolls
+                # it back: I/O where the caller runs
                 registry = flow.holds(fid, receiver, REGISTRY) if method == "remove" else None
-                closes = registry is not None and cast("tuple[str | None, str]", registry.target)[0] != REQUEST
+                closes = registry is not None
                 if dot and (method in SESSION_IO_METHODS or closes) and receiver not in given:
                     if receiver[1:] in opened and receiver.startswith("$"):
                         continue

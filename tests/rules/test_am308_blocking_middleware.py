@@ -235,3 +235,42 @@ def test_a_middleware_removing_the_registrys_session_is_am308(app, findings):
 def test_near_miss_a_middleware_removing_from_a_list_is_no_finding(app, findings):
     root = app(ROUTES, {"main.py": TEARDOWN.replace("{removed}", "pending").replace("{argument}", "request")})
     assert findings(root, "Teardown.dispatch") == []
+
+
+# The same teardown on a registry scoped to the request (the shape AM132 asks for): `remove()`
+# closes the request's Session, which its `def` routes used in the threadpool, and the pool
+# rolls its connection back on the event loop. Offloaded, it runs in the request's context
+# (run_in_threadpool copies it), so the scope's key is the same.
+REQUEST_TEARDOWN = HEAD + """
+from contextvars import ContextVar
+from uuid import uuid4
+
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import scoped_session
+
+request_scope: ContextVar[str] = ContextVar("request_scope", default="-")
+ScopedSession = scoped_session(database_sessionmaker, scopefunc=request_scope.get)
+
+
+@app.middleware("http")
+async def session_scope(request, call_next):
+    token = request_scope.set(uuid4().hex)
+    try:
+        return await call_next(request)
+    finally:
+        {removal}
+        request_scope.reset(token)
+""".replace("from api.items import router\n", "from api.items import router\n\napp = FastAPI()\napp.include_router(router)\n")
+
+
+@pytest.mark.parametrize(
+    ("removal", "expected"),
+    [("ScopedSession.remove()", ["AM308"]), ("await run_in_threadpool(ScopedSession.remove)", [])],
+    ids=["on-the-loop", "offloaded"],
+)
+def test_a_middleware_removing_a_request_scoped_registrys_session_is_am308(app, findings, removal, expected):
+    root = app(ROUTES, {"main.py": REQUEST_TEARDOWN.replace("{removal}", removal)})
+    found = findings(root, "session_scope")
+    assert [f["code"] for f in found] == expected, found
+    if expected:
+        assert "at line 24 (ScopedSession.remove())" in found[0]["message"], found
