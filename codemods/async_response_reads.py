@@ -133,7 +133,8 @@ class _Walk:
             summary = self.index.runs(owner, name, "read") if owner in self.classes.by_ref else None
             if summary is None:
                 continue
-            if self._needs(summary, summary.needs, path, ".".join([self.classes.short(stack[0]), *path, name])):
+            read = ".".join([self.classes.short(stack[0]), *path, name])
+            if self._needs(summary, summary.needs, path, read) or self._unfollowed(summary, read):
                 return
 
     def _schema_code(self, model: str, stack: tuple[str, ...], path: list[str], owners: set[str]) -> None:
@@ -156,7 +157,7 @@ class _Walk:
                 summary = self.index.summary(owner, fid)
                 needs = [need for need in summary.needs if need.path and need.path[0][1] in held]
                 shown = f"{'.'.join([self.classes.short(stack[0]), *path])}.{self.project.functions[fid][1].name}"
-                if self._needs(summary, needs, path, shown):
+                if self._needs(summary, needs, path, shown) or self._unfollowed(summary, shown):
                     return
 
     def _needs(self, summary: Summary, needs: list[Need], path: list[str], read: str) -> bool:
@@ -179,6 +180,16 @@ class _Walk:
             )))
             return True
         return False
+
+    def _unfollowed(self, summary: Summary, read: str) -> bool:
+        """Found: model code run on the objects whose reads the analysis cannot follow (an object
+        handed to another callable, an attribute named at run time, a base outside PATH): unverified."""
+        from async_migrate.codemods.check import UNFOLLOWED_CODE
+
+        if not summary.unverified:
+            return False
+        self.found.append(Blocking(self.line, f"{read} (runs {summary.member}: {summary.unverified[0]}; {UNFOLLOWED_CODE})"))
+        return True
 
     def _unloaded(self, steps: list[str]) -> bool:
         return len(steps) == 1 and self.credit.unloads(self.origins, steps[0])

@@ -2997,6 +2997,7 @@ _UNSEEN = "an object of a class of a project module the tool did not read"
 _DETACHED = ", after the `async with` block ending at line {line} closed its AsyncSession"
 _TEMPLATE = "its reads are where the analysis does not follow"
 _BY_NAME = "an attribute named at run time, which the analysis does not read: unverified"
+UNFOLLOWED_CODE = "unverified model code"
 _DEFERRED = "a deferred column no query undefers: loads on first read"
 _UNREAD = "no column of its Table, mapped with `properties=` the tool does not read: may load on first read"
 _OWN_SESSION = "on an object an AsyncSession loaded, the synchronous Session inside it"
@@ -3030,12 +3031,13 @@ def _off_greenlet_finding(
     deferred = [b for b in lazy if _DEFERRED in b.call and b not in expired]
     unread = [b for b in lazy if _UNREAD in b.call and b not in expired]
     by_name = [b for b in lazy if _BY_NAME in b.call and b not in expired]
+    unfollowed = [b for b in lazy if UNFOLLOWED_CODE in b.call]
     own_session = [b for b in lazy if _OWN_SESSION in b.call]
     held_session = [b for b in lazy if _HELD_SESSION in b.call]
     loads = [
         b for b in lazy
         if b not in expired and b not in dynamic and b not in deferred and b not in unread and b not in by_name
-        and b not in handed_unread and b not in own_session and b not in held_session
+        and b not in handed_unread and b not in own_session and b not in held_session and b not in unfollowed
     ]
     if held_session:
         parts.append(
@@ -3075,6 +3077,13 @@ def _off_greenlet_finding(
             "(unverified, not cleared); one naming a relationship or deferred column its query does not load loads "
             "on the read, which raises MissingGreenlet on an AsyncSession; load what it may name in the query, or "
             "read it as `await getattr(obj.awaitable_attrs, name)`"
+        )
+    if unfollowed:
+        parts.append(
+            f"serialises its response through model code at {describe(unfollowed)} whose reads the analysis cannot "
+            "follow: a relationship it reads that no query loaded loads lazily and raises MissingGreenlet, so this "
+            "is unverified (not cleared); load what that code reads in the query (`selectinload(...)`), or "
+            "acknowledge it with a pragma"
         )
     if loads:
         parts.append(

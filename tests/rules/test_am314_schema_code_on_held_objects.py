@@ -2,7 +2,8 @@
 given (`team: Any`), validated from a relationship, holds the ORM object, and a `@computed_field`
 calling `self.team.headline()` reads `Team.members` on it while FastAPI serialises the response,
 on the event loop. `check` followed the fields by name only and cleared such a route; it now reads
-the schema's instance code on the held objects, and credits the options loading along the path."""
+the schema's instance code on the held objects, and credits the options loading along the path;
+code whose reads it cannot follow there (the object handed to a function) is unverified, not cleared."""
 
 from __future__ import annotations
 
@@ -37,11 +38,17 @@ class Person(Base):
     name: Mapped[str]
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     team: Mapped[Team] = relationship(back_populates="members")
+
+
+def describe(team: Team) -> str:
+    return team.name
 """
 SCHEMAS = """
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from teams import describe
 
 
 class PersonOut(BaseModel):
@@ -54,6 +61,17 @@ class PersonOut(BaseModel):
     @property
     def team_line(self) -> str:
         return self.team.headline()
+
+
+class PersonHanded(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    team: Any = Field(exclude=True)
+
+    @computed_field
+    @property
+    def team_name(self) -> str:
+        return describe(self.team)
 
 
 class PersonTyped(BaseModel):
@@ -72,7 +90,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from teams import Person, Team
-from team_schemas import PersonOut, PersonTyped
+from team_schemas import PersonHanded, PersonOut, PersonTyped
 
 
 @router.get("/got", response_model=PersonOut)
@@ -90,6 +108,11 @@ async def chained(db: AsyncSession):
     return (await db.scalars(select(Person).options(selectinload(Person.team).selectinload(Team.members)))).all()
 
 
+@router.get("/handed", response_model=PersonHanded)
+async def handed(db: AsyncSession):
+    return await db.get(Person, 1, options=[selectinload(Person.team)])
+
+
 @router.get("/own_fields", response_model=PersonTyped)
 async def own_fields(db: AsyncSession):
     return await db.get(Person, 1)
@@ -103,6 +126,14 @@ def test_schema_code_reading_a_relationship_of_a_held_object_is_am314(app, findi
     assert [f["code"] for f in found] == ["AM314"], found
     message = found[0]["message"]
     assert "PersonOut.team_line" in message and "team.members" in message, message
+
+
+def test_schema_code_handing_a_held_object_to_code_not_followed_is_unverified_am314(app, findings):
+    found = findings(app(ROUTES, FILES), "handed")
+    assert [f["code"] for f in found] == ["AM314"], found
+    message = found[0]["message"]
+    assert "PersonHanded.team_name" in message and "`describe(...)`" in message, message
+    assert "unverified (not cleared)" in message, message
 
 
 @pytest.mark.parametrize("function", ["chained", "own_fields"])
