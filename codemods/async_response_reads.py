@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.outcome import Blocking
-from async_migrate.codemods.project import Handler, Project
+from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.vocabulary.python import TYPE_VARS
+from async_migrate.codemods.vocabulary.sqlalchemy import POLYMORPHIC
 
 if TYPE_CHECKING:
     from async_migrate.codemods.check import _Credit
@@ -50,10 +51,11 @@ def response_lazy_loads(project: Project, handler: Handler, sessions: set[str]) 
     models, line = _response_models(project, handler)
     if not models:
         return []
-    origins = _union(project, handler.id, function.results, sessions, (), 0)
+    homes: list[tuple[FunctionId, facts.Load]] = []
+    origins = _union(project, handler.id, function.results, sessions, (), 0, homes)
     if origins is None:
         return _displayed(project, handler, sessions, models, line)
-    walk = _Walk(project, handler, origins, _Credit(project, handler.id), line)
+    walk = _Walk(project, handler, origins, _Credit(project, handler.id), line, homes)
     # a query's entity as its module imports it (`models.Entry`, re-exported by the package): the class
     owners = {walk.classes.resolve(load.model) for load in origins}
     if None in owners:
@@ -69,13 +71,17 @@ class _Walk:
     or the route refreshes the very object it returns, or reads it through `awaitable_attrs`) is found, and the models
     nested in the fields of each relationship walked in turn."""
 
-    def __init__(self, project: Project, handler: Handler, origins: list[facts.Load], credit: _Credit, line: int) -> None:
+    def __init__(
+        self, project: Project, handler: Handler, origins: list[facts.Load], credit: _Credit, line: int,
+        homes: list[tuple[FunctionId, facts.Load]] | None = None,
+    ) -> None:
         from async_migrate.codemods.classes import project_classes
         from async_migrate.codemods.phase2.model_members import members
 
         self.project = project
         self.handler = handler
         self.origins: list[facts.Load] = origins
+        self.homes = homes or []  # each query with the function it is written in
         self.credit = credit
         self.line = line
         self.classes = project_classes(project)
@@ -104,7 +110,8 @@ class _Walk:
             if None in strategies:
                 # no relationship of a class the objects may be: a column, or model code (a
                 # property) whose own reads load as the response is serialised
-                self._member(owners, name, path, stack)
+                if not self._column(owners, name, path, stack):
+                    self._member(owners, name, path, stack)
                 continue
             steps = [*path, name]
             if not (strategies <= SAFE_STRATEGIES and not self._unloaded(steps)) and not self._loads(steps):
@@ -190,6 +197,43 @@ class _Walk:
             return False
         self.found.append(Blocking(self.line, f"{read} (runs {summary.member}: {summary.unverified[0]}; {UNFOLLOWED_CODE})"))
         return True
+
+    def _column(self, owners: set[str], name: str, path: list[str], stack: tuple[str, ...]) -> bool:
+        """A field naming a column the objects leave unloaded, read while the response is
+        serialised: a deferred one (`mapped_column(deferred=True)`, a deferred `column_property`)
+        no option along the path undefers; on the queried objects themselves, one a `load_only` or
+        `defer` of their query leaves out, or one only a subclass declares that no polymorphic
+        load brings. Whether one was found (and reported)."""
+        from async_migrate.codemods.check import _DEFERRED
+        from async_migrate.codemods.phase2.lazy_loads import closure_eager_names, narrowed_column
+
+        known = [owner for owner in sorted(owners) if owner in self.classes.by_ref]
+        read = ".".join([self.classes.short(stack[0]), *path, name])
+        deferred = [owner for owner in known if self.index.deferred(owner, name)]
+        if deferred and not self._loads([*path, name]):
+            self.found.append(Blocking(self.line, (
+                f"{read} ({self.classes.short(deferred[0])}.{name}, {_DEFERRED}, while the response is serialised)"
+            )))
+            return True
+        if path:
+            return False
+        for home, load in self.homes:
+            why = narrowed_column(self.classes, self.project.functions[home][1], load.model, name) if load.model else None
+            if why is not None:
+                self.found.append(Blocking(self.line, (
+                    f"{read} ({self.classes.short(load.model)}.{name}, {_DEFERRED}, while the response is "
+                    f"serialised: {why})"
+                )))
+                return True
+        for owner in known:
+            sub = self.index.subclass_only(owner, name)
+            if sub is not None and POLYMORPHIC not in closure_eager_names(self.project, self.handler.id):
+                self.found.append(Blocking(self.line, (
+                    f"{read} ({self.classes.short(sub)}.{name}, a subclass column a query of "
+                    f"{self.classes.short(owner)} does not load: lazy load while the response is serialised)"
+                )))
+                return True
+        return False
 
     def _unloaded(self, steps: list[str]) -> bool:
         return len(steps) == 1 and self.credit.unloads(self.origins, steps[0])

@@ -1988,6 +1988,19 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
         b.author` then `a.books`, is `author.books` of the Book handed), never the attribute alone."""
         target = project.function(risk.function)
         written = risk.path.split(".")
+        if risk.code == AM251.code:
+            # a deferred column's risk names the class (`Product.description`), not the parameter:
+            # cleared where every object the handler hands the helper comes from its queries, and
+            # each of the column's class is one whose own query undefers it
+            owner = classes.resolve(risk.owner) or risk.owner
+            for call in calls:
+                origins = handed(call)
+                if origins is None:
+                    return False
+                mine = [load for load in origins if load.model is not None and owner in classes.mro(load.model)]
+                if not mine or not all(credit.loads([load], risk.attribute) for load in mine):
+                    return False
+            return True
         for call in calls:
             direct = target is not None and call.callee is not None and project.canonical(call.callee) == risk.function
             traced = _from_parameter(target[1], written[0]) if direct and target is not None else None
@@ -2823,6 +2836,12 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
                 # of the closure loads: its first read is a SELECT, outside any greenlet
                 found.append(Blocking(line, f"{receiver}.{name} ({classes.short(model)}.{name}, {_DEFERRED})"))
                 continue
+            narrowed = _narrowed_read(project, handler.id, held, sessions, model, name) if how == "read" else None
+            if narrowed is not None and not by_name(function, receiver, line, name):
+                # `load_only(Product.name)` then `product.price`: the column loads on its first read
+                found.append(Blocking(line, f"{receiver}.{name} ({classes.short(model)}.{name}, {_DEFERRED}: "
+                                            f"{narrowed})"))
+                continue
             if how == "read" and index.unread(model) is not None and not index.known(model, name) and not credit.loads(
                 [load for t in held for load in _origins(project, handler.id, t, sessions) or ()], name
             ):
@@ -2880,6 +2899,27 @@ def _loaded_on(project: Project, fid: FunctionId, term: tuple, sessions: set[str
     return _origins(project, fid, term, sessions) is not None
 
 
+def _narrowed_read(
+    project: Project, fid: FunctionId, held: tuple, sessions: set[str], model: str, name: str
+) -> str | None:
+    """Why a column read on an object the terms `held` give is left unloaded by a `load_only` or
+    `defer` of a query it comes from (`lazy_loads.narrowed_column`), or None."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.lazy_loads import narrowed_column
+
+    classes = project_classes(project)
+    homes: list[tuple[FunctionId, facts.Load]] = []
+    for term in held:
+        _origins(project, fid, term, sessions, homes=homes)
+    for home, load in homes:
+        if load.model is None or classes.resolve(load.model) != classes.resolve(model):
+            continue
+        why = narrowed_column(classes, project.functions[home][1], model, name)
+        if why is not None:
+            return why
+    return None
+
+
 def _loaded_models(project: Project, fid: FunctionId, term: tuple, sessions: set[str]) -> set[str | None]:
     """The mapped classes the queries an object term comes from name, followed as `_loaded_on`
     follows them; None for what is not known."""
@@ -2888,21 +2928,28 @@ def _loaded_models(project: Project, fid: FunctionId, term: tuple, sessions: set
 
 
 def _origins(
-    project: Project, fid: FunctionId, term: tuple, sessions: set[str], picks: tuple = (), depth: int = 0
+    project: Project, fid: FunctionId, term: tuple, sessions: set[str], picks: tuple = (), depth: int = 0,
+    homes: list[tuple[FunctionId, facts.Load]] | None = None,
 ) -> list[facts.Load] | None:
     """The queries on one of `sessions` whose objects an object term is, with `picks` (the
     element, item or attribute steps taken from it, outermost last) applied; None when any way
-    the term may come is not such a query's object."""
+    the term may come is not such a query's object. `homes`, when given, gets each query with
+    the function it is written in (whose `narrowed` options apply to it)."""
     _, function = project.functions[fid]
     kind = term[0]
     if depth > 12:
         return None
     if kind in ("attr", "iter", "item", "key"):
-        return _origins(project, fid, term[1], sessions, ((kind, *term[2:]), *picks), depth + 1)
+        return _origins(project, fid, term[1], sessions, ((kind, *term[2:]), *picks), depth + 1, homes)
     query = _query(function, term, sessions)
     if query is not None:
         # the entity, or an element of the list the query returned: `for b in (await db.scalars(s)).all()`
-        return [query] if all(p[0] in ("iter", "item") for p in picks) else None
+        if not all(p[0] in ("iter", "item") for p in picks):
+            return None
+        found = _canonical_load(project, query)
+        if homes is not None:
+            homes.append((fid, found))
+        return [found]
     if kind == "load":
         return None
     if kind == "row":
@@ -2927,20 +2974,20 @@ def _origins(
             chosen = []
         if len(chosen) != 1 or _query(function, chosen[0], sessions) is None:
             return None
-        return _origins(project, fid, chosen[0], sessions, rest, depth + 1)
+        return _origins(project, fid, chosen[0], sessions, rest, depth + 1, homes)
     if kind == "tuple":
         if picks and picks[0][0] == "item":
             items = term[1]
             if not isinstance(picks[0][1], int) or picks[0][1] >= len(items):
                 return None
-            return _origins(project, fid, items[picks[0][1]], sessions, picks[1:], depth + 1)
+            return _origins(project, fid, items[picks[0][1]], sessions, picks[1:], depth + 1, homes)
         if picks and picks[0][0] == "iter":
-            return _union(project, fid, term[1], sessions, picks[1:], depth)
+            return _union(project, fid, term[1], sessions, picks[1:], depth, homes)
         return None
     if kind == "any":
-        return _union(project, fid, term[1], sessions, picks, depth)
+        return _union(project, fid, term[1], sessions, picks, depth, homes)
     if kind == "name":
-        return _union(project, fid, function.holds.get(term[1], ()), sessions, picks, depth)
+        return _union(project, fid, function.holds.get(term[1], ()), sessions, picks, depth, homes)
     if kind != "call":
         return None
     call = next((c for c in function.calls if c.index == term[1]), None)
@@ -2958,7 +3005,37 @@ def _origins(
             given.add(callee.params[arg.position].name)
     if not given:
         return None
-    return _union(project, (module.name, callee.key), callee.results, given, picks, depth)
+    return _union(project, (module.name, callee.key), callee.results, given, picks, depth, homes)
+
+
+def _canonical_load(project: Project, load: facts.Load) -> facts.Load:
+    """`load` with its entity, and the classes its options name, as the classes' own references.
+    A module imports a model through a package's re-export (`from app.models import Product`) as
+    often as from its home module, and the checks on a query's objects compare both with the
+    class order: read as written, a re-exported model matched no class, so none of its deferred
+    columns, subclass columns or model code was judged (a clean `check` over MissingGreenlet)."""
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+
+    def home(ref: str) -> str:
+        return ref if ref.startswith("=") else classes.resolve(ref) or ref
+
+    model = home(load.model) if load.model else load.model
+    options = load.options
+    if options is not None:
+        fixed = []
+        for owner, name, loads in options:
+            if owner.startswith("^"):
+                ref, _, path = owner[1:].rpartition("|")
+                owner = f"^{home(ref)}|{path}" if ref else owner
+            elif owner:
+                owner = home(owner)
+            fixed.append((owner, name, loads))
+        options = tuple(fixed)
+    if model == load.model and options == load.options:
+        return load
+    return dataclasses.replace(load, model=model, options=options)
 
 
 def _row_key(load: facts.Load) -> str:
@@ -2981,11 +3058,12 @@ def _query(function: facts.Function, term: tuple, sessions: set[str]) -> facts.L
 
 
 def _union(
-    project: Project, fid: FunctionId, terms: tuple, sessions: set[str], picks: tuple, depth: int
+    project: Project, fid: FunctionId, terms: tuple, sessions: set[str], picks: tuple, depth: int,
+    homes: list[tuple[FunctionId, facts.Load]] | None = None,
 ) -> list[facts.Load] | None:
     found: list[facts.Load] = []
     for term in terms:
-        each = _origins(project, fid, term, sessions, picks, depth + 1)
+        each = _origins(project, fid, term, sessions, picks, depth + 1, homes)
         if each is None:
             return None
         found.extend(load for load in each if load not in found)

@@ -447,6 +447,41 @@ class _Eager:
 _COLUMN_CALLS = frozenset({"mapped_column", "Column", "column_property", "deferred"})
 
 
+def narrowed_column(classes: Classes, loader: facts.Function, model: str, name: str) -> str | None:
+    """Why column `name` of an object of `model` a query of `loader` loads is left unloaded: a
+    `load_only(...)` there that does not name it, or a `defer(...)` that does (the facts keep the
+    options of every query of the function, as written: a class re-exported by a package is read
+    as the class), or None. Its first read is a SELECT, MissingGreenlet on an AsyncSession."""
+    model = classes.resolve(model) or model
+    if not loader.narrowed or model not in classes.by_ref:
+        return None
+    mro = classes.mro(model)
+    for written_owner, option, names in loader.narrowed:
+        owner = classes.resolve(written_owner) or written_owner
+        if owner not in mro:
+            continue
+        written = ", ".join(f"{classes.short(owner)}.{n}" for n in names)
+        if option == "load_only" and name not in names and _maps_column(classes, mro, name):
+            return f"`load_only({written})` in {loader.qualname} leaves it unloaded (or name it there too)"
+        if option == "defer" and name in names:
+            return f"`defer({written})` in {loader.qualname} leaves it unloaded (or drop it from there)"
+    return None
+
+
+def _maps_column(classes: Classes, mro: tuple[str, ...], name: str) -> bool:
+    """Whether the class order maps `name` as a column other than the primary key, which
+    `load_only` always loads."""
+    for ref in mro:
+        declared = classes.by_ref[ref][1]
+        if name in declared.relationships or name in declared.primary_keys:
+            return False
+        callee = declared.built.get(name, "")
+        annotation = declared.annotations.get(name, ())
+        if callee.rsplit(".", 1)[-1] in _COLUMN_CALLS or annotation and annotation[0].rsplit(".", 1)[-1] == "Mapped":
+            return True
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class _ModelCalls:
     # in the function's order: what each validates, or None for a model built from keywords
@@ -1113,31 +1148,9 @@ class _Analysis:
         there: the facts keep them per function), or None."""
         model = origin.model
         loader = self.project.functions[origin.fid][1]
-        if model is None or not loader.narrowed or model not in self.classes.by_ref:
+        if model is None:
             return None
-        mro = self.classes.mro(model)
-        for owner, option, names in loader.narrowed:
-            if owner not in mro:
-                continue
-            written = ", ".join(f"{self.classes.short(owner)}.{n}" for n in names)
-            if option == "load_only" and name not in names and self._column(mro, name):
-                return f"`load_only({written})` in {loader.qualname} leaves it unloaded (or name it there too)"
-            if option == "defer" and name in names:
-                return f"`defer({written})` in {loader.qualname} leaves it unloaded (or drop it from there)"
-        return None
-
-    def _column(self, mro: tuple[str, ...], name: str) -> bool:
-        """Whether the class order maps `name` as a column other than the primary key, which
-        `load_only` always loads."""
-        for ref in mro:
-            declared = self.classes.by_ref[ref][1]
-            if name in declared.relationships or name in declared.primary_keys:
-                return False
-            callee = declared.built.get(name, "")
-            annotation = declared.annotations.get(name, ())
-            if callee.rsplit(".", 1)[-1] in _COLUMN_CALLS or annotation and annotation[0].rsplit(".", 1)[-1] == "Mapped":
-                return True
-        return False
+        return narrowed_column(self.classes, loader, model, name)
 
     def _inert(self, model: str, name: str, how: str) -> bool:
         """Whether `_member` finds nothing to do for `name` on any object of `model`, whatever the
