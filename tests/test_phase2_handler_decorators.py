@@ -172,3 +172,39 @@ def test_a_decorator_wrapping_only_coroutines_in_a_sync_wrapper_blocks(cli, serv
     assert found["action"] == "blocked" and "AM294" in found["codes"], found
     assert "synchronous wrapper" in found["reasons"][found["codes"].index("AM294")]
     assert function(root, SUBSYSTEM, "create_item").startswith("def create_item")
+
+
+# A helper under the async-aware retry: made a coroutine function, it gets the awaiting wrapper.
+HELPER_ROUTE = """
+from api.retry import retry_on_conflict
+
+
+@retry_on_conflict
+def add_item(db: Session, name: str):
+    item_id = 1 if name.endswith("-0") else 5
+    db.add(Item(id=item_id, name=name, owner_id=1))
+    db.commit()
+    return {"id": item_id, "name": name}
+
+
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    return add_item(db=db, name=name)
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_helper_under_an_async_aware_decorator_migrates_and_its_retry_still_rolls_back(cli, service, kind):
+    root = service(_files(AWARE_RETRY, HELPER_ROUTE))
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "migrate", found
+    helper = function(root, SUBSYSTEM, "add_item")
+    assert helper.startswith("async def add_item") and "await db.commit()" in helper, helper
+    assert "await add_item(" in function(root, SUBSYSTEM, "create_item")
+    assert serve(root, kind, RUN) == [{"id": 5, "name": "pen-1"}, ["old", "pen-1"]]
+
+
+def test_near_miss_a_helper_under_a_synchronous_retry_stays_blocked(cli, service):
+    root = service(_files(SYNC_RETRY, HELPER_ROUTE))
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked" and "AM217" in found["codes"], found

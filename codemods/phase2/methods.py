@@ -216,6 +216,8 @@ def function_decorators(project: Project, fid: FunctionId) -> list[tuple[int, st
         if name in TRANSPARENT_DECORATORS or name in _FUNCTION_DECORATORS_TOLD or decorator.line in opening:
             continue
         shape, where = project.decorator_shape(decorator)
+        if project.decorator_shape(decorator, coroutine=True)[0] == "coroutine":
+            continue  # async-aware: a coroutine function gets an `async def` wrapper awaiting it
         if shape == "passthrough" and where not in ("configuration", "Python", "dependency-injector"):
             # No wrapper: the decorator hands the function itself on (a command bus's
             # `@bus.handles(PlaceOrder)`, a registry, a marker), and what it was handed to calls it
