@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 import models  # noqa: F401 - registers the tables on Base.metadata
@@ -35,7 +36,9 @@ async def scoped_session_per_request(
     try:
         return await call_next(request)
     finally:
-        ScopedSession.remove()
+        # closing the request's Session rolls its connection back: I/O, so in the threadpool, which
+        # runs it in this request's context (the registry's scope)
+        await run_in_threadpool(ScopedSession.remove)
         request_scope.reset(token)
 
 
