@@ -62,6 +62,7 @@ class Classes:
         self._by_name: dict[str, list[str]] | None = None
         self._packages: frozenset[str] | None = None  # the top-level names of the modules read
         self._set_outside: dict[tuple[str, str], str] | None = None
+        self._named_outside: dict[tuple[str, str], list[str]] | None = None
         self._built_names: dict[str, frozenset[str]] = {}
         self._protocols: list[str] | None = None
         self._implementations: dict[str, tuple[str, ...]] = {}
@@ -129,6 +130,18 @@ class Classes:
                     held = self.resolve(owner) or self.project.canonical(owner) or owner
                     self._set_outside[(held, attribute)] = callee
         return self._set_outside
+
+    def named_outside(self, cls: str, attribute: str) -> list[str]:
+        """Module-level `X.attr = name` where X names the project class `cls` (`ActiveRecord.session =
+        db_session` at start-up): the references assigned, in module order."""
+        if self._named_outside is None:
+            self._named_outside = {}
+            for module in self.project.modules.values():
+                for owner, form, refs, _ in module.class_handoffs:
+                    if form.startswith("="):
+                        held = self.resolve(owner) or self.project.canonical(owner) or owner
+                        self._named_outside.setdefault((held, form[1:]), []).extend(refs)
+        return self._named_outside.get((cls, attribute), [])
 
     def owner(self, fid: FunctionId) -> str | None:
         """The class a method is defined in, or None for a plain function."""

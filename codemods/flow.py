@@ -1155,6 +1155,10 @@ class Flow:
                 # `session = SessionLocal` in the class body: the module-level Session, registry or
                 # sessionmaker itself, and nothing else it names (`model = User` stays unread)
                 values |= {v for v in self.ref(named) if v.kind in (SESSION, REGISTRY, FACTORY)}
+            for handed in self.classes.named_outside(ancestor, name):
+                # `ActiveRecord.session = db_session` at a module's top (start-up): the same, set
+                # from outside the class body (`session = None` there)
+                values |= {v for v in self.ref(handed) if v.kind in (SESSION, REGISTRY, FACTORY)}
             built = self.classes.built(ancestor, name)
             if built is not None and built.startswith(PROVIDERS_PREFIX) and name in facts_.provides:
                 values |= self._provider(ancestor, name, built)

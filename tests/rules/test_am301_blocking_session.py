@@ -713,3 +713,81 @@ def test_near_miss_a_star_imported_function_doing_no_session_work(project, app_f
     })
     assert findings(root, "read") == []
     assert reported(root, "read", "phase1")["action"] == "keep"
+
+
+# An ActiveRecord mixin reaching its Session through a class attribute the application sets at
+# start-up (`ActiveRecord.session = db_session` at main.py's top): the registry is what
+# `cls.session` holds, so `User.get(id)` is Session work, not a call the analysis cannot type.
+ACTIVE_RECORD = """
+from sqlalchemy import Column, Integer
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class ActiveRecord:
+    session = None
+
+    @classmethod
+    def get(cls, ident):
+        return cls.session.get(cls, ident)
+
+
+class User(ActiveRecord, Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+"""
+ACTIVE_RECORD_MAIN = """
+from contextvars import ContextVar
+
+from fastapi import FastAPI
+from sqlalchemy.orm import scoped_session
+
+from api.items import router
+from armodels import ActiveRecord
+from db.engine import database_sessionmaker
+
+request_scope: ContextVar[str] = ContextVar("request_scope", default="-")
+db_session = scoped_session(database_sessionmaker, scopefunc=request_scope.get)
+{assignment}
+app = FastAPI()
+app.include_router(router)
+
+
+@app.middleware("http")
+async def scope(request, call_next):
+    token = request_scope.set(str(id(request)))
+    try:
+        return await call_next(request)
+    finally:
+        request_scope.reset(token)
+"""
+ACTIVE_RECORD_ROUTE = """
+from armodels import User
+
+
+@router.get("/users/{user_id}")
+async def get_user(user_id: int):
+    return {"id": User.get(user_id).id}
+"""
+
+
+@pytest.mark.parametrize(
+    ("assignment", "code", "action"),
+    [
+        ("ActiveRecord.session = db_session", "AM301", "convert"),
+        ("\n\ndef configure():\n    ActiveRecord.session = db_session\n", "AM304", "keep"),
+    ],
+    ids=["at-the-module-top", "in-a-function"],
+)
+def test_a_class_attribute_set_to_the_registry_at_start_up_is_session_work(
+    app, findings, reported, assignment, code, action
+):
+    root = app(ACTIVE_RECORD_ROUTE, {
+        "armodels.py": ACTIVE_RECORD, "main.py": ACTIVE_RECORD_MAIN.replace("{assignment}", assignment),
+    })
+    found = findings(root, "get_user")
+    assert [f["code"] for f in found] == [code], found
+    assert "ActiveRecord.get" in found[0]["message"], found
+    entry = reported(root, "get_user", "phase1")
+    assert entry["action"] == action and "cls.session.get()" in entry["reasons"][0], entry
