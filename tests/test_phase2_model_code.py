@@ -1002,3 +1002,64 @@ def test_a_write_listener_the_tool_cannot_read_leaves_the_write_unverified(cli, 
     found = handler(document, "retitle")
     assert found["action"] == "blocked" and any("listener on `models.Book.title` is not read" in r for r in found["reasons"])
     assert handler(document, "rename")["action"] == "migrate"
+
+
+# `to_dict()` on an object the route builds: the flow knows its class (`publisher =
+# Publisher(...)`), so the method run is Publisher.to_dict, reading columns only; Book's
+# `to_dict`, reading Book.author, is no concern of it. A Book the route builds still blocks.
+TO_DICT_MODELS = MODELS.replace(
+    '''    name: Mapped[str]
+
+
+class Author(Base):''', '''    name: Mapped[str]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name}
+
+
+class Author(Base):''').replace(
+    '''    @property
+    def title_upper(self) -> str:''', '''    def to_dict(self) -> dict:
+        return {"title": self.title, "author": self.author.name}
+
+    @property
+    def title_upper(self) -> str:''')
+assert TO_DICT_MODELS.count("def to_dict") == 2
+BUILT_ROUTES = (
+    """
+    from models import Publisher
+
+
+    @router.post("/publishers", status_code=201)
+    def add_publisher(name: str, session: session_dependency):
+        publisher = Publisher(name=name)
+        session.add(publisher)
+        session.commit()
+        return publisher.to_dict()
+    """,
+    """
+    @router.post("/books", status_code=201)
+    def add_book(title: str, session: session_dependency):
+        book = Book(title=title, author_id=1)
+        session.add(book)
+        session.commit()
+        return book.to_dict()
+    """,
+)
+
+
+def test_a_method_of_a_built_object_is_its_own_class_method_not_any_of_that_name(cli, models_app):
+    root = models_app(*BUILT_ROUTES, models=TO_DICT_MODELS)
+    document = apply(cli, root)
+    assert handler(document, "add_publisher")["action"] == "migrate", handler(document, "add_publisher")
+    blocked = handler(document, "add_book")
+    assert blocked["action"] == "blocked" and "Book.to_dict" in " ".join(blocked["reasons"]), blocked
+    assert "async def add_publisher" in read(root, SUBSYSTEM)
+    result = serve(root, """
+        out = {"posted": client.post("/publishers", params={"name": "Orbit"}).json()}
+        with database_sessionmaker() as s:
+            out["names"] = sorted(p.name for p in s.query(Publisher))
+        client.portal.call(async_engine.dispose)
+        print(json.dumps(out))
+    """)
+    assert result == {"posted": {"name": "Orbit"}, "names": ["Orbit", "Pan"]}, result

@@ -147,6 +147,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes, project_classes
+from async_migrate.codemods.flow import INSTANCE
 from async_migrate.codemods.phase2.eager_flow import (
     Flow,
     Origin,
@@ -1619,8 +1620,24 @@ class _Analysis:
                 self._receivers[key] = self._super_classes(fid)
             else:
                 found = self._find_receiver_classes(self.project.functions[fid][1], written)
-                self._receivers[key] = self._passed_classes(fid, written) if found == [] else found
+                if found == []:
+                    found = self._built_classes(fid, written) or self._passed_classes(fid, written)
+                self._receivers[key] = found
         return self._receivers[key]
+
+    def _built_classes(self, fid: FunctionId, written: str) -> list[str]:
+        """A local name every value of which the flow knows as an instance of a project class (`user =
+        User(...)`, in each branch assigning it): those classes, so `user.to_dict()` runs
+        `User.to_dict` and no other class's method of that name. [] otherwise."""
+        if not written.isidentifier() or any(p.name == written for p in self.project.functions[fid][1].params):
+            return []
+        values = self.project.flow.evaluate(fid, f"${written}")
+        targets = {v.target for v in values if v.kind == INSTANCE}
+        if not values or len(targets) != len(values) or not all(
+            isinstance(t, str) and t in self.classes.by_ref for t in targets
+        ):
+            return []
+        return sorted(cast("set[str]", targets))
 
     def _passed_classes(self, fid: FunctionId, written: str) -> list[str] | None:
         """An unannotated parameter of a plain function, typed by what every project call of it
