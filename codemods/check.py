@@ -2147,6 +2147,8 @@ def _own_async_lazy_loads(project: Project, fid: FunctionId, sessions: set[str])
             continue
         if credit.loads(origins, risk.attribute):
             continue
+        if risk.path == f"{name}.{risk.attribute}" and _set_only(project, function, risk.line, name, risk.attribute, origins):
+            continue
         if risk.path == f"{name}.{risk.attribute}" and _refreshed_read(
             project, function, name, risk.line, origins, risk.attribute
         ):
@@ -2478,6 +2480,8 @@ def _chained_async_lazy_loads(
             continue
         if origins is None or credit.loads(origins, attribute):
             continue
+        if _set_only(project, function, line, written, attribute, origins):
+            continue
         if _refreshed_read(project, function, written, line, origins, attribute):
             continue
         unseen = [load.model for load in origins if load.model is not None and classes.unread(load.model)]
@@ -2657,6 +2661,35 @@ def _by_primary_key(
     keys = {key for ancestor in classes.mro(holder) for key in classes.by_ref[ancestor][1].primary_keys}
     references = [r for ancestor in classes.mro(element) for r in classes.by_ref[ancestor][1].references]
     return len(keys) == 1 and bool(references) and all(r in keys for r in references)
+
+
+def _set_only(project: Project, function: facts.Function, line: int, written: str, attribute: str,
+              origins: list[facts.Load]) -> bool:
+    """Whether `written.attribute` at `line` is only assigned (`comment.post = post`), never read
+    there, and on every class the queries give it is a single-object relationship (its `Mapped[...]`
+    names no collection): SQLAlchemy 2 sets one without loading the value it replaces, which the
+    flush loads, inside the awaited commit (deferred history), and queues the backref's change to
+    an unloaded collection. Unless the relationship asks for `active_history=True` (or the legacy
+    history style, or keywords unpacked may): then the set loads it at once, and raises
+    MissingGreenlet. Assigning a collection loads the old one to compare, and is a read here."""
+    entry = (line, written, attribute)
+    if entry not in function.stores or function.attributes.count(entry) > function.stores.count(entry):
+        return False
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+    for load in origins:
+        model = load.model
+        if model is None or model not in classes.by_ref or _collection(project, model, attribute) is not False:
+            return False
+        declared = next((a for a in classes.mro(model) if attribute in classes.by_ref[a][1].relationships), None)
+        if declared is None or set(classes.by_ref[declared][1].joins.get(attribute, ())) & _IMMEDIATE_HISTORY:
+            return False
+    return True
+
+
+# relationship() keywords under which setting it loads the value it replaces at once.
+_IMMEDIATE_HISTORY = frozenset({"active_history", "_legacy_inactive_history_style", "**"})
 
 
 def _inverse(project: Project, owner: str, attribute: str) -> str | None:

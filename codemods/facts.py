@@ -625,7 +625,8 @@ class ClassFacts(_Fact):
     # as written (`back_populates="books"`, or the `backref="author"` it creates there).
     inverses: dict[str, str] = field(default_factory=dict)
     # relationship() attributes -> the keywords that shape its join, as given (`primaryjoin`,
-    # `secondary`, `secondaryjoin`, `foreign_keys`; "**" for keywords unpacked from a mapping), with
+    # `secondary`, `secondaryjoin`, `foreign_keys`; "**" for keywords unpacked from a mapping), or
+    # what makes setting it load the value it replaces (`active_history`), with
     # those of the `backref(...)` it creates: whether a many-to-one back to a collection's holder
     # joins on the holder's primary key by the same foreign key (AM314's identity-map lookup).
     joins: dict[str, tuple[str, ...]] = field(default_factory=dict)

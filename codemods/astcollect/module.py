@@ -1784,14 +1784,14 @@ class Collector:
         if inverse is not None:
             for target in targets:
                 found.inverses[target] = inverse
-        shaping = [k.arg or "**" for k in call.keywords if k.arg is None or k.arg in _JOIN_KEYWORDS]
+        shaping = [k.arg or "**" for k in call.keywords if k.arg is None or k.arg in _SHAPING_KEYWORDS]
         if callee.startswith("sqlmodel."):
             shaping += _dict_keys(argument(call, 99, "sa_relationship_kwargs"))
         if type(backref) is ast.Call:
-            shaping += [k.arg or "**" for k in backref.keywords if k.arg is None or k.arg in _JOIN_KEYWORDS]
+            shaping += [k.arg or "**" for k in backref.keywords if k.arg is None or k.arg in _SHAPING_KEYWORDS]
         if shaping:
             for target in targets:
-                found.joins[target] = tuple(dict.fromkeys(k for k in shaping if k in _JOIN_KEYWORDS or k == "**"))
+                found.joins[target] = tuple(dict.fromkeys(k for k in shaping if k in _SHAPING_KEYWORDS or k == "**"))
 
     def _references(self, value: ast.expr) -> list[str]:
         """The columns the foreign keys in a class body's assignment name (`facts.ClassFacts.references`)."""
@@ -2203,6 +2203,8 @@ def _table_column(node: ast.expr) -> tuple[str, str] | None:
 
 # relationship() keywords that shape its join (`facts.ClassFacts.joins`).
 _JOIN_KEYWORDS = frozenset({"primaryjoin", "secondary", "secondaryjoin", "foreign_keys"})
+# Besides those: what makes setting a single-object relationship load the value it replaces at once.
+_SHAPING_KEYWORDS = _JOIN_KEYWORDS | {"active_history", "_legacy_inactive_history_style"}
 
 
 def _dict_keys(node: ast.expr | None) -> list[str]:
