@@ -73,6 +73,8 @@ from async_migrate.codemods.vocabulary.starlette import (
 
 # Constructors whose keywords may name hooks (`FastAPI(lifespan=...)` in an application factory).
 _HOOK_NAMES = frozenset({*HOOK_REGISTRATIONS, *HOOK_DECORATORS})
+# Words a module registering a hook by name holds (`Collector.hook_arguments`).
+_HOOK_WORDS = ("add_", "exception_handlers", "lifespan", "on_startup", "on_shutdown", "middleware")
 _HOOKED = frozenset({*APPLICATION_TYPES, "starlette.applications.Starlette", "fastapi.APIRouter",
                      "fastapi.routing.APIRouter"})
 
@@ -267,6 +269,9 @@ def _nested_routes(
     # registered by name (`router.add_api_route("/x", health)`): the body is read only when the
     # module's text can hold such a call
     registered = _registered_names(node) if source.mentions("add_") or source.mentions(")(") else set()
+    if any(source.mentions(word) for word in _HOOK_WORDS):
+        # a hook it registers by name: `app.add_exception_handler(E, on_error)`, `lifespan=lifespan`
+        registered |= _hooked_names(collector, node)
     registered |= _returned_endpoints(node, nested)
     if source.mentions("load_fn") or source.mentions("DataLoader") or source.mentions("resolver="):
         registered |= _resolver_names(node)
@@ -367,6 +372,24 @@ def _registered_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
             endpoint = endpoint.args[0]
         if type(endpoint) is ast.Name:
             found.add(endpoint.id)
+    return found - called
+
+
+def _hooked_names(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names a function body registers as hooks the application runs (`Collector.hook_arguments`:
+    `app.add_exception_handler(E, on_error)`, `add_middleware(BaseHTTPMiddleware, dispatch=f)`,
+    `FastAPI(lifespan=lifespan, exception_handlers={...})`, `app.router.on_startup.append(f)`).
+    Not one the body also calls, as `_registered_names`."""
+    found: set[str] = set()
+    called: set[str] = set()
+    for current in ast.walk(node):
+        if type(current) is not ast.Call:
+            continue
+        if type(current.func) is ast.Name:
+            called.add(current.func.id)
+        for _, named in collector.hook_arguments(current):
+            if type(named) is ast.Name:
+                found.add(named.id)
     return found - called
 
 
@@ -2361,7 +2384,7 @@ def _included_routers(
     loops = loop_targets(ast.walk(node))
     held = held_routers(collector, node, function.qualname) if method is not None else {}
     for call, _ in found:
-        collector.hooks(call, local)
+        collector.hooks(call, local, nested)
         if _routing_call(call, local, made, annotations):
             # a loop variable here is this function's own, not the module's
             module_loops, collector.loops = collector.loops, loops

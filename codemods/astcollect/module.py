@@ -1230,11 +1230,20 @@ class Collector:
             return f"{self.name}.{method[1]}.{node.attr}" if self.name else f"{method[1]}.{node.attr}"
         return self.ref(node, local)
 
-    def hooks(self, call: ast.Call, local: frozenset[str] = frozenset()) -> None:
+    def hooks(
+        self, call: ast.Call, local: frozenset[str] = frozenset(), nested: dict[str, str] | None = None
+    ) -> None:
         """Hooks an application runs on the event loop, registered by this call: `add_middleware(Cls)`,
         `add_exception_handler(Exc, handler)`, `add_event_handler("startup", fn)`, and the
         `middleware=[Middleware(Cls)]`, `exception_handlers={...}`, `on_startup=[...]`, `lifespan=`
-        keywords. Recorded as registrations whose `attr` is `hook:<kind>`."""
+        keywords. Recorded as registrations whose `attr` is `hook:<kind>`. `nested`: the functions
+        the registering function defines in its body (name -> qualname), which it may register by
+        name (`app.add_exception_handler(E, on_error)` in an application factory)."""
+        for kind, named in self.hook_arguments(call, local):
+            self._hook(kind, named, call, local, nested)
+
+    def hook_arguments(self, call: ast.Call, local: frozenset[str] = frozenset()) -> list[tuple[str, ast.expr]]:
+        """What `hooks` reads of a call: (kind, the expression naming the hook) for each hook it registers."""
         found: list[tuple[str, ast.expr]] = []
         inner = call.func
         if (
@@ -1275,17 +1284,21 @@ class Collector:
                 found.extend((kind, element) for element in value.elts)  # type: ignore[attr-defined]
             elif item.arg == "lifespan":
                 found.append((kind, value))
-        for kind, named in found:
-            self._hook(kind, named, call, local)
+        return found
 
     def assigned_hook(self, target: ast.expr, value: ast.expr) -> None:
         """A hook set on a router's attribute: `app.router.lifespan_context = lifespan`."""
         if type(target) is ast.Attribute and target.attr in HOOK_ATTRIBUTES:
             self._hook(HOOK_ATTRIBUTES[target.attr], value, target, frozenset())
 
-    def _hook(self, kind: str, named: ast.expr, node: ast.expr, local: frozenset[str]) -> None:
+    def _hook(
+        self, kind: str, named: ast.expr, node: ast.expr, local: frozenset[str], nested: dict[str, str] | None = None
+    ) -> None:
         """Record the hook `named` of `kind`, registered by `node`, as a `hook:<kind>` registration."""
-        ref = self.ref(named, local)
+        if nested and type(named) is ast.Name and named.id in nested:
+            ref: str | None = f"{self.name}.{nested[named.id]}" if self.name else nested[named.id]
+        else:
+            ref = self.ref(named, local)
         if ref is None:
             return
         pragma = self.source.statement_pragma(node) if syntax.PRAGMA in self.source.text else None
