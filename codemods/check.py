@@ -51,6 +51,9 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
   worker's `functions = [...]`, a scheduler's `add_job(job)`), which no handler reaches, does
   synchronous Session work, directly or through a helper declared to take a Session (the
   runner's `ctx["session_factory"]()` is a Session the flow cannot name): it blocks that loop.
+- AM315 `blocking-periodic-task`: an `async def` a repeating decorator runs beside the requests
+  (`@repeat_every(seconds=60)` under `@app.on_event("startup")`, or awaited in a lifespan) does
+  synchronous Session or engine work: the loop runs it every period (`periodic.py`).
 - AM319 `two-sessions-per-request`: an `async def` route on an AsyncSession has a dependency in
   its tree that still receives the synchronous Session: two Sessions a request, the objects that
   dependency loads handed across (`phase1/two_sessions.py`).
@@ -93,6 +96,7 @@ from async_migrate.codemods.engine_work import (
 from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.handed_coroutines import handed_coroutines
 from async_migrate.codemods.outcome import Blocking, Outcome
+from async_migrate.codemods.periodic import periodic_blocking, repeating_decorator
 from async_migrate.codemods.phase1.needs import BY_HAND_ASYNC, NeedKind, coroutine_needs
 from async_migrate.codemods.phase1.rule import (
     decide,
@@ -139,6 +143,7 @@ from async_migrate.codemods.rules.am311_unawaited_coroutine import RULE as AM311
 from async_migrate.codemods.rules.am312_blocking_request_validation import RULE as AM312
 from async_migrate.codemods.rules.am313_wrapper_returns_coroutine_unrun import RULE as AM313
 from async_migrate.codemods.rules.am314_missing_greenlet import RULE as AM314
+from async_migrate.codemods.rules.am315_blocking_periodic_task import RULE as AM315
 from async_migrate.codemods.rules.am316_nested_coroutine_on_loop import RULE as AM316
 from async_migrate.codemods.rules.am317_session_closed_before_stream import RULE as AM317
 from async_migrate.codemods.rules.am318_library_session_middleware import RULE as AM318
@@ -165,6 +170,7 @@ from async_migrate.codemods.run import (
 from async_migrate.codemods.session_work import (
     SessionWork,
     coroutine_blocking,
+    first_await,
     own_blocking,
     session_work,
     session_work_view,
@@ -430,6 +436,7 @@ def analyse(project: Project) -> CheckResult:
         if project.in_scope(module.path):
             _check_unresolved_endpoint(module, added, result, project.endpoint_overrides(added.endpoint))
     checked |= _check_worker_coroutines(project, result)
+    checked |= _check_periodic(project, result)
     checked |= _check_unawaited_outside(project, result)
     # A pragma without a reason is a finding wherever it is, handler or not; on a `def`
     # handler, which `check` does not judge but for its background tasks, a pragma
@@ -1022,6 +1029,38 @@ def _check_worker_coroutines(project: Project, result: CheckResult) -> set[Funct
             f"and no route the analysis resolves reaches it: its synchronous Session work at {where} blocks that event loop"
         )
         _report(result, Finding(AM322, None, module.path, function.line, function.qualname, message),
+                parse_pragma(function.pragma))
+    return judged
+
+
+def _check_periodic(project: Project, result: CheckResult) -> set[FunctionId]:
+    """AM315: `async def` functions a repeating decorator runs beside the requests
+    (`@repeat_every(seconds=60)`), doing synchronous Session or engine work on the event loop each
+    period, whether they are a startup handler (which `check` otherwise does not judge: it runs
+    once) or what one awaits. The ids judged (their pragmas are theirs)."""
+    judged: set[FunctionId] = set()
+    for fid, module, function in project.iter_functions():
+        if not function.is_async or not function.decorators or not project.in_scope(module.path):
+            continue
+        inner = periodic_blocking(project, fid)
+        if not inner:
+            continue
+        judged.add(fid)
+        decorator = repeating_decorator(project, function)
+        assert decorator is not None
+        where = ", ".join(inner[:4]) + (f" and {len(inner) - 4} more" if len(inner) > 4 else "")
+        awaits = first_await(module, function)
+        fix = (
+            f"it awaits {awaits}, so it cannot become a plain def: move the Session work into a plain def helper "
+            "and `await run_in_threadpool(helper, ...)`, or use an AsyncSession"
+            if awaits is not None
+            else "make it a plain def, which the decorator runs in the threadpool"
+        )
+        message = (
+            f"async def {function.qualname} runs again and again beside the requests (@{decorator.text}), on the "
+            f"event loop: its synchronous Session work at {where} blocks every request each time; fix: {fix}"
+        )
+        _report(result, Finding(AM315, None, module.path, function.line, function.qualname, message),
                 parse_pragma(function.pragma))
     return judged
 

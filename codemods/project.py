@@ -54,6 +54,7 @@ from async_migrate.codemods.vocabulary.fastapi import (
     CALL_MAPPINGS,
     HTTP_VERBS,
     REGISTRATION_ATTRS,
+    REPEATING_DECORATORS,
     ROUTE_ATTRS,
     ROUTE_HANDLER_BUILDERS,
     ROUTER_TYPES,
@@ -3058,6 +3059,9 @@ class Project:
             return "passthrough", "configuration"
         if decorator.callee in METHOD_DECORATORS and not decorator.is_call:
             return "passthrough", "Python"
+        if self.canonical(decorator.callee) in REPEATING_DECORATORS:
+            # `@repeat_every(seconds=60)` runs a plain def in the threadpool, an `async def` on the loop
+            return "passthrough", "fastapi-utils"
         if self.canonical(decorator.callee) in INJECT and not decorator.is_call:
             return "passthrough", "dependency-injector"
         found = self.decorator_function(decorator.callee)

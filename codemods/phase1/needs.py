@@ -13,7 +13,7 @@ from enum import Enum
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase1 import shared_updates
-from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
+from async_migrate.codemods.project import HOOK_KINDS, Edge, FunctionId, Handler, Project
 from async_migrate.codemods.rules.am109_event_loop_api import RULE as AM109
 from async_migrate.codemods.rules.am110_coroutine_decorator import RULE as AM110
 from async_migrate.codemods.rules.am111_unverified_decorator import RULE as AM111
@@ -26,6 +26,7 @@ from async_migrate.codemods.rules.am138_loop_bound_primitive import RULE as AM13
 from async_migrate.codemods.rules.am139_used_as_value import RULE as AM139
 from async_migrate.codemods.rules.am140_updates_module_global import RULE as AM140
 from async_migrate.codemods.rules.base import Reason, Rule
+from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS
 
 
 class NeedKind(Enum):
@@ -411,8 +412,15 @@ def wrapping_decorators(project: Project, handler: Handler) -> list[facts.Decora
     registered through `add_api_route(...)`, where the fully decorated attribute is used.
     """
     decorators = handler.function.decorators
-    registered = [i for i, d in enumerate(decorators) if project.is_registration(d)]
+
+    def registers(decorator: facts.Decorator) -> bool:
+        # a hook's own decorator (`@app.on_event("startup")` on a startup handler) registers it
+        return project.is_registration(decorator) or (
+            handler.kind in HOOK_KINDS and decorator.is_call and decorator.attr in HOOK_DECORATORS
+        )
+
+    registered = [i for i, d in enumerate(decorators) if registers(d)]
     whole = handler.kind == "dependency" or any(r.decorator is None for r in handler.registrations)
     if whole or not registered or project.is_dependency(handler.id):
-        return [d for d in decorators if not project.is_registration(d)]
-    return [d for d in decorators[registered[0] + 1 :] if not project.is_registration(d)]
+        return [d for d in decorators if not registers(d)]
+    return [d for d in decorators[registered[0] + 1 :] if not registers(d)]

@@ -84,7 +84,18 @@ if TYPE_CHECKING:
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
 
 
+def _repeated(project: Project, handler: Handler) -> bool:
+    """A startup handler under a repeating decorator (`@repeat_every(seconds=60)`): what it wraps runs
+    again every period beside the requests, a plain def in the threadpool, an `async def` on the loop;
+    phase one decides it as it does a route (`periodic.py`)."""
+    from async_migrate.codemods.periodic import repeating_decorator
+
+    return handler.kind == "lifecycle" and repeating_decorator(project, handler.function) is not None
+
+
 def _already_def(project: Project, handler: Handler) -> str:
+    if _repeated(project, handler):
+        return "already def: its repeating decorator runs it in the threadpool each period"
     if handler.kind == "lifecycle":
         # Starlette's router calls a sync startup/shutdown handler itself, not through the threadpool.
         return (
@@ -410,7 +421,7 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     function = handler.function
     if handler.kind == "websocket":
         return [AM107.reason("websocket handler: stays async def")]
-    if handler.kind in HOOK_KINDS:
+    if handler.kind in HOOK_KINDS and not _repeated(project, handler):
         engine = [] if work.any or handler.kind != "lifecycle" else engine_work_reached(project, handler.id)
         caveat = offload_note(project, handler.id) if handler.kind != "lifecycle" and work.any else ""
         return [AM133.reason(_hook_text(handler.kind, work, engine) + caveat)]

@@ -40,6 +40,11 @@ ROUTE_CLASSES = {
 # default is the attribute's value (`db: Session = Depends(get_db)`), set on the instance.
 CBV_DECORATORS = frozenset({"fastapi_utils.cbv.cbv", "fastapi_restful.cbv.cbv"})
 TEST_CLIENTS = frozenset({"fastapi.testclient.TestClient", *starlette.TEST_CLIENTS})
+# Decorators running the function they wrap again and again once the wrapper is called (at start-up:
+# `@app.on_event("startup")` above `@repeat_every(seconds=60)`), beside the requests: an `async def`
+# on the application's event loop, a plain `def` in the threadpool (fastapi-utils' `_handle_func`,
+# and its fork fastapi-restful's).
+REPEATING_DECORATORS = frozenset({"fastapi_utils.tasks.repeat_every", "fastapi_restful.tasks.repeat_every"})
 # A route class's method building the coroutine FastAPI awaits for each request of its routes
 # (`APIRouter(route_class=TimedRoute)`): what that coroutine does runs on the event loop.
 ROUTE_HANDLER_BUILDERS = {"fastapi.routing.APIRoute": "get_route_handler"}
