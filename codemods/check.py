@@ -22,8 +22,8 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
   unused-noqa): the work it acknowledged is gone, or the handler is a `def`.
 - AM308 `blocking-middleware`, AM309 `blocking-exception-handler`: an `async def` middleware
   (function, `BaseHTTPMiddleware.dispatch`, pure ASGI `__call__`) or exception handler does
-  synchronous Session work on the event loop, on every request it sees. Phase one keeps them
-  async (AM133); startup, shutdown and lifespan handlers run once and are not findings,
+  synchronous Session work on the event loop, on every request it sees. Phase one keeps middleware
+  async (AM133) and converts an exception handler that awaits nothing; startup, shutdown and lifespan handlers run once and are not findings,
   the coroutines they schedule to run beside the requests are (AM306).
 - AM318 `library-session-middleware`: fastapi-sqlalchemy's `DBSessionMiddleware` is registered: its
   `async def dispatch`, library code, closes (or commits) each request's Session on the event loop.
@@ -3349,8 +3349,8 @@ def _kind(handler: Handler) -> str:
 
 
 def _hook_message(project: Project, handler: Handler, blocking: list[Blocking]) -> str:
-    """AM308/AM309: middleware or an exception handler blocking the loop, which phase one never
-    converts (AM133)."""
+    """AM308/AM309: middleware or an exception handler blocking the loop: phase one never converts
+    middleware (AM133), and an exception handler only where it awaits nothing."""
     every = "every request it handles" if handler.kind == "middleware" else "every request that raises"
     message = (
         f"async def {_kind(handler)} does synchronous Session work on the event loop at {describe(blocking)}, "
@@ -3361,7 +3361,8 @@ def _hook_message(project: Project, handler: Handler, blocking: list[Blocking]) 
 
 def hook_fix(handler: Handler) -> str:
     """The fix for a middleware, exception or startup/shutdown handler blocking the loop: phase
-    one never converts these (AM133), so no advice that would have it convert them applies."""
+    one never converts middleware or a startup/shutdown handler (AM133), so no advice that would
+    have it convert them applies; an exception handler it converts where it awaits nothing."""
     if handler.kind == "middleware":
         return (
             "it stays async (it awaits `call_next` or the wrapped app), so phase one does not convert it: move "
@@ -3375,9 +3376,9 @@ def hook_fix(handler: Handler) -> str:
             f"...)`, {BY_HAND_ASYNC}"
         )
     return (
-        "phase one does not convert it: Starlette runs a plain def exception handler in the threadpool, so "
-        "make it def if it awaits nothing, else move the Session work into a plain def helper and "
-        f"`await run_in_threadpool(helper, ...)`, {BY_HAND_ASYNC}"
+        "Starlette runs a plain def exception handler in the threadpool: run `async-migrate phase1`, which makes "
+        "one that awaits nothing a def (`scan` says why it keeps one), else move the Session work into a plain "
+        f"def helper and `await run_in_threadpool(helper, ...)`, {BY_HAND_ASYNC}"
     )
 
 

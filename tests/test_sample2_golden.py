@@ -27,7 +27,8 @@ the sample) and `function` (`Class.method` for a class-based view):
     event-loop         a sync helper it calls needs the running loop (`asyncio.get_running_loop`)
     nested-generator   the Session work is in a nested async generator (`StreamingResponse(rows())`)
     websocket          a websocket handler
-    hook               middleware, an exception handler or a lifecycle handler: stays async
+    hook               middleware or a lifecycle handler: stays async (an exception handler is
+                       decided as a route: Starlette runs a plain def one in the threadpool)
     no-session         does no Session work
     engine-work        does synchronous engine work (not Session work), e.g. `create_all` at start-up
     already-def        already `def`
@@ -139,7 +140,7 @@ def test_offload_mixed_wraps_the_blocking_calls_of_mixed_keepers(module_cli, tmp
 # What a reason must say for each kind of keeper (the tool has no reason codes yet).
 KEEP_REASONS = {
     "websocket": r"websocket",
-    "hook": r"^(middleware: stays async def|exception handler: phase one leaves it async def|startup/shutdown handler)",
+    "hook": r"^(middleware: stays async def|startup/shutdown handler)",
     "mixed": r"^mixed: awaits",
     "event-loop": r"event loop",
     "nested-generator": r"generator|nested",

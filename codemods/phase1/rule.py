@@ -421,7 +421,10 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     function = handler.function
     if handler.kind == "websocket":
         return [AM107.reason("websocket handler: stays async def")]
-    if handler.kind in HOOK_KINDS and not _repeated(project, handler):
+    # Starlette runs a plain def exception handler in the threadpool (`run_in_threadpool(handler, conn,
+    # exc)`, the 500 handler too): it converts as a route does. Middleware awaits `call_next`, and a
+    # plain def startup handler still runs on the loop.
+    if handler.kind in HOOK_KINDS and handler.kind != "exception-handler" and not _repeated(project, handler):
         engine = [] if work.any or handler.kind != "lifecycle" else engine_work_reached(project, handler.id)
         caveat = offload_note(project, handler.id) if handler.kind != "lifecycle" and work.any else ""
         return [AM133.reason(_hook_text(handler.kind, work, engine) + caveat)]
@@ -511,13 +514,6 @@ def _hook_text(kind: str, work: SessionWork, engine: list | None = None) -> str:
         text = "middleware: stays async def (it awaits `call_next` or the wrapped app)"
         blocks = "blocks the event loop on every request it sees"
         fix = "move it into a plain def helper and `await run_in_threadpool(helper, ...)`, or use AsyncSession"
-    elif kind == "exception-handler":
-        text = "exception handler: phase one leaves it async def"
-        blocks = "blocks the event loop on every request that raises"
-        fix = (
-            "make the handler a plain def if it awaits nothing (Starlette runs it in the threadpool), or move "
-            "the work into a plain def helper and `await run_in_threadpool(helper, ...)`"
-        )
     else:
         text = "startup/shutdown handler: phase one leaves it async def"
         blocks = (

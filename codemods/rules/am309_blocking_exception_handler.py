@@ -2,8 +2,10 @@
 
 `@app.exception_handler(Exc)`, `add_exception_handler(Exc, handler)` and `exception_handlers={...}`
 handlers run on the event loop for every request that raises. Starlette runs a plain `def`
-exception handler in the threadpool, so one that awaits nothing can become a `def`; phase one
-leaves it to you (AM133). Silence with `# async-migrate: ignore[AM309] reason`.
+exception handler in the threadpool (the 500 handler too), so phase one makes one that awaits
+nothing a `def`, as it does a route; one that awaits (`await request.body()`) or must stay a
+coroutine function (another handler awaits it) stays, and its Session work is this finding.
+Silence with `# async-migrate: ignore[AM309] reason`.
 
 Before:
 
@@ -31,8 +33,8 @@ RULE = Rule(
     name="blocking-exception-handler",
     summary="an `async def` exception handler does synchronous Session work on the event loop",
     fix=(
-        "make it a plain def when it awaits nothing (Starlette runs it in the threadpool), else move the "
-        "Session work into a plain def helper and `await run_in_threadpool(helper, ...)`"
+        "run `async-migrate phase1`, which makes it a plain def when it awaits nothing (Starlette runs it in the "
+        "threadpool), else move the Session work into a plain def helper and `await run_in_threadpool(helper, ...)`"
     ),
     doc=__doc__,
 )

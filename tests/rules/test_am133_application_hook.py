@@ -1,4 +1,4 @@
-"""AM133 application-hook: phase one leaves middleware, exception handlers and lifecycle handlers async."""
+"""AM133 application-hook: phase one leaves middleware and lifecycle handlers async."""
 
 from __future__ import annotations
 
