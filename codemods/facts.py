@@ -49,6 +49,9 @@ class Arg(_Fact):
     # on a local name (`self.db`) or a call with no arguments (`self.uow()`, `current_session()`,
     # `db_session.get()`): None for bare names (`name`) and module-level references.
     expr: str | None = None
+    # The bare local names a tuple, list or set display given as this argument holds as items,
+    # or a dict display as values (`report({"db": db})`, `f((db, user))`): handed on inside it.
+    displayed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -162,6 +165,10 @@ class Call(_Fact):
     # for a function an inline display offers (`for fn in (a, b)`), `?` for one it cannot read.
     dispatch: tuple[str, ...] = ()
     spelled: str = ""  # a dispatch call's called expression as written
+    # The local names a `*` or `**` argument unpacks, directly or through one call converting it
+    # (`f(*ctx)`, `f(**ctx._asdict())`, `f(**asdict(ctx))`, `f(**vars(ctx))`): their parts become
+    # the callee's arguments, by position or by field name.
+    splatted: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

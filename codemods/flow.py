@@ -26,6 +26,11 @@ to a set of abstract values; the empty set is *Unknown*:
 | `query` | `Model.query` through `query_property()`: a legacy Query on the registry's Session; `target` the registry's | `registry.query_property()`, read on a class |
 | `injected` | what a dependency-injector provider the analysis cannot read makes (its calls, attributes and methods too) | `Provide["name"]`, `providers.Resource(...)`, a provider built from no project callable |
 
+An element or item of a value (`db, uid = ctx`, `ctx[0]`, `deps["db"]`, what `deps.get()` or
+`ctx.items()` hands out) holds what the value's parts may: the parts of a tainted value are
+as opaque, and those of a plain context value (a NamedTuple, TypedDict or dataclass defining no
+`__iter__`/`__getitem__`) are its Session-carrying fields, joined (`Flow.elements`).
+
 Attributes of an instance are the join of the class annotations (and `Depends()`
 defaults of class-based views) and of what any method assigns to `self.attr`,
 over the class's project bases. Methods resolve through the same order; an
@@ -128,6 +133,8 @@ class Abstract:
 
 
 Values = frozenset[Abstract]
+# The methods a TypedDict (a dict) or NamedTuple (a tuple) inherits that hand out its fields' values
+_CONTAINER_METHODS = frozenset({"get", "items", "values", "copy", "pop", "setdefault", "_asdict", "_replace"})
 NOTHING: Values = frozenset()
 _SESSION: Values = frozenset({Abstract(SESSION)})
 _STEP = re.compile(r"\.\w+|\(\)")
@@ -367,14 +374,45 @@ class Flow:
                 env[name] = env.get(name, NOTHING) | env[alias]
         # `db, user = ctx`, `for s in sessions`, `db = ctx[0]`: an element of a value built from the
         # Session by code the analysis cannot follow may be that Session
+        # the same of a project context value whose fields hold the Session (`db, uid = task_ctx` on a
+        # NamedTuple, `deps["db"]` on a TypedDict)
         elements = [*function.unpacked.items(), *((name, [held]) for name, held in function.items.items())]
         for name, sources in elements:
             for source in sources:
                 if source == facts.UNSPELLED:
                     continue
-                opaque = frozenset(v for v in self.evaluate(fid, source) if v.kind in _OPAQUE)
-                if opaque:
-                    env[name] = env.get(name, NOTHING) | opaque
+                held = self.elements(self.evaluate(fid, source))
+                if held:
+                    env[name] = env.get(name, NOTHING) | held
+
+    def elements(self, values: Values) -> Values:
+        """What an element or item of a value may hold, where that is a Session or opaque: the
+        value's own parts when code the analysis cannot follow built it (tainted, injected), and
+        the Session-carrying fields of a project class's instance that is a plain context value (a
+        NamedTuple unpacked, a TypedDict or dataclass read by key: one defining no `__iter__`,
+        `__getitem__` or `__getattr__` of its own), joined over its fields, the key being unread."""
+        found: set[Abstract] = set()
+        for value in values:
+            if value.kind in _OPAQUE:
+                found.add(value)
+            elif value.kind == INSTANCE and isinstance(value.target, str) and value.target in self.classes.by_ref:
+                found |= self._field_sessions(value.target)
+        return frozenset(found)
+
+    def _field_sessions(self, cls: str) -> Values:
+        if any(
+            name in self.classes.methods.get(ancestor, {})
+            for ancestor in self.classes.mro(cls)
+            for name in ("__iter__", "__getitem__", "__getattr__")
+        ):
+            return NOTHING
+        found: set[Abstract] = set()
+        for name, _ in self.classes.fields(cls):
+            found |= {
+                Abstract(v.kind, v.target, v.bound, origin=f"{self.classes.short(cls)}.{name}")
+                for v in self.attribute(cls, name) if v.kind == SESSION or v.kind in _OPAQUE
+            }
+        return frozenset(found)
 
     def _constructed_with(self, owner: str, function: facts.Function) -> dict[str, Values]:
         """What the module-level instances of `owner` (or of a subclass) hand its `__init__`:
@@ -1091,6 +1129,10 @@ class Flow:
                         # method): at run time it is one of the project classes mixing it in
                         for subclass in self.classes.subclasses(cls):  # type: ignore[arg-type]
                             held |= self.attribute(subclass, name)
+                    if not held and kind == INSTANCE and name in _CONTAINER_METHODS and self._field_sessions(cls):  # type: ignore[arg-type]
+                        # `deps.get("db")`, `ctx.items()`, `ctx._asdict()` on a TypedDict or NamedTuple
+                        # holding the Session: what the method gives holds its fields, unread by key
+                        held = frozenset({Abstract(TAINTED, origin=f"`{self.classes.short(cls)}.{name}()`")})  # type: ignore[arg-type]
                     found |= held
             elif (kind == FACTORY and name in ("begin", "object_session")) or kind in (TAINTED, RESULT, INJECTED):
                 found.add(value)

@@ -28,6 +28,7 @@ from async_migrate.codemods.flow import (
     FACTORY,
     INJECTED,
     INSTANCE,
+    NOTHING,
     REGISTRY,
     RESULT,
     SESSION,
@@ -1872,6 +1873,13 @@ class Project:
             for call in function.calls:
                 expression = call.func if call.func is not None else call.callee
                 if expression is None:
+                    item = self._item_session_call(fid, call)
+                    if item is not None:
+                        entry = (call.line, item)
+                        found.append(entry)
+                        (offloaded if call.offloaded else on_loop).add(entry)
+                        if call.coroutine is not None and not call.offloaded:
+                            nested[entry] = call.coroutine
                     continue
                 receiver, dot, method = expression.rpartition(".")
                 if self.canonical(call.callee) in SCOPES and any(a.keyword == COMMIT_ON_EXIT for a in call.args):
@@ -1940,6 +1948,16 @@ class Project:
                 offloaded_table[fid] = offloaded_table[fid] - {entry}
             nested_table.get(fid, {}).pop(entry, None)
         return table, offloaded_table, nested_table
+
+    def _item_session_call(self, fid: FunctionId, call: facts.Call) -> str | None:
+        """`deps["db"].scalars(...)`: a Session method called on an item of a context value whose
+        fields hold the Session (a TypedDict, a NamedTuple), as written; None otherwise."""
+        if call.item is None or call.item[1] not in SESSION_IO_METHODS or call.item[0] == facts.UNSPELLED:
+            return None
+        flow = self.flow
+        if not any(v.kind == SESSION for v in flow.elements(flow.evaluate(fid, call.item[0]))):
+            return None
+        return f"{self.written(call.item[0])}[...].{call.item[1]}()"
 
     def stores_session(self, callee: str | None) -> bool:
         """Whether calling `callee` with a Session only builds an instance storing it: a project
@@ -2055,7 +2073,8 @@ class Project:
             edges = resolved.get(fid, {})
             kinds = {v.kind for values in flow.env(fid).values() for v in values}
             # Only a parameter or local can hold a tainted value: skip the lookups elsewhere.
-            taints = TAINTED in kinds
+            # ... or a context value whose fields hold the Session hands one out (`deps.get("db")`).
+            taints = TAINTED in kinds or (INSTANCE in kinds and any(flow.elements(v) for v in flow.env(fid).values()))
             # A container's provider is read through a reference too (`Container.repo().count()`).
             injects = self._providers or INJECTED in kinds
             # `bus = request.app.state.bus`, `bus=Depends(get_bus)` returning it: a name standing for
@@ -2069,6 +2088,12 @@ class Project:
             }
             for call in function.calls:
                 if call.offloaded:
+                    continue
+                built = self._built_callable(flow, fid, call) if taints else None
+                if built is None and call.splatted and call.callee not in _BUILTIN_NAMES:
+                    built = self._splatted_session(flow, fid, call)
+                if built is not None:
+                    found.append((call.line, built))
                     continue
                 if call.dispatch:
                     unread = self.containers.dispatch(call).unread
@@ -2279,6 +2304,44 @@ class Project:
             if found:
                 table[fid] = found
         return table
+
+    def _built_callable(self, flow: Flow, fid: FunctionId, call: facts.Call) -> str | None:
+        """`fn(1)` where `fn=Depends(get_loader)` returns `partial(load, db)` or a closure over the
+        Session, `handlers["done"](id)` out of a dict of them: a callable built from the Session by
+        code the analysis cannot follow is called here, and may do synchronous Session work. The
+        text of the unverified call, or None."""
+        if call.func is not None and call.func.startswith("$"):
+            name = call.func
+        elif call.dispatch and len(call.dispatch) == 1 and call.dispatch[0].startswith(LOCAL):
+            name = "$" + call.dispatch[0][len(LOCAL):]
+        else:
+            return None
+        if "." in name or "(" in name:
+            return None
+        tainted = flow.holds(fid, name, TAINTED)
+        if tainted is None:
+            return None
+        written = call.spelled or f"{name[1:]}()"
+        return (
+            f"`{written.removesuffix('()')}(...)` calls what {tainted.origin or 'code'} built from the Session, "
+            "which the analysis cannot follow (a bound function or a closure over the Session): it may do "
+            "synchronous Session work"
+        )
+
+    def _splatted_session(self, flow: Flow, fid: FunctionId, call: facts.Call) -> str | None:
+        """`helper(*ctx)`, `helper(**asdict(ctx))` on a context value whose fields hold the Session (or
+        on what was built from it): the Session becomes an argument the analysis does not map to a
+        parameter. The text of the unverified call, or None."""
+        env = flow.env(fid)
+        for name in call.splatted:
+            held = flow.elements(env.get(name, NOTHING))
+            if held:
+                callee = call.spelled or self.written(call.func or call.callee or "") or "the call"
+                return (
+                    f"unpacks `{name}`, which carries the Session ({next(iter(held)).origin or 'a field'}), into the "
+                    f"arguments of `{callee.removesuffix('()')}()`: the analysis does not follow it to a parameter there"
+                )
+        return None
 
     @cached_property
     def _model_work_methods(self) -> dict[str, list[FunctionId]]:

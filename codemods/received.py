@@ -10,6 +10,10 @@ over every caller), found by a fixpoint over the call graph: the callee's own ca
 pass those instances on, and an `__init__` keeping one in `self.x` gives the attribute
 its type for every method of the class. A synchronous engine or Connection travels the same
 way (`Counter(engine)` keeping it for `with self.engine.connect() as c:`): that is engine work.
+So does a value built from the Session by code the flow cannot follow (`pair = Depends(get_pair)`
+returning `db, user`), and a display holding the Session (`summary({"db": db})`): the callee
+taking it apart (`db, user = pair`, `deps["db"]`) holds what is as opaque, so its calls on the
+parts are unverified, never no work.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ from async_migrate.codemods.flow import (
     CLASS,
     CONNECTION,
     ENGINE,
+    INJECTED,
     INSTANCE,
     NOTHING,
     QUERY,
+    SESSION,
+    TAINTED,
     Abstract,
     Flow,
     Values,
@@ -180,13 +187,21 @@ def _instances(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, 
     """The project instances an argument holds, a class built right there among them
     (`services.add_batch(cmd, SqlAlchemyUnitOfWork())`)."""
     values = argument_values(project, flow, fid, call, arg)
+    if arg.displayed:
+        # `summary({"db": db, "user": user})`, `f((db, user))`: a display holding the Session, or what
+        # was built from it, is a value built from the Session the callee takes apart unseen
+        env = flow.env(fid)
+        if any(
+            v.kind == SESSION or v.kind in (TAINTED, INJECTED) for name in arg.displayed for v in env.get(name, ())
+        ) or any(flow.elements(env.get(name, NOTHING)) for name in arg.displayed):
+            values = values | {Abstract(TAINTED, origin="the display it was handed in")}
     # A synchronous Connection travels the same way: `owner_name(conn, id)` runs statements on it;
     # so does a synchronous engine (`Counter(engine)` keeping it for `self.engine.connect()`); and
     # so do a model's `query_property()` Query (`paginate(User.query, page)` runs it) and a mapped
     # class (`get_or_404(User, id)` reads `model.query`).
     return frozenset(
         v for v in values
-        if (v.kind == INSTANCE and v.target is not None) or v.kind in (CONNECTION, ENGINE, QUERY)
+        if (v.kind == INSTANCE and v.target is not None) or v.kind in (CONNECTION, ENGINE, QUERY, TAINTED, INJECTED)
         or (v.kind == CLASS and v.target is not None and flow.classes.is_mapped(str(v.target)))
     )
 

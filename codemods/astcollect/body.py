@@ -1758,6 +1758,15 @@ class BodyScanner:
                 self._given(recorded, given, contained)
                 recorded_args.append(recorded)
         call.args = recorded_args
+        splatted = [
+            name for given in (
+                *(a.value for a in node.args if type(a) is ast.Starred),
+                *(k.value for k in node.keywords if k.arg is None),
+            )
+            if (name := _splatted_name(given)) is not None
+        ]
+        if splatted:
+            call.splatted = tuple(dict.fromkeys(splatted))
         if type(func) is ast.Attribute and func.attr in RENDERING_METHODS and _renders(func):
             call.rendered = _rendered(self.source, node)
         if any(
@@ -1844,9 +1853,13 @@ class BodyScanner:
         ):
             self.raw_args.append((recorded, passed))
         elif kind is ast.Tuple or kind is ast.List or kind is ast.Set:
-            contained.extend([e.id for e in passed.elts if type(e) is ast.Name])  # type: ignore[attr-defined]
+            names = [e.id for e in passed.elts if type(e) is ast.Name]  # type: ignore[attr-defined]
+            contained.extend(names)
+            recorded.displayed = tuple(dict.fromkeys(names))
         elif kind is ast.Dict:
-            contained.extend([e.id for e in passed.values if type(e) is ast.Name])  # type: ignore[attr-defined]
+            names = [e.id for e in passed.values if type(e) is ast.Name]  # type: ignore[attr-defined]
+            contained.extend(names)
+            recorded.displayed = tuple(dict.fromkeys(names))
 
     def _offload_position(self, func: ast.expr, spelled: str | None, plain: str | None) -> tuple[int, bool] | None:
         """Where an offloading call takes its function, and whether the call passes keywords on.
@@ -2288,6 +2301,19 @@ def attribute_updates(body: list[ast.stmt], owner: str) -> list[tuple[str, int]]
 
 def _parameter_names(args: ast.arguments) -> set[str]:
     return {param.arg for param, _ in syntax.parameters(args)}
+
+
+def _splatted_name(value: ast.expr) -> str | None:
+    """The local name a `*`/`**` argument unpacks: `ctx`, `ctx._asdict()`, `asdict(ctx)`, `vars(ctx)`."""
+    if type(value) is ast.Name:
+        return value.id
+    if type(value) is ast.Call and not value.keywords:
+        func = value.func
+        if type(func) is ast.Attribute and type(func.value) is ast.Name and not value.args:
+            return func.value.id
+        if len(value.args) == 1 and type(value.args[0]) is ast.Name:
+            return value.args[0].id
+    return None
 
 
 def _starred(call: ast.Call) -> bool:

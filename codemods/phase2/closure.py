@@ -23,7 +23,7 @@ from typing import cast
 from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.astcollect.dispatch import BY_NAME, LOCAL, UNREAD
 from async_migrate.codemods.containers import module_functions
-from async_migrate.codemods.flow import INSTANCE
+from async_migrate.codemods.flow import INSTANCE, SESSION, Abstract, Flow, split
 from async_migrate.codemods.held_session import session_generic_base
 from async_migrate.codemods.outcome import first_few
 from async_migrate.codemods.phase1.async_session import still_wrong
@@ -1990,8 +1990,61 @@ def _held_by(project: Project, fid: FunctionId, line: int) -> str:
     context = _context_variable_origin(project, fid, function, line)
     if context is not None:
         return context
+    carried = _context_value_origin(project, fid, function, line)
+    if carried is not None:
+        return carried
     return "a Session it does not receive as a parameter (held by an instance or a module-level global, or " \
         "opened by an opener phase two does not replace)"
+
+
+def _context_value_origin(project: Project, fid: FunctionId, function: facts.Function, line: int) -> str | None:
+    """`ctx.db.execute()`, `db, uid = task_ctx` then `db.scalar()`, `deps["db"].scalars()`: the Session a
+    plain context value carries in a field (a dataclass, NamedTuple or TypedDict holding it beside the
+    user), named with the class and field; None for any other holder."""
+    flow = project.flow
+    for call in function.calls:
+        if call.line != line:
+            continue
+        heads = []
+        if call.item is not None and call.item[0].startswith("$"):
+            heads.append(split(call.item[0])[0])
+        if call.func is not None and call.func.startswith("$"):
+            head = split(call.func)[0]
+            heads.append(head)
+            heads.extend(source for source in function.unpacked.get(head[1:], ()) if source.startswith("$"))
+            held = function.items.get(head[1:])
+            if held is not None and held.startswith("$"):
+                heads.append(held)
+        for head in heads:
+            values = flow.evaluate(fid, split(head)[0])
+            carried = next(
+                (v for v in flow.elements(values) | _fields_read(flow, values, call.func or "") if v.origin), None
+            )
+            if carried is not None:
+                return (
+                    f"the Session carried in `{carried.origin}`, a field of a context value phase two does not "
+                    "retype: it moves only a Session a function receives as a parameter; hand that Session down "
+                    "as one"
+                )
+    return None
+
+
+def _fields_read(flow: Flow, values: frozenset[Abstract], func: str) -> frozenset[Abstract]:
+    """`ctx.db` read on an instance of a class holding no methods of its own that do the work (a
+    plain context value): the Session that field holds, named `Class.field`."""
+    steps = split(func)[1]
+    if not steps or not steps[0].startswith("."):
+        return frozenset()
+    name = steps[0][1:]
+    found = set()
+    for value in values:
+        if value.kind != INSTANCE or not isinstance(value.target, str) or value.target not in flow.classes.by_ref:
+            continue
+        if flow.classes.methods.get(value.target) or name not in dict(flow.classes.fields(value.target)):
+            continue
+        if any(v.kind == SESSION for v in flow.attribute(value.target, name)):
+            found.add(Abstract(SESSION, origin=f"{flow.classes.short(value.target)}.{name}"))
+    return frozenset(found)
 
 
 def _context_variable_origin(project: Project, fid: FunctionId, function: facts.Function, line: int) -> str | None:
