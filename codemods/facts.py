@@ -49,8 +49,9 @@ class Arg(_Fact):
     # on a local name (`self.db`) or a call with no arguments (`self.uow()`, `current_session()`,
     # `db_session.get()`): None for bare names (`name`) and module-level references.
     expr: str | None = None
-    # The bare local names a tuple, list or set display given as this argument holds as items,
-    # or a dict display as values (`report({"db": db})`, `f((db, user))`): handed on inside it.
+    # The local names and attribute paths on them (see `Function.bindings`: `$db`, `$ctx.db`) a
+    # tuple, list or set display given as this argument holds as items, or a dict display as
+    # values (`report({"db": db})`, `f((ctx.db, user))`): handed on inside it.
     displayed: tuple[str, ...] = ()
 
 

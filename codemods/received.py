@@ -190,10 +190,10 @@ def _instances(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, 
     if arg.displayed:
         # `summary({"db": db, "user": user})`, `f((db, user))`: a display holding the Session, or what
         # was built from it, is a value built from the Session the callee takes apart unseen
-        env = flow.env(fid)
-        if any(
-            v.kind == SESSION or v.kind in (TAINTED, INJECTED) for name in arg.displayed for v in env.get(name, ())
-        ) or any(flow.elements(env.get(name, NOTHING)) for name in arg.displayed):
+        held = [flow.evaluate(fid, expression) for expression in arg.displayed]
+        if any(v.kind == SESSION or v.kind in (TAINTED, INJECTED) for found in held for v in found) or any(
+            flow.elements(found) for found in held
+        ):
             values = values | {Abstract(TAINTED, origin="the display it was handed in")}
     # A synchronous Connection travels the same way: `owner_name(conn, id)` runs statements on it;
     # so does a synchronous engine (`Counter(engine)` keeping it for `self.engine.connect()`); and

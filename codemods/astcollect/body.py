@@ -950,6 +950,7 @@ class BodyScanner:
         self.raw_yielded: list[ast.expr] = []
         self.raw_yielded_from: list[ast.expr] = []
         self.raw_args: list[tuple[facts.Arg, ast.expr]] = []
+        self.raw_displayed: list[tuple[facts.Arg, ast.expr]] = []
         self.raw_entered: list[tuple[ast.expr, int, bool]] = []
         self.raw_locked: list[tuple[ast.expr, int, int]] = []  # `with x:` on a name or attribute
         self.built: set[str] = set()  # `name = Callee(...)` in the own body: what fresh_reads follows
@@ -1035,6 +1036,10 @@ class BodyScanner:
             # module-level attribute is the argument's `ref`
             if found is not None and (found.startswith("$") or found.endswith("()")):
                 arg.expr = found
+        for arg, value in self.raw_displayed:
+            found = expression(value, local)
+            if found is not None and found.startswith("$") and found not in arg.displayed:
+                arg.displayed = (*arg.displayed, found)
         for value, line, asynchronous in self.raw_entered:
             found = expression(value, local)
             if found is not None:
@@ -1852,14 +1857,13 @@ class BodyScanner:
             kind is ast.Call and type(passed.func) in (ast.Attribute, ast.Name) and not passed.args and not passed.keywords  # type: ignore[attr-defined]
         ):
             self.raw_args.append((recorded, passed))
-        elif kind is ast.Tuple or kind is ast.List or kind is ast.Set:
-            names = [e.id for e in passed.elts if type(e) is ast.Name]  # type: ignore[attr-defined]
+        elif kind is ast.Tuple or kind is ast.List or kind is ast.Set or kind is ast.Dict:
+            items = passed.values if kind is ast.Dict else passed.elts  # type: ignore[attr-defined]
+            names = [e.id for e in items if type(e) is ast.Name]
             contained.extend(names)
-            recorded.displayed = tuple(dict.fromkeys(names))
-        elif kind is ast.Dict:
-            names = [e.id for e in passed.values if type(e) is ast.Name]  # type: ignore[attr-defined]
-            contained.extend(names)
-            recorded.displayed = tuple(dict.fromkeys(names))
+            recorded.displayed = tuple(f"${name}" for name in dict.fromkeys(names))
+            # `{"db": ctx.db}`: an attribute path, spelled once the function's local names are known
+            self.raw_displayed.extend((recorded, e) for e in items if type(e) is ast.Attribute)
 
     def _offload_position(self, func: ast.expr, spelled: str | None, plain: str | None) -> tuple[int, bool] | None:
         """Where an offloading call takes its function, and whether the call passes keywords on.

@@ -2529,8 +2529,13 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             continue
         kept = held_names()
         inside = [name for name in call.contained if name in names or name in kept]
+        # `{"db": ctx.db}`: the Session an attribute path holds, put in the display
+        inside += [
+            project.written(path) for arg in call.args for path in arg.displayed
+            if "." in path and project.flow.holds(fid, path) is not None
+        ]
         if inside and not call.greenlet:
-            what = f"the Session `{inside[0]}`" if inside[0] in names else f"`{inside[0]}`, which holds the Session,"
+            what = f"`{inside[0]}`, which holds the Session," if inside[0] in kept else f"the Session `{inside[0]}`"
             found.append(_Own(AM228, call.line, f"hands {what} to "
                               f"`{_short_callee(call)}()` inside a tuple, list or dict, which the analysis "
                               "does not follow: what runs it would receive an AsyncSession and call it "
