@@ -1531,8 +1531,13 @@ def untyped_item(flow: Flow, fid: FunctionId, call: facts.Call) -> tuple[str, st
         return None  # a container the flow types: its items are read there
     if not values and method not in _DISTINCT_SESSION_METHODS and not (
         _session_named(carrier) or _session_named(carrier.removesuffix("s"))
+    ) and not any(
+        v.kind == INSTANCE and flow.elements(frozenset({v})) for held in flow.env(fid).values() for v in held
     ):
-        return None  # an untyped container's item is judged by its name; one built from the Session is not
+        # an untyped container's item is judged by its name; one built from the Session is not, nor
+        # one the function may have made out of a context value carrying the Session (`dict(deps)`,
+        # `[x for x in ctx]`)
+        return None
     return container, method
 
 

@@ -220,6 +220,17 @@ ROUTES = textwrap.dedent(
                 return value.scalar("select 1")
 
 
+    @router.get("/copied")
+    async def copied(deps: Deps = Depends(context.get_deps)):
+        mine = dict(deps)
+        return mine["db"].execute("select 1").scalar()
+
+
+    @router.get("/comprehended")
+    async def comprehended(tctx: TaskCtx = Depends(context.get_task_ctx)):
+        return [part for part in tctx if hasattr(part, "execute")][0].execute("select 1").scalar()
+
+
     # near misses: a context value holding no Session, a class iterating something else,
     # a callable built from no Session
     @router.get("/labels")
@@ -239,7 +250,9 @@ ROUTES = textwrap.dedent(
 )
 
 BLOCKING = ("unpacked", "indexed", "keyed", "keyed_here")
-UNVERIFIED = ("pair", "display", "bound", "closure", "table", "splat", "splat_keywords", "got", "looped")
+UNVERIFIED = (
+    "pair", "display", "bound", "closure", "table", "splat", "splat_keywords", "got", "looped", "copied", "comprehended",
+)
 CLEAN = ("labels", "rows", "formatter")
 
 
