@@ -276,7 +276,7 @@ class Load(_Fact):
 
     line: int
     index: int
-    form: str  # get, select, query
+    form: str  # get, select, query, merge (`s.merge(Book(...))`)
     session: str  # the local name the query runs on
     model: str | None  # the entity's resolved reference
     entity: str  # the entity as written (`Book`, `models.Book`)

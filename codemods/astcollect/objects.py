@@ -424,6 +424,10 @@ class _Flow:
         if session is not None:
             if func.attr in ("get", "get_one") and node.args:
                 return self._headed(self._entity_load(node, node.args[0], "get", session, node), node)
+            if func.attr == "merge" and node.args and type(node.args[0]) is ast.Call:
+                # `s.merge(Book(id=1, title=t))` hands back the persistent Book, loaded by key
+                # (its `options=` as a get's) with none of its relationships
+                return self._headed(self._entity_load(node, node.args[0].func, "merge", session, node), node)
             if func.attr in _SCALAR_LOADS and node.args:
                 return self._headed(self._scalars_load(node, node.args[0], session, node), node)
             if type(receiver) is ast.Name and self._awaited_results(receiver.id) is None:
@@ -709,7 +713,7 @@ class _Flow:
         if index is None or not single:
             return None
         load = self._entity(entity, form, session, index, node)
-        if load is not None and form == "get":
+        if load is not None and form in ("get", "merge"):
             given = next((k.value for k in call.keywords if k.arg == "options"), None)
             if given is None:
                 load.options = () if len(call.args) < 3 and all(k.arg for k in call.keywords) else None

@@ -393,6 +393,13 @@ def _get_risk(classes: Classes, function: facts.Function, load: facts.Load, path
             f"(a dependency sharing it may have loaded it): write it as "
             f"`{load.session}.scalars(select(...).where(...).options(...)).one_or_none()`"
         )
+    if load.form == "merge":
+        return (
+            f"`{load.session}.merge(...)` at line {load.line} hands back the object {described} is read on, loaded "
+            "by its key with none of its relationships, and the tool adds no loader option to a merge (it would "
+            "not apply to an object the Session holds already): read it after `await "
+            f"{load.session}.refresh(obj, attribute_names=[...])`, and migrate this route by hand"
+        )
     if load.form != "get":
         return None
     if _get_options(function, load) is not None:
