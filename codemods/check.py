@@ -95,7 +95,7 @@ from async_migrate.codemods.engine_work import (
 )
 from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.handed_coroutines import handed_coroutines
-from async_migrate.codemods.outcome import Blocking, Outcome
+from async_migrate.codemods.outcome import Blocking, Outcome, first_few
 from async_migrate.codemods.periodic import periodic_blocking, repeating_decorator
 from async_migrate.codemods.phase1.needs import BY_HAND_ASYNC, NeedKind, coroutine_needs
 from async_migrate.codemods.phase1.rule import (
@@ -1023,7 +1023,7 @@ def _check_worker_coroutines(project: Project, result: CheckResult) -> set[Funct
         if not inner:
             continue
         judged.add(fid)
-        where = ", ".join(inner[:4]) + (f" and {len(inner) - 4} more" if len(inner) > 4 else "")
+        where = first_few(inner, 4, counted=True)
         message = (
             f"async def {function.qualname} is handed to what runs it (a worker's job list, a scheduler), "
             f"and no route the analysis resolves reaches it: its synchronous Session work at {where} blocks that event loop"
@@ -1048,7 +1048,7 @@ def _check_periodic(project: Project, result: CheckResult) -> set[FunctionId]:
         judged.add(fid)
         decorator = repeating_decorator(project, function)
         assert decorator is not None
-        where = ", ".join(inner[:4]) + (f" and {len(inner) - 4} more" if len(inner) > 4 else "")
+        where = first_few(inner, 4, counted=True)
         awaits = first_await(module, function)
         fix = (
             f"it awaits {awaits}, so it cannot become a plain def: move the Session work into a plain def helper "

@@ -89,6 +89,9 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
-def first_few(items: Sequence[str], limit: int = 3) -> str:
-    """The first `limit` of `items` joined with commas, `, ...` after them when there are more."""
-    return ", ".join(items[:limit]) + (", ..." if len(items) > limit else "")
+def first_few(items: Sequence[str], limit: int = 3, counted: bool = False) -> str:
+    """The first `limit` of `items` joined with commas, `, ...` after them when there are more
+    (`counted`: ` and 2 more`)."""
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if counted else ", ...")

@@ -221,6 +221,48 @@ def load_module(folder: Path, name: str, text: str):  # type: ignore[no-untyped-
     return module
 
 
+@contextmanager
+def async_routes(folder: Path, modules: dict[str, str], routes: str, seed):  # type: ignore[no-untyped-def]
+    """A TestClient of `routes` (a router module's definitions, each taking `db: AsyncSession`) on
+    an aiosqlite database in `folder`, the `modules` (name -> source; the first one's `Base` maps
+    the tables) importable, and the rows `seed(first module)` returns stored first: how a test
+    runs the code a `check` finding is about."""
+    import asyncio
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    loaded = [load_module(folder, name, text) for name, text in modules.items()]
+    engine = create_async_engine(f"sqlite+aiosqlite:///{folder / 'routes.db'}")
+    maker = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def prepare() -> None:
+        async with engine.begin() as conn:
+            await conn.run_sync(loaded[0].Base.metadata.create_all)
+        async with maker() as session:
+            session.add_all(seed(loaded[0]))
+            await session.commit()
+
+    async def get_db():  # type: ignore[no-untyped-def]
+        async with maker() as session:
+            yield session
+
+    asyncio.run(prepare())
+    namespace: dict = {"get_db": get_db}
+    head = "from fastapi import APIRouter, Depends\nrouter = APIRouter()\n"
+    exec(head + routes.replace("db: AsyncSession", "db: AsyncSession = Depends(get_db)"), namespace)  # noqa: S102
+    application = FastAPI()
+    application.include_router(namespace["router"])
+    try:
+        with TestClient(application, raise_server_exceptions=False) as client:
+            yield client
+    finally:
+        asyncio.run(engine.dispose())
+        for name in modules:
+            sys.modules.pop(name, None)
+
+
 def strip_pragmas(root: Path) -> None:
     """Remove every `# async-migrate:` comment under root (whole-line and trailing)."""
     for path in root.rglob("*.py"):

@@ -1556,7 +1556,7 @@ def _router_stays(
         staying.append(_name(project, other.id))
     if not staying:
         return []
-    named = ", ".join(staying[:4]) + (f" and {len(staying) - 4} more" if len(staying) > 4 else "")
+    named = first_few(staying, 4, counted=True)
     reasons = []
     for found in sharing:
         module, dependency = project.functions[found.dependency]

@@ -8,11 +8,8 @@ route on aiosqlite."""
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import sys
-
 import pytest
+from sample import async_routes
 
 MODELS = """
 from sqlalchemy import ForeignKey, String
@@ -114,6 +111,7 @@ async def read_back(db: AsyncSession):
     return {"ok": True}
 """
 FILES = {"blog.py": MODELS}
+FILES_MODULES = {"blog": MODELS}
 
 
 @pytest.mark.parametrize("function", ["moved", "by_code", "one_to_one"])
@@ -128,43 +126,13 @@ def test_near_miss_active_history_a_collection_or_a_read_is_am314(app, findings,
     assert "(lazy load)" in found[0]["message"], found[0]["message"]
 
 
-def test_the_premise_only_the_many_to_one_by_primary_key_sets_without_a_query(tmp_path, monkeypatch):
-    from fastapi import FastAPI
-    from fastapi.testclient import TestClient
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+def test_the_premise_only_the_many_to_one_by_primary_key_sets_without_a_query(tmp_path):
+    def seed(blog):  # type: ignore[no-untyped-def]
+        first, second = blog.Post(id=1, code="a"), blog.Post(id=2, code="b")
+        return [first, second, blog.Comment(id=1, post=first), blog.Note(id=1, post=first),
+                blog.Cover(id=1, post=first), blog.Pin(id=1, post=first)]
 
-    (tmp_path / "blog.py").write_text(MODELS)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    sys.modules.pop("blog", None)
-    blog = importlib.import_module("blog")
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'blog.db'}")
-    maker = async_sessionmaker(engine, expire_on_commit=False)
-
-    async def seed() -> None:
-        async with engine.begin() as conn:
-            await conn.run_sync(blog.Base.metadata.create_all)
-        async with maker() as session:
-            first, second = blog.Post(id=1, code="a"), blog.Post(id=2, code="b")
-            session.add_all([first, second, blog.Comment(id=1, post=first), blog.Note(id=1, post=first),
-                             blog.Cover(id=1, post=first), blog.Pin(id=1, post=first)])
-            await session.commit()
-
-    async def get_db():  # type: ignore[no-untyped-def]
-        async with maker() as session:
-            yield session
-
-    asyncio.run(seed())
-    namespace: dict = {"get_db": get_db}
-    head = "from fastapi import APIRouter, Depends\nrouter = APIRouter()\n"
-    exec(head + ROUTES.replace("db: AsyncSession", "db: AsyncSession = Depends(get_db)"), namespace)  # noqa: S102
-    application = FastAPI()
-    application.include_router(namespace["router"])
-    try:
-        with TestClient(application, raise_server_exceptions=False) as client:
-            paths = ("moved", "by_code", "one_to_one", "pinned", "replaced")
-            codes = {path: client.post(f"/{path}").status_code for path in paths}
-        # MissingGreenlet loading the old value at once: the pin's post, the post's comments
-        assert codes == {"moved": 200, "by_code": 200, "one_to_one": 200, "pinned": 500, "replaced": 500}
-    finally:
-        asyncio.run(engine.dispose())
-        sys.modules.pop("blog", None)
+    with async_routes(tmp_path, FILES_MODULES, ROUTES, seed) as client:
+        codes = {path: client.post(f"/{path}").status_code for path in ("moved", "by_code", "one_to_one", "pinned", "replaced")}
+    # MissingGreenlet loading the old value at once: the pin's post, the post's comments
+    assert codes == {"moved": 200, "by_code": 200, "one_to_one": 200, "pinned": 500, "replaced": 500}

@@ -7,11 +7,8 @@ code whose reads it cannot follow there (the object handed to a function) is unv
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import sys
-
 import pytest
+from sample import async_routes
 
 TEAMS = """
 from sqlalchemy import ForeignKey
@@ -141,43 +138,11 @@ def test_near_miss_the_option_loading_along_the_path_or_code_on_own_fields_is_cl
     assert findings(app(ROUTES, FILES), function) == []
 
 
-def test_the_premise_the_computed_field_raises_unless_the_path_is_loaded(tmp_path, monkeypatch):
-    from fastapi import FastAPI
-    from fastapi.testclient import TestClient
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+def test_the_premise_the_computed_field_raises_unless_the_path_is_loaded(tmp_path):
+    def seed(teams):  # type: ignore[no-untyped-def]
+        team = teams.Team(id=1, name="a")
+        return [team, teams.Person(id=1, name="p", team=team)]
 
-    (tmp_path / "teams.py").write_text(TEAMS)
-    (tmp_path / "team_schemas.py").write_text(SCHEMAS)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for name in ("teams", "team_schemas"):
-        sys.modules.pop(name, None)
-    teams = importlib.import_module("teams")
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'people.db'}")
-    maker = async_sessionmaker(engine, expire_on_commit=False)
-
-    async def seed() -> None:
-        async with engine.begin() as conn:
-            await conn.run_sync(teams.Base.metadata.create_all)
-        async with maker() as session:
-            team = teams.Team(id=1, name="a")
-            session.add_all([team, teams.Person(id=1, name="p", team=team)])
-            await session.commit()
-
-    async def get_db():  # type: ignore[no-untyped-def]
-        async with maker() as session:
-            yield session
-
-    asyncio.run(seed())
-    namespace: dict = {"get_db": get_db}
-    head = "from fastapi import APIRouter, Depends\nrouter = APIRouter()\n"
-    exec(head + ROUTES.replace("db: AsyncSession", "db: AsyncSession = Depends(get_db)"), namespace)  # noqa: S102
-    application = FastAPI()
-    application.include_router(namespace["router"])
-    try:
-        with TestClient(application, raise_server_exceptions=False) as client:
-            assert client.get("/listed").status_code == 500  # MissingGreenlet on Team.members
-            assert client.get("/chained").json() == [{"id": 1, "name": "p", "team_line": "a (1)"}]
-    finally:
-        asyncio.run(engine.dispose())
-        for name in ("teams", "team_schemas"):
-            sys.modules.pop(name, None)
+    with async_routes(tmp_path, {"teams": TEAMS, "team_schemas": SCHEMAS}, ROUTES, seed) as client:
+        assert client.get("/listed").status_code == 500  # MissingGreenlet on Team.members
+        assert client.get("/chained").json() == [{"id": 1, "name": "p", "team_line": "a (1)"}]
