@@ -237,3 +237,102 @@ def _keyword(call: facts.Call) -> str | None:
         if arg.keyword == "expire_on_commit":
             return arg.name if arg.name in ("False", "True") else "?"
     return None
+
+
+# What a read of a column the database computes on UPDATE says (check words it apart).
+GENERATED = "which the database computes on UPDATE"
+
+
+def generated_reads(project: Project, fid: FunctionId, sessions: list[str]) -> list[Blocking]:
+    """Each first read, after an awaited `flush()` or `commit()`, of a column the database computes
+    on UPDATE (`onupdate=func.now()`, `server_onupdate=`, `Computed(...)`: `astcollect/generated.py`)
+    of an object the handler loaded through that AsyncSession and changed before it: the flush of
+    the change expires the column whatever `expire_on_commit` says, so the read (in the handler, or
+    FastAPI's through a response model naming the column) reloads the row and raises
+    MissingGreenlet. Not where an awaited refresh of it comes between, nor for a class whose
+    `__mapper_args__` has `"eager_defaults": True` (the flush fetches the values)."""
+    _, function = project.functions[fid]
+    found: list[Blocking] = []
+    for session in sessions:
+        points = sorted({
+            c.line for c in function.calls
+            if c.receiver == session and c.awaited and not c.nested and c.method in ("flush", "commit")
+        })
+        if not points:
+            continue
+        for name in sorted(_objects(project, fid, function, session)):
+            columns = _generated_columns(project, fid, function, name, session)
+            if not columns:
+                continue
+            changed = [line for line, receiver, attribute in function.stores if receiver == name and attribute not in columns]
+            for point in points:
+                if not any(line < point for line in changed):
+                    continue
+                read = _first_generated(function, name, session, point, columns) or _returned_generated(
+                    project, function, name, session, point, columns
+                )
+                if read is not None:
+                    line, written, column = read
+                    found.append(Blocking(line, (
+                        f"{written} (expired by the {session}.{_method(function, session, point)}() at line {point}: "
+                        f"{columns[column]}.{column}, {GENERATED})"
+                    )))
+                    break
+    return sorted(found, key=lambda b: b.line)
+
+
+def _generated_columns(
+    project: Project, fid: FunctionId, function: facts.Function, name: str, session: str
+) -> dict[str, str]:
+    """The columns the database computes on UPDATE of the classes a name holds objects of (each
+    with the class declaring it), when every way it is bound is a query on `session`."""
+    from async_migrate.codemods.check import _loaded_models
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+    found: dict[str, str] = {}
+    for term in function.holds.get(name, ()):
+        for model in _loaded_models(project, fid, term, {session}):
+            if model is None or model not in classes.by_ref:
+                continue
+            chain = [c for c in classes.mro(model) if c in classes.by_ref]
+            if any(classes.by_ref[c][1].eager_defaults for c in chain):
+                continue
+            for cls in chain:
+                found.update((column, classes.short(cls)) for column in classes.by_ref[cls][1].generated)
+    return found
+
+
+def _first_generated(
+    function: facts.Function, name: str, session: str, point: int, columns: dict[str, str]
+) -> tuple[int, str, str] | None:
+    """The first read of one of `columns` on `name` after line `point`, with no awaited refresh or
+    expunge of it from the flush up to the read."""
+    cleared = _cleared(function, name, session, point)
+    reads = sorted(
+        (line, attribute) for line, receiver, attribute in function.attributes
+        if receiver == name and attribute in columns and line > point and line not in function.greenlet_lines
+    )
+    for line, attribute in reads[:1]:
+        if any(point <= at <= line for at in cleared):
+            return None
+        return line, f"{name}.{attribute}", attribute
+    return None
+
+
+def _returned_generated(
+    project: Project, function: facts.Function, name: str, session: str, point: int, columns: dict[str, str]
+) -> tuple[int, str, str] | None:
+    """`return obj` after the flush, in a route whose response model names one of `columns`."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.expired_related import response_models
+
+    returned = _returned_to_model(project, function, name, session, point)
+    if returned is None:
+        return None
+    classes = project_classes(project)
+    for model in response_models(classes, function):
+        named = [field for field, _ in classes.fields(model) if field in columns]
+        if named:
+            return returned[0], f"`{name}` returned, whose field {model.rpartition('.')[2]}.{named[0]} the response model reads", named[0]
+    return None

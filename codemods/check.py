@@ -79,8 +79,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from async_migrate.codemods import facts, warm_run
+from async_migrate.codemods.async_expired import GENERATED, expired_reads, generated_reads
 from async_migrate.codemods.async_expired import UNVERIFIED as EXPIRED_UNVERIFIED
-from async_migrate.codemods.async_expired import expired_reads
 from async_migrate.codemods.async_response_reads import response_lazy_loads
 from async_migrate.codemods.concurrent_session import overlaps
 from async_migrate.codemods.config import Config
@@ -474,7 +474,11 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     async_lazy = async_lazy_loads(project, handler)
     if function.is_async and handler.kind in ("route", "dependency"):
         sessions = [*async_session_params(project, handler), *sorted(opened_async_sessions(project, function))]
-        async_lazy = async_lazy + expired_reads(project, handler.id, sessions)
+        expired = expired_reads(project, handler.id, sessions)
+        lines = {b.line for b in expired}
+        async_lazy = async_lazy + expired + [
+            b for b in generated_reads(project, handler.id, sessions) if b.line not in lines
+        ]
         async_lazy = [_detached(function, sessions, b) for b in async_lazy]
     seen = {(b.line, b.call) for b in mixed}
     blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
@@ -3174,6 +3178,8 @@ def _off_greenlet_finding(
     unseen = [b for b in lazy if _UNSEEN in b.call]
     templated = [b for b in lazy if _TEMPLATE in b.call]
     lazy = [b for b in lazy if b not in unseen and b not in templated]
+    generated = [b for b in lazy if GENERATED in b.call]
+    lazy = [b for b in lazy if b not in generated]
     expired = [b for b in lazy if " (expired by the " in b.call]
     handed_unread = [b for b in expired if EXPIRED_UNVERIFIED in b.call]
     expired = [b for b in expired if b not in handed_unread]
@@ -3263,6 +3269,13 @@ def _off_greenlet_finding(
             "eager-loads, a deferred column, an attribute a commit expired) raises DetachedInstanceError, not "
             "MissingGreenlet; read them inside the block, after loading what they need there (`selectinload(...)` "
             "in the query, `await session.refresh(obj)` after the commit)"
+        )
+    if generated:
+        parts.append(
+            f"reads columns the database computes on UPDATE at {describe(generated)}: the flush of the change "
+            "expires them whatever `expire_on_commit` says, and the read refreshes the row, which raises "
+            "MissingGreenlet; `await session.refresh(obj)` after the flush or commit, or `\"eager_defaults\": True` "
+            "in the class's `__mapper_args__`"
         )
     if expired:
         # `expire_on_commit=False` keeps what a commit would expire, never what a rollback does

@@ -671,6 +671,11 @@ class ClassFacts(_Fact):
     # `"polymorphic_load": "inline"` / `"selectin"` in a plain `__mapper_args__`: a query of a
     # base class loads this subclass's columns too.
     polymorphic_load: str = ""
+    # Columns the database computes on UPDATE (`onupdate=func.now()`, `server_onupdate=`,
+    # `Computed(...)`: `astcollect/generated.py`), which the flush of a change expires; and whether
+    # `__mapper_args__` fetches them with the flush (`"eager_defaults": True`).
+    generated: tuple[str, ...] = ()
+    eager_defaults: bool = False
     # Mapped imperatively (`classes.Classes` adds these from `Module.mapped`): the Table's column
     # names, and `properties=` as written where it cannot be read.
     mapped_columns: tuple[str, ...] = ()

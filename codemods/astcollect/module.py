@@ -19,6 +19,7 @@ from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import by_name, dispatch, enclosing, registries, syntax
+from async_migrate.codemods.astcollect.generated import updated_by_database
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, Source, argument, dotted, string, strings
 from async_migrate.codemods.facts import DefinitionKeys, module_name
 from async_migrate.codemods.vocabulary import (
@@ -1646,6 +1647,8 @@ class Collector:
                 self._relationship(found, targets, value, annotation)
                 self._descriptor(found, targets, value)
                 self._aliases(found, targets, value)
+                if updated_by_database(value):
+                    found.generated = (*found.generated, *targets)
                 primary = argument(value, 99, "primary_key")
                 if primary is not None and syntax.named_constant(primary) == "True":
                     found.primary_keys = (*found.primary_keys, *targets)
@@ -1657,6 +1660,8 @@ class Collector:
                 found.opaque_mapper_args = True
             elif "__mapper_args__" in targets:
                 found.polymorphic_load = string(_dict_entry(value, "polymorphic_load")) or ""
+                eager = _dict_entry(value, "eager_defaults")
+                found.eager_defaults = eager is not None and syntax.named_constant(eager) == "True"
             bound.extend(targets)
         found.fields = tuple(names)
         found.names = tuple(dict.fromkeys(bound))
