@@ -102,6 +102,16 @@ def _cleared(function: facts.Function, name: str, session: str, point: int) -> l
     ]
 
 
+def _partial(function: facts.Function, name: str) -> dict[int, set[str]]:
+    """The lines of `refresh(name, attribute_names=[...])` calls, each with the attributes it
+    loads: those only, every other attribute a commit expired stays expired."""
+    found: dict[int, set[str]] = {}
+    for line, held, attribute in function.refreshed:
+        if held == name:
+            found.setdefault(line, set()).add(attribute)
+    return found
+
+
 def _returned_to_model(
     project: Project, function: facts.Function, name: str, session: str, point: int
 ) -> tuple[int, str] | None:
@@ -115,7 +125,9 @@ def _returned_to_model(
 
     if f"${name}" not in function.returned:
         return None
-    cleared = _cleared(function, name, session, point)
+    # the response model reads every field: a refresh of some attributes leaves the others expired
+    partial = _partial(function, name)
+    cleared = [at for at in _cleared(function, name, session, point) if at not in partial]
     lines = []
     for line, returned, again, excluded in function.name_returns:
         if returned != name or any(start <= point <= end for start, end in excluded):
@@ -169,11 +181,17 @@ def _first_read(function: facts.Function, name: str, session: str, point: int) -
         [(line, f"{name}.{attribute}") for line, receiver, attribute in function.attributes if receiver == name] + by_name,
         key=lambda read: read[0],  # stable: the attributes of one line in tree order
     )
+    partial = _partial(function, name)
     for line, written in reads:
         if line <= point or line in function.greenlet_lines:
             continue  # `run_sync`'s callable refreshes it on its greenlet
-        if any(point <= at <= line for at in cleared):
+        between = [at for at in cleared if point <= at <= line]
+        if any(at not in partial for at in between):
             return None
+        # `refresh(order, ["status"])` loads that attribute only: `order.total` stays expired
+        attribute = written.partition(".")[2]
+        if attribute and any(attribute in partial[at] for at in between):
+            continue
         return line, written
     return None
 
