@@ -65,6 +65,36 @@ def response_lazy_loads(project: Project, handler: Handler, sessions: set[str]) 
     return walk.found
 
 
+def validated_lazy_loads(project: Project, handler: Handler, sessions: set[str]) -> list[Blocking]:
+    """`PostOut.model_validate(post)` (`from_orm`, a TypeAdapter's `validate_python`) in the
+    handler's own body, on objects a query on its AsyncSession loaded: the model reads its fields
+    there, on the event loop, as a response model does once the route returned; each relationship
+    a field reads that the query does not load (nor a refresh before the line) lazy-loads, and
+    raises MissingGreenlet. One Blocking per field, at the validating line."""
+    from async_migrate.codemods.check import _Credit, _union
+    from async_migrate.codemods.phase2.validations import validation
+
+    if not sessions:
+        return []
+    classes = _classes(project)
+    found: list[Blocking] = []
+    for call in handler.function.calls:
+        validated = None if call.nested else validation(project, classes, call)
+        if validated is None or not validated.given.name:
+            continue
+        origins = _union(project, handler.id, (("name", validated.given.name),), sessions, (), 0)
+        owners = {classes.resolve(load.model) for load in origins or ()}
+        if not origins or None in owners:
+            continue
+        walk = _Walk(project, handler, origins, _Credit(project, handler.id), call.line,
+                     read=(validated.given.name, call.line))
+        for model in validated.models:
+            if classes.fields(model):
+                walk.model(model, (model,), [], {owner for owner in owners if owner is not None})
+        found.extend(b for b in walk.found if b not in found)
+    return found
+
+
 class _Walk:
     """The fields of a response model read on objects of `owners`, below the queried objects
     along `path`: each relationship one loads lazily (unless the queries load it along the path,
@@ -73,7 +103,7 @@ class _Walk:
 
     def __init__(
         self, project: Project, handler: Handler, origins: list[facts.Load], credit: _Credit, line: int,
-        homes: list[tuple[FunctionId, facts.Load]] | None = None,
+        homes: list[tuple[FunctionId, facts.Load]] | None = None, read: tuple[str, int] | None = None,
     ) -> None:
         from async_migrate.codemods.classes import project_classes
         from async_migrate.codemods.phase2.model_members import members
@@ -84,6 +114,10 @@ class _Walk:
         self.homes = homes or []  # each query with the function it is written in
         self.credit = credit
         self.line = line
+        # the name validated in the body and the line it is validated on; None: what the route
+        # returns, serialised once it returned
+        self.read = read
+        self.when = "while the response is serialised" if read is None else f"when validated at line {read[1]}"
         self.classes = project_classes(project)
         self.index = members(project, self.classes)
         self.flow = self.index.flow
@@ -103,7 +137,7 @@ class _Walk:
             if any(summary.session_work for summary in ran):
                 summary = next(summary for summary in ran if summary.session_work)
                 read = ".".join([self.classes.short(stack[0]), *path, name])
-                self.found.append(Blocking(self.line, f"{read} (runs {summary.member} while the response is serialised, "
+                self.found.append(Blocking(self.line, f"{read} (runs {summary.member} {self.when}, "
                                                       f"{session_work_text(summary)})"))
                 continue
             strategies = {self.flow.relationship(owner, name) for owner in owners}
@@ -122,7 +156,7 @@ class _Walk:
                     else f"on the {entities} that path leads to, which no option of the route's query loads along it"
                 )
                 read = ".".join([self.classes.short(stack[0]), *steps])
-                self.found.append(Blocking(self.line, f"{read} ({what} while the response is serialised), {on}"))
+                self.found.append(Blocking(self.line, f"{read} ({what} {self.when}), {on}"))
                 continue  # what lies below it is reported once its load is fixed
             targets = {self.flow.target(owner, name) for owner in owners}
             if None in targets or len(stack) >= _MAX_DEPTH:
@@ -182,8 +216,8 @@ class _Walk:
                 continue
             what = {"dynamic": "dynamic relationship", "subclass": "subclass column"}.get(need.strategy, "lazy load")
             self.found.append(Blocking(self.line, (
-                f"{read} (runs {summary.member}, reads {'.'.join(steps)}: {what} while the response is "
-                "serialised), which no option of the route's query loads along it"
+                f"{read} (runs {summary.member}, reads {'.'.join(steps)}: {what} {self.when}), which no option "
+                "of the route's query loads along it"
             )))
             return True
         return False
@@ -212,7 +246,7 @@ class _Walk:
         deferred = [owner for owner in known if self.index.deferred(owner, name)]
         if deferred and not self._loads([*path, name]):
             self.found.append(Blocking(self.line, (
-                f"{read} ({self.classes.short(deferred[0])}.{name}, {_DEFERRED}, while the response is serialised)"
+                f"{read} ({self.classes.short(deferred[0])}.{name}, {_DEFERRED}, {self.when})"
             )))
             return True
         if path:
@@ -230,7 +264,7 @@ class _Walk:
             if sub is not None and POLYMORPHIC not in closure_eager_names(self.project, self.handler.id):
                 self.found.append(Blocking(self.line, (
                     f"{read} ({self.classes.short(sub)}.{name}, a subclass column a query of "
-                    f"{self.classes.short(owner)} does not load: lazy load while the response is serialised)"
+                    f"{self.classes.short(owner)} does not load: lazy load {self.when})"
                 )))
                 return True
         return False
@@ -245,8 +279,12 @@ class _Walk:
             return True
         if len(steps) > 1:
             return False
-        # serialised once the route returned: after any refresh of the object it returns
+        # serialised once the route returned: after any refresh of the object it returns; validated
+        # in the body: after a refresh before that line
         function = self.handler.function
+        if self.read is not None:
+            name, line = self.read
+            return _refreshed_read(self.project, function, name, line, self.origins, steps[0])
         return all(
             _refreshed_read(self.project, function, term[1] if term[0] == "name" else "", _AFTER_RETURN,
                             self.origins, steps[0])

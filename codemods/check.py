@@ -81,7 +81,7 @@ from typing import TYPE_CHECKING, Any, cast
 from async_migrate.codemods import facts, warm_run
 from async_migrate.codemods.async_expired import GENERATED, expired_reads, generated_reads
 from async_migrate.codemods.async_expired import UNVERIFIED as EXPIRED_UNVERIFIED
-from async_migrate.codemods.async_response_reads import response_lazy_loads
+from async_migrate.codemods.async_response_reads import response_lazy_loads, validated_lazy_loads
 from async_migrate.codemods.concurrent_session import overlaps
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.containers import may_be_plain
@@ -1867,6 +1867,7 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     found += [Blocking(line, f"{what} ({_TEMPLATE})") for line, what in template_renders(project, handler.id)] \
         if sessions else []
     found += response_lazy_loads(project, handler, sessions)
+    found += [b for b in validated_lazy_loads(project, handler, sessions) if b not in found]
     found += _dependency_object_lazy_loads(project, handler)
     return found + (_helper_async_lazy_loads(project, handler, found) if sessions else [])
 
