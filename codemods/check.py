@@ -1964,6 +1964,13 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
         (edge.call, edge.callee) for edge in project.all_calls_from.get(handler.id, ())
         if edge.call.line not in function.greenlet_lines
     ]
+    # `tasks.add_task(notify, post)`: the task runs after the response, outside any greenlet, on
+    # the objects it is handed (a `def` one in the threadpool): what it reads on them loads then
+    tasks = {id(call) for call in function.calls if not call.nested and project.background_task(call) is not None}
+    pending += [
+        (call, task) for call in function.calls
+        if id(call) in tasks and (task := project.background_task(call)) is not None
+    ]
     seen: set[tuple[int, FunctionId]] = set()
     while pending:
         call, callee = pending.pop(0)
@@ -2019,6 +2026,8 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
         all of it comes from them."""
         origins: list[facts.Load] = []
         for arg in call.args if only is None else [only]:
+            if id(call) in tasks and arg.position == 0:
+                continue  # the task function itself
             found = value_origins(("name", arg.name), frozenset()) if arg.name else None
             if not found or any(load.model not in classes.by_ref for load in found):
                 return None
