@@ -9,7 +9,7 @@ A hand-made `async_sessionmaker(engine)` keeps SQLAlchemy's default `expire_on_c
 
 The synchronous Session refreshed such a read quietly; on an AsyncSession it raises
 MissingGreenlet. `expired_reads` finds, in an `async def` handler, the attributes read after an
-awaited `commit()` (or `rollback()`, which expires whatever the sessionmaker says) on objects the
+awaited `commit()` (or `rollback()`, `expire_all()` or `expire(obj)`, which expire whatever the sessionmaker says) on objects the
 handler added to that AsyncSession or loaded through it, with no awaited `refresh()` of the
 object between. Only where the Session's expiry is known: the dependency (or the handler, `async
 with maker() as db:`) opens it from a module-level `async_sessionmaker(...)` (or builds an
@@ -48,14 +48,20 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
         expires = _expires_on_commit(project, param) if param is not None else _opened_expires(project, function, session)
         points = [
             c.line for c in function.calls
-            if c.receiver == session and c.awaited and not c.nested and (
+            # `expire_all()` is no coroutine on AsyncSession: it expires at once, unawaited
+            if c.receiver == session and (c.awaited or c.method == "expire_all") and not c.nested and (
                 c.method in _ALWAYS_EXPIRE or (c.method == "commit" and expires)
             )
         ]
-        if not points:
+        # `db.expire(order)`: that object, every attribute (a list of attribute names: those only, not judged)
+        expired_one: dict[str, list[int]] = {}
+        for c in function.calls:
+            if c.receiver == session and c.method == "expire" and not c.nested and len(c.args) == 1 and c.args[0].name:
+                expired_one.setdefault(c.args[0].name, []).append(c.line)
+        if not points and not expired_one:
             continue
         for name in sorted(_objects(project, fid, function, session)):
-            for point in points:
+            for point in sorted(points + expired_one.get(name, [])):
                 reads = [r for r in (_first_read(function, name, session, point),
                                      _first_handed(project, fid, function, name, session, point)) if r is not None]
                 if not reads:
@@ -69,7 +75,9 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
 
 def _method(function: facts.Function, session: str, line: int) -> str:
     return next(
-        (c.method or "" for c in function.calls if c.receiver == session and c.line == line and c.awaited), "commit"
+        (c.method or "" for c in function.calls if c.receiver == session and c.line == line and (
+            c.awaited or c.method in ("expire", "expire_all")
+        )), "commit"
     )
 
 

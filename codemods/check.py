@@ -3288,15 +3288,18 @@ def _off_greenlet_finding(
             "in the class's `__mapper_args__`"
         )
     if expired:
-        # `expire_on_commit=False` keeps what a commit would expire, never what a rollback does
+        # `expire_on_commit=False` keeps what a commit would expire, never what a rollback or an
+        # explicit expire() does
+        by_commit = any("commit()" in b.call.partition(" (expired by the ")[2] for b in expired)
         rolled_back = all("rollback()" in b.call.partition(" (expired by the ")[2] for b in expired)
         parts.append(
-            f"reads attributes expired at {describe(expired)} (a rollback expires every object, and so does a "
-            "commit while the sessionmaker keeps `expire_on_commit=True`, the default): the read refreshes the row "
-            "and raises MissingGreenlet; "
-            + ("`await session.refresh(obj)` after the rollback, or read what is needed before it" if rolled_back
-               else "pass `expire_on_commit=False` to the `async_sessionmaker`, or `await session.refresh(obj)` "
-               "after the commit")
+            f"reads attributes expired at {describe(expired)} (a rollback, `expire_all()` or `expire(obj)` expires "
+            "them whatever the sessionmaker says, and so does a commit while it keeps `expire_on_commit=True`, the "
+            "default): the read refreshes the row and raises MissingGreenlet; "
+            + ("pass `expire_on_commit=False` to the `async_sessionmaker`, or `await session.refresh(obj)` after "
+               "the commit" if by_commit
+               else f"`await session.refresh(obj)` after {'the rollback' if rolled_back else 'what expired it'}, or "
+               "read what is needed before it")
         )
     if handed_unread:
         parts.append(

@@ -1,0 +1,81 @@
+"""AM314 after an explicit expiry: `db.expire(post)` or `db.expire_all()` on an AsyncSession (no
+coroutines: they expire at once) leaves the next attribute read to refresh the row, with no greenlet
+to run it: MissingGreenlet. `check` counted only an awaited commit or rollback. A refresh after the
+expiry clears it; the fix offered is the refresh, since `expire_on_commit=False` keeps nothing an
+explicit expiry expires. The premise test runs the routes on aiosqlite."""
+
+from __future__ import annotations
+
+import pytest
+from sample import async_routes
+
+BLOG = """
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+"""
+ROUTES = """
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from blog import Post
+
+
+@router.get("/one")
+async def one(db: AsyncSession):
+    post = await db.get(Post, 1)
+    db.expire(post)
+    return {"title": post.title}
+
+
+@router.get("/every")
+async def every(db: AsyncSession):
+    post = await db.get(Post, 1)
+    db.expire_all()
+    return {"title": post.title}
+
+
+@router.get("/refreshed")
+async def refreshed(db: AsyncSession):
+    post = await db.get(Post, 1)
+    db.expire(post)
+    await db.refresh(post)
+    return {"title": post.title}
+
+
+@router.get("/before")
+async def before(db: AsyncSession):
+    post = await db.get(Post, 1)
+    title = post.title
+    db.expire_all()
+    return {"title": title}
+"""
+FILES = {"blog.py": BLOG}
+
+
+@pytest.mark.parametrize(("function", "method"), [("one", "expire"), ("every", "expire_all")])
+def test_a_read_after_an_explicit_expiry_is_am314(app, findings, function, method):
+    found = findings(app(ROUTES, FILES), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    message = found[0]["message"]
+    assert f"post.title (expired by the db.{method}() at line" in message, message
+    assert "`await session.refresh(obj)` after what expired it" in message and "expire_on_commit=False" not in message.split(
+        "MissingGreenlet; ")[-1], message
+
+
+@pytest.mark.parametrize("function", ["refreshed", "before"])
+def test_near_miss_a_refresh_after_it_or_a_read_before_it_is_clean(app, findings, function):
+    assert findings(app(ROUTES, FILES), function) == []
+
+
+def test_the_premise_a_read_after_an_explicit_expiry_raises(tmp_path):
+    with async_routes(tmp_path, {"blog": BLOG}, ROUTES, lambda blog: [blog.Post(id=1, title="a")]) as client:
+        codes = {path: client.get(f"/{path}").status_code for path in ("one", "every", "refreshed", "before")}
+    assert codes == {"one": 500, "every": 500, "refreshed": 200, "before": 200}
