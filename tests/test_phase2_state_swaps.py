@@ -96,7 +96,6 @@ def test_a_fixture_swapping_both_applies_and_the_tests_reach_their_database(cli,
 # `monkeypatch.setattr` on the state object or on a dotted path to it.
 MODULE_LEVEL = """
 import os
-import tempfile
 
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
@@ -106,7 +105,7 @@ from sqlalchemy.orm import sessionmaker
 from main import app
 from models import Base, Book
 
-url = f"sqlite:///{os.path.join(tempfile.mkdtemp(), 'testing.db')}"
+url = f"sqlite:///{os.path.join(os.path.dirname(os.path.abspath(__file__)), 'testing.db')}"
 engine = create_engine(url)
 Base.metadata.create_all(engine)
 maker = sessionmaker(bind=engine)
