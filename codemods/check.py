@@ -473,7 +473,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     off_greenlet = sync_session_off_greenlet(project, handler)
     async_lazy = async_lazy_loads(project, handler)
     if function.is_async and handler.kind in ("route", "dependency"):
-        sessions = [*async_session_params(project, handler), *sorted(opened_async_sessions(project, function))]
+        sessions = handler_async_sessions(project, handler)
         expired = expired_reads(project, handler.id, sessions)
         lines = {b.line for b in expired}
         async_lazy = async_lazy + expired + [
@@ -780,7 +780,7 @@ def _unrun_wrapper(project: Project, handler: Handler) -> Finding | None:
     found = unrun_wrappers(project, handler)
     if not found:
         return None
-    sessions = [*async_session_params(project, handler), *sorted(opened_async_sessions(project, handler.function))]
+    sessions = handler_async_sessions(project, handler)
     if not sessions:
         return None
     function = handler.function
@@ -1830,7 +1830,7 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     function = handler.function
     if not function.is_async or handler.kind not in ("route", "dependency"):
         return []
-    sessions = set(async_session_params(project, handler)) | opened_async_sessions(project, function)
+    sessions = set(handler_async_sessions(project, handler))
     found = _own_async_lazy_loads(project, handler.id, sessions) if sessions else []
     seen = {handler.id}
     pending = [(edge.call.line, edge.callee) for edge in project.all_calls_from.get(handler.id, ())]
@@ -1885,6 +1885,12 @@ def _detached(function: facts.Function, sessions: list[str], blocking: Blocking)
     if not ends or max(ends) >= blocking.line:
         return blocking
     return dataclasses.replace(blocking, call=f"{blocking.call}{_DETACHED.format(line=max(ends))}")
+
+
+def handler_async_sessions(project: Project, handler: Handler) -> list[str]:
+    """The names holding the handler's AsyncSession: its parameters receiving one (in order), then
+    the locals it binds only to one it opens (sorted)."""
+    return [*async_session_params(project, handler), *sorted(opened_async_sessions(project, handler.function))]
 
 
 def opened_async_sessions(project: Project, function: facts.Function) -> set[str]:
@@ -1991,7 +1997,7 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
         )
     if not reached:
         return []
-    sessions = set(async_session_params(project, handler)) | opened_async_sessions(project, function)
+    sessions = set(handler_async_sessions(project, handler))
     classes = project_classes(project)
     index = members(project, classes)
     credit = _Credit(project, handler.id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import cast
 
 from async_migrate.codemods.flow import QUERY, REGISTRY, SESSION
+from async_migrate.codemods.outcome import first_few
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.sources import is_test_path
 
@@ -103,12 +104,11 @@ def registry_blocker(project: Project, fid: FunctionId, async_dependency: str) -
     if not uses:
         return None
     _, function = project.functions[fid]
-    shown = ", ".join(f"{path}:{line} `{text}`" for path, line, text in uses[:_SHOWN])
-    more = f" and {len(uses) - _SHOWN} more" if len(uses) > _SHOWN else ""
+    shown = first_few([f"{path}:{line} `{text}`" for path, line, text in uses], _SHOWN, counted=True)
     return (
         f"the session dependency `{function.qualname}` hands out the Session of the `scoped_session` `{name}` "
         f"({where}), not one it opens, and other code works on that same Session through the registry "
-        f"({shown}{more}): the async dependency `{async_dependency}` would open a second Session beside it, so "
+        f"({shown}): the async dependency `{async_dependency}` would open a second Session beside it, so "
         "a migrated route's writes would be on a Session that code no longer commits (a commit after the "
         "response, a model's `save()`), dropped without an error, and what that code loads would not be the "
         "route's: have that code take the request's Session from the dependency (or move it to an async "
