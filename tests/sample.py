@@ -222,45 +222,62 @@ def load_module(folder: Path, name: str, text: str):  # type: ignore[no-untyped-
 
 
 @contextmanager
-def async_routes(folder: Path, modules: dict[str, str], routes: str, seed):  # type: ignore[no-untyped-def]
+def async_routes(  # type: ignore[no-untyped-def]
+    folder: Path, modules: dict[str, str], routes: str, seed, raise_server_exceptions: bool = False
+):
     """A TestClient of `routes` (a router module's definitions, each taking `db: AsyncSession`) on
     an aiosqlite database in `folder`, the `modules` (name -> source; the first one's `Base` maps
     the tables) importable, and the rows `seed(first module)` returns stored first: how a test
-    runs the code a `check` finding is about."""
+    runs the code a `check` finding is about. Modules of those names imported before are put back."""
     import asyncio
 
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    loaded = [load_module(folder, name, text) for name, text in modules.items()]
-    engine = create_async_engine(f"sqlite+aiosqlite:///{folder / 'routes.db'}")
-    maker = async_sessionmaker(engine, expire_on_commit=False)
-
-    async def prepare() -> None:
-        async with engine.begin() as conn:
-            await conn.run_sync(loaded[0].Base.metadata.create_all)
-        async with maker() as session:
-            session.add_all(seed(loaded[0]))
-            await session.commit()
-
-    async def get_db():  # type: ignore[no-untyped-def]
-        async with maker() as session:
-            yield session
-
-    asyncio.run(prepare())
-    namespace: dict = {"get_db": get_db}
-    head = "from fastapi import APIRouter, Depends\nrouter = APIRouter()\n"
-    exec(head + routes.replace("db: AsyncSession", "db: AsyncSession = Depends(get_db)"), namespace)  # noqa: S102
-    application = FastAPI()
-    application.include_router(namespace["router"])
+    saved = {name: sys.modules.pop(name, None) for name in modules}
     try:
-        with TestClient(application, raise_server_exceptions=False) as client:
+        loaded = [load_module(folder, name, text) for name, text in modules.items()]
+        engine = create_async_engine(f"sqlite+aiosqlite:///{folder / 'routes.db'}")
+        maker = async_sessionmaker(engine, expire_on_commit=False)
+
+        async def prepare() -> None:
+            async with engine.begin() as conn:
+                await conn.run_sync(loaded[0].Base.metadata.create_all)
+            async with maker() as session:
+                session.add_all(seed(loaded[0]))
+                await session.commit()
+
+        async def get_db():  # type: ignore[no-untyped-def]
+            async with maker() as session:
+                yield session
+
+        asyncio.run(prepare())
+        namespace: dict = {"get_db": get_db}
+        head = "from fastapi import APIRouter, Depends\nrouter = APIRouter()\n"
+        exec(head + routes.replace("db: AsyncSession", "db: AsyncSession = Depends(get_db)"), namespace)  # noqa: S102
+        application = FastAPI()
+        application.include_router(namespace["router"])
+        with TestClient(application, raise_server_exceptions=raise_server_exceptions) as client:
             yield client
+            client.portal.call(engine.dispose)
     finally:
-        asyncio.run(engine.dispose())
-        for name in modules:
+        for name, module in saved.items():
             sys.modules.pop(name, None)
+            if module is not None:
+                sys.modules[name] = module
+
+
+def raised(client, path: str) -> str:  # type: ignore[no-untyped-def]
+    """What GET `path` raised through a TestClient that raises server errors: "MissingGreenlet"
+    when that is what it says (pydantic reports the attribute it could not read as a validation
+    error naming it), else its text; "" when it answered."""
+    try:
+        client.get(path)
+    except Exception as error:  # noqa: BLE001 - what it says is what the test reads
+        said = f"{error} {getattr(error, 'errors', list)()}"
+        return "MissingGreenlet" if "MissingGreenlet" in said else said
+    return ""
 
 
 def strip_pragmas(root: Path) -> None:

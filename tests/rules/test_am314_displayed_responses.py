@@ -8,12 +8,8 @@ miss answers."""
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from sample import async_routes, raised
 
 MODELS = """
 from sqlalchemy import ForeignKey
@@ -140,67 +136,19 @@ def test_near_miss_the_query_loads_what_the_page_reads(app, findings, function):
     assert findings(app(ROUTES, {"models.py": MODELS, "schemas.py": SCHEMAS}), function) == []
 
 
-def _module(tmp_path: Path, name: str, source: str):  # type: ignore[no-untyped-def]
-    (tmp_path / f"{name}.py").write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, tmp_path / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_premise_flagged_routes_raise_and_near_misses_answer(tmp_path):
-    from fastapi import APIRouter, Depends, FastAPI
-    from fastapi.testclient import TestClient
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+    def seed(models):  # type: ignore[no-untyped-def]
+        return [models.Book(id=1, title="t", author=models.Author(id=1, name="ann"))]
 
-    names = ("models", "schemas")
-    saved = {name: sys.modules.pop(name, None) for name in names}
-    try:
-        models = _module(tmp_path, "models", MODELS)
-        _module(tmp_path, "schemas", SCHEMAS)
-        engine = create_async_engine("sqlite+aiosqlite:///" + str(tmp_path / "p.db"))
-        maker = async_sessionmaker(engine, expire_on_commit=False)
-
-        async def get_db():  # type: ignore[no-untyped-def]
-            async with maker() as session:
-                yield session
-
-        scope: dict = {"router": APIRouter(), "Depends": Depends, "get_db": get_db}
-        source = ROUTES.replace("db: AsyncSession", "db: AsyncSession = Depends(get_db)")
-        exec(compile(source, str(tmp_path / "routes.py"), "exec", dont_inherit=True), scope)
-        application = FastAPI()
-        application.include_router(scope["router"])
-
-        async def seed() -> None:
-            async with engine.begin() as conn:
-                await conn.run_sync(models.Base.metadata.create_all)
-            async with maker() as session:
-                session.add(models.Book(id=1, title="t", author=models.Author(id=1, name="ann")))
-                await session.commit()
-
-        asyncio.run(seed())
-        paths = {"dict_page": "/dict", "built_page": "/built", "brief_page": "/brief",
-                 "dict_eager": "/dict-eager", "built_eager": "/built-eager", "brief_eager": "/brief-eager"}
-        raised: dict[str, str] = {}
-        with TestClient(application) as client:
-            answers = {name: client.get(paths[name]) for name in NEAR_MISSES}
-            for name in FLAGGED:
-                try:
-                    client.get(paths[name])
-                except Exception as error:  # noqa: BLE001 - what it says is what the test reads
-                    # pydantic reports the attribute it could not read as a validation error
-                    said = f"{error} {getattr(error, 'errors', list)()}"
-                    raised[name] = "MissingGreenlet" if "MissingGreenlet" in said else said
-            client.portal.call(engine.dispose)
-        assert raised == dict.fromkeys(FLAGGED, "MissingGreenlet")
-        assert [answers[name].json()["items"][0] for name in NEAR_MISSES] == [
-            {"id": 1, "author": {"name": "ann"}, "label": "ANN"},
-            {"id": 1, "author": {"name": "ann"}, "label": "ANN"},
-            {"id": 1, "author_name": "ann"},
-        ]
-    finally:
-        for name, module in saved.items():
-            sys.modules.pop(name, None)
-            if module is not None:
-                sys.modules[name] = module
+    paths = {"dict_page": "/dict", "built_page": "/built", "brief_page": "/brief",
+             "dict_eager": "/dict-eager", "built_eager": "/built-eager", "brief_eager": "/brief-eager"}
+    modules = {"models": MODELS, "schemas": SCHEMAS}
+    with async_routes(tmp_path, modules, ROUTES, seed, raise_server_exceptions=True) as client:
+        answers = {name: client.get(paths[name]) for name in NEAR_MISSES}
+        failures = {name: raised(client, paths[name]) for name in FLAGGED}
+    assert failures == dict.fromkeys(FLAGGED, "MissingGreenlet")
+    assert [answers[name].json()["items"][0] for name in NEAR_MISSES] == [
+        {"id": 1, "author": {"name": "ann"}, "label": "ANN"},
+        {"id": 1, "author": {"name": "ann"}, "label": "ANN"},
+        {"id": 1, "author_name": "ann"},
+    ]
