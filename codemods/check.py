@@ -1972,11 +1972,11 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
     ]
     # `tasks.add_task(notify, post)`: the task runs after the response, outside any greenlet, on
     # the objects it is handed (a `def` one in the threadpool): what it reads on them loads then
-    tasks = {id(call) for call in function.calls if not call.nested and project.background_task(call) is not None}
-    pending += [
-        (call, task) for call in function.calls
-        if id(call) in tasks and (task := project.background_task(call)) is not None
-    ]
+    tasks = {
+        id(call): (call, task) for call in function.calls
+        if not call.nested and (task := project.background_task(call)) is not None
+    }
+    pending += tasks.values()
     seen: set[tuple[int, FunctionId]] = set()
     while pending:
         call, callee = pending.pop(0)
