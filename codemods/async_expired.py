@@ -9,7 +9,8 @@ A hand-made `async_sessionmaker(engine)` keeps SQLAlchemy's default `expire_on_c
 
 The synchronous Session refreshed such a read quietly; on an AsyncSession it raises
 MissingGreenlet. `expired_reads` finds, in an `async def` handler, the attributes read after an
-awaited `commit()` (or `rollback()`, `expire_all()` or `expire(obj)`, which expire whatever the sessionmaker says) on objects the
+awaited `commit()` (or `rollback()`, `expire_all()` or `expire(obj)`, which expire whatever the
+sessionmaker says; `expire(obj, ["status"])` those attributes only) on objects the
 handler added to that AsyncSession or loaded through it, with no awaited `refresh()` of the
 object between. Only where the Session's expiry is known: the dependency (or the handler, `async
 with maker() as db:`) opens it from a module-level `async_sessionmaker(...)` (or builds an
@@ -53,16 +54,19 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                 c.method in _ALWAYS_EXPIRE or (c.method == "commit" and expires)
             )
         ]
-        # `db.expire(order)`: that object, every attribute (a list of attribute names: those only, not judged)
+        # `db.expire(order)`: that object, every attribute; `db.expire(order, ["status"])` those only
         expired_one: dict[str, list[int]] = {}
         for c in function.calls:
-            if c.receiver == session and c.method == "expire" and not c.nested and len(c.args) == 1 and c.args[0].name:
+            if c.receiver == session and c.method == "expire" and not c.nested and c.args and c.args[0].name and (
+                c.args[0].position == 0 or c.args[0].keyword == "instance"
+            ):
                 expired_one.setdefault(c.args[0].name, []).append(c.line)
         if not points and not expired_one:
             continue
         for name in sorted(_objects(project, fid, function, session)):
             for point in sorted(points + expired_one.get(name, [])):
-                reads = [r for r in (_first_read(function, name, session, point),
+                only = {a for at, held, a in function.expired_attributes if at == point and held == name} or None
+                reads = [r for r in (_first_read(function, name, session, point, only),
                                      _first_handed(project, fid, function, name, session, point)) if r is not None]
                 if not reads:
                     reads = [r for r in (_returned_to_model(project, function, name, session, point),) if r is not None]
@@ -175,9 +179,12 @@ def _first_handed(
     return None
 
 
-def _first_read(function: facts.Function, name: str, session: str, point: int) -> tuple[int, str] | None:
+def _first_read(
+    function: facts.Function, name: str, session: str, point: int, only: set[str] | None = None
+) -> tuple[int, str] | None:
     """The first attribute read of `name` after line `point` (`name.attr`, or `getattr(name, ...)`),
-    as written, with no awaited refresh of it, nor an expunge, from the commit up to the read."""
+    as written, with no awaited refresh of it, nor an expunge, from the commit up to the read; of
+    the attributes `only` names, where the expiry at `point` named those (`expire(obj, ["a"])`)."""
     cleared = _cleared(function, name, session, point)
     # `getattr(order, field)`: whatever mapped attribute it names is expired the same
     by_name = [
@@ -199,6 +206,8 @@ def _first_read(function: facts.Function, name: str, session: str, point: int) -
         # `refresh(order, ["status"])` loads that attribute only: `order.total` stays expired
         attribute = written.partition(".")[2]
         if attribute and any(attribute in partial[at] for at in between):
+            continue
+        if attribute and only is not None and attribute not in only:
             continue
         return line, written
     return None

@@ -341,6 +341,10 @@ class Function(_Fact):
     # bare name, in a nested scope, where some path skips it or after a `return` of a value.
     # It credits reads on that object only (`codemods/phase2/refreshed.py`).
     refreshed: list[tuple[int, str, str]] = field(default_factory=list)
+    # `db.expire(obj, ["status"])` anywhere in the body: (line, the object's local name, attribute),
+    # each attribute of a list of string literals; the other attributes stay loaded. An expiry
+    # naming its attributes otherwise is not here: it may expire any of them.
+    expired_attributes: list[tuple[int, str, str]] = field(default_factory=list)
     # Options that leave columns unloaded, anywhere in the body: (class reference, "load_only" or
     # "defer", the columns named) from `load_only(X.a, X.b)` / `defer(X.c)`.
     narrowed: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)

@@ -99,6 +99,8 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     SESSION_IO_METHODS,
     SYNC_SESSIONMAKERS,
 )
+from async_migrate.codemods.vocabulary.sqlmodel import ASYNC_SESSION_TYPES as SQLMODEL_ASYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_ASYNC_PACKAGE
 from async_migrate.codemods.vocabulary.starlette import (
     BACKGROUND_TASK,
     ENDPOINT_CLASSES,
@@ -450,6 +452,18 @@ class Project:
         """Library calls and the async form phase two writes for each (`paginate` ->
         `apaginate`): the tool's own, then the configured `call-mappings`, which win."""
         return {**CALL_MAPPINGS, **self.config.call_mappings}
+
+    @cached_property
+    def names_sqlmodel_async_session(self) -> bool:
+        """Whether any module imports SQLModel's AsyncSession (`sqlmodel.ext.asyncio.session`),
+        whose `exec()` SQLAlchemy's AsyncSession lacks: where none does, every AsyncSession the
+        project makes is SQLAlchemy's, or a subclass its `class_=` names."""
+        return any(
+            ref.startswith(SQLMODEL_ASYNC_PACKAGE) or self.canonical(ref) in SQLMODEL_ASYNC_SESSION_TYPES
+            for module in self.modules.values()
+            for local, imported in module.imports.items()
+            for ref in (imported.split(",") if local == "*" else (imported,))
+        )
 
     @cached_property
     def handlers(self) -> list[Handler]:

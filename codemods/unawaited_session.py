@@ -95,7 +95,10 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[list[tuple[Bloc
                 method, text = call.func.rpartition(".")[2], f"{call.func.removeprefix('$')}()"
             else:
                 continue
-            if method in ASYNC_SESSION_ATTRIBUTES or method.startswith("__"):
+            if method.startswith("__") or (method in ASYNC_SESSION_ATTRIBUTES and (
+                # `exec` is SQLModel's AsyncSession's alone: SQLAlchemy's raises AttributeError
+                method != "exec" or project.names_sqlmodel_async_session
+            )):
                 continue
             missing.append((Blocking(call.line, text), _shown(project, fid, current, call.line, text)))
         for expression, line, asynchronous in function.entered:

@@ -2103,6 +2103,13 @@ class BodyScanner:
                 # a nested scope's name may be another object than the function's of that name
                 held = target.id if type(target) is ast.Name and not nested else ""
                 self.raw_refreshed.extend((node, held, name) for name in names)
+            elif attr == "expire":  # session.expire(obj, ["status"]) expires those attributes only
+                listed = argument(node, 1, "attribute_names")
+                names = syntax.strings(listed)
+                target = argument(node, 0, "instance")
+                if names and len(names) == len(listed.elts) and type(target) is ast.Name:  # type: ignore[union-attr]
+                    line = self.source.line_of(node)
+                    self.function.expired_attributes.extend((line, target.id, name) for name in names)
             elif attr in LOADER_NAMES or attr in UNDEFER_NAMES:
                 # `selectinload(A.b).selectinload(B.c)`, `Load(A).joinedload(A.b)`: a method of an option
                 self.raw_loaders.append((None if type(func.value) is ast.Call else dotted(func), node))

@@ -6,6 +6,8 @@ SQLMODEL_SESSION_TYPES = frozenset({"sqlmodel.Session", "sqlmodel.orm.session.Se
 # Where `exec` is a coroutine.
 SQLMODEL_ASYNC_SESSION = "sqlmodel.ext.asyncio.session.AsyncSession"
 ASYNC_SESSION_TYPES = frozenset({SQLMODEL_ASYNC_SESSION})
+# The package it lives in: importing from it (its `AsyncSession`, `*`) may bring it in.
+SQLMODEL_ASYNC_PACKAGE = "sqlmodel.ext.asyncio"
 ENGINE_CONSTRUCTORS = frozenset({"sqlmodel.create_engine"})
 # `lazy=` sits inside `sa_relationship_kwargs={...}`.
 RELATIONSHIP_CONSTRUCTORS = frozenset({"sqlmodel.Relationship", "sqlmodel.main.Relationship"})

@@ -228,3 +228,41 @@ def test_the_premise_a_plain_with_on_an_async_session_raises():
         return raised
 
     assert asyncio.run(enter()) == ["TypeError"] * 3
+
+
+EXEC = """
+from fastapi import Depends
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.asyncs import get_async_db
+from models import Book
+
+
+@router.get("/exec")
+async def exec_(db: AsyncSession = Depends(get_async_db)):
+    return (await db.exec(select(Book))).all()
+"""
+SQLMODEL_SESSION = """
+from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelAsyncSession
+
+__all__ = ["SQLModelAsyncSession"]
+"""
+
+
+def test_sqlmodels_exec_on_sqlalchemys_async_session_is_am302(app, findings):
+    found = findings(app(EXEC, FILES), "exec_")
+    assert [f["code"] for f in found] == ["AM302"], found
+    assert "line 18 (db.exec())" in found[0]["message"], found
+
+
+def test_near_miss_exec_where_the_project_uses_sqlmodels_async_session(app, findings):
+    # which of the two an annotation's Session really is, the maker decides: not judged
+    assert findings(app(EXEC, {**FILES, "db/sqlmodel_session.py": SQLMODEL_SESSION}), "exec_") == []
+
+
+def test_the_premise_exec_is_sqlmodels_alone():
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelAsyncSession
+
+    assert not hasattr(AsyncSession, "exec") and hasattr(SQLModelAsyncSession, "exec")

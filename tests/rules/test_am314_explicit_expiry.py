@@ -50,6 +50,20 @@ async def refreshed(db: AsyncSession):
     return {"title": post.title}
 
 
+@router.get("/named")
+async def named(db: AsyncSession):
+    post = await db.get(Post, 1)
+    db.expire(post, ["title"])
+    return {"title": post.title}
+
+
+@router.get("/other")
+async def other(db: AsyncSession):
+    post = await db.get(Post, 1)
+    db.expire(post, ["title"])
+    return {"id": post.id}
+
+
 @router.get("/before")
 async def before(db: AsyncSession):
     post = await db.get(Post, 1)
@@ -70,12 +84,19 @@ def test_a_read_after_an_explicit_expiry_is_am314(app, findings, function, metho
         "MissingGreenlet; ")[-1], message
 
 
-@pytest.mark.parametrize("function", ["refreshed", "before"])
-def test_near_miss_a_refresh_after_it_or_a_read_before_it_is_clean(app, findings, function):
+def test_a_read_of_an_attribute_an_expiry_names_is_am314(app, findings):
+    found = findings(app(ROUTES, FILES), "named")
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert "post.title (expired by the db.expire() at line" in found[0]["message"], found
+
+
+@pytest.mark.parametrize("function", ["refreshed", "before", "other"])
+def test_near_miss_a_refresh_after_it_a_read_before_it_or_of_another_attribute_is_clean(app, findings, function):
     assert findings(app(ROUTES, FILES), function) == []
 
 
 def test_the_premise_a_read_after_an_explicit_expiry_raises(tmp_path):
     with async_routes(tmp_path, {"blog": BLOG}, ROUTES, lambda blog: [blog.Post(id=1, title="a")]) as client:
-        codes = {path: client.get(f"/{path}").status_code for path in ("one", "every", "refreshed", "before")}
-    assert codes == {"one": 500, "every": 500, "refreshed": 200, "before": 200}
+        paths = ("one", "every", "refreshed", "named", "other", "before")
+        codes = {path: client.get(f"/{path}").status_code for path in paths}
+    assert codes == {"one": 500, "every": 500, "refreshed": 200, "named": 500, "other": 200, "before": 200}
