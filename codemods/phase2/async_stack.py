@@ -36,6 +36,7 @@ from async_migrate.codemods.phase2 import (
     inline_engine,
     keyed_makers,
     outside_tests,
+    query_class,
     scope_openers,
     session_subclass,
     stack_extras,
@@ -765,6 +766,7 @@ class _Analysis:
         self._session_class()
         if plan.blockers:
             return plan
+        plan.query_class = self._query_class()
         self._expiry()
         self._autoflush()
         if plan.blockers:
@@ -788,6 +790,19 @@ class _Analysis:
         if self._found_alias is None and not plan.blockers:
             self._plan_alias(sync_alias)
         return plan
+
+    def _query_class(self) -> query_class.QueryClass | None:
+        """The project Query class (`query_cls=`, in the constructor or a `configure()` call) of the
+        synchronous sessionmaker the routes' Sessions come from: a reused async stack stands for the
+        same one."""
+        for maker in self._sync_pool()[0]:
+            if maker.value is None or maker.value.kind != "call":
+                continue
+            args = [a for a in maker.value.args if a.keyword == "query_cls"]
+            args += [a for _, a in configure_bind.keywords(self._maker_bind(maker)) if a.keyword == "query_cls"]
+            if args:
+                return query_class.query_class(self.project, args[-1], f"`{maker.name}` ({maker.module.path}:{maker.line})")
+        return None
 
     def _routing_sessionmakers(self) -> None:
         """AM278: a sessionmaker that sends each Session's statements to several engines (`binds=`,

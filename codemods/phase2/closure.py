@@ -47,6 +47,7 @@ from async_migrate.codemods.phase2 import (
     methods,
     optional_session,
     protocols,
+    query_class,
     savepoint_reads,
     scheduled,
     scope_openers,
@@ -404,7 +405,8 @@ def compute(
     reached = _reach(project, starts)
     inline = {fid: inline_sessions.judge(project, fid, engine, trees) for fid in reached}
     own_blockers = {
-        fid: _own_blockers(project, fid) + _inline_blockers(inline[fid]) + _other_makers(project, fid, engine)
+        fid: _query_class_blockers(project, fid, engine, _own_blockers(project, fid))
+        + _inline_blockers(inline[fid]) + _other_makers(project, fid, engine)
         for fid in reached
     }
     for fid in reached:
@@ -2318,6 +2320,19 @@ def _inline_blockers(inline: inline_sessions.Verdicts) -> list[_Own]:
         *(_Own(AM262, line, why) for line, why in inline.blocked),
         *(_Own(AM248, line, why) for line, why in inline.expired),
     ]
+
+
+def _query_class_blockers(
+    project: Project, fid: FunctionId, engine: inline_sessions.StackEngine | None, own: list[_Own]
+) -> list[_Own]:
+    """`own` with the legacy chains the stack's project Query class changes blocked (AM213): each
+    such reason replaces the generic one of its line, which does not know the class."""
+    found = query_class.blockers(project, fid, engine.query if engine is not None else None)
+    if not found:
+        return own
+    lines = {line for line, _ in found}
+    kept = [o for o in own if not (o.rule is AM213 and o.line in lines)]
+    return kept + [_Own(AM213, line, why) for line, why in found]
 
 
 def _other_makers(project: Project, fid: FunctionId, engine: inline_sessions.StackEngine | None) -> list[_Own]:

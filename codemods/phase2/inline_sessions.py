@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import name_chain
 from async_migrate.codemods.phase2 import expired_lists
+from async_migrate.codemods.phase2.query_class import QueryClass
 from async_migrate.codemods.phase2.stack_plan import Piece, StackPlan
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_SESSION_TYPES
@@ -54,6 +55,8 @@ class StackEngine:
     other_makers: tuple[tuple[str, str], ...] = ()
     # The one it stands for, as a reason names it.
     maker: str = ""
+    # Its project Query class (`query_cls=`), which legacy chains on its Sessions go through.
+    query: QueryClass | None = None
 
 
 def stack_engine(stack: StackPlan) -> StackEngine:
@@ -61,7 +64,7 @@ def stack_engine(stack: StackPlan) -> StackEngine:
     maker = stack.sessionmaker
     return StackEngine(
         stack.inline_engine, stack.async_engine, stack.inline_problem, tuple(stack.other_sessionmakers.items()),
-        f"`{maker.name}` ({maker.path}:{maker.line})" if maker is not None else "",
+        f"`{maker.name}` ({maker.path}:{maker.line})" if maker is not None else "", stack.query_class,
     )
 
 

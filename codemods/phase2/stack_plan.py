@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.rules import Reason, Rule
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.phase2.query_class import QueryClass
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +169,9 @@ class StackPlan:
     # Methods the Session class behind the async sessions (`sync_session_class=`) adds and
     # AsyncSession lacks: a call of one runs through `run_sync` (phase2/session_subclass.py).
     session_methods: frozenset[str] = frozenset()
+    # The `query_cls=` of the synchronous sessionmaker the stack stands for, when a project Query
+    # class: the legacy chains it changes cannot become `select()`s (phase2/query_class.py).
+    query_class: QueryClass | None = None
     # The async sessions are SQLModel's AsyncSession, whose `exec()` runs a statement: its
     # `scalars()` goes through `execute()`, which SQLModel deprecates (a DeprecationWarning a run).
     sqlmodel: bool = False

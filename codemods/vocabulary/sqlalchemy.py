@@ -209,6 +209,49 @@ RESULT_CONSUMERS = QUERY_TERMINALS | {
     "scalars", "scalar_one", "scalar_one_or_none", "fetchall", "fetchone", "fetchmany", "partitions",
     "mappings", "unique", "tuples", "exists", "__iter__",
 }
+# The names `sqlalchemy.orm.Query` defines (its public methods and the internals its terminals go
+# through, SQLAlchemy 1.4 to 2.1): a project Query class defining one changes what a legacy chain
+# returns, which its `select()` form would not keep (phase2/query_class.py).
+QUERY_MEMBERS = frozenset(
+    {
+        "_add_compile_state_func", "_all_selected_columns", "_annotate", "_annotations",
+        "_annotations_cache_key", "_assert_no_memoizations", "_auto_correlate", "_autoflush", "_bind_mapper",
+        "_clone", "_clone_annotations_traverse_internals", "_compile_context", "_compile_options",
+        "_compile_state", "_compile_state_funcs", "_connection_from_session", "_copy_internals", "_correlate",
+        "_current_path", "_deannotate", "_distinct", "_distinct_on", "_effective_plugin_target",
+        "_enable_assertions", "_entity_from_pre_ent_zero", "_executable_traverse_internals",
+        "_execute_and_instances", "_execution_options", "_filter_by_zero", "_final_statement",
+        "_for_update_arg", "_from_obj", "_from_selectable", "_gen_annotations_cache_key", "_generate",
+        "_generate_compiler_dispatch", "_get_condition", "_get_existing_condition", "_get_impl", "_get_options",
+        "_get_select_statement_only", "_group_by_clauses", "_has_hints_traverse_internals",
+        "_has_prefixes_traverse_internals", "_has_row_limiting_clause", "_has_suffixes_traverse_internals",
+        "_having_criteria", "_hints", "_is_default_generator", "_is_immutable", "_is_protocol", "_iter",
+        "_iterate_from_elements", "_label_style", "_last_joined_entity", "_legacy_from_self", "_limit_clause",
+        "_memoized_keys", "_memoized_select_entities", "_no_clauseelement_condition", "_no_criterion_assertion",
+        "_no_criterion_condition", "_no_limit_offset", "_no_statement_condition", "_offset_clause",
+        "_only_full_mapper_zero", "_order_by_clauses", "_params", "_prefixes", "_propagate_attrs",
+        "_reset_memoizations", "_role_name", "_set_compile_options", "_set_enable_single_crit", "_set_entities",
+        "_set_lazyload_from", "_set_memoized_attribute", "_set_op", "_set_propagate_attrs", "_set_select_from",
+        "_setup_joins", "_should_log_debug", "_should_log_info", "_statement", "_statement_20",
+        "_statement_hints", "_suffixes", "_syntax_extensions", "_update_compile_options", "_values",
+        "_values_no_warn", "_where_criteria", "_with_annotations", "_with_compile_options",
+        "_with_current_path", "_with_hint", "_with_invoke_all_eagers", "_with_options", "add_column",
+        "add_columns", "add_entity", "all", "allows_lambda", "apply_labels", "as_scalar", "autoflush",
+        "column_descriptions", "correlate", "count", "cte", "delete", "distinct", "enable_assertions",
+        "enable_eagerloads", "except_", "except_all", "execution_options", "exists", "filter", "filter_by",
+        "first", "from_statement", "get", "get_children", "get_execution_options", "get_label_style",
+        "group_by", "having", "instances", "intersect", "intersect_all", "is_delete", "is_dml",
+        "is_from_statement", "is_insert", "is_select", "is_single_entity", "is_text", "is_update", "join",
+        "label", "lazy_loaded_from", "limit", "load_options", "merge_result", "offset", "one", "one_or_none",
+        "only_return_tuples", "options", "order_by", "outerjoin", "params", "populate_existing", "prefix_with",
+        "reset_joinpoint", "scalar", "scalar_subquery", "select_from", "selectable", "set_label_style", "slice",
+        "statement", "subquery", "suffix_with", "supports_execution", "tuples", "union", "union_all", "update",
+        "uses_inspection", "value", "values", "where", "whereclause", "with_entities", "with_for_update",
+        "with_hint", "with_labels", "with_parent", "with_session", "with_statement_hint", "with_transformation",
+        "yield_per"
+    }
+)
+QUERY_BASES = frozenset({"sqlalchemy.orm.Query", "sqlalchemy.orm.query.Query"})
 # Legacy Query methods with no exact counterpart in `select()` one to one.
 QUERY_LEGACY = frozenset(
     {
