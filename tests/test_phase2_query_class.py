@@ -64,7 +64,13 @@ def read_item(item_id: int, db: session_dependency):
 
 @router.get("/live")
 def live_items(db: session_dependency):
-    return [i.name for i in db.query(Item).live().order_by(Item.id).all()]
+    items = (
+        db.query(Item)
+        .live()
+        .order_by(Item.id)
+        .all()
+    )
+    return [i.name for i in items]
 
 
 @router.get("/items")

@@ -15,6 +15,7 @@ naming that method and where it is defined. Other chains still migrate.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -103,7 +104,7 @@ def blockers(project: Project, fid: FunctionId, query: QueryClass | None) -> lis
         chains = [c for c in (call.query_chain,) if c]
         if call.index in kept:
             chains = list(kept[call.index].chains) or chains
-        shown = " ".join((chains[0] if chains else f"{call.receiver}.query(...)").split())
+        shown = " ".join(re.sub(r"\n\s*", "", chains[0] if chains else f"{call.receiver}.query(...)").split())
         called = [m for chain in chains for m in _methods(chain)]
         used = [m for m in called if m in added]
         # A special or private member (`__init__`, `_iter`) may run for any chain; a public one
@@ -147,7 +148,8 @@ def _reached(called: list[str]) -> set[str]:
 def _methods(chain: str) -> list[str]:
     """The methods called along a legacy chain (`db.query(M).live().first()` -> query, live, first)."""
     try:
-        tree = ast.parse(chain.strip(), mode="eval")
+        # parenthesised: a chain written over several lines continues inside its brackets
+        tree = ast.parse(f"({chain})", mode="eval")
     except SyntaxError:
         return []
     return [
