@@ -2672,6 +2672,19 @@ class Project:
             # it runs the instance's `__call__` (with `@Cls(...)`, the one taking the function)
             methods, certain = classes.method(cls, "__call__")
             return self.functions[methods[0]] if certain and len(methods) == 1 else None
+        target = self.resolve(ref)
+        value = target.value if target is not None and target.kind == "value" else None
+        if value is not None and value.kind == "call":
+            # `timed = Timer()`: the instance's `__call__` takes the function; `on_conflict =
+            # translate_errors(409)`: the factory's call is the decorator, as in `@translate_errors(409)`
+            cls = classes.resolve(value.ref)
+            if cls is not None:
+                methods, certain = classes.method(cls, "__call__")
+                return self.functions[methods[0]] if certain and len(methods) == 1 else None
+            factory = self.function(value.ref)
+            if factory is not None and _is_factory(factory[1]):
+                return factory
+            return None
         held, _, attribute = ref.rpartition(".")
         value = self._module_values.get(held)
         if value is None or value.kind != "call":
@@ -3154,6 +3167,13 @@ class Project:
     def iter_functions(self) -> Iterator[tuple[FunctionId, facts.Module, facts.Function]]:
         for fid, (module, function) in self.functions.items():
             yield fid, module, function
+
+
+def _is_factory(function: facts.Function) -> bool:
+    """A decorator factory (`def translate_errors(status): def decorate(func): ...`): the function it
+    decorates is a parameter of the decorator it returns, not its own first parameter."""
+    first = next((p.name for p in function.params if p.positional), None)
+    return function.wraps is not None and function.wrapped is not None and function.wrapped != first
 
 
 def flow_sessions(flow: Flow, fid: FunctionId) -> set[str]:

@@ -208,3 +208,81 @@ def test_near_miss_a_helper_under_a_synchronous_retry_stays_blocked(cli, service
     root = service(_files(SYNC_RETRY, HELPER_ROUTE))
     found = handler(apply(cli, root), "create_item")
     assert found["action"] == "blocked" and "AM217" in found["codes"], found
+
+
+# The same retries reached through a module-level name bound to a call: an instance whose
+# `__call__` decorates, and a factory's decorator (`retry_on_conflict = retrying(3)`).
+AWARE_INSTANCE = """
+import functools
+import inspect
+
+from sqlalchemy.exc import IntegrityError
+
+
+class Retrying:
+    def __call__(self, fn):
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def awaiting(*args, **kwargs):
+                for attempt in range(3):
+                    try:
+                        return await fn(*args, **{**kwargs, "name": f"{kwargs['name']}-{attempt}"})
+                    except IntegrityError:
+                        await kwargs["db"].rollback()
+                return {"conflict": True}
+            return awaiting
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            for attempt in range(3):
+                try:
+                    return fn(*args, **{**kwargs, "name": f"{kwargs['name']}-{attempt}"})
+                except IntegrityError:
+                    kwargs["db"].rollback()
+            return {"conflict": True}
+        return wrapper
+
+
+retry_on_conflict = Retrying()
+"""
+SYNC_FACTORY_ALIAS = """
+import functools
+
+from sqlalchemy.exc import IntegrityError
+
+
+def retrying(times):
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            for attempt in range(3):
+                try:
+                    return fn(*args, **{**kwargs, "name": f"{kwargs['name']}-{attempt}"})
+                except IntegrityError:
+                    kwargs["db"].rollback()
+            return {"conflict": True}
+        return wrapper
+    return decorate
+
+
+retry_on_conflict = retrying(3)
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_async_aware_instance_decorator_migrates_and_rolls_back_the_async_session(cli, service, kind):
+    root = service(_files(AWARE_INSTANCE))
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "migrate" and "AM294" not in found["codes"], found
+    assert function(root, SUBSYSTEM, "create_item").startswith("async def create_item")
+    assert serve(root, kind, RUN) == [{"id": 5, "name": "pen-1"}, ["old", "pen-1"]]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_sync_retry_bound_from_a_factory_keeps_the_route_synchronous_and_its_retry_still_answers(cli, service, kind):
+    root = service(_files(SYNC_FACTORY_ALIAS))
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked" and "AM294" in found["codes"], found
+    assert "synchronous wrapper" in found["reasons"][found["codes"].index("AM294")]
+    assert function(root, SUBSYSTEM, "create_item").startswith("def create_item")
+    assert serve(root, kind, RUN) == [{"id": 5, "name": "pen-1"}, ["old", "pen-1"]]

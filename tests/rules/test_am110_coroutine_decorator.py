@@ -127,3 +127,74 @@ def test_near_miss_a_method_decorator_with_a_plain_wrapper_converts(app, reporte
         {"core/decorators.py": METHOD_DECORATORS.replace("{work}", "pass")},
     )
     assert reported(root, "read_items", "phase1")["codes"] == ["AM101"]
+
+
+# A decorator reached through a module-level name bound to a call: an instance whose `__call__`
+# takes the function (`timer = Timer()`), or a factory's decorator (`timed_db = timed_as("db")`).
+BOUND = """
+import functools
+
+
+class Timer:
+    def __call__(self, func):
+        @functools.wraps(func)
+        async def wrapper(*args, **kwargs):
+            return await func(*args, **kwargs)
+        return wrapper
+
+
+class Logger:
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            return func(*args, **kwargs)
+        return wrapper
+
+
+def timed_as(label):
+    def decorate(func):
+        @functools.wraps(func)
+        async def wrapper(*args, **kwargs):
+            return await func(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def logged_as(label):
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            return func(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+timer = Timer()
+logger = Logger()
+timed_db = timed_as("db")
+logged_db = logged_as("db")
+"""
+
+BOUND_ROUTE = """
+from core.decorators import logged_db, logger, timed_db, timer
+
+
+@router.get("")
+@{decorator}
+async def read_items(session: session_dependency):
+    return session.execute("select 1").all()
+"""
+
+
+@pytest.mark.parametrize("decorator, line", [("timer", 5), ("timed_db", 20)])
+def test_an_awaiting_wrapper_through_an_instance_or_a_factory_alias_keeps_the_route(app, reported, decorator, line):
+    root = app(BOUND_ROUTE.format(decorator=decorator), {"core/decorators.py": BOUND})
+    entry = reported(root, "read_items", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM110"), entry
+    assert entry["reasons"][0].startswith(f"decorator @{decorator} (core/decorators.py:{line}) awaits"), entry
+
+
+@pytest.mark.parametrize("decorator", ["logger", "logged_db"])
+def test_near_miss_a_plain_wrapper_through_an_instance_or_a_factory_alias_converts(app, reported, decorator):
+    root = app(BOUND_ROUTE.format(decorator=decorator), {"core/decorators.py": BOUND})
+    assert reported(root, "read_items", "phase1")["codes"] == ["AM101"]

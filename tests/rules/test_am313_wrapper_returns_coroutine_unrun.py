@@ -79,6 +79,33 @@ def plain_only(func):
     return wrapper
 
 
+class Retrying:
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except StaleDataError:
+                raise HTTPException(409)
+        return wrapper
+
+
+class Awaiting:
+    def __call__(self, func):
+        @functools.wraps(func)
+        async def wrapper(*args, **kwargs):
+            try:
+                return await func(*args, **kwargs)
+            except StaleDataError:
+                raise HTTPException(409)
+        return wrapper
+
+
+retry_instance = Retrying()
+awaiting_instance = Awaiting()
+retry_three = retrying(3)
+
+
 TAGS = []
 
 
@@ -91,7 +118,10 @@ from fastapi import Depends
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.retry import aware, passthrough_async, plain_only, retry_on_conflict, retrying, tagged
+from core.retry import (
+    aware, awaiting_instance, passthrough_async, plain_only, retry_instance, retry_on_conflict, retry_three, retrying,
+    tagged,
+)
 
 
 async def get_async_db() -> AsyncSession: ...
@@ -140,6 +170,24 @@ async def above_route(db: AsyncSession = Depends(get_async_db)):
     await db.execute(text("update items set n = n + 1"))
 
 
+@router.put("/instance_wrapped")
+@retry_instance
+async def instance_wrapped(db: AsyncSession = Depends(get_async_db)):
+    await db.execute(text("update items set n = n + 1"))
+
+
+@router.put("/alias_wrapped")
+@retry_three
+async def alias_wrapped(db: AsyncSession = Depends(get_async_db)):
+    await db.execute(text("update items set n = n + 1"))
+
+
+@router.put("/awaiting_instance_wrapped")
+@awaiting_instance
+async def awaiting_instance_wrapped(db: AsyncSession = Depends(get_async_db)):
+    await db.execute(text("update items set n = n + 1"))
+
+
 @router.get("/no_session")
 @retry_on_conflict
 async def no_session():
@@ -156,6 +204,9 @@ def test_a_wrapper_returning_the_coroutine_unrun_is_am313(app, findings):
         ("unawaited_wrapper", "@passthrough_async", "returning it unawaited"),
         # `plain_only` returns a plain function untouched; a coroutine gets the sync wrapper
         ("coroutine_branch", "@plain_only", "synchronous wrapper"),
+        # through a module-level instance whose `__call__` decorates, and a factory's decorator bound to a name
+        ("instance_wrapped", "@retry_instance", "synchronous wrapper"),
+        ("alias_wrapped", "@retry_three", "synchronous wrapper"),
     ):
         found = findings(root, function)
         assert [f["code"] for f in found] == ["AM313"], (function, found)
@@ -165,7 +216,7 @@ def test_a_wrapper_returning_the_coroutine_unrun_is_am313(app, findings):
 
 def test_near_miss_an_awaiting_branch_a_marker_or_a_decorator_above_the_route_is_clean(app, findings):
     root = app(ROUTES, FILES)
-    for function in ("aware_wrapped", "marked", "above_route"):
+    for function in ("aware_wrapped", "marked", "above_route", "awaiting_instance_wrapped"):
         assert findings(root, function) == [], function
 
 
