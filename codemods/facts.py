@@ -204,6 +204,8 @@ class Decorator(_Fact):
     methods: tuple[str, ...] = ()
     depends: tuple[str, ...] = ()
     text: str = ""
+    # A called decorator's keyword arguments, by name (`lock` for `@cached(cache, lock=LOCK)`).
+    keywords: tuple[str, ...] = ()
     # Route decorators: `response_model=` as a resolved reference when it is a dotted name
     # ("None" for `response_model=None`), and every reference in it (`list[BookDetail]`).
     response_model: str | None = None

@@ -1993,6 +1993,7 @@ class Collector:
                 # named as a module-level router: what it holds is not read
                 decorator.base = None
         if type(expression) is ast.Call:
+            decorator.keywords = tuple(k.arg for k in expression.keywords if k.arg is not None)
             if decorator.attr in ROUTE_ATTRS:
                 decorator.path = self.path_string(argument(expression, 0, "path"), scope)
                 decorator.methods = tuple(s.upper() for s in strings(argument(expression, 99, "methods")))

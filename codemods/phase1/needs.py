@@ -48,6 +48,8 @@ class NeedKind(Enum):
     SHARED_UPDATE = "shared-update"
     # a helper it calls in place updates shared state from its own value (`stats.bump(k)`)
     HELPER_UPDATE = "helper-update"
+    # a cachetools cache given no `lock=` that the handler, or a helper it calls, reads and writes
+    CACHE_UPDATE = "cache-update"
 
 
 # The AsyncSession half of the fix for code that stays a coroutine and that phase two does not rewrite
@@ -194,6 +196,18 @@ NEEDS: dict[NeedKind, _Entry] = {
         "Session work instead (`await run_in_threadpool(...)`), or guard the update with a `threading.Lock` "
         "(`with LOCK:` on a module-level one) and rerun phase one",
     ),
+    NeedKind.CACHE_UPDATE: _Entry(
+        AM140,
+        lambda need: (f"calls {need.where}, " if need.where else "")
+        + f"cached by `@{need.subject}` ({need.at}) with no `lock=`: every call reads and writes that cache, "
+        "which cachetools does not lock; on the event loop no other request runs in between; as `def`, "
+        "concurrent requests would update its bookkeeping in several threads at once and could corrupt it "
+        "(a lost size update, a `KeyError` on a key another thread evicted)",
+        # not "offload the Session work": the cache is read and written in the same call, so a worker
+        # thread would run it as unlocked as a `def` would
+        lambda need: f"`@{need.subject}` ({need.at}) keeps it async: pass it a `lock=threading.Lock()` and rerun "
+        "phase one",
+    ),
     NeedKind.GLOBAL_UPDATE: _Entry(
         AM140,
         lambda need: f"updates the module-level `{need.subject}` from its own value at line {need.line}: "
@@ -257,7 +271,9 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
             needs.append(CoroutineNeed(NeedKind.LOOP_PRIMITIVE, primitive, call.line))
     self_shared = shared_updates.shared_self(project, handler)
     for update in shared_updates.own_updates(project, handler.id, self_shared):
-        if update.kind == "self":
+        if update.kind == "cache":
+            needs.append(CoroutineNeed(NeedKind.CACHE_UPDATE, update.subject, update.line, "", f"line {update.line}"))
+        elif update.kind == "self":
             needs.append(CoroutineNeed(NeedKind.INSTANCE_UPDATE, update.subject, update.line))
         else:
             kind = NeedKind.GLOBAL_UPDATE if update.kind == "global" else NeedKind.SHARED_UPDATE
@@ -266,11 +282,8 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     if helper is not None:
         names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in helper.helpers]
         chain = f"`{names[0]}` (line {helper.call_line})" + "".join(f" -> `{n}`" for n in names[1:])
-        needs.append(
-            CoroutineNeed(
-                NeedKind.HELPER_UPDATE, helper.subject, helper.call_line, chain, f"{helper.path}:{helper.line}"
-            )
-        )
+        kind = NeedKind.CACHE_UPDATE if helper.kind == "cache" else NeedKind.HELPER_UPDATE
+        needs.append(CoroutineNeed(kind, helper.subject, helper.call_line, chain, f"{helper.path}:{helper.line}"))
     reached = project.event_loop_need(handler.id)
     if reached is not None and reached.helpers:
         names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in reached.helpers]

@@ -28,6 +28,7 @@ from async_migrate.codemods.engine_work import (
 )
 from async_migrate.codemods.handed_coroutines import handed_coroutines
 from async_migrate.codemods.outcome import Blocking, Outcome
+from async_migrate.codemods.phase1 import shared_updates
 from async_migrate.codemods.phase1.async_session import ON_ASYNC, on_async_session
 from async_migrate.codemods.phase1.expired_deps import (
     expired_dependency_reads,
@@ -168,7 +169,7 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
             outcome.blocking = work.blocking
             # The threadpool is where a process-wide or thread-local Session must not go: nothing is offloaded.
             if offload_mixed and not kept_by_pragma and not {AM126.code, AM132.code} & set(codes(keep)):
-                _offload(outcome, work)
+                _offload(outcome, work, shared_updates.updating_calls(project, handler))
             if any(not b.offloaded for b in outcome.blocking):
                 # kept async with its Session on the loop: its own lazy loads run there too
                 outcome.blocking = sorted(
@@ -668,10 +669,10 @@ def unverified_reason(line: int, text: str, advice: str | None = None) -> Reason
     )
 
 
-def _offload(outcome: Outcome, work: SessionWork) -> None:
+def _offload(outcome: Outcome, work: SessionWork, updating: set[int]) -> None:
     offloaded = []
     for index, blocking in sorted(work.helper_calls.items()):
-        if _offloadable(outcome, index):
+        if index not in updating and _offloadable(outcome, index):
             blocking.offloaded = True
             outcome.offload.append(index)
             offloaded.append(blocking.line)

@@ -23,7 +23,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.vocabulary.fastapi import CBV_DECORATORS
-from async_migrate.codemods.vocabulary.python import CACHES, THREAD_LOCKS
+from async_migrate.codemods.vocabulary.python import CACHES, THREAD_LOCKS, UNLOCKED_CACHES
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,9 @@ class SharedUpdate:
     """A read-modify-write of shared state: what (`COUNTER`, `self.hits`), where, and the helpers
     a handler calls to reach it (empty for its own body), each with the line of the call."""
 
-    kind: str  # "global" (`global n`), "free" (`COUNTS[k]`, `Stats.total`), "self" (`self.hits`, `cls.total`)
+    # "global" (`global n`), "free" (`COUNTS[k]`, `Stats.total`), "self" (`self.hits`, `cls.total`),
+    # "cache" (a cachetools decorator given no `lock=`, as written: `cached(TTLCache(...))`)
+    kind: str
     subject: str
     line: int
     path: str
@@ -104,10 +106,36 @@ def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[Sh
     static = _static(function.decorators)
     if first is not None and not static and (self_shared or _classmethod(function.decorators)):
         found.extend(("self", f"{first.name}.{attribute}", line) for attribute, line in function.self_updates)
+    for decorator, cache in unlocked_caches(project, function):
+        # `cachedmethod` keeps its cache on the instance: shared when the instance is
+        if cache == "cachetools.cached" or (first is not None and not static and self_shared):
+            found.append(("cache", decorator.text, decorator.line))
     return sorted(
         (SharedUpdate(kind, subject, line, module.path) for kind, subject, line in found if not _guarded(project, fid, line)),
         key=lambda update: update.line,
     )
+
+
+def unlocked_caches(project: Project, function: facts.Function) -> list[tuple[facts.Decorator, str]]:
+    """The function's cachetools decorators given no `lock=` (`@cached(TTLCache(...))`, also through
+    a module-level alias `ttl = cached(TTLCache(...))`), each with the one it is. Every call reads
+    and writes the cache: its bookkeeping (`currsize += ...`, the LRU order, expiry) is updated
+    from its own value, which two threads can interleave, losing an update or evicting a key the
+    other is reading (`KeyError`)."""
+    found = []
+    for decorator in function.decorators:
+        name = project.canonical(decorator.callee)
+        keywords = decorator.keywords
+        if not decorator.is_call:
+            target = project.resolve(decorator.callee)
+            value = target.value if target is not None and target.kind == "value" else None
+            if value is None or value.kind != "call":
+                continue
+            name = project.canonical(value.ref)
+            keywords = tuple(arg.keyword for arg in value.args if arg.keyword)
+        if name in UNLOCKED_CACHES and "lock" not in keywords:
+            found.append((decorator, name))
+    return found
 
 
 def _receiver_shared(project: Project, edge: Edge, self_shared: bool) -> bool:
@@ -201,3 +229,22 @@ def _reach(
     if found is not None or whole:
         memo[key] = found
     return found, found is not None or whole
+
+
+def updating_calls(project: Project, handler: Handler) -> set[int]:
+    """Indexes of the handler's calls of a plain helper that updates shared state (in its body or
+    deeper): `--offload-mixed` must leave them on the loop, since in the threadpool the update
+    would race exactly as it would in a `def`."""
+    self_shared = shared_self(project, handler)
+    classes = project_classes(project)
+    found = set()
+    for edge in project.all_calls_from[handler.id]:
+        call = edge.call
+        if call.nested or call.offloaded or call.awaited or project.functions[edge.callee][1].is_async:
+            continue
+        if _guarded(project, handler.id, call.line):
+            continue
+        shared = classes.owner(edge.callee) is not None and _receiver_shared(project, edge, self_shared)
+        if own_updates(project, edge.callee, shared) or reached_update(project, edge.callee, shared) is not None:
+            found.add(call.index)
+    return found

@@ -19,7 +19,12 @@ builds itself is not shared. No lost update, so no reason: a plain assignment
 (`self.last = x`, `_client = build()`), an item assigned without a read (`CACHE[k] = v`), a
 single method of a builtin container (`self.items.append(x)`), or an update made (or a helper
 called) inside `with lock:` on a `threading.Lock` (a module-level one, or one `__init__` sets
-on `self`).
+on `self`). A helper under a cachetools cache given no `lock=` (`@cached(TTLCache(...))`, also
+through an alias `ttl = cached(...)`, or `@cachedmethod` on a shared instance) updates it on every
+call: cachetools locks none of its caches itself, so two threads can corrupt its size and order
+bookkeeping; `lock=threading.Lock()`, or `cachetools.func.ttl_cache` & co. (which lock), convert.
+`--offload-mixed` leaves a call reaching any such update on the loop: in the threadpool it would
+race as it would in a `def`.
 
 Before:
 
@@ -72,6 +77,6 @@ RULE = Rule(
     "name or object, a class attribute, an attribute of a shared instance) from its own value, which "
     "concurrent threads could interleave as `def`",
     fix="keep it async and offload the Session work (`await run_in_threadpool(...)`), or guard the "
-    "update with a `threading.Lock` (`with lock:`) and rerun phase one",
+    "update with a `threading.Lock` (`with lock:`; `lock=` for a cachetools cache) and rerun phase one",
     doc=__doc__,
 )

@@ -139,6 +139,9 @@ PLAIN_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing_extensio
 PARTIALS = frozenset({"functools.partial"})
 # Decorators that keep what a function returns, per arguments, for the life of the process.
 CACHES = frozenset({"functools.lru_cache", "functools.cache"})
+# Decorators keeping results in the cache object they are given, read and written with no lock
+# unless one is passed as `lock=` (cachetools' own `cachetools.func.ttl_cache` & co. take one).
+UNLOCKED_CACHES = frozenset({"cachetools.cached", "cachetools.cachedmethod"})
 # Class decorators that generate `__init__` from the class's annotated fields.
 # Class decorators writing an `__init__` whose parameters are the annotated fields, in order.
 GENERATED_INIT = frozenset({

@@ -287,3 +287,108 @@ def test_a_method_on_what_a_dependency_hands_every_request_keeps_it_and_a_fresh_
     actions = {h["function"]: (h["action"], h["codes"][0]) for h in document["handlers"]}
     assert [actions[f] for f in ("returned", "alias", "cached")] == [("keep", "AM140")] * 3, actions
     assert [actions[f][0] for f in ("fresh", "built")] == ["convert"] * 2, actions
+
+
+# A cachetools cache reads and writes its bookkeeping on every call of what it decorates, with no
+# lock unless `lock=` is given: a helper under it is a shared update; `cachetools.func`'s lock.
+CACHED = """
+import asyncio
+import threading
+
+from cachetools import LRUCache, TTLCache, cached, cachedmethod
+from cachetools.func import ttl_cache
+
+LOCK = threading.Lock()
+ttl = cached(TTLCache(maxsize=32, ttl=5))
+locked_ttl = cached(TTLCache(maxsize=32, ttl=5), lock=LOCK)
+
+
+@cached(TTLCache(maxsize=32, ttl=5))
+def count_unlocked(session, n):
+    return session.execute("select 1").scalar()
+
+
+@cached(LRUCache(maxsize=32), lock=LOCK)
+def count_locked(session, n):
+    return session.execute("select 1").scalar()
+
+
+@ttl_cache(maxsize=32)
+def count_func(session, n):
+    return session.execute("select 1").scalar()
+
+
+@ttl
+def count_alias(session, n):
+    return session.execute("select 1").scalar()
+
+
+@locked_ttl
+def count_locked_alias(session, n):
+    return session.execute("select 1").scalar()
+
+
+def plain(session, n):
+    return session.execute("select 1").scalar()
+
+
+class Repo:
+    def __init__(self):
+        self.cache = LRUCache(maxsize=32)
+
+    @cachedmethod(lambda self: self.cache)
+    def get(self, session, n):
+        return session.execute("select 1").scalar()
+
+
+repo = Repo()
+HITS: dict[str, int] = {{}}
+
+
+def bump(session):
+    HITS["k"] = HITS.get("k", 0) + 1
+    return session.execute("select 1").scalar()
+
+
+@router.get("/items")
+async def route(session: session_dependency):
+    {body}
+"""
+
+
+@pytest.mark.parametrize("body, decorator, line", [
+    ("return count_unlocked(session, 1)", "cached(TTLCache(maxsize=32, ttl=5))", 19),
+    ("return count_alias(session, 1)", "ttl", 34),
+    ("return repo.get(session, 1)", "cachedmethod(lambda self: self.cache)", 52),
+])
+def test_a_helper_under_a_cachetools_cache_with_no_lock_keeps_the_route(app, reported, body, decorator, line):
+    entry = reported(app(CACHED.format(body=body)), "route", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM140"), entry
+    assert f"cached by `@{decorator}` (api/items.py:{line}) with no `lock=`" in entry["reasons"][0], entry
+
+
+@pytest.mark.parametrize("body", [
+    "return count_locked(session, 1)",  # `lock=` given
+    "return count_locked_alias(session, 1)",  # through an alias given one
+    "return count_func(session, 1)",  # cachetools.func locks its own
+    "return Repo().get(session, 1)",  # a cache on an instance of its own
+    "with LOCK:\n        return count_unlocked(session, 1)",  # called holding the lock
+])
+def test_near_miss_a_locked_cache_or_an_instance_of_its_own_converts(app, reported, body):
+    assert reported(app(CACHED.format(body=body)), "route", "phase1")["action"] == "convert"
+
+
+def test_check_asks_for_the_lock_not_an_offload(app, findings):
+    (finding,) = findings(app(CACHED.format(body="return count_unlocked(session, 1)")), "route")
+    assert "pass it a `lock=threading.Lock()` and rerun phase one" in finding["message"], finding
+
+
+@pytest.mark.parametrize("call", ["count_unlocked(session, 1)", "bump(session)"])
+def test_offload_mixed_leaves_a_call_reaching_a_shared_update_on_the_loop(app, cli, call):
+    # in the threadpool the update would race as it would in a `def`; the plain helper goes
+    body = f"await asyncio.sleep(0)\n    a = plain(session, 1)\n    b = {call}\n    return a, b"
+    root = app(CACHED.format(body=body))
+    cli.json("phase1", root, "--offload-mixed", "--apply")
+    text = (root / "api/items.py").read_text()
+    assert "a = await run_in_threadpool(plain, session, 1)" in text
+    assert f"b = {call}" in text
