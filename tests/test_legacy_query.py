@@ -32,6 +32,7 @@ from sqlalchemy.orm import (
     mapped_column,
     relationship,
     selectinload,
+    with_loader_criteria,
 )
 from sqlalchemy.pool import StaticPool
 
@@ -225,6 +226,14 @@ MAPPINGS = [
         COUNT,
     ),
     ("get", "session.query(Book).get(book_id)", "(await session.get(Book, book_id))", frozenset()),
+    (
+        # the options a `do_orm_execute` listener reads (a soft-delete filter's opt-out) stay on the statement
+        "execution-options",
+        "session.query(Book).execution_options(include_deleted=True).filter(Book.id == book_id).first()",
+        "(await session.scalars(select(Book).execution_options(include_deleted=True)"
+        ".where(Book.id == book_id).limit(1))).first()",
+        SELECT,
+    ),
     (
         # loader options (an eager load phase two adds) go in get()'s options=
         "get-options",
@@ -447,8 +456,27 @@ BLOCKERS = [
         "session.query(Book).frobnicate().all()",
         "`.frobnicate()` is not a legacy Query method this codemod maps (it maps the methods `filter`, "
         "`filter_by`, `order_by`, `limit`, `offset`, `distinct`, `options`, `join`, `outerjoin`, `group_by`, "
-        "`having`, `with_for_update` and the terminals `all`, `first`, `one`, `one_or_none`, `scalar`, "
-        f"`count`, `get`, `delete`, `update`): {MANUAL}",
+        "`having`, `with_for_update`, `execution_options` and the terminals `all`, `first`, `one`, "
+        f"`one_or_none`, `scalar`, `count`, `get`, `delete`, `update`): {MANUAL}",
+    ),
+    (
+        "execution-options-streaming",
+        "session.query(Book).execution_options(yield_per=10).all()",
+        "`.execution_options(yield_per=...)`: AsyncSession buffers the whole result of `execute()`/`scalars()` "
+        "(streaming needs `await session.stream(...)` and `async for`), and takes no isolation level on an "
+        f"ORM statement; {MANUAL}",
+    ),
+    (
+        "count-after-execution-options",
+        "session.query(Book).execution_options(include_deleted=True).filter(Book.price > 1).count()",
+        "`.count()` after `.execution_options()`: the options must stay on the counting statement "
+        f"(`select(func.count()).select_from(...).execution_options(...)`), not on a subquery; {MANUAL}",
+    ),
+    (
+        "get-after-execution-options",
+        "session.query(Book).execution_options(include_deleted=True).get(1)",
+        "`.get()` maps to `AsyncSession.get()` only directly on `query(M)`; here it follows "
+        f"`.execution_options()`: {MANUAL}",
     ),
     (
         "star-args-in-method",
@@ -735,6 +763,16 @@ class Book(Base):
     author: Mapped[Author] = relationship(back_populates="books")
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _min_price(state: Any) -> None:
+    # A filter keyed on an execution option, as a soft-delete listener is on `include_deleted`: it
+    # applies only while the statement run carries the option, so a rewrite dropping
+    # `.execution_options(min_price=...)` returns other rows (the equivalence cases below).
+    minimum = state.execution_options.get("min_price")
+    if state.is_select and minimum is not None:
+        state.statement = state.statement.options(with_loader_criteria(Book, Book.price >= minimum))
+
+
 AUTHORS = [{"id": 1, "name": "ann"}, {"id": 2, "name": "bob"}, {"id": 3, "name": "cid"}]
 BOOKS = [
     {"id": 1, "title": "Dune", "price": 12, "author_id": 1},
@@ -945,6 +983,11 @@ EQUIVALENCE = [
     "session.query(Author).options(joinedload(Author.books)).count()",
     "session.query(Book.title, Book.price).count()",
     "session.query(aliased(Book)).filter_by(author_id=1).count()",
+    # execution options, read by a do_orm_execute listener
+    "session.query(Book).execution_options(min_price=10).order_by(Book.id).all()",
+    "session.query(Book).filter(Book.author_id == 2).execution_options(min_price=10).order_by(Book.id).first()",
+    "session.query(Book.title).execution_options(min_price=13).scalar()",
+    "session.query(Book).execution_options(min_price=10).order_by(Book.id)",
     # get
     "session.query(Book).get(2)",
     "session.query(Book).get(99)",
@@ -1008,6 +1051,10 @@ def test_equivalence_cases_exercise_what_they_claim() -> None:
     assert outcomes["session.query(Book.title).scalar()"] == ("raises", "MultipleResultsFound")
     assert outcomes["session.query(Book).filter(Book.id == 99).one()"] == ("raises", "NoResultFound")
     assert outcomes["session.query(Author).join(Author.books).count()"] == 4
+    # the listener reads the execution option: the books under 10 are left out, Faust alone is over 13
+    priced = outcomes["session.query(Book).execution_options(min_price=10).order_by(Book.id).all()"]
+    assert [book[1] for book in priced] == [(1,), (3,)]
+    assert outcomes["session.query(Book.title).execution_options(min_price=13).scalar()"] == "Faust"
 
 
 def test_reference_table_short_forms_are_not_exact() -> None:

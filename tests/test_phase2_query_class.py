@@ -2,8 +2,9 @@
 legacy chain reaching a Query method the class overrides (`get()` hiding soft-deleted rows, an
 `__init__` touching every query) would lose it as a `select()` on an AsyncSession, which has no
 Query class: such a chain blocks its route, naming the override. A chain calling a method the
-class adds blocks naming that method; a chain reaching neither still migrates. The blocked route
-and the migrated ones are RUN, as in test_phase2_soundness."""
+class adds blocks naming that method; a chain reaching neither still migrates. The execution
+options a soft-delete `do_orm_execute` listener reads (`include_deleted=True`) stay on the
+migrated statement. The blocked routes and the migrated ones are RUN, as in test_phase2_soundness."""
 
 from __future__ import annotations
 
@@ -163,3 +164,98 @@ def test_query_itself_as_the_query_class_changes_nothing(cli, service):
     document = apply(cli, root)
     for name in ("read_item", "live_items", "all_items"):
         assert handler(document, name)["action"] == "migrate", handler(document, name)
+
+
+SOFT_DELETE = """
+import os
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import Session, sessionmaker, with_loader_criteria
+
+engine = create_engine(os.environ["DATABASE_URL"])
+database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+
+@event.listens_for(database_sessionmaker, "do_orm_execute")
+def _hide_deleted(state):
+    from models import Item
+
+    # A name starting with "~" marks a row deleted softly; `include_deleted=True` shows it.
+    if state.is_select and not state.execution_options.get("include_deleted", False):
+        state.statement = state.statement.options(
+            with_loader_criteria(Item, lambda cls: ~cls.name.startswith("~"), include_aliases=True)
+        )
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+"""
+TRASH = """
+from fastapi import HTTPException
+
+
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    item = Item(name=name, owner_id=1)
+    db.add(item)
+    db.commit()
+    return {"id": item.id}
+
+
+@router.get("/items/{item_id}")
+def read_item(item_id: int, db: session_dependency):
+    item = db.query(Item).filter(Item.id == item_id).first()
+    if item is None:
+        raise HTTPException(status_code=404)
+    return {"name": item.name}
+
+
+@router.get("/trash/{item_id}")
+def read_deleted(item_id: int, db: session_dependency):
+    item = (
+        db.query(Item)
+        .execution_options(include_deleted=True)
+        .filter(Item.id == item_id)
+        .first()
+    )
+    if item is None:
+        raise HTTPException(status_code=404)
+    return {"name": item.name}
+
+
+@router.get("/everything")
+def everything(db: session_dependency):
+    return [i.name for i in db.query(Item).execution_options(include_deleted=True).order_by(Item.id).all()]
+
+
+@router.get("/everything/count")
+def count_everything(db: session_dependency):
+    return db.query(Item).execution_options(include_deleted=True).count()
+"""
+TRASH_SCRIPT = """
+pen = client.post("/items", params={"name": "pen"}).json()["id"]
+gone = client.post("/items", params={"name": "~gone"}).json()["id"]
+print(json.dumps({
+    "gone": client.get(f"/items/{gone}").status_code,
+    "trash": client.get(f"/trash/{gone}").json(),
+    "everything": client.get("/everything").json(),
+    "count": client.get("/everything/count").json(),
+}))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_execution_options_a_soft_delete_listener_reads_stay_on_the_migrated_statement(cli, service, kind):
+    root = service({"db/engine.py": SOFT_DELETE, SUBSYSTEM: routes(TRASH)})
+    document = apply(cli, root)
+    for name in ("read_item", "read_deleted", "everything"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)
+    assert "select(Item).execution_options(include_deleted=True)" in function(root, SUBSYSTEM, "everything")
+    # Counted through a subquery the options would sit where no listener reads them.
+    reasons = " ".join(handler(document, "count_everything")["reasons"])
+    assert handler(document, "count_everything")["action"] == "blocked", reasons
+    assert "`.count()` after `.execution_options()`" in reasons
+    result = serve(root, kind, TRASH_SCRIPT)
+    assert result == {"gone": 404, "trash": {"name": "~gone"}, "everything": ["pen", "~gone"], "count": 2}

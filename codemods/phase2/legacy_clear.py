@@ -20,6 +20,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     COLUMN_METHODS,
     ENTITY_FUNCTIONS,
     QUERY_CARRIED,
+    QUERY_STREAMING_OPTIONS,
     QUERY_TERMINALS,
 )
 
@@ -63,6 +64,8 @@ def clear(chain: str, session: str, iterated: bool = True, mapped: frozenset[str
             return False
         if name not in QUERY_TERMINALS and name not in QUERY_CARRIED:
             return False
+        if name == "execution_options" and any(k.arg in QUERY_STREAMING_OPTIONS for k in call.keywords):
+            return False
     if any(_nested_query(call, session) for call in (query, *(call for _, call in links))):
         return False
     terminal = links[-1] if links and links[-1][0] in QUERY_TERMINALS else None
@@ -83,7 +86,7 @@ def clear(chain: str, session: str, iterated: bool = True, mapped: frozenset[str
     if name in ("delete", "update"):
         return _dml_maps(name, call, methods, entities)
     if name == "count":
-        return not any(method == "with_for_update" for method, _ in methods)
+        return not any(method in ("with_for_update", "execution_options") for method, _ in methods)
     if name == "first":
         return not (len(kinds) == 1 and kinds[0] is _Kind.UNKNOWN)
     return _shape(kinds)  # scalar, and the row terminals

@@ -75,6 +75,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     ENTITY_FUNCTIONS,
     QUERY_CARRIED,
     QUERY_LEGACY,
+    QUERY_STREAMING_OPTIONS,
     QUERY_TERMINALS,
 )
 
@@ -376,6 +377,18 @@ class _Chain:
                 )
             if link.name not in QUERY_TERMINALS and link.name not in QUERY_CARRIED:
                 return _unsupported(link.name)
+            streaming = next(
+                (a.keyword.value for a in link.call.args
+                 if link.name == "execution_options" and a.keyword is not None
+                 and a.keyword.value in QUERY_STREAMING_OPTIONS),
+                None,
+            )
+            if streaming is not None:
+                return (
+                    f"`.execution_options({streaming}=...)`: AsyncSession buffers the whole result of "
+                    "`execute()`/`scalars()` (streaming needs `await session.stream(...)` and `async for`), "
+                    f"and takes no isolation level on an ORM statement; {_MANUAL}"
+                )
         return self.nested_query() or self.check_filter_by()
 
     def nested_query(self) -> str | None:
@@ -608,6 +621,15 @@ class _Rewriter:
         return self.done(self.then(result, "scalar_one_or_none", terminal))
 
     def count(self) -> QueryRewrite | str:
+        if any(link.name == "execution_options" for link in self.chain.methods):
+            # `Query.count()` runs its options with the outer `SELECT count(*)`; a `select()` kept in a
+            # name and counted through `.subquery()` would leave them inside, where neither the ORM
+            # nor a `do_orm_execute` listener (`include_deleted=True`) reads them.
+            return (
+                "`.count()` after `.execution_options()`: the options must stay on the counting statement "
+                "(`select(func.count()).select_from(...).execution_options(...)`), not on a subquery; "
+                + _MANUAL
+            )
         if any(link.name == "with_for_update" for link in self.chain.methods):
             return (
                 "`.count()` after `.with_for_update()`: `Query.count()` puts FOR UPDATE on both the "

@@ -198,7 +198,13 @@ QUERY_CARRIED: dict[str, str] = {
     "group_by": "group_by",
     "having": "having",
     "with_for_update": "with_for_update",
+    # A Query's execution options are its statement's (`Query._statement_20()`), read by the ORM
+    # and by `do_orm_execute` listeners (`include_deleted=True`) alike.
+    "execution_options": "execution_options",
 }
+# Execution options whose meaning differs once an AsyncSession runs the statement: it buffers
+# every result (streaming needs `stream()`), and an ORM statement takes no isolation level.
+QUERY_STREAMING_OPTIONS = frozenset({"yield_per", "stream_results", "max_row_buffer", "isolation_level"})
 QUERY_ROW_TERMINALS = frozenset({"all", "first", "one", "one_or_none"})
 QUERY_TERMINALS = QUERY_ROW_TERMINALS | {"scalar", "count", "get", "delete", "update"}
 # Session methods whose result runs (or fetches) its query only when it is consumed: a Query,
@@ -257,7 +263,7 @@ QUERY_LEGACY = frozenset(
     {
         "with_entities", "from_self", "yield_per", "populate_existing", "slice", "exists", "union",
         "union_all", "intersect", "intersect_all", "except_", "except_all", "values", "value",
-        "paginate", "select_from", "params", "execution_options", "correlate", "enable_eagerloads",
+        "paginate", "select_from", "params", "correlate", "enable_eagerloads",
         "autoflush", "with_parent", "subquery", "scalar_subquery", "label", "as_scalar", "prefix_with",
         "suffix_with", "with_hint", "with_statement_hint", "reset_joinpoint", "with_transformation",
         "with_session", "instances", "merge_result", "set_label_style", "enable_assertions", "tuples",
