@@ -938,6 +938,11 @@ def _check_unresolved_endpoint(
     """AM310: a route whose endpoint is never analysed is not an all-clear."""
     written = added.written or "its endpoint"
     served = served_path(added)
+    if added.decorates:
+        served = (
+            f", the function a decorator `{added.decorates}` defines is applied to (the analysis does not "
+            "read what that decorator decorates as routes)"
+        )
     if added.sources:  # a loop variable: every endpoint the loop registers is in question
         served = (
             ", bound at run time (a loop variable) to what the analysis cannot read whole (no literal list, "

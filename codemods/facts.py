@@ -572,6 +572,9 @@ class Registration(_Fact):
     # class-based-view decorator registering a class's methods again): the endpoint is a route the
     # same router already serves, analysed where it was registered first.
     reregisters: bool = False
+    # `def decorator(func): self.add_api_route(path, func); return func` in a method: the endpoint is
+    # whatever the decorator it defines is applied to; the method's qualname (`AppRouter.api_route`).
+    decorates: str | None = None
     # `router.get("/x")(endpoint)`: the route decorator applied by hand, as written
     # (`router.get("/x")`), recorded as the `add_*` call it amounts to.
     applied: str | None = None
@@ -762,6 +765,11 @@ class Module(_Fact):
     # (resolved, line, as written). A coroutine function listed here may be awaited, iterated or
     # wrapped (`asynccontextmanager(f)`) by whatever receives it.
     escapes: list[tuple[str, int, str]] = field(default_factory=list)
+    # Calls of module names by module-level code whose result is a value handed on: not taken where
+    # FastAPI takes a function (a Depends() argument, a registered endpoint), not called at once,
+    # not the whole value a single name is bound to (the name's uses are that value's): (resolved,
+    # line). What a dependency factory returns (`CHECKS = [requires("admin")]`) may be awaited there.
+    made_values: list[tuple[str, int]] = field(default_factory=list)
     # Names of the module (defined or imported) called by code outside any function: a script's
     # statements, an `if __name__ == "__main__":` block, a module-level lambda, a class body, a
     # default or decorator argument: (resolved, line). The call graph holds calls made by

@@ -654,7 +654,7 @@ class Project:
         found: list[tuple[facts.Module, facts.Registration]] = []
         for module in self.modules.values():
             for added in module.registrations:
-                if added.attr not in REGISTRATION_ATTRS or added.reregisters:
+                if added.attr not in REGISTRATION_ATTRS or added.reregisters or self._route_decorator(module, added):
                     continue
                 if self.is_router(added.base) is False and self._unrecognised_class(self._constructor(added.base)) is None:
                     continue
@@ -669,6 +669,12 @@ class Project:
                     continue  # one loop, one entry
                 found.append((module, added))
         return found
+
+    def _route_decorator(self, module: facts.Module, added: facts.Registration) -> bool:
+        """A router class's own `api_route` registering what its decorator is applied to: FastAPI's
+        `@router.get(...)` and the rest call it, and those routes are analysed where they are decorated."""
+        owner, _, method = (added.decorates or "").rpartition(".")
+        return method == "api_route" and bool(owner) and self.is_router_type(f"{module.name}.{owner}")
 
     def changed_source(self, added: facts.Registration) -> bool:
         """A loop's endpoints read from a module-level display that other code changes or is

@@ -2432,6 +2432,9 @@ def _included_routers(
             if type(receiver) is ast.Name and receiver.id in local and made.get(receiver.id):
                 for added in collector.facts.registrations[before:]:
                     added.router_call = made[receiver.id]
+            for added in collector.facts.registrations[before:]:
+                if added.endpoint is None and added.written is not None and _decorator_parameter(node, call, added.written):
+                    added.sources, added.decorates = (), function.qualname
         func = call.func
         if type(func) is not ast.Attribute or func.attr not in (INCLUDE_ROUTER, starlette.MOUNT):
             continue
@@ -2451,3 +2454,18 @@ def _included_routers(
             add(call, None, local, known=application)
         finally:
             collector.loops = module_loops
+
+
+def _decorator_parameter(node: ast.AST, call: ast.Call, name: str) -> bool:
+    """Whether `name` is a parameter of a function nested in `node` that holds `call` (the
+    decorator a route method defines: `def decorator(func): self.add_api_route(path, func)`)."""
+    if not name.isidentifier():
+        return False
+    for inner in ast.walk(node):
+        if inner is node or not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if not inner.lineno <= call.lineno <= (inner.end_lineno or inner.lineno):
+            continue
+        if any(arg.arg == name for arg in (*inner.args.posonlyargs, *inner.args.args, *inner.args.kwonlyargs)):
+            return True
+    return False

@@ -565,7 +565,7 @@ class Collector:
             # `get_repo = partial(get_repository, Repo)`: what uses `get_repo` uses the function
             # it runs, and is read where `get_repo` is (a value, a call, a `Depends`).
             taken = taken | {id(value.args[0])}
-        self._module_references(value, statement.lineno, taken)
+        self._module_references(value, statement.lineno, taken, whole_value=target is not None)
         if target is None:
             return
         if type(value) in _COLLECTIONS:
@@ -816,8 +816,11 @@ class Collector:
             facts.Configure(line=line, target=target, args=self.call_args(call, local), scope=scope)
         )
 
-    def _module_references(self, value: ast.expr, line: int = 0, taken: AbstractSet[int] = frozenset()) -> None:
-        """Names a module-level expression uses as values (callback tables, partials)."""
+    def _module_references(
+        self, value: ast.expr, line: int = 0, taken: AbstractSet[int] = frozenset(), whole_value: bool = False
+    ) -> None:
+        """Names a module-level expression uses as values (callback tables, partials). `whole_value`:
+        the expression is all a single name is bound to."""
         known = self.module_level
         references = self.facts.references
         escapes = self.facts.escapes
@@ -829,10 +832,14 @@ class Collector:
         called = self.facts.called
         for call in calls:
             self.takes(call, held, frozenset())
+        whole = id(value) if whole_value else 0
+        for call in calls:
             callee = dotted(call.func)
             if callee is not None and callee.split(".", 1)[0] in known:
                 resolved_callee = self.resolve(callee)
                 if resolved_callee is not None:
+                    if id(call) not in held and id(call) not in skipped and id(call) != whole:
+                        self.facts.made_values.append((resolved_callee, call.lineno))
                     entry = (resolved_callee, call.lineno, id(call) in self._unread_results)
                     if entry not in called:
                         called.append(entry)
@@ -899,8 +906,8 @@ class Collector:
         # FastAPI looks through `partial(f, ...)` to tell a coroutine function
         if type(item) is ast.Call and item.args and self.ref(item.func, local) in PARTIALS:
             item = item.args[0]
-        if type(item) is ast.Name or type(item) is ast.Attribute:
-            found.add(id(item))
+        if type(item) is ast.Name or type(item) is ast.Attribute or type(item) is ast.Call:
+            found.add(id(item))  # a call's: what it returns is taken (`Depends(requires("admin"))`)
 
     def _declared_types(self, annotation: ast.expr) -> tuple[str, ...]:
         """The types a module-level annotation says the name holds, not their type arguments:

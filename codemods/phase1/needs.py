@@ -26,6 +26,7 @@ from async_migrate.codemods.rules.am138_loop_bound_primitive import RULE as AM13
 from async_migrate.codemods.rules.am139_used_as_value import RULE as AM139
 from async_migrate.codemods.rules.am140_updates_module_global import RULE as AM140
 from async_migrate.codemods.rules.base import Reason, Rule
+from async_migrate.codemods.vocabulary.fastapi import DEPENDS
 from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS
 
 
@@ -354,8 +355,51 @@ def _values(project: Project) -> dict[FunctionId, list[tuple[str, int, str]]]:
                     fid = _runs(project, param.default_ref) if param.default_ref and not param.depends else None
                     if fid is not None:
                         found.setdefault(fid, []).append((module.path, param.line, f"{param.name}={param.default_ref}"))
+        for fid, uses in _factory_values(project).items():
+            found.setdefault(fid, []).extend(uses)
         cached = project.derived["phase1.values"] = found
     return cached  # type: ignore[return-value]
+
+
+def _factory_values(project: Project) -> dict[FunctionId, list[tuple[str, int, str]]]:
+    """The functions dependency factories return (`requires("admin")` for `def requires(role):
+    async def inner(...): ...; return inner`) where a call of the factory hands its result on as a
+    value: into a list, to another call, to a local name (`check = requires("b")`), a return. Not
+    where FastAPI takes it (`Depends(requires("admin"))`), nor called at once (`_value_calls`),
+    nor the whole value of a module-level name (that name's uses are its own escapes)."""
+    made: dict[str, FunctionId | None] = {}
+
+    def nested(ref: str | None) -> FunctionId | None:
+        if ref is None:
+            return None
+        if ref not in made:
+            target = project.function(ref)
+            found = project.endpoint(f"{ref}()") if target is not None and target[1].returned else None
+            made[ref] = (found[0].name, found[1].key) if found is not None else None
+        return made[ref]
+
+    uses: dict[FunctionId, list[tuple[str, int, str]]] = {}
+    for module in project.modules.values():
+        for ref, line in module.made_values:
+            fid = nested(ref)
+            if fid is not None:
+                uses.setdefault(fid, []).append((module.path, line, f"{ref.rpartition('.')[2]}(...)"))
+        for function in module.functions:
+            by_index = {call.index: call for call in function.calls}
+            at_once = {call.func for call in function.calls if call.func is not None and call.func.endswith("()")}
+            for call in function.calls:
+                fid = nested(call.callee)
+                if fid is None or call.callee is None:
+                    continue
+                parent = by_index.get(call.argument_of) if call.argument_of is not None else None
+                if parent is not None and project.canonical(parent.callee) in DEPENDS:
+                    continue
+                if parent is None and f"{call.callee}()" in at_once and not any(
+                    b.expr == f"{call.callee}()" for b in function.bindings
+                ):
+                    continue
+                uses.setdefault(fid, []).append((module.path, call.line, f"{call.callee.rpartition('.')[2]}(...)"))
+    return uses
 
 
 def _value_calls(project: Project) -> dict[FunctionId, list[Edge]]:
@@ -375,13 +419,16 @@ def _value_calls(project: Project) -> dict[FunctionId, list[Edge]]:
                         # `p = Permission(...)`, or a parameter annotated with the class
                         cls = classes.resolve(held.removesuffix("()")) if runs is None else None
                         targets = [runs] if runs is not None else classes.method(cls, "__call__")[0] if cls else []
+                        if not targets and held.endswith("()"):
+                            targets = _made(project, held)  # `check = requires("x")`, a factory's function
                         for runs in targets:
                             found.setdefault(runs, []).append(Edge(fid, runs, call, {}))
                     continue
                 if call.func is not None and not call.func.startswith("$") and call.func.endswith("()"):
-                    # `await Permission("admin")(db)`: an instance built in place and called at once
+                    # `await Permission("admin")(db)`: an instance built in place and called at once;
+                    # `await requires("admin")(request, db)`: the function a factory returns, likewise
                     cls = classes.resolve(call.func.removesuffix("()"))
-                    for runs in classes.method(cls, "__call__")[0] if cls else []:
+                    for runs in classes.method(cls, "__call__")[0] if cls else _made(project, call.func):
                         found.setdefault(runs, []).append(Edge(fid, runs, call, {}))
                     continue
                 if call.func is not None or call.callee is None:
@@ -394,6 +441,13 @@ def _value_calls(project: Project) -> dict[FunctionId, list[Edge]]:
                     found.setdefault(runs, []).append(Edge(fid, runs, call, {}))
         cached = project.derived["phase1.value_calls"] = found
     return cached  # type: ignore[return-value]
+
+
+def _made(project: Project, ref: str) -> list[FunctionId]:
+    """The nested function a project factory call returns on every path (`requires("x")` for
+    `def requires(kind): async def inner(...): ...; return inner`), as [its id]; [] for anything else."""
+    found = project.endpoint(ref)
+    return [(found[0].name, found[1].key)] if found is not None else []
 
 
 def _local_values(function: facts.Function, name: str) -> set[str]:

@@ -152,3 +152,67 @@ def test_near_miss_a_sibling_awaiting_its_own_local_of_that_name_converts_the_ro
     ) + "\n\nasync def fetch(i, db):\n    return i\n"
     root = project({"app.py": source})
     assert reported(root, "make_router.<locals>.get_item", "phase1")["codes"] == ["AM101"]
+
+
+# A dependency factory's function awaited by a caller through the factory's result, in place or
+# by a local name: phase one made `inner` a plain def and the route's `await` raised TypeError
+# (a 500 where it served 200).
+DEPENDENCY_FACTORY = '''
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+engine = create_engine("sqlite://", connect_args={"check_same_thread": False})
+app = FastAPI()
+
+
+def get_db():
+    with Session(engine) as s:
+        yield s
+
+
+def requires(kind: str):
+    async def inner(request: Request, db: Session = Depends(get_db)) -> None:
+        db.execute(text("select 1"))
+
+    return inner
+
+
+@app.get("/guarded", dependencies=[Depends(requires("a"))])
+def guarded():
+    return {"ok": 1}
+
+
+@app.get("/checked")
+async def checked(request: Request, db: Session = Depends(get_db)):
+    AWAIT
+    return {"ok": 2}
+'''
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [
+        ('await requires("b")(request, db)', ("keep", "AM113")),
+        ('check = requires("b")\n    await check(request, db)', ("keep", "AM113")),
+        # near miss: the factory's result only ever handed to Depends()
+        ("pass", ("convert", "AM101")),
+    ],
+    ids=["in place", "local name", "only Depends"],
+)
+def test_a_factory_dependency_awaited_through_the_factory_keeps_with_am113_and_still_serves(
+    project, reported, cli, caller, expected
+):
+    import subprocess
+    import sys
+
+    root = project({"app.py": DEPENDENCY_FACTORY.replace("AWAIT", caller)})
+    entry = reported(root, "requires.<locals>.inner", "phase1")
+    assert (entry["action"], entry["codes"][0]) == expected, entry
+    assert cli("phase1", root, "--apply").exit_code == 0
+    script = (
+        "from fastapi.testclient import TestClient; import app; c = TestClient(app.app); "
+        "print(c.get('/guarded').status_code, c.get('/checked').status_code)"
+    )
+    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    assert run.stdout.strip() == "200 200", run.stdout + run.stderr

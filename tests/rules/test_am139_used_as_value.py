@@ -186,3 +186,70 @@ async def job():
     assert cli("phase1", root, "--apply").exit_code == 0
     run = _run_job(root)
     assert run.returncode == 0 and run.stdout.strip() == "1", run.stdout + run.stderr
+
+
+# What a dependency factory returns, handed on by the call making it: phase one made `inner` a
+# plain def and the code awaiting it there raised TypeError.
+FACTORY = """
+import asyncio
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+engine = create_engine("sqlite://", connect_args={{"check_same_thread": False}})
+app = FastAPI()
+
+
+def get_db():
+    with Session(engine) as s:
+        yield s
+
+
+def requires(role: str):
+    async def inner(db: Session = Depends(get_db)) -> int:
+        return db.execute(text("select 1")).scalar_one()
+
+    return inner
+
+
+require_admin = requires("admin")
+
+
+@app.get("/x", dependencies=[Depends(requires("x")), Depends(require_admin)])
+def x():
+    return 1
+
+
+async def run(check, db):
+    return await check(db)
+
+
+{use}
+
+
+def job():
+    with Session(engine) as s:
+        return asyncio.run(use(s))
+"""
+FACTORY_USES = {
+    "in a list": 'CHECKS = [requires("a")]\n\n\nasync def use(db):\n    return [await c(db) for c in CHECKS]',
+    "handed to a call": 'async def use(db):\n    return await run(requires("b"), db)',
+    "returned": 'def made():\n    return requires("c")\n\n\nasync def use(db):\n    return await made()(db)',
+}
+
+
+@pytest.mark.parametrize("use", sorted(FACTORY_USES))
+def test_what_a_factory_returns_handed_on_stays_async_and_still_runs(project, reported, cli, use):
+    root = project({"app.py": FACTORY.format(use=FACTORY_USES[use])})
+    entry = reported(root, "requires.<locals>.inner", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM139"), entry
+    assert "(`requires(...)`)" in entry["reasons"][0], entry
+    assert cli("phase1", root, "--apply").exit_code == 0
+    run = subprocess.run([sys.executable, "-c", "import app; print(app.job())"], cwd=root, capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() in ("1", "[1]"), run.stdout + run.stderr
+
+
+def test_near_miss_a_factory_taken_by_depends_or_named_at_module_level_converts(project, reported):
+    root = project({"app.py": FACTORY.format(use="async def use(db):\n    return 1")})
+    assert reported(root, "requires.<locals>.inner", "phase1")["action"] == "convert"

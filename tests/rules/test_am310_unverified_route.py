@@ -577,3 +577,52 @@ def test_near_miss_a_handler_factory_making_its_route_is_analysed(app, cli):
     )
     found = [(f["function"], f["code"]) for f in cli.json("check", root)["findings"]]
     assert found == [("make_counter.<locals>.count", "AM301")], found
+
+
+ROUTER_CLASS = """
+from typing import Any, Callable
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+
+
+class AuditedRouter(APIRouter):
+    def api_route(self, path: str, **kwargs: Any) -> Callable:
+        def decorator(func: Callable) -> Callable:
+            self.add_api_route(path, func, **kwargs)
+            return func
+
+        return decorator
+
+    def secure_get(self, path: str) -> Callable:
+        def decorator(func: Callable) -> Callable:
+            self.add_api_route(path, func, methods=["GET"])
+            return func
+
+        return decorator
+
+
+audited = AuditedRouter()
+
+
+@audited.get("/count")
+async def count(db: session_dependency):
+    return db.execute(text("select 1")).scalar_one()
+"""
+
+
+def test_a_router_classs_own_api_route_is_no_unverified_route_and_its_routes_are_checked(app, cli):
+    # `@audited.get(...)` reaches the overridden `api_route`: the route is analysed where it is
+    # decorated, so the registration inside is no route of its own left unread
+    secure_get = ROUTER_CLASS[ROUTER_CLASS.index("    def secure_get"):ROUTER_CLASS.index("audited = ")]
+    root = app(ROUTER_CLASS.replace(secure_get, ""))
+    findings = cli.json("check", root)["findings"]
+    assert [f["code"] for f in findings if f["code"] == "AM310"] == [], findings
+    assert [f["code"] for f in findings if f["function"] == "count"] == ["AM301"], findings
+
+
+def test_a_decorator_of_another_name_registering_what_it_decorates_is_an_unverified_route(app, cli):
+    found = [f for f in cli.json("check", app(ROUTER_CLASS))["findings"] if f["code"] == "AM310"]
+    assert len(found) == 1, found
+    assert "the function a decorator `AuditedRouter.secure_get` defines is applied to" in found[0]["message"], found
+    assert "loop variable" not in found[0]["message"], found
