@@ -439,6 +439,9 @@ class Function(_Fact):
     # `COUNTS[k] += 1`, `Stats.total += 1`, `stats.hits[k] = stats.hits.get(k, 0) + 1` in the own
     # body, on a name it does not bind (a module-level object or class): the path, with the line.
     free_updates: list[tuple[str, int]] = field(default_factory=list)
+    # `CACHE[k] = v`, `del CACHE[k]`, `CACHE.pop(k)` in the own body on a name it does not bind:
+    # the path written to, with the line (what a plain dict takes atomically, a cachetools cache not).
+    free_writes: list[tuple[str, int]] = field(default_factory=list)
     # `with LOCK:`, `with self.lock:` (a name or an attribute, outside nested scopes): the value-flow
     # expression entered, with the first and last line of the block (a `threading.Lock` guards it).
     locked: list[tuple[str, int, int]] = field(default_factory=list)

@@ -1049,6 +1049,7 @@ class BodyScanner:
             if found is not None:
                 self.function.locked.append((found, start, end))
         self.function.free_updates = free_updates(body, local)
+        self.function.free_writes = free_writes(body, local)
         for binding, value in self.raw_bindings:
             found = expression(value, local)
             if found is None and not binding.entered and type(value) is ast.Subscript:
@@ -2289,6 +2290,43 @@ def free_updates(body: list[ast.stmt], bound: frozenset[str]) -> list[tuple[str,
             isinstance(n, (ast.Name, ast.Attribute)) and syntax.dotted(n) == path for n in ast.walk(value)
         ),
     )
+
+
+# Methods writing to a mapping in place.
+_MAPPING_WRITES = frozenset({"pop", "popitem", "setdefault", "update", "clear", "__setitem__", "__delitem__"})
+
+
+def free_writes(body: list[ast.stmt], bound: frozenset[str]) -> list[tuple[str, int]]:
+    """`CACHE[k] = v`, `del CACHE[k]`, `CACHE[k] += 1`, `CACHE.pop(k)`, `CACHE.setdefault(k, v)` on an
+    item or attribute path of a name the function does not bind, outside nested scopes: the path as
+    written and the line of each first write."""
+    found: dict[str, int] = {}
+    for node in objects.own_nodes(body):
+        kind = type(node)
+        targets: list[ast.expr] = []
+        if kind is ast.Assign or kind is ast.Delete:
+            targets = node.targets
+        elif kind is ast.AugAssign or kind is ast.AnnAssign:
+            targets = [node.target]
+        elif kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _MAPPING_WRITES:
+            path = _free_path(node.func.value, bound)
+            if path is not None:
+                found.setdefault(path, node.lineno)
+            continue
+        for target in targets:
+            if type(target) is ast.Subscript:
+                path = _free_path(target.value, bound)
+                if path is not None:
+                    found.setdefault(path, node.lineno)
+    return sorted(found.items(), key=lambda item: item[1])
+
+
+def _free_path(node: ast.expr, bound: frozenset[str]) -> str | None:
+    """`caches.users` for a name the function does not bind and its attributes, else None."""
+    written = dotted(node)
+    if written is None or written.partition(".")[0] in bound:
+        return None
+    return written
 
 
 def attribute_updates(body: list[ast.stmt], owner: str) -> list[tuple[str, int]]:

@@ -68,7 +68,9 @@ class CoroutineNeed:
     subject: str  # the API, the decorator as written, or the awaiting caller
     line: int
     where: str = ""  # where the decorator is defined, the helper chain, or the calling line as path:line
-    at: str = ""  # the path:line of what the helper chain reaches (a shared update)
+    # the path:line of what the helper chain reaches (a shared update); for a decorator, the name
+    # `safe-decorators` lists it by
+    at: str = ""
 
     def reason(self) -> Reason:
         entry = NEEDS[self.kind]
@@ -88,8 +90,9 @@ class _Entry:
 
 
 def _unsure_decorator(need: CoroutineNeed) -> str:
+    listed = f' as "{need.at}"' if need.at else ""
     return (
-        f"@{need.subject}: if it works with plain functions, list it under safe-decorators in "
+        f"@{need.subject}: if it works with plain functions, list it{listed} under safe-decorators in "
         "[tool.async-migrate] and rerun phase one"
     )
 
@@ -200,14 +203,22 @@ NEEDS: dict[NeedKind, _Entry] = {
     NeedKind.CACHE_UPDATE: _Entry(
         AM140,
         lambda need: (f"calls {need.where}, " if need.where else "")
-        + f"cached by `@{need.subject}` ({need.at}) with no `lock=`: every call reads and writes that cache, "
-        "which cachetools does not lock; on the event loop no other request runs in between; as `def`, "
+        + (
+            f"cached by `{need.subject}` ({need.at}) with no `lock=`: every call reads and writes that cache"
+            if need.subject.startswith("@")
+            else ("which " if need.where else "") + f"writes the module-level cachetools cache `{need.subject}` ({need.at})"
+        )
+        + ", and cachetools locks none of its caches itself; on the event loop no other request runs in between; as `def`, "
         "concurrent requests would update its bookkeeping in several threads at once and could corrupt it "
         "(a lost size update, a `KeyError` on a key another thread evicted)",
         # not "offload the Session work": the cache is read and written in the same call, so a worker
         # thread would run it as unlocked as a `def` would
-        lambda need: f"`@{need.subject}` ({need.at}) keeps it async: pass it a `lock=threading.Lock()` and rerun "
-        "phase one",
+        lambda need: (
+            f"`{need.subject}` ({need.at}) keeps it async: pass it a `lock=threading.Lock()` and rerun phase one"
+            if need.subject.startswith("@")
+            else f"the write to `{need.subject}` ({need.at}) keeps it async: make it inside `with LOCK:` on a "
+            "module-level `threading.Lock` and rerun phase one"
+        ),
     ),
     NeedKind.GLOBAL_UPDATE: _Entry(
         AM140,
@@ -305,11 +316,13 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
             )
     for decorator in wrapping_decorators(project, handler):
         shape, where = project.decorator_shape(decorator)
+        # the name `safe-decorators` matches it by (`app.limiter.limiter.limit` for `@limiter.limit(...)`)
+        listed = project.canonical(decorator.callee) or ""
         if shape in ("coroutine", "external", "unknown"):
-            needs.append(CoroutineNeed(NeedKind(shape), decorator.text, decorator.line, where))
+            needs.append(CoroutineNeed(NeedKind(shape), decorator.text, decorator.line, where, listed))
         elif shape == "loop":
             # its `async def` wrapper would run the plain def in place, on the event loop all the same
-            needs.append(CoroutineNeed(NeedKind.UNKNOWN, decorator.text, decorator.line, where))
+            needs.append(CoroutineNeed(NeedKind.UNKNOWN, decorator.text, decorator.line, where, listed))
     # A method is called through its object (`await self.level()`), which only the object
     # edges see; a function by reference.
     method = "." in handler.function.qualname and project_classes(project).owner(handler.id) is not None

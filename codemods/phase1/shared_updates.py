@@ -23,7 +23,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.vocabulary.fastapi import CBV_DECORATORS
-from async_migrate.codemods.vocabulary.python import CACHES, THREAD_LOCKS, UNLOCKED_CACHES
+from async_migrate.codemods.vocabulary.python import CACHE_CLASSES, CACHES, THREAD_LOCKS, UNLOCKED_CACHES
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,8 @@ class SharedUpdate:
     a handler calls to reach it (empty for its own body), each with the line of the call."""
 
     # "global" (`global n`), "free" (`COUNTS[k]`, `Stats.total`), "self" (`self.hits`, `cls.total`),
-    # "cache" (a cachetools decorator given no `lock=`, as written: `cached(TTLCache(...))`)
+    # "cache" (a cachetools decorator given no `lock=`, as written: `@cached(TTLCache(...))`; or a
+    # write to a module-level cachetools cache: `CACHE`)
     kind: str
     subject: str
     line: int
@@ -109,7 +110,12 @@ def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[Sh
     for decorator, cache in unlocked_caches(project, function):
         # `cachedmethod` keeps its cache on the instance: shared when the instance is
         if cache == "cachetools.cached" or (first is not None and not static and self_shared):
-            found.append(("cache", decorator.text, decorator.line))
+            found.append(("cache", f"@{decorator.text}", decorator.line))
+    for path, line in function.free_writes:
+        target = project.resolve(f"{module.name}.{path}")
+        value = target.value if target is not None and target.kind == "value" else None
+        if value is not None and value.kind == "call" and project.canonical(value.ref) in CACHE_CLASSES:
+            found.append(("cache", path, line))
     return sorted(
         (SharedUpdate(kind, subject, line, module.path) for kind, subject, line in found if not _guarded(project, fid, line)),
         key=lambda update: update.line,

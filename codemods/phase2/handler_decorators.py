@@ -39,10 +39,13 @@ def blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
         else:
             how = (f"the tool cannot tell whether its wrapper ({where}) awaits a coroutine function; a "
                    "synchronous one would return the coroutine unrun, outside what it does around the call")
+        listed = project.canonical(decorator.callee)
         found.append((decorator.line, (
             f"`{handler.function.name}` is wrapped by `@{decorator.text}` and would become `async def`: {how}; "
             "make the decorator async-aware (an `async def` wrapper awaiting the function when "
-            "`inspect.iscoroutinefunction(func)`) and list it under `safe-decorators`, or move the "
+            "`inspect.iscoroutinefunction(func)`) and list it"
+            + (f' as "{listed}"' if listed else "")
+            + " under `safe-decorators`, or move the "
             "Session work into a helper the route calls outside it, then rerun phase two"
         )))
     return found

@@ -21,8 +21,10 @@ single method of a builtin container (`self.items.append(x)`), or an update made
 called) inside `with lock:` on a `threading.Lock` (a module-level one, or one `__init__` sets
 on `self`). A helper under a cachetools cache given no `lock=` (`@cached(TTLCache(...))`, also
 through an alias `ttl = cached(...)`, or `@cachedmethod` on a shared instance) updates it on every
-call: cachetools locks none of its caches itself, so two threads can corrupt its size and order
-bookkeeping; `lock=threading.Lock()`, or `cachetools.func.ttl_cache` & co. (which lock), convert.
+call, and so does a write to a module-level cachetools cache (`_cache[k] = v`, `_cache.pop(k)`):
+cachetools locks none of its caches itself, so two threads can corrupt its size and order
+bookkeeping; `lock=threading.Lock()`, writes made under `with LOCK:`, or `cachetools.func.ttl_cache`
+& co. (which lock), convert.
 `--offload-mixed` leaves a call reaching any such update on the loop: in the threadpool it would
 race as it would in a `def`.
 

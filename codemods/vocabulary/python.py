@@ -142,6 +142,11 @@ CACHES = frozenset({"functools.lru_cache", "functools.cache"})
 # Decorators keeping results in the cache object they are given, read and written with no lock
 # unless one is passed as `lock=` (cachetools' own `cachetools.func.ttl_cache` & co. take one).
 UNLOCKED_CACHES = frozenset({"cachetools.cached", "cachetools.cachedmethod"})
+# cachetools' caches: a write updates their size, order and expiry bookkeeping in several steps.
+CACHE_CLASSES = frozenset({
+    "cachetools.Cache", "cachetools.FIFOCache", "cachetools.LFUCache", "cachetools.LRUCache",
+    "cachetools.MRUCache", "cachetools.RRCache", "cachetools.TTLCache", "cachetools.TLRUCache",
+})
 # Class decorators that generate `__init__` from the class's annotated fields.
 # Class decorators writing an `__init__` whose parameters are the annotated fields, in order.
 GENERATED_INIT = frozenset({

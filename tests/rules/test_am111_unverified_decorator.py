@@ -43,3 +43,27 @@ def test_near_miss_a_staticmethod_endpoint_registered_by_call_converts(app, repo
         """
     )
     assert reported(root, "Handlers.read_items", "phase1")["codes"] == ["AM101"]
+
+
+# As slowapi is used: a project-level `Limiter` instance whose method decorates. The fix names the
+# exact string safe-decorators matches, which is neither the class's nor the written name.
+PROJECT_LIMITER = """
+from fastapi import Request
+
+from core.limits import limiter
+
+
+@router.get("")
+@limiter.limit("5/minute")
+async def read_items(request: Request, session: session_dependency):
+    return session.execute("select 1").all()
+"""
+LIMITS = {"core/limits.py": "from slowapi import Limiter\nfrom slowapi.util import get_remote_address\n\n"
+          "limiter = Limiter(key_func=get_remote_address)\n"}
+
+
+def test_the_fix_names_what_to_list_and_listing_it_converts(app, reported, findings):
+    (finding,) = findings(app(PROJECT_LIMITER, LIMITS), "read_items")
+    assert 'list it as "core.limits.limiter.limit" under safe-decorators' in finding["message"], finding
+    listed = {**LIMITS, "pyproject.toml": '[tool.async-migrate]\nsafe-decorators = ["core.limits.limiter.limit"]\n'}
+    assert reported(app(PROJECT_LIMITER, listed), "read_items", "phase1")["codes"] == ["AM101"]

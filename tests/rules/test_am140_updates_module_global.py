@@ -364,7 +364,8 @@ async def route(session: session_dependency):
 def test_a_helper_under_a_cachetools_cache_with_no_lock_keeps_the_route(app, reported, body, decorator, line):
     entry = reported(app(CACHED.format(body=body)), "route", "phase1")
     assert (entry["action"], entry["codes"][0]) == ("keep", "AM140"), entry
-    assert f"cached by `@{decorator}` (api/items.py:{line}) with no `lock=`" in entry["reasons"][0], entry
+    assert f"cached by `@{decorator}` (api/items.py:{line}) with no `lock=`: every call reads and writes that cache, " \
+        "and cachetools locks none of its caches itself" in entry["reasons"][0], entry
 
 
 @pytest.mark.parametrize("body", [
@@ -392,3 +393,58 @@ def test_offload_mixed_leaves_a_call_reaching_a_shared_update_on_the_loop(app, c
     text = (root / "api/items.py").read_text()
     assert "a = await run_in_threadpool(plain, session, 1)" in text
     assert f"b = {call}" in text
+
+
+# A module-level cachetools cache written directly: each write updates its bookkeeping in steps.
+WRITTEN = """
+import threading
+
+from cachetools import TTLCache
+
+from core.caches import SHARED
+
+_cache = TTLCache(maxsize=100, ttl=60)
+_plain: dict[int, int] = {{}}
+LOCK = threading.Lock()
+
+
+def remember(session, n):
+    value = session.execute("select 1").scalar()
+    {write}
+    return value
+
+
+@router.get("/items")
+async def route(session: session_dependency):
+    return remember(session, 1)
+"""
+CACHES_MODULE = {"core/caches.py": "from cachetools import LRUCache\n\nSHARED = LRUCache(maxsize=10)\n"}
+
+
+@pytest.mark.parametrize("write, subject", [
+    ("_cache[n] = value", "_cache"),
+    ("_cache.pop(n, None)", "_cache"),
+    ("del _cache[n]", "_cache"),
+    ("SHARED[n] = value", "SHARED"),  # imported from the module defining it
+])
+def test_a_write_to_a_module_level_cachetools_cache_keeps_the_route(app, reported, write, subject):
+    entry = reported(app(WRITTEN.format(write=write), CACHES_MODULE), "route", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM140"), entry
+    assert entry["reasons"][0].startswith(
+        f"calls `api.items.remember` (line 27), which writes the module-level cachetools cache `{subject}` (api/items.py:21)"
+    ), entry
+
+
+@pytest.mark.parametrize("write", [
+    "_plain[n] = value",  # a dict takes an item in one step
+    "with LOCK:\n        _cache[n] = value",  # under a lock
+    "local = TTLCache(maxsize=1, ttl=1)\n    local[n] = value",  # a cache of its own
+    "_cache.get(n)",  # a read
+])
+def test_near_miss_a_dict_a_lock_an_own_cache_or_a_read_converts(app, reported, write):
+    assert reported(app(WRITTEN.format(write=write), CACHES_MODULE), "route", "phase1")["action"] == "convert"
+
+
+def test_check_asks_for_the_writes_under_a_lock(app, findings):
+    (finding,) = findings(app(WRITTEN.format(write="_cache[n] = value"), CACHES_MODULE), "route")
+    assert "make it inside `with LOCK:` on a module-level `threading.Lock`" in finding["message"], finding

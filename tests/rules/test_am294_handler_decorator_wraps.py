@@ -102,3 +102,8 @@ def test_a_sync_wrapper_through_an_instance_or_a_factory_alias_blocks_with_am294
 def test_near_miss_an_instance_whose_call_awaits_a_coroutine_function_migrates(app, reported):
     entry = reported(app(BOUND.format(decorator="aware_timer")), "list_books", "phase2", "--subsystem", "api/items.py")
     assert entry["action"] == "migrate" and "AM294" not in entry["codes"], entry
+
+
+def test_the_block_names_what_to_list(app, reported):
+    entry = reported(app(BOUND.format(decorator="timed_db")), "list_books", "phase2", "--subsystem", "api/items.py")
+    assert 'list it as "api.items.timed_db" under `safe-decorators`' in " ".join(entry["reasons"]), entry
