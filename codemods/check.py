@@ -115,7 +115,7 @@ from async_migrate.codemods.phase1.shared_session import (
 )
 from async_migrate.codemods.phase1.two_sessions import describe as describe_two_sessions
 from async_migrate.codemods.phase1.two_sessions import two_sessions
-from async_migrate.codemods.phase2.refreshed import by_name, by_query
+from async_migrate.codemods.phase2.refreshed import by_name, by_query, only_set
 from async_migrate.codemods.phase2.templates import template_renders
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, ROUTE_KINDS, FunctionId, Handler, Project
@@ -2926,14 +2926,17 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
                 continue
             if loaded is None:  # what the closure's queries load, by name (as for relationship reads)
                 loaded = closure_eager_names(project, handler.id)
-            if how == "read" and index.deferred(model, name) and not by_name(function, receiver, line, name) and not credit.loads(
+            # `doc.body = data` records the value and loads nothing, unless the column asks for
+            # active history
+            set_only = how == "read" and only_set(function, line, receiver, name) and not index.set_loads(model, name)
+            if not set_only and how == "read" and index.deferred(model, name) and not by_name(function, receiver, line, name) and not credit.loads(
                 [load for t in held for load in _origins(project, handler.id, t, sessions) or ()], name
             ):
                 # a deferred column (`deferred(...)`, `mapped_column(deferred=True)`) no `undefer`
                 # of the closure loads: its first read is a SELECT, outside any greenlet
                 found.append(Blocking(line, f"{receiver}.{name} ({classes.short(model)}.{name}, {_DEFERRED})"))
                 continue
-            narrowed = _narrowed_read(project, handler.id, held, sessions, model, name) if how == "read" else None
+            narrowed = _narrowed_read(project, handler.id, held, sessions, model, name) if how == "read" and not set_only else None
             if narrowed is not None and not by_name(function, receiver, line, name):
                 # `load_only(Product.name)` then `product.price`: the column loads on its first read
                 found.append(Blocking(line, f"{receiver}.{name} ({classes.short(model)}.{name}, {_DEFERRED}: "

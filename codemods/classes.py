@@ -86,6 +86,7 @@ class Classes:
                     targets={**declared.targets, **mapping.targets},
                     primary_keys=declared.primary_keys or mapping.primary,
                     deferred=(*declared.deferred, *mapping.deferred),
+                    history=(*declared.history, *mapping.history),
                     mapped_columns=mapping.columns,
                     unread_properties=mapping.unread,
                     # mapped to a Table, as `__table__ = ...` says; its key is the Table's, read above

@@ -364,6 +364,9 @@ class Function(_Fact):
     # Of those, the writes (`order.status = x`, `order.total += 1`), and `self.attr` writes: they
     # run the class's `@validates` methods, setters and listeners for the attribute on the object.
     stores: list[tuple[int, str, str]] = field(default_factory=list)
+    # Of those, the augmented ones (`order.total += 1`, `doc.body += text`): each reads the
+    # attribute before it writes it, so it loads what a plain write would leave unloaded.
+    updates: list[tuple[int, str, str]] = field(default_factory=list)
     # Value flow (codemods/flow.py). An *expression* is a string: a head, then `.attr` and `()`
     # steps. The head is `$name` for a local name or parameter, `super()`, or an absolute
     # reference: `$self.db.query`, `app.db.SessionLocal()`, `sqlalchemy.orm.sessionmaker()()`.
@@ -599,6 +602,8 @@ class ImperativeMapping(_Fact):
     primary: tuple[str, ...] = ()
     # deferred column properties (`deferred(t.c.body)`, `column_property(..., deferred=True)`)
     deferred: tuple[str, ...] = ()
+    # and those declared `active_history=True` (`facts.ClassFacts.history`)
+    history: tuple[str, ...] = ()
     # the column names of that `Table(...)`: attributes the mapping makes plain columns
     columns: tuple[str, ...] = ()
     # `properties=` as written where it cannot be read (a call, a name bound otherwise): which
@@ -635,6 +640,9 @@ class ClassFacts(_Fact):
     descriptors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Columns that load on first read (`deferred(...)`, `mapped_column(..., deferred=True)`).
     deferred: tuple[str, ...] = ()
+    # Column properties declared `active_history=True` (or with keywords unpacked, which may say
+    # so): setting one loads the value it replaces at once, where a plain column's set loads nothing.
+    history: tuple[str, ...] = ()
     # `@validates("a", "b")` methods: attribute -> the methods a write of it runs on the object.
     validators: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # relationship() attributes -> the target class as its first argument names it (classic

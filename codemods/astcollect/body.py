@@ -921,6 +921,8 @@ class BodyScanner:
         self.callees: set[int] = set()  # ids of call targets: `session.get` is not an attribute read
         self.raw_attributes: list[tuple[int, str, str]] = []
         self.raw_stores: list[tuple[int, str, str]] = []
+        self.augmented: set[int] = set()  # ids of the targets of augmented assignments
+        self.raw_updates: list[tuple[int, str, str]] = []
         self.raw_loaders: list[tuple[str | None, ast.Call]] = []  # (callee as written, call)
         self.raw_narrowing: list[tuple[str | None, str, ast.Call]] = []  # (callee as written, option, call)
         self.generators = 0
@@ -1632,6 +1634,7 @@ class BodyScanner:
 
     def _on_aug_assign(self, node: ast.AugAssign, nested: bool) -> None:
         self._changed(node.target)
+        self.augmented.add(id(node.target))
 
     def _changed(self, target: ast.expr) -> None:
         written = dispatch.changed(target)
@@ -2071,6 +2074,8 @@ class BodyScanner:
                 self.raw_attributes.append((self.source.line_of(node), value.id, node.attr))
                 if type(node.ctx) is ast.Store:
                     self.raw_stores.append(self.raw_attributes[-1])
+                    if id(node) in self.augmented:
+                        self.raw_updates.append(self.raw_attributes[-1])
         elif type(value) is ast.Attribute and value.attr == "awaitable_attrs":
             # `await obj.awaitable_attrs.rel` loads `rel` on `obj` only
             held = value.value.id if type(value.value) is ast.Name and not nested else ""
@@ -2167,6 +2172,8 @@ class BodyScanner:
             (line, receiver, attr) for line, receiver, attr in self.raw_stores
             if receiver in _SELF or receiver in self.locals or receiver not in module_level
         )
+        stored = set(self.function.stores)
+        self.function.updates.extend(entry for entry in self.raw_updates if entry in stored)
 
     def _refreshed(self, body: list[ast.stmt]) -> None:
         """`Function.refreshed`: a refresh some path may skip (under an `if`, `while`, `try`,

@@ -296,6 +296,7 @@ class Collector:
                     targets={**before.targets, **found.targets},
                     primary=before.primary or (() if renamed else primary),
                     deferred=(*before.deferred, *(name for name in found.deferred if name not in before.deferred)),
+                    history=(*before.history, *(name for name in found.history if name not in before.history)),
                     columns=before.columns or (
                         () if argument(call, 99, "column_prefix") is not None else columns.get(table_name or "", ())
                     ),
@@ -1757,6 +1758,12 @@ class Collector:
         callee = self.ref(call.func)
         raising, deferred = argument(call, 99, "deferred_raiseload"), argument(call, 99, "deferred")
         raises = raising is not None and syntax.named_constant(raising) == "True"
+        if callee in DEFERRED_COLUMNS or callee in DEFERRABLE_COLUMNS:
+            history = argument(call, 99, "active_history")
+            if (history is not None and syntax.named_constant(history) != "False") or any(
+                k.arg is None for k in call.keywords
+            ):
+                found.history = (*found.history, *targets)
         if not raises and (callee in DEFERRED_COLUMNS or (callee in DEFERRABLE_COLUMNS and (
             (deferred is not None and syntax.named_constant(deferred) == "True")
             or argument(call, 99, "deferred_group") is not None

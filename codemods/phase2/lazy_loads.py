@@ -159,7 +159,7 @@ from async_migrate.codemods.phase2.eager_flow import (
 )
 from async_migrate.codemods.phase2.handed_built import Handed, handed_built
 from async_migrate.codemods.phase2.model_members import Members, Summary, members, on_object_session
-from async_migrate.codemods.phase2.refreshed import by_callers, by_name, by_query
+from async_migrate.codemods.phase2.refreshed import by_callers, by_name, by_query, only_set
 from async_migrate.codemods.phase2.validations import (
     Validation,
     instance_code,
@@ -1057,7 +1057,12 @@ class _Analysis:
         """Model code run on an object of a query the flow found: its relationship reads get
         the eager load on that query; what the tool cannot see into is unverified."""
         assert origin.model is not None
-        narrowed = self._narrowed(origin, name) if how in ("read", "getattr") and not origin.path else None
+        # `doc.body = data` on a column left unloaded records the new value and loads nothing
+        # (unless the column asks for active history): no option to add, no MissingGreenlet
+        set_only = how == "read" and only_set(self.project.functions[fid][1], line, written, name) and not (
+            self.members.set_loads(origin.model, name)
+        )
+        narrowed = self._narrowed(origin, name) if how in ("read", "getattr") and not origin.path and not set_only else None
         if narrowed is not None:
             module, function = self.project.functions[fid]
             self._deferred(root, module, function, line or function.line, shown or _shown(written, name, how),
@@ -1069,7 +1074,7 @@ class _Analysis:
         where = line or function.line
         shown = shown or _shown(written, name, how)
         if how in ("read", "getattr") and self.members.deferred(origin.model, name):
-            if by_name(function, written, line, name) or (
+            if set_only or by_name(function, written, line, name) or (
                 not origin.path and self._refreshed(origin, name, (fid, line))
             ):
                 return  # `refresh(obj, attribute_names=["body"])` loads the column on the object
@@ -1221,6 +1226,8 @@ class _Analysis:
         if typed is None or by_name(function, written, line, column):
             return
         candidates = typed or self._deferring(column)
+        if only_set(function, line, written, column) and not any(self.members.set_loads(c, column) for c in candidates):
+            return  # a write of the column loads nothing (`_member`)
         unread = self._unread_receiver(fid, written) if not typed and candidates else None
         if unread is not None and any(self.members.deferred(c, column) for c in candidates):
             deferring = [c for c in candidates if self.members.deferred(c, column)]

@@ -302,6 +302,11 @@ class Members:
         """A deferred column of `cls`: loaded by its first read, which is IO."""
         return any(name in self.classes.by_ref[a][1].deferred for a in self.classes.mro(cls))
 
+    def set_loads(self, cls: str, name: str) -> bool:
+        """Whether setting column `name` of `cls` loads the value it replaces (`active_history=True`):
+        a plain column's set records the new value and loads nothing, unloaded or not."""
+        return any(name in self.classes.by_ref[a][1].history for a in self.classes.mro(cls))
+
     def subclass_only(self, cls: str, name: str) -> str | None:
         """A mapped subclass of `cls` (joined or single table inheritance) declaring `name`
         when `cls`'s own class order does not: a query of `cls` returns rows of that subclass

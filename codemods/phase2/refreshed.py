@@ -32,6 +32,16 @@ from async_migrate.codemods.project import FunctionId, Project
 _DEPTH = 4  # helpers handing the object on to helpers
 
 
+def only_set(function: facts.Function, line: int, receiver: str, attribute: str) -> bool:
+    """Whether `receiver.attribute` at `line` is only assigned there (`doc.body = data`), not read:
+    no augmented assignment (`doc.size += n` reads first), no read of it on the same line."""
+    entry = (line, receiver, attribute)
+    return (
+        entry in function.stores and entry not in function.updates
+        and function.attributes.count(entry) <= function.stores.count(entry)
+    )
+
+
 def by_name(function: facts.Function, receiver: str, line: int, attribute: str) -> bool:
     """Whether `function` refreshes `attribute` on `receiver` at or before `line`, the name
     bound to one value only (a second binding may be another object by the read)."""
