@@ -126,6 +126,36 @@ def test_every_mapped_driver_is_an_asyncio_dialect_of_the_same_backend(sync, exp
     assert drivers.package(expected) is not None
 
 
+# Synchronous drivers SQLAlchemy ships that no asyncio driver reads the URL of the same way.
+UNMAPPABLE = {"mysql+pyodbc", "mariadb+pyodbc", "mssql+pymssql", "mssql+mssqlpython", "sqlite+pysqlcipher"}
+
+
+def test_every_sync_driver_sqlalchemy_ships_for_a_mapped_backend_is_mapped():
+    """One left out (`mariadb+pymysql`, `postgresql+pg8000`) kept the async engine on the sync
+    driver, and the migrated application failed at import."""
+    import importlib
+    import pkgutil
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import NoSuchModuleError
+
+    found = []
+    for backend in sorted({sync.split("+")[0] for sync in drivers.ASYNC_DRIVERS}):
+        package = importlib.import_module(f"sqlalchemy.dialects.{'mysql' if backend == 'mariadb' else backend}")
+        for module in pkgutil.iter_modules(package.__path__):
+            if module.name.startswith("_"):
+                continue
+            name = f"{backend}+{module.name}"
+            try:
+                dialect = make_url(f"{name}://").get_dialect()
+            except (NoSuchModuleError, AttributeError):
+                continue  # not a driver's module (types, json, ...)
+            if module.name != "base" and not dialect.is_async:
+                found.append(name)
+    assert "mariadb+pymysql" in found and "postgresql+pg8000" in found
+    assert [name for name in found if name not in drivers.ASYNC_DRIVERS and name not in UNMAPPABLE] == []
+
+
 def test_generated_url_helper_follows_the_table_at_runtime():
     from sqlalchemy.engine import URL, make_url
 
@@ -148,7 +178,9 @@ def test_generated_url_helper_follows_the_table_at_runtime():
 def test_driver_helpers():
     assert drivers.async_driver("sqlite") == "sqlite+aiosqlite"
     assert drivers.async_driver("postgresql+asyncpg") == "postgresql+asyncpg"
-    assert drivers.async_driver("postgresql+pg8000") is None
+    assert drivers.async_driver("postgresql+pg8000") == "postgresql+psycopg"
+    assert drivers.async_driver("mariadb+pymysql") == "mariadb+aiomysql"
+    assert drivers.async_driver("mssql+pymssql") is None
     assert drivers.drivername_of("postgresql+psycopg2://u@h/db") == "postgresql+psycopg2"
     assert drivers.drivername_of("not a url") is None
     assert drivers.is_memory_sqlite("sqlite://")
@@ -201,14 +233,26 @@ SIMPLE_AFTER = parses(
             async_drivers = {
                 "postgresql": "postgresql+psycopg",
                 "postgresql+psycopg2": "postgresql+psycopg",
+                "postgresql+psycopg2cffi": "postgresql+psycopg",
+                "postgresql+pg8000": "postgresql+psycopg",
                 "sqlite": "sqlite+aiosqlite",
                 "sqlite+pysqlite": "sqlite+aiosqlite",
                 "mysql": "mysql+aiomysql",
                 "mysql+mysqldb": "mysql+aiomysql",
                 "mysql+pymysql": "mysql+aiomysql",
+                "mysql+mysqlconnector": "mysql+aiomysql",
+                "mysql+mariadbconnector": "mysql+aiomysql",
+                "mysql+cymysql": "mysql+aiomysql",
+                "mariadb": "mariadb+aiomysql",
+                "mariadb+mysqldb": "mariadb+aiomysql",
+                "mariadb+pymysql": "mariadb+aiomysql",
+                "mariadb+mysqlconnector": "mariadb+aiomysql",
+                "mariadb+mariadbconnector": "mariadb+aiomysql",
+                "mariadb+cymysql": "mariadb+aiomysql",
                 "mssql": "mssql+aioodbc",
                 "mssql+pyodbc": "mssql+aioodbc",
                 "oracle": "oracle+oracledb",
+                "oracle+cx_oracle": "oracle+oracledb",
             }
             return url.set(drivername=async_drivers.get(url.drivername, url.drivername))
 
@@ -830,14 +874,26 @@ def _async_url(url: URL) -> URL:
     async_drivers = {
         "postgresql": "postgresql+psycopg",
         "postgresql+psycopg2": "postgresql+psycopg",
+        "postgresql+psycopg2cffi": "postgresql+psycopg",
+        "postgresql+pg8000": "postgresql+psycopg",
         "sqlite": "sqlite+aiosqlite",
         "sqlite+pysqlite": "sqlite+aiosqlite",
         "mysql": "mysql+aiomysql",
         "mysql+mysqldb": "mysql+aiomysql",
         "mysql+pymysql": "mysql+aiomysql",
+        "mysql+mysqlconnector": "mysql+aiomysql",
+        "mysql+mariadbconnector": "mysql+aiomysql",
+        "mysql+cymysql": "mysql+aiomysql",
+        "mariadb": "mariadb+aiomysql",
+        "mariadb+mysqldb": "mariadb+aiomysql",
+        "mariadb+pymysql": "mariadb+aiomysql",
+        "mariadb+mysqlconnector": "mariadb+aiomysql",
+        "mariadb+mariadbconnector": "mariadb+aiomysql",
+        "mariadb+cymysql": "mariadb+aiomysql",
         "mssql": "mssql+aioodbc",
         "mssql+pyodbc": "mssql+aioodbc",
         "oracle": "oracle+oracledb",
+        "oracle+cx_oracle": "oracle+oracledb",
     }
     return url.set(drivername=async_drivers.get(url.drivername, url.drivername))
 

@@ -1675,6 +1675,7 @@ class _Analysis:
             return None
         kwargs = engine_options.engine_kwargs(self.project, plan, build, maker)
         engine_options.find_drivers(plan, build, maker, self.read)
+        engine_options.note_mysql_bytes(self.project, plan, build, self.read)
         sync_engine = inline[1] if inline is not None else bind.text
         fields: dict = dict(
             sync_engine=sync_engine, engine_kwargs=tuple(kwargs), url_helper=self._url_helper(maker.module),

@@ -9,7 +9,7 @@ function whose table is `ASYNC_DRIVERS` below (see `url_helper_source`).
 Why a named function rather than the mapping inlined into the
 `create_async_engine(...)` call: the URL is needed three times in the expression
 (`url.set(drivername=table.get(url.drivername, url.drivername))`), the table has
-ten entries, and a reviewer reads `create_async_engine(_async_url(engine.url), ...)`
+twenty-odd entries, and a reviewer reads `create_async_engine(_async_url(engine.url), ...)`
 as what it means. The function is pure, runs once at import, and keeps the
 table in one visible place next to the engine it serves.
 """
@@ -19,21 +19,37 @@ from __future__ import annotations
 import re
 
 # Sync drivername -> asyncio drivername (checked against SQLAlchemy 2.1's dialects).
-# Bare backend names stand for the backend's default driver: mysqldb for `mysql`,
-# pyodbc for `mssql`, oracledb for `oracle` (psycopg for `postgresql` in 2.1,
-# psycopg2 in 2.0: both map to psycopg 3, which serves sync and async).
+# Bare backend names stand for the backend's default driver: mysqldb for `mysql` and `mariadb`,
+# pyodbc for `mssql`, oracledb for `oracle` (psycopg for `postgresql` in 2.1, psycopg2 in 2.0:
+# both map to psycopg 3, which serves sync and async). Every sync driver whose URL the asyncio
+# one reads the same way is here: one left out keeps the async engine on a sync driver, and the
+# migrated application fails at import ("The asyncio extension requires an async driver").
+# Not mapped: mysql+pyodbc, mssql+pymssql and mssql+mssqlpython (their URLs say what an ODBC
+# connection needs otherwise) and sqlite+pysqlcipher (no asyncio driver encrypts).
 ASYNC_DRIVERS: dict[str, str] = {
     "postgresql": "postgresql+psycopg",
     "postgresql+psycopg2": "postgresql+psycopg",
+    "postgresql+psycopg2cffi": "postgresql+psycopg",
+    "postgresql+pg8000": "postgresql+psycopg",
     "postgresql+psycopg": "postgresql+psycopg",
     "sqlite": "sqlite+aiosqlite",
     "sqlite+pysqlite": "sqlite+aiosqlite",
     "mysql": "mysql+aiomysql",
     "mysql+mysqldb": "mysql+aiomysql",
     "mysql+pymysql": "mysql+aiomysql",
+    "mysql+mysqlconnector": "mysql+aiomysql",
+    "mysql+mariadbconnector": "mysql+aiomysql",
+    "mysql+cymysql": "mysql+aiomysql",
+    "mariadb": "mariadb+aiomysql",
+    "mariadb+mysqldb": "mariadb+aiomysql",
+    "mariadb+pymysql": "mariadb+aiomysql",
+    "mariadb+mysqlconnector": "mariadb+aiomysql",
+    "mariadb+mariadbconnector": "mariadb+aiomysql",
+    "mariadb+cymysql": "mariadb+aiomysql",
     "mssql": "mssql+aioodbc",
     "mssql+pyodbc": "mssql+aioodbc",
     "oracle": "oracle+oracledb",
+    "oracle+cx_oracle": "oracle+oracledb",
     "oracle+oracledb": "oracle+oracledb",
 }
 
@@ -45,6 +61,8 @@ ASYNC_ONLY: frozenset[str] = frozenset(
         "sqlite+aiosqlite",
         "mysql+aiomysql",
         "mysql+asyncmy",
+        "mariadb+aiomysql",
+        "mariadb+asyncmy",
         "mssql+aioodbc",
         "oracle+oracledb_async",
     }
@@ -58,6 +76,8 @@ PACKAGES: dict[str, str] = {
     "sqlite+aiosqlite": "aiosqlite",
     "mysql+aiomysql": "aiomysql",
     "mysql+asyncmy": "asyncmy",
+    "mariadb+aiomysql": "aiomysql",
+    "mariadb+asyncmy": "asyncmy",
     "mssql+aioodbc": "aioodbc",
     "oracle+oracledb": "oracledb",
     "oracle+oracledb_async": "oracledb",
@@ -135,6 +155,28 @@ def url_helper_source(name: str = URL_HELPER, url_type: str = "URL") -> str:
         f"    }}\n"
         f"    return url.set(drivername=async_drivers.get(url.drivername, url.drivername))\n"
     )
+
+
+# aiomysql (0.3.2, its latest) escapes a bytes parameter with PyMySQL's `escape_bytes_prefixed`,
+# which PyMySQL 1.2 turned into a string: on the async engine every bytes value (a LargeBinary
+# column's) raises "TypeError: 'str' object is not callable" where the synchronous one wrote it.
+# aiomysql depends on any PyMySQL from 1.0, so a fresh install gets the pair.
+MYSQL_BYTES_FOLLOW_UP = (
+    "if the database is MySQL or MariaDB: the async engine's driver, aiomysql, cannot send bytes with "
+    "PyMySQL 1.2 or newer (writing a LargeBinary value raises \"TypeError: 'str' object is not callable\", "
+    "where the synchronous engine wrote it): pin `PyMySQL<1.2` beside aiomysql, or install asyncmy and "
+    "map the MySQL drivers to `mysql+asyncmy` (`mariadb+asyncmy`) in the async engine's URL"
+)
+# A column type that holds bytes, as model code spells it (`LargeBinary`, `sa.BLOB`,
+# `mysql.LONGBLOB`, `PickleType`, `Mapped[bytes]`).
+_BINARY_COLUMN = re.compile(
+    r"\b(?:LargeBinary|PickleType|(?:LONG|MEDIUM|TINY)?BLOB|(?:VAR)?BINARY)\b|\bMapped\[[^\]\n]*\bbytes\b"
+)
+
+
+def stores_bytes(source: str) -> bool:
+    """Whether SQLAlchemy model code in `source` declares a column that holds bytes."""
+    return "sqlalchemy" in source and _BINARY_COLUMN.search(source) is not None
 
 
 # SQLAlchemy's asyncio extension runs on greenlet, which SQLAlchemy 2.1 no longer installs by itself

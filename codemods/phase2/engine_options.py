@@ -337,6 +337,23 @@ def find_drivers(plan: StackPlan, build: EngineBuild, maker: Found, read: Callab
         )
 
 
+def note_mysql_bytes(
+    project: Project, plan: StackPlan, build: EngineBuild, read: Callable[[str], str] | None
+) -> None:
+    """`drivers.MYSQL_BYTES_FOLLOW_UP` when the models store bytes and the database may be MySQL or
+    MariaDB: the engine's URL is not written out naming another database, and no driver named
+    is asyncmy already."""
+    if read is None:
+        return
+    written = [d for d in map(drivers.drivername_of, filter(None, map(_url_literal, build.calls))) if d]
+    if written and not any(d.split("+")[0] in ("mysql", "mariadb") for d in written):
+        return
+    if any(d.async_.endswith("+asyncmy") for d in plan.drivers):
+        return
+    if any(drivers.stores_bytes(_readable(read, module.path)) for module in project.modules.values()):
+        plan.notes.append(drivers.MYSQL_BYTES_FOLLOW_UP)
+
+
 def _shared_memory_database(project: Project, call: facts.EngineCall) -> str | None:
     """AM273's message when `call` opens an in-memory SQLite database that StaticPool shares between
     Sessions (a literal URL, or the default of `os.environ.get("DATABASE_URL", "sqlite://")`)."""

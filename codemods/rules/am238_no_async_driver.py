@@ -5,7 +5,7 @@ used".
 
 Before:
 
-    engine = create_engine("mssql+pyodbc://...")
+    engine = create_engine("mssql+pymssql://...")
 
 After:
 

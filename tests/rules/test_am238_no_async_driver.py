@@ -7,10 +7,10 @@ from test_async_stack import app as stack_app
 
 
 def test_a_driver_without_an_asyncio_counterpart_blocks_with_am238(tmp_path):
-    engine = ENGINE.replace("create_engine(DATABASE_URL,", 'create_engine("postgresql+pg8000://u@h/db",')
+    engine = ENGINE.replace("create_engine(DATABASE_URL,", 'create_engine("mssql+pymssql://u@h/db",')
     message = only_blocker(plan_for(stack_app(tmp_path, engine)), "AM238")
     assert message.startswith(
-        "db/engine.py:8: engine URL uses `postgresql+pg8000`, which has no asyncio driver"
+        "db/engine.py:8: engine URL uses `mssql+pymssql`, which has no asyncio driver"
     )
 
 
