@@ -463,6 +463,9 @@ class Function(_Fact):
     # Local names that only ever hold a project or library function to call later, resolved:
     # `runner = functools.partial(run_in_session, count)`, `runner = crud.count` -> (name, ref).
     held_functions: list[tuple[str, str]] = field(default_factory=list)
+    # Module-level names (defined or imported) the body uses other than by calling them, and
+    # attributes read or set on them (`_local.tenant`), resolved, each once: thread-local state.
+    module_reads: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

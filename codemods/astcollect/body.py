@@ -1023,10 +1023,14 @@ class BodyScanner:
         self._dispatch(local, body)
         references = self.collector.facts.references
         # Each name once: the same name resolves alike, and only its first place in the list counts.
+        read: list[str] = []
         for written in dict.fromkeys(self.raw_references):
             resolved = resolve(written, local)
-            if resolved is not None and resolved not in references:
-                references.append(resolved)
+            if resolved is not None:
+                read.append(resolved)
+                if resolved not in references:
+                    references.append(resolved)
+        self.function.module_reads = tuple(read)
         escapes = self.collector.facts.escapes
         for written, line in self.raw_escapes:
             resolved = resolve(written, local)

@@ -12,7 +12,7 @@ from enum import Enum
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
-from async_migrate.codemods.phase1 import shared_updates
+from async_migrate.codemods.phase1 import shared_updates, thread_local
 from async_migrate.codemods.project import HOOK_KINDS, Edge, FunctionId, Handler, Project
 from async_migrate.codemods.rules.am109_event_loop_api import RULE as AM109
 from async_migrate.codemods.rules.am110_coroutine_decorator import RULE as AM110
@@ -25,6 +25,7 @@ from async_migrate.codemods.rules.am134_context_variable_set import RULE as AM13
 from async_migrate.codemods.rules.am138_loop_bound_primitive import RULE as AM138
 from async_migrate.codemods.rules.am139_used_as_value import RULE as AM139
 from async_migrate.codemods.rules.am140_updates_module_global import RULE as AM140
+from async_migrate.codemods.rules.am141_thread_local_state import RULE as AM141
 from async_migrate.codemods.rules.base import Reason, Rule
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS
 from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS
@@ -51,6 +52,8 @@ class NeedKind(Enum):
     HELPER_UPDATE = "helper-update"
     # a cachetools cache given no `lock=` that the handler, or a helper it calls, reads and writes
     CACHE_UPDATE = "cache-update"
+    # `threading.local()` state the handler, or a helper it calls in place, reads or sets
+    THREAD_LOCAL = "thread-local"
 
 
 # The AsyncSession half of the fix for code that stays a coroutine and that phase two does not rewrite
@@ -200,6 +203,15 @@ NEEDS: dict[NeedKind, _Entry] = {
         "Session work instead (`await run_in_threadpool(...)`), or guard the update with a `threading.Lock` "
         "(`with LOCK:` on a module-level one) and rerun phase one",
     ),
+    NeedKind.THREAD_LOCAL: _Entry(
+        AM141,
+        lambda need: f"uses thread-local state `{need.subject}` (threading.local) "
+        + (f"through {need.where}" if need.where else f"at line {need.line}")
+        + ": on the event loop it shares the loop thread's values with the middleware and the rest of the "
+        "request; as `def` it would run in a worker thread and see that thread's values instead",
+        lambda need: f"thread-local `{need.subject}` keeps it async: offload the Session work instead "
+        "(`await run_in_threadpool(...)`), or carry the value in a ContextVar or on `request.state` and rerun phase one",
+    ),
     NeedKind.CACHE_UPDATE: _Entry(
         AM140,
         lambda need: (f"calls {need.where}, " if need.where else "")
@@ -296,6 +308,15 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
         chain = f"`{names[0]}` (line {helper.call_line})" + "".join(f" -> `{n}`" for n in names[1:])
         kind = NeedKind.CACHE_UPDATE if helper.kind == "cache" else NeedKind.HELPER_UPDATE
         needs.append(CoroutineNeed(kind, helper.subject, helper.call_line, chain, f"{helper.path}:{helper.line}"))
+    local = thread_local.own_use(project, handler.id)
+    if local is not None:
+        needs.append(CoroutineNeed(NeedKind.THREAD_LOCAL, local, handler.function.line))
+    else:
+        through = thread_local.reached_use(project, handler.id)
+        if through is not None:
+            names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in through.helpers]
+            chain = f"`{names[0]}` (line {through.call_line})" + "".join(f" -> `{n}`" for n in names[1:])
+            needs.append(CoroutineNeed(NeedKind.THREAD_LOCAL, through.subject, through.call_line, chain))
     reached = project.event_loop_need(handler.id)
     if reached is not None and reached.helpers:
         names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in reached.helpers]

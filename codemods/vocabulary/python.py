@@ -73,6 +73,8 @@ LOOP_BOUND_PRIMITIVES = frozenset(
     }
 )
 # Thread locks: a read-modify-write of shared state inside `with lock:` on one is safe from any thread.
+# Classes whose instances hold a value per thread: what one thread sets, another does not see.
+THREAD_LOCALS = frozenset({"threading.local", "_threading_local.local"})
 THREAD_LOCKS = frozenset(
     {f"threading.{name}" for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")}
 )
