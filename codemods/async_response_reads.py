@@ -238,7 +238,7 @@ class _Walk:
         no option along the path undefers; on the queried objects themselves, one a `load_only` or
         `defer` of their query leaves out, or one only a subclass declares that no polymorphic
         load brings. Whether one was found (and reported)."""
-        from async_migrate.codemods.check import _DEFERRED
+        from async_migrate.codemods.check import _DEFERRED, _UNLOADED
         from async_migrate.codemods.phase2.lazy_loads import closure_eager_names, narrowed_column
 
         known = [owner for owner in sorted(owners) if owner in self.classes.by_ref]
@@ -255,7 +255,7 @@ class _Walk:
             why = narrowed_column(self.classes, self.project.functions[home][1], load.model, name) if load.model else None
             if why is not None:
                 self.found.append(Blocking(self.line, (
-                    f"{read} ({self.classes.short(load.model)}.{name}, {_DEFERRED}, while the response is "
+                    f"{read} ({self.classes.short(load.model)}.{name}, {_UNLOADED}, while the response is "
                     f"serialised: {why})"
                 )))
                 return True

@@ -2939,7 +2939,7 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
             narrowed = _narrowed_read(project, handler.id, held, sessions, model, name) if how == "read" and not set_only else None
             if narrowed is not None and not by_name(function, receiver, line, name):
                 # `load_only(Product.name)` then `product.price`: the column loads on its first read
-                found.append(Blocking(line, f"{receiver}.{name} ({classes.short(model)}.{name}, {_DEFERRED}: "
+                found.append(Blocking(line, f"{receiver}.{name} ({classes.short(model)}.{name}, {_UNLOADED}: "
                                             f"{narrowed})"))
                 continue
             if how == "read" and index.unread(model) is not None and not index.known(model, name) and not credit.loads(
@@ -3177,9 +3177,19 @@ _TEMPLATE = "its reads are where the analysis does not follow"
 _BY_NAME = "an attribute named at run time, which the analysis does not read: unverified"
 UNFOLLOWED_CODE = "unverified model code"
 _DEFERRED = "a deferred column no query undefers: loads on first read"
+# A column the mapping loads with the row, which a `load_only` or `defer` of the query leaves out.
+_UNLOADED = "a column its query leaves unloaded: loads on first read"
 _UNREAD = "no column of its Table, mapped with `properties=` the tool does not read: may load on first read"
 _OWN_SESSION = "on an object an AsyncSession loaded, the synchronous Session inside it"
 _HELD_SESSION = "a synchronous Session it is not given, on the event loop"
+
+
+def _unloaded_kinds(found: list[Blocking]) -> str:
+    deferred = any(_DEFERRED in b.call for b in found)
+    unloaded = any(_UNLOADED in b.call for b in found)
+    return "deferred columns and columns its queries leave unloaded" if deferred and unloaded else (
+        "deferred columns" if deferred else "columns its queries leave unloaded"
+    )
 
 
 def _off_greenlet_finding(
@@ -3208,7 +3218,7 @@ def _off_greenlet_finding(
     handed_unread = [b for b in expired if EXPIRED_UNVERIFIED in b.call]
     expired = [b for b in expired if b not in handed_unread]
     dynamic = [b for b in lazy if _DYNAMIC in b.call and b not in expired]
-    deferred = [b for b in lazy if _DEFERRED in b.call and b not in expired]
+    deferred = [b for b in lazy if (_DEFERRED in b.call or _UNLOADED in b.call) and b not in expired]
     unread = [b for b in lazy if _UNREAD in b.call and b not in expired]
     by_name = [b for b in lazy if _BY_NAME in b.call and b not in expired]
     unfollowed = [b for b in lazy if UNFOLLOWED_CODE in b.call]
@@ -3240,9 +3250,9 @@ def _off_greenlet_finding(
         )
     if deferred:
         parts.append(
-            f"reads deferred columns at {describe(deferred)}: the first read loads the column, which raises "
-            "MissingGreenlet on an AsyncSession; add `undefer(Model.column)` to the query that loads the object, "
-            "or read it as `await obj.awaitable_attrs.column`"
+            f"reads {_unloaded_kinds(deferred)} at {describe(deferred)}: the first read loads the column, which "
+            "raises MissingGreenlet on an AsyncSession; add `undefer(Model.column)` to the query that loads the "
+            "object (name it in its `load_only`), or read it as `await obj.awaitable_attrs.column`"
         )
     if unread:
         parts.append(

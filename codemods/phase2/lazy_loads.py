@@ -1066,7 +1066,7 @@ class _Analysis:
         if narrowed is not None:
             module, function = self.project.functions[fid]
             self._deferred(root, module, function, line or function.line, shown or _shown(written, name, how),
-                           ((origin.model, name),), eager, None, why=narrowed)
+                           ((origin.model, name),), eager, None, why=narrowed, narrowed=True)
             return
         if self._inert(origin.model, name, how):
             return
@@ -1186,9 +1186,11 @@ class _Analysis:
     def _deferred(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, shown: str, path: Path,
         eager: dict[str, _Eager], origin: Origin | None, summary: Summary | None = None, via: str = "",
-        why: str = "", source: Origin | None = None,
+        why: str = "", source: Origin | None = None, narrowed: bool = False,
     ) -> None:
         """A deferred column read on a loaded object: IO on first read, unless an `undefer` loads it.
+        `narrowed`: a column the mapping loads with the row, left out by the query's `load_only`
+        or `defer` (`why` names it).
         With fixes on, a query the flow traced the object to gets the `undefer` option; `origin`
         None: the object comes from where no option can be added (`why` says where)."""
         owner, column = path[-1]
@@ -1200,8 +1202,9 @@ class _Analysis:
         through = "" if summary is None else f" (through {summary.kind} {summary.member}, {summary.file}:{summary.line})"
         described = describe(self.classes, path)
         message = (
-            f"{shown} reads {described}{through}, a deferred column that loads on its first read: "
-            "MissingGreenlet under AsyncSession" + (f"; {why}" if why else "")
+            f"{shown} reads {described}{through}, "
+            + ("a column its query leaves unloaded" if narrowed else "a deferred column")
+            + " that loads on its first read: MissingGreenlet under AsyncSession" + (f"; {why}" if why else "")
         )
         key = ("deferred", module.path, where, function.key, described)
         self._add(key, root, lambda: LazyLoadRisk(
