@@ -33,6 +33,9 @@ class Config:
     router_types: frozenset[str] = frozenset()
     # Decorators known to pass the function through unchanged (or to work with `def`).
     safe_decorators: frozenset[str] = frozenset()
+    # Decorators known to await the coroutine function they wrap (tenacity's `retry`): phase two
+    # may make what they decorate `async def`. Working with `def` says nothing of that.
+    async_safe_decorators: frozenset[str] = frozenset()
     # Globs of files never reported or written (the analysis still reads them).
     exclude: tuple[str, ...] = ()
     # Import roots, relative to the configuration file's folder (as ruff's `src`): the
@@ -230,6 +233,7 @@ VALIDATORS: dict[str, Callable[[Any, str], Any]] = {
     "sessionmakers": _frozen(_dotted_names),
     "router_types": _frozen(_dotted_names),
     "safe_decorators": _frozen(_dotted_names),
+    "async_safe_decorators": _frozen(_dotted_names),
     "exclude": _globs,
     "src": _list_of(_is_glob, "folders relative to the configuration file", '"backend"'),
     "subsystems": _subsystems,

@@ -3151,7 +3151,14 @@ class Project:
     def decorator_shape(self, decorator: facts.Decorator, coroutine: bool = False) -> tuple[str, str]:
         """How a non-registering decorator treats the function: (shape, where it is defined);
         with `coroutine`, how it treats an `async def` (`facts.Function.wraps_coroutine`)."""
-        if self.canonical(decorator.callee) in self.config.safe_decorators:
+        listed = self.canonical(decorator.callee)
+        if coroutine:
+            # a decorator that works with a plain function (`safe-decorators`) may still return a
+            # coroutine function's coroutine unrun, or cache it (`@cached(...)`): only
+            # `async-safe-decorators` vouches for how it treats an `async def`
+            if listed in self.config.async_safe_decorators:
+                return "coroutine", "configuration"
+        elif listed in self.config.safe_decorators:
             return "passthrough", "configuration"
         if decorator.callee in METHOD_DECORATORS and not decorator.is_call:
             return "passthrough", "Python"

@@ -286,3 +286,81 @@ def test_a_sync_retry_bound_from_a_factory_keeps_the_route_synchronous_and_its_r
     assert "synchronous wrapper" in found["reasons"][found["codes"].index("AM294")]
     assert function(root, SUBSYSTEM, "create_item").startswith("def create_item")
     assert serve(root, kind, RUN) == [{"id": 5, "name": "pen-1"}, ["old", "pen-1"]]
+
+
+# A cache keeping what the route returns: made a coroutine function, it would keep the coroutine, and
+# the second request would await it again. It works with a plain function, so phase one's fix lists it
+# under safe-decorators; that says nothing of a coroutine function.
+SYNC_CACHE = """
+import functools
+
+KEPT = {}
+
+
+def cached_once(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "value" not in KEPT:
+            KEPT["value"] = fn(*args, **kwargs)
+        return KEPT["value"]
+    return wrapper
+"""
+CACHED_ROUTE = """
+from api.retry import cached_once
+
+
+@router.get("/items/count")
+@cached_once
+def count_items(db: session_dependency):
+    return {"n": len(db.scalars(select(Item)).all())}
+"""
+RUN_TWICE = """
+with Sync() as s:
+    s.add(Item(id=1, name="old", owner_id=1))
+    s.commit()
+print(json.dumps([client.get("/items/count").status_code, client.get("/items/count").json()]))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_decorator_listed_as_working_with_plain_functions_keeps_the_route_synchronous(cli, service, kind):
+    root = service({
+        **_files(SYNC_CACHE, CACHED_ROUTE),
+        "pyproject.toml": '[tool.async-migrate]\nsafe-decorators = ["api.retry.cached_once"]\n',
+    })
+    found = handler(apply(cli, root), "count_items")
+    assert found["action"] == "blocked" and "AM294" in found["codes"], found
+    assert function(root, SUBSYSTEM, "count_items").startswith("def count_items")
+    assert serve(root, kind, RUN_TWICE) == [200, {"n": 1}]
+
+
+# An async-aware retry the analysis cannot read (it hands the function to another builder), as a
+# library's would be: listed under async-safe-decorators, the helper under it migrates.
+OPAQUE_AWARE_RETRY = AWARE_RETRY.replace("def retry_on_conflict(fn):", "def _build(fn):") + """
+
+def retry_on_conflict(fn):
+    return _build(fn)
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_helper_under_a_decorator_listed_as_async_safe_migrates_and_its_retry_still_rolls_back(cli, service, kind):
+    root = service({
+        **_files(OPAQUE_AWARE_RETRY, HELPER_ROUTE),
+        "pyproject.toml": '[tool.async-migrate]\nasync-safe-decorators = ["api.retry.retry_on_conflict"]\n',
+    })
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "migrate", found
+    assert function(root, SUBSYSTEM, "add_item").startswith("async def add_item")
+    assert serve(root, kind, RUN) == [{"id": 5, "name": "pen-1"}, ["old", "pen-1"]]
+
+
+def test_near_miss_a_helper_under_it_listed_only_as_safe_for_plain_functions_stays_blocked(cli, service):
+    root = service({
+        **_files(OPAQUE_AWARE_RETRY, HELPER_ROUTE),
+        "pyproject.toml": '[tool.async-migrate]\nsafe-decorators = ["api.retry.retry_on_conflict"]\n',
+    })
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked" and "AM217" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM217")]
+    assert 'list it as "api.retry.retry_on_conflict" under `async-safe-decorators`' in reason, reason

@@ -45,7 +45,7 @@ def blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
             "make the decorator async-aware (an `async def` wrapper awaiting the function when "
             "`inspect.iscoroutinefunction(func)`) and list it"
             + (f' as "{listed}"' if listed else "")
-            + " under `safe-decorators`, or move the "
+            + " under `async-safe-decorators`, or move the "
             "Session work into a helper the route calls outside it, then rerun phase two"
         )))
     return found

@@ -230,11 +230,14 @@ def function_decorators(project: Project, fid: FunctionId) -> list[tuple[int, st
                 "route (phase two then migrates it), or migrate the route by hand"
             )))
             continue
+        listed = project.canonical(decorator.callee)
         found.append((decorator.line, f"`{function.name}` is decorated with `@{decorator.text}`: as a coroutine its "
                       "decorator's synchronous wrapper would return the coroutine unawaited, so what the wrapper "
                       "does around the call (catching errors, retrying, timing, caching) would no longer cover "
-                      "the Session work; make the decorator async-aware (or move the Session work out of the "
-                      "decorated function) and rerun phase two"))
+                      "the Session work; make the decorator async-aware (one that already is: list it"
+                      + (f' as "{listed}"' if listed else "")
+                      + " under `async-safe-decorators`), or move the Session work out of the decorated "
+                      "function, and rerun phase two"))
     return found
 
 

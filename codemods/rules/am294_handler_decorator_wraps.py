@@ -8,7 +8,8 @@ the call stops covering the Session work: a retry loop catching `IntegrityError`
 retried or answered 409), a timer measures nothing, a cache stores a coroutine. The happy
 path still answers, which is why nothing in the tests shows it. The route stays on the
 synchronous Session until the decorator awaits a coroutine function (and is listed under
-`safe-decorators`) or the Session work moves out from under it.
+`async-safe-decorators`; `safe-decorators` says only that it works with a plain function) or the
+Session work moves out from under it.
 
 Before:
 
@@ -55,7 +56,7 @@ RULE = Rule(
         "whose wrapper may return the coroutine unawaited"
     ),
     fix=(
-        "make the decorator await a coroutine function and list it under `safe-decorators`, or move the "
+        "make the decorator await a coroutine function and list it under `async-safe-decorators`, or move the "
         "Session work out from under it, then rerun phase two"
     ),
     doc=__doc__,

@@ -1,6 +1,6 @@
 """AM294 handler-decorator-wraps: a `def` route under a decorator with a synchronous wrapper
-blocks in phase two; listed under `safe-decorators` it migrates (run in
-tests/test_phase2_handler_decorators.py)."""
+blocks in phase two; listed under `async-safe-decorators` it migrates, under `safe-decorators`
+(works with a plain function) it does not (run in tests/test_phase2_handler_decorators.py)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,18 @@ def test_a_sync_wrapper_around_a_def_route_blocks_it_with_am294(app, reported):
     assert entry["action"] == "blocked" and "AM294" in entry["codes"], entry
 
 
-def test_near_miss_listed_under_safe_decorators_it_migrates(app, reported):
-    root = app(ROUTER, {"pyproject.toml": '[tool.async-migrate]\nsafe-decorators = ["api.items.timed"]\n'})
+def test_near_miss_listed_under_async_safe_decorators_it_migrates(app, reported):
+    root = app(ROUTER, {"pyproject.toml": '[tool.async-migrate]\nasync-safe-decorators = ["api.items.timed"]\n'})
     entry = reported(root, "list_books", "phase2", "--subsystem", "api/items.py")
     assert entry["action"] == "migrate" and "AM294" not in entry["codes"], entry
+
+
+def test_listed_only_as_working_with_plain_functions_it_still_blocks(app, reported, findings):
+    # what phase one's AM111/AM112 fix asks for says nothing of how it treats a coroutine function
+    root = app(ROUTER, {"pyproject.toml": '[tool.async-migrate]\nsafe-decorators = ["api.items.timed"]\n'})
+    entry = reported(root, "list_books", "phase2", "--subsystem", "api/items.py")
+    assert entry["action"] == "blocked" and "AM294" in entry["codes"], entry
+    assert 'list it as "api.items.timed" under `async-safe-decorators`' in " ".join(entry["reasons"]), entry
 
 
 BOUND = """
@@ -106,4 +114,4 @@ def test_near_miss_an_instance_whose_call_awaits_a_coroutine_function_migrates(a
 
 def test_the_block_names_what_to_list(app, reported):
     entry = reported(app(BOUND.format(decorator="timed_db")), "list_books", "phase2", "--subsystem", "api/items.py")
-    assert 'list it as "api.items.timed_db" under `safe-decorators`' in " ".join(entry["reasons"]), entry
+    assert 'list it as "api.items.timed_db" under `async-safe-decorators`' in " ".join(entry["reasons"]), entry

@@ -222,3 +222,11 @@ def test_near_miss_an_awaiting_branch_a_marker_or_a_decorator_above_the_route_is
 
 def test_near_miss_a_route_without_an_async_session_is_not_judged(app, findings):
     assert findings(app(ROUTES, FILES), "no_session") == []
+
+
+def test_listed_only_as_working_with_plain_functions_it_is_still_am313(app, findings):
+    # `safe-decorators` vouches for plain functions; its wrapper still returns the coroutine unrun
+    files = {**FILES, "pyproject.toml": '[tool.async-migrate]\nsafe-decorators = ["core.retry.retry_on_conflict"]\n'}
+    assert [f["code"] for f in findings(app(ROUTES, files), "sync_wrapped")] == ["AM313"]
+    listed = {**FILES, "pyproject.toml": '[tool.async-migrate]\nasync-safe-decorators = ["core.retry.retry_on_conflict"]\n'}
+    assert findings(app(ROUTES, listed), "sync_wrapped") == []
