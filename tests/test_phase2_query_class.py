@@ -9,7 +9,7 @@ migrated statement. The blocked routes and the migrated ones are RUN, as in test
 from __future__ import annotations
 
 import pytest
-from test_phase2_rules import apply, function, handler
+from test_phase2_rules import apply, function, handler, read
 from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
@@ -259,3 +259,46 @@ def test_execution_options_a_soft_delete_listener_reads_stay_on_the_migrated_sta
     assert "`.count()` after `.execution_options()`" in reasons
     result = serve(root, kind, TRASH_SCRIPT)
     assert result == {"gone": 404, "trash": {"name": "~gone"}, "everything": ["pen", "~gone"], "count": 2}
+
+
+SUBCLASS = ENGINE.replace(
+    "database_sessionmaker = sessionmaker(engine, expire_on_commit=False, query_cls=LiveQuery)",
+    '''class AppSession(Session):
+    def live_names(self):
+        from models import Item
+
+        return [i.name for i in self.query(Item).live().order_by(Item.id)]
+
+
+database_sessionmaker = sessionmaker(engine, class_=AppSession, expire_on_commit=False, query_cls=LiveQuery)''',
+)
+LIVE_NAMES = """
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    item = Item(name=name, owner_id=1)
+    db.add(item)
+    db.commit()
+    return {"id": item.id}
+
+
+@router.get("/live")
+def live_items(db: session_dependency):
+    return db.live_names()
+"""
+LIVE_SCRIPT = """
+client.post("/items", params={"name": "pen"})
+client.post("/items", params={"name": "~gone"})
+print(json.dumps({"live": client.get("/live").json()}))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_async_sessions_keep_the_query_class_for_what_runs_on_their_synchronous_session(cli, service, kind):
+    root = service({"db/engine.py": SUBCLASS, SUBSYSTEM: routes(LIVE_NAMES)})
+    document = apply(cli, root)
+    assert handler(document, "live_items")["action"] == "migrate", handler(document, "live_items")
+    assert "sync_session.live_names()" in function(root, SUBSYSTEM, "live_items")
+    # The session method runs on the Session behind the AsyncSession, which builds its Query from
+    # the async_sessionmaker's keywords: without query_cls=, `.live()` is no attribute of Query.
+    assert "query_cls=LiveQuery" in read(root, "db/engine.py").split("async_sessionmaker(", 1)[1]
+    assert serve(root, kind, LIVE_SCRIPT) == {"live": ["pen"]}

@@ -9,7 +9,9 @@ reappear, a 404 becomes a 200). So a chain is blocked when it reaches an overrid
 private member: any chain; a public one: a chain calling it, or calling a Query method that calls
 it, `first()` calling `limit()`), or when the class cannot be read (defined outside the project,
 or on a base outside it); a chain calling a method the class adds (`.not_deleted()`) is blocked
-naming that method and where it is defined. Other chains still migrate.
+naming that method and where it is defined. Other chains still migrate. The generated
+async_sessionmaker keeps `query_cls=` (`engine_options.session_kwargs`): the Session behind each
+AsyncSession builds its Queries from it for what runs there (`run_sync`, a Session subclass's methods).
 """
 
 from __future__ import annotations

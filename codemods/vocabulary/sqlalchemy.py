@@ -35,7 +35,7 @@ ASYNC_SESSIONMAKERS = frozenset(
     {"sqlalchemy.ext.asyncio.async_sessionmaker", "sqlalchemy.ext.asyncio.session.async_sessionmaker"}
 )
 # sessionmaker() keywords that carry over to async_sessionmaker().
-SESSION_CARRIED = ("autoflush", "autobegin", "join_transaction_mode", "info")
+SESSION_CARRIED = ("autoflush", "autobegin", "join_transaction_mode", "info", "query_cls")
 
 # Session methods that perform I/O on a synchronous Session: the lines a mixed route blocks on.
 SESSION_IO_METHODS = frozenset(
