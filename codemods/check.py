@@ -1823,6 +1823,26 @@ def sync_session_off_greenlet(project: Project, handler: Handler) -> list[tuple[
             first = queries[0]
             text = f"{module.name}.{callee.qualname}(...), which runs {first.call} at {module.path}:{first.line}"
             found.append((Blocking(call.line, text, call.offloaded), handed))
+        elif _session_io_on(project, (module.name, callee.key), _sync_session_params(project, handler.id, call, callee)):
+            # an unannotated parameter: the Session fixpoint does not follow `db.sync_session` there
+            text = f"{module.name}.{callee.qualname}(...), which does Session work on it"
+            found.append((Blocking(call.line, text, call.offloaded), handed))
+    return found
+
+
+def _sync_session_params(project: Project, fid: FunctionId, call: facts.Call, callee: facts.Function) -> set[str]:
+    """The parameters of `callee` a call hands the synchronous Session behind an AsyncSession
+    (`count(db.sync_session)`, `count(session=db.sync_session)`)."""
+    positional = [p.name for p in callee.params if p.positional and p.name not in ("self", "cls")]
+    keywords = {p.name for p in callee.params if not p.variadic}
+    found: set[str] = set()
+    for arg in call.args:
+        if project.behind_async_session(fid, arg.expr or (f"${arg.name}" if arg.name else None)) is None:
+            continue
+        if arg.keyword is not None and arg.keyword in keywords:
+            found.add(arg.keyword)
+        elif arg.keyword is None and arg.position is not None and arg.position < len(positional):
+            found.add(positional[arg.position])
     return found
 
 

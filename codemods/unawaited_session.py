@@ -33,6 +33,9 @@ from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.python import NEVER_RUN
 from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ASYNC_CONNECTION_COROUTINES,
+    ASYNC_RESULT_COROUTINES,
+    ASYNC_RESULT_VIEWS,
     ASYNC_SESSION_ATTRIBUTES,
     ASYNC_SESSIONMAKERS,
     AWAITED_METHODS,
@@ -49,9 +52,12 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
         declared = set(project.declared_async_session_params(current))
         held = _held_async_sessions(project, module, function)
         later = _deferred(function, names, held) if names or held else {}
+        handles = _async_handles(function, names) if names else {}
         for call in function.calls if names or held else ():
             if call.receiver in names and call.method in AWAITED_METHODS:
                 text = f"{call.receiver}.{call.method}()"
+            elif handles and (handle := _handle_coroutine(call, handles)) is not None:
+                text = handle
             elif call.func is not None and call.func.rpartition(".")[::2] in held:
                 text = f"{call.func.removeprefix('$')}()"
             elif call.receiver is None and call.func is not None and call.func[1:] in later:
@@ -69,6 +75,53 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
         if function.is_async and declared:
             found.extend(_plain_wrappers(project, current, declared))
     return _unique(found)
+
+
+def _async_handles(function: facts.Function, names: set[str]) -> dict[str, frozenset[str]]:
+    """Local names bound once to what an awaited AsyncSession call hands back whose own methods are
+    coroutines: `result = await db.stream(q)` (an AsyncResult), `conn = await db.connection()` (an
+    AsyncConnection); each with those methods."""
+    found: dict[str, frozenset[str]] = {}
+    for name, terms in function.holds.items():
+        if len(terms) != 1 or sum(1 for b in function.bindings if b.name == name) > 0:
+            continue
+        term = terms[0]
+        # `db.stream(select(Post))` is held as rows of the load: ("tuple", (("row", ("load", 0)),))
+        while term[0] in ("tuple", "row") and len(term) == 2 and isinstance(term[1], tuple) and term[1]:
+            term = term[1][0] if term[0] == "tuple" and len(term[1]) == 1 else term[1]
+        kind, index = term[0], term[1] if len(term) > 1 else None
+        if kind == "call" and isinstance(index, int) and 0 <= index < len(function.calls):
+            made = function.calls[index]
+        elif kind == "load" and isinstance(index, int) and 0 <= index < len(function.loads):
+            line = function.loads[index].line
+            made = next((c for c in function.calls if c.line == line and c.receiver in names
+                         and c.method in ("stream", "stream_scalars")), None)  # type: ignore[assignment]
+        else:
+            continue
+        if made is None or not made.awaited or made.receiver not in names or made.nested:
+            continue
+        if made.method in ("stream", "stream_scalars"):
+            found[name] = ASYNC_RESULT_COROUTINES
+        elif made.method == "connection":
+            found[name] = ASYNC_CONNECTION_COROUTINES
+    return found
+
+
+def _handle_coroutine(call: facts.Call, handles: dict[str, frozenset[str]]) -> str | None:
+    """`result.all()`, `result.scalars().first()`, `conn.execute(q)` on a name `_async_handles`
+    found: the call as written, where its method is a coroutine of that object."""
+    if call.func is None or not call.func.startswith("$"):
+        return None
+    head, _, rest = call.func[1:].partition(".")
+    methods = handles.get(head)
+    if methods is None or not rest:
+        return None
+    *steps, method = rest.split(".")
+    if steps and (methods is not ASYNC_RESULT_COROUTINES or any(
+        not step.endswith("()") or step[:-2] not in ASYNC_RESULT_VIEWS for step in steps
+    )):
+        return None
+    return f"{call.func[1:]}()" if method in methods else None
 
 
 def misused_sessions(project: Project, fid: FunctionId) -> tuple[list[tuple[Blocking, str]], list[tuple[Blocking, str]]]:

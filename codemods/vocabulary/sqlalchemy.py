@@ -55,6 +55,22 @@ AWAITED_METHODS = frozenset(
         "invalidate", "connection", "run_sync", "delete_all", "merge_all",
     }
 )
+# What an awaited `session.stream(...)`/`stream_scalars(...)` gives (AsyncResult, AsyncScalarResult)
+# and an awaited `session.connection()` (AsyncConnection): the methods of each that are coroutines,
+# and the result methods that give another async result view (`result.scalars().all()`).
+ASYNC_RESULT_COROUTINES = frozenset(
+    {
+        "all", "fetchall", "fetchmany", "fetchone", "first", "one", "one_or_none", "scalar", "scalar_one",
+        "scalar_one_or_none", "close", "freeze",
+    }
+)
+ASYNC_RESULT_VIEWS = frozenset({"scalars", "mappings", "unique", "columns", "tuples", "yield_per"})
+ASYNC_CONNECTION_COROUTINES = frozenset(
+    {
+        "execute", "exec_driver_sql", "scalar", "scalars", "stream", "stream_scalars", "commit", "rollback",
+        "close", "invalidate", "run_sync", "get_raw_connection",
+    }
+)
 SYNC_METHODS = frozenset(
     {
         "add", "add_all", "expunge", "expunge_all", "expire", "expire_all", "is_modified",

@@ -34,6 +34,14 @@ def count_twice(db: Session) -> int:
     return count_items(db) + count_items(db)
 
 
+def count_untyped(session):
+    return session.scalar(select(func.count()).select_from(Item)) or 0
+
+
+def remember_untyped(db, name):
+    db.add(Item(name=name, owner_id=1))
+
+
 def remember(db: Session, name: str) -> Item:
     item = Item(name=name, owner_id=1)
     db.add(item)
@@ -79,6 +87,17 @@ async def remember_item(name: str, db: AsyncSession):
     return {"id": item.id}
 
 
+@router.get("/untyped")
+async def untyped(db: AsyncSession):
+    return {"n": count_untyped(session=db.sync_session)}
+
+
+@router.post("/remember-untyped")
+async def remember_untyped_item(name: str, db: AsyncSession):
+    remember_untyped(db.sync_session, name)
+    await db.commit()
+
+
 @router.get("/greenlet")
 async def on_greenlet(db: AsyncSession):
     return {"n": await db.run_sync(count_items)}
@@ -98,7 +117,9 @@ async def on_lambda(db: AsyncSession):
 """
 
 
-@pytest.mark.parametrize("function", ["count", "twice", "direct", "bound", "offloaded", "opened"])
+# "untyped": a helper's unannotated parameter handed the synchronous Session, which the Session
+# fixpoint does not follow there; `check` passed the route as clean
+@pytest.mark.parametrize("function", ["count", "twice", "direct", "bound", "offloaded", "opened", "untyped"])
 def test_querying_through_sync_session_outside_run_sync_is_am314(app, findings, function):
     found = findings(app(ROUTES), function)
     assert [f["code"] for f in found] == ["AM314"], found
@@ -111,7 +132,7 @@ def test_the_chain_names_the_query_the_helper_reaches(app, findings):
     assert "count_twice(...)" in finding["message"] and "count_items" in finding["message"], finding
 
 
-@pytest.mark.parametrize("function", ["remember_item", "on_greenlet", "on_lambda", "on_nested"])
+@pytest.mark.parametrize("function", ["remember_item", "remember_untyped_item", "on_greenlet", "on_lambda", "on_nested"])
 def test_near_miss_only_adding_or_inside_run_sync_is_no_finding(app, findings, function):
     assert findings(app(ROUTES), function) == []
 
