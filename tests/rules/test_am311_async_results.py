@@ -9,19 +9,8 @@ from __future__ import annotations
 import pytest
 from sample import async_routes
 
-BLOG = """
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from rules.test_am314_explicit_expiry import BLOG
 
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Post(Base):
-    __tablename__ = "posts"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str]
-"""
 ROUTES = """
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
