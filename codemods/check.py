@@ -193,7 +193,13 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     SESSION_IO_METHODS,
     Derived,
 )
-from async_migrate.codemods.vocabulary.starlette import STREAMING_RESPONSE
+from async_migrate.codemods.vocabulary.starlette import (
+    REQUEST_BODY_READS,
+    REQUEST_TYPES,
+    STREAMING_RESPONSE,
+    UPLOAD_FILE_COROUTINES,
+    UPLOAD_FILE_TYPES,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Set as AbstractSet
@@ -3503,6 +3509,35 @@ def _mixed_message(
 # -------------------------------------------------------------------- fixes
 
 
+def _mixed_fix(project: Project, function: facts.Function) -> str:
+    """What to do about the awaits of a mixed handler, naming those that read what the client sent:
+    an upload's coroutine methods have a synchronous form on its spooled `.file`; the request's
+    body is read only by a coroutine, or by FastAPI before the route runs, from its parameters."""
+    typed = {p.name: {project.canonical(r) for r in p.annotation} | set(p.annotation) for p in function.params}
+    awaited = {line for line, _ in function.awaits}
+    uploads: list[str] = []
+    bodies: list[str] = []
+    for call in function.calls:
+        if call.nested or call.line not in awaited or call.receiver not in typed or call.method is None:
+            continue
+        kinds = typed[call.receiver]
+        shown = f"`{call.receiver}.{call.method}()` (line {call.line})"
+        if kinds & UPLOAD_FILE_TYPES and call.method in UPLOAD_FILE_COROUTINES:
+            uploads.append(f"{shown} is `{call.receiver}.file.{call.method}()`")
+        elif kinds & REQUEST_TYPES and call.method in REQUEST_BODY_READS and shown not in bodies:
+            bodies.append(shown)
+    found = ["mixed: move the awaited call out (phase one then converts it) or offload the Session work"]
+    if uploads:
+        found.append(f"in a def route {', '.join(uploads)}, on the file FastAPI spooled before the route runs")
+    if bodies:
+        found.append(
+            f"{', '.join(bodies)} read{'s' if len(bodies) == 1 else ''} the request body, which only a coroutine "
+            "can: declare what it reads as parameters FastAPI reads first (`Body()`, `Form()`, `UploadFile`), or "
+            "offload the Session work"
+        )
+    return "; ".join(found)
+
+
 def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | None = None) -> list[str]:
     """The concrete fix for an `async def` handler phase one keeps although it blocks.
 
@@ -3527,9 +3562,7 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     elif handler.kind == "websocket":
         found.append("websocket: it stays async def; move Session work to run_in_threadpool")
     elif {line for line, _ in function.awaits} - {c.line for c in function.calls if c.offloaded} - on_loop:
-        found.append(
-            "mixed: move the awaited call out (phase one then converts it) or offload the Session work"
-        )
+        found.append(_mixed_fix(project, function))
     found.extend(coroutine_fixes(work))
     for cls in sorted({r.unrecognised for r in handler.registrations if r.unrecognised}):
         found.append(

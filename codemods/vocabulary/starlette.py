@@ -71,6 +71,14 @@ REQUEST_TYPES = frozenset({
     "fastapi.requests.HTTPConnection",
     "fastapi.websockets.WebSocket",
 })
+# An uploaded file parameter, and its coroutine methods: FastAPI has spooled the upload before the
+# route runs, so a `def` route calls the same method on its `.file` synchronously.
+UPLOAD_FILE_TYPES = frozenset({
+    "starlette.datastructures.UploadFile", "fastapi.UploadFile", "fastapi.datastructures.UploadFile",
+})
+UPLOAD_FILE_COROUTINES = frozenset({"read", "seek", "write", "close"})
+# The request's methods that read its body, which only a coroutine can (`async for` over `stream()`).
+REQUEST_BODY_READS = frozenset({"body", "json", "form", "stream"})
 # The parameter after the request in a `BaseHTTPMiddleware.dispatch` or an `@app.middleware("http")`
 # function, which names its request parameter however it likes.
 CALL_NEXT = "call_next"
