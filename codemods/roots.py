@@ -359,10 +359,15 @@ def detect(root: Path, paths: list[str], modules: list[facts.Module]) -> Roots:
     # A folder is a root when the packages in it are what the imports name: modules alone
     # (`from conftest import X` in tests/) or a test folder do not make one.
     packages = _packages(paths)
+    # A folder the imports already reach by its dotted name from PATH (`app.utils.auth` for
+    # `app/utils/`) is a package, not a root: a third-party import that happens to share the name
+    # of a folder in it (`from mcp.client import x` beside `app/utils/mcp/client.py`) must not
+    # rename every module there (`app.utils.auth` would become `auth`, and resolve nowhere).
+    reached = _reached_names(modules)
     children = {
         folder: names & packages.get(folder, set())
         for folder, names in _children(paths).items()
-        if folder and not _tests(folder)
+        if folder and not _tests(folder) and not _reached(folder, reached)
     }
     remaining = set(heads)
     clashes: list[tuple[str, list[str], list[str]]] = []
@@ -389,6 +394,20 @@ def detect(root: Path, paths: list[str], modules: list[facts.Module]) -> Roots:
     return Roots((*entries, ("", "")), _clash_message(clashes))
 
 
+def _reached_names(modules: list[facts.Module]) -> set[str]:
+    """What the absolute imports outside test folders name (their references)."""
+    return {
+        ref for module in modules if not _tests(module.path.rpartition("/")[0])
+        for local, ref in module.imports.items() if local != "*" and ref
+    }
+
+
+def _reached(folder: str, reached: set[str]) -> bool:
+    """Whether the imports name `folder` (or a package inside it) by its dotted path from PATH."""
+    dotted = folder.replace("/", ".")
+    return any(name == dotted or name.startswith(dotted + ".") for name in reached)
+
+
 def _clash_message(clashes: list[tuple[str, list[str], list[str]]]) -> str | None:
     """Two folders under PATH holding the same top-level package (a monorepo's services, each
     with its own `app`): one import root per name, so what the others import is read from the
@@ -413,23 +432,28 @@ def unresolved(paths: list[str], modules: list[facts.Module], known: set[str]) -
     """
     anywhere = {name for names in _packages(paths).values() for name in names}
     children = _children(paths)
+    reached = _reached_names(modules)
     found = Unresolved()
     for module, ref, head in _unplaced_imports(modules, known):
-        if head in anywhere and not _foreign(ref, head, paths, children):
+        if head in anywhere and not _foreign(ref, head, paths, children, reached):
             found.count += 1
             if len(found.examples) < 3:
                 found.examples.append(f"`{ref}` in {module.path}")
     return found
 
 
-def _foreign(ref: str, head: str, paths: list[str], children: dict[str, set[str]]) -> bool:
+def _foreign(ref: str, head: str, paths: list[str], children: dict[str, set[str]], reached: set[str]) -> bool:
     """An import of an installed package that a folder of the same name without `__init__.py`
     only seems to name: `from alembic import op` beside alembic's `alembic/` (env.py,
     versions/). Python prefers any regular package to a namespace folder, and the folder holds
-    nothing the import names; a folder with `__init__.py`, or one holding the name, still counts."""
+    nothing the import names; a folder with `__init__.py`, or one holding the name, still counts,
+    unless it sits in a package the imports reach by its dotted name (`app/utils/mcp/` beside
+    `from app.utils.auth import x`): there it is `app.utils.mcp`, never `mcp`."""
     folders = [f for f in children if f.rsplit("/", 1)[-1] == head]
     if not folders or any(f"{f}/__init__.py" in paths for f in folders):
         return False
+    if all("/" in f and _reached(f.rpartition("/")[0], reached) for f in folders):
+        return True
     name = ref.split(".")[1] if "." in ref else None
     return name is None or all(name not in children[f] for f in folders)
 

@@ -1091,6 +1091,65 @@ def test_an_application_at_its_root_reads_no_other_root(cli, app):
     outcome(document, "list_items", "convert", "takes a synchronous Session")
 
 
+MCP_CLIENT = """\
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+
+async def connect(url):
+    async with streamable_http_client(url) as (read, write, _):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+"""
+
+COUNT = """\
+from app.db.engine import database_sessionmaker
+
+
+def count():
+    with database_sessionmaker() as s:
+        return s.execute("select 1").scalar()
+"""
+
+COUNT_ROUTE = """\
+from fastapi import APIRouter
+
+from app.utils.helpers import count
+
+router = APIRouter()
+
+
+@router.get("/count")
+async def count_route():
+    return count()
+"""
+
+
+@pytest.mark.parametrize("reached", [True, False])
+def test_a_folder_in_a_package_the_imports_name_is_no_root_for_a_library_sharing_a_name_in_it(
+    cli, project, app_files, reached
+):
+    # `app/utils/mcp/client.py` (no __init__.py) beside the installed `mcp` library's imports:
+    # `app/utils/` was taken for an import root, which renamed `app.utils.helpers` to `helpers`,
+    # so the route's `from app.utils.helpers import count` resolved nowhere and check passed its
+    # blocking call with exit 0. Near miss: nothing imports `app.utils...` (the route imports
+    # `from helpers import count`), so `app/utils/` is still the folder those imports start from.
+    root = nested_app(project, app_files, "app")
+    (root / "app/utils/mcp").mkdir(parents=True)
+    (root / "app/utils/mcp/client.py").write_text(MCP_CLIENT)
+    (root / "app/utils/helpers.py").write_text(COUNT)
+    route = COUNT_ROUTE if reached else COUNT_ROUTE.replace("from app.utils.helpers", "from helpers")
+    (root / "app/api/count.py").write_text(route)
+    document = cli.json("scan", root)
+    warnings = document.get("warnings", [])
+    if reached:
+        assert warnings == [], warnings  # neither a root nor an unresolved project import: a library
+    else:
+        assert warnings and warnings[0].startswith("read `app/utils/` as the import root"), warnings
+    code, report = check(cli, root)
+    assert code == 1 and [f["code"] for f in findings(report, "count_route")] == ["AM301"], report
+
+
 def test_a_configured_src_above_a_too_deep_path_names_path_as_its_package(cli, project, app_files):
     top = nested_app(project, app_files, "backend/app")
     (top / "pyproject.toml").write_text('[tool.async-migrate]\nsrc = ["backend"]\n')
