@@ -1727,10 +1727,10 @@ def _state_opened(flow: Flow, fid: FunctionId, expression: str) -> str | None:
 
 def untyped_session(flow: Flow, fid: FunctionId, expression: str) -> bool:
     """A value on an untyped carrier named like a Session: `request.state.db`, `g.session`."""
-    if not _session_named(expression.rpartition(".")[2].lstrip("$")):
+    if not _session_noun(expression.rpartition(".")[2].lstrip("$")):
         return False  # cheap first: most arguments are not named like a Session
     steps = _steps(flow, fid, expression)
-    if steps is None or not steps[1] or not _session_named(steps[1][-1][1:]):
+    if steps is None or not steps[1] or not _session_noun(steps[1][-1][1:]):
         return False
     return untyped_path(flow, fid, *steps)
 
@@ -1836,6 +1836,15 @@ def _steps(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, tuple[str
             inner, more = split(bound[0])
             head, steps = inner, more + steps
     return head, steps
+
+
+def _session_noun(name: str) -> bool:
+    """A value handed on named for a Session: its last word is one (`db`, `session`,
+    `db_session`, `dbSession`). In a compound name the last word says what the value is and the
+    others what it belongs to: `SESSION_SECRET`, `session_id`, `AIOHTTP_CLIENT_SESSION_SSL`,
+    `DB_NOT_SQLITE` or `db_url` is a setting of one, handed everywhere, never the Session."""
+    words = [w for w in re.split(r"_+|(?<=[a-z0-9])(?=[A-Z])", name) if w]
+    return bool(words) and words[-1].lower() in ("session", "db", "database")
 
 
 def _session_named(name: str) -> bool:

@@ -409,6 +409,73 @@ def test_untyped_carrier_reached_through_a_helper_is_unverified(cli, app):
     assert found["reasons"][0].startswith("unverified: calls services.load"), found["reasons"]
 
 
+SETTINGS = """
+    import enum
+    import os
+
+
+    def parse_ssl(value):
+        return value.strip().lower() == "true"
+
+
+    class Errors(str, enum.Enum):
+        DB_NOT_SQLITE = "only on SQLite"
+
+
+    class Bag:
+        pass
+
+
+    g = Bag()
+    SESSION_SECRET = os.getenv("SESSION_SECRET", "")
+    CLIENT_SESSION_SSL = parse_ssl(os.getenv("CLIENT_SESSION_SSL", "true"))
+    SESSION_TTL = 3600
+
+
+    def sign(*values):
+        return "|".join(str(v) for v in values)
+    """
+
+
+@pytest.mark.parametrize(
+    ("body", "flagged"),
+    [
+        ("return sign(request.state.db_session)", "request.state.db_session"),
+        ("return sign(g.dbSession)", "g.dbSession"),
+        ("return sign(request.state.async_db)", "request.state.async_db"),
+        ("return sign(SESSION_SECRET, CLIENT_SESSION_SSL, SESSION_TTL)", None),
+        ("return sign(request.state.session_id, g.db_url)", None),
+        ("return sign(Errors.DB_NOT_SQLITE)", None),
+    ],
+)
+def test_only_a_carrier_whose_last_word_names_a_session_is_an_untyped_session(cli, app, body, flagged):
+    # A value the analysis cannot type was taken for a Session when its name merely contained
+    # one: the settings a service hands to every HTTP call and token check (`ssl=CLIENT_SESSION_SSL`,
+    # `jwt.decode(token, SESSION_SECRET)`), an enum's message (`Errors.DB_NOT_SQLITE`) or a
+    # `session_id` made each such route an AM304 finding. The last word of the name says what
+    # the value is: `db_session` and `dbSession` are Sessions, `SESSION_SECRET` is a secret.
+    root = app({
+        "core/settings.py": SETTINGS,
+        "api/items.py": route(
+            f"""
+            @router.get("/a")
+            async def read(request: Request):
+                {body}
+            """,
+            "from fastapi import Request\n\n"
+            "from core.settings import CLIENT_SESSION_SSL, SESSION_SECRET, SESSION_TTL, Errors, g, sign",
+        ),
+    })
+    found = entry(cli.json("phase1", root), "read")
+    codes = [f["code"] for f in findings(cli, root, "read")]
+    if flagged:
+        assert found["action"] == "keep" and f"hands `{flagged}`, which the analysis cannot type" in found["reasons"][0]
+        assert codes == ["AM304"]
+    else:
+        assert found["reasons"] == ["does no synchronous Session work"], found["reasons"]
+        assert codes == []
+
+
 def test_near_miss_other_methods_and_typed_attributes_are_not_unverified(cli, app):
     root = app({
         "models/client.py": """
