@@ -408,6 +408,22 @@ class Classes:
             )
         return names
 
+    def write_hooks(self, ref: str, name: str) -> list[tuple[FunctionId, str]]:
+        """What writing attribute `name` on an instance of `ref` runs, with how it is said: the
+        property setter (`@name.setter`) the class order defines for it, else a `__setattr__` a
+        project class of that order defines; none for a plain write."""
+        for cls in self.mro(ref):
+            methods = self.methods.get(cls, {})
+            fid = methods.get(name)
+            if fid is not None:
+                decorators = self.project.functions[fid][1].decorators
+                if any((d.text or "").lstrip("@").strip() == f"{name}.setter" for d in decorators):
+                    return [(fid, f"the setter {self.short(cls)}.{name}")]
+            fid = methods.get("__setattr__")
+            if fid is not None:
+                return [(fid, f"{self.short(cls)}.__setattr__")]
+        return []
+
     def method(self, ref: str, name: str) -> tuple[list[FunctionId], bool]:
         """The functions `ref().name` may run, and whether the lookup is certain.
 

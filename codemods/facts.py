@@ -367,6 +367,10 @@ class Function(_Fact):
     # Of those, the augmented ones (`order.total += 1`, `doc.body += text`): each reads the
     # attribute before it writes it, so it loads what a plain write would leave unloaded.
     updates: list[tuple[int, str, str]] = field(default_factory=list)
+    # Attribute writes on a receiver the value-flow notation spells, any head (`settings.theme = x`
+    # on a module-level instance, `request.app.state.config.NAME = x`, `self.x = y`): (line, the
+    # receiver's expression, attribute). A property setter or the class's `__setattr__` runs there.
+    writes: list[tuple[int, str, str]] = field(default_factory=list)
     # Value flow (codemods/flow.py). An *expression* is a string: a head, then `.attr` and `()`
     # steps. The head is `$name` for a local name or parameter, `super()`, or an absolute
     # reference: `$self.db.query`, `app.db.SessionLocal()`, `sqlalchemy.orm.sessionmaker()()`.

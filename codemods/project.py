@@ -34,6 +34,7 @@ from async_migrate.codemods.flow import (
     SESSION,
     TAINTED,
     Flow,
+    Values,
     _session_named,
     app_attribute,
     app_state_assigned,
@@ -1708,6 +1709,17 @@ class Project:
                     call = facts.Call(line, None, index=-1, func=f"${receiver}.{attribute}")
                     text = f"{receiver}.{attribute} (a property)"
                     found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
+            for line, receiver, attribute in function.writes:
+                # `settings.theme = x` on an object whose class has a setter for `theme`, or its own
+                # `__setattr__`: the write runs it (a settings object persisting each change), a
+                # call no call expression spells (index -1)
+                for value in flow.evaluate(fid, receiver) or self._kept_on_app_state(flow, fid, receiver):
+                    if value.kind != INSTANCE or not isinstance(value.target, str):
+                        continue
+                    for target, runs in flow.classes.write_hooks(value.target, attribute):
+                        call = facts.Call(line, None, index=-1, func=f"{receiver}.{attribute}", statement=True)
+                        text = f"{self.written(receiver)}.{attribute} = ... ({runs})"
+                        found.append(Edge(fid, target, call, {}, text, True))
             for expression, line, asynchronous in function.entered:
                 # `with uow:` on an object already built runs its `__enter__` and `__exit__`: a call
                 # made by the statement itself, which no call expression spells (index -1).
@@ -1723,6 +1735,15 @@ class Project:
                         )
                         text = f"with {self.written(expression)} -> {name}"
                         found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
+        return found
+
+    def _kept_on_app_state(self, flow: Flow, fid: FunctionId, receiver: str) -> Values:
+        """What the application's state keeps under the attribute `receiver` reads
+        (`request.app.state.config`), from each assignment the project makes to it on the
+        application: the instances it holds, which `flow.evaluate` leaves to the callers."""
+        found: Values = NOTHING
+        for holder, assigned in app_state_assigned(flow, fid, receiver):
+            found |= flow.evaluate(holder, assigned)
         return found
 
     def _handed_to_call_in_place(self, call: facts.Call) -> str | None:

@@ -187,6 +187,105 @@ def test_mixed_route_near_miss_offloads_nothing(cli, app):
     assert document["diff"] == ""
 
 
+SETTINGS = """
+from db.engine import database_sessionmaker
+
+
+def persist(key, value):
+    with database_sessionmaker() as db:
+        db.execute("update settings set value = :v where key = :k", {"k": key, "v": value})
+        db.commit()
+
+
+class Theme:
+    def __init__(self):
+        self._name = "light"
+        self.label = "Theme"
+
+    @property
+    def name(self):
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+        persist("theme", value)
+
+
+class Settings:
+    def __init__(self):
+        object.__setattr__(self, "values", {})
+
+    def __setattr__(self, key, value):
+        self.values[key] = value
+        persist(key, value)
+
+
+class Local:
+    def __init__(self):
+        object.__setattr__(self, "values", {})
+
+    def __setattr__(self, key, value):
+        self.values[key] = value
+
+
+theme = Theme()
+settings = Settings()
+local = Local()
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "runs"),
+    [
+        ("theme.name = name", "calls models.settings.Theme.name (line 17)"),
+        ("settings.banner = name", "calls models.settings.Settings.__setattr__ (line 17)"),
+        ("current = settings; current.banner += name", "calls models.settings.Settings.__setattr__ (line 17)"),
+        ("request.app.state.settings.banner = name", "calls models.settings.Settings.__setattr__ (line 17)"),
+        ("theme.label = name", None),  # no setter for `label`: a plain write
+        ("local.banner = name", None),  # a `__setattr__` doing no Session work
+    ],
+)
+def test_an_attribute_write_running_a_setter_or_setattr_with_session_work_blocks(cli, app, body, runs):
+    # A settings object persisting each change (`config.ENABLE_SIGNUP = form.enable_signup`
+    # through its class's `__setattr__`, or a property setter) did synchronous Session work on
+    # the event loop in every async def route writing it: no call expression spells the write,
+    # so scan said "does no synchronous Session work" and check passed the route.
+    root = app({
+        "models/settings.py": SETTINGS,
+        "api/items.py": route(
+            f"""
+            @router.post("/settings")
+            async def update(request: Request, name: str):
+                {body}
+                return {{"ok": True}}
+            """,
+            """
+            from fastapi import FastAPI, Request
+
+            from models.settings import Settings, local, settings, theme
+
+            app = FastAPI()
+
+
+            @app.on_event("startup")
+            def keep_settings():
+                app.state.settings = Settings()
+            """,
+        ),
+    })
+    codes = [f["code"] for f in cli.json("check", root)["findings"] if f["function"] == "update"]
+    if runs is None:
+        decided(cli, root, "update", "keep", "does no synchronous Session work")
+        assert codes == []
+        return
+    found = decided(cli, root, "update", "convert", runs)
+    assert "__setattr__ -> persist -> with database_sessionmaker() as db" in found["reasons"][0] or (
+        "Theme.name -> persist -> with database_sessionmaker() as db" in found["reasons"][0]
+    ), found["reasons"]
+    assert codes == ["AM301"]
+
+
 # ------------------------------------------------- 2. CRUD base classes, generics, exports
 
 CRUD_BASE = """

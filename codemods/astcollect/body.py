@@ -923,6 +923,7 @@ class BodyScanner:
         self.raw_stores: list[tuple[int, str, str]] = []
         self.augmented: set[int] = set()  # ids of the targets of augmented assignments
         self.raw_updates: list[tuple[int, str, str]] = []
+        self.raw_writes: list[tuple[int, ast.expr, str]] = []  # `Function.writes`, unspelled
         self.raw_loaders: list[tuple[str | None, ast.Call]] = []  # (callee as written, call)
         self.raw_narrowing: list[tuple[str | None, str, ast.Call]] = []  # (callee as written, option, call)
         self.generators = 0
@@ -1075,6 +1076,10 @@ class BodyScanner:
             found = expression(value, local)
             if found is not None:
                 self.function.assigns.append((attribute, found))
+        for line, receiver, attribute in self.raw_writes:
+            spelled = expression(receiver, local)
+            if spelled is not None:
+                self.function.writes.append((line, spelled, attribute))
         for line, head, attribute, assigned in self.raw_state_assigns:
             spelled = expression(assigned, local) if assigned is not None else None
             self.function.state_assigns.append(
@@ -2073,6 +2078,8 @@ class BodyScanner:
 
     def _attribute(self, node: ast.Attribute, nested: bool) -> None:
         value = node.value
+        if type(node.ctx) is ast.Store and not nested:
+            self.raw_writes.append((self.source.line_of(node), value, node.attr))
         if type(value) is ast.Name:
             if id(node) not in self.callees:
                 self.raw_attributes.append((self.source.line_of(node), value.id, node.attr))
