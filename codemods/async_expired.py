@@ -66,10 +66,15 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
         for name in sorted(_objects(project, fid, function, session)):
             for point in sorted(points + expired_one.get(name, [])):
                 only = {a for at, held, a in function.expired_attributes if at == point and held == name} or None
+                # an expiry in a block that ends the handler (`except IntegrityError: await
+                # db.rollback(); raise HTTPException(409)`) reaches no read below that block
+                limit = min((end for start, end in function.exits if start <= point <= end), default=None)
                 reads = [r for r in (_first_read(function, name, session, point, only),
-                                     _first_handed(project, fid, function, name, session, point)) if r is not None]
+                                     _first_handed(project, fid, function, name, session, point))
+                         if r is not None and (limit is None or r[0] <= limit)]
                 if not reads:
-                    reads = [r for r in (_returned_to_model(project, function, name, session, point),) if r is not None]
+                    reads = [r for r in (_returned_to_model(project, function, name, session, point),)
+                             if r is not None and (limit is None or r[0] <= limit)]
                 if reads:
                     line, written = min(reads, key=lambda read: read[0])
                     found.append(Blocking(line, f"{written} (expired by the {session}.{_method(function, session, point)}() at line {point})"))

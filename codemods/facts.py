@@ -386,6 +386,9 @@ class Function(_Fact):
     # body, before a `finally`), the line spans of the branches it excludes) (`astcollect.returns`)
     name_returns: tuple[tuple[int, str, bool, tuple[tuple[int, int], ...]], ...] = ()
     ends_in_return: bool = False  # the own body's last statement is a `return`
+    # The line spans of the own body's statement lists that end the function (`returns.exits`): an
+    # `except` ending in `raise HTTPException(...)`, an `if` ending in `return`.
+    exits: tuple[tuple[int, int], ...] = ()
     # A `__getattr__(self, name)` whose every return is `getattr(X, name)`: X, the expression
     # it forwards each attribute its class does not declare to (`current_session()`).
     forwards: str | None = None

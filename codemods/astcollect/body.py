@@ -147,6 +147,7 @@ def _read_function(
     }
     function.ends_in_return = type(node.body[-1]) is ast.Return
     function.name_returns = returns.name_returns(node.body)
+    function.exits = returns.exits(node.body)
     scanner.scan(node.body)
     if collector.source.mentions_within("**", node):
         unpacked.read(node, scanner.raw_calls)
