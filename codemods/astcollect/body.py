@@ -902,6 +902,7 @@ class BodyScanner:
         self.entered_by_hand: set[int] = set()
         self.raw_calls: list[tuple[facts.Call, ast.expr]] = []
         self.offloaded: set[int] = set()
+        self.offloaded_names: set[int] = set()  # ids of the bare names an offloading call runs
         # `await x.run_sync(fn)`: ids of the calls in a lambda given to it, names of the nested
         # functions given to it, and the nested functions around each call (by its index).
         self.greenlet_calls: set[int] = set()
@@ -991,6 +992,8 @@ class BodyScanner:
         if self.greenlet_runs:
             self.function.greenlet_lines = _greenlet_lines(body, self.greenlet_runs, self.source.line_of)
         self._streamed_generators(body)
+        if self.offloaded_names and self.call_defs:
+            self._offloaded_defs(body)
         self._lazy_facts()
         if self.raw_refreshed:
             self._refreshed(body)
@@ -1156,6 +1159,31 @@ class BodyScanner:
                 self._on_name(child, nested)  # type: ignore[arg-type]
                 continue
             self._visit(child, nested)
+
+    def _offloaded_defs(self, body: list[ast.stmt]) -> None:
+        """Mark offloaded the calls inside a nested plain function the body uses only as what an
+        offloading call runs (`await asyncio.to_thread(one, name)`, `run_in_threadpool(one)`):
+        they run in a worker thread, as a lambda's body handed there does, not on the loop."""
+        nested = [
+            node for statement in body for node in ast.walk(statement)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        ]
+        counts: dict[str, int] = {}
+        for node in nested:
+            counts[node.name] = counts.get(node.name, 0) + 1
+        candidates = {node.name for node in nested if type(node) is ast.FunctionDef and counts[node.name] == 1}
+        uses: dict[str, int] = {}
+        offloaded: dict[str, int] = {}
+        for statement in body:
+            for item in ast.walk(statement):
+                if isinstance(item, ast.Name) and item.id in candidates:
+                    uses[item.id] = uses.get(item.id, 0) + 1
+                    if id(item) in self.offloaded_names:
+                        offloaded[item.id] = offloaded.get(item.id, 0) + 1
+        names = {name for name, count in offloaded.items() if uses.get(name) == count}
+        for call in self.function.calls:
+            if names.intersection(self.call_defs.get(call.index, ())):
+                call.offloaded = True
 
     def _streamed_generators(self, body: list[ast.stmt]) -> None:
         """Mark the calls inside a nested generator that only a `StreamingResponse` runs
@@ -1939,6 +1967,8 @@ class BodyScanner:
             direct = False
         if dotted(target) is None:
             return
+        if type(target) is ast.Name:
+            self.offloaded_names.add(id(target))
         helper = facts.Call(
             line=call.line,
             callee=None,

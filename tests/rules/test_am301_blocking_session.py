@@ -791,3 +791,62 @@ def test_a_class_attribute_set_to_the_registry_at_start_up_is_session_work(
     assert "ActiveRecord.get" in found[0]["message"], found
     entry = reported(root, "get_user", "phase1")
     assert entry["action"] == action and "cls.session.get()" in entry["reasons"][0], entry
+
+
+NESTED_OFFLOAD = """
+import asyncio
+
+from starlette.concurrency import run_in_threadpool
+
+from db.engine import database_sessionmaker
+
+
+def query_doc(name):
+    with database_sessionmaker() as s:
+        return s.execute("select 1").scalar()
+
+
+async def embed(q):
+    return q
+
+
+async def search(names, q):
+    vector = await embed(q)
+
+    def one(name):
+        return query_doc(name)
+
+    return {run}
+
+
+@router.get("/search")
+async def search_route(q: str):
+    return await search(["a", "b"], q)
+"""
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "[one(name) for name in names]",
+        "[await asyncio.to_thread(one, name), one(vector)]",
+        "await asyncio.gather(*[asyncio.to_thread(one, n) for n in names]), one",
+    ],
+)
+def test_a_nested_function_the_coroutine_also_runs_itself_blocks_the_loop(app, findings, run):
+    (finding,) = findings(app(NESTED_OFFLOAD.replace("{run}", run)), "search_route")
+    assert finding["code"] == "AM301" and "query_doc" in finding["message"], finding["message"]
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "await asyncio.gather(*[asyncio.to_thread(one, n) for n in names])",
+        "[await run_in_threadpool(one, name) for name in names]",
+    ],
+)
+def test_near_miss_a_nested_function_only_an_offloading_call_runs_is_no_finding(app, findings, run):
+    # `def one(name): return query_doc(name)` inside the coroutine, run only by
+    # `asyncio.to_thread(one, name)`: its Session work is in a worker thread, as a lambda's body
+    # handed there is, and was reported as blocking the loop
+    assert findings(app(NESTED_OFFLOAD.replace("{run}", run)), "search_route") == []
