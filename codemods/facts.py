@@ -325,6 +325,10 @@ class Function(_Fact):
     wrapped: str | None = None
     # the lines of the `async def` wrapper it returns for a coroutine function: on the event loop
     loop_wrapper: tuple[int, int] | None = None
+    # a decorator whose body only hands the function on to another decorator: `return timed(fn)`
+    # (that decorator's reference, False) or `return translate_errors(409)(fn)` (the factory's,
+    # True); it wraps as that one does, which may be in another module (`Project.decorator_function`)
+    delegates: tuple[str, bool] | None = None
     # Names bound to `x.get(M, pk)` without options=: objects with no relationship loaded.
     plain_gets: list[str] = field(default_factory=list)
     rebinds: list[tuple[str, str]] = field(default_factory=list)  # `alias = name` in the body

@@ -2684,7 +2684,35 @@ class Project:
     def decorator_function(self, ref: str | None) -> tuple[facts.Module, facts.Function] | None:
         """The project function a decorator (or a decorator factory) reference names: a function,
         or a method through a module-level instance (`@audit.track`, `@bus.handles(PlaceOrder)` on
-        `bus = Bus()`), when the class order names one."""
+        `bus = Bus()`), when the class order names one. A decorator that only hands the function
+        on (`def api(fn): return timed(fn)`, `facts.Function.delegates`) stands for the one it
+        hands it to, whose wrapper is what runs around each call."""
+        found = self._named_decorator_function(ref)
+        seen: set[int] = set()
+        while found is not None and found[1].wraps is None and found[1].delegates is not None:
+            if id(found[1]) in seen or len(seen) >= 8:
+                # a cycle (`def a(fn): return b(fn)`, `def b(fn): return a(fn)`) wraps nothing
+                # known: the decorator named stays unread, as one whose shape is unknown
+                return self._named_decorator_function(ref)
+            seen.add(id(found[1]))
+            target, factory = found[1].delegates
+            plain = self.function(target)
+            if factory:
+                # `return translate_errors(409)(fn)`: the factory stands for the decorator it
+                # returns, as with `@translate_errors(409)`
+                delegated = plain if plain is not None and _is_factory(plain[1]) else None
+            elif plain is not None:
+                # `return translate_errors(fn)` hands the function to a factory as its argument
+                delegated = None if _is_factory(plain[1]) else plain
+            else:
+                delegated = self._named_decorator_function(target)
+            if delegated is None:
+                return self._named_decorator_function(ref)
+            found = delegated
+        return found
+
+    def _named_decorator_function(self, ref: str | None) -> tuple[facts.Module, facts.Function] | None:
+        """`decorator_function` without following delegation."""
         found = self.function(ref)
         if found is not None or ref is None:
             return found

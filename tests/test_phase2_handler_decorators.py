@@ -334,12 +334,16 @@ def test_a_decorator_listed_as_working_with_plain_functions_keeps_the_route_sync
     assert serve(root, kind, RUN_TWICE) == [200, {"n": 1}]
 
 
-# An async-aware retry the analysis cannot read (it hands the function to another builder), as a
-# library's would be: listed under async-safe-decorators, the helper under it migrates.
+# An async-aware retry the analysis cannot read (it hands the function to a builder looked up at
+# run time; one named outright is read as that one), as a library's would be: listed under
+# async-safe-decorators, the helper under it migrates.
 OPAQUE_AWARE_RETRY = AWARE_RETRY.replace("def retry_on_conflict(fn):", "def _build(fn):") + """
 
+_BUILDERS = {"retry": _build}
+
+
 def retry_on_conflict(fn):
-    return _build(fn)
+    return _BUILDERS["retry"](fn)
 """
 
 
@@ -364,3 +368,36 @@ def test_near_miss_a_helper_under_it_listed_only_as_safe_for_plain_functions_sta
     assert found["action"] == "blocked" and "AM217" in found["codes"], found
     reason = found["reasons"][found["codes"].index("AM217")]
     assert 'list it as "api.retry.retry_on_conflict" under `async-safe-decorators`' in reason, reason
+
+
+# A decorator that only hands the route to the retry (in another module): it wraps as the retry.
+ENDPOINT = """
+from api import retry
+
+
+def endpoint(fn):
+    return retry.retry_on_conflict(fn)
+"""
+DELEGATED_ROUTE = ROUTE.replace("from api.retry import retry_on_conflict", "from api.endpoints import endpoint").replace(
+    "@retry_on_conflict", "@endpoint"
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_decorator_handing_the_route_to_an_async_aware_retry_migrates_and_rolls_back(cli, service, kind):
+    root = service({**_files(AWARE_RETRY, DELEGATED_ROUTE), "api/endpoints.py": ENDPOINT})
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "migrate" and "AM294" not in found["codes"], found
+    migrated = function(root, SUBSYSTEM, "create_item")
+    assert migrated.startswith("async def create_item") and "await db.commit()" in migrated, migrated
+    assert serve(root, kind, RUN) == [{"id": 5, "name": "pen-1"}, ["old", "pen-1"]]
+
+
+def test_near_miss_a_decorator_handing_the_route_to_a_sync_retry_blocks_naming_its_wrapper(cli, service):
+    root = service({**_files(SYNC_RETRY, DELEGATED_ROUTE), "api/endpoints.py": ENDPOINT})
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked" and "AM294" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM294")]
+    assert "@endpoint" in reason and "its synchronous wrapper (api/retry.py:" in reason, reason
+    assert function(root, SUBSYSTEM, "create_item").startswith("def create_item")
+    assert serve(root, "sqlite", RUN) == [{"id": 5, "name": "pen-1"}, ["old", "pen-1"]]

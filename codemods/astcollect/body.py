@@ -194,6 +194,8 @@ def _read_function(
         function.loop_wrapper = _loop_wrapper(collector, node, bound)
         coroutine, _ = _decorator_shape(collector, node, bound, coroutine=True)
         function.wraps_coroutine = coroutine if coroutine != function.wraps else None
+    else:
+        function.delegates = _delegation(collector, node, bound)
     if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
         _engine_calls(collector, node, function)
     if any((call.callee or "").endswith(".configure") for call in function.calls):
@@ -567,6 +569,42 @@ def _decorator_shape(
             return factory_shape, wrapped
         return "unknown", None
     return None, None
+
+
+def _delegation(
+    collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool = False
+) -> tuple[str, bool] | None:
+    """`def api(fn): return timed(fn)` (("timed", False)) or `return translate_errors(409)(fn)`
+    (("translate_errors", True)): a body (past a docstring) that only hands the function it is
+    given to another decorator, read by name only here, where the module alone cannot tell
+    what that one is. `bound`: a method, whose first parameter is its instance or class."""
+    if type(node) is not ast.FunctionDef:
+        return None
+    arguments = node.args
+    params = [*arguments.posonlyargs, *arguments.args][1 if bound else 0 :]
+    if len(params) != 1 or arguments.vararg or arguments.kwarg or arguments.kwonlyargs:
+        return None
+    body = node.body[1:] if _docstring(node.body[0]) else node.body
+    if len(body) != 1 or type(body[0]) is not ast.Return:
+        return None
+    value = body[0].value
+    if (
+        type(value) is not ast.Call or value.keywords or len(value.args) != 1
+        or name_of(value.args[0]) != params[0].arg
+    ):
+        return None
+    factory = type(value.func) is ast.Call
+    func = value.func.func if type(value.func) is ast.Call else value.func
+    local = frozenset(a.arg for a in [*arguments.posonlyargs, *arguments.args])
+    ref = collector.ref(func, local)
+    return (ref, factory) if ref is not None else None
+
+
+def _docstring(statement: ast.stmt) -> bool:
+    return (
+        type(statement) is ast.Expr and type(statement.value) is ast.Constant
+        and type(statement.value.value) is str
+    )
 
 
 def _plain_path(statements: list[ast.stmt], first: str, coroutine: bool = False) -> list[ast.stmt]:
