@@ -9,6 +9,9 @@ prefix. Imports that name something under PATH but still resolve nowhere are
 counted, so the tool can say so instead of reporting "no Session work"; so are imports of
 project modules beside or above PATH (`outside`, `beside`): PATH is too deep, and calls into
 them are unverified (`Project.unseen`).
+
+Over 500 lines: finding the roots and counting the imports left unplaced read the same imports,
+in one pass.
 """
 
 from __future__ import annotations

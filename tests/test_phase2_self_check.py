@@ -331,7 +331,7 @@ def test_an_alias_placed_above_the_dependency_it_names_blocks_the_routes(cli, se
     ))
     root = service(test_phase2_soundness.LATE_IMPORT)
     assert_refused(
-        cli, root, "the rewrite puts `async_session_dependency = ...` (line 23) above `get_async_db_session` (line 48), "
+        cli, root, "the rewrite puts `async_session_dependency = ...` (line 23) above `get_async_db_session` (line 60), "
         "which it names and the module defines further down: importing the module would fail",
     )
 

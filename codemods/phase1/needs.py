@@ -2,6 +2,10 @@
 
 One table, `NEEDS`, gives each kind of need its rule, the reason phase one gives and the fix
 `check` gives: the two read the same entry, so a new kind is one row.
+
+Over 500 lines: the table and the readers that find each kind of need in a handler (its own
+calls, its decorators, its callers, the values it is used as) stay together, so that a new kind
+is a row and its reader in one place.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@ async ones, what blocks an async twin, which asyncio drivers it needs, and the
 `async-engine-factory` setting that replaces all of it.
 
 Notes go to `StackPlan.notes`, blockers to `StackPlan.blockers` (AM235-AM238, AM273, AM281).
+
+Over 500 lines: one policy, keyword by keyword, so that what carries over and what blocks are
+decided side by side and cannot drift apart.
 """
 
 from __future__ import annotations
