@@ -1839,17 +1839,9 @@ def sync_session_off_greenlet(project: Project, handler: Handler) -> list[tuple[
 def _sync_session_params(project: Project, fid: FunctionId, call: facts.Call, callee: facts.Function) -> set[str]:
     """The parameters of `callee` a call hands the synchronous Session behind an AsyncSession
     (`count(db.sync_session)`, `count(session=db.sync_session)`)."""
-    positional = [p.name for p in callee.params if p.positional and p.name not in ("self", "cls")]
-    keywords = {p.name for p in callee.params if not p.variadic}
-    found: set[str] = set()
-    for arg in call.args:
-        if project.behind_async_session(fid, arg.expr or (f"${arg.name}" if arg.name else None)) is None:
-            continue
-        if arg.keyword is not None and arg.keyword in keywords:
-            found.add(arg.keyword)
-        elif arg.keyword is None and arg.position is not None and arg.position < len(positional):
-            found.add(positional[arg.position])
-    return found
+    return set(project.params_given(
+        call, callee, lambda arg: project.behind_async_session(fid, arg.expr or (f"${arg.name}" if arg.name else None))
+    ))
 
 
 def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:

@@ -1594,18 +1594,27 @@ class Project:
     def _session_args(self, call: facts.Call, callee: FunctionId, names: AbstractSet[str]) -> dict[str, str]:
         if not any(arg.name in names for arg in call.args if arg.name is not None):
             return {}  # most calls hand no Session: the callee's parameters are not read
-        _, function = self.functions[callee]
-        positional = [p.name for p in function.params if p.positional and p.name not in ("self", "cls")]
-        keywords = {p.name for p in function.params if not p.variadic}
+        return self.params_given(call, self.functions[callee][1], lambda arg: arg.name if arg.name in names else None)
+
+    @staticmethod
+    def params_given(
+        call: facts.Call, callee: facts.Function, pick: Callable[[facts.Arg], str | None]
+    ) -> dict[str, str]:
+        """The parameters of `callee` that the call's arguments `pick` names something for (a
+        bare name, ...), each with what `pick` said: by position, or by keyword where `callee`
+        has such a parameter (one it has not: see invented_keywords)."""
+        positional = [p.name for p in callee.params if p.positional and p.name not in ("self", "cls")]
+        keywords = {p.name for p in callee.params if not p.variadic}
         result: dict[str, str] = {}
         for arg in call.args:
-            if arg.name is None or arg.name not in names:
+            picked = pick(arg)
+            if picked is None:
                 continue
             if arg.keyword is not None:
-                if arg.keyword in keywords:  # not a parameter: see invented_keywords
-                    result[arg.keyword] = arg.name
+                if arg.keyword in keywords:
+                    result[arg.keyword] = picked
             elif arg.position is not None and arg.position < len(positional):
-                result[positional[arg.position]] = arg.name
+                result[positional[arg.position]] = picked
         return result
 
     def invented_keywords(self, fid: FunctionId) -> list[tuple[int, str, str]]:

@@ -308,8 +308,7 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
             needs.append(CoroutineNeed(kind, update.subject, update.line))
     helper = shared_updates.reached_update(project, handler.id, self_shared)
     if helper is not None:
-        names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in helper.helpers]
-        chain = f"`{names[0]}` (line {helper.call_line})" + "".join(f" -> `{n}`" for n in names[1:])
+        chain = _chain(project, helper.helpers, helper.call_line)
         kind = NeedKind.CACHE_UPDATE if helper.kind == "cache" else NeedKind.HELPER_UPDATE
         needs.append(CoroutineNeed(kind, helper.subject, helper.call_line, chain, f"{helper.path}:{helper.line}"))
     local = thread_local.own_use(project, handler.id)
@@ -318,8 +317,7 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     else:
         through = thread_local.reached_use(project, handler.id)
         if through is not None:
-            names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in through.helpers]
-            chain = f"`{names[0]}` (line {through.call_line})" + "".join(f" -> `{n}`" for n in names[1:])
+            chain = _chain(project, through.helpers, through.call_line)
             needs.append(CoroutineNeed(NeedKind.THREAD_LOCAL, through.subject, through.call_line, chain))
     reached = project.event_loop_need(handler.id)
     if reached is not None and reached.helpers:
@@ -368,6 +366,12 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     return needs
 
 
+def _chain(project: Project, helpers: tuple[FunctionId, ...], line: int) -> str:
+    """`app.stats.bump` (line 12) -> `app.stats.Stats.add`: the helpers a handler calls to reach a need."""
+    names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in helpers]
+    return f"`{names[0]}` (line {line})" + "".join(f" -> `{n}`" for n in names[1:])
+
+
 def _values(project: Project) -> dict[FunctionId, list[tuple[str, int, str]]]:
     """Project functions used as values (`facts.Module.escapes`): the function a name stands for,
     or what a module-level value built from it runs (an instance's `__call__`, `partial(f)`'s f)."""
@@ -412,8 +416,7 @@ def _factory_values(project: Project) -> dict[FunctionId, list[tuple[str, int, s
             return None
         if ref not in made:
             target = project.function(ref)
-            found = project.endpoint(f"{ref}()") if target is not None and target[1].returned else None
-            made[ref] = (found[0].name, found[1].key) if found is not None else None
+            made[ref] = next(iter(_made(project, f"{ref}()")), None) if target is not None and target[1].returned else None
         return made[ref]
 
     uses: dict[FunctionId, list[tuple[str, int, str]]] = {}
@@ -423,20 +426,20 @@ def _factory_values(project: Project) -> dict[FunctionId, list[tuple[str, int, s
             if fid is not None:
                 uses.setdefault(fid, []).append((module.path, line, f"{ref.rpartition('.')[2]}(...)"))
         for function in module.functions:
+            factory_calls = [
+                (call, callee, fid) for call in function.calls if (callee := call.callee) and (fid := nested(callee))
+            ]
+            if not factory_calls:
+                continue
             by_index = {call.index: call for call in function.calls}
             at_once = {call.func for call in function.calls if call.func is not None and call.func.endswith("()")}
-            for call in function.calls:
-                fid = nested(call.callee)
-                if fid is None or call.callee is None:
-                    continue
+            for call, callee, fid in factory_calls:
                 parent = by_index.get(call.argument_of) if call.argument_of is not None else None
                 if parent is not None and project.canonical(parent.callee) in DEPENDS:
                     continue
-                if parent is None and f"{call.callee}()" in at_once and not any(
-                    b.expr == f"{call.callee}()" for b in function.bindings
-                ):
+                if parent is None and f"{callee}()" in at_once and not any(b.expr == f"{callee}()" for b in function.bindings):
                     continue
-                uses.setdefault(fid, []).append((module.path, call.line, f"{call.callee.rpartition('.')[2]}(...)"))
+                uses.setdefault(fid, []).append((module.path, call.line, f"{callee.rpartition('.')[2]}(...)"))
     return uses
 
 
