@@ -617,8 +617,8 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
     """AM302: synchronous Session code the handler reaches or hands its AsyncSession to (`mixed`,
     `handed` among them), and the methods AsyncSession does not have that it or a coroutine it
     hands the AsyncSession to calls on it (`db.query(User)`: AttributeError when it runs)."""
-    missing, entered = misused_sessions(project, handler.id)
-    if not mixed and not missing and not entered:
+    missing, entered, iterated = misused_sessions(project, handler.id)
+    if not mixed and not missing and not entered and not iterated:
         return None
     function = handler.function
     absent = (
@@ -633,6 +633,13 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
             "before its block runs; write `async with`"
         )
         missing = [*missing, *entered]
+    if iterated:
+        absent += ("; it also " if absent else "") + (
+            f"iterates an AsyncResult with a plain `for`, a comprehension or `list()` at "
+            f"{', '.join(shown for _, shown in iterated)}: it has no `__iter__`, so the iteration raises "
+            "TypeError; write `async for` (`[x async for x in result]`), or `await result.all()` first"
+        )
+        missing = [*missing, *iterated]
     if mixed:
         message = _mixed_message(project, handler, mixed, handed) + (f"; it also {absent}" if absent else "")
     else:

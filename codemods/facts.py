@@ -477,6 +477,10 @@ class Function(_Fact):
     # Module-level names (defined or imported) the body uses other than by calling them, and
     # attributes read or set on them (`_local.tenant`), resolved, each once: thread-local state.
     module_reads: tuple[str, ...] = ()
+    # What the own body iterates synchronously, in the value-flow notation read through `await`s
+    # (`$db.stream()` for `for r in await db.stream(q)`, `$result.scalars()`): a plain `for` or
+    # comprehension source, an argument of `list()`, `sorted()`, ... -> (line, as spelled).
+    sync_iterated: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(slots=True)

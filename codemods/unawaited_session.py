@@ -20,7 +20,8 @@ The AsyncSession is also one the function opens (`async with maker() as s`, `mak
 AsyncSession(engine)`, `await stack.enter_async_context(maker())`), and one a caller on that path
 hands an unannotated parameter (`await save(db)` into `async def save(db):`). On any of them
 `misused_sessions` finds the methods AsyncSession does not have (`db.query(User)`, the
-legacy bulk methods): AttributeError when the call runs (check's AM302).
+legacy bulk methods): AttributeError when the call runs (check's AM302); and an AsyncResult
+iterated with a plain `for` (`for row in await db.stream(q):`): TypeError (AM302 too).
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
                 text = f"{call.receiver}.{call.method}()"
             elif handles and (handle := _handle_coroutine(call, handles)) is not None:
                 text = handle
+            elif call.through_await is not None and (
+                inline := _inline_coroutine(call.through_await, names, handles)
+            ) is not None:
+                text = inline
             elif call.func is not None and call.func.rpartition(".")[::2] in held:
                 text = f"{call.func.removeprefix('$')}()"
             elif call.receiver is None and call.func is not None and call.func[1:] in later:
@@ -100,6 +105,10 @@ def _async_handles(function: facts.Function, names: set[str]) -> dict[str, froze
             continue
         if made is None or not made.awaited or made.receiver not in names or made.nested:
             continue
+        # `posts = (await db.stream(q)).all()` holds what `all()` gives, not the AsyncResult
+        through = f"${made.receiver}.{made.method}()."
+        if any(c.line == made.line and (c.through_await or "").startswith(through) for c in function.calls):
+            continue
         if made.method in ("stream", "stream_scalars"):
             found[name] = ASYNC_RESULT_COROUTINES
         elif made.method == "connection":
@@ -124,7 +133,66 @@ def _handle_coroutine(call: facts.Call, handles: dict[str, frozenset[str]]) -> s
     return f"{call.func[1:]}()" if method in methods else None
 
 
-def misused_sessions(project: Project, fid: FunctionId) -> tuple[list[tuple[Blocking, str]], list[tuple[Blocking, str]]]:
+def _inline_coroutine(spelled: str, names: set[str], handles: dict[str, frozenset[str]]) -> str | None:
+    """`(await db.stream(q)).all()`, `(await db.stream(q)).scalars().first()`, `(await
+    db.connection()).execute(q)`: a call through an awaited AsyncSession call (`Call.through_await`)
+    of a coroutine method of what that call hands back, as written; else None."""
+    head, _, rest = spelled.removeprefix("$").partition(".")
+    opened, dot, rest = rest.partition(".")
+    if not dot:
+        return None
+    if head in names and opened in ("stream()", "stream_scalars()"):
+        methods = ASYNC_RESULT_COROUTINES
+    elif head in names and opened == "connection()":
+        methods = ASYNC_CONNECTION_COROUTINES
+    elif handles.get(head) is ASYNC_CONNECTION_COROUTINES and opened in ("stream()", "stream_scalars()"):
+        methods = ASYNC_RESULT_COROUTINES
+    else:
+        return None
+    *steps, method = rest.split(".")
+    if steps and (methods is not ASYNC_RESULT_COROUTINES or any(
+        not step.endswith("()") or step[:-2] not in ASYNC_RESULT_VIEWS for step in steps
+    )):
+        return None
+    return f"{spelled[1:]}()" if method in methods else None
+
+
+def _sync_iterated(
+    function: facts.Function, names: set[str], handles: dict[str, frozenset[str]], held: set[str]
+) -> Iterator[tuple[int, str]]:
+    """What the function iterates with a plain `for`, a comprehension or `list()` that is an
+    AsyncResult or AsyncScalarResult (`await db.stream(q)`, `await session.stream_scalars(q)`, a
+    name holding one, a view of it, `result.scalars()`; on an AsyncConnection too): (line, as
+    written). Neither has `__iter__`, only `__aiter__`."""
+    streamed = {
+        (call.line, call.func) for call in function.calls
+        if call.awaited and call.func is not None and call.func.rpartition(".")[2] in ("stream", "stream_scalars")
+    }
+    for line, spelled in function.sync_iterated:
+        head, _, rest = spelled.removeprefix("$").partition(".")
+        steps = rest.split(".") if rest else []
+        if handles.get(head) is ASYNC_RESULT_COROUTINES:
+            pass
+        elif spelled.startswith("$self.") and len(steps) >= 2 and f"$self.{steps[0]}" in held:
+            if steps[1] not in ("stream()", "stream_scalars()") or (line, f"$self.{steps[0]}.{steps[1][:-2]}") not in streamed:
+                continue
+            steps = steps[2:]
+        elif steps and steps[0] in ("stream()", "stream_scalars()") and (
+            head in names or handles.get(head) is ASYNC_CONNECTION_COROUTINES
+        ):
+            # `for r in db.stream(q)` iterates the coroutine: AM311's unawaited call, not this
+            if (line, f"${head}.{steps[0][:-2]}") not in streamed:
+                continue
+            steps = steps[1:]
+        else:
+            continue
+        if all(step.endswith("()") and step[:-2] in ASYNC_RESULT_VIEWS for step in steps):
+            yield line, spelled[1:]
+
+
+def misused_sessions(project: Project, fid: FunctionId) -> tuple[
+    list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]]
+]:
     """On the plain AsyncSessions of `fid` and of the project functions it reaches, in one walk:
 
     - each call of a method AsyncSession does not have (`db.query(User)`, `db.bulk_save_objects(...)`):
@@ -132,13 +200,20 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[list[tuple[Bloc
       `async_sessionmaker(class_=...)` may make a subclass adding the method;
     - each `with` (no `async`) on one, or on a transaction it begins (`with db.begin():`,
       `with db.begin_nested():`, `with db:`): neither has `__enter__`, so the statement raises
-      when it runs, before its block does anything."""
+      when it runs, before its block does anything;
+    - each AsyncResult (`await db.stream(q)`, a name holding one, `result.scalars()`) iterated
+      with a plain `for`, a comprehension or `list()`: TypeError, it takes `async for`."""
     missing: list[tuple[Blocking, str]] = []
     entered: list[tuple[Blocking, str]] = []
-    for current, _names, exact in _walk(project, fid):
+    iterated: list[tuple[Blocking, str]] = []
+    for current, names, exact in _walk(project, fid):
         module, function = project.functions[current]
         # a repository's `self.session`, kept from an `__init__` parameter declared an AsyncSession
         held = {attribute for attribute, _ in _held_async_sessions(project, module, function)}
+        if function.sync_iterated and (names or held):
+            handles = _async_handles(function, names) if names else {}
+            for line, text in _sync_iterated(function, names, handles, held):
+                iterated.append((Blocking(line, text), _shown(project, fid, current, line, text)))
         for call in function.calls:
             if call.nested:
                 continue  # a nested function or lambda may name another value alike (its own `db`)
@@ -162,7 +237,7 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[list[tuple[Bloc
             if opened.removeprefix("$") in exact or (held and opened in held):
                 text = f"with {expression.removeprefix('$')}"
                 entered.append((Blocking(line, text), _shown(project, fid, current, line, text)))
-    return _unique(missing), _unique(entered)
+    return _unique(missing), _unique(entered), _unique(iterated)
 
 
 def _unique(found: list[tuple[Blocking, str]]) -> list[tuple[Blocking, str]]:

@@ -901,6 +901,10 @@ def _entered_by_hand(value: ast.expr) -> tuple[ast.expr, bool] | None:
 
 # Builtins that only iterate their one argument: a legacy Query given to them is run as a whole.
 _ITERATING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "sorted"})
+# Builtins iterating their first argument (each after the first, for zip, map and filter) with
+# `iter()`: an async iterable raises there.
+_SYNC_ITERATING = _ITERATING_BUILTINS | {"dict", "enumerate", "zip", "sum", "min", "max", "any", "all", "iter",
+                                         "reversed", "map", "filter"}
 
 
 def _alone(items: list[ast.withitem], item: ast.withitem, name: str) -> bool:
@@ -973,6 +977,7 @@ class BodyScanner:
         # Expressions only iterated: a `for` or comprehension source, the one argument of list().
         self.iterated: set[int] = set()
         self.iterated_chains: set[int] = set()  # ids of the `X.query(...)` calls of such chains
+        self.sync_iterated: list[ast.expr] = []  # `Function.sync_iterated`, unspelled
         # Module-level names used as values, not called: `add_task(crud.add_user, ...)`,
         # `{"a": handler}`. A function referenced like this has callers the call graph misses.
         self.module_level = collector.module_level
@@ -1047,6 +1052,11 @@ class BodyScanner:
         for call, node in self.raw_options:
             here = local | scoped[id(call)] if id(call) in scoped else local
             call.streams = streamed_option(node, self.collector.constant, here)
+        if self.sync_iterated:
+            self.function.sync_iterated = tuple(
+                (self.source.line_of(node), spelled) for node in self.sync_iterated
+                if (spelled := expression(node, local, awaits=True)) is not None
+            )
         for call, func in self.raw_calls:
             here = local | scoped[id(call)] if id(call) in scoped else local
             written = dotted(func)
@@ -1410,6 +1420,8 @@ class BodyScanner:
 
     def _on_for(self, node: ast.For | ast.AsyncFor, nested: bool) -> None:
         self.iterated.add(id(node.iter))
+        if type(node) is ast.For and not nested:
+            self.sync_iterated.append(node.iter)
         self._held_in_display(node.iter, "looped over")
         if type(node) is ast.AsyncFor and not nested:
             self._await(self.source.line_of(node.target), "async for")
@@ -1493,6 +1505,8 @@ class BodyScanner:
 
     def _on_comprehension(self, node: ast.comprehension, nested: bool) -> None:
         self.iterated.add(id(node.iter))
+        if not node.is_async and not nested:
+            self.sync_iterated.append(node.iter)
         if node.is_async and not nested:
             self._await(self.source.line_of(node.target), "async comprehension")
         self._take(node.target, node.iter, loop=True)
@@ -1867,6 +1881,16 @@ class BodyScanner:
             and len(node.args) == 1 and not node.keywords and type(node.args[0]) is not ast.Starred
         ):
             self.iterated.add(id(node.args[0]))
+        if (
+            not nested and type(func) is ast.Name and func.id in _SYNC_ITERATING and func.id not in self.locals
+            and not node.keywords
+        ):
+            self.sync_iterated.extend(
+                arg for arg in (
+                    node.args if func.id == "zip" else node.args[1:] if func.id in ("map", "filter") else node.args[:1]
+                )
+                if type(arg) is not ast.Starred
+            )
         self.function.calls.append(call)
         self.raw_calls.append((call, func))
         if self.inner:

@@ -13,7 +13,10 @@ one, in the handler or in an `async def` helper it hands the AsyncSession to: At
 it runs. An `async_sessionmaker(class_=...)` may make a subclass that has it: not reported there.
 So does a plain `with` on an AsyncSession or on a transaction it begins (`with db.begin():`,
 `with db.begin_nested():`, left from the synchronous code): neither has `__enter__`, so the
-statement raises TypeError before its block runs; it takes `async with`.
+statement raises TypeError before its block runs; it takes `async with`. So does a plain `for`,
+a comprehension or `list()` over what `await session.stream(q)` or `stream_scalars(q)` gives
+(`for row in await db.stream(q):`, a name holding it, `result.scalars()`): an AsyncResult has
+`__aiter__` only, so the iteration raises TypeError; it takes `async for`.
 
 Before:
 

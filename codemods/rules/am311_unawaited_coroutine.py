@@ -19,7 +19,9 @@ the function opens (`async with maker() as s`, `maker.begin()`, `s = AsyncSessio
 `await stack.enter_async_context(maker())`), and on an unannotated parameter of an `async def`
 helper the AsyncSession is handed to, in the handler and in every project function it calls:
 code moved to AsyncSession by hand keeps a call written for the synchronous Session, and
-nothing is written, with a 200.
+nothing is written, with a 200. So do the coroutine methods of what an awaited `stream()` or
+`connection()` gives, held in a name or called through the `await` (`(await
+db.stream(q)).scalars().all()`, `(await db.connection()).execute(q)`).
 
 Before:
 
