@@ -298,7 +298,8 @@ class Flow:
             if any(v.kind == REGISTRY for v in made):
                 where = f"{target.module.path}:{value.line}" if target.module is not None else ""
                 scope = _registry_scope(
-                    [(a.keyword is None, a.keyword) for a in value.args], _scope_key(project, value.args)
+                    [(a.keyword is None, a.keyword) for a in value.args],
+                    _scope_key(project, value.args, target.module),
                 )
                 made = frozenset(Abstract(REGISTRY, (scope, where)) if v.kind == REGISTRY else v for v in made)
             return frozenset(_named(v, _short(ref)) for v in made)
@@ -454,7 +455,7 @@ class Flow:
             made = self._call(self.ref(value.inner.ref), None, _short(value.inner.ref))
             scope = _registry_scope(
                 [(a.keyword is None, a.keyword) for a in value.inner.args],
-                _scope_key(self.project, value.inner.args),
+                _scope_key(self.project, value.inner.args, module),
             )
             return frozenset(Abstract(REGISTRY, (scope, where)) if v.kind == REGISTRY else v for v in made)
         written = arg.text[:-2] if arg.text.endswith("()") else ""
@@ -1428,15 +1429,74 @@ def _scope_arg(args: list[facts.CallArg] | tuple[facts.CallArg, ...]) -> facts.C
     return keyed[0] if keyed else positional[1] if len(positional) > 1 else None
 
 
-def registry_scope_of(project: Project, args: list[facts.CallArg] | tuple[facts.CallArg, ...]) -> str | None:
-    """The scope of a module-level `scoped_session(...)` call from its arguments as written."""
-    return _registry_scope([(a.keyword is None, a.keyword) for a in args], _scope_key(project, args))
+def registry_scope_of(
+    project: Project, args: list[facts.CallArg] | tuple[facts.CallArg, ...], module: facts.Module | None = None
+) -> str | None:
+    """The scope of a module-level `scoped_session(...)` call from its arguments as written
+    (`module`, the one making the call, reads the names a lambda's body uses)."""
+    return _registry_scope([(a.keyword is None, a.keyword) for a in args], _scope_key(project, args, module))
 
 
-def _scope_key(project: Project, args: list[facts.CallArg] | tuple[facts.CallArg, ...]) -> str | None:
+def _scope_key(
+    project: Project, args: list[facts.CallArg] | tuple[facts.CallArg, ...], module: facts.Module | None = None
+) -> str | None:
     arg = _scope_arg(args)
     key = scope_key(arg, project.canonical(arg.ref) if arg is not None and arg.ref else None)
+    if key is None and arg is not None and module is not None:
+        key = _lambda_key(project, module, arg.text)
+    key = _through_function(project, key)
     return UNSET_CONTEXT if key is not None and _never_set(project, key) else key
+
+
+_LAMBDA_CALL = re.compile(r"lambda\s*:\s*([A-Za-z_][\w.]*)\(\s*\)\s*")
+
+
+def _lambda_key(project: Project, module: facts.Module, text: str) -> str | None:
+    """`lambda: request_scope.get()` or `lambda: _scope()`: the canonical function the lambda
+    only calls, so it keys the registry as naming that function would."""
+    matched = _LAMBDA_CALL.fullmatch(text.strip())
+    if matched is None:
+        return None
+    head, dot, rest = matched.group(1).partition(".")
+    base = module.imports.get(head) or (f"{module.name}.{head}" if head in module.values or any(
+        f.qualname == head for f in module.functions
+    ) else None)
+    return project.canonical(f"{base}{dot}{rest}") if base else None
+
+
+def _through_function(project: Project, key: str | None) -> str | None:
+    """What a `scopefunc=` naming a project function keys on: a thread's or task's identity it
+    calls (`def scope(): return id(asyncio.current_task())` raises in a worker thread as the
+    bare `asyncio.current_task` does), or the one context variable it reads and does nothing
+    else with (`return request_scope.get()`, judged as `request_scope.get`); otherwise the
+    function itself, which counts as a request scope."""
+    if key is None or key in THREAD_IDENTS | TASK_IDENTS:
+        return key
+    found = project.function(key)
+    if found is None:
+        return key
+    module, function = found
+    callees = [_in_module(project, module, call.callee) for call in function.calls if call.callee is not None]
+    for callee in callees:
+        if callee in THREAD_IDENTS | TASK_IDENTS:
+            return callee
+    if len(callees) == 1 and callees[0].endswith(".get") and _is_context_variable(project, callees[0][:-4]):
+        return callees[0]
+    return key
+
+
+def _in_module(project: Project, module: facts.Module, ref: str) -> str:
+    """A callee as collected, canonical, trying it as a name of `module` when it is bare."""
+    head, dot, rest = ref.partition(".")
+    if head in module.values and not ref.startswith(f"{module.name}."):
+        ref = f"{module.name}.{head}{dot}{rest}"
+    return project.canonical(ref) or ref
+
+
+def _is_context_variable(project: Project, variable: str) -> bool:
+    target = project.resolve(variable)
+    value = target.value if target is not None and target.kind == "value" else None
+    return value is not None and value.kind == "call" and project.canonical(value.ref) in CONTEXT_VARIABLES
 
 
 UNSET_CONTEXT = "unset-context"  # a scope key: `var.get` of a ContextVar nothing sets
@@ -1448,9 +1508,7 @@ def _never_set(project: Project, key: str) -> bool:
     if not key.endswith(".get"):
         return False
     variable = key.removesuffix(".get")
-    target = project.resolve(variable)
-    value = target.value if target is not None and target.kind == "value" else None
-    if value is None or value.kind != "call" or project.canonical(value.ref) not in CONTEXT_VARIABLES:
+    if not _is_context_variable(project, variable):
         return False
     return not project.context_variable_sets.get(variable)
 
@@ -1462,7 +1520,7 @@ def _scope_key_in(project: Project, module: facts.Module, args: list[facts.Arg])
         return None
     head, dot, rest = keyed[0].ref.partition(".")
     base = module.imports.get(head)
-    return project.canonical(f"{base}{dot}{rest}" if base else keyed[0].ref)
+    return _through_function(project, project.canonical(f"{base}{dot}{rest}") if base else _in_module(project, module, keyed[0].ref))
 
 
 def _named(value: Abstract, origin: str) -> Abstract:

@@ -222,7 +222,11 @@ def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     # FastAPI runs a plain generator dependency's code before and after its `yield` in two
     # threadpool calls, which may land on two workers: the `remove()` after the yield may empty
     # another thread's registry, so it proves nothing.
-    removed = set() if function.is_generator else {use.holder for use in uses if use.call.endswith(".remove()")}
+    # Only a thread's registry is emptied by the worker's own `remove()`: a task's raises in the
+    # worker before it, and one key for every request is shared by the workers meanwhile.
+    removed = set() if function.is_generator else {
+        use.holder for use in uses if use.call.endswith(".remove()") and not use.task and not use.one_key
+    }
     handed = [use for param in function.params if (use := _registry_dependency(project, param)) is not None]
     return handed + [use for use in uses if use.holder not in removed]
 
@@ -1003,7 +1007,7 @@ def _thread_local_registries(project: Project) -> dict[str, tuple[str, str]]:
             for name, value in module.values.items():
                 if value.kind != "call" or project.canonical(value.ref) not in SCOPED_SESSION_MAKERS:
                     continue
-                scope = registry_scope_of(project, value.args)
+                scope = registry_scope_of(project, value.args, module)
                 if scope in (THREAD, TASK, PROCESS):
                     found[f"{module.name}.{name}"] = (scope, f"{module.path}:{value.line}")
         project.derived["thread_local_registries"] = found

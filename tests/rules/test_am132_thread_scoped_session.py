@@ -723,3 +723,71 @@ def test_near_miss_a_class_attribute_naming_no_session_converts(app, reported):
     root = app(CLASS_ROUTES, {"db/scoped.py": REGISTRY.replace("{scope}", ""), "active.py": held})
     entry = reported(root, "add_thing", "phase1")
     assert entry["action"] == "convert", entry
+
+
+# A `scopefunc=` naming a project function, or a lambda calling one or a context variable's
+# `get`, keys the registry on what that body reads.
+FUNCTION_REGISTRY = """
+import asyncio
+from contextvars import ContextVar
+
+from sqlalchemy.orm import scoped_session
+
+from db.engine import database_sessionmaker
+
+unset: ContextVar[object] = ContextVar("unset", default=None)
+request_scope: ContextVar[object] = ContextVar("request_scope")
+
+
+def enter_request():
+    request_scope.set(object())
+
+
+def _task_scope():
+    return id(asyncio.current_task())
+
+
+def _unset_scope():
+    return unset.get()
+
+
+def _request_scope():
+    return request_scope.get()
+
+
+ScopedSession = scoped_session(database_sessionmaker, scopefunc={scope})
+"""
+
+REMOVES_ITS_OWN = "try:\n        return count()\n    finally:\n        ScopedSession.remove()"
+
+
+@pytest.mark.parametrize(
+    ("scope", "body", "words"),
+    [
+        ("_task_scope", "return count()", "`asyncio.current_task()` raises RuntimeError"),
+        ("lambda: _task_scope()", "return count()", "`asyncio.current_task()` raises RuntimeError"),
+        ("asyncio.current_task", REMOVES_ITS_OWN, "`asyncio.current_task()` raises RuntimeError"),
+        ("_unset_scope", "return count()", "keyed on a context variable nothing in the project sets"),
+        ("lambda: unset.get()", "return count()", "keyed on a context variable nothing in the project sets"),
+        ("lambda: unset.get()", REMOVES_ITS_OWN, "keyed on a context variable nothing in the project sets"),
+    ],
+    ids=["task-function", "task-function-lambda", "task-removes-its-own", "unset-function", "unset-lambda",
+         "unset-removes-its-own"],
+)
+def test_a_scopefunc_reading_the_task_or_an_unset_variable_through_a_function_keeps_with_am132(
+    app, reported, scope, body, words
+):
+    # As `def` the route runs in a worker thread: `asyncio.current_task()` raises there before
+    # anything the route removes, and every request reading the variable's default shares one
+    # Session across the workers, removed or not.
+    files = {"db/scoped.py": FUNCTION_REGISTRY.replace("{scope}", scope)}
+    entry = reported(app(ROUTES.replace("{body}", body), files), "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert words in entry["reasons"][0], entry["reasons"][0]
+
+
+@pytest.mark.parametrize("scope", ["_request_scope", "lambda: request_scope.get()"])
+def test_near_miss_a_scopefunc_function_on_a_variable_set_per_request_converts(app, reported, scope):
+    files = {"db/scoped.py": FUNCTION_REGISTRY.replace("{scope}", scope)}
+    entry = reported(app(ROUTES.replace("{body}", "return count()"), files), "read_count", "phase1")
+    assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
