@@ -2125,7 +2125,7 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
         return True
 
     codes = {rule.code: "lazy load" for rule in (AM220, AM245, AM250, AM260)}
-    codes |= {AM221.code: _DYNAMIC, AM251.code: _DEFERRED, AM247.code: "may load on first read: unverified"}
+    codes |= {AM221.code: _DYNAMIC, AM251.code: _DEFERRED, AM247.code: _HELPER_UNVERIFIED}
     helpers: dict[tuple[int, str], Blocking] = {}
     for risk in lazy_loads(project, [handler.id]).risks:
         calls = reached.get(risk.function)
@@ -3196,6 +3196,9 @@ def _union(
 
 
 _DYNAMIC = 'lazy="dynamic" query'
+# A helper's read on an object of a class the analysis cannot read whole (a base outside PATH, a
+# mapping's unread `properties=`): it may be a relationship or no model's attribute at all.
+_HELPER_UNVERIFIED = "may load on first read: unverified"
 _UNSEEN = "an object of a class of a project module the tool did not read"
 _DETACHED = ", after the `async with` block ending at line {line} closed its AsyncSession"
 _TEMPLATE = "its reads are where the analysis does not follow"
@@ -3247,12 +3250,14 @@ def _off_greenlet_finding(
     unread = [b for b in lazy if _UNREAD in b.call and b not in expired]
     by_name = [b for b in lazy if _BY_NAME in b.call and b not in expired]
     unfollowed = [b for b in lazy if UNFOLLOWED_CODE in b.call]
+    undecided = [b for b in lazy if _HELPER_UNVERIFIED in b.call and b not in expired]
     own_session = [b for b in lazy if _OWN_SESSION in b.call]
     held_session = [b for b in lazy if _HELD_SESSION in b.call]
     loads = [
         b for b in lazy
         if b not in expired and b not in dynamic and b not in deferred and b not in unread and b not in by_name
         and b not in handed_unread and b not in own_session and b not in held_session and b not in unfollowed
+        and b not in undecided
     ]
     if held_session:
         parts.append(
@@ -3299,6 +3304,14 @@ def _off_greenlet_finding(
             "follow: a relationship it reads that no query loaded loads lazily and raises MissingGreenlet, so this "
             "is unverified (not cleared); load what that code reads in the query (`selectinload(...)`), or "
             "acknowledge it with a pragma"
+        )
+    if undecided:
+        parts.append(
+            f"hands objects to helpers reading attributes at {describe(undecided)} the analysis cannot tell apart "
+            "from relationships (their class has a base outside PATH, or a mapping it does not read), on objects it "
+            "cannot tell are ORM objects: unverified (not cleared); if one is a relationship no query loaded, the "
+            "read loads it and raises MissingGreenlet; put that class's code under PATH, or load what the helper "
+            "reads in the query"
         )
     if loads:
         parts.append(

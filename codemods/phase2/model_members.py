@@ -41,6 +41,8 @@ plain method only read.
 from __future__ import annotations
 
 import ast
+import builtins
+import sys
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -57,6 +59,8 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     NON_LOADING_STRATEGIES,
     VALIDATES,
 )
+from async_migrate.codemods.vocabulary.unmapped import PACKAGES as UNMAPPED_PACKAGES
+from async_migrate.codemods.vocabulary.unmapped import PREFIXES as UNMAPPED_PREFIXES
 
 _SAFE = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
 _ACCESSORS = (".setter", ".deleter", ".expression", ".comparator", ".update_expression", ".inplace")
@@ -368,13 +372,29 @@ class Members:
         return None
 
     def outside(self, cls: str) -> str | None:
-        """A base of `cls` outside PATH that may define attributes of its own, as written."""
+        """A base of `cls` outside PATH that may define attributes of its own, or map the class,
+        as written. Not one of a library whose classes are never mapped (`vocabulary/unmapped.py`):
+        `class Out(pydantic.v1.BaseModel)`, `class Chunk(Document)` of LangChain, `class
+        NotFound(Exception)` are no models, and their code reads nothing a Session loads."""
         for ancestor in self.classes.mro(cls):
             for base in self.classes.by_ref[ancestor][1].bases:
-                if self.classes.resolve(base) is not None or self._plain_base(base):
+                if self.classes.resolve(base) is not None or self._plain_base(base) or self._unmapped_base(base):
                     continue
                 return base
         return None
+
+    def _unmapped_base(self, ref: str) -> bool:
+        """A class of the standard library, the builtins or a library `vocabulary/unmapped.py`
+        names; not one of project code the analysis did not read."""
+        if self.project._unseen(ref) is not None:
+            return False
+        canonical = self.project.canonical(ref) or ref
+        top, dot, _ = canonical.partition(".")
+        if not dot:
+            return hasattr(builtins, top) and isinstance(getattr(builtins, top), type)
+        if top in sys.stdlib_module_names:
+            return True
+        return top in UNMAPPED_PACKAGES or top.startswith(UNMAPPED_PREFIXES)
 
     def _plain_base(self, ref: str) -> bool:
         if self.project.canonical(ref) in MODEL_BASES or ref in MODEL_BASES:
