@@ -225,6 +225,9 @@ class LoopNeed:
     api: str  # `asyncio.create_task`, `loop.call_soon`
     api_line: int  # the API call's line, in the last helper (or the function itself)
     primitive: bool = False  # `api` is a method call on an asyncio primitive (`Project.loop_primitive`)
+    # `api` sets or resets a `ContextVar` (`Project.context_variable_write`): it works in a worker
+    # thread, but what it sets stays in that thread's copy of the request's context
+    context: bool = False
 
 
 @dataclass(slots=True)
@@ -2887,7 +2890,10 @@ class Project:
                 api = self.event_loop_api(call)
                 primitive = self.loop_primitive(fid, call) if api is None else None
                 if api is not None or primitive is not None:
-                    needs[fid] = LoopNeed(call.line, [], api or primitive or "", call.line, primitive is not None)
+                    context = api is not None and self.context_variable_write(call) is not None
+                    needs[fid] = LoopNeed(
+                        call.line, [], api or primitive or "", call.line, primitive is not None, context
+                    )
                     break
         frontier = list(needs)
         while frontier:
@@ -2899,7 +2905,7 @@ class Project:
                 if edge.caller in needs or call.nested or call.offloaded or call.awaited:
                     continue
                 needs[edge.caller] = LoopNeed(
-                    call.line, [callee, *need.helpers], need.api, need.api_line, need.primitive
+                    call.line, [callee, *need.helpers], need.api, need.api_line, need.primitive, need.context
                 )
                 if not self.functions[edge.caller][1].is_async:
                     frontier.append(edge.caller)

@@ -111,15 +111,24 @@ def _primitive_call(need: CoroutineNeed) -> str:
     return f"{need.subject} at line {need.line}"
 
 
+def _context_write(need: CoroutineNeed, fix: bool = False) -> str:
+    """`sets a context variable, var.set() at line 12`, or through the helper chain that does."""
+    if need.where:
+        return f"{need.subject} at {need.at}, reached through {need.where}," if fix else (
+            f"calls {need.where}, which sets a context variable, {need.subject} at {need.at}"
+        )
+    return f"{need.subject} (line {need.line})" if fix else f"sets a context variable, {need.subject} at line {need.line}"
+
+
 NEEDS: dict[NeedKind, _Entry] = {
     NeedKind.EVENT_LOOP_API: _Entry(
         AM109, lambda need: f"uses {need.subject} at line {need.line}, which needs the event loop", None
     ),
     NeedKind.CONTEXT_VARIABLE: _Entry(
         AM134,
-        lambda need: f"sets a context variable, {need.subject} at line {need.line}: as `def` it would run in a "
-        "worker thread, whose copy of the request's context the rest of the request never sees",
-        lambda need: f"{need.subject} (line {need.line}) keeps it async: offload the Session work instead "
+        lambda need: f"{_context_write(need)}: as `def` it would run in a worker thread, whose copy of the "
+        "request's context the rest of the request never sees",
+        lambda need: f"{_context_write(need, fix=True)} keeps it async: offload the Session work instead "
         "(`await run_in_threadpool(...)`)",
     ),
     NeedKind.LOOP_PRIMITIVE: _Entry(
@@ -324,7 +333,13 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
         names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in reached.helpers]
         last = project.functions[reached.helpers[-1]][0]
         chain = f"{names[0]} (line {reached.line})" + "".join(f" -> {n}" for n in names[1:])
-        if reached.primitive:
+        if reached.context:
+            needs.append(
+                CoroutineNeed(
+                    NeedKind.CONTEXT_VARIABLE, reached.api, reached.line, chain, f"{last.path}:{reached.api_line}"
+                )
+            )
+        elif reached.primitive:
             needs.append(
                 CoroutineNeed(
                     NeedKind.LOOP_PRIMITIVE, f"{reached.api} at {last.path}:{reached.api_line}", reached.line, chain

@@ -262,7 +262,7 @@ def test_a_with_block_setting_and_resetting_the_variable_converts(app, reported)
 def test_near_miss_an_exit_that_leaves_the_variable_set_keeps_it(app, reported):
     root = app(SCOPE.format(leave="pass"))
     entry = reported(root, "audit", "phase1")
-    assert entry["action"] == "keep" and "AM117" in entry["codes"], entry  # through __exit__
+    assert entry["action"] == "keep" and "AM134" in entry["codes"], entry  # through __exit__
 
 
 # The variable is a router factory's, set by a route it defines: phase one made the route def and
@@ -294,3 +294,36 @@ def test_a_router_factorys_context_variable_set_by_its_route_keeps_it(app, repor
 def test_near_miss_a_factorys_dict_set_converts(app, reported):
     root = app(FACTORY.format(built="{}").replace("current.set(session)", "current.setdefault('s', session)"))
     assert reported(root, "make_routes.<locals>.list_items", "phase1")["action"] == "convert"
+
+
+HELPER_SETS = """
+from contextvars import ContextVar
+
+from sqlalchemy import text
+
+tenant: ContextVar[str] = ContextVar("tenant", default="public")
+
+
+def enter_tenant(name: str) -> None:
+    tenant.set(name)
+
+
+@router.get("/items")
+async def list_items(name: str, session: session_dependency):
+    enter_tenant(name)
+    return session.execute(text("select 1")).all()
+"""
+
+
+def test_a_route_whose_helper_sets_a_context_variable_keeps_with_am134_not_as_an_event_loop_api(app, reported, cli):
+    # `ContextVar.set` works in a worker thread; what goes wrong is where the value ends up, so
+    # the reason is AM134's (never AM117's "would fail in the threadpool"), with the chain.
+    root = app(HELPER_SETS)
+    entry = reported(root, "list_items", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM134" and "AM117" not in entry["codes"], entry
+    assert entry["reasons"][0].startswith("calls api.items.enter_tenant (line 21), which sets a context variable, "
+                                          "tenant.set() at api/items.py:16: as `def`"), entry["reasons"][0]
+    [finding] = [f for f in cli.json("check", root)["findings"] if f["function"] == "list_items"]
+    assert "tenant.set() at api/items.py:16, reached through api.items.enter_tenant (line 21), keeps it async" in (
+        finding["message"]
+    ), finding["message"]
