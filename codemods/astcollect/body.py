@@ -147,15 +147,17 @@ def _read_function(
     }
     function.ends_in_return = type(node.body[-1]) is ast.Return
     function.name_returns = returns.name_returns(node.body)
-    function.exits = returns.exits(node.body)
-    scanner.scan(node.body)
+    # The body outside nested scopes, walked once for every reader below.
+    own = objects.OwnNodes(node.body)
+    function.exits = returns.exits(node.body, own.nodes)
+    scanner.scan(node.body, own.nodes)
     if collector.source.mentions_within("**", node):
         unpacked.read(node, scanner.raw_calls)
     if any(call.func is not None and call.receiver is None and call.func[1:] in scanner.locals for call in function.calls):
         local = frozenset(scanner.locals - scanner.declared_global)
         deferred.read(node, function, lambda written: collector.resolve(written, local), local)
     if positional:
-        function.self_updates = attribute_updates(node.body, params[0].arg)
+        function.self_updates = attribute_updates(own.nodes, params[0].arg)
     if function.is_generator and type(node) is ast.FunctionDef:  # `@contextmanager`, or `contextmanager(f)` later
         function.lifecycle = lifecycle.read(node, collector.source.line_of)
     if any(opened.name is not None and opened.index == -1 for opened in function.opens):
@@ -166,11 +168,10 @@ def _read_function(
     kept = {}
     if any(call.query_chain is not None and not call.query_iterated for call in function.calls):
         kept = query_vars.read(collector.source, node, function, indexes)
-    # The body outside nested scopes, walked once for every reader below (each needs calls or
-    # parameters: a function with neither has nothing for them to read).
-    own = objects.OwnNodes(node.body) if function.calls or "." in qualname or function.params else None
-    nodes = own.nodes if own is not None else None
-    if own is not None:
+    # Each reader below needs calls or parameters: a function with neither has nothing for them to read.
+    readers = bool(function.calls or "." in qualname or function.params)
+    nodes = own.nodes if readers else None
+    if readers:
         objects.read(
             collector, node, function, indexes, frozenset(scanner.locals), kept, scanner.returned_written, own
         )
@@ -1025,7 +1026,8 @@ class BodyScanner:
         # name or "", the attribute), for `Function.refreshed` once the body is read
         self.raw_refreshed: list[tuple[ast.AST, str, str]] = []
 
-    def scan(self, body: list[ast.stmt]) -> None:
+    def scan(self, body: list[ast.stmt], nodes: list[Any]) -> None:
+        """Read `body`; `nodes`: its `objects.own_nodes`."""
         for statement in body:
             self._visit(statement, False)
         if self.greenlet_defs:  # a nested function handed to `await x.run_sync(fn)`, defined before it
@@ -1043,7 +1045,7 @@ class BodyScanner:
         # Only a name both built and read as `name.attr` can have a fresh read.
         self.function.fresh = fresh_reads(body, self.source.line_of, self.built & self.read_names)
         if self.declared_global:
-            self.function.global_updates = global_updates(body, self.declared_global)
+            self.function.global_updates = global_updates(nodes, self.declared_global)
             self.function.declared_globals = tuple(sorted(self.declared_global))
         local = frozenset(self.locals - self.declared_global)
         resolve = self.collector.resolve
@@ -1107,8 +1109,8 @@ class BodyScanner:
             found = expression(value, local)
             if found is not None:
                 self.function.locked.append((found, start, end))
-        self.function.free_updates = free_updates(body, local)
-        self.function.free_writes = free_writes(body, local)
+        self.function.free_updates = free_updates(nodes, local)
+        self.function.free_writes = free_writes(nodes, local)
         for binding, value in self.raw_bindings:
             found = expression(value, local)
             if found is None and not binding.entered and type(value) is ast.Subscript:
@@ -2338,13 +2340,14 @@ def _skippable(body: list[ast.stmt]) -> tuple[set[int], list[int]]:
 
 
 def _updates(
-    body: list[ast.stmt], key: Callable[[ast.expr], str | None], reads: Callable[[ast.expr, str], bool]
+    nodes: list[Any], key: Callable[[ast.expr], str | None], reads: Callable[[ast.expr, str], bool]
 ) -> list[tuple[str, int]]:
     """The targets `key` names that an assignment outside nested scopes updates from their own
     value (`n += 1`, `n = n + 1`, as `reads` finds the target in the value): each key and the
-    line of its first such update. A plain rebinding (`_cache = build()`) is not one."""
+    line of its first such update. A plain rebinding (`_cache = build()`) is not one. `nodes`: the
+    body's `objects.own_nodes`."""
     found: dict[str, int] = {}
-    for node in objects.own_nodes(body):
+    for node in nodes:
         kind = type(node)
         if kind is ast.AugAssign:
             targets, value = [node.target], None
@@ -2361,11 +2364,11 @@ def _updates(
     return sorted(found.items(), key=lambda item: item[1])
 
 
-def global_updates(body: list[ast.stmt], declared: set[str]) -> list[tuple[str, int]]:
+def global_updates(nodes: list[Any], declared: set[str]) -> list[tuple[str, int]]:
     """`n += 1`, `n = n + 1` on a name the body declares `global`, outside nested scopes: the
     name and the line of its first such update. A plain rebinding (`_cache = build()`) is not one."""
     return _updates(
-        body,
+        nodes,
         lambda target: target.id if type(target) is ast.Name and target.id in declared else None,
         lambda value, name: any(type(n) is ast.Name and n.id == name for n in ast.walk(value)),
     )
@@ -2387,7 +2390,7 @@ def _updated_path(node: ast.expr, bound: frozenset[str]) -> str | None:
     return ".".join([node.id, *reversed(parts)])
 
 
-def free_updates(body: list[ast.stmt], bound: frozenset[str]) -> list[tuple[str, int]]:
+def free_updates(nodes: list[Any], bound: frozenset[str]) -> list[tuple[str, int]]:
     """`COUNTS[k] += 1`, `COUNTS[k] = COUNTS.get(k, 0) + 1`, `Stats.total += 1`,
     `stats.hits[k] += 1`: an item or attribute of a name the function does not bind (a
     module-level object or class, a name a factory's closure holds: one for every request)
@@ -2395,7 +2398,7 @@ def free_updates(body: list[ast.stmt], bound: frozenset[str]) -> list[tuple[str,
     first such update. A plain assignment (`CACHE[k] = v`) is not one, nor a bare name
     (`global_updates`)."""
     return _updates(
-        body,
+        nodes,
         lambda target: _updated_path(target, bound),
         lambda value, path: any(
             isinstance(n, (ast.Name, ast.Attribute)) and syntax.dotted(n) == path for n in ast.walk(value)
@@ -2407,12 +2410,12 @@ def free_updates(body: list[ast.stmt], bound: frozenset[str]) -> list[tuple[str,
 _MAPPING_WRITES = frozenset({"pop", "popitem", "setdefault", "update", "clear", "__setitem__", "__delitem__"})
 
 
-def free_writes(body: list[ast.stmt], bound: frozenset[str]) -> list[tuple[str, int]]:
+def free_writes(nodes: list[Any], bound: frozenset[str]) -> list[tuple[str, int]]:
     """`CACHE[k] = v`, `del CACHE[k]`, `CACHE[k] += 1`, `CACHE.pop(k)`, `CACHE.setdefault(k, v)` on an
     item or attribute path of a name the function does not bind, outside nested scopes: the path as
-    written and the line of each first write."""
+    written and the line of each first write. `nodes`: the body's `objects.own_nodes`."""
     found: dict[str, int] = {}
-    for node in objects.own_nodes(body):
+    for node in nodes:
         kind = type(node)
         targets: list[ast.expr] = []
         if kind is ast.Assign or kind is ast.Delete:
@@ -2440,7 +2443,7 @@ def _free_path(node: ast.expr, bound: frozenset[str]) -> str | None:
     return written
 
 
-def attribute_updates(body: list[ast.stmt], owner: str) -> list[tuple[str, int]]:
+def attribute_updates(nodes: list[Any], owner: str) -> list[tuple[str, int]]:
     """`self.n += 1`, `self.n = self.n + 1`, `self.seen[k] = self.seen.get(k, 0) + 1` on the
     attributes of `owner` (a method's first parameter), outside nested scopes: the attribute and
     the line of its first such update. A plain assignment (`self.cache = build()`) is not one."""
@@ -2453,7 +2456,7 @@ def attribute_updates(body: list[ast.stmt], owner: str) -> list[tuple[str, int]]
         return None
 
     return _updates(
-        body,
+        nodes,
         attribute,
         lambda value, name: any(attribute(n) == name for n in ast.walk(value) if type(n) is ast.Attribute),
     )

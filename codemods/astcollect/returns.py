@@ -12,7 +12,7 @@ anywhere when the return may run again after it (in a loop's body) or after code
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import bisect
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
@@ -86,21 +86,39 @@ def _statement(
         _block(statement.body, again, excluded, found)
 
 
-def exits(body: list[ast.stmt]) -> tuple[tuple[int, int], ...]:
+def exits(body: list[ast.stmt], nodes: list[ast.AST]) -> tuple[tuple[int, int], ...]:
     """The line spans of the statement lists that end the function: each ends in a `raise` no
     enclosing `try` may catch, or a `return` no enclosing `finally` follows, and holds no `break`
-    or `continue`. Code from inside such a span never reaches a line below it."""
+    or `continue`. Code from inside such a span never reaches a line below it. `nodes`: the body's
+    nodes outside nested scopes (`objects.own_nodes`)."""
     found: list[tuple[int, int]] = []
-    _exits(body, False, False, found)
+    # Where each `break` and `continue` of the own body is: a statement list holds one when one
+    # lies within its span (no other statement list shares those positions), which spares walking
+    # every nested list again.
+    jumps = sorted((n.lineno, n.col_offset) for n in nodes if type(n) is ast.Break or type(n) is ast.Continue)
+    _exits(body, False, False, found, jumps)
     return tuple(found)
 
 
-def _exits(statements: list[ast.stmt], caught: bool, finished: bool, found: list[tuple[int, int]]) -> None:
+def _holds_jump(statements: list[ast.stmt], jumps: list[tuple[int, int]]) -> bool:
+    if not jumps:
+        return False
+    first, last = statements[0], statements[-1]
+    start = (first.lineno, first.col_offset)
+    end = (last.end_lineno or last.lineno, last.end_col_offset if last.end_col_offset is not None else 1 << 30)
+    index = bisect.bisect_left(jumps, start)
+    return index < len(jumps) and jumps[index] <= end
+
+
+def _exits(
+    statements: list[ast.stmt], caught: bool, finished: bool, found: list[tuple[int, int]],
+    jumps: list[tuple[int, int]],
+) -> None:
     if not statements:
         return
     last = statements[-1]
     leaves = (isinstance(last, ast.Raise) and not caught) or (isinstance(last, ast.Return) and not finished)
-    if leaves and not any(isinstance(n, (ast.Break, ast.Continue)) for s in statements for n in _own_nodes(s)):
+    if leaves and not _holds_jump(statements, jumps):
         span = _span(statements)
         if span is not None:
             found.append(span)
@@ -110,27 +128,18 @@ def _exits(statements: list[ast.stmt], caught: bool, finished: bool, found: list
         if isinstance(statement, _TRIES):
             handles = bool(statement.handlers)
             final = finished or bool(statement.finalbody)
-            _exits(statement.body, caught or handles or bool(statement.finalbody), final, found)
+            _exits(statement.body, caught or handles or bool(statement.finalbody), final, found, jumps)
             for handler in statement.handlers:
-                _exits(handler.body, caught or bool(statement.finalbody), final, found)
-            _exits(statement.orelse, caught or bool(statement.finalbody), final, found)
-            _exits(statement.finalbody, caught, finished, found)
+                _exits(handler.body, caught or bool(statement.finalbody), final, found, jumps)
+            _exits(statement.orelse, caught or bool(statement.finalbody), final, found, jumps)
+            _exits(statement.finalbody, caught, finished, found, jumps)
         elif isinstance(statement, ast.Match):
             for case in statement.cases:
-                _exits(case.body, caught, finished, found)
+                _exits(case.body, caught, finished, found, jumps)
         else:
             # a context manager may swallow what its body raises (`with suppress(KeyError):`)
             held = caught or isinstance(statement, (ast.With, ast.AsyncWith))
             for name in ("body", "orelse"):
                 inner = getattr(statement, name, None)
                 if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                    _exits(inner, held, finished, found)
-
-
-def _own_nodes(statement: ast.stmt) -> Iterator[ast.AST]:
-    """The nodes of a statement, nested functions and classes left out."""
-    stack: list[ast.AST] = [statement]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _NESTED))
+                    _exits(inner, held, finished, found, jumps)
