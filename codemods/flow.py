@@ -74,6 +74,7 @@ from async_migrate.codemods.vocabulary.python import (
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSIONMAKERS,
     CONNECTION_OPENERS,
+    DESCRIPTIVE_ATTRIBUTES,
     FROM_CONFIG,
     INSTANCE_STATE,
     OBJECT_SESSION,
@@ -1801,6 +1802,8 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
     """
     if not steps or "()" in steps:
         return False
+    if _describes_database(flow, fid, head, steps):
+        return False
     if steps[0] == ".sync_session" and flow.project.behind_async_session(fid, head + steps[0]) is not None:
         return False  # the Session behind the function's AsyncSession: typed (`check` judges it, AM314)
     module = flow.project.modules.get(head)
@@ -1818,6 +1821,21 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
     return (
         not values and not _async_maker(flow, path) and not _context_variable_value(flow, path)
         and not _library_client(flow, path)
+    )
+
+
+def _describes_database(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...]) -> bool:
+    """`engine.url.database`, `db.bind.dialect.name`, `url.database` on `url = engine.url`: read
+    through what describes an engine's database (`DESCRIPTIVE_ATTRIBUTES`), a string or a
+    setting, whatever holds it; a Session is never one."""
+    if any(step[1:] in DESCRIPTIVE_ATTRIBUTES for step in steps[:-1]):
+        return True
+    if not head.startswith("$"):
+        return False
+    _, function = flow.project.functions[fid]
+    bound = [b.expr for b in function.bindings if b.name == head[1:]]
+    return bool(bound) and all(
+        not b.endswith(")") and b.rpartition(".")[2] in DESCRIPTIVE_ATTRIBUTES for b in bound
     )
 
 

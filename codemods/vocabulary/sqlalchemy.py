@@ -134,6 +134,10 @@ SYNC_CONNECTION_TYPES = frozenset(
 )
 # Engine methods whose call gives a synchronous Connection (`with engine.begin() as conn:`).
 CONNECTION_OPENERS = frozenset({"connect", "begin"})
+# Attributes of an engine, a Connection or a Session's bind that describe the database and do no
+# I/O: its URL (`engine.url.database`, `session.bind.url`) and dialect (`engine.dialect.name`).
+# What is read through them is a string or a setting, never a Session.
+DESCRIPTIVE_ATTRIBUTES = frozenset({"url", "dialect"})
 # Connection methods that talk to the database: each a blocking round trip.
 CONNECTION_IO_METHODS = frozenset(
     {"execute", "scalar", "scalars", "exec_driver_sql", "commit", "rollback", "begin_nested"}
