@@ -797,17 +797,30 @@ def _unrun_wrapper(project: Project, handler: Handler) -> Finding | None:
     if not sessions:
         return None
     function = handler.function
+    unrun = [(decorator, shape, where) for decorator, shape, where in found if shape != "unknown"]
+    unread = [(decorator, where) for decorator, shape, where in found if shape == "unknown"]
     parts = [
         f"`@{decorator.text}` ({where}) "
         + ("has a synchronous wrapper" if shape == "sync" else "has an `async def` wrapper returning it unawaited")
-        for decorator, shape, where in found
+        for decorator, shape, where in unrun
     ]
+    text = f"async def {_kind(handler)} works on the AsyncSession `{sessions[0]}`, but "
+    if parts:
+        text += (
+            f"{'; '.join(parts)}: the wrapper gets its coroutine back unrun and FastAPI awaits it afterwards, so what "
+            "the decorator does around the call (retry, rollback, error mapping, timing) never covers the Session "
+            f"work; fix: {AM313.fix}"
+        )
+    if unread:
+        text += ("; also, " if parts else "") + (
+            f"what {', '.join(f'`@{d.text}` ({where})' for d, where in unread)} returns around it cannot be read "
+            "(unverified): a synchronous wrapper there would get the coroutine back unrun, its retry, rollback or "
+            "error mapping never covering the Session work; make the decorator return its wrapper (or another "
+            "decorator's result) as its last statement, list it under `async-safe-decorators` when its wrapper "
+            "awaits the function, or acknowledge it with `# async-migrate: ignore[AM313] reason`"
+        )
     return Finding(
-        AM313, handler, handler.module.path, function.line, function.qualname,
-        f"async def {_kind(handler)} works on the AsyncSession `{sessions[0]}`, but {'; '.join(parts)}: the wrapper "
-        "gets its coroutine back unrun and FastAPI awaits it afterwards, so what the decorator does around the "
-        "call (retry, rollback, error mapping, timing) never covers the Session work; "
-        f"fix: {AM313.fix}",
+        AM313, handler, handler.module.path, function.line, function.qualname, text,
         [Blocking(decorator.line, f"@{decorator.text}") for decorator, _, _ in found],
     )
 

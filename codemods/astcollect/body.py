@@ -550,9 +550,11 @@ def _decorator_shape(
     returned = [s.value for s in body if type(s) is ast.Return and s.value is not None]
     if not returned:
         return None, None
-    for value in returned:
-        if name_of(value) == first:
-            return "passthrough", first
+    # `if SETTINGS.strict: return sync_wrap(func)` before `return func` returns a wrapper too
+    if any(name_of(value) == first for value in returned) and all(
+        name_of(value) == first for value in _own_returns(body)
+    ):
+        return "passthrough", first
     for value in returned:
         # `return functools.wraps(func)(wrapper)` returns `wrapper`
         if type(value) is ast.Call and type(value.func) is ast.Call and (value.args or value.keywords):
@@ -586,19 +588,68 @@ def _delegation(
     if len(params) != 1 or arguments.vararg or arguments.kwarg or arguments.kwonlyargs:
         return None
     body = node.body[1:] if _docstring(node.body[0]) else node.body
-    if len(body) != 1 or type(body[0]) is not ast.Return:
+    if not body or type(body[-1]) is not ast.Return or body[-1].value is None:
         return None
-    value = body[0].value
+    first = params[0].arg
+    value: ast.expr = body[-1].value
+    before = body[:-1]
+    held = name_of(value)
+    if held is not None and held != first:
+        # `wrapped = timed(fn)`, what it registers or logs, then `return wrapped`
+        made = [
+            i for i, statement in enumerate(before)
+            if type(statement) is ast.Assign and len(statement.targets) == 1 and name_of(statement.targets[0]) == held
+        ]
+        if len(made) != 1:
+            return None
+        value = before[made[0]].value  # type: ignore[attr-defined]
+        before = before[: made[0]] + before[made[0] + 1 :]
     if (
         type(value) is not ast.Call or value.keywords or len(value.args) != 1
-        or name_of(value.args[0]) != params[0].arg
+        or name_of(value.args[0]) != first
     ):
+        return None
+    # What runs before it (registering, logging) only delegates when it returns nothing itself and
+    # leaves the function and the name returned bound as given.
+    if _own_returns(before, anything=True) or _rebinds(before, {first, held or first}):
         return None
     factory = type(value.func) is ast.Call
     func = value.func.func if type(value.func) is ast.Call else value.func
     local = frozenset(a.arg for a in [*arguments.posonlyargs, *arguments.args])
     ref = collector.ref(func, local)
     return (ref, factory) if ref is not None else None
+
+
+def _own_returns(statements: list[ast.stmt], anything: bool = False) -> list[ast.expr]:
+    """The values the statements return, at any depth outside nested functions, lambdas and
+    classes (a bare `return` as None); with `anything`, a `yield` or `await` counts as one."""
+    found: list[ast.expr] = []
+    pending: list[ast.AST] = list(statements)
+    while pending:
+        node = pending.pop()
+        kind = type(node)
+        if kind is ast.Return:
+            found.append(node.value or ast.Constant(None))  # type: ignore[attr-defined]
+        elif anything and kind in (ast.Yield, ast.YieldFrom, ast.Await):
+            found.append(node)  # type: ignore[arg-type]
+        if kind in (*FUNCTIONS, ast.Lambda, ast.ClassDef):
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _rebinds(statements: list[ast.stmt], names: set[str]) -> bool:
+    """Whether the statements may bind one of `names` again (an assignment, a loop or `with`
+    target, `del`, a nested def or class of that name, a `global` or `nonlocal`, an import)."""
+    for node in (n for statement in statements for n in ast.walk(statement)):
+        kind = type(node)
+        if kind is ast.Name and type(node.ctx) is not ast.Load and node.id in names:  # type: ignore[attr-defined]
+            return True
+        if kind in (*FUNCTIONS, ast.ClassDef) and node.name in names:  # type: ignore[attr-defined]
+            return True
+        if kind in (ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom):
+            return True
+    return False
 
 
 def _docstring(statement: ast.stmt) -> bool:

@@ -7,8 +7,12 @@ once: its `try`/`except` around the call (a retry on `IntegrityError` or `StaleD
 Session work. The route still answers on the happy path; what the decorator did is silently
 gone. The same holds for an `async def` wrapper that returns `func(*args)` without awaiting
 it. A decorator that branches on `inspect.iscoroutinefunction(func)` is judged on the side a
-coroutine takes, so an async-aware decorator passes. Silence one handler with
-`# async-migrate: ignore[AM313] reason`.
+coroutine takes, so an async-aware decorator passes. A project decorator that registers or
+logs the function before handing it to another (`REGISTRY.append(fn); return timed(fn)`, or
+`wrapped = timed(fn); ...; return wrapped`) wraps as that one. One whose result the analysis
+cannot read (a helper builds it, one branch returns a wrapper and another the function, a
+cycle of delegations) is reported unverified, unless `async-safe-decorators` lists it.
+Silence one handler with `# async-migrate: ignore[AM313] reason`.
 
 Before:
 
