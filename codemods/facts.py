@@ -753,6 +753,9 @@ class Module(_Fact):
     # The same of the items a declared collection holds (`WAITERS: dict[int, asyncio.Future]`:
     # asyncio.Future, what `WAITERS.pop(k)` and `WAITERS[k]` give).
     declared_items: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Module-level names declared `ContextVar[T]` -> the references in T (`ContextVar[Session |
+    # None]`: the Session): what the variable's `.get()` is declared to give.
+    context_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Another module's name (or this one's) a function here binds as an attribute to what a call
     # builds (`signals.WAKEUP = asyncio.Event()` in the lifespan): its resolved reference -> the
     # resolved callees.

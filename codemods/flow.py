@@ -57,7 +57,11 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.held_session import ASYNC, SYNC, generic_param_kind
 from async_migrate.codemods.sources import is_test_path
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
+from async_migrate.codemods.vocabulary import (
+    ASYNC_SESSION_TYPES,
+    SYNC_ENGINE_CONSTRUCTORS,
+    SYNC_SESSION_TYPES,
+)
 from async_migrate.codemods.vocabulary.clients import NON_SESSION_CLASSES, REQUEST_SESSION
 from async_migrate.codemods.vocabulary.dependency_injector import CALLING_PROVIDERS, PROVIDERS_PREFIX
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_ATTRIBUTES, APPLICATION_TYPES
@@ -1558,6 +1562,72 @@ def untyped_carrier(flow: Flow, fid: FunctionId, expression: str) -> bool:
     if steps[1][-1][1:] not in _DISTINCT_SESSION_METHODS and not _session_named(path[-2][1:]):
         return False
     return untyped_path(flow, fid, head, path[:-1])
+
+
+def declared_context_session(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, str] | None:
+    """`session_ctx.get().execute`, also through a local bound to that read or a project function
+    returning it (`current_session().get`): a Session method called on what a module-level
+    `ContextVar[Session]` holds, when the flow cannot read what the project sets it to (a value
+    from code it cannot follow, `request.app.state.maker()`, or no set at all: a library's, or
+    none). The annotation says a synchronous Session, the sets say nothing: unverified, never
+    "no Session work". A variable declared without a type counts as an untyped carrier does
+    (a Session method that names little else, or any on a variable named like a Session).
+    (the variable's reference, where it is set or "") or None."""
+    receiver, dot, method = expression.rpartition(".")
+    if not dot or method not in SESSION_IO_METHODS:
+        return None
+    variable = _context_read(flow, fid, receiver, 0)
+    if variable is None or flow.context_variable(variable):
+        return None
+    project = flow.project
+    target = project.resolve(variable)
+    if target is None or target.module is None:
+        return None
+    short = variable.rpartition(".")[2]
+    if short in target.module.context_types:
+        declared = {project.canonical(r) for r in target.module.context_types[short]}
+        if not declared & SYNC_SESSION_TYPES or declared & ASYNC_SESSION_TYPES:
+            return None
+    elif method not in _DISTINCT_SESSION_METHODS and not _session_named(short):
+        return None  # undeclared: judged as `untyped_carrier` judges a carrier, by the method or the name
+    sets = project.context_variable_sets.get(variable, ())
+    where = next((f"{project.functions[f][0].path}:{c.line}" for f, c in sets), "")
+    return variable, where
+
+
+def context_variable_ref(project: Project, ref: str) -> bool:
+    """Whether a dotted reference names a module-level `ContextVar` (`session_ctx` in
+    `session_ctx.get()`, whose `get` is the variable's, never a Session's)."""
+    if ref.startswith(("$", "super()")) or "(" in ref:
+        return False
+    return _is_context_variable(project, project.canonical(ref) or ref)
+
+
+def _context_read(flow: Flow, fid: FunctionId, expression: str, depth: int) -> str | None:
+    """The module-level `ContextVar` whose `.get()` the expression is, directly or as above."""
+    if depth > 4:
+        return None
+    project = flow.project
+    head, steps = split(expression)
+    if head.startswith("$") and not steps:
+        _, function = project.functions[fid]
+        bound = [b.expr for b in function.bindings if b.name == head[1:]]
+        if len(bound) != 1 or any(p.name == head[1:] for p in function.params):
+            return None
+        return _context_read(flow, fid, bound[0], depth + 1)
+    if steps != ("()",) or head.startswith(("$", "super()")):
+        return None
+    head = flow.getter_alias(head, steps)
+    if head.endswith(".get"):
+        variable = project.canonical(head.removesuffix(".get")) or head.removesuffix(".get")
+        return variable if _is_context_variable(project, variable) else None
+    found = project.function(head)
+    if found is None or not found[1].returned:
+        return None
+    module, function = found
+    callee = (module.name, function.key)
+    read = {_context_read(flow, callee, returned, depth + 1) for returned in function.returned}
+    return read.pop() if len(read) == 1 else None
 
 
 def untyped_item(flow: Flow, fid: FunctionId, call: facts.Call) -> tuple[str, str] | None:

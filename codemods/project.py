@@ -40,6 +40,8 @@ from async_migrate.codemods.flow import (
     app_state_assigned,
     app_state_methods,
     app_state_name,
+    context_variable_ref,
+    declared_context_session,
     describe,
     untyped_carrier,
     untyped_entered,
@@ -2095,6 +2097,10 @@ class Project:
             ))
         return table
 
+    def _context_types(self, variable: str) -> dict[str, tuple[str, ...]]:
+        target = self.resolve(variable)
+        return target.module.context_types if target is not None and target.module is not None else {}
+
     @cached_property
     def _providers(self) -> bool:
         """Whether any project class holds a dependency-injector provider."""
@@ -2177,7 +2183,7 @@ class Project:
                 expression = call.func if call.func is not None else call.callee
                 if expression is None:
                     continue
-                receiver, dot, _ = expression.rpartition(".")
+                receiver, dot, _method = expression.rpartition(".")
                 tainted = flow.holds(fid, receiver, TAINTED) if dot and taints and receiver[:1] == "$" else None
                 if tainted is not None and _element_only(function, receiver[1:]) and (
                     expression.rpartition(".")[2] not in SESSION_IO_METHODS
@@ -2288,6 +2294,23 @@ class Project:
                     continue  # stored for the request: its `.get()` readers are this Session, read there
                 if dot and flow.holds(fid, receiver) is not None:
                     continue  # a Session method: its own I/O is read elsewhere
+                if dot and _method in ("get", "set", "reset") and context_variable_ref(self, receiver):
+                    continue  # the variable's own method: what `.get()` gives is read where it is used
+                declared = declared_context_session(flow, fid, expression) if dot and not call.awaited else None
+                if declared is not None:
+                    variable, where = declared
+                    short = variable.rpartition(".")[2]
+                    found.append((
+                        call.line,
+                        f"`{self.written(expression)}()` is called on what the context variable `{short}` holds, "
+                        + ("declared a synchronous Session, " if short in self._context_types(variable) else
+                           "which the analysis cannot type, ")
+                        + (f"set to a value the analysis cannot read (at {where})" if where else
+                           "set nowhere in the project")
+                        + ": it may be a synchronous Session",
+                    ))
+                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    continue
                 if dot and not call.awaited and untyped_carrier(flow, fid, expression):
                     found.append((
                         call.line,

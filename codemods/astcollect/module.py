@@ -39,7 +39,13 @@ from async_migrate.codemods.vocabulary.fastapi import (
     WEBSOCKET_ATTRS,
 )
 from async_migrate.codemods.vocabulary.pydantic import VALIDATOR_MARKERS
-from async_migrate.codemods.vocabulary.python import ANNOTATED, CALLABLE_TYPES, GENERATED_INIT, PARTIALS
+from async_migrate.codemods.vocabulary.python import (
+    ANNOTATED,
+    CALLABLE_TYPES,
+    CONTEXT_VARIABLES,
+    GENERATED_INIT,
+    PARTIALS,
+)
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ANNOTATED_STRATEGIES,
     ASSOCIATION_PROXIES,
@@ -533,6 +539,9 @@ class Collector:
             items = self._declared_items(statement.annotation)  # type: ignore[attr-defined]
             if items:
                 self.facts.declared_items[target] = items
+            context_held = self._context_type(statement.annotation)  # type: ignore[attr-defined]
+            if context_held:
+                self.facts.context_types[target] = context_held
         elif kind is ast.Expr:
             value = statement.value  # type: ignore[attr-defined]
             if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "include_router":
@@ -926,6 +935,13 @@ class Collector:
             elif type(node) is ast.Name or type(node) is ast.Attribute:
                 found.append(self.ref(node))
         return tuple(ref for ref in found if ref is not None)
+
+    def _context_type(self, annotation: ast.expr) -> tuple[str, ...]:
+        """The types `ContextVar[T]` says the variable holds: T's, as `_declared_types` reads them."""
+        if type(annotation) is not ast.Subscript or self.ref(annotation.value) not in CONTEXT_VARIABLES:
+            return ()
+        arguments = [e for e in syntax.elements(annotation.slice) if type(e) is not ast.Slice]
+        return self._declared_types(arguments[0]) if len(arguments) == 1 else ()
 
     def _declared_items(self, annotation: ast.expr) -> tuple[str, ...]:
         """The types of the items a module-level collection is declared to hold: the values of

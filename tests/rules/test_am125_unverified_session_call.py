@@ -482,3 +482,98 @@ def test_near_miss_a_table_filled_at_run_time_with_handlers_doing_no_session_wor
     )
     assert reported(root, "create", "phase1")["codes"] == ["AM105"]
     assert findings(root, "create") == []
+
+
+# A module-level `ContextVar[Session]` whose sets the flow cannot read: the annotation says a
+# synchronous Session, so a Session method on what it holds is unverified, never "no Session work".
+CONTEXT = """
+from contextvars import ContextVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from vendor_sdk import make_session
+
+from db.engine import database_sessionmaker
+
+session_ctx: ContextVar[Session | None] = ContextVar("session_ctx", default=None)
+async_ctx: ContextVar[AsyncSession] = ContextVar("async_ctx")
+
+
+def current_session():
+    return session_ctx.get()
+
+
+async def bind_session():
+    session_ctx.set({made})
+    async_ctx.set(make_session())
+"""
+
+CONTEXT_ROUTES = """
+from sqlalchemy import text
+
+from db.context import async_ctx, current_session, session_ctx
+
+
+def count_local():
+    s = session_ctx.get()
+    return s.execute(text("select 1")).scalar()
+
+
+@router.get("/direct")
+async def direct():
+    return session_ctx.get().scalar(text("select 1"))
+
+
+@router.get("/helper")
+async def helper():
+    return current_session().execute(text("select 1")).scalar()
+
+
+@router.get("/local")
+async def local():
+    return count_local()
+
+
+@router.get("/async")
+async def on_async():
+    return (await async_ctx.get().execute(text("select 1"))).scalar()
+"""
+
+
+@pytest.mark.parametrize("made", ["make_session()", "vendor_sdk_factory"], ids=["unread-set", "no-set"])
+@pytest.mark.parametrize("function", ["direct", "helper", "local"])
+def test_a_session_method_on_a_context_variable_declared_a_session_keeps_with_am125(
+    app, reported, findings, made, function
+):
+    context = CONTEXT.replace("{made}", made)
+    if made == "vendor_sdk_factory":
+        context = context.replace("    session_ctx.set(vendor_sdk_factory)\n", "")
+    root = app(CONTEXT_ROUTES, {"db/context.py": context})
+    entry = reported(root, function, "phase1")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM125"]), entry
+    assert "the context variable `session_ctx` holds, declared a synchronous Session, " in entry["reasons"][0]
+    assert ("set to a value the analysis cannot read (at db/context.py:" if made != "vendor_sdk_factory" else
+            "set nowhere in the project") in entry["reasons"][0], entry["reasons"][0]
+    assert [f["code"] for f in findings(root, function)] == ["AM304"]
+
+
+def test_near_miss_a_context_variable_set_to_a_session_converts_and_an_async_one_is_none(app, reported):
+    root = app(CONTEXT_ROUTES, {"db/context.py": CONTEXT.replace("{made}", "database_sessionmaker()")})
+    entry = reported(root, "helper", "phase1")
+    assert (entry["action"], "AM125" in entry["codes"]) == ("convert", False), entry
+    entry = reported(root, "on_async", "phase1")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM105"]), entry
+
+
+@pytest.mark.parametrize(("name", "unverified"), [("session_ctx", True), ("tenant_ctx", False)])
+def test_an_undeclared_context_variable_counts_by_its_name(app, reported, name, unverified):
+    # Without `ContextVar[...]` the variable is judged as an untyped carrier is: `execute` on one
+    # named like a Session may be a Session's; on another name it says too little.
+    context = CONTEXT.replace("session_ctx: ContextVar[Session | None] =", "session_ctx =").replace("{made}", "make_session()")
+    root = app(CONTEXT_ROUTES.replace("session_ctx", name), {"db/context.py": context.replace("session_ctx", name)})
+    entry = reported(root, "helper", "phase1")
+    if unverified:
+        assert (entry["action"], entry["codes"]) == ("keep", ["AM125"]), entry
+        assert f"the context variable `{name}` holds, which the analysis cannot type, set to a value" in entry["reasons"][0]
+    else:
+        assert (entry["action"], entry["codes"]) == ("keep", ["AM105"]), entry
