@@ -17,6 +17,14 @@ with maker() as db:`) opens it from a module-level `async_sessionmaker(...)` (or
 `AsyncSession(...)`) the analysis reads;
 `expire_on_commit=False` there, or in the call opening it, expires nothing on commit.
 
+Only an expiry after the Session came to hold the object (its load, its first `add()`) reaches
+it. A commit ending a `try`'s body reaches none of that `try`'s `except` handlers: one runs when
+the commit raised (`except IntegrityError:`), having expired nothing. A rollback expunges the
+objects added in the transaction it rolls back (no commit that may have succeeded since the add),
+their attributes kept as set, and expires the persistent ones: `db.add(doc)`, `try: await
+db.commit() except IntegrityError: await db.rollback(); return doc.name` reads no expired
+attribute; `doc = await db.get(Doc, 1)` in its place does, by the rollback.
+
 Handed to a project function after the commit (`return summarize(order)` with `def summarize(o):
 return {"id": o.id}`), the object is read there, sync or async, method or helper of a helper
 (`handed_built.handed_read`): the same refresh, the same MissingGreenlet. A function in a project
@@ -63,23 +71,66 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                 expired_one.setdefault(c.args[0].name, []).append(c.line)
         if not points and not expired_one:
             continue
-        for name in sorted(_objects(project, fid, function, session)):
+        held = _objects(project, fid, function, session)
+        for name in sorted(held):
             for point in sorted(points + expired_one.get(name, [])):
+                since, loaded = held[name]
+                if point <= since:
+                    continue  # the Session did not hold it yet: loaded or added after
+                if not loaded and point in points and _expunged(function, session, name, point):
+                    continue
                 only = {a for at, held, a in function.expired_attributes if at == point and held == name} or None
                 # an expiry in a block that ends the handler (`except IntegrityError: await
                 # db.rollback(); raise HTTPException(409)`) reaches no read below that block
                 limit = min((end for start, end in function.exits if start <= point <= end), default=None)
-                reads = [r for r in (_first_read(function, name, session, point, only),
-                                     _first_handed(project, fid, function, name, session, point))
+                # the handlers of a `try` the commit ends run when it raised: it expired nothing there
+                failed = _failed(function, session, point)
+                reads = [r for r in (_first_read(function, name, session, point, only, failed),
+                                     _first_handed(project, fid, function, name, session, point, failed))
                          if r is not None and (limit is None or r[0] <= limit)]
                 if not reads:
-                    reads = [r for r in (_returned_to_model(project, function, name, session, point),)
+                    reads = [r for r in (_returned_to_model(project, function, name, session, point, failed),)
                              if r is not None and (limit is None or r[0] <= limit)]
                 if reads:
                     line, written = min(reads, key=lambda read: read[0])
                     found.append(Blocking(line, f"{written} (expired by the {session}.{_method(function, session, point)}() at line {point})"))
                     break
     return sorted(found, key=lambda b: b.line)
+
+
+def _failed(function: facts.Function, session: str, point: int) -> list[tuple[int, int]]:
+    """The `except` handlers a commit at line `point` ends the `try` of (`try: ...; await
+    db.commit()` then `except IntegrityError:`): when one runs, the commit raised or never ran,
+    and expired nothing."""
+    if _method(function, session, point) != "commit":
+        return []
+    return [(start, end) for last, start, end in function.failed_into if last == point]
+
+
+def _within(spans: list[tuple[int, int]], line: int) -> bool:
+    return any(start <= line <= end for start, end in spans)
+
+
+def _expunged(function: facts.Function, session: str, name: str, point: int) -> bool:
+    """Whether the rollback at line `point` expunges `name` rather than expiring it: an object the
+    handler built and added in the transaction it rolls back (`db.add(doc)`, then `try: await db.commit()
+    except IntegrityError: await db.rollback()`) leaves the Session as it was built, its attributes
+    kept, so reading them loads nothing. Not once a commit that may have succeeded came between the
+    add and the rollback (the object is then persistent, and the rollback expires it)."""
+    if _method(function, session, point) != "rollback":
+        return False
+    adds = [
+        c.line for c in function.calls
+        if c.receiver == session and c.method == "add" and not c.nested and c.line < point
+        and any(a.name == name for a in c.args[:1])
+    ]
+    if not adds:
+        return False  # merged: the copy `merge()` returns is persistent
+    commits = [
+        c.line for c in function.calls
+        if c.receiver == session and c.method == "commit" and c.awaited and not c.nested and min(adds) < c.line < point
+    ]
+    return all(_within(_failed(function, session, commit), point) for commit in commits)
 
 
 def _method(function: facts.Function, session: str, line: int) -> str:
@@ -90,24 +141,42 @@ def _method(function: facts.Function, session: str, line: int) -> str:
     )
 
 
-def _objects(project: Project, fid: FunctionId, function: facts.Function, session: str) -> set[str]:
-    """Local names bound once to an ORM object the Session holds: added to it, or loaded by it."""
+def _objects(project: Project, fid: FunctionId, function: facts.Function, session: str) -> dict[str, tuple[int, bool]]:
+    """Local names bound once to an ORM object the Session holds: added to it, or loaded by it;
+    each with the line from which the Session holds it (its first add, its load), and whether
+    it was loaded."""
     from async_migrate.codemods.check import _loaded_on
 
-    bound: dict[str, int] = {}
+    bound: dict[str, list[int]] = {}
     for binding in function.bindings:
-        bound[binding.name] = bound.get(binding.name, 0) + 1
-    added = {
-        arg.name for c in function.calls
-        if c.receiver == session and c.method in ("add", "merge") and not c.nested
-        for arg in c.args[:1] if arg.name is not None
-    }
-    found = {name for name in added if bound.get(name) == 1}
+        bound.setdefault(binding.name, []).append(binding.line)
+    added: dict[str, int] = {}
+    for c in function.calls:
+        if c.receiver == session and c.method in ("add", "merge") and not c.nested:
+            for arg in c.args[:1]:
+                if arg.name is not None:
+                    added[arg.name] = min(added.get(arg.name, c.line), c.line)
+    found = {name: (line, False) for name, line in added.items() if len(bound.get(name, ())) == 1}
     for name, terms in function.holds.items():
         # one load only: a name loaded again after the commit holds what that load refreshed
-        if bound.get(name, 0) <= 1 and len(terms) == 1 and _loaded_on(project, fid, terms[0], {session}):
-            found.add(name)
+        lines = bound.get(name, [])
+        if len(lines) <= 1 and len(terms) == 1 and _loaded_on(project, fid, terms[0], {session}):
+            at = min([*lines, *([found[name][0]] if name in found else []), _loaded_at(function, terms[0])])
+            found[name] = (at, True)
     return found
+
+
+def _loaded_at(function: facts.Function, term: tuple) -> int:
+    """The line of the function's own query an object term comes from (`doc = await db.get(Doc,
+    1)`, an element of its rows); 0 when it comes from elsewhere (a helper's query)."""
+    while term[0] in ("attr", "iter", "item", "key"):
+        term = term[1]
+    load = None
+    if term[0] == "load" and term[1] < len(function.loads):
+        load = function.loads[term[1]]
+    elif term[0] == "call":
+        load = function.held_loads.get(term[1])
+    return load.line if load is not None else 0
 
 
 def _cleared(function: facts.Function, name: str, session: str, point: int) -> list[int]:
@@ -130,13 +199,15 @@ def _partial(function: facts.Function, name: str) -> dict[int, set[str]]:
 
 
 def _returned_to_model(
-    project: Project, function: facts.Function, name: str, session: str, point: int
+    project: Project, function: facts.Function, name: str, session: str, point: int,
+    skip: list[tuple[int, int]] | None = None,
 ) -> tuple[int, str] | None:
     """`return author` in a route whose response model (declared, or its return annotation) is a
     project class: FastAPI reads its fields off the expired object, outside any greenlet. Only a
     return the commit may run before counts (`facts.Function.name_returns`): not one earlier on a
     path without it (`if x: return author` before the commit), nor one in a branch excluding the
-    commit's, nor one a refresh or expunge of it comes between the commit and."""
+    commit's, nor one a refresh or expunge of it comes between the commit and, nor one in the line
+    spans `skip`."""
     from async_migrate.codemods.classes import project_classes
     from async_migrate.codemods.phase2.expired_related import response_models
 
@@ -147,7 +218,7 @@ def _returned_to_model(
     cleared = [at for at in _cleared(function, name, session, point) if at not in partial]
     lines = []
     for line, returned, again, excluded in function.name_returns:
-        if returned != name or any(start <= point <= end for start, end in excluded):
+        if returned != name or any(start <= point <= end for start, end in excluded) or _within(skip or [], line):
             continue
         if line > point and not any(point <= at <= line for at in cleared):
             lines.append(line)
@@ -163,14 +234,18 @@ def _returned_to_model(
 
 
 def _first_handed(
-    project: Project, fid: FunctionId, function: facts.Function, name: str, session: str, point: int
+    project: Project, fid: FunctionId, function: facts.Function, name: str, session: str, point: int,
+    skip: list[tuple[int, int]] | None = None,
 ) -> tuple[int, str] | None:
     """The first call after line `point` handing `name` to project code that reads it
     (`summarize(order)`), as the read there: `o.id in app.views.summarize`; or to a function the
-    analysis cannot read, as unverified. None when no such call precedes a refresh of it."""
+    analysis cannot read, as unverified. None when no such call precedes a refresh of it; none in
+    the line spans `skip`."""
     cleared = _cleared(function, name, session, point)
     for call in sorted(function.calls, key=lambda c: (c.line, c.index)):
-        if call.line <= point or call.line in function.greenlet_lines or call.receiver == session:
+        if call.line <= point or call.line in function.greenlet_lines or call.receiver == session or _within(
+            skip or [], call.line
+        ):
             continue
         if any(point <= at <= call.line for at in cleared):
             return None
@@ -185,11 +260,13 @@ def _first_handed(
 
 
 def _first_read(
-    function: facts.Function, name: str, session: str, point: int, only: set[str] | None = None
+    function: facts.Function, name: str, session: str, point: int, only: set[str] | None = None,
+    skip: list[tuple[int, int]] | None = None,
 ) -> tuple[int, str] | None:
     """The first attribute read of `name` after line `point` (`name.attr`, or `getattr(name, ...)`),
     as written, with no awaited refresh of it, nor an expunge, from the commit up to the read; of
-    the attributes `only` names, where the expiry at `point` named those (`expire(obj, ["a"])`)."""
+    the attributes `only` names, where the expiry at `point` named those (`expire(obj, ["a"])`);
+    none in the line spans `skip` (the handlers a failed commit runs)."""
     cleared = _cleared(function, name, session, point)
     # `getattr(order, field)`: whatever mapped attribute it names is expired the same
     by_name = [
@@ -203,8 +280,8 @@ def _first_read(
     )
     partial = _partial(function, name)
     for line, written in reads:
-        if line <= point or line in function.greenlet_lines:
-            continue  # `run_sync`'s callable refreshes it on its greenlet
+        if line <= point or line in function.greenlet_lines or _within(skip or [], line):
+            continue  # `run_sync`'s callable refreshes it on its greenlet; a handler the commit failed into
         between = [at for at in cleared if point <= at <= line]
         if any(at not in partial for at in between):
             return None

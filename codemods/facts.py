@@ -393,6 +393,10 @@ class Function(_Fact):
     # The line spans of the own body's statement lists that end the function (`returns.exits`): an
     # `except` ending in `raise HTTPException(...)`, an `if` ending in `return`.
     exits: tuple[tuple[int, int], ...] = ()
+    # Each `except` handler of a `try` of the own body: (the line its body's last statement starts
+    # on, the handler's first and last lines) (`returns.failed_into`): a commit ending the body
+    # raised or never ran when the handler runs.
+    failed_into: tuple[tuple[int, int, int], ...] = ()
     # A `__getattr__(self, name)` whose every return is `getattr(X, name)`: X, the expression
     # it forwards each attribute its class does not declare to (`current_session()`).
     forwards: str | None = None

@@ -150,6 +150,7 @@ def _read_function(
     # The body outside nested scopes, walked once for every reader below.
     own = objects.OwnNodes(node.body)
     function.exits = returns.exits(node.body, own.nodes)
+    function.failed_into = returns.failed_into(own.nodes)
     scanner.scan(node.body, own.nodes)
     if collector.source.mentions_within("**", node):
         unpacked.read(node, scanner.raw_calls)

@@ -100,6 +100,21 @@ def exits(body: list[ast.stmt], nodes: list[ast.AST]) -> tuple[tuple[int, int], 
     return tuple(found)
 
 
+def failed_into(nodes: list[ast.AST]) -> tuple[tuple[int, int, int], ...]:
+    """Each `except` handler of a `try` among `nodes` (the body's nodes outside nested scopes,
+    `objects.own_nodes`): (the line the try's body's last statement starts on, the handler's first
+    and last lines). The statement ending the body raised or never ran when the handler runs:
+    `try: ...; await db.commit()` then `except IntegrityError:` runs after no commit."""
+    found: list[tuple[int, int, int]] = []
+    for node in nodes:
+        if isinstance(node, _TRIES) and node.body:
+            for handler in node.handlers:
+                span = _span(handler.body)
+                if span is not None:
+                    found.append((node.body[-1].lineno, span[0], span[1]))
+    return tuple(sorted(found))
+
+
 def _holds_jump(statements: list[ast.stmt], jumps: list[tuple[int, int]]) -> bool:
     if not jumps:
         return False
