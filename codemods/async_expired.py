@@ -25,6 +25,11 @@ their attributes kept as set, and expires the persistent ones: `db.add(doc)`, `t
 db.commit() except IntegrityError: await db.rollback(); return doc.name` reads no expired
 attribute; `doc = await db.get(Doc, 1)` in its place does, by the rollback.
 
+A savepoint or a transaction block rolled back expires too (`rolled_back_reads`): the exception
+leaving `async with db.begin_nested():` that ends a `try`'s body (read in its handler, or below
+it), `await sp.rollback()` on `sp = await db.begin_nested()`; a savepoint's rollback expires the
+objects changed inside it, a transaction's every object (phase two's `savepoint_reads`).
+
 Handed to a project function after the commit (`return summarize(order)` with `def summarize(o):
 return {"id": o.id}`), the object is read there, sync or async, method or helper of a helper
 (`handed_built.handed_read`): the same refresh, the same MissingGreenlet. A function in a project
@@ -71,10 +76,10 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                 expired_one.setdefault(c.args[0].name, []).append(c.line)
         if not points and not expired_one:
             continue
-        held = _objects(project, fid, function, session)
-        for name in sorted(held):
+        holding = _objects(project, fid, function, session)
+        for name in sorted(holding):
             for point in sorted(points + expired_one.get(name, [])):
-                since, loaded = held[name]
+                since, loaded = holding[name]
                 if point <= since:
                     continue  # the Session did not hold it yet: loaded or added after
                 if not loaded and point in points and _expunged(function, session, name, point):
@@ -96,6 +101,83 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                     found.append(Blocking(line, f"{written} (expired by the {session}.{_method(function, session, point)}() at line {point})"))
                     break
     return sorted(found, key=lambda b: b.line)
+
+
+# Session methods opening a savepoint or the transaction, whose rollback expires what it holds.
+_TRANSACTIONS = frozenset({"begin_nested", "begin"})
+
+
+def rolled_back_reads(project: Project, fid: FunctionId, sessions: list[str]) -> list[Blocking]:
+    """Each first attribute read of an object a savepoint's or a transaction block's rollback
+    expired: the exception leaving `async with db.begin_nested():` (or `db.begin()`) that ends a
+    `try`'s body, read in its `except` handler (or below it, when the handler carries on), and
+    `await sp.rollback()` on `sp = await db.begin_nested()`, read after it. Rolling back a
+    savepoint expires the objects changed inside it, a transaction every object; objects added
+    inside either are expunged, their attributes kept. Whatever `expire_on_commit` says; not where
+    an awaited refresh (or an expunge) of the object comes between."""
+    _, function = project.functions[fid]
+    found: list[Blocking] = []
+    for session in sessions:
+        opened = [
+            c for c in function.calls
+            if c.receiver == session and c.method in _TRANSACTIONS and not c.nested
+        ]
+        if not opened:
+            continue
+        holding = _objects(project, fid, function, session)
+        for c in opened:
+            method = c.method or ""
+            what = f"`{session}.{method}()` at line {c.line}"
+            if not c.awaited:
+                # `async with db.begin_nested():` ending a `try`'s body: the handlers run after it rolled back
+                handlers = [(start, end) for last, start, end in function.failed_into if last == c.line]
+                for index, (start, end) in enumerate(handlers):
+                    # the other handlers of that `try` do not run after this one
+                    others = [h for i, h in enumerate(handlers) if i != index]
+                    ends = (start, end) in function.exits  # the handler raises or returns
+                    found.extend(_rolled_back(
+                        project, fid, function, session, holding, method, c.line, start, start - 1, end if ends else None, others,
+                        f"rollback() of {what}: an exception left its block",
+                    ))
+                continue
+            # `sp = await db.begin_nested()` ... `await sp.rollback()`: the next rollback on another name
+            later = [
+                r for r in function.calls
+                if r.method == "rollback" and r.awaited and not r.nested and r.receiver not in (None, session)
+                and r.line > c.line
+            ]
+            nearer = [o.line for o in opened if o.awaited and o.line > c.line]
+            if not later or (nearer and min(nearer) < later[0].line):
+                continue
+            rollback = min(later, key=lambda r: r.line)
+            limit = min((end for start, end in function.exits if start <= rollback.line <= end), default=None)
+            found.extend(_rolled_back(
+                project, fid, function, session, holding, method, c.line, rollback.line, rollback.line, limit, [],
+                f"{rollback.receiver}.rollback() at line {rollback.line}, of {what}",
+            ))
+    return sorted({(b.line, b.call): b for b in found}.values(), key=lambda b: b.line)
+
+
+def _rolled_back(
+    project: Project, fid: FunctionId, function: facts.Function, session: str, holding: dict[str, tuple[int, bool]], method: str, opened: int,
+    rolled: int, point: int, limit: int | None, skip: list[tuple[int, int]], why: str,
+) -> list[Blocking]:
+    """The first read after line `point` (up to `limit`, none in `skip`) of each object the
+    rollback at line `rolled` of what opened at line `opened` expires."""
+    changed = {receiver for line, receiver, _ in function.stores if opened <= line < rolled}
+    found: list[Blocking] = []
+    for name, (since, loaded) in sorted(holding.items()):
+        if since >= rolled or (not loaded and since >= opened):
+            continue  # not held yet, or added inside: expunged
+        if method == "begin_nested" and name not in changed:
+            continue  # a savepoint's rollback expires only what changed inside it
+        reads = [r for r in (_first_read(function, name, session, point, None, skip),
+                             _first_handed(project, fid, function, name, session, point, skip))
+                 if r is not None and (limit is None or r[0] <= limit)]
+        if reads:
+            line, written = min(reads, key=lambda read: read[0])
+            found.append(Blocking(line, f"{written} (expired by the {why})"))
+    return found
 
 
 def _failed(function: facts.Function, session: str, point: int) -> list[tuple[int, int]]:

@@ -79,7 +79,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from async_migrate.codemods import facts, warm_run
-from async_migrate.codemods.async_expired import GENERATED, expired_reads, generated_reads
+from async_migrate.codemods.async_expired import GENERATED, expired_reads, generated_reads, rolled_back_reads
 from async_migrate.codemods.async_expired import UNVERIFIED as EXPIRED_UNVERIFIED
 from async_migrate.codemods.async_response_reads import response_lazy_loads, validated_lazy_loads
 from async_migrate.codemods.concurrent_session import overlaps
@@ -481,6 +481,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     if function.is_async and handler.kind in ("route", "dependency"):
         sessions = handler_async_sessions(project, handler)
         expired = expired_reads(project, handler.id, sessions)
+        lines = {b.line for b in expired}
+        expired += [b for b in rolled_back_reads(project, handler.id, sessions) if b.line not in lines]
         lines = {b.line for b in expired}
         async_lazy = async_lazy + expired + [
             b for b in generated_reads(project, handler.id, sessions) if b.line not in lines
