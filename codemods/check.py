@@ -1875,6 +1875,16 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     function = handler.function
     if not function.is_async or handler.kind not in ("route", "dependency"):
         return []
+    # Asked twice of each handler (`check`, and phase one's reason for one on an AsyncSession).
+    known = cast("dict[FunctionId, list[Blocking]]", project.derived.setdefault("async_lazy_loads", {}))
+    found = known.get(handler.id)
+    if found is None:
+        found = known[handler.id] = _async_lazy_loads(project, handler)
+    return list(found)
+
+
+def _async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
+    function = handler.function
     sessions = set(handler_async_sessions(project, handler))
     found = _own_async_lazy_loads(project, handler.id, sessions) if sessions else []
     seen = {handler.id}

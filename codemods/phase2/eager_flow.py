@@ -24,6 +24,7 @@ it does not model): the caller then falls back to the name-based analysis of
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -75,14 +76,56 @@ class Origin:
     built: str | None = None  # dict: the schema class a call built from those keywords (`Out(a=x)`)
 
 
+class _Asked:
+    """A membership question a shared result depends on (whether `fid` is in the closure, or
+    among the followed dependencies), and what follows from each answer: the next question, or
+    the result (`_Known`)."""
+
+    __slots__ = ("fid", "followed", "answers")
+
+    def __init__(self, fid: FunctionId, followed: bool) -> None:
+        self.fid = fid
+        self.followed = followed
+        self.answers: dict[bool, _Asked | _Known] = {}
+
+
+class _Known:
+    __slots__ = ("result",)
+
+    def __init__(self, result: tuple[Origin, ...] | None) -> None:
+        self.result = result
+
+
 class Resolved:
     """What flows over different closures of one project resolved from an empty stack: per
-    (function, term, picks), the membership answers each result depends on, and the result."""
+    (function, term, picks), a tree of the membership questions the resolution asked, in the
+    order it asked them (the next depends on the answers before it), leading to the result.
+    A closure finds its result in as many steps as questions were asked, however many closures
+    resolved the term before it."""
 
     def __init__(self) -> None:
-        self.results: dict[
-            tuple[FunctionId, tuple, tuple], list[tuple[tuple[tuple[FunctionId, bool, bool], ...], tuple[Origin, ...] | None]]
-        ] = {}
+        self.results: dict[tuple[FunctionId, tuple, tuple], _Asked | _Known] = {}
+
+    def find(self, key: tuple[FunctionId, tuple, tuple], members: set[FunctionId], followed: frozenset[FunctionId]) -> _Known | None:
+        node = self.results.get(key)
+        while type(node) is _Asked:
+            node = node.answers.get(node.fid in (followed if node.followed else members))
+        return node  # type: ignore[return-value]
+
+    def keep(
+        self, key: tuple[FunctionId, tuple, tuple], asked: Iterable[tuple[FunctionId, bool, bool]],
+        result: tuple[Origin, ...] | None,
+    ) -> None:
+        holder: dict = self.results
+        slot: object = key
+        for fid, answer, followed in asked:
+            node = holder.get(slot)
+            if node is None:
+                node = holder[slot] = _Asked(fid, followed)
+            elif type(node) is not _Asked or node.fid != fid or node.followed is not followed:
+                return  # asked otherwise than before: not kept, which costs only its reuse
+            holder, slot = node.answers, answer
+        holder.setdefault(slot, _Known(result))
 
 
 class Flow:
@@ -274,10 +317,9 @@ class Flow:
         membership question it asked has the same answer here. From an empty stack nothing else
         varies: the cycle and depth cuts follow from the key and those answers alone."""
         assert self._shared is not None
-        known = self._shared.results.setdefault(key, [])
-        for asked, kept in known:
-            if all((fid in (self.followed if followed else self.members)) is answer for fid, answer, followed in asked):
-                return None if kept is None else list(kept)
+        known = self._shared.find(key, self.members, self.followed)
+        if known is not None:
+            return None if known.result is None else list(known.result)
         questions: list[tuple[FunctionId, bool, bool]] = []
         self._asked = questions
         self._active.add(key)
@@ -286,7 +328,7 @@ class Flow:
         finally:
             self._active.discard(key)
             self._asked = None
-        known.append((tuple(dict.fromkeys(questions)), None if result is None else tuple(result)))
+        self._shared.keep(key, dict.fromkeys(questions), None if result is None else tuple(result))
         return result
 
     def _member(self, fid: FunctionId) -> bool:

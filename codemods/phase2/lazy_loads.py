@@ -317,11 +317,16 @@ def dependency_lazy_loads(project: Project, fid: FunctionId) -> list[LazyLoadRis
     returned, that no query of the closure eager-loads: each is a lazy load (AM245 risks with
     their `dependency`), or a query (AM221: a lazy="dynamic" relationship is a Query); a deferred
     column no query undefers loads on its first read just the same (AM251)."""
-    risks = _Analysis(project, fix=True, offloaded_sources=True).run([fid]).risks
-    return [
-        risk for risk in risks
-        if risk.code in (AM221.code, AM245.code, AM250.code, AM251.code) and risk.dependency is not None
-    ]
+    # Asked of a handler by phase one's decision and again by `check`'s finding.
+    known = cast("dict[FunctionId, list[LazyLoadRisk]]", project.derived.setdefault("dependency_lazy_loads", {}))
+    found = known.get(fid)
+    if found is None:
+        risks = _Analysis(project, fix=True, offloaded_sources=True).run([fid]).risks
+        found = known[fid] = [
+            risk for risk in risks
+            if risk.code in (AM221.code, AM245.code, AM250.code, AM251.code) and risk.dependency is not None
+        ]
+    return list(found)
 
 
 def lazy_loads(
