@@ -71,6 +71,7 @@ from async_migrate.codemods.vocabulary.python import (
     CALLABLE_TYPES,
     CONTEXT_MANAGER_DECORATORS,
     CONTEXT_VARIABLES,
+    LOCAL_PROXIES,
     PROPERTY_DECORATORS,
     TASK_IDENTS,
     THREAD_IDENTS,
@@ -294,6 +295,9 @@ class Flow:
                 return self.ref(value.ref)
             if value.kind != "call" or value.ref is None:
                 return NOTHING
+            if project.canonical(value.ref) in LOCAL_PROXIES and value.args and target.module is not None:
+                held = self._local_proxy(target.module, value.args[0])
+                return frozenset(_named(v, _short(ref)) for v in held)
             if project.canonical(value.ref) in CONTEXT_MANAGER_DECORATORS and value.args:
                 wrapped = project.function(value.args[0].ref)
                 if wrapped is not None:
@@ -787,6 +791,16 @@ class Flow:
             if call.callee == "type" and [(a.name, a.keyword) for a in call.args] != [(receiver, None)]:
                 return None
         return owner
+
+    def _local_proxy(self, module: facts.Module, arg: facts.CallArg) -> Values:
+        """What `LocalProxy(x)` stands for at each use: what the ContextVar `x` holds, or what
+        calling `x` gives (a function, or a lambda calling one: `lambda: session_ctx.get()`)."""
+        read = _proxied(self.project, module, arg)
+        if read is None:
+            return NOTHING
+        if read.endswith(".get()"):
+            return self.context_variable(read.removesuffix(".get()"))
+        return self._call(self.ref(read.removesuffix("()")), None, _short(read.removesuffix("()")))
 
     def getter_alias(self, head: str, steps: tuple[str, ...]) -> str:
         """`get_session()` where the module says `get_session = request_session.get`: the call
@@ -1595,6 +1609,31 @@ def declared_context_session(flow: Flow, fid: FunctionId, expression: str) -> tu
     return variable, where
 
 
+def _proxied(project: Project, module: facts.Module, arg: facts.CallArg) -> str | None:
+    """What `LocalProxy(arg)` reads on each use, as an expression: `ctx.get()` for a ContextVar
+    (or a lambda reading one), `f()` for a function (or a lambda calling it); None otherwise."""
+    ref = arg.ref if arg.ref is not None else _lambda_key(project, module, arg.text)
+    if ref is None:
+        return None
+    canonical = project.canonical(ref) or ref
+    if _is_context_variable(project, canonical):
+        return f"{canonical}.get()"
+    return f"{canonical}()"
+
+
+def local_proxy_source(project: Project, ref: str) -> str | None:
+    """The expression a module-level `LocalProxy(...)` named `ref` reads on each use (`_proxied`)."""
+    if ref.startswith(("$", "super()")):
+        return None
+    target = project.resolve(ref)
+    value = target.value if target is not None and target.kind == "value" else None
+    if value is None or target is None or target.module is None or value.kind != "call" or not value.args:
+        return None
+    if project.canonical(value.ref) not in LOCAL_PROXIES:
+        return None
+    return _proxied(project, target.module, value.args[0])
+
+
 def context_variable_ref(project: Project, ref: str) -> bool:
     """Whether a dotted reference names a module-level `ContextVar` (`session_ctx` in
     `session_ctx.get()`, whose `get` is the variable's, never a Session's)."""
@@ -1615,6 +1654,9 @@ def _context_read(flow: Flow, fid: FunctionId, expression: str, depth: int) -> s
         if len(bound) != 1 or any(p.name == head[1:] for p in function.params):
             return None
         return _context_read(flow, fid, bound[0], depth + 1)
+    if not steps:
+        proxied = local_proxy_source(project, head)  # `db = LocalProxy(session_ctx)`
+        return _context_read(flow, fid, proxied, depth + 1) if proxied is not None else None
     if steps != ("()",) or head.startswith(("$", "super()")):
         return None
     head = flow.getter_alias(head, steps)

@@ -66,6 +66,8 @@ from async_migrate.codemods.flow import (
     TASK,
     THREAD,
     app_state_name,
+    context_variable_ref,
+    local_proxy_source,
     registry_scope_of,
     split,
 )
@@ -514,11 +516,26 @@ def _property_variable(project: Project, value: str, attribute: str, depth: int 
     return found.pop() if len(found) == 1 else None
 
 
+def _made_default(project: Project, variable: str) -> bool:
+    """`ContextVar("s", default=SessionLocal())`: a default built once at import, which every
+    context that sets nothing reads."""
+    target = project.resolve(project.canonical(variable) or variable)
+    value = target.value if target is not None and target.kind == "value" else None
+    return value is not None and any(
+        a.keyword == "default" and a.text.strip() not in ("None", "...") and a.ref is None for a in value.args
+    )
+
+
 def _forwarded_source(project: Project, fid: FunctionId, head: str) -> tuple[FunctionId, str] | None:
     """`db`, a module-level proxy whose class's `__getattr__` forwards each attribute it does not
     declare (`getattr(current_session(), name)`): that `__getattr__` and what it forwards to
-    (`Function.forwards`), where the Session is read on each use; None for any other value."""
+    (`Function.forwards`), where the Session is read on each use; werkzeug's `LocalProxy(x)`
+    likewise reads `x.get()` of a ContextVar, or calls `x` (a function, or a lambda calling
+    one), on each use; None for any other value."""
     flow = project.flow
+    proxied = local_proxy_source(project, head)
+    if proxied is not None:
+        return fid, proxied
     for value in flow.evaluate(fid, head):
         if value.kind == INSTANCE and isinstance(value.target, str):
             methods, _ = flow.classes.method(value.target, "__getattr__")
@@ -533,6 +550,13 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
     head, steps = split(receiver)
     flow = project.flow
     variable = head.removesuffix(".get")
+    if variable != head and steps[:1] == ("()",) and not flow.context_variable(variable) and (
+        context_variable_ref(project, variable) and not _made_default(project, variable)
+    ):
+        # a value the flow cannot read (`session_ctx.set(request.app.state.maker())`), typed by
+        # what reads it (`def current() -> Session`): whatever it is, the variable holds it per
+        # context, not made at import as a module-level value is
+        return None
     if variable != head and steps[:1] == ("()",) and flow.context_variable(variable):
         where = _shared_set(project, project.canonical(variable) or variable)
         if where is None:

@@ -86,6 +86,9 @@ LOOP_BOUND_READS = frozenset(
 
 # A context variable: set in a worker thread, the value stays in that thread's copy of the context.
 CONTEXT_VARIABLES = frozenset({"contextvars.ContextVar"})
+# werkzeug's `LocalProxy(session_ctx)` / `LocalProxy(get_session)`: every attribute read goes to
+# what the context variable holds in the reading context, or to what the function returns then.
+LOCAL_PROXIES = frozenset({"werkzeug.local.LocalProxy", "werkzeug.LocalProxy"})
 # Method decorators that hand the function on unchanged (an endpoint `Handlers.count` registered
 # with add_api_route): async stays async, def stays def.
 METHOD_DECORATORS = frozenset({"staticmethod", "classmethod", "builtins.staticmethod", "builtins.classmethod"})
