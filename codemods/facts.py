@@ -653,6 +653,9 @@ class ClassFacts(_Fact):
     backrefs: dict[str, str] = field(default_factory=dict)
     fields: tuple[str, ...] = ()  # annotated attribute names, in order (ClassVar excluded)
     annotations: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field -> refs in its type
+    # The items a field declared a collection holds (`_state: dict[str, PersistentConfig]`):
+    # field -> their types, as `Module.declared_items`; what `self._state[key]` gives.
+    declared_items: dict[str, tuple[str, ...]] = field(default_factory=dict)
     depends: dict[str, str] = field(default_factory=dict)  # field -> Depends() target of its default
     decorators: tuple[str, ...] = ()  # resolved references of the class decorators (`@cbv(router)`)
     names: tuple[str, ...] = ()  # every name the class body binds (assignments, annotations, defs)
@@ -774,6 +777,10 @@ class Module(_Fact):
     mutated: list[str] = field(default_factory=list)
     # Module-level `X.attr = f(...)` on a dotted name: (X resolved, attr, f resolved, line).
     set_attributes: list[tuple[str, str, str, int]] = field(default_factory=list)
+    # Module-level `X.state.attr = value` (`app.state.config = AppConfig()`): (X resolved, attr,
+    # the value in the value-flow notation, line); what every request reading `request.app.state.attr`
+    # gets, as `Function.state_assigns` in a lifespan is.
+    state_sets: list[tuple[str, str, str, int]] = field(default_factory=list)
     # Module-level `X.method(a, ...)` and `X.attr = a` on a dotted name X, where an argument (the
     # value) is a dotted name: (X resolved, `method` or `=attr`, the arguments' resolved references,
     # line). A Session handed to a library base this way (`BaseModel.set_session(session)`) is read

@@ -198,6 +198,7 @@ class Flow:
         self._context_variables: dict[str, Values] = {}
         self._forwarding: set[FunctionId] = set()  # the `__getattr__`s `_forwarded_session` is reading
         self._state_assigns: dict[str, list[tuple[FunctionId, str, str, int]]] | None = None
+        self._module_state_assigns: dict[str, list[tuple[str, str, int]]] | None = None
         # What is being worked out (innermost last), and how often a value still being worked out
         # was read: a binding of a function reading the names bound before it is the one read
         # that is not counted (`env`). Without any, every kept value is what any order of
@@ -952,6 +953,23 @@ class Flow:
                     table.setdefault(attribute, []).append((fid, head, expression, line))
             self._state_assigns = table
         return self._state_assigns
+
+    def module_state_assignments(self) -> dict[str, list[tuple[str, str, int]]]:
+        """`app.state.attr = expr` at a module's top level on an application built there or
+        imported (`app = FastAPI()`), by attribute: (module path, expr, line). The expression is
+        spelled from absolute references, so any function reads it alike."""
+        if self._module_state_assigns is None:
+            applications = APPLICATION_TYPES | STARLETTE_APPLICATIONS
+            table: dict[str, list[tuple[str, str, int]]] = {}
+            for module in self.project.modules.values():
+                for owner, attribute, expression, line in module.state_sets:
+                    target = self.project.resolve(owner)
+                    value = target.value if target is not None and target.kind == "value" else None
+                    if value is None or value.kind != "call" or self.project.canonical(value.ref) not in applications:
+                        continue
+                    table.setdefault(attribute, []).append((module.path, expression, line))
+            self._module_state_assigns = table
+        return self._module_state_assigns
 
     def _state_owner(self, fid: FunctionId, head: str) -> str:
         """Whose state `head.state` is: "request", "app", or "unknown"."""
@@ -1771,6 +1789,9 @@ def app_state_assigned(flow: Flow, fid: FunctionId, expression: str) -> list[tup
         (holder, assigned)
         for holder, written, assigned, _line in flow.state_assignments().get(rest[0][1:], [])
         if assigned != facts.UNSPELLED and flow._state_owner(holder, written) == "app"
+    ] + [
+        # `app.state.config = AppConfig()` at import: spelled absolute, read from `fid` alike
+        (fid, assigned) for _path, assigned, _line in flow.module_state_assignments().get(rest[0][1:], [])
     ]
 
 
@@ -1793,6 +1814,12 @@ def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str
                 found, _ = flow.classes.method(value.target, method)
                 methods.extend(m for m in found if m not in methods)
                 where = where or f"{flow.project.functions[holder][0].path}:{line}"
+    for path, assigned, line in flow.module_state_assignments().get(attribute, []):
+        for value in flow.evaluate(fid, assigned):
+            if value.kind == INSTANCE and isinstance(value.target, str):
+                found, _ = flow.classes.method(value.target, method)
+                methods.extend(m for m in found if m not in methods)
+                where = where or f"{path}:{line}"
     return (where, methods) if where is not None else None
 
 

@@ -1695,6 +1695,16 @@ class Project:
                         )
                     for target in self.containers.dispatch(call).targets:
                         found.append(Edge(fid, target, call, _map_args(self, passed, target), call.spelled, False))
+                if call.item is not None and not call.nested:
+                    # `self._state[key].save()` on `_state: dict[str, PersistentConfig]`
+                    targets = self._item_methods(flow, fid, *call.item)
+                    if targets:
+                        passed = self._passed_sessions(flow, fid, call, names)
+                        text = f"{self.written(call.item[0])}[...].{call.item[1]}"
+                        found.extend(
+                            Edge(fid, target, call, _map_args(self, passed, target), text, len(targets) == 1)
+                            for target in targets
+                        )
                 direct = self._callee(module, call) if call.func is None and call.callee is not None else None
                 if call.func is None and (call.callee is None or direct is not None):
                     # a function called by reference is in `edges`; the `__enter__` and
@@ -1749,6 +1759,34 @@ class Project:
                         )
                         text = f"with {self.written(expression)} -> {name}"
                         found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
+        return found
+
+    def _item_methods(self, flow: Flow, fid: FunctionId, container: str, method: str) -> list[FunctionId]:
+        """The project methods `container[key].method()` may run, where the container is declared
+        a collection of project objects: a field of the instance (`self._state` on `_state:
+        dict[str, PersistentConfig]`) or a module-level name (`CONFIGS: dict[str, PersistentConfig]`)."""
+        if container == facts.UNSPELLED:
+            return []
+        holder, _, attribute = container.rpartition(".")
+        declared: tuple[str, ...] = ()
+        if not container.startswith("$"):
+            module = self.modules.get(holder)
+            declared = module.declared_items.get(attribute, ()) if module is not None else ()
+        elif holder:
+            for value in flow.evaluate(fid, holder):
+                if value.kind != INSTANCE or not isinstance(value.target, str) or value.target not in flow.classes.by_ref:
+                    continue
+                for ancestor in flow.classes.mro(value.target):
+                    items = flow.classes.by_ref[ancestor][1].declared_items.get(attribute)
+                    if items:
+                        declared += items
+                        break
+        found: list[FunctionId] = []
+        for ref in dict.fromkeys(declared):
+            cls = flow.classes.resolve(ref)
+            if cls is not None:
+                methods, _ = flow.classes.method(cls, method)
+                found.extend(m for m in methods if m not in found)
         return found
 
     def _kept_on_app_state(self, flow: Flow, fid: FunctionId, receiver: str) -> Values:

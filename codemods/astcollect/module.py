@@ -531,6 +531,7 @@ class Collector:
                     self._elements[target] = element_of
             value = statement.value  # type: ignore[attr-defined]
             self._set_attribute(statement.targets[0], value, statement.lineno)  # type: ignore[attr-defined]
+            self._state_set(statement.targets[0], value, statement.lineno)  # type: ignore[attr-defined]
             self._handoff(statement.targets[0], value, statement.lineno, assigned=True)  # type: ignore[attr-defined]
             self.assigned_hook(statement.targets[0], value)  # type: ignore[attr-defined]
         elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
@@ -735,6 +736,15 @@ class Collector:
         callee = self.ref(value.func)
         if owner is not None and callee is not None:
             self.facts.set_attributes.append((owner, target.attr, callee, line))
+
+    def _state_set(self, target: ast.expr, value: ast.expr, line: int) -> None:
+        """`app.state.config = AppConfig()` at module level (`facts.Module.state_sets`)."""
+        if type(target) is not ast.Attribute or type(target.value) is not ast.Attribute or target.value.attr != "state":
+            return
+        owner = self.ref(target.value.value)
+        assigned = self.expression(value)
+        if owner is not None and assigned is not None:
+            self.facts.state_sets.append((owner, target.attr, assigned, line))
 
     def _handoff(self, target: ast.expr, value: ast.expr, line: int, assigned: bool = False) -> None:
         """`BaseModel.set_session(session)`, `BaseModel.session = session`: a module-level value
@@ -1639,6 +1649,9 @@ class Collector:
                 if not (refs and refs[0].rsplit(".", 1)[-1] == "ClassVar"):
                     names.append(name)
                     found.annotations[name] = refs
+                    items = self._declared_items(statement.annotation)
+                    if items:
+                        found.declared_items[name] = items
                 targets = [name]
                 if value is not None:  # `db: Session = Depends(get_db)` in a class-based view
                     depends = self.depends_target(value)

@@ -1,7 +1,11 @@
 """AM301 blocking-session: an `async def` route, websocket or dependency does synchronous Session work on the event loop
 
 Found directly, through helpers that take its Session or open one, or through a Session
-handed to code outside the project. Calls offloaded to `run_in_threadpool` do not count.
+handed to code outside the project; also through project code an attribute write runs (a
+property setter, the class's `__setattr__`: `request.app.state.config.FOO = v` on the
+`AppConfig()` the application's state keeps from import or its lifespan) and through methods
+called on the items of a collection declared to hold project objects (`self._state[key].save()`
+on `_state: dict[str, PersistentConfig]`). Calls offloaded to `run_in_threadpool` do not count.
 Silence one handler with `# async-migrate: ignore[AM301] reason` (or      `ignore[blocking-
 session]`).
 

@@ -1,0 +1,200 @@
+"""AM301 through what the application's state keeps from import (`app.state.config = AppConfig()`
+at module level, as open-webui does): an `async def` route assigning `request.app.state.config.FOO
+= v` runs `AppConfig.__setattr__`, which saves the item its annotated `_state: dict[str,
+PersistentConfig]` holds (`self._state[key].save()`), a `with get_db() as db:` query and commit:
+synchronous Session work on the event loop. `check` read only assignments made in a function (a
+lifespan), and no method called on an item of a declared collection, and said nothing. A property
+setter, a local alias, a method called on it and a module-level `CONFIGS[key].save()` count alike;
+reading the value (`__getattr__`, no Session work) stays clean. The premise test runs the route
+and finds the row it wrote."""
+
+from __future__ import annotations
+
+import sys
+
+DB = """
+import os
+from contextlib import contextmanager
+
+from sqlalchemy import JSON, create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+engine = create_engine(os.environ.get("WEBUI_DB", "sqlite://"))
+SessionLocal = sessionmaker(bind=engine)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Config(Base):
+    __tablename__ = "config"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+
+
+@contextmanager
+def get_db():
+    db = SessionLocal()
+    try:
+        yield db
+    finally:
+        db.close()
+"""
+CONFIG = """
+from webui.db import Config, get_db
+
+
+def save_to_db(data):
+    with get_db() as db:
+        row = db.query(Config).first()
+        row.data = {**row.data, **data}
+        db.commit()
+
+
+class PersistentConfig:
+    def __init__(self, env_name, value):
+        self.env_name = env_name
+        self.value = value
+
+    def save(self):
+        save_to_db({self.env_name: self.value})
+
+
+class AppConfig:
+    _state: dict[str, PersistentConfig]
+
+    def __init__(self):
+        super().__setattr__("_state", {})
+
+    def __setattr__(self, key, value):
+        if isinstance(value, PersistentConfig):
+            self._state[key] = value
+        else:
+            self._state[key].value = value
+            self._state[key].save()
+
+    def __getattr__(self, key):
+        return self._state[key].value
+
+
+class Theme:
+    def __init__(self):
+        self._name = "light"
+
+    @property
+    def name(self):
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+        save_to_db({"theme": value})
+
+
+class Counters:
+    def __setattr__(self, key, value):
+        super().__setattr__(key, value)
+
+
+ENABLE_SIGNUP = PersistentConfig("ENABLE_SIGNUP", True)
+CONFIGS: dict[str, PersistentConfig] = {"ENABLE_SIGNUP": ENABLE_SIGNUP}
+"""
+MAIN = """
+from fastapi import FastAPI
+
+from webui.config import ENABLE_SIGNUP, AppConfig, Counters, Theme
+from webui.routers import auths
+
+app = FastAPI()
+app.state.config = AppConfig()
+app.state.theme = Theme()
+app.state.counters = Counters()
+app.state.config.ENABLE_SIGNUP = ENABLE_SIGNUP
+app.include_router(auths.router)
+"""
+ROUTES = """
+from fastapi import APIRouter, Request
+
+from webui.config import CONFIGS
+
+router = APIRouter()
+
+
+@router.post("/signup")
+async def set_signup(request: Request, enabled: bool):
+    request.app.state.config.ENABLE_SIGNUP = enabled
+    return {"enabled": enabled}
+
+
+@router.post("/signup-local")
+async def set_signup_local(request: Request, enabled: bool):
+    config = request.app.state.config
+    config.ENABLE_SIGNUP = enabled
+
+
+@router.post("/theme")
+async def set_theme(request: Request, name: str):
+    request.app.state.theme.name = name
+
+
+@router.post("/saved/{key}")
+async def save_one(key: str):
+    CONFIGS[key].save()
+
+
+@router.get("/signup")
+async def get_signup(request: Request):
+    return {"enabled": request.app.state.config.ENABLE_SIGNUP}
+
+
+@router.post("/count")
+async def count(request: Request):
+    request.app.state.counters.hits = 1
+"""
+FILES = {
+    "webui/__init__.py": "", "webui/db.py": DB, "webui/config.py": CONFIG, "webui/main.py": MAIN,
+    "webui/routers/__init__.py": "", "webui/routers/auths.py": ROUTES,
+}
+
+
+def test_a_write_or_item_method_on_module_level_app_state_doing_session_work_is_am301(project, findings):
+    root = project(FILES)
+    for function, shown in (
+        ("set_signup", "line 10 (webui.config.AppConfig.__setattr__(...))"),
+        ("set_signup_local", "line 17 (webui.config.AppConfig.__setattr__(...))"),
+        ("set_theme", "line 22 (webui.config.Theme.name(...))"),
+        ("save_one", "line 27 (webui.config.PersistentConfig.save(...))"),
+    ):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM301"], (function, found)
+        assert shown in found[0]["message"], found
+
+
+def test_near_miss_a_read_or_a_setattr_doing_no_session_work_is_clean(project, findings):
+    root = project(FILES)
+    for function in ("get_signup", "count"):
+        assert findings(root, function) == [], function
+
+
+def test_the_premise_the_assignment_writes_the_row_within_the_request(project, tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    root = project(FILES)
+    monkeypatch.setenv("WEBUI_DB", f"sqlite:///{tmp_path / 'webui.db'}")
+    monkeypatch.syspath_prepend(str(root))
+    try:
+        from webui import db
+        from webui.main import app
+
+        db.Base.metadata.create_all(db.engine)
+        with db.SessionLocal() as session:
+            session.add(db.Config(id=1, data={}))
+            session.commit()
+        with TestClient(app) as client:
+            assert client.post("/signup", params={"enabled": False}).status_code == 200
+        with db.SessionLocal() as session:
+            assert session.get(db.Config, 1).data == {"ENABLE_SIGNUP": False}
+    finally:
+        for name in [n for n in sys.modules if n == "webui" or n.startswith("webui.")]:
+            del sys.modules[name]
