@@ -76,10 +76,32 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
                 continue
             if call.held_in is not None or call.within:
                 continue
-            found.append((Blocking(call.line, text), _shown(project, fid, current, call.line, text)))
+            shown = _shown(project, fid, current, call.line, text + _used_as_result(function, call))
+            found.append((Blocking(call.line, text), shown))
         if function.is_async and declared:
             found.extend(_plain_wrappers(project, current, declared))
     return _unique(found)
+
+
+def _used_as_result(function: facts.Function, call: facts.Call) -> str:
+    """What the line does with the coroutine as if it were the call's result (`await
+    db.execute(q).scalars().all()`: the `await` takes the chain's last call, and `.scalars` is
+    looked up on the coroutine), said beside the call; "" when nothing is."""
+    if call.func is None:
+        return ""
+    prefix = f"{call.func}()."
+    method = next(
+        (c.func[len(prefix):].partition("(")[0] for c in function.calls
+         if c.line == call.line and c.func is not None and c.func.startswith(prefix)),
+        None,
+    )
+    if method is None:
+        return ""
+    written = call.func.removeprefix("$")
+    return (
+        f" with `.{method}(...)` called on it: an `await` before the chain awaits only its last call, and "
+        f"`.{method}` looked up on the coroutine raises AttributeError; write `(await {written}(...)).{method}(...)`"
+    )
 
 
 def _async_handles(function: facts.Function, names: set[str]) -> dict[str, frozenset[str]]:
