@@ -1541,13 +1541,28 @@ UNSET_CONTEXT = "unset-context"  # a scope key: `var.get` of a ContextVar nothin
 
 def _never_set(project: Project, key: str) -> bool:
     """`scopefunc=request_scope.get` on a module-level ContextVar that no code in the project
-    sets: every request reads its default, so the registry hands all of them one Session."""
+    sets where the request's handlers read it: every request reads its default, so the registry
+    hands all of them one Session. A plain `def` dependency's set does not count: FastAPI runs it
+    in a worker thread, and the value stays in that thread's copy of the request's context."""
     if not key.endswith(".get"):
         return False
     variable = key.removesuffix(".get")
     if not _is_context_variable(project, variable):
         return False
-    return not project.context_variable_sets.get(variable)
+    plain = _plain_dependencies(project)
+    return all(fid in plain for fid, _ in project.context_variable_sets.get(variable, ()))
+
+
+def _plain_dependencies(project: Project) -> frozenset[FunctionId]:
+    """The plain `def` functions the project names in `Depends(...)` (read off the syntax: this
+    is asked while the flow is evaluated, before the handlers are known)."""
+    found = project.derived.get("plain_dependencies")
+    if found is None:
+        functions = (project.function(ref) for ref in sorted(project.dependency_refs))
+        found = project.derived["plain_dependencies"] = frozenset(
+            (module.name, function.key) for module, function in filter(None, functions) if not function.is_async
+        )
+    return found  # type: ignore[return-value]
 
 
 def _scope_key_in(project: Project, module: facts.Module, args: list[facts.Arg]) -> str | None:

@@ -1043,8 +1043,8 @@ def _scope_words(scope: str, where: str) -> str:
         return f"whose scope is the asyncio task ({where})"
     if scope == PROCESS:
         return (
-            f"keyed on a context variable nothing in the project sets ({where}): every request reads its "
-            "default and gets the same Session"
+            f"keyed on a context variable nothing in the project sets in the request's own context ({where}): "
+            "every request reads its default and gets the same Session"
         )
     return f"whose scope is the thread ({where})"
 

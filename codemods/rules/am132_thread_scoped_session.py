@@ -11,7 +11,9 @@ identity (`threading.get_ident`, or greenlet's `getcurrent` as Flask-SQLAlchemy 
 same thread-local registry; one naming the asyncio task (`asyncio.current_task`) is worse: a
 threadpool worker runs no task, so the call raises RuntimeError and the request fails. One
 naming a context variable that nothing in the project sets keys every request on its
-default: one Session for all of them, which `def` routes would share across workers.
+default: one Session for all of them, which `def` routes would share across workers; so does one
+that only plain `def` dependencies set, since FastAPI runs them in a worker thread and the value
+stays in that thread's copy of the request's context.
 
 A dependency handing out the registry's Session (`db = db_session(); yield db`) is the same
 harm twice over. It keeps its own `async def` even with `remove()` after the `yield`: FastAPI

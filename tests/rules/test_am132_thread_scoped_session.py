@@ -791,3 +791,26 @@ def test_near_miss_a_scopefunc_function_on_a_variable_set_per_request_converts(a
     files = {"db/scoped.py": FUNCTION_REGISTRY.replace("{scope}", scope)}
     entry = reported(app(ROUTES.replace("{body}", "return count()"), files), "read_count", "phase1")
     assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+
+
+@pytest.mark.parametrize(("marker", "kept"), [("def", True), ("async def", False)])
+def test_a_scopefunc_on_a_variable_only_a_plain_dependency_sets_keeps_with_am132(app, reported, marker, kept):
+    # FastAPI runs a plain `def` dependency in a worker thread: the value it sets stays in that
+    # thread's copy of the context, the route reads the default, and every request shares one
+    # Session, which `def` routes would use from several workers at once. An `async def`
+    # dependency sets it in the request's own context.
+    text = "from contextvars import ContextVar\n" + IDENT_REGISTRY.replace("{scope}", "scopefunc=request_scope.get")
+    text = text.replace(
+        "ScopedSession =",
+        'request_scope: ContextVar[object] = ContextVar("request_scope", default=None)\n'
+        f"{marker} enter_request():\n    request_scope.set(object())\nScopedSession =",
+    )
+    routes = ROUTES.replace("{body}", "return count()").replace(
+        "from db.scoped import ScopedSession", "from fastapi import Depends\n\nfrom db.scoped import ScopedSession, enter_request"
+    ).replace('@router.get("/count")', '@router.get("/count", dependencies=[Depends(enter_request)])')
+    entry = reported(app(routes, {"db/scoped.py": text}), "read_count", "phase1")
+    if kept:
+        assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+        assert "nothing in the project sets in the request's own context" in entry["reasons"][0], entry["reasons"][0]
+    else:
+        assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
