@@ -1,40 +1,16 @@
 """Attributes read after a commit that expired them, in a handler already on an AsyncSession (check's AM314).
 
-A hand-made `async_sessionmaker(engine)` keeps SQLAlchemy's default `expire_on_commit=True`:
-
-    order = Order(customer_id=1)
-    session.add(order)
-    await session.commit()
-    return {"id": order.id}   # expired: the read refreshes the row, with no greenlet to run it
-
-The synchronous Session refreshed such a read quietly; on an AsyncSession it raises
-MissingGreenlet. `expired_reads` finds, in an `async def` handler, the attributes read after an
-awaited `commit()` (or `rollback()`, `expire_all()` or `expire(obj)`, which expire whatever the
-sessionmaker says; `expire(obj, ["status"])` those attributes only) on objects the
-handler added to that AsyncSession or loaded through it, with no awaited `refresh()` of the
-object between. Only where the Session's expiry is known: the dependency (or the handler, `async
-with maker() as db:`) opens it from a module-level `async_sessionmaker(...)` (or builds an
-`AsyncSession(...)`) the analysis reads;
-`expire_on_commit=False` there, or in the call opening it, expires nothing on commit.
-
-Only an expiry after the Session came to hold the object (its load, its first `add()`) reaches
-it. A commit ending a `try`'s body reaches none of that `try`'s `except` handlers: one runs when
-the commit raised (`except IntegrityError:`), having expired nothing. A rollback expunges the
-objects added in the transaction it rolls back (no commit that may have succeeded since the add),
-their attributes kept as set, and expires the persistent ones: `db.add(doc)`, `try: await
-db.commit() except IntegrityError: await db.rollback(); return doc.name` reads no expired
-attribute; `doc = await db.get(Doc, 1)` in its place does, by the rollback.
-
-A savepoint or a transaction block rolled back expires too (`rolled_back_reads`): the exception
-leaving `async with db.begin_nested():` that ends a `try`'s body (read in its handler, or below
-it), `await sp.rollback()` on `sp = await db.begin_nested()`; a savepoint's rollback expires the
-objects changed inside it, a transaction's every object (phase two's `savepoint_reads`).
-
-Handed to a project function after the commit (`return summarize(order)` with `def summarize(o):
-return {"id": o.id}`), the object is read there, sync or async, method or helper of a helper
-(`handed_built.handed_read`): the same refresh, the same MissingGreenlet. A function in a project
-module the analysis cannot read is reported unverified, never passed. Returned from a route whose
-response model is a project class, it is read by FastAPI's serialiser, the same way.
+A hand-made `async_sessionmaker(engine)` keeps `expire_on_commit=True`: `await session.commit()`
+then `order.id` refreshes the row, which on an AsyncSession raises MissingGreenlet. `expired_reads`
+finds such reads after an awaited `commit()`, `rollback()`, `expire_all()` or `expire(obj[, attrs])`
+on objects the handler added or loaded, with no awaited `refresh()` between, where the Session's
+expiry is known (a module-level `async_sessionmaker(...)` or `AsyncSession(...)` the analysis reads).
+Only an expiry after the Session came to hold the object reaches it; a commit ending a `try` body
+reaches none of its `except` handlers; a rollback expunges what the transaction added (kept as set)
+and expires the persistent objects. `rolled_back_reads`: savepoints and transaction blocks rolled
+back. An object handed to a project function after the commit is read there (`handed_read`); to a
+function the analysis cannot read, unverified, never passed; returned under a response model, read
+by FastAPI's serialiser. Examples: `codemods/rules/am314_missing_greenlet.py`.
 """
 
 from __future__ import annotations
