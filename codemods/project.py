@@ -1695,12 +1695,14 @@ class Project:
                         )
                     for target in self.containers.dispatch(call).targets:
                         found.append(Edge(fid, target, call, _map_args(self, passed, target), call.spelled, False))
-                if call.item is not None and not call.nested:
-                    # `self._state[key].save()` on `_state: dict[str, PersistentConfig]`
-                    targets = self._item_methods(flow, fid, *call.item)
+                item = call.item if call.item is not None else self._held_item(function, call)
+                if item is not None and not call.nested:
+                    # `self._state[key].save()` on `_state: dict[str, PersistentConfig]`, or
+                    # `entry = self._state[key]` first
+                    targets = self._item_methods(flow, fid, *item)
                     if targets:
                         passed = self._passed_sessions(flow, fid, call, names)
-                        text = f"{self.written(call.item[0])}[...].{call.item[1]}"
+                        text = f"{self.written(item[0])}[...].{item[1]}"
                         found.extend(
                             Edge(fid, target, call, _map_args(self, passed, target), text, len(targets) == 1)
                             for target in targets
@@ -1760,6 +1762,19 @@ class Project:
                         text = f"with {self.written(expression)} -> {name}"
                         found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
         return found
+
+    @staticmethod
+    def _held_item(function: facts.Function, call: facts.Call) -> tuple[str, str] | None:
+        """`entry.save()` for `entry = self._state[key]`, its one binding: (the container, `save`)."""
+        if call.func is None or not call.func.startswith("$") or call.func.count(".") != 1:
+            return None
+        name, _, method = call.func[1:].partition(".")
+        container = function.items.get(name)
+        if container is None or any(b.name == name for b in function.bindings) or any(
+            p.name == name for p in function.params
+        ):
+            return None
+        return container, method
 
     def _item_methods(self, flow: Flow, fid: FunctionId, container: str, method: str) -> list[FunctionId]:
         """The project methods `container[key].method()` may run, where the container is declared

@@ -4,7 +4,8 @@ at module level, as open-webui does): an `async def` route assigning `request.ap
 PersistentConfig]` holds (`self._state[key].save()`), a `with get_db() as db:` query and commit:
 synchronous Session work on the event loop. `check` read only assignments made in a function (a
 lifespan), and no method called on an item of a declared collection, and said nothing. A property
-setter, a local alias, a method called on it and a module-level `CONFIGS[key].save()` count alike;
+setter, a local alias, an instance a module-level name holds, an item bound to a local first
+(`entry = self._state[key]; entry.save()`) and a module-level `CONFIGS[key].save()` count alike;
 reading the value (`__getattr__`, no Session work) stays clean. The premise test runs the route
 and finds the row it wrote."""
 
@@ -92,6 +93,18 @@ class Theme:
         save_to_db({"theme": value})
 
 
+class AliasedConfig:
+    _state: dict[str, PersistentConfig]
+
+    def __setattr__(self, key, value):
+        entry = self._state[key]
+        entry.value = value
+        entry.save()
+
+
+SHARED = AliasedConfig()
+
+
 class Counters:
     def __setattr__(self, key, value):
         super().__setattr__(key, value)
@@ -103,13 +116,14 @@ CONFIGS: dict[str, PersistentConfig] = {"ENABLE_SIGNUP": ENABLE_SIGNUP}
 MAIN = """
 from fastapi import FastAPI
 
-from webui.config import ENABLE_SIGNUP, AppConfig, Counters, Theme
+from webui.config import ENABLE_SIGNUP, SHARED, AppConfig, Counters, Theme
 from webui.routers import auths
 
 app = FastAPI()
 app.state.config = AppConfig()
 app.state.theme = Theme()
 app.state.counters = Counters()
+app.state.shared = SHARED
 app.state.config.ENABLE_SIGNUP = ENABLE_SIGNUP
 app.include_router(auths.router)
 """
@@ -148,6 +162,11 @@ async def get_signup(request: Request):
     return {"enabled": request.app.state.config.ENABLE_SIGNUP}
 
 
+@router.post("/shared")
+async def set_shared(request: Request, enabled: bool):
+    request.app.state.shared.ENABLE_SIGNUP = enabled
+
+
 @router.post("/count")
 async def count(request: Request):
     request.app.state.counters.hits = 1
@@ -165,6 +184,7 @@ def test_a_write_or_item_method_on_module_level_app_state_doing_session_work_is_
         ("set_signup_local", "line 17 (webui.config.AppConfig.__setattr__(...))"),
         ("set_theme", "line 22 (webui.config.Theme.name(...))"),
         ("save_one", "line 27 (webui.config.PersistentConfig.save(...))"),
+        ("set_shared", "line 37 (webui.config.AliasedConfig.__setattr__(...))"),
     ):
         found = findings(root, function)
         assert [f["code"] for f in found] == ["AM301"], (function, found)
