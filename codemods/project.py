@@ -472,6 +472,14 @@ class Project:
         )
 
     @cached_property
+    def handler_index(self) -> dict[FunctionId, Handler]:
+        """`handlers` by id: the first handler of each function."""
+        found: dict[FunctionId, Handler] = {}
+        for handler in self.handlers:
+            found.setdefault(handler.id, handler)
+        return found
+
+    @cached_property
     def handlers(self) -> list[Handler]:
         found: dict[FunctionId, Handler] = {}
         for module in self.modules.values():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, KeysView
 from dataclasses import dataclass, field, replace
 from typing import cast
 
@@ -2468,12 +2468,9 @@ def _find_held_read_outside(project: Project, fid: FunctionId) -> list[tuple[int
     return found
 
 
-def _handler_ids(project: Project) -> set[FunctionId]:
+def _handler_ids(project: Project) -> KeysView[FunctionId]:
     """Routes, dependencies and hooks: their decorators register them (phase one judged the rest)."""
-    kept = project.derived.get("phase2.handler_ids")
-    if kept is None:
-        kept = project.derived["phase2.handler_ids"] = {handler.id for handler in project.handlers}
-    return cast("set[FunctionId]", kept)
+    return project.handler_index.keys()
 
 
 def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
@@ -3259,7 +3256,8 @@ def _nested_text(project: Project, fid: FunctionId, function: facts.Function) ->
     """AM225's reason: the function it is defined in, and for a handler what a factory's route
     is (one copy per call of the factory, closing over what it was given)."""
     outer = function.qualname.rpartition(".<locals>.")[0]
-    kind = next((h.kind for h in project.handlers if h.id == fid), None) if fid in _handler_ids(project) else None
+    handler = project.handler_index.get(fid)
+    kind = handler.kind if handler is not None else None
     if kind is not None:
         return (f"is a {kind} defined inside `{outer}`: each call of that factory builds its own copy, "
                 "closing over what it was given, and phase two moves only module-level functions")

@@ -19,7 +19,7 @@ from async_migrate.codemods.project import FunctionId, Project
 def blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
     """(line, message) for each decorator FastAPI receives a `def` handler through that phase two
     cannot show awaits a coroutine function."""
-    handler = next((h for h in project.handlers if h.id == fid), None)
+    handler = project.handler_index.get(fid)
     if handler is None or handler.function.is_async:
         return []
     found: list[tuple[int, str]] = []
