@@ -97,6 +97,7 @@ from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.handed_coroutines import handed_coroutines
 from async_migrate.codemods.outcome import Blocking, Outcome, first_few
 from async_migrate.codemods.periodic import periodic_blocking, repeating_decorator
+from async_migrate.codemods.phase1 import shared_updates
 from async_migrate.codemods.phase1.needs import BY_HAND_ASYNC, NeedKind, coroutine_needs
 from async_migrate.codemods.phase1.rule import (
     decide,
@@ -3639,10 +3640,13 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     if documented and not found:
         return documented  # phase one keeps it only for the pragma, so leaves it exactly as it is
     calls = {call.index: call for call in function.calls}
+    # `--offload-mixed` leaves a call reaching a shared update on the loop: in the threadpool it would race
+    updating = shared_updates.updating_calls(project, handler) if needs else set()
     offloadable = [
         blocking
         for index, blocking in sorted(work.helper_calls.items())
-        if (calls[index].statement or calls[index].condition) and not calls[index].awaited
+        if index not in updating
+        and (calls[index].statement or calls[index].condition) and not calls[index].awaited
         and not calls[index].nested and not calls[index].in_generator
         and (blocking.line, blocking.call) not in done
     ]

@@ -460,6 +460,9 @@ class Function(_Fact):
     # `CACHE[k] = v`, `del CACHE[k]`, `CACHE.pop(k)` in the own body on a name it does not bind:
     # the path written to, with the line (what a plain dict takes atomically, a cachetools cache not).
     free_writes: list[tuple[str, int]] = field(default_factory=list)
+    # `self.cache[k] = v`, `del self.cache[k]`, `self.cache.pop(k)` in the own body, on the first
+    # positional parameter, in a module naming a cache class: the attribute, with its first line.
+    self_writes: list[tuple[str, int]] = field(default_factory=list)
     # `with LOCK:`, `with self.lock:` (a name or an attribute, outside nested scopes): the value-flow
     # expression entered, with the first and last line of the block (a `threading.Lock` guards it).
     locked: list[tuple[str, int, int]] = field(default_factory=list)
@@ -706,6 +709,10 @@ class ClassFacts(_Fact):
     # in modules whose text names a router: the call, as a module-level value; None for an
     # attribute assigned more than once or anything but a call.
     held: dict[str, Value | None] = field(default_factory=dict)
+    # Instance attributes the class's methods bind to a call, in modules naming a cache or lock
+    # class (`self.cache = TTLCache(...)`, `self.lock = threading.Lock()`): the callee's resolved
+    # reference; "" for an attribute also bound to anything else. Not changed by an item write.
+    instance_built: dict[str, str] = field(default_factory=dict)
     # Attributes assigned a column constructor called with `primary_key=True` (`mapped_column`,
     # `Column`, sqlmodel's `Field`): what a `select` in place of `session.get` filters on.
     primary_keys: tuple[str, ...] = ()

@@ -159,6 +159,8 @@ def _read_function(
         deferred.read(node, function, lambda written: collector.resolve(written, local), local)
     if positional:
         function.self_updates = attribute_updates(own.nodes, params[0].arg)
+        if collector.source.mentions("Cache"):  # what a cachetools cache the instance holds takes
+            function.self_writes = attribute_writes(own.nodes, params[0].arg)
     if function.is_generator and type(node) is ast.FunctionDef:  # `@contextmanager`, or `contextmanager(f)` later
         function.lifecycle = lifecycle.read(node, collector.source.line_of)
     if any(opened.name is not None and opened.index == -1 for opened in function.opens):
@@ -2512,6 +2514,37 @@ def attribute_updates(nodes: list[Any], owner: str) -> list[tuple[str, int]]:
         attribute,
         lambda value, name: any(attribute(n) == name for n in ast.walk(value) if type(n) is ast.Attribute),
     )
+
+
+def attribute_writes(nodes: list[Any], owner: str) -> list[tuple[str, int]]:
+    """`self.cache[k] = v`, `del self.cache[k]`, `self.cache[k] += 1`, `self.cache.pop(k)`,
+    `self.cache.setdefault(k, v)` on an attribute of `owner` (a method's first parameter), outside
+    nested scopes: the attribute and the line of its first write. `nodes`: the body's
+    `objects.own_nodes`."""
+
+    def attribute(node: ast.expr) -> str | None:
+        if type(node) is ast.Attribute and type(node.value) is ast.Name and node.value.id == owner:
+            return node.attr
+        return None
+
+    found: dict[str, int] = {}
+    for node in nodes:
+        kind = type(node)
+        targets: list[ast.expr] = []
+        if kind is ast.Assign or kind is ast.Delete:
+            targets = node.targets
+        elif kind is ast.AugAssign or kind is ast.AnnAssign:
+            targets = [node.target]
+        elif kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _MAPPING_WRITES:
+            name = attribute(node.func.value)
+            if name is not None:
+                found.setdefault(name, node.lineno)
+            continue
+        for target in targets:
+            name = attribute(target.value) if type(target) is ast.Subscript else None
+            if name is not None:
+                found.setdefault(name, node.lineno)
+    return sorted(found.items(), key=lambda item: item[1])
 
 
 def _parameter_names(args: ast.arguments) -> set[str]:

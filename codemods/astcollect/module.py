@@ -1704,6 +1704,8 @@ class Collector:
         found.names = tuple(dict.fromkeys(bound))
         if self.source.mentions("outer"):  # `Router`, `router`: where a class may hold one
             self._held(found, statements)
+        if self.source.mentions("Cache") or self.source.mentions("Lock"):
+            self._instance_built(found, statements)
         self.facts.classes.append(found)
 
     def _declared_attr(self, method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -1772,6 +1774,26 @@ class Collector:
                                 read = self._value(value) if type(value) is ast.Call and part is target else None
                                 once = part.attr not in found.held
                                 found.held[part.attr] = read if once and read is not None and read.kind == "call" else None
+
+    def _instance_built(self, found: facts.ClassFacts, statements: Iterable[ast.stmt]) -> None:
+        """`self.attr = call(...)` rebinding the attribute in the class's methods (`facts.ClassFacts.instance_built`)."""
+        for method in statements:
+            if not isinstance(method, FUNCTIONS) or not (method.args.posonlyargs or method.args.args):
+                continue
+            first = (method.args.posonlyargs or method.args.args)[0].arg
+            for node in ast.walk(method):
+                kind = type(node)
+                if kind is ast.Assign:
+                    targets, value = node.targets, node.value  # type: ignore[attr-defined]
+                elif kind is ast.AnnAssign and node.value is not None:  # type: ignore[attr-defined]
+                    targets, value = [node.target], node.value  # type: ignore[attr-defined]
+                else:
+                    continue
+                for target in targets:
+                    if type(target) is not ast.Attribute or type(target.value) is not ast.Name or target.value.id != first:
+                        continue
+                    callee = (self.ref(value.func) or "") if type(value) is ast.Call else ""
+                    found.instance_built[target.attr] = callee if found.instance_built.get(target.attr, callee) == callee else ""
 
     def _aliases(self, found: facts.ClassFacts, targets: list[str], call: ast.Call) -> None:
         """Fields a pydantic model validates from another name (`facts.ClassFacts.aliases`)."""

@@ -56,6 +56,8 @@ class NeedKind(Enum):
     HELPER_UPDATE = "helper-update"
     # a cachetools cache given no `lock=` that the handler, or a helper it calls, reads and writes
     CACHE_UPDATE = "cache-update"
+    # a cachetools cache held by an instance every request shares (`self.cache[k] = v`)
+    INSTANCE_CACHE = "instance-cache"
     # `threading.local()` state the handler, or a helper it calls in place, reads or sets
     THREAD_LOCAL = "thread-local"
 
@@ -245,6 +247,20 @@ NEEDS: dict[NeedKind, _Entry] = {
             "module-level `threading.Lock` and rerun phase one"
         ),
     ),
+    NeedKind.INSTANCE_CACHE: _Entry(
+        AM140,
+        lambda need: (f"calls {need.where}, which writes" if need.where else "writes")
+        + f" the cachetools cache `{need.subject}` ({need.at}) of an instance every request shares, and cachetools "
+        "locks none of its caches itself; on the event loop no other request runs in between; as `def`, concurrent "
+        "requests would update its bookkeeping in several threads at once and could corrupt it (a lost size "
+        "update, a `KeyError` on a key another thread evicted)",
+        # not "offload the Session work": the cache is written in the same call, which a worker thread
+        # would run as unlocked as a `def` would
+        lambda need: f"the write to `{need.subject}` ({need.at}"
+        + (f", through {need.where}" if need.where else "")
+        + ") keeps it async: make it inside `with self.lock:` on a `threading.Lock` set in `__init__` and rerun "
+        "phase one",
+    ),
     NeedKind.GLOBAL_UPDATE: _Entry(
         AM140,
         lambda need: f"updates the module-level `{need.subject}` from its own value at line {need.line}: "
@@ -308,8 +324,9 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
             needs.append(CoroutineNeed(NeedKind.LOOP_PRIMITIVE, primitive, call.line))
     self_shared = shared_updates.shared_self(project, handler)
     for update in shared_updates.own_updates(project, handler.id, self_shared):
-        if update.kind == "cache":
-            needs.append(CoroutineNeed(NeedKind.CACHE_UPDATE, update.subject, update.line, "", f"line {update.line}"))
+        if update.kind in ("cache", "self-cache"):
+            kind = NeedKind.CACHE_UPDATE if update.kind == "cache" else NeedKind.INSTANCE_CACHE
+            needs.append(CoroutineNeed(kind, update.subject, update.line, "", f"line {update.line}"))
         elif update.kind == "self":
             needs.append(CoroutineNeed(NeedKind.INSTANCE_UPDATE, update.subject, update.line))
         else:
@@ -318,7 +335,7 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     helper = shared_updates.reached_update(project, handler.id, self_shared)
     if helper is not None:
         chain = _chain(project, helper.helpers, helper.call_line)
-        kind = NeedKind.CACHE_UPDATE if helper.kind == "cache" else NeedKind.HELPER_UPDATE
+        kind = {"cache": NeedKind.CACHE_UPDATE, "self-cache": NeedKind.INSTANCE_CACHE}.get(helper.kind, NeedKind.HELPER_UPDATE)
         needs.append(CoroutineNeed(kind, helper.subject, helper.call_line, chain, f"{helper.path}:{helper.line}"))
     local = thread_local.own_use(project, handler.id)
     if local is not None:

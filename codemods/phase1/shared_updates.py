@@ -33,7 +33,8 @@ class SharedUpdate:
 
     # "global" (`global n`), "free" (`COUNTS[k]`, `Stats.total`), "self" (`self.hits`, `cls.total`),
     # "cache" (a cachetools decorator given no `lock=`, as written: `@cached(TTLCache(...))`; or a
-    # write to a module-level cachetools cache: `CACHE`)
+    # write to a module-level cachetools cache: `CACHE`), "self-cache" (a write to a cachetools
+    # cache a shared instance holds: `self.cache`)
     kind: str
     subject: str
     line: int
@@ -82,6 +83,8 @@ def _is_lock(project: Project, fid: FunctionId, expression: str) -> bool:
             held = found[1].held.get(attribute) if found is not None else None
             if held is not None:
                 return held.kind == "call" and held.ref in THREAD_LOCKS
+            if found is not None and attribute in found[1].instance_built:
+                return project.canonical(found[1].instance_built[attribute]) in THREAD_LOCKS
         return False
     target = project.resolve(expression)
     return (
@@ -111,6 +114,8 @@ def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[Sh
         # `cachedmethod` keeps its cache on the instance: shared when the instance is
         if cache == "cachetools.cached" or (first is not None and not static and self_shared):
             found.append(("cache", f"@{decorator.text}", decorator.line))
+    if first is not None and not static and self_shared:
+        found.extend(("self-cache", f"{first.name}.{attribute}", line) for attribute, line in _cache_writes(project, fid))
     for path, line in function.free_writes:
         target = project.resolve(f"{module.name}.{path}")
         value = target.value if target is not None and target.kind == "value" else None
@@ -120,6 +125,27 @@ def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[Sh
         (SharedUpdate(kind, subject, line, module.path) for kind, subject, line in found if not _guarded(project, fid, line)),
         key=lambda update: update.line,
     )
+
+
+def _cache_writes(project: Project, fid: FunctionId) -> list[tuple[str, int]]:
+    """The method's writes to a cachetools cache its instance holds (`self.cache[k] = v` where a
+    method of the class, or of a base, binds `self.cache = TTLCache(...)`), with the line."""
+    function = project.functions[fid][1]
+    if not function.self_writes:
+        return []
+    classes = project_classes(project)
+    owner = classes.owner(fid)
+    if owner is None:
+        return []
+    found = []
+    for attribute, line in function.self_writes:
+        for ref in classes.mro(owner):
+            cls = classes.by_ref.get(ref)
+            if cls is not None and attribute in cls[1].instance_built:
+                if project.canonical(cls[1].instance_built[attribute]) in CACHE_CLASSES:
+                    found.append((attribute, line))
+                break
+    return found
 
 
 def unlocked_caches(project: Project, function: facts.Function) -> list[tuple[facts.Decorator, str]]:

@@ -21,10 +21,13 @@ single method of a builtin container (`self.items.append(x)`), or an update made
 called) inside `with lock:` on a `threading.Lock` (a module-level one, or one `__init__` sets
 on `self`). A helper under a cachetools cache given no `lock=` (`@cached(TTLCache(...))`, also
 through an alias `ttl = cached(...)`, or `@cachedmethod` on a shared instance) updates it on every
-call, and so does a write to a module-level cachetools cache (`_cache[k] = v`, `_cache.pop(k)`):
+call, and so does a write to a module-level cachetools cache (`_cache[k] = v`, `_cache.pop(k)`),
+or to one a shared instance holds (`self.cache = TTLCache(...)` in `__init__`, then
+`self.cache[k] = v`, `setdefault`, `pop`, `update`, `del` in a method of `service = Service()`):
 cachetools locks none of its caches itself, so two threads can corrupt its size and order
-bookkeeping; `lock=threading.Lock()`, writes made under `with LOCK:`, or `cachetools.func.ttl_cache`
-& co. (which lock), convert.
+bookkeeping; `lock=threading.Lock()`, writes made under `with LOCK:` (`with self.lock:`), or
+`cachetools.func.ttl_cache` & co. (which lock), convert. A plain dict, set, list or OrderedDict
+takes each such write in one step, as a module-level one does: no reason.
 `--offload-mixed` leaves a call reaching any such update on the loop: in the threadpool it would
 race as it would in a `def`.
 
@@ -50,6 +53,20 @@ Before:
         stats.bump("read")
         return db.get(Item, item_id)
 
+    class Lookup:
+        def __init__(self):
+            self.cache = TTLCache(maxsize=100, ttl=60)
+
+        def name(self, db, item_id):
+            if item_id not in self.cache:
+                self.cache[item_id] = db.get(Item, item_id).name
+            return self.cache[item_id]
+
+    lookup = Lookup()
+
+    async def item_name(item_id: int, db: SessionDep):
+        return lookup.name(db, item_id)
+
 After:
 
     async def list_items(db: SessionDep):  # kept: as `def`, concurrent requests could lose updates
@@ -60,6 +77,9 @@ After:
     async def read_item(item_id: int, db: SessionDep):  # kept: `stats.bump` updates `self.hits`
         stats.bump("read")
         return db.get(Item, item_id)
+
+    async def item_name(item_id: int, db: SessionDep):  # kept: `lookup.name` writes `self.cache`
+        return lookup.name(db, item_id)
 
     # guarded by a lock (`self.lock = threading.Lock()` in `__init__`), it converts:
     #     def bump(self, key):

@@ -448,3 +448,130 @@ def test_near_miss_a_dict_a_lock_an_own_cache_or_a_read_converts(app, reported, 
 def test_check_asks_for_the_writes_under_a_lock(app, findings):
     (finding,) = findings(app(WRITTEN.format(write="_cache[n] = value"), CACHES_MODULE), "route")
     assert "make it inside `with LOCK:` on a module-level `threading.Lock`" in finding["message"], finding
+
+
+# A cachetools cache an instance holds (`self.cache = TTLCache(...)` in `__init__`), written by a
+# method of the one instance every request reaches (`service = Lookup()` at module level), in a
+# module of its own that names no router: as the module-level cache is, beside the shapes a
+# plain container takes in one step (dict, set, list, OrderedDict), a lock, a read and an
+# instance built per request.
+SERVICE = """
+import threading
+from collections import OrderedDict
+
+from cachetools import LRUCache, TTLCache
+
+
+class Lookup:
+    def __init__(self) -> None:
+        self.cache = TTLCache(maxsize=100, ttl=60)
+        self.lru = LRUCache(maxsize=10)
+        self.plain: dict[int, int] = {}
+        self.ordered: OrderedDict[int, int] = OrderedDict()
+        self.seen: set[int] = set()
+        self.lock = threading.Lock()
+
+    def find(self, session, n):
+        {write}
+        return n
+
+
+service = Lookup()
+"""
+CALLER = """
+from services.lookup import Lookup, service
+
+
+@router.get("/items")
+async def route(session: session_dependency):
+    {body}
+    return session.execute("select 1").all()
+"""
+
+
+def _service(app, write: str, body: str = "service.find(session, 1)"):  # type: ignore[no-untyped-def]
+    return app(CALLER.format(body=body), {"services/__init__.py": "", "services/lookup.py": SERVICE.replace("{write}", write)})
+
+
+@pytest.mark.parametrize("write, subject, line", [
+    ("if n not in self.cache:\n            self.cache[n] = session.execute('select 1').scalar()", "self.cache", 18),
+    ("self.cache.setdefault(n, 1)", "self.cache", 17),
+    ("self.cache.pop(n, None)", "self.cache", 17),
+    ("self.lru.update({n: 1})", "self.lru", 17),
+    ("del self.cache[n]", "self.cache", 17),
+])
+def test_a_write_to_a_cachetools_cache_a_shared_instance_holds_keeps_the_route(app, reported, write, subject, line):
+    entry = reported(_service(app, write), "route", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM140"), entry
+    assert entry["reasons"][0].startswith(
+        f"calls `services.lookup.Lookup.find` (line 13), which writes the cachetools cache `{subject}` "
+        f"(services/lookup.py:{line}) of an instance every request shares, and cachetools locks none of its caches itself"
+    ), entry
+
+
+@pytest.mark.parametrize("write, body", [
+    ("self.plain[n] = n", None),  # a dict takes an item in one step, as a module-level one does
+    ("self.plain.setdefault(n, n)\n        self.plain.pop(n, None)\n        self.plain.update({n: n})", None),
+    ("self.ordered[n] = n\n        self.ordered.move_to_end(n)", None),
+    ("self.seen.add(n)", None),
+    ("with self.lock:\n            self.cache[n] = n", None),  # under the instance's lock
+    ("self.cache.get(n)", None),  # a read
+    ("self.cache[n] = n", "Lookup().find(session, 1)"),  # an instance of its own
+])
+def test_near_miss_a_plain_container_a_lock_a_read_or_an_own_instance_converts(app, reported, write, body):
+    root = _service(app, write, body or "service.find(session, 1)")
+    assert reported(root, "route", "phase1")["action"] == "convert"
+
+
+def test_check_asks_for_the_instance_cache_writes_under_its_lock(app, findings):
+    (finding,) = findings(_service(app, "self.cache[n] = n"), "route")
+    assert "the write to `self.cache` (services/lookup.py:17, through `services.lookup.Lookup.find` (line 13)) keeps it " \
+        "async: make it inside `with self.lock:`" in finding["message"], finding
+    # `--offload-mixed` leaves that call on the loop, where a worker thread would race as a `def` would
+    assert "--offload-mixed` wraps the helper calls at line 13" not in finding["message"], finding
+
+
+def test_offload_mixed_leaves_the_call_writing_an_instance_cache_on_the_loop(app, cli):
+    body = "await asyncio.sleep(0)\n    service.find(session, 1)"
+    root = _service(app, "self.cache[n] = n", body)
+    (root / "api/items.py").write_text("import asyncio\n" + (root / "api/items.py").read_text())
+    cli.json("phase1", root, "--offload-mixed", "--apply")
+    assert "\n    service.find(session, 1)\n" in (root / "api/items.py").read_text()
+
+
+def test_the_collector_reads_instance_item_writes_and_the_calls_attributes_are_bound_to():
+    from async_migrate.codemods.astcollect.body import attribute_writes
+
+    tree = ast.parse("def f(self, k):\n    self.a[k] = 1\n    self.b.pop(k)\n    self.c = {}\n    x.d[k] = 1\n    self.a[k] += 1\n")
+    assert attribute_writes(list(ast.walk(tree.body[0])), "self") == [("a", 2), ("b", 3)]
+
+
+BEFORE = """
+from services.lookup import service
+
+
+@router.get("/cached")
+async def cached(session: session_dependency):
+    service.find(session, 1)
+    return session.execute("select 1").all()
+
+
+@router.get("/plain")
+async def plain(session: session_dependency):
+    service.find_plain(session, 1)
+    return session.execute("select 1").all()
+"""
+
+
+BEFORE_SERVICE = SERVICE.replace("{write}", "self.cache[n] = n").replace(
+    "\n\nservice = Lookup()", "\n\n    def find_plain(self, session, n):\n        self.plain[n] = n\n        return n\n\n\nservice = Lookup()"
+)
+
+
+def test_phase_one_keeps_the_route_writing_the_instance_cache_and_converts_the_plain_dicts(app, cli):
+    """Before and after `phase1 --apply`: only the route whose helper writes a plain dict is a `def`."""
+    root = app(BEFORE, {"services/__init__.py": "", "services/lookup.py": BEFORE_SERVICE})
+    before = (root / "api/items.py").read_text()
+    cli.json("phase1", root, "--apply")
+    assert (root / "api/items.py").read_text() == before.replace("async def plain", "def plain")
+    assert "async def cached" in before and "async def plain" in before
