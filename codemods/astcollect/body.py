@@ -2468,6 +2468,12 @@ def free_writes(nodes: list[Any], bound: frozenset[str]) -> list[tuple[str, int]
     """`CACHE[k] = v`, `del CACHE[k]`, `CACHE[k] += 1`, `CACHE.pop(k)`, `CACHE.setdefault(k, v)` on an
     item or attribute path of a name the function does not bind, outside nested scopes: the path as
     written and the line of each first write. `nodes`: the body's `objects.own_nodes`."""
+    return _container_writes(nodes, lambda container: _free_path(container, bound))
+
+
+def _container_writes(nodes: list[Any], key: Callable[[ast.expr], str | None]) -> list[tuple[str, int]]:
+    """The containers `key` names that an item assignment, deletion or augmented assignment, or a
+    mapping method changing them in place, writes to: each key and the line of its first write."""
     found: dict[str, int] = {}
     for node in nodes:
         kind = type(node)
@@ -2477,15 +2483,14 @@ def free_writes(nodes: list[Any], bound: frozenset[str]) -> list[tuple[str, int]
         elif kind is ast.AugAssign or kind is ast.AnnAssign:
             targets = [node.target]
         elif kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _MAPPING_WRITES:
-            path = _free_path(node.func.value, bound)
-            if path is not None:
-                found.setdefault(path, node.lineno)
+            name = key(node.func.value)
+            if name is not None:
+                found.setdefault(name, node.lineno)
             continue
         for target in targets:
-            if type(target) is ast.Subscript:
-                path = _free_path(target.value, bound)
-                if path is not None:
-                    found.setdefault(path, node.lineno)
+            name = key(target.value) if type(target) is ast.Subscript else None
+            if name is not None:
+                found.setdefault(name, node.lineno)
     return sorted(found.items(), key=lambda item: item[1])
 
 
@@ -2527,24 +2532,7 @@ def attribute_writes(nodes: list[Any], owner: str) -> list[tuple[str, int]]:
             return node.attr
         return None
 
-    found: dict[str, int] = {}
-    for node in nodes:
-        kind = type(node)
-        targets: list[ast.expr] = []
-        if kind is ast.Assign or kind is ast.Delete:
-            targets = node.targets
-        elif kind is ast.AugAssign or kind is ast.AnnAssign:
-            targets = [node.target]
-        elif kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _MAPPING_WRITES:
-            name = attribute(node.func.value)
-            if name is not None:
-                found.setdefault(name, node.lineno)
-            continue
-        for target in targets:
-            name = attribute(target.value) if type(target) is ast.Subscript else None
-            if name is not None:
-                found.setdefault(name, node.lineno)
-    return sorted(found.items(), key=lambda item: item[1])
+    return _container_writes(nodes, attribute)
 
 
 def _parameter_names(args: ast.arguments) -> set[str]:
