@@ -1759,10 +1759,7 @@ class Collector:
 
     def _held(self, found: facts.ClassFacts, statements: Iterable[ast.stmt]) -> None:
         """`self.attr = call(...)` in the class's methods (`facts.ClassFacts.held`)."""
-        for method in statements:
-            if not isinstance(method, FUNCTIONS) or not (method.args.posonlyargs or method.args.args):
-                continue
-            first = (method.args.posonlyargs or method.args.args)[0].arg
+        for method, first in _methods(statements):
             for node in ast.walk(method):
                 kind = type(node)
                 if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
@@ -1777,10 +1774,7 @@ class Collector:
 
     def _instance_built(self, found: facts.ClassFacts, statements: Iterable[ast.stmt]) -> None:
         """`self.attr = call(...)` rebinding the attribute in the class's methods (`facts.ClassFacts.instance_built`)."""
-        for method in statements:
-            if not isinstance(method, FUNCTIONS) or not (method.args.posonlyargs or method.args.args):
-                continue
-            first = (method.args.posonlyargs or method.args.args)[0].arg
+        for method, first in _methods(statements):
             for node in ast.walk(method):
                 kind = type(node)
                 if kind is ast.Assign:
@@ -2336,3 +2330,11 @@ def _alias_path(node: ast.expr) -> str | None:
         return None
     return ".".join(p for p in parts if p is not None)
 
+
+def _methods(
+    statements: Iterable[ast.stmt],
+) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]]:
+    """Each method of a class body with its first parameter's name (`self`, `cls`)."""
+    for method in statements:
+        if isinstance(method, FUNCTIONS) and (method.args.posonlyargs or method.args.args):
+            yield method, (method.args.posonlyargs or method.args.args)[0].arg
