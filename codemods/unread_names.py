@@ -7,7 +7,8 @@ cron job or a test of the services that only imports a helper and calls it
 nothing the others need: it is never read, so its calls are in no call graph. Phase two
 made such a helper `async def` in place, and the script's call built a coroutine nobody
 awaited: its write was lost without an error. `named_in_unread` finds those names in the
-text of the unread files, so the helper keeps its synchronous original (a twin). `check` reads
+text of the unread files (and a function's full dotted path in a one-line string: a scheduler's
+table, `"app.services.stock:adjust_stock"`, names what it runs), so the helper keeps its synchronous original (a twin). `check` reads
 such files instead, those naming a word of `caller_words`, for AM330.
 """
 
@@ -17,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, cast
 
+from async_migrate.codemods.astcollect.by_name import DOTTED
 from async_migrate.codemods.vocabulary.python import METHOD_DECORATORS
 
 if TYPE_CHECKING:
@@ -52,7 +54,13 @@ def named_in_unread(
         for number, line in enumerate(text.splitlines(), 1):
             if _DEFINITION.match(line):
                 continue
-            for name in dict.fromkeys(_WORD.findall(_COMMENT.sub("", _STRING.sub('""', line)))):
+            words = _WORD.findall(_COMMENT.sub("", _STRING.sub('""', line)))
+            # The last name of a dotted path a string spells whole: what a scheduler runs.
+            words += [
+                m.group(0)[1:-1].replace(":", ".").rpartition(".")[2] for m in _STRING.finditer(line)
+                if DOTTED.fullmatch(m.group(0)[1:-1])
+            ]
+            for name in dict.fromkeys(words):
                 if name in wanted:
                     found.setdefault(name, []).append(f"{path}:{number}")
     return found

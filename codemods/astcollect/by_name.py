@@ -1,14 +1,21 @@
 """Names looked up at run time on a module object or a module's globals, read on `ast`.
 
 `vars(crud)[name]`, `crud.__dict__.get(name)`, `getattr(crud, name)`, `attrgetter(name)(crud)`,
-`getattr(importlib.import_module("app.crud"), name)`, `globals()[name]`: which function runs is
-decided at run time, so each function the object holds may be called from there
-(`facts.Module.by_name`; `codemods.phase2.closure.value_references` reads it).
+`getattr(importlib.import_module("app.crud"), name)`, `globals()[name]`,
+`pkgutil.resolve_name(ref)`: which function runs is decided at run time, so each function the
+object holds may be called from there (`facts.Module.by_name`;
+`codemods.phase2.closure.value_references` reads it).
+
+A string spelling a function's full dotted path (`"app.services.stock:adjust_stock"`,
+`"app.jobs.purge"`) is how schedulers and task queues name what they run
+(`pkgutil.resolve_name`, APScheduler's `add_job`, RQ's `enqueue`): `dotted_strings` gives
+each such reference, added to `facts.Module.references` as a name used as a value.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 
 UNKNOWN = "?"  # `import_module(name)`: a module the tool cannot name
@@ -16,7 +23,15 @@ UNKNOWN = "?"  # `import_module(name)`: a module the tool cannot name
 # Bare names too: imported inside a function body, which the module's imports do not resolve.
 _IMPORTERS = frozenset({"importlib.import_module", "import_module", "importlib.__import__", "__import__"})
 _GETTERS = frozenset({"operator.attrgetter", "operator.methodcaller", "attrgetter", "methodcaller"})
-_WORDS = ("vars", "__dict__", "getattr", "globals", "import_module", "__import__", "attrgetter", "methodcaller")
+# `pkgutil.resolve_name("pkg.mod:func")`: a string the caller builds names any module's function.
+_RESOLVERS = frozenset({"pkgutil.resolve_name", "resolve_name"})
+_WORDS = (
+    "vars", "__dict__", "getattr", "globals", "import_module", "__import__", "attrgetter", "methodcaller",
+    "resolve_name",
+)
+_IDENTIFIER = r"[A-Za-z_]\w*"
+# `pkg.mod:func`, `pkg.mod:Class.method` (pkgutil's and the entry points' form) or `pkg.mod.func`.
+DOTTED = re.compile(rf"{_IDENTIFIER}(?:\.{_IDENTIFIER})*(?::{_IDENTIFIER}(?:\.{_IDENTIFIER})*|\.{_IDENTIFIER})")
 
 
 def lookups(
@@ -65,7 +80,7 @@ def lookups(
             add(node.args[0], "getattr({}, ...)")
         elif callee == "globals" and (own, "globals()") not in found:
             found.append((own, "globals()"))
-        elif callee in _IMPORTERS and node.args and not _constant(node.args[0]):
+        elif callee in (_IMPORTERS | _RESOLVERS) and node.args and not _constant(node.args[0]):
             spelled = f"{callee}(...)"
             if (UNKNOWN, spelled) not in found:
                 found.append((UNKNOWN, spelled))
@@ -73,6 +88,19 @@ def lookups(
             for argument in node.args:
                 add(argument, "attrgetter(...)({})")
     return found
+
+
+def dotted_strings(text: str, tree: ast.Module) -> list[str]:
+    """The absolute references (`app.services.stock.adjust_stock`) the string constants of `tree`
+    spell whole, in either form `DOTTED` reads; whether one names a project function is the
+    project's to say (`Project.function`), so a version number or a host name costs nothing."""
+    if "." not in text:
+        return []
+    found: dict[str, None] = {}
+    for node in ast.walk(tree):
+        if type(node) is ast.Constant and type(node.value) is str and DOTTED.fullmatch(node.value):
+            found.setdefault(node.value.replace(":", "."), None)
+    return list(found)
 
 
 def _constant(node: ast.AST) -> bool:

@@ -189,6 +189,9 @@ class Collector:
             self._schema_callables()
         self.facts.scoped = syntax.may_name(self.source, "scoped_session")
         self.facts.by_name = by_name.lookups(self.source.text, self.tree, self.ref, self.name)
+        # A scheduler or task queue given a function's dotted path calls it where no call shows.
+        references = self.facts.references
+        references += [ref for ref in by_name.dotted_strings(self.source.text, self.tree) if ref not in references]
         self.facts.registering_stores, self.facts.loose_names = registries.read(self.tree, self.resolve)
         return self.facts
 
