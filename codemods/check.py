@@ -36,6 +36,9 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
   global, a unit of work a module-level bus or an `@lru_cache` dependency keeps): AM126's harm,
   on a handler that is `def` already; also the work an `async def` handler offloads to a worker
   thread (`await run_in_threadpool(bus.handle, cmd)`).
+- AM331 `task-scoped-session-in-threadpool`: a `def` route or dependency uses a `scoped_session`
+  keyed on the asyncio task (`scopefunc=asyncio.current_task`, through a lambda or a project
+  function): in the worker thread `asyncio.current_task()` raises and every request fails.
 - AM325 `async-session-in-concurrent-tasks`: an `async def` handler on an AsyncSession (or a project
   coroutine it awaits with it) has coroutines working on that AsyncSession that may run at the
   same time: two in one `gather`/`wait`/task group, one made in a loop or comprehension before its
@@ -156,6 +159,7 @@ from async_migrate.codemods.rules.am323_session_coroutine_off_request import RUL
 from async_migrate.codemods.rules.am324_shared_session_in_threadpool import RULE as AM324
 from async_migrate.codemods.rules.am325_async_session_in_concurrent_tasks import RULE as AM325
 from async_migrate.codemods.rules.am330_unawaited_coroutine_outside_handlers import RULE as AM330
+from async_migrate.codemods.rules.am331_task_scoped_session_in_threadpool import RULE as AM331
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -426,6 +430,9 @@ def analyse(project: Project) -> CheckResult:
             silenced = True
         threaded = _shared_in_threadpool(project, handler)
         if threaded is not None and _report(result, threaded, parse_pragma(handler.function.pragma)):
+            silenced = True
+        tasked = _task_scoped_in_threadpool(project, handler)
+        if tasked is not None and _report(result, tasked, parse_pragma(handler.function.pragma)):
             silenced = True
         if silenced:
             acknowledged.add(handler.id)
@@ -1265,6 +1272,29 @@ def _shared_in_threadpool(project: Project, handler: Handler) -> Finding | None:
         handler, uses[0], f"def {_kind(handler)} runs in the threadpool, several requests at once, and does Session work",
         "keep the handler `async def` until it has one",
     )
+
+
+def _task_scoped_in_threadpool(project: Project, handler: Handler) -> Finding | None:
+    """AM331: a `def` route or dependency reaching a `scoped_session` keyed on the asyncio task
+    (`thread_scoped_uses` marks those): in the worker thread FastAPI runs it in,
+    `asyncio.current_task()` raises. A handler a decorator runs on the loop has a task there; a
+    Session an `async def` dependency handed over was got on the loop."""
+    if handler.kind not in ("route", "dependency") or runs_on_loop(project, handler.id) is not None:
+        return None
+    uses = [use for use in thread_scoped_uses(project, handler.id) if use.task and not use.handed]
+    if not uses:
+        return None
+    use = uses[0]
+    function = handler.function
+    message = (
+        f"def {_kind(handler)} runs in a threadpool worker, where no event loop runs, and uses the registry at "
+        f"{use.path}:{use.line} (`{use.call}`): {use.holder}: `asyncio.current_task()` raises RuntimeError "
+        "(no running event loop) and every request fails; fix: scope it to the request (`scopefunc=` a context "
+        "variable an `async def` dependency or middleware sets per request), or take the Session from a "
+        "dependency opening one per request"
+    )
+    blocking = [Blocking(use.line, use.call)] if use.path == handler.module.path else []
+    return Finding(AM331, handler, handler.module.path, function.line, function.qualname, message, blocking)
 
 
 def _threaded_finding(handler: Handler, use: SharedUse, opening: str, otherwise: str) -> Finding:
