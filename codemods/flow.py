@@ -1642,6 +1642,64 @@ def declared_context_session(flow: Flow, fid: FunctionId, expression: str) -> tu
     return variable, where
 
 
+def unread_proxy(flow: Flow, fid: FunctionId, expression: str, method: str = "") -> tuple[str, str] | None:
+    """`current` in `current.commit()` (`method` "commit"; "" for a value handed on, `work(current)`),
+    also through a local bound to it: a module-level
+    `LocalProxy(...)` whose forwarded value the analysis cannot read (`LocalProxy(lambda: _shared)`,
+    `LocalProxy(get_shared)` returning a library's value): unverified, never "no Session work",
+    when the proxy is declared a synchronous Session (`current: Session = LocalProxy(...)`) or,
+    undeclared, as an untyped carrier is (`method` one that names little else, or the proxy or
+    what it forwards to named like a Session). A proxy over a ContextVar is judged by
+    `declared_context_session`. (the proxy's reference, its `path:line`) or None."""
+    project = flow.project
+    ref = _proxy_ref(flow, fid, expression, 0)
+    if ref is None:
+        return None
+    target = project.resolve(ref)
+    value = target.value if target is not None and target.kind == "value" else None
+    if value is None or target is None or target.module is None or value.kind != "call" or not value.args:
+        return None
+    if project.canonical(value.ref) not in LOCAL_PROXIES or flow.evaluate(fid, ref):
+        return None
+    module = target.module
+    proxied = _proxied(project, module, value.args[0])
+    if proxied is not None and proxied.endswith(".get()") and _is_context_variable(project, proxied[:-6]):
+        return None
+    short = ref.rpartition(".")[2]
+    if short in module.declared and module.declared[short]:
+        declared = {project.canonical(r) for r in module.declared[short]}
+        if not declared & SYNC_SESSION_TYPES or declared & ASYNC_SESSION_TYPES:
+            return None
+    else:
+        # handed on (no method), a value counts by its last word, as `untyped_session` reads one
+        by_name = _session_named if method else _session_noun
+        forwarded = _FORWARDED_NAME.search(value.args[0].text)
+        named = by_name(short) or (forwarded is not None and by_name(forwarded.group(1).lstrip("_")))
+        if method not in _DISTINCT_SESSION_METHODS and not named:
+            return None
+    return ref, f"{module.path}:{value.line}"
+
+
+# the last name a proxy's argument reads: `_db_session` in `lambda: _db_session`, `get_db` in `get_db`
+_FORWARDED_NAME = re.compile(r"([A-Za-z_]\w*)\W*$")
+
+
+def _proxy_ref(flow: Flow, fid: FunctionId, expression: str, depth: int) -> str | None:
+    """The module-level name `expression` reads, through locals bound once to it."""
+    if depth > 4:
+        return None
+    head, steps = split(expression)
+    if steps or head.startswith("super()"):
+        return None
+    if head.startswith("$"):
+        _, function = flow.project.functions[fid]
+        bound = [b.expr for b in function.bindings if b.name == head[1:]]
+        if len(bound) != 1 or any(p.name == head[1:] for p in function.params):
+            return None
+        return _proxy_ref(flow, fid, bound[0], depth + 1)
+    return flow.project.canonical(head) or head
+
+
 def _proxied(project: Project, module: facts.Module, arg: facts.CallArg) -> str | None:
     """What `LocalProxy(arg)` reads on each use, as an expression: `ctx.get()` for a ContextVar
     (or a lambda reading one), `f()` for a function (or a lambda calling it); None otherwise."""

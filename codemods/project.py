@@ -43,6 +43,7 @@ from async_migrate.codemods.flow import (
     context_variable_ref,
     declared_context_session,
     describe,
+    unread_proxy,
     untyped_carrier,
     untyped_entered,
     untyped_item,
@@ -2279,7 +2280,7 @@ class Project:
                 carrier = None if call.awaited or not call.args else next(
                     (handed for a in call.args
                      if (handed := a.expr or a.ref or (f"${a.name}" if a.name else None))
-                     and untyped_session(flow, fid, handed)),
+                     and (untyped_session(flow, fid, handed) or unread_proxy(flow, fid, handed) is not None)),
                     None,
                 )
                 if carrier is not None:
@@ -2370,6 +2371,13 @@ class Project:
                            "set nowhere in the project")
                         + ": it may be a synchronous Session",
                     ))
+                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    continue
+                proxy = unread_proxy(flow, fid, receiver, _method) if (
+                    dot and not call.awaited and _method in SESSION_IO_METHODS
+                ) else None
+                if proxy is not None:
+                    found.append((call.line, _proxy_words(self.written(expression), *proxy)))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue
                 if dot and not call.awaited and untyped_carrier(flow, fid, expression):
@@ -3369,6 +3377,14 @@ def _bare(param: facts.Param) -> bool:
     return not (
         param.text or param.annotation or param.depends or param.default or param.default_ref or param.variadic
         or param.opaque_depends or param.provide or param.name in ("self", "cls")
+    )
+
+
+def _proxy_words(call: str, proxy: str, where: str) -> str:
+    """Why a call on a `LocalProxy` whose forwarded value the analysis cannot read is unverified."""
+    return (
+        f"`{call}()` is called on what the proxy `{proxy.rpartition('.')[2]}` ({where}) forwards to, which the "
+        "analysis cannot read: it may be a synchronous Session"
     )
 
 

@@ -577,3 +577,100 @@ def test_an_undeclared_context_variable_counts_by_its_name(app, reported, name, 
         assert f"the context variable `{name}` holds, which the analysis cannot type, set to a value" in entry["reasons"][0]
     else:
         assert (entry["action"], entry["codes"]) == ("keep", ["AM105"]), entry
+
+
+# A module-level werkzeug `LocalProxy` over a value the analysis cannot read (a module global a
+# library's call or a later `global` assignment sets, a function returning one): what it forwards
+# to may be a synchronous Session, never "no Session work".
+PROXY = """
+from some_vendor import make_session
+from sqlalchemy.orm import Session
+from werkzeug.local import LocalProxy
+
+_shared = None
+
+
+def init_session():
+    global _shared
+    _shared = make_session()
+
+
+def get_shared():
+    return _shared
+
+
+{proxy}
+"""
+
+PROXY_ROUTES = """
+from sqlalchemy import text
+
+from db.proxy import current
+
+
+def count_through(value):
+    return value.execute(text("select 1")).scalar()
+
+
+@router.get("/direct")
+async def direct():
+    current.commit()
+
+
+@router.get("/local")
+async def local():
+    s = current
+    s.commit()
+
+
+@router.get("/handed")
+async def handed():
+    return count_through(current)
+"""
+
+
+@pytest.mark.parametrize(
+    ("proxy", "functions"),
+    [
+        ("current: Session = LocalProxy(lambda: _shared)", ["direct", "local", "handed"]),
+        ("current: Session = LocalProxy(get_shared)", ["direct", "local", "handed"]),
+        # undeclared: judged as an untyped carrier is, here by the name of what it forwards to
+        ("current = LocalProxy(lambda: _db_session)", ["direct", "local"]),
+        ("current = LocalProxy(get_db_session)", ["direct", "local"]),
+    ],
+    ids=["declared-lambda", "declared-function", "named-lambda", "named-function"],
+)
+def test_a_session_method_on_a_proxy_over_an_unread_value_keeps_with_am125(app, reported, findings, proxy, functions):
+    text = PROXY.replace("{proxy}", proxy).replace("_shared", "_db_session" if "_db_session" in proxy else "_shared")
+    text = text.replace("def get_shared", "def get_db_session" if "get_db_session" in proxy else "def get_shared")
+    root = app(PROXY_ROUTES, {"db/proxy.py": text})
+    for function in functions:
+        entry = reported(root, function, "phase1")
+        assert (entry["action"], entry["codes"]) == ("keep", ["AM125"]), (function, entry)
+        if function != "handed":
+            assert "is called on what the proxy `current` (db/proxy.py:" in entry["reasons"][0], entry["reasons"][0]
+        assert [f["code"] for f in findings(root, function)] == ["AM304"], function
+
+
+@pytest.mark.parametrize(
+    "proxy",
+    [
+        "current = LocalProxy(get_shared)",  # undeclared and named for nothing: `commit` says too little
+        "current: dict = LocalProxy(lambda: _shared)",  # declared as something else
+    ],
+    ids=["undeclared-unnamed", "declared-other"],
+)
+def test_near_miss_a_proxy_not_said_to_be_a_session_does_no_session_work(app, reported, findings, proxy):
+    root = app(PROXY_ROUTES, {"db/proxy.py": PROXY.replace("{proxy}", proxy)})
+    for function in ("direct", "local"):
+        entry = reported(root, function, "phase1")
+        assert entry["codes"] == ["AM105"], (function, entry)
+        assert findings(root, function) == []
+
+
+def test_near_miss_a_proxy_over_a_session_per_call_converts(app, reported):
+    text = PROXY.replace("{proxy}", "current = LocalProxy(get_shared)").replace(
+        "    return _shared", "    return database_sessionmaker()"
+    ).replace("from werkzeug", "from db.engine import database_sessionmaker\nfrom werkzeug")
+    entry = reported(app(PROXY_ROUTES, {"db/proxy.py": text}), "direct", "phase1")
+    assert entry["action"] == "convert" and "AM125" not in entry["codes"], entry
