@@ -32,6 +32,7 @@ _WORDS = (
 _IDENTIFIER = r"[A-Za-z_]\w*"
 # `pkg.mod:func`, `pkg.mod:Class.method` (pkgutil's and the entry points' form) or `pkg.mod.func`.
 DOTTED = re.compile(rf"{_IDENTIFIER}(?:\.{_IDENTIFIER})*(?::{_IDENTIFIER}(?:\.{_IDENTIFIER})*|\.{_IDENTIFIER})")
+_QUOTED_DOTTED = re.compile(rf"[\"']{DOTTED.pattern}[\"']")
 
 
 def lookups(
@@ -94,7 +95,7 @@ def dotted_strings(text: str, tree: ast.Module) -> list[str]:
     """The absolute references (`app.services.stock.adjust_stock`) the string constants of `tree`
     spell whole, in either form `DOTTED` reads; whether one names a project function is the
     project's to say (`Project.function`), so a version number or a host name costs nothing."""
-    if "." not in text:
+    if _QUOTED_DOTTED.search(text) is None:  # most modules: no second walk of the tree
         return []
     found: dict[str, None] = {}
     for node in ast.walk(tree):

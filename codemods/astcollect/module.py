@@ -22,6 +22,7 @@ from async_migrate.codemods.astcollect import by_name, dispatch, enclosing, regi
 from async_migrate.codemods.astcollect.generated import updated_by_database
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, Source, argument, dotted, string, strings
 from async_migrate.codemods.facts import DefinitionKeys, module_name
+from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import (
     ENGINE_CONSTRUCTORS,
     PROPERTY_DECORATORS,
@@ -189,9 +190,12 @@ class Collector:
             self._schema_callables()
         self.facts.scoped = syntax.may_name(self.source, "scoped_session")
         self.facts.by_name = by_name.lookups(self.source.text, self.tree, self.ref, self.name)
-        # A scheduler or task queue given a function's dotted path calls it where no call shows.
-        references = self.facts.references
-        references += [ref for ref in by_name.dotted_strings(self.source.text, self.tree) if ref not in references]
+        # A scheduler or task queue given a function's dotted path calls it where no call shows; a
+        # test's `patch("services.users.count_items", ...)` replaces it and calls nothing (phase
+        # two names such patches in a follow-up of its own).
+        if not is_test_path(self.facts.path):
+            references = self.facts.references
+            references += [ref for ref in by_name.dotted_strings(self.source.text, self.tree) if ref not in references]
         self.facts.registering_stores, self.facts.loose_names = registries.read(self.tree, self.resolve)
         return self.facts
 
