@@ -170,6 +170,9 @@ class Call(_Fact):
     # (`f(*ctx)`, `f(**ctx._asdict())`, `f(**asdict(ctx))`, `f(**vars(ctx))`): their parts become
     # the callee's arguments, by position or by field name.
     splatted: tuple[str, ...] = ()
+    # `fn(provide_db(), *args, **kwargs)`: (the name the first `*` unpacks, the positional arguments
+    # before it); a wrapper forwarding its own `*args` so puts them first (`Project.injected_arguments`).
+    forwarded: tuple[str, int] | None = None
 
 
 @dataclass(slots=True)

@@ -1608,16 +1608,55 @@ class Project:
     def _session_args(self, call: facts.Call, callee: FunctionId, names: AbstractSet[str]) -> dict[str, str]:
         if not any(arg.name in names for arg in call.args if arg.name is not None):
             return {}  # most calls hand no Session: the callee's parameters are not read
-        return self.params_given(call, self.functions[callee][1], lambda arg: arg.name if arg.name in names else None)
+        return self.params_given(
+            call, self.functions[callee][1], lambda arg: arg.name if arg.name in names else None,
+            self.injected_arguments(callee),
+        )
+
+    def injected_arguments(self, fid: FunctionId) -> int:
+        """How many positional arguments the decorators of `fid` put before the caller's:
+        `@inject_db` whose wrapper runs `fn(provide_db(), *args, **kwargs)`, or a decorator
+        class whose `__call__` does, hands the caller's first argument to the second parameter.
+        0 where a wrapper forwards its `*args` at different places, or none is read."""
+        known = self._injected.get(fid)
+        if known is None:
+            known = self._injected[fid] = sum(
+                self._wrapper_injects(decorator) for _, decorator in self._decorator_functions(fid)
+            ) if self.functions[fid][1].decorators else 0
+        return known
+
+    @cached_property
+    def _injected(self) -> dict[FunctionId, int]:
+        return {}
+
+    def _wrapper_injects(self, decorator: FunctionId) -> int:
+        """The positional arguments the wrapper `decorator` builds (its nested function taking
+        `*args`, or itself for a `__call__`) puts before the `*args` it forwards to a local name."""
+        module, function = self.functions[decorator]
+        inner = f"{function.qualname}.<locals>."
+        wrappers = [function] if any(p.variadic == "*" for p in function.params) else [
+            f for f in module.functions if f.qualname.startswith(inner) and any(p.variadic == "*" for p in f.params)
+        ]
+        places: set[int] = set()
+        for wrapper in wrappers:
+            star = next(p.name for p in wrapper.params if p.variadic == "*")
+            for call in wrapper.calls:
+                # a call of a local (the function wrapped) handing the wrapper's own `*args` on
+                if call.forwarded is not None and call.forwarded[0] == star and not call.nested and (
+                    call.callee is None or "." not in call.callee
+                ):
+                    places.add(call.forwarded[1])
+        return places.pop() if len(places) == 1 else 0
 
     @staticmethod
     def params_given(
-        call: facts.Call, callee: facts.Function, pick: Callable[[facts.Arg], str | None]
+        call: facts.Call, callee: facts.Function, pick: Callable[[facts.Arg], str | None], injected: int = 0
     ) -> dict[str, str]:
         """The parameters of `callee` that the call's arguments `pick` names something for (a
         bare name, ...), each with what `pick` said: by position, or by keyword where `callee`
-        has such a parameter (one it has not: see invented_keywords)."""
-        positional = [p.name for p in callee.params if p.positional and p.name not in ("self", "cls")]
+        has such a parameter (one it has not: see invented_keywords). `injected`: the positional
+        arguments a decorator puts before the caller's (`injected_arguments`)."""
+        positional = [p.name for p in callee.params if p.positional and p.name not in ("self", "cls")][injected:]
         keywords = {p.name for p in callee.params if not p.variadic}
         result: dict[str, str] = {}
         for arg in call.args:

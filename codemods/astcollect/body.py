@@ -1922,6 +1922,11 @@ class BodyScanner:
         ]
         if splatted:
             call.splatted = tuple(dict.fromkeys(splatted))
+        for before, given in enumerate(node.args):
+            if type(given) is ast.Starred:
+                if type(given.value) is ast.Name:
+                    call.forwarded = (given.value.id, before)
+                break
         if type(func) is ast.Attribute and func.attr in RENDERING_METHODS and _renders(func):
             call.rendered = _rendered(self.source, node)
         if any(
