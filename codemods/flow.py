@@ -553,9 +553,13 @@ class Flow:
         if any(self.project.canonical(ref) in PLAIN_SESSIONMAKERS for ref in annotation):
             # `sessionmaker[Session]`: a sessionmaker, whose call opens a Session; never a Session
             return frozenset({Abstract(FACTORY, origin="sessionmaker")})
+        # `Union[Session, AsyncSession]` reads as a parameter declared so does
+        # (`Project.declared_session`): an AsyncSession, not a synchronous Session
+        either = any(self.project.canonical(ref) in ASYNC_SESSION_TYPES for ref in annotation)
         found: set[Abstract] = set()
         for ref in annotation:
-            found |= self._declared(ref)
+            if not (either and self.project.is_sync_session_type(ref)):
+                found |= self._declared(ref)
         return frozenset(found)
 
     def _declared(self, ref: str) -> Values:
