@@ -2004,6 +2004,11 @@ def untyped_session(flow: Flow, fid: FunctionId, expression: str) -> bool:
     """A value on an untyped carrier named like a Session: `request.state.db`, `g.session`."""
     if not _session_noun(expression.rpartition(".")[2].lstrip("$")):
         return False  # cheap first: most arguments are not named like a Session
+    if not expression.startswith("$") and (
+        flow.project.canonical(expression) in ASYNC_SESSION_TYPES or flow.project.is_sync_session_type(expression)
+        or flow.classes.resolve(expression) is not None
+    ):
+        return False  # the class itself (`isinstance(db, AsyncSession)`, `class_=Session`), no Session
     steps = _steps(flow, fid, expression)
     if steps is None or not steps[1] or not _session_noun(steps[1][-1][1:]):
         return False
