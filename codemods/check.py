@@ -682,6 +682,8 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
         module, callee = project.functions[edge.callee]
         if not callee.is_async or callee.is_generator:
             continue  # an async generator is iterated (`async for`, a StreamingResponse), never awaited
+        if callee.qualname.rpartition(".")[2] in ("__aenter__", "__aexit__") and project.flow.entered(handler.id, call):
+            continue  # `async with make_publisher() as p`: the statement awaits what the object's methods return
         if may_be_plain(project, handler.id, call):
             continue
         text = f"{module.name}.{callee.qualname}(...)"
