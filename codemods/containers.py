@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
 
 
+# The words of a field's type that name no class of its values: `Optional[type[Iface]]` holds Iface.
+_TYPE_WORDS = frozenset({"Optional", "Union", "Type", "type", "None"})
+_TYPING = frozenset({"typing", "typing_extensions", "builtins"})
+
+
 @dataclass(slots=True)
 class Dispatch:
     """What one call through containers may run."""
@@ -90,6 +95,34 @@ class Containers:
             return None
         return None
 
+    def declared_targets(self, module: facts.Module, name: str) -> list[FunctionId] | None:
+        """What calling a value of the table `name` may run by its declaration, whatever code
+        elsewhere puts in it: `DEPS: Deps` for a `TypedDict` whose fields are `Optional[type[Iface]]`
+        or project objects (`type[Iface]` constructs Iface or a subclass: their `__init__`; an
+        object runs its class's `__call__`). None where a field's type is anything else (a
+        `Callable`, a library type, an undeclared table): what it runs is then unread."""
+        from async_migrate.codemods.classes import project_classes
+
+        declared = module.declared.get(name, ())
+        classes = project_classes(self.project)
+        typed = classes.resolve(declared[0]) if len(declared) == 1 else None
+        if typed is None or not any(
+            base.rsplit(".", 1)[-1] == "TypedDict" for cls in classes.mro(typed) for base in classes.by_ref[cls][1].bases
+        ):
+            return None
+        found: list[FunctionId] = []
+        for _, refs in classes.fields(typed):
+            for ref in refs:
+                if ref in _TYPE_WORDS or ref.rsplit(".", 1)[0] in _TYPING and ref.rsplit(".", 1)[-1] in _TYPE_WORDS:
+                    continue
+                cls = classes.resolve(ref)
+                if cls is None:
+                    return None
+                for kind in (cls, *classes.subclasses(cls)):
+                    for method in ("__init__", "__call__"):
+                        found.extend(fid for fid in classes.method(kind, method)[0] if fid not in found)
+        return found
+
     def dispatch(self, call: facts.Call) -> Dispatch:
         targets: list[FunctionId] = []
         unread: str | None = None
@@ -128,7 +161,10 @@ class Containers:
             if home not in self.changed and home[1] in module.async_maker_tables:
                 continue  # an async_sessionmaker: calling it opens an AsyncSession and runs nothing else
             if home in self.changed:
-                unread = unread or f"`{written}`, which code elsewhere changes or is handed to"
+                declared = self.declared_targets(module, home[1])
+                if declared is None:
+                    unread = unread or f"`{written}`, which code elsewhere changes or is handed to"
+                targets.extend(fid for fid in declared or () if fid not in targets)
             elif UNREAD in held:
                 unread = unread or f"`{written}`, which holds values the analysis cannot read"
             for ref in held:
