@@ -219,7 +219,7 @@ def test_a_helper_on_a_context_variable_both_dependencies_set_keeps_its_route_sy
         document = apply(cli, root, "--allow-override-gap", subsystem="api/items.py")
         found = handler(document, "add")
         assert found["action"] == "blocked" and found["codes"] == ["AM272"], found
-        assert "calls audit -> `db_session.get()`" in found["reasons"][0], found
+        assert "calls audit -> `db_session.get().execute()`" in found["reasons"][0], found
         for name in ("add_passed", "items"):
             assert handler(document, name)["action"] == "migrate", handler(document, name)
         # The routes reach the hand-written async dependency (through an alias beside it, in db.py).
