@@ -716,6 +716,14 @@ class ClassFacts(_Fact):
     # class (`self.cache = TTLCache(...)`, `self.lock = threading.Lock()`): the callee's resolved
     # reference; "" for an attribute also bound to anything else. Not changed by an item write.
     instance_built: dict[str, str] = field(default_factory=dict)
+    # Instance attributes a method binds to an empty or literal container (`self._state = {}`):
+    # attribute -> (the storing method's line, the store's, each value put in, in the value-flow
+    # notation, "?" where it cannot be spelled): what `self._state[key]` may give
+    # (`astcollect/item_stores.py`).
+    item_stores: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+    # Those of them whose contents cannot be read whole (bound again, handed on, `update(...)`),
+    # with the first line making them so.
+    item_unread: dict[str, int] = field(default_factory=dict)
     # Attributes assigned a column constructor called with `primary_key=True` (`mapped_column`,
     # `Column`, sqlmodel's `Field`): what a `select` in place of `session.get` filters on.
     primary_keys: tuple[str, ...] = ()

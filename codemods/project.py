@@ -1844,6 +1844,9 @@ class Project:
                     if items:
                         declared += items
                         break
+                else:
+                    # built without annotation (`self._state = {}`): what its methods put in
+                    declared += self._stored_items(flow, value.target, attribute)[0]
         found: list[FunctionId] = []
         for ref in dict.fromkeys(declared):
             cls = flow.classes.resolve(ref)
@@ -1851,6 +1854,74 @@ class Project:
                 methods, _ = flow.classes.method(cls, method)
                 found.extend(m for m in methods if m not in found)
         return found
+
+    def _unread_item_call(self, flow: Flow, fid: FunctionId, function: facts.Function, call: facts.Call) -> str | None:
+        """Why `self._state[key].save()` (or `entry = self._state[key]; entry.save()`) is unverified:
+        the instance builds the container without annotation and one of its stores puts in a value
+        the analysis cannot read, while a project method of that name does synchronous Session work."""
+        item = call.item if call.item is not None else self._held_item(function, call)
+        if item is None or call.nested or not item[0].startswith("$") or item[1] not in self._working_method_names():
+            return None
+        holder, _, attribute = item[0].rpartition(".")
+        if not holder:
+            return None
+        for value in flow.evaluate(fid, holder):
+            if value.kind != INSTANCE or not isinstance(value.target, str) or value.target not in flow.classes.by_ref:
+                continue
+            if any(flow.classes.by_ref[a][1].declared_items.get(attribute) for a in flow.classes.mro(value.target)
+                   if a in flow.classes.by_ref):
+                continue  # declared: its items' type is read (`_item_methods`)
+            unread = self._stored_items(flow, value.target, attribute)[1]
+            if unread is not None:
+                return (
+                    f"`{self.written(item[0])}[...].{item[1]}()` runs on an item of a container the instance builds "
+                    f"without annotation, which code at {unread} fills with a value the analysis cannot read; a "
+                    f"project `{item[1]}()` does synchronous Session work"
+                )
+        return None
+
+    def _working_method_names(self) -> frozenset[str]:
+        """The names of the project methods that do synchronous Session work (`work_chains`)."""
+        found: frozenset[str] | None = self.derived.get("working_method_names")  # type: ignore[assignment]
+        if found is None:
+            found = self.derived["working_method_names"] = frozenset(
+                self.functions[fid][1].name for fid in self.work_chains if "." in self.functions[fid][1].qualname
+            )
+        return found
+
+    def _stored_items(self, flow: Flow, cls: str, attribute: str) -> tuple[tuple[str, ...], str | None]:
+        """The project classes whose instances the methods of `cls` (and its bases) put into the
+        container `self.<attribute>` it builds without annotation (`facts.ClassFacts.item_stores`),
+        and where one store cannot be read (`path:line` of the method), if any; ((), None) for an
+        attribute no method builds as a container."""
+        table: dict[tuple[str, str], tuple[tuple[str, ...], str | None]] = self.derived.setdefault(  # type: ignore[assignment]
+            "stored_items", {}
+        )
+        key = (cls, attribute)
+        if key in table:
+            return table[key]
+        table[key] = ((), None)  # a store reading the container back while it is worked out
+        classes: list[str] = []
+        unread: str | None = None
+        for ancestor in flow.classes.mro(cls):
+            if ancestor not in flow.classes.by_ref:
+                continue
+            module, found = flow.classes.by_ref[ancestor]
+            if attribute in found.item_unread:
+                unread = unread or f"{module.path}:{found.item_unread[attribute]}"
+            for line, at, stored in found.item_stores.get(attribute, []):
+                method = next(
+                    (f for f in module.functions if f.line == line and f.qualname.startswith(f"{found.qualname}.")), None
+                )
+                values = flow.evaluate((module.name, method.key), stored) if method is not None and stored != "?" else None
+                instances = [v.target for v in values or () if v.kind == INSTANCE and isinstance(v.target, str)]
+                if not values or len(instances) < len(values):
+                    # a value the flow cannot read, or one that is no project object (a Session
+                    # put in, a library's value): what its methods do is not seen
+                    unread = unread or f"{module.path}:{at}"
+                classes.extend(c for c in instances if c not in classes)
+        table[key] = (tuple(classes), unread)
+        return table[key]
 
     def _kept_on_app_state(self, flow: Flow, fid: FunctionId, receiver: str) -> Values:
         """What the application's state keeps under the attribute `receiver` reads
@@ -2264,6 +2335,11 @@ class Project:
                     if held is not None:
                         dispatched.append((call.line, held))
                         continue
+                stored = self._unread_item_call(flow, fid, function, call)
+                if stored is not None:
+                    found.append((call.line, stored))
+                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    continue
                 item = untyped_item(flow, fid, call) if call.callee is None else None
                 if item is not None:
                     container = "a container" if item[0] == facts.UNSPELLED else f"`{self.written(item[0])}`"

@@ -18,7 +18,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import by_name, dispatch, enclosing, registries, syntax
+from async_migrate.codemods.astcollect import by_name, dispatch, enclosing, item_stores, registries, syntax
 from async_migrate.codemods.astcollect.generated import updated_by_database
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, Source, argument, dotted, string, strings
 from async_migrate.codemods.facts import DefinitionKeys, module_name
@@ -1713,6 +1713,9 @@ class Collector:
             self._held(found, statements)
         if self.source.mentions("Cache") or self.source.mentions("Lock"):
             self._instance_built(found, statements)
+        if any(self.source.mentions(word) for word in ("= {", "= [", "dict(", "list(")):
+            stores, unread = item_stores.read(statements, lambda value, local: self.expression(value, local))
+            found.item_stores, found.item_unread = stores, unread
         self.facts.classes.append(found)
 
     def _declared_attr(self, method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

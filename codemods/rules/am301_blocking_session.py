@@ -5,7 +5,9 @@ handed to code outside the project; also through project code an attribute write
 property setter, the class's `__setattr__`: `request.app.state.config.FOO = v` on the
 `AppConfig()` the application's state keeps from import or its lifespan) and through methods
 called on the items of a collection declared to hold project objects (`self._state[key].save()`
-on `_state: dict[str, PersistentConfig]`). Calls offloaded to `run_in_threadpool` do not count.
+on `_state: dict[str, PersistentConfig]`), or built without annotation (`self._state = {}`) and
+filled by the class's methods with project objects (`self._state[k] = PersistentConfig(...)`);
+where one of those stores puts in a value the analysis cannot read, it is unverified (AM304). Calls offloaded to `run_in_threadpool` do not count.
 Silence one handler with `# async-migrate: ignore[AM301] reason` (or      `ignore[blocking-
 session]`).
 

@@ -6,7 +6,9 @@ synchronous Session work on the event loop. `check` read only assignments made i
 lifespan), and no method called on an item of a declared collection, and said nothing. A property
 setter, a local alias, an instance a module-level name holds, an item bound to a local first
 (`entry = self._state[key]; entry.save()`) and a module-level `CONFIGS[key].save()` count alike;
-reading the value (`__getattr__`, no Session work) stays clean. The premise test runs the route
+reading the value (`__getattr__`, no Session work) stays clean. A container built without
+annotation (`self._state = {}`) holds what the class's methods put in, followed where every store
+is seen and unverified (AM304) where one puts in a value the analysis cannot read. The premise test runs the route
 and finds the row it wrote."""
 
 from __future__ import annotations
@@ -218,3 +220,147 @@ def test_the_premise_the_assignment_writes_the_row_within_the_request(project, t
     finally:
         for name in [n for n in sys.modules if n == "webui" or n.startswith("webui.")]:
             del sys.modules[name]
+
+
+# The same container built without annotation (`self._state = {}`): what the class's methods put
+# in is followed where every store is seen, and unverified (AM304) where one is not.
+UNANNOTATED = """
+from webui.config import PersistentConfig
+
+
+class Plain:
+    def save(self):
+        return None
+
+
+class Store:
+    def __init__(self):
+        self._state = {}
+        self._plain = {}
+        self._given = {}
+        self._loaded = {}
+
+    def register(self, key, value):
+        self._state[key] = PersistentConfig(key, value)
+        self._plain.setdefault(key, Plain())
+
+    def adopt(self, key, value):
+        self._given[key] = value
+
+    def reload(self, loaded):
+        self._loaded = loaded
+
+    def set(self, key, value):
+        self._state[key].value = value
+        self._state[key].save()
+
+    def set_entry(self, key, value):
+        entry = self._state[key]
+        entry.value = value
+        entry.save()
+
+    def set_plain(self, key):
+        self._plain[key].save()
+
+    def set_given(self, key):
+        self._given[key].save()
+
+    def set_loaded(self, key):
+        self._loaded[key].save()
+
+    def label(self, key):
+        return self._given[key].strip()
+
+
+class HandSet:
+    def __init__(self):
+        super().__setattr__("_state", {})
+
+    def __setattr__(self, key, value):
+        if isinstance(value, PersistentConfig):
+            self._state[key] = value
+        else:
+            self._state[key].value = value
+            self._state[key].save()
+
+
+STORE = Store()
+HAND = HandSet()
+"""
+UNANNOTATED_ROUTES = """
+from fastapi import APIRouter
+
+from webui.store import HAND, STORE
+
+router = APIRouter()
+
+
+@router.post("/state")
+async def set_state(key: str, value: str):
+    STORE.set(key, value)
+
+
+@router.post("/entry")
+async def set_entry(key: str, value: str):
+    STORE.set_entry(key, value)
+
+
+@router.post("/plain")
+async def set_plain(key: str):
+    STORE.set_plain(key)
+
+
+@router.post("/given")
+async def set_given(key: str):
+    STORE.set_given(key)
+
+
+@router.post("/loaded")
+async def set_loaded(key: str):
+    STORE.set_loaded(key)
+
+
+@router.post("/hand")
+async def set_hand(value: bool):
+    HAND.ENABLE_SIGNUP = value
+
+
+@router.get("/label")
+async def label(key: str):
+    return STORE.label(key)
+"""
+
+
+def _unannotated(project):  # type: ignore[no-untyped-def]
+    return project({**FILES, "webui/store.py": UNANNOTATED, "webui/routers/auths.py": UNANNOTATED_ROUTES})
+
+
+def test_an_item_method_of_an_unannotated_container_filled_with_session_work_is_am301(project, findings):
+    root = _unannotated(project)
+    for function, shown in (
+        ("set_state", "line 10 (webui.store.Store.set(...))"),
+        ("set_entry", "line 15 (webui.store.Store.set_entry(...))"),
+    ):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM301"], (function, found)
+        assert shown in found[0]["message"], found
+
+
+def test_an_item_method_of_an_unannotated_container_with_an_unread_store_is_unverified(project, findings, reported):
+    # a parameter put in (`self._given[key] = value`, open-webui's `__setattr__` guarded by an
+    # isinstance), or the container bound again to what a caller hands: what the items are is unseen
+    root = _unannotated(project)
+    for function, where in (("set_given", "webui/store.py:21"), ("set_loaded", "webui/store.py:24"),
+                            ("set_hand", "webui/store.py:54")):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM304"], (function, found)
+        reasons = reported(root, function, "phase1")["reasons"]
+        assert "runs on an item of a container the instance builds without annotation" in reasons[0], reasons
+        assert f"which code at {where} fills with a value the analysis cannot read" in reasons[0], reasons
+        assert "a project `save()` does synchronous Session work" in reasons[0], reasons
+
+
+def test_near_miss_items_doing_no_session_work_or_no_working_method_are_clean(project, findings):
+    root = _unannotated(project)
+    for function in ("set_plain", "label"):
+        assert findings(root, function) == [], function
