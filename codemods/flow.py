@@ -556,6 +556,8 @@ class Flow:
         # `Union[Session, AsyncSession]` reads as a parameter declared so does
         # (`Project.declared_session`): an AsyncSession, not a synchronous Session
         either = any(self.project.canonical(ref) in ASYNC_SESSION_TYPES for ref in annotation)
+        # `Union[str, Session, Engine]`: a Session where a caller hands one (`Flow.sessions`)
+        either = either or self.project.admits_more_than_session(annotation)
         found: set[Abstract] = set()
         for ref in annotation:
             if not (either and self.project.is_sync_session_type(ref)):

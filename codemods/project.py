@@ -96,6 +96,7 @@ from async_migrate.codemods.vocabulary.python import (
     PARTIALS,
     PLAIN_BASES,
     TASK_STARTERS,
+    TYPE_FORMS,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSIONMAKERS,
@@ -1076,6 +1077,18 @@ class Project:
                 return f"`{param.name}={param.default_ref.rsplit('.', 1)[-1]}`"
         return None
 
+    def admits_more_than_session(self, annotation: tuple[str, ...]) -> bool:
+        """Whether a type expression naming a synchronous Session admits other types too
+        (`Union[str, Session, Engine]`): what a parameter so declared holds is what its callers
+        hand it (the fixpoint reads those), a Session only where one does, not whatever it is
+        given (`get_dialect(url)`). `Optional[Session]`, `Session | None` and `Annotated[Session,
+        ...]` admit nothing else."""
+        return len(annotation) > 1 and any(self.is_sync_session_type(ref) for ref in annotation) and any(
+            self.canonical(ref) not in TYPE_FORMS and not self.is_sync_session_type(ref)
+            and self.canonical(ref) not in self.config.session_aliases
+            for ref in annotation
+        )
+
     def _declared_session(self, param: facts.Param) -> str | None:
         declared = self.session_depends_default(param)
         if declared is not None:
@@ -1087,6 +1100,8 @@ class Project:
         # and `maker: sessionmaker[Session]` is handed a sessionmaker
         canonical = [self.canonical(r) for r in param.annotation]
         annotation = () if any(r in CALLABLE_TYPES for r in canonical) or _declares_maker(canonical) else param.annotation
+        if self.admits_more_than_session(annotation):
+            return None
         for ref in annotation:
             if self.is_sync_session_type(ref):
                 return f"`{_signature(param)}`"

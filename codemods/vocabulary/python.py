@@ -6,6 +6,12 @@ from __future__ import annotations
 ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 # A function type: the types in its parameter list are what the function takes, never what the
 # annotated value is (`make_repo: Callable[[Session], Repo]` holds no Session).
+# What an annotation may name besides the types it admits: `Optional[Session]`, `Session | None`,
+# `Annotated[Session, ...]` admit a Session and nothing else.
+TYPE_FORMS = frozenset({
+    "typing.Optional", "typing.Union", "typing_extensions.Optional", "typing_extensions.Union",
+    "typing.Annotated", "typing_extensions.Annotated", "None",
+})
 CALLABLE_TYPES = frozenset({"typing.Callable", "collections.abc.Callable", "typing_extensions.Callable"})
 ASYNC_ITERATOR = frozenset({"collections.abc.AsyncIterator", "typing.AsyncIterator"})
 # Asynchronous iterator generics a generator made `def` is re-annotated from (`phase1/sync_annotations.py`).
