@@ -101,6 +101,7 @@ from async_migrate.codemods.handed_coroutines import handed_coroutines
 from async_migrate.codemods.outcome import Blocking, Outcome, first_few
 from async_migrate.codemods.periodic import periodic_blocking, repeating_decorator
 from async_migrate.codemods.phase1 import shared_updates
+from async_migrate.codemods.phase1.memory_sqlite import handler_memory_engine
 from async_migrate.codemods.phase1.needs import BY_HAND_ASYNC, NeedKind, coroutine_needs
 from async_migrate.codemods.phase1.rule import (
     decide,
@@ -3667,6 +3668,16 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
         found.append(
             f"{scoped[0].path}:{scoped[0].line} uses {scoped[0].holder}: scope it to the request "
             f"(`scopefunc=` a context variable set per request) or {other}, then rerun phase one"
+        )
+        return documented + found
+    memory = handler_memory_engine(project, handler) if not hook or handler.kind == "exception-handler" else None
+    if memory is not None:
+        # A worker thread sees a database of its own: offloading is no fix either.
+        found.append(
+            f"the engine {memory.engine} behind its Session ({memory.via}) opens an in-memory SQLite database "
+            f"({memory.url}) each thread has its own of: create it with `poolclass=StaticPool` "
+            '(and `connect_args={"check_same_thread": False}`), one connection every thread shares, or use a '
+            "database file, then rerun phase one"
         )
         return documented + found
     if documented and not found:

@@ -761,6 +761,9 @@ class Module(_Fact):
     depends: list[str] = field(default_factory=list)  # every Depends() target in the module
     engines: list[EngineCall] = field(default_factory=list)  # engine constructions, in order
     configures: list[Configure] = field(default_factory=list)  # `X.configure(...)` calls, in order
+    # Module-level names bound to a string literal naming a URL (`DATABASE_URL = "sqlite://"`): the
+    # literal; "" for a name also bound to anything else.
+    urls: dict[str, str] = field(default_factory=dict)
     classes: list[ClassFacts] = field(default_factory=list)  # class statements, in order
     # Module-level names (imports, definitions) used as values rather than called, resolved:
     # a function listed here may be called from places the call graph cannot see.

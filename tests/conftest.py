@@ -147,7 +147,7 @@ from collections.abc import Iterator
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-engine = create_engine("sqlite://")
+engine = create_engine("sqlite:///./app.db")
 database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
 
 

@@ -104,7 +104,7 @@ ENGINE = """
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session, sessionmaker
 
-    engine = create_engine("sqlite://")
+    engine = create_engine("sqlite:///./app.db")
     database_sessionmaker = sessionmaker(engine)
 
 

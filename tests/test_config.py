@@ -419,7 +419,7 @@ def test_call_mappings(cli, app, configured):
 
 def test_async_engine_factory(cli, app, app_files, configured):
     engine = app_files["db/engine.py"].replace(
-        'engine = create_engine("sqlite://")',
+        'engine = create_engine("sqlite:///./app.db")',
         'def connect():\n    raise NotImplementedError\n\n\n'
         'engine = create_engine("postgresql+psycopg://", creator=connect)',
     )

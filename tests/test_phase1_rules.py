@@ -1352,7 +1352,7 @@ QUIET_ENGINE = """
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-engine = create_engine("sqlite://")
+engine = create_engine("sqlite:///./app.db")
 make_db = sessionmaker(engine)
 """
 QUIET_HELPER = """

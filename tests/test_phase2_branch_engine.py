@@ -13,7 +13,7 @@ from __future__ import annotations
 from conftest import ENGINE
 
 BRANCH_ENGINE = ENGINE.replace(
-    'engine = create_engine("sqlite://")',
+    'engine = create_engine("sqlite:///./app.db")',
     'import os\n\nURL = os.environ.get("DATABASE_URL", "sqlite://")\n\n'
     'if URL == "sqlite://":\n    engine = create_engine(URL)\nelse:\n    engine = create_engine(URL, pool_pre_ping=True)',
 )

@@ -630,7 +630,7 @@ from fastapi import Depends
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
-engine = create_engine("sqlite://")
+engine = create_engine("sqlite:///./app.db")
 SessionLocal = sessionmaker(bind=engine)
 ScopedSession = scoped_session(sessionmaker(bind=engine))
 
@@ -996,7 +996,7 @@ STORED_MAKER = """
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-engine = create_engine("sqlite://")
+engine = create_engine("sqlite:///./app.db")
 
 
 def make_factory():

@@ -405,7 +405,7 @@ def test_the_phase2_report_names_what_blocks_the_whole_subsystem(cli, project, t
     )
     files = {"db/__init__.py": "", "core/__init__.py": "", "core/dependencies.py": DEPENDENCIES,
              "api/__init__.py": "", "api/items.py": route}
-    creator = ENGINE.replace('engine = create_engine("sqlite://")',
+    creator = ENGINE.replace('engine = create_engine("sqlite:///./app.db")',
                              'def connect():\n    return None\n\n\nengine = create_engine("sqlite://", creator=connect)')
     assert creator != ENGINE
     blocked = project({**files, "db/engine.py": creator})

@@ -570,6 +570,7 @@ class Collector:
                         self.handed(node)
         if target is not None:
             self._module_lambda(target, value)
+            self._url(target, value)
         if value is None:
             return
         for node in ast.walk(value):
@@ -619,6 +620,15 @@ class Collector:
                         conditional=self._nested,
                     )
                 )
+
+    def _url(self, target: str, value: ast.expr | None) -> None:
+        """`facts.Module.urls`: a URL literal bound to a module-level name, once."""
+        literal = value.value if type(value) is ast.Constant else None
+        urls = self.facts.urls
+        if isinstance(literal, str) and "://" in literal:
+            urls[target] = literal if urls.get(target, literal) == literal else ""
+        elif target in urls:
+            urls[target] = ""
 
     def _held_ref(self, written: str) -> str | None:
         """A module-level display's element resolved: a lookup by name (`getattr(crud, name)`)

@@ -35,6 +35,7 @@ from async_migrate.codemods.phase1.expired_deps import (
     expired_where,
     offloaded_commit_reads,
 )
+from async_migrate.codemods.phase1.memory_sqlite import MemoryEngine, handler_memory_engine
 from async_migrate.codemods.phase1.needs import BY_HAND_ASYNC, coroutine_needs
 from async_migrate.codemods.phase1.shared_session import offload_note, shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.pragma import parse_pragma
@@ -66,6 +67,7 @@ from async_migrate.codemods.rules.am129_lazy_load_on_loop import RULE as AM129
 from async_migrate.codemods.rules.am131_offloaded_session_work import RULE as AM131
 from async_migrate.codemods.rules.am132_thread_scoped_session import RULE as AM132
 from async_migrate.codemods.rules.am133_application_hook import RULE as AM133
+from async_migrate.codemods.rules.am142_in_memory_sqlite_per_thread import RULE as AM142
 from async_migrate.codemods.rules.am157_graphql_resolver import RULE as AM157
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
@@ -167,8 +169,9 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
             outcome.blocking = engine
         if work.any:
             outcome.blocking = work.blocking
-            # The threadpool is where a process-wide or thread-local Session must not go: nothing is offloaded.
-            if offload_mixed and not kept_by_pragma and not {AM126.code, AM132.code} & set(codes(keep)):
+            # The threadpool is where a process-wide or thread-local Session, or one on a database each
+            # thread has its own of, must not go: nothing is offloaded.
+            if offload_mixed and not kept_by_pragma and not {AM126.code, AM132.code, AM142.code} & set(codes(keep)):
                 _offload(outcome, work, shared_updates.updating_calls(project, handler))
             if any(not b.offloaded for b in outcome.blocking):
                 # kept async with its Session on the loop: its own lazy loads run there too
@@ -505,9 +508,23 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
                 f"{harm}; scope it to the request (`scopefunc=` a context variable set per request) or {fix}"
             )
         )
+    memory = handler_memory_engine(project, handler)
+    if memory is not None:
+        reasons.append(AM142.reason(memory_text(memory)))
     reasons.extend(coroutine_reasons(work))
     reasons.extend([need.reason() for need in coroutine_needs(project, handler)])
     return reasons
+
+
+def memory_text(memory: MemoryEngine) -> str:
+    """AM142's reason: where the Session comes from, and what a worker thread would see."""
+    return (
+        f"its Session comes from {memory.via}, on the engine {memory.engine}, an in-memory SQLite database "
+        f"({memory.url}) without poolclass=StaticPool: SQLAlchemy's SingletonThreadPool gives each thread a "
+        "connection, and so a database, of its own; on the event loop every async def handler shares the loop "
+        "thread's; as `def` (or offloaded) it would run in a worker thread and see an empty database of its own "
+        "(no tables created at startup, none of the rows other requests wrote)"
+    )
 
 
 def _hook_text(kind: str, work: SessionWork, engine: list | None = None) -> str:

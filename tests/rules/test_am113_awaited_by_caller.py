@@ -54,7 +54,7 @@ def test_a_callable_instance_dependency_awaited_keeps_with_am113_and_still_runs(
         from sqlalchemy import create_engine, text
         from sqlalchemy.orm import Session
 
-        engine = create_engine("sqlite://")
+        engine = create_engine("sqlite:///./app.db")
         app = FastAPI()
 
 
@@ -103,7 +103,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-engine = create_engine("sqlite://", connect_args={"check_same_thread": False})
+engine = create_engine("sqlite:///./app.db", connect_args={"check_same_thread": False})
 
 
 def get_db():
@@ -162,7 +162,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-engine = create_engine("sqlite://", connect_args={"check_same_thread": False})
+engine = create_engine("sqlite:///./app.db", connect_args={"check_same_thread": False})
 app = FastAPI()
 
 

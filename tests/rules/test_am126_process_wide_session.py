@@ -8,7 +8,7 @@ GLOBAL = """
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+SessionLocal = sessionmaker(bind=create_engine("sqlite:///./app.db"))
 db = SessionLocal()
 """
 # Scoped to the request (a context variable the application sets per request), so neither
@@ -24,14 +24,14 @@ request_scope: ContextVar[object] = ContextVar("request_scope")
 
 def enter_request() -> None:  # what a middleware runs per request
     request_scope.set(object())
-SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+SessionLocal = sessionmaker(bind=create_engine("sqlite:///./app.db"))
 db = scoped_session(SessionLocal, scopefunc=request_scope.get)
 """
 REPOSITORY = """
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+SessionLocal = sessionmaker(bind=create_engine("sqlite:///./app.db"))
 
 
 class Counter:
@@ -158,7 +158,7 @@ class Database:
         return self._registry()
 
 
-database = Database(sessionmaker(bind=create_engine("sqlite://")))
+database = Database(sessionmaker(bind=create_engine("sqlite:///./app.db")))
 """
 
 
@@ -186,7 +186,7 @@ GIVEN = """
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+SessionLocal = sessionmaker(bind=create_engine("sqlite:///./app.db"))
 
 
 class Counter:
@@ -240,12 +240,12 @@ CLASS_HELD = """
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+SessionLocal = sessionmaker(bind=create_engine("sqlite:///./app.db"))
 
 
 class Counter:
     db = SessionLocal()
-    maker = sessionmaker(bind=create_engine("sqlite://"))
+    maker = sessionmaker(bind=create_engine("sqlite:///./app.db"))
 
     def bump(self):
         self.db.execute(text("select 1"))
@@ -305,7 +305,7 @@ def test_a_session_given_to_a_module_level_instance_read_by_the_route_keeps_it(a
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+SessionLocal = sessionmaker(bind=create_engine("sqlite:///./app.db"))
 
 
 class Repo:
@@ -421,7 +421,7 @@ UNIT_OF_WORK = """
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-DEFAULT_SESSION_FACTORY = sessionmaker(bind=create_engine("sqlite://"))
+DEFAULT_SESSION_FACTORY = sessionmaker(bind=create_engine("sqlite:///./app.db"))
 
 
 class UnitOfWork:

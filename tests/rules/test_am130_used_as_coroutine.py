@@ -66,7 +66,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-engine = create_engine("sqlite://")
+engine = create_engine("sqlite:///./app.db")
 app = FastAPI()
 
 

@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-engine = create_engine("sqlite://")
+engine = create_engine("sqlite:///./app.db")
 app = FastAPI()
 
 
@@ -197,7 +197,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-engine = create_engine("sqlite://", connect_args={{"check_same_thread": False}})
+engine = create_engine("sqlite:///./app.db", connect_args={{"check_same_thread": False}})
 app = FastAPI()
 
 

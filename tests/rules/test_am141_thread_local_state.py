@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-engine = create_engine("sqlite://", connect_args={"check_same_thread": False})
+engine = create_engine("sqlite:///./app.db", connect_args={"check_same_thread": False})
 app = FastAPI()
 _local = threading.local()
 

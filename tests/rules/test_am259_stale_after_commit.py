@@ -20,7 +20,7 @@ REUSED = """
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-async_engine = create_async_engine("sqlite+aiosqlite://")
+async_engine = create_async_engine("sqlite+aiosqlite:///./app.db")
 AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=%s)
 
 

@@ -655,7 +655,7 @@ STAR_ENGINE = """
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-engine = create_engine("sqlite://")
+engine = create_engine("sqlite:///./app.db")
 Session = sessionmaker(engine, expire_on_commit=False)
 
 
