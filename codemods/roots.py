@@ -453,10 +453,13 @@ def _foreign(ref: str, head: str, paths: list[str], children: dict[str, set[str]
     unless it sits in a package the imports reach by its dotted name (`app/utils/mcp/` beside
     `from app.utils.auth import x`): there it is `app.utils.mcp`, never `mcp`."""
     folders = [f for f in children if f.rsplit("/", 1)[-1] == head]
-    if not folders or any(f"{f}/__init__.py" in paths for f in folders):
+    if not folders:
         return False
+    # `prefect/_internal/pydantic/__init__.py` is `prefect._internal.pydantic`, never `pydantic`
     if all("/" in f and _reached(f.rpartition("/")[0], reached) for f in folders):
         return True
+    if any(f"{f}/__init__.py" in paths for f in folders):
+        return False
     name = ref.split(".")[1] if "." in ref else None
     return name is None or all(name not in children[f] for f in folders)
 

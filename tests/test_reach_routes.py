@@ -1617,3 +1617,39 @@ def test_the_warnings_do_not_depend_on_the_order_the_workers_answer(cli, project
     _, answered = check(cli, root, "--no-cache")
     assert [w for w in asked["warnings"] if "too deep" in w], asked["warnings"]
     assert answered == asked
+
+
+PYDANTIC_ROUTE = """\
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from app.utils.helpers import count
+from app.utils.pydantic import compat
+
+router = APIRouter()
+
+
+class Out(BaseModel):
+    n: int = compat.ZERO
+
+
+@router.get("/count")
+async def count_route():
+    return Out(n=count())
+"""
+
+
+def test_a_package_in_a_package_the_imports_name_is_no_root_for_a_library_sharing_its_name(cli, project, app_files):
+    # `app/utils/pydantic/__init__.py` (Prefect's `prefect/_internal/pydantic`) is
+    # `app.utils.pydantic`, never `pydantic`: every `from pydantic import ...` was counted a project
+    # import that could not be resolved, and phase one warned the analysis may miss Session work.
+    root = nested_app(project, app_files, "app")
+    (root / "app/utils/pydantic").mkdir(parents=True)
+    (root / "app/utils/pydantic/__init__.py").write_text("")
+    (root / "app/utils/pydantic/compat.py").write_text("ZERO = 0\n")
+    (root / "app/utils/helpers.py").write_text(COUNT)
+    (root / "app/api/count.py").write_text(PYDANTIC_ROUTE)
+    document = cli.json("scan", root)
+    assert document.get("warnings", []) == [], document.get("warnings")
+    code, report = check(cli, root)
+    assert code == 1 and [f["code"] for f in findings(report, "count_route")] == ["AM301"], report
