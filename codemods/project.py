@@ -62,6 +62,7 @@ from async_migrate.codemods.vocabulary.fastapi import (
     REPEATING_DECORATORS,
     ROUTE_ATTRS,
     ROUTE_HANDLER_BUILDERS,
+    ROUTER_OVERRIDES,
     ROUTER_TYPES,
     WEBSOCKET_ATTRS,
     WEBSOCKET_REGISTRATIONS,
@@ -687,10 +688,11 @@ class Project:
         return found
 
     def _route_decorator(self, module: facts.Module, added: facts.Registration) -> bool:
-        """A router class's own `api_route` registering what its decorator is applied to: FastAPI's
-        `@router.get(...)` and the rest call it, and those routes are analysed where they are decorated."""
+        """A router class's own `api_route` registering what its decorator is applied to, or its own
+        `add_api_route` handing on the endpoint it is given: FastAPI's `@router.get(...)` and the rest
+        call them, and those routes are analysed where they are decorated or added."""
         owner, _, method = (added.decorates or "").rpartition(".")
-        return method == "api_route" and bool(owner) and self.is_router_type(f"{module.name}.{owner}")
+        return method in ROUTER_OVERRIDES and bool(owner) and self.is_router_type(f"{module.name}.{owner}")
 
     def changed_source(self, added: facts.Registration) -> bool:
         """A loop's endpoints read from a module-level display that other code changes or is

@@ -49,6 +49,7 @@ from async_migrate.codemods.vocabulary.fastapi import (
     REGISTRATION_ATTRS,
     ROUTE_ATTRS,
     ROUTE_CLASSES,
+    ROUTER_OVERRIDES,
     ROUTER_TYPES,
 )
 from async_migrate.codemods.vocabulary.python import CONTAINER_TYPES, SCALAR_TYPES
@@ -2663,7 +2664,9 @@ def _included_routers(
                 for added in collector.facts.registrations[before:]:
                     added.router_call = made[receiver.id]
             for added in collector.facts.registrations[before:]:
-                if added.endpoint is None and added.written is not None and _decorator_parameter(node, call, added.written):
+                if added.endpoint is None and added.written is not None and (
+                    _decorator_parameter(node, call, added.written) or _forwarded_endpoint(node, added.written)
+                ):
                     added.sources, added.decorates = (), function.qualname
         func = call.func
         if type(func) is not ast.Attribute or func.attr not in (INCLUDE_ROUTER, starlette.MOUNT):
@@ -2684,6 +2687,15 @@ def _included_routers(
             add(call, None, local, known=application)
         finally:
             collector.loops = module_loops
+
+
+def _forwarded_endpoint(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """Whether `name` is a parameter of a router class's own registration method that hands it on
+    (`def add_api_route(self, path, endpoint, **kwargs): ... super().add_api_route(path, endpoint)`):
+    what calls the method registers the route, read there."""
+    return node.name in ROUTER_OVERRIDES and any(
+        arg.arg == name for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
+    )
 
 
 def _decorator_parameter(node: ast.AST, call: ast.Call, name: str) -> bool:

@@ -27,6 +27,9 @@ INCLUDE_ROUTER = "include_router"
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 WEBSOCKET_ATTRS = frozenset({"websocket", "websocket_route"})
 ROUTE_ATTRS = frozenset({*HTTP_VERBS, "api_route", "route", *WEBSOCKET_ATTRS})
+# A router class's methods that FastAPI's decorators and `add_api_route` calls run: an override
+# registering what it is given (or what its decorator is applied to) adds no route of its own.
+ROUTER_OVERRIDES = frozenset({"api_route", "add_api_route", "add_api_websocket_route", "api_websocket_route"})
 REGISTRATION_ATTRS = frozenset({"add_api_route", "add_api_websocket_route", *starlette.REGISTRATION_ATTRS})
 WEBSOCKET_REGISTRATIONS = frozenset({"add_api_websocket_route", *starlette.WEBSOCKET_REGISTRATIONS})
 ROUTE_CLASSES = {

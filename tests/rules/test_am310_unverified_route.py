@@ -626,3 +626,42 @@ def test_a_decorator_of_another_name_registering_what_it_decorates_is_an_unverif
     assert len(found) == 1, found
     assert "the function a decorator `AuditedRouter.secure_get` defines is applied to" in found[0]["message"], found
     assert "loop variable" not in found[0]["message"], found
+
+
+OVERRIDDEN_ADD = """
+from typing import Any, Callable
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+
+class TypedRouter(APIRouter):
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if kwargs.get("response_model") is None:
+            kwargs["response_model"] = None
+        return super().add_api_route(path, endpoint, **kwargs)
+
+
+typed = TypedRouter()
+
+
+@typed.get("/count")
+async def count(db: session_dependency):
+    return db.execute(text("select 1")).scalar_one()
+"""
+
+
+def test_a_router_classs_own_add_api_route_handing_on_its_endpoint_is_no_unverified_route(app, cli):
+    # Prefect's `PrefectRouter.add_api_route` sets defaults and calls `super().add_api_route(path,
+    # endpoint, **kwargs)`: every `@typed.get(...)` runs it, and the route is analysed there
+    findings = cli.json("check", app(OVERRIDDEN_ADD))["findings"]
+    assert [f["code"] for f in findings if f["code"] == "AM310"] == [], findings
+    assert [f["code"] for f in findings if f["function"] == "count"] == ["AM301"], findings
+
+
+def test_near_miss_a_method_of_another_name_handing_on_its_parameter_stays_unverified(app, cli):
+    # `add_typed` is no method FastAPI runs: `return super().add_api_route(path, endpoint)` in it
+    # registers what its callers hand it, which nothing here reads
+    source = OVERRIDDEN_ADD.replace("def add_api_route(self", "def add_typed(self")
+    found = [f for f in cli.json("check", app(source))["findings"] if f["code"] == "AM310"]
+    assert len(found) == 1, found
