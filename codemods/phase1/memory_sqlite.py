@@ -23,7 +23,9 @@ import ast
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.phase2.drivers import is_memory_sqlite
+from async_migrate.codemods.phase2.inline_engine import engine_call
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import SYNC_ENGINE_CONSTRUCTORS
@@ -191,15 +193,8 @@ def _engine(project: Project, module: facts.Module, bind: facts.CallArg | None, 
         return None
     if bind.ref is not None:
         return memory_engines(project).get(project.canonical(bind.ref) or bind.ref)
-    node = _parse(bind.text)
-    if type(node) is not ast.Call or project.canonical(_resolve(module, node.func)) not in SYNC_ENGINE_CONSTRUCTORS:
-        return None
-    def written(part: ast.expr) -> str:
-        return ast.get_source_segment(bind.text, part) or ast.unparse(part)
-
-    args = [facts.CallArg(None, written(a), _resolve(module, a)) for a in node.args]
-    args += [facts.CallArg(k.arg or "**", written(k.value), _resolve(module, k.value)) for k in node.keywords]
-    url = _per_thread_memory(project, module, args)
+    read = engine_call(project, module, bind)
+    url = _per_thread_memory(project, module, read[1]) if read is not None else None
     return MemoryEngine(f"`{bind.text}` ({module.path}:{line})", url) if url is not None else None
 
 
@@ -228,7 +223,8 @@ def _memory_url(project: Project, module: facts.Module, arg: facts.CallArg) -> s
         return f'{arg.text} = "{held}"' if held and is_memory_sqlite(held) else None
     if type(node) is not ast.Call:
         return None
-    callee = project.canonical(_resolve(module, node.func))
+    written = dotted(node.func)
+    callee = project.canonical(f"{module.name}.{written}") if written is not None else None
     if callee in _MAKE_URL and len(node.args) == 1 and type(node.args[0]) is ast.Constant:
         literal = node.args[0].value
         return arg.text if isinstance(literal, str) and is_memory_sqlite(literal) else None
@@ -253,14 +249,3 @@ def _parse(text: str) -> ast.expr | None:
     except SyntaxError:
         return None
 
-
-def _resolve(module: facts.Module, node: ast.expr) -> str | None:
-    """The reference a dotted name written in `module` stands for: through its imports, else its own."""
-    parts: list[str] = []
-    while type(node) is ast.Attribute:
-        parts.append(node.attr)
-        node = node.value
-    if type(node) is not ast.Name:
-        return None
-    head = module.imports.get(node.id, f"{module.name}.{node.id}")
-    return ".".join([head, *reversed(parts)])

@@ -24,7 +24,27 @@ def build(project: Project, maker: Found, bind: facts.CallArg) -> tuple[EngineBu
     """How the inline engine is built, and the expression naming it at run time; None when `bind`
     is no engine constructor's call the tool reads whole (a project factory, a method called on
     the engine, unpacked arguments)."""
-    if bind.local or bind.ref is not None or maker.value is None:
+    if bind.local or maker.value is None:
+        return None
+    module = maker.module
+    read = engine_call(project, module, bind)
+    if read is None:
+        return None
+    callee, args = read
+    call = facts.EngineCall(line=maker.line, callee=callee, args=tuple(args))
+    # `scoped_session(sessionmaker(...))` stands for the stack under the scoped_session's name.
+    scoped = module.values.get(maker.name) is not maker.value
+    holder = f"{maker.name}.session_factory" if scoped else maker.name
+    return EngineBuild(Build.CALL, module.path, maker.line, calls=[call]), f'{holder}.kw["bind"]'
+
+
+def engine_call(
+    project: Project, module: facts.Module, bind: facts.CallArg
+) -> tuple[str, list[facts.CallArg]] | None:
+    """The engine constructor `bind` (an argument written in `module`) calls in place, canonical,
+    with its arguments read from the text; None when it is no such call read whole (a name, a
+    project factory, a method called on the engine, unpacked arguments)."""
+    if bind.ref is not None:
         return None
     try:
         node = ast.parse(bind.text, mode="eval").body
@@ -32,7 +52,6 @@ def build(project: Project, maker: Found, bind: facts.CallArg) -> tuple[EngineBu
         return None
     if type(node) is not ast.Call:
         return None
-    module = maker.module
     callee = project.canonical(_in(module, dotted(node.func)))
     if callee not in SYNC_ENGINE_CONSTRUCTORS:
         return None
@@ -46,11 +65,7 @@ def build(project: Project, maker: Found, bind: facts.CallArg) -> tuple[EngineBu
         if text is None:
             return None
         args.append(facts.CallArg(keyword=keyword, text=text, ref=_in(module, dotted(value))))
-    call = facts.EngineCall(line=maker.line, callee=callee, args=tuple(args))
-    # `scoped_session(sessionmaker(...))` stands for the stack under the scoped_session's name.
-    scoped = module.values.get(maker.name) is not maker.value
-    holder = f"{maker.name}.session_factory" if scoped else maker.name
-    return EngineBuild(Build.CALL, module.path, maker.line, calls=[call]), f'{holder}.kw["bind"]'
+    return callee, args
 
 
 def _in(module: facts.Module, name: str | None) -> str | None:
