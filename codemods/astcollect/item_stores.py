@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable
 
-from async_migrate.codemods.astcollect.syntax import FUNCTIONS
+from async_migrate.codemods.astcollect.syntax import methods
 
 _EMPTY_CALLS = frozenset({"dict", "list", "OrderedDict", "defaultdict"})
 _STORES = frozenset({"setdefault", "append", "insert"})
@@ -36,9 +36,8 @@ def read(
     unreadable -> the line making them so) over the methods of one class body. `spell(node,
     locals)` spells an expression as the collector does."""
     reader = _Reader(spell)
-    for method in statements:
-        if isinstance(method, FUNCTIONS) and (method.args.posonlyargs or method.args.args):
-            reader.method(method)
+    for method, owner in methods(statements):
+        reader.method(method, owner)
     containers = reader.containers
     found = {a: s for a, s in reader.stores.items() if a in containers}
     return found, {a: line for a, line in reader.unreadable.items() if a in containers}
@@ -53,8 +52,7 @@ class _Reader:
         self.line = 0
         self.local: frozenset[str] = frozenset()
 
-    def method(self, method: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        owner = (method.args.posonlyargs or method.args.args)[0].arg
+    def method(self, method: ast.FunctionDef | ast.AsyncFunctionDef, owner: str) -> None:
         parents: dict[ast.AST, ast.AST] = {}
         names = {a.arg for a in (*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs)}
         names |= {a.arg for a in (method.args.vararg, method.args.kwarg) if a is not None}

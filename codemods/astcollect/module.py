@@ -20,7 +20,15 @@ from typing import Any
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import by_name, dispatch, enclosing, item_stores, registries, syntax
 from async_migrate.codemods.astcollect.generated import updated_by_database
-from async_migrate.codemods.astcollect.syntax import FUNCTIONS, Source, argument, dotted, string, strings
+from async_migrate.codemods.astcollect.syntax import (
+    FUNCTIONS,
+    Source,
+    argument,
+    dotted,
+    methods,
+    string,
+    strings,
+)
 from async_migrate.codemods.facts import DefinitionKeys, module_name
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import (
@@ -1779,7 +1787,7 @@ class Collector:
 
     def _held(self, found: facts.ClassFacts, statements: Iterable[ast.stmt]) -> None:
         """`self.attr = call(...)` in the class's methods (`facts.ClassFacts.held`)."""
-        for method, first in _methods(statements):
+        for method, first in methods(statements):
             for node in ast.walk(method):
                 kind = type(node)
                 if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
@@ -1794,7 +1802,7 @@ class Collector:
 
     def _instance_built(self, found: facts.ClassFacts, statements: Iterable[ast.stmt]) -> None:
         """`self.attr = call(...)` rebinding the attribute in the class's methods (`facts.ClassFacts.instance_built`)."""
-        for method, first in _methods(statements):
+        for method, first in methods(statements):
             for node in ast.walk(method):
                 kind = type(node)
                 if kind is ast.Assign:
@@ -2350,11 +2358,3 @@ def _alias_path(node: ast.expr) -> str | None:
         return None
     return ".".join(p for p in parts if p is not None)
 
-
-def _methods(
-    statements: Iterable[ast.stmt],
-) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]]:
-    """Each method of a class body with its first parameter's name (`self`, `cls`)."""
-    for method in statements:
-        if isinstance(method, FUNCTIONS) and (method.args.posonlyargs or method.args.args):
-            yield method, (method.args.posonlyargs or method.args.args)[0].arg

@@ -623,3 +623,11 @@ def unpacked_pairs(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.exp
     if any(isinstance(v, ast.Starred) for v in value.elts):
         return []
     return [(t.id, v) for t, v in zip(target.elts, value.elts) if isinstance(t, ast.Name)]
+
+def methods(
+    statements: Iterable[ast.stmt],
+) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]]:
+    """Each method of a class body with its first parameter's name (`self`, `cls`)."""
+    for method in statements:
+        if isinstance(method, FUNCTIONS) and (method.args.posonlyargs or method.args.args):
+            yield method, (method.args.posonlyargs or method.args.args)[0].arg
