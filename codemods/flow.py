@@ -77,7 +77,6 @@ from async_migrate.codemods.vocabulary.python import (
     THREAD_IDENTS,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import (
-    ASYNC_SESSIONMAKERS,
     CONNECTION_OPENERS,
     DESCRIPTIVE_ATTRIBUTES,
     FROM_CONFIG,
@@ -296,6 +295,8 @@ class Flow:
                 return self.ref(value.ref)
             if value.kind != "call" or value.ref is None:
                 return NOTHING
+            if project.makes_async_sessions(value):
+                return NOTHING  # `sessionmaker(async_engine, class_=AsyncSession)`: no synchronous Session
             if project.canonical(value.ref) in LOCAL_PROXIES and value.args and target.module is not None:
                 held = self._local_proxy(target.module, value.args[0])
                 return frozenset(_named(v, _short(ref)) for v in held)
@@ -2113,11 +2114,12 @@ def _context_variable_value(flow: Flow, path: str) -> bool:
 
 
 def _async_maker(flow: Flow, path: str) -> bool:
-    """A module-level `async_sessionmaker(...)` (`database.async_session.begin()`): typed, and no
+    """A module-level `async_sessionmaker(...)` or `sessionmaker(..., class_=AsyncSession)`
+    (`database.async_session.begin()`): typed, and no
     synchronous Session, though the flow holds no value for it (phase two writes this form itself)."""
     target = flow.project.resolve(path)
     value = target.value if target is not None and target.kind == "value" else None
-    return value is not None and value.kind == "call" and flow.project.canonical(value.ref) in ASYNC_SESSIONMAKERS
+    return value is not None and flow.project.makes_async_sessions(value)
 
 
 def _steps(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, tuple[str, ...]] | None:

@@ -1026,10 +1026,39 @@ class Project:
         target = self.resolve(ref)
         if target is not None and target.kind == "value" and target.value is not None:
             if target.value.kind == "call":
-                return self.canonical(target.value.ref) in SYNC_SESSIONMAKERS
+                return self.canonical(target.value.ref) in SYNC_SESSIONMAKERS and not self.makes_async_sessions(target.value)
         from async_migrate.codemods.held_makers import held  # it reads the class index, built on this one
 
         return held(self, ref) is not None
+
+    def makes_async_sessions(self, value: facts.Value) -> bool:
+        """A call building a maker of AsyncSessions: `async_sessionmaker(...)`, or SQLAlchemy
+        1.4's `sessionmaker(async_engine, class_=AsyncSession)`, whose `class_=` names
+        AsyncSession or a project subclass of it. A `class_=` the analysis cannot read keeps the
+        plain sessionmaker synchronous: its Session work is reported, never missed."""
+        if value.kind != "call":
+            return False
+        callee = self.canonical(value.ref)
+        if callee in ASYNC_SESSIONMAKERS:
+            return True
+        if callee not in PLAIN_SESSIONMAKERS:
+            return False
+        made = next((arg.ref for arg in value.args if arg.keyword == "class_"), None)
+        return made is not None and self.is_async_session_class(made)
+
+    def is_async_session_class(self, ref: str) -> bool:
+        """AsyncSession, or a project class deriving from it."""
+        if self.canonical(ref) in ASYNC_SESSION_TYPES:
+            return True
+        from async_migrate.codemods.classes import project_classes  # built on this index
+
+        classes = project_classes(self)
+        cls = classes.resolve(ref)
+        return cls is not None and any(
+            self.canonical(base) in ASYNC_SESSION_TYPES
+            for ancestor in classes.mro(cls)
+            for base in classes.by_ref[ancestor][1].bases
+        )
 
     @cached_property
     def session_dependencies(self) -> set[FunctionId]:
@@ -1592,7 +1621,7 @@ class Project:
                 return True
             target = self.resolve(opener)
             value = target.value if target is not None and target.kind == "value" else None
-            if value is not None and value.kind == "call" and self.canonical(value.ref) in ASYNC_SESSIONMAKERS:
+            if value is not None and self.makes_async_sessions(value):
                 return True
         return False
 
@@ -1608,7 +1637,7 @@ class Project:
                 continue
             target = self.resolve(opener)
             value = target.value if target is not None and target.kind == "value" else None
-            if value is None or value.kind != "call" or self.canonical(value.ref) not in ASYNC_SESSIONMAKERS:
+            if value is None or not self.makes_async_sessions(value):
                 return False
         return True
 

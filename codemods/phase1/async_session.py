@@ -8,7 +8,6 @@ from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am135_on_async_session import RULE as AM135
 from async_migrate.codemods.rules.base import Reason
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
-from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSIONMAKERS
 
 ON_ASYNC = AM135.code
 
@@ -102,7 +101,7 @@ def async_session_of(project: Project, handler: Handler) -> str | None:
             return f"opened as `{binding.name}` at line {binding.line}"
         target = project.resolve(ref)
         value = target.value if target is not None and target.kind == "value" else None
-        if value is not None and value.kind == "call" and project.canonical(value.ref) in ASYNC_SESSIONMAKERS:
+        if value is not None and project.makes_async_sessions(value):
             return f"opened as `{binding.name}` at line {binding.line}"
     queue = [param_dependency(project, p) for p in function.params] + route_dependencies(project, handler)
     seen: set[FunctionId] = set()

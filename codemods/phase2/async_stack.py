@@ -206,17 +206,7 @@ class _Analysis:
     # ------------------------------------------------------------- existing
 
     def _is_async_maker(self, value: facts.Value) -> bool:
-        if value.kind != "call":
-            return False
-        callee = self.canonical(value.ref)
-        if callee in ASYNC_SESSIONMAKERS:
-            return True
-        if callee in PLAIN_SESSIONMAKERS:  # 1.4 style: sessionmaker(engine, class_=AsyncSession)
-            return any(
-                arg.keyword == "class_" and self.canonical(arg.ref) in ASYNC_SESSION_TYPES
-                for arg in value.args
-            )
-        return False
+        return self.project.makes_async_sessions(value)
 
     def _receives_async_session(self, function: facts.Function) -> bool:
         """A dependency given the AsyncSession (a transaction dependency's twin) wraps the
