@@ -37,7 +37,7 @@ from async_migrate.codemods.astcollect import (
     unpacked,
 )
 from async_migrate.codemods.astcollect.fresh import fresh_reads
-from async_migrate.codemods.astcollect.module import Collector, free_names, loop_targets, overrides
+from async_migrate.codemods.astcollect.module import Collector, free_names, loop_targets, override
 from async_migrate.codemods.astcollect.streaming import streamed_option
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
 from async_migrate.codemods.facts import DefinitionKeys
@@ -1700,7 +1700,10 @@ class BodyScanner:
             self.statements.add(id(value))
 
     def _on_assign(self, node: ast.Assign, nested: bool) -> None:
-        self.benign.update(overrides(node))
+        overridden = override(node)
+        if overridden is not None:
+            self.benign.update((id(overridden[0]), id(overridden[1])))
+            self.collector.overriding(overridden[1])
         self._held_in_display(node.value, "bound to a name")
         for target in node.targets:
             self._bind(target)

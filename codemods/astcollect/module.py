@@ -588,6 +588,9 @@ class Collector:
                 self.handed(node)
         self.scan_depends(value)
         taken = overrides(statement)
+        overridden = override(statement)
+        if overridden is not None:
+            self.overriding(overridden[1])
         if target is not None and type(value) is ast.Call and value.args and self.ref(value.func) in PARTIALS:
             # `get_repo = partial(get_repository, Repo)`: what uses `get_repo` uses the function
             # it runs, and is read where `get_repo` is (a value, a call, a `Depends`).
@@ -1499,6 +1502,12 @@ class Collector:
             and argument(node, 0, "dependency") is None
         )
 
+    def overriding(self, value: ast.expr) -> None:
+        """An override FastAPI runs in place of a dependency: one itself."""
+        ref = self.ref(value)
+        if ref is not None:
+            self.facts.depends.append(ref)
+
     def scan_depends(self, node: ast.AST) -> None:
         """Record every Depends(target) under a module-level or signature node."""
         for call in syntax.calls_under(node):
@@ -2198,17 +2207,25 @@ def _unpack(target: ast.expr, value: ast.expr) -> dict[str, ast.expr] | None:
     return None
 
 
-def overrides(statement: ast.stmt) -> frozenset[int]:
-    """`app.dependency_overrides[dep] = override`: FastAPI calls the override as it would the
-    dependency, whichever kind of function it is."""
+def override(statement: ast.stmt) -> tuple[ast.expr, ast.expr] | None:
+    """`app.dependency_overrides[dep] = override`, at module level or in an application factory:
+    the key and the override. FastAPI calls the override as it would the dependency, whichever
+    kind of function it is, so it is a dependency; the key is only compared with the dependencies
+    the routes name, no value anything calls."""
     if type(statement) is not ast.Assign:
-        return frozenset()
+        return None
     for target in statement.targets:
         if type(target) is ast.Subscript and type(target.value) is ast.Attribute and (
             target.value.attr == "dependency_overrides"
         ) and type(statement.value) in (ast.Name, ast.Attribute):
-            return frozenset({id(statement.value)})
-    return frozenset()
+            return target.slice, statement.value
+    return None
+
+
+def overrides(statement: ast.stmt) -> frozenset[int]:
+    """The override `override` finds, as the id of its node: FastAPI takes it, no value."""
+    found = override(statement)
+    return frozenset() if found is None else frozenset({id(found[1])})
 
 
 def _calls_and_names(top: ast.AST) -> tuple[list[ast.Call], list[tuple[int, str | None]]]:
