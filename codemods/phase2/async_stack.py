@@ -1473,7 +1473,7 @@ class _Analysis:
         """
         dependencies = self._candidate_providers()
         reached = (self._route_dependencies() & dependencies) or dependencies
-        verdicts = {fid: _commits_on_exit(self.project.functions[fid][1]) for fid in sorted(reached)}
+        verdicts = {fid: _commits_on_exit(self.project, self.project.functions[fid][1]) for fid in sorted(reached)}
         if len(set(verdicts.values())) > 1:
             described = ", ".join(
                 f"`{self.project.functions[fid][1].qualname}` ({fid_path(self.project, fid)}:"
@@ -1490,7 +1490,7 @@ class _Analysis:
 
     def _check_reused_commit(self, found: Found) -> None:
         assert found.function is not None
-        reused = _commits_on_exit(found.function)
+        reused = _commits_on_exit(self.project, found.function)
         if self.commits is None or reused == self.commits:
             return  # no synchronous dependency to compare with
         sync_does = "commits" if self.commits else "does not commit"
@@ -1801,12 +1801,18 @@ def _free(module: facts.Module, name: str) -> str:
     return found
 
 
-def _commits_on_exit(function: facts.Function) -> bool:
+def _commits_on_exit(project: Project, function: facts.Function) -> bool:
     """Whether a session dependency commits its Session when the request succeeds.
 
     `db.commit()` on the yielded Session (after `yield`, in `try/else` or `finally`), a
-    `sessionmaker.begin()` it opens, or `with db.begin():` around the `yield` all commit.
+    `sessionmaker.begin()` it opens, or `with db.begin():` around the `yield` all commit; so
+    does a `@contextmanager` opener it enters (`with session_scope() as db: yield db`) that
+    commits in one of these ways: leaving the `with` after the request runs the opener's commit.
     """
+    for call in function.calls:
+        opener = None if call.nested or call.callee is None else stack_extras.scope_opener(project, call.callee)
+        if opener is not None and _commits_on_exit(project, project.functions[opener][1]):
+            return True
     yielded = set(function.yields) | {o.name for o in function.opens if o.name}
     for opened in function.opens:
         if opened.callee.endswith(".begin") and opened.name in function.yields:

@@ -45,7 +45,7 @@ from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.engine_work import connection_dependencies
 from async_migrate.codemods.flow import SESSION
 from async_migrate.codemods.phase1.shared_session import request_context_variable
-from async_migrate.codemods.phase2 import expired_lists
+from async_migrate.codemods.phase2 import expired_lists, scope_openers
 from async_migrate.codemods.phase2.registry_provider import registry_blocker
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.sources import is_test_path
@@ -554,6 +554,13 @@ class _Provider:
             self.held_calls.add(id(node))
             self.argued = bool(node.args or node.keywords)
             return True
+        opener = self._scope_opener(name)
+        if opener is not None:
+            # `with session_scope() as s:` on an opener phase two twins: its body is only the
+            # lifecycle of a Session opened from the sessionmaker, what the generated dependency does
+            # (its commit is read where the dependency's is, `async_stack._commits_on_exit`)
+            self.argued = bool(node.args or node.keywords)
+            return True
         if self.project.is_sessionmaker(absolute(self.module, name)):
             self.openers_used.add(head)
             if self.project.is_sync_session_type(absolute(self.module, name)):
@@ -562,6 +569,9 @@ class _Provider:
                 self.argued = bool(node.args or node.keywords)
             return True
         return False
+
+    def _scope_opener(self, name: str) -> FunctionId | None:
+        return scope_opener(self.project, absolute(self.module, name))
 
     def _request(self, name: str) -> bool:
         """Whether `name` is the provider's parameter FastAPI hands the connection in (`request: Request`)."""
@@ -644,6 +654,19 @@ class _Provider:
             self.statements(statement.finalbody, handler=True)
             return True
         return False
+
+
+def scope_opener(project: Project, ref: str) -> FunctionId | None:
+    """The project `@contextmanager` opener `ref` names when phase two twins it (`scope_openers`),
+    or None."""
+    target = project.resolve(ref)
+    if target is not None and target.kind == "function" and target.module is not None and target.function is not None:
+        fid: FunctionId | None = (target.module.name, target.function.key)
+    else:
+        fid = scope_openers.unwrapped(project, ref)
+    if fid is None or fid not in project.functions or not scope_openers.is_opener(project, fid):
+        return None
+    return fid if scope_openers.problem(project, fid) is None else None
 
 
 def _session_class_argued(node: ast.Call) -> bool:

@@ -33,6 +33,12 @@ a Session the async dependency opens beside it, nothing commits it and the write
 a 201. Phase two blocks the stack naming the registry and where it is reached (a `remove()` or
 `close()` alone, which only ends it, does not count).
 
+A dependency entering a `@contextmanager` opener (`with session_scope() as db: yield db`) does
+no more than the opener does: one whose body is only the Session's lifecycle, opened from the
+sessionmaker (the openers phase two twins), is the opening, and the generated dependency commits
+when the opener commits; an opener doing more, or taking parameters (`create_session(scoped=False)`),
+is that work.
+
 Before:
 
     def get_db() -> Iterator[Session]:
