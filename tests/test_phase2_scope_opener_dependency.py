@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 import test_phase2_soundness as soundness
-from test_phase2_commit_on_exit import COUNT, FLUSH_ONLY
+from test_phase2_commit_on_exit import COUNT, EXISTING_ASYNC, FLUSH_ONLY
 from test_phase2_rules import apply, dedent, handler, read
 from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve
 
@@ -93,4 +93,28 @@ def test_an_opener_doing_more_than_the_lifecycle_still_blocks(cli, service):
     assert found["action"] == "blocked"
     assert "AM271" in found["codes"]
     assert "session_scope()" in " ".join(found["reasons"])
+    assert read(root, SUBSYSTEM) == before
+
+
+# Airflow's `create_session(scoped=False)`: an opener taking a parameter, beside an async
+# dependency the project already has, which phase two reuses.
+PARAMETER_ENGINE = SCOPED_ENGINE.replace("def session_scope() ->", "def session_scope(scoped: bool = True) ->").replace(
+    "with session_scope() as db:", "with session_scope(scoped=False) as db:"
+)
+
+
+def test_an_opener_taking_parameters_blocks_saying_why(cli, service):
+    root = service({
+        "db/engine.py": dedent(PARAMETER_ENGINE) + "\n" + EXISTING_ASYNC, SUBSYSTEM: routes(FLUSH_ONLY),
+    })
+    before = read(root, SUBSYSTEM)
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked"
+    assert "AM271" in found["codes"]
+    reasons = " ".join(found["reasons"])
+    # why the opener is no opening, and how the reused dependency covers it: naming the reused
+    # one in a configuration, which the reason used to advise, changes nothing
+    assert "`session_scope` is a `@contextmanager` opener" in reasons
+    assert "takes parameters (`scoped`)" in reasons
+    assert "`get_async_db_session` covers a statement by repeating it" in reasons
     assert read(root, SUBSYSTEM) == before

@@ -370,6 +370,7 @@ class Extra:
     written: str
     normalised: str  # the statement with the session's name replaced and awaits dropped
     label: str = ""  # "parameter " for a parameter
+    note: str = ""  # why a `with` on a project `@contextmanager` opener is not read as the opening
 
 
 def function_node(texts: Texts, module: facts.Module, function: facts.Function) -> tuple[str, ast.AST] | None:
@@ -509,6 +510,7 @@ class _Provider:
         self.held_names: set[str] = set()  # the names they were assigned to (`with ... as`, `=`)
         self.fid: FunctionId | None = None  # the provider read, whose `Request` parameter opens from app state
         self.app_state: str | None = None  # `request.app.state.sessionmaker`, the first such opening read
+        self.notes: dict[int, str] = {}  # a `with` statement -> why the opener it enters is no opening
 
     def _flag(self, statement: ast.stmt) -> None:
         self.extras.append(Extra(
@@ -516,6 +518,7 @@ class _Provider:
             normalise(
                 statement, self.sessions, self.tables, stack_names(self.project, self.module, statement, self._texts)
             ),
+            note=self.notes.get(id(statement), ""),
         ))
 
     def _lookup(self, node: ast.expr | None) -> bool:
@@ -599,6 +602,9 @@ class _Provider:
             argued = False
             for item in statement.items:
                 if not self._opens(item.context_expr):
+                    note = _opener_note(self.project, self.module, item.context_expr)
+                    if note:
+                        self.notes[id(statement)] = note
                     return False
                 argued = argued or self.argued
                 if isinstance(item.optional_vars, ast.Name):
@@ -667,6 +673,26 @@ def scope_opener(project: Project, ref: str) -> FunctionId | None:
     if fid is None or fid not in project.functions or not scope_openers.is_opener(project, fid):
         return None
     return fid if scope_openers.problem(project, fid) is None else None
+
+
+def _opener_note(project: Project, module: facts.Module, node: ast.expr) -> str:
+    """Why `node`, a call of a project `@contextmanager` generator (`create_session(scoped=False)`),
+    is not read as opening the dependency's Session; "" when it calls none, or phase two cannot say."""
+    name = dotted(node.func) if isinstance(node, ast.Call) else None
+    if name is None:
+        return ""
+    ref = absolute(module, name)
+    target = project.resolve(ref)
+    if target is not None and target.kind == "function" and target.module is not None and target.function is not None:
+        fid: FunctionId | None = (target.module.name, target.function.key)
+    else:
+        fid = scope_openers.unwrapped(project, ref)
+    if fid is None or fid not in project.functions or not scope_openers.entered_by_code(project, fid):
+        return ""
+    problem = scope_openers.problem(project, fid)
+    if problem is None:
+        return ""
+    return f"`{name}` is a `@contextmanager` opener phase two does not read as only its Session's lifecycle: {problem}"
 
 
 def _session_class_argued(node: ast.Call) -> bool:
@@ -1534,19 +1560,24 @@ def provider_blockers(
             )))
             continue
         doing = "reused" if reused is not None else "generated"
-        listed = "; ".join(f"{e.path}:{e.line} {e.label}`{e.written}`" for e in missing)
-        # With an async dependency already there, a second one written by hand is not the one
-        # reused: the configuration has to name it for this subsystem.
-        again = (
-            "then run phase two on this subsystem with a configuration (`--config`) naming it as "
-            f"`async-dependency` and its `Annotated` alias as `async-alias` (`{async_dependency}` is reused "
-            "otherwise)" if reused is not None else "then run phase two again (it reuses it)"
+        listed = "; ".join(
+            f"{e.path}:{e.line} {e.label}`{e.written}`" + (f", where {e.note}" if e.note else "") for e in missing
         )
+        if reused is None:
+            fix = "write the async dependency by hand with the same statements and parameters, then run phase two again (it reuses it)"
+        else:
+            # The reused one is compared statement by statement: naming it in a configuration changes
+            # nothing, and a second one written by hand is reused only where the configuration names it.
+            fix = (
+                f"`{async_dependency}` covers a statement by repeating it (the Session's name, `async` and `await` "
+                "aside) and a parameter by taking it: repeat each there, or write another async dependency that "
+                "does and run phase two on this subsystem with a configuration (`--config`) naming it as "
+                "`async-dependency` and its `Annotated` alias as `async-alias`"
+            )
         blockers.append((module.path, function.line, (
             f"the session dependency {where} does more per request than open, yield and commit its session "
             f"({listed}); the {doing} async dependency `{async_dependency}` would not, and every migrated route "
-            f"would lose it: write the async dependency by hand with the same statements and parameters, {again}, "
-            "or move that work out of the session dependency"
+            f"would lose it: {fix}, or move that work out of the session dependency"
         )))
     return blockers
 
