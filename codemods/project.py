@@ -49,6 +49,7 @@ from async_migrate.codemods.flow import (
     untyped_item,
     untyped_session,
 )
+from async_migrate.codemods.forwarding import forwards_session
 from async_migrate.codemods.library_bound import library_bound, library_call
 from async_migrate.codemods.received import received_instances
 from async_migrate.codemods.roots import Roots
@@ -2685,7 +2686,9 @@ class Project:
 
     def _forwarded(self, fid: FunctionId, call: facts.Call, receiver: str) -> str | None:
         """`proxy.commit()` on an instance of a project class that declares no `commit` but a
-        `__getattr__`: what it forwards to (a Session, a `scoped_session`) is beyond the flow."""
+        `__getattr__` which may forward it to a Session (`forwards_session`: a `scoped_session`,
+        what a link the facts cannot spell holds), beyond the flow. One forwarding to what is
+        read to no Session (a Redis client a Sentinel hands out) does no Session work."""
         name = (call.func or call.callee or "").rpartition(".")[2]
         if call.awaited or not name or name.startswith("__"):
             return None
@@ -2698,7 +2701,7 @@ class Project:
             if value.kind != INSTANCE or not isinstance(cls, str) or self.flow.knows_attribute(cls, name):
                 continue
             getattr_ = next((m for c in classes.mro(cls) if (m := classes.methods.get(c, {}).get("__getattr__"))), None)
-            if getattr_ is not None:
+            if getattr_ is not None and forwards_session(self, getattr_, name):
                 return (
                     f"`{self.written(call.func or call.callee or name)}()` is called on `{self.written(receiver)}`, "
                     f"a {classes.short(cls)} that declares no `{name}`: its `__getattr__` "

@@ -492,6 +492,94 @@ def test_a_method_a_getattr_forwards_is_unverified(app, findings, reported, body
     assert "call the Session the proxy forwards to through a function annotated to return it" in finding["message"]
 
 
+FAILOVER = """
+from typing import Any
+
+import redis
+from sqlalchemy.orm import sessionmaker
+
+SessionLocal = sessionmaker()
+
+
+class FailoverProxy:
+    def __init__(self, sentinel: Any, service: str) -> None:
+        self._sentinel = sentinel
+        self._service = service
+        self._master = None
+
+    def __getattr__(self, name):
+        current = self._resolve_master()
+        original = getattr(current, name)
+        if not callable(original):
+            return original
+        return self._wrap(name)
+
+    def _resolve_master(self):
+        if self._master is None:
+            self._master = self._sentinel.master_for(self._service)
+        return self._master
+
+    def _wrap(self, name):
+        def wrapper(*args, **kwargs):
+            return getattr(self._resolve_master(), name)(*args, **kwargs)
+        return wrapper
+
+
+def build(redis_module: Any, service: str) -> FailoverProxy:
+    sentinel = redis_module.sentinel.Sentinel([("localhost", 26379)])
+    return FailoverProxy(sentinel, service)
+
+
+def connect():
+    import redis.asyncio as redis_mod
+
+    return build(redis_mod, "mymaster")
+
+
+class Retrying:
+    def __init__(self, target) -> None:
+        self._target = target
+
+    def __getattr__(self, name):
+        method = getattr(self._target, name)
+        return method
+
+
+cache = connect()
+store = Retrying(SessionLocal())
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # what `__getattr__` forwards to is read back to a library's call: a Redis client, no Session
+        ("return cache.get('models')", None),
+        # the same shape handed a Session where it is built: `get` is a Session method there
+        ("return store.get(1)", "`store.get()` is called on `store`, a Retrying that declares no `get`"),
+    ],
+    ids=["forwards-to-redis", "forwards-to-session"],
+)
+def test_a_getattr_forwarding_to_what_is_no_session_is_no_finding(app, findings, reported, body, expected):
+    root = app(
+        """
+        from proxies import cache, store
+
+
+        @router.get("/models")
+        async def list_models():
+            {body}
+        """.replace("{body}", body),
+        {"proxies.py": FAILOVER},
+    )
+    if expected is None:
+        assert findings(root, "list_models") == []
+        assert "does no synchronous Session work" in " ".join(reported(root, "list_models")["reasons"])
+        return
+    [finding] = findings(root, "list_models")
+    assert finding["code"] == "AM304" and expected in finding["message"], finding
+
+
 TENANCY = """
 from collections.abc import AsyncIterator
 
