@@ -192,7 +192,12 @@ from async_migrate.codemods.unawaited_session import (
 from async_migrate.codemods.unrun_wrappers import unrun_wrappers
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
-from async_migrate.codemods.vocabulary.python import METHOD_DECORATORS, PARTIALS, RUN_WHEN_AWAITED
+from async_migrate.codemods.vocabulary.python import (
+    KEEPS_FUNCTION,
+    METHOD_DECORATORS,
+    PARTIALS,
+    RUN_WHEN_AWAITED,
+)
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     DERIVED_AWAITED,
     POLYMORPHIC,
@@ -681,8 +686,10 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
         ):
             continue
         module, callee = project.functions[edge.callee]
-        if not callee.is_async or callee.is_generator:
-            continue  # an async generator is iterated (`async for`, a StreamingResponse), never awaited
+        if not makes_coroutine(project, edge.callee):
+            # an async generator is iterated (`async for`, a StreamingResponse), never awaited; a
+            # decorator may run the coroutine (`@sync_compatible` called from synchronous code)
+            continue
         if callee.qualname.rpartition(".")[2] in ("__aenter__", "__aexit__") and project.flow.entered(handler.id, call):
             continue  # `async with make_publisher() as p`: the statement awaits what the object's methods return
         if may_be_plain(project, handler.id, call):
@@ -1197,14 +1204,38 @@ def _global_read_elsewhere(project: Project, module: facts.Module, name: str) ->
 
 
 def _lost_coroutine(project: Project, fid: FunctionId) -> str | None:
-    """`module.f(...)` when calling `fid` only makes a coroutine: an undecorated `async def` that is
-    no generator (a decorator may make it synchronous)."""
+    """`module.f(...)` when calling `fid` only makes a coroutine (`makes_coroutine`)."""
     module, callee = project.functions[fid]
-    if not callee.is_async or callee.is_generator:
-        return None
-    if any(d.callee not in METHOD_DECORATORS for d in callee.decorators):
+    if not makes_coroutine(project, fid):
         return None
     return f"{module.name}.{callee.qualname}(...)"
+
+
+# How a decorator whose wrapper still returns a coroutine for an `async def` treats it
+# (`Project.decorator_shape`): handed back itself, an `async def` wrapper awaiting it, or one
+# returning its coroutine.
+_COROUTINE_SHAPES = frozenset({"passthrough", "coroutine", "loop"})
+
+
+def makes_coroutine(project: Project, fid: FunctionId) -> bool:
+    """Whether calling `fid` by its name only makes a coroutine: an `async def`, no generator, whose
+    every decorator is known to keep it a coroutine function (a method decorator, a registration,
+    one handing the function back, an `async def` wrapper). A decorator whose result is not known
+    to be one (a plain wrapper, which may run the coroutine, as Prefect's `@sync_compatible` does
+    when called from synchronous code; one the analysis cannot read, or from outside PATH) may
+    make it synchronous: not awaiting its call may be right."""
+    _, callee = project.functions[fid]
+    if not callee.is_async or callee.is_generator:
+        return False
+    for decorator in callee.decorators:
+        canonical = project.canonical(decorator.callee)
+        if (decorator.callee in METHOD_DECORATORS and not decorator.is_call) or canonical in KEEPS_FUNCTION:
+            continue
+        if project.is_registration(decorator):
+            continue
+        if project.decorator_shape(decorator, coroutine=True)[0] not in _COROUTINE_SHAPES:
+            return False
+    return True
 
 
 def _lost_message(who: str, calls: list[Blocking]) -> str:

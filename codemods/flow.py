@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.held_session import ASYNC, SYNC, generic_param_kind
+from async_migrate.codemods.overloads import matching_overloads
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import (
     ASYNC_SESSION_TYPES,
@@ -373,7 +374,8 @@ class Flow:
             for name, values in self._constructed_with(owner, function).items():
                 env[name] = env.get(name, NOTHING) | values
         for binding in function.bindings:
-            values = self.evaluate(fid, binding.expr)
+            overloaded = self._overloaded(function, binding)
+            values = self.evaluate(fid, binding.expr) if overloaded is None else overloaded
             if binding.entered:
                 values = self.enter(values, binding.asynchronous)
             if values:
@@ -396,6 +398,27 @@ class Flow:
                 held = self.elements(self.evaluate(fid, source))
                 if held:
                     env[name] = env.get(name, NOTHING) | held
+
+    def _overloaded(self, function: facts.Function, binding: facts.Binding) -> Values | None:
+        """`client = get_client(sync_client=True)`: what the `@overload` signatures the call matches
+        declare it returns (`matching_overloads`), where the implementation declares a union of
+        its variants. None where no overload is ruled out, or one declares nothing readable."""
+        ref = binding.expr[:-2] if binding.expr.endswith("()") else ""
+        if not ref or "(" in ref or ref.startswith(("$", "super")):
+            return None
+        calls = [c for c in function.calls if c.line == binding.line and c.callee == ref and c.func is None]
+        if len(calls) != 1:
+            return None
+        overloads = matching_overloads(self.project, ref, calls[0])
+        if overloads is None or any(o.is_async or not o.returns for o in overloads):
+            return None
+        values: set[Abstract] = set()
+        for overload in overloads:
+            declared = self._declared_by(overload.returns)
+            if not declared:
+                return None
+            values |= declared
+        return frozenset(_named(v, f"{describe(binding.expr)}") for v in values)
 
     def elements(self, values: Values) -> Values:
         """What an element or item of a value may hold, where that is a Session or opaque: the

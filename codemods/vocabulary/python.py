@@ -214,3 +214,12 @@ CALL_IN_PLACE = frozenset({
     "builtins.max", "functools.reduce", "itertools.starmap", "itertools.filterfalse", "itertools.takewhile",
     "itertools.dropwhile", "itertools.groupby", "itertools.accumulate",
 })
+
+# `@overload` signatures, and the `Literal[...]` parameter types by which a call selects one.
+OVERLOAD_DECORATORS = frozenset({"typing.overload", "typing_extensions.overload"})
+LITERAL_TYPES = frozenset({"typing.Literal", "typing_extensions.Literal"})
+# Decorators that hand back the function they are given: a coroutine function stays one.
+KEEPS_FUNCTION = frozenset({
+    "abc.abstractmethod", "typing.overload", "typing_extensions.overload", "typing.override",
+    "typing_extensions.override", "typing.final", "typing_extensions.final", "typing.no_type_check",
+})

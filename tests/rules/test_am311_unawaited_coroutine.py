@@ -521,3 +521,95 @@ def test_near_miss_a_function_looked_up_by_name_that_may_be_synchronous_is_no_am
         {"crud.py": crud},
     )
     assert [f["code"] for f in findings(root, "run")] == []
+
+
+DECORATED = """
+import asyncio
+import functools
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from vendor_sdk import dual_mode
+
+
+def sync_compatible(async_fn):
+    # runs the coroutine when called outside an event loop, as Prefect's does
+    @functools.wraps(async_fn)
+    def coroutine_wrapper(*args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(async_fn(*args, **kwargs))
+        return async_fn(*args, **kwargs)
+
+    wrapper = coroutine_wrapper
+    return wrapper
+
+
+def timed(func):
+    @functools.wraps(func)
+    async def wrapper(*args, **kwargs):
+        return await func(*args, **kwargs)
+
+    return wrapper
+
+
+@sync_compatible
+async def stop(db: AsyncSession) -> None:
+    await db.execute(text("update runners set stopped = 1"))
+
+
+@dual_mode
+async def pause(db: AsyncSession) -> None:
+    await db.execute(text("update runners set paused = 1"))
+
+
+@timed
+async def count(db: AsyncSession) -> int:
+    return await db.scalar(text("select count(*) from runners"))
+"""
+DECORATED_ROUTES = """
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from services.runners import count, pause, stop
+
+
+@router.post("/stop")
+def stop_all(db: Session = Depends(get_db_session)):
+    stop(db)
+    pause(db)
+    return {}
+
+
+@router.get("/count")
+def count_all(db: Session = Depends(get_db_session)):
+    return {"n": count(db)}
+
+
+@router.get("/refresh")
+async def refresh(db: Session = Depends(get_db_session)):
+    return {"n": 0}
+
+
+@router.post("/warm")
+def warm(db: Session = Depends(get_db_session)):
+    refresh(db)
+    return {}
+"""
+
+
+def test_a_decorator_not_known_to_keep_a_coroutine_function_is_no_am311(app, findings):
+    # `@sync_compatible` returns a plain wrapper that may run the coroutine, `@dual_mode` comes
+    # from outside PATH: what calling either gives is not known to be a coroutine
+    root = app(DECORATED_ROUTES, {"services/__init__.py": "", "services/runners.py": DECORATED})
+    assert findings(root, "stop_all") == []
+
+
+@pytest.mark.parametrize("function", ["count_all", "warm"])
+def test_near_miss_a_decorator_keeping_a_coroutine_function_still_is_am311(app, findings, function):
+    # an `async def` wrapper awaiting it, or a route decorator registering it: still a coroutine
+    root = app(DECORATED_ROUTES, {"services/__init__.py": "", "services/runners.py": DECORATED})
+    found = findings(root, function)
+    assert [f["code"] for f in found] == ["AM311"], found

@@ -315,3 +315,75 @@ def test_a_coroutine_read_again_only_by_what_never_runs_it_is_am330(cli, project
 @pytest.mark.parametrize("function", ["handed_on", "returned_after_print", "kept_in_attribute", "shadowed"])
 def test_near_miss_a_read_handing_the_coroutine_on_keeps_it_no_finding(cli, project, function):
     assert function not in _idle(cli, project)
+
+
+CLIENTS = """\
+from typing import Literal, Optional, Union, overload
+
+from sqlalchemy import text
+
+from app.db import AsyncSessionLocal, SessionLocal
+
+
+class AsyncClient:
+    async def purge(self) -> None:
+        async with AsyncSessionLocal() as db:
+            await db.execute(text("delete from items"))
+            await db.commit()
+
+
+class SyncClient:
+    def purge(self) -> None:
+        with SessionLocal() as db:
+            db.execute(text("delete from items"))
+            db.commit()
+
+
+@overload
+def get_client(settings: Optional[dict], sync_client: Literal[False]) -> AsyncClient: ...
+
+
+@overload
+def get_client(*, sync_client: Literal[False] = False) -> AsyncClient: ...
+
+
+@overload
+def get_client(*, sync_client: Literal[True]) -> SyncClient: ...
+
+
+def get_client(settings: Optional[dict] = None, sync_client: bool = False) -> Union[SyncClient, AsyncClient]:
+    return SyncClient() if sync_client else AsyncClient()
+"""
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        # the overload taking `sync_client: Literal[True]` declares the synchronous client
+        ("get_client(sync_client=True)", []),
+        # the same factory selecting its async variant: the coroutine is lost
+        ("get_client(sync_client=False)", [("AM330", "purge_all")]),
+        ("get_client()", [("AM330", "purge_all")]),
+        # a value the call's facts cannot read rules out no overload: the union stands
+        ("get_client(sync_client=flag)", [("AM330", "purge_all")]),
+    ],
+    ids=["sync-variant", "async-variant", "default-variant", "unread-keyword"],
+)
+def test_a_factory_whose_keyword_selects_a_sync_variant_returns_that_variant(cli, project, call, expected):
+    root = project({
+        "app/__init__.py": "",
+        "app/db.py": DB,
+        "app/crud.py": CRUD,
+        "app/main.py": MAIN,
+        "app/clients.py": CLIENTS,
+        "manage.py": f"""\
+from app.clients import get_client
+
+
+def purge_all(flag: bool) -> None:
+    client = {call}
+    client.purge()
+""",
+    })
+    document = cli.json("check", root)
+    assert [(f["code"], f["function"]) for f in document["findings"]] == expected, document["findings"]
