@@ -1220,7 +1220,7 @@ _COROUTINE_SHAPES = frozenset({"passthrough", "coroutine", "loop"})
 def makes_coroutine(project: Project, fid: FunctionId) -> bool:
     """Whether calling `fid` by its name only makes a coroutine: an `async def`, no generator, whose
     every decorator is known to keep it a coroutine function (a method decorator, a registration,
-    one handing the function back, an `async def` wrapper). A decorator whose result is not known
+    one handing the function back, an `async def` wrapper, a plain one returning `func(...)`). A decorator whose result is not known
     to be one (a plain wrapper, which may run the coroutine, as Prefect's `@sync_compatible` does
     when called from synchronous code; one the analysis cannot read, or from outside PATH) may
     make it synchronous: not awaiting its call may be right."""
@@ -1233,7 +1233,12 @@ def makes_coroutine(project: Project, fid: FunctionId) -> bool:
             continue
         if project.is_registration(decorator):
             continue
-        if project.decorator_shape(decorator, coroutine=True)[0] not in _COROUTINE_SHAPES:
+        shape = project.decorator_shape(decorator, coroutine=True)[0]
+        if shape == "sync":
+            found = project.decorator_function(decorator.callee)
+            if found is not None and found[1].returns_call and not decorator.is_call:
+                continue  # a plain wrapper returning `func(...)`: the coroutine, unrun
+        if shape not in _COROUTINE_SHAPES:
             return False
     return True
 

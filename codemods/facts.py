@@ -324,6 +324,9 @@ class Function(_Fact):
     # its shape for an `async def` it decorates, where a branch on `iscoroutinefunction(func)`
     # gives coroutines another wrapper than `wraps` reads (None: the same)
     wraps_coroutine: str | None = None
+    # of a `sync` shape: its plain wrapper returns only `func(...)`, a coroutine function's
+    # coroutine unrun (`check.makes_coroutine`), not what it may run in place
+    returns_call: bool = False
     # the decorator's parameter holding the function it decorates (its factory's inner decorator's)
     wrapped: str | None = None
     # the lines of the `async def` wrapper it returns for a coroutine function: on the event loop

@@ -199,6 +199,7 @@ def _read_function(
         function.loop_wrapper = _loop_wrapper(collector, node, bound)
         coroutine, _ = _decorator_shape(collector, node, bound, coroutine=True)
         function.wraps_coroutine = coroutine if coroutine != function.wraps else None
+        function.returns_call = coroutine == "sync" and _returns_call(collector, node, bound)
     else:
         function.delegates = _delegation(collector, node, bound)
     if any(call.callee in ENGINE_CONSTRUCTORS for call in function.calls):
@@ -576,6 +577,32 @@ def _decorator_shape(
             return factory_shape, wrapped
         return "unknown", None
     return None, None
+
+
+def _returns_call(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool) -> bool:
+    """Whether the plain wrapper a decorator returns (for an `async def`, past a branch on
+    `iscoroutinefunction(func)`) returns only `func(...)`: a coroutine function's coroutine,
+    unrun. One returning anything else (`asyncio.run(func(...))`, a result it kept) may run it;
+    a factory's wrapper is not read here."""
+    params = [*node.args.posonlyargs, *node.args.args][1 if bound else 0 :]
+    if not params or collector.source.one_line_suite(node.body):
+        return False
+    first = params[0].arg
+    body = _plain_path(node.body, first, True)
+    inner = {s.name: s for s in body if type(s) is ast.FunctionDef}
+    returned = _own_returns(body)
+    wrappers = []
+    for value in returned:
+        if type(value) is ast.Call and type(value.func) is ast.Call and (value.args or value.keywords):
+            value = argument_value(syntax.call_arguments(value)[0])
+        name = name_of(value)
+        if name is None or name not in inner:
+            return False
+        wrappers.append(inner[name])
+    return bool(wrappers) and all(
+        type(value) is ast.Call and dotted(value.func) == first
+        for wrapper in wrappers for value in _own_returns(wrapper.body)
+    )
 
 
 def _delegation(
