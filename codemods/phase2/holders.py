@@ -102,6 +102,7 @@ def _find(project: Project) -> dict[str, HolderClass]:
     direct = sorted({*attributes, *declared, *_composers(project, {*attributes, *declared})})
     roots = [ref for ref in direct if not any(base in direct for base in classes.mro(ref)[1:])]
     holders: dict[str, HolderClass] = {}
+    families: list[tuple[list[HolderClass], list[tuple[str, int, str]]]] = []
     for root in roots:
         family = tuple(dict.fromkeys([root, *sorted(classes.subclasses(root))]))
         family = (*family, *_interfaces(project, root, family))
@@ -113,9 +114,23 @@ def _find(project: Project) -> dict[str, HolderClass]:
         for holder in members:
             holders[holder.ref] = holder
             problems.extend(_problems(project, holder, attributes.get(holder.ref, {}), declared.get(holder.ref, [])))
-        methods = _async_methods(project, members)
+        families.append((members, problems))
+    # A service composing a repository moves the methods calling the repository's moving ones
+    # through what it holds (`self.repo.get()`), and a service composing that service in turn:
+    # each family's methods wait on those of the families it composes.
+    moving: set[FunctionId] = set()
+    changed = True
+    while changed:
+        changed = False
+        for members, _problems_found in families:
+            methods = _async_methods(project, members, moving)
+            if methods != members[0].methods:
+                for holder in members:
+                    holder.methods = methods
+                moving |= methods
+                changed = True
+    for members, problems in families:
         for holder in members:
-            holder.methods = methods
             problems.extend(_escapes(project, holder))
         for holder in members:
             holder.problems = list(dict.fromkeys(problems))
@@ -419,16 +434,21 @@ def uses_held(project: Project, fid: FunctionId, holder: HolderClass) -> bool:
     return any(b.expr in paths or b.expr.startswith(tuple(p + "." for p in paths)) for b in function.bindings)
 
 
-def _async_methods(project: Project, family: list[HolderClass]) -> set[FunctionId]:
-    """Methods that read the held Session, methods of the family calling them (through `self`
-    or `super()`), and the overrides of either in the family: all become `async def` when the
-    family moves, since one call on `self` may run any of them."""
+def _async_methods(
+    project: Project, family: list[HolderClass], composed: set[FunctionId] | frozenset[FunctionId] = frozenset()
+) -> set[FunctionId]:
+    """Methods that read the held Session, methods calling a moving method of another family
+    (`composed`) on what their instance holds (`self.repo.get()`), methods of the family calling
+    either (through `self` or `super()`), and the overrides of any in the family: all become
+    `async def` when the family moves, since one call on `self` may run any of them."""
     classes = project.flow.classes
     own = [
         (holder, name, fid) for holder in family for name, fid in classes.methods.get(holder.ref, {}).items()
         if name != "__init__"
     ]
-    chosen = {fid for holder, _name, fid in own if uses_held(project, fid, holder)}
+    chosen = {
+        fid for holder, _name, fid in own if uses_held(project, fid, holder) or _calls_held(project, fid, composed)
+    }
     changed = True
     while changed:
         changed = False
@@ -444,6 +464,22 @@ def _async_methods(project: Project, family: list[HolderClass]) -> set[FunctionI
         # asynchronous context manager, which needs both, `async with` calling no `__enter__`.
         chosen |= {fid for _holder, name, fid in own if name in ("__enter__", "__exit__")}
     return chosen
+
+
+def _calls_held(project: Project, fid: FunctionId, composed: set[FunctionId] | frozenset[FunctionId]) -> bool:
+    """Whether a method calls one of `composed` on an attribute of its instance (`self.repo.get()`):
+    a repository it was handed or built, whose copy the instance's copy holds. Not one on an object
+    it builds itself (`ItemRepository(s).names()` on a Session it opens), which stays as written."""
+    if not composed:
+        return False
+    _, function = project.functions[fid]
+    if not function.params:
+        return False
+    held = f"${function.params[0].name}."
+    return any(
+        edge.callee in composed and (edge.call.func or "").startswith(held) and (edge.call.func or "").count(".") >= 2
+        for edge in project.all_calls_from[fid]
+    )
 
 
 def _escapes(project: Project, holder: HolderClass) -> list[tuple[str, int, str]]:
