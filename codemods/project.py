@@ -1392,6 +1392,15 @@ class Project:
         found = self.function(first.ref) if first is not None and first.ref is not None else None
         return None if found is None else (found[0].name, found[1].key)
 
+    def _threadpool_task(self, call: facts.Call) -> bool:
+        """Whether a background task call hands its arguments to a project `def` Starlette runs in
+        its threadpool: no decorator, which may hand Starlette a coroutine function instead."""
+        task = self.background_task(call)
+        if task is None:
+            return False
+        _, function = self.functions[task]
+        return not function.is_async and not function.decorators
+
     def _declared_async_param(self, fid: FunctionId, name: str) -> bool:
         _, function = self.functions[fid]
         param = next((p for p in function.params if p.name == name), None)
@@ -2596,6 +2605,10 @@ class Project:
                     (a for a in call.args if (a.expr or a.ref) and flow.holds(fid, a.expr or a.ref, FACTORY)),  # type: ignore[arg-type]
                     None,
                 )
+                if factory is not None and factory.position != 0 and self._threadpool_task(call):
+                    # Starlette runs a plain `def` task in its threadpool: the Sessions it opens from
+                    # the factory never block the loop
+                    factory = None
                 if passed or factory is not None:
                     what = f"Session `{passed[0][1]}`" if passed else (
                         f"Session factory `{self.written(factory.expr or factory.ref)}`"  # type: ignore[union-attr, arg-type]
