@@ -35,6 +35,11 @@ object of a query whose function narrows that class's columns (`load_only(...)` 
 `defer(...)` with it) blocks too (AM251). An attribute only a mapped subclass
 declares, read on an object of a query of its base, blocks (AM260).
 Only where the flow cannot follow the object does the name-based judgement below apply.
+A response model nested under a field that is no relationship (a column, a property, a hybrid) is
+validated from what that attribute holds, never judged by its own field names against unrelated
+mapped classes: nothing to load where the attribute is a column or its model code is annotated to
+return no mapped class (a TypedDict, a plain class, scalars), the mapped classes it names otherwise,
+and unverified (AM247) where no annotation says, or where the object's own class is unknown.
 A read the flow traces to a query is credited by that query's own loader options only
 (`facts.Load.options`: `selectinload(Book.author)` in another Book query loads nothing of its
 objects, and a path read past its first step only by a step of its own options along it),
@@ -179,7 +184,7 @@ from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM24
 from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
 from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am260_subclass_column_read import RULE as AM260
-from async_migrate.codemods.vocabulary.python import TYPE_VARS
+from async_migrate.codemods.vocabulary.python import CONTAINER_TYPES, SCALAR_TYPES, TYPE_VARS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     EAGER_STRATEGIES,
     MAPPED_AS_DATACLASS_BASES,
@@ -2261,11 +2266,14 @@ class _Analysis:
         owners: frozenset[str] | None = None,
         served: bool = False,
         fresh: bool = False,
+        plain: bool = False,
     ) -> None:
         """`owners`: the mapped classes the serialised object can be (None: any class); `served`:
         the route's own response model, serialised from what the route returns; `fresh`: objects
         the route built, no query loaded (their own relationships load on first read, whatever the
-        class declares)."""
+        class declares); `plain`: the object is no ORM object (a column's value, or what model code
+        is annotated to return: a TypedDict, a plain class, scalars), of `owners` when project
+        classes: reading it runs no model code and loads nothing, whatever its fields are named."""
         eager = self._untraced(eager, source, None)
         if self._unverified_validation(root, module, function, line, model, path):
             return
@@ -2274,6 +2282,10 @@ class _Analysis:
         depth = len(stack) if served else 0
         for name, annotation in fields:
             field_path = f"{path}.{name}"
+            if plain:
+                self._walk_value(root, module, function, line, field_path, annotation, stack, eager, source,
+                                 owners or frozenset(), True, served, fresh)
+                continue
             candidates = self.relationships.get(name)
             targets: frozenset[str] | None = None
             if candidates and owners is not None:
@@ -2310,6 +2322,12 @@ class _Analysis:
                 )
             if candidates and opaque(annotation):
                 self._held_unverified(root, module, function, line, model, path, field_path, name, candidates)
+            if not candidates:
+                # no relationship of that name: the nested model is validated from a column's value or
+                # what model code returns, which is an ORM object only where it is annotated to be one
+                self._walk_value(root, module, function, line, field_path, annotation, stack, eager, source,
+                                 owners, False, served, fresh, name)
+                continue
             if len(stack) >= _MAX_DEPTH:
                 continue
             for ref in self._arguments(annotation):
@@ -2317,6 +2335,100 @@ class _Analysis:
                 if nested is not None and nested not in stack and self.classes.fields(nested):
                     self._walk(root, module, function, line, nested, field_path, (*stack, nested), eager, source,
                                owners=targets, served=served, fresh=fresh)
+
+    def _walk_value(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, field_path: str,
+        annotation: tuple[str, ...], stack: tuple[str, ...], eager: dict[str, _Eager], source: Origin | None,
+        owners: frozenset[str] | None, plain: bool, served: bool, fresh: bool, name: str | None = None,
+    ) -> None:
+        """The nested models of field `field_path`, read as attribute `name` (None: the field's own
+        name) of an object of `owners` (`plain`: no ORM object) that is no relationship: followed as
+        what that attribute holds (`_held_value`), never by the names of the nested model's fields
+        matched against unrelated mapped classes."""
+        if len(stack) >= _MAX_DEPTH:
+            return
+        nested = [
+            ref for ref in dict.fromkeys(map(self.classes.resolve, self._arguments(annotation)))
+            if ref is not None and ref not in stack and self.classes.fields(ref)
+        ]
+        if not nested:
+            return
+        attribute = name or field_path.rsplit(".", 1)[-1]
+        kind, held = self._held_value(attribute, owners, plain)
+        if kind == "plain" and owners is None:
+            # the classes defining the attribute hold no ORM object there, but the object may be
+            # none of them (a dict, a schema holding what the route gave it): that stays unread
+            defining = " or ".join(sorted({self.classes.short(c) for c in self.members.defining(attribute)})) or \
+                "a mapped class"
+            self._flow_risk(root, module, function, line, field_path, AM247,
+                            f"response model {field_path} is validated from `{attribute}` of an object the tool "
+                            f"cannot trace to its class: on {defining} that holds no ORM object, but whether "
+                            "the object is one, and what its fields load lazily otherwise, is unverified")
+            return
+        if kind == "unknown":
+            self._flow_risk(root, module, function, line, field_path, AM247,
+                            f"response model {field_path} is validated from `{attribute}`, no relationship (a "
+                            "property, a hybrid or a column), which the tool cannot tell holds no ORM object: "
+                            "whether its fields load relationships lazily is unverified")
+            return
+        if kind == "mapped" and owners is None:
+            kind, held = "names", None  # the object may be any class: its fields judged by name, as before
+        for child in nested:
+            self._walk(root, module, function, line, child, field_path, (*stack, child), eager, source,
+                       owners=held if kind != "names" else None, served=served, fresh=fresh,
+                       plain=kind == "plain")
+
+    def _held_value(
+        self, name: str, owners: frozenset[str] | None, plain: bool
+    ) -> tuple[str, frozenset[str] | None]:
+        """What attribute `name` (no relationship) holds on an object of `owners` (None: any class
+        defining it): ("plain", the project classes it is, no ORM model: a TypedDict, a plain class;
+        none for scalars), ("mapped", the mapped classes) where model code is annotated to return one,
+        ("unknown", None) where an annotation is missing or names what the tool cannot read, and
+        ("names", None) where no class the object can be declares it (judged by names, as before)."""
+        if plain and not owners:
+            return "plain", frozenset()
+        if owners is None:
+            owners = frozenset(self.members.defining(name)) | frozenset(
+                ref for ref, (_, declared) in self.classes.by_ref.items()
+                if name in declared.fields and self.members.mapped(ref)
+            )
+            if not owners:
+                return "names", None
+        held: set[str] = set()
+        mapped: set[str] = set()
+        for owner in owners:
+            fid = self.members.lookup(owner, name)
+            if fid is not None:
+                member = self.project.functions[fid][1]
+                if member.returns_no_object:
+                    continue
+                refs: tuple[str, ...] = member.returns
+            elif name in self.classes.by_ref[owner][1].descriptors:
+                return "unknown", None  # an association proxy, a descriptor: what it hands back is unread
+            elif self.members.mapped(owner) and any(
+                name in self.classes.by_ref[a][1].fields and self._names().relationship(a, name) is None
+                for a in self.classes.mro(owner)
+            ):
+                continue  # a mapped column: a value, never an ORM object
+            else:
+                refs = next((self.classes.by_ref[a][1].annotations.get(name, ()) for a in self.classes.mro(owner)
+                             if name in self.classes.by_ref[a][1].annotations), ())
+            if not refs:
+                return "unknown", None
+            for ref in refs:
+                found = self.classes.resolve(ref)
+                if found is not None:
+                    if self.members.outside(found) is not None:
+                        return "unknown", None
+                    (mapped if self.members.mapped(found) else held).add(found)
+                elif ref not in SCALAR_TYPES and ref not in CONTAINER_TYPES or (
+                    ref in CONTAINER_TYPES and len(refs) == 1
+                ):
+                    return "unknown", None  # `Any`, a library class, a bare `list`: anything
+        if mapped:
+            return "mapped", frozenset(mapped)
+        return "plain", frozenset(held)
 
     def _names(self) -> Flow:
         """A flow for the relationship declarations and return annotations only."""
