@@ -189,6 +189,7 @@ from async_migrate.codemods.unawaited_session import (
     never_runs,
     unawaited_session_calls,
 )
+from async_migrate.codemods.unresolved_dependencies import unresolved_dependencies
 from async_migrate.codemods.unrun_wrappers import unrun_wrappers
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
@@ -450,6 +451,8 @@ def analyse(project: Project) -> CheckResult:
             for added in module.registrations:
                 if added.attr == "hook:middleware" and project.canonical(added.endpoint) in LIBRARY_MIDDLEWARES:
                     _check_library_middleware(module, added, result)
+                elif added.attr == "hook:middleware" and added.endpoint is None:
+                    _check_unread_middleware(module, added, result)
     unresolved = project.unresolved_endpoints
     result.routes += len(unresolved)
     for module, added in unresolved:
@@ -614,6 +617,30 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 f"async def {_kind(handler)} works on an AsyncSession, but "
                 + describe_two_sessions(project, handler, doubled) + f"; fix: {AM319.fix}",
                 [b for found in doubled for b in found.handed] or [Blocking(function.line, doubled[0].dependency)],
+                "keep",
+            )
+        )
+    # A dependency the analysis cannot resolve (`Security(verify_prod)`, `verify_prod =
+    # build(verify)`) may receive the synchronous Session or do its work on the loop: unverified.
+    unresolved = (
+        unresolved_dependencies(project, handler)
+        if function.is_async and not doubled and not any(c.rule is AM304 for c in candidates)
+        else []
+    )
+    if unresolved:
+        more = f" (and {len(unresolved) - 1} more)" if len(unresolved) > 1 else ""
+        candidates.append(
+            Finding(
+                AM304,
+                handler,
+                handler.module.path,
+                function.line,
+                function.qualname,
+                f"async def {_kind(handler)} runs the dependency `{unresolved[0]}`{more}, whose callable the "
+                "analysis cannot resolve to a project function or class: it may receive the synchronous "
+                "Session or do Session work the analysis cannot see; name the dependency function itself "
+                "in `Depends(...)`, or acknowledge it with `# async-migrate: ignore[AM304] reason`",
+                [Blocking(function.line, unresolved[0])],
                 "keep",
             )
         )
@@ -1002,6 +1029,21 @@ def _check_unresolved_endpoint(
         "`# async-migrate: ignore[AM310] reason` on the registration"
     )
     finding = Finding(AM310, None, module.path, added.line, written, message, [Blocking(added.line, written)])
+    _report_registration(result, finding, added.pragma)
+
+
+def _check_unread_middleware(module: facts.Module, added: facts.Registration, result: CheckResult) -> None:
+    """AM304: middleware registered by a value the analysis cannot read (a parameter, a loop over
+    what is no literal display) runs on the event loop unanalysed: not an all-clear."""
+    written = added.written or "middleware"
+    message = (
+        f"`add_middleware({written})` registers middleware the analysis cannot resolve to a project or library "
+        "class (a parameter, a local, a loop over what is no literal list or tuple of classes, or one other "
+        "code changes): whether it does synchronous Session work on the event loop on every request is not "
+        "checked; register the class by name (or loop over a module-level list of classes), or acknowledge "
+        "it with `# async-migrate: ignore[AM304] reason` on the registration"
+    )
+    finding = Finding(AM304, None, module.path, added.line, written, message, [Blocking(added.line, written)])
     _report_registration(result, finding, added.pragma)
 
 

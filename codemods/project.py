@@ -88,6 +88,7 @@ from async_migrate.codemods.vocabulary.python import (
     CONTEXT_VARIABLE_WRITES,
     CONTEXT_VARIABLES,
     EVENT_LOOP_ONLY,
+    FUNCTION_COPIES,
     LOOP_BOUND_PRIMITIVES,
     LOOP_BOUND_READS,
     LOOP_METHODS,
@@ -1003,6 +1004,43 @@ class Project:
             flow = self.derived["dependency_flow"] = Flow(self)
         callables = self._dependency_callables[ref] = flow.dependency_callables(ref)  # type: ignore[attr-defined]
         return callables
+
+    def copied_function(self, ref: str | None) -> str | None:
+        """`verify` for `verify_prod = copy_func(verify)`: the function a module-level value
+        copies through a project helper returning a copy of its argument (or the argument), which
+        FastAPI calls with that function's parameters; None for any other value. Read by `check`
+        and phase one only: phase two does not rewrite a dependency reached through a copy."""
+        for depth in range(8):  # a copy of a copy
+            made = self._made_by(ref) if ref is not None else None
+            if made is None or not made.args or not made.args[0].ref or not self._copies_argument(made.ref):
+                return None if depth == 0 else ref
+            ref = made.args[0].ref
+        return None
+
+    def _copies_argument(self, ref: str | None) -> bool:
+        """Whether a project function returns, on every return, its first parameter or a copy of
+        the function it is handed (`types.FunctionType(f.__code__, ...)`), directly or through a
+        local bound only to those."""
+        found = self.function(ref)
+        if found is None:
+            return False
+        function = found[1]
+        if not function.params or not function.returned:
+            return False
+        first = f"${function.params[0].name}"
+
+        def copy(expr: str) -> bool:
+            return expr == first or (expr.endswith("()") and self.canonical(expr[:-2]) in FUNCTION_COPIES)
+
+        def returns_copy(expr: str) -> bool:
+            if copy(expr):
+                return True
+            if not expr.startswith("$") or not expr[1:].isidentifier():
+                return False
+            bound = [b.expr for b in function.bindings if b.name == expr[1:]]
+            return bool(bound) and all(copy(b) for b in bound)
+
+        return all(returns_copy(expr) for expr in function.returned)
 
     def is_registration(self, decorator: facts.Decorator) -> bool:
         return self._registration(decorator) is not None

@@ -2682,7 +2682,9 @@ def _included_routers(
     loops = loop_targets(ast.walk(node))
     held = held_routers(collector, node, function.qualname) if method is not None else {}
     for call, _ in found:
+        module_loops, collector.loops = collector.loops, loops
         collector.hooks(call, local, nested)
+        collector.loops = module_loops
         if _routing_call(call, local, made, annotations):
             # a loop variable here is this function's own, not the module's
             module_loops, collector.loops = collector.loops, loops

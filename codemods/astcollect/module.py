@@ -1358,16 +1358,40 @@ class Collector:
         self, kind: str, named: ast.expr, node: ast.expr, local: frozenset[str], nested: dict[str, str] | None = None
     ) -> None:
         """Record the hook `named` of `kind`, registered by `node`, as a `hook:<kind>` registration."""
+        pragma = self.source.statement_pragma(node) if syntax.PRAGMA in self.source.text else None
+        loop = self.loops.get(id(node), {}).get(named.id) if type(named) is ast.Name else None
+        if loop is not None and type(named) is ast.Name:
+            # `for mw in MIDDLEWARES: app.add_middleware(mw)` over a display: each element registered
+            read, found = self._looped(loop, named, None, local)
+            if found is not None:
+                for element, _ in found:
+                    if element is not None:
+                        self._hook(kind, element, node, frozenset(), nested)
+                return
+            if kind == "middleware":
+                self._unread_hook(kind, named, node, pragma, read)
+            return
         if nested and type(named) is ast.Name and named.id in nested:
             ref: str | None = f"{self.name}.{nested[named.id]}" if self.name else nested[named.id]
         else:
             ref = self.ref(named, local)
         if ref is None:
+            if kind == "middleware" and type(named) is not ast.Lambda:
+                # `app.add_middleware(cls)` with `cls` a parameter, a local, a subscript: unread
+                self._unread_hook(kind, named, node, pragma, (dispatch.UNREAD,))
             return
-        pragma = self.source.statement_pragma(node) if syntax.PRAGMA in self.source.text else None
         self.facts.registrations.append(
             facts.Registration(line=self.source.line_of(node), base=None, attr=f"hook:{kind}", endpoint=ref,
                                path=None, pragma=pragma)
+        )
+
+    def _unread_hook(
+        self, kind: str, named: ast.expr, node: ast.expr, pragma: str | None, sources: tuple[str, ...]
+    ) -> None:
+        """A hook registered by a value the analysis cannot read (no endpoint; `sources` say why)."""
+        self.facts.registrations.append(
+            facts.Registration(line=self.source.line_of(node), base=None, attr=f"hook:{kind}", endpoint=None,
+                               path=None, pragma=pragma, written=syntax.text(self.source, named), sources=sources)
         )
 
     def include(

@@ -55,6 +55,15 @@ def still_wrong(project: Project, handler: Handler) -> str:
     doubled = two_sessions(project, handler)
     if doubled:
         but += f"; but {describe(project, handler, doubled)} (`check`: AM319; phase two moves the dependency: AM298)"
+    elif handler.function.is_async:
+        from async_migrate.codemods.unresolved_dependencies import unresolved_dependencies
+
+        unresolved = unresolved_dependencies(project, handler)
+        if unresolved:
+            but += (
+                f"; but its dependency `{unresolved[0]}` cannot be resolved to a project function or class, so "
+                "whether it receives the synchronous Session is unverified (`check`: AM304)"
+            )
     lazy = async_lazy_loads(project, handler)
     if lazy:
         but += (

@@ -44,9 +44,12 @@ def two_sessions(project: Project, handler: Handler) -> list[TwoSessions]:
     sessions = set(project.declared_async_session_params(handler.id))
     function = handler.function
     found = []
-    tree = session_dependencies_in_tree(project, handler)
+    tree = session_dependencies_in_tree(project, handler, copies=True)
     # `include_router(router, dependencies=[...])` runs its list for every route it includes too.
-    tree += [s for s in included_session_dependencies(project, handler) if s.dependency not in {t.dependency for t in tree}]
+    tree += [
+        s for s in included_session_dependencies(project, handler, copies=True)
+        if s.dependency not in {t.dependency for t in tree}
+    ]
     for shared in tree:
         names = [_name(project, fid) for fid in shared.chain]
         # The route's parameters the chain's first dependency fills hold what the synchronous Session loaded.

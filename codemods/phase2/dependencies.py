@@ -193,8 +193,9 @@ def shared_session_dependencies(project: Project, handler: Handler) -> list[Shar
     return session_dependencies_in_tree(project, handler)
 
 
-def session_dependencies_in_tree(project: Project, handler: Handler) -> list[SharedSession]:
-    """Every dependency below a route that receives a synchronous Session, nearest first."""
+def session_dependencies_in_tree(project: Project, handler: Handler, copies: bool = False) -> list[SharedSession]:
+    """Every dependency below a route that receives a synchronous Session, nearest first; with
+    `copies`, through a copy of a dependency function too (`Project.copied_function`)."""
     _, function = project.functions[handler.id]
     start = [p for p in function.params if project.declared_session(p) is None]
     queue: list[tuple[str, tuple[FunctionId, ...], str | None]] = [
@@ -203,10 +204,10 @@ def session_dependencies_in_tree(project: Project, handler: Handler) -> list[Sha
     ]
     queue += [(ref, (), router) for router in handler_routers(project, handler)
               for ref in router_dependency_refs(project, router)]
-    return _in_tree(project, queue)
+    return _in_tree(project, queue, copies)
 
 
-def included_session_dependencies(project: Project, handler: Handler) -> list[SharedSession]:
+def included_session_dependencies(project: Project, handler: Handler, copies: bool = False) -> list[SharedSession]:
     """The dependencies receiving a synchronous Session that FastAPI runs for a route because an
     `include_router(router, dependencies=[Depends(f)])` includes a router it is served under (its
     own or one above it), nearest first. Phase two does not move these (it blocks the route:
@@ -218,7 +219,7 @@ def included_session_dependencies(project: Project, handler: Handler) -> list[Sh
         for added in module.registrations:
             if added.attr == INCLUDE_ROUTER and added.depends and routes.router_ref(added.endpoint) in above:
                 queue.extend((ref, (), None) for ref in added.depends)
-    return _in_tree(project, queue)
+    return _in_tree(project, queue, copies)
 
 
 def view_session_dependencies(project: Project, init: FunctionId) -> list[SharedSession]:
@@ -230,12 +231,18 @@ def view_session_dependencies(project: Project, init: FunctionId) -> list[Shared
     return _in_tree(project, [(ref, (), None) for ref in filter(None, (param_dependency(project, p) for p in start))])
 
 
-def _in_tree(project: Project, queue: list[tuple[str, tuple[FunctionId, ...], str | None]]) -> list[SharedSession]:
+def _in_tree(
+    project: Project, queue: list[tuple[str, tuple[FunctionId, ...], str | None]], copies: bool = False
+) -> list[SharedSession]:
     found: list[SharedSession] = []
     seen: set[FunctionId] = set()
     while queue:
         ref, chain, router = queue.pop(0)
         fid = dependency_function(project, ref)
+        if fid is None and copies:
+            copied = project.copied_function(ref)
+            fid = dependency_function(project, copied) if copied is not None else None
+            ref = copied or ref
         # A transaction dependency in the tree (`dependencies=[Depends(get_tx_db)]`) commits the
         # route's Session: it shares it like any dependency receiving it.
         if fid is None or fid in seen or (

@@ -43,6 +43,50 @@ def reasons(project: Project, fids: Iterable[FunctionId]) -> list[Reason]:
     fids = list(fids)
     found = _sessions(project, fids)
     found.extend(_holders(project, fids))
+    if fids:
+        found.extend(_unread_dependencies(project, fids[0]))
+    return found
+
+
+def _unread_dependencies(project: Project, route: FunctionId) -> list[Reason]:
+    """AM296 for a route whose dependencies include one phase two cannot point at an async twin:
+    a copy of a dependency receiving the Session (`Security(verify_prod)`, `verify_prod =
+    copy_func(verify)`), or one the analysis cannot resolve at all. Migrated, the route would run
+    on the AsyncSession while that dependency still receives the synchronous Session."""
+    from async_migrate.codemods.phase2.dependencies import (
+        included_session_dependencies,
+        session_dependencies_in_tree,
+    )
+    from async_migrate.codemods.unresolved_dependencies import unresolved_dependencies
+
+    handler = next((h for h in project.handlers if h.id == route and h.kind in ("route", "websocket")), None)
+    if handler is None:
+        return []
+    module, function = project.functions[route]
+    where = f"{module.path}:{function.line}: {module.name}.{function.qualname}"
+    followed = {
+        s.dependency for s in (*session_dependencies_in_tree(project, handler), *included_session_dependencies(project, handler))
+    }
+    found = [
+        AM296.reason(
+            f"{where} reaches {project.functions[s.dependency][0].name}.{project.functions[s.dependency][1].qualname}, "
+            "which receives the synchronous Session, through a copy of it (a project helper's result): phase two "
+            "cannot point that dependency at an async twin, so the migrated route would hold two Sessions a "
+            "request; depend on the function itself"
+        )
+        for s in (
+            *session_dependencies_in_tree(project, handler, copies=True),
+            *included_session_dependencies(project, handler, copies=True),
+        )
+        if s.dependency not in followed
+    ]
+    unresolved = unresolved_dependencies(project, handler)
+    if unresolved:
+        found.append(AM296.reason(
+            f"{where} runs the dependency `{unresolved[0]}`, whose callable the analysis cannot resolve: it may "
+            "receive the synchronous Session, which phase two cannot point at the async session dependency, so "
+            "the migrated route may hold two Sessions a request; depend on a function or class by name"
+        ))
     return found
 
 

@@ -148,6 +148,10 @@ PLAIN_BASES = frozenset({"object", "abc.ABC", "typing.Generic", "typing_extensio
 
 # `functools.partial(f, ...)`: calling it calls `f`.
 PARTIALS = frozenset({"functools.partial"})
+# Calls returning a copy of the function they are handed (`types.FunctionType(f.__code__, ...)`,
+# what `functools.update_wrapper(g, f)` returns): a project helper returning only such a copy or
+# its argument hands back the same function, with the same parameters, for FastAPI to call.
+FUNCTION_COPIES = frozenset({"types.FunctionType", "copy.copy", "copy.deepcopy", "functools.update_wrapper"})
 # Decorators that keep what a function returns, per arguments, for the life of the process.
 CACHES = frozenset({"functools.lru_cache", "functools.cache"})
 # Decorators keeping results in the cache object they are given, read and written with no lock

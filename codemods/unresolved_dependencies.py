@@ -1,0 +1,175 @@
+"""Dependencies of a handler whose callable the analysis cannot resolve to a project function or
+class: unverified, never a dependency that does nothing.
+
+`verify_prod = build(verify)` then `dependencies=[Security(verify_prod)]`: FastAPI calls what
+`build` returned, which may be `verify` (receiving the synchronous Session: two Sessions a
+request beside the route's AsyncSession) or a wrapper doing Session work on the event loop.
+A project helper returning its argument or a copy of it (`copy_func(verify)`) is followed
+(`Project.copied_function`), as is a `partial` (`Project.dependency_callables`); what is left is what the analysis cannot read: the
+result of any other call given a project function or made by project code, a subscript
+(`Depends(CHECKS["admin"])`), an attribute of an object it does not type, a lambda, in a
+parameter's `Depends(...)`, a route's `dependencies=[...]`, its routers' or an
+`include_router(...)`'s, at any depth of the tree. A library's dependency (`HTTPBearer()`,
+`oauth2_scheme = OAuth2PasswordBearer(...)`) handed no project function cannot reach the
+project's Session, and is left out.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.project import Handler, Project
+from async_migrate.codemods.vocabulary.fastapi import DEPENDS, INCLUDE_ROUTER
+
+_MARKERS = frozenset(ref.rsplit(".", 1)[-1] for ref in DEPENDS)
+
+
+def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
+    """The dependencies FastAPI runs for a handler that the analysis cannot resolve, as written
+    (`Depends(verify_prod)`), in the order met, nearest first."""
+    from async_migrate.codemods.phase2.dependencies import (
+        _routes,
+        dependency_function,
+        handler_routers,
+        param_dependency,
+    )
+
+    found: list[str] = []
+
+    def add(text: str) -> None:
+        if text not in found:
+            found.append(text)
+
+    _, function = project.functions[handler.id]
+    queue: list[str] = []
+    seen: set[tuple[str, str]] = set()
+
+    def params(of: facts.Function) -> None:
+        for param in of.params:
+            if project.declared_session(param) is not None:
+                continue  # the Session itself: its source is read by the session analysis
+            ref = param_dependency(project, param)
+            if ref is not None:
+                queue.append(ref)
+            elif param.opaque_depends and any(_project_code(project, r) for r in param.opaque_refs):
+                # `Depends(lambda: check(user))`: what the expression runs is project code it names
+                add(f"Depends({param.opaque_depends})")
+
+    params(function)
+    if handler.kind in ("route", "websocket"):
+        for registration in handler.registrations:
+            queue.extend(registration.route_depends)
+            if registration.decorator is not None:
+                for text in _opaque_in(registration.decorator.text):
+                    add(text)
+        for router in handler_routers(project, handler):
+            target = project.resolve(router)
+            if target is None or target.value is None or target.module is None:
+                continue
+            for arg in target.value.args:
+                if arg.keyword == "dependencies":
+                    for text in _opaque_in(arg.text):
+                        add(text)
+            queue.extend(ref for ref in target.module.depends if _named_in(ref, target.value))
+        routes = _routes(project)
+        above = {router for registration in handler.registrations for router in routes.above(registration)}
+        for module in project.modules.values():
+            for added in module.registrations:
+                if added.attr == INCLUDE_ROUTER and routes.router_ref(added.endpoint) in above:
+                    queue.extend(added.depends)
+    while queue:
+        ref = queue.pop(0)
+        fid = dependency_function(project, ref)
+        if fid is None and project.copied_function(ref) is not None:
+            fid = dependency_function(project, project.copied_function(ref))
+        if fid is None:
+            if _unresolved(project, ref):
+                add(f"Depends({_written(project, ref)})")
+            continue
+        if fid in seen:
+            continue
+        seen.add(fid)
+        params(project.functions[fid][1])
+    return found
+
+
+def _project_code(project: Project, ref: str) -> bool:
+    target = project.resolve(ref)
+    return target is not None and target.kind in ("function", "value")
+
+
+def _named_in(ref: str, value: facts.Value) -> bool:
+    from async_migrate.codemods.phase2.dependencies import named_in
+
+    return any(arg.keyword == "dependencies" and named_in(ref, arg.text) for arg in value.args)
+
+
+def _written(project: Project, ref: str) -> str:
+    """`verify_prod` for `api.auth.verify_prod`, `CHECKS.admin` for `api.auth.CHECKS.admin`."""
+    parts = ref.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        if ".".join(parts[:split]) in project.modules:
+            return ".".join(parts[split:])
+    return ref
+
+
+def _unresolved(project: Project, ref: str) -> bool:
+    """Whether `Depends(ref)`, which names no project function, class or callable instance the
+    index reads, may still run project code: a value project code builds or is handed a project
+    function to build, or a name under a project module that resolves to nothing it reads."""
+    if project.flow.classes.resolve(ref) is not None:
+        return False  # a project class without an `__init__` of its own: FastAPI builds it, no code runs
+    called = ref.endswith("()")
+    target = project.resolve(ref[:-2] if called else ref)
+    if target is not None and target.kind == "function":
+        return True  # what a project function returns (`Depends(build(verify))`)
+    if target is not None and target.kind == "value" and target.value is not None:
+        value = target.value
+        if value.kind != "call":
+            return True
+        if project.function(value.ref) is not None:
+            return True  # built by project code (`verify_prod = build(verify)`)
+        # A library's callable: it runs the project's code only when handed a project function.
+        return any(arg.ref is not None and project.function(arg.ref) is not None for arg in value.args)
+    if target is not None:
+        return False  # a library's, or a module
+    head = ref.split(".")
+    return any(".".join(head[:split]) in project.modules for split in range(1, len(head)))
+
+
+def _opaque_in(text: str) -> list[str]:
+    """The `Depends(...)`/`Security(...)` calls in a decorator or argument as written whose
+    dependency is no name, attribute or call of one (`Depends(CHECKS["admin"])`, a lambda): the
+    facts keep no target for them."""
+    if not any(marker + "(" in text for marker in _MARKERS):
+        return []
+    try:
+        tree = ast.parse(text.lstrip("@").strip(), mode="eval")
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if type(node) is not ast.Call:
+            continue
+        func = node.func
+        name = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else None
+        if name not in _MARKERS:
+            continue
+        argument = node.args[0] if node.args else next(
+            (k.value for k in node.keywords if k.arg == "dependency"), None
+        )
+        if argument is None or _readable(argument):
+            continue
+        found.append(ast.get_source_segment(text.lstrip("@").strip(), node) or name + "(...)")
+    return found
+
+
+def _readable(node: ast.expr) -> bool:
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            node = node.value
+        else:
+            return type(node) is ast.Name
