@@ -40,6 +40,10 @@ validated from what that attribute holds, never judged by its own field names ag
 mapped classes: nothing to load where the attribute is a column or its model code is annotated to
 return no mapped class (a TypedDict, a plain class, scalars), the mapped classes it names otherwise,
 and unverified (AM247) where no annotation says, or where the object's own class is unknown.
+On an object the flow traces to its query, model code annotated to return a mapped class has what
+the nested schema reads loaded along the relationships it returns from (`return self.book`:
+`selectinload(Shelf.book).selectinload(Book.author)`); returning an object reached otherwise,
+no loader option of that query reaches it: unverified (AM247).
 A read the flow traces to a query is credited by that query's own loader options only
 (`facts.Load.options`: `selectinload(Book.author)` in another Book query loads nothing of its
 objects, and a path read past its first step only by a step of its own options along it),
@@ -1981,6 +1985,8 @@ class _Analysis:
             if strategy is None:  # a column, or model code (a property) read by serialisation
                 self._member(root, root, line, f"{path}", origin, name, "read", eager,
                              shown=f"response model field {path}.{name}")
+                self._member_value(root, module, function, line, f"{path}.{name}", stack, eager, origin, name,
+                                   annotation)
                 continue
             field_path = f"{path}.{name}"
             relationship_path = (*origin.path, (origin.model, name))
@@ -2007,6 +2013,45 @@ class _Analysis:
             for child in self._nested(annotation, stack):
                 self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, target)
         self._held(root, module, function, line, model, path, fields, eager, origin)
+
+    def _member_value(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, field_path: str,
+        stack: tuple[str, ...], eager: dict[str, _Eager], origin: Origin, name: str, annotation: tuple[str, ...],
+    ) -> None:
+        """A schema nested under field `field_path`, read as `name` (a column, a property, a
+        hybrid: no relationship) of an object of `origin`: validated from what that attribute
+        holds. Model code handing back objects it reached from its own along relationships
+        (`return self.book`) has what the nested schema reads loaded along that path
+        (`selectinload(Shelf.book).selectinload(Book.author)`); an ORM object reached otherwise
+        has no path a loader option can name, and blocks."""
+        assert self.flow is not None and origin.model is not None
+        nested = self._nested(annotation, stack)
+        if not nested:
+            return
+        kind, held = self._held_value(name, frozenset({origin.model}), False)
+        owner = self.classes.short(origin.model)
+        if kind == "plain":
+            return  # a column's value, a TypedDict, a plain class: no ORM object to read
+        if kind != "mapped":
+            self._flow_risk(root, module, function, line, field_path, AM247,
+                            f"response model {field_path} is validated from `{owner}.{name}`, no relationship (a "
+                            "property, a hybrid or a column), which the tool cannot tell holds no ORM object: "
+                            "whether its fields load relationships lazily is unverified")
+            return
+        returned = self.members.returned(origin.model, name)
+        if returned is None:
+            classes = " or ".join(sorted(self.classes.short(c) for c in held or ()))
+            self._flow_risk(root, module, function, line, field_path, AM247,
+                            f"response model {field_path} is validated from the {classes} `{owner}.{name}` returns, "
+                            f"which the tool cannot trace to a relationship path from {owner}: no loader option on "
+                            "the query loading it can reach what the nested schema reads, so whether that loads "
+                            "lazily is unverified; fix: serve a relationship of the object instead, or build the "
+                            "response by hand and migrate the route by hand")
+            return
+        for value in returned:
+            target = Origin(OriginKind.LOAD, origin.fid, origin.load, value.model, (*origin.path, *value.path))
+            for child in nested:
+                self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, target)
 
     def _held(
         self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, model: str, path: str,

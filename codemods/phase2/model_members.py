@@ -580,6 +580,38 @@ class Members:
         self._summaries[key] = found
         return found
 
+    def returned(self, cls: str, name: str) -> list[Origin] | None:
+        """What member `name` (a property, a hybrid's python side) hands back on an object of
+        `cls`, as objects reached from that object along relationships (`return self.book`: the
+        path `Shelf.book`); None where any return is something else (an object it loads or builds,
+        a value the flow cannot follow), so no loader option on the object's query can reach it."""
+        fid = self.lookup(cls, name)
+        if fid is None:
+            return None
+        function = self.project.functions[fid][1]
+        receiver = _receiver(function)
+        if receiver is None or not function.returned_terms or any(not w for w, _ in function.returned_terms):
+            return None
+        before = self.flow.bound.get(fid)
+        self.flow.bound[fid] = (receiver, [Origin(OriginKind.LOAD, fid, -1, cls, ())])
+        try:
+            found: list[Origin] = []
+            for written, term in function.returned_terms:
+                if written == "None":
+                    continue  # `return None`: nothing the nested schema reads
+                origins = self.flow.resolve(fid, term)
+                if not origins or any(
+                    o.kind is not OriginKind.LOAD or o.fid != fid or o.load != -1 or o.model is None for o in origins
+                ):
+                    return None
+                found.extend(origins)
+            return list(dict.fromkeys(found))
+        finally:
+            if before is None:
+                del self.flow.bound[fid]
+            else:
+                self.flow.bound[fid] = before
+
     def _session_work(self, fid: FunctionId) -> list[str]:
         """Session work the member and the project code it calls do on a Session phase two does
         not replace (a `save()` mixin on the `scoped_session` global): the route's AsyncSession
