@@ -273,7 +273,7 @@ ConfigOption = Annotated[
     typer.Option("--config", help="Configuration file (default: PATH/pyproject.toml, [tool.async-migrate])."),
 ]
 JobsOption = Annotated[
-    int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores).")
+    int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes reading the files and judging the handlers (default: all cores).")
 ]
 NoCacheOption = Annotated[
     bool, typer.Option("--no-cache", help="Neither read nor write the cache (PATH/.async_migrate_cache).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from functools import lru_cache
@@ -203,6 +204,9 @@ def print_tables(console: Console, result: Result) -> None:
         console.print(table)
 
 
+_REFRESH = 0.1  # seconds between two refreshes of the progress display
+
+
 @contextlib.contextmanager
 def progress_bar(console: Console, enabled: bool) -> Iterator:
     """A progress callback; silent unless enabled and standard error really is a terminal
@@ -210,14 +214,21 @@ def progress_bar(console: Console, enabled: bool) -> Iterator:
     if not enabled or not console.file.isatty():
         yield None
         return
+    # Refreshed from the callback, not by rich's refresh thread: the analysis forks copies of the
+    # process to judge handlers (codemods.forked), which it does only while no other thread runs.
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
+        console=console, transient=True, auto_refresh=False,
     ) as bar:
         task = bar.add_task("read", total=None)
+        shown = [0.0]
 
         def update(stage: str, done: int, total: int | None = None) -> None:
             bar.update(task, completed=done, total=total, description=stage)
+            now = time.monotonic()
+            if now - shown[0] >= _REFRESH or done == total:
+                shown[0] = now
+                bar.refresh()
 
         yield update
 

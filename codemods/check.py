@@ -78,6 +78,7 @@ import builtins
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -97,6 +98,7 @@ from async_migrate.codemods.engine_work import (
     nested_engine_text,
 )
 from async_migrate.codemods.flow import CLASS
+from async_migrate.codemods.forked import held_alike, judge_all
 from async_migrate.codemods.handed_coroutines import handed_coroutines
 from async_migrate.codemods.outcome import Blocking, Outcome, first_few
 from async_migrate.codemods.periodic import periodic_blocking, repeating_decorator
@@ -353,7 +355,7 @@ def check(
             if progress is not None:
                 progress("analyse", result.handlers, result.handlers)
         else:
-            result = analyse(project)
+            result = analyse(project, options.jobs, progress)
             routes = Routes(project)
             for finding in result.findings:
                 if finding.handler is not None and finding.handler.kind in ROUTE_KINDS:
@@ -385,63 +387,28 @@ def _from_memo(document: object) -> CheckResult | None:
     return CheckResult(root=Path("."), **document)
 
 
-def analyse(project: Project) -> CheckResult:
+def analyse(project: Project, jobs: int | None = 1, progress: Progress | None = None) -> CheckResult:
+    """`check`'s findings on the project; `jobs`: processes judging the handlers
+    (`codemods.forked`; None: all cores)."""
     result = CheckResult(root=Path("."))
     checked = set()
     acknowledged = set()
     result.routes = sum(1 for handler in project.handlers if handler.kind in ROUTE_KINDS)
-    for handler in project.reported_handlers:
-        if handler.kind == "lifecycle":
-            # Startup and shutdown run once, before the first request or after the last: blocking
-            # there delays them and no request. `scan` says so (AM133); `check` does not fail on it.
-            # A coroutine they schedule (`asyncio.create_task(poll())` in a lifespan) runs while the
-            # application serves, so its blocking work delays requests: AM306 as for any handler.
-            if _check_tasks(project, handler, result, tasks_only=True):
-                acknowledged.add(handler.id)
-            continue
-        if handler.kind == RESOLVER:
-            # graphql-core runs a `def` resolver on the event loop too: judged either way, and the
-            # summary counts it apart from the `async def` handlers.
-            if handler.function.is_async:
-                result.handlers += 1
-            else:
-                result.resolvers += 1
+    shared = held_alike(project)
+    reported = project.reported_handlers
+
+    def done(count: int) -> None:
+        if progress is not None:
+            progress("analyse", count, len(reported))
+
+    for handler, judged in zip(reported, judge_all(reported, partial(_judge, project), jobs, shared, done)):
+        result.findings += judged.findings
+        result.silenced += judged.silenced
+        result.handlers += judged.handlers
+        result.resolvers += judged.resolvers
+        if judged.checked:
             checked.add(handler.id)
-            _check_resolver(project, handler, result)
-            continue
-        if handler.function.is_async:
-            result.handlers += 1
-            checked.add(handler.id)
-            _check_handler(project, handler, result)
-            continue
-        # A `def` handler too runs a blocking `async def` task on the loop, or calls a coroutine
-        # function without running it: its pragma may silence those findings.
-        silenced = _check_tasks(project, handler, result)
-        looped = _def_on_loop(project, handler)
-        if looped is not None and _report(result, looped, parse_pragma(handler.function.pragma)):
-            silenced = True
-        nested = _nested_on_loop(project, handler)
-        if nested is not None and _report(result, nested, parse_pragma(handler.function.pragma)):
-            silenced = True
-        closed = _closed_before_stream(project, handler)
-        if closed is not None and _report(result, closed, parse_pragma(handler.function.pragma)):
-            silenced = True
-        unawaited = _unawaited(project, handler)
-        if unawaited is not None and _report(result, unawaited, parse_pragma(handler.function.pragma)):
-            silenced = True
-        # A `def` handler given an AsyncSession (its dependency moved by hand, the handler not) that
-        # hands it to synchronous code: each Session call there makes a coroutine nothing runs.
-        handed = async_session_handoffs(project, handler, any_def=True)
-        mixed_finding = _mixed_finding(project, handler, handed, handed)
-        if mixed_finding is not None and _report(result, mixed_finding, parse_pragma(handler.function.pragma)):
-            silenced = True
-        threaded = _shared_in_threadpool(project, handler)
-        if threaded is not None and _report(result, threaded, parse_pragma(handler.function.pragma)):
-            silenced = True
-        tasked = _task_scoped_in_threadpool(project, handler)
-        if tasked is not None and _report(result, tasked, parse_pragma(handler.function.pragma)):
-            silenced = True
-        if silenced:
+        if judged.acknowledged:
             acknowledged.add(handler.id)
     for handler in project.reported_handlers:
         if handler.kind in ("route", "websocket", "dependency") and _check_validation(project, handler, result):
@@ -484,6 +451,69 @@ def analyse(project: Project) -> CheckResult:
             result.findings.append(Finding(AM305, handler, module.path, function.line, function.qualname, message))
     result.findings.sort(key=lambda f: (f.file, f.line, f.function, f.code))
     result.silenced.sort(key=lambda s: (s.file, s.line, s.function, s.rule.code))
+    return result
+
+
+@dataclass
+class _Judgement(CheckResult):
+    """One reported handler's findings; `handlers`, `resolvers` count it."""
+
+    checked: bool = False  # judged as a handler (a pragma on it is not the unused AM305)
+    acknowledged: bool = False  # its pragma silenced something
+
+
+def _judge(project: Project, handler: Handler) -> _Judgement:
+    result = _Judgement(root=Path("."))
+    if handler.kind == "lifecycle":
+        # Startup and shutdown run once, before the first request or after the last: blocking
+        # there delays them and no request. `scan` says so (AM133); `check` does not fail on it.
+        # A coroutine they schedule (`asyncio.create_task(poll())` in a lifespan) runs while the
+        # application serves, so its blocking work delays requests: AM306 as for any handler.
+        result.acknowledged = _check_tasks(project, handler, result, tasks_only=True)
+        return result
+    if handler.kind == RESOLVER:
+        # graphql-core runs a `def` resolver on the event loop too: judged either way, and the
+        # summary counts it apart from the `async def` handlers.
+        if handler.function.is_async:
+            result.handlers += 1
+        else:
+            result.resolvers += 1
+        result.checked = True
+        _check_resolver(project, handler, result)
+        return result
+    if handler.function.is_async:
+        result.handlers += 1
+        result.checked = True
+        _check_handler(project, handler, result)
+        return result
+    # A `def` handler too runs a blocking `async def` task on the loop, or calls a coroutine
+    # function without running it: its pragma may silence those findings.
+    silenced = _check_tasks(project, handler, result)
+    looped = _def_on_loop(project, handler)
+    if looped is not None and _report(result, looped, parse_pragma(handler.function.pragma)):
+        silenced = True
+    nested = _nested_on_loop(project, handler)
+    if nested is not None and _report(result, nested, parse_pragma(handler.function.pragma)):
+        silenced = True
+    closed = _closed_before_stream(project, handler)
+    if closed is not None and _report(result, closed, parse_pragma(handler.function.pragma)):
+        silenced = True
+    unawaited = _unawaited(project, handler)
+    if unawaited is not None and _report(result, unawaited, parse_pragma(handler.function.pragma)):
+        silenced = True
+    # A `def` handler given an AsyncSession (its dependency moved by hand, the handler not) that
+    # hands it to synchronous code: each Session call there makes a coroutine nothing runs.
+    handed = async_session_handoffs(project, handler, any_def=True)
+    mixed_finding = _mixed_finding(project, handler, handed, handed)
+    if mixed_finding is not None and _report(result, mixed_finding, parse_pragma(handler.function.pragma)):
+        silenced = True
+    threaded = _shared_in_threadpool(project, handler)
+    if threaded is not None and _report(result, threaded, parse_pragma(handler.function.pragma)):
+        silenced = True
+    tasked = _task_scoped_in_threadpool(project, handler)
+    if tasked is not None and _report(result, tasked, parse_pragma(handler.function.pragma)):
+        silenced = True
+    result.acknowledged = silenced
     return result
 
 

@@ -383,9 +383,10 @@ def scan(
         else:
             result.outcomes = decide_all(project, options, progress)
             reads = _Reads(root)
+            reads.keep_trees = key is not None
             if config.source is not None:
                 reads.note(str(config.source))  # the lines of its blockers (engine_options.config_location)
-            _preview(project, result.outcomes, reads)
+            _preview(project, result.outcomes, reads, options.jobs)
             compose_paths(project, result.outcomes)
             if key is not None:
                 kept_reads = _Scanned(result.outcomes, reads.digests, reads.lacking, reads.tree_digests())
@@ -410,6 +411,8 @@ class _Reads:
         # (`tree_digests`), since dumping every tree parsed costs more than parsing it.
         self.trees: dict[str, tuple[str, Any]] = {}
         self._texts: dict[str, tuple[str, str]] = {}  # path -> (digest, text) read for `lacks`, `tree`
+        self.keep_trees = False  # the run keeps `tree_digests` (a copy computes those of its trees)
+        self._copies_trees: dict[str, tuple[str, str]] = {}  # `tree_digests` of the copies' trees
 
     def __call__(self, path: str) -> str:
         self.lacking.pop(path, None)
@@ -446,7 +449,26 @@ class _Reads:
 
     def tree_digests(self) -> dict[str, tuple[str, str]]:
         """Each file only parsed: (its digest, its tree's), as `_Scanned.trees` keeps them."""
-        return {path: (file_digest, _tree_digest(tree)) for path, (file_digest, tree) in self.trees.items()}
+        found = dict(self._copies_trees)
+        found.update((path, (file_digest, _tree_digest(tree))) for path, (file_digest, tree) in self.trees.items())
+        return found
+
+    def taken(self) -> tuple[dict[str, str], dict[str, tuple[str, list[str]]], dict[str, tuple[str, str]]]:
+        """What this process read (in a copy judging a share of the preview, `codemods.forked`):
+        `merge`'s argument; the trees by their digests, and those only for a run that keeps them."""
+        return self.digests, self.lacking, self.tree_digests() if self.keep_trees else {}
+
+    def merge(self, taken: tuple[dict[str, str], dict[str, tuple[str, list[str]]], dict[str, tuple[str, str]]]) -> None:
+        """Add what a copy read (`taken`) to what this process read, as if it had read it here: a
+        file read whole by either is no longer only searched for the words it lacks."""
+        digests, lacking, trees = taken
+        self.digests.update(digests)
+        for path, (file_digest, needles) in lacking.items():
+            kept = self.lacking.setdefault(path, (file_digest, []))[1]
+            kept.extend(needle for needle in needles if needle not in kept)
+        for path in [path for path in self.lacking if path in self.digests]:
+            del self.lacking[path]
+        self._copies_trees.update(trees)
 
     def lacks_names(self, path: str, names: tuple[str, ...]) -> bool:
         """Whether path's code names none of `names`: its text lacks each and is ASCII (the parser
@@ -613,13 +635,20 @@ def _unresolved_routes(project: Project, consequence: str, modules: list[str] | 
 
 def decide_all(project: Project, options: Options, progress: Progress | None = None) -> list[Outcome]:
     """Phase one's decision for every handler --only/--exclude report, in the project's order."""
-    outcomes = []
+    from async_migrate.codemods.forked import held_alike, judge_all
+
     handlers = project.reported_handlers
-    for handler in handlers:
+
+    def judge(handler: Handler) -> Outcome:
         CURRENT.file = handler.module.path
-        outcomes.append(decide(project, handler, options.offload_mixed))
+        return decide(project, handler, options.offload_mixed)
+
+    def done(count: int) -> None:
         if progress is not None:
-            progress("analyse", len(outcomes), len(handlers))
+            progress("analyse", count, len(handlers))
+
+    shared = held_alike(project)
+    outcomes = judge_all(handlers, judge, options.jobs, shared, done)
     CURRENT.file = None
     return outcomes
 
@@ -705,12 +734,18 @@ def _served_paths(routes: Routes, handler: Handler) -> list[str]:
     return sorted(found)
 
 
-def _preview(project: Project, outcomes: list[Outcome], read: Callable[[str], str]) -> None:
+# Subsystems scan previews in forked copies from this many on (each costs far more than one
+# handler's decision: `forked.MIN_ITEMS`).
+PREVIEWED = 40
+
+
+def _preview(project: Project, outcomes: list[Outcome], read: _Reads, jobs: int | None = 1) -> None:
     """What scan adds to phase one's decision: Session use, awaits, and what phase two would do;
-    `read` gives a module's text.
+    `read` gives a module's text; `jobs`: processes previewing the subsystems (`codemods.forked`).
 
     Each router module is its own subsystem unless a configured subsystem claims it.
     """
+    from async_migrate.codemods.forked import held_alike, judge_all
     from async_migrate.codemods.phase2 import async_stack, expired_reads, inline_sessions, scope_openers
     from async_migrate.codemods.phase2 import closure as closures
     from async_migrate.codemods.session_work import session_work_view
@@ -736,21 +771,28 @@ def _preview(project: Project, outcomes: list[Outcome], read: Callable[[str], st
             (n for n, globs in sorted(project.config.subsystems.items()) if matches(path, globs)), path
         )
         groups.setdefault(name, []).append(path)
-    previews: dict[tuple[str, str], tuple[str, Outcome]] = {}
-    for name, modules in groups.items():
+
+    def judge(group: tuple[str, list[str]]) -> list[Outcome]:
+        name, modules = group
         own = async_stack.analyse_for(project, modules, project_wide=stack, read=read)
-        if own is not stack:
-            own_expiry = expired_reads.Expiry(
-                own.expire_on_commit, own.expiring, expiry.models, own.reloaded_on_commit
-            )
+        own_expiry = expiry if own is stack else expired_reads.Expiry(
+            own.expire_on_commit, own.expiring, expiry.models, own.reloaded_on_commit
+        )
         closure = closures.compute(
-            project, name, modules, read=read, expiry=expiry if own is stack else own_expiry,
+            project, name, modules, read=read, expiry=own_expiry,
             forced={route: [blocker.reason()] for route, blocker in own.other_database_routes.items()},
             engine=inline_sessions.stack_engine(own), provider=_async_provider(project, own),
         )
         if own.blockers:
             closure.block_all([b.reason() for b in own.blockers])
-        for planned in _phase2_outcomes(project, closure):
+        return _phase2_outcomes(project, closure)
+
+    previews: dict[tuple[str, str], tuple[str, Outcome]] = {}
+    shared = held_alike(project)
+    subsystems = list(groups.items())
+    planned_all = judge_all(subsystems, judge, jobs, shared, least=PREVIEWED, learnt=(read.taken, read.merge))
+    for (name, _modules), planned_outcomes in zip(subsystems, planned_all):
+        for planned in planned_outcomes:
             previews[planned.handler.id] = (name, planned)
     for outcome in outcomes:
         work = session_work_view(project, outcome.handler.id)

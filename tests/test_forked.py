@@ -1,0 +1,150 @@
+"""Handlers judged by forked copies of the process (codemods/forked.py): the same results, in
+the items' order, whatever a copy does; and `check` and phase one alike either way."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+from async_migrate.codemods import forked
+from async_migrate.codemods.check import analyse
+from async_migrate.codemods.config import load
+from async_migrate.codemods.run import Options, collect_project, decide_all, open_pool
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+
+SAMPLE = Path(__file__).resolve().parents[1] / "testdata" / "bookshop"
+
+
+@pytest.fixture
+def always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copies for any number of items (the real threshold keeps small projects in place)."""
+    monkeypatch.setattr(forked, "MIN_ITEMS", 1)
+    monkeypatch.setattr(forked, "WARM_ITEMS", 1)
+
+
+def _no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_results_come_back_in_order_with_shared_objects_by_identity(always: None) -> None:
+    parent = os.getpid()
+    marker = object()
+    items = list(range(50))
+    results = forked.judge_all(items, lambda n: (n * n, os.getpid(), marker), 3, shared=[("marker", marker)])
+    assert [square for square, _pid, _obj in results] == [n * n for n in items]
+    assert {pid for _square, pid, _obj in results} - {parent}, "no item was judged by a copy"
+    assert all(obj is marker for _square, _pid, obj in results)
+    assert _no_children_left()
+
+
+@pytest.mark.parametrize("failure", ["raises", "killed", "unpicklable"])
+def test_a_failing_copy_has_its_share_judged_again_here(always: None, failure: str) -> None:
+    parent = os.getpid()
+
+    def judge(n: int) -> object:
+        if os.getpid() != parent:
+            if failure == "raises":
+                raise RuntimeError("only in the copy")
+            if failure == "killed":
+                os.kill(os.getpid(), signal.SIGKILL)
+            return lambda: n  # cannot be pickled
+        return n + 1
+
+    assert forked.judge_all(list(range(20)), judge, 2) == list(range(1, 21))
+    assert _no_children_left()
+
+
+def test_an_exception_in_this_process_ends_the_copies(always: None) -> None:
+    parent = os.getpid()
+
+    def judge(n: int) -> int:
+        if os.getpid() == parent and n >= 10:
+            raise ValueError("judged here")
+        return n
+
+    with pytest.raises(ValueError, match="judged here"):
+        forked.judge_all(list(range(40)), judge, 2)
+    assert _no_children_left()
+
+
+def test_no_copy_while_another_thread_runs(always: None) -> None:
+    parent = os.getpid()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        pids = forked.judge_all(list(range(30)), lambda n: os.getpid(), 2)
+    finally:
+        stop.set()
+        other.join()
+    assert set(pids) == {parent}
+
+
+def test_progress_counts_every_item(always: None) -> None:
+    seen: list[int] = []
+    forked.judge_all(list(range(30)), lambda n: n, 2, done=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 30
+
+
+def _project(tmp_path: Path):
+    options = Options(jobs=1, cache=False)
+    config = load(SAMPLE)
+    with open_pool(SAMPLE, config, options) as pool:
+        project, _errors, _count = collect_project(SAMPLE, config, options, pool, keep=(), callers=True)
+    return project
+
+
+def test_check_finds_the_same_either_way(always: None, tmp_path: Path) -> None:
+    alone = analyse(_project(tmp_path), 1)
+    shared = analyse(_project(tmp_path), 2)
+    assert alone.findings, "the sample has findings to compare"
+    assert json.dumps(alone.to_json(), sort_keys=True) == json.dumps(shared.to_json(), sort_keys=True)
+
+
+def _decided(outcome) -> tuple:
+    return (
+        outcome.handler.id, outcome.before, outcome.after, outcome.action,
+        [(r.code, r.text) for r in outcome.reasons], [(b.line, b.call, b.offloaded) for b in outcome.blocking],
+        outcome.offload, repr(outcome.extra),
+    )
+
+
+def test_phase_one_decides_the_same_either_way(always: None, tmp_path: Path) -> None:
+    alone = decide_all(_project(tmp_path), Options(jobs=1))
+    project = _project(tmp_path)
+    shared = decide_all(project, Options(jobs=2))
+    assert any(o.action == "convert" for o in alone) and any(o.action == "keep" for o in alone)
+    assert [_decided(o) for o in shared] == [_decided(o) for o in alone]
+    handlers = {id(handler) for handler in project.handlers}
+    assert all(id(o.handler) in handlers for o in shared), "handlers come back as this process's own"
+
+
+def test_scan_previews_the_same_and_keeps_every_file_it_read(always: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The copies' reads come back: the warm cache takes a kept scan only while every file
+    the preview read reads the same, whichever process read it."""
+    from async_migrate.codemods import run
+
+    monkeypatch.setattr(run, "PREVIEWED", 1)
+    seen = []
+    for jobs in (1, 2):
+        project = _project(tmp_path)
+        outcomes = decide_all(project, Options(jobs=1))
+        reads = run._Reads(SAMPLE)
+        reads.keep_trees = True
+        run._preview(project, outcomes, reads, jobs)
+        previews = [(o.handler.id, repr(sorted(o.extra.items()))) for o in outcomes]
+        seen.append((previews, reads.digests, reads.lacking, reads.tree_digests()))
+    (previews, digests, lacking, trees), forked_run = seen
+    assert any("phase2" in text for _id, text in previews)
+    assert digests and trees, "the preview reads files beside the facts"
+    assert forked_run == (previews, digests, lacking, trees)
