@@ -19,7 +19,7 @@ import ast
 from collections.abc import Callable
 
 from async_migrate.codemods.astcollect.dispatch import MUTATORS
-from async_migrate.codemods.astcollect.syntax import children
+from async_migrate.codemods.astcollect.syntax import CODE_FIELDS, code_fields
 
 # What reads a table without changing it or handing it on.
 _VIEWS = frozenset({"get", "values", "items", "keys"})
@@ -28,6 +28,8 @@ _ADDS = frozenset({"append", "add"})
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # Methods that change a table in place (what `dispatch.MUTATORS` adds, and what takes out).
 _CHANGES = MUTATORS | {"pop", "popitem", "clear", "remove", "discard", "__delitem__"}
+# The nodes whose parent `_read` looks up (a use, the subscripts and attributes around it).
+_PARENTED = frozenset({ast.Name, ast.Attribute, ast.Subscript, ast.Constant})
 
 
 def _empty(node: ast.expr | None) -> bool:
@@ -198,34 +200,51 @@ def read(tree: ast.Module, resolve: Callable[[str, frozenset[str]], str | None])
     reader = _Reader(resolve)
     reader.visit(tree.body, "", frozenset())
     registrations, understood, loose = reader.registrations, reader.understood, reader.loose
-    # One walk, outermost first: a node's parent (and theirs, which `_read` climbs) is known by then.
+    # One walk, outermost first: a node's parent (and theirs, which `_read` climbs) is known by
+    # then. It runs on every node of every module: only the parents `_read` asks for are kept.
     parents: dict[int, ast.AST] = {}
     pending: list[ast.AST] = [tree]
+    pop, push = pending.pop, pending.append
     while pending:
-        node = pending.pop()
-        found = children(node)
-        inner = found if type(found) is list else list(found)
-        for child in inner:
-            parents[id(child)] = node
-        pending.extend(inner)
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            # `from bus import HANDLERS as H`: a use under another name is not compared
-            loose.update(alias.name.rsplit(".", 1)[-1] for alias in node.names if alias.asname)
+        node = pop()
+        kind = type(node)
+        if kind is ast.Name:
+            if id(node) not in understood and not _read(node, parents):  # type: ignore[arg-type]
+                loose.add(node.id)  # type: ignore[attr-defined]
             continue
-        if isinstance(node, ast.Constant) and type(node.value) is str and node.value.isidentifier():
+        if kind is ast.Constant:
+            value = node.value  # type: ignore[attr-defined]
             # `setattr(bus, "_handlers", ...)`, `globals()["HANDLERS"]`: a name spelled as a string
-            if type(parents.get(id(node))) in (ast.Call, ast.Subscript):
-                loose.add(node.value)
+            if type(value) is str and value.isidentifier() and type(parents.get(id(node))) in (ast.Call, ast.Subscript):
+                loose.add(value)
             continue
-        if type(node) is ast.Name:
-            name = node.id
-        elif type(node) is ast.Attribute:
-            name = node.attr
-        else:
+        if kind is ast.Attribute:
+            inner = node.value  # type: ignore[attr-defined]
+            if type(inner) in _PARENTED:
+                parents[id(inner)] = node
+            push(inner)
+            if id(node) not in understood and not _read(node, parents):  # type: ignore[arg-type]
+                loose.add(node.attr)  # type: ignore[attr-defined]
             continue
-        if id(node) in understood or _read(node, parents):
+        if kind is ast.Import or kind is ast.ImportFrom:
+            # `from bus import HANDLERS as H`: a use under another name is not compared
+            loose.update(alias.name.rsplit(".", 1)[-1] for alias in node.names if alias.asname)  # type: ignore[attr-defined]
             continue
-        loose.add(name)
+        fields = CODE_FIELDS.get(kind)
+        if fields is None:
+            fields = code_fields(kind)
+        for field in fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        if type(item) in _PARENTED:
+                            parents[id(item)] = node
+                        push(item)
+            elif isinstance(value, ast.AST):
+                if type(value) in _PARENTED:
+                    parents[id(value)] = node
+                push(value)
     return registrations, sorted(loose)
 
 
