@@ -489,30 +489,22 @@ def _judge(project: Project, handler: Handler) -> _Judgement:
     # A `def` handler too runs a blocking `async def` task on the loop, or calls a coroutine
     # function without running it: its pragma may silence those findings.
     silenced = _check_tasks(project, handler, result)
-    looped = _def_on_loop(project, handler)
-    if looped is not None and _report(result, looped, parse_pragma(handler.function.pragma)):
-        silenced = True
-    nested = _nested_on_loop(project, handler)
-    if nested is not None and _report(result, nested, parse_pragma(handler.function.pragma)):
-        silenced = True
-    closed = _closed_before_stream(project, handler)
-    if closed is not None and _report(result, closed, parse_pragma(handler.function.pragma)):
-        silenced = True
-    unawaited = _unawaited(project, handler)
-    if unawaited is not None and _report(result, unawaited, parse_pragma(handler.function.pragma)):
-        silenced = True
     # A `def` handler given an AsyncSession (its dependency moved by hand, the handler not) that
     # hands it to synchronous code: each Session call there makes a coroutine nothing runs.
     handed = async_session_handoffs(project, handler, any_def=True)
-    mixed_finding = _mixed_finding(project, handler, handed, handed)
-    if mixed_finding is not None and _report(result, mixed_finding, parse_pragma(handler.function.pragma)):
-        silenced = True
-    threaded = _shared_in_threadpool(project, handler)
-    if threaded is not None and _report(result, threaded, parse_pragma(handler.function.pragma)):
-        silenced = True
-    tasked = _task_scoped_in_threadpool(project, handler)
-    if tasked is not None and _report(result, tasked, parse_pragma(handler.function.pragma)):
-        silenced = True
+    found = (
+        _def_on_loop(project, handler),
+        _nested_on_loop(project, handler),
+        _closed_before_stream(project, handler),
+        _unawaited(project, handler),
+        _mixed_finding(project, handler, handed, handed),
+        _shared_in_threadpool(project, handler),
+        _task_scoped_in_threadpool(project, handler),
+    )
+    pragma = parse_pragma(handler.function.pragma)
+    for finding in found:
+        if finding is not None and _report(result, finding, pragma):
+            silenced = True
     result.acknowledged = silenced
     return result
 
