@@ -1058,10 +1058,12 @@ def _check_unread_middleware(module: facts.Module, added: facts.Registration, re
     """AM304: middleware registered by a value the analysis cannot read (a parameter, a loop over
     what is no literal display) runs on the event loop unanalysed: not an all-clear."""
     written = added.written or "middleware"
+    # a part of a `middleware=` keyword is kept as written there (`middleware=MW`)
+    shown = written if written.startswith("middleware=") else f"add_middleware({written})"
     message = (
-        f"`add_middleware({written})` registers middleware the analysis cannot resolve to a project or library "
-        "class (a parameter, a local, a loop over what is no literal list or tuple of classes, or one other "
-        "code changes): whether it does synchronous Session work on the event loop on every request is not "
+        f"`{shown}` registers middleware the analysis cannot resolve to a project or library "
+        "class (a parameter, a local, a loop over what is no literal list or tuple of classes, a `middleware=` "
+        "value that is no module-level list or tuple of `Middleware(...)`, or one other code changes): whether it does synchronous Session work on the event loop on every request is not "
         "checked; register the class by name (or loop over a module-level list of classes), or acknowledge "
         "it with `# async-migrate: ignore[AM304] reason` on the registration"
     )

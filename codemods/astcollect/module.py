@@ -1302,11 +1302,19 @@ class Collector:
         keywords. Recorded as registrations whose `attr` is `hook:<kind>`. `nested`: the functions
         the registering function defines in its body (name -> qualname), which it may register by
         name (`app.add_exception_handler(E, on_error)` in an application factory)."""
-        for kind, named in self.hook_arguments(call, local):
+        unread: list[ast.expr] = []
+        for kind, named in self.hook_arguments(call, local, unread):
             self._hook(kind, named, call, local, nested)
+        if unread:
+            pragma = self.source.statement_pragma(call) if syntax.PRAGMA in self.source.text else None
+            for value in unread:
+                self._unread_hook("middleware", value, call, pragma, (dispatch.UNREAD,), keyword=True)
 
-    def hook_arguments(self, call: ast.Call, local: frozenset[str] = frozenset()) -> list[tuple[str, ast.expr]]:
-        """What `hooks` reads of a call: (kind, the expression naming the hook) for each hook it registers."""
+    def hook_arguments(
+        self, call: ast.Call, local: frozenset[str] = frozenset(), unread: list[ast.expr] | None = None
+    ) -> list[tuple[str, ast.expr]]:
+        """What `hooks` reads of a call: (kind, the expression naming the hook) for each hook it
+        registers. `unread` gets the parts of a `middleware=` keyword the analysis cannot read."""
         found: list[tuple[str, ast.expr]] = []
         inner = call.func
         if (
@@ -1332,21 +1340,46 @@ class Collector:
             if kind is None:
                 continue
             value = item.value
-            if item.arg == "middleware" and type(value) in (ast.List, ast.Tuple):
-                for element in value.elts:  # type: ignore[attr-defined]
-                    if type(element) is ast.Call and self.ref(element.func, local) in MIDDLEWARE_WRAPPERS:
-                        wrapped = argument(element, 0, "cls")
-                        if wrapped is not None:
-                            found.append((kind, wrapped))
-                        dispatch = argument(element, 99, "dispatch")
-                        if dispatch is not None:
-                            found.append((kind, dispatch))
+            if item.arg == "middleware":
+                missed: list[ast.expr] = [] if unread is None else unread
+                found.extend((kind, named) for named in self._middleware_listed(value, local, missed, 0))
             elif item.arg == "exception_handlers" and type(value) is ast.Dict:
                 found.extend((kind, handler) for handler in value.values)
             elif item.arg in ("on_startup", "on_shutdown") and type(value) in (ast.List, ast.Tuple):
                 found.extend((kind, element) for element in value.elts)  # type: ignore[attr-defined]
             elif item.arg == "lifespan":
                 found.append((kind, value))
+        return found
+
+    def _middleware_listed(
+        self, value: ast.expr, local: frozenset[str], unread: list[ast.expr], depth: int
+    ) -> list[ast.expr]:
+        """The classes (and `dispatch=` functions) a `middleware=` keyword's value registers: a
+        list or tuple display of `Middleware(...)`, its elements and `*` parts read through
+        module-level names bound once and never changed in place (`middleware=MW`,
+        `[*BASE, Middleware(X)]`). Starlette runs whatever the value holds, so a part read no
+        further (a call's result, an import, a local, a name bound twice) goes to `unread`."""
+        if type(value) is ast.Name and value.id not in local and depth < 8:
+            held = self.constant(value.id)
+            if held is not None:
+                return self._middleware_listed(held, local, unread, depth + 1)
+        if type(value) is ast.Call and self.ref(value.func, local) in MIDDLEWARE_WRAPPERS:
+            listed = [argument(value, 0, "cls"), argument(value, 99, "dispatch")]
+            return [named for named in listed if named is not None]
+        if type(value) not in (ast.List, ast.Tuple) or depth >= 8:
+            unread.append(value)
+            return []
+        found: list[ast.expr] = []
+        for element in value.elts:  # type: ignore[attr-defined]
+            if type(element) is ast.Starred:
+                if type(element.value) in (ast.List, ast.Tuple, ast.Name):
+                    found.extend(self._middleware_listed(element.value, local, unread, depth + 1))
+                else:
+                    unread.append(element)
+            elif type(element) in (ast.List, ast.Tuple):  # Starlette takes no nested list
+                unread.append(element)
+            else:
+                found.extend(self._middleware_listed(element, local, unread, depth + 1))
         return found
 
     def assigned_hook(self, target: ast.expr, value: ast.expr) -> None:
@@ -1386,12 +1419,16 @@ class Collector:
         )
 
     def _unread_hook(
-        self, kind: str, named: ast.expr, node: ast.expr, pragma: str | None, sources: tuple[str, ...]
+        self, kind: str, named: ast.expr, node: ast.expr, pragma: str | None, sources: tuple[str, ...],
+        keyword: bool = False,
     ) -> None:
-        """A hook registered by a value the analysis cannot read (no endpoint; `sources` say why)."""
+        """A hook registered by a value the analysis cannot read (no endpoint; `sources` say why).
+        `keyword`: a part of a `middleware=` keyword, written as `middleware=...` for the message."""
+        written = syntax.text(self.source, named)
         self.facts.registrations.append(
             facts.Registration(line=self.source.line_of(node), base=None, attr=f"hook:{kind}", endpoint=None,
-                               path=None, pragma=pragma, written=syntax.text(self.source, named), sources=sources)
+                               path=None, pragma=pragma, written=f"middleware={written}" if keyword else written,
+                               sources=sources)
         )
 
     def include(
