@@ -3,10 +3,12 @@ proved by running.
 
 `await run_in_threadpool(service.rename, item_id, name)` in a route that also awaits: phase two
 rewrites it into `await service.rename(item_id, name)`, so the method's name written uncalled
-there is no callback left behind. It moves in place with its class; before, it counted as a
-method named where the tool cannot see the call, got an async twin, and its synchronous
-original, left calling the repository that now awaits, made the self-check block every route
-of the service.
+there is no callback left behind. The service composes a repository handed to it, so both move
+as parallel async classes (`ItemServiceAsync` holding an `ItemRepositoryAsync`) that the
+migrated routes build, and the synchronous originals stay as they were for any other caller:
+a callback table naming `ItemService.rename` keeps a synchronous method on a synchronous
+repository. Before, the method got an async twin beside a synchronous original left calling the
+repository that now awaits, and the self-check blocked every route of the service.
 """
 
 from __future__ import annotations
@@ -93,24 +95,35 @@ def test_a_method_handed_to_run_in_threadpool_moves_in_place_and_writes(cli, ser
     document = apply_objects(cli, root)
     for route in ("rename", "names"):
         assert handler(document, route)["action"] == "migrate", handler(document, route)
-    assert helper(document, "ItemService.rename")["action"] == "migrate", helper(document, "ItemService.rename")
-    assert methods_of(root, "services.py", "ItemService") == {"__init__": False, "rename": True, "names": True}
+    assert helper(document, "ItemService.rename")["action"] == "twin", helper(document, "ItemService.rename")
+    assert methods_of(root, "services.py", "ItemService") == {"__init__": False, "rename": False, "names": False}
+    assert methods_of(root, "services.py", "ItemServiceAsync") == {"__init__": False, "rename": True, "names": True}
+    assert methods_of(root, "services.py", "ItemRepositoryAsync") == {
+        "__init__": False, "get": True, "save": True, "names": True,
+    }
     text = read(root, SUBSYSTEM)
     assert "    return {\"name\": await service.rename(id, name)}" in text
+    assert "ItemServiceAsync(ItemRepositoryAsync(db))" in text
     assert "run_in_threadpool" not in text
     assert serve(root, kind, CHECK) == {"renamed": {"name": "z"}, "names": ["a", "z"], "rows": ["a", "z"]}
 
 
-def test_near_miss_the_method_also_named_as_a_value_elsewhere_blocks_the_route(cli, service):
-    # A callback table may call ItemService.rename where the analysis cannot see: it keeps a
-    # synchronous original, which cannot work on the repository the service now awaits.
+def test_the_method_also_named_as_a_value_elsewhere_keeps_its_synchronous_original(cli, service):
+    # A callback table may call ItemService.rename where the analysis cannot see: the original
+    # stays synchronous on the synchronous repository, and the routes use the parallel classes.
     routes_text = ROUTES + """
 
 CALLBACKS = {"rename": ItemService.rename}
 """
     root = service({"services.py": SERVICES, SUBSYSTEM: routes(routes_text)})
     document = apply_objects(cli, root)
-    found = handler(document, "rename")
-    assert found["action"] == "blocked" and "AM223" in found["codes"], found
-    assert "services.ItemService.rename calls the coroutine function" in " ".join(found["reasons"]), found
-    assert "run_in_threadpool(service.rename, id, name)" in read(root, SUBSYSTEM)
+    for route in ("rename", "names"):
+        assert handler(document, route)["action"] == "migrate", handler(document, route)
+    assert methods_of(root, "services.py", "ItemService") == {"__init__": False, "rename": False, "names": False}
+    assert methods_of(root, "services.py", "ItemRepository") == {
+        "__init__": False, "get": False, "save": False, "names": False,
+    }
+    text = read(root, SUBSYSTEM)
+    assert 'CALLBACKS = {"rename": ItemService.rename}' in text
+    assert "    return {\"name\": await service.rename(id, name)}" in text
+    assert serve(root, "sqlite", CHECK) == {"renamed": {"name": "z"}, "names": ["a", "z"], "rows": ["a", "z"]}

@@ -2026,7 +2026,9 @@ class _Analysis:
         has no path a loader option can name, and blocks."""
         assert self.flow is not None and origin.model is not None
         nested = self._nested(annotation, stack)
-        if not nested:
+        if not nested or not self._declares(origin.model, name):
+            # not an attribute of the object (a `mode="before"` validator's dict supplies the
+            # field, or an alias): what the field is validated from is read where that is judged
             return
         kind, held = self._held_value(name, frozenset({origin.model}), False)
         owner = self.classes.short(origin.model)
@@ -2422,6 +2424,16 @@ class _Analysis:
             self._walk(root, module, function, line, child, field_path, (*stack, child), eager, source,
                        owners=held if kind != "names" else None, served=served, fresh=fresh,
                        plain=kind == "plain")
+
+    def _declares(self, model: str, name: str) -> bool:
+        """Whether mapped class `model` (or a class it derives from) declares attribute `name`:
+        model code, a descriptor, a column or an annotation."""
+        if self.members.lookup(model, name) is not None:
+            return True
+        return any(
+            name in declared.fields or name in declared.annotations or name in declared.descriptors
+            for declared in (self.classes.by_ref[a][1] for a in self.classes.mro(model) if a in self.classes.by_ref)
+        )
 
     def _held_value(
         self, name: str, owners: frozenset[str] | None, plain: bool
