@@ -2094,6 +2094,18 @@ def _library_client(flow: Flow, path: str) -> bool:
     return value is not None and value.kind == "call" and flow.project.canonical(value.ref) in NON_SESSION_CLASSES
 
 
+def arguments_to(call: facts.Call, positional: list[str], name: str) -> list[facts.Arg]:
+    """The arguments of call bound to parameter `name`: by keyword, or by position among the
+    callee's `positional` parameters (without `self`/`cls` for a method called on an object)."""
+    return [
+        a for a in call.args
+        if a.keyword == name or (
+            a.keyword is None and a.position is not None and a.position < len(positional)
+            and positional[a.position] == name
+        )
+    ]
+
+
 def _handed_request(flow: Flow, fid: FunctionId, name: str, depth: int = 0) -> bool:
     """Whether parameter `name` holds the request: declared so (`request_param`), or a helper's
     parameter every project call hands the request its caller holds (`remember(request, db)`)."""
@@ -2109,13 +2121,7 @@ def _handed_request(flow: Flow, fid: FunctionId, name: str, depth: int = 0) -> b
     if positional[:1] in (["self"], ["cls"]):
         positional = positional[1:]
     for edge in edges:
-        passed = [
-            a for a in edge.call.args
-            if a.keyword == name or (
-                a.keyword is None and a.position is not None and a.position < len(positional)
-                and positional[a.position] == name
-            )
-        ]
+        passed = arguments_to(edge.call, positional, name)
         if len(passed) != 1 or passed[0].name is None or passed[0].expr is not None:
             return False
         if not _handed_request(flow, edge.caller, passed[0].name, depth + 1):

@@ -29,6 +29,7 @@ from async_migrate.codemods.flow import (
     SESSION,
     TAINTED,
     _session_named,
+    arguments_to,
     split,
 )
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_SESSION_TYPES
@@ -155,13 +156,7 @@ class _Reader:
         if owner is not None and positional[:1] in (["self"], ["cls"]):
             positional = positional[1:]
         for edge in edges:
-            passed = [
-                a for a in edge.call.args
-                if a.keyword == name or (
-                    a.keyword is None and a.position is not None and a.position < len(positional)
-                    and positional[a.position] == name
-                )
-            ]
+            passed = arguments_to(edge.call, positional, name)
             if any(a.position is None and a.keyword is None for a in edge.call.args) and not passed:
                 return True  # `*args` or `**kwargs` handed on: it may hold the value
             for arg in passed:
