@@ -1061,11 +1061,12 @@ def _check_unread_middleware(module: facts.Module, added: facts.Registration, re
     # a part of a `middleware=` keyword is kept as written there (`middleware=MW`)
     shown = written if written.startswith("middleware=") else f"add_middleware({written})"
     message = (
-        f"`{shown}` registers middleware the analysis cannot resolve to a project or library "
-        "class (a parameter, a local, a loop over what is no literal list or tuple of classes, a `middleware=` "
-        "value that is no module-level list or tuple of `Middleware(...)`, or one other code changes): whether it does synchronous Session work on the event loop on every request is not "
-        "checked; register the class by name (or loop over a module-level list of classes), or acknowledge "
-        "it with `# async-migrate: ignore[AM304] reason` on the registration"
+        f"`{shown}` registers middleware the analysis cannot resolve to a project or library class (a "
+        "parameter, a local, a loop over what is no literal list or tuple of classes, a `middleware=` value "
+        "that is no module-level list or tuple of `Middleware(...)`, or one other code changes): whether it "
+        "does synchronous Session work on the event loop on every request is not checked; register the "
+        "class by name (or loop over a module-level list of classes), or acknowledge it with "
+        "`# async-migrate: ignore[AM304] reason` on the registration"
     )
     finding = Finding(AM304, None, module.path, added.line, written, message, [Blocking(added.line, written)])
     _report_registration(result, finding, added.pragma)
@@ -1286,10 +1287,10 @@ _COROUTINE_SHAPES = frozenset({"passthrough", "coroutine", "loop"})
 def makes_coroutine(project: Project, fid: FunctionId) -> bool:
     """Whether calling `fid` by its name only makes a coroutine: an `async def`, no generator, whose
     every decorator is known to keep it a coroutine function (a method decorator, a registration,
-    one handing the function back, an `async def` wrapper, a plain one returning `func(...)`). A decorator whose result is not known
-    to be one (a plain wrapper, which may run the coroutine, as Prefect's `@sync_compatible` does
-    when called from synchronous code; one the analysis cannot read, or from outside PATH) may
-    make it synchronous: not awaiting its call may be right."""
+    one handing the function back, an `async def` wrapper, a plain one returning `func(...)`). A
+    decorator whose result is not known to be one (a plain wrapper, which may run the coroutine, as
+    Prefect's `@sync_compatible` does when called from synchronous code; one the analysis cannot
+    read, or from outside PATH) may make it synchronous: not awaiting its call may be right."""
     _, callee = project.functions[fid]
     if not callee.is_async or callee.is_generator:
         return False
