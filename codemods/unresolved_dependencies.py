@@ -17,6 +17,7 @@ project's Session, and is left out.
 from __future__ import annotations
 
 import ast
+from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.project import Handler, Project
@@ -73,11 +74,10 @@ def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
                         add(text)
             queue.extend(ref for ref in target.module.depends if _named_in(ref, target.value))
         routes = _routes(project)
+        included = _included(project)
         above = {router for registration in handler.registrations for router in routes.above(registration)}
-        for module in project.modules.values():
-            for added in module.registrations:
-                if added.attr == INCLUDE_ROUTER and routes.router_ref(added.endpoint) in above:
-                    queue.extend(added.depends)
+        for _, depends in sorted(entry for router in above for entry in included.get(router, ())):
+            queue.extend(depends)
     while queue:
         ref = queue.pop(0)
         fid = dependency_function(project, ref)
@@ -92,6 +92,26 @@ def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
         seen.add(fid)
         params(project.functions[fid][1])
     return found
+
+
+def _included(project: Project) -> dict[str | None, list[tuple[int, tuple[str, ...]]]]:
+    """Every `include_router(...)`'s `dependencies=` targets, by the router it includes, each
+    with its place in module and source order (built once a project: each handler asks of the
+    routers above it)."""
+    from async_migrate.codemods.phase2.dependencies import _routes
+
+    found = project.derived.get("unresolved_dependencies.included")
+    if found is None:
+        routes = _routes(project)
+        found = {}
+        place = 0
+        for module in project.modules.values():
+            for added in module.registrations:
+                if added.attr == INCLUDE_ROUTER:
+                    found.setdefault(routes.router_ref(added.endpoint), []).append((place, tuple(added.depends)))
+                    place += 1
+        project.derived["unresolved_dependencies.included"] = found
+    return cast("dict[str | None, list[tuple[int, tuple[str, ...]]]]", found)
 
 
 def _project_code(project: Project, ref: str) -> bool:
