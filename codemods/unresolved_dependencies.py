@@ -100,18 +100,19 @@ def _included(project: Project) -> dict[str | None, list[tuple[int, tuple[str, .
     routers above it)."""
     from async_migrate.codemods.phase2.dependencies import _routes
 
-    found = project.derived.get("unresolved_dependencies.included")
-    if found is None:
-        routes = _routes(project)
-        found = {}
-        place = 0
-        for module in project.modules.values():
-            for added in module.registrations:
-                if added.attr == INCLUDE_ROUTER:
-                    found.setdefault(routes.router_ref(added.endpoint), []).append((place, tuple(added.depends)))
-                    place += 1
-        project.derived["unresolved_dependencies.included"] = found
-    return cast("dict[str | None, list[tuple[int, tuple[str, ...]]]]", found)
+    cached = project.derived.get("unresolved_dependencies.included")
+    if cached is not None:
+        return cast("dict[str | None, list[tuple[int, tuple[str, ...]]]]", cached)
+    routes = _routes(project)
+    found: dict[str | None, list[tuple[int, tuple[str, ...]]]] = {}
+    place = 0
+    for module in project.modules.values():
+        for added in module.registrations:
+            if added.attr == INCLUDE_ROUTER:
+                found.setdefault(routes.router_ref(added.endpoint), []).append((place, tuple(added.depends)))
+                place += 1
+    project.derived["unresolved_dependencies.included"] = found
+    return found
 
 
 def _project_code(project: Project, ref: str) -> bool:
