@@ -275,6 +275,7 @@ class Project:
         # Per-function answers asked for each call and edge (tens of thousands of times):
         # kept once the Session flow is settled, handed out as copies.
         self._session_names: dict[FunctionId, frozenset[str]] = {}
+        self._async_session_params: dict[FunctionId, tuple[str, ...]] = {}
         # `@contextmanager` Session openers phase two gives an `@asynccontextmanager` twin
         # (`phase2/scope_openers.py`): `with opener() as s` binds a Session `s` of the caller's.
         self.opener_twins: frozenset[FunctionId] = frozenset()
@@ -1533,6 +1534,7 @@ class Project:
         self.opener_twins = openers
         # The call graph's Session arguments, the fixpoint and all built on them read those names.
         self._session_names.clear()
+        self._async_session_params.clear()
         self.derived.clear()
         for name, member in vars(Project).items():
             if isinstance(member, cached_property):
@@ -1604,8 +1606,14 @@ class Project:
         return None
 
     def declared_async_session_params(self, fid: FunctionId) -> list[str]:
-        _, function = self.functions[fid]
-        return [param.name for param in function.params if self.declared_async_session(param)]
+        """The names of `fid`'s parameters that receive an AsyncSession (`declared_async_session`)."""
+        found = self._async_session_params.get(fid)
+        if found is None:
+            _, function = self.functions[fid]
+            found = self._async_session_params[fid] = tuple(
+                param.name for param in function.params if self.declared_async_session(param)
+            )
+        return list(found)
 
     def behind_async_session(self, fid: FunctionId, expression: str | None) -> str | None:
         """The AsyncSession parameter (or local opened with `async with maker() as s`) whose

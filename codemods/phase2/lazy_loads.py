@@ -555,6 +555,10 @@ class _Analysis:
         self._model_calls = cast(
             "dict[FunctionId, _ModelCalls]", project.derived.setdefault("lazy_load_model_calls", {})
         )
+        # the classes defining an attribute, or declaring it a field of a mapped class, by name
+        self._owners_by_name = cast(
+            "dict[str, frozenset[str]]", project.derived.setdefault("lazy_load_owners_by_name", {})
+        )
         # what the flows of this project's closures resolved, reused where it cannot differ
         # (kept apart per view of offloaded calls: the same term resolves differently in each)
         shared = "lazy_load_resolved_offloaded" if offloaded_sources else "lazy_load_resolved"
@@ -2446,10 +2450,12 @@ class _Analysis:
         if plain and not owners:
             return "plain", frozenset()
         if owners is None:
-            owners = frozenset(self.members.defining(name)) | frozenset(
-                ref for ref, (_, declared) in self.classes.by_ref.items()
-                if name in declared.fields and self.members.mapped(ref)
-            )
+            owners = self._owners_by_name.get(name)
+            if owners is None:
+                owners = self._owners_by_name[name] = frozenset(self.members.defining(name)) | frozenset(
+                    ref for ref, (_, declared) in self.classes.by_ref.items()
+                    if name in declared.fields and self.members.mapped(ref)
+                )
             if not owners:
                 return "names", None
         held: set[str] = set()
