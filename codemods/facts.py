@@ -438,8 +438,8 @@ class Function(_Fact):
     # (line, the receiver as written, its term, member name, how), how being `call`
     # (`book.describe()`), `str` (`f"{book}"`, `str(book)`, `print(book)`, a logging call's
     # arguments; member `__str__` or `__repr__`), `read` (reads rooted at `self`, which
-    # `attributes` and `chains` leave out), `getattr` (`getattr(book, "x")`; member "" for a
-    # name computed at run time) and `pass` (`self` handed to a call; member: the callee).
+    # `attributes` and `chains` leave out), `getattr` (`getattr(book, "x")`, and each name
+    # along an `attrgetter("author.name")` applied to it; member "" for a name computed at run time) and `pass` (`self` handed to a call; member: the callee).
     uses: list[tuple[int, str, tuple, str, str]] = field(default_factory=list)
     # `name.attr` reads on an object the function built (`name = Callee(...)`, bound once) that
     # run before it is handed to anything (codemods/astcollect/fresh.py): (line, name, attr).

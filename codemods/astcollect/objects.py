@@ -41,7 +41,7 @@ import ast
 from typing import Any
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import handed_scopes
+from async_migrate.codemods.astcollect import getters, handed_scopes
 from async_migrate.codemods.astcollect.module import Collector
 from async_migrate.codemods.astcollect.syntax import code_fields, dotted, last_name, string
 from async_migrate.codemods.vocabulary.sqlalchemy import ALIASED, LOADER_NAMES, NARROWING_NAMES, UNDEFER_NAMES
@@ -201,9 +201,26 @@ class _Flow:
             self.holds.setdefault(name, []).append(("iter", term) if how == "iter" else term)
         if reads:
             self._read_terms(reads)
+        self._getters(nodes)
         self.function.holds = {name: tuple(dict.fromkeys(terms)) for name, terms in self.holds.items()}
         self.function.results = tuple(dict.fromkeys(results))
         self.function.returned_terms = tuple(paired)
+
+    def _getters(self, nodes: list[Any]) -> None:
+        """`sorted(items, key=attrgetter("warehouse.city"))`: each name a getter reads, in turn, on
+        what it is applied to (`getters.py`), as `uses` of `getattr` (`call` for `methodcaller`)."""
+        for line, written, target, how, use, names in getters.applied(nodes, self.local, self.statements):
+            if target is None:
+                term, receiver = UNKNOWN, f"{written}(…)"
+            elif how == "iter":
+                term, receiver = ("iter", self.term(target)), f"{_written(target)}[…]"
+            else:
+                term, receiver = self.term(target), _written(target)
+            for name in names:
+                self.function.uses.append((line, receiver, term, name, use))
+                if not name:
+                    break  # a name computed at run time: what it reads further is unknown too
+                term, receiver = ("attr", term, name), f"{receiver}.{name}"
 
     def _read_terms(self, reads: list[ast.Name]) -> None:
         """`facts.Function.read_terms`: a name bound by plain assignments only (no loop target,
