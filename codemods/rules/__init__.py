@@ -67,4 +67,10 @@ def find(code_or_name: str) -> Rule | None:
     upper = code_or_name.strip().upper()
     if upper in rules:
         return rules[upper]
-    return next((rule for rule in rules.values() if rule.name == code_or_name.strip()), None)
+    return _by_name().get(code_or_name.strip())
+
+
+@cache
+def _by_name() -> dict[str, Rule]:
+    # Every pragma naming a rule by name asks: a scan of the registry each time shows on large projects.
+    return {rule.name: rule for rule in _load().values()}
