@@ -34,6 +34,7 @@ from async_migrate.codemods.phase1.shared_session import (
 )
 from async_migrate.codemods.phase2 import (
     built_refresh,
+    copied_classes,
     dependencies,
     derived,
     expired_lists,
@@ -834,6 +835,16 @@ def compute(
         return compute(
             project, name, modules, shared, merged, read, frozenset(shared_holders), expiry, engine, provider
         )
+    copying = _copy_blockers(project, closure, parallel_members, forced or {}, read)
+    if copying:
+        # A parallel copy would run its hierarchy's registrations again (AM253): the routes
+        # needing it are blocked, and the closure computed again without them.
+        merged = {k: list(v) for k, v in (forced or {}).items()}
+        for route, added in copying.items():
+            merged.setdefault(route, []).extend(added)
+        return compute(
+            project, name, modules, shared, merged, read, frozenset(shared_holders), expiry, engine, provider
+        )
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
         if fid in called:
@@ -1108,6 +1119,39 @@ def _blocked_view_routes(project: Project, route: FunctionId, blocked: dict[Func
         f"{'is' if len(mates) == 1 else 'are'} blocked (see there): one class cannot hold an AsyncSession "
         "for some routes and a Session for others"
     )]
+
+
+def _copy_blockers(
+    project: Project, closure: Closure, members: set[FunctionId], forced: dict[FunctionId, list[Reason]],
+    read: Callable[[str], str] | None,
+) -> dict[FunctionId, list[Reason]]:
+    """The routes reaching a method of a class whose parallel copy would run what defining a
+    class of its hierarchy runs (`copied_classes.py`), not blocked for it yet -> the reasons."""
+    effects: dict[str, list[tuple[str, int, str]]] = {}
+    reasons: dict[tuple[str, int, str], Reason] = {}
+    found: dict[FunctionId, list[Reason]] = {}
+    for fid in sorted(members):
+        holder = holders.holder_of(project, fid)
+        if holder is None:
+            continue
+        family = holder.family or (holder.ref,)
+        for ref in family:
+            if ref not in effects:
+                effects[ref] = copied_classes.creation_effects(project, ref, read)
+        for effect in dict.fromkeys(e for ref in family for e in effects[ref]):
+            if effect not in reasons:
+                path, line, what = effect
+                reasons[effect] = AM253.reason(
+                    f"{path}:{line}: {what} would run again for the parallel async classes of the hierarchy of "
+                    f"{holder.name(project)}, which code that stays synchronous uses: what it registers may then "
+                    "hand that code a copy, whose methods are coroutine functions; register the classes other "
+                    "than on definition, or migrate the hierarchy by hand"
+                )
+            reason = reasons[effect]
+            for route, reached in closure.reaches.items():
+                if fid in reached and reason not in forced.get(route, ()) and reason not in found.get(route, ()):
+                    found.setdefault(route, []).append(reason)
+    return found
 
 
 def _holder_member(project: Project, fid: FunctionId, excluded: set[str] | frozenset[str] = frozenset()) -> bool:

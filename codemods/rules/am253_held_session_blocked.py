@@ -11,7 +11,12 @@ querying with the Session it receives: Python never awaits `__init__`), or the c
 class-based view declaring the Session as a class attribute beside an `__init__` of its own
 (fastapi-utils merges the two; a `@cbv` view of class attributes alone moves like one whose
 `__init__` takes the Session). A view's routes move together: while one of them is blocked,
-so are the others, since they share the one Session attribute.
+so are the others, since they share the one Session attribute. A hierarchy that would get
+parallel async classes (AM255) while defining a class of it runs a registration (a base's
+`__init_subclass__`, a class decorator other than `@dataclass` and the like, a project
+metaclass) is not copied either: the copy would register itself in the original's place, and
+synchronous code looking the class up (`REGISTRY[Item](db).add(item)`) would get coroutine
+methods it never awaits, its rows never written.
 
 Before:
 
