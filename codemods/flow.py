@@ -1360,7 +1360,11 @@ class Flow:
             value.startswith("$") and self._unread_param(store, value[1:]) for store, value in stores
         ):
             return None
-        return [m[method] for m in self.classes.methods.values() if method in m]
+        # What the attribute holds was handed in, so it is not `self`: a method of the class's own
+        # order is no candidate (`self.db.add(item)` in `ItemRepo.add`, on a Session the analysis
+        # of the rewrite has no value for, is no call of `ItemRepo.add`).
+        own = set(self.classes.mro(owner))
+        return [m[method] for cls, m in self.classes.methods.items() if method in m and cls not in own]
 
     def _unread_param(self, fid: FunctionId, name: str) -> bool:
         """Whether `name` is a parameter of `fid` with neither annotation nor default, never
