@@ -317,6 +317,8 @@ def _problems(
                     f"`self.{attribute}` (`{project.written(expression)}`): the tool moves a Session only "
                     "when `__init__` stores a Session parameter"
                 ))
+            elif own_init is not None:
+                problems.extend(_unknown_handed(project, own_init, expression.lstrip("$"), attribute))
     for base in found.bases:
         if project.canonical(base) in _PLAIN_BASES:
             continue
@@ -360,6 +362,49 @@ def _problems(
                     f"(`{name}`): its Session outlives the request"
                 ))
     return problems
+
+
+def _unknown_handed(project: Project, init: FunctionId, name: str, attribute: str) -> list[tuple[str, int, str]]:
+    """`def __init__(self, db)` keeping `db` in `self.db` with no annotation: the analysis reads
+    it as a Session only from what its callers hand it (`received.py`), and phase two moves the
+    class as though it were declared one (annotating it `AsyncSession`) only while every
+    construction the analysis sees hands it a Session. One handing anything else
+    (`ItemRepo(request.state.db)`), or nothing, blocks the class, naming that caller."""
+    module, function = project.functions[init]
+    param = next((p for p in function.params if p.name == name), None)
+    from async_migrate.codemods.phase2.rewrites.session_params import unannotated
+
+    if param is None or not unannotated(project, param):
+        return []
+    reason = project.session_params.get(init, {}).get(name, "")
+    found: list[tuple[str, int, str]] = []
+    for edge in project.all_calls_to.get(init, []):
+        if name in edge.session_args:
+            continue
+        caller_module, caller = project.functions[edge.caller]
+        given = [a for a in edge.call.args if facts_parameter(function, a) == name]
+        if given:
+            arg = given[0]
+            spelled = (
+                project.written(arg.expr) if arg.expr is not None else arg.name or (
+                    project.written(arg.ref) if arg.ref is not None else "an expression"
+                )
+            )
+            handed = f"hands it `{spelled}`, which the analysis cannot type as a Session"
+        elif any(a.keyword in ("*", "**") for a in edge.call.args):
+            handed = "hands it arguments unpacked where the analysis cannot read them"
+        else:
+            handed = "does not hand it"
+        cls = function.qualname.rpartition(".")[0]
+        found.append((
+            caller_module.path, edge.call.line,
+            f"{cls}.__init__ keeps its parameter `{name}`, which has no annotation, in `self.{attribute}`; "
+            f"phase two reads it as a Session because it {reason or 'receives one from a caller'}, but "
+            f"{caller_module.name}.{caller.qualname} {handed}: "
+            f"annotate the parameter (`{name}: Session`) if it always receives one, or hand {cls} the "
+            "request's Session there",
+        ))
+    return found
 
 
 def _opened_on_entry(

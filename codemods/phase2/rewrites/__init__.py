@@ -28,6 +28,7 @@ from async_migrate.codemods.phase2.rewrites.session_params import (
     ParamAction,
     ParamKind,
     ParamRewrite,
+    Received,
 )
 
 CALL_REWRITES: tuple[CallRewrite, ...] = (
@@ -41,7 +42,7 @@ CALL_REWRITES: tuple[CallRewrite, ...] = (
 )
 
 # Tried in order; a route's Session parameter is always one of the first two.
-PARAM_REWRITES: tuple[ParamRewrite, ...] = (Depends(), Alias(), Annotation())
+PARAM_REWRITES: tuple[ParamRewrite, ...] = (Depends(), Alias(), Annotation(), Received())
 
 _CALLS = {kind: unit for unit in CALL_REWRITES for kind in unit.kinds}
 _PARAMS = {unit.kind: unit for unit in PARAM_REWRITES}

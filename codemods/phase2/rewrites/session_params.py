@@ -16,7 +16,11 @@ After::
 
 A route's (or dependency's) parameter takes the async dependency (DEPENDS) or the async
 `Annotated` alias (ALIAS); any other parameter keeps its annotation with the sync Session
-type in it renamed (ANNOTATION).
+type in it renamed (ANNOTATION). A constructor's parameter written with no annotation (or `Any`), which
+the analysis reads as a Session because every caller hands it one (`received.py`, checked
+per construction by `holders.py`), is annotated `AsyncSession` (RECEIVED): the instance's
+attribute then says what it holds, to the self-check's second reading as to a reader. Any
+other unannotated parameter stays as written: its callers hand it the AsyncSession.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class ParamKind(Enum):
     DEPENDS = "depends"  # `s: Session = Depends(dep)` -> `s: AsyncSession = Depends(async dep)`
     ALIAS = "alias"  # `s: SessionDep` -> `s: AsyncSessionDep` (the async Annotated alias)
     ANNOTATION = "annotation"  # the sync Session type inside the annotation becomes AsyncSession
+    RECEIVED = "received"  # `def __init__(self, db)` (or `db: Any`) every caller hands the Session -> `db: AsyncSession`
 
 
 @dataclass(slots=True)
@@ -155,6 +160,60 @@ class Annotation(ParamRewrite):
                 annotation=param.annotation.with_changes(annotation=_renamed_string(annotation, action.old))
             )
         return param.with_changes(annotation=param.annotation.visit(_RenameType(action.old, "AsyncSession")))
+
+
+class Received(ParamRewrite):
+    kind = ParamKind.RECEIVED
+
+    def plan(self, site: ParamSite) -> ParamAction | None:
+        param = site.param
+        if (
+            not unannotated(site.project, param) or param.variadic or param.depends is not None or param.default
+            or param.default_ref is not None or param.opaque_depends or param.provide
+        ):
+            return None
+        function = next((f for f in site.module.functions if any(p is param for p in f.params)), None)
+        if function is None or function.name != "__init__" or "." not in function.qualname:
+            return None
+        site.file.imports.add(("sqlalchemy.ext.asyncio", "AsyncSession"))
+        for ref in param.annotation:  # `Any`, when nothing else names it
+            unused(site.file, site.module, ref)
+        return ParamAction(self.kind)
+
+    def edit(self, action: ParamAction, param: cst.Param, stack: StackNames) -> cst.Param:
+        if param.star not in ("", cst.MaybeSentinel.DEFAULT):
+            return param
+        if param.annotation is not None and not (
+            isinstance(param.annotation.annotation, (cst.Name, cst.Attribute))
+            and _dotted(param.annotation.annotation).rpartition(".")[2] == "Any"
+        ):
+            return param
+        annotation: cst.BaseExpression = cst.Name("AsyncSession")
+        changes: dict[str, object] = {}
+        if param.default is not None:
+            if not (isinstance(param.default, cst.Name) and param.default.value == "None"):
+                return param  # a default of another kind: what it is stays unsaid
+            # `db=None`: PEP 8 spaces the `=` of an annotated default
+            annotation = cst.BinaryOperation(annotation, cst.BitOr(), cst.Name("None"))
+            if isinstance(param.equal, cst.AssignEqual):
+                space = cst.SimpleWhitespace(" ")
+                changes["equal"] = param.equal.with_changes(whitespace_before=space, whitespace_after=space)
+        return param.with_changes(annotation=cst.Annotation(annotation), **changes)
+
+
+def unannotated(project: Project, param: facts.Param) -> bool:
+    """A parameter whose annotation says nothing of what it holds: none, or `Any` (a dataclass
+    field `db: Any`)."""
+    return not param.annotation and not param.text or (
+        len(param.annotation) == 1 and project.canonical(param.annotation[0]) in _ANY
+    )
+
+
+_ANY = frozenset({"typing.Any", "typing_extensions.Any"})
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    return ".".join(n.value for n in walk(node) if isinstance(n, cst.Name))
 
 
 def _provided(site: ParamSite) -> bool:
