@@ -2523,10 +2523,17 @@ def _read_by_name(project: Project, fid: FunctionId, sessions: set[str], credit:
     classes = project_classes(project)
     index = members(project, classes)
     found: list[Blocking] = []
+    # `getattr(book, "author")`: a name the call spells, read as `book.author` is (the lazy-load risks)
+    spelled: dict[tuple[int, str], set[str]] = {}
+    for line, written, _, name, how in function.uses:
+        if how == "getattr":
+            spelled.setdefault((line, written), set()).add(name)
     for call in function.calls:
         if call.nested or call.callee not in ("getattr", "builtins.getattr") or not call.args:
             continue
         first = call.args[0]
+        if "" not in spelled.get((call.line, first.name or ""), {""}):
+            continue
         held = function.holds.get(first.name or "", ())
         if first.position != 0 or not held or not all(_loaded_on(project, fid, term, sessions) for term in held):
             continue

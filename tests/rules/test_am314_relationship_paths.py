@@ -14,7 +14,9 @@ AsyncSession whose object reaches a lazy load past the relationship its query ea
   reads what it left unloaded, or what its commit expired (`expire_on_commit=True`): only a
   parameter's AsyncSession was judged;
 - the route reads an attribute by a name given at run time (`getattr(book, field)`) on an object
-  whose class has a relationship its query does not load: unverified, not cleared;
+  whose class has a relationship its query does not load: unverified, not cleared; a name the call
+  spells (`getattr(book, "author")`) is read as `book.author` is, so a column, or a relationship
+  its query loads (the eager load phase two adds for it), is no finding;
 - the AsyncSession reaches a repository declared `db: SessionDep` in its class body, or the route
   as `db=DbDep` (`DbDep = Depends(get_session)`), the alias in another module or this one: not
   recognised as an AsyncSession at all.
@@ -284,6 +286,33 @@ async def by_name(book_id: int, field: str, db: SessionDep):
     return {field: getattr(book, field)}
 
 
+@router.get("/by-literal/{book_id}")
+async def by_literal(book_id: int, db: SessionDep):
+    book = await db.get(Book, book_id)
+    return getattr(book, "author").name
+
+
+@router.get("/by-literal-column/{book_id}")
+async def by_literal_column(book_id: int, db: SessionDep):
+    book = await db.get(Book, book_id)
+    return {"title": getattr(book, "title")}
+
+
+@router.get("/by-literal-loaded/{book_id}")
+async def by_literal_loaded(book_id: int, db: SessionDep):
+    book = await db.get(Book, book_id, options=[selectinload(Book.author)])
+    return getattr(book, "author").name
+
+
+@router.post("/expired-by-literal")
+async def expired_by_literal(title: str):
+    async with expiring() as db:
+        book = Book(title=title, author_id=1)
+        db.add(book)
+        await db.commit()
+        return {"title": getattr(book, "title")}
+
+
 @router.get("/by-name-loaded/{book_id}")
 async def by_name_loaded(book_id: int, field: str, db: SessionDep):
     book = await db.get(Book, book_id, options=[selectinload(Book.author)])
@@ -411,6 +440,9 @@ def root(app) -> Path:  # type: ignore[no-untyped-def]
         ("opened_expired", "book.id (expired by the db.commit() at line"),
         ("expired_by_name", "getattr(book, ...) (expired by the db.commit() at line"),
         ("by_name", "getattr(book, ...) (an attribute named at run time, which the analysis does not read: unverified"),
+        # a name the call spells is read as the attribute is, not as one named at run time
+        ("by_literal", "book.author (lazy load), its Book from the query at line"),
+        ("expired_by_literal", "(expired by the db.commit() at line"),
     ],
 )
 def test_a_lazy_load_past_the_eager_load_or_on_an_aliased_session_is_am314(root, findings, function, read):
@@ -424,7 +456,7 @@ def test_a_lazy_load_past_the_eager_load_or_on_an_aliased_session_is_am314(root,
     "function",
     [
         "helper_loaded", "helper_column", "helper_back", "local_loaded", "declared_loaded", "back_in_loop",
-        "repo_loaded", "default_loaded", "by_name_loaded",
+        "repo_loaded", "default_loaded", "by_name_loaded", "by_literal_column", "by_literal_loaded",
         "from_dependency_loaded", "from_dependency_column", "opened_loaded",
         "opened_kept", "opened_session_kept", "refreshed_by_name",
     ],
