@@ -22,6 +22,9 @@ from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.sqlalchemy import LAZY_RESULTS, RESULT_CONSUMERS, SESSION_IO_METHODS
 from async_migrate.codemods.vocabulary.starlette import ITERATE_IN_THREADPOOL, STREAMING_RESPONSE
 
+# Special methods Python awaits itself, for the statement that runs them.
+_PROTOCOL_METHODS = {"__aenter__": "`async with`", "__aexit__": "`async with`", "__anext__": "`async for`"}
+
 
 @dataclass(slots=True)
 class CoroutineWork:
@@ -64,6 +67,13 @@ class CoroutineWork:
             return (
                 f"make `{self.nested}` in {short} a plain def (a sync generator streams from the threadpool), or move "
                 "its work to AsyncSession (phase two)"
+            )
+        if short in _PROTOCOL_METHODS:
+            # `async with uow:` awaits `__aexit__` itself: it cannot become a plain def, nor be offloaded
+            return (
+                f"{short} runs for {_PROTOCOL_METHODS[short]}, which awaits it, so it stays `async def`: move its "
+                f"Session work into a plain def that {short} calls as `await run_in_threadpool(...)`, or move it to "
+                "AsyncSession (phase two)"
             )
         if self.generator and self.awaits is None:
             return (

@@ -69,3 +69,37 @@ def test_an_async_helper_that_awaits_too_is_not_told_to_become_a_plain_def(app, 
     [finding] = findings(root, "store")
     assert "make it a plain def" not in finding["message"], finding["message"]
     assert "move its Session work into a plain def helper that save calls" in finding["message"]
+
+
+def test_an_async_context_manager_exit_is_not_told_to_become_a_plain_def(app, reported, findings):
+    # `async with UnitOfWork() as uow:` awaits `__aexit__` itself: a plain def `__aexit__` breaks the
+    # statement, and nothing can hand it to `run_in_threadpool`
+    root = app(
+        """
+        from services.uow import UnitOfWork
+
+
+        @router.post("/items/{item_id}")
+        async def store(item_id: int):
+            async with UnitOfWork() as uow:
+                uow.session.commit()
+        """,
+        {"services/__init__.py": "", "services/uow.py": '''
+from db.engine import database_sessionmaker
+
+
+class UnitOfWork:
+    async def __aenter__(self):
+        self.session = database_sessionmaker()
+        return self
+
+    async def __aexit__(self, *exc):
+        self.session.close()
+'''},
+    )
+    reasons = " ".join(reported(root, "store", "phase1")["reasons"])
+    [finding] = findings(root, "store")
+    for text in (reasons, finding["message"]):
+        assert "make __aexit__ a plain def" not in text and "run_in_threadpool(UnitOfWork" not in text, text
+        assert "__aexit__ runs for `async with`, which awaits it, so it stays `async def`: move its Session work " \
+            "into a plain def that __aexit__ calls as `await run_in_threadpool(...)`" in text, text
