@@ -198,12 +198,13 @@ def unread_holds(
     read: set[str] = set()
     idle: dict[int, str] = {}  # id of a read that never runs what it reads -> that read as written
     unrun: dict[str, list[str]] = {}  # a held name -> its reads, each of those
-    walked = own_nodes(node.body) if nodes is None else nodes
-    for inner in walked:
-        _idle_reads(inner, held, calls, idle)
-    for inner in walked:
+    # One pass: a read is noted idle by the node around it (`_idle_reads`), which the walk's
+    # depth-first order meets first.
+    for inner in own_nodes(node.body) if nodes is None else nodes:
         kind = type(inner)
-        if kind is ast.Name:
+        if kind in _IDLE_READERS:
+            _idle_reads(inner, held, calls, idle)
+        elif kind is ast.Name:
             if type(inner.ctx) is ast.Load:
                 how = idle.get(id(inner)) if inner.id in held else None
                 if how is None:
@@ -220,6 +221,10 @@ def unread_holds(
         if name not in read:
             call.dropped = True
             call.unrun_reads = tuple(dict.fromkeys(unrun.get(name, ())))
+
+
+# The nodes `_idle_reads` notes reads under.
+_IDLE_READERS = frozenset({ast.FormattedValue, ast.If, ast.While, ast.IfExp, ast.Assert, ast.Compare, ast.Call})
 
 
 def _idle_reads(node: ast.AST, held: set[str], calls: dict[int, facts.Call], idle: dict[int, str]) -> None:
@@ -402,6 +407,10 @@ def _inline(argument: ast.AST, calls: dict[int, facts.Call]) -> Iterator[facts.C
                 yield found
 
 
+# Node type -> those of its fields, in this order, that hold statements, `except` clauses or cases.
+_BLOCKS: dict[type, tuple[str, ...]] = {}
+
+
 def _holds(body: list[ast.stmt], calls: dict[int, facts.Call]) -> Iterator[tuple[ast.stmt, str, bool, facts.Call]]:
     """(statement, name, whether the name holds it as an element of a list, the call) for each
     call a plain local name is given: `c = f()`, `c = f() if x else g()`, `coros = [f(x) ...]`,
@@ -411,8 +420,13 @@ def _holds(body: list[ast.stmt], calls: dict[int, facts.Call]) -> Iterator[tuple
         s = stack.pop()
         if isinstance(s, _NESTED):
             continue
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            stack.extend(getattr(s, field, ()) or ())
+        fields = _BLOCKS.get(type(s))
+        if fields is None:
+            fields = _BLOCKS[type(s)] = tuple(
+                name for name in ("body", "orelse", "finalbody", "handlers", "cases") if name in type(s)._fields
+            )
+        for field in fields:
+            stack.extend(getattr(s, field, None) or ())
         if not isinstance(s, ast.stmt):  # an `except` clause, a `case`: their bodies only
             continue
         value: ast.AST | None = None

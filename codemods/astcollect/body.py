@@ -150,18 +150,18 @@ def _read_function(
     function.name_returns = returns.name_returns(node.body)
     # The body outside nested scopes, walked once for every reader below.
     own = objects.OwnNodes(node.body)
-    function.exits = returns.exits(node.body, own.nodes)
-    function.failed_into = returns.failed_into(own.nodes)
-    scanner.scan(node.body, own.nodes)
+    function.exits = returns.exits(node.body, own.jumps)
+    function.failed_into = returns.failed_into(own.tries)
+    scanner.scan(node.body, own.writes)
     if collector.source.mentions_within("**", node):
         unpacked.read(node, scanner.raw_calls)
     if any(call.func is not None and call.receiver is None and call.func[1:] in scanner.locals for call in function.calls):
         local = frozenset(scanner.locals - scanner.declared_global)
         deferred.read(node, function, lambda written: collector.resolve(written, local), local)
     if positional:
-        function.self_updates = attribute_updates(own.nodes, params[0].arg)
+        function.self_updates = attribute_updates(own.writes, params[0].arg)
         if collector.source.mentions("Cache"):  # what a cachetools cache the instance holds takes
-            function.self_writes = attribute_writes(own.nodes, params[0].arg)
+            function.self_writes = attribute_writes(own.writes, params[0].arg)
     if function.is_generator and type(node) is ast.FunctionDef:  # `@contextmanager`, or `contextmanager(f)` later
         function.lifecycle = lifecycle.read(node, collector.source.line_of)
     if any(opened.name is not None and opened.index == -1 for opened in function.opens):
@@ -1108,8 +1108,8 @@ class BodyScanner:
         # name or "", the attribute), for `Function.refreshed` once the body is read
         self.raw_refreshed: list[tuple[ast.AST, str, str]] = []
 
-    def scan(self, body: list[ast.stmt], nodes: list[Any]) -> None:
-        """Read `body`; `nodes`: its `objects.own_nodes`."""
+    def scan(self, body: list[ast.stmt], writes: list[Any]) -> None:
+        """Read `body`; `writes`: its `objects.OwnNodes.writes`."""
         for statement in body:
             self._visit(statement, False)
         if self.greenlet_defs:  # a nested function handed to `await x.run_sync(fn)`, defined before it
@@ -1127,7 +1127,7 @@ class BodyScanner:
         # Only a name both built and read as `name.attr` can have a fresh read.
         self.function.fresh = fresh_reads(body, self.source.line_of, self.built & self.read_names)
         if self.declared_global:
-            self.function.global_updates = global_updates(nodes, self.declared_global)
+            self.function.global_updates = global_updates(writes, self.declared_global)
             self.function.declared_globals = tuple(sorted(self.declared_global))
         local = frozenset(self.locals - self.declared_global)
         resolve = self.collector.resolve
@@ -1191,8 +1191,8 @@ class BodyScanner:
             found = expression(value, local)
             if found is not None:
                 self.function.locked.append((found, start, end))
-        self.function.free_updates = free_updates(nodes, local)
-        self.function.free_writes = free_writes(nodes, local)
+        self.function.free_updates = free_updates(writes, local)
+        self.function.free_writes = free_writes(writes, local)
         for binding, value in self.raw_bindings:
             found = expression(value, local)
             if found is None and not binding.entered and type(value) is ast.Subscript:
@@ -1944,23 +1944,22 @@ class BodyScanner:
                 self._given(recorded, given, contained)
                 recorded_args.append(recorded)
         call.args = recorded_args
-        splatted = [
-            name for given in (
-                *(a.value for a in node.args if type(a) is ast.Starred),
-                *(k.value for k in node.keywords if k.arg is None),
-            )
-            if (name := _splatted_name(given)) is not None
-        ]
-        if splatted:
-            call.splatted = tuple(dict.fromkeys(splatted))
-        for before, given in enumerate(node.args):
-            if type(given) is ast.Starred:
-                if type(given.value) is ast.Name:
-                    call.forwarded = (given.value.id, before)
-                break
+        # Most calls unpack nothing: what follows reads the `*` and `**` arguments only.
+        starred = [a for a in node.args if type(a) is ast.Starred]
+        unpacked = [a.value for a in starred]
+        if node.keywords:
+            unpacked += [k.value for k in node.keywords if k.arg is None]
+        if unpacked:
+            splatted = [name for given in unpacked if (name := _splatted_name(given)) is not None]
+            if splatted:
+                call.splatted = tuple(dict.fromkeys(splatted))
+        if starred:
+            first = starred[0]
+            if type(first.value) is ast.Name:
+                call.forwarded = (first.value.id, next(i for i, given in enumerate(node.args) if given is first))
         if type(func) is ast.Attribute and func.attr in RENDERING_METHODS and _renders(func):
             call.rendered = _rendered(self.source, node)
-        if any(
+        if node.keywords and any(
             item.arg == "execution_options" or (item.arg is None and type(func) is ast.Attribute and func.attr == "execution_options")
             for item in node.keywords
         ):
@@ -2435,7 +2434,7 @@ def _updates(
     """The targets `key` names that an assignment outside nested scopes updates from their own
     value (`n += 1`, `n = n + 1`, as `reads` finds the target in the value): each key and the
     line of its first such update. A plain rebinding (`_cache = build()`) is not one. `nodes`: the
-    body's `objects.own_nodes`."""
+    body's `objects.own_nodes`, or its `OwnNodes.writes` (the only nodes read here)."""
     found: dict[str, int] = {}
     for node in nodes:
         kind = type(node)
@@ -2503,7 +2502,8 @@ _MAPPING_WRITES = frozenset({"pop", "popitem", "setdefault", "update", "clear", 
 def free_writes(nodes: list[Any], bound: frozenset[str]) -> list[tuple[str, int]]:
     """`CACHE[k] = v`, `del CACHE[k]`, `CACHE[k] += 1`, `CACHE.pop(k)`, `CACHE.setdefault(k, v)` on an
     item or attribute path of a name the function does not bind, outside nested scopes: the path as
-    written and the line of each first write. `nodes`: the body's `objects.own_nodes`."""
+    written and the line of each first write. `nodes`: the body's `objects.own_nodes`, or its
+    `OwnNodes.writes` (the only nodes read here)."""
     return _container_writes(nodes, lambda container: _free_path(container, bound))
 
 

@@ -26,11 +26,14 @@ Handed = tuple[str, ast.expr]
 
 
 def handed(
-    function: ast.FunctionDef | ast.AsyncFunctionDef, nodes: Iterable[ast.AST], local: frozenset[str]
+    function: ast.FunctionDef | ast.AsyncFunctionDef, nodes: Iterable[ast.AST], local: frozenset[str],
+    nested: Iterable[ast.AST] | None = None,
 ) -> dict[int, dict[str, list[Handed]]]:
     """id of a nested function or lambda of the own body (`nodes`: its walk outside nested scopes)
-    -> each parameter every value of which is known -> those values."""
-    scopes = [n for n in nodes if isinstance(n, (*_DEFS, ast.Lambda))]
+    -> each parameter every value of which is known -> those values. `nested`: the scopes among
+    `nodes` (`OwnNodes.scopes`), when the caller has them: most bodies have none, and are not
+    walked here."""
+    scopes = [n for n in (nodes if nested is None else nested) if isinstance(n, (*_DEFS, ast.Lambda))]
     if not scopes:
         return {}
     nodes = list(nodes) if not isinstance(nodes, list) else nodes

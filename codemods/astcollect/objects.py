@@ -95,13 +95,24 @@ class OwnNodes:
     the way: read by every reader of the function's own code, which would otherwise each walk
     the body again."""
 
-    __slots__ = ("nodes", "stored", "callees", "statements")
+    __slots__ = ("nodes", "stored", "callees", "statements", "writes", "scopes", "jumps", "tries")
 
     def __init__(self, body: list[ast.stmt]) -> None:
         self.stored: set[str] = set()
         self.callees: set[int] = set()
         self.statements: dict[str, list[ast.expr]] = {}
-        self.nodes = own_nodes(body, self.stored, self.callees, self.statements)
+        # Among `nodes`, in their order, the few kinds some readers look for alone, which spares
+        # those readers a pass over every node: the assignments, deletions and method calls (what
+        # may write in place), the nested scopes, `break`/`continue`, and `try` statements.
+        self.writes: list[Any] = []
+        self.scopes: list[Any] = []
+        self.jumps: list[Any] = []
+        self.tries: list[Any] = []
+        kinds: dict[type, list[Any]] = dict.fromkeys(_SCOPES, self.scopes)
+        kinds.update(dict.fromkeys(_WRITES, self.writes))
+        kinds.update(dict.fromkeys((ast.Break, ast.Continue), self.jumps))
+        kinds.update(dict.fromkeys(_TRIES, self.tries))
+        self.nodes = own_nodes(body, self.stored, self.callees, self.statements, self.writes, kinds)
 
 
 class _Flow:
@@ -147,7 +158,7 @@ class _Flow:
         reads: list[ast.Name] = []  # reads of such a name's attributes
         # the parameters of nested functions and lambdas whose every value the body shows, read once
         # the body's own terms are (a query is recorded in the order the walk meets it)
-        scoped = handed_scopes.handed(node, nodes, self.local)
+        scoped = handed_scopes.handed(node, nodes, self.local, own.scopes)
         filled: list[tuple[str, handed_scopes.Handed]] = []
         for item in nodes:
             kind = type(item)
@@ -1048,11 +1059,15 @@ def own_nodes(
     stored: set[str] | None = None,
     callees: set[int] | None = None,
     statements: dict[str, list[ast.expr]] | None = None,
+    calls: list[Any] | None = None,
+    kinds: dict[type, list[Any]] | None = None,
 ) -> list[Any]:
     """Every node of the body outside nested scopes (the scope nodes themselves included), in
     `ast.walk`'s depth-first field order; contexts and operators left out (no term reads them).
     Noted on the way, into the collections given: the names stored (`stored`), the ids of the called expressions
-    (`callees`) and the values assigned to a bare name, in order (`statements`)."""
+    (`callees`), the values assigned to a bare name, in order (`statements`), the calls of an
+    attribute (`calls`), and the nodes of each kind `kinds` holds a list for, which is neither a
+    name, a constant, an attribute, a keyword, an expression statement, an await nor a call."""
     found: list[Any] = []  # Any: the callers narrow by `type(item) is ...`, which mypy does not follow
     stack: list[ast.AST] = list(reversed(body))
     fields_of = _CHILD_FIELDS
@@ -1060,6 +1075,7 @@ def own_nodes(
     stored = set() if stored is None else stored
     callees = set() if callees is None else callees
     statements = {} if statements is None else statements
+    kinds = {} if kinds is None else kinds
     while stack:
         item = stack.pop()
         found.append(item)
@@ -1075,12 +1091,17 @@ def own_nodes(
             continue
         if kind is ast.Call:  # the generic loop below, unrolled for the commonest node with children
             callees.add(id(item.func))  # type: ignore[attr-defined]
+            if calls is not None and type(item.func) is ast.Attribute:  # type: ignore[attr-defined]
+                calls.append(item)
             if item.keywords:  # type: ignore[attr-defined]
                 stack.extend(reversed(item.keywords))  # type: ignore[attr-defined]
             if item.args:  # type: ignore[attr-defined]
                 stack.extend(reversed(item.args))  # type: ignore[attr-defined]
             stack.append(item.func)  # type: ignore[attr-defined]
             continue
+        listed = kinds.get(kind)
+        if listed is not None:
+            listed.append(item)
         if kind is ast.Assign:
             if len(item.targets) == 1 and type(item.targets[0]) is ast.Name:  # type: ignore[attr-defined]
                 statements.setdefault(item.targets[0].id, []).append(item.value)  # type: ignore[attr-defined]
@@ -1102,6 +1123,9 @@ def own_nodes(
 # The nodes `_Flow.run` binds names or records results at.
 _BINDS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.comprehension,
                     ast.With, ast.AsyncWith, ast.ExceptHandler, ast.Return, *_SCOPES})
+# What may write a name, an item or an attribute in place, but for calls (`OwnNodes.writes`).
+_WRITES = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)
+_TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
 # Node type -> the fields the walk descends into, last first (none for nested scopes).
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 

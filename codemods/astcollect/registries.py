@@ -30,6 +30,8 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _CHANGES = MUTATORS | {"pop", "popitem", "clear", "remove", "discard", "__delitem__"}
 # The nodes whose parent `_read` looks up (a use, the subscripts and attributes around it).
 _PARENTED = frozenset({ast.Name, ast.Attribute, ast.Subscript, ast.Constant})
+# Nodes whose one field holding code is `value` (None for a bare `return`).
+_VALUED = frozenset({ast.keyword, ast.Expr, ast.Return, ast.Await, ast.Starred})
 
 
 def _empty(node: ast.expr | None) -> bool:
@@ -61,6 +63,10 @@ def _hands_back(function: ast.FunctionDef | ast.AsyncFunctionDef, own: list[ast.
     return None
 
 
+# Statement type -> those of its fields that hold statements, `except` clauses or cases.
+_BLOCKS: dict[type, tuple[str, ...]] = {}
+
+
 def _own_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
     """The statements of a function's body at any depth, the definitions nested in it included
     but not their own statements."""
@@ -71,14 +77,19 @@ def _own_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[as
         found.append(statement)
         if isinstance(statement, (*_FUNCTIONS, ast.ClassDef)):
             continue
-        for field in ("body", "orelse", "finalbody"):
+        kind = type(statement)
+        fields = _BLOCKS.get(kind)
+        if fields is None:
+            fields = _BLOCKS[kind] = tuple(
+                name for name in ("body", "orelse", "finalbody", "handlers", "cases") if name in kind._fields
+            )
+        for field in fields:  # none for a simple statement: most of them
             inner = getattr(statement, field, None)
-            if type(inner) is list:
+            if field == "handlers" or field == "cases":
+                for clause in inner or ():
+                    pending.extend(clause.body)
+            elif type(inner) is list:
                 pending.extend(s for s in inner if isinstance(s, ast.stmt))
-        for handler in getattr(statement, "handlers", ()):
-            pending.extend(handler.body)
-        for case in getattr(statement, "cases", ()):
-            pending.extend(case.body)
     return found
 
 
@@ -208,8 +219,9 @@ def read(tree: ast.Module, resolve: Callable[[str, frozenset[str]], str | None])
     while pending:
         node = pop()
         kind = type(node)
+        # `_read` only decides whether a name joins `loose`: one already there is not asked again.
         if kind is ast.Name:
-            if id(node) not in understood and not _read(node, parents):  # type: ignore[arg-type]
+            if node.id not in loose and id(node) not in understood and not _read(node, parents):  # type: ignore[attr-defined,arg-type]
                 loose.add(node.id)  # type: ignore[attr-defined]
             continue
         if kind is ast.Constant:
@@ -223,8 +235,28 @@ def read(tree: ast.Module, resolve: Callable[[str, frozenset[str]], str | None])
             if type(inner) in _PARENTED:
                 parents[id(inner)] = node
             push(inner)
-            if id(node) not in understood and not _read(node, parents):  # type: ignore[arg-type]
+            if node.attr not in loose and id(node) not in understood and not _read(node, parents):  # type: ignore[attr-defined,arg-type]
                 loose.add(node.attr)  # type: ignore[attr-defined]
+            continue
+        # The commonest nodes with children, without the generic loop below.
+        if kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) in _PARENTED:
+                parents[id(func)] = node
+            push(func)
+            for item in node.args:  # type: ignore[attr-defined]
+                if type(item) in _PARENTED:
+                    parents[id(item)] = node
+                push(item)
+            for item in node.keywords:  # type: ignore[attr-defined]
+                push(item)
+            continue
+        if kind in _VALUED:
+            inner = node.value  # type: ignore[attr-defined]
+            if inner is not None:
+                if type(inner) in _PARENTED:
+                    parents[id(inner)] = node
+                push(inner)
             continue
         if kind is ast.Import or kind is ast.ImportFrom:
             # `from bus import HANDLERS as H`: a use under another name is not compared

@@ -90,7 +90,8 @@ def exits(body: list[ast.stmt], nodes: list[ast.AST]) -> tuple[tuple[int, int], 
     """The line spans of the statement lists that end the function: each ends in a `raise` no
     enclosing `try` may catch, or a `return` no enclosing `finally` follows, and holds no `break`
     or `continue`. Code from inside such a span never reaches a line below it. `nodes`: the body's
-    nodes outside nested scopes (`objects.own_nodes`)."""
+    nodes outside nested scopes (`objects.own_nodes`), or just its `break`s and `continue`s
+    (`OwnNodes.jumps`)."""
     found: list[tuple[int, int]] = []
     # Where each `break` and `continue` of the own body is: a statement list holds one when one
     # lies within its span (no other statement list shares those positions), which spares walking
@@ -102,8 +103,9 @@ def exits(body: list[ast.stmt], nodes: list[ast.AST]) -> tuple[tuple[int, int], 
 
 def failed_into(nodes: list[ast.AST]) -> tuple[tuple[int, int, int], ...]:
     """Each `except` handler of a `try` among `nodes` (the body's nodes outside nested scopes,
-    `objects.own_nodes`): (the line the try's body's last statement starts on, the handler's first
-    and last lines). The statement ending the body raised or never ran when the handler runs:
+    `objects.own_nodes`, or its `OwnNodes.tries`): (the line the try's body's last statement
+    starts on, the handler's first and last lines). The statement ending the body raised or never
+    ran when the handler runs:
     `try: ...; await db.commit()` then `except IntegrityError:` runs after no commit."""
     found: list[tuple[int, int, int]] = []
     for node in nodes:
@@ -123,6 +125,10 @@ def _holds_jump(statements: list[ast.stmt], jumps: list[tuple[int, int]]) -> boo
     end = (last.end_lineno or last.lineno, last.end_col_offset if last.end_col_offset is not None else 1 << 30)
     index = bisect.bisect_left(jumps, start)
     return index < len(jumps) and jumps[index] <= end
+
+
+# Statement type -> which of `body` and `orelse` it has (none for a simple statement).
+_BLOCKS: dict[type, tuple[str, ...]] = {}
 
 
 def _exits(
@@ -153,8 +159,14 @@ def _exits(
                 _exits(case.body, caught, finished, found, jumps)
         else:
             # a context manager may swallow what its body raises (`with suppress(KeyError):`)
+            kind = type(statement)
+            fields = _BLOCKS.get(kind)
+            if fields is None:
+                fields = _BLOCKS[kind] = tuple(name for name in ("body", "orelse") if name in kind._fields)
+            if not fields:
+                continue  # a simple statement: most of them
             held = caught or isinstance(statement, (ast.With, ast.AsyncWith))
-            for name in ("body", "orelse"):
+            for name in fields:
                 inner = getattr(statement, name, None)
                 if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
                     _exits(inner, held, finished, found, jumps)
