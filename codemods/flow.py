@@ -1686,6 +1686,8 @@ def unread_proxy(flow: Flow, fid: FunctionId, expression: str, method: str = "")
     what it forwards to named like a Session). A proxy over a ContextVar is judged by
     `declared_context_session`. (the proxy's reference, its `path:line`) or None."""
     project = flow.project
+    if not _builds_local_proxies(project):
+        return None  # asked of most calls and arguments, and most projects build no proxy
     ref = _proxy_ref(flow, fid, expression, 0)
     if ref is None:
         return None
@@ -1712,6 +1714,19 @@ def unread_proxy(flow: Flow, fid: FunctionId, expression: str, method: str = "")
         if method not in _DISTINCT_SESSION_METHODS and not named:
             return None
     return ref, f"{module.path}:{value.line}"
+
+
+def _builds_local_proxies(project: Project) -> bool:
+    """Whether any module-level value is a `LocalProxy(...)` built with an argument: the only values
+    `unread_proxy` answers for. Kept per project."""
+    found = project.derived.get("builds_local_proxies")
+    if found is None:
+        found = project.derived["builds_local_proxies"] = any(
+            value.kind == "call" and value.args and project.canonical(value.ref) in LOCAL_PROXIES
+            for module in project.modules.values()
+            for value in module.values.values()
+        )
+    return bool(found)
 
 
 # the last name a proxy's argument reads: `_db_session` in `lambda: _db_session`, `get_db` in `get_db`
@@ -2172,6 +2187,8 @@ def _steps(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, tuple[str
     return head, steps
 
 
+# Asked of every argument of every call not awaited (`untyped_session`): the same few names.
+@lru_cache(maxsize=65536)
 def _session_noun(name: str) -> bool:
     """A value handed on named for a Session: its last word is one (`db`, `session`,
     `db_session`, `dbSession`). In a compound name the last word says what the value is and the
