@@ -215,11 +215,24 @@ def included_session_dependencies(project: Project, handler: Handler, copies: bo
     routes = _routes(project)
     above = {router for registration in handler.registrations for router in routes.above(registration)}
     queue: list[tuple[str, tuple[FunctionId, ...], str | None]] = []
-    for module in project.modules.values():
-        for added in module.registrations:
-            if added.attr == INCLUDE_ROUTER and added.depends and routes.router_ref(added.endpoint) in above:
-                queue.extend((ref, (), None) for ref in added.depends)
+    for router, depends in _guarded_includes(project, routes):
+        if router in above:
+            queue.extend((ref, (), None) for ref in depends)
     return _in_tree(project, queue, copies)
+
+
+def _guarded_includes(project: Project, routes: Routes) -> list[tuple[str | None, tuple[str, ...]]]:
+    """Every `include_router(router, dependencies=[...])` of the project, in the modules' order:
+    (the router included, the dependencies it adds). Read once: every route asks."""
+    found = cast("list[tuple[str | None, tuple[str, ...]]] | None", project.derived.get("phase2.guarded_includes"))
+    if found is None:
+        found = [
+            (routes.router_ref(added.endpoint), added.depends)
+            for module in project.modules.values() for added in module.registrations
+            if added.attr == INCLUDE_ROUTER and added.depends
+        ]
+        project.derived["phase2.guarded_includes"] = found
+    return found
 
 
 def view_session_dependencies(project: Project, init: FunctionId) -> list[SharedSession]:
