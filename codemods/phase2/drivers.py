@@ -173,6 +173,9 @@ _BINARY_COLUMN = re.compile(
     r"\b(?:LargeBinary|PickleType|(?:LONG|MEDIUM|TINY)?BLOB|(?:VAR)?BINARY)\b|\bMapped\[[^\]\n]*\bbytes\b"
 )
 
+# A word each match of `_BINARY_COLUMN` holds: a text lacking them all stores no bytes.
+BINARY_WORDS = ("LargeBinary", "PickleType", "BLOB", "BINARY", "bytes")
+
 
 def stores_bytes(source: str) -> bool:
     """Whether SQLAlchemy model code in `source` declares a column that holds bytes."""

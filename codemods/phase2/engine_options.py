@@ -353,8 +353,23 @@ def note_mysql_bytes(
         return
     if any(d.async_.endswith("+asyncmy") for d in plan.drivers):
         return
-    if any(drivers.stores_bytes(_readable(read, module.path)) for module in project.modules.values()):
+    if any(_stores_bytes(read, module.path) for module in project.modules.values()):
         plan.notes.append(drivers.MYSQL_BYTES_FOLLOW_UP)
+
+
+def _stores_bytes(read: Callable[[str], str], path: str) -> bool:
+    """`drivers.stores_bytes` of the module's text. A reader keeping what an analysis read
+    (`run._Reads`) is asked first whether the module lacks the words any match needs: most
+    modules do, and the analysis then depends on that alone, so an edit elsewhere in them (a
+    comment) leaves scan's kept preview standing."""
+    lacks = getattr(read, "lacks", None)
+    if lacks is not None:
+        try:
+            if lacks(path, "sqlalchemy") or all(lacks(path, word) for word in drivers.BINARY_WORDS):
+                return False
+        except OSError:
+            return False  # as `_readable` reads it: no text
+    return drivers.stores_bytes(_readable(read, path))
 
 
 def _shared_memory_database(project: Project, call: facts.EngineCall) -> str | None:
