@@ -487,7 +487,9 @@ class _Reads:
         file_digest, text = self._texts[path]
         if needle in text:
             return False
-        self.lacking.setdefault(path, (file_digest, []))[1].append(needle)
+        needles = self.lacking.setdefault(path, (file_digest, []))[1]
+        if needle not in needles:  # asked again by another analysis: kept once
+            needles.append(needle)
         return True
 
 
