@@ -178,3 +178,113 @@ def test_a_blocked_route_keeps_the_whole_view(cli, service, members):
         assert "api.items.ItemViews.cards" in reasons and "blocked (see there)" in reasons, found
     assert read(root, SUBSYSTEM) == before
     assert serve(root, "sqlite", SCRIPT) == EXPECTED
+
+
+OFFLOADED = """
+from fastapi import HTTPException
+from fastapi_utils.cbv import cbv
+from starlette.concurrency import run_in_threadpool
+import asyncio
+
+
+def fetch(db: Session, item_id: int) -> Item | None:
+    return db.get(Item, item_id)
+
+
+@cbv(router)
+class ItemViews:
+    db: Session = Depends(get_db_session)
+
+    @router.post("/items")
+    async def create_item(self, name: str):
+        item = Item(name=name, owner_id=1)
+        self.db.add(item)
+        self.db.commit()
+        return {{"id": item.id}}
+
+    @router.get("/items/{{item_id}}")
+    async def read_item(self, item_id: int):
+        item = await {offload}
+        if item is None:
+            raise HTTPException(404)
+        return {{"name": item.name}}
+"""
+OFFLOADS = {
+    "run_in_threadpool": "run_in_threadpool(fetch, self.db, item_id)",
+    "to_thread-keywords": "asyncio.to_thread(fetch, db=self.db, item_id=item_id)",
+}
+
+
+@pytest.mark.parametrize("offload", OFFLOADS.values(), ids=OFFLOADS.keys())
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_view_handing_its_session_to_a_thread_moves_the_helper_with_it(cli, service, kind, offload):
+    # `run_in_threadpool(fetch, self.db, i)`: the view's Session goes to a helper in a worker
+    # thread. The helper was left synchronous while `self.db` became an AsyncSession: the thread
+    # called `db.get` without await and the route answered 500 on its response model. The helper
+    # now moves with the view, called in place: `await fetch(self.db, item_id)`.
+    root = service({SUBSYSTEM: routes(OFFLOADED.format(offload=offload))})
+    assert serve(root, kind, SCRIPT) == EXPECTED
+    document = apply(cli, root)
+    found = handler(document, "ItemViews.read_item")
+    assert found["action"] == "migrate", found
+    text = read(root, SUBSYSTEM)
+    assert "async def fetch(db: AsyncSession" in text and "await fetch(" in text and "to_thread" not in text, text
+    assert "run_in_threadpool(fetch" not in text, text
+    assert serve(root, kind, SCRIPT) == EXPECTED
+
+
+BLOCKED_OFFLOADS = {
+    "run_in_executor": "asyncio.get_running_loop().run_in_executor(None, fetch, self.db, item_id)",
+    "partial": "run_in_threadpool(functools.partial(fetch, self.db), item_id)",
+}
+
+
+@pytest.mark.parametrize("offload", BLOCKED_OFFLOADS.values(), ids=BLOCKED_OFFLOADS.keys())
+def test_a_view_handing_its_session_through_an_executor_stays_blocked(cli, service, offload):
+    # run_in_executor and partial are not rewritten into an awaited call (AM224, as for a Session
+    # the route receives): the view was migrated with the thread receiving the AsyncSession.
+    views = "import functools\n" + OFFLOADED.format(offload=offload)
+    root = service({SUBSYSTEM: routes(views)})
+    before = read(root, SUBSYSTEM)
+    document = apply(cli, root)
+    for name in ("ItemViews.create_item", "ItemViews.read_item"):
+        found = handler(document, name)
+        assert found["action"] == "blocked", found
+    assert "AM224" in handler(document, "ItemViews.read_item")["codes"]
+    assert read(root, SUBSYSTEM) == before
+    assert serve(root, "sqlite", SCRIPT) == EXPECTED
+
+
+TASKED = OFFLOADED.format(offload="run_in_threadpool(fetch, self.db, item_id)").replace(
+    "from fastapi import HTTPException", "from fastapi import BackgroundTasks, HTTPException"
+).replace("""    async def create_item(self, name: str):
+        item = Item(name=name, owner_id=1)
+        self.db.add(item)
+        self.db.commit()
+""", """    async def create_item(self, name: str, tasks: BackgroundTasks):
+        item = Item(name=name, owner_id=1)
+        self.db.add(item)
+        self.db.commit()
+        tasks.add_task(record, self.db, name)
+""").replace("@cbv(router)", '''def record(db: Session, name: str) -> None:
+    db.add(Item(name=f"{name}-log", owner_id=1))
+    db.commit()
+
+
+@cbv(router)''')
+TASK_SCRIPT = SCRIPT.replace('"saved": saved}', '"saved": saved, "logged": s.scalar(select(func.count()).select_from(Item).where(Item.name == "kept-log"))}')
+
+
+def test_a_view_handing_its_session_to_a_background_task_stays_blocked(cli, service):
+    # `tasks.add_task(record, self.db, name)`: migrated, the task got the AsyncSession and its
+    # `db.commit()` was a coroutine never awaited (the log row lost). Blocked as for a Session
+    # the route receives.
+    root = service({SUBSYSTEM: routes(TASKED)})
+    before = read(root, SUBSYSTEM)
+    assert serve(root, "sqlite", TASK_SCRIPT) == {**EXPECTED, "logged": 1}
+    document = apply(cli, root)
+    found = handler(document, "ItemViews.create_item")
+    assert found["action"] == "blocked", found
+    assert "hands the Session to the background task `api.items.record`" in " ".join(found["reasons"]), found
+    assert read(root, SUBSYSTEM) == before
+    assert serve(root, "sqlite", TASK_SCRIPT) == {**EXPECTED, "logged": 1}

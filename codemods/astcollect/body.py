@@ -2122,11 +2122,18 @@ class BodyScanner:
             return
         if type(target) is ast.Name:
             self.offloaded_names.add(id(target))
+        handed = _args(arguments)
+        # `run_in_threadpool(fetch, self.db, i)`: an attribute path handed on (the Session a view
+        # or a repository holds) is read by the flow as the direct call's argument is
+        values = [argument_value(a) for a in arguments
+                  if type(a) is not ast.Starred and not (type(a) is ast.keyword and a.arg is None)]
+        for recorded, value in zip(handed, values, strict=True):
+            self._given(recorded, value, [])
         helper = facts.Call(
             line=call.line,
             callee=None,
             index=self.call_count,
-            args=_args(arguments),
+            args=handed,
             awaited=call.awaited,
             nested=nested,
             offloaded=True,

@@ -1907,6 +1907,16 @@ def _hands_holder(
     return None
 
 
+def _held_session(project: Project, fid: FunctionId, arg: facts.Arg) -> bool:
+    """An argument that is an attribute path on a local name holding the Session (`self.db` in a
+    class-based view, `repo.session`), handed on as a bare name is."""
+    expression = arg.expr
+    return (
+        arg.name is None and expression is not None and expression.startswith("$") and "." in expression
+        and not expression.endswith("()") and project.flow.holds(fid, expression) is not None
+    )
+
+
 def _short_callee(call: facts.Call) -> str:
     if call.receiver is not None and call.method is not None:
         return f"{call.receiver}.{call.method}"
@@ -2607,6 +2617,8 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         ) or (call.index in callees and any(a.name in names for a in call.args))
         if call.offloaded and not call.offload_direct and call.index in callees and (
             any(a.name in names for a in call.args)
+            # `run_in_executor(None, crud.get, self.db, 1)`: the Session a view or an instance holds
+            or any(_held_session(project, fid, a) for a in call.args)
             # `partial(services.bump, sku, UnitOfWork(db))`: the unit of work carries the Session
             or _hands_holder(project, fid, call, function, names, callees, held_names()) is not None
         ):
@@ -2643,7 +2655,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM214, call.line, f"`{call.receiver}.{call.method}()` does not exist on AsyncSession: "
                               f"{UNAVAILABLE_METHODS[call.method]}"))
             continue
-        passes_session = [a for a in call.args if a.name in names]
+        passes_session = [a for a in call.args if a.name in names or _held_session(project, fid, a)]
         holding = None if passes_session or call.index in callees or call.offloaded else _hands_holder(
             project, fid, call, function, names, callees, kept
         )
