@@ -325,7 +325,7 @@ def compute(
             else:
                 closure.unchanged_routes[handler.id] = (
                     AM204.reason(f"already uses an AsyncSession (through its dependency {through})")
-                    if through is not None else AM205.reason("does no synchronous Session work" + _still_blocks(project, handler))
+                    if through is not None else AM205.reason(_no_session_work(project, handler) + _still_blocks(project, handler))
                 )
             continue
         untyped = project.untyped_chains.get(handler.id)
@@ -3019,6 +3019,23 @@ def _websocket_still_blocks(project: Project, handler: Handler) -> str:
         "move it into a plain def helper called as `await run_in_threadpool(helper, ...)`, or await an "
         "AsyncSession there by hand"
     )
+
+
+def _no_session_work(project: Project, handler: Handler) -> str:
+    """An unchanged route's own reason: none of the Session work phase two moves; an `async def`
+    route whose Session work all runs in a worker thread (`await to_thread(User.get_by_email, e)`
+    on a global Session) does some, which phase two leaves synchronous."""
+    from async_migrate.codemods.session_work import session_work
+
+    if handler.function.is_async:
+        work = session_work(project, handler.id)
+        if work.blocking and all(b.offloaded for b in work.blocking):
+            where = ", ".join(f"line {b.line} ({b.call})" for b in work.blocking)
+            return (
+                f"does no synchronous Session work on the event loop: its Session work runs in a worker thread "
+                f"({where}), on no Session the route receives, and phase two leaves it synchronous"
+            )
+    return "does no synchronous Session work"
 
 
 def _still_blocks(project: Project, handler: Handler) -> str:
