@@ -49,6 +49,32 @@ def _fingerprint(folder: Path) -> dict[str, str]:
     return found
 
 
+# Set in the process a `single_thread` test is run again in (see pytest_pyfunc_call).
+_ALONE = "ASYNC_MIGRATE_TEST_ALONE"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem) -> bool | None:  # type: ignore[no-untyped-def]
+    """A `single_thread` test where another test of this worker left a thread running (an
+    aiosqlite connection's worker, say) runs again in a fresh process: the code it tests
+    refuses to fork beside another thread, and would then test nothing."""
+    if pyfuncitem.get_closest_marker("single_thread") is None or os.environ.get(_ALONE):
+        return None
+    import subprocess
+    import sys
+    import threading
+
+    if threading.active_count() == 1:
+        return None
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", pyfuncitem.nodeid],
+        cwd=REPO, env={**os.environ, _ALONE: "1"}, capture_output=True, text=True, check=False,
+    )
+    assert ran.returncode == 0, f"{pyfuncitem.nodeid} in a process of its own:\n{ran.stdout[-4000:]}{ran.stderr[-2000:]}"
+    assert " passed" in ran.stdout and " skipped" not in ran.stdout, ran.stdout[-2000:]
+    return True
+
+
 def pytest_sessionstart(session) -> None:  # type: ignore[no-untyped-def]
     session.config._testdata_before = _fingerprint(TESTDATA)
 

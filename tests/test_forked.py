@@ -16,7 +16,11 @@ from async_migrate.codemods.check import analyse
 from async_migrate.codemods.config import load
 from async_migrate.codemods.run import Options, collect_project, decide_all, open_pool
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+pytestmark = [
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only"),
+    # Copies are made only where no other thread runs (see tests/conftest.py).
+    pytest.mark.single_thread,
+]
 
 SAMPLE = Path(__file__).resolve().parents[1] / "testdata" / "bookshop"
 

@@ -129,15 +129,17 @@ def test_async_connection_refuses_the_dbapi_connection_attribute(tmp_path):
 
     async def run() -> str:
         engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-        async with AsyncSession(engine) as session:
-            conn = await session.connection()
-            try:
-                conn.connection  # noqa: B018
-            except InvalidRequestError:
-                return f"refused; {conn.dialect.name}; {await conn.get_isolation_level()}"
-            finally:
-                await engine.dispose()
-        return "answered"
+        try:
+            async with AsyncSession(engine) as session:
+                conn = await session.connection()
+                try:
+                    conn.connection  # noqa: B018
+                except InvalidRequestError:
+                    return f"refused; {conn.dialect.name}; {await conn.get_isolation_level()}"
+            return "answered"
+        finally:
+            # after the Session has given its connection back, or the pool keeps it (and its thread)
+            await engine.dispose()
 
     assert asyncio.run(run()) == "refused; sqlite; SERIALIZABLE"
 
