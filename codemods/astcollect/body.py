@@ -123,7 +123,7 @@ def _read_function(
         params.append(args.vararg)
     if args.kwarg is not None:
         params.append(args.kwarg)
-    names = frozenset(p.arg for p in params)
+    names = frozenset([p.arg for p in params])
     positional = len(args.posonlyargs) + len(args.args)
     for number, param in enumerate(params):
         recorded = collector.param(param, defaults.get(param))
@@ -2243,7 +2243,7 @@ class BodyScanner:
         nor closed here, with the helper's Session work on it. Recorded as an unnamed opening
         (kept only where the callee is a sessionmaker), so the Session work is not missed."""
         outer: str | None = None
-        for given in (*node.args, *(k.value for k in node.keywords)):
+        for given in [*node.args, *[k.value for k in node.keywords]] if node.keywords else node.args:
             if type(given) is ast.Call and not given.args and not given.keywords and id(given) not in self.entered_by_hand:
                 callee = self.collector.resolve(dotted(given.func), frozenset(self.locals))
                 if callee is not None:

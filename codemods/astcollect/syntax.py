@@ -117,16 +117,19 @@ def argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
     return None
 
 
-def parameters(args: ast.arguments) -> Iterator[tuple[ast.arg, ast.expr | None]]:
-    """Each parameter with its default, in the order written."""
+def parameters(args: ast.arguments) -> list[tuple[ast.arg, ast.expr | None]]:
+    """Each parameter with its default, in the order written. A list, not a generator: it is
+    asked several times of every function."""
     positional = [*args.posonlyargs, *args.args]
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-    yield from zip(positional, defaults)
+    found = list(zip(positional, defaults))
     if args.vararg is not None:
-        yield args.vararg, None
-    yield from zip(args.kwonlyargs, args.kw_defaults)
+        found.append((args.vararg, None))
+    if args.kwonlyargs:
+        found += zip(args.kwonlyargs, args.kw_defaults)
     if args.kwarg is not None:
-        yield args.kwarg, None
+        found.append((args.kwarg, None))
+    return found
 
 
 def _arguments_children(node: ast.arguments) -> Iterator[ast.AST]:
