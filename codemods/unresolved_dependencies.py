@@ -17,11 +17,10 @@ project's Session, and is left out.
 from __future__ import annotations
 
 import ast
-from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.project import Handler, Project
-from async_migrate.codemods.vocabulary.fastapi import DEPENDS, INCLUDE_ROUTER
+from async_migrate.codemods.vocabulary.fastapi import DEPENDS
 
 _MARKERS = frozenset(ref.rsplit(".", 1)[-1] for ref in DEPENDS)
 
@@ -33,6 +32,7 @@ def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
         _routes,
         dependency_function,
         handler_routers,
+        included_dependencies,
         param_dependency,
     )
 
@@ -74,10 +74,8 @@ def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
                         add(text)
             queue.extend(ref for ref in target.module.depends if _named_in(ref, target.value))
         routes = _routes(project)
-        included = _included(project)
         above = {router for registration in handler.registrations for router in routes.above(registration)}
-        for _, depends in sorted(entry for router in above for entry in included.get(router, ())):
-            queue.extend(depends)
+        queue.extend(included_dependencies(project, above))
     while queue:
         ref = queue.pop(0)
         fid = dependency_function(project, ref)
@@ -91,27 +89,6 @@ def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
             continue
         seen.add(fid)
         params(project.functions[fid][1])
-    return found
-
-
-def _included(project: Project) -> dict[str | None, list[tuple[int, tuple[str, ...]]]]:
-    """Every `include_router(...)`'s `dependencies=` targets, by the router it includes, each
-    with its place in module and source order (built once a project: each handler asks of the
-    routers above it)."""
-    from async_migrate.codemods.phase2.dependencies import _routes
-
-    cached = project.derived.get("unresolved_dependencies.included")
-    if cached is not None:
-        return cast("dict[str | None, list[tuple[int, tuple[str, ...]]]]", cached)
-    routes = _routes(project)
-    found: dict[str | None, list[tuple[int, tuple[str, ...]]]] = {}
-    place = 0
-    for module in project.modules.values():
-        for added in module.registrations:
-            if added.attr == INCLUDE_ROUTER:
-                found.setdefault(routes.router_ref(added.endpoint), []).append((place, tuple(added.depends)))
-                place += 1
-    project.derived["unresolved_dependencies.included"] = found
     return found
 
 

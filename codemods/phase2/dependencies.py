@@ -19,6 +19,7 @@ self-check all walk; split apart, each piece would resolve `Depends(...)` again 
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -214,25 +215,31 @@ def included_session_dependencies(project: Project, handler: Handler, copies: bo
     `guarded_includes`); a route already on an AsyncSession holds two Sessions with them."""
     routes = _routes(project)
     above = {router for registration in handler.registrations for router in routes.above(registration)}
-    queue: list[tuple[str, tuple[FunctionId, ...], str | None]] = []
-    for router, depends in _guarded_includes(project, routes):
-        if router in above:
-            queue.extend((ref, (), None) for ref in depends)
+    queue: list[tuple[str, tuple[FunctionId, ...], str | None]] = [
+        (ref, (), None) for ref in included_dependencies(project, above)
+    ]
     return _in_tree(project, queue, copies)
 
 
-def _guarded_includes(project: Project, routes: Routes) -> list[tuple[str | None, tuple[str, ...]]]:
-    """Every `include_router(router, dependencies=[...])` of the project, in the modules' order:
-    (the router included, the dependencies it adds). Read once: every route asks."""
-    found = cast("list[tuple[str | None, tuple[str, ...]]] | None", project.derived.get("phase2.guarded_includes"))
-    if found is None:
-        found = [
-            (routes.router_ref(added.endpoint), added.depends)
-            for module in project.modules.values() for added in module.registrations
-            if added.attr == INCLUDE_ROUTER and added.depends
-        ]
-        project.derived["phase2.guarded_includes"] = found
-    return found
+def included_dependencies(project: Project, routers: AbstractSet[str]) -> list[str]:
+    """The `dependencies=[...]` targets of every `include_router(...)` including one of
+    `routers` (module-level routers' references), in the modules' and the source's order."""
+    by_router = cast(
+        "dict[str | None, list[tuple[int, tuple[str, ...]]]] | None", project.derived.get("phase2.guarded_includes")
+    )
+    if by_router is None:
+        # Read once a project: every route, in every subsystem the scan previews, asks.
+        routes = _routes(project)
+        by_router = {}
+        place = 0
+        for module in project.modules.values():
+            for added in module.registrations:
+                if added.attr == INCLUDE_ROUTER and added.depends:
+                    by_router.setdefault(routes.router_ref(added.endpoint), []).append((place, tuple(added.depends)))
+                    place += 1
+        project.derived["phase2.guarded_includes"] = by_router
+    found = sorted(entry for router in routers for entry in by_router.get(router, ()))
+    return [ref for _place, depends in found for ref in depends]
 
 
 def view_session_dependencies(project: Project, init: FunctionId) -> list[SharedSession]:
