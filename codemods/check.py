@@ -1794,7 +1794,8 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
     `def` handler's too (check's), which phase one leaves alone."""
     function = handler.function
     names = set(async_session_params(project, handler)) | set(async_session_locals(project, function))
-    if not (function.is_async or any_def) or not names:
+    held = held_async_sessions(project, handler)
+    if not (function.is_async or any_def) or not (names or held):
         return []
     flow = project.flow
     found: list[Blocking] = []
@@ -1815,13 +1816,21 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
         if task is not None:
             found.append(task)
             continue
-        if call.callee is None or call.greenlet or not any(arg.name in names for arg in call.args):
+        if call.callee is None or call.greenlet or not any(
+            arg.name in names or arg.expr in held for arg in call.args
+        ):
             continue
         target = project.function(call.callee)
         if target is not None:
             callee = (target[0].name, target[1].key)
             used = set(session_work_view(project, callee).used)
             given = set(project._session_args(call, callee, names))
+            if held:
+                # `run_in_threadpool(fetch, self.db, item_id)` in a `@cbv` view: the instance's AsyncSession
+                given |= set(project.params_given(
+                    call, target[1], lambda arg: arg.expr if arg.expr in held else None,
+                    project.injected_arguments(callee),
+                ))
             if not target[1].is_async and (used & given or _session_io_on(project, callee, given)):
                 found.append(Blocking(call.line, f"{target[0].name}.{target[1].qualname}(...)", call.offloaded))
         elif any(v.kind == CLASS for v in flow.ref(call.callee)):
@@ -1841,6 +1850,22 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
             if not method.is_async and edge.callee in project.work_chains:
                 found.append(Blocking(edge.call.line, f"{module.name}.{method.qualname}(...)", edge.call.offloaded))
     return _merged(found, [])
+
+
+def held_async_sessions(project: Project, handler: Handler) -> dict[str, str]:
+    """`$self.db` -> `self.db` for each attribute where a method handler's instance holds an
+    AsyncSession: what its class's `__init__` (its own, a base's, or the one a fastapi-utils
+    `@cbv` view's class attributes make) keeps from a parameter declared to receive one."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.held_session import init_held_async
+
+    function = handler.function
+    owner, dot, _ = function.qualname.rpartition(".")
+    if not dot or ".<locals>." in function.qualname or not function.params or function.params[0].variadic:
+        return {}
+    instance = function.params[0].name
+    attributes = init_held_async(project, project_classes(project), f"{handler.module.name}.{owner}")
+    return {f"${instance}.{attribute}": f"{instance}.{attribute}" for attribute in sorted(attributes)}
 
 
 def _mapped_handoff(project: Project, function: facts.Function, call: facts.Call, names: AbstractSet[str]) -> str | None:
@@ -3683,6 +3708,9 @@ def _mixed_message(
     prefix = "async def" if handler.function.is_async else "def"
     if not params:
         opened = ", ".join(f"`{name}`" for name in async_session_locals(project, handler.function))
+        if not opened:
+            held = ", ".join(f"`{shown}`" for shown in held_async_sessions(project, handler).values())
+            return f"{prefix} {kind} holds an AsyncSession on its instance ({held}) but " + "; ".join(parts)
         return f"{prefix} {kind} opens an AsyncSession ({opened}) but " + "; ".join(parts)
     return f"{prefix} {kind} takes an AsyncSession ({', '.join(params.values())}) but " + "; ".join(parts)
 

@@ -6,7 +6,9 @@ AsyncSession itself, or the AsyncConnection taken from it (`count_rows(await
 session.connection())` where `count_rows` runs `connection.execute(...)`), or a plain def
 background task (`tasks.add_task(publish_outbox, db)`, `BackgroundTask(publish_outbox, db)`)
 run after the response: there the queries are coroutines never awaited. An AsyncSession the
-handler opens (`async with maker() as s`, `s = AsyncSession(engine)`) counts as one it is given.
+handler opens (`async with maker() as s`, `s = AsyncSession(engine)`) counts as one it is given,
+and so does one its instance holds (a fastapi-utils `@cbv` view's `db: AsyncSession =
+Depends(...)`, handed on as `self.db`, also through `run_in_threadpool(fetch, self.db, id)`).
 
 So does a method AsyncSession does not have (`db.query(User)`, `bulk_save_objects`) called on
 one, in the handler or in an `async def` helper it hands the AsyncSession to: AttributeError when
