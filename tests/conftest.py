@@ -20,9 +20,12 @@ from async_migrate.cli.main import app
 # The tool's warm cache goes to a folder of the test session's own (one subfolder per
 # application root), never into testdata/ or into the installed packages the corpus test
 # reads. Tests of the cache itself choose where it goes.
-_CACHE_DIR = tempfile.mkdtemp(prefix="async-migrate-test-cache-")
-atexit.register(shutil.rmtree, _CACHE_DIR, True)
-os.environ.setdefault("ASYNC_MIGRATE_CACHE_DIR", _CACHE_DIR)
+# The run's first process makes it; pytest-xdist's workers inherit the variable (and exit
+# without running atexit hooks, so a folder of their own would be left behind).
+if "ASYNC_MIGRATE_CACHE_DIR" not in os.environ:
+    _CACHE_DIR = tempfile.mkdtemp(prefix="async-migrate-test-cache-")
+    atexit.register(shutil.rmtree, _CACHE_DIR, True)
+    os.environ["ASYNC_MIGRATE_CACHE_DIR"] = _CACHE_DIR
 
 REPO = Path(__file__).resolve().parent.parent
 TESTDATA = REPO / "testdata"
