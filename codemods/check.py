@@ -1856,15 +1856,13 @@ def held_async_sessions(project: Project, handler: Handler) -> dict[str, str]:
     """`$self.db` -> `self.db` for each attribute where a method handler's instance holds an
     AsyncSession: what its class's `__init__` (its own, a base's, or the one a fastapi-utils
     `@cbv` view's class attributes make) keeps from a parameter declared to receive one."""
-    from async_migrate.codemods.classes import project_classes
-    from async_migrate.codemods.held_session import init_held_async
+    from async_migrate.codemods.held_session import method_held_async
 
     function = handler.function
-    owner, dot, _ = function.qualname.rpartition(".")
-    if not dot or ".<locals>." in function.qualname or not function.params or function.params[0].variadic:
+    if not function.params or function.params[0].variadic:
         return {}
     instance = function.params[0].name
-    attributes = init_held_async(project, project_classes(project), f"{handler.module.name}.{owner}")
+    attributes = method_held_async(project, handler.module, function)
     return {f"${instance}.{attribute}": f"{instance}.{attribute}" for attribute in sorted(attributes)}
 
 

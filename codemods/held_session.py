@@ -162,6 +162,17 @@ def held_kind(project: Project, classes: Classes, cls: str, attribute: str) -> s
     return found.pop() if len(found) == 1 else None
 
 
+def method_held_async(project: Project, module: facts.Module, function: facts.Function) -> set[str]:
+    """`init_held_async` for the class a method is defined on, by the method: empty for a
+    module-level or nested function."""
+    from async_migrate.codemods.classes import project_classes
+
+    owner, dot, _ = function.qualname.rpartition(".")
+    if not dot or ".<locals>." in function.qualname:
+        return set()
+    return init_held_async(project, project_classes(project), f"{module.name}.{owner}")
+
+
 def init_held_async(project: Project, classes: Classes, cls: str) -> set[str]:
     """Attributes the `__init__` an instance of `cls` runs (its own or the nearest base's)
     assigns once, from a parameter declared to receive an AsyncSession (for `cls`)."""

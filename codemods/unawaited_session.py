@@ -398,11 +398,7 @@ def _held_async_sessions(project: Project, module: facts.Module, function: facts
     `self.session = session`, its own or inherited from a base (one generic over the session
     type, `Repository[AsyncSession]`, included). Only what that `__init__` declares is taken:
     an attribute set elsewhere may hold anything."""
-    from async_migrate.codemods.classes import project_classes
-    from async_migrate.codemods.held_session import init_held_async
+    from async_migrate.codemods.held_session import method_held_async
 
-    owner, dot, _ = function.qualname.rpartition(".")
-    if not dot or ".<locals>." in function.qualname:
-        return set()
-    attributes = init_held_async(project, project_classes(project), f"{module.name}.{owner}")
+    attributes = method_held_async(project, module, function)
     return {(f"$self.{attr}", method) for attr in attributes for method in AWAITED_METHODS}
