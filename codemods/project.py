@@ -553,6 +553,11 @@ class Project:
                 handler.registrations.append(Registration(RESOLVER, (), None, line))
         return sorted(found.values(), key=lambda h: (h.module.path, h.function.line, h.function.key))
 
+    @cached_property
+    def handlers_by_id(self) -> dict[FunctionId, Handler]:
+        """`handlers` by function id (a function is one handler, of one kind)."""
+        return {handler.id: handler for handler in self.handlers}
+
     def endpoint(self, ref: str | None, _depth: int = 0) -> tuple[facts.Module, facts.Function] | None:
         """The project function a registered endpoint runs: a function, or the method a class
         defines (`C.level`, and `self.level` in C's methods, recorded as `C.level`) or that a

@@ -7,10 +7,8 @@ returned pydantic model. Phase one's AM285, and the blocking lines `check` repor
 
 from __future__ import annotations
 
-from typing import cast
-
 from async_migrate.codemods.flow import INSTANCE
-from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import PROPERTY_DECORATORS
 
 # The decorator making a pydantic model's property a serialised field.
@@ -29,12 +27,8 @@ def serialised_work(project: Project, fid: FunctionId) -> list[tuple[int, str, l
     _, function = project.functions[fid]
     if not function.is_async or not function.returned:
         return []
-    routes = cast("dict[FunctionId, Handler] | None", project.derived.get("routes_by_id"))
-    if routes is None:
-        routes = {h.id: h for h in project.handlers if h.kind == "route"}
-        project.derived["routes_by_id"] = routes
-    handler = routes.get(fid)
-    if handler is None:
+    handler = project.handlers_by_id.get(fid)
+    if handler is None or handler.kind != "route":
         return []
     models, line = _response_models(project, handler)
     flow = project.flow

@@ -18,11 +18,10 @@ synchronous Session the migrated body awaits.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import holders
-from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Reason
 from async_migrate.codemods.rules.am239_unfollowed_holder_dependency import RULE as AM239
 from async_migrate.codemods.rules.am296_unfollowed_session_dependency import RULE as AM296
@@ -61,15 +60,8 @@ def _unread_dependencies(project: Project, route: FunctionId) -> list[Reason]:
     from async_migrate.codemods.unresolved_dependencies import unresolved_dependencies
 
     # Looked up by id, not searched: scan's preview asks for every route of every subsystem.
-    routes = cast("dict[FunctionId, Handler] | None", project.derived.get("phase2.routes_and_websockets"))
-    if routes is None:
-        routes = {}
-        for h in project.handlers:
-            if h.kind in ("route", "websocket"):
-                routes.setdefault(h.id, h)  # the first, as a search in the project's order finds
-        project.derived["phase2.routes_and_websockets"] = routes
-    handler = routes.get(route)
-    if handler is None:
+    handler = project.handlers_by_id.get(route)
+    if handler is None or handler.kind not in ("route", "websocket"):
         return []
     module, function = project.functions[route]
     where = f"{module.path}:{function.line}: {module.name}.{function.qualname}"
