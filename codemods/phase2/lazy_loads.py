@@ -528,11 +528,7 @@ class _Analysis:
         self.classes = project_classes(project)
         if "lazy_load_relationships" not in project.derived:
             project.derived["lazy_load_relationships"] = _relationships(self.classes)
-            project.derived["lazy_load_routes"] = {
-                handler.id: handler for handler in project.handlers if handler.kind == "route"
-            }
         self.relationships = cast("dict[str, list[_Relationship]]", project.derived["lazy_load_relationships"])
-        self.routes = cast("dict[FunctionId, Handler]", project.derived["lazy_load_routes"])
         self.found: dict[tuple[object, ...], LazyLoadRisk] = {}
         self.members: Members = members(project, self.classes)
         # column name -> the classes deferring it, for every analysis of this project
@@ -583,7 +579,7 @@ class _Analysis:
             )
             for member in members[:1] if own_only else members:
                 self.attribute_risks(root, member, eager)
-            if root in self.routes:
+            if self._route(root) is not None:
                 self.response_risks(root, eager)
         risks = sorted(self.found.values(), key=lambda r: (r.file, r.line, r.kind, r.path, r.attribute))
         fixes = sorted(self.fixes.values(), key=lambda f: (f.file, f.line, f.path))
@@ -1834,8 +1830,13 @@ class _Analysis:
 
     # ------------------------------------------------------ response models
 
+    def _route(self, fid: FunctionId) -> Handler | None:
+        handler = self.project.handlers_by_id.get(fid)
+        return handler if handler is not None and handler.kind == "route" else None
+
     def response_risks(self, root: FunctionId, eager: dict[str, _Eager]) -> None:
-        handler = self.routes[root]
+        handler = self._route(root)
+        assert handler is not None
         function = handler.function
         refs, line = handler.response_refs()
         if function.results and all(self._names().copies(root, term) for term in function.results):
