@@ -74,7 +74,6 @@ unused, malformed) and the fix texts; each rule's wording lives in its own modul
 
 from __future__ import annotations
 
-import builtins
 import dataclasses
 import re
 from dataclasses import dataclass, field
@@ -180,6 +179,7 @@ from async_migrate.codemods.session_work import (
     coroutine_blocking,
     first_await,
     own_blocking,
+    session_handoffs,
     session_work,
     session_work_view,
     streamed_lines,
@@ -193,7 +193,6 @@ from async_migrate.codemods.unawaited_session import (
 )
 from async_migrate.codemods.unresolved_dependencies import unresolved_dependencies
 from async_migrate.codemods.unrun_wrappers import unrun_wrappers
-from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
 from async_migrate.codemods.vocabulary.python import (
     KEEPS_FUNCTION,
@@ -220,8 +219,6 @@ if TYPE_CHECKING:
 
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
     from async_migrate.codemods.phase2.model_members import Summary
-
-_BUILTINS = frozenset(dir(builtins))
 
 
 @dataclass(slots=True)
@@ -1690,31 +1687,6 @@ def blocking_calls(project: Project, handler: Handler, work: SessionWork | None 
         found.extend(own_lazy_loads(project, handler))
     unique = {(b.line, b.call): b for b in found}
     return sorted(unique.values(), key=lambda b: (b.line, b.call))
-
-
-def session_handoffs(project: Project, fid: FunctionId) -> list[facts.Call]:
-    """Calls that hand the function's synchronous Session to code outside the project.
-
-    `paginate(session, query)` runs its queries on that Session: blocking work
-    the index cannot see into, at a line it can name.
-    """
-    _, function = project.functions[fid]
-    names = project.session_names_view(fid)
-    through_objects = {edge.call.index for edge in project.all_calls_from[fid] if edge.via is not None}
-    found = []
-    for call in function.calls:
-        if call.receiver in names or call.callee is None or call.index in through_objects:
-            continue
-        if not any(arg.name in names for arg in call.args):
-            continue
-        if project.function(call.callee) is not None or call.callee in _BUILTINS:
-            continue
-        if project.canonical(call.callee) in OFFLOADERS or call.offloaded:
-            continue
-        if project.context_variable_write(call) is not None:
-            continue  # stored for the request, not used: the code reading it back does the work
-        found.append(call)
-    return found
 
 
 def async_session_params(project: Project, handler: Handler) -> dict[str, str]:

@@ -10,6 +10,7 @@ built together, each part read by phase one, `check` and the reports alike.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
@@ -21,6 +22,8 @@ from async_migrate.codemods.serialised_reads import serialised_work
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.sqlalchemy import LAZY_RESULTS, RESULT_CONSUMERS, SESSION_IO_METHODS
 from async_migrate.codemods.vocabulary.starlette import ITERATE_IN_THREADPOOL, STREAMING_RESPONSE
+
+_BUILTINS = frozenset(dir(builtins))
 
 # Special methods Python awaits itself, for the statement that runs them.
 _PROTOCOL_METHODS = {"__aenter__": "`async with`", "__aexit__": "`async with`", "__anext__": "`async for`"}
@@ -244,6 +247,12 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                     )
                     work.blocking.append(Blocking(edge.call.line, f"{name}(...)"))
                     continue
+                if edge.session_args and offloads_session_work(project, edge.callee, {fid}):
+                    # `await _delete(db_session=db)` where `_delete` runs its Session work in the
+                    # threadpool: the Session is used, off the loop, as a direct offload would be
+                    work.blocking.append(
+                        Blocking(edge.call.line, f"{name}(...), which runs it in a worker thread", offloaded=True)
+                    )
             if edge.callee in project.unverified_chains and not edge.call.offloaded:
                 # awaited, it runs on the loop: what it cannot see is the caller's doubt too
                 chain = project.unverified_chains[edge.callee]
@@ -386,6 +395,57 @@ def coroutine_blocking(project: Project, fid: FunctionId, seen: set[FunctionId] 
             edge.session_args or _opens(project, edge.callee) or edge.callee in blocking_coroutines(project)
         ):
             found.extend(coroutine_blocking(project, edge.callee, seen))
+    return found
+
+
+def offloads_session_work(project: Project, fid: FunctionId, seen: set[FunctionId]) -> bool:
+    """Whether the `async def` function `fid`, handed a Session, runs Session work in a worker
+    thread (`await run_in_threadpool(crud.list, db)`), itself or through the `async def` helpers it
+    awaits handing it on. Only asked where `coroutine_blocking` found nothing on the loop."""
+    if fid in seen:
+        return False
+    seen.add(fid)
+    _, function = project.functions[fid]
+    names = project.session_names_view(fid)
+    for call in function.calls:
+        if call.offloaded and (
+            call.receiver in names or (call.func or "").removeprefix("$").partition(".")[0] in names
+        ):
+            return True  # `to_thread(lambda: db.execute(...))`, `to_thread(db.execute, stmt)`
+    if session_handoffs(project, fid):
+        return False  # handed to a library on the loop as well: the caller's fallback names it
+    for edge in project.all_calls_from[fid]:
+        if not edge.session_args:
+            continue
+        if edge.call.offloaded:
+            return True
+        if project.functions[edge.callee][1].is_async and offloads_session_work(project, edge.callee, seen):
+            return True
+    return False
+
+
+def session_handoffs(project: Project, fid: FunctionId) -> list[facts.Call]:
+    """Calls that hand the function's synchronous Session to code outside the project.
+
+    `paginate(session, query)` runs its queries on that Session: blocking work
+    the index cannot see into, at a line it can name.
+    """
+    _, function = project.functions[fid]
+    names = project.session_names_view(fid)
+    through_objects = {edge.call.index for edge in project.all_calls_from[fid] if edge.via is not None}
+    found = []
+    for call in function.calls:
+        if call.receiver in names or call.callee is None or call.index in through_objects:
+            continue
+        if not any(arg.name in names for arg in call.args):
+            continue
+        if project.function(call.callee) is not None or call.callee in _BUILTINS:
+            continue
+        if project.canonical(call.callee) in OFFLOADERS or call.offloaded:
+            continue
+        if project.context_variable_write(call) is not None:
+            continue  # stored for the request, not used: the code reading it back does the work
+        found.append(call)
     return found
 
 

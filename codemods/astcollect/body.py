@@ -2118,7 +2118,9 @@ class BodyScanner:
                 + [a for a in bound if type(a) is ast.keyword]
             )
             direct = False
-        if dotted(target) is None:
+        if dotted(target) is None and not (type(target) is ast.Attribute and type(target.value) is ast.Call):
+            # `run_in_threadpool(crud.Artifacts().list_tags, db)`: a method of an instance built
+            # on the spot runs in the thread as `x.list_tags` would (the constructor on the loop)
             return
         if type(target) is ast.Name:
             self.offloaded_names.add(id(target))

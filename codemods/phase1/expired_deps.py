@@ -342,12 +342,24 @@ def _maybe_instances(project: Project, function: facts.Function, sessions: set[s
                 if built is not None and classes.is_mapped(built):
                     found.add(name)
     call_lines = {call.index: call.line for call in function.calls}
-    for name, terms in function.holds.items():
-        if name in spelled or name in sessions:
-            continue
-        # `fresh = await run_in_threadpool(db.get, M, 1)` after the commit loads a fresh object
-        lines = [call_lines.get(t[1]) for t in terms if t[0] == "call"]
-        if len(lines) == len(terms) and all(line is not None and line > before for line in lines):
+
+    def loaded_after(name: str, depth: int = 0) -> bool:
+        # `fresh = await run_in_threadpool(db.get, M, 1)` after the commit loads a fresh object;
+        # so do the items of what such a call returned (`for p in rows`, `[p.name for p in rows]`)
+        terms = function.holds.get(name)
+        if not terms or name in spelled or depth > 3:
+            return False
+        for term in terms:
+            if term[0] == "call":
+                line = call_lines.get(term[1])
+                if line is None or line <= before:
+                    return False
+            elif not (term[0] == "iter" and term[1][0] == "name" and loaded_after(term[1][1], depth + 1)):
+                return False
+        return True
+
+    for name in function.holds:
+        if name in spelled or name in sessions or loaded_after(name):
             continue
         found.add(name)
     return found

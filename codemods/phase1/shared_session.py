@@ -655,8 +655,10 @@ def _opened_by_instance(project: Project, fid: FunctionId, receiver: str) -> tup
     if all(opener[1].rpartition(".")[2] == "__init__" for opener in openers):
         return owner, f"`self.{attribute}`, opened once by the module-level instance `{{instance}}`"
     where = ", ".join(sorted({opener[1] for opener in openers}))
+    # a unit of work opens one at each `with`; `connect()` may open one only while none is kept
+    when = " on each use" if all(o[1].rpartition(".")[2] in ("__enter__", "__aenter__") for o in openers) else ""
     return owner, (
-        f"`self.{attribute}`, which `{where}` opens on each use and keeps on the one module-level instance "
+        f"`self.{attribute}`, which `{where}` opens{when} and keeps on the one module-level instance "
         "`{instance}` every request gets"
     )
 

@@ -416,6 +416,42 @@ def test_near_miss_the_threadpool_commit_on_a_sessionmaker_that_does_not_expire(
         assert findings(root, route) == [], route
 
 
+LISTED_AFTER_COMMIT = """
+from fastapi import Depends
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from models import User
+from mydb import get_db
+
+
+def names(session) -> list[User]:
+    return list(session.scalars(select(User)))
+
+
+@router.get("/listed")
+async def listed(session=Depends(get_db)):
+    {first}
+    {second}
+    return [user.id for user in users]
+"""
+_COMMIT = "await run_in_threadpool(session.commit)"
+_LIST = "users = await run_in_threadpool(names, session)"
+
+
+def test_near_miss_the_items_of_a_list_loaded_in_the_threadpool_after_the_commit(app, findings):
+    # mlrun's `profiles = await run_in_threadpool(db.list_profiles, ...)` after a threadpool call
+    # committing, read as `[p.name for p in profiles]`: what was loaded after the commit is fresh
+    root = app(LISTED_AFTER_COMMIT.replace("{first}", _COMMIT).replace("{second}", _LIST), _committing())
+    assert findings(root, "listed") == []
+
+
+def test_the_items_of_a_list_loaded_before_the_commit_are_still_am307(app, findings):
+    root = app(LISTED_AFTER_COMMIT.replace("{first}", _LIST).replace("{second}", _COMMIT), _committing())
+    (finding,) = findings(root, "listed")
+    assert finding["code"] == "AM307" and "`user.id`" in finding["message"], finding["message"]
+
+
 INLINE_INSTANCE = """
 from fastapi import Depends
 from sqlalchemy import select
