@@ -166,6 +166,9 @@ class Call(_Fact):
     # for a function an inline display offers (`for fn in (a, b)`), `?` for one it cannot read.
     dispatch: tuple[str, ...] = ()
     spelled: str = ""  # a dispatch call's called expression as written
+    # A call of a bare name `f` under `if iscoroutinefunction(f):` (True) or its `else` (False):
+    # of what `f` may be, only the coroutine functions (or only the others) run there.
+    coroutine_side: bool | None = None
     # The local names a `*` or `**` argument unpacks, directly or through one call converting it
     # (`f(*ctx)`, `f(**ctx._asdict())`, `f(**asdict(ctx))`, `f(**vars(ctx))`): their parts become
     # the callee's arguments, by position or by field name.

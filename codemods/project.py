@@ -1869,6 +1869,8 @@ class Project:
                             f"`{call.spelled}` may find any function {', '.join(f'`{ref}`' for ref in looked)} holds"
                         )
                     for target in self.containers.dispatch(call).targets:
+                        if call.coroutine_side is not None and self.functions[target][1].is_async != call.coroutine_side:
+                            continue  # the other side of an `iscoroutinefunction()` branch runs it
                         found.append(Edge(fid, target, call, _map_args(self, passed, target), call.spelled, False))
                 item = call.item if call.item is not None else self._held_item(function, call)
                 if item is not None and not call.nested:
@@ -2462,6 +2464,8 @@ class Project:
                     if held is not None:
                         dispatched.append((call.line, held))
                         continue
+                    if call.coroutine_side is not None:
+                        continue  # each entry of its kind an edge; an entry of the other kind never runs here
                 stored = self._unread_item_call(flow, fid, function, call)
                 if stored is not None:
                     found.append((call.line, stored))

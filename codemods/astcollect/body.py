@@ -152,6 +152,8 @@ def _read_function(
     own = objects.OwnNodes(node.body)
     function.exits = returns.exits(node.body, own.jumps)
     function.failed_into = returns.failed_into(own.tries)
+    if collector.source.mentions_within("iscoroutinefunction", node):
+        scanner.coroutine_sides = _coroutine_sides(node.body)
     scanner.scan(node.body, own.writes)
     if collector.source.mentions_within("**", node):
         unpacked.read(node, scanner.raw_calls)
@@ -708,14 +710,52 @@ def _plain_path(statements: list[ast.stmt], first: str, coroutine: bool = False)
 
 def _coroutine_test(test: ast.expr, first: str) -> bool | None:
     """True for `iscoroutinefunction(func)` (any module's), False for its negation, else None."""
+    tested = _coroutine_tested(test)
+    return tested[1] if tested is not None and tested[0] == first else None
+
+
+def _coroutine_sides(body: list[ast.stmt]) -> dict[int, bool]:
+    """Calls of a bare name `f` on one side of a branch on `iscoroutinefunction(f)`: the call's id
+    -> True on the coroutine side (`if iscoroutinefunction(fn): await fn(db)`), False on the
+    other (its `else`, or what follows an `if` whose body always returns or raises). Each side
+    runs only the functions of its kind that `f` may be."""
+    sides: dict[int, bool] = {}
+
+    def mark(statements: list[ast.stmt], name: str, coroutine: bool) -> None:
+        for statement in statements:
+            for inner in ast.walk(statement):
+                if type(inner) is ast.Call and type(inner.func) is ast.Name and inner.func.id == name:
+                    sides.setdefault(id(inner), coroutine)
+                elif type(inner) is ast.Name and inner.id == name:  # `run_in_threadpool(fn, db)`
+                    sides.setdefault(id(inner), coroutine)
+
+    pending = [body]
+    while pending:
+        statements = pending.pop()
+        for number, statement in enumerate(statements):
+            if type(statement) is ast.If and (tested := _coroutine_tested(statement.test)) is not None:
+                name, coroutine = tested
+                mark(statement.body, name, coroutine)
+                mark(statement.orelse, name, not coroutine)
+                if not statement.orelse and type(statement.body[-1]) in (ast.Return, ast.Raise):
+                    mark(statements[number + 1 :], name, not coroutine)
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                inner = getattr(statement, field, None)
+                if inner and type(statement) not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                    pending.append(inner if field != "handlers" else [s for h in inner for s in h.body])
+    return sides
+
+
+def _coroutine_tested(test: ast.expr) -> tuple[str, bool] | None:
+    """(`f`, True) for `iscoroutinefunction(f)` (any module's), (`f`, False) for its negation."""
     if type(test) is ast.UnaryOp and type(test.op) is ast.Not:
-        inner = _coroutine_test(test.operand, first)
-        return None if inner is None else not inner
+        inner = _coroutine_tested(test.operand)
+        return None if inner is None else (inner[0], not inner[1])
     if (
         type(test) is ast.Call and (dotted(test.func) or "").rpartition(".")[2] == "iscoroutinefunction"
-        and len(test.args) == 1 and name_of(test.args[0]) == first
+        and len(test.args) == 1 and (name := name_of(test.args[0])) is not None
     ):
-        return True
+        return name, True
     return None
 
 
@@ -1027,6 +1067,7 @@ class BodyScanner:
         self.entered_by_hand: set[int] = set()
         self.raw_calls: list[tuple[facts.Call, ast.expr]] = []
         self.offloaded: set[int] = set()
+        self.coroutine_sides: dict[int, bool] = {}  # call id -> under `iscoroutinefunction(f)` or not
         self.offloaded_names: set[int] = set()  # ids of the bare names an offloading call runs
         # `await x.run_sync(fn)`: ids of the calls in a lambda given to it, names of the nested
         # functions given to it, and the nested functions around each call (by its index).
@@ -1867,6 +1908,8 @@ class BodyScanner:
         call.awaited = key in self.awaited
         call.nested = nested
         call.offloaded = key in self.offloaded
+        if self.coroutine_sides:
+            call.coroutine_side = self.coroutine_sides.get(key)
         call.statement = key in self.statements
         call.discarded = key in self.discarded
         call.top = key in self.top
@@ -2142,6 +2185,11 @@ class BodyScanner:
             offload_direct=direct,
             coroutine=call.coroutine,
         )
+        if type(target) is ast.Name:
+            # `run_in_threadpool(fn, db)` with `fn = TABLE[kind]`: any value of the table may run
+            self.named_calls.append((helper, target.id))
+            if self.coroutine_sides:
+                helper.coroutine_side = self.coroutine_sides.get(id(target))
         self.function.calls.append(helper)
         self.raw_calls.append((helper, target))  # type: ignore[arg-type]
         if self.inner:
