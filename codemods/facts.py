@@ -139,6 +139,13 @@ class Call(_Fact):
     # comprehensions around it, numbered, outermost first.
     beside: tuple[int, ...] = ()
     loops: tuple[int, ...] = ()
+    # Of `var.set(x)` with one argument: the callees of the calls inside x, resolved as written
+    # (`uuid.uuid4` for `uuid4().hex`; `str`, `uuid.uuid4` for `str(uuid4())`; `next(_ids)` adds
+    # `next:` and the iterator's reference), and `$name` for a
+    # bare local name: what tells a registry key new for each request from one that may repeat
+    # (`flow.per_request_key`). Empty for a set of an argument reading no call (`set("req")`),
+    # None for any other call.
+    stored: tuple[str, ...] | None = None
     # The outermost call of a legacy `X.query(...)...` chain carries the chain's root name;
     # the chain's `X.query(...)` call carries the whole chain as written, for phase two to
     # judge (`phase2.legacy_query.blocker`).

@@ -73,6 +73,8 @@ from async_migrate.codemods.vocabulary.python import (
     CONTEXT_MANAGER_DECORATORS,
     CONTEXT_VARIABLES,
     LOCAL_PROXIES,
+    PER_CALL_ITERATORS,
+    PER_CALL_VALUES,
     PROPERTY_DECORATORS,
     TASK_IDENTS,
     THREAD_IDENTS,
@@ -116,6 +118,9 @@ CONNECTION = "connection"
 THREAD = "thread"
 TASK = "task"  # `scopefunc=asyncio.current_task`: one Session per asyncio task
 PROCESS = "process"  # `scopefunc=` a context variable nothing sets: one Session for every request
+# `scopefunc=` a context variable set only to values that may repeat (a constant, a header): one
+# Session for every request with the same value, at once from several threadpool workers
+REPEATED = "repeated"
 REQUEST = "request"
 INJECTED = "injected"
 # `inspect` / `instance_state` itself, and what its call gives: an object's InstanceState, whose
@@ -1477,6 +1482,8 @@ def _registry_scope(args: list[tuple[bool, str | None]], key: str | None = None)
             return TASK
         if key == UNSET_CONTEXT:
             return PROCESS
+        if key == REPEATED_CONTEXT:
+            return REPEATED
         return REQUEST
     return THREAD
 
@@ -1516,7 +1523,7 @@ def _scope_key(
     if key is None and arg is not None and module is not None:
         key = _lambda_key(project, module, arg.text)
     key = _through_function(project, key)
-    return UNSET_CONTEXT if key is not None and _never_set(project, key) else key
+    return _context_key(project, key) if key is not None else None
 
 
 _LAMBDA_CALL = re.compile(r"lambda\s*:\s*([A-Za-z_][\w.]*)\(\s*\)\s*")
@@ -1571,20 +1578,72 @@ def _is_context_variable(project: Project, variable: str) -> bool:
 
 
 UNSET_CONTEXT = "unset-context"  # a scope key: `var.get` of a ContextVar nothing sets
+REPEATED_CONTEXT = "repeated-context"  # a scope key: `var.get` of a ContextVar set to values that may repeat
 
 
-def _never_set(project: Project, key: str) -> bool:
-    """`scopefunc=request_scope.get` on a module-level ContextVar that no code in the project
-    sets where the request's handlers read it: every request reads its default, so the registry
-    hands all of them one Session. A plain `def` dependency's set does not count: FastAPI runs it
-    in a worker thread, and the value stays in that thread's copy of the request's context."""
+def _context_key(project: Project, key: str) -> str:
+    """What `scopefunc=request_scope.get` on a module-level ContextVar keys the registry on:
+    UNSET_CONTEXT when no code in the project sets it where the request's handlers read it (every
+    request reads its default, so the registry hands all of them one Session; a plain `def`
+    dependency's set does not count: FastAPI runs it in a worker thread, and the value stays in
+    that thread's copy of the request's context); REPEATED_CONTEXT when a set that counts stores
+    a value that may be the same for two requests (`set("req")`, a header the client sends, one
+    the analysis cannot read): those requests share one Session; else `key`, a request scope."""
     if not key.endswith(".get"):
-        return False
+        return key
     variable = key.removesuffix(".get")
     if not _is_context_variable(project, variable):
-        return False
+        return key
     plain = _plain_dependencies(project)
-    return all(fid in plain for fid, _ in project.context_variable_sets.get(variable, ()))
+    counted = [(fid, call) for fid, call in project.context_variable_sets.get(variable, ()) if fid not in plain]
+    if counted:
+        once = _lifecycle_hooks(project)  # a startup handler's set: the one value of no request
+        counted = [(fid, call) for fid, call in counted if fid not in once]
+    if not counted:
+        return UNSET_CONTEXT
+    if all(per_request_key(project, fid, call) for fid, call in counted):
+        return key
+    return REPEATED_CONTEXT
+
+
+_CALLED = re.compile(r"([A-Za-z_][\w.]*)\(")
+
+
+def per_request_key(project: Project, fid: FunctionId, call: facts.Call) -> bool:
+    """Whether `var.set(x)` stores a value no other request's set stores while it lives: x calls
+    one of `PER_CALL_VALUES` (`uuid4().hex`, `str(uuid4())`, `object()`, `id(request)`) or takes
+    `next()` of a module-level `itertools.count()`, itself or through the local name it is bound
+    to in the function (every binding of it)."""
+    stored = call.stored
+    if not stored:
+        return False
+    if len(stored) == 1 and stored[0].startswith("$"):
+        name = stored[0][1:]
+        bound = [b.expr for b in project.functions[fid][1].bindings if b.name == name]
+        return bool(bound) and all(
+            any((project.canonical(c) or c) in PER_CALL_VALUES for c in _CALLED.findall(expr or "")) for expr in bound
+        )
+    return any(
+        _counter(project, c[len("next:"):]) if c.startswith("next:") else (project.canonical(c) or c) in PER_CALL_VALUES
+        for c in stored if c
+    )
+
+
+def _counter(project: Project, ref: str) -> bool:
+    """Whether `ref` is a module-level `itertools.count(...)`: `next()` of it never repeats."""
+    target = project.resolve(ref) if ref else None
+    value = target.value if target is not None and target.kind == "value" else None
+    return value is not None and value.kind == "call" and project.canonical(value.ref) in PER_CALL_ITERATORS
+
+
+def _lifecycle_hooks(project: Project) -> frozenset[FunctionId]:
+    """The startup, shutdown and lifespan handlers the application registers."""
+    found = project.derived.get("lifecycle_hooks")
+    if found is None:
+        found = project.derived["lifecycle_hooks"] = frozenset(
+            fid for fid, kind, _ in project._hooks() if kind == "lifecycle"
+        )
+    return found  # type: ignore[return-value]
 
 
 def _plain_dependencies(project: Project) -> frozenset[FunctionId]:

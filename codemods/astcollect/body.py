@@ -1875,6 +1875,24 @@ class BodyScanner:
             elif kind is ast.Compare:
                 pending.extend([value.left, *value.comparators])  # type: ignore[attr-defined]
 
+    def _stored(self, value: ast.expr) -> tuple[str, ...]:
+        """`Call.stored` of what `var.set(value)` stores."""
+        if type(value) is ast.Name:
+            return (f"${value.id}",)
+        found = []
+        for inner in ast.walk(value):
+            if type(inner) is ast.Call:
+                spelled = dotted(inner.func)
+                head = spelled.partition(".")[0] if spelled else ""
+                # a local name shadowing `uuid4` is no library call: the key stays unread
+                found.append("" if not spelled or head in self.locals else self.collector.resolve(spelled) or "")
+                if spelled == "next" and found[-1] == "next" and len(inner.args) == 1 and not inner.keywords:
+                    # `next(_ids)`: what the module-level iterator is decides whether the value repeats
+                    counter = dotted(inner.args[0])
+                    if counter and counter.partition(".")[0] not in self.locals:
+                        found.append(f"next:{self.collector.resolve(counter) or ''}")
+        return tuple(found)
+
     def _on_expr(self, node: ast.Expr, nested: bool) -> None:
         if type(node.value) is ast.Call:
             self.statements.add(id(node.value))
@@ -1987,6 +2005,8 @@ class BodyScanner:
                 self._given(recorded, given, contained)
                 recorded_args.append(recorded)
         call.args = recorded_args
+        if type(func) is ast.Attribute and func.attr == "set" and len(node.args) == 1 and not node.keywords:
+            call.stored = self._stored(node.args[0])
         # Most calls unpack nothing: what follows reads the `*` and `**` arguments only.
         starred = [a for a in node.args if type(a) is ast.Starred]
         unpacked = [a.value for a in starred]

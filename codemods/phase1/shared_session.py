@@ -61,6 +61,7 @@ from async_migrate.codemods.flow import (
     PROCESS,
     QUERY,
     REGISTRY,
+    REPEATED,
     REQUEST,
     SESSION,
     TASK,
@@ -1034,7 +1035,7 @@ def _thread_local_registries(project: Project) -> dict[str, tuple[str, str]]:
                 if value.kind != "call" or project.canonical(value.ref) not in SCOPED_SESSION_MAKERS:
                     continue
                 scope = registry_scope_of(project, value.args, module)
-                if scope in (THREAD, TASK, PROCESS):
+                if scope in (THREAD, TASK, PROCESS, REPEATED):
                     found[f"{module.name}.{name}"] = (scope, f"{module.path}:{value.line}")
         project.derived["thread_local_registries"] = found
     return found
@@ -1047,6 +1048,12 @@ def _scope_words(scope: str, where: str) -> str:
         return (
             f"keyed on a context variable nothing in the project sets in the request's own context ({where}): "
             "every request reads its default and gets the same Session"
+        )
+    if scope == REPEATED:
+        return (
+            f"keyed on a context variable the project may set to the same value for several requests ({where}: "
+            "a value that is no `uuid4()`, `object()` or `id(request)` made for the request, such as a constant "
+            "or a header the client sends): those requests get the same Session"
         )
     return f"whose scope is the thread ({where})"
 
@@ -1079,7 +1086,7 @@ def _own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
                     holder = f"`{short}`, a `scoped_session` {_scope_words(*registries[registry])}"
                     scope = registries[registry][0]
                     uses.append(SharedUse(
-                        module.path, call.line, f"{written}()", holder, task=scope == TASK, one_key=scope == PROCESS
+                        module.path, call.line, f"{written}()", holder, task=scope == TASK, one_key=scope in (PROCESS, REPEATED)
                     ))
                     break
             else:
@@ -1141,5 +1148,5 @@ def _reached_registry(project: Project, fid: FunctionId, expression: str, line: 
                 )
                 return SharedUse(module.path, line, f"{call}()", holder, certain=False)
             holder = f"`{written}`, {what} {_scope_words(scope, where)}"
-            return SharedUse(module.path, line, f"{call}()", holder, task=scope == TASK, one_key=scope == PROCESS)
+            return SharedUse(module.path, line, f"{call}()", holder, task=scope == TASK, one_key=scope in (PROCESS, REPEATED))
     return None

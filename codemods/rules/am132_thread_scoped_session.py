@@ -12,8 +12,12 @@ same thread-local registry; one naming the asyncio task (`asyncio.current_task`)
 threadpool worker runs no task, so the call raises RuntimeError and the request fails. One
 naming a context variable that nothing in the project sets keys every request on its
 default: one Session for all of them, which `def` routes would share across workers; so does one
-that only plain `def` dependencies set, since FastAPI runs them in a worker thread and the value
-stays in that thread's copy of the request's context.
+that only plain `def` dependencies or a startup handler set, since FastAPI runs the first in a
+worker thread, where the value stays in that thread's copy of the request's context, and the second
+once, for no request. One set to a value that may be the same for two requests (a constant, a
+header the client sends, anything but a value made for the request: `uuid4()`, `object()`,
+`id(request)`) hands those requests one Session, which as `def` they would use from two workers
+at once.
 
 A dependency handing out the registry's Session (`db = db_session(); yield db`) is the same
 harm twice over. It keeps its own `async def` even with `remove()` after the `yield`: FastAPI

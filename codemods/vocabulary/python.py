@@ -32,6 +32,15 @@ THREAD_IDENTS = frozenset({
     "greenlet.getcurrent", "greenlet.greenlet.getcurrent",
 })
 TASK_IDENTS = frozenset({"asyncio.current_task", "asyncio.tasks.current_task"})
+# Calls returning a value no other call returns while it lives: a context variable set to one in
+# each request (`request_scope.set(uuid4().hex)`, `set(object())`, `set(id(request))`) keys a
+# `scoped_session` on that request alone. A constant, a header or a timestamp may repeat.
+PER_CALL_VALUES = frozenset({
+    "uuid.uuid1", "uuid.uuid4", "uuid.uuid6", "uuid.uuid7", "object", "id",
+    "secrets.token_hex", "secrets.token_urlsafe", "secrets.token_bytes", "os.urandom",
+})
+# Iterators whose `next()` never returns a value twice: a module-level `itertools.count()`.
+PER_CALL_ITERATORS = frozenset({"itertools.count"})
 
 # APIs that need a running event loop in the calling thread: a `def` route runs in a
 # worker thread, where they raise or silently do nothing.

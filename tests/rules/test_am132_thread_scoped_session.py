@@ -814,3 +814,72 @@ def test_a_scopefunc_on_a_variable_only_a_plain_dependency_sets_keeps_with_am132
         assert "nothing in the project sets in the request's own context" in entry["reasons"][0], entry["reasons"][0]
     else:
         assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+
+
+SET_PER_REQUEST = """
+import itertools
+import uuid
+from contextvars import ContextVar
+from uuid import uuid4
+
+from sqlalchemy.orm import scoped_session
+
+from db.engine import database_sessionmaker
+
+request_scope: ContextVar[object] = ContextVar("request_scope", default=None)
+_ids = itertools.count(1)
+_slots = itertools.cycle([1, 2])
+
+
+async def enter_request(request, call_next):  # an HTTP middleware
+    {set}
+    return await call_next(request)
+
+
+async def startup():
+    request_scope.set(uuid4().hex)
+
+
+ScopedSession = scoped_session(database_sessionmaker, scopefunc=request_scope.get)
+"""
+
+
+@pytest.mark.parametrize(
+    ("stored", "kept"),
+    [
+        ('request_scope.set("request")', True),
+        ('request_scope.set(request.headers.get("x-request-id", "-"))', True),
+        ("rid = request.headers.get('x-request-id')\n    request_scope.set(rid)", True),
+        ("request_scope.set(uuid.uuid4().hex)", False),
+        ("request_scope.set(str(uuid4()))", False),
+        ("rid = uuid4().hex\n    request_scope.set(rid)", False),
+        ("request_scope.set(id(request))", False),
+        ("request_scope.set(next(_ids))", False),
+        ("request_scope.set(next(_slots))", True),
+    ],
+    ids=["constant", "header", "header-local", "uuid4-hex", "str-uuid4", "uuid4-local", "id-request", "counter",
+         "cycle"],
+)
+def test_a_scopefunc_on_a_variable_set_to_a_value_that_may_repeat_keeps_with_am132(app, reported, stored, kept):
+    # Two requests setting the same value (a constant, a header the client sends or leaves out)
+    # get the registry's one Session for it: as `def` they would use it from two workers at once,
+    # which a Session does not allow. A value made for each request (`uuid4()`, `id(request)`)
+    # keys the request alone. The startup handler's set is the one value of no request.
+    registry = SET_PER_REQUEST.replace("{set}", stored)
+    entry = reported(app(ROUTES.replace("{body}", "return count()"), {"db/scoped.py": registry}), "read_count", "phase1")
+    if kept:
+        assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+        assert "may set to the same value for several requests" in entry["reasons"][0], entry["reasons"][0]
+        assert "a Session is not thread-safe" in entry["reasons"][0]
+    else:
+        assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+
+
+def test_a_scopefunc_on_a_variable_only_a_startup_handler_sets_keeps_with_am132(app, reported):
+    registry = SET_PER_REQUEST.replace("{set}", "pass")
+    main = "from db.scoped import startup\n"
+    root = app(ROUTES.replace("{body}", "return count()"), {"db/scoped.py": registry})
+    (root / "app_hooks.py").write_text(main + "from fastapi import FastAPI\napp = FastAPI(on_startup=[startup])\n")
+    entry = reported(root, "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert "nothing in the project sets in the request's own context" in entry["reasons"][0], entry["reasons"][0]
