@@ -39,6 +39,9 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
 - AM331 `task-scoped-session-in-threadpool`: a `def` route or dependency uses a `scoped_session`
   keyed on the asyncio task (`scopefunc=asyncio.current_task`, through a lambda or a project
   function): in the worker thread `asyncio.current_task()` raises and every request fails.
+- AM332 `thread-scoped-session-in-worker`: work running on a worker thread (a `def` route or
+  dependency, a helper an `async def` handler offloads, a plain `def` background task) uses a
+  thread-local `scoped_session` nothing removes on that thread (`worker_registry.py`).
 - AM325 `async-session-in-concurrent-tasks`: an `async def` handler on an AsyncSession (or a project
   coroutine it awaits with it) has coroutines working on that AsyncSession that may run at the
   same time: two in one `gather`/`wait`/task group, one made in a loop or comprehension before its
@@ -162,6 +165,7 @@ from async_migrate.codemods.rules.am324_shared_session_in_threadpool import RULE
 from async_migrate.codemods.rules.am325_async_session_in_concurrent_tasks import RULE as AM325
 from async_migrate.codemods.rules.am330_unawaited_coroutine_outside_handlers import RULE as AM330
 from async_migrate.codemods.rules.am331_task_scoped_session_in_threadpool import RULE as AM331
+from async_migrate.codemods.rules.am332_thread_scoped_session_in_worker import RULE as AM332
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -213,6 +217,8 @@ from async_migrate.codemods.vocabulary.starlette import (
     UPLOAD_FILE_COROUTINES,
     UPLOAD_FILE_TYPES,
 )
+from async_migrate.codemods.worker_registry import harm as worker_harm
+from async_migrate.codemods.worker_registry import worker_registry_uses
 
 if TYPE_CHECKING:
     from collections.abc import Set as AbstractSet
@@ -497,6 +503,7 @@ def _judge(project: Project, handler: Handler) -> _Judgement:
         _mixed_finding(project, handler, handed, handed),
         _shared_in_threadpool(project, handler),
         _task_scoped_in_threadpool(project, handler),
+        _registry_in_worker(project, handler),
     )
     pragma = parse_pragma(handler.function.pragma)
     for finding in found:
@@ -619,6 +626,9 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     threaded = _offloaded_shared(project, handler)
     if threaded is not None:
         candidates.append(threaded)
+    in_worker = _registry_in_worker(project, handler)
+    if in_worker is not None:
+        candidates.append(in_worker)
     if off_greenlet or async_lazy:
         candidates.append(_off_greenlet_finding(handler, off_greenlet, async_lazy))
     mixed_finding = _mixed_finding(project, handler, mixed, handed)
@@ -1398,6 +1408,34 @@ def _task_scoped_in_threadpool(project: Project, handler: Handler) -> Finding | 
     )
     blocking = [Blocking(use.line, use.call)] if use.path == handler.module.path else []
     return Finding(AM331, handler, handler.module.path, function.line, function.qualname, message, blocking)
+
+
+def _registry_in_worker(project: Project, handler: Handler) -> Finding | None:
+    """AM332: work the handler runs on a worker thread (itself as a `def` route or dependency, a
+    helper it offloads, a plain background task) using a thread-local `scoped_session` it never
+    removes there (`worker_registry.py`)."""
+    if handler.kind not in ("route", "dependency", "websocket"):
+        return None
+    found = worker_registry_uses(project, handler)
+    if not found:
+        return None
+    first = found[0]
+    use = first.use
+    function = handler.function
+    where = (
+        f"def {_kind(handler)} runs in a threadpool worker and uses"
+        if not first.how
+        else f"{'async def' if function.is_async else 'def'} {_kind(handler)} {first.how}; there it uses"
+    )
+    message = (
+        f"{where} the registry at {use.path}:{use.line} (`{use.call}`): {use.holder}: {worker_harm(use)}; "
+        f"fix: {AM332.fix}"
+    )
+    if len(found) > 1:
+        message += f" ({len(found) - 1} more such use{'s' if len(found) > 2 else ''})"
+    line = first.line or (use.line if use.path == handler.module.path else 0)
+    blocking = [Blocking(line, f"{first.callee}(...)" if first.callee else use.call)] if line else []
+    return Finding(AM332, handler, handler.module.path, function.line, function.qualname, message, blocking)
 
 
 def _threaded_finding(handler: Handler, use: SharedUse, opening: str, otherwise: str) -> Finding:

@@ -1,0 +1,55 @@
+"""AM332 thread-scoped-session-in-worker: work running on a worker thread uses a thread-local `scoped_session` and never removes it there
+
+A `scoped_session(SessionLocal)` without `scopefunc=` gives each thread its own Session. The
+`remove()` an HTTP middleware calls after each request runs on the event loop thread and closes
+that thread's Session only. A plain `def` route or dependency (FastAPI runs it in its threadpool),
+a helper an `async def` route hands to `asyncio.to_thread(...)` or `run_in_threadpool(...)`, and a
+plain `def` background task (Starlette runs it in its threadpool) each get their worker thread's
+Session, which nothing removes: it lives on from one request to the next, and after a read with no
+commit or rollback it keeps its transaction and its connection. Connections pile up "idle in
+transaction" (holding locks, seeing an old snapshot), the pool runs dry, and then every checkout
+waits for the pool's timeout, the event loop's own among them. Nothing blocks the loop at first,
+so no other finding says so.
+
+The same work on a registry keyed on the asyncio task raises in the worker thread (AM331 for a
+`def` route or dependency); on the Session a dependency hands out from the registry, or a registry
+keyed on a context variable every request shares a value of, several threads use one Session at
+once. Work that calls the registry's `remove()` itself is not reported.
+Silence one handler with `# async-migrate: ignore[AM332] reason`.
+
+Before:
+
+    db_session = scoped_session(SessionLocal)
+
+    def _count_users():
+        return db_session.query(User).count()
+
+    @router.get("/reports/users")
+    async def users_report():
+        return {"users": await asyncio.to_thread(_count_users)}
+
+After:
+
+    def _count_users():
+        try:
+            return db_session.query(User).count()
+        finally:
+            db_session.remove()  # the worker thread's own Session
+"""
+
+from async_migrate.codemods.rules.base import Rule
+
+RULE = Rule(
+    code="AM332",
+    name="thread-scoped-session-in-worker",
+    summary=(
+        "work running on a worker thread (a `def` route or dependency, `to_thread`/`run_in_threadpool`, a `def` "
+        "background task) uses a thread-local `scoped_session` that nothing removes on that thread"
+    ),
+    fix=(
+        "call the registry's `remove()` in a `finally` of the work the worker thread runs, or scope the registry "
+        "to the request (`scopefunc=` a context variable set per request), or take the Session from a dependency "
+        "opening one per request"
+    ),
+    doc=__doc__,
+)

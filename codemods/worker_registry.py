@@ -1,0 +1,87 @@
+"""Work on a worker thread that uses a thread-local `scoped_session` and never removes it there.
+
+A `scoped_session(SessionLocal)` without `scopefunc=` hands each thread a Session of its own. The
+`remove()` an HTTP middleware (or an `async def` dependency) calls after each request runs on the
+event loop thread and empties that thread's entry only. Code running on another thread gets that
+thread's Session, which nothing then removes: it keeps the Session from one request to the next
+and, after a read with no commit or rollback, its transaction and connection (connections "idle in
+transaction", the pool running dry, after which every checkout, the event loop's too, waits for
+its timeout). Phase one never moves such work to a thread (AM132); this finds the work already
+there:
+
+- a plain `def` route or dependency, which FastAPI runs in its threadpool;
+- what an `async def` handler hands to a worker thread (`await asyncio.to_thread(helper)`,
+  `await run_in_threadpool(helper)`, `loop.run_in_executor(None, helper)`);
+- a plain `def` background task a handler adds (`background_tasks.add_task(log_event, kind)`),
+  which Starlette runs in its threadpool after the response.
+
+Work that calls the registry's `remove()` itself (in a `finally`) is none (`thread_scoped_uses`
+leaves it out). A registry keyed on the asyncio task raises in a worker thread instead (AM331 for
+a `def` handler; here for offloaded work and background tasks); a Session a dependency hands out
+from the registry, or a registry keyed on a context variable every request shares a value of, is
+used by several threads at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from async_migrate.codemods.decorator_work import runs_on_loop
+from async_migrate.codemods.phase1.shared_session import SharedUse, thread_scoped_uses
+from async_migrate.codemods.project import Handler, Project
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerUse:
+    """A use of a registry in work a worker thread runs: how that work got there (empty for the
+    handler itself), the function handed over and the handler's line handing it (0), and the use."""
+
+    how: str
+    line: int
+    use: SharedUse
+    callee: str = ""
+
+
+def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
+    """Uses of a thread-local (or task- or one-key) `scoped_session` in the work `handler` runs
+    on worker threads, in the order met: its own body when it is a `def` route or dependency,
+    then each offloaded call and plain background task."""
+    function = handler.function
+    found: list[WorkerUse] = []
+    if (
+        not function.is_async and handler.kind in ("route", "dependency")
+        and runs_on_loop(project, handler.id) is None
+    ):
+        # a task-keyed registry in a `def` handler is AM331's
+        found.extend(WorkerUse("", 0, use) for use in thread_scoped_uses(project, handler.id) if not use.task)
+    for edge in project.all_calls_from.get(handler.id, ()):
+        if edge.call.offloaded and function.is_async:
+            name = project.functions[edge.callee][1].qualname
+            how = f"hands `{name}` to a worker thread at line {edge.call.line}"
+            found.extend(
+                WorkerUse(how, edge.call.line, use, name) for use in thread_scoped_uses(project, edge.callee)
+            )
+    for call in function.calls:
+        task = project.background_task(call)
+        if task is None:
+            continue
+        _, body = project.functions[task]
+        if body.is_async or body.decorators:
+            continue  # an `async def` task runs on the loop (AM306)
+        how = f"adds the background task `{body.qualname}` at line {call.line}, which Starlette runs in a worker thread"
+        found.extend(WorkerUse(how, call.line, use, body.qualname) for use in thread_scoped_uses(project, task))
+    return found
+
+
+def harm(use: SharedUse) -> str:
+    """What the use does in a worker thread."""
+    if use.task:
+        return "no asyncio task runs there, so `asyncio.current_task()` raises RuntimeError and the work fails"
+    if use.handed or use.one_key:
+        return "other threads use that Session at the same time, which a Session does not allow"
+    return (
+        "that thread keeps its own Session from one request to the next, which the `remove()` on the event "
+        "loop thread (a middleware's) never reaches: after a read with no commit or rollback it keeps its "
+        "transaction and connection (idle in transaction, the pool running dry, then every checkout waiting "
+        "for its timeout, on the event loop too)"
+    )

@@ -1,0 +1,112 @@
+"""AM332: work running on a worker thread (a `def` route or dependency, a helper an `async def`
+route offloads, a plain `def` background task) uses a thread-local `scoped_session` that nothing
+removes on that thread: the worker's Session, its transaction and connection, outlive the request."""
+
+from __future__ import annotations
+
+import pytest
+
+REGISTRY = """
+import threading
+from contextvars import ContextVar
+
+from sqlalchemy.orm import scoped_session
+
+from db.engine import database_sessionmaker
+
+request_scope: ContextVar[object] = ContextVar("request_scope", default=None)
+
+
+async def enter_request():
+    request_scope.set(object())
+
+
+ScopedSession = scoped_session(database_sessionmaker{scope})
+"""
+
+ROUTES = """
+import asyncio
+
+from fastapi import BackgroundTasks, Depends
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from db.scoped import ScopedSession, enter_request
+
+
+def count():
+    return ScopedSession.execute(text("select 1")).scalar()
+
+
+def count_and_remove():
+    try:
+        return ScopedSession.execute(text("select 1")).scalar()
+    finally:
+        ScopedSession.remove()
+
+
+async def count_on_loop():
+    return ScopedSession.execute(text("select 1")).scalar()
+
+
+@router.get("/count", dependencies=[Depends(enter_request)])
+{route}
+"""
+
+
+def _root(app, route: str, scope: str = ""):  # type: ignore[no-untyped-def]
+    return app(ROUTES.replace("{route}", route), {"db/scoped.py": REGISTRY.replace("{scope}", scope)})
+
+
+@pytest.mark.parametrize(
+    ("route", "words"),
+    [
+        ("def read_count():\n    return count()", "def route runs in a threadpool worker and uses the registry"),
+        (
+            "async def read_count():\n    return await asyncio.to_thread(count)",
+            "async def route hands `count` to a worker thread at line 34",
+        ),
+        (
+            "async def read_count():\n    return await run_in_threadpool(count)",
+            "async def route hands `count` to a worker thread at line 34",
+        ),
+        (
+            "async def read_count(tasks: BackgroundTasks):\n    tasks.add_task(count)\n    return 1",
+            "adds the background task `count` at line 34, which Starlette runs in a worker thread",
+        ),
+    ],
+    ids=["def-route", "to-thread", "run-in-threadpool", "background-task"],
+)
+@pytest.mark.parametrize("scope", ["", ", scopefunc=threading.get_ident"], ids=["default", "thread-ident"])
+def test_work_on_a_worker_thread_using_a_thread_local_registry_is_reported(app, findings, route, words, scope):
+    found = findings(_root(app, route, scope), "read_count")
+    [finding] = [f for f in found if f["code"] == "AM332"]
+    assert words in finding["message"], finding["message"]
+    assert "`ScopedSession`, a `scoped_session` whose scope is the thread (db/scoped.py:" in finding["message"]
+    assert "keeps its transaction and connection" in finding["message"]
+
+
+@pytest.mark.parametrize(
+    ("route", "scope"),
+    [
+        # the worker removes its own Session
+        ("def read_count():\n    return count_and_remove()", ""),
+        ("async def read_count():\n    return await asyncio.to_thread(count_and_remove)", ""),
+        # a registry scoped to the request, which a middleware removes
+        ("def read_count():\n    return count()", ", scopefunc=request_scope.get"),
+        ("async def read_count():\n    return await asyncio.to_thread(count)", ", scopefunc=request_scope.get"),
+        # on the event loop thread, whose Session the middleware's `remove()` reaches (AM301's)
+        ("async def read_count():\n    return count()", ""),
+        ("async def read_count(tasks: BackgroundTasks):\n    tasks.add_task(count_on_loop)\n    return 1", ""),
+    ],
+    ids=["def-removes", "offloaded-removes", "def-request-scoped", "offloaded-request-scoped", "on-loop",
+         "async-background-task"],
+)
+def test_near_miss_no_unremoved_thread_local_session_on_a_worker_is_not_am332(app, findings, route, scope):
+    found = findings(_root(app, route, scope), "read_count")
+    assert "AM332" not in [f["code"] for f in found], found
+
+
+def test_a_pragma_silences_it(app, findings):
+    route = "def read_count():  # async-migrate: ignore[AM332] the runner removes it per thread\n    return count()"
+    assert findings(_root(app, route), "read_count") == []
