@@ -1422,19 +1422,21 @@ def _registry_in_worker(project: Project, handler: Handler) -> Finding | None:
     first = found[0]
     use = first.use
     function = handler.function
+    split = not first.how and function.is_generator and any(f.use.call.endswith(".remove()") for f in found)
     where = (
         f"def {_kind(handler)} runs in a threadpool worker and uses"
         if not first.how
         else f"{'async def' if function.is_async else 'def'} {_kind(handler)} {first.how}; there it uses"
     )
     message = (
-        f"{where} the registry at {use.path}:{use.line} (`{use.call}`): {use.holder}: {worker_harm(use)}; "
+        f"{where} the registry at {use.path}:{use.line} (`{use.call}`): {use.holder}: {worker_harm(use, split)}; "
         f"fix: {AM332.fix}"
     )
     if len(found) > 1:
         message += f" ({len(found) - 1} more such use{'s' if len(found) > 2 else ''})"
     line = first.line or (use.line if use.path == handler.module.path else 0)
-    blocking = [Blocking(line, f"{first.callee}(...)" if first.callee else use.call)] if line else []
+    call = f"{first.callee}(...)" if first.callee else use.call
+    blocking = [Blocking(line, call, first.offloaded)] if line else []
     return Finding(AM332, handler, handler.module.path, function.line, function.qualname, message, blocking)
 
 

@@ -40,6 +40,7 @@ class WorkerUse:
     line: int
     use: SharedUse
     callee: str = ""
+    offloaded: bool = False  # handed to `to_thread`/`run_in_threadpool`, not a background task
 
 
 def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
@@ -59,7 +60,8 @@ def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
             name = project.functions[edge.callee][1].qualname
             how = f"hands `{name}` to a worker thread at line {edge.call.line}"
             found.extend(
-                WorkerUse(how, edge.call.line, use, name) for use in thread_scoped_uses(project, edge.callee)
+                WorkerUse(how, edge.call.line, use, name, offloaded=True)
+                for use in thread_scoped_uses(project, edge.callee)
             )
     for call in function.calls:
         task = project.background_task(call)
@@ -73,8 +75,15 @@ def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
     return found
 
 
-def harm(use: SharedUse) -> str:
-    """What the use does in a worker thread."""
+def harm(use: SharedUse, split: bool = False) -> str:
+    """What the use does in a worker thread (`split`: in a plain generator dependency removing the
+    registry after its `yield`, which FastAPI may run on another worker than the code before it)."""
+    if split and not use.task and not use.handed and not use.one_key:
+        return (
+            "FastAPI runs the code before and after its `yield` in two threadpool calls, perhaps on two workers, "
+            "so its `remove()` may empty another thread's registry while this thread keeps its Session from one "
+            "request to the next, and after a read with no commit or rollback its transaction and connection"
+        )
     if use.task:
         return "no asyncio task runs there, so `asyncio.current_task()` raises RuntimeError and the work fails"
     if use.handed or use.one_key:

@@ -319,6 +319,14 @@ def _registry_dependency(project: Project, param: facts.Param) -> SharedUse | No
             continue
         scope, where = found
         name = param.depends.rpartition(".")[2]
+        if any(v.kind == REGISTRY for v in project.flow.evaluate(dependency, expression)):
+            # `return db_session`: the registry itself, whose calls reach the Session of the
+            # thread the route runs on, as the global named in the route would
+            holder = f"`{param.name}`, the `scoped_session` `{name}()` hands out itself, {_any_scope_words(scope, where)}"
+            return SharedUse(
+                target.module.path, function.line, f"{name}()", holder, scope is not None,
+                task=scope == TASK, one_key=scope in (PROCESS, REPEATED),
+            )
         holder = (
             f"`{param.name}`, the Session `{name}()` hands out from a `scoped_session` {_any_scope_words(scope, where)}: "
             "the same Session for every request "
@@ -879,6 +887,10 @@ def dependency_handing_out(project: Project, ref: str) -> str | None:
         return None
     holders = []
     for expression in handed:
+        if any(v.kind == REGISTRY for v in project.flow.evaluate(dependency, expression)):
+            # `return db_session`: the registry, whose calls reach the calling thread's Session
+            # (its own harm, AM132), not one Session for the process
+            return None
         found = _process_wide(project, dependency, expression)
         if found is None or not found[1]:
             return None  # one path hands out a Session of its own: not the process's one for sure

@@ -883,3 +883,31 @@ def test_a_scopefunc_on_a_variable_only_a_startup_handler_sets_keeps_with_am132(
     entry = reported(root, "read_count", "phase1")
     assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
     assert "nothing in the project sets in the request's own context" in entry["reasons"][0], entry["reasons"][0]
+
+
+RETURNS_REGISTRY = """
+from sqlalchemy.orm import scoped_session
+
+from db.engine import database_sessionmaker
+
+db_session = scoped_session(database_sessionmaker)
+
+
+def get_db():
+    return db_session
+"""
+
+
+def test_a_dependency_returning_the_registry_itself_keeps_with_am132_on_the_routes_thread(app, reported, findings):
+    # `return db_session` hands out the registry, not a Session: its calls reach the Session of
+    # the thread the route runs on, so as `def` each worker keeps its own, never removed. It is
+    # no Session the whole process shares (AM126), nor one a worker handed on.
+    route = DEPENDENT_ROUTE
+    root = app(route, {"db/scoped.py": RETURNS_REGISTRY})
+    entry = reported(root, "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert "AM126" not in entry["codes"], entry
+    assert "the `scoped_session` `get_db()` hands out itself, whose scope is the thread" in entry["reasons"][0]
+    assert "each keeping its own Session" in entry["reasons"][0], entry["reasons"][0]
+    def_root = app(route.replace("async def read_count", "def read_count"), {"db/scoped.py": RETURNS_REGISTRY})
+    assert [f["code"] for f in findings(def_root, "read_count")] == ["AM332"]

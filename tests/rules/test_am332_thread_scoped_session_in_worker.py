@@ -110,3 +110,33 @@ def test_near_miss_no_unremoved_thread_local_session_on_a_worker_is_not_am332(ap
 def test_a_pragma_silences_it(app, findings):
     route = "def read_count():  # async-migrate: ignore[AM332] the runner removes it per thread\n    return count()"
     assert findings(_root(app, route), "read_count") == []
+
+
+DEPENDENCY = """
+from fastapi import Depends
+from sqlalchemy import text
+
+from db.scoped import ScopedSession
+
+
+def get_db():
+    db = ScopedSession()
+    try:
+        yield db
+    finally:
+        ScopedSession.remove()
+
+
+@router.get("/count")
+async def read_count(db=Depends(get_db)):
+    return db.execute(text("select 1")).scalar()
+"""
+
+
+def test_a_generator_dependency_removing_after_its_yield_is_reported(app, findings):
+    # FastAPI runs the two halves of a plain generator dependency in two threadpool calls: the
+    # `remove()` after the yield may run on another worker than `ScopedSession()` did.
+    found = findings(app(DEPENDENCY, {"db/scoped.py": REGISTRY.replace("{scope}", "")}), "get_db")
+    [finding] = [f for f in found if f["code"] == "AM332"]
+    assert "def dependency runs in a threadpool worker and uses the registry" in finding["message"], finding
+    assert "its `remove()` may empty another thread's registry" in finding["message"], finding
