@@ -199,7 +199,17 @@ def offload_note(project: Project, fid: FunctionId) -> str:
     must not take the process's one Session along (a middleware on `db = SessionLocal()`)."""
     uses = [use for use in shared_session_uses(project, fid) if use.certain]
     if not uses:
-        return ""
+        # the handler's own uses, its `remove()` among them (which `thread_scoped_uses` drops)
+        scoped = [use for use in _reached(project, fid, "thread_scoped_uses", _own_scoped_uses) if not use.handed]
+        if not scoped:
+            return ""
+        use = scoped[0]
+        return (
+            f"; not the work on the registry ({use.path}:{use.line}, `{use.call}`): {use.holder}: in a worker "
+            "thread it reaches that thread's Session, not the one the request used on the event loop, which a "
+            "`remove()` there would then leave open; keep the registry's calls on the loop (silence this with a "
+            "pragma naming why) or scope the registry to the request (`scopefunc=` a context variable set per request)"
+        )
     use = uses[0]
     return (
         f"; not on the Session it uses now ({use.path}:{use.line}): {use.holder}, is {use.shared}, and "

@@ -230,6 +230,9 @@ def test_a_middleware_removing_the_registrys_session_is_am308(app, findings):
     found = findings(root, "Teardown.dispatch")
     assert [f["code"] for f in found] == ["AM308"], found
     assert "ScopedSession.remove()" in found[0]["message"]
+    # offloaded, the `remove()` would empty the worker's registry and leave the loop thread's Session
+    # open: the fix must not send it to the threadpool
+    assert "in a worker thread it reaches that thread's Session, not the one the request used" in found[0]["message"]
 
 
 def test_near_miss_a_middleware_removing_from_a_list_is_no_finding(app, findings):
@@ -274,3 +277,4 @@ def test_a_middleware_removing_a_request_scoped_registrys_session_is_am308(app, 
     assert [f["code"] for f in found] == expected, found
     if expected:
         assert "at line 24 (ScopedSession.remove())" in found[0]["message"], found
+        assert "in a worker thread it reaches that thread's Session" not in found[0]["message"], found
