@@ -1414,7 +1414,7 @@ def _registry_in_worker(project: Project, handler: Handler) -> Finding | None:
     """AM332: work the handler runs on a worker thread (itself as a `def` route or dependency, a
     helper it offloads, a plain background task) using a thread-local `scoped_session` it never
     removes there (`worker_registry.py`)."""
-    if handler.kind not in ("route", "dependency", "websocket"):
+    if handler.kind not in ("route", "dependency", "websocket", "middleware", "exception-handler"):
         return None
     found = worker_registry_uses(project, handler)
     if not found:
@@ -1428,10 +1428,23 @@ def _registry_in_worker(project: Project, handler: Handler) -> Finding | None:
         if not first.how
         else f"{'async def' if function.is_async else 'def'} {_kind(handler)} {first.how}; there it uses"
     )
-    message = (
-        f"{where} the registry at {use.path}:{use.line} (`{use.call}`): {use.holder}: {worker_harm(use, split)}; "
-        f"fix: {AM332.fix}"
-    )
+    if first.direct:
+        fix = (
+            f"call `{use.call}` in place, on the event loop thread whose Session the request used"
+            if use.call.endswith(".remove()")
+            else f"call `{use.call}` in place, or hand the worker the whole unit of work (a helper that does it and "
+            "removes the registry)"
+        )
+        message = (
+            f"{'async def' if function.is_async else 'def'} {_kind(handler)} {first.how}, a method of {use.holder}: "
+            f"{worker_harm(use, split, first.direct)}; fix: {fix}, or scope the registry to the request (`scopefunc=` "
+            "a context variable set per request)"
+        )
+    else:
+        message = (
+            f"{where} the registry at {use.path}:{use.line} (`{use.call}`): {use.holder}: {worker_harm(use, split)}; "
+            f"fix: {AM332.fix}"
+        )
     if len(found) > 1:
         message += f" ({len(found) - 1} more such use{'s' if len(found) > 2 else ''})"
     line = first.line or (use.line if use.path == handler.module.path else 0)

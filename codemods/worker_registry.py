@@ -11,7 +11,10 @@ there:
 
 - a plain `def` route or dependency, which FastAPI runs in its threadpool;
 - what an `async def` handler hands to a worker thread (`await asyncio.to_thread(helper)`,
-  `await run_in_threadpool(helper)`, `loop.run_in_executor(None, helper)`);
+  `await run_in_threadpool(helper)`, `loop.run_in_executor(None, helper)`), the registry's own
+  methods among them (`await run_in_threadpool(db_session.remove)` in a middleware empties the
+  worker's registry, not the loop thread's; `to_thread(db_session.commit)` commits the worker's
+  Session, not the one the route added to);
 - a plain `def` background task a handler adds (`background_tasks.add_task(log_event, kind)`),
   which Starlette runs in its threadpool after the response.
 
@@ -27,7 +30,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from async_migrate.codemods.decorator_work import runs_on_loop
-from async_migrate.codemods.phase1.shared_session import SharedUse, thread_scoped_uses
+from async_migrate.codemods.phase1.shared_session import (
+    SharedUse,
+    offloaded_registry_calls,
+    thread_scoped_uses,
+)
 from async_migrate.codemods.project import Handler, Project
 
 
@@ -41,6 +48,7 @@ class WorkerUse:
     use: SharedUse
     callee: str = ""
     offloaded: bool = False  # handed to `to_thread`/`run_in_threadpool`, not a background task
+    direct: bool = False  # a method of the registry itself handed over (`run_in_threadpool(db_session.remove)`)
 
 
 def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
@@ -55,6 +63,11 @@ def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
     ):
         # a task-keyed registry in a `def` handler is AM331's
         found.extend(WorkerUse("", 0, use) for use in thread_scoped_uses(project, handler.id) if not use.task)
+    if function.is_async:
+        for use in offloaded_registry_calls(project, handler.id):
+            method = use.call.removesuffix("()")
+            how = f"hands `{method}` to a worker thread at line {use.line}"
+            found.append(WorkerUse(how, use.line, use, method, offloaded=True, direct=True))
     for edge in project.all_calls_from.get(handler.id, ()):
         if edge.call.offloaded and function.is_async:
             name = project.functions[edge.callee][1].qualname
@@ -75,9 +88,20 @@ def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
     return found
 
 
-def harm(use: SharedUse, split: bool = False) -> str:
+def harm(use: SharedUse, split: bool = False, direct: bool = False) -> str:
     """What the use does in a worker thread (`split`: in a plain generator dependency removing the
-    registry after its `yield`, which FastAPI may run on another worker than the code before it)."""
+    registry after its `yield`, which FastAPI may run on another worker than the code before it;
+    `direct`: a method of the registry handed over by the code working on it on the loop)."""
+    if direct and not use.task and not use.one_key:
+        if use.call.endswith(".remove()"):
+            return (
+                "there it empties that worker's registry, while the Session the request used on the event loop "
+                "stays open, with its transaction and connection, into the next request"
+            )
+        return (
+            "there it runs on that worker's own Session, not the one the code on the event loop works on: "
+            "what that Session holds (objects added, a transaction begun) is not what it commits, reads or ends"
+        )
     if split and not use.task and not use.handed and not use.one_key:
         return (
             "FastAPI runs the code before and after its `yield` in two threadpool calls, perhaps on two workers, "

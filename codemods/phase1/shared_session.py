@@ -244,6 +244,24 @@ def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     return handed + [use for use in uses if use.holder not in removed]
 
 
+def offloaded_registry_calls(project: Project, fid: FunctionId) -> list[SharedUse]:
+    """A thread-local (task-keyed, one-key) registry's own methods `fid` hands to a worker thread
+    (`await run_in_threadpool(db_session.remove)`, `asyncio.to_thread(db_session.commit)`): there
+    they reach the worker's Session, not the one `fid` works on."""
+    _, function = project.functions[fid]
+    lines = {call.line for call in function.calls if call.offloaded and call.callee is not None}
+    if not lines:
+        return []
+    return [
+        use for use in _own_scoped_uses(project, fid)
+        if use.line in lines and not use.handed and any(
+            call.offloaded and call.line == use.line and call.callee is not None
+            and call.callee.rpartition(".")[2] == use.call.removesuffix("()").rpartition(".")[2]
+            for call in function.calls
+        )
+    ]
+
+
 def _member_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     """Uses of a thread-local registry by model code `fid` (or what it calls) runs on an object:
     `user.post_count`, `post.save()` for a property or an active-record mixin's method working

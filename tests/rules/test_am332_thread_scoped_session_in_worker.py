@@ -140,3 +140,33 @@ def test_a_generator_dependency_removing_after_its_yield_is_reported(app, findin
     [finding] = [f for f in found if f["code"] == "AM332"]
     assert "def dependency runs in a threadpool worker and uses the registry" in finding["message"], finding
     assert "its `remove()` may empty another thread's registry" in finding["message"], finding
+
+
+@pytest.mark.parametrize(
+    ("route", "words"),
+    [
+        (
+            "async def read_count():\n    ScopedSession.add(object())\n    await asyncio.to_thread(ScopedSession.commit)",
+            "there it runs on that worker's own Session, not the one the code on the event loop works on",
+        ),
+        (
+            "async def read_count():\n    try:\n        return count()\n    finally:\n"
+            "        await run_in_threadpool(ScopedSession.remove)",
+            "there it empties that worker's registry, while the Session the request used on the event loop stays open",
+        ),
+    ],
+    ids=["offloaded-commit", "offloaded-remove"],
+)
+def test_a_method_of_the_registry_handed_to_a_worker_thread_is_reported(app, findings, route, words):
+    # The registry's method looks up the Session of the thread it runs on: in the worker it
+    # commits (or removes) the worker's Session, not the one the route worked on on the loop.
+    found = findings(_root(app, route), "read_count")
+    [finding] = [f for f in found if f["code"] == "AM332"]
+    assert "hands `ScopedSession." in finding["message"] and words in finding["message"], finding["message"]
+
+
+def test_near_miss_a_method_of_a_request_scoped_registry_handed_to_a_worker_thread(app, findings):
+    # The threadpool copies the request's context: the worker's lookup finds the request's Session.
+    route = "async def read_count():\n    ScopedSession.add(object())\n    await asyncio.to_thread(ScopedSession.commit)"
+    found = findings(_root(app, route, ", scopefunc=request_scope.get"), "read_count")
+    assert "AM332" not in [f["code"] for f in found], found
