@@ -166,3 +166,82 @@ def test_near_miss_a_direct_call_of_another_class_instance_leaves_the_dependency
         "answers": [{"owner": "Ann+admin"}, {"owner": "Bob+admin"}],
         "rows": [["a", 1], ["a", 2]], "owner": "Ann+admin", "unraisable": [],
     }
+
+
+# A service class holding the Session, built by a callable-class provider and injected through
+# an `Annotated` alias; a synchronous helper outside the subsystem also builds the service, so it
+# gets a parallel async class while the provider, injected by the migrating routes alone, moves
+# in place.
+SERVICES = """
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import Item
+
+
+class ItemService:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def create(self, name: str, owner_id: int) -> Item:
+        item = Item(name=name, owner_id=owner_id)
+        self.db.add(item)
+        self.db.commit()
+        return item
+
+    def count(self) -> int:
+        return self.db.scalar(select(func.count(Item.id)))
+
+
+class ItemServiceProvider:
+    def __call__(self, db: Session = Depends(get_db_session)) -> ItemService:
+        return ItemService(db)
+
+
+ItemServiceDep = Annotated[ItemService, Depends(ItemServiceProvider())]
+
+
+def items_in_stock(db: Session) -> int:
+    return ItemService(db).count()
+"""
+ALIAS_ROUTE = """
+from fastapi import APIRouter
+
+from services import ItemServiceDep
+
+router = APIRouter()
+
+
+@router.post("/items")
+def create_item(name: str, svc: ItemServiceDep):
+    item = svc.create(name, 1)
+    return {"id": item.id, "count": svc.count()}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_alias_of_a_provider_moving_in_place_names_the_parallel_class(cli, service, monkeypatch, kind):
+    """The route's `svc: ItemServiceDep` had been rewritten to `svc: ItemServiceAsync`, the alias's
+    `Depends(...)` lost: FastAPI refused the class as a parameter type and the application did not
+    import. The provider moves in place (only migrating routes inject it), and so does the alias,
+    now annotated with the parallel class it builds: left naming `ItemService`, a synchronous route
+    injecting it later would read as doing synchronous work and `check` would say nothing."""
+    root = service({SUBSYSTEM: ALIAS_ROUTE, "services.py": SERVICES})
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    text = read(root, SUBSYSTEM)
+    assert "async def create_item(name: str, svc: ItemServiceDep):" in text
+    assert "from services import ItemServiceDep\n" in text
+    services = read(root, "services.py")
+    assert "    async def __call__(self, db: AsyncSession = Depends(get_async_db_session)) -> ItemServiceAsync:" in services
+    assert "\nItemServiceDep = Annotated[ItemServiceAsync, Depends(ItemServiceProvider())]\n" in services
+    assert "def items_in_stock(db: Session) -> int:\n    return ItemService(db).count()" in services
+    assert run_paths(root, kind, monkeypatch, ["/items"]) == {
+        "answers": [{"id": 1, "count": 1}], "rows": [["a", 1]], "owner": "Ann", "unraisable": [],
+    }
+    # Run again: nothing left to change.
+    assert apply(cli, root)["files_changed"] == []

@@ -141,7 +141,8 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
     dependency_twins = {d for chain in closure.dependency_twins.values() for d in chain}
     # A class dependency's twin is its parallel class: named through `renames`, not `redepend`.
     function_twins = {d: twins[d] for d in dependency_twins if d in twins and not class_dependency(project, d)}
-    aliases, pending_aliases = _alias_twins(project, function_twins, parallel)
+    in_place = {fid for fid in migrated if fid not in twins}
+    aliases, pending_aliases = _alias_twins(project, function_twins, parallel, in_place)
     used_aliases: set[str] = set()
     existing = {fid for fid, d in closure.helpers.items() if d.existing}
     # A method of a class with a parallel async class keeps its name in the copy: calls of it
@@ -258,7 +259,9 @@ def _plan_class_renames(project: Project, module: facts.Module, plan: FilePlan, 
             plan.class_renames.setdefault(found.qualname, (new, None))
             continue
         for local, imported in module.imports.items():
-            if classes.resolve(imported) == ref:
+            # An `Annotated[Cls, Depends(...)]` alias resolves to the class too, but is not it:
+            # renamed to the class, a route's `svc: ServiceDep` would lose its `Depends(...)`.
+            if classes.resolve(imported) == ref and not _annotated_alias(project, imported):
                 plan.class_renames.setdefault(local, (new, home.name))
                 _unused(plan, module, imported)
             elif imported == home.name:  # `import repos` ... `repos.ItemRepo`
@@ -500,7 +503,9 @@ def _plan_renames(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, pa
         if home.name == module.name:
             fplan.renames[cls.qualname] = new
             continue
-        via = _imported(module, home.name, cls.qualname, _resolves_to(classes.resolve, ref))
+        # An `Annotated[Cls, Depends(...)]` alias resolves to the class too, but is not it: renamed
+        # to the class, a route's `svc: ServiceDep` would lose its `Depends(...)`.
+        via = _imported(module, home.name, cls.qualname, _class_not_alias(project, ref))
         if via is not None:
             local, imported = via
             fplan.renames[local] = new
@@ -508,6 +513,11 @@ def _plan_renames(project: Project, fid, fplan: FunctionPlan, plan: FilePlan, pa
             _unused(plan, module, imported)
         else:  # `repos.ProjectRepo`: the attribute is renamed
             fplan.renames[cls.qualname] = new
+
+
+def _class_not_alias(project: Project, wanted: str) -> Callable[[str], bool]:
+    """Whether an imported name is the class `wanted` itself, not an `Annotated` alias of it."""
+    return lambda name: project.flow.classes.resolve(name) == wanted and not _annotated_alias(project, name)
 
 
 def _annotated_alias(project: Project, ref: str) -> bool:
@@ -519,12 +529,14 @@ def _annotated_alias(project: Project, ref: str) -> bool:
 
 
 def _alias_twins(
-    project: Project, twins: dict, parallel: dict[str, str]
+    project: Project, twins: dict, parallel: dict[str, str], in_place: set | frozenset = frozenset()
 ) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, tuple[str, str, dict[str, str]], set[tuple[str, str]]]]]:
     """Annotated aliases of twinned dependencies get twins of their own: alias ref -> (module, twin name).
     An alias of a class dependency with a parallel async class (`Annotated[Repo, Depends()]`)
     gets one naming that class, and so does an alias of a dependency twin returning it
-    (`Annotated[Repo, Depends(get_repo)]`: `get_repo_async` returns `RepoAsync`). Second: per
+    (`Annotated[Repo, Depends(get_repo)]`: `get_repo_async` returns `RepoAsync`), and so does an
+    alias of a dependency moving in place that builds the class (`Annotated[UserService,
+    Depends(UserServiceProvider())]`, its `__call__` now returning `UserServiceAsync`). Second: per
     alias ref, its module's path, the `FilePlan.alias_twins` entry and the imports it needs,
     written only where a migrated route or dependency uses the alias (`_write_alias_twins`)."""
     from async_migrate.codemods.phase2.dependencies import dependency_function
@@ -558,6 +570,20 @@ def _alias_twins(
                 needs = {(home.name, parallel[built])} if home.name != module.name else set()
                 pending[ref] = (module.path, (name, twin, {local: parallel[built]}), needs)
                 found[ref] = (module.name, twin)
+                continue
+            annotated = classes.resolve(value.ref)
+            if target is not None and target in in_place and annotated is not None and annotated in parallel:
+                # The dependency moves in place and now builds the parallel class: an alias naming
+                # the synchronous class would have the routes read it as that class.
+                home, cls = classes.by_ref[annotated]
+                # Only the routes moving with it inject it (phase two blocks them otherwise): the alias
+                # is rewritten in place, as the dependency is (its own name as its "twin").
+                local = cls.qualname if home.name == module.name else _imported_as(module, home.name, cls.qualname)
+                if local is None:
+                    continue  # named through a module attribute: the routes using it stay blocked by the self-check
+                needs = {(home.name, parallel[annotated])} if home.name != module.name else set()
+                pending[ref] = (module.path, (name, name, {local: parallel[annotated]}), needs)
+                found[ref] = (module.name, name)
                 continue
             if target is None or target not in twins:
                 continue

@@ -671,7 +671,7 @@ def _add_alias_twins(module: cst.Module, twins: list[tuple[str, str, dict[str, s
         if name is None or name not in wanted:
             continue
         twin, names = wanted[name]
-        if any(_defines_name(s, twin) for s in module.body):
+        if twin != name and any(_defines_name(s, twin) for s in module.body):
             continue  # a second run: the twin is there already
         copy: cst.BaseSmallStatement
         if isinstance(small, cst.Assign):
@@ -684,6 +684,9 @@ def _add_alias_twins(module: cst.Module, twins: list[tuple[str, str, dict[str, s
         elif isinstance(small, cst.TypeAlias):
             copy = small.with_changes(name=cst.Name(twin), value=small.value.visit(_Rename(names)))
         else:
+            continue
+        if twin == name:  # the alias of a dependency moving in place: rewritten in place
+            body[-1] = statement.with_changes(body=[copy])
             continue
         body.append(statement.with_changes(body=[copy], leading_lines=[]))
     return module.with_changes(body=body)
