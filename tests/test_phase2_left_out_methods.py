@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import ast
 
+import pytest
 import test_phase2_soundness
 from test_phase2_rules import apply, handler, read, run
-from test_phase2_soundness import SUBSYSTEM, routes, serve
+from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve
 
 service = test_phase2_soundness.service
 
@@ -239,3 +240,93 @@ def test_a_generator_helper_other_than_the_route_is_named_in_its_reason(cli, ser
     found = handler(run(cli, root), "export_items")
     assert found["action"] == "blocked", found
     assert found["reasons"][0].startswith(f"api/items.py:{line}: `_rows` is a generator: "), found
+
+
+BUS = """
+class Bus:
+    def __init__(self) -> None:
+        self.handlers: dict = {}
+
+    def subscribe(self, kind: str):
+        def register(fn):
+            self.handlers.setdefault(kind, []).append(fn)
+            return fn
+
+        return register
+
+    def publish(self, kind: str, db: Session, payload: Item) -> None:
+        for handler in self.handlers.get(kind, []):
+            handler(db, payload)
+
+
+bus = Bus()
+
+
+@bus.subscribe("added")
+def record_added(db: Session, item: Item) -> None:
+    db.add(Item(name=item.name + "!", owner_id=2))
+
+
+class Catalogue:
+    def __init__(self, db: Session):
+        self.db = db
+
+    def add(self, name: str) -> int:
+        item = Item(name=name, owner_id=1)
+        self.db.add(item)
+        self.db.commit()
+        return item.id
+
+    def announce(self, name: str) -> int:
+        item = Item(name=name, owner_id=1)
+        self.db.add(item)
+        self.db.flush()
+        bus.publish("added", self.db, item)
+        self.db.commit()
+        return item.id
+
+
+def get_catalogue(db: Session = Depends(get_db_session)) -> Catalogue:
+    return Catalogue(db)
+"""
+BUS_ROUTES = """
+@router.post("/items")
+def create_item(name: str, catalogue: Catalogue = Depends(get_catalogue)):
+    return {"id": catalogue.add(name)}
+
+
+@router.post("/items/announced")
+def announce_item(name: str, catalogue: Catalogue = Depends(get_catalogue)):
+    return {"id": catalogue.announce(name)}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_method_reaching_a_blocked_helper_is_left_out_and_only_its_routes_stay(cli, service, kind):
+    """`Catalogue.announce` hands the Session to a bus whose handlers the analysis cannot tell:
+    that blocked every route using the class, `create_item` (which only calls `add`) with the
+    bus's line as its reason though it never reaches the bus. The method is left out of the
+    parallel class as one with a blocker of its own is; the route calling it stays, naming it."""
+    root = service({SUBSYSTEM: routes(BUS, BUS_ROUTES)})
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    announced = handler(document, "announce_item")
+    assert announced["action"] == "blocked", announced
+    assert "passes the Session to `handler()`" in " ".join(announced["reasons"]), announced
+    text = read(root, SUBSYSTEM)
+    assert _class_methods(text, "CatalogueAsync") == {"__init__", "add"}, text
+    assert _class_methods(text, "Catalogue") == {"__init__", "add", "announce"}
+    assert "    def publish(self, kind: str, db: Session, payload: Item) -> None:" in text
+    result = serve(root, kind, """
+        import warnings
+        warnings.simplefilter("error", RuntimeWarning)
+        created = client.post("/items", params={"name": "pen"}).json()
+        announced = client.post("/items/announced", params={"name": "ink"}).json()
+        with Sync() as s:
+            rows = [[i.name, i.owner_id] for i in s.scalars(select(Item).order_by(Item.id))]
+        print(json.dumps({"created": created, "announced": announced, "rows": rows}))
+    """)
+    assert result == {
+        "created": {"id": 1}, "announced": {"id": 2}, "rows": [["pen", 1], ["ink", 1], ["ink!", 2]],
+    }
+    assert run(cli, root, "--apply", "--allow-dirty")["files_changed"] == []

@@ -1686,8 +1686,15 @@ def _reach_next(project: Project, fid: FunctionId, whole_holders: bool) -> list[
 
 def _left_out(project: Project, read: Callable[[str], str] | None = None) -> dict[FunctionId, FunctionId]:
     """Methods left out of their class's async copy, each -> the method whose blocker is why."""
-    return left_out.left_out(
-        project, lambda fid: any(not b.whole_class for b in _own_blockers(project, fid)), read
+    return left_out.left_out(project, lambda fid: _blocked_alone(project, fid), read)
+
+
+def _blocked_alone(project: Project, fid: FunctionId) -> bool:
+    """Whether a method cannot move for a blocker of its own, or of a helper it reaches through
+    its calls (`bus.publish("placed", self.db, order)`, a bus calling handlers the analysis cannot
+    tell): not one of its whole class."""
+    return any(
+        not b.whole_class for helper in _reach(project, [fid], whole_holders=False) for b in _own_blockers(project, helper)
     )
 
 
