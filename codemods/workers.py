@@ -42,8 +42,9 @@ if TYPE_CHECKING:
 # to worker processes by reference.
 Rewrite = Callable[["cst.Module", facts.Module, Any], "cst.Module"]
 
-# The longest line handed to the parser (a 10,000-operand `and` chain, 60,000
-# characters, crashes it; 5,000 operands parse).
+# The longest line handed to libcst's parser (a 10,000-operand `and` chain, 60,000
+# characters, crashes it; 5,000 operands parse). Python's `ast` reads longer ones for the
+# analysis; such a file is never rewritten.
 MAX_LINE = 20_000
 
 
@@ -81,6 +82,7 @@ class _Parsed:
     encoding: str
     text: str
     module: cst.Module | None = None  # parsed by libcst when the file is rewritten
+    longest: int = 0  # its longest line's length, when over MAX_LINE (else 0)
 
 
 class Worker:
@@ -98,20 +100,18 @@ class Worker:
         text = sources.decode(data)
         # No line of a text that short can be too long: most files are not split to know it.
         longest = max(map(len, text.text.split("\n")), default=0) if len(text.text) > MAX_LINE else 0
-        if longest > MAX_LINE:
-            # libcst's native parser recurses once per operand of a long expression and
-            # overflows the stack (killing the process) on machine-made lines like these.
-            raise sources.SourceError(
-                f"a line of {longest:,} characters is too long to parse safely; left unchanged"
-            )
         name = None if self.roots.default else self.roots.name(path)
         try:
             tree = astcollect.parse(text.text, path, generics=True)
         except (SyntaxError, ValueError):
+            if longest > MAX_LINE:
+                raise sources.SourceError(_too_long(longest)) from None
             found = _newer_syntax(path, text.text, name)
         else:
+            # Python's parser raises on what it cannot nest (RecursionError, "too many nested
+            # parentheses"): a machine-made module (protobuf's `_pb2.py`) is read for the analysis
             found = astcollect.collect(path, text.text, name, tree)
-        return _Parsed(found, data, text.encoding, text.text)
+        return _Parsed(found, data, text.encoding, text.text, longest=longest if longest > MAX_LINE else 0)
 
     def collect(
         self,
@@ -173,6 +173,8 @@ class Worker:
                     diff = unified_diff(path, parsed.data, after)
                     return Rewritten(path, parsed.data, after, diff=diff, parsed=parsed_now)
             if parsed.module is None:
+                if parsed.longest:
+                    raise sources.SourceError(_too_long(parsed.longest))
                 parsed.module = _parse_cst(parsed.text, path)
             if ("\x0c" in parsed.text or "\r" in parsed.text) and _printed(parsed.module, parsed.text) != parsed.text:
                 # Form feeds and stray carriage returns are where libcst's round trip is
@@ -192,6 +194,12 @@ class Worker:
             return Rewritten(path, error=str(error), parsed=parsed_now)
         except Exception as error:  # a failure in one file never stops the others
             return Rewritten(path, error=f"could not transform: {error!r}", parsed=parsed_now)
+
+
+def _too_long(longest: int) -> str:
+    # libcst's native parser recurses once per operand of a long expression and overflows the
+    # stack (killing the process) on machine-made lines like these: never handed one to rewrite
+    return f"a line of {longest:,} characters is too long to parse safely; left unchanged"
 
 
 def _parse_cst(text: str, path: str) -> cst.Module:

@@ -496,16 +496,32 @@ def test_an_undecodable_file_is_named_at_the_line_of_its_bad_byte(cli, project, 
     assert f"latin1.py,line={line},title=" in annotation, annotation
 
 
-def test_a_line_too_long_to_parse_safely_is_named_but_a_long_text_of_short_lines_is_read(tmp_path):
-    from async_migrate.codemods import sources
+def test_a_line_too_long_for_libcst_is_read_for_the_analysis_but_never_rewritten(tmp_path):
+    # protobuf's generated `_pb2.py` holds its descriptor on one line of tens of thousands of
+    # characters: refusing to read it made every call of its messages unverified (AM304)
     from async_migrate.codemods.workers import MAX_LINE, Worker
 
-    (tmp_path / "long.py").write_text("x = '" + "a" * MAX_LINE + "'\n")
+    (tmp_path / "long.py").write_text("x = '" + "a" * MAX_LINE + "'\n\n\nasync def f():\n    pass\n")
     (tmp_path / "many.py").write_text("x = 1\n" * MAX_LINE)
     worker = Worker(tmp_path)
-    with pytest.raises(sources.SourceError, match="too long to parse safely"):
-        worker.parse("long.py")
+    parsed = worker.parse("long.py")
+    assert [f.name for f in parsed.facts.functions] == ["f"]
     assert worker.parse("many.py").facts.name == "many"
+    result = worker.rewrite("long.py", _rename_module, None)
+    assert result.error is not None and "too long to parse safely" in result.error, result
+    assert not result.changed
+
+
+def _rename_module(module, facts, plan):  # type: ignore[no-untyped-def]
+    return module.with_changes(header=[])
+
+
+def test_a_line_too_deeply_nested_for_python_is_named(tmp_path):
+    from async_migrate.codemods.workers import Worker
+
+    (tmp_path / "deep.py").write_text("y = " + " + ".join(["x"] * 10_000) + "\n")
+    collected = Worker(tmp_path).collect("deep.py", None, None)
+    assert collected.error is not None and collected.facts is None, collected
 
 
 def test_a_file_inside_an_application_is_answered_with_the_root_and_only(cli, tmp_path):
