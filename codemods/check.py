@@ -42,6 +42,9 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
 - AM332 `thread-scoped-session-in-worker`: work running on a worker thread (a `def` route or
   dependency, a helper an `async def` handler offloads, a plain `def` background task) uses a
   thread-local `scoped_session` nothing removes on that thread (`worker_registry.py`).
+- AM333 `request-scoped-session-after-remove`: a background task uses a `scoped_session` keyed on
+  the request after a `BaseHTTPMiddleware` removed it: the Session it makes is never removed
+  (`late_registry.py`).
 - AM325 `async-session-in-concurrent-tasks`: an `async def` handler on an AsyncSession (or a project
   coroutine it awaits with it) has coroutines working on that AsyncSession that may run at the
   same time: two in one `gather`/`wait`/task group, one made in a loop or comprehension before its
@@ -102,6 +105,7 @@ from async_migrate.codemods.engine_work import (
 from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.forked import held_alike, judge_all
 from async_migrate.codemods.handed_coroutines import handed_coroutines
+from async_migrate.codemods.late_registry import late_registry_uses
 from async_migrate.codemods.outcome import Blocking, Outcome, first_few
 from async_migrate.codemods.periodic import periodic_blocking, repeating_decorator
 from async_migrate.codemods.phase1 import shared_updates
@@ -166,6 +170,7 @@ from async_migrate.codemods.rules.am325_async_session_in_concurrent_tasks import
 from async_migrate.codemods.rules.am330_unawaited_coroutine_outside_handlers import RULE as AM330
 from async_migrate.codemods.rules.am331_task_scoped_session_in_threadpool import RULE as AM331
 from async_migrate.codemods.rules.am332_thread_scoped_session_in_worker import RULE as AM332
+from async_migrate.codemods.rules.am333_request_scoped_session_after_remove import RULE as AM333
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -504,6 +509,7 @@ def _judge(project: Project, handler: Handler) -> _Judgement:
         _shared_in_threadpool(project, handler),
         _task_scoped_in_threadpool(project, handler),
         _registry_in_worker(project, handler),
+        _registry_after_remove(project, handler),
     )
     pragma = parse_pragma(handler.function.pragma)
     for finding in found:
@@ -629,6 +635,9 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     in_worker = _registry_in_worker(project, handler)
     if in_worker is not None:
         candidates.append(in_worker)
+    late = _registry_after_remove(project, handler)
+    if late is not None:
+        candidates.append(late)
     if off_greenlet or async_lazy:
         candidates.append(_off_greenlet_finding(handler, off_greenlet, async_lazy))
     mixed_finding = _mixed_finding(project, handler, mixed, handed)
@@ -1451,6 +1460,27 @@ def _registry_in_worker(project: Project, handler: Handler) -> Finding | None:
     call = f"{first.callee}(...)" if first.callee else use.call
     blocking = [Blocking(line, call, first.offloaded)] if line else []
     return Finding(AM332, handler, handler.module.path, function.line, function.qualname, message, blocking)
+
+
+def _registry_after_remove(project: Project, handler: Handler) -> Finding | None:
+    """AM333: a background task the handler adds using a request-scoped `scoped_session` that a
+    `BaseHTTPMiddleware` removes before the task runs (`late_registry.py`)."""
+    if handler.kind not in ("route", "dependency", "websocket"):
+        return None
+    found = late_registry_uses(project, handler)
+    if not found:
+        return None
+    use = found[0]
+    function = handler.function
+    message = (
+        f"{'async def' if function.is_async else 'def'} {_kind(handler)} adds the background task `{use.task}` at "
+        f"line {use.line}, which uses `{use.registry}`, a `scoped_session` keyed on the request ({use.where}), at "
+        f"{use.path}:{use.at} (`{use.call}`): the middleware's `remove()` ({use.removed}) runs before the task, "
+        "which then makes a new Session under the request's key that nothing removes, one left in the registry "
+        f"for every such request (and its connection, after a read with no commit); fix: {AM333.fix}"
+    )
+    return Finding(AM333, handler, handler.module.path, function.line, function.qualname, message,
+                   [Blocking(use.line, f"{use.task}(...)")])
 
 
 def _threaded_finding(handler: Handler, use: SharedUse, opening: str, otherwise: str) -> Finding:
