@@ -183,6 +183,8 @@ class _Unpickler(pickle.Unpickler):
             found = getattr(facts, name, None)
             if isinstance(found, type) and found.__module__ == facts.__name__:
                 return found
+            if found is facts.NO_ITEMS:
+                return found
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the cache")
 
 

@@ -735,3 +735,25 @@ def test_the_kept_analysis_keeps_plain_dicts_whose_keys_look_like_its_tags():
         "list": [{"handler": ["not", "a handler"]}],
     }
     assert memo.loads(memo.dumps(value, ()), (), {}) == value
+
+
+def test_unpickled_facts_share_their_empty_lists_and_dicts() -> None:
+    """Pickled facts carry each empty list field as the one empty tuple and each empty dict as
+    `facts.NO_ITEMS`: the unpickled facts (from a worker, or the cache's loader) share them, and
+    the shared mapping refuses to be written."""
+    from async_migrate.codemods import astcollect, facts
+
+    source = "def get(db, n):\n    return db.get(n)\n\n\ndef idle():\n    pass\n"
+    module = astcollect.collect("svc/mod.py", source)
+    data = pickle.dumps(module, protocol=pickle.HIGHEST_PROTOCOL)
+    for loaded in (pickle.loads(data), caching._load(data)):
+        idle = next(function for function in loaded.functions if function.name == "idle")
+        assert idle.calls == () and idle.params == ()
+        assert idle.name_uses is facts.NO_ITEMS and idle.name_uses == {}
+        get = next(function for function in loaded.functions if function.name == "get")
+        assert [call.method for call in get.calls] == ["get"]
+        assert pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL) == data
+    with pytest.raises(TypeError):
+        facts.NO_ITEMS["x"] = 1
+    with pytest.raises(TypeError):
+        facts.NO_ITEMS.setdefault("x", [])
