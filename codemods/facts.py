@@ -371,6 +371,11 @@ class Function(_Fact):
     closed_always: tuple[int, ...] = ()
     # `conn = await db.connection()` in the own body: (conn, db), the AsyncConnection a name holds
     awaited_connections: list[tuple[str, str]] = field(default_factory=list)
+    # `lambda s=db: s.commit()`, `def save(n, s=db)`: (line, parameter, name) for each parameter of a
+    # nested function or lambda whose default is a bare name, which the nested scope then holds
+    scope_defaults: list[tuple[int, str, str]] = field(default_factory=list)
+    # lines of the items of a `with` statement entering more than one (`with db.begin(), lock:`), own body
+    shared_withs: tuple[int, ...] = ()
     yields: tuple[str, ...] = ()  # bare names yielded or returned
     wraps: str | None = None  # decorator shape: passthrough, sync, coroutine, loop, unknown
     # its shape for an `async def` it decorates, where a branch on `iscoroutinefunction(func)`

@@ -57,3 +57,13 @@ def test_every_asyncconnection_coroutine_a_connection_has_is_awaited_by_phase_tw
         name for name in _public(AsyncConnection) if inspect.iscoroutinefunction(getattr(AsyncConnection, name))
     }
     assert coroutines & _public(Connection) <= DERIVED_AWAITED[Derived.CONNECTION]
+
+
+def test_every_session_method_asyncsession_lacks_is_rewritten_or_blocks():
+    # A Session method AsyncSession lacks, left as written, raises AttributeError on every request:
+    # phase two runs it through run_sync (UNAVAILABLE_METHODS), rewrites it (`query`) or blocks
+    # the route (ABSENT_METHODS). `connection_callable` and `dispatch` are attributes, not calls.
+    from async_migrate.codemods.vocabulary.sqlalchemy import ABSENT_METHODS, UNAVAILABLE_METHODS
+
+    lacking = {n for n in _public(Session) - _public(AsyncSession) if callable(getattr(Session, n))} - {"dispatch"}
+    assert lacking <= set(UNAVAILABLE_METHODS) | set(ABSENT_METHODS) | {"query"}, lacking

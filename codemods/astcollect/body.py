@@ -1030,6 +1030,34 @@ _SYNC_ITERATING = _ITERATING_BUILTINS | {"dict", "enumerate", "zip", "sum", "min
                                          "reversed", "map", "filter"}
 
 
+def _begin_receiver(expression: ast.expr) -> str | None:
+    """`s.begin()`, `s.begin_nested()`: `s`; anything else: None."""
+    if (
+        type(expression) is ast.Call and type(expression.func) is ast.Attribute
+        and expression.func.attr in ("begin", "begin_nested") and type(expression.func.value) is ast.Name
+    ):
+        return expression.func.value.id
+    return None
+
+
+def _shared_begins(items: list[ast.withitem], line_of: Callable[[ast.AST], int]) -> tuple[int, ...]:
+    """The lines of the `s.begin()`/`s.begin_nested()` items of a `with` statement that also enters a
+    context manager no `async with` takes on an AsyncSession (`with db.begin(), db.no_autoflush:`);
+    a Session the statement opens for them (`with Session(engine) as s, s.begin():`) is judged as an
+    opening (`_alone`)."""
+    begun = {name for item in items if (name := _begin_receiver(item.context_expr)) is not None}
+    if not begun:
+        return ()
+    foreign = any(
+        _begin_receiver(item.context_expr) is None
+        and not (type(item.optional_vars) is ast.Name and item.optional_vars.id in begun)
+        for item in items
+    )
+    if not foreign:
+        return ()
+    return tuple(line_of(item.context_expr) for item in items if _begin_receiver(item.context_expr) is not None)
+
+
 def _alone(items: list[ast.withitem], item: ast.withitem, name: str) -> bool:
     """Whether `item` (binding `name`) is all its `with` statement enters, but for a transaction
     begun on that very Session after it (`with Session(engine) as s, s.begin():`), which
@@ -1408,6 +1436,8 @@ class BodyScanner:
             if param.annotation is not None:
                 self._visit(param.annotation, nested)
             if default is not None:
+                if type(default) is ast.Name:
+                    self.function.scope_defaults.append((param.lineno, param.arg, default.id))
                 self._visit(default, nested)
 
     def _name(self, name: str, line: int, nested: bool, node: int = 0) -> None:
@@ -1575,6 +1605,8 @@ class BodyScanner:
             self.raw_entered.append((item.context_expr, self.source.line_of(item.context_expr), asynchronous))
 
     def _on_with(self, node: ast.With, nested: bool) -> None:
+        if not nested and len(node.items) > 1:
+            self.function.shared_withs += _shared_begins(node.items, self.source.line_of)
         for item in node.items:
             self._enters(item, False, nested)
             if not nested and type(item.context_expr) in (ast.Name, ast.Attribute):

@@ -125,6 +125,7 @@ from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS, SCOPES
 from async_migrate.codemods.vocabulary.python import PARTIALS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ABSENT_METHODS,
     AWAITED_METHODS,
     CONTEXT_METHODS,
     SCOPED_SESSION_MAKERS,
@@ -2585,6 +2586,13 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     if loop is not None:
         found.append(_Own(AM284, loop[0], f"starts an event loop of its own: {loop[1]}; made `async def` it "
                           "would run on the application's running loop, where that raises RuntimeError"))
+    for line, param, default in function.scope_defaults:
+        if default in names:
+            # `(lambda s=db: s.scalar(q))()`: the nested scope calls the Session under another name,
+            # where no `await` can stand
+            found.append(_Own(AM211, line, f"hands the Session `{default}` to a nested function or lambda as "
+                              f"the default of its parameter `{param}`: its calls there would need `await`, "
+                              "which cannot stand in it"))
     handed_lines: set[int] = set()
     for call in function.calls:
         # An offloaded call with no receiver is the function handed to the thread, as written.
@@ -2617,6 +2625,17 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         variadic = _into_variadic(project, call, callees.get(call.index), names)
         if variadic is not None:
             found.append(_Own(AM227, call.line, variadic))
+            continue
+        if call.receiver in names and call.method in ABSENT_METHODS:
+            found.append(_Own(AM214, call.line, f"`{call.receiver}.{call.method}()` does not exist on AsyncSession, "
+                              f"and running it on the Session behind it would not work alike: "
+                              f"{ABSENT_METHODS[call.method]}"))
+            continue
+        if call.receiver in names and call.method in CONTEXT_METHODS and call.line in function.shared_withs:
+            found.append(_Own(AM289, call.line, f"enters `{call.receiver}.{call.method}()` in a `with` statement "
+                              "that enters other context managers too: phase two would make the whole statement "
+                              "`async with`, which a synchronous context manager (`no_autoflush`, a lock) does "
+                              "not support"))
             continue
         needs_await = (
             call.receiver in names

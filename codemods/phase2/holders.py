@@ -39,7 +39,12 @@ from async_migrate.codemods.flow import INSTANCE, SESSION
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.received import argument_values
 from async_migrate.codemods.vocabulary.python import DATACLASS_DECORATORS
-from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ABSENT_METHODS,
+    AWAITED_METHODS,
+    CONTEXT_METHODS,
+    UNAVAILABLE_METHODS,
+)
 
 # Bases that add no methods working on the Session: `class BaseRepo(Generic[ModelT], ABC)`.
 _PLAIN_BASES = frozenset({
@@ -547,11 +552,12 @@ def _escapes(project: Project, holder: HolderClass) -> list[tuple[str, int, str]
                 ))
         for call in function.calls:
             held = held_call(project, fid, call.func, holder)
-            if held is not None and (held == "query" or held in UNAVAILABLE_METHODS):
+            if held is not None and (held == "query" or held in UNAVAILABLE_METHODS or held in ABSENT_METHODS):
                 found.append((
                     module.path, call.line, f"{function.qualname} calls `{project.written(call.func or '')}()`, "
                     "which AsyncSession does not have"
-                    + (f": {UNAVAILABLE_METHODS[held]}" if held in UNAVAILABLE_METHODS else " (a legacy Query)")
+                    + (f": {UNAVAILABLE_METHODS[held]}" if held in UNAVAILABLE_METHODS else
+                       f": {ABSENT_METHODS[held]}" if held in ABSENT_METHODS else " (a legacy Query)")
                 ))
             if call.nested and (
                 (call.func or "").startswith(tuple(p + "." for p in paths)) or any(a.expr in paths for a in call.args)

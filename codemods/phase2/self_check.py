@@ -56,7 +56,12 @@ from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
-from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEXT_METHODS, UNAVAILABLE_METHODS
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ABSENT_METHODS,
+    AWAITED_METHODS,
+    CONTEXT_METHODS,
+    UNAVAILABLE_METHODS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +211,7 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
                 flag(call.line, f"{what} is a coroutine on AsyncSession and is not awaited", call)
             elif call.method in CONTEXT_METHODS and not call.awaited and call.line not in async_with:
                 flag(call.line, f"{what} on AsyncSession needs `async with`", call)
-            elif call.method == "query" or call.method in UNAVAILABLE_METHODS:
+            elif call.method == "query" or call.method in UNAVAILABLE_METHODS or call.method in ABSENT_METHODS:
                 flag(call.line, f"{what} does not exist on AsyncSession", call)
             elif call.method in _added_methods(before):
                 owner = _added_methods(before)[call.method].rsplit(".", 1)[-1]
@@ -294,7 +299,7 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
             flag(call.line, f"{what} is a coroutine on the held AsyncSession and is not awaited", call)
         elif method in CONTEXT_METHODS and not call.awaited and call.line not in async_with:
             flag(call.line, f"{what} on the held AsyncSession needs `async with`", call)
-        elif method == "query" or method in UNAVAILABLE_METHODS:
+        elif method == "query" or method in UNAVAILABLE_METHODS or method in ABSENT_METHODS:
             flag(call.line, f"{what} does not exist on AsyncSession", call)
     return found
 

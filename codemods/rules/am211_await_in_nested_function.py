@@ -1,7 +1,8 @@
 """AM211 await-in-nested-function: a call that needs `await` sits inside a nested function or lambda
 
 `await` cannot stand in a lambda, and a nested `def` would have to become a coroutine
-its caller does not await.
+its caller does not await. The Session handed to one as a parameter default
+(`lambda s=session: s.scalar(q)`) counts as used there, under the parameter's name.
 
 Before:
 

@@ -5,7 +5,9 @@ The legacy bulk methods (`bulk_save_objects`, `bulk_insert_mappings`,
 on the synchronous Session behind the AsyncSession,
 `await session.run_sync(lambda sync_session: sync_session.bulk_save_objects(books))`; a call
 inside a nested function, a lambda or a generator expression, where no `await` can stand,
-blocks the route.
+blocks the route. A method no `run_sync` makes work alike blocks the route wherever it is called:
+`enable_relationship_loading(obj)` sets up lazy loads, which AsyncSession cannot run on the event
+loop, and `prepare()` needs the two-phase commit the async stack does not ask for.
 
 Before:
 

@@ -6,7 +6,10 @@ is a property of the whole statement: `with lock, SessionLocal() as s:` would be
 `__aenter__` (TypeError on every request). Two Sessions in one statement
 (`with SessionLocal() as s, SessionLocal.begin() as t:`) are read as one. The function
 stays on the synchronous Session and the reason names the statement; give the Session a
-`with` statement of its own and run phase two again.
+`with` statement of its own and run phase two again. A transaction begun on the Session beside
+another context manager (`with db.begin(), db.no_autoflush:`) blocks alike; beside another
+transaction (`with db.begin(), db.begin_nested():`), or on the Session the statement opens
+(`with Session(engine) as s, s.begin():`), `async with` enters it as well.
 
 Before:
 

@@ -103,6 +103,20 @@ UNAVAILABLE_METHODS = {
     "bulk_insert_mappings": "use `insert()` statements or `await session.run_sync(...)`",
     "bulk_update_mappings": "use `update()` statements or `await session.run_sync(...)`",
 }
+# Session methods AsyncSession lacks that no `run_sync` makes work alike: a call of one blocks
+# the route (an AttributeError when it runs otherwise), with the text saying why.
+ABSENT_METHODS = {
+    "enable_relationship_loading": (
+        "it makes the relationships of a transient or pending object load from its foreign keys when "
+        "they are read, a lazy load AsyncSession cannot run on the event loop (MissingGreenlet); load the "
+        "related objects with an awaited query instead, or keep the route on the sync path"
+    ),
+    "prepare": (
+        "it is the first phase of a two-phase commit, which the async stack's sessionmaker does not ask "
+        "for (`twophase=True` is not carried over) and the async drivers do not all offer; keep the route "
+        "on the sync path"
+    ),
+}
 
 # ------------------------------------------------------------------ engines
 

@@ -58,3 +58,34 @@ def stream(session: session_dependency):
     assert (found["action"], found["codes"]) == ("blocked", ["AM211"]), found
     assert found["reasons"][0].endswith("needs `await` inside the nested coroutine function `rows`, which phase two "
                                         "does not rewrite")
+
+
+def test_the_session_as_a_lambda_default_blocks_the_route_with_am211(phase2, entry):
+    # `(lambda s=session: s.scalar(q))()` would return a coroutine never awaited
+    document = phase2(
+        """
+@router.get("/n")
+def counted(session: session_dependency):
+    return (lambda s=session: s.scalar(select(func.count(Book.id))))()
+"""
+    )
+    found = entry(document, "counted")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM211"]), found
+    assert "hands the Session `session` to a nested function or lambda as the default of its parameter `s`" in (
+        found["reasons"][0]
+    )
+    assert document["files_changed"] == []
+
+
+def test_near_miss_another_default_in_a_nested_function_migrates(phase2, entry):
+    document = phase2(
+        """
+@router.get("/n")
+def counted(session: session_dependency, limit: int = 3):
+    clamp = lambda n, top=limit: min(n, top)
+    return clamp(session.scalar(select(func.count(Book.id))))
+"""
+    )
+    found = entry(document, "counted")
+    assert found["action"] == "migrate", found
+    assert "return clamp(await session.scalar(" in document["diff"]

@@ -61,3 +61,52 @@ def test_near_miss_a_with_statement_of_its_own_migrates(phase2, entry):
     assert (found["action"], "AM289" in found["codes"]) == ("migrate", False), found
     assert "     with lock:\n-        with database_sessionmaker() as s:\n" in document["diff"]
     assert "+        async with async_database_sessionmaker() as s:\n" in document["diff"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["with session.begin(), session.no_autoflush:", "with lock, session.begin_nested():"],
+    ids=["begin-and-no-autoflush", "lock-and-savepoint"],
+)
+def test_a_transaction_beside_other_context_managers_blocks_the_route_with_am289(phase2, entry, statement):
+    # `async with session.begin(), session.no_autoflush:` raises TypeError: no_autoflush has no __aenter__
+    document = phase2(
+        f"""
+        import threading
+
+        lock = threading.Lock()
+
+
+        @router.post("/books")
+        def add(session: session_dependency):
+            {statement}
+                session.add(Book(title="x", author_id=1))
+        """
+    )
+    found = entry(document, "add")
+    assert found["action"] == "blocked" and "AM289" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM289")]
+    assert "`with` statement that enters other context managers too" in reason
+    assert "async with" not in document["diff"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["with session.begin(), session.begin_nested():", "with database_sessionmaker() as s, s.begin():"],
+    ids=["two-transactions", "opened-and-begun"],
+)
+def test_near_miss_transactions_async_with_enters_alike_migrate(phase2, entry, statement):
+    document = phase2(
+        f"""
+        from db.engine import database_sessionmaker
+
+
+        @router.post("/books")
+        def add(session: session_dependency):
+            {statement}
+                session.add(Book(title="x", author_id=1))
+        """
+    )
+    found = entry(document, "add")
+    assert (found["action"], "AM289" in found["codes"]) == ("migrate", False), found
+    assert "    async with " in document["diff"]
