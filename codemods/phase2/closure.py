@@ -2294,6 +2294,46 @@ def _streams(call: facts.Call) -> str | None:
     return None
 
 
+def _streamed_by_callees(project: Project, fid: FunctionId) -> list[tuple[int, str, str]]:
+    """The calls of `fid` handing no Session to a project function that builds, itself or through
+    the project functions it calls, a statement streaming rows from a server-side cursor
+    (`select(...).execution_options(yield_per=5)`): (line of the call, the callee, why)."""
+    found: list[tuple[int, str, str]] = []
+    for edge in project.all_calls_from[fid]:
+        if edge.session_args or edge.callee == fid:
+            continue
+        streamed = _streams_within(project, edge.callee)
+        if streamed is not None:
+            module, callee = project.functions[edge.callee]
+            found.append((edge.call.line, f"`{module.name}.{callee.qualname}`", streamed))
+    return found
+
+
+def _streams_within(project: Project, start: FunctionId) -> str | None:
+    """Why `start`, or a project function it calls, builds a statement that streams; None when none
+    does. Kept per project."""
+    kept = cast("dict[FunctionId, str | None]", project.derived.setdefault("phase2.streams_within", {}))
+    if start in kept:
+        return kept[start]
+    seen = {start}
+    todo = [start]
+    why: str | None = None
+    while todo and why is None:
+        current = todo.pop()
+        module, function = project.functions[current]
+        for call in function.calls:
+            text = _streams_text(call)
+            if text is not None:
+                why = f"{text} (`{module.path}:{call.line}`)"
+                break
+        for edge in project.all_calls_from[current]:
+            if edge.callee not in seen:
+                seen.add(edge.callee)
+                todo.append(edge.callee)
+    kept[start] = why
+    return why
+
+
 def _streams_text(call: facts.Call) -> str | None:
     """Why the call's query runs on a server-side cursor, or may: None when it does not."""
     streamed = _streams(call)
@@ -2730,6 +2770,11 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if streamed is not None:
             found.append(_Own(AM263, call.line, f"{streamed}, which AsyncSession runs only through `stream()` / "
                               "`stream_scalars()` with `async for`"))
+    for line, name, streamed in _streamed_by_callees(project, fid):
+        # `db.scalars(build())` with `build()` returning `select(...).execution_options(yield_per=5)`
+        found.append(_Own(AM263, line, f"calls {name}, where {streamed}: a statement it builds may reach this "
+                          "function's Session, which as an AsyncSession runs such a statement only through "
+                          "`stream()` / `stream_scalars()` with `async for`"))
     if function.is_generator and fid not in project.opener_twins:
         found.append(_Own(AM216, function.line, _generator_text(project, fid, function, fid in project.session_dependencies)))
     found.extend(_Own(AM216, line, why) for line, why in scope_openers.caller_problems(project, fid))

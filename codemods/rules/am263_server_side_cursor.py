@@ -6,7 +6,9 @@ statement (`AsyncMethodRequired`): under asyncio it runs only through `stream()`
 `stream_scalars()`, iterated with `async for`. The options count however they reach the query:
 on the statement, given to `execute()` or `connection()` as `execution_options={...}`, or
 unpacked from a module-level dict (`**STREAM`); options the analysis cannot read (a parameter,
-an imported name) may stream, and block as unverified. The tool does not rewrite the loop; the
+an imported name) may stream, and block as unverified. A statement a project function
+builds so (`session.scalars(build())`, also through the functions it calls) blocks the route
+calling that function alike. The tool does not rewrite the loop; the
 route is blocked. `yield_per(N)` on a Result the Session call already ran
 (`session.scalars(stmt).yield_per(100).partitions()`) only chunks it, as AsyncSession's buffered
 Result does: that migrates.

@@ -123,3 +123,32 @@ def test_yield_per_on_a_result_the_session_ran_migrates(phase2, entry, chunked, 
     assert found["action"] == action, found
     if action == "blocked":
         assert "AM263" in found["codes"], found
+
+
+# The statement built by a project function that takes no Session.
+BUILT = """
+def _streamed(stmt):
+    return stmt{options}
+
+
+def titles_stmt():
+    return _streamed(select(Book).order_by(Book.id))
+
+
+@router.get("/titles")
+def titles(session: session_dependency):
+    return [book.title for book in session.scalars(titles_stmt())]
+"""
+
+
+def test_a_statement_a_helper_builds_with_yield_per_blocks_the_route(phase2, entry):
+    found = entry(phase2(BUILT.format(options=".execution_options(yield_per=2)")), "titles")
+    assert found["action"] == "blocked" and found["codes"] == ["AM263"], found
+    assert found["reasons"][0].startswith(
+        "api/items.py:21: calls `api.items.titles_stmt`, where `execution_options(yield_per=...)` streams rows"
+    ), found
+
+
+def test_near_miss_a_helper_building_a_plain_statement_migrates(phase2, entry):
+    found = entry(phase2(BUILT.format(options=".execution_options(populate_existing=True)")), "titles")
+    assert found["action"] == "migrate", found
