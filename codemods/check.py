@@ -698,8 +698,8 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
     """AM302: synchronous Session code the handler reaches or hands its AsyncSession to (`mixed`,
     `handed` among them), and the methods AsyncSession does not have that it or a coroutine it
     hands the AsyncSession to calls on it (`db.query(User)`: AttributeError when it runs)."""
-    missing, entered, iterated = misused_sessions(project, handler.id)
-    if not mixed and not missing and not entered and not iterated:
+    missing, entered, iterated, streamed = misused_sessions(project, handler.id)
+    if not mixed and not missing and not entered and not iterated and not streamed:
         return None
     function = handler.function
     absent = (
@@ -721,6 +721,13 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
             "TypeError; write `async for` (`[x async for x in result]`), or `await result.all()` first"
         )
         missing = [*missing, *iterated]
+    if streamed:
+        absent += ("; it also " if absent else "") + (
+            f"runs a statement streaming rows from a server-side cursor through `execute()`/`scalars()` at "
+            f"{', '.join(shown for _, shown in streamed)}: AsyncSession refuses it (AsyncMethodRequired) when "
+            "it runs; iterate `await session.stream(...)` or `stream_scalars(...)` with `async for`, or drop the option"
+        )
+        missing = [*missing, *streamed]
     if mixed:
         message = _mixed_message(project, handler, mixed, handed) + (f"; it also {absent}" if absent else "")
     else:

@@ -212,8 +212,33 @@ def _sync_iterated(
             yield line, spelled[1:]
 
 
+# AsyncSession methods that refuse a statement streaming from a server-side cursor (AsyncMethodRequired).
+_BUFFERING = frozenset({"execute", "scalars", "scalar"})
+_STREAMING_OPTIONS = ("yield_per", "stream_results", "max_row_buffer")
+
+
+def _streamed(function: facts.Function, names: set[str]) -> Iterator[tuple[int, str]]:
+    """Statements that stream rows from a server-side cursor run through `execute()`, `scalars()`
+    or `scalar()` on one of `names` (AsyncSessions): `await db.scalars(select(Row).execution_options(
+    yield_per=100))`, `execution_options={"stream_results": True}` given to the call. Read where
+    the statement is written in the call or on its line: (line, the call and the option)."""
+    options = [
+        (other.argument_of, other.line, arg.keyword) for other in function.calls
+        if (other.method or other.chained) == "execution_options"
+        for arg in other.args if arg.keyword in _STREAMING_OPTIONS
+    ]
+    for call in function.calls:
+        if call.nested or call.receiver not in names or call.method not in _BUFFERING:
+            continue
+        option = call.streams[1] if call.streams is not None else None
+        if option is None:
+            option = next((kw for of, line, kw in options if of == call.index or line == call.line), None)
+        if option is not None:
+            yield call.line, f"{call.receiver}.{call.method}() with `{option}`"
+
+
 def misused_sessions(project: Project, fid: FunctionId) -> tuple[
-    list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]]
+    list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]]
 ]:
     """On the plain AsyncSessions of `fid` and of the project functions it reaches, in one walk:
 
@@ -224,14 +249,21 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[
       `with db.begin_nested():`, `with db:`): neither has `__enter__`, so the statement raises
       when it runs, before its block does anything;
     - each AsyncResult (`await db.stream(q)`, a name holding one, `result.scalars()`) iterated
-      with a plain `for`, a comprehension or `list()`: TypeError, it takes `async for`."""
+      with a plain `for`, a comprehension or `list()`: TypeError, it takes `async for`;
+    - each statement streaming from a server-side cursor (`execution_options(yield_per=...)`) run
+      through `execute()`, `scalars()` or `scalar()` on any of its AsyncSessions: AsyncSession
+      refuses it (AsyncMethodRequired), it takes `stream()` / `stream_scalars()`."""
     missing: list[tuple[Blocking, str]] = []
+    streamed: list[tuple[Blocking, str]] = []
     entered: list[tuple[Blocking, str]] = []
     iterated: list[tuple[Blocking, str]] = []
     for current, names, exact in _walk(project, fid):
         module, function = project.functions[current]
         # a repository's `self.session`, kept from an `__init__` parameter declared an AsyncSession
         held = {attribute for attribute, _ in _held_async_sessions(project, module, function)}
+        if names:
+            for line, text in _streamed(function, names):
+                streamed.append((Blocking(line, text), _shown(project, fid, current, line, text)))
         if function.sync_iterated and (names or held):
             handles = _async_handles(function, names) if names else {}
             for line, text in _sync_iterated(function, names, handles, held):
@@ -259,7 +291,7 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[
             if opened.removeprefix("$") in exact or (held and opened in held):
                 text = f"with {expression.removeprefix('$')}"
                 entered.append((Blocking(line, text), _shown(project, fid, current, line, text)))
-    return _unique(missing), _unique(entered), _unique(iterated)
+    return _unique(missing), _unique(entered), _unique(iterated), _unique(streamed)
 
 
 def _unique(found: list[tuple[Blocking, str]]) -> list[tuple[Blocking, str]]:

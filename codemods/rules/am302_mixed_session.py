@@ -18,7 +18,10 @@ So does a plain `with` on an AsyncSession or on a transaction it begins (`with d
 statement raises TypeError before its block runs; it takes `async with`. So does a plain `for`,
 a comprehension or `list()` over what `await session.stream(q)` or `stream_scalars(q)` gives
 (`for row in await db.stream(q):`, a name holding it, `result.scalars()`): an AsyncResult has
-`__aiter__` only, so the iteration raises TypeError; it takes `async for`.
+`__aiter__` only, so the iteration raises TypeError; it takes `async for`. So does a statement
+streaming rows from a server-side cursor (`execution_options(yield_per=...)`, `stream_results`)
+run through `execute()`, `scalars()` or `scalar()`: AsyncSession refuses it with
+AsyncMethodRequired; it takes `stream()` / `stream_scalars()` and `async for`.
 
 Before:
 
