@@ -3180,8 +3180,11 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
             "cannot tell, so neither which function runs: if it is project code, migrate the route by hand; "
             "if a library's, add its async form to [tool.async-migrate] call-mappings"
         )
-    if callee is None and call.func is not None and call.func.startswith("$") and "." not in call.func:
+    if callee is None and call.func is not None and call.func.startswith("$") and "." not in call.func and not (
+        call.dispatch and call.spelled
+    ):
         # `repo_cls(db)` on a parameter (`partial(get_repository, ProjectRepo)`): no library call
+        # (a local taken out of a container, `for handler in self._handlers[kind]`, names the table)
         return (
             f"passes the Session to {written}, a call of the local name `{call.func[1:]}` (a parameter or a "
             "variable), whose value the analysis cannot tell, so neither what runs: call the class or "
