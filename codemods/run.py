@@ -1168,6 +1168,8 @@ def _awaited_helper(project: Project, closure, fid: FunctionId) -> str:
     decision = closure.helpers.get(fid)
     if decision is not None and decision.twin is not None:
         owner = function.qualname.rpartition(".")[0]
+        # a method of a class shared with synchronous code lives in its parallel async class
+        owner = closure.parallel_classes.get(f"{module.name}.{owner}", owner) if owner else owner
         twin = f"{owner}.{decision.twin}" if owner else decision.twin
         return f"{module.name}.{twin} (the async twin of {function.qualname})"
     return f"{module.name}.{function.qualname}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.held_session import _type_var
 from async_migrate.codemods.phase2 import expired_reads as reads
 from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.project import FunctionId, Project
@@ -90,7 +91,17 @@ def _held(
 ) -> str | None:
     """"one", "maybe" (one object, or None), "unknown" (perhaps objects), or None (no object)."""
     if binding is None:
-        return "unknown" if param is not None and not _scalar(param) else None
+        if param is None or _scalar(param):
+            return None
+        # `def save(self, obj: M) -> M: self.db.add(obj); self.db.commit(); return obj`, with `M`
+        # a mapped class (or a TypeVar bound to one): one object in the Session, refreshed
+        declared = _declared_model(project, param)
+        added = declared is not None and any(
+            (c.func or "").rpartition(".")[0][1:] in held and (c.func or "").endswith(".add")
+            and c.args and c.args[0].name == param.name and c.line < line
+            for c in function.calls
+        )
+        return declared if added else "unknown"
     expression = binding.expr
     head = expression.split("(", 1)[0]
     if any(expression.startswith(f"${session}.") for session in held):
@@ -111,6 +122,25 @@ def _held(
             )
             return "one" if added else None
     return None
+
+
+def _declared_model(project: Project, param: facts.Param) -> str | None:
+    """"one" for a parameter annotated with a mapped class (or a TypeVar bound to one, or to a
+    base of mapped classes), "maybe" for one that may be None besides; else None."""
+    text = param.text.replace(" ", "")
+    refs = [ref for ref in param.annotation if project.canonical(ref) != "typing.Optional"]
+    optional = len(refs) < len(param.annotation) or "None" in text.split("|")
+    if len(refs) != 1 or ("[" in text and not text.startswith(("Optional[", "typing.Optional["))):
+        return None
+    ref: str | None = refs[0]
+    type_var = _type_var(project, ref)
+    if type_var is not None:
+        ref = next((arg.ref for arg in type_var.args if arg.keyword == "bound"), None)
+    classes = project_classes(project)
+    found = classes.resolve(ref) if ref is not None else None
+    if found is None or not (classes.is_mapped(found) or any(classes.is_mapped(s) for s in classes.subclasses(found))):
+        return None
+    return "maybe" if optional else "one"
 
 
 def _scalar(param: facts.Param) -> bool:
