@@ -374,6 +374,9 @@ class Function(_Fact):
     # `lambda s=db: s.commit()`, `def save(n, s=db)`: (line, parameter, name) for each parameter of a
     # nested function or lambda whose default is a bare name, which the nested scope then holds
     scope_defaults: list[tuple[int, str, str]] = field(default_factory=list)
+    # `(lambda s=db: s.commit())()`, `def save(s=db): s.commit()`: (line, parameter, name, method) for
+    # each call of a method on such a default that nothing can run (`astcollect.default_scopes`)
+    default_calls: list[tuple[int, str, str, str]] = field(default_factory=list)
     # lines of the items of a `with` statement entering more than one (`with db.begin(), lock:`), own body
     shared_withs: tuple[int, ...] = ()
     yields: tuple[str, ...] = ()  # bare names yielded or returned

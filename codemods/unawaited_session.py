@@ -10,7 +10,10 @@ Code moved to AsyncSession by hand keeps a call written for the synchronous Sess
 an AsyncSession, or on the `self.` attribute a method's class keeps it in from its `__init__`) in a
 handler and in the project functions it calls, however deep. A call held
 and run later (`c = s.commit(); await c`), handed to another call (`wait_for(s.commit(), 5)`),
-offloaded, or in a nested function or lambda is not one: what runs it is elsewhere. A local
+offloaded, or in a nested function or lambda is not one: what runs it is elsewhere; but one on
+the AsyncSession a nested plain function or lambda is handed as a parameter's default is, where the
+scope discards it or hands it back to a call of the scope that is not awaited (`(lambda s=db:
+s.commit())()`, `astcollect.default_scopes`). A local
 name holding the method to call later (`finish = session.commit`, `functools.partial(session.commit)`,
 `lambda: session.commit()`, a loop over `[session.flush, session.commit]`) called without
 `await` is one too. Handed to
@@ -78,6 +81,12 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
                 continue
             shown = _shown(project, fid, current, call.line, text + _used_as_result(function, call))
             found.append((Blocking(call.line, text), shown))
+        for line, param, default, method in function.default_calls if names else ():
+            # `(lambda s=db: s.commit())()`: the nested scope calls the AsyncSession by another name,
+            # where no `await` can stand, and nothing awaits what it hands back
+            if default in names and method in AWAITED_METHODS:
+                text = f"{param}.{method}() on `{default}`, the default of a nested function's or lambda's parameter"
+                found.append((Blocking(line, text), _shown(project, fid, current, line, text)))
         if function.is_async and declared:
             found.extend(_plain_wrappers(project, current, declared))
     return _unique(found)

@@ -24,6 +24,7 @@ from async_migrate.codemods.astcollect import (
     awaited_later,
     beside,
     closing,
+    default_scopes,
     deferred,
     dispatch,
     enclosing,
@@ -160,6 +161,8 @@ def _read_function(
     if any(call.func is not None and call.receiver is None and call.func[1:] in scanner.locals for call in function.calls):
         local = frozenset(scanner.locals - scanner.declared_global)
         deferred.read(node, function, lambda written: collector.resolve(written, local), local)
+    if function.scope_defaults:
+        default_scopes.read(node, function)
     if positional:
         function.self_updates = attribute_updates(own.writes, params[0].arg)
         if collector.source.mentions("Cache"):  # what a cachetools cache the instance holds takes

@@ -21,7 +21,10 @@ helper the AsyncSession is handed to, in the handler and in every project functi
 code moved to AsyncSession by hand keeps a call written for the synchronous Session, and
 nothing is written, with a 200. So do the coroutine methods of what an awaited `stream()` or
 `connection()` gives, held in a name or called through the `await` (`(await
-db.stream(q)).scalars().all()`, `(await db.connection()).execute(q)`).
+db.stream(q)).scalars().all()`, `(await db.connection()).execute(q)`). So does one a nested plain
+function or lambda calls on the AsyncSession it is handed as a parameter's default (`(lambda s=db:
+s.commit())()`, `def save(s=db): return s.commit()` called as `save()`): the scope cannot await it,
+and nothing awaits what it hands back; awaited where it is called (`await save()`) it runs.
 
 Before:
 
