@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from async_migrate.codemods import facts
 from async_migrate.codemods.decorator_work import runs_on_loop
 from async_migrate.codemods.phase1.shared_session import (
     SharedUse,
@@ -54,7 +55,60 @@ class WorkerUse:
 def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
     """Uses of a thread-local (or task- or one-key) `scoped_session` in the work `handler` runs
     on worker threads, in the order met: its own body when it is a `def` route or dependency,
-    then each offloaded call and plain background task."""
+    then each offloaded call and plain background task. A thread's registry whose use the same
+    function ends (commit, rollback, close or remove after it, as open-webui's vector clients
+    do) keeps no transaction: not counted."""
+    return [
+        found for found in _worker_uses(project, handler)
+        if found.direct or found.use.task or found.use.handed or found.use.one_key or not _ended(project, found.use)
+    ]
+
+
+_ENDING = ("commit", "rollback", "close", "remove")
+
+
+def _in_generator(project: Project, use: SharedUse) -> bool:
+    return any(
+        function.is_generator and any(c.line == use.line for c in function.calls)
+        for module in project.modules.values() if module.path == use.path for function in module.functions
+    )
+
+
+def _ended(project: Project, use: SharedUse) -> bool:
+    """Whether `use` ends the registry's transaction (`commit()`, `rollback()`, `close()`,
+    `remove()`), or the function making it (`self.session.query()` at its line) calls one of
+    those on the same registry on a later line."""
+    receiver, _, method = use.call.removesuffix("()").rpartition(".")
+    if not receiver:
+        return False
+    if method in _ENDING and not _in_generator(project, use):
+        return True  # the end itself
+    prefix = f"${receiver}."
+    ends = {f"{prefix}{name}" for name in _ENDING}
+
+    def ends_after(module: facts.Module, function: facts.Function, line: int, depth: int) -> bool:
+        # a plain generator dependency's code after its `yield` may run on another worker
+        if not function.is_generator and any(c.line > line and c.func in ends for c in function.calls):
+            return True
+        # `self._ensure_index()` in `__init__`, which commits after it: each caller (in the
+        # module, a few calls up) ends it
+        callers = project.all_calls_to.get((module.name, function.key), ())
+        return depth < 3 and bool(callers) and all(
+            project.functions[e.caller][0] is module
+            and ends_after(module, project.functions[e.caller][1], e.call.line, depth + 1)
+            for e in callers
+        )
+
+    for module in project.modules.values():
+        if module.path != use.path:
+            continue
+        for function in module.functions:
+            if any(c.line == use.line and (c.func or "").startswith(prefix) for c in function.calls):
+                return ends_after(module, function, use.line, 0)
+    return False
+
+
+def _worker_uses(project: Project, handler: Handler) -> list[WorkerUse]:
     function = handler.function
     found: list[WorkerUse] = []
     if (

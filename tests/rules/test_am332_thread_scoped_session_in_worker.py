@@ -170,3 +170,54 @@ def test_near_miss_a_method_of_a_request_scoped_registry_handed_to_a_worker_thre
     route = "async def read_count():\n    ScopedSession.add(object())\n    await asyncio.to_thread(ScopedSession.commit)"
     found = findings(_root(app, route, ", scopefunc=request_scope.get"), "read_count")
     assert "AM332" not in [f["code"] for f in found], found
+
+
+ENDED = """
+from sqlalchemy import text
+from sqlalchemy.orm import scoped_session
+from starlette.concurrency import run_in_threadpool
+
+from db.engine import database_sessionmaker
+
+
+class VectorClient:
+    def __init__(self) -> None:
+        self.session = scoped_session(database_sessionmaker)
+
+    def _rows(self) -> int:
+        return self.session.execute(text("select 1")).scalar()
+
+    def _count(self) -> int:
+        return self._rows()
+
+    def has_rows(self) -> bool:
+        try:
+            found = self._count() > 0
+            {end}
+            return found
+        except Exception:
+            {end}
+            return False
+
+
+CLIENT = VectorClient()
+
+
+@router.get("/rows")
+async def rows():
+    return await run_in_threadpool(CLIENT.has_rows)
+"""
+
+
+def test_near_miss_work_ending_each_transaction_it_begins_is_not_am332(app, findings):
+    # open-webui's vector clients: every use is followed by a commit or rollback on the same
+    # registry, in the method or in the methods calling it; the worker's Session keeps no
+    # transaction or connection from one request to the next
+    root = app(ENDED.replace("{end}", "self.session.rollback()"))
+    assert findings(root, "rows") == []
+
+
+def test_work_leaving_a_transaction_open_on_some_caller_is_still_am332(app, findings):
+    root = app(ENDED.replace("{end}", "pass"))
+    (finding,) = findings(root, "rows")
+    assert finding["code"] == "AM332", finding
