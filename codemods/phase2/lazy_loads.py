@@ -1825,7 +1825,8 @@ class _Analysis:
         owners = [c.owner for c in risky if c.owner is not None]
         if not owners:
             return f"`selectinload(<Model>.{attribute})`"
-        options = [f"`selectinload({self.classes.short(o)}.{attribute})`" for o in dict.fromkeys(owners)]
+        # by the name written: two modules may map a class of one name (mlrun's MySQL and SQLite models)
+        options = list(dict.fromkeys(f"`selectinload({self.classes.short(o)}.{attribute})`" for o in owners))
         return " or ".join(options) + (" (whichever class it is)" if len(options) > 1 else "")
 
     # ------------------------------------------------------ response models
