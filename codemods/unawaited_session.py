@@ -229,21 +229,67 @@ _STREAMING_OPTIONS = ("yield_per", "stream_results", "max_row_buffer")
 def _streamed(function: facts.Function, names: set[str]) -> Iterator[tuple[int, str]]:
     """Statements that stream rows from a server-side cursor run through `execute()`, `scalars()`
     or `scalar()` on one of `names` (AsyncSessions): `await db.scalars(select(Row).execution_options(
-    yield_per=100))`, `execution_options={"stream_results": True}` given to the call. Read where
-    the statement is written in the call or on its line: (line, the call and the option)."""
-    options = [
-        (other.argument_of, other.line, arg.keyword) for other in function.calls
+    yield_per=100))`, `execution_options={"stream_results": True}` given to the call, or a local name
+    the statement was bound to last before the call (`stmt = select(Row).execution_options(yield_per=100)`,
+    `stmt = stmt.execution_options(...)`, `stmt = stmt.where(...)` after one). Read where the
+    statement is written in the call or on its line: (line, the call and the option)."""
+    options = {
+        other.index: arg.keyword for other in function.calls
         if (other.method or other.chained) == "execution_options"
         for arg in other.args if arg.keyword in _STREAMING_OPTIONS
-    ]
+    }
+    for other in function.calls:
+        if (other.method or other.chained) == "execution_options" and other.streams is not None and other.streams[1]:
+            options.setdefault(other.index, other.streams[1])
+    inline = [(other.argument_of, other.line, option) for other in function.calls
+              if (option := options.get(other.index)) is not None]
     for call in function.calls:
         if call.nested or call.receiver not in names or call.method not in _BUFFERING:
             continue
         option = call.streams[1] if call.streams is not None else None
         if option is None:
-            option = next((kw for of, line, kw in options if of == call.index or line == call.line), None)
+            option = next((kw for of, line, kw in inline if of == call.index or line == call.line), None)
         if option is not None:
             yield call.line, f"{call.receiver}.{call.method}() with `{option}`"
+            continue
+        statement = next((arg.name for arg in call.args if arg.position == 0 or arg.keyword == "statement"), None)
+        held = _held_streaming(function, options, statement, call.line) if statement is not None else None
+        if held is not None:
+            yield call.line, f"{call.receiver}.{call.method}({statement}) with `{held[0]}` set on `{statement}` at line {held[1]}"
+
+
+def _held_streaming(
+    function: facts.Function, options: dict[int, str], name: str, line: int, depth: int = 0
+) -> tuple[str, int] | None:
+    """(the option, the line binding it) where the binding of the local `name` last before `line`
+    gives a statement streaming from a server-side cursor: an `execution_options(...)` call setting
+    one (`options`, by call index), anywhere in its chain, or a chain on `name` itself whose binding
+    before does. A binding inside a compound statement is taken only while no call hands `name` to
+    `stream()`/`stream_scalars()` (a branch streaming it there, and running the plain one after)."""
+    bindings = [b for b in function.bindings if b.name == name and b.line < line]
+    if not bindings or depth > 8:
+        return None
+    binding = max(bindings, key=lambda b: b.line)
+    if binding.entered or not binding.expr.endswith("()"):
+        return None
+    spelled = binding.expr[:-2]
+    made = min(
+        (c for c in function.calls if c.func == spelled and c.line >= binding.line and not c.nested),
+        key=lambda c: c.line, default=None,
+    )
+    if made is None:
+        return None
+    if not made.top and any(
+        c.method in ("stream", "stream_scalars") and any(a.name == name for a in c.args) for c in function.calls
+    ):
+        return None
+    chain = [c for c in function.calls if c.func is not None and (c.func == spelled or spelled.startswith(c.func + "()."))]
+    option = next((options[c.index] for c in chain if c.index in options), None)
+    if option is not None:
+        return option, binding.line
+    if spelled.startswith(f"${name}."):
+        return _held_streaming(function, options, name, binding.line, depth + 1)
+    return None
 
 
 def misused_sessions(project: Project, fid: FunctionId) -> tuple[

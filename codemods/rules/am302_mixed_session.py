@@ -19,7 +19,8 @@ statement raises TypeError before its block runs; it takes `async with`. So does
 a comprehension or `list()` over what `await session.stream(q)` or `stream_scalars(q)` gives
 (`for row in await db.stream(q):`, a name holding it, `result.scalars()`): an AsyncResult has
 `__aiter__` only, so the iteration raises TypeError; it takes `async for`. So does a statement
-streaming rows from a server-side cursor (`execution_options(yield_per=...)`, `stream_results`)
+streaming rows from a server-side cursor (`execution_options(yield_per=...)`, `stream_results`),
+written in the call or held in a local name (`stmt = select(Post).execution_options(yield_per=100)`),
 run through `execute()`, `scalars()` or `scalar()`: AsyncSession refuses it with
 AsyncMethodRequired; it takes `stream()` / `stream_scalars()` and `async for`.
 
