@@ -742,3 +742,81 @@ def test_a_select_phase_two_writes_for_sqlmodels_async_session_runs_on_exec(cli,
         "owner": {"email": "u7@example.com"},
         "stored": [["Lamp", 7], ["Desk", 7]],
     }
+
+
+VALIDATED_MODELS = MODELS + '''
+
+class ItemWithOwner(SQLModel):
+    title: str
+    owner: UserPublic | None = None
+'''
+VALIDATED_ROUTES = """
+from fastapi import APIRouter
+
+from db import SessionDep
+from models import Item, ItemWithOwner
+
+router = APIRouter()
+
+
+@router.get("/items/{item_id}/owner")
+def item_owner(session: SessionDep, item_id: int) -> dict:
+    item = session.get(Item, item_id)
+    out = ItemWithOwner.model_validate(item)
+    return {"title": out.title, "email": out.owner.email if out.owner else None}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_field_of_a_schema_validated_from_an_object_is_no_lazy_load(cli, project, kind):
+    # `out = ItemWithOwner.model_validate(item)` reads `item.owner` while validating (the eager
+    # load goes on the query loading `item`); `out.owner` then reads the nested schema it stored,
+    # no relationship: the route was blocked (AM220) as if `out` were an Item, with a fix
+    # refreshing `out`, which no Session knows
+    root = project({**files(models=VALIDATED_MODELS), "api/items.py": VALIDATED_ROUTES})
+    document = apply(cli, root, subsystem=SUBSYSTEM)
+    assert handler(document, "item_owner")["action"] == "migrate", handler(document, "item_owner")
+    routes = (root / "api/items.py").read_text(encoding="utf-8")
+    assert "options(selectinload(Item.owner))" in routes
+    script = dedent(
+        """
+        import asyncio
+        import json
+
+        from fastapi.testclient import TestClient
+        from sqlmodel import Session, SQLModel
+
+        import db
+        from main import app
+        from models import Item, User
+
+        SQLModel.metadata.drop_all(db.engine)
+        SQLModel.metadata.create_all(db.engine)
+        with Session(db.engine) as s:
+            user = User(email="ann@example.com", hashed_password="x")
+            s.add(user)
+            s.commit()
+            s.add(Item(title="Lamp", owner_id=user.id))
+            s.commit()
+        with TestClient(app) as client:
+            answer = client.get("/items/1/owner").json()
+        asyncio.run(db.async_engine.dispose())
+        SQLModel.metadata.drop_all(db.engine)
+        print(json.dumps(answer))
+        """
+    )
+    with database(kind) as url:
+        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
+        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"title": "Lamp", "email": "ann@example.com"}
+
+
+def test_a_relationship_read_on_a_validated_table_model_still_blocks(cli, project):
+    # `Item.model_validate(...)` builds a mapped object: `.owner` on it stays a relationship read
+    routes = VALIDATED_ROUTES.replace("ItemWithOwner.model_validate(item)", "Item.model_validate(item)").replace(
+        '"title": out.title, ', '"title": out.title, "again": out.owner_id, '
+    )
+    root = project({**files(models=VALIDATED_MODELS), "api/items.py": routes})
+    document = run(cli, root)
+    assert handler(document, "item_owner")["action"] == "blocked"

@@ -195,6 +195,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     NON_LOADING_STRATEGIES,
     POLYMORPHIC,
 )
+from async_migrate.codemods.vocabulary.sqlmodel import BUILDERS as SQLMODEL_BUILDERS
 
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
 SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
@@ -891,6 +892,8 @@ class _Analysis:
                 return  # an attribute of the annotated class, not a relationship
         elif self._plain_object(fid, receiver):
             return  # `uow.stock` on a unit of work: an attribute of a class no mapper knows
+        elif self._validated_field(function, receiver, attribute):
+            return  # `out = ItemPublic.model_validate(item)` ... `out.owner`: a field validation filled
         if self._transient(function, line, receiver, attribute):
             return  # `order = Order(...)`, not handed to the Session yet: nothing to load from
         built = self._built_object(function, receiver)
@@ -1629,6 +1632,20 @@ class _Analysis:
             return False
         # A constructor of the project's own may hand `self` to a Session (`scoped.add(self)`).
         return not any("__init__" in self.classes.methods.get(a, {}) for a in self.classes.mro(constructed))
+
+    def _validated_field(self, function: facts.Function, receiver: str, attribute: str) -> bool:
+        """Whether `receiver.attribute` reads a field of a schema the function validated into
+        that name, bound once (`out = ItemWithOwner.model_validate(item)` ... `out.owner`): a
+        SQLModel builder on a class no mapper knows, nor any subclass of it. The field holds what
+        validation stored (a nested schema), so reading it loads nothing; what validation read on
+        `item` is judged at the call."""
+        call = _bound_call(function, receiver)
+        if call is None or call.callee is None or call.callee.rpartition(".")[2] not in SQLMODEL_BUILDERS:
+            return False
+        built = self.classes.built_by(call.callee)
+        if built is None or any(self.classes.is_mapped(c) for c in (built, *self.classes.subclasses(built))):
+            return False
+        return any(name == attribute for name, _ in self.classes.fields(built))
 
     def _plain_object(self, fid: FunctionId, receiver: str) -> bool:
         """Whether every value the name may hold is an instance of a project class that is not
