@@ -56,3 +56,19 @@ def test_a_fixture_entering_a_client_per_test_gets_the_follow_up(cli, service):
 )
 def test_near_miss_a_session_fixture_or_one_disposing_of_the_engine_gets_none(cli, service, scope, dispose):
     assert _notes(cli, service, scope, dispose) == []
+
+
+@pytest.mark.parametrize(
+    ("scope", "each", "second"),
+    [
+        ('(scope="module")', "each test module", "the second module on"),
+        ("(scope='class')", "each test class", "the second class on"),
+        ("(scope=pick_scope)", "each time pytest sets it up", "the second time on"),
+    ],
+    ids=["module", "class", "computed"],
+)
+def test_the_follow_up_says_what_the_fixtures_scope_sets_it_up_for(cli, service, scope, each, second):
+    # the full-stack template's `client` fixture is module-scoped: a new client per module, not per test
+    [note] = _notes(cli, service, scope)
+    assert f"enters a new `TestClient(...)` for {each}, each on an event loop" in note
+    assert f"(\"attached to a different loop\" from {second}, with asyncpg or aiomysql)" in note

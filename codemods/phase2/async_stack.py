@@ -89,6 +89,15 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
 )
 from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_ASYNC_SESSION, SQLMODEL_SESSION_TYPES
 
+# What a pytest fixture's scope makes it set up anew, and from when on a pooled connection
+# of an earlier event loop is met again.
+_FIXTURE_SCOPES = {
+    "function": ("each test", "the second test on"),
+    "class": ("each test class", "the second class on"),
+    "module": ("each test module", "the second module on"),
+    "package": ("each test package", "the second package on"),
+}
+
 
 def fid_path(project: Project, fid: tuple[str, str]) -> str:
     return project.functions[fid][0].path
@@ -697,17 +706,19 @@ class _Analysis:
                 "TestClient(app) as client:` in tests"
             )
         engine = self.plan.async_engine.name if self.plan.async_engine is not None else self.config.async_engine
-        for path, line, name in self._per_test_clients()[:5]:
+        for path, line, name, scope in self._per_test_clients()[:5]:
+            each, second = _FIXTURE_SCOPES.get(scope, ("each time pytest sets it up", "the second time on"))
             self.plan.notes.append(
-                f"{path}:{line}: the fixture `{name}` enters a new `TestClient(...)` for each test, each on an "
+                f"{path}:{line}: the fixture `{name}` enters a new `TestClient(...)` for {each}, each on an "
                 "event loop of its own, and the async engine's pooled connections belong to the loop that "
-                "opened them (\"attached to a different loop\" from the second test on, with asyncpg or "
+                f"opened them (\"attached to a different loop\" from {second}, with asyncpg or "
                 f"aiomysql): dispose of the async engine when the client closes (`client.portal.call("
                 f"{engine}.dispose)` before leaving the `with`), or give the fixture `scope=\"session\"`"
             )
 
-    def _per_test_clients(self) -> list[tuple[str, int, str]]:
-        """`with TestClient(app) as c: yield c` in a pytest fixture not scoped to the session."""
+    def _per_test_clients(self) -> list[tuple[str, int, str, str]]:
+        """`with TestClient(app) as c: yield c` in a pytest fixture not scoped to the session, with
+        the scope it declares (`function` when none; `?` when not a literal)."""
         found = []
         for module in self.project.modules.values():
             for function in module.functions:
@@ -726,7 +737,9 @@ class _Analysis:
                 if not disposes and any(
                     self.canonical(c.callee) in TEST_CLIENTS and c.line in entered for c in function.calls
                 ):
-                    found.append((module.path, function.line, function.name))
+                    scope = re.search(r"\bscope\s*=\s*(?:\"(\w+)\"|'(\w+)'|(.))", fixture.text)
+                    declared = "function" if scope is None else scope.group(1) or scope.group(2) or "?"
+                    found.append((module.path, function.line, function.name, declared))
         return sorted(found)
 
     def _run(self) -> StackPlan:
