@@ -698,8 +698,8 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
     """AM302: synchronous Session code the handler reaches or hands its AsyncSession to (`mixed`,
     `handed` among them), and the methods AsyncSession does not have that it or a coroutine it
     hands the AsyncSession to calls on it (`db.query(User)`: AttributeError when it runs)."""
-    missing, entered, iterated, streamed = misused_sessions(project, handler.id)
-    if not mixed and not missing and not entered and not iterated and not streamed:
+    missing, entered, iterated, streamed, engines = misused_sessions(project, handler.id)
+    if not mixed and not missing and not entered and not iterated and not streamed and not engines:
         return None
     function = handler.function
     absent = (
@@ -728,6 +728,14 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
             "it runs; iterate `await session.stream(...)` or `stream_scalars(...)` with `async for`, or drop the option"
         )
         missing = [*missing, *streamed]
+    if engines:
+        absent += ("; it also " if absent else "") + (
+            f"connects on the synchronous Engine `get_bind()` gives at {', '.join(shown for _, shown in engines)}: "
+            "on an AsyncSession that is the Engine its AsyncEngine wraps, which connects only inside `run_sync`, "
+            "so it raises MissingGreenlet on the event loop; use `await session.connection()` or "
+            "`await session.run_sync(fn)`"
+        )
+        missing = [*missing, *engines]
     if mixed:
         message = _mixed_message(project, handler, mixed, handed) + (f"; it also {absent}" if absent else "")
     else:

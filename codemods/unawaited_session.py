@@ -292,8 +292,29 @@ def _held_streaming(
     return None
 
 
+# What connects on a synchronous Engine: on the one behind an AsyncSession, MissingGreenlet on the loop.
+_ENGINE_CONNECTS = frozenset({"connect", "begin", "raw_connection"})
+
+
+def _sync_engine_work(function: facts.Function, names: set[str]) -> Iterator[tuple[int, str]]:
+    """Connections opened on the synchronous Engine `get_bind()` gives on one of `names`
+    (AsyncSessions): `db.get_bind().connect()`, `engine = db.get_bind()` then `engine.begin()`.
+    That Engine is the one the AsyncEngine wraps: it connects only inside `run_sync`, and on the
+    event loop raises MissingGreenlet. `db.bind` is the AsyncEngine itself: not read here."""
+    spelled = {f"${name}.get_bind()": f"{name}.get_bind()" for name in names}
+    bound = {b.name for b in function.bindings if b.expr in spelled and not b.entered}
+    for name in bound:
+        if all(b.expr in spelled and not b.entered for b in function.bindings if b.name == name):
+            spelled[f"${name}"] = name
+    for call in function.calls:
+        receiver, _, method = (call.func or "").rpartition(".")
+        if not call.nested and receiver in spelled and method in _ENGINE_CONNECTS:
+            yield call.line, f"{spelled[receiver]}.{method}()"
+
+
 def misused_sessions(project: Project, fid: FunctionId) -> tuple[
-    list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]]
+    list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]],
+    list[tuple[Blocking, str]],
 ]:
     """On the plain AsyncSessions of `fid` and of the project functions it reaches, in one walk:
 
@@ -307,11 +328,14 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[
       with a plain `for`, a comprehension or `list()`: TypeError, it takes `async for`;
     - each statement streaming from a server-side cursor (`execution_options(yield_per=...)`) run
       through `execute()`, `scalars()` or `scalar()` on any of its AsyncSessions: AsyncSession
-      refuses it (AsyncMethodRequired), it takes `stream()` / `stream_scalars()`."""
+      refuses it (AsyncMethodRequired), it takes `stream()` / `stream_scalars()`;
+    - each connection opened on the synchronous Engine `get_bind()` gives on one of its
+      AsyncSessions (`db.get_bind().connect()`): MissingGreenlet on the event loop."""
     missing: list[tuple[Blocking, str]] = []
     streamed: list[tuple[Blocking, str]] = []
     entered: list[tuple[Blocking, str]] = []
     iterated: list[tuple[Blocking, str]] = []
+    engines: list[tuple[Blocking, str]] = []
     for current, names, exact in _walk(project, fid):
         module, function = project.functions[current]
         # a repository's `self.session`, kept from an `__init__` parameter declared an AsyncSession
@@ -319,6 +343,8 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[
         if names:
             for line, text in _streamed(function, names):
                 streamed.append((Blocking(line, text), _shown(project, fid, current, line, text)))
+            for line, text in _sync_engine_work(function, names):
+                engines.append((Blocking(line, text), _shown(project, fid, current, line, text)))
         if function.sync_iterated and (names or held):
             handles = _async_handles(function, names) if names else {}
             for line, text in _sync_iterated(function, names, handles, held):
@@ -346,7 +372,7 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[
             if opened.removeprefix("$") in exact or (held and opened in held):
                 text = f"with {expression.removeprefix('$')}"
                 entered.append((Blocking(line, text), _shown(project, fid, current, line, text)))
-    return _unique(missing), _unique(entered), _unique(iterated), _unique(streamed)
+    return _unique(missing), _unique(entered), _unique(iterated), _unique(streamed), _unique(engines)
 
 
 def _unique(found: list[tuple[Blocking, str]]) -> list[tuple[Blocking, str]]:

@@ -22,7 +22,10 @@ a comprehension or `list()` over what `await session.stream(q)` or `stream_scala
 streaming rows from a server-side cursor (`execution_options(yield_per=...)`, `stream_results`),
 written in the call or held in a local name (`stmt = select(Post).execution_options(yield_per=100)`),
 run through `execute()`, `scalars()` or `scalar()`: AsyncSession refuses it with
-AsyncMethodRequired; it takes `stream()` / `stream_scalars()` and `async for`.
+AsyncMethodRequired; it takes `stream()` / `stream_scalars()` and `async for`. So does a
+connection opened on the Engine an AsyncSession's `get_bind()` gives (`db.get_bind().connect()`,
+`.begin()`): that is the synchronous Engine its AsyncEngine wraps, which connects only inside
+`run_sync`, so it raises MissingGreenlet on the event loop.
 
 Before:
 
