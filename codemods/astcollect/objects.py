@@ -19,6 +19,7 @@ plain tuples the index follows across calls:
     ("key", t, k)            `t["k"]`
     ("tuple", (t, ...))      a tuple or list display
     ("dict", ((k, t), ...), open)   a dict display with string keys; open: it also has `**x`
+                             (a call's keywords, `Out(a=t, **x)`: x's term for one `**x`)
     ("any", (t, ...))        one of: `a if c else b`
     ("row", t)               a row of an awaited select of one entity t (a load, a held query's
                              call): `row.Book`, `row[0]`, `row._mapping["Book"]`
@@ -394,7 +395,11 @@ class _Flow:
             # `Report(owner=owner, total=n)`: if the callee is a schema class, what it holds is
             # what it was given (`codemods/phase2/eager_flow.py` decides); `**x` leaves it open
             pairs = tuple((k.arg, self.term(k.value)) for k in node.keywords if k.arg is not None)
-            self.function.keywords[index] = ("dict", pairs, any(k.arg is None for k in node.keywords))
+            unpacked = [k.value for k in node.keywords if k.arg is None]
+            # one `**x`: its term, whose items give the keys the call names not (a JSON column's
+            # dict, `Out(**row.full_object)`, holds no ORM object); several: open, unread
+            rest = self.term(unpacked[0]) if len(unpacked) == 1 else bool(unpacked)
+            self.function.keywords[index] = ("dict", pairs, rest)
         return ("call", index)
 
     # ---------------------------------------------------------------- loads

@@ -1983,9 +1983,15 @@ class _Analysis:
                 field_path = f"{path}.{name}"
                 nested = self._nested(annotation, stack)
                 if name not in pairs:
-                    if origin.term[2]:  # `**rest` may supply it: judged by names
-                        for child in nested:
+                    rest = origin.term[2]
+                    # `**rest` may supply it: what the one `**x` holds under that key, else judged by names
+                    given = self.flow.resolve(origin.fid, ("key", rest, name)) if isinstance(rest, tuple) else None
+                    for child in nested if rest else ():
+                        if given is None:
                             self._walk(root, module, function, line, child, field_path, (*stack, child), eager)
+                            continue
+                        for value in given:
+                            self._serialise(root, module, function, line, child, field_path, (*stack, child), eager, value)
                     continue
                 if not nested:
                     continue

@@ -78,3 +78,58 @@ def test_items_of_a_parameter_holding_mapped_objects_still_block(phase2, entry):
     found = entry(phase2(ITEMS.format(annotation="list[Book] = Depends(cached_books)")), "batch")
     assert found["action"] == "blocked", found
     assert "`b.author` reads relationship Book.author" in " ".join(found["reasons"]), found
+
+
+# A schema built from `**x` (mlrun's `schemas.Project(**project_record.full_object)`): the fields
+# the call does not name come from what x holds under their keys, judged by the flow; only an x
+# the flow cannot read leaves them to be judged by the relationships' names.
+UNPACKED = """
+import somelib
+from pydantic import BaseModel, ConfigDict
+
+
+class AuthorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+
+
+class BookOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    author: AuthorOut
+
+
+class Card(BaseModel):
+    book: BookOut
+
+
+@router.get("/card/{book_id}")
+def card(session: session_dependency, book_id: int):
+    book = session.get(Book, book_id)
+    return Card(**{unpacked})
+"""
+
+
+def _unpacked_models() -> dict[str, str]:
+    from test_phase2_rules import MODELS
+
+    return {"models.py": MODELS.replace(
+        "from sqlalchemy import ForeignKey", "from sqlalchemy import JSON, ForeignKey"
+    ) + "    extra: Mapped[dict] = mapped_column(JSON, default=dict)\n"}
+
+
+def test_near_miss_a_schema_built_from_a_json_columns_dict_reads_no_relationship(phase2, entry):
+    # `Card.book.author` is no relationship read: the dict a JSON column holds has no ORM object
+    found = entry(phase2(UNPACKED.replace("{unpacked}", "book.extra"), _unpacked_models()), "card")
+    assert found["action"] == "migrate", found
+    assert "Book.author" not in " ".join(found["reasons"]), found
+
+
+def test_a_schema_built_from_a_dict_holding_the_object_gets_its_eager_load(phase2, entry):
+    found = entry(phase2(UNPACKED.replace("{unpacked}", '{"book": book}'), _unpacked_models()), "card")
+    assert found["action"] == "migrate", found
+    assert "adds the eager load of Book.author" in " ".join(found["reasons"]), found
+
+
+def test_a_schema_built_from_what_the_flow_cannot_read_is_still_judged_by_names(phase2, entry):
+    found = entry(phase2(UNPACKED.replace("{unpacked}", "somelib.dump(book)"), _unpacked_models()), "card")
+    assert found["action"] == "blocked" and "Book.author" in " ".join(found["reasons"]), found
