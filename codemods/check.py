@@ -698,8 +698,8 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
     """AM302: synchronous Session code the handler reaches or hands its AsyncSession to (`mixed`,
     `handed` among them), and the methods AsyncSession does not have that it or a coroutine it
     hands the AsyncSession to calls on it (`db.query(User)`: AttributeError when it runs)."""
-    missing, entered, iterated, streamed, engines = misused_sessions(project, handler.id)
-    if not mixed and not missing and not entered and not iterated and not streamed and not engines:
+    missing, entered, iterated, streamed, engines, managers = misused_sessions(project, handler.id)
+    if not (mixed or missing or entered or iterated or streamed or engines or managers):
         return None
     function = handler.function
     absent = (
@@ -736,6 +736,13 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
             "`await session.run_sync(fn)`"
         )
         missing = [*missing, *engines]
+    if managers:
+        absent += ("; it also " if absent else "") + (
+            f"enters a synchronous context manager of an AsyncSession with `async with` at "
+            f"{', '.join(shown for _, shown in managers)}: it has no `__aenter__`, so the statement raises "
+            "TypeError before its block runs; enter it with a plain `with` inside the `async with`"
+        )
+        missing = [*missing, *managers]
     if mixed:
         message = _mixed_message(project, handler, mixed, handed) + (f"; it also {absent}" if absent else "")
     else:

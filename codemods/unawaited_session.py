@@ -312,9 +312,13 @@ def _sync_engine_work(function: facts.Function, names: set[str]) -> Iterator[tup
             yield call.line, f"{spelled[receiver]}.{method}()"
 
 
+# Context managers an AsyncSession hands out that are synchronous ones: `with`, never `async with`.
+_SYNC_MANAGERS = frozenset({"no_autoflush"})
+
+
 def misused_sessions(project: Project, fid: FunctionId) -> tuple[
     list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]],
-    list[tuple[Blocking, str]],
+    list[tuple[Blocking, str]], list[tuple[Blocking, str]],
 ]:
     """On the plain AsyncSessions of `fid` and of the project functions it reaches, in one walk:
 
@@ -330,12 +334,15 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[
       through `execute()`, `scalars()` or `scalar()` on any of its AsyncSessions: AsyncSession
       refuses it (AsyncMethodRequired), it takes `stream()` / `stream_scalars()`;
     - each connection opened on the synchronous Engine `get_bind()` gives on one of its
-      AsyncSessions (`db.get_bind().connect()`): MissingGreenlet on the event loop."""
+      AsyncSessions (`db.get_bind().connect()`): MissingGreenlet on the event loop;
+    - each `async with` entering a synchronous context manager of one (`async with db.begin(),
+      db.no_autoflush:`): `no_autoflush` has no `__aenter__`, so the statement raises TypeError."""
     missing: list[tuple[Blocking, str]] = []
     streamed: list[tuple[Blocking, str]] = []
     entered: list[tuple[Blocking, str]] = []
     iterated: list[tuple[Blocking, str]] = []
     engines: list[tuple[Blocking, str]] = []
+    managers: list[tuple[Blocking, str]] = []
     for current, names, exact in _walk(project, fid):
         module, function = project.functions[current]
         # a repository's `self.session`, kept from an `__init__` parameter declared an AsyncSession
@@ -366,13 +373,17 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[
             missing.append((Blocking(call.line, text), _shown(project, fid, current, call.line, text)))
         for expression, line, asynchronous in function.entered:
             if asynchronous:
+                target, dot, step = expression.rpartition(".")
+                if dot and step in _SYNC_MANAGERS and (target.removeprefix("$") in names or (held and target in held)):
+                    text = f"async with {expression.removeprefix('$')}"
+                    managers.append((Blocking(line, text), _shown(project, fid, current, line, text)))
                 continue
             target, dot, step = expression.rpartition(".")
             opened = target if dot and step.endswith("()") else expression
             if opened.removeprefix("$") in exact or (held and opened in held):
                 text = f"with {expression.removeprefix('$')}"
                 entered.append((Blocking(line, text), _shown(project, fid, current, line, text)))
-    return _unique(missing), _unique(entered), _unique(iterated), _unique(streamed), _unique(engines)
+    return _unique(missing), _unique(entered), _unique(iterated), _unique(streamed), _unique(engines), _unique(managers)
 
 
 def _unique(found: list[tuple[Blocking, str]]) -> list[tuple[Blocking, str]]:

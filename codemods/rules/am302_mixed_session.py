@@ -25,7 +25,10 @@ run through `execute()`, `scalars()` or `scalar()`: AsyncSession refuses it with
 AsyncMethodRequired; it takes `stream()` / `stream_scalars()` and `async for`. So does a
 connection opened on the Engine an AsyncSession's `get_bind()` gives (`db.get_bind().connect()`,
 `.begin()`): that is the synchronous Engine its AsyncEngine wraps, which connects only inside
-`run_sync`, so it raises MissingGreenlet on the event loop.
+`run_sync`, so it raises MissingGreenlet on the event loop. So does `async with` entering a
+synchronous context manager of an AsyncSession (`async with db.begin(), db.no_autoflush:`, from a
+`with` that entered both): `no_autoflush` has no `__aenter__`, so the statement raises TypeError;
+it takes a plain `with` inside the `async with`.
 
 Before:
 
