@@ -702,47 +702,30 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
     if not (mixed or missing or entered or iterated or streamed or engines or managers):
         return None
     function = handler.function
-    absent = (
-        f"calls a method AsyncSession does not have at {', '.join(shown for _, shown in missing)}: "
-        "AttributeError when it runs; write it as a `select()` statement and await `execute()` or "
-        "`scalars()`, or run the synchronous code through `await session.run_sync(fn)`"
-    ) if missing else ""
-    if entered:
-        absent += ("; it also " if absent else "") + (
-            f"enters an AsyncSession or its transaction with a plain `with` at "
-            f"{', '.join(shown for _, shown in entered)}: neither has `__enter__`, so the statement raises "
-            "before its block runs; write `async with`"
-        )
-        missing = [*missing, *entered]
-    if iterated:
-        absent += ("; it also " if absent else "") + (
-            f"iterates an AsyncResult with a plain `for`, a comprehension or `list()` at "
-            f"{', '.join(shown for _, shown in iterated)}: it has no `__iter__`, so the iteration raises "
-            "TypeError; write `async for` (`[x async for x in result]`), or `await result.all()` first"
-        )
-        missing = [*missing, *iterated]
-    if streamed:
-        absent += ("; it also " if absent else "") + (
-            f"runs a statement streaming rows from a server-side cursor through `execute()`/`scalars()` at "
-            f"{', '.join(shown for _, shown in streamed)}: AsyncSession refuses it (AsyncMethodRequired) when "
-            "it runs; iterate `await session.stream(...)` or `stream_scalars(...)` with `async for`, or drop the option"
-        )
-        missing = [*missing, *streamed]
-    if engines:
-        absent += ("; it also " if absent else "") + (
-            f"connects on the synchronous Engine `get_bind()` gives at {', '.join(shown for _, shown in engines)}: "
-            "on an AsyncSession that is the Engine its AsyncEngine wraps, which connects only inside `run_sync`, "
-            "so it raises MissingGreenlet on the event loop; use `await session.connection()` or "
-            "`await session.run_sync(fn)`"
-        )
-        missing = [*missing, *engines]
-    if managers:
-        absent += ("; it also " if absent else "") + (
-            f"enters a synchronous context manager of an AsyncSession with `async with` at "
-            f"{', '.join(shown for _, shown in managers)}: it has no `__aenter__`, so the statement raises "
-            "TypeError before its block runs; enter it with a plain `with` inside the `async with`"
-        )
-        missing = [*missing, *managers]
+    # each misuse found: where, and what it does when it runs (after "at <places>")
+    kinds = (
+        (missing, "calls a method AsyncSession does not have", "AttributeError when it runs; write it as a "
+         "`select()` statement and await `execute()` or `scalars()`, or run the synchronous code through "
+         "`await session.run_sync(fn)`"),
+        (entered, "enters an AsyncSession or its transaction with a plain `with`", "neither has `__enter__`, "
+         "so the statement raises before its block runs; write `async with`"),
+        (iterated, "iterates an AsyncResult with a plain `for`, a comprehension or `list()`", "it has no "
+         "`__iter__`, so the iteration raises TypeError; write `async for` (`[x async for x in result]`), or "
+         "`await result.all()` first"),
+        (streamed, "runs a statement streaming rows from a server-side cursor through `execute()`/`scalars()`",
+         "AsyncSession refuses it (AsyncMethodRequired) when it runs; iterate `await session.stream(...)` or "
+         "`stream_scalars(...)` with `async for`, or drop the option"),
+        (engines, "connects on the synchronous Engine `get_bind()` gives", "on an AsyncSession that is the "
+         "Engine its AsyncEngine wraps, which connects only inside `run_sync`, so it raises MissingGreenlet on "
+         "the event loop; use `await session.connection()` or `await session.run_sync(fn)`"),
+        (managers, "enters a synchronous context manager of an AsyncSession with `async with`", "it has no "
+         "`__aenter__`, so the statement raises TypeError before its block runs; enter it with a plain `with` "
+         "inside the `async with`"),
+    )
+    found = [(places, f"{what} at {', '.join(shown for _, shown in places)}: {harm}") for places, what, harm in kinds
+             if places]
+    absent = "; it also ".join(text for _, text in found)
+    missing = [place for places, _ in found for place in places]
     if mixed:
         message = _mixed_message(project, handler, mixed, handed) + (f"; it also {absent}" if absent else "")
     else:

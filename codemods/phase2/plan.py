@@ -545,6 +545,17 @@ def _alias_twins(
     classes = project.flow.classes
     found: dict[str, tuple[str, str]] = {}
     pending: dict[str, tuple[str, tuple[str, str, dict[str, str]], set[tuple[str, str]]]] = {}
+
+    def rename(module: facts.Module, ref: str, name: str, twin: str, cls_ref: str) -> None:
+        """The alias `name` written as `twin`, its class `cls_ref` replaced by the parallel class."""
+        home, cls = classes.by_ref[cls_ref]
+        local = cls.qualname if home.name == module.name else _imported_as(module, home.name, cls.qualname)
+        if local is None:
+            return  # named through a module attribute: the routes using it stay blocked by the self-check
+        needs = {(home.name, parallel[cls_ref])} if home.name != module.name else set()
+        pending[ref] = (module.path, (name, twin, {local: parallel[cls_ref]}), needs)
+        found[ref] = (module.name, twin)
+
     for module in project.modules.values():
         taken = module_names(module)
         for name, value in sorted(module.values.items()):
@@ -558,32 +569,20 @@ def _alias_twins(
             built = (classes.resolve(value.depends) if value.depends else None) or (holder.ref if holder else None)
             if holder is not None and holder.init == target and built in parallel:
                 assert built is not None
-                home, cls = classes.by_ref[built]
+                home = classes.by_ref[built][0]
                 reused = _existing_alias_twin(project, module, value, None, parallel, f"{home.name}.{parallel[built]}")
                 if reused is not None:
                     found[ref] = (module.name, reused)
                     continue
-                twin = _free_alias(project, name, taken)
-                local = cls.qualname if home.name == module.name else _imported_as(module, home.name, cls.qualname)
-                if local is None:
-                    continue  # named through a module attribute: the routes using it stay blocked by the self-check
-                needs = {(home.name, parallel[built])} if home.name != module.name else set()
-                pending[ref] = (module.path, (name, twin, {local: parallel[built]}), needs)
-                found[ref] = (module.name, twin)
+                rename(module, ref, name, _free_alias(project, name, taken), built)
                 continue
             annotated = classes.resolve(value.ref)
             if target is not None and target in in_place and annotated is not None and annotated in parallel:
                 # The dependency moves in place and now builds the parallel class: an alias naming
                 # the synchronous class would have the routes read it as that class.
-                home, cls = classes.by_ref[annotated]
                 # Only the routes moving with it inject it (phase two blocks them otherwise): the alias
                 # is rewritten in place, as the dependency is (its own name as its "twin").
-                local = cls.qualname if home.name == module.name else _imported_as(module, home.name, cls.qualname)
-                if local is None:
-                    continue  # named through a module attribute: the routes using it stay blocked by the self-check
-                needs = {(home.name, parallel[annotated])} if home.name != module.name else set()
-                pending[ref] = (module.path, (name, name, {local: parallel[annotated]}), needs)
-                found[ref] = (module.name, name)
+                rename(module, ref, name, name, annotated)
                 continue
             if target is None or target not in twins:
                 continue
