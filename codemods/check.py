@@ -226,6 +226,7 @@ from async_migrate.codemods.worker_registry import harm as worker_harm
 from async_migrate.codemods.worker_registry import worker_registry_uses
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from collections.abc import Set as AbstractSet
 
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
@@ -614,30 +615,10 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
         candidates.append(
             Finding(AM306, handler, handler.module.path, function.line, function.qualname, message, calls)
         )
-    unawaited = _unawaited(project, handler)
-    if unawaited is not None:
-        candidates.append(unawaited)
-    left = _left_running(project, handler)
-    if left is not None:
-        candidates.append(left)
-    overlapping = _overlapping(project, handler)
-    if overlapping is not None:
-        candidates.append(overlapping)
-    unrun = _unrun_wrapper(project, handler)
-    if unrun is not None:
-        candidates.append(unrun)
-    closed = _closed_before_stream(project, handler)
-    if closed is not None:
-        candidates.append(closed)
-    threaded = _offloaded_shared(project, handler)
-    if threaded is not None:
-        candidates.append(threaded)
-    in_worker = _registry_in_worker(project, handler)
-    if in_worker is not None:
-        candidates.append(in_worker)
-    late = _registry_after_remove(project, handler)
-    if late is not None:
-        candidates.append(late)
+    for finder in _handler_finders():
+        found = finder(project, handler)
+        if found is not None:
+            candidates.append(found)
     if off_greenlet or async_lazy:
         candidates.append(_off_greenlet_finding(handler, off_greenlet, async_lazy))
     mixed_finding = _mixed_finding(project, handler, mixed, handed)
@@ -692,6 +673,14 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                                        _unused_pragma_message(pragma, _unused_why(pragma, handler))))
     for finding in candidates:
         _report(result, finding, pragma)
+
+
+def _handler_finders() -> tuple[Callable[[Project, Handler], Finding | None], ...]:
+    """The findings judged on the handler alone, in the order they are listed."""
+    return (
+        _unawaited, _left_running, _overlapping, _unrun_wrapper, _closed_before_stream, _offloaded_shared,
+        _registry_in_worker, _registry_after_remove,
+    )
 
 
 def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], handed: list[Blocking]) -> Finding | None:
