@@ -1,30 +1,17 @@
-"""AsyncSession coroutine methods called without `await` (check's AM311).
+"""AsyncSession coroutine methods called without `await` (check's AM311), and calls an
+AsyncSession cannot take (AM302).
 
-Code moved to AsyncSession by hand keeps a call written for the synchronous Session:
-
-    async def create_user(session: AsyncSession = Depends(get_async_db)):
-        session.add(user)
-        session.commit()          # a coroutine nobody runs: nothing is written, and a 200
-
-`unawaited_session_calls` finds such calls (`AWAITED_METHODS` on a parameter declared to receive
-an AsyncSession, or on the `self.` attribute a method's class keeps it in from its `__init__`) in a
-handler and in the project functions it calls, however deep. A call held
-and run later (`c = s.commit(); await c`), handed to another call (`wait_for(s.commit(), 5)`),
-offloaded, or in a nested function or lambda is not one: what runs it is elsewhere; but one on
-the AsyncSession a nested plain function or lambda is handed as a parameter's default is, where the
-scope discards it or hands it back to a call of the scope that is not awaited (`(lambda s=db:
-s.commit())()`, `astcollect.default_scopes`). A local
-name holding the method to call later (`finish = session.commit`, `functools.partial(session.commit)`,
-`lambda: session.commit()`, a loop over `[session.flush, session.commit]`) called without
-`await` is one too. Handed to
-a builtin that never runs it (`print(session.commit())`, `bool(...)`), it is one.
-
-The AsyncSession is also one the function opens (`async with maker() as s`, `maker.begin()`, `s =
-AsyncSession(engine)`, `await stack.enter_async_context(maker())`), and one a caller on that path
-hands an unannotated parameter (`await save(db)` into `async def save(db):`). On any of them
-`misused_sessions` finds the methods AsyncSession does not have (`db.query(User)`, the
-legacy bulk methods): AttributeError when the call runs (check's AM302); and an AsyncResult
-iterated with a plain `for` (`for row in await db.stream(q):`): TypeError (AM302 too).
+Code moved to AsyncSession by hand keeps calls written for the synchronous Session
+(`session.commit()`: a coroutine nobody runs, nothing written, a 200). `unawaited_session_calls`
+finds them on a parameter declared an AsyncSession, or the `self.` attribute its class keeps one in,
+in a handler and the project functions it calls. A call held and awaited later, handed to another
+call or offloaded runs elsewhere; a method a local name holds and calls unawaited (`finish =
+session.commit`), a call handed to a builtin that never runs it (`print(...)`), and one on the
+Session a nested function or lambda takes as a parameter's default (`(lambda s=db: s.commit())()`,
+`astcollect.default_scopes`) are found. `misused_sessions` reads the AsyncSessions the function opens
+or is handed too, and finds what raises on them: methods AsyncSession lacks (`db.query(User)`), an
+AsyncResult iterated with a plain `for`, a streaming statement, `get_bind()`'s Engine, a synchronous
+context manager entered with `async with`.
 """
 
 from __future__ import annotations
