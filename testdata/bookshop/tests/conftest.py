@@ -6,6 +6,7 @@ schema is dropped and recreated before every test so that primary keys are the
 same on every backend.
 """
 
+import atexit
 import os
 import shutil
 import sys
@@ -17,6 +18,8 @@ if str(APP_ROOT) not in sys.path:
     sys.path.insert(0, str(APP_ROOT))
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="bookshop-tests-"))
+# Each process importing this (a pytest-xdist worker, a run collecting only) removes its own.
+atexit.register(shutil.rmtree, _SCRATCH, True)
 if "BOOKSHOP_DATABASE_URL" not in os.environ:
     os.environ.setdefault("BOOKSHOP_SQLITE_PATH", str(_SCRATCH / "bookshop.db"))
 os.environ["BOOKSHOP_STORAGE_DIR"] = str(_SCRATCH / "storage")
