@@ -67,13 +67,6 @@ def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
 _ENDING = ("commit", "rollback", "close", "remove")
 
 
-def _in_generator(project: Project, use: SharedUse) -> bool:
-    return any(
-        function.is_generator and any(c.line == use.line for c in function.calls)
-        for module in project.modules.values() if module.path == use.path for function in module.functions
-    )
-
-
 def _ended(project: Project, use: SharedUse) -> bool:
     """Whether `use` ends the registry's transaction (`commit()`, `rollback()`, `close()`,
     `remove()`), or the function making it (`self.session.query()` at its line) calls one of
@@ -81,8 +74,6 @@ def _ended(project: Project, use: SharedUse) -> bool:
     receiver, _, method = use.call.removesuffix("()").rpartition(".")
     if not receiver:
         return False
-    if method in _ENDING and not _in_generator(project, use):
-        return True  # the end itself
     prefix = f"${receiver}."
     ends = {f"{prefix}{name}" for name in _ENDING}
 
@@ -99,13 +90,15 @@ def _ended(project: Project, use: SharedUse) -> bool:
             for e in callers
         )
 
-    for module in project.modules.values():
-        if module.path != use.path:
-            continue
-        for function in module.functions:
-            if any(c.line == use.line and (c.func or "").startswith(prefix) for c in function.calls):
-                return ends_after(module, function, use.line, 0)
-    return False
+    # the functions with a call on the use's line, and whether that call is on the registry as written
+    making = [
+        (module, function, any((c.func or "").startswith(prefix) for c in at))
+        for module in project.modules.values() if module.path == use.path
+        for function in module.functions if (at := [c for c in function.calls if c.line == use.line])
+    ]
+    if method in _ENDING and not any(function.is_generator for _, function, _ in making):
+        return True  # the end itself
+    return next((ends_after(module, function, use.line, 0) for module, function, on in making if on), False)
 
 
 def _worker_uses(project: Project, handler: Handler) -> list[WorkerUse]:
