@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
+from async_migrate.codemods.held_session import type_var
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Handler, Project
-from async_migrate.codemods.vocabulary.python import TYPE_VARS
 from async_migrate.codemods.vocabulary.sqlalchemy import POLYMORPHIC
 
 if TYPE_CHECKING:
@@ -385,16 +385,10 @@ def _nested(project: Project, annotation: tuple[str, ...], generic: list[str], o
     model the response or the construction names."""
     classes = _classes(project)
     refs = list(annotation)
-    if any(_type_var(project, ref) for ref in refs):
+    if any(type_var(project, ref) is not None for ref in refs):
         refs += generic
     found = (classes.resolve(ref) for ref in refs)
     return [ref for ref in dict.fromkeys(found) if ref is not None and ref != outer and classes.fields(ref)]
-
-
-def _type_var(project: Project, ref: str) -> bool:
-    target = project.resolve(ref)
-    value = target.value if target is not None and target.kind == "value" else None
-    return value is not None and value.kind == "call" and project.canonical(value.ref) in TYPE_VARS
 
 
 def _classes(project: Project) -> Classes:

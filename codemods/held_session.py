@@ -54,7 +54,7 @@ def session_kind(project: Project, ref: str | None) -> str | None:
     return None
 
 
-def _type_var(project: Project, ref: str | None) -> facts.Value | None:
+def type_var(project: Project, ref: str | None) -> facts.Value | None:
     """The `TypeVar(...)` call a module-level name is bound to, or None."""
     target = project.resolve(ref) if ref else None
     if target is None or target.kind != "value" or target.value is None:
@@ -84,7 +84,7 @@ def _parameters(project: Project, classes: Classes, cls: str) -> tuple[str, ...]
     for base in declared.bases:
         for arg in declared.base_args.get(base, ()):
             canonical = project.canonical(arg) or ""
-            if _type_var(project, arg) is not None and canonical not in order:
+            if type_var(project, arg) is not None and canonical not in order:
                 order.append(canonical)
     return tuple(order)
 
@@ -117,7 +117,7 @@ def param_kind(project: Project, classes: Classes, cls: str, fid: FunctionId, na
         return None
     if project.declared_async_session(param) is not None:
         return ASYNC
-    if len(param.annotation) == 1 and (value := _type_var(project, param.annotation[0])) is not None:
+    if len(param.annotation) == 1 and (value := type_var(project, param.annotation[0])) is not None:
         bound = bindings(project, classes, cls).get(project.canonical(param.annotation[0]) or "")
         return session_kind(project, bound) if bound else _type_var_kind(project, value)
     reason = project.declared_session(param)
@@ -127,7 +127,7 @@ def param_kind(project: Project, classes: Classes, cls: str, fid: FunctionId, na
 def declared_type_var(project: Project, param: facts.Param) -> bool:
     """Whether a parameter is declared with a TypeVar alone (`session: SessionT`): the class
     built, not the function, says which Session it is."""
-    return len(param.annotation) == 1 and _type_var(project, param.annotation[0]) is not None
+    return len(param.annotation) == 1 and type_var(project, param.annotation[0]) is not None
 
 
 def generic_param_kind(project: Project, classes: Classes, cls: str, fid: FunctionId, expression: str) -> str | None:
@@ -137,7 +137,7 @@ def generic_param_kind(project: Project, classes: Classes, cls: str, fid: Functi
         return None
     _, function = project.functions[fid]
     param = next((p for p in function.params if p.name == expression[1:]), None)
-    if param is None or len(param.annotation) != 1 or _type_var(project, param.annotation[0]) is None:
+    if param is None or len(param.annotation) != 1 or type_var(project, param.annotation[0]) is None:
         return None
     return param_kind(project, classes, cls, fid, expression[1:])
 
@@ -207,7 +207,7 @@ def session_generic_base(project: Project, classes: Classes, cls: str, moving: s
     _, function = project.functions[init]
     generic = set()
     for param in function.params[1:]:
-        value = _type_var(project, param.annotation[0]) if len(param.annotation) == 1 else None
+        value = type_var(project, param.annotation[0]) if len(param.annotation) == 1 else None
         if value is None:
             continue
         bound = next((arg.ref for arg in value.args if arg.keyword == "bound"), None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
-from async_migrate.codemods.held_session import _type_var
+from async_migrate.codemods.held_session import type_var
 from async_migrate.codemods.phase2 import expired_reads as reads
 from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.project import FunctionId, Project
@@ -133,9 +133,9 @@ def _declared_model(project: Project, param: facts.Param) -> str | None:
     if len(refs) != 1 or ("[" in text and not text.startswith(("Optional[", "typing.Optional["))):
         return None
     ref: str | None = refs[0]
-    type_var = _type_var(project, ref)
-    if type_var is not None:
-        ref = next((arg.ref for arg in type_var.args if arg.keyword == "bound"), None)
+    variable = type_var(project, ref)
+    if variable is not None:
+        ref = next((arg.ref for arg in variable.args if arg.keyword == "bound"), None)
     classes = project_classes(project)
     found = classes.resolve(ref) if ref is not None else None
     if found is None or not (classes.is_mapped(found) or any(classes.is_mapped(s) for s in classes.subclasses(found))):

@@ -157,6 +157,7 @@ from typing import cast
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes, project_classes
 from async_migrate.codemods.flow import INSTANCE
+from async_migrate.codemods.held_session import type_var
 from async_migrate.codemods.phase2.eager_flow import (
     Flow,
     Origin,
@@ -188,7 +189,7 @@ from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM24
 from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
 from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am260_subclass_column_read import RULE as AM260
-from async_migrate.codemods.vocabulary.python import CONTAINER_TYPES, SCALAR_TYPES, TYPE_VARS
+from async_migrate.codemods.vocabulary.python import CONTAINER_TYPES, SCALAR_TYPES
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     EAGER_STRATEGIES,
     MAPPED_AS_DATACLASS_BASES,
@@ -2321,11 +2322,7 @@ class _Analysis:
     def _type_var(self, ref: str) -> bool:
         known = self._type_vars.get(ref)
         if known is None:
-            target = self.project.resolve(ref)
-            value = target.value if target is not None and target.kind == "value" else None
-            known = self._type_vars[ref] = (
-                value is not None and value.kind == "call" and self.project.canonical(value.ref) in TYPE_VARS
-            )
+            known = self._type_vars[ref] = type_var(self.project, ref) is not None
         return known
 
     def _walk(
