@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.check import blocking_calls, fixes, session_handoffs
+from async_migrate.codemods.check import blocking_calls, fixes
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import codes, texts
 from async_migrate.codemods.run import Result, unverified_routes
+from async_migrate.codemods.session_work import session_handoffs
 from async_migrate.codemods.sources import matches
 from async_migrate.codemods.vocabulary.sqlalchemy import JOIN_METHODS, LOADER_NAMES, SESSION_IO_METHODS
 
