@@ -1982,25 +1982,30 @@ def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str
     function): (where it is assigned, as `path:line`, the methods the kept values may run), or
     None when the expression reads no such attribute or the project assigns it nowhere."""
     rest = _app_state_steps(flow, fid, expression)
-    if rest is None or len(rest) != 2 or "()" in rest:
+    if rest is None or len(rest) < 2 or "()" in rest:
         return None
-    attribute, method = rest[0][1:], rest[1][1:]
+    # `request.app.state.server.users.create()`: the attributes between the kept object and the
+    # method (a service locator holding its managers) are read on the kept object's class
+    attribute, through, method = rest[0][1:], [step[1:] for step in rest[1:-1]], rest[-1][1:]
     where: str | None = None
     methods: list[FunctionId] = []
+
+    def read(holder: FunctionId, values: Values, at: str) -> str | None:
+        for step in through:
+            values = flow._attribute(frozenset(v for v in values if v.kind == INSTANCE), step, holder)
+        for value in values:
+            if value.kind == INSTANCE and isinstance(value.target, str):
+                found, _ = flow.classes.method(value.target, method)
+                methods.extend(m for m in found if m not in methods)
+                return at
+        return None
+
     for holder, written, assigned, line in flow.state_assignments().get(attribute, []):
         if flow._state_owner(holder, written) != "app" or assigned == facts.UNSPELLED:
             continue
-        for value in flow.evaluate(holder, assigned):
-            if value.kind == INSTANCE and isinstance(value.target, str):
-                found, _ = flow.classes.method(value.target, method)
-                methods.extend(m for m in found if m not in methods)
-                where = where or f"{flow.project.functions[holder][0].path}:{line}"
+        where = read(holder, flow.evaluate(holder, assigned), f"{flow.project.functions[holder][0].path}:{line}") or where
     for path, assigned, line in flow.module_state_assignments().get(attribute, []):
-        for value in flow.evaluate(fid, assigned):
-            if value.kind == INSTANCE and isinstance(value.target, str):
-                found, _ = flow.classes.method(value.target, method)
-                methods.extend(m for m in found if m not in methods)
-                where = where or f"{path}:{line}"
+        where = read(fid, flow.evaluate(fid, assigned), f"{path}:{line}") or where
     return (where, methods) if where is not None else None
 
 

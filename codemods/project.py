@@ -1956,14 +1956,15 @@ class Project:
     def _item_methods(self, flow: Flow, fid: FunctionId, container: str, method: str) -> list[FunctionId]:
         """The project methods `container[key].method()` may run, where the container is declared
         a collection of project objects: a field of the instance (`self._state` on `_state:
-        dict[str, PersistentConfig]`) or a module-level name (`CONFIGS: dict[str, PersistentConfig]`)."""
+        dict[str, PersistentConfig]`) or a module-level name (`CONFIGS: dict[str, PersistentConfig]`);
+        a field of a module-level instance too (`server.managers["user"]` for `server = Server()`)."""
         if container == facts.UNSPELLED:
             return []
         holder, _, attribute = container.rpartition(".")
         declared: tuple[str, ...] = ()
-        if not container.startswith("$"):
-            module = self.modules.get(holder)
-            declared = module.declared_items.get(attribute, ()) if module is not None else ()
+        module = self.modules.get(holder) if not container.startswith("$") else None
+        if module is not None:
+            declared = module.declared_items.get(attribute, ())
         elif holder:
             for value in flow.evaluate(fid, holder):
                 if value.kind != INSTANCE or not isinstance(value.target, str) or value.target not in flow.classes.by_ref:
@@ -1989,10 +1990,10 @@ class Project:
         the instance builds the container without annotation and one of its stores puts in a value
         the analysis cannot read, while a project method of that name does synchronous Session work."""
         item = call.item if call.item is not None else self._held_item(function, call)
-        if item is None or call.nested or not item[0].startswith("$") or item[1] not in self._working_method_names():
+        if item is None or call.nested or item[0] == facts.UNSPELLED or item[1] not in self._working_method_names():
             return None
         holder, _, attribute = item[0].rpartition(".")
-        if not holder:
+        if not holder or (not item[0].startswith("$") and holder in self.modules):
             return None
         for value in flow.evaluate(fid, holder):
             if value.kind != INSTANCE or not isinstance(value.target, str) or value.target not in flow.classes.by_ref:
@@ -2566,7 +2567,7 @@ class Project:
                             ))
                     continue
                 kept = app_state_methods(flow, fid, expression) if dot and (
-                    ".state." in expression or (state_locals and receiver[1:] in state_locals)
+                    ".state." in expression or (state_locals and receiver[1:].partition(".")[0] in state_locals)
                 ) else None
                 if kept is not None and any(m in self.work_chains for m in kept[1]):
                     found.append((

@@ -583,10 +583,17 @@ class Clock:
         return 0
 
 
+class Server:
+    def __init__(self):
+        self.repo = Repo()
+        self.clock = Clock()
+
+
 @asynccontextmanager
 async def lifespan(application: FastAPI):
     application.state.repo = Repo()
     application.state.clock = Clock()
+    application.state.server = Server()
     yield
 
 
@@ -605,6 +612,9 @@ def boot():
         ("return request.app.state.repo.count()", "`request.app.state.repo.count()` runs a method that does"),
         ("return request.app.state.other.count()", "(set at core/setup.py:"),
         ("return app.state.repo.count()", "`app.state.repo.count()` runs a method"),
+        # through an attribute of what the state keeps (a service locator holding its managers)
+        ("return request.app.state.server.repo.count()", "`request.app.state.server.repo.count()` runs a method"),
+        ("server = request.app.state.server\n    return server.repo.count()", "`server.repo.count()` runs a method"),
     ],
 )
 def test_a_method_of_an_object_the_application_state_keeps_is_unverified(cli, app, body, fragment):
@@ -626,7 +636,8 @@ def test_near_miss_a_kept_object_whose_method_does_no_session_work(cli, app):
         "core/setup.py": APP_STATE,
         "api/items.py": route(
             '@router.get("/a")\nasync def read(request: Request):\n'
-            "    return request.app.state.clock.count(), request.app.state.repo.name()\n",
+            "    return request.app.state.clock.count(), request.app.state.repo.name(),"
+            " request.app.state.server.clock.count(), request.app.state.server.repo.name()\n",
             "from fastapi import Request",
         ),
     })

@@ -364,3 +364,47 @@ def test_near_miss_items_doing_no_session_work_or_no_working_method_are_clean(pr
     root = _unannotated(project)
     for function in ("set_plain", "label"):
         assert findings(root, function) == [], function
+
+
+# The container read from outside the class, on the instance a module-level name holds (a
+# service locator's `server.managers["user"].create(...)` in a route): before, only a container
+# read through a local or `self` (`$...`) was followed, and the route did "no Session work".
+HELD_ROUTES = """
+from fastapi import APIRouter
+
+from webui.store import STORE
+from webui import store
+
+router = APIRouter()
+
+
+@router.post("/direct")
+async def direct(key: str):
+    STORE._state[key].save()
+
+
+@router.post("/held")
+async def held(key: str):
+    entry = store.STORE._state[key]
+    entry.save()
+
+
+@router.post("/given-direct")
+async def given_direct(key: str):
+    STORE._given[key].save()
+
+
+@router.post("/plain-direct")
+async def plain_direct(key: str):
+    STORE._plain[key].save()
+"""
+
+
+def test_an_item_method_of_a_module_level_instance_container_read_outside_the_class(project, findings):
+    root = project({**FILES, "webui/store.py": UNANNOTATED, "webui/routers/auths.py": HELD_ROUTES})
+    for function in ("direct", "held"):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM301"], (function, found)
+        assert "PersistentConfig.save" in found[0]["message"], found
+    assert [f["code"] for f in findings(root, "given_direct")] == ["AM304"]
+    assert findings(root, "plain_direct") == []
