@@ -204,6 +204,7 @@ class Flow:
         self._forwarding: set[FunctionId] = set()  # the `__getattr__`s `_forwarded_session` is reading
         self._state_assigns: dict[str, list[tuple[FunctionId, str, str, int]]] | None = None
         self._module_state_assigns: dict[str, list[tuple[str, str, int]]] | None = None
+        self._global_bindings: dict[str, list[tuple[FunctionId, str]]] | None = None
         # What is being worked out (innermost last), and how often a value still being worked out
         # was read: a binding of a function reading the names bound before it is the one read
         # that is not counted (`env`). Without any, every kept value is what any order of
@@ -247,9 +248,33 @@ class Flow:
         self._enter(key)
         try:
             found = self._ref(ref)
+            bound = self._bound_under_global(ref)
+            if bound:
+                found = found | bound
         finally:
             self._leave(key)
         self._refs[ref] = found
+        return found
+
+    def _bound_under_global(self, ref: str) -> Values:
+        """What the module's functions bind to a module-level name under a `global` statement (a
+        lazy singleton: `_server = None`, then `global _server; _server = Server()` in the getter
+        or a start-up function): the name holds it once they have run."""
+        if self._global_bindings is None:
+            table: dict[str, list[tuple[FunctionId, str]]] = {}
+            for fid, (module, function) in self.project.functions.items():
+                for binding in function.bindings if function.declared_globals else ():
+                    if binding.name in function.declared_globals and not binding.entered:
+                        table.setdefault(f"{module.name}.{binding.name}", []).append((fid, binding.expr))
+            self._global_bindings = table
+        bindings = self._global_bindings.get(ref)
+        if bindings is None and self._global_bindings:
+            # imported under another name: the module-level name it resolves to
+            target = self.project.resolve(ref)
+            bindings = self._global_bindings.get(target.ref) if target is not None and target.kind == "value" else None
+        found: Values = NOTHING
+        for fid, expression in bindings or ():
+            found |= self.evaluate(fid, expression)
         return found
 
     def _ref(self, ref: str) -> Values:

@@ -2001,6 +2001,16 @@ class Project:
             if any(flow.classes.by_ref[a][1].declared_items.get(attribute) for a in flow.classes.mro(value.target)
                    if a in flow.classes.by_ref):
                 continue  # declared: its items' type is read (`_item_methods`)
+            order = [a for a in flow.classes.mro(value.target) if a in flow.classes.by_ref]
+            if not any(attribute in flow.classes.by_ref[a][1].item_stores or attribute in flow.classes.by_ref[a][1].item_unread
+                       for a in order) and flow.knows_attribute(value.target, attribute):
+                # bound to what a call builds (`self.managers = build_managers(self)`), never to a
+                # display the class fills: what its items are is not read
+                return (
+                    f"`{self.written(item[0])}[...].{item[1]}()` runs on an item of `{flow.classes.short(value.target)}."
+                    f"{attribute}`, which the class binds to a value the analysis cannot read as a container; a "
+                    f"project `{item[1]}()` does synchronous Session work"
+                )
             unread = self._stored_items(flow, value.target, attribute)[1]
             if unread is not None:
                 return (

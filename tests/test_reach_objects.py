@@ -147,6 +147,60 @@ def test_module_instance_without_session_work_is_kept(cli, app):
     decided(cli, root, "read", "keep", "does no synchronous Session work")
 
 
+# A lazy singleton: the module-level name is bound to the instance under a `global` statement
+# (`_items = None`, `global _items; _items = ItemsTable()` in its getter or a start-up function).
+# Before, the name held only what import bound (`None`), and the route did "no Session work".
+LAZY_ITEMS = ITEMS_TABLE.replace("Items = ItemsTable()", """_items: "ItemsTable | None" = None
+_plain = None
+
+
+def get_items():
+    global _items
+    if _items is None:
+        _items = ItemsTable()
+    return _items
+
+
+def init_plain():
+    global _plain
+    _plain = CacheTable()
+
+
+class CacheTable:
+    def get(self, item_id):
+        return item_id
+""")
+
+
+@pytest.mark.parametrize(
+    ("body", "head"),
+    [
+        ("return get_items().get(item_id)", "from models.items import get_items"),
+        ("return items._items.get(item_id)", "from models import items"),
+        ("return _items.get(item_id)", "from models.items import _items"),
+        ("return repo.get(item_id)", "from models.items import get_items\nfrom fastapi import Depends"),
+    ],
+)
+def test_a_lazy_singleton_bound_under_a_global_statement_converts(cli, app, body, head):
+    params = "item_id: int, repo=Depends(get_items)" if "repo." in body else "item_id: int"
+    root = app({
+        "models/items.py": LAZY_ITEMS,
+        "api/items.py": route(f'@router.get("/a/{{item_id}}")\nasync def read({params}):\n    {body}\n', head),
+    })
+    decided(cli, root, "read", "convert", "ItemsTable.get -> with database_sessionmaker() as db -> db.get()")
+
+
+def test_near_miss_a_lazy_singleton_doing_no_session_work_is_kept(cli, app):
+    root = app({
+        "models/items.py": LAZY_ITEMS,
+        "api/items.py": route(
+            '@router.get("/a/{item_id}")\nasync def read(item_id: int):\n    return items._plain.get(item_id)\n',
+            "from models import items",
+        ),
+    })
+    decided(cli, root, "read", "keep", "does no synchronous Session work")
+
+
 def test_mixed_route_offloads_the_instance_method(cli, app):
     root = app({
         "models/items.py": ITEMS_TABLE,

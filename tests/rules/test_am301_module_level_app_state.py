@@ -397,14 +397,25 @@ async def given_direct(key: str):
 @router.post("/plain-direct")
 async def plain_direct(key: str):
     STORE._plain[key].save()
+
+
+@router.post("/built")
+async def built(key: str):
+    BUILT.items[key].save()
 """
 
 
 def test_an_item_method_of_a_module_level_instance_container_read_outside_the_class(project, findings):
-    root = project({**FILES, "webui/store.py": UNANNOTATED, "webui/routers/auths.py": HELD_ROUTES})
+    built = "\n\ndef load_items():\n    return {}\n\n\nclass Built:\n    def __init__(self):\n        self.items = load_items()\n\n\nBUILT = Built()\n"
+    routes = HELD_ROUTES.replace("from webui.store import STORE", "from webui.store import BUILT, STORE")
+    root = project({**FILES, "webui/store.py": UNANNOTATED + built, "webui/routers/auths.py": routes})
     for function in ("direct", "held"):
         found = findings(root, function)
         assert [f["code"] for f in found] == ["AM301"], (function, found)
         assert "PersistentConfig.save" in found[0]["message"], found
     assert [f["code"] for f in findings(root, "given_direct")] == ["AM304"]
+    # bound to what a call builds: what its items are is not read
+    found = findings(root, "built")
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert "which the class binds to a value the analysis cannot read as a container" in found[0]["message"], found
     assert findings(root, "plain_direct") == []
