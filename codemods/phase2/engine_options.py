@@ -24,6 +24,7 @@ from async_migrate.codemods.rules.am237_sync_only_engine_argument import RULE as
 from async_migrate.codemods.rules.am238_no_async_driver import RULE as AM238
 from async_migrate.codemods.rules.am273_in_memory_sqlite import RULE as AM273
 from async_migrate.codemods.rules.am281_isolation_level_not_carried import RULE as AM281
+from async_migrate.codemods.rules.am299_sessionmaker_keywords_unread import RULE as AM299
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_POOLS,
     ENGINE_CARRIED,
@@ -288,8 +289,15 @@ def session_kwargs(
     the `class_=` the async sessions keep as `sync_session_class=` (phase2/session_subclass.py)."""
     assert maker.value is not None
     carried = []
+    unread = []
     for arg in maker.value.args:
         if arg.keyword in SESSION_CARRIED and (_is_literal(arg.text) or not arg.local):
+            carried.append((arg.keyword, arg.text))
+        elif arg.keyword in ("*", "**") or (arg.keyword not in _SESSION_HANDLED and arg.local and not _is_literal(arg.text)):
+            unread.append(f"{arg.keyword}{arg.text}" if arg.keyword in ("*", "**") else f"{arg.keyword}={arg.text}")
+        elif arg.keyword is not None and arg.keyword not in _SESSION_HANDLED:
+            # Every other keyword is the Session's own (`twophase=True`), which async_sessionmaker
+            # hands to the Session behind each AsyncSession alike.
             carried.append((arg.keyword, arg.text))
         elif arg.keyword == "class_" and project.canonical(arg.ref) in SQLMODEL_SESSION_TYPES:
             continue  # the async sessionmaker gets SQLModel's AsyncSession
@@ -307,7 +315,19 @@ def session_kwargs(
                 f"(sync: {arg.text}): reading an expired attribute would need IO, which raises "
                 "MissingGreenlet under asyncio"
             )
+    if unread:
+        plan.block(
+            AM299, maker.module.path, maker.line,
+            f"the sessionmaker `{maker.name}` is built with {', '.join(f'`{u}`' for u in unread)}, which "
+            "phase two cannot write to the async sessionmaker: the async sessions would flush, commit or route "
+            f"statements otherwise than the synchronous ones: {AM299.fix}",
+        )
     return tuple(carried)
+
+
+# Keywords of sessionmaker() phase two decides on itself: the engine (the async one), `binds=`
+# (AM278), the Session class and expire_on_commit (notes); a positional argument is the bind.
+_SESSION_HANDLED = frozenset({None, "bind", "binds", "class_", "expire_on_commit"})
 
 
 def find_drivers(plan: StackPlan, build: EngineBuild, maker: Found, read: Callable[[str], str] | None) -> None:

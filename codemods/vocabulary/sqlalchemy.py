@@ -112,8 +112,8 @@ ABSENT_METHODS = {
         "related objects with an awaited query instead, or keep the route on the sync path"
     ),
     "prepare": (
-        "it is the first phase of a two-phase commit, which the async stack's sessionmaker does not ask "
-        "for (`twophase=True` is not carried over) and the async drivers do not all offer; keep the route "
+        "it is the first phase of a two-phase commit by hand, which AsyncSession offers no method for "
+        "(a sessionmaker's `twophase=True` is carried over, and commit() runs both phases); keep the route "
         "on the sync path"
     ),
 }
