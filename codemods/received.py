@@ -25,8 +25,10 @@ from async_migrate.codemods.flow import (
     CLASS,
     CONNECTION,
     ENGINE,
+    FACTORY,
     INJECTED,
     INSTANCE,
+    MANAGER,
     NOTHING,
     QUERY,
     SESSION,
@@ -199,9 +201,14 @@ def _instances(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, 
     # so does a synchronous engine (`Counter(engine)` keeping it for `self.engine.connect()`); and
     # so do a model's `query_property()` Query (`paginate(User.query, page)` runs it) and a mapped
     # class (`get_or_404(User, id)` reads `model.query`).
+    # A sessionmaker or a project Session opener handed on (`ping(SessionLocal)`, a manager's
+    # `Model.list(db_session=self.session_maker)` for `self.session_maker = db_context`) opens the
+    # synchronous Session the callee enters (`with db_session() as s`).
     return frozenset(
         v for v in values
-        if (v.kind == INSTANCE and v.target is not None) or v.kind in (CONNECTION, ENGINE, QUERY, TAINTED, INJECTED)
+        if (v.kind == INSTANCE and v.target is not None)
+        or v.kind in (CONNECTION, ENGINE, QUERY, TAINTED, INJECTED, FACTORY)
+        or (v.kind == MANAGER and v.target is not None)
         or (v.kind == CLASS and v.target is not None and flow.classes.is_mapped(str(v.target)))
     )
 

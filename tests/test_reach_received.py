@@ -272,3 +272,105 @@ def test_near_miss_an_object_without_session_work_stays_clean(cli, layered):
     found = _handler(cli.json("phase1", layered), "clock_only")
     assert found["action"] == "keep"
     assert found["reasons"] == ["does no synchronous Session work"]
+
+
+# A sessionmaker, or a project `@contextmanager` opening a Session, handed to an unannotated
+# parameter the callee enters (`with maker() as s`): the ActiveRecord model methods of a service
+# layer (`Model.create(self.session_maker)` where `self.session_maker = db_context`). Before, the
+# parameter held nothing: a statement on `s` (not named like a Session) did "no Session work".
+OPENERS = """
+from contextlib import contextmanager
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from db.engine import database_sessionmaker
+
+router = APIRouter()
+
+
+@contextmanager
+def db_context():
+    db = database_sessionmaker()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def ping_with(maker):
+    with maker() as s:
+        return s.execute(text("select 1")).scalar()
+
+
+def ping_keyword(*, opener):
+    with opener() as s:
+        return s.execute(text("select 1")).scalar()
+
+
+class Record:
+    def save(self, db_session):
+        with db_session() as s:
+            s.add(self)
+            s.commit()
+
+
+class Manager:
+    def __init__(self):
+        self.session_maker = db_context
+
+    def create(self):
+        Record().save(self.session_maker)
+
+
+def tick(clock):
+    with clock() as c:
+        return c.execute(text("select 1"))
+
+
+class Clock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def execute(self, what):
+        return what
+
+
+@router.get("/maker")
+async def by_maker():
+    return ping_with(database_sessionmaker)
+
+
+@router.get("/opener")
+async def by_opener():
+    return ping_keyword(opener=db_context)
+
+
+@router.post("/manager")
+async def by_manager():
+    Manager().create()
+
+
+@router.get("/clock")
+async def by_clock():
+    return tick(Clock)
+"""
+
+
+@pytest.mark.parametrize(("function", "chain"), [
+    ("by_maker", "ping_with -> with maker() as s -> s.execute()"),
+    ("by_opener", "ping_keyword -> with opener() as s -> s.execute()"),
+    ("by_manager", "Manager.create -> Record.save -> with db_session() as s"),
+])
+def test_a_session_opener_handed_to_a_parameter_opens_the_session_the_callee_enters(
+    cli, project, app_files, function, chain
+):
+    root = project({**app_files, "api/__init__.py": "", "api/openers.py": OPENERS})
+    found = _handler(cli.json("phase1", root), function)
+    assert found["action"] == "convert", found
+    assert any(chain in reason for reason in found["reasons"]), found["reasons"]
+    # a class handed on and entered is no Session opener
+    assert _handler(cli.json("phase1", root), "by_clock")["reasons"] == ["does no synchronous Session work"]
