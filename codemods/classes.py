@@ -181,6 +181,10 @@ class Classes:
             if value is not None and value.kind in ("name", "annotated") and value.ref and len(rest) == 1:
                 return self.resolve(value.ref, depth + 1)
             for star in filter(None, module.imports.get("*", "").split(",")):
+                if star not in self.project.modules and self.project.inside_project(star):
+                    # not read, or no Python source (aim's compiled `encoding`): matched on a
+                    # shorter prefix it would grow the reference a segment per star import
+                    continue
                 found = self.resolve(".".join([star, *rest]), depth + 1)
                 if found is not None:
                     return found

@@ -355,7 +355,7 @@ class Project:
             if head in module.imports:
                 return self.resolve(".".join([module.imports[head], *rest[1:]]), depth + 1)
             for star in filter(None, module.imports.get("*", "").split(",")):
-                if star not in self.modules and self._inside_project(star):
+                if star not in self.modules and self.inside_project(star):
                     # A project module not read (yet): matched on a shorter prefix, its name would
                     # stand for what that package holds, and each star import of it would grow the
                     # reference by a segment (exponentially many references on a package of stars).
@@ -366,7 +366,7 @@ class Project:
             return None
         return Target("external", ref)
 
-    def _inside_project(self, name: str) -> bool:
+    def inside_project(self, name: str) -> bool:
         """Whether a package holding module `name` is a project module."""
         parts = name.split(".")
         return any(".".join(parts[:end]) in self.modules for end in range(1, len(parts)))
