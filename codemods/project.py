@@ -2420,6 +2420,7 @@ class Project:
 
     @cached_property
     def _own_unverified(self) -> dict[FunctionId, list[tuple[int, str]]]:
+        from async_migrate.codemods.by_name_methods import picked_by_name
         from async_migrate.codemods.unread_engines import handed_unread, unread_connection
         from async_migrate.codemods.unread_engines import reason as unread_reason
         from async_migrate.codemods.unread_results import unread_result
@@ -2556,6 +2557,10 @@ class Project:
                     ))
                     continue
                 targeted = edges.get(call.index, [])
+                picked = picked_by_name(self, fid, function, call) if not targeted else None
+                if picked is not None:
+                    found.append((call.line, picked))
+                    continue
                 through = self._held_function_targets(function, call) if not targeted else []
                 if through and through[0] in self.work_chains:
                     found.append((

@@ -1,0 +1,96 @@
+"""Methods a call picks at run time by name on an object: `getattr(obj, name)(...)`.
+
+aim's tracking server runs `attr = getattr(resource, method_name)` then `attr(*args)` on an
+object it took out of its resource pool, with the method's name from the request body; a
+`setattr(resource, name, value)` there runs whatever property setter the name picks. The call
+graph has no edge for either, so the route read as doing no Session work. Here such a call is
+unverified (`Project.own_unverified`) when a method it may pick does synchronous Session work:
+among the methods of the object's class (and of its subclasses) where the flow can type the
+object, among every project method otherwise. A name written as a constant picks one method the
+call graph already follows; a lookup on a module is `astcollect/by_name.py`'s.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.flow import INSTANCE
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.project import FunctionId, Project
+
+_GETTERS = frozenset({"getattr", "builtins.getattr"})
+_SETTERS = frozenset({"setattr", "builtins.setattr"})
+
+
+def picked_by_name(project: Project, fid: FunctionId, function: facts.Function, call: facts.Call) -> str | None:
+    """Why `call` may do Session work the call graph cannot see: it runs a method, or a property
+    setter, that a name known only at run time picks on an object; None otherwise."""
+    lookup: facts.Call | None
+    if call.callee in _SETTERS:
+        lookup, setter = call, True
+    elif call.callee is None and call.func is not None:
+        lookup, setter = _getter(function, call), False
+    else:
+        return None
+    if lookup is None or len(lookup.args) < 2 or lookup.args[1].name is None:
+        return None  # a constant name (or one the facts cannot spell): an edge the graph follows
+    target, name = lookup.args[0], lookup.args[1].name
+    written = target.name or target.expr
+    if written is None:
+        return None  # a module-level object (a logger, a module): `astcollect/by_name.py` reads modules
+    classes = project_classes(project)
+    values = project.flow.evaluate(fid, written if target.expr else f"${written}")
+    typed = [v.target for v in values if v.kind == INSTANCE and isinstance(v.target, str)]
+    if values and len(typed) != len(values):
+        return None  # a Session, a value of a library: what it runs is read elsewhere
+    handlers = {handler.id for handler in project.handlers}
+    if typed:
+        owners = {c for ref in typed for c in (*classes.mro(ref), *classes.subclasses(ref))}
+        candidates = [fid for owner in sorted(owners) for fid in classes.methods.get(owner, {}).values()]
+    else:
+        candidates = [f for f in project.functions if classes.owner(f) is not None]
+    working = [
+        f for f in dict.fromkeys(candidates)
+        if f in project.work_chains and f not in handlers and _is_setter(project, f) == setter
+    ]
+    if not working:
+        return None
+    first = project.functions[working[0]][1]
+    more = f" and {len(working) - 1} more" if len(working) > 1 else ""
+    shown = written.lstrip("$")
+    on = f"`{shown}`, a {typed[0].rsplit('.', 1)[-1]}" if len(set(typed)) == 1 else (
+        f"`{shown}`, which the analysis cannot type"
+    )
+    what = "property setter" if setter else "method"
+    spelled = f"setattr({shown}, {name}, ...)" if setter else f"{call.spelled or call.func}()"
+    return (
+        f"`{spelled}` runs the {what} that `{name}` names at run time on {on}; a {what} doing "
+        f"synchronous Session work may be what it runs: {first.qualname} "
+        f"({' -> '.join(project.work_chains[working[0]])}){more}"
+    )
+
+
+def _getter(function: facts.Function, call: facts.Call) -> facts.Call | None:
+    """The `getattr(obj, name)` call whose result `call` calls: inline (`getattr(o, n)()`) or
+    through a local bound to it once (`attr = getattr(o, n)` ... `attr()`)."""
+    func = call.func or ""
+    if func == "getattr()":
+        line = call.line
+    elif func.startswith("$") and "." not in func:
+        bound = [b for b in function.bindings if b.name == func[1:]]
+        if len(bound) != 1 or bound[0].expr != "getattr()" or bound[0].entered:
+            return None
+        line = bound[0].line
+    else:
+        return None
+    found = [c for c in function.calls if c.line == line and c.callee in _GETTERS]
+    return found[0] if len(found) == 1 else None
+
+
+def _is_setter(project: Project, fid: FunctionId) -> bool:
+    """A `@name.setter` property setter (assigning the attribute runs it)."""
+    function = project.functions[fid][1]
+    return any(d.text.endswith(".setter") or (d.attr == "setter") for d in function.decorators)
