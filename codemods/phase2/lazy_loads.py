@@ -197,6 +197,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     POLYMORPHIC,
 )
 from async_migrate.codemods.vocabulary.sqlmodel import BUILDERS as SQLMODEL_BUILDERS
+from async_migrate.codemods.vocabulary.starlette import RESPONSE_CLASSES
 
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
 SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
@@ -1861,6 +1862,9 @@ class _Analysis:
         if function.results and all(self._names().copies(root, term) for term in function.results):
             # `return BookOut.model_validate(book)`: the reads ran in the route (`_validated`)
             return
+        if function.results and all(self._response_object(function, term) for term in function.results):
+            # `return StreamingResponse(rows)`: FastAPI sends a Response as it is, serialising nothing
+            return
         self._type_args = set(refs)
         models = [ref for ref in dict.fromkeys(self.classes.resolve(r) for r in refs) if ref is not None]
         if not models:
@@ -1885,6 +1889,25 @@ class _Analysis:
                 continue
             for origin in origins:
                 self._serialise(root, handler.module, function, line, model, name, (model,), eager, origin)
+
+    def _response_object(self, function: facts.Function, term: tuple, depth: int = 0) -> bool:
+        """Whether a returned term is a Response built in the function (`StreamingResponse(rows)`,
+        a project subclass of one), itself or through a local name bound only to such calls."""
+        if term[:1] == ("call",) and len(term) == 2:
+            call = next((c for c in function.calls if c.index == term[1]), None)
+            constructed = self.classes.built_by(call.callee) if call is not None and call.callee else None
+            if call is None or call.callee is None:
+                return False
+            if self.project.canonical(call.callee) in RESPONSE_CLASSES:
+                return True
+            return constructed is not None and any(
+                self.project.canonical(base) in RESPONSE_CLASSES
+                for cls in self.classes.mro(constructed) for base in self.classes.by_ref[cls][1].bases
+            )
+        if term[:1] == ("name",) and len(term) == 2 and depth < 3:
+            held = function.holds.get(term[1], ())
+            return bool(held) and all(self._response_object(function, t, depth + 1) for t in held)
+        return False
 
     def _encoded_dataclasses(self, root: FunctionId, module: facts.Module, function: facts.Function, line: int) -> None:
         """A route with no response model hands what it returns to `jsonable_encoder`, which reads

@@ -51,6 +51,19 @@ BACKGROUND_TASKS = frozenset({
 # A streaming response iterates a sync iterator in the threadpool (`iterate_in_threadpool`), an async
 # one on the event loop.
 STREAMING_RESPONSE = frozenset({"starlette.responses.StreamingResponse", "fastapi.responses.StreamingResponse"})
+# A route returning one of these (or a subclass) has it sent as it is: FastAPI validates and
+# serialises nothing into the response model then, so the model reads nothing on what it holds.
+RESPONSE_CLASSES = frozenset({
+    f"{module}.{name}"
+    for module in ("starlette.responses", "fastapi.responses")
+    for name in (
+        "Response", "JSONResponse", "HTMLResponse", "PlainTextResponse", "RedirectResponse",
+        "StreamingResponse", "FileResponse",
+    )
+} | {
+    "fastapi.Response", "fastapi.responses.ORJSONResponse", "fastapi.responses.UJSONResponse",
+    "sse_starlette.EventSourceResponse", "sse_starlette.sse.EventSourceResponse",
+})
 # Iterates a sync iterator, each step in AnyIO's worker threads (fastapi.concurrency re-exports it).
 ITERATE_IN_THREADPOOL = frozenset({
     "starlette.concurrency.iterate_in_threadpool", "fastapi.concurrency.iterate_in_threadpool"

@@ -139,6 +139,29 @@ def test_near_miss_the_route_eager_loads_what_the_response_reads(app, findings, 
     assert "UserOut.posts" not in " ".join(reported(root, "touch", "phase1")["reasons"])
 
 
+@pytest.mark.parametrize("returned", [
+    "return JSONResponse({'id': user.id})",
+    "return StreamingResponse(iter([str(user.id)]))",
+    "response = PlainTextResponse(str(user.id))\n    return response",
+    "return Plain(str(user.id))",
+])
+def test_near_miss_the_route_returns_a_response_which_is_sent_as_it_is(app, findings, reported, returned):
+    # aim's `get_active_runs_api` (`response_model=RunActiveOut`, `return StreamingResponse(streamer)`):
+    # FastAPI serialises nothing into the model, which reads nothing on the objects
+    from rules.test_am129_lazy_load_on_loop import files
+
+    source = SERIALISED.replace("{options}", "").replace("    return user\n", f"    {returned}\n").replace(
+        "from models import User\n",
+        "from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse\n\nfrom models import User"
+        "\n\n\nclass Plain(PlainTextResponse):\n    media_type = 'text/plain'\n",
+    )
+    root = app(source, files())
+    (finding,) = findings(root, "touch")
+    assert finding["code"] == "AM301"
+    assert not any("UserOut.posts" in b["call"] for b in finding["blocking"]), finding["blocking"]
+    assert "UserOut.posts" not in " ".join(reported(root, "touch", "phase1")["reasons"])
+
+
 def test_the_held_session_bound_to_a_name_then_handed_on_is_found(app, findings, bound_held):
     found = findings(app(bound_held), "count")
     assert [(f["code"], [b["call"] for b in f["blocking"]]) for f in found] == [("AM301", ["count_books(db)"])], found
