@@ -145,6 +145,8 @@ class Abstract:
 
 Values = frozenset[Abstract]
 # The methods a TypedDict (a dict) or NamedTuple (a tuple) inherits that hand out its fields' values
+# What reads one item of a container (`managers.get(name)`), as a subscript does.
+_ITEM_READS = frozenset({"get", "pop", "setdefault"})
 _CONTAINER_METHODS = frozenset({"get", "items", "values", "copy", "pop", "setdefault", "_asdict", "_replace"})
 NOTHING: Values = frozenset()
 _SESSION: Values = frozenset({Abstract(SESSION)})
@@ -425,6 +427,14 @@ class Flow:
             for source in sources:
                 if source == facts.UNSPELLED:
                     continue
+                owner, _, attribute = source.removesuffix(".values()").rpartition(".")
+                if source.endswith(".values()") and owner:
+                    # `for manager in self.managers.values()` on a container the class fills
+                    # with project objects
+                    held = self._contained(self.evaluate(fid, owner), attribute)
+                    if held:
+                        env[name] = env.get(name, NOTHING) | held
+                        continue
                 held = self.elements(self.evaluate(fid, source))
                 if held:
                     env[name] = env.get(name, NOTHING) | held
@@ -831,14 +841,60 @@ class Flow:
                     held = frozenset({Abstract(FACTORY, origin=f"{describe(head)}()")})
                 if held:
                     values, steps = held, steps[1:]
+        holder: Values = NOTHING  # what the attribute read last was read on
+        skip = False
+        container, _, read = head.rpartition(".")
+        if read in _ITEM_READS and steps[:1] == ("()",) and not head.startswith("$") and "." in container:
+            # `registry.managers.get(name)` on a module-level instance: spelled as one reference
+            owner, _, attribute = container.rpartition(".")
+            items = self._contained(self.ref(owner), attribute)
+            if items:
+                values, steps = items, steps[1:]
         for number, step in enumerate(steps):
+            if skip:
+                skip = False
+                continue
+            if (
+                step[1:] in _ITEM_READS and steps[number + 1:number + 2] == ("()",) and number
+                and steps[number - 1] != "()" and (items := self._contained(holder, steps[number - 1][1:]))
+            ):
+                # `self.managers.get(name)` on a container the class fills with project objects
+                values, skip = items, True
+                continue
             if not values:
                 return NOTHING
             if step == "()":
                 values = self._call(values, fid, describe(head) + "".join(steps[:number]))
             else:
+                holder = values
                 values = self._attribute(values, step[1:], fid)
         return values
+
+    def _contained(self, holders: Values, attribute: str) -> Values:
+        """The project objects the container `attribute` of instances `holders` holds, where the
+        class builds it without annotation and every store its methods make is read
+        (`facts.ClassFacts.item_stores`: `self.managers = {"user": UserManager()}`); NOTHING
+        otherwise (a store the flow cannot read, or no such container)."""
+        found: set[Abstract] = set()
+        for holder in holders:
+            if holder.kind != INSTANCE or not isinstance(holder.target, str) or holder.target not in self.classes.by_ref:
+                continue
+            for ancestor in self.classes.mro(holder.target):
+                if ancestor not in self.classes.by_ref:
+                    continue
+                module, facts_ = self.classes.by_ref[ancestor]
+                if attribute in facts_.item_unread:
+                    return NOTHING
+                for line, _at, stored in facts_.item_stores.get(attribute, []):
+                    method = next(
+                        (f for f in module.functions if f.line == line and f.qualname.startswith(f"{facts_.qualname}.")),
+                        None,
+                    )
+                    values = self.evaluate((module.name, method.key), stored) if method is not None and stored != "?" else NOTHING
+                    if not values or any(v.kind != INSTANCE for v in values):
+                        return NOTHING
+                    found |= values
+        return frozenset(found)
 
     def _type_of_receiver(self, fid: FunctionId) -> str | None:
         """The class of a method whose every `type(...)` call is `type(self)`; else None (the

@@ -419,3 +419,69 @@ def test_an_item_method_of_a_module_level_instance_container_read_outside_the_cl
     assert [f["code"] for f in found] == ["AM304"], found
     assert "which the class binds to a value the analysis cannot read as a container" in found[0]["message"], found
     assert findings(root, "plain_direct") == []
+
+
+# An item read with `.get(key)` (or `pop`, `setdefault`), and the items of `.values()` in a loop, on
+# a container the class fills with project objects (a registry of managers), were no value the
+# flow could read: the route did "no Session work". They hold what the class's stores put in.
+REGISTRY = """
+from webui.config import PersistentConfig
+from webui.store import Plain
+
+
+class Registry:
+    def __init__(self):
+        self.configs = {"signup": PersistentConfig("ENABLE_SIGNUP", True)}
+        self.plain = {"p": Plain()}
+
+    def config(self, name):
+        return self.configs.get(name)
+
+    def plain_one(self, name):
+        return self.plain.get(name)
+
+
+REGISTRY = Registry()
+"""
+REGISTRY_ROUTES = """
+from fastapi import APIRouter
+
+from webui.registry import REGISTRY
+
+router = APIRouter()
+
+
+@router.post("/by-method")
+async def by_method():
+    REGISTRY.config("signup").save()
+
+
+@router.post("/by-get")
+async def by_get():
+    entry = REGISTRY.configs.get("signup")
+    entry.save()
+
+
+@router.post("/by-values")
+async def by_values():
+    for entry in REGISTRY.configs.values():
+        entry.save()
+
+
+@router.post("/plain")
+async def plain():
+    REGISTRY.plain_one("p").save()
+    for entry in REGISTRY.plain.values():
+        entry.save()
+"""
+
+
+def test_items_read_by_get_or_values_of_a_filled_container_are_followed(project, findings):
+    root = project({
+        **FILES, "webui/store.py": UNANNOTATED, "webui/registry.py": REGISTRY, "webui/routers/auths.py": REGISTRY_ROUTES,
+    })
+    for function in ("by_method", "by_get", "by_values"):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM301"], (function, found)
+        assert "PersistentConfig.save" in found[0]["message"], found
+    assert findings(root, "plain") == []
