@@ -379,6 +379,20 @@ def test_a_caller_entering_the_opener_where_async_with_cannot_stand_stays_blocke
                     s.add(Item(name=name, owner_id=1))
             inner()
         """,
+        """
+        class Manager:
+            def __init__(self):
+                self.session_maker = session_scope
+
+            def add(self, name):
+                with self.session_maker() as s:
+                    s.add(Item(name=name, owner_id=1))
+
+
+        @router.post("/held")
+        async def held(name: str):
+            Manager().add(name)
+        """,
     )})
     document = run(cli, root)
     mixed = handler(document, "create_item")
@@ -389,6 +403,10 @@ def test_a_caller_entering_the_opener_where_async_with_cannot_stand_stays_blocke
     bare = handler(document, "bare")
     assert bare["action"] == "blocked", bare
     assert "calls `session_scope()` other than as `with session_scope() as name:`" in " ".join(bare["reasons"]), bare
+    # the `with` has the right form, but enters a value holding the opener
+    kept = handler(document, "held")
+    assert kept["action"] == "blocked", kept
+    assert "opens `session_scope()` through `self.session_maker()`, a value holding it" in " ".join(kept["reasons"]), kept
     inner = handler(document, "nested")
     assert inner["action"] == "blocked", inner
     assert "enters `session_scope()` inside a nested function or lambda" in " ".join(inner["reasons"]), inner

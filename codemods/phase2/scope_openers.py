@@ -175,6 +175,12 @@ def caller_problems(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
         elif beside:
             why = (f"enters `{name}()` beside other context managers in one `with` statement: its async twin is "
                    "entered with `async with`, which cannot enter the others; give it a `with` statement of its own")
+        elif edge.call.func is not None:
+            # `with self.session_maker() as s` for `self.session_maker = session_scope`: the `with`
+            # has the right form, but names a value holding the opener, not the opener
+            why = (f"opens `{name}()` through `{project.written(edge.call.func)}()`, a value holding it (an "
+                   "attribute, a parameter, a local), which phase two cannot point at its async twin; enter the "
+                   f"opener by its name (`with {name}() as s:`), or migrate by hand")
         else:
             why = (f"calls `{name}()` other than as `with {name}() as name:` (a value handed on, `enter_context(...)`, "
                    "a `with` binding no name), where phase two cannot enter its async twin with `async with`; "
