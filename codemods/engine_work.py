@@ -41,6 +41,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     CONNECTION_IO_METHODS,
     CONNECTION_OPENERS,
     FROM_CONFIG,
+    TABLE_TYPES,
 )
 from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK
 
@@ -56,7 +57,6 @@ _LOOP_CALLBACKS = {"call_soon": 0, "call_soon_threadsafe": 0, "call_later": 1, "
 _FUNCTION_STARTERS = frozenset({"add_task", "start_soon"})
 _SYNC_ENGINES = SYNC_ENGINE_CONSTRUCTORS | FROM_CONFIG
 _INSPECT = frozenset({"sqlalchemy.inspect", "sqlalchemy.inspection.inspect"})
-_TABLES = frozenset({"sqlalchemy.Table", "sqlalchemy.schema.Table", "sqlalchemy.sql.schema.Table"})
 # Libraries whose calls given an engine keep it for later (a sessionmaker, a Session, a listener,
 # an instrumentor, a partial) or hand it to a thread (`run_in_threadpool(f, engine)`): the work
 # done with it is found where it happens, or is none.
@@ -220,7 +220,7 @@ def _handed_engine(project: Project, fid: FunctionId, call: facts.Call) -> str |
     untyped = callee is None and call.func is not None and "." in call.func and method not in _BINDS_ONLY
     # What the call is decides first (asked for every call): the arguments' values only where
     # an engine among them would be reported.
-    if not inspects and not untyped and callee not in _TABLES and _not_connecting(project, call, callee):
+    if not inspects and not untyped and callee not in TABLE_TYPES and _not_connecting(project, call, callee):
         return None
     engines = [
         arg for arg in call.args
@@ -234,7 +234,7 @@ def _handed_engine(project: Project, fid: FunctionId, call: facts.Call) -> str |
     written = project.written(call.func) if callee is None and call.func else (callee or "").rpartition(".")[2]
     if inspects:
         return f"{written}({given})"
-    if callee in _TABLES and arg.keyword == "autoload_with":
+    if callee in TABLE_TYPES and arg.keyword == "autoload_with":
         return f"{written}(..., {given})"
     if untyped:
         return f"{written}({given})"

@@ -33,7 +33,7 @@ from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.phase2.validations import validation
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import OFFLOADERS
-from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES
+from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, TABLE_TYPES
 
 Path = tuple[tuple[str, str], ...]  # ((class ref, relationship), ...) from the loaded entity
 
@@ -497,8 +497,9 @@ class Flow:
         if load.session not in self.project.session_names(fid):
             return None  # not a query on the Session phase two rewrites
         model = self.classes.resolve(load.model)
-        if model is None and load.model and self._column(load.model):
-            return []  # `query(Item.title)`: rows of column values, no ORM object to load into
+        if model is None and load.model and (self._column(load.model) or self._table(load.model)):
+            # `query(Item.title)`, `query(users_table)`: rows of column values, no ORM object to load into
+            return []
         if model is None:
             where = load.model or load.entity
             return [Origin(OriginKind.UNVERIFIED, fid, number, where=f"`{load.entity}` ({where}), not defined under PATH")]
@@ -507,6 +508,13 @@ class Flow:
             # have relationships of its own: untraced, its reads are judged by their names.
             return None
         return self._pick(Origin(OriginKind.LOAD, fid, number, model), picks)
+
+    def _table(self, ref: str) -> bool:
+        """Whether `ref` names a module-level `Table(...)` of the project (skypilot's `user_table =
+        sqlalchemy.Table("users", Base.metadata, ...)`)."""
+        target = self.project.resolve(ref)
+        value = target.value if target is not None and target.kind == "value" else None
+        return value is not None and value.kind == "call" and self.project.canonical(value.ref) in TABLE_TYPES
 
     def _column(self, ref: str) -> bool:
         """Whether `ref` names an attribute of a mapped class that is not a relationship (a column,

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import name_chain
+from async_migrate.codemods.vocabulary.sqlalchemy import TABLE_TYPES
 
 if TYPE_CHECKING:
     from async_migrate.codemods.phase2.expired_reads import Models
@@ -155,11 +156,7 @@ def table_name(models: Models, module: facts.Module, written: str) -> bool:
     ref = module.imports.get(head, f"{module.name}.{head}") + (f".{rest}" if rest else "")
     target = models.project.resolve(ref)
     value = target.value if target is not None and target.kind == "value" else None
-    return value is not None and value.kind == "call" and models.project.canonical(value.ref) in TABLES
-
-
-# `Table` as SQLAlchemy exports it and where it is defined.
-TABLES = frozenset({"sqlalchemy.Table", "sqlalchemy.schema.Table", "sqlalchemy.sql.schema.Table"})
+    return value is not None and value.kind == "call" and models.project.canonical(value.ref) in TABLE_TYPES
 
 
 def _table_column(arg: ast.expr, tables: Callable[[str], bool]) -> bool:

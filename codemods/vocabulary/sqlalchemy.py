@@ -200,6 +200,9 @@ DECLARED_ATTRS = frozenset(
 ANNOTATED_STRATEGIES = {"WriteOnlyMapped": "write_only", "DynamicMapped": "dynamic"}
 BACKREF_CONSTRUCTORS = frozenset({"sqlalchemy.orm.backref", "sqlalchemy.orm._orm_constructors.backref"})
 # `relationship(lazy=...)` values that load up front, and values that never load implicitly.
+# `Table` as SQLAlchemy exports it and where it is defined: a query of one gives rows of its
+# column values, never an ORM object with relationships to load.
+TABLE_TYPES = frozenset({"sqlalchemy.Table", "sqlalchemy.schema.Table", "sqlalchemy.sql.schema.Table"})
 EAGER_STRATEGIES = frozenset({"selectin", "joined", "subquery", "immediate"})
 NON_LOADING_STRATEGIES = frozenset({"raise", "raise_on_sql", "noload", "write_only"})
 # Loader options that load relationships eagerly, by name and by reference.

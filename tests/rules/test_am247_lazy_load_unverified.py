@@ -44,3 +44,36 @@ def test_near_miss_rows_of_a_column_query_hold_no_object_to_load_into(phase2, en
 def test_a_column_query_of_a_model_outside_path_stays_unverified(phase2, entry):
     found = entry(phase2(COLUMNS.format(module="shared_models", model="Gadget")), "titles")
     assert found["action"] == "blocked" and "AM247" in found["codes"], found
+
+
+TABLE = """
+from sqlalchemy import Column, Integer, MetaData, String, Table
+
+metadata = MetaData()
+
+gadgets = Table(
+    "gadgets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(100)),
+)
+"""
+TABLE_ROWS = """
+from tables import gadgets
+
+
+@router.get("/titles")
+def titles(session: session_dependency):
+    rows = session.query(gadgets).all()
+    return [r.title for r in rows]
+"""
+
+
+def test_near_miss_rows_of_a_table_of_the_project_hold_no_object_to_load_into(phase2, entry):
+    # skypilot's `session.query(user_table)` on `user_table = sqlalchemy.Table("users", Base.metadata,
+    # ...)`: rows of its column values, read as `row.name`, were "an object of a model not defined
+    # under PATH" whose reads might lazy-load
+    found = entry(phase2(TABLE_ROWS, {"tables.py": TABLE}), "titles")
+    # still blocked, for the result's shape only (the rewrite does not yet tell a Table from a class)
+    assert found["action"] == "blocked" and found["codes"] == ["AM213"], found
+    assert not any("not defined under PATH" in r for r in found["reasons"]), found
