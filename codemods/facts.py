@@ -452,6 +452,8 @@ class Function(_Fact):
     # UNSPELLED when the notation cannot spell them (a tuple target's element, `x[0].state.db`).
     state_assigns: list[tuple[int, str, str, str]] = field(default_factory=list)
     returned: tuple[str, ...] = ()  # expressions returned (own body), in order
+    # `return self.managers[name]`: the container each returned subscript reads an item of
+    returned_items: tuple[str, ...] = ()
     # Each `return name` of the own body: (line, name, whether it may run after any line (in a loop's
     # body, before a `finally`), the line spans of the branches it excludes) (`astcollect.returns`)
     name_returns: tuple[tuple[int, str, bool, tuple[tuple[int, int], ...]], ...] = ()

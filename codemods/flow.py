@@ -730,6 +730,10 @@ class Flow:
                     returned = self.evaluate(fid, expression)
                     unseen = unseen or (declared and not returned)
                     values |= returned
+                for container in function.returned_items if not declared else ():
+                    # `return self.managers[name]` on a container the class fills with project objects
+                    owner, _, attribute = container.rpartition(".")
+                    values |= self._contained(self.evaluate(fid, owner), attribute) if owner else NOTHING
                 if unseen and self.carries_session(fid):
                     # the interface's lookup alone reads as the implementations it finds, or none:
                     # what this builds from the Session may be one the analysis does not see

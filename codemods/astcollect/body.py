@@ -1293,10 +1293,14 @@ class BodyScanner:
             self.function.state_assigns.append(
                 (line, expression(head, local) or facts.UNSPELLED, attribute, spelled or facts.UNSPELLED)
             )
+        returned_items: list[str] = []
         for value in self.raw_returned:
             found = expression(value, local)
             if found is not None:
                 self.returned_written[id(value)] = found
+            elif type(value) is ast.Subscript and (subscripted := expression(value.value, local)) is not None:
+                returned_items.append(subscripted)
+        self.function.returned_items = tuple(returned_items)
         self.function.returned = tuple(self.returned_written.values())
         self.function.forwards = self._forwards(local)
         self.function.yielded = tuple(
@@ -1797,7 +1801,7 @@ class BodyScanner:
             name = name_of(value)
             if name is not None:
                 self.function.yields += (name,)
-            if syntax.is_flow(value):
+            if syntax.is_flow(value) or (type(value) is ast.Subscript and syntax.is_flow(value.value)):
                 self.raw_returned.append(value)  # type: ignore[arg-type]
         if type(value) is ast.Call:
             self.statements.add(id(value))
@@ -2125,11 +2129,12 @@ class BodyScanner:
         """`Function.forwards`: X, when this is a method `__getattr__(self, name)` every return of
         which is `getattr(X, name)` (a proxy forwarding each attribute it lacks), else None."""
         function = self.function
-        if function.name != "__getattr__" or len(function.params) != 2 or not self.raw_returned:
+        returned = [value for value in self.raw_returned if type(value) is not ast.Subscript]  # read apart
+        if function.name != "__getattr__" or len(function.params) != 2 or not returned:
             return None
         attribute = function.params[1].name
         found: set[str | None] = set()
-        for value in self.raw_returned:
+        for value in returned:
             if not (
                 type(value) is ast.Call and type(value.func) is ast.Name and value.func.id == "getattr"
                 and "getattr" not in local and len(value.args) == 2 and not value.keywords

@@ -421,7 +421,7 @@ def test_an_item_method_of_a_module_level_instance_container_read_outside_the_cl
     assert findings(root, "plain_direct") == []
 
 
-# An item read with `.get(key)` (or `pop`, `setdefault`), and the items of `.values()` in a loop, on
+# An item read with `.get(key)` (or `pop`, `setdefault`) or returned as `self.configs[name]`, and the items of `.values()` in a loop, on
 # a container the class fills with project objects (a registry of managers), were no value the
 # flow could read: the route did "no Session work". They hold what the class's stores put in.
 REGISTRY = """
@@ -439,6 +439,12 @@ class Registry:
 
     def plain_one(self, name):
         return self.plain.get(name)
+
+    def config_item(self, name):
+        return self.configs[name]
+
+    def plain_item(self, name):
+        return self.plain[name]
 
 
 REGISTRY = Registry()
@@ -462,6 +468,11 @@ async def by_get():
     entry.save()
 
 
+@router.post("/by-item")
+async def by_item():
+    REGISTRY.config_item("signup").save()
+
+
 @router.post("/by-values")
 async def by_values():
     for entry in REGISTRY.configs.values():
@@ -471,6 +482,7 @@ async def by_values():
 @router.post("/plain")
 async def plain():
     REGISTRY.plain_one("p").save()
+    REGISTRY.plain_item("p").save()
     for entry in REGISTRY.plain.values():
         entry.save()
 """
@@ -480,7 +492,7 @@ def test_items_read_by_get_or_values_of_a_filled_container_are_followed(project,
     root = project({
         **FILES, "webui/store.py": UNANNOTATED, "webui/registry.py": REGISTRY, "webui/routers/auths.py": REGISTRY_ROUTES,
     })
-    for function in ("by_method", "by_get", "by_values"):
+    for function in ("by_method", "by_get", "by_item", "by_values"):
         found = findings(root, function)
         assert [f["code"] for f in found] == ["AM301"], (function, found)
         assert "PersistentConfig.save" in found[0]["message"], found
