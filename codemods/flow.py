@@ -1104,9 +1104,16 @@ class Flow:
             return "request"
         function = self.project.functions[fid][1]
         applications = APPLICATION_TYPES | STARLETTE_APPLICATIONS
+        first = next((p for p in function.params if p.name not in ("self", "cls")), None)
         for param in function.params:
             if param.name == name[1:]:
-                return "app" if any(self.project.canonical(r) in applications for r in param.annotation) else "unknown"
+                if any(self.project.canonical(r) in applications for r in param.annotation):
+                    return "app"
+                # `async def lifespan(app):` unannotated: the application hands itself to the
+                # lifespan it is built with (a startup handler takes no parameter)
+                if param is first and not param.annotation and fid in _lifecycle_hooks(self.project):
+                    return "app"
+                return "unknown"
         # an application factory's own `app = FastAPI(...)`, bound to nothing else
         made = [b.expr for b in function.bindings if b.name == name[1:]]
         if made and all(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
 from sample import run_python
 
 MAIN = """
@@ -118,8 +119,12 @@ def test_assigned_sessions_are_unverified_and_state_engines_are_engine_work(cli,
     }, checked
 
 
-def test_what_the_tests_swap_in_leaves_the_applications_sessionmaker_typed(cli, project):
+@pytest.mark.parametrize("signature", ["lifespan(app: FastAPI)", "lifespan(app)"])
+def test_what_the_tests_swap_in_leaves_the_applications_sessionmaker_typed(cli, project, signature):
+    # unannotated too: the application hands itself to the lifespan it is built with
     root = build(project)
+    main = (root / "main.py").read_text(encoding="utf-8")
+    (root / "main.py").write_text(main.replace("lifespan(app: FastAPI)", signature), encoding="utf-8")
     document = cli.json("scan", root)
     found = {h["function"]: (h["action"], h["codes"]) for h in document["handlers"] if h["kind"] == "route"}
     assert found["assigned"] == ("convert", ["AM124"]) and found["aliased"] == ("convert", ["AM124"]), found

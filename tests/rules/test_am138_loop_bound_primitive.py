@@ -337,6 +337,15 @@ def test_a_primitive_the_lifespan_keeps_in_the_application_state_keeps_the_handl
     assert fragment in entry["reasons"][0], entry["reasons"]
 
 
+@pytest.mark.parametrize("body", ["request.app.state.wakeup.set()", "request.app.state.outbox.put_nowait(name)"])
+def test_an_unannotated_lifespan_keeps_its_primitives_in_the_application_state(app, reported, body):
+    # `async def lifespan(app):`: the application it is registered with hands itself to it
+    state = STATE.replace("lifespan(app: FastAPI)", "lifespan(app)") + "\n\nstate_app = FastAPI(lifespan=lifespan)\n"
+    entry = reported(app(state_route(body), {**FILES, "services/state.py": state}), "create", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM138"), entry
+    assert "on an asyncio." in entry["reasons"][0], entry["reasons"]
+
+
 @pytest.mark.parametrize(
     "body",
     ["request.app.state.stopped.set()", "request.app.state.missing.set()", "state.PUBLISHER.done()", "events.latch()"],
