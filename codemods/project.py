@@ -1990,6 +1990,9 @@ class Project:
         the instance builds the container without annotation and one of its stores puts in a value
         the analysis cannot read, while a project method of that name does synchronous Session work."""
         item = call.item if call.item is not None else self._held_item(function, call)
+        got = item is None
+        if got:
+            item = _got_item(function, call)  # `self._state.get(key).save()`, read with a method
         if item is None or call.nested or item[0] == facts.UNSPELLED or item[1] not in self._working_method_names():
             return None
         holder, _, attribute = item[0].rpartition(".")
@@ -2002,7 +2005,7 @@ class Project:
                    if a in flow.classes.by_ref):
                 continue  # declared: its items' type is read (`_item_methods`)
             order = [a for a in flow.classes.mro(value.target) if a in flow.classes.by_ref]
-            if not any(attribute in flow.classes.by_ref[a][1].item_stores or attribute in flow.classes.by_ref[a][1].item_unread
+            if not got and not any(attribute in flow.classes.by_ref[a][1].item_stores or attribute in flow.classes.by_ref[a][1].item_unread
                        for a in order) and flow.knows_attribute(value.target, attribute):
                 # bound to what a call builds (`self.managers = build_managers(self)`), never to a
                 # display the class fills: what its items are is not read
@@ -3708,3 +3711,24 @@ def _declares_maker(canonical: list[str | None]) -> bool:
     (`sessionmaker[Session]`, `Callable[[], Session]`): what it declares opens a Session, and is
     none."""
     return any(r in PLAIN_SESSIONMAKERS or r in CALLABLE_TYPES for r in canonical)
+
+
+# What reads one item of a container by a method (`managers.get(name)`), as a subscript does.
+_ITEM_READ_CALLS = (".get()", ".pop()", ".setdefault()")
+
+
+def _got_item(function: facts.Function, call: facts.Call) -> tuple[str, str] | None:
+    """`self._state.get(key).save()`, or `entry = self._state.get(key)` (its one binding) then
+    `entry.save()`: (the container, `save`); None for any other call."""
+    if call.func is None:
+        return None
+    receiver, _, method = call.func.rpartition(".")
+    if receiver.startswith("$") and "." not in receiver and "(" not in receiver:
+        bound = [b for b in function.bindings if b.name == receiver[1:]]
+        if len(bound) != 1 or bound[0].entered or any(p.name == receiver[1:] for p in function.params):
+            return None
+        receiver = bound[0].expr
+    read = next((r for r in _ITEM_READ_CALLS if receiver.endswith(r)), None)
+    if read is None or "(" in receiver[: -len(read)]:
+        return None
+    return receiver[: -len(read)], method

@@ -394,9 +394,21 @@ async def given_direct(key: str):
     STORE._given[key].save()
 
 
+@router.post("/given-get")
+async def given_get(key: str):
+    STORE._given.get(key).save()
+
+
+@router.post("/given-got")
+async def given_got(key: str):
+    entry = STORE._given.get(key)
+    entry.save()
+
+
 @router.post("/plain-direct")
 async def plain_direct(key: str):
     STORE._plain[key].save()
+    STORE._plain.get(key).save()
 
 
 @router.post("/built")
@@ -414,6 +426,11 @@ def test_an_item_method_of_a_module_level_instance_container_read_outside_the_cl
         assert [f["code"] for f in found] == ["AM301"], (function, found)
         assert "PersistentConfig.save" in found[0]["message"], found
     assert [f["code"] for f in findings(root, "given_direct")] == ["AM304"]
+    # read by `.get(key)` rather than a subscript: as unverified
+    for function in ("given_get", "given_got"):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM304"], (function, found)
+        assert "runs on an item of a container the instance builds without annotation" in found[0]["message"], found
     # bound to what a call builds: what its items are is not read
     found = findings(root, "built")
     assert [f["code"] for f in found] == ["AM304"], found
