@@ -2023,6 +2023,64 @@ class Project:
                 )
         return None
 
+    def _located_instance_call(self, flow: Flow, fid: FunctionId, function: facts.Function, call: facts.Call) -> str | None:
+        """Why `svc = injector.get(UserService); svc.count()` is unverified: the name holds only what a
+        call outside the project returns when handed a project class first (a dependency-injection
+        container or service locator: `injector.get(C)`, `container.resolve(C)`, `registry.get(C)`), also
+        through a dependency returning that (`svc=Depends(get_service)`), and a method of that class
+        of the name called does synchronous Session work. The flow types nothing there: the value may
+        well be that class's instance, built by code the analysis cannot read."""
+        if call.nested or call.receiver is None or call.method is None or call.method not in self._working_method_names():
+            return None
+        if flow.env(fid).get(call.receiver):
+            return None  # the flow reads the value: its own edges judge the call
+        located = self._locating_call(flow, function, call.receiver)
+        if located is None:
+            param = next((p for p in function.params if p.name == call.receiver and p.depends), None)
+            target = self.function(param.depends) if param is not None else None
+            if target is not None:
+                located = next(filter(None, (
+                    self._locating_call(flow, target[1], returned) for returned in target[1].returned
+                )), None)
+        if located is None:
+            return None
+        spelled, cls = located
+        methods, _ = flow.classes.method(cls, call.method)
+        if not any(m in self.work_chains for m in methods):
+            return None
+        return (
+            f"`{call.receiver}.{call.method}()` runs on what `{spelled}` returns, handed the project class "
+            f"`{flow.classes.short(cls)}` (a dependency-injection container or service locator, which the analysis "
+            f"cannot read): it may be that class's instance, whose `{call.method}()` does synchronous Session work"
+        )
+
+    def _locating_call(self, flow: Flow, function: facts.Function, held: str) -> tuple[str, str] | None:
+        """(the call as written, the class) when `held` (a local name, or a returned expression
+        `$svc` or `injector.get()`) is only the result of a call no project function or class makes,
+        handed a project class that is no ORM model as its first argument."""
+        if held.startswith("$") and "." not in held and "(" not in held:
+            held = held[1:]
+        if held.endswith("()"):
+            candidates = [c for c in function.calls if f"{c.func or c.callee}()" == held]
+        else:
+            terms = function.holds.get(held, ())
+            if len(terms) != 1 or terms[0][0] != "call" or any(b.name == held for b in function.bindings if not b.expr.endswith("()")):
+                return None
+            candidates = [c for c in function.calls if c.index == terms[0][1]]
+        if len(candidates) != 1 or candidates[0].nested:
+            return None
+        located = candidates[0]
+        written = located.func or located.callee
+        if written is None or (located.callee is not None and (
+            self.function(located.callee) is not None or flow.classes.resolve(located.callee) is not None
+        )):
+            return None
+        first = next((a for a in located.args if a.position == 0 and a.ref), None)
+        cls = flow.classes.resolve(first.ref) if first is not None else None
+        if cls is None or flow.classes.is_mapped(cls):
+            return None
+        return f"{self.written(written)}({first.name or self.written(first.ref or '')})", cls  # type: ignore[union-attr]
+
     def _working_method_names(self) -> frozenset[str]:
         """The names of the project methods that do synchronous Session work (`work_chains`)."""
         found: frozenset[str] | None = self.derived.get("working_method_names")  # type: ignore[assignment]
@@ -2485,6 +2543,10 @@ class Project:
                 if stored is not None:
                     found.append((call.line, stored))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    continue
+                located = self._located_instance_call(flow, fid, function, call)
+                if located is not None:
+                    found.append((call.line, located))
                     continue
                 item = untyped_item(flow, fid, call) if call.callee is None else None
                 if item is not None:
