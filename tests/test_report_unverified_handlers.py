@@ -34,6 +34,9 @@ def test_the_report_counts_handlers_kept_as_unverified(cli, project):
     assert cli("phase1", root, "--report", str(root / "report.md")).exit_code == 0
     text = (root / "report.md").read_text(encoding="utf-8")
     assert "1 more handler it keeps may block it too" in text and "AM125" in text, text
+    # the table beside the sentence counts it too, apart from routes with an unresolved endpoint
+    assert "| still blocking | unverified | unresolved endpoints |" in text, text
+    assert "| 2 | 0 | 2 | 0 | 0 | 1 | 0 |" in text, text
 
 
 def test_near_miss_nothing_unverified_adds_no_sentence(cli, project):
