@@ -1,4 +1,5 @@
-"""Methods a call picks at run time by name on an object: `getattr(obj, name)(...)`.
+"""Methods a call picks at run time by name on an object: `getattr(obj, name)(...)`, and
+methods called on an attribute a name picks: `getattr(server, name).get_user(...)`.
 
 aim's tracking server runs `attr = getattr(resource, method_name)` then `attr(*args)` on an
 object it took out of its resource pool, with the method's name from the request body; a
@@ -33,6 +34,8 @@ def picked_by_name(project: Project, fid: FunctionId, function: facts.Function, 
         lookup, setter = call, True
     elif call.callee is None and call.func is not None:
         lookup, setter = _getter(function, call), False
+        if lookup is None:
+            return _picked_attribute(project, function, call)
     else:
         return None
     if lookup is None or len(lookup.args) < 2 or lookup.args[1].name is None:
@@ -70,6 +73,41 @@ def picked_by_name(project: Project, fid: FunctionId, function: facts.Function, 
         f"`{spelled}` runs the {what} that `{name}` names at run time on {on}; a {what} doing "
         f"synchronous Session work may be what it runs: {first.qualname} "
         f"({' -> '.join(project.work_chains[working[0]])}){more}"
+    )
+
+
+def _picked_attribute(project: Project, function: facts.Function, call: facts.Call) -> str | None:
+    """Why `getattr(server, name).get_user(...)` (or `manager = getattr(server, name)` ...
+    `manager.get_user(...)`) may do Session work: the object a name known only at run time picks
+    among the attributes of another is no value the flow reads, and a project method of the name
+    called does synchronous Session work."""
+    holder, _, method = (call.func or "").rpartition(".")
+    if holder == "getattr()":
+        line = call.line
+    elif holder.startswith("$") and "." not in holder:
+        bound = [b for b in function.bindings if b.name == holder[1:]]
+        if len(bound) != 1 or bound[0].expr != "getattr()" or bound[0].entered:
+            return None
+        line = bound[0].line
+    else:
+        return None
+    found = [c for c in function.calls if c.line == line and c.callee in _GETTERS]
+    if len(found) != 1 or len(found[0].args) < 2 or found[0].args[1].name is None or method not in project._working_method_names():
+        return None
+    target, name = found[0].args[0], found[0].args[1].name
+    working = [
+        f for f in project.work_chains
+        if project.functions[f][1].name == method and project_classes(project).owner(f) is not None
+    ]
+    if not working:
+        return None
+    first = project.functions[working[0]][1]
+    shown = target.name or target.expr or "an object"
+    written = f"getattr({shown.lstrip('$')}, {name})" if holder == "getattr()" else holder.lstrip("$")
+    return (
+        f"`{written}.{method}()` runs on the attribute that `{name}` names at run time on `{shown.lstrip('$')}`, "
+        f"which the analysis cannot read; a project `{method}()` does synchronous Session work: {first.qualname} "
+        f"({' -> '.join(project.work_chains[working[0]])})"
     )
 
 

@@ -80,3 +80,46 @@ def test_a_method_picked_by_name_at_run_time_is_unverified(app, findings, report
 def test_near_miss_no_method_it_may_pick_does_session_work(app, findings, body):
     root = app(ROUTES.replace("BODY", body), {"resources.py": RESOURCES})
     assert findings(root, "run") == []
+
+
+# `getattr(server, name)` picks an attribute, a manager, whose method the route then calls
+MANAGERS = """
+from resources import Label, Shelf
+
+
+class Server:
+    def __init__(self):
+        self.shelf = Shelf()
+        self.label = Label()
+
+
+server = Server()
+
+
+@router.post("/run/{name}")
+async def run(name: str):
+    BODY
+"""
+
+
+@pytest.mark.parametrize(("body", "spelled"), [
+    ("manager = getattr(server, name)\n    return {'value': manager.count()}", "`manager.count()` runs on the attribute"),
+    ("return {'value': getattr(server, name).count()}", "`getattr(server, name).count()` runs on the attribute"),
+])
+def test_a_method_called_on_an_attribute_picked_by_name_is_unverified(app, findings, reported, body, spelled):
+    root = app(MANAGERS.replace("BODY", body), {"resources.py": RESOURCES})
+    found = findings(root, "run")
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert spelled in found[0]["message"] and "Shelf.count" in found[0]["message"], found
+    assert reported(root, "run", "phase1")["action"] == "keep"
+
+
+@pytest.mark.parametrize("body", [
+    # no project method of that name does Session work
+    "return {'value': getattr(server, name).upper()}",
+    # a constant name: the attribute is read, and its method an edge the call graph follows
+    "return {'value': getattr(server, 'label').upper()}",
+])
+def test_near_miss_no_method_of_that_name_does_session_work(app, findings, body):
+    root = app(MANAGERS.replace("BODY", body), {"resources.py": RESOURCES})
+    assert findings(root, "run") == []
