@@ -82,19 +82,10 @@ def _picked_attribute(project: Project, function: facts.Function, call: facts.Ca
     among the attributes of another is no value the flow reads, and a project method of the name
     called does synchronous Session work."""
     holder, _, method = (call.func or "").rpartition(".")
-    if holder == "getattr()":
-        line = call.line
-    elif holder.startswith("$") and "." not in holder:
-        bound = [b for b in function.bindings if b.name == holder[1:]]
-        if len(bound) != 1 or bound[0].expr != "getattr()" or bound[0].entered:
-            return None
-        line = bound[0].line
-    else:
+    lookup = _lookup(function, call, holder)
+    if lookup is None or len(lookup.args) < 2 or lookup.args[1].name is None or method not in project._working_method_names():
         return None
-    found = [c for c in function.calls if c.line == line and c.callee in _GETTERS]
-    if len(found) != 1 or len(found[0].args) < 2 or found[0].args[1].name is None or method not in project._working_method_names():
-        return None
-    target, name = found[0].args[0], found[0].args[1].name
+    target, name = lookup.args[0], lookup.args[1].name
     working = [
         f for f in project.work_chains
         if project.functions[f][1].name == method and project_classes(project).owner(f) is not None
@@ -114,11 +105,16 @@ def _picked_attribute(project: Project, function: facts.Function, call: facts.Ca
 def _getter(function: facts.Function, call: facts.Call) -> facts.Call | None:
     """The `getattr(obj, name)` call whose result `call` calls: inline (`getattr(o, n)()`) or
     through a local bound to it once (`attr = getattr(o, n)` ... `attr()`)."""
-    func = call.func or ""
-    if func == "getattr()":
+    return _lookup(function, call, call.func or "")
+
+
+def _lookup(function: facts.Function, call: facts.Call, written: str) -> facts.Call | None:
+    """The `getattr(obj, name)` call `written` (as the facts spell it, in `call`) stands for:
+    `getattr()` on the line of `call`, or `$attr` for a local bound to it once."""
+    if written == "getattr()":
         line = call.line
-    elif func.startswith("$") and "." not in func:
-        bound = [b for b in function.bindings if b.name == func[1:]]
+    elif written.startswith("$") and "." not in written:
+        bound = [b for b in function.bindings if b.name == written[1:]]
         if len(bound) != 1 or bound[0].expr != "getattr()" or bound[0].entered:
             return None
         line = bound[0].line

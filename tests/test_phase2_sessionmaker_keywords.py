@@ -10,29 +10,19 @@ result on every database.
 from __future__ import annotations
 
 import pytest
+from test_phase2_reused_autoflush import NUMBERED as AUTOFLUSH_ROUTE
+from test_phase2_reused_autoflush import SCRIPT
 from test_phase2_rules import apply, dedent, function, handler
 from test_phase2_soundness import ENGINE, KINDS, SUBSYSTEM, routes, serve, service
 
 __all__ = ["service"]  # the fixture, imported for the tests below
 
-NUMBERED = """
-@router.post("/items")
-async def add_item(name: str, db: session_dependency):
-    item = Item(name=name, owner_id=1)
-    db.add(item)
-    # items before this one: without autoflush the pending item is not counted
-    before = db.scalar(select(func.count(Item.id)))
-    item.name = f"{name}-{before}"
-    db.commit()
-    return {"id": item.id}
-"""
-SCRIPT = """
-first = client.post("/items", params={"name": "a"})
-second = client.post("/items", params={"name": "b"})
-with Sync() as s:
-    names = sorted(s.scalars(select(Item.name)))
-print(json.dumps({"status": [first.status_code, second.status_code], "names": names}))
-"""
+# the same route as a hand migration's test, on the event loop: without autoflush the pending
+# item is not counted
+NUMBERED = AUTOFLUSH_ROUTE.replace(
+    "def add_item(name: str, db: Session = Depends(get_db_session)):", "async def add_item(name: str, db: session_dependency):"
+)
+assert NUMBERED != AUTOFLUSH_ROUTE
 SYNC_MAKER = "database_sessionmaker = sessionmaker(engine, expire_on_commit=False)"
 
 
