@@ -207,6 +207,7 @@ class Cache:
         self.parsed: list[str] = []
         self.reused = 0
         self._facts: dict[int, dict[str, tuple[str, dict[str, bytes]]]] = {}  # the parts read, by number
+        self._released: dict[int, frozenset[str]] = {}  # parts written and let go: the paths each holds
         self._rewrites: dict[tuple[str, str], tuple[str, str, bytes | None, str, bytes | None]] | None = None
         self._ids: dict[str, tuple[str, dict[str, str]]] | None = None
         self._analysis: dict[str, tuple[str, bytes]] | None = None
@@ -399,23 +400,7 @@ class Cache:
             return
         try:
             self._prepare_folder()
-            if self.complete:
-                for number in range(_FACTS_PARTS):
-                    if number not in self._facts and (self.folder / f"{_FACTS}.{number:x}").exists():
-                        self._facts[number] = self._read(f"{_FACTS}.{number:x}", _valid_facts) or {}
-            for number, table in self._facts.items():
-                name = f"{_FACTS}.{number:x}"
-                if self._prune_facts(table) or name in self._dirty:
-                    self._write(name, table)
-            if self._ids is not None and (_IDS in self._dirty or self._facts):
-                # An identity is kept while its part of the facts table holds the path (a part not
-                # read this run is as the last run left it).
-                kept = {
-                    p: v for p, v in self._ids.items()
-                    if (part := self._facts.get(_part_number(p))) is None or p in part
-                }
-                if _IDS in self._dirty or len(kept) != len(self._ids):
-                    self._write(_IDS, kept)
+            self._save_facts()
             if self._analysis is not None and _ANALYSIS in self._dirty:
                 self._write(_ANALYSIS, self._analysis)
             if self._rewrites is not None and _REWRITES in self._dirty:
@@ -424,6 +409,46 @@ class Cache:
             _write_atomic(self.folder / _LAST_RUN, json.dumps(summary, indent=1).encode())
         except OSError:
             return
+
+    def _save_facts(self) -> None:
+        """Write the parts of the facts table that changed, and the identities."""
+        assert self.folder is not None
+        if self.complete:
+            for number in range(_FACTS_PARTS):
+                if number not in self._facts and number not in self._released \
+                        and (self.folder / f"{_FACTS}.{number:x}").exists():
+                    self._facts[number] = self._read(f"{_FACTS}.{number:x}", _valid_facts) or {}
+        for number, table in self._facts.items():
+            name = f"{_FACTS}.{number:x}"
+            if self._prune_facts(table) or name in self._dirty:
+                self._write(name, table)
+        if self._ids is not None and (_IDS in self._dirty or self._facts):
+            # An identity is kept while its part of the facts table holds the path (a part not
+            # read this run is as the last run left it).
+            kept = {
+                p: v for p, v in self._ids.items()
+                if (part := self._facts.get(_part_number(p), self._released.get(_part_number(p)))) is None
+                or p in part
+            }
+            if _IDS in self._dirty or len(kept) != len(self._ids):
+                self._write(_IDS, kept)
+
+    def release_facts(self) -> None:
+        """Write the facts table now and let go of it, once every file is collected: the run
+        reads no more of it, and the pickled facts of every module (tens of megabytes on a large
+        project) would stay in memory through the whole analysis. A part asked for again is read
+        back from its file."""
+        if self.folder is None or not self._facts:
+            return
+        try:
+            self._prepare_folder()
+            self._save_facts()
+        except OSError:
+            return  # kept, and written (or not) by `save` as before
+        for number, table in self._facts.items():
+            self._released[number] = frozenset(table)  # the paths it holds, for the identities kept
+        self._facts.clear()
+        self._dirty.difference_update([_IDS, *(f"{_FACTS}.{number:x}" for number in range(_FACTS_PARTS))])
 
     def _prune_facts(self, table: dict[str, tuple[str, dict[str, bytes]]]) -> bool:
         """Drop a part's entries of files deleted or renamed since; whether there were any."""

@@ -149,6 +149,7 @@ Values = frozenset[Abstract]
 _ITEM_READS = frozenset({"get", "pop", "setdefault"})
 _CONTAINER_METHODS = frozenset({"get", "items", "values", "copy", "pop", "setdefault", "_asdict", "_replace"})
 NOTHING: Values = frozenset()
+_NO_NAMES: frozenset[str] = frozenset()
 _SESSION: Values = frozenset({Abstract(SESSION)})
 _STEP = re.compile(r"\.\w+|\(\)")
 
@@ -547,7 +548,7 @@ class Flow:
         if found is None:
             found = frozenset(
                 name for name, values in self.env(fid).items() if any(v.kind == SESSION for v in values)
-            )
+            ) or _NO_NAMES  # most functions hold none: one empty set for all, not one each
             self._session_locals[fid] = found
         return found
 

@@ -131,6 +131,10 @@ _DECLARATION = attrgetter(
 _TASK = "asyncio.Task"
 # Methods taking an item out of a collection: `WAITERS.pop(event_id)`.
 _TAKE_ITEM = frozenset({"pop", "get", "setdefault", "popleft"})
+# The one empty set of names the per-function memos keep: most functions open no Session and
+# hold none, and an empty frozenset each is some megabytes on a large project (more again in
+# each forked copy, `codemods.forked`, which writes to every page it reads).
+_NO_NAMES: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -288,7 +292,7 @@ class Project:
         # `@contextmanager` Session openers phase two gives an `@asynccontextmanager` twin
         # (`phase2/scope_openers.py`): `with opener() as s` binds a Session `s` of the caller's.
         self.opener_twins: frozenset[FunctionId] = frozenset()
-        self._opens: dict[FunctionId, list[facts.SessionOpen]] = {}
+        self._opens: dict[FunctionId, tuple[facts.SessionOpen, ...]] = {}
         self._module_primitives: dict[str, str | None] = {}
         self._dependency_callables: dict[str, list[FunctionId]] = {}
         # The files `--only` / `--exclude` select for reporting and writing (None: all). The
@@ -1527,7 +1531,7 @@ class Project:
             pass
         found = self._opened[id(function)] = frozenset(
             o.name for o in function.opens if o.name and self.is_sessionmaker(o.callee)
-        )
+        ) or _NO_NAMES
         return set(found)
 
     def _closure_session_names(self, fid: FunctionId) -> frozenset[str]:
@@ -1585,6 +1589,7 @@ class Project:
                 found |= {name for name, _ in self.entered_openers(fid).values()}
             if ".<locals>." in function.qualname:
                 found |= self._closure_session_names(fid)
+            found = found or _NO_NAMES
             # Only once the fixpoint is done: while it runs, `session_params` still grows.
             if "session_params" in self.__dict__:
                 self._session_names[fid] = found
@@ -2181,10 +2186,7 @@ class Project:
     @cached_property
     def all_calls_from(self) -> dict[FunctionId, list[Edge]]:
         """`calls_from` plus the object edges: every project function a function may call."""
-        table: dict[FunctionId, list[Edge]] = {fid: list(edges) for fid, edges in self.calls_from.items()}
-        for edge in self.object_edges:
-            table[edge.caller].append(edge)
-        return table
+        return _with_object_edges(self.calls_from, self.object_edges, attrgetter("caller"))
 
     @cached_property
     def project_callees(self) -> dict[int, list[FunctionId]]:
@@ -2198,10 +2200,7 @@ class Project:
 
     @cached_property
     def all_calls_to(self) -> dict[FunctionId, list[Edge]]:
-        table: dict[FunctionId, list[Edge]] = {fid: list(edges) for fid, edges in self.calls_to.items()}
-        for edge in self.object_edges:
-            table[edge.callee].append(edge)
-        return table
+        return _with_object_edges(self.calls_to, self.object_edges, attrgetter("callee"))
 
     def own_work(self, fid: FunctionId) -> list[tuple[int, str]]:
         """Synchronous Session work a function does on a Session that is its own.
@@ -3634,7 +3633,7 @@ class Project:
         found = self._opens.get(fid)
         if found is None:
             _, function = self.functions[fid]
-            found = self._opens[fid] = [o for o in function.opens if self.is_sessionmaker(o.callee)]
+            found = self._opens[fid] = tuple(o for o in function.opens if self.is_sessionmaker(o.callee))
         return list(found)
 
     def decorator_shape(self, decorator: facts.Decorator, coroutine: bool = False) -> tuple[str, str]:
@@ -3794,3 +3793,19 @@ def _got_item(function: facts.Function, call: facts.Call) -> tuple[str, str] | N
     if read is None or "(" in receiver[: -len(read)]:
         return None
     return receiver[: -len(read)], method
+
+
+def _with_object_edges(
+    table: dict[FunctionId, list[Edge]], added: Iterable[Edge], end: Callable[[Edge], FunctionId]
+) -> dict[FunctionId, list[Edge]]:
+    """table with each edge of `added` appended under its `end`: a new list only for a function
+    it adds to (both tables are only read; a copy of every list is megabytes on a large project)."""
+    found = dict(table)
+    copied: set[FunctionId] = set()
+    for edge in added:
+        fid = end(edge)
+        if fid not in copied:
+            found[fid] = list(found[fid])
+            copied.add(fid)
+        found[fid].append(edge)
+    return found

@@ -241,6 +241,7 @@ def collect_project(
     errors = sorted((e for e in errors if selected(e["file"], options.only, exclude)), key=lambda e: e["file"])
     if pool.cache is not None:
         pool.cache.complete = True  # every file was looked up: what is gone is dropped from the cache
+        pool.cache.release_facts()  # written now: the analysis needs none of it in memory
     CURRENT.file = None
     project = Project(modules, config)
     project.notices = notices
@@ -407,9 +408,10 @@ class _Reads:
         self.root = root
         self.digests: dict[str, str] = {}
         self.lacking: dict[str, tuple[str, list[str]]] = {}
-        # path -> (file digest, tree): the tree's digest is taken only for a run that keeps it
-        # (`tree_digests`), since dumping every tree parsed costs more than parsing it.
-        self.trees: dict[str, tuple[str, Any]] = {}
+        # path -> (file digest, its tree's digest), taken only for a run that keeps them
+        # (`keep_trees`), since dumping every tree parsed costs more than parsing it; once per
+        # file, as it is parsed (its text is read once): the trees themselves are not kept.
+        self.trees: dict[str, tuple[str, str]] = {}
         self._texts: dict[str, tuple[str, str]] = {}  # path -> (digest, text) read for `lacks`, `tree`
         self.keep_trees = False  # the run keeps `tree_digests` (a copy computes those of its trees)
         self._copies_trees: dict[str, tuple[str, str]] = {}  # `tree_digests` of the copies' trees
@@ -444,13 +446,14 @@ class _Reads:
         except (SyntaxError, ValueError):
             self.digests[path] = file_digest  # the error is the file's whole text's
             raise
-        self.trees[path] = (file_digest, tree)
+        if self.keep_trees and path not in self.trees:
+            self.trees[path] = (file_digest, _tree_digest(tree))
         return tree
 
     def tree_digests(self) -> dict[str, tuple[str, str]]:
         """Each file only parsed: (its digest, its tree's), as `_Scanned.trees` keeps them."""
         found = dict(self._copies_trees)
-        found.update((path, (file_digest, _tree_digest(tree))) for path, (file_digest, tree) in self.trees.items())
+        found.update(self.trees)
         return found
 
     def taken(self) -> tuple[dict[str, str], dict[str, tuple[str, list[str]]], dict[str, tuple[str, str]]]:

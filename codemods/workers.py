@@ -77,12 +77,22 @@ class Rewritten:
 
 @dataclass(slots=True)
 class _Parsed:
-    facts: facts.Module
+    facts: facts.Module | None  # None while `blob` holds them
     data: bytes
     encoding: str
     text: str
     module: cst.Module | None = None  # parsed by libcst when the file is rewritten
     longest: int = 0  # its longest line's length, when over MAX_LINE (else 0)
+    # The facts pickled, in a pool worker: a tenth of their memory while they wait for the
+    # rewrite round, which unpickles them only for the files it rewrites.
+    blob: bytes | None = None
+
+    def module_facts(self) -> facts.Module:
+        if self.facts is None:
+            assert self.blob is not None
+            self.facts = pickle.loads(self.blob)
+            self.blob = None
+        return self.facts
 
 
 class Worker:
@@ -167,7 +177,7 @@ class Worker:
                 # A plan that can be carried out on the text (phase one's dropped `async`) needs
                 # no tree: libcst is neither imported nor run for it.
                 on_text = getattr(plan, "rewrite_text", None)
-                printed = on_text(parsed.text, parsed.facts) if on_text is not None else None
+                printed = on_text(parsed.text, parsed.module_facts()) if on_text is not None else None
                 if printed is not None:
                     after = sources.encode(printed, parsed.encoding)
                     diff = unified_diff(path, parsed.data, after)
@@ -183,7 +193,7 @@ class Worker:
                     "libcst does not reproduce this file exactly (form feeds or stray carriage "
                     "returns); left unchanged"
                 )
-            module = rewrite(parsed.module, parsed.facts, plan)
+            module = rewrite(parsed.module, parsed.module_facts(), plan)
             printed = parsed.text if module is parsed.module else _printed(module, parsed.text)
             after = sources.encode(printed, parsed.encoding)
             result = Rewritten(path, parsed.data, after, diff=unified_diff(path, parsed.data, after), parsed=parsed_now)
@@ -622,10 +632,15 @@ def _answer(root: Path, connection: Connection) -> None:
                 _, paths, keep, markers, roots, blobs = message
                 for path in paths:
                     collected = worker.collect(path, keep, markers, roots)
-                    if blobs and collected.facts is not None:
-                        # Pickled here once: the parent unpickles it and keeps the bytes for the cache.
-                        collected.blob = pickle.dumps(collected.facts, protocol=pickle.HIGHEST_PROTOCOL)
-                        collected.facts = None
+                    kept = worker.trees.get(path)
+                    if collected.facts is not None and (blobs or kept is not None):
+                        # Pickled here once: the parent unpickles it and keeps the bytes for the
+                        # cache; a tree kept for the rewrite keeps the bytes, not the facts.
+                        blob = pickle.dumps(collected.facts, protocol=pickle.HIGHEST_PROTOCOL)
+                        if kept is not None and kept.facts is collected.facts:
+                            kept.facts, kept.blob = None, blob
+                        if blobs:
+                            collected.blob, collected.facts = blob, None
                     connection.send(("item", collected))
             elif message[0] == "rewrite":
                 _, items, rewrite, recheck, roots = message

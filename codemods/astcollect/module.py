@@ -492,7 +492,9 @@ class Collector:
                 target = f"{self.name}.{head}" if self.name else head
             else:
                 target = head
-        return f"{target}.{rest}" if rest else target
+        # Interned: a module names the same references over and over, and its facts are
+        # pickled (by object) and kept for the whole run; one string each is a fifth of them.
+        return sys.intern(f"{target}.{rest}" if rest else target)
 
     def ref(self, node: ast.AST | None, local: frozenset[str] = frozenset()) -> str | None:
         return self.resolve(dotted(node), local)
@@ -530,7 +532,7 @@ class Collector:
                     return None
                 head = f"${name}" if name in local else (self.resolve(name) or name)
                 break
-        return head + "".join(reversed(steps))
+        return sys.intern(head + "".join(reversed(steps)))  # as `resolve`
 
     # -------------------------------------------------------- module level
 

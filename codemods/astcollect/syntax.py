@@ -18,6 +18,7 @@ import bisect
 import io
 import itertools
 import keyword
+import sys
 import tokenize
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -63,7 +64,8 @@ def dotted(node: ast.AST | None) -> str | None:
     if kind is ast.Name:  # the commonest shapes, without the loop
         return node.id  # type: ignore[union-attr]
     if kind is ast.Attribute and type(node.value) is ast.Name:  # type: ignore[union-attr]
-        return f"{node.value.id}.{node.attr}"  # type: ignore[union-attr]
+        # Interned, as `Collector.resolve`: facts keep many of these, each as many times as written.
+        return sys.intern(f"{node.value.id}.{node.attr}")  # type: ignore[union-attr]
     parts: list[str] = []
     while type(node) is ast.Attribute:
         parts.append(node.attr)
@@ -72,7 +74,7 @@ def dotted(node: ast.AST | None) -> str | None:
     if head is None:
         return None
     parts.append(head)
-    return ".".join(reversed(parts))
+    return sys.intern(".".join(reversed(parts)))
 
 
 def name_chain(node: ast.AST | None) -> str | None:
