@@ -87,12 +87,14 @@ class _Parsed:
     # rewrite round, which unpickles them only for the files it rewrites.
     blob: bytes | None = None
 
-    def module_facts(self) -> facts.Module:
-        if self.facts is None:
-            assert self.blob is not None
-            self.facts = pickle.loads(self.blob)
-            self.blob = None
-        return self.facts
+
+def _facts_of(parsed: _Parsed) -> facts.Module:
+    """parsed's facts, unpickled on first use where only their bytes were kept."""
+    if parsed.facts is None:
+        assert parsed.blob is not None
+        parsed.facts = pickle.loads(parsed.blob)
+        parsed.blob = None
+    return parsed.facts
 
 
 class Worker:
@@ -177,7 +179,7 @@ class Worker:
                 # A plan that can be carried out on the text (phase one's dropped `async`) needs
                 # no tree: libcst is neither imported nor run for it.
                 on_text = getattr(plan, "rewrite_text", None)
-                printed = on_text(parsed.text, parsed.module_facts()) if on_text is not None else None
+                printed = on_text(parsed.text, _facts_of(parsed)) if on_text is not None else None
                 if printed is not None:
                     after = sources.encode(printed, parsed.encoding)
                     diff = unified_diff(path, parsed.data, after)
@@ -193,7 +195,7 @@ class Worker:
                     "libcst does not reproduce this file exactly (form feeds or stray carriage "
                     "returns); left unchanged"
                 )
-            module = rewrite(parsed.module, parsed.module_facts(), plan)
+            module = rewrite(parsed.module, _facts_of(parsed), plan)
             printed = parsed.text if module is parsed.module else _printed(module, parsed.text)
             after = sources.encode(printed, parsed.encoding)
             result = Rewritten(path, parsed.data, after, diff=unified_diff(path, parsed.data, after), parsed=parsed_now)
