@@ -92,6 +92,8 @@ class _Reader:
             self.unreadable.setdefault(attribute, node.lineno)
 
     def store(self, attribute: str, value: ast.AST | None, at: ast.AST) -> None:
+        if value is not None and _plain(value):
+            return  # `setdefault(bucket, {})`, `[k] = 0`: holds no object whose methods run
         spelled = self.spell(value, self.local) if value is not None else None
         self.stores.setdefault(attribute, []).append((self.line, at.lineno, spelled or "?"))  # type: ignore[attr-defined]
 
@@ -151,3 +153,15 @@ def _display_values(value: ast.expr) -> list[ast.expr] | None:
         name = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else ""
         return [] if name in _EMPTY_CALLS else None
     return None
+
+
+def _plain(value: ast.AST) -> bool:
+    """A constant, or an empty or literal container of constants (`0`, `"x"`, `{}`, `[]`, `{"n": 0}`,
+    `dict()`): a value no method called on it could do Session work through."""
+    if type(value) is ast.Constant:
+        return True
+    if type(value) is ast.Dict:
+        return all(k is not None and _plain(k) for k in value.keys) and all(_plain(v) for v in value.values)
+    if type(value) in (ast.List, ast.Tuple, ast.Set):
+        return all(_plain(e) for e in value.elts)  # type: ignore[attr-defined]
+    return type(value) is ast.Call and _display_values(value) == [] and _default_factory(value) is None
