@@ -146,10 +146,13 @@ class Abstract:
 Values = frozenset[Abstract]
 # The methods a TypedDict (a dict) or NamedTuple (a tuple) inherits that hand out its fields' values
 # What reads one item of a container (`managers.get(name)`), as a subscript does.
-_ITEM_READS = frozenset({"get", "pop", "setdefault"})
+ITEM_READS = frozenset({"get", "pop", "setdefault"})
 _CONTAINER_METHODS = frozenset({"get", "items", "values", "copy", "pop", "setdefault", "_asdict", "_replace"})
 NOTHING: Values = frozenset()
-_NO_NAMES: frozenset[str] = frozenset()
+# The one empty set of names the per-function memos keep (here and in `project.py`): most
+# functions open no Session and hold none, and an empty frozenset each is some megabytes on a
+# large project (more again in each forked copy, `codemods.forked`).
+NO_NAMES: frozenset[str] = frozenset()
 _SESSION: Values = frozenset({Abstract(SESSION)})
 _STEP = re.compile(r"\.\w+|\(\)")
 
@@ -548,7 +551,7 @@ class Flow:
         if found is None:
             found = frozenset(
                 name for name, values in self.env(fid).items() if any(v.kind == SESSION for v in values)
-            ) or _NO_NAMES  # most functions hold none: one empty set for all, not one each
+            ) or NO_NAMES
             self._session_locals[fid] = found
         return found
 
@@ -849,7 +852,7 @@ class Flow:
         holder: Values = NOTHING  # what the attribute read last was read on
         skip = False
         container, _, read = head.rpartition(".")
-        if read in _ITEM_READS and steps[:1] == ("()",) and not head.startswith("$") and "." in container:
+        if read in ITEM_READS and steps[:1] == ("()",) and not head.startswith("$") and "." in container:
             # `registry.managers.get(name)` on a module-level instance: spelled as one reference
             owner, _, attribute = container.rpartition(".")
             items = self._contained(self.ref(owner), attribute)
@@ -860,7 +863,7 @@ class Flow:
                 skip = False
                 continue
             if (
-                step[1:] in _ITEM_READS and steps[number + 1:number + 2] == ("()",) and number
+                step[1:] in ITEM_READS and steps[number + 1:number + 2] == ("()",) and number
                 and steps[number - 1] != "()" and (items := self._contained(holder, steps[number - 1][1:]))
             ):
                 # `self.managers.get(name)` on a container the class fills with project objects

@@ -29,6 +29,8 @@ from async_migrate.codemods.flow import (
     FACTORY,
     INJECTED,
     INSTANCE,
+    ITEM_READS,
+    NO_NAMES,
     NOTHING,
     REGISTRY,
     RESULT,
@@ -130,11 +132,7 @@ _DECLARATION = attrgetter(
 # What a module-level name or attribute holds when bound to `asyncio.create_task(...)`.
 _TASK = "asyncio.Task"
 # Methods taking an item out of a collection: `WAITERS.pop(event_id)`.
-_TAKE_ITEM = frozenset({"pop", "get", "setdefault", "popleft"})
-# The one empty set of names the per-function memos keep: most functions open no Session and
-# hold none, and an empty frozenset each is some megabytes on a large project (more again in
-# each forked copy, `codemods.forked`, which writes to every page it reads).
-_NO_NAMES: frozenset[str] = frozenset()
+_TAKE_ITEM = ITEM_READS | {"popleft"}
 
 
 @dataclass(slots=True)
@@ -1531,7 +1529,7 @@ class Project:
             pass
         found = self._opened[id(function)] = frozenset(
             o.name for o in function.opens if o.name and self.is_sessionmaker(o.callee)
-        ) or _NO_NAMES
+        ) or NO_NAMES
         return set(found)
 
     def _closure_session_names(self, fid: FunctionId) -> frozenset[str]:
@@ -1589,7 +1587,7 @@ class Project:
                 found |= {name for name, _ in self.entered_openers(fid).values()}
             if ".<locals>." in function.qualname:
                 found |= self._closure_session_names(fid)
-            found = found or _NO_NAMES
+            found = found or NO_NAMES
             # Only once the fixpoint is done: while it runs, `session_params` still grows.
             if "session_params" in self.__dict__:
                 self._session_names[fid] = found
@@ -3775,7 +3773,7 @@ def _declares_maker(canonical: list[str | None]) -> bool:
 
 
 # What reads one item of a container by a method (`managers.get(name)`), as a subscript does.
-_ITEM_READ_CALLS = (".get()", ".pop()", ".setdefault()")
+_ITEM_READ_CALLS = tuple(f".{method}()" for method in sorted(ITEM_READS))
 
 
 def _got_item(function: facts.Function, call: facts.Call) -> tuple[str, str] | None:
