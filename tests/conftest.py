@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import tempfile
 import textwrap
 from pathlib import Path
@@ -16,6 +17,13 @@ import typer.testing
 from typer.testing import CliRunner
 
 from async_migrate.cli.main import app
+
+# Ctrl-C as a terminal sends it, whatever started the suite: a shell starting it in the background
+# (`bash .ci/run &`, `nohup`) hands it SIGINT ignored, which Python then leaves ignored and every
+# process it starts inherits, so the tests of Ctrl-C (tests/test_failures.py) would never see one.
+# Set here, before pytest-xdist starts its workers: an exec resets a handled signal to its default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # The tool's warm cache goes to a folder of the test session's own (one subfolder per
 # application root), never into testdata/ or into the installed packages the corpus test
