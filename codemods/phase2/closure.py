@@ -2606,6 +2606,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     bound = derived.derived_names(function, names, held)
     taken = (
         derived.escapes(function, bound, mapped, project.written)
+        + derived.returned_straight(function, names, held)
         + derived.chained(function, names, held)
         + derived.handed_unbound(function, names, mapped, project.written, held)
     )

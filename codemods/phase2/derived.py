@@ -132,6 +132,25 @@ def escapes(
     return found
 
 
+def returned_straight(
+    function: facts.Function, session_names: set[str], held: Callable[[str], str | None] | None = None
+) -> list[tuple[int, str]]:
+    """(line, why) for each transaction or connection the function returns straight from the
+    Session's call (`return self.session.begin()`, `return db.connection()`): the rewrite awaits
+    that call in place, so a caller's `with helper():` gets a started AsyncSessionTransaction,
+    no synchronous context manager, and one calling its methods gets coroutines it never awaits."""
+    found: list[tuple[int, str]] = []
+    for returned in (*function.returned, *function.yielded):
+        if not returned.endswith("()"):
+            continue
+        method = _source_method(returned.removesuffix("()"), session_names, held)
+        if method is not None:
+            kind = DERIVED_KINDS[method]
+            found.append((function.line, f"returns `{returned[1:]}` straight to its callers, which would get "
+                          f"the {DERIVED_ASYNC_TYPES[kind]} where they enter or use the synchronous object"))
+    return found
+
+
 def chained_call(
     call: facts.Call, session_names: set[str], held: Callable[[str], str | None] | None = None
 ) -> tuple[Derived, str] | None:

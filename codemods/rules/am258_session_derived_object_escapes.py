@@ -5,7 +5,9 @@ On an AsyncSession, `db.begin_nested()` returns an AsyncSessionTransaction and
 coroutines. Phase two awaits them where the object is bound to a local name, or called
 straight on the Session's call (`await (await db.connection()).execute(...)`); handed to a
 call, bound or straight from the Session (`count_rows(db.connection())`, `pd.read_sql(q,
-db.connection())`: the callee would get the AsyncConnection where it expects a Connection), rebound, returned,
+db.connection())`: the callee would get the AsyncConnection where it expects a Connection), rebound,
+returned (bound or straight: `def begin(self): return self.session.begin()`, whose callers'
+`with repo.begin():` would get a started AsyncSessionTransaction, no synchronous context manager),
 used unbound where no `await` can stand (a generator expression, a lambda), or used through
 a method the async object does not have
 (`SessionTransaction.close()`, `Connection.begin()`), the calls elsewhere would not be
