@@ -1860,6 +1860,8 @@ class Project:
         properties = {
             name for methods in flow.classes.methods.values() for name, method in methods.items() if flow.is_property(method)
         }
+        defined = {name for methods in flow.classes.methods.values() for name in methods if name.startswith("__")}
+        protocols = {p for p, choices in _PROTOCOLS.items() if any(n in defined for names in choices for n in names)}
         for fid, (module, function) in self.functions.items():
             names = self.session_names_view(fid) | flow.session_locals(fid)
             for call in function.calls:
@@ -1940,6 +1942,19 @@ class Project:
                             line, None, index=-1, func=f"{expression}.{name}", statement=True, awaited=asynchronous
                         )
                         text = f"with {self.written(expression)} -> {name}"
+                        found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
+            for line, expression, protocol in function.implicit:
+                # `for post in posts:`, `len(posts)`, `if posts:` on a project object: the
+                # statement or builtin runs its special method, a call no call expression spells
+                if protocol not in protocols:
+                    continue  # no project class defines a method it runs: nothing to evaluate
+                for value in flow.evaluate(fid, expression) or flow.instance_called(fid, expression):
+                    if value.kind != INSTANCE or not isinstance(value.target, str):
+                        continue
+                    for name in _protocol_methods(flow, value.target, protocol):
+                        methods, certain = flow.classes.method(value.target, name)
+                        call = facts.Call(line, None, index=-1, func=f"{expression}.{name}", statement=True)
+                        text = f"{_PROTOCOL_TEXT[protocol].format(self.written(expression))} -> {name}"
                         found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
         return found
 
@@ -3678,6 +3693,37 @@ def _is_factory(function: facts.Function) -> bool:
 def flow_sessions(flow: Flow, fid: FunctionId) -> set[str]:
     """Local names the value flow knows hold a Session (`with self.Session() as s`)."""
     return set(flow.session_locals(fid))
+
+
+# The special methods each protocol of `Function.implicit` runs, tried in order: the first a class
+# defines is the one Python calls (`if posts:` calls `__len__` where no `__bool__` is defined).
+_PROTOCOLS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "iter": (("__iter__",), ("__getitem__",)),
+    "len": (("__len__",),),
+    "bool": (("__bool__",), ("__len__",)),
+    "getitem": (("__getitem__",),),
+    "setitem": (("__setitem__",),),
+    "delitem": (("__delitem__",),),
+    "contains": (("__contains__",), ("__iter__",), ("__getitem__",)),
+    "next": (("__next__",),),
+    "reversed": (("__reversed__",), ("__len__", "__getitem__")),
+    "str": (("__str__",), ("__repr__",)),
+    "repr": (("__repr__",),),
+    "format": (("__format__",), ("__str__",), ("__repr__",)),
+}
+_PROTOCOL_TEXT = {
+    "iter": "iterating {}", "len": "len({})", "bool": "testing {}", "getitem": "{}[...]",
+    "setitem": "{}[...] = ...", "delitem": "del {}[...]", "contains": "... in {}", "next": "next({})",
+    "reversed": "reversed({})", "str": "str({})", "repr": "repr({})", "format": "formatting {}",
+}
+
+
+def _protocol_methods(flow: Flow, cls: str, protocol: str) -> tuple[str, ...]:
+    """The special methods of `cls` a protocol runs: the first choice the class's order defines."""
+    for names in _PROTOCOLS[protocol]:
+        if all(flow.classes.method(cls, name)[0] for name in names):
+            return names
+    return ()
 
 
 def _map_args(project: Project, passed: list[tuple[facts.Arg, str]], callee: FunctionId) -> dict[str, str]:

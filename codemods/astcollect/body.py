@@ -29,6 +29,7 @@ from async_migrate.codemods.astcollect import (
     dispatch,
     enclosing,
     handoff,
+    implicit,
     lifecycle,
     listeners,
     objects,
@@ -1259,6 +1260,7 @@ class BodyScanner:
             found = expression(value, local)
             if found is not None:
                 self.function.entered.append((found, line, asynchronous))
+        self._implicit(body, local)
         for value, start, end in self.raw_locked:
             found = expression(value, local)
             if found is not None:
@@ -1576,6 +1578,16 @@ class BodyScanner:
         if not nested:
             text = " ".join(self.source.code(node).split())
             self._await(self.source.line_of(node), text if len(text) <= 60 else text[:57] + "...")
+
+    def _implicit(self, body: list[ast.stmt], local: frozenset[str]) -> None:
+        """`Function.implicit`: `for x in v`, `len(v)`, `if v:`, `v[k]`, `k in v` on a spelled value."""
+        resolve = self.collector.resolve
+        found: list[tuple[int, str, str]] = []
+        for node, protocol in implicit.uses(body, lambda name: name not in local and resolve(name) == name):
+            spelled = self.collector.expression(node, local)
+            if spelled is not None:
+                found.append((self.source.line_of(node), spelled, protocol))
+        self.function.implicit = tuple(found)
 
     def _await(self, line: int, text: str) -> None:
         self.function.awaits.append((line, text))
