@@ -38,9 +38,10 @@ def picked_by_name(project: Project, fid: FunctionId, function: facts.Function, 
             return _picked_attribute(project, function, call)
     else:
         return None
-    if lookup is None or len(lookup.args) < 2 or lookup.args[1].name is None:
-        return None  # a constant name (or one the facts cannot spell): an edge the graph follows
-    target, name = lookup.args[0], lookup.args[1].name
+    name = _name_given(lookup)
+    if lookup is None or name is None:
+        return None  # a constant name: an edge the graph follows
+    target = lookup.args[0]
     written = target.name or target.expr
     if written is None:
         return None  # a module-level object (a logger, a module): `astcollect/by_name.py` reads modules
@@ -83,9 +84,10 @@ def _picked_attribute(project: Project, function: facts.Function, call: facts.Ca
     called does synchronous Session work."""
     holder, _, method = (call.func or "").rpartition(".")
     lookup = _lookup(function, call, holder)
-    if lookup is None or len(lookup.args) < 2 or lookup.args[1].name is None or method not in project._working_method_names():
+    name = _name_given(lookup)
+    if lookup is None or name is None or method not in project._working_method_names():
         return None
-    target, name = lookup.args[0], lookup.args[1].name
+    target = lookup.args[0]
     working = [
         f for f in project.work_chains
         if project.functions[f][1].name == method and project_classes(project).owner(f) is not None
@@ -100,6 +102,14 @@ def _picked_attribute(project: Project, function: facts.Function, call: facts.Ca
         f"which the analysis cannot read; a project `{method}()` does synchronous Session work: {first.qualname} "
         f"({' -> '.join(project.work_chains[working[0]])})"
     )
+
+
+def _name_given(lookup: facts.Call | None) -> str | None:
+    """The name argument of a `getattr`/`setattr` call as written, when it is known only at run
+    time (a local, `"count_" + kind`, `f"count_{kind}"`); None for a constant (or no call)."""
+    if lookup is None or len(lookup.args) < 2 or lookup.args[1].position != 1:
+        return None
+    return lookup.args[1].name or lookup.args[1].computed
 
 
 def _getter(function: facts.Function, call: facts.Call) -> facts.Call | None:

@@ -95,6 +95,10 @@ class Arg(_Fact):
     # tuple, list or set display given as this argument holds as items, or a dict display as
     # values (`report({"db": db})`, `f((ctx.db, user))`): handed on inside it.
     displayed: tuple[str, ...] = ()
+    # The name argument of `getattr(obj, ...)`/`setattr(obj, ..., value)` when it is computed
+    # (`"count_" + kind`, `f"count_{kind}"`, `names[i]`), as written: a name known only at run
+    # time, like a bare local, where a string constant names one attribute the graph follows.
+    computed: str | None = None
 
 
 @dataclass(slots=True)
@@ -866,6 +870,10 @@ class Module(_Fact):
     # Resolved references of module-level names this module changes in place or hands to other
     # code (`TABLE["x"] = f`, `TABLE.update(...)`, `register(TABLE)`): their displays are not all.
     mutated: list[str] = field(default_factory=list)
+    # Those of them this module changes with a value that may be an object (`POOL[k] = Repo(db)`,
+    # `POOL.append(repo)`, handed to a call, bound anew by a `global`), not only with constants,
+    # displays or lambdas (`dispatch.inert`): what a module-level container's items may be.
+    stocked: list[str] = field(default_factory=list)
     # Module-level `X.attr = f(...)` on a dotted name: (X resolved, attr, f resolved, line).
     set_attributes: list[tuple[str, str, str, int]] = field(default_factory=list)
     # Module-level `X.state.attr = value` (`app.state.config = AppConfig()`): (X resolved, attr,

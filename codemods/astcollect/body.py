@@ -1028,6 +1028,7 @@ def _entered_by_hand(value: ast.expr) -> tuple[ast.expr, bool] | None:
 
 # Builtins that only iterate their one argument: a legacy Query given to them is run as a whole.
 _ITERATING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "sorted"})
+_BY_NAME = frozenset({"getattr", "setattr"})
 # Builtins iterating their first argument (each after the first, for zip, map and filter) with
 # `iter()`: an async iterable raises there.
 _SYNC_ITERATING = _ITERATING_BUILTINS | {"dict", "enumerate", "zip", "sum", "min", "max", "any", "all", "iter",
@@ -1169,7 +1170,8 @@ class BodyScanner:
         self.taken: dict[str, list[str]] = {}
         self.raw_dispatch: list[tuple[facts.Call, list[str]]] = []
         self.named_calls: list[tuple[facts.Call, str]] = []
-        self.raw_changed: list[str] = []  # names the body changes in place (`TABLE["x"] = f`)
+        # names the body changes in place (`TABLE["x"] = f`), and whether only with `dispatch.inert` values
+        self.raw_changed: list[tuple[str, bool]] = []
         # `hooks = TABLE`: a local name for a (module-level) object, as written; changing it in
         # place changes the object
         self.aliases: dict[str, list[str]] = {}
@@ -1782,17 +1784,17 @@ class BodyScanner:
                     resolved.append(entry)
             if resolved:
                 call.dispatch = (*call.dispatch, *(r for r in resolved if r not in call.dispatch))
-        for written in self.raw_changed:
-            self.collector.changed(written, local)
+        for written, inert in self.raw_changed:
+            self.collector.changed(written, local, inert)
             # `lst = TABLE[k]` or `for lst in TABLE.values()`, then `lst.append(f)`: the element
             # changed in place is part of TABLE; `hooks = TABLE` then `hooks["b"] = f` changes TABLE
             for source in self.taken.get(written.partition(".")[0], ()) if "." not in written else ():
                 if source != dispatch.UNREAD and not source.startswith(("=", dispatch.BY_NAME)):
-                    self.collector.changed(source, local)
+                    self.collector.changed(source, local, inert)
                     for aliased in self.aliases.get(source, ()) if "." not in source else ():
-                        self.collector.changed(aliased, local)
+                        self.collector.changed(aliased, local, inert)
             for aliased in self.aliases.get(written, ()) if "." not in written else ():
-                self.collector.changed(aliased, local)
+                self.collector.changed(aliased, local, inert)
         for written, callee in self.raw_rebound:
             self.collector.rebound(written, callee, local)
 
@@ -1827,7 +1829,7 @@ class BodyScanner:
         for target in node.targets:
             self._bind(target)
             self._flow_target(target, node.value)
-            self._changed(target)
+            self._changed(target, node.value)
             self._take(target, node.value)
             if not nested and type(target) is ast.Attribute and type(node.value) is ast.Call:
                 written, callee = dotted(target), dotted(node.value.func)
@@ -1894,7 +1896,7 @@ class BodyScanner:
             self._on_assign(ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node), nested)
             return
         self._bind(node.target)
-        self._changed(node.target)
+        self._changed(node.target, node.value)
         if node.value is not None:
             self._flow_target(node.target, node.value)
             self._take(node.target, node.value)
@@ -1902,13 +1904,13 @@ class BodyScanner:
             self.statements.add(id(node.value))
 
     def _on_aug_assign(self, node: ast.AugAssign, nested: bool) -> None:
-        self._changed(node.target)
+        self._changed(node.target, node.value)
         self.augmented.add(id(node.target))
 
-    def _changed(self, target: ast.expr) -> None:
+    def _changed(self, target: ast.expr, value: ast.expr | None) -> None:
         written = dispatch.changed(target)
         if written is not None:
-            self.raw_changed.append(written)
+            self.raw_changed.append((written, dispatch.inert(value)))
 
     def _on_test(self, node: ast.If | ast.While | ast.Assert, nested: bool) -> None:
         # The test's calls whose value only the test reads: wrapped in `await run_in_threadpool(...)`
@@ -2056,6 +2058,11 @@ class BodyScanner:
                 self._given(recorded, given, contained)
                 recorded_args.append(recorded)
         call.args = recorded_args
+        if (
+            type(func) is ast.Name and func.id in _BY_NAME and func.id not in self.locals and len(node.args) >= 2
+            and type(node.args[0]) is not ast.Starred and type(node.args[1]) not in (ast.Constant, ast.Name, ast.Starred)
+        ):
+            recorded_args[1].computed = syntax.text(self.source, node.args[1])
         if type(func) is ast.Attribute and func.attr == "set" and len(node.args) == 1 and not node.keywords:
             call.stored = self._stored(node.args[0])
         # Most calls unpack nothing: what follows reads the `*` and `**` arguments only.
@@ -2111,7 +2118,8 @@ class BodyScanner:
             if type(func) is ast.Attribute and func.attr in dispatch.MUTATORS:
                 receiver_written = dispatch.holder(func.value)  # `TABLE[k].append(f)` changes TABLE
                 if receiver_written is not None:
-                    self.raw_changed.append(receiver_written)
+                    inert = dispatch.inert(*(argument_value(item) for item in syntax.call_arguments(node)))
+                    self.raw_changed.append((receiver_written, inert))
         offload = self._offload_position(func, spelled, plain)
         if offload is not None:
             position, keywords = offload

@@ -203,6 +203,25 @@ def iterated(node: ast.expr) -> ast.expr:
     return node
 
 
+# What putting one of these into a container puts in no object whose methods a project defines: a
+# constant, an f-string, a function made in place, or a container built in place (a method called
+# on the item is then the container's own; what it holds is a level deeper).
+_INERT = (ast.Constant, ast.JoinedStr, ast.Lambda, *_DISPLAYS, ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp)
+_BUILT_INERT = frozenset({"dict", "list", "set", "tuple", "frozenset", "str", "int", "float", "bool", "bytes"})
+
+
+def inert(*values: ast.expr | None) -> bool:
+    """Whether every value given is one whose methods no project defines (`_INERT`, or a builtin
+    container or scalar built in place: `dict(...)`, `str(x)`); None, a missing value, is."""
+    for value in values:
+        if value is None or type(value) in _INERT:
+            continue
+        if type(value) is ast.Call and type(value.func) is ast.Name and value.func.id in _BUILT_INERT:
+            continue
+        return False
+    return True
+
+
 def changed(target: ast.expr) -> str | None:
     """The name an assignment target changes in place: `TABLE` for `TABLE["x"] = f` (and for
     `TABLE.get(k)[0] = f`, an element of it), `mod.TABLE` for `mod.TABLE = {...}` (another

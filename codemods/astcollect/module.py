@@ -573,7 +573,7 @@ class Collector:
         if kind is ast.Assign or kind is ast.AugAssign or kind is ast.AnnAssign:
             targets = statement.targets if kind is ast.Assign else [statement.target]  # type: ignore[attr-defined]
             for changed in targets:
-                self.changed(dispatch.changed(changed))
+                self.changed(dispatch.changed(changed), inert=dispatch.inert(statement.value))  # type: ignore[attr-defined]
             if kind is ast.AugAssign:
                 for node in ast.walk(statement.value):  # type: ignore[attr-defined]
                     if type(node) is ast.Call:
@@ -815,8 +815,9 @@ class Collector:
                 continue
             self.facts.listens.append((callee, target, identifier.value, handler or "?", line))
 
-    def changed(self, written: str | None, local: AbstractSet[str] = frozenset()) -> None:
-        """A module-level (or imported) name changed in place: what its display holds is not all."""
+    def changed(self, written: str | None, local: AbstractSet[str] = frozenset(), inert: bool = False) -> None:
+        """A module-level (or imported) name changed in place: what its display holds is not all;
+        `inert`: with values only that are no object (`facts.Module.stocked`)."""
         if written is None:
             return
         head = written.partition(".")[0]
@@ -825,9 +826,11 @@ class Collector:
         resolved = self.resolve(written, local)
         if resolved is not None and resolved not in self.facts.mutated:
             self.facts.mutated.append(resolved)
+        if resolved is not None and not inert and resolved not in self.facts.stocked:
+            self.facts.stocked.append(resolved)
         if written in self._elements and written not in local:
             # `hooks = HOOKS["a"]` then `hooks.append(f)`: the list changed is part of HOOKS
-            self.changed(self._elements.pop(written), local)
+            self.changed(self._elements.pop(written), local, inert)
 
     def rebound(self, written: str, callee: str, local: AbstractSet[str]) -> None:
         """`signals.WAKEUP = asyncio.Event()` in a function: a module's name bound to what a call builds."""
@@ -842,12 +845,13 @@ class Collector:
         handed the name may put more in it. (In function bodies the index reads the arguments.)"""
         func = call.func
         if type(func) is ast.Attribute and func.attr in dispatch.MUTATORS:
-            self.changed(dispatch.holder(func.value), local)  # `TABLE[k].append(f)` changes TABLE
+            inert = dispatch.inert(*(syntax.argument_value(item) for item in syntax.call_arguments(call)))
+            self.changed(dispatch.holder(func.value), local, inert)  # `TABLE[k].append(f)` changes TABLE
             receiver = func.value
             loop = self.loops.get(id(call), {}).get(receiver.id) if type(receiver) is ast.Name and not local else None
             if loop is not None:
                 # `for hooks in HOOKS.values(): hooks.append(f)` at module level changes HOOKS
-                self.changed(dispatch.holder(dispatch.iterated(loop.iter)))
+                self.changed(dispatch.holder(dispatch.iterated(loop.iter)), inert=inert)
         if local or (type(func) is ast.Name and func.id in dispatch.READERS):
             return
         for item in syntax.call_arguments(call):

@@ -123,3 +123,23 @@ def test_a_method_called_on_an_attribute_picked_by_name_is_unverified(app, findi
 def test_near_miss_no_method_of_that_name_does_session_work(app, findings, body):
     root = app(MANAGERS.replace("BODY", body), {"resources.py": RESOURCES})
     assert findings(root, "run") == []
+
+
+@pytest.mark.parametrize(("body", "spelled"), [
+    ("return {'value': getattr(Shelf(), 'co' + method_name)()}", "`'co' + method_name`"),
+    ("attr = getattr(Shelf(), f'count_{method_name}')\n    return {'value': attr()}", "`f'count_{method_name}'`"),
+    ("return {'value': getattr(Shelf(), method_name.lower())()}", "`method_name.lower()`"),
+    ("setattr(Shelf(), method_name.lower(), 'x')\n    return {}", "`method_name.lower()`"),
+])
+def test_a_name_computed_at_run_time_picks_as_a_bare_name_does(app, findings, reported, body, spelled):
+    root = app(ROUTES.replace("BODY", body), {"resources.py": RESOURCES})
+    found = findings(root, "run")
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert f"that {spelled} names at run time" in found[0]["message"], found
+    assert reported(root, "run", "phase1")["action"] == "keep"
+
+
+def test_near_miss_a_constant_name_computed_by_no_code(app, findings):
+    # a string constant names one method, an edge the call graph follows: Label.upper does no work
+    root = app(ROUTES.replace("BODY", "return {'value': getattr(Label(), 'upper')()}"), {"resources.py": RESOURCES})
+    assert findings(root, "run") == []

@@ -1,0 +1,142 @@
+"""Methods called on an item of a module-level container the value flow does not type.
+
+A pool, registry or cache of project objects at module level (`POOL = {}` filled by
+`register(key, session)` as `POOL[key] = Repo(session)`; `REPOS = {"users": UserRepo(db)}`;
+`CLIENTS = []` appended to) is read by a handler as `POOL[key].count()`, `POOL.get(key).count()`,
+`repo = POOL[key]; repo.count()` or `for repo in POOL.values(): repo.count()`. The flow keeps no
+values for a module-level container's items, so the call graph had no edge there and the
+handler read as doing no Session work. Here such a call is unverified (`Project.own_unverified`,
+AM304) when a project method of the name called does synchronous Session work and the container
+may hold a project object: its display holds a value that is not a constant, or code puts such a
+value into it (an item assignment, `append`, `setdefault`, `update`; handed to a call), where
+constants, displays and lambdas put in hold no object (`facts.Module.stocked`). A container
+whose item types are declared (`POOL: dict[str, Repo] = {}`) has edges of its own
+(`Project._item_methods`); one holding constants only and never changed holds no object.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect import dispatch
+from async_migrate.codemods.flow import ITEM_READS
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.project import FunctionId, Project
+
+# Builtin calls building an empty container, read as the display they stand for.
+_EMPTY_BUILDERS = frozenset({
+    "dict", "list", "set", "collections.OrderedDict", "collections.defaultdict", "collections.deque",
+})
+# The views whose elements are the items (`for repo in POOL.values()`); `items()` pairs them with keys.
+_ITEM_VIEWS = ("", ".values()", ".items()")
+
+
+def module_item_call(project: Project, fid: FunctionId, function: facts.Function, call: facts.Call) -> str | None:
+    """Why `call` may do Session work the call graph cannot see: it calls a method on an item of a
+    module-level container that may hold project objects the flow does not type; None otherwise."""
+    if call.nested or call.awaited:
+        return None
+    found = _item_of(function, call)
+    if found is None:
+        return None
+    container, method = found
+    if method not in project._working_method_names():
+        return None
+    ref = project.canonical(container) or container
+    holder, _, name = ref.rpartition(".")
+    module = project.modules.get(holder)
+    if module is None or module.declared_items.get(name) or not _is_container(project, module, name):
+        return None
+    why = _may_hold_objects(project, module, name, ref)
+    if why is None:
+        return None
+    working = [
+        f for f in project.work_chains
+        if project.functions[f][1].name == method and "." in project.functions[f][1].qualname
+    ]
+    first = project.functions[working[0]][1]
+    return (
+        f"`{project.written(container)}[...].{method}()` runs on an item of the module-level container "
+        f"`{name}` ({module.path}), which {why}, and the analysis does not type its items; a project "
+        f"`{method}()` does synchronous Session work: {first.qualname} ({' -> '.join(project.work_chains[working[0]])})"
+    )
+
+
+def _item_of(function: facts.Function, call: facts.Call) -> tuple[str, str] | None:
+    """(the container as spelled, the method) of `X[k].m()`, `X.get(k).m()`, `r = X[k]` (or
+    `X.get(k)`) then `r.m()`, and `for r in X` (or `X.values()`, `X.items()`) then `r.m()`, where X
+    is a module-level reference; None for any other call."""
+    if call.item is not None:
+        container, method = call.item
+        return (container, method) if not container.startswith("$") and container != facts.UNSPELLED else None
+    if call.func is None:
+        return None
+    receiver, _, method = call.func.rpartition(".")
+    if not receiver or "." in method:
+        return None
+    if receiver.startswith("$") and "." not in receiver and "(" not in receiver:
+        name = receiver[1:]
+        if any(p.name == name for p in function.params):
+            return None
+        bound = [b for b in function.bindings if b.name == name]
+        held = function.items.get(name)
+        looped = function.unpacked.get(name, [])
+        if held is not None and not bound and not looped:
+            return (held, method) if _module_ref(held) else None
+        if len(bound) == 1 and not bound[0].entered and held is None and not looped:
+            receiver = bound[0].expr
+        elif looped and not bound and held is None and len(looped) == 1:
+            view = next((v for v in _ITEM_VIEWS[1:] if looped[0].endswith(v)), "")
+            receiver = looped[0][: len(looped[0]) - len(view)] if view else looped[0]
+            return (receiver, method) if _module_ref(receiver) else None
+        else:
+            return None
+    for read in ITEM_READS:
+        suffix = f".{read}()"
+        if receiver.endswith(suffix):
+            receiver = receiver[: -len(suffix)]
+            return (receiver, method) if _module_ref(receiver) else None
+    return None
+
+
+def _module_ref(written: str) -> bool:
+    return not written.startswith("$") and "(" not in written and "[" not in written and "." in written
+
+
+def _is_container(project: Project, module: facts.Module, name: str) -> bool:
+    """Whether the module binds `name` once to a display, a comprehension or an empty builtin
+    container (`dict()`, `defaultdict(list)`)."""
+    if name in module.collections:
+        return True
+    value = module.values.get(name)
+    return value is not None and value.kind == "call" and project.canonical(value.ref) in _EMPTY_BUILDERS
+
+
+def _may_hold_objects(project: Project, module: facts.Module, name: str, ref: str) -> str | None:
+    """Why the container may hold a project object (its display's values, or where code changes
+    it), or None where it holds constants only and nothing changes it."""
+    held = module.containers.get(name, ())
+    if any(written == dispatch.UNREAD for written in held):
+        return "holds values built by calls"
+    if any((target := project.resolve(written)) is not None and target.kind == "value" for written in held):
+        return "holds module-level objects"
+    written = _written_containers(project).get(ref)
+    if written is not None:
+        return f"code in {written} puts values into"
+    return None
+
+
+def _written_containers(project: Project) -> dict[str, str]:
+    """Module-level containers code changes with a value that may be an object
+    (`facts.Module.stocked`), resolved -> the path of the first module doing so."""
+    table: dict[str, str] | None = project.derived.get("stocked_containers")  # type: ignore[assignment]
+    if table is not None:
+        return table
+    table = {}
+    for module in project.modules.values():
+        for ref in module.stocked:
+            table.setdefault(project.canonical(ref) or ref, module.path)
+    project.derived["stocked_containers"] = table
+    return table
