@@ -254,7 +254,7 @@ class Flow:
         self._enter(key)
         try:
             found = self._ref(ref)
-            bound = self._bound_under_global(ref)
+            bound = self._bound_under_global(ref) | self._bound_as_attribute(ref)
             if bound:
                 found = found | bound
         finally:
@@ -282,6 +282,21 @@ class Flow:
         for fid, expression in bindings or ():
             found |= self.evaluate(fid, expression)
         return found
+
+    def _bound_as_attribute(self, ref: str) -> Values:
+        """What functions build and bind as an attribute of a module-level object (`_local.session =
+        SessionLocal()` on a `threading.local()`, `registry.db = make_session()` in a start-up
+        function; `facts.Module.rebound`): the attribute holds it once they have run."""
+        if "." not in ref:
+            return NOTHING
+        callees = self.project._rebound.get(ref)
+        if callees is None:
+            target = self.project.canonical(ref)
+            callees = self.project._rebound.get(target) if target is not None and target != ref else None
+        found: Values = NOTHING
+        for callee in callees or ():
+            found |= self._call(self.ref(callee), None, _short(ref))
+        return frozenset(_named(v, _short(ref)) for v in found) if found else NOTHING
 
     def _ref(self, ref: str) -> Values:
         project = self.project

@@ -73,6 +73,7 @@ from async_migrate.codemods.flow import (
     split,
 )
 from async_migrate.codemods.phase1.registry_handed import registry_of, state_registry
+from async_migrate.codemods.phase1.thread_local import thread_local_objects
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.session_work import handed_held_sessions
 from async_migrate.codemods.vocabulary.python import CACHES
@@ -628,6 +629,8 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
             if target is None or target.kind == "function":
                 continue
             if target.kind == "value" and target.value is not None and target.module is not None:
+                if end < len(parts) and target.ref in thread_local_objects(project):
+                    return None  # `_local.session`: each thread's own (`thread_local.py`, AM141)
                 if end == len(parts) and steps[:1] == ("()",):
                     return None  # `SessionLocal().execute()`: the module-level maker makes one per call
                 if end == len(parts) and not steps and _forwarded_source(project, fid, head) is not None:
@@ -640,6 +643,12 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
                     return (
                         f"`{project.written(receiver)}`, which a property or method of the module-level "
                         f"`{parts[end - 1]}` ({where}) hands out", False,
+                    )
+                if end < len(parts) and ".".join(parts[:end + 1]) in project._rebound:
+                    # `registry.db = SessionLocal()` in a start-up function or a lazy getter
+                    return (
+                        f"`{project.written(receiver)}`, a Session a function binds on the module-level "
+                        f"`{parts[end - 1]}` ({where}) for every request after it", True,
                     )
                 return f"`{project.written(receiver)}`, created once at import time ({where})", True
             break
