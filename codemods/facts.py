@@ -229,6 +229,9 @@ class Call(_Fact):
     # `fn(provide_db(), *args, **kwargs)`: (the name the first `*` unpacks, the positional arguments
     # before it); a wrapper forwarding its own `*args` so puts them first (`Project.injected_arguments`).
     forwarded: tuple[str, int] | None = None
+    # The constant arguments, by position or keyword (`create_session(scoped=False)`: the keyword
+    # and `repr(False)`); None where the call unpacks `*` or `**` (`astcollect.param_branches`).
+    literals: tuple[tuple[int | str, str], ...] | None = None
 
 
 @dataclass(slots=True)
@@ -474,6 +477,9 @@ class Function(_Fact):
     forwards: str | None = None
     yielded: tuple[str, ...] = ()  # expressions yielded (own body), in order
     yielded_from: tuple[str, ...] = ()  # `yield from X`: each X (own body), in order
+    # The `if` statements of the own body a parameter nothing binds again decides alone (`if scoped:`,
+    # `if mode == "x":`), each with the parameter's constant default (`astcollect.param_branches`)
+    param_tests: tuple[tuple[str, str | None, str, str, int, int, int, int], ...] = ()
     abstract: bool = False  # @abstractmethod, or a body of only `...`, `pass`, a docstring, `raise`
     # Object flow for eager loads (codemods/astcollect/objects.py): the queries that load ORM
     # objects, what each local name holds and what the function returns, as value terms.

@@ -43,6 +43,8 @@ receive a Session from callers, so `self.db = db` in an `__init__` whose `db`
 arrives from a dependency makes `self.db` a Session; `Flow.received` the unannotated
 parameters callers hand an instance of a project class (`received.py`), so
 `def orders_of(uow)` called with a unit of work reads `uow.orders` as its repository.
+`evaluate(fid, expression, dead)` reads the function as a call handing it constants runs it: what
+the branches those constants rule out bind is left out (`handed_constants`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.handed_constants import NO_SPANS, Spans, within
 from async_migrate.codemods.held_session import ASYNC, SYNC, generic_param_kind
 from async_migrate.codemods.overloads import matching_overloads
 from async_migrate.codemods.sources import is_test_path
@@ -196,7 +199,7 @@ class Flow:
         # Calls resolved only by the method's name (`targets`), keyed by the `id()` of their
         # `facts.Call`: why the reasons say the call may run each method, not that it does.
         self.by_name: dict[int, str] = {}
-        self._env: dict[FunctionId, dict[str, Values]] = {}
+        self._env: dict[FunctionId | tuple[FunctionId, Spans], dict[str, Values]] = {}
         self._returns: dict[FunctionId, Values] = {}
         # properties being read on an instance: a property reading itself, or another one back
         self._reading: set[tuple[FunctionId, Abstract | None]] = set()
@@ -217,7 +220,7 @@ class Flow:
         # questions would give, and the flow may stand for another built alike (`reusable`).
         self._open: list[tuple[str, object]] = []
         self._busy: set[tuple[str, object]] = set()
-        self._env_open: set[FunctionId] = set()
+        self._env_open: set[FunctionId | tuple[FunctionId, Spans]] = set()
         self.cycles = 0
 
     def _enter(self, key: tuple[str, object]) -> None:
@@ -387,26 +390,29 @@ class Flow:
 
     # ------------------------------------------------------------------ functions
 
-    def env(self, fid: FunctionId) -> dict[str, Values]:
-        """Local names and parameters of a function and what they may hold."""
-        found = self._env.get(fid)
+    def env(self, fid: FunctionId, dead: Spans = NO_SPANS) -> dict[str, Values]:
+        """Local names and parameters of a function and what they may hold; `dead`: the line spans
+        of branches that cannot run (a call's constants rule them out, `handed_constants`), whose
+        bindings are left out."""
+        at: FunctionId | tuple[FunctionId, Spans] = (fid, dead) if dead else fid
+        found = self._env.get(at)
         if found is not None:
-            if fid in self._env_open and self._open[-1] != ("env", fid):
+            if at in self._env_open and self._open[-1] != ("env", at):
                 self.cycles += 1  # not its own binding reading the names bound before it
             return found
         env: dict[str, Values] = {}
-        self._env[fid] = env  # cycle guard: a binding reads the names bound before it
-        key = ("env", fid)
+        self._env[at] = env  # cycle guard: a binding reads the names bound before it
+        key = ("env", at)
         self._enter(key)
-        self._env_open.add(fid)
+        self._env_open.add(at)
         try:
-            self._fill_env(fid, env)
+            self._fill_env(fid, env, dead)
         finally:
-            self._env_open.discard(fid)
+            self._env_open.discard(at)
             self._leave(key)
         return env
 
-    def _fill_env(self, fid: FunctionId, env: dict[str, Values]) -> None:
+    def _fill_env(self, fid: FunctionId, env: dict[str, Values], dead: Spans = NO_SPANS) -> None:
         _, function = self.project.functions[fid]
         owner = self.classes.owner(fid)
         sessions = self.sessions.get(fid, {})
@@ -425,8 +431,10 @@ class Flow:
             for name, values in self._constructed_with(owner, function).items():
                 env[name] = env.get(name, NOTHING) | values
         for binding in function.bindings:
+            if dead and within(dead, binding.line):
+                continue
             overloaded = self._overloaded(function, binding)
-            values = self.evaluate(fid, binding.expr) if overloaded is None else overloaded
+            values = self.evaluate(fid, binding.expr, dead) if overloaded is None else overloaded
             if binding.entered:
                 values = self.enter(values, binding.asynchronous)
             if values:
@@ -450,11 +458,11 @@ class Flow:
                 if source.endswith(".values()") and owner:
                     # `for manager in self.managers.values()` on a container the class fills
                     # with project objects
-                    held = self._contained(self.evaluate(fid, owner), attribute)
+                    held = self._contained(self.evaluate(fid, owner, dead), attribute)
                     if held:
                         env[name] = env.get(name, NOTHING) | held
                         continue
-                held = self.elements(self.evaluate(fid, source))
+                held = self.elements(self.evaluate(fid, source, dead))
                 if held:
                     env[name] = env.get(name, NOTHING) | held
 
@@ -811,8 +819,8 @@ class Flow:
 
     # ----------------------------------------------------------------- expressions
 
-    def evaluate(self, fid: FunctionId, expression: str) -> Values:
-        """What an expression of function `fid` may hold."""
+    def evaluate(self, fid: FunctionId, expression: str, dead: Spans = NO_SPANS) -> Values:
+        """What an expression of function `fid` may hold; `dead`: see `env`."""
         head, steps = split(expression)
         if head == "super()":
             owner = self.classes.owner(fid)
@@ -821,7 +829,7 @@ class Flow:
             # `type(self).query` in a method: the receiver's class (a subclass's, at run time)
             values, steps = frozenset({Abstract(CLASS, owner)}), steps[1:]
         elif head.startswith("$"):
-            values = self.env(fid).get(head[1:], NOTHING)
+            values = self.env(fid, dead).get(head[1:], NOTHING)
             if len(steps) >= 2 and steps[0] == ".state" and steps[1] != "()" and self.request_param(fid, head[1:]):
                 state = self.request_state(steps[1][1:])
                 if state:

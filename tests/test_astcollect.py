@@ -619,3 +619,38 @@ def test_collecting_leaves_no_reference_cycles_for_a_worker_without_the_cycle_co
     finally:
         if enabled:
             gc.enable()
+
+
+def test_the_ifs_a_parameter_alone_decides_and_the_constants_a_call_hands():
+    function = _function(
+        """
+        def f(scoped=True, mode="plain", kept=None, *, rebound=False, inner=1, other=None):
+            if scoped:
+                a = 1
+            else:
+                a = 2
+            if mode == "x":
+                b = 1
+            if kept is not None:
+                c = 1
+            if rebound:
+                d = 1
+            rebound = True
+            if not inner:
+                e = 1
+            if other is 3 or other:
+                g = 1
+            def nested():
+                nonlocal inner
+                inner = 2
+            make(False, "x", n=1e999, **extra)
+            make(False, *more)
+            make(None, key="x", size=1.5)
+        """
+    )
+    assert function.param_tests == (
+        ("scoped", "True", "truth", "", 4, 4, 6, 6),
+        ("mode", "'plain'", "==", "'x'", 8, 8, 0, 0),
+        ("kept", "None", "is not", "None", 10, 10, 0, 0),
+    )
+    assert [call.literals for call in function.calls] == [None, None, ((0, "None"), ("key", "'x'"), ("size", "1.5"))]

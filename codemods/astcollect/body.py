@@ -33,6 +33,7 @@ from async_migrate.codemods.astcollect import (
     lifecycle,
     listeners,
     objects,
+    param_branches,
     query_vars,
     returns,
     syntax,
@@ -150,6 +151,7 @@ def _read_function(
     }
     function.ends_in_return = type(node.body[-1]) is ast.Return
     function.name_returns = returns.name_returns(node.body)
+    function.param_tests = param_branches.param_tests(node)
     # The body outside nested scopes, walked once for every reader below.
     own = objects.OwnNodes(node.body)
     function.exits = returns.exits(node.body, own.jumps)
@@ -2063,6 +2065,7 @@ class BodyScanner:
             and type(node.args[0]) is not ast.Starred and type(node.args[1]) not in (ast.Constant, ast.Name, ast.Starred)
         ):
             recorded_args[1].computed = syntax.text(self.source, node.args[1])
+        call.literals = param_branches.literal_args(node)
         if type(func) is ast.Attribute and func.attr == "set" and len(node.args) == 1 and not node.keywords:
             call.stored = self._stored(node.args[0])
         # Most calls unpack nothing: what follows reads the `*` and `**` arguments only.

@@ -72,6 +72,7 @@ from async_migrate.codemods.flow import (
     registry_scope_of,
     split,
 )
+from async_migrate.codemods.handed_constants import NO_SPANS, Spans, dead_in_reach, within
 from async_migrate.codemods.phase1.registry_handed import registry_of, state_registry
 from async_migrate.codemods.phase1.thread_local import thread_local_objects
 from async_migrate.codemods.project import FunctionId, Project
@@ -370,21 +371,28 @@ def _any_scope_words(scope: str | None, where: str) -> str:
 
 
 def _reached(
-    project: Project, fid: FunctionId, key: str, own: Callable[[Project, FunctionId], list[SharedUse]]
+    project: Project, fid: FunctionId, key: str, own: Callable[[Project, FunctionId, Spans], list[SharedUse]]
 ) -> list[SharedUse]:
-    cache: dict[FunctionId, list[SharedUse]] = project.derived.setdefault(key, {})  # type: ignore[assignment]
+    cache: dict[tuple[FunctionId, Spans], list[SharedUse]] = project.derived.setdefault(key, {})  # type: ignore[assignment]
     # Every handler asks both kinds of use of the same reach: the walk is kept per project.
     orders: dict[FunctionId, tuple[FunctionId, ...]] = project.derived.setdefault(  # type: ignore[assignment]
         "shared_session.breadth", {}
     )
+    deads: dict[FunctionId, dict[FunctionId, Spans]] = project.derived.setdefault(  # type: ignore[assignment]
+        "shared_session.dead", {}
+    )
     order = orders.get(fid)
     if order is None:
         order = orders[fid] = tuple(_breadth(project, fid))
+    dead = deads.get(fid)
+    if dead is None:
+        dead = deads[fid] = dead_in_reach(project, order)
     found: list[SharedUse] = []
     for current in order:
-        if current not in cache:
-            cache[current] = own(project, current)
-        found.extend(cache[current])
+        at = (current, dead.get(current, NO_SPANS))
+        if at not in cache:
+            cache[at] = own(project, *at)
+        found.extend(cache[at])
     return found
 
 
@@ -409,18 +417,18 @@ def _breadth(
             break
 
 
-def _own_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
+def _own_uses(project: Project, fid: FunctionId, dead: Spans = NO_SPANS) -> list[SharedUse]:
     module, function = project.functions[fid]
     flow = project.flow
     uses = []
     for call in function.calls:
         expression = call.func if call.func is not None else call.callee
-        if expression is None:
+        if expression is None or (dead and within(dead, call.line)):
             continue
         receiver, dot, method = expression.rpartition(".")
         if not dot or method not in SESSION_IO_METHODS:
             continue
-        values = flow.evaluate(fid, receiver)
+        values = flow.evaluate(fid, receiver, dead)
         kinds = {v.kind for v in values}
         if SESSION not in kinds or FACTORY in kinds:
             continue  # no Session, or a scoped_session: one Session per thread
@@ -1117,13 +1125,17 @@ def _registries_possible(project: Project) -> bool:
     return found
 
 
-def _own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
+def _own_scoped_uses(project: Project, fid: FunctionId, dead: Spans = NO_SPANS) -> list[SharedUse]:
+    """`dead`: the line spans of branches that cannot run where `fid` is called from
+    (`handed_constants`): no use there, and no value bound there."""
     if not _registries_possible(project):
         return []
     registries = _thread_local_registries(project)
     module, function = project.functions[fid]
     uses = []
     for call in function.calls:
+        if dead and within(dead, call.line):
+            continue
         if call.callee is not None:
             # Without a module-level registry no prefix of the callee names one.
             parts = call.callee.split(".") if registries else []
@@ -1139,12 +1151,12 @@ def _own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
                     ))
                     break
             else:
-                use = _reached_registry(project, fid, call.callee, call.line)
+                use = _reached_registry(project, fid, call.callee, call.line, dead)
                 if use is not None:
                     uses.append(use)
             continue
         if call.func is not None:
-            use = _reached_registry(project, fid, call.func, call.line)
+            use = _reached_registry(project, fid, call.func, call.line, dead)
             if use is not None:
                 uses.append(use)
     return uses
@@ -1153,7 +1165,9 @@ def _own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
 _IO_OR_REMOVE = SESSION_IO_METHODS | {"remove"}
 
 
-def _reached_registry(project: Project, fid: FunctionId, expression: str, line: int) -> SharedUse | None:
+def _reached_registry(
+    project: Project, fid: FunctionId, expression: str, line: int, dead: Spans = NO_SPANS
+) -> SharedUse | None:
     """A call on (or of) a `scoped_session` the value flow finds under another name than a
     module-level one: an attribute of a module-level instance (`db.session.get(...)`, set in
     `__init__`, in the class body or handed out by a property), `self.session` in its methods.
@@ -1167,7 +1181,7 @@ def _reached_registry(project: Project, fid: FunctionId, expression: str, line: 
     if read is not None:
         candidates = [read[0]]  # `User.query...`: a Query on the registry's Session
     for candidate in candidates:
-        for value in flow.evaluate(fid, candidate):
+        for value in flow.evaluate(fid, candidate, dead):
             kept = state_registry(project, value.origin) if value.kind == SESSION and value.origin else None
             if kept is not None:
                 scope, where, path, at = kept
