@@ -123,7 +123,7 @@ from async_migrate.codemods.sources import matches, tree_of
 from async_migrate.codemods.unread_names import project_names_in_unread
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS, SCOPES
-from async_migrate.codemods.vocabulary.python import PARTIALS
+from async_migrate.codemods.vocabulary.python import PARTIALS, TO_THREAD
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ABSENT_METHODS,
     AWAITED_METHODS,
@@ -518,6 +518,10 @@ def compute(
         for reached_fid in _called_from(project, [fid, *dependency_twins.get(fid, ())]):
             for line, message in _held_read_outside(project, reached_fid):
                 reason = AM229.reason(f"{_where(project, reached_fid, line)}: {message}")
+                if reason not in blocked.get(fid, []):
+                    blocked.setdefault(fid, []).append(reason)
+            for line, message in _handed_held_methods(project, reached_fid):
+                reason = AM215.reason(f"{_where(project, reached_fid, line)}: {message}")
                 if reason not in blocked.get(fid, []):
                     blocked.setdefault(fid, []).append(reason)
     for dependency_fid in dependencies.unattributed_session_dependencies(project):
@@ -2532,6 +2536,54 @@ def _held_read_outside(project: Project, fid: FunctionId) -> list[tuple[int, str
     if fid not in kept:
         kept[fid] = _find_held_read_outside(project, fid)
     return kept[fid]
+
+
+def _handed_held_methods(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    """A method of a class holding the Session, one that moves to `async def` with the class,
+    handed uncalled to a call (`list(map(repo.save, names))`, `apply_all(self.save, names)`,
+    `sorted(rows, key=repo.rank)`): what calls it there calls it without `await`, so the
+    coroutines it makes would never run and their Session work never be done. The flow sees no
+    call of the method there, so this is looked for along every call the route may run. A
+    background task is no such call: Starlette awaits a coroutine function it is given, and an
+    offload is rewritten into the awaited call."""
+    kept = cast("dict[FunctionId, list[tuple[int, str]]]", project.derived.setdefault("phase2.handed_held_methods", {}))
+    if fid not in kept:
+        kept[fid] = _find_handed_held_methods(project, fid)
+    return kept[fid]
+
+
+def _find_handed_held_methods(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    found_holders = holders.holder_classes(project)
+    if not found_holders:
+        return []
+    moving = {method: holder for holder in found_holders.values() for method in holder.methods}
+    _, function = project.functions[fid]
+    found: list[tuple[int, str]] = []
+    for call in function.calls:
+        callee = project.canonical(call.callee)
+        if (
+            call.offloaded or callee in THREADPOOL or callee in TO_THREAD or callee in PARTIALS
+            or call.method == "run_in_executor"
+            or callee in BACKGROUND_TASK or call.method == "add_task"
+            # a scheduler runs what it is given as a coroutine (AM277 judges running it beside the route)
+            or scheduled.is_scheduler(project, call) or scheduled.is_scheduler(project, call, concurrent=True)
+        ):
+            continue
+        for arg in call.args:
+            expression = arg.expr
+            if arg.name is not None or not expression or not expression.startswith("$") or expression.endswith(")"):
+                continue
+            targets, _ = project.flow.functions(fid, expression)
+            held = next((moving[target] for target in targets if target in moving), None)
+            if held is not None:
+                found.append((call.line, (
+                    f"hands `{project.written(expression)}` uncalled to `{_short_callee(call)}()`: a method of "
+                    f"{held.name(project)} that becomes `async def` with the Session the class holds, which "
+                    "that call would call without `await`, so its Session work would never run; call the method "
+                    "in place (in a loop), or hand on an `async def` that awaits it where the caller awaits it"
+                )))
+                break
+    return found
 
 
 def _find_held_read_outside(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
