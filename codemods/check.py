@@ -171,6 +171,7 @@ from async_migrate.codemods.rules.am330_unawaited_coroutine_outside_handlers imp
 from async_migrate.codemods.rules.am331_task_scoped_session_in_threadpool import RULE as AM331
 from async_migrate.codemods.rules.am332_thread_scoped_session_in_worker import RULE as AM332
 from async_migrate.codemods.rules.am333_request_scoped_session_after_remove import RULE as AM333
+from async_migrate.codemods.rules.am334_blocking_response_serialisation import RULE as AM334
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -183,6 +184,7 @@ from async_migrate.codemods.run import (
     remembered,
     served_path,
 )
+from async_migrate.codemods.serialised_reads import loop_serialisers
 from async_migrate.codemods.session_work import (
     SessionWork,
     coroutine_blocking,
@@ -421,6 +423,8 @@ def analyse(project: Project, jobs: int | None = 1, progress: Progress | None = 
             acknowledged.add(handler.id)
     for handler in project.reported_handlers:
         if handler.kind in ("route", "websocket", "dependency") and _check_validation(project, handler, result):
+            acknowledged.add(handler.id)
+        if handler.kind == "route" and not handler.function.is_async and _check_serialisation(project, handler, result):
             acknowledged.add(handler.id)
     for module in project.modules.values():
         if project.in_scope(module.path):
@@ -967,6 +971,24 @@ def _check_validation(project: Project, handler: Handler, result: CheckResult) -
             f"there at {work}; {AM312.fix}"
         )
         finding = Finding(AM312, handler, handler.module.path, function.line, function.qualname, message)
+        if _report(result, finding, pragma):
+            silenced = True
+    return silenced
+
+
+def _check_serialisation(project: Project, handler: Handler, result: CheckResult) -> bool:
+    """AM334, once per member: Session work in the serialisation code FastAPI runs on a `def`
+    route's result, on the event loop (an `async def` route's is its AM301); whether its pragma
+    silenced one."""
+    function = handler.function
+    pragma = parse_pragma(function.pragma)
+    silenced = False
+    for line, read, chain in loop_serialisers(project, handler.id):
+        message = (
+            f"FastAPI serialises the route's result on the event loop (`def` or `async def` alike), and {read} "
+            f"does synchronous Session work there: {' -> '.join(chain)}; {AM334.fix}"
+        )
+        finding = Finding(AM334, handler, handler.module.path, line, function.qualname, message)
         if _report(result, finding, pragma):
             silenced = True
     return silenced

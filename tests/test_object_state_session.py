@@ -162,7 +162,9 @@ def test_the_objects_session_through_sqlalchemy_apis_and_the_serialiser_is_found
     # near miss: the response model reads a property touching only the object's own columns
     assert handler(document, "plain")["action"] == "keep"
     assert function(root, SUBSYSTEM, "plain").startswith("async def plain(")
-    assert json.loads(cli("check", root, "--format", "json").stdout)["findings"] == []
+    # the computed field still runs on the loop, where FastAPI serialises a def route's result too
+    after = json.loads(cli("check", root, "--format", "json").stdout)["findings"]
+    assert [(f["function"], f["code"]) for f in after] == [("summary", "AM334")], after
     result = serve(root, "sqlite", """
         with Sync() as s:
             s.add_all([Item(name="pen", owner_id=1), Item(name="cup", owner_id=2)])

@@ -189,6 +189,7 @@ from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM24
 from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
 from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am260_subclass_column_read import RULE as AM260
+from async_migrate.codemods.serialised_reads import response_object
 from async_migrate.codemods.vocabulary.python import CONTAINER_TYPES, SCALAR_TYPES
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     EAGER_STRATEGIES,
@@ -197,7 +198,6 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     POLYMORPHIC,
 )
 from async_migrate.codemods.vocabulary.sqlmodel import BUILDERS as SQLMODEL_BUILDERS
-from async_migrate.codemods.vocabulary.starlette import RESPONSE_CLASSES
 
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
 SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
@@ -1890,24 +1890,8 @@ class _Analysis:
             for origin in origins:
                 self._serialise(root, handler.module, function, line, model, name, (model,), eager, origin)
 
-    def _response_object(self, function: facts.Function, term: tuple, depth: int = 0) -> bool:
-        """Whether a returned term is a Response built in the function (`StreamingResponse(rows)`,
-        a project subclass of one), itself or through a local name bound only to such calls."""
-        if term[:1] == ("call",) and len(term) == 2:
-            call = next((c for c in function.calls if c.index == term[1]), None)
-            constructed = self.classes.built_by(call.callee) if call is not None and call.callee else None
-            if call is None or call.callee is None:
-                return False
-            if self.project.canonical(call.callee) in RESPONSE_CLASSES:
-                return True
-            return constructed is not None and any(
-                self.project.canonical(base) in RESPONSE_CLASSES
-                for cls in self.classes.mro(constructed) for base in self.classes.by_ref[cls][1].bases
-            )
-        if term[:1] == ("name",) and len(term) == 2 and depth < 3:
-            held = function.holds.get(term[1], ())
-            return bool(held) and all(self._response_object(function, t, depth + 1) for t in held)
-        return False
+    def _response_object(self, function: facts.Function, term: tuple) -> bool:
+        return response_object(self.project, function, term)
 
     def _encoded_dataclasses(self, root: FunctionId, module: facts.Module, function: facts.Function, line: int) -> None:
         """A route with no response model hands what it returns to `jsonable_encoder`, which reads

@@ -5,7 +5,10 @@ object; for a field named like a `@property` (`cached_property`, `hybrid_propert
 object's class, that reads the property. A property querying through the Session the object
 belongs to (`object_session(self)`, `inspect(self).session`) does synchronous I/O there, while
 the response is serialised: on the event loop for an `async def` route, nowhere in the route's
-own body. As `def`, FastAPI serialises the response in the threadpool.
+own body. As `def`, FastAPI validates the result in the threadpool. The validators, computed
+fields and serialisers of the response model (and of the models nested in its fields) run there
+too; the computed fields and serialisers run again when FastAPI serialises the validated value,
+on the event loop for a `def` route too: `check` reports those on the converted route (AM334).
 
 Before:
 

@@ -32,3 +32,13 @@ VALIDATOR_MARKERS = frozenset({
     for module in ("pydantic", "pydantic.functional_validators")
     for name in ("AfterValidator", "BeforeValidator", "PlainValidator", "WrapValidator")
 })
+# Schema code pydantic runs when it serialises a model (FastAPI's `field.serialize`, on the event
+# loop for a `def` route too): computed fields and serialisers.
+SERIALISER_DECORATORS = frozenset({
+    *(f"{module}.computed_field" for module in ("pydantic", "pydantic.fields")),
+    *(
+        f"{module}.{name}"
+        for module in ("pydantic", "pydantic.functional_serializers")
+        for name in ("field_serializer", "model_serializer")
+    ),
+})
