@@ -991,6 +991,16 @@ def _check_serialisation(project: Project, handler: Handler, result: CheckResult
         finding = Finding(AM334, handler, handler.module.path, line, function.qualname, message)
         if _report(result, finding, pragma):
             silenced = True
+    for line, read, chain in loop_serialisers(project, handler.id, unverified=True):
+        text = f"{read}, run by the response model: {' -> '.join(chain)}"
+        message = (
+            f"FastAPI serialises the route's result on the event loop (`def` or `async def` alike), and {read} may do "
+            f"synchronous Session work there the analysis cannot see: {' -> '.join(chain)}; {AM334.fix}, or "
+            "acknowledge it with `# async-migrate: ignore[AM304] reason`"
+        )
+        finding = Finding(AM304, handler, handler.module.path, line, function.qualname, message, [Blocking(line, text)])
+        if _report(result, finding, pragma):
+            silenced = True
     return silenced
 
 

@@ -63,13 +63,24 @@ def serialised_work(project: Project, fid: FunctionId) -> list[tuple[int, str, l
     return _with_work(project, reads, line)
 
 
-def loop_serialisers(project: Project, fid: FunctionId) -> list[tuple[int, str, list[str]]]:
+def serialised_unverified(project: Project, fid: FunctionId) -> list[tuple[int, str, list[str]]]:
+    """The schema code of `serialised_work` that may do synchronous Session work the analysis
+    cannot see (a computed field calling a method on what a `ContextVar` set nowhere in the
+    project holds), and does none it sees: unverified, never no work."""
+    if not project.functions[fid][1].is_async:
+        return []
+    found = _serialised(project, fid, validated=True)
+    return _with_work(project, *found, unverified=True) if found is not None else []
+
+
+def loop_serialisers(project: Project, fid: FunctionId, unverified: bool = False) -> list[tuple[int, str, list[str]]]:
     """The schema code FastAPI runs on the event loop while it serialises what a route returns,
     `def` or `async def`, and that does synchronous Session work: the computed fields and
     serialisers of the response model, of a pydantic model the route returns, and of the models
-    nested in their fields: (the response model's line, `Model.member`, chain)."""
+    nested in their fields: (the response model's line, `Model.member`, chain). With
+    `unverified`: those that may do work the analysis cannot see instead."""
     found = _serialised(project, fid, validated=False)
-    return _with_work(project, *found) if found is not None else []
+    return _with_work(project, *found, unverified=unverified) if found is not None else []
 
 
 def _serialised(project: Project, fid: FunctionId, validated: bool) -> tuple[list[tuple[str, FunctionId]], int] | None:
@@ -135,10 +146,16 @@ def _walk(
             _walk(project, classes, annotation, decorators, seen, depth + 1, found)
 
 
-def _with_work(project: Project, reads: list[tuple[str, FunctionId]], line: int) -> list[tuple[int, str, list[str]]]:
+def _with_work(
+    project: Project, reads: list[tuple[str, FunctionId]], line: int, unverified: bool = False
+) -> list[tuple[int, str, list[str]]]:
+    """Each read whose member does synchronous Session work, with its chain; with `unverified`,
+    each whose member may do work the analysis cannot see and does none it sees."""
     found: list[tuple[int, str, list[str]]] = []
     for read, method in dict.fromkeys(reads):
         chain = project.work_chains.get(method)
+        if unverified:
+            chain = project.unverified_chains.get(method) if chain is None else None
         if chain is not None:
             member = project.functions[method][1].qualname
             found.append((line, read, [f"{read} reads {member}" if member != read else read, *chain]))

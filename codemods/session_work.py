@@ -18,7 +18,7 @@ from async_migrate.codemods.decorator_work import decorators_on_loop
 from async_migrate.codemods.flow import FACTORY, SESSION
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Project
-from async_migrate.codemods.serialised_reads import serialised_work
+from async_migrate.codemods.serialised_reads import serialised_unverified, serialised_work
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.sqlalchemy import LAZY_RESULTS, RESULT_CONSUMERS, SESSION_IO_METHODS
 from async_migrate.codemods.vocabulary.starlette import ITERATE_IN_THREADPOOL, STREAMING_RESPONSE
@@ -317,6 +317,8 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
     for line, read, chain in serialised_work(project, fid):
         work.serialised.append((line, read, chain))
         work.blocking.append(Blocking(line, f"{read}, read by the response model"))
+    for line, read, chain in serialised_unverified(project, fid):
+        work.unverified.append((line, f"{read}, run by the response model: {' -> '.join(chain)}"))
     work.blocking.sort(key=lambda b: (b.line, b.call))
     return work
 

@@ -144,3 +144,16 @@ def test_near_miss_a_route_returning_a_response_serialises_nothing_into_its_mode
         {"schemas.py": SCHEMAS},
     )
     assert findings(root, "read") == []
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_serialisation_code_on_a_session_the_analysis_cannot_see_is_unverified(app, reported, findings, asynchronous):
+    # no code of the project sets `db_ctx`: what `.get()` gives may be a synchronous Session
+    unset = SCHEMAS[:SCHEMAS.index("\n\ndef bind_session():")] + SCHEMAS[SCHEMAS.index("\n\nclass Counted("):]
+    root = app(_route('@router.get("/x", response_model=Counted)', "return {'id': 1}", asynchronous), {"schemas.py": unset})
+    found = findings(root, "read")
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert "Counted.total" in found[0]["message"], found
+    if asynchronous:
+        entry = reported(root, "read", "phase1")
+        assert (entry["action"], entry["codes"]) == ("keep", ["AM125"]), entry
