@@ -74,6 +74,7 @@ class Origin:
     dependency: FunctionId | None = None  # source: the dependency function it comes from
     offloaded: bool = False  # source: returned by a call run in the threadpool (`dependency` is its function)
     built: str | None = None  # dict: the schema class a call built from those keywords (`Out(a=x)`)
+    held: int = -1  # source: the key of the query in `facts.Function.held_loads` it comes from
 
 
 class _Asked:
@@ -392,7 +393,8 @@ class Flow:
                     where = f"the Session call run in the threadpool (line {line})"
                     return [Origin(OriginKind.SOURCE, fid, where=where, dependency=fid, offloaded=True)]
             if not callees:
-                return self._constructed(fid, function, term[1], picks)
+                queried = self._held_load(fid, function, term[1], picks)
+                return queried if queried is not None else self._constructed(fid, function, term[1], picks)
             found: list[Origin] = []
             for callee in callees:
                 if not self._member(callee):
@@ -425,6 +427,22 @@ class Flow:
         if kind == "none":
             return []
         return None
+
+    def _held_load(self, fid: FunctionId, function: facts.Function, index: int, picks: tuple) -> list[Origin] | None:
+        """Phase two's view of the objects of a `select()` a method runs on a Session its instance
+        holds (`self.session.scalars(select(Order).options(selectinload(Order.lines))).first()`):
+        the query moves with its class as written, so the loader options written in that query
+        credit the reads on them (a source, judged by names: `LazyLoads._untraced`), and a read
+        none credits names that query. Not a `get()` or `merge()` (an object the Session holds already is
+        handed back whatever their options say), nor phase one's view. None when it is no such load."""
+        if self.offloaded_sources:
+            return None
+        load = function.held_loads.get(index)
+        if load is None or load.form != "select" or self.classes.resolve(load.model or "") is None:
+            return None
+        module, _ = self.project.functions[fid]
+        where = f"the query on `{load.session}` in {function.qualname} ({module.path}:{load.line})"
+        return self._pick(Origin(OriginKind.SOURCE, fid, where=where, dependency=fid, held=index), picks)
 
     def _offloading_line(self, function: facts.Function, index: int) -> int | None:
         """The line of the call at `index` when it runs its function in a worker thread

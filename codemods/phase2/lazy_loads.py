@@ -690,9 +690,34 @@ class _Analysis:
         options still credit the read (module docstring)."""
         if not self.traced_only or (fid is not None and fid in self._handed_by_name):
             return eager
+        if source is not None and source.held >= 0:
+            return self._held_eager(source)
         if source is not None and source.dependency is not None and source.dependency in self.project.functions:
             return self.eager(self.closure(source.dependency))
         return {}
+
+    def _held_eager(self, source: Origin) -> dict[str, _Eager]:
+        """What the loader options written in a query on a Session an instance holds load with it
+        (`eager_flow.Flow._held_load`): each relationship, under the class it is of (a chained
+        option's by the path it follows); none when the options cannot be read there."""
+        load = self.project.functions[source.fid][1].held_loads.get(source.held)
+        eager: dict[str, _Eager] = {}
+        for owner, attribute, loads in (load.options or ()) if load is not None else ():
+            if loads:
+                eager.setdefault(attribute, _Eager(set())).owners.add(self._option_owner(owner))
+        return eager
+
+    def _option_owner(self, owner: str) -> str | None:
+        """The class an option's entity names (`facts.Load.options`): a class reference, or a path
+        from one (`^models.Order|lines`: what `Order.lines` leads to); None for any entity."""
+        if not owner.startswith("^"):
+            return self.classes.resolve(owner) if owner and not owner.startswith("=") else None
+        first, *steps = owner[1:].split("|")
+        found = self.classes.resolve(first)
+        flow = self._names()
+        for step in steps:
+            found = flow.target(found, step) if found is not None else None
+        return found
 
     # ------------------------------------------------------ attribute reads
 
