@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.vocabulary.python import PROTOCOL_TYPES
+from async_migrate.codemods.vocabulary.sqlalchemy import BASE_FACTORIES
 from async_migrate.codemods.vocabulary.sqlmodel import BUILDERS as SQLMODEL_BUILDERS
 from async_migrate.codemods.vocabulary.sqlmodel import MODEL_BASES as SQLMODEL_BASES
 
@@ -104,13 +105,25 @@ class Classes:
         if found is not None:
             return found
         outside = self._outside()
-        if not outside:
-            return None
         found = outside.get((ref, name))
         for base in declared.bases:
             if found is None and self.resolve(base) is None:
                 found = outside.get((self.project.canonical(base) or base, name))
+                mixin = self._factory_class(base) if found is None else None
+                if mixin is not None and mixin != ref:
+                    found = self.built(mixin, name)
         return found
+
+    def _factory_class(self, base: str) -> str | None:
+        """The project class a declarative base factory was handed as `cls=` (`Base =
+        declarative_base(cls=Model)`, where `Model` declares `query = Session.query_property()`):
+        every class deriving from the base it makes derives from that class too."""
+        target = self.project.resolve(base)
+        value = target.value if target is not None and target.kind == "value" else None
+        if value is None or value.kind != "call" or self.project.canonical(value.ref) not in BASE_FACTORIES:
+            return None
+        given = next((a for a in value.args if a.keyword == "cls"), None)
+        return self.resolve(given.ref) if given is not None and given.ref is not None else None
 
     def built_names(self, suffix: str) -> frozenset[str]:
         """Class attributes, in any class, assigned a call of something named `suffix`

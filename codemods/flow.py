@@ -1387,8 +1387,9 @@ class Flow:
             named = facts_.named.get(name)
             if named is not None:
                 # `session = SessionLocal` in the class body: the module-level Session, registry or
-                # sessionmaker itself, and nothing else it names (`model = User` stays unread)
-                values |= {v for v in self.ref(named) if v.kind in (SESSION, REGISTRY, FACTORY)}
+                # sessionmaker itself; `model = User`: the class, whose `query_property()` a
+                # repository reads (`self.model.query.all()`); nothing else it names
+                values |= {v for v in self.ref(named) if v.kind in (SESSION, REGISTRY, FACTORY, CLASS)}
             for handed in self.classes.named_outside(ancestor, name):
                 # `ActiveRecord.session = db_session` at a module's top (start-up): the same, set
                 # from outside the class body (`session = None` there)
@@ -1556,6 +1557,15 @@ class Flow:
             value = self.holds(fid, head, QUERY)  # `q = User.query`, then `q.count()`
             if value is not None:
                 return head, value
+        if "()." in expression and self.classes.built_names(".query_property"):
+            # `get_query(User).all()`, `repo.query().first()`: a function or method returning the
+            # Query a `query_property()` gives
+            start = 0
+            while (found := expression.find("().", start)) >= 0:
+                start = found + 3
+                value = self.holds(fid, expression[: found + 2], QUERY)
+                if value is not None:
+                    return expression[: found + 2], value
         return None
 
     def query_unread(self, fid: FunctionId, expression: str) -> str | None:
