@@ -568,8 +568,9 @@ class Function(_Fact):
     sync_iterated: tuple[tuple[int, str], ...] = ()
     # The special methods the own body runs without naming them, on a value the flow notation
     # spells: (line, the value, the protocol: `iter` for `for x in v`, `len`, `bool` for `if v:`,
-    # `getitem`, `setitem`, `delitem`, `contains` for `k in v`, `next`, `reversed`, `str`, `repr`,
-    # `format`) (`astcollect.implicit`); `Project.object_edges` reads them as calls.
+    # `getitem`, `setitem`, `delitem`, `contains` for `k in v`, `eq` / `ne` for `v == x`, `next`,
+    # `reversed`, `str`, `repr`, `format`) (`astcollect.implicit`); `Project.object_edges` reads
+    # them as calls.
     implicit: tuple[tuple[int, str, str], ...] = ()
 
 

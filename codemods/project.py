@@ -3706,6 +3706,8 @@ _PROTOCOLS: dict[str, tuple[tuple[str, ...], ...]] = {
     "setitem": (("__setitem__",),),
     "delitem": (("__delitem__",),),
     "contains": (("__contains__",), ("__iter__",), ("__getitem__",)),
+    "eq": (("__eq__",),),
+    "ne": (("__ne__",), ("__eq__",)),
     "next": (("__next__",),),
     "reversed": (("__reversed__",), ("__len__", "__getitem__")),
     "str": (("__str__",), ("__repr__",)),
@@ -3714,7 +3716,7 @@ _PROTOCOLS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 _PROTOCOL_TEXT = {
     "iter": "iterating {}", "len": "len({})", "bool": "testing {}", "getitem": "{}[...]",
-    "setitem": "{}[...] = ...", "delitem": "del {}[...]", "contains": "... in {}", "next": "next({})",
+    "setitem": "{}[...] = ...", "delitem": "del {}[...]", "contains": "... in {}", "eq": "comparing {}", "ne": "comparing {}", "next": "next({})",
     "reversed": "reversed({})", "str": "str({})", "repr": "repr({})", "format": "formatting {}",
 }
 

@@ -1591,7 +1591,8 @@ class BodyScanner:
             spelled = self.collector.expression(node, local)
             if spelled is not None:
                 found.append((self.source.line_of(node), spelled, protocol))
-        self.function.implicit = tuple(found)
+        # `not posts or posts[0]`-like lines use one value twice: one call of the method
+        self.function.implicit = tuple(dict.fromkeys(found))
 
     def _await(self, line: int, text: str) -> None:
         self.function.awaits.append((line, text))

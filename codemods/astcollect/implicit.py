@@ -2,7 +2,7 @@
 
 `for post in posts:`, `len(posts)`, `if posts:`, `posts[key]`, `key in posts`, `first, *rest =
 posts`, `list(posts)`, `f"{posts}"`: Python runs the object's `__iter__`, `__len__`, `__bool__`,
-`__getitem__`, `__contains__` or `__str__`, code of the project's own when the object is an
+`__getitem__`, `__contains__`, `__eq__` or `__str__`, code of the project's own when the object is an
 instance of a project class (a lazy collection querying on each use). The index turns each use
 into an edge of the call graph to the method the object's class defines (`Project.object_edges`),
 as it does for the `__enter__` and `__exit__` a `with` runs; the protocol's fallbacks are the
@@ -85,6 +85,10 @@ def _walk(node: ast.AST, builtin: Callable[[str], bool], bound: frozenset[str], 
         for index, operator in enumerate(node.ops):  # type: ignore[attr-defined]
             if type(operator) in (ast.In, ast.NotIn):
                 here.append((operands[index + 1], "contains"))
+            elif type(operator) in (ast.Eq, ast.NotEq):
+                # either side's method may answer (the right one's when the left's declines)
+                protocol = "eq" if type(operator) is ast.Eq else "ne"
+                here.extend((operand, protocol) for operand in operands[index:index + 2])
     elif kind is ast.Starred and type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
         here.append((node.value, "iter"))  # type: ignore[attr-defined]
     elif kind in (ast.Assign, ast.AnnAssign) and getattr(node, "value", None) is not None:

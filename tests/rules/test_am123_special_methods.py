@@ -1,6 +1,6 @@
 """AM123 / AM301: a statement or builtin that runs a special method of a project object
 (`for post in posts:`, `len(posts)`, `if posts:`, `posts[key]`, `key in posts`, `list(posts)`,
-`first, *rest = posts`, `f"{posts}"`) runs that method: where it does synchronous Session work
+`first, *rest = posts`, `f"{posts}"`, `posts == key`) runs that method: where it does synchronous Session work
 (a lazy collection querying on each use), the route reaches it, as a call would."""
 
 from __future__ import annotations
@@ -36,6 +36,12 @@ class Posts:
         with database_sessionmaker() as session:
             return str(session.execute(text("select count(*) from items")).scalar())
 
+    def __eq__(self, other):
+        with database_sessionmaker() as session:
+            return session.execute(text("select count(*) from items")).scalar() == other
+
+    __hash__ = object.__hash__
+
 
 class Cached:
     \"\"\"The same protocols on rows it already holds: no Session work.\"\"\"
@@ -58,6 +64,11 @@ class Cached:
     def __str__(self):
         return str(self.rows)
 
+    def __eq__(self, other):
+        return self.rows == other
+
+    __hash__ = object.__hash__
+
 
 posts = Posts()
 cached = Cached()
@@ -75,6 +86,8 @@ USES = [
     ("row = {}[key]", "__getitem__"),
     ("found = key in {}", "__contains__"),
     ("label = f'{{{}}}'", "__str__"),
+    ("same = {} == key", "__eq__"),
+    ("same = key != {}", "__eq__"),  # no `__ne__`: Python's default inverts `__eq__`
 ]
 
 
