@@ -19,7 +19,9 @@ there:
   which Starlette runs in its threadpool after the response.
 
 Work that calls the registry's `remove()` itself (in a `finally`) is none (`thread_scoped_uses`
-leaves it out). A registry keyed on the asyncio task raises in a worker thread instead (AM331 for
+leaves it out), and so is a Session made from the registry into a name closed on every path after
+(`session = Session()` and `session.close()` in a `finally`, Airflow's `create_session()`): the
+registry keeps that Session, closed, with no transaction or connection. A registry keyed on the asyncio task raises in a worker thread instead (AM331 for
 a `def` handler; here for offloaded work and background tasks); a Session a dependency hands out
 from the registry, or a registry keyed on a context variable every request shares a value of, is
 used by several threads at once.
@@ -37,6 +39,7 @@ from async_migrate.codemods.phase1.shared_session import (
     thread_scoped_uses,
 )
 from async_migrate.codemods.project import Handler, Project
+from async_migrate.codemods.vocabulary.python import CONTEXT_MANAGER_DECORATORS
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,11 @@ _ENDING = ("commit", "rollback", "close", "remove")
 def _ended(project: Project, use: SharedUse) -> bool:
     """Whether `use` ends the registry's transaction (`commit()`, `rollback()`, `close()`,
     `remove()`), or the function making it (`self.session.query()` at its line) calls one of
-    those on the same registry on a later line."""
+    those on the same registry on a later line; or it makes a Session from the registry into a name
+    the function closes on every path after (`session = ScopedSession()`, then `session.close()` in a
+    `finally`, or `with session:`)."""
+    if any(_closed_always(project, function, use.line) for _, function in _at(project, use)):
+        return True
     receiver, _, method = use.call.removesuffix("()").rpartition(".")
     if not receiver:
         return False
@@ -92,13 +99,35 @@ def _ended(project: Project, use: SharedUse) -> bool:
 
     # the functions with a call on the use's line, and whether that call is on the registry as written
     making = [
-        (module, function, any((c.func or "").startswith(prefix) for c in at))
-        for module in project.modules.values() if module.path == use.path
-        for function in module.functions if (at := [c for c in function.calls if c.line == use.line])
+        (module, function, any((c.func or "").startswith(prefix) for c in function.calls if c.line == use.line))
+        for module, function in _at(project, use)
     ]
     if method in _ENDING and not any(function.is_generator for _, function, _ in making):
         return True  # the end itself
     return next((ends_after(module, function, use.line, 0) for module, function, on in making if on), False)
+
+
+def _at(project: Project, use: SharedUse) -> list[tuple[facts.Module, facts.Function]]:
+    return [
+        (module, function) for module in project.modules.values() if module.path == use.path
+        for function in module.functions if any(c.line == use.line for c in function.calls)
+    ]
+
+
+def _closed_always(project: Project, function: facts.Function, line: int) -> bool:
+    """Whether the one call on `line`, the registry's, is the value of `name = ...` that `function`
+    closes on every path after. `close()` ends the Session's transaction and returns its connection,
+    whichever thread runs it; the registry keeps a closed Session, which holds neither. A plain
+    generator handing the name on may have it used after its `finally` (`next(gen())`) or by
+    another request (a dependency: `handed`); a `@contextmanager` one closes it as its `with` ends."""
+    at = [c for c in function.calls if c.line == line]
+    if len(at) != 1 or not at[0].statement or line not in function.closed_always:
+        return False
+    name = next((b.name for b in function.bindings if b.line == line and not b.entered), None)
+    decorated = {project.canonical(d.callee) for d in function.decorators if d.callee}
+    return name is not None and (
+        not function.is_generator or name not in function.yields or bool(decorated & CONTEXT_MANAGER_DECORATORS)
+    )
 
 
 def _worker_uses(project: Project, handler: Handler) -> list[WorkerUse]:

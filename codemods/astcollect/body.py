@@ -172,7 +172,11 @@ def _read_function(
             function.self_writes = attribute_writes(own.writes, params[0].arg)
     if function.is_generator and type(node) is ast.FunctionDef:  # `@contextmanager`, or `contextmanager(f)` later
         function.lifecycle = lifecycle.read(node, collector.source.line_of)
-    if any(opened.name is not None and opened.index == -1 for opened in function.opens):
+    # `session = Session()` of a local name (a registry picked by a parameter): AM332 reads it
+    if any(opened.name is not None and opened.index == -1 for opened in function.opens) or any(
+        b.expr.startswith("$") and b.expr.endswith("()") and b.expr.count("(") == 1 and "." not in b.expr
+        for b in function.bindings
+    ):
         function.closed_always = closing.closed_on_every_path(node, collector.source.line_of)
     # a method without calls may still read relationships; a function without calls may
     # return an object its parameters bring (`return current_user` under a response model)

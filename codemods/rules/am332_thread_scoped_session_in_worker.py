@@ -14,7 +14,11 @@ so no other finding says so.
 The same work on a registry keyed on the asyncio task raises in the worker thread (AM331 for a
 `def` route or dependency); on the Session a dependency hands out from the registry, or a registry
 keyed on a context variable every request shares a value of, several threads use one Session at
-once. Work that calls the registry's `remove()` itself is not reported.
+once. Work that calls the registry's `remove()` itself is not reported, nor work closing the
+Session it takes from the registry on every path (`session = ScopedSession()`, then
+`session.close()` in a `finally`, or a `@contextmanager` helper doing so): the registry keeps that
+Session, but closed, with no transaction or connection. A close some path skips (only after a
+commit) is still reported.
 Silence one handler with `# async-migrate: ignore[AM332] reason`.
 
 Before:

@@ -20,11 +20,10 @@ ScopedSession = scoped_session(database_sessionmaker)
 def create_session(scoped: bool = True, mode: str = "plain"):
     {pick}
     session = Session()
-    try:
-        yield session
-        session.commit()
-    finally:
-        session.close()
+    yield session
+    # closed after a commit only: an exception leaves the registry's Session open
+    session.commit()
+    session.close()
 """
 
 IF_SCOPED = """if scoped:
