@@ -656,3 +656,58 @@ def test_a_later_subsystem_reuses_the_alias_twin_of_a_class_dependency(cli, serv
         print(json.dumps({"ids": ids, "rows": rows}))
     """)
     assert result == {"ids": [{"id": 1}, {"id": 2}], "rows": ["a", "b"]}
+
+
+# `Annotated[Repo[Item], Depends(get_repo)]`: a parametrised generic repository a dependency
+# builds, shared with a synchronous route elsewhere; the alias's twin names the parallel class
+# with the same parameters, as the dependency's twin returns it.
+PARAMETRISED_REPO = """
+from typing import Annotated, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Repo(Generic[T]):
+    def __init__(self, session: Session, model: type[T]) -> None:
+        self.session = session
+        self.model = model
+
+    def add(self, name: str) -> int:
+        obj = self.model(name=name, owner_id=1)
+        self.session.add(obj)
+        self.session.commit()
+        return obj.id
+
+
+def get_repo(session: Session = Depends(get_db_session)) -> Repo[Item]:
+    return Repo(session, Item)
+
+
+ItemRepoDep = Annotated[Repo[Item], Depends(get_repo)]
+
+
+@router.post("/items")
+async def add_item(name: str, repo: ItemRepoDep):
+    return {"id": repo.add(name)}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_alias_of_a_parametrised_generic_class_names_its_parallel_class(cli, service, kind):
+    root = service({
+        SUBSYSTEM: routes(PARAMETRISED_REPO),
+        "api/admin.py": dedent(GENERIC_ADMIN),
+        "main.py": TWO_ROUTERS,
+    })
+    document = apply_objects(cli, root)
+    assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
+    text = read(root, SUBSYSTEM)
+    assert "ItemRepoDep_async = Annotated[RepoAsync[Item], Depends(get_repo_async)]" in text, text
+    assert "ItemRepoDep = Annotated[Repo[Item], Depends(get_repo)]" in text, text
+    result = serve(root, kind, """
+        ids = [client.post("/items", params={"name": "a"}).json(), client.post("/admin/items", params={"name": "b"}).json()]
+        with Sync() as s:
+            rows = list(s.scalars(select(Item.name).order_by(Item.id)))
+        print(json.dumps({"ids": ids, "rows": rows}))
+    """)
+    assert result == {"ids": [{"id": 1}, {"id": 2}], "rows": ["a", "b"]}

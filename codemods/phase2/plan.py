@@ -605,8 +605,12 @@ def _alias_twins(
                         spelled = _imported_as(module, *ref_in.rsplit(".", 1)) or ref_in.rsplit(".", 1)[-1]
                         renames[spelled] = "AsyncSession"
                         needs.add(("sqlalchemy.ext.asyncio", "AsyncSession"))
-            annotated = classes.resolve(value.ref)
-            if annotated is not None and annotated in parallel:
+            # the class annotated, also parametrised (`Annotated[Repo[Hero], Depends(get_repo)]`)
+            for annotated in dict.fromkeys(
+                classes.resolve(ref_in) for ref_in in (value.ref, *value.annotation) if ref_in is not None
+            ):
+                if annotated is None or annotated not in parallel:
+                    continue
                 home, cls = classes.by_ref[annotated]
                 named = cls.qualname if home.name == module.name else _imported_as(module, home.name, cls.qualname)
                 if named is not None:
