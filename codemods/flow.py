@@ -1450,6 +1450,10 @@ class Flow:
             if value.kind == CLASS:
                 methods, _ = self.classes.method(value.target, "__init__")  # type: ignore[arg-type]
                 found.extend(m for m in methods if m not in found)
+            elif value.kind == INSTANCE and isinstance(value.target, str) and value.target in self.classes.by_ref:
+                # `counter(3)` on a project object: Python runs its class's `__call__`
+                methods, _ = self.classes.method(value.target, "__call__")
+                found.extend(m for m in methods if m not in found)
         entered = self.entered(fid, call)
         if entered is not None:
             # `with UnitOfWork() as uow`: the statement runs `__enter__` and `__exit__` too

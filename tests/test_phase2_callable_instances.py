@@ -130,7 +130,8 @@ def test_a_callable_instance_also_called_directly_on_an_instance_built_in_place_
     assert "is also called directly (api.items.create_direct)" in found["reasons"][0]
     direct = handler(document, "create_direct")
     assert direct["action"] == "blocked", direct
-    assert "built in place, which phase two does not move for a direct call" in direct["reasons"][0]
+    assert "`Permission.__call__` is the `__call__` of Permission, whose instances are called directly" in direct["reasons"][0]
+    assert "which phase two does not move" in direct["reasons"][0]
     assert document["files_changed"] == [] and read(root, SUBSYSTEM) == before
     assert run_paths(root, "sqlite", monkeypatch, ["/items", "/items/direct"]) == {
         "answers": [{"owner": "Ann+admin"}, {"owner": "Ann+admin+admin"}],
@@ -158,7 +159,9 @@ def test_near_miss_a_direct_call_of_another_class_instance_leaves_the_dependency
     root = service({SUBSYSTEM: routes(SYNC_CALL, OTHER, IN_PLACE_ROUTE, direct)})
     document = apply(cli, root)
     assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
-    assert "the project class Audit built in place" in handler(document, "create_direct")["reasons"][0]
+    assert "`Audit.__call__` is the `__call__` of Audit, whose instances are called directly" in handler(
+        document, "create_direct"
+    )["reasons"][0]
     text = read(root, SUBSYSTEM)
     assert "    async def __call__(self, db: AsyncSession = Depends(get_async_db_session)) -> User:" in text
     assert "    def __call__(self, db: Session) -> User:" in text

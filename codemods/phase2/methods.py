@@ -128,6 +128,13 @@ def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
         pass  # FastAPI runs it for the instance, and awaits an `async def __call__` (AM267)
     elif function.name in CONTEXT_METHODS:
         pass  # a unit of work's `with`: AM297, context_blockers
+    elif function.name == "__call__":
+        # `Permission("admin")(db)`, `counter(3)`: called like a function, so it could be awaited,
+        # but phase two rewrites no direct call of an instance
+        owner = function.qualname.rpartition(".")[0]
+        found.append((function.line, f"is the `__call__` of {owner}, whose instances are called directly "
+                      f"({', '.join(instance_callers(project, fid)) or 'no caller seen'}), which phase two does not move: migrate the route by "
+                      "hand (with an async form of the class for it)"))
     elif function.name.startswith("__") and function.name.endswith("__"):
         found.append((function.line, f"is the special method `{function.name}`: Python calls it without "
                       "`await`"))
@@ -500,3 +507,4 @@ def is_unseen_base(project: Project, base: str) -> bool:
         return False
     target = project.resolve(base)
     return target is None or target.kind == "external"
+
