@@ -620,6 +620,15 @@ def admin_add(name: str, repo: ItemRepoDep):
 """
 
 
+# One item added through each router, and the rows both wrote.
+BOTH_ROUTERS_ADD = """
+ids = [client.post("/items", params={"name": "a"}).json(), client.post("/admin/items", params={"name": "b"}).json()]
+with Sync() as s:
+    rows = list(s.scalars(select(Item.name).order_by(Item.id)))
+print(json.dumps({"ids": ids, "rows": rows}))
+"""
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_an_alias_of_a_subclass_inheriting_the_held_session_names_its_parallel_class(cli, service, kind):
     root = service({
@@ -631,12 +640,7 @@ def test_an_alias_of_a_subclass_inheriting_the_held_session_names_its_parallel_c
     document = apply_objects(cli, root)
     assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")
     assert "ItemRepoDep_async = Annotated[ItemRepoAsync, Depends()]" in read(root, SUBSYSTEM)
-    result = serve(root, kind, """
-        ids = [client.post("/items", params={"name": "a"}).json(), client.post("/admin/items", params={"name": "b"}).json()]
-        with Sync() as s:
-            rows = list(s.scalars(select(Item.name).order_by(Item.id)))
-        print(json.dumps({"ids": ids, "rows": rows}))
-    """)
+    result = serve(root, kind, BOTH_ROUTERS_ADD)
     assert result == {"ids": [{"id": 1}, {"id": 2}], "rows": ["a", "b"]}
 
 
@@ -649,12 +653,7 @@ def test_a_later_subsystem_reuses_the_alias_twin_of_a_class_dependency(cli, serv
     assert text.count("ItemRepoDep_async = Annotated[ItemRepoAsync, Depends()]") == 1, text
     assert "_async_2" not in text, text
     assert "async def admin_add(name: str, repo: ItemRepoDep_async):" in read(root, "api/admin.py")
-    result = serve(root, "sqlite", """
-        ids = [client.post("/items", params={"name": "a"}).json(), client.post("/admin/items", params={"name": "b"}).json()]
-        with Sync() as s:
-            rows = list(s.scalars(select(Item.name).order_by(Item.id)))
-        print(json.dumps({"ids": ids, "rows": rows}))
-    """)
+    result = serve(root, "sqlite", BOTH_ROUTERS_ADD)
     assert result == {"ids": [{"id": 1}, {"id": 2}], "rows": ["a", "b"]}
 
 
@@ -704,10 +703,5 @@ def test_an_alias_of_a_parametrised_generic_class_names_its_parallel_class(cli, 
     text = read(root, SUBSYSTEM)
     assert "ItemRepoDep_async = Annotated[RepoAsync[Item], Depends(get_repo_async)]" in text, text
     assert "ItemRepoDep = Annotated[Repo[Item], Depends(get_repo)]" in text, text
-    result = serve(root, kind, """
-        ids = [client.post("/items", params={"name": "a"}).json(), client.post("/admin/items", params={"name": "b"}).json()]
-        with Sync() as s:
-            rows = list(s.scalars(select(Item.name).order_by(Item.id)))
-        print(json.dumps({"ids": ids, "rows": rows}))
-    """)
+    result = serve(root, kind, BOTH_ROUTERS_ADD)
     assert result == {"ids": [{"id": 1}, {"id": 2}], "rows": ["a", "b"]}
