@@ -17,6 +17,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 
+from async_migrate.codemods.astcollect.syntax import children
+
 # Builtins iterating their first positional argument (`sorted(posts)`), and those iterating each.
 _ITERATE_FIRST = frozenset({
     "list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all", "enumerate", "iter", "dict",
@@ -28,6 +30,13 @@ _ONE_ARGUMENT = {"len": "len", "bool": "bool", "reversed": "reversed", "next": "
                  "format": "format"}
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_SCOPE_KINDS = frozenset(_SCOPES)
+# The nodes that may run a special method (`_walk`'s cases), and those holding no node that does.
+_USING = frozenset({
+    ast.For, ast.If, ast.While, ast.Assert, ast.IfExp, ast.BoolOp, ast.UnaryOp, ast.Subscript, ast.Compare,
+    ast.Starred, ast.Assign, ast.AnnAssign, ast.YieldFrom, ast.FormattedValue, ast.Call,
+})
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del})
 # The receivers an expression the value flow spells can stand for: a name, an attribute, a call.
 _SPELLABLE = (ast.Name, ast.Attribute, ast.Call)
 
@@ -64,10 +73,12 @@ def _roots(node: ast.AST) -> set[str]:
 
 def _walk(node: ast.AST, builtin: Callable[[str], bool], bound: frozenset[str], found: list[tuple[ast.expr, str]]) -> None:
     kind = type(node)
-    if isinstance(node, _SCOPES):
+    if kind in _SCOPE_KINDS:
         return
     here: list[tuple[ast.expr, str]] = []
-    if kind is ast.For:
+    if kind not in _USING:
+        pass
+    elif kind is ast.For:
         here.append((node.iter, "iter"))  # type: ignore[attr-defined]
     elif kind in (ast.If, ast.While, ast.Assert, ast.IfExp):
         here.extend((value, "bool") for value in _tested(node.test))  # type: ignore[attr-defined]
@@ -115,9 +126,12 @@ def _walk(node: ast.AST, builtin: Callable[[str], bool], bound: frozenset[str], 
     if kind in _COMPREHENSIONS:
         _comprehension(node, builtin, bound, found)  # type: ignore[arg-type]
         return
-    found.extend((value, protocol) for value, protocol in here if not _roots(value) & bound)
-    for child in ast.iter_child_nodes(node):
-        _walk(child, builtin, bound, found)
+    if here:
+        # only a comprehension's names are bound here: outside one, every use counts
+        found.extend((value, protocol) for value, protocol in here if not bound or not _roots(value) & bound)
+    for child in children(node):
+        if type(child) not in _LEAVES:
+            _walk(child, builtin, bound, found)
 
 
 def _comprehension(

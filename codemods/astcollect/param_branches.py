@@ -26,6 +26,9 @@ _CONSTANTS = (str, bytes, int, float, bool, type(None))
 _NO_LITERALS: Literals = ()
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _COMPARED = {ast.Is: "is", ast.IsNot: "is not", ast.Eq: "==", ast.NotEq: "!="}
+# The fields holding statements (`try`'s handlers and `match`'s cases hold them in turn).
+_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
+_NESTED_KINDS = frozenset(_NESTED)
 
 
 def constant(node: ast.AST | None) -> str | None:
@@ -39,25 +42,35 @@ def constant(node: ast.AST | None) -> str | None:
 
 def literal_args(node: ast.Call) -> Literals | None:
     """The constant arguments of `node`, by position or keyword; None where it unpacks `*` or `**`."""
-    if any(type(a) is ast.Starred for a in node.args) or any(k.arg is None for k in node.keywords):
-        return None
-    found: list[tuple[int | str, str]] = [
-        (number, text) for number, given in enumerate(node.args) if (text := constant(given)) is not None
-    ]
-    found += [(k.arg, text) for k in node.keywords if k.arg is not None and (text := constant(k.value)) is not None]
+    found: list[tuple[int | str, str]] | None = None
+    for number, given in enumerate(node.args):
+        kind = type(given)
+        if kind is ast.Starred:
+            return None
+        if kind is ast.Constant and (text := constant(given)) is not None:
+            found = found or []
+            found.append((number, text))
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            return None
+        if type(keyword.value) is ast.Constant and (text := constant(keyword.value)) is not None:
+            found = found or []
+            found.append((keyword.arg, text))
     return tuple(found) if found else _NO_LITERALS
 
 
 def param_tests(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[ParamTest, ...]:
     args = node.args
     positional = [*args.posonlyargs, *args.args]
+    if not positional and not args.kwonlyargs:
+        return ()
+    ifs = [item for item in _own(node.body) if type(item) is ast.If]
+    if not ifs:
+        return ()
     defaults: dict[str, ast.expr | None] = {
         p.arg: d for p, d in zip(positional, [None] * (len(positional) - len(args.defaults)) + list(args.defaults))
     }
     defaults.update((p.arg, d) for p, d in zip(args.kwonlyargs, args.kw_defaults))
-    ifs = [item for item in _own(node.body) if type(item) is ast.If]
-    if not ifs or not defaults:
-        return ()
     tested = [(item, test) for item in ifs if (test := _test(item.test)) is not None and test[0] in defaults]
     if not tested:
         return ()
@@ -73,14 +86,19 @@ def param_tests(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[ParamTest
 
 
 def _own(body: list[ast.stmt]) -> list[ast.AST]:
+    """The statements of the own body, at any depth: an `if` is a statement, so the walk goes
+    through the statement lists alone, never into an expression."""
     found: list[ast.AST] = []
     stack: list[ast.AST] = list(body)
     while stack:
         item = stack.pop()
-        if isinstance(item, _NESTED):
+        if type(item) in _NESTED_KINDS:
             continue
         found.append(item)
-        stack.extend(ast.iter_child_nodes(item))
+        for field in _STATEMENT_LISTS:
+            inner = getattr(item, field, None)
+            if inner:
+                stack.extend(inner)
     return found
 
 
