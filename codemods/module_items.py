@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import dispatch
-from async_migrate.codemods.flow import ITEM_READS
+from async_migrate.codemods.project import _got_item
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
@@ -30,7 +30,7 @@ _EMPTY_BUILDERS = frozenset({
     "dict", "list", "set", "collections.OrderedDict", "collections.defaultdict", "collections.deque",
 })
 # The views whose elements are the items (`for repo in POOL.values()`); `items()` pairs them with keys.
-_ITEM_VIEWS = ("", ".values()", ".items()")
+_ITEM_VIEWS = (".values()", ".items()")
 
 
 def module_item_call(project: Project, fid: FunctionId, function: facts.Function, call: facts.Call) -> str | None:
@@ -38,7 +38,7 @@ def module_item_call(project: Project, fid: FunctionId, function: facts.Function
     module-level container that may hold project objects the flow does not type; None otherwise."""
     if call.nested or call.awaited:
         return None
-    found = _item_of(function, call)
+    found = _item_of(project, function, call)
     if found is None:
         return None
     container, method = found
@@ -64,41 +64,28 @@ def module_item_call(project: Project, fid: FunctionId, function: facts.Function
     )
 
 
-def _item_of(function: facts.Function, call: facts.Call) -> tuple[str, str] | None:
+def _item_of(project: Project, function: facts.Function, call: facts.Call) -> tuple[str, str] | None:
     """(the container as spelled, the method) of `X[k].m()`, `X.get(k).m()`, `r = X[k]` (or
     `X.get(k)`) then `r.m()`, and `for r in X` (or `X.values()`, `X.items()`) then `r.m()`, where X
-    is a module-level reference; None for any other call."""
-    if call.item is not None:
-        container, method = call.item
-        return (container, method) if not container.startswith("$") and container != facts.UNSPELLED else None
-    if call.func is None:
+    is a module-level reference; None for any other call. The item is read as an instance's
+    container's is (`Project._held_item`, `project._got_item`), the loop beside it."""
+    item = call.item or project._held_item(function, call) or _got_item(function, call) or _looped(function, call)
+    return item if item is not None and _module_ref(item[0]) else None
+
+
+def _looped(function: facts.Function, call: facts.Call) -> tuple[str, str] | None:
+    """`for r in X` (or `X.values()`, `X.items()`), `r` bound nowhere else, then `r.m()`."""
+    receiver, _, method = (call.func or "").rpartition(".")
+    if not receiver.startswith("$") or "." in receiver or "(" in receiver:
         return None
-    receiver, _, method = call.func.rpartition(".")
-    if not receiver or "." in method:
+    name = receiver[1:]
+    looped = function.unpacked.get(name, [])
+    if len(looped) != 1 or name in function.items or any(b.name == name for b in function.bindings) or any(
+        p.name == name for p in function.params
+    ):
         return None
-    if receiver.startswith("$") and "." not in receiver and "(" not in receiver:
-        name = receiver[1:]
-        if any(p.name == name for p in function.params):
-            return None
-        bound = [b for b in function.bindings if b.name == name]
-        held = function.items.get(name)
-        looped = function.unpacked.get(name, [])
-        if held is not None and not bound and not looped:
-            return (held, method) if _module_ref(held) else None
-        if len(bound) == 1 and not bound[0].entered and held is None and not looped:
-            receiver = bound[0].expr
-        elif looped and not bound and held is None and len(looped) == 1:
-            view = next((v for v in _ITEM_VIEWS[1:] if looped[0].endswith(v)), "")
-            receiver = looped[0][: len(looped[0]) - len(view)] if view else looped[0]
-            return (receiver, method) if _module_ref(receiver) else None
-        else:
-            return None
-    for read in ITEM_READS:
-        suffix = f".{read}()"
-        if receiver.endswith(suffix):
-            receiver = receiver[: -len(suffix)]
-            return (receiver, method) if _module_ref(receiver) else None
-    return None
+    view = next((v for v in _ITEM_VIEWS if looped[0].endswith(v)), "")
+    return looped[0][: len(looped[0]) - len(view)], method
 
 
 def _module_ref(written: str) -> bool:

@@ -21,10 +21,10 @@ there:
 Work that calls the registry's `remove()` itself (in a `finally`) is none (`thread_scoped_uses`
 leaves it out), and so is a Session made from the registry into a name closed on every path after
 (`session = Session()` and `session.close()` in a `finally`, Airflow's `create_session()`): the
-registry keeps that Session, closed, with no transaction or connection. A registry keyed on the asyncio task raises in a worker thread instead (AM331 for
-a `def` handler; here for offloaded work and background tasks); a Session a dependency hands out
-from the registry, or a registry keyed on a context variable every request shares a value of, is
-used by several threads at once.
+registry keeps that Session, closed, with no transaction or connection. A registry keyed on the
+asyncio task raises in a worker thread instead (AM331 for a `def` handler; here for offloaded work
+and background tasks); a Session a dependency hands out from the registry, or a registry keyed
+on a context variable every request shares a value of, is used by several threads at once.
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ def _ended(project: Project, use: SharedUse) -> bool:
     those on the same registry on a later line; or it makes a Session from the registry into a name
     the function closes on every path after (`session = ScopedSession()`, then `session.close()` in a
     `finally`, or `with session:`)."""
-    if any(_closed_always(project, function, use.line) for _, function in _at(project, use)):
+    at = _at(project, use)
+    if any(_closed_always(project, function, use.line) for _, function in at):
         return True
     receiver, _, method = use.call.removesuffix("()").rpartition(".")
     if not receiver:
@@ -100,7 +101,7 @@ def _ended(project: Project, use: SharedUse) -> bool:
     # the functions with a call on the use's line, and whether that call is on the registry as written
     making = [
         (module, function, any((c.func or "").startswith(prefix) for c in function.calls if c.line == use.line))
-        for module, function in _at(project, use)
+        for module, function in at
     ]
     if method in _ENDING and not any(function.is_generator for _, function, _ in making):
         return True  # the end itself

@@ -1887,7 +1887,7 @@ class _Analysis:
         if function.results and all(self._names().copies(root, term) for term in function.results):
             # `return BookOut.model_validate(book)`: the reads ran in the route (`_validated`)
             return
-        if function.results and all(self._response_object(function, term) for term in function.results):
+        if function.results and all(response_object(self.project, function, term) for term in function.results):
             # `return StreamingResponse(rows)`: FastAPI sends a Response as it is, serialising nothing
             return
         self._type_args = set(refs)
@@ -1914,9 +1914,6 @@ class _Analysis:
                 continue
             for origin in origins:
                 self._serialise(root, handler.module, function, line, model, name, (model,), eager, origin)
-
-    def _response_object(self, function: facts.Function, term: tuple) -> bool:
-        return response_object(self.project, function, term)
 
     def _encoded_dataclasses(self, root: FunctionId, module: facts.Module, function: facts.Function, line: int) -> None:
         """A route with no response model hands what it returns to `jsonable_encoder`, which reads
