@@ -70,7 +70,32 @@ def _item_of(project: Project, function: facts.Function, call: facts.Call) -> tu
     is a module-level reference; None for any other call. The item is read as an instance's
     container's is (`Project._held_item`, `project._got_item`), the loop beside it."""
     item = call.item or project._held_item(function, call) or _got_item(function, call) or _looped(function, call)
+    if item is None:
+        item = _returned_item(project, function, call)
     return item if item is not None and _module_ref(item[0]) else None
+
+
+def _returned_item(project: Project, function: facts.Function, call: facts.Call) -> tuple[str, str] | None:
+    """`repo = repo_for(name)` (bound once), or `repo_for(name)` inline, then `.m()`, where the
+    project function returns an item of a container (`return REGISTRY[name]`, or `r =
+    REGISTRY[name]` ... `return r`): (that container, the method)."""
+    receiver, _, method = (call.func or "").rpartition(".")
+    if receiver.startswith("$") and "." not in receiver and "(" not in receiver:
+        bound = [b for b in function.bindings if b.name == receiver[1:]]
+        if len(bound) != 1 or bound[0].entered or any(p.name == receiver[1:] for p in function.params):
+            return None
+        receiver = bound[0].expr
+    if not receiver.endswith("()") or "(" in receiver[:-2]:
+        return None
+    helper = project.function(receiver[:-2])
+    if helper is None:
+        return None
+    _, returning = helper
+    held = [*returning.returned_items, *(
+        returning.items[name[1:]] for name in returning.returned if name.startswith("$") and name[1:] in returning.items
+    )]
+    container = next((c for c in held if _module_ref(c)), None)
+    return (container, method) if container is not None else None
 
 
 def _looped(function: facts.Function, call: facts.Call) -> tuple[str, str] | None:

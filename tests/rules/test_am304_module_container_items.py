@@ -81,3 +81,39 @@ def test_declared_items_are_followed_not_unverified(app, findings):
     setup = "POOL: dict[str, Shelf] = {}\n\n\ndef register(key):\n    POOL[key] = Shelf(database_sessionmaker())"
     root = app(ROUTES.replace("SETUP", setup).replace("BODY", "return {'n': POOL[key].count()}"), {"repos.py": REPOS})
     assert [f["code"] for f in findings(root, "count")] == ["AM301"]
+
+
+# A helper handing out an item of the pool (`return POOL[key]`, or through a local name), the
+# caller calling its method: the same item, one call away.
+HANDING = """
+POOL = {'books': Shelf(database_sessionmaker())}
+
+
+def shelf_for(key):
+    return POOL[key]
+
+
+def held_shelf_for(key):
+    shelf = POOL[key]
+    return shelf
+"""
+
+
+@pytest.mark.parametrize("body", [
+    "shelf = shelf_for(key)\n    return {'n': shelf.count()}",
+    "return {'n': held_shelf_for(key).count()}",
+])
+def test_a_method_on_an_item_a_helper_returns_is_unverified_and_blocks_phase_two(app, findings, cli, body):
+    root = app(ROUTES.replace("SETUP", HANDING).replace("BODY", body), {"repos.py": REPOS})
+    found = findings(root, "count")
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert "runs on an item of the module-level container `POOL`" in found[0]["message"], found
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    entry = next(h for h in document["handlers"] if h["function"] == "count")
+    assert entry["action"] == "blocked", entry
+
+
+def test_near_miss_a_helper_returning_no_item(app, findings):
+    setup = HANDING + "\n\ndef label_for(key):\n    return Label()\n"
+    root = app(ROUTES.replace("SETUP", setup).replace("BODY", "return {'n': label_for(key).upper()}"), {"repos.py": REPOS})
+    assert findings(root, "count") == []
