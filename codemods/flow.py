@@ -175,6 +175,12 @@ def split(expression: str) -> tuple[str, tuple[str, ...]]:
     return head, tuple(_STEP.findall(rest)) if rest else ()
 
 
+def mentions(expression: str, name: str) -> bool:
+    """Whether `expression`, as the facts spell it, reads the local `name`: `$me` in `f($me.id)`,
+    never in `$member` (a name that only starts with it)."""
+    return re.search(rf"\${re.escape(name)}(?!\w)", expression) is not None
+
+
 @lru_cache(maxsize=65536)
 def describe(expression: str) -> str:
     """The expression as written in the source, near enough for a reason: `self.db.query()`."""

@@ -58,6 +58,7 @@ from typing import cast
 from async_migrate.codemods import facts, sources
 from async_migrate.codemods.astcollect.syntax import returned_values
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.flow import mentions
 from async_migrate.codemods.phase2 import expired_held, expired_helpers, expired_lists, expired_related
 from async_migrate.codemods.phase2.bound import bound_after, raised_after
 from async_migrate.codemods.phase2.stack_source import UNREAD
@@ -875,7 +876,7 @@ def read_after(
             return call.line, f"`{name}` is passed to `{call.callee or call.func or call.method}(...)`"
     if unread_return:
         return None
-    if name in function.yields or any(f"${name}" in expression for expression in function.returned):
+    if name in function.yields or any(mentions(expression, name) for expression in function.returned):
         return function.line, f"`{name}` is returned"
     return None
 
@@ -894,9 +895,9 @@ def _reads_only_key(
     reads = [a for at, receiver, a in function.attributes if receiver == name and at > line]
     if any(a != key for a in reads):
         return False
-    if name in function.yields or any(f"${name}" in expression for expression in function.returned):
+    if name in function.yields or any(mentions(expression, name) for expression in function.returned):
         return False
-    if any(f"${name}" in binding.expr for binding in function.bindings if binding.line > line):
+    if any(mentions(binding.expr, name) for binding in function.bindings if binding.line > line):
         return False  # `saved = user`: read on through another name, which this does not follow
     edges = {e.call.index: e.callee for e in project.calls_from.get(fid, [])}
     handed = False
@@ -928,7 +929,7 @@ def _key_only_in(project: Project, fid: FunctionId, arg: facts.Arg, key: str) ->
         all(a == key for _, receiver, a in function.attributes if receiver == param)
         and not any(a.name == param for c in function.calls for a in c.args)
         and param not in function.yields
-        and not any(f"${param}" in expression for expression in function.returned)
+        and not any(mentions(expression, param) for expression in function.returned)
     )
 
 

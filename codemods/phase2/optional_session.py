@@ -12,6 +12,7 @@ some paths), which misname the shape.
 
 from __future__ import annotations
 
+from async_migrate.codemods.flow import mentions
 from async_migrate.codemods.project import FunctionId, Project
 
 
@@ -29,7 +30,7 @@ def fallbacks(project: Project, fid: FunctionId) -> dict[str, tuple[int, str]]:
             continue
         if (binding.name, binding.line) in moved:
             continue
-        if binding.expr.startswith("$") or not binding.expr.endswith(")") or f"${binding.name}" in binding.expr:
+        if binding.expr.startswith("$") or not binding.expr.endswith(")") or mentions(binding.expr, binding.name):
             continue  # itself, a `scoped_session` global (`_bound_registry` names it), or built from itself
         found[binding.name] = (binding.line, project.written(binding.expr))
     return found

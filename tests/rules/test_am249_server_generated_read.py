@@ -45,3 +45,23 @@ def test_near_miss_an_object_loaded_in_the_function_is_refreshed(phase2, entry):
         {"models.py": GENERATED},
     ), "rename")
     assert found["action"] == "migrate" and "AM249" not in found["codes"], found
+
+
+def test_near_miss_a_name_that_only_starts_with_the_objects_is_no_read_of_it(phase2, entry):
+    # `b` is changed and committed; what is returned is `books`, which only starts like it
+    found = entry(phase2(
+        """
+        def touch(session: Session, b: Book, book_id: int) -> Book | None:
+            b.title = b.title.strip()
+            session.commit()
+            books = session.get(Book, book_id)
+            return books
+
+
+        @router.put("/books/{book_id}")
+        def rename(book_id: int, session: session_dependency):
+            return {"title": touch(session, session.get(Book, book_id), book_id).title}
+        """,
+        {"models.py": GENERATED},
+    ), "rename")
+    assert found["action"] == "migrate" and "AM249" not in found["codes"], found
