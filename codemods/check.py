@@ -3680,6 +3680,10 @@ def _unverified_advice(text: str) -> str:
                 "that call with `run_in_threadpool`")
     if "built from the Session by" in text:
         return "have what builds it return a project class the analysis reads (declared as such, or returned as built)"
+    if "(a bound function or a closure over the Session)" in text:
+        # a return type cannot say what a function value does: `Callable[[int], Item]` is as blind
+        return ("have the dependency hand out an instance of a project class whose methods do that work (a "
+                "repository holding the Session), which the analysis follows, instead of a function bound to it,")
     return "make the types visible (annotate the dependency's return type)"
 
 

@@ -274,6 +274,11 @@ def test_check_sees_the_session_inside_context_values(cli, project, app_files):
         assert [f["code"] for f in found.get(route, [])] == ["AM304"], (route, found.get(route))
     message = found["bound"][0]["message"]
     assert "`fn(...)` calls what Depends(get_partial) built from the Session" in message, message
+    # no return type says what a function value does: the advice is to hand out a readable object
+    for route in ("bound", "closure"):
+        advised = found[route][0]["message"]
+        assert "annotate the dependency's return type" not in advised, advised
+        assert "instance of a project class whose methods do that work" in advised, advised
     assert "`t[\"count\"](...)` calls what Depends(get_table) built" in found["table"][0]["message"]
     assert "unpacks `tctx`, which carries the Session (TaskCtx.db)" in found["splat"][0]["message"]
     assert "built from the Session by Depends(get_pair)" in found["pair"][0]["message"]
