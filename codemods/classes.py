@@ -48,6 +48,9 @@ class Classes:
         self._add_imperative_mappings()
         self.methods: dict[str, dict[str, FunctionId]] = {}
         self.assigned: dict[tuple[str, str], list[tuple[FunctionId, str]]] = {}
+        # `self.session: Session | None = None` in a method: (class, attribute) -> the annotations' references
+        self.declared: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+        self._stored: dict[str, list[tuple[FunctionId, int, str, str, str]]] | None = None
         for fid, (module, function) in project.functions.items():
             owner, _, name = function.qualname.rpartition(".")
             ref = f"{module.name}.{owner}"
@@ -56,6 +59,8 @@ class Classes:
             self.methods.setdefault(ref, {})[name] = fid  # the last definition wins, as at run time
             for attribute, expression in function.assigns:
                 self.assigned.setdefault((ref, attribute), []).append((fid, expression))
+            for attribute, refs in function.declared_assigns:
+                self.declared.setdefault((ref, attribute), []).append(refs)
         self._resolved: dict[str, str | None] = {}
         self._mro: dict[str, tuple[str, ...]] = {}
         self._subclasses: dict[str, list[str]] | None = None
@@ -156,6 +161,17 @@ class Classes:
                         held = self.resolve(owner) or self.project.canonical(owner) or owner
                         self._named_outside.setdefault((held, form[1:]), []).extend(refs)
         return self._named_outside.get((cls, attribute), [])
+
+    def stored(self, attribute: str) -> list[tuple[FunctionId, int, str, str, str]]:
+        """Stores of `attribute` on an object from outside its class's methods (`repo.session = db`,
+        `setattr(repo, "session", db)`), and those of a name computed at run time (`attribute` ""):
+        (the function, line, receiver or UNSPELLED, value, the receiver's root), in project order."""
+        if self._stored is None:
+            self._stored = {}
+            for fid, (_, function) in self.project.functions.items():
+                for line, receiver, name, value, root in function.attribute_stores:
+                    self._stored.setdefault(name, []).append((fid, line, receiver, value, root))
+        return self._stored.get(attribute, [])
 
     def owner(self, fid: FunctionId) -> str | None:
         """The class a method is defined in, or None for a plain function."""

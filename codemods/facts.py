@@ -455,6 +455,14 @@ class Function(_Fact):
     # `with uow:` / `async with self.uow as u:` on a value, not a call: (expr, line, async)
     entered: list[tuple[str, int, bool]] = field(default_factory=list)
     assigns: list[tuple[str, str]] = field(default_factory=list)  # `self.attr = expr`, in order
+    # `self.attr: T = expr` (or with no value): the attribute and the references in T
+    # (`self.session: Session | None = None`: a Session once something sets it)
+    declared_assigns: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    # Attribute stores on any other object (`repo.session = db`, `REGISTRY["x"].session = db`,
+    # `setattr(repo, "session", db)`) whose value the notation spells: (line, the receiver, or
+    # UNSPELLED, the attribute, "" when a name computed at run time picks it, the value, the
+    # receiver's root through attributes, items and calls: `$name` for a local, else a reference).
+    attribute_stores: list[tuple[int, str, str, str, str]] = field(default_factory=list)
     # `request.state.attr = expr` (any head): (line, head, attribute, expr), head and expr
     # UNSPELLED when the notation cannot spell them (a tuple target's element, `x[0].state.db`).
     state_assigns: list[tuple[int, str, str, str]] = field(default_factory=list)

@@ -157,6 +157,8 @@ NOTHING: Values = frozenset()
 # large project (more again in each forked copy, `codemods.forked`).
 NO_NAMES: frozenset[str] = frozenset()
 _SESSION: Values = frozenset({Abstract(SESSION)})
+# What a store from outside a class may put into its attribute that its methods read as Session work.
+_STORED_KINDS = frozenset({SESSION, REGISTRY, FACTORY})
 _STEP = re.compile(r"\.\w+|\(\)")
 
 
@@ -1353,6 +1355,8 @@ class Flow:
             _, facts_ = self.classes.by_ref[ancestor]
             if name in facts_.annotations or name in facts_.depends or (ancestor, name) in self.classes.assigned:
                 return True
+            if (ancestor, name) in self.classes.declared:
+                return True
             if name in self.classes.methods.get(ancestor, {}):
                 return True
         return False
@@ -1380,6 +1384,9 @@ class Flow:
         for ancestor in self.classes.mro(cls):
             _, facts_ = self.classes.by_ref[ancestor]
             values |= self._declared_by(facts_.annotations.get(name, ()))
+            for annotation in self.classes.declared.get((ancestor, name), ()):
+                # `self.session: Session | None = None` in `__init__`: a Session once it is set
+                values |= self._declared_by(annotation)
             depends = facts_.depends.get(name)
             if depends is not None:
                 values |= self.provided(depends)
@@ -1411,10 +1418,35 @@ class Flow:
                     if made.kind == REGISTRY:
                         made = Abstract(REGISTRY, (None, where))
                     values.add(made)
+        values |= self._stored_outside(cls, name, bool(values))
         if self.classes.is_abstract(cls):  # the object is one of its implementations
             for implementation in self.classes.implementations(cls):
                 values |= self.attribute(implementation, name)
         return frozenset(_named(v, f"self.{name}") for v in values)
+
+    def _stored_outside(self, cls: str, name: str, known: bool) -> Values:
+        """The Session (registry, sessionmaker) code outside the class stores into `name` on an
+        instance of it or the class itself (`repo.session = db` in a dependency, `setattr(repo,
+        "session", db)`), or on a subclass's or base's: the methods read it as `self.{name}`. A
+        store on an object the flow cannot type (`REGISTRY["x"].session = db`) counts for a class
+        whose attribute holds nothing else the analysis knows (`self.session = None`)."""
+        stores = self.classes.stored(name)
+        if not stores:
+            return NOTHING
+        related: set[str] | None = None
+        found: set[Abstract] = set()
+        for fid, _, receiver, value, _ in stores:
+            held = {v for v in self.evaluate(fid, value) if v.kind in _STORED_KINDS}
+            if not held or held <= found:
+                continue
+            if related is None:
+                related = {*self.classes.mro(cls), *self.classes.subclasses(cls)}
+            targets = self.evaluate(fid, receiver) if receiver != facts.UNSPELLED else NOTHING
+            if any(v.kind in (INSTANCE, CLASS) and v.target in related for v in targets) or (
+                not targets and not known
+            ):
+                found |= held
+        return frozenset(found)
 
     # -------------------------------------------------------------------- calls
 

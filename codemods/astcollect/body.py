@@ -1153,6 +1153,7 @@ class BodyScanner:
         self.raw_bindings: list[tuple[facts.Binding, ast.expr]] = []
         self.raw_unpacked: list[tuple[str, ast.expr]] = []
         self.raw_assigns: list[tuple[str, ast.expr]] = []
+        self.raw_attribute_stores: list[tuple[int, ast.expr, str, ast.expr]] = []
         self.raw_state_assigns: list[tuple[int, ast.expr, str, ast.expr | None]] = []
         # Local names bound to `TypeAdapter(T)` -> the references in T (`Call.adapted`).
         self.adapters: dict[str, tuple[str, ...]] = {}
@@ -1294,6 +1295,12 @@ class BodyScanner:
             found = expression(value, local)
             if found is not None:
                 self.function.assigns.append((attribute, found))
+        for line, receiver, attribute, value in self.raw_attribute_stores:
+            found = expression(value, local)
+            root = expression(_store_root(receiver), local)
+            if found is not None and root is not None:
+                spelled = expression(receiver, local) or facts.UNSPELLED
+                self.function.attribute_stores.append((line, spelled, attribute, found, root))
         for line, receiver, attribute in self.raw_writes:
             spelled = expression(receiver, local)
             if spelled is not None:
@@ -1904,11 +1911,21 @@ class BodyScanner:
             return
         self._bind(node.target)
         self._changed(node.target, node.value)
+        if type(node.target) is ast.Attribute:
+            self._declared_assign(node)
         if node.value is not None:
             self._flow_target(node.target, node.value)
             self._take(node.target, node.value)
         if type(node.value) is ast.Call:
             self.statements.add(id(node.value))
+
+    def _declared_assign(self, node: ast.AnnAssign) -> None:
+        """`self.session: Session | None = None`: what the attribute is declared to hold."""
+        target = node.target
+        if type(target) is ast.Attribute and type(target.value) is ast.Name and target.value.id == "self":
+            refs = tuple(self.collector.refs(node.annotation))
+            if refs:
+                self.function.declared_assigns.append((target.attr, refs))
 
     def _on_aug_assign(self, node: ast.AugAssign, nested: bool) -> None:
         self._changed(node.target, node.value)
@@ -2327,6 +2344,9 @@ class BodyScanner:
             and syntax.is_flow(value)
         ):
             self.raw_assigns.append((target.attr, value))
+        elif type(target) is ast.Attribute and type(value) in _STORED_VALUES:
+            # `repo.session = db`, `REGISTRY["x"].session = db`: an attribute set from outside
+            self.raw_attribute_stores.append((self.source.line_of(target), target.value, target.attr, value))
 
     def _unpacked(self, target: ast.expr, value: ast.expr) -> None:
         """Names bound to an element of `value`: unpacked from it or looping over it. In the
@@ -2426,9 +2446,13 @@ class BodyScanner:
         one it replaces (delete-orphan, backrefs), and a write runs `@validates` and setters."""
         if type(func) is not ast.Name or func.id not in ("setattr", "delattr") or func.id in self.locals:
             return
+        name = syntax.string(node.args[1]) if len(node.args) > 1 else None
+        if func.id == "setattr" and len(node.args) == 3 and not node.keywords and type(node.args[2]) in _STORED_VALUES:
+            # `setattr(repo, "session", db)` is `repo.session = db`; a name computed at run time: ""
+            attribute = name if name is not None and name.isidentifier() else ""
+            self.raw_attribute_stores.append((self.source.line_of(node), node.args[0], attribute, node.args[2]))
         if len(node.args) < 2 or node.keywords or type(node.args[0]) is not ast.Name:
             return
-        name = syntax.string(node.args[1])
         if name is None and func.id == "setattr":
             # a name given at run time (the PATCH loop `setattr(item, key, value)`): a write of
             # any attribute, "*", which runs whatever watches a write (`Members.write_hooks`)
@@ -2714,6 +2738,23 @@ def attribute_writes(nodes: list[Any], owner: str) -> list[tuple[str, int]]:
         return None
 
     return _container_writes(nodes, attribute)
+
+
+# Values an attribute store is read for (`Function.attribute_stores`): what may be a Session.
+_STORED_VALUES = (ast.Name, ast.Attribute, ast.Call)
+
+
+def _store_root(node: ast.expr) -> ast.expr:
+    """The name an attribute store's receiver starts from, through attributes, items and calls:
+    `REGISTRY` for `REGISTRY["x"].repo`, `repo` for `repo`."""
+    while True:
+        kind = type(node)
+        if kind is ast.Attribute or kind is ast.Subscript:
+            node = node.value  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            node = node.func  # type: ignore[attr-defined]
+        else:
+            return node
 
 
 def _parameter_names(args: ast.arguments) -> set[str]:
