@@ -3869,6 +3869,9 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
             "or offload the Session work"
         )
     found.extend(fix for fix in (need.fix() for need in needs) if fix is not None)
+    if any(need.kind is NeedKind.SHARED_STORE for need in needs):
+        # Offloading would await between the store and the use: other requests would store theirs there.
+        return documented + found
     shared = shared_session_uses(project, handler.id)
     if shared:
         # Offloading would hand the one Session to threadpool threads: not a fix here.

@@ -16,7 +16,7 @@ from enum import Enum
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
-from async_migrate.codemods.phase1 import shared_updates, thread_local
+from async_migrate.codemods.phase1 import shared_store, shared_updates, thread_local
 from async_migrate.codemods.project import HOOK_KINDS, Edge, FunctionId, Handler, Project
 from async_migrate.codemods.rules.am109_event_loop_api import RULE as AM109
 from async_migrate.codemods.rules.am110_coroutine_decorator import RULE as AM110
@@ -30,6 +30,7 @@ from async_migrate.codemods.rules.am138_loop_bound_primitive import RULE as AM13
 from async_migrate.codemods.rules.am139_used_as_value import RULE as AM139
 from async_migrate.codemods.rules.am140_updates_module_global import RULE as AM140
 from async_migrate.codemods.rules.am141_thread_local_state import RULE as AM141
+from async_migrate.codemods.rules.am143_session_on_shared_object import RULE as AM143
 from async_migrate.codemods.rules.base import Reason, Rule
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS
 from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS
@@ -60,6 +61,8 @@ class NeedKind(Enum):
     INSTANCE_CACHE = "instance-cache"
     # `threading.local()` state the handler, or a helper it calls in place, reads or sets
     THREAD_LOCAL = "thread-local"
+    # the request's Session stored on an object every request shares (`REGISTRY["Order"].session = db`)
+    SHARED_STORE = "shared-store"
 
 
 # The AsyncSession half of the fix for code that stays a coroutine and that phase two does not rewrite
@@ -80,6 +83,8 @@ class CoroutineNeed:
     # the path:line of what the helper chain reaches (a shared update); for a decorator, the name
     # `safe-decorators` lists it by
     at: str = ""
+    # the store as written, for a Session stored on a shared object
+    shared: str = ""
 
     def reason(self) -> Reason:
         entry = NEEDS[self.kind]
@@ -227,6 +232,18 @@ NEEDS: dict[NeedKind, _Entry] = {
         lambda need: f"thread-local `{need.subject}` keeps it async: offload the Session work instead "
         "(`await run_in_threadpool(...)`), or carry the value in a ContextVar or on `request.state` and rerun phase one",
     ),
+    NeedKind.SHARED_STORE: _Entry(
+        AM143,
+        lambda need: (f"calls {need.where}, which stores" if need.where else "stores")
+        + f" the request's Session on `{need.subject}` ({need.at}: `{need.shared}`), an object every request "
+        "shares: on the event loop no other request runs between that store and the code reading the Session "
+        "back; as `def`, concurrent requests would overwrite it in several threads at once and run their "
+        "queries on one another's Session",
+        lambda need: f"`{need.shared}` ({need.at}"
+        + (f", through {need.where}" if need.where else "")
+        + f") stores the request's Session on `{need.subject}`, which every request shares: keep it async, or "
+        "give each request its own object built with its Session instead, then rerun phase one",
+    ),
     NeedKind.CACHE_UPDATE: _Entry(
         AM140,
         lambda need: (f"calls {need.where}, " if need.where else "")
@@ -337,6 +354,18 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
         chain = _chain(project, helper.helpers, helper.call_line)
         kind = {"cache": NeedKind.CACHE_UPDATE, "self-cache": NeedKind.INSTANCE_CACHE}.get(helper.kind, NeedKind.HELPER_UPDATE)
         needs.append(CoroutineNeed(kind, helper.subject, helper.call_line, chain, f"{helper.path}:{helper.line}"))
+    for store in shared_store.own_stores(project, handler.id)[:1]:
+        needs.append(
+            CoroutineNeed(NeedKind.SHARED_STORE, store.shared, store.line, "", f"{store.path}:{store.line}", store.written)
+        )
+    stored = shared_store.reached_store(project, handler.id) if not needs or needs[-1].kind is not NeedKind.SHARED_STORE else None
+    if stored is not None:
+        chain = _chain(project, stored.helpers, stored.call_line)
+        needs.append(
+            CoroutineNeed(
+                NeedKind.SHARED_STORE, stored.shared, stored.call_line, chain, f"{stored.path}:{stored.line}", stored.written
+            )
+        )
     local = thread_local.own_use(project, handler.id)
     if local is not None:
         needs.append(CoroutineNeed(NeedKind.THREAD_LOCAL, local, handler.function.line))

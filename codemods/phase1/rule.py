@@ -68,6 +68,7 @@ from async_migrate.codemods.rules.am131_offloaded_session_work import RULE as AM
 from async_migrate.codemods.rules.am132_thread_scoped_session import RULE as AM132
 from async_migrate.codemods.rules.am133_application_hook import RULE as AM133
 from async_migrate.codemods.rules.am142_in_memory_sqlite_per_thread import RULE as AM142
+from async_migrate.codemods.rules.am143_session_on_shared_object import RULE as AM143
 from async_migrate.codemods.rules.am157_graphql_resolver import RULE as AM157
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
@@ -171,7 +172,8 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
             outcome.blocking = work.blocking
             # The threadpool is where a process-wide or thread-local Session, or one on a database each
             # thread has its own of, must not go: nothing is offloaded.
-            if offload_mixed and not kept_by_pragma and not {AM126.code, AM132.code, AM142.code} & set(codes(keep)):
+            # Nor where the Session is stored on a shared object: the await would let other requests store theirs.
+            if offload_mixed and not kept_by_pragma and not {AM126.code, AM132.code, AM142.code, AM143.code} & set(codes(keep)):
                 _offload(outcome, work, shared_updates.updating_calls(project, handler))
             if any(not b.offloaded for b in outcome.blocking):
                 # kept async with its Session on the loop: its own lazy loads run there too

@@ -196,6 +196,16 @@ def _resolved(project: Project, fid: FunctionId, uses: list[SharedUse]) -> list[
     return found
 
 
+def _stored_on(project: Project, held: str, attribute: str) -> bool:
+    """Whether a function stores `attribute` on the module-level object `held` (`state.db = db`)."""
+    target = project.canonical(held) or held
+    return any(
+        (project.canonical(receiver) or receiver) == target
+        for _, _, receiver, _, _ in project.flow.classes.stored(attribute)
+        if not receiver.startswith("$")
+    )
+
+
 def offload_note(project: Project, fid: FunctionId) -> str:
     """For advice to move a handler's Session work into `run_in_threadpool`: empty, or why that
     must not take the process's one Session along (a middleware on `db = SessionLocal()`)."""
@@ -656,6 +666,12 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
                     # `registry.db = SessionLocal()` in a start-up function or a lazy getter
                     return (
                         f"`{project.written(receiver)}`, a Session a function binds on the module-level "
+                        f"`{parts[end - 1]}` ({where}) for every request after it", True,
+                    )
+                if end < len(parts) and _stored_on(project, ".".join(parts[:end]), parts[end]):
+                    # `state.db = db` in a handler: the Session the last request stored (AM143)
+                    return (
+                        f"`{project.written(receiver)}`, a Session code stores on the module-level "
                         f"`{parts[end - 1]}` ({where}) for every request after it", True,
                     )
                 return f"`{project.written(receiver)}`, created once at import time ({where})", True

@@ -26,6 +26,7 @@ from async_migrate.codemods.containers import module_functions
 from async_migrate.codemods.flow import INSTANCE, SESSION, Abstract, Flow, split
 from async_migrate.codemods.held_session import session_generic_base
 from async_migrate.codemods.outcome import first_few
+from async_migrate.codemods.phase1 import shared_store
 from async_migrate.codemods.phase1.async_session import still_wrong
 from async_migrate.codemods.phase1.shared_session import (
     dependency_handing_out,
@@ -66,6 +67,7 @@ from async_migrate.codemods.phase2.unit_of_work import entry_blockers, unit_of_w
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.received import argument_values
 from async_migrate.codemods.rules import Reason, Rule
+from async_migrate.codemods.rules.am143_session_on_shared_object import RULE as AM143
 from async_migrate.codemods.rules.am154_unclosed_inline_session import RULE as AM154
 from async_migrate.codemods.rules.am203_websocket_not_migrated import RULE as AM203
 from async_migrate.codemods.rules.am204_already_async_session import RULE as AM204
@@ -2686,6 +2688,11 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM211, line, f"hands the Session `{default}` to a nested function or lambda as "
                               f"the default of its parameter `{param}`: its calls there would need `await`, "
                               "which cannot stand in it"))
+    for store in shared_store.own_stores(project, fid):
+        found.append(_Own(AM143, store.line, f"stores the request's Session on `{store.shared}` (`{store.written}`), "
+                          "an object every request shares: on an AsyncSession each await between the store and "
+                          "the code reading it back lets other requests store theirs; give each request its own "
+                          "object built with its Session"))
     handed_lines: set[int] = set()
     for call in function.calls:
         # An offloaded call with no receiver is the function handed to the thread, as written.

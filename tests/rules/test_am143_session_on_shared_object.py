@@ -1,0 +1,100 @@
+"""AM143 session-on-shared-object: a handler (or a plain helper it calls in place) stores the
+request's Session on an object every request shares (`REGISTRY["Order"].session = db`,
+`repo.session = db` on a module-level `repo`, `setattr(REPO, "session", db)`, `Repo.session = db`),
+then reads it back through that object. Phase one converted such a route to `def`, where
+concurrent requests in the threadpool overwrite each other's store and run their queries on
+another request's Session; it now keeps it async with AM143, `check` names the store, and phase
+two blocks it."""
+
+from __future__ import annotations
+
+import pytest
+
+REPOS = """
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Book
+
+
+class Shelf:
+    def __init__(self):
+        self.session: Session | None = None
+
+    def count(self):
+        return len(self.session.scalars(select(Book.id)).all())
+
+
+REGISTRY = {"books": Shelf()}
+shelf = Shelf()
+
+
+def shelf_for(key, db):
+    REGISTRY[key].session = db
+    return REGISTRY[key]
+"""
+
+ROUTES = """
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from repos import REGISTRY, Shelf, shelf, shelf_for
+
+
+@router.get("/count")
+async def count(key: str, db: Session = Depends(get_db_session)):
+    BODY
+"""
+
+SHARED = [
+    ('REGISTRY["books"].session = db\n    return {"n": REGISTRY["books"].count()}', "REGISTRY[...].session = db"),
+    ('shelf.session = db\n    return {"n": shelf.count()}', "shelf.session = db"),
+    ('setattr(shelf, "session", db)\n    return {"n": shelf.count()}', "shelf.session = db"),
+    ('Shelf.session = db\n    return {"n": Shelf().count()}', "Shelf.session = db"),
+    ('held = REGISTRY["books"]\n    held.session = db\n    return {"n": held.count()}', "held.session = db"),
+    ('held = REGISTRY.get(key)\n    held.session = db\n    return {"n": held.count()}', "held.session = db"),
+    ('return {"n": shelf_for(key, db).count()}', "REGISTRY[...].session = db"),
+]
+
+
+@pytest.mark.parametrize(("body", "store"), SHARED)
+def test_a_session_stored_on_a_shared_object_keeps_the_route_async(app, reported, findings, body, store):
+    root = app(ROUTES.replace("BODY", body), {"repos.py": REPOS})
+    entry = reported(root, "count", "phase1")
+    assert entry["action"] == "keep" and "AM143" in entry["codes"], entry
+    reason = entry["reasons"][entry["codes"].index("AM143")]
+    assert f"`{store}`" in reason and "an object every request shares" in reason, reason
+    found = findings(root, "count")
+    assert [f["code"] for f in found] == ["AM301"], found
+    assert f"`{store}`" in found[0]["message"], found
+    # offloading would await between the store and the use: not offered
+    assert "offload-mixed" not in found[0]["message"], found
+
+
+@pytest.mark.parametrize(("body", "store"), [SHARED[1], SHARED[2], SHARED[3]])
+def test_phase_two_blocks_a_route_storing_its_session_on_a_shared_object(app, cli, body, store):
+    root = app(ROUTES.replace("BODY", body), {"repos.py": REPOS})
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    entry = next(h for h in document["handlers"] if h["function"] == "count")
+    assert entry["action"] == "blocked" and "AM143" in entry["codes"], entry
+
+
+@pytest.mark.parametrize("body", [
+    # an object of the request's own
+    'own = Shelf()\n    own.session = db\n    return {"n": own.count()}',
+    # something other than the Session on the shared object
+    'shelf.label = key\n    db.commit()\n    return {"n": len(key)}',
+])
+def test_near_miss_nothing_shared_holds_the_session(app, reported, body):
+    root = app(ROUTES.replace("BODY", body), {"repos.py": REPOS})
+    entry = reported(root, "count", "phase1")
+    assert entry["action"] == "convert" and "AM143" not in entry["codes"], entry
+
+
+def test_near_miss_a_thread_local_is_each_threads_own(app, reported):
+    body = '_local.session = db\n    return {"n": len(key)}'
+    routes = ROUTES.replace("BODY", body).replace("from repos", "import threading\n\nfrom repos")
+    root = app(routes.replace("@router.get", "_local = threading.local()\n\n\n@router.get"), {"repos.py": REPOS})
+    entry = reported(root, "count", "phase1")
+    assert "AM143" not in entry["codes"], entry
