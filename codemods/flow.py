@@ -159,6 +159,8 @@ NO_NAMES: frozenset[str] = frozenset()
 _SESSION: Values = frozenset({Abstract(SESSION)})
 # What a store from outside a class may put into its attribute that its methods read as Session work.
 _STORED_KINDS = frozenset({SESSION, REGISTRY, FACTORY})
+# Constants as the value-flow notation spells them.
+_CONSTANTS = frozenset({"None", "True", "False"})
 _STEP = re.compile(r"\.\w+|\(\)")
 
 
@@ -1429,24 +1431,48 @@ class Flow:
         instance of it or the class itself (`repo.session = db` in a dependency, `setattr(repo,
         "session", db)`), or on a subclass's or base's: the methods read it as `self.{name}`. A
         store on an object the flow cannot type (`REGISTRY["x"].session = db`) counts for a class
-        whose attribute holds nothing else the analysis knows (`self.session = None`)."""
+        whose attribute holds nothing else and is set to a constant alone (`self.session = None`)."""
         stores = self.classes.stored(name)
-        if not stores:
+        computed = self.classes.stored("") if not known else []
+        if not stores and not computed:
             return NOTHING
-        related: set[str] | None = None
+        related = {*self.classes.mro(cls), *self.classes.subclasses(cls)}
         found: set[Abstract] = set()
         for fid, _, receiver, value, _ in stores:
             held = {v for v in self.evaluate(fid, value) if v.kind in _STORED_KINDS}
             if not held or held <= found:
                 continue
-            if related is None:
-                related = {*self.classes.mro(cls), *self.classes.subclasses(cls)}
             targets = self.evaluate(fid, receiver) if receiver != facts.UNSPELLED else NOTHING
             if any(v.kind in (INSTANCE, CLASS) and v.target in related for v in targets) or (
-                not targets and not known
+                not targets and not known and self._set_empty(cls, name)
             ):
                 found |= held
+        if found:
+            return frozenset(found)
+        for fid, line, receiver, value, _ in computed:
+            # `setattr(repo, field, db)`: a name computed at run time may pick this attribute, which
+            # holds nothing else the analysis knows; on an object it cannot type, only where the
+            # class sets it to a constant alone (`self.session = None`)
+            if not any(v.kind in _STORED_KINDS for v in self.evaluate(fid, value)):
+                continue
+            targets = self.evaluate(fid, receiver) if receiver != facts.UNSPELLED else NOTHING
+            if any(v.kind in (INSTANCE, CLASS) and v.target in related for v in targets) or (
+                not targets and self._set_empty(cls, name)
+            ):
+                module, _ = self.project.functions[fid]
+                origin = f"`setattr()` naming the attribute at run time ({module.path}:{line})"
+                found.add(Abstract(TAINTED, origin=origin))
         return frozenset(found)
+
+    def _set_empty(self, cls: str, name: str) -> bool:
+        """Whether class `cls` (or a project base) sets `name` only to constants (`self.session = None`,
+        `session = None` in the class body)."""
+        assigned = [e for a in self.classes.mro(cls) for _, e in self.classes.assigned.get((a, name), ())]
+        in_body = any(
+            name in declared.names and name not in declared.built and name not in declared.named
+            for declared in (self.classes.by_ref[a][1] for a in self.classes.mro(cls))
+        )
+        return (bool(assigned) or in_body) and all(e in _CONSTANTS for e in assigned)
 
     # -------------------------------------------------------------------- calls
 

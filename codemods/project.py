@@ -2512,6 +2512,8 @@ class Project:
         table: dict[FunctionId, list[tuple[int, str]]] = {}
         held_by_libraries = library_bound(self)
         gifts: dict[str, str | None] = {}  # a dependency -> what it hands on from outside PATH
+        # `setattr(repo, field, db)` somewhere: what a method reads on `self` may hold that Session
+        computed_stores = bool(flow.classes.stored(""))
         for fid, (_module, function) in self.functions.items():
             found: list[tuple[int, str]] = []
             dispatched: list[tuple[int, str]] = []
@@ -2521,6 +2523,7 @@ class Project:
             # Only a parameter or local can hold a tainted value: skip the lookups elsewhere.
             # ... or a context value whose fields hold the Session hands one out (`deps.get("db")`).
             taints = TAINTED in kinds or (INSTANCE in kinds and any(flow.elements(v) for v in flow.env(fid).values()))
+            taints = taints or (computed_stores and "." in function.qualname)
             # A container's provider is read through a reference too (`Container.repo().count()`).
             injects = self._providers or INJECTED in kinds
             # `bus = request.app.state.bus`, `bus=Depends(get_bus)` returning it: a name standing for

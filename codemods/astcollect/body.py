@@ -2451,6 +2451,9 @@ class BodyScanner:
             # `setattr(repo, "session", db)` is `repo.session = db`; a name computed at run time: ""
             attribute = name if name is not None and name.isidentifier() else ""
             self.raw_attribute_stores.append((self.source.line_of(node), node.args[0], attribute, node.args[2]))
+            written, value = dotted(node.args[0]), node.args[2]
+            if attribute and written is not None and type(value) is ast.Call and (callee := dotted(value.func)):
+                self.raw_rebound.append((f"{written}.{attribute}", callee))  # as `Repo.other = SessionLocal()`
         if len(node.args) < 2 or node.keywords or type(node.args[0]) is not ast.Name:
             return
         if name is None and func.id == "setattr":

@@ -570,6 +570,7 @@ class Collector:
                 self.configure(value, statement.lineno)
                 self._listen(value, statement.lineno)
                 self._handoff(value.func, value, statement.lineno)
+                self._named_set(value, statement.lineno)
         if kind is ast.Assign or kind is ast.AugAssign or kind is ast.AnnAssign:
             targets = statement.targets if kind is ast.Assign else [statement.target]  # type: ignore[attr-defined]
             for changed in targets:
@@ -766,6 +767,18 @@ class Collector:
         callee = self.ref(value.func)
         if owner is not None and callee is not None:
             self.facts.set_attributes.append((owner, target.attr, callee, line))
+
+    def _named_set(self, call: ast.Call, line: int) -> None:
+        """`setattr(Repo, "session", SessionLocal())` at module level: `Repo.session = SessionLocal()`."""
+        func = call.func
+        if type(func) is not ast.Name or func.id != "setattr" or len(call.args) != 3 or call.keywords:
+            return
+        name = syntax.string(call.args[1])
+        if name is None or not name.isidentifier():
+            return
+        target = ast.copy_location(ast.Attribute(value=call.args[0], attr=name, ctx=ast.Store()), call)
+        self._set_attribute(target, call.args[2], line)
+        self._handoff(target, call.args[2], line, assigned=True)
 
     def _state_set(self, target: ast.expr, value: ast.expr, line: int) -> None:
         """`app.state.config = AppConfig()` at module level (`facts.Module.state_sets`)."""

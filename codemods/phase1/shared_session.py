@@ -985,6 +985,12 @@ def _class_held(project: Project, cls: str, attribute: str, receiver: str) -> tu
         )
     if not any(_session_built(project, c, attribute) for c in flow.classes.mro(cls)):
         return None
+    if not any(flow.classes.built(c, attribute) for c in flow.classes.mro(cls)):
+        # `Repo.session = SessionLocal()` (or `setattr(...)`) in a start-up function
+        return (
+            f"`{project.written(receiver)}`, a class attribute of `{declared.qualname}` ({where}) a function "
+            "sets to a Session for every request after it", True,
+        )
     return (
         f"`{project.written(receiver)}`, a class attribute of `{declared.qualname}` ({where}), created once "
         "at import time", True,
@@ -999,10 +1005,13 @@ def _session_built(project: Project, cls: str, attribute: str) -> bool:
     if attribute in flow.classes.by_ref[cls][1].depends:
         return False
     built = flow.classes.built(cls, attribute)
-    if built is None:
-        return False
-    kinds = {v.kind for v in flow.evaluate(None, f"{built}()")}  # type: ignore[arg-type]
-    return SESSION in kinds and FACTORY not in kinds
+    # bound by a function (`Repo.session = SessionLocal()` in a start-up function): made once as well
+    callees = (built,) if built is not None else project._rebound.get(f"{cls}.{attribute}", ())
+    for callee in callees:
+        kinds = {v.kind for v in flow.evaluate(None, f"{callee}()")}  # type: ignore[arg-type]
+        if SESSION in kinds and FACTORY not in kinds:
+            return True
+    return False
 
 
 def _computed(project: Project, value: str, attribute: str) -> bool:
