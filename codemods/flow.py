@@ -220,6 +220,7 @@ class Flow:
         self._request_state: dict[str, Values] = {}
         self._app_state_reading: set[str] = set()  # cycle guard: `sub.state.maker = app.state.maker`
         self._context_variables: dict[str, Values] = {}
+        self._context_objects: dict[str, Values] = {}
         self._forwarding: set[FunctionId] = set()  # the `__getattr__`s `_forwarded_session` is reading
         self._state_assigns: dict[str, list[tuple[FunctionId, str, str, int]]] | None = None
         self._module_state_assigns: dict[str, list[tuple[str, str, int]]] | None = None
@@ -877,6 +878,8 @@ class Flow:
             values = self.ref(head)
             if head.endswith(".get") and steps[:1] == ("()",):  # `request_session.get()`
                 held = self.context_variable(head.removesuffix(".get"))
+                if not held:
+                    held = self.context_variable_objects(head.removesuffix(".get"))
                 if not held and self._sync_maker_table(head.removesuffix(".get")):
                     # `SessionLocals.get(tenant)` on a module-level dict of sessionmakers
                     held = frozenset({Abstract(FACTORY, origin=f"{describe(head)}()")})
@@ -1016,6 +1019,38 @@ class Flow:
                 return NOTHING
             values.add(Abstract(SESSION, origin=f"{target.rpartition('.')[2]}.get()"))
         return frozenset(values)
+
+    def context_variable_objects(self, ref: str) -> Values:
+        """What `var.get()` holds for a module-level `ContextVar` `ref` that every `var.set(x)` the
+        project makes stores a project object in (`uow_var.set(uow)` in a dependency, a unit of
+        work or repository built there): those objects, whose methods the request's code then
+        calls (`uow_var.get().users.list()`). NOTHING (unknown) otherwise, or when nothing sets
+        it; a variable holding the Session itself is `context_variable`'s."""
+        target = self.project.canonical(ref) or ref
+        key = ("context_objects", target)
+        found = self._context_objects.get(target)
+        if found is not None:
+            if found is NOTHING:
+                self._read_open(key)
+            return found
+        self._context_objects[target] = NOTHING  # cycle guard: `a.set(b.get())`
+        self._enter(key)
+        values: set[Abstract] = set()
+        try:
+            for fid, call in self.project.context_variable_sets.get(target, ()):
+                if self.project.context_variable_write(call) is None:
+                    continue
+                written = self.project.context_variable_stored(self.project.functions[fid][1], call)
+                made = self.evaluate(fid, written) if written else NOTHING
+                if not made or any(v.kind != INSTANCE for v in made):
+                    values = set()
+                    break
+                values |= made
+        finally:
+            self._leave(key)
+        result = frozenset(values)
+        self._context_objects[target] = result
+        return result
 
     # ------------------------------------------------------------- request state
 
