@@ -2494,6 +2494,7 @@ class Project:
     @cached_property
     def _own_unverified(self) -> dict[FunctionId, list[tuple[int, str]]]:
         from async_migrate.codemods.by_name_methods import picked_by_name
+        from async_migrate.codemods.context_objects import context_object_call
         from async_migrate.codemods.module_items import module_item_call
         from async_migrate.codemods.unread_engines import handed_unread, unread_connection
         from async_migrate.codemods.unread_engines import reason as unread_reason
@@ -2556,6 +2557,8 @@ class Project:
                     if call.coroutine_side is not None:
                         continue  # each entry of its kind an edge; an entry of the other kind never runs here
                 stored = self._unread_item_call(flow, fid, function, call) or module_item_call(self, fid, function, call)
+                if stored is None and not edges.get(call.index):
+                    stored = context_object_call(self, fid, call)
                 if stored is not None:
                     found.append((call.line, stored))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
