@@ -56,6 +56,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect import dispatch as dispatch_names
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.handed_constants import NO_SPANS, Spans, within
 from async_migrate.codemods.held_session import ASYNC, SYNC, generic_param_kind
@@ -453,6 +454,15 @@ class Flow:
                     _named(v, f"{'with ' if binding.entered else ''}{describe(binding.expr)}")
                     for v in values
                 )
+        bound = {b.name for b in function.bindings} | {p.name for p in function.params}
+        for name, terms in function.holds.items():
+            if name not in bound and terms and all(len(t) == 2 and t[0] == "call" for t in terms):
+                # `uow = UOWS[kind]()`, a binding the notation cannot spell
+                for term in terms:
+                    made = self._dispatched_instances(function, term[1])
+                    if not made:
+                        break
+                    env[name] = env.get(name, NOTHING) | made
         for name, alias in function.rebinds:
             if alias in env:
                 env[name] = env.get(name, NOTHING) | env[alias]
@@ -476,6 +486,33 @@ class Flow:
                 held = self.elements(self.evaluate(fid, source, dead))
                 if held:
                     env[name] = env.get(name, NOTHING) | held
+
+    def _dispatched_instances(self, function: facts.Function, index: object) -> Values:
+        """What `TABLE[kind]()` gives, call `index` of `function`, where every table it reads is a
+        module-level dict, list or tuple display of project classes no code changes (an
+        implementation chosen at run time, `UOWS = {"sql": SqlAlchemyUnitOfWork}`): an instance of
+        each class. NOTHING where a table may hold anything else (a function, a value it cannot
+        read), or the call is no such call."""
+        call = next((c for c in function.calls if c.index == index), None)
+        if call is None or not call.dispatch:
+            return NOTHING
+        containers = self.project.containers
+        found: set[Abstract] = set()
+        for source in call.dispatch:
+            if source.startswith(("=", "self.", dispatch_names.LOCAL, dispatch_names.BY_NAME)):
+                return NOTHING
+            home = containers.home(source)
+            if home is None or home in containers.changed:
+                return NOTHING
+            held = self.project.modules[home[0]].containers[home[1]]
+            if not held:
+                return NOTHING
+            for ref in held:
+                cls = self.classes.resolve(ref) if ref != dispatch_names.UNREAD else None
+                if cls is None:
+                    return NOTHING
+                found.add(Abstract(INSTANCE, cls, origin=f"{call.spelled or home[1]}()"))
+        return frozenset(found)
 
     def _overloaded(self, function: facts.Function, binding: facts.Binding) -> Values | None:
         """`client = get_client(sync_client=True)`: what the `@overload` signatures the call matches
@@ -768,6 +805,10 @@ class Flow:
                     returned = self.evaluate(fid, expression)
                     unseen = unseen or (declared and not returned)
                     values |= returned
+                for written, term in function.returned_terms if not declared else ():
+                    if not written and len(term) == 2 and term[0] == "call":
+                        # `return UOWS[kind]()`: an instance of each class the table holds
+                        values |= self._dispatched_instances(function, term[1])
                 for container in function.returned_items if not declared else ():
                     # `return self.managers[name]` on a container the class fills with project objects
                     owner, _, attribute = container.rpartition(".")
