@@ -244,3 +244,73 @@ def test_near_miss_a_unit_of_work_a_module_level_bus_keeps_stays_blocked(cli, se
     assert any("SqlAlchemyUnitOfWork" in reason for reason in found["reasons"]), found["reasons"]
     assert handler(document, "count_items")["action"] == "migrate"
     assert "__aenter__" not in (root / "uow.py").read_text(encoding="utf-8")
+
+
+REACHED_OTHERWISE = """
+
+UOWS = {"sql": SqlAlchemyUnitOfWork}
+
+
+def make_uow():
+    return UOWS["sql"]()
+
+
+def add_from_table(name) -> int:
+    with make_uow() as uow:
+        uow.items.add(Item(name=name, owner_id=1))
+        uow.commit()
+        return 1
+
+
+def add_on_stack(name) -> int:
+    with contextlib.ExitStack() as stack:
+        uow = stack.enter_context(SqlAlchemyUnitOfWork())
+        uow.items.add(Item(name=name, owner_id=1))
+        uow.commit()
+        return 1
+"""
+
+
+RUN_OTHERWISE = """
+    created = client.post("/items", params={"name": "pen"}).status_code
+    tabled = client.post("/table", params={"name": "ink"}).status_code
+    stacked = client.post("/stack", params={"name": "cap"}).status_code
+    counted = client.get("/count")
+    with Sync() as s:
+        stored = sorted(i.name for i in s.scalars(select(Item)))
+    print(json.dumps([created, tabled, stacked, counted.json(), stored]))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_near_miss_the_moving_shape_reached_otherwise_blocks_saying_how_it_would_move(cli, service, kind):
+    # The class is the shape phase two moves, but these routes build it out of a table or enter
+    # it through an ExitStack: blocked, and the reason says so, never that the class is "neither"
+    # shape. The route given it by the dependency still moves.
+    routes_ = (
+        ROUTES[0].rstrip() + ", add_from_table, add_on_stack\n",
+        ROUTES[1],
+        """
+        @router.post("/table")
+        async def from_table(name: str):
+            return {"id": add_from_table(name)}
+        """,
+        """
+        @router.post("/stack")
+        async def on_stack(name: str):
+            return {"id": add_on_stack(name)}
+        """,
+        ROUTES[3],
+    )
+    root = service({SUBSYSTEM: routes(*routes_), "uow.py": "import contextlib\n" + UOW + REACHED_OTHERWISE})
+    document = apply(cli, root)
+    for name in ("from_table", "on_stack"):
+        found = handler(document, name)
+        assert found["action"] == "blocked", (found["action"], found["reasons"])
+        reason = " ".join(found["reasons"])
+        assert "is neither" not in reason, reason
+        assert "`SqlAlchemyUnitOfWork` is a unit of work phase two moves as an asynchronous context manager " \
+            "(its `__init__` takes `session_factory` defaulting to the sessionmaker), but only where" in reason, reason
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    # the blocked routes keep the synchronous class, the migrated one its asynchronous copy
+    assert serve(root, kind, RUN_OTHERWISE) == [200, 200, 200, {"n": 3}, ["cap", "ink", "pen"]]

@@ -80,6 +80,16 @@ def unit_of_work(project: Project, fid: FunctionId, line: int) -> tuple[str, str
                     f"but not this one: {'; '.join(text for _path, _line, text in holder.problems)}"
                 )
                 advice = f"{keep}, or change what the reasons above name"
+            elif holder is not None and holder.opened is not None:
+                # the shape that moves, reached here in a way its move does not carry
+                why = (
+                    f"`{name}` is a unit of work phase two moves as an asynchronous context manager (its `__init__` "
+                    f"takes `{holder.opened[1]}` defaulting to the sessionmaker), but only where the code migrating "
+                    f"builds it (`{name}()`, or a dependency taking no parameters returns one) and enters it as the "
+                    "one item of a `with name:` statement; this route reaches it otherwise (an instance a helper "
+                    "builds or takes out of a table, one entered through `ExitStack.enter_context(...)`)"
+                )
+                advice = f"{keep}, or build it in the route or a dependency and enter it with `with uow:`"
             else:
                 why = (
                     "phase two moves a unit of work opening its Session on entry only from a factory its `__init__` "
