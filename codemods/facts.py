@@ -543,6 +543,10 @@ class Function(_Fact):
     # `COUNTS[k] += 1`, `Stats.total += 1`, `stats.hits[k] = stats.hits.get(k, 0) + 1` in the own
     # body, on a name it does not bind (a module-level object or class): the path, with the line.
     free_updates: list[tuple[str, int]] = field(default_factory=list)
+    # `request.app.state.hits += 1`, `hits[k] = hits.get(k, 0) + 1` in the own body, on a name it
+    # binds (a parameter, a local): the path, with the line; shared where that name stands for
+    # state every request shares.
+    bound_updates: list[tuple[str, int]] = field(default_factory=list)
     # `CACHE[k] = v`, `del CACHE[k]`, `CACHE.pop(k)` in the own body on a name it does not bind:
     # the path written to, with the line (what a plain dict takes atomically, a cachetools cache not).
     free_writes: list[tuple[str, int]] = field(default_factory=list)

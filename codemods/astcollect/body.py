@@ -1275,6 +1275,7 @@ class BodyScanner:
             if found is not None:
                 self.function.locked.append((found, start, end))
         self.function.free_updates = free_updates(writes, local)
+        self.function.bound_updates = bound_updates(writes, local)
         self.function.free_writes = free_writes(writes, local)
         for binding, value in self.raw_bindings:
             found = expression(value, local)
@@ -2635,9 +2636,10 @@ def global_updates(nodes: list[Any], declared: set[str]) -> list[tuple[str, int]
     )
 
 
-def _updated_path(node: ast.expr, bound: frozenset[str]) -> str | None:
+def _updated_path(node: ast.expr, bound: frozenset[str], inside: bool = False) -> str | None:
     """`COUNTS` for `COUNTS[k]`, `stats.hits` for `stats.hits[k]`, `Stats.total`: the attribute
-    path of an item or attribute of a name the function does not bind, as written."""
+    path of an item or attribute of a name the function does not bind (`inside`: of one it binds,
+    a parameter or a local), as written."""
     if type(node) not in (ast.Attribute, ast.Subscript):
         return None
     while type(node) is ast.Subscript:
@@ -2646,9 +2648,13 @@ def _updated_path(node: ast.expr, bound: frozenset[str]) -> str | None:
     while type(node) is ast.Attribute:
         parts.append(node.attr)
         node = node.value
-    if type(node) is not ast.Name or node.id in bound:
+    if type(node) is not ast.Name or (node.id in bound) is not inside:
         return None
     return ".".join([node.id, *reversed(parts)])
+
+
+def _reads_path(value: ast.expr, path: str) -> bool:
+    return any(isinstance(n, (ast.Name, ast.Attribute)) and syntax.dotted(n) == path for n in ast.walk(value))
 
 
 def free_updates(nodes: list[Any], bound: frozenset[str]) -> list[tuple[str, int]]:
@@ -2658,13 +2664,16 @@ def free_updates(nodes: list[Any], bound: frozenset[str]) -> list[tuple[str, int
     updated from its own value, outside nested scopes: the path as written and the line of its
     first such update. A plain assignment (`CACHE[k] = v`) is not one, nor a bare name
     (`global_updates`)."""
-    return _updates(
-        nodes,
-        lambda target: _updated_path(target, bound),
-        lambda value, path: any(
-            isinstance(n, (ast.Name, ast.Attribute)) and syntax.dotted(n) == path for n in ast.walk(value)
-        ),
-    )
+    return _updates(nodes, lambda target: _updated_path(target, bound), _reads_path)
+
+
+def bound_updates(nodes: list[Any], bound: frozenset[str]) -> list[tuple[str, int]]:
+    """`request.app.state.hits += 1`, `hits[k] = hits.get(k, 0) + 1`: an item or attribute of a
+    name the function binds (a parameter, a local) updated from its own value, outside nested
+    scopes: the path as written and the line of its first such update. Shared state where that
+    name stands for it (the application's state, a local bound to a module-level container:
+    `codemods.phase1.shared_updates`); a bare local (`n += 1`) is none."""
+    return _updates(nodes, lambda target: _updated_path(target, bound, inside=True), _reads_path)
 
 
 # Methods writing to a mapping in place.

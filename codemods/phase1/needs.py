@@ -207,9 +207,9 @@ NEEDS: dict[NeedKind, _Entry] = {
     NeedKind.SHARED_UPDATE: _Entry(
         AM140,
         lambda need: f"updates `{need.subject}` from its own value at line {need.line}, state every request "
-        "shares (a module-level object or class, or what a factory's closure holds): on the event loop no "
-        "other request runs in between; as `def`, concurrent requests would run it in several threads at "
-        "once, and one could overwrite another's update",
+        "shares (a module-level object or class, what a factory's closure holds, the application's state): "
+        "on the event loop no other request runs in between; as `def`, concurrent requests would run it in "
+        "several threads at once, and one could overwrite another's update",
         lambda need: f"the update of `{need.subject}` (line {need.line}) keeps it async: offload the Session "
         "work instead (`await run_in_threadpool(...)`), or guard the update with a `threading.Lock` "
         "(`with LOCK:` on a module-level one) and rerun phase one",

@@ -4,7 +4,8 @@ On the event loop, the code between two awaits runs with no other request in bet
 threadpool, concurrent requests interleave, and a read-modify-write of shared state
 (`COUNTER += 1`, `self.hits[k] = self.hits.get(k, 0) + 1` on one instance) can lose an update.
 State is shared when it is a module-level name or an attribute or item of one (a class, a
-module-level instance, what a router factory's closure holds), an attribute of a class through
+module-level instance, what a router factory's closure holds; the application's state,
+`request.app.state.hits`, also through a local bound to it), an attribute of a class through
 `cls`, or an attribute of `self` where `self` is one instance every request reaches: a route that
 is a bound method of it (`router.add_api_route("/hit", h.hit)`), a callable instance dependency,
 a method called on a module-level instance (`stats.bump(k)`), on `self` of such an instance, or
@@ -17,6 +18,7 @@ shared. An update inside `with LOCK:` on a `threading.Lock` (a module-level one,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
@@ -24,6 +26,8 @@ from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.vocabulary.fastapi import CBV_DECORATORS
 from async_migrate.codemods.vocabulary.python import CACHE_CLASSES, CACHES, THREAD_LOCKS, UNLOCKED_CACHES
+
+_REFERENCE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,10 @@ def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[Sh
     module, function = project.functions[fid]
     found = [("global", name, line) for name, line in function.global_updates]
     found.extend(("free", path, line) for path, line in function.free_updates)
+    for path, line in function.bound_updates:
+        shared = _shared_through(project, function, path)
+        if shared is not None:
+            found.append(("free", shared, line))
     first = function.params[0] if function.params and function.params[0].positional else None
     static = _static(function.decorators)
     if first is not None and not static and (self_shared or _classmethod(function.decorators)):
@@ -125,6 +133,29 @@ def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[Sh
         (SharedUpdate(kind, subject, line, module.path) for kind, subject, line in found if not _guarded(project, fid, line)),
         key=lambda update: update.line,
     )
+
+
+def _shared_through(project: Project, function: facts.Function, path: str) -> str | None:
+    """`path` (an item or attribute of a parameter or local) as the state every request shares it
+    stands for, as written (`request.app.state.hits_by_order` for `hits`), or None: the
+    application's state (`request.app.state.hits`, the same for every request), or a local bound,
+    once, to that or to a module-level object (`hits = request.app.state.hits_by_order`,
+    `hits = HITS`)."""
+    head, _, rest = path.partition(".")
+    # `.app.state` is a Starlette connection's application (a request, a websocket, a helper's
+    # parameter handed one), whatever the name's annotation says
+    if rest.startswith("app.state."):
+        return path
+    bindings = [b for b in function.bindings if b.name == head]
+    if len(bindings) != 1 or bindings[0].entered or any(p.name == head for p in function.params):
+        return None
+    expression = bindings[0].expr
+    if expression.startswith("$"):
+        held = expression[1:].partition(".")[2].startswith("app.state.")
+    else:
+        # a reference as written, to a module-level name or what a closure holds (no call, no item)
+        held = _REFERENCE.fullmatch(expression) is not None and expression not in ("None", "True", "False")
+    return project.written(expression) + path[len(head):] if held else None
 
 
 def _cache_writes(project: Project, fid: FunctionId) -> list[tuple[str, int]]:

@@ -575,3 +575,50 @@ def test_phase_one_keeps_the_route_writing_the_instance_cache_and_converts_the_p
     cli.json("phase1", root, "--apply")
     assert (root / "api/items.py").read_text() == before.replace("async def plain", "def plain")
     assert "async def cached" in before and "async def plain" in before
+
+
+# The application's state, reached through the request FastAPI hands every request
+# (`request.app.state`), and a local standing for it or for a module-level object.
+APP_STATE = """
+from fastapi import Request
+
+COUNTS: dict[str, int] = {{}}
+
+
+def bump(req) -> None:
+    req.app.state.hits += 1
+
+
+@router.get("/route")
+async def route(request: Request, session: session_dependency):
+    {body}
+    return session.execute("select 1").all()
+"""
+
+
+@pytest.mark.parametrize("body, subject, line", [
+    ("request.app.state.hits += 1", "request.app.state.hits", 19),
+    ('hits = request.app.state.hits_by_key\n    hits["k"] = hits.get("k", 0) + 1', "request.app.state.hits_by_key", 20),
+    ('counts = COUNTS\n    counts["k"] += 1', "COUNTS", 20),
+    ("bump(request)", None, None),  # a plain helper handed the request
+])
+def test_an_update_of_the_applications_state_or_through_a_local_standing_for_shared_state_keeps_it(
+    app, reported, body, subject, line
+):
+    entry = reported(app(APP_STATE.format(body=body)), "route", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM140"), entry
+    expected = (
+        f"updates `{subject}` from its own value at line {line}, state every request shares" if subject else
+        "calls `api.items.bump` (line 19), which updates `req.app.state.hits` from its own value at api/items.py:14"
+    )
+    assert entry["reasons"][0].startswith(expected), entry["reasons"][0]
+
+
+@pytest.mark.parametrize("body", [
+    "request.state.hits += 1",  # the request's own state
+    'hits = dict(request.app.state.hits_by_key)\n    hits["k"] = hits.get("k", 0) + 1',  # a copy of its own
+    "request.app.state.last = 1",  # a plain assignment: no update to lose
+    'hits = {"k": 0}\n    hits["k"] += 1',  # a local of its own
+])
+def test_near_miss_the_requests_own_state_a_copy_or_a_plain_assignment_converts(app, reported, body):
+    assert reported(app(APP_STATE.format(body=body)), "route", "phase1")["action"] == "convert"
