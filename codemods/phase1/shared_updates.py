@@ -249,7 +249,7 @@ def reached_update(project: Project, fid: FunctionId, self_shared: bool) -> Shar
     memo: dict[tuple[FunctionId, bool], SharedUpdate | None] = project.derived.setdefault(  # type: ignore[assignment]
         "phase1.shared_updates", {}
     )
-    return _reach(project, fid, self_shared, memo, set())[0]
+    return _reach(project, fid, self_shared, memo, set(), set())[0]
 
 
 def _reach(
@@ -258,12 +258,20 @@ def _reach(
     self_shared: bool,
     memo: dict[tuple[FunctionId, bool], SharedUpdate | None],
     visiting: set[tuple[FunctionId, bool]],
+    explored: set[tuple[FunctionId, bool]],
 ) -> tuple[SharedUpdate | None, bool]:
     """The first update reached, and whether the answer is whole (no call skipped for being on
-    the path being followed, whose answer is not known yet): only a whole answer is kept."""
+    the path being followed, whose answer is not known yet): only a whole answer is kept.
+
+    `explored`: what this walk followed already and found nothing below but through the path it
+    was on; an update reached from there is reached from that path, which the walk follows to the
+    end, so it is not followed again (in a call graph of many cycles, methods and the properties
+    they read on `self` calling each other, following it again on every path took exponential time)."""
     key = (fid, self_shared)
     if key in memo:
         return memo[key], True
+    if key in explored:
+        return None, False
     visiting.add(key)
     classes = project_classes(project)
     found: SharedUpdate | None = None
@@ -281,7 +289,7 @@ def _reach(
         if (edge.callee, shared) in visiting:
             whole = False
             continue
-        deeper, complete = _reach(project, edge.callee, shared, memo, visiting)
+        deeper, complete = _reach(project, edge.callee, shared, memo, visiting, explored)
         whole = whole and complete
         if deeper is not None:
             found = SharedUpdate(
@@ -291,6 +299,8 @@ def _reach(
     visiting.discard(key)
     if found is not None or whole:
         memo[key] = found
+    else:
+        explored.add(key)
     return found, found is not None or whole
 
 

@@ -1,0 +1,53 @@
+"""The walk for updates of shared state a helper reaches follows each function once per walk.
+
+Methods and the properties they read on `self` often call each other in cycles (a settings
+object whose properties read one another, `p0` reading `p1` and `p3`, and so on). The walk keeps
+only the answers no cycle cut short, so without remembering what one walk already followed it
+followed every such function again on every path: exponential time (a real service's `check`
+ran for more than half an hour). It now follows each once per walk, and still finds an update
+reached only through the cycle.
+"""
+
+from __future__ import annotations
+
+from async_migrate.codemods.astcollect import collect
+from async_migrate.codemods.phase1 import shared_updates
+from async_migrate.codemods.project import Project
+
+
+def _graph(size: int, update: bool) -> str:
+    lines = ["COUNTS = {}", "", "", "class Graph:"]
+    for i in range(size):
+        read = f"self.p{(i + 1) % size} + self.p{(i + 3) % size}"
+        if update and i == size - 1:
+            read += " + self.bump()"  # the last property also bumps a counter every request shares
+        lines += ["    @property", f"    def p{i}(self):", f"        return {read}", ""]
+    lines += ["    def bump(self):", "        COUNTS['n'] = COUNTS.get('n', 0) + 1", "        return 1", ""]
+    lines += ["", "GRAPH = Graph()", "", "", "def total():", "    return GRAPH.p0", ""]
+    return "\n".join(lines)
+
+
+def _walk(monkeypatch, source: str) -> tuple[object, int]:
+    project = Project([collect("app/graph.py", source)])
+    calls = 0
+    original = shared_updates._reach
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(shared_updates, "_reach", counted)
+    return shared_updates.reached_update(project, ("app.graph", "total"), False), calls
+
+
+def test_a_cycle_of_properties_is_followed_once_per_walk(monkeypatch):
+    found, calls = _walk(monkeypatch, _graph(30, update=False))
+    assert found is None
+    assert calls <= 3 * 30, calls  # was over half a million
+
+
+def test_an_update_reached_only_through_the_cycle_is_found(monkeypatch):
+    found, _calls = _walk(monkeypatch, _graph(30, update=True))
+    assert found is not None
+    assert found.subject.startswith("COUNTS"), found
