@@ -448,6 +448,11 @@ class Function(_Fact):
     # on a module-level instance, `request.app.state.config.NAME = x`, `self.x = y`): (line, the
     # receiver's expression, attribute). A property setter or the class's `__setattr__` runs there.
     writes: list[tuple[int, str, str]] = field(default_factory=list)
+    # Attribute reads `attributes` leaves out, on a receiver the value-flow notation spells
+    # (`self.total`, `stats.count` on a module-level instance, `svc.repo.count`, `Repo(db).count`),
+    # outside nested scopes and not the callee of a call: (line, the receiver's expression,
+    # attribute), each receiver and attribute once, at its first line. A property read there runs it.
+    receiver_reads: list[tuple[int, str, str]] = field(default_factory=list)
     # Value flow (codemods/flow.py). An *expression* is a string: a head, then `.attr` and `()`
     # steps. The head is `$name` for a local name or parameter, `super()`, or an absolute
     # reference: `$self.db.query`, `app.db.SessionLocal()`, `sqlalchemy.orm.sessionmaker()()`.

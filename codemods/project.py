@@ -1917,6 +1917,20 @@ class Project:
                     call = facts.Call(line, None, index=-1, func=f"${receiver}.{attribute}")
                     text = f"{receiver}.{attribute} (a property)"
                     found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
+            for line, receiver, attribute in function.receiver_reads:
+                if attribute not in properties:
+                    continue
+                # `self.total`, `stats.count` on a module-level instance, `svc.repo.count`,
+                # `Repo(db).count`: the property runs as `user.note_count` on a local does
+                for value in flow.evaluate(fid, receiver):
+                    if value.kind != INSTANCE or not isinstance(value.target, str):
+                        continue
+                    methods, certain = flow.classes.method(value.target, attribute)
+                    if not methods or not all(flow.is_property(m) for m in methods):
+                        continue
+                    call = facts.Call(line, None, index=-1, func=f"{receiver}.{attribute}")
+                    text = f"{self.written(receiver)}.{attribute} (a property)"
+                    found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
             for line, receiver, attribute in function.writes:
                 # `settings.theme = x` on an object whose class has a setter for `theme`, or its own
                 # `__setattr__`: the write runs it (a settings object persisting each change), a

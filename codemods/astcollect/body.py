@@ -1131,6 +1131,7 @@ class BodyScanner:
         self.augmented: set[int] = set()  # ids of the targets of augmented assignments
         self.raw_updates: list[tuple[int, str, str]] = []
         self.raw_writes: list[tuple[int, ast.expr, str]] = []  # `Function.writes`, unspelled
+        self.raw_receiver_reads: list[tuple[int, ast.expr, str]] = []  # `Function.receiver_reads`, unspelled
         self.raw_loaders: list[tuple[str | None, ast.Call]] = []  # (callee as written, call)
         self.raw_narrowing: list[tuple[str | None, str, ast.Call]] = []  # (callee as written, option, call)
         self.generators = 0
@@ -1306,6 +1307,8 @@ class BodyScanner:
             spelled = expression(receiver, local)
             if spelled is not None:
                 self.function.writes.append((line, spelled, attribute))
+        if self.raw_receiver_reads:
+            self._receiver_reads(local)
         for line, head, attribute, assigned in self.raw_state_assigns:
             spelled = expression(assigned, local) if assigned is not None else None
             self.function.state_assigns.append(
@@ -2430,6 +2433,8 @@ class BodyScanner:
         value = node.value
         if type(node.ctx) is ast.Store and not nested:
             self.raw_writes.append((self.source.line_of(node), value, node.attr))
+        elif type(node.ctx) is ast.Load and not nested and id(node) not in self.callees:
+            self.raw_receiver_reads.append((self.source.line_of(node), value, node.attr))
         if type(value) is ast.Name:
             if id(node) not in self.callees:
                 self.raw_attributes.append((self.source.line_of(node), value.id, node.attr))
@@ -2441,6 +2446,22 @@ class BodyScanner:
             # `await obj.awaitable_attrs.rel` loads `rel` on `obj` only
             held = value.value.id if type(value.value) is ast.Name and not nested else ""
             self.raw_refreshed.append((node, held, node.attr))
+
+    def _receiver_reads(self, local: frozenset[str]) -> None:
+        """`Function.receiver_reads`: the reads `Function.attributes` leaves out (on `self`, a
+        module-level name, an attribute chain or a call's value), spelled, each pair once."""
+        module_level = self.module_level
+        seen: set[tuple[str, str]] = set()
+        found = self.function.receiver_reads
+        for line, receiver, attribute in self.raw_receiver_reads:
+            if type(receiver) is ast.Name and receiver.id not in _SELF and (
+                receiver.id in self.locals or receiver.id not in module_level
+            ):
+                continue  # in `attributes`
+            spelled = self.collector.expression(receiver, local)
+            if spelled is not None and (spelled, attribute) not in seen:
+                seen.add((spelled, attribute))
+                found.append((line, spelled, attribute))
 
     def _named_store(self, node: ast.Call, func: ast.expr) -> None:
         """`setattr(team, "members", [])` is `team.members = []`: replacing a collection loads the

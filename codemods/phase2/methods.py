@@ -64,6 +64,13 @@ def _find_session_edges(project: Project, fid: FunctionId) -> list[Edge]:
             found.append(edge)
         elif holders.passes_held(project, edge):
             found.append(edge)
+        elif edge.call.index == -1 and project.flow.is_property(edge.callee) and holders.holder_of(
+            project, edge.callee
+        ) is not None:
+            # `self.repo` read in a method of a class holding the Session, `repo` a property building
+            # `ItemRepository(self.db)`: the property runs there, with its blockers, though it does no
+            # Session work of its own
+            found.append(edge)
     return found
 
 
