@@ -856,6 +856,10 @@ class Module(_Fact):
     # Module-level names bound to a list or tuple display -> its elements (`Row`), for an include
     # in another module's loop over it; absent when an element cannot be read (`*rest`).
     rows: dict[str, tuple[Row, ...]] = field(default_factory=dict)
+    # Calls with arguments module-level code makes anywhere in an expression, not only as the value
+    # of `name = Call(...)` (`app.include_router(ItemRoutes(SessionLocal).router)`, `[Repo(maker)]`):
+    # what a project class built there hands its `__init__` (`Flow._constructed_with`).
+    constructions: list[Value] = field(default_factory=list)
     depends: list[str] = field(default_factory=list)  # every Depends() target in the module
     engines: list[EngineCall] = field(default_factory=list)  # engine constructions, in order
     configures: list[Configure] = field(default_factory=list)  # `X.configure(...)` calls, in order

@@ -571,7 +571,9 @@ class Flow:
         if self._instances is None:
             self._instances = {}
             for module in self.project.modules.values():
-                for value in module.values.values():
+                # `b = Database(Registry)`, and a construction inside an expression whose value no
+                # name keeps (`app.include_router(ItemRoutes(SessionLocal).router)`)
+                for value in (*module.values.values(), *module.constructions):
                     cls = self.classes.resolve(value.ref) if value.kind == "call" else None
                     if cls is not None:
                         self._instances.setdefault(cls, []).append((module, value))

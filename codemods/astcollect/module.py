@@ -98,6 +98,8 @@ def _type_like(node: ast.expr) -> bool:
     return last[:1].isupper() or last in _BUILTIN_TYPES
 
 
+_OWN_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)  # code run later, or not here
+
 _BUILTIN_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "dict", "list", "set", "tuple", "frozenset"})
 # Methods changing a dict or list in place.
 _IN_PLACE = dispatch.MUTATORS | {"pop", "popitem", "clear", "remove"}
@@ -180,6 +182,7 @@ class Collector:
                 self._nested = id(statement) not in top
                 self._module_statement(statement)
         self._values_elsewhere(self.tree.body, {id(statement) for statement in statements})
+        self.facts.constructions = self._module_calls()
         self.facts.collections = [name for name in self._collections if self._bound.get(name, 0) == 1]
         containers = self.facts.containers
         for name, values in containers.items():
@@ -206,6 +209,25 @@ class Collector:
             references += [ref for ref in by_name.dotted_strings(self.source.text, self.tree) if ref not in references]
         self.facts.registering_stores, self.facts.loose_names = registries.read(self.tree, self.resolve)
         return self.facts
+
+    def _module_calls(self) -> list[facts.Value]:
+        """`Module.constructions`: every call with arguments the module's own code makes (not in a
+        function, lambda or class body), at any depth of its statements and expressions."""
+        found: list[facts.Value] = []
+        stack: list[ast.AST] = list(self.tree.body)
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind in _OWN_SCOPES:
+                continue
+            if kind is ast.Call and (node.args or node.keywords):  # type: ignore[attr-defined]
+                value = self._value(node)  # type: ignore[arg-type]
+                if value is not None and value.kind == "call" and value.ref is not None:
+                    value.line = node.lineno  # type: ignore[attr-defined]
+                    found.append(value)
+            stack.extend(ast.iter_child_nodes(node))
+        found.sort(key=lambda value: value.line)
+        return found
 
     def _schema_callables(self) -> None:
         """`Module.schema_callables`: the functions a GraphQL schema is handed by call. Names are
