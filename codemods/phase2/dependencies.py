@@ -242,6 +242,11 @@ def included_dependencies(project: Project, routers: AbstractSet[str]) -> list[s
     return [ref for _place, depends in found for ref in depends]
 
 
+def receives_session_below(project: Project, ref: str) -> bool:
+    """Whether the dependency `Depends(ref)` calls, or one below it, receives a synchronous Session."""
+    return bool(_in_tree(project, [(ref, (), None)]))
+
+
 def view_session_dependencies(project: Project, init: FunctionId) -> list[SharedSession]:
     """The dependencies below the `__init__` of a class FastAPI builds for its routes (a
     fastapi-utils `@cbv` view) that receive a synchronous Session, nearest first: its other

@@ -21,10 +21,11 @@ from collections.abc import Iterable
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import holders
-from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason
 from async_migrate.codemods.rules.am239_unfollowed_holder_dependency import RULE as AM239
 from async_migrate.codemods.rules.am296_unfollowed_session_dependency import RULE as AM296
+from async_migrate.codemods.vocabulary.python import PARTIALS
 
 
 def _unfollowed(project: Project, param: facts.Param) -> str | None:
@@ -81,6 +82,7 @@ def _unread_dependencies(project: Project, route: FunctionId) -> list[Reason]:
         )
         if s.dependency not in followed
     ]
+    found.extend(_partial_dependencies(project, handler, where))
     unresolved = unresolved_dependencies(project, handler)
     if unresolved:
         found.append(AM296.reason(
@@ -88,6 +90,52 @@ def _unread_dependencies(project: Project, route: FunctionId) -> list[Reason]:
             "receive the synchronous Session, which phase two cannot point at the async session dependency, so "
             "the migrated route may hold two Sessions a request; depend on a function or class by name"
         ))
+    return found
+
+
+def _partial_dependencies(project: Project, handler: Handler, where: str) -> list[Reason]:
+    """AM296 for a dependency in the route's tree named through a module-level `functools.partial`
+    (`require_admin = partial(require_role, "admin")`, `Depends(require_admin)`) whose function, or
+    one below it, receives the synchronous Session: phase two twins functions, never a partial, so
+    it could only point the route at the function's twin and drop the arguments the partial binds."""
+    from async_migrate.codemods.phase2.dependencies import (
+        dependency_function,
+        handler_routers,
+        param_dependency,
+        receives_session_below,
+        route_dependencies,
+        router_dependency_refs,
+    )
+
+    _, function = project.functions[handler.id]
+    queue = [
+        *(param_dependency(project, p) for p in function.params),
+        *route_dependencies(project, handler, router=False),
+        *(ref for router in handler_routers(project, handler) for ref in router_dependency_refs(project, router)),
+    ]
+    seen: set[str] = set()
+    found: list[Reason] = []
+    while queue:
+        ref = queue.pop(0)
+        if ref is None or ref in seen:
+            continue
+        seen.add(ref)
+        made = project._made_by(ref)
+        if made is not None and project.canonical(made.ref) in PARTIALS and made.args and made.args[0].ref:
+            inner = project.canonical(made.args[0].ref) or made.args[0].ref
+            if receives_session_below(project, inner):
+                found.append(AM296.reason(
+                    f"{where} runs the dependency `{ref.rpartition('.')[2]}`, a `functools.partial` of `{inner}`, "
+                    "which receives the synchronous Session: phase two makes async twins of functions, not of a "
+                    "partial, and pointing the route at the function's twin would drop the arguments the partial "
+                    "binds; write the dependency as a function calling it with those arguments "
+                    f"(`def {ref.rpartition('.')[2]}(...): return {inner.rpartition('.')[2]}(...)`), then run phase "
+                    "two again"
+                ))
+                continue
+        fid = dependency_function(project, ref)
+        if fid is not None:
+            queue.extend(param_dependency(project, p) for p in project.functions[fid][1].params)
     return found
 
 
