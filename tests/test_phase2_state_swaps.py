@@ -226,3 +226,53 @@ def test_a_module_level_swap_is_not_covered_by_a_fixture_swapping_the_async_side
     result = cli("phase2", root, "-s", "books.py", "--apply", "--allow-dirty")
     assert result.exit_code == 2, result.output
     assert "tests/conftest.py:4: `app.state.sessionmaker = sessionmaker()`" in result.output, result.output
+
+
+# The async dependency opening a module-level async sessionmaker instead: the fixture redirects
+# that (as the refusal advises: "swap what `get_async_db` opens in the same place").
+MODULE_MAKER_DEPS = ASYNC_DEPS.replace(
+    "async def get_async_db(request: Request) -> AsyncIterator[AsyncSession]:\n"
+    "    async with request.app.state.async_sessionmaker() as db:",
+    "import os\n\nfrom sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine\n\n"
+    "async_engine = create_async_engine(os.environ[\"DATABASE_URL\"].replace(\"sqlite://\", \"sqlite+aiosqlite://\"))\n"
+    "AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=False)\n\n\n"
+    "async def get_async_db() -> AsyncIterator[AsyncSession]:\n"
+    "    async with AsyncSessionLocal() as db:",
+)
+MODULE_MAKER_SWAPS = {
+    "assignment": (
+        "    import deps\n\n    deps.AsyncSessionLocal = async_sessionmaker("
+        "create_async_engine(url.replace('sqlite', 'sqlite+aiosqlite')), expire_on_commit=False)\n"
+    ),
+    "monkeypatch": (
+        "    monkeypatch.setattr(\"deps.AsyncSessionLocal\", async_sessionmaker("
+        "create_async_engine(url.replace('sqlite', 'sqlite+aiosqlite')), expire_on_commit=False))\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("form", [None, *sorted(MODULE_MAKER_SWAPS)])
+def test_redirecting_the_module_level_async_sessionmaker_covers_the_swap(cli, project, form):
+    assert MODULE_MAKER_DEPS != ASYNC_DEPS
+    source = SWAP.replace("{async_swap}", MODULE_MAKER_SWAPS[form] if form else "").replace(
+        "def testing(client, tmp_path):", "def testing(client, tmp_path, monkeypatch):"
+    )
+    books = BOOKS.split('\n\n@router.get("/direct")')[0] + "\n"
+    root = project({
+        "models.py": MODELS, "deps.py": DEPS + MODULE_MAKER_DEPS, "repo.py": REPO, "books.py": books,
+        "main.py": MAIN.replace("{async_stack}", ""), "pyproject.toml": CONFIG,
+        "tests/__init__.py": "", "tests/test_books.py": source,
+    })
+    result = cli("phase2", root, "-s", "books.py", "--apply", "--allow-dirty")
+    if form is None:
+        assert result.exit_code == 2 and "points the sessionmaker the synchronous" in result.output, result.output
+        return
+    assert result.exit_code == 0, result.output
+    assert "async def add_book" in (root / "books.py").read_text(encoding="utf-8")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}, "PYTHONPATH": str(root),
+           "DATABASE_URL": f"sqlite:///{root / 'app.db'}"}
+    ran = run_python(
+        "import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'tests']))",
+        cwd=root, env=env, warnings=("error::RuntimeWarning",),
+    )
+    assert ran.returncode == 0 and "1 passed" in ran.stdout, ran.stdout + ran.stderr

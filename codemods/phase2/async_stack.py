@@ -1111,7 +1111,7 @@ class _Analysis:
         async_fid = (found.module.name, found.function.key) if found is not None and found.function is not None else None
         self.plan.overrides += state_swaps.notes(
             self.project, self.texts, tests, self._providers(),
-            async_fid if async_fid in self.project.functions else None, dependency.name, async_ref,
+            async_fid if async_fid in self.project.functions else None, dependency.name, async_ref, async_pieces,
         )
         self.plan.session_overridden = any(stack_extras.overrides(
             self.project, self.texts, tests, providers | ({async_ref} if async_ref else set()),

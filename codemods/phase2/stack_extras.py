@@ -942,6 +942,7 @@ class Redirect:
     line: int
     written: str
     target: str  # the stack piece's own name (`SessionLocal`)
+    scope: str = ""  # the test function (a fixture) it is in, "" at module level
 
 
 def redirects(
@@ -970,7 +971,10 @@ def redirects(
             for ref in _redirected(node, resolve):
                 canonical = project.canonical(ref) or ref
                 if canonical in pieces:
-                    yield Redirect(module.path, getattr(node, "lineno", 0), first_line(text, node), ref.rpartition(".")[2])
+                    yield Redirect(
+                        module.path, getattr(node, "lineno", 0), first_line(text, node), ref.rpartition(".")[2],
+                        scopes.get(id(node), ""),
+                    )
 
 
 def _resolver(

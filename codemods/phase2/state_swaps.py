@@ -29,9 +29,12 @@ from async_migrate.codemods.sources import is_test_path
 def notes(
     project: Project, texts: Texts, modules: Iterable[facts.Module], providers: Iterable[FunctionId],
     async_function: FunctionId | None, async_dependency: str, async_ref: str | None,
+    async_stack: Iterable[str] = (),
 ) -> list[str]:
     """One gap per test assignment to the state attribute a synchronous session dependency opens
-    its Session from, in a scope swapping neither the async one's nor overriding it."""
+    its Session from, in a scope swapping neither the async one's nor overriding it, nor
+    redirecting the module-level async sessionmaker or engine (`async_stack`, canonical
+    references) the async dependency opens from (`reports.AsyncSessionLocal = testing_maker`)."""
     swapped = {attribute for fid in providers if (attribute := _state_attribute(project, texts, fid))}
     if not swapped:
         return []
@@ -40,6 +43,7 @@ def notes(
         (o.path, o.scope)
         for o in stack_extras.overrides(project, texts, modules, {async_ref} if async_ref else set())
     }
+    covered |= {(r.path, r.scope) for r in stack_extras.redirects(project, texts, modules, set(async_stack))}
     async_attribute = _state_attribute(project, texts, async_function) if async_function is not None else None
     if async_attribute is not None:
         covered |= {(path, scope) for path, scope, _, _ in _test_assignments(project, texts, modules, async_attribute)}
