@@ -49,6 +49,10 @@ Its rules, one finding per handler and rule (`async-migrate rules` documents eac
   coroutine it awaits with it) has coroutines working on that AsyncSession that may run at the
   same time: two in one `gather`/`wait`/task group, one made in a loop or comprehension before its
   scheduler runs, or a task running while more work on it starts (`concurrent_session.py`).
+- AM335 `sync-session-in-concurrent-threads`: an `async def` handler (or a project coroutine it
+  awaits with its Session) hands work on one synchronous Session to worker threads that may run
+  at the same time: two offloads in one `gather`/task group, or a task running one while more
+  work on that Session starts (`concurrent_offloads.py`).
 - AM317 `session-closed-before-stream`: a generator a `StreamingResponse` runs after the handler
   returned, or a background task, uses the handler's Session, whose dependency (`scope="function"`),
   or the handler's own `with` block, closed it already.
@@ -91,6 +95,7 @@ from async_migrate.codemods import facts, warm_run
 from async_migrate.codemods.async_expired import GENERATED, expired_reads, generated_reads, rolled_back_reads
 from async_migrate.codemods.async_expired import UNVERIFIED as EXPIRED_UNVERIFIED
 from async_migrate.codemods.async_response_reads import response_lazy_loads, validated_lazy_loads
+from async_migrate.codemods.concurrent_offloads import beside_running_offloads, overlapping_offloads
 from async_migrate.codemods.concurrent_session import overlaps
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.containers import may_be_plain
@@ -172,6 +177,7 @@ from async_migrate.codemods.rules.am331_task_scoped_session_in_threadpool import
 from async_migrate.codemods.rules.am332_thread_scoped_session_in_worker import RULE as AM332
 from async_migrate.codemods.rules.am333_request_scoped_session_after_remove import RULE as AM333
 from async_migrate.codemods.rules.am334_blocking_response_serialisation import RULE as AM334
+from async_migrate.codemods.rules.am335_sync_session_in_concurrent_threads import RULE as AM335
 from async_migrate.codemods.run import (
     MARKERS,
     Options,
@@ -682,8 +688,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
 def _handler_finders() -> tuple[Callable[[Project, Handler], Finding | None], ...]:
     """The findings judged on the handler alone, in the order they are listed."""
     return (
-        _unawaited, _left_running, _overlapping, _unrun_wrapper, _closed_before_stream, _offloaded_shared,
-        _registry_in_worker, _registry_after_remove,
+        _unawaited, _left_running, _overlapping, _overlapping_offloads, _unrun_wrapper, _closed_before_stream,
+        _offloaded_shared, _registry_in_worker, _registry_after_remove,
     )
 
 
@@ -925,6 +931,20 @@ def _overlapping(project: Project, handler: Handler) -> Finding | None:
                 f"\"concurrent operations are not permitted\", or interleaved transactions); fix: {AM325.fix}")
     blocking = [Blocking(line, written) for line, written in found.lines]
     return Finding(AM325, handler, handler.module.path, function.line, function.qualname, text, blocking)
+
+
+def _overlapping_offloads(project: Project, handler: Handler) -> Finding | None:
+    """AM335: calls offloaded to worker threads on one synchronous Session that may run at the
+    same time (`concurrent_offloads.overlapping_offloads`)."""
+    found = overlapping_offloads(project, handler.id)
+    if not found.parts:
+        return None
+    function = handler.function
+    text = (f"async def {_kind(handler)} uses one synchronous Session from worker threads that may run at the same "
+            f"time: {'; '.join(found.parts)}; a Session is not thread-safe (IllegalStateChangeError, \"concurrent "
+            f"operations are not permitted\", or interleaved transactions); fix: {AM335.fix}")
+    blocking = [Blocking(line, written) for line, written in found.lines]
+    return Finding(AM335, handler, handler.module.path, function.line, function.qualname, text, blocking)
 
 
 def _awaited_by_wrapper(project: Project, call: facts.Call, outer: facts.Call) -> bool:
@@ -3909,21 +3929,31 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     calls = {call.index: call for call in function.calls}
     # `--offload-mixed` leaves a call reaching a shared update on the loop: in the threadpool it would race
     updating = shared_updates.updating_calls(project, handler) if needs else set()
+    # nor one running while a task works on its Session: in a worker thread both would use it at once (AM335)
+    beside = beside_running_offloads(project, handler.id)
     offloadable = [
         blocking
         for index, blocking in sorted(work.helper_calls.items())
-        if index not in updating
+        if index not in updating | beside
         and (calls[index].statement or calls[index].condition) and not calls[index].awaited
         and not calls[index].nested and not calls[index].in_generator
         and (blocking.line, blocking.call) not in done
     ]
     lazy = {(b.line, b.call) for b in own_lazy_loads(project, handler)}
     wrappers = {line for line, _, _ in work.decorated}
+    running = [blocking for index, blocking in sorted(work.helper_calls.items()) if index in beside]
     rest = [
         b
         for b in blocking_calls(project, handler, work)
-        if b not in offloadable and (b.line, b.call) not in done | lazy and b.line not in on_loop | wrappers
+        if b not in offloadable and b not in running and (b.line, b.call) not in done | lazy
+        and b.line not in on_loop | wrappers
     ]
+    if running:
+        found.append(
+            f"the blocking calls at {_lines(running)} run while a task given the same Session still runs: "
+            "offloaded there, they would use that Session from a second thread at once (check's AM335); run them "
+            "before the task starts or after it is joined, or in the same plain def helper as the task's work"
+        )
     if offloadable:
         found.append(
             f"`async-migrate phase1 --offload-mixed` wraps the helper calls at {_lines(offloadable)} "

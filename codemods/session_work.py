@@ -17,7 +17,8 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.decorator_work import decorators_on_loop
 from async_migrate.codemods.flow import FACTORY, SESSION
 from async_migrate.codemods.outcome import Blocking
-from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.phase2 import scheduled
+from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.serialised_reads import serialised_unverified, serialised_work
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.sqlalchemy import LAZY_RESULTS, RESULT_CONSUMERS, SESSION_IO_METHODS
@@ -53,6 +54,10 @@ class CoroutineWork:
     # A plain def helper whose own nested coroutine does the work (`return gen()`, `gen` an async
     # generator): calling it runs none of that; the event loop iterates what it returns.
     nested: str | None = None
+    # The concurrent scheduler the helper's coroutine, handed the Session, goes to (`asyncio.gather()
+    # at line 12`): each call there wrapped in `run_in_threadpool` would use the Session from a
+    # thread of its own at the same time (check's AM335).
+    beside: str | None = None
 
     def calls(self) -> str:
         """How a reason names the call, up to "the event loop iterates": the async generator
@@ -77,6 +82,14 @@ class CoroutineWork:
                 f"{short} runs for {_PROTOCOL_METHODS[short]}, which awaits it, so it stays `async def`: move its "
                 f"Session work into a plain def that {short} calls as `await run_in_threadpool(...)`, or move it to "
                 "AsyncSession (phase two)"
+            )
+        if self.beside is not None and not self.generator:
+            return (
+                f"{'it' if not named else short} runs inside {self.beside} with the Session it is given: wrapping "
+                "each such call there in `run_in_threadpool` would use that one Session from several threads at "
+                "once (it is not thread-safe, check's AM335); move its Session work, with that of the other calls "
+                "there on the Session, into one plain def helper running them one after another, awaited as "
+                "`await run_in_threadpool(helper, ...)`, or move it to AsyncSession (phase two)"
             )
         if self.generator and self.awaits is None:
             return (
@@ -243,7 +256,7 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                     work.in_coroutines.append(
                         CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine, helper=name,
                                       inner=inner, written=edge.via, awaits=first_await(callee_module, callee),
-                                      generator=callee.is_generator)
+                                      generator=callee.is_generator, beside=_scheduled_beside(project, function, edge))
                     )
                     work.blocking.append(Blocking(edge.call.line, f"{name}(...)"))
                     continue
@@ -321,6 +334,15 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
         work.unverified.append((line, f"{read}, run by the response model: {' -> '.join(chain)}"))
     work.blocking.sort(key=lambda b: (b.line, b.call))
     return work
+
+
+def _scheduled_beside(project: Project, function: facts.Function, edge: Edge) -> str | None:
+    """The concurrent scheduler (`gather`, `create_task`, a task group) a coroutine handed the
+    caller's Session goes to, as a reason names it, or None."""
+    if not edge.session_args:
+        return None
+    tasks = scheduled.concurrent(project, function, edge.call)
+    return f"`{scheduled.written(tasks[0])}()` at line {tasks[0].line}" if tasks else None
 
 
 def _nested_coroutine_work(project: Project, fid: FunctionId) -> tuple[str, list[str]] | None:

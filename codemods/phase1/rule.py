@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from async_migrate.codemods.concurrent_offloads import beside_running_offloads, overlapping_offloads
 from async_migrate.codemods.decorator_work import runs_on_loop
 from async_migrate.codemods.engine_work import (
     coroutine_tasks,
@@ -174,7 +175,9 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
             # thread has its own of, must not go: nothing is offloaded.
             # Nor where the Session is stored on a shared object: the await would let other requests store theirs.
             if offload_mixed and not kept_by_pragma and not {AM126.code, AM132.code, AM142.code, AM143.code} & set(codes(keep)):
-                _offload(outcome, work, shared_updates.updating_calls(project, handler))
+                # Nor a call running while a task works on its Session in a worker thread (AM335).
+                _offload(outcome, work, shared_updates.updating_calls(project, handler)
+                         | beside_running_offloads(project, handler.id))
             if any(not b.offloaded for b in outcome.blocking):
                 # kept async with its Session on the loop: its own lazy loads run there too
                 outcome.blocking = sorted(
@@ -473,9 +476,12 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
         offloaded = [b for b in work.blocking if b.offloaded]
         if offloaded and len(offloaded) == len(work.blocking) and not (work.opened or work.in_coroutines):
             where = ", ".join(f"line {b.line} ({b.call})" for b in offloaded)
+            overlap = overlapping_offloads(project, handler.id).parts
             reasons.append(AM131.reason(
                 f"awaits at line {line} (`{text}`); its synchronous Session work already runs in a worker "
                 f"thread ({where}): nothing blocks the event loop"
+                + (f"; but those threads may use one Session at the same time, which is not thread-safe: {overlap[0]} "
+                   "(check's AM335)" if overlap else "")
             ))
         else:
             reasons.append(AM108.reason(f"mixed: awaits at line {line} (`{text}`) and does synchronous Session work"))
