@@ -294,7 +294,9 @@ local = Local()
     [
         ("theme.name = name", "calls models.settings.Theme.name (line 17)"),
         ("settings.banner = name", "calls models.settings.Settings.__setattr__ (line 17)"),
-        ("current = settings; current.banner += name", "calls models.settings.Settings.__setattr__ (line 17)"),
+        ("current = settings; current.banner = name", "calls models.settings.Settings.__setattr__ (line 17)"),
+        # an update from its own value: of an object of its own here (one every request shares is AM140's)
+        ("mine = Settings(); mine.banner += name", "calls models.settings.Settings.__setattr__ (line 17)"),
         ("request.app.state.settings.banner = name", "calls models.settings.Settings.__setattr__ (line 17)"),
         ("theme.label = name", None),  # no setter for `label`: a plain write
         ("local.banner = name", None),  # a `__setattr__` doing no Session work
