@@ -884,6 +884,12 @@ class Flow:
             values, steps = frozenset({Abstract(CLASS, owner)}), steps[1:]
         elif head.startswith("$"):
             values = self.env(fid, dead).get(head[1:], NOTHING)
+            aliased = self._connection_alias(fid, head[1:]) if not values and steps else None
+            if aliased is not None:
+                # `state = request.app.state` then `state.sessionmaker()`: the path it stands for
+                head, before = split(aliased)
+                steps = (*before, *steps)
+                values = self.env(fid, dead).get(head[1:], NOTHING)
             if len(steps) >= 2 and steps[0] == ".state" and steps[1] != "()" and self.request_param(fid, head[1:]):
                 state = self.request_state(steps[1][1:])
                 if state:
@@ -1109,6 +1115,20 @@ class Flow:
                     return True
                 return number + 1 < len(params) and params[number + 1].name == CALL_NEXT
         return False
+
+    def _connection_alias(self, fid: FunctionId | None, name: str) -> str | None:
+        """`$request.app.state` for a local bound once to it (`state = request.app.state`, also
+        `app = request.app`, `state = request.state`), `request` the connection parameter; else None."""
+        if fid is None:
+            return None
+        function = self.project.functions[fid][1]
+        bound = [b for b in function.bindings if b.name == name]
+        if len(bound) != 1 or bound[0].entered or any(p.name == name for p in function.params):
+            return None
+        head, steps = split(bound[0].expr)
+        if steps not in ((".app",), (".app", ".state"), (".state",)) or not head.startswith("$"):
+            return None
+        return bound[0].expr if self.request_param(fid, head[1:]) else None
 
     def request_state(self, attribute: str) -> Values:
         """What `request.state.<attribute>` holds, read anywhere: the synchronous Session (or

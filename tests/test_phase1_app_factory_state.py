@@ -89,3 +89,24 @@ def test_near_miss_a_state_the_analysis_cannot_read_stays_unverified(cli, projec
     assert decisions(cli, root)["health"] == ("keep", ["AM125"])
     found = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}
     assert found.get("health") == "AM304", found
+
+
+@pytest.mark.parametrize(
+    ("aliased", "expected"),
+    [
+        ("    state = request.app.state\n    with state.sessionmaker() as db:\n", ("convert", ["AM124"])),
+        ("    application = request.app\n    with application.state.sessionmaker() as db:\n", ("convert", ["AM124"])),
+        # bound twice: which one runs is not read, so the work stays unverified
+        ("    state = request.app.state\n    if request.query_params:\n        state = other.state\n"
+         "    with state.sessionmaker() as db:\n", ("keep", ["AM125"])),
+    ],
+    ids=["state", "application", "bound_twice"],
+)
+def test_a_local_standing_for_the_applications_state_reads_as_the_state(cli, project, aliased, expected):
+    root = build(project)
+    text = (root / "main.py").read_text(encoding="utf-8")
+    text = text.replace("    with request.app.state.sessionmaker() as db:\n        db.execute", aliased.replace(
+        "as db:\n", "as db:\n        db.execute"), 1).replace("admin_app = FastAPI()\n", "admin_app = FastAPI()\nother = admin_app\n")
+    assert "request.app.state.sessionmaker() as db:\n        db.execute" not in text
+    (root / "main.py").write_text(text, encoding="utf-8")
+    assert decisions(cli, root)["health"] == expected
