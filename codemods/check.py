@@ -3700,6 +3700,9 @@ def _unverified_advice(text: str) -> str:
                 "that call with `run_in_threadpool`")
     if "built from the Session by" in text:
         return "have what builds it return a project class the analysis reads (declared as such, or returned as built)"
+    if "functools.partial" in text:
+        return ("call the function, or build the class, where the call is made (a direct call is followed), "
+                "or run that call with `run_in_threadpool`,")
     if "(a bound function or a closure over the Session)" in text:
         # a return type cannot say what a function value does: `Callable[[int], Item]` is as blind
         return ("have the dependency hand out an instance of a project class whose methods do that work (a "

@@ -2205,6 +2205,41 @@ class Project:
         found = self.function(ref) if ref is not None else None
         return [] if found is None else [(found[0].name, found[1].key)]
 
+    def _held_work(self, fid: FunctionId) -> str | None:
+        """The synchronous Session work `fid` does when a partial or lambda runs it, as a chain: its
+        own (`opens`), or on a Session parameter, which what holds it may bind (`partial(count,
+        SessionLocal())`); None where it does none."""
+        if fid in self.work_chains:
+            return " -> ".join(self.work_chains[fid])
+        params = self.session_params.get(fid) or {}
+        used = next((
+            c for c in self.functions[fid][1].calls
+            if c.receiver in params and c.method in SESSION_IO_METHODS and not c.nested
+        ), None)
+        return f"{used.receiver}.{used.method}() on its Session parameter" if used is not None else None
+
+    def _partial_instance_work(self, receiver: str, member: str) -> str | None:
+        """How `member` of what `receiver` builds does synchronous Session work, where `receiver`
+        calls a module-level `functools.partial` of a project class (`make_svc = partial(Svc,
+        SessionLocal())`, `make_svc().count()`), which the flow does not type; else None."""
+        if not receiver.endswith("()") or receiver.startswith("$"):
+            return None
+        made = self._made_by(receiver[:-2])
+        if made is None or self.canonical(made.ref) not in PARTIALS or not made.args or not made.args[0].ref:
+            return None
+        classes = self.flow.classes
+        cls = classes.resolve(made.args[0].ref)
+        if cls is None:
+            return None
+        working = [m for m in classes.method(cls, member)[0] if m in self.work_chains]
+        if not working:
+            return None
+        return (
+            f"runs {self.functions[working[0]][1].qualname} on an instance `{self.written(receiver)}` builds (a "
+            f"`functools.partial` of {cls.rpartition('.')[2]}), which the analysis does not follow, and that does synchronous "
+            f"Session work: {' -> '.join(self.work_chains[working[0]])}"
+        )
+
     @cached_property
     def containers(self) -> Containers:
         """Module-level dicts, lists and tuples of functions, for the calls through them."""
@@ -2660,14 +2695,19 @@ class Project:
                     found.append((call.line, picked))
                     continue
                 through = self._held_function_targets(function, call) if not targeted else []
-                if through and through[0] in self.work_chains:
+                chain = self._held_work(through[0]) if through else None
+                if chain is not None:
                     found.append((
                         call.line,
                         f"`{self.written(expression)}()` runs {self.functions[through[0]][1].qualname} through what "
                         f"holds it (a `functools.partial`, a lambda, or a name bound to it), which the call graph does not "
-                        f"follow, and that does synchronous Session work: {' -> '.join(self.work_chains[through[0]])}",
+                        f"follow, and that does synchronous Session work: {chain}",
                     ))
                     self._held_work_calls.setdefault(fid, []).append(found[-1])
+                    continue
+                built = self._partial_instance_work(receiver, _method) if dot and not targeted else None
+                if built is not None:
+                    found.append((call.line, f"`{self.written(expression)}()` {built}"))
                     continue
                 if targeted:
                     if not all(e.certain for e in targeted):
@@ -2808,6 +2848,10 @@ class Project:
                     ))
             found.extend(self.opaque_session_uses(fid))
             found.extend(self._unseen_params(function))
+            for line, receiver, attribute in function.receiver_reads:
+                built = self._partial_instance_work(receiver, attribute)
+                if built is not None:
+                    found.append((line, f"`{self.written(receiver)}.{attribute}` {built}"))
             # after the Session carriers, which say more (`with TABLE["x"]() as s: s.get(...)`)
             found.extend(dispatched)
             if found:

@@ -1410,3 +1410,71 @@ def test_an_unverified_call_beside_offloaded_session_work_is_still_reported(app,
         assert "calls armodels.ActiveRecord.get (line 16)" in found[0]["message"], found
         assert "`cls.session.get()` is called on `cls.session`" in found[0]["message"], found
     assert cli("check", root).exit_code == (1 if expected else 0)
+
+
+# Module-level `functools.partial`s of a project class or function binding a Session: calling one
+# runs code the flow does not follow (neither is an edge of the call graph).
+PARTIALS = """
+from functools import partial
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from db.engine import database_sessionmaker
+
+
+class Svc:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    @property
+    def total(self) -> int:
+        return self.db.execute(text("select 1")).scalar_one()
+
+    def count(self) -> int:
+        return self.db.execute(text("select 1")).scalar_one()
+
+    def label(self) -> str:
+        return "svc"
+
+
+def count_with(db: Session) -> int:
+    return db.execute(text("select 1")).scalar_one()
+
+
+def double(n: int) -> int:
+    return n * 2
+
+
+make_svc = partial(Svc, database_sessionmaker())
+counter = partial(count_with, database_sessionmaker())
+doubler = partial(double, 2)
+"""
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("make_svc().total", "`make_svc().total` runs Svc.total on an instance `make_svc()` builds (a `functools.partial` of Svc)"),
+    ("make_svc().count()", "`make_svc().count()` runs Svc.count on an instance `make_svc()` builds"),
+    ("counter()", "`counter()` runs count_with through what holds it (a `functools.partial`"),
+    ("make_svc().label()", None),  # a method doing no Session work
+    ("doubler()", None),  # a function taking no Session
+])
+def test_a_call_through_a_module_level_partial_binding_a_session_is_unverified(app, findings, body, expected):
+    root = app(
+        f"""
+        from partials import counter, doubler, make_svc
+
+
+        @router.get("/n")
+        async def read():
+            return {{"n": {body}}}
+        """,
+        {"partials.py": PARTIALS},
+    )
+    found = findings(root, "read")
+    if expected is None:
+        assert found == [], found
+        return
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert expected in found[0]["message"], found[0]["message"]
+    assert "annotate the dependency's return type" not in found[0]["message"]
