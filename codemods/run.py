@@ -1090,6 +1090,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
                 closure,
                 {fid: d.twin for fid, d in closure.helpers.items() if d.action == "twin" and d.twin},
                 [(c.facts.name, c.path, c.before, c.after) for c in result.changes if c.facts is not None],
+                read,
             )
             refused.extend(v for v in violations if v not in refused)
             if not violations or not closure.migrated_routes:

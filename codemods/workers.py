@@ -200,7 +200,9 @@ class Worker:
             after = sources.encode(printed, parsed.encoding)
             result = Rewritten(path, parsed.data, after, diff=unified_diff(path, parsed.data, after), parsed=parsed_now)
             if recheck and result.changed:
-                result.facts = _collect_text(path, printed)
+                # Named as the collect round named the original (a src layout's `shop.helpers`,
+                # not `src.shop.helpers`): the re-analysis replaces that module by this one.
+                result.facts = _collect_text(path, printed, None if self.roots.default else self.roots.name(path))
             return result
         except sources.SourceError as error:
             return Rewritten(path, error=str(error), parsed=parsed_now)
@@ -227,11 +229,11 @@ def _parse_cst(text: str, path: str) -> cst.Module:
         ) from None
 
 
-def _collect_text(path: str, text: str) -> facts.Module:
+def _collect_text(path: str, text: str, name: str | None = None) -> facts.Module:
     try:
-        return astcollect.collect(path, text)
+        return astcollect.collect(path, text, name)
     except (SyntaxError, ValueError):
-        return _newer_syntax(path, text, None)
+        return _newer_syntax(path, text, name)
 
 
 def _newer_syntax(path: str, text: str, name: str | None) -> facts.Module:

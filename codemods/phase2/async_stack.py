@@ -33,6 +33,7 @@ from async_migrate.codemods.phase2 import (
     engine_options,
     engine_reach,
     held_stack,
+    import_cycles,
     inline_engine,
     keyed_makers,
     outside_tests,
@@ -1743,6 +1744,13 @@ class _Analysis:
         found.sort(key=lambda entry: entry[:5])
         return found[0][-1] if found else None
 
+    def _imports_back(self, start: str, goal: str) -> bool:
+        """Whether importing the module `start` runs the module `goal` (module-level imports,
+        followed; `goal` importing from `start` would close a cycle)."""
+        if start == goal:
+            return False
+        return import_cycles.Graph(self.project, {}, self.read).chain(start, goal) is not None
+
     def _router_modules(self) -> set[str]:
         """Modules defining routes or websockets."""
         return {h.module.name for h in self.project.handlers if h.kind in ("route", "websocket")}
@@ -1754,13 +1762,16 @@ class _Analysis:
             return
         if sync_alias is not None and (
             sync_alias.module.name == dependency.module or sync_alias.module.name not in self._router_modules()
-        ):
+        ) and not self._imports_back(dependency.module, sync_alias.module.name):
             module = sync_alias.module
             anchor: str | None = sync_alias.name
         elif sync_alias is not None:
             # Beside an alias a router module keeps for itself, the routers migrated with it (and
             # in later runs) would import the async alias from that router: an import between
-            # routers, a cycle where that router imports from them. It goes beside the dependency.
+            # routers, a cycle where that router imports from them. It goes beside the dependency,
+            # as it does where the dependency's module imports the sync alias's (a hand-written
+            # dependency in a router using `session_dependency`): importing the dependency
+            # there would close that cycle.
             module = self.project.modules.get(dependency.module)  # type: ignore[assignment]
             anchor = None
             if module is None:

@@ -27,6 +27,8 @@ index, and each migrated function, twin and route is asked:
 - does a module-level statement of a rewritten module need, at import, a name the
   module defines only further down (called, named, or read by a function it calls)?
 - does an application module (not tests/, conftest.py) now import from the test suite?
+- does an import the rewrite adds close a cycle of module-level imports (the module it imports
+  from importing the rewritten one back, at any depth: `phase2/import_cycles.py`)?
 - does the rewrite put `await` in a plain `def` (an `__init__` doing Session work), which
   does not compile?
 
@@ -41,14 +43,21 @@ split apart they would each rebuild or pass around that index.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.containers import may_be_plain
 from async_migrate.codemods.held_session import declared_type_var
 from async_migrate.codemods.phase1.shared_session import opening_class
-from async_migrate.codemods.phase2 import dependencies, holders, import_order, scheduled, session_subclass
+from async_migrate.codemods.phase2 import (
+    dependencies,
+    holders,
+    import_cycles,
+    import_order,
+    scheduled,
+    session_subclass,
+)
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.derived import chained_rewritten, derived_names, is_coroutine
 from async_migrate.codemods.phase2.unit_of_work import ASYNC_NAMES
@@ -95,9 +104,11 @@ def check(
     closure: Closure,
     twins: dict[FunctionId, str],
     texts: Iterable[tuple[str, str, bytes, bytes]] = (),
+    read: Callable[[str], str] | None = None,
 ) -> list[Violation]:
     """What misbehaves in the rewritten code; `twins` maps a helper to its twin's name; `texts`
-    holds (module name, path, text before, text after) of each rewritten module."""
+    holds (module name, path, text before, text after) of each rewritten module; `read` gives
+    the source of a module by path (the import cycles follow the modules not rewritten)."""
     checked: dict[FunctionId, FunctionId] = {}  # function in `after` -> original in `before`
     migrated = set(closure.migrated_routes) | {
         fid for fid, d in closure.helpers.items() if d.action in ("migrate", "twin")
@@ -143,6 +154,7 @@ def check(
     found.extend(_used_before_defined(tops))
     found.extend(_imports_from_tests(tops))
     found.extend(_await_outside_coroutines(tops))
+    found.extend(_import_cycles(before, after, checked, tops, read))
     unique: dict[tuple[FunctionId, int, str], Violation] = {}
     for violation in found:
         unique.setdefault((violation.function, violation.line, violation.message), violation)
@@ -359,6 +371,32 @@ def _imports_from_tests(tops: list[_Tops]) -> list[Violation]:
                 "application would import its tests; the async stack must be built from what the routes' "
                 "dependencies open, never from a sessionmaker or engine of the tests",
             ))
+    return found
+
+
+def _import_cycles(
+    before: Project,
+    after: Project,
+    checked: dict[FunctionId, FunctionId],
+    tops: list[_Tops],
+    read: Callable[[str], str] | None,
+) -> list[Violation]:
+    """Imports the rewrite adds that close a cycle of module-level imports: the functions using
+    what they bring stop (their originals, so the routes reaching them block); every route when
+    no function of the module uses it (a module-level statement of the stack alone)."""
+    found: list[Violation] = []
+    for cycle in import_cycles.cycles(after, tops, read):
+        message = import_cycles.describe(cycle)
+        module = after.modules[cycle.module]
+        originals = []
+        for qualname in cycle.users:
+            function = next((f for f in module.functions if f.qualname == qualname), None)
+            original = checked.get((cycle.module, function.key)) if function is not None else None
+            if original is not None and original not in originals:
+                originals.append(original)
+        if not originals:
+            found.append(Violation((cycle.module, ""), cycle.path, 0, message))
+        found.extend(_violation(before, original, message) for original in originals)
     return found
 
 
