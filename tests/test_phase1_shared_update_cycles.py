@@ -51,3 +51,25 @@ def test_an_update_reached_only_through_the_cycle_is_found(monkeypatch):
     found, _calls = _walk(monkeypatch, _graph(30, update=True))
     assert found is not None
     assert found.subject.startswith("COUNTS"), found
+
+
+def test_a_later_walk_finds_a_session_store_reached_through_a_cycle_an_earlier_walk_cut_short():
+    # the walk for stores of a Session on an object every request shares (AM143): the first walk
+    # (from `start`) reaches `p26` while `p0` is on its path, so what it finds below `p26` is cut
+    # short there and must not be kept as `p26`'s answer: `later` reaches the store through `p0`
+    from async_migrate.codemods.phase1 import shared_store
+
+    lines = [
+        "from sqlalchemy.orm import sessionmaker", "", "SessionLocal = sessionmaker()", "", "",
+        "class Holder:", "    session = None", "", "", "HOLDER = Holder()", "", "", "class Graph:",
+    ]
+    for i in range(30):
+        lines += ["    @property", f"    def p{i}(self):", f"        x = self.p{(i + 1) % 30} + self.p{(i + 3) % 30}"]
+        lines += ["        self.bump()"] if i == 0 else []
+        lines += ["        return x", ""]
+    lines += ["    def bump(self):", "        HOLDER.session = SessionLocal()", ""]
+    lines += ["", "GRAPH = Graph()", "", "", "def start():", "    return GRAPH.p0", "", "", "def later():",
+              "    return GRAPH.p26", ""]
+    project = Project([collect("app/graph.py", "\n".join(lines))])
+    assert shared_store.reached_store(project, ("app.graph", "start")) is not None
+    assert shared_store.reached_store(project, ("app.graph", "later")) is not None

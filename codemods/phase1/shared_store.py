@@ -61,14 +61,20 @@ def reached_store(project: Project, fid: FunctionId) -> SharedStore | None:
     memo: dict[FunctionId, SharedStore | None] = project.derived.setdefault(  # type: ignore[assignment]
         "phase1.shared_store", {}
     )
-    return _reach(project, fid, memo, set())
+    return _reach(project, fid, memo, set(), set())[0]
 
 
 def _reach(
-    project: Project, fid: FunctionId, memo: dict[FunctionId, SharedStore | None], visiting: set[FunctionId]
-) -> SharedStore | None:
+    project: Project, fid: FunctionId, memo: dict[FunctionId, SharedStore | None], visiting: set[FunctionId],
+    explored: set[FunctionId],
+) -> tuple[SharedStore | None, bool]:
+    """The first store reached, and whether the answer is whole; `explored` as in
+    `shared_updates._reach`: what this walk followed already, found nothing below but through
+    the path it was on, and does not follow again (exponential in a graph of many cycles)."""
     if fid in memo:
-        return memo[fid]
+        return memo[fid], True
+    if fid in explored:
+        return None, False
     visiting.add(fid)
     found: SharedStore | None = None
     whole = True
@@ -84,7 +90,8 @@ def _reach(
         if edge.callee in visiting:
             whole = False
             continue
-        deeper = _reach(project, edge.callee, memo, visiting)
+        deeper, complete = _reach(project, edge.callee, memo, visiting, explored)
+        whole = whole and complete
         if deeper is not None:
             found = SharedStore(
                 deeper.written, deeper.shared, deeper.line, deeper.path, (edge.callee, *deeper.helpers), call.line
@@ -93,7 +100,9 @@ def _reach(
     visiting.discard(fid)
     if found is not None or whole:
         memo[fid] = found
-    return found
+    else:
+        explored.add(fid)
+    return found, found is not None or whole
 
 
 def _shared_root(project: Project, function: facts.Function, root: str) -> str | None:
