@@ -39,6 +39,7 @@ from async_migrate.codemods.phase2 import (
     outside_tests,
     query_class,
     scope_openers,
+    session_flags,
     session_subclass,
     stack_extras,
     stack_source,
@@ -1333,48 +1334,86 @@ class _Analysis:
     def _autoflush(self) -> None:
         """Block (AM326) when the reused async sessions autoflush otherwise than the synchronous
         ones the routes get: the migrated code's queries then see pending objects they did not
-        (or miss ones they saw), and commit other values with a 200. A generated stack carries
-        the keyword over (`engine_options.SESSION_CARRIED`)."""
-        sources = stack_source.Sources(self.project, self.read)
-        reused = None
+        (or miss ones they saw), and commit other values with a 200. A side whose `autoflush`
+        cannot be read (a sessionmaker built by a factory, kept on the application's state and
+        not followed, `autoflush=flag`) is unknown, never the same: it blocks too, naming what
+        could not be read. A generated stack carries the keyword over
+        (`engine_options.SESSION_CARRIED`)."""
+        reader = session_flags.Reader(self.project, stack_source.Sources(self.project, self.read), self.texts)
+        reused: session_flags.Flag | None = None
+        name = ""
         if self._found_dependency is not None:
-            assert self._found_dependency.function is not None
-            reused = sources.dependency_expires(
-                self._found_dependency.module, self._found_dependency.function, keyword="autoflush"
+            dependency = self._found_dependency
+            assert dependency.function is not None
+            reused = reader.dependency((dependency.module.name, dependency.function.key), "autoflush", sync=False)
+            name = f"async session dependency `{dependency.name}`"
+        if (reused is None or reused.value is None) and self._found_maker is not None:
+            maker = self._found_maker
+            from_maker = reader.module_maker(f"{maker.module.name}.{maker.name}", "autoflush")
+            if from_maker is not None and (reused is None or from_maker.value is not None):
+                reused, name = from_maker, f"async_sessionmaker `{maker.name}`"
+        if reused is None and self._found_dependency is not None:
+            # it opens its sessions on nothing phase two reads: unknown, never the synchronous one's
+            reused = session_flags.Flag(
+                None, f"{self._found_dependency.module.path}:{self._found_dependency.line}, opening its sessions on "
+                "nothing phase two reads"
             )
-            name = f"async session dependency `{self._found_dependency.name}`"
-        if reused is None and self._found_maker is not None:
-            reused = sources.maker_expires(f"{self._found_maker.module.name}.{self._found_maker.name}", "autoflush")
-            name = f"async_sessionmaker `{self._found_maker.name}`"
         if reused is None:
-            return  # keyed or unread: AM243 and the expiry already speak for it
+            return
         pool, reached, dependencies = self._sync_pool()
-        sync: list[tuple[bool, str]] = []
+        sync: list[session_flags.Flag] = []
         for fid in sorted(reached or dependencies):
-            module, function = self.project.functions[fid]
-            found = sources.dependency_expires(module, function, sync=True, keyword="autoflush")
+            found = reader.dependency(fid, "autoflush", sync=True)
             if found is not None:
                 sync.append(found)
         if not sync:
             for candidate in pool:
                 if candidate is not self._engine_anchor:
-                    found = sources.maker_expires(f"{candidate.module.name}.{candidate.name}", "autoflush")
+                    found = reader.module_maker(f"{candidate.module.name}.{candidate.name}", "autoflush")
+                    value = candidate.value
+                    if found is None and value is not None and value.kind == "call" and (
+                        self.canonical(value.ref) in PLAIN_SESSIONMAKERS
+                    ):  # held by a module-level instance (`db.SessionLocal`, set in `__init__`)
+                        found = session_flags.from_args(
+                            value.args, "autoflush", f"`{candidate.name}` ({candidate.module.path}:{candidate.line})"
+                        )
                     if found is not None:
                         sync.append(found)
-        other = next((found for found in sync if found[0] != reused[0]), None)
-        if other is None:
-            return
-        def said(flag: bool) -> str:
-            return "autoflushes" if flag else "does not autoflush (`autoflush=False`)"
         where = self._found_dependency or self._found_maker
         assert where is not None
+        unknown = next((found for found in sync if found.value is None), None)
+        if not sync and (reached or dependencies):
+            # a session dependency opening what phase two does not follow (a middleware's
+            # `request.state.db`): its autoflush is unknown, not the async one's
+            module, function = self.project.functions[sorted(reached or dependencies)[0]]
+            unknown = session_flags.Flag(
+                None, f"`{function.qualname}` ({module.path}:{function.line}) opens it on nothing phase two reads"
+            )
+        if reused.value is None or unknown is not None:
+            self._block(
+                AM326, where.module.path, where.line,
+                f"phase two would reuse the existing {name} ({reused.where}) for the routes' synchronous "
+                f"Session ({(unknown or sync[0]).where}), and cannot tell whether the "
+                "two autoflush alike: "
+                + ("the async side's `autoflush` cannot be read; " if reused.value is None else
+                   f"the async side {_said_autoflush(reused.value)}; ")
+                + ("the synchronous side's cannot be read" if unknown is not None else
+                   f"the synchronous side {_said_autoflush(sync[0].value)}")
+                + ": where they differ the migrated code's queries would see pending objects it did not (or "
+                "miss ones it saw) and commit other values with a 200; pass `autoflush=` as a literal to both "
+                "sessionmakers (or at module level, where phase two reads it), the same on both",
+            )
+            return
+        other = next((found for found in sync if found.value != reused.value), None)
+        if other is None:
+            return
         self._block(
             AM326, where.module.path, where.line,
-            f"phase two would reuse the existing {name} ({reused[1]}), which {said(reused[0])}, while "
-            f"the routes' synchronous Session ({other[1]}) {said(other[0])}: the migrated code's queries "
-            "would see pending objects it did not (or miss ones it saw) and commit other values with a 200; "
-            "give the async sessionmaker the synchronous one's `autoflush` (and check the routes already on "
-            "it), or remove the async stack and let phase two generate one",
+            f"phase two would reuse the existing {name} ({reused.where}), which {_said_autoflush(reused.value)}, "
+            f"while the routes' synchronous Session ({other.where}) {_said_autoflush(other.value)}: the migrated "
+            "code's queries would see pending objects it did not (or miss ones it saw) and commit other values "
+            "with a 200; give the async sessionmaker the synchronous one's `autoflush` (and check the routes "
+            "already on it), or remove the async stack and let phase two generate one",
         )
 
     def _session_class(self) -> None:
@@ -1858,3 +1897,7 @@ def _bind(value: facts.Value) -> facts.CallArg | None:
             return arg
     positional = [arg for arg in value.args if arg.keyword is None]
     return positional[0] if positional else None
+
+
+def _said_autoflush(flag: bool | None) -> str:
+    return "autoflushes" if flag else "does not autoflush (`autoflush=False`)"

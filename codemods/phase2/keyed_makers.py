@@ -76,6 +76,36 @@ def keyed_expires(
     return expires, where
 
 
+def keyed_flag(
+    project: Project, read: Callable[[str], str] | None, fid: tuple[str, str], makers: frozenset[str],
+    keyword: str,
+) -> tuple[bool | None, str] | None:
+    """A Session flag whose default is True (`autoflush`) of the sessionmakers of the dicts the
+    dependency `fid` picks from, with where the dict is written: None (unknown) as the value
+    when they disagree or one cannot be read; None when it picks from none phase two can read."""
+    dicts = _dicts(project, read, fid)
+    if dicts is None:
+        return None
+    values: set[bool | None] = set()
+    where = ""
+    for owner, value, line in dicts:
+        where = f"{owner.path}:{line}"
+        calls = _calls(value)
+        if calls is None:
+            return None
+        for call in calls:
+            if not isinstance(call, ast.Call) or project.canonical(_reference(owner, ast.unparse(call.func))) not in makers:
+                return None
+            written = next((k.value for k in call.keywords if k.arg == keyword), None)
+            if written is None:
+                values.add(None if any(k.arg is None for k in call.keywords) else True)
+            else:
+                values.add(written.value if isinstance(written, ast.Constant) and isinstance(written.value, bool) else None)
+    if len(values) == 1:
+        return next(iter(values)), where
+    return None, where
+
+
 def _dicts(
     project: Project, read: Callable[[str], str] | None, fid: tuple[str, str],
 ) -> list[tuple[Module, ast.expr, int]] | None:

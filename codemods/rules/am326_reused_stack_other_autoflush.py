@@ -9,8 +9,14 @@ hand-written async one, whose default autoflushes. Code written for the sync sta
 an object and then queries (the user's n-th order counted after `add()`) then reads the
 pending object too, and commits another value with a 200; the other way round, a query misses
 the pending rows it used to see. Phase two reads `autoflush` as written on both sessionmakers,
-their `configure(...)` calls and the session dependencies' opening calls (one it cannot read
-counts as the default, True), and blocks the routes when the two differ, naming both places.
+their `configure(...)` calls and the session dependencies' opening calls; it follows a
+sessionmaker the application keeps on its state (`app.state.sessionmaker =
+make_sessionmaker(engine)` in a lifespan, through the factory's `return sessionmaker(...)`), one a
+project factory builds at module level, one a module-level instance holds, and a dict of them
+picked per tenant. It blocks the routes when the two differ, naming both places. A side it cannot
+read (`autoflush=settings.flag`, `**options`, a factory it cannot follow, a dependency opening
+its sessions on nothing it reads) is unknown, never the same: that blocks too, naming both sides
+and what could not be read.
 
 Before:
 
