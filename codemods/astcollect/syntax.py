@@ -235,6 +235,20 @@ def walk(node: ast.AST) -> Iterator[ast.AST]:
         stack.extend(reversed(found if type(found) is list else list(found)))
 
 
+def scope_nodes(node: ast.AST) -> list[ast.AST]:
+    """The nodes below `node` in its own scope: not the functions, lambdas and classes nested in
+    it, nor their nodes (which run, if ever, when called)."""
+    found: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(node))
+    while stack:
+        child = stack.pop()
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        found.append(child)
+        stack.extend(ast.iter_child_nodes(child))
+    return found
+
+
 def returned_values(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.expr]:
     """What the function's own `return` statements return (not those of functions, lambdas or
     classes nested in it)."""

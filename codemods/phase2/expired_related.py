@@ -46,6 +46,7 @@ import ast
 from collections.abc import Mapping
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import scope_nodes
 from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary.sqlalchemy import NON_LOADING_STRATEGIES
@@ -148,19 +149,6 @@ def _eager_path(node: ast.expr, eager: frozenset[str]) -> bool:
     return isinstance(node, ast.Name)
 
 
-def _scope_nodes(node: ast.AST) -> list[ast.AST]:
-    """The nodes of the function's own body (nested functions and classes excluded)."""
-    found: list[ast.AST] = []
-    stack = list(ast.iter_child_nodes(node))
-    while stack:
-        child = stack.pop()
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        found.append(child)
-        stack.extend(ast.iter_child_nodes(child))
-    return found
-
-
 def reads(
     node: ast.FunctionDef | ast.AsyncFunctionDef | None,
     relationships: frozenset[str],
@@ -183,7 +171,7 @@ def reads(
     reloaded = reloaded or {}
     if node is None or not relationships or not objects:
         return None
-    nodes = _scope_nodes(node)
+    nodes = scope_nodes(node)
     stores: dict[str, list[int]] = {}
     for child in nodes:
         if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
@@ -233,7 +221,7 @@ def reads(
                 element = child.target.id
                 if any(
                     isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == element
-                    for n in _scope_nodes(child) + [n for n in nodes if getattr(n, "lineno", 0) >= line]
+                    for n in scope_nodes(child) + [n for n in nodes if getattr(n, "lineno", 0) >= line]
                 ):
                     found.append((
                         line, child.iter.col_offset, f"the elements of `{ast.unparse(child.iter)}` are read", ""

@@ -25,7 +25,7 @@ import ast
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.syntax import name_chain
+from async_migrate.codemods.astcollect.syntax import name_chain, scope_nodes
 from async_migrate.codemods.phase2 import keyed_makers, stack_extras, stack_source
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.sources import is_test_path
@@ -170,7 +170,7 @@ class Reader:
             return Flag(None, f"{unknown}: built by {written}")
         made_in, function = factory
         defined = stack_extras.function_node(self.texts, made_in, function)
-        returns = [n for n in _own_nodes(defined[1]) if isinstance(n, ast.Return)] if defined is not None else []
+        returns = [n for n in scope_nodes(defined[1]) if isinstance(n, ast.Return)] if defined is not None else []
         if len(returns) != 1 or returns[0].value is None or not isinstance(returns[0].value, ast.Call):
             return Flag(None, f"{unknown}: built by {written}, whose `{function.qualname}` phase two cannot read")
         inner = returns[0].value
@@ -223,22 +223,9 @@ def _literal(call: ast.Call, keyword: str, where: str) -> Flag:
     return Flag(None, f"{where}: `{keyword}={ast.unparse(given.value)}`, which phase two cannot read")
 
 
-def _own_nodes(node: ast.AST) -> list[ast.AST]:
-    """The nodes of a function's body, not of the functions and classes nested in it."""
-    found: list[ast.AST] = []
-    queue = list(ast.iter_child_nodes(node))
-    while queue:
-        child = queue.pop()
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        found.append(child)
-        queue.extend(ast.iter_child_nodes(child))
-    return found
-
-
 def _assigned_at(scope: ast.AST, attribute: str, line: int) -> ast.expr | None:
     """The value assigned to `<...>.state.<attribute>` on `line` of a function or module."""
-    nodes = _own_nodes(scope) if not isinstance(scope, ast.Module) else list(ast.walk(scope))
+    nodes = scope_nodes(scope) if not isinstance(scope, ast.Module) else list(ast.walk(scope))
     for node in nodes:
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.lineno <= line <= (node.end_lineno or node.lineno):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -261,7 +248,7 @@ def _local(scope: ast.AST, name: str) -> bool:
         if any(p.arg == name for p in params):
             return True
     return any(
-        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in _own_nodes(scope)
+        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in scope_nodes(scope)
     )
 
 
@@ -271,9 +258,9 @@ def _local_values(scope: ast.AST, name: str) -> list[ast.expr]:
         params = scope.args.posonlyargs + scope.args.args + scope.args.kwonlyargs
         if any(p.arg == name for p in params):
             return []
-    stores = [n for n in _own_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)]
+    stores = [n for n in scope_nodes(scope) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)]
     values = [
-        n.value for n in _own_nodes(scope)
+        n.value for n in scope_nodes(scope)
         if isinstance(n, ast.Assign) and len(n.targets) == 1
         and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name
     ]
