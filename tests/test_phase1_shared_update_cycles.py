@@ -30,14 +30,14 @@ def _graph(size: int, update: bool) -> str:
 def _walk(monkeypatch, source: str) -> tuple[object, int]:
     project = Project([collect("app/graph.py", source)])
     calls = 0
-    original = shared_updates._reach
+    original = shared_updates.own_updates
 
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        nonlocal calls
+        nonlocal calls  # each function the walk follows is asked for its own updates
         calls += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(shared_updates, "_reach", counted)
+    monkeypatch.setattr(shared_updates, "own_updates", counted)
     return shared_updates.reached_update(project, ("app.graph", "total"), False), calls
 
 

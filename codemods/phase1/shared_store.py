@@ -17,12 +17,14 @@ one (`repo = REGISTRY["Order"]`, `repo = REGISTRY.get("Order")`, `repo = REPO`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.flow import SESSION
+from async_migrate.codemods.phase1.helper_reach import first_reached
 from async_migrate.codemods.phase1.thread_local import thread_local_objects
-from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.project import Edge, FunctionId, Project
 
 # Calls reading an item of a container without building anything (`REGISTRY.get("Order")`).
 _ITEM_READS = (".get()", ".setdefault()", ".__getitem__()")
@@ -61,48 +63,17 @@ def reached_store(project: Project, fid: FunctionId) -> SharedStore | None:
     memo: dict[FunctionId, SharedStore | None] = project.derived.setdefault(  # type: ignore[assignment]
         "phase1.shared_store", {}
     )
-    return _reach(project, fid, memo, set(), set())[0]
 
+    def steps(current: FunctionId) -> Iterable[tuple[Edge, FunctionId]]:
+        for edge in sorted(project.all_calls_from[current], key=lambda e: e.call.line):
+            call = edge.call
+            if not (call.nested or call.offloaded or call.awaited or project.functions[edge.callee][1].is_async):
+                yield edge, edge.callee
 
-def _reach(
-    project: Project, fid: FunctionId, memo: dict[FunctionId, SharedStore | None], visiting: set[FunctionId],
-    explored: set[FunctionId],
-) -> tuple[SharedStore | None, bool]:
-    """The first store reached, and whether the answer is whole; `explored` as in
-    `shared_updates._reach`: what this walk followed already, found nothing below but through
-    the path it was on, and does not follow again (exponential in a graph of many cycles)."""
-    if fid in memo:
-        return memo[fid], True
-    if fid in explored:
-        return None, False
-    visiting.add(fid)
-    found: SharedStore | None = None
-    whole = True
-    for edge in sorted(project.all_calls_from[fid], key=lambda e: e.call.line):
-        call = edge.call
-        if call.nested or call.offloaded or call.awaited or project.functions[edge.callee][1].is_async:
-            continue
-        own = own_stores(project, edge.callee)
-        if own:
-            first = own[0]
-            found = SharedStore(first.written, first.shared, first.line, first.path, (edge.callee,), call.line)
-            break
-        if edge.callee in visiting:
-            whole = False
-            continue
-        deeper, complete = _reach(project, edge.callee, memo, visiting, explored)
-        whole = whole and complete
-        if deeper is not None:
-            found = SharedStore(
-                deeper.written, deeper.shared, deeper.line, deeper.path, (edge.callee, *deeper.helpers), call.line
-            )
-            break
-    visiting.discard(fid)
-    if found is not None or whole:
-        memo[fid] = found
-    else:
-        explored.add(fid)
-    return found, found is not None or whole
+    return first_reached(
+        fid, memo, steps, lambda callee: next(iter(own_stores(project, callee)), None),
+        lambda found, callee, line: replace(found, helpers=(callee, *found.helpers), call_line=line),
+    )
 
 
 def _shared_root(project: Project, function: facts.Function, root: str) -> str | None:

@@ -19,10 +19,12 @@ shared. An update inside `with LOCK:` on a `threading.Lock` (a module-level one,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.phase1.helper_reach import first_reached
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.vocabulary.fastapi import CBV_DECORATORS
 from async_migrate.codemods.vocabulary.python import CACHE_CLASSES, CACHES, THREAD_LOCKS, UNLOCKED_CACHES
@@ -249,59 +251,21 @@ def reached_update(project: Project, fid: FunctionId, self_shared: bool) -> Shar
     memo: dict[tuple[FunctionId, bool], SharedUpdate | None] = project.derived.setdefault(  # type: ignore[assignment]
         "phase1.shared_updates", {}
     )
-    return _reach(project, fid, self_shared, memo, set(), set())[0]
-
-
-def _reach(
-    project: Project,
-    fid: FunctionId,
-    self_shared: bool,
-    memo: dict[tuple[FunctionId, bool], SharedUpdate | None],
-    visiting: set[tuple[FunctionId, bool]],
-    explored: set[tuple[FunctionId, bool]],
-) -> tuple[SharedUpdate | None, bool]:
-    """The first update reached, and whether the answer is whole (no call skipped for being on
-    the path being followed, whose answer is not known yet): only a whole answer is kept.
-
-    `explored`: what this walk followed already and found nothing below but through the path it
-    was on; an update reached from there is reached from that path, which the walk follows to the
-    end, so it is not followed again (in a call graph of many cycles, methods and the properties
-    they read on `self` calling each other, following it again on every path took exponential time)."""
-    key = (fid, self_shared)
-    if key in memo:
-        return memo[key], True
-    if key in explored:
-        return None, False
-    visiting.add(key)
     classes = project_classes(project)
-    found: SharedUpdate | None = None
-    whole = True
-    for edge in sorted(project.all_calls_from[fid], key=lambda e: e.call.line):
-        call = edge.call
-        callee = project.functions[edge.callee][1]
-        if call.nested or call.offloaded or call.awaited or callee.is_async or _guarded(project, fid, call.line):
-            continue
-        shared = classes.owner(edge.callee) is not None and _receiver_shared(project, edge, self_shared)
-        own = own_updates(project, edge.callee, shared)
-        if own:
-            found = SharedUpdate(own[0].kind, own[0].subject, own[0].line, own[0].path, (edge.callee,), call.line)
-            break
-        if (edge.callee, shared) in visiting:
-            whole = False
-            continue
-        deeper, complete = _reach(project, edge.callee, shared, memo, visiting, explored)
-        whole = whole and complete
-        if deeper is not None:
-            found = SharedUpdate(
-                deeper.kind, deeper.subject, deeper.line, deeper.path, (edge.callee, *deeper.helpers), call.line
-            )
-            break
-    visiting.discard(key)
-    if found is not None or whole:
-        memo[key] = found
-    else:
-        explored.add(key)
-    return found, found is not None or whole
+
+    def steps(key: tuple[FunctionId, bool]) -> Iterable[tuple[Edge, tuple[FunctionId, bool]]]:
+        current, shared = key
+        for edge in sorted(project.all_calls_from[current], key=lambda e: e.call.line):
+            call = edge.call
+            callee = project.functions[edge.callee][1]
+            if call.nested or call.offloaded or call.awaited or callee.is_async or _guarded(project, current, call.line):
+                continue
+            yield edge, (edge.callee, classes.owner(edge.callee) is not None and _receiver_shared(project, edge, shared))
+
+    return first_reached(
+        (fid, self_shared), memo, steps, lambda key: next(iter(own_updates(project, *key)), None),
+        lambda found, callee, line: replace(found, helpers=(callee, *found.helpers), call_line=line),
+    )
 
 
 def updating_calls(project: Project, handler: Handler) -> set[int]:
