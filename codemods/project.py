@@ -2205,12 +2205,16 @@ class Project:
         found = self.function(ref) if ref is not None else None
         return [] if found is None else [(found[0].name, found[1].key)]
 
-    def _held_work(self, fid: FunctionId) -> str | None:
-        """The synchronous Session work `fid` does when a partial or lambda runs it, as a chain: its
-        own (`opens`), or on a Session parameter, which what holds it may bind (`partial(count,
-        SessionLocal())`); None where it does none."""
+    def _held_work(self, fid: FunctionId, call: facts.Call) -> str | None:
+        """The synchronous Session work `fid` does when `call` runs it through what holds it, as a
+        chain: its own (`opens`), or, through a module-level partial, on a Session parameter the
+        partial may bind (`partial(count, SessionLocal())`), out of sight where the call is made (a
+        local lambda's or partial's arguments are read where it is built); None where it does none."""
         if fid in self.work_chains:
             return " -> ".join(self.work_chains[fid])
+        made = self._made_by(call.callee) if call.func is None and call.callee is not None else None
+        if made is None or self.canonical(made.ref) not in PARTIALS:
+            return None
         params = self.session_params.get(fid) or {}
         used = next((
             c for c in self.functions[fid][1].calls
@@ -2695,7 +2699,7 @@ class Project:
                     found.append((call.line, picked))
                     continue
                 through = self._held_function_targets(function, call) if not targeted else []
-                chain = self._held_work(through[0]) if through else None
+                chain = self._held_work(through[0], call) if through else None
                 if chain is not None:
                     found.append((
                         call.line,
