@@ -102,12 +102,13 @@ def test_2_near_miss_a_maker_that_keeps_objects_needs_no_refresh(cli, service):
 
 # How the reused stack says whether it expires on commit: `**options` the analysis cannot read
 # (counted as expiring; here it does, by default), and a keyword of the dependency's own call
-# that overrides a maker which keeps objects.
+# that overrides a maker which keeps objects. The autoflush the maker states beside the options
+# is the synchronous one's: a `**` that might set it would block the routes (AM326).
 UNREAD_EXPIRY = {
     "options": {
-        "maker": "async_sessionmaker(async_engine, **SESSION_OPTIONS)",
+        "maker": "async_sessionmaker(async_engine, autoflush=True, **SESSION_OPTIONS)",
         "before": "ASYNC_DRIVERS =",
-        "after": 'SESSION_OPTIONS = {"autoflush": False}\nASYNC_DRIVERS =',
+        "after": 'SESSION_OPTIONS = {"info": {"stack": "async"}}\nASYNC_DRIVERS =',
     },
     "call keyword": {
         "maker": "async_sessionmaker(async_engine, expire_on_commit=False)",
