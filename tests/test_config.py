@@ -339,8 +339,9 @@ def test_subsystems(cli, shared_helper_app, configured):
     # no module by that name: the modules holding routes are the choices
     assert "the modules with routes are api/items.py, api/other.py" in result.stderr, result.stderr
     assert "one route cannot be chosen" not in result.stderr
-    # a path written from the folder above PATH, or a bare module name: the module is named
-    for spec in (f"{root.name}/api/other.py", "other"):
+    # a path written from the folder above PATH, a bare module name, or an import name (whole or
+    # its tail, as from a package above PATH): the module is named
+    for spec in (f"{root.name}/api/other.py", "other", "api.other", f"{root.name}.api.other"):
         result = cli("phase2", root, "--subsystem", spec)
         assert result.exit_code == 2
         assert "module paths are relative to PATH: did you mean 'api/other.py'?" in result.stderr, result.stderr

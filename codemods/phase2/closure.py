@@ -247,6 +247,14 @@ def subsystem_modules(project: Project, spec: str) -> tuple[str, list[str]]:
         if normalized.endswith("/" + path) or path.endswith("/" + normalized)
         or path.rsplit("/", 1)[-1] in (normalized, normalized + ".py")
     ]
+    # Written as an import name (`shop.routers.orders`, also the tail of one): the module's path
+    dotted = [
+        module.path for name, module in sorted(project.modules.items())
+        if "." in normalized and (
+            name == normalized or name.endswith("." + normalized) or normalized.endswith("." + name)
+        )
+    ]
+    near = list(dict.fromkeys((*dotted, *near)))
     if near:
         hint = f"; module paths are relative to PATH: did you mean {' or '.join(repr(p) for p in near[:3])}?"
     else:
