@@ -23,28 +23,14 @@ run while a task given the Session (offloaded, or a coroutine working on it on t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from async_migrate.codemods import facts
+from async_migrate.codemods.concurrent_session import Overlap
 from async_migrate.codemods.phase2 import scheduled
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.session_work import session_work_view
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
 
 _DEPTH = 3  # how far into the project coroutines awaited with the Session
-
-
-@dataclass(slots=True)
-class Overlap:
-    """What a handler's check reports: each (line, the call as written) and why, in order."""
-
-    lines: list[tuple[int, str]] = field(default_factory=list)
-    parts: list[str] = field(default_factory=list)
-
-    def add(self, line: int, written: str, why: str) -> None:
-        if why not in self.parts:
-            self.lines.append((line, written))
-            self.parts.append(why)
 
 
 def overlapping_offloads(project: Project, fid: FunctionId) -> Overlap:

@@ -50,7 +50,7 @@ the branches those constants rule out bind is left out (`handed_constants`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -1058,16 +1058,21 @@ class Flow:
 
     def _context_variable(self, target: str) -> Values:
         values: set[Abstract] = set()
+        for made in self._context_variable_stores(target):
+            if not made or any(v.kind != SESSION for v in made):
+                return NOTHING
+            values.add(Abstract(SESSION, origin=f"{target.rpartition('.')[2]}.get()"))
+        return frozenset(values)
+
+    def _context_variable_stores(self, target: str) -> Iterator[Values]:
+        """What each `var.set(x)` the project makes on the module-level `ContextVar` `target`
+        stores, as the flow reads `x` (NOTHING where unread)."""
         for fid, call in self.project.context_variable_sets.get(target, ()):
             # `database.request_session.set(db)`, through a module, records no method
             if self.project.context_variable_write(call) is None:
                 continue
             written = self.project.context_variable_stored(self.project.functions[fid][1], call)
-            made = self.evaluate(fid, written) if written else NOTHING
-            if not made or any(v.kind != SESSION for v in made):
-                return NOTHING
-            values.add(Abstract(SESSION, origin=f"{target.rpartition('.')[2]}.get()"))
-        return frozenset(values)
+            yield self.evaluate(fid, written) if written else NOTHING
 
     def context_variable_objects(self, ref: str) -> Values:
         """What `var.get()` holds for a module-level `ContextVar` `ref` that every `var.set(x)` the
@@ -1086,11 +1091,7 @@ class Flow:
         self._enter(key)
         values: set[Abstract] = set()
         try:
-            for fid, call in self.project.context_variable_sets.get(target, ()):
-                if self.project.context_variable_write(call) is None:
-                    continue
-                written = self.project.context_variable_stored(self.project.functions[fid][1], call)
-                made = self.evaluate(fid, written) if written else NOTHING
+            for made in self._context_variable_stores(target):
                 if not made or any(v.kind != INSTANCE for v in made):
                     values = set()
                     break

@@ -155,12 +155,12 @@ class Reader:
             dotted = name_chain(node)
             if dotted is None:
                 return Flag(None, f"{unknown} (`{ast.unparse(node)}`)")
-            found = self.module_maker(self._absolute(module, dotted), keyword)
+            found = self.module_maker(stack_extras.absolute(module, dotted), keyword)
             return found if found is not None else Flag(None, f"{unknown} (`{ast.unparse(node)}`)")
         if not isinstance(node, ast.Call):
             return Flag(None, f"{unknown} (`{ast.unparse(node)}`)")
         dotted = name_chain(node.func)
-        absolute = self._absolute(module, dotted) if dotted is not None else None
+        absolute = stack_extras.absolute(module, dotted) if dotted is not None else None
         callee = self.project.canonical(absolute) if absolute is not None else None
         written = f"`{ast.unparse(node)}` ({module.path}:{node.lineno})"
         if callee in _SESSIONMAKERS:
@@ -175,7 +175,7 @@ class Reader:
             return Flag(None, f"{unknown}: built by {written}, whose `{function.qualname}` phase two cannot read")
         inner = returns[0].value
         inner_dotted = name_chain(inner.func)
-        if inner_dotted is None or self.project.canonical(self._absolute(made_in, inner_dotted)) not in _SESSIONMAKERS:
+        if inner_dotted is None or self.project.canonical(stack_extras.absolute(made_in, inner_dotted)) not in _SESSIONMAKERS:
             return Flag(None, f"{unknown}: built by {written}, whose `{function.qualname}` returns `{ast.unparse(inner)}`")
         flag = _literal(inner, keyword, f"`{ast.unparse(inner)}` ({made_in.path}:{inner.lineno})")
         return Flag(flag.value, f"{where}, built by {written}: {flag.where}")
@@ -190,11 +190,6 @@ class Reader:
             if self.sources.maker_engine(callee) is not None or self.sources.assignment(callee) is not None:
                 return callee
         return None
-
-    def _absolute(self, module: facts.Module, dotted: str) -> str:
-        head, _, rest = dotted.partition(".")
-        base = module.imports.get(head, f"{module.name}.{head}")
-        return f"{base}.{rest}" if rest else base
 
 
 def from_args(args: tuple[facts.CallArg, ...] | list[facts.CallArg], keyword: str, where: str) -> Flag:
