@@ -2,33 +2,8 @@
 
 Like ruff's `.ruff_cache`, it lives in a dot folder under the target's root
 (`ROOT/.async_migrate_cache`, with a `.gitignore` of `*`), or under the folder
-`ASYNC_MIGRATE_CACHE_DIR` names (one subfolder per root). Everything in it sits in
-a namespace keyed by the tool (its version and the digest of its own source, the
-Python and libcst versions) and by the configuration, so nothing is trusted across
-versions or configurations. Within a namespace:
-
-- `facts.0` ... `facts.f`: per path, the blake2b digest of the bytes the facts were read
-  from, and the facts (pickled) for each way the pre-pass reads a file: skipped by the
-  text pre-filter, with the lines of interest only, or with every line; each path in one
-  of the parts, by a digest of the path.
-- `rewrites`: per path and rewrite, the digest of the bytes, a digest of the plan,
-  and the new bytes and diff (and the new module's facts, for phase two's re-check).
-- `facts-ids`: per path and way of reading, an identity of the facts: kept across an edit
-  that leaves the facts exactly as they were (a comment, a blank line at the end), new
-  otherwise. Together they name what the cross-module analysis read.
-- `analysis`: per command, the last analysis (decisions, findings) as JSON, under a key
-  made of the identities of every module's facts and the options the analysis reads;
-  `codemods.run.analysis_key` makes the key. Beside it, `KIND:run`: what the last run of the
-  command read to make it, so a run reading the same takes it whole (`codemods.warm_run`).
-- `last-run.json`: which files the last run parsed, and whether its analysis was
-  reused (for users and tests asking why a run was slow).
-
-Files are written through a temporary file and a rename, so a concurrent run reads
-either the old or the new file; what it misses it parses again. A cache that cannot
-be read, is truncated or was written by another tool version is ignored and
-rewritten; a folder that cannot be written to is left alone. Loading uses an
-unpickler that builds nothing but plain data and the classes of `codemods.facts`,
-so a crafted cache file cannot run code.
+`ASYNC_MIGRATE_CACHE_DIR` names (one subfolder per root); what each store holds and how a
+concurrent or crafted file is survived: `Cache`.
 
 Over 500 lines: the four stores share one namespace, one atomic write and one guarded load,
 and their keys are read back by each other (an analysis key names facts identities).
@@ -193,10 +168,37 @@ def _load(data: bytes) -> Any:
 
 
 class Cache:
-    """One run's view of the cache of one application (see the module docstring).
+    """One run's view of the cache of one application.
 
     `parsed` lists the files this run parsed, and `reused` counts the files whose
     facts came from the cache.
+
+    Everything sits in a namespace keyed by the tool (its version and the digest of its own
+    source, the Python and libcst versions) and by the configuration, so nothing is trusted
+    across versions or configurations. Within a namespace:
+
+    - `facts.0` ... `facts.f`: per path, the blake2b digest of the bytes the facts were read
+      from, and the facts (pickled) for each way the pre-pass reads a file: skipped by the
+      text pre-filter, with the lines of interest only, or with every line; each path in one
+      of the parts, by a digest of the path.
+    - `rewrites`: per path and rewrite, the digest of the bytes, a digest of the plan,
+      and the new bytes and diff (and the new module's facts, for phase two's re-check).
+    - `facts-ids`: per path and way of reading, an identity of the facts: kept across an edit
+      that leaves the facts exactly as they were (a comment, a blank line at the end), new
+      otherwise. Together they name what the cross-module analysis read.
+    - `analysis`: per command, the last analysis (decisions, findings) as JSON, under a key
+      made of the identities of every module's facts and the options the analysis reads;
+      `codemods.run.analysis_key` makes the key. Beside it, `KIND:run`: what the last run of the
+      command read to make it, so a run reading the same takes it whole (`codemods.warm_run`).
+    - `last-run.json`: which files the last run parsed, and whether its analysis was
+      reused (for users and tests asking why a run was slow).
+
+    Files are written through a temporary file and a rename, so a concurrent run reads
+    either the old or the new file; what it misses it parses again. A cache that cannot
+    be read, is truncated or was written by another tool version is ignored and
+    rewritten; a folder that cannot be written to is left alone. Loading uses an
+    unpickler that builds nothing but plain data and the classes of `codemods.facts`,
+    so a crafted cache file cannot run code.
     """
 
     def __init__(self, root: Path, namespace: str, folder: Path | None) -> None:

@@ -1,24 +1,9 @@
 """One synchronous Session used from worker threads at the same time (check's AM335).
 
-A synchronous Session is not thread-safe. An `async def` handler taking its Session work off the
-loop one call at a time (`await run_in_threadpool(count, db)`) is fine; two such offloads running
-at once are one Session used from two threads: IllegalStateChangeError, "This session is
-provisioning a new connection; concurrent operations are not permitted", interleaved transactions.
-Read on an `async def` handler, and on the project coroutines it awaits handing its Session on:
-
-- an *offload* is a call running a function in a worker thread (`run_in_threadpool`,
-  `asyncio.to_thread`, `loop.run_in_executor`, `anyio.to_thread.run_sync`: `facts.Call.offloaded`)
-  that works on one of the function's Sessions: a project function handed it that uses it, or the
-  Session's own bound method (`to_thread(db.scalar, q)`);
-- offloads overlap when two or more on the same Session reach one concurrent scheduler
-  (`phase2.scheduled.concurrent`: `gather`, `create_task`, a task group), or one is made once per
-  round of a loop or comprehension before its scheduler runs, or when one runs as a task while
-  other work on that Session runs (`facts.Call.beside`: another offload, awaited or scheduled,
-  or the Session's own method on the loop) before the task is joined.
-
-Offloads awaited one after another, and offloads each on a Session of its own, are no finding.
-`beside_running_offloads` tells phase one's `--offload-mixed` which calls not to offload: they
-run while a task given the Session (offloaded, or a coroutine working on it on the loop) still runs.
+A synchronous Session is not thread-safe: two offloads of work on it running at once are one
+Session used from two threads (the rule's doc, AM335, says what breaks). Read on an `async def`
+handler and on the project coroutines it awaits handing its Session on (`overlapping_offloads`);
+`beside_running_offloads` tells phase one's `--offload-mixed` which calls not to offload.
 """
 
 from __future__ import annotations
@@ -35,7 +20,19 @@ _DEPTH = 3  # how far into the project coroutines awaited with the Session
 
 def overlapping_offloads(project: Project, fid: FunctionId) -> Overlap:
     """Offloads on one synchronous Session that may run at the same time, in the `async def`
-    handler `fid` and the project coroutines it awaits handing its Session on (a few calls deep)."""
+    handler `fid` and the project coroutines it awaits handing its Session on (a few calls deep).
+
+    An *offload* is a call running a function in a worker thread (`run_in_threadpool`,
+    `asyncio.to_thread`, `loop.run_in_executor`, `anyio.to_thread.run_sync`: `facts.Call.offloaded`)
+    that works on one of the function's Sessions: a project function handed it that uses it, or
+    the Session's own bound method (`to_thread(db.scalar, q)`). Offloads overlap when two or more
+    on the same Session reach one concurrent scheduler (`phase2.scheduled.concurrent`: `gather`,
+    `create_task`, a task group), or one is made once per round of a loop or comprehension before
+    its scheduler runs, or when one runs as a task while other work on that Session runs
+    (`facts.Call.beside`: another offload, awaited or scheduled, or the Session's own method on the
+    loop) before the task is joined. Offloads awaited one after another, and offloads each on a
+    Session of its own, are none.
+    """
     found = Overlap()
     frontier: list[tuple[FunctionId, str]] = [(fid, "")]
     seen: set[FunctionId] = set()
@@ -58,7 +55,7 @@ def beside_running_offloads(project: Project, fid: FunctionId) -> set[int]:
     """Indexes of the calls in `fid` that run while a task works on one of its Sessions
     (`t = create_task(run_in_threadpool(count, db))`, or `create_task(refresh(db))` for an `async
     def` doing Session work on the loop, ... `await t`): a call there offloaded would use that
-    Session from a second thread at the same time."""
+    Session from a second thread at the same time, so `--offload-mixed` leaves it in place."""
     _, function = project.functions[fid]
     by_index = {call.index: call for call in function.calls if not call.offloaded}
     found: set[int] = set()

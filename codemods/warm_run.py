@@ -2,25 +2,9 @@
 
 The cross-module analysis a command keeps (`run.remember`) is keyed by the identity of every
 module's facts, and finding those facts loads each module's from the cache: most of a warm run.
-This module keeps, beside that analysis, what the run read to make it (`run.Trace`): each
-gathering's import roots and rounds, every file read with whether it was parsed and its facts'
-identity, the files a handler's line was read from, and the imports that `roots.outside` and
-`roots.beside` look at. A later run reads every file again and looks each one's identity up in
-the cache's identity table, nothing unpickled; a file whose bytes are new is parsed (its facts
-may keep their identity: a comment). When the same files are read the same way in every round
-with facts of the same identities, every later round reads the same files (a round's files
-follow from the facts before it: the modules they lead into, or for `check` the files the
-markers skipped that name a project coroutine function, the names kept with the round), so the project, its notices and the analysis are the ones
-kept. What lies outside PATH is looked at again each run (`run.blind_spots` over the imports
-kept), and its modules must be those the analysis was made with.
-
-Anything else (a file that cannot be read, a new file, a parse, an identity unknown, other
-options, another working directory) and the caller runs the command in full, which keeps a
-new record. The record names the analysis by its key, so it is never used without it.
-
-What a command writes is not part of the analysis: phase one's analysis keeps each file's plan,
-and the rewrite of each planned file comes from the cache only while its bytes are those the
-rewrite was made from (`Pool.rewrite`), so a comment in a rewritten file is rewritten again.
+So beside that analysis this keeps what the run read to make it (`remember`), and a later run
+that reads the same takes the result whole without unpickling any facts (`reuse`); anything else
+runs the command in full.
 """
 
 from __future__ import annotations
@@ -67,8 +51,18 @@ def remember(
     unseen: frozenset[str],
     handlers: list[Handler],
 ) -> None:
-    """Keep the record of this run (see the module docstring), unless something in it cannot be
-    told apart on the next run: a file that failed, facts without a known identity."""
+    """Keep the record of this run, unless something in it cannot be told apart on the next run: a
+    file that failed, facts without a known identity.
+
+    The record (`run.Trace`) holds each gathering's import roots and rounds, every file read with
+    whether it was parsed and its facts' identity, the files a handler's line was read from, and
+    the imports that `roots.outside` and `roots.beside` look at. It names the analysis by its key,
+    so it is never used without it.
+
+    What a command writes is not part of the analysis: phase one's analysis keeps each file's
+    plan, and the rewrite of each planned file comes from the cache only while its bytes are those
+    the rewrite was made from (`Pool.rewrite`), so a comment in a rewritten file is rewritten again.
+    """
     cache = pool.cache
     if cache is None or cache.folder is None or key is None or analysis_key is None or trace.failed:
         return
@@ -134,8 +128,21 @@ def reuse(
     progress: Progress | None = None,
     keep: tuple[bytes, ...] = (),
 ) -> Reused | None:
-    """The last run's result when this run would read exactly what it read (module docstring);
-    None otherwise. `keep`: the trees of changed files to keep for a rewrite (`Pool.collect`)."""
+    """The last run's result when this run would read exactly what it read; None otherwise.
+    `keep`: the trees of changed files to keep for a rewrite (`Pool.collect`).
+
+    This run reads every file again and looks each one's identity up in the cache's identity
+    table, nothing unpickled; a file whose bytes are new is parsed (its facts may keep their
+    identity: a comment). When the same files are read the same way in every round with facts of
+    the same identities, every later round reads the same files (a round's files follow from the
+    facts before it: the modules they lead into, or for `check` the files the markers skipped that
+    name a project coroutine function, the names kept with the round), so the project, its notices
+    and the analysis are the ones kept. What lies outside PATH is looked at again each run
+    (`run.blind_spots` over the imports kept), and its modules must be those the analysis was
+    made with. Anything else (a file that cannot be read, a new file, a parse, an identity
+    unknown, other options, another working directory) returns None: the caller runs the command
+    in full, which keeps a new record.
+    """
     from async_migrate.codemods import memo
     from async_migrate.codemods.run import blind_spots
     from async_migrate.codemods.sources import discover, selected

@@ -1,30 +1,9 @@
 """Work on a worker thread that uses a thread-local `scoped_session` and never removes it there.
 
-A `scoped_session(SessionLocal)` without `scopefunc=` hands each thread a Session of its own. The
-`remove()` an HTTP middleware (or an `async def` dependency) calls after each request runs on the
-event loop thread and empties that thread's entry only. Code running on another thread gets that
-thread's Session, which nothing then removes: it keeps the Session from one request to the next
-and, after a read with no commit or rollback, its transaction and connection (connections "idle in
-transaction", the pool running dry, after which every checkout, the event loop's too, waits for
-its timeout). Phase one never moves such work to a thread (AM132); this finds the work already
-there:
-
-- a plain `def` route or dependency, which FastAPI runs in its threadpool;
-- what an `async def` handler hands to a worker thread (`await asyncio.to_thread(helper)`,
-  `await run_in_threadpool(helper)`, `loop.run_in_executor(None, helper)`), the registry's own
-  methods among them (`await run_in_threadpool(db_session.remove)` in a middleware empties the
-  worker's registry, not the loop thread's; `to_thread(db_session.commit)` commits the worker's
-  Session, not the one the route added to);
-- a plain `def` background task a handler adds (`background_tasks.add_task(log_event, kind)`),
-  which Starlette runs in its threadpool after the response.
-
-Work that calls the registry's `remove()` itself (in a `finally`) is none (`thread_scoped_uses`
-leaves it out), and so is a Session made from the registry into a name closed on every path after
-(`session = Session()` and `session.close()` in a `finally`, Airflow's `create_session()`): the
-registry keeps that Session, closed, with no transaction or connection. A registry keyed on the
-asyncio task raises in a worker thread instead (AM331 for a `def` handler; here for offloaded work
-and background tasks); a Session a dependency hands out from the registry, or a registry keyed
-on a context variable every request shares a value of, is used by several threads at once.
+A registry's `remove()` after each request runs on the event loop thread and empties that
+thread's entry only, so a worker thread's Session (and its transaction and connection) outlives
+the request. Phase one never moves such work to a thread (AM132); this finds the work already
+there (check's AM332, whose doc lists the shapes and what is left out).
 """
 
 from __future__ import annotations
@@ -60,7 +39,8 @@ def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
     on worker threads, in the order met: its own body when it is a `def` route or dependency,
     then each offloaded call and plain background task. A thread's registry whose use the same
     function ends (commit, rollback, close or remove after it, as open-webui's vector clients
-    do) keeps no transaction: not counted."""
+    do) keeps no transaction: not counted; work calling the registry's `remove()` itself in a
+    `finally` is left out by `thread_scoped_uses` already."""
     return [
         found for found in _worker_uses(project, handler)
         if found.direct or found.use.task or found.use.handed or found.use.one_key or not _ended(project, found.use)

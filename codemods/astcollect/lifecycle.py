@@ -1,27 +1,8 @@
 """Whether a generator's body is only a Session's lifecycle, as a `@contextmanager` opener writes it.
 
-The shapes read as lifecycle work, each on a name the body opens with a call taking no
-arguments (`session = SessionLocal()`, `with SessionLocal() as session:`, `with
-SessionLocal.begin() as session:`):
-
-    session = SessionLocal()
-    try:
-        yield session
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-and any nesting of `try`/`except`/`else`/`finally` and `with` around one `yield session`;
-`session.commit()`, `.rollback()`, `.close()`, `.flush()`, `.begin()` as statements,
-`with session.begin():`, a bare `raise`, `pass` and the docstring. The exception classes an
-`except` names are read (a name or a dotted name, or a tuple of them), nothing else.
-
-Anything else (a log line, a call, an assignment, a parameter read, a second `yield`, a
-`yield` inside `except` or `finally`) is named with its line: phase two keeps such an
-opener synchronous and says which statement it would not carry into an async twin.
+Phase two gives such an opener an async twin (`phase2/scope_openers.py`); anything else in the
+body is named with its line, so the opener stays synchronous with a reason. The shapes read are
+listed on `read`.
 """
 
 from __future__ import annotations
@@ -34,7 +15,31 @@ LIFECYCLE_METHODS = frozenset({"commit", "rollback", "close", "flush", "begin"})
 
 def read(node: ast.FunctionDef, line_of: Callable[[ast.AST], int]) -> str:
     """"" when the body is only lifecycle work on the Session it opens and yields once;
-    otherwise the first statement that is not, as `line N: `text``."""
+    otherwise the first statement that is not, as `line N: `text``.
+
+    The shapes read as lifecycle work, each on a name the body opens with a call taking no
+    arguments (`session = SessionLocal()`, `with SessionLocal() as session:`, `with
+    SessionLocal.begin() as session:`):
+
+        session = SessionLocal()
+        try:
+            yield session
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    and any nesting of `try`/`except`/`else`/`finally` and `with` around one `yield session`;
+    `session.commit()`, `.rollback()`, `.close()`, `.flush()`, `.begin()` as statements,
+    `with session.begin():`, a bare `raise`, `pass` and the docstring. The exception classes an
+    `except` names are read (a name or a dotted name, or a tuple of them), nothing else.
+
+    Anything else (a log line, a call, an assignment, a parameter read, a second `yield`, a
+    `yield` inside `except` or `finally`) is named with its line: phase two keeps such an
+    opener synchronous and says which statement it would not carry into an async twin.
+    """
     reader = _Reader(line_of)
     body = node.body
     if body and type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant and isinstance(body[0].value.value, str):

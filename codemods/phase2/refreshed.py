@@ -3,23 +3,11 @@
 `await db.refresh(order, attribute_names=["items"])` and `await order.awaitable_attrs.items`
 (`facts.Function.refreshed`) load `items` on `order` and on nothing else: another Order of the
 same query, of another query, or one a helper hands back reads its own `items` lazily. So a read
-is credited by one only on that object, where the facts show it is the same:
-
-- `by_name`: a read of the name refreshed, in the function that refreshes it, at or after the
-  refresh's line, the name bound no more than one way (a parameter, a loop target, one binding):
-  `order = await db.get(Order, 1)`, the refresh, then `order.items`;
-- `by_callers`: a read on a parameter every call of the route's closure gives a name it refreshed
-  before the call (`own_items(user)` after the refresh of `user`), or a parameter given one so;
-- `by_query`: a read of an object the flow traces to a query of the function that refreshes it,
-  where the name refreshed is bound only to that query's object (`o = db.get(Order, id)`), the
-  refresh runs after the query and before the name is handed to any call or bound to another name,
-  and a read in that same function comes after it: every object that query loads is refreshed
-  before anything else sees it (a helper `o = db.get(...); db.refresh(o, [...]); return o`).
-
-Anything else is not credited: a refresh of another name, of something that is no bare name
-(`db.refresh(self.order, ...)`), one in a nested scope, one some path skips (under an `if`, a `try`)
-or after a `return` of a value (the collector records those without a name), a read the flow cannot
-trace. The readers then judge the read as a lazy load, as they would with no refresh at all.
+is credited only where the facts show it is that object (`by_name`, `by_callers`, `by_query`);
+anything else (a refresh of another name or of no bare name, `db.refresh(self.order, ...)`, one in
+a nested scope, one some path skips under an `if` or a `try` or that follows a `return` of a value,
+which the collector records without a name, a read the flow cannot trace) is judged by the readers
+as a lazy load, as with no refresh at all.
 """
 
 from __future__ import annotations
@@ -44,7 +32,8 @@ def only_set(function: facts.Function, line: int, receiver: str, attribute: str)
 
 def by_name(function: facts.Function, receiver: str, line: int, attribute: str) -> bool:
     """Whether `function` refreshes `attribute` on `receiver` at or before `line`, the name
-    bound to one value only (a second binding may be another object by the read)."""
+    bound to one value only (a second binding may be another object by the read): a parameter, a
+    loop target or one binding, as `order = await db.get(Order, 1)`, the refresh, then `order.items`."""
     held = function.holds.get(receiver, ())
     if not line or len(held) > 1 or (held and any(p.name == receiver for p in function.params)):
         return False  # a parameter bound again holds two values: the one given, then the other
@@ -89,7 +78,12 @@ def by_callers(
 def by_query(function: facts.Function, load: int, attribute: str, line: int | None) -> bool:
     """Whether `function` refreshes `attribute` on each object its query `loads[load]` loads before
     anything else sees it; `line`: where `function` reads it itself (None: a read elsewhere, after
-    the function handed the object on)."""
+    the function handed the object on).
+
+    The name refreshed is bound only to that query's object (`o = db.get(Order, id)`), the refresh
+    runs after the query and before the name is handed to any call or bound to another name, and
+    a read in that same function comes after it: every object that query loads is refreshed before
+    anything else sees it (a helper `o = db.get(...); db.refresh(o, [...]); return o`)."""
     if not function.refreshed or not 0 <= load < len(function.loads):
         return False
     query = function.loads[load]

@@ -1,22 +1,29 @@
 """AM332 thread-scoped-session-in-worker: work running on a worker thread uses a thread-local `scoped_session` and never removes it there
 
 A `scoped_session(SessionLocal)` without `scopefunc=` gives each thread its own Session. The
-`remove()` an HTTP middleware calls after each request runs on the event loop thread and closes
-that thread's Session only. A plain `def` route or dependency (FastAPI runs it in its threadpool),
-a helper an `async def` route hands to `asyncio.to_thread(...)` or `run_in_threadpool(...)`, and a
-plain `def` background task (Starlette runs it in its threadpool) each get their worker thread's
+`remove()` an HTTP middleware (or an `async def` dependency) calls after each request runs on the
+event loop thread and closes that thread's Session only. A plain `def` route or dependency (FastAPI
+runs it in its threadpool), a helper an `async def` route hands to `asyncio.to_thread(...)`,
+`run_in_threadpool(...)` or `loop.run_in_executor(None, ...)`, and a plain `def` background task
+(`background_tasks.add_task(log_event, kind)`, which Starlette runs in its threadpool after the
+response) each get their worker thread's
 Session, which nothing removes: it lives on from one request to the next, and after a read with no
 commit or rollback it keeps its transaction and its connection. Connections pile up "idle in
 transaction" (holding locks, seeing an old snapshot), the pool runs dry, and then every checkout
 waits for the pool's timeout, the event loop's own among them. Nothing blocks the loop at first,
-so no other finding says so.
+so no other finding says so. Phase one never moves such work to a thread (AM132); this finds the
+work already there. The registry's own methods handed to a worker count the same: `await
+run_in_threadpool(db_session.remove)` in a middleware empties the worker's registry, not the loop
+thread's, and `to_thread(db_session.commit)` commits the worker's Session, not the one the route
+added to.
 
 The same work on a registry keyed on the asyncio task raises in the worker thread (AM331 for a
 `def` route or dependency); on the Session a dependency hands out from the registry, or a registry
 keyed on a context variable every request shares a value of, several threads use one Session at
-once. Work that calls the registry's `remove()` itself is not reported, nor work closing the
+once; offloaded work and background tasks on a task-keyed registry are reported here. Work that calls the registry's `remove()` itself is not reported, nor work closing the
 Session it takes from the registry on every path (`session = ScopedSession()`, then
-`session.close()` in a `finally`, or a `@contextmanager` helper doing so): the registry keeps that
+`session.close()` in a `finally`, or a `@contextmanager` helper doing so, Airflow's
+`create_session()`): the registry keeps that
 Session, but closed, with no transaction or connection. A close some path skips (only after a
 commit) is still reported.
 Silence one handler with `# async-migrate: ignore[AM332] reason`.

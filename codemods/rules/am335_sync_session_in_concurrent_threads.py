@@ -6,12 +6,14 @@ calls running at once use one Session from two threads: IllegalStateChangeError,
 is provisioning a new connection; concurrent operations are not permitted", or interleaved
 transactions. `check` finds the handler (or a project coroutine it awaits with the Session)
 that hands two or more calls running in worker threads (`run_in_threadpool`, `asyncio.to_thread`,
-`loop.run_in_executor`, `anyio.to_thread.run_sync`) of functions working on the same Session to
+`loop.run_in_executor`, `anyio.to_thread.run_sync`) of functions working on the same Session (or
+of the Session's own bound methods, `to_thread(db.scalar, q)`) to
 one `asyncio.gather()`, `asyncio.wait()` or task group (directly, through a list built first,
 or made in a loop or comprehension), or that starts one as a task while other work on that
-Session runs before the task is joined. Offloads awaited one after another, and offloads each
-on a Session of its own, are no finding. Phase one's `--offload-mixed` offloads no call that
-would run beside such a task. Silence with `# async-migrate: ignore[AM335] reason`.
+Session runs before the task is joined (another offload, awaited or scheduled, or the Session's
+own method on the loop). Offloads awaited one after another, and offloads each on a Session of
+its own, are no finding. Phase one's `--offload-mixed` offloads no call that would run beside
+such a task (offloaded, or a coroutine working on the Session on the loop) while it still runs. Silence with `# async-migrate: ignore[AM335] reason`.
 
 Before:
 

@@ -1,28 +1,8 @@
 """Awaited Session methods: `session.execute(...)` -> `await session.execute(...)`, and
 `with session.begin():` -> `async with session.begin():`.
 
-Before::
-
-    def add_book(session: Session, book: Book) -> None:
-        with session.begin():
-            session.add(book)
-            session.flush()
-
-After::
-
-    async def add_book(session: AsyncSession, book: Book) -> None:
-        async with session.begin():
-            session.add(book)
-            await session.flush()
-
-A bulk method AsyncSession does not have (`session.bulk_save_objects(rows)`) runs on the
-synchronous Session behind it: `await session.run_sync(lambda sync_session:
-sync_session.bulk_save_objects(rows))`, which is what SQLAlchemy offers for them.
-
-The same holds for a Session the function's class holds (`self.db.commit()`) and for the
-transaction or connection a function binds from its Session (`tx = db.begin_nested()`,
-`await tx.commit()`), or calls a method of straight (`await (await db.connection()).execute(stmt)`). Which methods are coroutines is `vocabulary/sqlalchemy.py`'s
-`AWAITED_METHODS` (and `CONTEXT_METHODS`, `DERIVED_AWAITED`): a new one is a line there.
+AsyncSession's I/O methods are coroutines; the methods it lacks run on the synchronous
+Session behind it through `run_sync`. Before/After and the receivers covered: `SessionMethods`.
 """
 
 from __future__ import annotations
@@ -45,6 +25,33 @@ from async_migrate.codemods.vocabulary.sqlalchemy import AWAITED_METHODS, CONTEX
 
 
 class SessionMethods(CallRewrite):
+    """Awaits the Session's coroutine methods and enters `begin()` with `async with`.
+
+    Before::
+
+        def add_book(session: Session, book: Book) -> None:
+            with session.begin():
+                session.add(book)
+                session.flush()
+
+    After::
+
+        async def add_book(session: AsyncSession, book: Book) -> None:
+            async with session.begin():
+                session.add(book)
+                await session.flush()
+
+    A bulk method AsyncSession does not have (`session.bulk_save_objects(rows)`) runs on the
+    synchronous Session behind it: `await session.run_sync(lambda sync_session:
+    sync_session.bulk_save_objects(rows))`, which is what SQLAlchemy offers for them.
+
+    The same holds for a Session the function's class holds (`self.db.commit()`) and for the
+    transaction or connection a function binds from its Session (`tx = db.begin_nested()`,
+    `await tx.commit()`), or calls a method of straight (`await (await db.connection()).execute(stmt)`).
+    Which methods are coroutines is `vocabulary/sqlalchemy.py`'s `AWAITED_METHODS` (and
+    `CONTEXT_METHODS`, `DERIVED_AWAITED`): a new one is a line there.
+    """
+
     kinds = (CallKind.AWAIT, CallKind.BEGIN, CallKind.RUN_SYNC)
 
     def plan(self, call: facts.Call, site: FunctionSite) -> CallAction | Leave | None:

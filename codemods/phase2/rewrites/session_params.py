@@ -1,26 +1,9 @@
 """Parameters that receive the Session: they receive an AsyncSession.
 
-Before::
-
-    @router.get("/books/{book_id}")
-    def read_book(book_id: int, session: Session = Depends(get_session)): ...
-
-    def count_books(session: "Session") -> int: ...
-
-After::
-
-    @router.get("/books/{book_id}")
-    async def read_book(book_id: int, session: AsyncSession = Depends(get_async_session)): ...
-
-    async def count_books(session: "AsyncSession") -> int: ...
-
-A route's (or dependency's) parameter takes the async dependency (DEPENDS) or the async
-`Annotated` alias (ALIAS); any other parameter keeps its annotation with the sync Session
-type in it renamed (ANNOTATION). A constructor's parameter written with no annotation (or `Any`), which
-the analysis reads as a Session because every caller hands it one (`received.py`, checked
-per construction by `holders.py`), is annotated `AsyncSession` (RECEIVED): the instance's
-attribute then says what it holds, to the self-check's second reading as to a reader. Any
-other unannotated parameter stays as written: its callers hand it the AsyncSession.
+One unit per way a parameter gets its Session (`ParamKind`): a route's or dependency's takes the
+async dependency or alias, any other keeps its annotation with the type renamed, and a
+constructor's unannotated one every caller hands the Session is annotated. Before/After:
+`ParamRewrite`.
 """
 
 from __future__ import annotations
@@ -69,6 +52,27 @@ class ParamSite:
 
 
 class ParamRewrite:
+    """A unit rewriting one kind of Session parameter.
+
+    Before::
+
+        @router.get("/books/{book_id}")
+        def read_book(book_id: int, session: Session = Depends(get_session)): ...
+
+        def count_books(session: "Session") -> int: ...
+
+    After::
+
+        @router.get("/books/{book_id}")
+        async def read_book(book_id: int, session: AsyncSession = Depends(get_async_session)): ...
+
+        async def count_books(session: "AsyncSession") -> int: ...
+
+    A route's (or dependency's) parameter takes the async dependency (DEPENDS) or the async
+    `Annotated` alias (ALIAS); any other parameter keeps its annotation with the sync Session
+    type in it renamed (ANNOTATION); an unannotated constructor parameter: `Received`.
+    """
+
     kind: ClassVar[ParamKind]
 
     def plan(self, site: ParamSite) -> ParamAction | None:
@@ -163,6 +167,12 @@ class Annotation(ParamRewrite):
 
 
 class Received(ParamRewrite):
+    """A constructor's parameter written with no annotation (or `Any`), which the analysis reads
+    as a Session because every caller hands it one (`received.py`, checked per construction by
+    `holders.py`), is annotated `AsyncSession`: the instance's attribute then says what it holds,
+    to the self-check's second reading as to a reader. Any other unannotated parameter stays as
+    written: its callers hand it the AsyncSession."""
+
     kind = ParamKind.RECEIVED
 
     def plan(self, site: ParamSite) -> ParamAction | None:
