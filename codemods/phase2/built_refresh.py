@@ -1,46 +1,11 @@
 """A response model's relationships on an object the route builds itself: loaded by a refresh.
 
-A route that creates an object and returns it through a response model nesting a relationship
-
-    book = Book(**payload.model_dump())
-    db.add(book)
-    db.commit()
-    db.refresh(book)
-    return book          # response_model=BookOut, BookOut.author
-
-has FastAPI read `book.author` while serialising the response, outside SQLAlchemy's greenlet:
-MissingGreenlet under AsyncSession (AM222). No query loads the object, so there is no query to
-add a loader option to (AM246); phase two adds `await db.refresh(book, attribute_names=["author"])`
-instead (AM280), as a statement of its own after the last one that uses the Session. A plain
-`refresh(book)` expires every attribute and loads only the columns, so one after the added
-refresh would undo it: the added one comes last, never merged into an existing one.
-
-A response field that is a property or hybrid property of the model (`BookOut.author_name`,
-`return self.author.name`) reads the relationship the same way, through model code (AM250); the
-same refresh loads it when the property reads the relationship on the object itself.
-
-`plan` converts a route's risks only when every lazy-load risk of the route is a field of its
-response model itself (depth one, `LazyLoadRisk.served == 1`), either a relationship (AM222) or a
-property reading one directly (AM250, `self.author`), each a relationship of the built class with
-the default lazy strategy or an eager one (`lazy="joined"`, a `backref("items", lazy="selectin")`:
-those load with a query of the class, and no query loaded this object), and the object is built where the refresh can be placed so that it
-runs on every path to the return:
-
-- by the route, or by a helper migrating with it whose result the route returns (`return
-  helper(db, ...)`, or through one local name), given the Session and followed by no other call;
-- as `name = Model(...)` of a mapped class with no `__init__` of the project's (one might hand
-  the object to another Session), a statement of the function's own body (not in a branch, a
-  loop, `with` or `try`), the only binding of the name;
-- added with `session.add(name)` on a Session the function takes as a parameter, then flushed
-  or committed on it, each a statement of that body, as is the last statement using the Session
-  (a call on it or passing it), which the refresh follows, and after which nothing is called;
-- returned by the function's last statement, `return name`, its only return; nothing in a nested
-  scope uses the Session, and the function never deletes, expunges, expires, rolls back or closes.
-
-Everything else keeps its AM222 (or AM250) block: a nested path (`BookOut.author.publisher`, a
-property reading `self.author.publisher`), an object from a query (it gets its option on the
-query: `eager_flow`), one the analysis cannot trace, one a function that does not migrate with
-the route returns. For a built object a property's block says so (`explain`), and what to add.
+A route that builds, adds and commits an object and returns it through a response model nesting
+a relationship has FastAPI read that relationship while serialising, outside SQLAlchemy's
+greenlet: MissingGreenlet under AsyncSession (AM222). No query loads the object, so there is no
+query to add a loader option to (AM246); phase two adds `await db.refresh(book,
+attribute_names=["author"])` instead (AM280). When it does: `plan`; the blocks it keeps say so
+(`explain`).
 """
 
 from __future__ import annotations
@@ -90,7 +55,49 @@ def plan(
     moving: set[FunctionId],
     trees: Callable[[str], ast.Module | None],
 ) -> BuiltRefresh | None:
-    """The refresh that replaces all of `risks` (the route's lazy loads), or None to keep them."""
+    """The refresh that replaces all of `risks` (the route's lazy loads), or None to keep them.
+
+    A route that creates an object and returns it through a response model nesting a relationship
+
+        book = Book(**payload.model_dump())
+        db.add(book)
+        db.commit()
+        db.refresh(book)
+        return book          # response_model=BookOut, BookOut.author
+
+    gets `await db.refresh(book, attribute_names=["author"])` as a statement of its own after the
+    last one that uses the Session. A plain `refresh(book)` expires every attribute and loads only
+    the columns, so one after the added refresh would undo it: the added one comes last, never
+    merged into an existing one. A response field that is a property or hybrid property of the
+    model (`BookOut.author_name`, `return self.author.name`) reads the relationship the same way,
+    through model code (AM250); the same refresh loads it when the property reads the
+    relationship on the object itself.
+
+    The risks are converted only when every lazy-load risk of the route is a field of its
+    response model itself (depth one, `LazyLoadRisk.served == 1`), either a relationship (AM222)
+    or a property reading one directly (AM250, `self.author`), each a relationship of the built
+    class with the default lazy strategy or an eager one (`lazy="joined"`, a `backref("items",
+    lazy="selectin")`: those load with a query of the class, and no query loaded this object),
+    and the object is built where the refresh can be placed so that it runs on every path to the
+    return (`_placement`):
+
+    - by the route, or by a helper migrating with it whose result the route returns (`return
+      helper(db, ...)`, or through one local name), given the Session and followed by no other call;
+    - as `name = Model(...)` of a mapped class with no `__init__` of the project's (one might hand
+      the object to another Session), a statement of the function's own body (not in a branch, a
+      loop, `with` or `try`), the only binding of the name;
+    - added with `session.add(name)` on a Session the function takes as a parameter, then flushed
+      or committed on it, each a statement of that body, as is the last statement using the Session
+      (a call on it or passing it), which the refresh follows, and after which nothing is called;
+    - returned by the function's last statement, `return name`, its only return; nothing in a
+      nested scope uses the Session, and the function never deletes, expunges, expires, rolls back
+      or closes.
+
+    Everything else keeps its AM222 (or AM250) block: a nested path (`BookOut.author.publisher`, a
+    property reading `self.author.publisher`), an object from a query (it gets its option on the
+    query: `eager_flow`), one the analysis cannot trace, one a function that does not migrate with
+    the route returns.
+    """
     if not risks or any(loaded_as(r) is None for r in risks):
         return None
     built = _returned(project, route, moving)
@@ -126,7 +133,8 @@ def plan(
 
 def explain(project: Project, route: FunctionId, risks: list[LazyLoadRisk], moving: set[FunctionId]) -> list[LazyLoadRisk]:
     """`risks` kept (no refresh planned), saying where an object the route returns comes from
-    when it builds it: "cannot trace the object to the query that loads it" misleads there."""
+    when it builds it: "cannot trace the object to the query that loads it" misleads there; a
+    property's block says what to add."""
     built = _returned(project, route, moving)
     if built is None:
         return risks
@@ -223,7 +231,7 @@ def _placement(
     project: Project, fid: FunctionId, name: str, node: ast.FunctionDef | ast.AsyncFunctionDef | None
 ) -> tuple[str, facts.Call] | None:
     """(the Session's name, the last call using it) when the refresh can follow that call's
-    statement and run on every path to `return name` (module docstring), else None."""
+    statement and run on every path to `return name` (the shapes `plan` lists), else None."""
     if node is None:
         return None
     _, function = project.functions[fid]

@@ -1,25 +1,10 @@
 """What a project function or method given the route's Session returns, as far as a commit's expiry goes.
 
-`item = crud_item.get(db, pk)`, `item = find_item(db, pk)`, `item = repo_fn(db, db_obj=item)`:
-after the route's commit, the object the helper handed back is expired like one the route
-loaded itself (or, on an async stack that keeps objects, stale where the synchronous one
-reloaded it). `expired_reads` refreshes it the same way only when this module shows what
-comes back, following the call graph (`Project.all_calls_from`, so methods of project
-classes and instances too) into the helper and through the helpers it calls in turn:
-
-- one object its Session loaded: `db.get(M, pk)` (`db.get(self.model, pk)` included: `get`
-  only ever returns a mapped instance or None), a query of one mapped entity ended by
-  `.first()`, `.one()` and kin, `db.merge(obj)`, a local bound once to one of those, or a
-  local it adds to (or refreshes on) the Session unconditionally (`db_obj = self.model(...)`);
-- a list of them: `...all()` of a query of one mapped entity;
-- one of its own parameters handed back (`return db_obj`): what the caller passed;
-- no object: `None` and literals only, the `.rowcount` of the Session's `execute()`, no
-  `return` at all, or a return annotation naming only scalar types (`-> int`),
-  in builtin or typing containers (`-> list[str]`, `-> dict[str, int | None]`).
-
-Anything else (a call it cannot follow, a result it cannot tell is an entity, a helper that
-detaches objects, several implementations) is unknown: the caller keeps counting the name as
-"the result of a call", which blocks the route where it is read after the commit.
+After the route's commit, the object a helper handed back (`item = crud_item.get(db, pk)`) is
+expired like one the route loaded itself (or, on an async stack that keeps objects, stale where
+the synchronous one reloaded it). `expired_reads` refreshes it the same way only when this module
+shows what comes back (`returned`); anything else stays "the result of a call", which blocks the
+route where it is read after the commit.
 """
 
 from __future__ import annotations
@@ -63,7 +48,25 @@ def returned(
 ) -> Returned | None:
     """What the call bound by `binding` in function `fid` returns, when it is given the Session
     `session` (the one that commits), or is a method of an instance built from it here
-    (`repo = ItemRepo(db)`); None when the call or its result cannot be followed."""
+    (`repo = ItemRepo(db)`); None when the call or its result cannot be followed.
+
+    The call graph is followed (`Project.all_calls_from`, so methods of project classes and
+    instances too) into the helper and through the helpers it calls in turn (`item =
+    find_item(db, pk)`, `item = repo_fn(db, db_obj=item)`). What is shown:
+
+    - one object its Session loaded: `db.get(M, pk)` (`db.get(self.model, pk)` included: `get`
+      only ever returns a mapped instance or None), a query of one mapped entity ended by
+      `.first()`, `.one()` and kin, `db.merge(obj)`, a local bound once to one of those, or a
+      local it adds to (or refreshes on) the Session unconditionally (`db_obj = self.model(...)`);
+    - a list of them: `...all()` of a query of one mapped entity;
+    - one of its own parameters handed back (`return db_obj`): what the caller passed;
+    - no object: `None` and literals only, the `.rowcount` of the Session's `execute()`, no
+      `return` at all, or a return annotation naming only scalar types (`-> int`), in builtin or
+      typing containers (`-> list[str]`, `-> dict[str, int | None]`).
+
+    Anything else (a call it cannot follow, a result it cannot tell is an entity, a helper that
+    detaches objects, several implementations) is unknown: None.
+    """
     call = bound_call(function, binding)
     if call is None:
         return None

@@ -1,46 +1,10 @@
 """Attributes a commit expires, read afterwards: MissingGreenlet under AsyncSession.
 
-After `commit()` a Session expires every object it holds when its sessionmaker has
-`expire_on_commit=True` (the default of `sessionmaker` and of `async_sessionmaker` alike).
-After a flush (and so a commit) that UPDATEs a row, columns the database computes
-(`onupdate=<SQL expression>`, `server_onupdate=`, `Computed(...)`, `FetchedValue()`) are
-expired whatever that setting; so is a `server_default` where the INSERT cannot return it.
-Synchronous code reloads an expired attribute silently when it is read; under AsyncSession
-the read is implicit IO and raises `MissingGreenlet`, also when FastAPI serialises a returned
-object for the response model.
-
-Per migrated function, `analyse` finds each commit point (the Session's `commit()`, its
-`flush()` where server-generated columns matter, a call to a project function that commits
-with the Session) and the objects bound before it and read after it (an attribute, an
-argument, a returned value). Where the object is clearly one instance of the Session
-(`Model(...)`, `db.get(Model, ...)`, `.first()`, `.one()`, `.scalar_one()` and kin), the
-fix is planned: `await db.refresh(obj)` right after the commit point (behind
-`if obj is not None:` when the query may find nothing), also for what a project function or
-method given the Session (or a repository built from it here) is shown to return
-(`expired_helpers`): one object it loaded, or the object passed to it; a list the Session
-loaded (or such a helper returned) is refreshed object by object; lists, parameters and
-helpers' results are read through the names of their elements too (`expired_lists`). A call
-given the Session, or a method of a class holding one, whose result is not shown counts as
-maybe an object. Where the object may be an ORM instance but cannot be refreshed there (a
-parameter, rows, a list it changed, a helper's result), the
-function is blocked: AM248 when the sessionmaker expires on commit, AM249 for a
-server-generated column. When the synchronous sessionmaker expired on commit and the async
-one does not (generated, or reused with `expire_on_commit=False`), every such read reloaded
-the row in the synchronous code: it is refreshed the same way, or the function blocked
-(AM259), unless the key is all it reads (`user.id`, also in a project function it is handed to:
-the value the synchronous Session reloaded is the one the async one keeps). Which maker expires is read by `stack_source` (a setting it cannot read counts as
-expiring). `rollback()`, `expire(obj)` and
-`expire_all()` expire whatever the sessionmaker says: a read after them is refreshed the
-same way, or the function blocked (AM261); an object made here (`Model(...)`) is expunged
-by a rollback, not expired. A read past a `raise` that follows the call in its block
-(`except StaleDataError: db.rollback(); raise HTTPException(409)`) never runs after it
-(`bound.raised_after`): no refresh, which would fail on a row deleted meanwhile. Names that cannot hold an ORM instance (a pydantic payload, an
-int) are never reported. An object a relationship led to (`owner = item.owner`, `item.owner.name`,
-`[i.name for i in user.items]`) read after a commit that expired it blocks the function: refreshing
-the object holding it does not reload it (`expired_related`), unless the relationship is eager by
-mapper default and that object is refreshed whole there (`_reloaded`: phase two's refresh, the
-function's own, or the helper's that returned it, where nothing changes a loader strategy); the
-response model reading such a relationship on the returned object counts the same way.
+A commit on an expiring sessionmaker (AM248), the flush of a change to a column the database
+computes (AM249), a rollback or `expire()` (AM261) expire attributes that synchronous code
+reloads silently when read; under AsyncSession the read is implicit IO. Where an async stack
+keeps what the synchronous one reloaded, the read is stale instead (AM259). `analyse` plans the
+refreshes that fix a migrated function, or blocks it.
 
 Over 500 lines: `analyse` decides per name and commit point, with the model facts it needs
 (`Models`: mapped classes, server-generated columns); reads through other names and lists are
@@ -388,7 +352,43 @@ def analyse(
     on counts as expiring. `sessions`: the names of the Sessions it works on, when not its
     synchronous ones (a route already on the AsyncSession its dependencies' twins join).
     `unread_return`: nothing reads what the function returns (a dependency whose value no route
-    uses), so returning an object is no read of it."""
+    uses), so returning an object is no read of it.
+
+    It finds each commit point (the Session's `commit()`, its `flush()` where server-generated
+    columns matter, a call to a project function that commits with the Session) and the objects
+    bound before it and read after it (an attribute, an argument, a returned value). Where the
+    object is clearly one instance of the Session (`Model(...)`, `db.get(Model, ...)`,
+    `.first()`, `.one()`, `.scalar_one()` and kin), the fix is planned: `await db.refresh(obj)`
+    right after the commit point (behind `if obj is not None:` when the query may find nothing),
+    also for what a project function or method given the Session (or a repository built from it
+    here) is shown to return (`expired_helpers`): one object it loaded, or the object passed to
+    it; a list the Session loaded (or such a helper returned) is refreshed object by object;
+    lists, parameters and helpers' results are read through the names of their elements too
+    (`expired_lists`). A call given the Session, or a method of a class holding one, whose result
+    is not shown counts as maybe an object. Where the object may be an ORM instance but cannot be
+    refreshed there (a parameter, rows, a list it changed, a helper's result), the function is
+    blocked: AM248 when the sessionmaker expires on commit, AM249 for a server-generated column.
+
+    When the synchronous sessionmaker expired on commit and the async one does not (generated, or
+    reused with `expire_on_commit=False`), every such read reloaded the row in the synchronous
+    code: it is refreshed the same way, or the function blocked (AM259), unless the key is all it
+    reads (`user.id`, also in a project function it is handed to: the value the synchronous
+    Session reloaded is the one the async one keeps). Which maker expires is read by
+    `stack_source` (a setting it cannot read counts as expiring). `rollback()`, `expire(obj)` and
+    `expire_all()` expire whatever the sessionmaker says: a read after them is refreshed the same
+    way, or the function blocked (AM261); an object made here (`Model(...)`) is expunged by a
+    rollback, not expired. A read past a `raise` that follows the call in its block (`except
+    StaleDataError: db.rollback(); raise HTTPException(409)`) never runs after it
+    (`bound.raised_after`): no refresh, which would fail on a row deleted meanwhile. Names that
+    cannot hold an ORM instance (a pydantic payload, an int) are never reported.
+
+    An object a relationship led to (`owner = item.owner`, `item.owner.name`, `[i.name for i in
+    user.items]`) read after a commit that expired it blocks the function: refreshing the object
+    holding it does not reload it (`expired_related`), unless the relationship is eager by mapper
+    default and that object is refreshed whole there (`_reloaded`: phase two's refresh, the
+    function's own, or the helper's that returned it, where nothing changes a loader strategy);
+    the response model reading such a relationship on the returned object counts the same way.
+    """
     result = Analysis()
     models = expiry.models
     if models is None:

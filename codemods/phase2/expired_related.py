@@ -1,43 +1,10 @@
 """Objects reached through a relationship, read after a commit that expired them.
 
-The synchronous Session expired every object it held on commit (`expire_on_commit=True`),
-also those a relationship of a loaded object led to: `owner = book.author`,
-`first = author.books[0]`, `for b in author.books`, `book.author.name`,
-`[b.title for b in other.books]` read after the commit reloaded their rows. Phase two
-refreshes the objects a name holds (`expired_reads`), not the ones their relationships hold:
-`refresh(book)` finds `book.author` in the identity map and leaves its columns as they were,
-and `refresh(author)` repopulates the collection's members inconsistently (members the flush
-wrote may keep the values they had). So such a read returns what the row held before the
-commit (raw SQL, a trigger, a column the database computes) or, where the async sessionmaker
-expires too, raises MissingGreenlet. `reads` finds the first one after a commit point; the
-caller blocks the function. Relationships that never load (`write_only`, `dynamic`, `raise`,
-`noload`) are left out: what reads them is a query of its own or fails in the synchronous code.
-
-The response model counts: an object returned after the commit whose response model has a
-field named like a relationship, itself a model (`AuthorOut.books: list[BookOut]`), is read
-through that relationship when FastAPI serialises it.
-
-A relationship the mapper loads eagerly (`lazy="joined"`, `"selectin"`, `"subquery"`; also
-SQLModel's `sa_relationship_kwargs={"lazy": ...}` and `backref("name", lazy=...)`) is
-loaded again by `refresh(book)`, with the same strategy, and the related row's columns with it:
-`book.author.name` (each relationship crossed eager, no subscript) read after the commit is no
-block where phase two refreshes `book` there, when the function loaded `book` with a plain
-Session call of its own and changes no loader strategy (`lazyload(...)` and kin, or any
-`options(...)`: the refresh may not load what that query loaded). The response model's fields
-count the same way (`response_reads`), one hop deep only (`ItemOut.owner`, not
-`UserOut.items[].owner`): where the object returned was refreshed whole after the commit, by
-phase two, by the function itself, or by the helper returning it (`db.commit(); db.refresh(db_obj);
-return db_obj`), and nothing the function runs, transitively, changes a loader strategy (a refresh
-applies the options its object was loaded with). Measured on SQLAlchemy 2.1 with AsyncSession: an
-eager relationship is loaded on an object from `select()`/`get()`, after `refresh(obj)` (its
-related rows repopulated even with expire_on_commit=False) and on an object loaded before a
-commit with expire_on_commit=False; it raises MissingGreenlet on an object a commit expired, on a
-new object flushed or committed and not refreshed, and through the back-reference of the path
-(`item.owner.items`, where `User.items` back-populates `Item.owner`), whereas a chain of distinct
-eager relationships (`item.owner.team`) is loaded.
-
-Not detected (may miss): relationships read by an association proxy, by a model property or
-inside a called function; a returned object other than a bare name.
+Phase two refreshes the objects a name holds (`expired_reads`), not the ones their relationships
+hold: `refresh(book)` leaves `book.author` as the identity map had it. So such a read returns
+what the row held before the commit or, where the async sessionmaker expires too, raises
+MissingGreenlet. `reads` finds the first one after a commit point (and says when an eager
+relationship makes it safe); the caller blocks the function.
 """
 
 from __future__ import annotations
@@ -167,7 +134,47 @@ def reads(
     `built` (made here: what its relationships hold was written by this transaction).
     `reloaded`: objects refreshed whole after the commit (from that line on), whose `eager`
     relationships the refresh loads again (`book.author.name`); `response_eager`: the response
-    model reads only eager relationships the returned object holds itself."""
+    model reads only eager relationships the returned object holds itself.
+
+    The synchronous Session expired every object it held on commit (`expire_on_commit=True`),
+    also those a relationship of a loaded object led to: `owner = book.author`,
+    `first = author.books[0]`, `for b in author.books`, `book.author.name`,
+    `[b.title for b in other.books]` read after the commit reloaded their rows. `refresh(book)`
+    finds `book.author` in the identity map and leaves its columns as they were, and
+    `refresh(author)` repopulates the collection's members inconsistently (members the flush
+    wrote may keep the values they had). So such a read returns what the row held before the
+    commit (raw SQL, a trigger, a column the database computes) or, where the async sessionmaker
+    expires too, raises MissingGreenlet. Relationships that never load (`write_only`, `dynamic`,
+    `raise`, `noload`) are left out of `relationships`: what reads them is a query of its own or
+    fails in the synchronous code.
+
+    The response model counts: an object returned after the commit whose response model has a
+    field named like a relationship, itself a model (`AuthorOut.books: list[BookOut]`), is read
+    through that relationship when FastAPI serialises it.
+
+    A relationship the mapper loads eagerly (`lazy="joined"`, `"selectin"`, `"subquery"`; also
+    SQLModel's `sa_relationship_kwargs={"lazy": ...}` and `backref("name", lazy=...)`) is loaded
+    again by `refresh(book)`, with the same strategy, and the related row's columns with it:
+    `book.author.name` (each relationship crossed eager, no subscript) read after the commit is
+    no block where phase two refreshes `book` there, when the function loaded `book` with a plain
+    Session call of its own and changes no loader strategy (`lazyload(...)` and kin, or any
+    `options(...)`: the refresh may not load what that query loaded). The response model's fields
+    count the same way (`response_reads`), one hop deep only (`ItemOut.owner`, not
+    `UserOut.items[].owner`): where the object returned was refreshed whole after the commit, by
+    phase two, by the function itself, or by the helper returning it (`db.commit();
+    db.refresh(db_obj); return db_obj`), and nothing the function runs, transitively, changes a
+    loader strategy (a refresh applies the options its object was loaded with). Measured on
+    SQLAlchemy 2.1 with AsyncSession: an eager relationship is loaded on an object from
+    `select()`/`get()`, after `refresh(obj)` (its related rows repopulated even with
+    expire_on_commit=False) and on an object loaded before a commit with expire_on_commit=False;
+    it raises MissingGreenlet on an object a commit expired, on a new object flushed or committed
+    and not refreshed, and through the back-reference of the path (`item.owner.items`, where
+    `User.items` back-populates `Item.owner`), whereas a chain of distinct eager relationships
+    (`item.owner.team`) is loaded.
+
+    Not detected (may miss): relationships read by an association proxy, by a model property or
+    inside a called function; a returned object other than a bare name.
+    """
     reloaded = reloaded or {}
     if node is None or not relationships or not objects:
         return None

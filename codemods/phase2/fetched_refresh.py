@@ -1,41 +1,11 @@
 """A response model's relationships on an object a helper fetched by key: loaded by a refresh.
 
-A route returning what a project helper got from the route's own Session
-
-    task = crud.task.get(db, id=task_id)     # CRUDBase.get: return db.get(self.model, id)
-    if task is None:
-        raise NotFoundError(...)
-    return task                              # response_model=TaskOut, TaskOut.labels
-
-has FastAPI read `task.labels` while serialising the response: MissingGreenlet under
-AsyncSession (AM222). The loader option cannot go into the helper, which every model shares;
-phase two adds `await db.refresh(task, attribute_names=["labels"])` to the route instead (AM280),
-guarded `if task is not None:` right after the call, where nothing else runs before the return.
-
-What a refresh does there, as run against SQLAlchemy 2.0 (AsyncSession, aiosqlite): it expires the
-named attributes and then loads them, autoflushing on the way. An unflushed change to another
-attribute survives (flushed, or still held without autoflush); an unflushed change to the
-refreshed relationship itself is lost (`task.labels.append(label)` then the refresh: the
-association row is never written, with autoflush or without). So the refresh stands only where
-nothing could have changed the object since the Session loaded it:
-
-- the route's first statement (after a docstring) is `name = helper(session, ...)`, a call of
-  one project function or method migrating with the route (`Project.all_calls_from`, resolved
-  with certainty), given a Session parameter of the route, the only binding of `name`;
-- the helper's body is `return session.get(Model, ...)` on that Session: `get` gives an instance
-  of `Model` or None and changes nothing. `Model` is a mapped class named there, or
-  `self.<attr>` where the route calls the method on a module-level instance
-  (`task = CRUDTask(Task)`) whose class order stores `<attr>` only from an `__init__`
-  parameter (`self.model = model`) that the instance is built with a mapped class for;
-- after it, the route has at most `if name is None:` raising or returning (no `else`), then
-  `return name`; no other statement, and no call outside that branch;
-- no dependency of the route shares its Session (none of its parameters but the Session's own
-  is a dependency, and none is migrated with it): a fresh Session, loading the object clean;
-- each risk is a field of the response model itself (as in `built_refresh`), a relationship of
-  `Model` with the default lazy strategy, or a property reading one on the object directly.
-
-Everything else keeps its block: a helper doing more than `get` (a query, a write, a commit),
-a class the analysis cannot pin to one mapped class, a change or a call before the return.
+A route returning what a project helper got from the route's own Session (`task =
+crud.task.get(db, id=task_id)`) has FastAPI read the response model's relationships while
+serialising: MissingGreenlet under AsyncSession (AM222). The loader option cannot go into the
+helper, which every model shares; phase two adds `await db.refresh(task, attribute_names=[...])`
+to the route instead (AM280), only where nothing could have changed the object since the Session
+loaded it (`plan`; AM280's doc says why).
 """
 
 from __future__ import annotations
@@ -62,7 +32,34 @@ def plan(
     shared: bool,
 ) -> built_refresh.BuiltRefresh | None:
     """The refresh that replaces all of `risks` (the route's lazy loads), or None to keep them.
-    `shared`: some dependency of the route migrates with it (and may share its Session)."""
+    `shared`: some dependency of the route migrates with it (and may share its Session).
+
+        task = crud.task.get(db, id=task_id)     # CRUDBase.get: return db.get(self.model, id)
+        if task is None:
+            raise NotFoundError(...)
+        return task                              # response_model=TaskOut, TaskOut.labels
+
+    gets `await db.refresh(task, attribute_names=["labels"])`, guarded `if task is not None:`,
+    right after the call, where nothing else runs before the return. The refresh stands only where:
+
+    - the route's first statement (after a docstring) is `name = helper(session, ...)`, a call of
+      one project function or method migrating with the route (`Project.all_calls_from`, resolved
+      with certainty), given a Session parameter of the route, the only binding of `name`;
+    - the helper's body is `return session.get(Model, ...)` on that Session: `get` gives an
+      instance of `Model` or None and changes nothing. `Model` is a mapped class named there, or
+      `self.<attr>` where the route calls the method on a module-level instance (`task =
+      CRUDTask(Task)`) whose class order stores `<attr>` only from an `__init__` parameter
+      (`self.model = model`) that the instance is built with a mapped class for;
+    - after it, the route has at most `if name is None:` raising or returning (no `else`), then
+      `return name`; no other statement, and no call outside that branch;
+    - no dependency of the route shares its Session (none of its parameters but the Session's own
+      is a dependency, and none is migrated with it): a fresh Session, loading the object clean;
+    - each risk is a field of the response model itself (as in `built_refresh`), a relationship
+      of `Model` with the default lazy strategy, or a property reading one on the object directly.
+
+    Everything else keeps its block: a helper doing more than `get` (a query, a write, a commit),
+    a class the analysis cannot pin to one mapped class, a change or a call before the return.
+    """
     if shared or not risks or any(built_refresh.loaded_as(r) is None for r in risks):
         return None
     module, function = project.functions[route]
@@ -96,7 +93,7 @@ def _fetched(
     project: Project, route: FunctionId, moving: set[FunctionId], node: ast.FunctionDef | ast.AsyncFunctionDef | None
 ) -> tuple[facts.Call, str, str, FunctionId, str] | None:
     """(the helper call, the name bound to it, the Session's name, the helper, the class) when
-    the route's body has the shape the module docstring describes."""
+    the route's body has the shape `plan` describes."""
     if node is None:
         return None
     _, function = project.functions[route]

@@ -1,24 +1,10 @@
-"""Objects read after a savepoint (or a transaction block) rolled back: MissingGreenlet.
+"""Objects read after a savepoint (or a transaction block) rolled back: MissingGreenlet (AM292).
 
-Rolling back `db.begin_nested()` expires the objects changed inside it, whatever
-`expire_on_commit` says; rolling back a `db.begin()` block expires every object. The
-synchronous code reloads such an attribute when it is read; under AsyncSession the read is
-implicit IO and raises MissingGreenlet. `expired_reads` follows the Session's own
-`rollback()`; this module covers the two rollbacks it does not see:
-
-- the exception leaving `with db.begin_nested():` (or `with db.begin():`) inside a `try`,
-  read in that `try`'s `except` handler, or after it when the handler carries on (also past a
-  `continue`: the loop's next lines and what follows the loop);
-- `sp.rollback()` on `sp = db.begin_nested()` (or `db.begin()`), read after it.
-
-An object counts when the code changes one of its attributes inside the block (or between
-taking the savepoint and rolling it back): those are the ones a savepoint's rollback
-expires; for a `db.begin()` block, also one the block loads through the Session
-(`db.get(...)`, `db.scalars(...)`), since that rollback expires every object. A `db.refresh(obj)` before the read reloads it, and the read is fine.
-
-A helper that changes an object it is given inside such a block and, the rollback caught,
-returns normally (`return False` in the handler) hands the object back expired: the caller's
-reads of what it passed there, after the call, count the same (`expired_params`, `after_call`).
+Rolling back `db.begin_nested()` expires the objects changed inside it, rolling back a
+`db.begin()` block every object, whatever `expire_on_commit` says; under AsyncSession the next
+read is implicit IO. `expired_reads` follows the Session's own `rollback()`; this module covers
+the two rollbacks it does not see (`reads`), and a helper handing such an object back to its
+caller (`expired_params`, `after_call`).
 """
 
 from __future__ import annotations
@@ -32,7 +18,21 @@ _LOADS = frozenset({"get", "get_one", "merge", "scalars"})
 
 
 def reads(definition: ast.FunctionDef | ast.AsyncFunctionDef | None, sessions: set[str]) -> list[tuple[int, str]]:
-    """(line, message) per object read after a rollback that expired it, in one function."""
+    """(line, message) per object read after a rollback that expired it, in one function.
+
+    The rollbacks read:
+
+    - the exception leaving `with db.begin_nested():` (or `with db.begin():`) inside a `try`,
+      read in that `try`'s `except` handler, or after it when the handler carries on (also past a
+      `continue`: the loop's next lines and what follows the loop);
+    - `sp.rollback()` on `sp = db.begin_nested()` (or `db.begin()`), read after it.
+
+    An object counts when the code changes one of its attributes inside the block (or between
+    taking the savepoint and rolling it back): those are the ones a savepoint's rollback expires;
+    for a `db.begin()` block, also one the block loads through the Session (`db.get(...)`,
+    `db.scalars(...)`), since that rollback expires every object. A `db.refresh(obj)` before the
+    read reloads it, and the read is fine.
+    """
     if definition is None or not sessions:
         return []
     found: list[tuple[int, str]] = []
@@ -54,7 +54,9 @@ def expired_params(
     definition: ast.FunctionDef | ast.AsyncFunctionDef | None, sessions: set[str]
 ) -> dict[str, str]:
     """Parameters a caught rollback may leave expired when the function returns normally:
-    name -> what rolled back, for a reason (`with db.begin_nested():` at line 14)."""
+    name -> what rolled back, for a reason (`with db.begin_nested():` at line 14). A helper that
+    changes an object it is given inside such a block and, the rollback caught, returns normally
+    (`return False` in the handler) hands the object back expired."""
     if definition is None or not sessions:
         return {}
     arguments = definition.args.posonlyargs + definition.args.args + definition.args.kwonlyargs

@@ -17,7 +17,12 @@ id=book_id)`, the helper's body `return db.get(self.model, id)`, the class known
 `book = CRUDBook(Book)`) is refreshed the same way, guarded `if book is not None:`, right after the
 call, when the route does nothing else but check it for None and return it, and no dependency
 shares its Session: a refresh expires the relationship before loading it, so an unflushed change
-to it would be lost, and only an object nothing changed since it was loaded is safe.
+to it would be lost, and only an object nothing changed since it was loaded is safe. As run
+against SQLAlchemy 2.0 (AsyncSession, aiosqlite), a refresh expires the named attributes and then
+loads them, autoflushing on the way: an unflushed change to another attribute survives (flushed,
+or still held without autoflush), but an unflushed change to the refreshed relationship itself is
+lost (`task.labels.append(label)` then the refresh: the association row is never written, with
+autoflush or without).
 
 Before:
 
