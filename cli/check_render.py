@@ -13,7 +13,7 @@ from rich.text import Text
 
 from async_migrate.cli import github_escape, sarif_log
 from async_migrate.cli.render import _paint
-from async_migrate.codemods.check import CheckResult
+from async_migrate.codemods.check_result import CheckResult
 from async_migrate.codemods.outcome import plural
 
 _ODD = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # what rich's Text expands (tabs) or strips

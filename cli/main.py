@@ -38,6 +38,7 @@ from async_migrate.codemods.gitstate import GitError
 
 if TYPE_CHECKING:
     from async_migrate.codemods import run as runner
+    from async_migrate.codemods.options import Options
 
 
 @dataclass
@@ -186,7 +187,7 @@ def _guard(command: Callable[..., None]) -> Callable[..., None]:
     def run(*args: Any, **kwargs: Any) -> None:
         try:  # the analysis modules take a moment to load: a Ctrl-C here is no traceback
             from async_migrate.cli.render import print_lines
-            from async_migrate.codemods import run as runner
+            from async_migrate.codemods import options as runner
         except KeyboardInterrupt:
             _ENDING[0].message = "interrupted: nothing written"
             sys.stderr.write("async-migrate: interrupted: nothing written\n")
@@ -303,10 +304,10 @@ def _prepare(path: Path, config_file: Path | None, ui: Ui | None = None) -> tupl
     return root, settings
 
 
-def _options(only, exclude, jobs, offload_mixed=False, no_cache=False) -> runner.Options:
-    from async_migrate.codemods import run as runner
+def _options(only, exclude, jobs, offload_mixed=False, no_cache=False) -> Options:
+    from async_migrate.codemods.options import Options
 
-    return runner.Options(
+    return Options(
         only=tuple(only or ()), exclude=tuple(exclude or ()), jobs=jobs, offload_mixed=offload_mixed,
         cache=not no_cache,
     )
@@ -844,7 +845,7 @@ def check_command(
     """
     from async_migrate.cli.check_render import github_lines, print_text, sarif, summary
     from async_migrate.cli.render import print_lines, progress_bar
-    from async_migrate.codemods.check import check as run_check
+    from async_migrate.codemods.check_result import check as run_check
 
     ui = _ui(quiet, verbose, color)
     root, settings = _prepare(path, config, ui)

@@ -8,6 +8,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -15,7 +16,9 @@ from rich.text import Text
 
 from async_migrate.cli.console import Console  # closed pipes raise, for the guard (141)
 from async_migrate.codemods.outcome import plural
-from async_migrate.codemods.run import Result
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.run import Result
 
 ACTION_STYLE = {"convert": "green", "keep": "yellow", "unchanged": "dim", "migrate": "green", "blocked": "red"}
 

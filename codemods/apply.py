@@ -158,7 +158,7 @@ def write(
     that its module never received fails at import. Its files are all written or none: each is
     checked before the first write, and a write failing after that restores those written.
     """
-    from async_migrate.codemods.run import CURRENT  # not at import: `--help` needs no analysis
+    from async_migrate.codemods.options import CURRENT  # not at import: `--help` needs no workers
 
     changed = result.changed
     if not changed:

@@ -86,18 +86,21 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from async_migrate.codemods import facts, warm_run
+from async_migrate.codemods import facts
 from async_migrate.codemods.async_expired import GENERATED, expired_reads, generated_reads, rolled_back_reads
 from async_migrate.codemods.async_expired import UNVERIFIED as EXPIRED_UNVERIFIED
 from async_migrate.codemods.async_response_reads import response_lazy_loads, validated_lazy_loads
+from async_migrate.codemods.check_result import CheckResult as CheckResult
+from async_migrate.codemods.check_result import Finding as Finding
+from async_migrate.codemods.check_result import Silenced as Silenced
+from async_migrate.codemods.check_result import check as check
 from async_migrate.codemods.concurrent_offloads import beside_running_offloads, overlapping_offloads
 from async_migrate.codemods.concurrent_session import overlaps
-from async_migrate.codemods.config import Config
 from async_migrate.codemods.containers import may_be_plain
 from async_migrate.codemods.decorator_work import runs_on_loop
 from async_migrate.codemods.engine_work import (
@@ -139,8 +142,6 @@ from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
 from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, ROUTE_KINDS, FunctionId, Handler, Project
 from async_migrate.codemods.request_validation import blocking_validators
 from async_migrate.codemods.resolvers import describe_work, resolver_work, session_helper_call
-from async_migrate.codemods.routes import Routes
-from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
 from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
@@ -179,15 +180,7 @@ from async_migrate.codemods.rules.am333_request_scoped_session_after_remove impo
 from async_migrate.codemods.rules.am334_blocking_response_serialisation import RULE as AM334
 from async_migrate.codemods.rules.am335_sync_session_in_concurrent_threads import RULE as AM335
 from async_migrate.codemods.run import (
-    MARKERS,
-    Options,
     Progress,
-    Trace,
-    analysis_key,
-    collect_project,
-    open_pool,
-    remember,
-    remembered,
     served_path,
 )
 from async_migrate.codemods.serialised_reads import loop_serialisers
@@ -201,7 +194,6 @@ from async_migrate.codemods.session_work import (
     session_work_view,
     streamed_lines,
 )
-from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
 from async_migrate.codemods.unawaited_session import (
     async_session_locals,
     misused_sessions,
@@ -239,169 +231,6 @@ if TYPE_CHECKING:
 
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
     from async_migrate.codemods.phase2.model_members import Summary
-
-
-@dataclass(slots=True)
-class Finding:
-    rule: Rule
-    handler: Handler | None
-    file: str
-    line: int
-    function: str
-    message: str
-    blocking: list[Blocking] = field(default_factory=list)
-    phase1: str | None = None  # what phase one does with the handler: convert or keep
-    full_path: str | None = None  # the route's path with its router prefixes, when known
-    path_incomplete: bool = False  # the prefixes in front of the decorator's path are unknown
-    path_tail: str | None = None  # then: the decorator's path behind the prefixes that are known
-
-    @property
-    def code(self) -> str:
-        return self.rule.code
-
-    def to_json(self) -> dict[str, Any]:
-        document: dict[str, Any] = {
-            "code": self.rule.code,
-            "name": self.rule.name,
-            "file": self.file,
-            "line": self.line,
-            "function": self.function,
-            "kind": self.handler.kind if self.handler is not None else None,
-            "methods": self.handler.methods if self.handler is not None else [],
-            "path": self.full_path or self.path_tail or (self.handler.path if self.handler is not None else None),
-            "message": self.message,
-            "blocking": [{"line": b.line, "call": b.call, "offloaded": b.offloaded} for b in self.blocking],
-        }
-        if self.path_incomplete:
-            document["path_incomplete"] = True
-        if self.phase1 is not None:
-            document["phase1"] = self.phase1
-        return document
-
-
-@dataclass(slots=True)
-class Silenced:
-    rule: Rule
-    file: str
-    line: int
-    function: str
-    pragma: str
-    reason: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "code": self.rule.code,
-            "name": self.rule.name,
-            "file": self.file,
-            "line": self.line,
-            "function": self.function,
-            "pragma": self.pragma,
-            "reason": self.reason,
-        }
-
-
-@dataclass
-class CheckResult:
-    root: Path
-    findings: list[Finding] = field(default_factory=list)
-    silenced: list[Silenced] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
-    files: int = 0
-    handlers: int = 0  # async def handlers checked, async def resolvers among them
-    resolvers: int = 0  # def GraphQL resolvers checked (graphql-core runs them on the event loop)
-    routes: int = 0  # routes and websockets anywhere under the root, async def or not
-
-    notices: list[str] = field(default_factory=list)  # how the project was read (import roots)
-    blind: list[str] = field(default_factory=list)  # code the analysis cannot see: exit 2 (Project.blind)
-    project: Project | None = field(default=None, repr=False)  # what the findings were read from
-
-    @property
-    def warnings(self) -> list[str]:
-        """Why a clean result would prove nothing: `check` exits 2 on any of these."""
-        if not self.files:
-            return nothing_selected(self.files)
-        if self.blind:
-            return list(self.blind)
-        if not self.routes:
-            return [NO_ROUTES]
-        return []
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "command": "check",
-            "root": str(self.root),
-            "findings": [finding.to_json() for finding in self.findings],
-            "silenced": [silenced.to_json() for silenced in self.silenced],
-            "errors": self.errors,
-            "warnings": [*self.warnings, *self.notices],
-            "files": self.files,
-            "routes": self.routes,
-            "handlers_checked": self.handlers,
-            "def_resolvers_checked": self.resolvers,
-        }
-
-
-def check(
-    root: Path, config: Config, options: Options, progress: Progress | None = None, project_needed: bool = True
-) -> CheckResult:
-    """`check`'s findings. Without `project_needed` (the command line's run, which shows the
-    findings alone), the result of the last run is taken whole when this run would read exactly
-    what it read (`codemods.warm_run`), and `result.project` is then None."""
-    with open_pool(root, config, options) as pool:
-        exclude = (*options.exclude, *config.exclude)
-        run_key = warm_run.run_key("check", root, config, options) if pool.cache is not None else None
-        if not project_needed:
-            reused = warm_run.reuse(pool, "check", run_key, MARKERS, _MEMO_KINDS, options.only, exclude, progress)
-            found = _from_memo(reused.analysis) if reused is not None else None
-            if reused is not None and found is not None:
-                if progress is not None:
-                    progress("analyse", found.handlers, found.handlers)
-                found.blind = reused.blind
-                found.notices = [notice for notice in reused.notices if notice not in reused.blind]
-                found.root = root
-                found.files = reused.files
-                return found
-        trace = Trace() if run_key is not None else None
-        project, errors, count = collect_project(
-            root, config, options, pool, keep=(), progress=progress, trace=trace, callers=True
-        )
-        pool.close()  # the workers are done; the analysis still runs without cycle collection (Pool)
-        key = analysis_key(pool, project, "check")
-        result = _from_memo(remembered(pool, "check", key, project, _MEMO_KINDS))
-        if result is not None:
-            if progress is not None:
-                progress("analyse", result.handlers, result.handlers)
-        else:
-            result = analyse(project, options.jobs, progress)
-            routes = Routes(project)
-            for finding in result.findings:
-                if finding.handler is not None and finding.handler.kind in ROUTE_KINDS:
-                    path, complete = routes.served(finding.handler)
-                    finding.full_path = path if complete else None
-                    finding.path_tail = None if complete else path
-                    finding.path_incomplete = not complete
-            remember(pool, "check", key, _MEMO_FIELDS, result, _MEMO_KINDS)
-        if trace is not None:
-            shown = [finding.handler for finding in result.findings if finding.handler is not None]
-            warm_run.remember(pool, "check", run_key, key, trace, project.unseen, shown)
-    result.project = project
-    result.blind = project.blind
-    result.notices = [notice for notice in project.notices if notice not in project.blind]
-    result.root = root
-    result.errors = errors
-    result.files = count
-    return result
-
-
-# What the warm cache keeps of `analyse` (codemods/memo.py); the rest is this run's own.
-_MEMO_FIELDS = ("findings", "silenced", "handlers", "resolvers", "routes")
-_MEMO_KINDS = (Finding, Silenced, Blocking)
-
-
-def _from_memo(document: object) -> CheckResult | None:
-    if not isinstance(document, dict) or set(document) != set(_MEMO_FIELDS):
-        return None
-    return CheckResult(root=Path("."), **document)
 
 
 def analyse(project: Project, jobs: int | None = 1, progress: Progress | None = None) -> CheckResult:

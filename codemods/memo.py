@@ -11,7 +11,7 @@ import dataclasses
 import json
 from typing import Any
 
-from async_migrate.codemods.project import Handler
+from async_migrate.codemods.handlers import Handler
 from async_migrate.codemods.rules import Rule, by_code
 
 

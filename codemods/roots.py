@@ -525,3 +525,28 @@ def _tests(folder: str) -> bool:
 
 def _is_standard(name: str) -> bool:
     return name in sys.stdlib_module_names or name == "__future__"
+
+
+def blind_spots(
+    root: Path, above: list[facts.Module], unplaced: list[facts.Module], known: set[str]
+) -> tuple[list[str], set[str]]:
+    """What PATH leaves out that its imports name (`roots.outside` over `above`, `roots.beside`
+    over `unplaced`): the warnings, and the modules outside PATH a call may lead into."""
+    above_root = outside(root, above)
+    blind = [above_root.message(_shown(above_root.holder))] if above_root is not None else []
+    unseen = set(above_root.modules) if above_root is not None else set()
+    next_to = beside(root, unplaced, known)
+    if next_to is not None:
+        blind.append(next_to.message(_shown(next_to.holder)))
+        unseen |= next_to.prefixes()
+    return blind, unseen
+
+
+def _shown(folder: Path) -> str:
+    """A folder as the user would type it: relative to the working directory when in or just
+    above it, else absolute."""
+    try:
+        shown = os.path.relpath(folder, Path.cwd())
+    except (ValueError, OSError):
+        return str(folder)
+    return str(folder) if shown.startswith("../..") else shown

@@ -8,9 +8,7 @@ rewrite, diff, the warm cache's keys); split by command it would repeat the shar
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +19,11 @@ from async_migrate.codemods.astcollect import parse_any
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.config import Config, ConfigError
 from async_migrate.codemods.diff import as_json_text
+from async_migrate.codemods.options import CURRENT as CURRENT
+from async_migrate.codemods.options import MARKERS as MARKERS
+from async_migrate.codemods.options import Options as Options
+from async_migrate.codemods.options import Progress as Progress
+from async_migrate.codemods.options import open_pool as open_pool
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.phase1.rule import decide
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -41,18 +44,6 @@ from async_migrate.codemods.workers import Collected, Pool, Rewritten
 if TYPE_CHECKING:
     from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
 
-# A file whose text has none of these cannot define a route, a dependency, a
-# session or a router, so the pre-pass does not parse it unless a reference
-# leads into it.
-# `listen` and `dependency_overrides`: phase two reads event listeners on the sync stack and
-# overrides of its session dependency, which a module may register with none of the others;
-# `TestClient`: a test client not entered with `with` gets a follow-up from phase two;
-# `configure(`: a module binding a sessionmaker to its engine later (`maker.configure(bind=engine)`);
-# the GraphQL libraries: a module of resolvers, which run on the event loop, may name nothing else.
-MARKERS = (
-    b"async def", b"ession", b"Depends", b"Router", b"FastAPI", b"route", b"listen", b"dependency_overrides",
-    b"TestClient", b"configure(", b"strawberry", b"graphene", b"ariadne",
-)
 # How a pre-pass round picked its files (`Trace`, replayed by `codemods.warm_run`): True, those
 # holding a marker; False, all it was given (the modules references lead into); names, those
 # naming one as a word (the project's coroutine functions, for `check`).
@@ -60,30 +51,6 @@ Round = bool | tuple[str, ...]
 # Phase one only ever rewrites files with an `async def` in them.
 PHASE1_KEEP = (b"async def",)
 
-# (stage, items done in that stage, items the stage has): stages are "read" (files),
-# "analyse" (handlers), "rewrite" and "write" (files); done never exceeds total.
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class Activity:
-    """What the run is working on: the file an internal error names."""
-
-    file: str | None = None
-
-
-CURRENT = Activity()
-
-
-@dataclass
-class Options:
-    only: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    jobs: int | None = None
-    offload_mixed: bool = False
-    subsystem: str | None = None
-    shared: str = "twin"  # twin or block
-    cache: bool = True  # read and write the warm cache (codemods/cache.py)
 
 
 @dataclass
@@ -128,15 +95,6 @@ class Result:
             "diff": diff,
             **({"subsystem": self.subsystem} if self.subsystem is not None else {}),
         }
-
-
-def open_pool(root: Path, config: Config, options: Options) -> Pool:
-    """The run's worker pool, with the application's cache unless `--no-cache` (or
-    ASYNC_MIGRATE_NO_CACHE) turns it off."""
-    from async_migrate.codemods import cache as caching
-
-    cache = caching.Cache.open(root, config) if options.cache and not caching.disabled_by_environment() else None
-    return Pool(root, options.jobs, cache=cache)
 
 
 def collect_project(
@@ -229,7 +187,7 @@ def collect_project(
             )
             modules, errors = gather(roots)
     known = {module.name for module in modules} | {roots.name(path) for path in paths}
-    blind, unseen = blind_spots(root, modules, modules, known)
+    blind, unseen = import_roots.blind_spots(root, modules, modules, known)
     if roots.clash is not None:
         blind.insert(0, roots.clash)
     read_as = list(notices)  # the import roots detected, said before the blind spots
@@ -281,31 +239,6 @@ class Trace:
     notices: tuple[list[str], list[str]] = ([], [])  # said before and after the blind spots
     filled: list[str] = field(default_factory=list)
     failed: bool = False
-
-
-def blind_spots(
-    root: Path, above: list[facts.Module], unplaced: list[facts.Module], known: set[str]
-) -> tuple[list[str], set[str]]:
-    """What PATH leaves out that its imports name (`roots.outside` over `above`, `roots.beside`
-    over `unplaced`): the warnings, and the modules outside PATH a call may lead into."""
-    outside = import_roots.outside(root, above)
-    blind = [outside.message(_shown(outside.holder))] if outside is not None else []
-    unseen = set(outside.modules) if outside is not None else set()
-    beside = import_roots.beside(root, unplaced, known)
-    if beside is not None:
-        blind.append(beside.message(_shown(beside.holder)))
-        unseen |= beside.prefixes()
-    return blind, unseen
-
-
-def _shown(folder: Path) -> str:
-    """A folder as the user would type it: relative to the working directory when in or just
-    above it, else absolute."""
-    try:
-        shown = os.path.relpath(folder, Path.cwd())
-    except (ValueError, OSError):
-        return str(folder)
-    return str(folder) if shown.startswith("../..") else shown
 
 
 def _fill_missing_lines(root: Path, project: Project) -> list[str]:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from async_migrate.codemods import cache as caching
 from async_migrate.codemods import facts, sources
-from async_migrate.codemods.project import Handler
-from async_migrate.codemods.roots import Roots, surface
+from async_migrate.codemods.handlers import Handler
+from async_migrate.codemods.roots import Roots, blind_spots, surface
 
 if TYPE_CHECKING:
     from async_migrate.codemods.config import Config
@@ -138,13 +138,12 @@ def reuse(
     facts before it: the modules they lead into, or for `check` the files the markers skipped that
     name a project coroutine function, the names kept with the round), so the project, its notices
     and the analysis are the ones kept. What lies outside PATH is looked at again each run
-    (`run.blind_spots` over the imports kept), and its modules must be those the analysis was
+    (`roots.blind_spots` over the imports kept), and its modules must be those the analysis was
     made with. Anything else (a file that cannot be read, a new file, a parse, an identity
     unknown, other options, another working directory) returns None: the caller runs the command
     in full, which keeps a new record.
     """
     from async_migrate.codemods import memo
-    from async_migrate.codemods.run import blind_spots
     from async_migrate.codemods.sources import discover, selected
 
     cache = pool.cache
@@ -248,7 +247,7 @@ def _same_round(
 
 
 class _Shown:
-    """A handler as far as a kept finding or decision shows it (`check.Finding.to_json`,
+    """A handler as far as a kept finding or decision shows it (`check_result.Finding.to_json`,
     `outcome.Outcome.to_json`): its module's path and name, its function's name, key and line,
     its kind and registrations; a taken run's result has no project to hold more."""
 

@@ -27,10 +27,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
-from async_migrate.codemods import astcollect, facts, sources
 from async_migrate.codemods import cache as caching
+from async_migrate.codemods import facts, sources
 from async_migrate.codemods.diff import unified_diff
 from async_migrate.codemods.roots import Roots
 
@@ -88,6 +89,13 @@ class _Parsed:
     blob: bytes | None = None
 
 
+def _astcollect() -> ModuleType:
+    """The collectors, imported on first use: a warm run opens a pool and reads no file."""
+    from async_migrate.codemods import astcollect
+
+    return astcollect
+
+
 def _facts_of(parsed: _Parsed) -> facts.Module:
     """parsed's facts, unpickled on first use where only their bytes were kept."""
     if parsed.facts is None:
@@ -114,7 +122,7 @@ class Worker:
         longest = max(map(len, text.text.split("\n")), default=0) if len(text.text) > MAX_LINE else 0
         name = None if self.roots.default else self.roots.name(path)
         try:
-            tree = astcollect.parse(text.text, path, generics=True)
+            tree = _astcollect().parse(text.text, path, generics=True)
         except (SyntaxError, ValueError):
             if longest > MAX_LINE:
                 raise sources.SourceError(_too_long(longest)) from None
@@ -122,7 +130,7 @@ class Worker:
         else:
             # Python's parser raises on what it cannot nest (RecursionError, "too many nested
             # parentheses"): a machine-made module (protobuf's `_pb2.py`) is read for the analysis
-            found = astcollect.collect(path, text.text, name, tree)
+            found = _astcollect().collect(path, text.text, name, tree)
         return _Parsed(found, data, text.encoding, text.text, longest=longest if longest > MAX_LINE else 0)
 
     def collect(
@@ -231,7 +239,7 @@ def _parse_cst(text: str, path: str) -> cst.Module:
 
 def _collect_text(path: str, text: str, name: str | None = None) -> facts.Module:
     try:
-        return astcollect.collect(path, text, name)
+        return _astcollect().collect(path, text, name)
     except (SyntaxError, ValueError):
         return _newer_syntax(path, text, name)
 
@@ -253,7 +261,7 @@ def _newer_syntax(path: str, text: str, name: str | None) -> facts.Module:
             or f"syntax error at line {error.raw_line}, column {error.raw_column + 1}: {error.message}"
         ) from None
     try:
-        return astcollect.collect(path, older, name)
+        return _astcollect().collect(path, older, name)
     except (SyntaxError, ValueError):
         raise sources.SourceError(
             (sources.compile_error(text, path) or "cannot parse")

@@ -64,6 +64,27 @@ def test_check_never_loads_libcst(tmp_path):
     assert "libcst" not in loaded("check", str(root))  # warm: every file's facts from the cache
 
 
+ANALYSIS = {
+    "async_migrate.codemods.project",
+    "async_migrate.codemods.check",
+    "async_migrate.codemods.run",
+    "async_migrate.codemods.astcollect",
+}
+
+
+def test_a_warm_check_loads_none_of_the_analysis(tmp_path):
+    import shutil
+
+    root = Path(shutil.copytree(BOOKSHOP, tmp_path / "bookshop", ignore=shutil.ignore_patterns("__pycache__", "*.db")))
+    assert loaded_modules("check", str(root)) >= ANALYSIS  # cold: the project is read and judged
+    # warm: the last run's findings are taken whole; importing the analysis to show them was
+    # most of a small service's warm `check`
+    assert not loaded_modules("check", str(root)) & ANALYSIS
+    books = root / "api" / "books.py"
+    books.write_text(books.read_text() + "\n\nasync def added(db):\n    db.commit()\n")
+    assert loaded_modules("check", str(root)) >= ANALYSIS  # what a file defines changed: judged again
+
+
 def test_scan_never_loads_libcst(tmp_path):
     import shutil
 
