@@ -1,39 +1,12 @@
 """Where a function's ORM objects come from: its queries, and what its names hold and it returns.
 
+Phase two adds eager-load options to the query that loaded an object whose relationship is read
+(`codemods/phase2/eager_flow.py`); that needs the data flow from the query to the read, or to
+the value a route returns. This module records it per function as *terms*, plain tuples the
+index follows across calls (the vocabulary: `read`).
+
 Over 500 lines: the term vocabulary and the one walk that records it stay together, since
 each term's reader (`eager_flow.py`) relies on how the walk spells it.
-
-Phase two adds eager-load options to the query that loaded an object whose relationship
-is read (`codemods/phase2/eager_flow.py`); that needs the data flow from the query to the
-read, or to the value a route returns. This module records it per function as *terms*,
-plain tuples the index follows across calls:
-
-    ("load", n)              the n-th query of `facts.Function.loads`
-    ("name", x)              a local name or parameter (see `holds`)
-    ("call", i)              what the call with index i returns (a project function's `results`);
-                             in a method, the objects of a query on a Session its instance holds
-                             (`self.db.scalars(stmt)`: `facts.Function.held_loads[i]`)
-    ("attr", t, a)           attribute `a` of t: `book.author`
-    ("iter", t)              an element of t: `for b in books`, `[b for b in books]`
-    ("item", t, i)           element i of a tuple t: `books, total = page(...)`
-    ("key", t, k)            `t["k"]`
-    ("tuple", (t, ...))      a tuple or list display
-    ("dict", ((k, t), ...), open)   a dict display with string keys; open: it also has `**x`
-                             (a call's keywords, `Out(a=t, **x)`: x's term for one `**x`)
-    ("any", (t, ...))        one of: `a if c else b`
-    ("row", t)               a row of an awaited select of one entity t (a load, a held query's
-                             call): `row.Book`, `row[0]`, `row._mapping["Book"]`
-                             and `(book,) = row` are t; the result and its `all()` are
-                             ("tuple", (("row", t),)), its `first()` a row
-    ("row", t0, t1, ...)     a row of a select of several: column k is tk (`("?",)`: no entity;
-                             `("column", i, k)` on a held Session: `Function.held_columns`)
-    ("none",)                no object (`None`, a number, a string)
-    ("?",)                   anything else: the flow cannot follow it
-
-Names bound in nested functions, lambdas and classes hold ("?",) as well: the outer
-function cannot tell which binding a read sees; but for the parameters of a nested function
-or lambda whose every value the body shows (`sorted(books, key=lambda b: ...)` holds ("iter",
-books) in `b`, `fmt(book)` holds `book` in `fmt`'s parameter: `handed_scopes.py`).
 """
 
 from __future__ import annotations
@@ -87,7 +60,37 @@ def read(
     call's `func` -> the call's index (the collector's numbering); `local`: every local name of
     the function; `kept`: the runs of legacy Queries kept in a local name (`query_vars.read`);
     `written`: id of a returned value -> how `function.returned` spells it; `own`: the body's
-    walk (`walk_own`), when the caller already made it."""
+    walk (`walk_own`), when the caller already made it.
+
+    The terms:
+
+        ("load", n)              the n-th query of `facts.Function.loads`
+        ("name", x)              a local name or parameter (see `holds`)
+        ("call", i)              what the call with index i returns (a project function's `results`);
+                                 in a method, the objects of a query on a Session its instance holds
+                                 (`self.db.scalars(stmt)`: `facts.Function.held_loads[i]`)
+        ("attr", t, a)           attribute `a` of t: `book.author`
+        ("iter", t)              an element of t: `for b in books`, `[b for b in books]`
+        ("item", t, i)           element i of a tuple t: `books, total = page(...)`
+        ("key", t, k)            `t["k"]`
+        ("tuple", (t, ...))      a tuple or list display
+        ("dict", ((k, t), ...), open)   a dict display with string keys; open: it also has `**x`
+                                 (a call's keywords, `Out(a=t, **x)`: x's term for one `**x`)
+        ("any", (t, ...))        one of: `a if c else b`
+        ("row", t)               a row of an awaited select of one entity t (a load, a held query's
+                                 call): `row.Book`, `row[0]`, `row._mapping["Book"]`
+                                 and `(book,) = row` are t; the result and its `all()` are
+                                 ("tuple", (("row", t),)), its `first()` a row
+        ("row", t0, t1, ...)     a row of a select of several: column k is tk (`("?",)`: no entity;
+                                 `("column", i, k)` on a held Session: `Function.held_columns`)
+        ("none",)                no object (`None`, a number, a string)
+        ("?",)                   anything else: the flow cannot follow it
+
+    Names bound in nested functions, lambdas and classes hold ("?",) as well: the outer
+    function cannot tell which binding a read sees; but for the parameters of a nested function
+    or lambda whose every value the body shows (`sorted(books, key=lambda b: ...)` holds ("iter",
+    books) in `b`, `fmt(book)` holds `book` in `fmt`'s parameter: `handed_scopes.py`).
+    """
     _Flow(collector, function, indexes, local, kept or {}, written or {}).run(node, own)
 
 

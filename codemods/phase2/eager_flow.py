@@ -1,25 +1,12 @@
 """Where an ORM object a route reads or returns comes from: a query phase two can amend, or not.
 
+The terms of `codemods/astcollect/objects.py` are followed through local names, the results of
+project functions and the arguments of their callers, to *origins* (`OriginKind`). Where the flow
+cannot be followed, `Flow.resolve` says so and the caller falls back to the name-based analysis
+of `codemods/phase2/lazy_loads.py`.
+
 Over 500 lines: one resolver over the terms of `codemods/astcollect/objects.py`, whose cases
 (names, calls, parameters, dependencies, displays) read one another.
-
-The terms of `codemods/astcollect/objects.py` are followed through local names, the
-results of project functions and the arguments of their callers, to *origins*:
-
-- `load`: a query of a function (`facts.Function.loads`) that runs on the Session, with the
-  relationship path from its entity to the object (`for r in book.reviews` is
-  `Book.reviews` from the query of `book`) and the class the object is at the end of it;
-- `source`: something the tool cannot change: a dependency's return value (unless the
-  dependency's async twin moves with the route, `followed`: then its queries), a parameter
-  of a function no analysed code calls, and (for phase one, `offloaded_sources`) what a call
-  run in the threadpool returns;
-- `unverified`: a query of a model whose class is not under PATH: its relationships
-  are unknown;
-- `dict`: a dict display (a response built field by field).
-
-`resolve` returns None when the flow cannot be followed (an unknown call, an expression
-it does not model): the caller then falls back to the name-based analysis of
-`codemods/phase2/lazy_loads.py`, which over-reports rather than misses.
 """
 
 from __future__ import annotations
@@ -56,6 +43,20 @@ _PLAIN = frozenset({"dict", "Dict", "str", "int", "float", "bool", "bytes", "Map
 
 
 class OriginKind(Enum):
+    """Where an object comes from.
+
+    - `load`: a query of a function (`facts.Function.loads`) that runs on the Session, with the
+      relationship path from its entity to the object (`for r in book.reviews` is
+      `Book.reviews` from the query of `book`) and the class the object is at the end of it;
+    - `source`: something the tool cannot change: a dependency's return value (unless the
+      dependency's async twin moves with the route, `followed`: then its queries), a parameter
+      of a function no analysed code calls, and (for phase one, `offloaded_sources`) what a call
+      run in the threadpool returns;
+    - `unverified`: a query of a model whose class is not under PATH: its relationships
+      are unknown;
+    - `dict`: a dict display (a response built field by field).
+    """
+
     LOAD = "load"  # loaded by a query of the function (`load`), as `model` when resolved
     SOURCE = "source"  # the result of a dependency (`dependency`): its reads are judged by name
     UNVERIFIED = "unverified"  # loaded, but of a class the tool cannot see (`where` says which)
@@ -302,6 +303,9 @@ class Flow:
     # ---------------------------------------------------------------- terms
 
     def resolve(self, fid: FunctionId, term: tuple, picks: tuple = ()) -> list[Origin] | None:
+        """The origins of `term` in `fid`; None when the flow cannot be followed (an unknown call,
+        an expression it does not model): the caller then falls back to the name-based analysis
+        of `codemods/phase2/lazy_loads.py`, which over-reports rather than misses."""
         key = (fid, term, picks)
         if not self._active and self._shared is not None and not self.bound:
             return self._resolve_shared(key)

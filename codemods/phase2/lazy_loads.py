@@ -1,150 +1,12 @@
 """Lazy loads that break under AsyncSession: relationship reads nothing eager-loaded.
 
+Under asyncio, touching a relationship that is not loaded yet does implicit IO and raises
+`MissingGreenlet`, in helper code and during FastAPI's response serialisation. Phase two follows
+each read to its query to add the loader option there (`docs/analysis.md`, "Lazy loads in phase
+two"); where the flow cannot, the read is judged by names, conservatively (AM220's doc).
+
 Over 500 lines: one analysis (relationships, eager options, attribute reads, response models)
 over shared per-route eager-load state.
-
-Under asyncio, touching a relationship that is not loaded yet does implicit IO and
-raises `sqlalchemy.exc.MissingGreenlet`. It happens in helper code (`book.author.name`)
-and during FastAPI's response serialization, which reads every field of the response
-model from the returned ORM objects (FastAPI validates with `from_attributes=True`,
-whatever the model's own configuration) outside SQLAlchemy's greenlet context.
-
-The analysis is name based and deliberately conservative: it over-reports rather
-than misses. It works on the pre-pass facts only (`facts.ClassFacts`,
-`facts.Function.eager` / `.attributes`, `facts.Decorator.response_refs`).
-
-Phase two (`lazy_loads`) first follows the data flow (`codemods/phase2/eager_flow.py`):
-a read, or a response field, on an object the flow traces to a query on the Session
-is a *fix* (the loader option to add to that query, `EagerFix`), not a risk (a dependency
-whose async twin moves with the route is followed to its queries: the option goes to the
-twin); one on an object from another dependency or a parameter nothing analysed passes is a
-risk naming that source (AM245); one on an object of a model outside PATH is unverified (AM247). Model
-code run on an object (a property read, a method called, `f"{obj}"`, a response field named
-like a property) is summarised by `codemods/phase2/model_members.py`: the relationship
-paths it reads get the option on the object's query; on an object no option can reach they
-block the route naming the property (AM250); what it cannot see into is unverified (AM247).
-An attribute write (`order.status = x`) runs the class's `@validates("status")` methods on the
-object in the route, judged as a call of them, a property's or hybrid's setter, and the
-attribute's `set` event listeners (`@event.listens_for(Order.status, "set")`, or a module-level
-`event.listen(Order.status, "set", f)`); a collection's validators and `append`/`remove`
-listeners, for any read of the relationship.
-A deferred column read (directly, by a property or by the response model) gets an `undefer`
-option on the query the flow traces the object to, and blocks (AM251) where no option can
-reach it, unless a query of the closure names it in `undefer(...)` already. A column read on an
-object of a query whose function narrows that class's columns (`load_only(...)` without it,
-`defer(...)` with it) blocks too (AM251). An attribute only a mapped subclass
-declares, read on an object of a query of its base, blocks (AM260).
-Only where the flow cannot follow the object does the name-based judgement below apply.
-A response model nested under a field that is no relationship (a column, a property, a hybrid) is
-validated from what that attribute holds, never judged by its own field names against unrelated
-mapped classes: nothing to load where the attribute is a column or its model code is annotated to
-return no mapped class (a TypedDict, a plain class, scalars), the mapped classes it names otherwise,
-and unverified (AM247) where no annotation says, or where the object's own class is unknown.
-On an object the flow traces to its query, model code annotated to return a mapped class has what
-the nested schema reads loaded along the relationships it returns from (`return self.book`:
-`selectinload(Shelf.book).selectinload(Book.author)`); returning an object reached otherwise,
-no loader option of that query reaches it: unverified (AM247).
-A read the flow traces to a query is credited by that query's own loader options only
-(`facts.Load.options`: `selectinload(Book.author)` in another Book query loads nothing of its
-objects, and a path read past its first step only by a step of its own options along it),
-or by the closure's (below) where its options are not read there (`.options(*OPTIONS)`); a
-bare `session.get` only by a refresh of the object it loaded (`codemods/phase2/refreshed.py`).
-
-What is a lazy relationship
-    Every `relationship(...)` (also `Mapped[...] = relationship(...)`, `relation`,
-    `dynamic_loader`, sqlmodel's `Relationship(sa_relationship_kwargs={"lazy": ...})`)
-    declared in a class body of a collected module, and every `backref="name"` /
-    `backref=backref("name", lazy=...)` (owner unknown: it lives on the other class).
-    Lazy strategies: "select" (the default, also `lazy=True`), "dynamic" (not usable
-    with AsyncSession at all: no option makes it safe, it is always reported), and any
-    strategy the pre-pass cannot read (a variable).
-    Safe: "selectin", "joined", "subquery", "immediate" (loaded with the parent by a query of
-    its class: not on an object the code built and added, which no query loads, nor on one
-    reached from it by relationships (`user.org.items`: loading `user.org` by key finds an Org
-    already in the Session without a query), nor in a project helper handed such an object
-    (`org_size(user)` reading `u.org`, or a property reading it: `handed_built`), nor where the query's own
-    `lazyload(...)`/`raiseload(...)` names the relationship, a subclass's or through a response
-    model's field too), and
-    "raise", "raise_on_sql", "noload", "write_only" (they never load implicitly, so
-    they cannot raise MissingGreenlet; "raise" fails in the synchronous code already).
-
-What counts as eager-loaded
-    Per analysed root (a function id passed in), its closure: the root, every project
-    function it calls, transitively (any call the index resolves, methods reached through
-    an object included, not only calls that pass the Session, so an option builder like
-    `_with_relations()` counts), the project functions it hands by name to code outside
-    the project, which calls them there on what the route loaded (`apaginate(db, q,
-    transformer=to_rows)`, `sorted(rows, key=by_owner)`; not one handed to a thread), and the
-    dependency functions of its parameters (`Depends(...)`, `Annotated[..., Depends()]`
-    aliases) and of its decorators (`dependencies=[Depends(...)]`). An access is safe
-    when anything in that closure names the relationship in `selectinload`,
-    `joinedload`, `subqueryload`, `immediateload` or `contains_eager` (from
-    `sqlalchemy.orm`, also chained `.selectinload(...)` on an option or on `Load(X)`,
-    and through `.of_type()` / `.and_()`). An option naming a class (`Book.author`)
-    credits that class and its subclasses; an option whose class cannot be resolved
-    (aliased classes) credits the attribute name on every class. A legacy string path and
-    the `"*"` wildcard credit the objects of the query they are written in only, and
-    `refresh(obj, attribute_names=[...])` / `obj.awaitable_attrs.rel` the object they are
-    given only (`codemods/phase2/refreshed.py`): another object read there is a lazy load.
-    This crediting by name is for reads the flow does not trace (above).
-
-What is reported
-    1. attribute: `name.rel` in a closure function, where `name` is a local name
-       (parameter, assigned, loop or comprehension variable; never an import, a
-       module-level name, or the callee of a call such as `session.get`), `rel` is a
-       lazy relationship name and no eager load credits it. Writes count too
-       (assigning a collection loads the old one for history and backrefs). When the
-       receiver is a parameter annotated with a project class, only that class (and
-       its bases) is considered; otherwise every class declaring a relationship named
-       `rel` is, and one lazy uncredited candidate is enough. Not reported: a read on an
-       object the value flow knows is an instance of a project class that is not mapped
-       (a unit of work's `uow.stock`), and one on an object the function constructed from a
-       mapped class that runs before the object is handed to anything (transient, it has no
-       Session: `codemods/astcollect/fresh.py`).
-    2. response: for a root that is a route, its response model (`response_model=`
-       of its route decorators; else its return annotation; `response_model=None`
-       means none), resolved to project classes, and the annotated fields of those
-       classes (inherited fields included), recursing into every project class named
-       in a field's annotation (`list[...]`, `Optional[...]`, `X | None` alike), with a
-       cycle guard on the path. A field whose name is a lazy relationship name that
-       nothing in the closure eager-loads is reported with its path
-       (`BookDetailsPayload.book.author`). Where the route's returned objects come from
-       project functions annotated with mapped classes (`-> list[Warehouse]`), a field name
-       is judged on those classes only, and a nested one on the classes their relationships
-       lead to, so a fix never names another class's option.
-
-Not detected (may miss)
-    - Where the flow does not trace the object to a query (`lazy_load_risks` reads no flow),
-      an eager load naming its class anywhere in the closure credits the read, even if another
-      query loaded the object without it; never on an object the code builds (or reaches from
-      one), which no query's option loads. `check` asks for no such credit
-      (`own_lazy_load_risks(by_class=False)`) and judges each read by its object's queries;
-      phase two (`lazy_loads`) neither: a read on an object it traces to no query (out of a
-      dict, `rows[0][0]`, a helper's `rows[0]`) blocks, and one on what a dependency staying on
-      its Session returns is credited by that dependency's closure's options only; one in a
-      function handed by name to library code (a pagination `transformer=`) still by the closure's.
-    - `getattr(obj, "rel")`; `obj.rel` where `obj` is not a bare name
-      (`self.book.author`), except in phase two, which follows chains rooted at a local
-      name or a call (`b.author.books`, `facts.Function.chains`); reads on `self`/`cls`;
-      model methods called on loaded objects (`book.describe()`), except in phase two,
-      which follows model code (`codemods/phase2/model_members.py`); relationships read
-      by `**`/`model_dump()`/custom serializers; pydantic aliases
-      (`Field(validation_alias=...)`).
-    - Relationships and deferred columns declared outside a class body where they are
-      not read: an imperative mapping's `properties=` that is no `{...}` literal, `dict(...)`
-      call or module-level name bound once to one; a `@declared_attr` method returning
-      something other than the `relationship(...)` call itself; and
-      classes in modules the pre-pass did not collect (it follows imports, so models
-      and schemas a collected module imports are there).
-    - Expired attributes: after `commit()` with `expire_on_commit=True` even column
-      reads do IO; objects from the identity map loaded earlier without the option.
-Over-reported (false positives a reviewer dismisses)
-    - Name-based matching: a dict key or a non-ORM object with an attribute or field
-      named like some lazy relationship (`{"book": book}` validated into a
-      `book:` field), and a relationship lazy on one class but eager on another (the
-      message names the safe candidates).
-    - Options built outside the closure's functions: a module-level
-      `OPTIONS = (selectinload(...),)` used in `.options(*OPTIONS)` is not credited.
 """
 
 from __future__ import annotations
@@ -296,7 +158,7 @@ def _as_lazy(candidates: list[_Relationship]) -> list[_Relationship]:
 def lazy_load_risks(project: Project, function_ids: Iterable[FunctionId]) -> list[LazyLoadRisk]:
     """Relationship reads in the closures of `function_ids` that nothing eager-loads.
 
-    Each function id is a root: its closure (module docstring) supplies both the
+    Each function id is a root: its closure (AM220's doc) supplies both the
     code that is scanned and the eager loads that make a read safe. Routes among the
     roots also get their response model checked. Risks are deduplicated across
     roots (`routes` lists every root that lacks the eager load) and sorted.
@@ -687,7 +549,7 @@ class _Analysis:
         Session returns is credited by the options of that dependency's closure only. In a function
         handed by name to code outside the project (`apaginate(db, q, transformer=owner_names)`),
         which calls it on what it loads from the query it is handed beside it, the closure's
-        options still credit the read (module docstring)."""
+        options still credit the read (AM220's doc, "Not detected")."""
         if not self.traced_only or (fid is not None and fid in self._handed_by_name):
             return eager
         if source is not None and source.held >= 0:
@@ -902,7 +764,7 @@ class _Analysis:
         eager: dict[str, _Eager],
         source: Origin | None = None,
     ) -> None:
-        """A read judged by names (module docstring); `source`: where the flow says the object
+        """A read judged by names (AM220's doc); `source`: where the flow says the object
         comes from, when that is somewhere phase two cannot add an option (AM245)."""
         module, function = self.project.functions[fid]
         eager = self._untraced(eager, source, fid)

@@ -1,41 +1,12 @@
 """Model code a route runs on an ORM object, and the relationships that code reads.
 
+Reading a property, calling a model method, formatting an object or returning it under a
+response model that names a property runs the model's own code on the object; a relationship
+that code reads loads lazily exactly as a read in the route would, and raises MissingGreenlet
+under AsyncSession (AM250). `Members.runs` summarises that code for an object of a class.
+
 Over 500 lines: one index of what runs on an object (members, descriptors, setters, validators
 and listeners) whose summaries call each other.
-
-Reading `book.author_name` (a `@property`, `functools.cached_property`, the python side of a
-`hybrid_property`, a pydantic `computed_field`), calling `book.describe()`, formatting
-`f"{book}"` (`__str__`, else `__repr__`) or returning `book` under a response model with an
-`author_name` field runs the model's own code on the object. A relationship that code reads
-loads lazily exactly as a read in the route would, and raises MissingGreenlet under
-AsyncSession. `Members.runs(cls, name, how)` summarises that code for an object of `cls`:
-
-- `needs`: the relationship paths it reads, from the object (`Book.author`, and
-  `Book.author` then `Author.publisher` when it reads `self.author.publisher_name`), found
-  by the data flow of `codemods/phase2/eager_flow.py` with the method's `self` standing for
-  the object; through properties calling properties and methods, on mixins and bases (the
-  class order), with a cycle guard;
-A member only a mapped subclass defines (`Parcel.kilos`) runs on the subclass rows of a query
-of the base; its summary is taken for an object of the base, and a read of an attribute only
-the subclass declares, there or in the base's own code (`self.grams`), is a need of its own
-(`subclass`): that query left the subclass's columns unloaded.
-
-Descriptors assigned in a class body (or to the class after it, `Book.author_name = ...`)
-count too: `association_proxy("author", "name")` reads `author`, and `name` on its objects
-when that loads (a relationship, a deferred column) or runs code (another proxy, a property);
-`x = property(...)` runs code the tool does not read (unverified).
-
-- `unverified`: what the tool cannot see into: an attribute named at run time
-  (`getattr(self, name)`), `self` or a related object handed to another callable, a read the
-  flow cannot follow, an attribute found in no project class body of a class with a base
-  outside PATH (a mixin from a package may define it).
-
-- `session_work`: synchronous Session work the member, or project code it calls, does on a
-  Session it is not given (a `save()` mixin committing a `scoped_session` global): migrated,
-  the route's AsyncSession loaded the object and another Session would commit it.
-
-`None` means no project code runs: a column, a relationship (the caller's business), or a
-plain method only read.
 """
 
 from __future__ import annotations
@@ -431,7 +402,38 @@ class Members:
         of `cls` runs; None when no project code runs.
         A class that cannot be a model (nothing mapped in its class order, every base under
         PATH: a service, a pydantic schema) runs none: its methods are the closure's helpers,
-        followed there with their parameters' data flow, not code run on an ORM object."""
+        followed there with their parameters' data flow, not code run on an ORM object.
+
+        What runs: reading `book.author_name` (a `@property`, `functools.cached_property`, the
+        python side of a `hybrid_property`, a pydantic `computed_field`), calling
+        `book.describe()`, formatting `f"{book}"` (`__str__`, else `__repr__`) or returning `book`
+        under a response model with an `author_name` field. The summary holds:
+
+        - `needs`: the relationship paths it reads, from the object (`Book.author`, and
+          `Book.author` then `Author.publisher` when it reads `self.author.publisher_name`), found
+          by the data flow of `codemods/phase2/eager_flow.py` with the method's `self` standing for
+          the object; through properties calling properties and methods, on mixins and bases (the
+          class order), with a cycle guard. A member only a mapped subclass defines
+          (`Parcel.kilos`) runs on the subclass rows of a query of the base; its summary is taken
+          for an object of the base, and a read of an attribute only the subclass declares, there
+          or in the base's own code (`self.grams`), is a need of its own (`subclass`): that query
+          left the subclass's columns unloaded.
+        - `unverified`: what the tool cannot see into: an attribute named at run time
+          (`getattr(self, name)`), `self` or a related object handed to another callable, a read
+          the flow cannot follow, an attribute found in no project class body of a class with a
+          base outside PATH (a mixin from a package may define it).
+        - `session_work`: synchronous Session work the member, or project code it calls, does on
+          a Session it is not given (a `save()` mixin committing a `scoped_session` global):
+          migrated, the route's AsyncSession loaded the object and another Session would commit it.
+
+        Descriptors assigned in a class body (or to the class after it, `Book.author_name = ...`)
+        count too: `association_proxy("author", "name")` reads `author`, and `name` on its objects
+        when that loads (a relationship, a deferred column) or runs code (another proxy, a
+        property); `x = property(...)` runs code the tool does not read (unverified).
+
+        `None` means no project code runs: a column, a relationship (the caller's business), or a
+        plain method only read.
+        """
         if not self.mapped(cls) and self.outside(cls) is None:
             return None
         if how == "str":

@@ -1,7 +1,20 @@
 """AM222 lazy-load-in-response: a response model field reads a relationship the route's queries do not eager-load
 
 Serializing the response reads the attribute after the route returns, outside any
-await.
+await: FastAPI reads every field of the response model from the returned ORM objects (it
+validates with `from_attributes=True`, whatever the model's own configuration) outside
+SQLAlchemy's greenlet context.
+
+For a root that is a route, its response model (`response_model=` of its route decorators; else
+its return annotation; `response_model=None` means none) is resolved to project classes, and the
+annotated fields of those classes (inherited fields included) are read, recursing into every
+project class named in a field's annotation (`list[...]`, `Optional[...]`, `X | None` alike), with
+a cycle guard on the path. A field whose name is a lazy relationship name that nothing in the
+route's closure eager-loads (what counts as lazy and as eager-loaded: AM220) is reported with its
+path (`BookDetailsPayload.book.author`). Where the route's returned objects come from project
+functions annotated with mapped classes (`-> list[Warehouse]`), a field name is judged on those
+classes only, and a nested one on the classes their relationships lead to, so a fix never names
+another class's option.
 
 Before:
 
