@@ -350,3 +350,68 @@ def test_a_name_imported_beside_a_star_import_goes_right_after_it():
     )
     untouched = imports.regroup(before, AddImportsVisitor(CodemodContext()).transform_module(before), "app.routers.users")
     assert untouched.code == source
+
+
+class _Removing(imports.ImportingCommand):
+    """Drops the imports `remove` names, changing nothing else."""
+
+    DESCRIPTION = "drop imports"
+
+    def __init__(self, context: CodemodContext, dropped: list[tuple[str, str]]) -> None:
+        super().__init__(context)
+        for module, name in dropped:
+            imports.remove(context, module, name)
+
+
+def _without(source: str, *dropped: tuple[str, str]) -> str:
+    context = imports.context_for("app/crud.py", "app.crud")
+    code = _Removing(context, list(dropped)).transform_module(cst.parse_module(source)).code
+    cst.parse_module(code)
+    return code
+
+
+SESSION = ("sqlalchemy.orm", "Session")
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "def f(db: Session): ...\n",
+        "def f(db: 'Session'): ...\n",  # a string annotation
+        "def f(db: 'list[Session]'): ...\n",
+        "x = cast('Session', y)\n",
+        "__all__ = ['Session']\n",  # re-exported
+        "def f():\n    Session = make()\n    return Session\n",  # a local of that name: kept, never wrongly dropped
+        "class A:\n    session_type = Session\n",
+    ],
+    ids=["annotation", "string", "string-nested", "cast", "all", "shadowed", "class-body"],
+)
+def test_a_dropped_import_still_used_anywhere_stays(use):
+    source = "from sqlalchemy.orm import Session\n\n" + use
+    assert _without(source, SESSION) == source
+
+
+def test_a_dropped_import_used_nowhere_goes_and_its_neighbours_stay():
+    source = (
+        "from sqlalchemy.orm import Session, selectinload\n"
+        "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+        '"""Takes a Session and loads eagerly."""\n\n'
+        "async def f(db: AsyncSession):\n    return selectinload\n"
+    )
+    assert _without(source, SESSION) == source.replace("Session, selectinload", "selectinload")
+
+
+def test_an_import_in_a_function_is_read_as_libcst_would():
+    source = "def f():\n    from sqlalchemy.orm import Session\n    return 1\n"
+    assert _without(source, SESSION) == "def f():\n    return 1\n"
+
+
+def test_syntax_newer_than_this_python_is_read_by_libcst_s_scope_analysis():
+    # `type X = ...` (Python 3.12) parses with libcst whatever runs it, with `ast` only on 3.12+
+    source = "from sqlalchemy.orm import Session\nfrom os import path\n\ntype Db = Session\n"
+    assert _without(source, SESSION, ("os", "path")) == "from sqlalchemy.orm import Session\n\ntype Db = Session\n"
+
+
+def test_names_in_use_reads_names_strings_and_global_statements():
+    assert imports.names_in_use("x: 'Session' = a.b\nglobal g\n") >= {"Session", "a", "x", "g"}
+    assert imports.names_in_use("x = (\n") is None
