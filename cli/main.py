@@ -144,10 +144,14 @@ class Ui:
 
 QuietOption = Annotated[
     bool,
+    typer.Option("--quiet", "-q", help="Only what needs acting on (errors, warnings, findings) and the final line."),
+]
+ChangingQuietOption = Annotated[
+    bool,
     typer.Option(
         "--quiet", "-q",
         help="Only what needs acting on (errors, warnings, what blocks, phase two's follow-ups) and the "
-        "final line (phase1 and phase2: the diff only with --diff).",
+        "final line; the diff only with --diff.",
     ),
 ]
 VerboseOption = Annotated[
@@ -449,7 +453,7 @@ def scan(
     report: ReportOption = None,
     traffic: TrafficOption = None,
     no_cache: NoCacheOption = False,
-    quiet: QuietOption = False,
+    quiet: ChangingQuietOption = False,
     verbose: VerboseOption = False,
     color: ColorOption = None,
 ) -> None:
@@ -538,7 +542,7 @@ def phase1(
     branch: BranchOption = None,
     commit: CommitOption = False,
     no_cache: NoCacheOption = False,
-    quiet: QuietOption = False,
+    quiet: ChangingQuietOption = False,
     verbose: VerboseOption = False,
     color: ColorOption = None,
 ) -> None:
@@ -645,7 +649,7 @@ def phase2(
     branch: BranchOption = None,
     commit: CommitOption = False,
     no_cache: NoCacheOption = False,
-    quiet: QuietOption = False,
+    quiet: ChangingQuietOption = False,
     verbose: VerboseOption = False,
     color: ColorOption = None,
 ) -> None:
@@ -921,9 +925,19 @@ def rules_command(
 # ------------------------------------------------------------------ clean (the cache)
 
 
+class CleanFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
 @app.command("clean")
 @_guard
-def clean_command(path: PathArgument, format: FormatOption = Format.text) -> None:
+def clean_command(
+    path: PathArgument,
+    format: Annotated[
+        CleanFormat, typer.Option("--format", help="text, or json: exactly one JSON document on standard output.")
+    ] = CleanFormat.text,
+) -> None:
     """Remove the cache under PATH (PATH/.async_migrate_cache, or its folder under
     $ASYNC_MIGRATE_CACHE_DIR). Nothing else is touched.
 
@@ -938,7 +952,7 @@ def clean_command(path: PathArgument, format: FormatOption = Format.text) -> Non
         removed = caching.clean(root)
     except OSError as error:
         raise _fail(f"cannot remove the cache {caching.folder_for(root)}: {error.strerror or error}") from None
-    if format is Format.json:
+    if format is CleanFormat.json:
         folder = removed if removed is not None else caching.folder_for(root)
         _print_json({"command": "clean", "root": str(root), "cache": str(folder), "removed": removed is not None})
         return

@@ -673,6 +673,8 @@ def test_clean_as_json_says_which_folder_and_whether_it_was_there(cli, tmp_path)
     assert again["removed"] is False and again["cache"] == removed["cache"]
     missing = cli("clean", root / "missing", "--format", "json")
     assert missing.exit_code == 2 and json.loads(missing.stdout)["ok"] is False
+    # no table to show: the format its help does not offer is refused, as any unknown one
+    assert cli("clean", root, "--format", "table").exit_code == 2
 
 
 def test_a_cache_directory_from_the_environment_keeps_the_target_untouched(cli, tmp_path, monkeypatch):
