@@ -347,12 +347,17 @@ def print_verification(console: Console, document: dict[str, Any], quiet: bool =
         tests.get("failures") and not any(f["guard"] for f in tests["failures"])
     )):
         console.print(escape(tests["output_tail"]), highlight=False, soft_wrap=True)
-    for group in tests.get("preexisting") or []:
+    preexisting = tests.get("preexisting") or []
+    for group in preexisting[:SHOWN_EVENTS]:
         console.print(
             f"  [yellow]warning[/]: also on the before side (not introduced by this change, still to fix): "
             f"{group['kind']} during {escape(group['request'] or 'the test')} at {escape(group['where'])}: "
             + escape("; ".join(group["calls"])) + f" ({len(group['tests'])} tests)", highlight=False, soft_wrap=True,
         )
+    if len(preexisting) > SHOWN_EVENTS:
+        # dozens on a service phase one has not reached yet: the verdict stays in sight
+        console.print(f"  ... and {len(preexisting) - SHOWN_EVENTS} more also on the before side "
+                      "(--format json lists them all)", highlight=False, soft_wrap=True)
     for gap in tests.get("override_gaps") or []:
         mark = "[yellow]acknowledged[/]" if tests.get("override_gap_allowed") else "[bold red]not proven[/]"
         console.print(f"  {mark}: the migrated routes escape the tests' database override, so the tests ran them "

@@ -1408,3 +1408,16 @@ def test_the_contract_knows_a_session_dependency_no_annotation_shows(cli, tmp_pa
         assert "get_db" not in json.dumps(differences), differences
     else:
         assert code == 0 and differences == [], document
+
+
+def test_blocking_calls_also_on_the_before_side_are_summed_up_past_a_few() -> None:
+    document = _verified(blockbuster=True)
+    document["tests"]["preexisting"] = [
+        {"kind": "blocking", "request": f"GET /items/{n}", "where": f"app/items.py:{n}", "calls": ["Session.execute"],
+         "tests": ["t"]}
+        for n in range(7)
+    ]
+    printed = _printed(document)
+    assert printed.count("also on the before side (not introduced") == 3, printed
+    assert "... and 4 more also on the before side (--format json lists them all)" in printed
+    assert printed.index("and 4 more") < printed.index("check:")  # the verdict follows
