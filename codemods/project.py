@@ -53,6 +53,7 @@ from async_migrate.codemods.flow import (
     untyped_session,
 )
 from async_migrate.codemods.forwarding import forwards_session
+from async_migrate.codemods.handed_functions import handed_work
 from async_migrate.codemods.handlers import FunctionId as FunctionId
 from async_migrate.codemods.handlers import Handler as Handler
 from async_migrate.codemods.handlers import Registration as Registration
@@ -89,7 +90,6 @@ from async_migrate.codemods.vocabulary.graphql import (
     SCHEMA_HOOKS,
 )
 from async_migrate.codemods.vocabulary.python import (
-    CALL_IN_PLACE,
     CALLABLE_TYPES,
     CONTEXT_VARIABLE_WRITES,
     CONTEXT_VARIABLES,
@@ -2088,24 +2088,6 @@ class Project:
             found |= flow.evaluate(holder, assigned)
         return found
 
-    def _handed_to_call_in_place(self, call: facts.Call) -> str | None:
-        """`map(run_in_session, fns)`, `sorted(rows, key=load)`: a project function doing Session
-        work handed to what calls it here (`CALL_IN_PLACE`), a call the call graph does not see."""
-        if (self.canonical(call.callee) or call.callee) not in CALL_IN_PLACE:
-            return None
-        for arg in call.args:
-            found = self.function(arg.ref) if arg.ref is not None else None
-            if found is None:
-                continue
-            fid = (found[0].name, found[1].key)
-            if fid in self.work_chains:
-                return (
-                    f"hands {found[1].qualname} to `{call.callee.rpartition('.')[2]}()`, which calls it here "  # type: ignore[union-attr]
-                    f"(a call the call graph does not follow), and it does synchronous Session work: "
-                    f"{' -> '.join(self.work_chains[fid])}"
-                )
-        return None
-
     def _held_function_targets(self, function: facts.Function, call: facts.Call) -> list[FunctionId]:
         """The project function a call runs through what holds it: a local name bound only to it or
         to a `functools.partial` of it (`runner = partial(run_in_session, count); runner()`), or a
@@ -2636,6 +2618,11 @@ class Project:
                 if built is not None:
                     found.append((call.line, f"`{self.written(expression)}()` {built}"))
                     continue
+                handed = handed_work(self, fid, call, targeted)
+                if handed is not None:
+                    found.append((call.line, handed))
+                    self._held_work_calls.setdefault(fid, []).append(found[-1])
+                    continue
                 if targeted:
                     if not all(e.certain for e in targeted):
                         working = [e for e in targeted if e.callee in self.work_chains]
@@ -2667,11 +2654,6 @@ class Project:
                         call.line,
                         f"calls `{self.written(expression)}()` in `{unseen}`, {self._unseen_what(unseen)}",
                     ))
-                    continue
-                handed = self._handed_to_call_in_place(call) if call.callee is not None else None
-                if handed is not None:
-                    found.append((call.line, handed))
-                    self._held_work_calls.setdefault(fid, []).append(found[-1])
                     continue
                 if call.callee in _BUILTIN_NAMES or self.canonical(call.callee) in OFFLOADERS:
                     continue
