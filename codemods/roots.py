@@ -550,3 +550,56 @@ def _shown(folder: Path) -> str:
     except (ValueError, OSError):
         return str(folder)
     return str(folder) if shown.startswith("../..") else shown
+
+
+# Enough test files to find the ones naming the package; a larger tree is not read further.
+_TESTS_READ = 2000
+
+
+def tests_outside(root: Path, roots: Roots) -> str | None:
+    """Tests beside or above PATH importing the package PATH is read as (PATH `app` with
+    `../tests/test_orders.py` doing `from app.routers import orders`): the run never reads
+    them, so it cannot see a test calling a handler directly, which phase one's `def` or phase
+    two's `await` would break. The notice naming them and the fix; None when there are none."""
+    packages = sorted({prefix.rstrip(".") for folder, prefix in roots.entries if not folder and prefix})
+    if not packages:
+        return None
+    here = root.resolve()
+    names = "|".join(re.escape(package) for package in packages)
+    imports = re.compile(rf"^[ \t]*(?:from|import)[ \t]+(?:{names})\b".encode(), re.M)
+    found: list[Path] = []
+    read = 0
+    holder = here
+    for holder in folders_above(here):
+        for child in sorted(holder.iterdir()):
+            if child == here or child in here.parents:
+                continue
+            if child.is_dir() and child.name in ("tests", "test"):
+                candidates = sorted(child.rglob("*.py"))
+            elif child.name == "conftest.py" and child.is_file():
+                candidates = [child]
+            else:
+                continue
+            for path in candidates:
+                if read == _TESTS_READ:
+                    break
+                read += 1
+                try:
+                    if imports.search(path.read_bytes()):
+                        found.append(path)
+                except OSError:
+                    continue
+        if found:
+            break
+    if not found:
+        return None
+    shown = ", ".join(os.path.relpath(path, here) for path in found[:2]) + (
+        f" and {len(found) - 2} more" if len(found) > 2 else ""
+    )
+    listed = ", ".join(f"`{package}`" for package in packages)
+    return (
+        f"tests outside PATH import {listed} ({shown}): they are not read, so a test calling a handler "
+        "directly is not seen (one awaiting a handler phase one makes `def`, or calling one phase two "
+        f"makes `async def`, would fail); run on `{os.path.relpath(holder, here)}` with `--only "
+        f"{here.relative_to(holder).as_posix()}` to read them"
+    )

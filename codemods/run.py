@@ -186,6 +186,9 @@ def collect_project(
                 "set src in [tool.async-migrate] to say so explicitly"
             )
             modules, errors = gather(roots)
+    outside_tests = import_roots.tests_outside(root, roots)
+    if outside_tests is not None:
+        notices.append(outside_tests)
     known = {module.name for module in modules} | {roots.name(path) for path in paths}
     blind, unseen = import_roots.blind_spots(root, modules, modules, known)
     if roots.clash is not None:

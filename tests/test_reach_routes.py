@@ -1037,6 +1037,27 @@ def test_a_path_one_level_too_deep_is_read_as_its_package(cli, project, app_file
     assert code == 1 and findings(report, "list_items")
 
 
+@pytest.mark.parametrize("imported", ["app.api.items", "billing.api"])
+def test_tests_beside_a_path_read_as_its_package_are_named_with_the_fix(cli, project, app_files, imported):
+    root = nested_app(project, app_files, "backend/app")
+    tests = root / "backend" / "tests"
+    tests.mkdir()
+    (tests / "test_items.py").write_text(
+        f"import asyncio\nfrom {imported} import list_items\n\n\ndef test_direct():\n"
+        "    asyncio.run(list_items(session=None))\n"
+    )
+    warnings = cli.json("phase1", root / "backend" / "app").get("warnings", [])
+    named = [w for w in warnings if w.startswith("tests outside PATH")]
+    if imported == "billing.api":  # near miss: tests of another package are none of this run's
+        assert named == []
+        return
+    assert named == [
+        "tests outside PATH import `app` (../tests/test_items.py): they are not read, so a test calling a handler "
+        "directly is not seen (one awaiting a handler phase one makes `def`, or calling one phase two makes "
+        "`async def`, would fail); run on `..` with `--only app` to read them"
+    ]
+
+
 def test_a_configured_src_root_is_used_without_guessing(cli, project, app_files):
     root = nested_app(project, app_files, "backend/app")
     (root / "pyproject.toml").write_text('[tool.async-migrate]\nsrc = ["backend"]\n')
