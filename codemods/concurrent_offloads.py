@@ -9,6 +9,7 @@ handler and on the project coroutines it awaits handing its Session on (`overlap
 from __future__ import annotations
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.handoff import STARTED
 from async_migrate.codemods.concurrent_session import Overlap
 from async_migrate.codemods.phase2 import scheduled
 from async_migrate.codemods.project import Edge, FunctionId, Project
@@ -16,6 +17,7 @@ from async_migrate.codemods.session_work import session_work_view
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
 
 _DEPTH = 3  # how far into the project coroutines awaited with the Session
+_STARTS = ("start_soon", "start")  # a task group's, taking the function first
 
 
 def overlapping_offloads(project: Project, fid: FunctionId) -> Overlap:
@@ -63,9 +65,29 @@ def beside_running_offloads(project: Project, fid: FunctionId) -> set[int]:
         if not edge.session_args or edge.call.nested:
             continue
         outer = by_index.get(edge.call.index) if edge.call.offloaded else edge.call
-        for task in scheduled.concurrent(project, function, outer) if outer is not None else ():
+        for task in _tasks(project, function, outer) if outer is not None else ():
             found.update(i for i in task.beside if i != task.index)
     return found
+
+
+def _tasks(project: Project, function: facts.Function, outer: facts.Call) -> list[facts.Call]:
+    """The calls running the offloading call `outer` beside the rest: the concurrent schedulers it
+    reaches (`gather(to_thread(f, db), ...)`); else itself where it is one (`tg.start_soon(
+    to_thread.run_sync, f, db)`), or where it starts its thread at once and is joined later
+    (`fut = loop.run_in_executor(None, f, db)` ... `await fut`)."""
+    found = scheduled.concurrent(project, function, outer)
+    if found:
+        return found
+    if _last(outer) == STARTED and not outer.awaited:
+        return [outer]
+    if not outer.awaited and scheduled.is_scheduler(project, outer, concurrent=True):
+        return [outer]
+    return []
+
+
+def _last(call: facts.Call) -> str:
+    """The called name's last part: `run_in_executor` in `asyncio.get_running_loop().run_in_executor`."""
+    return call.method or (call.func or call.callee or "").rpartition(".")[2]
 
 
 def _read(project: Project, fid: FunctionId, where: str, found: Overlap) -> None:
@@ -82,7 +104,7 @@ def _read(project: Project, fid: FunctionId, where: str, found: Overlap) -> None
         outer = by_index.get(index)
         if outer is None or outer.nested:
             continue
-        for task in scheduled.concurrent(project, function, outer):
+        for task in _tasks(project, function, outer):
             groups.setdefault(task.index, []).append((outer, session, text))
     for index in sorted(groups):
         task = by_index[index]
@@ -92,7 +114,7 @@ def _read(project: Project, fid: FunctionId, where: str, found: Overlap) -> None
             several = [text for outer, text in group if set(outer.loops) - set(task.loops)]
             if len(group) > 1 or several:
                 made = f"{several[0]}, made once per round of a loop or comprehension," if several and len(group) == 1 \
-                    else f"{len(group)} calls running in worker threads on the Session `{session}` " \
+                    else f"{len(group)} calls running in worker threads on {_shown(session)} " \
                     f"({', '.join(sorted({t for _, t in group}))})"
                 found.add(task.line, written, f"hands {made} to `{written}` at line {task.line}{where}, which runs "
                           "them at the same time")
@@ -118,8 +140,8 @@ def _meanwhile(
             return "the same line makes another such task (a loop), before this one is joined"
         if index in groups and any(s == session for _, s, _ in groups[index]):
             other = by_index[index]
-            return (f"`{scheduled.written(other)}()` at line {other.line} runs more work on the Session "
-                    f"`{session}` in a worker thread")
+            return (f"`{scheduled.written(other)}()` at line {other.line} runs more work on {_shown(session)} "
+                    "in a worker thread")
         if index in offloads and offloads[index][0] == session and index in by_index and by_index[index].awaited:
             return f"{offloads[index][1]} runs in a worker thread at line {by_index[index].line}"
     _, function = project.functions[fid]
@@ -133,6 +155,27 @@ def _meanwhile(
             module, callee = project.functions[edge.callee]
             return f"`{module.name}.{callee.qualname}()`, given `{session}`, runs at line {call.line}"
     return None
+
+
+def _shown(session: str) -> str:
+    """A Session key of `_offloads` as a reason names it: `the Session `db``, or the one an object holds."""
+    return f"the Session `{session[1:]}` holds" if session.startswith("@") else f"the Session `{session}`"
+
+
+def _held_by(project: Project, fid: FunctionId, edge: Edge, outer: facts.Call | None) -> str | None:
+    """The local object (as written) whose bound method the offloading call `outer` runs, where
+    that method works on a Session the object holds (`to_thread.run_sync(repo.save, x)`), or None."""
+    if outer is None:
+        return None
+    position = 1 if _last(outer) in (STARTED, *_STARTS) else 0
+    handed = next((a for a in outer.args if a.position == position and a.keyword is None), None)
+    if handed is None or handed.expr is None or not handed.expr.startswith("$"):
+        return None
+    head, dot, _ = handed.expr[1:].rpartition(".")
+    if not dot or "(" in head or head.partition(".")[0] in ("self", "cls"):
+        return None  # a method of what the handler's own instance holds is read as its own work
+    work = session_work_view(project, edge.callee)
+    return head if work.own or work.reached else None
 
 
 def _uses(project: Project, edge: Edge) -> str | None:
@@ -149,14 +192,23 @@ def _offloads(project: Project, fid: FunctionId) -> dict[int, tuple[str, str]]:
     _, function = project.functions[fid]
     names = project.session_names_view(fid)
     found: dict[int, tuple[str, str]] = {}
+    outers = {call.index: call for call in function.calls if not call.offloaded}
     for edge in project.all_calls_from.get(fid, ()):
         call = edge.call
-        if not call.offloaded or call.nested or not edge.session_args:
+        # `to_thread(lambda: crud.count(db))`: the lambda's calls run where the offloading call runs
+        index = call.offloaded_by if call.nested else call.index
+        if not call.offloaded or index is None:
             continue
         module, callee = project.functions[edge.callee]
         given = _uses(project, edge)
         if given is not None and given in names:
-            found[call.index] = (given, f"`{module.name}.{callee.qualname}()` given `{given}`")
+            found.setdefault(index, (given, f"`{module.name}.{callee.qualname}()` given `{given}`"))
+            continue
+        held = None if call.nested else _held_by(project, fid, edge, outers.get(index))
+        if held is not None:
+            # `to_thread.run_sync(repo.save, x)`: the Session the object holds, which each such
+            # offload on that same object shares
+            found.setdefault(index, (f"@{held}", f"`{module.name}.{callee.qualname}()` on `{held}`"))
     for call in function.calls:
         # the Session's bound method handed to the thread: `to_thread(db.scalar, q)`
         head, dot, method = (call.func or "").removeprefix("$").rpartition(".")

@@ -118,6 +118,9 @@ class Call(_Fact):
     awaited: bool = False
     nested: bool = False  # inside a nested function, lambda or class
     offloaded: bool = False  # the function run_in_threadpool/to_thread/run_in_executor(...) runs
+    # Of a call in the body of a lambda an offloading call runs (`to_thread(lambda: f(db))`): the
+    # offloading call's index, which is where the call runs beside the rest (`concurrent_offloads`).
+    offloaded_by: int | None = None
     # In a lambda or nested function handed to an awaited `x.run_sync(...)` (AsyncSession,
     # AsyncConnection): SQLAlchemy runs it with a synchronous Session on a worker greenlet, whose
     # IO the event loop awaits. Sync Session work there is the intended use, not blocking.

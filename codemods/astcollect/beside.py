@@ -6,6 +6,7 @@ the end of the task group's `async with` for `tg.create_task(...)`, the end of t
 when nothing seen joins it. Every call of the own body on a path from the scheduler to that
 join runs beside the coroutine; the scheduler itself too when a loop reaches it again first
 (`for i in ids: tasks.append(create_task(count(db, i)))`), or when it stands in a comprehension.
+A future `loop.run_in_executor(...)` not awaited in place runs from its call to its join likewise.
 A scheduler awaited in place (`await gather(...)`, `await create_task(f())`) is joined there:
 beside it run only the calls after it inside that `await` (`await gather(create_task(a(db)),
 create_task(b(db)))`).
@@ -23,7 +24,7 @@ from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.awaited_later import Graph
-from async_migrate.codemods.astcollect.handoff import SCHEDULING
+from async_migrate.codemods.astcollect.handoff import SCHEDULING, STARTED
 from async_migrate.codemods.astcollect.objects import own_nodes
 from async_migrate.codemods.astcollect.syntax import last_name
 
@@ -44,7 +45,8 @@ def read(
         _number(node.body, calls, parents)
         schedulers = [
             (inner, calls[id(inner.func)]) for inner in (own_nodes(node.body) if nodes is None else nodes)
-            if type(inner) is ast.Call and last_name(inner.func) in SCHEDULING and id(inner.func) in calls
+            if type(inner) is ast.Call and (last_name(inner.func) in SCHEDULING or last_name(inner.func) == STARTED)
+            and id(inner.func) in calls
         ]
         if not any(not call.awaited for _, call in schedulers):
             return

@@ -85,6 +85,8 @@ _HOOKED = frozenset({*APPLICATION_TYPES, "starlette.applications.Starlette", "fa
 _CLOSING = "contextlib.closing"
 _PARTIAL = "functools.partial"
 _SELF = frozenset({"self", "cls"})
+# A task group's methods taking the function a task runs and its arguments (`tg.start_soon(f, db)`).
+_STARTS = frozenset({"start_soon", "start"})
 
 
 def read_function(
@@ -194,6 +196,9 @@ def _read_function(
     by_func = {id(func): call for call, func in scanner.raw_calls if not call.offloaded}
     if handoff.schedules(function):
         handoff.read(collector.source, node, by_func, nodes)
+        beside.read(node, by_func, nodes)
+    elif handoff.starts(function):
+        handoff.hold_started(node, by_func, nodes)
         beside.read(node, by_func, nodes)
     if by_func:
         awaited_later.read(node, by_func, nodes)
@@ -1106,6 +1111,7 @@ class BodyScanner:
         self.entered_by_hand: set[int] = set()
         self.raw_calls: list[tuple[facts.Call, ast.expr]] = []
         self.offloaded: set[int] = set()
+        self.offloaded_lambdas: dict[int, int] = {}  # id of a call in an offloaded lambda -> the offloading call
         self.coroutine_sides: dict[int, bool] = {}  # call id -> under `iscoroutinefunction(f)` or not
         self.offloaded_names: set[int] = set()  # ids of the bare names an offloading call runs
         # `await x.run_sync(fn)`: ids of the calls in a lambda given to it, names of the nested
@@ -1991,7 +1997,7 @@ class BodyScanner:
         self._named_store(node, func)
         if (
             type(func) is ast.Attribute and func.attr == "run_sync" and key in self.awaited and node.args
-            and self._offload_position(func, spelled, plain) is None
+            and self._offload_position(node, func, spelled, plain) is None
         ):
             run = node.args[0]
             self.greenlet_runs.append(run)
@@ -2007,6 +2013,8 @@ class BodyScanner:
         call.awaited = key in self.awaited
         call.nested = nested
         call.offloaded = key in self.offloaded
+        if self.offloaded_lambdas:
+            call.offloaded_by = self.offloaded_lambdas.get(key)
         if self.coroutine_sides:
             call.coroutine_side = self.coroutine_sides.get(key)
         call.statement = key in self.statements
@@ -2149,7 +2157,7 @@ class BodyScanner:
                 if receiver_written is not None:
                     inert = dispatch.inert(*(argument_value(item) for item in syntax.call_arguments(node)))
                     self.raw_changed.append((receiver_written, inert))
-        offload = self._offload_position(func, spelled, plain)
+        offload = self._offload_position(node, func, spelled, plain)
         if offload is not None:
             position, keywords = offload
             # `anyio.to_thread.run_sync(f, a)` with no keyword of its own (`limiter=`) calls `f(a)`
@@ -2212,7 +2220,9 @@ class BodyScanner:
             # `{"db": ctx.db}`: an attribute path, spelled once the function's local names are known
             self.raw_displayed.extend((recorded, e) for e in items if type(e) is ast.Attribute)
 
-    def _offload_position(self, func: ast.expr, spelled: str | None, plain: str | None) -> tuple[int, bool] | None:
+    def _offload_position(
+        self, node: ast.Call, func: ast.expr, spelled: str | None, plain: str | None
+    ) -> tuple[int, bool] | None:
         """Where an offloading call takes its function, and whether the call passes keywords on.
 
         `run_in_threadpool(f, *args, **kwargs)`, `asyncio.to_thread(f, ...)`,
@@ -2221,11 +2231,21 @@ class BodyScanner:
         """
         if type(func) is ast.Attribute and func.attr == "run_in_executor":
             return 1, False
+        if type(func) is ast.Attribute and func.attr in _STARTS and node.args and self._offloader(node.args[0]):
+            # `tg.start_soon(to_thread.run_sync, f, db)`: the task runs `f(db)` in a worker
+            # thread; a task group hands its own keywords (`name=`) to no one
+            return 1, False
         if type(func) is ast.Name or type(func) is ast.Attribute:
             offloader = None if spelled is None or spelled.partition(".")[0] in self.locals else plain
             if offloader in OFFLOADERS:
                 return 0, offloader != "anyio.to_thread.run_sync"
         return None
+
+    def _offloader(self, value: ast.expr) -> bool:
+        """Whether `value` names an offloading function (`anyio.to_thread.run_sync`, `run_in_threadpool`)."""
+        spelled = dotted(value)
+        return spelled is not None and spelled.partition(".")[0] not in self.locals \
+            and self.collector.resolve(spelled) in OFFLOADERS
 
     def _offloaded_helper(self, node: ast.Call, call: facts.Call, nested: bool, position: int, keywords: bool) -> None:
         """Record an offloaded `f(...)` as a call of `f`, marked offloaded, at the outer call's index.
@@ -2254,7 +2274,9 @@ class BodyScanner:
         direct = position == 0 and keywords
         if type(target) is ast.Lambda:
             # The lambda's body is what runs in the thread: its calls are offloaded, not the loop's.
-            self.offloaded.update(id(inner) for inner in ast.walk(target.body) if type(inner) is ast.Call)
+            inside = [id(inner) for inner in ast.walk(target.body) if type(inner) is ast.Call]
+            self.offloaded.update(inside)
+            self.offloaded_lambdas.update(dict.fromkeys(inside, call.index))
             return
         local = frozenset(self.locals)
         if type(target) is ast.Call and self.collector.resolve(dotted(target.func), local) == _PARTIAL:

@@ -21,6 +21,9 @@ from async_migrate.codemods.vocabulary.python import TASK_METHODS, TASK_WRAPPERS
 
 # The last name of every call that may schedule a coroutine: the index resolves which do.
 SCHEDULING = frozenset({*(name.rpartition(".")[2] for name in TASK_WRAPPERS), *TASK_METHODS})
+# `loop.run_in_executor(None, f, db)` submits `f` to a thread at once and returns its future: not
+# awaited in place (`fut = ...`, `await fut` later), it runs beside the caller as a task does.
+STARTED = "run_in_executor"
 # Schedulers taking an iterable of coroutines, not coroutines one by one.
 _ITERABLE = frozenset({"wait", "as_completed"})
 # In-place additions to a local list, deque or set.
@@ -33,6 +36,24 @@ def schedules(function: facts.Function) -> bool:
     return any(
         (call.method or (call.callee or call.func or "").rpartition(".")[2]) in SCHEDULING for call in function.calls
     )
+
+
+def starts(function: facts.Function) -> bool:
+    """Whether the function may start a future in a thread (`loop.run_in_executor(...)`)."""
+    return any(call.method == STARTED for call in function.calls if not call.offloaded)
+
+
+def hold_started(node: ast.FunctionDef | ast.AsyncFunctionDef, calls: dict[int, facts.Call], nodes: list[Any] | None) -> None:
+    """`fut = loop.run_in_executor(...)`: the local name holding the future, which `beside` reads
+    as where it is joined (`await fut`). Only these calls: in a function that schedules nothing,
+    `read` is not run, and what other calls' `held_in` says is left as it was."""
+    for inner in own_nodes(node.body) if nodes is None else nodes:
+        if type(inner) is ast.Assign and len(inner.targets) == 1 and type(inner.targets[0]) is ast.Name:
+            value = inner.value
+            if type(value) is ast.Call and last_name(value.func) == STARTED:
+                found = calls.get(id(value.func))
+                if found is not None and found.held_in is None:
+                    found.held_in = inner.targets[0].id
 
 
 def read(

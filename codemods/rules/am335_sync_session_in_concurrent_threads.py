@@ -11,9 +11,13 @@ of the Session's own bound methods, `to_thread(db.scalar, q)`) to
 one `asyncio.gather()`, `asyncio.wait()` or task group (directly, through a list built first,
 or made in a loop or comprehension), or that starts one as a task while other work on that
 Session runs before the task is joined (another offload, awaited or scheduled, or the Session's
-own method on the loop). Offloads awaited one after another, and offloads each on a Session of
-its own, are no finding. Phase one's `--offload-mixed` offloads no call that would run beside
-such a task (offloaded, or a coroutine working on the Session on the loop) while it still runs. Silence with `# async-migrate: ignore[AM335] reason`.
+own method on the loop; a task group's `start_soon(to_thread.run_sync, f, db)`, or the future
+`loop.run_in_executor(...)` returns, which runs from that call until awaited). The work may also
+be called in a lambda the thread runs, or be a bound method of one local object holding the
+Session (`to_thread.run_sync(repo.save, x)`). Offloads awaited one after another, and offloads
+each on a Session of its own, are no finding. Phase one's `--offload-mixed` offloads no call that
+would run beside such a task (offloaded, or a coroutine working on the Session on the loop) while
+it still runs. Silence with `# async-migrate: ignore[AM335] reason`.
 
 Before:
 

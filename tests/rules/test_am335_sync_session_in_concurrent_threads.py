@@ -249,3 +249,111 @@ async def alone(customer_id: int, db: session_dependency):
         (hit,) = [f for f in found[kept] if f["code"] == "AM301"]
         assert "--offload-mixed` wraps" not in hit["message"], hit["message"]
         assert "run while a task given the same Session still runs" in hit["message"], hit["message"]
+
+
+# Offloads on one Session running at once without `gather` or a task made of a coroutine: a
+# future `run_in_executor` started at once and awaited later, a task group given the offloading
+# function itself, lambdas run in threads, and bound methods of one object holding the Session.
+UNSCHEDULED = """
+@router.get("/c/{customer_id}/future")
+async def future(customer_id: int, db: session_dependency):
+    loop = asyncio.get_running_loop()
+    pending = loop.run_in_executor(None, order_count, db, customer_id)
+    total = await loop.run_in_executor(None, order_total, db, customer_id)
+    return {"count": await pending, "total": total}
+
+
+@router.get("/c/{customer_id}/started")
+async def started(customer_id: int, db: session_dependency):
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(to_thread.run_sync, order_count, db, customer_id)
+        tg.start_soon(run_in_threadpool, order_total, db, customer_id)
+    return {}
+
+
+@router.get("/c/{customer_id}/lambdas")
+async def lambdas(customer_id: int, db: session_dependency):
+    return await asyncio.gather(
+        asyncio.to_thread(lambda: helpers.order_count(db, customer_id)), run_in_threadpool(order_total, db, customer_id)
+    )
+
+
+@router.get("/c/{customer_id}/methods")
+async def methods(customer_id: int, db: session_dependency):
+    ledger = Ledger(db)
+    return await asyncio.gather(to_thread.run_sync(ledger.count, customer_id), asyncio.to_thread(ledger.total, 1))
+"""
+LEDGER = '''
+class Ledger:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def count(self, customer_id: int) -> int:
+        return self.db.scalar(text("select count(*) from orders"))
+
+    def total(self, customer_id: int) -> int:
+        return self.db.scalar(text("select sum(total) from orders"))
+'''
+UNSCHEDULED_HEAD = """
+import anyio
+from anyio import to_thread
+
+from services import helpers
+from services.helpers import Ledger
+"""
+
+
+def test_offloads_running_at_once_without_a_gathered_coroutine_are_am335(app, cli):
+    root = app(HEAD + UNSCHEDULED_HEAD + UNSCHEDULED, {**FILES, "services/helpers.py": HELPERS + LEDGER})
+    found: dict[str, list[dict]] = {}
+    for finding in cli.json("check", root)["findings"]:
+        found.setdefault(finding["function"], []).append(finding)
+    _flagged(found, "future", "to `loop.run_in_executor()` at line", "while that task runs",
+             "`services.helpers.order_total()` given `db` runs in a worker thread")
+    assert [f["code"] for f in found["future"]] == ["AM335"], found["future"]
+    _flagged(found, "started", "to `tg.start_soon()` at line", "runs more work on the Session `db`")
+    assert [f["code"] for f in found["started"]] == ["AM335"], found["started"]  # no longer "on the event loop"
+    _flagged(found, "lambdas", "2 calls", "`services.helpers.order_count()` given `db`")
+    _flagged(found, "methods", "the Session `ledger` holds", "`services.helpers.Ledger.count()` on `ledger`")
+
+
+def test_near_miss_futures_tasks_and_methods_one_at_a_time(app, cli):
+    routes = BEFORE + UNSCHEDULED_HEAD + """
+@router.get("/c/{customer_id}/joined")
+async def joined(customer_id: int, db: session_dependency):
+    loop = asyncio.get_running_loop()
+    pending = loop.run_in_executor(None, order_count, db, customer_id)
+    count = await pending
+    total = await loop.run_in_executor(None, order_total, db, customer_id)
+    return {"count": count, "total": total}
+
+
+@router.get("/c/{customer_id}/own-groups")
+async def own_groups(customer_id: int):
+    with database_sessionmaker() as a, database_sessionmaker() as b:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(to_thread.run_sync, order_count, a, customer_id)
+            tg.start_soon(to_thread.run_sync, order_total, b, customer_id)
+    return {}
+
+
+@router.get("/c/{customer_id}/two-ledgers")
+async def two_ledgers(customer_id: int):
+    with database_sessionmaker() as a, database_sessionmaker() as b:
+        first, second = Ledger(a), Ledger(b)
+        return await asyncio.gather(to_thread.run_sync(first.count, 1), to_thread.run_sync(second.count, 2))
+
+
+@router.get("/c/{customer_id}/ledger-in-turn")
+async def ledger_in_turn(customer_id: int, db: session_dependency):
+    ledger = Ledger(db)
+    count = await to_thread.run_sync(ledger.count, customer_id)
+    return {"count": count, "total": await asyncio.to_thread(lambda: helpers.order_total(db, customer_id))}
+"""
+    root = app(HEAD + routes, {**FILES, "services/helpers.py": HELPERS + LEDGER})
+    found: dict[str, list[dict]] = {}
+    for finding in cli.json("check", root)["findings"]:
+        found.setdefault(finding["function"], []).append(finding)
+    for name in ("joined", "own_groups", "two_ledgers"):
+        _clean_beside(found, name, off_the_loop=False)
+    _clean_beside(found, "ledger_in_turn")
