@@ -463,6 +463,7 @@ class Function(_Fact):
     # `with uow:` / `async with self.uow as u:` on a value, not a call: (expr, line, async)
     entered: list[tuple[str, int, bool]] = field(default_factory=list)
     assigns: list[tuple[str, str]] = field(default_factory=list)  # `self.attr = expr`, in order
+    assign_lines: tuple[int, ...] = ()  # the line of each of `assigns`
     # `self.attr: T = expr` (or with no value): the attribute and the references in T
     # (`self.session: Session | None = None`: a Session once something sets it)
     declared_assigns: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)

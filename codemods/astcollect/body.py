@@ -1160,6 +1160,7 @@ class BodyScanner:
         self.raw_bindings: list[tuple[facts.Binding, ast.expr]] = []
         self.raw_unpacked: list[tuple[str, ast.expr]] = []
         self.raw_assigns: list[tuple[str, ast.expr]] = []
+        self.assign_lines: list[int] = []  # of each of `raw_assigns`
         self.raw_attribute_stores: list[tuple[int, ast.expr, str, ast.expr]] = []
         self.raw_state_assigns: list[tuple[int, ast.expr, str, ast.expr | None]] = []
         # Local names bound to `TypeAdapter(T)` -> the references in T (`Call.adapted`).
@@ -1299,10 +1300,14 @@ class BodyScanner:
             found = expression(value, local)
             if found is not None:
                 self.function.unpacked.setdefault(name, []).append(found)
-        for attribute, value in self.raw_assigns:
+        lines: list[int] = []
+        for (attribute, value), line in zip(self.raw_assigns, self.assign_lines, strict=True):
             found = expression(value, local)
             if found is not None:
                 self.function.assigns.append((attribute, found))
+                lines.append(line)
+        if lines:
+            self.function.assign_lines = tuple(lines)
         for line, receiver, attribute, value in self.raw_attribute_stores:
             found = expression(value, local)
             root = expression(_store_root(receiver), local)
@@ -2370,6 +2375,7 @@ class BodyScanner:
             and syntax.is_flow(value)
         ):
             self.raw_assigns.append((target.attr, value))
+            self.assign_lines.append(self.source.line_of(target))
         elif type(target) is ast.Attribute and type(value) in _STORED_VALUES:
             # `repo.session = db`, `REGISTRY["x"].session = db`: an attribute set from outside
             self.raw_attribute_stores.append((self.source.line_of(target), target.value, target.attr, value))

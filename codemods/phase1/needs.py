@@ -354,11 +354,11 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
         chain = _chain(project, helper.helpers, helper.call_line)
         kind = {"cache": NeedKind.CACHE_UPDATE, "self-cache": NeedKind.INSTANCE_CACHE}.get(helper.kind, NeedKind.HELPER_UPDATE)
         needs.append(CoroutineNeed(kind, helper.subject, helper.call_line, chain, f"{helper.path}:{helper.line}"))
-    for store in shared_store.own_stores(project, handler.id)[:1]:
+    for store in shared_store.own_stores(project, handler.id, self_shared)[:1]:
         needs.append(
             CoroutineNeed(NeedKind.SHARED_STORE, store.shared, store.line, "", f"{store.path}:{store.line}", store.written)
         )
-    stored = shared_store.reached_store(project, handler.id) if not needs or needs[-1].kind is not NeedKind.SHARED_STORE else None
+    stored = shared_store.reached_store(project, handler.id, self_shared) if not needs or needs[-1].kind is not NeedKind.SHARED_STORE else None
     if stored is not None:
         chain = _chain(project, stored.helpers, stored.call_line)
         needs.append(

@@ -11,8 +11,13 @@ AsyncSession, the awaits phase two adds between the store and the use let other 
 
 The object is shared when the receiver starts from a module-level name (a module global, a class,
 a module, what a router factory's closure holds), or from a local bound to an item or attribute of
-one (`repo = REGISTRY["Order"]`, `repo = REGISTRY.get("Order")`, `repo = REPO`). A module-level
-`threading.local()` is each thread's own (AM141), not shared.
+one (`repo = REGISTRY["Order"]`, `repo = REGISTRY.get("Order")`, `repo = REPO`), or from the
+application's state (`request.app.state.services.repo.session = db`). A method run on an instance
+every request shares (`services.bind(db)` on a module-level `services`, `services.repo.use(db)`
+on what it holds, `self.repo.use(db)` from a method of such an instance: AM140's reading of a
+shared receiver) stores on a shared object when it stores on `self` (`self.session = db`,
+`self.repo.session = db`), as a classmethod does on `cls`. A module-level `threading.local()` is
+each thread's own (AM141), not shared.
 """
 
 from __future__ import annotations
@@ -21,8 +26,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.flow import SESSION
 from async_migrate.codemods.phase1.helper_reach import first_reached
+from async_migrate.codemods.phase1.shared_updates import (
+    is_classmethod,
+    is_static,
+    receiver_shared,
+    shared_through,
+)
 from async_migrate.codemods.phase1.thread_local import thread_local_objects
 from async_migrate.codemods.project import Edge, FunctionId, Project
 
@@ -43,37 +55,92 @@ class SharedStore:
     call_line: int = 0
 
 
-def own_stores(project: Project, fid: FunctionId) -> list[SharedStore]:
-    """The function's own stores of a Session on an object every request shares, in line order."""
+def own_stores(project: Project, fid: FunctionId, self_shared: bool = False) -> list[SharedStore]:
+    """The function's own stores of a Session on an object every request shares, in line order.
+    `self_shared`: the method runs on an instance every request shares (`services.bind(db)` on a
+    module-level `services`), so its stores on `self` (`self.session = db`, `self.repo.session =
+    db`) are too; a classmethod's on `cls` always are."""
     module, function = project.functions[fid]
-    if not function.attribute_stores:
+    first = _shared_first(project, fid, self_shared)
+    if not function.attribute_stores and first is None:
         return []
     found = []
     for line, receiver, attribute, value, root in function.attribute_stores:
-        shared = _shared_root(project, function, root)
-        if shared is None or not any(v.kind == SESSION for v in project.flow.evaluate(fid, value)):
+        shared = first if first is not None and root == f"${first}" else _shared_root(project, function, root)
+        if shared is None and root.startswith("$") and receiver.startswith("$"):
+            # `request.app.state.services.repo.session = db`: the application's state, also through
+            # a local bound to it (AM140's reading)
+            through = shared_through(project, function, receiver[1:])
+            shared = through.rpartition(".app.state.")[0] + ".app.state" if through and ".app.state." in through \
+                else through
+        if shared is None or not _session(project, fid, value):
             continue
         found.append(SharedStore(_written(project, receiver, root, attribute, value), shared, line, module.path))
+    if first is not None:
+        lines = function.assign_lines or (function.line,) * len(function.assigns)
+        for (attribute, value), line in zip(function.assigns, lines, strict=True):
+            if _session(project, fid, value):
+                shown = project.written(value).lstrip("$")
+                found.append(SharedStore(f"{first}.{attribute} = {shown}", first, line, module.path))
     return sorted(found, key=lambda store: store.line)
 
 
-def reached_store(project: Project, fid: FunctionId) -> SharedStore | None:
+def _session(project: Project, fid: FunctionId, value: str) -> bool:
+    return any(v.kind == SESSION for v in project.flow.evaluate(fid, value))
+
+
+def _shared_first(project: Project, fid: FunctionId, self_shared: bool) -> str | None:
+    """The name of the method's first parameter where it is an object every request shares."""
+    function = project.functions[fid][1]
+    first = function.params[0] if function.params and function.params[0].positional else None
+    if first is None or project_classes(project).owner(fid) is None or is_static(function.decorators):
+        return None
+    return first.name if self_shared or is_classmethod(function.decorators) else None
+
+
+def reached_store(project: Project, fid: FunctionId, self_shared: bool = False) -> SharedStore | None:
     """The first such store a plain `def` helper the function calls in place makes (not nested,
-    offloaded or awaited calls, no `async def` helper), followed through the call graph."""
-    memo: dict[FunctionId, SharedStore | None] = project.derived.setdefault(  # type: ignore[assignment]
+    offloaded or awaited calls, no `async def` helper), followed through the call graph, with
+    whether each method runs on an instance every request shares (AM140's reading of it)."""
+    memo: dict[tuple[FunctionId, bool], SharedStore | None] = project.derived.setdefault(  # type: ignore[assignment]
         "phase1.shared_store", {}
     )
+    classes = project_classes(project)
 
-    def steps(current: FunctionId) -> Iterable[tuple[Edge, FunctionId]]:
+    def steps(key: tuple[FunctionId, bool]) -> Iterable[tuple[Edge, tuple[FunctionId, bool]]]:
+        current, shared = key
         for edge in sorted(project.all_calls_from[current], key=lambda e: e.call.line):
             call = edge.call
             if not (call.nested or call.offloaded or call.awaited or project.functions[edge.callee][1].is_async):
-                yield edge, edge.callee
+                yield edge, (edge.callee, classes.owner(edge.callee) is not None and _on_shared(project, edge, shared))
 
     return first_reached(
-        fid, memo, steps, lambda callee: next(iter(own_stores(project, callee)), None),
+        (fid, self_shared), memo, steps, lambda key: next(iter(own_stores(project, *key)), None),
         lambda found, callee, line: replace(found, helpers=(callee, *found.helpers), call_line=line),
     )
+
+
+def _on_shared(project: Project, edge: Edge, self_shared: bool) -> bool:
+    """Whether the method an edge calls runs on an instance every request shares: AM140's
+    reading (`stats.bump(k)`, `self.x.f()` of a shared `self`, a dependency handing one instance),
+    what a module-level instance holds (`services.repo.use(db)`), or a local bound to a shared
+    object (`repo = REGISTRY["Order"]`, then `repo.use(db)`)."""
+    if receiver_shared(project, edge, self_shared):
+        return True
+    call = edge.call
+    if call.callee is not None and not call.callee.startswith("$"):
+        owner = call.callee.rpartition(".")[0]
+        while "." in owner:  # `services.repo.use`: an attribute of the module-level `services`
+            owner = owner.rpartition(".")[0]
+            target = project.resolve(owner)
+            if target is not None:
+                return target.kind == "value" and project.canonical(owner) not in thread_local_objects(project)
+        return False
+    written = call.func or ""
+    if not written.startswith("$") or "(" in written:
+        return False
+    head = written.partition(".")[0]
+    return head != written and _shared_root(project, project.functions[edge.caller][1], head) is not None
 
 
 def _shared_root(project: Project, function: facts.Function, root: str) -> str | None:

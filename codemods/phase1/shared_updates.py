@@ -56,7 +56,7 @@ def shared_self(project: Project, handler: Handler) -> bool:
     class FastAPI builds per request (`__init__`), nor a fastapi-utils `@cbv` view's method."""
     classes = project_classes(project)
     owner = classes.owner(handler.id)
-    if owner is None or handler.function.name == "__init__" or _static(handler.function.decorators):
+    if owner is None or handler.function.name == "__init__" or is_static(handler.function.decorators):
         return False
     if any(ref in CBV_DECORATORS for ref in classes.by_ref[owner][1].decorators):
         return False
@@ -66,11 +66,11 @@ def shared_self(project: Project, handler: Handler) -> bool:
     return any(r.decorator is None for r in handler.registrations)
 
 
-def _static(decorators: list[facts.Decorator]) -> bool:
+def is_static(decorators: list[facts.Decorator]) -> bool:
     return any(d.callee in ("staticmethod", "builtins.staticmethod") or d.text == "staticmethod" for d in decorators)
 
 
-def _classmethod(decorators: list[facts.Decorator]) -> bool:
+def is_classmethod(decorators: list[facts.Decorator]) -> bool:
     return any(d.callee in ("classmethod", "builtins.classmethod") or d.text == "classmethod" for d in decorators)
 
 
@@ -113,12 +113,12 @@ def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[Sh
     found = [("global", name, line) for name, line in function.global_updates]
     found.extend(("free", path, line) for path, line in function.free_updates)
     for path, line in function.bound_updates:
-        shared = _shared_through(project, function, path)
+        shared = shared_through(project, function, path)
         if shared is not None:
             found.append(("free", shared, line))
     first = function.params[0] if function.params and function.params[0].positional else None
-    static = _static(function.decorators)
-    if first is not None and not static and (self_shared or _classmethod(function.decorators)):
+    static = is_static(function.decorators)
+    if first is not None and not static and (self_shared or is_classmethod(function.decorators)):
         found.extend(("self", f"{first.name}.{attribute}", line) for attribute, line in function.self_updates)
     for decorator, cache in unlocked_caches(project, function):
         # `cachedmethod` keeps its cache on the instance: shared when the instance is
@@ -137,7 +137,7 @@ def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[Sh
     )
 
 
-def _shared_through(project: Project, function: facts.Function, path: str) -> str | None:
+def shared_through(project: Project, function: facts.Function, path: str) -> str | None:
     """`path` (an item or attribute of a parameter or local) as the state every request shares it
     stands for, as written (`request.app.state.hits_by_order` for `hits`), or None: the
     application's state (`request.app.state.hits`, the same for every request), or a local bound,
@@ -203,7 +203,7 @@ def unlocked_caches(project: Project, function: facts.Function) -> list[tuple[fa
     return found
 
 
-def _receiver_shared(project: Project, edge: Edge, self_shared: bool) -> bool:
+def receiver_shared(project: Project, edge: Edge, self_shared: bool) -> bool:
     """Whether the instance a method edge runs on is shared: a module-level value
     (`stats.bump(k)`), or `self` (or what it holds) of a shared instance."""
     call = edge.call
@@ -260,7 +260,7 @@ def reached_update(project: Project, fid: FunctionId, self_shared: bool) -> Shar
             callee = project.functions[edge.callee][1]
             if call.nested or call.offloaded or call.awaited or callee.is_async or _guarded(project, current, call.line):
                 continue
-            yield edge, (edge.callee, classes.owner(edge.callee) is not None and _receiver_shared(project, edge, shared))
+            yield edge, (edge.callee, classes.owner(edge.callee) is not None and receiver_shared(project, edge, shared))
 
     return first_reached(
         (fid, self_shared), memo, steps, lambda key: next(iter(own_updates(project, *key)), None),
@@ -281,7 +281,7 @@ def updating_calls(project: Project, handler: Handler) -> set[int]:
             continue
         if _guarded(project, handler.id, call.line):
             continue
-        shared = classes.owner(edge.callee) is not None and _receiver_shared(project, edge, self_shared)
+        shared = classes.owner(edge.callee) is not None and receiver_shared(project, edge, self_shared)
         if own_updates(project, edge.callee, shared) or reached_update(project, edge.callee, shared) is not None:
             found.add(call.index)
     return found

@@ -98,3 +98,74 @@ def test_near_miss_a_thread_local_is_each_threads_own(app, reported):
     root = app(routes.replace("@router.get", "_local = threading.local()\n\n\n@router.get"), {"repos.py": REPOS})
     entry = reported(root, "count", "phase1")
     assert "AM143" not in entry["codes"], entry
+
+
+# A module-level singleton whose methods store the Session on `self` or on what `self` holds
+# (`services.bind(db)` -> `self.shelf.session = db`), reached through its attributes
+# (`services.shelf.use(db)`), or the application's state holding the shared object.
+SERVICES = """
+
+
+class Services:
+    def __init__(self):
+        self.shelf = Shelf()
+        self.session = None
+
+    def bind(self, db):
+        self.shelf.session = db
+
+    def bind_deeper(self, db: Session):
+        self.shelf.use(db)
+
+    def own(self, db: Session):
+        self.session = db
+
+    def tag(self, label: str):
+        self.label = label
+
+    @classmethod
+    def bind_all(cls, db: Session):
+        cls.session = db
+
+
+services = Services()
+"""
+REPOS_SERVICES = REPOS.replace("    def count(self):", "    def use(self, db: Session):\n        self.session = db\n\n"
+                               "    def count(self):") + SERVICES
+
+THROUGH_SELF = [
+    ('services.bind(db)\n    return {"n": services.shelf.count()}', "self.shelf.session = db", "Services.bind"),
+    ('services.bind_deeper(db)\n    return {"n": 1}', "self.session = db", "Services.bind_deeper"),
+    ('services.own(db)\n    return {"n": 1}', "self.session = db", "Services.own"),
+    ('services.shelf.use(db)\n    return {"n": services.shelf.count()}', "self.session = db", "Shelf.use"),
+    ('held = services\n    held.bind(db)\n    return {"n": 1}', "self.shelf.session = db", "Services.bind"),
+    ('Services.bind_all(db)\n    return {"n": 1}', "cls.session = db", "Services.bind_all"),
+    ('request.app.state.services.shelf.session = db\n    return {"n": 1}',
+     "request.app.state.services.shelf.session = db", ""),
+]
+
+
+@pytest.mark.parametrize(("body", "store", "helper"), THROUGH_SELF)
+def test_a_session_stored_through_a_shared_instance_keeps_the_route_async(app, reported, body, store, helper):
+    routes = ROUTES.replace("BODY", body).replace("async def count(key: str,", "async def count(key: str, request: Request,")
+    routes = routes.replace("from repos import", "from fastapi import Request\n\nfrom repos import Services, services,")
+    root = app(routes, {"repos.py": REPOS_SERVICES})
+    entry = reported(root, "count", "phase1")
+    assert entry["action"] == "keep" and "AM143" in entry["codes"], entry
+    reason = entry["reasons"][entry["codes"].index("AM143")]
+    assert f"`{store}`" in reason and "an object every request shares" in reason, reason
+    assert helper in reason, reason
+
+
+@pytest.mark.parametrize("body", [
+    # the same class, built for the request
+    'own = Services()\n    own.bind(db)\n    return {"n": 1}',
+    'Services().own(db)\n    return {"n": 1}',
+    # a shared instance's method storing something other than the Session
+    'services.tag(key)\n    db.commit()\n    return {"n": 1}',
+])
+def test_near_miss_a_request_own_instance_or_no_session(app, reported, body):
+    routes = ROUTES.replace("BODY", body).replace("from repos import", "from repos import Services, services,")
+    root = app(routes, {"repos.py": REPOS_SERVICES})
+    entry = reported(root, "count", "phase1")
+    assert entry["action"] == "convert" and "AM143" not in entry["codes"], entry
