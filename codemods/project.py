@@ -2096,7 +2096,12 @@ class Project:
         edge of the call graph: the arguments the call passes are not the function's (phase two
         would rewrite the call as one of the function); `own_unverified` reads it."""
         ref = None
-        if call.func is not None and call.func.startswith("$") and call.receiver is None:
+        inline = self._inline_partial(function, call)
+        if inline is not None:
+            # `partial(open_session, 2)()`: what it wraps runs in place
+            first = next((a for a in inline.args if a.position == 0), None)
+            ref = first.ref if first is not None and call.func in self._partial_calls else None
+        elif call.func is not None and call.func.startswith("$") and call.receiver is None:
             refs = {held for name, held in function.held_functions if name == call.func[1:]}
             ref = refs.pop() if len(refs) == 1 else None
         elif call.func is None and call.callee is not None:
@@ -2109,6 +2114,26 @@ class Project:
                 ref = module.lambdas.get(name) if module is not None else None
         found = self.function(ref) if ref is not None else None
         return [] if found is None else [(found[0].name, found[1].key)]
+
+    @cached_property
+    def _partial_calls(self) -> frozenset[str]:
+        """`functools.partial()`: a partial called in place as the value-flow notation writes it."""
+        return frozenset(f"{ref}()" for ref in PARTIALS)
+
+    def _inline_partial(self, function: facts.Function, call: facts.Call) -> facts.Call | None:
+        """The `functools.partial(...)` call that `call` calls in place (`partial(open_session, 2)()`),
+        or whose instance it calls a method of (`partial(Service, db)().list()`), or None. Calls are
+        numbered in tree order, the called expression right after its call: the first partial after
+        `call` on its line is its own."""
+        written = call.func
+        if written is None or not (written in self._partial_calls or any(
+            written.startswith(f"{head}().") and written.count("(") == 2 for head in self._partial_calls
+        )):
+            return None
+        return next((
+            c for c in function.calls
+            if c.index > call.index and c.line == call.line and not c.offloaded and self.canonical(c.callee) in PARTIALS
+        ), None)
 
     def _held_work(self, fid: FunctionId, call: facts.Call) -> str | None:
         """The synchronous Session work `fid` does when `call` runs it through what holds it, as a
@@ -2127,17 +2152,24 @@ class Project:
         ), None)
         return f"{used.receiver}.{used.method}() on its Session parameter" if used is not None else None
 
-    def _partial_instance_work(self, receiver: str, member: str) -> str | None:
+    def _partial_instance_work(self, receiver: str, member: str, inline: facts.Call | None = None) -> str | None:
         """How `member` of what `receiver` builds does synchronous Session work, where `receiver`
         calls a module-level `functools.partial` of a project class (`make_svc = partial(Svc,
-        SessionLocal())`, `make_svc().count()`), which the flow does not type; else None."""
+        SessionLocal())`, `make_svc().count()`), or one built in place (`inline`: `partial(Svc,
+        db)().count()`), which the flow does not type; else None."""
         if not receiver.endswith("()") or receiver.startswith("$"):
             return None
-        made = self._made_by(receiver[:-2])
-        if made is None or self.canonical(made.ref) not in PARTIALS or not made.args or not made.args[0].ref:
+        if inline is not None:
+            first = next((a for a in inline.args if a.position == 0), None)
+            wrapped = first.ref if first is not None else None
+        else:
+            made = self._made_by(receiver[:-2])
+            ok = made is not None and self.canonical(made.ref) in PARTIALS and made.args
+            wrapped = made.args[0].ref if ok else None  # type: ignore[union-attr]
+        if not wrapped:
             return None
         classes = self.flow.classes
-        cls = classes.resolve(made.args[0].ref)
+        cls = classes.resolve(wrapped)
         if cls is None:
             return None
         working = [m for m in classes.method(cls, member)[0] if m in self.work_chains]
@@ -2606,17 +2638,22 @@ class Project:
                 through = self._held_function_targets(function, call) if not targeted else []
                 chain = self._held_work(through[0], call) if through else None
                 if chain is not None:
+                    name = self.functions[through[0]][1].qualname
+                    shown = f"partial({name}, ...)()" if call.func in self._partial_calls else f"{self.written(expression)}()"
                     found.append((
                         call.line,
-                        f"`{self.written(expression)}()` runs {self.functions[through[0]][1].qualname} through what "
+                        f"`{shown}` runs {name} through what "
                         f"holds it (a `functools.partial`, a lambda, or a name bound to it), which the call graph does not "
                         f"follow, and that does synchronous Session work: {chain}",
                     ))
                     self._held_work_calls.setdefault(fid, []).append(found[-1])
                     continue
-                built = self._partial_instance_work(receiver, _method) if dot and not targeted else None
+                inline = self._inline_partial(function, call) if dot and not targeted else None
+                built = self._partial_instance_work(receiver, _method, inline) if dot and not targeted else None
                 if built is not None:
-                    found.append((call.line, f"`{self.written(expression)}()` {built}"))
+                    text = f"`{self.written(expression)}()` {built}"
+                    # the notation drops a call's arguments: `partial(...)` reads better than `partial()`
+                    found.append((call.line, text.replace("functools.partial()", "partial(...)") if inline else text))
                     continue
                 handed = handed_work(self, fid, call, targeted)
                 if handed is not None:

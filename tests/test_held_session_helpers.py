@@ -1,8 +1,8 @@
 """Session helpers reached through what holds them rather than by name: a class used as a
 decorator whose instance opens the Session in `__call__` (`@provide_session` as a class), and a
 `functools.partial` of a helper opening its own Session (or a module-level lambda calling it),
-kept in a local or module-level name and called later, or handed to what calls it in place
-(`map()`). None is read as doing no Session work; phase two never rewrites a call through a
+kept in a local or module-level name and called later, called in place (`partial(f, 2)()`,
+`partial(Svc)().count()`), or handed to what calls it in place (`map()`). None is read as doing no Session work; phase two never rewrites a call through a
 partial as a call of the function (its arguments are not the function's).
 """
 
@@ -179,3 +179,72 @@ def test_phase_two_never_rewrites_a_call_through_a_partial_as_the_function(cli, 
     assert held["action"] == "blocked" and held["codes"] == ["AM272"], held
     assert "`f()` runs over through what holds it" in held["reasons"][0], held
     assert "async def held" not in document["diff"]
+
+
+INLINE_HELPERS = """
+
+
+class Counter:
+    def count(self):
+        with SessionLocal() as s:
+            return s.scalar(select(func.count()).select_from(Item))
+
+
+class Plain:
+    def value(self):
+        return 1
+"""
+INLINE_MAIN = """
+import functools
+from functools import partial
+
+from fastapi import Depends, FastAPI
+
+import helpers
+from db import Item, get_db
+
+app = FastAPI()
+
+
+@app.get("/inline")
+async def inline():
+    return functools.partial(helpers.run_in_session, helpers.count_with)()
+
+
+@app.get("/inline-args")
+async def inline_args():
+    return {"n": partial(helpers.over, 5)()}
+
+
+@app.get("/inline-instance")
+async def inline_instance():
+    return partial(helpers.Counter)().count()
+
+
+@app.get("/inline-plain")
+async def inline_plain():
+    return partial(helpers.double, 2)() + partial(helpers.Plain)().value()
+
+
+@app.get("/inline-held")
+def inline_held(db=Depends(get_db)):
+    db.get(Item, 1)
+    return partial(helpers.over, 5)()
+"""
+
+
+def test_a_partial_called_in_place_is_no_all_clear(cli, project):
+    # `partial(f, 2)()` runs f as `runner = partial(f, 2); runner()` does: unverified, never clean
+    root = project({"db.py": DB, "helpers.py": HELPERS + INLINE_HELPERS, "main.py": INLINE_MAIN})
+    document = cli.json("phase1", root)
+    for name, helper in (("inline", "run_in_session"), ("inline_args", "over"), ("inline_instance", "Counter.count")):
+        kept = _handler(document, name)
+        assert kept["action"] == "keep" and kept["codes"] == ["AM125"], kept
+        assert helper in kept["reasons"][0] and "partial(" in kept["reasons"][0], kept
+    findings = {f["function"]: f["code"] for f in cli.json("check", root)["findings"]}
+    # near miss: partials of what does no Session work
+    assert findings == {"inline": "AM304", "inline_args": "AM304", "inline_instance": "AM304"}, findings
+    moved = cli.json("phase2", root, "--subsystem", "main.py")
+    assert "over_async(" not in moved["diff"]
+    held = _handler(moved, "inline_held")
+    assert held["action"] == "blocked" and "runs over through what holds it" in " ".join(held["reasons"]), held
