@@ -68,6 +68,8 @@ class Classes:
         self._by_name: dict[str, list[str]] | None = None
         self._packages: frozenset[str] | None = None  # the top-level names of the modules read
         self._set_outside: dict[tuple[str, str], str] | None = None
+        self._set_on_values: dict[str, list[tuple[facts.Module, str, str, int]]] | None = None
+        self._computed_sets: list[tuple[facts.Module, str, int]] | None = None
         self._named_outside: dict[tuple[str, str], list[str]] | None = None
         self._built_names: dict[str, frozenset[str]] = {}
         self._protocols: list[str] | None = None
@@ -161,6 +163,26 @@ class Classes:
                         held = self.resolve(owner) or self.project.canonical(owner) or owner
                         self._named_outside.setdefault((held, form[1:]), []).extend(refs)
         return self._named_outside.get((cls, attribute), [])
+
+    def set_on_values(self, attribute: str) -> list[tuple[facts.Module, str, str, int]]:
+        """Module-level `x.attr = f(...)` (or `setattr(x, "attr", f(...))`) on a name that is no
+        project class (a module-level instance): (module, x resolved, f resolved, line)."""
+        if self._set_on_values is None:
+            self._set_on_values = {}
+            for module in self.project.modules.values():
+                for owner, name, callee, line in module.set_attributes:
+                    if self.resolve(owner) is None:
+                        self._set_on_values.setdefault(name, []).append((module, owner, callee, line))
+        return self._set_on_values.get(attribute, [])
+
+    def computed_sets(self) -> list[tuple[facts.Module, str, int]]:
+        """Module-level `setattr(x, name, value)` with a name computed at run time: (module, x
+        resolved, line), in project order."""
+        if self._computed_sets is None:
+            self._computed_sets = [
+                (module, owner, line) for module in self.project.modules.values() for owner, line in module.computed_sets
+            ]
+        return self._computed_sets
 
     def stored(self, attribute: str) -> list[tuple[FunctionId, int, str, str, str]]:
         """Stores of `attribute` on an object from outside its class's methods (`repo.session = db`,

@@ -908,6 +908,9 @@ class Module(_Fact):
     stocked: list[str] = field(default_factory=list)
     # Module-level `X.attr = f(...)` on a dotted name: (X resolved, attr, f resolved, line).
     set_attributes: list[tuple[str, str, str, int]] = field(default_factory=list)
+    # Module-level `setattr(X, name, value)` with a name computed at run time (`setattr(repo, ATTR,
+    # SessionLocal())`, in a loop over a table) and a value that is no constant: (X resolved, line).
+    computed_sets: list[tuple[str, int]] = field(default_factory=list)
     # Module-level `X.state.attr = value` (`app.state.config = AppConfig()`): (X resolved, attr,
     # the value in the value-flow notation, line); what every request reading `request.app.state.attr`
     # gets, as `Function.state_assigns` in a lifespan is.

@@ -1533,10 +1533,16 @@ class Flow:
         whose attribute holds nothing else and is set to a constant alone (`self.session = None`)."""
         stores = self.classes.stored(name)
         computed = self.classes.stored("") if not known else []
-        if not stores and not computed:
+        module_sets = self.classes.set_on_values(name)
+        module_computed = self.classes.computed_sets() if not known else []
+        if not stores and not computed and not module_sets and not module_computed:
             return NOTHING
         related = {*self.classes.mro(cls), *self.classes.subclasses(cls)}
         found: set[Abstract] = set()
+        for _, owner, callee, _ in module_sets:
+            # `repo.session = SessionLocal()` at a module's top, on a module-level instance
+            if any(v.kind == INSTANCE and v.target in related for v in self.ref(owner)):
+                found |= {v for v in self._call(self.ref(callee), None, name) if v.kind in _STORED_KINDS}
         for fid, _, receiver, value, _ in stores:
             held = {v for v in self.evaluate(fid, value) if v.kind in _STORED_KINDS}
             if not held or held <= found:
@@ -1559,6 +1565,12 @@ class Flow:
                 not targets and self._set_empty(cls, name)
             ):
                 module, _ = self.project.functions[fid]
+                origin = f"`setattr()` naming the attribute at run time ({module.path}:{line})"
+                found.add(Abstract(TAINTED, origin=origin))
+        for module, owner, line in module_computed:
+            # the same at a module's top (`setattr(repo, ATTR, SessionLocal())`, a loop over a
+            # table), on a module-level instance or class: what it sets is read as unverified
+            if any(v.kind in (INSTANCE, CLASS) and v.target in related for v in self.ref(owner)):
                 origin = f"`setattr()` naming the attribute at run time ({module.path}:{line})"
                 found.add(Abstract(TAINTED, origin=origin))
         return frozenset(found)

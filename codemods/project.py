@@ -2504,7 +2504,7 @@ class Project:
         held_by_libraries = library_bound(self)
         gifts: dict[str, str | None] = {}  # a dependency -> what it hands on from outside PATH
         # `setattr(repo, field, db)` somewhere: what a method reads on `self` may hold that Session
-        computed_stores = bool(flow.classes.stored(""))
+        computed_stores = bool(flow.classes.stored("") or flow.classes.computed_sets())
         for fid, (_module, function) in self.functions.items():
             found: list[tuple[int, str]] = []
             dispatched: list[tuple[int, str]] = []

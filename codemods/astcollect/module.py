@@ -796,6 +796,12 @@ class Collector:
         if type(func) is not ast.Name or func.id != "setattr" or len(call.args) != 3 or call.keywords:
             return
         name = syntax.string(call.args[1])
+        if name is None and type(call.args[2]) is not ast.Constant:
+            # a name known only at run time may pick any attribute of X, a Session's among them
+            owner = self.ref(call.args[0])
+            if owner is not None:
+                self.facts.computed_sets.append((owner, line))
+            return
         if name is None or not name.isidentifier():
             return
         target = ast.copy_location(ast.Attribute(value=call.args[0], attr=name, ctx=ast.Store()), call)

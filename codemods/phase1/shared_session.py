@@ -693,6 +693,9 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
         for assigning, expression in flow.classes.assigned.get((cls, attribute), ())
     )
     if not opened_here:
+        set_there = _set_on_instance(project, fid, owner, attribute)
+        if set_there is not None:
+            return f"`self.{attribute}`, the Session {set_there}", True
         given = _instance_given_session(project, fid, owner)
         if given is None:
             kept = _kept_construction(project, owner)
@@ -1054,6 +1057,21 @@ def _instance_given_session(project: Project, fid: FunctionId, cls: str) -> str 
                 kinds = {v.kind for v in flow.evaluate(fid, f"{opener}()")}
                 if SESSION in kinds and FACTORY not in kinds:
                     return f"{module.name}.{name}"
+    return None
+
+
+def _set_on_instance(project: Project, fid: FunctionId, cls: str, attribute: str) -> str | None:
+    """Where a module's top sets `attribute` of a module-level instance of `cls` (or of a subclass,
+    or a base) to a Session opened right there (`repo.session = SessionLocal()`, `setattr(repo,
+    "session", SessionLocal())`), said as the rest of a reason, or None."""
+    flow = project.flow
+    related = {*flow.classes.mro(cls), *flow.classes.subclasses(cls)}
+    for module, owner, callee, line in flow.classes.set_on_values(attribute):
+        if not any(m.kind == INSTANCE and m.target in related for m in flow.ref(owner)):
+            continue
+        kinds = {v.kind for v in flow.evaluate(fid, f"{callee}()")}
+        if SESSION in kinds and FACTORY not in kinds:
+            return f"set on the module-level instance `{project.written(owner)}` at import ({module.path}:{line})"
     return None
 
 
