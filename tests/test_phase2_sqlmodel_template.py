@@ -820,3 +820,114 @@ def test_a_relationship_read_on_a_validated_table_model_still_blocks(cli, projec
     root = project({**files(models=VALIDATED_MODELS), "api/items.py": routes})
     document = run(cli, root)
     assert handler(document, "item_owner")["action"] == "blocked"
+
+
+# The template's `CurrentUser` (a dependency on `SessionDep`) taken by each route, and listed
+# again by the router, as `APIRouter(dependencies=[Depends(get_current_user)])` or through a
+# dependency on it (`get_current_active_superuser`). FastAPI runs it once a request: the
+# router's list must name the same async twin as the routes, or the request holds two Sessions.
+AUTH = """
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException
+
+from db import SessionDep
+from models import User
+
+
+def get_current_user(session: SessionDep, x_user: Annotated[int, Header()]) -> User:
+    user = session.get(User, x_user)
+    if not user:
+        raise HTTPException(status_code=403, detail="who")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_current_active_user(current_user: CurrentUser) -> User:
+    return current_user
+"""
+ROUTER_GUARDED = """
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from sqlmodel import func, select
+
+from auth import CurrentUser, GUARD
+from db import SessionDep
+from models import Item, ItemCreate, ItemPublic
+
+router = APIRouter(prefix="/items", dependencies=[Depends(GUARD)])
+
+
+@router.post("/", response_model=ItemPublic)
+def create_item(session: SessionDep, current_user: CurrentUser, item_in: ItemCreate) -> Any:
+    item = Item.model_validate(item_in.model_dump(exclude={"tags"}), update={"owner_id": current_user.id})
+    session.add(item)
+    session.commit()
+    session.refresh(item)
+    return item
+
+
+@router.get("/count")
+def count_items(session: SessionDep, current_user: CurrentUser) -> int:
+    return session.exec(select(func.count()).select_from(Item).where(Item.owner_id == current_user.id)).one()
+"""
+ROUTER_MAIN = """
+from fastapi import FastAPI
+
+from api.items import router
+
+app = FastAPI()
+app.include_router(router)
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("guard", ["get_current_user", "get_current_active_user"])
+def test_a_router_listing_the_current_user_dependency_the_routes_take_moves_to_its_twin(cli, project, kind, guard):
+    routes = ROUTER_GUARDED.replace("GUARD", guard)
+    root = project({**files(), "auth.py": AUTH, "api/items.py": routes, "main.py": ROUTER_MAIN})
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "create_item": "migrate", "count_items": "migrate",
+    }
+    source = read(root, "api/items.py")
+    assert f'router = APIRouter(prefix="/items", dependencies=[Depends({guard}_async)])' in source
+    script = dedent(
+        """
+        import asyncio
+        import json
+
+        from fastapi.testclient import TestClient
+        from sqlmodel import Session, SQLModel, select
+
+        import db
+        from main import app
+        from models import Item, User
+
+        SQLModel.metadata.drop_all(db.engine)
+        SQLModel.metadata.create_all(db.engine)
+        with Session(db.engine) as s:
+            s.add(User(id=1, email="ann@example.com", hashed_password="x"))
+            s.commit()
+        with TestClient(app) as client:
+            created = client.post("/items/", headers={"x-user": "1"}, json={"title": "Lamp"}).json()
+            count = client.get("/items/count", headers={"x-user": "1"}).json()
+            stranger = client.post("/items/", headers={"x-user": "9"}, json={"title": "Desk"}).status_code
+        with Session(db.engine) as s:
+            stored = [(i.title, i.owner_id) for i in s.exec(select(Item)).all()]
+        asyncio.run(db.async_engine.dispose())
+        SQLModel.metadata.drop_all(db.engine)
+        print(json.dumps({"created": created, "count": count, "stranger": stranger, "stored": stored}))
+        """
+    )
+    with database(kind) as url:
+        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
+        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "created": {"id": 1, "title": "Lamp", "owner_id": 1}, "count": 1, "stranger": 403,
+        "stored": [["Lamp", 1]],
+    }

@@ -30,6 +30,7 @@ def two_sessions(project: Project, handler: Handler) -> list[TwoSessions]:
     synchronous Session, nearest first; empty when there is none."""
     from async_migrate.codemods.phase1.async_session import async_session_of
     from async_migrate.codemods.phase2.dependencies import (
+        SharedSession,
         dependency_function,
         included_session_dependencies,
         param_dependency,
@@ -44,7 +45,11 @@ def two_sessions(project: Project, handler: Handler) -> list[TwoSessions]:
     sessions = set(project.declared_async_session_params(handler.id))
     function = handler.function
     found = []
-    tree = session_dependencies_in_tree(project, handler, copies=True)
+    tree: list[SharedSession] = []
+    for shared in session_dependencies_in_tree(project, handler, copies=True):
+        # found once for each way in (the route's parameters, its router's list): named once here
+        if shared.dependency not in {t.dependency for t in tree}:
+            tree.append(shared)
     # `include_router(router, dependencies=[...])` runs its list for every route it includes too.
     tree += [
         s for s in included_session_dependencies(project, handler, copies=True)

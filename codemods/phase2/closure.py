@@ -402,9 +402,10 @@ def compute(
                     router_sharing.setdefault(fid, {}).setdefault(found.router, []).append(found)
                 continue
             module, dependency = project.functions[found.dependency]
-            dependency_blocks.setdefault(fid, []).append(
-                (module.path, dependency.line, f"{dependencies.describe(project, found)} ({problem})")
-            )
+            shared_block = (module.path, dependency.line, f"{dependencies.describe(project, found)} ({problem})")
+            # one the route and its router both reach is found twice, with the same chain
+            if shared_block not in dependency_blocks.setdefault(fid, []):
+                dependency_blocks[fid].append(shared_block)
 
     for fid, handler in candidates.items():
         # `uow: SqlAlchemyUnitOfWork = Depends(get_uow)`, `get_uow()` building a unit of work that

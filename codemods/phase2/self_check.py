@@ -777,8 +777,12 @@ def _two_sessions(before: Project, after: Project, route: FunctionId) -> list[Vi
         if after.declared_session(param) is not None:
             found.append(_violation(before, route, f"{function.qualname}: takes a synchronous Session "
                                     f"(`{param.name}`) besides the AsyncSession: two Sessions per request"))
+    described = []
     for shared in dependencies.session_dependencies_in_tree(after, handler):
-        found.append(_violation(before, route, f"{function.qualname}: {dependencies.describe(after, shared)}"))
+        # one the route and its router both reach is found twice, with the same chain
+        if (text := dependencies.describe(after, shared)) not in described:
+            described.append(text)
+            found.append(_violation(before, route, f"{function.qualname}: {text}"))
     return found
 
 
