@@ -207,14 +207,16 @@ def _single(function: facts.Function, terms: tuple[tuple, ...]) -> tuple | None:
 
 
 def _built(project: Project, fid: FunctionId, name: str) -> str | None:
-    """The mapped class `name` is built from (`name = Model(...)`, its only value), or None."""
+    """The mapped class `name` is built from (`name = Model(...)`, or SQLModel's
+    `name = Model.model_validate(model_in, update={...})` on a table model whose class does not
+    override it, which builds a new object alike; its only value), or None."""
     _, function = project.functions[fid]
     held = function.holds.get(name, ())
     if len(held) != 1 or held[0][0] != "call" or sum(b.name == name for b in function.bindings) != 1:
         return None
     call = next((c for c in function.calls if c.index == held[0][1]), None)
     classes = project_classes(project)
-    model = classes.resolve(call.callee) if call is not None and call.callee else None
+    model = classes.built_by(call.callee) if call is not None and call.callee else None
     if model is None or not classes.is_mapped(model):
         return None
     if any("__init__" in classes.methods.get(a, {}) for a in classes.mro(model)):
