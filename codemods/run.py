@@ -1188,14 +1188,20 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
                     f"injects the parallel async class {new} in place of the class dependency {module.name}.{cls}, "
                     "which shares its Session"
                 ))
+            added: list[str] = []
             for fix in closure.eager_fixes.get(fid, []):
                 module, function = project.functions[fix.fid]
-                reasons.append(AM246.reason(
+                text = (
                     f"{fix.file}:{fix.line}: adds the "
                     + ("`undefer`" if fix.deferred else "eager load")
                     + f" of {fix.describe(project_classes(project))} to the query in {module.name}.{function.qualname}, "
                     f"for the {fix.what} its code or response model reads" + (f" through {fix.via}" if fix.via else "")
-                ))
+                )
+                # One query reached twice (`statement = select(...)` in each branch of an `if`, each
+                # `session.exec(statement)` traced to both) gets one option: said once.
+                if text not in added:
+                    added.append(text)
+                    reasons.append(AM246.reason(text))
             refreshed = closure.built_refreshes.get(fid)
             if refreshed is not None:
                 module, function = project.functions[refreshed.fid]

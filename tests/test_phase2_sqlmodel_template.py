@@ -1037,3 +1037,45 @@ def test_an_object_from_an_overridden_model_validate_returned_with_a_relationshi
         assert handler(document, name)["action"] == "blocked"
         assert "AM222" in handler(document, name)["codes"]
 
+
+# The template's read_items: `statement = select(Item)...` in each branch of an `if`, run by
+# `session.exec(statement)` in each; the response model nests the owner. Each query gets one
+# eager load, and the report says so once a query (it said each twice).
+BRANCHED_PAGE_ROUTES = """
+from typing import Any
+
+from fastapi import APIRouter
+from sqlmodel import func, select
+
+from db import SessionDep
+from models import Item, ItemsWithOwner
+
+router = APIRouter()
+
+
+@router.get("/items", response_model=ItemsWithOwner)
+def read_items(session: SessionDep, mine: int | None = None, skip: int = 0, limit: int = 100) -> Any:
+    if mine is None:
+        count = session.exec(select(func.count()).select_from(Item)).one()
+        statement = select(Item).offset(skip).limit(limit)
+        items = session.exec(statement).all()
+    else:
+        count = session.exec(select(func.count()).select_from(Item).where(Item.owner_id == mine)).one()
+        statement = select(Item).where(Item.owner_id == mine).offset(skip).limit(limit)
+        items = session.exec(statement).all()
+    return ItemsWithOwner(data=items, count=count)
+"""
+
+
+def test_each_query_of_a_paged_read_is_reported_once_for_its_eager_load(cli, project):
+    models = WITH_OWNER + '''
+
+class ItemsWithOwner(SQLModel):
+    data: list[ItemWithOwner]
+    count: int
+'''
+    root = project({**files(models=models), "api/items.py": BRANCHED_PAGE_ROUTES})
+    found = handler(run(cli, root), "read_items")
+    assert found["action"] == "migrate"
+    eager = [r for r, code in zip(found["reasons"], found["codes"], strict=True) if code == "AM246"]
+    assert len(eager) == 2 and len(set(eager)) == 2, eager
