@@ -7,20 +7,7 @@
 
 FastAPI validates the returned object into `ItemOut` on the event loop, reading `item.owner` and
 `item.tags` by the fields' names; neither is loaded, so the first read is the lazy load, outside
-any greenlet, and raises MissingGreenlet. Judged only where the flow traces every returned value
-to a query on the route's AsyncSession (`await db.get(...)`, `(await db.scalars(stmt)).all()`, a
-local bound to one): each field naming a relationship of every class those queries give, that
-their options (or a refresh or `awaitable_attrs` read of the very object returned) do not load; a nested model's
-fields along the relationship path they are read on (`ItemOut.owner.teams` loads only by
-`selectinload(Item.owner).selectinload(Owner.teams)`). A dict display returned (`{"items": rows,
-"total": n}` under `response_model=Page[ItemOut]`), or a schema built from keywords
-(`Page[ItemOut](items=rows, total=n)`, validated where it is built), is judged field by field:
-each value the flow traces to such queries is read as the field's model (a type parameter
-standing for the models the response or the construction names). A value the flow cannot trace
-(a query of columns, a model built otherwise) is not judged here.
-A field named after a property of those classes doing Session work on the Session the object
-belongs to (`inspect(self).session`) is reported too: that is the synchronous Session behind the
-AsyncSession, and its query raises MissingGreenlet as well.
+any greenlet, and raises MissingGreenlet. What is judged, and what not: AM314's doc.
 """
 
 from __future__ import annotations

@@ -1,82 +1,10 @@
 """`check`: the CI guard. What still blocks the event loop, read off the project index.
 
-Its rules, one finding per handler and rule (`async-migrate rules` documents each):
-
-- AM301 `blocking-session`: an `async def` route, websocket or dependency does synchronous
-  Session work on the event loop (directly, through helpers that take its Session,
-  or through helpers that open one), and it is not all offloaded to the threadpool.
-- AM302 `mixed-session`: an `async def` handler on the async path (it takes an
-  `AsyncSession`) still calls a synchronous session helper, the design record's
-  "mixed patterns", or hands its AsyncSession to synchronous code doing Session work with it.
-- AM314 `missing-greenlet`: an `async def` handler on an AsyncSession hands its
-  `sync_session` to code that queries through it outside `run_sync` (or queries on it
-  itself), or its body reads a relationship nothing eager-loads:
-  the async driver raises `MissingGreenlet` there. Code that only adds objects to the
-  `sync_session` is fine, and no finding of AM302 either.
-- AM304 `unverified-session`: an `async def` handler whose only Session evidence is a
-  Session-carrying call the analysis cannot resolve (the Session handed to unseen
-  code, a method of an object built from it by unseen code): not an all-clear.
-- AM303 `bad-pragma`: an `# async-migrate: ignore[...]` pragma without a reason, or naming
-  a code that does not exist.
-- AM305 `unused-pragma`: a handler's pragma that silences no finding (like ruff's
-  unused-noqa): the work it acknowledged is gone, or the handler is a `def`.
-- AM308 `blocking-middleware`, AM309 `blocking-exception-handler`: an `async def` middleware
-  (function, `BaseHTTPMiddleware.dispatch`, pure ASGI `__call__`) or exception handler does
-  synchronous Session work on the event loop, on every request it sees. Phase one keeps middleware
-  async (AM133) and converts an exception handler that awaits nothing; startup, shutdown and lifespan handlers run once and are not findings,
-  the coroutines they schedule to run beside the requests are (AM306).
-- AM318 `library-session-middleware`: fastapi-sqlalchemy's `DBSessionMiddleware` is registered: its
-  `async def dispatch`, library code, closes (or commits) each request's Session on the event loop.
-- AM313 `wrapper-returns-coroutine-unrun`: an `async def` handler on an AsyncSession is wrapped
-  by a decorator whose wrapper returns its coroutine unrun (`codemods.unrun_wrappers`).
-- AM316 `nested-coroutine-on-loop`: a `def` handler defines an `async def` generator or
-  coroutine (a `StreamingResponse` body) doing synchronous Session work: the loop runs it.
-- AM324 `shared-session-in-threadpool`: a `def` route or dependency, which the threadpool runs on
-  several threads at once, does Session work on one Session the whole process shares (a module
-  global, a unit of work a module-level bus or an `@lru_cache` dependency keeps): AM126's harm,
-  on a handler that is `def` already; also the work an `async def` handler offloads to a worker
-  thread (`await run_in_threadpool(bus.handle, cmd)`).
-- AM331 `task-scoped-session-in-threadpool`: a `def` route or dependency uses a `scoped_session`
-  keyed on the asyncio task (`scopefunc=asyncio.current_task`, through a lambda or a project
-  function): in the worker thread `asyncio.current_task()` raises and every request fails.
-- AM332 `thread-scoped-session-in-worker`: work running on a worker thread (a `def` route or
-  dependency, a helper an `async def` handler offloads, a plain `def` background task) uses a
-  thread-local `scoped_session` nothing removes on that thread (`worker_registry.py`).
-- AM333 `request-scoped-session-after-remove`: a background task uses a `scoped_session` keyed on
-  the request after a `BaseHTTPMiddleware` removed it: the Session it makes is never removed
-  (`late_registry.py`).
-- AM325 `async-session-in-concurrent-tasks`: an `async def` handler on an AsyncSession (or a project
-  coroutine it awaits with it) has coroutines working on that AsyncSession that may run at the
-  same time: two in one `gather`/`wait`/task group, one made in a loop or comprehension before its
-  scheduler runs, or a task running while more work on it starts (`concurrent_session.py`).
-- AM335 `sync-session-in-concurrent-threads`: an `async def` handler (or a project coroutine it
-  awaits with its Session) hands work on one synchronous Session to worker threads that may run
-  at the same time: two offloads in one `gather`/task group, or a task running one while more
-  work on that Session starts (`concurrent_offloads.py`).
-- AM317 `session-closed-before-stream`: a generator a `StreamingResponse` runs after the handler
-  returned, or a background task, uses the handler's Session, whose dependency (`scope="function"`),
-  or the handler's own `with` block, closed it already.
-- AM320 `blocking-resolver`, AM321 `unverified-resolver`: a GraphQL resolver (Strawberry, Ariadne,
-  Graphene; a DataLoader's load function), `def` or `async def` alike since graphql-core runs
-  both on the event loop, does synchronous Session work there, or reads the GraphQL context
-  (`info.context`), which the analysis does not follow (`resolvers.py`).
-- AM322 `blocking-worker-coroutine`: an `async def` handed as a value to what runs it (an arq
-  worker's `functions = [...]`, a scheduler's `add_job(job)`), which no handler reaches, does
-  synchronous Session work, directly or through a helper declared to take a Session (the
-  runner's `ctx["session_factory"]()` is a Session the flow cannot name): it blocks that loop.
-- AM315 `blocking-periodic-task`: an `async def` a repeating decorator runs beside the requests
-  (`@repeat_every(seconds=60)` under `@app.on_event("startup")`, or awaited in a lifespan) does
-  synchronous Session or engine work: the loop runs it every period (`periodic.py`).
-- AM319 `two-sessions-per-request`: an `async def` route on an AsyncSession has a dependency in
-  its tree that still receives the synchronous Session: two Sessions a request, the objects that
-  dependency loads handed across (`phase1/two_sessions.py`).
-- AM307 `blocking-lazy-load`: an `async def` handler without Session work of its own
-  reads a relationship of an object a dependency loaded on a synchronous Session, nothing
-  eager-loading it: the lazy load is a blocking query on the event loop.
-
-A pragma on the `def` line, or on the line above it, silences one handler:
-`# async-migrate: ignore[AM301] reason` (or `ignore[blocking-session]`). Without
-brackets it silences every rule. Presentation-free: the CLI renders what `check` returns.
+One finding per handler and rule, the `AM3xx` rules (`async-migrate rules`, `docs/rules.md`:
+what each finds, where the analysis stops, and its fix). A pragma on the `def` line, or on the
+line above it, silences one handler: `# async-migrate: ignore[AM301] reason` (or
+`ignore[blocking-session]`); without brackets it silences every rule. Presentation-free: the CLI
+renders what `check` returns.
 
 Over 500 lines: one pass over the handlers whose findings share the pragma logic (silenced,
 unused, malformed) and the fix texts; each rule's wording lives in its own module.

@@ -2,28 +2,8 @@
 `async def` functions a handler schedules as background tasks.
 
 Shared by phase one (convert or keep, AM127/AM128) and `check` (AM306), so an `async def`
-route that blocks the event loop this way is never reported clean.
-
-- Engine work: `with engine.connect() as conn`, `with engine.begin() as conn`,
-  `engine.raw_connection()` (and 1.x `engine.execute(...)`) where `engine` is a module-level
-  synchronous engine (`create_engine(...)`, `engine_from_config(...)`, SQLModel's, or a
-  project function that builds one), or any other value the value flow finds one in (the
-  `engine` attribute of a module-level wrapper object, `self.engine` in its methods), and `Base.metadata.create_all(engine)` (DDL). Taking a
-  connection from the pool and every statement on it is blocking IO.
-- An engine handed to code that connects with it: `inspect(engine)`, `md.reflect(bind=engine)`,
-  `Table(name, md, autoload_with=engine)`, a library outside SQLAlchemy (`pd.read_sql(q, engine)`).
-- Connection work: a statement (`conn.execute(...)`, `scalar`, `commit`, ...) on a synchronous
-  Connection the function did not open itself: a parameter declared `Connection`, one a
-  dependency yields (`conn = Depends(get_conn)` around `with engine.begin() as conn: yield
-  conn`), one callers hand an unannotated parameter (`owner_name(conn, id)`), `self.conn` of a
-  repository built on one. A Connection opened in the function is reported where it is opened.
-- Coroutine tasks: `background_tasks.add_task(f, ...)`, `BackgroundTask(f, ...)` (a response's
-  `background=`), `asyncio.create_task(f(...))`,
-  `asyncio.ensure_future(f(...))`, `loop.create_task(f(...))`, a TaskGroup's `tg.create_task(f(...))` where `f` is a project `async def` that does synchronous
-  Session or engine work. Starlette runs an `async def` task on the event loop (a plain
-  `def` one in the threadpool), so it blocks the loop whatever the route is. So does a plain
-  function the loop calls back (`loop.call_soon(f)`, `call_later(60, f)`, `call_at`,
-  `call_soon_threadsafe`): the loop runs it itself.
+route that blocks the event loop this way is never reported clean. The shapes read: `engine_work`
+(engines and connections) and `coroutine_tasks` (tasks and loop callbacks).
 """
 
 from __future__ import annotations
@@ -132,7 +112,23 @@ def is_sync_engine(project: Project, ref: str | None) -> bool:
 
 def engine_work(project: Project, fid: FunctionId) -> list[Blocking]:
     """The function's own calls that take a synchronous engine's connection, or run a statement
-    on a synchronous Connection it was given (a handler's parameters: FastAPI fills them)."""
+    on a synchronous Connection it was given (a handler's parameters: FastAPI fills them).
+
+    - Engine work: `with engine.connect() as conn`, `with engine.begin() as conn`,
+      `engine.raw_connection()` (and 1.x `engine.execute(...)`) where `engine` is a module-level
+      synchronous engine (`create_engine(...)`, `engine_from_config(...)`, SQLModel's, or a
+      project function that builds one), or any other value the value flow finds one in (the
+      `engine` attribute of a module-level wrapper object, `self.engine` in its methods), and
+      `Base.metadata.create_all(engine)` (DDL). Taking a connection from the pool and every
+      statement on it is blocking IO.
+    - An engine handed to code that connects with it: `inspect(engine)`, `md.reflect(bind=engine)`,
+      `Table(name, md, autoload_with=engine)`, a library outside SQLAlchemy (`pd.read_sql(q, engine)`).
+    - Connection work: a statement (`conn.execute(...)`, `scalar`, `commit`, ...) on a synchronous
+      Connection the function did not open itself: a parameter declared `Connection`, one a
+      dependency yields (`conn = Depends(get_conn)` around `with engine.begin() as conn: yield
+      conn`), one callers hand an unannotated parameter (`owner_name(conn, id)`), `self.conn` of a
+      repository built on one. A Connection opened in the function is reported where it is opened.
+    """
     return [b for b, _ in _engine_work(project, fid)]
 
 
@@ -391,7 +387,16 @@ def engine_inside(
 
 
 def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
-    """`async def` functions the function schedules as background tasks, that block the loop."""
+    """`async def` functions the function schedules as background tasks, that block the loop.
+
+    `background_tasks.add_task(f, ...)`, `BackgroundTask(f, ...)` (a response's `background=`),
+    `asyncio.create_task(f(...))`, `asyncio.ensure_future(f(...))`, `loop.create_task(f(...))`, a
+    TaskGroup's `tg.create_task(f(...))` where `f` is a project `async def` that does synchronous
+    Session or engine work. Starlette runs an `async def` task on the event loop (a plain `def`
+    one in the threadpool), so it blocks the loop whatever the route is. So does a plain function
+    the loop calls back (`loop.call_soon(f)`, `call_later(60, f)`, `call_at`,
+    `call_soon_threadsafe`): the loop runs it itself.
+    """
     from async_migrate.codemods.session_work import coroutine_blocking, first_await
 
     _, function = project.functions[fid]

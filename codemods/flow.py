@@ -1,50 +1,12 @@
 """The Session as a value: what an expression of a function may hold.
 
+Each expression the pre-pass records is evaluated to a set of abstract values (a Session, a
+factory, an engine, an instance of a project class, ...; the empty set is Unknown), so every
+analysis asks one place what an expression holds. The kinds: `docs/analysis.md`, "The Session
+as a value"; how instances, methods and elements are read: `Flow`.
+
 Over 500 lines: one abstract evaluation (values, bindings, calls, attributes, classes) whose
 parts recurse into each other.
-
-The design note (`session-flow.md`) in code. Each expression the pre-pass records
-(`facts.Function.bindings`, `assigns`, `returned`, `Call.func`, `Arg.expr`) is evaluated
-to a set of abstract values; the empty set is *Unknown*:
-
-| kind | meaning | produced by |
-| --- | --- | --- |
-| `session` | a synchronous Session | a declared Session parameter, `with factory() as s`, `factory()`, a function returning one, a `scoped_session` global |
-| `factory` | calling it gives a Session | `sessionmaker(...)`, the `Session` class, `scoped_session(...)`, `factory.begin` |
-| `maker` | calling it gives a factory | `sessionmaker`, `scoped_session` themselves |
-| `context` | entering it gives what the generator yields | calling a `@contextmanager` function or `contextmanager(f)` |
-| `manager` | calling it gives a `context` | a `@contextmanager` function, `contextmanager(f)` |
-| `instance` | an instance of project class `target` | `C(...)`, a parameter or attribute annotated `C`, `Depends(C)`, `Depends(f)` with `f` returning `C` |
-| `class` | project class `target` | a reference to it |
-| `function` | project function `target` (a FunctionId) | a reference, or a method looked up on an instance or class |
-| `tainted` | built from a Session by code the analysis cannot see | `third_party(db)`, `Depends(f)` where `f` takes a Session and returns something untyped |
-| `result` | what a Session method gives: rows, mapped objects, a transaction | `db.query(User).first()`, `db.get(User, 1)` |
-| `registry` | a `scoped_session` object, beside its `factory` and `session`; `target`: (scope, `path:line`), scope `thread` without `scopefunc=`, `request` with one, None when the call is out of sight | `scoped_session(...)` |
-| `engine` | a synchronous engine: taking its connections is blocking work (`engine_work.py`), not a Session | `create_engine(...)`, `engine_from_config(...)` |
-| `connector` | calling it gives a synchronous Connection | `engine.connect`, `engine.begin` |
-| `connection` | a synchronous engine's Connection: each statement on it is blocking work (`engine_work.py`), not Session work | a parameter or return declared `Connection`, `with engine.begin() as conn`, `Depends(get_conn)` yielding one |
-| `query` | `Model.query` through `query_property()`: a legacy Query on the registry's Session; `target` the registry's | `registry.query_property()`, read on a class |
-| `injected` | what a dependency-injector provider the analysis cannot read makes (its calls, attributes and methods too) | `Provide["name"]`, `providers.Resource(...)`, a provider built from no project callable |
-
-An element or item of a value (`db, uid = ctx`, `ctx[0]`, `deps["db"]`, what `deps.get()` or
-`ctx.items()` hands out) holds what the value's parts may: the parts of a tainted value are
-as opaque, and those of a plain context value (a NamedTuple, TypedDict or dataclass defining no
-`__iter__`/`__getitem__`) are its Session-carrying fields, joined (`Flow.elements`).
-
-Attributes of an instance are the join of the class annotations (and `Depends()`
-defaults of class-based views) and of what any method assigns to `self.attr`,
-over the class's project bases. Methods resolve through the same order; an
-abstract method resolves to the project implementations of its class (subclasses,
-and for a Protocol the classes that define every method it declares).
-
-Everything is computed on demand and cached; one evaluation is linear in the
-expression. `Flow.sessions` holds the parameters the project's fixpoint found to
-receive a Session from callers, so `self.db = db` in an `__init__` whose `db`
-arrives from a dependency makes `self.db` a Session; `Flow.received` the unannotated
-parameters callers hand an instance of a project class (`received.py`), so
-`def orders_of(uow)` called with a unit of work reads `uow.orders` as its repository.
-`evaluate(fid, expression, dead)` reads the function as a call handing it constants runs it: what
-the branches those constants rule out bind is left out (`handed_constants`).
 """
 
 from __future__ import annotations
@@ -139,7 +101,8 @@ _OPAQUE = frozenset({TAINTED, INJECTED})
 @dataclass(frozen=True, slots=True)
 class Abstract:
     """One abstract value. `target`: a class reference or a FunctionId; `bound`: the class a
-    method was looked up on; `origin`: how the value came about, for reasons."""
+    method was looked up on; `origin`: how the value came about, for reasons. The kinds, what
+    each means and what produces it: `docs/analysis.md`, "The Session as a value"."""
 
     kind: str
     target: object = None
@@ -194,7 +157,23 @@ def describe(expression: str) -> str:
 
 
 class Flow:
-    """Abstract values of expressions, per function; read by the project index."""
+    """Abstract values of expressions, per function; read by the project index.
+
+    Attributes of an instance are the join of the class annotations (and `Depends()` defaults
+    of class-based views) and of what any method assigns to `self.attr`, over the class's
+    project bases. Methods resolve through the same order; an abstract method resolves to the
+    project implementations of its class (subclasses, and for a Protocol the classes that define
+    every method it declares).
+
+    Everything is computed on demand and cached; one evaluation is linear in the expression.
+    `sessions` holds the parameters the project's fixpoint found to receive a Session from
+    callers, so `self.db = db` in an `__init__` whose `db` arrives from a dependency makes
+    `self.db` a Session; `received` the unannotated parameters callers hand an instance of a
+    project class (`received.py`), so `def orders_of(uow)` called with a unit of work reads
+    `uow.orders` as its repository. `evaluate(fid, expression, dead)` reads the function as a
+    call handing it constants runs it: what the branches those constants rule out bind is left
+    out (`handed_constants`).
+    """
 
     def __init__(
         self,
@@ -536,7 +515,8 @@ class Flow:
         return frozenset(_named(v, f"{describe(binding.expr)}") for v in values)
 
     def elements(self, values: Values) -> Values:
-        """What an element or item of a value may hold, where that is a Session or opaque: the
+        """What an element or item of a value may hold (`db, uid = ctx`, `ctx[0]`, `deps["db"]`,
+        what `deps.get()` or `ctx.items()` hands out), where that is a Session or opaque: the
         value's own parts when code the analysis cannot follow built it (tainted, injected), and
         the Session-carrying fields of a project class's instance that is a plain context value (a
         NamedTuple unpacked, a TypedDict or dataclass read by key: one defining no `__iter__`,

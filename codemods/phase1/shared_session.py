@@ -1,46 +1,11 @@
 """Session objects the whole process shares: what phase one must not move to the threadpool.
 
-An `async def` route runs on the event loop thread, one at a time between awaits, so a module
-global `db = SessionLocal()` (or `self.db = SessionLocal()` on an object the module creates
-once) is used by one request at a time. As `def`, FastAPI runs the route in its threadpool:
-concurrent requests then use that one Session from several threads at once, which SQLAlchemy
-does not support (`Session` is not thread-safe: transactions interleave, flushes collide,
-"This session is provisioning a new connection; concurrent operations are not permitted").
-
-Found here, from a handler down every function it reaches (`Project.all_calls_from`):
-
-- a Session method called on a module-level reference that holds one Session object: a
-  global assigned `SessionLocal()`, `Session(engine)`, or an attribute of a module-level
-  instance that holds one (`repo.db.query(...)` with `repo = Repo()`);
-- a Session method called on `self.attr` in a method of a class that assigns `self.attr` a
-  Session it opens itself (not one passed in: in `__init__`, or in a unit of work's
-  `__enter__` on each use), when the handler works on an instance of that class that lives
-  as long as the process: a module-level one it names or a dependency hands it (`_uow`),
-  or one a module-level object keeps (`bus.uow`, also through `bus.handle()`), or one the
-  application's state keeps (`request.app.state.bus.uow`, set in the lifespan), or one an
-  `@lru_cache` / `@cache` function returns or keeps (`Depends(get_bus)` then `bus.uow`). Another
-  module-level instance of the class does not make the handler's own per-request one shared;
-- a Session method called on `self.attr` where the class receives that Session and an instance
-  of it is built with a Session opened right there by code that keeps what it returns: a
-  `@cached_property` of a module-level instance (a container), an `@lru_cache` function
-  (possibly: other instances of the class may get a Session per request);
-- a Session method called on what a function under `@lru_cache` / `@cache` returns: called
-  directly (`shared_session().query(...)`), bound to a local first, or given as a dependency
-  (`db: Session = Depends(get_cached_db)`): the cache hands every caller the one Session it
-  opened first;
-- any of these behind a local name (`s = db`) or a project function's result
-  (`current_session()` returning `db`), followed to the expressions that made them.
-
-Not shared: what a `ContextVar` the project sets to a Session holds (`_session.get()`, also
-through a property handing it out, fastapi-sqlalchemy's `db.session`): a worker thread runs a
-`def` route in a copy of the request's context, so it reads that request's Session.
-
-A `scoped_session(...)` is thread-local (each thread gets its own Session) and is not shared:
-the value flow gives it both `factory` and `session` values, a plain Session only `session`.
-Its own harm (AM132) is found wherever the flow's `registry` value reaches: a module-level
-name, an attribute of a module-level instance (set in `__init__`, in the class body, handed
-out by a property), `self.session` in the methods; a registry whose `scopefunc=` the analysis
-cannot read is reported as possibly thread-local, never taken for a request-scoped one.
+An `async def` route runs on the event loop thread, one at a time between awaits, so a Session
+the whole process shares (a module global, one a long-lived object or a cache keeps) is used by
+one request at a time; as `def`, concurrent requests would use it from several threads at once,
+and a `Session` is not thread-safe (AM126; the shapes found are listed there). A thread-local
+`scoped_session` is not shared, but has its own harm (AM132). The value flow tells them apart:
+it gives a `scoped_session` both `factory` and `session` values, a plain Session only `session`.
 
 Over 500 lines: every shape of a process-wide Session (globals, instances and what they keep,
 class attributes, caches, thread-scoped registries) reads the same value flow and reach walk;

@@ -4,8 +4,38 @@ A module global `db = SessionLocal()`, or `self.db = SessionLocal()` on an objec
 creates once, is safe while every route using it is `async def`: they all run on the event
 loop thread, one at a time. As `def`, FastAPI runs them in its threadpool, so concurrent
 requests use that one Session from several threads at once; a `Session` is not thread-safe,
-and requests fail or interleave their transactions. Phase one keeps the handler, and
-`--offload-mixed` offloads none of its calls.
+and requests fail or interleave their transactions ("This session is provisioning a new
+connection; concurrent operations are not permitted", flushes colliding). Phase one keeps the
+handler, and `--offload-mixed` offloads none of its calls.
+
+Found from a handler down every function it reaches (`Project.all_calls_from`):
+
+- a Session method called on a module-level reference that holds one Session object: a global
+  assigned `SessionLocal()`, `Session(engine)`, or an attribute of a module-level instance that
+  holds one (`repo.db.query(...)` with `repo = Repo()`);
+- a Session method called on `self.attr` in a method of a class that assigns `self.attr` a
+  Session it opens itself (not one passed in: in `__init__`, or in a unit of work's `__enter__`
+  on each use), when the handler works on an instance of that class that lives as long as the
+  process: a module-level one it names or a dependency hands it (`_uow`), or one a module-level
+  object keeps (`bus.uow`, also through `bus.handle()`), or one the application's state keeps
+  (`request.app.state.bus.uow`, set in the lifespan), or one an `@lru_cache` / `@cache` function
+  returns or keeps (`Depends(get_bus)` then `bus.uow`). Another module-level instance of the
+  class does not make the handler's own per-request one shared;
+- a Session method called on `self.attr` where the class receives that Session and an instance
+  of it is built with a Session opened right there by code that keeps what it returns: a
+  `@cached_property` of a module-level instance (a container), an `@lru_cache` function
+  (possibly: other instances of the class may get a Session per request);
+- a Session method called on what a function under `@lru_cache` / `@cache` returns: called
+  directly (`shared_session().query(...)`), bound to a local first, or given as a dependency
+  (`db: Session = Depends(get_cached_db)`): the cache hands every caller the one Session it
+  opened first;
+- any of these behind a local name (`s = db`) or a project function's result
+  (`current_session()` returning `db`), followed to the expressions that made them.
+
+Not shared: what a `ContextVar` the project sets to a Session holds (`_session.get()`, also
+through a property handing it out, fastapi-sqlalchemy's `db.session`): a worker thread runs a
+`def` route in a copy of the request's context, so it reads that request's Session. Nor is a
+`scoped_session(...)`, thread-local, each thread getting its own Session (AM132's harm instead).
 
 Before:
 

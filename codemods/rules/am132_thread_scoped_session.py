@@ -17,7 +17,10 @@ worker thread, where the value stays in that thread's copy of the request's cont
 once, for no request. One set to a value that may be the same for two requests (a constant, a
 header the client sends, anything but a value made for the request: `uuid4()`, `object()`,
 `id(request)`) hands those requests one Session, which as `def` they would use from two workers
-at once.
+at once. The registry is found wherever the value flow's `registry` value reaches: a module-level
+name, an attribute of a module-level instance (set in `__init__`, in the class body, handed out
+by a property), `self.session` in the methods; a registry whose `scopefunc=` the analysis cannot
+read is reported as possibly thread-local, never taken for a request-scoped one.
 
 A dependency handing out the registry's Session (`db = db_session(); yield db`) is the same
 harm twice over. It keeps its own `async def` even with `remove()` after the `yield`: FastAPI

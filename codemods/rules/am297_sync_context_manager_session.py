@@ -12,6 +12,20 @@ unit of work is entered otherwise (built in the `with` statement itself, beside 
 managers in one `with`, `uow.__enter__()` called), or where a context manager phase two does
 not move that way does Session work in its special methods.
 
+The "Cosmic Python" unit of work, opening its own Session on entry, moves too:
+`__init__(self, session_factory=SessionLocal)` storing the factory, `__enter__` opening
+`self.session = self.session_factory()` and building the repositories on it (`HolderClass.opened`),
+`__exit__` rolling back and closing, the route given it by a dependency taking no parameters
+(`Depends(get_uow)`, twinned: `opening_dependencies`) or building it inline
+(`SqlAlchemyUnitOfWork()`). The class (in place, or its parallel class beside it while code that
+stays synchronous uses it) defines `async def __aenter__`/`__aexit__` with the work awaited, the
+factory defaulting to the async sessionmaker (`FunctionPlan.defaults`); the repositories it builds
+move with it, and each `with uow:` entering it becomes `async with uow:` (`FunctionPlan.async_with`,
+`rename`). A project base it derives from, method bodies and all (Cosmic Python's
+`AbstractUnitOfWork`: `__exit__` calling the abstract `rollback`), moves with it
+(`holders._interfaces`): `super().__enter__()` becomes `await super().__aenter__()`
+(`super_context_call`), and the base gets its own parallel copy beside the parallel class.
+
 Before:
 
     class SqlAlchemyUnitOfWork:

@@ -2,7 +2,7 @@
 
 Like ruff's unused-noqa: the pragma was written for a finding the code no longer has
 (phase two moved the route to AsyncSession, the blocking call was taken off the event
-loop), or it stands on a function `check` does not judge. A stale pragma would silence
+loop), or it stands on a function `check` does not judge (a `def` handler). A stale pragma would silence
 the next real finding without anyone deciding so; delete it.
 
 Before:

@@ -3,7 +3,9 @@
 `@app.middleware("http")` functions, a `BaseHTTPMiddleware` subclass's `dispatch` and a pure
 ASGI middleware's `__call__` (registered with `add_middleware` or `Middleware(...)`) run on the
 event loop for every request they see. Phase one never converts one (it awaits `call_next`, AM133):
-offload the Session work or use AsyncSession. Silence with `# async-migrate: ignore[AM308] reason`.
+offload the Session work or use AsyncSession. Startup, shutdown and lifespan handlers run once
+and are no finding; the coroutines they schedule to run beside the requests are (AM306, AM315).
+Silence with `# async-migrate: ignore[AM308] reason`.
 A teardown's `ScopedSession.remove()` is Session work too, on a registry scoped to the request as
 on one scoped to the thread: it closes the Session the request's `def` routes used in the
 threadpool, and the pool rolls its connection back on the loop; `await

@@ -6,7 +6,8 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
 
 - a query, commit or flush through `session.sync_session`, the synchronous Session behind the
   AsyncSession, outside `run_sync` (on the event loop, or in `run_in_threadpool`); handing it
-  to code that only stores objects (`session.add(...)`) is fine and not reported;
+  to code that only stores objects (`session.add(...)`) is fine and not reported (nor
+  is it AM302's mixed session);
 - a relationship the handler's body reads on an object the AsyncSession loaded, that no query
   eager-loads: the lazy load; the same in a project coroutine declared to take an AsyncSession
   that the handler reaches (awaited, however deep, or handed to `add_task`), or in a method of a
@@ -20,8 +21,17 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   it returns comes from its queries (`return await db.get(Book, 1)`, `(await db.scalars(stmt)).all()`,
   a local bound to one): a field naming a relationship of each class they give, not loaded, nested
   fields along the path they are read on (`BookOut.author.books` loads only by
-  `selectinload(Book.author).selectinload(Author.books)`); a returned dict or model built in code
-  is not judged, since the fields are matched by name only on objects whose class is known. A deferred column
+  `selectinload(Book.author).selectinload(Author.books)`), loaded neither by those queries'
+  options nor by a refresh or `awaitable_attrs` read of the very object returned. A dict display
+  returned (`{"items": rows, "total": n}` under `response_model=Page[ItemOut]`), or a schema built
+  from keywords (`Page[ItemOut](items=rows, total=n)`, validated where it is built), is judged
+  field by field: each value the flow traces to such queries is read as the field's model (a type
+  parameter standing for the models the response or the construction names); a value it cannot
+  trace (a query of columns, a model built otherwise) is not judged, since the fields are matched
+  by name only on objects whose class is known. A response field named after a property of those
+  classes doing Session work on the Session the object belongs to (`inspect(self).session`) is
+  reported too: that is the synchronous Session behind the AsyncSession, and its query raises
+  MissingGreenlet as well. A deferred column
   (`deferred(...)`, `mapped_column(deferred=True)`, a deferred `column_property`) no query of the
   handler undefers loads on its first read the same way (fix: `undefer(Model.column)`); a
   lazy="dynamic" relationship is a Query, which no eager load fixes (fix: `lazy="write_only"` and

@@ -3,7 +3,7 @@
 `@repeat_every(seconds=60)` (fastapi-utils, fastapi-restful) under `@app.on_event("startup")`,
 or awaited once in a lifespan, schedules the function to run again every period for as long as
 the application serves. The startup handler runs once; the function it repeats does not: an
-`async def` one is awaited on the event loop, so its synchronous Session work stops every
+`async def` one is awaited on the event loop, so its synchronous Session or engine work stops every
 request for as long as it takes, every period. The decorator runs a plain `def` in the
 threadpool instead. Silence with `# async-migrate: ignore[AM315] reason`.
 

@@ -1,6 +1,7 @@
 """AM320 blocking-resolver: a GraphQL resolver does synchronous Session work on the event loop
 
-graphql-core runs every resolver on the event loop: an `async def` one is awaited there, and a
+graphql-core runs every resolver (Strawberry, Ariadne, Graphene; a DataLoader's load function
+too) on the event loop: an `async def` one is awaited there, and a
 plain `def` one is called in place (Strawberry, Ariadne and Graphene alike), never in the
 threadpool. Its synchronous Session work (a helper taking the Session from `info.context`, a
 lazy load on an ORM object the type holds) blocks every request meanwhile. Making it `def`

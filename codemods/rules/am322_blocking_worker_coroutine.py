@@ -3,7 +3,9 @@
 An `async def` no handler reaches, handed as a value to what runs it (an arq worker's
 `functions = [...]`, `cron_jobs = [cron(job)]` or `on_startup`, `func(job)`, an
 `AsyncIOScheduler().add_job(job)`, `anyio.run(main)`), runs on that runner's event loop:
-its synchronous Session work stops every other job there until it returns. Phase one
+its synchronous Session work, done directly or through a helper declared to take a Session
+(the runner's `ctx["session_factory"]()` is a Session the flow cannot name), stops every other
+job there until it returns. Phase one
 converts no such function (it is no FastAPI handler) and phase two moves no caller of it,
 so `check` reports it rather than leave it out of the all-clear. Silence with
 `# async-migrate: ignore[AM322] reason`.
