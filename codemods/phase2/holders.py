@@ -1,27 +1,11 @@
 """Phase two through classes whose instances hold the request's Session (`self.db`).
 
-A repository or service built per request from the route's Session
-(`UserRepo(db)` in the route, or by a dependency `get_repo(db = Depends(get_db))`)
-moves with the routes that use it: its `__init__` takes the AsyncSession, every
-method working on the held Session becomes `async def` with awaited Session calls,
-and every call of those methods is awaited (up through services holding the
-repository). The class moves as a whole, since its attribute holds one kind of
-Session for every method.
-
-What cannot move safely is reported per class (`HolderClass.problems`): the Session
-attribute assigned anywhere but from an `__init__` parameter, a base class the tool
-cannot see into (or a class hierarchy), an instance kept at module level, the held
-Session handed on or rebound where the tool does not follow it, a class-based view's
-class-level Session beside an `__init__` of its own (a `@cbv` view of class attributes alone
-has the `__init__` the decorator writes, read as one: `astcollect.module`), Session work
-`__init__` does itself (Python never awaits `__init__`).
-
-A class reaching the Session only through composition (a service whose `__init__` builds
-`self.repo = ItemRepository(db)`, or is handed the repositories) holds it as surely, and moves
-with them (`_composers`).
-
-Sources: `Classes.assigned` (what methods assign to `self.x`), the value flow (which
-of those hold a Session), `Project.all_calls_to` (who calls the methods).
+A repository or service built per request from the route's Session (`UserRepo(db)` in the route,
+or by a dependency `get_repo(db = Depends(get_db))`) moves with the routes that use it: its
+`__init__` takes the AsyncSession, every method working on the held Session becomes `async def`
+with awaited Session calls, and every call of those methods is awaited (up through services
+holding the repository). The class moves as a whole, since its attribute holds one kind of
+Session for every method; what keeps it from moving: `HolderClass`.
 
 Over 500 lines: which classes hold the Session (directly or through the repositories they
 compose) and what keeps each family from moving is one reading of the same class facts.
@@ -55,7 +39,16 @@ _PLAIN_BASES = frozenset({
 
 @dataclass(slots=True)
 class HolderClass:
-    """A project class whose instances hold a synchronous Session in an attribute."""
+    """A project class whose instances hold a synchronous Session in an attribute.
+
+    What cannot move safely is reported per class (`problems`): the Session attribute assigned
+    anywhere but from an `__init__` parameter, a base class the tool cannot see into (or a class
+    hierarchy), an instance kept at module level, the held Session handed on or rebound where the
+    tool does not follow it, a class-based view's class-level Session beside an `__init__` of its
+    own (a `@cbv` view of class attributes alone has the `__init__` the decorator writes, read as
+    one: `astcollect.module`), Session work `__init__` does itself (Python never awaits
+    `__init__`).
+    """
 
     ref: str
     attributes: tuple[str, ...]  # `db` for `self.db`
@@ -75,7 +68,11 @@ class HolderClass:
 
 
 def holder_classes(project: Project) -> dict[str, HolderClass]:
-    """Every project class holding a Session on its instances, by class reference (cached)."""
+    """Every project class holding a Session on its instances, by class reference (cached).
+
+    Sources: `Classes.assigned` (what methods assign to `self.x`), the value flow (which of those
+    hold a Session), `Project.all_calls_to` (who calls the methods). A class reaching the Session
+    only through composition holds it as surely, and moves with its repositories (`_composers`)."""
     found = project.derived.get("phase2.holders")
     if found is None:
         found = project.derived["phase2.holders"] = _find(project)

@@ -1,30 +1,11 @@
 """Module-level imports the rewrite adds that close a cycle of module-level imports.
 
-Phase two adds imports at the top of the modules it rewrites: the AsyncSession alias and the
-async dependency where a hand-written stack keeps them, the async sessionmaker, the twins of
-helpers and dependencies, parallel classes. One whose module imports, through module-level
-imports at any depth, the module receiving it closes a cycle:
-
-    # shop/routers/reports.py (a hand-written async stack beside its routes)
-    from shop.helpers import paginate
-    AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_session)]
-
-    # shop/helpers.py, where `current_customer`'s twin is written
-    from shop.routers.reports import AsyncSessionDep   # added: reports imports helpers back
-
-Importing either module then stops on the other, partially initialized (`ImportError: cannot
-import name 'paginate' from partially initialized module`), so the whole application fails
-to start. An import inside the function needing it is no way out for what a signature names
-(a `Depends()` default, an annotation FastAPI reads): those are evaluated when the `def` runs.
-So the functions using what such an import brings (and through the module-level names bound
-from it, an `Annotated` alias naming the twin) are reported, and the self-check blocks the
-routes reaching them, naming the modules of the cycle.
-
-The imports are read from the source: those run when the module is imported (module level,
-class bodies, the blocks of `if`/`try`/`with`), not those of `if TYPE_CHECKING:` or of
-function bodies. A module's own packages are imported before it runs, so an import of one
-of them (or of a module through them) is no edge back to them. Only imports the rewrite
-adds count: a cycle the project had already is its own.
+Phase two adds imports at the top of the modules it rewrites (the AsyncSession alias and the
+async dependency where a hand-written stack keeps them, the async sessionmaker, twins, parallel
+classes). One whose module imports, at any depth, the module receiving it closes a cycle, and
+the whole application fails to start. An import inside the function needing it is no way out
+for what a signature names (a `Depends()` default, an annotation FastAPI reads): those are
+evaluated when the `def` runs. So the routes reaching such a function are blocked (`cycles`).
 """
 
 from __future__ import annotations
@@ -59,7 +40,9 @@ class Cycle:
 
 
 def runtime_imports(name: str, is_package: bool, body: list[ast.stmt]) -> list[Imported]:
-    """The imports a module runs when it is imported, with absolute references."""
+    """The imports a module runs when it is imported, with absolute references: those at module
+    level, in class bodies and in the blocks of `if`/`try`/`with`, not those of `if TYPE_CHECKING:`
+    or of function bodies."""
     package = name.split(".") if is_package else name.split(".")[:-1]
     found: list[Imported] = []
 
@@ -233,7 +216,21 @@ def cycles(
     read: Callable[[str], str] | None = None,
 ) -> list[Cycle]:
     """The imports the rewrite adds (module name, path, top-level statements before, after) that
-    close a cycle in `after`, the project with the rewritten modules."""
+    close a cycle in `after`, the project with the rewritten modules.
+
+        # shop/routers/reports.py (a hand-written async stack beside its routes)
+        from shop.helpers import paginate
+        AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_session)]
+
+        # shop/helpers.py, where `current_customer`'s twin is written
+        from shop.routers.reports import AsyncSessionDep   # added: reports imports helpers back
+
+    Importing either module then stops on the other, partially initialized (`ImportError: cannot
+    import name 'paginate' from partially initialized module`). The functions using what such an
+    import brings (and through the module-level names bound from it, an `Annotated` alias naming
+    the twin) are reported, and the self-check blocks the routes reaching them, naming the
+    modules of the cycle. Only imports the rewrite adds count: a cycle the project had already is
+    its own."""
     tops = list(rewritten)
     graph = Graph(after, {name: body for name, _, _, body in tops}, read)
     found: list[Cycle] = []

@@ -1,58 +1,9 @@
-"""The two codemods that carry out the async stack plan, one transformation each:
+"""The two codemods that carry out the async stack plan, one transformation each: `AddAsyncEngine`
+in the module of the synchronous sessionmaker, `AddAsyncAlias` beside the synchronous alias
+(Before/After on each).
 
-- `AddAsyncEngine`, in the module of the synchronous sessionmaker.
-
-  Before::
-
-      engine = build_engine(DATABASE_URL)
-
-      database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
-
-  After::
-
-      engine = build_engine(DATABASE_URL)
-
-      database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
-
-
-      def _async_url(url: URL) -> URL:
-          ...  # the driver table of codemods.phase2.drivers
-
-
-      async_engine = create_async_engine(_async_url(engine.url), pool_pre_ping=True)
-      async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
-
-
-      async def get_async_db_session() -> AsyncIterator[AsyncSession]:
-          async with async_database_sessionmaker() as session:
-              yield session
-
-- `AddAsyncAlias`, beside the synchronous alias.
-
-  Before::
-
-      session_dependency = Annotated[Session, Depends(get_db_session)]
-
-  After::
-
-      session_dependency = Annotated[Session, Depends(get_db_session)]
-      async_session_dependency = Annotated[AsyncSession, Depends(get_async_db_session)]
-
-Both only add what the module does not define yet, so running them twice
-changes nothing.
-
-Why the dependency needs no `except: await session.rollback(); raise`
-(SQLAlchemy 2.1.9, as installed): `AsyncSession.__aexit__` awaits `self.close()`
-(sqlalchemy/ext/asyncio/session.py, `__aexit__`), which runs `Session.close()`
--> `Session._close_impl()` -> `SessionTransaction.close()` for the transaction in
-progress (sqlalchemy/orm/session.py), which closes the connection's root
-transaction -> `RootTransaction._close_impl()` rolls back while it is active
-(sqlalchemy/engine/base.py), and the connection goes back to the pool, whose
-reset-on-return rolls back again. FastAPI throws a request's exception into the
-dependency at its `yield`, so the `async with` exits with it and the transaction
-is rolled back; a request that ends without `commit()` is rolled back the same
-way, exactly as with the synchronous `with database_sessionmaker() as session:`.
-The runtime tests check this on SQLite and PostgreSQL.
+Both only add what the module does not define yet, so running them twice changes nothing. Why
+the generated dependency needs no `except: rollback`: the comment where `AddAsyncEngine` writes it.
 """
 
 from __future__ import annotations
@@ -202,6 +153,34 @@ class _StackCommand(ImportingCommand):
 
 
 class AddAsyncEngine(_StackCommand):
+    """In the module of the synchronous sessionmaker: the async engine, sessionmaker and dependency.
+
+    Before::
+
+        engine = build_engine(DATABASE_URL)
+
+        database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+    After::
+
+        engine = build_engine(DATABASE_URL)
+
+        database_sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+
+        def _async_url(url: URL) -> URL:
+            ...  # the driver table of codemods.phase2.drivers
+
+
+        async_engine = create_async_engine(_async_url(engine.url), pool_pre_ping=True)
+        async_database_sessionmaker = async_sessionmaker(async_engine, expire_on_commit=False)
+
+
+        async def get_async_db_session() -> AsyncIterator[AsyncSession]:
+            async with async_database_sessionmaker() as session:
+                yield session
+    """
+
     DESCRIPTION = (
         "Add the async engine, async_sessionmaker and async session dependency after the sync sessionmaker."
     )
@@ -247,6 +226,17 @@ class AddAsyncEngine(_StackCommand):
             arguments += [f"{k}={v}" for k, v in edit.session_kwargs if k != "expire_on_commit"]
             add(_call(edit.sessionmaker, self.symbol("async_sessionmaker"), arguments, indent), False)
         if edit.add_dependency and not self.has(edit.dependency):
+            # No `except: await session.rollback(); raise` (SQLAlchemy 2.1.9, as installed):
+            # `AsyncSession.__aexit__` awaits `self.close()` (sqlalchemy/ext/asyncio/session.py),
+            # which runs `Session.close()` -> `Session._close_impl()` -> `SessionTransaction.close()`
+            # for the transaction in progress (sqlalchemy/orm/session.py), which closes the
+            # connection's root transaction -> `RootTransaction._close_impl()` rolls back while it is
+            # active (sqlalchemy/engine/base.py), and the connection goes back to the pool, whose
+            # reset-on-return rolls back again. FastAPI throws a request's exception into the
+            # dependency at its `yield`, so the `async with` exits with it and the transaction is
+            # rolled back; a request that ends without `commit()` is rolled back the same way,
+            # exactly as with the synchronous `with database_sessionmaker() as session:`. The
+            # runtime tests check this on SQLite and PostgreSQL.
             iterator, session = self.symbol("AsyncIterator"), session or self.symbol("AsyncSession")
             add(
                 f"async def {edit.dependency}() -> {iterator}[{session}]:\n"
@@ -282,6 +272,18 @@ class AddAsyncEngine(_StackCommand):
 
 
 class AddAsyncAlias(_StackCommand):
+    """Beside the synchronous alias, its async twin.
+
+    Before::
+
+        session_dependency = Annotated[Session, Depends(get_db_session)]
+
+    After::
+
+        session_dependency = Annotated[Session, Depends(get_db_session)]
+        async_session_dependency = Annotated[AsyncSession, Depends(get_async_db_session)]
+    """
+
     DESCRIPTION = (
         "Add `Annotated[AsyncSession, Depends(get_async_db_session)]` beside the sync session alias."
     )

@@ -1,30 +1,12 @@
 """What the synchronous stack does per request that a generated async stack would not.
 
-Phase two replaces the session dependency the routes reach with an async one that only opens
-a session, yields it and (when the sync one does) commits, and binds it to a new engine and
-sessionmaker. Three things the synchronous stack may do beside that are read here, from the
-modules' text:
-
-- `provider_extras`: statements of the sync session dependency other than the shapes the
-  generated one reproduces (open from the sessionmaker, `yield`, commit / rollback / close, a
-  scoped_session's `remove()`, `try` / `except` / `finally` around them), and its parameters. `db.info["tenant"] = ...`
-  left behind means a query filter keyed on it stops filtering: AM271 blocks the stack.
-- `listeners`: `event.listen(...)` / `@event.listens_for(...)` on the sync engine, the sync
-  sessionmaker or the Session subclass it makes. The async engine is another Engine and the
-  async sessionmaker another factory, so these never run for migrated routes (PRAGMA
-  foreign_keys, before_flush normalisation): AM270 blocks the stack. Listeners on the
-  `Session` class itself and on mapped classes reach the async stack too (an AsyncSession
-  runs a sync Session of class `sync_session_class`, `Session` by default) and are left, and
-  so do a sessionmaker's (`SessionLocal.class_`, where SQLAlchemy puts them) when the async
-  sessionmaker runs that class (`maker_listened`).
-- `request_state_blockers`: a session dependency that opens nothing and returns the Session a
-  middleware put on `request.state`: an async dependency would be a second Session per request
-  (AM264 blocks the stack, naming the middleware).
-- `overrides`: `app.dependency_overrides[get_db] = ...` (tests included) no longer applies to
-  routes that depend on the async dependency: a follow-up names each.
-- `redirects`: the tests pointing the synchronous sessionmaker or engine at their database
-  (`monkeypatch.setattr("app.db.SessionLocal", ...)`, `SessionLocal.configure(bind=connection)`)
-  change nothing the async stack opens: a follow-up names each, as for an override.
+Phase two replaces the session dependency the routes reach with an async one that only opens a
+session, yields it and (when the sync one does) commits, bound to a new engine and sessionmaker.
+What the synchronous stack does beside that is read here, from the modules' text: what the
+dependency does more (`provider_extras`, AM271), listeners the async stack would not run
+(`listeners`, AM270), a Session a middleware put on the request's state
+(`request_state_blockers`, AM264), and the tests' overrides and redirects the async dependency
+escapes (`overrides`, `redirects`: follow-ups).
 
 Over 500 lines: the readings walk the same module trees and resolve names the same way
 (which engine, sessionmaker or dependency an expression means).
@@ -161,7 +143,15 @@ class Listener:
 def listeners(project: Project, texts: Texts, modules: Iterable[facts.Module]) -> Iterator[Listener]:
     """Every `event.listen(target, ...)` and `@event.listens_for(target, ...)` in `modules`; one
     whose target is a parameter of the function registering it (`def install(maker):
-    event.listen(maker, ...)`) also once per call of that function, on what the call passes."""
+    event.listen(maker, ...)`) also once per call of that function, on what the call passes.
+
+    Those on the sync engine, the sync sessionmaker or the Session subclass it makes never run for
+    migrated routes (PRAGMA foreign_keys, before_flush normalisation): the async engine is another
+    Engine and the async sessionmaker another factory, so AM270 blocks the stack. Listeners on the
+    `Session` class itself and on mapped classes reach the async stack too (an AsyncSession runs a
+    sync Session of class `sync_session_class`, `Session` by default) and are left, and so do a
+    sessionmaker's (`SessionLocal.class_`, where SQLAlchemy puts them) when the async sessionmaker
+    runs that class (`maker_listened`)."""
     modules = list(modules)
     for module in modules:
         found = texts.get(module.path, "listen")
@@ -388,7 +378,12 @@ def provider_extras(
 ) -> list[Extra] | None:
     """What a session dependency does beyond opening, yielding, committing, rolling back and
     closing its session: each other statement, and each parameter other than a maker it
-    opens. None when its text cannot be read (the caller cannot show it does nothing more)."""
+    opens. None when its text cannot be read (the caller cannot show it does nothing more).
+
+    The shapes the generated dependency reproduces: open from the sessionmaker, `yield`, commit /
+    rollback / close, a scoped_session's `remove()`, `try` / `except` / `finally` around them.
+    Anything else left behind changes behaviour (`db.info["tenant"] = ...` dropped means a query
+    filter keyed on it stops filtering): AM271 blocks the stack."""
     found = function_node(texts, module, function)
     if found is None:
         return None
@@ -864,7 +859,8 @@ def overrides(
     project: Project, texts: Texts, modules: Iterable[facts.Module], providers: set[str]
 ) -> Iterator[Override]:
     """`x.dependency_overrides[dep] = ...` and `x.dependency_overrides.update({dep: ...})` where
-    `dep` resolves to one of `providers` (canonical references)."""
+    `dep` resolves to one of `providers` (canonical references). Tests included: an override no
+    longer applies to routes that depend on the async dependency, so a follow-up names each."""
     for module in modules:
         found = texts.get(module.path, "dependency_overrides")
         if found is None:
@@ -954,7 +950,8 @@ def redirects(
     string, `mock.patch("app.db.SessionLocal", ...)` (a call, a `with`, a decorator),
     `mocker.patch(...)`, `patch.object(db_module, "engine", ...)`, `setattr(...)`, `app.db.SessionLocal = Testing`, and
     `SessionLocal.configure(bind=connection)`. Test modules only: the application's own
-    `configure(bind=...)` is what the stack is (`configure_bind.py`)."""
+    `configure(bind=...)` is what the stack is (`configure_bind.py`). They change nothing the
+    async stack opens: a follow-up names each, as for an override."""
     if not pieces:
         return
     names = {p.rpartition(".")[2] for p in pieces}
@@ -1612,7 +1609,8 @@ def request_state_blockers(
 ) -> list[tuple[str, int, str]]:
     """AM264: session dependencies that hand out the Session a middleware (or another dependency)
     opened on the request's state (`return request.state.db`) instead of opening one. A generated
-    async dependency would open a second Session beside it for every migrated request."""
+    async dependency would open a second Session beside it for every migrated request: AM264
+    blocks the stack, naming the middleware."""
     blockers = []
     for module, function in providers:
         extras = provider_extras(project, texts, module, function) or []

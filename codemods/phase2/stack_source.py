@@ -3,19 +3,7 @@
 Phase two reuses an async stack the project already has. That is only right when its engine
 is bound to the database the routes' synchronous stack uses: otherwise every migrated route
 reads and writes another database, and answers 200. `Sources` reduces the URL an engine is
-built from to a key, following module-level names across modules (by the modules' text):
-
-- the same settings expression (`settings.DATABASE_URL`), the same variable or environment
-  variable (`os.environ["DATABASE_URL"]`, `os.getenv("DATABASE_URL")`) give the same key;
-- a driver swap is no change of database: `url.replace("sqlite://", "sqlite+aiosqlite://")`,
-  `url.set(drivername="postgresql+psycopg")`, `make_url(...)`, `str(...)`, the generated
-  `_async_url(...)` or a project function of one parameter returning it or such a swap of it
-  on every path (`to_async_url(url)`), and literal URLs that differ only in their driver
-  (`"sqlite:///app.db"`, `"sqlite+aiosqlite:///app.db"`);
-- `sync_engine.url` is the sync engine's own source.
-
-Anything else (another variable, a call the table does not know, a local) is either a
-different key or no key at all: the caller then cannot show it is the same database.
+built from to a key; two engines are shown to share a database only when their keys match.
 
 Over 500 lines: the URL keys and the engine and sessionmaker lookups they start from (a
 sessionmaker's bind, its configure calls) follow the same module-level names, so they stay together.
@@ -80,6 +68,22 @@ class Source:
 
 
 class Sources:
+    """The URL an engine is built from, reduced to a key, following module-level names across
+    modules (by the modules' text):
+
+    - the same settings expression (`settings.DATABASE_URL`), the same variable or environment
+      variable (`os.environ["DATABASE_URL"]`, `os.getenv("DATABASE_URL")`) give the same key;
+    - a driver swap is no change of database: `url.replace("sqlite://", "sqlite+aiosqlite://")`,
+      `url.set(drivername="postgresql+psycopg")`, `make_url(...)`, `str(...)`, the generated
+      `_async_url(...)` or a project function of one parameter returning it or such a swap of it
+      on every path (`to_async_url(url)`), and literal URLs that differ only in their driver
+      (`"sqlite:///app.db"`, `"sqlite+aiosqlite:///app.db"`);
+    - `sync_engine.url` is the sync engine's own source.
+
+    Anything else (another variable, a call the table does not know, a local) is either a
+    different key or no key at all: the caller then cannot show it is the same database.
+    """
+
     def __init__(self, project: Project, read: Callable[[str], str] | None) -> None:
         self.project = project
         self.read = read

@@ -1,31 +1,14 @@
 """Units of work in phase two: entered with `with`, moved as asynchronous context managers.
 
-Two shapes move. One holding the request's Session (`UnitOfWork(db)`, its `__init__` storing a
-Session parameter, built in the route or by a dependency on the session dependency). And the
-"Cosmic Python" one opening its own on entry: `__init__(self, session_factory=SessionLocal)`
-storing the factory, `__enter__` opening `self.session = self.session_factory()` and building
-the repositories on it (`HolderClass.opened`), `__exit__` rolling back and closing, the route
-given it by a dependency taking no parameters (`Depends(get_uow)`, twinned:
-`opening_dependencies`) or building it inline (`SqlAlchemyUnitOfWork()`). The class (in place,
-or its parallel class beside it while code that stays synchronous uses it) defines `async def
-__aenter__`/`__aexit__` with the work awaited, the factory defaulting to the async sessionmaker
-(`FunctionPlan.defaults`); the repositories it builds move with it, and each `with uow:`
-entering it becomes `async with uow:` (`FunctionPlan.async_with`, `rename`). A project base it
-derives from, method bodies and all (Cosmic Python's `AbstractUnitOfWork`: `__exit__` calling the
-abstract `rollback`), moves with it (`holders._interfaces`): `super().__enter__()` becomes
-`await super().__aenter__()` (`super_context_call`), the base gets its own parallel copy beside
-the parallel class, and a subclass of it the analysis did not read (a fake unit of work in the
-tests) blocks the routes naming it (`unread_subclasses`, AM253).
-
-What blocks, naming the place: the unit of work entered otherwise (`entry_blockers`, AM297:
-built in the `with` statement itself, beside other context managers in one `with`,
-`uow.__enter__()` called); built with a factory of its own in code that migrates
+Two shapes move (AM297's doc): one holding the request's Session, and the "Cosmic Python" one
+opening its own from a factory on entry. What blocks, naming the place: the unit of work entered
+otherwise (`entry_blockers`, AM297); built with a factory of its own in code that migrates
 (`built_with_arguments`, AM241); a factory defaulting to a sessionmaker the async stack does not
-stand for (`maker_blockers`, AM278); a repository given the opened Session through an
-unannotated parameter (`HolderClass.problems`), whose copy the rewrite's analysis could not type.
-A unit of work opening its Session any other way blocks its routes (AM241) with one reason per
-class naming every use of that Session, its own methods' and those of the repositories it builds
-on it (`unit_of_work`).
+stand for (`maker_blockers`, AM278); a subclass of it the analysis did not read, such as a fake in
+the tests (`unread_subclasses`, AM253); a repository given the opened Session through an
+unannotated parameter, whose copy the rewrite's analysis could not type (`HolderClass.problems`);
+and a unit of work opening its Session any other way (`unit_of_work`, AM241, one reason per class
+naming every use of that Session, its own methods' and its repositories').
 """
 
 from __future__ import annotations
