@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import inspect
 import re
 import warnings
 from typing import Any
@@ -282,8 +283,8 @@ def test_mapping(name: str, source: str, expected: str, imports: frozenset[tuple
         assert result.note is None
 
 
-def test_module_docstring_example() -> None:
-    doc = legacy_query.__doc__ or ""
+def test_rewrite_query_docstring_example() -> None:
+    doc = inspect.getdoc(legacy_query.rewrite_query) or ""
     before = doc.split("Before::")[1].split("After::")[0].strip().splitlines()
     after = doc.split("After::")[1].split("\n\n")[1].strip().splitlines()
     assert len(before) == len(after) == 4

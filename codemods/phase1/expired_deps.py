@@ -6,21 +6,7 @@ first read, even of `user.id`, runs a refresh: a query on the dependency's synch
 In an `async def` handler that read runs on the event loop, whether the handler's code reads the
 attribute or FastAPI reads it serialising the response. It is the relationship lazy load's kind
 of blocking (AM129, AM307), on columns, and it is found the same way: from the handler's
-dependency parameters.
-
-An object is expired when the dependency returns a local name it bound before a commit of its
-Session (its own `commit()`, or a call handing the Session to a project function that commits),
-and refreshes nothing after that commit; or returns a dependency parameter of its own whose
-object is expired, or which it commits after itself. A sessionmaker whose `expire_on_commit`
-is a literal False expires nothing; any other (unread) setting counts as expiring.
-
-An object a helper run in the threadpool hands back refreshed after its last commit
-(`user = await run_in_threadpool(crud.user.create, db, obj_in=data)`, `create` ending `db.commit();
-db.refresh(db_obj); return db_obj`, or handing that on to `super().create(...)`: phase two's
-`expired_helpers.hands_back_refreshed`, read from the facts) has its columns loaded: reading one
-on the loop, or returning it through a response model of columns only, queries nothing. Its
-relationships (which a refresh leaves unloaded), a commit after the call, or a helper committing
-without that refresh still count.
+dependency parameters (`expired_dependency_reads`, `offloaded_commit_reads`).
 """
 
 from __future__ import annotations
@@ -94,7 +80,14 @@ def _dependency(project: Project, param: facts.Param) -> FunctionId | None:
 
 
 def _expired_by(project: Project, fid: FunctionId, seen: set[FunctionId]) -> int | None:
-    """The line of the commit that leaves the object `fid` returns expired, or None."""
+    """The line of the commit that leaves the object `fid` returns expired, or None.
+
+    An object is expired when the dependency returns a local name it bound before a commit of its
+    Session (its own `commit()`, or a call handing the Session to a project function that
+    commits), and refreshes nothing after that commit; or returns a dependency parameter of its
+    own whose object is expired, or which it commits after itself. A sessionmaker whose
+    `expire_on_commit` is a literal False expires nothing; any other (unread) setting counts as
+    expiring (`_expires`)."""
     if fid in seen:
         return None
     seen.add(fid)
@@ -258,7 +251,10 @@ def _refreshed_results(
     commit (`user = await run_in_threadpool(crud.user.create, db, obj_in=data)`, `create` ending
     `db.commit(); db.refresh(db_obj); return db_obj`, or handing it so to `super().create(...)`),
     no commit following: name -> the line of that call. Their columns are loaded; reading one on
-    the loop queries nothing (a relationship, which a refresh leaves unloaded, still does)."""
+    the loop queries nothing (a relationship, which a refresh leaves unloaded, still does), nor does
+    returning it through a response model of columns only. Read from the facts by phase two's
+    `expired_helpers.hands_back_refreshed`; a commit after the call, or a helper committing
+    without that refresh, still counts."""
     from async_migrate.codemods.phase2.expired_helpers import hands_back_refreshed
 
     lines = {call.index: call.line for call in function.calls}

@@ -1,62 +1,12 @@
 """Rewrite legacy `Session.query()` chains into 2.0 `select()` statements under `AsyncSession`.
 
+`AsyncSession` has no `query()`. A chain rooted at `<session>.query(...)` maps to a `select()`
+statement run by an awaited session method, when the mapping is exact; anything else comes back
+as a blocker message naming the method and the reason. The forms, and why they differ from the
+short ones in the reference table: `rewrite_query`.
+
 Over 500 lines: one rewrite, whose chain model serves parsing the chain, checking it and
 writing its `select()` form.
-
-`AsyncSession` has no `query()`. A chain rooted at `<session>.query(...)` maps to a
-`select()` statement run by an awaited session method, when the mapping is exact;
-anything else comes back as a blocker message naming the method and the reason.
-
-Before::
-
-    book = session.query(Book).filter(Book.id == book_id).first()
-    books = session.query(Book).filter_by(author_id=author_id).all()
-    total = session.query(Book).filter(Book.price > 10).count()
-    titles = session.query(Book.title).all()
-
-After::
-
-    book = (await session.scalars(select(Book).where(Book.id == book_id).limit(1))).first()
-    books = (await session.scalars(select(Book).filter_by(author_id=author_id))).unique().all()
-    total = (await session.scalar(select(func.count()).select_from(Book).where(Book.price > 10)))
-    titles = (await session.execute(select(Book.title))).all()
-
-Why the forms differ from the short ones in the reference table (each point is
-checked against a real database in tests/test_legacy_query.py):
-
-- `Query` de-duplicates rows that hold mapped objects (`Query._iter()` calls
-  `.unique()` when the statement selects a mapped entity); a 2.0 result does not. A
-  join, a joined eager load (`options(joinedload(...))` or `lazy="joined"` on the
-  model) or an extra FROM pulled in by a filter repeats objects, and 2.0 even raises
-  for joined eager collections without `.unique()`. So `.all()`, `.one()`,
-  `.one_or_none()`, `.scalar()` and direct iteration add `.unique()` whenever a
-  mapped entity is selected. `.first()` does not need it: de-duplication never
-  changes the first row.
-- `Query.first()` adds `LIMIT 1` to the SQL; so does the rewrite (`.limit(1)`), since
-  `AsyncSession` buffers whole results.
-- `query(M.col)` returns `Row` tuples, not scalars: only a single mapped entity is
-  read with `scalars()`; columns go through `execute()`.
-- `Query.scalar()` is `one()` then the first column: it raises
-  `MultipleResultsFound` for several rows, where `session.scalar()` returns the
-  first one. The rewrite is `.scalar_one_or_none()` on the `execute()` result.
-- `Query.delete()` / `.update()` return the matched row count: the rewrite reads
-  `.rowcount` of the result.
-- In SQLAlchemy 2.1, `Select.filter_by()` searches every FROM entity while
-  `Query.filter_by()` uses the last joined entity (or the first one queried):
-  `filter_by()` maps only where both agree: before any join, with every queried
-  entity on one class (`query(M)`, `query(M.a, M.b)`).
-- A legacy query nested in the arguments (`.filter(M.id.in_(session.query(N.id)))`)
-  blocks: it is not iterated, and `AsyncSession` has no `query()` to run it.
-
-Whether an entity of `query(...)` is a mapped class or a column decides the
-result shape, and the tool has no type information here, so it reads the names
-(PEP 8 conventions): `Book`, `models.Book`, `aliased(...)` are mapped classes;
-`Book.title`, `func.count(...)`, `literal(...)`, operators are column expressions;
-`self.model` is a mapped class when the analysis passes it in `mapped` (every
-assignment of the attribute stores a parameter annotated `Type[X]`/`type[X]`);
-anything else (`cls`, a lower-case variable) is undecided, which blocks the forms
-that depend on it. `.count()`, `.get()`, `.delete()`,
-`.update()` and `.first()` on several entities do not depend on it.
 """
 
 from __future__ import annotations
@@ -150,6 +100,47 @@ def rewrite_query(
     available, so only unmapped names used by the rewrite appear in `imports`. `mapped`:
     dotted names the analysis knows hold a mapped class (`self.model`). `sqlmodel`: the Session is
     SQLModel's AsyncSession and `names` maps `select` to SQLModel's: objects are read with `exec()`.
+
+    Before::
+
+        book = session.query(Book).filter(Book.id == book_id).first()
+        books = session.query(Book).filter_by(author_id=author_id).all()
+        total = session.query(Book).filter(Book.price > 10).count()
+        titles = session.query(Book.title).all()
+
+    After::
+
+        book = (await session.scalars(select(Book).where(Book.id == book_id).limit(1))).first()
+        books = (await session.scalars(select(Book).filter_by(author_id=author_id))).unique().all()
+        total = (await session.scalar(select(func.count()).select_from(Book).where(Book.price > 10)))
+        titles = (await session.execute(select(Book.title))).all()
+
+    Why the forms differ from the short ones in the reference table (each point is
+    checked against a real database in tests/test_legacy_query.py):
+
+    - `Query` de-duplicates rows that hold mapped objects (`Query._iter()` calls
+      `.unique()` when the statement selects a mapped entity); a 2.0 result does not. A
+      join, a joined eager load (`options(joinedload(...))` or `lazy="joined"` on the
+      model) or an extra FROM pulled in by a filter repeats objects, and 2.0 even raises
+      for joined eager collections without `.unique()`. So `.all()`, `.one()`,
+      `.one_or_none()`, `.scalar()` and direct iteration add `.unique()` whenever a
+      mapped entity is selected. `.first()` does not need it: de-duplication never
+      changes the first row.
+    - `Query.first()` adds `LIMIT 1` to the SQL; so does the rewrite (`.limit(1)`), since
+      `AsyncSession` buffers whole results.
+    - `query(M.col)` returns `Row` tuples, not scalars: only a single mapped entity is
+      read with `scalars()`; columns go through `execute()`.
+    - `Query.scalar()` is `one()` then the first column: it raises
+      `MultipleResultsFound` for several rows, where `session.scalar()` returns the
+      first one. The rewrite is `.scalar_one_or_none()` on the `execute()` result.
+    - `Query.delete()` / `.update()` return the matched row count: the rewrite reads
+      `.rowcount` of the result.
+    - In SQLAlchemy 2.1, `Select.filter_by()` searches every FROM entity while
+      `Query.filter_by()` uses the last joined entity (or the first one queried):
+      `filter_by()` maps only where both agree: before any join, with every queried
+      entity on one class (`query(M)`, `query(M.a, M.b)`).
+    - A legacy query nested in the arguments (`.filter(M.id.in_(session.query(N.id)))`)
+      blocks: it is not iterated, and `AsyncSession` has no `query()` to run it.
     """
     chain = _Chain.parse(node, session)
     if chain is not None and mapped:
@@ -258,7 +249,18 @@ def _dotted(node: cst.BaseExpression) -> str | None:
 
 
 def _classify(node: cst.BaseExpression, func_name: str = "func", mapped: frozenset[str] = frozenset()) -> _Kind:
-    """Mapped class or column expression, read from the names (see the module docstring)."""
+    """Mapped class or column expression, read from the names.
+
+    Whether an entity of `query(...)` is a mapped class or a column decides the
+    result shape, and the tool has no type information here, so it reads the names
+    (PEP 8 conventions): `Book`, `models.Book`, `aliased(...)` are mapped classes;
+    `Book.title`, `func.count(...)`, `literal(...)`, operators are column expressions;
+    `self.model` is a mapped class when the analysis passes it in `mapped` (every
+    assignment of the attribute stores a parameter annotated `Type[X]`/`type[X]`);
+    anything else (`cls`, a lower-case variable) is undecided, which blocks the forms
+    that depend on it. `.count()`, `.get()`, `.delete()`,
+    `.update()` and `.first()` on several entities do not depend on it.
+    """
     dotted = _dotted(node)
     if dotted is not None and dotted in mapped:
         return _Kind.ENTITY

@@ -1,51 +1,11 @@
 """`@contextmanager` Session openers (`with session_scope() as s:`): which get an async twin.
 
 An opener whose body is only the lifecycle of a Session it opens from a sessionmaker
-(`astcollect/lifecycle.py`: open, `yield` it once, commit / roll back / close, in any nesting of
-`try` and `with`) gets an `@asynccontextmanager async def <name>_async()` twin beside it (named as
-every twin is, `twins.py`), opening from the async sessionmaker and awaiting those calls as any
-migrated function does; a migrated caller's `with session_scope() as s:` becomes `async with
-session_scope_async() as s:` (`rewrites/project_calls.py`), and `s` is a Session of that caller
-(`Project.take_opener_twins`). Code that stays synchronous keeps entering the original.
-
-Before:
-
-    @contextmanager
-    def session_scope() -> Iterator[Session]:
-        session = SessionLocal()
-        try:
-            yield session
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-
-After (beside it):
-
-    @asynccontextmanager
-    async def session_scope_async() -> AsyncIterator[AsyncSession]:
-        session = AsyncSessionLocal()
-        try:
-            yield session
-            await session.commit()
-        except Exception:
-            await session.rollback()
-            raise
-        finally:
-            await session.close()
-
-A generator wrapped by an assignment instead (`session_scope = contextmanager(_scope)`, entered
-as `with session_scope() as s:`) gets the same twin under the name its callers enter,
-`@asynccontextmanager async def session_scope_async()`: the assignment stays for the code that
-stays synchronous.
-
-Anything else keeps the opener synchronous, and the routes entering it blocked (AM216) with the
-reason: other statements in its body, parameters, a Session handed in, decorators beside
-`@contextmanager`, a Session opened from what is no sessionmaker;
-and, in a caller, the opener entered beside other context managers in one `with`, or called
-other than as a `with ... as name:` item.
+(`astcollect/lifecycle.py`) gets an `@asynccontextmanager async def <name>_async()` twin beside
+it (named as every twin is, `twins.py`), opening from the async sessionmaker and awaiting those
+calls as any migrated function does (Before/After: `twinnable`). Anything else keeps the opener
+synchronous and the routes entering it blocked (AM216), with the reason (`problem`,
+`caller_problems`).
 """
 
 from __future__ import annotations
@@ -71,12 +31,47 @@ def is_opener(project: Project, fid: FunctionId) -> bool:
 
 
 def twinnable(project: Project) -> frozenset[FunctionId]:
-    """Every opener of the project that gets an async twin where a migrated caller enters it."""
+    """Every opener of the project that gets an async twin where a migrated caller enters it.
+
+    Before:
+
+        @contextmanager
+        def session_scope() -> Iterator[Session]:
+            session = SessionLocal()
+            try:
+                yield session
+                session.commit()
+            except Exception:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    After (beside it):
+
+        @asynccontextmanager
+        async def session_scope_async() -> AsyncIterator[AsyncSession]:
+            session = AsyncSessionLocal()
+            try:
+                yield session
+                await session.commit()
+            except Exception:
+                await session.rollback()
+                raise
+            finally:
+                await session.close()
+
+    A migrated caller's `with session_scope() as s:` becomes `async with session_scope_async() as
+    s:` (`rewrites/project_calls.py`), and `s` is a Session of that caller
+    (`Project.take_opener_twins`). Code that stays synchronous keeps entering the original.
+    """
     return frozenset(fid for fid in project.functions if is_opener(project, fid) and problem(project, fid) is None)
 
 
 def problem(project: Project, fid: FunctionId) -> str | None:
-    """Why phase two writes no async twin of the opener `fid` (None: it does)."""
+    """Why phase two writes no async twin of the opener `fid` (None: it does): other statements in
+    its body, parameters, a Session handed in, decorators beside `@contextmanager`, a Session
+    opened from what is no sessionmaker. The routes entering it stay blocked (AM216) with it."""
     module, function = project.functions[fid]
     others = [d.text for d in function.decorators if project.canonical(d.callee) != CONTEXTMANAGER]
     if others:
@@ -122,7 +117,9 @@ def entered_by_code(project: Project, fid: FunctionId) -> bool:
 
 
 def wrapped_as(project: Project, fid: FunctionId) -> str | None:
-    """`name` of a module-level `name = contextmanager(f)` wrapping `fid`, or None."""
+    """`name` of a module-level `name = contextmanager(f)` wrapping `fid`, or None: its twin takes
+    the name its callers enter, `session_scope_async()`, and the assignment stays for the code
+    that stays synchronous."""
     module, function = project.functions[fid]
     if "." in function.qualname:
         return None

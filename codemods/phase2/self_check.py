@@ -1,40 +1,10 @@
 """Phase two's self-check: the rewritten code, analysed again, must not misbehave.
 
-Before a plan is shown or applied, the facts of every rewritten module (collected
-from the rewritten tree in the worker) replace the originals in a second project
-index, and each migrated function, twin and route is asked:
-
-- is every AsyncSession coroutine method awaited (`begin()` under `async with`), and every
-  coroutine method of what it returns (`sp = db.begin_nested()`; `sp.rollback()`; called
-  straight on it, `await (await db.connection()).execute(...)`, read from the output itself),
-  and is nothing called that AsyncSession does not have (`query`, `bulk_*`)?
-- does a parameter annotated AsyncSession still declare the synchronous session dependency
-  (`db: AsyncSession = Depends(get_db)`), which FastAPI fills with a synchronous Session?
-- does the AsyncSession reach a parameter annotated as a synchronous `Session`, or a
-  plain `def` that does Session work with it (directly or offloaded to a thread)? Asked
-  too of the methods that stay as they are in a class whose `__init__` now takes it
-  (`__enter__` building a repository around the held Session)
-- is a project coroutine called without `await` (outside `create_task`, `gather`, ...),
-  here or anywhere in the project (a caller the closure did not see)? is a call handed to
-  `create_task`, `gather`, ... awaited in place, giving the scheduler its result? is a
-  coroutine given the AsyncSession handed to one that runs it beside the request's own work?
-- does a synchronous Session remain on the event loop (opened here, or a helper
-  that opens one, or a plain `def` that still does synchronous Session work, called
-  without offloading, or a coroutine working on a Session its class opens from a synchronous
-  sessionmaker: a unit of work's `__aexit__` committing what its `__aenter__` opened)?
-- would a migrated route's request hold two Sessions (an AsyncSession and a
-  synchronous one from a dependency in its tree)?
-- does a module-level statement of a rewritten module need, at import, a name the
-  module defines only further down (called, named, or read by a function it calls)?
-- does an application module (not tests/, conftest.py) now import from the test suite?
-- does an import the rewrite adds close a cycle of module-level imports (the module it imports
-  from importing the rewritten one back, at any depth: `phase2/import_cycles.py`)?
-- does the rewrite put `await` in a plain `def` (an `__init__` doing Session work), which
-  does not compile?
-
-Every answer that is not "no" blocks the routes that reach the function, with the
-reason; the plan is then rebuilt without them and checked again. This holds the
-tool to its invariant on shapes nobody listed.
+Before a plan is shown or applied, the facts of every rewritten module (collected from the
+rewritten tree in the worker) replace the originals in a second project index, and each migrated
+function, twin and route is asked whether it misbehaves (the questions: `check`). Every answer
+that is not "no" blocks the routes that reach the function, and the plan is rebuilt without them:
+this holds the tool to its invariant on shapes nobody listed.
 
 Over 500 lines: one question per kind of misbehaviour, all asked of the same second index;
 split apart they would each rebuild or pass around that index.
@@ -108,7 +78,42 @@ def check(
 ) -> list[Violation]:
     """What misbehaves in the rewritten code; `twins` maps a helper to its twin's name; `texts`
     holds (module name, path, text before, text after) of each rewritten module; `read` gives
-    the source of a module by path (the import cycles follow the modules not rewritten)."""
+    the source of a module by path (the import cycles follow the modules not rewritten).
+
+    Each migrated function, twin and route is asked:
+
+    - is every AsyncSession coroutine method awaited (`begin()` under `async with`), and every
+      coroutine method of what it returns (`sp = db.begin_nested()`; `sp.rollback()`; called
+      straight on it, `await (await db.connection()).execute(...)`, read from the output itself),
+      and is nothing called that AsyncSession does not have (`query`, `bulk_*`)?
+    - does a parameter annotated AsyncSession still declare the synchronous session dependency
+      (`db: AsyncSession = Depends(get_db)`), which FastAPI fills with a synchronous Session?
+    - does the AsyncSession reach a parameter annotated as a synchronous `Session`, or a
+      plain `def` that does Session work with it (directly or offloaded to a thread)? Asked
+      too of the methods that stay as they are in a class whose `__init__` now takes it
+      (`__enter__` building a repository around the held Session)
+    - is a project coroutine called without `await` (outside `create_task`, `gather`, ...),
+      here or anywhere in the project (a caller the closure did not see)? is a call handed to
+      `create_task`, `gather`, ... awaited in place, giving the scheduler its result? is a
+      coroutine given the AsyncSession handed to one that runs it beside the request's own work?
+    - does a synchronous Session remain on the event loop (opened here, or a helper
+      that opens one, or a plain `def` that still does synchronous Session work, called
+      without offloading, or a coroutine working on a Session its class opens from a synchronous
+      sessionmaker: a unit of work's `__aexit__` committing what its `__aenter__` opened)?
+    - would a migrated route's request hold two Sessions (an AsyncSession and a
+      synchronous one from a dependency in its tree)?
+    - does a module-level statement of a rewritten module need, at import, a name the
+      module defines only further down (called, named, or read by a function it calls)?
+    - does an application module (not tests/, conftest.py) now import from the test suite?
+    - does an import the rewrite adds close a cycle of module-level imports (the module it imports
+      from importing the rewritten one back, at any depth: `phase2/import_cycles.py`)?
+    - does the rewrite put `await` in a plain `def` (an `__init__` doing Session work), which
+      does not compile?
+
+    Every answer that is not "no" blocks the routes that reach the function, with the
+    reason; the plan is then rebuilt without them and checked again. This holds the
+    tool to its invariant on shapes nobody listed.
+    """
     checked: dict[FunctionId, FunctionId] = {}  # function in `after` -> original in `before`
     migrated = set(closure.migrated_routes) | {
         fid for fid, d in closure.helpers.items() if d.action in ("migrate", "twin")

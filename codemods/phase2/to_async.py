@@ -1,28 +1,12 @@
-"""Move chosen functions onto AsyncSession: `async def`, awaited Session calls, awaited helpers.
+"""Move chosen functions onto AsyncSession: `async def`, awaited Session calls, awaited helpers
+(Before/After: `MigrateToAsyncSession`).
 
-Before::
-
-    def get_book_details(session: Session, book_id: int) -> dict:
-        book = session.scalars(select(Book).where(Book.id == book_id)).first()
-        with session.begin_nested():
-            summary = review_helper.get_review_summary(session, book_id)
-        return {"title": book.title, **summary}
-
-After::
-
-    async def get_book_details(session: AsyncSession, book_id: int) -> dict:
-        book = (await session.scalars(select(Book).where(Book.id == book_id))).first()
-        async with session.begin_nested():
-            summary = await review_helper.get_review_summary(session, book_id)
-        return {"title": book.title, **summary}
-
-Which call and parameter becomes what is planned beforehand (codemods/phase2/plan.py),
-named by the call's index in the body; each planned call is edited by the unit that owns
-its kind (codemods/phase2/rewrites/). This module walks the function and adds what spans
-it: nested scopes left alone, refreshes after a commit, the parentheses precedence needs
-(`(await x).attr`, `(await x)[0]`, `(await x)()`), renames, and twins: an async copy of a
-shared helper under a new name right after the original, which stays as it was for its
-synchronous callers.
+Which call and parameter becomes what is planned beforehand (codemods/phase2/plan.py), named by
+the call's index in the body; each planned call is edited by the unit that owns its kind
+(codemods/phase2/rewrites/). This module walks the function and adds what spans it: nested
+scopes left alone, refreshes after a commit, the parentheses precedence needs (`(await x).attr`,
+`(await x)[0]`, `(await x)()`), renames, and twins: an async copy of a shared helper under a new
+name right after the original, which stays as it was for its synchronous callers.
 
 Over 500 lines: one libcst transformer, whose visits share the state of the function being
 moved (its plan, scopes, pending refreshes); the per-call edits already live in rewrites/.
@@ -46,6 +30,25 @@ from async_migrate.codemods.phase2.rewrites import CallAction, call_rewrite, par
 
 
 class MigrateToAsyncSession(DefinitionCommand):
+    """Moves the functions of one file's plan onto AsyncSession.
+
+    Before::
+
+        def get_book_details(session: Session, book_id: int) -> dict:
+            book = session.scalars(select(Book).where(Book.id == book_id)).first()
+            with session.begin_nested():
+                summary = review_helper.get_review_summary(session, book_id)
+            return {"title": book.title, **summary}
+
+    After::
+
+        async def get_book_details(session: AsyncSession, book_id: int) -> dict:
+            book = (await session.scalars(select(Book).where(Book.id == book_id))).first()
+            async with session.begin_nested():
+                summary = await review_helper.get_review_summary(session, book_id)
+            return {"title": book.title, **summary}
+    """
+
     DESCRIPTION = "Rewrite chosen functions from a synchronous Session to AsyncSession."
 
     def __init__(self, context: CodemodContext, plan: FilePlan, stack: StackNames) -> None:

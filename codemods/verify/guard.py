@@ -1,33 +1,11 @@
 """pytest plugin that `async-migrate verify` loads into the service's own test run.
 
-It records, per test, what happens while the application serves a request:
-
-- `blocking`: a synchronous Session or driver call runs on the event loop thread
-  (SQLAlchemy engine and pool events see every driver; blockbuster, when installed,
-  adds the driver functions it patches: sqlite3, sockets). Calls made by
-  AsyncSession inside SQLAlchemy's own greenlet are legitimate and pass;
-- `two-sessions`: one request has transactions open on two Sessions at once (a
-  dependency's Session still open while another begins: objects loaded by one are
-  "already attached" to the other, and writes may go unsaved). Sessions a helper opens
-  and closes one after the other (`with SessionLocal() as s:`) do not overlap and pass;
-
-and, at any time during the test:
-
-- `never-awaited`: a coroutine is collected without ever having been awaited.
-
-It never changes a test's outcome: verify judges the events itself (a test with one fails
-verify unless the before side's run saw the same occurrence), so the report keeps each
-test's own outcome apart from what the guard saw. Blocking inside a handler that carries
-`# async-migrate: ignore[blocking-session] reason` is recorded as acknowledged. Requests are
-watched from the outermost application a test client serves (a pure ASGI middleware wrapping
-FastAPI included), and tasks the lifespan starts while the application serves (a poller), since
-their blocking stalls every request; lifespan start-up and shutdown, and test code outside
-requests, are not checked for blocking: they stall no request.
-
-Standalone on purpose: the tool copies this file next to the run as
-`async_migrate_guard.py` and loads it with `PYTEST_PLUGINS`, so it runs in the
-service's interpreter without async-migrate installed there. Only the standard library
-is imported at module level; pytest, SQLAlchemy, Starlette and blockbuster when present.
+It records, per test, blocking on the event loop, two Sessions open in one request and
+coroutines never awaited (`_Guard`), and never changes a test's outcome: verify judges the events.
+Standalone on purpose: the tool copies this file next to the run as `async_migrate_guard.py` and
+loads it with `PYTEST_PLUGINS`, so it runs in the service's interpreter without async-migrate
+installed there. Only the standard library is imported at module level; pytest, SQLAlchemy,
+Starlette and blockbuster when present.
 
 Over 500 lines: the plugin is copied into the service's run as one file, so it cannot be
 split into modules of its own.
@@ -141,6 +119,31 @@ _request: contextvars.ContextVar[_Request | None] = contextvars.ContextVar("asyn
 
 
 class _Guard:
+    """What happens, per test, while the application serves a request:
+
+    - `blocking`: a synchronous Session or driver call runs on the event loop thread
+      (SQLAlchemy engine and pool events see every driver; blockbuster, when installed,
+      adds the driver functions it patches: sqlite3, sockets). Calls made by
+      AsyncSession inside SQLAlchemy's own greenlet are legitimate and pass;
+    - `two-sessions`: one request has transactions open on two Sessions at once (a
+      dependency's Session still open while another begins: objects loaded by one are
+      "already attached" to the other, and writes may go unsaved). Sessions a helper opens
+      and closes one after the other (`with SessionLocal() as s:`) do not overlap and pass;
+
+    and, at any time during the test:
+
+    - `never-awaited`: a coroutine is collected without ever having been awaited.
+
+    It never changes a test's outcome: verify judges the events itself (a test with one fails
+    verify unless the before side's run saw the same occurrence), so the report keeps each
+    test's own outcome apart from what the guard saw. Blocking inside a handler that carries
+    `# async-migrate: ignore[blocking-session] reason` is recorded as acknowledged. Requests are
+    watched from the outermost application a test client serves (a pure ASGI middleware wrapping
+    FastAPI included), and tasks the lifespan starts while the application serves (a poller),
+    since their blocking stalls every request; lifespan start-up and shutdown, and test code
+    outside requests, are not checked for blocking: they stall no request.
+    """
+
     def __init__(self) -> None:
         self.root = Path(os.environ.get(ENV_ROOT) or os.getcwd()).resolve()
         self.lock = threading.Lock()
