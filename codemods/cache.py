@@ -213,7 +213,7 @@ class Cache:
         self._rewrites: dict[tuple[str, str], tuple[str, str, bytes | None, str, bytes | None]] | None = None
         self._ids: dict[str, tuple[str, dict[str, str]]] | None = None
         self._analysis: dict[str, tuple[str, bytes]] | None = None
-        # path -> identity of the facts this run uses (see the module docstring)
+        # path -> identity of the facts this run uses (`facts-ids` in the class docstring)
         self.facts_ids: dict[str, str] = {}
         self.analysed: dict[str, str] = {}  # kind -> "reused" or "computed", for last-run.json
         # Every file under the root was looked up (a full pre-pass): the entries of files gone
