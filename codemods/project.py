@@ -101,9 +101,11 @@ from async_migrate.codemods.vocabulary.python import (
     LOOP_RUNNER_METHODS,
     LOOP_RUNNERS,
     METHOD_DECORATORS,
+    NAMED_TUPLES,
     NOT_RUNNING_ATTRIBUTES,
     PARTIALS,
     PLAIN_BASES,
+    STORING_INIT_DECORATORS,
     TASK_STARTERS,
     TYPE_FORMS,
 )
@@ -2353,9 +2355,14 @@ class Project:
                         # `db = svc.db` then `crud.get(db)`: the Session an instance holds, under a local name
                         passed, shown = self.instance_binding(fid, arg.name), f"${arg.name}"
                     if passed is not None and shown is not None and flow.holds(fid, passed) is not None:
+                        kept = self._built_for_outside(function, call)
+                        if self._named_tuple(call.callee) and not self._built_for_outside(function, call, strict=True):
+                            # `OrderRepo(db)`: the NamedTuple stores the Session and runs nothing; its
+                            # methods doing I/O are work of their own, reached through the calls on it
+                            break
                         entry = (call.line, f"{self.written(expression)}({self.written(shown)})")
                         found.append(entry)
-                        init = self._storing_init(call.callee)
+                        init = None if kept else self._storing_init(call.callee)
                         if init is not None:
                             built.append((fid, entry, init))
                         # `run_in_threadpool(count, request.state.db)`: handed to a worker thread
@@ -2399,7 +2406,8 @@ class Project:
         """The project `__init__` a call of `callee` runs when it builds an instance of a project
         class (`SqlAlchemyRepository(self.session)`) whose construction runs no code the analysis
         cannot see: every class of its order is the project's (or a plain base), with no `__new__`,
-        `__post_init__` or class decorator. None otherwise."""
+        `__post_init__` (`__attrs_post_init__`) or class decorator but `@dataclass` and attrs' (whose
+        `__init__` the collector writes out). None otherwise."""
         classes = self.flow.classes
         cls = classes.resolve(callee)
         if cls is None or classes.is_protocol(cls):
@@ -2407,12 +2415,46 @@ class Project:
         order = classes.mro(cls)
         for ref in order:
             found = classes.by_ref[ref][1]
-            if found.decorators or {"__new__", "__post_init__", "__init_subclass__"} & classes.methods.get(ref, {}).keys():
+            # a dataclass's or attrs class's `__init__` is the one the collector writes out (it only
+            # stores the fields), unless a hook runs beside it
+            decorators = {self.canonical(d) or d for d in found.decorators}
+            if decorators - STORING_INIT_DECORATORS or _INIT_HOOKS & classes.methods.get(ref, {}).keys():
                 return None
             if any(classes.resolve(base) is None and self.canonical(base) not in PLAIN_BASES for base in found.bases):
                 return None
         # The class built is the one named: its own order decides, not its subclasses.
         return next((init for ref in order if (init := classes.methods.get(ref, {}).get("__init__")) is not None), None)
+
+    def _built_for_outside(self, function: facts.Function, call: facts.Call, strict: bool = False) -> bool:
+        """Whether what `call` builds goes straight to code outside the project (`attrs.evolve(Svc(db))`,
+        `copy.copy(Repo(db))`); `strict`: anywhere but into a name, a `return` or a direct argument
+        of a project function or class (`Repo(db)._replace()`, `map(Repo(db).get, ids)`, read for a
+        NamedTuple, whose own methods the flow does not type on what comes back). What comes back
+        holds the Session while the flow types nothing there, so building it stays the Session work
+        it stands for."""
+        if call.statement:
+            return False
+        if call.argument_of is None:
+            return strict
+        outer = next((c for c in function.calls if c.index == call.argument_of), None)
+        if outer is None or outer.callee is None:
+            return True
+        return self.function(outer.callee) is None and self.flow.classes.resolve(outer.callee) is None
+
+    def _named_tuple(self, callee: str | None) -> bool:
+        """Whether calling `callee` builds a project NamedTuple (`OrderRepo(db)`): the `__new__`
+        the base writes only stores what it is handed, and runs nothing else (no `__new__` or
+        `__init__` of the class's own, no class-level value that is a call)."""
+        classes = self.flow.classes
+        cls = classes.resolve(callee)
+        if cls is None:
+            return False
+        found = classes.by_ref[cls][1]
+        return (
+            bool(found.bases) and all(self.canonical(b) in NAMED_TUPLES for b in found.bases)
+            and not found.decorators and not found.built
+            and not {"__new__", "__init__"} & classes.methods.get(cls, {}).keys()
+        )
 
     def _storing_constructions(
         self,
@@ -2784,6 +2826,10 @@ class Project:
                     # Starlette runs a plain `def` task in its threadpool: the Sessions it opens from
                     # the factory never block the loop
                     factory = None
+                if passed and factory is None and self._named_tuple(call.callee) and not self._built_for_outside(
+                    function, call, strict=True
+                ):
+                    continue  # `OrderRepo(db)`: the NamedTuple only stores it, its fields are read as the flow's
                 if passed or factory is not None:
                     what = f"Session `{passed[0][1]}`" if passed else (
                         f"Session factory `{self.written(factory.expr or factory.ref)}`"  # type: ignore[union-attr, arg-type]
@@ -3737,6 +3783,10 @@ def _protocol_methods(flow: Flow, cls: str, protocol: str) -> tuple[str, ...]:
         if all(flow.classes.method(cls, name)[0] for name in names):
             return names
     return ()
+
+
+# Methods a construction runs beside `__init__`, that a generated one calls, or instead of it.
+_INIT_HOOKS = frozenset({"__new__", "__post_init__", "__attrs_pre_init__", "__attrs_post_init__", "__init_subclass__"})
 
 
 def _map_args(project: Project, passed: list[tuple[facts.Arg, str]], callee: FunctionId) -> dict[str, str]:

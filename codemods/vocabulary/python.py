@@ -177,6 +177,13 @@ GENERATED_INIT = frozenset({
     "dataclasses.dataclass", "attr.define", "attrs.define", "attrs.frozen", "attr.frozen",
     "attr.mutable", "attrs.mutable",
 })
+# Class decorators whose generated `__init__` only stores what it is handed (pydantic's dataclass
+# validates, which may run project code, so it is not one), and the bases writing such a `__new__`.
+STORING_INIT_DECORATORS = frozenset({
+    "dataclasses.dataclass", "attr.s", "attr.attrs", "attr.define", "attrs.define", "attrs.frozen", "attr.frozen",
+    "attr.mutable", "attrs.mutable",
+})
+NAMED_TUPLES = frozenset({"typing.NamedTuple", "typing_extensions.NamedTuple"})
 DATACLASS_DECORATORS = frozenset({
     "dataclasses.dataclass", "pydantic.dataclasses.dataclass", "attr.s", "attr.attrs", "attr.define",
     "attrs.define", "attrs.frozen", "attr.frozen",
