@@ -22,7 +22,8 @@ from async_migrate.codemods.facts import parameter_of as facts_parameter
 from async_migrate.codemods.flow import INSTANCE, SESSION
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.received import argument_values
-from async_migrate.codemods.vocabulary.python import DATACLASS_DECORATORS
+from async_migrate.codemods.vocabulary.pydantic import PYDANTIC_MODELS
+from async_migrate.codemods.vocabulary.python import DATACLASS_DECORATORS, NAMED_TUPLES
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ABSENT_METHODS,
     AWAITED_METHODS,
@@ -283,6 +284,19 @@ def _init(project: Project, ref: str) -> FunctionId | None:
     return None
 
 
+def _declared_as(project: Project, ref: str, name: str) -> str:
+    """What declares the class attribute `name` holding the Session, for the reason: a NamedTuple's
+    or a pydantic model's field (whose generated `__new__`/`__init__` receives it), or a class-based
+    view's `Depends()` attribute."""
+    classes = project.flow.classes
+    bases = {project.canonical(b) or b for cls in classes.mro(ref) for b in classes.by_ref[cls][1].bases}
+    if bases & NAMED_TUPLES:
+        return "a NamedTuple field holding the Session (the `__new__` the base writes receives it; write a plain class whose `__init__` does)"
+    if bases & PYDANTIC_MODELS:
+        return "a pydantic model field holding the Session (the `__init__` pydantic writes receives it; write a plain class whose `__init__` does)"
+    return "a Session declared on the class (a class-based view's `Depends()` attribute)"
+
+
 def _problems(
     project: Project, holder: HolderClass, assigned: dict[str, list[tuple[FunctionId, str]]], declared: list[str]
 ) -> list[tuple[str, int, str]]:
@@ -300,8 +314,8 @@ def _problems(
             "receives it, which phase two does not rewrite; write that `__init__` by hand "
             f"(`def __init__(self, {name}: Session{default}) -> None: self.{name} = {name}`) and the class can move"
             if generated else
-            f"`{name}` is a Session declared on the class (a class-based view's "
-            "`Depends()` attribute): the tool moves a Session only when `__init__` receives it"
+            f"`{name}` is {_declared_as(project, holder.ref, name)}: the tool moves a Session only when "
+            "`__init__` receives it"
         ))
     own_init = classes.methods.get(holder.ref, {}).get("__init__")
     init_params = project.session_params.get(own_init, {}) if own_init is not None else {}

@@ -42,3 +42,6 @@ SERIALISER_DECORATORS = frozenset({
         for name in ("field_serializer", "model_serializer")
     ),
 })
+
+# pydantic's model base: its subclasses' fields are the parameters of the `__init__` it writes.
+PYDANTIC_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
