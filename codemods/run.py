@@ -106,9 +106,11 @@ def collect_project(
     progress: Progress | None = None,
     trace: Trace | None = None,
     callers: bool = False,
+    route_callers: bool = False,
 ) -> tuple[Project, list[dict[str, str]], int]:
     """The pre-pass: facts of every interesting module, then of every module they lead into;
-    with `callers`, also of every file naming a project coroutine function (see `gather`).
+    with `callers`, also of every file naming a project coroutine function (see `gather`); with
+    `route_callers`, of every file naming a route function (a unit test calling it directly).
 
     Every file under root is read; `--only`, `--exclude` and the configured exclude
     only narrow `project.scope`, the files reported and written, and the count returned.
@@ -153,12 +155,17 @@ def collect_project(
                     modules.append(collected.facts)
                 read_now.append((collected.path, collected.facts is not None, collected.digest))
             failed = {error["file"] for error in errors}
-            if callers:
+            if callers or route_callers:
                 # A script, a worker or a command calling a project coroutine function needs no
                 # marker and nothing read imports it: read the files skipped that name one, or a
                 # global its coroutine is kept in (AM330). Every `async def` is in a file the
                 # markers read; a file read later may keep one in a global: asked in a new round.
-                words = tuple(word for word in unread_names.caller_words(modules) if word not in asked)
+                # A unit test calling a route function with objects of its own (phase two: AM265)
+                # names it, and may hold no marker either.
+                named = unread_names.caller_words(modules) if callers else ()
+                if route_callers:
+                    named = (*named, *_route_names(modules, config))
+                words = tuple(word for word in dict.fromkeys(named) if word not in asked)
                 asked.update(words)
                 parsed = {module.path for module in modules}
                 skipped = [path for path in paths if path not in parsed and path not in failed] if words else []
@@ -242,6 +249,11 @@ class Trace:
     notices: tuple[list[str], list[str]] = ([], [])  # said before and after the blind spots
     filled: list[str] = field(default_factory=list)
     failed: bool = False
+
+
+def _route_names(modules: list[facts.Module], config: Config) -> tuple[str, ...]:
+    """The names of the route functions among `modules`."""
+    return tuple(sorted({h.function.name for h in Project(modules, config).handlers if h.kind == "route"}))
 
 
 def _fill_missing_lines(root: Path, project: Project) -> list[str]:
@@ -917,7 +929,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
 
     with open_pool(root, config, options) as pool:
         project, errors, count = collect_project(
-            root, config, options, pool, keep=None, progress=progress
+            root, config, options, pool, keep=None, progress=progress, route_callers=True
         )
         result = Result("phase2", root, project, errors=errors, files=count)
         openers = scope_openers.twinnable(project)

@@ -205,7 +205,7 @@ def test_a_self_check_blocker_in_a_twin_names_the_originals_call_line(cli, servi
     assert found, document["subsystem"]["blockers"]
     helper_commit = _line_of(root, "api/items.py", "    db.commit()")
     assert {b["line"] for b in found} == {helper_commit}
-    assert "store_async: `db.commit()`" in found[0]["message"]
+    assert "store_async (phase two's async version of store): `db.commit()`" in found[0]["message"]
 
 
 def test_an_unawaited_coroutine_of_a_transaction_from_the_session_blocks_the_route(cli, service, monkeypatch):

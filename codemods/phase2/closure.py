@@ -37,7 +37,9 @@ from async_migrate.codemods.phase2 import (
     built_refresh,
     copied_classes,
     dependencies,
+    depends_values,
     derived,
+    direct_calls,
     expired_lists,
     expired_reads,
     fetched_refresh,
@@ -378,6 +380,7 @@ def compute(
             shared_sessions[fid] = dependencies.session_dependencies_in_tree(project, handler)
     models = expiry.models if expiry is not None else None
     trees = _Trees(models.tree if models is not None else None, read, models.read if models is not None else None)
+    depends_values.record(project, trees)
     dependency_twins: dict[FunctionId, list[FunctionId]] = {}
     carried_wrappers: set[FunctionId] = set()  # transaction dependencies whose twin keeps what they do
     dependency_blocks: dict[FunctionId, list[tuple[str, int, str]]] = {}
@@ -437,6 +440,9 @@ def compute(
         )
         own_blockers[fid].extend(
             _Own(AM241, line, why) for line, why in unit_of_work_module.built_with_arguments(project, fid)
+        )
+        own_blockers[fid].extend(
+            _Own(AM241, line, why) for line, why in unit_of_work_module.annotation_blockers(project, fid)
         )
         own_blockers[fid].extend(
             _Own(AM253, line, why) for line, why in unit_of_work_module.unread_subclasses(project, fid, read)
@@ -524,10 +530,15 @@ def compute(
     for fid, why in (forced or {}).items():
         if fid in candidates:
             blocked.setdefault(fid, []).extend(r for r in why if r not in blocked.get(fid, []))
+    moving_with = set(candidates) | _reach(project, candidates)
     for fid, handler in candidates.items():
         engine_blocks = _engine_work_on_loop(project, handler)
         if engine_blocks is not None:
             blocked.setdefault(fid, []).append(engine_blocks)
+        # A unit test calling the route with a fake service of its own: the migrated route would await it.
+        blocked_by_callers = direct_calls.handed_injected(project, fid, moving_with)
+        if blocked_by_callers:
+            blocked.setdefault(fid, []).extend(blocked_by_callers)
         # Code the route runs that reads a moving class's Session from outside it: the flow does not
         # count that as Session work, so it is looked for along every call, not only Session work's.
         for reached_fid in _called_from(project, [fid, *dependency_twins.get(fid, ())]):
@@ -543,13 +554,24 @@ def compute(
         module, dependency = project.functions[dependency_fid]
         written = ", ".join(dependencies.unattributed_modules(project, dependency_fid))
         via = dependencies.session_route(project, dependency_fid) or ""
+        name = dependency.qualname.removesuffix(".__init__")
+        texts = [
+            f"`{value} = Depends({name})` ({at}) is used where the tool cannot tell which routes it applies "
+            f"to: {', '.join(uses)} (only as a parameter's default or in its `Annotated[...]` is it the "
+            "dependency of that function alone)"
+            for at, value, uses in dependencies.unattributed_values(project, dependency_fid)
+        ]
+        if written:
+            texts.append(
+                f"a `Depends({name})` in {written} is written where the "
+                "tool cannot tell which routes it applies to (not in a route's signature, a route decorator or "
+                "an `APIRouter(...)`: a module-level value such as `X = Depends(...)` used elsewhere than as "
+                "a parameter's default, a list given as `dependencies=`, `FastAPI(dependencies=...)`, "
+                "`include_router(..., dependencies=...)`, one built inside a function)"
+            )
         text = (
-            f"dependency {module.name}.{dependency.qualname} receives the synchronous Session{via}, and a "
-            f"`Depends({dependency.qualname.removesuffix('.__init__')})` in {written} is written where the "
-            "tool cannot tell which routes it applies to (not in a route's signature, a route decorator or "
-            "an `APIRouter(...)`: a module-level value such as `X = Depends(...)` or a list given as "
-            "`dependencies=`, `FastAPI(dependencies=...)`, `include_router(..., dependencies=...)`, one "
-            "built inside a function): it may share this route's Session; write it where the routes name "
+            f"dependency {module.name}.{dependency.qualname} receives the synchronous Session{via}, and "
+            f"{'; and '.join(texts)}: it may share this route's Session; write it where the routes name "
             "it (a parameter, an `Annotated` alias, `dependencies=[Depends(...)]` of the route or its "
             "router), or remove it if nothing uses it"
         )

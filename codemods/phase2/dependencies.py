@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase2 import tx_dependency
+from async_migrate.codemods.phase2 import depends_values, tx_dependency
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES, INCLUDE_ROUTER
 
@@ -52,6 +52,8 @@ def param_dependency(project: Project, param: facts.Param) -> str | None:
         value = target.value if target is not None and target.kind == "value" else None
         if value is not None and value.kind == "annotated" and value.depends is not None:
             return value.depends
+        if value is not None and value.kind == "depends":
+            return value.ref  # `Annotated[User, CurrentUser]` with `CurrentUser = Depends(get_user)`
     if param.default_ref is not None:
         target = project.resolve(param.default_ref)
         value = target.value if target is not None and target.kind == "value" else None
@@ -544,12 +546,17 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
         return cached  # type: ignore[return-value]
     # Every `Depends(...)` of a module is in `module.depends`; the ones in signatures, route
     # decorators, aliases and APIRouter(...) are accounted for, occurrence by occurrence.
-    loose: list[tuple[str, str]] = []  # (reference, module path)
+    # (reference, module path, whether a `Depends(...)` other than a module-level value's is loose,
+    # the values used where the tool cannot follow them)
+    loose: list[tuple[str, str, bool, list[tuple[str, str, list[str]]]]] = []
     # `include_router(admin.router, dependencies=[Depends(f)])` on a router the index resolves, and
     # a module-level `v2_app = FastAPI(dependencies=[Depends(f)])`: (reference, module path, line,
     # the router or application, the call as written) applies to its routes only.
     guarded: list[tuple[str, str, int, str, str]] = []
     for module in project.modules.values():
+        # A `Depends(...)` value used where the tool cannot follow it: its dependency's reference ->
+        # (where the value is written, its name, each use)
+        unfollowed: dict[str, list[tuple[str, str, list[str]]]] = {}
         counts: dict[str, int] = {}
         for ref in module.depends:
             counts[ref] = counts.get(ref, 0) + 1
@@ -567,6 +574,14 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
         for name, value in module.values.items():
             if value.depends:
                 placed.append(value.depends)
+            if value.kind == "depends" and value.ref and _carries_session(project, value.ref):
+                # `CurrentUser = Depends(get_current_user)`: the dependency of the parameters it is
+                # the default (or `Annotated` metadata) of, when those are all its uses
+                value_uses = depends_values.unfollowed(project, module, name)
+                if value_uses is not None and not value_uses:
+                    placed.append(value.ref)
+                elif value_uses:
+                    unfollowed.setdefault(value.ref, []).append((f"{module.path}:{value.line}", name, value_uses))
             text = " ".join(arg.text for arg in value.args if arg.keyword == "dependencies")
             callee = project.canonical(value.ref) or ""
             if text and value.kind == "call" and (
@@ -585,19 +600,22 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
         for ref in placed:
             if ref in counts:
                 counts[ref] -= 1
-        loose.extend((ref, module.path) for ref, count in counts.items() if count > 0)
+        loose.extend(
+            (ref, module.path, count > len(unfollowed.get(ref, ())), unfollowed.get(ref, []))
+            for ref, count in counts.items() if count > 0
+        )
     found: list[FunctionId] = []
     where: dict[FunctionId, list[str]] = {}
-    for ref, path in loose:
+    uses: dict[FunctionId, list[tuple[str, str, list[str]]]] = {}
+    for ref, path, raw, values in loose:
         fid = dependency_function(project, ref)
-        if fid is None or (project.is_session_dependency(ref) and fid not in tx_dependency.wrappers(project)):
+        if fid is None or not _carries_session(project, ref):
             continue
-        if fid in found:
-            where[fid].append(path)
-            continue
-        if session_route(project, fid) is not None:
+        if fid not in found:
             found.append(fid)
-            where[fid] = [path]
+        if raw:
+            where.setdefault(fid, []).append(path)
+        uses.setdefault(fid, []).extend(values)
     includes: dict[FunctionId, list[tuple[str, int, str, str]]] = {}
     for ref, path, line, router, call in guarded:
         fid = dependency_function(project, ref)
@@ -607,6 +625,7 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
             includes.setdefault(fid, []).append((path, line, router, call))
     project.derived["phase2.unattributed_dependencies"] = found
     project.derived["phase2.unattributed_where"] = where
+    project.derived["phase2.unattributed_uses"] = uses
     project.derived["phase2.guarded_includes"] = includes
     return found
 
@@ -615,6 +634,24 @@ def unattributed_modules(project: Project, fid: FunctionId) -> list[str]:
     """Where the `Depends(...)` of an unattributed session dependency are written (module paths)."""
     unattributed_session_dependencies(project)
     return cast("dict[FunctionId, list[str]]", project.derived["phase2.unattributed_where"]).get(fid, [])
+
+
+def _carries_session(project: Project, ref: str) -> bool:
+    """Whether a `Depends(ref)` the tool cannot attribute blocks routes: the dependency receives a
+    synchronous Session, and is no session provider (one a route's own parameter moves off)."""
+    fid = dependency_function(project, ref)
+    if fid is None or (project.is_session_dependency(ref) and fid not in tx_dependency.wrappers(project)):
+        return False
+    return session_route(project, fid) is not None
+
+
+def unattributed_values(project: Project, fid: FunctionId) -> list[tuple[str, str, list[str]]]:
+    """The module-level `X = Depends(...)` values of an unattributed session dependency used where
+    the tool cannot follow them: (where the value is written, its name, each such use)."""
+    unattributed_session_dependencies(project)
+    return cast("dict[FunctionId, list[tuple[str, str, list[str]]]]", project.derived["phase2.unattributed_uses"]).get(
+        fid, []
+    )
 
 
 def session_route(project: Project, fid: FunctionId) -> str | None:

@@ -70,6 +70,8 @@ class FunctionPlan:
     # Parameter defaults replaced: a unit of work's `session_factory=SessionLocal` -> the async
     # sessionmaker (`HolderClass.opened`). Parameter -> the new default's local name.
     defaults: dict[str, str] = field(default_factory=dict)
+    # ... and their annotations (`session_factory: sessionmaker` -> `async_sessionmaker`), as written
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -203,6 +205,10 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         if holder is not None and holder.opened is not None and fid == holder.opened[0] and stack.engine_module:
             # `session_factory=SessionLocal`: the copy's `__aenter__` opens from the async sessionmaker
             fplan.defaults[holder.opened[1]] = stack.sessionmaker
+            annotation = unit_of_work.factory_annotation(project, fid)
+            if annotation.text is not None:  # `sessionmaker` -> `async_sessionmaker`, as the default is
+                fplan.annotations[holder.opened[1]] = annotation.text
+                plan.imports.update(annotation.imports)
             if module.name != stack.engine_module:
                 plan.imports.add((stack.engine_module, stack.sessionmaker))
     for fid in sorted(closure.protocol_methods):
@@ -559,24 +565,29 @@ def _alias_twins(
     for module in project.modules.values():
         taken = module_names(module)
         for name, value in sorted(module.values.items()):
-            if value.kind != "annotated":
+            if value.kind != "annotated" and value.kind != "depends":
                 continue
+            # `CurrentUser = Depends(get_current_user)` (or `Security(...)`) twins as an alias does:
+            # `CurrentUserAsync = Depends(get_current_user_async)`, for the parameters it is the default of.
+            depends = value.depends if value.kind == "annotated" else value.ref
             ref = f"{module.name}.{name}"
-            target = dependency_function(project, value.depends)
+            target = dependency_function(project, depends)
             holder = holders.holder_of(project, target) if target is not None else None
             # The class FastAPI builds: the one named, which may inherit its `__init__` from the
             # holder (`Annotated[ItemRepo, Depends()]`, `ItemRepo(BaseRepo[Item])`).
-            built = (classes.resolve(value.depends) if value.depends else None) or (holder.ref if holder else None)
+            built = (classes.resolve(depends) if depends else None) or (holder.ref if holder else None)
             if holder is not None and holder.init == target and built in parallel:
                 assert built is not None
                 home = classes.by_ref[built][0]
-                reused = _existing_alias_twin(project, module, value, None, parallel, f"{home.name}.{parallel[built]}")
+                reused = _existing_alias_twin(
+                    project, module, name, None, parallel, f"{home.name}.{parallel[built]}"
+                )
                 if reused is not None:
                     found[ref] = (module.name, reused)
                     continue
                 rename(module, ref, name, _free_alias(project, name, taken), built)
                 continue
-            annotated = classes.resolve(value.ref)
+            annotated = classes.resolve(value.ref) if value.kind == "annotated" else None
             if target is not None and target in in_place and annotated is not None and annotated in parallel:
                 # The dependency moves in place and now builds the parallel class: an alias naming
                 # the synchronous class would have the routes read it as that class.
@@ -587,7 +598,7 @@ def _alias_twins(
             if target is None or target not in twins:
                 continue
             dep_module, dep = project.functions[target]
-            reused = _existing_alias_twin(project, module, value, (dep_module.name, twins[target]), parallel)
+            reused = _existing_alias_twin(project, module, name, (dep_module.name, twins[target]), parallel)
             if reused is not None:
                 found[ref] = (module.name, reused)
                 continue
@@ -607,7 +618,8 @@ def _alias_twins(
                         needs.add(("sqlalchemy.ext.asyncio", "AsyncSession"))
             # the class annotated, also parametrised (`Annotated[Repo[Hero], Depends(get_repo)]`)
             for annotated in dict.fromkeys(
-                classes.resolve(ref_in) for ref_in in (value.ref, *value.annotation) if ref_in is not None
+                classes.resolve(ref_in) for ref_in in (value.ref if value.kind == "annotated" else None, *value.annotation)
+                if ref_in is not None
             ):
                 if annotated is None or annotated not in parallel:
                     continue
@@ -641,16 +653,32 @@ def _free_alias(project: Project, name: str, taken: set[str]) -> str:
 
 
 def _existing_alias_twin(
-    project: Project, module: facts.Module, value: facts.Value, twin: tuple[str, str] | None,
+    project: Project, module: facts.Module, alias: str, twin: tuple[str, str] | None,
     parallel: dict[str, str], built: str | None = None,
 ) -> str | None:
-    """An alias an earlier run (for another subsystem) left beside `value`: annotated with the
+    """An alias an earlier run (for another subsystem) left beside `alias`: annotated with the
     same type, or with the parallel async class of the one it names, and depending the same way
     on the dependency's twin `twin` (module, name), or for a class dependency on its parallel
     class `built`. Its name, or None."""
     from async_migrate.codemods.phase2.dependencies import dependency_function
 
     classes = project.flow.classes
+    value = module.values[alias]
+    if value.kind == "depends":
+        # `CurrentUser = Security(get_user, scopes=[...])`: what else the call says is not in the
+        # facts, so only the twin an earlier run named after it is its twin.
+        suffix = alias + project.config.twin_suffix
+        for name, other in sorted(module.values.items()):
+            if other.kind != "depends" or not (name == suffix or name.startswith(suffix + "_")):
+                continue
+            if twin is None:
+                if other.ref and classes.resolve(other.ref) == built:
+                    return name
+                continue
+            found = dependency_function(project, other.ref)
+            if found is not None and found[0] == twin[0] and project.functions[found][1].qualname == twin[1]:
+                return name
+        return None
     asynchronous = []
     for ref in value.annotation:
         resolved = classes.resolve(ref)
@@ -676,8 +704,15 @@ def _plan_redepend(project, fid, fplan, plan, twins, aliases, used: set[str], pl
     """Point a route's (or dependency twin's) parameters and decorator at the dependency twins."""
     module, function = project.functions[fid]
     refs = [r for p in function.params for r in (p.depends, *p.annotation) if r]
+    # `user: User = CurrentUser` with `CurrentUser = Depends(get_current_user)`: its twin's alias
+    refs += [p.default_ref for p in function.params if p.depends is None and _depends_value(project, p.default_ref)]
     refs += [r for d in function.decorators for r in d.depends]
     _redepend(project, module, refs, fplan.redepend, plan, twins, aliases, used, plans)
+
+
+def _depends_value(project: Project, ref: str | None) -> bool:
+    target = project.resolve(ref) if ref else None
+    return target is not None and target.value is not None and target.value.kind == "depends"
 
 
 def _plan_router_redepend(

@@ -206,7 +206,7 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
 
     def flag(line: int, message: str, call: facts.Call | None = None) -> None:
         where = original_line(before, original, function, line, call)
-        found.append(_violation(before, original, f"{function.qualname}: {message}", where))
+        found.append(_violation(before, original, f"{_label(before, original, function)}: {message}", where))
 
     for declared in function.params:
         if any(after.canonical(ref) in ASYNC_SESSION_TYPES for ref in declared.annotation) and (
@@ -652,7 +652,7 @@ def _awaited_for_scheduler(after: Project, fid: FunctionId, original: FunctionId
         if outer is None:
             continue
         where = original_line(before, original, function, call.line, call)
-        found.append(_violation(before, original, f"{function.qualname}: awaits a call it hands to "
+        found.append(_violation(before, original, f"{_label(before, original, function)}: awaits a call it hands to "
                                 f"`{scheduled.written(outer)}()`, which needs the coroutine itself", where))
     return found
 
@@ -662,7 +662,7 @@ def _concurrent(after: Project, fid: FunctionId, original: FunctionId, before: P
     _, function = after.functions[fid]
     names = before.session_names(original) | set(after.declared_async_session_params(fid))
     found = [
-        _violation(before, original, f"{function.qualname}: {message}",
+        _violation(before, original, f"{_label(before, original, function)}: {message}",
                    original_line(before, original, function, call.line, call))
         for call, message in scheduled.handoffs(after, fid, names)
     ]
@@ -671,7 +671,7 @@ def _concurrent(after: Project, fid: FunctionId, original: FunctionId, before: P
             paths = tuple(f"{path}." for path in _held_async(after, target))
             if paths and any((c.func or "").startswith(paths) for c in after.functions[target][1].calls):
                 found.append(_violation(
-                    before, original, f"{function.qualname}: hands `{written}`, working on the AsyncSession its "
+                    before, original, f"{_label(before, original, function)}: hands `{written}`, working on the AsyncSession its "
                     f"instance holds, uncalled to `{scheduled.written(call)}()`, which runs it beside the rest of "
                     "the request: concurrent use of one AsyncSession",
                     original_line(before, original, function, call.line, call)))
@@ -711,8 +711,9 @@ def _unawaited_callers(
         if edge.call.nested and edge.callee not in became_async:
             continue
         blamed = edge.caller if edge.caller in checked else edge.callee
-        name = f"{callee_module.name}.{callee.qualname}"
-        message = f"{caller_module.name}.{caller.qualname} calls the coroutine function {name} without `await`"
+        name = f"{callee_module.name}.{_label(before, checked.get(edge.callee, edge.callee), callee)}"
+        caller_name = f"{caller_module.name}.{_label(before, checked.get(edge.caller, edge.caller), caller)}"
+        message = f"{caller_name} calls the coroutine function {name} without `await`"
         outer = next((c for c in caller.calls if c.index == edge.call.argument_of), None)
         if outer is not None:
             # `fire(f(db))`: something runs it, maybe (a wrapper scheduling it), after the request or
@@ -728,6 +729,17 @@ def _unawaited_callers(
         where = original_line(before, checked.get(edge.caller, edge.caller), caller, edge.call.line, edge.call)
         found.append(_violation(before, checked.get(blamed, blamed), message, where))
     return found
+
+
+def _label(before: Project, original: FunctionId, rewritten: facts.Function) -> str:
+    """The rewritten function's name, and the original's where the rewrite wrote a copy under
+    another name (`UnitOfWorkAsync.__aexit__`, which the user's code does not hold): the reason
+    must name the code the user wrote."""
+    if original in before.functions:
+        source = before.functions[original][1]
+        if source.qualname != rewritten.qualname:
+            return f"{rewritten.qualname} (phase two's async version of {source.qualname})"
+    return rewritten.qualname
 
 
 def _violation(

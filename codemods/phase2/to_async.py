@@ -246,7 +246,7 @@ class MigrateToAsyncSession(DefinitionCommand):
             imports.add(self.context, module, name)
         params = cst.ensure_type(node.params.visit(_SessionParams(plan, self.stack)), cst.Parameters) if plan.params else node.params
         if plan.defaults:
-            params = cst.ensure_type(params.visit(_Defaults(plan.defaults)), cst.Parameters)
+            params = cst.ensure_type(params.visit(_Defaults(plan.defaults, plan.annotations)), cst.Parameters)
         decorators = node.decorators
         if plan.redepend:
             params = cst.ensure_type(params.visit(_Rename(plan.redepend)), cst.Parameters)
@@ -602,13 +602,19 @@ class _DropUnusedLocal(cst.CSTTransformer):
 class _Defaults(cst.CSTTransformer):
     """Parameters whose default is replaced by a name (`FunctionPlan.defaults`)."""
 
-    def __init__(self, defaults: dict[str, str]) -> None:
+    def __init__(self, defaults: dict[str, str], annotations: dict[str, str]) -> None:
         self.defaults = defaults
+        self.annotations = annotations
 
     def leave_Param(self, original: cst.Param, updated: cst.Param) -> cst.Param:
         new = self.defaults.get(original.name.value)
         if new is None or updated.default is None:
             return updated
+        annotation = self.annotations.get(original.name.value)
+        if annotation is not None and updated.annotation is not None:
+            updated = updated.with_changes(
+                annotation=updated.annotation.with_changes(annotation=cst.parse_expression(annotation))
+            )
         return updated.with_changes(default=cst.Name(new))
 
 

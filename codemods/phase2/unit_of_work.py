@@ -4,7 +4,9 @@ Two shapes move (AM297's doc): one holding the request's Session, and the "Cosmi
 opening its own from a factory on entry. What blocks, naming the place: the unit of work entered
 otherwise (`entry_blockers`, AM297); built with a factory of its own in code that migrates
 (`built_with_arguments`, AM241); a factory defaulting to a sessionmaker the async stack does not
-stand for (`maker_blockers`, AM278); a subclass of it the analysis did not read, such as a fake in
+stand for (`maker_blockers`, AM278); a factory annotation naming what the copy cannot rewrite
+with its default (`annotation_blockers`, AM241; `factory_annotation` rewrites `sessionmaker` and
+the like); a subclass of it the analysis did not read, such as a fake in
 the tests (`unread_subclasses`, AM253); a repository given the opened Session through an
 unannotated parameter, whose copy the rewrite's analysis could not type (`HolderClass.problems`);
 and a unit of work opening its Session any other way (`unit_of_work`, AM241, one reason per class
@@ -14,8 +16,10 @@ naming every use of that Session, its own methods' and its repositories').
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from async_migrate.codemods.flow import INSTANCE
 from async_migrate.codemods.outcome import first_few
@@ -281,6 +285,96 @@ def maker_blockers(project: Project, fid: FunctionId, engine: StackEngine | None
         f"stack's {engine.maker}: its asynchronous copy would open the async stack's, another database's; keep "
         "the route"
     ))]
+
+
+# What a factory parameter's annotation names, as the asynchronous copy names it.
+_ASYNC_NAMES = {
+    "sqlalchemy.orm.sessionmaker": "async_sessionmaker",
+    "sqlalchemy.orm.session.sessionmaker": "async_sessionmaker",
+    "sqlalchemy.orm.Session": "AsyncSession",
+    "sqlalchemy.orm.session.Session": "AsyncSession",
+}
+# Names an annotation may keep as they are: they say nothing of the Session.
+_KEPT = ("typing.", "typing_extensions.", "collections.abc.")
+
+
+@dataclass(frozen=True, slots=True)
+class FactoryAnnotation:
+    """How the asynchronous copy annotates the factory parameter of a unit of work opening its
+    Session on entry: `text` (None: as written), the imports it needs, or `problem` when the
+    annotation names something phase two cannot point at the async stack."""
+
+    text: str | None = None
+    imports: frozenset[tuple[str, str]] = frozenset()
+    problem: str | None = None
+
+
+def factory_annotation(project: Project, init: FunctionId) -> FactoryAnnotation:
+    """`session_factory: sessionmaker = SessionLocal` -> `async_sessionmaker`; `sessionmaker[Session]`
+    -> `async_sessionmaker[AsyncSession]`, `Callable[[], Session]` -> `Callable[[], AsyncSession]`.
+    The copy's default is the async sessionmaker: left as written, the annotation would declare
+    the Session it opens synchronous (and the self-check reads it so)."""
+    holder = holders.holder_of(project, init)
+    module, function = project.functions[init]
+    if holder is None or holder.opened is None:
+        return FactoryAnnotation()
+    param = next((p for p in function.params if p.name == holder.opened[1]), None)
+    if param is None or not param.text:
+        return FactoryAnnotation()
+    try:
+        tree = ast.parse(param.text.strip(), mode="eval")
+    except SyntaxError:
+        tree = None
+    imports: set[tuple[str, str]] = set()
+    unknown: list[str] = []
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            return self._named(node, node.id)
+
+        def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+            written = ast.unparse(node)
+            return self._named(node, written) if re.fullmatch(r"[\w.]+", written) else self.generic_visit(node)
+
+        def visit_Constant(self, node: ast.Constant) -> ast.AST:
+            if isinstance(node.value, str):
+                unknown.append(repr(node.value))  # a forward reference: not read
+            return node
+
+        def _named(self, node: ast.expr, written: str) -> ast.AST:
+            canonical = project.canonical(f"{module.name}.{written}") or ""
+            if canonical in _ASYNC_NAMES:
+                imports.add(("sqlalchemy.ext.asyncio", _ASYNC_NAMES[canonical]))
+                return ast.copy_location(ast.Name(_ASYNC_NAMES[canonical], ast.Load()), node)
+            if not (canonical.startswith(_KEPT) or ("." not in written and written in dir(builtins))):
+                unknown.append(f"`{written}`")
+            return node
+
+    renamed = Rename().visit(tree.body) if tree is not None else None
+    if renamed is None or unknown:
+        what = ", ".join(unknown) if unknown else "it"
+        return FactoryAnnotation(problem=(
+            f"its `__init__` annotates `{param.name}` (`{param.text.strip()}`, {module.path}:{param.line}), which "
+            f"the copy defaults to the async sessionmaker, and phase two cannot tell what {what} stands for "
+            "there: annotate it `async_sessionmaker`, `sessionmaker[Session]` or `Callable[[], Session]` "
+            "(phase two rewrites those), or not at all, and rerun phase two"
+        ))
+    if not imports:
+        return FactoryAnnotation()
+    return FactoryAnnotation(text=ast.unparse(renamed), imports=frozenset(imports))
+
+
+def annotation_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    """The `__enter__` of a unit of work whose factory parameter's annotation phase two cannot
+    rewrite for the async sessionmaker (`factory_annotation`). (line, why)."""
+    holder = holders.holder_of(project, fid)
+    _, function = project.functions[fid]
+    if holder is None or holder.opened is None or function.name != "__enter__":
+        return []
+    found = factory_annotation(project, holder.opened[0])
+    if found.problem is None:
+        return []
+    return [(function.line, f"`{holder.name(project)}` opens its Session from a factory on entry, and {found.problem}")]
 
 
 def built_with_arguments(project: Project, fid: FunctionId) -> list[tuple[int, str]]:

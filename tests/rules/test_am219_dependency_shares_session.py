@@ -53,17 +53,32 @@ def test_near_miss_a_router_level_dependency_without_the_session_migrates(phase2
     assert found["action"] == "migrate" and "AM219" not in found["codes"], found
 
 
-def test_a_module_level_depends_value_blocks_naming_the_module_it_is_written_in(phase2, entry):
-    audit = (
-        "from fastapi import Depends\n\nfrom api.items import get_current_user\n\n"
-        "TenantDep = Depends(get_current_user)\n"
-    )
+AUDIT = (
+    "from fastapi import Depends\n\nfrom api.items import get_current_user\n\n"
+    "TenantDep = Depends(get_current_user)\n"
+)
+
+
+def test_a_module_level_depends_value_used_where_the_tool_cannot_follow_it_blocks_naming_the_use(phase2, entry):
+    # Handed to a call, the value may end up in any route's (or application's) dependencies.
+    audit = AUDIT + "\nCHECKS = list([TenantDep])\n"
     router = "router = APIRouter()"
     found = entry(phase2(ROUTES.replace("{router}", router), {"api/audit.py": audit}), "read_titles")
     assert found["action"] == "blocked" and "AM219" in found["codes"], found
-    assert "a `Depends(get_current_user)` in api/audit.py is written where the tool cannot tell" in " ".join(
-        found["reasons"]
-    )
+    assert "`TenantDep = Depends(get_current_user)` (api/audit.py:5) is used where the tool cannot tell which " \
+        "routes it applies to: `list([TenantDep])` (api/audit.py:7)" in " ".join(found["reasons"])
+
+
+def test_near_miss_a_module_level_depends_value_given_only_as_parameter_defaults_blocks_no_other_route(
+    phase2, entry
+):
+    # Written as the default of a function's parameter (here one no route injects), it is that
+    # function's dependency alone: the routes not naming it migrate (run in
+    # tests/test_phase2_depends_values.py).
+    audit = AUDIT + "\n\ndef tenant(current: int = TenantDep) -> int:\n    return current\n"
+    router = "router = APIRouter()"
+    found = entry(phase2(ROUTES.replace("{router}", router), {"api/audit.py": audit}), "read_titles")
+    assert found["action"] == "migrate" and "AM219" not in found["codes"], found
 
 
 SERVICE = """

@@ -1,0 +1,170 @@
+"""Module-level `Depends(...)` values (`CurrentUser = Depends(get_current_user)`): where each is used.
+
+FastAPI reads such a value where it is written: as a parameter's default, or as the metadata of a
+parameter's `Annotated[T, CurrentUser]`. There it is that function's dependency, which
+`dependencies.param_dependency` reads like an inline `Depends(...)`. Anywhere else (handed to a
+call, put in a list given as `dependencies=`, kept in a class, rebound) the tool cannot tell
+which routes it ends up on, and the value stays a dependency attached where the tool cannot
+tell (AM219, `dependencies.unattributed_session_dependencies`), naming those uses.
+
+The uses are read from the syntax trees of the modules that may name the value, through the
+analysis's own reader (`closure._Trees`), so a warm run depends on what was read: until a run
+records that reader (`record`), every value counts as used where the tool cannot follow it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import Protocol, cast
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.project import Project
+from async_migrate.codemods.vocabulary.python import ANNOTATED
+
+
+class Trees(Protocol):
+    def may_name(self, path: str, word: str) -> bool: ...
+
+    def __call__(self, path: str) -> ast.Module | None: ...
+
+
+_KEY = "phase2.depends_value_uses"
+
+
+def record(project: Project, trees: Trees) -> None:
+    """Read uses through `trees` from now on; what was worked out without it is worked out again."""
+    kept = cast("_Uses | None", project.derived.get(_KEY))
+    if kept is not None and kept.trees is trees:
+        return
+    # A new reader (another subsystem's run on the same index): the uses are read through it, so
+    # that run records the files they were read from.
+    project.derived[_KEY] = _Uses(project, trees)
+    project.derived.pop("phase2.unattributed_dependencies", None)
+
+
+def unfollowed(project: Project, module: facts.Module, name: str) -> list[str] | None:
+    """The uses of `module.name` (a `Depends(...)` value) no parameter of a function the index reads
+    makes: each as "`text` (path:line)". None when the uses have not been read (no `record` yet)."""
+    uses = cast("_Uses | None", project.derived.get(_KEY))
+    return None if uses is None else uses.unfollowed(module, name)
+
+
+class _Uses:
+    def __init__(self, project: Project, trees: Trees) -> None:
+        self.project = project
+        self.trees = trees
+        self.found: dict[str, list[str]] = {}
+
+    def unfollowed(self, home: facts.Module, name: str) -> list[str]:
+        ref = f"{home.name}.{name}"
+        kept = self.found.get(ref)
+        if kept is None:
+            kept = self.found[ref] = self._read(home, name)
+        return kept
+
+    def _read(self, home: facts.Module, name: str) -> list[str]:
+        value = home.values[name]
+        found: list[str] = []
+        for module in self.project.modules.values():
+            if module is not home and not self.trees.may_name(module.path, name):
+                continue
+            tree = self.trees(module.path)
+            if tree is None:
+                found.append(f"{module.path} (not read)")
+                continue
+            found.extend(self._module_uses(module, tree, lambda ref: self._is(ref, value)))
+        return found
+
+    def _is(self, ref: str, value: facts.Value) -> bool:
+        target = self.project.resolve(ref)
+        return target is not None and target.kind == "value" and target.value is value
+
+    def _module_uses(self, module: facts.Module, tree: ast.Module, names_value: Callable[[str], bool]) -> list[str]:
+        parents: dict[int, ast.AST] = {}
+        uses: list[ast.expr] = []
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                parents[id(child)] = node
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                written: str | None = node.id
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                written = _dotted(node)
+            else:
+                continue
+            if written is not None and names_value(f"{module.name}.{written}"):
+                uses.append(node)
+        found = []
+        for use in uses:
+            if not self._followed(module, use, parents):
+                # the whole expression it is written in (`register(CHECKS + [X])`), up to its statement
+                shown: ast.AST = use
+                while isinstance(parents.get(id(shown)), ast.expr):
+                    shown = parents[id(shown)]
+                text = ast.unparse(shown)
+                text = text if len(text) <= 80 else text[:77] + "..."
+                found.append(f"`{text}` ({module.path}:{use.lineno})")
+        return found
+
+    def _followed(self, module: facts.Module, use: ast.expr, parents: dict[int, ast.AST]) -> bool:
+        """A parameter's default, or metadata of its `Annotated[...]` annotation, of a function the
+        index reads, whose parameter `param_dependency` attributes to the value's dependency."""
+        from async_migrate.codemods.phase2.dependencies import param_dependency
+
+        node: ast.AST = use
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.Tuple):  # `Annotated[T, X]`: X after the type
+            subscript = parents.get(id(parent))
+            if not (
+                isinstance(subscript, ast.Subscript) and subscript.slice is parent
+                and parent.elts.index(use) > 0
+                and isinstance(subscript.value, (ast.Name, ast.Attribute))
+                and self.project.canonical(_resolved(module, subscript.value)) in ANNOTATED
+            ):
+                return False
+            node, parent = subscript, parents.get(id(subscript))
+            if isinstance(parent, ast.arg) and parent.annotation is node:
+                arg = parent
+                parent = parents.get(id(parents.get(id(arg))))
+            else:
+                return False
+        elif isinstance(parent, ast.arguments):
+            defaults = dict(_defaults(parent))
+            arg_found = defaults.get(id(use))
+            if arg_found is None:
+                return False
+            arg = arg_found
+            parent = parents.get(id(parent))
+        else:
+            return False
+        if not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False  # a lambda's default: no dependency FastAPI reads
+        function = next(
+            (f for f in module.functions if f.name == parent.name and f.line == parent.lineno), None
+        )
+        params = [p for p in function.params if p.name == arg.arg] if function is not None else []
+        target = self.project.resolve(_resolved(module, use))
+        wanted = target.value.ref if target is not None and target.value is not None else None
+        return wanted is not None and any(param_dependency(self.project, p) == wanted for p in params)
+
+
+def _defaults(args: ast.arguments) -> list[tuple[int, ast.arg]]:
+    """(id of the default, its parameter) for every parameter with a default."""
+    positional = [*args.posonlyargs, *args.args]
+    found = [(id(d), a) for a, d in zip(positional[len(positional) - len(args.defaults):], args.defaults, strict=True)]
+    found += [(id(d), a) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
+    return found
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = _dotted(node.value)
+        return None if head is None else f"{head}.{node.attr}"
+    return None
+
+
+def _resolved(module: facts.Module, node: ast.expr) -> str | None:
+    written = _dotted(node)
+    return None if written is None else f"{module.name}.{written}"
