@@ -565,6 +565,13 @@ class Function(_Fact):
     # `with LOCK:`, `with self.lock:` (a name or an attribute, outside nested scopes): the value-flow
     # expression entered, with the first and last line of the block (a `threading.Lock` guards it).
     locked: list[tuple[str, int, int]] = field(default_factory=list)
+    # `async with LOCK:` likewise (an `asyncio.Lock` guards it on the event loop, across awaits).
+    async_locked: list[tuple[str, int, int]] = field(default_factory=list)
+    # A path the own body both reads and changes (`key in SEEN` ... `SEEN.add(key)`): each read and
+    # change as (kind: "free", "bound" or "self", path, line, statement ordinal, changes, code as
+    # written, the container method called or ""), see `codemods/astcollect/check_then_act.py`;
+    # paired by `codemods.phase1.shared_updates`.
+    check_then_act: list[tuple[str, str, int, int, bool, str, str]] = field(default_factory=list)
     # Of an `async def`: the parameters its own body awaits in place on every path and reads no
     # other way (`return await coro`, `await wait_for(coro, 5)`), see `astcollect.awaited_later`.
     awaited_params: tuple[str, ...] = ()

@@ -23,6 +23,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import (
     awaited_later,
     beside,
+    check_then_act,
     closing,
     default_scopes,
     deferred,
@@ -1280,11 +1281,17 @@ class BodyScanner:
         self._implicit(body, local)
         for value, start, end in self.raw_locked:
             found = expression(value, local)
-            if found is not None:
+            if found is not None and end < 0:  # `async with`: an asyncio lock, held across awaits
+                self.function.async_locked.append((found, start, -end))
+            elif found is not None:
                 self.function.locked.append((found, start, end))
         self.function.free_updates = free_updates(writes, local)
         self.function.bound_updates = bound_updates(writes, local)
         self.function.free_writes = free_writes(writes, local)
+        if _may_change_in_place(writes, self.declared_global):
+            params = self.function.params
+            first = params[0].name if params and params[0].positional else None
+            self.function.check_then_act = check_then_act.accesses(body, frozenset(self.declared_global), local, first)
         for binding, value in self.raw_bindings:
             found = expression(value, local)
             if found is None and not binding.entered and type(value) is ast.Subscript:
@@ -1639,6 +1646,8 @@ class BodyScanner:
             self._await(self.source.line_of(node.items[0].context_expr), "async with")
         for item in node.items:
             self._enters(item, True, nested)
+            if not nested and type(item.context_expr) in (ast.Name, ast.Attribute):
+                self.raw_locked.append((item.context_expr, node.lineno, -(node.end_lineno or node.lineno)))
             target = item.optional_vars
             if type(target) is ast.Name:
                 self._binding(target.id, item.context_expr, entered=True, asynchronous=True)
@@ -2723,6 +2732,29 @@ def bound_updates(nodes: list[Any], bound: frozenset[str]) -> list[tuple[str, in
     name stands for it (the application's state, a local bound to a module-level container:
     `codemods.phase1.shared_updates`); a bare local (`n += 1`) is none."""
     return _updates(nodes, lambda target: _updated_path(target, bound, inside=True), _reads_path)
+
+
+def _may_change_in_place(nodes: list[Any], declared: set[str]) -> bool:
+    """Whether the body (its `OwnNodes.writes`) changes some path in place: an item or attribute
+    assigned or deleted, a container's changing method called, a `global` name rebound; only such
+    a body is read for check-then-act (`astcollect.check_then_act`)."""
+    for node in nodes:
+        kind = type(node)
+        if kind is ast.Call:
+            if type(node.func) is ast.Attribute and node.func.attr in check_then_act.MUTATORS:
+                return True
+            continue
+        targets = node.targets if kind is ast.Assign or kind is ast.Delete else [node.target]
+        pending = list(targets)
+        while pending:
+            target = pending.pop()
+            if type(target) in (ast.Tuple, ast.List):
+                pending.extend(target.elts)
+            elif type(target) is ast.Starred:
+                pending.append(target.value)
+            elif type(target) in (ast.Subscript, ast.Attribute) or (type(target) is ast.Name and target.id in declared):
+                return True
+    return False
 
 
 # Methods writing to a mapping in place.

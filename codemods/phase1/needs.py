@@ -55,6 +55,9 @@ class NeedKind(Enum):
     SHARED_UPDATE = "shared-update"
     # a helper it calls in place updates shared state from its own value (`stats.bump(k)`)
     HELPER_UPDATE = "helper-update"
+    # `if key in SEEN: raise ...` then `SEEN.add(key)`: a check of shared state, then a change of it
+    # the check decided, in the handler or a helper it calls in place
+    CHECK_THEN_ACT = "check-then-act"
     # a cachetools cache given no `lock=` that the handler, or a helper it calls, reads and writes
     CACHE_UPDATE = "cache-update"
     # a cachetools cache held by an instance every request shares (`self.cache[k] = v`)
@@ -85,6 +88,9 @@ class CoroutineNeed:
     at: str = ""
     # the store as written, for a Session stored on a shared object
     shared: str = ""
+    # of a check-then-act: the check and the change, as written with where each is
+    check: str = ""
+    act: str = ""
 
     def reason(self) -> Reason:
         entry = NEEDS[self.kind]
@@ -223,6 +229,18 @@ NEEDS: dict[NeedKind, _Entry] = {
         "Session work instead (`await run_in_threadpool(...)`), or guard the update with a `threading.Lock` "
         "(`with LOCK:` on a module-level one) and rerun phase one",
     ),
+    NeedKind.CHECK_THEN_ACT: _Entry(
+        AM140,
+        lambda need: (f"calls {need.where}, which " if need.where else "")
+        + f"checks `{need.subject}` ({need.check}) and then changes it ({need.act}), state every request "
+        "shares: on the event loop no other request runs between the check and the change; as `def`, "
+        "concurrent requests would run it in several threads at once, and two could both pass the check "
+        "before either changes it (a duplicate, a lost update)",
+        lambda need: f"the check of `{need.subject}` ({need.check}) and its change ({need.act})"
+        + (f", through {need.where}," if need.where else "")
+        + " keep it async: offload the Session work instead (`await run_in_threadpool(...)`), or make both "
+        "inside one `with LOCK:` on a module-level `threading.Lock` and rerun phase one",
+    ),
     NeedKind.THREAD_LOCAL: _Entry(
         AM141,
         lambda need: f"uses thread-local state `{need.subject}` (threading.local) "
@@ -346,6 +364,13 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
             needs.append(CoroutineNeed(kind, update.subject, update.line, "", f"line {update.line}"))
         elif update.kind == "self":
             needs.append(CoroutineNeed(NeedKind.INSTANCE_UPDATE, update.subject, update.line))
+        elif update.kind == "check":
+            needs.append(
+                CoroutineNeed(
+                    NeedKind.CHECK_THEN_ACT, update.subject, update.read_line,
+                    check=f"`{update.read}` at line {update.read_line}", act=f"`{update.write}` at line {update.line}",
+                )
+            )
         else:
             kind = NeedKind.GLOBAL_UPDATE if update.kind == "global" else NeedKind.SHARED_UPDATE
             needs.append(CoroutineNeed(kind, update.subject, update.line))
@@ -353,7 +378,16 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     if helper is not None:
         chain = _chain(project, helper.helpers, helper.call_line)
         kind = {"cache": NeedKind.CACHE_UPDATE, "self-cache": NeedKind.INSTANCE_CACHE}.get(helper.kind, NeedKind.HELPER_UPDATE)
-        needs.append(CoroutineNeed(kind, helper.subject, helper.call_line, chain, f"{helper.path}:{helper.line}"))
+        if helper.kind == "check":
+            needs.append(
+                CoroutineNeed(
+                    NeedKind.CHECK_THEN_ACT, helper.subject, helper.call_line, chain, f"{helper.path}:{helper.line}",
+                    check=f"`{helper.read}` at {helper.path}:{helper.read_line}",
+                    act=f"`{helper.write}` at {helper.path}:{helper.line}",
+                )
+            )
+        else:
+            needs.append(CoroutineNeed(kind, helper.subject, helper.call_line, chain, f"{helper.path}:{helper.line}"))
     for store in shared_store.own_stores(project, handler.id, self_shared)[:1]:
         needs.append(
             CoroutineNeed(NeedKind.SHARED_STORE, store.shared, store.line, "", f"{store.path}:{store.line}", store.written)

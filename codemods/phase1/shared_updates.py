@@ -23,11 +23,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.check_then_act import FRESH, UNSET_TEST
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase1.helper_reach import first_reached
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.vocabulary.fastapi import CBV_DECORATORS
-from async_migrate.codemods.vocabulary.python import CACHE_CLASSES, CACHES, THREAD_LOCKS, UNLOCKED_CACHES
+from async_migrate.codemods.vocabulary.python import (
+    ASYNC_LOCKS,
+    CACHE_CLASSES,
+    CACHES,
+    THREAD_LOCKS,
+    UNLOCKED_CACHES,
+)
 
 _REFERENCE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
@@ -47,6 +54,25 @@ class SharedUpdate:
     path: str
     helpers: tuple[FunctionId, ...] = ()
     call_line: int = 0
+    # of a check-then-act ("check"): the read and the change as written (`line` is the change's)
+    read_line: int = 0
+    read: str = ""
+    write: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckThenAct:
+    """A read of a path (`key in SEEN`) and a later change of it (`SEEN.add(key)`) in one body."""
+
+    kind: str  # "free", "bound" or "self", as `facts.Function.check_then_act` says
+    path: str
+    read_line: int
+    read: str
+    write_line: int
+    write: str
+    # the read or the change is a method call (`.get`, `.add`): a container's only if the object is
+    # not an instance of a project class (`crud.task.get(db, id)`, `crud.task.update(...)`)
+    by_method: bool = False
 
 
 def shared_self(project: Project, handler: Handler) -> bool:
@@ -74,8 +100,9 @@ def is_classmethod(decorators: list[facts.Decorator]) -> bool:
     return any(d.callee in ("classmethod", "builtins.classmethod") or d.text == "classmethod" for d in decorators)
 
 
-def _is_lock(project: Project, fid: FunctionId, expression: str) -> bool:
-    """`LOCK` bound to `threading.Lock()` at module level, or `self.lock` set to one on the class."""
+def _is_lock(project: Project, fid: FunctionId, expression: str, locks: frozenset[str] = THREAD_LOCKS) -> bool:
+    """`LOCK` bound to `threading.Lock()` at module level, or `self.lock` set to one on the class
+    (or to one of `locks`)."""
     function = project.functions[fid][1]
     if expression.startswith("$"):
         first = function.params[0].name if function.params and function.params[0].positional else None
@@ -88,9 +115,9 @@ def _is_lock(project: Project, fid: FunctionId, expression: str) -> bool:
             found = classes.by_ref.get(ref)
             held = found[1].held.get(attribute) if found is not None else None
             if held is not None:
-                return held.kind == "call" and held.ref in THREAD_LOCKS
+                return held.kind == "call" and held.ref in locks
             if found is not None and attribute in found[1].instance_built:
-                return project.canonical(found[1].instance_built[attribute]) in THREAD_LOCKS
+                return project.canonical(found[1].instance_built[attribute]) in locks
         return False
     target = project.resolve(expression)
     return (
@@ -98,7 +125,7 @@ def _is_lock(project: Project, fid: FunctionId, expression: str) -> bool:
         and target.kind == "value"
         and target.value is not None
         and target.value.kind == "call"
-        and target.value.ref in THREAD_LOCKS
+        and target.value.ref in locks
     )
 
 
@@ -107,8 +134,90 @@ def _guarded(project: Project, fid: FunctionId, line: int) -> bool:
     return any(start <= line <= end and _is_lock(project, fid, e) for e, start, end in function.locked)
 
 
+def check_then_acts(function: facts.Function) -> list[CheckThenAct]:
+    """Each path's reads paired with the changes made after them on the same path through the body
+    (a later statement, or one inside the `if` that read it), read first. Statements in separate
+    branches (`if k in S: ... else: S.add(k)`) are paired too: the read ran before either. A lazy
+    initialisation (`if _client is None: _client = build()`) is not: run twice, it builds two
+    equal objects, one of them used by the requests that raced."""
+    found = []
+    accesses = function.check_then_act
+    for kind, path, line, order, changes, text, method in accesses:
+        if changes:
+            continue
+        for _, other, at, later, act, done, called in accesses:
+            if not act or other != path or later <= order or (method == UNSET_TEST and called == FRESH):
+                continue
+            found.append(CheckThenAct(kind, path, line, text, at, done, method not in ("", UNSET_TEST) or called not in ("", FRESH)))
+    return found
+
+
+def _locked_together(project: Project, fid: FunctionId, first: int, last: int, asynchronous: bool = False) -> bool:
+    """Both lines inside one `with LOCK:` on a `threading.Lock` (or, `asynchronous`, also inside one
+    `async with LOCK:` on an `asyncio.Lock`): no other thread (or task) runs between them under it."""
+    function = project.functions[fid][1]
+    if any(start <= first and last <= end and _is_lock(project, fid, e) for e, start, end in function.locked):
+        return True
+    return asynchronous and any(
+        start <= first and last <= end and _is_lock(project, fid, e, ASYNC_LOCKS) for e, start, end in function.async_locked
+    )
+
+
+def shared_check_then_acts(
+    project: Project, fid: FunctionId, self_shared: bool, asynchronous: bool = False
+) -> list[CheckThenAct]:
+    """The function's check-then-acts on state every request shares (as `own_updates` judges it),
+    each as the path every request shares, not made under one lock."""
+    module, function = project.functions[fid]
+    if not function.check_then_act:
+        return []
+    first = function.params[0] if function.params and function.params[0].positional else None
+    self_ok = first is not None and not is_static(function.decorators) and (
+        self_shared or is_classmethod(function.decorators)
+    )
+    found = []
+    for pair in check_then_acts(function):
+        if pair.kind == "self" and not self_ok:
+            continue
+        path = pair.path if pair.kind != "bound" else shared_through(project, function, pair.path)
+        if path is None or _locked_together(project, fid, pair.read_line, pair.write_line, asynchronous):
+            continue
+        if pair.by_method and _project_instance(project, fid, pair.kind, path):
+            continue
+        found.append(replace(pair, path=path))
+    return found
+
+
+def _project_instance(project: Project, fid: FunctionId, kind: str, path: str) -> bool:
+    """Whether `path` holds an instance of a project class (`task = CRUDTask(Task)` at module level,
+    `self.repo = Repo()` in `__init__`), a project function or a module: its `.get`, `.update` are
+    its own methods, not a container's. Unknown: no (a container, as far as the analysis sees)."""
+    module = project.functions[fid][0]
+    classes = project_classes(project)
+    if kind == "self":
+        attribute = path.partition(".")[2]
+        owner = classes.owner(fid)
+        if owner is None or "." in attribute:
+            return False
+        for ref in classes.mro(owner):
+            found = classes.by_ref.get(ref)
+            if found is not None and attribute in found[1].instance_built:
+                return project.canonical(found[1].instance_built[attribute]) in classes.by_ref
+        return False
+    target = project.resolve(path if path.startswith(f"{module.name}.") else f"{module.name}.{path}")
+    if target is None:
+        return False
+    if target.kind in ("function", "module"):
+        return True
+    value = target.value
+    return target.kind == "value" and value is not None and value.kind == "call" and (
+        project.canonical(value.ref) in classes.by_ref
+    )
+
+
 def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[SharedUpdate]:
-    """The function's own unguarded updates of shared state, in line order."""
+    """The function's own unguarded updates of shared state, in line order: a check-then-act
+    ("check") after the other kinds on its line, at its change's line."""
     module, function = project.functions[fid]
     found = [("global", name, line) for name, line in function.global_updates]
     found.extend(("free", path, line) for path, line in function.free_updates)
@@ -131,10 +240,17 @@ def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[Sh
         value = target.value if target is not None and target.kind == "value" else None
         if value is not None and value.kind == "call" and project.canonical(value.ref) in CACHE_CLASSES:
             found.append(("cache", path, line))
-    return sorted(
-        (SharedUpdate(kind, subject, line, module.path) for kind, subject, line in found if not _guarded(project, fid, line)),
-        key=lambda update: update.line,
-    )
+    updates = [
+        SharedUpdate(kind, subject, line, module.path) for kind, subject, line in found if not _guarded(project, fid, line)
+    ]
+    updated = {(u.subject, u.line) for u in updates}
+    for pair in shared_check_then_acts(project, fid, self_shared):
+        if (pair.path, pair.write_line) not in updated:  # `COUNTS[k] = COUNTS.get(k, 0) + 1` is one update
+            updates.append(
+                SharedUpdate("check", pair.path, pair.write_line, module.path, read_line=pair.read_line,
+                             read=pair.read, write=pair.write)
+            )
+    return sorted(updates, key=lambda update: update.line)
 
 
 def shared_through(project: Project, function: facts.Function, path: str) -> str | None:

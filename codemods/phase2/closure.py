@@ -55,6 +55,7 @@ from async_migrate.codemods.phase2 import (
     savepoint_reads,
     scheduled,
     scope_openers,
+    split_checks,
     templates,
     tx_dependency,
     unclosed,
@@ -116,6 +117,7 @@ from async_migrate.codemods.rules.am278_other_database import RULE as AM278
 from async_migrate.codemods.rules.am279_engine_work_on_loop import RULE as AM279
 from async_migrate.codemods.rules.am282_object_handed_to_template import RULE as AM282
 from async_migrate.codemods.rules.am284_own_event_loop import RULE as AM284
+from async_migrate.codemods.rules.am286_await_splits_check import RULE as AM286
 from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as AM288
 from async_migrate.codemods.rules.am289_session_in_shared_with import RULE as AM289
 from async_migrate.codemods.rules.am290_session_entered_by_hand import RULE as AM290
@@ -2923,6 +2925,10 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if line not in {at for at, _ in fallen.values()}:
             found.append(_Own(AM154, line, what))
     found.extend(_Own(AM282, line, what) for line, what in templates.rendered(project, fid))
+    found.extend(
+        _Own(AM286, line, text)
+        for line, text in split_checks.blockers(project, fid, lambda callee: _does_session_work(project, callee))
+    )
     for hook in _EXTRA_BLOCKERS:
         found.extend(hook(project, fid))
     return found

@@ -28,10 +28,31 @@ cachetools locks none of its caches itself, so two threads can corrupt its size 
 bookkeeping; `lock=threading.Lock()`, writes made under `with LOCK:` (`with self.lock:`), or
 `cachetools.func.ttl_cache` & co. (which lock), convert. A plain dict, set, list or OrderedDict
 takes each such write in one step, as a module-level one does: no reason.
+A check-then-act on shared state is kept the same way: a read of it (`key in SEEN_KEYS`,
+`SEEN.get(k)`, `SEEN[k]`, `len(QUEUE)`, `if QUEUE:`, a comparison, `n = total` of a name it
+rebinds) and a later change of it on the same path (`SEEN_KEYS.add(key)`, `.append`, `.update`,
+`.pop`, `.setdefault`, `SEEN[k] = v`, `del SEEN[k]`, `total = n + 1` under `global`,
+`registry.count = 4` on a module-level instance, `self.keys.add(k)` on a shared one), in the
+handler or a plain helper it calls in place: as `def`, two threads can both pass the check
+before either acts (duplicate rows, a lost update); the reason names the check and the change
+with their lines. No reason: a change with no check before it, a check and change inside one
+`with lock:` on a `threading.Lock`, a local container of its own, a project object's own
+`.get`/`.update` methods (`crud.task.get(db, id)`), and a lazy initialisation (`if _client is
+None: _client = build()`: run twice, it builds two equal objects). Phase two has its own reason
+for an await it would add between a check and a change (AM286).
 `--offload-mixed` leaves a call reaching any such update on the loop: in the threadpool it would
 race as it would in a `def`.
 
 Before:
+
+    SEEN_KEYS: set[str] = set()
+
+    async def import_once(key: str, db: SessionDep):
+        if key in SEEN_KEYS:
+            raise HTTPException(409)
+        db.add(Customer(name=key))
+        db.commit()
+        SEEN_KEYS.add(key)
 
     hits = 0
 
@@ -68,6 +89,9 @@ Before:
         return lookup.name(db, item_id)
 
 After:
+
+    async def import_once(key: str, db: SessionDep):  # kept: checks `SEEN_KEYS`, then changes it
+        ...
 
     async def list_items(db: SessionDep):  # kept: as `def`, concurrent requests could lose updates
         global hits

@@ -93,6 +93,8 @@ THREAD_LOCALS = frozenset({"threading.local", "_threading_local.local"})
 THREAD_LOCKS = frozenset(
     {f"threading.{name}" for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")}
 )
+# asyncio locks: a check-then-act inside `async with lock:` on one is safe across awaits.
+ASYNC_LOCKS = frozenset({f"asyncio.{name}" for name in ("Lock", "Semaphore", "BoundedSemaphore", "Condition")})
 # Their methods that only read state: harmless from any thread.
 LOOP_BOUND_READS = frozenset(
     {"qsize", "empty", "full", "is_set", "locked", "done", "cancelled", "statistics", "get_loop",
