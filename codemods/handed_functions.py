@@ -3,6 +3,8 @@ cannot show.
 
 `await retry(svc.count)` runs `svc.count` on the event loop, but the call's arguments are not the
 handed function's, so it is no edge; `Project._own_unverified` makes it unverified (AM304) instead.
+The function a builtin takes to call in place (`sorted(ids, key=ranker.rank)`: `in_place_argument`)
+is an edge (`Project.in_place_edges`).
 What is handed: `handed_functions`; what runs it: `handed_work` and `_runs_argument`.
 """
 
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.flow import SESSION
-from async_migrate.codemods.vocabulary.python import CALL_IN_PLACE, PARTIALS
+from async_migrate.codemods.vocabulary.python import CALL_IN_PLACE, CALLS_IN_PLACE, PARTIALS
 from async_migrate.codemods.vocabulary.sqlalchemy import SESSION_IO_METHODS
 
 if TYPE_CHECKING:
@@ -31,7 +33,11 @@ def handed_work(project: Project, fid: FunctionId, call: facts.Call, targeted: l
     in_place = (project.canonical(call.callee) or call.callee) in CALL_IN_PLACE if call.callee else False
     if not in_place and not targeted:
         return None
+    # the function a builtin takes to call in place is an edge of the call graph (`Project.in_place_edges`)
+    called = in_place_argument(project, call) if in_place else None
     for arg in call.args:
+        if arg is called:
+            continue
         for handed, given, binding in handed_functions(project, fid, function, call, arg):
             chain = project.work_chains.get(handed)
             if chain is None:
@@ -59,6 +65,22 @@ def handed_work(project: Project, fid: FunctionId, call: facts.Call, targeted: l
                         f"work: {' -> '.join(chain)}"
                     )
     return None
+
+
+def in_place_argument(project: Project, call: facts.Call) -> facts.Arg | None:
+    """The argument `call` takes as the function it calls in place (`key=` of `sorted()`, the first
+    of `map()`, `key=` of `rows.sort()` with no positional argument), if it is one of those."""
+    slot = CALLS_IN_PLACE.get(project.canonical(call.callee) or call.callee) if call.callee is not None else None
+    if slot is None and call.method == "sort" and not any(a.position is not None for a in call.args):
+        slot = (None, "key")  # `list.sort`
+    if slot is None:
+        return None
+    position, keyword = slot
+    return next(
+        (a for a in call.args if (a.keyword is not None and a.keyword == keyword) or (
+            a.keyword is None and position is not None and a.position == position
+        )), None,
+    )
 
 
 def handed_functions(

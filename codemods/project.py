@@ -53,7 +53,7 @@ from async_migrate.codemods.flow import (
     untyped_session,
 )
 from async_migrate.codemods.forwarding import forwards_session
-from async_migrate.codemods.handed_functions import handed_work
+from async_migrate.codemods.handed_functions import handed_work, in_place_argument
 from async_migrate.codemods.handlers import FunctionId as FunctionId
 from async_migrate.codemods.handlers import Handler as Handler
 from async_migrate.codemods.handlers import Registration as Registration
@@ -61,7 +61,12 @@ from async_migrate.codemods.library_bound import library_bound, library_call
 from async_migrate.codemods.received import received_instances
 from async_migrate.codemods.roots import Roots
 from async_migrate.codemods.untyped_provider import untyped_outside_entered, untyped_provided
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, OFFLOADERS, SYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary import (
+    ASYNC_SESSION_TYPES,
+    OFFLOADERS,
+    SYNC_SESSION_TYPES,
+    context_variables,
+)
 from async_migrate.codemods.vocabulary.dependency_injector import INJECT
 from async_migrate.codemods.vocabulary.fastapi import (
     CALL_MAPPINGS,
@@ -1895,7 +1900,43 @@ class Project:
                         call = facts.Call(line, None, index=-1, func=f"{expression}.{name}", statement=True)
                         text = f"{_PROTOCOL_TEXT[protocol].format(self.written(expression))} -> {name}"
                         found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
+        found.extend(self.in_place_edges)
         return found
+
+    @cached_property
+    def in_place_edges(self) -> list[Edge]:
+        """The object edges of functions handed to what calls them in place (`_in_place_edges`)."""
+        flow = self.flow
+        found: list[Edge] = []
+        for fid, (_, function) in self.functions.items():
+            for call in function.calls:
+                if call.args and (call.callee is not None or call.method == "sort"):
+                    found.extend(self._in_place_edges(flow, fid, call))
+        return found
+
+    def _in_place_edges(self, flow: Flow, fid: FunctionId, call: facts.Call) -> list[Edge]:
+        """`sorted(skus, key=view.units_of)`, `map(crud.count, ids)`, `rows.sort(key=self.rank)`: a
+        project function, or a method of a project object or class, handed to what calls it in the
+        caller's own thread (`CALLS_IN_PLACE`, `list.sort`) runs there, as `key=lambda s:
+        view.units_of(s)` would: a call no call expression spells (index -1). Handed anywhere else,
+        it is no edge (to a project function calling the parameter it lands in: unverified,
+        `handed_functions.handed_work`)."""
+        arg = in_place_argument(self, call)
+        if arg is None or (call.method == "sort" and flow.targets(fid, call)[0]):
+            return []  # none, or the `sort` of a project class: what it does with `key=` is read there
+        if arg.ref is not None:
+            spelled = facts.Call(call.line, arg.ref, index=-1, nested=call.nested, offloaded=call.offloaded)
+            direct = self._callee(self.functions[fid][0], spelled)
+            targets, certain = ([direct], True) if direct is not None else flow.targets(fid, spelled)
+            text = self.written(arg.ref)
+        else:
+            expression = arg.expr if arg.expr is not None else f"${arg.name}" if arg.name is not None else None
+            if expression is None or not expression.startswith("$") or "(" in expression:
+                return []  # what a call returns (`key=make_key()`): the flow does not follow it
+            spelled = facts.Call(call.line, None, index=-1, func=expression, nested=call.nested, offloaded=call.offloaded)
+            targets, certain = flow.targets(fid, spelled)
+            text = self.written(expression)
+        return [Edge(fid, target, spelled, {}, text, certain) for target in dict.fromkeys(targets)]
 
     @staticmethod
     def _held_item(function: facts.Function, call: facts.Call) -> tuple[str, str] | None:
@@ -3643,9 +3684,14 @@ class Project:
         Set in a worker thread, the value stays in that thread's copy of the context."""
         if call.nested or call.callee is None:
             return None
+        callee = self.canonical(call.callee) or call.callee
+        if callee in context_variables.SETTERS:
+            return f"{callee.rpartition('.')[2]}()"  # a library's setter (`bind_contextvars(...)`)
         variable, _, method = call.callee.rpartition(".")
         if method not in CONTEXT_VARIABLE_WRITES:
             return None
+        if (self.canonical(variable) or variable) in context_variables.VARIABLES:
+            return f"{variable.rpartition('.')[2]}.{method}()"  # a library's `ContextVar` (`correlation_id`)
         target = self.resolve(variable)
         if target is None or target.kind != "value" or target.value is None or target.value.kind != "call":
             return None

@@ -295,10 +295,12 @@ def threadpool_lazy_loads(project: Project, handler: Handler) -> list:
 def own_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     """Lazy loads an `async def` handler runs itself, on the loop, besides its Session calls: a
     relationship its own body reads, or its response model nests (FastAPI serialises an
-    `async def` route's response on the event loop), that nothing eager-loads. Read for a handler
-    whose synchronous Session work blocks the loop (the objects are that Session's), not for one on
-    an AsyncSession (there a lazy load raises instead: phase two's AM220/AM222)."""
-    from async_migrate.codemods.phase2.lazy_loads import own_lazy_load_risks
+    `async def` route's response on the event loop), or a project function it calls there reads
+    (`svc.total(order)` reading `order.lines`: at the line of that call), that nothing eager-loads.
+    Read for a handler whose synchronous Session work blocks the loop (the objects are that
+    Session's), not for one on an AsyncSession (there a lazy load raises instead: phase two's
+    AM220/AM222)."""
+    from async_migrate.codemods.phase2.lazy_loads import _Analysis, own_lazy_load_risks
 
     known: dict[FunctionId, list[Blocking]] = project.derived.setdefault("own_lazy_loads", {})  # type: ignore[assignment]
     found = known.get(handler.id)
@@ -317,8 +319,47 @@ def own_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
                     found.append(Blocking(risk.line, f"{risk.path} ({how} while the response is serialised)"))
                 elif risk.function == own:
                     found.append(Blocking(risk.line, f"{risk.path} (lazy load)"))
+            reached = _reached_on_loop(project, handler.id)
+            if reached:
+                # judged by name, as phase two's AM220 is: an option of the closure naming the
+                # relationship credits a read in a function the object is handed to
+                risks = _Analysis(project).run([handler.id]).risks
+                for risk in risks:
+                    if risk.kind == "response" or risk.code not in (AM220.code, AM221.code):
+                        continue
+                    for line, callee in reached.get(risk.function, ()):
+                        found.append(Blocking(
+                            line, f"{risk.path} in {project.written(callee)}(...) at {risk.file}:{risk.line} (lazy load)"
+                        ))
         known[handler.id] = found
     return [Blocking(b.line, b.call) for b in found]
+
+
+def _reached_on_loop(project: Project, fid: FunctionId) -> dict[str, list[tuple[int, str]]]:
+    """The project functions the handler's calls run on the event loop, at any depth, that do no
+    synchronous Session work of their own (those calls are blocking already): the dotted name of
+    each -> (line, the function called there) of the handler's calls reaching it. A call run in
+    the threadpool, and what it calls, is left out."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for edge in project.all_calls_from[fid]:
+        if edge.call.offloaded or edge.call.streamed or edge.session_args or edge.callee in project.work_chains or (
+            session_work_view(project, edge.callee).any
+        ):
+            continue
+        module, callee = project.functions[edge.callee]
+        called = f"{module.name}.{callee.qualname}"
+        order, seen = [edge.callee], {fid, edge.callee}
+        while order:
+            current = order.pop()
+            current_module, current_function = project.functions[current]
+            at = found.setdefault(f"{current_module.name}.{current_function.qualname}", [])
+            if (edge.call.line, called) not in at:
+                at.append((edge.call.line, called))
+            for following in project.all_calls_from[current]:
+                if not following.call.offloaded and following.callee not in seen:
+                    seen.add(following.callee)
+                    order.append(following.callee)
+    return found
 
 
 def _loads_on_sync_session(project: Project, dependency: FunctionId) -> bool:

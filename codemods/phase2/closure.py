@@ -24,6 +24,7 @@ from async_migrate.codemods import facts, twin_names
 from async_migrate.codemods.astcollect.dispatch import BY_NAME, LOCAL, UNREAD
 from async_migrate.codemods.containers import module_functions
 from async_migrate.codemods.flow import INSTANCE, SESSION, Abstract, Flow, split
+from async_migrate.codemods.handed_functions import in_place_argument
 from async_migrate.codemods.held_session import session_generic_base
 from async_migrate.codemods.outcome import first_few
 from async_migrate.codemods.phase1 import shared_store
@@ -2592,12 +2593,13 @@ def _handed_held_methods(project: Project, fid: FunctionId) -> list[tuple[int, s
 
 
 def _find_handed_held_methods(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    found = _handed_in_place(project, fid)
     found_holders = holders.holder_classes(project)
     if not found_holders:
-        return []
+        return found
     moving = {method: holder for holder in found_holders.values() for method in holder.methods}
     _, function = project.functions[fid]
-    found: list[tuple[int, str]] = []
+    reported = {line for line, _ in found}
     for call in function.calls:
         callee = project.canonical(call.callee)
         if (
@@ -2612,6 +2614,8 @@ def _find_handed_held_methods(project: Project, fid: FunctionId) -> list[tuple[i
             expression = arg.expr
             if arg.name is not None or not expression or not expression.startswith("$") or expression.endswith(")"):
                 continue
+            if call.line in reported:
+                break
             targets, _ = project.flow.functions(fid, expression)
             held = next((moving[target] for target in targets if target in moving), None)
             if held is not None:
@@ -2622,6 +2626,31 @@ def _find_handed_held_methods(project: Project, fid: FunctionId) -> list[tuple[i
                     "in place (in a loop), or hand on an `async def` that awaits it where the caller awaits it"
                 )))
                 break
+    return found
+
+
+def _handed_in_place(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
+    """A function doing synchronous Session work that `fid` hands to what calls it in place
+    (`sorted(skus, key=count_open)`, `map(view.units_of, skus)`: `Project.in_place_edges`): that
+    call is no call expression phase two can await, so the function stays synchronous there and
+    blocks the event loop once `fid` is `async def`."""
+    table = cast("dict[FunctionId, list[Edge]]", project.derived.get("phase2.in_place_by_caller"))
+    if table is None:
+        table = project.derived["phase2.in_place_by_caller"] = {}
+        for edge in project.in_place_edges:
+            table.setdefault(edge.caller, []).append(edge)
+    found: list[tuple[int, str]] = []
+    calls = project.functions[fid][1].calls
+    for edge in table.get(fid, ()):
+        if edge.callee not in project.work_chains or any(line == edge.call.line for line, _ in found):
+            continue
+        call = next((c for c in calls if c.line == edge.call.line and in_place_argument(project, c)), None)
+        found.append((edge.call.line, (
+            f"hands `{edge.via}` uncalled to `{_short_callee(call) if call is not None else 'a call'}()`, which "
+            f"calls it in place without `await`: it does synchronous Session work "
+            f"({' -> '.join([project.functions[edge.callee][1].qualname, *project.work_chains[edge.callee]])}), which as `async def` would never run, and kept "
+            "synchronous blocks the event loop; call it in place (in a loop) and await it there"
+        )))
     return found
 
 

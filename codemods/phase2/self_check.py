@@ -694,10 +694,13 @@ def _unawaited_callers(
         # every function (a round of phase two that migrates nothing), is not worth building.
         return found
     # Methods made coroutines are called through instances, `self` and `super()`: the value
-    # flow's object edges find those calls.
+    # flow's object edges find those calls. Not a function handed uncalled to what calls it in place
+    # (`list(map(self.save, names))`): the routes reaching one are blocked (`closure._handed_in_place`,
+    # `_handed_held_methods`), and a class's copy keeps such a method no migrated route calls.
+    in_place = {id(edge.call) for edge in after.in_place_edges}
     for edge in (*after.edges, *after.object_edges):
         callee_module, callee = after.functions[edge.callee]
-        if not callee.is_async or edge.call.awaited or edge.call.offloaded:
+        if not callee.is_async or edge.call.awaited or edge.call.offloaded or id(edge.call) in in_place:
             continue
         if callee.is_generator:
             continue  # an async generator (an `@asynccontextmanager` twin): its call makes no coroutine

@@ -6,6 +6,10 @@ the middleware never see the value, and `var.reset(token)` in another context ra
 `ValueError`. A handler that sets or resets a context variable (directly, or through the
 plain helpers it calls) stays `async def`; a route whose every `token = var.set(x)` is
 undone by its own `var.reset(token)` converts: nothing after it sees the value either way.
+A library's context variables count alike: structlog's `bind_contextvars(...)` (and
+`bound_contextvars`, `unbind_contextvars`, `clear_contextvars`), asgi-correlation-id's
+`correlation_id.set(...)`, OpenTelemetry's `context.attach(...)`
+(`codemods/vocabulary/context_variables.py`).
 
 Before:
 

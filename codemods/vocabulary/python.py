@@ -230,12 +230,22 @@ NEVER_RUN = frozenset({
 })
 
 # Callables that call a function they are handed in the caller's own thread (when iterated, for
-# the lazy ones): `map(run_in_session, fns)`, `sorted(rows, key=load)`, `functools.reduce(f, xs)`.
-CALL_IN_PLACE = frozenset({
-    "map", "filter", "sorted", "min", "max", "builtins.map", "builtins.filter", "builtins.sorted", "builtins.min",
-    "builtins.max", "functools.reduce", "itertools.starmap", "itertools.filterfalse", "itertools.takewhile",
-    "itertools.dropwhile", "itertools.groupby", "itertools.accumulate",
-})
+# the lazy ones): `map(run_in_session, fns)`, `sorted(rows, key=load)`, `functools.reduce(f, xs)`;
+# each with where it takes that function: (its position, its keyword), either None where it has none.
+CALLS_IN_PLACE: dict[str, tuple[int | None, str | None]] = {
+    **{f"{head}{name}": (None, "key") for head in ("", "builtins.") for name in ("sorted", "min", "max")},
+    **{f"{head}{name}": (0, None) for head in ("", "builtins.") for name in ("map", "filter")},
+    "functools.reduce": (0, None),
+    **{f"itertools.{name}": (0, None) for name in ("starmap", "filterfalse", "takewhile", "dropwhile")},
+    "itertools.groupby": (1, "key"),
+    "itertools.accumulate": (1, "func"),
+    "heapq.nsmallest": (2, "key"),
+    "heapq.nlargest": (2, "key"),
+    "heapq.merge": (None, "key"),
+    **{f"bisect.{name}": (None, "key") for name in ("bisect", "bisect_left", "bisect_right", "insort", "insort_left",
+                                                     "insort_right")},
+}
+CALL_IN_PLACE = frozenset(CALLS_IN_PLACE)
 
 # `@overload` signatures, and the `Literal[...]` parameter types by which a call selects one.
 OVERLOAD_DECORATORS = frozenset({"typing.overload", "typing_extensions.overload"})

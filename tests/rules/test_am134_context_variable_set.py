@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 DEPENDENCY = """
 from contextvars import ContextVar
 
@@ -327,3 +329,53 @@ def test_a_route_whose_helper_sets_a_context_variable_keeps_with_am134_not_as_an
     assert "tenant.set() at api/items.py:16, reached through api.items.enter_tenant (line 21), keeps it async" in (
         finding["message"]
     ), finding["message"]
+
+
+# A library's context variables: structlog's bound log context, asgi-correlation-id's request id.
+# Set in a worker thread's copy of the context, the middleware and the log lines after the route
+# never see them, as for a project `ContextVar`.
+LIBRARY = """
+import structlog
+from asgi_correlation_id import correlation_id
+from structlog.contextvars import bind_contextvars, bound_contextvars, clear_contextvars, unbind_contextvars
+
+from sqlalchemy import text
+
+
+@router.get("/items/{{item_id}}")
+async def read_item(item_id: int, session: session_dependency):
+    {body}
+    return session.execute(text("select 1")).scalar_one()
+"""
+
+
+@pytest.mark.parametrize(("body", "written"), [
+    ("bind_contextvars(item_id=item_id)", "bind_contextvars()"),
+    ("structlog.contextvars.bind_contextvars(item_id=item_id)", "bind_contextvars()"),
+    ("unbind_contextvars('item_id')", "unbind_contextvars()"),
+    ("clear_contextvars()", "clear_contextvars()"),
+    ("correlation_id.set(str(item_id))", "correlation_id.set()"),
+])
+def test_a_library_context_variable_setter_keeps_the_route_with_am134(app, reported, body, written):
+    entry = reported(app(LIBRARY.format(body=body)), "read_item", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM134", entry
+    assert entry["reasons"][0].startswith(f"sets a context variable, {written} at line"), entry
+
+
+@pytest.mark.parametrize("body", [
+    "structlog.contextvars.get_contextvars()",  # reading it back
+    "correlation_id.get()",
+    "structlog.get_logger().info('read', item_id=item_id)",
+])
+def test_near_miss_reading_a_library_context_variable_converts(app, reported, body):
+    entry = reported(app(LIBRARY.format(body=body)), "read_item", "phase1")
+    assert entry["action"] == "convert", entry
+
+
+def test_a_dependency_binding_the_log_context_around_its_yield_keeps_with_am134(app, reported):
+    # as `def`, FastAPI enters it in a worker thread's copy of the context: the route never sees it
+    source = DEPENDENCY.replace("from contextvars import ContextVar\n", "from structlog.contextvars import bound_contextvars\n")
+    source = source.replace("    {body}\n    yield\n", "    session.execute('select 1')\n    with bound_contextvars(user='u'):\n        yield\n")
+    entry = reported(app(source), "bind_session", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM134", entry
+    assert entry["reasons"][0].startswith("sets a context variable, bound_contextvars() at line"), entry

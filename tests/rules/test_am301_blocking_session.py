@@ -881,3 +881,54 @@ def test_near_miss_a_nested_function_only_an_offloading_call_runs_is_no_finding(
     # `asyncio.to_thread(one, name)`: its Session work is in a worker thread, as a lambda's body
     # handed there is, and was reported as blocking the loop
     assert findings(app(NESTED_OFFLOAD.replace("{run}", run)), "search_route") == []
+
+
+# A kept async route on a synchronous Session handing what it loaded to a project method that reads
+# a lazy relationship of it: the method runs on the loop, so its lazy load blocks there, at the
+# route's call of it (a runtime guard shows it inside the method).
+HELPER_LAZY = """
+import asyncio
+
+from fastapi import Depends
+from sqlalchemy.orm import selectinload
+
+from models import User
+
+
+class UserService:
+    def __init__(self, session: session_dependency) -> None:
+        self.session = session
+
+    def get(self, user_id: int) -> User:
+        return self.session.get(User, user_id{options})
+
+    def titles(self, user: User) -> list[str]:
+        return [p.title for p in user.posts]
+
+
+@router.get("/users/{user_id}/titles")
+async def titles(user_id: int, svc: UserService = Depends()):
+    user = svc.get(user_id)
+    found = svc.titles(user)
+    await asyncio.sleep(0)
+    return {"titles": found}
+"""
+
+
+def test_a_lazy_load_in_a_method_the_kept_route_calls_on_the_loop_is_a_blocking_line(app, findings):
+    from rules.test_am129_lazy_load_on_loop import files
+
+    root = app(HELPER_LAZY.replace("{options}", ""), files())
+    (finding,) = findings(root, "titles")
+    assert finding["code"] == "AM301" and finding["phase1"] == "keep", finding
+    lines = {b["line"]: b["call"] for b in finding["blocking"]}
+    call = lines.get(30, "")
+    assert call.startswith("user.posts in UserService.titles(...) at api/items.py:24"), finding["blocking"]
+
+
+def test_near_miss_the_query_eager_loads_what_the_method_reads(app, findings):
+    from rules.test_am129_lazy_load_on_loop import files
+
+    root = app(HELPER_LAZY.replace("{options}", ", options=[selectinload(User.posts)]"), files())
+    (finding,) = findings(root, "titles")
+    assert [b["line"] for b in finding["blocking"]] == [29], finding["blocking"]

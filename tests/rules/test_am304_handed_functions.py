@@ -1,11 +1,11 @@
 """AM304 unverified-session: a function doing synchronous Session work handed as a value to what
 runs it during the call: a project function calling the parameter it lands in (`await retry(
 svc.count)` with `async def retry(fn): ... return fn()`, through a keyword, through a helper it
-hands it on to, as a `functools.partial`, working on a context value handed beside it), or a
-builtin calling it in place with a bound method (`sorted(ids, key=ranker.rank)`). Each route was
-"does no synchronous Session work" and check passed it, though the handed function ran on the event
-loop. Near misses: a helper running it in the threadpool, one storing it, a function doing no
-Session work."""
+hands it on to, as a `functools.partial`, working on a context value handed beside it). Each route
+was "does no synchronous Session work" and check passed it, though the handed function ran on the
+event loop. A builtin calling it in place (`sorted(ids, key=ranker.rank)`) is a call of the graph
+instead (tests/rules/test_am123_handed_to_call_in_place.py). Near misses: a helper running it in the
+threadpool, one storing it, a function doing no Session work."""
 
 from __future__ import annotations
 
@@ -141,7 +141,7 @@ async def plain():
     return apply(label)
 """
 
-RUN = ["bound", "local", "keyword", "function", "context", "partial_of", "ranked"]
+RUN = ["bound", "local", "keyword", "function", "context", "partial_of"]
 
 
 @pytest.mark.parametrize("route", RUN)
@@ -152,6 +152,13 @@ def test_a_working_function_handed_to_what_calls_it_is_unverified_am304(app, fin
     assert "hands " in found[0]["message"] and "which calls it" in found[0]["message"], found
     entry = reported(root, route, "phase1")
     assert entry["action"] == "keep" and entry["codes"] == ["AM125"], entry
+
+
+def test_a_bound_method_handed_to_a_builtin_calling_it_in_place_is_a_call_of_the_graph(app, findings, reported):
+    root = app(ROUTES)
+    assert [f["code"] for f in findings(root, "ranked")] == ["AM301"]
+    entry = reported(root, "ranked", "phase1")
+    assert (entry["action"], entry["codes"]) == ("convert", ["AM123"]), entry
 
 
 def test_the_reason_names_where_the_callee_calls_it(app, findings):
