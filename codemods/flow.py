@@ -156,6 +156,10 @@ def describe(expression: str) -> str:
     return head.removeprefix("$") + "".join(steps)
 
 
+# Not a span: marks what `Flow._field_sessions` keeps beside `evaluate`'s answers.
+_FIELDS: Spans = ((-1, -1),)
+
+
 class Flow:
     """Abstract values of expressions, per function; read by the project index.
 
@@ -213,6 +217,19 @@ class Flow:
         self._busy: set[tuple[str, object]] = set()
         self._env_open: set[FunctionId | tuple[FunctionId, Spans]] = set()
         self.cycles = 0
+        # What `evaluate` gave when asked with nothing being worked out (see `settle`); None
+        # until the flow is settled.
+        self._evaluated: dict[tuple[FunctionId | None, str, Spans], Values] | None = None
+
+    def settle(self) -> None:
+        """Keep what `evaluate` gives when asked from outside the flow (nothing being worked out),
+        once `sessions` and `received` are final: the project-wide analyses ask the same questions
+        of every function again and again. A question asked so reads only kept values, each final
+        once it is no longer being worked out, so asking again would give the same answer and keep
+        nothing new; a question asked while something is being worked out may read a partial
+        value, and is never kept."""
+        if self._evaluated is None:
+            self._evaluated = {}
 
     def _enter(self, key: tuple[str, object]) -> None:
         self._open.append(key)
@@ -530,6 +547,18 @@ class Flow:
         return frozenset(found)
 
     def _field_sessions(self, cls: str) -> Values:
+        # Asked for the instance every method's `self` holds, by each project-wide analysis: kept
+        # as `evaluate` keeps its answers (`settle`), when nothing is being worked out.
+        kept = self._evaluated
+        if kept is None or self._open or self._reading or self._forwarding or self._app_state_reading:
+            return self._read_field_sessions(cls)
+        key = (None, cls, _FIELDS)
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = self._read_field_sessions(cls)
+        return found
+
+    def _read_field_sessions(self, cls: str) -> Values:
         if any(
             name in self.classes.methods.get(ancestor, {})
             for ancestor in self.classes.mro(cls)
@@ -855,6 +884,16 @@ class Flow:
 
     def evaluate(self, fid: FunctionId, expression: str, dead: Spans = NO_SPANS) -> Values:
         """What an expression of function `fid` may hold; `dead`: see `env`."""
+        kept = self._evaluated
+        if kept is None or self._open or self._reading or self._forwarding or self._app_state_reading:
+            return self._evaluate(fid, expression, dead)
+        key = (fid, expression, dead)
+        found = kept.get(key)
+        if found is None:
+            found = kept[key] = self._evaluate(fid, expression, dead)
+        return found
+
+    def _evaluate(self, fid: FunctionId, expression: str, dead: Spans) -> Values:
         head, steps = split(expression)
         if head == "super()":
             owner = self.classes.owner(fid)

@@ -1323,6 +1323,7 @@ class Project:
             self._flow = flow
         else:
             self._flow = Flow(self, params, handed)
+        self._flow.settle()
         return params
 
     def _session_fixpoint(
