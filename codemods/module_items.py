@@ -81,8 +81,9 @@ def _returned_item(project: Project, function: facts.Function, call: facts.Call)
     REGISTRY[name]` ... `return r`): (that container, the method)."""
     receiver, _, method = (call.func or "").rpartition(".")
     if receiver.startswith("$") and "." not in receiver and "(" not in receiver:
-        bound = [b for b in function.bindings if b.name == receiver[1:]]
-        if len(bound) != 1 or bound[0].entered or any(p.name == receiver[1:] for p in function.params):
+        name = receiver[1:]
+        bound = [b for b in function.bindings if b.name == name]
+        if len(bound) != 1 or bound[0].entered or any(p.name == name for p in function.params):
             return None
         receiver = bound[0].expr
     if not receiver.endswith("()") or "(" in receiver[:-2]:

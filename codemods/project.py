@@ -990,7 +990,15 @@ class Project:
         return all(returns_copy(expr) for expr in function.returned)
 
     def is_registration(self, decorator: facts.Decorator) -> bool:
-        return self._registration(decorator) is not None
+        # Asked of a handler's decorators, and of its helpers', by several rules per handler: kept
+        # per decorator (what a reference resolves to does not change).
+        known: dict[int, tuple[facts.Decorator, bool]] = self.derived.setdefault(  # type: ignore[assignment]
+            "registrations", {}
+        )
+        kept = known.get(id(decorator))
+        if kept is None or kept[0] is not decorator:
+            kept = known[id(decorator)] = (decorator, self._registration(decorator) is not None)
+        return kept[1]
 
     # --------------------------------------------------------------- sessions
 
@@ -3939,12 +3947,15 @@ def _got_item(function: facts.Function, call: facts.Call) -> tuple[str, str] | N
         return None
     receiver, _, method = call.func.rpartition(".")
     if receiver.startswith("$") and "." not in receiver and "(" not in receiver:
-        bound = [b for b in function.bindings if b.name == receiver[1:]]
-        if len(bound) != 1 or bound[0].entered or any(p.name == receiver[1:] for p in function.params):
+        name = receiver[1:]
+        bound = [b for b in function.bindings if b.name == name]
+        if len(bound) != 1 or bound[0].entered or any(p.name == name for p in function.params):
             return None
         receiver = bound[0].expr
-    read = next((r for r in _ITEM_READ_CALLS if receiver.endswith(r)), None)
-    if read is None or "(" in receiver[: -len(read)]:
+    if not receiver.endswith(_ITEM_READ_CALLS):  # asked of every call: most read no item
+        return None
+    read = next(r for r in _ITEM_READ_CALLS if receiver.endswith(r))
+    if "(" in receiver[: -len(read)]:
         return None
     return receiver[: -len(read)], method
 

@@ -86,7 +86,22 @@ def loop_serialisers(project: Project, fid: FunctionId, unverified: bool = False
 def _serialised(project: Project, fid: FunctionId, validated: bool) -> tuple[list[tuple[str, FunctionId]], int] | None:
     """The schema code run on the route's result (with the validators of its response models when
     `validated`), and the line naming the response model; None for no route, or one returning only
-    Responses it builds."""
+    Responses it builds. Read once per route and kind (`check` asks for the work it does, then for
+    what it may do unseen); the list is the caller's own."""
+    known: dict[tuple[FunctionId, bool], tuple[tuple[tuple[str, FunctionId], ...], int] | None] = (
+        project.derived.setdefault("serialised_reads", {})  # type: ignore[assignment]
+    )
+    key = (fid, validated)
+    if key not in known:
+        found = _read_serialised(project, fid, validated)
+        known[key] = (tuple(found[0]), found[1]) if found is not None else None
+    kept = known[key]
+    return (list(kept[0]), kept[1]) if kept is not None else None
+
+
+def _read_serialised(
+    project: Project, fid: FunctionId, validated: bool
+) -> tuple[list[tuple[str, FunctionId]], int] | None:
     _, function = project.functions[fid]
     handler = project.handlers_by_id.get(fid)
     if handler is None or handler.kind != "route":

@@ -430,7 +430,18 @@ def async_session_locals(project: Project, function: facts.Function) -> dict[str
     """Local names bound only to an AsyncSession the function opens, each with whether it is known
     to be a plain AsyncSession (its maker names no `class_=`): `async with maker() as s` and
     `async with maker.begin() as s` on an `async_sessionmaker`, `async with AsyncSession(engine) as
-    s`, `s = maker()`, `s = AsyncSession(engine)`, `s = await stack.enter_async_context(maker())`."""
+    s`, `s = maker()`, `s = AsyncSession(engine)`, `s = await stack.enter_async_context(maker())`.
+    Read once per function (asked at each step of every handler's walk); not to be changed."""
+    known: dict[int, tuple[facts.Function, dict[str, bool]]] = project.derived.setdefault(  # type: ignore[assignment]
+        "async_session_locals", {}
+    )
+    kept = known.get(id(function))
+    if kept is None or kept[0] is not function:
+        kept = known[id(function)] = (function, _async_session_locals(project, function))
+    return kept[1]
+
+
+def _async_session_locals(project: Project, function: facts.Function) -> dict[str, bool]:
     found: dict[str, bool] = {}
     params = {p.name for p in function.params}
     for name in dict.fromkeys(b.name for b in function.bindings):
