@@ -16,8 +16,12 @@ application's state (`request.app.state.services.repo.session = db`). A method r
 every request shares (`services.bind(db)` on a module-level `services`, `services.repo.use(db)`
 on what it holds, `self.repo.use(db)` from a method of such an instance: AM140's reading of a
 shared receiver) stores on a shared object when it stores on `self` (`self.session = db`,
-`self.repo.session = db`), as a classmethod does on `cls`. A module-level `threading.local()` is
-each thread's own (AM141), not shared.
+`self.repo.session = db`), as a classmethod does on `cls`. So does a method of what the project
+keeps on the application's state (`request.app.state.services.bind(db)`, also through `state =
+request.app.state`): the call graph has no edge for that call, so the walk adds it, carrying which
+of the method's parameters the call hands the Session (the value flow does not follow it either).
+A module-level `threading.local()` is each thread's own (AM141), not shared; `request.state` is
+the request's own.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from dataclasses import dataclass, replace
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
-from async_migrate.codemods.flow import SESSION
+from async_migrate.codemods.flow import SESSION, app_state_methods, split
 from async_migrate.codemods.phase1.helper_reach import first_reached
 from async_migrate.codemods.phase1.shared_updates import (
     is_classmethod,
@@ -37,6 +41,10 @@ from async_migrate.codemods.phase1.shared_updates import (
 )
 from async_migrate.codemods.phase1.thread_local import thread_local_objects
 from async_migrate.codemods.project import Edge, FunctionId, Project
+
+# A function, whether it runs on an instance every request shares, and its parameters handed the
+# request's Session by a call the value flow does not follow.
+Key = tuple[FunctionId, bool, frozenset[str]]
 
 # Calls reading an item of a container without building anything (`REGISTRY.get("Order")`).
 _ITEM_READS = (".get()", ".setdefault()", ".__getitem__()")
@@ -55,11 +63,14 @@ class SharedStore:
     call_line: int = 0
 
 
-def own_stores(project: Project, fid: FunctionId, self_shared: bool = False) -> list[SharedStore]:
+def own_stores(
+    project: Project, fid: FunctionId, self_shared: bool = False, given: frozenset[str] = frozenset()
+) -> list[SharedStore]:
     """The function's own stores of a Session on an object every request shares, in line order.
     `self_shared`: the method runs on an instance every request shares (`services.bind(db)` on a
     module-level `services`), so its stores on `self` (`self.session = db`, `self.repo.session =
-    db`) are too; a classmethod's on `cls` always are."""
+    db`) are too; a classmethod's on `cls` always are. `given`: its parameters handed the Session
+    by a call the value flow does not follow (`_app_state_edges`)."""
     module, function = project.functions[fid]
     first = _shared_first(project, fid, self_shared)
     if not function.attribute_stores and first is None:
@@ -73,20 +84,20 @@ def own_stores(project: Project, fid: FunctionId, self_shared: bool = False) -> 
             through = shared_through(project, function, receiver[1:])
             shared = through.rpartition(".app.state.")[0] + ".app.state" if through and ".app.state." in through \
                 else through
-        if shared is None or not _session(project, fid, value):
+        if shared is None or not _session(project, fid, value, given):
             continue
         found.append(SharedStore(_written(project, receiver, root, attribute, value), shared, line, module.path))
     if first is not None:
         lines = function.assign_lines or (function.line,) * len(function.assigns)
         for (attribute, value), line in zip(function.assigns, lines, strict=True):
-            if _session(project, fid, value):
+            if _session(project, fid, value, given):
                 shown = project.written(value).lstrip("$")
                 found.append(SharedStore(f"{first}.{attribute} = {shown}", first, line, module.path))
     return sorted(found, key=lambda store: store.line)
 
 
-def _session(project: Project, fid: FunctionId, value: str) -> bool:
-    return any(v.kind == SESSION for v in project.flow.evaluate(fid, value))
+def _session(project: Project, fid: FunctionId, value: str, given: frozenset[str] = frozenset()) -> bool:
+    return value[1:] in given or any(v.kind == SESSION for v in project.flow.evaluate(fid, value))
 
 
 def _shared_first(project: Project, fid: FunctionId, self_shared: bool) -> str | None:
@@ -102,22 +113,74 @@ def reached_store(project: Project, fid: FunctionId, self_shared: bool = False) 
     """The first such store a plain `def` helper the function calls in place makes (not nested,
     offloaded or awaited calls, no `async def` helper), followed through the call graph, with
     whether each method runs on an instance every request shares (AM140's reading of it)."""
-    memo: dict[tuple[FunctionId, bool], SharedStore | None] = project.derived.setdefault(  # type: ignore[assignment]
+    memo: dict[Key, SharedStore | None] = project.derived.setdefault(  # type: ignore[assignment]
         "phase1.shared_store", {}
     )
     classes = project_classes(project)
 
-    def steps(key: tuple[FunctionId, bool]) -> Iterable[tuple[Edge, tuple[FunctionId, bool]]]:
-        current, shared = key
-        for edge in sorted(project.all_calls_from[current], key=lambda e: e.call.line):
+    def steps(key: Key) -> Iterable[tuple[Edge, Key]]:
+        current, shared, given = key
+        kept = _app_state_edges(project, current)
+        graph = [*project.all_calls_from[current]]
+        seen = {(e.call.index, e.callee) for e in graph}
+        edges = graph + [e for e in kept if (e.call.index, e.callee) not in seen]
+        on_state = {(e.call.index, e.callee) for e in kept}
+        for edge in sorted(edges, key=lambda e: e.call.line):
             call = edge.call
             if not (call.nested or call.offloaded or call.awaited or project.functions[edge.callee][1].is_async):
-                yield edge, (edge.callee, classes.owner(edge.callee) is not None and _on_shared(project, edge, shared))
+                unseen = (call.index, edge.callee) in on_state
+                held = unseen or _on_shared(project, edge, shared)
+                # the value flow follows no call it has no edge for, nor on from a parameter only
+                # such a call hands the Session: carried here
+                handed = _handed(project, edge, given, unseen) if unseen or given else frozenset()
+                yield edge, (edge.callee, classes.owner(edge.callee) is not None and held, handed)
 
     return first_reached(
-        (fid, self_shared), memo, steps, lambda key: next(iter(own_stores(project, *key)), None),
+        (fid, self_shared, frozenset()), memo, steps, lambda key: next(iter(own_stores(project, *key)), None),
         lambda found, callee, line: replace(found, helpers=(callee, *found.helpers), call_line=line),
     )
+
+
+def _handed(project: Project, edge: Edge, given: frozenset[str], unseen: bool) -> frozenset[str]:
+    """The callee's parameters handed the Session by the caller's `given` parameters, or (for a
+    call the value flow does not follow, `unseen`) by any Session the caller holds."""
+
+    def session(arg: facts.Arg) -> str | None:
+        name = arg.name
+        if name is None:
+            return None
+        return name if name in given or (unseen and _session(project, edge.caller, f"${name}")) else None
+
+    return frozenset(project.params_given(edge.call, project.functions[edge.callee][1], session))
+
+
+def _app_state_edges(project: Project, fid: FunctionId) -> list[Edge]:
+    """Calls of a method on what the project keeps in the application's state
+    (`request.app.state.services.bind(db)`, `app.state.services = Services()` in the lifespan or at
+    import), also through a local bound to the state or to the kept object (`state =
+    request.app.state`, `held = request.app.state.services`): the call graph has no edge for them,
+    and the one kept instance serves every request, so a store on its `self` is shared."""
+    function = project.functions[fid][1]
+    flow = project.flow
+    found: list[Edge] = []
+    for call in function.calls:
+        expression = call.func
+        if expression is None or not expression.startswith("$") or "." not in expression:
+            continue
+        head, steps = split(expression)
+        alias = flow._connection_alias(fid, head[1:]) if steps[:2] != (".app", ".state") else None
+        if alias is not None:
+            # `state = request.app.state` (or `app = request.app`), not `request.state`: per request
+            inner, more = split(alias)
+            head, steps = inner, more + steps
+            if steps[:2] != (".app", ".state"):
+                continue
+            expression = head + "".join(steps)
+        kept = app_state_methods(flow, fid, expression)
+        if kept is None:
+            continue
+        found.extend(Edge(fid, method, call, {}, via=expression) for method in kept[1] if method in project.functions)
+    return found
 
 
 def _on_shared(project: Project, edge: Edge, self_shared: bool) -> bool:

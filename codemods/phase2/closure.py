@@ -2754,11 +2754,22 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM211, line, f"hands the Session `{default}` to a nested function or lambda as "
                               f"the default of its parameter `{param}`: its calls there would need `await`, "
                               "which cannot stand in it"))
-    for store in shared_store.own_stores(project, fid):
+    stores = shared_store.own_stores(project, fid)
+    for store in stores:
         found.append(_Own(AM143, store.line, f"stores the request's Session on `{store.shared}` (`{store.written}`), "
                           "an object every request shares: on an AsyncSession each await between the store and "
                           "the code reading it back lets other requests store theirs; give each request its own "
                           "object built with its Session"))
+    # through a method of an instance every request shares (`request.app.state.services.bind(db)`
+    # doing `self.repo.session = db`): the method, which phase two may not even reach, stores it
+    stored = None if stores else shared_store.reached_store(project, fid)
+    if stored is not None:
+        through = " -> ".join(f"`{project.functions[h][1].qualname}`" for h in stored.helpers)
+        found.append(_Own(AM143, stored.call_line, f"stores the request's Session on `{stored.shared}` "
+                          f"(`{stored.written}` at {stored.path}:{stored.line}, through {through}), an object "
+                          "every request shares: on an AsyncSession each await between the store and the code "
+                          "reading it back lets other requests store theirs; give each request its own object "
+                          "built with its Session"))
     handed_lines: set[int] = set()
     for call in function.calls:
         # An offloaded call with no receiver is the function handed to the thread, as written.

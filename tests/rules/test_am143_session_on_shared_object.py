@@ -169,3 +169,101 @@ def test_near_miss_a_request_own_instance_or_no_session(app, reported, body):
     root = app(routes, {"repos.py": REPOS_SERVICES})
     entry = reported(root, "count", "phase1")
     assert entry["action"] == "convert" and "AM143" not in entry["codes"], entry
+
+
+# The shared instance kept on the application's state (in a lifespan or at import) and reached
+# through the request: a method call there has no call-graph edge, yet it runs on one object for
+# every request (`request.app.state.services.bind(db)` -> `self.shelf.session = db`).
+LIFESPAN_MAIN = """
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.items import router
+from repos import Services
+
+
+@asynccontextmanager
+async def lifespan(app):
+    app.state.services = Services()
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+app.include_router(router)
+"""
+IMPORT_MAIN = """
+from fastapi import FastAPI
+
+from api.items import router
+from repos import Services
+
+app = FastAPI()
+app.state.services = Services()
+app.include_router(router)
+"""
+THROUGH_STATE = [
+    ('request.app.state.services.bind(db)\n    return {"n": 1}', "self.shelf.session = db", "Services.bind"),
+    ('request.app.state.services.own(db)\n    return {"n": 1}', "self.session = db", "Services.own"),
+    ('request.app.state.services.bind_deeper(db)\n    return {"n": 1}', "self.session = db", "Services.bind_deeper"),
+    ('request.app.state.services.shelf.use(db)\n    return {"n": 1}', "self.session = db", "Shelf.use"),
+    ('state = request.app.state\n    state.services.bind(db)\n    return {"n": 1}', "self.shelf.session = db",
+     "Services.bind"),
+    ('held = request.app.state.services\n    held.own(db)\n    return {"n": 1}', "self.session = db", "Services.own"),
+]
+
+
+def _state_routes(body: str) -> str:
+    routes = ROUTES.replace("BODY", body).replace("async def count(key: str,", "async def count(key: str, request: Request,")
+    return routes.replace("from repos import", "from fastapi import Request\n\nfrom repos import")
+
+
+@pytest.mark.parametrize("main", [LIFESPAN_MAIN, IMPORT_MAIN], ids=["lifespan", "import"])
+@pytest.mark.parametrize(("body", "store", "helper"), THROUGH_STATE)
+def test_a_session_stored_by_a_method_of_what_the_app_state_keeps_keeps_the_route_async(
+    app, reported, main, body, store, helper
+):
+    root = app(_state_routes(body), {"repos.py": REPOS_SERVICES, "main.py": main})
+    entry = reported(root, "count", "phase1")
+    assert entry["action"] == "keep" and "AM143" in entry["codes"], entry
+    reason = entry["reasons"][entry["codes"].index("AM143")]
+    assert f"`{store}`" in reason and "an object every request shares" in reason, reason
+    assert helper in reason, reason
+
+
+@pytest.mark.parametrize("body", [
+    # the same class, built for the request
+    'own = Services()\n    own.bind(db)\n    return {"n": 1}',
+    # what the application's state keeps, storing something other than the Session
+    'request.app.state.services.tag(key)\n    db.commit()\n    return {"n": 1}',
+    # per request: the request's own state
+    'request.state.services = Services()\n    request.state.services.bind(db)\n    return {"n": 1}',
+])
+def test_near_miss_a_per_request_object_or_no_session_through_the_state(app, reported, body):
+    root = app(_state_routes(body), {"repos.py": REPOS_SERVICES, "main.py": LIFESPAN_MAIN})
+    entry = reported(root, "count", "phase1")
+    assert entry["action"] == "convert" and "AM143" not in entry["codes"], entry
+
+
+@pytest.mark.parametrize(("body", "main"), [
+    ('request.app.state.services.bind(db)\n    return {"n": 1}', LIFESPAN_MAIN),
+    ('state = request.app.state\n    state.services.own(db)\n    return {"n": 1}', IMPORT_MAIN),
+    ('services.bind(db)\n    return {"n": 1}', LIFESPAN_MAIN),
+])
+def test_phase_two_blocks_a_route_storing_its_session_through_a_shared_instance(app, cli, body, main):
+    routes = _state_routes(body).replace("from repos import", "from repos import services,")
+    root = app(routes, {"repos.py": REPOS_SERVICES, "main.py": main})
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    entry = next(h for h in document["handlers"] if h["function"] == "count")
+    assert entry["action"] == "blocked" and "AM143" in entry["codes"], (entry["codes"], entry["reasons"])
+    reason = entry["reasons"][entry["codes"].index("AM143")]
+    assert "an object every request shares" in reason, reason
+
+
+def test_near_miss_phase_two_a_request_own_instance_is_no_shared_store(app, cli):
+    routes = _state_routes('own = Services()\n    own.bind(db)\n    return {"n": 1}')
+    root = app(routes.replace("from repos import", "from repos import Services,"),
+               {"repos.py": REPOS_SERVICES, "main.py": LIFESPAN_MAIN})
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    entry = next(h for h in document["handlers"] if h["function"] == "count")
+    assert "AM143" not in entry["codes"], entry
