@@ -111,6 +111,12 @@ class Abstract:
 
 
 Values = frozenset[Abstract]
+
+
+def in_order(values: Values) -> list[Abstract]:
+    """`values` in an order that does not depend on the process's string hashing: where the first
+    of several values names a place in a message, every run names the same one."""
+    return sorted(values, key=lambda v: (v.kind, repr(v.target), v.bound or "", v.origin))
 # The methods a TypedDict (a dict) or NamedTuple (a tuple) inherits that hand out its fields' values
 # What reads one item of a container (`managers.get(name)`), as a subscript does.
 ITEM_READS = frozenset({"get", "pop", "setdefault"})

@@ -329,3 +329,22 @@ def test_near_miss_a_protocol_a_test_fake_implements_too_blocks_naming_both(cli,
         ), found["reasons"]
     assert methods_of(root, "repos.py", "ItemRepo") == {"add": False, "names": False}
     assert "ItemRepoAsync" not in read(root, "repos.py")
+
+
+def test_implementations_of_one_name_are_named_in_the_order_of_their_files(cli, service):
+    # Two fakes named alike: the reason lists them by file, the same in every run whatever the
+    # process's string hashing (it once followed the order of a set).
+    root = domain_service(service)
+    (root / "tests").mkdir()
+    (root / "tests" / "__init__.py").write_text("")
+    (root / "tests" / "fakes.py").write_text(DOMAIN_FAKE)
+    (root / "tests" / "more_fakes.py").write_text(DOMAIN_FAKE)
+    (root / "tests" / "test_fake.py").write_text(
+        DOMAIN_FAKE_TEST + "\nfrom tests.more_fakes import FakeItemRepo as Other\n\nassert Other\n"
+    )
+    document = apply_objects(cli, root)
+    reasons = [r for r in handler(document, "add_item")["reasons"] if "may run any of" in r]
+    assert reasons and all(
+        "FakeItemRepo.add (tests/fakes.py), FakeItemRepo.add (tests/more_fakes.py), SqlItemRepo.add (repos.py)" in r
+        for r in reasons
+    ), reasons

@@ -33,6 +33,7 @@ from async_migrate.codemods.flow import (
     THREAD,
     app_state_name,
     context_variable_ref,
+    in_order,
     local_proxy_source,
     registry_scope_of,
     split,
@@ -1189,7 +1190,7 @@ def _reached_registry(
     if read is not None:
         candidates = [read[0]]  # `User.query...`: a Query on the registry's Session
     for candidate in candidates:
-        for value in flow.evaluate(fid, candidate, dead):
+        for value in in_order(flow.evaluate(fid, candidate, dead)):
             kept = state_registry(project, value.origin) if value.kind == SESSION and value.origin else None
             if kept is not None:
                 scope, where, path, at = kept

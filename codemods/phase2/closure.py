@@ -3424,7 +3424,7 @@ def _uncertain_texts(project: Project, fid: FunctionId, skipped: set[int]) -> li
         seen.add(edge.call.index)
         options = [e.callee for e in project.all_calls_from[fid] if e.call.index == edge.call.index]
         named = []
-        for callee in sorted(set(options), key=lambda c: project.functions[c][1].qualname):
+        for callee in sorted(set(options), key=lambda c: (project.functions[c][1].qualname, project.functions[c][0].path)):
             module, function = project.functions[callee]
             named.append(f"{function.qualname} ({module.path})")
         texts.append((edge.call.line, (
