@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Protocol, cast
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary.python import ANNOTATED
 
@@ -89,7 +90,7 @@ class _Uses:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 written: str | None = node.id
             elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-                written = _dotted(node)
+                written = dotted(node)
             else:
                 continue
             if written is not None and names_value(f"{module.name}.{written}"):
@@ -156,15 +157,6 @@ def _defaults(args: ast.arguments) -> list[tuple[int, ast.arg]]:
     return found
 
 
-def _dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        head = _dotted(node.value)
-        return None if head is None else f"{head}.{node.attr}"
-    return None
-
-
 def _resolved(module: facts.Module, node: ast.expr) -> str | None:
-    written = _dotted(node)
+    written = dotted(node)
     return None if written is None else f"{module.name}.{written}"

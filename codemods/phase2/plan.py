@@ -660,7 +660,6 @@ def _existing_alias_twin(
     same type, or with the parallel async class of the one it names, and depending the same way
     on the dependency's twin `twin` (module, name), or for a class dependency on its parallel
     class `built`. Its name, or None."""
-    from async_migrate.codemods.phase2.dependencies import dependency_function
 
     classes = project.flow.classes
     value = module.values[alias]
@@ -671,12 +670,7 @@ def _existing_alias_twin(
         for name, other in sorted(module.values.items()):
             if other.kind != "depends" or not (name == suffix or name.startswith(suffix + "_")):
                 continue
-            if twin is None:
-                if other.ref and classes.resolve(other.ref) == built:
-                    return name
-                continue
-            found = dependency_function(project, other.ref)
-            if found is not None and found[0] == twin[0] and project.functions[found][1].qualname == twin[1]:
+            if _names_twin(project, other.ref, twin, built):
                 return name
         return None
     asynchronous = []
@@ -690,14 +684,22 @@ def _existing_alias_twin(
             continue
         if other.annotation != value.annotation and list(other.annotation) != asynchronous:
             continue
-        if twin is None:
-            if other.depends and classes.resolve(other.depends) == built:
-                return name
-            continue
-        found = dependency_function(project, other.depends)
-        if found is not None and found[0] == twin[0] and project.functions[found][1].qualname == twin[1]:
+        if _names_twin(project, other.depends, twin, built):
             return name
     return None
+
+
+def _names_twin(project: Project, ref: str | None, twin: tuple[str, str] | None, built: str | None) -> bool:
+    """Whether a dependency reference names the twin (module name, qualname) an earlier run
+    wrote, or, with no twin function, the parallel class `built`."""
+    from async_migrate.codemods.phase2.dependencies import dependency_function
+
+    if not ref:
+        return False
+    if twin is None:
+        return project.flow.classes.resolve(ref) == built
+    found = dependency_function(project, ref)
+    return found is not None and found[0] == twin[0] and project.functions[found][1].qualname == twin[1]
 
 
 def _plan_redepend(project, fid, fplan, plan, twins, aliases, used: set[str], plans) -> None:
