@@ -12,6 +12,9 @@ Session a nested function or lambda takes as a parameter's default (`(lambda s=d
 or is handed too, and finds what raises on them: methods AsyncSession lacks (`db.query(User)`), an
 AsyncResult iterated with a plain `for`, a streaming statement, `get_bind()`'s Engine, a synchronous
 context manager entered with `async with`.
+
+Over 500 lines: both readings walk the same handler and the helpers it calls, on the same
+AsyncSessions; apart, each would repeat that walk.
 """
 
 from __future__ import annotations
