@@ -36,12 +36,21 @@ _KEY = "phase2.depends_value_uses"
 def record(project: Project, trees: Trees) -> None:
     """Read uses through `trees` from now on; what was worked out without it is worked out again."""
     kept = cast("_Uses | None", project.derived.get(_KEY))
-    if kept is not None and kept.trees is trees:
+    if kept is not None and (kept.trees is trees or _sources(kept.trees) == _sources(trees)):
+        # the same files read through the same reader (scan previewing one subsystem after
+        # another): what was read is recorded there already, and worked out once for the run
         return
     # A new reader (another subsystem's run on the same index): the uses are read through it, so
     # that run records the files they were read from.
     project.derived[_KEY] = _Uses(project, trees)
     project.derived.pop("phase2.unattributed_dependencies", None)
+
+
+def _sources(trees: Trees) -> tuple[object, ...]:
+    """What a reader reads through (`closure._Trees`: the expiry analysis's trees, the text
+    reader); a reader of another kind is only ever itself."""
+    parts = tuple(getattr(trees, name, None) for name in ("cached", "read", "text"))
+    return parts if any(part is not None for part in parts) else (trees,)
 
 
 def unfollowed(project: Project, module: facts.Module, name: str) -> list[str] | None:
