@@ -1179,10 +1179,20 @@ def test_a_configured_src_above_a_too_deep_path_names_path_as_its_package(cli, p
     assert document.get("warnings", []) == []
 
 
-def test_a_path_inside_the_package_its_imports_name_is_not_an_all_clear(cli, project, app_files):
+def far_away(monkeypatch, top: Path) -> None:  # type: ignore[no-untyped-def]
+    """Run from a folder three levels from the project: the folders the messages name are then
+    written absolute, wherever the checkout running the tests is (a folder within two levels of
+    the working directory is written relative to it)."""
+    away = top.parent / "elsewhere" / "a" / "b"
+    away.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(away)
+
+
+def test_a_path_inside_the_package_its_imports_name_is_not_an_all_clear(cli, project, app_files, monkeypatch):
     # PATH `backend/app/api`: the route's Session alias lives in `app.core`, beside PATH, unseen
     top = nested_app(project, app_files, "backend/app")
     root = top / "backend" / "app" / "api"
+    far_away(monkeypatch, top)
     code, report = check(cli, root)
     assert code == 2, report
     [warning] = report["warnings"]
@@ -1260,11 +1270,12 @@ def beside_app(project, app_files, **extra: str) -> Path:  # type: ignore[no-unt
     })
 
 
-def test_a_path_one_level_below_the_modules_its_imports_name_is_not_an_all_clear(cli, project, app_files):
+def test_a_path_one_level_below_the_modules_its_imports_name_is_not_an_all_clear(cli, project, app_files, monkeypatch):
     # PATH `api/`: `from services.items import ...` and `from core.dependencies import ...` name
     # modules beside it, which the analysis never reads
     top = beside_app(project, app_files)
     root = top / "api"
+    far_away(monkeypatch, top)
     code, report = check(cli, root)
     assert code == 2, report
     [warning] = [w for w in report["warnings"] if "too deep" in w]
