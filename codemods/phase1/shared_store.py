@@ -34,6 +34,7 @@ from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.flow import SESSION, app_state_methods, split
 from async_migrate.codemods.phase1.helper_reach import first_reached
 from async_migrate.codemods.phase1.shared_updates import (
+    constructs,
     is_classmethod,
     is_static,
     receiver_shared,
@@ -130,7 +131,7 @@ def reached_store(project: Project, fid: FunctionId, self_shared: bool = False) 
             if not (call.nested or call.offloaded or call.awaited or project.functions[edge.callee][1].is_async):
                 unseen = (call.index, edge.callee) in on_state
                 # a class called builds a new instance: its `__init__`'s `self` is no one else's
-                held = (unseen or _on_shared(project, edge, shared)) and not _constructs(project, edge)
+                held = (unseen or _on_shared(project, edge, shared)) and not constructs(project, edge)
                 # the value flow follows no call it has no edge for, nor on from a parameter only
                 # such a call hands the Session: carried here
                 handed = _handed(project, edge, given, unseen) if unseen or given else frozenset()
@@ -140,16 +141,6 @@ def reached_store(project: Project, fid: FunctionId, self_shared: bool = False) 
         (fid, self_shared, frozenset()), memo, steps, lambda key: next(iter(own_stores(project, *key)), None),
         lambda found, callee, line: replace(found, helpers=(callee, *found.helpers), call_line=line),
     )
-
-
-def _constructs(project: Project, edge: Edge) -> bool:
-    """Whether the edge builds an instance (`ItemRepo(db)`, `self.make_repo(db)` holding the class):
-    its `__init__` called other than as `super().__init__(...)` or `Base.__init__(self, ...)`,
-    which run on the caller's own instance."""
-    if project.functions[edge.callee][1].qualname.rpartition(".")[2] != "__init__":
-        return False
-    written = edge.call.func or edge.call.callee or ""
-    return not written.endswith(".__init__")
 
 
 def _handed(project: Project, edge: Edge, given: frozenset[str], unseen: bool) -> frozenset[str]:

@@ -319,9 +319,22 @@ def unlocked_caches(project: Project, function: facts.Function) -> list[tuple[fa
     return found
 
 
+def constructs(project: Project, edge: Edge) -> bool:
+    """Whether the edge builds an instance (`ItemRepo(db)`, `self.make_repo(db)` holding the class):
+    its `__init__` called other than as `super().__init__(...)` or `Base.__init__(self, ...)`,
+    which run on the caller's own instance."""
+    if project.functions[edge.callee][1].qualname.rpartition(".")[2] != "__init__":
+        return False
+    written = edge.call.func or edge.call.callee or ""
+    return not written.endswith(".__init__")
+
+
 def receiver_shared(project: Project, edge: Edge, self_shared: bool) -> bool:
     """Whether the instance a method edge runs on is shared: a module-level value
-    (`stats.bump(k)`), or `self` (or what it holds) of a shared instance."""
+    (`stats.bump(k)`), or `self` (or what it holds) of a shared instance. A class called through
+    one (`shared.make_thing()` holding `Thing`) builds a new instance: not shared."""
+    if constructs(project, edge):
+        return False
     call = edge.call
     if call.callee is not None and not call.callee.startswith("$"):
         owner = call.callee.rpartition(".")[0]

@@ -118,6 +118,40 @@ def test_a_project_objects_own_get_and_update_are_no_container_check(app, report
     assert reported(root, "create_item", "phase1")["action"] == "convert"
 
 
+FACTORY = """
+class Tally:
+    def __init__(self, keys):
+        self.seen = set()
+        for key in keys:
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+
+
+class Factory:
+    def __init__(self):
+        self.make_tally = Tally
+
+    def build(self, keys):
+        return self.make_tally(keys)
+
+
+shared = Factory()
+"""
+
+
+@pytest.mark.parametrize("body", ["shared.make_tally([key])", "shared.build([key])"])
+def test_a_new_object_built_through_a_shared_instance_is_not_shared(app, reported, body):
+    # its `__init__` checks and changes its own `self`: a fresh instance, which no other request sees
+    root = app(ROUTE.format(body=body, head="from api.factory import shared"), {"api/factory.py": FACTORY})
+    assert reported(root, "create_item", "phase1")["action"] == "convert"
+    # the shared instance's own check-then-act still keeps it
+    shared = FACTORY.replace("return self.make_tally(keys)", "if keys[0] in self.seen:\n            return None\n"
+                             "        self.seen.add(keys[0])").replace("self.make_tally = Tally", "self.seen = set()")
+    root = app(ROUTE.format(body="shared.build([key])", head="from api.factory import shared"), {"api/factory.py": shared})
+    assert reported(root, "create_item", "phase1")["codes"][0] == "AM140"
+
+
 def test_check_gives_the_fix(app, findings):
     root = app(ROUTE.format(body="if key in SEEN:\n        return None\n    SEEN.add(key)", head=""))
     (finding,) = findings(root, "create_item")
