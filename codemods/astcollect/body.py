@@ -1613,8 +1613,7 @@ class BodyScanner:
         if type(node.value) is ast.Call:
             self.awaited.add(id(node.value))
         if not nested:
-            text = " ".join(self.source.code(node).split())
-            self._await(self.source.line_of(node), text if len(text) <= 60 else text[:57] + "...")
+            self._await(self.source.line_of(node), syntax.clipped(self.source.code(node)))
 
     def _implicit(self, body: list[ast.stmt], local: frozenset[str]) -> None:
         """`Function.implicit`: `for x in v`, `len(v)`, `if v:`, `v[k]`, `k in v` on a spelled value."""

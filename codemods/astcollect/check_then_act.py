@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 
-from async_migrate.codemods.astcollect.syntax import dotted
+from async_migrate.codemods.astcollect.syntax import clipped, dotted
 
 # Methods of a builtin container (or a deque, a Counter) changing it in place.
 MUTATORS = frozenset({
@@ -35,12 +35,6 @@ _READING_CALLS = frozenset({"len", "bool", "any", "all", "sorted", "min", "max",
 UNSET_TEST = "?"
 FRESH = "="
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-_TEXT = 60
-
-
-def _text(node: ast.AST) -> str:
-    text = " ".join(ast.unparse(node).split())
-    return text if len(text) <= _TEXT else text[: _TEXT - 3] + "..."
 
 
 def _path(node: ast.expr) -> str | None:
@@ -226,5 +220,5 @@ def accesses(
         seen.add((path, line, order, role))
         head = path.partition(".")[0]
         kind = "self" if head == first and head in local else "bound" if head in local else "free"
-        found.append((kind, path, line, order, role in ("mutate", "rebind"), _text(shown), method))
+        found.append((kind, path, line, order, role in ("mutate", "rebind"), clipped(ast.unparse(shown)), method))
     return found

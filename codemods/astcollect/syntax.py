@@ -334,6 +334,13 @@ def text(source: Source, node: ast.AST) -> str:
     return " ".join(source.code(node).split())
 
 
+def clipped(code: str, width: int = 60) -> str:
+    """Code quoted in a reason or finding (an await, a check, a change): on one line, and cut to
+    `width` characters so a long expression does not bury the message."""
+    one_line = " ".join(code.split())
+    return one_line if len(one_line) <= width else one_line[: width - 3] + "..."
+
+
 def _concatenated(code: str) -> bool:
     """Whether a string constant is written as several literals (`"a" "b"`)."""
     if code[-1:] not in "\"'" or len(code) < 2:
