@@ -733,6 +733,7 @@ def _report_commit_print(result, root, mode: _Mode, traffic_rows, git, ui: Ui, w
         print_tables,
         summary_line,
     )
+    from async_migrate.codemods.diff import moves_lines
 
     err = ui.err
     changed = result.changed
@@ -764,6 +765,13 @@ def _report_commit_print(result, root, mode: _Mode, traffic_rows, git, ui: Ui, w
                 print_handlers(err, result)
             if mode.check:
                 print_lines(err, [f"would change {change.path}" for change in result.changed])
+            moved = [change.path for change in result.changed if change.path in written and moves_lines(change.diff)]
+            if moved:
+                # the analysis read the files before the rewrite: its lines, once they have moved
+                print_lines(err, [
+                    f"line numbers in this output are those of the files before the rewrite, which added or removed "
+                    f"lines in {', '.join(moved)} (`git diff` shows where)"
+                ])
         for blocker in (result.subsystem or {}).get("global_blockers", []):
             print_lines(err, [f"blocks the whole subsystem: {blocker}"], "bold red")
         _warn(err, [*result.warnings, *result.project.notices])

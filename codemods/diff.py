@@ -42,6 +42,15 @@ def unified_diff(path: str, before: bytes, after: bytes, context: int = 3) -> st
     return f"diff --git a/{path} b/{path}\n" + "".join(lines)
 
 
+_HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@", re.M)
+
+
+def moves_lines(diff: str) -> bool:
+    """Whether a file's diff adds or removes lines (a hunk whose old and new lengths differ):
+    then a line number read before the rewrite no longer points at the same line after it."""
+    return any((old or "1") != (new or "1") for old, new in _HUNK.findall(diff))
+
+
 def _lines(text: str) -> list[str]:
     # git splits at "\n" only; str.splitlines would also split at form feeds,
     # lone carriage returns and Unicode separators, and the patch would not apply.

@@ -384,3 +384,13 @@ def test_near_miss_phase2_moving_some_routes_does_not_say_nothing_migrated(cli, 
     assert result.exit_code == 0, result.output
     assert "1 migrate, 1 blocked; 3 files would change" in result.stderr
     assert "nothing migrated" not in result.stderr
+
+
+def test_apply_says_its_line_numbers_are_those_before_a_rewrite_that_moved_lines(cli, app):
+    # phase one's `async def` -> `def` moves no line: the lines printed are the written file's
+    assert "before the rewrite" not in cli("phase1", app, "--apply").stderr
+    # phase two adds the async stack to the engine module: lines read before no longer match
+    result = cli("phase2", app, "-s", "api/books.py", "--apply")
+    assert result.exit_code == 0, result.stderr
+    note = next(line for line in result.stderr.splitlines() if "before the rewrite" in line)
+    assert "db/engine.py" in note and "git diff" in note, note
