@@ -88,3 +88,12 @@ class Handler:
                 if registration.decorator is not None:  # an `add_api_route` may be in another module
                     line = registration.decorator.line or line
         return refs, line
+
+    def served_line(self, named: int) -> int:
+        """Where the handler hands FastAPI what its response model serialises, for the reads made
+        then: its first `return name` when every return of its own body is one (`return user`),
+        else `named`, the line naming the model (`response_refs`)."""
+        returns = self.function.name_returns
+        if returns and len(returns) == len(self.function.returned):
+            return returns[0][0]
+        return named

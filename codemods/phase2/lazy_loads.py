@@ -1745,7 +1745,8 @@ class _Analysis:
         handler = self._route(root)
         assert handler is not None
         function = handler.function
-        refs, line = handler.response_refs()
+        refs, named = handler.response_refs()
+        line = handler.served_line(named)
         if function.results and all(self._names().copies(root, term) for term in function.results):
             # `return BookOut.model_validate(book)`: the reads ran in the route (`_validated`)
             return

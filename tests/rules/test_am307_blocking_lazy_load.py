@@ -56,6 +56,16 @@ def test_a_response_model_reading_a_lazy_relationship_of_a_dependency_object_is_
     assert "`UserOut.posts`" in finding["message"] and "event loop" in finding["message"]
 
 
+def test_a_response_model_lazy_load_is_cited_at_the_return_handing_the_object_over(app, findings):
+    # the read runs when FastAPI serialises what `return current_user` hands it, not at the decorator
+    root = app(RESPONSE.replace("{options}", ""), files())
+    (finding,) = findings(root, "me")
+    text = (root / "api/items.py").read_text().splitlines()
+    returned = text.index("    return current_user") + 1
+    assert f"`UserOut.posts` (api/items.py:{returned})" in finding["message"], finding["message"]
+    assert [b["line"] for b in finding["blocking"]] == [returned], finding["blocking"]
+
+
 def test_near_miss_the_dependency_eager_loads_what_the_response_model_reads(app, findings):
     root = app(RESPONSE.replace("{options}", ", options=[selectinload(User.posts)]"), files())
     assert findings(root, "me") == []
