@@ -12,7 +12,7 @@ response the lazy-load analysis reads, not the endpoint's return annotation.
 from __future__ import annotations
 
 import test_phase2_soundness
-from test_phase2_rules import apply, handler
+from test_phase2_rules import apply, handler, read
 from test_phase2_soundness import ADMIN_DEPENDENCIES, CREATE, routes, serve
 
 service = test_phase2_soundness.service
@@ -247,7 +247,7 @@ def test_a_route_on_an_instances_own_router_is_not_under_another_routers_guarded
     assert result == {"items": 1}
 
 
-def test_near_miss_a_guarded_include_of_the_instances_router_blocks_its_route(cli, service):
+def test_a_guarded_include_of_the_instances_router_moves_its_list_with_its_route(cli, service):
     main = INSTANCE_MAIN.replace(
         "app.include_router(items.stats.router)", "app.include_router(items.stats.router, dependencies=[Depends(require_admin)])"
     )
@@ -258,6 +258,14 @@ def test_near_miss_a_guarded_include_of_the_instances_router_blocks_its_route(cl
         "api/items.py": routes(INSTANCE_ROUTES),
     })
     found = handler(apply(cli, root), "Stats.count")
-    assert found["action"] == "blocked" and found["codes"] == ["AM219"], found
-    assert "`include_router(..., dependencies=[Depends(require_admin)])` (main.py:7) applies it to this route" \
-        in found["reasons"][0]
+    assert found["action"] == "migrate", found
+    # that include's list only: the admin router's routes keep the synchronous dependency
+    assert "app.include_router(items.stats.router, dependencies=[Depends(require_admin_async)])\n" \
+        'app.include_router(admin.router, prefix="/admin", dependencies=[Depends(require_admin)])' in read(root, "main.py")
+    result = serve(root, "sqlite", """
+        with Sync() as s:
+            s.add(Item(name="pen", owner_id=1))
+            s.commit()
+        print(json.dumps([client.get("/stats").json(), client.get("/admin/stats").json()]))
+    """)
+    assert result == [{"items": 1}, {"items": 1}]

@@ -1463,23 +1463,39 @@ def test_5_an_existing_sqlmodel_async_dependency_is_reused(cli, project):
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"count": 1, "stored": ["Ann"]}
 
 
-def test_1_an_include_router_dependency_sharing_the_session_blocks_every_route(cli, service):
+def test_1_an_include_router_dependency_sharing_the_session_blocks_while_a_route_it_includes_stays(cli, service):
+    # `api/more.py` adds a route to the included router: the include's list runs for it too,
+    # and it stays on the synchronous Session (its own subsystem).
     root = service({
         "core/dependencies.py": ADMIN_DEPENDENCIES.replace(
             "from db.engine import get_db_session", "from db.engine import get_db_session\nfrom models import User"
         ),
         "main.py": MAIN.replace(
             "app.include_router(router)",
-            "app.include_router(router, dependencies=[Depends(get_current_user)])",
+            "import api.more  # noqa: F401\n\napp.include_router(router, dependencies=[Depends(get_current_user)])",
         ).replace("from fastapi import FastAPI", "from fastapi import Depends, FastAPI\n\nfrom core.dependencies import get_current_user"),
         SUBSYSTEM: routes(CREATE),
+        "api/more.py": dedent("""
+            from sqlalchemy import func, select
+
+            from api.items import router
+            from core.dependencies import session_dependency
+            from models import Item
+
+
+            @router.get("/count")
+            def count(db: session_dependency):
+                return db.scalar(select(func.count(Item.id)))
+        """),
     })
     document = apply(cli, root)
     found = handler(document, "create_item")
     assert found["action"] == "blocked"
-    assert "dependency core.dependencies.get_current_user receives the synchronous Session, and " \
-        "`include_router(..., dependencies=[Depends(get_current_user)])` (main.py:8) applies it to this route" \
-        in found["reasons"][0]
+    assert "dependency core.dependencies.get_current_user receives the synchronous Session too (parameter " \
+        "`session`)" in found["reasons"][0]
+    assert "`include_router(..., dependencies=[Depends(get_current_user)])` (main.py:10) applies it to every " \
+        "route of `api.items.router`" in found["reasons"][0]
+    assert "api.more.count stays on the synchronous Session" in found["reasons"][0]
     assert document["files_changed"] == []
     result = serve(root, "sqlite", """
         status = client.post("/items", params={"name": "pen"}).status_code
@@ -1507,7 +1523,7 @@ def stats(db: session_dependency):
 """
 
 
-def test_1_a_guarded_include_of_another_router_blocks_only_that_routers_routes(cli, service):
+def test_1_a_guarded_include_of_another_router_moves_only_with_that_routers_routes(cli, service):
     root = service({
         "core/dependencies.py": ADMIN_DEPENDENCIES.replace(
             "from db.engine import get_db_session", "from db.engine import get_db_session\nfrom models import User"
@@ -1518,12 +1534,13 @@ def test_1_a_guarded_include_of_another_router_blocks_only_that_routers_routes(c
     })
     document = apply(cli, root)
     assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    assert "dependencies=[Depends(require_admin)]" in read(root, "main.py")
+    # the admin router's routes all migrate: the include's list moves to the twins with them
     admin = apply(cli, root, subsystem="api/admin.py")
-    found = handler(admin, "stats")
-    assert found["action"] == "blocked" and found["codes"] == ["AM219"], found
-    assert "dependency core.dependencies.require_admin receives the synchronous Session through " \
-        "`get_current_user`, and `include_router(..., dependencies=[Depends(require_admin)])` (main.py:8) " \
-        "applies it to this route" in found["reasons"][0]
+    assert handler(admin, "stats")["action"] == "migrate", handler(admin, "stats")
+    assert 'app.include_router(admin.router, prefix="/admin", dependencies=[Depends(require_admin_async)])' in (
+        read(root, "main.py")
+    )
     result = serve(root, "sqlite", """
         status = client.post("/items", params={"name": "pen"}).status_code
         with Sync() as s:

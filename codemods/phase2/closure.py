@@ -181,6 +181,9 @@ class Closure:
     # Of those, the ones a router lists (`APIRouter(dependencies=[Depends(f)])`): route -> router
     # reference -> the dependencies named there, which the router's list points at the twins of.
     router_twins: dict[FunctionId, dict[str, list[FunctionId]]] = field(default_factory=dict)
+    # Likewise for `include_router(router, dependencies=[Depends(f)])`: route -> (module path,
+    # line) of the include -> the dependencies named there.
+    include_twins: dict[FunctionId, dict[tuple[str, int], list[FunctionId]]] = field(default_factory=dict)
     # Loader options the migrated routes' relationship reads need, on queries phase two rewrites.
     eager_fixes: dict[FunctionId, list[EagerFix]] = field(default_factory=dict)  # route -> fixes
     # Dependencies building a class that holds the Session, moving in place with it.
@@ -224,6 +227,7 @@ class Closure:
         # what only migrating code would use: nothing is planned from it
         self.parallel_classes, self.existing_parallel, self.parallel_additions = {}, set(), {}
         self.dependency_twins, self.router_twins, self.in_place_dependencies = {}, {}, set()
+        self.include_twins = {}
         self.mixed_routes = set()
         self.eager_fixes, self.refreshes, self.inline = {}, {}, {}
         self.protocol_methods, self.follow_ups = set(), []
@@ -389,6 +393,8 @@ def compute(
     dependency_blocks: dict[FunctionId, list[tuple[str, int, str]]] = {}
     router_twins: dict[FunctionId, dict[str, list[FunctionId]]] = {}
     router_sharing: dict[FunctionId, dict[str, list[dependencies.SharedSession]]] = {}
+    include_twins: dict[FunctionId, dict[tuple[str, int], list[FunctionId]]] = {}
+    include_sharing: dict[FunctionId, dict[dependencies.GuardedInclude, list[dependencies.SharedSession]]] = {}
     for fid, sharing in shared_sessions.items():
         for found in sharing:
             problem = "--shared block" if shared == "block" else dependencies.twin_problem(project, found)
@@ -580,6 +586,43 @@ def compute(
         )
         for fid in candidates:
             dependency_blocks.setdefault(fid, []).append((module.path, dependency.line, text))
+    # `include_router(router, dependencies=[Depends(f)])`: `f` runs on the request's Session for
+    # every route the include serves. Its twin takes the list's place when all of them migrate
+    # (checked in the loop below, `_include_stays`), as a router's own list does.
+    moved_includes: set[tuple[str, int]] = set()
+    for include in dependencies.guarded_include_lists(project):
+        sharing = dependencies.include_session_dependencies(project, include)
+        if not sharing:
+            continue
+        moved_includes.add((include.path, include.line))
+        for fid, handler in candidates.items():
+            if not dependencies.served_under(project, handler, include.router):
+                continue
+            for found in sharing:
+                problem = "--shared block" if shared == "block" else dependencies.twin_problem(project, found)
+                wrapper = _through_wrapper(project, found)
+                if found.dependency in tx_dependency.wrappers(project):
+                    wrapper = found.dependency
+                if problem is None and wrapper is not None:
+                    problem = tx_dependency.problem(project, wrapper, trees)
+                if problem is None:
+                    chain = dependency_twins.setdefault(fid, [])
+                    chain.extend(d for d in (*found.chain, *filter(None, [wrapper])) if d not in chain)
+                    if wrapper is not None:
+                        carried_wrappers.add(wrapper)
+                    listed = include_twins.setdefault(fid, {}).setdefault((include.path, include.line), [])
+                    listed.extend(d for d in found.chain[:1] if d not in listed)
+                    include_sharing.setdefault(fid, {}).setdefault(include, []).append(found)
+                    continue
+                module, dependency = project.functions[found.dependency]
+                shared_block = (
+                    module.path, dependency.line,
+                    f"{dependencies.describe(project, found)}, and `include_router(..., dependencies=[Depends("
+                    f"{_listed(project, found)})])` ({include.path}:{include.line}) applies it to this route "
+                    f"({problem})",
+                )
+                if shared_block not in dependency_blocks.setdefault(fid, []):
+                    dependency_blocks[fid].append(shared_block)
     for dependency_fid, includes in dependencies.guarded_includes(project).items():
         module, dependency = project.functions[dependency_fid]
         via = dependencies.session_route(project, dependency_fid) or ""
@@ -587,7 +630,7 @@ def compute(
         for fid, handler in candidates.items():
             applying = [
                 (path, line, call) for path, line, router, call in includes
-                if dependencies.served_under(project, handler, router)
+                if (path, line) not in moved_includes and dependencies.served_under(project, handler, router)
             ]
             if not applying:
                 continue
@@ -726,6 +769,8 @@ def compute(
             reasons.extend(_callable_dependency_reasons(project, dependency_twins.get(route, ()), active))
             for router, sharing in sorted(router_sharing.get(route, {}).items()):
                 reasons.extend(_router_stays(project, router, sharing, route, active, routes, closure.unchanged_routes))
+            for include, sharing in include_sharing.get(route, {}).items():
+                reasons.extend(_include_stays(project, include, sharing, route, active))
             reasons.extend(_holder_reasons(
                 project, route, reaches[route], members, active, read, None if shared == "block" else shared_holders
             ))
@@ -777,6 +822,7 @@ def compute(
         for fid, chain in dependency_twins.items() if fid in closure.migrated_routes
     }
     closure.router_twins = {fid: found for fid, found in router_twins.items() if fid in closure.migrated_routes}
+    closure.include_twins = {fid: found for fid, found in include_twins.items() if fid in closure.migrated_routes}
     closure.eager_fixes = {fid: fixes[fid] for fid in closure.migrated_routes if fixes.get(fid)}
     twinned_dependencies = {d for chain in closure.dependency_twins.values() for d in chain}
     migrated_helpers = set().union(*closure.reaches.values()) if closure.reaches else set()
@@ -1657,6 +1703,50 @@ def _router_stays(
             f"serves, and {named} stays on the synchronous Session: migrate them together)"
         ))
     return reasons
+
+
+def _include_stays(
+    project: Project,
+    include: dependencies.GuardedInclude,
+    sharing: list[dependencies.SharedSession],
+    route: FunctionId,
+    active: list[FunctionId],
+) -> list[Reason]:
+    """An include's list moves to the async twins for every route the include serves, in the
+    subsystem or not: the route is blocked while another of them keeps a synchronous Session
+    (its own, or one a dependency of its tree receives), for that request would hold two."""
+    staying = []
+    for other in project.handlers:
+        if other.kind not in ("route", "websocket") or other.id == route or other.id in active:
+            continue
+        if not dependencies.served_under(project, other, include.router):
+            continue
+        if other.kind != "websocket" and not (
+            _does_session_work(project, other.id) or _work_on_sessions_held_elsewhere(project, other.id)
+            or any(project.declared_session(p) is not None for p in project.functions[other.id][1].params)
+            or dependencies.session_dependencies_in_tree(project, other)
+        ):
+            continue  # no Session besides the list's: the twin's AsyncSession is its request's only one
+        staying.append(_name(project, other.id))
+    if not staying:
+        return []
+    named = first_few(staying, 4, counted=True)
+    reasons = []
+    for found in sharing:
+        module, dependency = project.functions[found.dependency]
+        reasons.append(AM219.reason(
+            f"{module.path}:{dependency.line}: {dependencies.describe(project, found)}, and "
+            f"`include_router(..., dependencies=[Depends({_listed(project, found)})])` "
+            f"({include.path}:{include.line}) applies it to every route of `{include.router}`; phase two points "
+            f"that list at the async twin only when all of them move, and {named} stays on the synchronous "
+            "Session: migrate them together, or write the dependency where the routes name it"
+        ))
+    return reasons
+
+
+def _listed(project: Project, found: dependencies.SharedSession) -> str:
+    """The name a list gives the dependency at the top of a chain (`get_current_user`)."""
+    return project.functions[found.chain[0]][1].qualname.removesuffix(".__init__")
 
 
 def _routes_in(project: Project, modules: set[str]) -> list[Handler]:

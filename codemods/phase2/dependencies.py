@@ -226,8 +226,10 @@ def included_session_dependencies(project: Project, handler: Handler, copies: bo
 def included_dependencies(project: Project, routers: AbstractSet[str]) -> list[str]:
     """The `dependencies=[...]` targets of every `include_router(...)` including one of
     `routers` (module-level routers' references), in the modules' and the source's order."""
+    # Not "phase2.guarded_includes": `guarded_includes` keeps its own table under that key, and
+    # whichever ran first would hand the other a table of the wrong shape.
     by_router = cast(
-        "dict[str | None, list[tuple[int, tuple[str, ...]]]] | None", project.derived.get("phase2.guarded_includes")
+        "dict[str | None, list[tuple[int, tuple[str, ...]]]] | None", project.derived.get("phase2.included_by_router")
     )
     if by_router is None:
         # Read once a project: every route, in every subsystem the scan previews, asks.
@@ -239,9 +241,52 @@ def included_dependencies(project: Project, routers: AbstractSet[str]) -> list[s
                 if added.attr == INCLUDE_ROUTER and added.depends:
                     by_router.setdefault(routes.router_ref(added.endpoint), []).append((place, tuple(added.depends)))
                     place += 1
-        project.derived["phase2.guarded_includes"] = by_router
+        project.derived["phase2.included_by_router"] = by_router
     found = sorted(entry for router in routers for entry in by_router.get(router, ()))
     return [ref for _place, depends in found for ref in depends]
+
+
+@dataclass(frozen=True, slots=True)
+class GuardedInclude:
+    """`include_router(router, dependencies=[Depends(f)])` written once, of a router the index
+    resolves: FastAPI runs `f` for every route served under `router` through this include."""
+
+    module: str  # the module it is written in, by name
+    path: str  # and by path
+    line: int
+    router: str  # the included router's reference
+    refs: tuple[str, ...]  # the targets of its `Depends(...)`, as written
+
+
+def guarded_include_lists(project: Project) -> list[GuardedInclude]:
+    """Every `include_router(...)` with a `dependencies=[...]` of its own including one router
+    the index resolves, in the modules' and the source's order (an include in a loop, over
+    several routers, is none: its list cannot move for one of them alone)."""
+    found = cast("list[GuardedInclude] | None", project.derived.get("phase2.guarded_include_lists"))
+    if found is None:
+        routes = _routes(project)
+        found = []
+        for module in project.modules.values():
+            for added in module.registrations:
+                if added.attr != INCLUDE_ROUTER or not added.depends or added.looped is not None or added.sources:
+                    continue
+                router = routes.router_ref(added.endpoint)
+                if router is not None:
+                    found.append(GuardedInclude(module.name, module.path, added.line, router, tuple(added.depends)))
+        project.derived["phase2.guarded_include_lists"] = found
+    return found
+
+
+def include_session_dependencies(project: Project, include: GuardedInclude) -> list[SharedSession]:
+    """The dependencies of an include's list, and those below them, that receive a synchronous
+    Session, nearest first: the request's Session is theirs too."""
+    kept = cast(
+        "dict[GuardedInclude, list[SharedSession]]", project.derived.setdefault("phase2.include_sessions", {})
+    )
+    found = kept.get(include)
+    if found is None:
+        found = kept[include] = _in_tree(project, [(ref, (), None) for ref in include.refs])
+    return found
 
 
 def receives_session_below(project: Project, ref: str) -> bool:

@@ -115,6 +115,8 @@ class FilePlan:
     parallel_additions: dict[str, tuple[str, dict[str, FunctionPlan]]] = field(default_factory=dict)
     # `router = APIRouter(dependencies=[Depends(dep)])`: router name -> renames inside that list.
     router_redepend: dict[str, dict[str, str]] = field(default_factory=dict)
+    # `include_router(router, dependencies=[Depends(dep)])`: the include's line -> renames inside that list.
+    include_redepend: dict[int, dict[str, str]] = field(default_factory=dict)
     # Names in a parallel class's copy that become other parallel classes (its project bases).
     parallel_renames: dict[str, dict[str, str]] = field(default_factory=dict)
     # Local names of the synchronous Session type a class moving to AsyncSession binds a generic
@@ -216,6 +218,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         module, function = project.functions[fid]
         plans.setdefault(module.path, FilePlan()).functions.setdefault(function.key, FunctionPlan(function.key))
     _plan_router_redepend(project, closure, plans, function_twins, aliases, used_aliases)
+    _plan_include_redepend(project, closure, plans, function_twins, aliases, used_aliases)
     _write_alias_twins(plans, pending_aliases, used_aliases)
     _plan_parallel_family(project, plans, parallel, closure.existing_parallel)
     _plan_in_place_bases(project, plans, parallel)
@@ -737,6 +740,28 @@ def _plan_router_redepend(
         _redepend(
             project, target.module, router_dependency_refs(project, router), renames, plan, chosen, aliases, used, plans
         )
+
+
+def _plan_include_redepend(
+    project: Project, closure: Closure, plans: dict[str, FilePlan], twins, aliases, used: set[str]
+) -> None:
+    """Point `include_router(router, dependencies=[Depends(f)])` at the twins of the includes
+    whose routes all migrate."""
+    from async_migrate.codemods.phase2.dependencies import guarded_include_lists
+
+    wanted: dict[tuple[str, int], set] = {}
+    for route in closure.migrated_routes:
+        for place, named in closure.include_twins.get(route, {}).items():
+            wanted.setdefault(place, set()).update(named)
+    for include in guarded_include_lists(project):
+        listed = wanted.get((include.path, include.line))
+        module = project.modules.get(include.module) if listed else None
+        if listed is None or module is None:
+            continue
+        plan = plans.setdefault(include.path, FilePlan())
+        renames = plan.include_redepend.setdefault(include.line, {})
+        chosen = {fid: twin for fid, twin in twins.items() if fid in listed}
+        _redepend(project, module, list(include.refs), renames, plan, chosen, aliases, used, plans)
 
 
 def _imported(

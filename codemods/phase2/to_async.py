@@ -15,18 +15,20 @@ moved (its plan, scopes, pending refreshes); the per-call edits already live in 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.helpers import get_full_name_for_node
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from async_migrate.codemods import imports
 from async_migrate.codemods.astcollect.syntax import PRAGMA
 from async_migrate.codemods.definitions import DefinitionCommand
 from async_migrate.codemods.phase2.plan import FilePlan, FunctionPlan, StackNames
 from async_migrate.codemods.phase2.rewrites import CallAction, call_rewrite, param_rewrite
+from async_migrate.codemods.vocabulary.fastapi import INCLUDE_ROUTER
 
 
 class MigrateToAsyncSession(DefinitionCommand):
@@ -60,6 +62,9 @@ class MigrateToAsyncSession(DefinitionCommand):
         self.renamed: set[str] = set()
         # copy's qualname -> the methods to add to it, taken from its class (left before it)
         self._added: dict[str, list[cst.BaseStatement]] = {}
+        if self.plan.include_redepend:
+            # by the lines the facts name, so on the tree as read, before anything moves them
+            tree = _redepend_includes(tree, self.plan.include_redepend)
         result = super().transform_module_impl(tree)
         if self.plan.alias_twins:
             result = _add_alias_twins(result, self.plan.alias_twins)
@@ -663,6 +668,33 @@ def _redepend_routers(module: cst.Module, wanted: dict[str, dict[str, str]]) -> 
                 statement = statement.with_changes(body=[new_assign])
         body.append(statement)
     return module.with_changes(body=body)
+
+
+def _redepend_includes(module: cst.Module, wanted: dict[int, dict[str, str]]) -> cst.Module:
+    """`app.include_router(router, dependencies=[Depends(dep)])` -> `[Depends(dep_async)]`, in the
+    include at each line: only that argument, and only there (the same list written for another
+    include, whose routes stay, is left as it is)."""
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    return module.visit(_IncludeRedepend(positions, wanted))
+
+
+class _IncludeRedepend(cst.CSTTransformer):
+    def __init__(self, positions: Mapping[cst.CSTNode, CodeRange], wanted: dict[int, dict[str, str]]) -> None:
+        super().__init__()
+        self.positions = positions
+        self.wanted = wanted
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        position = self.positions.get(original)
+        names = self.wanted.get(position.start.line) if position is not None else None
+        if names is None or not (isinstance(updated.func, cst.Attribute) and updated.func.attr.value == INCLUDE_ROUTER):
+            return updated
+        renames = _Rename(names)
+        return updated.with_changes(args=[
+            arg.with_changes(value=arg.value.visit(renames))
+            if arg.keyword is not None and arg.keyword.value == "dependencies" else arg
+            for arg in updated.args
+        ])
 
 
 def _add_alias_twins(module: cst.Module, twins: list[tuple[str, str, dict[str, str]]]) -> cst.Module:
