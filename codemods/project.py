@@ -2269,9 +2269,11 @@ class Project:
         return self._own_work[0].get(fid, [])
 
     def instance_binding(self, fid: FunctionId, name: str) -> str | None:
-        """`$svc.db` when local `name` is bound only by `name = svc.db`: one attribute of another
-        local or parameter, never of the method's own instance (`db = self.db`, which the class's
-        own handling covers), never a parameter itself. None otherwise."""
+        """`$svc.db` when local `name` is bound only by `name = svc.db`: an attribute of another
+        local or parameter (`db = request.state.db` too: the Session a middleware keeps on the
+        request, handed on under the local name, is as much the function's own), never of the
+        method's own instance (`db = self.db`, which the class's own handling covers), never a
+        parameter itself. None otherwise."""
         _, function = self.functions[fid]
         if any(param.name == name for param in function.params):
             return None
@@ -2280,9 +2282,10 @@ class Project:
             return None
         expr = exprs.pop()
         receiver, dot, attribute = expr.rpartition(".")
-        if not dot or not receiver.startswith("$") or "." in receiver or "(" in expr or not attribute:
+        if not dot or not receiver.startswith("$") or "(" in expr or "[" in expr or not attribute:
             return None
-        if function.params and self.flow.classes.owner(fid) is not None and receiver == f"${function.params[0].name}":
+        root = receiver.split(".", 1)[0]
+        if function.params and self.flow.classes.owner(fid) is not None and root == f"${function.params[0].name}":
             return None
         return expr
 

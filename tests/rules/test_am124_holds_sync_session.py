@@ -122,6 +122,31 @@ def test_request_state_assigned_a_session_by_middleware_is_that_session_in_every
     assert blocking == [10, 14]  # the Session opened into the state, and closed
 
 
+def test_request_state_under_a_local_name_handed_to_a_helper_is_that_session(app, reported, findings):
+    # `db = request.state.db` then `count(db)`: the middleware's Session handed on under a local
+    # name is as much Session work as `count(request.state.db)`, never "does no Session work".
+    root = app(
+        """
+        from fastapi import Request
+        from sqlalchemy.orm import Session
+
+
+        def count(session: Session):
+            return session.execute("select 1").all()
+
+
+        @router.get("/handed")
+        async def get_handed(request: Request):
+            db = request.state.db
+            return count(db)
+        """,
+        {"main.py": STATE_MAIN.format(value="database_sessionmaker()", extra="")},
+    )
+    entry = reported(root, "get_handed", "phase1")
+    assert (entry["action"], entry["codes"]) == ("convert", ["AM124"]), entry
+    assert [f["code"] for f in findings(root, "get_handed")] == ["AM301"]
+
+
 def test_request_state_assigned_by_a_dependency_counts_too(app, reported):
     root = app(
         STATE_ROUTES,
