@@ -2301,6 +2301,13 @@ class Project:
         That work runs on the event loop whatever the function is."""
         return self._own_work[2].get(fid, {})
 
+    def own_constructions(self, fid: FunctionId) -> list[tuple[int, str]]:
+        """The constructions `own_work` leaves out: a Session of the function's own handed to an
+        `__init__` that only stores it (`ItemRepo(request.state.db)`). No I/O there, but the
+        instance holds that Session, which phase two cannot replace with the route's AsyncSession
+        when it moves the class. (line, description)."""
+        return self._own_work[3].get(fid, [])
+
     @cached_property
     def _own_work(
         self,
@@ -2308,6 +2315,7 @@ class Project:
         dict[FunctionId, list[tuple[int, str]]],
         dict[FunctionId, frozenset[tuple[int, str]]],
         dict[FunctionId, dict[tuple[int, str], str]],
+        dict[FunctionId, list[tuple[int, str]]],
     ]:
         flow = self.flow
         table: dict[FunctionId, list[tuple[int, str]]] = {}
@@ -2430,14 +2438,16 @@ class Project:
                 offloaded_table[fid] = frozenset(offloaded - on_loop)
             if nested:
                 nested_table[fid] = nested
+        stored: dict[FunctionId, list[tuple[int, str]]] = {}
         for fid, entry in self._storing_constructions(table, built):
+            stored.setdefault(fid, []).append(entry)
             table[fid] = [e for e in table[fid] if e != entry]
             if not table[fid]:
                 del table[fid]
             if fid in offloaded_table:
                 offloaded_table[fid] = offloaded_table[fid] - {entry}
             nested_table.get(fid, {}).pop(entry, None)
-        return table, offloaded_table, nested_table
+        return table, offloaded_table, nested_table, stored
 
     def _item_session_call(self, fid: FunctionId, call: facts.Call) -> str | None:
         """`deps["db"].scalars(...)`: a Session method called on an item of a context value whose

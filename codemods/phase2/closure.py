@@ -2302,9 +2302,15 @@ def _request_state_origin(project: Project, fid: FunctionId, function: facts.Fun
         expression = call.func if call.func is not None else call.callee
         if call.line != line or expression is None:
             continue
-        held = flow.holds(fid, expression.rpartition(".")[0])
-        origin = held.origin if held is not None else None
-        if not origin or not origin.startswith("request.state."):
+        # the receiver (`request.state.db.get()`), or what the call is handed (`count(request.state.db)`,
+        # `ItemRepo(db)` after `db = request.state.db`)
+        handed = [a.expr or (project.instance_binding(fid, a.name) if a.name else None) for a in call.args]
+        origins = [
+            held.origin for ref in (expression.rpartition(".")[0], *handed)
+            if ref and (held := flow.holds(fid, ref)) is not None and held.origin
+        ]
+        origin = next((o for o in origins if o.startswith("request.state.")), None)
+        if origin is None:
             continue
         attribute = origin.removeprefix("request.state.")
         where = sorted({
@@ -3051,6 +3057,14 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if what.split(".", 1)[0] in fallen:
             continue
         found.append(_Own(AM241, line, f"does Session work on `{what}`, {_held_by(project, fid, line)}"))
+    for line, what in project.own_constructions(fid):
+        # `ItemRepo(request.state.db)`: the class moves to AsyncSession with the routes, and its
+        # instance built here would hold the synchronous Session its awaited methods cannot use
+        if holder is not None and holders.on_held(project, fid, what):
+            continue
+        if any(c.line == line and holders.held_through_instance(project, fid, c.args) for c in function.calls):
+            continue
+        found.append(_Own(AM241, line, f"builds `{what}` on {_held_by(project, fid, line)}"))
     for line, what in unclosed.unclosed_opens(project, fid):
         if line not in {at for at, _ in fallen.values()}:
             found.append(_Own(AM154, line, what))
