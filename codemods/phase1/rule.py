@@ -78,6 +78,7 @@ from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM25
 from async_migrate.codemods.rules.am285_response_reads_session_member import RULE as AM285
 from async_migrate.codemods.rules.am301_blocking_session import RULE as AM301
 from async_migrate.codemods.rules.am307_blocking_lazy_load import RULE as AM307
+from async_migrate.codemods.rules.am312_blocking_request_validation import RULE as AM312
 from async_migrate.codemods.rules.base import Reason, codes
 from async_migrate.codemods.session_work import (
     SessionWork,
@@ -467,6 +468,25 @@ def _resolver(project: Project, handler: Handler) -> Outcome:
     return Outcome(handler, before, before, action, [AM157.reason(text)], work.blocking)
 
 
+def _validation_note(project: Project, handler: Handler) -> str:
+    """What its parameters' validators do on the event loop, said beside "no Session work": the
+    handler's request is still held up by Session work, which converting it would not move."""
+    from async_migrate.codemods.request_validation import blocking_validators
+
+    found = blocking_validators(project, handler)
+    if not found:
+        return ""
+    first = found[0]
+    reached = f"`{first.param}`" if first.path == first.param else f"`{first.path}` of `{first.param}`"
+    work = ", ".join(f"line {b.line} ({b.call})" for b in first.blocking)
+    more = f" (and {len(found) - 1} more validator{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
+    return (
+        f" of its own, but FastAPI validates {reached} on the event loop before calling it, and the validator "
+        f"{first.qualname} ({first.module}) does synchronous Session work there at {work}{more}: as `def` it would "
+        f"still block the loop (check: {AM312.code})"
+    )
+
+
 def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork) -> list[Reason]:
     function = handler.function
     if handler.kind == "websocket":
@@ -510,7 +530,7 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
         on_async = on_async_session(project, handler)
         if on_async is not None:
             return [on_async]
-        return [AM105.reason("does no synchronous Session work")]
+        return [AM105.reason("does no synchronous Session work" + _validation_note(project, handler))]
     reasons: list[Reason] = []
     if function.awaits:
         line, text = function.awaits[0]

@@ -2,7 +2,9 @@
 
 Converting a handler that does no blocking work would only cost a threadpool hop, so phase
 one keeps it (action `keep`). A call the analysis cannot resolve that may carry a Session is
-reported under its own code, never as this one.
+reported under its own code, never as this one. Where a validator FastAPI runs on one of its
+parameters does Session work (on the event loop, before the handler runs: `check`'s AM312), the
+reason names it: converting the handler would not move it.
 
 Before:
 

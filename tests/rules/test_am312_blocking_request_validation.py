@@ -140,3 +140,16 @@ def test_a_pragma_silences_am312(app, findings):
     )
     root = app(source, {"schemas.py": SCHEMAS})
     assert findings(root, "rename") == []
+
+
+def test_scan_says_what_the_validation_of_a_route_without_session_work_does(app, reported):
+    # phase one keeps the route (converting it moves nothing), and says why beside "no Session work"
+    root = app(ROUTES, {"schemas.py": SCHEMAS})
+    entry = reported(root, "place")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM105"]), entry
+    reason = entry["reasons"][0]
+    assert reason.startswith("does no synchronous Session work of its own, but FastAPI validates `order.lines` of "
+                             "`order` on the event loop"), reason
+    assert "OrderLine.book_exists (schemas.py)" in reason and "(check: AM312)" in reason, reason
+    # near miss: validators doing no Session work, nothing to add
+    assert reported(root, "plain")["reasons"] == ["does no synchronous Session work"]
