@@ -39,6 +39,7 @@ from async_migrate.codemods.vocabulary.python import (
     CONTEXT_MANAGER_DECORATORS,
     CONTEXT_VARIABLES,
     LOCAL_PROXIES,
+    OBJECT_COPIES,
     PER_CALL_ITERATORS,
     PER_CALL_VALUES,
     PROPERTY_DECORATORS,
@@ -448,6 +449,8 @@ class Flow:
             if dead and within(dead, binding.line):
                 continue
             overloaded = self._overloaded(function, binding)
+            if overloaded is None:
+                overloaded = self._copied(fid, function, binding, dead)
             values = self.evaluate(fid, binding.expr, dead) if overloaded is None else overloaded
             if binding.entered:
                 values = self.enter(values, binding.asynchronous)
@@ -536,6 +539,34 @@ class Flow:
                 return None
             values |= declared
         return frozenset(_named(v, f"{describe(binding.expr)}") for v in values)
+
+    def _copied(self, fid: FunctionId, function: facts.Function, binding: facts.Binding, dead: Spans) -> Values | None:
+        """`other = dataclasses.replace(ctx, user_id=2)` (`attrs.evolve`, `copy.replace`): a new
+        instance of the class of what it is handed, holding its fields but those the keywords
+        name: what `ctx` holds, where that is an instance of a project class and no keyword names
+        a field that may hold a Session (what replaces it is not read). None otherwise."""
+        ref = binding.expr[:-2] if binding.expr.endswith("()") else ""
+        if not ref or "(" in ref or ref.startswith(("$", "super")) or self.project.canonical(ref) not in OBJECT_COPIES:
+            return None
+        calls = [c for c in function.calls if c.line == binding.line and c.callee == ref]
+        if len(calls) != 1:
+            return None
+        args = calls[0].args
+        given = next((a for a in args if a.position == 0), None)
+        if given is None or any(a is not given and a.keyword is None for a in args):
+            return None  # a second positional argument, `*args` or `**changes`: fields changed unseen
+        source = given.expr or (f"${given.name}" if given.name else None)
+        values = self.evaluate(fid, source, dead) if source is not None else NOTHING
+        if not values or not all(
+            v.kind == INSTANCE and isinstance(v.target, str) and v.target in self.classes.by_ref for v in values
+        ):
+            return None
+        for value in values:
+            for arg in args:
+                held = self.attribute(value.target, arg.keyword) if arg.keyword else NOTHING  # type: ignore[arg-type]
+                if any(h.kind == SESSION or h.kind in _OPAQUE for h in held):
+                    return None
+        return values
 
     def elements(self, values: Values) -> Values:
         """What an element or item of a value may hold (`db, uid = ctx`, `ctx[0]`, `deps["db"]`,

@@ -314,3 +314,66 @@ def test_phase_two_leaves_routes_working_through_context_values_on_the_synchrono
     assert "the Session carried in `TaskCtx.db`, a field of a context value" in " ".join(decided["unpacked"]["reasons"])
     assert "the Session carried in `Deps.db`" in " ".join(decided["keyed"]["reasons"])
     assert "api/tasks.py" not in result["files_changed"]
+
+
+COPIES = textwrap.dedent(
+    """
+    import dataclasses
+
+    import attrs
+    from fastapi import APIRouter, Depends
+    from sqlalchemy.orm import Session
+
+    from db.engine import get_db_session
+
+    router = APIRouter()
+
+
+    @dataclasses.dataclass
+    class Ctx:
+        db: Session
+        user_id: int
+
+
+    @attrs.define
+    class Held:
+        db: Session
+        user_id: int
+
+
+    def get_ctx(db: Session = Depends(get_db_session)) -> Ctx:
+        return Ctx(db, 1)
+
+
+    def get_held(db: Session = Depends(get_db_session)) -> Held:
+        return Held(db, 1)
+
+
+    @router.get("/replaced")
+    async def replaced(ctx: Ctx = Depends(get_ctx)):
+        other = dataclasses.replace(ctx, user_id=2)
+        return other.db.scalar("select 1")
+
+
+    @router.get("/evolved")
+    async def evolved(held: Held = Depends(get_held)):
+        other = attrs.evolve(held, user_id=2)
+        return other.db.scalar("select 1")
+
+
+    @router.get("/other-session")
+    async def other_session(ctx: Ctx = Depends(get_ctx)):
+        other = dataclasses.replace(ctx, db=None)
+        return other.db.scalar("select 1")
+    """
+)
+
+
+def test_a_copy_made_with_dataclasses_replace_or_attrs_evolve_holds_the_session_of_the_original(cli, project, app_files):
+    root = project({**app_files, "api/__init__.py": "", "api/copies.py": COPIES})
+    decided = {h["function"]: h for h in cli.json("phase1", root)["handlers"] if h["kind"] == "route"}
+    for route in ("replaced", "evolved"):
+        assert (decided[route]["action"], decided[route]["codes"]) == ("convert", ["AM124"]), decided[route]
+        assert "`other.db.scalar()`" in decided[route]["reasons"][0], decided[route]
+    # near miss: the copy is given another value for the Session's field, which the flow does not read
+    assert "AM125" in decided["other_session"]["codes"], decided["other_session"]

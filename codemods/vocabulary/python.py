@@ -163,6 +163,9 @@ PARTIALS = frozenset({"functools.partial"})
 # what `functools.update_wrapper(g, f)` returns): a project helper returning only such a copy or
 # its argument hands back the same function, with the same parameters, for FastAPI to call.
 FUNCTION_COPIES = frozenset({"types.FunctionType", "copy.copy", "copy.deepcopy", "functools.update_wrapper"})
+# Calls copying the object they are handed into a new instance of its class, with the fields
+# the keywords name changed (`dataclasses.replace(ctx, user_id=2)`, `attrs.evolve(ctx, ...)`).
+OBJECT_COPIES = frozenset({"dataclasses.replace", "copy.replace", "attrs.evolve", "attr.evolve"})
 # Decorators that keep what a function returns, per arguments, for the life of the process.
 CACHES = frozenset({"functools.lru_cache", "functools.cache"})
 # Decorators keeping results in the cache object they are given, read and written with no lock
