@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,29 @@ def _annotation_path(given: Path, relative: str, cwd: str) -> str:
     return absolute.relative_to(top).as_posix()
 
 
+# A file a message cites with a line (`api/items.py:30`), relative to the application's root.
+_CITED = re.compile(r"(?<![\w./-])((?:[\w.-]+/)*[\w.-]+\.pyi?)(?=:\d)")
+
+
+def rebased(message: str, root: Path, shown: Callable[[str], str]) -> str:
+    """`message` with the files it cites shown as `shown` shows a finding's own file: the
+    analysis names them relative to the root, which reads wrong beside a location that starts
+    with PATH as given (`check app` prints `app/api/items.py:28: ... (api/items.py:30)`)."""
+    if ".py:" not in message:
+        return message
+
+    def swap(found: re.Match[str]) -> str:
+        cited = found.group(1)
+        return shown(cited) if _in_root(root, cited) else cited
+
+    return _CITED.sub(swap, message)
+
+
+@lru_cache(maxsize=4096)
+def _in_root(root: Path, relative: str) -> bool:
+    return (root / relative).is_file()
+
+
 @lru_cache(maxsize=256)
 def _repository_top(folder: Path) -> Path | None:
     for candidate in (folder, *folder.parents):
@@ -67,11 +91,15 @@ def _repository_top(folder: Path) -> Path | None:
 
 def print_text(console: Console, errors: Console, result: CheckResult, given: Path, quiet: bool = False) -> None:
     write = console.file.write
+
+    def shown(relative: str) -> str:
+        return display_path(given, relative)
+
     # Findings are what check's reader acts on: -q keeps them, as ruff's does.
     for finding in result.findings:
         location = f"{display_path(given, finding.file)}:{finding.line}"
         rule = f"{finding.rule.code} {finding.rule.name}"
-        rest = f" {finding.function}: {finding.message}"
+        rest = f" {finding.function}: {rebased(finding.message, result.root, shown)}"
         if not _ODD.search(location + rest):
             # Written straight to the file, as rich would lay it out: thousands of findings
             # take longer through rich's layout than the warm analysis itself.
@@ -106,12 +134,17 @@ def github_lines(result: CheckResult, given: Path) -> list[str]:
     """`::error file=...,line=...,title=async-migrate::message` per finding and per unreadable file,
     and `::error title=async-migrate::warning` per warning check exits 2 for."""
     lines = []
+
+    def shown(relative: str) -> str:
+        return annotation_path(given, relative)
+
     for finding in result.findings:
+        message = rebased(finding.message, result.root, shown)
         lines.append(
             _command(
                 annotation_path(given, finding.file),
                 finding.line,
-                f"[{finding.rule.code} {finding.rule.name}] {finding.function}: {finding.message}",
+                f"[{finding.rule.code} {finding.rule.name}] {finding.function}: {message}",
             )
         )
     for error in result.errors:
@@ -148,6 +181,9 @@ def _property(value: str) -> str:
 def sarif(result: CheckResult, given: Path) -> dict[str, Any]:
     """A SARIF 2.1.0 log: one result per finding (rule id = the finding's code), and each file
     that could not be checked, and each warning check exits 2 for, as a tool execution notification."""
+    def shown(relative: str) -> str:
+        return annotation_path(given, relative)
+
     by_code = {finding.rule.code: finding.rule for finding in result.findings}
     codes = sorted(by_code)
     rules = [
@@ -164,7 +200,7 @@ def sarif(result: CheckResult, given: Path) -> dict[str, Any]:
             "ruleId": finding.code,
             "ruleIndex": codes.index(finding.code),
             "level": "error",
-            "message": {"text": f"{finding.function}: {finding.message}"},
+            "message": {"text": f"{finding.function}: {rebased(finding.message, result.root, shown)}"},
             "locations": [_location(annotation_path(given, finding.file), finding.line)],
         }
         for finding in result.findings

@@ -783,6 +783,25 @@ def test_github_and_sarif_paths_are_relative_to_the_repository_top(cli, app, mon
         assert cli("check", given).stdout.startswith(f"{Path(given, 'api/items.py').as_posix()}:")
 
 
+def test_files_a_message_cites_are_shown_as_the_findings_own_file_is(cli, project, app_files, monkeypatch):
+    # `check app`: the location starts with PATH as given, and so does the file the message cites
+    from rules.test_am129_lazy_load_on_loop import MODELS
+    from rules.test_am307_blocking_lazy_load import RESPONSE
+
+    router = "from fastapi import APIRouter\n\nfrom core.dependencies import session_dependency\n\nrouter = APIRouter()\n"
+    root = project({**app_files, "models.py": MODELS, "api/__init__.py": "",
+                    "api/items.py": router + RESPONSE.replace("{options}", "")})
+    monkeypatch.chdir(root.parent)
+    served = line_of(root / "api/items.py", "    return current_user")
+    text = cli("check", root.name).stdout
+    assert f"`UserOut.posts` ({root.name}/api/items.py:{served})" in text, text
+    github = cli("check", root.name, "--format", "github").stdout
+    assert f"`UserOut.posts` ({root.name}/api/items.py:{served})" in github, github
+    # from the root itself, both are relative to it
+    monkeypatch.chdir(root)
+    assert f"`UserOut.posts` (api/items.py:{served})" in cli("check", ".").stdout
+
+
 def test_github_format_escapes_what_workflow_commands_reserve(cli, app, monkeypatch, tmp_path):
     odd = app.rename(tmp_path / "my,app:1")
     monkeypatch.chdir(tmp_path)
