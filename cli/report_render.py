@@ -31,6 +31,7 @@ def render_markdown(report: Report) -> str:
         )
         + _unverified_handlers_sentence(totals["unverified_handlers"])
         + _unverified_sentence(totals["unverified"])
+        + _moved_sentence(report)
     )
     out.append("")
     out.append(_table(
@@ -172,6 +173,16 @@ def _unverified_section(out: list[str], report: Report) -> None:
     ))
 
 
+def _moved_sentence(report: Report) -> str:
+    if not report.moved:
+        return ""
+    files = ", ".join(f"`{path}`" for path in report.moved)
+    return (
+        f" The lines cited below are those of the files before the rewrite, which added or removed lines in "
+        f"{files} (`git diff` shows where)."
+    )
+
+
 def _warnings_section(out: list[str], report: Report) -> None:
     if report.warnings:
         out += ["", "## Warnings", ""]
@@ -197,7 +208,7 @@ def _render_phase2(report: Report) -> str:
     if totals["unchanged"]:
         # already on an AsyncSession, or no Session work: a route with nothing to move is not blocked
         sentence += f"; {totals['unchanged']} unchanged, each with its reason below"
-    out.append(sentence + ".")
+    out.append(sentence + "." + _moved_sentence(report))
     out.append("")
     keys = ["routes", "migrate", "blocked", "unchanged", "helpers_migrate", "helpers_twin", "blockers"]
     out.append(_table(

@@ -26,6 +26,7 @@ from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.check import blocking_calls, fixes
+from async_migrate.codemods.diff import moves_lines
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import codes, texts
@@ -214,6 +215,9 @@ class Report:
     phase2: dict[str, Any] | None = None
     unverified: list[Unverified] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # the run's other warnings, as on standard error
+    # Applied: the files written whose lines the rewrite moved (added or removed lines), where the
+    # lines the report cites, read before the rewrite, no longer point at the same code.
+    moved: list[str] = field(default_factory=list)
 
     @property
     def phase(self) -> int:
@@ -257,6 +261,7 @@ class Report:
                 "unverified": [item.to_json() for item in self.unverified],
                 "warnings": self.warnings,
                 "errors": self.errors,
+                "lines_moved_in": self.moved,
             }
         return {
             "command": self.command,
@@ -274,6 +279,7 @@ class Report:
             "unverified": [item.to_json() for item in self.unverified],
             "warnings": self.warnings,
             "errors": self.errors,
+            "lines_moved_in": self.moved,
         }
 
 
@@ -314,6 +320,7 @@ def build_report(result: Result, traffic: list[TrafficRow] | None = None, applie
         result.command, result.root, applied, subsystems, [], traffic is not None, errors=result.errors
     )
     _add_warnings(report, result)
+    report.moved = _moved(result, applied)
     report.priority = _rank(project, report, traffic)
     return report
 
@@ -341,7 +348,13 @@ def _build_phase2(result: Result, applied: bool) -> Report:
     subsystem = Subsystem(name, entries, PHASE2_ACTIONS)
     report = Report(result.command, result.root, applied, [subsystem], [], errors=result.errors, phase2=document)
     _add_warnings(report, result, routes=False)
+    report.moved = _moved(result, applied)
     return report
+
+
+def _moved(result: Result, applied: bool) -> list[str]:
+    """The files an applied run wrote whose lines moved (`Report.moved`)."""
+    return [change.path for change in result.changed if moves_lines(change.diff)] if applied else []
 
 
 def subsystem_of(project: Project, path: str) -> str:

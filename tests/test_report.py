@@ -391,6 +391,18 @@ def test_the_phase2_report_knows_its_phase(phase2_reports):
     assert "phase two moved" in phase2_reports["applied.md"]
 
 
+def test_an_applied_report_says_its_lines_are_those_before_a_rewrite_that_moved_them(phase2_reports):
+    # phase two writes the async stack into the engine module: the lines the report cites, read
+    # before, no longer point there; a dry run cites the files as they are
+    applied = phase2_reports["applied.md"]
+    sentence = next(line for line in applied.splitlines() if line.startswith("`async-migrate phase2`"))
+    assert "The lines cited below are those of the files before the rewrite, which added or removed lines in" in (
+        sentence), sentence
+    assert "`db/engine.py`" in sentence, sentence
+    assert "before the rewrite" not in phase2_reports["dry.md"]
+    assert json.loads(phase2_reports["dry.json"])["lines_moved_in"] == []
+
+
 def test_the_phase1_report_says_phase_1(scan_reports):
     assert json.loads(scan_reports[1])["phase"] == 1
 
