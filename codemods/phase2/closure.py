@@ -530,7 +530,13 @@ def compute(
             lazy[fid] = built_refresh.explain(project, fid, lazy[fid], moving)
         fixes[fid] = [f for f in analysed.fixes if f.fid in moving and not _twin_lacks(project, f)]
         lazy[fid].extend(_outside_fix(project, f) for f in analysed.fixes if f.fid not in moving)
-        lazy[fid].extend(_twin_fix(project, f) for f in analysed.fixes if f.fid in moving and _twin_lacks(project, f))
+        for lacking in (f for f in analysed.fixes if f.fid in moving and _twin_lacks(project, f)):
+            # The migrated code calls an earlier run's twin: the option goes to that twin's query.
+            in_twin = _in_existing_twin(project, lacking)
+            if in_twin is not None:
+                fixes[fid].append(in_twin)
+            else:
+                lazy[fid].append(_twin_fix(project, lacking))
     blocked: dict[FunctionId, list[Reason]] = {
         fid: [Reason(r.code, f"{r.file}:{r.line}: {r.message}; fix: {r.fix}") for r in risks]
         for fid, risks in lazy.items()
@@ -1153,6 +1159,27 @@ def _twin_lacks(project: Project, fix: EagerFix) -> bool:
         if loaded in (attribute, "*") and (not named or classes.resolve(named) in classes.mro(owner)):
             return False
     return True
+
+
+def _in_existing_twin(project: Project, fix: EagerFix) -> EagerFix | None:
+    """The fix moved onto the query of the earlier run's async twin that the migrated code calls
+    in place of `fix.fid`: the twin's query of the same form and entity, at the same place among
+    those (the twin is the original's copy); None when the twin's queries do not line up so."""
+    twin = _existing_twin(project, fix.fid)
+    if twin is None or twin not in project.functions:
+        return None
+    original, copy = project.functions[fix.fid][1], project.functions[twin][1]
+    if not copy.is_async or fix.load >= len(original.loads):
+        return None
+    load = original.loads[fix.load]
+    ours = [i for i, other in enumerate(original.loads) if (other.form, other.model) == (load.form, load.model)]
+    theirs = [i for i, other in enumerate(copy.loads) if (other.form, other.model) == (load.form, load.model)]
+    if len(ours) != len(theirs):
+        return None
+    index = theirs[ours.index(fix.load)]
+    # the copy's query sits where the original's does, from the `def` line
+    line = copy.line + fix.line - original.line
+    return replace(fix, fid=twin, load=index, file=project.functions[twin][0].path, line=line)
 
 
 def _twin_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:

@@ -217,6 +217,14 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         # A Protocol's declaration of a method that moved: `async def`, its body of `...` kept.
         module, function = project.functions[fid]
         plans.setdefault(module.path, FilePlan()).functions.setdefault(function.key, FunctionPlan(function.key))
+    # An earlier run's twin the migrated code calls, lacking an eager load a route needs: the
+    # option goes into that twin's query, nothing else of it changes (it is async already).
+    for fid in sorted({fix.fid for fixes in closure.eager_fixes.values() for fix in fixes} - migrated):
+        module, function = project.functions[fid]
+        plan = plans.setdefault(module.path, FilePlan())
+        if function.key not in plan.functions:
+            fplan = plan.functions[function.key] = FunctionPlan(function.key)
+            _plan_eager(project, fid, fplan, plan, closure, stack)
     _plan_router_redepend(project, closure, plans, function_twins, aliases, used_aliases)
     _plan_include_redepend(project, closure, plans, function_twins, aliases, used_aliases)
     _write_alias_twins(plans, pending_aliases, used_aliases)

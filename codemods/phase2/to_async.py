@@ -372,6 +372,10 @@ class _AsyncBody(cst.CSTTransformer):
         self.count = 0
         self.index: dict[int, int] = {}
         self.with_items: set[int] = set()
+        # `await s.get(M, pk)` written already (an earlier run's twin): the awaited call's id, and
+        # then the await's -> the result method its select ends in
+        self.awaited: set[int] = set()
+        self.selects: dict[int, str] = {}
         self.imports: set[tuple[str, str]] = set()
         self.nested = 0
         self.async_with: set[str] = set()  # FunctionPlan.async_with
@@ -427,6 +431,19 @@ class _AsyncBody(cst.CSTTransformer):
         self.index[id(node)] = self.count
         self.count += 1
 
+    def visit_Await(self, node: cst.Await) -> None:
+        if isinstance(node.expression, cst.Call):
+            self.awaited.add(id(node.expression))
+
+    def leave_Await(self, original: cst.Await, updated: cst.Await) -> cst.BaseExpression:
+        ending = self.selects.pop(id(original.expression), None)
+        if ending is None:
+            return updated
+        # `await s.get(M, pk)` -> `(await s.scalars(select(M)...)).unique().one_or_none()`, as below
+        awaited = updated.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        unique = cst.Call(func=cst.Attribute(value=awaited, attr=cst.Name("unique")))
+        return cst.Call(func=cst.Attribute(value=unique, attr=cst.Name(ending)), lpar=updated.lpar, rpar=updated.rpar)
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         updated = _parenthesize_await(updated, "func")
         index = self.index[id(original)]
@@ -436,6 +453,8 @@ class _AsyncBody(cst.CSTTransformer):
             form, options, select = self.eager[index]
             if select is not None and action is not None and action.add_await:
                 updated, selected = _get_as_select(updated, options, *select)
+            elif select is not None and action is None and id(original) in self.awaited:
+                updated, self.selects[id(original)] = _get_as_select(updated, options, *select)
             else:
                 updated = _with_options(updated, form, options)
         if not self.nested and id(original) not in self.with_items:
