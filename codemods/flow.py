@@ -1338,12 +1338,34 @@ class Flow:
                 found.add(Abstract(INSTANCE, value.target, origin=f"{text}()"))
                 found |= self._forwarded_session(value.target)  # type: ignore[arg-type]
             elif kind == FUNCTION:
-                found |= self.returns(value.target)  # type: ignore[arg-type]
+                returned = self.returns(value.target)  # type: ignore[arg-type]
+                if value.bound is not None:
+                    returned = self._made_for(value.target, value.bound, returned)  # type: ignore[arg-type]
+                found |= returned
             elif kind == MANAGER:
                 found.add(Abstract(CONTEXT, value.target, origin=f"{text}()"))
             elif kind == TAINTED or kind == RESULT or kind == INJECTED:
                 found.add(value)
         return frozenset(found)
+
+    def is_classmethod(self, fid: FunctionId) -> bool:
+        """Whether function `fid` is decorated `@classmethod`."""
+        return any((d.callee or "").endswith("classmethod") for d in self.project.functions[fid][1].decorators)
+
+    def _made_for(self, fid: FunctionId, cls: str, returned: Values) -> Values:
+        """What classmethod `fid` returns when called on `cls`: a factory a base class defines,
+        `return cls(db)`, builds an instance of the class it is called on (`UserService.from_session(db)`
+        is a `UserService`), whose own methods the analysis must then find. `returned` otherwise."""
+        owner = self.classes.owner(fid)
+        if owner is None or owner == cls or not self.is_classmethod(fid):
+            return returned
+        function = self.project.functions[fid][1]
+        first = f"${function.params[0].name}()" if function.params else None
+        if not function.returned or any(expression != first for expression in function.returned):
+            return returned
+        return frozenset(
+            Abstract(INSTANCE, cls, origin=v.origin) if v.kind == INSTANCE and v.target == owner else v for v in returned
+        )
 
     def _forwarded_session(self, cls: str) -> Values:
         """The Session an instance of proxy class `cls` stands for: what its `__getattr__`
@@ -1476,7 +1498,9 @@ class Flow:
                     found.update(
                         Abstract(MANAGER, m)
                         if self.is_manager(m)
-                        else Abstract(FUNCTION, m, bound=cls if kind == INSTANCE else None)  # type: ignore[arg-type]
+                        else Abstract(
+                            FUNCTION, m, bound=cls if kind == INSTANCE or self.is_classmethod(m) else None  # type: ignore[arg-type]
+                        )
                         for m in methods
                     )
                 else:

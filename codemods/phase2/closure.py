@@ -1436,6 +1436,8 @@ def _used_classes(project: Project, closure: Closure, members: set[FunctionId], 
         _, function = project.functions[fid]
         refs = [r for p in function.params for r in (*p.annotation, p.depends) if r] + list(function.returns)
         refs += [c.callee for c in function.calls if c.callee]
+        # `UserService.from_session(db)`: a classmethod a base defines, called on the class
+        refs += [c.callee.rpartition(".")[0] for c in function.calls if c.callee and "." in c.callee]
         named = {found for r in refs if (found := classes.resolve(r)) in family}
         named |= {owner for e in project.all_calls_from[fid] if (owner := classes.owner(e.callee)) in family}
         for ref in named - used:
@@ -2952,6 +2954,12 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
                               "functools.partial: rewrite it as `await helper(...)` by hand"))
             continue
         # Offloaded or not: an `await` cannot stand in a nested `def` or a lambda handed to a thread.
+        # `posts.list()` in the nested coroutine on `posts = PostService.from_session(db)` of the
+        # function around it: the method moves with its class and would need `await` there too
+        needs_await = needs_await or (
+            call.nested and call.coroutine is not None and call.receiver is not None and call.index in callees
+            and call.receiver in held_names() and _does_session_work(project, callees[call.index].callee)
+        )
         if needs_await and call.nested and call.coroutine is not None:
             found.append(_Own(AM211, call.line, f"needs `await` inside the nested coroutine function "
                               f"`{call.coroutine}`, which phase two does not rewrite"))
