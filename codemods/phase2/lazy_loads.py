@@ -52,6 +52,7 @@ from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as A
 from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am260_subclass_column_read import RULE as AM260
 from async_migrate.codemods.serialised_reads import response_object
+from async_migrate.codemods.vocabulary import ATTRIBUTE_BAGS
 from async_migrate.codemods.vocabulary.python import CONTAINER_TYPES, SCALAR_TYPES
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     EAGER_STRATEGIES,
@@ -61,6 +62,8 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
 )
 from async_migrate.codemods.vocabulary.sqlmodel import BUILDERS as SQLMODEL_BUILDERS
 
+# What an annotation may wrap its one class in (`State | None`, `Optional[State]`).
+_OPTIONAL_REFS = frozenset({"None", "typing.Optional", "typing.Union"})
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
 SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
 
@@ -772,7 +775,10 @@ class _Analysis:
         if not candidates:
             return
         params = {param.name: param for param in function.params}
-        typed = self._typed(params.get(receiver) or _iterated_param(function, params, receiver))
+        param = params.get(receiver) or _iterated_param(function, params, receiver)
+        typed = self._typed(param)
+        if not typed and self._attribute_bag(param):
+            return  # `state.posts` on a `State`: a value stored under that name, not the relationship
         if typed:
             # an instance of a subclass may be passed: its relationships count as well
             declaring = {a for t in typed for a in (*self.classes.mro(t), *self.classes.subclasses(t))}
@@ -1657,6 +1663,17 @@ class _Analysis:
     def _whose(self, classes: list[str], does: str) -> str:
         """"Item runs code for", "Item or Order defers"."""
         return f"{' or '.join(dict.fromkeys(self.classes.short(c) for c in classes))} {does}"
+
+    def _attribute_bag(self, param: facts.Param | None) -> bool:
+        """Whether `param` is annotated as a library's bag of named values (`state: State`, a
+        `SimpleNamespace`), optional or not: its attributes are what was stored, read through its
+        `__getattr__`, never an ORM relationship of its own."""
+        if param is None or not param.annotation:
+            return False
+        found = [self.project.canonical(ref) for ref in param.annotation]
+        return any(ref in ATTRIBUTE_BAGS for ref in found) and all(
+            ref in ATTRIBUTE_BAGS or ref in _OPTIONAL_REFS for ref in found
+        )
 
     def _typed(self, param: facts.Param | None) -> list[str]:
         if param is None:

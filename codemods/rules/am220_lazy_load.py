@@ -50,7 +50,9 @@ Writes count too (assigning a collection loads the old one for history and backr
 receiver is a parameter annotated with a project class, only that class (and its bases) is
 considered; otherwise every class declaring a relationship named `rel` is, and one lazy
 uncredited candidate is enough. Not reported: a read on an object the value flow knows is an
-instance of a project class that is not mapped (a unit of work's `uow.stock`), and one on an
+instance of a project class that is not mapped (a unit of work's `uow.stock`), one on a parameter
+annotated as a library's bag of named values (`state: State`, a `SimpleNamespace`: `state.posts` is
+what was stored under that name), and one on an
 object the function constructed from a mapped class that runs before the object is handed to
 anything (transient, it has no Session: `codemods/astcollect/fresh.py`). The response model's
 fields: AM222.

@@ -8,7 +8,7 @@ SQLAlchemy Session) is joined here.
 
 from __future__ import annotations
 
-from async_migrate.codemods.vocabulary import fastapi, fastapi_sqla, python, sqlalchemy, sqlmodel
+from async_migrate.codemods.vocabulary import fastapi, fastapi_sqla, python, sqlalchemy, sqlmodel, starlette
 
 SYNC_SESSION_TYPES = sqlalchemy.SYNC_SESSION_TYPES | sqlmodel.SQLMODEL_SESSION_TYPES | fastapi_sqla.SESSION_TYPES
 ASYNC_SESSION_TYPES = sqlalchemy.ASYNC_SESSION_TYPES | sqlmodel.ASYNC_SESSION_TYPES | fastapi_sqla.ASYNC_SESSION_TYPES
@@ -20,5 +20,8 @@ RELATIONSHIP_CONSTRUCTORS = sqlalchemy.RELATIONSHIP_CONSTRUCTORS | sqlmodel.RELA
 # decorators that run a method when its attribute is read (`computed_field` sits on a property).
 MODEL_BASES = sqlalchemy.MODEL_BASES | sqlmodel.MODEL_BASES | python.PLAIN_BASES | {"pydantic.BaseModel"}
 PROPERTY_DECORATORS = python.PROPERTY_DECORATORS | sqlalchemy.PROPERTY_DECORATORS | {"pydantic.computed_field"}
+# Classes whose attributes are values they were given, looked up by name (`request.state.posts`):
+# an attribute read on one is no relationship of it, whatever the name.
+ATTRIBUTE_BAGS = starlette.STATE_TYPES | python.NAMESPACE_TYPES
 # Calls that run the function they are given in a worker thread.
 OFFLOADERS = fastapi.THREADPOOL | python.TO_THREAD

@@ -166,6 +166,8 @@ FUNCTION_COPIES = frozenset({"types.FunctionType", "copy.copy", "copy.deepcopy",
 # Calls copying the object they are handed into a new instance of its class, with the fields
 # the keywords name changed (`dataclasses.replace(ctx, user_id=2)`, `attrs.evolve(ctx, ...)`).
 OBJECT_COPIES = frozenset({"dataclasses.replace", "copy.replace", "attrs.evolve", "attr.evolve"})
+# Objects holding whatever attributes they are given (`SimpleNamespace(user=user)`), none mapped.
+NAMESPACE_TYPES = frozenset({"types.SimpleNamespace", "argparse.Namespace"})
 # Decorators that keep what a function returns, per arguments, for the life of the process.
 CACHES = frozenset({"functools.lru_cache", "functools.cache"})
 # Decorators keeping results in the cache object they are given, read and written with no lock

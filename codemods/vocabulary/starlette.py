@@ -84,6 +84,8 @@ REQUEST_TYPES = frozenset({
     "fastapi.requests.HTTPConnection",
     "fastapi.websockets.WebSocket",
 })
+# The connection's and the application's `state`: a bag of values its `__getattr__` hands out by name.
+STATE_TYPES = frozenset({"starlette.datastructures.State", "fastapi.datastructures.State"})
 # An uploaded file parameter, and its coroutine methods: FastAPI has spooled the upload before the
 # route runs, so a `def` route calls the same method on its `.file` synchronously.
 UPLOAD_FILE_TYPES = frozenset({

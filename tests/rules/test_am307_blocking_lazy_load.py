@@ -729,3 +729,35 @@ def test_a_commit_after_the_refreshing_helper_is_still_am307(app, findings):
     for route in ROUTES:
         (finding,) = findings(root, route)
         assert finding["code"] == "AM307" and "after the commit it ran in the threadpool" in finding["message"], route
+
+
+STATE = """
+from fastapi import Depends, Request
+from starlette.datastructures import State
+
+from models import User
+
+
+def get_current_user(session: session_dependency) -> User:
+    return session.get(User, 1)
+
+
+def get_state(request: Request, user: User = Depends(get_current_user)) -> State:
+    request.state.user = user
+    request.state.posts = "/users/1/posts"
+    return request.state
+
+
+@router.get("/links")
+async def links(state: State = Depends(get_state)):
+    return {"posts": {read}}
+"""
+
+
+def test_an_attribute_of_a_state_named_like_a_relationship_is_no_lazy_load(app, findings):
+    # `State` hands out what was stored under the name through its `__getattr__`: `state.posts`
+    # is that value, not `User.posts`
+    assert findings(app(STATE.replace("{read}", "state.posts"), files()), "links") == []
+    # what the state holds is read as any object: `state.user.posts` loads the relationship
+    (finding,) = findings(app(STATE.replace("{read}", "[p.title for p in state.user.posts]"), files()), "links")
+    assert finding["code"] == "AM307" and "`state.user.posts`" in finding["message"], finding
