@@ -508,11 +508,36 @@ def stores_only(project: Project, fid: FunctionId, seen: frozenset[FunctionId] =
     stores it too, when those `__init__`s do. Anything else it does with the Session (a query,
     another helper handed it) counts."""
     _, function = project.functions[fid]
+    if _factory_only(project, fid, seen):
+        return True
     if function.name != "__init__" or "." not in function.qualname or function.is_async or fid in seen:
         return False
     return not session_work_shallow(project, fid).blocking and not any(
         edge.session_args and not stores_only(project, edge.callee, seen | {fid})
         for edge in project.all_calls_from[fid]
+    )
+
+
+def _factory_only(project: Project, fid: FunctionId, seen: frozenset[FunctionId]) -> bool:
+    """`@classmethod def from_session(cls, db): return cls(db)`: a factory that only builds the
+    class it is called on around the Session, each such class's `__init__` storing it. No work of
+    its own: the methods called on what it returns are (the value flow reads it as that class)."""
+    _, function = project.functions[fid]
+    if function.is_async or fid in seen or not function.params or not project.flow.is_classmethod(fid):
+        return False
+    built = f"${function.params[0].name}"
+    if not function.returned or any(expression != f"{built}()" for expression in function.returned):
+        return False
+    owner = project.flow.classes.owner(fid)
+    if owner is None or session_work_shallow(project, fid).blocking:
+        return False
+    inits = {
+        init for ref in (owner, *project.flow.classes.subclasses(owner))
+        for init in project.flow.classes.method(ref, "__init__")[0]
+    }
+    edges = [e for e in project.all_calls_from[fid] if e.session_args]
+    return bool(inits) and all(e.call.func == built for e in edges) and all(
+        stores_only(project, init, seen | {fid}) for init in inits
     )
 
 
