@@ -19,7 +19,8 @@ AppOption = Annotated[
 AgainstOption = Annotated[
     str | None,
     typer.Option("--against", help="The git revision of the before side [default: the commit a phase1/phase2 "
-                 "--branch run started from, else HEAD]. The after side is the working tree.", show_default=False),
+                 "--branch run started from, else HEAD~1 when HEAD is the commit --commit wrote, else HEAD]. The "
+                 "after side is the working tree; the same code on both sides is refused.", show_default=False),
 ]
 PythonOption = Annotated[
     str | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,6 +166,9 @@ def create_branch(root: Path, name: str) -> None:
 
 
 BASE_KEY = "asyncMigrateBase"
+# The subject of the commit `phase1`/`phase2 --commit` writes (`apply.commit_message`): how
+# `verify` and `smoke` recognise the migration's own commit to compare against the one before it.
+TOOL_COMMIT_SUBJECT = re.compile(r"async-migrate (?:phase1|phase2 [^:\n]+): ")
 
 
 def branch_base(repo, name: str) -> str | None:
@@ -173,6 +177,39 @@ def branch_base(repo, name: str) -> str | None:
         return repo.git.config("--get", f"branch.{name}.{BASE_KEY}").strip() or None
     except Exception:
         return None
+
+
+def tool_commits(repo, depth: int = 50) -> list[tuple[str, str]]:
+    """(sha, subject) of the commits `--commit` wrote among HEAD's last `depth` first-parent
+    ancestors, HEAD first; [] without commits."""
+    try:
+        log = repo.git.log("--first-parent", f"-n{depth}", "--format=%H%x00%s", "HEAD")
+    except Exception:
+        return []
+    found = []
+    for line in log.splitlines():
+        sha, _, subject = line.partition("\0")
+        if TOOL_COMMIT_SUBJECT.match(subject):
+            found.append((sha, subject))
+    return found
+
+
+def changed_since(root: Path, commit: str, paths: list[Path]) -> list[str]:
+    """Files under paths (absolute, inside root's work tree) whose working-tree content differs
+    from commit's, untracked ones included, ignored ones not; relative to the top of the tree."""
+    repo = require_repository(root)
+    top = _top(repo)
+    inside = []
+    for path in paths:
+        try:
+            inside.append(path.resolve().relative_to(top).as_posix() or ".")
+        except ValueError:
+            continue
+    if not inside:
+        return []
+    changed = repo.git.diff("--name-only", "--no-renames", commit, "--", *inside).splitlines()
+    changed += repo.git.ls_files("--others", "--exclude-standard", "--", *inside).splitlines()
+    return sorted(set(filter(None, changed)))
 
 
 def can_commit(root: Path, branch: str | None) -> None:

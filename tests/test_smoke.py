@@ -25,6 +25,14 @@ SIDE_KEYS = {
 }
 
 
+def init_changed(root: Path, files: dict[str, str]) -> None:
+    """A committed service with a change of no consequence in the working tree: smoke refuses a
+    before side that is the same code as the after side."""
+    init_repo(root, files)
+    with (root / "main.py").open("a", encoding="utf-8") as handle:
+        handle.write("# the working tree\n")
+
+
 @pytest.fixture
 def bookshop_repo(tmp_path: Path, cli) -> Path:
     """The sample committed as it is (before), phase one applied in the working tree (after)."""
@@ -237,7 +245,7 @@ def test_sigterm_whose_interrupt_the_interpreter_dropped_still_exits_130(then: s
 
 def test_heavy_request_too_light_to_measure_is_said_and_fails_max_ratio(cli, tmp_path: Path, monkeypatch):
     root = tmp_path / "svc"
-    init_repo(root, service())
+    init_changed(root, service())
     monkeypatch.setenv("TINY_DB", str(tmp_path / "tiny.db"))
     report = tmp_path / "MIGRATION.md"
     result = cli("smoke", root, "--app", "main:app", "--heavy", "GET /health", "--light", "GET /health",
@@ -418,7 +426,7 @@ def test_a_before_side_failing_on_a_relative_path_says_it_runs_in_a_worktree(cli
     import sqlite3
 
     root = tmp_path / "svc"
-    init_repo(root, {"main.py": RELATIVE_SQLITE, ".gitignore": "x.db\n"})
+    init_changed(root, {"main.py": RELATIVE_SQLITE, ".gitignore": "x.db\n"})
     with sqlite3.connect(root / "x.db") as db:
         db.execute("create table t (id integer)")
     result = cli("smoke", root, "--app", "main:app", "--heavy", "GET /count", "--light", "GET /health",
@@ -602,7 +610,7 @@ async def ping() -> dict:
 
 def test_a_heavy_warm_up_longer_than_timeout_exits_2_with_one_line(cli, tmp_path: Path):
     root = tmp_path / "svc"
-    init_repo(root, {"main.py": SLEEPY})
+    init_changed(root, {"main.py": SLEEPY})
     result = cli("smoke", root, "--app", "main:app", "--heavy", "GET /heavy", "--light", "GET /ping",
                  "--concurrency", "2", "--interval", "50", "--timeout", "1")
     assert result.exit_code == 2, result.output
@@ -616,7 +624,7 @@ def test_a_heavy_path_answering_404_is_said_without_the_worktree_hint(cli, tmp_p
     # A path no route serves (a router prefix left out) was told to be about relative paths in the
     # before side's worktree.
     root = tmp_path / "svc"
-    init_repo(root, {"main.py": RELATIVE_SQLITE})
+    init_changed(root, {"main.py": RELATIVE_SQLITE})
     result = cli("smoke", root, "--app", "main:app", "--heavy", "GET /orders", "--light", "GET /health",
                  "--concurrency", "1", "--interval", "50")
     assert result.exit_code == 2, result.output
@@ -633,7 +641,7 @@ def test_a_route_answering_404_itself_is_not_said_to_be_missing(cli, tmp_path: P
     # `HTTPException(404, "product not found")` for an id the before side's database lacks was told
     # to be a path no route serves.
     root = tmp_path / "svc"
-    init_repo(root, {"main.py": RELATIVE_SQLITE + """
+    init_changed(root, {"main.py": RELATIVE_SQLITE + """
 
 from fastapi import HTTPException
 

@@ -28,7 +28,15 @@ from async_migrate.codemods.verify.contract import Difference, compare
 def repo_app(tmp_path: Path) -> Path:
     root = tmp_path / "svc"
     init_repo(root, service())
+    touch_working_tree(root)
     return root
+
+
+def touch_working_tree(root: Path) -> None:
+    """A change of no consequence in the working tree: verify refuses a before side that is the
+    same code as the after side (it would compare nothing)."""
+    with (root / "main.py").open("a", encoding="utf-8") as handle:
+        handle.write("# the working tree\n")
 
 
 def run_verify(cli, root: Path, *args: str) -> tuple[int, dict]:
@@ -473,6 +481,57 @@ def test_default_revision_is_where_the_branch_started(repo_app: Path) -> None:
     assert resolve_revision(repo_app, "HEAD").commit == repo.head.commit.hexsha
 
 
+def test_a_before_side_that_is_the_same_code_is_refused_and_names_the_revision_to_pass(cli, tmp_path: Path) -> None:
+    # `phase1 --apply --commit` without --branch, then a commit of the user's own on top: the
+    # default before side, HEAD, is the working tree; compared with itself everything would pass
+    # and every guard finding the migration brought would be filed as an old one.
+    root = tmp_path / "svc"
+    repo = init_repo(root, service())
+    edit(root, "main.py", "async def health", "def health")
+    repo.git.commit("-am", "async-migrate phase1: 1 handler to def in 1 file\n\nFiles:\n- main.py")
+    migration = repo.head.commit.hexsha
+    (root / "MIGRATION.md").write_text("# report\n", encoding="utf-8")
+    touch_working_tree(root)
+    repo.git.add("--all")
+    repo.git.commit("-m", "pragmas")
+    (root / "NOTES.md").write_text("not code\n", encoding="utf-8")  # a file no proof reads
+    result = cli("verify", root, "--app", "main:app", "--no-tests")
+    assert result.exit_code == 2, result.output
+    assert f"HEAD ({repo.head.commit.hexsha[:12]}), is the same code as the working tree" in result.stderr
+    assert f"pass --against {migration[:12]}~1" in result.stderr
+    result = cli("smoke", root, "--app", "main:app", "--heavy", "GET /items", "--light", "GET /health")
+    assert result.exit_code == 2, result.output
+    assert "smoke would compare nothing" in result.stderr
+    # near miss: the same revision given explicitly, with the working tree changed, compares
+    touch_working_tree(root)
+    code, document = run_verify(cli, root, "--no-tests", "--against", "HEAD")
+    assert code == 0 and document["against"]["rev"] == "HEAD", document
+
+
+def test_default_revision_is_the_one_before_the_tools_own_commit_at_head(repo_app: Path) -> None:
+    from async_migrate.codemods.verify.runner import resolve_revision
+
+    repo = git.Repo(repo_app)
+    base = repo.head.commit.hexsha
+    repo.git.commit("-am", "async-migrate phase1: 2 handlers to def in 1 file")
+    revision = resolve_revision(repo_app, None)
+    assert revision.commit == base and revision.name.startswith("HEAD~1, the commit before async-migrate's own")
+    repo.git.commit("--allow-empty", "-m", "async-migrate phase2 items: 1 route to AsyncSession in 1 file")
+    assert resolve_revision(repo_app, None).commit == repo.head.commit.parents[0].hexsha
+    # near miss: a commit of the user's own at HEAD is the before side, as before
+    repo.git.commit("--allow-empty", "-m", "phase1 follow-up: async-migrate phase1: notes")
+    revision = resolve_revision(repo_app, None)
+    assert revision.commit == repo.head.commit.hexsha and revision.name == "HEAD"
+
+
+def test_the_tools_commit_subject_is_the_one_verify_recognises() -> None:
+    from async_migrate.codemods.gitstate import TOOL_COMMIT_SUBJECT
+
+    assert TOOL_COMMIT_SUBJECT.match("async-migrate phase1: 13 handlers to def in 3 files")
+    assert TOOL_COMMIT_SUBJECT.match("async-migrate phase2 api/books.py: 2 routes to AsyncSession in 2 files")
+    assert not TOOL_COMMIT_SUBJECT.match("revert async-migrate phase1: 13 handlers")
+
+
 def test_empty_test_command_in_the_configuration_is_a_usage_error(cli, repo_app: Path) -> None:
     write_tree(repo_app, {"pyproject.toml": '[tool.async-migrate]\ntest-command = " "\n'})
     result = cli("verify", repo_app, "--app", "main:app")
@@ -533,6 +592,7 @@ def _committed_with(tmp_path: Path, edits: list[tuple[str, str, str]]) -> Path:
         edit(root, relative, old, new)
     repo = git.Repo(root)
     repo.git.commit("-am", "the service as it was")
+    touch_working_tree(root)
     return root
 
 
@@ -1152,6 +1212,8 @@ def test_a_src_layout_imports_from_its_src_folder_on_each_side(cli, tmp_path: Pa
         files["pyproject.toml"] = '[tool.async-migrate]\nsrc = ["src"]\n'
     root = tmp_path / "svc"
     init_repo(root, files)
+    with (root / "src/main.py").open("a", encoding="utf-8") as handle:
+        handle.write("# the working tree\n")  # a before side that is the same code is refused
     code, document = run_verify(cli, root)
     assert code == 0, document
     assert document["contract"]["status"] == "pass" and document["contract"]["routes"] == 4

@@ -122,7 +122,8 @@ class Revision:
 
 
 def resolve_revision(root: Path, against: str | None) -> Revision:
-    """REV as a commit; default the base of the branch `--branch` created, else HEAD."""
+    """REV as a commit; default the base of the branch `--branch` created, else the commit
+    before HEAD when HEAD is the migration's own (`--commit` without `--branch`), else HEAD."""
     repo = gitstate.repository(root)
     if repo is None or repo.working_tree_dir is None:
         raise VerifyError(f"{root} is not inside a git repository: the before side is read from one")
@@ -131,6 +132,11 @@ def resolve_revision(root: Path, against: str | None) -> Revision:
         base = gitstate.branch_base(repo, branch) if branch else None
         against = base or "HEAD"
         name = f"the base of {branch}" if base else "HEAD"  # the printers add the commit
+        if base is None and _has_head(repo):
+            own = gitstate.tool_commits(repo, 1)
+            if own and own[0][0] == repo.head.commit.hexsha and repo.head.commit.parents:
+                against = "HEAD~1"
+                name = "HEAD~1, the commit before async-migrate's own commit at HEAD"
     else:
         name = against
     try:
@@ -140,6 +146,40 @@ def resolve_revision(root: Path, against: str | None) -> Revision:
     if not commit:
         raise VerifyError(f"--against {against}: no such revision in {repo.working_tree_dir}")
     return Revision(name, commit)
+
+
+# What the service's code is made of, for telling two sides apart: its Python and the files that
+# configure how it imports and how its tests run. A report or README written since changes nothing.
+_CODE_SUFFIXES = (".py", ".pyi", ".cfg", ".ini", ".toml", ".env")
+
+
+def require_different(root: Path, revision: Revision, folders: tuple[str, ...] = (), command: str = "verify") -> None:
+    """VerifyError (exit 2) when the before side is the same code as the working tree: nothing
+    would be compared, and every guard finding would pass as one the change did not bring.
+    Names the revision to pass instead: the commit before the latest one `--commit` wrote."""
+    repo = gitstate.repository(root)
+    assert repo is not None
+    paths = [root, *((root / folder) for folder in folders)]
+    try:
+        changed = gitstate.changed_since(root, revision.commit, paths)
+    except Exception:
+        return  # git cannot tell: the comparison runs as asked
+    if any(path.endswith(_CODE_SUFFIXES) for path in changed):
+        return
+    own = gitstate.tool_commits(repo)
+    if own:
+        sha, subject = own[0]
+        hint = f"pass --against {sha[:12]}~1, the commit before async-migrate's own `{subject.rstrip()}` ({sha[:12]})"
+    else:
+        hint = "pass --against the commit the migration started from (e.g. HEAD~1 when the last commit is the migration)"
+    why = (
+        "every guard finding would pass as one the change did not bring" if command == "verify"
+        else "both sides would measure the same code"
+    )
+    raise VerifyError(
+        f"the before side, {revision.name} ({revision.commit[:12]}), is the same code as the working tree: "
+        f"{command} would compare nothing ({why}); {hint}"
+    )
 
 
 def _has_head(repo) -> bool:

@@ -39,6 +39,7 @@ from async_migrate.codemods.verify.runner import (
     before_tree,
     child_env,
     import_env,
+    require_different,
     resolve_revision,
 )
 
@@ -602,6 +603,7 @@ def smoke(s: Settings, step: Callable[[str], None] = lambda _: None) -> SmokeRes
     if probe.returncode != 0:
         raise VerifyError(f"uvicorn is not installed for {s.python}: pip install uvicorn in the service's environment")
     revision = resolve_revision(s.root, s.against)
+    require_different(s.root, revision, s.folders, "smoke")
     result = SmokeResult(s, revision)
     scratch = Path(tempfile.mkdtemp(prefix="async-migrate-smoke-"))
     failures: dict[str, str] = {}

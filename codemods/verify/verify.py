@@ -36,6 +36,7 @@ from async_migrate.codemods.verify.runner import (
     configured_folders,
     import_app,
     import_folders,
+    require_different,
     resolve_revision,
 )
 
@@ -146,10 +147,13 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
                     "without one (every guard finding then fails, with nothing to tell it is old)", error.code,
                 ) from None
             raise
+        require_different(root, result.revision, configured_folders(root, config))
     elif request.tests:
         try:  # only to tell old guard events from new ones: its absence is said, not fatal
             result.revision = resolve_revision(root, None)
+            require_different(root, result.revision, configured_folders(root, config))
         except VerifyError as error:
+            result.revision = None
             uncompared = f"no before side to compare with: {error}"
 
     step("check: static analysis of the after side")
