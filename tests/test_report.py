@@ -816,7 +816,8 @@ def test_the_fix_for_middleware_and_lifespan_is_one_that_applies_to_them(cli, pr
         ],
         "audit": [
             MIDDLEWARE_FIX,
-            "the blocking calls at lines 25, 26 are not offloaded automatically: move them into a helper called "
+            # line 25 opens the Session, which does no I/O: its commit at line 26 does
+            "the blocking calls at line 26 are not offloaded automatically: move them into a helper called "
             "as a statement, then `await run_in_threadpool(helper, ...)`",
         ],
     }

@@ -172,13 +172,22 @@ def _stored_on(project: Project, held: str, attribute: str) -> bool:
     )
 
 
-def offload_note(project: Project, fid: FunctionId) -> str:
+def thread_registry_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
+    """Uses of a thread-local registry by `fid` and what it reaches, its `remove()` among them
+    (which `thread_scoped_uses` drops), not those a dependency hands it."""
+    return [use for use in _reached(project, fid, "thread_scoped_uses", _own_scoped_uses) if not use.handed]
+
+
+def offload_note(project: Project, fid: FunctionId, lines: set[int] | None = None) -> str:
     """For advice to move a handler's Session work into `run_in_threadpool`: empty, or why that
-    must not take the process's one Session along (a middleware on `db = SessionLocal()`)."""
+    must not take the process's one Session along (a middleware on `db = SessionLocal()`).
+    `lines`: only the registry's uses at those lines of `fid`'s own module (the blocking ones)."""
     uses = [use for use in shared_session_uses(project, fid) if use.certain]
     if not uses:
-        # the handler's own uses, its `remove()` among them (which `thread_scoped_uses` drops)
-        scoped = [use for use in _reached(project, fid, "thread_scoped_uses", _own_scoped_uses) if not use.handed]
+        scoped = thread_registry_uses(project, fid)
+        if lines is not None:
+            path = project.functions[fid][0].path
+            scoped = [use for use in scoped if use.path == path and use.line in lines]
         if not scoped:
             return ""
         use = scoped[0]

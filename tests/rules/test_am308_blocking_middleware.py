@@ -232,7 +232,13 @@ def test_a_middleware_removing_the_registrys_session_is_am308(app, findings):
     assert "ScopedSession.remove()" in found[0]["message"]
     # offloaded, the `remove()` would empty the worker's registry and leave the loop thread's Session
     # open: the fix must not send it to the threadpool
-    assert "in a worker thread it reaches that thread's Session, not the one the request used" in found[0]["message"]
+    message = found[0]["message"]
+    assert "in a worker thread it reaches that thread's Session, not the event loop thread's" in message
+    # one fix, not "move it into run_in_threadpool" followed by "but not this call": the call is all there is
+    assert "move the Session work into a plain def helper" not in message, message
+    assert "closes the Session the registry keeps for the event loop thread" in message
+    assert "hands its connection back to the pool, which rolls it back" in message
+    assert "after which `await run_in_threadpool(ScopedSession.remove)`" in message
 
 
 def test_near_miss_a_middleware_removing_from_a_list_is_no_finding(app, findings):
@@ -278,3 +284,37 @@ def test_a_middleware_removing_a_request_scoped_registrys_session_is_am308(app, 
     if expected:
         assert "at line 24 (ScopedSession.remove())" in found[0]["message"], found
         assert "in a worker thread it reaches that thread's Session" not in found[0]["message"], found
+
+
+@pytest.mark.parametrize(
+    ("removal", "expected"),
+    [("ScopedSession.remove()", ["AM308"]), ("await run_in_threadpool(ScopedSession.remove)", [])],
+    ids=["on-the-loop", "offloaded"],
+)
+def test_taking_the_request_scoped_registrys_session_onto_the_request_state_is_no_blocking_work(
+    app, findings, removal, expected
+):
+    # `request.state.db = ScopedSession()` builds the request's Session: no I/O until a statement
+    # runs, which its routes do. Only the `remove()` does I/O on the loop (the pool's rollback).
+    main = REQUEST_TEARDOWN.replace("{removal}", removal).replace(
+        "    try:\n        return await call_next", "    request.state.db = ScopedSession()\n    try:\n        return await call_next"
+    )
+    root = app(ROUTES, {"main.py": main})
+    found = findings(root, "session_scope")
+    assert [f["code"] for f in found] == expected, found
+    if expected:
+        message = found[0]["message"]
+        assert "at line 25 (ScopedSession.remove())," in message and "ScopedSession()" not in message.split(";")[0]
+        assert "closes the request's Session" in message
+        assert "fix: `await run_in_threadpool(ScopedSession.remove)`" in message
+
+
+def test_near_miss_a_session_the_middleware_opens_and_queries_still_blocks(app, findings):
+    root = app(ROUTES, {"main.py": DECORATED.replace(
+        "    with database_sessionmaker() as session:\n        session.execute(\"select 1\")",
+        "    request.state.db = database_sessionmaker()\n    session = database_sessionmaker()\n"
+        "    session.execute(\"select 1\")",
+    )})
+    found = findings(root, "api_key")
+    assert [f["code"] for f in found] == ["AM308"], found
+    assert "session.execute()" in found[0]["message"] and "request.state.db" not in found[0]["message"], found
