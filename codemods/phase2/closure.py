@@ -67,6 +67,7 @@ from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2 import unit_of_work as unit_of_work_module
 from async_migrate.codemods.phase2.derived import runs_sync
 from async_migrate.codemods.phase2.lazy_loads import EagerFix, LazyLoadRisk, lazy_loads
+from async_migrate.codemods.phase2.registry_provider import handed_registry
 from async_migrate.codemods.phase2.unit_of_work import entry_blockers, unit_of_work
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.received import argument_values
@@ -711,6 +712,17 @@ def compute(
                     f"a dependency around the session provider that phase two gives an async twin only when it "
                     f"is a transaction around the Session and nothing more: {carried}; its async twin would drop "
                     "or misplace that"
+                )
+            elif (registry := handed_registry(project, wrapper)) is not None:
+                # `def get_db(): yield db_session`: no provider wrapped, a registry's Session handed out,
+                # which the analysis takes for a provider only when the configuration names it
+                text = (
+                    f"{project.functions[wrapper][0].path}:{project.functions[wrapper][1].line}: parameter "
+                    f"`{param.name}` gets its Session from `{name}`, which hands out the Session of the "
+                    f"`scoped_session` `{registry[1]}` ({registry[0]}), not one it opens: phase two does not "
+                    "take it for the session dependency; if it is the application's, name it in "
+                    f'`session-dependencies = ["{ref}"]` under [tool.async-migrate] and run phase two again, '
+                    "which then judges the registry's other users"
                 )
             else:
                 text = (

@@ -78,3 +78,36 @@ def test_a_dependency_handing_out_a_module_global_session_is_named_as_such(phase
     assert "which hands out `db`, created once at import time (api/items.py:15), one Session the whole " \
         "process shares" in reason, reason
     assert "wraps it" not in reason
+
+
+def test_a_dependency_yielding_a_scoped_session_registry_is_named_as_such(phase2, entry):
+    # A Flask-era `get_db` yielding the registry wraps nothing: the reason names the registry and
+    # the configuration that makes it the session dependency, not a commit or rollback lost.
+    document = phase2(
+        """
+        from fastapi import Depends
+        from sqlalchemy.orm import scoped_session
+
+        from db.engine import database_sessionmaker
+
+        db_session = scoped_session(database_sessionmaker)
+
+
+        def get_db():
+            try:
+                yield db_session
+            finally:
+                db_session.remove()
+
+
+        @router.get("/titles")
+        def read_titles(db: Session = Depends(get_db)):
+            return list(db.scalars(select(Book.title)))
+        """,
+    )
+    found = entry(document, "read_titles")
+    assert found["action"] == "blocked" and "AM256" in found["codes"], found
+    reason = next(r for r in found["reasons"] if "get_db" in r)
+    assert "which hands out the Session of the `scoped_session` `db_session` (api/items.py:" in reason, reason
+    assert '`session-dependencies = ["api.items.get_db"]`' in reason, reason
+    assert "wraps it" not in reason
