@@ -30,12 +30,15 @@ def client():
 """
 
 
-def _notes(cli, service, scope: str = "", dispose: str = "") -> list[str]:
-    root = service({
+def _notes(cli, service, scope: str = "", dispose: str = "", url: str | None = None) -> list[str]:
+    files = {
         "api/items.py": routes(CREATE),
         "tests/__init__.py": "",
         "tests/conftest.py": CONFTEST.replace("{scope}", scope).replace("{dispose}", dispose),
-    })
+    }
+    if url is not None:
+        files["db/engine.py"] = test_phase2_soundness.ENGINE.replace('os.environ["DATABASE_URL"]', url)
+    root = service(files)
     return [n for n in run(cli, root)["subsystem"]["follow_ups"] if "TestClient" in n]
 
 
@@ -72,3 +75,15 @@ def test_the_follow_up_says_what_the_fixtures_scope_sets_it_up_for(cli, service,
     [note] = _notes(cli, service, scope)
     assert f"enters a new `TestClient(...)` for {each}, each on an event loop" in note
     assert f"(\"attached to a different loop\" from {second}, with asyncpg or aiomysql)" in note
+
+
+@pytest.mark.parametrize(
+    ("url", "noted"),
+    [('"sqlite:///./app.db"', False), ('os.environ.get("DATABASE_URL", "sqlite:///./app.db")', False),
+     ('"postgresql://app@db/app"', True)],
+    ids=["sqlite", "sqlite-default", "postgresql"],
+)
+def test_a_project_whose_engine_names_only_sqlite_gets_no_loop_follow_up(cli, service, url, noted):
+    # aiosqlite's connections are not bound to the loop that opened them: nothing to warn of
+    notes = _notes(cli, service, url=url)
+    assert bool(notes) is noted, notes

@@ -689,6 +689,8 @@ class _Analysis:
         ("attached to a different loop") on PostgreSQL and MySQL."""
         if self.plan.async_dependency is None:
             return
+        if self.plan.drivers and all(d.async_.startswith("sqlite") for d in self.plan.drivers):
+            return  # aiosqlite's connections are not bound to the loop that opened them
         found: list[tuple[str, int]] = []
         for module in self.project.modules.values():
             for value in module.values.values():
