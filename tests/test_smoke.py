@@ -401,6 +401,91 @@ def test_a_light_request_waiting_a_whole_heavy_one_after_is_still_blocked_whatev
     assert not near.still_blocked() and "still blocked" not in near.verdict()
 
 
+def test_a_def_heavy_route_whose_ratio_fell_decisively_is_explained_not_called_still_blocked():
+    # Phase one made the heavy route a `def`: 16.10 -> 1.31. The light request no longer waits for
+    # that route's Session work; the verdict says what it may still wait for and how to tell.
+    from async_migrate.codemods.verify.runner import AppSpec
+    from async_migrate.codemods.verify.smoke import Endpoint, Settings, Side, SmokeResult, served_by
+
+    settings = Settings(
+        root=Path("."), app=AppSpec("app.main", "app"), python="python",
+        heavy=Endpoint.parse("GET /posts?per_page=100&page=200", "--heavy"), light=Endpoint.parse("GET /health", "--light"),
+    )
+    document = {"routes": [
+        {"method": "GET", "path": "/posts/latest", "endpoint": "app.routers.posts.latest", "coroutine": False},
+        {"method": "GET", "path": "/posts", "endpoint": "app.routers.posts.list_posts", "coroutine": False},
+        {"method": "GET", "path": "/posts/{post_id}", "endpoint": "app.routers.posts.get_post", "coroutine": True},
+        {"method": "GET", "path": "/health", "endpoint": "app.main.health", "coroutine": True},
+    ]}
+    heavy, light = served_by(document, settings.heavy), served_by(document, settings.light)
+    assert heavy is not None and heavy.endpoint == "app.routers.posts.list_posts" and not heavy.coroutine
+    assert served_by(document, Endpoint.parse("GET /posts/7?x=1", "--heavy")).endpoint.endswith("get_post")
+    assert served_by(document, Endpoint.parse("POST /posts", "--heavy")) is None
+
+    def side(label: str, ratio: float) -> Side:
+        return Side(label, 0, None, None, 0, 1, 0, 1.0, 100.0, 1.0, ratio)  # type: ignore[arg-type]
+
+    result = SmokeResult(settings, before=side("before", 16.10), after=side("after", 1.31),
+                         heavy_route=heavy, light_route=light)
+    verdict = result.verdict()
+    assert not result.still_blocked(), verdict
+    assert verdict.startswith("loop-blocked ratio fell from 16.10 to 1.31 (12.3 times lower), yet"), verdict
+    assert "runs app.routers.posts.list_posts, a plain `def`" in verdict
+    assert "the light route is an `async def`, so it waits for no threadpool thread" in verdict
+    assert "rerun with --concurrency 1" in verdict and "an `async def` route builds its ORM objects" not in verdict
+    assert result.to_json()["heavy_route"] == {"endpoint": "app.routers.posts.list_posts", "coroutine": False}
+    # near misses: a fall by less than half is still blocked, with the same explanation; an
+    # `async def` heavy route is still blocked, told as such
+    little = SmokeResult(settings, before=side("before", 2.0), after=side("after", 1.31), heavy_route=heavy)
+    assert little.still_blocked() and "a plain `def` FastAPI runs in its threadpool" in little.verdict()
+    assert "pool_size + max_overflow" in little.verdict()  # the light route is not known to be async
+    coroutine = SmokeResult(settings, before=side("before", 16.10), after=side("after", 1.31),
+                            heavy_route=served_by(document, Endpoint.parse("GET /posts/7", "--heavy")))
+    assert coroutine.still_blocked() and "runs app.routers.posts.get_post, an `async def`" in coroutine.verdict()
+
+
+def test_the_contract_says_which_endpoints_run_on_the_event_loop() -> None:
+    # smoke's verdict follows from it: a `def` endpoint runs in the threadpool, an `async def` one
+    # (or an instance whose `__call__` is one) on the loop; a sync wrapper counts as FastAPI sees it.
+    import functools
+
+    from fastapi import FastAPI
+
+    from async_migrate.codemods.verify.introspect import describe
+
+    app = FastAPI()
+
+    @app.get("/sync")
+    def plain() -> dict:
+        return {}
+
+    @app.get("/async")
+    async def coroutine() -> dict:
+        return {}
+
+    class Endpoint:
+        async def __call__(self) -> dict:
+            return {}
+
+    app.add_api_route("/instance", Endpoint(), methods=["GET"])
+
+    def wrapper(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            return {}
+        return run
+
+    @app.get("/wrapped")
+    @wrapper
+    async def wrapped() -> dict:
+        return {}
+
+    found = {r["path"]: r["coroutine"] for r in describe(app)["routes"] if r["method"] == "GET" and r["endpoint"]}
+    assert {path: found[path] for path in ("/sync", "/async", "/instance", "/wrapped")} == {
+        "/sync": False, "/async": True, "/instance": True, "/wrapped": False,
+    }
+
+
 RELATIVE_SQLITE = """
 from fastapi import FastAPI
 from sqlalchemy import create_engine, text

@@ -150,6 +150,19 @@ def _name(call: object) -> str:
     return f"{kind.__module__}.{kind.__qualname__}()"  # a callable instance
 
 
+def _coroutine(endpoint: object) -> bool | None:
+    """Whether FastAPI runs the endpoint on the event loop (`async def`, or an instance whose
+    `__call__` is one) rather than in its threadpool; None for no endpoint."""
+    if endpoint is None:
+        return None
+    # as FastAPI judges it: the endpoint as registered, not what a decorator wraps
+    if inspect.iscoroutinefunction(endpoint):
+        return True
+    if inspect.isfunction(endpoint) or inspect.ismethod(endpoint) or inspect.isclass(endpoint):
+        return False
+    return inspect.iscoroutinefunction(getattr(endpoint, "__call__", None))  # noqa: B004 (its method, not callability)
+
+
 def _tree(dependant: object, parent: object) -> list[dict]:
     children = []
     for sub in getattr(dependant, "dependencies", []) or []:
@@ -265,6 +278,7 @@ def describe(app: typing.Any, prefix: str = "") -> dict:
                     "path": path,
                     "kind": kind,
                     "endpoint": _name(endpoint) if endpoint is not None else None,
+                    "coroutine": _coroutine(endpoint),
                     "dependencies": _tree(dependant, endpoint) if dependant is not None else [],
                     "served": _served(route),
                 }

@@ -38,6 +38,7 @@ from async_migrate.codemods.verify.runner import (
     VerifyError,
     before_tree,
     child_env,
+    import_app,
     import_env,
     require_different,
     resolve_revision,
@@ -188,12 +189,76 @@ CPU_ON_LOOP = (
 )
 
 
+# A `def` heavy route whose ratio fell to less than this share of the before side's: most of what
+# blocked the loop was that route's own work, now in the threadpool; what is left is another cause.
+DECISIVE = 0.5
+
+
+@dataclass(frozen=True)
+class Route:
+    """The route serving a request on the after side, as the imported application has it."""
+
+    endpoint: str  # module.qualname
+    coroutine: bool  # `async def`: FastAPI runs it on the event loop; else in its threadpool
+
+
+def served_by(document: dict[str, Any], endpoint: Endpoint) -> Route | None:
+    """The first route of the application's contract (`introspect.py`) that serves `endpoint`'s
+    method and path, in the order Starlette tries them; None when none does or it cannot tell."""
+    path = endpoint.target.partition("?")[0]
+    for route in document.get("routes") or []:
+        if route.get("method") != endpoint.method or route.get("coroutine") is None or not route.get("path"):
+            continue
+        if _template(route["path"]).fullmatch(path):
+            return Route(route.get("endpoint") or "?", bool(route["coroutine"]))
+    return None
+
+
+def _template(path: str) -> re.Pattern[str]:
+    """A path template (`/posts/{post_id}`, `/files/{name:path}`) as a pattern."""
+    parts = re.split(r"(\{[^}]*\})", path)
+    return re.compile("".join(
+        (".*" if part.endswith(":path}") else "[^/]+") if part.startswith("{") else re.escape(part) for part in parts
+    ))
+
+
+def _threaded(heavy: Endpoint, route: Route, light: Route | None, concurrency: int) -> str:
+    """What a light request still waits for when the heavy route is a plain `def`, and how to tell."""
+    light_text = (
+        "; the light route is an `async def`, so it waits for no threadpool thread" if light and light.coroutine
+        else "; a light route that is a `def`, or uses the database, also waits for one of the threadpool's 40 "
+        "threads or one of the pool's connections (pool_size + max_overflow, 5 + 10 by default) the heavy requests "
+        "hold: rerun with --concurrency below the pool size, and a ratio that falls below 1 then was the pool"
+    )
+    return (
+        f"{heavy} runs {route.endpoint}, a plain `def` FastAPI runs in its threadpool, so its Session work is off "
+        f"the event loop; what a light request still waits for is the GIL, which the {concurrency} worker threads "
+        "building ORM objects and their dicts hold in turns with the loop, and the work done on the loop for every "
+        "request (FastAPI encodes a `def` route's return value there; an `async def` middleware or dependency runs "
+        f"there: `verify` names blocking calls in them){light_text}; to tell them apart, rerun with --concurrency "
+        "1: a ratio that falls well below 1 was threads contending for the GIL, one that stays near 1 is work on "
+        "the loop"
+    )
+
+
 @dataclass
 class SmokeResult:
     settings: Settings
     revision: Revision | None = None
     before: Side | None = None
     after: Side | None = None
+    heavy_route: Route | None = None  # what serves --heavy on the after side; None: not known
+    light_route: Route | None = None
+
+    def _fell_decisively(self) -> bool:
+        """A `def` heavy route whose ratio fell to less than `DECISIVE` of the before side's: the
+        light requests no longer wait for the heavy route's own work, which runs in the threadpool."""
+        before, after = self.before, self.after
+        return bool(
+            self.heavy_route is not None and not self.heavy_route.coroutine and before is not None
+            and after is not None and before.measurable and not before.light_timeouts
+            and after.loop_blocked_ratio < before.loop_blocked_ratio * DECISIVE
+        )
 
     def verdict(self) -> str:
         if self.before is None or self.after is None:
@@ -212,11 +277,24 @@ class SmokeResult:
                 f"within --timeout): the event loop is still blocked{ratios}"
             )
         if self.after.measurable and a >= BLOCKED:
+            s = self.settings
+            heavy = self.heavy_route
+            if heavy is not None and not heavy.coroutine and self._fell_decisively():
+                return (
+                    f"loop-blocked ratio fell from {b:.2f} to {a:.2f} ({b / a:.1f} times lower), yet a light request "
+                    f"under load still waited {a:.2f} times as long as a whole heavy request alone: "
+                    + _threaded(s.heavy, heavy, self.light_route, s.concurrency)
+                )
             before = f"{least}{b:.2f} before" if self.before.measurable else "not measurable before"
-            return (
+            blocked = (
                 f"the event loop is still blocked after: a light request under load waited {a:.2f} times as long "
-                f"as a whole heavy request alone (loop-blocked ratio {a:.2f} after, {before}); {CPU_ON_LOOP}"
+                f"as a whole heavy request alone (loop-blocked ratio {a:.2f} after, {before}); "
             )
+            if heavy is not None and not heavy.coroutine:
+                return blocked + _threaded(s.heavy, heavy, self.light_route, s.concurrency)
+            if heavy is not None:
+                return blocked + f"{s.heavy} runs {heavy.endpoint}, an `async def`: {CPU_ON_LOOP}"
+            return blocked + CPU_ON_LOOP
         light = [side.label for side in (self.before, self.after) if not side.measurable]
         if light:
             return f"inconclusive: blocking cannot be measured on the {' and '.join(light)} side (see the notes)"
@@ -234,7 +312,9 @@ class SmokeResult:
         waited as long as a whole heavy request (a measurable ratio at or above `BLOCKED`)."""
         after = self.after
         return after is not None and bool(
-            after.light_timeouts or (after.measurable and after.loop_blocked_ratio >= BLOCKED)
+            after.light_timeouts or (
+                after.measurable and after.loop_blocked_ratio >= BLOCKED and not self._fell_decisively()
+            )
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -251,6 +331,7 @@ class SmokeResult:
             "against": {"rev": self.revision.name, "commit": self.revision.commit} if self.revision else None,
             "before": self.before.to_json() if self.before else None,
             "after": self.after.to_json() if self.after else None,
+            "heavy_route": asdict(self.heavy_route) if self.heavy_route else None,
             "verdict": self.verdict(),
             "still_blocked": self.still_blocked(),
         }
@@ -633,4 +714,11 @@ def smoke(s: Settings, step: Callable[[str], None] = lambda _: None) -> SmokeRes
     for label, failure in failures.items():
         where = f"at {revision.name} (the before side)" if label == "before" else "in the working tree"
         raise VerifyError(f"{s.app} does not start {where}:\n{failure}", 3)
+    if result.after is not None and result.after.measurable and result.after.loop_blocked_ratio >= BLOCKED:
+        # What serves the heavy request decides what the verdict can say is left on the loop.
+        step("after: importing the application to see what serves the requests")
+        imported = import_app(s.python, s.root, s.app, folders=s.folders)
+        if imported.document is not None:
+            result.heavy_route = served_by(imported.document, s.heavy)
+            result.light_route = served_by(imported.document, s.light)
     return result
