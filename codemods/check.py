@@ -38,7 +38,7 @@ from async_migrate.codemods.engine_work import (
     engine_work_reached,
     nested_engine_text,
 )
-from async_migrate.codemods.flow import CLASS, REGISTRY, SESSION
+from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.forked import held_alike, judge_all
 from async_migrate.codemods.handed_coroutines import handed_coroutines
 from async_migrate.codemods.late_registry import late_registry_uses
@@ -58,8 +58,9 @@ from async_migrate.codemods.phase1.shared_session import (
     SharedUse,
     offload_note,
     offloaded_shared_uses,
+    past_constructions,
+    registry_teardown_fix,
     shared_session_uses,
-    thread_registry_uses,
     thread_scoped_uses,
     unseen_shared_openers,
 )
@@ -310,7 +311,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
     candidates: list[Finding] = []
     if handler.kind in HOOK_KINDS:
-        blocking = _past_constructions(project, handler, blocking)
+        blocking = past_constructions(project, handler, blocking)
     if blocking and handler.kind in HOOK_KINDS:
         rule = AM308 if handler.kind == "middleware" else AM309
         candidates.append(
@@ -1574,6 +1575,8 @@ def blocking_calls(project: Project, handler: Handler, work: SessionWork | None 
         # what that Session loaded, read on the loop: its lazy loads block there too (the response's
         # included, which an `async def` route serialises on the loop)
         found.extend(own_lazy_loads(project, handler))
+    if handler.kind in HOOK_KINDS:
+        found = past_constructions(project, handler, found)
     unique = {(b.line, b.call): b for b in found}
     return sorted(unique.values(), key=lambda b: (b.line, b.call))
 
@@ -3513,75 +3516,11 @@ def hook_advice(project: Project, handler: Handler, blocking: list[Blocking]) ->
     where it may run, which the general advice (a helper in `run_in_threadpool`) gets wrong for a
     registry scoped to the thread."""
     if handler.kind == "middleware" and blocking:
-        special = _registry_hook_fix(project, handler, blocking)
+        special = registry_teardown_fix(project, handler, blocking)
         if special is not None:
             return special
     lines = {b.line for b in blocking} or None
     return f"fix: {hook_fix(handler)}{offload_note(project, handler.id, lines)}"
-
-
-# What `Session.close()` does on the caller's thread: a Session still in a transaction (it read and
-# did not commit) hands its connection back to the pool, which rolls it back. Building a Session,
-# or closing one that holds no connection, does no I/O.
-_ROLLED_BACK = (
-    ", and a Session still in a transaction (one that read and did not commit) hands its connection back to "
-    "the pool, which rolls it back: a round trip to the database on the loop"
-)
-
-
-def _registry_hook_fix(project: Project, handler: Handler, blocking: list[Blocking]) -> str | None:
-    fid, function = handler.id, handler.function
-    thread = {use.line: use for use in thread_registry_uses(project, fid) if use.path == handler.module.path}
-    registries = {
-        call.line for call in function.calls
-        if (call.func or call.callee or "").endswith(".remove") and project.flow.holds(
-            fid, (call.func or call.callee or "").rpartition(".")[0], REGISTRY
-        ) is not None
-    }
-    removes = [b for b in blocking if b.call.endswith(".remove()")]
-    if all(b.line in thread for b in blocking):
-        use = thread[blocking[0].line]
-        name = use.call.removesuffix("()").rpartition(".")[0] or use.call.removesuffix("()")
-        closes = (
-            f"`{removes[0].call}` closes the Session the registry keeps for the event loop thread (the one "
-            f"`async def` code there used){_ROLLED_BACK} (none when nothing on the loop used that Session); "
-            if removes else ""
-        )
-        return (
-            f"{closes}fix: not in `run_in_threadpool`: {use.holder}: in a worker thread it reaches that thread's "
-            "Session, not the event loop thread's, which would stay open; scope the registry to the request "
-            f"(`scopefunc=` a context variable this middleware sets), after which `await run_in_threadpool({name}."
-            f"remove)` closes the request's Session off the loop; or keep the call on the loop and silence this "
-            "with a pragma naming why"
-        )
-    if removes and len(removes) == len(blocking) and all(b.line in registries for b in removes):
-        return (
-            f"`{removes[0].call}` closes the request's Session (the one its routes used, a `def` route's in the "
-            f"threadpool){_ROLLED_BACK}; fix: `await run_in_threadpool({removes[0].call.removesuffix('()')})`: run "
-            "in a copy of the request's context, it closes the same Session off the loop"
-        )
-    return None
-
-
-def _past_constructions(project: Project, handler: Handler, blocking: list[Blocking]) -> list[Blocking]:
-    """`blocking` without the lines where a hook only builds a Session or takes the registry's
-    (`request.state.db = db_session()`, `session = SessionLocal()`): building one does no I/O,
-    the work done with it does (its first I/O is named on the same entry, `-> session.commit()`)."""
-    fid, function = handler.id, handler.function
-    flow = project.flow
-    lines = {o.line for o in project.opens_directly(fid)}
-    lines |= {
-        line for line, _, _, assigned in function.state_assigns
-        if assigned.endswith("()") and flow.holds(fid, assigned) is not None
-    }
-    lines |= {
-        b.line for b in function.bindings
-        if b.expr.endswith("()") and any(v.kind == SESSION for v in flow.evaluate(fid, b.expr))
-    }
-    return [
-        b for b in blocking
-        if b.line not in lines or " -> " in b.call or b.call.startswith("uses the Session")
-    ]
 
 
 def hook_fix(handler: Handler) -> str:
@@ -3710,8 +3649,10 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     on_loop = {item.line for item in work.in_coroutines}
     hook = handler.kind in HOOK_KINDS
     if hook:  # what would have phase one convert it does not apply: it never does
-        blocking = _past_constructions(project, handler, blocking_calls(project, handler))
+        blocking = past_constructions(project, handler, blocking_calls(project, handler))
         found.append(hook_advice(project, handler, blocking).removeprefix("fix: "))
+        if handler.kind == "middleware" and blocking and registry_teardown_fix(project, handler, blocking):
+            return documented + found  # the registry's call, said whole: no helper to move it into
     elif handler.kind == "websocket":
         found.append("websocket: it stays async def; move Session work to run_in_threadpool")
     elif {line for line, _ in function.awaits} - {c.line for c in function.calls if c.offloaded} - on_loop:

@@ -38,7 +38,13 @@ from async_migrate.codemods.phase1.expired_deps import (
 )
 from async_migrate.codemods.phase1.memory_sqlite import MemoryEngine, handler_memory_engine
 from async_migrate.codemods.phase1.needs import BY_HAND_ASYNC, coroutine_needs
-from async_migrate.codemods.phase1.shared_session import offload_note, shared_session_uses, thread_scoped_uses
+from async_migrate.codemods.phase1.shared_session import (
+    offload_note,
+    past_constructions,
+    registry_teardown_fix,
+    shared_session_uses,
+    thread_scoped_uses,
+)
 from async_migrate.codemods.pragma import parse_pragma
 from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, FunctionId, Handler, Project
 from async_migrate.codemods.resolvers import describe_work, resolver_work
@@ -171,7 +177,10 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
         if engine:
             outcome.blocking = engine
         if work.any:
-            outcome.blocking = work.blocking
+            # a hook building a Session (`request.state.db = db_session()`) does no I/O there
+            outcome.blocking = past_constructions(project, handler, work.blocking) if (
+                handler.kind in HOOK_KINDS
+            ) else work.blocking
             # The threadpool is where a process-wide or thread-local Session, or one on a database each
             # thread has its own of, must not go: nothing is offloaded.
             # Nor where the Session is stored on a shared object: the await would let other requests store theirs.
@@ -497,6 +506,15 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     if handler.kind in HOOK_KINDS and handler.kind != "exception-handler" and not _repeated(project, handler):
         engine = [] if work.any or handler.kind != "lifecycle" else engine_work_reached(project, handler.id)
         caveat = offload_note(project, handler.id) if handler.kind != "lifecycle" and work.any else ""
+        if handler.kind == "middleware" and work.any:
+            blocking = past_constructions(project, handler, [b for b in work.blocking if not b.offloaded])
+            teardown = registry_teardown_fix(project, handler, blocking) if blocking else None
+            if teardown is not None:
+                # the registry's call is all its Session work: the helper advice would contradict it
+                return [AM133.reason(
+                    "middleware: stays async def (it awaits `call_next` or the wrapped app); its synchronous "
+                    f"Session work blocks the event loop on every request it sees: {teardown}"
+                )]
         return [AM133.reason(_hook_text(handler.kind, work, engine) + caveat)]
     unrecognised = sorted({r.unrecognised for r in handler.registrations if r.unrecognised})
     if unrecognised:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
@@ -45,6 +45,10 @@ from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.session_work import handed_held_sessions
 from async_migrate.codemods.vocabulary.python import CACHES
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SESSION_IO_METHODS
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.handlers import Handler
+    from async_migrate.codemods.outcome import Blocking
 
 _DEPTH = 8  # helpers deeper than this are not followed; phase one's other reasons see them
 
@@ -1231,3 +1235,70 @@ def _reached_registry(
             holder = f"`{written}`, {what} {_scope_words(scope, where)}"
             return SharedUse(module.path, line, f"{call}()", holder, task=scope == TASK, one_key=scope in (PROCESS, REPEATED))
     return None
+
+
+# What `Session.close()` does on the caller's thread: a Session still in a transaction (it read and
+# did not commit) hands its connection back to the pool, which rolls it back. Building a Session,
+# or closing one that holds no connection, does no I/O.
+_ROLLED_BACK = (
+    ", and a Session still in a transaction (one that read and did not commit) hands its connection back to "
+    "the pool, which rolls it back: a round trip to the database on the loop"
+)
+
+
+def registry_teardown_fix(project: Project, handler: Handler, blocking: list[Blocking]) -> str | None:
+    """For a middleware whose only blocking Session work is on a `scoped_session` registry (the
+    `db_session.remove()` of a teardown): what the call does on the loop and the one fix that
+    holds for the registry's scope; None for any other work, which the general advice covers."""
+    fid, function = handler.id, handler.function
+    thread = {use.line: use for use in thread_registry_uses(project, fid) if use.path == handler.module.path}
+    registries = {
+        call.line for call in function.calls
+        if (call.func or call.callee or "").endswith(".remove") and project.flow.holds(
+            fid, (call.func or call.callee or "").rpartition(".")[0], REGISTRY
+        ) is not None
+    }
+    removes = [b for b in blocking if b.call.endswith(".remove()")]
+    if all(b.line in thread for b in blocking):
+        use = thread[blocking[0].line]
+        name = use.call.removesuffix("()").rpartition(".")[0] or use.call.removesuffix("()")
+        closes = (
+            f"`{removes[0].call}` closes the Session the registry keeps for the event loop thread (the one "
+            f"`async def` code there used){_ROLLED_BACK} (none when nothing on the loop used that Session); "
+            if removes else ""
+        )
+        return (
+            f"{closes}fix: not in `run_in_threadpool`: {use.holder}: in a worker thread it reaches that thread's "
+            "Session, not the event loop thread's, which would stay open; scope the registry to the request "
+            f"(`scopefunc=` a context variable this middleware sets), after which `await run_in_threadpool({name}."
+            f"remove)` closes the request's Session off the loop; or keep the call on the loop and silence this "
+            "with a pragma naming why"
+        )
+    if removes and len(removes) == len(blocking) and all(b.line in registries for b in removes):
+        return (
+            f"`{removes[0].call}` closes the request's Session (the one its routes used, a `def` route's in the "
+            f"threadpool){_ROLLED_BACK}; fix: `await run_in_threadpool({removes[0].call.removesuffix('()')})`: run "
+            "in a copy of the request's context, it closes the same Session off the loop"
+        )
+    return None
+
+
+def past_constructions(project: Project, handler: Handler, blocking: list[Blocking]) -> list[Blocking]:
+    """`blocking` without the lines where a hook only builds a Session or takes the registry's
+    (`request.state.db = db_session()`, `session = SessionLocal()`): building one does no I/O,
+    the work done with it does (its first I/O is named on the same entry, `-> session.commit()`)."""
+    fid, function = handler.id, handler.function
+    flow = project.flow
+    lines = {o.line for o in project.opens_directly(fid)}
+    lines |= {
+        line for line, _, _, assigned in function.state_assigns
+        if assigned.endswith("()") and flow.holds(fid, assigned) is not None
+    }
+    lines |= {
+        b.line for b in function.bindings
+        if b.expr.endswith("()") and any(v.kind == SESSION for v in flow.evaluate(fid, b.expr))
+    }
+    return [
+        b for b in blocking
+        if b.line not in lines or " -> " in b.call or b.call.startswith("uses the Session")
+    ]

@@ -225,8 +225,10 @@ app.add_middleware(Teardown)
 """
 
 
-def test_a_middleware_removing_the_registrys_session_is_am308(app, findings):
+def test_a_middleware_removing_the_registrys_session_is_am308(app, findings, reported):
     root = app(ROUTES, {"main.py": TEARDOWN.replace("{removed}", "ScopedSession").replace("{argument}", "")})
+    kept = reported(root, "Teardown.dispatch", "phase1")["reasons"][0]
+    assert "move it into a plain def helper" not in kept and "not in `run_in_threadpool`" in kept, kept
     found = findings(root, "Teardown.dispatch")
     assert [f["code"] for f in found] == ["AM308"], found
     assert "ScopedSession.remove()" in found[0]["message"]
@@ -292,7 +294,7 @@ def test_a_middleware_removing_a_request_scoped_registrys_session_is_am308(app, 
     ids=["on-the-loop", "offloaded"],
 )
 def test_taking_the_request_scoped_registrys_session_onto_the_request_state_is_no_blocking_work(
-    app, findings, removal, expected
+    app, findings, reported, removal, expected
 ):
     # `request.state.db = ScopedSession()` builds the request's Session: no I/O until a statement
     # runs, which its routes do. Only the `remove()` does I/O on the loop (the pool's rollback).
@@ -303,6 +305,8 @@ def test_taking_the_request_scoped_registrys_session_onto_the_request_state_is_n
     found = findings(root, "session_scope")
     assert [f["code"] for f in found] == expected, found
     if expected:
+        kept = reported(root, "session_scope", "phase1")["reasons"]
+        assert not any("request.state.db = ScopedSession()" in reason for reason in kept), kept
         message = found[0]["message"]
         assert "at line 25 (ScopedSession.remove())," in message and "ScopedSession()" not in message.split(";")[0]
         assert "closes the request's Session" in message
