@@ -62,6 +62,7 @@ from async_migrate.codemods.phase1.shared_session import (
     registry_teardown_fix,
     shared_session_uses,
     thread_scoped_uses,
+    unseen_offloaded_openers,
     unseen_shared_openers,
 )
 from async_migrate.codemods.phase1.two_sessions import describe as describe_two_sessions
@@ -1308,7 +1309,19 @@ def _offloaded_shared(project: Project, handler: Handler) -> Finding | None:
     worker threads at once; on the loop alone they would take turns."""
     uses = offloaded_shared_uses(project, handler.id)
     if not uses:
-        return None
+        unseen = unseen_offloaded_openers(project, handler.id)
+        if unseen is None:
+            return None
+        instance, cls, attribute, chain = unseen
+        function = handler.function
+        message = (
+            f"async def {_kind(handler)} hands Session work to a worker thread, a thread per request, and that work "
+            f"uses `{instance}`, the one {cls} every request gets, which opens its Session into "
+            f"`self.{attribute}`; what it runs on it the analysis cannot read ({' -> '.join(chain)}): if that is "
+            "Session work, threads use that Session together, which a Session does not allow; fix: give each "
+            f"request its own {cls}, or run that work on the event loop until it has one"
+        )
+        return Finding(AM324, handler, handler.module.path, function.line, function.qualname, message)
     return _threaded_finding(
         handler, uses[0],
         f"async def {_kind(handler)} hands Session work to a worker thread, a thread per request, and that work runs",

@@ -127,6 +127,35 @@ def unseen_shared_openers(project: Project, fid: FunctionId) -> tuple[str, str, 
     return None
 
 
+def unseen_offloaded_openers(project: Project, fid: FunctionId) -> tuple[str, str, str, list[str]] | None:
+    """`unseen_shared_openers` for the work `fid` hands to a worker thread (`await
+    run_in_threadpool(bus.handle, cmd)` on a module-level bus whose handler table is unread): the
+    instance, its class, the attribute, and the chain to what is unread; or None. Only an
+    instance the offloaded call names counts: one the handler uses on the loop takes turns."""
+    chains = project.unverified_chains
+    edges = [edge for edge in project.all_calls_from.get(fid, ()) if edge.call.offloaded and edge.callee in chains]
+    if not edges:
+        return None
+    flow = project.flow
+    for edge in edges:
+        written = [a.ref for a in edge.call.args if a.ref]
+        if edge.call.callee:
+            written.append(edge.call.callee)
+        for cls, ref in _process_wide_instances(project, edge.caller):
+            owner = ref.rsplit(".", 1)[0]
+            if not any(name == ref or name.startswith((ref + ".", owner + ".")) for name in written):
+                continue
+            for ancestor in flow.classes.mro(cls):
+                for (holder, attribute), assigned in flow.classes.assigned.items():
+                    if holder == ancestor and any(
+                        expression.endswith("()") and SESSION in {v.kind for v in flow.evaluate(assigning, expression)}
+                        for assigning, expression in assigned
+                    ):
+                        _, callee = project.functions[edge.callee]
+                        return ref, flow.classes.short(cls), attribute, [callee.qualname, *chains[edge.callee]]
+    return None
+
+
 def _resolved(project: Project, fid: FunctionId, uses: list[SharedUse]) -> list[SharedUse]:
     """`uses` with each `self.x` a unit of work opens named by the process-wide instance of its
     class `fid` works on; dropped where `fid` works on none (each request builds its own)."""

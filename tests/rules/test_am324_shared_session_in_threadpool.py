@@ -239,3 +239,32 @@ def test_a_def_route_on_a_process_wide_bus_dispatching_through_a_table_may_share
     if codes:
         assert "works on `api.items.bus.uow`, the one UnitOfWork every request gets" in found[0]["message"], found
         assert "what it runs on it the analysis cannot read" in found[0]["message"], found
+
+
+@pytest.mark.parametrize(("bus", "codes"), [("bus", ["AM324"]), ("bootstrap()", [])])
+def test_an_async_route_offloading_a_process_wide_bus_dispatching_through_a_table_is_reported(
+    app, findings, bus, codes
+):
+    # What the table runs is unread, so the offloaded call is no use seen; but each request's
+    # worker thread gets the one unit of work the module-level bus holds, whose `__enter__`
+    # reopens `self.session` under the others. A bus built per request (near miss) is its own.
+    root = app(
+        f"""
+        from starlette.concurrency import run_in_threadpool
+
+        from db.bus import bootstrap
+
+        bus = bootstrap()
+
+
+        @router.post("/allocate")
+        async def allocated(sku: str):
+            await run_in_threadpool({bus}.handle, sku)
+        """,
+        {"db/bus.py": TABLE_BUS},
+    )
+    found = findings(root, "allocated")
+    assert [f["code"] for f in found] == codes, found
+    if codes:
+        assert found[0]["message"].startswith("async def route hands Session work to a worker thread"), found
+        assert "uses `api.items.bus.uow`, the one UnitOfWork every request gets" in found[0]["message"], found
