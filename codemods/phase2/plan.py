@@ -123,6 +123,12 @@ class FilePlan:
     # base to (`class TaskRepository(Repository[Session])`): `AsyncSession` in its bases, those of
     # the class itself when it moves in place, else of its parallel copy.
     parallel_base_sessions: dict[str, set[str]] = field(default_factory=dict)
+    # A class holding the Session that moves to AsyncSession (in place, or in its parallel copy):
+    # class qualname -> {local name of the synchronous Session type: (module it is imported from,
+    # name there)}; its `session: Session` and `self.session: Session = ...` annotations name
+    # AsyncSession, imported from `async_session_home`.
+    session_fields: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    async_session_home: str = "sqlalchemy.ext.asyncio"
     # Every name this module has for a class with a parallel async class: local name -> (the
     # parallel class, the module to import it from, or None when it is defined here). Applied
     # to each rewritten function (annotations in strings, local annotations, casts too); an
@@ -328,6 +334,7 @@ def _plan_parallel_family(
         renames = plan.parallel_renames.setdefault(found.qualname, {})
         # `Repository[Session]`: the copy holds an AsyncSession, `RepositoryAsync[AsyncSession]`
         _bind_async_session(project, module, found, plan)
+        _retype_session_fields(project, module, found, plan)
         # Its bases, and the classes its class-level annotations name (`items: AbstractRepository`
         # on a unit of work's base): the copy's attribute holds the parallel class's instance.
         annotated = (ref for refs in found.annotations.values() for ref in refs)
@@ -361,6 +368,21 @@ def _bind_async_session(project: Project, module: facts.Module, found: facts.Cla
     )
 
 
+def _retype_session_fields(project: Project, module: facts.Module, found: facts.ClassFacts, plan: FilePlan) -> None:
+    """The synchronous Session type's local names, for the annotations of the fields of a class
+    that holds an AsyncSession from now on (`_SessionFields` in to_async)."""
+    names = {
+        local: (imported.rpartition(".")[0], imported.rpartition(".")[2])
+        for local, imported in module.imports.items() if "." in imported and project.is_sync_session_type(imported)
+    }
+    if not names:
+        return
+    plan.session_fields[found.qualname] = names
+    if any((project.canonical(imported) or "").startswith("sqlmodel") for imported in module.imports.values()
+           if project.is_sync_session_type(imported)):
+        plan.async_session_home = "sqlmodel.ext.asyncio.session"
+
+
 def _plan_in_place_bases(project: Project, plans: dict[str, FilePlan], parallel: dict[str, str]) -> None:
     """`_bind_async_session` for the classes whose methods move in place (no parallel copy)."""
     by_path = {module.path: module for module in project.modules.values()}
@@ -375,6 +397,8 @@ def _plan_in_place_bases(project: Project, plans: dict[str, FilePlan], parallel:
         for found in module.classes:
             if found.qualname in owners and f"{module.name}.{found.qualname}" not in parallel:
                 _bind_async_session(project, module, found, plan)
+                if f"{module.name}.{found.qualname}" in holders.holder_classes(project):
+                    _retype_session_fields(project, module, found, plan)
 
 
 def _plan_eager(

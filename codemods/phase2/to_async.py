@@ -94,6 +94,8 @@ class MigrateToAsyncSession(DefinitionCommand):
             result = self._fields_retyped(result, generated)
         if not isinstance(result, cst.ClassDef):
             return result
+        if qualname in self.plan.session_fields and qualname not in self.plan.parallel:
+            result = self._session_fields(result, qualname, in_place=True)
         added = self.plan.parallel_additions.get(qualname)
         if added is not None:
             owner = qualname.rpartition(".")[0]
@@ -159,6 +161,20 @@ class MigrateToAsyncSession(DefinitionCommand):
             for base in node.bases
         ])
 
+    def _session_fields(self, node: cst.ClassDef, qualname: str, in_place: bool) -> cst.ClassDef:
+        """`session: Session` in the class body and `self.session: Session = session` in its
+        methods name AsyncSession: the instance holds one now (a copy's original keeps its own)."""
+        names = self.plan.session_fields[qualname]
+        retyped = _SessionFields(set(names))
+        result = cst.ensure_type(node.visit(retyped), cst.ClassDef)
+        if retyped.renamed:
+            imports.add(self.context, self.plan.async_session_home, "AsyncSession")
+            if in_place:
+                for local in sorted(retyped.renamed):
+                    home, name = names[local]
+                    imports.remove(self.context, home, name, None if local == name else local)
+        return result
+
     def _parallel(
         self, node: cst.ClassDef, qualname: str, name: str, plans: dict[str, FunctionPlan]
     ) -> cst.ClassDef:
@@ -179,6 +195,8 @@ class MigrateToAsyncSession(DefinitionCommand):
         renames = {**self.plan.parallel_renames.get(qualname, {}), node.name.value: name}
         copy = cst.ensure_type(copy.visit(_Rename(renames)), cst.ClassDef)
         copy = self._bound_async(copy, qualname)
+        if qualname in self.plan.session_fields:
+            copy = self._session_fields(copy, qualname, in_place=False)
         blank = sum(1 for line in node.leading_lines if line.comment is None) or (2 if "." not in qualname else 1)
         return copy.with_changes(name=cst.Name(name), leading_lines=[cst.EmptyLine(indent=False)] * blank)
 
@@ -687,6 +705,49 @@ def _redepend_routers(module: cst.Module, wanted: dict[str, dict[str, str]]) -> 
                 statement = statement.with_changes(body=[new_assign])
         body.append(statement)
     return module.with_changes(body=body)
+
+
+class _SessionFields(cst.CSTTransformer):
+    """Renames the synchronous Session type to AsyncSession in the annotations of a class's
+    fields: its body's `name: T`, and `self.name: T` in its methods (not in classes it nests)."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.renamed: set[str] = set()
+        self.depth = 0  # classes entered, the one retyped included
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.depth += 1
+        return self.depth == 1
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        self.depth -= 1
+        return updated
+
+    def leave_AnnAssign(self, original: cst.AnnAssign, updated: cst.AnnAssign) -> cst.AnnAssign:
+        target = updated.target
+        if not (
+            isinstance(target, cst.Name)
+            or isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"
+        ):
+            return updated
+        renames = _Rename(dict.fromkeys(self.names, "AsyncSession"))
+        annotation = cst.ensure_type(updated.annotation.visit(renames), cst.Annotation)
+        if not annotation.deep_equals(updated.annotation):
+            self.renamed.update(n for n in self.names if _names(updated.annotation, n))
+        return updated.with_changes(annotation=annotation)
+
+
+def _names(node: cst.CSTNode, name: str) -> bool:
+    found = False
+
+    class _Find(cst.CSTVisitor):
+        def visit_Name(self, seen: cst.Name) -> None:
+            nonlocal found
+            found = found or seen.value == name
+
+    node.visit(_Find())
+    return found
 
 
 def _redepend_includes(module: cst.Module, wanted: dict[int, dict[str, str]]) -> cst.Module:
