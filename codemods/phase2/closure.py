@@ -752,6 +752,14 @@ def compute(
             ))
     for fid, found_blocks in dependency_blocks.items():
         blocked.setdefault(fid, []).extend(AM219.reason(f"{path}:{line}: {text}") for path, line, text in found_blocks)
+
+    def way_to(route: FunctionId, fid: FunctionId) -> str:
+        """`api.a.rename -> dependency core.auth.get_current_user -> core.auth.load_user`: how a
+        route reaches a function through a dependency FastAPI calls for it; "" when not so."""
+        chains = [found.chain for found in shared_sessions.get(route, ())]
+        chains += [found.chain for sharing in include_sharing.get(route, {}).values() for found in sharing]
+        return _dependency_way(project, route, fid, chains, dependency_twins.get(route, ()))
+
     while True:
         active = [fid for fid in candidates if fid not in blocked]
         reaches = {fid: reach(fid) for fid in active}
@@ -762,7 +770,7 @@ def compute(
             reasons: list[Reason] = []
             for fid in sorted({route} | reaches[route]):
                 for blocker in own_blockers.get(fid, []):
-                    reasons.append(_blocker_reason(project, fid, blocker, route))
+                    reasons.append(_blocker_reason(project, fid, blocker, route, way_to(route, fid)))
                 for other in methods.overrides(project, fid):
                     if other not in reaches[route]:
                         reasons.append(AM242.reason(
@@ -805,7 +813,7 @@ def compute(
     for route, reasons in blocked.items():
         for fid in sorted({route} | reach(route)):
             for blocker in own_blockers.get(fid, []):
-                reason = _blocker_reason(project, fid, blocker, route)
+                reason = _blocker_reason(project, fid, blocker, route, way_to(route, fid))
                 if reason not in reasons:
                     reasons.append(reason)
     closure.blocked_routes = {**blocked, **held_elsewhere}
@@ -2370,15 +2378,74 @@ def _name(project: Project, fid: FunctionId) -> str:
     return f"{module.name}.{function.qualname}"
 
 
-def _blocker_reason(project: Project, fid: FunctionId, blocker: _Own, route: FunctionId) -> Reason:
+def _blocker_reason(project: Project, fid: FunctionId, blocker: _Own, route: FunctionId, way: str = "") -> Reason:
     """The route's reason for a blocker of what it reaches. A generator's or a method's, other than
-    the route, names it (`_csv_rows`, `Publisher.lines`): its line alone reads as the route's own."""
+    the route, names it (`_csv_rows`, `Publisher.lines`): its line alone reads as the route's own.
+    One reached through a dependency names the way there (`way`): the line alone, in a module the
+    route does not name, leaves a reviewer guessing why the route needs it."""
     where = _where(project, fid, blocker.line)
     qualname = project.functions[fid][1].qualname
     named = blocker.rule in (AM216, AM217) or fid in _left_out(project)
     if fid != route and named and not blocker.whole_class and not blocker.message.startswith("`"):
-        return Reason(blocker.rule.code, f"{where}: `{qualname}` {blocker.message}")
-    return blocker.reason(where)
+        reason = Reason(blocker.rule.code, f"{where}: `{qualname}` {blocker.message}")
+    else:
+        reason = blocker.reason(where)
+    if not way:
+        return reason
+    return Reason(reason.code, f"{reason.text} (the route reaches it through {way})")
+
+
+def _dependency_way(
+    project: Project,
+    route: FunctionId,
+    fid: FunctionId,
+    chains: list[tuple[FunctionId, ...]],
+    twinned: Iterable[FunctionId],
+) -> str:
+    """The shortest way from a route to `fid` through the dependencies FastAPI calls for it
+    (`chains`, each from the route's direct dependency down; `twinned`, any other that moves with
+    it) and then the calls carrying the Session: the names joined by `->`, the dependencies
+    marked; "" when `fid` is the route or reached without a dependency."""
+    if fid == route:
+        return ""
+    edges: dict[FunctionId, list[FunctionId]] = {}
+    dependency: set[FunctionId] = set()
+    for chain in chains:
+        for caller, callee in zip((route, *chain), chain):
+            if callee not in edges.setdefault(caller, []):
+                edges[caller].append(callee)
+            dependency.add(callee)
+    for other in twinned:
+        if other not in dependency:
+            edges.setdefault(route, []).append(other)
+            dependency.add(other)
+    if not dependency:
+        return ""
+    kept = cast("dict[tuple[FunctionId, bool], tuple[FunctionId, ...]]",
+                project.derived.setdefault("phase2.reach_next", {}))
+    came: dict[FunctionId, FunctionId | None] = {route: None}
+    queue = [route]
+    for current in queue:
+        if current == fid:
+            break
+        following = kept.get((current, True))
+        if following is None:
+            following = kept[(current, True)] = tuple(_reach_next(project, current, True))
+        for step in (*edges.get(current, ()), *(f for f in following if current != route or f not in dependency)):
+            if step not in came:
+                came[step] = current
+                queue.append(step)
+    if fid not in came:
+        return ""
+    way: list[FunctionId] = []
+    at: FunctionId | None = fid
+    while at is not None:
+        way.append(at)
+        at = came[at]
+    way.reverse()
+    if not any(step in dependency for step in way):
+        return ""
+    return " -> ".join(f"dependency {_name(project, step)}" if step in dependency else _name(project, step) for step in way)
 
 
 def _unverified_on_the_loop(project: Project, routes: Iterable[FunctionId]) -> list[str]:
