@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Collection, Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, cast
 
 import libcst as cst
 from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
@@ -578,14 +578,16 @@ _Statements = list[cst.SimpleStatementLine | cst.BaseCompoundStatement]
 
 def _names_in_order(before: cst.Module, body: _Statements) -> _Statements:
     """AddImportsVisitor puts the names it adds to an existing `from m import a, b` first: put
-    them where isort would, when the names were in isort's order before (after them if not)."""
-    had: dict[str, list[tuple[str, ...]]] = {}
+    them where isort would, when the names were in isort's order before (after them if not). A
+    statement written one name a line (`from m import (\n    a,\n    b,\n)`, as black, isort's
+    black profile and ruff write it) keeps that layout, whatever was added or dropped, and each
+    name keeps its own comment."""
+    had: dict[str, list[cst.ImportFrom]] = {}
     for statement in before.body:
         module = _written_module(statement)
         if module is not None and is_import(statement) and isinstance(statement.body[0], cst.ImportFrom):
-            names = statement.body[0].names
-            if not isinstance(names, cst.ImportStar):
-                had.setdefault(module, []).append(tuple(source_of(a.name) for a in names))
+            if not isinstance(statement.body[0].names, cst.ImportStar):
+                had.setdefault(module, []).append(statement.body[0])
     for index, statement in enumerate(body):
         module = _written_module(statement)
         if module not in had or not is_import(statement):
@@ -595,21 +597,73 @@ def _names_in_order(before: cst.Module, body: _Statements) -> _Statements:
             continue
         aliases = list(node.names)
         written = tuple(source_of(a.name) for a in aliases)
-        # The statement it was: the one sharing most names (RemoveImportsVisitor may have dropped some).
-        previous = max(had[module], key=lambda p: len(set(p) & set(written)))
-        if not set(written) - set(previous) or not set(written) & set(previous):
+        # The statement it was: the one sharing most names (RemoveImportsVisitor may have dropped
+        # some), or the module's only one when every name it had was replaced.
+        candidates = had[module]
+        found = max(candidates, key=lambda p: len(set(_names_of(p)) & set(written)))
+        previous = _names_of(found)
+        if set(written) == set(previous) or not (set(written) & set(previous) or len(candidates) == 1):
             continue
-        kept = [a for a in aliases if source_of(a.name) in previous]
+        kept = sorted((a for a in aliases if source_of(a.name) in previous), key=lambda a: previous.index(source_of(a.name)))
         new = [a for a in aliases if source_of(a.name) not in previous]
-        if len(kept) < 2 and node.lpar is not None:
-            continue  # a one-name parenthesised import gives no separator to copy
-        in_order = [_isort_key(a) for a in kept] == sorted(_isort_key(a) for a in kept)
+        in_order = [_isort_key(a) for a in found.names] == sorted(_isort_key(a) for a in found.names)  # type: ignore[union-attr]
         merged = sorted(kept + new, key=_isort_key) if in_order else kept + new
+        if _one_a_line(found):
+            lpar, names = _laid_out_like(found, merged)
+            node = node.with_changes(names=names, lpar=lpar, rpar=found.rpar)
+            body[index] = statement.with_changes(body=[node, *statement.body[1:]])
+            continue
+        if not new or not kept or (len(kept) < 2 and node.lpar is not None):
+            continue  # a one-name parenthesised import gives no separator to copy
         separator = kept[0].comma if len(kept) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
         last = kept[-1].comma
         merged = [a.with_changes(comma=separator if i < len(merged) - 1 else last) for i, a in enumerate(merged)]
         body[index] = statement.with_changes(body=[node.with_changes(names=merged), *statement.body[1:]])
     return body
+
+
+def _names_of(node: cst.ImportFrom) -> tuple[str, ...]:
+    return tuple(source_of(a.name) for a in node.names)  # type: ignore[union-attr]  # never a star
+
+
+def _one_a_line(node: cst.ImportFrom) -> bool:
+    """`from m import (\n    a,\n    b,\n)`: a line break after `(`, each name ending in a comma
+    and a line break."""
+    names = node.names
+    return (
+        node.lpar is not None and isinstance(node.lpar.whitespace_after, cst.ParenthesizedWhitespace)
+        and not isinstance(names, cst.ImportStar) and bool(names)
+        and all(isinstance(a.comma, cst.Comma) and isinstance(a.comma.whitespace_after, cst.ParenthesizedWhitespace)
+                for a in names)
+    )
+
+
+def _laid_out_like(found: cst.ImportFrom, merged: list[cst.ImportAlias]) -> tuple[cst.LeftParen, list[cst.ImportAlias]]:
+    """`merged`, one name a line as `found` writes them (`_one_a_line`): its indentation, the
+    comment after each name it had, the comment lines above each, the line of the `)`."""
+    lpar = cast(cst.LeftParen, found.lpar)
+    opening = cast(cst.ParenthesizedWhitespace, lpar.whitespace_after)
+    old = list(cast(Sequence[cst.ImportAlias], found.names))
+    after: dict[str, cst.ParenthesizedWhitespace] = {
+        source_of(a.name): cast(cst.ParenthesizedWhitespace, cast(cst.Comma, a.comma).whitespace_after) for a in old
+    }
+    # the comment lines above a name are written after the comma before it (or the `(`)
+    above = {source_of(a.name): (opening if i == 0 else after[source_of(old[i - 1].name)]).empty_lines
+             for i, a in enumerate(old)}
+    closing = after[source_of(old[-1].name)].last_line
+    laid: list[cst.ImportAlias] = []
+    for i, alias in enumerate(merged):
+        name = source_of(alias.name)
+        own = after.get(name)
+        following = above.get(source_of(merged[i + 1].name), ()) if i + 1 < len(merged) else ()
+        laid.append(alias.with_changes(comma=cst.Comma(whitespace_after=cst.ParenthesizedWhitespace(
+            first_line=own.first_line if own is not None else cst.TrailingWhitespace(),
+            empty_lines=following,
+            indent=True,
+            last_line=opening.last_line if i + 1 < len(merged) else closing,
+        ))))
+    first = above.get(source_of(merged[0].name), ()) if merged else ()
+    return lpar.with_changes(whitespace_after=opening.with_changes(empty_lines=first)), laid
 
 
 def _imports_only_relatively(module: cst.Module, own: str) -> bool:

@@ -49,6 +49,48 @@ def test_a_name_replacing_a_removed_one_takes_its_isort_place():
     assert imports.regroup(before, after).code == "from app.db import Base, engine, get_async_db_session\n"
 
 
+def _replaced(source: str, added: tuple[str, ...], removed: tuple[str, ...]) -> str:
+    """`source` after the rewrite added `added` to `core.db`'s import and left `removed` unused."""
+    before = cst.parse_module(source)
+    context = CodemodContext()
+    for name in added:
+        AddImportsVisitor.add_needed_import(context, "core.db", name)
+    after = AddImportsVisitor(context).transform_module(before)
+    for name in removed:
+        RemoveImportsVisitor.remove_unused_import(context, "core.db", name)
+    after = RemoveImportsVisitor(context).transform_module(after.with_changes(body=after.body[:1]))
+    code = imports.regroup(before, after).code
+    cst.parse_module(code)
+    return code
+
+
+ONE_A_LINE = "from core.db import (\n    # the session\n    DB,  # sync\n    get_db,\n)\n"
+
+
+@pytest.mark.parametrize(
+    ("added", "removed", "expected"),
+    [
+        # the only name replaced: its line, its trailing comma and the `)` on a line of its own
+        (("AsyncDB",), ("DB", "get_db"), "from core.db import (\n    AsyncDB,\n)\n"),
+        # a name replacing one: in isort's place, on its own line; the dropped name's comment goes with it
+        (("get_async_db",), ("DB",), "from core.db import (\n    get_async_db,\n    get_db,\n)\n"),
+        # each kept name keeps its comment, and the comment line above it
+        (("async_db",), ("get_db",), "from core.db import (\n    # the session\n    DB,  # sync\n    async_db,\n)\n"),
+        (("AsyncDB", "get_async_db"), (), "from core.db import (\n    # the session\n    DB,  # sync\n    AsyncDB,\n"
+                                          "    get_async_db,\n    get_db,\n)\n"),
+    ],
+    ids=["only-name", "replaced", "comments-kept", "added"],
+)
+def test_an_import_written_one_name_a_line_keeps_that_layout(added, removed, expected):
+    assert _replaced(ONE_A_LINE, added, removed) == expected
+
+
+def test_near_miss_an_import_on_one_line_stays_on_one_line():
+    assert _replaced("from core.db import DB, get_db\n", ("get_async_db",), ("DB",)) == (
+        "from core.db import get_async_db, get_db\n"
+    )
+
+
 def test_near_miss_an_import_of_another_module_keeps_its_names_as_written():
     assert _added("from core.other import b, a\n", "get_db") == "from core.db import get_db\nfrom core.other import b, a\n"
 
