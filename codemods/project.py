@@ -3774,6 +3774,28 @@ class Project:
             found = self._opens[fid] = tuple(o for o in function.opens if self.is_sessionmaker(o.callee))
         return list(found)
 
+    def shared_open(self, fid: FunctionId) -> str | None:
+        """How `fid`'s direct opening takes a Session others share, for a reason, or None.
+
+        Calling a `scoped_session` registry (`session = db_session()`), however it is reached (a
+        module global, an attribute, `app.state`), returns the Session the registry keeps for the
+        request or thread: every other caller in that scope gets the same one. Such a call opens
+        nothing new, so it cannot be read as a fresh Session from a sessionmaker."""
+        for opened in self.opens_directly(fid):
+            registry = self.flow.holds(fid, opened.callee, REGISTRY)
+            if registry is None:
+                continue
+            scope, where = registry.target if isinstance(registry.target, tuple) else (None, None)
+            kept = {"request": "request", "thread": "thread", "task": "asyncio task", "process": "whole process"}.get(
+                str(scope), "scope its `scopefunc=` keys"
+            )
+            place = f" ({where})" if where else ""
+            path = self.functions[fid][0].path
+            return (f"`{opened.callee.rpartition('.')[2]}()` at {path}:{opened.line} returns the Session the `scoped_session` "
+                    f"registry `{registry.origin or opened.callee}`{place} keeps for the {kept}, shared by every other "
+                    "use of the registry in it")
+        return None
+
     def decorator_shape(self, decorator: facts.Decorator, coroutine: bool = False) -> tuple[str, str]:
         """How a non-registering decorator treats the function: (shape, where it is defined);
         with `coroutine`, how it treats an `async def` (`facts.Function.wraps_coroutine`)."""

@@ -449,3 +449,77 @@ def test_the_session_dependency_wrapped_in_its_module_is_entered_through_its_twi
         print(json.dumps({"created": created, "counted": counted, "names": names}))
     """
     assert serve(root, "sqlite", script) == {"created": 200, "counted": {"count": 1}, "names": ["from the job", "kept"]}
+
+
+REGISTRY_ENGINE = ENGINE + '''
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy.orm import scoped_session
+
+request_scope: ContextVar = ContextVar("request_scope", default=None)
+registry = scoped_session(database_sessionmaker, scopefunc=request_scope.get)
+
+
+def begin_request():
+    return request_scope.set(object())
+
+
+@contextmanager
+def session_scope():
+    session = registry()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+'''
+REGISTRY_ROUTES = routes(
+    "from db.engine import begin_request, request_scope, session_scope",
+    """
+    def count_in_scope():
+        with session_scope() as s:
+            return s.scalar(select(func.count()).select_from(Item))
+
+
+    @router.post("/items/import-count")
+    def import_count(names: str):
+        token = begin_request()
+        try:
+            with session_scope() as s:
+                for name in names.split(","):
+                    s.add(Item(name=name, owner_id=1))
+                s.flush()
+                total = count_in_scope()
+            return {"total": total}
+        finally:
+            request_scope.reset(token)
+    """,
+)
+REGISTRY_SCRIPT = """
+counted = client.post("/items/import-count", params={"names": "a,b"}).json()
+with Sync() as s:
+    stored = s.scalar(select(func.count()).select_from(Item))
+print(json.dumps({"counted": counted, "stored": stored}))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_an_opener_taking_the_session_a_scoped_session_registry_keeps_gets_no_twin(cli, service, kind):
+    # Every `session_scope()` of a request gets the registry's one Session: the nested scope counts
+    # the rows its caller flushed. A twin opening a new AsyncSession per entry would count none of
+    # them, so the route stays as it is, with the reason.
+    root = service({"db/engine.py": REGISTRY_ENGINE, "api/items.py": REGISTRY_ROUTES})
+    expected = {"counted": {"total": 2}, "stored": 2}
+    assert serve(root, kind, REGISTRY_SCRIPT) == expected
+    document = apply(cli, root)
+    route = handler(document, "import_count")
+    assert route["action"] == "blocked" and "AM216" in route["codes"], route
+    text = " ".join(route["reasons"])
+    assert "it takes no new Session: `registry()` at db/engine.py:31 returns the Session the `scoped_session` registry " \
+        "`registry` (db/engine.py:22) keeps for the request" in text, text
+    assert document["files_changed"] == []
+    assert serve(root, kind, REGISTRY_SCRIPT) == expected
+

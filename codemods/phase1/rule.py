@@ -195,7 +195,7 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
                 )
             _still_blocking(outcome, work)
         return outcome
-    converting = _reasons_to_convert(work) or [
+    converting = _reasons_to_convert(work, project) or [
         AM127.reason(
             f"does synchronous engine work at {engine_summary(engine)} and never awaits: as def it runs in "
             "the threadpool"
@@ -732,7 +732,13 @@ def mislabelled_sessions(project: Project, handler: Handler, unverified: bool = 
     return notes
 
 
-def _reasons_to_convert(work: SessionWork) -> list[Reason]:
+def _shared_opener(project: Project, ref: str) -> str | None:
+    """How the function `ref` names takes a Session others share (`Project.shared_open`), or None."""
+    found = project.function(ref)
+    return None if found is None else project.shared_open((found[0].name, found[1].key))
+
+
+def _reasons_to_convert(work: SessionWork, project: Project) -> list[Reason]:
     reasons: list[Reason] = []
     if work.used:
         details = [work.params[name] for name in work.used]
@@ -740,8 +746,15 @@ def _reasons_to_convert(work: SessionWork) -> list[Reason]:
     if work.opened:
         lines = ", ".join(map(str, work.opened))
         reasons.append(AM102.reason(f"opens a synchronous Session itself (line {lines}) and never awaits"))
-    for line, callee, _ in work.opening_callees:
-        reasons.append(AM103.reason(f"calls {callee} (line {line}), which opens its own synchronous Session"))
+    for line, callee, chain in work.opening_callees:
+        shared = _shared_opener(project, chain[-1] if chain else callee)
+        if shared is None:
+            reasons.append(AM103.reason(f"calls {callee} (line {line}), which opens its own synchronous Session"))
+        else:
+            reasons.append(AM103.reason(
+                f"calls {callee} (line {line}), which takes a synchronous Session without opening one of its own"
+                f"{'' if not chain else ' (through ' + ' -> '.join(chain) + ')'}: {shared}"
+            ))
     for line, text in work.own:
         reasons.append(AM124.reason(f"does synchronous Session work at line {line} (`{text}`) and never awaits"))
     for line, callee, chain in work.reached:

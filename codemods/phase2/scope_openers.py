@@ -1,7 +1,8 @@
 """`@contextmanager` Session openers (`with session_scope() as s:`): which get an async twin.
 
 An opener whose body is only the lifecycle of a Session it opens from a sessionmaker
-(`astcollect/lifecycle.py`) gets an `@asynccontextmanager async def <name>_async()` twin beside
+(`astcollect/lifecycle.py`), a new one on each entry (not the one a `scoped_session` registry
+shares across the request or thread, `Project.shared_open`), gets an `@asynccontextmanager async def <name>_async()` twin beside
 it (named as every twin is, `twins.py`), opening from the async sessionmaker and awaiting those
 calls as any migrated function does (Before/After: `twinnable`). Anything else keeps the opener
 synchronous and the routes entering it blocked (AM216), with the reason (`problem`,
@@ -90,9 +91,19 @@ def problem(project: Project, fid: FunctionId) -> str | None:
                 "phase two does not carry into an async twin")
     opened = project.opens_directly(fid)
     strange = [o for o in function.opens if o not in opened]
-    if strange or not opened:
-        callee = strange[0].callee.rpartition(".")[2] if strange else "?"
+    if strange:
+        callee = strange[0].callee.rpartition(".")[2]
         return f"it opens its Session with `{callee}()`, which is no sessionmaker the async stack stands for"
+    if not opened:
+        # `session = SESSION`, `app.state.db`, `current.get()`: a Session other code holds too
+        return ("it yields a Session it does not open from a sessionmaker (a module global, an attribute, a "
+                "context variable), which other code may share: a twin opening a new AsyncSession would not")
+    shared = project.shared_open(fid)
+    if shared is not None:
+        # An async twin opening a new AsyncSession on each entry would split what one Session did: a
+        # nested scope would no longer see the rows its caller flushed, nor the caller's objects.
+        return (f"it takes no new Session: {shared}; a twin opening a new AsyncSession on each entry would "
+                "split that Session (a nested scope would not see what its caller flushed)")
     if not set(function.yields) <= {o.name for o in opened}:
         return "it yields something other than the Session it opens"
     if function.returns and not {project.canonical(r) for r in function.returns} & _STANDARD_ITERATORS:
