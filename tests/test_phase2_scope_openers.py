@@ -523,3 +523,59 @@ def test_an_opener_taking_the_session_a_scoped_session_registry_keeps_gets_no_tw
     assert document["files_changed"] == []
     assert serve(root, kind, REGISTRY_SCRIPT) == expected
 
+
+UNCLOSED = ENGINE + '''
+
+from contextlib import contextmanager
+
+
+@contextmanager
+def session_scope():
+    session = database_sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+'''
+UNCLOSED_ROUTES = routes(
+    "from db.engine import session_scope",
+    """
+    @router.post("/items")
+    def create_item(name: str):
+        with session_scope() as s:
+            s.add(Item(name=name, owner_id=1))
+        return {"ok": True}
+    """,
+)
+UNCLOSED_SCRIPT = """
+from sqlalchemy.ext.asyncio import AsyncSession
+
+closed = []
+close = AsyncSession.close
+
+
+async def counted_close(self):
+    closed.append(1)
+    await close(self)
+
+
+AsyncSession.close = counted_close
+created = [client.post("/items", params={"name": name}).status_code for name in ("a", "b")]
+with Sync() as s:
+    names = sorted(s.scalars(select(Item.name)).all())
+print(json.dumps({"created": created, "names": names, "closed": len(closed)}))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS[:2])
+def test_the_twin_of_an_opener_that_never_closes_its_session_closes_the_async_one(cli, service, kind):
+    # An AsyncSession left to the garbage collector may still hold its connection (a request
+    # cancelled inside the block): the twin closes what it opens, as `async with maker()` would.
+    root = service({"db/engine.py": UNCLOSED, "api/items.py": UNCLOSED_ROUTES})
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate"
+    assert function(root, "db/engine.py", "session_scope_async") == SESSION_SCOPE_ASYNC
+    assert serve(root, kind, UNCLOSED_SCRIPT) == {"created": [200, 200], "names": ["a", "b"], "closed": 2}
+    assert apply(cli, root)["files_changed"] == []

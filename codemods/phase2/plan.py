@@ -62,6 +62,8 @@ class FunctionPlan:
     async_generator: bool = False
     # A `@contextmanager` opener's twin (phase2/scope_openers.py): `@asynccontextmanager` instead.
     context_manager: bool = False
+    # ... opening its Session as `name = maker()` and never closing it: the twin closes it on leaving
+    closes: str | None = None
     # The one item of a `with` statement entering an object whose class becomes an asynchronous
     # context manager (`with uow:`), as written: that statement becomes `async with`.
     async_with: set[str] = field(default_factory=set)
@@ -198,6 +200,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             fplan.async_generator = True
         if fid in project.opener_twins:
             fplan.context_manager = True
+            fplan.closes = next((o.name for o in project.opens_directly(fid) if o.index < 0 and o.name), None)
             if function.returns:
                 fplan.returns = "AsyncIterator[AsyncSession]"
                 plan.imports.update({("collections.abc", "AsyncIterator"), ("sqlalchemy.ext.asyncio", "AsyncSession")})

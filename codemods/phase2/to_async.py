@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.codemod import CodemodContext
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -274,6 +275,8 @@ class MigrateToAsyncSession(DefinitionCommand):
         if plan.redepend:
             params = cst.ensure_type(params.visit(_Rename(plan.redepend)), cst.Parameters)
             decorators = [cst.ensure_type(d.visit(_Rename(plan.redepend)), cst.Decorator) for d in decorators]
+        if plan.closes is not None:
+            body = _closing(body, plan.closes)
         if plan.context_manager and not decorators:
             # wrapped where it is defined (`session_scope = contextmanager(_scope)`): the twin is decorated
             imports.add(self.context, "contextlib", "asynccontextmanager")
@@ -933,6 +936,30 @@ def _with_options(call: cst.Call, form: str, options: tuple[str, ...]) -> cst.Ca
     inner = call.with_changes(lpar=(), rpar=())
     wrapped = cst.Call(func=cst.Attribute(value=inner, attr=cst.Name("options")), args=[cst.Arg(a) for a in added])
     return wrapped.with_changes(lpar=call.lpar, rpar=call.rpar)
+
+
+def _closing(body: cst.BaseSuite, name: str) -> cst.BaseSuite:
+    """An opener twin's body closing the AsyncSession `name = maker()` opened, as `async with
+    maker() as name:` would: the original left the Session to its garbage collection, which an
+    AsyncSession still holding a connection (a cancelled request) must not be left to."""
+    if not isinstance(body, cst.IndentedBlock) or m.findall(
+        body, m.Call(func=m.Attribute(value=m.Name(name), attr=m.Name("close")))
+    ):
+        return body
+    statements = list(body.body)
+    at = next((
+        i for i, s in enumerate(statements)
+        if m.matches(s, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name(name))])]))
+    ), None)
+    if at is None or at + 1 == len(statements):
+        return body
+    close = cst.Finally(body=cst.IndentedBlock([cst.parse_statement(f"await {name}.close()")]))
+    rest = statements[at + 1:]
+    if len(rest) == 1 and isinstance(rest[0], cst.Try) and rest[0].finalbody is None:
+        closed: cst.BaseStatement = rest[0].with_changes(finalbody=close)
+    else:
+        closed = cst.Try(body=cst.IndentedBlock(rest), finalbody=close)
+    return body.with_changes(body=[*statements[: at + 1], closed])
 
 
 def _suite(node: object) -> cst.BaseSuite:
