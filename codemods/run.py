@@ -1244,6 +1244,30 @@ def _declares_greenlet(root: Path) -> bool:
     return drivers.declares_greenlet(texts)
 
 
+_LOCATED = re.compile(r"(?P<file>[^\s:]+\.py):(?P<line>\d+): (?P<message>.*)", re.DOTALL)
+
+
+def _unlisted_route_blockers(project: Project, closure, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A blocked route's reasons that no blocker lists yet (a helper's chain, a dependency's, a
+    reason the route alone gets): scripts read the blockers to learn what to fix, so every reason
+    a route is blocked with is one of them, at its place, once."""
+    seen = {(b["file"], b["line"], b["code"]) for b in listed}
+    found: list[dict[str, Any]] = []
+    for fid, reasons in sorted(closure.blocked_routes.items()):
+        module, function = project.functions[fid]
+        for reason in reasons:
+            located = _LOCATED.fullmatch(reason.text)
+            if located is not None:
+                where = (located["file"], int(located["line"]), reason.code)
+                message = located["message"]
+            else:
+                where, message = (module.path, function.line, reason.code), reason.text
+            if where not in seen:
+                seen.add(where)
+                found.append({"file": where[0], "line": where[1], "message": message, "code": reason.code})
+    return found
+
+
 def _subsystem_json(
     project: Project, closure, stack, greenlet: bool = False, stack_notes: bool = True,
     twin_overrides: tuple[list[str], list[str]] = ([], []),
@@ -1274,6 +1298,7 @@ def _subsystem_json(
     blockers.extend(
         {"file": b.file, "line": b.line, "message": b.message, "code": b.code} for b in stack.blockers
     )
+    blockers.extend(_unlisted_route_blockers(project, closure, blockers))
     return {
         "name": closure.name,
         "helpers": helpers,

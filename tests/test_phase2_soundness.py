@@ -1121,7 +1121,9 @@ def test_6_two_sessionmakers_reached_by_routes_move_the_routes_of_one(cli, servi
         ).replace("from models import Item, User", "from models import Item, User\nfrom reports.stack import get_report_session"),
     })
     document = apply(cli, root, "--allow-override-gap")
-    assert document["subsystem"]["blockers"] == []
+    # nothing blocks the subsystem as a whole; the one blocked route's reason is its one blocker
+    assert document["subsystem"]["global_blockers"] == []
+    assert [(b["file"], b["code"]) for b in document["subsystem"]["blockers"]] == [("reports/stack.py", "AM231")]
     assert handler(document, "create_item")["action"] == "migrate"
     found = handler(document, "report")
     assert found["action"] == "blocked" and found["codes"] == ["AM231"], found
