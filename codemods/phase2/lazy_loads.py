@@ -12,13 +12,14 @@ over shared per-route eager-load state.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes, project_classes
-from async_migrate.codemods.flow import INSTANCE
+from async_migrate.codemods.flow import INSTANCE, QUERY
 from async_migrate.codemods.held_session import type_var
 from async_migrate.codemods.phase2.eager_flow import (
     Flow,
@@ -1257,7 +1258,8 @@ class _Analysis:
                 else:
                     why = UNTRACED
                 self._member_risk(root, module, function, where, written, name, shown, summary, need.path,
-                                  need.via, why, source, served)
+                                  need.via, why, source, served,
+                                  among=running if not typed and why == UNTRACED and not served else None)
 
     def _unverified_member(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str,
@@ -1292,13 +1294,19 @@ class _Analysis:
     def _member_risk(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str,
         name: str, shown: str, summary: Summary, path: Path, via: str, why: str, source: Origin | None = None,
-        served: int = 0,
+        served: int = 0, among: list[str] | None = None,
     ) -> None:
+        """`among`: the classes whose `name` the call may run, where the receiver's class is unknown."""
         relationship = describe(self.classes, path)
+        # by name alone: the receiver may be any class defining the method, this one among them
+        defining = ", ".join(sorted({self.classes.short(c) for c in among or ()}))
         message = (
-            f"{shown} runs {summary.kind} {summary.member} ({summary.file}:{summary.line}), which reads "
+            f"{shown} {'may run' if among is not None else 'runs'} {summary.kind} {summary.member} "
+            f"({summary.file}:{summary.line}), which reads "
             f"relationship {relationship}{_through(via, summary.member)}: a lazy load, MissingGreenlet under "
             f"AsyncSession; {why}"
+            + (f" (unverified: the class of `{written}` is unknown, and `{name}` is defined by {defining})"
+               if among is not None else "")
         )
         owner, attribute = path[-1]
         # no loader option or refresh loads a dynamic relationship: AM250's advice would be wrong
@@ -1564,7 +1572,10 @@ class _Analysis:
             else:
                 found = self._find_receiver_classes(self.project.functions[fid][1], written)
                 if found == []:
-                    found = self._built_classes(fid, written) or self._passed_classes(fid, written)
+                    found = (
+                        self._built_classes(fid, written) or self._queried_classes(fid, written)
+                        or self._passed_classes(fid, written)
+                    )
                 self._receivers[key] = found
         return self._receivers[key]
 
@@ -1581,6 +1592,36 @@ class _Analysis:
         ):
             return []
         return sorted(cast("set[str]", targets))
+
+    def _queried_classes(self, fid: FunctionId, written: str) -> list[str]:
+        """A row of a model's legacy query property (`user = User.query.filter_by(...).first()`,
+        `User.query.get(pk)`), however the local is bound: that model, so `user.to_dict()` runs
+        `User.to_dict` and no other class's method of that name. [] otherwise."""
+        module, function = self.project.functions[fid]
+        if written.isidentifier():
+            if any(p.name == written for p in function.params):
+                return []
+            exprs = [b.expr for b in function.bindings if b.name == written]
+            if not exprs or any(b.entered for b in function.bindings if b.name == written):
+                return []
+        else:
+            exprs = [written]
+        found: set[str] = set()
+        for expr in exprs:
+            model = _query_property_row(expr)
+            if model is None:
+                return []
+            head, _, rest = model.partition(".")
+            imported = module.imports.get(head)
+            ref = f"{imported}.{rest}".rstrip(".") if imported else f"{module.name}.{model}"
+            resolved = self.classes.resolve(ref) or self.classes.resolve(model)
+            if resolved is None or not self.members.mapped(resolved) or not any(
+                v.kind == QUERY for v in self.project.flow.evaluate(fid, f"{resolved}.query")
+            ):
+                return []
+            # a polymorphic query's rows may be any mapped subclass, whose override then runs
+            found |= {resolved, *(c for c in self.classes.subclasses(resolved) if self.members.mapped(c))}
+        return sorted(found)
 
     def _passed_classes(self, fid: FunctionId, written: str) -> list[str] | None:
         """An unannotated parameter of a plain function, typed by what every project call of it
@@ -2527,6 +2568,35 @@ class _Analysis:
         if name not in existing.routes:
             existing = _with_route(existing, name)
         self.found[key] = existing
+
+
+# A legacy query's steps that keep its rows the model's own (a `with_entities()`, `add_columns()`
+# or `values()` would not), and the calls returning one row of it.
+_ROW_STEPS = frozenset({
+    "filter", "filter_by", "order_by", "limit", "offset", "options", "join", "outerjoin", "distinct",
+    "execution_options", "populate_existing", "with_for_update", "params", "enable_eagerloads", "where",
+})
+_ROW_ENDS = frozenset({"first", "one", "one_or_none", "get", "first_or_404", "get_or_404", "one_or_404"})
+
+
+def _query_property_row(expr: str) -> str | None:
+    """`Model` for `Model.query.<steps>.first()` (arguments dropped or not), else None."""
+    bare = expr.removeprefix("$")
+    while True:
+        dropped = re.sub(r"\([^()]*\)", "()", bare)
+        if dropped == bare:
+            break
+        bare = dropped
+    model, found, chain = bare.partition(".query.")
+    if not found or not model or "(" in model:
+        return None
+    steps = chain.split(".")
+    if not all(step.endswith("()") for step in steps):
+        return None
+    names = [step[:-2] for step in steps]
+    if names[-1] not in _ROW_ENDS or not all(n in _ROW_STEPS for n in names[:-1]):
+        return None
+    return model
 
 
 def _shown(written: str, name: str, how: str) -> str:
