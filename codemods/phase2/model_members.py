@@ -20,6 +20,7 @@ from typing import cast
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.classes import Classes
+from async_migrate.codemods.flow import REGISTRY, SESSION
 from async_migrate.codemods.phase2.eager_flow import Flow, Origin, OriginKind, Path
 from async_migrate.codemods.phase2.methods import held_elsewhere
 from async_migrate.codemods.project import FunctionId, Project
@@ -674,7 +675,10 @@ class Members:
     ) -> None:
         assert origin.model is not None
         if how == "pass":
-            found.unverified.append(f"{where}: `{written}` is handed to `{name}(...)`, whose reads the tool does not follow")
+            if not self._to_session(origin.fid, name):
+                found.unverified.append(
+                    f"{where}: `{written}` is handed to `{name}(...)`, whose reads the tool does not follow"
+                )
             return
         if how == "getattr" and not name:
             found.unverified.append(f"{where}: `getattr({written}, ...)` reads an attribute named at run time")
@@ -724,6 +728,28 @@ class Members:
                 f"{where}: `{written}.{name}` may be a relationship or deferred column the mapping of "
                 f"{self.classes.short(origin.model)} declares in `properties={unread}`, which the tool does not read"
             )
+
+
+    def _to_session(self, fid: FunctionId, callee: str) -> bool:
+        """`callee` is a Session method (`db_session.add`, `session.delete`) called on what the flow
+        knows as a Session or a `scoped_session` registry: SQLAlchemy's own, whose cascades read
+        nothing lazily on an AsyncSession (the awaited ones run where loads may), and whose Session
+        work is judged as such."""
+        receiver, _, method = callee.rpartition(".")
+        if not receiver or method not in _OBJECT_METHODS:
+            return False
+        module = self.project.functions[fid][0]
+        head, dot, rest = receiver.partition(".")
+        imported = module.imports.get(head)
+        values = self.project.flow.evaluate(fid, f"${receiver}")
+        values |= self.project.flow.evaluate(fid, f"{imported}{dot}{rest}" if imported else f"{module.name}.{receiver}")
+        return any(v.kind in (SESSION, REGISTRY) for v in values)
+
+
+# Session methods taking an ORM object.
+_OBJECT_METHODS = frozenset({
+    "add", "add_all", "delete", "merge", "refresh", "expunge", "expire", "is_modified", "enable_relationship_loading",
+})
 
 
 def on_object_session(work: str) -> bool:

@@ -77,3 +77,68 @@ def test_near_miss_rows_of_a_table_of_the_project_hold_no_object_to_load_into(ph
     # still blocked, for the result's shape only (the rewrite does not yet tell a Table from a class)
     assert found["action"] == "blocked" and found["codes"] == ["AM213"], found
     assert not any("not defined under PATH" in r for r in found["reasons"]), found
+
+
+HANDED_MODELS = """
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+def audit(obj):
+    return obj
+
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+    author: Mapped[Author] = relationship()
+
+    def attach(self, session: Session) -> None:
+        session.add(self)
+
+    def logged(self) -> None:
+        audit(self)
+"""
+HANDED = """
+from fastapi import Depends
+
+
+PINNED: dict[int, Book] = {{}}
+
+
+def current_book() -> Book:
+    return PINNED[1]
+
+
+@router.post("/books/current")
+def keep(session: session_dependency, book: Book = Depends(current_book)):
+    book.{method}
+    session.commit()
+    return {{"ok": True}}
+"""
+
+
+def test_an_object_handed_to_a_session_method_is_no_unfollowed_read(phase2, entry):
+    # `session.add(self)` is SQLAlchemy's own: its cascade loads nothing, and an awaited method
+    # (`delete`, `merge`) runs where loads may. The models are under PATH: nothing to say about them.
+    found = entry(phase2(HANDED.format(method="attach(session)"), {"models.py": HANDED_MODELS}), "keep")
+    assert found["action"] == "migrate" and "AM247" not in found["codes"], found
+    assert not any("whose reads the tool does not follow" in r for r in found["reasons"]), found
+
+
+def test_near_miss_an_object_handed_to_a_project_function_stays_unverified(phase2, entry):
+    found = entry(phase2(HANDED.format(method="logged()"), {"models.py": HANDED_MODELS}), "keep")
+    assert found["action"] == "blocked" and "AM247" in found["codes"], found
+    assert any("`self` is handed to `audit(...)`, whose reads the tool does not follow" in r for r in found["reasons"])
