@@ -351,6 +351,16 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     if not blocking and work.unverified and work.unverified[0][0] not in {b.line for b in mixed}:
         line, text = work.unverified[0]
         advice = project.held_dependency_advice(handler.id, text)
+        shared = None if advice else unseen_shared_openers(project, handler.id)
+        if shared is not None:
+            # offloading it, as the general advice says, would put each request on a thread of
+            # its own, all on the one unit of work (AM324)
+            instance, cls, _ = shared
+            advice = (
+                f"give each request its own {cls} instead of `{instance}`, whose Session every request shares "
+                "(on a worker thread, with `run_in_threadpool`, concurrent requests would use it together), "
+                "then make what it runs readable (a module-level table of functions no code changes)"
+            )
         candidates.append(
             Finding(
                 AM304,

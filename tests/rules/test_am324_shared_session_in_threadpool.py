@@ -268,3 +268,28 @@ def test_an_async_route_offloading_a_process_wide_bus_dispatching_through_a_tabl
     if codes:
         assert found[0]["message"].startswith("async def route hands Session work to a worker thread"), found
         assert "uses `api.items.bus.uow`, the one UnitOfWork every request gets" in found[0]["message"], found
+
+
+@pytest.mark.parametrize(("bus", "offload"), [("bus", False), ("bootstrap()", True)])
+def test_an_async_route_on_a_process_wide_bus_is_not_told_to_offload_it(app, findings, bus, offload):
+    # AM304's usual way out, `run_in_threadpool`, would turn the route into the AM324 above: the
+    # advice for a module-level bus is a unit of work per request. A bus built per request (near
+    # miss) may be offloaded.
+    root = app(
+        f"""
+        from db.bus import bootstrap
+
+        bus = bootstrap()
+
+
+        @router.post("/allocate")
+        async def allocated(sku: str):
+            {bus}.handle(sku)
+        """,
+        {"db/bus.py": TABLE_BUS},
+    )
+    found = findings(root, "allocated")
+    assert [f["code"] for f in found] == ["AM304"], found
+    assert ("run that call with `run_in_threadpool`" in found[0]["message"]) is offload, found
+    if not offload:
+        assert "give each request its own UnitOfWork instead of `api.items.bus.uow`" in found[0]["message"], found
