@@ -23,7 +23,7 @@ from typing import Any
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.objects import own_nodes
-from async_migrate.codemods.astcollect.syntax import unpacked_pairs
+from async_migrate.codemods.astcollect.syntax import unpacked_pairs, walk_fields
 from async_migrate.codemods.vocabulary.python import NEVER_RUN, RUN_WHEN_AWAITED, TASK_WRAPPERS
 
 # Calls that run a coroutine they are handed whether or not they are awaited themselves.
@@ -58,7 +58,7 @@ class Graph:
         self.entry = self.block(body, _EXIT, _Context(_EXIT, (_EXIT,), None, None))
 
     def add(self, statement: ast.AST, exprs: list[ast.AST], binds: set[str], succ: list[int]) -> int:
-        walrus = {n.target.id for e in exprs for n in ast.walk(e) if isinstance(n, ast.NamedExpr)}
+        walrus = {n.target.id for e in exprs for n in walk_fields(e) if type(n) is ast.NamedExpr}
         self.nodes.append(_Node(exprs, binds | walrus))
         index = len(self.nodes) - 1
         self.nodes[index].succ = succ

@@ -2711,7 +2711,7 @@ def _updated_path(node: ast.expr, bound: frozenset[str], inside: bool = False) -
 
 
 def _reads_path(value: ast.expr, path: str) -> bool:
-    return any(isinstance(n, (ast.Name, ast.Attribute)) and syntax.dotted(n) == path for n in ast.walk(value))
+    return any(type(n) in (ast.Name, ast.Attribute) and syntax.dotted(n) == path for n in syntax.walk_fields(value))
 
 
 def free_updates(nodes: list[Any], bound: frozenset[str]) -> list[tuple[str, int]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 
-from async_migrate.codemods.astcollect.syntax import clipped, dotted
+from async_migrate.codemods.astcollect.syntax import clipped, dotted, field_children
 
 # Methods of a builtin container (or a deque, a Counter) changing it in place.
 MUTATORS = frozenset({
@@ -35,6 +35,8 @@ _READING_CALLS = frozenset({"len", "bool", "any", "all", "sorted", "min", "max",
 UNSET_TEST = "?"
 FRESH = "="
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_SCOPE_KINDS = frozenset(_SCOPES)
+_COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
 
 
 def _path(node: ast.expr) -> str | None:
@@ -94,7 +96,7 @@ class _Walk:
         consumed: set[int] = set()
         for target in targets:
             self._target(target, node, order, consumed)
-        for child in ast.iter_child_nodes(node):
+        for child in field_children(node):
             if isinstance(child, ast.stmt) or isinstance(child, (ast.excepthandler, ast.match_case)):
                 continue
             self._expression(child, order, consumed)
@@ -144,10 +146,10 @@ class _Walk:
         pending: list[ast.AST] = [root]
         while pending:
             node = pending.pop()
-            if isinstance(node, _SCOPES):
-                continue
             kind = type(node)
-            if kind in (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
+            if kind in _SCOPE_KINDS:
+                continue
+            if kind in _COMPREHENSIONS:
                 for generator in node.generators:  # type: ignore[attr-defined]
                     self.bound_inside.update(n.id for n in ast.walk(generator.target) if type(n) is ast.Name)
             if kind is ast.Compare:
@@ -189,7 +191,7 @@ class _Walk:
                     continue  # its parts are the same value, not reads of their own
             if kind is ast.Attribute:
                 consumed.add(id(node.value))  # type: ignore[attr-defined]
-            pending.extend(ast.iter_child_nodes(node))
+            pending.extend(field_children(node))
 
 
 def accesses(

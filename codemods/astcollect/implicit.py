@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 
-from async_migrate.codemods.astcollect.syntax import children
+from async_migrate.codemods.astcollect.syntax import children, walk_fields
 
 # Builtins iterating their first positional argument (`sorted(posts)`), and those iterating each.
 _ITERATE_FIRST = frozenset({
@@ -64,11 +64,11 @@ def _tested(node: ast.expr) -> Iterator[ast.expr]:
 
 
 def _bound(target: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(target) if type(n) is ast.Name}
+    return {n.id for n in walk_fields(target) if type(n) is ast.Name}
 
 
 def _roots(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if type(n) is ast.Name}
+    return {n.id for n in walk_fields(node) if type(n) is ast.Name}
 
 
 def _walk(node: ast.AST, builtin: Callable[[str], bool], bound: frozenset[str], found: list[tuple[ast.expr, str]]) -> None:

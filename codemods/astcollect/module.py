@@ -225,7 +225,7 @@ class Collector:
                 if value is not None and value.kind == "call" and value.ref is not None:
                     value.line = node.lineno  # type: ignore[attr-defined]
                     found.append(value)
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(syntax.field_children(node))
         found.sort(key=lambda value: value.line)
         return found
 
@@ -606,7 +606,7 @@ class Collector:
             self._url(target, value)
         if value is None:
             return
-        for node in ast.walk(value):
+        for node in syntax.walk_fields(value):
             if type(node) is ast.Call:
                 self.hooks(node)
                 self.registration(node)

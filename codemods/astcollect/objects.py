@@ -17,7 +17,7 @@ from typing import Any
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import getters, handed_scopes
 from async_migrate.codemods.astcollect.module import Collector
-from async_migrate.codemods.astcollect.syntax import code_fields, dotted, last_name, string
+from async_migrate.codemods.astcollect.syntax import code_fields, dotted, last_name, string, walk_fields
 from async_migrate.codemods.vocabulary.sqlalchemy import ALIASED, LOADER_NAMES, NARROWING_NAMES, UNDEFER_NAMES
 
 UNKNOWN: tuple = ("?",)
@@ -996,7 +996,7 @@ def _calls_in(node: ast.expr) -> bool:
         current = current.value
     if type(current) is ast.Name:
         return False
-    return any(type(item) is ast.Call for item in ast.walk(node))
+    return any(type(item) is ast.Call for item in walk_fields(node))
 
 
 def _written(node: ast.expr) -> str:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import ast
 import math
 
+from async_migrate.codemods.astcollect.syntax import walk_fields
+
 # (parameter, its default as the `repr` of a constant or None, the test: "truth", "not", "is",
 # "is not", "==" or "!=", the constant compared as its `repr` ("" for a truth test), the first
 # and last lines of the `if` branch, those of the `else` branch (0, 0 when there is none))
@@ -127,7 +129,7 @@ def _test(test: ast.expr) -> tuple[str, str, str] | None:
 def _bound_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Every name the body may bind, nested scopes included (a `nonlocal` rebinds the parameter)."""
     found: set[str] = set()
-    for item in ast.walk(node):
+    for item in walk_fields(node):
         kind = type(item)
         if kind is ast.Name and type(item.ctx) is not ast.Load:  # type: ignore[attr-defined]
             found.add(item.id)  # type: ignore[attr-defined]

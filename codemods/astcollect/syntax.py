@@ -225,6 +225,39 @@ def code_fields(kind: type[ast.AST]) -> tuple[str, ...]:
     return fields
 
 
+def field_children(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes(node)` as a list, without the contexts and operators: the same
+    nodes in the same (`_fields`) order, which a walk looking for code meets alike, at a third
+    of the generator's cost."""
+    kind = type(node)
+    if kind is ast.Name or kind is ast.Constant:
+        return []
+    fields = CODE_FIELDS.get(kind)
+    if fields is None:
+        fields = code_fields(kind)
+    found: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            if value:
+                found.extend([item for item in value if isinstance(item, ast.AST)])
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
+
+
+def walk_fields(node: ast.AST) -> list[ast.AST]:
+    """`ast.walk(node)` as a list, without the contexts and operators: the same nodes in the
+    same (breadth-first) order, for the readers looking for names, calls or scopes below a node,
+    at half the cost of the generator."""
+    found = [node]
+    index = 0
+    while index < len(found):
+        found.extend(field_children(found[index]))
+        index += 1
+    return found
+
+
 def walk(node: ast.AST) -> Iterator[ast.AST]:
     """Every node below and including node, depth first, in the order written."""
     stack = [node]

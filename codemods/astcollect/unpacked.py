@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.objects import own_nodes
-from async_migrate.codemods.astcollect.syntax import FUNCTIONS, dotted, name_of
+from async_migrate.codemods.astcollect.syntax import FUNCTIONS, dotted, name_of, walk_fields
 
 
 def read(node: ast.FunctionDef | ast.AsyncFunctionDef, raw_calls: list[tuple[facts.Call, ast.expr]]) -> None:
@@ -46,7 +46,7 @@ def _unpacks(call: ast.Call) -> bool:
 
 def _scopes(node: ast.AST) -> Iterator[ast.AST]:
     yield node
-    for inner in ast.walk(node):
+    for inner in walk_fields(node):
         if inner is not node and (isinstance(inner, FUNCTIONS) or type(inner) is ast.Lambda):
             yield inner
 
