@@ -396,19 +396,27 @@ def compute(
     router_sharing: dict[FunctionId, dict[str, list[dependencies.SharedSession]]] = {}
     include_twins: dict[FunctionId, dict[tuple[str, int], list[FunctionId]]] = {}
     include_sharing: dict[FunctionId, dict[dependencies.GuardedInclude, list[dependencies.SharedSession]]] = {}
+
+    def carry_or_problem(fid: FunctionId, found: dependencies.SharedSession) -> str | None:
+        """Why the dependency sharing route `fid`'s Session can have no async twin; None when it
+        can, and then its chain (and the transaction wrapper it goes through) moves with the route."""
+        problem = "--shared block" if shared == "block" else dependencies.twin_problem(project, found)
+        wrapper = _through_wrapper(project, found)
+        if found.dependency in tx_dependency.wrappers(project):
+            wrapper = found.dependency
+        if problem is None and wrapper is not None:
+            problem = tx_dependency.problem(project, wrapper, trees)
+        if problem is None:
+            chain = dependency_twins.setdefault(fid, [])
+            chain.extend(d for d in (*found.chain, *filter(None, [wrapper])) if d not in chain)
+            if wrapper is not None:
+                carried_wrappers.add(wrapper)
+        return problem
+
     for fid, sharing in shared_sessions.items():
         for found in sharing:
-            problem = "--shared block" if shared == "block" else dependencies.twin_problem(project, found)
-            wrapper = _through_wrapper(project, found)
-            if found.dependency in tx_dependency.wrappers(project):
-                wrapper = found.dependency
-            if problem is None and wrapper is not None:
-                problem = tx_dependency.problem(project, wrapper, trees)
+            problem = carry_or_problem(fid, found)
             if problem is None:
-                chain = dependency_twins.setdefault(fid, [])
-                chain.extend(d for d in (*found.chain, *filter(None, [wrapper])) if d not in chain)
-                if wrapper is not None:
-                    carried_wrappers.add(wrapper)
                 if found.router is not None:
                     listed = router_twins.setdefault(fid, {}).setdefault(found.router, [])
                     listed.extend(d for d in found.chain[:1] if d not in listed)
@@ -606,17 +614,8 @@ def compute(
             if not dependencies.served_under(project, handler, include.router):
                 continue
             for found in sharing:
-                problem = "--shared block" if shared == "block" else dependencies.twin_problem(project, found)
-                wrapper = _through_wrapper(project, found)
-                if found.dependency in tx_dependency.wrappers(project):
-                    wrapper = found.dependency
-                if problem is None and wrapper is not None:
-                    problem = tx_dependency.problem(project, wrapper, trees)
+                problem = carry_or_problem(fid, found)
                 if problem is None:
-                    chain = dependency_twins.setdefault(fid, [])
-                    chain.extend(d for d in (*found.chain, *filter(None, [wrapper])) if d not in chain)
-                    if wrapper is not None:
-                        carried_wrappers.add(wrapper)
                     listed = include_twins.setdefault(fid, {}).setdefault((include.path, include.line), [])
                     listed.extend(d for d in found.chain[:1] if d not in listed)
                     include_sharing.setdefault(fid, {}).setdefault(include, []).append(found)
