@@ -83,9 +83,11 @@ def _picked_attribute(project: Project, function: facts.Function, call: facts.Ca
     among the attributes of another is no value the flow reads, and a project method of the name
     called does synchronous Session work."""
     holder, _, method = (call.func or "").rpartition(".")
+    if method not in project._working_method_names():
+        return None  # asked of every call the graph has no edge for: the cheap test first
     lookup = _lookup(function, call, holder)
     name = _name_given(lookup)
-    if lookup is None or name is None or method not in project._working_method_names():
+    if lookup is None or name is None:
         return None
     target = lookup.args[0]
     working = [

@@ -38,6 +38,8 @@ def module_item_call(project: Project, fid: FunctionId, function: facts.Function
     module-level container that may hold project objects the flow does not type; None otherwise."""
     if call.nested or call.awaited:
         return None
+    if call.item is None and (call.func or "").rpartition(".")[2] not in project._working_method_names():
+        return None  # asked of every call: the method an item read names is the call's last name
     found = _item_of(project, function, call)
     if found is None:
         return None

@@ -1996,6 +1996,8 @@ class Project:
         """Why `self._state[key].save()` (or `entry = self._state[key]; entry.save()`) is unverified:
         the instance builds the container without annotation and one of its stores puts in a value
         the analysis cannot read, while a project method of that name does synchronous Session work."""
+        if call.item is None and (call.func or "").rpartition(".")[2] not in self._working_method_names():
+            return None  # asked of every call: the method an item read names is the call's last name
         item = call.item if call.item is not None else self._held_item(function, call)
         got = item is None
         if got:
