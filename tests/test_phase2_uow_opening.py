@@ -314,3 +314,62 @@ def test_near_miss_the_moving_shape_reached_otherwise_blocks_saying_how_it_would
     assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
     # the blocked routes keep the synchronous class, the migrated one its asynchronous copy
     assert serve(root, kind, RUN_OTHERWISE) == [200, 200, 200, {"n": 3}, ["cap", "ink", "pen"]]
+
+
+
+LOCAL = """
+    @router.post("/inline")
+    def create_inline(name: str):
+        uow = SqlAlchemyUnitOfWork()
+        ref = add_item(name, uow)
+        return {"id": ref}
+    """
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_unit_of_work_bound_to_a_local_and_handed_on_moves_as_one_built_inline(cli, service, kind):
+    # `uow = SqlAlchemyUnitOfWork()` then `add_item(name, uow)`, the name used nowhere else: the
+    # instance is as fresh as `add_item(name, SqlAlchemyUnitOfWork())`, and moves the same way.
+    root = service({SUBSYSTEM: routes(ROUTES[0], ROUTES[1], LOCAL, ROUTES[3]), "uow.py": UOW})
+    document = apply(cli, root)
+    for name in ("create_item", "create_inline", "count_items"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)
+    text = read(root, SUBSYSTEM)
+    assert "    uow = SqlAlchemyUnitOfWork()\n    ref = await add_item(name, uow)\n" in text, text
+    assert serve(root, kind, RUN) == [200, 200, ["boom"] * 3, {"n": 2}, ["ink", "pen"]]
+
+
+def test_a_unit_of_work_bound_to_a_local_beside_a_route_that_stays_gets_the_parallel_class(cli, service):
+    root = service({
+        SUBSYSTEM: routes(ROUTES[0], ROUTES[1], LOCAL, ROUTES[3]), "uow.py": UOW, "api/admin.py": ADMIN,
+        "main.py": TWO_ROUTERS,
+    })
+    document = apply(cli, root)
+    assert handler(document, "create_inline")["action"] == "migrate", handler(document, "create_inline")
+    assert "    uow = SqlAlchemyUnitOfWorkAsync()\n    ref = await add_item_async(name, uow)\n" in read(
+        root, SUBSYSTEM
+    ), read(root, SUBSYSTEM)
+    result = serve(root, "sqlite", RUN.replace(
+        "counted = client.get", 'admin = client.post("/admin/items", params={"name": "ok"}).status_code\n'
+        "    counted = client.get"
+    ).replace("[created.status_code,", "[admin, created.status_code,"))
+    assert result == [200, 200, 200, ["boom"] * 3, {"n": 3}, ["ink", "ok", "pen"]]
+
+
+@pytest.mark.parametrize("escape", [
+    "        bus.uow = uow\n",  # stored on something every request shares
+    "        uow = SqlAlchemyUnitOfWork()\n",  # bound again
+    "        other = uow\n",  # another name for it
+    "        kept = [uow]\n",  # put in a list
+])
+def test_near_miss_a_local_unit_of_work_used_otherwise_stays_blocked(cli, service, escape):
+    local = LOCAL.replace('        return {"id": ref}', escape + '        return {"id": ref}')
+    head = ROUTES[0].replace("get_uow", "bus, get_uow")
+    root = service({SUBSYSTEM: routes(head, ROUTES[1], local, ROUTES[3]), "uow.py": UOW + BUS})
+    document = apply(cli, root)
+    found = handler(document, "create_inline")
+    assert found["action"] == "blocked", found
+    reason = " ".join(found["reasons"])
+    assert "this route reaches it otherwise (it builds it into `uow` (api/items.py:22) and uses that name " \
+        "otherwise than handing it to one call" in reason, reason
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")

@@ -1910,6 +1910,12 @@ def _hands_injected_holder(project: Project, fid: FunctionId) -> bool:
                     v for v in argument_values(project, project.flow, fid, edge.call, arg)
                     if v.kind == INSTANCE and (h := table.get(str(v.target))) is not None and h.opened is not None
                 )
+            elif arg.name is not None and arg.expr is None and unit_of_work_module.handed_fresh(project, fid, arg.name):
+                # `uow = SqlAlchemyUnitOfWork()` then `allocate(cmd, uow)`: the same hand-off, named
+                values = frozenset(
+                    v for v in project.flow.evaluate(fid, f"${arg.name}")
+                    if v.kind == INSTANCE and (h := table.get(str(v.target))) is not None and h.opened is not None
+                )
             else:
                 continue
             for value in values:
@@ -1986,7 +1992,7 @@ def _work_on_sessions_held_elsewhere(project: Project, route: FunctionId) -> lis
             line, what = uses[0]
             via = "" if fid == route else "calls " + " -> ".join(_name(project, f) for f in path[1:]) + ", which "
             more = f" (and {len(uses) - 1} more)" if len(uses) > 1 else ""
-            unit = unit_of_work(project, fid, line)
+            unit = unit_of_work(project, fid, line, route)
             if unit is None:
                 held = _held_by(project, fid, line)
                 unit = held, (

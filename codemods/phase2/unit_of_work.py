@@ -10,7 +10,8 @@ the like); a subclass of it the analysis did not read, such as a fake in
 the tests (`unread_subclasses`, AM253); a repository given the opened Session through an
 unannotated parameter, whose copy the rewrite's analysis could not type (`HolderClass.problems`);
 and a unit of work opening its Session any other way (`unit_of_work`, AM241, one reason per class
-naming every use of that Session, its own methods' and its repositories').
+naming every use of that Session, its own methods' and its repositories'). A local name bound once
+to a construction and handed to one call, used nowhere else, is built as inline (`handed_fresh`).
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ from async_migrate.codemods.phase2.inline_sessions import StackEngine
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 
 
-def unit_of_work(project: Project, fid: FunctionId, line: int) -> tuple[str, str] | None:
+def unit_of_work(
+    project: Project, fid: FunctionId, line: int, route: FunctionId | None = None
+) -> tuple[str, str] | None:
     """The class whose instances open the Session the call at `line` works on into an attribute
     of their own (`self.session = self.session_factory()` in `__enter__`), reached directly or
-    through a repository it builds on that Session, and the rest of a reason naming it; or None."""
+    through a repository it builds on that Session, and the rest of a reason naming it; or None.
+    `route`: the route reaching it, whose local names holding one the reason names."""
     _, function = project.functions[fid]
     for call in function.calls:
         expression = call.func if call.func is not None else call.callee
@@ -72,11 +76,26 @@ def unit_of_work(project: Project, fid: FunctionId, line: int) -> tuple[str, str
                 why = (
                     f"`{name}` is a unit of work phase two moves as an asynchronous context manager (its `__init__` "
                     f"takes `{holder.opened[1]}` defaulting to the sessionmaker), but only where the code migrating "
-                    f"builds it (`{name}()`, or a dependency taking no parameters returns one) and enters it as the "
-                    "one item of a `with name:` statement; this route reaches it otherwise (an instance a helper "
-                    "builds or takes out of a table, one entered through `ExitStack.enter_context(...)`)"
+                    f"builds it (`{name}()`, in the call it is handed to or in a local name bound once and handed "
+                    "to one call, or a dependency taking no parameters returns one) and enters it as the one item "
+                    "of a `with name:` statement; this route reaches it otherwise "
                 )
                 advice = f"{keep}, or build it in the route or a dependency and enter it with `with uow:`"
+                locals_ = _locals_used_otherwise(project, route, cls) if route is not None else []
+                if locals_:
+                    path = project.functions[route][0].path if route is not None else ""
+                    named = ", ".join(f"`{n}` ({path}:{at})" for n, at in locals_)
+                    why += (
+                        f"(it builds it into {named} and uses that name otherwise than handing it to one call: "
+                        "bound again, another name for it, stored on an object or in a display, or read by a nested "
+                        "function)"
+                    )
+                    advice = f"{keep}, or hand it on as built (`f(..., {name}())`) or through a name used only there"
+                else:
+                    why += (
+                        "(an instance a helper builds or takes out of a table, one entered through "
+                        "`ExitStack.enter_context(...)`)"
+                    )
             else:
                 why = (
                     "phase two moves a unit of work opening its Session on entry only from a factory its `__init__` "
@@ -434,3 +453,52 @@ def unread_subclasses(
         "did not read (a fake unit of work in the tests), and would inherit them asynchronous where its users "
         "call them synchronously: keep the route as it is, or migrate the class and its subclass by hand"
     ))]
+
+
+def handed_fresh(project: Project, fid: FunctionId, name: str) -> bool:
+    """Local `name` bound once to a fresh construction (`uow = UnitOfWork()`) and then only handed
+    to one call of the function's own body (`allocate(cmd, uow)`): the same as building it in that
+    call's argument (`allocate(cmd, UnitOfWork())`). Any other use of the name (bound again, an
+    alias, stored on an object, put in a display, returned, a method called on it, read by a nested
+    scope, handed twice) lets code phase two does not move reach the instance."""
+    _, function = project.functions[fid]
+    if any(p.name == name for p in function.params):
+        return False
+    bound = [b for b in function.bindings if b.name == name]
+    if len(bound) != 1 or bound[0].entered or not bound[0].expr.endswith("()") or "$" in bound[0].expr:
+        return False
+    handed = [
+        call for call in function.calls for a in call.args if a.name == name and a.expr is None and a.ref is None
+    ]
+    if len(handed) != 1 or handed[0].nested or handed[0].in_generator or handed[0].offloaded:
+        return False
+    # every line naming it, nested scopes' included: the binding and the one call, nothing else
+    if sorted(function.name_uses.get(name, ())) != sorted((bound[0].line, handed[0].line)):
+        return False
+    mention = re.compile(rf"\${re.escape(name)}(?!\w)")
+    # on those lines too: stored, aliased or put in a display beside the call (`f(uow); bus.uow = uow`)
+    others = [
+        *(b.expr for b in function.bindings), *(s[3] for s in function.attribute_stores),
+        *(s[3] for s in function.state_assigns), *(d for c in function.calls for a in c.args for d in a.displayed),
+    ]
+    return not (
+        any(mention.search(text) for text in others) or any(c.receiver == name for c in function.calls)
+        or any(source == name for _alias, source in function.rebinds)
+        or any(held == name for _line, held, _how in function.held_in)
+    )
+
+
+def _locals_used_otherwise(project: Project, route: FunctionId, cls: str) -> list[tuple[str, int]]:
+    """The route's local names bound to a construction of `cls` (not an alias of one) that
+    `handed_fresh` does not take as the construction handed on: (name, line of its first binding)."""
+    _, function = project.functions[route]
+    found: dict[str, int] = {}
+    for binding in function.bindings:
+        if binding.name in found or binding.entered or "$" in binding.expr or not binding.expr.endswith("()"):
+            continue
+        values = project.flow.evaluate(route, f"${binding.name}")
+        if any(v.kind == INSTANCE and str(v.target) == cls for v in values) and not handed_fresh(
+            project, route, binding.name
+        ):
+            found[binding.name] = binding.line
+    return list(found.items())
