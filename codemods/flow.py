@@ -1251,7 +1251,12 @@ class Flow:
             # a sessionmaker kept there (`app.state.session_factory = SessionLocal`) opens a new
             # Session on each call, as a class kept there builds a new instance; an engine kept
             # there (`app.state.engine = create_engine(url)`) hands out a connection per call
-            if not made or any(v.kind not in (CLASS, FACTORY, ENGINE) for v in made):
+            # a `scoped_session` registry kept there (`app.state.registry = scoped_session(maker)`)
+            # is a sessionmaker too: calling it gives the Session of the calling thread, and its
+            # Session methods run on that Session
+            registry = any(v.kind == REGISTRY for v in made)
+            kept = (CLASS, FACTORY, ENGINE, REGISTRY, SESSION) if registry else (CLASS, FACTORY, ENGINE)
+            if not made or any(v.kind not in kept for v in made):
                 return NOTHING
             found |= made
         return frozenset(found)

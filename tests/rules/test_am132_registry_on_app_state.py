@@ -1,0 +1,88 @@
+"""AM132 on a `scoped_session` registry the application keeps on its state
+(`app.state.registry = scoped_session(maker)` in the lifespan): the Session it hands out is
+Session work wherever it is called (in the route, in a helper, as a method on the registry), and
+`check` reports the route; a sessionmaker kept there converts the route."""
+
+from __future__ import annotations
+
+import pytest
+
+MAIN = """
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from api.items import router
+from db.engine import database_sessionmaker, engine
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    app.state.registry = scoped_session(database_sessionmaker)
+    app.state.maker = sessionmaker(engine)
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+app.include_router(router)
+"""
+
+HELPERS = """
+from fastapi import Request
+from sqlalchemy import text
+
+
+def count_registry(request: Request):
+    session = request.app.state.registry()
+    return session.execute(text("select 1")).scalar()
+
+
+def count_maker(request: Request):
+    with request.app.state.maker() as s:
+        return s.execute(text("select 1")).scalar()
+"""
+
+ROUTES = """
+from fastapi import Request
+from sqlalchemy import text
+
+from services.counts import count_maker, count_registry
+
+
+@router.get("/count")
+async def read_count(request: Request):
+    {body}
+"""
+
+
+def _root(app, body: str):  # type: ignore[no-untyped-def]
+    return app(
+        ROUTES.replace("{body}", body),
+        {"main.py": MAIN, "services/__init__.py": "", "services/counts.py": HELPERS},
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "s = request.app.state.registry()\n    return s.execute(text('select 1')).scalar()",
+        "return count_registry(request)",
+        "return request.app.state.registry.execute(text('select 1')).scalar()",
+    ],
+    ids=["in-the-route", "in-a-helper", "registry-method"],
+)
+def test_a_thread_local_registry_on_app_state_keeps_with_am132(app, reported, findings, body):
+    # before, the route read as doing no Session work (or unverified by the local's name) and
+    # check passed it
+    root = _root(app, body)
+    entry = reported(root, "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert "`request.app.state.registry`, a `scoped_session` whose scope is the thread" in entry["reasons"][0]
+    [finding] = findings(root, "read_count")
+    assert finding["code"] == "AM301" and "scope it to the request" in finding["message"], finding
+
+
+def test_near_miss_a_sessionmaker_on_app_state_converts(app, reported):
+    entry = reported(_root(app, "return count_maker(request)"), "read_count", "phase1")
+    assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
