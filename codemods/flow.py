@@ -981,6 +981,12 @@ class Flow:
         else:
             head = self.getter_alias(head, steps)
             values = self.ref(head)
+            if not values and ".state." in head:
+                # `app.state.sessionmaker()` on the application imported from its module (`from
+                # main import app` in a helper): what the application's state keeps there
+                kept = self._imported_app_state(head)
+                if kept:
+                    values = kept
             if head.endswith(".get") and steps[:1] == ("()",):  # `request_session.get()`
                 held = self.context_variable(head.removesuffix(".get"))
                 if not held:
@@ -1234,6 +1240,20 @@ class Flow:
             return self._app_state_classes(attribute)
         finally:
             self._app_state_reading.discard(attribute)
+
+    def _imported_app_state(self, head: str) -> Values:
+        """`main.app.state.maker`: what `app_state_classes` finds under the attribute, when the
+        owner is a module-level application (`app = FastAPI(...)`); NOTHING otherwise."""
+        owner, _, attribute = head.partition(".state.")
+        if "." in attribute:
+            return NOTHING
+        target = self.project.resolve(owner)
+        value = target.value if target is not None and target.kind == "value" else None
+        if value is None or value.kind != "call" or (
+            self.project.canonical(value.ref) not in APPLICATION_TYPES | STARLETTE_APPLICATIONS
+        ):
+            return NOTHING
+        return self.app_state_classes(attribute)
 
     def _app_state_classes(self, attribute: str) -> Values:
         found: set[Abstract] = set()

@@ -86,3 +86,37 @@ def test_a_thread_local_registry_on_app_state_keeps_with_am132(app, reported, fi
 def test_near_miss_a_sessionmaker_on_app_state_converts(app, reported):
     entry = reported(_root(app, "return count_maker(request)"), "read_count", "phase1")
     assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+
+
+IMPORTED = """
+from sqlalchemy import text
+
+
+def count_imported():
+    from main import app
+
+    with app.state.{attribute}() as s:
+        return s.execute(text("select 1")).scalar()
+"""
+
+
+@pytest.mark.parametrize(("attribute", "action", "code"), [("maker", "convert", "AM123"), ("registry", "keep", "AM132")])
+def test_app_state_read_through_the_imported_application_is_session_work(
+    app, reported, findings, attribute, action, code
+):
+    # `from main import app` in a helper: before, `app.state.maker()` read as no Session work
+    root = app(
+        """
+        from services.imported import count_imported
+
+
+        @router.get("/count")
+        async def read_count():
+            return count_imported()
+        """,
+        {"main.py": MAIN, "services/__init__.py": "", "services/imported.py": IMPORTED.replace("{attribute}", attribute)},
+    )
+    entry = reported(root, "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == (action, code), entry
+    [finding] = findings(root, "read_count")
+    assert finding["code"] == "AM301", finding
