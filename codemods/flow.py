@@ -2422,6 +2422,45 @@ def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str
     return (where, methods) if where is not None else None
 
 
+def unread_app_state(flow: Flow, fid: FunctionId, receiver: str, method: str) -> str | None:
+    """`with request.app.state.maker() as s: s.execute(...)`, `request.app.state.registry.scalars(...)`
+    (`app.state.*` alike): a Session method called on what the application's state keeps, or on
+    what calling it gives, when the project assigns that attribute from something the analysis
+    cannot read (`app.state.maker = build_maker()` on a library's function): it may be a
+    sessionmaker or a registry. Where it is assigned, as `path:line (`expression`)`, or None."""
+    if method not in SESSION_IO_METHODS:
+        return None
+    expression = receiver
+    if receiver.startswith("$") and "." not in receiver and "(" not in receiver:
+        bound = [b.expr for b in flow.project.functions[fid][1].bindings if b.name == receiver[1:]]
+        if len(bound) != 1 or bound[0] == facts.UNSPELLED:
+            return None
+        expression = bound[0]
+    if ".state." not in expression or flow.evaluate(fid, receiver):
+        return None
+    called = expression.endswith("()")
+    if not called and method not in _DISTINCT_SESSION_METHODS:
+        return None  # a method on the kept object itself: a client's `get` as likely as a Session's
+    rest = _app_state_steps(flow, fid, expression.removesuffix("()"))
+    if rest is None or len(rest) != 1 or "()" in rest or "(" in rest[0]:
+        return None
+    attribute = rest[0][1:]
+    assigned = [
+        (flow.project.functions[holder][0].path, holder, value, line)
+        for holder, written, value, line in flow.state_assignments().get(attribute, [])
+        if flow._state_owner(holder, written) == "app"
+    ] + [(path, fid, value, line) for path, value, line in flow.module_state_assignments().get(attribute, [])]
+    for path, holder, value, line in assigned:
+        if value != facts.UNSPELLED and flow.evaluate(holder, value):
+            continue
+        callee = split(value)[0] if value != facts.UNSPELLED else ""
+        if callee and flow.project.canonical(callee) in NON_SESSION_CLASSES:
+            continue
+        written = f" (`{describe(value)}`)" if value != facts.UNSPELLED else ""
+        return f"{path}:{line}{written}"
+    return None
+
+
 def app_attribute(flow: Flow, fid: FunctionId, expression: str) -> str | None:
     """`request.app.container.repo().count`: a call through an attribute the project sets on the
     application (not FastAPI's own, not `state`), as written; None for anything else."""

@@ -46,6 +46,7 @@ from async_migrate.codemods.flow import (
     context_variable_ref,
     declared_context_session,
     describe,
+    unread_app_state,
     unread_proxy,
     untyped_carrier,
     untyped_entered,
@@ -2791,6 +2792,17 @@ class Project:
                 if kept is not None and kept[1]:
                     # judged once every function's own unverified calls are known (`_state_unverified`)
                     self._state_calls.append((fid, call.line, expression, kept[0], kept[1]))
+                    continue
+                unread = unread_app_state(flow, fid, receiver, _method) if dot and (
+                    ".state." in expression or receiver[:1] == "$"
+                ) else None
+                if unread is not None:
+                    found.append((
+                        call.line,
+                        f"`{self.written(expression)}()` is called on what the application's state keeps, "
+                        f"set at {unread} from what the analysis cannot read: it may be a sessionmaker or a "
+                        "`scoped_session` registry",
+                    ))
                     continue
                 unseen = self._unseen(call.callee)
                 if unseen is not None:

@@ -120,3 +120,12 @@ def test_app_state_read_through_the_imported_application_is_session_work(
     assert (entry["action"], entry["codes"][0]) == (action, code), entry
     [finding] = findings(root, "read_count")
     assert finding["code"] == "AM301", finding
+
+
+def test_phase_two_blocks_a_route_on_a_registry_app_state_keeps(app, reported):
+    # phase two moves only the Session a route receives: one from the application's state blocks
+    # (before, the route read as doing no Session work, and phase two left it unchanged)
+    body = "return request.app.state.registry.execute(text('select 1')).scalar()"
+    entry = reported(_root(app, body), "read_count", "phase2", "-s", "api/items.py")
+    assert (entry["action"], entry["codes"]) == ("blocked", ["AM241"]), entry
+    assert "a Session it does not receive as a parameter" in entry["reasons"][0]
