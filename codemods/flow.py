@@ -1261,13 +1261,21 @@ class Flow:
         # What the tests swap in there (`app.state.sessionmaker = testing_maker` in a fixture) runs
         # under the tests only: the application's own code decides what its handlers open
         own = [a for a in assignments if not is_test_path(self.project.functions[a[0]][0].path)]
-        for holder, written, assigned, _line in own or assignments:
-            if self._state_owner(holder, written) != "app" or assigned == facts.UNSPELLED:
+        # `app.state.registry = scoped_session(maker)` at import, beside `app = FastAPI()`: spelled
+        # absolute, read from no function
+        at_import = [
+            (None, path, assigned, line) for path, assigned, line in self.module_state_assignments().get(attribute, [])
+            if not is_test_path(path)
+        ]
+        for holder, written, assigned, line in [*(own or assignments), *at_import]:
+            if holder is not None and self._state_owner(holder, written) != "app" or assigned == facts.UNSPELLED:
                 return NOTHING
             copied = assigned.removesuffix(f".state.{attribute}")
-            if copied != assigned and self._state_owner(holder, copied) == "app":
+            if holder is not None and copied != assigned and self._state_owner(holder, copied) == "app":
                 continue  # one application's state handed to another's: what the others keep there
-            made = self.evaluate(holder, assigned)
+            made = self.evaluate(holder, assigned)  # type: ignore[arg-type]
+            if holder is None:  # its scope is read off no call: the thread's unless shown otherwise
+                made = frozenset(Abstract(REGISTRY, (None, f"{written}:{line}")) if v.kind == REGISTRY else v for v in made)
             # a sessionmaker kept there (`app.state.session_factory = SessionLocal`) opens a new
             # Session on each call, as a class kept there builds a new instance; an engine kept
             # there (`app.state.engine = create_engine(url)`) hands out a connection per call

@@ -129,3 +129,51 @@ def test_phase_two_blocks_a_route_on_a_registry_app_state_keeps(app, reported):
     entry = reported(_root(app, body), "read_count", "phase2", "-s", "api/items.py")
     assert (entry["action"], entry["codes"]) == ("blocked", ["AM241"]), entry
     assert "a Session it does not receive as a parameter" in entry["reasons"][0]
+
+
+AT_IMPORT = """
+from fastapi import FastAPI
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from api.items import router
+from db.engine import database_sessionmaker, engine
+
+app = FastAPI()
+app.state.registry = scoped_session(database_sessionmaker)
+app.state.maker = sessionmaker(engine)
+app.include_router(router)
+"""
+
+AT_IMPORT_ROUTES = """
+from fastapi import Depends, Request
+from sqlalchemy import text
+
+
+def get_registry(request: Request):
+    return request.app.state.registry
+
+
+@router.get("/count")
+async def read_count(request: Request{params}):
+    {body}
+"""
+
+
+@pytest.mark.parametrize(
+    ("params", "body", "action", "code"),
+    [
+        ("", "return request.app.state.registry.execute(text('select 1')).scalar()", "keep", "AM132"),
+        (", registry=Depends(get_registry)", "return registry().execute(text('select 1')).scalar()", "keep", "AM132"),
+        ("", "with request.app.state.maker() as s:\n        return s.execute(text('select 1')).scalar()", "convert", "AM124"),
+    ],
+    ids=["registry", "registry-from-a-dependency", "sessionmaker"],
+)
+def test_a_session_source_kept_on_app_state_at_import_is_session_work(
+    app, reported, findings, params, body, action, code
+):
+    # `app.state.registry = ...` beside `app = FastAPI()`: before, read as no Session work
+    root = app(AT_IMPORT_ROUTES.replace("{params}", params).replace("{body}", body), {"main.py": AT_IMPORT})
+    entry = reported(root, "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == (action, code), entry
+    [finding] = findings(root, "read_count")
+    assert finding["code"] == "AM301", finding
