@@ -11,6 +11,7 @@ parts recurse into each other.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -2430,6 +2431,9 @@ def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str
     return (where, methods) if where is not None else None
 
 
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
 def unread_app_state(flow: Flow, fid: FunctionId, receiver: str, method: str) -> str | None:
     """`with request.app.state.maker() as s: s.execute(...)`, `request.app.state.registry.scalars(...)`
     (`app.state.*` alike): a Session method called on what the application's state keeps, or on
@@ -2462,7 +2466,10 @@ def unread_app_state(flow: Flow, fid: FunctionId, receiver: str, method: str) ->
         if value != facts.UNSPELLED and flow.evaluate(holder, value):
             continue
         callee = split(value)[0] if value != facts.UNSPELLED else ""
-        if callee and flow.project.canonical(callee) in NON_SESSION_CLASSES:
+        if callee and (
+            flow.project.canonical(callee) in NON_SESSION_CLASSES
+            or callee.removeprefix("builtins.") in _BUILTIN_NAMES  # `app.state.cache_factory = dict`
+        ):
             continue
         written = f" (`{describe(value)}`)" if value != facts.UNSPELLED else ""
         return f"{path}:{line}{written}"
