@@ -434,6 +434,9 @@ class _Analysis:
         # names no relationship of theirs, and none is added.
         self._type_args: set[str] = set()
         self._type_vars: dict[str, bool] = {}
+        self._modelless_annotations = cast(
+            "dict[tuple[str, ...], bool]", project.derived.setdefault("lazy_load_modelless", {})
+        )
 
     def run(self, function_ids: Iterable[FunctionId], own_only: bool = False) -> LazyLoads:
         for root in dict.fromkeys(function_ids):
@@ -1197,6 +1200,8 @@ class _Analysis:
         """Model code run on an object the flow cannot trace to a query (or traces to a
         dependency): judged by the member's name over every class that could be meant. `served`:
         how deep the field lies in the route's own response model (0: not one)."""
+        if how in ("read", "getattr", "call") and not self.members.named(name):
+            return  # no class defines it: no candidate runs code, whatever the receiver is
         module, function = self.project.functions[fid]
         eager = self._untraced(eager, source, fid)
         typed = self._receiver_classes(fid, written)
@@ -2269,6 +2274,17 @@ class _Analysis:
             refs += sorted(self._type_args)
         return refs
 
+    def _modelless(self, annotation: tuple[str, ...]) -> bool:
+        """Whether a field's annotation names no model with fields and no type parameter, so no
+        nested model is validated from it, whatever the route: kept per project."""
+        known = self._modelless_annotations.get(annotation)
+        if known is None:
+            known = self._modelless_annotations[annotation] = not any(
+                self._type_var(ref) or (found := self.classes.resolve(ref)) is not None and self.classes.fields(found)
+                for ref in annotation
+            )
+        return known
+
     def _type_var(self, ref: str) -> bool:
         known = self._type_vars.get(ref)
         if known is None:
@@ -2322,7 +2338,7 @@ class _Analysis:
                                    shown=f"response model field {field_path}", served=depth)
                 # the classes the serialised object is known to be (built by the route, annotated):
                 # a property of theirs doing Session work runs while FastAPI serialises the response
-                for owner in sorted(owners or ()):
+                for owner in sorted(owners or ()) if self.members.named(name) else ():
                     summary = self.members.runs(owner, name, "read")
                     if summary is not None:
                         self._member_session_work(root, module, function, line, path, name,
@@ -2369,6 +2385,9 @@ class _Analysis:
         what that attribute holds (`_held_value`), never by the names of the nested model's fields
         matched against unrelated mapped classes."""
         if len(stack) >= _MAX_DEPTH:
+            return
+        if self._modelless(annotation):  # most fields: a column's scalar type
+            self._type_args.update(annotation)
             return
         nested = [
             ref for ref in dict.fromkeys(map(self.classes.resolve, self._arguments(annotation)))

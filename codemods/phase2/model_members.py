@@ -106,6 +106,7 @@ class Members:
         self._write_hooks: dict[str, tuple[tuple[str, str], ...]] | None = None
         self._setters: dict[tuple[str, str], FunctionId] | None = None  # (class, attribute) -> setter
         self._by_name: dict[str, list[str]] = {}
+        self._names: frozenset[str] | None = None  # see `named`
 
     # ---------------------------------------------------------------- lookups
 
@@ -386,6 +387,16 @@ class Members:
             ]
             self._by_name[name] = found
         return found
+
+    def named(self, name: str) -> bool:
+        """Whether any project class defines a member or a descriptor `name`: where none does,
+        reading or calling it runs no project code on any class (`runs` is None), and the many
+        column names a response model or a route reads are passed over without asking per class."""
+        if self._names is None:
+            self._names = frozenset(member for _, member in self.defined) | frozenset(
+                name for _, declared in self.classes.by_ref.values() for name in declared.descriptors
+            )
+        return name in self._names
 
     def mapped(self, cls: str) -> bool:
         """A class with a table or a relationship in its class order: an ORM model."""
