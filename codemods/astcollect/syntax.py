@@ -197,18 +197,7 @@ def children(node: ast.AST) -> Iterable[ast.AST]:
     ordered = _IN_SOURCE_ORDER.get(kind)
     if ordered is not None:
         return ordered(node)  # type: ignore[operator]
-    fields = CODE_FIELDS.get(kind)
-    if fields is None:
-        fields = code_fields(kind)
-    found: list[ast.AST] = []
-    for name in fields:
-        value = getattr(node, name, None)
-        if type(value) is list:
-            if value:  # most lists of a node are empty (`orelse`, `decorator_list`, `keywords`)
-                found.extend([item for item in value if isinstance(item, ast.AST)])
-        elif isinstance(value, ast.AST):
-            found.append(value)
-    return found
+    return field_children(node)
 
 
 # Node type -> its fields that may hold code, in `_fields` order: filled by `code_fields`, read
@@ -239,7 +228,7 @@ def field_children(node: ast.AST) -> list[ast.AST]:
     for name in fields:
         value = getattr(node, name, None)
         if type(value) is list:
-            if value:
+            if value:  # most lists of a node are empty (`orelse`, `decorator_list`, `keywords`)
                 found.extend([item for item in value if isinstance(item, ast.AST)])
         elif isinstance(value, ast.AST):
             found.append(value)
