@@ -113,17 +113,24 @@ def unseen_shared_openers(project: Project, fid: FunctionId) -> tuple[str, str, 
     the handler may make, as every request does on that one object."""
     if fid not in project.unverified_chains:
         return None
-    flow = project.flow
     for cls, ref in _process_wide_instances(project, fid):
-        for ancestor in flow.classes.mro(cls):
-            for (owner, attribute), assigned in flow.classes.assigned.items():
-                if owner != ancestor:
-                    continue
-                if any(
-                    expression.endswith("()") and SESSION in {v.kind for v in flow.evaluate(assigning, expression)}
-                    for assigning, expression in assigned
-                ):
-                    return ref, flow.classes.short(cls), attribute
+        attribute = _opened_into(project, cls)
+        if attribute is not None:
+            return ref, project.flow.classes.short(cls), attribute
+    return None
+
+
+def _opened_into(project: Project, cls: str) -> str | None:
+    """The attribute of its own a class (or a base) opens a Session into (a unit of work's
+    `self.session = self.session_factory()`), or None."""
+    flow = project.flow
+    for ancestor in flow.classes.mro(cls):
+        for (owner, attribute), assigned in flow.classes.assigned.items():
+            if owner == ancestor and any(
+                expression.endswith("()") and SESSION in {v.kind for v in flow.evaluate(assigning, expression)}
+                for assigning, expression in assigned
+            ):
+                return attribute
     return None
 
 
@@ -136,7 +143,6 @@ def unseen_offloaded_openers(project: Project, fid: FunctionId) -> tuple[str, st
     edges = [edge for edge in project.all_calls_from.get(fid, ()) if edge.call.offloaded and edge.callee in chains]
     if not edges:
         return None
-    flow = project.flow
     for edge in edges:
         written = [a.ref for a in edge.call.args if a.ref]
         if edge.call.callee:
@@ -145,14 +151,10 @@ def unseen_offloaded_openers(project: Project, fid: FunctionId) -> tuple[str, st
             owner = ref.rsplit(".", 1)[0]
             if not any(name == ref or name.startswith((ref + ".", owner + ".")) for name in written):
                 continue
-            for ancestor in flow.classes.mro(cls):
-                for (holder, attribute), assigned in flow.classes.assigned.items():
-                    if holder == ancestor and any(
-                        expression.endswith("()") and SESSION in {v.kind for v in flow.evaluate(assigning, expression)}
-                        for assigning, expression in assigned
-                    ):
-                        _, callee = project.functions[edge.callee]
-                        return ref, flow.classes.short(cls), attribute, [callee.qualname, *chains[edge.callee]]
+            attribute = _opened_into(project, cls)
+            if attribute is not None:
+                _, callee = project.functions[edge.callee]
+                return ref, project.flow.classes.short(cls), attribute, [callee.qualname, *chains[edge.callee]]
     return None
 
 
