@@ -682,8 +682,7 @@ class Flow:
         if owner is not None and param.name in ("self", "cls"):
             static = any((d.callee or "").endswith("staticmethod") for d in function.decorators)
             if not static:
-                classmethod = any((d.callee or "").endswith("classmethod") for d in function.decorators)
-                return frozenset({Abstract(CLASS if classmethod else INSTANCE, owner, origin=param.name)})
+                return frozenset({Abstract(CLASS if self.is_classmethod(fid) else INSTANCE, owner, origin=param.name)})
         if project.declared_session(param) is not None:
             # `await db.execute(...)` on a `db: Session`: an AsyncSession wrongly annotated
             return _SESSION if project.awaited_like_async(function, param.name) is None else NOTHING
