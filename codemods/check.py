@@ -3530,18 +3530,22 @@ def _hook_message(project: Project, handler: Handler, blocking: list[Blocking]) 
         f"async def {_kind(handler)} does synchronous Session work on the event loop at {describe(blocking)}, "
         f"on {every}"
     )
-    return f"{message}; {hook_advice(project, handler, blocking)}"
+    return f"{message}; {hook_advice(project, handler, blocking, teardown_advice(project, handler, blocking))}"
 
 
-def hook_advice(project: Project, handler: Handler, blocking: list[Blocking]) -> str:
-    """`fix: ...` for a hook's blocking calls; for a middleware whose only Session work is on a
-    `scoped_session` registry (`db_session.remove()` after the request), what that call does and
-    where it may run, which the general advice (a helper in `run_in_threadpool`) gets wrong for a
-    registry scoped to the thread."""
-    if handler.kind == "middleware" and blocking:
-        special = registry_teardown_fix(project, handler, blocking)
-        if special is not None:
-            return special
+def teardown_advice(project: Project, handler: Handler, blocking: list[Blocking]) -> str | None:
+    """For a middleware whose only Session work is on a `scoped_session` registry
+    (`db_session.remove()` after the request): what that call does and where it may run, which the
+    general advice (a helper in `run_in_threadpool`) gets wrong for a registry scoped to the thread.
+    None for any other hook or work."""
+    return registry_teardown_fix(project, handler, blocking) if handler.kind == "middleware" and blocking else None
+
+
+def hook_advice(project: Project, handler: Handler, blocking: list[Blocking], teardown: str | None) -> str:
+    """`fix: ...` for a hook's blocking calls: `teardown` (`teardown_advice` of the same) or the
+    general advice."""
+    if teardown is not None:
+        return teardown
     lines = {b.line for b in blocking} or None
     return f"fix: {hook_fix(handler)}{offload_note(project, handler.id, lines)}"
 
@@ -3673,8 +3677,9 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     hook = handler.kind in HOOK_KINDS
     if hook:  # what would have phase one convert it does not apply: it never does
         blocking = past_constructions(project, handler, blocking_calls(project, handler))
-        found.append(hook_advice(project, handler, blocking).removeprefix("fix: "))
-        if handler.kind == "middleware" and blocking and registry_teardown_fix(project, handler, blocking):
+        teardown = teardown_advice(project, handler, blocking)
+        found.append(hook_advice(project, handler, blocking, teardown).removeprefix("fix: "))
+        if teardown is not None:
             return documented + found  # the registry's call, said whole: no helper to move it into
     elif handler.kind == "websocket":
         found.append("websocket: it stays async def; move Session work to run_in_threadpool")

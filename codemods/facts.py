@@ -283,6 +283,17 @@ class Decorator(_Fact):
     held: str | None = None
 
 
+def is_classmethod(decorators: list[Decorator]) -> bool:
+    """Whether `decorators` make a method a classmethod (`@classmethod`, abc's `@abstractclassmethod`),
+    by the reference they resolve to or, unresolved, as written."""
+    return any((d.callee or d.text).endswith("classmethod") for d in decorators)
+
+
+def is_staticmethod(decorators: list[Decorator]) -> bool:
+    """Whether `decorators` make a method a staticmethod, as `is_classmethod` reads them."""
+    return any((d.callee or d.text).endswith("staticmethod") for d in decorators)
+
+
 @dataclass(slots=True)
 class SessionOpen(_Fact):
     """`with X() as s:` or `s = X()`: `X` may turn out to be a sessionmaker."""

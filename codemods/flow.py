@@ -1383,7 +1383,7 @@ class Flow:
 
     def is_classmethod(self, fid: FunctionId) -> bool:
         """Whether function `fid` is decorated `@classmethod`."""
-        return any((d.callee or "").endswith("classmethod") for d in self.project.functions[fid][1].decorators)
+        return facts.is_classmethod(self.project.functions[fid][1].decorators)
 
     def _made_for(self, fid: FunctionId, cls: str, returned: Values) -> Values:
         """What classmethod `fid` returns when called on `cls`: a factory a base class defines,

@@ -35,8 +35,6 @@ from async_migrate.codemods.flow import SESSION, app_state_methods, split
 from async_migrate.codemods.phase1.helper_reach import first_reached
 from async_migrate.codemods.phase1.shared_updates import (
     constructs,
-    is_classmethod,
-    is_static,
     receiver_shared,
     shared_through,
 )
@@ -105,9 +103,9 @@ def _shared_first(project: Project, fid: FunctionId, self_shared: bool) -> str |
     """The name of the method's first parameter where it is an object every request shares."""
     function = project.functions[fid][1]
     first = function.params[0] if function.params and function.params[0].positional else None
-    if first is None or project_classes(project).owner(fid) is None or is_static(function.decorators):
+    if first is None or project_classes(project).owner(fid) is None or facts.is_staticmethod(function.decorators):
         return None
-    return first.name if self_shared or is_classmethod(function.decorators) else None
+    return first.name if self_shared or facts.is_classmethod(function.decorators) else None
 
 
 def reached_store(project: Project, fid: FunctionId, self_shared: bool = False) -> SharedStore | None:

@@ -82,7 +82,7 @@ def shared_self(project: Project, handler: Handler) -> bool:
     class FastAPI builds per request (`__init__`), nor a fastapi-utils `@cbv` view's method."""
     classes = project_classes(project)
     owner = classes.owner(handler.id)
-    if owner is None or handler.function.name == "__init__" or is_static(handler.function.decorators):
+    if owner is None or handler.function.name == "__init__" or facts.is_staticmethod(handler.function.decorators):
         return False
     if any(ref in CBV_DECORATORS for ref in classes.by_ref[owner][1].decorators):
         return False
@@ -90,14 +90,6 @@ def shared_self(project: Project, handler: Handler) -> bool:
         return True
     # a route decorator inside a class body registers the plain function, not a bound method
     return any(r.decorator is None for r in handler.registrations)
-
-
-def is_static(decorators: list[facts.Decorator]) -> bool:
-    return any(d.callee in ("staticmethod", "builtins.staticmethod") or d.text == "staticmethod" for d in decorators)
-
-
-def is_classmethod(decorators: list[facts.Decorator]) -> bool:
-    return any(d.callee in ("classmethod", "builtins.classmethod") or d.text == "classmethod" for d in decorators)
 
 
 def _is_lock(project: Project, fid: FunctionId, expression: str, locks: frozenset[str] = THREAD_LOCKS) -> bool:
@@ -172,8 +164,8 @@ def shared_check_then_acts(
     if not function.check_then_act:
         return []
     first = function.params[0] if function.params and function.params[0].positional else None
-    self_ok = first is not None and not is_static(function.decorators) and (
-        self_shared or is_classmethod(function.decorators)
+    self_ok = first is not None and not facts.is_staticmethod(function.decorators) and (
+        self_shared or facts.is_classmethod(function.decorators)
     )
     found = []
     for pair in check_then_acts(function):
@@ -226,8 +218,8 @@ def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[Sh
         if shared is not None:
             found.append(("free", shared, line))
     first = function.params[0] if function.params and function.params[0].positional else None
-    static = is_static(function.decorators)
-    if first is not None and not static and (self_shared or is_classmethod(function.decorators)):
+    static = facts.is_staticmethod(function.decorators)
+    if first is not None and not static and (self_shared or facts.is_classmethod(function.decorators)):
         found.extend(("self", f"{first.name}.{attribute}", line) for attribute, line in function.self_updates)
     for decorator, cache in unlocked_caches(project, function):
         # `cachedmethod` keeps its cache on the instance: shared when the instance is
