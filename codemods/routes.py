@@ -49,7 +49,7 @@ class Routes:
                 if added.attr != INCLUDE:
                     continue
                 if added.looped is not None and not project.changed_source(added):
-                    included = self._looped(added.looped)
+                    included = self.looped(added.looped)
                     if included is not None:
                         parent = self._canonical(added.base)
                         for router, prefix in included:
@@ -67,7 +67,7 @@ class Routes:
                     self.unknown_include = True
         self._prefixes: dict[str, frozenset[str] | None] = {}
 
-    def _looped(self, looped: facts.LoopInclude) -> list[tuple[str, str | None]] | None:
+    def looped(self, looped: facts.LoopInclude) -> list[tuple[str, str | None]] | None:
         """(router, prefix) for each element of the display another module's loop includes
         (`for router, prefix in ROUTERS:` with `ROUTERS` imported), or None where the display or
         one of its routers cannot be read."""

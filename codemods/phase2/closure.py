@@ -611,7 +611,7 @@ def compute(
             continue
         moved_includes.add((include.path, include.line))
         for fid, handler in candidates.items():
-            if not dependencies.served_under(project, handler, include.router):
+            if not any(dependencies.served_under(project, handler, router) for router in include.routers):
                 continue
             for found in sharing:
                 problem = carry_or_problem(fid, found)
@@ -637,6 +637,9 @@ def compute(
             applying = [
                 (path, line, call) for path, line, router, call in includes
                 if (path, line) not in moved_includes and dependencies.served_under(project, handler, router)
+                # An application's list reaching the route through the routers it is registered on
+                # moves as a router's does (`_router_stays`); one the index cannot place under it may run it.
+                and not (call == dependencies.APPLICATION_CALL and router in dependencies.handler_routers(project, handler))
             ]
             if not applying:
                 continue
@@ -1742,13 +1745,18 @@ def _router_stays(
     if not staying:
         return []
     named = first_few(staying, 4, counted=True)
+    target = project.resolve(router)
+    written = (
+        f" ({target.module.path}:{target.value.line})"
+        if target is not None and target.module is not None and target.value is not None else ""
+    )
     reasons = []
     for found in sharing:
         module, dependency = project.functions[found.dependency]
         reasons.append(AM219.reason(
             f"{module.path}:{dependency.line}: {dependencies.describe(project, found)} (it is a dependency of "
-            f"the router `{router}`, whose list phase two points at the async twin for every route the router "
-            f"serves, and {named} stays on the synchronous Session: migrate them together)"
+            f"the router `{router}`{written}, whose list phase two points at the async twin for every route the "
+            f"router serves, and {named} stays on the synchronous Session: migrate them together)"
         ))
     return reasons
 
@@ -1767,7 +1775,7 @@ def _include_stays(
     for other in project.handlers:
         if other.kind not in ("route", "websocket") or other.id == route or other.id in active:
             continue
-        if not dependencies.served_under(project, other, include.router):
+        if not any(dependencies.served_under(project, other, router) for router in include.routers):
             continue
         if other.kind != "websocket" and not (
             _does_session_work(project, other.id) or _work_on_sessions_held_elsewhere(project, other.id)
@@ -1785,7 +1793,7 @@ def _include_stays(
         reasons.append(AM219.reason(
             f"{module.path}:{dependency.line}: {dependencies.describe(project, found)}, and "
             f"`include_router(..., dependencies=[Depends({_listed(project, found)})])` "
-            f"({include.path}:{include.line}) applies it to every route of `{include.router}`; phase two points "
+            f"({include.path}:{include.line}) applies it to every route of {include.shown()}; phase two points "
             f"that list at the async twin only when all of them move, and {named} stays on the synchronous "
             "Session: migrate them together, or write the dependency where the routes name it"
         ))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect import dispatch
 from async_migrate.codemods.phase2 import depends_values, tx_dependency
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES, INCLUDE_ROUTER
@@ -246,35 +247,70 @@ def included_dependencies(project: Project, routers: AbstractSet[str]) -> list[s
     return [ref for _place, depends in found for ref in depends]
 
 
+# How a guarded dependency list is written, for the reason naming it.
+INCLUDE_CALL = "include_router(..., dependencies=[...])"
+APPLICATION_CALL = "FastAPI(dependencies=[...])"
+
+
 @dataclass(frozen=True, slots=True)
 class GuardedInclude:
-    """`include_router(router, dependencies=[Depends(f)])` written once, of a router the index
-    resolves: FastAPI runs `f` for every route served under `router` through this include."""
+    """`include_router(router, dependencies=[Depends(f)])` of routers the index resolves (written
+    once, or in a loop over a display the index reads, each element a router): FastAPI runs `f` for
+    every route served under them through this include."""
 
     module: str  # the module it is written in, by name
     path: str  # and by path
     line: int
-    router: str  # the included router's reference
+    routers: tuple[str, ...]  # the included routers' references
     refs: tuple[str, ...]  # the targets of its `Depends(...)`, as written
+
+    def shown(self) -> str:
+        """The routers the list applies to, as a reason names them."""
+        return ", ".join(f"`{router}`" for router in self.routers)
 
 
 def guarded_include_lists(project: Project) -> list[GuardedInclude]:
-    """Every `include_router(...)` with a `dependencies=[...]` of its own including one router
-    the index resolves, in the modules' and the source's order (an include in a loop, over
-    several routers, is none: its list cannot move for one of them alone)."""
+    """Every `include_router(...)` with a `dependencies=[...]` of its own whose routers the index
+    resolves (each element of a loop's display: the one list serves them all, so it moves for
+    all of them or none), in the modules' and the source's order. An include whose routers cannot
+    all be read (a loop over a display other code changes or the tool cannot read) is none."""
     found = cast("list[GuardedInclude] | None", project.derived.get("phase2.guarded_include_lists"))
     if found is None:
-        routes = _routes(project)
         found = []
         for module in project.modules.values():
+            by_line: dict[int, list[facts.Registration]] = {}
             for added in module.registrations:
-                if added.attr != INCLUDE_ROUTER or not added.depends or added.looped is not None or added.sources:
-                    continue
-                router = routes.router_ref(added.endpoint)
-                if router is not None:
-                    found.append(GuardedInclude(module.name, module.path, added.line, router, tuple(added.depends)))
+                if added.attr == INCLUDE_ROUTER and added.depends:
+                    by_line.setdefault(added.line, []).append(added)
+            for line, group in by_line.items():
+                routers = _include_routers(project, group)
+                if routers is not None:
+                    refs = tuple(dict.fromkeys(ref for added in group for ref in added.depends))
+                    found.append(GuardedInclude(module.name, module.path, line, routers, refs))
         project.derived["phase2.guarded_include_lists"] = found
     return found
+
+
+def _include_routers(project: Project, group: list[facts.Registration]) -> tuple[str, ...] | None:
+    """The routers the includes written at one line add (a loop's, one registration per element
+    of a display in the module, or one over another module's display), or None when one of them
+    cannot be read or the display is changed elsewhere (it may hold other routers)."""
+    routes = _routes(project)
+    found: list[str] = []
+    for added in group:
+        if project.changed_source(added) or dispatch.UNREAD in added.sources:
+            return None
+        if added.looped is not None:
+            included = routes.looped(added.looped)
+            if included is None:
+                return None
+            found.extend(router for router, _prefix in included)
+            continue
+        router = routes.router_ref(added.endpoint)
+        if router is None:
+            return None
+        found.append(router)
+    return tuple(dict.fromkeys(found)) or None
 
 
 def include_session_dependencies(project: Project, include: GuardedInclude) -> list[SharedSession]:
@@ -598,6 +634,7 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
     # a module-level `v2_app = FastAPI(dependencies=[Depends(f)])`: (reference, module path, line,
     # the router or application, the call as written) applies to its routes only.
     guarded: list[tuple[str, str, int, str, str]] = []
+    lists = {(include.path, include.line): include for include in guarded_include_lists(project)}
     for module in project.modules.values():
         # A `Depends(...)` value used where the tool cannot follow it: its dependency's reference ->
         # (where the value is written, its name, each use)
@@ -610,6 +647,11 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
             if added.attr != INCLUDE_ROUTER:
                 # `add_api_route(path, endpoint, dependencies=[...])`: the endpoint's own, as a
                 # route decorator's list (an endpoint the index cannot resolve is no route that migrates)
+                placed.extend(added.depends)
+                continue
+            include = lists.get((module.path, added.line))
+            if include is not None:
+                # A list the closure moves or blocks with the routes its routers serve.
                 placed.extend(added.depends)
                 continue
             router = _routes(project).router_ref(added.endpoint)
@@ -710,11 +752,6 @@ def session_route(project: Project, fid: FunctionId) -> str | None:
         if target is not None and any(project.declared_session(p) is not None for p in project.functions[target][1].params):
             return f" through `{project.functions[target][1].qualname.removesuffix('.__init__')}`"
     return None
-
-
-# How a guarded dependency list is written, for the reason naming it.
-INCLUDE_CALL = "include_router(..., dependencies=[...])"
-APPLICATION_CALL = "FastAPI(dependencies=[...])"
 
 
 def guarded_includes(project: Project) -> dict[FunctionId, list[tuple[str, int, str, str]]]:
