@@ -687,12 +687,18 @@ class _Flow:
 
     def _select_load(
         self, node: ast.Call, statement: ast.expr, session: str, derived: tuple[ast.expr, ...] = (),
-        position: int | None = None, aliases: bool = False,
+        position: int | None = None, aliases: bool = False, inline: ast.expr | None = None,
     ) -> facts.Load | list[facts.Load] | None:
         """The query of a select of one entity; with `position`, of the entity a select of
         several names in that column (`select(Book, Author)`: Author at 1). A statement name
         bound in branches: a load each (`aliases`: an awaited query, where an `aliased(Model)`
-        entity is taken for its class)."""
+        entity is taken for its class). A statement built on such a name in the query's own
+        argument (`s.exec(stmt.offset(n).limit(k))`, `inline`) selects what the name does: the
+        options go where the name is bound, and those the chain writes count too."""
+        if inline is None and type(statement) is ast.Call:
+            name = _built_on_name(statement)
+            if name is not None and name.id in self.local:
+                inline, statement = statement, name
         if type(statement) is ast.Name and statement.id in self.local:
             variants = self._variants(statement)
             if variants is None:
@@ -701,7 +707,8 @@ class _Flow:
                 # Bound in branches: the query loads what one of them selects, each its own load
                 # (the options go on every one of them).
                 found = [
-                    self._select_load(node, root, session, built, position, aliases) for root, built in variants
+                    self._select_load(node, root, session, built, position, aliases, inline)
+                    for root, built in variants
                 ]
                 loads = [load for load in found if isinstance(load, facts.Load)]
                 return loads if len(loads) == len(variants) else None
@@ -725,7 +732,8 @@ class _Flow:
                 value for value in derived
                 if id(value) in self.top_level and start < (value.lineno, value.col_offset) < at
             ]
-            named = [self._chain_options(value) for value in (statement, *sure)]
+            written = (statement, *sure, *(() if inline is None else (inline,)))
+            named = [self._chain_options(value) for value in written]
             load.options = None if None in named else tuple(n for names in named for n in names or ())
         return load
 
@@ -979,6 +987,23 @@ def _loaded_path(item: ast.expr) -> ast.expr:
     while type(item) is ast.Call and type(item.func) is ast.Attribute and item.func.attr in ("of_type", "and_"):
         item = item.func.value
     return item
+
+
+# Select methods that keep the entities it selects, and so the objects of its rows.
+_KEEPING_STEPS = frozenset({
+    "where", "filter", "filter_by", "order_by", "offset", "limit", "slice", "fetch", "options", "distinct",
+    "join", "outerjoin", "join_from", "outerjoin_from", "group_by", "having", "execution_options",
+    "with_for_update", "params",
+})
+
+
+def _built_on_name(node: ast.expr) -> ast.Name | None:
+    """The name `stmt.offset(n).limit(k)` is built on, when every step keeps its entities."""
+    if type(node) is not ast.Call:
+        return None
+    while type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr in _KEEPING_STEPS:
+        node = node.func.value
+    return node if type(node) is ast.Name else None
 
 
 def _chained_on(node: ast.expr, name: str) -> bool:

@@ -437,12 +437,13 @@ class Flow:
         holds (`self.session.scalars(select(Order).options(selectinload(Order.lines))).first()`):
         the query moves with its class as written, so the loader options written in that query
         credit the reads on them (a source, judged by names: `LazyLoads._untraced`), and a read
-        none credits names that query. Not a `get()` or `merge()` (an object the Session holds already is
-        handed back whatever their options say), nor phase one's view. None when it is no such load."""
+        none credits names that query. A `get()` or `merge()` (`self.session.get(Item, pk)`) is such
+        a source too, whose options credit nothing: an object the Session holds already is handed
+        back whatever they say. Not phase one's view. None when it is no such load."""
         if self.offloaded_sources:
             return None
         load = function.held_loads.get(index)
-        if load is None or load.form != "select" or self.classes.resolve(load.model or "") is None:
+        if load is None or load.form not in ("select", "get", "merge") or self.classes.resolve(load.model or "") is None:
             return None
         module, _ = self.project.functions[fid]
         where = f"the query on `{load.session}` in {function.qualname} ({module.path}:{load.line})"

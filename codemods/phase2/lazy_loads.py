@@ -571,7 +571,9 @@ class _Analysis:
         option's by the path it follows); none when the options cannot be read there."""
         load = self.project.functions[source.fid][1].held_loads.get(source.held)
         eager: dict[str, _Eager] = {}
-        for owner, attribute, loads in (load.options or ()) if load is not None else ():
+        if load is None or load.form != "select":
+            return eager  # a get() hands back an object the Session holds as it is, whatever its options
+        for owner, attribute, loads in load.options or ():
             if loads:
                 eager.setdefault(attribute, _Eager(set())).owners.add(self._option_owner(owner))
         return eager

@@ -1,0 +1,311 @@
+"""Phase two on SQLModel's paging shape: a statement kept in a local name, extended in branches
+(`statement = statement.where(...)`), and paged in the query's own argument,
+`session.exec(statement.offset(offset).limit(limit)).all()`; and a repository method
+loading by key on the Session it holds, `self.session.get(Item, item_id)`.
+
+- The objects of `session.exec(statement.offset(n).limit(k))` are those of the select the name
+  is bound to: a relationship the response model reads gets its eager load where the name is
+  bound (on every binding that may reach the query), and an option the chain writes itself
+  counts. The route was blocked (AM222, "not eager-loaded in the route's queries") although
+  the query was one phase two rewrites; a helper sharing it with a route that reads nothing
+  loads a little more, as it does for an inline select.
+- A relationship read on what `self.session.get(...)` hands back in a repository method stays
+  blocked (the query is not one phase two adds options to), and the reason now names that
+  method and line (AM245), as it did for a `select()` there; before it said only "not
+  eager-loaded in the route's queries". A `get()`'s `options=` credit nothing: an object the
+  Session holds already is handed back as it is.
+
+The migrated paging routes are RUN with TestClient on the generated stack (aiosqlite, and
+PostgreSQL and MariaDB when a server answers): what the routes wrote is read back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from sample import database, run_python
+from test_phase2_rules import apply, dedent, function, handler, run
+from test_phase2_soundness import KINDS
+from test_phase2_sqlmodel_template import MAIN, MODELS
+
+DB = """
+import os
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends
+from sqlmodel import Session, create_engine
+
+engine = create_engine(os.environ["DATABASE_URL"])
+
+
+def get_session() -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+"""
+
+SCHEMAS = MODELS + """
+
+class ItemWithOwner(SQLModel):
+    id: int
+    title: str
+    owner: UserPublic
+"""
+
+CRUD = """
+from sqlmodel import Session, select
+
+from models import Item, User
+
+
+def list_items(session: Session, offset: int = 0, limit: int = 100, min_quantity: int | None = None):
+    statement = select(Item).order_by(Item.id)
+    if min_quantity is not None:
+        statement = statement.where(Item.quantity >= min_quantity)
+    return session.exec(statement.offset(offset).limit(limit)).all()
+
+
+def add_item(session: Session, owner_id: int, title: str, quantity: int) -> Item:
+    item = Item(title=title, quantity=quantity, owner_id=owner_id)
+    session.add(item)
+    session.commit()
+    session.refresh(item)
+    return item
+
+
+def add_user(session: Session, email: str) -> User:
+    user = User(email=email, hashed_password="x")
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+"""
+
+ROUTES = """
+from fastapi import APIRouter
+from sqlalchemy.orm import selectinload
+from sqlmodel import select
+
+import crud
+from db import SessionDep
+from models import Item, ItemPublic, ItemWithOwner, UserPublic
+
+router = APIRouter()
+
+
+@router.post("/users", response_model=UserPublic)
+async def create_user(session: SessionDep, email: str):
+    return crud.add_user(session, email)
+
+
+@router.post("/users/{user_id}/items", response_model=ItemPublic)
+async def create_item(session: SessionDep, user_id: int, title: str, quantity: int = 0):
+    return crud.add_item(session, user_id, title, quantity)
+
+
+@router.get("/items", response_model=list[ItemWithOwner])
+async def read_items(session: SessionDep, offset: int = 0, limit: int = 100, min_quantity: int | None = None):
+    return crud.list_items(session, offset=offset, limit=limit, min_quantity=min_quantity)
+
+
+@router.get("/items/plain", response_model=list[ItemPublic])
+async def read_plain_items(session: SessionDep, offset: int = 0, limit: int = 100):
+    return crud.list_items(session, offset=offset, limit=limit)
+
+
+@router.get("/items/newest", response_model=list[ItemWithOwner])
+async def read_newest(session: SessionDep, limit: int = 2, oldest: bool = False):
+    if oldest:
+        statement = select(Item).order_by(Item.id)
+    else:
+        statement = select(Item).order_by(Item.id.desc())
+    return session.exec(statement.limit(limit)).all()
+
+
+@router.get("/items/loaded", response_model=list[ItemWithOwner])
+async def read_loaded(session: SessionDep, offset: int = 0):
+    statement = select(Item).order_by(Item.id)
+    return session.exec(statement.options(selectinload(Item.owner)).offset(offset)).all()
+"""
+
+
+def files(routes: str = ROUTES, crud: str = CRUD) -> dict[str, str]:
+    return {
+        "db.py": DB,
+        "models.py": SCHEMAS,
+        "crud.py": crud,
+        "api/__init__.py": "",
+        "api/items.py": routes,
+        "main.py": MAIN,
+    }
+
+
+def test_a_statement_paged_in_the_query_gets_the_eager_load_where_it_is_bound(cli, project):
+    root = project(files())
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "create_user": "migrate", "create_item": "migrate", "read_items": "migrate", "read_plain_items": "migrate",
+        "read_newest": "migrate", "read_loaded": "migrate",
+    }
+    assert "AM246" in handler(document, "read_items")["codes"]
+    assert function(root, "crud.py", "list_items") == dedent(
+        """
+        async def list_items(session: AsyncSession, offset: int = 0, limit: int = 100, min_quantity: int | None = None):
+            statement = select(Item).order_by(Item.id).options(selectinload(Item.owner))
+            if min_quantity is not None:
+                statement = statement.where(Item.quantity >= min_quantity)
+            return (await session.exec(statement.offset(offset).limit(limit))).all()
+        """
+    )
+    # bound in branches: the option goes on each binding that reaches the query
+    assert function(root, "api/items.py", "read_newest") == dedent(
+        """
+        async def read_newest(session: async_session_dependency, limit: int = 2, oldest: bool = False):
+            if oldest:
+                statement = select(Item).order_by(Item.id).options(selectinload(Item.owner))
+            else:
+                statement = select(Item).order_by(Item.id.desc()).options(selectinload(Item.owner))
+            return (await session.exec(statement.limit(limit))).all()
+        """
+    )
+    # the near miss: the chain loads the relationship itself, and no second option is added
+    assert "AM246" not in handler(document, "read_loaded")["codes"]
+    assert function(root, "api/items.py", "read_loaded") == dedent(
+        """
+        async def read_loaded(session: async_session_dependency, offset: int = 0):
+            statement = select(Item).order_by(Item.id)
+            return (await session.exec(statement.options(selectinload(Item.owner)).offset(offset))).all()
+        """
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_migrated_paging_routes_write_and_serve_the_owners(cli, project, kind):
+    root = project(files())
+    document = apply(cli, root)
+    assert {h["action"] for h in document["handlers"]} == {"migrate"}
+    script = dedent(
+        """
+        import asyncio
+        import json
+
+        from fastapi.testclient import TestClient
+        from sqlmodel import Session, SQLModel, select
+
+        import db
+        from main import app
+        from models import Item
+
+        SQLModel.metadata.drop_all(db.engine)
+        SQLModel.metadata.create_all(db.engine)
+        with TestClient(app) as client:
+            ann = client.post("/users", params={"email": "ann@example.com"}).json()
+            bob = client.post("/users", params={"email": "bob@example.com"}).json()
+            for title, owner, quantity in [("Lamp", ann, 1), ("Desk", bob, 5), ("Sofa", ann, 9)]:
+                client.post(f"/users/{owner['id']}/items", params={"title": title, "quantity": quantity})
+            paged = client.get("/items", params={"offset": 1, "limit": 2}).json()
+            many = client.get("/items", params={"min_quantity": 5}).json()
+            plain = client.get("/items/plain", params={"limit": 1}).json()
+            newest = client.get("/items/newest").json()
+            oldest = client.get("/items/newest", params={"oldest": True, "limit": 1}).json()
+            loaded = client.get("/items/loaded", params={"offset": 2}).json()
+        with Session(db.engine) as s:
+            stored = [(i.title, i.owner.email, i.quantity) for i in s.exec(select(Item).order_by(Item.id)).all()]
+        asyncio.run(db.async_engine.dispose())
+        SQLModel.metadata.drop_all(db.engine)
+
+        def owners(rows):
+            return [(row["title"], row["owner"]["email"]) for row in rows]
+
+        print(json.dumps({
+            "paged": owners(paged), "many": owners(many), "plain": [row["title"] for row in plain],
+            "newest": owners(newest), "oldest": owners(oldest), "loaded": owners(loaded), "stored": stored,
+        }))
+        """
+    )
+    with database(kind) as url:
+        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
+        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "paged": [["Desk", "bob@example.com"], ["Sofa", "ann@example.com"]],
+        "many": [["Desk", "bob@example.com"], ["Sofa", "ann@example.com"]],
+        "plain": ["Lamp"],
+        "newest": [["Sofa", "ann@example.com"], ["Desk", "bob@example.com"]],
+        "oldest": [["Lamp", "ann@example.com"]],
+        "loaded": [["Sofa", "ann@example.com"]],
+        "stored": [["Lamp", "ann@example.com", 1], ["Desk", "bob@example.com", 5], ["Sofa", "ann@example.com", 9]],
+    }
+
+
+REPO_CRUD = CRUD + """
+
+class ItemRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, item_id: int) -> Item | None:
+        return self.session.get(Item, item_id)
+
+    def get_loaded(self, item_id: int) -> Item | None:
+        return self.session.get(Item, item_id, options=[selectinload(Item.owner)])
+"""
+REPO_ROUTES = """
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from crud import ItemRepo
+from db import SessionDep
+from models import ItemPublic, ItemWithOwner
+
+router = APIRouter()
+
+
+def get_repo(session: SessionDep) -> ItemRepo:
+    return ItemRepo(session)
+
+
+@router.get("/items/{item_id}", response_model=ItemWithOwner)
+async def read_item(item_id: int, repo: Annotated[ItemRepo, Depends(get_repo)]):
+    return repo.get(item_id)
+
+
+@router.get("/items/{item_id}/loaded", response_model=ItemWithOwner)
+async def read_loaded_item(item_id: int, repo: Annotated[ItemRepo, Depends(get_repo)]):
+    return repo.get_loaded(item_id)
+
+
+@router.get("/items/{item_id}/owner")
+async def read_owner(item_id: int, repo: Annotated[ItemRepo, Depends(get_repo)]):
+    item = repo.get(item_id)
+    return {"owner": item.owner.email}
+
+
+@router.get("/items/{item_id}/plain", response_model=ItemPublic)
+async def read_plain(item_id: int, repo: Annotated[ItemRepo, Depends(get_repo)]):
+    return repo.get(item_id)
+"""
+
+
+def test_a_get_in_a_repository_method_names_where_the_object_comes_from(cli, project):
+    crud = REPO_CRUD.replace("from sqlmodel import", "from sqlalchemy.orm import selectinload\nfrom sqlmodel import")
+    root = project(files(routes=REPO_ROUTES, crud=crud))
+    document = run(cli, root)
+    comes_from = "the object comes from the query on `self.session` in ItemRepo.get (crud.py:35)"
+    for name in ("read_item", "read_owner"):
+        found = handler(document, name)
+        assert found["action"] == "blocked", found
+        assert found["codes"] == ["AM245"], found
+        assert comes_from in found["reasons"][0], found["reasons"]
+    # options given to a get() load nothing into an object the Session holds already
+    loaded = handler(document, "read_loaded_item")
+    assert loaded["action"] == "blocked" and loaded["codes"] == ["AM245"], loaded
+    assert "ItemRepo.get_loaded (crud.py:38)" in loaded["reasons"][0]
+    # the near miss: a response model reading no relationship migrates
+    assert handler(document, "read_plain")["action"] == "migrate"
