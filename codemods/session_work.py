@@ -518,6 +518,17 @@ def stores_only(project: Project, fid: FunctionId, seen: frozenset[FunctionId] =
     )
 
 
+def builds_only(project: Project, fid: FunctionId) -> bool:
+    """A classmethod factory that does nothing but build its class around the Session (`return
+    cls(db)`, calling no function but the `__init__`s): when its class moves to the AsyncSession
+    it stays a plain `def` and its callers do not await it, as a construction is not awaited
+    (`await ItemServiceAsync.from_session(db).add(name)`)."""
+    function = project.functions[fid][1]
+    return not function.is_generator and _factory_only(project, fid, frozenset()) and all(
+        project.functions[edge.callee][1].name == "__init__" for edge in project.all_calls_from[fid]
+    )
+
+
 def _factory_only(project: Project, fid: FunctionId, seen: frozenset[FunctionId]) -> bool:
     """`@classmethod def from_session(cls, db): return cls(db)`: a factory that only builds the
     class it is called on around the Session, each such class's `__init__` storing it. No work of

@@ -110,6 +110,17 @@ RUN = """
         rows = list(s.scalars(select(Item.name).order_by(Item.id)))
     print(json.dumps({"created": created, "listed": listed, "rows": rows}))
 """
+FACTORY_KEPT = """
+class BaseServiceAsync(Generic[ModelT]):
+    model: type[ModelT]
+
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    @classmethod
+    def from_session(cls, db: AsyncSession):
+        return cls(db)
+"""
 WRITTEN = {"created": [{"id": 1}, {"id": 2}], "listed": {"names": ["a", "b"], "count": 2}, "rows": ["a", "b"]}
 
 
@@ -130,7 +141,30 @@ def test_routes_built_through_a_classmethod_factory_migrate_and_write(cli, servi
     export = handler(document, "export_items")
     assert export["action"] == "blocked" and "AM211" in export["codes"], export
     text = read(root, SUBSYSTEM)
-    assert "item = await (await ItemServiceAsync.from_session(db)).add(name)" in text, text
+    # The factory only builds: it stays a plain `def`, called without `await` as a construction is.
+    assert "item = await ItemServiceAsync.from_session(db).add(name)" in text, text
+    assert "items = ItemServiceAsync.from_session(db)\n" in text, text
+    assert FACTORY_KEPT in read(root, "services/base.py")
     assert "class ItemServiceAsync(BaseServiceAsync[Item]):" in read(root, "services/items.py")
     assert "return ItemService(db).count()" in read(root, "jobs.py")
+    assert serve(root, kind, RUN) == WRITTEN
+
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_near_miss_a_factory_doing_session_work_becomes_a_coroutine_awaited_where_called(cli, service, kind):
+    working = BASE.replace("        return cls(db)", "        db.execute(select(1))\n        return cls(db)")
+    root = service({
+        "services/__init__.py": "",
+        "services/base.py": working,
+        "services/items.py": ITEMS,
+        "jobs.py": JOBS,
+        SUBSYSTEM: routes(ROUTES),
+    })
+    document = apply(cli, root)
+    assert handler(document, "add_item")["action"] == "migrate", handler(document, "add_item")["reasons"]
+    text = read(root, SUBSYSTEM)
+    assert "item = await (await ItemServiceAsync.from_session(db)).add(name)" in text, text
+    assert "items = await ItemServiceAsync.from_session(db)\n" in text, text
+    assert "    @classmethod\n    async def from_session(cls, db: AsyncSession):\n" in read(root, "services/base.py")
     assert serve(root, kind, RUN) == WRITTEN

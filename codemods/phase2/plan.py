@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from async_migrate.codemods import facts, twin_names
+from async_migrate.codemods import facts, session_work, twin_names
 from async_migrate.codemods.phase2 import holders, tx_dependency, unit_of_work
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.dependencies import class_dependency
@@ -213,6 +213,8 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         holder = holders.holder_of(project, fid)
         if holder is not None and fid == holder.init:
             fplan.keep_sync = True  # stores the AsyncSession; Python calls it without `await`
+        if session_work.builds_only(project, fid):
+            fplan.keep_sync = True  # `return cls(db)`: its callers do not await it (rewrites/project_calls.py)
         if holder is not None and holder.opened is not None and fid == holder.opened[0] and stack.engine_module:
             # `session_factory=SessionLocal`: the copy's `__aenter__` opens from the async sessionmaker
             fplan.defaults[holder.opened[1]] = stack.sessionmaker

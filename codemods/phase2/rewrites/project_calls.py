@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from async_migrate.codemods import facts
+from async_migrate.codemods import facts, session_work
 from async_migrate.codemods.phase2 import scheduled, scope_openers, unit_of_work
 from async_migrate.codemods.phase2.rewrites.base import (
     LEAVE,
@@ -42,8 +42,10 @@ class ProjectCalls(CallRewrite):
         edge = site.edges.get(call.index)
         if edge is None:
             return None
-        if site.project.functions[edge.callee][1].name == "__init__":
-            return LEAVE  # building an object (`Repo(db)`): never awaited
+        if site.project.functions[edge.callee][1].name == "__init__" or session_work.builds_only(
+            site.project, edge.callee
+        ):
+            return LEAVE  # building an object (`Repo(db)`, `Repo.from_session(db)`): never awaited
         if edge.callee not in site.migrated:
             return None
         callee_module, callee = site.project.functions[edge.callee]
