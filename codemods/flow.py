@@ -2433,12 +2433,16 @@ def app_state_methods(flow: Flow, fid: FunctionId, expression: str) -> tuple[str
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 
-def unread_app_state(flow: Flow, fid: FunctionId, receiver: str, method: str) -> str | None:
-    """`with request.app.state.maker() as s: s.execute(...)`, `request.app.state.registry.scalars(...)`
-    (`app.state.*` alike): a Session method called on what the application's state keeps, or on
-    what calling it gives, when the project assigns that attribute from something the analysis
-    cannot read (`app.state.maker = build_maker()` on a library's function): it may be a
-    sessionmaker or a registry. Where it is assigned, as `path:line (`expression`)`, or None."""
+# Session methods a client kept on the application's state rarely names (`get`, `delete`, `close`
+# and `begin` are as much an HTTP client's or a cache's): called on the kept object itself, not
+# awaited, one may be a Session's or a `scoped_session` registry's
+_KEPT_SESSION_METHODS = _DISTINCT_SESSION_METHODS | {"execute", "commit", "rollback", "flush", "refresh"}
+
+
+def _kept_attribute(flow: Flow, fid: FunctionId, receiver: str, method: str, awaited: bool) -> str | None:
+    """The attribute of the application's state a Session method `method` on `receiver` works
+    on, itself (`request.app.state.db.execute`) or through what calling it gives (`with
+    request.app.state.maker() as s: s.execute`), when the flow reads no value there; else None."""
     if method not in SESSION_IO_METHODS:
         return None
     expression = receiver
@@ -2450,18 +2454,38 @@ def unread_app_state(flow: Flow, fid: FunctionId, receiver: str, method: str) ->
     if ".state." not in expression or flow.evaluate(fid, receiver):
         return None
     called = expression.endswith("()")
-    if not called and method not in _DISTINCT_SESSION_METHODS:
-        return None  # a method on the kept object itself: a client's `get` as likely as a Session's
+    # a method on the kept object itself: a client's `get` as likely as a Session's, and an awaited
+    # one a coroutine's
+    if not called and (method not in _KEPT_SESSION_METHODS or awaited):
+        return None
     rest = _app_state_steps(flow, fid, expression.removesuffix("()"))
     if rest is None or len(rest) != 1 or "()" in rest or "(" in rest[0]:
         return None
-    attribute = rest[0][1:]
-    assigned = [
+    return rest[0][1:]
+
+
+def _kept_assignments(flow: Flow, fid: FunctionId, attribute: str) -> list[tuple[str, FunctionId, str, int]]:
+    """Where the project assigns the application's state `attribute`: (path, the assigning
+    function, or `fid` for an assignment at import, the expression, line)."""
+    return [
         (flow.project.functions[holder][0].path, holder, value, line)
         for holder, written, value, line in flow.state_assignments().get(attribute, [])
         if flow._state_owner(holder, written) == "app"
     ] + [(path, fid, value, line) for path, value, line in flow.module_state_assignments().get(attribute, [])]
-    for path, holder, value, line in assigned:
+
+
+def unread_app_state(flow: Flow, fid: FunctionId, receiver: str, method: str, awaited: bool = False) -> str | None:
+    """`with request.app.state.maker() as s: s.execute(...)`, `request.app.state.registry.execute(...)`
+    (`app.state.*` alike): a Session method called on what the application's state keeps, or on
+    what calling it gives, when the project assigns that attribute from something the analysis
+    cannot read (`app.state.maker = build_maker()` on a library's function): it may be a
+    sessionmaker or a registry. A method on the kept object itself counts when it is no client's
+    too (`execute`, `commit`, `query`; not `get`) and is not awaited. Where it is assigned, as
+    `set at path:line (`expression`) from what the analysis cannot read`, or None."""
+    attribute = _kept_attribute(flow, fid, receiver, method, awaited)
+    if attribute is None:
+        return None
+    for path, holder, value, line in _kept_assignments(flow, fid, attribute):
         if value != facts.UNSPELLED and flow.evaluate(holder, value):
             continue
         callee = split(value)[0] if value != facts.UNSPELLED else ""
@@ -2471,8 +2495,31 @@ def unread_app_state(flow: Flow, fid: FunctionId, receiver: str, method: str) ->
         ):
             continue
         written = f" (`{describe(value)}`)" if value != facts.UNSPELLED else ""
-        return f"{path}:{line}{written}"
+        return f"set at {path}:{line}{written} from what the analysis cannot read"
     return None
+
+
+def unset_app_state(flow: Flow, fid: FunctionId, receiver: str, method: str, awaited: bool = False) -> str | None:
+    """As `unread_app_state`, for an attribute of the application's state the project assigns
+    nowhere the analysis reads (a plugin's, the tests', a `setattr` under a computed name):
+    `request.app.state.db.execute(...)`, `with app.state.maker() as s: s.execute(...)` on an
+    application built at import. The words saying so, or None (an attribute assigned anywhere,
+    a state that is no application's)."""
+    attribute = _kept_attribute(flow, fid, receiver, method, awaited)
+    if attribute is None or _kept_assignments(flow, fid, attribute):
+        return None
+    expression = receiver
+    if receiver.startswith("$") and "." not in receiver:
+        expression = next(b.expr for b in flow.project.functions[fid][1].bindings if b.name == receiver[1:])
+    head, steps = split(expression.removesuffix("()"))
+    if not head.startswith("$") and ".state." in head:
+        owner = flow.project.resolve(head.partition(".state.")[0])
+        value = owner.value if owner is not None and owner.kind == "value" else None
+        if value is None or value.kind != "call" or (
+            flow.project.canonical(value.ref) not in APPLICATION_TYPES | STARLETTE_APPLICATIONS
+        ):
+            return None  # `machine.state.runner`: a module-level object's own `state`
+    return f"`{attribute}`, which the project sets nowhere the analysis reads (a plugin, the tests, a `setattr`)"
 
 
 def app_attribute(flow: Flow, fid: FunctionId, expression: str) -> str | None:

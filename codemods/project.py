@@ -48,6 +48,7 @@ from async_migrate.codemods.flow import (
     describe,
     unread_app_state,
     unread_proxy,
+    unset_app_state,
     untyped_carrier,
     untyped_entered,
     untyped_item,
@@ -2793,16 +2794,11 @@ class Project:
                     # judged once every function's own unverified calls are known (`_state_unverified`)
                     self._state_calls.append((fid, call.line, expression, kept[0], kept[1]))
                     continue
-                unread = unread_app_state(flow, fid, receiver, _method) if dot and (
+                unread = unread_app_state(flow, fid, receiver, _method, call.awaited) if dot and (
                     ".state." in expression or receiver[:1] == "$"
                 ) else None
                 if unread is not None:
-                    found.append((
-                        call.line,
-                        f"`{self.written(expression)}()` is called on what the application's state keeps, "
-                        f"set at {unread} from what the analysis cannot read: it may be a sessionmaker or a "
-                        "`scoped_session` registry",
-                    ))
+                    found.append((call.line, _kept_words(self.written(expression), unread)))
                     continue
                 unseen = self._unseen(call.callee)
                 if unseen is not None:
@@ -2869,6 +2865,12 @@ class Project:
                         ) else "Session"),
                     ))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    continue
+                unset = unset_app_state(flow, fid, receiver, _method, call.awaited) if dot and (
+                    ".state." in expression or receiver[:1] == "$"
+                ) else None
+                if unset is not None:
+                    found.append((call.line, _kept_words(self.written(expression), unset)))
                     continue
                 result = unread_result(self, fid, function, expression) if dot and call.callee is None else None
                 if result is not None:
@@ -3920,6 +3922,15 @@ def _bare(param: facts.Param) -> bool:
     return not (
         param.text or param.annotation or param.depends or param.default or param.default_ref or param.variadic
         or param.opaque_depends or param.provide or param.name in ("self", "cls")
+    )
+
+
+def _kept_words(call: str, kept: str) -> str:
+    """Why a Session method on what the application's state keeps is unverified: `kept` says how
+    the analysis cannot read it (`unread_app_state`, `unset_app_state`)."""
+    return (
+        f"`{call}()` is called on what the application's state keeps, {kept}: it may be a sessionmaker or a "
+        "`scoped_session` registry"
     )
 
 

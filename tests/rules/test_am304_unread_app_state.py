@@ -107,3 +107,57 @@ def test_near_miss_a_method_on_an_unread_kept_client_is_no_session_work(app, rep
     entry = reported(root, "read_count", "phase1")
     assert entry["codes"] == ["AM105"], entry
     assert findings(root, "read_count") == []
+
+
+DIRECT = """
+from fastapi import Request
+from sqlalchemy import text
+
+from main import app
+
+
+@router.get("/count")
+async def read_count(request: Request):
+    {body}
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        ("return request.app.state.maker.execute(text('select 1')).scalar()", "set at main.py:11"),
+        ("request.app.state.maker.commit()", "set at main.py:11"),
+        ("maker = request.app.state.maker\n    return maker.execute(text('select 1')).scalar()", "set at main.py:11"),
+        ("return app.state.pool.execute(text('select 1')).scalar()", "`pool`, which the project sets nowhere"),
+        ("return request.app.state.pool.execute(text('select 1')).scalar()", "`pool`, which the project sets nowhere"),
+        (
+            "with request.app.state.pool() as s:\n        return s.execute(text('select 1')).scalar()",
+            "`pool`, which the project sets nowhere",
+        ),
+    ],
+    ids=["unread-execute", "unread-commit", "unread-local", "unset-imported-app", "unset-execute", "unset-opener"],
+)
+def test_a_session_method_called_directly_on_unread_app_state_is_unverified(app, reported, findings, body, kept):
+    # before, `execute`/`commit` on the kept object itself (not only `query`, `scalars`), and any
+    # method on an attribute the project sets nowhere, read as no Session work and check passed it
+    root = app(DIRECT.replace("{body}", body), FILES)
+    entry = reported(root, "read_count", "phase1")
+    assert entry["action"] == "keep" and entry["codes"] == ["AM125"], entry
+    assert f"is called on what the application's state keeps, {kept}" in entry["reasons"][0], entry["reasons"]
+    [finding] = findings(root, "read_count")
+    assert finding["code"] == "AM304", finding
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return request.app.state.pool.get('/status')",
+        "return await request.app.state.maker.execute('select 1')",
+        "return request.app.state.http.get('/status')",
+    ],
+    ids=["unset-get", "awaited-execute", "unread-client-get"],
+)
+def test_near_miss_a_client_method_or_an_awaited_one_is_no_session_work(app, reported, findings, body):
+    root = app(DIRECT.replace("{body}", body), FILES)
+    assert reported(root, "read_count", "phase1")["codes"] == ["AM105"]
+    assert findings(root, "read_count") == []
