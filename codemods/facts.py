@@ -933,6 +933,9 @@ class Module(_Fact):
     # the value in the value-flow notation, line); what every request reading `request.app.state.attr`
     # gets, as `Function.state_assigns` in a lifespan is.
     state_sets: list[tuple[str, str, str, int]] = field(default_factory=list)
+    # The arguments of the call such a set assigns, by its line (`app.state.registry =
+    # scoped_session(maker, scopefunc=request_scope.get)`): a registry's scope is read off them.
+    state_set_args: dict[int, tuple[CallArg, ...]] = field(default_factory=dict)
     # Module-level `X.method(a, ...)` and `X.attr = a` on a dotted name X, where an argument (the
     # value) is a dotted name: (X resolved, `method` or `=attr`, the arguments' resolved references,
     # line). A Session handed to a library base this way (`BaseModel.set_session(session)`) is read

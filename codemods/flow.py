@@ -379,10 +379,7 @@ class Flow:
             made = self._call(self.ref(value.ref), None, _short(ref))
             if any(v.kind == REGISTRY for v in made):
                 where = f"{target.module.path}:{value.line}" if target.module is not None else ""
-                scope = _registry_scope(
-                    [(a.keyword is None, a.keyword) for a in value.args],
-                    _scope_key(project, value.args, target.module),
-                )
+                scope = registry_scope_of(project, value.args, target.module)
                 made = frozenset(Abstract(REGISTRY, (scope, where)) if v.kind == REGISTRY else v for v in made)
             return frozenset(_named(v, _short(ref)) for v in made)
         if target is None and "." in ref:
@@ -651,10 +648,7 @@ class Flow:
             return self.ref(arg.ref)
         if number == 0 and value.inner is not None and value.inner.ref is not None:
             made = self._call(self.ref(value.inner.ref), None, _short(value.inner.ref))
-            scope = _registry_scope(
-                [(a.keyword is None, a.keyword) for a in value.inner.args],
-                _scope_key(self.project, value.inner.args, module),
-            )
+            scope = registry_scope_of(self.project, value.inner.args, module)
             return frozenset(Abstract(REGISTRY, (scope, where)) if v.kind == REGISTRY else v for v in made)
         written = arg.text[:-2] if arg.text.endswith("()") else ""
         head, _, rest = written.partition(".")
@@ -1274,8 +1268,9 @@ class Flow:
             if holder is not None and copied != assigned and self._state_owner(holder, copied) == "app":
                 continue  # one application's state handed to another's: what the others keep there
             made = self.evaluate(holder, assigned)  # type: ignore[arg-type]
-            if holder is None:  # its scope is read off no call: the thread's unless shown otherwise
-                made = frozenset(Abstract(REGISTRY, (None, f"{written}:{line}")) if v.kind == REGISTRY else v for v in made)
+            if holder is None:  # read off the call's arguments the module keeps by line
+                scope = state_registry_scope(self.project, written, line)
+                made = frozenset(Abstract(REGISTRY, (scope, f"{written}:{line}")) if v.kind == REGISTRY else v for v in made)
             # a sessionmaker kept there (`app.state.session_factory = SessionLocal`) opens a new
             # Session on each call, as a class kept there builds a new instance; an engine kept
             # there (`app.state.engine = create_engine(url)`) hands out a connection per call
@@ -1429,10 +1424,12 @@ class Flow:
         module, function = self.project.functions[fid]
         made = [c for c in function.calls if self.project.canonical(c.callee) in SCOPED_SESSION_MAKERS]
         scopes = {
-            _registry_scope(
-                [(a.position is not None, a.keyword) for a in c.args], _scope_key_in(self.project, module, c.args)
+            # a `scopefunc=` naming what the analysis cannot read: unverified, not the thread's
+            None if _scoped_by(c.args) and not _readable_key(self.project, key) else _registry_scope(
+                [(a.position is not None, a.keyword) for a in c.args], key
             )
             for c in made
+            for key in (_scope_key_in(self.project, module, c.args),)
         }
         where = f"{module.path}:{made[0].line}" if made else f"{module.path}:{function.line}"
         return (scopes.pop() if len(scopes) == 1 else None), where
@@ -1932,8 +1929,13 @@ def registry_scope_of(
     project: Project, args: list[facts.CallArg] | tuple[facts.CallArg, ...], module: facts.Module | None = None
 ) -> str | None:
     """The scope of a module-level `scoped_session(...)` call from its arguments as written
-    (`module`, the one making the call, reads the names a lambda's body uses)."""
-    return _registry_scope([(a.keyword is None, a.keyword) for a in args], _scope_key(project, args, module))
+    (`module`, the one making the call, reads the names a lambda's body uses); None when its
+    `scopefunc=` names what the analysis cannot read (a lambda it cannot follow, a library's
+    function): unverified, never taken for the request's."""
+    key = _scope_key(project, args, module)
+    if _scope_arg(args) is not None and not _readable_key(project, key):
+        return None
+    return _registry_scope([(a.keyword is None, a.keyword) for a in args], key)
 
 
 def _scope_key(
@@ -1945,6 +1947,29 @@ def _scope_key(
         key = _lambda_key(project, module, arg.text)
     key = _through_function(project, key)
     return _context_key(project, key) if key is not None else None
+
+
+def state_registry_scope(project: Project, path: str, line: int) -> str | None:
+    """The scope of the `scoped_session(...)` the module at `path` keeps on an application's state
+    at import, line `line` (`app.state.registry = scoped_session(maker, scopefunc=request_scope.get)`),
+    read off its arguments as a module-level registry's is; None when its `scopefunc=` names what
+    the analysis cannot read (a lambda it cannot follow, a library's function): unverified, never
+    taken for the thread's."""
+    module = next((m for m in project.modules.values() if m.path == path), None)
+    args = module.state_set_args.get(line) if module is not None else None
+    if module is None or args is None:
+        return None
+    return registry_scope_of(project, args, module)
+
+
+def _readable_key(project: Project, key: str | None) -> bool:
+    """Whether a `scopefunc=` keys on what the analysis reads: a thread's or task's identity, a
+    context variable's `get`, or a project function."""
+    return key is not None and (
+        key in THREAD_IDENTS | TASK_IDENTS | {UNSET_CONTEXT, REPEATED_CONTEXT}
+        or project.function(key) is not None
+        or (key.endswith(".get") and _is_context_variable(project, key[:-4]))
+    )
 
 
 _LAMBDA_CALL = re.compile(r"lambda\s*:\s*([A-Za-z_][\w.]*)\(\s*\)\s*")
@@ -2077,6 +2102,11 @@ def _plain_dependencies(project: Project) -> frozenset[FunctionId]:
             (module.name, function.key) for module, function in filter(None, functions) if not function.is_async
         )
     return found  # type: ignore[return-value]
+
+
+def _scoped_by(args: list[facts.Arg]) -> bool:
+    """Whether a `scoped_session(...)` call inside a function is given a `scopefunc=`."""
+    return any(a.keyword == "scopefunc" or a.position == 1 for a in args)
 
 
 def _scope_key_in(project: Project, module: facts.Module, args: list[facts.Arg]) -> str | None:

@@ -816,6 +816,8 @@ class Collector:
         assigned = self.expression(value)
         if owner is not None and assigned is not None:
             self.facts.state_sets.append((owner, target.attr, assigned, line))
+            if type(value) is ast.Call:
+                self.facts.state_set_args[line] = self.call_args(value)
 
     def _handoff(self, target: ast.expr, value: ast.expr, line: int, assigned: bool = False) -> None:
         """`BaseModel.set_session(session)`, `BaseModel.session = session`: a module-level value

@@ -177,3 +177,94 @@ def test_a_session_source_kept_on_app_state_at_import_is_session_work(
     assert (entry["action"], entry["codes"][0]) == (action, code), entry
     [finding] = findings(root, "read_count")
     assert finding["code"] == "AM301", finding
+
+
+SCOPED_AT_IMPORT = """
+import threading
+import uuid
+from contextvars import ContextVar
+
+from fastapi import FastAPI, Request
+from sqlalchemy.orm import scoped_session
+
+from api.items import router
+from db.engine import database_sessionmaker
+from vendor import current_key
+
+request_scope: ContextVar[str] = ContextVar("request_scope")
+
+app = FastAPI()
+app.state.registry = scoped_session(database_sessionmaker, scopefunc={scope})
+app.include_router(router)
+
+
+@app.middleware("http")
+async def scoped(request: Request, call_next):
+    token = request_scope.set(uuid.uuid4().hex)
+    try:
+        return await call_next(request)
+    finally:
+        request.app.state.registry.remove()
+        request_scope.reset(token)
+"""
+
+REGISTRY_ROUTE = """
+from fastapi import Request
+from sqlalchemy import text
+
+
+@router.get("/count")
+async def read_count(request: Request):
+    return request.app.state.registry.execute(text('select 1')).scalar()
+"""
+
+
+@pytest.mark.parametrize(
+    ("scope", "action", "words"),
+    [
+        ("request_scope.get", "convert", None),
+        ("threading.get_ident", "keep", "a `scoped_session` whose scope is the thread (main.py:15)"),
+        ("current_key", "keep", "a `scoped_session` (main.py:15) whose scope the analysis cannot read"),
+        ("lambda: current_key()[0]", "keep", "a `scoped_session` (main.py:15) whose scope the analysis cannot read"),
+    ],
+    ids=["request", "thread", "library-function", "unread-lambda"],
+)
+def test_the_scopefunc_of_a_registry_kept_on_app_state_at_import_is_read(app, reported, findings, scope, action, words):
+    # before, the registry's `scopefunc=` was not read: a request-scoped one kept the route with
+    # AM132 as if it were the thread's
+    files = {
+        "main.py": SCOPED_AT_IMPORT.replace("{scope}", scope),
+        "vendor.py": "current_key = getattr(__import__('os'), 'key', None)\n",
+    }
+    root = app(REGISTRY_ROUTE, files)
+    entry = reported(root, "read_count", "phase1")
+    assert entry["action"] == action, entry
+    if words is None:
+        assert "AM132" not in entry["codes"], entry
+    else:
+        assert entry["codes"][0] == "AM132" and words in entry["reasons"][0], entry
+    [finding] = findings(root, "read_count")
+    assert finding["code"] == "AM301", finding
+    assert ("`async-migrate phase1` converts it to def" in finding["message"]) == (words is None), finding
+
+
+@pytest.mark.parametrize(
+    ("scope", "action"),
+    [("current_key", "keep"), ("threading.get_ident", "keep"), ("request_scope.get", "convert")],
+    ids=["library-function", "thread", "request"],
+)
+def test_an_unread_scopefunc_of_a_registry_kept_in_the_lifespan_is_unverified(app, reported, scope, action):
+    # before, a `scopefunc=` the analysis cannot read (a library's function) counted as the
+    # request's: the route converted, and its Session might be one every request shares
+    lifespan = (
+        MAIN.replace("from db.engine", "from vendor import current_key\nfrom db.engine")
+        .replace("scoped_session(database_sessionmaker)", f"scoped_session(database_sessionmaker, scopefunc={scope})")
+        .replace("from contextlib", "import threading\nimport uuid\nfrom contextvars import ContextVar\nfrom contextlib")
+        .replace("\n\n@asynccontextmanager", "\nrequest_scope: ContextVar[str] = ContextVar('request_scope')\n\n\n@asynccontextmanager")
+        + SCOPED_AT_IMPORT[SCOPED_AT_IMPORT.index("@app.middleware"):]
+    )
+    files = {"main.py": lifespan, "vendor.py": "current_key = getattr(__import__('os'), 'key', None)\n"}
+    entry = reported(app(REGISTRY_ROUTE, files), "read_count", "phase1")
+    assert entry["action"] == action, entry
+    if scope == "current_key":
+        assert "whose scope the analysis cannot read" in entry["reasons"][0], entry

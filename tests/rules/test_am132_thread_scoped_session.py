@@ -47,17 +47,24 @@ def test_a_route_on_a_thread_local_scoped_session_keeps_with_am132(app, reported
     assert "scope it to the request" in finding["message"] and "run_in_threadpool" not in finding["message"]
 
 
-@pytest.mark.parametrize(
-    ("scope", "body"),
-    [
-        (", scopefunc=lambda: None", "return count()"),
-        ("", "try:\n        return count()\n    finally:\n        ScopedSession.remove()"),
-    ],
-    ids=["request-scoped", "removes-its-own"],
-)
-def test_near_miss_a_request_scoped_registry_or_own_remove_converts(app, reported, scope, body):
-    entry = reported(_root(app, scope, body), "read_count", "phase1")
+def test_near_miss_a_route_removing_its_own_session_converts(app, reported):
+    # a request-scoped registry converts too: `test_near_miss_a_scopefunc_function_on_a_variable_set_per_request_converts`
+    body = "try:\n        return count()\n    finally:\n        ScopedSession.remove()"
+    entry = reported(_root(app, "", body), "read_count", "phase1")
     assert entry["action"] == "convert" and "AM132" not in entry["codes"], entry
+
+
+@pytest.mark.parametrize("scope", [", scopefunc=lambda: None", ", scopefunc=vendor.current_key"])
+def test_a_scopefunc_the_analysis_cannot_read_keeps_with_am132_unverified(app, reported, scope):
+    # before, any `scopefunc=` the analysis could not read counted as the request's and the route
+    # converted: `lambda: None` keys every request on one Session, which `def` routes would share
+    files = {
+        "db/scoped.py": REGISTRY.replace("{scope}", scope).replace("from db.engine", "import vendor\nfrom db.engine"),
+        "vendor.py": "current_key = getattr(__import__('os'), 'key', None)\n",
+    }
+    entry = reported(app(ROUTES.replace("{body}", "return count()"), files), "read_count", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert "a `scoped_session` (db/scoped.py:6) whose scope the analysis cannot read" in entry["reasons"][0], entry
 
 
 # The registry as an attribute of a module-level object: set in `__init__`, handed out by a

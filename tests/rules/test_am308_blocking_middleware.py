@@ -322,3 +322,14 @@ def test_near_miss_a_session_the_middleware_opens_and_queries_still_blocks(app, 
     found = findings(root, "api_key")
     assert [f["code"] for f in found] == ["AM308"], found
     assert "session.execute()" in found[0]["message"] and "request.state.db" not in found[0]["message"], found
+
+
+def test_a_request_scoped_registry_kept_on_app_state_at_import_is_told_to_offload(app, findings):
+    # before, its `scopefunc=` was not read: the advice was to scope the registry to the request
+    main = REQUEST_TEARDOWN.replace(
+        "ScopedSession = scoped_session(", "app = FastAPI()\napp.state.registry = scoped_session("
+    ).replace("{removal}", "request.app.state.registry.remove()")
+    [finding] = findings(app(ROUTES, {"main.py": main}), "session_scope")
+    message = finding["message"]
+    assert "fix: `await run_in_threadpool(request.app.state.registry.remove)`" in message, message
+    assert "in a worker thread it reaches that thread's Session" not in message, message
