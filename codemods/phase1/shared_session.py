@@ -1283,11 +1283,13 @@ def registry_teardown_fix(project: Project, handler: Handler, blocking: list[Blo
     holds for the registry's scope; None for any other work, which the general advice covers."""
     fid, function = handler.id, handler.function
     thread = {use.line: use for use in thread_registry_uses(project, fid) if use.path == handler.module.path}
+    # only a registry keyed on the request: offloaded, a thread's (or one whose scope the analysis
+    # cannot read) would close the worker thread's Session, not the one the request used
     registries = {
         call.line for call in function.calls
-        if (call.func or call.callee or "").endswith(".remove") and project.flow.holds(
+        if (call.func or call.callee or "").endswith(".remove") and (held := project.flow.holds(
             fid, (call.func or call.callee or "").rpartition(".")[0], REGISTRY
-        ) is not None
+        )) is not None and isinstance(held.target, tuple) and held.target[0] == REQUEST
     }
     removes = [b for b in blocking if b.call.endswith(".remove()")]
     if all(b.line in thread for b in blocking):

@@ -333,3 +333,18 @@ def test_a_request_scoped_registry_kept_on_app_state_at_import_is_told_to_offloa
     message = finding["message"]
     assert "fix: `await run_in_threadpool(request.app.state.registry.remove)`" in message, message
     assert "in a worker thread it reaches that thread's Session" not in message, message
+
+
+def test_a_thread_scoped_registry_removed_beside_a_request_scoped_one_is_not_told_to_offload(app, findings):
+    # before, the advice for removing a request-scoped registry's Session (`await
+    # run_in_threadpool(X.remove)`, same context, same key) was given for the thread-scoped one
+    # too, whose `remove()` in a worker thread empties that worker's registry instead
+    main = REQUEST_TEARDOWN.replace(
+        "ScopedSession = scoped_session(", "ThreadSession = scoped_session(database_sessionmaker)\nScopedSession = scoped_session("
+    ).replace("{removal}", "ThreadSession.remove()\n        ScopedSession.remove()")
+    [finding] = findings(app(ROUTES, {"main.py": main}), "session_scope")
+    message = finding["message"]
+    assert finding["code"] == "AM308", finding
+    assert "await run_in_threadpool(ThreadSession.remove)" not in message, message
+    assert "`ThreadSession`, a `scoped_session` whose scope is the thread" in message, message
+    assert "in a worker thread it reaches that thread's Session" in message, message
