@@ -93,6 +93,7 @@ from async_migrate.codemods.session_work import (
 )
 
 if TYPE_CHECKING:
+    from async_migrate.codemods.facts import Function
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
 
 
@@ -302,6 +303,16 @@ def threadpool_lazy_loads(project: Project, handler: Handler) -> list:
     ]
 
 
+def _validation_lines(project: Project, function: Function) -> set[int]:
+    """The lines where `function` validates a model from an object itself (`Out.model_validate(x)`,
+    a TypeAdapter's `validate_python`, `parse_obj_as`)."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.validations import validation
+
+    classes = project_classes(project)
+    return {c.line for c in function.calls if not c.nested and validation(project, classes, c) is not None}
+
+
 def own_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     """Lazy loads an `async def` handler runs itself, on the loop, besides its Session calls: a
     relationship its own body reads, or its response model nests (FastAPI serialises an
@@ -321,10 +332,14 @@ def own_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
             project.declared_async_session(p) for p in function.params
         ):
             own = f"{handler.module.name}.{function.qualname}"
+            validated = _validation_lines(project, function)
             for risk in own_lazy_load_risks(project, handler.id):
                 if risk.code not in (AM220.code, AM221.code, AM222.code):
                     continue
-                if risk.kind == "response":
+                if risk.kind == "response" and not risk.served and risk.line in validated:
+                    # `return UserOut.model_validate(user)`: read where the call runs, as a response model is
+                    found.append(Blocking(risk.line, f"{risk.path} (lazy-loads when validated)"))
+                elif risk.kind == "response":
                     how = "may lazy-load" if risk.served else "lazy-loads"
                     found.append(Blocking(risk.line, f"{risk.path} ({how} while the response is serialised)"))
                 elif risk.function == own:

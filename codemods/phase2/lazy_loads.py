@@ -607,6 +607,9 @@ class _Analysis:
             if how in ("call", "str", "getattr"):
                 self._use(root, fid, line, written, term, name, how, eager)
         if self.flow is None:
+            # `return UserOut.model_validate(user)`: the model reads its fields where the call runs,
+            # judged by their names as a response model's are
+            self._validated(root, fid, eager)
             return
         # `order.status = x` runs `@validates("status")` on the object, in the route, and a
         # property's (or hybrid's) setter: the relationships they read load there

@@ -932,3 +932,41 @@ def test_near_miss_the_query_eager_loads_what_the_method_reads(app, findings):
     root = app(HELPER_LAZY.replace("{options}", ", options=[selectinload(User.posts)]"), files())
     (finding,) = findings(root, "titles")
     assert [b["line"] for b in finding["blocking"]] == [29], finding["blocking"]
+
+
+# The same model validated in the route's own return: the fields are read where the call runs,
+# on the event loop, as the response model's are once the route returned.
+VALIDATED = SERIALISED.replace(
+    "from sqlalchemy.orm import selectinload\n",
+    "from pydantic import TypeAdapter, parse_obj_as\nfrom sqlalchemy.orm import selectinload\n",
+).replace('@router.post("/users/{user_id}/touch", response_model=UserOut)', '@router.post("/users/{user_id}/touch")')
+
+
+@pytest.mark.parametrize(
+    "returned",
+    ["UserOut.model_validate(user)", "TypeAdapter(UserOut).validate_python(user)", "parse_obj_as(UserOut, user)"],
+    ids=["model-validate", "type-adapter", "parse-obj-as"],
+)
+def test_a_lazy_load_in_a_validation_the_route_returns_is_among_the_blocking_lines(app, findings, reported, returned):
+    # before, only a `response_model=` counted: `return UserOut.model_validate(user)` read
+    # `user.posts` on the loop and AM301 did not list it
+    from rules.test_am129_lazy_load_on_loop import files
+
+    source = VALIDATED.replace("{options}", "").replace("    return user\n", f"    return {returned}\n")
+    root = app(source, files())
+    (finding,) = findings(root, "touch")
+    assert finding["code"] == "AM301" and finding["phase1"] == "keep", finding
+    calls = [b["call"] for b in finding["blocking"]]
+    assert "UserOut.posts (lazy-loads when validated)" in calls, calls
+    assert "UserOut.posts (lazy-loads when validated)" in " ".join(reported(root, "touch", "phase1")["reasons"])
+
+
+def test_near_miss_the_route_eager_loads_what_the_validation_reads(app, findings):
+    from rules.test_am129_lazy_load_on_loop import files
+
+    source = VALIDATED.replace("{options}", ", options=[selectinload(User.posts)]").replace(
+        "    return user\n", "    return UserOut.model_validate(user)\n"
+    )
+    (finding,) = findings(app(source, files()), "touch")
+    assert finding["code"] == "AM301", finding
+    assert not any("UserOut.posts" in b["call"] for b in finding["blocking"]), finding["blocking"]
