@@ -19,7 +19,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes, project_classes
-from async_migrate.codemods.flow import INSTANCE, QUERY
+from async_migrate.codemods.flow import INSTANCE, QUERY, split
 from async_migrate.codemods.held_session import type_var
 from async_migrate.codemods.phase2.eager_flow import (
     Flow,
@@ -1719,11 +1719,34 @@ class _Analysis:
         """Whether `param` is annotated as a library's bag of named values (`state: State`, a
         `SimpleNamespace`), optional or not: its attributes are what was stored, read through its
         `__getattr__`, never an ORM relationship of its own."""
-        if param is None or not param.annotation:
+        if param is None:
             return False
-        found = [self.project.canonical(ref) for ref in param.annotation]
+        if not param.annotation:
+            # `state=Depends(get_state)`: what the dependency hands over says what the name holds
+            return param.depends is not None and self._hands_state(param.depends)
+        return self._bag_annotation(param.annotation)
+
+    def _bag_annotation(self, annotation: Iterable[str]) -> bool:
+        found = [self.project.canonical(ref) for ref in annotation]
         return any(ref in ATTRIBUTE_BAGS for ref in found) and all(
             ref in ATTRIBUTE_BAGS or ref in _OPTIONAL_REFS for ref in found
+        )
+
+    def _hands_state(self, ref: str) -> bool:
+        """Whether dependency `ref` is annotated to return such a bag (`-> State`) or, unannotated,
+        returns the connection's or the application's state on every path (`return request.state`,
+        `return request.app.state`, `request` its connection parameter)."""
+        found = self.project.function(ref)
+        if found is None:
+            return False
+        module, function = found
+        if function.returns:
+            return self._bag_annotation(function.returns)
+        fid = (module.name, function.key)
+        return bool(function.returned) and all(
+            (parts := split(returned))[0].startswith("$") and parts[1] in ((".state",), (".app", ".state"))
+            and self.project.flow.request_param(fid, parts[0][1:])
+            for returned in function.returned
         )
 
     def _typed(self, param: facts.Param | None) -> list[str]:

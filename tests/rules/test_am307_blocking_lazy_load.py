@@ -761,3 +761,33 @@ def test_an_attribute_of_a_state_named_like_a_relationship_is_no_lazy_load(app, 
     # what the state holds is read as any object: `state.user.posts` loads the relationship
     (finding,) = findings(app(STATE.replace("{read}", "[p.title for p in state.user.posts]"), files()), "links")
     assert finding["code"] == "AM307" and "`state.user.posts`" in finding["message"], finding
+
+
+@pytest.mark.parametrize(
+    ("provider", "returned"),
+    [
+        ("get_state(request: Request, user: User = Depends(get_current_user)) -> State", "request.state"),
+        ("get_state(request: Request, user: User = Depends(get_current_user))", "request.state"),
+        ("get_state(request: Request, user: User = Depends(get_current_user))", "request.app.state"),
+    ],
+    ids=["annotated-provider", "unannotated-request-state", "unannotated-app-state"],
+)
+def test_an_attribute_of_a_state_an_unannotated_parameter_gets_is_no_lazy_load(app, findings, provider, returned):
+    # before, only a parameter annotated `State` was read as one: `state=Depends(get_state)` judged
+    # `state.posts` by name, as `User.posts` on an object the dependency loaded
+    source = (
+        STATE.replace("def get_state(request: Request, user: User = Depends(get_current_user)) -> State", f"def {provider}")
+        .replace("    return request.state\n", f"    return {returned}\n")
+        .replace("state: State = Depends(get_state)", "state=Depends(get_state)")
+    )
+    assert findings(app(source.replace("{read}", "state.posts"), files()), "links") == []
+    if returned == "request.state":
+        # what the state holds is still read as any object
+        (finding,) = findings(app(source.replace("{read}", "[p.title for p in state.user.posts]"), files()), "links")
+        assert finding["code"] == "AM307" and "`state.user.posts`" in finding["message"], finding
+
+
+def test_near_miss_an_unannotated_parameter_a_dependency_hands_an_orm_object_still_lazy_loads(app, findings):
+    source = STATE.replace("state: State = Depends(get_state)", "state=Depends(get_current_user)")
+    (finding,) = findings(app(source.replace("{read}", "[p.title for p in state.posts]"), files()), "links")
+    assert finding["code"] == "AM307" and "`state.posts`" in finding["message"], finding
