@@ -309,3 +309,96 @@ def test_a_get_in_a_repository_method_names_where_the_object_comes_from(cli, pro
     assert "ItemRepo.get_loaded (crud.py:38)" in loaded["reasons"][0]
     # the near miss: a response model reading no relationship migrates
     assert handler(document, "read_plain")["action"] == "migrate"
+
+
+TWICE_ROUTES = """
+from fastapi import APIRouter
+from sqlmodel import select
+
+import crud
+from db import SessionDep
+from models import Item, UserPublic
+
+router = APIRouter()
+
+
+@router.post("/users", response_model=UserPublic)
+async def create_user(session: SessionDep, email: str):
+    return crud.add_user(session, email)
+
+
+@router.post("/users/{user_id}/items")
+async def create_item(session: SessionDep, user_id: int, title: str, quantity: int = 0):
+    return {"id": crud.add_item(session, user_id, title, quantity).id}
+
+
+@router.get("/items/summary")
+async def summary(session: SessionDep):
+    statement = select(Item).order_by(Item.id)
+    first = session.exec(statement).first()
+    items = session.exec(statement).all()
+    return {"owner": first.owner.email, "tags": [len(item.tags) for item in items]}
+
+
+@router.get("/items/legacy")
+async def legacy(session: SessionDep):
+    query = session.query(Item).order_by(Item.id)
+    first = query.first()
+    items = query.all()
+    return {"owner": first.owner.email, "tags": [len(item.tags) for item in items]}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_statement_run_by_two_queries_gets_the_options_both_need(cli, project, kind):
+    # each query is a load of its own on the one select: the options of the second replaced the
+    # first's, and `first.owner` raised MissingGreenlet (a 500) after the migration
+    root = project(files(routes=TWICE_ROUTES))
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "create_user": "migrate", "create_item": "migrate", "summary": "migrate", "legacy": "migrate",
+    }
+    summary = function(root, "api/items.py", "summary")
+    assert "statement = select(Item).order_by(Item.id).options(selectinload(Item.owner), selectinload(Item.tags))" \
+        in summary, summary
+    legacy = function(root, "api/items.py", "legacy")
+    assert legacy.count("selectinload(Item.owner)") == 1 and legacy.count("selectinload(Item.tags)") == 1, legacy
+    script = dedent(
+        """
+        import asyncio
+        import json
+
+        from fastapi.testclient import TestClient
+        from sqlmodel import Session, SQLModel, select
+
+        import db
+        from main import app
+        from models import Item, Tag
+
+        SQLModel.metadata.drop_all(db.engine)
+        SQLModel.metadata.create_all(db.engine)
+        with TestClient(app) as client:
+            ann = client.post("/users", params={"email": "ann@example.com"}).json()
+            lamp = client.post(f"/users/{ann['id']}/items", params={"title": "Lamp"}).json()
+            client.post(f"/users/{ann['id']}/items", params={"title": "Desk"})
+            with Session(db.engine) as s:
+                s.add(Tag(name="red", item_id=lamp["id"]))
+                s.commit()
+            summary = client.get("/items/summary").json()
+            legacy = client.get("/items/legacy").json()
+        with Session(db.engine) as s:
+            stored = [i.title for i in s.exec(select(Item).order_by(Item.id)).all()]
+        asyncio.run(db.async_engine.dispose())
+        SQLModel.metadata.drop_all(db.engine)
+        print(json.dumps({"summary": summary, "legacy": legacy, "stored": stored}))
+        """
+    )
+    with database(kind) as url:
+        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
+        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "summary": {"owner": "ann@example.com", "tags": [1, 0]},
+        "legacy": {"owner": "ann@example.com", "tags": [1, 0]},
+        "stored": ["Lamp", "Desk"],
+    }

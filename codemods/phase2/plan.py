@@ -447,7 +447,15 @@ def _plan_eager(
         undefer = _loader_name(module, plan, "undefer", shadowed)
     if any(given(path) for found in paths.values() for path in found):
         default = _loader_name(module, plan, "defaultload", shadowed)
+    # A statement kept in a name and run by several queries (`first = s.exec(stmt).first()`, then
+    # `s.exec(stmt).all()`) is one select with a load each: its options are those every one of
+    # them needs, or the last would replace the others'.
+    merged: dict[int, tuple[int, list[tuple[tuple[str, str], ...]]]] = {}
     for number, found in sorted(paths.items()):
+        first, joined = merged.setdefault(function.loads[number].index, (number, []))
+        joined.extend(path for path in found if path not in joined)
+        deferred.update((first, path) for path in found if (number, path) in deferred)
+    for number, found in (merged[index] for index in sorted(merged)):
         load = function.loads[number]
         local = {}
         for path in found:
