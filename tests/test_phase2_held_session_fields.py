@@ -78,3 +78,34 @@ def test_the_session_fields_of_a_parallel_class_name_async_session_and_the_origi
     assert "    session: AsyncSession\n" in parallel and "self.reader: AsyncSession | None = session" in parallel, text
     result = serve(root, kind, SCRIPT.replace("if OTHER", "if True"))
     assert result == {"counts": [1, 2], "other": {"count": 2}, "rows": [["cup", 1], ["ink", 2], ["pen", 1]]}
+
+
+# The same service, the Session type spelled through its module or as a forward reference.
+SPELLINGS = {
+    "module attribute": (
+        SERVICE.replace("from sqlalchemy.orm import Session", "from sqlalchemy import orm")
+        .replace("session: Session", "session: orm.Session").replace("reader: Session", "reader: orm.Session"),
+        ("class ItemService:\n    session: AsyncSession\n", "        self.reader: AsyncSession | None = session\n"),
+    ),
+    "string": (
+        SERVICE.replace("    session: Session\n", '    session: "Session"\n')
+        .replace("reader: Session | None", 'reader: Optional["Session"]')
+        .replace("from sqlalchemy import", "from typing import Optional\n\nfrom sqlalchemy import"),
+        ('class ItemService:\n    session: "AsyncSession"\n', '        self.reader: Optional["AsyncSession"] = session\n'),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("spelling", sorted(SPELLINGS))
+def test_the_session_fields_are_retyped_however_the_type_is_spelled(cli, service, kind, spelling):
+    written, expected = SPELLINGS[spelling]
+    root = service({"services.py": dedent(written), SUBSYSTEM: routes(*ROUTES).replace("CONSTRUCTION", "ItemService(db)")})
+    document = apply(cli, root)
+    assert handler(document, "create")["action"] == "migrate", handler(document, "create")["reasons"]
+    text = read(root, "services.py")
+    for line in expected:
+        assert line in text, text
+    assert "orm.Session" not in text and '"Session' not in text, text
+    result = serve(root, kind, SCRIPT.replace("if OTHER", "if False"))
+    assert result == {"counts": [1, 2], "other": None, "rows": [["cup", 1], ["pen", 1]]}

@@ -28,6 +28,7 @@ from async_migrate.codemods.phase2.rewrites.base import imported_as as _imported
 from async_migrate.codemods.phase2.rewrites.base import unused as _unused
 from async_migrate.codemods.phase2.rewrites.session_params import ParamKind, ParamSite
 from async_migrate.codemods.project import Edge, Project
+from async_migrate.codemods.vocabulary import SYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 
 
@@ -374,17 +375,26 @@ def _bind_async_session(project: Project, module: facts.Module, found: facts.Cla
 
 
 def _retype_session_fields(project: Project, module: facts.Module, found: facts.ClassFacts, plan: FilePlan) -> None:
-    """The synchronous Session type's local names, for the annotations of the fields of a class
-    that holds an AsyncSession from now on (`_SessionFields` in to_async)."""
-    names = {
-        local: (imported.rpartition(".")[0], imported.rpartition(".")[2])
-        for local, imported in module.imports.items() if "." in imported and project.is_sync_session_type(imported)
-    }
+    """The synchronous Session type's spellings in the module, for the annotations of the fields
+    of a class that holds an AsyncSession from now on (`_SessionFields` in to_async): the names
+    imported (`Session`: its import goes when nothing else names it) and the names read through
+    an imported module (`orm.Session`, `sa.orm.Session`: home ""), written plain or as a string."""
+    names: dict[str, tuple[str, str]] = {}
+    types: list[str] = []
+    known = (*SYNC_SESSION_TYPES, *project.config.session_types)
+    for local, imported in module.imports.items():
+        if "." in imported and project.is_sync_session_type(imported):
+            names[local] = (imported.rpartition(".")[0], imported.rpartition(".")[2])
+            types.append(imported)
+            continue
+        for ref in known:
+            if ref.startswith(imported + "."):
+                names[local + ref[len(imported):]] = ("", "")
+                types.append(ref)
     if not names:
         return
     plan.session_fields[found.qualname] = names
-    if any((project.canonical(imported) or "").startswith("sqlmodel") for imported in module.imports.values()
-           if project.is_sync_session_type(imported)):
+    if any((project.canonical(ref) or "").startswith("sqlmodel") for ref in types):
         plan.async_session_home = "sqlmodel.ext.asyncio.session"
 
 

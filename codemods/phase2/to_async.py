@@ -173,7 +173,8 @@ class MigrateToAsyncSession(DefinitionCommand):
             if in_place:
                 for local in sorted(retyped.renamed):
                     home, name = names[local]
-                    imports.remove(self.context, home, name, None if local == name else local)
+                    if home:  # a name read through a module (`orm.Session`) leaves the module's import
+                        imports.remove(self.context, home, name, None if local == name else local)
         return result
 
     def _parallel(
@@ -734,23 +735,47 @@ class _SessionFields(cst.CSTTransformer):
             or isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"
         ):
             return updated
-        renames = _Rename(dict.fromkeys(self.names, "AsyncSession"))
-        annotation = cst.ensure_type(updated.annotation.visit(renames), cst.Annotation)
-        if not annotation.deep_equals(updated.annotation):
-            self.renamed.update(n for n in self.names if _names(updated.annotation, n))
+        annotation = updated.annotation
+        for spelled in sorted(self.names):
+            retyped = cst.ensure_type(annotation.visit(_SessionType(spelled)), cst.Annotation)
+            if not retyped.deep_equals(annotation):
+                self.renamed.add(spelled)
+                annotation = retyped
         return updated.with_changes(annotation=annotation)
 
 
-def _names(node: cst.CSTNode, name: str) -> bool:
-    found = False
+class _SessionType(cst.CSTTransformer):
+    """One spelling of the synchronous Session type (`Session`, `orm.Session`) -> `AsyncSession`,
+    written plain or inside a string (`"Session"`, `Optional["orm.Session"]`); an attribute's
+    own name is no spelling (`models.Session` is not `Session`)."""
 
-    class _Find(cst.CSTVisitor):
-        def visit_Name(self, seen: cst.Name) -> None:
-            nonlocal found
-            found = found or seen.value == name
+    def __init__(self, spelled: str) -> None:
+        self.spelled = spelled
 
-    node.visit(_Find())
-    return found
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        return False
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        return cst.Name("AsyncSession") if get_full_name_for_node(updated) == self.spelled else updated
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        return updated.with_changes(value="AsyncSession") if updated.value == self.spelled else updated
+
+    def leave_SimpleString(self, original: cst.SimpleString, updated: cst.SimpleString) -> cst.SimpleString:
+        text = updated.evaluated_value
+        if not isinstance(text, str) or "b" in updated.prefix.lower():
+            return updated
+        try:
+            expression = cst.parse_expression(text)
+        except cst.ParserSyntaxError:
+            return updated
+        retyped = expression.visit(_SessionType(self.spelled))
+        if not isinstance(retyped, cst.BaseExpression) or retyped.deep_equals(expression):
+            return updated
+        code = cst.Module([]).code_for_node(retyped)
+        if updated.quote in code or "\\" in code:
+            return updated
+        return updated.with_changes(value=f"{updated.prefix}{updated.quote}{code}{updated.quote}")
 
 
 def _redepend_includes(module: cst.Module, wanted: dict[int, dict[str, str]]) -> cst.Module:
