@@ -121,6 +121,15 @@ class Call(_Fact):
     # Of a call in the body of a lambda an offloading call runs (`to_thread(lambda: f(db))`): the
     # offloading call's index, which is where the call runs beside the rest (`concurrent_offloads`).
     offloaded_by: int | None = None
+    # Dropping the offloading call leaves the same call, awaited in place: of the function handed to
+    # an awaited `run_in_threadpool`/`to_thread`/`run_sync` at its first place (or as `func=`), or to
+    # `run_in_executor` at its second, given every keyword (or none); and of the call that is the
+    # whole body of a parameterless lambda handed so with no arguments, holding no other call
+    # (`await run_in_threadpool(lambda: repo.get(id))` is `await repo.get(id)` once it is a coroutine).
+    unwrap: bool = False
+    # Of a call marked offloaded inside a nested plain function the body only hands to an offloading
+    # call (`def load(): ...` then `await run_in_threadpool(load)`): that function's name.
+    thread_def: str | None = None
     # In a lambda or nested function handed to an awaited `x.run_sync(...)` (AsyncSession,
     # AsyncConnection): SQLAlchemy runs it with a synchronous Session on a worker greenlet, whose
     # IO the event loop awaits. Sync Session work there is the intended use, not blocking.

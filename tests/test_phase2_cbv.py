@@ -212,6 +212,8 @@ class ItemViews:
 OFFLOADS = {
     "run_in_threadpool": "run_in_threadpool(fetch, self.db, item_id)",
     "to_thread-keywords": "asyncio.to_thread(fetch, db=self.db, item_id=item_id)",
+    "run_in_executor": "asyncio.get_running_loop().run_in_executor(None, fetch, self.db, item_id)",
+    "partial": "run_in_threadpool(functools.partial(fetch, self.db), item_id)",
 }
 
 
@@ -222,37 +224,19 @@ def test_a_view_handing_its_session_to_a_thread_moves_the_helper_with_it(cli, se
     # thread. The helper was left synchronous while `self.db` became an AsyncSession: the thread
     # called `db.get` without await and the route answered 500 on its response model. The helper
     # now moves with the view, called in place: `await fetch(self.db, item_id)`.
-    root = service({SUBSYSTEM: routes(OFFLOADED.format(offload=offload))})
+    # run_in_executor and partial are dropped alike (they blocked with AM224 before).
+    root = service({SUBSYSTEM: routes("import functools\n" + OFFLOADED.format(offload=offload))})
     assert serve(root, kind, SCRIPT) == EXPECTED
     document = apply(cli, root)
     found = handler(document, "ItemViews.read_item")
     assert found["action"] == "migrate", found
     text = read(root, SUBSYSTEM)
-    assert "async def fetch(db: AsyncSession" in text and "await fetch(" in text and "to_thread" not in text, text
-    assert "run_in_threadpool(fetch" not in text, text
+    assert "async def fetch(db: AsyncSession" in text and "to_thread" not in text, text
+    assert "        item = await fetch(self.db, item_id)\n" in text or (
+        "        item = await fetch(db=self.db, item_id=item_id)\n" in text
+    ), text
+    assert "run_in_threadpool(" not in text and "run_in_executor" not in text, text
     assert serve(root, kind, SCRIPT) == EXPECTED
-
-
-BLOCKED_OFFLOADS = {
-    "run_in_executor": "asyncio.get_running_loop().run_in_executor(None, fetch, self.db, item_id)",
-    "partial": "run_in_threadpool(functools.partial(fetch, self.db), item_id)",
-}
-
-
-@pytest.mark.parametrize("offload", BLOCKED_OFFLOADS.values(), ids=BLOCKED_OFFLOADS.keys())
-def test_a_view_handing_its_session_through_an_executor_stays_blocked(cli, service, offload):
-    # run_in_executor and partial are not rewritten into an awaited call (AM224, as for a Session
-    # the route receives): the view was migrated with the thread receiving the AsyncSession.
-    views = "import functools\n" + OFFLOADED.format(offload=offload)
-    root = service({SUBSYSTEM: routes(views)})
-    before = read(root, SUBSYSTEM)
-    document = apply(cli, root)
-    for name in ("ItemViews.create_item", "ItemViews.read_item"):
-        found = handler(document, name)
-        assert found["action"] == "blocked", found
-    assert "AM224" in handler(document, "ItemViews.read_item")["codes"]
-    assert read(root, SUBSYSTEM) == before
-    assert serve(root, "sqlite", SCRIPT) == EXPECTED
 
 
 TASKED = OFFLOADED.format(offload="run_in_threadpool(fetch, self.db, item_id)").replace(

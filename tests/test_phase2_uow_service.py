@@ -341,11 +341,12 @@ HANDED_OFF = {
         "    worker.start()\n    worker.join()"
     ),
 }
-# Through a wrapper the rewrite cannot turn into `await add_item(...)`: by hand, as with the Session.
+# Through a wrapper the rewrite drops as it drops `run_in_threadpool(add_item, ...)`.
 HANDED_TO_THREAD = {
     "executor": "await asyncio.get_running_loop().run_in_executor(None, add_item, name, UnitOfWork(db))",
-    "partial": "await run_in_threadpool(functools.partial(add_item, name, UnitOfWork(db)))",
 }
+# The unit of work bound in a partial: the plan leaves `add_item` synchronous, which the self-check refuses.
+HANDED_IN_PARTIAL = "await run_in_threadpool(functools.partial(add_item, name, UnitOfWork(db)))"
 HANDING_ROUTE = """
 import asyncio
 import functools
@@ -362,31 +363,50 @@ from starlette.concurrency import run_in_threadpool
 """
 
 
-@pytest.mark.parametrize("shape", sorted(HANDED_OFF) + sorted(HANDED_TO_THREAD))
+HANDED_CHECK = """
+    created = client.post("/items", params={"name": "pen"})
+    with Sync() as s:
+        stored = [i.name for i in s.scalars(select(Item))]
+    print(json.dumps([created.status_code, stored]))
+"""
+
+
+@pytest.mark.parametrize("shape", sorted(HANDED_OFF))
 def test_a_unit_of_work_on_the_routes_session_handed_to_a_task_or_thread_blocks_the_route(cli, service, shape):
     # Migrated, `UnitOfWork(db)` would hold the AsyncSession while the synchronous `add_item`,
     # run after the response or on another thread, calls `uow.commit()` without await: the
-    # coroutine is dropped and the item never written, after a 200. Through `partial` the
-    # rewrite wrote `await functools.partial(add_item, ...)()`, the synchronous one, raising.
-    threaded = shape in HANDED_TO_THREAD
-    route = HANDING_ROUTE.replace("{call}", (HANDED_TO_THREAD if threaded else HANDED_OFF)[shape])
-    root = service({SUBSYSTEM: routes(
-        UOW.replace("{annotation}", ": UnitOfWork"), route.replace("{asynchronous}", "async " if threaded else "")
-    )})
+    # coroutine is dropped and the item never written, after a 200.
+    route = HANDING_ROUTE.replace("{call}", HANDED_OFF[shape])
+    root = service({SUBSYSTEM: routes(UOW.replace("{annotation}", ": UnitOfWork"), route.replace("{asynchronous}", ""))})
     found = handler(apply_objects(cli, root), "create_item")
     assert found["action"] == "blocked", found
-    expected = "runs a helper through run_in_executor, anyio or functools.partial" if threaded else (
-        "which holds the Session, to `"
-    )
-    assert any(expected in reason for reason in found["reasons"]), found["reasons"]
+    assert any("which holds the Session, to `" in reason for reason in found["reasons"]), found["reasons"]
     assert "AsyncSession" not in read(root, SUBSYSTEM)
-    result = serve(root, "sqlite", """
-        created = client.post("/items", params={"name": "pen"})
-        with Sync() as s:
-            stored = [i.name for i in s.scalars(select(Item))]
-        print(json.dumps([created.status_code, stored]))
-    """)
-    assert result == [200, ["pen"]]
+    assert serve(root, "sqlite", HANDED_CHECK) == [200, ["pen"]]
+
+
+@pytest.mark.parametrize("shape", sorted(HANDED_TO_THREAD))
+def test_a_unit_of_work_handed_through_run_in_executor_or_partial_is_awaited_in_place_and_writes(cli, service, shape):
+    # `run_in_executor(None, add_item, ...)` and `partial(add_item, ...)` are dropped as
+    # `run_in_threadpool(add_item, ...)` is. Before, the route blocked (AM224); earlier still
+    # the rewrite wrote `await functools.partial(add_item, ...)()`, the synchronous one, raising.
+    route = HANDING_ROUTE.replace("{call}", HANDED_TO_THREAD[shape])
+    root = service({SUBSYSTEM: routes(UOW.replace("{annotation}", ": UnitOfWork"), route.replace("{asynchronous}", "async "))})
+    assert serve(root, "sqlite", HANDED_CHECK) == [200, ["pen"]]
+    found = handler(apply_objects(cli, root), "create_item")
+    assert found["action"] == "migrate", (found["codes"], found["reasons"])
+    assert "    await add_item(name, UnitOfWork(db))\n" in read(root, SUBSYSTEM)
+    assert serve(root, "sqlite", HANDED_CHECK) == [200, ["pen"]]
+
+
+def test_a_unit_of_work_bound_in_a_partial_handed_to_a_thread_blocks_and_still_writes(cli, service):
+    route = HANDING_ROUTE.replace("{call}", HANDED_IN_PARTIAL)
+    root = service({SUBSYSTEM: routes(UOW.replace("{annotation}", ": UnitOfWork"), route.replace("{asynchronous}", "async "))})
+    found = handler(apply_objects(cli, root), "create_item")
+    assert found["action"] == "blocked" and set(found["codes"]) == {"AM223"}, found
+    assert "self-check: api.items.add_item calls the coroutine function" in found["reasons"][0], found
+    assert "AsyncSession" not in read(root, SUBSYSTEM)
+    assert serve(root, "sqlite", HANDED_CHECK) == [200, ["pen"]]
 
 
 INJECTED = """

@@ -1112,6 +1112,7 @@ class BodyScanner:
         self.entered_by_hand: set[int] = set()
         self.raw_calls: list[tuple[facts.Call, ast.expr]] = []
         self.offloaded: set[int] = set()
+        self.unwrapped: set[int] = set()  # id of the one call a lambda dropping its offloader leaves (`Call.unwrap`)
         self.offloaded_lambdas: dict[int, int] = {}  # id of a call in an offloaded lambda -> the offloading call
         self.coroutine_sides: dict[int, bool] = {}  # call id -> under `iscoroutinefunction(f)` or not
         self.offloaded_names: set[int] = set()  # ids of the bare names an offloading call runs
@@ -1429,8 +1430,10 @@ class BodyScanner:
                         offloaded[item.id] = offloaded.get(item.id, 0) + 1
         names = {name for name, count in offloaded.items() if uses.get(name) == count}
         for call in self.function.calls:
-            if names.intersection(self.call_defs.get(call.index, ())):
+            found = names.intersection(self.call_defs.get(call.index, ()))
+            if found:
                 call.offloaded = True
+                call.thread_def = min(found)
 
     def _streamed_generators(self, body: list[ast.stmt]) -> None:
         """Mark the calls inside a nested generator that only a `StreamingResponse` runs
@@ -2028,6 +2031,7 @@ class BodyScanner:
         call.offloaded = key in self.offloaded
         if self.offloaded_lambdas:
             call.offloaded_by = self.offloaded_lambdas.get(key)
+            call.unwrap = key in self.unwrapped
         if self.coroutine_sides:
             call.coroutine_side = self.coroutine_sides.get(key)
         call.statement = key in self.statements
@@ -2285,11 +2289,20 @@ class BodyScanner:
         if keywords:
             arguments += passed
         direct = position == 0 and keywords
+        # `await loop.run_in_executor(None, f, a)` is `await f(a)` as `await to_thread(f, a)` is; a
+        # task group's `start_soon(to_thread.run_sync, f)` is not awaited in place
+        executor = type(node.func) is ast.Attribute and node.func.attr == "run_in_executor"
+        unwrap = call.awaited and keywords and (position == 0 or executor)
         if type(target) is ast.Lambda:
             # The lambda's body is what runs in the thread: its calls are offloaded, not the loop's.
             inside = [id(inner) for inner in ast.walk(target.body) if type(inner) is ast.Call]
             self.offloaded.update(inside)
             self.offloaded_lambdas.update(dict.fromkeys(inside, call.index))
+            params = target.args
+            if unwrap and not arguments and inside == [id(target.body)] and not (
+                params.posonlyargs or params.args or params.vararg or params.kwonlyargs or params.kwarg
+            ):
+                self.unwrapped.add(id(target.body))
             return
         local = frozenset(self.locals)
         if type(target) is ast.Call and self.collector.resolve(dotted(target.func), local) == _PARTIAL:
@@ -2327,6 +2340,7 @@ class BodyScanner:
             nested=nested,
             offloaded=True,
             offload_direct=direct,
+            unwrap=unwrap,
             coroutine=call.coroutine,
         )
         if type(target) is ast.Name:

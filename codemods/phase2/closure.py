@@ -2121,6 +2121,30 @@ def _held_session(project: Project, fid: FunctionId, arg: facts.Arg) -> bool:
     )
 
 
+def _offload_text(project: Project, call: facts.Call, wrapper: facts.Call | None, callee: FunctionId | None) -> str:
+    """AM224's reason for a call run in a worker thread that phase two cannot write as `await call`:
+    what runs it there, and why dropping that leaves no equivalent call."""
+    if callee is not None:
+        module, function = project.functions[callee]
+        what = f"`{module.name}.{function.qualname}()`, which moves to AsyncSession,"
+    else:
+        what = f"`{_short_callee(call)}()` on the Session,"
+    offloader = f"`{_short_callee(wrapper)}()`" if wrapper is not None else "a thread"
+    if call.thread_def is not None:
+        where = (f"inside `{call.thread_def}`, a function defined in the route or helper and run in a worker "
+                 "thread, which phase two does not rewrite")
+    elif call.offloaded_by is not None and call.unwrap:
+        where = f"inside a lambda handed to {offloader}, which phase two writes in place only for a project function's call"
+    elif call.offloaded_by is not None:
+        where = (f"inside a lambda handed to {offloader} that does more than that one call (or takes "
+                 "parameters, or is given arguments, or is not awaited in place)")
+    else:
+        where = (f"through {offloader} not awaited in place, or given keywords of its own (`cancellable=`, "
+                 "`limiter=`), which the call cannot take")
+    return (f"calls {what} {where}: migrated, it returns a coroutine the thread never awaits; "
+            "write `await` and the call in the function itself by hand")
+
+
 def _short_callee(call: facts.Call) -> str:
     if call.receiver is not None and call.method is not None:
         return f"{call.receiver}.{call.method}"
@@ -2988,6 +3012,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
                           "reading it back lets other requests store theirs; give each request its own object "
                           "built with its Session"))
     handed_lines: set[int] = set()
+    by_index = {call.index: call for call in function.calls if not (call.offloaded and call.receiver is None)}
     for call in function.calls:
         # An offloaded call with no receiver is the function handed to the thread, as written.
         given = call.func if call.offloaded and call.receiver is None else None
@@ -3035,15 +3060,22 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             call.receiver in names
             and (call.method in AWAITED_METHODS or call.method in CONTEXT_METHODS or call.method == "query")
         ) or (call.index in callees and any(a.name in names for a in call.args))
-        if call.offloaded and not call.offload_direct and call.index in callees and (
+        # Written in place (`await repo.get(id)`) when dropping the offloading call leaves the call
+        # itself; elsewhere a migrated callee would hand the thread a coroutine nobody awaits.
+        wrapper = by_index.get(call.offloaded_by if call.offloaded_by is not None else call.index)
+        in_place = call.unwrap and call.index in callees and wrapper is not None and not wrapper.nested
+        if call.offloaded and not in_place and call.index in callees and (
             any(a.name in names for a in call.args)
             # `run_in_executor(None, crud.get, self.db, 1)`: the Session a view or an instance holds
             or any(_held_session(project, fid, a) for a in call.args)
             # `partial(services.bump, sku, UnitOfWork(db))`: the unit of work carries the Session
             or _hands_holder(project, fid, call, function, names, callees, held_names()) is not None
+            # `lambda: repo.get(id)`, `def load(): return repo.get(id)`: a method of an instance
+            # holding the Session, and any function that moves for its Session work
+            or callees[call.index].callee in project.work_chains
+            or _does_session_work(project, callees[call.index].callee)
         ):
-            found.append(_Own(AM224, call.line, "runs a helper through run_in_executor, anyio or "
-                              "functools.partial: rewrite it as `await helper(...)` by hand"))
+            found.append(_Own(AM224, call.line, _offload_text(project, call, wrapper, callees[call.index].callee)))
             continue
         # Offloaded or not: an `await` cannot stand in a nested `def` or a lambda handed to a thread.
         # `posts.list()` in the nested coroutine on `posts = PostService.from_session(db)` of the
@@ -3056,14 +3088,12 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM211, call.line, f"needs `await` inside the nested coroutine function "
                               f"`{call.coroutine}`, which phase two does not rewrite"))
             continue
-        if needs_await and call.nested and call.offloaded:
-            # `await run_in_threadpool(lambda: helper(db, x))`: the lambda runs in the thread; the
-            # migrated call is `await helper(db, x)` in its place.
-            found.append(_Own(AM224, call.line, "runs a helper inside a lambda handed to a thread "
-                              "(`run_in_threadpool(lambda: ...)`, `to_thread(lambda: ...)`): rewrite it as "
-                              "`await helper(...)` by hand"))
+        if needs_await and call.nested and call.offloaded and not in_place:
+            # `await run_in_threadpool(lambda: db.get(Item, id))`: the lambda runs in the thread, where
+            # the AsyncSession's coroutine is never awaited.
+            found.append(_Own(AM224, call.line, _offload_text(project, call, wrapper, None)))
             continue
-        if needs_await and call.nested:
+        if needs_await and call.nested and not in_place:
             found.append(_Own(AM211, call.line, "needs `await` inside a nested function or lambda, "
                               "where it cannot stand"))
             continue

@@ -924,7 +924,7 @@ def _plan_calls(project, fid, fplan, plan, migrated, twins, mappings, stack, inl
             if action is None:
                 continue
             if isinstance(action, CallAction):
-                fplan.calls[call.index] = action
+                fplan.calls[call.index if action.at is None else action.at] = action
             break
 
 

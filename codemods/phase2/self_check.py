@@ -236,9 +236,18 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
                      "not have: run it on the Session behind it, `await "
                      f"{call.receiver}.run_sync(lambda s: s.{call.method}(...))`, with the async_sessionmaker's "
                      f"`sync_session_class={owner}`", call)
+    for call in function.calls:
+        if call.offloaded and call.receiver in names and call.method in AWAITED_METHODS and not call.greenlet:
+            flag(call.line, f"`{call.receiver}.{call.method}()` is a coroutine on AsyncSession and runs in a worker "
+                 "thread, which never awaits it", call)
     for edge in after.all_calls_from[fid]:  # methods too: `crud.user.get(db)`, `self.load(db)`
         callee_module, callee = after.functions[edge.callee]
         name = f"{callee_module.name}.{callee.qualname}"
+        if edge.call.offloaded and callee.is_async and not callee.is_generator:
+            # `await run_in_threadpool(lambda: repo.get(id))` on the moved repository: the thread
+            # hands back the coroutine, and what the route awaits is that object, never run
+            flag(edge.call.line, f"runs {name}, a coroutine function, in a worker thread (handed to it, or called "
+                 "in a lambda or nested function handed to it): its coroutine is never awaited", edge.call)
         for arg in edge.call.args:
             expression = arg.expr or ""
             param = _param(after, edge.callee, facts.parameter_of(callee, arg) or "") if expression in held else None

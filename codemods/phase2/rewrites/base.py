@@ -29,6 +29,7 @@ class CallKind(Enum):
     HELPER = "helper"  # a migrated project function: awaited, under its twin's name if it has one
     ENTER = "enter"  # `with session_scope() as s`: `async with` its `@asynccontextmanager` twin
     UNWRAP = "unwrap"  # `run_in_threadpool(helper, s)` of a migrated helper: `helper(s)`
+    UNWRAP_LAMBDA = "unwrap_lambda"  # `run_in_threadpool(lambda: helper(s))`: `helper(s)`
     MAP = "map"  # a configured call mapping (`paginate`): its async counterpart, awaited
     OPEN = "open"  # a Session opened from the sync sessionmaker: the async one, `async with`
     OPEN_ON_ENGINE = "open_on_engine"  # `Session(engine)` in a `with`: `AsyncSession(async_engine)`
@@ -51,6 +52,9 @@ class CallAction:
     # how such an import may spell the module (absolute, relative), and the name it imports,
     # which the import then binds the twin beside
     local_import: tuple[tuple[str, ...], str] | None = None
+    # unwrap lambda: the index of the offloading call the edit replaces (the planned call is the
+    # lambda's body, which the rewrite of nested scopes never edits)
+    at: int | None = None
 
 
 class Leave:

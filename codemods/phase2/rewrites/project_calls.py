@@ -1,17 +1,23 @@
 """Calls of migrated project functions: awaited, under the twin's name when the function gets
-an async twin; offloaded ones (`await run_in_threadpool(helper, s)`) called straight; a
-`@contextmanager` opener's `with` entering its `@asynccontextmanager` twin (phase2/scope_openers.py).
+an async twin; offloaded ones (`await run_in_threadpool(helper, s)`, `to_thread`, `run_sync`,
+`run_in_executor(None, ...)`, a `functools.partial` handed to one, a parameterless lambda whose
+whole body is the call) called straight; a `@contextmanager` opener's `with` entering its
+`@asynccontextmanager` twin (phase2/scope_openers.py).
 
 Before::
 
     summary = review_helper.get_review_summary(session, book_id)
     total = await run_in_threadpool(count_reviews, session)
+    item = await loop.run_in_executor(None, functools.partial(repo.get, item_id))
+    await run_in_threadpool(lambda: repo.delete(item))
     with session_scope() as s:
 
 After::
 
     summary = await review_helper.get_review_summary_async(session, book_id)
     total = await count_reviews(session)
+    item = await repo.get(item_id)
+    await repo.delete(item)
     async with session_scope_async() as s:
 """
 
@@ -36,7 +42,7 @@ from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 
 
 class ProjectCalls(CallRewrite):
-    kinds = (CallKind.HELPER, CallKind.UNWRAP, CallKind.ENTER)
+    kinds = (CallKind.HELPER, CallKind.UNWRAP, CallKind.UNWRAP_LAMBDA, CallKind.ENTER)
 
     def plan(self, call: facts.Call, site: FunctionSite) -> CallAction | Leave | None:
         edge = site.edges.get(call.index)
@@ -57,10 +63,16 @@ class ProjectCalls(CallRewrite):
             action = CallAction(CallKind.ENTER, rename, add_await=False)
         elif call.offloaded:
             # `await run_in_threadpool(helper, s)`: the outer call becomes `helper(s)`;
-            # the helper itself is the run_in_threadpool call's first argument.
-            action = CallAction(CallKind.UNWRAP, rename, add_await=False)
+            # the helper itself is the run_in_threadpool call's first argument (run_in_executor's
+            # second). `await run_in_threadpool(lambda: helper(s))`: the outer call becomes the
+            # lambda's body; the closure blocks every other shape (`Call.unwrap`).
+            outer = call.index if call.offloaded_by is None else call.offloaded_by
+            if call.offloaded_by is None:
+                action = CallAction(CallKind.UNWRAP, rename, add_await=False)
+            else:
+                action = CallAction(CallKind.UNWRAP_LAMBDA, rename, add_await=False, at=outer)
             # The wrapper (`asyncio.to_thread`, the call of the same index): its import may go too.
-            wrappers = {c.callee for c in site.function.calls if c.index == call.index and not c.offloaded and c.callee}
+            wrappers = {c.callee for c in site.function.calls if c.index == outer and not c.offloaded and c.callee}
             for ref in sorted({*THREADPOOL, *wrappers}):
                 site.unused(ref)
         else:
@@ -88,13 +100,28 @@ class ProjectCalls(CallRewrite):
     def edit(
         self, action: CallAction, call: cst.Call, *, in_with: bool, imports: set[tuple[str, str]]
     ) -> cst.BaseExpression:
-        if action.kind is CallKind.UNWRAP:
-            # the helper is the first argument, or given as `func=helper` among the keywords
-            helper = call.args[0] if call.args[0].keyword is None else next(
-                a for a in call.args if a.keyword is not None and a.keyword.value == "func"
-            )
-            rest = [a for a in call.args if a is not helper]
-            unwrapped = cst.Call(func=renamed(helper.value, action.rename), args=_without_trailing_comma(rest))
+        if action.kind is CallKind.UNWRAP or action.kind is CallKind.UNWRAP_LAMBDA:
+            # the helper is the first argument (`run_in_executor`'s second, after the executor), or
+            # given as `func=helper` among the keywords
+            positional = [a for a in call.args if a.keyword is None]
+            executor = isinstance(call.func, cst.Attribute) and call.func.attr.value == "run_in_executor"
+            given = next((a for a in call.args if a.keyword is not None and a.keyword.value == "func"), None)
+            helper = given if given is not None else positional[1 if executor else 0]
+            if action.kind is CallKind.UNWRAP_LAMBDA:
+                assert isinstance(helper.value, cst.Lambda) and isinstance(helper.value.body, cst.Call)
+                body = helper.value.body
+                return body.with_changes(func=renamed(body.func, action.rename), lpar=call.lpar, rpar=call.rpar)
+            after = call.args[call.args.index(helper) + 1:] if given is None else [a for a in call.args if a is not given]
+            function, args = helper.value, _without_trailing_comma(list(after))
+            if isinstance(function, cst.Call):
+                # `partial(helper, a, k=1)` (the only call the collector takes as the function run):
+                # `helper(a, ..., k=1, ...)`, its bound arguments before those handed on
+                bound = list(function.args[1:])
+                function = function.args[0].value
+                args = [a for a in bound if a.keyword is None] + [a for a in after if a.keyword is None]
+                args += [a for a in bound if a.keyword is not None] + [a for a in after if a.keyword is not None]
+                args = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in args]
+            unwrapped = cst.Call(func=renamed(function, action.rename), args=args)
             return unwrapped.with_changes(lpar=call.lpar, rpar=call.rpar)
         if action.rename is not None:
             call = call.with_changes(func=renamed(call.func, action.rename))
