@@ -126,6 +126,7 @@ from async_migrate.codemods.session_work import (
     streamed_lines,
 )
 from async_migrate.codemods.unawaited_session import (
+    THREADED,
     async_session_locals,
     misused_sessions,
     never_runs,
@@ -521,7 +522,11 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
         wrapper = _unawaited_wrapper(project, outer)
         # `c = f(); ... await c`: a coroutine a local name holds, run on every path after
         # handed to a call, which may run it; a builtin taking it as any object (`print(f(db))`) never does
-        if call.awaited or call.offloaded or call.nested or call.consumed or (
+        # Run in a worker thread (`run_in_threadpool(lambda: repo.get(id))`, a nested def, the function
+        # itself handed there, whose record is `awaited` as the offloading call is): the thread hands
+        # back the coroutine, which nothing awaits.
+        threaded = call.offloaded and not call.greenlet
+        if (call.awaited and not threaded) or (call.nested and not threaded) or call.consumed or (
             call.argument_of is not None and wrapper is None
             and not never_runs(project, handler.function, call.argument_of)
         ):
@@ -538,6 +543,8 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
         text = f"{module.name}.{callee.qualname}(...)"
         if wrapper is not None:
             text = f"{wrapper}({text})"
+        if threaded:
+            text += THREADED
         if all(b.line != call.line or b.call != text for b in calls):
             calls.append(Blocking(call.line, text))
     # A library's async form of a call phase two maps (`apaginate(db, q)`) is a coroutine function

@@ -35,6 +35,9 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     AWAITED_METHODS,
 )
 
+# Said of a coroutine made in a function a worker thread runs (`run_in_threadpool(lambda: ...)`).
+THREADED = " in a function run in a worker thread"
+
 
 def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blocking, str]]:
     """Each unawaited AsyncSession coroutine call the function `fid` or its project callees make,
@@ -62,13 +65,18 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
                 text = f"{call.func[1:]}(), which runs {later[call.func[1:]]}"
             else:
                 continue
-            if call.awaited or call.nested or call.offloaded or call.consumed or call.greenlet:
+            # in a function run in a worker thread (`to_thread(lambda: db.scalar(q))`): the thread
+            # hands the coroutine back, and nothing awaits it
+            threaded = call.offloaded and not call.greenlet
+            if not threaded and (call.awaited or call.nested or call.offloaded or call.consumed or call.greenlet):
                 continue
             # handed to a call, which may run it; a builtin that takes it as any object never does
             if call.argument_of is not None and not never_runs(project, function, call.argument_of):
                 continue
             if call.held_in is not None or call.within:
                 continue
+            if threaded:
+                text += THREADED
             shown = _shown(project, fid, current, call.line, text + _used_as_result(function, call))
             found.append((Blocking(call.line, text), shown))
         for line, param, default, method in function.default_calls if names else ():

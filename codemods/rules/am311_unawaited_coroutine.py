@@ -25,6 +25,11 @@ db.stream(q)).scalars().all()`, `(await db.connection()).execute(q)`). So does o
 function or lambda calls on the AsyncSession it is handed as a parameter's default (`(lambda s=db:
 s.commit())()`, `def save(s=db): return s.commit()` called as `save()`): the scope cannot await it,
 and nothing awaits what it hands back; awaited where it is called (`await save()`) it runs.
+So does either kind called in a function a worker thread runs (`await run_in_threadpool(lambda:
+repo.get(id))`, `to_thread(lambda: db.scalar(q))`, a nested `def` handed to `run_in_executor`, the
+coroutine function itself or a `functools.partial` of it handed there): the thread hands back the
+coroutine and nothing awaits it (a 204, nothing deleted); one it runs itself (`asyncio.run(...)`
+there) does not count.
 
 Before:
 

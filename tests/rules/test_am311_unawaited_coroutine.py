@@ -648,3 +648,76 @@ def test_near_miss_a_decorator_keeping_a_coroutine_function_still_is_am311(app, 
     root = app(DECORATED_ROUTES, {"services/__init__.py": "", "services/runners.py": DECORATED})
     found = findings(root, function)
     assert [f["code"] for f in found] == ["AM311"], found
+
+
+THREADED = """
+import asyncio
+import functools
+
+from fastapi import Depends
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.rows import count_rows
+
+
+async def get_async_db() -> AsyncSession: ...
+
+
+class RowsAsync:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    async def count(self) -> int:
+        return await count_rows(self.db)
+
+
+@router.get("/lambda")
+async def in_lambda(db: AsyncSession = Depends(get_async_db)):
+    repo = RowsAsync(db)
+    return {"n": await run_in_threadpool(lambda: repo.count())}
+
+
+@router.get("/session-lambda")
+async def session_in_lambda(db: AsyncSession = Depends(get_async_db)):
+    return {"n": await asyncio.to_thread(lambda: db.scalar("select 1"))}
+
+
+@router.get("/nested")
+async def in_nested_def(db: AsyncSession = Depends(get_async_db)):
+    def load():
+        return count_rows(db)
+
+    loop = asyncio.get_running_loop()
+    return {"n": await loop.run_in_executor(None, load)}
+
+
+@router.get("/handed")
+async def handed(db: AsyncSession = Depends(get_async_db)):
+    return {"n": await run_in_threadpool(functools.partial(count_rows, db))}
+
+
+@router.get("/in-place")
+async def in_place(db: AsyncSession = Depends(get_async_db)):
+    repo = RowsAsync(db)
+    return {"n": await repo.count(), "m": await run_in_threadpool(lambda: asyncio.run(count_rows(db)))}
+"""
+
+
+def test_a_coroutine_called_in_a_function_run_in_a_worker_thread_is_am311(app, findings):
+    # The thread hands back the coroutine: nothing awaits it, nothing in it runs (a 200, no rows).
+    root = app(THREADED, FILES)
+    for function, shown in (
+        ("in_lambda", "line 32 (api.items.RowsAsync.count(...) in a function run in a worker thread)"),
+        ("session_in_lambda", "line 37 (db.scalar() in a function run in a worker thread)"),
+        ("in_nested_def", "line 43 (services.rows.count_rows(...) in a function run in a worker thread)"),
+        ("handed", "line 51 (services.rows.count_rows(...) in a function run in a worker thread)"),
+    ):
+        found = findings(root, function)
+        assert [f["code"] for f in found] == ["AM311"], found
+        assert f"without `await` at {shown}" in found[0]["message"], found
+
+
+def test_near_miss_a_coroutine_awaited_on_the_loop_or_run_by_the_thread_is_no_am311(app, findings):
+    # `asyncio.run(...)` in the thread runs the coroutine on a loop of its own.
+    assert findings(app(THREADED, FILES), "in_place") == []
