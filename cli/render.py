@@ -160,8 +160,17 @@ def summary_line(result: Result, mode: str, written: int = 0) -> str:
     if result.errors:
         line += f"; {plural(len(result.errors), 'file')} failed"
     if counts.get("blocked") and not counts.get("migrate"):
-        # phase two exits 0 here, as with nothing to change: the line says it moved nothing
-        line += "; nothing migrated: every handler phase two would move is blocked (reasons above)"
+        # phase two exits 0 here, as with nothing to change: the line says it moved nothing, and
+        # on a run again over a migrated subsystem, that its routes already are (AM204)
+        moved = sum(
+            1 for o in result.outcomes
+            if o.action == "unchanged" and o.handler.kind == "route" and any(r.code == "AM204" for r in o.reasons)
+        )
+        if moved:
+            line += (f"; nothing more to migrate: {plural(moved, 'route')} already on AsyncSession, every other "
+                     "handler phase two would move is blocked (reasons above)")
+        else:
+            line += "; nothing migrated: every handler phase two would move is blocked (reasons above)"
     return line
 
 

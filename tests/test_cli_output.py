@@ -378,6 +378,22 @@ def test_phase2_moving_nothing_ends_on_a_summary_saying_so_and_exits_0(cli, proj
     assert not any(line.startswith("follow-up:") for line in result.stderr.splitlines()[-1:])
 
 
+def test_phase2_run_again_on_a_migrated_subsystem_says_its_routes_are_already_on_async_session(
+    cli, project, app_files
+):
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": PHASE2.replace("MOVED", MOVED)})
+    applied = cli("phase2", root, "--subsystem", "api/items.py", "--apply", "--allow-dirty")
+    assert applied.exit_code == 0, applied.output
+    result = cli("phase2", root, "--subsystem", "api/items.py")
+    assert result.exit_code == 0, result.output
+    last = result.stderr.splitlines()[-1]
+    assert last.endswith(
+        "1 blocked, 1 unchanged; 0 files would change; nothing more to migrate: 1 route already on AsyncSession, "
+        "every other handler phase two would move is blocked (reasons above)"
+    ), result.stderr
+    assert "every handler phase two would move is blocked" not in result.stderr
+
+
 def test_near_miss_phase2_moving_some_routes_does_not_say_nothing_migrated(cli, project, app_files):
     root = project({**app_files, "api/__init__.py": "", "api/items.py": PHASE2.replace("MOVED", MOVED)})
     result = cli("phase2", root, "--subsystem", "api/items.py")
