@@ -397,8 +397,9 @@ class Cache:
         return table
 
     def save(self) -> None:
-        """Write what changed; a folder that cannot be written to is left as it is."""
-        if self.folder is None:
+        """Write what changed; a folder that cannot be written to is left as it is. A run that
+        looked up no file (no Python files under PATH: nothing analysed) creates no cache."""
+        if self.folder is None or (not self.seen and not self.folder.parent.exists()):
             return
         try:
             self._prepare_folder()

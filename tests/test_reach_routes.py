@@ -263,11 +263,14 @@ def test_only_on_phase1_apply_writes_only_the_selected_file(cli, bookshop):
 # ------------------------------------------------ never a silent all-clear: nothing found
 
 
-def test_check_on_a_folder_without_python_files_warns_and_exits_2(cli, tmp_path):
+def test_check_on_a_folder_without_python_files_warns_and_exits_2(cli, tmp_path, monkeypatch):
     (tmp_path / "README.md").write_text("no code here\n")
+    # the cache in its default place, beside the code: nothing analysed, nothing left behind
+    monkeypatch.delenv("ASYNC_MIGRATE_CACHE_DIR")
     result = cli("check", tmp_path)
     assert result.exit_code == 2, result.output
     assert "no Python files under PATH" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
 
 
 def test_check_on_code_without_routes_warns_and_exits_2(cli, project, app_files):
