@@ -1262,7 +1262,16 @@ def _registry_in_worker(project: Project, handler: Handler) -> Finding | None:
         if not first.how
         else f"{'async def' if function.is_async else 'def'} {_kind(handler)} {first.how}; there it uses"
     )
-    if first.direct:
+    if first.inside:
+        # the work itself is in the worker: a `remove()` there must come after it, in the same call
+        message = (
+            f"{'async def' if function.is_async else 'def'} {_kind(handler)} {first.how}; there it uses the "
+            f"registry at {use.path}:{use.line} (`{use.call}`): {use.holder}: {worker_harm(use, split)}; fix: hand "
+            "the worker one helper that does the work and calls the registry's `remove()` in a `finally` (`await "
+            "run_in_threadpool(helper)`), not the work alone, or scope the registry to the request (`scopefunc=` "
+            "a context variable set per request)"
+        )
+    elif first.direct:
         fix = (
             f"call `{use.call}` in place, on the event loop thread whose Session the request used"
             if use.call.endswith(".remove()")

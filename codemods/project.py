@@ -2344,7 +2344,7 @@ class Project:
             }
             given = tuple(f"${p}" for p in params if p not in falls_back)
             opened: dict[str, str] = {}
-            queried: set[tuple[int, str]] = set()
+            queried: dict[tuple[int, str], tuple[int, str]] = {}
             for o in self.opens_directly(fid):
                 opener = _opener(o.callee)
                 text = f"with {opener}() as {o.name}" if o.index >= 0 else f"{o.name} = {opener}()"
@@ -2404,10 +2404,13 @@ class Project:
                         continue
                 read = flow.query_read(fid, expression)
                 if read is not None:
-                    # `User.query.filter_by(...).first()`: one entry for the chain's calls on a line
+                    # `User.query.filter_by(...).first()`: one entry for the chain's calls on a line,
+                    # offloaded only when none of them runs on the loop (`lambda: User.query.count()`)
+                    entry = queried.get((call.line, read[0]), (call.line, f"{self.written(expression)}()"))
                     if (call.line, read[0]) not in queried:
-                        queried.add((call.line, read[0]))
-                        found.append((call.line, f"{self.written(expression)}()"))
+                        queried[(call.line, read[0])] = entry
+                        found.append(entry)
+                    (offloaded if call.offloaded else on_loop).add(entry)
                     continue
                 if dot and method == "set" and self.context_variable_write(call) is not None and flow.context_variable(
                     receiver

@@ -32,6 +32,8 @@ class WorkerUse:
     callee: str = ""
     offloaded: bool = False  # handed to `to_thread`/`run_in_threadpool`, not a background task
     direct: bool = False  # a method of the registry itself handed over (`run_in_threadpool(db_session.remove)`)
+    # the work is written in a lambda or nested function the handler hands over (`lambda: reg.query(...)`)
+    inside: bool = False
 
 
 def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
@@ -123,6 +125,15 @@ def _worker_uses(project: Project, handler: Handler) -> list[WorkerUse]:
     if function.is_async:
         for use in offloaded_registry_calls(project, handler.id):
             method = use.call.removesuffix("()")
+            written = _written_inside(function, use)
+            if written is not None and method.rpartition(".")[2] not in _ENDING:
+                # `lambda: reg.execute(...)`: work of its own in the worker, like a named helper's,
+                # whose Session nothing removes there; the registry's own end handed over in a
+                # lambda (`lambda: reg.remove()`) reaches the worker's Session as `reg.remove` does
+                line, shown = written
+                how = f"hands {shown} to a worker thread" + (f" at line {line}" if shown == "a lambda" else "")
+                found.append(WorkerUse(how, line, use, "", offloaded=True, direct=True, inside=True))
+                continue
             how = f"hands `{method}` to a worker thread at line {use.line}"
             found.append(WorkerUse(how, use.line, use, method, offloaded=True, direct=True))
     for edge in project.all_calls_from.get(handler.id, ()):
@@ -143,6 +154,20 @@ def _worker_uses(project: Project, handler: Handler) -> list[WorkerUse]:
         how = f"adds the background task `{body.qualname}` at line {call.line}, which Starlette runs in a worker thread"
         found.extend(WorkerUse(how, call.line, use, body.qualname) for use in thread_scoped_uses(project, task))
     return found
+
+
+def _written_inside(function: facts.Function, use: SharedUse) -> tuple[int, str] | None:
+    """Where `use` is written in a lambda (the offloading call's line, "a lambda") or a nested
+    function (the use's own line, "a nested function") `function` hands to a worker thread, rather
+    than handed over itself (`run_in_threadpool(reg.execute, ...)`); None for that."""
+    at = [c for c in function.calls if c.line == use.line and c.offloaded]
+    if not at or not all(c.nested for c in at):
+        return None
+    by = next((c.offloaded_by for c in at if c.offloaded_by is not None), None)
+    if by is None:
+        return use.line, "a nested function"
+    line = next((c.line for c in function.calls if c.index == by), use.line)
+    return line, "a lambda"
 
 
 def harm(use: SharedUse, split: bool = False, direct: bool = False) -> str:

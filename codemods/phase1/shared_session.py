@@ -76,6 +76,9 @@ class SharedUse:
     handed: bool = False
     # The registry's key is the same for every request (a context variable nothing sets).
     one_key: bool = False
+    # Where the registry is made (`app.py:8`), whatever name reaches it (`db_session`, or `User.query`
+    # from its `query_property()`): one registry, which one `remove()` empties; "" when not known.
+    registry: str = ""
 
     @property
     def shared(self) -> str:
@@ -260,10 +263,10 @@ def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     # Only a thread's registry is emptied by the worker's own `remove()`: a task's raises in the
     # worker before it, and one key for every request is shared by the workers meanwhile.
     removed = set() if function.is_generator else {
-        use.holder for use in uses if use.call.endswith(".remove()") and not use.task and not use.one_key
+        use.registry or use.holder for use in uses if use.call.endswith(".remove()") and not use.task and not use.one_key
     }
     handed = [use for param in function.params if (use := _registry_dependency(project, param)) is not None]
-    return handed + [use for use in uses if use.holder not in removed]
+    return handed + [use for use in uses if (use.registry or use.holder) not in removed]
 
 
 def offloaded_registry_calls(project: Project, fid: FunctionId) -> list[SharedUse]:
@@ -1200,7 +1203,8 @@ def _own_scoped_uses(project: Project, fid: FunctionId, dead: Spans = NO_SPANS) 
                     holder = f"`{short}`, a `scoped_session` {_scope_words(*registries[registry])}"
                     scope = registries[registry][0]
                     uses.append(SharedUse(
-                        module.path, call.line, f"{written}()", holder, task=scope == TASK, one_key=scope in (PROCESS, REPEATED)
+                        module.path, call.line, f"{written}()", holder, task=scope == TASK,
+                        one_key=scope in (PROCESS, REPEATED), registry=registries[registry][1],
                     ))
                     break
             else:
@@ -1264,7 +1268,10 @@ def _reached_registry(
                 )
                 return SharedUse(module.path, line, f"{call}()", holder, certain=False)
             holder = f"`{written}`, {what} {_scope_words(scope, where)}"
-            return SharedUse(module.path, line, f"{call}()", holder, task=scope == TASK, one_key=scope in (PROCESS, REPEATED))
+            return SharedUse(
+                module.path, line, f"{call}()", holder, task=scope == TASK, one_key=scope in (PROCESS, REPEATED),
+                registry=where,
+            )
     return None
 
 
