@@ -402,3 +402,118 @@ def test_a_statement_run_by_two_queries_gets_the_options_both_need(cli, project,
         "legacy": {"owner": "ann@example.com", "tags": [1, 0]},
         "stored": ["Lamp", "Desk"],
     }
+
+
+RESULT_ROUTES = """
+from fastapi import APIRouter, HTTPException
+from sqlmodel import select
+
+import crud
+from db import SessionDep
+from models import Item, ItemWithOwner, UserPublic
+
+router = APIRouter()
+
+
+@router.post("/users", response_model=UserPublic)
+async def create_user(session: SessionDep, email: str):
+    return crud.add_user(session, email)
+
+
+@router.post("/users/{user_id}/items")
+async def create_item(session: SessionDep, user_id: int, title: str, quantity: int = 0):
+    return {"id": crud.add_item(session, user_id, title, quantity).id}
+
+
+@router.get("/items", response_model=list[ItemWithOwner])
+async def read_items(session: SessionDep):
+    results = session.exec(select(Item).order_by(Item.id))
+    return results.all()
+
+
+@router.get("/items/first", response_model=ItemWithOwner)
+async def read_first(session: SessionDep, newest: bool = False):
+    if newest:
+        results = session.exec(select(Item).order_by(Item.id.desc()))
+    else:
+        results = session.exec(select(Item).order_by(Item.id))
+    item = results.first()
+    if item is None:
+        raise HTTPException(status_code=404, detail="none")
+    return item
+
+
+@router.get("/items/owners")
+async def read_owners(session: SessionDep):
+    result = session.execute(select(Item).order_by(Item.id))
+    return [item.owner.email for item in result.scalars().all()]
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_result_kept_in_a_name_gets_the_eager_load_its_objects_need(cli, project, kind):
+    # `results = session.exec(stmt)` then `results.all()`: the objects were traced to no query,
+    # and the routes were blocked (AM222, AM220) though the query was one phase two rewrites
+    root = project(files(routes=RESULT_ROUTES))
+    document = apply(cli, root)
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "create_user": "migrate", "create_item": "migrate", "read_items": "migrate", "read_first": "migrate",
+        "read_owners": "migrate",
+    }
+    assert function(root, "api/items.py", "read_items") == dedent(
+        """
+        async def read_items(session: async_session_dependency):
+            results = await session.exec(select(Item).order_by(Item.id).options(selectinload(Item.owner)))
+            return results.all()
+        """
+    )
+    first = function(root, "api/items.py", "read_first")
+    assert first.count(".options(selectinload(Item.owner))") == 2, first
+    assert "result = await session.execute(select(Item).order_by(Item.id).options(selectinload(Item.owner)))" \
+        in function(root, "api/items.py", "read_owners")
+    script = dedent(
+        """
+        import asyncio
+        import json
+
+        from fastapi.testclient import TestClient
+        from sqlmodel import Session, SQLModel, select
+
+        import db
+        from main import app
+        from models import Item
+
+        SQLModel.metadata.drop_all(db.engine)
+        SQLModel.metadata.create_all(db.engine)
+        with TestClient(app) as client:
+            missing = client.get("/items/first").status_code
+            ann = client.post("/users", params={"email": "ann@example.com"}).json()
+            bob = client.post("/users", params={"email": "bob@example.com"}).json()
+            client.post(f"/users/{ann['id']}/items", params={"title": "Lamp"})
+            client.post(f"/users/{bob['id']}/items", params={"title": "Desk"})
+            items = client.get("/items").json()
+            first = client.get("/items/first").json()
+            newest = client.get("/items/first", params={"newest": True}).json()
+            owners = client.get("/items/owners").json()
+        with Session(db.engine) as s:
+            stored = [(i.title, i.owner.email) for i in s.exec(select(Item).order_by(Item.id)).all()]
+        asyncio.run(db.async_engine.dispose())
+        SQLModel.metadata.drop_all(db.engine)
+        print(json.dumps({
+            "missing": missing, "items": [(i["title"], i["owner"]["email"]) for i in items],
+            "first": first["owner"]["email"], "newest": newest["owner"]["email"], "owners": owners, "stored": stored,
+        }))
+        """
+    )
+    with database(kind) as url:
+        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
+        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "missing": 404,
+        "items": [["Lamp", "ann@example.com"], ["Desk", "bob@example.com"]],
+        "first": "ann@example.com",
+        "newest": "bob@example.com",
+        "owners": ["ann@example.com", "bob@example.com"],
+        "stored": [["Lamp", "ann@example.com"], ["Desk", "bob@example.com"]],
+    }

@@ -466,7 +466,7 @@ class _Flow:
                 return self._headed(self._entity_load(node, node.args[0].func, "merge", session, node), node)
             if func.attr in _SCALAR_LOADS and node.args:
                 return self._headed(self._scalars_load(node, node.args[0], session, node), node)
-            if type(receiver) is ast.Name and self._awaited_results(receiver.id) is None:
+            if type(receiver) is ast.Name and self._result_calls(receiver.id) is None:
                 return None
         return self._chain_load(node, {})
 
@@ -488,7 +488,7 @@ class _Flow:
                 # holds is the query's, consumed a statement later
                 awaited = chosen.get(inner.id)
                 if awaited is None:
-                    bindings = self._awaited_results(inner.id, inner)
+                    bindings = self._result_calls(inner.id, inner)
                     if bindings is None:
                         break
                     if len(bindings) > 1:
@@ -503,7 +503,8 @@ class _Flow:
                         return found
                     awaited = bindings[0]
                 inner = awaited
-                self._awaited.add(id(inner))
+                if id(inner) in self._awaits:
+                    self._awaited.add(id(inner))
             steps.append(current.func.attr)
             current = inner
         if type(current) is not ast.Call or type(current.func) is not ast.Attribute:
@@ -527,11 +528,22 @@ class _Flow:
             return self._headed(self._scalars_load(node, current.args[0], session, current), current)
         return None
 
-    def _awaited_results(self, name: str, at: ast.expr | None = None) -> list[ast.Call] | None:
+    def _result_calls(self, name: str, at: ast.expr | None = None) -> list[ast.Call] | None:
+        """The session calls whose result a local name holds, as `_awaited_results` finds them,
+        or, when it finds none, as the synchronous form binds them (`results = s.exec(stmt)` then
+        `results.all()`, SQLModel's tutorial): the objects are the same the query loads, and phase
+        two awaits the call where it is bound."""
+        awaited = self._awaited_results(name, at)
+        return awaited if awaited is not None else self._awaited_results(name, at, synchronous=True)
+
+    def _awaited_results(
+        self, name: str, at: ast.expr | None = None, synchronous: bool = False
+    ) -> list[ast.Call] | None:
         """The session calls whose awaited result a local name holds (`result = await
         db.execute(stmt)`), one a binding, when every binding is one; None otherwise. With `at`,
-        a read of the name: only the bindings that may reach it. Only the awaited form: a
-        synchronous `result = s.execute(stmt)` keeps the facts phase two reads as they were."""
+        a read of the name: only the bindings that may reach it. Only the awaited form, unless
+        `synchronous`: then only the synchronous one (`_result_calls`), which `term` and `_rows`
+        never read."""
         values = self.statements.get(name, []) if name in self.local else []
         if not values or name not in self.stored_names:
             return None
@@ -541,7 +553,7 @@ class _Flow:
                 return None  # a read no assignment reaches: of a parameter (`text = text.strip()`)
         calls: list[ast.Call] = []
         for value in values:
-            call = value.value if type(value) is ast.Await else None
+            call: ast.expr | None = value if synchronous else value.value if type(value) is ast.Await else None
             if type(call) is not ast.Call or type(call.func) is not ast.Attribute or not call.args:
                 return None
             on = call.func.value  # `db` or a Session an instance holds, `self.db`
@@ -551,7 +563,8 @@ class _Flow:
             ):
                 return None
             calls.append(call)
-            self._awaits[id(call)] = value
+            if not synchronous:
+                self._awaits[id(call)] = value
         return calls
 
     def _reaching(self, values: list[ast.expr], at: ast.expr) -> list[ast.expr]:
