@@ -246,6 +246,14 @@ class _Analysis:
         ]
         makers = [Found(m, n, v) for m, n, v in self.values() if self._is_async_maker(v)]
         maker_refs = {f"{f.module.name}.{f.name}" for f in makers}
+        aliases = [
+            Found(m, n, v) for m, n, v in self.values()
+            if v.kind == "annotated" and any(self.canonical(r) in ASYNC_SESSION_TYPES for r in v.annotation)
+            and not self._wraps_async_session(v)
+        ]
+        # `Annotated[AsyncSession, Depends(get_async_session)]` says what its dependency hands out, where
+        # the dependency itself cannot (no return annotation, a sessionmaker read from `request.app.state`)
+        declared = {self.canonical(a.value.depends) for a in aliases if a.value is not None and a.value.depends}
         dependencies = []
         for _, module, function in self.project.iter_functions():
             if not (function.is_async and function.is_generator) or "." in function.qualname:
@@ -254,13 +262,13 @@ class _Analysis:
                 continue  # an opener's twin (`async with session_scope_async()`), which FastAPI cannot inject
             returns = {self.canonical(r) for r in function.returns}
             opens = {self.canonical(c.callee) for c in function.calls if c.callee}
-            if (returns & ASYNC_SESSION_TYPES or opens & maker_refs) and not self._receives_async_session(function):
+            # the configuration naming it is the user's word for what it yields
+            named = function.name == names.async_dependency
+            made = returns & ASYNC_SESSION_TYPES or opens & maker_refs or named or (
+                f"{module.name}.{function.name}" in declared
+            )
+            if made and not self._receives_async_session(function):
                 dependencies.append(Found(module, function.name, function=function))
-        aliases = [
-            Found(m, n, v) for m, n, v in self.values()
-            if v.kind == "annotated" and any(self.canonical(r) in ASYNC_SESSION_TYPES for r in v.annotation)
-            and not self._wraps_async_session(v)
-        ]
         plan = self.plan
         chosen: dict[str, Found | None] = {}
         for label, plural, every, preferred in (
@@ -1576,8 +1584,8 @@ class _Analysis:
             return True
         self._block(
             AM232, module.path, taken[0],
-            f"`{name}` {taken[1]} here and is not {what}; phase two would generate its {what} under this "
-            f"name: choose another with [tool.async-migrate] {key}",
+            f"`{name}` {taken[1]} here and is not an {what} phase two can reuse; phase two would generate its "
+            f"{what} under this name: choose another with [tool.async-migrate] {key}",
         )
         return False
 
@@ -1662,13 +1670,24 @@ class _Analysis:
         module, function = self.project.functions[held[0] if held is not None else dependencies[0]]
         state = held[1] if held is not None else None
         if state is not None:
+            connection, _, attribute = state.partition(".app.state.")
+            annotation = next(
+                (p.annotation[0].rpartition(".")[2] for p in function.params if p.name == connection and p.annotation),
+                "Request",
+            )
+            dependency, alias = self.config.async_dependency, self.config.async_alias
             return Blocker(AM230.code, module.path, function.line, (
                 f"no sessionmaker found: the session dependency `{function.qualname}` opens its Session from "
-                f"`{state}`, a sessionmaker the application keeps on its state (an application factory "
-                "builds it), and phase two builds the async stack next to a module-level `sessionmaker(engine, "
-                "...)`: write the async dependency by hand (opening an `async_sessionmaker` the factory keeps "
-                "beside it, on the same database), name it in [tool.async-migrate] as `async-dependency` and "
-                "its `Annotated` alias as `async-alias`, and run phase two again"
+                f"`{state}`, a sessionmaker the application keeps on its state (set where it starts: a lifespan, "
+                "a startup handler or an application factory), and phase two generates the async stack only "
+                "beside a module-level `sessionmaker(engine, ...)`: write it by hand, then run phase two again "
+                f"(it reuses it): where `app.state.{attribute}` is set, also set `app.state.async_{attribute} = "
+                "async_sessionmaker(create_async_engine(<the same URL with an async driver>), <the same "
+                "options>)` and dispose of that engine at shutdown; beside "
+                f"`{function.qualname}`, `async def {dependency}({connection}: {annotation}): async with "
+                f"{connection}.app.state.async_{attribute}() as session: yield session` (committing where "
+                f"`{function.qualname}` commits) and `{alias} = Annotated[AsyncSession, Depends({dependency})]`; "
+                f"name them in [tool.async-migrate] as `async-dependency` and `async-alias`"
             ))
         opened = ", ".join(sorted({o.callee for o in self.project.opens_directly(dependencies[0])}))
         hint = f" (`{function.qualname}` opens {opened})" if opened else ""

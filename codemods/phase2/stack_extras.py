@@ -536,16 +536,16 @@ class _Provider:
         if name is None:
             return False
         if name in self.aliases:
-            return True  # `maker = SessionLocals.get(tenant)`, then `maker()`
+            # `maker = SessionLocals.get(tenant)` or `maker = request.app.state.sessionmaker`, then `maker()`
+            self.argued = bool(node.args or node.keywords)
+            return True
         head, _, rest = name.partition(".")
         if head in self.sessions and rest == "begin":
             return True
-        if rest.startswith("app.state.") and rest.count(".") == 2 and self._request(head):
+        if self._state_maker(node.func):
             # `request.app.state.sessionmaker()`: the sessionmaker an application factory keeps on the
             # application's state; which database it reaches is the configuration's word (AM243)
-            self.openers_used.add(head)
             self.argued = bool(node.args or node.keywords)
-            self.app_state = self.app_state or name
             return True
         if head == self.instance and rest.isidentifier():
             self.held_opened = self.held_opened or (f"{name}()", node.lineno)
@@ -567,6 +567,17 @@ class _Provider:
                 self.argued = bool(node.args or node.keywords)
             return True
         return False
+
+    def _state_maker(self, node: ast.expr | None) -> bool:
+        """`request.app.state.<name>` on the provider's connection parameter: records the
+        parameter as the opener's and the first such name read."""
+        name = dotted(node) if isinstance(node, ast.Attribute) else None
+        head, _, rest = (name or "").partition(".")
+        if not (rest.startswith("app.state.") and rest.count(".") == 2 and self._request(head)):
+            return False
+        self.openers_used.add(head)
+        self.app_state = self.app_state or name
+        return True
 
     def _scope_opener(self, name: str) -> FunctionId | None:
         return scope_opener(self.project, absolute(self.module, name))
@@ -621,6 +632,11 @@ class _Provider:
                 # choosing the tenant's sessionmaker is behaviour the async dependency must repeat
                 # (flagged), but what it then opens is the session
                 self.aliases.add(targets[0].id)
+            elif len(targets) == 1 and isinstance(targets[0], ast.Name) and self._state_maker(statement.value):
+                # `maker = request.app.state.sessionmaker`, then `with maker() as session:`: the same
+                # opening as `request.app.state.sessionmaker()`, in two statements
+                self.aliases.add(targets[0].id)
+                return True
             return False
         if isinstance(statement, ast.Return):
             value = statement.value

@@ -13,11 +13,11 @@ def test_generated_names_already_assigned_block_with_am232(tmp_path):
     plan = plan_for(stack_app(tmp_path, engine))
     assert {b.code for b in plan.blockers} == {"AM232"}
     assert [str(b) for b in plan.blockers] == [
-        "db/engine.py:18: `get_async_db_session` is assigned here and is not async session dependency; phase "
-        "two would generate its async session dependency under this name: choose another with "
+        "db/engine.py:18: `get_async_db_session` is assigned here and is not an async session dependency "
+        "phase two can reuse; phase two would generate its async session dependency under this name: choose another with "
         "[tool.async-migrate] async-dependency",
-        "db/engine.py:17: `async_engine` is assigned here and is not async engine; phase two would generate "
-        "its async engine under this name: choose another with [tool.async-migrate] async-engine",
+        "db/engine.py:17: `async_engine` is assigned here and is not an async engine phase two can reuse; phase "
+        "two would generate its async engine under this name: choose another with [tool.async-migrate] async-engine",
     ]
     assert plan.edits() == {}
 
