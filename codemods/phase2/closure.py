@@ -2251,6 +2251,31 @@ def _scoped_registry(project: Project, ref: str) -> str | None:
     return None
 
 
+_THROUGH_HELD = re.compile(r"\bself(?:\.\w+){2,}(?=\(|\W|$)")
+
+
+def _held_fix(what: str) -> str:
+    """The fix of an AM241 reason on the call `what`: a Session reached through an object the instance
+    holds (`self.products.session`) can be held by the instance itself, which phase two moves with its
+    class; any other is handed in."""
+    found = _THROUGH_HELD.search(what)
+    if found is not None:
+        held = found.group(0)
+        if what[found.end():found.end() + 1] == "(":
+            held = held.rpartition(".")[0]  # `self.products.session.commit()`: the Session is the receiver
+        if held.count(".") >= 2:
+            return (
+                "phase two moves a class holding the request's Session itself (`self.session`, stored from a "
+                "parameter of its `__init__`), not one reached through another object it holds: add a Session "
+                "parameter to `__init__`, keep it as `self.session`, have the dependency building the class hand it "
+                f"the request's Session, and use `self.session` here in place of `{held}`"
+            )
+    return (
+        "phase two replaces only the Session a route receives from its dependency and hands down as a parameter "
+        "(or to a class it builds): hand that Session in here instead, or keep the route synchronous"
+    )
+
+
 def _held_by(project: Project, fid: FunctionId, line: int) -> str:
     """What holds the Session a call at `line` works on, for a reason."""
     _, function = project.functions[fid]
@@ -3213,7 +3238,9 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             continue
         if what.split(".", 1)[0] in fallen:
             continue
-        found.append(_Own(AM241, line, f"does Session work on `{what}`, {_held_by(project, fid, line)}"))
+        found.append(_Own(
+            AM241, line, f"does Session work on `{what}`, {_held_by(project, fid, line)}: {_held_fix(what)}"
+        ))
     for line, what in project.own_constructions(fid):
         # `ItemRepo(request.state.db)`: the class moves to AsyncSession with the routes, and its
         # instance built here would hold the synchronous Session its awaited methods cannot use
@@ -3221,7 +3248,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             continue
         if any(c.line == line and holders.held_through_instance(project, fid, c.args) for c in function.calls):
             continue
-        found.append(_Own(AM241, line, f"builds `{what}` on {_held_by(project, fid, line)}"))
+        found.append(_Own(AM241, line, f"builds `{what}` on {_held_by(project, fid, line)}: {_held_fix(what)}"))
     for line, what in unclosed.unclosed_opens(project, fid):
         if line not in {at for at, _ in fallen.values()}:
             found.append(_Own(AM154, line, what))

@@ -339,3 +339,83 @@ def test_a_proxy_reading_the_requests_context_variable_blocks_naming_it(phase2, 
         "holds for each request (set at "
     ), found["reasons"]
     assert "set at bind.py:7)" in found["reasons"][0], found["reasons"]
+
+
+SERVICE = """
+from fastapi import Depends
+
+
+class Repo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def titles(self):
+        return list(self.session.scalars(select(Book.title)))
+
+
+class Catalog:
+    def __init__(self, books: Repo{param}) -> None:
+        self.books = books{kept}
+
+    def count(self):
+        return len(self.books.titles()) + {session}.scalar(select(func.count(Book.id)))
+
+
+def get_catalog(session: session_dependency) -> Catalog:
+    return Catalog(Repo(session){argument})
+
+
+@router.get("/count")
+def read_count(catalog: Catalog = Depends(get_catalog)):
+    return {{"n": catalog.count()}}
+"""
+
+
+def test_a_session_reached_through_a_held_repository_blocks_with_the_fix_to_hold_it(phase2, entry):
+    # `Catalog(Repo(session))`: the service reaches the Session through the repository it holds.
+    # The reason says what to write, not only what is wrong.
+    document = phase2(SERVICE.format(param="", kept="", session="self.books.session", argument=""))
+    found = entry(document, "read_count")
+    assert found["action"] == "blocked" and "AM241" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM241")]
+    assert reason.startswith("api/items.py:27: `Catalog.count` does Session work on `self.books.session.scalar()`"), reason
+    assert reason.endswith(
+        ": phase two moves a class holding the request's Session itself (`self.session`, stored from "
+        "a parameter of its `__init__`), not one reached through another object it holds: add a Session "
+        "parameter to `__init__`, keep it as `self.session`, have the dependency building the class hand it the "
+        "request's Session, and use `self.session` here in place of `self.books.session`"
+    ), reason
+
+
+def test_near_miss_the_fix_followed_the_service_moves(phase2, entry):
+    document = phase2(SERVICE.format(
+        param=", session: Session", kept="\n        self.session = session", session="self.session", argument=", session"
+    ))
+    found = entry(document, "read_count")
+    assert found["action"] == "migrate" and "AM241" not in found["codes"], found["reasons"]
+
+
+def test_a_module_global_session_reason_ends_with_the_fix(phase2, entry):
+    document = phase2(
+        """
+        from scoped import ScopedSession
+
+
+        class Titles:
+            def all(self):
+                return list(ScopedSession.scalars(select(Book.title)))
+
+
+        @router.get("/titles")
+        def read_titles():
+            return Titles().all()
+        """,
+        {"scoped.py": SCOPED},
+    )
+    found = entry(document, "read_titles")
+    assert found["action"] == "blocked" and "AM241" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM241")]
+    assert reason.endswith(
+        ": phase two replaces only the Session a route receives from its dependency and hands down as a "
+        "parameter (or to a class it builds): hand that Session in here instead, or keep the route synchronous"
+    ), reason
