@@ -1867,6 +1867,11 @@ class _Analysis:
                            served=True, fresh=fresh)
                 continue
             for origin in origins:
+                if origin.kind is OriginKind.DICT and origin.built in models and origin.built != model:
+                    # `Page(items=orders)` under `Page[OrderOut]`: the refs of the annotation name the
+                    # page's type argument too, which validates the items (through the type parameter),
+                    # not the page the route built
+                    continue
                 self._serialise(root, handler.module, function, line, model, name, (model,), eager, origin)
 
     def _encoded_dataclasses(self, root: FunctionId, module: facts.Module, function: facts.Function, line: int) -> None:
