@@ -3399,6 +3399,22 @@ def _through_wrapper(project: Project, found: dependencies.SharedSession) -> Fun
 
 def _generator_text(project: Project, fid: FunctionId, function: facts.Function, dependency: bool = False) -> str:
     decorated = [project.canonical(d.callee) for d in function.decorators]
+    handed = next((p.name for p in function.params if p.name in project.session_params[fid]), None)
+    if handed is not None and (
+        "contextlib.contextmanager" in decorated or scope_openers.wrapped_as(project, fid) is not None
+    ):
+        # Its callers already hand it the route's Session: asking them to is no fix. What phase two
+        # migrates is the same statements written in the caller.
+        entered = scope_openers.entered_name(project, fid)
+        return (
+            f"is a `@contextmanager` Session helper handed the caller's Session (`{handed}`) and entered with a "
+            "synchronous `with`; phase two writes `@asynccontextmanager` twins only of openers that open their "
+            "own Session from the sessionmaker, not of helpers handed one: write its statements in each caller "
+            f"instead, around the block its `yield` stands for, which phase two migrates (for a commit-or-roll-back "
+            f"helper, `with {entered}(session):` becomes `try:` over the block ending in `session.commit()`, and "
+            "`except Exception:` with `session.rollback()` and `raise`), then run phase two again; or write its "
+            "`@asynccontextmanager` twin and migrate its callers by hand"
+        )
     if "contextlib.contextmanager" in decorated:
         why = scope_openers.problem(project, fid) if scope_openers.is_opener(project, fid) else None
         return (

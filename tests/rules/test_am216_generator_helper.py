@@ -190,3 +190,50 @@ def test_a_generator_route_is_named_as_one_with_what_to_do(phase2, entry):
     assert (found["action"], found["codes"]) == ("blocked", ["AM216"]), found
     assert "is a generator route (def), whose body FastAPI iterates while it streams" in found["reasons"][0]
     assert "callers iterate it" not in found["reasons"][0]
+
+
+HANDED_TRANSACTION = """
+from contextlib import contextmanager
+
+
+@contextmanager
+def transaction(session: Session):
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
+@router.post("/titles")
+def add_title(title: str, session: session_dependency):
+    {block}
+    return {{"id": book.id}}
+"""
+
+
+def test_a_transaction_helper_handed_the_session_says_the_shape_phase_two_migrates(phase2, entry):
+    # `with transaction(session):` already hands it the route's Session: the reason must not ask for that.
+    block = "with transaction(session):\n        book = Book(title=title)\n        session.add(book)"
+    found = entry(phase2(HANDED_TRANSACTION.format(block=block)), "add_title")
+    assert found["action"] == "blocked" and "AM216" in found["codes"], found
+    text = found["reasons"][found["codes"].index("AM216")]
+    assert text.startswith(
+        "api/items.py:15: `transaction` is a `@contextmanager` Session helper handed the caller's Session "
+        "(`session`) and entered with a synchronous `with`"
+    ), text
+    assert (
+        "`with transaction(session):` becomes `try:` over the block ending in `session.commit()`, and "
+        "`except Exception:` with `session.rollback()` and `raise`"
+    ) in text, text
+    assert "pass in the Session" not in text, text
+
+
+def test_near_miss_the_helper_written_in_the_caller_as_the_reason_says_migrates(phase2, entry):
+    block = (
+        "try:\n        book = Book(title=title)\n        session.add(book)\n        session.commit()\n"
+        "    except Exception:\n        session.rollback()\n        raise"
+    )
+    found = entry(phase2(HANDED_TRANSACTION.format(block=block)), "add_title")
+    assert found["action"] == "migrate" and "AM216" not in found["codes"], found
