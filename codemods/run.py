@@ -31,6 +31,7 @@ from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.rules import Reason, codes, texts
 from async_migrate.codemods.rules.am201_moves_to_async_session import RULE as AM201
 from async_migrate.codemods.rules.am202_awaits_migrated_helpers import RULE as AM202
+from async_migrate.codemods.rules.am204_already_async_session import RULE as AM204
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am246_eager_load_added import RULE as AM246
@@ -1005,8 +1006,13 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
             if stack.alias_edit is not None and not plans.uses_alias(file_plans):
                 # Only a parameter written with the synchronous alias is given the async one: with
                 # none, a generated alias would be dead code.
+                named = async_stack.generic_names_note(stack) if stack.other_makers else None
                 stack.alias_edit = stack.async_alias = None
                 stack.notes = [note for note in stack.notes if not note.startswith(async_stack.NO_ALIAS_NOTE)]
+                if named is not None:  # it named the alias no longer written
+                    stack.notes = [
+                        async_stack.generic_names_note(stack) if note == named else note for note in stack.notes
+                    ]
             edits = stack.edits() if closure.migrated_routes else {}
             work = {
                 path: phase2_rewrite.Plan(edits.get(path), file_plans.get(path), names)
@@ -1072,7 +1078,14 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         project, closure, read, stack.test_modules, (p for p in discover(root) if p not in parsed)
     )
     result.subsystem = _subsystem_json(
-        project, closure, stack, greenlet=on_asyncio and not _declares_greenlet(root), stack_notes=on_asyncio,
+        project, closure, stack, stack_notes=on_asyncio,
+        # Said of a subsystem that runs on the asyncio extension (routes moving now, or moved by an
+        # earlier run): an async stack another subsystem's run wrote is that run's follow-up, and
+        # noise beside routes that all stay on the synchronous Session.
+        greenlet=(
+            bool(closure.migrated_routes)
+            or any(reason.code == AM204.code for reason in closure.unchanged_routes.values())
+        ) and not _declares_greenlet(root),
         twin_overrides=(twin_gaps, twin_notes),
     )
     for change in result.changes:

@@ -683,13 +683,8 @@ class _Analysis:
         others = [f"`{f.name}`" for f in self._production if f.name != plan.sessionmaker.name]
         if not others:
             return
-        names = [p.name for p in (engine, plan.async_sessionmaker, plan.async_dependency, plan.async_alias) if p]
-        plan.notes.append(
-            f"the async stack ({', '.join(f'`{n}`' for n in names)}) stands for `{plan.sessionmaker.name}` "
-            f"({plan.sessionmaker.where}) only, not {', '.join(others)}: routes moved onto it run on that "
-            "sessionmaker's database; to say so in its names, run phase two with a configuration (`--config`) "
-            "naming `async-engine`, `async-sessionmaker`, `async-dependency` and `async-alias`"
-        )
+        plan.other_makers = others
+        plan.notes.append(generic_names_note(plan))
 
     def _test_client_notes(self) -> None:
         """A follow-up for each `TestClient(app)` not entered with `with`: every request then runs
@@ -1866,6 +1861,20 @@ class _Analysis:
                 options=options,
             ),
         )
+
+
+def generic_names_note(plan: StackPlan) -> str:
+    """The follow-up `_generic_names` gives, naming the pieces `plan` holds now: run.py composes it
+    again once it drops an alias no rewrite uses, which the note must not name as written."""
+    assert plan.sessionmaker is not None
+    pieces = (plan.async_engine, plan.async_sessionmaker, plan.async_dependency, plan.async_alias)
+    names = ", ".join(f"`{p.name}`" for p in pieces if p)
+    return (
+        f"the async stack ({names}) stands for `{plan.sessionmaker.name}` "
+        f"({plan.sessionmaker.where}) only, not {', '.join(plan.other_makers)}: routes moved onto it run on that "
+        "sessionmaker's database; to say so in its names, run phase two with a configuration (`--config`) "
+        "naming `async-engine`, `async-sessionmaker`, `async-dependency` and `async-alias`"
+    )
 
 
 # Where the generated AsyncSession alias goes when no synchronous one shows the place: said only

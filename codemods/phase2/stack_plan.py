@@ -148,6 +148,9 @@ class StackPlan:
     async_sessionmaker: Piece | None = None
     async_dependency: Piece | None = None
     async_alias: Piece | None = None
+    # The other synchronous sessionmakers the generated stack does not stand for, as the
+    # follow-up `async_stack.generic_names_note` names them (empty: no such follow-up).
+    other_makers: list[str] = field(default_factory=list)
     engine_edit: tuple[str, EngineEdit] | None = None  # (path, edit)
     alias_edit: tuple[str, AliasEdit] | None = None
     # The reused async sessionmaker (or dependency) expires objects on commit: where it is.
