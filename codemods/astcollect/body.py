@@ -1396,8 +1396,33 @@ class BodyScanner:
         if kind is ast.Call:  # `syntax.children` of the commonest node, inlined
             call: Any = node
             kids = [call.func, *call.args] if not call.keywords else [call.func, *syntax.call_arguments(call)]
+        elif kind in syntax.IN_SOURCE_ORDER:
+            kids = syntax.IN_SOURCE_ORDER[kind](node)  # type: ignore[operator]
         else:
-            kids = syntax.children(node)
+            # `syntax.field_children`, its fields read in place rather than gathered in a list
+            fields = syntax.CODE_FIELDS.get(kind)
+            if fields is None:
+                fields = syntax.code_fields(kind)
+            for field in fields:
+                value = getattr(node, field, None)
+                if type(value) is list:
+                    for child in value:
+                        child_kind = type(child)
+                        if child_kind is ast.Constant:
+                            continue
+                        if child_kind is ast.Name:
+                            self._on_name(child, nested)
+                        elif isinstance(child, ast.AST):
+                            self._visit(child, nested)
+                elif isinstance(value, ast.AST):
+                    child_kind = type(value)
+                    if child_kind is ast.Constant:
+                        continue
+                    if child_kind is ast.Name:
+                        self._on_name(value, nested)  # type: ignore[arg-type]
+                    else:
+                        self._visit(value, nested)
+            return
         for child in kids:
             # The two commonest leaves without a call: a constant holds no code, a name is `_on_name`.
             child_kind = type(child)

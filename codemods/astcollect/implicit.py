@@ -73,12 +73,23 @@ def _roots(node: ast.AST) -> set[str]:
 
 def _walk(node: ast.AST, builtin: Callable[[str], bool], bound: frozenset[str], found: list[tuple[ast.expr, str]]) -> None:
     kind = type(node)
-    if kind in _SCOPE_KINDS:
+    # The commonest nodes run no special method themselves: only their children are read, an
+    # attribute's one child without the list `children` builds.
+    while kind is ast.Attribute:
+        node = node.value  # type: ignore[attr-defined]
+        kind = type(node)
+    if kind not in _USING:
+        if kind in _LEAVES or kind in _SCOPE_KINDS:
+            return
+        if kind in _COMPREHENSIONS:
+            _comprehension(node, builtin, bound, found)  # type: ignore[arg-type]
+            return
+        for child in children(node):
+            if type(child) not in _LEAVES:
+                _walk(child, builtin, bound, found)
         return
     here: list[tuple[ast.expr, str]] = []
-    if kind not in _USING:
-        pass
-    elif kind is ast.For:
+    if kind is ast.For:
         here.append((node.iter, "iter"))  # type: ignore[attr-defined]
     elif kind in (ast.If, ast.While, ast.Assert, ast.IfExp):
         here.extend((value, "bool") for value in _tested(node.test))  # type: ignore[attr-defined]
@@ -123,9 +134,6 @@ def _walk(node: ast.AST, builtin: Callable[[str], bool], bound: frozenset[str], 
                 here.extend((a, "iter") for a in args[1:])
             elif name in _ONE_ARGUMENT:
                 here.append((args[0], _ONE_ARGUMENT[name]))
-    if kind in _COMPREHENSIONS:
-        _comprehension(node, builtin, bound, found)  # type: ignore[arg-type]
-        return
     if here:
         # only a comprehension's names are bound here: outside one, every use counts
         found.extend((value, protocol) for value, protocol in here if not bound or not _roots(value) & bound)

@@ -176,7 +176,8 @@ def _if_exp_children(node: ast.IfExp) -> Iterator[ast.AST]:
     yield node.orelse
 
 
-_IN_SOURCE_ORDER = {
+# Node type -> its children in the order written, where that is not `_fields` order.
+IN_SOURCE_ORDER = {
     ast.Call: _call_children,
     ast.Dict: _dict_children,
     ast.FunctionDef: _function_children,
@@ -194,7 +195,7 @@ def children(node: ast.AST) -> Iterable[ast.AST]:
         return []
     if kind is ast.Attribute:
         return [node.value]  # type: ignore[attr-defined]
-    ordered = _IN_SOURCE_ORDER.get(kind)
+    ordered = IN_SOURCE_ORDER.get(kind)
     if ordered is not None:
         return ordered(node)  # type: ignore[operator]
     return field_children(node)
