@@ -565,9 +565,21 @@ def compute(
             blocked.setdefault(fid, []).extend(blocked_by_callers)
         # Code the route runs that reads a moving class's Session from outside it: the flow does not
         # count that as Session work, so it is looked for along every call, not only Session work's.
+        route_reach = _reach(project, [fid, *dependency_twins.get(fid, ())])
         for reached_fid in _called_from(project, [fid, *dependency_twins.get(fid, ())]):
             for line, message in _held_read_outside(project, reached_fid):
                 reason = AM229.reason(f"{_where(project, reached_fid, line)}: {message}")
+                if reason not in blocked.get(fid, []):
+                    blocked.setdefault(fid, []).append(reason)
+            for line, written, held_by in _outside_held_calls(project, reached_fid):
+                if held_by.methods & route_reach:
+                    continue
+                reason = AM229.reason(
+                    f"{_where(project, reached_fid, line)}: calls `{written}()` on the Session {held_by.name(project)} "
+                    "holds, from outside the class, and nothing this route runs calls a method of the class, so "
+                    "the tool does not move the class with it: awaited there, the call would run on the synchronous "
+                    "Session; call a method of the class instead"
+                )
                 if reason not in blocked.get(fid, []):
                     blocked.setdefault(fid, []).append(reason)
             for line, message in _handed_held_methods(project, reached_fid):
@@ -2844,6 +2856,21 @@ def _held_read_outside(project: Project, fid: FunctionId) -> list[tuple[int, str
     return kept[fid]
 
 
+def _outside_held_calls(project: Project, fid: FunctionId) -> list[tuple[int, str, holders.HolderClass]]:
+    """The Session methods a function outside the classes holding the Session calls straight on
+    the Session an instance of one holds (`uow.session.execute(...)`, `holders.outside_held_call`):
+    (line, the call as written, the class). The rewrite awaits them, which is right only where
+    the class moves with the route."""
+    if holders.holder_of(project, fid) is not None:
+        return []
+    found = []
+    for call in project.functions[fid][1].calls:
+        held = holders.outside_held_call(project, fid, call.func)
+        if held is not None and call.func is not None:
+            found.append((call.line, project.written(call.func), held[0]))
+    return found
+
+
 def _handed_held_methods(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
     """A method of a class holding the Session, one that moves to `async def` with the class,
     handed uncalled to a call (`list(map(repo.save, names))`, `apply_all(self.save, names)`,
@@ -2945,6 +2972,10 @@ def _find_held_read_outside(project: Project, fid: FunctionId) -> list[tuple[int
                 if value.kind == INSTANCE and (holder := found_holders.get(str(value.target))) is not None
                 and attribute in holder.attributes and value.target != owner
             ]
+            if held and end < len(parts) and holders.outside_held_call(
+                project, fid, f"{receiver}.{attribute}.{parts[end].removesuffix('()')}"
+            ) is not None and parts[end].endswith("()"):
+                break  # `rows = uow.session.execute(...)`: a Session method awaited in place (`_outside_held_calls`)
             if held:
                 path = f"{receiver}.{attribute}"
                 found.append((line, (
@@ -3236,6 +3267,10 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             continue
         if holder is None and _hands_on_held(project, fid, line, what):
             continue
+        if holder is None and any(
+            c.line == line and holders.outside_held_call(project, fid, c.func) is not None for c in function.calls
+        ):
+            continue  # `uow.session.execute(...)`: awaited in place when the class moves (`_outside_held_calls`)
         if what.split(".", 1)[0] in fallen:
             continue
         found.append(_Own(

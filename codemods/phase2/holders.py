@@ -625,12 +625,35 @@ def held_call(
 ) -> str | None:
     """The Session method a call runs on the held Session (`get` for `self.db.get(...)`), or None."""
     holder = holder or holder_of(project, fid)
-    if holder is None or func is None:
+    if holder is None:
+        found = outside_held_call(project, fid, func)
+        return None if found is None else found[1]
+    if func is None:
         return None
     for path in _self_paths(project, fid, holder):
         if func.startswith(path + ".") and func.count(".") == path.count(".") + 1:
             return func[len(path) + 1 :]
     return None
+
+
+def outside_held_call(project: Project, fid: FunctionId, func: str | None) -> tuple[HolderClass, str] | None:
+    """A Session method called, in a function outside any class holding the Session, straight on
+    the Session an instance of such a class holds (`uow.session.execute(...)`, `uow` a name every
+    value of which is an instance of the one class, `session` an attribute it holds the Session
+    in): (the class, the method), else None. Awaited there when the class moves, as its own
+    `self.session.execute(...)` is; the Session taken out (`s = uow.session`) is not followed."""
+    if func is None or func.count(".") != 2 or not func.startswith("$"):
+        return None
+    receiver, attribute, method = func.split(".")
+    found = holder_classes(project)
+    values = project.flow.evaluate(fid, receiver)
+    classes = {str(value.target) for value in values if value.kind == INSTANCE}
+    if not values or len(classes) != 1 or any(value.kind != INSTANCE for value in values):
+        return None
+    holder = found.get(classes.pop())
+    if holder is None or attribute not in holder.attributes:
+        return None
+    return holder, method
 
 
 def on_held(project: Project, fid: FunctionId, text: str) -> bool:
