@@ -808,7 +808,7 @@ def compute(
             reasons.extend(_injected_class_reasons(project, dependency_twins.get(route, ()), active))
             reasons.extend(_callable_dependency_reasons(project, dependency_twins.get(route, ()), active))
             for router, sharing in sorted(router_sharing.get(route, {}).items()):
-                reasons.extend(_router_stays(project, router, sharing, route, active, routes, closure.unchanged_routes))
+                reasons.extend(_router_stays(project, router, sharing, route, active))
             for include, sharing in include_sharing.get(route, {}).items():
                 reasons.extend(_include_stays(project, include, sharing, route, active))
             reasons.extend(_holder_reasons(
@@ -1738,22 +1738,10 @@ def _router_stays(
     sharing: list[dependencies.SharedSession],
     route: FunctionId,
     active: list[FunctionId],
-    subsystem: list[Handler],
-    unchanged: dict[FunctionId, Reason],
 ) -> list[Reason]:
     """A router's dependency moves to its async twin for every route the router serves: the
-    route is blocked while another of them stays on the synchronous Session (it would hold two)."""
-    inside = {handler.id for handler in subsystem}
-    staying = []
-    for other in dependencies.routes_on(project, router):
-        if other.id == route or other.id in active:
-            continue
-        if other.kind != "websocket" and (
-            other.id in unchanged if other.id in inside
-            else not _does_session_work(project, other.id) and not _work_on_sessions_held_elsewhere(project, other.id)
-        ):
-            continue  # no Session of its own: the twin's AsyncSession is its request's only one
-        staying.append(_name(project, other.id))
+    route is blocked while another of them keeps a synchronous Session (`_sharers_staying`)."""
+    staying = _sharers_staying(project, dependencies.routes_on(project, router), route, active, router)
     if not staying:
         return []
     named = first_few(staying, 4, counted=True)
@@ -1782,20 +1770,12 @@ def _include_stays(
 ) -> list[Reason]:
     """An include's list moves to the async twins for every route the include serves, in the
     subsystem or not: the route is blocked while another of them keeps a synchronous Session
-    (its own, or one a dependency of its tree receives), for that request would hold two."""
-    staying = []
-    for other in project.handlers:
-        if other.kind not in ("route", "websocket") or other.id == route or other.id in active:
-            continue
-        if not any(dependencies.served_under(project, other, router) for router in include.routers):
-            continue
-        if other.kind != "websocket" and not (
-            _does_session_work(project, other.id) or _work_on_sessions_held_elsewhere(project, other.id)
-            or any(project.declared_session(p) is not None for p in project.functions[other.id][1].params)
-            or dependencies.session_dependencies_in_tree(project, other)
-        ):
-            continue  # no Session besides the list's: the twin's AsyncSession is its request's only one
-        staying.append(_name(project, other.id))
+    (`_sharers_staying`)."""
+    served = [
+        other for other in project.handlers
+        if any(dependencies.served_under(project, other, router) for router in include.routers)
+    ]
+    staying = _sharers_staying(project, served, route, active, None)
     if not staying:
         return []
     named = first_few(staying, 4, counted=True)
@@ -1810,6 +1790,33 @@ def _include_stays(
             "Session: migrate them together, or write the dependency where the routes name it"
         ))
     return reasons
+
+
+def _sharers_staying(
+    project: Project, served: Iterable[Handler], route: FunctionId, active: list[FunctionId], router: str | None
+) -> list[str]:
+    """The routes a dependency list moving to its async twin serves (a router's, `router`, or an
+    include's) that keep a synchronous Session, in the subsystem or not: with the twin's
+    AsyncSession beside it, such a request would hold two. One rule for both lists: a websocket
+    (never migrated); a route not migrating that does Session work, works on a Session held
+    elsewhere or unverified, takes a Session parameter, or has a dependency receiving one other
+    than those the router's own list gives (which the twin replaces for it too)."""
+    staying = []
+    for other in served:
+        if other.kind not in ("route", "websocket") or other.id == route or other.id in active:
+            continue
+        if other.kind != "websocket" and not (
+            _does_session_work(project, other.id) or _work_on_sessions_held_elsewhere(project, other.id)
+            or _unverified_work(project, other.id)
+            or any(project.declared_session(p) is not None for p in project.functions[other.id][1].params)
+            or any(
+                router is None or found.router != router
+                for found in dependencies.session_dependencies_in_tree(project, other)
+            )
+        ):
+            continue  # no Session besides the list's: the twin's AsyncSession is its request's only one
+        staying.append(_name(project, other.id))
+    return staying
 
 
 def _listed(project: Project, found: dependencies.SharedSession) -> str:
