@@ -190,8 +190,9 @@ class Cache:
       made of the identities of every module's facts and the options the analysis reads;
       `codemods.run.analysis_key` makes the key. Beside it, `KIND:run`: what the last run of the
       command read to make it, so a run reading the same takes it whole (`codemods.warm_run`).
-    - `last-run.json`: which files the last run parsed, and whether its analysis was
-      reused (for users and tests asking why a run was slow).
+    - `last-run.json`: which files the last run parsed (`parsed`), how many files' facts it
+      took from the cache instead (`reused`, a whole run taken from the last one included),
+      and whether its analysis was reused (for users and tests asking why a run was slow).
 
     Files are written through a temporary file and a rename, so a concurrent run reads
     either the old or the new file; what it misses it parses again. A cache that cannot
@@ -207,7 +208,7 @@ class Cache:
         self.folder = folder  # None: remember nothing across runs
         self.seen: dict[str, str] = {}  # path -> digest of the bytes this run's facts describe
         self.parsed: list[str] = []
-        self.reused = 0
+        self.reused = 0  # files whose parsed facts came from the cache (`warm_run.reuse` adds its own)
         self._facts: dict[int, dict[str, tuple[str, dict[str, bytes]]]] = {}  # the parts read, by number
         self._released: dict[int, frozenset[str]] = {}  # parts written and let go: the paths each holds
         self._rewrites: dict[tuple[str, str], tuple[str, str, bytes | None, str, bytes | None]] | None = None

@@ -159,6 +159,7 @@ def reuse(
         if paths != record["paths"]:
             return None
         roots = Roots()
+        taken: set[str] = set()  # files whose kept facts this run takes for a parse
         for number, (entries, rounds) in enumerate(record["gathers"]):
             roots = Roots(tuple((str(folder), str(prefix)) for folder, prefix in entries))
             # Trees named by the last gathering's roots only: those the rewrite names modules by.
@@ -166,7 +167,7 @@ def reuse(
             done = 0
             total = sum(len(files) for _, files in rounds)
             for how, files in rounds:
-                if not _same_round(pool, roots, _round_markers(how, markers), files, kept):
+                if not _same_round(pool, roots, _round_markers(how, markers), files, kept, taken):
                     return None
                 done += len(files)
                 if progress is not None:
@@ -193,6 +194,8 @@ def reuse(
         before, after = record["notices"]
         files = sum(1 for path in paths if selected(path, only, exclude))
         pool.name_modules(roots)  # a file rewritten now is named as the last gathering named it
+        # counted once the run is taken: one that is not runs in full, and counts what it loads
+        cache.reused += len(taken.difference(cache.parsed))  # a file parsed in one round is not taken in a later
         return Reused(analysis, [*before, *blind, *after], blind, files)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
@@ -211,10 +214,12 @@ def _round_markers(how: Any, markers: tuple[bytes, ...]) -> sources.Markers | No
 
 
 def _same_round(
-    pool: Pool, roots: Roots, markers: sources.Markers | None, files: list[Any], keep: tuple[bytes, ...]
+    pool: Pool, roots: Roots, markers: sources.Markers | None, files: list[Any], keep: tuple[bytes, ...],
+    taken: set[str],
 ) -> bool:
     """Whether each file of a kept round reads the same way now, with facts of the same identity;
-    files whose bytes changed are collected now (and so kept in the cache)."""
+    files whose bytes changed are collected now (and so kept in the cache). `taken` gains the
+    files parsed then and not now: their facts come from the cache, as `Cache.facts` counts them."""
     cache = pool.cache
     assert cache is not None
     changed: dict[str, tuple[str, str]] = {}
@@ -236,6 +241,8 @@ def _same_round(
             changed[path] = (file_digest, identity)
         elif now != identity:
             return False
+        elif parsed:
+            taken.add(path)
     if changed:
         for collected in pool.collect(sorted(changed), keep=keep, markers=markers, roots=roots):
             if collected.error is not None or collected.facts is None:
