@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from async_migrate.cli.console import Console  # closed pipes raise, for the guard (141)
-from async_migrate.codemods.outcome import plural
+from async_migrate.codemods.outcome import TASK_KIND, plural
 
 if TYPE_CHECKING:
     from async_migrate.codemods.run import Result
@@ -151,7 +151,10 @@ def summary_line(result: Result, mode: str, written: int = 0) -> str:
     order = {action: n for n, action in enumerate(("convert", "keep", "migrate", "blocked", "unchanged"))}
     ranked = sorted(counts.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
     actions = ", ".join(f"{count} {action}" for action, count in ranked)
-    line = f"{plural(result.files, 'file')}, {plural(len(result.outcomes), 'handler')}: {actions or 'none'}"
+    # a background task phase one rewrites has an entry of its own, and is no handler
+    tasks = sum(1 for outcome in result.outcomes if outcome.handler.kind == TASK_KIND)
+    entries = plural(len(result.outcomes) - tasks, "handler") + (f" and {plural(tasks, 'background task')}" if tasks else "")
+    line = f"{plural(result.files, 'file')}, {entries}: {actions or 'none'}"
     if mode == "apply":
         line += f"; wrote {plural(written, 'file')}"
     elif mode != "scan":

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from async_migrate.codemods import gitstate, sources
-from async_migrate.codemods.outcome import plural
+from async_migrate.codemods.outcome import TASK_KIND, plural
 
 if TYPE_CHECKING:
     from async_migrate.codemods.outcome import Outcome
@@ -317,7 +317,9 @@ def commit_message(result: Result, written: list[str]) -> str:
     else:
         converted = [o for o in outcomes if o.action == "convert"]
         offloaded = [o for o in outcomes if o.action != "convert" and o.offload]
-        counts = f"{plural(len(converted), 'handler')} to def"
+        tasks = sum(1 for o in converted if o.handler.kind == TASK_KIND)  # no handler: named as what it is
+        named = [plural(len(converted) - tasks, "handler")] if len(converted) > tasks or not tasks else []
+        counts = " and ".join([*named, *([plural(tasks, "background task")] if tasks else [])]) + " to def"
         if offloaded:
             counts += f" and {len(offloaded)} with blocking calls offloaded"
         subject = f"async-migrate {result.command}: {counts} in {plural(len(files), 'file')}"

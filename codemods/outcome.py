@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from async_migrate.codemods.project import Handler
 
 
+# The `kind` of a background task's own entry among phase one's decisions (`phase1/tasks.py`):
+# the function it rewrites is no handler, and is named beside them, counted as what it is.
+TASK_KIND = "background-task"
+
+
 @dataclass(slots=True)
 class Blocking:
     line: int

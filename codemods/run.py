@@ -24,7 +24,7 @@ from async_migrate.codemods.options import MARKERS as MARKERS
 from async_migrate.codemods.options import Options as Options
 from async_migrate.codemods.options import Progress as Progress
 from async_migrate.codemods.options import open_pool as open_pool
-from async_migrate.codemods.outcome import Blocking, Outcome
+from async_migrate.codemods.outcome import TASK_KIND, Blocking, Outcome
 from async_migrate.codemods.phase1.rule import decide
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.routes import Routes
@@ -604,7 +604,9 @@ def decide_all(project: Project, options: Options, progress: Progress | None = N
     shared = held_alike(project)
     outcomes = judge_all(handlers, judge, options.jobs, shared, done)
     CURRENT.file = None
-    return outcomes
+    from async_migrate.codemods.phase1.tasks import converted_tasks
+
+    return outcomes + converted_tasks(project, outcomes)
 
 
 def analysis_key(pool: Pool, project: Project, command: str, *options: Any) -> str | None:
@@ -645,7 +647,9 @@ def remembered(pool: Pool, kind: str, key: str | None, project: Project, kinds: 
     data = pool.cache.analysis(kind, key)
     if data is None:
         return None
-    return memo.loads(data, kinds, {handler.id: handler for handler in project.handlers})
+    from async_migrate.codemods.phase1.tasks import task_handlers
+
+    return memo.loads(data, kinds, {**task_handlers(project), **{handler.id: handler for handler in project.handlers}})
 
 
 def remember(pool: Pool, kind: str, key: str | None, fields: tuple[str, ...], value: Any, kinds: tuple[type, ...]) -> None:
@@ -719,7 +723,7 @@ def _preview(project: Project, outcomes: list[Outcome], read: _Reads, jobs: int 
         stack.expire_on_commit, stack.expiring, expired_reads.Models(project, read), stack.reloaded_on_commit
     )
     groups: dict[str, list[str]] = {}
-    routed = sorted({o.handler.module.path for o in outcomes if o.handler.kind != "dependency"})
+    routed = sorted({o.handler.module.path for o in outcomes if o.handler.kind not in ("dependency", TASK_KIND)})
     for path in routed:
         name = next(
             (n for n, globs in sorted(project.config.subsystems.items()) if matches(path, globs)), path
@@ -868,9 +872,9 @@ def _notices_after(trace: Trace, project: Project) -> tuple[list[str], list[str]
 
 
 def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_rewrite.Plan]:
-    from async_migrate.codemods.engine_work import coroutine_tasks
+    """Each file's rewrite: the `convert` outcomes (a blocking background task phase one makes a
+    plain def has its own, `phase1/tasks.py`) lose `async`, the offloads are wrapped."""
     from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
-    from async_migrate.codemods.phase1.tasks import kept_because
 
     convert: dict[str, set[str]] = {}
     offload: dict[str, dict[str, list[int]]] = {}
@@ -880,12 +884,6 @@ def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_
             convert.setdefault(path, set()).add(outcome.handler.function.key)
         if outcome.offload:
             offload.setdefault(path, {})[outcome.handler.function.key] = sorted(outcome.offload)
-        # A blocking `async def` background task becomes `def` where that is sound (phase1/tasks.py).
-        for task in coroutine_tasks(project, outcome.handler.id):
-            if not task.callback and kept_because(project, task.fid) is None:
-                task_path = project.modules[task.fid[0]].path
-                if project.in_scope(task_path):
-                    convert.setdefault(task_path, set()).add(task.fid[1])
     plans = {}
     modules = {module.path: module for module in project.modules.values()}
     for path in sorted(set(convert) | set(offload)):

@@ -149,3 +149,30 @@ def test_an_unannotated_task_handed_the_request_session_is_reported_and_made_def
 def test_near_miss_a_sync_task_handed_the_request_session_is_clean(cli, service):
     root = _app(service, REQUEST_SESSION_TASK.replace("async def stamp", "def stamp"))
     assert [f for f in cli.json("check", root)["findings"] if f["function"] == "create_stamped"] == []
+
+
+def test_the_task_phase_one_rewrites_has_an_entry_of_its_own_counted_everywhere(cli, service):
+    import subprocess
+
+    root = _app(service, ADD_TASK_ROUTE)
+    document = cli.json("phase1", root)
+    converted = [(h["file"], h["function"], h["kind"]) for h in document["handlers"] if h["action"] == "convert"]
+    # the route has no Session work of its own: it stays, and only the task is rewritten
+    assert _entry(document, "create_later")["action"] == "keep"
+    assert converted == [(SUBSYSTEM, "record", "background-task")], converted
+    task = _entry(document, "record")
+    assert (task["before"], task["after"], task["codes"]) == ("async", "def", ["AM128"]), task
+    assert task["reasons"][0].startswith(f"background task handed to Starlette at {SUBSYSTEM}:"), task
+    # every `async def` the diff makes a `def` is an entry converted
+    made_def = [line for line in document["diff"].splitlines() if line.startswith("-async def ")]
+    assert len(made_def) == len(converted) == 1, document["diff"]
+    summary = cli("phase1", root).output.strip().splitlines()[-1]
+    assert summary == "8 files, 2 handlers and 1 background task: 1 convert, 1 keep, 1 unchanged; 1 file would change", summary
+    for command in (["init", "-q", "-b", "main"], ["add", "-A"],
+                    ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start"]):
+        subprocess.run(["git", *command], cwd=root, check=True)
+    result = cli("phase1", root, "--apply", "--commit")
+    assert result.exit_code == 0, result.output
+    subject = subprocess.run(["git", "log", "-1", "--format=%s"], cwd=root, check=True, capture_output=True,
+                             text=True).stdout.strip()
+    assert subject == "async-migrate phase1: 1 background task to def in 1 file", subject

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from typing import cast
 
+from async_migrate.codemods.outcome import TASK_KIND as KIND
+from async_migrate.codemods.outcome import Outcome
 from async_migrate.codemods.phase1.needs import NeedKind, _values, coroutine_needs
 from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
 from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.rules.am128_coroutine_task_blocks import RULE as AM128
 from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK, BACKGROUND_TASKS
 
 
@@ -81,3 +84,37 @@ def kept_because(project: Project, task: FunctionId) -> str | None:
         use = shared[0]
         return f"its Session work at {use.path}:{use.line} is on {use.holder}, which must not reach the threadpool"
     return None
+
+
+def task_handlers(project: Project) -> dict[FunctionId, Handler]:
+    """Each `async def` handed to Starlette as a background task, as the handler of its own
+    entry (`KIND`): what a kept decision on one is rebuilt on (`run.remembered`)."""
+    found = {}
+    for fid in starlette_sites(project):
+        module, function = project.functions[fid]
+        if function.is_async:
+            found[fid] = Handler(module, function, KIND)
+    return found
+
+
+def converted_tasks(project: Project, outcomes: list[Outcome]) -> list[Outcome]:
+    """An entry (`convert`) for each blocking `async def` background task of the handlers decided
+    in `outcomes` that phase one makes a plain `def`, in the files --only/--exclude select, in
+    file and line order: the rewrite changes it as it changes a handler, and says so as of one."""
+    from async_migrate.codemods.engine_work import coroutine_tasks
+
+    found: dict[FunctionId, Outcome] = {}
+    for outcome in outcomes:
+        for task in coroutine_tasks(project, outcome.handler.id):
+            if task.callback or task.fid in found or kept_because(project, task.fid) is not None:
+                continue
+            module, function = project.functions[task.fid]
+            if not project.in_scope(module.path):
+                continue
+            sites = ", ".join(f"{path}:{line}" for path, line in sorted(starlette_sites(project)[task.fid]))
+            blocks = ", ".join(task.inner[:3]) + (", ..." if len(task.inner) > 3 else "")
+            found[task.fid] = Outcome(Handler(module, function, KIND), "async", "def", "convert", [AM128.reason(
+                f"background task handed to Starlette at {sites}: it blocks the event loop at {blocks} and never "
+                "awaits; as a plain def, Starlette runs it in the threadpool"
+            )])
+    return sorted(found.values(), key=lambda o: (o.handler.module.path, o.handler.function.line))
