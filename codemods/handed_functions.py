@@ -29,6 +29,8 @@ def handed_work(project: Project, fid: FunctionId, call: facts.Call, targeted: l
     """Why `call` (in `fid`) may run synchronous Session work through a function it hands over:
     a builtin that calls it in place, or a project callee (`targeted`, the call's edges) calling the
     parameter it lands in; None where it hands no such function or nothing runs it there."""
+    if not call.args:
+        return None  # hands nothing over (asked of most calls)
     _, function = project.functions[fid]
     in_place = (project.canonical(call.callee) or call.callee) in CALL_IN_PLACE if call.callee else False
     if not in_place and not targeted:

@@ -3004,13 +3004,18 @@ class Project:
             "synchronous Session work"
         )
 
+    @cached_property
+    def _any_getattr(self) -> bool:
+        """Whether any project class defines `__getattr__` (asked for most calls on a value)."""
+        return any("__getattr__" in methods for methods in self.flow.classes.methods.values())
+
     def _forwarded(self, fid: FunctionId, call: facts.Call, receiver: str) -> str | None:
         """`proxy.commit()` on an instance of a project class that declares no `commit` but a
         `__getattr__` which may forward it to a Session (`forwards_session`: a `scoped_session`,
         what a link the facts cannot spell holds), beyond the flow. One forwarding to what is
         read to no Session (a Redis client a Sentinel hands out) does no Session work."""
         name = (call.func or call.callee or "").rpartition(".")[2]
-        if call.awaited or not name or name.startswith("__"):
+        if call.awaited or not name or name.startswith("__") or not self._any_getattr:
             return None
         classes = self.flow.classes
         values = self.flow.evaluate(fid, receiver)

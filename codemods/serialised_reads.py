@@ -45,8 +45,6 @@ def serialised_work(project: Project, fid: FunctionId) -> list[tuple[int, str, l
 
     A property is read only where the flow gives the returned value a project class (a parameter
     annotated with it, an object the route builds), for the fields of the response model itself."""
-    from async_migrate.codemods.async_response_reads import _read_names
-
     _, function = project.functions[fid]
     if not function.is_async:
         return []
@@ -54,13 +52,31 @@ def serialised_work(project: Project, fid: FunctionId) -> list[tuple[int, str, l
     if found is None:
         return []
     reads, line = found
-    classes = project.flow.classes
-    for owner in sorted(_owners(project, fid)):
-        for model in _models(project, fid):
-            for name in _read_names(classes, model):
-                methods, _ = classes.method(owner, name)
-                reads.extend((f"{classes.short(model)}.{name}", m) for m in methods if _is_property(project, m))
+    owners = sorted(_owners(project, fid))
+    models = _models(project, fid) if owners else []
+    for owner in owners:
+        for model in models:
+            reads.extend(_property_reads(project, owner, model))
     return _with_work(project, reads, line)
+
+
+def _property_reads(project: Project, owner: str, model: str) -> tuple[tuple[str, FunctionId], ...]:
+    """(`Model.member`, property) for each field of the response model `model` that a property of
+    `owner` computes; kept per project (routes returning one class through one model are many)."""
+    from async_migrate.codemods.async_response_reads import _read_names
+
+    known: dict[tuple[str, str], tuple[tuple[str, FunctionId], ...]] = project.derived.setdefault(  # type: ignore[assignment]
+        "serialised_property_reads", {}
+    )
+    found = known.get((owner, model))
+    if found is None:
+        classes = project.flow.classes
+        reads: list[tuple[str, FunctionId]] = []
+        for name in _read_names(classes, model):
+            methods, _ = classes.method(owner, name)
+            reads.extend((f"{classes.short(model)}.{name}", m) for m in methods if _is_property(project, m))
+        found = known[(owner, model)] = tuple(reads)
+    return found
 
 
 def serialised_unverified(project: Project, fid: FunctionId) -> list[tuple[int, str, list[str]]]:

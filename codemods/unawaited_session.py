@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.outcome import Blocking
-from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.python import NEVER_RUN
 from async_migrate.codemods.vocabulary.sqlalchemy import (
@@ -399,6 +399,9 @@ def _shown(project: Project, fid: FunctionId, current: FunctionId, line: int, te
     return f"{module.path}:{line} ({text} in {module.name}.{function.qualname})"
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 def _walk(project: Project, fid: FunctionId) -> Iterator[tuple[FunctionId, set[str], set[str]]]:
     """`fid` and every project function it reaches, each with the local names holding an
     AsyncSession there (declared, opened, or handed by the caller on this path) and those of them
@@ -410,17 +413,16 @@ def _walk(project: Project, fid: FunctionId) -> Iterator[tuple[FunctionId, set[s
         if (current, handed, handed_exact) in seen:
             continue
         seen.add((current, handed, handed_exact))
-        _, function = project.functions[current]
-        declared = set(project.declared_async_session_params(current))
-        opened = async_session_locals(project, function)
-        rebound = {b.name for b in function.bindings}
+        declared, opened, rebound, plain, edges = _walk_step(project, current)
         # a parameter the function binds again may hold anything by the call
-        names = declared | set(opened) | (set(handed) - rebound)
-        exact = (declared - rebound) | {name for name, plain in opened.items() if plain} | (set(handed_exact) - rebound)
-        yield current, names, exact
+        names = declared | opened | (handed - rebound)
+        exact = plain | (handed_exact - rebound)
+        yield current, set(names), set(exact)
+        if not names:  # nothing to hand on: every callee as reached with no AsyncSession
+            pending.extend((edge.callee, _NONE, _NONE) for edge, _ in edges)
+            continue
         # each parameter set is a subset of the callee's parameters: a few per function at most
-        for edge in sorted(project.all_calls_from.get(current, ()), key=lambda e: (e.callee, e.call.index)):
-            callee = project.functions[edge.callee][1]
+        for edge, callee in edges:
             # Synchronous code `fid` hands its AsyncSession to, and what that code hands it on to, is
             # AM302's (`async_session_handoffs`); so is a parameter declared a synchronous Session.
             given = (
@@ -435,6 +437,29 @@ def _walk(project: Project, fid: FunctionId) -> Iterator[tuple[FunctionId, set[s
                 frozenset(given),
                 frozenset(param for param, name in given.items() if name in exact),
             ))
+
+
+def _walk_step(
+    project: Project, fid: FunctionId
+) -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str], tuple[tuple[Edge, facts.Function], ...]]:
+    """What `_walk` reads of a function wherever the walk reaches it (every handler's walk passes
+    through the same helpers): its AsyncSession parameters, the locals it opens one into, the names
+    it binds, those of its own known to be a plain AsyncSession, and its calls in the walk's order
+    with each callee. Kept per project."""
+    known: dict[FunctionId, tuple] = project.derived.setdefault("unawaited_walk_steps", {})  # type: ignore[assignment]
+    found = known.get(fid)
+    if found is None:
+        _, function = project.functions[fid]
+        declared = frozenset(project.declared_async_session_params(fid))
+        opened = async_session_locals(project, function)
+        rebound = frozenset(b.name for b in function.bindings)
+        plain = (declared - rebound) | {name for name, exact in opened.items() if exact}
+        edges = tuple(
+            (edge, project.functions[edge.callee][1])
+            for edge in sorted(project.all_calls_from.get(fid, ()), key=lambda e: (e.callee, e.call.index))
+        )
+        found = known[fid] = (declared, frozenset(opened), rebound, frozenset(plain), edges)
+    return found
 
 
 def async_session_locals(project: Project, function: facts.Function) -> dict[str, bool]:
