@@ -397,6 +397,15 @@ def coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
     the loop calls back (`loop.call_soon(f)`, `call_later(60, f)`, `call_at`,
     `call_soon_threadsafe`): the loop runs it itself.
     """
+    # Asked of each handler by phase one's notes, by `check`'s AM306 and by the workers' check.
+    known = cast("dict[FunctionId, list[CoroutineTask]]", project.derived.setdefault("coroutine_tasks", {}))
+    found = known.get(fid)
+    if found is None:
+        found = known[fid] = _coroutine_tasks(project, fid)
+    return list(found)
+
+
+def _coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
     from async_migrate.codemods.session_work import coroutine_blocking, first_await
 
     _, function = project.functions[fid]

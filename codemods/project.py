@@ -3545,6 +3545,19 @@ class Project:
         return f"{self.written(written)}() on an {primitive}"
 
     def _held_primitive(self, fid: FunctionId, holder: str) -> str | None:
+        # asked for every method call, mostly on the same few locals of a function (`db.add`, `db.commit`)
+        key = (fid, holder)
+        try:
+            return self._held_primitives[key]
+        except KeyError:
+            found = self._held_primitives[key] = self._find_held_primitive(fid, holder)
+            return found
+
+    @cached_property
+    def _held_primitives(self) -> dict[tuple[FunctionId, str], str | None]:
+        return {}
+
+    def _find_held_primitive(self, fid: FunctionId, holder: str) -> str | None:
         # `request.app.state.wakeup.set()`, the lifespan having set `app.state.wakeup = asyncio.Event()`
         if ".state" in holder or holder.startswith("$"):
             for _, assigned in app_state_assigned(self.flow, fid, holder):

@@ -135,8 +135,18 @@ def reached_store(project: Project, fid: FunctionId, self_shared: bool = False) 
                 handed = _handed(project, edge, given, unseen) if unseen or given else frozenset()
                 yield edge, (edge.callee, classes.owner(edge.callee) is not None and held, handed)
 
+    # each callee's own first store, asked again by every handler calling it
+    firsts: dict[Key, SharedStore | None] = project.derived.setdefault(  # type: ignore[assignment]
+        "phase1.shared_store.own", {}
+    )
+
+    def own(key: Key) -> SharedStore | None:
+        if key not in firsts:
+            firsts[key] = next(iter(own_stores(project, *key)), None)
+        return firsts[key]
+
     return first_reached(
-        (fid, self_shared, frozenset()), memo, steps, lambda key: next(iter(own_stores(project, *key)), None),
+        (fid, self_shared, frozenset()), memo, steps, own,
         lambda found, callee, line: replace(found, helpers=(callee, *found.helpers), call_line=line),
     )
 

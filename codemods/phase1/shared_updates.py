@@ -383,8 +383,18 @@ def reached_update(project: Project, fid: FunctionId, self_shared: bool) -> Shar
                 continue
             yield edge, (edge.callee, classes.owner(edge.callee) is not None and receiver_shared(project, edge, shared))
 
+    # each callee's own first update, asked again by every handler calling it
+    firsts: dict[tuple[FunctionId, bool], SharedUpdate | None] = project.derived.setdefault(  # type: ignore[assignment]
+        "phase1.shared_updates.own", {}
+    )
+
+    def own(key: tuple[FunctionId, bool]) -> SharedUpdate | None:
+        if key not in firsts:
+            firsts[key] = next(iter(own_updates(project, *key)), None)
+        return firsts[key]
+
     return first_reached(
-        (fid, self_shared), memo, steps, lambda key: next(iter(own_updates(project, *key)), None),
+        (fid, self_shared), memo, steps, own,
         lambda found, callee, line: replace(found, helpers=(callee, *found.helpers), call_line=line),
     )
 
