@@ -42,6 +42,7 @@ from async_migrate.codemods.phase1.shared_session import (
     offload_note,
     past_constructions,
     registry_teardown_fix,
+    registry_work_reached,
     shared_session_uses,
     thread_scoped_uses,
 )
@@ -185,7 +186,12 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
             # The threadpool is where a process-wide or thread-local Session, or one on a database each
             # thread has its own of, must not go: nothing is offloaded.
             # Nor where the Session is stored on a shared object: the await would let other requests store theirs.
-            if offload_mixed and not kept_by_pragma and not {AM126.code, AM132.code, AM142.code, AM143.code} & set(codes(keep)):
+            refused = _hook_not_offloaded(project, handler) if offload_mixed and handler.kind in HOOK_KINDS else None
+            if refused is not None:
+                outcome.reasons.append(refused)
+            elif offload_mixed and not kept_by_pragma and not {AM126.code, AM132.code, AM142.code, AM143.code} & set(
+                codes(keep)
+            ):
                 # Nor a call running while a task works on its Session in a worker thread (AM335).
                 _offload(outcome, work, shared_updates.updating_calls(project, handler)
                          | beside_running_offloads(project, handler.id))
@@ -799,6 +805,29 @@ def unverified_reason(line: int, text: str, advice: str | None = None) -> Reason
         f"unverified: {text} (line {line}); the analysis cannot tell whether it does synchronous "
         "Session work, so it stays async def" + (f"; {advice}" if advice else "")
     )
+
+
+def _hook_not_offloaded(project: Project, handler: Handler) -> Reason | None:
+    """Why --offload-mixed leaves a middleware's or startup handler's calls on the loop, which a
+    route's keep reasons say for it (AM126, AM132, AM142) but a hook's do not: a process-wide
+    Session, a thread-local `scoped_session` (in a worker thread, that worker's own Session, which
+    nothing there removes), or a per-thread in-memory SQLite database. None when none holds."""
+    for use in shared_session_uses(project, handler.id)[:1]:
+        return AM126.reason(
+            f"not offloaded: its Session work at {use.path}:{use.line} (`{use.call}`) is on {use.holder}, "
+            f"{use.shared}: in a worker thread it would be used beside the requests' threads"
+        )
+    # its own `remove()` on the loop thread ends none of a worker's Sessions
+    for use in registry_work_reached(project, handler.id)[:1]:
+        return AM132.reason(
+            f"not offloaded: its Session work at {use.path}:{use.line} (`{use.call}`) is on {use.holder}: in a "
+            "worker thread it would run on that worker's own Session, which no `remove()` there ends (its "
+            "transaction and connection kept open), not on the one the handler's other work uses"
+        )
+    memory = handler_memory_engine(project, handler)
+    if memory is not None:
+        return AM142.reason("not offloaded: " + memory_text(memory))
+    return None
 
 
 def _offload(outcome: Outcome, work: SessionWork, updating: set[int]) -> None:

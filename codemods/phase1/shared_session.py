@@ -269,6 +269,17 @@ def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     return handed + [use for use in uses if (use.registry or use.holder) not in removed]
 
 
+def registry_work_reached(project: Project, fid: FunctionId) -> list[SharedUse]:
+    """`thread_scoped_uses` before the uses of a registry `fid` removes are taken off, its
+    `remove()` calls left out: what a worker thread would run on its own Session were `fid`'s calls
+    offloaded, whatever `remove()` `fid` itself then runs on its own thread. A helper removing
+    the registry itself is counted too (a wider net, for refusing to offload)."""
+    uses = _reached(project, fid, "thread_scoped_uses", _own_scoped_uses)
+    if _registries_possible(project) and _thread_local_registries(project):
+        uses = uses + _member_scoped_uses(project, fid)
+    return [use for use in uses if not use.call.endswith(".remove()")]
+
+
 def offloaded_registry_calls(project: Project, fid: FunctionId) -> list[SharedUse]:
     """A thread-local (task-keyed, one-key) registry's own methods `fid` hands to a worker thread
     (`await run_in_threadpool(db_session.remove)`, `asyncio.to_thread(db_session.commit)`): there
