@@ -64,10 +64,23 @@ class CoroutineTask:
     # A plain function the event loop calls itself (`loop.call_later(60, purge)`): on the loop
     # whatever it is, so no plain def helps.
     callback: bool = False
+    # The thread-local `scoped_session` its work uses, as `SharedUse.holder` says it, with where:
+    # in a worker thread that is the worker's own Session, which only the task's `remove()` ends.
+    registry: str = ""
 
     def fix(self, awaits_said: bool = False) -> str:
         """A plain def task is a fix only where a plain def can be scheduled and awaits nothing.
         `awaits_said`: the text already says where the task awaits."""
+        text = self._fix(awaits_said)
+        if not self.registry or self.callback:
+            return text
+        return (
+            f"{text}; in a worker thread its Session work ({self.registry}) runs on that worker's own Session, "
+            "which nothing else removes: call the registry's `remove()` in a `finally` in the code the worker "
+            "runs (the plain def task or helper), or scope the registry to the request"
+        )
+
+    def _fix(self, awaits_said: bool) -> str:
         short = self.task.rsplit(".", 1)[-1]
         if self.callback:
             return (
@@ -468,9 +481,20 @@ def _coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
             if inner_work:
                 found.append(CoroutineTask(
                     call.line, f"{module.name}.{task.qualname}", tuple(inner_work), task_fid, starter,
-                    first_await(module, task),
+                    first_await(module, task), registry=_thread_registry(project, task_fid),
                 ))
     return found
+
+
+def _thread_registry(project: Project, fid: FunctionId) -> str:
+    """Where the task's work uses a thread-local `scoped_session` no code of its own removes
+    (`path:line`, `call`, and the holder), or ""."""
+    from async_migrate.codemods.phase1.shared_session import thread_scoped_uses
+
+    for use in thread_scoped_uses(project, fid):
+        if not (use.task or use.handed or use.one_key):
+            return f"at {use.path}:{use.line} (`{use.call}`), on {use.holder}"
+    return ""
 
 
 def _called_method(call: facts.Call) -> str | None:
