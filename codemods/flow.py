@@ -2541,6 +2541,12 @@ def unset_app_state(flow: Flow, fid: FunctionId, receiver: str, method: str, awa
     expression = receiver
     if receiver.startswith("$") and "." not in receiver:
         expression = next(b.expr for b in flow.project.functions[fid][1].bindings if b.name == receiver[1:])
+    if expression.endswith("()") and method not in _KEPT_SESSION_METHODS and not (
+        _session_named(attribute) or (receiver[:1] == "$" and "." not in receiver and _session_named(receiver[1:]))
+    ):
+        # `with request.app.state.http() as client: client.get(url)`: as on the kept object itself,
+        # a method an HTTP client has too (`get`, `close`) counts only on a name that says Session
+        return None
     head, steps = split(expression.removesuffix("()"))
     if not head.startswith("$") and ".state." in head:
         owner = flow.project.resolve(head.partition(".state.")[0])

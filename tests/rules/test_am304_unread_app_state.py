@@ -154,8 +154,9 @@ def test_a_session_method_called_directly_on_unread_app_state_is_unverified(app,
         "return request.app.state.pool.get('/status')",
         "return await request.app.state.maker.execute('select 1')",
         "return request.app.state.http.get('/status')",
+        "with request.app.state.web() as client:\n        return client.get('/status')",
     ],
-    ids=["unset-get", "awaited-execute", "unread-client-get"],
+    ids=["unset-get", "awaited-execute", "unread-client-get", "unset-opener-client-get"],
 )
 def test_near_miss_a_client_method_or_an_awaited_one_is_no_session_work(app, reported, findings, body):
     root = app(DIRECT.replace("{body}", body), FILES)
