@@ -4,6 +4,10 @@
 Shared by phase one (convert or keep, AM127/AM128) and `check` (AM306), so an `async def`
 route that blocks the event loop this way is never reported clean. The shapes read: `engine_work`
 (engines and connections) and `coroutine_tasks` (tasks and loop callbacks).
+
+Over 500 lines: a scheduled task blocks by the engine work inside it (`engine_inside`) as much
+as by its Session work, so the task reader needs the engine reader's walk; split apart, the two
+halves would import each other.
 """
 
 from __future__ import annotations
