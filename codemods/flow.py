@@ -1239,13 +1239,7 @@ class Flow:
         """`main.app.state.maker`: what `app_state_classes` finds under the attribute, when the
         owner is a module-level application (`app = FastAPI(...)`); NOTHING otherwise."""
         owner, _, attribute = head.partition(".state.")
-        if "." in attribute:
-            return NOTHING
-        target = self.project.resolve(owner)
-        value = target.value if target is not None and target.kind == "value" else None
-        if value is None or value.kind != "call" or (
-            self.project.canonical(value.ref) not in APPLICATION_TYPES | STARLETTE_APPLICATIONS
-        ):
+        if "." in attribute or not self.module_application(owner):
             return NOTHING
         return self.app_state_classes(attribute)
 
@@ -1299,17 +1293,22 @@ class Flow:
         imported (`app = FastAPI()`), by attribute: (module path, expr, line). The expression is
         spelled from absolute references, so any function reads it alike."""
         if self._module_state_assigns is None:
-            applications = APPLICATION_TYPES | STARLETTE_APPLICATIONS
             table: dict[str, list[tuple[str, str, int]]] = {}
             for module in self.project.modules.values():
                 for owner, attribute, expression, line in module.state_sets:
-                    target = self.project.resolve(owner)
-                    value = target.value if target is not None and target.kind == "value" else None
-                    if value is None or value.kind != "call" or self.project.canonical(value.ref) not in applications:
-                        continue
-                    table.setdefault(attribute, []).append((module.path, expression, line))
+                    if self.module_application(owner):
+                        table.setdefault(attribute, []).append((module.path, expression, line))
             self._module_state_assigns = table
         return self._module_state_assigns
+
+    def module_application(self, ref: str) -> bool:
+        """Whether the module-level name `ref` is an application built there (`app = FastAPI()`,
+        Starlette's), as opposed to another object's own `state` (`machine.state`)."""
+        target = self.project.resolve(ref)
+        value = target.value if target is not None and target.kind == "value" else None
+        return value is not None and value.kind == "call" and (
+            self.project.canonical(value.ref) in APPLICATION_TYPES | STARLETTE_APPLICATIONS
+        )
 
     def _state_owner(self, fid: FunctionId, head: str) -> str:
         """Whose state `head.state` is: "request", "app", or "unknown"."""
@@ -2469,10 +2468,13 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 _KEPT_SESSION_METHODS = _DISTINCT_SESSION_METHODS | {"execute", "commit", "rollback", "flush", "refresh"}
 
 
-def _kept_attribute(flow: Flow, fid: FunctionId, receiver: str, method: str, awaited: bool) -> str | None:
+def _kept_attribute(
+    flow: Flow, fid: FunctionId, receiver: str, method: str, awaited: bool
+) -> tuple[str, str] | None:
     """The attribute of the application's state a Session method `method` on `receiver` works
     on, itself (`request.app.state.db.execute`) or through what calling it gives (`with
-    request.app.state.maker() as s: s.execute`), when the flow reads no value there; else None."""
+    request.app.state.maker() as s: s.execute`), when the flow reads no value there, with the
+    expression `receiver` stands for (its one binding, for a local); else None."""
     if method not in SESSION_IO_METHODS:
         return None
     expression = receiver
@@ -2491,7 +2493,7 @@ def _kept_attribute(flow: Flow, fid: FunctionId, receiver: str, method: str, awa
     rest = _app_state_steps(flow, fid, expression.removesuffix("()"))
     if rest is None or len(rest) != 1 or "()" in rest or "(" in rest[0]:
         return None
-    return rest[0][1:]
+    return rest[0][1:], expression
 
 
 def _kept_assignments(flow: Flow, fid: FunctionId, attribute: str) -> list[tuple[str, FunctionId, str, int]]:
@@ -2512,10 +2514,10 @@ def unread_app_state(flow: Flow, fid: FunctionId, receiver: str, method: str, aw
     sessionmaker or a registry. A method on the kept object itself counts when it is no client's
     too (`execute`, `commit`, `query`; not `get`) and is not awaited. Where it is assigned, as
     `set at path:line (`expression`) from what the analysis cannot read`, or None."""
-    attribute = _kept_attribute(flow, fid, receiver, method, awaited)
-    if attribute is None:
+    kept = _kept_attribute(flow, fid, receiver, method, awaited)
+    if kept is None:
         return None
-    for path, holder, value, line in _kept_assignments(flow, fid, attribute):
+    for path, holder, value, line in _kept_assignments(flow, fid, kept[0]):
         if value != facts.UNSPELLED and flow.evaluate(holder, value):
             continue
         callee = split(value)[0] if value != facts.UNSPELLED else ""
@@ -2535,26 +2537,19 @@ def unset_app_state(flow: Flow, fid: FunctionId, receiver: str, method: str, awa
     `request.app.state.db.execute(...)`, `with app.state.maker() as s: s.execute(...)` on an
     application built at import. The words saying so, or None (an attribute assigned anywhere,
     a state that is no application's)."""
-    attribute = _kept_attribute(flow, fid, receiver, method, awaited)
-    if attribute is None or _kept_assignments(flow, fid, attribute):
+    kept = _kept_attribute(flow, fid, receiver, method, awaited)
+    if kept is None or _kept_assignments(flow, fid, kept[0]):
         return None
-    expression = receiver
-    if receiver.startswith("$") and "." not in receiver:
-        expression = next(b.expr for b in flow.project.functions[fid][1].bindings if b.name == receiver[1:])
+    attribute, expression = kept
     if expression.endswith("()") and method not in _KEPT_SESSION_METHODS and not (
         _session_named(attribute) or (receiver[:1] == "$" and "." not in receiver and _session_named(receiver[1:]))
     ):
         # `with request.app.state.http() as client: client.get(url)`: as on the kept object itself,
         # a method an HTTP client has too (`get`, `close`) counts only on a name that says Session
         return None
-    head, steps = split(expression.removesuffix("()"))
-    if not head.startswith("$") and ".state." in head:
-        owner = flow.project.resolve(head.partition(".state.")[0])
-        value = owner.value if owner is not None and owner.kind == "value" else None
-        if value is None or value.kind != "call" or (
-            flow.project.canonical(value.ref) not in APPLICATION_TYPES | STARLETTE_APPLICATIONS
-        ):
-            return None  # `machine.state.runner`: a module-level object's own `state`
+    head = split(expression.removesuffix("()"))[0]
+    if not head.startswith("$") and ".state." in head and not flow.module_application(head.partition(".state.")[0]):
+        return None  # `machine.state.runner`: a module-level object's own `state`
     return f"`{attribute}`, which the project sets nowhere the analysis reads (a plugin, the tests, a `setattr`)"
 
 

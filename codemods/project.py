@@ -2797,9 +2797,9 @@ class Project:
                     # judged once every function's own unverified calls are known (`_state_unverified`)
                     self._state_calls.append((fid, call.line, expression, kept[0], kept[1]))
                     continue
-                unread = unread_app_state(flow, fid, receiver, _method, call.awaited) if dot and (
-                    ".state." in expression or receiver[:1] == "$"
-                ) else None
+                # what the application's state keeps, read from nothing the analysis reads or set nowhere
+                on_state = dot and (".state." in expression or receiver[:1] == "$")
+                unread = unread_app_state(flow, fid, receiver, _method, call.awaited) if on_state else None
                 if unread is not None:
                     found.append((call.line, _kept_words(self.written(expression), unread)))
                     continue
@@ -2869,9 +2869,7 @@ class Project:
                     ))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue
-                unset = unset_app_state(flow, fid, receiver, _method, call.awaited) if dot and (
-                    ".state." in expression or receiver[:1] == "$"
-                ) else None
+                unset = unset_app_state(flow, fid, receiver, _method, call.awaited) if on_state else None
                 if unset is not None:
                     found.append((call.line, _kept_words(self.written(expression), unset)))
                     continue
