@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 import test_phase2_soundness
 from test_phase2_objects import apply_objects
-from test_phase2_rules import function, handler, run
+from test_phase2_rules import function, handler, imports, run
 from test_phase2_soundness import KINDS, routes, serve
 
 from async_migrate.codemods.phase2 import plan
@@ -206,3 +206,63 @@ def test_self_check_a_lambda_left_calling_the_moved_repository_in_a_thread_block
     assert "    return await repo.names()" in function(root, SUBSYSTEM, "names")
     assert (root / SUBSYSTEM).read_bytes() != before[root / SUBSYSTEM]
     assert "await run_in_threadpool(lambda: repo.get(id))" in function(root, SUBSYSTEM, "archive")
+
+
+# Each offload's imports are read by nothing but the offload, except the `partial` a module-level
+# value still reads: that one stays.
+OFFLOAD_IMPORTS = '''import functools
+from asyncio import to_thread
+from functools import partial
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+
+from core.dependencies import session_dependency
+from repository import ItemRepository
+
+router = APIRouter()
+BINARY = partial(int, base=2)
+
+
+@router.post("/items/{id}/archive", status_code=204)
+async def archive(id: int, db: session_dependency):
+    repo = ItemRepository(db)
+    item = await to_thread(lambda: repo.get(id))
+    await run_in_threadpool(functools.partial(repo.delete, item))
+    db.commit()
+
+
+@router.get("/items/{id}")
+async def read_item(id: int, db: session_dependency):
+    repo = ItemRepository(db)
+    item = await run_in_threadpool(partial(repo.get, id))
+    return {"name": item.name, "bits": BINARY("101")}
+'''
+OFFLOAD_IMPORTS_CHECK = """
+    with Sync() as s:
+        s.add_all([Item(name="a", owner_id=1), Item(name="b", owner_id=2)])
+        s.commit()
+    read = client.get("/items/1").json()
+    status = client.post("/items/2/archive").status_code
+    with Sync() as s:
+        rows = list(s.scalars(select(Item.name).order_by(Item.id)))
+    print(json.dumps({"read": read, "status": status, "rows": rows}))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_imports_only_the_offloads_read_go_with_them(cli, service, kind):
+    root = service({"repository.py": REPOSITORY, SUBSYSTEM: OFFLOAD_IMPORTS})
+    expected = {"read": {"name": "a", "bits": 5}, "status": 204, "rows": ["a"]}
+    assert serve(root, kind, OFFLOAD_IMPORTS_CHECK) == expected
+    document = apply_objects(cli, root)
+    for route in ("archive", "read_item"):
+        assert handler(document, route)["action"] == "migrate", handler(document, route)
+    assert imports(root, SUBSYSTEM) == [
+        "from functools import partial",
+        "from fastapi import APIRouter",
+        "from core.dependencies import async_session_dependency",
+        "from repository import ItemRepositoryAsync",
+    ]
+    assert "    item = await repo.get(id)\n    await repo.delete(item)\n" in function(root, SUBSYSTEM, "archive")
+    assert serve(root, kind, OFFLOAD_IMPORTS_CHECK) == expected

@@ -2,7 +2,8 @@
 an async twin; offloaded ones (`await run_in_threadpool(helper, s)`, `to_thread`, `run_sync`,
 `run_in_executor(None, ...)`, a `functools.partial` handed to one, a parameterless lambda whose
 whole body is the call) called straight; a `@contextmanager` opener's `with` entering its
-`@asynccontextmanager` twin (phase2/scope_openers.py).
+`@asynccontextmanager` twin (phase2/scope_openers.py). The imports of the offloader and of
+`partial` go where nothing else in the module reads them.
 
 Before::
 
@@ -39,6 +40,7 @@ from async_migrate.codemods.phase2.rewrites.base import (
     renamed,
 )
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
+from async_migrate.codemods.vocabulary.python import PARTIALS
 
 
 class ProjectCalls(CallRewrite):
@@ -71,9 +73,10 @@ class ProjectCalls(CallRewrite):
                 action = CallAction(CallKind.UNWRAP, rename, add_await=False)
             else:
                 action = CallAction(CallKind.UNWRAP_LAMBDA, rename, add_await=False, at=outer)
-            # The wrapper (`asyncio.to_thread`, the call of the same index): its import may go too.
+            # The wrapper (`asyncio.to_thread`, the call of the same index) and the `partial` the
+            # helper was bound in: their imports may go too (dropped only where nothing reads them).
             wrappers = {c.callee for c in site.function.calls if c.index == outer and not c.offloaded and c.callee}
-            for ref in sorted({*THREADPOOL, *wrappers}):
+            for ref in sorted({*THREADPOOL, *PARTIALS, *wrappers}):
                 site.unused(ref)
         else:
             # A coroutine function stays one: its call was already awaited, handed to
