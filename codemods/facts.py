@@ -599,6 +599,13 @@ class Function(_Fact):
     # lifecycle of the Session it opens and yields once, else the first other statement
     # (codemods/astcollect/lifecycle.py); None when not read.
     lifecycle: str | None = None
+    # Of a `def` generator taking parameters: `lifecycle` read as if a parameter were the Session
+    # it works on (`def transaction(session): try: yield session; session.commit() ...`): "" or the
+    # first other statement, and the parameters it yields or works on; None when not read.
+    handed_lifecycle: tuple[str, tuple[str, ...]] | None = None
+    # The calls that are the one item of a `with` statement of the own body binding no name
+    # (`with transaction(db):`): their indexes.
+    entered_alone: tuple[int, ...] = ()
     # Local names that only ever hold a method of a local value to call later, and how:
     # `finish = db.commit`, `partial(db.commit)`, `lambda: db.commit()`, `for step in [db.flush, db.commit]`
     # -> (name, receiver as the flow spells it, `$db` or `$self.session`, method)

@@ -222,6 +222,9 @@ class Project:
         # `@contextmanager` Session openers phase two gives an `@asynccontextmanager` twin
         # (`phase2/scope_openers.py`): `with opener() as s` binds a Session `s` of the caller's.
         self.opener_twins: frozenset[FunctionId] = frozenset()
+        # `@contextmanager` helpers handed the caller's Session that phase two twins likewise
+        # (`scope_openers.handed_twinnable`): `with transaction(db):` binds no Session.
+        self.handed_twins: frozenset[FunctionId] = frozenset()
         self._opens: dict[FunctionId, tuple[facts.SessionOpen, ...]] = {}
         self._module_primitives: dict[str, str | None] = {}
         self._dependency_callables: dict[str, list[FunctionId]] = {}

@@ -718,6 +718,7 @@ def _preview(project: Project, outcomes: list[Outcome], read: _Reads, jobs: int 
     openers = scope_openers.twinnable(project)
     if openers:
         project.take_opener_twins(openers)
+    project.handed_twins = scope_openers.handed_twinnable(project)
     stack = async_stack.analyse(project, read=read)
     expiry = expired_reads.Expiry(
         stack.expire_on_commit, stack.expiring, expired_reads.Models(project, read), stack.reloaded_on_commit
@@ -934,6 +935,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         openers = scope_openers.twinnable(project)
         if openers:
             project.take_opener_twins(openers)
+        project.handed_twins = scope_openers.handed_twinnable(project)
         try:
             name, modules = closures.subsystem_modules(project, options.subsystem or "")
         except closures.SubsystemError:
@@ -1185,13 +1187,17 @@ def _phase2_outcomes(project: Project, closure) -> list[Outcome]:
                     "moves to AsyncSession: awaits its Session calls" + _engine_still_blocks(project, handler)
                 )]
             entered = [h for h in helpers if h in project.opener_twins]
-            awaited = [h for h in helpers if h not in project.opener_twins]
+            handed = [h for h in helpers if h in project.handed_twins]
+            awaited = [h for h in helpers if h not in project.opener_twins and h not in project.handed_twins]
             if awaited:
                 names = ", ".join(_awaited_helper(project, closure, h) for h in awaited)
                 reasons.append(AM202.reason(f"awaits the migrated helpers {names}"))
             if entered:
                 names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in entered)
                 reasons.append(AM202.reason(f"enters the `@asynccontextmanager` twins of the Session openers {names}"))
+            if handed:
+                names = ", ".join(_awaited_helper(project, closure, h) for h in handed)
+                reasons.append(AM202.reason(f"enters the `@asynccontextmanager` twins of the helpers handed its Session {names}"))
             # A class dependency's twin is its parallel async class, named as such.
             classes = {
                 h: closure.parallel_classes[holder.ref] for h in dependencies

@@ -175,6 +175,8 @@ def _read_function(
             function.self_writes = attribute_writes(own.writes, params[0].arg)
     if function.is_generator and type(node) is ast.FunctionDef:  # `@contextmanager`, or `contextmanager(f)` later
         function.lifecycle = lifecycle.read(node, collector.source.line_of)
+        if params:
+            function.handed_lifecycle = lifecycle.handed_lifecycle(node, collector.source.line_of)
     # `session = Session()` of a local name (a registry picked by a parameter): AM332 reads it
     if any(opened.name is not None and opened.index == -1 for opened in function.opens) or any(
         b.expr.startswith("$") and b.expr.endswith("()") and b.expr.count("(") == 1 and "." not in b.expr
@@ -1693,6 +1695,11 @@ class BodyScanner:
     def _on_with(self, node: ast.With, nested: bool) -> None:
         if not nested and len(node.items) > 1:
             self.function.shared_withs += _shared_begins(node.items, self.source.line_of)
+        if not nested and len(node.items) == 1 and node.items[0].optional_vars is None and type(
+            node.items[0].context_expr
+        ) is ast.Call:
+            # numbered before its children, as `_open` numbers the call a `with` item opens by
+            self.function.entered_alone += (self.call_count,)
         for item in node.items:
             self._enters(item, False, nested)
             if not nested and type(item.context_expr) in (ast.Name, ast.Attribute):

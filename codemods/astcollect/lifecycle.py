@@ -13,7 +13,7 @@ from collections.abc import Callable
 LIFECYCLE_METHODS = frozenset({"commit", "rollback", "close", "flush", "begin"})
 
 
-def read(node: ast.FunctionDef, line_of: Callable[[ast.AST], int]) -> str:
+def read(node: ast.FunctionDef, line_of: Callable[[ast.AST], int], handed: frozenset[str] = frozenset()) -> str:
     """"" when the body is only lifecycle work on the Session it opens and yields once;
     otherwise the first statement that is not, as `line N: `text``.
 
@@ -39,21 +39,51 @@ def read(node: ast.FunctionDef, line_of: Callable[[ast.AST], int]) -> str:
     Anything else (a log line, a call, an assignment, a parameter read, a second `yield`, a
     `yield` inside `except` or `finally`) is named with its line: phase two keeps such an
     opener synchronous and says which statement it would not carry into an async twin.
+
+    `handed`: the body is read as a helper its callers hand their Session, one of these
+    parameters (`with transaction(db):`): it opens none, and yields that Session or nothing
+    (a bare `yield`); see `handed_lifecycle`.
     """
-    reader = _Reader(line_of)
+    return _read(_Reader(line_of, handed), node)
+
+
+def handed_lifecycle(node: ast.FunctionDef, line_of: Callable[[ast.AST], int]) -> tuple[str, tuple[str, ...]]:
+    """A generator taking parameters, read as `read` reads an opener but on a Session handed in:
+
+        @contextmanager
+        def transaction(session: Session) -> Iterator[Session]:
+            try:
+                yield session
+                session.commit()
+            except Exception:
+                session.rollback()
+                raise
+
+    ("" or the first statement that is not such lifecycle work, the parameters the body yields
+    or works on). Whether those are Sessions is the project's to say (`Project.session_params`)."""
+    arguments = node.args
+    names = frozenset(a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs))
+    reader = _Reader(line_of, names)
+    return _read(reader, node), tuple(sorted(reader.used))
+
+
+def _read(reader: _Reader, node: ast.FunctionDef) -> str:
     body = node.body
     if body and type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant and isinstance(body[0].value.value, str):
         body = body[1:]
     problem = reader.block(body, may_yield=True)
     if problem is None and reader.yields != 1:
-        return "no single `yield` of the Session it opens" if not reader.yields else "more than one `yield`"
+        what = "the Session it is handed" if reader.handed else "the Session it opens"
+        return f"no single `yield` of {what}" if not reader.yields else "more than one `yield`"
     return problem or ""
 
 
 class _Reader:
-    def __init__(self, line_of: Callable[[ast.AST], int]) -> None:
+    def __init__(self, line_of: Callable[[ast.AST], int], handed: frozenset[str] = frozenset()) -> None:
         self.line_of = line_of
-        self.sessions: set[str] = set()
+        self.sessions: set[str] = set(handed)
+        self.handed = bool(handed)
+        self.used: set[str] = set()  # of the handed names: those the body yields or works on
         self.yields = 0
 
     def block(self, statements: list[ast.stmt], may_yield: bool) -> str | None:
@@ -67,12 +97,16 @@ class _Reader:
         kind = type(node)
         if kind is ast.Pass or kind is ast.Raise and node.exc is None and node.cause is None:  # type: ignore[attr-defined]
             return None
-        if kind is ast.Assign and self._opening(node.value) and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:  # type: ignore[attr-defined]
+        if kind is ast.Assign and not self.handed and self._opening(node.value) and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:  # type: ignore[attr-defined]
             self.sessions.add(node.targets[0].id)  # type: ignore[attr-defined]
             return None
         if kind is ast.Expr:
             value = node.value  # type: ignore[attr-defined]
             if type(value) is ast.Yield and may_yield and type(value.value) is ast.Name and value.value.id in self.sessions:
+                self.yields += 1
+                self.used.add(value.value.id)
+                return None
+            if type(value) is ast.Yield and may_yield and value.value is None and self.handed:
                 self.yields += 1
                 return None
             if self._lifecycle_call(value):
@@ -80,7 +114,7 @@ class _Reader:
         if kind is ast.With and len(node.items) == 1:  # type: ignore[attr-defined]
             item = node.items[0]  # type: ignore[attr-defined]
             target = item.optional_vars
-            if type(target) is ast.Name and self._opening(item.context_expr, begin=True):
+            if type(target) is ast.Name and not self.handed and self._opening(item.context_expr, begin=True):
                 self.sessions.add(target.id)
                 return self.block(node.body, may_yield)  # type: ignore[attr-defined]
             if target is None and self._lifecycle_call(item.context_expr, ("begin",)):
@@ -98,11 +132,14 @@ class _Reader:
         return self._named(node)
 
     def _lifecycle_call(self, value: ast.expr, methods: tuple[str, ...] | frozenset[str] = LIFECYCLE_METHODS) -> bool:
-        return (
+        found = (
             type(value) is ast.Call and not value.args and not value.keywords
             and type(value.func) is ast.Attribute and value.func.attr in methods
             and type(value.func.value) is ast.Name and value.func.value.id in self.sessions
         )
+        if found:
+            self.used.add(value.func.value.id)  # type: ignore[attr-defined]
+        return found
 
     def _opening(self, value: ast.expr, begin: bool = False) -> bool:
         """`Maker()`, or `Maker.begin()` where `begin`: a call of a (dotted) name without

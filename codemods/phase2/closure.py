@@ -899,7 +899,7 @@ def compute(
     }
     twins |= twinned_dependencies
     # The synchronous original stays for every `with` the migration leaves as it is.
-    openers = {fid for fid in migrated_helpers if fid in project.opener_twins}
+    openers = {fid for fid in migrated_helpers if fid in project.opener_twins or fid in project.handed_twins}
     twins |= openers
     held = {f for f in migrated_helpers if _holder_member(project, f, shared_holders)} | in_place
     # A class shared with code that stays synchronous gets a parallel async class: its
@@ -3228,7 +3228,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.append(_Own(AM263, line, f"calls {name}, where {streamed}: a statement it builds may reach this "
                           "function's Session, which as an AsyncSession runs such a statement only through "
                           "`stream()` / `stream_scalars()` with `async for`"))
-    if function.is_generator and fid not in project.opener_twins:
+    if function.is_generator and fid not in project.opener_twins and fid not in project.handed_twins:
         found.append(_Own(AM216, function.line, _generator_text(project, fid, function, fid in project.session_dependencies)))
     found.extend(_Own(AM216, line, why) for line, why in scope_openers.caller_problems(project, fid))
     if ".<locals>." in function.qualname:
@@ -3448,10 +3448,12 @@ def _generator_text(project: Project, fid: FunctionId, function: facts.Function,
         # Its callers already hand it the route's Session: asking them to is no fix. What phase two
         # migrates is the same statements written in the caller.
         entered = scope_openers.entered_name(project, fid)
+        why = scope_openers.handed_problem(project, fid)
         return (
             f"is a `@contextmanager` Session helper handed the caller's Session (`{handed}`) and entered with a "
-            "synchronous `with`; phase two writes `@asynccontextmanager` twins only of openers that open their "
-            "own Session from the sessionmaker, not of helpers handed one: write its statements in each caller "
+            "synchronous `with`; phase two writes an `@asynccontextmanager` twin of such a helper only when it "
+            "does nothing but yield that Session and commit, roll back, flush or close it"
+            f"{', but ' + why if why else ''}: write its statements in each caller "
             f"instead, around the block its `yield` stands for, which phase two migrates (for a commit-or-roll-back "
             f"helper, `with {entered}(session):` becomes `try:` over the block ending in `session.commit()`, and "
             "`except Exception:` with `session.rollback()` and `raise`), then run phase two again; or write its "

@@ -199,6 +199,12 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             plan.imports.update({("collections.abc", "AsyncIterator"), ("sqlalchemy.ext.asyncio", "AsyncSession")})
         if fid in closure.generator_twins and _iterator_returns(project, function):
             fplan.async_generator = True
+        if fid in project.handed_twins:
+            # its body is only the lifecycle of the Session it is handed, which it yields
+            fplan.context_manager = True
+            if function.returns:
+                fplan.returns = "AsyncIterator[AsyncSession]"
+                plan.imports.update({("collections.abc", "AsyncIterator"), ("sqlalchemy.ext.asyncio", "AsyncSession")})
         if fid in project.opener_twins:
             fplan.context_manager = True
             fplan.closes = next((o.name for o in project.opens_directly(fid) if o.index < 0 and o.name), None)

@@ -6,7 +6,8 @@ shares across the request or thread, `Project.shared_open`), gets an `@asynccont
 it (named as every twin is, `twins.py`), opening from the async sessionmaker and awaiting those
 calls as any migrated function does (Before/After: `twinnable`). Anything else keeps the opener
 synchronous and the routes entering it blocked (AM216), with the reason (`problem`,
-`caller_problems`).
+`caller_problems`). A helper handed the caller's Session whose body is only that lifecycle
+(`with transaction(db):`, `handed_twinnable`) gets such a twin too, taking the AsyncSession.
 """
 
 from __future__ import annotations
@@ -118,6 +119,80 @@ def problem(project: Project, fid: FunctionId) -> str | None:
     return None
 
 
+def handed_twinnable(project: Project) -> frozenset[FunctionId]:
+    """Every `@contextmanager` helper its callers hand their Session that gets an async twin
+    where a migrated caller enters it (`handed_problem` None).
+
+    Before:
+
+        @contextmanager
+        def transaction(session: Session) -> Iterator[Session]:
+            try:
+                yield session
+                session.commit()
+            except Exception:
+                session.rollback()
+                raise
+
+    After (beside it):
+
+        @asynccontextmanager
+        async def transaction_async(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+            try:
+                yield session
+                await session.commit()
+            except Exception:
+                await session.rollback()
+                raise
+
+    A migrated caller's `with transaction(db):` becomes `async with transaction_async(db):`
+    (`rewrites/project_calls.py`); code that stays synchronous keeps entering the original."""
+    return frozenset(
+        fid for fid, (_, function) in project.functions.items()
+        if function.handed_lifecycle is not None and handed_problem(project, fid) is None
+    )
+
+
+def handed_problem(project: Project, fid: FunctionId) -> str | None:
+    """Why phase two writes no async twin of `fid`, a `@contextmanager` generator handed the
+    caller's Session (None: it does): a body doing more than yield that Session and commit, roll
+    back, flush or close it; another decorator; a wrapping by `contextmanager(f)`; a return
+    annotation other than an iterator's. Not a helper handed a Session at all: the empty string."""
+    module, function = project.functions[fid]
+    if not function.is_generator or function.is_async or function.handed_lifecycle is None:
+        return ""
+    handed = project.session_params[fid]
+    problem, used = function.handed_lifecycle
+    if not used or not set(used) <= set(handed):
+        return "" if not handed else (
+            f"its body does more than yield the Session it is handed and commit, roll back, flush or close it "
+            f"({problem or 'it yields or works on another parameter'}), which phase two does not carry into an "
+            "async twin"
+        )
+    if problem:
+        return (f"its body does more than yield the Session it is handed and commit, roll back, flush or close "
+                f"it ({problem}), which phase two does not carry into an async twin")
+    if "." in function.qualname:
+        return "it is a method, not a module-level helper its callers enter"
+    decorated = [project.canonical(d.callee) for d in function.decorators]
+    if decorated != [CONTEXTMANAGER]:
+        others = [d.text for d in function.decorators if project.canonical(d.callee) != CONTEXTMANAGER]
+        if not others:
+            return "it is wrapped as `contextmanager(f)` elsewhere, which phase two does not point at an async twin"
+        return (f"it is decorated with `@{others[0].lstrip('@')}` as well, which phase two cannot tell works "
+                "around an async twin")
+    if function.returns and not {project.canonical(r) for r in function.returns} & _STANDARD_ITERATORS:
+        return f"its return annotation (`{function.returns[0]}`) is not an `Iterator`/`Generator` phase two rewrites"
+    bound = module.imports.get("asynccontextmanager")
+    taken = bound is not None and project.canonical(bound) != ASYNC_CONTEXTMANAGER or (
+        bound is None and ("asynccontextmanager" in module.values
+                           or any(f.qualname == "asynccontextmanager" for f in module.functions))
+    )
+    if taken and not any(d.text.lstrip("@").startswith("contextlib.") for d in function.decorators):
+        return "its module binds `asynccontextmanager` to something else, the name the twin's decorator needs"
+    return None
+
+
 def entered_by_code(project: Project, fid: FunctionId) -> bool:
     """A context manager's generator: under `@contextmanager`, or wrapped by a module-level
     `name = contextmanager(f)`. Code enters it; FastAPI never injects it."""
@@ -162,12 +237,27 @@ def entered_name(project: Project, fid: FunctionId) -> str:
 
 def caller_problems(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
     """Where `fid` calls an opener phase two twins other than as the one item of a `with ...
-    as name:` (that `with` becomes `async with` on the twin): (line, why)."""
-    if not project.opener_twins:
+    as name:` (that `with` becomes `async with` on the twin), or a helper handed the Session it
+    twins (`handed_twinnable`) other than as the one item of a `with` binding no name: (line, why)."""
+    if not project.opener_twins and not project.handed_twins:
         return []
     _, function = project.functions[fid]
-    entered = project.entered_openers(fid)
     found: list[tuple[int, str]] = []
+    for edge in project.all_calls_from[fid] if project.handed_twins else ():
+        if edge.callee not in project.handed_twins:
+            continue
+        if edge.call.index in function.entered_alone and not edge.call.nested and edge.call.func is None:
+            continue
+        name = project.functions[edge.callee][1].name
+        found.append((edge.call.line, (
+            f"calls `{name}()`, a `@contextmanager` helper handed the Session, other than as the one item of a "
+            f"`with` binding no name (`with {name}(db):`, inside no nested function or lambda): only that "
+            "statement becomes an `async with` on its async twin; write it so (inside the block, use the Session "
+            "you hand it)"
+        )))
+    if not project.opener_twins:
+        return found
+    entered = project.entered_openers(fid)
     for edge in project.all_calls_from[fid]:
         if edge.callee not in project.opener_twins or edge.call.index in entered:
             continue

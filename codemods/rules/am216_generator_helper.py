@@ -12,6 +12,11 @@ module as `session_scope = contextmanager(_scope)`, the twin is `session_scope_a
 more (a log line, parameters, another decorator, wrapped in another module), or entered beside
 other context managers in one `with`, or called other than as `with opener() as s`, blocks
 with the statement or call named: write its twin by hand, or pass the route's Session in.
+A `@contextmanager` helper its callers hand their Session (`with transaction(db):`) whose body
+only yields that Session and commits, rolls back, flushes or closes it gets an
+`@asynccontextmanager` twin taking the AsyncSession, entered by the migrated callers with `async
+with transaction_async(db):`; one doing more, or entered other than as the one item of a `with`
+binding no name (`with transaction(db) as s:`, beside another context manager), blocks alike.
 A generator dependency sharing the route's Session (not the session provider), which only
 FastAPI runs, is no such helper: its twin is an async generator FastAPI iterates alike,
 its `Iterator`/`Iterable`/`Generator` annotation made the async one under the same spelling

@@ -213,16 +213,18 @@ def add_title(title: str, session: session_dependency):
 """
 
 
-def test_a_transaction_helper_handed_the_session_says_the_shape_phase_two_migrates(phase2, entry):
+def test_a_transaction_helper_handed_the_session_doing_more_says_the_shape_phase_two_migrates(phase2, entry):
     # `with transaction(session):` already hands it the route's Session: the reason must not ask for that.
     block = "with transaction(session):\n        book = Book(title=title)\n        session.add(book)"
-    found = entry(phase2(HANDED_TRANSACTION.format(block=block)), "add_title")
+    logged = HANDED_TRANSACTION.replace("        session.commit()\n", "        session.commit()\n        print(session)\n")
+    found = entry(phase2(logged.format(block=block)), "add_title")
     assert found["action"] == "blocked" and "AM216" in found["codes"], found
     text = found["reasons"][found["codes"].index("AM216")]
     assert text.startswith(
         "api/items.py:15: `transaction` is a `@contextmanager` Session helper handed the caller's Session "
         "(`session`) and entered with a synchronous `with`"
     ), text
+    assert "but its body does more than yield the Session it is handed" in text and "`print(session)`" in text, text
     assert (
         "`with transaction(session):` becomes `try:` over the block ending in `session.commit()`, and "
         "`except Exception:` with `session.rollback()` and `raise`"
@@ -237,3 +239,10 @@ def test_near_miss_the_helper_written_in_the_caller_as_the_reason_says_migrates(
     )
     found = entry(phase2(HANDED_TRANSACTION.format(block=block)), "add_title")
     assert found["action"] == "migrate" and "AM216" not in found["codes"], found
+
+
+def test_near_miss_a_transaction_helper_doing_only_its_sessions_lifecycle_is_entered_on_its_twin(phase2, entry):
+    block = "with transaction(session):\n        book = Book(title=title)\n        session.add(book)"
+    found = entry(phase2(HANDED_TRANSACTION.format(block=block)), "add_title")
+    assert found["action"] == "migrate" and "AM216" not in found["codes"], found
+    assert any("twins of the helpers handed its Session" in r for r in found["reasons"]), found

@@ -63,6 +63,9 @@ class ProjectCalls(CallRewrite):
         if edge.callee in site.project.opener_twins and call.index in site.project.entered_openers(site.fid):
             # `with session_scope() as s:` -> `async with session_scope_async() as s:`
             action = CallAction(CallKind.ENTER, rename, add_await=False)
+        elif edge.callee in site.project.handed_twins and call.index in site.function.entered_alone:
+            # `with transaction(db):` -> `async with transaction_async(db):`
+            action = CallAction(CallKind.ENTER, rename, add_await=False)
         elif call.offloaded:
             # `await run_in_threadpool(helper, s)`: the outer call becomes `helper(s)`;
             # the helper itself is the run_in_threadpool call's first argument (run_in_executor's
