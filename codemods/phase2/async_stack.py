@@ -1323,6 +1323,8 @@ class _Analysis:
                     (self._found_dependency.module.name, self._found_dependency.function.key), ASYNC_SESSIONMAKERS,
                 )
             if found is None:
+                found = self._state_expires(self._found_dependency.module, self._found_dependency.function, sync=False)
+            if found is None:
                 found = (
                     True,
                     f"{self._found_dependency.module.path}:{self._found_dependency.line}: {stack_source.UNREAD}",
@@ -1335,6 +1337,21 @@ class _Analysis:
             self.plan.expire_on_commit, self.plan.expiring = found
             if not found[0]:
                 self.plan.reloaded_on_commit = self._sync_reloads(None)
+
+    def _state_expires(self, module: facts.Module, function: facts.Function, sync: bool) -> tuple[bool, str] | None:
+        """`expire_on_commit` of the sessions a dependency opens from what the application keeps
+        on its state (`request.app.state.async_sessionmaker()`, set in a lifespan): read from every
+        assignment of that attribute outside the tests; one that cannot be read counts as True.
+        None: the dependency opens nothing from the application's state."""
+        if stack_extras.app_state_maker(self.project, self.texts, module, function) is None:
+            return None
+        reader = session_flags.Reader(self.project, stack_source.Sources(self.project, self.read), self.texts)
+        flag = reader.dependency((module.name, function.key), "expire_on_commit", sync=sync)
+        if flag is None:
+            return None
+        if flag.value is None:
+            return True, f"{flag.where}: {stack_source.UNREAD}"
+        return flag.value, flag.where
 
     def _autoflush(self) -> None:
         """Block (AM326) when the reused async sessions autoflush otherwise than the synchronous
@@ -1484,6 +1501,8 @@ class _Analysis:
         for fid in sorted(reached or dependencies):
             module, function = self.project.functions[fid]
             found = sources.dependency_expires(module, function, sync=True)
+            if found is None:
+                found = self._state_expires(module, function, sync=True)
             if found is None and not pool:  # `sessionmakers[tenant]()`: the sessionmakers of that dict
                 found = keyed_makers.keyed_expires(self.project, self.read, fid, PLAIN_SESSIONMAKERS)
                 unread = unread or (f"{fid_path(self.project, fid)}:{function.line}: {stack_source.UNREAD}"
