@@ -736,11 +736,7 @@ class _Analysis:
                 if fixture is None or "session" in fixture.text:
                     continue
                 entered = {b.line for b in function.bindings if b.entered}
-                # `client.portal.call(async_engine.dispose)`, `await engine.dispose()`: already handled
-                node = stack_extras.function_node(self.texts, module, function)
-                disposes = node is None or any(
-                    isinstance(n, ast.Attribute) and n.attr == "dispose" for n in ast.walk(node[1])
-                )
+                disposes = self._disposes_async((module.name, function.key))
                 if not disposes and any(
                     self.canonical(c.callee) in TEST_CLIENTS and c.line in entered for c in function.calls
                 ):
@@ -748,6 +744,23 @@ class _Analysis:
                     declared = "function" if scope is None else scope.group(1) or scope.group(2) or "?"
                     found.append((module.path, function.line, function.name, declared))
         return sorted(found)
+
+    def _disposes_async(self, fid: FunctionId, depth: int = 3, seen: set[FunctionId] | None = None) -> bool:
+        """Whether a fixture disposes of an async engine: `await async_engine.dispose()`,
+        `client.portal.call(async_engine.dispose)`, `asyncio.run(async_engine.dispose())`, itself
+        or in a project function it calls (`close_pools()`). A bare `engine.dispose()` whose
+        result is dropped is the synchronous engine's: the async engine's pooled connections stay
+        with the event loop that opened them."""
+        seen = set() if seen is None else seen
+        seen.add(fid)
+        module, function = self.project.functions[fid]
+        node = stack_extras.function_node(self.texts, module, function)
+        if node is not None and _async_dispose(node[1]):
+            return True
+        return depth > 1 and any(
+            self._disposes_async(edge.callee, depth - 1, seen)
+            for edge in self.project.all_calls_from[fid] if edge.callee not in seen
+        )
 
     def _run(self) -> StackPlan:
         plan = self.plan
@@ -1911,6 +1924,18 @@ def _free(module: facts.Module, name: str) -> str:
         number += 1
         found = f"{name}_{number}"
     return found
+
+
+def _async_dispose(function: ast.AST) -> bool:
+    """A `.dispose` in `function` that is awaited or handed on (to a portal, `asyncio.run`), not
+    called as a statement of its own (the synchronous engine's)."""
+    dropped = {
+        id(statement.value.func) for statement in ast.walk(function)
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
+    }
+    return any(
+        isinstance(n, ast.Attribute) and n.attr == "dispose" and id(n) not in dropped for n in ast.walk(function)
+    )
 
 
 def _commits_on_exit(project: Project, function: facts.Function) -> bool:
