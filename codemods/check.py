@@ -56,12 +56,14 @@ from async_migrate.codemods.phase1.rule import (
 )
 from async_migrate.codemods.phase1.shared_session import (
     SharedUse,
+    first_work,
     offload_note,
     offloaded_shared_uses,
     past_constructions,
     registry_teardown_fix,
     shared_session_uses,
     thread_scoped_uses,
+    unguarded_remove_fix,
     unseen_offloaded_openers,
     unseen_shared_openers,
 )
@@ -1283,6 +1285,8 @@ def _registry_in_worker(project: Project, handler: Handler) -> Finding | None:
             f"{worker_harm(use, split, first.direct)}; fix: {fix}, or scope the registry to the request (`scopefunc=` "
             "a context variable set per request)"
         )
+    elif not first.how and (guard := unguarded_remove_fix(project, handler.id, use)) is not None:
+        message = f"{where} the registry at {use.path}:{use.line} (`{use.call}`): {use.holder}; {guard}"
     else:
         message = (
             f"{where} the registry at {use.path}:{use.line} (`{use.call}`): {use.holder}: {worker_harm(use, split)}; "
@@ -3730,13 +3734,18 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     scoped = thread_scoped_uses(project, handler.id)
     if scoped:
         # In a worker thread the Session would outlive the request: not a fix here either.
-        other = scoped[0].remedy or (
-            f"have `{scoped[0].call}` open a Session of its own (`with SessionLocal() as db: yield db`)"
-            if scoped[0].handed
+        use = first_work(scoped)
+        other = use.remedy or (
+            f"have `{use.call}` open a Session of its own (`with SessionLocal() as db: yield db`)"
+            if use.handed
             else "take the Session from a dependency"
         )
+        guard = unguarded_remove_fix(project, handler.id, use)
+        if guard is not None:
+            found.append(f"{use.path}:{use.line} uses {use.holder}; {guard}; then rerun phase one")
+            return documented + found
         found.append(
-            f"{scoped[0].path}:{scoped[0].line} uses {scoped[0].holder}: scope it to the request "
+            f"{use.path}:{use.line} uses {use.holder}: scope it to the request "
             f"(`scopefunc=` a context variable set per request) or {other}, then rerun phase one"
         )
         return documented + found

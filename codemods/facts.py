@@ -399,6 +399,13 @@ class Function(_Fact):
     opens: list[SessionOpen] = field(default_factory=list)
     # lines of the openings by assignment closed on every path after (a `finally`, a `with`)
     closed_always: tuple[int, ...] = ()
+    # Each call that is a whole statement of a `finally` block of the own body, outside any compound
+    # statement there: it runs however the `try` is left. (Its line, the first and last line of what
+    # the `try` runs before it, whether a `yield` is among that: a `@contextmanager`'s `with` exit.)
+    finally_calls: tuple[tuple[int, int, int, bool], ...] = ()
+    # Each item of a `with` statement of the own body that is a call (`with scope() as s:`): its
+    # line, the statement's first and last line, over which its `__exit__` runs however it is left.
+    with_calls: tuple[tuple[int, int, int], ...] = ()
     # `conn = await db.connection()` in the own body: (conn, db), the AsyncConnection a name holds
     awaited_connections: list[tuple[str, str]] = field(default_factory=list)
     # `lambda s=db: s.commit()`, `def save(n, s=db)`: (line, parameter, name) for each parameter of a

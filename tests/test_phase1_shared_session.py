@@ -79,8 +79,26 @@ def test_a_module_global_session_is_kept_async_and_serves_concurrent_requests(cl
     assert load(root) == {"ok": 64, "rows": 64}
 
 
-def test_near_miss_a_scoped_session_global_converts_and_serves_concurrent_requests(cli, tmp_path):
+def _in_try(root, final: str) -> None:  # type: ignore[no-untyped-def]
+    """The route's body put in a `try` whose `finally` runs `final`."""
+    main = root / "main.py"
+    head, _, body = main.read_text().partition("async def bump():\n")
+    inner = "".join(f"    {line}" if line.strip() else line for line in body.splitlines(keepends=True))
+    main.write_text(f"{head}async def bump():\n    try:\n{inner.rstrip()}\n    finally:\n        {final}\n")
+
+
+def test_a_scoped_session_global_removed_outside_a_finally_is_kept_async(cli, tmp_path):
+    # before, any `remove()` in the route counted: converted, a request failing before it left the
+    # worker thread's Session in the registry for the next request on that thread
     root = build(tmp_path, "scoped_session(SessionLocal)", "scoped_session, sessionmaker", "db.remove()")
+    (entry,) = cli.json("phase1", root)["handlers"]
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM132"), entry
+    assert "`db.remove()` (main.py:17) runs only when nothing before it raises" in entry["reasons"][0], entry
+
+
+def test_near_miss_a_scoped_session_global_converts_and_serves_concurrent_requests(cli, tmp_path):
+    root = build(tmp_path, "scoped_session(SessionLocal)", "scoped_session, sessionmaker", "")
+    _in_try(root, "db.remove()")
     document = cli.json("phase1", root, "--apply", "--allow-dirty")
     (entry,) = document["handlers"]
     assert entry["action"] == "convert", entry

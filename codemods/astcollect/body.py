@@ -1692,7 +1692,28 @@ class BodyScanner:
         if not nested and (kind in (ast.Name, ast.Attribute) or (kind is ast.Call and item.optional_vars is None)):
             self.raw_entered.append((item.context_expr, self.source.line_of(item.context_expr), asynchronous))
 
+    def _on_try(self, node: ast.Try | ast.TryStar, nested: bool) -> None:
+        if nested or not node.finalbody:
+            return
+        ran: list[ast.stmt | ast.excepthandler] = [*node.body, *node.handlers, *node.orelse]
+        end = max(statement.end_lineno or statement.lineno for statement in ran)
+        yields: bool | None = None
+        for statement in node.finalbody:
+            if type(statement) is not ast.Expr:
+                continue
+            value = statement.value.value if type(statement.value) is ast.Await else statement.value
+            if type(value) is ast.Call:
+                if yields is None:
+                    yields = any(type(inner) in (ast.Yield, ast.YieldFrom) for inner in objects.own_nodes(ran))  # type: ignore[arg-type]
+                self.function.finally_calls += ((self.source.line_of(value), node.lineno, end, yields),)
+
     def _on_with(self, node: ast.With, nested: bool) -> None:
+        if not nested:
+            end = node.end_lineno or node.lineno
+            self.function.with_calls += tuple(
+                (self.source.line_of(item.context_expr), node.lineno, end)
+                for item in node.items if type(item.context_expr) is ast.Call
+            )
         if not nested and len(node.items) > 1:
             self.function.shared_withs += _shared_begins(node.items, self.source.line_of)
         if not nested and len(node.items) == 1 and node.items[0].optional_vars is None and type(
@@ -2924,6 +2945,8 @@ _HANDLERS = {
     ast.For: BodyScanner._on_for,
     ast.AsyncFor: BodyScanner._on_for,
     ast.With: BodyScanner._on_with,
+    ast.Try: BodyScanner._on_try,
+    ast.TryStar: BodyScanner._on_try,
     ast.AsyncWith: BodyScanner._on_async_with,
     ast.comprehension: BodyScanner._on_comprehension,
     ast.GeneratorExp: BodyScanner._on_generator,

@@ -39,12 +39,14 @@ from async_migrate.codemods.phase1.expired_deps import (
 from async_migrate.codemods.phase1.memory_sqlite import MemoryEngine, handler_memory_engine
 from async_migrate.codemods.phase1.needs import BY_HAND_ASYNC, coroutine_needs
 from async_migrate.codemods.phase1.shared_session import (
+    first_work,
     offload_note,
     past_constructions,
     registry_teardown_fix,
     registry_work_reached,
     shared_session_uses,
     thread_scoped_uses,
+    unguarded_remove_fix,
 )
 from async_migrate.codemods.pragma import parse_pragma
 from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, FunctionId, Handler, Project
@@ -594,7 +596,18 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
                 f"once; {use.remedy or 'give each request its own Session (a dependency) or a `scoped_session` scoped to the request'}"
             )
         )
-    for use in thread_scoped_uses(project, handler.id)[:1]:
+    scoped = thread_scoped_uses(project, handler.id)
+    for use in [first_work(scoped)] if scoped else []:
+        guard = unguarded_remove_fix(project, handler.id, use)
+        if guard is not None:
+            reasons.append(
+                AM132.reason(
+                    f"does Session work at {use.path}:{use.line} (`{use.call}`) on {use.holder}: as `def` it would "
+                    f"run on threadpool workers, where {guard}; or scope it to the request (`scopefunc=` a context "
+                    "variable set per request)"
+                )
+            )
+            continue
         harm = (
             "use it from a threadpool worker while other requests use it from theirs: a Session is not "
             "thread-safe, so their transactions interleave"

@@ -43,7 +43,7 @@ from async_migrate.codemods.phase1.registry_handed import registry_of, state_reg
 from async_migrate.codemods.phase1.thread_local import thread_local_objects
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.session_work import handed_held_sessions
-from async_migrate.codemods.vocabulary.python import CACHES
+from async_migrate.codemods.vocabulary.python import CACHES, CONTEXT_MANAGER_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SESSION_IO_METHODS
 
 if TYPE_CHECKING:
@@ -245,7 +245,7 @@ def offload_note(project: Project, fid: FunctionId, lines: set[int] | None = Non
 
 def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     """Uses of a thread-local `scoped_session` (no `scopefunc=`) by `fid` and what it reaches,
-    unless that code also calls its `remove()` itself.
+    unless that code also calls its `remove()` itself however it is left (`_unguarded`).
 
     An `async def` route uses the event loop thread's Session, which code on that thread (an
     HTTP middleware, an async dependency) closes with `remove()` after each request. As `def`
@@ -254,19 +254,186 @@ def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     next.
     """
     uses = _reached(project, fid, "thread_scoped_uses", _own_scoped_uses)
+    members: list[tuple[FunctionId, int, SharedUse]] = []
     if _registries_possible(project) and _thread_local_registries(project):
-        uses = uses + _member_scoped_uses(project, fid)
+        members = _member_uses_at(project, fid)
+        uses = uses + [use for _, _, use in members]
     _, function = project.functions[fid]
     # FastAPI runs a plain generator dependency's code before and after its `yield` in two
     # threadpool calls, which may land on two workers: the `remove()` after the yield may empty
     # another thread's registry, so it proves nothing.
-    # Only a thread's registry is emptied by the worker's own `remove()`: a task's raises in the
-    # worker before it, and one key for every request is shared by the workers meanwhile.
-    removed = set() if function.is_generator else {
-        use.registry or use.holder for use in uses if use.call.endswith(".remove()") and not use.task and not use.one_key
-    }
+    removed = set() if function.is_generator or not any(_removing(use) for use in uses) else {
+        _registry_key(use) for use in uses if _removing(use)
+    } - {_registry_key(use) for use in _unguarded(project, fid, members)}
     handed = [use for param in function.params if (use := _registry_dependency(project, param)) is not None]
-    return handed + [use for use in uses if (use.registry or use.holder) not in removed]
+    return handed + [use for use in uses if _registry_key(use) not in removed]
+
+
+def unguarded_remove(project: Project, fid: FunctionId, use: SharedUse) -> SharedUse | None:
+    """The first `remove()` of `use`'s registry that `fid` (or what it calls) runs, when that
+    registry is still reported: a `remove()` some exception or early return skips (none in a
+    `finally` around the work, or in the `finally` of a `@contextmanager` the work runs in)."""
+    if use.task or use.one_key or use.handed:
+        return None
+    key = _registry_key(use)
+    return next(
+        (found for found in _reached(project, fid, "thread_scoped_uses", _own_scoped_uses)
+         if _removing(found) and _registry_key(found) == key),
+        None,
+    )
+
+
+def first_work(uses: list[SharedUse]) -> SharedUse:
+    """The use to name of `thread_scoped_uses` (not empty): the first one that is not a `remove()`."""
+    return next((use for use in uses if not use.call.endswith(".remove()")), uses[0])
+
+
+def unguarded_remove_fix(project: Project, fid: FunctionId, use: SharedUse) -> str | None:
+    """Where `fid` (or what it calls) removes `use`'s registry on some paths only: the fix that
+    keeps the registry thread-local (a `finally`), or None."""
+    removed = unguarded_remove(project, fid, use)
+    if removed is None:
+        return None
+    return (
+        f"its `{removed.call}` ({removed.path}:{removed.line}) runs only when nothing before it raises or returns "
+        "early, so a request that fails would leave the worker thread's Session (its transaction and connection) "
+        "to the next request on that thread: call it in a `finally` around all the work on the registry (or in "
+        "the `finally` around the `yield` of a `@contextmanager` the work runs in, `with scope() as session:`)"
+    )
+
+
+def _registry_key(use: SharedUse) -> str:
+    return use.registry or use.holder
+
+
+def _removing(use: SharedUse) -> bool:
+    """Whether `use` is a registry's `remove()` that empties the calling thread's entry: a
+    task-keyed registry's raises in a worker thread before it, and a key every request shares is
+    used by the other workers meanwhile."""
+    return use.call.endswith(".remove()") and not use.task and not use.one_key
+
+
+# (registry, first line, last line, whether a `yield` is among them): a `remove()` of the registry
+# runs however the code on those lines is left.
+_Guard = tuple[str, int, int, bool]
+
+
+def _unguarded(
+    project: Project, fid: FunctionId, members: list[tuple[FunctionId, int, SharedUse]]
+) -> list[SharedUse]:
+    """The uses of a registry `fid` and what it calls make (`members`: model code they run, by
+    function and line) that no `remove()` of that registry follows however the work is left: a
+    `remove()` reaches a use only from the `finally` of a `try` running it (directly, or as the first
+    thing a function called there does), or as the `with` exit of a `@contextmanager` whose own
+    `finally` around its `yield` removes the registry. A Session a registry call hands to a name
+    (`session = ScopedSession()`) needs the name's uses covered, not the call. Removes themselves
+    need no cover. A use in a lambda or nested function may run after the `finally`: uncovered."""
+    deads = cast("dict[FunctionId, dict[FunctionId, Spans]]", project.derived.get("shared_session.dead", {}))
+    dead = deads.get(fid, {})
+    cache: dict[tuple[FunctionId, Spans], list[SharedUse]] = project.derived.setdefault(  # type: ignore[assignment]
+        "thread_scoped_uses", {}
+    )
+    read: dict[FunctionId, list[SharedUse]] = {}
+    guards_of: dict[FunctionId, list[_Guard]] = {}
+    by_member: dict[FunctionId, list[tuple[int, SharedUse]]] = {}
+    for current, line, use in members:
+        by_member.setdefault(current, []).append((line, use))
+
+    def own(current: FunctionId) -> list[SharedUse]:
+        at = (current, dead.get(current, NO_SPANS))
+        if at not in cache:
+            cache[at] = _own_scoped_uses(project, *at)
+        return cache[at]
+
+    def covered(guards: list[_Guard], key: str, lines: list[int]) -> bool:
+        return all(any(k == key and start <= line <= end for k, start, end, _ in guards) for line in lines)
+
+    def guards(current: FunctionId, depth: int) -> list[_Guard]:
+        if current in guards_of:
+            return guards_of[current]
+        guards_of[current] = []  # a cycle: no guard from itself
+        _, function = project.functions[current]
+        edges = project.all_calls_from.get(current, ())
+        found: list[_Guard] = []
+        for line, start, end, yields in function.finally_calls:
+            found.extend((_registry_key(use), start, end, yields) for use in own(current) if use.line == line and _removing(use))
+            for edge in edges:
+                if edge.call.line == line and not edge.call.nested:
+                    found.extend((key, start, end, yields) for key in _removes_first(project, edge.callee, own))
+        for line, start, end in function.with_calls:
+            for edge in edges:
+                if edge.call.line != line or edge.call.nested or not _context_manager(project, edge.callee):
+                    continue
+                inner = guards(edge.callee, depth + 1)
+                left = {_registry_key(use) for use in unguarded(edge.callee, depth + 1)}
+                found.extend((key, start, end, False) for key, _, _, yields in inner if yields and key not in left)
+        guards_of[current] = found
+        return found
+
+    def unguarded(current: FunctionId, depth: int) -> list[SharedUse]:
+        if current in read:
+            return read[current]
+        read[current] = []  # a cycle: its uses are counted where the walk met it first
+        _, function = project.functions[current]
+        mine = guards(current, depth)
+        found: list[SharedUse] = []
+        for use in own(current):
+            if not _removing(use) and not covered(mine, _registry_key(use), _lines_to_cover(function, use)):
+                found.append(use)
+        found.extend(
+            use for line, use in by_member.get(current, ())
+            if not _removing(use) and not covered(mine, _registry_key(use), [line])
+        )
+        if depth < _DEPTH:
+            for edge in project.all_calls_from.get(current, ()):
+                if within(dead.get(current, NO_SPANS), edge.call.line):
+                    continue
+                lines = [] if edge.call.nested else [edge.call.line]
+                found.extend(
+                    use for use in unguarded(edge.callee, depth + 1)
+                    if not lines or not covered(mine, _registry_key(use), lines)
+                )
+        read[current] = found
+        return found
+
+    return unguarded(fid, 0)
+
+
+def _lines_to_cover(function: facts.Function, use: SharedUse) -> list[int]:
+    """The lines a `remove()` must cover for `use`: its own, or, for a Session the registry's call
+    hands to a name (`session = ScopedSession()`, which does no I/O), every later use of that name.
+    No line (never covered) for a use in a lambda or nested function, which may run later."""
+    at = [call for call in function.calls if call.line == use.line]
+    if at and all(call.nested for call in at):
+        return [-1]
+    method = use.call.removesuffix("()").rpartition(".")[2]
+    if method not in _IO_OR_REMOVE:
+        name = next((b.name for b in function.bindings if b.line == use.line and not b.entered), None)
+        later = function.name_uses.get(name, []) if name is not None else []
+        if later and len(at) == 1:
+            return [line for line in later if line != use.line] or [use.line]
+    return [use.line]
+
+
+def _removes_first(
+    project: Project, fid: FunctionId, own: Callable[[FunctionId], list[SharedUse]]
+) -> set[str]:
+    """The registries a plain function called from a `finally` removes before anything else it
+    does could raise (`def cleanup(): ScopedSession.remove()`)."""
+    _, function = project.functions[fid]
+    if function.is_generator or not function.calls:
+        return set()
+    first = min(function.calls, key=lambda call: call.index)
+    return {_registry_key(use) for use in own(fid) if use.line == first.line and _removing(use) and first.top}
+
+
+def _context_manager(project: Project, fid: FunctionId) -> bool:
+    """Whether `fid` is a `@contextmanager` generator: a `with` on its call runs its code after the
+    `yield` when the block is left, by an exception too (thrown in at the `yield`)."""
+    _, function = project.functions[fid]
+    return function.is_generator and not function.is_async and any(
+        project.canonical(d.callee) in CONTEXT_MANAGER_DECORATORS for d in function.decorators if d.callee
+    )
 
 
 def registry_work_reached(project: Project, fid: FunctionId) -> list[SharedUse]:
@@ -304,13 +471,19 @@ def _member_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     on the `scoped_session` global. The call graph does not reach a member of what a query
     returned; judged by the member's name over every mapped class defining it, since a route
     converted on a wrong guess keeps a Session open on a worker thread."""
+    return [use for _, _, use in _member_uses_at(project, fid)]
+
+
+def _member_uses_at(project: Project, fid: FunctionId) -> list[tuple[FunctionId, int, SharedUse]]:
+    """`_member_scoped_uses`, each with the function reading the member and its line there (a
+    response model's field: the route's decorator line, read after the route returned)."""
     from async_migrate.codemods.classes import project_classes
     from async_migrate.codemods.phase2.model_members import members
 
     classes = project_classes(project)
     index = members(project, classes)
     orders = cast("dict[FunctionId, tuple[FunctionId, ...]]", project.derived.get("shared_session.breadth", {}))
-    found: list[SharedUse] = []
+    found: list[tuple[FunctionId, int, SharedUse]] = []
     seen: set[FunctionId] = set()
     for current in orders.get(fid, (fid,)):
         module, function = project.functions[current]
@@ -339,7 +512,7 @@ def _member_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
                 seen.add(member)
                 where = f"{project.functions[current][0].path}:{line}"
                 found.extend(
-                    replace(use, holder=f"{use.holder}, through {shown} ({where})")
+                    (current, line, replace(use, holder=f"{use.holder}, through {shown} ({where})"))
                     for use in _reached(project, member, "thread_scoped_uses", _own_scoped_uses)
                 )
     return found

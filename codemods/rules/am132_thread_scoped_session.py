@@ -22,6 +22,13 @@ name, an attribute of a module-level instance (set in `__init__`, in the class b
 by a property), `self.session` in the methods; a registry whose `scopefunc=` the analysis cannot
 read is reported as possibly thread-local, never taken for a request-scoped one.
 
+A route removing the registry itself converts only where the `remove()` runs however the work
+is left: in the `finally` of a `try` around all of it (directly, or as the first thing a helper
+called there does), or in the `finally` around the `yield` of a `@contextmanager` the work runs in
+(`with scope() as session:`). A `remove()` at the end of the body, in an `except`, or under an
+`if` is skipped by an exception or an early return: as `def`, a failed request would leave the
+worker thread's Session, often mid-transaction, to the next request on that thread.
+
 A dependency handing out the registry's Session (`db = db_session(); yield db`) is the same
 harm twice over. It keeps its own `async def` even with `remove()` after the `yield`: FastAPI
 runs a plain generator's two halves in two threadpool calls, perhaps on two workers. And the

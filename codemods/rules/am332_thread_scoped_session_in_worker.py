@@ -20,7 +20,11 @@ added to.
 The same work on a registry keyed on the asyncio task raises in the worker thread (AM331 for a
 `def` route or dependency); on the Session a dependency hands out from the registry, or a registry
 keyed on a context variable every request shares a value of, several threads use one Session at
-once; offloaded work and background tasks on a task-keyed registry are reported here. Work that calls the registry's `remove()` itself is not reported, nor work closing the
+once; offloaded work and background tasks on a task-keyed registry are reported here. Work that
+calls the registry's `remove()` itself however it is left (in a `finally` around the work, or in
+the `finally` around the `yield` of a `@contextmanager` the work runs in) is not reported; a
+`remove()` an exception or early return skips is (a failed request leaves the Session, often
+mid-transaction, to the next request on that thread). Nor is work closing the
 Session it takes from the registry on every path (`session = ScopedSession()`, then
 `session.close()` in a `finally`, or a `@contextmanager` helper doing so, Airflow's
 `create_session()`): the registry keeps that
