@@ -53,6 +53,31 @@ _BINDS_ONLY = frozenset({"configure", "bind", "append", "add", "setdefault", "up
 _NO_IO = frozenset({"print", "repr", "str", "id", "isinstance", "getattr", "hasattr", "setattr", "type", "len"})
 
 
+# What the Session work of a task moved to a worker thread does there, by the registry's scope:
+# the thread's own (a `remove()` there ends it), the asyncio task's (none runs there), or one
+# Session other requests use at the same time (a registry keyed alike for every request, one a
+# dependency or middleware hands out, a process-wide Session).
+THREAD, TASK, SHARED = "thread", "task", "shared"
+_OWN_SESSION = (
+    "have the code the worker runs (the plain def task or helper) open a Session of its own (`with "
+    "SessionLocal() as session:`), or move its work to AsyncSession"
+)
+_REGISTRY_NOTES = {
+    THREAD: (
+        "runs on that worker's own Session, which nothing else removes: call the registry's `remove()` in a "
+        "`finally` in the code the worker runs (the plain def task or helper), or scope the registry to the request"
+    ),
+    TASK: (
+        "fails: the registry is keyed on the asyncio task and a worker thread runs none, so "
+        f"`asyncio.current_task()` raises RuntimeError there; {_OWN_SESSION}"
+    ),
+    SHARED: (
+        "would use, from that thread, a Session other requests use on the event loop at the same time, which a "
+        f"Session does not allow; {_OWN_SESSION}"
+    ),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CoroutineTask:
     """An `async def` scheduled as a background task that blocks the event loop."""
@@ -68,9 +93,10 @@ class CoroutineTask:
     # A plain function the event loop calls itself (`loop.call_later(60, purge)`): on the loop
     # whatever it is, so no plain def helps.
     callback: bool = False
-    # The thread-local `scoped_session` its work uses, as `SharedUse.holder` says it, with where:
-    # in a worker thread that is the worker's own Session, which only the task's `remove()` ends.
+    # The registry or process-wide Session its work uses, as `SharedUse.holder` says it, with where,
+    # and what a worker thread makes of it (`_REGISTRY_NOTES`): "" for none.
     registry: str = ""
+    registry_kind: str = THREAD
 
     def fix(self, awaits_said: bool = False) -> str:
         """A plain def task is a fix only where a plain def can be scheduled and awaits nothing.
@@ -78,11 +104,7 @@ class CoroutineTask:
         text = self._fix(awaits_said)
         if not self.registry or self.callback:
             return text
-        return (
-            f"{text}; in a worker thread its Session work ({self.registry}) runs on that worker's own Session, "
-            "which nothing else removes: call the registry's `remove()` in a `finally` in the code the worker "
-            "runs (the plain def task or helper), or scope the registry to the request"
-        )
+        return f"{text}; in a worker thread its Session work ({self.registry}) {_REGISTRY_NOTES[self.registry_kind]}"
 
     def _fix(self, awaits_said: bool) -> str:
         short = self.task.rsplit(".", 1)[-1]
@@ -483,22 +505,31 @@ def _coroutine_tasks(project: Project, fid: FunctionId) -> list[CoroutineTask]:
                 continue
             inner_work = coroutine_blocking(project, task_fid, {fid}) + engine_inside(project, task_fid, {fid})
             if inner_work:
+                registry, kind = _thread_registry(project, task_fid)
                 found.append(CoroutineTask(
                     call.line, f"{module.name}.{task.qualname}", tuple(inner_work), task_fid, starter,
-                    first_await(module, task), registry=_thread_registry(project, task_fid),
+                    first_await(module, task), registry=registry, registry_kind=kind,
                 ))
     return found
 
 
-def _thread_registry(project: Project, fid: FunctionId) -> str:
-    """Where the task's work uses a thread-local `scoped_session` no code of its own removes
-    (`path:line`, `call`, and the holder), or ""."""
-    from async_migrate.codemods.phase1.shared_session import thread_scoped_uses
+def _thread_registry(project: Project, fid: FunctionId) -> tuple[str, str]:
+    """Where the task's work uses a `scoped_session` no code of its own removes, or a Session the
+    whole process shares (`path:line`, `call`, and the holder), and what a worker thread makes of
+    it (`_REGISTRY_NOTES`); ("", THREAD) for neither."""
+    from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
+    from async_migrate.codemods.phase1.tasks import handed_registry_sessions
 
+    shared = [use for use in shared_session_uses(project, fid) if use.certain]
+    if shared:
+        use = shared[0]
+        return f"at {use.path}:{use.line} (`{use.call}`), on {use.holder}, {use.shared}", SHARED
+    for path, line, use in handed_registry_sessions(project, fid)[:1]:
+        return f"on {use.holder}, which {path}:{line} hands it", SHARED
     for use in thread_scoped_uses(project, fid):
-        if not (use.task or use.handed or use.one_key):
-            return f"at {use.path}:{use.line} (`{use.call}`), on {use.holder}"
-    return ""
+        kind = SHARED if use.handed or use.one_key else TASK if use.task else THREAD
+        return f"at {use.path}:{use.line} (`{use.call}`), on {use.holder}", kind
+    return "", THREAD
 
 
 def _called_method(call: facts.Call) -> str | None:

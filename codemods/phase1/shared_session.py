@@ -265,7 +265,7 @@ def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     removed = set() if function.is_generator or not any(_removing(use) for use in uses) else {
         _registry_key(use) for use in uses if _removing(use)
     } - {_registry_key(use) for use in _unguarded(project, fid, members)}
-    handed = [use for param in function.params if (use := _registry_dependency(project, param)) is not None]
+    handed = [use for param in function.params if (use := registry_dependency(project, param)) is not None]
     return handed + [use for use in uses if _registry_key(use) not in removed]
 
 
@@ -536,7 +536,7 @@ def _response_fields(project: Project, classes: Classes, fid: FunctionId) -> lis
     return found
 
 
-def _registry_dependency(project: Project, param: facts.Param) -> SharedUse | None:
+def registry_dependency(project: Project, param: facts.Param) -> SharedUse | None:
     """The parameter FastAPI fills from a dependency returning or yielding the Session of a
     `scoped_session` that is not scoped to the request (`db = db_session(); yield db`). An
     `async def` dependency hands every request the event loop thread's one Session; a plain one

@@ -16,7 +16,12 @@ from typing import cast
 from async_migrate.codemods.outcome import TASK_KIND as KIND
 from async_migrate.codemods.outcome import Outcome
 from async_migrate.codemods.phase1.needs import NeedKind, _values, coroutine_needs
-from async_migrate.codemods.phase1.shared_session import shared_session_uses, thread_scoped_uses
+from async_migrate.codemods.phase1.shared_session import (
+    SharedUse,
+    registry_dependency,
+    shared_session_uses,
+    thread_scoped_uses,
+)
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules.am128_coroutine_task_blocks import RULE as AM128
 from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK, BACKGROUND_TASKS
@@ -28,6 +33,7 @@ def starlette_sites(project: Project) -> dict[FunctionId, list[tuple[str, int]]]
     cached = project.derived.get("phase1.starlette_tasks")
     if cached is None:
         found: dict[FunctionId, list[tuple[str, int]]] = {}
+        handed: dict[FunctionId, list[tuple[str, int, SharedUse]]] = {}
         for module, function in project.functions.values():
             for call in function.calls:
                 if call.method == "add_task":
@@ -45,9 +51,25 @@ def starlette_sites(project: Project) -> dict[FunctionId, list[tuple[str, int]]]
                 first = next((a for a in call.args if a.position == 0), None)
                 target = project.function(first.ref) if first is not None and first.ref else None
                 if target is not None:
-                    found.setdefault((target[0].name, target[1].key), []).append((module.path, call.line))
+                    task = (target[0].name, target[1].key)
+                    found.setdefault(task, []).append((module.path, call.line))
+                    passed = {a.name for a in call.args if a.name and a.position != 0}
+                    handed.setdefault(task, []).extend(
+                        (module.path, call.line, use) for param in function.params
+                        if param.name in passed and (use := registry_dependency(project, param)) is not None
+                    )
         cached = project.derived["phase1.starlette_tasks"] = found
+        project.derived["phase1.starlette_handed"] = handed
     return cast("dict[FunctionId, list[tuple[str, int]]]", cached)
+
+
+def handed_registry_sessions(project: Project, task: FunctionId) -> list[tuple[str, int, SharedUse]]:
+    """The Sessions a handler hands the task at a Starlette site (`add_task(job, db)`) that its
+    dependency takes from a `scoped_session` not scoped to the request (`db = Depends(get_db)` on
+    `return ScopedSession()`): one Session other requests use too, with the site's path and line."""
+    starlette_sites(project)
+    handed = cast("dict[FunctionId, list[tuple[str, int, SharedUse]]]", project.derived["phase1.starlette_handed"])
+    return handed.get(task, [])
 
 
 def kept_because(project: Project, task: FunctionId) -> str | None:
@@ -83,6 +105,8 @@ def kept_because(project: Project, task: FunctionId) -> str | None:
     if shared:
         use = shared[0]
         return f"its Session work at {use.path}:{use.line} is on {use.holder}, which must not reach the threadpool"
+    for path, line, use in handed_registry_sessions(project, task)[:1]:
+        return f"{path}:{line} hands it {use.holder}, which must not reach the threadpool"
     return None
 
 

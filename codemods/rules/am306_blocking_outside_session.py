@@ -4,6 +4,12 @@ An `async def` route, websocket or dependency that takes a synchronous engine's 
 (`engine.connect()`, `engine.begin()`, `engine.raw_connection()`), or any handler that
 schedules an `async def` background task doing synchronous Session or engine work
 (`add_task`, `asyncio.create_task`). Either blocks the event loop; neither is an all-clear.
+The advice to move a task's work to a worker thread says what that thread makes of the Session
+the work uses: a thread-local `scoped_session` is the worker's own there, to be removed in a
+`finally` in the code the worker runs; one keyed on the asyncio task fails there (no task runs);
+one keyed alike for every request, one a dependency or middleware hands out, and a process-wide
+Session would be used from the worker beside the requests on the event loop: the worker's code
+opens a Session of its own instead (phase one keeps such a task `async def`, AM128).
 Silence one handler with `# async-migrate: ignore[AM306] reason`.
 
 Before:
