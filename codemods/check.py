@@ -252,6 +252,11 @@ def _judge(project: Project, handler: Handler) -> _Judgement:
         # A coroutine they schedule (`asyncio.create_task(poll())` in a lifespan) runs while the
         # application serves, so its blocking work delays requests: AM306 as for any handler.
         result.acknowledged = _check_tasks(project, handler, result, tasks_only=True)
+        # Work it hands to a worker thread leaves that worker a Session the requests it serves
+        # later get: AM332 as for any handler.
+        finding = _registry_in_worker(project, handler)
+        if finding is not None and _report(result, finding, parse_pragma(handler.function.pragma)):
+            result.acknowledged = True
         return result
     if handler.kind == RESOLVER:
         # graphql-core runs a `def` resolver on the event loop too: judged either way, and the
@@ -1249,8 +1254,10 @@ def _task_scoped_in_threadpool(project: Project, handler: Handler) -> Finding | 
 def _registry_in_worker(project: Project, handler: Handler) -> Finding | None:
     """AM332: work the handler runs on a worker thread (itself as a `def` route or dependency, a
     helper it offloads, a plain background task) using a thread-local `scoped_session` it never
-    removes there (`worker_registry.py`)."""
-    if handler.kind not in ("route", "dependency", "websocket", "middleware", "exception-handler"):
+    removes there (`worker_registry.py`). A startup or shutdown handler's offloaded work counts
+    too: the worker keeps that Session, with its transaction and connection, into the requests it
+    serves later."""
+    if handler.kind not in ("route", "dependency", "websocket", "middleware", "exception-handler", "lifecycle"):
         return None
     found = worker_registry_uses(project, handler)
     if not found:
