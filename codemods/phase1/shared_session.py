@@ -273,8 +273,8 @@ def unguarded_remove(project: Project, fid: FunctionId, use: SharedUse) -> Share
     """The first `remove()` of `use`'s registry that `fid` (or what it calls) runs, when that
     registry is still reported: a `remove()` some exception or early return skips (none in a
     `finally` around the work, or in the `finally` of a `@contextmanager` the work runs in)."""
-    if use.task or use.one_key or use.handed:
-        return None
+    if use.task or use.one_key or use.handed or project.functions[fid][1].is_generator:
+        return None  # a generator's `remove()` after its `yield` may run on another thread: said apart
     key = _registry_key(use)
     return next(
         (found for found in _reached(project, fid, "thread_scoped_uses", _own_scoped_uses)
