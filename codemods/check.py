@@ -55,6 +55,7 @@ from async_migrate.codemods.phase1.rule import (
     route_handler_text,
 )
 from async_migrate.codemods.phase1.shared_session import (
+    UNREAD_SCOPE_FIX,
     SharedUse,
     first_work,
     offload_note,
@@ -3745,6 +3746,8 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
         other = use.remedy or (
             f"have `{use.call}` open a Session of its own (`with SessionLocal() as db: yield db`)"
             if use.handed
+            else f"take the Session from a dependency ({UNREAD_SCOPE_FIX})"
+            if not use.certain
             else "take the Session from a dependency"
         )
         guard = unguarded_remove_fix(project, handler.id, use)

@@ -1918,7 +1918,8 @@ def scope_key(arg: facts.CallArg | None, canonical: str | None) -> str | None:
     return None
 
 
-def _scope_arg(args: list[facts.CallArg] | tuple[facts.CallArg, ...]) -> facts.CallArg | None:
+def scope_argument(args: list[facts.CallArg] | tuple[facts.CallArg, ...]) -> facts.CallArg | None:
+    """The `scopefunc=` argument of a `scoped_session(...)` call as written (keyword or second positional), or None."""
     positional = [a for a in args if a.keyword is None]
     keyed = [a for a in args if a.keyword == "scopefunc"]
     return keyed[0] if keyed else positional[1] if len(positional) > 1 else None
@@ -1932,7 +1933,7 @@ def registry_scope_of(
     `scopefunc=` names what the analysis cannot read (a lambda it cannot follow, a library's
     function): unverified, never taken for the request's."""
     key = _scope_key(project, args, module)
-    if _scope_arg(args) is not None and not _readable_key(project, key):
+    if scope_argument(args) is not None and not _readable_key(project, key):
         return None
     return _registry_scope([(a.keyword is None, a.keyword) for a in args], key)
 
@@ -1940,7 +1941,7 @@ def registry_scope_of(
 def _scope_key(
     project: Project, args: list[facts.CallArg] | tuple[facts.CallArg, ...], module: facts.Module | None = None
 ) -> str | None:
-    arg = _scope_arg(args)
+    arg = scope_argument(args)
     key = scope_key(arg, project.canonical(arg.ref) if arg is not None and arg.ref else None)
     if key is None and arg is not None and module is not None:
         key = _lambda_key(project, module, arg.text)

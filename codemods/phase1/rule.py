@@ -39,6 +39,8 @@ from async_migrate.codemods.phase1.expired_deps import (
 from async_migrate.codemods.phase1.memory_sqlite import MemoryEngine, handler_memory_engine
 from async_migrate.codemods.phase1.needs import BY_HAND_ASYNC, coroutine_needs
 from async_migrate.codemods.phase1.shared_session import (
+    UNREAD_SCOPE_FIX,
+    UNREAD_SCOPE_HARM,
     first_work,
     offload_note,
     past_constructions,
@@ -615,12 +617,16 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
             else "run on a threadpool worker, where no asyncio task runs: `asyncio.current_task()` raises "
             "RuntimeError and the request fails"
             if use.task
+            else f"run on threadpool workers, where by its key {UNREAD_SCOPE_HARM}"
+            if not use.certain
             else "run on threadpool workers, each keeping its own Session (its transaction and connection) "
             "open from one request to the next, out of reach of a `remove()` on the event loop thread"
         )
         fix = use.remedy or (
             f"have `{use.call}` open a Session of its own (`with SessionLocal() as db: yield db`)"
             if use.handed
+            else f"take the Session from a dependency; {UNREAD_SCOPE_FIX}"
+            if not use.certain
             else "take the Session from a dependency"
         )
         reasons.append(

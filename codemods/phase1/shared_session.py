@@ -36,6 +36,7 @@ from async_migrate.codemods.flow import (
     in_order,
     local_proxy_source,
     registry_scope_of,
+    scope_argument,
     split,
 )
 from async_migrate.codemods.handed_constants import NO_SPANS, Spans, dead_in_reach, within
@@ -575,6 +576,61 @@ def registry_dependency(project: Project, param: facts.Param) -> SharedUse | Non
 
 def _any_scope_words(scope: str | None, where: str) -> str:
     return f"whose scope the analysis cannot read ({where})" if scope is None else _scope_words(scope, where)
+
+
+# What a route on a registry whose key the analysis cannot read does as `def`, after "by its key",
+# and how to write a key that is the request's so the analysis reads it.
+UNREAD_SCOPE_HARM = (
+    "each may keep its own Session open from one request to the next (a thread's key), fail (an asyncio "
+    "task's: none runs there) or use one Session from several workers at once (one value for every request)"
+)
+UNREAD_SCOPE_FIX = (
+    "if its `scopefunc=` already keys on the request, write it so the analysis reads it: `scopefunc=` the "
+    "`.get` of a module-level `ContextVar` an `async def` dependency or middleware sets to a value made for "
+    "the request (`object()`, `uuid4()`)"
+)
+
+
+def unread_scope(project: Project, where: str) -> str:
+    """Why the scope of the `scoped_session(...)` made at `where` (`path:line`) is not read, and
+    what it may be: a `scopefunc=` given as what the analysis cannot follow keys on the thread, the
+    asyncio task or one value for every request, as it may; arguments unpacked into the call may
+    give one or not."""
+    found = _scopefunc_written(project, where)
+    if found is None:
+        return "a thread's, an asyncio task's or one for every request, by what its `scopefunc=` keys on"
+    given, text = found
+    if not given:
+        return "the thread's unless the arguments unpacked into the call give a `scopefunc=`"
+    shown = f"its `scopefunc={text}`" if text and "\n" not in text and len(text) <= 60 else "its `scopefunc=`"
+    return f"{shown} may key the Session on the thread, on the asyncio task or on one value every request shares"
+
+
+def _scopefunc_written(project: Project, where: str) -> tuple[bool, str] | None:
+    """(whether a `scopefunc=` is given, as written or "") for the `scoped_session(...)` made at
+    `where`; None where the analysis finds no such call there."""
+    path, _, number = where.rpartition(":")
+    line = int(number) if number.isdigit() else 0
+    module = next((m for m in project.modules.values() if m.path == path), None)
+    if module is None:
+        return None
+    made = [
+        value.args for value in module.values.values()
+        if value.kind == "call" and value.line == line and project.canonical(value.ref) in SCOPED_SESSION_MAKERS
+    ]
+    if line in module.state_set_args:
+        made.append(module.state_set_args[line])
+    for args in made:
+        arg = scope_argument(args)
+        return (True, arg.text.strip()) if arg is not None else (False, "")
+    for function in module.functions:
+        for call in function.calls:
+            if call.line == line and project.canonical(call.callee) in SCOPED_SESSION_MAKERS:
+                keyed = [a for a in call.args if a.keyword == "scopefunc" or a.position == 1]
+                if keyed:
+                    return True, keyed[0].ref or keyed[0].expr or keyed[0].name or ""
+                return False, ""
+    return None
 
 
 def _reached(
@@ -1446,10 +1502,7 @@ def _reached_registry(
             call = project.written(expression)
             what = "a `query_property()` of a `scoped_session`" if value.kind == QUERY else "a `scoped_session`"
             if scope is None:
-                holder = (
-                    f"`{written}`, {what} ({where}) whose scope the analysis cannot read: "
-                    "the thread's unless its `scopefunc=` says otherwise"
-                )
+                holder = f"`{written}`, {what} ({where}) whose scope the analysis cannot read: {unread_scope(project, where)}"
                 return SharedUse(module.path, line, f"{call}()", holder, certain=False)
             holder = f"`{written}`, {what} {_scope_words(scope, where)}"
             return SharedUse(
