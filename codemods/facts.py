@@ -204,7 +204,8 @@ class Call(_Fact):
     # (`flow.per_request_key`). Empty for a set of an argument reading no call (`set("req")`),
     # None for any other call.
     stored: tuple[str, ...] | None = None
-    # The outermost call of a legacy `X.query(...)...` chain carries the chain's root name;
+    # The outermost call of a legacy `X.query(...)...` chain carries the chain's root name, or
+    # path (`self.db`: a Session an instance holds, `phase2.holders.held_query`);
     # the chain's `X.query(...)` call carries the whole chain as written, for phase two to
     # judge (`phase2.legacy_query.blocker`).
     query_root: str | None = None

@@ -1013,11 +1013,12 @@ def _written_args(call: ast.Call) -> list[ast.AST]:
 
 
 def _query_chain_root(node: ast.Call) -> ast.Call | None:
-    """The `X.query(...)` call at the bottom of a method chain on a bare name, if any."""
+    """The `X.query(...)` call at the bottom of a method chain on a bare name or a path on one
+    (`self.db.query(...)`: a Session an instance holds, phase two's to judge), if any."""
     current: ast.expr = node
     while type(current) is ast.Call and type(current.func) is ast.Attribute:
         value = current.func.value
-        if current.func.attr == "query" and type(value) is ast.Name:
+        if current.func.attr == "query" and dotted(value) is not None:
             return current
         current = value
     return None
@@ -2415,7 +2416,7 @@ class BodyScanner:
             if node is root:
                 break
             node = node.func.value
-        call.query_root = root.func.value.id  # type: ignore[attr-defined]
+        call.query_root = dotted(root.func.value)  # type: ignore[attr-defined]
         self.query_chains[id(root)] = self.source.raw(outer)
         if id(outer) in self.iterated:
             self.iterated_chains.add(id(root))

@@ -48,6 +48,7 @@ from async_migrate.codemods.phase2 import (
     holders,
     inline_sessions,
     left_out,
+    legacy_clear,
     loop_io,
     methods,
     optional_session,
@@ -3855,22 +3856,11 @@ def _legacy_query_blocker(project: Project, fid: FunctionId, call: facts.Call) -
     if kept is not None and kept.session == call.receiver:
         # Kept in a name and run later: each run, with every extension, is one chain to judge.
         for chain in kept.chains:
-            problem = _chain_blocker(chain, call.receiver, False, mapped)
+            problem = legacy_clear.chain_blocker(chain, call.receiver, False, mapped)
             if problem is not None:
                 return f"`{kept.name}` keeps a legacy Query that runs as `{' '.join(chain.split())}`: {problem}"
         return None
-    return _chain_blocker(call.query_chain, call.receiver, call.query_iterated, mapped)
-
-
-def _chain_blocker(chain: str, session: str, iterated: bool, mapped: frozenset[str]) -> str | None:
-    from async_migrate.codemods.phase2.legacy_clear import clear
-
-    # A chain that maps needs no libcst (its import costs more than the rest of this check)
-    if clear(chain, session, iterated=iterated, mapped=mapped):
-        return None
-    from async_migrate.codemods.phase2.legacy_query import blocker
-
-    return blocker(chain, session, iterated=iterated, mapped=mapped)
+    return legacy_clear.chain_blocker(call.query_chain, call.receiver, call.query_iterated, mapped)
 
 
 def session_calls(project: Project, fid: FunctionId) -> list[facts.Call]:

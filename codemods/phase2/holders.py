@@ -13,13 +13,18 @@ compose) and what keeps each family from moving is one reading of the same class
 
 from __future__ import annotations
 
+import ast
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
+from async_migrate.codemods import facts
+from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.facts import Arg
 from async_migrate.codemods.facts import parameter_of as facts_parameter
 from async_migrate.codemods.flow import INSTANCE, SESSION
+from async_migrate.codemods.phase2.legacy_clear import chain_blocker
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.received import argument_values
 from async_migrate.codemods.vocabulary.pydantic import PYDANTIC_MODELS
@@ -563,12 +568,15 @@ def _escapes(project: Project, holder: HolderClass) -> list[tuple[str, int, str]
                 ))
         for call in function.calls:
             held = held_call(project, fid, call.func, holder)
-            if held is not None and (held == "query" or held in UNAVAILABLE_METHODS or held in ABSENT_METHODS):
+            if held == "query" and not call.nested and not call.in_generator:
+                problem = held_query_problem(project, fid, call)
+                if problem is not None:
+                    found.append((module.path, call.line, f"{function.qualname} {problem}"))
+            elif held is not None and (held in UNAVAILABLE_METHODS or held in ABSENT_METHODS):
                 found.append((
                     module.path, call.line, f"{function.qualname} calls `{project.written(call.func or '')}()`, "
-                    "which AsyncSession does not have"
-                    + (f": {UNAVAILABLE_METHODS[held]}" if held in UNAVAILABLE_METHODS else
-                       f": {ABSENT_METHODS[held]}" if held in ABSENT_METHODS else " (a legacy Query)")
+                    "which AsyncSession does not have: "
+                    + (UNAVAILABLE_METHODS[held] if held in UNAVAILABLE_METHODS else ABSENT_METHODS[held])
                 ))
             if call.nested and (
                 (call.func or "").startswith(tuple(p + "." for p in paths)) or any(a.expr in paths for a in call.args)
@@ -618,6 +626,56 @@ def _init_work(project: Project, init: FunctionId, holder: HolderClass) -> list[
                 "without `await`: move that call into a method the routes call"
             ))
     return found
+
+
+def held_query_problem(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
+    """Why a legacy chain on the Session the method's class holds (`self.db.query(Item)...`,
+    `call` its `query()` call) cannot become a 2.0 `select()` on the AsyncSession, as one on a
+    Session parameter would; None when it maps (`held_query_root`). A Query kept in a name or
+    handed on is not followed there: it blocks."""
+    written = project.written(call.func or "").removesuffix(".query")
+    if not call.query_chain:
+        return (f"calls `{written}.query()` outside a chain the tool maps (a Query kept in a name or handed on), "
+                "which AsyncSession does not have (a legacy Query)")
+    problem = chain_blocker(call.query_chain, written, call.query_iterated, project_classes(project).class_valued(fid))
+    if problem is None:
+        return None
+    chain = " ".join(call.query_chain.split())
+    return f"runs the legacy Query `{chain}` on the Session its instance holds, which AsyncSession lacks: {problem}"
+
+
+def held_query_root(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
+    """The held Session a legacy chain's outermost call runs on, as written (`self.db`), when
+    that chain maps to a 2.0 `select()` (see `held_query_problem`); None for any other call."""
+    root = call.query_root
+    if root is None or "." not in root or holder_of(project, fid) is None:
+        return None
+    if held_call(project, fid, f"${root}.query") != "query":
+        return None
+    # The head's call follows the outermost in the facts (they are recorded outermost first); of
+    # several heads (a chain in another's arguments) the one whose chain ends in this call.
+    head: facts.Call | None = call if call.query_chain and call.func == f"${root}.query" else next((
+        c for c in project.functions[fid][1].calls
+        if c.index > call.index and c.func == f"${root}.query" and c.query_chain
+        and _chain_methods(c.query_chain) == (call.func or "").removeprefix(f"${root}.query().").split("().")
+    ), None)
+    if head is None or head.nested or head.in_generator or held_query_problem(project, fid, head) is not None:
+        return None
+    return root
+
+
+@functools.cache
+def _chain_methods(chain: str) -> list[str]:
+    """The methods called on a chain's `query()` call, in order (`filter`, `all`)."""
+    try:
+        node: ast.expr = ast.parse(f"({chain})", mode="eval").body
+    except SyntaxError:
+        return []
+    found: list[str] = []
+    while type(node) is ast.Call and type(node.func) is ast.Attribute and node.func.attr != "query":
+        found.append(node.func.attr)
+        node = node.func.value
+    return found[::-1]
 
 
 def held_call(

@@ -35,6 +35,17 @@ class _Kind(Enum):
     UNKNOWN = "undecided"
 
 
+def chain_blocker(chain: str, session: str, iterated: bool, mapped: frozenset[str]) -> str | None:
+    """Why a legacy chain as written on `session` (a name, or a path such as `self.db`) cannot
+    become a 2.0 `select()` (`legacy_query.blocker`); None when it maps."""
+    # A chain that maps needs no libcst (its import costs more than the rest of this check)
+    if clear(chain, session, iterated=iterated, mapped=mapped):
+        return None
+    from async_migrate.codemods.phase2.legacy_query import blocker
+
+    return blocker(chain, session, iterated=iterated, mapped=mapped)
+
+
 def clear(chain: str, session: str, iterated: bool = True, mapped: frozenset[str] = frozenset()) -> bool:
     """True when `legacy_query.blocker(chain, session, iterated, mapped)` is None: the chain maps.
     False when it blocks, or when this reading cannot tell (then ask `blocker`)."""

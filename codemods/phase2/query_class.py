@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.phase2.session_subclass import class_chain
 from async_migrate.codemods.vocabulary.sqlalchemy import QUERY_BASES, QUERY_MEMBERS
 
@@ -101,7 +102,10 @@ def blockers(project: Project, fid: FunctionId, query: QueryClass | None) -> lis
     added = dict(query.added)
     found = []
     for call in function.calls:
-        if call.receiver not in names or call.method != "query":
+        # on a Session the function names, or on the one its class holds (`self.db.query(...)`)
+        if (call.receiver not in names or call.method != "query") and not (
+            call.query_chain and holders.held_call(project, fid, call.func) == "query"
+        ):
             continue
         chains = [c for c in (call.query_chain,) if c]
         if call.index in kept:

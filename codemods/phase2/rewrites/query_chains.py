@@ -1,7 +1,8 @@
 """Legacy Query chains: `session.query(Book).filter(Book.id == book_id).first()` ->
 `(await session.scalars(select(Book).where(Book.id == book_id).limit(1))).first()`.
 
-The whole chain is rewritten at its outermost call (`phase2/legacy_query.py` maps each
+The whole chain is rewritten at its outermost call, on a Session the function names or on
+the one its class holds (`self.db.query(Book).all()`) (`phase2/legacy_query.py` maps each
 form); planning blocks a chain it cannot map, so the edit never guesses. A Query kept in a
 local name and extended (`facts.QueryVar`) becomes a `select()` in every place: its head, each
 extension, and each run, awaited on the Session.
@@ -13,6 +14,7 @@ import libcst as cst
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.phase2.holders import held_query_root
 from async_migrate.codemods.phase2.legacy_query import kept_extension, kept_head, kept_run, rewrite_query
 from async_migrate.codemods.phase2.rewrites.base import CallAction, CallKind, CallRewrite, FunctionSite, Leave
 
@@ -21,11 +23,13 @@ class LegacyQuery(CallRewrite):
     kinds = (CallKind.QUERY,)
 
     def plan(self, call: facts.Call, site: FunctionSite) -> CallAction | Leave | None:
-        if call.query_root not in site.names:
+        # on a Session parameter or local, or on the one the method's class holds (`self.db`)
+        root = call.query_root if call.query_root in site.names else held_query_root(site.project, site.fid, call)
+        if root is None:
             return None
         mapped = tuple(sorted(project_classes(site.project).class_valued(site.fid)))
         names, sqlmodel = _names_for(site)
-        return CallAction(CallKind.QUERY, call.query_root, add_await=False, mapped=mapped, names=names, sqlmodel=sqlmodel)
+        return CallAction(CallKind.QUERY, root, add_await=False, mapped=mapped, names=names, sqlmodel=sqlmodel)
 
     def edit(
         self, action: CallAction, call: cst.Call, *, in_with: bool, imports: set[tuple[str, str]]
