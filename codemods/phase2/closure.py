@@ -41,6 +41,7 @@ from async_migrate.codemods.phase2 import (
     depends_values,
     derived,
     direct_calls,
+    expired_held,
     expired_lists,
     expired_reads,
     fetched_refresh,
@@ -303,7 +304,7 @@ def compute(
     a route already on an AsyncSession must take for its dependencies' twins to share it."""
     routes = _routes_in(project, set(modules))
     closure = Closure(name, routes)
-    _left_out(project, read)  # decided once per project, with the source read for methods named as values
+    _left_out(project, read, expiry)  # decided once per project, with the source read for methods named as values
     shared_holders = set(parallel) | _copied_earlier(project)
     candidates: dict[FunctionId, Handler] = {}
     held_elsewhere: dict[FunctionId, list[Reason]] = {}
@@ -1895,18 +1896,27 @@ def _reach_next(project: Project, fid: FunctionId, whole_holders: bool) -> list[
     return found
 
 
-def _left_out(project: Project, read: Callable[[str], str] | None = None) -> dict[FunctionId, FunctionId]:
+def _left_out(
+    project: Project, read: Callable[[str], str] | None = None, expiry: expired_reads.Expiry | None = None
+) -> dict[FunctionId, FunctionId]:
     """Methods left out of their class's async copy, each -> the method whose blocker is why."""
-    return left_out.left_out(project, lambda fid: _blocked_alone(project, fid), read)
+    return left_out.left_out(project, lambda fid: _blocked_alone(project, fid, expiry), read)
 
 
-def _blocked_alone(project: Project, fid: FunctionId) -> bool:
+def _blocked_alone(project: Project, fid: FunctionId, expiry: expired_reads.Expiry | None = None) -> bool:
     """Whether a method cannot move for a blocker of its own, or of a helper it reaches through
     its calls (`bus.publish("placed", self.db, order)`, a bus calling handlers the analysis cannot
-    tell): not one of its whole class."""
-    return any(
-        not b.whole_class for helper in _reach(project, [fid], whole_holders=False) for b in _own_blockers(project, helper)
-    )
+    tell): not one of its whole class. With `expiry`, a read after a commit on the held Session
+    that phase two cannot refresh (`expired_held`) is one of its own too."""
+    reached = _reach(project, [fid], whole_holders=False)
+    if any(not b.whole_class for helper in reached for b in _own_blockers(project, helper)):
+        return True
+    if expiry is None or expiry.models is None:
+        return False
+    found = expired_reads.Analysis()
+    for helper in reached:
+        expired_held.analyse(project, helper, expiry, found)
+    return bool(found.blocks)
 
 
 def _does_session_work(project: Project, fid: FunctionId) -> bool:

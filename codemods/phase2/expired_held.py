@@ -67,8 +67,8 @@ def analyse(project: Project, fid: FunctionId, expiry: reads.Expiry, result: rea
             result.blocks.append(reads.ExpiredRead(rule, read[0], (
                 f"{read[1]} after `{session}.{method}()` (line {call.line}), which expires it on one stack and "
                 f"not the other: the read {what} under AsyncSession; `{name}` may be an object the Session "
-                f"loaded, which phase two cannot refresh there; fix: add `await {session}.refresh({name})` "
-                "after it"
+                f"loaded, which phase two cannot refresh there; fix: add `{session}.refresh({name})` "
+                "after it (phase two then awaits it)"
             )))
 
 

@@ -602,9 +602,10 @@ def analyse(
             what = f"{read_at[1]} (line {read_at[0]})" if kind is Held.MANY else read_at[1]
             if (read_at[0] < call.line or read_at[0] == call.line == loop) and read_at[0] != function.line:
                 what += " in the loop, which runs it again"
+            # Written for the code as it stands, still synchronous: phase two awaits the refresh it finds.
             fix = (
-                f"`await {session}.refresh(obj)` for each object `{name}` holds" if kind is Held.MANY
-                else f"`await {session}.refresh({name})`"
+                f"`{session}.refresh(obj)` for each object `{name}` holds" if kind is Held.MANY
+                else f"`{session}.refresh({name})`"
             )
             cannot = "which phase two cannot refresh there"
             if unbound and kind is not Held.MANY:
@@ -807,7 +808,7 @@ def _related_block(
         "an object reached through a relationship, which refreshing the object holding it does not "
         "reload (the identity map keeps it as it was)"
     )
-    fix = f"`await {session}.refresh(obj)` for each such object after it, or load it again"
+    fix = f"`{session}.refresh(obj)` for each such object after it, or load it again"
     if returned and response_eager:
         through = (
             f"an object reached through a relationship, which nothing reloads after the commit: "
