@@ -254,3 +254,49 @@ def test_a_legacy_chain_on_a_held_session_that_does_not_map_blocks_the_class_nam
     # one class, one kind of Session: the route whose own chain maps stays with it
     assert handler(document, "ItemViews.list_items")["action"] == "blocked"
     assert read(root, SUBSYSTEM) == before
+
+
+QUERY_CLASS_VIEWS = """
+from fastapi import HTTPException
+from fastapi_utils.cbv import cbv
+
+
+@cbv(router)
+class ItemViews:
+    db: Session = Depends(get_db_session)
+
+    @router.post("/items")
+    async def create_item(self, name: str):
+        item = Item(name=name, owner_id=1)
+        self.db.add(item)
+        self.db.commit()
+        return {"id": item.id}
+
+    @router.get("/items/{item_id}")
+    async def read_item(self, item_id: int):
+        item = self.db.query(Item).get(item_id)
+        if item is None:
+            raise HTTPException(status_code=404)
+        return {"name": item.name}
+"""
+QUERY_CLASS_RUN = """
+pen = client.post("/items", params={"name": "pen"}).json()["id"]
+gone = client.post("/items", params={"name": "~gone"}).json()["id"]
+print(json.dumps([client.get(f"/items/{pen}").status_code, client.get(f"/items/{gone}").status_code]))
+"""
+
+
+def test_a_held_chain_reaching_an_override_of_the_query_class_blocks(cli, service):
+    # `LiveQuery.get()` hides softly deleted rows: as a `select()` on an AsyncSession it would not.
+    from test_phase2_query_class import ENGINE
+
+    root = service({"db/engine.py": ENGINE, SUBSYSTEM: routes(QUERY_CLASS_VIEWS)})
+    before = read(root, SUBSYSTEM)
+    document = apply(cli, root)
+    found = handler(document, "ItemViews.read_item")
+    reasons = " ".join(found["reasons"])
+    assert found["action"] == "blocked", found
+    assert "query_cls=LiveQuery" in reasons and "overrides Query's `get` (db/engine.py:11)" in reasons, reasons
+    assert handler(document, "ItemViews.create_item")["action"] == "blocked"
+    assert read(root, SUBSYSTEM) == before
+    assert serve(root, "sqlite", QUERY_CLASS_RUN) == [200, 404]
