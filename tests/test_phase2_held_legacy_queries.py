@@ -251,8 +251,15 @@ def test_a_legacy_chain_on_a_held_session_that_does_not_map_blocks_the_class_nam
     found = handler(document, "ItemViews.streamed")
     assert found["action"] == "blocked", found
     assert any("self.db.query(Item).order_by(Item.id).yield_per(10)" in r for r in found["reasons"]), found
-    # one class, one kind of Session: the route whose own chain maps stays with it
-    assert handler(document, "ItemViews.list_items")["action"] == "blocked"
+    # one class, one kind of Session: the route whose own chain maps stays with it, and says so
+    # first, naming the methods that block the class instead of repeating their reasons
+    found = handler(document, "ItemViews.list_items")
+    assert found["action"] == "blocked", found
+    assert found["reasons"] == [
+        "api/items.py:20: the route is a method of ItemViews, whose methods kept, streamed block the class (it holds "
+        "the Session on its instances and moves as a whole, so a blocker in any of its methods blocks every route "
+        "using it); its reasons are listed at api.items.ItemViews.kept, api.items.ItemViews.streamed"
+    ], found
     assert read(root, SUBSYSTEM) == before
 
 

@@ -776,6 +776,19 @@ def compute(
         chains += [found.chain for sharing in include_sharing.get(route, {}).values() for found in sharing]
         return _dependency_way(project, route, fid, chains, dependency_twins.get(route, ()))
 
+    # A blocker in a method of a class moving as a whole that the route does not call is the
+    # class's: listed in full where the route's own calls reach it, or once (the first route
+    # meeting it), and referred to from every other route (`_ClassBlockers`).
+    grouped = _ClassBlockers(
+        project, candidates, own_blockers,
+        lambda route: _reach(project, [route, *dependency_twins.get(route, ())], whole_holders=False),
+    )
+
+    def class_grouped(route: FunctionId, reached: Iterable[FunctionId]) -> list[Reason]:
+        return grouped.reasons(
+            route, reached, lambda fid, blocker: _blocker_reason(project, fid, blocker, route, way_to(route, fid))
+        )
+
     while True:
         active = [fid for fid in candidates if fid not in blocked]
         reaches = {fid: reach(fid) for fid in active}
@@ -783,10 +796,8 @@ def compute(
         members = set(active) | helpers
         newly_blocked = False
         for route in active:
-            reasons: list[Reason] = []
+            reasons = class_grouped(route, reaches[route])
             for fid in sorted({route} | reaches[route]):
-                for blocker in own_blockers.get(fid, []):
-                    reasons.append(_blocker_reason(project, fid, blocker, route, way_to(route, fid)))
                 for other in methods.overrides(project, fid):
                     if other not in reaches[route]:
                         reasons.append(AM242.reason(
@@ -816,7 +827,7 @@ def compute(
             reasons.extend(_holder_reasons(
                 project, route, reaches[route], members, active, read, None if shared == "block" else shared_holders
             ))
-            reasons.extend(_blocked_view_routes(project, route, blocked))
+            reasons.extend(_blocked_view_routes(project, route, blocked, grouped.through_class))
             if reasons:
                 blocked[route] = list(dict.fromkeys(reasons))  # a class's problem, once per class
                 newly_blocked = True
@@ -827,11 +838,9 @@ def compute(
     # helpers do: their own blockers are its reasons too, or the route's real problem (a unit
     # of work holding its own Session) goes unnamed behind a lazy load.
     for route, reasons in blocked.items():
-        for fid in sorted({route} | reach(route)):
-            for blocker in own_blockers.get(fid, []):
-                reason = _blocker_reason(project, fid, blocker, route, way_to(route, fid))
-                if reason not in reasons:
-                    reasons.append(reason)
+        for reason in class_grouped(route, reach(route)):
+            if reason not in reasons:
+                reasons.append(reason)
     closure.blocked_routes = {**blocked, **held_elsewhere}
     closure.migrated_routes = {fid for fid in candidates if fid not in blocked}
     closure.mixed_routes = set(mixed) & closure.migrated_routes
@@ -1256,14 +1265,20 @@ def _unfixable(project: Project, fix: EagerFix, why: str, remedy: str) -> LazyLo
     )
 
 
-def _blocked_view_routes(project: Project, route: FunctionId, blocked: dict[FunctionId, list[Reason]]) -> list[Reason]:
+def _blocked_view_routes(
+    project: Project, route: FunctionId, blocked: dict[FunctionId, list[Reason]],
+    through_class: Callable[[FunctionId, FunctionId, list[Reason]], bool] = lambda route, mate, why: False,
+) -> list[Reason]:
     """A route that is a method of a class holding the Session (a class-based view) moves with
     every method of the class: it cannot while another route of the class is blocked, whose
-    method would be rewritten for an AsyncSession all the same."""
+    method would be rewritten for an AsyncSession all the same. Not those blocked only for what
+    blocks the class, which the route's reasons name already (`through_class`)."""
     view = holders.holder_of(project, route)
     if view is None or route not in view.methods:
         return []
-    mates = sorted(f for f in blocked if f in view.methods and f != route)
+    mates = sorted(
+        f for f in blocked if f in view.methods and f != route and not through_class(route, f, blocked[f])
+    )
     if not mates:
         return []
     return [AM253.reason(
@@ -2603,6 +2618,92 @@ def _expired_by_callee(
     return found
 
 
+class _ClassBlockers:
+    """A route's reasons from the blockers of what it reaches, where a class holding the Session
+    moves as a whole (its attribute holds one kind of Session for every method): a blocker in a
+    method the route's own calls never reach blocks it only through the class. Such a blocker is
+    listed in full once, at the routes whose own calls reach its method, or else at the first
+    route meeting it, and every other route says plainly that the class blocks it and where the
+    reasons are: a class-based view's seven routes no longer each repeat every blocker of the class.
+
+    `own_path(route)`: the functions the route's own calls reach (`_reach` without whole classes)."""
+
+    def __init__(
+        self, project: Project, routes: Iterable[FunctionId], own_blockers: dict[FunctionId, list[_Own]],
+        own_path: Callable[[FunctionId], set[FunctionId]],
+    ) -> None:
+        self.project = project
+        self.order = list(routes)
+        self.own_blockers = own_blockers
+        self.own_path = own_path
+        self.listed: dict[tuple[str, FunctionId | None, str, int, str], FunctionId] = {}
+        self.referred: dict[FunctionId, set[FunctionId | None]] = {}  # route -> the methods it only refers to
+        self.references: set[Reason] = set()  # the reasons that refer to another route's
+
+    def reasons(
+        self, route: FunctionId, reached: Iterable[FunctionId], reason_of: Callable[[FunctionId, _Own], Reason]
+    ) -> list[Reason]:
+        project = self.project
+        own = self.own_path(route)
+        found: list[Reason] = []
+        # the class -> the methods whose blockers the route only refers to (None: the class's own) -> where listed
+        referred: dict[str, dict[FunctionId | None, list[FunctionId]]] = {}
+        for fid in sorted({route, *reached}):
+            holder = holders.holder_of(project, fid)
+            for blocker in self.own_blockers.get(fid, []):
+                origin = blocker.origin if blocker.whole_class else fid
+                if holder is None or (origin if blocker.whole_class else fid) in own:
+                    found.append(reason_of(fid, blocker))
+                    continue
+                key = (holder.ref, origin, blocker.rule.code, blocker.line, blocker.message)
+                owners = [r for r in self.order if origin is not None and origin in self.own_path(r)]
+                if not owners:
+                    owners = [self.listed.setdefault(key, route)]
+                if route in owners:
+                    reason = reason_of(fid, blocker)
+                    where, _, text = reason.text.partition(": ")
+                    found.append(Reason(reason.code, f"{where}: {self._blocks(route, holder, [origin])}: {text}"))
+                else:
+                    places = referred.setdefault(holder.ref, {}).setdefault(origin, [])
+                    places.extend(r for r in owners if r not in places)
+        for ref, origins in referred.items():
+            holder = holders.holder_classes(project)[ref]
+            places = sorted({place for listed in origins.values() for place in listed})
+            reference = AM253.reason(
+                f"{_where(project, route, project.functions[route][1].line)}: {self._blocks(route, holder, list(origins))}"
+                f"; its reasons are listed at {', '.join(_name(project, place) for place in places)}"
+            )
+            self.references.add(reference)
+            self.referred.setdefault(route, set()).update(origins)
+            found.append(reference)
+        return list(dict.fromkeys(found))
+
+    def through_class(self, route: FunctionId, mate: FunctionId, why: list[Reason]) -> bool:
+        """Whether another route of the route's class is blocked only for what blocks the class,
+        which the route's own reasons name: a method the route refers to, or reasons that only
+        refer to others (or name blocked routes of the class)."""
+        return mate in self.referred.get(route, ()) or all(
+            reason in self.references or " is a route of " in reason.text for reason in why
+        )
+
+    def _blocks(self, route: FunctionId, holder: holders.HolderClass, origins: list[FunctionId | None]) -> str:
+        """`the route uses OrderService, whose method cancel blocks the class (...)`."""
+        project = self.project
+        names = sorted({project.functions[o][1].name for o in origins if o is not None})
+        if names:
+            what = (
+                f"whose method{'s' if len(names) > 1 else ''} {', '.join(names)} block{'' if len(names) > 1 else 's'} "
+                f"the class{', as problems of the class itself do' if None in origins else ''}"
+            )
+        else:
+            what = "which cannot move as a class"
+        uses = "is a method of" if route in holder.methods else "uses"
+        return (
+            f"the route {uses} {holder.name(project)}, {what} (it holds the Session on its instances "
+            "and moves as a whole, so a blocker in any of its methods blocks every route using it)"
+        )
+
+
 @dataclass(slots=True)
 class _Own:
     rule: Rule
@@ -2610,6 +2711,9 @@ class _Own:
     message: str
     # A problem of the method's whole class (`HolderClass.problems`), not of the method itself.
     whole_class: bool = False
+    # Of a problem of the whole class: the method of the class it lies in, None for one of the
+    # class itself (how its instances get the Session, its bases).
+    origin: FunctionId | None = None
 
     def reason(self, where: str) -> Reason:
         return Reason(self.rule.code, f"{where}: {self.message}")
@@ -3271,11 +3375,21 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         # AuditRepo(session)` in its `__init__`) cannot move while it builds this class.
         built = sorted({_where(project, e.caller, e.call.line) for e in holders.constructions(project, holder)})
         where = f"; built at {first_few(built)}" if built else ""
+        family = holder.family or (holder.ref,)
+        members = [
+            method for ref in family for method in (*project.flow.classes.methods.get(ref, {}).values(), holder.init)
+            if method is not None
+        ]
         for path, line, problem in holder.problems:
             elsewhere = "" if path == module.path else f"{path}:{line}: "
+            origin = next((
+                method for method in members
+                if problem.startswith(project.functions[method][1].qualname + " ")
+                and project.functions[method][0].path == path
+            ), None)
             found.append(_Own(AM253, line if not elsewhere else function.line,
                               f"{elsewhere}{holder.name(project)} holds the Session on its instances and cannot "
-                              f"move: {problem}{where}", whole_class=True))
+                              f"move: {problem}{where}", whole_class=True, origin=origin))
     # the general reasons would misname a Session parameter's own fallback opening
     fallen = optional_session.fallbacks(project, fid)
     found.extend(_Own(AM329, line, optional_session.reason(param, line, opening))
