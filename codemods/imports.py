@@ -22,6 +22,7 @@ import ast
 import sys
 from collections.abc import Callable, Collection, Generator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any, TypeGuard, cast
 
@@ -208,6 +209,21 @@ class PrunedImportVisitors(Codemod):
         return transform(self.context).transform_module(tree)
 
 
+# The project's top-level modules while one of its files is rewritten (`project_modules`): the
+# imports `regroup` sorts in the project's section, as isort's and ruff's first-party.
+_FIRST_PARTY: ContextVar[frozenset[str]] = ContextVar("first_party", default=frozenset())
+
+
+@contextmanager
+def project_modules(names: frozenset[str]) -> Generator[None, None, None]:
+    """Within the block, `ImportingCommand` takes `names` for the project's top-level modules."""
+    token = _FIRST_PARTY.set(names)
+    try:
+        yield
+    finally:
+        _FIRST_PARTY.reset(token)
+
+
 def context_for(path: str, name: str) -> CodemodContext:
     """The codemod context of one module: its name, and the package its relative imports start
     from (the module itself for an `__init__.py`), so that `from ..deps import DbSession` is read
@@ -232,7 +248,9 @@ class ImportingCommand(QuickMatcherScan, PrunedImportVisitors, VisitorBasedCodem
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         after = super().transform_module(tree)
-        return drop_emptied_guards(tree, regroup(tree, after, self.context.full_module_name, self.context.full_package_name))
+        return drop_emptied_guards(tree, regroup(
+            tree, after, self.context.full_module_name, self.context.full_package_name, _FIRST_PARTY.get(),
+        ))
 
 
 def _type_checking_guard(statement: cst.CSTNode) -> bool:
@@ -322,17 +340,29 @@ _LIBRARIES = frozenset({"anyio", "fastapi", "pydantic", "sqlalchemy", "sqlmodel"
 
 
 def regroup(
-    before: cst.Module, after: cst.Module, module: str | None = None, package: str | None = None
+    before: cst.Module, after: cst.Module, module: str | None = None, package: str | None = None,
+    first_party: Collection[str] = (),
 ) -> cst.Module:
     """`after` with each import statement that is new since `before` moved next to the imports of
     its own package (sorted among them), a standard library one among the standard library's, a
     library one among the third-party imports or, with none, in a section of its own before the
     imports of `module`'s own top-level package (the project's). In a module that imports its
     project only relatively (`from .deps import DbSession`), a new import of the project is
-    written relative to `package` too, among the others (`from .db import get_async_db`)."""
+    written relative to `package` too, among the others (`from .db import get_async_db`).
+    `first_party`: the project's top-level modules (`models` for a flat layout's `models.py`),
+    which sort in the project's section as `module`'s own package does; when it is given, any
+    other package outside the standard library is a library."""
     if after is before:
         return after
     own = module.split(".")[0] if module else None
+
+    def project(top: str) -> bool:
+        return top == own or (top in first_party and top not in sys.stdlib_module_names)
+
+    def library(top: str) -> bool:
+        return top in _LIBRARIES or (
+            bool(first_party and top) and top not in sys.stdlib_module_names and not project(top)
+        )
     # AddImportsVisitor extends an existing `from m import ...` in place: only modules
     # that had no import statement before are new statements (a star is never extended: the
     # names added beside `from m import *` are a statement of their own, `TopLevelAddImports`).
@@ -363,7 +393,8 @@ def regroup(
         rest = [s for s in body if s is not statement]
         placed = [(index, s) for index, s in enumerate(rest) if is_import(s) and id(s.body[0]) not in waiting]
         head = len(rest)
-        if package.split(".")[0] != own:
+        top = package.split(".")[0]
+        if not project(top):
             # A library's import joins only the imports at the head of the module: one below
             # code (a second import block after some functions) would bind the name after the
             # annotations above it were evaluated. The project's own imports keep their rules
@@ -373,28 +404,28 @@ def regroup(
         group = [
             (index, import_module(s) or "")
             for index, s in placed
-            if _top(s) == package.split(".")[0]
+            if _top(s) == top
         ]
-        if not group and package.split(".")[0] in _LIBRARIES:
+        if not group and library(top):
             # A library the tool writes imports of joins the other libraries' imports, sorted.
             group = [
                 (index, import_module(s) or "")
                 for index, s in placed
-                if _top(s) in _LIBRARIES
+                if library(_top(s))
             ]
-        if not group and package.split(".")[0] in _LIBRARIES and own is not None:
-            project = next((index for index, s in placed if _top(s) == own), None)
-            if project is not None:
+        if not group and library(top) and own is not None:
+            first = next((index for index, s in placed if project(_top(s))), None)
+            if first is not None:
                 # Third-party imports come before the project's: join those there are, or open a section.
                 group = [
                     (index, import_module(s) or "")
                     for index, s in placed
-                    if index < project and _top(s) not in sys.stdlib_module_names
+                    if index < first and _top(s) not in sys.stdlib_module_names
                 ]
                 if not group:
-                    body = _section_before(rest, project, statement)
+                    body = _section_before(rest, first, statement)
                     continue
-        if not group and package.split(".")[0] in sys.stdlib_module_names:
+        if not group and top in sys.stdlib_module_names:
             # A standard library import goes among the others of the standard library, or first.
             stdlib = [
                 index for index, s in enumerate(rest)
@@ -409,14 +440,21 @@ def regroup(
                 rest.insert(first, statement.with_changes(leading_lines=leading.leading_lines))
                 body = rest
                 continue
-        if not group and own is not None and package.split(".")[0] == own:
+        if not group and own is not None and top != own and project(top):
+            # Another of the project's top-level modules: among the project's imports at the head.
+            group = [
+                (index, import_module(s) or "")
+                for index, s in placed
+                if index < _head_end(rest) and not _is_relative(s) and project(_top(s))
+            ]
+        if not group and own is not None and project(top):
             relative = next((index for index, s in enumerate(rest) if is_import(s) and _is_relative(s)), None)
             if relative is not None:
                 # The project's own absolute imports come before the relative ones (isort's
                 # first-party section, then the local folder's).
                 body = _section_before(rest, relative, statement)
                 continue
-            _section_after_another(body, statement, lambda above: _top(above) == own)
+            _section_after_another(body, statement, lambda above: project(_top(above)))
             continue
         if not group:
             continue  # no import of that package yet: it stays after the last import

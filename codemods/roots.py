@@ -59,6 +59,27 @@ class Roots:
                 return (prefix + ".".join(parts)).rstrip(".")
         return path.removesuffix(".py").replace("/", ".")
 
+    def top_level(self, root: Path) -> frozenset[str]:
+        """The project's top-level modules and packages under `root` (PATH): each root's `*.py`
+        files and folders named like a module, the package PATH itself is. What isort and ruff
+        call first-party (a module found in `src`); `frozenset()` when no folder can be read."""
+        names: set[str] = set()
+        for folder, prefix in self.entries:
+            if prefix:
+                names.add(prefix.split(".")[0])
+                continue
+            try:
+                children = list(os.scandir(root / folder))
+            except OSError:
+                continue
+            for child in children:
+                stem = child.name.removesuffix(".py") if child.name.endswith(".py") else child.name
+                if not stem.isidentifier():
+                    continue
+                if child.name.endswith(".py") or child.is_dir():
+                    names.add(stem)
+        return frozenset(names)
+
     def describe(self) -> str:
         shown = []
         for folder, prefix in self.entries:

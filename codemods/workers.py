@@ -112,6 +112,7 @@ class Worker:
         self.root = root
         self.trees: dict[str, _Parsed] = {}
         self.roots = Roots()  # where module names start; set by each collect round
+        self.first_party: frozenset[str] | None = None  # the top-level modules `roots` finds
 
     def parse(self, path: str, data: bytes | None = None) -> _Parsed:
         """Read and collect one file with Python's `ast`; libcst reads only what `ast` cannot."""
@@ -140,8 +141,9 @@ class Worker:
         markers: sources.Markers | None,
         roots: Roots | None = None,
     ) -> Collected:
-        if roots is not None:
+        if roots is not None and roots != self.roots:
             self.roots = roots
+            self.first_party = None
         try:
             data = sources.read(self.root / path)
             if markers is not None and not sources.marked(data, markers):
@@ -171,8 +173,9 @@ class Worker:
         (`expected`: the digest of the bytes the plan was made from). With `recheck`, the
         original tree is kept (the plan may change and run again) and the facts of the
         rewritten module come back for re-analysis."""
-        if roots is not None:
+        if roots is not None and roots != self.roots:
             self.roots = roots
+            self.first_party = None
         parsed_now = False
         try:
             parsed = self.trees.get(path) if recheck else self.trees.pop(path, None)
@@ -203,7 +206,12 @@ class Worker:
                     "libcst does not reproduce this file exactly (form feeds or stray carriage "
                     "returns); left unchanged"
                 )
-            module = rewrite(parsed.module, _facts_of(parsed), plan)
+            from async_migrate.codemods import imports
+
+            if self.first_party is None:
+                self.first_party = self.roots.top_level(self.root)
+            with imports.project_modules(self.first_party):
+                module = rewrite(parsed.module, _facts_of(parsed), plan)
             printed = parsed.text if module is parsed.module else _printed(module, parsed.text)
             after = sources.encode(printed, parsed.encoding)
             result = Rewritten(path, parsed.data, after, diff=unified_diff(path, parsed.data, after), parsed=parsed_now)

@@ -457,3 +457,27 @@ def test_syntax_newer_than_this_python_is_read_by_libcst_s_scope_analysis():
 def test_names_in_use_reads_names_strings_and_global_statements():
     assert imports.names_in_use("x: 'Session' = a.b\nglobal g\n") >= {"Session", "a", "x", "g"}
     assert imports.names_in_use("x = (\n") is None
+
+
+FLAT = "import os\n\nfrom fastapi import APIRouter\n\nfrom models import Order\nfrom services import S\n\nx = 1\n"
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        # another of the project's top-level modules: sorted among the project's imports
+        ("db", "from fastapi import APIRouter\n\nfrom db import X\nfrom models import Order\nfrom services import S\n"),
+        # a library the tool has no list for: among the libraries, above the project's section
+        ("pydantic_settings", "from fastapi import APIRouter\nfrom pydantic_settings import X\n\nfrom models import Order\n"),
+    ],
+    ids=["first-party", "third-party"],
+)
+def test_the_projects_top_level_modules_are_first_party_as_ruff_finds_them(module, expected):
+    before = cst.parse_module(FLAT)
+    context = imports.context_for("routers/orders.py", "routers.orders")
+    imports.add(context, module, "X")
+    after = AddImportsVisitor(context).transform_module(before)
+    placed = imports.regroup(before, after, "routers.orders", "routers", {"db", "models", "routers", "services"})
+    assert expected in placed.code
+    # without the project's modules, `models` and `services` could be libraries: the import stays last
+    assert expected not in imports.regroup(before, after, "routers.orders", "routers").code

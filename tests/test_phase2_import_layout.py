@@ -10,8 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from test_phase2_rules import apply, handler, read
-from test_phase2_soundness import DEPENDENCIES, SUBSYSTEM, serve, service
+from test_phase2_soundness import DEPENDENCIES, KINDS, SUBSYSTEM, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
 
@@ -71,3 +72,58 @@ def test_imports_written_one_name_a_line_stay_so_after_phase_two(cli, service):
         print(json.dumps({"response": response, "names": names}))
     """)
     assert result == {"response": {"count": 1}, "names": ["pen"]}
+
+
+UOW = '''from sqlalchemy.orm import Session
+
+from models import Item
+
+
+class ItemUnitOfWork:
+    def __init__(self, db: Session):
+        self.db = db
+
+    def add(self, name: str) -> Item:
+        item = Item(name=name, owner_id=1)
+        self.db.add(item)
+        self.db.commit()
+        return item
+'''
+
+UOW_ROUTES = '''from fastapi import APIRouter
+
+from core.dependencies import session_dependency
+from uow import ItemUnitOfWork
+
+router = APIRouter()
+
+
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    return {"id": ItemUnitOfWork(db).add(name).id}
+'''
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_library_import_replacing_the_only_one_goes_above_the_projects_top_level_modules(cli, service, kind):
+    # `uow.py` and `models.py` are modules of the project's import root, not packages: ruff and
+    # isort take `models` for first-party from the folder, so AsyncSession's import (the
+    # Session's dropped) opens the file in a section of its own, above `from models import`
+    root = service({"uow.py": UOW, SUBSYSTEM: UOW_ROUTES})
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    text = read(root, "uow.py")
+    assert text.startswith("from sqlalchemy.ext.asyncio import AsyncSession\n\nfrom models import Item\n"), text
+    ruff = Path(sys.executable).with_name("ruff")
+    sorting = subprocess.run(
+        [str(ruff), "check", "--isolated", "--select", "I", "--diff", "uow.py", SUBSYSTEM],
+        capture_output=True, text=True, check=False, cwd=root,
+    )
+    assert sorting.returncode == 0, sorting.stdout + sorting.stderr
+    result = serve(root, kind, """
+        response = client.post("/items", params={"name": "pen"}).json()
+        with Sync() as s:
+            names = list(s.scalars(select(Item.name)).all())
+        print(json.dumps({"response": response, "names": names}))
+    """)
+    assert result == {"response": {"id": 1}, "names": ["pen"]}
