@@ -30,16 +30,16 @@ def render_markdown(report: Report) -> str:
             else f"{totals['still_blocking']} handlers it keeps `async def` still block the event loop."
         )
         + _unverified_handlers_sentence(totals["unverified_handlers"])
-        + _unverified_sentence(totals["unverified"])
+        + _unverified_sentence(totals["unresolved_endpoints"])
         + _moved_sentence(report)
     )
     out.append("")
     out.append(_table(
-        # Unverified handlers (AM125) and routes whose endpoint is unresolved (AM310) are counted
-        # apart, as the sentence above states them.
+        # `unverified` counts the unverified handlers (AM125) and the routes whose endpoint is
+        # unresolved (AM310), as the JSON's totals do; the second are also counted apart.
         ["handlers", "convert", "keep", "unchanged", "still blocking", "unverified", "unresolved endpoints"],
         [[totals[key] for key in (
-            "handlers", "convert", "keep", "unchanged", "still_blocking", "unverified_handlers", "unverified",
+            "handlers", "convert", "keep", "unchanged", "still_blocking", "unverified", "unresolved_endpoints",
         )]],
         right={0, 1, 2, 3, 4, 5, 6},
     ))

@@ -239,13 +239,17 @@ class Report:
             return totals
         totals = {"handlers": len(self.entries), **_counts(self.entries)}
         totals["still_blocking"] = sum(1 for entry in self.entries if entry.still_blocking)
-        totals["unverified"] = len(self.unverified)
         # kept because the analysis cannot tell whether they do synchronous Session work (AM125):
         # they may block the event loop as much as the ones counted above
-        totals["unverified_handlers"] = sum(
+        handlers = sum(
             1 for entry in self.entries
             if entry.outcome.action == "keep" and not entry.still_blocking and "AM125" in codes(entry.outcome.reasons)
         )
+        # Everything the analysis could not verify, as the Markdown's `unverified` column counts
+        # it: the handlers above and the routes whose endpoint it cannot resolve (AM310).
+        totals["unverified"] = handlers + len(self.unverified)
+        totals["unverified_handlers"] = handlers
+        totals["unresolved_endpoints"] = len(self.unverified)
         return totals
 
     def to_json(self) -> dict[str, Any]:

@@ -31,6 +31,8 @@ def test_the_report_counts_handlers_kept_as_unverified(cli, project):
     assert cli("phase1", root, "--report", str(root / "report.json")).exit_code == 0
     totals = json.loads((root / "report.json").read_text(encoding="utf-8"))["totals"]
     assert (totals["keep"], totals["still_blocking"], totals["unverified_handlers"]) == (2, 0, 1), totals
+    # `unverified` counts what the Markdown's column does: the handler above and no endpoint
+    assert (totals["unverified"], totals["unresolved_endpoints"]) == (1, 0), totals
     assert cli("phase1", root, "--report", str(root / "report.md")).exit_code == 0
     text = (root / "report.md").read_text(encoding="utf-8")
     assert "1 more handler it keeps may block it too" in text and "AM125" in text, text
