@@ -3513,7 +3513,13 @@ def _unverified_advice(text: str) -> str:
         return ("make what it runs readable (a module-level table of functions no code changes), or run "
                 "that call with `run_in_threadpool`")
     if "built from the Session by" in text:
-        return "have what builds it return a project class the analysis reads (declared as such, or returned as built)"
+        builder = re.search(r"built from the Session by Depends\(([\w.]+)\)", text)
+        annotate = (
+            f"annotate the return type of `{builder.group(1)}` (`-> tuple[Session, ...]` when it hands the Session "
+            "on in a tuple), or " if builder else ""
+        )
+        return (f"{annotate}have what builds it return a project class the analysis reads (declared as such, or "
+                "returned as built),")
     if "functools.partial" in text:
         return ("call the function, or build the class, where the call is made (a direct call is followed), "
                 "or run that call with `run_in_threadpool`,")
@@ -3521,6 +3527,12 @@ def _unverified_advice(text: str) -> str:
         # a return type cannot say what a function value does: `Callable[[int], Item]` is as blind
         return ("have the dependency hand out an instance of a project class whose methods do that work (a "
                 "repository holding the Session), which the analysis follows, instead of a function bound to it,")
+    unannotated = re.findall(r"the parameter `(\w+)` of `([\w.]+)`(?= and |, which has no annotation)", text)
+    if unannotated:
+        # what the analysis could not follow is named: annotating the route's dependency would not help
+        named = " and ".join(f"`{param}` of `{function}`" for param, function in unannotated)
+        return (f"annotate the parameter {named} with what it is handed (`sessionmaker[Session]` for a "
+                "sessionmaker) so the analysis can follow it,")
     return "make the types visible (annotate the dependency's return type)"
 
 

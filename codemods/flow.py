@@ -1790,6 +1790,29 @@ class Flow:
             and not any(b.name == name for b in function.bindings)
         )
 
+    def unannotated_source(self, fid: FunctionId, expression: str) -> list[tuple[FunctionId, str]]:
+        """What leaves a call's receiver untyped (`$maker()`, `$self.session_factory()` in a method),
+        when that is a parameter with neither annotation nor default: the parameter of `fid`
+        itself, or the `__init__` parameters every store of the attribute on `self` comes from,
+        as (function, parameter); [] for anything else. Annotating those types the receiver."""
+        head, steps = split(expression)
+        if steps[-1:] != ("()",) or not head.startswith("$"):
+            return []
+        name = head[1:]
+        if len(steps) == 1:
+            return [(fid, name)] if self._unread_param(fid, name) else []
+        owner = self.classes.owner(fid)
+        params = self.project.functions[fid][1].params
+        if len(steps) != 2 or owner is None or not params or params[0].name != name:
+            return []
+        stores = [
+            store for ancestor in self.classes.mro(owner)
+            for store in self.classes.assigned.get((ancestor, steps[0][1:]), ())
+        ]
+        if not stores or not all(value.startswith("$") and self._unread_param(at, value[1:]) for at, value in stores):
+            return []
+        return list(dict.fromkeys((at, value[1:]) for at, value in stores))
+
     def functions(self, fid: FunctionId, expression: str) -> tuple[list[FunctionId], bool]:
         """Project functions an expression may name as a value (`svc.refresh_all` on an instance,
         through the class order), and whether that is certain."""

@@ -54,6 +54,7 @@ from async_migrate.codemods.flow import (
     untyped_item,
     untyped_session,
 )
+from async_migrate.codemods.flow import split as split_steps
 from async_migrate.codemods.forwarding import forwards_session
 from async_migrate.codemods.handed_functions import handed_work, in_place_argument
 from async_migrate.codemods.handlers import FunctionId as FunctionId
@@ -2701,9 +2702,17 @@ class Project:
                     # often a row: only a Session method on it may be the Session put in a tuple
                     tainted = None
                 if tainted is not None:
+                    shown, on = expression, receiver
+                    head, steps = split_steps(receiver)
+                    if head.startswith("$") and steps[:1] and steps[0].startswith(".") and steps[1:2] == ("()",) and (
+                        flow.holds(fid, head, TAINTED) is not None
+                    ):
+                        # `db.scalars().all()` on what `db.scalars()` returns: the call on the name itself
+                        # says it (`db.scalars()` is called on `db`)
+                        shown, on = head + steps[0], head
                     text = (
-                        f"`{self.written(expression)}()` is called on `{self.written(receiver)}`, built from the "
-                        f"Session by {tainted.origin or 'code'} the analysis cannot follow"
+                        f"`{self.written(shown)}()` is called on `{self.written(on)}`, built from the "
+                        f"Session by {tainted.origin or 'code'} the analysis cannot follow: it may be a synchronous Session"
                     )
                     found.append((call.line, text))
                     continue
@@ -2868,7 +2877,7 @@ class Project:
                         + f", line {entered.line}), which the analysis cannot type: it may be a synchronous "
                         + ("engine's connection" if entered.expr.endswith((".connect()", ".raw_connection()")) or (
                             entered.expr.endswith(".begin()") and "engine" in entered.expr.lower()
-                        ) else "Session"),
+                        ) else "Session") + self._unannotated_words(flow, fid, entered.expr),
                     ))
                     self._untyped_calls.setdefault(fid, []).append(found[-1])
                     continue
@@ -3137,6 +3146,18 @@ class Project:
                     + self._unseen_what(module),
                 ))
         return found
+
+    def _unannotated_words(self, flow: Flow, fid: FunctionId, expression: str) -> str:
+        """` (...)` naming the parameters with no annotation that `expression` comes from
+        (`Flow.unannotated_source`), for the advice to annotate them; "" for none."""
+        sources = flow.unannotated_source(fid, expression)
+        if not sources:
+            return ""
+        named = " and ".join(
+            f"the parameter `{param}` of `{self.functions[at][1].qualname}`" for at, param in sources
+        )
+        called = describe(expression).removesuffix("()")
+        return f" (`{called}` comes from {named}, which has no annotation)"
 
     def _unseen_what(self, module: str) -> str:
         if module in self.unreadable and module not in self.unseen:

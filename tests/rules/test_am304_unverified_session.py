@@ -1478,3 +1478,119 @@ def test_a_call_through_a_module_level_partial_binding_a_session_is_unverified(a
     assert [f["code"] for f in found] == ["AM304"], found
     assert expected in found[0]["message"], found[0]["message"]
     assert "annotate the dependency's return type" not in found[0]["message"]
+
+
+def test_a_tuple_dependencys_session_is_named_plainly_with_the_return_type_to_annotate(app, findings):
+    # `db.scalars().all()` read "`db.scalars().all()` is called on `db.scalars()`", and the advice
+    # did not say what to annotate
+    root = app(
+        """
+        from fastapi import Depends
+        from sqlalchemy import select
+
+        from deps import get_pair
+        from models import Book
+
+
+        @router.get("/items")
+        async def read(pair=Depends(get_pair)):
+            db, user = pair
+            return db.scalars(select(Book)).all()
+        """,
+        {"deps.py": GROUPED, "models.py": MODELS},
+    )
+    (found,) = findings(root, "read")
+    assert "`db.scalars()` is called on `db`, built from the Session by Depends(get_pair)" in found["message"], found
+    assert "called on `db.scalars()`" not in found["message"], found
+    assert "annotate the return type of `get_pair`" in found["message"], found
+
+
+def test_near_miss_the_tuple_dependency_annotated_is_followed(app, findings):
+    root = app(
+        """
+        from fastapi import Depends
+        from sqlalchemy import select
+
+        from deps import get_pair
+        from models import Book
+
+
+        @router.get("/items")
+        async def read(pair=Depends(get_pair)):
+            db, user = pair
+            return db.scalars(select(Book)).all()
+        """,
+        {"deps.py": GROUPED.replace('Depends(get_db_session)):\n    return db, "me"',
+                                    'Depends(get_db_session)) -> tuple[Session, str]:\n    return db, "me"'),
+         "models.py": MODELS},
+    )
+    assert [f["code"] for f in findings(root, "read")] == ["AM301"]
+
+
+FACTORY_REPOSITORY = """
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import database_sessionmaker
+from models import Book
+
+
+class AuditRepository:
+    def __init__(self, session_factory{annotation}):
+        self.session_factory = session_factory
+
+    def recent(self) -> list[str]:
+        with self.session_factory() as s:
+            return [b.title for b in s.scalars(select(Book))]
+
+
+class Factory:
+    def __init__(self, factory, **deps):
+        self.factory = factory
+        self.deps = deps
+
+    def __call__(self):
+        return self.factory(**self.deps)
+
+
+audit = Factory(AuditRepository, session_factory=database_sessionmaker)
+"""
+
+
+def test_a_session_factory_kept_from_an_unannotated_init_parameter_is_named_in_the_advice(app, findings):
+    # the dependency is a hand-rolled provider instance, with no return type to annotate: what
+    # lacks a type is the parameter the repository keeps its sessionmaker from
+    root = app(
+        """
+        from fastapi import Depends
+
+        from repositories import AuditRepository, audit
+
+
+        @router.get("/history")
+        async def history(repo: AuditRepository = Depends(audit)):
+            return repo.recent()
+        """,
+        {"repositories.py": FACTORY_REPOSITORY.replace("{annotation}", ""), "models.py": MODELS},
+    )
+    (found,) = findings(root, "history")
+    assert found["code"] == "AM304", found
+    assert "annotate the parameter `session_factory` of `AuditRepository.__init__`" in found["message"], found
+    assert "annotate the dependency's return type" not in found["message"], found
+
+
+def test_near_miss_the_init_parameter_annotated_is_followed(app, findings):
+    root = app(
+        """
+        from fastapi import Depends
+
+        from repositories import AuditRepository, audit
+
+
+        @router.get("/history")
+        async def history(repo: AuditRepository = Depends(audit)):
+            return repo.recent()
+        """,
+        {"repositories.py": FACTORY_REPOSITORY.replace("{annotation}", ": sessionmaker[Session]"), "models.py": MODELS},
+    )
+    assert [f["code"] for f in findings(root, "history")] == ["AM301"]
