@@ -174,7 +174,26 @@ def summary_line(result: Result, mode: str, written: int = 0) -> str:
                      "handler phase two would move is blocked (reasons above)")
         else:
             line += "; nothing migrated: every handler phase two would move is blocked (reasons above)"
+    if result.offload_mixed and mode != "scan" and not any(outcome.offload for outcome in result.outcomes):
+        line += "; " + _nothing_offloaded(result)
     return line
+
+
+def _nothing_offloaded(result: Result) -> str:
+    """Why `--offload-mixed` changed nothing: a run that asked for it and wrote no offload said nothing."""
+    mixed = sum(
+        1 for outcome in result.outcomes
+        if outcome.action == "keep" and any(not blocking.offloaded for blocking in outcome.blocking)
+    )
+    if not mixed:
+        return "--offload-mixed offloaded nothing: no handler kept async def blocks the event loop"
+    return (
+        f"--offload-mixed offloaded nothing: {plural(mixed, 'handler')} kept async def still "
+        f"{'blocks' if mixed == 1 else 'block'} the event loop, but it wraps only an isolated call of a blocking "
+        "project helper (`save(db, item)`, `row = get(db, 1)`), never a Session method the handler calls itself "
+        "(`db.query(...)`: move it into a helper, or onto AsyncSession in phase two), a call nested in another "
+        "expression, nor one the handler's reasons above keep off the threadpool"
+    )
 
 
 def print_errors(console: Console, errors: list[dict[str, str]]) -> None:

@@ -64,6 +64,7 @@ class Result:
     errors: list[dict[str, str]] = field(default_factory=list)
     files: int = 0
     subsystem: dict[str, Any] | None = None  # phase two: the subsystem's helpers and blockers
+    offload_mixed: bool = False  # phase one was asked to offload the blocking calls of mixed handlers
 
     @property
     def changed(self) -> list[Rewritten]:
@@ -813,6 +814,7 @@ def phase1(
                 trace.notices = _notices_after(trace, project)
                 warm_run.remember(pool, "phase1", run_key, key, trace, project.unseen, [o.handler for o in kept[0]])
         result.outcomes, plans = kept
+        result.offload_mixed = options.offload_mixed
         if progress is not None:
             progress("analyse", len(result.outcomes), len(result.outcomes))
             progress("rewrite", 0, len(plans))
