@@ -447,7 +447,15 @@ def print_smoke(console: Console, document: dict[str, Any], quiet: bool = False)
 def _smoke_verdict(console: Console, document: dict[str, Any]) -> None:
     """The last line. A blocked loop after exits 0 unless --max-ratio is given (smoke measures;
     the bound is the caller's), so the line itself must not read as a pass."""
-    if document.get("still_blocked"):
+    if document.get("session_off_loop"):
+        # the heavy route runs in the threadpool: not a failed migration, a loop busy with the rest
+        console.print(
+            "smoke: [bold yellow]LOOP STILL BUSY[/]: the heavy route's Session work is off the event loop (a "
+            "plain def, in the threadpool), but the loop is still busy (serialisation, the GIL): "
+            f"{escape(document['verdict'])}",
+            highlight=False, soft_wrap=True,
+        )
+    elif document.get("still_blocked"):
         console.print(f"smoke: [bold red]STILL BLOCKED[/]: {escape(document['verdict'])}", highlight=False,
                       soft_wrap=True)
     else:

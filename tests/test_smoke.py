@@ -761,3 +761,42 @@ def test_an_empty_server_log_is_left_out_of_the_failure(log: str, shown: str):
     assert after == "after: GET /x answered 500" + shown
     failed = _answered_hint(VerifyError("after: the loaded measurement did not finish"), "after", Revision(), Server())  # type: ignore[arg-type]
     assert failed == "after: the loaded measurement did not finish" + shown
+
+
+def test_a_def_heavy_route_still_blocking_is_headlined_as_a_busy_loop_not_a_failed_migration():
+    # 20k rows from a route phase one made a def: its Session work runs in the threadpool, the JSON
+    # encoding on the loop keeps the ratio high; "STILL BLOCKED" read as a failed migration
+    import io
+
+    from rich.console import Console
+
+    from async_migrate.cli.verify_cmd import print_smoke
+    from async_migrate.codemods.verify.runner import AppSpec
+    from async_migrate.codemods.verify.smoke import Endpoint, Route, Settings, Side, SmokeResult
+
+    settings = Settings(
+        root=Path("."), app=AppSpec("main", "app"), python="python",
+        heavy=Endpoint.parse("GET /products/summary", "--heavy"), light=Endpoint.parse("GET /health", "--light"),
+    )
+
+    def side(label: str, ratio: float, timeouts: int = 0) -> Side:
+        return Side(label, 0, None, None, 0, 1, 0, 1.0, 100.0, 1.0, ratio, timeouts)  # type: ignore[arg-type]
+
+    def last_line(result: SmokeResult) -> str:
+        console = Console(file=io.StringIO(), no_color=True, width=600)
+        document = {"verdict": result.verdict(), "still_blocked": result.still_blocked(),
+                    "session_off_loop": result.session_off_loop()}
+        print_smoke(console, document, quiet=True)
+        return console.file.getvalue().splitlines()[-1]  # type: ignore[attr-defined]
+
+    threaded = Route("inventory.stock_summary", coroutine=False)
+    busy = SmokeResult(settings, before=side("before", 9.01), after=side("after", 7.50), heavy_route=threaded)
+    assert busy.still_blocked() and busy.session_off_loop()
+    assert last_line(busy).startswith("smoke: LOOP STILL BUSY: the heavy route's Session work is off the event loop")
+    # near misses: an `async def` heavy route, or light requests timing out, are still blocked
+    on_loop = SmokeResult(settings, before=side("before", 9.01), after=side("after", 7.50),
+                          heavy_route=Route("inventory.stock_summary", coroutine=True))
+    assert not on_loop.session_off_loop() and last_line(on_loop).startswith("smoke: STILL BLOCKED: ")
+    timed_out = SmokeResult(settings, before=side("before", 9.01), after=side("after", 7.50, timeouts=3),
+                            heavy_route=threaded)
+    assert not timed_out.session_off_loop() and last_line(timed_out).startswith("smoke: STILL BLOCKED: ")

@@ -317,6 +317,17 @@ class SmokeResult:
             )
         )
 
+    def session_off_loop(self) -> bool:
+        """Whether a still-blocked loop is busy with something else than the heavy route's Session
+        work: that route is a plain `def` FastAPI runs in its threadpool, and no light request timed
+        out; what holds the loop is then the work done there for every request (encoding the
+        response) and the GIL, not a migration that failed."""
+        after, heavy = self.after, self.heavy_route
+        return bool(
+            self.still_blocked() and heavy is not None and not heavy.coroutine
+            and after is not None and not after.light_timeouts
+        )
+
     def to_json(self) -> dict[str, Any]:
         s = self.settings
         return {
@@ -334,6 +345,7 @@ class SmokeResult:
             "heavy_route": asdict(self.heavy_route) if self.heavy_route else None,
             "verdict": self.verdict(),
             "still_blocked": self.still_blocked(),
+            "session_off_loop": self.session_off_loop(),
         }
 
 
