@@ -698,7 +698,7 @@ def _finish(result, root, mode: _Mode, traffic_rows, git, ui: Ui):
     err = ui.err
     if mode.apply:
         try:
-            applying.refuse_dirty(root, result, mode.allow_dirty)
+            applying.refuse_dirty(root, result, mode.allow_dirty, git)
             applying.refuse_override_gap(result, mode.allow_override_gap)
         except (GitError, applying.Refused) as error:
             raise _fail(str(error)) from None
@@ -745,6 +745,10 @@ def _report_commit_print(result, root, mode: _Mode, traffic_rows, git, ui: Ui, w
             applying.commit(root, result, written, git, (mode.report.resolve(),) if mode.report is not None else ())
         except GitError as error:
             commit_error = str(error)
+    carried = [] if git.commit is None else [
+        "--allow-dirty --commit: the commit also holds the uncommitted changes these files had before the "
+        f"migration: {', '.join(git.carried)} (`git show {git.commit[:12]} -- FILE` to review them)"
+    ] if git.carried else []
     if mode.format is Format.json:
         document = result.to_json()
         if git.wanted:
@@ -753,7 +757,7 @@ def _report_commit_print(result, root, mode: _Mode, traffic_rows, git, ui: Ui, w
                 document["git"]["error"] = f"the changes are written but not committed: {commit_error}"
         _print_json(document)
         # As scan and check do: a warning (exit 2 among them) is also said on standard error.
-        _warn(err, [*result.warnings, *result.project.notices])
+        _warn(err, [*result.warnings, *result.project.notices, *carried])
     else:
         # The diff is the dry run's product (standard output); with --check or -q only on --diff.
         if not mode.apply and diff and (mode.diff or not (mode.check or ui.quiet)):
@@ -774,7 +778,7 @@ def _report_commit_print(result, root, mode: _Mode, traffic_rows, git, ui: Ui, w
                 ])
         for blocker in (result.subsystem or {}).get("global_blockers", []):
             print_lines(err, [f"blocks the whole subsystem: {blocker}"], "bold red")
-        _warn(err, [*result.warnings, *result.project.notices])
+        _warn(err, [*result.warnings, *result.project.notices, *carried])
         print_errors(err, result.errors)
         # what the migrated application needs beside the diff (a driver, greenlet, a dropped
         # connect_args key): without them it fails to import, so they are not left to --report.

@@ -4,7 +4,7 @@ Shared by the phase commands and by batch runs, in this order:
 
 1. `prepare(root, git)` before the analysis: the repository exists, and an existing
    `--branch` is checked out (the analysis must read that branch's files);
-2. `refuse_dirty(root, result, allow_dirty)`: never overwrite uncommitted work, and
+2. `refuse_dirty(root, result, allow_dirty, git)`: never overwrite uncommitted work, and
    `refuse_override_gap(result, allowed)`: never leave the tests on the application's database;
 3. `write(root, result, git)`: a new `--branch` is created from HEAD, then every changed
    file is replaced atomically;
@@ -88,18 +88,23 @@ class Git:
     commit: str | None = None  # sha of the commit made
     committed: list[str] = field(default_factory=list)  # paths relative to the top of the work tree
     message: str | None = None
+    # written files that had uncommitted changes before the run (`--allow-dirty`): committed with them
+    carried: list[str] = field(default_factory=list)
 
     @property
     def wanted(self) -> bool:
         return self.branch_requested is not None or self.commit_requested
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "branch": self.branch,
             "branch_created": self.created,
             "commit": self.commit,
             "committed": self.committed,
         }
+        if self.commit and self.carried:
+            document["carried_uncommitted"] = self.carried
+        return document
 
 
 def prepare(root: Path, git: Git) -> None:
@@ -114,12 +119,18 @@ def prepare(root: Path, git: Git) -> None:
         gitstate.can_commit(root, git.branch_requested)
 
 
-def refuse_dirty(root: Path, result: Result, allow_dirty: bool) -> None:
-    """Refused when a file to be written has uncommitted changes, unless allow_dirty."""
+def refuse_dirty(root: Path, result: Result, allow_dirty: bool, git: Git | None = None) -> None:
+    """Refused when a file to be written has uncommitted changes, unless allow_dirty. Allowed
+    with `--commit`, those files are noted in `git.carried`: the commit takes their whole
+    content, the user's own uncommitted changes with the migration's."""
     changed = result.changed
-    if not changed or allow_dirty:
+    if not changed or (allow_dirty and (git is None or not git.commit_requested)):
         return
     dirty = gitstate.dirty_files(root, [change.path for change in changed])
+    if allow_dirty:
+        assert git is not None
+        git.carried = dirty
+        return
     if dirty:
         raise Refused(
             "refusing to write into files with uncommitted changes (commit or stash them, "

@@ -137,7 +137,7 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
             # no "unchanged" (a wrong root in the list, or routers of a class the tool does not know).
             outcome.status, outcome.error = "failed", NO_ROUTES
             return outcome
-        applying.refuse_dirty(root, result, job.allow_dirty)
+        applying.refuse_dirty(root, result, job.allow_dirty, git)
         applying.refuse_override_gap(result, job.allow_override_gap)
         written = applying.write(root, result, git)
         outcome.branch, outcome.files_changed = git.branch, written
@@ -148,6 +148,11 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
         except KeyboardInterrupt:
             raise applying.Interrupted(written, len(written)) from None
         outcome.commit = git.commit
+        if git.commit and git.carried:
+            outcome.warnings.append(
+                "--allow-dirty --commit: the commit also holds the uncommitted changes these files had before "
+                f"the migration: {', '.join(git.carried)}"
+            )
         if not written and not result.errors:
             left = gitstate.staged_under(root)
             if left:
