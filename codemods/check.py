@@ -113,6 +113,7 @@ from async_migrate.codemods.rules.am332_thread_scoped_session_in_worker import R
 from async_migrate.codemods.rules.am333_request_scoped_session_after_remove import RULE as AM333
 from async_migrate.codemods.rules.am334_blocking_response_serialisation import RULE as AM334
 from async_migrate.codemods.rules.am335_sync_session_in_concurrent_threads import RULE as AM335
+from async_migrate.codemods.rules.am336_shared_connection_in_threadpool import RULE as AM336
 from async_migrate.codemods.run import (
     Progress,
     served_path,
@@ -128,6 +129,7 @@ from async_migrate.codemods.session_work import (
     session_work_view,
     streamed_lines,
 )
+from async_migrate.codemods.thread_bound import thread_bound_uses
 from async_migrate.codemods.unawaited_session import (
     THREADED,
     async_session_locals,
@@ -287,6 +289,7 @@ def _judge(project: Project, handler: Handler) -> _Judgement:
         _unawaited(project, handler),
         _mixed_finding(project, handler, handed, handed),
         _shared_in_threadpool(project, handler),
+        _shared_connection_in_threadpool(project, handler),
         _task_scoped_in_threadpool(project, handler),
         _registry_in_worker(project, handler),
         _registry_after_remove(project, handler),
@@ -1227,6 +1230,25 @@ def _shared_in_threadpool(project: Project, handler: Handler) -> Finding | None:
         handler, uses[0], f"def {_kind(handler)} runs in the threadpool, several requests at once, and does Session work",
         "keep the handler `async def` until it has one",
     )
+
+
+def _shared_connection_in_threadpool(project: Project, handler: Handler) -> Finding | None:
+    """AM336: a `def` route or dependency using a database connection every request gets
+    (`thread_bound_uses`): the threadpool runs it on several threads at once, and a sqlite3
+    connection refuses all but its creator's. One a decorator runs on the loop is not in the threadpool."""
+    if handler.kind not in ("route", "dependency") or runs_on_loop(project, handler.id) is not None:
+        return None
+    uses = thread_bound_uses(project, handler.id)
+    if not uses:
+        return None
+    use = uses[0]
+    function = handler.function
+    message = (
+        f"def {_kind(handler)} runs in the threadpool, several requests at once, and uses at {use.path}:{use.line} "
+        f"(`{use.call}`) {use.holder}: {use.harm()}; fix: {AM336.fix}"
+    )
+    blocking = [Blocking(use.line, use.call)] if use.path == handler.module.path else []
+    return Finding(AM336, handler, handler.module.path, function.line, function.qualname, message, blocking)
 
 
 def _task_scoped_in_threadpool(project: Project, handler: Handler) -> Finding | None:

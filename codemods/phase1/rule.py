@@ -81,6 +81,7 @@ from async_migrate.codemods.rules.am132_thread_scoped_session import RULE as AM1
 from async_migrate.codemods.rules.am133_application_hook import RULE as AM133
 from async_migrate.codemods.rules.am142_in_memory_sqlite_per_thread import RULE as AM142
 from async_migrate.codemods.rules.am143_session_on_shared_object import RULE as AM143
+from async_migrate.codemods.rules.am144_process_wide_connection import RULE as AM144
 from async_migrate.codemods.rules.am157_graphql_resolver import RULE as AM157
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
@@ -96,6 +97,7 @@ from async_migrate.codemods.session_work import (
     session_work,
     session_work_view,
 )
+from async_migrate.codemods.thread_bound import thread_bound_uses
 
 if TYPE_CHECKING:
     from async_migrate.codemods.facts import Function
@@ -193,7 +195,7 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
             refused = _hook_not_offloaded(project, handler) if offload_mixed and handler.kind in HOOK_KINDS else None
             if refused is not None:
                 outcome.reasons.append(refused)
-            elif offload_mixed and not kept_by_pragma and not {AM126.code, AM132.code, AM142.code, AM143.code} & set(
+            elif offload_mixed and not kept_by_pragma and not {AM126.code, AM132.code, AM142.code, AM143.code, AM144.code} & set(
                 codes(keep)
             ):
                 # Nor a call running while a task works on its Session in a worker thread (AM335).
@@ -550,10 +552,11 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
             )
             for cls in unrecognised
         ]
+    bound = _connection_reasons(project, handler)
     if not work.any:
         engine = engine_work_reached(project, handler.id)
         if engine:
-            return _engine_reasons(project, handler, engine)
+            return bound + _engine_reasons(project, handler, engine)
         if work.unverified:
             # Converting needs evidence of Session work, keeping needs its absence: with
             # neither, the handler stays as it is and the reason says what could not be seen.
@@ -635,12 +638,28 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
                 f"{harm}; scope it to the request (`scopefunc=` a context variable set per request) or {fix}"
             )
         )
+    reasons.extend(bound)
     memory = handler_memory_engine(project, handler)
     if memory is not None:
         reasons.append(AM142.reason(memory_text(memory)))
     reasons.extend(coroutine_reasons(work))
     reasons.extend([need.reason() for need in coroutine_needs(project, handler)])
     return reasons
+
+
+def _connection_reasons(project: Project, handler: Handler) -> list[Reason]:
+    """AM144 for a route or dependency on a database connection the whole process shares: the
+    first use found, naming the object and where it is made."""
+    if handler.kind not in ("route", "dependency"):
+        return []
+    return [
+        AM144.reason(
+            f"uses at {use.path}:{use.line} (`{use.call}`) {use.holder}: safe only while its routes run one at a "
+            f"time on the event loop's thread, which made it; as `def` (or offloaded) {use.harm()}; open a "
+            "connection per request (a dependency yielding one, closed after the request) or use an Engine's pool"
+        )
+        for use in thread_bound_uses(project, handler.id)[:1]
+    ]
 
 
 def memory_text(memory: MemoryEngine) -> str:

@@ -1016,6 +1016,12 @@ def opening_class(project: Project, fid: FunctionId, receiver: str) -> tuple[str
     return None
 
 
+def process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
+    """`_process_wide_instances`, for other kinds of object a process-wide instance keeps (a
+    connection its `__init__` opens, `thread_bound.py`)."""
+    return _process_wide_instances(project, fid)
+
+
 def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
     """Instances of project classes that live as long as the process, which `fid` or what it
     reaches works on: a module-level instance it names (`_uow`, handed on or called), an

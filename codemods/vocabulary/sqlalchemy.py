@@ -148,6 +148,8 @@ SYNC_CONNECTION_TYPES = frozenset(
 )
 # Engine methods whose call gives a synchronous Connection (`with engine.begin() as conn:`).
 CONNECTION_OPENERS = frozenset({"connect", "begin"})
+# The engine method handing out a pooled DB-API connection itself, outside any Connection.
+RAW_CONNECTION = "raw_connection"
 # Attributes of an engine, a Connection or a Session's bind that describe the database and do no
 # I/O: its URL (`engine.url.database`, `session.bind.url`) and dialect (`engine.dialect.name`).
 # What is read through them is a string or a setting, never a Session.
