@@ -3,7 +3,8 @@
 A connection made once and kept for every request: `conn = sqlite3.connect(...)` (or any DB-API
 driver's `connect`, `vocabulary/dbapi.py`), `conn = engine.connect()`, `engine.raw_connection()`, a
 cursor of one, held by a module global, a class attribute, `self.conn` of an instance the process
-keeps, or the application's state (`app.state.conn`, set in the lifespan). An `async def` route
+keeps, the application's state (`app.state.conn`, set in the lifespan), or an `@lru_cache` function
+returning one (each caller gets the one it opened first). An `async def` route
 uses it on the event loop's thread, one request at a time, and that is the thread that made it at
 import or in the lifespan; a `def` route runs in FastAPI's threadpool, several requests at once,
 each on a worker thread. A sqlite3 connection refuses every call from another thread
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 from async_migrate.codemods import facts
 from async_migrate.codemods.flow import CONNECTION, ENGINE, INSTANCE, split
 from async_migrate.codemods.vocabulary.dbapi import CONNECTS, CURSOR, THREAD_CHECKS
+from async_migrate.codemods.vocabulary.python import CACHES
 from async_migrate.codemods.vocabulary.sqlalchemy import RAW_CONNECTION
 
 if TYPE_CHECKING:
@@ -123,6 +125,11 @@ def _possible(project: Project) -> bool:
                 *(e for _, e in function.assigns), *(s[3] for s in function.attribute_stores),
                 *(s[3] for s in function.state_assigns),
             )
+        ) or any(
+            maker(expression)
+            for _, function in project.functions.values()
+            if any(project.canonical(d.callee) in CACHES for d in function.decorators)
+            for expression in function.returned
         ) or any(maker(callee) for _, cls in project.flow.classes.by_ref.values() for callee in cls.built.values()) or any(
             maker(expression) for sets in project.flow.module_state_assignments().values() for _, expression, _ in sets
         )
@@ -212,6 +219,10 @@ def _holder(project: Project, fid: FunctionId, receiver: str, depth: int) -> tup
         if target is None or target.kind != "function" or target.function is None or target.module is None:
             return None
         dependency = (target.module.name, target.function.key)
+        cached = _cached(project, param.depends, depth)
+        if cached is not None:
+            holder, made = cached
+            return f"`{name}`, {holder}", made, None
         handed = target.function.yielded if target.function.is_generator else target.function.returned
         for expression in handed:
             found = _holder(project, dependency, expression + rest, depth + 1)
@@ -219,6 +230,10 @@ def _holder(project: Project, fid: FunctionId, receiver: str, depth: int) -> tup
                 holder, made, cls = found
                 return f"`{name}`, which `{param.depends.rpartition('.')[2]}()` hands out: {holder}", made, cls
         return None
+    if steps[:1] == ("()",):
+        cached = _cached(project, head, depth)
+        if cached is not None:
+            return cached[0], cached[1], None
     parts = head.split(".")
     for end in range(len(parts), 0, -1):
         prefix = ".".join(parts[:end])
@@ -242,6 +257,9 @@ def _holder(project: Project, fid: FunctionId, receiver: str, depth: int) -> tup
             for value in flow.ref(prefix):
                 if value.kind != INSTANCE or not isinstance(value.target, str):
                     continue
+                kept = _class_held(project, value.target, parts[end], project.written(".".join(parts[: end + 1])))
+                if kept is not None:
+                    return kept
                 opened = _opened_in(project, value.target, parts[end])
                 if opened is not None:
                     method, made = opened
@@ -251,6 +269,30 @@ def _holder(project: Project, fid: FunctionId, receiver: str, depth: int) -> tup
                         f"`{parts[end - 1]}` ({where})", made, None,
                     )
         return None
+    return None
+
+
+def _cached(project: Project, ref: str, depth: int) -> tuple[str, Made] | None:
+    """A connection an `@lru_cache` / `@cache` project function opens and returns: the cache
+    hands every caller the one it opened first (`get_conn().execute(...)`, `Depends(get_conn)`)."""
+    target = project.resolve(ref)
+    if target is None or target.kind != "function" or target.function is None or target.module is None:
+        return None
+    function = target.function
+    cache = next((c for d in function.decorators if (c := project.canonical(d.callee)) in CACHES), None)
+    if cache is None or function.is_generator:
+        return None
+    fid = (target.module.name, function.key)
+    for expression in function.returned:
+        made = _made_by(project, fid, expression)
+        if made is None:
+            found = _holder(project, fid, expression, depth + 1)
+            made = found[1] if found is not None else None
+        if made is not None:
+            return (
+                f"{made.what} the `@{cache.rpartition('.')[2]}` function `{function.qualname}` "
+                f"({target.module.path}:{function.line}) opens once and hands every caller", made,
+            )
     return None
 
 

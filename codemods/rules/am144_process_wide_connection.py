@@ -3,7 +3,8 @@
 A connection made once and kept for every request: a module global `conn = sqlite3.connect(...)`
 (any DB-API driver's `connect`: psycopg, psycopg2, PyMySQL, MySQLdb, ...), `conn = engine.connect()`
 or `engine.raw_connection()`, a cursor of one, a class attribute, `self.conn` that `__init__` opens
-on an instance the process keeps, or `app.state.conn` set in the lifespan. While the routes using
+on an instance the process keeps, `app.state.conn` set in the lifespan, or what an `@lru_cache`
+function returns (called, or given as a dependency). While the routes using
 it are `async def`, they use it one at a time on the event loop's thread, the thread that made it.
 As `def`, FastAPI runs them in its threadpool: a sqlite3 connection refuses every call from a
 thread other than its creator's (`sqlite3.ProgrammingError: SQLite objects created in a thread can

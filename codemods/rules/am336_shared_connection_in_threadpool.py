@@ -4,7 +4,7 @@ FastAPI runs a `def` route or dependency in its threadpool: concurrent requests 
 each on a worker thread. A connection made once for every request (a module global
 `conn = sqlite3.connect(...)` or any DB-API driver's `connect`, `engine.connect()`,
 `engine.raw_connection()`, a cursor of one, a class attribute, `self.conn` an instance the process
-keeps opens, `app.state.conn` set in the lifespan) is then used from several threads: a sqlite3
+keeps opens, `app.state.conn` set in the lifespan, what an `@lru_cache` dependency returns) is then used from several threads: a sqlite3
 connection made without `check_same_thread=False` raises `sqlite3.ProgrammingError` on every call
 from a thread other than the one that made it (every request fails), and no connection (sqlite3
 with `check_same_thread=False`, psycopg, PyMySQL, a SQLAlchemy `Connection`, ...) is safe from

@@ -50,6 +50,17 @@ SHAPES = {
         "`self.conn`, a sqlite3 connection `Hits.__init__` opens once and keeps on the instance `counter` every "
         "request gets",
     ),
+    "cached function": (
+        'import sqlite3\nfrom functools import lru_cache\n\n\n@lru_cache\ndef cached_conn():\n'
+        '    return sqlite3.connect("c.db")',
+        'cached_conn().execute("select 1")',
+        "(`cached_conn().execute()`) a sqlite3 connection the `@lru_cache` function `cached_conn` (api/items.py:",
+    ),
+    "class attribute through a module-level instance": (
+        'import sqlite3\n\n\nclass Repo:\n    conn = sqlite3.connect("r.db")\n\n\nrepo = Repo()',
+        'repo.conn.execute("select 1")',
+        "`repo.conn`, a sqlite3 connection, a class attribute of `Repo`",
+    ),
     "helper handed the connection": (
         "from db.engine import engine\n_conn = engine.connect()\n\n\ndef count(conn):\n    return 1",
         "count(_conn)",

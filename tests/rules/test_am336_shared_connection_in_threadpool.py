@@ -4,6 +4,7 @@ from __future__ import annotations
 
 ROUTES = """
 import sqlite3
+from functools import lru_cache
 
 import psycopg
 from fastapi import Depends
@@ -18,6 +19,15 @@ _conn = engine.connect()
 
 def get_conn():
     return _conn
+
+
+@lru_cache
+def cached_cache():
+    return sqlite3.connect("cache.db", check_same_thread=False)
+
+
+def fresh_cache():
+    return sqlite3.connect("cache.db")
 
 
 def log_hit(sku: str) -> None:
@@ -39,6 +49,16 @@ def logged(sku: str):
 @router.get("/stats")
 def stats(conn=Depends(get_conn)):
     return {"n": conn.execute(text("select 1")).scalar_one()}
+
+
+@router.get("/cached")
+def cached(cache=Depends(cached_cache)):
+    return {"n": cache.execute("select 1").fetchone()[0]}
+
+
+@router.get("/fresh")
+def fresh(cache=Depends(fresh_cache)):
+    return {"n": cache.execute("select 1").fetchone()[0]}
 
 
 @router.get("/pooled")
@@ -79,11 +99,14 @@ def test_a_def_route_on_a_process_wide_connection_is_flagged(app, findings):
     stats = findings(root, "stats")
     assert [f["code"] for f in stats] == ["AM336"], stats
     assert "`conn`, which `get_conn()` hands out: `_conn`, a SQLAlchemy Connection" in stats[0]["message"], stats
+    cached = findings(root, "cached")
+    assert [f["code"] for f in cached] == ["AM336"], cached
+    assert "`cache`, a sqlite3 connection the `@lru_cache` function `cached_cache`" in cached[0]["message"], cached
 
 
 def test_near_miss_a_connection_per_request_an_engine_or_a_dependency_handing_one_out_is_not_flagged(app, findings):
     root = app(ROUTES)
-    for name in ("pooled", "local", "on_engine", "get_conn"):
+    for name in ("fresh", "pooled", "local", "on_engine", "get_conn", "fresh_cache"):
         assert findings(root, name) == [], name
 
 
