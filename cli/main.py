@@ -270,7 +270,8 @@ TableFormatOption = Annotated[
     typer.Option(
         "--format",
         help="text (one line per handler); table: one table per module; json: exactly one JSON document "
-        "on standard output.",
+        "on standard output (a handler's `kind`: route, websocket, dependency, and beyond the contract "
+        "middleware, exception-handler, lifecycle, resolver, background-task; see the README).",
     ),
 ]
 ConfigOption = Annotated[

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from async_migrate.cli.console import Console  # closed pipes raise, for the guard (141)
+from async_migrate.codemods.handlers import HandlerKind
 from async_migrate.codemods.outcome import TASK_KIND, plural
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def _paint(console: Console, text: str, style: str) -> str:
 def handler_line(outcome) -> tuple[str, str, str]:
     """(`file:line handler (kind route)`, action, `: reasons`) of one outcome."""
     handler = outcome.handler
-    route = outcome.route if handler.kind != "dependency" else ""
+    route = outcome.route if handler.kind != HandlerKind.DEPENDENCY else ""
     action = outcome.action
     if outcome.before != outcome.after:
         action = f"{action} ({outcome.before} → {outcome.after})"
@@ -167,7 +168,7 @@ def summary_line(result: Result, mode: str, written: int = 0) -> str:
         # on a run again over a migrated subsystem, that its routes already are (AM204)
         moved = sum(
             1 for o in result.outcomes
-            if o.action == "unchanged" and o.handler.kind == "route" and any(r.code == "AM204" for r in o.reasons)
+            if o.action == "unchanged" and o.handler.kind == HandlerKind.ROUTE and any(r.code == "AM204" for r in o.reasons)
         )
         if moved:
             line += (f"; nothing more to migrate: {plural(moved, 'route')} already on AsyncSession, every other "

@@ -3,6 +3,7 @@ report's JSON (`codemods/report.py`), and nothing the JSON does not state."""
 
 from __future__ import annotations
 
+from async_migrate.codemods.handlers import HandlerKind
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.report import RANKING, Entry, Report
 from async_migrate.codemods.rules import texts
@@ -277,9 +278,9 @@ def _route(entry: Entry) -> str:
     handler = entry.handler
     # As scan and the commit message name it: the full path, else `…` and the known tail.
     path = entry.route if entry.route is not None else ("…" if entry.outcome.path_incomplete else "") + (entry.outcome.path or "")
-    if handler.kind == "websocket":
+    if handler.kind == HandlerKind.WEBSOCKET:
         return f"WEBSOCKET {path}".strip()
-    if handler.kind != "route":  # a dependency, middleware, exception or lifecycle handler: no route
+    if handler.kind != HandlerKind.ROUTE:  # a dependency, middleware, exception or lifecycle handler: no route
         return ""
     return f"{', '.join(handler.methods)} {path}".strip()
 

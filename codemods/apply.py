@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from async_migrate.codemods import gitstate, sources
+from async_migrate.codemods.handlers import HandlerKind
 from async_migrate.codemods.outcome import TASK_KIND, plural
 
 if TYPE_CHECKING:
@@ -285,7 +286,7 @@ def commit(
 def _label(outcome: Outcome) -> str:
     handler = outcome.handler
     name = handler.function.qualname
-    if handler.kind == "dependency":
+    if handler.kind == HandlerKind.DEPENDENCY:
         return f"{name} (dependency)"
     return f"{name} ({outcome.route})" if outcome.route else name
 

@@ -5,15 +5,50 @@ without loading the index (`codemods.warm_run`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 from async_migrate.codemods import facts
 
 FunctionId = tuple[str, str]  # (module name, definition key)
 
 
+class HandlerKind(str, Enum):
+    """What a handler is; its value is the `kind` of its entry in the JSON and the text.
+
+    The shared contract lists `route`, `websocket` and `dependency`; the others extend it (the
+    README says so, and a test holds the README and `--help` to this list). A `str` so that the
+    JSON, the warm run's records (read back as plain strings) and every comparison with one
+    see the value itself.
+    """
+
+    ROUTE = "route"
+    WEBSOCKET = "websocket"
+    DEPENDENCY = "dependency"
+    # What the application runs on the event loop besides routes and dependencies: middleware
+    # and exception handlers per request, lifecycle handlers (startup, shutdown, lifespan) once.
+    MIDDLEWARE = "middleware"
+    EXCEPTION_HANDLER = "exception-handler"
+    LIFECYCLE = "lifecycle"
+    # A GraphQL schema's callables (resolvers, a DataLoader's load function): graphql-core runs
+    # them on the event loop, a plain `def` one too. Not a FastAPI handler: phase one never
+    # converts one.
+    RESOLVER = "resolver"
+    # No handler: a blocking `async def` background task phase one makes a plain def, given an
+    # entry of its own among phase one's decisions (`phase1/tasks.py`).
+    BACKGROUND_TASK = "background-task"
+
+    def __str__(self) -> str:
+        # an f-string or str() shows the value, as the plain strings did (Enum's own is the name)
+        return self.value
+
+
+ROUTE_KINDS = (HandlerKind.ROUTE, HandlerKind.WEBSOCKET)
+HOOK_KINDS = (HandlerKind.MIDDLEWARE, HandlerKind.EXCEPTION_HANDLER, HandlerKind.LIFECYCLE)
+
+
 @dataclass(slots=True)
 class Registration:
-    kind: str  # route or websocket
+    kind: HandlerKind  # ROUTE or WEBSOCKET
     methods: tuple[str, ...]
     path: str | None
     line: int
@@ -55,7 +90,7 @@ class Registration:
 class Handler:
     module: facts.Module
     function: facts.Function
-    kind: str  # route, websocket, dependency, resolver, or a hook: middleware, exception-handler, lifecycle
+    kind: HandlerKind
     registrations: list[Registration] = field(default_factory=list)
 
     @property

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from async_migrate.codemods.handlers import HandlerKind
 from async_migrate.codemods.rules import Reason, codes, texts
 
 if TYPE_CHECKING:
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 # The `kind` of a background task's own entry among phase one's decisions (`phase1/tasks.py`):
 # the function it rewrites is no handler, and is named beside them, counted as what it is.
-TASK_KIND = "background-task"
+TASK_KIND = HandlerKind.BACKGROUND_TASK
 
 
 @dataclass(slots=True)

@@ -57,8 +57,11 @@ from async_migrate.codemods.flow import (
 from async_migrate.codemods.flow import split as split_steps
 from async_migrate.codemods.forwarding import forwards_session
 from async_migrate.codemods.handed_functions import handed_work, in_place_argument
+from async_migrate.codemods.handlers import HOOK_KINDS as HOOK_KINDS
+from async_migrate.codemods.handlers import ROUTE_KINDS as ROUTE_KINDS
 from async_migrate.codemods.handlers import FunctionId as FunctionId
 from async_migrate.codemods.handlers import Handler as Handler
+from async_migrate.codemods.handlers import HandlerKind as HandlerKind
 from async_migrate.codemods.handlers import Registration as Registration
 from async_migrate.codemods.library_bound import library_bound, library_call
 from async_migrate.codemods.received import received_instances
@@ -156,13 +159,7 @@ class Target:
     value: facts.Value | None = None
 
 
-ROUTE_KINDS = ("route", "websocket")
-# What the application runs on the event loop besides routes and dependencies: middleware and
-# exception handlers per request, lifecycle handlers (startup, shutdown, lifespan) once.
-HOOK_KINDS = ("middleware", "exception-handler", "lifecycle")
-# A GraphQL schema's callables (resolvers, a DataLoader's load function): graphql-core runs them
-# on the event loop, a plain `def` one too. Not a FastAPI handler: phase one never converts one.
-RESOLVER = "resolver"
+RESOLVER = HandlerKind.RESOLVER
 
 
 @dataclass(slots=True)
@@ -445,8 +442,8 @@ class Project:
                             Handler(module, function, registration.kind),
                         )
                         handler.registrations.append(registration)
-                        if registration.kind == "websocket":
-                            handler.kind = "websocket"
+                        if registration.kind == HandlerKind.WEBSOCKET:
+                            handler.kind = HandlerKind.WEBSOCKET
             for added in module.registrations:
                 if added.attr.startswith("hook:") or added.attr == MOUNT:
                     continue  # a mounted application's routes are its own registrations
@@ -457,17 +454,17 @@ class Project:
                         continue
                 endpoint = self.endpoint(added.endpoint)
                 if endpoint is None:
-                    for fid, kind, methods in self.endpoint_class_methods(added.endpoint) or ():
-                        handler = found.setdefault(fid, Handler(*self.functions[fid], kind))
+                    for fid, word, methods in self.endpoint_class_methods(added.endpoint) or ():
+                        handler = found.setdefault(fid, Handler(*self.functions[fid], HandlerKind(word)))
                         handler.registrations.append(
-                            Registration(kind, methods, added.path, added.line, unrecognised=unrecognised, base=added.base)
+                            Registration(HandlerKind(word), methods, added.path, added.line, unrecognised=unrecognised, base=added.base)
                         )
                     continue
-                kind = "websocket" if added.attr in WEBSOCKET_REGISTRATIONS else "route"
+                kind = HandlerKind.WEBSOCKET if added.attr in WEBSOCKET_REGISTRATIONS else HandlerKind.ROUTE
                 handler = found.setdefault(
                     (endpoint[0].name, endpoint[1].key), Handler(endpoint[0], endpoint[1], kind)
                 )
-                methods = added.methods or (() if kind == "websocket" else ("GET",))
+                methods = added.methods or (() if kind == HandlerKind.WEBSOCKET else ("GET",))
                 handler.registrations.append(
                     Registration(
                         kind, methods, added.path, added.line, unrecognised=unrecognised, base=added.base,
@@ -478,9 +475,10 @@ class Project:
         for ref in sorted(self.dependency_refs):
             for fid in self.dependency_callables(ref):
                 module, function = self.functions[fid]
-                found.setdefault(fid, Handler(module, function, "dependency"))
-        for fid, kind, line in self._hooks():
+                found.setdefault(fid, Handler(module, function, HandlerKind.DEPENDENCY))
+        for fid, word, line in self._hooks():  # the vocabulary's words for the kinds
             module, function = self.functions[fid]
+            kind = HandlerKind(word)
             handler = found.setdefault(fid, Handler(module, function, kind))
             if handler.kind in HOOK_KINDS:
                 handler.registrations.append(Registration(kind, (), None, line))
@@ -822,13 +820,13 @@ class Project:
         if (router is False and unrecognised is None) or (router is None and decorator.path is None):
             return None
         if decorator.attr in WEBSOCKET_ATTRS:
-            return Registration("websocket", (), decorator.path, decorator.line, decorator, unrecognised,
+            return Registration(HandlerKind.WEBSOCKET, (), decorator.path, decorator.line, decorator, unrecognised,
                                 decorator.base)
         if decorator.attr in HTTP_VERBS:
             methods: tuple[str, ...] = (decorator.attr.upper(),)
         else:
             methods = decorator.methods or ("GET",)
-        return Registration("route", methods, decorator.path, decorator.line, decorator, unrecognised, decorator.base)
+        return Registration(HandlerKind.ROUTE, methods, decorator.path, decorator.line, decorator, unrecognised, decorator.base)
 
     def is_router_type(self, constructor: str | None) -> bool:
         """Whether a class reference names a FastAPI router type: a known or configured one,

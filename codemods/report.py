@@ -28,7 +28,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.check import blocking_calls, fixes
 from async_migrate.codemods.diff import moves_lines
 from async_migrate.codemods.outcome import Blocking, Outcome
-from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.project import ROUTE_KINDS, FunctionId, Handler, HandlerKind, Project
 from async_migrate.codemods.rules import codes, texts
 from async_migrate.codemods.run import Result, unverified_routes
 from async_migrate.codemods.session_work import session_handoffs
@@ -370,7 +370,7 @@ def subsystem_of(project: Project, path: str) -> str:
 
 def _category(entry: Entry) -> str:
     handler = entry.handler
-    if handler.kind == "websocket":
+    if handler.kind == HandlerKind.WEBSOCKET:
         return "websocket"
     path = entry.route if entry.route is not None else (entry.outcome.path or "")
     # A route that also writes (`methods=["GET", "POST"]`) ranks with the writes.
@@ -383,7 +383,7 @@ def _rank(project: Project, report: Report, traffic: list[TrafficRow] | None) ->
     ranked = [
         entry
         for entry in report.entries
-        if entry.handler.kind in ("route", "websocket") and entry.outcome.action == "convert"
+        if entry.handler.kind in ROUTE_KINDS and entry.outcome.action == "convert"
     ]
     reach = _Reach(project)
     for entry in ranked:

@@ -26,7 +26,7 @@ from async_migrate.codemods.options import Progress as Progress
 from async_migrate.codemods.options import open_pool as open_pool
 from async_migrate.codemods.outcome import TASK_KIND, Blocking, Outcome
 from async_migrate.codemods.phase1.rule import decide
-from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.project import ROUTE_KINDS, FunctionId, Handler, HandlerKind, Project
 from async_migrate.codemods.routes import Routes
 from async_migrate.codemods.rules import Reason, codes, texts
 from async_migrate.codemods.rules.am201_moves_to_async_session import RULE as AM201
@@ -255,7 +255,7 @@ class Trace:
 
 def _route_names(modules: list[facts.Module], config: Config) -> tuple[str, ...]:
     """The names of the route functions among `modules`."""
-    return tuple(sorted({h.function.name for h in Project(modules, config).handlers if h.kind == "route"}))
+    return tuple(sorted({h.function.name for h in Project(modules, config).handlers if h.kind == HandlerKind.ROUTE}))
 
 
 def _fill_missing_lines(root: Path, project: Project) -> list[str]:
@@ -671,7 +671,7 @@ def compose_paths(project: Project, outcomes: list[Outcome]) -> None:
     """Each outcome's full path: router and include_router prefixes in front, where resolvable."""
     routes = Routes(project)
     for outcome in outcomes:
-        if outcome.handler.kind != "dependency":
+        if outcome.handler.kind != HandlerKind.DEPENDENCY:
             path, complete = routes.served(outcome.handler)
             outcome.full_path = path if complete else None
             outcome.path_tail = None if complete else path
@@ -725,7 +725,7 @@ def _preview(project: Project, outcomes: list[Outcome], read: _Reads, jobs: int 
         stack.expire_on_commit, stack.expiring, expired_reads.Models(project, read), stack.reloaded_on_commit
     )
     groups: dict[str, list[str]] = {}
-    routed = sorted({o.handler.module.path for o in outcomes if o.handler.kind not in ("dependency", TASK_KIND)})
+    routed = sorted({o.handler.module.path for o in outcomes if o.handler.kind not in (HandlerKind.DEPENDENCY, TASK_KIND)})
     for path in routed:
         name = next(
             (n for n, globs in sorted(project.config.subsystems.items()) if matches(path, globs)), path
@@ -950,7 +950,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
                 f"subsystem {options.subsystem!r} could not be read: {unreadable}; fix it and run phase two again"
             ) from None
         project.notices.extend(unverified_subsystem_routes(project, modules))
-        routed = {h.module.path for h in project.handlers if h.kind in ("route", "websocket")}
+        routed = {h.module.path for h in project.handlers if h.kind in ROUTE_KINDS}
         if not routed & set(modules):
             # Nothing to migrate is a mistake in --subsystem, not an all-clear; unless routes are
             # registered where the analysis cannot see which handler they run: then say so.

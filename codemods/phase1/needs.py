@@ -17,7 +17,7 @@ from enum import Enum
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase1 import shared_store, shared_updates, thread_local
-from async_migrate.codemods.project import HOOK_KINDS, Edge, FunctionId, Handler, Project
+from async_migrate.codemods.project import HOOK_KINDS, Edge, FunctionId, Handler, HandlerKind, Project
 from async_migrate.codemods.rules.am109_event_loop_api import RULE as AM109
 from async_migrate.codemods.rules.am110_coroutine_decorator import RULE as AM110
 from async_migrate.codemods.rules.am111_unverified_decorator import RULE as AM111
@@ -313,7 +313,7 @@ def _restored_context_variables(project: Project, handler: Handler) -> set[int]:
     restores itself, so whether it runs in the request's context or a worker thread's copy, nothing
     after the route sees a difference, and the helpers it calls in between read the value either way.
     Only for a route: a dependency sets the variable for the route, which is another call."""
-    if handler.kind != "route":
+    if handler.kind != HandlerKind.ROUTE:
         return set()
     function = handler.function
     writes = [c for c in function.calls if project.context_variable_write(c) is not None]
@@ -623,7 +623,7 @@ def wrapping_decorators(project: Project, handler: Handler) -> list[facts.Decora
         )
 
     registered = [i for i, d in enumerate(decorators) if registers(d)]
-    whole = handler.kind == "dependency" or any(r.decorator is None for r in handler.registrations)
+    whole = handler.kind == HandlerKind.DEPENDENCY or any(r.decorator is None for r in handler.registrations)
     if whole or not registered or project.is_dependency(handler.id):
         return [d for d in decorators if not registers(d)]
     return [d for d in decorators[registered[0] + 1 :] if not registers(d)]

@@ -51,7 +51,7 @@ from async_migrate.codemods.phase1.shared_session import (
     unguarded_remove_fix,
 )
 from async_migrate.codemods.pragma import parse_pragma
-from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, FunctionId, Handler, Project
+from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, FunctionId, Handler, HandlerKind, Project
 from async_migrate.codemods.resolvers import describe_work, resolver_work
 from async_migrate.codemods.rules.am101_takes_sync_session import RULE as AM101
 from async_migrate.codemods.rules.am102_opens_sync_session import RULE as AM102
@@ -110,19 +110,19 @@ def _repeated(project: Project, handler: Handler) -> bool:
     phase one decides it as it does a route (`periodic.py`)."""
     from async_migrate.codemods.periodic import repeating_decorator
 
-    return handler.kind == "lifecycle" and repeating_decorator(project, handler.function) is not None
+    return handler.kind == HandlerKind.LIFECYCLE and repeating_decorator(project, handler.function) is not None
 
 
 def _already_def(project: Project, handler: Handler) -> str:
     if _repeated(project, handler):
         return "already def: its repeating decorator runs it in the threadpool each period"
-    if handler.kind == "lifecycle":
+    if handler.kind == HandlerKind.LIFECYCLE:
         # Starlette's router calls a sync startup/shutdown handler itself, not through the threadpool.
         return (
             "already def: Starlette calls a sync startup/shutdown handler directly on the event loop, "
             "once, before serving (or after the last request): blocking there delays start-up, not requests"
         )
-    if handler.kind == "middleware" and not handler.function.is_async:
+    if handler.kind == HandlerKind.MIDDLEWARE and not handler.function.is_async:
         return (
             "already def: the route class's handler builder, which FastAPI calls once per route; the coroutine it "
             "returns runs on the event loop for every request of those routes"
@@ -279,7 +279,7 @@ def lazy_loads_on_loop(
     from async_migrate.codemods.phase2.lazy_loads import dependency_lazy_loads
 
     function = handler.function
-    if not function.is_async or handler.kind == "websocket":
+    if not function.is_async or handler.kind == HandlerKind.WEBSOCKET:
         return []
     if work is None:
         work = session_work(project, handler.id)
@@ -304,7 +304,7 @@ def threadpool_lazy_loads(project: Project, handler: Handler) -> list:
     stays on the synchronous path while the handler does."""
     from async_migrate.codemods.phase2.lazy_loads import dependency_lazy_loads
 
-    if handler.function.is_async or handler.kind == "websocket":
+    if handler.function.is_async or handler.kind == HandlerKind.WEBSOCKET:
         return []
     if not any(p.depends or p.annotation for p in handler.function.params):
         return []
@@ -340,7 +340,7 @@ def own_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     if found is None:
         found = []
         function = handler.function
-        if function.is_async and handler.kind in ("route", "dependency") and not any(
+        if function.is_async and handler.kind in (HandlerKind.ROUTE, HandlerKind.DEPENDENCY) and not any(
             project.declared_async_session(p) for p in function.params
         ):
             own = f"{handler.module.name}.{function.qualname}"
@@ -525,15 +525,15 @@ def _validation_note(project: Project, handler: Handler) -> str:
 
 def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork) -> list[Reason]:
     function = handler.function
-    if handler.kind == "websocket":
+    if handler.kind == HandlerKind.WEBSOCKET:
         return [AM107.reason("websocket handler: stays async def")]
     # Starlette runs a plain def exception handler in the threadpool (`run_in_threadpool(handler, conn,
     # exc)`, the 500 handler too): it converts as a route does. Middleware awaits `call_next`, and a
     # plain def startup handler still runs on the loop.
-    if handler.kind in HOOK_KINDS and handler.kind != "exception-handler" and not _repeated(project, handler):
-        engine = [] if work.any or handler.kind != "lifecycle" else engine_work_reached(project, handler.id)
-        caveat = offload_note(project, handler.id) if handler.kind != "lifecycle" and work.any else ""
-        if handler.kind == "middleware" and work.any:
+    if handler.kind in HOOK_KINDS and handler.kind != HandlerKind.EXCEPTION_HANDLER and not _repeated(project, handler):
+        engine = [] if work.any or handler.kind != HandlerKind.LIFECYCLE else engine_work_reached(project, handler.id)
+        caveat = offload_note(project, handler.id) if handler.kind != HandlerKind.LIFECYCLE and work.any else ""
+        if handler.kind == HandlerKind.MIDDLEWARE and work.any:
             blocking = past_constructions(project, handler, [b for b in work.blocking if not b.offloaded])
             teardown = registry_teardown_fix(project, handler, blocking) if blocking else None
             if teardown is not None:

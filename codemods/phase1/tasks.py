@@ -22,7 +22,7 @@ from async_migrate.codemods.phase1.shared_session import (
     shared_session_uses,
     thread_scoped_uses,
 )
-from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.project import FunctionId, Handler, HandlerKind, Project
 from async_migrate.codemods.rules.am128_coroutine_task_blocks import RULE as AM128
 from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK, BACKGROUND_TASKS
 
@@ -89,7 +89,7 @@ def kept_because(project: Project, task: FunctionId) -> str | None:
     sites = starlette_sites(project).get(task, [])
     if not sites:
         return "it is not handed to Starlette's `BackgroundTasks.add_task` or `BackgroundTask` everywhere"
-    for need in coroutine_needs(project, Handler(module, function, "dependency")):
+    for need in coroutine_needs(project, Handler(module, function, HandlerKind.DEPENDENCY)):
         if need.kind is not NeedKind.VALUE:
             return need.reason().text
     # Each Starlette site hands the function on once: any use beyond those is a value other
