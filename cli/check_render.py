@@ -1,4 +1,4 @@
-"""Presentation of `check` results: text for people, JSON for tools, GitHub workflow commands."""
+"""Presentation of `check` results: text for people, JSON for tools, GitHub workflow commands, SARIF."""
 
 from __future__ import annotations
 
