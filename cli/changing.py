@@ -56,6 +56,10 @@ def report_inputs(report_file: Path | None, traffic_file: Path | None):
 def write_report(
     report_file: Path | None, result: runner.Result, traffic, applied: bool
 ) -> None:
+    """Write the run's migration report to report_file (nothing when None): a Markdown section of
+    its own (`report_sections`), or a JSON document for a `.json` name. A second --apply with
+    nothing left to do keeps the report of the one that did the work. A file that cannot be
+    written exits 2 (usage) with the reason."""
     from async_migrate.cli.report_render import render_markdown
     from async_migrate.codemods.report import build_report
 

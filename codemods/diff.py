@@ -14,6 +14,8 @@ def as_text(data: bytes) -> str:
 
 
 def as_bytes(text: str) -> bytes:
+    """A diff's exact bytes (what `--diff-file` writes): bytes that were not UTF-8 were kept in
+    the text as surrogates and come back as they were."""
     return text.encode("utf-8", errors="surrogateescape")
 
 
@@ -28,6 +30,8 @@ def as_json_text(text: str) -> tuple[str, bool]:
 
 
 def unified_diff(path: str, before: bytes, after: bytes, context: int = 3) -> str:
+    """A file's change as `git apply` takes it (`diff --git a/path b/path`, `---`/`+++` headers,
+    hunks, `\\ No newline at end of file` where one side lacks it); "" when nothing changed."""
     if before == after:
         return ""
     old = _lines(as_text(before))

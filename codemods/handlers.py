@@ -48,7 +48,10 @@ HOOK_KINDS = (HandlerKind.MIDDLEWARE, HandlerKind.EXCEPTION_HANDLER, HandlerKind
 
 @dataclass(slots=True)
 class Registration:
-    kind: HandlerKind  # ROUTE or WEBSOCKET
+    """One way a handler is served: a route decorator, an `add_api_route(...)` call, a hook's
+    registration (`@app.middleware("http")`, `on_startup=[...]`) or a resolver's."""
+
+    kind: HandlerKind  # ROUTE or WEBSOCKET for a route; a hook's or a resolver's own kind
     methods: tuple[str, ...]
     path: str | None
     line: int
@@ -88,6 +91,9 @@ class Registration:
 
 @dataclass(slots=True)
 class Handler:
+    """A function the application runs per request or on its event loop, with every registration
+    serving it (none for a dependency); `id` is its key across the index."""
+
     module: facts.Module
     function: facts.Function
     kind: HandlerKind

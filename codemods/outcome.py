@@ -20,6 +20,8 @@ TASK_KIND = HandlerKind.BACKGROUND_TASK
 
 @dataclass(slots=True)
 class Blocking:
+    """A call that blocks the event loop in a handler kept async: the JSON's `blocking` items."""
+
     line: int
     call: str  # what blocks: `session.commit()`, `services.order_helper.place_order(...)`
     offloaded: bool = False
@@ -27,6 +29,9 @@ class Blocking:
 
 @dataclass(slots=True)
 class Outcome:
+    """What a command decided for one handler (or phase one's background task): one entry of the
+    JSON's `handlers` (`to_json`), of the text's lines and of the report."""
+
     handler: Handler
     before: str  # async or def
     after: str
@@ -60,6 +65,10 @@ class Outcome:
         return " ".join(filter(None, [",".join(self.handler.methods), path]))
 
     def to_json(self) -> dict[str, Any]:
+        """The entry as the contract fixes it: `file`, `function`, `line`, `kind`, `methods`, `path`,
+        `before`, `after`, `action`, `reasons`, `codes`; then, only where they apply,
+        `path_incomplete`, `key` (a redefinition's), `paths` (registered more than once),
+        `blocking` and the command's own fields (`extra`)."""
         function = self.handler.function
         document: dict[str, Any] = {
             "file": self.handler.module.path,

@@ -298,6 +298,10 @@ def _counts(entries: list[Entry], actions: tuple[str, ...] = ACTIONS) -> dict[st
 
 
 def build_report(result: Result, traffic: list[TrafficRow] | None = None, applied: bool = False) -> Report:
+    """The migration report of a run of scan, phase1 or phase2 (`result`, with its project): its
+    handlers grouped by subsystem, the rollout ranked by `traffic` when given (rows of
+    `load_traffic`), `applied` saying whether the run wrote. Rendered by `Report.to_json` and
+    `cli/report_render.py`."""
     if result.command == "phase2":
         return _build_phase2(result, applied)
     project = result.project
@@ -362,6 +366,7 @@ def _moved(result: Result, applied: bool) -> list[str]:
 
 
 def subsystem_of(project: Project, path: str) -> str:
+    """The configured subsystem whose globs match path (the first by name), else path itself."""
     for name, globs in sorted(project.config.subsystems.items()):
         if matches(path, globs):
             return name

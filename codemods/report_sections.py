@@ -15,14 +15,17 @@ VERIFICATION = "## Verification"
 
 
 def begin(block: str) -> str:
+    """The marker opening block's section: `<!-- async-migrate:phase1 -->`."""
     return f"<!-- async-migrate:{block} -->"
 
 
 def end(block: str) -> str:
+    """The marker closing block's section: `<!-- /async-migrate:phase1 -->`."""
     return f"<!-- /async-migrate:{block} -->"
 
 
 def marked(block: str, body: str) -> str:
+    """body between block's markers, one line each, ending in a newline."""
     return f"{begin(block)}\n{body.rstrip()}\n{end(block)}\n"
 
 
@@ -58,5 +61,7 @@ def verification_at(text: str) -> int:
 
 
 def write(path: Path, block: str, body: str) -> None:
+    """Write body as block's section of the file at path (`merge`), creating the file when it is
+    missing. OSError (UnicodeDecodeError for a file that is not UTF-8) goes to the caller."""
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
     path.write_text(merge(existing, block, body), encoding="utf-8")

@@ -134,6 +134,8 @@ class Text:
 
 
 def decode(data: bytes) -> Text:
+    """A Python file's bytes as text, in the encoding its coding cookie or BOM declares (UTF-8
+    otherwise). SourceError, naming the line and column of a bad byte, when they do not decode."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
@@ -179,6 +181,7 @@ def compile_error(text: str, path: str = "<unknown>") -> str | None:
 
 
 def encode(text: str, encoding: str) -> bytes:
+    """Text back to bytes in the file's own encoding (as `decode` found it)."""
     return text.encode(encoding)
 
 
@@ -221,6 +224,7 @@ def marked(data: bytes, markers: Markers) -> bool:
 
 
 def read(path: Path) -> bytes:
+    """A file's bytes; SourceError saying why (`cannot read: Permission denied`) when it cannot be read."""
     try:
         return path.read_bytes()
     except OSError as error:
