@@ -636,6 +636,15 @@ class Function(_Fact):
     # them as calls.
     implicit: tuple[tuple[int, str, str], ...] = ()
 
+    def sole_binding(self, name: str) -> Binding | None:
+        """The binding of local `name` (`name = expr`) when the body binds it exactly once, not by
+        a `with ... as`, and no parameter has that name: what the name holds wherever it is read.
+        None otherwise."""
+        bound = [b for b in self.bindings if b.name == name]
+        if len(bound) != 1 or bound[0].entered or any(p.name == name for p in self.params):
+            return None
+        return bound[0]
+
 
 @dataclass(slots=True)
 class CallArg(_Fact):

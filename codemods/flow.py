@@ -1178,14 +1178,13 @@ class Flow:
         `app = request.app`, `state = request.state`), `request` the connection parameter; else None."""
         if fid is None:
             return None
-        function = self.project.functions[fid][1]
-        bound = [b for b in function.bindings if b.name == name]
-        if len(bound) != 1 or bound[0].entered or any(p.name == name for p in function.params):
+        binding = self.project.functions[fid][1].sole_binding(name)
+        if binding is None:
             return None
-        head, steps = split(bound[0].expr)
+        head, steps = split(binding.expr)
         if steps not in ((".app",), (".app", ".state"), (".state",)) or not head.startswith("$"):
             return None
-        return bound[0].expr if self.request_param(fid, head[1:]) else None
+        return binding.expr if self.request_param(fid, head[1:]) else None
 
     def request_state(self, attribute: str) -> Values:
         """What `request.state.<attribute>` holds, read anywhere: the synchronous Session (or

@@ -83,11 +83,10 @@ def _returned_item(project: Project, function: facts.Function, call: facts.Call)
     REGISTRY[name]` ... `return r`): (that container, the method)."""
     receiver, _, method = (call.func or "").rpartition(".")
     if receiver.startswith("$") and "." not in receiver and "(" not in receiver:
-        name = receiver[1:]
-        bound = [b for b in function.bindings if b.name == name]
-        if len(bound) != 1 or bound[0].entered or any(p.name == name for p in function.params):
+        binding = function.sole_binding(receiver[1:])
+        if binding is None:
             return None
-        receiver = bound[0].expr
+        receiver = binding.expr
     if not receiver.endswith("()") or "(" in receiver[:-2]:
         return None
     helper = project.function(receiver[:-2])

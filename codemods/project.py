@@ -4048,11 +4048,10 @@ def _got_item(function: facts.Function, call: facts.Call) -> tuple[str, str] | N
         return None
     receiver, _, method = call.func.rpartition(".")
     if receiver.startswith("$") and "." not in receiver and "(" not in receiver:
-        name = receiver[1:]
-        bound = [b for b in function.bindings if b.name == name]
-        if len(bound) != 1 or bound[0].entered or any(p.name == name for p in function.params):
+        binding = function.sole_binding(receiver[1:])
+        if binding is None:
             return None
-        receiver = bound[0].expr
+        receiver = binding.expr
     if not receiver.endswith(_ITEM_READ_CALLS):  # asked of every call: most read no item
         return None
     read = next(r for r in _ITEM_READ_CALLS if receiver.endswith(r))
