@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from async_migrate.codemods import cache as caching
 from async_migrate.codemods import facts, sources
-from async_migrate.codemods.handlers import Handler
+from async_migrate.codemods.handlers import Handler, HandlerKind
 from async_migrate.codemods.roots import Roots, blind_spots, surface
 
 if TYPE_CHECKING:
@@ -261,7 +261,7 @@ class _Shown:
     __slots__ = ("module", "function", "kind", "registrations")
 
     def __init__(
-        self, module: SimpleNamespace, function: SimpleNamespace, kind: str, registrations: list[SimpleNamespace]
+        self, module: SimpleNamespace, function: SimpleNamespace, kind: HandlerKind, registrations: list[SimpleNamespace]
     ) -> None:
         self.module = module
         self.function = function
@@ -280,8 +280,8 @@ class _Shown:
 def _handler(
     path: str, name: str, key: str, qualname: str, line: int, kind: str, registrations: list[list[Any]]
 ) -> Handler:
-    """A kept handler (`_Shown`)."""
+    """A kept handler (`_Shown`); ValueError for a kind no `HandlerKind` has (the run is not taken)."""
     return cast(Handler, _Shown(
-        SimpleNamespace(path=path, name=name), SimpleNamespace(key=key, qualname=qualname, line=line), kind,
+        SimpleNamespace(path=path, name=name), SimpleNamespace(key=key, qualname=qualname, line=line), HandlerKind(kind),
         [SimpleNamespace(methods=list(methods), path=route_path) for methods, route_path in registrations],
     ))

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from textwrap import dedent
 
+import pytest
+
 from async_migrate.codemods.astcollect import collect
 from async_migrate.codemods.handlers import HandlerKind
 from async_migrate.codemods.project import Project
@@ -85,3 +87,12 @@ def test_the_readme_and_the_help_name_every_kind(cli):
         for kind in HandlerKind:
             assert f"`{kind.value}`" in readme, kind
             assert kind.value in help_text, (command, kind)
+
+
+def test_a_warm_run_reads_each_kept_kind_back_as_a_member():
+    from async_migrate.codemods.warm_run import _handler
+
+    kept = _handler("api/items.py", "api.items", "items", "items", 3, "route", [[["GET"], "/items"]])
+    assert type(kept.kind) is HandlerKind and kept.kind is HandlerKind.ROUTE
+    with pytest.raises(ValueError):  # a kept run naming a kind no longer known is not taken
+        _handler("api/items.py", "api.items", "items", "items", 3, "view", [])
