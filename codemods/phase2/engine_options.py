@@ -310,11 +310,9 @@ def session_kwargs(
                 "sessionmaker uses AsyncSession (pass sync_session_class= to keep a custom Session class)"
             )
         elif arg.keyword == "expire_on_commit" and arg.text != "False":
-            plan.notes.append(
-                f"{maker.module.path}:{maker.line}: the async sessionmaker sets expire_on_commit=False "
-                f"(sync: {arg.text}): reading an expired attribute would need IO, which raises "
-                "MissingGreenlet under asyncio"
-            )
+            plan.notes.append(_expire_note(maker, arg.text))
+    if not any(arg.keyword in ("expire_on_commit", "**") for arg in maker.value.args):
+        plan.notes.append(_expire_note(maker, "True, the default"))
     if unread:
         plan.block(
             AM299, maker.module.path, maker.line,
@@ -323,6 +321,17 @@ def session_kwargs(
             f"statements otherwise than the synchronous ones: {AM299.fix}",
         )
     return tuple(carried)
+
+
+def _expire_note(maker: Found, sync: str) -> str:
+    """The follow-up for the async sessionmaker's `expire_on_commit=False` where `maker` expired on commit."""
+    return (
+        f"{maker.module.path}:{maker.line}: the async sessionmaker sets expire_on_commit=False "
+        f"(`{maker.name}`: {sync}): reading an expired attribute would need IO, which raises "
+        "MissingGreenlet under asyncio. Objects keep the values they loaded after a commit: a read "
+        "after the commit no longer reloads the row, so it does not see what another transaction "
+        "committed meanwhile (refresh() the object where that matters)"
+    )
 
 
 # Keywords of sessionmaker() phase two decides on itself: the engine (the async one), `binds=`

@@ -89,7 +89,7 @@ class Depends(ParamRewrite):
     def plan(self, site: ParamSite) -> ParamAction | None:
         if not (_provided(site) and site.param.default):
             return None
-        site.file.imports.add(_async_session_import(site.project, site.param))
+        site.file.imports.add(_async_session_import(site.project, site.param, site.stack.sqlmodel))
         stack = site.stack
         if stack.dependency_module and stack.dependency_module != site.module.name:
             site.file.imports.add((stack.dependency_module, stack.dependency))
@@ -149,7 +149,7 @@ class Annotation(ParamRewrite):
         session_type = _sync_type_name(site.project, site.module, site.param)
         if session_type is None:
             return None
-        site.file.imports.add(_async_session_import(site.project, site.param))
+        site.file.imports.add(_async_session_import(site.project, site.param, site.stack.sqlmodel))
         ref = site.module.imports.get(session_type.split(".")[0])
         if ref is not None and "." not in session_type:
             unused(site.file, site.module, ref)
@@ -185,7 +185,7 @@ class Received(ParamRewrite):
         function = next((f for f in site.module.functions if any(p is param for p in f.params)), None)
         if function is None or function.name != "__init__" or "." not in function.qualname:
             return None
-        site.file.imports.add(("sqlalchemy.ext.asyncio", "AsyncSession"))
+        site.file.imports.add(_ASYNC_SESSIONS[site.stack.sqlmodel])
         for ref in param.annotation:  # `Any`, when nothing else names it
             unused(site.file, site.module, ref)
         return ParamAction(self.kind)
@@ -263,16 +263,24 @@ def _drop_sync_names(site: ParamSite) -> None:
             unused(site.file, site.module, ref)
 
 
-def _async_session_import(project: Project, param: facts.Param) -> tuple[str, str]:
-    """Where `AsyncSession` comes from: SQLModel's for a SQLModel `Session` (its `exec`), else SQLAlchemy's."""
+_ASYNC_SESSIONS = {True: ("sqlmodel.ext.asyncio.session", "AsyncSession"), False: ("sqlalchemy.ext.asyncio", "AsyncSession")}
+
+
+def _async_session_import(project: Project, param: facts.Param, sqlmodel_stack: bool) -> tuple[str, str]:
+    """Where `AsyncSession` comes from: SQLModel's for a SQLModel `Session` (its `exec`) or where
+    the async sessionmaker makes SQLModel's (`sqlmodel_stack`), else SQLAlchemy's. The statements
+    rewritten for that stack use `exec()`, which SQLAlchemy's AsyncSession does not declare: a
+    plain `sqlalchemy.orm.Session` annotation would leave a type checker rejecting them."""
+    if sqlmodel_stack:
+        return _ASYNC_SESSIONS[True]
     refs = list(param.annotation)
     for ref in param.annotation:  # through an alias: `SessionDep = Annotated[Session, ...]`
         target = project.resolve(ref)
         if target is not None and target.kind == "value" and target.value is not None:
             refs.extend(target.value.annotation)
     if any(project.canonical(ref) in SQLMODEL_SESSION_TYPES for ref in refs):
-        return ("sqlmodel.ext.asyncio.session", "AsyncSession")
-    return ("sqlalchemy.ext.asyncio", "AsyncSession")
+        return _ASYNC_SESSIONS[True]
+    return _ASYNC_SESSIONS[False]
 
 
 def _sync_type_name(project: Project, module: facts.Module, param: facts.Param) -> str | None:
