@@ -244,11 +244,13 @@ def test_near_miss_more_work_beside_the_local_maker_still_blocks_with_am271(cli,
 
 
 def test_without_an_async_dependency_am230_gives_code_that_written_as_given_is_reused(cli, project):
-    root = tree(project, "lifespan", hand_written=False)
+    # set in a startup handler: no shutdown place phase two pairs with it (a lifespan's stack it
+    # writes itself, test_phase2_app_state_generated.py)
+    root = tree(project, "startup", hand_written=False)
     found = handlers(cli.json("phase2", root, "-s", "notes.py"))["list_notes"]
     assert found["action"] == "blocked" and found["codes"] == ["AM230"], found
     reason = found["reasons"][0]
-    dependency = re.search(r"`(async def \w+\(request: HTTPConnection\): async with [^`]*)`", reason)
+    dependency = re.search(r"`(async def \w+\(request: Request\): async with [^`]*)`", reason)
     alias = re.search(r"`(\w+ = Annotated\[AsyncSession, Depends\(\w+\)\])`", reason)
     assert dependency is not None and alias is not None, reason
     assert "`app.state.async_sessionmaker = async_sessionmaker(" in reason, reason
@@ -259,7 +261,9 @@ def test_without_an_async_dependency_am230_gives_code_that_written_as_given_is_r
     written = f"\n\n{header}:\n    {statement}:\n        {handed}\n\n\n{alias.group(1)}\n"
     (root / "db.py").write_text((root / "db.py").read_text(encoding="utf-8") + written, encoding="utf-8")
     main = (root / "main.py").read_text(encoding="utf-8")
-    main = main.replace("    pass\n    yield\n    pass\n", f"    {ASYNC_START}\n    yield\n    {ASYNC_STOP}\n")
+    main = main.replace("    pass\n\n\n@app.on_event", f"    {ASYNC_START}\n\n\n@app.on_event").replace(
+        "    pass\n    app.state.engine.dispose()", f"    {ASYNC_STOP}\n    app.state.engine.dispose()"
+    )
     (root / "main.py").write_text(main, encoding="utf-8")
     name = re.match(r"async def (\w+)", header)
     assert name is not None

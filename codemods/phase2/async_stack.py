@@ -43,6 +43,7 @@ from async_migrate.codemods.phase2 import (
     session_subclass,
     stack_extras,
     stack_source,
+    state_stack,
     state_swaps,
     tx_dependency,
 )
@@ -712,7 +713,9 @@ class _Analysis:
                 "opened them (\"attached to a different loop\" on PostgreSQL and MySQL); use `with "
                 "TestClient(app) as client:` in tests"
             )
-        engine = self.plan.async_engine.name if self.plan.async_engine is not None else self.config.async_engine
+        engine = self.plan.async_engine.name if self.plan.async_engine is not None else (
+            self.plan.state_engine or self.config.async_engine
+        )
         for path, line, name, scope in self._per_test_clients()[:5]:
             each, second = _FIXTURE_SCOPES.get(scope, ("each time pytest sets it up", "the second time on"))
             self.plan.notes.append(
@@ -1627,7 +1630,9 @@ class _Analysis:
         elif sync_maker is not None:
             host = sync_maker
         else:
-            plan.blockers.append(self._no_sessionmaker())
+            why = self._plan_state_stack()
+            if why is not None:
+                plan.blockers.append(self._no_sessionmaker(why))
             return
         module = host.module
         edit = dict(
@@ -1678,7 +1683,49 @@ class _Analysis:
         if ok:
             plan.engine_edit = (module.path, EngineEdit(**edit))  # type: ignore[arg-type]
 
-    def _no_sessionmaker(self) -> Blocker:
+    def _plan_state_stack(self) -> str | None:
+        """The async stack beside a sessionmaker a lifespan keeps on the application's state
+        (`phase2/state_stack.py`); None when planned (or blocked by the engine's policy), else
+        why phase two does not write it. Without a dependency opening the state: ""."""
+        pool, reached, dependencies = self._sync_pool()
+        held = self._state_opener(reached | dependencies)
+        if pool or held is None:
+            return ""
+        opener, state = held
+        module = self.project.functions[opener][0]
+        if not self._claim(module, self.config.async_dependency, "async-dependency", "async session dependency"):
+            return None
+        lifespan_host = next(
+            (self.project.functions[fid][0] for fid, _, _, _ in self.project.flow.state_assignments().get(
+                state.partition(".app.state.")[2], []
+            )), module,
+        )
+        planned = state_stack.plan(
+            self.project, self.texts, self.plan, self.config, opener, state, bool(self.commits), self.session_class,
+            self.read, self._url_helper(lifespan_host),
+        )
+        if isinstance(planned, str):
+            return planned
+        plan = self.plan
+        plan.state_edits = planned.edits  # type: ignore[assignment]
+        plan.state_engine = planned.engine
+        plan.async_dependency = Piece(module.name, module.path, self.config.async_dependency)
+        plan.reloaded_on_commit = self._sync_reloads(None)
+        plan.notes.append(
+            f"the generated `{self.config.async_dependency}` opens `{state.partition('.app.state.')[0]}.app.state."
+            f"async_{state.partition('.app.state.')[2]}`, which a later run cannot tie to the database of "
+            f"`{self.project.functions[opener][1].qualname}` by itself (AM243): name it in [tool.async-migrate] "
+            f"(`async-dependency = \"{self.config.async_dependency}\"`, `async-alias = \"{self.config.async_alias}\"`) "
+            "before migrating the next subsystem"
+        )
+        if self.commits:
+            plan.notes.append(
+                f"the generated `{self.config.async_dependency}` commits after each request that succeeds, "
+                "as the synchronous session dependency does"
+            )
+        return None
+
+    def _no_sessionmaker(self, why: str = "") -> Blocker:
         message = (
             "no sessionmaker found: phase two builds the async stack next to a module-level "
             "`sessionmaker(engine, ...)`, and the project has none{}; define one, or name yours "
@@ -1707,7 +1754,9 @@ class _Analysis:
                 f"no sessionmaker found: the session dependency `{function.qualname}` opens its Session from "
                 f"`{state}`, a sessionmaker the application keeps on its state (set where it starts: a lifespan, "
                 "a startup handler or an application factory), and phase two generates the async stack only "
-                "beside a module-level `sessionmaker(engine, ...)`: write it by hand, then run phase two again "
+                "beside a module-level `sessionmaker(engine, ...)`"
+                + (f", or beside one kept on the application's state {why}" if why else "")
+                + ": write it by hand, then run phase two again "
                 f"(it reuses it): where `app.state.{attribute}` is set, also set `app.state.async_{attribute} = "
                 "async_sessionmaker(create_async_engine(<the same URL with an async driver>), <the same "
                 "options>)` and dispose of that engine at shutdown; beside "

@@ -318,6 +318,11 @@ def rewrite(module: cst.Module, module_facts: facts.Module, edit: ModuleEdit) ->
     if edit.engine is not None:
         context = imports.context_for(module_facts.path, module_facts.name)
         module = AddAsyncEngine(context, edit.engine).transform_module(module)
+    if edit.state is not None:
+        from async_migrate.codemods.phase2.state_stack import AddStateStack
+
+        context = imports.context_for(module_facts.path, module_facts.name)
+        module = AddStateStack(context, *edit.state).transform_module(module)  # type: ignore[arg-type]
     if edit.alias is not None:
         context = imports.context_for(module_facts.path, module_facts.name)
         module = AddAsyncAlias(context, edit.alias).transform_module(module)

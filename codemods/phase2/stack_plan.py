@@ -120,6 +120,9 @@ class ModuleEdit:
     module: str
     engine: EngineEdit | None = None
     alias: AliasEdit | None = None
+    # The stack on the application's state (`phase2/state_stack.py`): the lifespan's part, the
+    # async dependency's part (LifespanEdit, DependencyEdit)
+    state: tuple[object, object] | None = None
 
 
 @dataclass(slots=True)
@@ -152,6 +155,9 @@ class StackPlan:
     # follow-up `async_stack.generic_names_note` names them (empty: no such follow-up).
     other_makers: list[str] = field(default_factory=list)
     engine_edit: tuple[str, EngineEdit] | None = None  # (path, edit)
+    # The stack on the application's state: path -> (module, LifespanEdit | None, DependencyEdit | None)
+    state_edits: dict[str, tuple[str, object, object]] = field(default_factory=dict)
+    state_engine: str = ""  # the async engine it keeps there, as a fixture disposes of it
     alias_edit: tuple[str, AliasEdit] | None = None
     # The reused async sessionmaker (or dependency) expires objects on commit: where it is.
     expire_on_commit: bool = False
@@ -190,7 +196,7 @@ class StackPlan:
     @property
     def complete(self) -> bool:
         """The whole async stack exists already: nothing to generate."""
-        return self.engine_edit is None and self.alias_edit is None and self.ok
+        return self.engine_edit is None and self.alias_edit is None and not self.state_edits and self.ok
 
     def edits(self) -> dict[str, ModuleEdit]:
         """Per file: what the codemods add. Empty when blocked or complete."""
@@ -203,6 +209,8 @@ class StackPlan:
             path, edit = entry
             module = self._module_of(path)
             setattr(found.setdefault(path, ModuleEdit(module)), attribute, edit)
+        for path, (module, lifespan, dependency) in self.state_edits.items():
+            found.setdefault(path, ModuleEdit(module)).state = (lifespan, dependency)
         return found
 
     def block(self, rule: Rule, path: str, line: int, message: str) -> None:

@@ -1,0 +1,398 @@
+"""The async stack beside a sessionmaker the application keeps on its state, set in a lifespan.
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = create_engine(settings.url, pool_pre_ping=True)
+        app.state.SessionLocal = sessionmaker(bind=engine, expire_on_commit=False)
+        yield
+        engine.dispose()
+
+    def get_db(request: Request):
+        with request.app.state.SessionLocal() as db:
+            yield db
+
+gets, in the same style: `app.state.async_engine = create_async_engine(_async_url(engine.url),
+pool_pre_ping=True)` and `app.state.async_SessionLocal = async_sessionmaker(app.state.async_engine,
+expire_on_commit=False)` after the sessionmaker's assignment, `await app.state.async_engine.dispose()`
+after the `yield` (first in its `finally:` when the yield sits in a `try`), and beside `get_db`
+an `async def` dependency with the same connection parameter opening
+`request.app.state.async_SessionLocal()`. The engine and sessionmaker keywords go through the
+policy of a module-level stack (`engine_options`).
+
+`plan` says why not, in a sentence, for every other shape: the sessionmaker set in a startup
+handler or an application factory (no shutdown place to dispose of the async engine), at import,
+more than once, from something other than a `sessionmaker(...)` call, bound to an engine not
+built in the lifespan as a local, or with a keyword whose async meaning phase two cannot vouch for.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+
+from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import name_chain
+from async_migrate.codemods.config import Config
+from async_migrate.codemods.phase2 import drivers, engine_options, stack_extras
+from async_migrate.codemods.phase2.stack_codemods import _call, _StackCommand
+from async_migrate.codemods.phase2.stack_plan import Build, EngineBuild, Found, StackPlan
+from async_migrate.codemods.project import FunctionId, Project
+from async_migrate.codemods.sources import is_test_path
+from async_migrate.codemods.vocabulary import SYNC_ENGINE_CONSTRUCTORS
+from async_migrate.codemods.vocabulary.sqlalchemy import PLAIN_SESSIONMAKERS, SESSION_CARRIED
+
+# What a lifespan's `sessionmaker(...)` may be given for the async one to stand for it: the
+# engine, and the keywords carried as written or decided by phase two (expire_on_commit); a
+# project Query class (`query_cls=`) changes what the legacy chains do, which is not followed here.
+_SESSION_KEYWORDS = frozenset({"bind", "expire_on_commit", *SESSION_CARRIED}) - {"query_cls"}
+
+
+@dataclass(frozen=True, slots=True)
+class LifespanEdit:
+    """What `AddStateStack` adds inside the lifespan `function` (a module-level `async def`)."""
+
+    function: str
+    head: str  # the application as the lifespan names it (`app`)
+    attribute: str  # the synchronous sessionmaker's state attribute
+    bind: str  # the synchronous engine, as the lifespan names it
+    engine: str  # the async engine's state attribute
+    sessionmaker: str  # the async sessionmaker's state attribute
+    url_helper: str = "_async_url"
+    engine_kwargs: tuple[tuple[str, str], ...] = ()
+    runtime_options: bool = False
+    session_kwargs: tuple[tuple[str, str], ...] = ()
+    session_class: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyEdit:
+    """The async dependency `AddStateStack` adds after the synchronous dependency `after`."""
+
+    after: str
+    name: str
+    connection: str  # the connection parameter, `request`
+    annotation: str  # its annotation as the synchronous dependency writes it
+    sessionmaker: str  # the async sessionmaker's state attribute
+    commit: bool = False
+    session_class: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """The state stack to write: per path, what goes there; and the async dependency's home."""
+
+    edits: dict[str, tuple[str, LifespanEdit | None, DependencyEdit | None]]  # path -> (module, ...)
+    dependency_module: facts.Module
+    engine: str  # `app.state.async_engine`, as a fixture would dispose of it
+
+
+def plan(
+    project: Project, texts: stack_extras.Texts, stack: StackPlan, config: Config, opener: FunctionId, state: str,
+    commit: bool, session_class: str | None, read: Callable[[str], str] | None, url_helper: str,
+) -> Planned | str:
+    """The state stack for the session dependency `opener` opening `state`
+    (`request.app.state.SessionLocal`), or why phase two does not write it (a clause completing
+    "phase two generates it only ..."). Engine and sessionmaker blockers go to `stack.blockers`."""
+    connection, _, attribute = state.partition(".app.state.")
+    if not attribute or "." in attribute or "." in connection:
+        return f"where the dependency opens `<connection>.app.state.<name>()`, not `{state}()`"
+    flow = project.flow
+    assigned = [
+        (fid, head, line) for fid, head, _, line in flow.state_assignments().get(attribute, [])
+        if not is_test_path(project.functions[fid][0].path)
+    ]
+    at_import = [path for path, _, _ in flow.module_state_assignments().get(attribute, []) if not is_test_path(path)]
+    if at_import or len(assigned) != 1:
+        where = ", ".join(sorted({*at_import, *(f"{project.functions[f][0].path}:{line}" for f, _, line in assigned)}))
+        return (
+            f"where the application sets `app.state.{attribute}` once, in a lifespan (it is set "
+            f"{'at import' if at_import else 'more than once' if assigned else 'nowhere phase two reads'}"
+            f"{f': {where}' if where else ''})"
+        )
+    fid, _, line = assigned[0]
+    module, function = project.functions[fid]
+    found = stack_extras.function_node(texts, module, function)
+    node = found[1] if found is not None else None
+    read_module = texts.get(module.path)
+    top = read_module is not None and node in read_module[1].body  # not in an `if` nor a class
+    lifespan = isinstance(node, ast.AsyncFunctionDef) and top and any(
+        (name_chain(d) or "").rsplit(".", 1)[-1] == "asynccontextmanager" for d in node.decorator_list
+    )
+    where = f"`{function.qualname}` ({module.path}:{function.line})"
+    if not lifespan or not isinstance(node, ast.AsyncFunctionDef):
+        return (
+            f"where `app.state.{attribute}` is set in a module-level `@asynccontextmanager` lifespan, whose "
+            f"`yield` marks the shutdown at which the async engine is disposed of: {where} is not one (a startup "
+            "handler or an application factory has no such place)"
+        )
+    for name in (config.async_engine, f"async_{attribute}"):
+        if flow.state_assignments().get(name) or flow.module_state_assignments().get(name):
+            return f"while `app.state.{name}`, which it would set, is not set already"
+    statement = _assignment(node, attribute, line)
+    if statement is None or not isinstance(statement.value, ast.Call):
+        return f"where {where} sets `app.state.{attribute}` as a statement of its own body to a `sessionmaker(...)` call"
+    call = statement.value
+    assert isinstance(statement.targets[0], ast.Attribute) and isinstance(statement.targets[0].value, ast.Attribute)
+    assert isinstance(statement.targets[0].value.value, ast.Name)
+    head = statement.targets[0].value.value.id
+    callee = name_chain(call.func)
+    if callee is None or project.canonical(stack_extras.absolute(module, callee)) not in PLAIN_SESSIONMAKERS:
+        return f"where `app.state.{attribute}` is a `sessionmaker(...)` call, not `{ast.unparse(call.func)}(...)`"
+    other = [k.arg or "**" for k in call.keywords if k.arg not in _SESSION_KEYWORDS] + (["*"] * (len(call.args) > 1))
+    if other or any(isinstance(a, ast.Starred) for a in call.args):
+        return (
+            f"where the sessionmaker is given its engine and keywords it carries to the async one "
+            f"({', '.join(sorted(_SESSION_KEYWORDS))}), not `{other[0] if other else '*'}`"
+        )
+    bind = next((k.value for k in call.keywords if k.arg == "bind"), call.args[0] if call.args else None)
+    if not isinstance(bind, ast.Name):
+        return "where the sessionmaker is bound to an engine the lifespan keeps in a local"
+    engine = _engine_local(node, bind.id, statement)
+    calls = [e for e in module.engines if e.scope == function.key and engine is not None and e.line == engine.lineno]
+    if engine is None or len(calls) != 1 or project.canonical(calls[0].callee) not in SYNC_ENGINE_CONSTRUCTORS:
+        return f"where `{bind.id}` is assigned once in {where}, from `create_engine(...)`, above the sessionmaker"
+    if any((project.canonical(c.callee or "") or "").startswith("sqlalchemy.event") for c in function.calls):
+        return f"where {where} registers no event listener (the async engine would run without it)"
+    shutdown = _shutdown(node)
+    if shutdown is not None and node.body.index(statement) > shutdown:
+        return f"where {where} sets `app.state.{attribute}` before its `yield`"
+    if shutdown is None:
+        return f"where {where} yields once, as a statement of its body or of a `try:` with a `finally:`"
+    params = {a.arg: a for a in _arguments(_dependency_node(texts, project, opener))}
+    parameter = params.get(connection)
+    if parameter is None or parameter.annotation is None:
+        return f"where the dependency's `{connection}` parameter is annotated (FastAPI injects it by its type)"
+    dependency_module, dependency = project.functions[opener]
+    if "." in dependency.qualname:
+        return f"where `{dependency.qualname}` is a module-level function"
+    maker = Found(module, f"{head}.state.{attribute}", facts.Value(
+        "call", statement.lineno, ref=stack_extras.absolute(module, callee), args=tuple(_call_args(node, call)),
+    ))
+    build = EngineBuild(Build.CALL, module.path, calls[0].line, function=f"{module.name}.{function.qualname}", calls=calls)
+    engine_options.check_build(project, stack, build, maker)
+    carried = engine_options.engine_kwargs(project, stack, build, maker)
+    session_kwargs = engine_options.session_kwargs(project, stack, maker)
+    engine_options.find_drivers(stack, build, maker, read)
+    lifespan_edit = LifespanEdit(
+        function.qualname, head, attribute, bind.id, config.async_engine, f"async_{attribute}", url_helper,
+        tuple(carried), stack.runtime_options, session_kwargs, session_class,
+    )
+    dependency_edit = DependencyEdit(
+        dependency.qualname, config.async_dependency, connection, ast.unparse(parameter.annotation),
+        f"async_{attribute}", commit, session_class,
+    )
+    edits: dict[str, tuple[str, LifespanEdit | None, DependencyEdit | None]] = {
+        module.path: (module.name, lifespan_edit, None)
+    }
+    name, mine, _ = edits.get(dependency_module.path, (dependency_module.name, None, None))
+    edits[dependency_module.path] = (name, mine, dependency_edit)
+    return Planned(edits, dependency_module, f"app.state.{config.async_engine}")
+
+
+def _assignment(node: ast.AsyncFunctionDef, attribute: str, line: int) -> ast.Assign | None:
+    for statement in node.body:
+        if isinstance(statement, ast.Assign) and statement.lineno <= line <= (statement.end_lineno or line):
+            [target] = statement.targets if len(statement.targets) == 1 else [None]
+            if (
+                isinstance(target, ast.Attribute) and target.attr == attribute
+                and isinstance(target.value, ast.Attribute) and target.value.attr == "state"
+                and isinstance(target.value.value, ast.Name)
+            ):
+                return statement
+    return None
+
+
+def _engine_local(node: ast.AsyncFunctionDef, name: str, before: ast.stmt) -> ast.Assign | None:
+    """`name = create_engine(...)`, the one binding of `name` in the lifespan, above `before`."""
+    bindings = [
+        n for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+    ]
+    if len(bindings) != 1 or name in {a.arg for a in _arguments(node)}:
+        return None
+    for statement in node.body:
+        if statement is before:
+            return None
+        if (
+            isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id == name
+            and isinstance(statement.value, ast.Call)
+        ):
+            return statement
+    return None
+
+
+def _shutdown(node: ast.AsyncFunctionDef) -> int | None:
+    """The index in the body of the statement the shutdown starts at: a `yield` statement (the
+    disposal goes after it), or a `try` whose body yields (first in its `finally:`); None for any
+    other shape (more yields, a yield in an expression, under `async with`)."""
+    yields = [n for n in ast.walk(node) if isinstance(n, (ast.Yield, ast.YieldFrom))]
+    if len(yields) != 1:
+        return None
+    for index, statement in enumerate(node.body):
+        if isinstance(statement, ast.Expr) and statement.value is yields[0]:
+            return index
+        if isinstance(statement, ast.Try) and statement.finalbody and any(
+            isinstance(s, ast.Expr) and s.value is yields[0] for s in statement.body
+        ):
+            return index
+    return None
+
+
+def _dependency_node(texts: stack_extras.Texts, project: Project, fid: FunctionId) -> ast.AST | None:
+    module, function = project.functions[fid]
+    found = stack_extras.function_node(texts, module, function)
+    return found[1] if found is not None else None
+
+
+def _arguments(node: ast.AST | None) -> list[ast.arg]:
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    return [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+
+
+def _call_args(scope: ast.AsyncFunctionDef, call: ast.Call) -> list[facts.CallArg]:
+    """The sessionmaker's arguments as the index keeps a module-level one's: `local` where they
+    read a name the lifespan binds (the generated code sits beside them, in the same scope)."""
+    written: list[tuple[str | None, ast.expr]] = [(None, a) for a in call.args]
+    written += [(k.arg or "**", k.value) for k in call.keywords]
+    found = []
+    for keyword, expression in written:
+        names = {n.id for n in ast.walk(expression) if isinstance(n, ast.Name)}
+        found.append(facts.CallArg(keyword, ast.unparse(expression), ref=name_chain(expression), local=bool(names)))
+    return found
+
+
+class AddStateStack(_StackCommand):
+    """In the lifespan's module: the async engine and sessionmaker on the application's state, and
+    their disposal at shutdown; in the session dependency's module: the async dependency.
+
+    Before::
+
+        @asynccontextmanager
+        async def lifespan(app: FastAPI):
+            engine = create_engine(url)
+            app.state.SessionLocal = sessionmaker(bind=engine)
+            yield
+
+    After::
+
+        def _async_url(url: URL) -> URL:
+            ...  # the driver table of codemods.phase2.drivers
+
+
+        @asynccontextmanager
+        async def lifespan(app: FastAPI):
+            engine = create_engine(url)
+            app.state.SessionLocal = sessionmaker(bind=engine)
+            app.state.async_engine = create_async_engine(_async_url(engine.url))
+            app.state.async_SessionLocal = async_sessionmaker(app.state.async_engine, expire_on_commit=False)
+            yield
+            await app.state.async_engine.dispose()
+    """
+
+    DESCRIPTION = "Add the async engine and sessionmaker beside a sessionmaker kept on the application's state."
+
+    def __init__(
+        self, context: CodemodContext, lifespan: LifespanEdit | None, dependency: DependencyEdit | None
+    ) -> None:
+        super().__init__(context)
+        self.lifespan, self.dependency = lifespan, dependency
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        module = updated_node
+        self._prepare(module)
+        if self.dependency is not None and not self.has(self.dependency.name):
+            module = self._add_dependency(module, self.dependency)
+        if self.lifespan is not None:
+            module = self._add_lifespan(module, self.lifespan)
+        return module
+
+    def _add_dependency(self, module: cst.Module, edit: DependencyEdit) -> cst.Module:
+        indent = module.default_indent
+        iterator = self.symbol("AsyncIterator")
+        session = self.session_symbol(edit.session_class) if edit.session_class else self.symbol("AsyncSession")
+        code = (
+            f"async def {edit.name}({edit.connection}: {edit.annotation}) -> {iterator}[{session}]:\n"
+            f'{indent}"""Yield an AsyncSession for the duration of one request."""\n'
+            f"{indent}# Leaving the block closes the session, which rolls back whatever a failed\n"
+            f"{indent}# request left uncommitted.\n"
+            f"{indent}async with {edit.connection}.app.state.{edit.sessionmaker}() as session:\n"
+            f"{indent}{indent}yield session\n"
+            + (
+                f"{indent}{indent}# As the synchronous dependency does: what a request that succeeds\n"
+                f"{indent}{indent}# added or flushed is saved.\n"
+                f"{indent}{indent}await session.commit()\n"
+                if edit.commit else ""
+            )
+        )
+        return self.insert(module, self.position(module, [edit.after]), [self.parse(module, code, 2)])
+
+    def _add_lifespan(self, module: cst.Module, edit: LifespanEdit) -> cst.Module:
+        body = list(module.body)
+        index = next(
+            (i for i, s in enumerate(body) if _function_named(s, edit.function) is not None), None
+        )
+        if index is None:  # planned on the module as read: a changed module is not guessed at
+            raise ValueError(f"the lifespan `{edit.function}` is no longer a module-level function")
+        function = _function_named(body[index], edit.function)
+        assert function is not None and isinstance(function.body, cst.IndentedBlock)
+        indent = module.default_indent
+        state = f"{edit.head}.state"
+        if any(f"{state}.{edit.engine} =" in module.code_for_node(s) for s in function.body.body):
+            return module  # written already
+        arguments = [f"{edit.url_helper}({edit.bind}.url)"]
+        arguments += [f"{keyword}={text}" for keyword, text in edit.engine_kwargs]
+        if edit.runtime_options:
+            arguments.append(f"execution_options={edit.bind}.get_execution_options()")
+        engine_code = _call(f"{state}.{edit.engine}", self.symbol("create_async_engine"), arguments, indent)
+        maker_arguments = [f"{state}.{edit.engine}", "expire_on_commit=False"]
+        if edit.session_class is not None:
+            maker_arguments.append(f"class_={self.session_symbol(edit.session_class)}")
+        maker_arguments += [f"{k}={v}" for k, v in edit.session_kwargs if k != "expire_on_commit"]
+        maker_code = _call(f"{state}.{edit.sessionmaker}", self.symbol("async_sessionmaker"), maker_arguments, indent)
+        start = [self.parse(module, engine_code, 0), self.parse(module, maker_code, 0)]
+        stop = self.parse(module, f"await {state}.{edit.engine}.dispose()\n", 0)
+        statements = list(function.body.body)
+        target = f"{state}.{edit.attribute}"
+        at = next(
+            i for i, s in enumerate(statements)
+            if isinstance(s, cst.SimpleStatementLine) and any(
+                isinstance(small, cst.Assign) and len(small.targets) == 1
+                and module.code_for_node(small.targets[0].target) == target for small in s.body
+            )
+        )
+        statements[at + 1:at + 1] = start
+        for i, statement in enumerate(statements):
+            if _yields(statement):
+                statements.insert(i + 1, stop)
+                break
+            if isinstance(statement, cst.Try) and statement.finalbody is not None and any(
+                _yields(s) for s in statement.body.body
+            ):
+                final = statement.finalbody
+                block = final.body.with_changes(body=[stop, *final.body.body])
+                statements[i] = statement.with_changes(finalbody=final.with_changes(body=block))
+                break
+        function = function.with_changes(body=function.body.with_changes(body=statements))
+        body[index] = function
+        module = module.with_changes(body=body)
+        if not self.has(edit.url_helper):
+            helper = drivers.url_helper_source(edit.url_helper, self.symbol("URL")).replace("    ", indent)
+            module = self.insert(module, index, [self.parse(module, helper, 2)])
+        return module
+
+
+def _function_named(statement: cst.CSTNode, name: str) -> cst.FunctionDef | None:
+    if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+        return statement
+    return None
+
+
+def _yields(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Expr) and isinstance(small.value, cst.Yield) for small in statement.body
+    )
