@@ -40,8 +40,9 @@ def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
     """Uses of a thread-local (or task- or one-key) `scoped_session` in the work `handler` runs
     on worker threads, in the order met: its own body when it is a `def` route or dependency,
     then each offloaded call and plain background task. A thread's registry whose use the same
-    function ends (commit, rollback, close or remove after it, as open-webui's vector clients
-    do) keeps no transaction: not counted; work calling the registry's `remove()` itself in a
+    function ends on every path (commit, rollback, close or remove after it and in an `except`
+    catching everything, or in a `finally`, as open-webui's vector clients do) keeps no
+    transaction: not counted; work calling the registry's `remove()` itself in a
     `finally` is left out by `thread_scoped_uses` already."""
     return [
         found for found in _worker_uses(project, handler)
@@ -55,7 +56,7 @@ _ENDING = ("commit", "rollback", "close", "remove")
 def _ended(project: Project, use: SharedUse) -> bool:
     """Whether `use` ends the registry's transaction (`commit()`, `rollback()`, `close()`,
     `remove()`), or the function making it (`self.session.query()` at its line) calls one of
-    those on the same registry on a later line; or it makes a Session from the registry into a name
+    those on the same registry after it however it is left (`_ends_always`); or it makes a Session from the registry into a name
     the function closes on every path after (`session = ScopedSession()`, then `session.close()` in a
     `finally`, or `with session:`)."""
     at = _at(project, use)
@@ -69,7 +70,7 @@ def _ended(project: Project, use: SharedUse) -> bool:
 
     def ends_after(module: facts.Module, function: facts.Function, line: int, depth: int) -> bool:
         # a plain generator dependency's code after its `yield` may run on another worker
-        if not function.is_generator and any(c.line > line and c.func in ends for c in function.calls):
+        if not function.is_generator and _ends_always(function, line, ends, f"{prefix}begin"):
             return True
         # `self._ensure_index()` in `__init__`, which commits after it: each caller (in the
         # module, a few calls up) ends it
@@ -88,6 +89,26 @@ def _ended(project: Project, use: SharedUse) -> bool:
     if method in _ENDING and not any(function.is_generator for _, function, _ in making):
         return True  # the end itself
     return next((ends_after(module, function, use.line, 0) for module, function, on in making if on), False)
+
+
+def _ends_always(function: facts.Function, line: int, ends: set[str], begin: str) -> bool:
+    """Whether `function` ends the registry's transaction (a call in `ends`) after `line` however
+    it is left: in a `finally` around it, by a `with reg.begin():` around it, or both after it on
+    the normal path and in an `except` clause catching everything around it (open-webui's `try:
+    ...; self.session.commit() except Exception: self.session.rollback(); raise`). An end on the
+    normal path alone is skipped by an exception, and the worker's registry keeps the Session in
+    its transaction (on PostgreSQL an aborted one) for the next request on that thread."""
+    at = {c.line for c in function.calls if c.func in ends}
+    if any(end_line in at and start <= line <= end for end_line, start, end, _ in function.finally_calls):
+        return True
+    begins = {c.line for c in function.calls if c.func == begin}
+    if any(item in begins and start <= line <= end for item, start, end in function.with_calls):
+        return True
+    return any(
+        caught in at and start <= line <= end
+        and any(later > line and not first <= later <= last for later in at)
+        for caught, start, end, first, last in function.except_calls
+    )
 
 
 def _at(project: Project, use: SharedUse) -> list[tuple[facts.Module, facts.Function]]:

@@ -1694,7 +1694,10 @@ class BodyScanner:
             self.raw_entered.append((item.context_expr, self.source.line_of(item.context_expr), asynchronous))
 
     def _on_try(self, node: ast.Try | ast.TryStar, nested: bool) -> None:
-        if nested or not node.finalbody:
+        if nested:
+            return
+        self._on_handlers(node)
+        if not node.finalbody:
             return
         ran: list[ast.stmt | ast.excepthandler] = [*node.body, *node.handlers, *node.orelse]
         end = max(statement.end_lineno or statement.lineno for statement in ran)
@@ -1707,6 +1710,22 @@ class BodyScanner:
                 if yields is None:
                     yields = any(type(inner) in (ast.Yield, ast.YieldFrom) for inner in objects.own_nodes(ran))  # type: ignore[arg-type]
                 self.function.finally_calls += ((self.source.line_of(value), node.lineno, end, yields),)
+
+    def _on_handlers(self, node: ast.Try | ast.TryStar) -> None:
+        if not node.handlers or type(node) is ast.TryStar:
+            return
+        body_end = max(statement.end_lineno or statement.lineno for statement in node.body)
+        first = node.handlers[0].lineno
+        last = max(handler.end_lineno or handler.lineno for handler in node.handlers)
+        for handler in node.handlers:
+            if not _catches_all(handler.type):
+                continue
+            for statement in handler.body:
+                if type(statement) is not ast.Expr:
+                    continue
+                value = statement.value.value if type(statement.value) is ast.Await else statement.value
+                if type(value) is ast.Call:
+                    self.function.except_calls += ((self.source.line_of(value), node.lineno, body_end, first, last),)
 
     def _on_with(self, node: ast.With, nested: bool) -> None:
         if not nested:
@@ -2936,6 +2955,16 @@ def _splatted_name(value: ast.expr) -> str | None:
 
 def _starred(call: ast.Call) -> bool:
     return any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords)
+
+
+def _catches_all(caught: ast.expr | None) -> bool:
+    """Whether an `except` clause catching `caught` catches whatever a call may raise (bare,
+    `Exception`, `BaseException`, or a tuple naming one): a worker thread sees no other."""
+    if caught is None:
+        return True
+    if type(caught) is ast.Tuple:
+        return any(_catches_all(item) for item in caught.elts)
+    return type(caught) is ast.Name and caught.id in ("Exception", "BaseException")
 
 
 _HANDLERS = {

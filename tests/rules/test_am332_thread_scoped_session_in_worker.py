@@ -221,3 +221,63 @@ def test_work_leaving_a_transaction_open_on_some_caller_is_still_am332(app, find
     root = app(ENDED.replace("{end}", "pass"))
     (finding,) = findings(root, "rows")
     assert finding["code"] == "AM332", finding
+
+
+UNCAUGHT = """
+from sqlalchemy import text
+from sqlalchemy.orm import scoped_session
+from starlette.concurrency import run_in_threadpool
+
+from db.engine import database_sessionmaker
+
+
+class VectorClient:
+    def __init__(self) -> None:
+        self.session = scoped_session(database_sessionmaker)
+
+    def has_rows(self) -> bool:
+{body}
+
+
+CLIENT = VectorClient()
+
+
+@router.get("/rows")
+async def rows():
+    return await run_in_threadpool(CLIENT.has_rows)
+"""
+
+# the use, then the commit, written so an exception between them skips (or does not skip) it
+_ENDS = {
+    "normal-path-only": "        found = self.session.execute(text('select 1')).scalar() > 0\n        self.session.commit()\n        return found",
+    "narrow-except": (
+        "        try:\n            found = self.session.execute(text('select 1')).scalar() > 0\n            self.session.commit()\n"
+        "        except ValueError:\n            self.session.rollback()\n            raise\n        return found"
+    ),
+    "except-only": (
+        "        try:\n            return self.session.execute(text('select 1')).scalar() > 0\n"
+        "        except Exception:\n            self.session.rollback()\n            raise"
+    ),
+    "finally": (
+        "        try:\n            return self.session.execute(text('select 1')).scalar() > 0\n        finally:\n            self.session.rollback()"
+    ),
+    "catch-all": (
+        "        try:\n            found = self.session.execute(text('select 1')).scalar() > 0\n            self.session.commit()\n"
+        "        except BaseException:\n            self.session.rollback()\n            raise\n        return found"
+    ),
+    "with-begin": "        with self.session.begin():\n            return self.session.execute(text('select 1')).scalar() > 0",
+}
+
+
+@pytest.mark.parametrize("shape", ["normal-path-only", "narrow-except", "except-only"])
+def test_an_end_some_exception_skips_leaves_the_worker_session_in_its_transaction(app, findings, shape):
+    # an exception between the execute and the commit leaves the worker's registry its Session,
+    # in a transaction holding a connection, for the next request on that thread
+    root = app(UNCAUGHT.replace("{body}", _ENDS[shape]))
+    assert [f["code"] for f in findings(root, "rows")] == ["AM332"]
+
+
+@pytest.mark.parametrize("shape", ["finally", "catch-all", "with-begin"])
+def test_near_miss_an_end_on_every_path_is_not_am332(app, findings, shape):
+    root = app(UNCAUGHT.replace("{body}", _ENDS[shape]))
+    assert findings(root, "rows") == []
