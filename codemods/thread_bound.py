@@ -91,19 +91,15 @@ def thread_bound_uses(project: Project, fid: FunctionId) -> list[BoundUse]:
         found.extend(cache[current])
     if not any(use.instance_of for use in found):
         return found
-    from async_migrate.codemods.phase1.shared_session import process_wide_instances
+    from async_migrate.codemods.phase1.shared_session import held_instance, process_wide_instances
 
     held = process_wide_instances(project, fid)
-    classes = project.flow.classes
     kept = []
     for use in found:
         if use.instance_of is None:
             kept.append(use)
             continue
-        instance = next(
-            (ref for cls, ref in held if use.instance_of in classes.mro(cls) or cls in classes.mro(use.instance_of)),
-            None,
-        )
+        instance = held_instance(project, held, use.instance_of)
         if instance is not None:
             kept.append(replace(use, holder=use.holder.format(instance=project.written(instance)), instance_of=None))
     return kept

@@ -174,10 +174,7 @@ def _resolved(project: Project, fid: FunctionId, uses: list[SharedUse]) -> list[
         if use.instance_of is None:
             found.append(use)
             continue
-        instance = next(
-            (ref for cls, ref in held if use.instance_of in classes.mro(cls) or cls in classes.mro(use.instance_of)),
-            None,
-        )
+        instance = held_instance(project, held, use.instance_of)
         if instance is not None:
             short = classes.short(use.instance_of)
             remedy = (
@@ -1014,6 +1011,14 @@ def opening_class(project: Project, fid: FunctionId, receiver: str) -> tuple[str
         if openers:
             return cls, attribute, list(dict.fromkeys(openers))
     return None
+
+
+def held_instance(project: Project, held: list[tuple[str, str]], instance_of: str) -> str | None:
+    """The reference to the instance in `held` (`_process_wide_instances`' pairs of class and
+    reference) of the class `instance_of`, or of a class it derives from or that derives from it;
+    None: no process-wide instance of it."""
+    classes = project.flow.classes
+    return next((ref for cls, ref in held if instance_of in classes.mro(cls) or cls in classes.mro(instance_of)), None)
 
 
 def process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:

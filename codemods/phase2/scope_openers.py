@@ -12,6 +12,7 @@ synchronous and the routes entering it blocked (AM216), with the reason (`proble
 
 from __future__ import annotations
 
+from async_migrate.codemods.facts import Function, Module
 from async_migrate.codemods.project import FunctionId, Project
 
 CONTEXTMANAGER = "contextlib.contextmanager"
@@ -107,16 +108,7 @@ def problem(project: Project, fid: FunctionId) -> str | None:
                 "split that Session (a nested scope would not see what its caller flushed)")
     if not set(function.yields) <= {o.name for o in opened}:
         return "it yields something other than the Session it opens"
-    if function.returns and not {project.canonical(r) for r in function.returns} & _STANDARD_ITERATORS:
-        return f"its return annotation (`{function.returns[0]}`) is not an `Iterator`/`Generator` phase two rewrites"
-    bound = module.imports.get("asynccontextmanager")
-    taken = bound is not None and project.canonical(bound) != ASYNC_CONTEXTMANAGER or (
-        bound is None and ("asynccontextmanager" in module.values
-                           or any(f.qualname == "asynccontextmanager" for f in module.functions))
-    )
-    if taken and not any(d.text.lstrip("@").startswith("contextlib.") for d in function.decorators):
-        return "its module binds `asynccontextmanager` to something else, the name the twin's decorator needs"
-    return None
+    return _twin_shape_problem(project, module, function)
 
 
 def handed_twinnable(project: Project) -> frozenset[FunctionId]:
@@ -181,16 +173,7 @@ def handed_problem(project: Project, fid: FunctionId) -> str | None:
             return "it is wrapped as `contextmanager(f)` elsewhere, which phase two does not point at an async twin"
         return (f"it is decorated with `@{others[0].lstrip('@')}` as well, which phase two cannot tell works "
                 "around an async twin")
-    if function.returns and not {project.canonical(r) for r in function.returns} & _STANDARD_ITERATORS:
-        return f"its return annotation (`{function.returns[0]}`) is not an `Iterator`/`Generator` phase two rewrites"
-    bound = module.imports.get("asynccontextmanager")
-    taken = bound is not None and project.canonical(bound) != ASYNC_CONTEXTMANAGER or (
-        bound is None and ("asynccontextmanager" in module.values
-                           or any(f.qualname == "asynccontextmanager" for f in module.functions))
-    )
-    if taken and not any(d.text.lstrip("@").startswith("contextlib.") for d in function.decorators):
-        return "its module binds `asynccontextmanager` to something else, the name the twin's decorator needs"
-    return None
+    return _twin_shape_problem(project, module, function)
 
 
 def entered_by_code(project: Project, fid: FunctionId) -> bool:
@@ -285,3 +268,19 @@ def caller_problems(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
                    "write it as that statement")
         found.append((edge.call.line, why))
     return found
+
+
+def _twin_shape_problem(project: Project, module: Module, function: Function) -> str | None:
+    """Why the async twin of the `@contextmanager` generator `function` of `module` cannot be
+    written as `@asynccontextmanager async def` (None: it can): a return annotation other than an
+    iterator's, or the module binding `asynccontextmanager` to something else."""
+    if function.returns and not {project.canonical(r) for r in function.returns} & _STANDARD_ITERATORS:
+        return f"its return annotation (`{function.returns[0]}`) is not an `Iterator`/`Generator` phase two rewrites"
+    bound = module.imports.get("asynccontextmanager")
+    taken = bound is not None and project.canonical(bound) != ASYNC_CONTEXTMANAGER or (
+        bound is None and ("asynccontextmanager" in module.values
+                           or any(f.qualname == "asynccontextmanager" for f in module.functions))
+    )
+    if taken and not any(d.text.lstrip("@").startswith("contextlib.") for d in function.decorators):
+        return "its module binds `asynccontextmanager` to something else, the name the twin's decorator needs"
+    return None
