@@ -182,6 +182,19 @@ def _own_uses(project: Project, fid: FunctionId) -> list[BoundUse]:
 
 
 def _holder(project: Project, fid: FunctionId, receiver: str, depth: int) -> tuple[str, Made, str | None] | None:
+    """`_find_holder`, each answer kept: a name bound several times, each binding naming others
+    bound several times, branches at every step, which without the kept answers costs the number
+    of bindings to the power of the depth (minutes on a large service)."""
+    kept: dict[tuple[FunctionId, str, int], tuple[str, Made, str | None] | None] = project.derived.setdefault(
+        "thread_bound.holder", {}
+    )  # type: ignore[assignment]
+    key = (fid, receiver, depth)
+    if key not in kept:
+        kept[key] = _find_holder(project, fid, receiver, depth)
+    return kept[key]
+
+
+def _find_holder(project: Project, fid: FunctionId, receiver: str, depth: int) -> tuple[str, Made, str | None] | None:
     """What makes `receiver` (a flow expression) a process-wide connection: (the holder for a
     reason, what it is, the class whose process-wide instance it must be on, or None); None when
     it is none (a local opened per request, an engine, anything unknown)."""

@@ -132,3 +132,29 @@ def test_without_the_thread_check_it_is_still_shared_and_a_pragma_silences_it(ap
     found = findings(root, "m")
     assert [f["code"] for f in found] == ["AM336"], found
     assert "(`check_same_thread=False`)" in found[0]["message"] and "ProgrammingError" not in found[0]["message"]
+
+
+def test_a_connection_reached_through_names_bound_many_times_is_flagged(app, findings):
+    # Each name bound several times from the one before: the search follows every binding, and
+    # keeps each answer (without that, bindings to the power of the depth: minutes on airflow).
+    rebinds = "\n".join(
+        f"            n{level} = n{level - 1} if flag == {k} else n{level - 1}"
+        for level in range(1, 8) for k in range(6)
+    )
+    root = app(
+        f"""
+        import sqlite3
+
+        _cache = sqlite3.connect("cache.db")
+
+
+        @router.get("/chain")
+        def chain(flag: int):
+            n0 = _cache
+{rebinds}
+            return {{"n": n7.execute("select 1").fetchone()[0]}}
+        """
+    )
+    found = findings(root, "chain")
+    assert [f["code"] for f in found] == ["AM336"], found
+    assert "`_cache`, a sqlite3 connection" in found[0]["message"], found
