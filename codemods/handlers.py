@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from async_migrate.codemods import facts
+if TYPE_CHECKING:  # the records only name the facts: --help and --version load none of the analysis
+    from async_migrate.codemods import facts
+
 
 FunctionId = tuple[str, str]  # (module name, definition key)
 

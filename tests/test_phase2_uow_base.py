@@ -179,9 +179,12 @@ def test_near_miss_a_fake_unit_of_work_on_the_base_blocks_naming_it(cli, service
         "implemented also by FakeUnitOfWork, which does not move with it: the methods of AbstractUnitOfWork that "
         "move would become `async def` under FakeUnitOfWork too"
     )
+    # The class's reasons are listed once, at the first route meeting it; the other points there.
+    reasons = []
     for name in ("create_item", "create_inline"):
         found = handler(document, name)
         assert found["action"] == "blocked", found
-        assert any(expected in reason for reason in found["reasons"]), found["reasons"]
+        reasons.extend(found["reasons"])
+    assert any(expected in reason for reason in reasons), reasons
     assert "__aenter__" not in read(root, "uow.py")
     assert serve(root, "sqlite", RUN) == [200, 200, ["boom"] * 3, {"n": 2}, ["ink", "pen"]]

@@ -319,7 +319,7 @@ def rewrite(module: cst.Module, module_facts: facts.Module, edit: ModuleEdit) ->
         context = imports.context_for(module_facts.path, module_facts.name)
         module = AddAsyncEngine(context, edit.engine).transform_module(module)
     if edit.state is not None:
-        from async_migrate.codemods.phase2.state_stack import AddStateStack
+        from async_migrate.codemods.phase2.state_stack_edit import AddStateStack
 
         context = imports.context_for(module_facts.path, module_facts.name)
         module = AddStateStack(context, *edit.state).transform_module(module)  # type: ignore[arg-type]
