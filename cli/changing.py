@@ -24,6 +24,7 @@ from async_migrate.cli.main import (
     EXIT_USAGE,
     Format,
     Ui,
+    _check_report_file,
     _fail,
     _prepare,
     _print_json,
@@ -43,8 +44,7 @@ def report_inputs(report_file: Path | None, traffic_file: Path | None):
 
     if traffic_file is not None and report_file is None:
         raise _fail("--traffic only ranks the report: pass --report FILE too")
-    if report_file is not None and not report_file.parent.is_dir():
-        raise _fail(f"{report_file}: no such directory for the report")
+    _check_report_file(report_file)
     if traffic_file is None:
         return None
     try:
@@ -160,6 +160,10 @@ def changing_command(path, config, mode: Mode, branch, commit, traffic, ui: Ui):
     if mode.apply and mode.diff:
         raise _fail("--apply and --diff exclude each other (--diff is the dry run)")
     _git_usage(mode.apply, branch, commit)
+    if mode.allow_dirty and not mode.apply:
+        # Not refused as --branch and --commit are: scripts pass the same options to the dry run
+        # and to --apply, and a dry run writing nothing is what they asked for.
+        _warn(ui.err, ["--allow-dirty only matters with --apply: a dry run changes none of the application's files"])
     _check_diff_file(mode.diff_file)
     root, settings = _prepare(path, config, ui)
     traffic_rows = report_inputs(mode.report, traffic)

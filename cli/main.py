@@ -706,6 +706,19 @@ def clean_command(
 
 
 
+def _check_report_file(report: Path | None) -> None:
+    """Before any work: --report names a file the run can add its section to (exit 2 if not)."""
+    from async_migrate.codemods.report_sections import unreadable
+
+    if report is None:
+        return
+    if not report.parent.is_dir():
+        raise _fail(f"{report}: no such directory for the report")
+    problem = unreadable(report)
+    if problem is not None:
+        raise _fail(problem)
+
+
 def _warn(err: Console, warnings: list[str]) -> None:
     from async_migrate.cli.render import print_lines
     print_lines(err, [f"async-migrate: warning: {warning}" for warning in warnings], "bold yellow")

@@ -170,15 +170,14 @@ def register(app: typer.Typer) -> None:
         failure), and `check` is clean. Imports and runs the
         target's code. Exit 0 all proven, 1 something differs or fails, 2 usage error, 3 the app does
         not import on one side."""
-        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare, _ui
+        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _check_report_file, _prepare, _ui
         from async_migrate.codemods.verify.report import verify_markdown
         from async_migrate.codemods.verify.runner import AppSpec, interpreter
         from async_migrate.codemods.verify.verify import Request, verify
 
         ui = _ui(quiet, verbose, color)
         root, settings = _prepare(path, config, ui)
-        if report is not None and not report.parent.is_dir():
-            raise _fail(f"{report}: no such directory for the report")
+        _check_report_file(report)
 
         def work(step):
             request = Request(
@@ -247,15 +246,14 @@ def register(app: typer.Typer) -> None:
         """Light-request latency under DB-heavy load, before (REV) and after (the working tree), each
         on one uvicorn worker on 127.0.0.1. Runs the target's code. Exit 0 when both sides were
         measured (1 with --max-ratio exceeded), 2 usage error, 3 the service starts on one side only."""
-        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _fail, _prepare, _ui
+        from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _check_report_file, _prepare, _ui
         from async_migrate.codemods.verify.report import smoke_markdown
         from async_migrate.codemods.verify.runner import AppSpec, configured_folders, interpreter
         from async_migrate.codemods.verify.smoke import Endpoint, Settings, body, header, smoke
 
         ui = _ui(quiet, verbose, color)
         root, loaded = _prepare(path, config, ui)
-        if report is not None and not report.parent.is_dir():
-            raise _fail(f"{report}: no such directory for the report")
+        _check_report_file(report)
 
         def work(step):
             sent = tuple(header(text) for text in headers or ())

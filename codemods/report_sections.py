@@ -60,6 +60,24 @@ def verification_at(text: str) -> int:
     return found + 1 if found != -1 else -1
 
 
+def unreadable(path: Path) -> str | None:
+    """Why the Markdown report at path cannot take a section, or None: an existing file that
+    cannot be read, or is not UTF-8 text (its other sections would be lost). Asked before any
+    work, so that a run refused for it has written nothing."""
+    if path.suffix.lower() == ".json" or not path.is_file():
+        return None  # a JSON report is replaced whole; a missing one is created
+    try:
+        path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        return (
+            f"the report {path} is not UTF-8 text (byte {error.start}): give another --report file, "
+            "or convert this one to UTF-8"
+        )
+    except OSError as error:
+        return f"cannot read the report {path}: {error.strerror or error}"
+    return None
+
+
 def write(path: Path, block: str, body: str) -> None:
     """Write body as block's section of the file at path (`merge`), creating the file when it is
     missing. OSError (UnicodeDecodeError for a file that is not UTF-8) goes to the caller."""

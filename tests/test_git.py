@@ -73,6 +73,27 @@ def test_allow_dirty_writes_and_keeps_the_uncommitted_change(cli, repo):
     assert CONVERTED in items(root) and items(root).endswith("# work in progress\n")
 
 
+WITHOUT_APPLY = "--allow-dirty only matters with --apply"
+
+
+@pytest.mark.parametrize(("options", "code"), [([], 0), (["--check"], 1)])
+def test_allow_dirty_without_apply_warns_and_writes_nothing(cli, repo, options, code):
+    root = root_of(repo)
+    before = items(root)
+    result = cli("phase1", root, "--allow-dirty", *options)
+    assert result.exit_code == code, result.output
+    assert f"async-migrate: warning: {WITHOUT_APPLY}" in err(result)
+    assert items(root) == before
+
+
+def test_allow_dirty_with_apply_does_not_warn(cli, repo):
+    root = root_of(repo)
+    result = cli("phase1", root, "--apply", "--allow-dirty")
+    assert result.exit_code == 0, result.output
+    assert WITHOUT_APPLY not in err(result)
+    assert CONVERTED in items(root)
+
+
 def test_a_dirty_file_that_is_not_written_does_not_block(cli, repo):
     root = root_of(repo)
     with (root / "db" / "engine.py").open("a", encoding="utf-8") as stream:

@@ -856,3 +856,35 @@ def test_the_phase2_report_says_nothing_is_blocked_when_nothing_is(tmp_path, mig
     markdown = render_markdown(Counted("phase2", tmp_path, False, [], [], phase2={"name": "api/items.py"}))
     assert f"routes of `api/items.py` to {sentence}" in markdown, markdown
     assert "blocked as listed below" not in markdown
+
+
+NOT_UTF8 = b"# Notes\n\xff\xfe caf\xe9\n"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*.py"))}
+
+
+@pytest.mark.parametrize("command", [["phase1", "--apply"], ["scan"]])
+def test_an_existing_markdown_report_that_is_not_utf8_is_a_usage_error_before_any_work(cli, tmp_path, command):
+    # Its other sections could not be kept: the run stopped with an internal error (exit 4)
+    # after phase one had already written the application's files.
+    root = copy_service(BOOKSHOP, tmp_path / "bookshop")
+    before = _tree(root)
+    report = tmp_path / "MIGRATION.md"
+    report.write_bytes(NOT_UTF8)
+    result = cli(command[0], root, *command[1:], "--report", report)
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.split())
+    assert f"the report {report} is not UTF-8 text" in message
+    assert report.read_bytes() == NOT_UTF8
+    assert _tree(root) == before
+    assert not (root / ".async_migrate_cache").exists()
+
+
+def test_an_existing_json_report_that_is_not_utf8_is_replaced(cli, tmp_path):
+    root = copy_service(BOOKSHOP, tmp_path / "bookshop")
+    report = tmp_path / "plan.json"
+    report.write_bytes(NOT_UTF8)
+    assert cli("scan", root, "--report", report).exit_code == 0
+    assert json.loads(report.read_text(encoding="utf-8"))["command"] == "scan"
