@@ -1277,9 +1277,9 @@ def _task_scoped_in_threadpool(project: Project, handler: Handler) -> Finding | 
 def _registry_in_worker(project: Project, handler: Handler) -> Finding | None:
     """AM332: work the handler runs on a worker thread (itself as a `def` route or dependency, a
     helper it offloads, a plain background task) using a thread-local `scoped_session` it never
-    removes there (`worker_registry.py`). A startup or shutdown handler's offloaded work counts
-    too: the worker keeps that Session, with its transaction and connection, into the requests it
-    serves later."""
+    removes there (`worker_registry.py`). A startup handler's offloaded work counts too: the
+    worker keeps that Session, with its transaction and connection, into the requests it serves
+    later (a shutdown handler's does not: none comes after)."""
     if handler.kind not in ("route", "dependency", "websocket", "middleware", "exception-handler", "lifecycle"):
         return None
     found = worker_registry_uses(project, handler)

@@ -281,6 +281,8 @@ class Decorator(_Fact):
     text: str = ""
     # A called decorator's keyword arguments, by name (`lock` for `@cached(cache, lock=LOCK)`).
     keywords: tuple[str, ...] = ()
+    # `@app.on_event("shutdown")`: the event, when it is a string constant.
+    event: str | None = None
     # Route decorators: `response_model=` as a resolved reference when it is a dotted name
     # ("None" for `response_model=None`), and every reference in it (`list[BookDetail]`).
     response_model: str | None = None
@@ -525,6 +527,9 @@ class Function(_Fact):
     # it forwards each attribute its class does not declare to (`current_session()`).
     forwards: str | None = None
     yielded: tuple[str, ...] = ()  # expressions yielded (own body), in order
+    # The line of the own body's first `yield` in source order (0: none): a lifespan's shutdown
+    # code is below it.
+    yield_line: int = 0
     yielded_from: tuple[str, ...] = ()  # `yield from X`: each X (own body), in order
     # The `if` statements of the own body a parameter nothing binds again decides alone (`if scoped:`,
     # `if mode == "x":`), each with the parameter's constant default (`astcollect.param_branches`)

@@ -132,7 +132,9 @@ from async_migrate.codemods.vocabulary.starlette import (
     BACKGROUND_TASK,
     ENDPOINT_CLASSES,
     HOOK_DECORATORS,
+    LIFECYCLE_EVENTS,
     MOUNT,
+    event_kind,
 )
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -654,7 +656,25 @@ class Project:
         return any(containers.home(source) in containers.changed for source in added.sources)
 
     def _hooks(self) -> list[tuple[FunctionId, str, int]]:
-        """The functions the application runs as hooks: (function, kind, line registered).
+        """The functions the application runs as hooks: (function, kind, line registered), a
+        startup, shutdown or lifespan handler of the kind "lifecycle" (`lifecycle_events`)."""
+        return [
+            (fid, "lifecycle" if word in LIFECYCLE_EVENTS else word, line) for fid, word, line in self._hook_words()
+        ]
+
+    @cached_property
+    def lifecycle_events(self) -> dict[FunctionId, frozenset[str]]:
+        """Each lifecycle handler's events: "startup", "shutdown", "lifespan" (its code before the
+        `yield` runs at startup, after it at shutdown), "lifecycle" where the event is not read."""
+        found: dict[FunctionId, set[str]] = {}
+        for fid, word, _ in self._hook_words():
+            if word in LIFECYCLE_EVENTS:
+                found.setdefault(fid, set()).add(word)
+        return {fid: frozenset(words) for fid, words in found.items()}
+
+    def _hook_words(self) -> list[tuple[FunctionId, str, int]]:
+        """The functions the application runs as hooks: (function, the vocabulary's word for
+        its kind, line registered).
 
         `@app.middleware("http")`, `@app.exception_handler(Exc)`, `@app.on_event("startup")`, and
         what `add_middleware`, `add_exception_handler`, `add_event_handler`, `Middleware(...)` and
@@ -670,6 +690,7 @@ class Project:
                 for decorator in function.decorators:
                     kind = HOOK_DECORATORS.get(decorator.attr or "")
                     if kind is not None and decorator.is_call and self.is_router(decorator.base) is not False:
+                        kind = event_kind(decorator.attr or "", decorator.event, kind)
                         found.append(((module.name, function.key), kind, decorator.line))
             for added in module.registrations:
                 if not added.attr.startswith("hook:"):

@@ -15,6 +15,7 @@ from async_migrate.codemods.decorator_work import runs_on_loop
 from async_migrate.codemods.phase1.shared_session import (
     SharedUse,
     offloaded_registry_calls,
+    own_scoped_uses,
     thread_scoped_uses,
 )
 from async_migrate.codemods.project import Handler, Project
@@ -43,11 +44,24 @@ def worker_registry_uses(project: Project, handler: Handler) -> list[WorkerUse]:
     function ends on every path (commit, rollback, close or remove after it and in an `except`
     catching everything, or in a `finally`, as open-webui's vector clients do) keeps no
     transaction: not counted; work calling the registry's `remove()` itself in a
-    `finally` is left out by `thread_scoped_uses` already."""
+    `finally` is left out by `thread_scoped_uses` already. Work a shutdown handler (or a
+    lifespan after its `yield`) hands over runs after the last request: no request gets that
+    worker's Session, and a `remove()` there ends none."""
     return [
         found for found in _worker_uses(project, handler)
-        if found.direct or found.use.task or found.use.handed or found.use.one_key or not _ended(project, found.use)
+        if not at_shutdown(project, handler, found.line)
+        and (found.direct or found.use.task or found.use.handed or found.use.one_key or not _ended(project, found.use))
     ]
+
+
+def at_shutdown(project: Project, handler: Handler, line: int) -> bool:
+    """Whether the line `line` of `handler` runs only after the application's last request: in a
+    shutdown handler, or below a lifespan's `yield` (for every event it is registered for)."""
+    events = project.lifecycle_events.get(handler.id)
+    below = line > handler.function.yield_line > 0
+    return bool(events) and line > 0 and all(
+        event == "shutdown" or (event == "lifespan" and below) for event in events or ()
+    )
 
 
 _ENDING = ("commit", "rollback", "close", "remove")
@@ -66,24 +80,27 @@ def _ended(project: Project, use: SharedUse) -> bool:
     if not receiver:
         return False
     prefix = f"${receiver}."
-    ends = {f"{prefix}{name}" for name in _ENDING}
 
     def ends_after(module: facts.Module, function: facts.Function, line: int, depth: int) -> bool:
         # a plain generator dependency's code after its `yield` may run on another worker
-        if not function.is_generator and _ends_always(function, line, ends, f"{prefix}begin"):
+        if not function.is_generator and _ends_always(
+            function, line, _lines_on(project, module, function, use, prefix, _ENDING),
+            _lines_on(project, module, function, use, prefix, ("begin",)),
+        ):
             return True
         # `self._ensure_index()` in `__init__`, which commits after it: each caller (in the
-        # module, a few calls up) ends it
+        # module, a few calls up) ends it; one handing it to a worker thread ends only its own
+        # thread's Session (a middleware's `remove()` after `await run_in_threadpool(work)`)
         callers = project.all_calls_to.get((module.name, function.key), ())
         return depth < 3 and bool(callers) and all(
-            project.functions[e.caller][0] is module
+            project.functions[e.caller][0] is module and not e.call.offloaded
             and ends_after(module, project.functions[e.caller][1], e.call.line, depth + 1)
             for e in callers
         )
 
     # the functions with a call on the use's line, and whether that call is on the registry as written
     making = [
-        (module, function, any((c.func or "").startswith(prefix) for c in function.calls if c.line == use.line))
+        (module, function, use.line in _lines_on(project, module, function, use, prefix, None))
         for module, function in at
     ]
     if method in _ENDING and not any(function.is_generator for _, function, _ in making):
@@ -91,17 +108,35 @@ def _ended(project: Project, use: SharedUse) -> bool:
     return next((ends_after(module, function, use.line, 0) for module, function, on in making if on), False)
 
 
-def _ends_always(function: facts.Function, line: int, ends: set[str], begin: str) -> bool:
+def _lines_on(
+    project: Project, module: facts.Module, function: facts.Function, use: SharedUse, prefix: str,
+    methods: tuple[str, ...] | None,
+) -> set[int]:
+    """The lines of `function`'s calls of `methods` (None: any) on `use`'s registry: through the
+    name the use is written with (`$self.session.commit`, `prefix` `$self.session.`), or a
+    module-level registry however it is imported (`db_session.commit()`, `scoped.db_session.commit()`)."""
+    lines = {
+        c.line for c in function.calls
+        if (c.func or "").startswith(prefix) and (methods is None or c.func.rpartition(".")[2] in methods)  # type: ignore[union-attr]
+    }
+    if use.registry:
+        lines.update(
+            found.line for found in own_scoped_uses(project, (module.name, function.key))
+            if found.registry == use.registry
+            and (methods is None or found.call.removesuffix("()").rpartition(".")[2] in methods)
+        )
+    return lines
+
+
+def _ends_always(function: facts.Function, line: int, at: set[int], begins: set[int]) -> bool:
     """Whether `function` ends the registry's transaction (a call in `ends`) after `line` however
     it is left: in a `finally` around it, by a `with reg.begin():` around it, or both after it on
     the normal path and in an `except` clause catching everything around it (open-webui's `try:
     ...; self.session.commit() except Exception: self.session.rollback(); raise`). An end on the
     normal path alone is skipped by an exception, and the worker's registry keeps the Session in
     its transaction (on PostgreSQL an aborted one) for the next request on that thread."""
-    at = {c.line for c in function.calls if c.func in ends}
     if any(end_line in at and start <= line <= end for end_line, start, end, _ in function.finally_calls):
         return True
-    begins = {c.line for c in function.calls if c.func == begin}
     if any(item in begins and start <= line <= end for item, start, end in function.with_calls):
         return True
     return any(

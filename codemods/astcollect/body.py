@@ -1914,6 +1914,8 @@ class BodyScanner:
     def _on_yield(self, node: ast.Yield | ast.YieldFrom, nested: bool) -> None:
         if not nested:
             self.function.is_generator = True
+            if not self.function.yield_line or node.lineno < self.function.yield_line:
+                self.function.yield_line = node.lineno
             name = name_of(node.value) if type(node) is ast.Yield else None
             if name is not None:
                 self.function.yields += (name,)

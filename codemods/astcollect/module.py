@@ -67,6 +67,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     VALIDATES,
 )
 from async_migrate.codemods.vocabulary.starlette import (
+    EVENT_HOOKS,
     HOOK_ATTRIBUTES,
     HOOK_DECORATORS,
     HOOK_KEYWORDS,
@@ -74,6 +75,7 @@ from async_migrate.codemods.vocabulary.starlette import (
     HOOK_REGISTRATIONS,
     MIDDLEWARE_WRAPPERS,
     MOUNT,
+    event_kind,
 )
 
 # Builtins that only look at a function handed to them.
@@ -1370,12 +1372,14 @@ class Collector:
             type(inner) is ast.Call and type(inner.func) is ast.Attribute and inner.func.attr in HOOK_DECORATORS
             and call.args
         ):  # `app.middleware("http")(fn)`: the decorator applied by hand
-            found.append((HOOK_DECORATORS[inner.func.attr], call.args[0]))
+            word = HOOK_DECORATORS[inner.func.attr]
+            found.append((event_kind(inner.func.attr, string(argument(inner, 0, "event_type")), word), call.args[0]))
         if type(call.func) is ast.Attribute and call.func.attr in HOOK_REGISTRATIONS:
             position, keyword = _HOOK_ARGUMENT[call.func.attr]
             named = argument(call, position, keyword)
             if named is not None:
-                found.append((HOOK_REGISTRATIONS[call.func.attr], named))
+                event = string(argument(call, 0, "event_type"))
+                found.append((event_kind(call.func.attr, event, HOOK_REGISTRATIONS[call.func.attr]), named))
             dispatch = argument(call, 99, "dispatch") if call.func.attr == "add_middleware" else None
             if dispatch is not None:  # `add_middleware(BaseHTTPMiddleware, dispatch=fn)`: fn is the middleware
                 found.append((HOOK_REGISTRATIONS[call.func.attr], dispatch))
@@ -2200,6 +2204,8 @@ class Collector:
                 decorator.base = None
         if type(expression) is ast.Call:
             decorator.keywords = tuple(k.arg for k in expression.keywords if k.arg is not None)
+            if decorator.attr in EVENT_HOOKS:
+                decorator.event = string(argument(expression, 0, "event_type"))
             if decorator.attr in ROUTE_ATTRS:
                 decorator.path = self.path_string(argument(expression, 0, "path"), scope)
                 decorator.methods = tuple(s.upper() for s in strings(argument(expression, 99, "methods")))

@@ -1432,6 +1432,18 @@ def _registries_possible(project: Project) -> bool:
     return found
 
 
+def own_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
+    """The calls of `fid`'s own body on a thread-local (task-, one-key) `scoped_session`, its
+    `remove()`, `commit()` and `close()` among them, each with the registry's `path:line`."""
+    cache: dict[tuple[FunctionId, Spans], list[SharedUse]] = project.derived.setdefault(  # type: ignore[assignment]
+        "thread_scoped_uses", {}
+    )
+    at = (fid, NO_SPANS)
+    if at not in cache:
+        cache[at] = _own_scoped_uses(project, *at)
+    return cache[at]
+
+
 def _own_scoped_uses(project: Project, fid: FunctionId, dead: Spans = NO_SPANS) -> list[SharedUse]:
     """`dead`: the line spans of branches that cannot run where `fid` is called from
     (`handed_constants`): no use there, and no value bound there."""

@@ -3,8 +3,9 @@
 A `scoped_session(SessionLocal)` without `scopefunc=` gives each thread its own Session. The
 `remove()` an HTTP middleware (or an `async def` dependency) calls after each request runs on the
 event loop thread and closes that thread's Session only. A plain `def` route or dependency (FastAPI
-runs it in its threadpool), a helper an `async def` route (or a startup handler, a lifespan: the
-worker keeps what it left into the requests it serves later) hands to `asyncio.to_thread(...)`,
+runs it in its threadpool), a helper an `async def` route (or a startup handler, a lifespan above
+its `yield`: the worker keeps what it left into the requests it serves later; a shutdown handler's,
+or a lifespan's below its `yield`, runs after the last request) hands to `asyncio.to_thread(...)`,
 `run_in_threadpool(...)` or `loop.run_in_executor(None, ...)`, and a plain `def` background task
 (`background_tasks.add_task(log_event, kind)`, which Starlette runs in its threadpool after the
 response) each get their worker thread's

@@ -31,16 +31,27 @@ HOOK_REGISTRATIONS = {
 }
 # A router's hook lists appended to (`app.router.on_startup.append(fn)`), and its attribute
 # assigned a lifespan (`app.router.lifespan_context = lifespan`).
-HOOK_LISTS = {"on_startup": "lifecycle", "on_shutdown": "lifecycle"}
-HOOK_ATTRIBUTES = {"lifespan_context": "lifecycle"}
+HOOK_LISTS = {"on_startup": "startup", "on_shutdown": "shutdown"}
+HOOK_ATTRIBUTES = {"lifespan_context": "lifespan"}
 # Keywords of `Starlette(...)` / `FastAPI(...)` / `APIRouter(...)` naming hooks.
 HOOK_KEYWORDS = {
     "middleware": "middleware",
     "exception_handlers": "exception-handler",
-    "on_startup": "lifecycle",
-    "on_shutdown": "lifecycle",
-    "lifespan": "lifecycle",
+    "on_startup": "startup",
+    "on_shutdown": "shutdown",
+    "lifespan": "lifespan",
 }
+# The words a lifecycle hook is recorded with, all the `lifecycle` kind: when it runs (before the
+# first request, after the last, a lifespan's code before its `yield` and after it), "lifecycle"
+# where the event cannot be read. `on_event(...)` and `add_event_handler(...)` name the event.
+LIFECYCLE_EVENTS = frozenset({"lifecycle", "startup", "shutdown", "lifespan"})
+EVENT_HOOKS = frozenset({"on_event", "add_event_handler"})
+
+
+def event_kind(attr: str, event: str | None, kind: str) -> str:
+    """The kind word of a hook `attr` registers (`on_event`, `add_event_handler`, ...) for the
+    `event` it names: "startup" or "shutdown" for those events, else `kind`."""
+    return event if attr in EVENT_HOOKS and event in ("startup", "shutdown") else kind
 # Background tasks: Starlette runs a plain `def` task in its threadpool and awaits an `async def`
 # one on the event loop, after the response. `BackgroundTask(f, ...)` takes the function first;
 # a `BackgroundTasks` object's `add_task(f, ...)` does too.
