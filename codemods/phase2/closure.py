@@ -573,6 +573,10 @@ def compute(
                 reason = AM229.reason(f"{_where(project, reached_fid, line)}: {message}")
                 if reason not in blocked.get(fid, []):
                     blocked.setdefault(fid, []).append(reason)
+            for rule, line, message in _outside_held_problems(project, reached_fid):
+                reason = rule.reason(f"{_where(project, reached_fid, line)}: {message}")
+                if reason not in blocked.get(fid, []):
+                    blocked.setdefault(fid, []).append(reason)
             for line, written, held_by in _outside_held_calls(project, reached_fid):
                 if held_by.methods & route_reach:
                     continue
@@ -2990,6 +2994,38 @@ def _outside_held_calls(project: Project, fid: FunctionId) -> list[tuple[int, st
         held = holders.outside_held_call(project, fid, call.func)
         if held is not None and call.func is not None:
             found.append((call.line, project.written(call.func), held[0]))
+    return found
+
+
+def _outside_held_problems(project: Project, fid: FunctionId) -> list[tuple[Rule, int, str]]:
+    """What keeps the rewrite from moving a call on the Session an instance holds, made from
+    outside its class (`uow.session.query(Item).filter_by(name=n).first()`), to that Session as
+    an AsyncSession: (rule, line, why). A legacy chain with no `select()` form (AM213), and an
+    awaited method in a nested function or lambda (AM211) or a generator expression (AM212),
+    which the rewrite leaves as written: each would run on the AsyncSession unawaited, or not
+    exist there."""
+    if holders.holder_of(project, fid) is not None:
+        return []
+    found: list[tuple[Rule, int, str]] = []
+    for call in project.functions[fid][1].calls:
+        held = holders.outside_held_call(project, fid, call.func)
+        if held is None or call.func is None:
+            continue
+        written = f"`{project.written(call.func)}()`"
+        method = held[1]
+        if method not in AWAITED_METHODS and method not in CONTEXT_METHODS and method != "query":
+            continue
+        if call.nested:
+            found.append((AM211, call.line, f"{written} runs on the Session {held[0].name(project)} holds inside a "
+                          "nested function or lambda, where the `await` it needs on the AsyncSession cannot stand"))
+        elif call.in_generator:
+            found.append((AM212, call.line, f"{written} runs on the Session {held[0].name(project)} holds inside a "
+                          "generator expression, which an `await` would make an async generator: use a list "
+                          "comprehension"))
+        elif method == "query" and holders.held_query_root(project, fid, call) is None:
+            problem = holders.held_query_problem(project, fid, call)
+            if problem is not None:
+                found.append((AM213, call.line, f"{project.functions[fid][1].qualname} {problem}"))
     return found
 
 

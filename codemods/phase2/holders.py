@@ -645,10 +645,11 @@ def held_query_problem(project: Project, fid: FunctionId, call: facts.Call) -> s
 
 
 def held_query_root(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
-    """The held Session a legacy chain's outermost call runs on, as written (`self.db`), when
-    that chain maps to a 2.0 `select()` (see `held_query_problem`); None for any other call."""
+    """The held Session a legacy chain's outermost call runs on, as written (`self.db`, or
+    `uow.session` from outside the class: `outside_held_call`), when that chain maps to a 2.0
+    `select()` (see `held_query_problem`); None for any other call."""
     root = call.query_root
-    if root is None or "." not in root or holder_of(project, fid) is None:
+    if root is None or "." not in root:
         return None
     if held_call(project, fid, f"${root}.query") != "query":
         return None

@@ -314,11 +314,14 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
         if missing is not None and param.depends is None:
             flag(param.line, f"parameter `{param.name}` is annotated with `{missing.rsplit('.', 1)[-1]}`, which "
                  "the rewrite introduces and nothing defines")
+    # `uow.session.commit()` outside the class: the instance's Session is the AsyncSession too
+    # wherever the function migrated (the class moving with it, or the route blocked: AM229)
+    outside = holders.holder_of(before, original) is None
     for call in function.calls:
         if call.func is None or call.offloaded:
             continue
         path, _, method = call.func.rpartition(".")
-        if path not in held:
+        if path not in held and not (outside and holders.outside_held_call(before, original, call.func)):
             continue
         what = f"`{path.lstrip('$')}.{method}()`"
         if method in AWAITED_METHODS and not call.awaited:
