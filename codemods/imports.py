@@ -440,8 +440,9 @@ def regroup(
                 rest.insert(first, statement.with_changes(leading_lines=leading.leading_lines))
                 body = rest
                 continue
-        if not group and own is not None and top != own and project(top):
-            # Another of the project's top-level modules: among the project's imports at the head.
+        if not group and own is not None and project(top):
+            # The first of its package (the module's own, or another of the project's top-level
+            # modules): sorted among the project's imports at the head, as isort's first-party section.
             group = [
                 (index, import_module(s) or "")
                 for index, s in placed

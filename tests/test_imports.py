@@ -481,3 +481,23 @@ def test_the_projects_top_level_modules_are_first_party_as_ruff_finds_them(modul
     assert expected in placed.code
     # without the project's modules, `models` and `services` could be libraries: the import stays last
     assert expected not in imports.regroup(before, after, "routers.orders", "routers").code
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        # the module's own package, of which it imported nothing yet: sorted, not appended
+        ("routers.deps", "from fastapi import APIRouter\n\nfrom models import Order\nfrom routers.deps import X\nfrom services import S\n"),
+        ("a_first", "from fastapi import APIRouter\n\nfrom a_first import X\nfrom models import Order\nfrom services import S\n"),
+        ("zeta", "from fastapi import APIRouter\n\nfrom models import Order\nfrom services import S\nfrom zeta import X\n"),
+    ],
+    ids=["own-package-between", "first", "last"],
+)
+def test_a_new_project_import_is_sorted_in_the_first_party_section(module, expected):
+    before = cst.parse_module(FLAT)
+    context = imports.context_for("routers/orders.py", "routers.orders")
+    imports.add(context, module, "X")
+    after = AddImportsVisitor(context).transform_module(before)
+    code = imports.regroup(before, after, "routers.orders", "routers", {"a_first", "models", "routers", "services", "zeta"}).code
+    cst.parse_module(code)
+    assert code == "import os\n\n" + expected + "\nx = 1\n"
