@@ -129,7 +129,7 @@ from async_migrate.codemods.session_work import (
     session_work_view,
     streamed_lines,
 )
-from async_migrate.codemods.thread_bound import thread_bound_uses
+from async_migrate.codemods.thread_bound import offloaded_bound_uses, thread_bound_uses
 from async_migrate.codemods.unawaited_session import (
     THREADED,
     async_session_locals,
@@ -473,7 +473,7 @@ def _handler_finders() -> tuple[Callable[[Project, Handler], Finding | None], ..
     """The findings judged on the handler alone, in the order they are listed."""
     return (
         _unawaited, _left_running, _overlapping, _overlapping_offloads, _unrun_wrapper, _closed_before_stream,
-        _offloaded_shared, _registry_in_worker, _registry_after_remove,
+        _offloaded_shared, _offloaded_connection, _registry_in_worker, _registry_after_remove,
     )
 
 
@@ -1248,6 +1248,28 @@ def _shared_connection_in_threadpool(project: Project, handler: Handler) -> Find
         f"(`{use.call}`) {use.holder}: {use.harm()}; fix: {AM336.fix}"
     )
     blocking = [Blocking(use.line, use.call)] if use.path == handler.module.path else []
+    return Finding(AM336, handler, handler.module.path, function.line, function.qualname, message, blocking)
+
+
+def _offloaded_connection(project: Project, handler: Handler) -> Finding | None:
+    """AM336 for an `async def` handler: the work it hands to a worker thread (`await
+    run_in_threadpool(count)`) uses a connection every request gets, which concurrent requests
+    then use from several worker threads at once (a sqlite3 one refuses them all); on the event
+    loop's thread, the one that made it, they would take turns."""
+    if not handler.function.is_async:
+        return None
+    uses = offloaded_bound_uses(project, handler.id)
+    if not uses:
+        return None
+    use = uses[0]
+    function = handler.function
+    message = (
+        f"async def {_kind(handler)} hands work to a worker thread, a thread per request, and that work uses at "
+        f"{use.path}:{use.line} (`{use.call}`) {use.holder}: {use.harm()}; fix: open a connection per request in "
+        "that work (`with engine.connect() as conn:`, or the driver's `connect()` closed after it), or run it on "
+        "the event loop's thread until it has one"
+    )
+    blocking = [Blocking(use.line, use.call, True)] if use.path == handler.module.path else []
     return Finding(AM336, handler, handler.module.path, function.line, function.qualname, message, blocking)
 
 

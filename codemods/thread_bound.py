@@ -83,12 +83,65 @@ def thread_bound_uses(project: Project, fid: FunctionId) -> list[BoundUse]:
     """Uses of a process-wide connection by `fid` and the project functions it calls, in call order."""
     if not _possible(project):
         return []
-    cache: dict[FunctionId, list[BoundUse]] = project.derived.setdefault("thread_bound.own", {})  # type: ignore[assignment]
     found: list[BoundUse] = []
     for current in _reach(project, fid):
-        if current not in cache:
-            cache[current] = _own_uses(project, current)
-        found.extend(cache[current])
+        found.extend(_own_cached(project, current))
+    return _on_instances(project, fid, found)
+
+
+def offloaded_bound_uses(project: Project, fid: FunctionId) -> list[BoundUse]:
+    """Uses of a process-wide connection in the work `fid` (an `async def` handler) hands to a
+    worker thread, in call order: a function it offloads and what that calls (`await
+    run_in_threadpool(count)`), a method of the connection handed over (`asyncio.to_thread(conn.execute,
+    sql)`) and a lambda's work (`run_in_threadpool(lambda: conn.execute(sql))`). Each request runs
+    it on a worker thread of its own, several at once, as the threadpool runs a `def` route. Work
+    handed to an executor of the project's own (`loop.run_in_executor(executor, f)`, perhaps one
+    thread kept for that connection) counts only for a connection that refuses every thread but
+    its creator's (sqlite3 as made)."""
+    if not _possible(project):
+        return []
+    _, function = project.functions[fid]
+    own = [c for c in function.calls if c.offloaded]
+    if not own:
+        return []
+    lines = {c.line for c in own}
+    executor = {c.line for c in function.calls if c.line in lines and _own_executor(c)}
+    # an own executor's one thread may be the one the connection is always used from
+    found = [
+        use for use in _own_cached(project, fid) if use.line in lines and (use.line not in executor or use.affine)
+    ]
+    reached: set[FunctionId] = set()
+    for edge in project.all_calls_from.get(fid, ()):
+        if not edge.call.offloaded:
+            continue
+        for current in _reach(project, edge.callee):
+            if current in reached:
+                continue
+            reached.add(current)
+            found.extend(
+                use for use in _own_cached(project, current) if edge.call.line not in executor or use.affine
+            )
+    return _on_instances(project, fid, found)
+
+
+def _own_executor(call: facts.Call) -> bool:
+    """Whether `call` is `loop.run_in_executor(executor, ...)` with an executor named (not `None`)."""
+    name = call.func or call.callee or ""
+    if name.rpartition(".")[2] != "run_in_executor":
+        return False
+    first = next((a for a in call.args if a.position == 0 or a.keyword == "executor"), None)
+    return first is not None and (first.name or first.ref or first.expr or "None") != "None"
+
+
+def _own_cached(project: Project, fid: FunctionId) -> list[BoundUse]:
+    cache: dict[FunctionId, list[BoundUse]] = project.derived.setdefault("thread_bound.own", {})  # type: ignore[assignment]
+    if fid not in cache:
+        cache[fid] = _own_uses(project, fid)
+    return cache[fid]
+
+
+def _on_instances(project: Project, fid: FunctionId, found: list[BoundUse]) -> list[BoundUse]:
+    """`found` without the uses of `self.x` on a class `fid` holds no process-wide instance of."""
     if not any(use.instance_of for use in found):
         return found
     from async_migrate.codemods.phase1.shared_session import held_instance, process_wide_instances

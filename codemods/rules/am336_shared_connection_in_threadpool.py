@@ -10,8 +10,13 @@ from a thread other than the one that made it (every request fails), and no conn
 with `check_same_thread=False`, psycopg, PyMySQL, a SQLAlchemy `Connection`, ...) is safe from
 several threads at once: one transaction for all, statements interleave, one request commits or
 rolls back another's work. Reported for every `def` route or dependency, phase one's output or
-written so: the threadpool runs them concurrently whoever wrote them. Phase one never makes such
-a handler `def` (AM144). A connection opened per request (`with engine.connect() as conn:`) and an
+written so: the threadpool runs them concurrently whoever wrote them. So is an `async def`
+handler handing work on such a connection to a worker thread (`await run_in_threadpool(count)`,
+`asyncio.to_thread(conn.execute, sql)`, a lambda, `loop.run_in_executor(None, f)`): each request
+runs it on a thread of its own, several at once; on the event loop's thread they take turns. An
+executor of the project's own (`run_in_executor(executor, f)`, perhaps one thread kept for the
+connection) counts only for a sqlite3 connection refusing every other thread. Phase one never makes
+such a handler `def` (AM144). A connection opened per request (`with engine.connect() as conn:`) and an
 Engine are fine; an imported name the analysis cannot resolve is not reported (as AM324 does not
 report an unresolved Session). Silence one handler with `# async-migrate: ignore[AM336] reason`.
 
@@ -36,8 +41,8 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM336",
     name="shared-connection-in-threadpool",
-    summary="a `def` handler uses one database connection the whole process shares: threadpool threads use "
-    "it at once (and a sqlite3 one refuses them)",
+    summary="a `def` handler (or work an `async def` handler hands to a worker thread) uses one database "
+    "connection the whole process shares: threadpool threads use it at once (and a sqlite3 one refuses them)",
     fix="open a connection per request (`with engine.connect() as conn:`, or a dependency yielding the "
     "driver's `connect()` and closing it), or keep the handler `async def` until it has one",
     doc=__doc__,
