@@ -73,7 +73,15 @@ from async_migrate.codemods.phase1.two_sessions import two_sessions
 from async_migrate.codemods.phase2.refreshed import by_name, by_query, only_set
 from async_migrate.codemods.phase2.templates import template_renders
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
-from async_migrate.codemods.project import HOOK_KINDS, RESOLVER, ROUTE_KINDS, FunctionId, Handler, Project
+from async_migrate.codemods.project import (
+    HOOK_KINDS,
+    RESOLVER,
+    ROUTE_KINDS,
+    FunctionId,
+    Handler,
+    HandlerKind,
+    Project,
+)
 from async_migrate.codemods.request_validation import blocking_validators
 from async_migrate.codemods.resolvers import describe_work, resolver_work, session_helper_call
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
@@ -169,6 +177,11 @@ if TYPE_CHECKING:
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
     from async_migrate.codemods.phase2.model_members import Summary
 
+# The handlers FastAPI runs for a request (phase one may make one a `def`), and of those the
+# routes and dependencies (a websocket stays `async def`).
+_REQUEST_KINDS = (*ROUTE_KINDS, HandlerKind.DEPENDENCY)
+_ROUTE_OR_DEPENDENCY = (HandlerKind.ROUTE, HandlerKind.DEPENDENCY)
+
 
 def analyse(project: Project, jobs: int | None = 1, progress: Progress | None = None) -> CheckResult:
     """`check`'s findings on the project; `jobs`: processes judging the handlers
@@ -194,9 +207,9 @@ def analyse(project: Project, jobs: int | None = 1, progress: Progress | None = 
         if judged.acknowledged:
             acknowledged.add(handler.id)
     for handler in project.reported_handlers:
-        if handler.kind in ("route", "websocket", "dependency") and _check_validation(project, handler, result):
+        if handler.kind in _REQUEST_KINDS and _check_validation(project, handler, result):
             acknowledged.add(handler.id)
-        if handler.kind == "route" and not handler.function.is_async and _check_serialisation(project, handler, result):
+        if handler.kind == HandlerKind.ROUTE and not handler.function.is_async and _check_serialisation(project, handler, result):
             acknowledged.add(handler.id)
     for module in project.modules.values():
         if project.in_scope(module.path):
@@ -229,7 +242,7 @@ def analyse(project: Project, jobs: int | None = 1, progress: Progress | None = 
             why = (
                 "`check` does not judge a startup/shutdown handler, it runs once, before the first request or "
                 "after the last"
-                if handler.kind == "lifecycle"
+                if handler.kind == HandlerKind.LIFECYCLE
                 else f"`check` does not judge a `def` {_kind(handler)}, it runs in the threadpool"
             )
             message = _unused_pragma_message(pragma, why)
@@ -249,7 +262,7 @@ class _Judgement(CheckResult):
 
 def _judge(project: Project, handler: Handler) -> _Judgement:
     result = _Judgement(root=Path("."))
-    if handler.kind == "lifecycle":
+    if handler.kind == HandlerKind.LIFECYCLE:
         # Startup and shutdown run once, before the first request or after the last: blocking
         # there delays them and no request. `scan` says so (AM133); `check` does not fail on it.
         # A coroutine they schedule (`asyncio.create_task(poll())` in a lifespan) runs while the
@@ -310,7 +323,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     mixed = _merged(sync_helper_calls(project, handler), handed)
     off_greenlet = sync_session_off_greenlet(project, handler)
     async_lazy = async_lazy_loads(project, handler)
-    if function.is_async and handler.kind in ("route", "dependency"):
+    if function.is_async and handler.kind in _ROUTE_OR_DEPENDENCY:
         sessions = handler_async_sessions(project, handler)
         expired = expired_reads(project, handler.id, sessions)
         lines = {b.line for b in expired}
@@ -326,7 +339,7 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     if handler.kind in HOOK_KINDS:
         blocking = past_constructions(project, handler, blocking)
     if blocking and handler.kind in HOOK_KINDS:
-        rule = AM308 if handler.kind == "middleware" else AM309
+        rule = AM308 if handler.kind == HandlerKind.MIDDLEWARE else AM309
         candidates.append(
             Finding(
                 rule,
@@ -1208,7 +1221,7 @@ def _shared_in_threadpool(project: Project, handler: Handler) -> Finding | None:
     """AM324: a `def` route or dependency whose Session work lands on one Session every request
     gets (`shared_session_uses`, only where that is certain): the threadpool runs it on several
     threads at once. A handler a decorator runs on the loop (AM301 above) is not in the threadpool."""
-    if handler.kind not in ("route", "dependency") or runs_on_loop(project, handler.id) is not None:
+    if handler.kind not in _ROUTE_OR_DEPENDENCY or runs_on_loop(project, handler.id) is not None:
         return None
     uses = [use for use in shared_session_uses(project, handler.id) if use.certain]
     function = handler.function
@@ -1236,7 +1249,7 @@ def _shared_connection_in_threadpool(project: Project, handler: Handler) -> Find
     """AM336: a `def` route or dependency using a database connection every request gets
     (`thread_bound_uses`): the threadpool runs it on several threads at once, and a sqlite3
     connection refuses all but its creator's. One a decorator runs on the loop is not in the threadpool."""
-    if handler.kind not in ("route", "dependency") or runs_on_loop(project, handler.id) is not None:
+    if handler.kind not in _ROUTE_OR_DEPENDENCY or runs_on_loop(project, handler.id) is not None:
         return None
     uses = thread_bound_uses(project, handler.id)
     if not uses:
@@ -1278,7 +1291,7 @@ def _task_scoped_in_threadpool(project: Project, handler: Handler) -> Finding | 
     (`thread_scoped_uses` marks those): in the worker thread FastAPI runs it in,
     `asyncio.current_task()` raises. A handler a decorator runs on the loop has a task there; a
     Session an `async def` dependency handed over was got on the loop."""
-    if handler.kind not in ("route", "dependency") or runs_on_loop(project, handler.id) is not None:
+    if handler.kind not in _ROUTE_OR_DEPENDENCY or runs_on_loop(project, handler.id) is not None:
         return None
     uses = [use for use in thread_scoped_uses(project, handler.id) if use.task and not use.handed]
     if not uses:
@@ -1302,7 +1315,7 @@ def _registry_in_worker(project: Project, handler: Handler) -> Finding | None:
     removes there (`worker_registry.py`). A startup handler's offloaded work counts too: the
     worker keeps that Session, with its transaction and connection, into the requests it serves
     later (a shutdown handler's does not: none comes after)."""
-    if handler.kind not in ("route", "dependency", "websocket", "middleware", "exception-handler", "lifecycle"):
+    if handler.kind not in (*_REQUEST_KINDS, *HOOK_KINDS):
         return None
     found = worker_registry_uses(project, handler)
     if not found:
@@ -1355,7 +1368,7 @@ def _registry_in_worker(project: Project, handler: Handler) -> Finding | None:
 def _registry_after_remove(project: Project, handler: Handler) -> Finding | None:
     """AM333: a background task the handler adds using a request-scoped `scoped_session` that a
     `BaseHTTPMiddleware` removes before the task runs (`late_registry.py`)."""
-    if handler.kind not in ("route", "dependency", "websocket"):
+    if handler.kind not in _REQUEST_KINDS:
         return None
     found = late_registry_uses(project, handler)
     if not found:
@@ -1484,7 +1497,7 @@ def _closed_before_stream(project: Project, handler: Handler) -> Finding | None:
     function = handler.function
     # A route that is a generator itself (`response_class=EventSourceResponse`, or JSON Lines):
     # FastAPI builds the generator, closes the function-scoped dependencies, then runs its body.
-    streamed = function.is_generator and handler.kind == "route"
+    streamed = function.is_generator and handler.kind == HandlerKind.ROUTE
     # A Session the handler opens as a `with` item (`with SessionLocal() as db: return
     # StreamingResponse(rows(db))`) is closed when the handler leaves the block, before the response
     # is sent; in a generator the block stays open while it streams.
@@ -1619,7 +1632,7 @@ def _outside_session(
                 f"; it awaits at line {line} (`{text}`), so it stays async def: offload that work with "
                 "`await run_in_threadpool(...)` or move it to the async engine"
             )
-        elif handler.kind in ("route", "dependency"):
+        elif handler.kind in _ROUTE_OR_DEPENDENCY:
             message += f"; `async-migrate phase1` converts a {handler.kind} that never awaits"
         else:
             # phase one leaves a websocket handler or a resolver async (AM107, AM157)
@@ -1992,7 +2005,7 @@ def async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     the load blocks the loop instead). The same of the project coroutines it reaches that are
     declared to take an AsyncSession (a repository's `get_with_items(db, id)`), at the call."""
     function = handler.function
-    if not function.is_async or handler.kind not in ("route", "dependency"):
+    if not function.is_async or handler.kind not in _ROUTE_OR_DEPENDENCY:
         return []
     # Asked twice of each handler (`check`, and phase one's reason for one on an AsyncSession).
     known = cast("dict[FunctionId, list[Blocking]]", project.derived.setdefault("async_lazy_loads", {}))
@@ -3596,8 +3609,9 @@ def _blocking_message(
 
 
 _KINDS = {
-    "websocket": "websocket handler", "dependency": "dependency", "middleware": "middleware",
-    "exception-handler": "exception handler", "lifecycle": "startup/shutdown handler",
+    HandlerKind.WEBSOCKET: "websocket handler", HandlerKind.DEPENDENCY: "dependency",
+    HandlerKind.MIDDLEWARE: "middleware", HandlerKind.EXCEPTION_HANDLER: "exception handler",
+    HandlerKind.LIFECYCLE: "startup/shutdown handler",
     RESOLVER: "GraphQL resolver",
 }
 
@@ -3609,7 +3623,7 @@ def _kind(handler: Handler) -> str:
 def _hook_message(project: Project, handler: Handler, blocking: list[Blocking]) -> str:
     """AM308/AM309: middleware or an exception handler blocking the loop: phase one never converts
     middleware (AM133), and an exception handler only where it awaits nothing."""
-    every = "every request it handles" if handler.kind == "middleware" else "every request that raises"
+    every = "every request it handles" if handler.kind == HandlerKind.MIDDLEWARE else "every request that raises"
     message = (
         f"async def {_kind(handler)} does synchronous Session work on the event loop at {describe(blocking)}, "
         f"on {every}"
@@ -3622,7 +3636,7 @@ def teardown_advice(project: Project, handler: Handler, blocking: list[Blocking]
     (`db_session.remove()` after the request): what that call does and where it may run, which the
     general advice (a helper in `run_in_threadpool`) gets wrong for a registry scoped to the thread.
     None for any other hook or work."""
-    return registry_teardown_fix(project, handler, blocking) if handler.kind == "middleware" and blocking else None
+    return registry_teardown_fix(project, handler, blocking) if handler.kind == HandlerKind.MIDDLEWARE and blocking else None
 
 
 def hook_advice(project: Project, handler: Handler, blocking: list[Blocking], teardown: str | None) -> str:
@@ -3638,12 +3652,12 @@ def hook_fix(handler: Handler) -> str:
     """The fix for a middleware, exception or startup/shutdown handler blocking the loop: phase
     one never converts middleware or a startup/shutdown handler (AM133), so no advice that would
     have it convert them applies; an exception handler it converts where it awaits nothing."""
-    if handler.kind == "middleware":
+    if handler.kind == HandlerKind.MIDDLEWARE:
         return (
             "it stays async (it awaits `call_next` or the wrapped app), so phase one does not convert it: move "
             f"the Session work into a plain def helper and `await run_in_threadpool(helper, ...)`, {BY_HAND_ASYNC}"
         )
-    if handler.kind == "lifecycle":
+    if handler.kind == HandlerKind.LIFECYCLE:
         return (
             "it stays async (a lifespan is an async context manager; startup and shutdown handlers run on the "
             "event loop), so phase one does not convert it: it runs once and blocks no request; to keep the loop "
@@ -3765,7 +3779,7 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
         found.append(hook_advice(project, handler, blocking, teardown).removeprefix("fix: "))
         if teardown is not None:
             return documented + found  # the registry's call, said whole: no helper to move it into
-    elif handler.kind == "websocket":
+    elif handler.kind == HandlerKind.WEBSOCKET:
         found.append("websocket: it stays async def; move Session work to run_in_threadpool")
     elif {line for line, _ in function.awaits} - {c.line for c in function.calls if c.offloaded} - on_loop:
         found.append(_mixed_fix(project, function))
@@ -3815,7 +3829,7 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
             f"(`scopefunc=` a context variable set per request) or {other}, then rerun phase one"
         )
         return documented + found
-    memory = handler_memory_engine(project, handler) if not hook or handler.kind == "exception-handler" else None
+    memory = handler_memory_engine(project, handler) if not hook or handler.kind == HandlerKind.EXCEPTION_HANDLER else None
     if memory is not None:
         # A worker thread sees a database of its own: offloading is no fix either.
         found.append(
