@@ -688,27 +688,44 @@ class _Rename(cst.CSTTransformer):
 
 
 def _redepend_routers(module: cst.Module, wanted: dict[str, dict[str, str]]) -> cst.Module:
-    """`router = APIRouter(dependencies=[Depends(dep)])` -> `[Depends(dep_async)]`: only that argument."""
-    body: list[cst.BaseStatement] = []
-    for statement in module.body:
-        if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
-            assign = statement.body[0]
-            target = (
-                assign.targets[0].target if isinstance(assign, cst.Assign) and len(assign.targets) == 1
-                else assign.target if isinstance(assign, cst.AnnAssign) else None
-            )
-            value = assign.value if isinstance(assign, (cst.Assign, cst.AnnAssign)) else None
-            if isinstance(target, cst.Name) and target.value in wanted and isinstance(value, cst.Call):
-                renames = _Rename(wanted[target.value])
-                args = [
-                    arg.with_changes(value=arg.value.visit(renames))
-                    if arg.keyword is not None and arg.keyword.value == "dependencies" else arg
-                    for arg in value.args
-                ]
-                new_assign = assign.with_changes(value=value.with_changes(args=args))
-                statement = statement.with_changes(body=[new_assign])
-        body.append(statement)
-    return module.with_changes(body=body)
+    """`router = APIRouter(dependencies=[Depends(dep)])` -> `[Depends(dep_async)]`: only that
+    argument, at module level, in an `if` or `try` too (the analysis reads the router there)."""
+    return module.visit(_RouterRedepend(wanted))
+
+
+_Assigned = TypeVar("_Assigned", cst.Assign, cst.AnnAssign)
+
+
+class _RouterRedepend(cst.CSTTransformer):
+    """The module-level assignments of `_redepend_routers`, not those in functions or classes."""
+
+    def __init__(self, wanted: dict[str, dict[str, str]]) -> None:
+        self.wanted = wanted
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        target = updated.targets[0].target if len(updated.targets) == 1 else None
+        return self._renamed(updated, target)
+
+    def leave_AnnAssign(self, original: cst.AnnAssign, updated: cst.AnnAssign) -> cst.AnnAssign:
+        return self._renamed(updated, updated.target)
+
+    def _renamed(self, assign: _Assigned, target: cst.BaseExpression | None) -> _Assigned:
+        value = assign.value
+        if not isinstance(target, cst.Name) or target.value not in self.wanted or not isinstance(value, cst.Call):
+            return assign
+        renames = _Rename(self.wanted[target.value])
+        args = [
+            arg.with_changes(value=arg.value.visit(renames))
+            if arg.keyword is not None and arg.keyword.value == "dependencies" else arg
+            for arg in value.args
+        ]
+        return assign.with_changes(value=value.with_changes(args=args))
 
 
 class _SessionFields(cst.CSTTransformer):
