@@ -2174,7 +2174,7 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
         # a coroutine declared to take an AsyncSession, or a method on one its instance holds, is
         # judged above on its own queries
         judged = target.is_async and bool(
-            project.declared_async_session_params(callee) or target.held_loads or target.held_columns
+            project.declared_async_session_params(callee) or _held_selects(target) or target.held_columns
         )
         if not judged:
             reached.setdefault(f"{module.name}.{target.qualname}", []).append(call)
@@ -3042,6 +3042,12 @@ def _relationship_paths(
     return []
 
 
+def _held_selects(function: facts.Function) -> list[facts.Load]:
+    """The queries a method runs on a Session its instance holds, but legacy Query chains (no
+    AsyncSession runs one: AM302 names it), which phase two reads for the options they carry."""
+    return [load for load in function.held_loads.values() if load.form != "query"]
+
+
 def _held_async_lazy_loads(project: Project, fid: FunctionId) -> list[Blocking]:
     """Relationships a method reads in its own body on an object only a query on an AsyncSession
     its instance holds loaded (`book = await self.db.get(Book, 1)`, the rows of `await
@@ -3049,11 +3055,11 @@ def _held_async_lazy_loads(project: Project, fid: FunctionId) -> list[Blocking]:
     from parameters declared AsyncSession), that the query does not load: the lazy load
     `_own_async_lazy_loads` finds on a Session parameter, followed the same way."""
     module, function = project.functions[fid]
-    if not function.held_loads and not function.held_columns:
+    if not _held_selects(function) and not function.held_columns:
         return []
     cls = f"{module.name}.{function.qualname.rpartition('.')[0]}"
     held_async = {
-        load.session for load in (*function.held_loads.values(), *function.held_columns.values())
+        load.session for load in (*_held_selects(function), *function.held_columns.values())
         if _holds_async_session(project, cls, load.session.partition(".")[2])
     }
     return _own_async_lazy_loads(project, fid, held_async) if held_async else []
@@ -3339,6 +3345,8 @@ def _query(function: facts.Function, term: tuple, sessions: set[str]) -> facts.L
         load = function.loads[term[1]] if term[1] < len(function.loads) else None
     elif term[0] == "call":
         load = function.held_loads.get(term[1])
+        if load is not None and load.form == "query":
+            return None  # a legacy Query, which no AsyncSession runs: AM302 names it
     elif term[0] == "column":
         load = function.held_columns.get((term[1], term[2], term[3]))
     else:

@@ -514,11 +514,14 @@ class _Flow:
         if session is None or not current.args:
             return None
         if head.attr == "query":
-            if "." in session:
-                return None  # a legacy Query on a held Session: its own analysis (`legacy_query.py`)
-            if steps and steps[0] in _QUERY_TERMINALS and all(s in _QUERY_STEPS for s in steps[1:]):
-                return self._entity_load(node, current.args[0], "query", session, current, single=len(current.args) == 1)
-            return None
+            if not (steps and steps[0] in _QUERY_TERMINALS and all(s in _QUERY_STEPS for s in steps[1:])):
+                return None
+            load = self._entity_load(node, current.args[0], "query", session, current, single=len(current.args) == 1)
+            if load is not None:
+                # the chain's own `.options(...)` say what loads with its objects, as a select's do
+                load.options = self._chain_options(node)
+            # on a held Session (`self.db.query(Item)...`) kept apart, as a held select is
+            return self._headed(load, current) if "." in session else load
         if not all(step in _ENTITY_STEPS for step in steps):
             return None
         executes = head.attr == "execute" or head.attr in _ROW_LOADS
@@ -859,18 +862,21 @@ class _Flow:
         """What the `.options(...)` of a statement chain load (`select(A).where(...)
         .options(selectinload(A.b))`), as `_option_paths` says, or None when one of them is not
         read here."""
-        found: list[tuple[str, str, bool]] = []
+        found: list[tuple[tuple[str, str, bool], ...]] = []
         while type(node) is ast.Call and type(node.func) is ast.Attribute:
             if node.func.attr == "options":
                 if node.keywords:
                     return None
+                written: list[tuple[str, str, bool]] = []
                 for item in node.args:
                     paths = self._option_paths(item)
                     if paths is None:
                         return None
-                    found.extend(paths)
+                    written.extend(paths)
+                found.append(tuple(written))
             node = node.func.value
-        return tuple(found)
+        # walked from the outermost call in: in the order written, as SQLAlchemy applies them
+        return tuple(option for written in reversed(found) for option in written)
 
     def _option_paths(self, node: ast.expr) -> tuple[tuple[str, str, bool], ...] | None:
         """What one loader option says of the query's own entities: (the entity, the attribute,

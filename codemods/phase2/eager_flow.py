@@ -443,7 +443,7 @@ class Flow:
         if self.offloaded_sources:
             return None
         load = function.held_loads.get(index)
-        if load is None or load.form not in ("select", "get", "merge") or self.classes.resolve(load.model or "") is None:
+        if load is None or load.form not in ("select", "get", "merge", "query") or self.classes.resolve(load.model or "") is None:
             return None
         module, _ = self.project.functions[fid]
         where = f"the query on `{load.session}` in {function.qualname} ({module.path}:{load.line})"

@@ -221,6 +221,19 @@ def lazy_loads(
 # ------------------------------------------------------------------ classes
 
 
+def _conflicting(options: tuple[tuple[str, str, bool], ...]) -> set[tuple[str, str]]:
+    """The relationships (entity, attribute; `facts.Load.options`) that one query's options both
+    load and leave lazy (`lazyload(User.items), selectinload(User.items)`): SQLAlchemy refuses such
+    a query when it runs ("Loader strategy replacement ... is in conflict with existing strategy",
+    InvalidRequestError, whatever their order). Wildcards (`"*"`) are no such conflict: the last
+    wildcard wins, and a path named outright wins over every wildcard."""
+    seen: dict[tuple[str, str], set[bool]] = {}
+    for owner, attribute, loads in options:
+        if attribute != "*":
+            seen.setdefault((owner, attribute), set()).add(loads)
+    return {key for key, kinds in seen.items() if len(kinds) > 1}
+
+
 def _get_options(function: facts.Function, load: facts.Load) -> facts.Arg | None:
     """The `options=` argument of a `session.get(...)` load, when it has one."""
     call = next((c for c in function.calls if c.index == load.index), None)
@@ -269,6 +282,17 @@ def _get_unsound(classes: Classes, function: facts.Function, load: facts.Load) -
 def _get_risk(classes: Classes, function: facts.Function, load: facts.Load, path: Path) -> str | None:
     """Why an eager load for `path` cannot be added where `get()` loaded the object, or None."""
     described = describe(classes, path)
+    refused = [
+        (owner, name) for owner, name in _conflicting(load.options or ())
+        if name == path[0][1] and not owner.startswith("^")
+    ]
+    if refused:
+        return (
+            f"the query at line {load.line}, which loads the object {described} is read on, both eager-loads and "
+            f"leaves lazy `{path[0][1]}`, which SQLAlchemy refuses whatever the order of the options "
+            "(InvalidRequestError: a loader strategy in conflict with another), on the synchronous Session as on "
+            f"the AsyncSession: keep one loader option for `{path[0][1]}` there"
+        )
     if load.form == "query" and _gets(function, load):
         return (
             f"the legacy `{load.session}.query(...).get(...)` at line {load.line} loads the object {described} "
@@ -569,12 +593,16 @@ class _Analysis:
         """What the loader options written in a query on a Session an instance holds load with it
         (`eager_flow.Flow._held_load`): each relationship, under the class it is of (a chained
         option's by the path it follows); none when the options cannot be read there."""
-        load = self.project.functions[source.fid][1].held_loads.get(source.held)
+        function = self.project.functions[source.fid][1]
+        load = function.held_loads.get(source.held)
         eager: dict[str, _Eager] = {}
-        if load is None or load.form != "select":
+        if load is None or load.form not in ("select", "query") or _gets(function, load):
             return eager  # a get() hands back an object the Session holds as it is, whatever its options
+        refused = _conflicting(load.options or ())
+        # the last wildcard of an entity wins over the others (`_own_option`)
+        wild = {owner: loads for owner, attribute, loads in load.options or () if attribute == "*"}
         for owner, attribute, loads in load.options or ():
-            if loads:
+            if loads and (owner, attribute) not in refused and (attribute != "*" or wild[owner]):
                 eager.setdefault(attribute, _Eager(set())).owners.add(self._option_owner(owner))
         return eager
 
@@ -884,9 +912,33 @@ class _Analysis:
                 return risk
             if risk.code == AM221.code:  # no option helps: it stays AM221, naming the dependency
                 return replace(risk, dependency=source.dependency, offloaded=source.offloaded)
+            conflict = self._held_conflict(source, attribute)
+            if conflict is not None:
+                return replace(_from_source(risk, source), message=(
+                    f"{risk.message.partition(unloaded)[0]}: {source.where}, which loads `{receiver}`, both "
+                    f"eager-loads and leaves lazy `{attribute}` ({conflict}), which SQLAlchemy refuses whatever their "
+                    "order (InvalidRequestError: a loader strategy in conflict with another), on the synchronous "
+                    "Session as on the AsyncSession"
+                ), fix=f"keep one loader option for `{attribute}` in that query (`selectinload` to read it here)")
             return _from_source(risk, source)
 
         self._add(key, root, build)
+
+    def _held_conflict(self, source: Origin, attribute: str) -> str | None:
+        """The options' kinds in order (`lazy, then eager`) where the query on a Session an instance
+        holds that `source` names both loads and leaves lazy `attribute` (`_conflicting`), else None."""
+        if source.held < 0:
+            return None
+        load = self.project.functions[source.fid][1].held_loads.get(source.held)
+        if load is None:
+            return None
+        refused = [key for key in _conflicting(load.options or ()) if key[1] == attribute]
+        if not refused:
+            return None
+        kinds = [
+            "eager" if loads else "lazy" for owner, name, loads in load.options or () if (owner, name) in refused
+        ]
+        return ", then ".join(kinds)
 
     def _traced_read(
         self,
@@ -1372,13 +1424,16 @@ class _Analysis:
         """Whether the query's own options load `attribute` on its entity: one naming its class
         or a base of it (an alias only by its own name), a string path or a wildcard
         (`selectinload(Book.author)`, `selectinload("items")`, `"*"`); each credits the objects
-        of that query only. One leaving it lazy (`lazyload`, `raiseload`) wins over a wildcard."""
+        of that query only. As SQLAlchemy applies them: an option naming the relationship wins over
+        every wildcard, the last wildcard over the others, and options naming it both ways
+        (`lazyload(...)` beside `selectinload(...)`) load nothing: SQLAlchemy refuses the query
+        (`_conflicting`)."""
         mine = self._entity_names(load, model)
         named = [loads for owner, name, loads in load.options or () if owner in mine and name == attribute]
         if named:
             return all(named)
         wild = [loads for owner, name, loads in load.options or () if owner in mine and name == "*"]
-        return bool(wild) and all(wild)
+        return bool(wild) and wild[-1]
 
     def _own_step(self, load: facts.Load, path: Path, attribute: str) -> bool:
         """Whether the query's own options load `attribute` on the objects `path` leads to from its
@@ -1483,6 +1538,8 @@ class _Analysis:
             return entity == "" or entity in self.classes.mro(origin.model)  # type: ignore[arg-type]
 
         named = [loads for entity, name, loads in load.options if name == attribute and on_object(entity)]
+        if len(set(named)) > 1:
+            return None  # loaded and left lazy both: SQLAlchemy refuses the query, which `_get_risk` says
         if not named:
             named = [loads for entity, name, loads in load.options if name == "*" and on_object(entity)]
         return load.line if named and not named[-1] else None
