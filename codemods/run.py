@@ -740,7 +740,7 @@ def _preview(project: Project, outcomes: list[Outcome], read: _Reads, jobs: int 
         )
         closure = closures.compute(
             project, name, modules, read=read, expiry=own_expiry,
-            forced={route: [blocker.reason()] for route, blocker in own.other_database_routes.items()},
+            forced={route: [blocker.reason()] for route, blocker in own.kept_routes.items()},
             engine=inline_sessions.stack_engine(own), provider=_async_provider(project, own),
         )
         if own.blockers:
@@ -987,7 +987,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         # Plan, rewrite, re-analyse the rewritten code; a route whose code would misbehave is
         # blocked and the rest planned again. Each round blocks at least one route, so it ends.
         forced: dict[tuple[str, str], list[Reason]] = {
-            route: [blocker.reason()] for route, blocker in stack.other_database_routes.items()
+            route: [blocker.reason()] for route, blocker in stack.kept_routes.items()
         }
         refused: list[self_check.Violation] = []
         failed: dict[str, str] = {}

@@ -142,11 +142,14 @@ def analyse_for(
     """The stack a subsystem migrates onto: the project's, unless that one is blocked by several
     synchronous sessionmakers (AM231), by a session dependency doing more than the async one
     would (AM271), by session dependencies that disagree on committing (AM240) or by a
-    sessionmaker routing to several engines (AM278: a read replica's `get_bind()`), then the one
-    the subsystem's own routes reach: a sessionmaker or a session dependency only other routers
-    use stays theirs, untouched."""
+    sessionmaker routing to several engines (AM278: a read replica's `get_bind()`) or by a
+    session dependency handing out the Session a middleware opens on the request's state
+    (AM264), then the one the subsystem's own routes reach: a sessionmaker or a session
+    dependency only other routers use stays theirs, untouched. Within the subsystem, routes
+    reaching the middleware's Session, or another database's, stay synchronous (`kept_routes`)
+    while the others move."""
     stack = project_wide if project_wide is not None else analyse(project, root, read)
-    if not any(b.code in (AM231.code, AM240.code, AM271.code, AM278.code) for b in stack.blockers):
+    if not any(b.code in (AM231.code, AM240.code, AM264.code, AM271.code, AM278.code) for b in stack.blockers):
         return stack
     # Only the session dependencies the subsystem's routes reach tell one narrowed analysis from
     # another: scan asks once per subsystem, and subsystems reaching the same ones share it.
@@ -155,14 +158,23 @@ def analyse_for(
     key = frozenset(analysis._route_dependencies())
     if key not in cache:
         cache[key] = analysis.run()
-    if any(b.code == AM231.code for b in cache[key].blockers) and modules:
+
+    def narrowed(handlers: frozenset[FunctionId]) -> _Analysis:
+        return _analysis(project, root, read, modules, handlers)
+
+    subsystem = analysis.modules or frozenset()
+    if any(b.code == AM264.code for b in cache[key].blockers) and subsystem:
+        # Routes on the middleware's Session beside routes opening their own: those can move.
+        from async_migrate.codemods.phase2 import state_routes
+
+        split = state_routes.split(project, subsystem, cache[key].state_providers, narrowed)
+        if split is not None:
+            return split
+    if any(b.code == AM231.code for b in cache[key].blockers) and subsystem:
         # Routes of one database beside routes of another: those of one can still move.
         from async_migrate.codemods.phase2 import database_routes
 
-        split = database_routes.split(
-            project, analysis.modules or frozenset(),
-            lambda handlers: _analysis(project, root, read, modules, handlers),
-        )
+        split = database_routes.split(project, subsystem, narrowed)
         if split is not None:
             return split
     return cache[key]
@@ -418,6 +430,10 @@ class _Analysis:
             if f.value is not None and self.canonical(f.value.args[0].ref) not in bound
         ]
         return pool + classes
+
+    def reached_dependencies(self) -> set[tuple[str, str]]:
+        """The session dependencies the routes reach, anywhere in their dependency trees."""
+        return self._route_dependencies()
 
     def reached_databases(self) -> tuple[set[tuple[str, str]], list[Found]]:
         """The session dependencies the routes reach, and the sessionmakers (or `Session(engine)`
@@ -931,9 +947,10 @@ class _Analysis:
         providers = [self.project.functions[fid] for fid in self._providers()]
         name = dependency.name if dependency is not None else config.async_dependency
         from_state = stack_extras.request_state_blockers(self.project, texts, providers, name)
-        for path, line, message in from_state:
-            self._block(AM264, path, line, message)
-        blocked = {(path, line) for path, line, _ in from_state}
+        for module, function, message in from_state:
+            self._block(AM264, module.path, function.line, message)
+            self.plan.state_providers[module.name, function.key] = self.plan.blockers[-1]
+        blocked = {(module.path, function.line) for module, function, _ in from_state}
         for path, line, message in stack_extras.provider_blockers(self.project, texts, providers, reused, name):
             if (path, line) not in blocked:  # its parameter and `return request.state.db` are AM264's
                 self._block(AM271, path, line, message)

@@ -38,13 +38,16 @@ def _names(fids: set[FunctionId]) -> str:
 
 
 def split(
-    project: Project, modules: frozenset[str], narrowed: Callable[[frozenset[FunctionId]], _Analysis]
+    project: Project, modules: frozenset[str], narrowed: Callable[[frozenset[FunctionId]], _Analysis],
+    among: frozenset[FunctionId] | None = None,
 ) -> StackPlan | None:
     """The stack of one database's routes, carrying why each other route stays synchronous; None
-    when no database's routes can move alone (a route reaching two is all there is)."""
+    when no database's routes can move alone (a route reaching two is all there is). `among`:
+    only these routes of the modules are shared out (the others stay synchronous already)."""
     routes = [
         h for h in project.handlers
         if h.kind != "dependency" and h.module.path in modules and not is_test_path(h.module.path)
+        and (among is None or h.id in among)
     ]
     free: set[FunctionId] = set()  # no session dependency of any database: they go with any
     groups: dict[Key, list[FunctionId]] = {}
@@ -83,6 +86,6 @@ def split(
                     "these have moved (a configuration, `--config`, naming a second async stack builds one "
                     "for that database)"
                 )
-            plan.other_database_routes[route.id] = Blocker(AM231.code, first.module.path, first.line, why)
+            plan.kept_routes[route.id] = Blocker(AM231.code, first.module.path, first.line, why)
         return plan
     return None

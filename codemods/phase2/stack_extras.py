@@ -1622,11 +1622,11 @@ _STATE_READ = re.compile(r"^(?:return|yield)\s+\w+\.state\.(\w+)$")
 
 def request_state_blockers(
     project: Project, texts: Texts, providers: list[tuple[facts.Module, facts.Function]], async_dependency: str
-) -> list[tuple[str, int, str]]:
+) -> list[tuple[facts.Module, facts.Function, str]]:
     """AM264: session dependencies that hand out the Session a middleware (or another dependency)
-    opened on the request's state (`return request.state.db`) instead of opening one. A generated
-    async dependency would open a second Session beside it for every migrated request: AM264
-    blocks the stack, naming the middleware."""
+    opened on the request's state (`return request.state.db`) instead of opening one, each with
+    its reason. A generated async dependency would open a second Session beside it for every
+    migrated request that reaches one: AM264 blocks those routes, naming the middleware."""
     blockers = []
     for module, function in providers:
         extras = provider_extras(project, texts, module, function) or []
@@ -1646,7 +1646,7 @@ def request_state_blockers(
                 f"`{qualname}` ({path}:{line}: `request.state.{attribute} = {expression}`)"
                 for (path, line), (qualname, expression) in sorted(by_line.items())
             ]
-            blockers.append((module.path, function.line, (
+            blockers.append((module, function, (
                 f"the session dependency `{function.qualname}` does not open a Session: it returns the one "
                 f"{' and '.join(openers) or 'other code'} open{'s' if len(openers) < 2 else ''} on the request's state (`{extra.written}`); the "
                 f"async dependency `{async_dependency}` would open a second Session beside it, so a migrated "

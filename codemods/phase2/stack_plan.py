@@ -172,9 +172,14 @@ class StackPlan:
     # The project's other synchronous sessionmakers (canonical reference -> how a reason names
     # it): a Session opened from one of them is not the stack's, and cannot move onto it.
     other_sessionmakers: dict[str, str] = field(default_factory=dict)
-    # Routes of the subsystem reaching another database's session dependency than the stack's
-    # (`phase2/database_routes.py`): each stays synchronous, for this reason.
-    other_database_routes: dict[tuple[str, str], Blocker] = field(default_factory=dict)
+    # Routes of the subsystem that stay synchronous while the others move, each for its reason:
+    # those reaching another database's session dependency than the stack's
+    # (`phase2/database_routes.py`, AM231), or the Session a middleware opens on the request's
+    # state (`phase2/state_routes.py`, AM264).
+    kept_routes: dict[tuple[str, str], Blocker] = field(default_factory=dict)
+    # The session dependencies handing out the Session opened on the request's state
+    # (`return request.state.db`), each with its AM264 blocker.
+    state_providers: dict[tuple[str, str], Blocker] = field(default_factory=dict)
     # Methods the Session class behind the async sessions (`sync_session_class=`) adds and
     # AsyncSession lacks: a call of one runs through `run_sync` (phase2/session_subclass.py).
     session_methods: frozenset[str] = frozenset()

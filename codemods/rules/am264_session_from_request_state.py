@@ -6,7 +6,9 @@ opened per request outside any dependency, so a generated async dependency would
 one beside it: a migrated request would hold two Sessions, two transactions and possibly two
 connections, and code that reads the request's Session another way (a context variable set
 from `request.state.db`, the middleware's own close or commit) would work on the synchronous one.
-Phase two blocks the stack instead.
+Phase two keeps the routes reaching that dependency synchronous instead (a route reaching it
+beside a dependency opening its own Session too); the routes of the subsystem that reach none
+move.
 
 Before:
 

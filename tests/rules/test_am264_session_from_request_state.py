@@ -1,5 +1,5 @@
 """AM264 session-from-request-state: a session dependency returning the Session a middleware opened on
-`request.state` blocks the stack (an async dependency would be a second Session per request),
+`request.state` blocks the routes reaching it (an async dependency would be a second Session per request),
 naming the middleware; a dependency opening its own Session migrates."""
 
 from __future__ import annotations
