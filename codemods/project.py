@@ -102,6 +102,7 @@ from async_migrate.codemods.vocabulary.graphql import (
 )
 from async_migrate.codemods.vocabulary.python import (
     CALLABLE_TYPES,
+    COLLECTION_TYPES,
     CONTEXT_VARIABLE_WRITES,
     CONTEXT_VARIABLES,
     EVENT_LOOP_ONLY,
@@ -109,6 +110,7 @@ from async_migrate.codemods.vocabulary.python import (
     LOOP_BOUND_PRIMITIVES,
     LOOP_BOUND_READS,
     LOOP_METHODS,
+    LOOP_PRIMITIVE_METHODS,
     LOOP_RUNNER_METHODS,
     LOOP_RUNNERS,
     METHOD_DECORATORS,
@@ -150,6 +152,9 @@ _DECLARATION = attrgetter(
 _TASK = "asyncio.Task"
 # Methods taking an item out of a collection: `WAITERS.pop(event_id)`.
 _TAKE_ITEM = ITEM_READS | {"popleft"}
+# What `Project.items_primitive` gives for a container whose items the analysis cannot read;
+# `_find_held_primitive` gives it followed by what holds them ("an item of self._subscribers").
+UNTYPED_ITEMS = "?"
 
 
 @dataclass(slots=True)
@@ -3542,6 +3547,10 @@ class Project:
             return callee
         if call.method in LOOP_METHODS and call.receiver is not None and "loop" in call.receiver.lower():
             return f"{call.receiver}.{call.method}"
+        holder, _, method = (call.func or "").rpartition(".")
+        if method in LOOP_METHODS and "(" not in holder and "loop" in holder.rpartition(".")[2].lower():
+            # `self._loop.call_soon(...)`, `app.loop.create_task(...)`: the attribute a loop is kept in
+            return f"{self.written(holder)}.{method}"
         return self.context_variable_write(call)
 
     def call_written(self, call: facts.Call, method: str | None = None) -> str:
@@ -3572,7 +3581,9 @@ class Project:
         if call.item is not None and call.item[1] not in LOOP_BOUND_READS:
             # `WAITERS[event_id].set_result(True)` on `WAITERS: dict[int, asyncio.Future]`
             container, method = call.item
-            found = self._item_primitive(container)
+            found = self._item_primitive(container) if not container.startswith("$") else self.items_primitive(fid, container)
+            if found == UNTYPED_ITEMS:
+                return self._untyped_primitive(f"{self.written(container)}[...]", method, f"an item of {self.written(container)}")
             return f"{self.written(container)}[...].{method}() on an {found}" if found is not None else None
         written = call.func or call.callee
         if written is None:
@@ -3583,7 +3594,98 @@ class Project:
         primitive = self._held_primitive(fid, holder)
         if primitive is None:
             return None
+        if primitive.startswith(UNTYPED_ITEMS):
+            return self._untyped_primitive(self.written(holder), method, primitive.removeprefix(UNTYPED_ITEMS))
         return f"{self.written(written)}() on an {primitive}"
+
+    def _untyped_primitive(self, holder: str, method: str, what: str) -> str | None:
+        """An unverified AM138 call: a method only asyncio's primitives (and `queue.Queue`) have,
+        called on what the analysis cannot type. Converting would claim the call thread-safe."""
+        if method not in LOOP_PRIMITIVE_METHODS:
+            return None
+        return (
+            f"{holder}.{method}() on {what}, which the analysis cannot type (unverified: it may be an "
+            "asyncio primitive; annotate the container, `list[queue.Queue]`, if it holds thread-safe ones)"
+        )
+
+    def items_primitive(self, fid: FunctionId, container: str) -> str | None:
+        """The primitive the items of `container` (a flow expression read in `fid`) hold:
+        `self._subscribers` declared `list[asyncio.Queue]` in the class or its `__init__`, filled by
+        its methods with `asyncio.Queue()`, a parameter annotated so, a module-level declared
+        collection; `.values()`, `.items()` and `.copy()` of one give its items too. None where
+        they are known to hold none; UNTYPED_ITEMS where the analysis cannot read what they hold."""
+        from async_migrate.codemods.classes import project_classes
+
+        for suffix in (".values()", ".items()", ".copy()"):
+            container = container.removesuffix(suffix)
+        if "(" in container:
+            return UNTYPED_ITEMS
+        if not container.startswith("$"):
+            declared = self._item_primitive(container)
+            module, _, name = container.rpartition(".")
+            if declared is not None or name in getattr(self.modules.get(module), "declared_items", {}):
+                return declared
+            # `bus._subscribers` on a module-level instance, `bus = EventBus()`
+            target = self.resolve(module) if module else None
+            if target is not None and target.kind == "value" and target.value is not None and target.value.kind == "call":
+                owner = project_classes(self).resolve(target.value.ref)
+                if owner is not None:
+                    return self._attribute_items(owner, name)
+            return UNTYPED_ITEMS
+        _, function = self.functions[fid]
+        head, _, attribute = container[1:].partition(".")
+        if not attribute:
+            param = next((p for p in function.params if p.name == head), None)
+            if param is not None and param.annotation:
+                return self._declared_container(param.annotation)
+            return UNTYPED_ITEMS
+        owner = project_classes(self).owner(fid)
+        first = function.params[0].name if function.params else None
+        if owner is None or head != first or "." in attribute:
+            return UNTYPED_ITEMS
+        return self._attribute_items(owner, attribute)
+
+    def _declared_container(self, refs: tuple[str, ...]) -> str | None:
+        """The primitive a collection annotation's references name for its items (`list`,
+        `asyncio.Queue`, `str` of `list[asyncio.Queue[str]]`), or None (no collection, or no
+        primitive in it)."""
+        if not refs or (self.canonical(refs[0]) or refs[0]) not in COLLECTION_TYPES:
+            return None
+        return next((p for p in map(self._primitive, refs[1:]) if p is not None), None)
+
+    def _attribute_items(self, owner: str, attribute: str) -> str | None:
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self)
+        typed = False
+        untyped = False
+        for ancestor in classes.mro(owner):
+            if ancestor not in classes.by_ref:
+                continue
+            module, found = classes.by_ref[ancestor]
+            for ref in found.declared_items.get(attribute, ()):
+                typed = True
+                if (primitive := self._primitive(ref)) is not None:
+                    return primitive
+            for refs in classes.declared.get((ancestor, attribute), []):
+                typed = True
+                if (primitive := self._declared_container(refs)) is not None:
+                    return primitive
+            untyped = untyped or attribute in found.item_unread
+            for line, _, stored in found.item_stores.get(attribute, []):
+                method = next(
+                    (f for f in module.functions if f.line == line and f.qualname.startswith(f"{found.qualname}.")), None
+                )
+                if stored.startswith("$") and "." not in stored and "(" not in stored and method is not None:
+                    # `q = asyncio.Queue(); self._subscribers.append(q)`
+                    built = [b.expr for b in method.bindings if b.name == stored[1:] and not b.entered]
+                    stored = built[-1] if built else "?"
+                primitive = self._primitive_built(stored) if stored != "?" else None
+                if primitive is not None:
+                    return primitive
+                if stored == "?" or stored.startswith("$") or not stored.endswith("()"):
+                    untyped = True
+        return UNTYPED_ITEMS if untyped or not typed else None
 
     def _held_primitive(self, fid: FunctionId, holder: str) -> str | None:
         # asked for every method call, mostly on the same few locals of a function (`db.add`, `db.commit`)
@@ -3631,6 +3733,14 @@ class Project:
             if container and method in _TAKE_ITEM and "(" not in container and not container.startswith("$"):
                 # `fut = WAITERS.pop(event_id)` on `WAITERS: dict[int, asyncio.Future]`
                 found = self._item_primitive(container)
+            elif not built and not any(p.name == head for p in function.params):
+                # `for q in self._subscribers:`, `first = self._subscribers[0]`: what its items hold
+                sources = [*function.unpacked.get(head, ()), *([function.items[head]] if head in function.items else [])]
+                held = [self.items_primitive(fid, source) for source in sources]
+                found = next((h for h in held if h is not None and h != UNTYPED_ITEMS), None)
+                if found is None and UNTYPED_ITEMS in held:
+                    where = self.written(sources[held.index(UNTYPED_ITEMS)])
+                    found = f"{UNTYPED_ITEMS}an item of {where}"
             # A task the function starts itself (`task = asyncio.create_task(...)`): starting it
             # needs the loop already, and is reported as such.
             return None if found == _TASK else found

@@ -14,6 +14,13 @@ application's state (`app.state.wakeup = asyncio.Event()` in the lifespan, read 
 `request.app.state.wakeup`, or through a dependency returning it), a class attribute, a `self.` attribute, a local or a parameter
 annotated with it (directly, or through the plain helpers it calls) stays `async def`.
 A task (`PUBLISHER = asyncio.create_task(...)`, cancelled by a route) is such a primitive too.
+So is an item of a container declared or filled with them (`for q in self._subscribers:
+q.put_nowait(msg)` in a bus's method, `self._subscribers: list[asyncio.Queue]` or
+`self._subscribers.append(asyncio.Queue())`), reached through any depth of helpers, methods of a
+module-level instance or of one a dependency provides. Where the analysis cannot read what such
+a container holds (a parameter appended, no annotation) and the method is one only asyncio's
+primitives and `queue.Queue` have (`put_nowait`, `set_result`, `notify`, ...), the handler stays
+`async def`, unverified: annotate the container (`list[queue.Queue]`) to let phase one convert it.
 `queue.Queue` and `threading.Event` are thread-safe and keep nothing.
 
 Before:

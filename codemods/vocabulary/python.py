@@ -100,6 +100,23 @@ LOOP_BOUND_READS = frozenset(
     {"qsize", "empty", "full", "is_set", "locked", "done", "cancelled", "statistics", "get_loop",
      "result", "exception", "get_name", "get_coro", "get_context", "get_stack"}
 )
+# Methods no common value besides asyncio's primitives and `queue.Queue` has: called on an
+# item of a container the analysis cannot read (`for q in self._subscribers: q.put_nowait(m)`),
+# the handler stays async, unverified, rather than run it in a worker thread.
+LOOP_PRIMITIVE_METHODS = frozenset(
+    {"put_nowait", "get_nowait", "set_result", "set_exception", "notify", "notify_all"}
+)
+# Collection types whose annotation's other references are the items' types (`list[asyncio.Queue]`).
+COLLECTION_TYPES = frozenset(
+    {
+        *(f"{prefix}{name}" for prefix in ("", "builtins.") for name in ("list", "set", "frozenset", "tuple", "dict")),
+        *(f"typing.{name}" for name in ("List", "Set", "FrozenSet", "Tuple", "Dict", "Deque", "Sequence",
+                                         "MutableSequence", "Mapping", "MutableMapping", "Iterable")),
+        *(f"collections.abc.{name}" for name in ("Sequence", "MutableSequence", "Mapping", "MutableMapping",
+                                                  "Iterable", "Set", "MutableSet")),
+        "collections.deque", "collections.defaultdict", "collections.OrderedDict", "weakref.WeakSet",
+    }
+)
 
 # A context variable: set in a worker thread, the value stays in that thread's copy of the context.
 CONTEXT_VARIABLES = frozenset({"contextvars.ContextVar"})

@@ -353,3 +353,133 @@ def test_an_unannotated_lifespan_keeps_its_primitives_in_the_application_state(a
 def test_near_miss_a_thread_safe_state_attribute_one_never_assigned_or_a_read(app, reported, body):
     root = app(state_route(body), {**FILES, "services/state.py": STATE})
     assert reported(root, "create", "phase1")["codes"] == ["AM101"]
+
+
+# A bus whose method puts on each subscriber's queue, the queues items of a container its
+# instance holds: phase one made the route `def`, and `put_nowait` ran in a worker thread.
+BUS = """
+import asyncio
+import queue
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: list[asyncio.Queue[str]] = []
+        self._threaded: list[queue.Queue] = []
+        self._built = []
+        self._handed = []
+        self._waiters: dict[str, asyncio.Future] = {}
+        self._loop = asyncio.get_running_loop()
+
+    def subscribe(self, handed):
+        q = asyncio.Queue()
+        self._built.append(q)
+        self._handed.append(handed)
+
+    def publish(self, msg):
+        for q in self._subscribers:
+            q.put_nowait(msg)
+
+    def publish_threaded(self, msg):
+        for q in self._threaded:
+            q.put_nowait(msg)
+
+    def publish_built(self, msg):
+        for q in self._built:
+            q.put_nowait(msg)
+
+    def publish_handed(self, msg):
+        for q in self._handed:
+            q.put_nowait(msg)
+
+    def publish_first(self, msg):
+        self._subscribers[0].put_nowait(msg)
+
+    def resolve(self, key):
+        for fut in self._waiters.values():
+            fut.set_result(key)
+
+    def relay(self, msg):
+        self._fan_out(msg)
+
+    def _fan_out(self, msg):
+        deliver(self._subscribers, msg)
+
+    def later(self, msg):
+        self._loop.call_soon(print, msg)
+
+    def count(self):
+        return sum(q.qsize() for q in self._subscribers)
+
+
+def deliver(queues: list[asyncio.Queue], msg):
+    for q in queues:
+        q.put_nowait(msg)
+
+
+bus = EventBus()
+
+
+def get_bus() -> EventBus:
+    return bus
+"""
+
+
+def bus_route(call: str, depends: bool = False) -> str:
+    param = ", bus: EventBus = Depends(get_bus)" if depends else ""
+    imports = "from services.bus import EventBus, get_bus" if depends else "from services.bus import bus"
+    return f"""
+        from fastapi import Depends
+
+        {imports}
+
+
+        @router.post("/items")
+        async def create(name: str, session: session_dependency{param}):
+            session.execute("select 1")
+            {call}
+        """
+
+
+BUS_FILES = {"services/__init__.py": "", "services/bus.py": BUS}
+
+
+@pytest.mark.parametrize(
+    ("call", "depends", "fragment"),
+    [
+        ("bus.publish(name)", False, "calls services.bus.EventBus.publish (line 16), which calls q.put_nowait() on "
+         "an asyncio.Queue at services/bus.py:21"),
+        ("bus.publish(name)", True, "which calls q.put_nowait() on an asyncio.Queue at services/bus.py:21"),
+        ("bus.publish_built(name)", False, "which calls q.put_nowait() on an asyncio.Queue at services/bus.py:29"),
+        ("bus.publish_first(name)", False, "which calls self._subscribers[...].put_nowait() on an asyncio.Queue"),
+        ("bus.resolve(name)", True, "which calls fut.set_result() on an asyncio.Future at services/bus.py:40"),
+        ("bus.relay(name)", False, "EventBus.relay (line 16) -> services.bus.EventBus._fan_out -> "
+         "services.bus.deliver, which calls q.put_nowait() on an asyncio.Queue at services/bus.py:57"),
+        ("for q in bus._subscribers:\n                q.put_nowait(name)", False,
+         "calls q.put_nowait() on an asyncio.Queue at line 17"),
+    ],
+)
+def test_a_method_reaching_the_items_of_a_container_of_primitives_keeps_the_route(app, reported, call, depends, fragment):
+    entry = reported(app(bus_route(call, depends), BUS_FILES), "create", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM138"), entry
+    assert fragment in entry["reasons"][0], entry["reasons"]
+
+
+def test_a_loop_kept_on_the_instance_keeps_the_route_with_am117(app, reported):
+    entry = reported(app(bus_route("bus.later(name)"), BUS_FILES), "create", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM117"), entry
+    assert "which uses self._loop.call_soon" in entry["reasons"][0], entry["reasons"]
+
+
+def test_items_the_analysis_cannot_type_keep_the_route_unverified(app, reported):
+    entry = reported(app(bus_route("bus.publish_handed(name)", True), BUS_FILES), "create", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM138"), entry
+    assert (
+        "which calls q.put_nowait() on an item of self._handed, which the analysis cannot type (unverified"
+        in entry["reasons"][0]
+    ), entry["reasons"]
+
+
+@pytest.mark.parametrize("call", ["bus.publish_threaded(name)", "bus.count()"])
+def test_near_miss_thread_safe_items_or_reads_convert(app, reported, call):
+    assert reported(app(bus_route(call, True), BUS_FILES), "create", "phase1")["codes"] == ["AM101"]
