@@ -203,6 +203,22 @@ from db.engine import get_db_session
 session_dependency = Annotated[Session, Depends(get_db_session)]
 """
 
+# One mapped class, `Item` (id, name), on a declarative `Base`: models.py of many.
+ITEM_MODELS = """
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+"""
+
 
 @pytest.fixture
 def app_files() -> dict[str, str]:

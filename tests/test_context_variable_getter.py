@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import ITEM_MODELS
 from test_phase2_rules import dedent
 
 DB = """
@@ -58,20 +59,7 @@ def first(session=None):
     session = session or db_session.get()
     return session.scalar(select(Item.name).order_by(Item.id))
 """
-MODELS = """
-from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-"""
+MODELS = ITEM_MODELS
 MAIN = """
 from fastapi import FastAPI, Request
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+from conftest import ITEM_MODELS
 from sample import run_python
 
 ENGINE = """
@@ -29,20 +30,7 @@ def get_db_session() -> Iterator[Session]:
     with database_sessionmaker() as session:
         yield session
 """
-MODELS = """
-from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-"""
+MODELS = ITEM_MODELS
 CRUD = """
 import threading
 

@@ -10,13 +10,11 @@ Session-holding class on a value phase two does not replace blocks (AM272)."""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from sample import database, run_python
+from phase2_kit import run_app
 
 KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -240,16 +238,7 @@ def test_a_route_building_a_repository_on_an_app_state_session_blocks_and_the_re
         worker = inspect(create_engine(os.environ["WORKER_DATABASE_URL"])).get_table_names()
         print(json.dumps({"created": created, "listed": listed, "direct": direct, "worker": worker}))
     """)
-    with database(kind, "appstate") as url:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-            "PYTHONPATH": str(root),
-            "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
-            "WORKER_DATABASE_URL": f"sqlite:///{root / 'worker.db'}",
-        }
-        result = run_python(script, cwd=root, env=env, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert run_app(root, kind, script, "appstate", extra_env={"WORKER_DATABASE_URL": f"sqlite:///{root / 'worker.db'}"}, warnings=("error::RuntimeWarning",)) == {
         "created": [200, 200], "listed": ["A", "B"], "direct": ["A", "B"], "worker": [],
     }
 

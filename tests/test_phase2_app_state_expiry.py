@@ -8,19 +8,11 @@ and an async side that keeps objects where the synchronous side reloaded them st
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from sample import database, run_python
-
-KINDS = [
-    "sqlite",
-    pytest.param("postgres", marks=pytest.mark.postgres),
-    pytest.param("mariadb", marks=pytest.mark.mariadb),
-]
+from phase2_kit import KINDS, run_app
 
 MODELS = """
 from sqlalchemy import String
@@ -157,17 +149,7 @@ def tree(project, sync_options: str, async_options: str) -> Path:  # type: ignor
 
 
 def run(root: Path, kind: str) -> dict:
-    with database(kind, "stateexpiry") as url:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-            "PYTHONPATH": str(root),
-            "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
-        }
-        result = run_python(
-            SCRIPT, cwd=root, env=env, warnings=("error::RuntimeWarning", "ignore::DeprecationWarning")
-        )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_app(root, kind, SCRIPT, "stateexpiry", warnings=("error::RuntimeWarning", "ignore::DeprecationWarning"))
 
 
 def migrate(cli, root: Path) -> str:  # type: ignore[no-untyped-def]

@@ -9,19 +9,11 @@ async engine would not (an event listener), AM230 still blocks and says why."""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from sample import database, run_python
-
-KINDS = [
-    "sqlite",
-    pytest.param("postgres", marks=pytest.mark.postgres),
-    pytest.param("mariadb", marks=pytest.mark.mariadb),
-]
+from phase2_kit import KINDS, run_app
 
 MODELS = """
 from sqlalchemy import String
@@ -165,17 +157,7 @@ def lifespan_main(shape: str, extra: str = "") -> str:
 
 
 def run(root: Path, kind: str) -> dict:
-    with database(kind, "stategenerated") as url:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-            "PYTHONPATH": str(root),
-            "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
-        }
-        result = run_python(
-            SCRIPT, cwd=root, env=env, warnings=("error::RuntimeWarning", "ignore::DeprecationWarning")
-        )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_app(root, kind, SCRIPT, "stategenerated", warnings=("error::RuntimeWarning", "ignore::DeprecationWarning"))
 
 
 def actions(document: dict) -> dict[str, str]:

@@ -9,20 +9,12 @@ write; without one, AM230 gives the code to write, and written as given it is re
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from sample import database, run_python
-
-KINDS = [
-    "sqlite",
-    pytest.param("postgres", marks=pytest.mark.postgres),
-    pytest.param("mariadb", marks=pytest.mark.mariadb),
-]
+from phase2_kit import KINDS, run_app
 
 MODELS = """
 from sqlalchemy import String
@@ -203,17 +195,7 @@ SCRIPT = dedent("""
 
 
 def run(root: Path, kind: str) -> dict:
-    with database(kind, "statelocal") as url:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-            "PYTHONPATH": str(root),
-            "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
-        }
-        result = run_python(
-            SCRIPT, cwd=root, env=env, warnings=("error::RuntimeWarning", "ignore::DeprecationWarning")
-        )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_app(root, kind, SCRIPT, "statelocal", warnings=("error::RuntimeWarning", "ignore::DeprecationWarning"))
 
 
 WRITTEN = {"created": [201, 201], "listed": ["a", "b"], "stored": ["a", "b"]}

@@ -9,13 +9,11 @@ write one (AM230)."""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
-from sample import database, run_python
+from phase2_kit import run_app
 
 KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -173,15 +171,7 @@ def test_beside_a_named_async_dependency_on_app_state_the_routes_move_and_run(cl
         app.state.engine.dispose()
         print(json.dumps({"created": created, "listed": listed}))
     """)
-    with database(kind, "appstate") as url:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-            "PYTHONPATH": str(root),
-            "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
-        }
-        result = run_python(script, cwd=root, env=env, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert run_app(root, kind, script, "appstate", warnings=("error::RuntimeWarning",)) == {
         "created": [200, 200],
         "listed": [{"title": "A", "author": "Le Guin"}, {"title": "B", "author": "Le Guin"}],
     }

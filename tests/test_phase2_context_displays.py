@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import ITEM_MODELS
 from sample import database, run_python
 from test_phase2_rules import apply, dedent, handler, read
 
@@ -43,20 +44,7 @@ class Ctx:
 def get_ctx(db: Session = Depends(get_db)) -> Ctx:
     return Ctx(db=db, user="alice")
 """
-MODELS = """
-from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-"""
+MODELS = ITEM_MODELS
 ITEMS = """
 from fastapi import APIRouter, Depends
 from sqlalchemy import insert, select

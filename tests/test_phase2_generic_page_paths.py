@@ -14,13 +14,8 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from phase2_kit import KINDS
 from sample import database, run_python
-
-KINDS = [
-    "sqlite",
-    pytest.param("postgres", marks=pytest.mark.postgres),
-    pytest.param("mariadb", marks=pytest.mark.mariadb),
-]
 
 MODELS = """
 from sqlalchemy import ForeignKey, String

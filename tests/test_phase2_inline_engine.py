@@ -9,11 +9,10 @@ an async engine cannot take still blocks, with the named engine's reason.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from sample import database, run_python
+from phase2_kit import run_app
 from test_async_stack import only_blocker, plan_for
 from test_async_stack import write as write_app
 from test_phase2_rules import apply, dedent, handler, read
@@ -122,15 +121,7 @@ def serve(root: Path, kind: str, script: str) -> object:
         engine.dispose()
         """
     )
-    with database(kind, "inline") as url:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-            "PYTHONPATH": str(root),
-            "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
-        }
-        result = run_python(f"{prelude}\n{dedent(script)}\n{postlude}", cwd=root, env=env, timeout=180)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_app(root, kind, f"{prelude}\n{dedent(script)}\n{postlude}", "inline", timeout=180)
 
 
 @pytest.mark.parametrize("kind", KINDS)

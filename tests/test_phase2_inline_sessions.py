@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from phase2_kit import run_app
 from sample import database, run_python
 from test_phase2_rules import apply, assert_parses, function, handler, read, run
 from test_phase2_soundness import KINDS, routes, serve, service
@@ -138,15 +139,7 @@ def run_heroes(root: Path, kind: str, script: str) -> object:
         db.engine.dispose()
         """
     )
-    with database(kind) as url:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-            "PYTHONPATH": str(root),
-            "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
-        }
-        result = run_python(f"{prelude}\n{textwrap.dedent(script)}\n{postlude}", cwd=root, env=env, timeout=180)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_app(root, kind, f"{prelude}\n{textwrap.dedent(script)}\n{postlude}", timeout=180)
 
 
 SCRIPT = """

@@ -11,23 +11,11 @@ import json
 import os
 from pathlib import Path
 
+from conftest import ITEM_MODELS
 from sample import run_python
 from test_phase2_rules import apply, dedent, handler, read, run
 
-MODELS = """
-from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-"""
+MODELS = ITEM_MODELS
 # The sessionmaker at module level, bound to the instance's engine (trial B, min/c).
 MODULE_MAKER = """
 import os

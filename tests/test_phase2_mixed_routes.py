@@ -12,20 +12,14 @@ began transactions on exactly one Session.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
-from sample import database, run_python
+from phase2_kit import KINDS, run_app
 from test_phase2_rules import apply, dedent, function, handler, helper, read, run
 
 SUBSYSTEM = "api/items.py"
-KINDS = [
-    "sqlite",
-    pytest.param("postgres", marks=pytest.mark.postgres),
-    pytest.param("mariadb", marks=pytest.mark.mariadb),
-]
 
 # Both stacks exist: the service moved its routes to the AsyncSession by hand.
 ENGINE = """
@@ -178,7 +172,6 @@ def serve(root: Path, kind: str, script: str) -> dict:
     """Run `script` on a fresh database with `client`, `Sync` (a synchronous sessionmaker for
     checking) and `sessions()` in scope: `sessions()` returns how many Sessions were opened since
     its last call (an AsyncSession counts by the synchronous Session it drives)."""
-    import json
 
     prelude = dedent(
         """
@@ -224,15 +217,7 @@ def serve(root: Path, kind: str, script: str) -> dict:
         engine.dispose()
         """
     )
-    with database(kind) as url:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-            "PYTHONPATH": str(root),
-            "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
-        }
-        result = run_python(f"{prelude}\n{dedent(script)}\n{postlude}", cwd=root, env=env, timeout=180)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return run_app(root, kind, f"{prelude}\n{dedent(script)}\n{postlude}", timeout=180)  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("kind", KINDS)

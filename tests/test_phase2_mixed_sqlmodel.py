@@ -17,11 +17,8 @@ and MariaDB when a server answers).
 
 from __future__ import annotations
 
-import json
-import os
-
 import pytest
-from sample import database, run_python
+from phase2_kit import run_app
 from test_phase2_rules import apply, dedent, function, run
 from test_phase2_soundness import KINDS
 
@@ -209,11 +206,7 @@ def test_migrated_plain_routes_run_on_the_sqlmodel_stack(cli, project, kind):
         }))
         """
     )
-    with database(kind) as url:
-        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert run_app(root, kind, script, pytest_env=True, timeout=180, warnings=("error::RuntimeWarning",)) == {
         "made": 200, "again": 400, "found": "ann@example.com", "missing": 404,
         "heroes": [], "annotated_is_made": True,
         "made_by": "sqlmodel.ext.asyncio.session.AsyncSession",

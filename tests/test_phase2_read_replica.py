@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import ITEM_MODELS
 from sample import database, run_python
 from test_phase2_rules import apply, dedent, handler, read, run
 
@@ -57,20 +58,7 @@ from db.engine import get_routed_db, get_write_db
 WriteDB = Annotated[Session, Depends(get_write_db)]
 RoutedDB = Annotated[Session, Depends(get_routed_db)]
 """
-MODELS = """
-from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-"""
+MODELS = ITEM_MODELS
 ITEMS = """
 from fastapi import APIRouter
 from sqlalchemy import func, select

@@ -17,15 +17,11 @@ import os
 from pathlib import Path
 
 import pytest
-from sample import database, run_python
+from phase2_kit import KINDS, run_app
+from sample import run_python
 from test_phase2_rules import apply, dedent, function, handler, helper, read
 
 SUBSYSTEM = "api/items.py"
-KINDS = [
-    "sqlite",
-    pytest.param("postgres", marks=pytest.mark.postgres),
-    pytest.param("mariadb", marks=pytest.mark.mariadb),
-]
 
 ENGINE = """
 import os
@@ -153,15 +149,7 @@ def serve(root: Path, kind: str, script: str) -> object:
         engine.dispose()
         """
     )
-    with database(kind) as url:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-            "PYTHONPATH": str(root),
-            "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
-        }
-        result = run_python(f"{prelude}\n{dedent(script)}\n{postlude}", cwd=root, env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_app(root, kind, f"{prelude}\n{dedent(script)}\n{postlude}")
 
 
 # ------------------------------------------- 1. one request, one Session
@@ -1399,11 +1387,7 @@ def test_5_sqlmodel_exec_is_awaited_on_sqlmodels_async_session(cli, project, sha
         print(json.dumps({"created": [c["count"] for c in created], "listed": listed, "stored": stored}))
         """
     )
-    with database(kind) as url:
-        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = run_python(script, cwd=root, env=env, timeout=180)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert run_app(root, kind, script, pytest_env=True, timeout=180) == {
         "created": [1, 2], "listed": ["Ann", "Bob"], "stored": ["Ann", "Bob"],
     }
 

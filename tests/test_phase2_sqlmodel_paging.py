@@ -21,11 +21,8 @@ PostgreSQL and MariaDB when a server answers): what the routes wrote is read bac
 
 from __future__ import annotations
 
-import json
-import os
-
 import pytest
-from sample import database, run_python
+from phase2_kit import run_app
 from test_phase2_rules import apply, dedent, function, handler, run
 from test_phase2_soundness import KINDS
 from test_phase2_sqlmodel_template import MAIN, MODELS
@@ -228,11 +225,7 @@ def test_migrated_paging_routes_write_and_serve_the_owners(cli, project, kind):
         }))
         """
     )
-    with database(kind) as url:
-        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert run_app(root, kind, script, pytest_env=True, timeout=180, warnings=("error::RuntimeWarning",)) == {
         "paged": [["Desk", "bob@example.com"], ["Sofa", "ann@example.com"]],
         "many": [["Desk", "bob@example.com"], ["Sofa", "ann@example.com"]],
         "plain": ["Lamp"],
@@ -393,11 +386,7 @@ def test_a_statement_run_by_two_queries_gets_the_options_both_need(cli, project,
         print(json.dumps({"summary": summary, "legacy": legacy, "stored": stored}))
         """
     )
-    with database(kind) as url:
-        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert run_app(root, kind, script, pytest_env=True, timeout=180, warnings=("error::RuntimeWarning",)) == {
         "summary": {"owner": "ann@example.com", "tags": [1, 0]},
         "legacy": {"owner": "ann@example.com", "tags": [1, 0]},
         "stored": ["Lamp", "Desk"],
@@ -505,11 +494,7 @@ def test_a_result_kept_in_a_name_gets_the_eager_load_its_objects_need(cli, proje
         }))
         """
     )
-    with database(kind) as url:
-        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert run_app(root, kind, script, pytest_env=True, timeout=180, warnings=("error::RuntimeWarning",)) == {
         "missing": 404,
         "items": [["Lamp", "ann@example.com"], ["Desk", "bob@example.com"]],
         "first": "ann@example.com",

@@ -26,6 +26,7 @@ import json
 import os
 
 import pytest
+from phase2_kit import run_app
 from sample import database, run_python
 from test_phase2_rules import apply, dedent, function, handler, helper, read, run
 from test_phase2_soundness import KINDS
@@ -342,11 +343,7 @@ def test_migrated_template_routes_write_and_answer(cli, project, kind):
         }))
         """
     )
-    with database(kind) as url:
-        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert run_app(root, kind, script, pytest_env=True, timeout=180, warnings=("error::RuntimeWarning",)) == {
         "user": "ann@example.com",
         "again": 400,
         "item": "Lamp",
@@ -650,11 +647,7 @@ def test_fastapi_paginations_sqlmodel_paginate_takes_its_awaited_async_form(cli,
         print(json.dumps({"total": page["total"], "emails": [u["email"] for u in page["items"]]}))
         """
     )
-    with database(kind) as url:
-        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"total": 2, "emails": ["ann@example.com"]}
+    assert run_app(root, kind, script, pytest_env=True, timeout=180, warnings=("error::RuntimeWarning",)) == {"total": 2, "emails": ["ann@example.com"]}
 
 
 LEGACY_ROUTES = """
@@ -733,11 +726,7 @@ def test_a_select_phase_two_writes_for_sqlmodels_async_session_runs_on_exec(cli,
         print(json.dumps({"listed": listed, "owner": owner, "stored": stored}))
         """
     )
-    with database(kind) as url:
-        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert run_app(root, kind, script, pytest_env=True, timeout=180, warnings=("error::RuntimeWarning",)) == {
         "listed": {"titles": ["Lamp", "Desk"], "count": 2, "first": True},
         "owner": {"email": "u7@example.com"},
         "stored": [["Lamp", 7], ["Desk", 7]],
@@ -805,11 +794,7 @@ def test_a_field_of_a_schema_validated_from_an_object_is_no_lazy_load(cli, proje
         print(json.dumps(answer))
         """
     )
-    with database(kind) as url:
-        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"title": "Lamp", "email": "ann@example.com"}
+    assert run_app(root, kind, script, pytest_env=True, timeout=180, warnings=("error::RuntimeWarning",)) == {"title": "Lamp", "email": "ann@example.com"}
 
 
 def test_a_relationship_read_on_a_validated_table_model_still_blocks(cli, project):
@@ -923,11 +908,7 @@ def test_a_router_listing_the_current_user_dependency_the_routes_take_moves_to_i
         print(json.dumps({"created": created, "count": count, "stranger": stranger, "stored": stored}))
         """
     )
-    with database(kind) as url:
-        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
-        result = run_python(script, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert run_app(root, kind, script, pytest_env=True, timeout=180, warnings=("error::RuntimeWarning",)) == {
         "created": {"id": 1, "title": "Lamp", "owner_id": 1}, "count": 1, "stranger": 403,
         "stored": [["Lamp", 1]],
     }

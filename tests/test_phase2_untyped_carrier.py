@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import ITEM_MODELS
 from sample import database, run_python
 from test_phase2_rules import apply, dedent, handler, read
 
@@ -45,20 +46,7 @@ async def get_async_write_db(request: Request):
         request.state.db = db
         yield db
 """
-MODELS = """
-from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-"""
+MODELS = ITEM_MODELS
 ITEMS = """
 from typing import Annotated
 
