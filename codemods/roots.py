@@ -388,8 +388,20 @@ def detect(root: Path, paths: list[str], modules: list[facts.Module]) -> Roots:
     # of a folder in it (`from mcp.client import x` beside `app/utils/mcp/client.py`) must not
     # rename every module there (`app.utils.auth` would become `auth`, and resolve nowhere).
     reached = _reached_names(modules)
+    # What the imports name inside each head (`connector` of `snowflake.connector.cursor`): a
+    # folder holding a package `head` that has none of those (feast's `feast/templates/snowflake/`,
+    # `app/infra/kubernetes/` beside `from kubernetes import client`) is not what they import, the
+    # installed library is; it must not make its folder a root. A head only imported bare decides nothing.
+    inside: dict[str, set[str]] = {}
+    for ref in refs:
+        head, _, rest = ref.partition(".")
+        if head in heads and rest:
+            inside.setdefault(head, set()).add(rest.split(".")[0])
     children = {
-        folder: names & packages.get(folder, set())
+        folder: {
+            name for name in names & packages.get(folder, set())
+            if name not in inside or any(_defines(root / folder / name, [part]) for part in inside[name])
+        }
         for folder, names in _children(paths).items()
         if folder and not _tests(folder) and not _reached(folder, reached)
     }
@@ -432,6 +444,12 @@ def _reached(folder: str, reached: set[str]) -> bool:
     return any(name == dotted or name.startswith(dotted + ".") for name in reached)
 
 
+def _reached_as(folder: str, roots: Roots, reached: set[str]) -> bool:
+    """`_reached` by the dotted name `roots` give `folder` (`app.infra` for `infra/` in PATH `app`)."""
+    dotted = roots.name(f"{folder}/__init__.py")
+    return bool(dotted) and any(name == dotted or name.startswith(dotted + ".") for name in reached)
+
+
 def _clash_message(clashes: list[tuple[str, list[str], list[str]]]) -> str | None:
     """Two folders under PATH holding the same top-level package (a monorepo's services, each
     with its own `app`): one import root per name, so what the others import is read from the
@@ -448,41 +466,70 @@ def _clash_message(clashes: list[tuple[str, list[str], list[str]]]) -> str | Non
     )
 
 
-def unresolved(paths: list[str], modules: list[facts.Module], known: set[str]) -> Unresolved:
+def unresolved(
+    paths: list[str], modules: list[facts.Module], known: set[str], roots: Roots | None = None, root: Path | None = None
+) -> Unresolved:
     """Absolute imports whose top name is a package somewhere under PATH but no module of it.
 
     Test folders are left out on both sides: their imports (`from conftest import X`)
-    resolve through the test runner's own path.
+    resolve through the test runner's own path. `roots` names the folders (`infra/` is
+    `app.infra` when PATH is read as the package `app`); with `root` (PATH), a package there that
+    has nothing of what the import names (`connector` of `snowflake.connector`) is not what it imports.
     """
-    anywhere = {name for names in _packages(paths).values() for name in names}
+    roots = roots if roots is not None else Roots()
+    packages = _packages(paths)
+    anywhere = {name for names in packages.values() for name in names}
     children = _children(paths)
     reached = _reached_names(modules)
     found = Unresolved()
+    inside: dict[str, set[str]] = {}
+    for name in reached:
+        head, _, rest = name.partition(".")
+        if rest:
+            inside.setdefault(head, set()).add(rest.split(".")[0])
     for module, ref, head in _unplaced_imports(modules, known):
-        if head in anywhere and not _foreign(ref, head, paths, children, reached):
+        if head in anywhere and not _foreign(
+            ref, head, paths, packages, children, reached, roots, root, frozenset(inside.get(head, ()))
+        ):
             found.count += 1
             if len(found.examples) < 3:
                 found.examples.append(f"`{ref}` in {module.path}")
     return found
 
 
-def _foreign(ref: str, head: str, paths: list[str], children: dict[str, set[str]], reached: set[str]) -> bool:
+def _foreign(
+    ref: str, head: str, paths: list[str], packages: dict[str, set[str]], children: dict[str, set[str]],
+    reached: set[str], roots: Roots, root: Path | None = None, inside: frozenset[str] = frozenset(),
+) -> bool:
     """An import of an installed package that a folder of the same name without `__init__.py`
     only seems to name: `from alembic import op` beside alembic's `alembic/` (env.py,
     versions/). Python prefers any regular package to a namespace folder, and the folder holds
     nothing the import names; a folder with `__init__.py`, or one holding the name, still counts,
     unless it sits in a package the imports reach by its dotted name (`app/utils/mcp/` beside
     `from app.utils.auth import x`): there it is `app.utils.mcp`, never `mcp`."""
-    folders = [f for f in children if f.rsplit("/", 1)[-1] == head]
+    # An absolute import names a top-level package: one directly in an import root's folder.
+    # `prefect/_internal/pydantic/__init__.py` is `prefect._internal.pydantic`, never `pydantic`;
+    # `app/infra/utils/snowflake/` is `app.infra.utils.snowflake`, and `feast/templates/ray/` sits
+    # in no root (`detect` took none there), so `snowflake.connector` and `ray` are installed ones.
+    # PATH read as a package (`app.`) makes no folder under it a root. A folder deeper than
+    # `detect` looks may still be the root the user meant (PATH too high): counted, unless the
+    # imports reach it by its dotted name.
+    root_folders = {folder for folder, prefix in roots.entries if not prefix}
+    folders = [
+        f"{parent}/{head}" if parent else head for parent, names in packages.items()
+        if head in names and (parent in root_folders or not _tests(parent) and not _reached_as(parent, roots, reached))
+    ]
     if not folders:
-        return False
-    # `prefect/_internal/pydantic/__init__.py` is `prefect._internal.pydantic`, never `pydantic`
-    if all("/" in f and _reached(f.rpartition("/")[0], reached) for f in folders):
+        return True
+    name = ref.split(".")[1] if "." in ref else None
+    # What the project's imports name in `head` (`connector` of `snowflake.connector`): a folder
+    # holding none of it (feast's `feast/templates/snowflake/`) is not what they import, a bare
+    # `import snowflake.connector` beside them neither. Only bare imports: nothing to tell by.
+    if root is not None and inside and not any(_defines(root / f, [part]) for f in folders for part in inside):
         return True
     if any(f"{f}/__init__.py" in paths for f in folders):
         return False
-    name = ref.split(".")[1] if "." in ref else None
-    return name is None or all(name not in children[f] for f in folders)
+    return name is None or all(name not in children.get(f, set()) for f in folders)
 
 
 def _unplaced_imports(modules: list[facts.Module], known: set[str]) -> Iterator[tuple[facts.Module, str, str]]:

@@ -204,7 +204,7 @@ def collect_project(
         blind.insert(0, roots.clash)
     read_as = list(notices)  # the import roots detected, said before the blind spots
     notices.extend(blind)
-    unplaced = import_roots.unresolved(paths, modules, known)
+    unplaced = import_roots.unresolved(paths, modules, known, roots, root)
     if unplaced.count:
         notices.append(unplaced.message())
     unreadable = frozenset(roots.name(e["file"]) for e in errors if e["file"].endswith(".py"))

@@ -1688,3 +1688,61 @@ def test_a_package_in_a_package_the_imports_name_is_no_root_for_a_library_sharin
     assert document.get("warnings", []) == [], document.get("warnings")
     code, report = check(cli, root)
     assert code == 1 and [f["code"] for f in findings(report, "count_route")] == ["AM301"], report
+
+
+SNOWFLAKE_UTILS = """\
+from snowflake.connector.cursor import SnowflakeCursor
+
+
+def execute(conn, query) -> SnowflakeCursor:
+    return conn.cursor().execute(query)
+"""
+
+SNOWFLAKE_ROUTE = COUNT_ROUTE.replace(
+    "from app.utils.helpers import count", "from app.utils.helpers import count\nfrom app.infra.%s.snowflake_utils import execute"
+)
+
+
+@pytest.mark.parametrize("folder", ["utils/snowflake", "snowflake"])
+def test_a_package_below_a_package_the_imports_name_is_never_the_installed_library(cli, project, app_files, folder):
+    # `app/infra/utils/snowflake/` (feast's `feast/infra/utils/snowflake/`) is
+    # `app.infra.utils.snowflake`: the installed `snowflake.connector` was counted a project import
+    # that could not be resolved, and the analysis warned it may miss Session work. One level
+    # deeper than the folders a root is looked for in, it was never checked against the package.
+    root = nested_app(project, app_files, "app")
+    for package in ("app/infra", f"app/infra/{folder}"):
+        (root / package).mkdir(parents=True, exist_ok=True)
+        (root / package / "__init__.py").write_text("")
+    if "/" in folder:
+        (root / "app/infra/utils/__init__.py").write_text("")
+    (root / f"app/infra/{folder}/snowflake_utils.py").write_text(SNOWFLAKE_UTILS)
+    (root / "app/utils/helpers.py").parent.mkdir(parents=True, exist_ok=True)
+    (root / "app/utils/helpers.py").write_text(COUNT)
+    (root / "app/api/count.py").write_text(SNOWFLAKE_ROUTE % folder.replace("/", "."))
+    for path in (root, root / "app"):  # PATH holding the package, and PATH the package itself
+        document = cli.json("scan", path)
+        warnings = [w for w in document.get("warnings", []) if "could not be resolved" in w or "import root" in w]
+        expected = [] if path == root else [w for w in warnings if w.startswith("read PATH as the package `app`")]
+        assert warnings == expected, warnings
+    code, report = check(cli, root)
+    assert code == 1 and [f["code"] for f in findings(report, "count_route")] == ["AM301"], report
+
+
+
+def test_a_folder_holding_a_package_named_like_a_library_without_what_it_imports_is_no_root(cli, project, app_files):
+    # feast's `feast/templates/snowflake/` (no module of it imported by its dotted name) beside
+    # `from snowflake.connector.cursor import ...`: `feast/templates/` was read as the import root,
+    # for a package that holds no `connector`; with it not a root, a bare `import snowflake.connector`
+    # still counted the installed one a project import. Near miss in the mcp test above: a folder whose
+    # modules the imports do name (`from helpers import count`) is still a root.
+    root = nested_app(project, app_files, "app")
+    (root / "app/templates/snowflake").mkdir(parents=True)
+    (root / "app/templates/snowflake/__init__.py").write_text("")
+    (root / "app/templates/snowflake/bootstrap.py").write_text("def bootstrap():\n    return 1\n")
+    (root / "app/utils").mkdir(parents=True, exist_ok=True)
+    (root / "app/utils/helpers.py").write_text("import snowflake.connector\n" + SNOWFLAKE_UTILS + "\n\n" + COUNT)
+    (root / "app/api/count.py").write_text(COUNT_ROUTE)
+    document = cli.json("scan", root)
+    assert [w for w in document.get("warnings", []) if "import root" in w or "could not be resolved" in w] == []
+    code, report = check(cli, root)
+    assert code == 1 and [f["code"] for f in findings(report, "count_route")] == ["AM301"], report
