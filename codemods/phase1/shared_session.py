@@ -539,7 +539,9 @@ def registry_dependency(project: Project, param: facts.Param) -> SharedUse | Non
     `scoped_session` that is not scoped to the request (`db = db_session(); yield db`). An
     `async def` dependency hands every request the event loop thread's one Session; a plain one
     a worker's, which the next request that worker serves is handed too. Either way, a route
-    run as `def` would use it from several threads at once."""
+    run as `def` would use it from several threads at once. A Session an `async def` dependency
+    makes from a registry keyed on the asyncio task is the request's own (the dependency runs in
+    the request's task): none."""
     if param.depends is None or param.opaque_depends or not _registries_possible(project):
         return None
     target = project.resolve(param.depends)
@@ -562,6 +564,10 @@ def registry_dependency(project: Project, param: facts.Param) -> SharedUse | Non
                 target.module.path, function.line, f"{name}()", holder, scope is not None,
                 task=scope == TASK, one_key=scope in (PROCESS, REPEATED),
             )
+        if scope == TASK and function.is_async:
+            # FastAPI runs an `async def` dependency in the request's own task: the Session made
+            # under that key is the request's, as a module-level task-keyed registry is on the loop
+            continue
         holder = (
             f"`{param.name}`, the Session `{name}()` hands out from a `scoped_session` {_any_scope_words(scope, where)}: "
             "the same Session for every request "
