@@ -27,6 +27,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from async_migrate.codemods import imports
 from async_migrate.codemods.astcollect.syntax import PRAGMA
 from async_migrate.codemods.definitions import DefinitionCommand
+from async_migrate.codemods.phase2.idle_loops import drop_idle_loops, loop_getters
 from async_migrate.codemods.phase2.plan import FilePlan, FunctionPlan, StackNames
 from async_migrate.codemods.phase2.rewrites import CallAction, call_rewrite, param_rewrite
 from async_migrate.codemods.vocabulary.fastapi import INCLUDE_ROUTER
@@ -61,6 +62,7 @@ class MigrateToAsyncSession(DefinitionCommand):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self.renamed: set[str] = set()
+        self.loop_getters = loop_getters(tree)
         # copy's qualname -> the methods to add to it, taken from its class (left before it)
         self._added: dict[str, list[cst.BaseStatement]] = {}
         if self.plan.include_redepend:
@@ -267,6 +269,10 @@ class MigrateToAsyncSession(DefinitionCommand):
         body = _suite(node.body.visit(rewriter))
         if rewriter.twinned:
             body = _suite(body.visit(_DropUnusedLocal(rewriter.twinned - _names_read(body))))
+        body, idle = drop_idle_loops(node.body, body, self.loop_getters)
+        body = _suite(body)
+        for module, name, asname in idle:
+            imports.remove(self.context, module, name, asname)
         for module, name in sorted(rewriter.imports):
             imports.add(self.context, module, name)
         params = cst.ensure_type(node.params.visit(_SessionParams(plan, self.stack)), cst.Parameters) if plan.params else node.params
