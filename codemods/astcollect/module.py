@@ -602,6 +602,8 @@ class Collector:
             if kind is ast.AugAssign:
                 for node in ast.walk(statement.value):  # type: ignore[attr-defined]
                     if type(node) is ast.Call:
+                        # `routes += [Route("/x", f)]`: a route object as in the display assigned
+                        self.registration(node)
                         self.handed(node)
         if target is not None:
             self._module_lambda(target, value)
