@@ -158,3 +158,29 @@ def test_a_connection_reached_through_names_bound_many_times_is_flagged(app, fin
     found = findings(root, "chain")
     assert [f["code"] for f in found] == ["AM336"], found
     assert "`_cache`, a sqlite3 connection" in found[0]["message"], found
+
+
+def test_a_connection_found_after_a_name_bound_from_itself_many_times_is_flagged(app, findings):
+    # `frame = frame.<method>(...)` with six methods: every order of them up to the depth is a new
+    # expression (six to the eighth), searched in full before the binding holding the connection.
+    rebinds = "\n".join(
+        f"            frame = frame.{method}(flag)" for method in ("rename", "drop", "sort", "merge", "pivot", "fill")
+    )
+    root = app(
+        f"""
+        import sqlite3
+
+        _cache = sqlite3.connect("cache.db")
+
+
+        @router.get("/pipeline")
+        def pipeline(flag: int, frame: list):
+{rebinds}
+            rows = frame.rows()
+            rows = _cache
+            return {{"n": rows.execute("select 1").fetchone()[0]}}
+        """
+    )
+    found = findings(root, "pipeline")
+    assert [f["code"] for f in found] == ["AM336"], found
+    assert "`_cache`, a sqlite3 connection" in found[0]["message"], found
