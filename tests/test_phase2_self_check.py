@@ -505,3 +505,22 @@ def test_an_async_session_method_kept_as_a_value_blocks_the_route(cli, service, 
         """,
     )})
     assert_refused(cli, root, "create_item: takes `db.scalar` as a value, a coroutine method on AsyncSession")
+
+
+def test_an_import_shadowed_by_the_modules_own_definition_blocks_the_route(cli, service, monkeypatch):
+    # The rewrite as it was: the async dependency imported under its own name, which the
+    # module's `def get_async_db_session` further down binds again.
+    from async_migrate.codemods.phase2 import rewrite
+
+    monkeypatch.setattr(rewrite, "free_dependency", lambda module, functions, names: (functions, names))
+    own = """
+    def get_async_db_session():
+        return "not a session"
+    """
+    root = service({"api/items.py": routes(own, HELPER, ROUTE.replace("db: session_dependency", "db: Session = Depends(get_db_session)"))})
+    text = read(root, "api/items.py")
+    line = 1 + text.splitlines().index("def get_async_db_session():")
+    assert_refused(
+        cli, root, "the rewrite imports `get_async_db_session` (`from db.engine import get_async_db_session`), but "
+        f"the module binds `get_async_db_session` itself too: `def get_async_db_session` (line {line})",
+    )

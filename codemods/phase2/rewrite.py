@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
-from async_migrate.codemods import facts, imports
+from async_migrate.codemods import facts, imports, twin_names
 from async_migrate.codemods.phase2 import import_order, stack_codemods
 from async_migrate.codemods.phase2.plan import FilePlan, StackNames
 from async_migrate.codemods.phase2.stack_plan import ModuleEdit
@@ -30,12 +30,33 @@ def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Mod
         or plan.functions.imports  # a module re-exporting a twin (rewrites/project_calls.py)
     ):
         context = imports.context_for(module_facts.path, module_facts.name)
-        module = MigrateToAsyncSession(context, plan.functions, plan.names).transform_module(module)
+        functions, names = free_dependency(module_facts, plan.functions, plan.names)
+        module = MigrateToAsyncSession(context, functions, names).transform_module(module)
         introduced = {f.twin for f in plan.functions.functions.values() if f.twin}
         introduced |= {twin for _, twin, _ in plan.functions.alias_twins}
         if introduced:
             module = sink_introduced(module, introduced)
     return module
+
+
+def free_dependency(module: facts.Module, plan: FilePlan, names: StackNames) -> tuple[FilePlan, StackNames]:
+    """The plan and stack names for one module, with the async dependency imported under a free
+    name (`get_async_db_session_2`) where the module binds its name to something else (a function
+    of its own, another import): imported as it is, one would shadow the other, and a route's
+    `Depends(...)` would get the module's object."""
+    from async_migrate.codemods.phase2.twins import module_names
+
+    home, name = names.dependency_module, names.dependency
+    if not home or home == module.name or (home, name) not in plan.imports:
+        return plan, names
+    if name not in module_names(module) or module.imports.get(name) == f"{home}.{name}":
+        return plan, names
+    taken = module_names(module) | {n for _, n in plan.imports} | {local for *_, local in plan.aliased_imports}
+    local = twin_names.free(name, taken.__contains__)
+    plan = replace(
+        plan, imports=plan.imports - {(home, name)}, aliased_imports=plan.aliased_imports | {(home, name, local)}
+    )
+    return plan, replace(names, dependency=local)
 
 
 def _statements(code: str) -> list[ast.stmt]:

@@ -27,6 +27,7 @@ from async_migrate.codemods.phase2 import (
     import_order,
     scheduled,
     session_subclass,
+    shadowed_imports,
 )
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.derived import chained_rewritten, derived_names, is_coroutine
@@ -107,6 +108,8 @@ def check(
     - does an application module (not tests/, conftest.py) now import from the test suite?
     - does an import the rewrite adds close a cycle of module-level imports (the module it imports
       from importing the rewritten one back, at any depth: `phase2/import_cycles.py`)?
+    - does an import the rewrite adds bind a name the module binds otherwise too (its own
+      `def get_async_db_session`, `AsyncSession = ...`, another import): one of them wins?
     - does the rewrite put `await` in a plain `def` (an `__init__` doing Session work), which
       does not compile?
 
@@ -160,6 +163,7 @@ def check(
     found.extend(_imports_from_tests(tops))
     found.extend(_await_outside_coroutines(tops))
     found.extend(_import_cycles(before, after, checked, tops, read))
+    found.extend(_shadowed_imports(before, after, checked, tops))
     unique: dict[tuple[FunctionId, int, str], Violation] = {}
     for violation in found:
         unique.setdefault((violation.function, violation.line, violation.message), violation)
@@ -414,6 +418,29 @@ def _import_cycles(
         if not originals:
             found.append(Violation((cycle.module, ""), cycle.path, 0, message))
         found.extend(_violation(before, original, message) for original in originals)
+    return found
+
+
+def _shadowed_imports(
+    before: Project, after: Project, checked: dict[FunctionId, FunctionId], tops: list[_Tops]
+) -> list[Violation]:
+    """Imports the rewrite adds whose name the module binds otherwise too: the migrated functions
+    reading the name stop (their originals); every route when none does."""
+    found: list[Violation] = []
+    for name, path, old, new in tops:
+        if old is None or new is None or name not in after.modules:
+            continue
+        keys = {f.qualname: f.key for f in after.modules[name].functions}
+        for clash in shadowed_imports.clashes(old, new):
+            message = shadowed_imports.describe(clash)
+            stopped: list[FunctionId] = []
+            for qualname in shadowed_imports.users(new, clash.name):
+                original = checked.get((name, keys[qualname])) if qualname in keys else None
+                if original is not None and original not in stopped:
+                    stopped.append(original)
+            if not stopped:
+                found.append(Violation((name, ""), path, 0, message))
+            found.extend(_violation(before, original, message) for original in stopped)
     return found
 
 
