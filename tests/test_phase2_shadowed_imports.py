@@ -3,7 +3,8 @@ own `get_async_db_session` (or `AsyncSession = ...`) further down. Imported as i
 module's own binding would win (or lose), and `Depends(get_async_db_session)` would hand the
 route a string: AttributeError at request time. The async dependency is imported under a free
 name instead, and the migrated code is RUN on each database; a clash no free name resolves
-blocks the route, naming both bindings, and nothing is written."""
+blocks the route, naming both bindings, and nothing is written; so does a name the async stack
+would generate that the module binds already to something else (`async_engine = "sqlite+..."`)."""
 
 from __future__ import annotations
 
@@ -103,3 +104,17 @@ def test_near_miss_a_fallback_the_module_had_already_is_no_clash():
     before = "try:\n    import orjson as json\nexcept ImportError:\n    import json\n"
     assert _clashes(before, "from sqlalchemy import select\n" + before) == []
 
+
+def test_an_engine_name_bound_to_a_url_string_blocks_the_route(cli, service):
+    # Reused as it was, the generated `async_sessionmaker(async_engine, ...)` got the string:
+    # ArgumentError at the first request.
+    engine = test_phase2_soundness.ENGINE + '\nasync_engine = "sqlite+aiosqlite:///./app.db"  # a URL\n'
+    root = service({"db/engine.py": engine, SUBSYSTEM: routes(CREATE)})
+    line = 1 + engine.lstrip("\n").splitlines().index('async_engine = "sqlite+aiosqlite:///./app.db"  # a URL')
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked", found
+    assert (
+        f"db/engine.py:{line}: `async_engine` is assigned here and is not an async engine phase two can reuse"
+    ) in " | ".join(found["reasons"]), found
+    assert document["files_changed"] == []

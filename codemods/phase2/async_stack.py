@@ -41,6 +41,7 @@ from async_migrate.codemods.phase2 import (
     scope_openers,
     session_flags,
     session_subclass,
+    shadowed_imports,
     stack_extras,
     stack_source,
     state_stack,
@@ -1628,6 +1629,8 @@ class _Analysis:
             elif name in module.imports:
                 taken = (1, f"is imported from `{module.imports[name]}`")
         if taken is None:
+            taken = self._bound_in_text(module, name)
+        if taken is None:
             return True
         self._block(
             AM232, module.path, taken[0],
@@ -1635,6 +1638,22 @@ class _Analysis:
             f"{what} under this name: choose another with [tool.async-migrate] {key}",
         )
         return False
+
+    def _bound_in_text(self, module: facts.Module, name: str) -> tuple[int, str] | None:
+        """Where the module's text binds `name` where its facts keep no value: a string
+        (`async_engine = "sqlite+aiosqlite://"`), a number, a `global` write in a function."""
+        found = self.texts.get(module.path, name)
+        if found is None:
+            return None
+        bound = [b for b in shadowed_imports.bindings(found[1].body) if b.name == name]
+        if not bound:
+            return None
+        first = bound[0]
+        if first.identity[0] == "import":
+            return (first.line, f"is imported (`{first.what}`)")
+        if first.what.startswith("global "):
+            return (first.line, f"is bound by `{first.what}`")
+        return (first.line, "is assigned" if first.what.endswith("= ...") else f"is bound (`{first.what}`)")
 
     def _plan_engine_side(self, sync_maker: Found | None) -> None:
         plan, config = self.plan, self.config
