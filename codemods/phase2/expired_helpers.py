@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase2 import expired_lists
+from async_migrate.codemods.phase2 import expired_lists, returned_values
 
 if TYPE_CHECKING:
     from async_migrate.codemods.phase2.expired_reads import Models
@@ -263,11 +263,16 @@ def _function_result(
         return None  # an object it detaches is no instance of the Session any more
     if helper.returns_no_object:
         return Returned("scalar")
+    node = expired_lists.function_node(models.tree(module.path), helper)
+    if node is not None and returned_values.returns_values(
+        node, lambda written: _mapped_class(models, module, written),
+        lambda cls, attribute: models.column(f"{cls}.{attribute}"),
+    ):
+        return Returned("scalar")  # `[i.name for i in db.scalars(select(Item))]`: column values
     if any(not written for written, _ in helper.returned_terms):
         return None  # a return the notation cannot spell (`db.get(...) or Item()`)
     if not helper.returned_terms:
         return Returned("none")  # no `return`: None
-    node = expired_lists.function_node(models.tree(module.path), helper)
     found = []
     for written, term in helper.returned_terms:
         result = _expression(project, models, callee, helper, node, written, term, params, depth, held)
@@ -275,6 +280,14 @@ def _function_result(
             return None
         found.append(result)
     return _join(found)
+
+
+def _mapped_class(models: Models, module: facts.Module, written: str) -> str | None:
+    """The mapped class a name as written in `module` stands for (`Item`, `models.Item`)."""
+    head, _, rest = written.partition(".")
+    ref = module.imports.get(head, f"{module.name}.{head}") + (f".{rest}" if rest else "")
+    cls = models.resolve(ref)
+    return cls if cls is not None and models.mapped(cls) else None
 
 
 def _expression(
