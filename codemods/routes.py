@@ -37,6 +37,10 @@ class Routes:
         # `for module in (...): app.include_router(module.router, prefix="/api")`: some router is
         # included under a prefix, and the analysis cannot tell which.
         self.unknown_include = False
+        # The routers (None: one the analysis cannot name) into which such an include adds what
+        # it cannot read: a router a function builds (`include_router(make_router(...))`) is
+        # served only there.
+        self.unread_parents: set[str | None] = set()
         # `app.mount("/v2", make_v2())`: some application is served under a path, and the
         # analysis cannot tell which; the applications that mount others are not it.
         self.unknown_mount = False
@@ -65,6 +69,7 @@ class Routes:
                     self.includes.setdefault(child, []).append((self._canonical(added.base), added.path))
                 else:
                     self.unknown_include = True
+                    self.unread_parents.add(self._canonical(added.base) if added.base is not None else None)
         self._prefixes: dict[str, frozenset[str] | None] = {}
 
     def looped(self, looped: facts.LoopInclude) -> list[tuple[str, str | None]] | None:
@@ -166,9 +171,26 @@ class Routes:
             start = registration.decorator.held if self._held(registration.decorator.held) is not None else None
         elif start is None and registration.held is not None:
             start = registration.held if self._held(registration.held) is not None else None
+        target = self._canonical(router) or router
+        if start is None and self._built_in_function(registration):
+            # Distinct from every module-level router, whatever its name: served only where an
+            # include the analysis cannot read adds it, as the function's result or a local.
+            return any(parent is None or self._reaches(parent, target) for parent in self.unread_parents)
         if start is None:
             return True
-        target = self._canonical(router) or router
+        return self._reaches(start, target)
+
+    def _built_in_function(self, registration: Registration) -> bool:
+        """`@router.get(...)` on a router the enclosing function builds (`router = APIRouter()` in
+        a router factory), not on a parameter or a name the analysis cannot place."""
+        decorator = registration.decorator
+        return decorator is not None and decorator.router_call is not None and self.project.is_router_type(
+            decorator.router_call
+        )
+
+    def _reaches(self, start: str, target: str) -> bool:
+        """Whether routes on the router `start` may be served under `target`: it is `target`, or
+        included in it at any depth, or in a router the analysis cannot read the includes of."""
         queue, seen = [start], set()
         while queue:
             current = queue.pop()
