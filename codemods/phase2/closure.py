@@ -136,12 +136,20 @@ from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSION
 from async_migrate.codemods.vocabulary.python import PARTIALS, TO_THREAD
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ABSENT_METHODS,
+    ASYNC_SESSION_ATTRIBUTES,
     AWAITED_METHODS,
     CONTEXT_METHODS,
     SCOPED_SESSION_MAKERS,
+    SESSION_IO_METHODS,
+    SYNC_METHODS,
     UNAVAILABLE_METHODS,
 )
 from async_migrate.codemods.vocabulary.starlette import BACKGROUND_TASK
+
+# Builtins naming an attribute by a string: `getattr(db, "commit")()` is the Session's commit.
+_BY_STRING = frozenset({"getattr", "setattr", "hasattr", "delattr"})
+_SESSION_CALLED = SESSION_IO_METHODS | SYNC_METHODS | AWAITED_METHODS
+_SESSION_MEMBERS = _SESSION_CALLED | ASYNC_SESSION_ATTRIBUTES
 
 
 @dataclass(slots=True)
@@ -3359,7 +3367,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if inherited is not None:
             found.append(_Own(AM215, call.line, inherited))
             continue
-        found.append(_Own(AM215, call.line, _passes_session_text(project, call, callee)))
+        found.append(_Own(AM215, call.line, _passes_session_text(project, call, callee, passes_session)))
     # `run = session.execute`, `{"run": session.execute}`: the method kept as a value is called
     # later without `await`, where the rewrite (which awaits calls on the Session) cannot see it.
     for line, receiver, attribute in function.attributes:
@@ -3796,7 +3804,9 @@ def _still_blocks(project: Project, handler: Handler) -> str:
     return ""
 
 
-def _passes_session_text(project: Project, call: facts.Call, callee: str | None) -> str:
+def _passes_session_text(
+    project: Project, call: facts.Call, callee: str | None, session_args: Iterable[facts.Arg] = ()
+) -> str:
     written = f"`{project.written(call.func)}()`" if call.func else (f"`{callee}()`" if callee else "a call")
     if call.method == "add_task" or project.canonical(callee) in BACKGROUND_TASK:
         # `JSONResponse(..., background=BackgroundTask(record, db))` as much as `tasks.add_task(record, db)`
@@ -3856,6 +3866,9 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
             f"(NotImplementedError: asynchronous events are not implemented): migrate the route by hand, "
             f"registering the listener on `{session}.sync_session`, the Session its work runs on"
         )
+    by_string = _by_string_text(project, call, callee, session_args)
+    if by_string is not None:
+        return by_string
     partial = _partial_text(project, call, callee, written)
     if partial is not None:
         return partial
@@ -3864,6 +3877,40 @@ def _passes_session_text(project: Project, call: facts.Call, callee: str | None)
     return (
         f"passes the Session to {written}, which the tool cannot migrate (add it to [tool.async-migrate] "
         "call-mappings if it has an async form)"
+    )
+
+
+def _by_string_text(
+    project: Project, call: facts.Call, callee: str | None, session_args: Iterable[facts.Arg]
+) -> str | None:
+    """`getattr(db, "commit")()`, `setattr(db, "autoflush", False)`, `hasattr(db, "info")`: the
+    Session's own member named by a string, which phase two cannot read as a Session call; the
+    fix is the member written by name (no library call to map). None for another call, or where
+    the Session is not the object the name is looked up on (`setattr(repo, "session", db)`)."""
+    builtin = (project.canonical(callee) or callee or "").removeprefix("builtins.")
+    if builtin not in _BY_STRING:
+        return None
+    session = next((a.name for a in session_args if a.position == 0 and a.name), None)
+    literal = next((text for at, text in call.literals or () if at == 1), "")
+    name = literal[1:-1] if len(literal) > 1 and literal[0] == literal[-1] and literal[0] in "'\"" else ""
+    if session is None:
+        return None
+    if not name.isidentifier():
+        return (
+            f"passes the Session to `{builtin}()` with a name computed at run time, which phase two cannot read "
+            f"as a Session call: write the member by name there (`{session}.commit()`), then rerun phase two"
+        )
+    if name not in _SESSION_MEMBERS:
+        return None
+    if builtin == "setattr":
+        written = f"{session}.{name} = ..."
+    elif builtin == "getattr" and name in _SESSION_CALLED:
+        written = f"{session}.{name}()"
+    else:
+        written = f"{session}.{name}"
+    return (
+        f"passes the Session to `{builtin}()` for its `{name}` named by a string, which phase two cannot read as "
+        f"a Session call: write `{written}` by name there (phase two migrates what it can see), then rerun phase two"
     )
 
 

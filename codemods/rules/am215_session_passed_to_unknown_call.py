@@ -1,7 +1,9 @@
 """AM215 session-passed-to-unknown-call: the Session is handed to a call outside the project with no known async form
 
 Unverified: the tool cannot see what the callee does with the Session, so it cannot make
-it await.
+it await. A Session member named by a string (`getattr(db, "commit")()`, `setattr(db,
+"autoflush", False)`) is no call to map: the reason says to write it by name (`db.commit()`),
+which phase two migrates.
 
 Before:
 

@@ -3,6 +3,8 @@ async form blocks the route; a configured call mapping lifts it."""
 
 from __future__ import annotations
 
+import pytest
+
 ROUTE = """
 from thirdparty import export_rows
 
@@ -158,3 +160,38 @@ def test_a_listener_registered_on_the_session_names_sync_session_not_call_mappin
     reason = " ".join(found["reasons"])
     assert "`session.sync_session`" in reason and "NotImplementedError" in reason, reason
     assert "call-mappings" not in reason, reason
+
+
+BY_STRING = """
+from models import Book
+
+
+@router.post("/books")
+def save(session: session_dependency):
+    session.add(Book(title="t"))
+    {line}
+    return {{}}
+"""
+
+
+
+@pytest.mark.parametrize(
+    ("line", "fix"),
+    [
+        ('getattr(session, "commit")()', "write `session.commit()` by name there"),
+        ('getattr(session, "flush", None)', "write `session.flush()` by name there"),
+        ('setattr(session, "autoflush", False)', "write `session.autoflush = ...` by name there"),
+        ('hasattr(session, "info")', "write `session.info` by name there"),
+    ],
+)
+def test_a_session_member_named_by_a_string_says_to_write_it_by_name_not_call_mappings(phase2, entry, line, fix):
+    found = entry(phase2(BY_STRING.format(line=line)), "save")
+    assert found["action"] == "blocked" and "AM215" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM215")]
+    assert fix in reason and "call-mappings" not in reason, reason
+
+
+def test_a_session_member_named_at_run_time_says_to_write_it_by_name(phase2, entry):
+    found = entry(phase2(BY_STRING.format(line='name = "commit"\n    getattr(session, name)()')), "save")
+    reason = found["reasons"][found["codes"].index("AM215")]
+    assert "with a name computed at run time" in reason and "call-mappings" not in reason, reason
