@@ -526,7 +526,7 @@ def phase2(
     AsyncSession. Dry run unless --apply."""
     from async_migrate.cli.changing import Mode, changing_command, finish
     from async_migrate.cli.render import progress_bar
-    from async_migrate.codemods import run as runner
+    from async_migrate.codemods.phase2 import driver as phase2_driver
     from async_migrate.codemods.phase2.closure import SubsystemError
 
     ui = _ui(quiet, verbose, color)
@@ -536,7 +536,7 @@ def phase2(
     options.subsystem, options.shared = subsystem, shared.value
     try:
         with progress_bar(ui.err, format is not Format.json and not quiet) as progress:
-            result = runner.phase2(root, settings, options, progress)
+            result = phase2_driver.phase2(root, settings, options, progress)
     except (SubsystemError, ConfigError) as error:
         raise _fail(str(error)) from None
     finish(result, root, mode, traffic_rows, git, ui)

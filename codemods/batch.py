@@ -125,7 +125,9 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
         applying.prepare(root, git)
         outcome.branch = git.branch
         if job.phase == "phase2":
-            result = runner.phase2(root, settings, job.options)
+            from async_migrate.codemods.phase2 import driver as phase2_driver
+
+            result = phase2_driver.phase2(root, settings, job.options)
         else:
             result = runner.phase1(root, settings, job.options)
         outcome.warnings = list(result.project.blind)
