@@ -1064,6 +1064,7 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
         if fid in handlers or not project.in_scope(module.path):
             continue
         calls: list[Blocking] = []
+        sessions: set[str] = set()  # the lost calls whose coroutine does Session work
         for edge in project.all_calls_from.get(fid, ()):
             call = edge.call
             if call.awaited or call.nested or call.offloaded or call.consumed or call.within:
@@ -1076,9 +1077,11 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
                 continue
             if not (call.discarded or call.condition or call.dropped or handed) or call.held_in is not None:
                 continue
-            if may_be_plain(project, fid, call):
+            if may_be_plain(project, fid, call) or _dispatched_on_kind(project, fid, call):
                 continue
             text = _lost_coroutine(project, edge.callee)
+            if text is not None and _does_session_work(project, edge.callee):
+                sessions.add(text)
             if text is not None and call.unrun_reads:
                 text += f" kept in a name read only by what never runs it: {', '.join(call.unrun_reads)}"
             if text is not None and all(b.line != call.line or b.call != text for b in calls):
@@ -1087,15 +1090,18 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
             judged.add(fid)
             kind = "async def" if function.is_async else "def"
             _report(result, Finding(AM330, None, module.path, function.line, function.qualname,
-                                    _lost_message(f"{kind} {function.qualname} (no route or dependency)", calls), calls),
+                                    _lost_message(f"{kind} {function.qualname} (no route or dependency)", calls,
+                                                  session=bool(sessions)), calls),
                     parse_pragma(function.pragma))
     for module in project.modules.values():
         if not project.in_scope(module.path):
             continue
         calls = []
+        working = False  # a coroutine lost here does Session work
         for ref, line, unread in module.called:
             for target in project.flow.ref_functions(ref) if unread else ():
                 text = _lost_coroutine(project, target)
+                working = working or text is not None and _does_session_work(project, target)
                 if text is not None and all(b.line != line or b.call != text for b in calls):
                     calls.append(Blocking(line, text))
         for ref, line, name, reads in module.kept_called:
@@ -1105,6 +1111,7 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
                 text = _lost_coroutine(project, target)
                 if text is None:
                     continue
+                working = working or _does_session_work(project, target)
                 text += f" kept in the global {name}" + (
                     f", read only by what never runs it: {', '.join(reads)}" if reads else ", which nothing reads"
                 )
@@ -1115,9 +1122,37 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
             result.findings.append(Finding(
                 AM330, None, module.path, calls[0].line, "<module>",
                 _lost_message("code outside any function (a script's statements, an `if __name__ == "
-                              "\"__main__\":` block)", calls), calls,
+                              "\"__main__\":` block)", calls, session=working), calls,
             ))
     return judged
+
+
+def _dispatched_on_kind(project: Project, fid: FunctionId, call: facts.Call) -> bool:
+    """A method call that may run a plain def or a coroutine function (`n.push(msg)` on a `Base`
+    whose subclasses define `push` either way), of a class hierarchy that tells the two apart
+    itself: one of its methods tests `iscoroutinefunction(self.push)` (an `is_async` property the
+    callers branch on, or a list per kind). Such a project hands the plain ones to its synchronous
+    path: not awaiting the call is its design. Without that test, or with every candidate a
+    coroutine function, the call is judged as before."""
+    from async_migrate.codemods.classes import project_classes
+
+    if call.method is None:
+        return False
+    targets = [edge.callee for edge in project.all_calls_from.get(fid, ()) if edge.call is call]
+    if all(project.functions[target][1].is_async for target in targets):
+        return False
+    classes = project_classes(project)
+    owners = {owner for target in targets if (owner := classes.owner(target)) is not None}
+    tested = f"self.{call.method}"
+    for cls in {ancestor for owner in owners for ancestor in classes.mro(owner)}:
+        for method in classes.methods.get(cls, {}).values():
+            for inner in project.functions[method][1].calls:
+                if (
+                    (inner.callee or "").rpartition(".")[2] == "iscoroutinefunction" and inner.args
+                    and tested in (inner.args[0].expr, (inner.args[0].expr or "").removeprefix("$"))
+                ):
+                    return True
+    return False
 
 
 def _global_read_elsewhere(project: Project, module: facts.Module, name: str) -> bool:
@@ -1175,13 +1210,45 @@ def makes_coroutine(project: Project, fid: FunctionId) -> bool:
     return True
 
 
-def _lost_message(who: str, calls: list[Blocking]) -> str:
+def _lost_message(who: str, calls: list[Blocking], *, session: bool) -> str:
+    """`session`: a lost coroutine does Session work (`_does_session_work`), so its rows are never
+    written; else the message says only that its work never happens."""
     where = ", ".join(f"line {b.line} ({b.call})" for b in calls)
+    lost = (
+        "its Session work is lost, the rows never written" if session
+        else "none of its work happens: what it would send, fetch or change is never done"
+    )
     return (
         f"{who} calls a coroutine function without `await` at {where}, and nothing awaits or runs what it returns: "
-        "the call only creates a coroutine, nothing in it runs (its Session work is lost, the rows never "
-        f"written); fix: {AM330.fix}"
+        f"the call only creates a coroutine, nothing in it runs ({lost}); fix: {AM330.fix}"
     )
+
+
+# How many calls deep a lost coroutine is searched for Session work.
+_SESSION_DEPTH = 6
+
+
+def _does_session_work(project: Project, fid: FunctionId) -> bool:
+    """Whether the coroutine `fid`, or a project function it calls (a few calls deep), works on a
+    Session: takes or opens an AsyncSession, or does synchronous Session work. What the analysis
+    cannot see counts as none: only the words of the message depend on it."""
+    seen = {fid}
+    frontier = [fid]
+    for _ in range(_SESSION_DEPTH):
+        following: list[FunctionId] = []
+        for current in frontier:
+            _, function = project.functions[current]
+            if (
+                project.declared_async_session_params(current) or opened_async_sessions(project, function)
+                or session_work_view(project, current).any
+            ):
+                return True
+            for edge in project.all_calls_from.get(current, ()):
+                if edge.callee not in seen:
+                    seen.add(edge.callee)
+                    following.append(edge.callee)
+        frontier = following
+    return False
 
 
 def _check_tasks(project: Project, handler: Handler, result: CheckResult, *, tasks_only: bool = False) -> bool:
