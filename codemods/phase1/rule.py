@@ -246,24 +246,37 @@ def handed_reasons(project: Project, fid: FunctionId, work: SessionWork) -> list
     ]
 
 
+def _run_in_place(project: Project, handler: Handler) -> list[Blocking]:
+    """A startup or shutdown handler's engine work that runs while it runs: not a coroutine it
+    schedules as a task (`asyncio.create_task(_retention_loop())`), which runs beside the requests
+    and has a note of its own (`_task_notes`)."""
+    scheduled = {(task.line, f"{task.task}(...)") for task in coroutine_tasks(project, handler.id)}
+    return [b for b in engine_work_reached(project, handler.id) if (b.line, b.call) not in scheduled]
+
+
 def _task_notes(project: Project, handler: Handler) -> list[Reason]:
     """A blocking `async def` task runs on the loop whatever the handler is: said either way."""
     from async_migrate.codemods.phase1.tasks import kept_because
 
     notes = []
+    # A startup handler's task outlives it: it runs beside the requests, not once before them.
+    beside = (
+        ", each time it runs, beside the requests (it is no startup step run once before them)"
+        if handler.kind == HandlerKind.LIFECYCLE else ""
+    )
     for task in coroutine_tasks(project, handler.id):
         name = task.task.rsplit(".", 1)[-1]
         if task.callback:
-            notes.append(AM128.reason(f"{task.describe()}: converting the handler does not help; {task.fix()}"))
+            notes.append(AM128.reason(f"{task.describe()}{beside}: converting the handler does not help; {task.fix()}"))
             continue
         why = kept_because(project, task.fid)
         if why is None:
             notes.append(AM128.reason(
-                f"{task.describe()}: phase one makes {name} a plain def, which Starlette runs in the threadpool"
+                f"{task.describe()}{beside}: phase one makes {name} a plain def, which Starlette runs in the threadpool"
             ))
         else:
             notes.append(AM128.reason(
-                f"{task.describe()}: converting the handler does not help, and phase one keeps {name} async "
+                f"{task.describe()}{beside}: converting the handler does not help, and phase one keeps {name} async "
                 f"({why}); {task.fix(awaits_said=why.startswith('it awaits'))}"
             ))
     return notes
@@ -531,7 +544,7 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
     # exc)`, the 500 handler too): it converts as a route does. Middleware awaits `call_next`, and a
     # plain def startup handler still runs on the loop.
     if handler.kind in HOOK_KINDS and handler.kind != HandlerKind.EXCEPTION_HANDLER and not _repeated(project, handler):
-        engine = [] if work.any or handler.kind != HandlerKind.LIFECYCLE else engine_work_reached(project, handler.id)
+        engine = [] if work.any or handler.kind != HandlerKind.LIFECYCLE else _run_in_place(project, handler)
         caveat = offload_note(project, handler.id) if handler.kind != HandlerKind.LIFECYCLE and work.any else ""
         if handler.kind == HandlerKind.MIDDLEWARE and work.any:
             blocking = past_constructions(project, handler, [b for b in work.blocking if not b.offloaded])
