@@ -3622,10 +3622,29 @@ def _sync_work_below(project: Project, start: FunctionId) -> str | None:
     order = [start]
     seen = {start}
     for current in order:
-        if session_work_view(project, current).any:
+        handed = set(project.declared_async_session_params(current)) | opened_async_sessions(
+            project, project.functions[current][1]
+        )
+        # `await run_in_threadpool(save_docs, ...)` in an async helper: that work runs in a worker
+        # thread, off the loop, and is handed no AsyncSession of the route's (sharing one across
+        # threads is AM335's and AM311's)
+        offloaded = [
+            edge for edge in project.calls_from.get(current, ())
+            if edge.call.offloaded and not any(a.name in handed for a in edge.call.args)
+        ]
+        work = session_work_view(project, current)
+        if work.any and not (
+            project.functions[current][1].is_async and work.blocking
+            and all(b.offloaded for b in work.blocking)
+            and {line for line, _, _ in work.reached} <= {edge.call.line for edge in offloaded}
+            and not (work.used or work.opened or work.opening_callees or work.in_coroutines or work.own
+                     or work.decorated or work.serialised)
+        ):
             module, function = project.functions[current]
             return f"{module.name}.{function.qualname}"
         for edge in project.calls_from.get(current, ()):
+            if edge in offloaded:
+                continue
             if edge.callee not in seen:
                 seen.add(edge.callee)
                 order.append(edge.callee)
