@@ -833,9 +833,9 @@ def compute(
             reasons.extend(_injected_class_reasons(project, dependency_twins.get(route, ()), active))
             reasons.extend(_callable_dependency_reasons(project, dependency_twins.get(route, ()), active))
             for router, sharing in sorted(router_sharing.get(route, {}).items()):
-                reasons.extend(_router_stays(project, router, sharing, route, active))
+                reasons.extend(_router_stays(project, router, sharing, route, active, blocked))
             for include, sharing in include_sharing.get(route, {}).items():
-                reasons.extend(_include_stays(project, include, sharing, route, active))
+                reasons.extend(_include_stays(project, include, sharing, route, active, blocked))
             reasons.extend(_holder_reasons(
                 project, route, reaches[route], members, active, read, None if shared == "block" else shared_holders
             ))
@@ -1767,13 +1767,14 @@ def _router_stays(
     sharing: list[dependencies.SharedSession],
     route: FunctionId,
     active: list[FunctionId],
+    blocked: dict[FunctionId, list[Reason]],
 ) -> list[Reason]:
     """A router's dependency moves to its async twin for every route the router serves: the
     route is blocked while another of them keeps a synchronous Session (`_sharers_staying`)."""
     staying = _sharers_staying(project, dependencies.routes_on(project, router), route, active, router)
     if not staying:
         return []
-    named = first_few(staying, 4, counted=True)
+    named = _staying_text(project, staying, blocked, "migrate them together")
     target = project.resolve(router)
     written = (
         f" ({target.module.path}:{target.value.line})"
@@ -1785,7 +1786,7 @@ def _router_stays(
         reasons.append(AM219.reason(
             f"{module.path}:{dependency.line}: {dependencies.describe(project, found)} (it is a dependency of "
             f"the router `{router}`{written}, whose list phase two points at the async twin for every route the "
-            f"router serves, and {named} stays on the synchronous Session: migrate them together)"
+            f"router serves, and {named})"
         ))
     return reasons
 
@@ -1796,6 +1797,7 @@ def _include_stays(
     sharing: list[dependencies.SharedSession],
     route: FunctionId,
     active: list[FunctionId],
+    blocked: dict[FunctionId, list[Reason]],
 ) -> list[Reason]:
     """An include's list moves to the async twins for every route the include serves, in the
     subsystem or not: the route is blocked while another of them keeps a synchronous Session
@@ -1807,7 +1809,9 @@ def _include_stays(
     staying = _sharers_staying(project, served, route, active, None)
     if not staying:
         return []
-    named = first_few(staying, 4, counted=True)
+    named = _staying_text(
+        project, staying, blocked, "migrate them together, or write the dependency where the routes name it"
+    )
     reasons = []
     for found in sharing:
         module, dependency = project.functions[found.dependency]
@@ -1815,10 +1819,32 @@ def _include_stays(
             f"{module.path}:{dependency.line}: {dependencies.describe(project, found)}, and "
             f"`include_router(..., dependencies=[Depends({_listed(project, found)})])` "
             f"({include.path}:{include.line}) applies it to every route of {include.shown()}; phase two points "
-            f"that list at the async twin only when all of them move, and {named} stays on the synchronous "
-            "Session: migrate them together, or write the dependency where the routes name it"
+            f"that list at the async twin only when all of them move, and {named}"
         ))
     return reasons
+
+
+def _staying_text(project: Project, staying: list[str], blocked: dict[FunctionId, list[Reason]], advice: str) -> str:
+    """`routes.b stays on the synchronous Session: migrate them together`, for the routes
+    `_sharers_staying` names; a route this run considered and blocked (one of the subsystem's) is
+    named with its own first reason instead: migrating together is what was tried, and that
+    reason is what keeps both."""
+    reasons = {_name(project, fid): found[0] for fid, found in blocked.items() if found}
+    inside = [name for name in staying if name in reasons]
+    outside = [name for name in staying if name not in reasons]
+    parts = []
+    if inside:
+        own = "; ".join(f"{name}: {reasons[name].text} ({reasons[name].code})" for name in inside[:2])
+        more = f"; and {len(inside) - 2} more" if len(inside) > 2 else ""
+        parts.append(
+            f"{first_few(inside, 4, counted=True)} {'stays' if len(inside) == 1 else 'stay'} on the synchronous "
+            f"Session, blocked by {'its' if len(inside) == 1 else 'their'} own reason ({own}{more}): fix that, "
+            "and both move in this run"
+        )
+    if outside:
+        parts.append(f"{first_few(outside, 4, counted=True)} {'stays' if len(outside) == 1 else 'stay'} on the "
+                     f"synchronous Session: {advice}")
+    return "; and ".join(parts)
 
 
 def _sharers_staying(

@@ -120,3 +120,22 @@ def test_near_miss_a_class_dependency_keeping_the_session_moves_with_its_reposit
     init = "self.db = db\n        self.repo = BookRepository(db)"
     found = entry(phase2(SERVICE.replace("{init}", init)), "read_titles")
     assert found["action"] == "migrate", found
+
+
+def test_a_route_of_the_same_subsystem_blocked_on_its_own_is_named_with_its_reason_not_migrate_together(phase2, entry):
+    # Both routes are in the subsystem: "migrate them together" is what the run tried; the other
+    # route's own blocker (a commit looked up by a string) is what keeps both.
+    router = "router = APIRouter(dependencies=[Depends(get_current_user)])"
+    source = ROUTES.replace("{router}", router) + """
+
+@router.post("/titles")
+def save(session: session_dependency):
+    session.add(Book(title="t"))
+    getattr(session, "commit")()
+"""
+    found = entry(phase2(source), "read_titles")
+    assert found["action"] == "blocked" and "AM219" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM219")]
+    assert "api.items.save stays on the synchronous Session, blocked by its own reason (api.items.save: " in reason
+    assert "passes the Session to `getattr()`" in reason and "(AM215)" in reason, reason
+    assert "migrate them together" not in reason, reason
