@@ -47,7 +47,8 @@ class Outcome:
     # When incomplete: the decorator's path behind the prefixes that are known (its router's own).
     path_tail: str | None = None
     # Registered more than once (`add_api_route("/items", list_items)` on v1's router and on a
-    # mounted v2 application's): each registration's path as served (`…/items` when incomplete).
+    # mounted v2 application's): each registration's path as served (`…/items` when incomplete);
+    # on a router a factory builds, called more than once: the path of each call.
     served_paths: list[str] = field(default_factory=list)
 
     @property
@@ -62,6 +63,8 @@ class Outcome:
         """`GET,POST /books/{id}`: methods and path, for one-line labels (`…/{id}` when the
         prefixes in front of the path are unknown)."""
         path = ("…" if self.path_incomplete else "") + (self.path or "")
+        if self.path_incomplete and self.served_paths and len(self.handler.registrations) == 1:
+            path = ", ".join(self.served_paths)  # one route a router factory serves at each call's path
         return " ".join(filter(None, [",".join(self.handler.methods), path]))
 
     def to_json(self) -> dict[str, Any]:
@@ -87,7 +90,7 @@ class Outcome:
             document["path_incomplete"] = True
         if function.key != function.qualname:
             document["key"] = function.key
-        if len(self.handler.registrations) > 1:
+        if len(self.handler.registrations) > 1 or self.served_paths:
             document["paths"] = self.served_paths or sorted(
                 {r.path for r in self.handler.registrations if r.path is not None}
             )

@@ -7,6 +7,8 @@ include into a router built inside a function leaves the path as the decorator w
 (`None` from `full_path`); includes in an application factory (`create_app()`) compose, and
 so do those in a loop over a module-level display of routers, or of (router, prefix) pairs,
 in the same module or imported (`for router, prefix in ROUTERS: app.include_router(router, prefix=prefix)`).
+A router a factory builds from its prefix parameter and returns (`make_router("/users", User)`
+included) is served at the literal each call hands it: a path per call.
 
 A router an instance holds (`self.router = APIRouter(prefix="/x")` in a method, routes added
 on `self.router` or a local bound to it) composes like a module-level one, included as
@@ -288,14 +290,15 @@ class Routes:
 
     def full_path(self, handler: Handler) -> str | None:
         """The one path the handler is served under, prefixes included; None when not known or
-        not one (a router included twice with different prefixes)."""
+        not one (a router included twice with different prefixes, a router factory called twice)."""
         if not handler.registrations:
             return None
         registration = handler.registrations[0]
         if registration.path is None:
             return None
         if self._unread_router(handler):
-            return None
+            paths = self.factory_paths(handler)
+            return paths[0] if paths is not None and len(paths) == 1 else None
         prefixes = self.prefixes(self._router(handler))
         if prefixes is None or len(prefixes) != 1:
             return None
@@ -341,6 +344,92 @@ class Routes:
         shared = os.path.commonprefix([tail[::-1] for tail in tails])[::-1]
         # a shared tail that starts mid-segment ("/v1/items", "/v2/items" share "/items", not "2/items")
         return shared[shared.find("/"):] + own if "/" in shared else own
+
+    def factory_paths(self, handler: Handler) -> list[str] | None:
+        """Every path a route on the router its enclosing factory builds is served at, one per
+        call of the factory (`def make_router(prefix, model): router = APIRouter(prefix=prefix)`
+        ... `return router`, with `app.include_router(make_router("/users", User))`): the prefix
+        parameter given a string literal in each call, each call the router of an include the
+        index reads. None where any of it cannot be read: the factory called from a function, its
+        result kept in a name, its router handed elsewhere, a prefix not a literal."""
+        registration = handler.registrations[0]
+        decorator = registration.decorator
+        if decorator is None or registration.path is None or not self._built_in_function(registration):
+            return None
+        owner, nested, _ = handler.function.qualname.rpartition(".<locals>.")
+        module = handler.module
+        factory = next((f for f in module.functions if f.qualname == owner), None) if nested else None
+        local = decorator.base
+        if factory is None or local is None or factory.returned != (f"${local}",):
+            return None
+        bindings = [b for b in factory.bindings if b.name == local]
+        made = [c for c in factory.calls if bindings and c.line == bindings[0].line and c.callee == decorator.router_call]
+        if len(bindings) != 1 or len(made) != 1:
+            return None
+        # Used only where it is made, where routes are added on it and where it is returned: not
+        # included into another router, nor handed elsewhere, by the factory itself.
+        decorated = {
+            r.line for h in self.project.handlers if h.module is module
+            and h.function.qualname.startswith(f"{owner}.<locals>.") for r in h.registrations
+            if r.decorator is not None and r.decorator.base == local and r.decorator.router_call is not None
+        }
+        returned = {line for line, name, *_ in factory.name_returns if name == local}
+        if not set(factory.name_uses.get(local, ())) <= {bindings[0].line, *decorated, *returned}:
+            return None
+        given = [a for a in made[0].args if a.keyword == "prefix"]
+        names = [p.name for p in factory.params]
+        if given and given[0].name not in names:
+            return None
+        parameter = given[0].name if given else None
+        fid = (module.name, factory.key)
+        if self.project.all_calls_to.get(fid):
+            return None
+        ref = f"{module.name}.{factory.qualname}"
+        paths: set[str] = set()
+        calls = included = 0
+        for other in self.project.modules.values():
+            for value in other.constructions:
+                if self.project.canonical(value.ref) == ref:
+                    calls += 1
+                    continue
+                inner = value.inner
+                if inner is None or self.project.canonical(inner.ref) != ref or value.ref is None:
+                    continue
+                if not value.ref.endswith(f".{INCLUDE}") or len(value.args) != 1 + sum(
+                    a.keyword is not None for a in value.args
+                ):
+                    return None
+                adds = [r for r in other.registrations if r.attr == INCLUDE and r.line == value.line and r.endpoint is None]
+                if len(adds) != 1 or adds[0].path is None or adds[0].base is None:
+                    return None
+                included += 1
+                parent = self._canonical(adds[0].base)
+                above = self.prefixes(parent) if parent is not None else None
+                prefix = self._argument(inner, parameter, names) if parameter is not None else ""
+                if above is None or prefix is None:
+                    return None
+                paths |= {outer + adds[0].path + prefix + registration.path for outer in above}
+        if not included or calls != included:
+            return None
+        return sorted(paths)
+
+    @staticmethod
+    def _argument(call: facts.Value, parameter: str, names: list[str]) -> str | None:
+        """The string literal a call gives the parameter `parameter` (of a function whose
+        parameters are `names`), by keyword or position; None when it is not one."""
+        if any(a.text.startswith("*") for a in call.args):
+            return None
+        positional = [a for a in call.args if a.keyword is None]
+        given = [a for a in call.args if a.keyword == parameter]
+        index = names.index(parameter)
+        found = given[0] if given else positional[index] if index < len(positional) else None
+        if found is None:
+            return None
+        try:
+            value = ast.literal_eval(found.text)
+        except (ValueError, SyntaxError):
+            return None
+        return value if isinstance(value, str) else None
 
     def _unread_router(self, handler: Handler) -> bool:
         """Whether the handler's router is one whose prefix the analysis cannot read: an

@@ -671,6 +671,9 @@ def compose_paths(project: Project, outcomes: list[Outcome]) -> None:
             outcome.path_incomplete = not complete
             if len(outcome.handler.registrations) > 1:
                 outcome.served_paths = _served_paths(routes, outcome.handler)
+            elif not complete:
+                # a router factory called more than once: a path for each call
+                outcome.served_paths = routes.factory_paths(outcome.handler) or []
 
 
 def _served_paths(routes: Routes, handler: Handler) -> list[str]:

@@ -76,6 +76,7 @@ class Origin:
     offloaded: bool = False  # source: returned by a call run in the threadpool (`dependency` is its function)
     built: str | None = None  # dict: the schema class a call built from those keywords (`Out(a=x)`)
     held: int = -1  # source: the key of the query in `facts.Function.held_loads` it comes from
+    fix: str = ""  # unverified: the fix a reason gives when the rule's own does not apply
 
 
 class _Asked:
@@ -525,12 +526,33 @@ class Flow:
             return []
         if model is None:
             where = load.model or load.entity
+            factory = self._factory_parameter(fid, where)
+            if factory is not None:
+                return [Origin(
+                    OriginKind.UNVERIFIED, fid, number,
+                    where=f"`{load.entity}`, a parameter of the factory `{factory}`, whose argument the tool cannot "
+                    "resolve", fix=f"add the eager-load options the models given to `{factory}` need to its query and "
+                    "migrate the route by hand",
+                )]
             return [Origin(OriginKind.UNVERIFIED, fid, number, where=f"`{load.entity}` ({where}), not defined under PATH")]
         if load.receiver and self.classes.subclasses(model):
             # `select(cls)` loads whichever class the method is called on, and a subclass may
             # have relationships of its own: untraced, its reads are judged by their names.
             return None
         return self._pick(Origin(OriginKind.LOAD, fid, number, model), picks)
+
+    def _factory_parameter(self, fid: FunctionId, name: str) -> str | None:
+        """The qualname of the function enclosing `fid` (a router factory) when `name` is one of its
+        parameters, not bound again in `fid` itself: the class a query loads is what each call hands
+        the factory."""
+        module, function = self.project.functions[fid]
+        owner, nested, _ = function.qualname.rpartition(".<locals>.")
+        if not nested or "." in name or any(p.name == name for p in function.params):
+            return None
+        if any(b.name == name for b in function.bindings):
+            return None
+        factory = next((f for f in module.functions if f.qualname == owner), None)
+        return owner if factory is not None and any(p.name == name for p in factory.params) else None
 
     def _table(self, ref: str) -> bool:
         """Whether `ref` names a module-level `Table(...)` of the project (skypilot's `user_table =

@@ -980,7 +980,7 @@ class _Analysis:
             elif origin.kind is OriginKind.UNVERIFIED:
                 self._flow_risk(root, module, function, where, f"{receiver}.{attribute}", AM247,
                                 f"`{receiver}.{attribute}` reads an object of {origin.where}: whether "
-                                f"`{attribute}` is a relationship that loads lazily is unverified")
+                                f"`{attribute}` is a relationship that loads lazily is unverified", origin.fix)
             elif origin.kind is OriginKind.SOURCE:
                 self._named_read(root, fid, line, receiver, attribute, eager, source=origin)
                 self._named_member(root, fid, line, receiver, attribute, "read", eager, source=origin)
@@ -1487,6 +1487,7 @@ class _Analysis:
         path: str,
         rule,
         message: str,
+        fix: str = "",
     ) -> None:
         key = ("flow", module.path, line, function.key, path, rule.code)
         self._add(key, root, lambda: LazyLoadRisk(
@@ -1496,7 +1497,7 @@ class _Analysis:
             attribute=path.rsplit(".", 1)[-1],
             owner=None,
             message=message,
-            fix=rule.fix,
+            fix=fix or rule.fix,
             kind="attribute",
             path=path,
             code=rule.code,

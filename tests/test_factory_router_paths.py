@@ -1,0 +1,98 @@
+"""Routes on the router a factory builds (`def make_router(prefix, model): router =
+APIRouter(prefix=prefix); @router.get("") ...; return router`): served at the prefix each
+`app.include_router(make_router("/users", User))` hands the factory, a path for each call; `…`
+where a call's prefix is no literal. Phase two's reason for a query on the factory's `model`
+says it is a parameter of the factory, not a model outside PATH."""
+
+from __future__ import annotations
+
+from test_phase2_rules import handler, run
+
+ENGINE = """
+from sqlalchemy import create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+engine = create_engine("sqlite://")
+SessionLocal = sessionmaker(engine, expire_on_commit=False)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def get_db():
+    with SessionLocal() as db:
+        yield db
+"""
+FACTORY = """
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db import get_db
+
+
+def make_router(prefix: str, model) -> APIRouter:
+    router = APIRouter(prefix=prefix)
+
+    @router.get("/all")
+    def list_all(db: Annotated[Session, Depends(get_db)]):
+        return [o.id for o in db.scalars(select(model))]
+
+    return router
+"""
+MAIN = """
+import os
+
+from fastapi import FastAPI
+
+from db import Order, User
+from routers.factory import make_router
+
+app = FastAPI()
+{includes}
+"""
+
+
+def scanned(cli, project, includes: str) -> dict:  # type: ignore[no-untyped-def]
+    root = project({"db.py": ENGINE, "routers/__init__.py": "", "routers/factory.py": FACTORY,
+                    "main.py": MAIN.format(includes=includes)})
+    return handler(cli.json("scan", root), "make_router.<locals>.list_all")
+
+
+def test_a_factory_route_is_served_at_the_literal_prefix_the_include_hands_it(cli, project):
+    found = scanned(cli, project, 'app.include_router(make_router("/users", User), prefix="/api")')
+    assert found["path"] == "/api/users/all" and "path_incomplete" not in found, found
+
+
+def test_a_factory_called_twice_serves_the_route_at_both_paths(cli, project):
+    found = scanned(cli, project, 'app.include_router(make_router("/users", User))\n'
+                                  'app.include_router(make_router(prefix="/orders", model=Order))')
+    assert found["path_incomplete"] is True and found["paths"] == ["/orders/all", "/users/all"], found
+
+
+def test_near_miss_a_prefix_no_literal_gives_keeps_the_path_incomplete(cli, project):
+    found = scanned(cli, project, 'app.include_router(make_router(os.environ["P"], User))')
+    assert found["path_incomplete"] is True and "paths" not in found, found
+
+
+def test_the_reason_names_the_model_a_parameter_of_the_factory(cli, project):
+    root = project({"db.py": ENGINE, "routers/__init__.py": "", "routers/factory.py": FACTORY,
+                    "main.py": MAIN.format(includes='app.include_router(make_router("/users", User))')})
+    found = handler(run(cli, root, subsystem="routers/factory.py"), "make_router.<locals>.list_all")
+    assert found["action"] == "blocked", found
+    reason = found["reasons"][found["codes"].index("AM247")]
+    assert "`model`, a parameter of the factory `make_router`, whose argument the tool cannot resolve" in reason
+    assert "not defined under PATH" not in reason and "under PATH" not in reason, reason
