@@ -474,7 +474,7 @@ def regroup(
         else:
             index = group[-1][0] + 1
         body.insert(index, statement)
-    body = _keep_section_breaks(before, body)
+    body = _keep_section_breaks(before, body, project)
     if body and before.body and not before.body[0].leading_lines and body[0] is not before.body[0]:
         # The first statement was a removed import: the blank line below it must not open the file.
         lines = body[0].leading_lines
@@ -525,10 +525,13 @@ def _is_relative(statement: cst.SimpleStatementLine) -> bool:
     return isinstance(small, cst.ImportFrom) and bool(small.relative)
 
 
-def _keep_section_breaks(before: cst.Module, body: _Statements) -> _Statements:
+def _keep_section_breaks(
+    before: cst.Module, body: _Statements, project: Callable[[str], bool] = lambda top: False
+) -> _Statements:
     """An import dropped whole that opened a section (blank lines above it) leaves that break to
     the import that followed it, when that one opened none: `from ..deps import DbSession`
-    dropped must not glue `from ..schemas import X` to the absolute imports above."""
+    dropped must not glue `from ..schemas import X` to the absolute imports above. `project`
+    tells the project's top-level modules, one section however many (`deps` beside `models`)."""
     # The codemods rebuild the statements they pass through: an unchanged one is known by its code.
     code = _EMPTY.code_for_node
     present = [code(s) for s in body]
@@ -549,7 +552,8 @@ def _keep_section_breaks(before: cst.Module, body: _Statements) -> _Statements:
         # section, so it goes above the first of them.
         while (
             at > 1 and is_import(body[at - 1]) and not body[at - 1].leading_lines
-            and _top(body[at - 1]) == _top(following) and code(body[at - 1]) not in old
+            and (_top(body[at - 1]) == _top(following) or (project(_top(body[at - 1])) and project(_top(following))))
+            and code(body[at - 1]) not in old
         ):
             at -= 1
         if at > 0 and not body[at].leading_lines:

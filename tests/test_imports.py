@@ -501,3 +501,32 @@ def test_a_new_project_import_is_sorted_in_the_first_party_section(module, expec
     code = imports.regroup(before, after, "routers.orders", "routers", {"a_first", "models", "routers", "services", "zeta"}).code
     cst.parse_module(code)
     assert code == "import os\n\n" + expected + "\nx = 1\n"
+
+
+REPLACED = "from fastapi import APIRouter\nfrom sqlalchemy import select\n\nfrom aliases import RequestDB\nfrom models import Item\n\nx = select, Item\n"
+
+
+def test_a_project_import_replacing_the_first_of_the_first_party_section_opens_that_section():
+    # `from aliases import RequestDB` opened the section and is dropped; `from deps import X`
+    # sorts above `from models import Item`, so the section's break goes above it, not below it.
+    before = cst.parse_module(REPLACED)
+    context = imports.context_for("routers/r.py", "routers.r")
+    imports.add(context, "deps", "X")
+    imports.remove(context, "aliases", "RequestDB")
+    after = RemoveImportsVisitor(context).transform_module(AddImportsVisitor(context).transform_module(before))
+    code = imports.regroup(before, after, "routers.r", "routers", {"aliases", "deps", "models", "routers"}).code
+    assert code.startswith(
+        "from fastapi import APIRouter\nfrom sqlalchemy import select\n\nfrom deps import X\nfrom models import Item\n\n"
+    ), code
+
+
+def test_near_miss_a_library_import_replacing_it_stays_in_the_third_party_section():
+    before = cst.parse_module(REPLACED)
+    context = imports.context_for("routers/r.py", "routers.r")
+    imports.add(context, "anyio", "X")
+    imports.remove(context, "aliases", "RequestDB")
+    after = RemoveImportsVisitor(context).transform_module(AddImportsVisitor(context).transform_module(before))
+    code = imports.regroup(before, after, "routers.r", "routers", {"aliases", "models", "routers"}).code
+    assert code.startswith(
+        "from anyio import X\nfrom fastapi import APIRouter\nfrom sqlalchemy import select\n\nfrom models import Item\n\n"
+    ), code
