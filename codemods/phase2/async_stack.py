@@ -660,26 +660,40 @@ class _Analysis:
 
     # ------------------------------------------------------------- run
 
-    def _sqlmodel(self) -> bool:
-        """The synchronous stack hands out SQLModel sessions (`exec` and all)."""
-        for fid in self.project.session_dependencies:
-            _, function = self.project.functions[fid]
-            refs = [*function.returns, *(o.callee for o in function.opens)]
-            if any(self.canonical(r) in SQLMODEL_SESSION_TYPES for r in refs):
-                return True
+    def _sqlmodel(self) -> str | None:
+        """What makes the synchronous stack hand out SQLModel sessions (`exec` and all), as a
+        report names it (`db.py:8: the session dependency db.get_db opens sqlmodel.Session`);
+        None when it hands out SQLAlchemy's."""
+        for fid in sorted(self.project.session_dependencies):
+            module, function = self.project.functions[fid]
+            opened = next((o for o in function.opens if self.canonical(o.callee) in SQLMODEL_SESSION_TYPES), None)
+            if opened is not None:
+                return (f"{module.path}:{opened.line}: the session dependency {module.name}.{function.qualname} "
+                        f"opens {self.canonical(opened.callee)}")
+            returned = next((r for r in function.returns if self.canonical(r) in SQLMODEL_SESSION_TYPES), None)
+            if returned is not None:
+                return (f"{module.path}:{function.line}: the session dependency {module.name}.{function.qualname} "
+                        f"is declared to give {self.canonical(returned)}")
         makers = False
-        for _, _, value in self.values():
+        for module, name, value in self.values():
             if value.kind == "call" and self.canonical(value.ref) in PLAIN_SESSIONMAKERS:
                 makers = True
-                if any(
-                    arg.keyword == "class_" and self.canonical(arg.ref) in SQLMODEL_SESSION_TYPES for arg in value.args
-                ):
-                    return True
+                given = next((
+                    arg for arg in value.args
+                    if arg.keyword == "class_" and self.canonical(arg.ref) in SQLMODEL_SESSION_TYPES
+                ), None)
+                if given is not None:
+                    return (f"{module.path}:{value.line}: the sessionmaker `{name}` makes "
+                            f"{self.canonical(given.ref)} (`class_=`)")
         if makers or self.project.session_dependencies:
-            return False
+            return None
         # Only Sessions opened on the engine: SQLModel's when every one of them is.
         openers = self._engine_openers()
-        return bool(openers) and all(self.canonical(o.callee) in SQLMODEL_SESSION_TYPES for _, _, o, _ in openers)
+        if not openers or not all(self.canonical(o.callee) in SQLMODEL_SESSION_TYPES for _, _, o, _ in openers):
+            return None
+        module, function, opened, _ = openers[0]
+        return (f"{module.path}:{opened.line}: {module.name}.{function.qualname} opens "
+                f"{self.canonical(opened.callee)} on the engine, as every Session opened there is")
 
     def run(self) -> StackPlan:
         self._run()
@@ -784,7 +798,8 @@ class _Analysis:
 
     def _run(self) -> StackPlan:
         plan = self.plan
-        self.session_class = SQLMODEL_ASYNC_SESSION if self._sqlmodel() else None
+        sqlmodel = self._sqlmodel()
+        self.session_class = SQLMODEL_ASYNC_SESSION if sqlmodel else None
         self._existing()
         found_maker = self._found_maker.value if self._found_maker is not None else None
         if found_maker is not None and found_maker.kind == "call":
@@ -794,6 +809,12 @@ class _Analysis:
             )
         else:
             plan.sqlmodel = self.session_class is not None
+            if sqlmodel:
+                # what made it SQLModel's, for a reviewer to check against the application
+                plan.notes.append(
+                    f"the async sessions are SQLModel's AsyncSession (`class_=` "
+                    f"{SQLMODEL_ASYNC_SESSION}), since the synchronous ones are SQLModel's Session: {sqlmodel}"
+                )
         for arg in found_maker.args if found_maker is not None else ():
             if arg.keyword == "sync_session_class":
                 plan.session_methods = frozenset(session_subclass.added_methods(self.project, arg.ref))
