@@ -948,7 +948,7 @@ OTHER_CALLER = dedent(OTHER_HEAD) + "\n\n" + dedent(
 ) + "\n"
 
 
-@pytest.mark.parametrize("where", ["defined", "imported"])
+@pytest.mark.parametrize("where", ["defined", "imported", "assigned", "global"])
 def test_4_a_twin_never_shadows_an_existing_name(cli, service, where):
     files = {
         "main.py": MAIN_TWO,
@@ -962,6 +962,19 @@ def test_4_a_twin_never_shadows_an_existing_name(cli, service, where):
             @router.get("/queued")
             async def queued(name: str):
                 return await crud.add_item_async(name)
+            """
+    elif where in ("assigned", "global"):
+        # Bound where the facts keep no value: a string, or a function's `global` write.
+        bound = (
+            'add_item_async = "queued {}"\n' if where == "assigned"
+            else 'def _init() -> None:\n    global add_item_async\n    add_item_async = "queued {}"\n\n\n_init()\n'
+        )
+        files["services/crud.py"] = CRUD + "\n\n" + bound
+        head = "from services.crud import add_item"
+        extra = """
+            @router.get("/queued")
+            async def queued(name: str):
+                return crud.add_item_async.format(name)
             """
     else:
         files["services/crud.py"] = CRUD
@@ -996,6 +1009,37 @@ def test_4_a_twin_never_shadows_an_existing_name(cli, service, where):
         print(json.dumps({"status": [created, later], "queued": queued, "items": items}))
     """)
     assert result == {"status": [200, 200], "queued": "queued ink", "items": ["cap", "pen"]}
+
+
+def test_4_the_self_check_refuses_a_twin_replacing_a_modules_value(cli, service, monkeypatch):
+    # Naming as it was, from the facts alone, which keep no value for a string: the twin
+    # `async def add_item_async` would be written beside `add_item_async = "queued {}"`.
+    from async_migrate.codemods.phase2 import twins
+
+    facts_only = twins.module_names
+    monkeypatch.setattr(twins, "module_names", lambda module, read=None: facts_only(module))
+    files = {
+        "main.py": MAIN_TWO,
+        "services/__init__.py": "",
+        "api/other.py": OTHER_CALLER,
+        "services/crud.py": CRUD + '\n\nadd_item_async = "queued {}"\n',
+        SUBSYSTEM: routes(
+            """
+            @router.post("/items")
+            def create_item(name: str, db: session_dependency):
+                crud.add_item(db, name)
+            """,
+        ).replace("from models import Item, User", "from models import Item, User\nfrom services import crud"),
+    }
+    root = service(files)
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked", found
+    reasons = " | ".join(found["reasons"])
+    assert "self-check:" in reasons and "AM223" in found["codes"], found
+    assert "the rewrite defines `add_item_async` (`async def add_item_async`)" in reasons, reasons
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
 
 
 def test_4_near_miss_a_free_twin_name_keeps_the_suffix(cli, service):

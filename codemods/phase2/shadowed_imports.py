@@ -1,5 +1,6 @@
 """Names a rewrite binds twice at a module's top level: an import phase two adds
-(`from app.db import get_async_db_session`, `AsyncSession`, `select`) beside a definition,
+(`from app.db import get_async_db_session`, `AsyncSession`, `select`) or a twin it writes
+(`async def count_async`) beside a definition,
 assignment, other import or `global` write of the same name in the module. Whichever runs
 last wins, so the migrated code (or the module's own) would use the other object: a route
 depending on a string, an annotation that is not AsyncSession. Read by the self-check."""
@@ -30,7 +31,7 @@ class Clash:
 
 
 def clashes(before: list[ast.stmt], after: list[ast.stmt]) -> list[Clash]:
-    """Names an import the rewrite added binds, where the rewritten module binds the name
+    """Names an import or a definition the rewrite added binds, where the rewritten module binds the name
     otherwise too and the original bound it fewer distinct ways: a clash the rewrite made."""
     old = _by_name(bindings(before))
     found: list[Clash] = []
@@ -41,12 +42,28 @@ def clashes(before: list[ast.stmt], after: list[ast.stmt]) -> list[Clash]:
         known = {b.identity for b in old.get(name, [])}
         added = [b for b in distinct if b.identity[0] == "import" and b.identity not in known]
         if not added:
+            # A definition the rewrite wrote (an async twin) beside the module's own binding of
+            # its name: the definitions' lines moved, so they are counted by what they bind.
+            written = [b.what for b in _distinct(old.get(name, []))]
+            added = [b for b in distinct if b.what.startswith(_DEFINITIONS) and not _take(written, b.what)]
+        if not added:
             continue
         others = tuple(b for b in distinct if b is not added[0])
         # the module's own bindings as the original wrote them (their lines are the user's)
         mine = tuple(b for b in _distinct(old.get(name, [])) if b.identity != added[0].identity) or others
         found.append(Clash(name, added[0], mine))
     return found
+
+
+_DEFINITIONS = ("def ", "async def ", "class ")
+
+
+def _take(written: list[str], what: str) -> bool:
+    """Whether `what` is among `written`, taking it out so each counts once."""
+    if what in written:
+        written.remove(what)
+        return True
+    return False
 
 
 def users(after: list[ast.stmt], name: str) -> list[str]:
@@ -167,8 +184,9 @@ def _distinct(found: list[Binding]) -> list[Binding]:
 
 def describe(clash: Clash) -> str:
     others = ", ".join(f"`{b.what}` (line {b.line})" for b in clash.others)
+    verb = "imports" if clash.added.identity[0] == "import" else "defines"
     return (
-        f"the rewrite imports `{clash.name}` (`{clash.added.what}`), but the module binds "
+        f"the rewrite {verb} `{clash.name}` (`{clash.added.what}`), but the module binds "
         f"`{clash.name}` itself too: {others}; whichever runs last wins, so the migrated code or "
         "the module's own would use the other object. Rename the module's own, or name the "
         "tool's otherwise (the stack's names are settings: async-engine, async-sessionmaker, "

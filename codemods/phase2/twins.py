@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts, twin_names
-from async_migrate.codemods.phase2 import methods, scope_openers
+from async_migrate.codemods.phase2 import methods, scope_openers, shadowed_imports
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am207_helper_twin import RULE as AM207
 
@@ -14,11 +15,19 @@ if TYPE_CHECKING:
     from async_migrate.codemods.phase2.closure import Closure, HelperDecision
 
 
-def module_names(module: facts.Module) -> set[str]:
-    """Every name a module binds at its top level: definitions, assignments, imports."""
+def module_names(module: facts.Module, read: Callable[[str], str] | None = None) -> set[str]:
+    """Every name a module binds at its top level: definitions, assignments, imports; with
+    `read` (path -> text), also what its facts keep no value for (`count_async = "label"`, a
+    number, a `global` write in a function), which a twin of that name would replace."""
     names = set(module.values) | {n for n in module.imports if n != "*"}
     names.update(f.qualname for f in module.functions if "." not in f.qualname)
     names.update(c.name for c in module.classes if "." not in c.qualname)
+    if read is not None:
+        try:
+            tree = ast.parse(read(module.path))
+        except (SyntaxError, ValueError, OSError):
+            return names  # the facts' names: the file was read for them, so this is rare
+        names.update(b.name for b in shadowed_imports.bindings(tree.body))
     return names
 
 
@@ -68,7 +77,7 @@ def name_twins(
         } | {route[0] for route, chain in closure.dependency_twins.items() if fid in chain}
         for home in homes:
             if home not in taken:
-                taken[home] = module_names(project.modules[home])
+                taken[home] = module_names(project.modules[home], read)
         used = set().union(*(taken[home] for home in homes))
         name = twin_names.free(base, used.__contains__)
         for home in homes:
