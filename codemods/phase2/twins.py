@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from async_migrate.codemods import facts, twin_names
+from async_migrate.codemods import facts, sources, twin_names
 from async_migrate.codemods.phase2 import methods, scope_openers, shadowed_imports
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am207_helper_twin import RULE as AM207
@@ -24,7 +23,7 @@ def module_names(module: facts.Module, read: Callable[[str], str] | None = None)
     names.update(c.name for c in module.classes if "." not in c.qualname)
     if read is not None:
         try:
-            tree = ast.parse(read(module.path))
+            tree = sources.tree_of(read, module.path)
         except (SyntaxError, ValueError, OSError):
             return names  # the facts' names: the file was read for them, so this is rare
         names.update(b.name for b in shadowed_imports.bindings(tree.body))
