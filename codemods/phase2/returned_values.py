@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+from async_migrate.codemods.astcollect.syntax import scope_nodes
+
 # Builtins whose result is a value made from their arguments (never an object passed through).
 _VALUE_BUILTINS = frozenset({"str", "int", "float", "bool", "len", "round", "abs", "repr", "format"})
 # Builtins building a container of what they are given (the items judged).
@@ -23,22 +25,10 @@ def returns_values(
     """Whether every `return` of the function (not of its nested functions) hands back values
     only. `mapped(written)` is the mapped class a name as written in the module stands for
     (None: no mapped class); `column(cls, attribute)` says the attribute is a plain column."""
-    returns = [n for n in _own_nodes(node) if isinstance(n, ast.Return)]
+    returns = [n for n in scope_nodes(node) if isinstance(n, ast.Return)]
     return bool(returns) and all(
         r.value is not None and _values(r.value, {}, mapped, column) for r in returns
     )
-
-
-def _own_nodes(node: ast.AST) -> list[ast.AST]:
-    found: list[ast.AST] = []
-    pending = list(ast.iter_child_nodes(node))
-    while pending:
-        current = pending.pop()
-        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        found.append(current)
-        pending.extend(ast.iter_child_nodes(current))
-    return found
 
 
 def _values(
