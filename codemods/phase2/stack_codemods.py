@@ -238,21 +238,7 @@ class AddAsyncEngine(_StackCommand):
             # exactly as with the synchronous `with database_sessionmaker() as session:`. The
             # runtime tests check this on SQLite and PostgreSQL.
             iterator, session = self.symbol("AsyncIterator"), session or self.symbol("AsyncSession")
-            add(
-                f"async def {edit.dependency}() -> {iterator}[{session}]:\n"
-                f'{indent}"""Yield an AsyncSession for the duration of one request."""\n'
-                f"{indent}# Leaving the block closes the session, which rolls back whatever a failed\n"
-                f"{indent}# request left uncommitted.\n"
-                f"{indent}async with {edit.sessionmaker}() as session:\n"
-                f"{indent}{indent}yield session\n"
-                + (
-                    f"{indent}{indent}# As the synchronous dependency does: what a request that succeeds\n"
-                    f"{indent}{indent}# added or flushed is saved.\n"
-                    f"{indent}{indent}await session.commit()\n"
-                    if edit.commit else ""
-                ),
-                True,
-            )
+            add(session_dependency(f"{edit.dependency}()", edit.sessionmaker, iterator, session, indent, edit.commit), True)
         if not statements:
             return updated_node
         # After the anchor, after every existing piece and module-level name the new code refers
@@ -380,6 +366,26 @@ def _names_in(text: str) -> list[str]:
 
 def _blank(count: int) -> list[cst.EmptyLine]:
     return [cst.EmptyLine() for _ in range(count)]
+
+
+def session_dependency(signature: str, maker: str, iterator: str, session: str, indent: str, commit: bool) -> str:
+    """The source of a generated async session dependency, `async def {signature} ->
+    {iterator}[{session}]`, yielding a session of `maker()` (an expression) and committing it
+    after the request when the synchronous dependency does (`commit`)."""
+    return (
+        f"async def {signature} -> {iterator}[{session}]:\n"
+        f'{indent}"""Yield an AsyncSession for the duration of one request."""\n'
+        f"{indent}# Leaving the block closes the session, which rolls back whatever a failed\n"
+        f"{indent}# request left uncommitted.\n"
+        f"{indent}async with {maker}() as session:\n"
+        f"{indent}{indent}yield session\n"
+        + (
+            f"{indent}{indent}# As the synchronous dependency does: what a request that succeeds\n"
+            f"{indent}{indent}# added or flushed is saved.\n"
+            f"{indent}{indent}await session.commit()\n"
+            if commit else ""
+        )
+    )
 
 
 def _call(target: str, function: str, arguments: list[str], indent: str, width: int = 88) -> str:

@@ -8,7 +8,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 
 from async_migrate.codemods.phase2 import drivers
-from async_migrate.codemods.phase2.stack_codemods import _call, _StackCommand
+from async_migrate.codemods.phase2.stack_codemods import _call, _StackCommand, session_dependency
 from async_migrate.codemods.phase2.state_stack import DependencyEdit, LifespanEdit
 
 
@@ -61,19 +61,9 @@ class AddStateStack(_StackCommand):
         indent = module.default_indent
         iterator = self.symbol("AsyncIterator")
         session = self.session_symbol(edit.session_class) if edit.session_class else self.symbol("AsyncSession")
-        code = (
-            f"async def {edit.name}({edit.connection}: {edit.annotation}) -> {iterator}[{session}]:\n"
-            f'{indent}"""Yield an AsyncSession for the duration of one request."""\n'
-            f"{indent}# Leaving the block closes the session, which rolls back whatever a failed\n"
-            f"{indent}# request left uncommitted.\n"
-            f"{indent}async with {edit.connection}.app.state.{edit.sessionmaker}() as session:\n"
-            f"{indent}{indent}yield session\n"
-            + (
-                f"{indent}{indent}# As the synchronous dependency does: what a request that succeeds\n"
-                f"{indent}{indent}# added or flushed is saved.\n"
-                f"{indent}{indent}await session.commit()\n"
-                if edit.commit else ""
-            )
+        code = session_dependency(
+            f"{edit.name}({edit.connection}: {edit.annotation})", f"{edit.connection}.app.state.{edit.sessionmaker}",
+            iterator, session, indent, edit.commit,
         )
         return self.insert(module, self.position(module, [edit.after]), [self.parse(module, code, 2)])
 
