@@ -394,6 +394,8 @@ class Function(_Fact):
     # the return annotation names only scalar types, in builtin or typing containers
     # (`-> list[str]`; not a bare `-> list`, which may hold ORM objects)
     returns_no_object: bool = False
+    # the return annotation says it returns a coroutine function: its form (`astcollect.coroutine_returns`)
+    coroutine_return: str = ""
     decorators: list[Decorator] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     query_vars: list[QueryVar] = field(default_factory=list)  # legacy Queries kept in a local name

@@ -840,7 +840,7 @@ class _Kept:
 def _plan_json(plan: phase1_rewrite.Plan) -> dict[str, Any]:
     """A phase one plan as the warm cache keeps it (plain data: the keys to convert sorted)."""
     return {"convert": sorted(plan.convert), "offload": plan.offload, "threadpool_name": plan.threadpool_name,
-            "retype": plan.retype}
+            "retype": plan.retype, "factories": plan.factories}
 
 
 def _phase1_memo(document: object) -> tuple[list[Outcome], dict[str, phase1_rewrite.Plan]] | None:
@@ -857,6 +857,7 @@ def _phase1_memo(document: object) -> tuple[list[Outcome], dict[str, phase1_rewr
             path: phase1_rewrite.Plan(
                 convert=frozenset(plan["convert"]), offload={k: list(v) for k, v in plan["offload"].items()},
                 threadpool_name=plan["threadpool_name"], retype=dict(plan["retype"]),
+                factories={key: dict(table) for key, table in plan["factories"].items()},
             )
             for path, plan in plans.items()
         }
@@ -875,13 +876,16 @@ def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_
     """Each file's rewrite: the `convert` outcomes (a blocking background task phase one makes a
     plain def has its own, `phase1/tasks.py`) lose `async`, the offloads are wrapped."""
     from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
+    from async_migrate.codemods.phase1.factory_returns import factory_retypes
 
     convert: dict[str, set[str]] = {}
     offload: dict[str, dict[str, list[int]]] = {}
+    converted: dict[str, dict[str, Outcome]] = {}
     for outcome in outcomes:
         path = outcome.handler.module.path
         if outcome.action == "convert":
             convert.setdefault(path, set()).add(outcome.handler.function.key)
+            converted.setdefault(path, {})[outcome.handler.function.key] = outcome
         if outcome.offload:
             offload.setdefault(path, {})[outcome.handler.function.key] = sorted(outcome.offload)
     plans = {}
@@ -894,6 +898,7 @@ def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_
             offload=offload.get(path, {}),
             threadpool_name=threadpool,
             retype=_async_iterator_returns(project, module, convert.get(path, set())),
+            factories=factory_retypes(module, convert.get(path, set()), converted.get(path, {})),
         )
     return plans
 

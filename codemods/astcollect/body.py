@@ -25,6 +25,7 @@ from async_migrate.codemods.astcollect import (
     beside,
     check_then_act,
     closing,
+    coroutine_returns,
     default_scopes,
     deferred,
     dispatch,
@@ -142,6 +143,8 @@ def _read_function(
     if node.returns is not None:
         function.returns = tuple(collector.refs(node.returns))
         function.returns_no_object = _holds_no_object(collector, node.returns)
+        if collector.source.mentions("Coroutine") or collector.source.mentions("Awaitable"):
+            function.coroutine_return = coroutine_returns.shape(node.returns, collector.ref, collector.constant)
     for decorator in node.decorator_list:
         function.decorators.append(collector.decorator(decorator, routers, held, scope))
     function.pragma = collector.source.pragma(node)

@@ -19,6 +19,9 @@ class Plan:
     threadpool_name: str | None = None  # a local name already bound to run_in_threadpool
     # key -> module of the bare `AsyncIterator`-like name of a converted generator's return type
     retype: dict[str, str] = field(default_factory=dict)
+    # key of a factory whose returned coroutine functions all become `def` -> the module's imports
+    # of typing names (`phase1/factory_returns.py`)
+    factories: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def rewrite_text(self, text: str, module_facts: facts.Module) -> str | None:
         """`apply`'s output, made on the text, when all it does is drop `async` (MakeHandlersSync
@@ -28,7 +31,7 @@ class Plan:
 
         Most changed files are only that: without a tree, libcst is neither imported nor run.
         """
-        if self.offload or self.retype or not self.convert or "\r" in text or "\x0c" in text:
+        if self.offload or self.retype or self.factories or not self.convert or "\r" in text or "\x0c" in text:
             return None  # carriage returns and form feeds: line numbers and libcst's round trip differ
         functions = {function.key: function for function in module_facts.functions}
         lines = text.split("\n")
@@ -64,6 +67,12 @@ def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Mod
 
         context = imports.context_for(module_facts.path, module_facts.name)
         module = SyncReturnAnnotations(context, plan.retype).transform_module(module)
+    if plan.factories:
+        from async_migrate.codemods import imports
+        from async_migrate.codemods.phase1.factory_annotations import FactoryReturnAnnotations
+
+        context = imports.context_for(module_facts.path, module_facts.name)
+        module = FactoryReturnAnnotations(context, plan.factories).transform_module(module)
     if plan.convert:
         module = MakeHandlersSync(None, plan.convert).transform_module(module)
     return module
