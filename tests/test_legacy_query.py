@@ -266,6 +266,13 @@ MAPPINGS = [
         "(await self.db.scalars(select(Book))).unique().all()",
         SELECT,
     ),
+    (
+        # a helper's criteria built at run time: handed on as written
+        "starred-criteria",
+        "session.query(Book).filter(*conditions).filter_by(**keys).order_by(*order).first()",
+        "(await session.scalars(select(Book).where(*conditions).filter_by(**keys).order_by(*order).limit(1))).first()",
+        SELECT,
+    ),
 ]
 
 
@@ -480,13 +487,19 @@ BLOCKERS = [
         f"`.execution_options()`: {MANUAL}",
     ),
     (
-        "star-args-in-method",
-        "session.query(Book).filter(*criteria).all()",
+        # `Query.join(*props)` took several targets before 2.0; `Select.join()` takes one
+        "star-args-in-join",
+        "session.query(Book).join(*targets).all()",
+        f"`*args`/`**kwargs` in `.join()`: the arguments cannot be checked statically; {MANUAL}",
+    ),
+    (
+        "double-star-in-filter",
+        "session.query(Book).filter(**criteria).all()",
         f"`*args`/`**kwargs` in `.filter()`: the arguments cannot be checked statically; {MANUAL}",
     ),
     (
-        "double-star-in-method",
-        "session.query(Book).filter_by(**fields).first()",
+        "star-in-filter-by",
+        "session.query(Book).filter_by(*fields).first()",
         f"`*args`/`**kwargs` in `.filter_by()`: the arguments cannot be checked statically; {MANUAL}",
     ),
     (
@@ -792,6 +805,13 @@ NAMESPACE: dict[str, Any] = {
     "joinedload": joinedload,
     "selectinload": selectinload,
     "aliased": aliased,
+    # handed on starred (`.filter(*PRICEY)`, `.filter_by(**BY_AUTHOR)`), as a helper building its
+    # criteria at run time does
+    "PRICEY": [Book.price > 8, Book.id < 4],
+    "BY_TITLE": [Book.title.desc(), Book.id],
+    "BY_AUTHOR": {"author_id": 1},
+    "NO_KEYS": {},
+    "EAGER": [selectinload(Author.books)],
 }
 
 
@@ -947,9 +967,16 @@ EQUIVALENCE = [
     ".having(func.count(Book.id) > 1).order_by(Book.author_id).all()",
     "session.query(aliased(Book)).order_by(Book.id).all()",
     "session.query(Book).filter(Book.id == 1).with_for_update().all()",
+    "session.query(Book).filter(*PRICEY).order_by(*BY_TITLE).all()",
+    "session.query(Book).filter_by(**BY_AUTHOR).order_by(Book.id).all()",
+    "session.query(Book).filter_by(**NO_KEYS).order_by(Book.id).all()",
+    "session.query(Author).options(*EAGER).order_by(Author.id).all()",
+    "session.query(Book.author_id, func.count(Book.id)).group_by(*[Book.author_id]).order_by(Book.author_id).all()",
+    "session.query(Book.title).distinct(*[]).order_by(Book.title).all()",
     # first
     "session.query(Book).filter_by(title='Dune').order_by(Book.price).first()",
     "session.query(Book).filter(Book.id > 90).first()",
+    "session.query(Book).filter_by(**BY_AUTHOR).order_by(Book.price).first()",
     "session.query(Book.title, Book.id).order_by(Book.id.desc()).first()",
     "session.query(Book.title).order_by(Book.id).first()",
     "session.query(Author).options(joinedload(Author.books)).order_by(Author.id).first()",
@@ -976,6 +1003,8 @@ EQUIVALENCE = [
     "session.query(Book).count()",
     "session.query(Book).filter(Book.price > 10).count()",
     "session.query(Book).filter_by(title='Dune').count()",
+    "session.query(Book).filter_by(**BY_AUTHOR).count()",
+    "session.query(Book).filter(*PRICEY).count()",
     "session.query(Author).join(Author.books).count()",
     "session.query(Author).outerjoin(Author.books).count()",
     "session.query(Book).order_by(Book.id).limit(2).offset(1).count()",
@@ -1010,6 +1039,8 @@ DML = [
     "session.query(Book).filter(Book.author_id == 2).update({'title': 'X'}, synchronize_session='fetch')",
     "session.query(Book).filter_by(title='Dune').update({Book.price: 0}, synchronize_session=False)",
     "session.query(Book).filter(Book.id > 90).delete()",
+    "session.query(Book).filter(*PRICEY).delete(synchronize_session='fetch')",
+    "session.query(Book).filter_by(**BY_AUTHOR).update({Book.price: 0})",
 ]
 
 

@@ -20,6 +20,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     COLUMN_METHODS,
     ENTITY_FUNCTIONS,
     QUERY_CARRIED,
+    QUERY_STARRED,
     QUERY_STREAMING_OPTIONS,
     QUERY_TERMINALS,
 )
@@ -71,7 +72,7 @@ def clear(chain: str, session: str, iterated: bool = True, mapped: frozenset[str
     for index, (name, call) in enumerate(links):
         if name in QUERY_TERMINALS and index != len(links) - 1:
             return False
-        if not _plain_arguments(call):
+        if not _plain_arguments(call, QUERY_STARRED.get(name, frozenset())):
             return False
         if name not in QUERY_TERMINALS and name not in QUERY_CARRIED:
             return False
@@ -103,10 +104,10 @@ def clear(chain: str, session: str, iterated: bool = True, mapped: frozenset[str
     return _shape(kinds)  # scalar, and the row terminals
 
 
-def _plain_arguments(call: ast.Call) -> bool:
-    """No `*args` / `**kwargs` (libcst's `Arg.star`)."""
-    return not any(isinstance(arg, ast.Starred) for arg in call.args) and all(
-        keyword.arg is not None for keyword in call.keywords
+def _plain_arguments(call: ast.Call, stars: frozenset[str] = frozenset()) -> bool:
+    """No `*args` / `**kwargs` (libcst's `Arg.star`) beyond the `stars` the method hands on."""
+    return ("*" in stars or not any(isinstance(arg, ast.Starred) for arg in call.args)) and (
+        "**" in stars or all(keyword.arg is not None for keyword in call.keywords)
     )
 
 

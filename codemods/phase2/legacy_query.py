@@ -25,6 +25,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     ENTITY_FUNCTIONS,
     QUERY_CARRIED,
     QUERY_LEGACY,
+    QUERY_STARRED,
     QUERY_STREAMING_OPTIONS,
     QUERY_TERMINALS,
 )
@@ -372,7 +373,8 @@ class _Chain:
                     f"`.{after}()` is called on the result of `.{link.name}()`, which is not a Query: "
                     f"pass the `.{link.name}()` call itself to be rewritten"
                 )
-            if any(arg.star for arg in link.call.args):
+            starred = {arg.star for arg in link.call.args if arg.star}
+            if starred - QUERY_STARRED.get(link.name, frozenset()):
                 return (
                     f"`*args`/`**kwargs` in `.{link.name}()`: the arguments cannot be checked "
                     f"statically; {_MANUAL}"

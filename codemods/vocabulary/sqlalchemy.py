@@ -241,6 +241,18 @@ QUERY_CARRIED: dict[str, str] = {
     # and by `do_orm_execute` listeners (`include_deleted=True`) alike.
     "execution_options": "execution_options",
 }
+# Carried methods whose `select()` counterpart takes `*args` / `**kwargs` exactly as the Query
+# method does (same parameters, same meaning, SQLAlchemy 1.4 to 2.1): a starred argument is handed
+# on as written (`.filter(*conditions)` -> `.where(*conditions)`, `.filter_by(**keys)`), no less
+# readable than a named one. Query name -> the stars it may take.
+QUERY_STARRED: dict[str, frozenset[str]] = {
+    "filter": frozenset({"*"}),
+    "filter_by": frozenset({"**"}),
+    "order_by": frozenset({"*"}),
+    "group_by": frozenset({"*"}),
+    "distinct": frozenset({"*"}),
+    "options": frozenset({"*"}),
+}
 # Execution options whose meaning differs once an AsyncSession runs the statement: it buffers
 # every result (streaming needs `stream()`), and an ORM statement takes no isolation level.
 QUERY_STREAMING_OPTIONS = frozenset({"yield_per", "stream_results", "max_row_buffer", "isolation_level"})
