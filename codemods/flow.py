@@ -1499,6 +1499,10 @@ class Flow:
             self._reading.discard(key)
         return frozenset(found)
 
+    def attribute_of(self, values: Values, name: str, fid: FunctionId | None) -> Values:
+        """What reading attribute `name` on `values` in function `fid` gives (one step of `evaluate`)."""
+        return self._attribute(values, name, fid)
+
     def _attribute(self, values: Values, name: str, fid: FunctionId | None) -> Values:
         found: set[Abstract] = set()
         for value in values:

@@ -23,6 +23,8 @@ from operator import attrgetter
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.dispatch import BY_NAME, LOCAL
+from async_migrate.codemods.chain_params import Through
+from async_migrate.codemods.chain_params import condition as param_condition
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.containers import Containers
 from async_migrate.codemods.flow import (
@@ -2637,6 +2639,8 @@ class Project:
         self._untyped_calls: dict[FunctionId, list[tuple[int, str]]] = {}
         # the calls running Session work through what holds a function, a subset of the table
         self._held_work_calls: dict[FunctionId, list[tuple[int, str]]] = {}
+        # the unverified calls holding only where a parameter is handed what makes them so (`chain_params`)
+        self._unverified_through: dict[tuple[FunctionId, int, str], tuple[str, Through]] = {}
         resolved: dict[FunctionId, dict[int, list[Edge]]] = {}
         for edge in (*self.edges, *self.object_edges):
             resolved.setdefault(edge.caller, {}).setdefault(edge.call.index, []).append(edge)
@@ -2739,6 +2743,9 @@ class Project:
                         f"Session by {tainted.origin or 'code'} the analysis cannot follow: it may be a synchronous Session"
                     )
                     found.append((call.line, text))
+                    chain_condition = param_condition(flow, fid, function, on, TAINTED)
+                    if chain_condition is not None:
+                        self._unverified_through[fid, call.line, text] = chain_condition
                     continue
                 injected = flow.holds(fid, expression, INJECTED) if injects else None
                 if injected is not None:
@@ -2747,6 +2754,9 @@ class Project:
                         f"`{self.written(expression)}()` runs on what {injected.origin} provides, which the "
                         "analysis cannot follow to a project class or function: it may do synchronous Session work",
                     ))
+                    chain_condition = param_condition(flow, fid, function, expression, INJECTED)
+                    if chain_condition is not None:
+                        self._unverified_through[fid, call.line, found[-1][1]] = chain_condition
                     continue
                 kept_on_app = app_attribute(flow, fid, expression) if self._providers and dot else None
                 if kept_on_app is not None:
@@ -3231,9 +3241,85 @@ class Project:
     def unverified_chains(self) -> dict[FunctionId, list[str]]:
         """Functions with an unverified Session-carrying call, or calling one: the chain to it.
 
-        A caller that only hands the function to the threadpool is not on a chain.
+        A caller that only hands the function to the threadpool is not on a chain. Nor is one
+        whose call hands a parameter none of the values an unverified call below holds only
+        through that parameter (`chain_params`): those functions are reached on some chains only,
+        and a call of one is on a chain when `unverified_chain_of` says so.
         """
-        return self._chains_up(self.own_unverified, through_offloads=False)
+        return self._unverified_states[0]
+
+    def unverified_chain_of(self, edge: Edge) -> list[str] | None:
+        """The chain from the callee of `edge` to what it cannot verify, when this call reaches it:
+        not where the callee is on some chains only and this call hands it nothing that makes it so."""
+        from async_migrate.codemods.chain_params import carried
+
+        chain = self._unverified_states[0].get(edge.callee)
+        conditional = self._unverified_states[1].get(edge.callee)
+        if chain is None or conditional is None:
+            return chain
+        for (param, through), found in conditional:
+            if carried(self, self.flow, edge, param, through) is not None:
+                return found
+        return None
+
+    @cached_property
+    def _unverified_states(
+        self,
+    ) -> tuple[dict[FunctionId, list[str]], dict[FunctionId, list[tuple[tuple[str, Through], list[str]]]]]:
+        """`_chains_up` of the unverified calls, each state a function and the parameter condition it
+        is reached under (None: on every chain through it): the first chain of each function, and
+        for those reached only under conditions, each condition with its chain."""
+        from async_migrate.codemods.chain_params import HOLDS, carried
+
+        own = self.own_unverified
+        self._own_unverified  # noqa: B018  (fills the table below)
+        through = self._unverified_through
+        flow = self.flow
+        states: dict[tuple[FunctionId, tuple[str, Through] | None], list[str]] = {}
+        chains: dict[FunctionId, list[str]] = {}
+        frontier: deque[tuple[FunctionId, tuple[str, Through] | None]] = deque()
+
+        def add(fid: FunctionId, condition: tuple[str, Through] | None, chain: list[str]) -> None:
+            if (fid, None) in states or (fid, condition) in states:
+                return
+            states[fid, condition] = chain
+            chains.setdefault(fid, chain)
+            frontier.append((fid, condition))
+
+        for fid in self.functions:
+            found = own(fid)
+            conditions = [through.get((fid, line, text)) for line, text in found]
+            if None in conditions:
+                add(fid, None, [found[conditions.index(None)][1]])
+            for (_line, text), condition in zip(found, conditions):
+                if condition is not None:
+                    add(fid, condition, [text])
+        while frontier:
+            while frontier:
+                callee, condition = frontier.popleft()
+                _, function = self.functions[callee]
+                if function.is_async:
+                    continue
+                for edge in self.all_calls_to[callee]:
+                    if edge.call.offloaded:
+                        continue
+                    up = None
+                    if condition is not None:
+                        moved = carried(self, flow, edge, *condition)
+                        if moved is None:
+                            continue  # this call hands the parameter nothing that makes the call unverified
+                        up = None if moved == HOLDS else (moved, condition[1])
+                    add(edge.caller, up, [function.qualname, *states[callee, condition]])
+            # a decorated function runs its decorator's wrapper on every call: on every chain
+            for fid, wrappers in self._decorated:
+                wrapper = next((w for w in wrappers if w in chains), None)
+                if wrapper is not None and (fid, None) not in states:
+                    add(fid, None, [f"@{self.functions[wrapper][1].qualname}", *chains[wrapper]])
+        conditional: dict[FunctionId, list[tuple[tuple[str, Through], list[str]]]] = {}
+        for (fid, condition), chain in states.items():
+            if condition is not None and (fid, None) not in states:
+                conditional.setdefault(fid, []).append((condition, chain))
+        return chains, conditional
 
     @cached_property
     def work_chains(self) -> dict[FunctionId, list[str]]:

@@ -266,9 +266,9 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                     work.blocking.append(
                         Blocking(edge.call.line, f"{name}(...), which runs it in a worker thread", offloaded=True)
                     )
-            if edge.callee in project.unverified_chains and not edge.call.offloaded:
+            chain = project.unverified_chain_of(edge) if not edge.call.offloaded else None
+            if chain is not None:
                 # awaited, it runs on the loop: what it cannot see is the caller's doubt too
-                chain = project.unverified_chains[edge.callee]
                 work.unverified.append(
                     (edge.call.line, f"calls {name} (line {edge.call.line}): {' -> '.join([callee.qualname, *chain])}")
                 )
@@ -317,8 +317,7 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                 work.helper_calls[edge.call.index] = blocking
                 if edge.call.coroutine is not None:
                     work.in_coroutines.append(CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine))
-        elif edge.callee in project.unverified_chains and not edge.call.offloaded:
-            chain = project.unverified_chains[edge.callee]
+        elif not edge.call.offloaded and (chain := project.unverified_chain_of(edge)) is not None:
             work.unverified.append(
                 (edge.call.line, f"calls {name} (line {edge.call.line}): {' -> '.join([callee.qualname, *chain])}")
             )

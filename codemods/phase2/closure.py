@@ -2292,7 +2292,7 @@ def _unverified_below_coroutines(project: Project, route: FunctionId) -> list[st
             if callee in seen or edge.call.offloaded:
                 continue
             seen.add(callee)
-            below = project.unverified_chains.get(callee)
+            below = project.unverified_chain_of(edge)
             if below:
                 return [*(project.functions[f][1].qualname for f in (*path, callee)), *below]
             order.append((callee, [*path, callee]))
