@@ -108,7 +108,8 @@ def _finish(path: Path | None, block: str, document: dict[str, Any], markdown, f
 
 def _write_report(path: Path | None, block: str, document: dict[str, Any], markdown) -> None:
     from async_migrate.cli.main import _fail, _versioned
-    from async_migrate.codemods.verify.report import write_block
+    from async_migrate.codemods import report_sections
+    from async_migrate.codemods.verify.report import merge
 
     if path is None:
         return
@@ -116,7 +117,7 @@ def _write_report(path: Path | None, block: str, document: dict[str, Any], markd
         if path.suffix.lower() == ".json":
             path.write_text(json.dumps(_versioned(document), indent=2) + "\n", encoding="utf-8")
         else:
-            write_block(path, block, markdown(document))
+            report_sections.write(path, block, markdown(document), merge)
     except OSError as error:
         raise _fail(f"cannot write the report {path}: {error}") from None
 

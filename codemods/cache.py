@@ -520,36 +520,33 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _valid_per_path(values: type) -> Callable[[Any], bool]:
-    """A check of a table {path: (digest, {variant: value})} whose values are of type `values`."""
+def _valid_digested(value: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """A check of a table {key: (digest, what)} whose keys and digests are strings, each `what` passing `value`."""
 
     def valid(table: Any) -> bool:
         return isinstance(table, dict) and all(
-            isinstance(path, str)
+            isinstance(key, str)
             and isinstance(entry, tuple)
             and len(entry) == 2
             and isinstance(entry[0], str)
-            and isinstance(entry[1], dict)
-            and all(isinstance(k, str) and isinstance(v, values) for k, v in entry[1].items())
-            for path, entry in table.items()
+            and value(entry[1])
+            for key, entry in table.items()
         )
 
     return valid
 
 
+def _valid_per_path(values: type) -> Callable[[Any], bool]:
+    """A check of a table {path: (digest, {variant: value})} whose values are of type `values`."""
+    return _valid_digested(
+        lambda variants: isinstance(variants, dict)
+        and all(isinstance(k, str) and isinstance(v, values) for k, v in variants.items())
+    )
+
+
 _valid_facts = _valid_per_path(bytes)  # path -> (file digest, {variant: pickled facts})
 _valid_ids = _valid_per_path(str)  # path -> (file digest, {variant: facts identity})
-
-
-def _valid_analysis(table: Any) -> bool:
-    return isinstance(table, dict) and all(
-        isinstance(kind, str)
-        and isinstance(entry, tuple)
-        and len(entry) == 2
-        and isinstance(entry[0], str)
-        and isinstance(entry[1], bytes)
-        for kind, entry in table.items()
-    )
+_valid_analysis = _valid_digested(lambda value: isinstance(value, bytes))  # kind -> (digest, pickled analysis)
 
 
 def _same_facts(before: bytes, after: bytes, module: Any) -> bool:

@@ -8,6 +8,7 @@ The markers are HTML comments: a pull request description shows none of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 # verify's and smoke's sections go under this heading, which stays last.
@@ -78,8 +79,9 @@ def unreadable(path: Path) -> str | None:
     return None
 
 
-def write(path: Path, block: str, body: str) -> None:
-    """Write body as block's section of the file at path (`merge`), creating the file when it is
-    missing. OSError (UnicodeDecodeError for a file that is not UTF-8) goes to the caller."""
+def write(path: Path, block: str, body: str, merged: Callable[[str, str, str], str] = merge) -> None:
+    """Write body as block's section of the file at path (`merged`: where a new section goes,
+    `merge` or verification's), creating the file when it is missing. OSError
+    (UnicodeDecodeError for a file that is not UTF-8) goes to the caller."""
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
-    path.write_text(merge(existing, block, body), encoding="utf-8")
+    path.write_text(merged(existing, block, body), encoding="utf-8")

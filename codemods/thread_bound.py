@@ -142,20 +142,12 @@ def _own_cached(project: Project, fid: FunctionId) -> list[BoundUse]:
 
 def _on_instances(project: Project, fid: FunctionId, found: list[BoundUse]) -> list[BoundUse]:
     """`found` without the uses of `self.x` on a class `fid` holds no process-wide instance of."""
-    if not any(use.instance_of for use in found):
-        return found
-    from async_migrate.codemods.phase1.shared_session import held_instance, process_wide_instances
+    from async_migrate.codemods.phase1.shared_session import on_process_wide_instances
 
-    held = process_wide_instances(project, fid)
-    kept = []
-    for use in found:
-        if use.instance_of is None:
-            kept.append(use)
-            continue
-        instance = held_instance(project, held, use.instance_of)
-        if instance is not None:
-            kept.append(replace(use, holder=use.holder.format(instance=project.written(instance)), instance_of=None))
-    return kept
+    return on_process_wide_instances(
+        project, fid, found,
+        lambda use, instance: replace(use, holder=use.holder.format(instance=project.written(instance)), instance_of=None),
+    )
 
 
 def _possible(project: Project) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
@@ -165,10 +165,49 @@ def unseen_offloaded_openers(project: Project, fid: FunctionId) -> tuple[str, st
 def _resolved(project: Project, fid: FunctionId, uses: list[SharedUse]) -> list[SharedUse]:
     """`uses` with each `self.x` a unit of work opens named by the process-wide instance of its
     class `fid` works on; dropped where `fid` works on none (each request builds its own)."""
+
+    def named(use: SharedUse, instance: str) -> SharedUse:
+        assert use.instance_of is not None
+        short = project.flow.classes.short(use.instance_of)
+        remedy = (
+            f"give each request its own {short} (a dependency returning `{short}()`, or one built in the "
+            f"route) instead of `{instance}`"
+        )
+        holder = use.holder.format(instance=instance)
+        if instance.startswith("app.state."):  # kept by the application, not a module global
+            holder = holder.replace("module-level instance", "instance")
+        cached = _cached_builder(project, instance.partition("()")[0]) if "()" in instance else None
+        if cached is not None:
+            cache, where = cached
+            holder = holder.replace("module-level instance", "instance") + (
+                f", whose `@{cache}` ({where}) hands it to every caller"
+            )
+            remedy = (
+                f"give each request its own {short}: drop the `@{cache}` from "
+                f"`{instance.partition('()')[0].rpartition('.')[2]}()` ({where})"
+            )
+        return replace(use, holder=holder, instance_of=None, remedy=remedy)
+
+    return on_process_wide_instances(project, fid, uses, named)
+
+
+_Use = TypeVar("_Use", bound="_OnInstance")
+
+
+class _OnInstance(Protocol):
+    @property
+    def instance_of(self) -> str | None: ...
+
+
+def on_process_wide_instances(
+    project: Project, fid: FunctionId, uses: list[_Use], named: Callable[[_Use, str], _Use]
+) -> list[_Use]:
+    """`uses` with each use of `self.x` on a class (`instance_of`) `named` by the reference to
+    the process-wide instance of it `fid` works on; dropped where `fid` works on none (each
+    request builds its own). Serves a Session (`SharedUse`) and a connection (`thread_bound.py`)."""
     if not any(use.instance_of for use in uses):
         return uses
     held = _process_wide_instances(project, fid)
-    classes = project.flow.classes
     found = []
     for use in uses:
         if use.instance_of is None:
@@ -176,25 +215,7 @@ def _resolved(project: Project, fid: FunctionId, uses: list[SharedUse]) -> list[
             continue
         instance = held_instance(project, held, use.instance_of)
         if instance is not None:
-            short = classes.short(use.instance_of)
-            remedy = (
-                f"give each request its own {short} (a dependency returning `{short}()`, or one built in the "
-                f"route) instead of `{instance}`"
-            )
-            holder = use.holder.format(instance=instance)
-            if instance.startswith("app.state."):  # kept by the application, not a module global
-                holder = holder.replace("module-level instance", "instance")
-            cached = _cached_builder(project, instance.partition("()")[0]) if "()" in instance else None
-            if cached is not None:
-                cache, where = cached
-                holder = holder.replace("module-level instance", "instance") + (
-                    f", whose `@{cache}` ({where}) hands it to every caller"
-                )
-                remedy = (
-                    f"give each request its own {short}: drop the `@{cache}` from "
-                    f"`{instance.partition('()')[0].rpartition('.')[2]}()` ({where})"
-                )
-            found.append(replace(use, holder=holder, instance_of=None, remedy=remedy))
+            found.append(named(use, instance))
     return found
 
 
@@ -1025,12 +1046,6 @@ def held_instance(project: Project, held: list[tuple[str, str]], instance_of: st
     None: no process-wide instance of it."""
     classes = project.flow.classes
     return next((ref for cls, ref in held if instance_of in classes.mro(cls) or cls in classes.mro(instance_of)), None)
-
-
-def process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
-    """`_process_wide_instances`, for other kinds of object a process-wide instance keeps (a
-    connection its `__init__` opens, `thread_bound.py`)."""
-    return _process_wide_instances(project, fid)
 
 
 def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:

@@ -1001,21 +1001,18 @@ def compute(
         )
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
-        if fid in called:
+        if fid in called or fid in injected:
             module, function = project.functions[fid]
-            users = sorted(r for r, chain in dependency_twins.items() if fid in chain and r in closure.migrated_routes)
+            injecting = ", ".join(_name(project, r) for r in sorted(
+                r for r, chain in dependency_twins.items() if fid in chain and r in closure.migrated_routes
+            ))
             closure.helpers[fid] = HelperDecision(fid, "migrate", [AM267.reason(
-                f"FastAPI runs {module.name}.{function.qualname} for instances injected by "
-                f"{', '.join(_name(project, r) for r in users)} alone: it moves in "
-                "place as `async def __call__` on the async session dependency, so a request keeps one Session"
-            )])
-        elif fid in injected:
-            module, function = project.functions[fid]
-            users = sorted(r for r, chain in dependency_twins.items() if fid in chain and r in closure.migrated_routes)
-            closure.helpers[fid] = HelperDecision(fid, "migrate", [AM226.reason(
-                f"the class {module.name}.{function.qualname.rpartition('.')[0]} is injected by "
-                f"{', '.join(_name(project, r) for r in users)} alone: its `__init__` moves in place, its "
-                "`Depends(...)` defaults pointing at the async twins, so a request keeps one Session"
+                f"FastAPI runs {module.name}.{function.qualname} for instances injected by {injecting} alone: it moves "
+                "in place as `async def __call__` on the async session dependency, so a request keeps one Session"
+            ) if fid in called else AM226.reason(
+                f"the class {module.name}.{function.qualname.rpartition('.')[0]} is injected by {injecting} alone: its "
+                "`__init__` moves in place, its `Depends(...)` defaults pointing at the async twins, so a request "
+                "keeps one Session"
             )])
         elif fid in held:
             holder = holders.holder_of(project, fid)
@@ -2110,18 +2107,11 @@ def _work_on_sessions_held_elsewhere(project: Project, route: FunctionId) -> lis
 def _async_session_dependency(project: Project, handler: Handler) -> str | None:
     """The dependency in a route's tree that receives an AsyncSession (`repo: ItemRepoAsync =
     Depends(get_repo_async)` after an earlier run), by name; None when there is none."""
-    queue = [dependencies.param_dependency(project, p) for p in handler.function.params]
-    queue += dependencies.route_dependencies(project, handler)
-    seen: set[FunctionId] = set()
-    while queue:
-        fid = dependencies.dependency_function(project, queue.pop(0))
-        if fid is None or fid in seen:
-            continue
-        seen.add(fid)
-        if project.declared_async_session_params(fid):
-            return _name(project, fid)
-        queue += [dependencies.param_dependency(project, p) for p in project.functions[fid][1].params]
-    return None
+    return next(
+        (_name(project, fid) for fid in dependencies.dependency_tree(project, handler)
+         if project.declared_async_session_params(fid)),
+        None,
+    )
 
 
 # Calls that take an object without running its methods (beyond `__repr__`), for `_hands_holder`.

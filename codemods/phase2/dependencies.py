@@ -19,6 +19,7 @@ self-check all walk; split apart, each piece would resolve `Depends(...)` again 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -103,6 +104,21 @@ def dependency_function(project: Project, ref: str | None) -> FunctionId | None:
     # `Depends(charged)`, `charged = CurrentUser(cost=1)`: FastAPI calls the instance's `__call__`.
     callables = project.dependency_callables(ref)
     return callables[0] if len(callables) == 1 else None
+
+
+def dependency_tree(project: Project, handler: Handler) -> Iterator[FunctionId]:
+    """The project functions FastAPI calls for a route's dependencies, each once, nearest first:
+    its parameters', its decorator's and routers' `dependencies=[...]`, and theirs below."""
+    queue = [r for r in (param_dependency(project, p) for p in project.functions[handler.id][1].params) if r]
+    queue += route_dependencies(project, handler)
+    seen: set[FunctionId] = set()
+    while queue:
+        fid = dependency_function(project, queue.pop(0))
+        if fid is None or fid in seen:
+            continue
+        seen.add(fid)
+        yield fid
+        queue += [r for r in (param_dependency(project, p) for p in project.functions[fid][1].params) if r]
 
 
 def route_dependencies(project: Project, handler: Handler, router: bool = True) -> list[str]:

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import twin_names
 from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.phase2.dependencies import callable_dependency, injected_class, instance_callers
 from async_migrate.codemods.project import Edge, FunctionId, Project
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.classes import Classes
 
 # Decorators that leave a method a plain function the tool can make `async def`.
 TRANSPARENT_DECORATORS = frozenset(
@@ -270,31 +273,28 @@ def _route_decorator_lines(project: Project) -> dict[FunctionId, set[int]]:
 
 def overrides(project: Project, fid: FunctionId) -> list[FunctionId]:
     """Methods of the project's subclasses that override `fid`."""
-    classes = project.flow.classes
-    owner = classes.owner(fid)
-    if owner is None:
-        return []
-    name = project.functions[fid][1].name
-    found = []
-    for sub in classes.subclasses(owner):
-        other = classes.methods.get(sub, {}).get(name)
-        if other is not None and other != fid and other not in found:
-            found.append(other)
-    return found
+    return _named_alike(project, fid, lambda classes, owner: classes.subclasses(owner))
 
 
 def overridden(project: Project, fid: FunctionId) -> list[FunctionId]:
     """Methods of the project's base classes that `fid` overrides: a call the analysis pins to
     the base method may run `fid` at run time."""
+    return _named_alike(project, fid, lambda classes, owner: classes.mro(owner)[1:])
+
+
+def _named_alike(
+    project: Project, fid: FunctionId, related: Callable[[Classes, str], Iterable[str]]
+) -> list[FunctionId]:
+    """The methods named as the method `fid` on the classes `related` to its class, in their order."""
     classes = project.flow.classes
     owner = classes.owner(fid)
     if owner is None:
         return []
     name = project.functions[fid][1].name
     found = []
-    for cls in classes.mro(owner)[1:]:
+    for cls in related(classes, owner):
         other = classes.methods.get(cls, {}).get(name)
-        if other is not None and other not in found:
+        if other is not None and other != fid and other not in found:
             found.append(other)
     return found
 

@@ -848,17 +848,4 @@ def _two_sessions(before: Project, after: Project, route: FunctionId) -> list[Vi
 def _async_in_tree(after: Project, handler: Handler) -> bool:
     """Whether a dependency below the route takes the AsyncSession (`get_repo` building a
     repository on it)."""
-    _, function = after.functions[handler.id]
-    seen: set[FunctionId] = set()
-    queue = [r for r in (dependencies.param_dependency(after, p) for p in function.params) if r]
-    queue += dependencies.route_dependencies(after, handler)
-    while queue:
-        fid = dependencies.dependency_function(after, queue.pop(0))
-        if fid is None or fid in seen:
-            continue
-        seen.add(fid)
-        if after.declared_async_session_params(fid):
-            return True
-        _, dependency = after.functions[fid]
-        queue += [r for r in (dependencies.param_dependency(after, p) for p in dependency.params) if r]
-    return False
+    return any(after.declared_async_session_params(fid) for fid in dependencies.dependency_tree(after, handler))

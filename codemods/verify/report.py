@@ -7,7 +7,6 @@ phase two wrote keep their text.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from async_migrate.codemods import report_sections as sections
@@ -33,10 +32,6 @@ def merge(existing: str, block: str, body: str) -> str:
         return existing.rstrip("\n") + "\n\n" + marked
     return existing[:following].rstrip("\n") + "\n\n" + marked + existing[following:]
 
-
-def write_block(path: Path, block: str, body: str) -> None:
-    existing = path.read_text(encoding="utf-8") if path.exists() else ""
-    path.write_text(merge(existing, block, body), encoding="utf-8")
 
 def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
