@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.objects import Term
 from async_migrate.codemods.async_expired import GENERATED, expired_reads, generated_reads, rolled_back_reads
 from async_migrate.codemods.async_expired import UNVERIFIED as EXPIRED_UNVERIFIED
 from async_migrate.codemods.async_response_reads import response_lazy_loads, validated_lazy_loads
@@ -81,6 +82,7 @@ from async_migrate.codemods.project import (
     Handler,
     HandlerKind,
     Project,
+    TargetKind,
 )
 from async_migrate.codemods.request_validation import blocking_validators
 from async_migrate.codemods.resolvers import describe_work, resolver_work, session_helper_call
@@ -1546,8 +1548,8 @@ def _function_scoped_sessions(project: Project, handler: Handler) -> dict[str, s
         written = next((text for text in (param.default, param.text) if text and _FUNCTION_SCOPE.search(text)), None)
         for ref in param.annotation if written is None else ():
             target = project.resolve(ref)
-            value = target.value if target is not None and target.kind == "value" else None
-            if value is not None and value.kind == "annotated" and any(
+            value = target.value if target is not None and target.kind is TargetKind.VALUE else None
+            if value is not None and value.kind == facts.ValueKind.ANNOTATED and any(
                 keyword == "scope" and _FUNCTION_SCOPE.search(f"scope={text}") for keyword, text in value.depends_options
             ):
                 written = ref.rsplit(".", 1)[-1]
@@ -1808,10 +1810,10 @@ def _member_session_work(project: Project, handler: Handler) -> list[Blocking]:
     index = None
     found = []
     for line, written, term, name, how in function.uses:
-        if how != "call" or term[:1] != ("name",):
+        if how != "call" or term[:1] != (Term.NAME,):
             continue
         held = function.holds.get(term[1], ())
-        loads = [t[1] for t in held if t[0] == "load" and t[1] < len(function.loads)]
+        loads = [t[1] for t in held if t[0] == Term.LOAD and t[1] < len(function.loads)]
         if not held or len(loads) != len(held) or not all(_loaded_on(project, handler.id, t, sessions) for t in held):
             continue
         index = index or members(project, project_classes(project))
@@ -2210,7 +2212,7 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
     (`isinstance(item, Magazine) and item.publisher` given only Books). A call in the callable
     `run_sync` runs, and what that callable reaches, loads on its greenlet."""
     from async_migrate.codemods.classes import project_classes
-    from async_migrate.codemods.phase2.lazy_loads import lazy_loads
+    from async_migrate.codemods.phase2.lazy_loads import RiskKind, lazy_loads
     from async_migrate.codemods.phase2.model_members import members
     from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
     from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM247
@@ -2259,22 +2261,22 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
     def value_origins(term: tuple, visiting: frozenset[str]) -> list[facts.Load] | None:
         """The handler's queries the objects a value term is come from, None when any may come
         from elsewhere; a name met again on the way (`books = [b for b in books if ...]`) adds none."""
-        if term[0] == "name":
+        if term[0] == Term.NAME:
             if term[1] in visiting:
                 return []
             return joined([value_origins(t, visiting | {term[1]}) for t in function.holds.get(term[1], ())])
-        if term[0] == "iter":
+        if term[0] == Term.ITER:
             return element_origins(term[1], visiting)
         return _origins(project, handler.id, term, sessions)
 
     def element_origins(term: tuple, visiting: frozenset[str]) -> list[facts.Load] | None:
-        if term[0] == "name":
+        if term[0] == Term.NAME:
             if term[1] in visiting:
                 return []
             return joined([element_origins(t, visiting | {term[1]}) for t in function.holds.get(term[1], ())])
-        if term[0] == "tuple":
+        if term[0] == Term.TUPLE:
             return joined([value_origins(t, visiting) for t in term[1]])
-        return _origins(project, handler.id, ("iter", term), sessions)
+        return _origins(project, handler.id, (Term.ITER, term), sessions)
 
     def joined(parts: list[list[facts.Load] | None]) -> list[facts.Load] | None:
         if not parts or any(part is None for part in parts):
@@ -2288,7 +2290,7 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
         for arg in call.args if only is None else [only]:
             if id(call) in tasks and arg.position == 0:
                 continue  # the task function itself
-            found = value_origins(("name", arg.name), frozenset()) if arg.name else None
+            found = value_origins((Term.NAME, arg.name), frozenset()) if arg.name else None
             if not found or any(load.model not in classes.by_ref for load in found):
                 return None
             origins += found
@@ -2353,7 +2355,7 @@ def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blo
     helpers: dict[tuple[int, str], Blocking] = {}
     for risk in lazy_loads(project, [handler.id]).risks:
         calls = reached.get(risk.function)
-        if risk.kind != "attribute" or not calls or risk.code not in codes:
+        if risk.kind != RiskKind.ATTRIBUTE or not calls or risk.code not in codes:
             continue
         if passes(calls, risk):
             continue
@@ -2382,12 +2384,12 @@ def _from_parameter(
 def _term_from_parameter(
     function: facts.Function, term: tuple, visiting: frozenset[str], depth: int
 ) -> tuple[str, list[tuple[str, bool]]] | None:
-    if term[0] == "name":
+    if term[0] == Term.NAME:
         return _from_parameter(function, term[1], visiting, depth)
-    if term[0] == "attr" and isinstance(term[2], str):
+    if term[0] == Term.ATTR and isinstance(term[2], str):
         inner = _term_from_parameter(function, term[1], visiting, depth + 1)
         return None if inner is None else (inner[0], [*inner[1], (term[2], False)])
-    if term[0] == "iter":
+    if term[0] == Term.ITER:
         inner = _term_from_parameter(function, term[1], visiting, depth + 1)
         if inner is None:
             return None
@@ -2410,14 +2412,14 @@ def _parameter_arg(function: facts.Function, call: facts.Call, name: str) -> fac
 def _own_attribute_risks(project: Project, fid: FunctionId) -> list[LazyLoadRisk]:
     """The lazy-load risks (AM220 to AM222) of attributes a function reads in its own body, not
     a response model's fields: what the AsyncSession checks below test against their loads."""
-    from async_migrate.codemods.phase2.lazy_loads import own_lazy_load_risks
+    from async_migrate.codemods.phase2.lazy_loads import RiskKind, own_lazy_load_risks
 
     module, function = project.functions[fid]
     own = f"{module.name}.{function.qualname}"
     return [
         risk for risk in own_lazy_load_risks(project, fid, by_class=False)
         if risk.code in (AM220.code, AM221.code, AM222.code, AM251.code)
-        and risk.kind == "attribute" and not risk.served and risk.function == own
+        and risk.kind == RiskKind.ATTRIBUTE and not risk.served and risk.function == own
     ]
 
 
@@ -2495,7 +2497,7 @@ def _built_and_flushed(
     read: a persistent object no query loaded. None otherwise (still pending, nothing loads)."""
     from async_migrate.codemods.classes import project_classes
 
-    if len(held) != 1 or held[0][0] != "call":
+    if len(held) != 1 or held[0][0] != Term.CALL:
         return None
     classes = project_classes(project)
     own = [c for c in function.calls if not c.nested]
@@ -2526,14 +2528,14 @@ def _below_built(
     added and flushed (`_built_and_flushed`): what `user.org` leads to may be built too or already
     in the Session, found by key with no query of its class, so its relationship loads on first
     read whatever it declares. What the read is, or None when it is no such read."""
-    if term[0] == "name":  # `org = user.org` bound once, then `org.items`
+    if term[0] == Term.NAME:  # `org = user.org` bound once, then `org.items`
         held = function.holds.get(term[1], ())
-        term = held[0] if len(held) == 1 and held[0][0] == "attr" else term
+        term = held[0] if len(held) == 1 and held[0][0] == Term.ATTR else term
     steps: list[str] = []
-    while term[0] == "attr":
+    while term[0] == Term.ATTR:
         steps.insert(0, term[2])
         term = term[1]
-    if not steps or term[0] != "name":
+    if not steps or term[0] != Term.NAME:
         return None
     held = function.holds.get(term[1], ())
     built = _built_and_flushed(project, function, held, term[1], line, sessions)
@@ -2775,7 +2777,7 @@ def _chained_async_lazy_loads(
     found: list[Blocking] = []
     # bare names too: the name-based analysis credits any query's eager load of the name
     reads = [
-        (line, receiver, function.read_terms.get((line, receiver), ("name", receiver)), attribute)
+        (line, receiver, function.read_terms.get((line, receiver), (Term.NAME, receiver)), attribute)
         for line, receiver, attribute in function.attributes
     ]
     chains = len(reads)
@@ -3092,15 +3094,15 @@ def _relationship_paths(
     if origins is not None:
         return [(origins, [])]
     kind = term[0]
-    if kind == "attr" and isinstance(term[2], str):
+    if kind == Term.ATTR and isinstance(term[2], str):
         return [(o, [*s, (term[2], False)]) for o, s in _relationship_paths(project, fid, term[1], sessions, visiting, depth + 1)]
-    if kind == "iter":
+    if kind == Term.ITER:
         # an element of a collection a relationship holds
         return [
             (o, [*s[:-1], (s[-1][0], True)]) for o, s in _relationship_paths(project, fid, term[1], sessions, visiting, depth + 1)
             if s
         ]
-    if kind == "name" and term[1] not in visiting:
+    if kind == Term.NAME and term[1] not in visiting:
         _, function = project.functions[fid]
         return [
             found for held in function.holds.get(term[1], ())
@@ -3301,32 +3303,32 @@ def _origins(
     kind = term[0]
     if depth > 12:
         return None
-    if kind in ("attr", "iter", "item", "key"):
+    if kind in (Term.ATTR, Term.ITER, Term.ITEM, Term.KEY):
         return _origins(project, fid, term[1], sessions, ((kind, *term[2:]), *picks), depth + 1, homes)
     query = _query(function, term, sessions)
     if query is not None:
         # the entity, or an element of the list the query returned: `for b in (await db.scalars(s)).all()`
-        if not all(p[0] in ("iter", "item") for p in picks):
+        if not all(p[0] in (Term.ITER, Term.ITEM) for p in picks):
             return None
         found = _canonical_load(project, query)
         if homes is not None:
             homes.append((fid, found))
         return [found]
-    if kind == "load":
+    if kind == Term.LOAD:
         return None
-    if kind == "row":
+    if kind == Term.ROW:
         # a row of an awaited select: `row.Book`, `row[1]`, `(book, author) = row`,
         # `row._mapping["Book"]`, a mapping's `m["Book"]`: the entity the select names there
         rest = picks[1:]
-        if picks[:1] == (("attr", "_mapping"),) and rest[:1] and rest[0][0] == "key":
+        if picks[:1] == ((Term.ATTR, "_mapping"),) and rest[:1] and rest[0][0] == Term.KEY:
             picks, rest = rest, rest[1:]
         if not picks:
             return None
         columns = term[1:]
-        if picks[0][0] == "item":
+        if picks[0][0] == Term.ITEM:
             number = picks[0][1]
             chosen = [columns[number]] if isinstance(number, int) and number < len(columns) else []
-        elif picks[0][0] in ("attr", "key"):
+        elif picks[0][0] in (Term.ATTR, Term.KEY):
             queries = [_query(function, column, sessions) for column in columns]
             chosen = [
                 column for column, query in zip(columns, queries)
@@ -3337,20 +3339,20 @@ def _origins(
         if len(chosen) != 1 or _query(function, chosen[0], sessions) is None:
             return None
         return _origins(project, fid, chosen[0], sessions, rest, depth + 1, homes)
-    if kind == "tuple":
-        if picks and picks[0][0] == "item":
+    if kind == Term.TUPLE:
+        if picks and picks[0][0] == Term.ITEM:
             items = term[1]
             if not isinstance(picks[0][1], int) or picks[0][1] >= len(items):
                 return None
             return _origins(project, fid, items[picks[0][1]], sessions, picks[1:], depth + 1, homes)
-        if picks and picks[0][0] == "iter":
+        if picks and picks[0][0] == Term.ITER:
             return _union(project, fid, term[1], sessions, picks[1:], depth, homes)
         return None
-    if kind == "any":
+    if kind == Term.ANY:
         return _union(project, fid, term[1], sessions, picks, depth, homes)
-    if kind == "name":
+    if kind == Term.NAME:
         return _union(project, fid, function.holds.get(term[1], ()), sessions, picks, depth, homes)
-    if kind != "call":
+    if kind != Term.CALL:
         return None
     call = next((c for c in function.calls if c.index == term[1]), None)
     target = project.function(call.callee) if call is not None and call.awaited and call.callee else None
@@ -3408,13 +3410,13 @@ def _row_key(load: facts.Load) -> str:
 def _query(function: facts.Function, term: tuple, sessions: set[str]) -> facts.Load | None:
     """The query on one of `sessions` a term names: one of the function's own (`("load", n)`), or
     in a method one on a Session its instance holds (`("call", i)`, `facts.Function.held_loads`)."""
-    if term[0] == "load":
+    if term[0] == Term.LOAD:
         load = function.loads[term[1]] if term[1] < len(function.loads) else None
-    elif term[0] == "call":
+    elif term[0] == Term.CALL:
         load = function.held_loads.get(term[1])
         if load is not None and load.form == "query":
             return None  # a legacy Query, which no AsyncSession runs: AM302 names it
-    elif term[0] == "column":
+    elif term[0] == Term.COLUMN:
         load = function.held_columns.get((term[1], term[2], term[3]))
     else:
         return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from operator import attrgetter
 from typing import Any
 
@@ -667,11 +668,24 @@ class CallArg(_Fact):
     local: bool = False  # names something local to the enclosing function
 
 
+class ValueKind(str, Enum):
+    """What a module-level value (`Value.kind`) is. The facts keep the plain string (they are
+    pickled by the million); a `str`, as `HandlerKind`, compares equal to it."""
+
+    ANNOTATED = "annotated"  # `Db = Annotated[Session, Depends(get_db)]`
+    DEPENDS = "depends"  # `db_dep = Depends(get_db)`
+    CALL = "call"  # `SessionLocal = sessionmaker(...)`
+    NAME = "name"  # `get_session = get_db`
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(slots=True)
 class Value(_Fact):
     """A module-level assignment the index may need: an alias, a router, a sessionmaker."""
 
-    kind: str  # "annotated", "depends", "call", "name"
+    kind: str  # a ValueKind's value
     line: int
     ref: str | None = None  # annotated: the type; depends: the target; call: the callee; name: the target
     depends: str | None = None  # annotated: the Depends() target

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from enum import Enum
 from functools import cached_property
 from operator import attrgetter
 
@@ -159,9 +160,22 @@ _TAKE_ITEM = ITEM_READS | {"popleft"}
 UNTYPED_ITEMS = "?"
 
 
+class TargetKind(str, Enum):
+    """What a reference resolves to (`Project.resolve`); a `str`, as `HandlerKind`, so that a
+    comparison with the plain string sees the value."""
+
+    FUNCTION = "function"
+    VALUE = "value"  # a module-level value (`facts.Value`)
+    MODULE = "module"
+    EXTERNAL = "external"  # outside the project
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(slots=True)
 class Target:
-    kind: str  # function, value, module, external
+    kind: TargetKind
     ref: str
     module: facts.Module | None = None
     function: facts.Function | None = None
@@ -286,16 +300,16 @@ class Project:
                 continue
             rest = parts[split:]
             if not rest:
-                return Target("module", ref, module=module)
+                return Target(TargetKind.MODULE, ref, module=module)
             function = _last_definition(module, ".".join(rest))
             if function is not None:
-                return Target("function", ref, module=module, function=function)
+                return Target(TargetKind.FUNCTION, ref, module=module, function=function)
             head = rest[0]
             if head in module.values and len(rest) == 1:
                 value = module.values[head]
                 if value.kind == "name" and value.ref is not None:
-                    return self.resolve(value.ref, depth + 1) or Target("value", ref, module, value=value)
-                return Target("value", ref, module=module, value=value)
+                    return self.resolve(value.ref, depth + 1) or Target(TargetKind.VALUE, ref, module, value=value)
+                return Target(TargetKind.VALUE, ref, module=module, value=value)
             if head in module.imports:
                 return self.resolve(".".join([module.imports[head], *rest[1:]]), depth + 1)
             for star in filter(None, module.imports.get("*", "").split(",")):
@@ -308,7 +322,7 @@ class Project:
                 if found is not None:
                     return found
             return None
-        return Target("external", ref)
+        return Target(TargetKind.EXTERNAL, ref)
 
     def inside_project(self, name: str) -> bool:
         """Whether a package holding module `name` is a project module."""

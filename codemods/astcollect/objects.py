@@ -12,6 +12,7 @@ each term's reader (`eager_flow.py`) relies on how the walk spells it.
 from __future__ import annotations
 
 import ast
+from enum import Enum
 from typing import Any
 
 from async_migrate.codemods import facts
@@ -19,6 +20,30 @@ from async_migrate.codemods.astcollect import getters, handed_scopes
 from async_migrate.codemods.astcollect.module import Collector
 from async_migrate.codemods.astcollect.syntax import code_fields, dotted, last_name, string, walk_fields
 from async_migrate.codemods.vocabulary.sqlalchemy import ALIASED, LOADER_NAMES, NARROWING_NAMES, UNDEFER_NAMES
+
+
+class Term(str, Enum):
+    """The tag of an object term (the first item of its tuple; the vocabulary: `read`). The
+    facts keep the plain string; a `str`, as `HandlerKind`, compares equal to it."""
+
+    LOAD = "load"
+    NAME = "name"
+    CALL = "call"
+    ATTR = "attr"
+    ITER = "iter"
+    ITEM = "item"
+    KEY = "key"
+    TUPLE = "tuple"
+    DICT = "dict"
+    ANY = "any"
+    ROW = "row"
+    COLUMN = "column"
+    NONE = "none"
+    UNKNOWN = "?"
+
+    def __str__(self) -> str:
+        return self.value
+
 
 UNKNOWN: tuple = ("?",)
 UNKNOWN_NODE = ast.Constant(None)  # a value bound by unpacking, which `_module_aliases` does not read

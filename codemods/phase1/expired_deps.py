@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods.phase2.expired_reads import commits
-from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
+from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk, RiskKind
 from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def expired_dependency_reads(project: Project, handler: Handler) -> list[LazyLoa
                     owner=None,
                     message=f"expired by the commit at {where}",
                     fix="refresh the object after the commit in the dependency, or pass expire_on_commit=False",
-                    kind="expired",
+                    kind=RiskKind.EXPIRED,
                     path=path,
                     code=AM248.code,
                     dependency=dependency,
@@ -234,7 +234,7 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
                 owner=None,
                 message=f"expired by the commit at {where}",
                 fix="refresh the object in the threadpool after the commit, or pass expire_on_commit=False",
-                kind="expired",
+                kind=RiskKind.EXPIRED,
                 path=f"{receiver}.{attr}" if attr else receiver,
                 code=AM248.code,
                 dependency=fid,

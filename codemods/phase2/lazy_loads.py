@@ -15,6 +15,7 @@ import ast
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import cast
 
 from async_migrate.codemods import facts
@@ -86,6 +87,17 @@ _CONTAINER_METHODS = frozenset({
 UNTRACED = "the tool cannot trace the object to the query that loads it"
 
 
+class RiskKind(str, Enum):
+    """Where a lazy load happens (`LazyLoadRisk.kind`); a `str`, as `HandlerKind`."""
+
+    ATTRIBUTE = "attribute"  # read in code
+    RESPONSE = "response"  # read by serialization, through a response model's fields
+    EXPIRED = "expired"  # read after a dependency's commit expired it (`phase1/expired_deps.py`, AM248)
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True, slots=True)
 class LazyLoadRisk:
     file: str  # posix path of the module, relative to the root
@@ -97,7 +109,7 @@ class LazyLoadRisk:
     owner: str | None
     message: str
     fix: str
-    kind: str = "attribute"  # attribute (read in code) or response (read by serialization)
+    kind: RiskKind = RiskKind.ATTRIBUTE
     path: str = ""  # response: "BookDetail.author"; attribute: "book.author"
     routes: tuple[str, ...] = ()  # the analysed roots whose closure lacks the eager load
     code: str = AM220.code  # AM220 lazy load, AM221 dynamic relationship, AM222 read by the response
@@ -1183,7 +1195,7 @@ class _Analysis:
         self._add(key, root, lambda: LazyLoadRisk(
             file=module.path, line=where, function=f"{module.name}.{function.qualname}", attribute=column,
             owner=owner, message=message, fix=AM251.fix.replace("Model.column", f"{self.classes.short(owner)}.{column}"),
-            kind="attribute", path=described, code=AM251.code,
+            kind=RiskKind.ATTRIBUTE, path=described, code=AM251.code,
             # an object a dependency loaded: check and phase one read the load as blocking IO there
             dependency=source.dependency if source is not None else None,
             offloaded=source.offloaded if source is not None else False,
@@ -1247,7 +1259,7 @@ class _Analysis:
             file=module.path, line=where, function=f"{module.name}.{function.qualname}", attribute=name,
             owner=subclass, message=message,
             fix=AM260.fix.replace("Base, [Sub]", f"{base}, [{sub}]"),
-            kind="attribute", path=f"{sub}.{name}", code=AM260.code,
+            kind=RiskKind.ATTRIBUTE, path=f"{sub}.{name}", code=AM260.code,
         ))
 
     def _named_member(
@@ -1378,7 +1390,7 @@ class _Analysis:
         key = ("member", module.path, where, function.key, written, name, relationship)
         self._add(key, root, lambda: LazyLoadRisk(
             file=module.path, line=where, function=f"{module.name}.{function.qualname}", attribute=name,
-            owner=path[0][0], message=message, fix=fix, kind="attribute", path=f"{written}.{name}",
+            owner=path[0][0], message=message, fix=fix, kind=RiskKind.ATTRIBUTE, path=f"{written}.{name}",
             code=(AM221 if dynamic else AM250).code, dependency=source.dependency if source is not None else None,
             offloaded=source is not None and source.offloaded, served=served, reads=path,
         ))
@@ -1498,7 +1510,7 @@ class _Analysis:
             owner=None,
             message=message,
             fix=fix or rule.fix,
-            kind="attribute",
+            kind=RiskKind.ATTRIBUTE,
             path=path,
             code=rule.code,
         ))
@@ -1852,7 +1864,7 @@ class _Analysis:
             owner=owner,
             message=message,
             fix=fix,
-            kind="attribute",
+            kind=RiskKind.ATTRIBUTE,
             path=f"{receiver}.{attribute}",
             code=(AM221 if dynamic else AM220).code,
         )
@@ -2660,7 +2672,7 @@ class _Analysis:
             owner=owner,
             message=message,
             fix=fix,
-            kind="response",
+            kind=RiskKind.RESPONSE,
             path=field_path,
             code=AM221.code if dynamic else AM222.code,
             served=served,
