@@ -3683,7 +3683,9 @@ class Project:
             container, method = call.item
             found = self._item_primitive(container) if not container.startswith("$") else self.items_primitive(fid, container)
             if found == UNTYPED_ITEMS:
-                return self._untyped_primitive(f"{self.written(container)}[...]", method, f"an item of {self.written(container)}")
+                _, function = self.functions[fid]
+                spelled = self._written_container(function, container)
+                return self._untyped_primitive(f"{spelled}[...]", method, f"an item of {spelled}")
             return f"{self.written(container)}[...].{method}() on an {found}" if found is not None else None
         written = call.func or call.callee
         if written is None:
@@ -3697,6 +3699,22 @@ class Project:
         if primitive.startswith(UNTYPED_ITEMS):
             return self._untyped_primitive(self.written(holder), method, primitive.removeprefix(UNTYPED_ITEMS))
         return f"{self.written(written)}() on an {primitive}"
+
+    def _written_container(self, function: facts.Function, container: str) -> str:
+        """`container` (a flow expression) as written: the flow spells a call without its arguments
+        (`list()` for `list(self._subs)`), which the one such call of the function gives back."""
+        callee = container.removesuffix("()")
+        if callee == container or "(" in callee:
+            return self.written(container)
+        calls = [c for c in function.calls if callee in (c.func, c.callee)]
+        if len(calls) != 1:
+            return f"{self.written(callee)}(...)"
+        spelled = [
+            self.written(text) if (text := a.expr or a.ref or a.name) else "..."
+            for a in calls[0].args if a.position is not None
+        ]
+        more = len(calls[0].args) > len(spelled[:1])
+        return f"{self.written(callee)}({', '.join([*spelled[:1], *(['...'] if more else [])])})"
 
     def _untyped_primitive(self, holder: str, method: str, what: str) -> str | None:
         """An unverified AM138 call: a method only asyncio's primitives (and `queue.Queue`) have,
@@ -3839,7 +3857,7 @@ class Project:
                 held = [self.items_primitive(fid, source) for source in sources]
                 found = next((h for h in held if h is not None and h != UNTYPED_ITEMS), None)
                 if found is None and UNTYPED_ITEMS in held:
-                    where = self.written(sources[held.index(UNTYPED_ITEMS)])
+                    where = self._written_container(function, sources[held.index(UNTYPED_ITEMS)])
                     found = f"{UNTYPED_ITEMS}an item of {where}"
             # A task the function starts itself (`task = asyncio.create_task(...)`): starting it
             # needs the loop already, and is reported as such.

@@ -480,6 +480,37 @@ def test_items_the_analysis_cannot_type_keep_the_route_unverified(app, reported)
     ), entry["reasons"]
 
 
+# The flow spells a copy of the container as the call without its arguments (`list()`): the
+# reason names the container as the source writes it.
+COPYING = BUS + """
+
+class CopyingBus(EventBus):
+    def publish_copied(self, msg):
+        for q in list(self._handed):
+            q.put_nowait(msg)
+
+    def publish_sorted(self, msg):
+        for q in sorted(self._handed, key=id):
+            q.put_nowait(msg)
+
+
+copying = CopyingBus()
+"""
+
+
+@pytest.mark.parametrize(
+    ("call", "written"),
+    [("copying.publish_copied(name)", "list(self._handed)"), ("copying.publish_sorted(name)", "sorted(self._handed, ...)")],
+)
+def test_items_of_a_copy_name_the_container_as_written(app, reported, call, written):
+    route = bus_route(call).replace("import bus", "import copying")
+    entry = reported(app(route, {**BUS_FILES, "services/bus.py": COPYING}), "create", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM138"), entry
+    assert f"which calls q.put_nowait() on an item of {written}, which the analysis cannot type" in entry["reasons"][0], (
+        entry["reasons"]
+    )
+
+
 @pytest.mark.parametrize("call", ["bus.publish_threaded(name)", "bus.count()"])
 def test_near_miss_thread_safe_items_or_reads_convert(app, reported, call):
     assert reported(app(bus_route(call, True), BUS_FILES), "create", "phase1")["codes"] == ["AM101"]
