@@ -33,6 +33,7 @@ from async_migrate.codemods.rules.am141_thread_local_state import RULE as AM141
 from async_migrate.codemods.rules.am143_session_on_shared_object import RULE as AM143
 from async_migrate.codemods.rules.base import Reason, Rule
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS
+from async_migrate.codemods.vocabulary.python import EVENT_LOOP_ONLY, RAISE_WITHOUT_LOOP
 from async_migrate.codemods.vocabulary.starlette import HOOK_DECORATORS
 
 
@@ -124,6 +125,26 @@ def _primitive_call(need: CoroutineNeed) -> str:
     return f"{need.subject} at line {need.line}"
 
 
+def _outside_the_loop(api: str) -> str:
+    """What `api` does called from a worker thread of the threadpool, which runs no event loop."""
+    if api not in EVENT_LOOP_ONLY:
+        # `self._loop.call_soon(...)`: a method of a loop the code kept, called from another thread
+        return (
+            "as `def` it would run in a worker thread, and a loop's methods are not thread-safe: called from "
+            "another thread they do not wake the loop, so what they schedule runs late or not at all (and "
+            "`run_until_complete` raises RuntimeError on the running loop)"
+        )
+    if api in RAISE_WITHOUT_LOOP:
+        return (
+            "it needs the running event loop, and as `def` it would run in a worker thread, which has none: the "
+            "call raises RuntimeError there"
+        )
+    return (
+        "it needs the running event loop, and as `def` it would run in a worker thread, which has none: what "
+        "it returns fails once entered or awaited there"
+    )
+
+
 def _context_write(need: CoroutineNeed, fix: bool = False) -> str:
     """`sets a context variable, var.set() at line 12`, or through the helper chain that does."""
     if need.where:
@@ -155,8 +176,7 @@ NEEDS: dict[NeedKind, _Entry] = {
     ),
     NeedKind.EVENT_LOOP_HELPER: _Entry(
         AM117,
-        lambda need: f"calls {need.where}, which uses {need.subject}: it needs the event loop and would fail "
-        "in the threadpool",
+        lambda need: f"calls {need.where}, which uses {need.subject}: {_outside_the_loop(need.subject)}",
         lambda need: f"{need.where} uses {need.subject}: do without it in that helper (phase one then converts "
         "it) or offload the Session work",
     ),

@@ -1,7 +1,9 @@
 """AM117 event-loop-helper: an `async def` handler calls a project helper that uses an API needing the running event loop
 
 The helper runs inside the handler's call: as a `def` in the threadpool there is no running
-loop, so `asyncio.get_running_loop()` and its kind would fail there.
+loop, so `asyncio.get_running_loop()`, `asyncio.create_task()` and their kind raise RuntimeError
+there; a loop the code kept (`self._loop.call_soon(...)`) is called from another thread, which
+its methods do not allow: what they schedule runs late or not at all.
 
 Before:
 

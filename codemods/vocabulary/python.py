@@ -62,6 +62,20 @@ EVENT_LOOP_ONLY = frozenset(
         "anyio.from_thread.run",
     }
 )
+# Of those, the ones that raise RuntimeError when called where no loop runs (a worker thread);
+# the others fail only once entered or awaited.
+RAISE_WITHOUT_LOOP = frozenset(
+    {
+        "asyncio.get_running_loop",
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.current_task",
+        "asyncio.all_tasks",
+        "asyncio.get_event_loop",
+        "asyncio.gather",
+        "asyncio.shield",
+    }
+)
 # Synchronisation primitives bound to the event loop that uses them: their methods are not
 # thread-safe, so called from a worker thread they wake no waiter (or wake it on the wrong
 # thread). `queue.Queue` and `threading.Event` are the thread-safe ones.
