@@ -2501,10 +2501,8 @@ def _request_state_origin(project: Project, fid: FunctionId, function: facts.Fun
             f"{project.functions[opener][0].path}:{at}"
             for opener, _head, _expression, at in flow.state_assignments().get(attribute, [])
         })
-        return (
-            f"the Session opened on `{origin}` for each request ({', '.join(where)}), not one it receives as a "
-            "parameter: phase two replaces only a dependency's Session"
-        )
+        # what holds it, only: the reasons go on with what phase two replaces (`_held_fix`)
+        return f"the Session opened on `{origin}` for each request ({', '.join(where)}), not one it receives as a parameter"
     return None
 
 

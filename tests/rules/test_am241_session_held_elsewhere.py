@@ -125,6 +125,29 @@ def test_the_request_state_session_is_named_with_where_it_is_opened(phase2, entr
     assert f"the Session opened on `request.state.db` for each request (main.py:{line})" in found["reasons"][0], found
 
 
+def test_the_request_state_session_commit_says_what_phase_two_replaces_once(phase2, entry):
+    from rules.test_am124_holds_sync_session import STATE_MAIN
+
+    document = phase2(
+        """
+        from fastapi import Request
+
+
+        @router.post("/books/{book_id}")
+        def touch(book_id: int, request: Request):
+            request.state.db.commit()
+            return {}
+        """,
+        {"main.py": STATE_MAIN.format(value="database_sessionmaker()", extra="")},
+    )
+    reason = entry(document, "touch")["reasons"][0]
+    assert reason.count("phase two replaces only") == 1, reason
+    assert (
+        "for each request (main.py:10), not one it receives as a parameter: phase two replaces only the Session a "
+        "route receives from its dependency" in reason
+    ), reason
+
+
 def test_a_module_global_session_is_named_with_where_it_is_created(phase2, entry):
     # The single-module app's `db = SessionLocal()` beside routes whose `db` parameter is the
     # request's own: the reason names the global and its line, and that it is the process's one.
