@@ -101,3 +101,22 @@ def test_a_starlette_style_endpoint_is_judged_as_a_handler(found, function, kind
 
 def test_near_miss_the_same_endpoint_no_route_names_is_not_judged(found):
     assert [f for f in found["findings"] if f["function"] == "unregistered"] == []
+
+
+def test_a_route_in_a_mount_is_served_under_the_mount_path(found):
+    # the mount's path was dropped: `/x`, where Starlette serves `/m/x`
+    paths = {f["function"]: f["path"] for f in found["findings"]}
+    assert (paths["mounted"], paths["Listed.get"]) == ("/m/x", "/listed")
+
+
+def test_nested_mounts_join_their_paths_and_an_unread_one_leaves_the_path_unknown():
+    from async_migrate.codemods.astcollect import collect
+
+    module = collect("main.py", (
+        "from starlette.routing import Mount, Route\n"
+        "from views import a, b, c\n"
+        "PREFIX = make()\n"
+        "routes = [Mount('/api/', routes=[Mount('/v1', routes=(Route('/a', a),)), Route('/b', b)]),\n"
+        "          Mount(PREFIX, routes=[Route('/c', c)])]\n"
+    ))
+    assert {r.endpoint: r.path for r in module.registrations} == {"views.a": "/api/v1/a", "views.b": "/api/b", "views.c": None}

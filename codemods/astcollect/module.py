@@ -75,6 +75,7 @@ from async_migrate.codemods.vocabulary.starlette import (
     HOOK_REGISTRATIONS,
     MIDDLEWARE_WRAPPERS,
     MOUNT,
+    MOUNT_CLASSES,
     event_kind,
 )
 
@@ -154,6 +155,7 @@ class Collector:
         self._module_level: frozenset[str] = frozenset()
         self._module_level_sizes = (0, 0)
         self._constants: dict[str, ast.expr] | None = None  # see `constant`
+        self._mounted: dict[int, str | None] | None = None  # see `mounted_path`
 
     @property
     def module_level(self) -> frozenset[str]:
@@ -1184,7 +1186,7 @@ class Collector:
                     facts.Registration(
                         line=line, base=base, attr=attr,
                         endpoint=self._endpoint(element, local, method, nested) if element is not None else None,
-                        path=served, methods=methods, written=written, pragma=pragma, sources=read,
+                        path=self.mounted_path(call, served), methods=methods, written=written, pragma=pragma, sources=read,
                         receiver=receiver, held=held_by, depends=depends, response_model=response_model,
                         response_refs=response_refs,
                     )
@@ -1197,12 +1199,32 @@ class Collector:
             ref, sources = None, (dispatch.UNREAD,)
         self.facts.registrations.append(
             facts.Registration(
-                line=line, base=base, attr=attr, endpoint=ref, path=self.path_string(path, local), methods=methods,
+                line=line, base=base, attr=attr, endpoint=ref, path=self.mounted_path(call, self.path_string(path, local)),
+                methods=methods,
                 written=written, pragma=pragma, sources=sources, receiver=receiver, held=held_by,
                 depends=depends, response_model=response_model, response_refs=response_refs,
                 reregisters=ref is None and type(func) is ast.Attribute and self._reregisters(call, func.value, endpoint),
             )
         )
+
+    def mounted_path(self, call: ast.Call, path: str | None) -> str | None:
+        """A route object's `path` under the `Mount("/m", routes=[...])` displays it stands in
+        (`/m/x`, as Starlette serves it); None where a mount's path is no literal."""
+        if self._mounted is None:
+            self._mounted = {}
+            if "Mount" in self.source.text:
+                for node in ast.walk(self.tree):  # outer mounts first: breadth first
+                    if type(node) is not ast.Call or self.ref(node.func) not in MOUNT_CLASSES:
+                        continue
+                    routes, own = argument(node, 2, "routes"), string(argument(node, 0, "path"))
+                    outer = self._mounted.get(id(node), "")
+                    prefix = None if outer is None or own is None else outer + own.rstrip("/")
+                    for route in routes.elts if type(routes) in (ast.List, ast.Tuple) else ():  # type: ignore[union-attr]
+                        self._mounted[id(route)] = prefix
+        if path is None or id(call) not in self._mounted:
+            return path
+        prefix = self._mounted[id(call)]
+        return None if prefix is None else prefix + path
 
     def _reregisters(self, call: ast.Call, router: ast.expr, endpoint: ast.expr | None) -> bool:
         """`router.add_api_route(path, route.endpoint, ...)` in `for route in router.routes:` (or in

@@ -9,6 +9,8 @@ REGISTRATION_ATTRS = frozenset({"add_websocket_route", "add_route"})
 WEBSOCKET_REGISTRATIONS = frozenset({"add_websocket_route"})
 # `app.mount("/v2", sub_app)`: another application served under a path.
 MOUNT = "mount"
+# `Mount("/m", routes=[Route("/x", endpoint)])`: route objects served under the mount's path (`/m/x`).
+MOUNT_CLASSES = frozenset({"starlette.routing.Mount"})
 # Route objects built by hand (`routes=[Route("/x", endpoint)]`), each with the registration
 # method it stands for: Starlette runs a plain `def` endpoint in its threadpool too.
 ROUTE_CLASSES = {"starlette.routing.Route": "add_route", "starlette.routing.WebSocketRoute": "add_websocket_route"}
