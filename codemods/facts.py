@@ -941,6 +941,9 @@ class Module(_Fact):
     # what a project class built there hands its `__init__` (`Flow._constructed_with`).
     constructions: list[Value] = field(default_factory=list)
     depends: list[str] = field(default_factory=list)  # every Depends() target in the module
+    # `app.dependency_overrides[key] = override`: (key, override) by reference, the override also
+    # in `depends`; FastAPI runs it only for the routes whose dependency tree names the key
+    overrides: list[tuple[str, str]] = field(default_factory=list)
     engines: list[EngineCall] = field(default_factory=list)  # engine constructions, in order
     configures: list[Configure] = field(default_factory=list)  # `X.configure(...)` calls, in order
     # Module-level names bound to a string literal naming a URL (`DATABASE_URL = "sqlite://"`): the

@@ -1942,7 +1942,7 @@ class BodyScanner:
         overridden = override(node)
         if overridden is not None:
             self.benign.update((id(overridden[0]), id(overridden[1])))
-            self.collector.overriding(overridden[1])
+            self.collector.overriding(overridden[1], overridden[0])
         self._held_in_display(node.value, "bound to a name")
         for target in node.targets:
             self._bind(target)

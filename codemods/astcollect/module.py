@@ -621,7 +621,7 @@ class Collector:
         taken = overrides(statement)
         overridden = override(statement)
         if overridden is not None:
-            self.overriding(overridden[1])
+            self.overriding(overridden[1], overridden[0])
         if target is not None and type(value) is ast.Call and value.args and self.ref(value.func) in PARTIALS:
             # `get_repo = partial(get_repository, Repo)`: what uses `get_repo` uses the function
             # it runs, and is read where `get_repo` is (a value, a call, a `Depends`).
@@ -1640,11 +1640,14 @@ class Collector:
             and argument(node, 0, "dependency") is None
         )
 
-    def overriding(self, value: ast.expr) -> None:
-        """An override FastAPI runs in place of a dependency: one itself."""
+    def overriding(self, value: ast.expr, key: ast.expr) -> None:
+        """An override FastAPI runs in place of a dependency: one itself, and what it replaces."""
         ref = self.ref(value)
         if ref is not None:
             self.facts.depends.append(ref)
+            replaced = self.ref(key)
+            if replaced is not None:
+                self.facts.overrides.append((replaced, ref))
 
     def scan_depends(self, node: ast.AST) -> None:
         """Record every Depends(target) under a module-level or signature node."""

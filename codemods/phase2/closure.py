@@ -627,6 +627,26 @@ def compute(
         )
         for fid in candidates:
             dependency_blocks.setdefault(fid, []).append((module.path, dependency.line, text))
+    for dependency_fid, keys in dependencies.overridden_keys(project).items():
+        # `app.dependency_overrides[key] = f`: FastAPI runs `f` in key's place only for the routes
+        # whose dependency tree names key; a route that does not name it never meets `f`.
+        module, dependency = project.functions[dependency_fid]
+        via = dependencies.session_route(project, dependency_fid) or ""
+        name = dependency.qualname.removesuffix(".__init__")
+        for fid, handler in candidates.items():
+            naming = [(path, key) for path, key in keys if dependencies.reaches_key(project, handler, key)]
+            if not naming:
+                continue
+            written = "; ".join(
+                f"`dependency_overrides[{key.rpartition('.')[2]}] = {name}` ({path})" for path, key in naming
+            )
+            text = (
+                f"dependency {module.name}.{dependency.qualname} receives the synchronous Session{via}, and "
+                f"{written} runs it in place of a dependency this route names: it would share the route's "
+                "Session, and phase two does not move an override; override the route's dependency with an "
+                "async form of it by hand, or keep the route as it is"
+            )
+            dependency_blocks.setdefault(fid, []).append((module.path, dependency.line, text))
     # `include_router(router, dependencies=[Depends(f)])`: `f` runs on the request's Session for
     # every route the include serves. Its twin takes the list's place when all of them migrate
     # (checked in the loop below, `_include_stays`), as a router's own list does.

@@ -28,6 +28,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import dispatch
 from async_migrate.codemods.phase2 import depends_values, tx_dependency
 from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES, INCLUDE_ROUTER
 
 if TYPE_CHECKING:
@@ -651,6 +652,11 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
     # the router or application, the call as written) applies to its routes only.
     guarded: list[tuple[str, str, int, str, str]] = []
     lists = {(include.path, include.line): include for include in guarded_include_lists(project)}
+    # `app.dependency_overrides[key] = override` (override's reference, module path, key's reference)
+    overriding: list[tuple[str, str, str]] = []
+    # named in an `include_router(..., dependencies=[...])` or `FastAPI(dependencies=[...])` list:
+    # which routes run it is the list's question, which `reaches_key` does not ask
+    listed: set[str] = set()
     for module in project.modules.values():
         # A `Depends(...)` value used where the tool cannot follow it: its dependency's reference ->
         # (where the value is written, its name, each use)
@@ -660,6 +666,8 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
             counts[ref] = counts.get(ref, 0) + 1
         placed: list[str] = []
         for added in module.registrations:
+            if added.attr == INCLUDE_ROUTER:
+                listed.update(added.depends)
             if added.attr != INCLUDE_ROUTER:
                 # `add_api_route(path, endpoint, dependencies=[...])`: the endpoint's own, as a
                 # route decorator's list (an endpoint the index cannot resolve is no route that migrates)
@@ -696,10 +704,18 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
                 # application's routes are its own (`app.mount("/v2", v2_app)`: v1's are not v2_app's).
                 named = [ref for ref in counts if named_in(ref, text)]
                 placed.extend(named)
+                listed.update(named)
                 guarded.extend((ref, module.path, value.line, f"{module.name}.{name}", APPLICATION_CALL) for ref in named)
         for function in module.functions:
             placed.extend(p.depends for p in function.params if p.depends)
             placed.extend(ref for d in function.decorators for ref in d.depends)
+        if not is_test_path(module.path):
+            # The tests' overrides never run in the application; the application's own run in
+            # place of their key, for the routes naming it (`overridden_keys`), unless the key is
+            # itself written where the tool cannot tell the routes (checked below, after every module)
+            for key, ref in module.overrides:
+                placed.append(ref)
+                overriding.append((ref, module.path, key))
         for ref in placed:
             if ref in counts:
                 counts[ref] -= 1
@@ -710,6 +726,17 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
     found: list[FunctionId] = []
     where: dict[FunctionId, list[str]] = {}
     uses: dict[FunctionId, list[tuple[str, str, list[str]]]] = {}
+    unplaced = {project.canonical(ref) or ref for ref in (*(entry[0] for entry in loose), *listed)}
+    overridden: dict[FunctionId, list[tuple[str, str]]] = {}
+    for ref, path, key in overriding:
+        fid = dependency_function(project, ref)
+        if fid is None or not _carries_session(project, ref):
+            continue
+        if (project.canonical(key) or key) in unplaced:
+            # The key runs where the tool cannot tell which routes: so does its override.
+            loose.append((ref, path, True, []))
+        else:
+            overridden.setdefault(fid, []).append((path, key))
     for ref, path, raw, values in loose:
         fid = dependency_function(project, ref)
         if fid is None or not _carries_session(project, ref):
@@ -730,7 +757,48 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
     project.derived["phase2.unattributed_where"] = where
     project.derived["phase2.unattributed_uses"] = uses
     project.derived["phase2.guarded_includes"] = includes
+    project.derived["phase2.overridden_keys"] = overridden
     return found
+
+
+def overridden_keys(project: Project) -> dict[FunctionId, list[tuple[str, str]]]:
+    """Dependencies receiving a synchronous Session that the application's code sets as the
+    override of another (`app.dependency_overrides[verify_prod] = get_root_client`), where that
+    key is named only in route signatures, decorators and routers: {override: [(module path, the
+    key's reference)]}. FastAPI runs the override only for a route whose dependency tree names
+    the key (`reaches_key`); a key written elsewhere makes its override an unattributed one."""
+    unattributed_session_dependencies(project)
+    return cast("dict[FunctionId, list[tuple[str, str]]]", project.derived["phase2.overridden_keys"])
+
+
+def reaches_key(project: Project, handler: Handler, key: str) -> bool:
+    """Whether FastAPI may resolve the dependency `key` (a reference) for the route: its
+    parameters, its decorator's and routers' `dependencies=[...]`, and theirs in turn, name it."""
+    wanted = project.canonical(key) or key
+    runs = dependency_function(project, key)
+    if "." in handler.function.qualname:
+        return True  # a method of a view class: its class's attributes are dependencies too
+    queue = [param_dependency(project, p) for p in handler.function.params] + route_dependencies(project, handler)
+    seen: set[str] = set()
+    while queue:
+        ref = queue.pop()
+        if ref is None or ref in seen:
+            continue
+        seen.add(ref)
+        if (project.canonical(ref) or ref) == wanted:
+            return True
+        fid = dependency_function(project, ref)
+        if fid is not None and fid == runs:
+            return True  # the key's function under another name (`checked = make_check()` returning it)
+        if fid is not None:
+            queue += [param_dependency(project, p) for p in project.functions[fid][1].params]
+            continue
+        target = project.resolve(ref)
+        if target is not None and target.kind == "value" and target.value is not None and (
+            target.value.kind != "call" or project.resolve(target.value.ref) is not None
+        ):
+            return True  # a project value FastAPI calls (`copy_func(verify)`, a factory's result): unread
+    return False
 
 
 def unattributed_modules(project: Project, fid: FunctionId) -> list[str]:
