@@ -11,6 +11,7 @@ parts recurse into each other.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import re
 from collections.abc import Iterable, Iterator
@@ -46,6 +47,7 @@ from async_migrate.codemods.vocabulary.python import (
     PROPERTY_DECORATORS,
     TASK_IDENTS,
     THREAD_IDENTS,
+    TYPE_FORMS,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     CONNECTION_OPENERS,
@@ -57,6 +59,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     SCOPED_SESSION_MAKERS,
     SESSION_IO_METHODS,
     SYNC_CONNECTION_TYPES,
+    SYNC_ENGINE_TYPES,
     SYNC_SESSIONMAKERS,
 )
 from async_migrate.codemods.vocabulary.starlette import APPLICATION_TYPES as STARLETTE_APPLICATIONS
@@ -696,7 +699,36 @@ class Flow:
             # `session_factory=DEFAULT_SESSION_FACTORY`: what the caller does not pass
             found |= self.ref(param.default_ref)
         found |= self._declared_by(param.annotation)
+        if self._declares_session_factory(param):
+            found.add(Abstract(FACTORY, origin=param.text))
         return frozenset(_named(v, param.name) for v in found)
+
+    def _declares_session_factory(self, param: facts.Param) -> bool:
+        """`factory: Callable[[], Session]` (or `Callable[..., Session]`): an injected session
+        factory, whose call opens a synchronous Session whatever the caller hands. A callable
+        taking a Session (`Callable[[Session], int]`) is none."""
+        project = self.project
+        if not param.text or not any(project.canonical(r) in CALLABLE_TYPES for r in param.annotation):
+            return False
+        try:
+            tree = ast.parse(param.text.strip(), mode="eval").body
+        except SyntaxError:
+            return False
+        if isinstance(tree, ast.Constant) and isinstance(tree.value, str):
+            try:
+                tree = ast.parse(tree.value.strip(), mode="eval").body
+            except SyntaxError:
+                return False
+        if not isinstance(tree, ast.Subscript) or not isinstance(tree.slice, ast.Tuple) or len(tree.slice.elts) != 2:
+            return False
+        returned = tree.slice.elts[1]
+        written = ast.unparse(returned)
+        if not isinstance(returned, (ast.Name, ast.Attribute)):
+            return False
+        last = written.rpartition(".")[2]
+        return any(
+            ref.rpartition(".")[2] == last and project.is_sync_session_type(ref) for ref in param.annotation
+        )
 
     def injected(self, ref: str, written: str) -> Values:
         """What `Provide[ref]` injects: what the container's provider makes (`Provider[...]`:
@@ -739,11 +771,25 @@ class Flow:
         either = any(self.project.canonical(ref) in ASYNC_SESSION_TYPES for ref in annotation)
         # `Union[str, Session, Engine]`: a Session where a caller hands one (`Flow.sessions`)
         either = either or self.project.admits_more_than_session(annotation)
+        # `Union[str, Engine]`: an engine where a caller hands one, as a Session is
+        either = either or self._admits_more_than_engine(annotation)
         found: set[Abstract] = set()
         for ref in annotation:
-            if not (either and self.project.is_sync_session_type(ref)):
+            # an engine beside other types likewise (`Union[str, Session, Engine]`): one where a
+            # caller hands one
+            if not (either and (self.project.is_sync_session_type(ref) or self._engine_type(ref))):
                 found |= self._declared(ref)
         return frozenset(found)
+
+    def _engine_type(self, ref: str) -> bool:
+        return self.project.canonical(ref) in SYNC_ENGINE_TYPES
+
+    def _admits_more_than_engine(self, annotation: tuple[str, ...]) -> bool:
+        """A type expression naming a synchronous engine beside another type (`Union[str, Engine]`);
+        `Optional[Engine]` admits nothing else."""
+        return len(annotation) > 1 and any(self._engine_type(r) for r in annotation) and any(
+            self.project.canonical(r) not in TYPE_FORMS and not self._engine_type(r) for r in annotation
+        )
 
     def _declared(self, ref: str) -> Values:
         """What a value declared with type `ref` holds: an alias, a class, a Session type."""
@@ -751,6 +797,8 @@ class Flow:
             return _SESSION
         if self.project.canonical(ref) in SYNC_CONNECTION_TYPES:
             return frozenset({Abstract(CONNECTION, origin=_short(ref))})
+        if self._engine_type(ref):
+            return frozenset({Abstract(ENGINE, origin=_short(ref))})
         cls = self.classes.resolve(ref)
         if cls is not None:
             if not self.classes.is_abstract(cls):

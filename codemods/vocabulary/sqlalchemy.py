@@ -146,6 +146,9 @@ URL_TYPES = frozenset({"sqlalchemy.URL", "sqlalchemy.engine.URL", "sqlalchemy.en
 SYNC_CONNECTION_TYPES = frozenset(
     {"sqlalchemy.Connection", "sqlalchemy.engine.Connection", "sqlalchemy.engine.base.Connection"}
 )
+# A synchronous engine, as a parameter or return type names it: a value so declared connects
+# synchronously, whatever the caller hands (`def validate(engine: Engine)`).
+SYNC_ENGINE_TYPES = frozenset({"sqlalchemy.Engine", "sqlalchemy.engine.Engine", "sqlalchemy.engine.base.Engine"})
 # Engine methods whose call gives a synchronous Connection (`with engine.begin() as conn:`).
 CONNECTION_OPENERS = frozenset({"connect", "begin"})
 # The engine method handing out a pooled DB-API connection itself, outside any Connection.
