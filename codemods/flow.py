@@ -1658,6 +1658,13 @@ class Flow:
                 if kind == ASYNC:
                     continue
                 values |= _SESSION if kind == SYNC else self.evaluate(fid, expression)
+            for fid, _, receiver, expression, _ in self.classes.stored(name):
+                # `cls._instance = Service()` in a classmethod, `Holder._instance = Service()`: a
+                # store on the class itself sets the class attribute every reader of it sees (read
+                # off the receiver as written: evaluating every store's receiver of a common name
+                # would read other functions in the middle of their own evaluation)
+                if self._on_class(fid, receiver, ancestor):
+                    values |= self.evaluate(fid, expression)
             named = facts_.named.get(name)
             if named is not None:
                 # `session = SessionLocal` in the class body: the module-level Session, registry or
@@ -1684,6 +1691,13 @@ class Flow:
             for implementation in self.classes.implementations(cls):
                 values |= self.attribute(implementation, name)
         return frozenset(_named(v, f"self.{name}") for v in values)
+
+    def _on_class(self, fid: FunctionId, receiver: str, cls: str) -> bool:
+        """Whether `receiver`, as a store in `fid` writes it, is class `cls` itself: `cls` in a
+        classmethod of it, or the class by name."""
+        if receiver == "$cls":
+            return self.classes.owner(fid) == cls and self.is_classmethod(fid)
+        return not receiver.startswith("$") and receiver != facts.UNSPELLED and self.classes.resolve(receiver) == cls
 
     def _stored_outside(self, cls: str, name: str, known: bool) -> Values:
         """The Session (registry, sessionmaker) code outside the class stores into `name` on an
