@@ -216,11 +216,12 @@ class Containers:
                         found.setdefault(fid, (module.path, decorator.line, f"registered by `@{written}` at {module.path}:{decorator.line}"))
             for ref, line, written in module.escapes:
                 target = project.function(ref)
-                if target is None:
-                    continue
-                fid = (target[0].name, target[1].key)
-                if fid in work and fid not in handlers:
-                    found.setdefault(fid, (module.path, line, f"handed on as `{written}` at {module.path}:{line}"))
+                # `bus.on("created", audit.on_created)`: a bound method of a module-level instance
+                # is handed on as a function is
+                fids = [(target[0].name, target[1].key)] if target is not None else project.flow.ref_functions(ref)
+                for fid in fids:
+                    if fid in work and fid not in handlers:
+                        found.setdefault(fid, (module.path, line, f"handed on as `{written}` at {module.path}:{line}"))
         return [(fid, where) for fid, (_path, _line, where) in sorted(found.items(), key=lambda item: item[1])]
 
     def registered_table(self, source: str) -> list[FunctionId] | None:

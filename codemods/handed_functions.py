@@ -96,6 +96,17 @@ def handed_functions(
         found = project.function(arg.ref)
         if found is not None:
             return [((found[0].name, found[1].key), call, arg)]
+        # `grpc_call(handler.List, req)`: a bound method, of a module-level instance or of what a
+        # router factory's parameter holds (`grpc_handler.List` in the routes it builds), named by
+        # a dotted reference rather than a local, is handed as a function is; the methods a
+        # call of it would run, a guess by name among them (`Flow.targets`)
+        spelled = facts.Call(call.line, arg.ref, index=-1, nested=call.nested, offloaded=call.offloaded)
+        bound, _ = project.flow.targets(fid, spelled)
+        project.flow.by_name.pop(id(spelled), None)  # no call of the function: its guess is no one's
+        method = arg.ref.rpartition(".")[2]
+        bound = [b for b in bound if project.functions[b][1].name == method]
+        if bound:
+            return [(handed, call, arg) for handed in bound]
     expression = arg.expr or (f"${arg.name}" if arg.name else None)
     if expression is not None:
         return [(handed, call, arg) for handed in project.flow.functions(fid, expression)[0]]
