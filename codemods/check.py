@@ -1754,7 +1754,13 @@ def blocking_calls(project: Project, handler: Handler, work: SessionWork | None 
         found.extend(own_lazy_loads(project, handler))
     if handler.kind in HOOK_KINDS:
         found = past_constructions(project, handler, found)
-    unique = {(b.line, b.call): b for b in found}
+    unique: dict[tuple[int, str], Blocking] = {}
+    for b in found:
+        # the same call text on one line, offloaded once and on the loop once
+        # (`await run_in_threadpool(load, db) if f else load(db)`): it blocks
+        kept = unique.get((b.line, b.call))
+        if kept is None or kept.offloaded:
+            unique[b.line, b.call] = b
     return sorted(unique.values(), key=lambda b: (b.line, b.call))
 
 

@@ -311,7 +311,10 @@ def build_report(result: Result, traffic: list[TrafficRow] | None = None, applie
         name = subsystem_of(project, handler.module.path)
         entry = Entry(outcome, name, outcome.full_path)
         if outcome.before == "async":
-            done = {(b.line, b.call) for b in outcome.blocking if b.offloaded}
+            # a call offloaded beside the same call on the loop on its line is no done one
+            done = {(b.line, b.call) for b in outcome.blocking if b.offloaded} - {
+                (b.line, b.call) for b in outcome.blocking if not b.offloaded
+            }
             found = blocking_calls(project, handler)
             for blocking in found:
                 blocking.offloaded = (blocking.line, blocking.call) in done

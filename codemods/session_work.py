@@ -308,8 +308,14 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             guess = project.flow.by_name.get(id(edge.call))
             text = f"{name}(...)" if guess is None else f"maybe {name}(...): {guess}"
             blocking = Blocking(edge.call.line, text, offloaded=in_thread)
-            if any(b.line == blocking.line and b.call == blocking.call for b in work.blocking):
-                continue  # one call, several implementations of the same name
+            if any(
+                b.line == blocking.line and b.call == blocking.call and b.offloaded == blocking.offloaded
+                for b in work.blocking
+            ):
+                # one call, several implementations of the same name; an offloaded call and one on
+                # the loop on the same line (`await run_in_threadpool(load, db) if f else load(db)`)
+                # are two
+                continue
             work.blocking.append(blocking)
             # A helper that needs the running loop would fail in the threadpool: never offered for offloading.
             # (Nor a call a `with` statement makes itself, index -1: no expression to wrap.)
