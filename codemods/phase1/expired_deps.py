@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from async_migrate.codemods.classes import Classes
     from async_migrate.codemods.project import FunctionId, Handler, Project
 
+_ANYTHING = frozenset({"object", "builtins.object"})
+_TYPING = frozenset({"typing", "typing_extensions", "collections", "types", "abc"})
 _SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
 
 
@@ -198,7 +200,7 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
     from async_migrate.codemods.classes import project_classes
 
     first_commit = min(commits_at)
-    bound = _maybe_instances(project, function, sessions, first_commit)
+    bound = _maybe_instances(project, fid, function, sessions, first_commit)
     fresh = _refreshed_results(project, fid, function, sessions, commits_at)
     classes = project_classes(project)
     columns = _column_names(classes) if fresh else frozenset()
@@ -312,11 +314,14 @@ def _response_of_columns(classes: Classes, function: facts.Function, columns: fr
     return bool(models and fields) and all(classes.fields(cls) for cls in models) and set(fields) <= columns
 
 
-def _maybe_instances(project: Project, function: facts.Function, sessions: set[str], before: int) -> set[str]:
+def _maybe_instances(
+    project: Project, fid: FunctionId, function: facts.Function, sessions: set[str], before: int
+) -> set[str]:
     """Local names that may hold an ORM object of the handler's Session by line `before`: bound
     there to a mapped class's constructor or a Session call's result, or bound to what the
     notation cannot spell (`await run_in_threadpool(db.get, M, i)`, a loop target): those count,
-    since the read they may be is a blocking one."""
+    since the read they may be is a blocking one; not what a helper declared to return no ORM
+    object returns (`_declared_no_object`)."""
     from async_migrate.codemods.classes import project_classes
 
     classes = project_classes(project)
@@ -357,5 +362,58 @@ def _maybe_instances(project: Project, function: facts.Function, sessions: set[s
     for name in function.holds:
         if name in spelled or name in sessions or loaded_after(name):
             continue
+        if _declared_no_object(project, classes, fid, function.holds[name]):
+            continue
         found.add(name)
     return found
+
+
+def _declared_no_object(project: Project, classes: Classes, fid: FunctionId, terms: tuple) -> bool:
+    """Whether every term is a call (run in place or in the threadpool) of project functions each
+    declared to return no ORM object (`-> ProjectOut`, a pydantic model; `-> list[str]`): what it
+    binds no commit expires. Unannotated, declared `Any`, a mapped class, a bare container, a class
+    the analysis cannot read, or a call it resolves to nothing: perhaps an ORM object."""
+    by_index: dict[int, list[FunctionId]] = {}
+    for edge in project.all_calls_from[fid]:
+        by_index.setdefault(edge.call.index, []).append(edge.callee)
+    for term in terms:
+        if term[0] != "call" or not by_index.get(term[1]):
+            return False
+        for callee in by_index[term[1]]:
+            _, helper = project.functions[callee]
+            if helper.is_async or helper.is_generator:
+                return False  # what awaiting it returns is read elsewhere
+            if not (helper.returns_no_object or _never_mapped(project, classes, helper.returns)):
+                return False
+    return True
+
+
+def _never_mapped(project: Project, classes: Classes, annotation: tuple[str, ...]) -> bool:
+    """An annotation's references, in source order, naming containers and unions around project
+    classes that nothing maps (nor may a base outside PATH: `vocabulary/unmapped.py`), classes of
+    such libraries, or scalars: `ProjectOut`, `Optional[List[Out]]`. A container after a class
+    (`Tuple[Out, list]`: the bare `list` may hold anything) or none of those classes: unknown."""
+    from async_migrate.codemods.phase2.model_members import members
+    from async_migrate.codemods.vocabulary.python import CONTAINER_TYPES, SCALAR_TYPES
+
+    index = members(project, classes)
+    leaves = classes_seen = 0
+    for ref in annotation:
+        canonical = project.canonical(ref) or ref
+        if canonical in CONTAINER_TYPES:
+            if leaves:
+                return False
+            continue
+        leaves += 1
+        if canonical in SCALAR_TYPES:
+            continue
+        cls = classes.resolve(ref)
+        if cls is not None:
+            if index.mapped(cls) or index.outside(cls) is not None:
+                return False
+        elif classes.unread(ref) or canonical in _ANYTHING or canonical.partition(".")[0] in _TYPING:
+            return False  # `Any`, `object`, `Self`, a TypeVar's bound: anything, a mapped class too
+        elif not index.unmapped_base(ref):
+            return False
+        classes_seen += 1
+    return classes_seen > 0

@@ -351,12 +351,12 @@ class Members:
         NotFound(Exception)` are no models, and their code reads nothing a Session loads."""
         for ancestor in self.classes.mro(cls):
             for base in self.classes.by_ref[ancestor][1].bases:
-                if self.classes.resolve(base) is not None or self._plain_base(base) or self._unmapped_base(base):
+                if self.classes.resolve(base) is not None or self._plain_base(base) or self.unmapped_base(base):
                     continue
                 return base
         return None
 
-    def _unmapped_base(self, ref: str) -> bool:
+    def unmapped_base(self, ref: str) -> bool:
         """A class of the standard library, the builtins or a library `vocabulary/unmapped.py`
         names; not one of project code the analysis did not read."""
         if self.project._unseen(ref) is not None:

@@ -791,3 +791,51 @@ def test_near_miss_an_unannotated_parameter_a_dependency_hands_an_orm_object_sti
     source = STATE.replace("state: State = Depends(get_state)", "state=Depends(get_current_user)")
     (finding,) = findings(app(source.replace("{read}", "[p.title for p in state.posts]"), files()), "links")
     assert finding["code"] == "AM307" and "`state.posts`" in finding["message"], finding
+
+
+DECLARED_RESULT = """
+from fastapi import Depends
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from models import User
+from mydb import get_db
+
+
+class UserOut(BaseModel):
+    name: str
+
+
+def rename(session, i: int) -> {declared}:
+    user = session.get(User, i)
+    user.name = "x"
+    session.commit()
+    return {value}
+
+
+@router.post("/rename/{i}")
+async def renamed(i: int, session=Depends(get_db)):
+    result = await run_in_threadpool(rename, session, i)
+    return {"name": result.name}
+"""
+
+
+def _declared(declared: str, value: str) -> str:
+    return DECLARED_RESULT.replace("{declared}", declared).replace("{value}", value)
+
+
+def test_a_helper_declared_to_return_a_mapped_class_still_returns_an_expired_object(app, findings):
+    # Only what the helper declares tells the flow what the threadpool call hands back: a mapped
+    # class (or a bare container, or `Any`) may be the object the commit expired.
+    for declared in ("User", "list", "Any", "Optional[User]"):
+        source = _declared(declared, "user").replace("from models import User", "from typing import Any, Optional\n\nfrom models import User")
+        (finding,) = findings(app(source, _committing()), "renamed")
+        assert finding["code"] == "AM307" and "`result.name`" in finding["message"], (declared, finding)
+
+
+def test_near_miss_a_helper_declared_to_return_a_pydantic_model_hands_back_no_orm_object(app, findings):
+    # mlrun's `get_project(...) -> schemas.Project`: a pydantic model built from the row, which
+    # no commit expires; the read of it after the commit queries nothing.
+    for declared in ("UserOut", "Optional[UserOut]", "list[UserOut]", "str"):
+        source = _declared(declared, 'UserOut(name="x")').replace("from models import User", "from typing import Optional\n\nfrom models import User")
+        assert findings(app(source, _committing()), "renamed") == [], declared
