@@ -45,6 +45,8 @@ def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
     _, function = project.functions[handler.id]
     queue: list[str] = []
     seen: set[tuple[str, str]] = set()
+    # a factory's call as the parameter writes it (`repository(Repo)`): the facts keep `repository()`
+    written: dict[str, str] = {}
 
     def params(of: facts.Function) -> None:
         for param in of.params:
@@ -52,6 +54,10 @@ def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
                 continue  # the Session itself: its source is read by the session analysis
             ref = param_dependency(project, param)
             if ref is not None:
+                if ref.endswith("()") and ref not in written:
+                    as_written = _call_written(param.default or "") or _call_written(param.text)
+                    if as_written is not None:
+                        written[ref] = as_written
                 queue.append(ref)
             elif param.opaque_depends and any(_project_code(project, r) for r in param.opaque_refs):
                 # `Depends(lambda: check(user))`: what the expression runs is project code it names
@@ -83,7 +89,7 @@ def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
             fid = dependency_function(project, project.copied_function(ref))
         if fid is None:
             if _unresolved(project, ref):
-                add(f"Depends({_written(project, ref)})")
+                add(written.get(ref) or f"Depends({_written(project, ref)})")
             continue
         if fid in seen:
             continue
@@ -134,6 +140,23 @@ def _unresolved(project: Project, ref: str) -> bool:
         return False  # a library's, or a module
     head = ref.split(".")
     return any(".".join(head[:split]) in project.modules for split in range(1, len(head)))
+
+
+def _call_written(text: str) -> str | None:
+    """The `Depends(...)`/`Security(...)` of a parameter's default or annotation as written whose
+    dependency is a call (`Depends(repository(Repo))`), or None."""
+    if not any(marker + "(" in text for marker in _MARKERS):
+        return None
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        func = node.func if type(node) is ast.Call else None
+        name = func.id if type(func) is ast.Name else func.attr if type(func) is ast.Attribute else None
+        if name in _MARKERS and type(node) is ast.Call and node.args and type(node.args[0]) is ast.Call:
+            return ast.get_source_segment(text.strip(), node)
+    return None
 
 
 def _opaque_in(text: str) -> list[str]:

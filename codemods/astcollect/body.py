@@ -446,6 +446,15 @@ def _resolver_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     return found
 
 
+def _declared_class(annotation: ast.expr | None) -> bool:
+    """`type[T]`, `Type[Repo]`, `typing.Type[...]`: a parameter holding a class."""
+    if type(annotation) is not ast.Subscript:
+        return False
+    head = annotation.value
+    name = head.id if type(head) is ast.Name else head.attr if type(head) is ast.Attribute else None
+    return name in ("type", "Type")
+
+
 def _returned_endpoints(
     node: ast.FunctionDef | ast.AsyncFunctionDef, nested: list[ast.FunctionDef | ast.AsyncFunctionDef]
 ) -> set[str]:
@@ -478,7 +487,9 @@ def _returned_endpoints(
     # the factory was given, or handing back what it was given itself (`def mark(fn): ...; return fn`)
     if found.args.vararg is not None or found.args.kwarg is not None:
         return set()
-    given = {p.arg for p, _ in syntax.parameters(node.args)}
+    # a parameter declared a class (`cls: type[T]`) is what a dependency factory builds from
+    # (`def repository(cls: type[T]): def _build(session): return cls(session)`), no function
+    given = {p.arg for p, _ in syntax.parameters(node.args) if not _declared_class(p.annotation)}
     own = {p.arg for p, _ in syntax.parameters(found.args)}
     for inner in ast.walk(found):
         if type(inner) is ast.Call and type(inner.func) is ast.Name and inner.func.id in given:

@@ -177,3 +177,54 @@ def test_near_miss_phase2_twins_the_dependency_named_itself(phase2):
     document = phase2(PHASE2, {"core/helpers.py": HELPERS})
     (entry,) = [h for h in document["handlers"] if h["function"] == "direct"]
     assert entry["action"] == "migrate", entry
+
+
+FACTORY = """
+from typing import Annotated, Type, TypeVar
+
+from fastapi import Depends
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+class Repo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def ping(self) -> int:
+        return self.session.scalar(text("select 1"))
+
+
+T = TypeVar("T", bound=Repo)
+
+
+def repository(cls{declared}):
+    def _build(session: session_dependency) -> T:
+        return cls(session)
+    return _build
+
+
+async def get_service(repo: Annotated[Repo, Depends(repository(Repo))]) -> Repo:
+    return repo
+
+
+@router.get("/ping")
+def ping(repo: Annotated[Repo, Depends(get_service)]) -> int:
+    return repo.ping()
+"""
+
+
+def test_a_factory_calling_what_it_is_handed_is_unverified_and_named_as_written(app, findings):
+    # Undeclared, `cls` may be a function the factory wraps: what `_build` runs is unseen. The
+    # message wrote `Depends(repository())`, dropping the argument that tells the calls apart.
+    root = app(FACTORY.replace("{declared}", ""))
+    (finding,) = findings(root, "get_service")
+    assert finding["code"] == "AM304" and "`Depends(repository(Repo))`" in finding["message"], finding["message"]
+
+
+def test_near_miss_a_factory_building_the_class_it_is_handed_is_followed(app, findings):
+    # `cls: type[T]` holds a class, so `_build` is the dependency FastAPI runs (a plain `def`,
+    # in the threadpool), read as phase one reads it: check resolved nothing and failed CI.
+    for declared in (": type[T]", ": Type[Repo]"):
+        root = app(FACTORY.replace("{declared}", declared))
+        assert findings(root, "get_service") == [], declared
