@@ -33,15 +33,20 @@ def response_lazy_loads(project: Project, handler: Handler, sessions: set[str]) 
     from async_migrate.codemods.check import _Credit, _union
 
     function = handler.function
-    if not sessions or not function.results or handler.kind != "route":
+    if not function.results or handler.kind != "route":
         return []
     models, line = _response_models(project, handler)
     if not models:
         return []
+    if not sessions:
+        # the route's project code works on the AsyncSession (a unit of work, a service)
+        return _unloaded_returned(project, handler, sessions, models, line)
     homes: list[tuple[FunctionId, facts.Load]] = []
     origins = _union(project, handler.id, function.results, sessions, (), 0, homes)
     if origins is None:
-        return _displayed(project, handler, sessions, models, line)
+        return _unloaded_returned(project, handler, sessions, models, line) or _displayed(
+            project, handler, sessions, models, line
+        )
     walk = _Walk(project, handler, origins, _Credit(project, handler.id), line, homes)
     # a query's entity as its module imports it (`models.Entry`, re-exported by the package): the class
     owners = {walk.classes.resolve(load.model) for load in origins}
@@ -309,6 +314,95 @@ def _read_names(classes: Classes, model: str) -> list[str]:
     names += [alias for name in names if (alias := aliases.get(name)) not in (None, "?", name) and "." not in alias]
     return list(dict.fromkeys(names))
 
+
+
+def _unloaded_returned(
+    project: Project, handler: Handler, sessions: set[str], models: list[str], line: int
+) -> list[Blocking]:
+    """The relationships the response model reads on the one object the route returns when no
+    query loaded it: one the route built, added to its AsyncSession and flushed or committed
+    (`product = Product(...)`, `session.add(product)`), or what a project function or method hands
+    back that may be such an object (`product = await repo.add(Product(...))`: `handed_back`). Each
+    relationship field loads on first read there, one declared eager (`lazy="selectin"`) as well,
+    unless the route set it on the object or refreshed it naming it."""
+    from async_migrate.codemods.check import _built_and_flushed, _set_on_built, _strategy_of
+    from async_migrate.codemods.phase2.handed_built import handed_back, shown_functions
+    from async_migrate.codemods.phase2.refreshed import by_name
+
+    function = handler.function
+    if len(function.results) != 1:
+        return []
+    kind, value = function.results[0][:2]
+    name = value if kind == "name" else ""
+    held = function.holds.get(name, ()) if name else ()
+    end = max((c.line for c in function.calls), default=function.line) + 1
+    built = _built_and_flushed(project, function, held, name, end, sessions) if name else None
+    if built is not None:
+        owners = {built}
+        callees = []
+        where = f"the {built.rpartition('.')[2]} the route builds and adds to its AsyncSession"
+    else:
+        call = next((c for c in function.calls if c.index == (held[0][1] if len(held) == 1 and held[0][0] == "call"
+                                                              else value if kind == "call" else -1)), None)
+        callees = handed_back(project, handler.id, call) if call is not None else []
+        if not callees or not (sessions or any(_adds_on_async(project, callee, 4) for callee in callees)):
+            return []
+        owners = set()
+        for callee in callees:
+            returns = project.functions[callee][1].returns
+            owners.update(o for ref in returns if (o := _classes(project).resolve(ref)) is not None
+                          and _classes(project).is_mapped(o))
+        if not owners:
+            return []
+        where = f"what {shown_functions(project, callees)}() hands back, an object it may have built (no query loaded it)"
+    classes = _classes(project)
+    found: list[Blocking] = []
+    for model in models:
+        for field in _read_names(classes, model):
+            strategies = {_strategy_of(project, owner, field) for owner in owners}
+            if strategies <= {None} or strategies & {"raise", "raise_on_sql", "noload", "write_only"}:
+                continue
+            if name and (by_name(function, name, end, field) or (
+                built is not None and _set_on_built(function, held, name, field, end)
+            )):
+                continue
+            if built is None and all(_refreshes_returned(project, callee, field) for callee in callees):
+                continue  # `make(db, ...)` refreshing what it returns, naming the field
+            read = f"{classes.short(model)}.{field}"
+            found.append(Blocking(line, f"{read} (lazy load while the response is serialised), on {where}: its "
+                                        "relationships load on first read, one declared eager as well"))
+    return found
+
+
+def _adds_on_async(project: Project, fid: FunctionId, depth: int) -> bool:
+    """Whether project function `fid`, or one it calls, adds an object to an AsyncSession: one of
+    its parameters declared so, or one its instance holds (`self.session.add(obj)`)."""
+    from async_migrate.codemods.check import _holds_async_session
+
+    if depth <= 0:
+        return False
+    module, function = project.functions[fid]
+    declared = set(project.declared_async_session_params(fid))
+    cls = f"{module.name}.{function.qualname.rpartition('.')[0]}"
+    for call in function.calls:
+        if call.receiver in declared and call.method in ("add", "add_all"):
+            return True
+        held, _, method = (call.func or "").rpartition(".")
+        if method in ("add", "add_all") and held.startswith("$self.") and "." in function.qualname and \
+                _holds_async_session(project, cls, held.removeprefix("$self.")):
+            return True
+    return any(_adds_on_async(project, edge.callee, depth - 1) for edge in project.all_calls_from.get(fid, ()))
+
+
+def _refreshes_returned(project: Project, fid: FunctionId, attribute: str) -> bool:
+    """Whether project function `fid` returns one name it refreshes naming `attribute` first."""
+    from async_migrate.codemods.phase2.refreshed import by_name
+
+    _, function = project.functions[fid]
+    if len(function.results) != 1 or function.results[0][0] != "name":
+        return False
+    end = max((c.line for c in function.calls), default=function.line) + 1
+    return by_name(function, function.results[0][1], end, attribute)
 
 
 def _displayed(project: Project, handler: Handler, sessions: set[str], models: list[str], line: int) -> list[Blocking]:

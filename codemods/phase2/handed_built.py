@@ -13,6 +13,10 @@ parameter of the caller that is handed one in turn), so the read counts as on a 
 parameter it binds in each project function the call may run, to the first attribute read of it
 there or in a function it hands that parameter on to (`summarize(author)` reading `a.id`); a
 call into a project module the analysis cannot read is reported as such, for an unverified verdict.
+
+`handed_back` finds the project functions a call may run that return an object no query loaded
+(`product = repo.add(Product(...))`, `add` returning the object it is given), for phase two's
+response reads and `check`'s: a relationship declared eager does not load on such an object.
 """
 
 from __future__ import annotations
@@ -215,3 +219,69 @@ def _read_in(
         if found is not None:
             return HandedRead(found.helper, found.read, found.path, found.unseen)
     return None
+
+
+def handed_back(project: Project, fid: FunctionId, call: facts.Call) -> list[FunctionId]:
+    """The project functions call `call` of `fid` may run that may hand back an object no query
+    loaded (`returns_unloaded`): `product = repo.add(Product(...))` with `def add(self, obj): ...
+    return obj`. Empty when the call runs none, or only ones returning what their queries load."""
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+    if call.callee is not None and classes.built_by(call.callee) is not None:
+        return []
+    callees = _callees(project, fid, call)
+    return callees if any(returns_unloaded(project, c, _DEPTH) for c in callees) else []
+
+
+def returns_unloaded(project: Project, fid: FunctionId, depth: int = _DEPTH) -> bool:
+    """Whether what project function `fid` returns may be an object no query loaded: one it builds
+    (`Movement(...)`, bound to a name), one of its parameters (`def add(self, obj): ...; return
+    obj`: what its caller built, perhaps), or what a project function it calls hands back so. What
+    it returns from a query (`session.scalars(...)`, `session.get(...)`) or anything else is not."""
+    from async_migrate.codemods.classes import project_classes
+
+    if depth <= 0 or fid not in project.functions:
+        return False
+    classes = project_classes(project)
+    _, function = project.functions[fid]
+    params = {p.name for p in function.params} - {"self", "cls"}
+    for term in function.results:
+        if term[0] == "name":
+            if term[1] in params:
+                return True
+            call = _bound(function, term[1])
+        elif term[0] == "call":
+            call = next((c for c in function.calls if c.index == term[1]), None)
+        else:
+            continue
+        if call is None:
+            continue
+        if call.callee is not None and (model := classes.built_by(call.callee)) is not None:
+            if term[0] == "name" and classes.is_mapped(model):
+                return True
+            continue
+        if any(returns_unloaded(project, c, depth - 1) for c in _callees(project, fid, call)):
+            return True
+    return False
+
+
+def shown_functions(project: Project, fids: list[FunctionId]) -> str:
+    """`module.qualname` of each, joined by "or"."""
+    return " or ".join(f"{project.functions[f][0].name}.{project.functions[f][1].qualname}" for f in fids)
+
+
+def _callees(project: Project, fid: FunctionId, call: facts.Call) -> list[FunctionId]:
+    """The project functions `call` of function `fid` may run."""
+    found = {e.callee for e in project.all_calls_from.get(fid, ()) if e.call.index == call.index}
+    if not found and call.callee is not None and (target := project.function(call.callee)) is not None:
+        found = {(target[0].name, target[1].key)}
+    return sorted(found)
+
+
+def _bound(function: facts.Function, name: str) -> facts.Call | None:
+    """The call a local name holds, when the function binds it once, to a call."""
+    held = function.holds.get(name, ())
+    if len(held) != 1 or held[0][0] != "call":
+        return None
+    return next((c for c in function.calls if c.index == held[0][1]), None)

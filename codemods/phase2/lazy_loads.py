@@ -31,7 +31,7 @@ from async_migrate.codemods.phase2.eager_flow import (
     dependency_provider,
     describe,
 )
-from async_migrate.codemods.phase2.handed_built import Handed, handed_built
+from async_migrate.codemods.phase2.handed_built import Handed, handed_back, handed_built, shown_functions
 from async_migrate.codemods.phase2.model_members import Members, Summary, members, on_object_session
 from async_migrate.codemods.phase2.refreshed import by_callers, by_name, by_query, only_set
 from async_migrate.codemods.phase2.validations import (
@@ -469,6 +469,7 @@ class _Analysis:
         # hold. Every one is taken for every parameter: an option for a class the objects are not
         # names no relationship of theirs, and none is added.
         self._type_args: set[str] = set()
+        self._handed_back_by: tuple[str, str] | None = None  # the returned name and the function whose result it is
         self._type_vars: dict[str, bool] = {}
         self._modelless_annotations = cast(
             "dict[tuple[str, ...], bool]", project.derived.setdefault("lazy_load_modelless", {})
@@ -852,7 +853,7 @@ class _Analysis:
             else:
                 below = receiver.partition(".")[0]
         returned_by = (
-            self._returned_by(function, receiver) if source is None and built is None and below is None and handed is None
+            self._returned_by(function, receiver, fid) if source is None and built is None and below is None and handed is None
             else None
         )
         if returned_by is not None:
@@ -1586,14 +1587,22 @@ class _Analysis:
         return handed_built(self.project, members, fid, name, self._built_object,
                             lambda caller, local: flow.name(caller, local) is not None)
 
-    def _returned_by(self, function: facts.Function, receiver: str) -> str | None:
+    def _returned_by(self, function: facts.Function, receiver: str, fid: FunctionId | None = None) -> str | None:
         """The project function whose result the name `receiver` is reached from (`user`, `user.org`
-        for `user = make_user(db, ...)`, bound once), read here because the flow traces it to no
-        query; None for anything else (a mapped class built in place is `_built_object`'s)."""
+        for `user = make_user(db, ...)`, bound once; with `fid`, the function's own id, a method
+        too: `product = repo.add(Product(...))`), read here because the flow traces it to no query;
+        None for anything else (a mapped class built in place is `_built_object`'s)."""
         call = _bound_call(function, receiver.partition(".")[0])
-        if call is None or call.callee is None or self.classes.built_by(call.callee) is not None:
+        if call is None:
             return None
-        return call.callee if self.project.function(call.callee) is not None else None
+        if call.callee is not None:
+            if self.classes.built_by(call.callee) is not None:
+                return None
+            if self.project.function(call.callee) is not None:
+                return call.callee
+        if fid is None:
+            return None
+        return shown_functions(self.project, handed_back(self.project, fid, call)) or None
 
     def _built_object(self, function: facts.Function, receiver: str) -> str | None:
         """The mapped class of the object a local name holds when the function built it there
@@ -1930,6 +1939,14 @@ class _Analysis:
         fresh = bool(built) and None not in built and origins is None
         if fresh:
             owners = frozenset(b for b in built if b is not None)
+        handed_back = self._handed_back(root, function) if not fresh and origins is None else None
+        if handed_back is not None:
+            # `product = repo.add(Product(...))` ... `return product`: what a project function hands
+            # back and the flow traces to no query (it may be the object the route built, added by
+            # the helper) is loaded by no query known, so a relationship declared eager loads on
+            # first read, as on an object the route builds itself
+            fresh = True
+        self._handed_back_by = handed_back
         for model in models:
             name = self.classes.short(model)
             if origins is None:
@@ -1943,6 +1960,60 @@ class _Analysis:
                     # not the page the route built
                     continue
                 self._serialise(root, handler.module, function, line, model, name, (model,), eager, origin)
+
+    def _handed_back(self, root: FunctionId, function: facts.Function) -> tuple[str, str] | None:
+        """(the returned name, '' for a call returned as it is; the project functions whose result
+        it is) when the route returns what a call of a project function or method hands back that
+        may be an object no query loaded (`product = repo.add(Product(...))`: `handed_back`);
+        None for anything else."""
+        if len(function.results) != 1:
+            return None
+        kind, value = function.results[0][:2]
+        if kind == "name":
+            call = _bound_call(function, value)
+            name = value
+        elif kind == "call":  # `return repo.add(Product(...))`
+            call = next((c for c in function.calls if c.index == value), None)
+            name = ""
+        else:
+            return None
+        if call is None:
+            return None
+        callees = handed_back(self.project, root, call)
+        return (name, shown_functions(self.project, callees)) if callees else None
+
+    def _fresh_risk(self, risk: LazyLoadRisk, declared: list[_Relationship], attribute: str) -> LazyLoadRisk:
+        """`risk` on an object no query is known to load, saying why a relationship declared eager
+        (`lazy="selectin"`) is not loaded there and how to load it."""
+        if not declared:
+            return risk
+        strategies = ", ".join(sorted({f'lazy="{c.strategy}"' for c in declared}))
+        handed = self._handed_back_by
+        if handed is not None:
+            name, called = handed
+            what = f"`{name}`" if name else "the object the route returns"
+            name = name or "obj"
+            why = (
+                f"declared eager ({strategies}), which loads it only with a query of its class: {what} is what "
+                f"{called}() returns, which the tool traces to no query (an object built and added there, or one "
+                "code it does not follow returns), so none is known to load it and it loads on first read"
+            )
+            fix = (
+                f"load it before returning: `await session.refresh({name}, attribute_names=[\"{attribute}\"])` "
+                f"after the route's last Session call (an object the Session holds), or return what a query "
+                f"with `selectinload(...)` loads; or migrate the route by hand"
+            )
+        else:
+            why = (
+                f"declared eager ({strategies}), which loads it only with a query of its class: the route builds "
+                "the object, which no query loads, so it loads on first read"
+            )
+            fix = (
+                f"load it with `await session.refresh(obj, attribute_names=[\"{attribute}\"])` after the "
+                "route's last Session call, or migrate the route by hand"
+            )
+        message = risk.message.replace("not eager-loaded in the route's queries", why, 1)
+        return replace(risk, message=message, fix=fix)
 
     def _encoded_dataclasses(self, root: FunctionId, module: facts.Module, function: facts.Function, line: int) -> None:
         """A route with no response model hands what it returns to `jsonable_encoder`, which reads
@@ -2432,9 +2503,11 @@ class _Analysis:
             targets: frozenset[str] | None = None
             if candidates and owners is not None:
                 candidates, targets = self._on(candidates, owners, name)
+            declared: list[_Relationship] = []
             if candidates and fresh:
                 # below the built object too: what its relationships lead to may be built as well, or
                 # already in the Session, where loading it by key finds it and no query of its class runs
+                declared = [c for c in candidates if c.strategy in EAGER_STRATEGIES]
                 candidates = _as_lazy(candidates)
             if not candidates:
                 self._named_member(root, root, line, path, name, "read", eager, source=source,
@@ -2460,7 +2533,10 @@ class _Analysis:
                 self._add(
                     key,
                     root,
-                    lambda: self._response_risk(module, function, line, field_path, name, risky, safe, source, depth),  # noqa: B023 (called at once)
+                    lambda: self._fresh_risk(  # noqa: B023 (called at once)
+                        self._response_risk(module, function, line, field_path, name, risky, safe, source, depth),  # noqa: B023
+                        declared, name,  # noqa: B023
+                    ),
                 )
             if candidates and opaque(annotation):
                 self._held_unverified(root, module, function, line, model, path, field_path, name, candidates)

@@ -73,7 +73,11 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   read, one declared eager (`lazy="joined"`, a backref's) as well, unless the handler set it
   (`Item(owner=owner)`, `item.owner = owner`) or a refresh names it (still pending, before the
   flush, nothing loads); so does a relationship of what its relationships lead to (`user.org.items`,
-  `org = user.org` then `org.items`), found by key with no query of its class. The AsyncSession is one the handler is given, or one it opens (`async with maker() as db:`
+  `org = user.org` then `org.items`), found by key with no query of its class. A response model
+  field naming a relationship of such an object the route returns, or of what a project function or
+  method hands back that may be one (`product = await repo.add(Product(...))`, a method returning
+  the object it is given or one it builds), loads the same way while the response is serialised,
+  unless a refresh naming it (in the route, or in that function before it returns) loaded it. The AsyncSession is one the handler is given, or one it opens (`async with maker() as db:`
   on an `async_sessionmaker`, `AsyncSession(engine)`), recognised through an alias in this module or another, in a
   parameter, a class body (`db: SessionDep`) or a `Depends` default (`db=DbDep`);
 - an attribute read after an awaited `commit()` on an object the handler added to the
