@@ -19,7 +19,7 @@ from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.held_session import type_var
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Handler, Project
-from async_migrate.codemods.vocabulary.sqlalchemy import POLYMORPHIC
+from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES, POLYMORPHIC
 
 if TYPE_CHECKING:
     from async_migrate.codemods.check import _Credit
@@ -330,7 +330,7 @@ def _unloaded_returned(
     from async_migrate.codemods.phase2.refreshed import by_name
 
     function = handler.function
-    if len(function.results) != 1:
+    if len(function.results) != 1 or len(function.results[0]) < 2:
         return []
     kind, value = function.results[0][:2]
     name = value if kind == "name" else ""
@@ -366,7 +366,13 @@ def _unloaded_returned(
                 built is not None and _set_on_built(function, held, name, field, end)
             )):
                 continue
-            if built is None and all(_refreshes_returned(project, callee, field) for callee in callees):
+            # a refresh naming no attributes runs the loaders declared eager, on the object it refreshes
+            eager = strategies - {None} <= EAGER_STRATEGIES
+            if name and eager and _refreshed_whole(function, name):
+                continue
+            if built is None and all(
+                _refreshes_returned(project, callee, field, eager) for callee in callees
+            ):
                 continue  # `make(db, ...)` refreshing what it returns, naming the field
             read = f"{classes.short(model)}.{field}"
             found.append(Blocking(line, f"{read} (lazy load while the response is serialised), on {where}: its "
@@ -394,15 +400,25 @@ def _adds_on_async(project: Project, fid: FunctionId, depth: int) -> bool:
     return any(_adds_on_async(project, edge.callee, depth - 1) for edge in project.all_calls_from.get(fid, ()))
 
 
-def _refreshes_returned(project: Project, fid: FunctionId, attribute: str) -> bool:
-    """Whether project function `fid` returns one name it refreshes naming `attribute` first."""
+def _refreshes_returned(project: Project, fid: FunctionId, attribute: str, eager: bool) -> bool:
+    """Whether project function `fid` returns one name it refreshes naming `attribute` first (or,
+    `eager`: a relationship declared eager, naming no attribute)."""
     from async_migrate.codemods.phase2.refreshed import by_name
 
     _, function = project.functions[fid]
     if len(function.results) != 1 or function.results[0][0] != "name":
         return False
+    name = function.results[0][1]
     end = max((c.line for c in function.calls), default=function.line) + 1
-    return by_name(function, function.results[0][1], end, attribute)
+    return by_name(function, name, end, attribute) or (eager and _refreshed_whole(function, name))
+
+
+def _refreshed_whole(function: facts.Function, name: str) -> bool:
+    """`await session.refresh(name)` in the function's own body, naming no attributes."""
+    return any(
+        c.method == "refresh" and not c.nested and len(c.args) == 1 and c.args[0].name == name
+        and c.args[0].keyword is None for c in function.calls
+    )
 
 
 def _displayed(project: Project, handler: Handler, sessions: set[str], models: list[str], line: int) -> list[Blocking]:

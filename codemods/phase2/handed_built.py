@@ -235,10 +235,10 @@ def handed_back(project: Project, fid: FunctionId, call: facts.Call) -> list[Fun
 
 
 def returns_unloaded(project: Project, fid: FunctionId, depth: int = _DEPTH) -> bool:
-    """Whether what project function `fid` returns may be an object no query loaded: one it builds
-    (`Movement(...)`, bound to a name), one of its parameters (`def add(self, obj): ...; return
-    obj`: what its caller built, perhaps), or what a project function it calls hands back so. What
-    it returns from a query (`session.scalars(...)`, `session.get(...)`) or anything else is not."""
+    """Whether what project function `fid` returns may be an object no query loaded: one of its
+    parameters (`def add(self, obj): ...; return obj`: what its caller built, perhaps), or what a
+    project function it calls hands back so (`movement = self.movements.add(Movement(...))`). What
+    it returns from a query (`session.scalars(...)`, `session.get(...)`), or builds itself, is not."""
     from async_migrate.codemods.classes import project_classes
 
     if depth <= 0 or fid not in project.functions:
@@ -257,9 +257,9 @@ def returns_unloaded(project: Project, fid: FunctionId, depth: int = _DEPTH) -> 
             continue
         if call is None:
             continue
-        if call.callee is not None and (model := classes.built_by(call.callee)) is not None:
-            if term[0] == "name" and classes.is_mapped(model):
-                return True
+        if call.callee is not None and classes.built_by(call.callee) is not None:
+            # one it builds itself may have its relationships set there (`order.lines.append(...)`),
+            # which the built-object analysis reads, not this
             continue
         if any(returns_unloaded(project, c, depth - 1) for c in _callees(project, fid, call)):
             return True

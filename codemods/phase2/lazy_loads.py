@@ -1966,7 +1966,7 @@ class _Analysis:
         it is) when the route returns what a call of a project function or method hands back that
         may be an object no query loaded (`product = repo.add(Product(...))`: `handed_back`);
         None for anything else."""
-        if len(function.results) != 1:
+        if len(function.results) != 1 or len(function.results[0]) < 2:
             return None
         kind, value = function.results[0][:2]
         if kind == "name":

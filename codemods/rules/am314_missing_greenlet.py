@@ -76,7 +76,7 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   `org = user.org` then `org.items`), found by key with no query of its class. A response model
   field naming a relationship of such an object the route returns, or of what a project function or
   method hands back that may be one (`product = await repo.add(Product(...))`, a method returning
-  the object it is given or one it builds), loads the same way while the response is serialised,
+  the object it is given), loads the same way while the response is serialised,
   unless a refresh naming it (in the route, or in that function before it returns) loaded it. The AsyncSession is one the handler is given, or one it opens (`async with maker() as db:`
   on an `async_sessionmaker`, `AsyncSession(engine)`), recognised through an alias in this module or another, in a
   parameter, a class body (`db: SessionDep`) or a `Depends` default (`db=DbDep`);
