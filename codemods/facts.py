@@ -240,6 +240,8 @@ class Call(_Fact):
     # (`f(*ctx)`, `f(**ctx._asdict())`, `f(**asdict(ctx))`, `f(**vars(ctx))`): their parts become
     # the callee's arguments, by position or by field name.
     splatted: tuple[str, ...] = ()
+    # A `**` argument: the keywords it hands are read, where they can be, into `args` (`unpacked`).
+    unpacks_keywords: bool = False
     # `fn(provide_db(), *args, **kwargs)`: (the name the first `*` unpacks, the positional arguments
     # before it); a wrapper forwarding its own `*args` so puts them first (`Project.injected_arguments`).
     forwarded: tuple[str, int] | None = None

@@ -3693,6 +3693,9 @@ class Project:
         holder, _, method = written.rpartition(".")
         if not holder or method in LOOP_BOUND_READS:
             return None
+        taken = self._taken_item(fid, holder, method)
+        if taken is not None:
+            return taken
         primitive = self._held_primitive(fid, holder)
         if primitive is None:
             return None
@@ -3715,6 +3718,19 @@ class Project:
         ]
         more = len(calls[0].args) > len(spelled[:1])
         return f"{self.written(callee)}({', '.join([*spelled[:1], *(['...'] if more else [])])})"
+
+    def _taken_item(self, fid: FunctionId, holder: str, method: str) -> str | None:
+        """`PENDING.pop(key).set_result(...)`, `WAITERS.setdefault(k, f).set()`: a method called at
+        once on an item a container read hands back, as `PENDING[key].set_result(...)` is."""
+        if not holder.endswith("()"):
+            return None
+        container, _, take = holder.removesuffix("()").rpartition(".")
+        if take not in _TAKE_ITEM or not container or "(" in container:
+            return None
+        found = self._item_primitive(container) if not container.startswith("$") else self.items_primitive(fid, container)
+        if found == UNTYPED_ITEMS:
+            return self._untyped_primitive(f"{self.written(container)}.{take}(...)", method, f"an item of {self.written(container)}")
+        return f"{self.written(container)}.{take}(...).{method}() on an {found}" if found is not None else None
 
     def _untyped_primitive(self, holder: str, method: str, what: str) -> str | None:
         """An unverified AM138 call: a method only asyncio's primitives (and `queue.Queue`) have,

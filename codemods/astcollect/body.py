@@ -2212,7 +2212,9 @@ class BodyScanner:
         starred = [a for a in node.args if type(a) is ast.Starred]
         unpacked = [a.value for a in starred]
         if node.keywords:
-            unpacked += [k.value for k in node.keywords if k.arg is None]
+            mappings = [k.value for k in node.keywords if k.arg is None]
+            call.unpacks_keywords = bool(mappings)
+            unpacked += mappings
         if unpacked:
             splatted = [name for given in unpacked if (name := _splatted_name(given)) is not None]
             if splatted:

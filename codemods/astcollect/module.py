@@ -1018,7 +1018,7 @@ class Collector:
         asyncio.Future]` -> dict."""
         pending, found = [annotation], []
         while pending:
-            node = pending.pop()
+            node = _unquoted(pending.pop())
             if type(node) is ast.BinOp and type(node.op) is ast.BitOr:
                 pending += [node.right, node.left]
             elif type(node) is ast.Subscript and self.ref(node.value) in _OPTIONAL:
@@ -1042,7 +1042,7 @@ class Collector:
         pending: list[ast.expr] = [annotation]
         found: list[str] = []
         while pending:
-            node = pending.pop()
+            node = _unquoted(pending.pop())
             if type(node) is ast.BinOp and type(node.op) is ast.BitOr:
                 pending += [node.right, node.left]
                 continue
@@ -2518,3 +2518,14 @@ def _alias_path(node: ast.expr) -> str | None:
         return None
     return ".".join(p for p in parts if p is not None)
 
+
+def _unquoted(node: ast.expr) -> ast.expr:
+    """A forward reference read as the expression it quotes (`"asyncio.Future[int]"`, a whole
+    `"dict[str, asyncio.Future]"`), as Python's typing evaluates it; anything else as it is."""
+    written = syntax.string(node)
+    if written is None or not written.strip() or len(written) > 200:
+        return node
+    try:
+        return ast.parse(written.strip(), mode="eval").body
+    except SyntaxError:
+        return node

@@ -885,6 +885,15 @@ def _offload(outcome: Outcome, work: SessionWork, updating: set[int]) -> None:
     offloaded = []
     for index, blocking in sorted(work.helper_calls.items()):
         if index not in updating and _offloadable(outcome, index):
+            clash = _threadpool_keyword(outcome, index)
+            if clash is not None:
+                outcome.reasons.append(AM116.reason(
+                    f"not offloaded: line {blocking.line} ({blocking.call}) passes {clash}, and run_in_threadpool "
+                    "takes the function it runs as its own keyword parameter `func` (`run_in_threadpool(func, "
+                    "*args, **kwargs)`): the rewritten call would raise TypeError (multiple values for argument "
+                    "'func'); offload it by hand as `await run_in_threadpool(functools.partial(...))`"
+                ))
+                continue
             blocking.offloaded = True
             outcome.offload.append(index)
             offloaded.append(blocking.line)
@@ -909,6 +918,19 @@ def _still_blocking(outcome: Outcome, work: SessionWork) -> None:
     elif not outcome.blocking:
         names = ", ".join(f"`{name}`" for name in work.used) or "its Session"
         outcome.reasons.append(AM116.reason(f"still blocks the event loop through {names}"))
+
+
+def _threadpool_keyword(outcome: Outcome, index: int) -> str | None:
+    """A keyword argument of the call that run_in_threadpool would take as its own parameter
+    `func` (`apply(db, func="lower")`), or an unpacked mapping that may hold one (`**options`)."""
+    for call in outcome.handler.function.calls:
+        if call.index != index:
+            continue
+        if any(arg.keyword == "func" for arg in call.args):
+            return "the keyword `func=`"
+        if call.unpacks_keywords:
+            return "a `**` mapping, which may hold the keyword `func`"
+    return None
 
 
 def _offloadable(outcome: Outcome, index: int) -> bool:

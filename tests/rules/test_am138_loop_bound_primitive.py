@@ -9,7 +9,7 @@ EVENTS = """
 import asyncio
 import queue
 import threading
-from typing import Optional
+from typing import Dict, Optional
 
 EVENTS: asyncio.Queue = asyncio.Queue()
 CHANGED = asyncio.Event()
@@ -139,6 +139,46 @@ def acknowledged(key):
 
 def mark_sent(key):
     SENT[key].set()
+
+
+# Typed through a forward reference (quoted), as a whole or for the items alone.
+QUOTED: Dict[int, "asyncio.Future[int]"] = {}
+WHOLE: "dict[int, asyncio.Future]" = {}
+QUOTED_SENT: Dict[int, "threading.Event"] = {}
+
+
+def resolve_quoted(key):
+    QUOTED[key].set_result(1)
+
+
+def resolve_whole(key):
+    WHOLE[key].set_result(1)
+
+
+def resolve_popped(key):
+    WAITERS.pop(key).set_result(True)
+
+
+def resolve_set_default(key):
+    WAITERS.setdefault(key, asyncio.Future()).set_result(True)
+
+
+def resolve_all():
+    for waiter in QUOTED.values():
+        waiter.set_result(1)
+
+
+def resolve_items():
+    for _, waiter in WHOLE.items():
+        waiter.set_result(1)
+
+
+def mark_sent_quoted(key):
+    QUOTED_SENT[key].set()
+
+
+def mark_sent_popped(key):
+    SENT.pop(key).set()
 """
 
 
@@ -175,6 +215,12 @@ FILES = {"services/__init__.py": "", "services/events.py": EVENTS}
         ("events.enqueue(name)", "which calls OUTBOX.put_nowait() on an asyncio.Queue at services/events.py:"),
         ("events.acknowledge(1)", "which calls waiter.set_result() on an asyncio.Future at services/events.py:"),
         ("events.acknowledge_direct(1)", "which calls WAITERS[...].set_result() on an asyncio.Future"),
+        ("events.resolve_quoted(1)", "which calls QUOTED[...].set_result() on an asyncio.Future"),
+        ("events.resolve_whole(1)", "which calls WHOLE[...].set_result() on an asyncio.Future"),
+        ("events.resolve_popped(1)", "which calls WAITERS.pop(...).set_result() on an asyncio.Future"),
+        ("events.resolve_set_default(1)", "which calls WAITERS.setdefault(...).set_result() on an asyncio.Future"),
+        ("events.resolve_all()", "which calls waiter.set_result() on an asyncio.Future"),
+        ("events.resolve_items()", "which calls waiter.set_result() on an asyncio.Future"),
     ],
 )
 def test_a_handler_reaching_an_asyncio_primitive_is_kept_with_am138(app, reported, body, fragment):
@@ -207,6 +253,8 @@ def test_a_local_asyncio_event_set_in_the_route_keeps_it(app, reported):
         "events.forget(1)",
         "events.acknowledged(1)",
         "events.mark_sent(1)",
+        "events.mark_sent_quoted(1)",
+        "events.mark_sent_popped(1)",
     ],
 )
 def test_near_miss_thread_safe_queues_and_reads_convert(app, reported, body):
