@@ -451,6 +451,11 @@ class Function(_Fact):
     # bound or looped over (`s, n = db, name`, `ctx = {"db": db}`, `for s in (db,)`): (line, name, how).
     held_in: list[tuple[int, str, str]] = field(default_factory=list)
     pragma: str | None = None  # `# async-migrate: ignore[...]` reason on the def line
+    # A method overriding a route registration (`add_api_route`, `api_route`, a route class's
+    # `__init__`) that hands the endpoint to the base class's own untouched (`astcollect.route_overrides`).
+    hands_to_super: bool = False
+    # Lines where a method reads its instance's endpoint (`self.endpoint`, `self.dependant.call`).
+    endpoint_reads: tuple[int, ...] = ()
     # Lazy-load analysis (phase two). Eager loads named anywhere in the body, nested scopes
     # included: (class reference, attribute) from selectinload/joinedload/subqueryload/
     # immediateload/contains_eager(X.rel), ("", attribute) where the class is not resolved

@@ -38,6 +38,7 @@ from async_migrate.codemods.astcollect import (
     param_branches,
     query_vars,
     returns,
+    route_overrides,
     syntax,
     unpacked,
 )
@@ -149,6 +150,11 @@ def _read_function(
         function.decorators.append(collector.decorator(decorator, routers, held, scope))
     function.pragma = collector.source.pragma(node)
     function.abstract = _abstract(node, function.decorators)
+    if "." in qualname and "<locals>" not in qualname:
+        if node.name in route_overrides.RECEIVING:
+            function.hands_to_super = route_overrides.hands_to_super(node)
+        if collector.source.mentions_within("endpoint", node) or collector.source.mentions_within("dependant", node):
+            function.endpoint_reads = route_overrides.endpoint_reads(node)
     scanner = BodyScanner(collector, function, names)
     scanner.top = {
         id(statement.value) for statement in node.body

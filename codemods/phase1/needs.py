@@ -18,6 +18,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase1 import shared_store, shared_updates, thread_local
 from async_migrate.codemods.project import HOOK_KINDS, Edge, FunctionId, Handler, HandlerKind, Project
+from async_migrate.codemods.route_wrappers import endpoint_wrappers
 from async_migrate.codemods.rules.am109_event_loop_api import RULE as AM109
 from async_migrate.codemods.rules.am110_coroutine_decorator import RULE as AM110
 from async_migrate.codemods.rules.am111_unverified_decorator import RULE as AM111
@@ -31,6 +32,7 @@ from async_migrate.codemods.rules.am139_used_as_value import RULE as AM139
 from async_migrate.codemods.rules.am140_updates_module_global import RULE as AM140
 from async_migrate.codemods.rules.am141_thread_local_state import RULE as AM141
 from async_migrate.codemods.rules.am143_session_on_shared_object import RULE as AM143
+from async_migrate.codemods.rules.am168_registered_through_wrapper import RULE as AM168
 from async_migrate.codemods.rules.base import Reason, Rule
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS
 from async_migrate.codemods.vocabulary.python import EVENT_LOOP_ONLY, RAISE_WITHOUT_LOOP
@@ -48,6 +50,8 @@ class NeedKind(Enum):
     AWAITED = "awaited"  # a caller awaits the handler
     CALLED = "called"  # a caller uses what the call returns otherwise (`asyncio.run(f())`, `async for`)
     VALUE = "value"  # the function itself is handed on or stored (`asynccontextmanager(f)`)
+    # a project router's `add_api_route`/`api_route` override or route class receives the endpoint
+    ROUTER_WRAPPER = "router-wrapper"
     GLOBAL_UPDATE = "global-update"  # `global n; n += 1`: threads could interleave the update
     # `self.hits += 1` in a method of an instance every request shares (a callable instance
     # dependency, a route registered as a bound method)
@@ -220,6 +224,13 @@ NEEDS: dict[NeedKind, _Entry] = {
         "(`asynccontextmanager(f)`), which fails on a `def`",
         lambda need: f"`{need.subject}` at {need.where} uses it as a value: give that code a plain function "
         "of its own, then rerun phase one",
+    ),
+    NeedKind.ROUTER_WRAPPER: _Entry(
+        AM168,
+        lambda need: f"registered through {need.subject} ({need.where}), which receives the endpoint and "
+        f"{need.at}: code awaiting the endpoint needs a coroutine function; as `def` every request would fail there",
+        lambda need: f"{need.subject} ({need.where}) receives the endpoint and {need.at}: make it accept plain "
+        "functions, or hand the endpoint on to `super()` untouched, then rerun phase one",
     ),
     NeedKind.INSTANCE_UPDATE: _Entry(
         AM140,
@@ -476,6 +487,8 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
                 edge.call.line, f"{module.path}:{edge.call.line}",
             )
         )
+    for wrapper in endpoint_wrappers(project, handler):
+        needs.append(CoroutineNeed(NeedKind.ROUTER_WRAPPER, wrapper.method, handler.function.line, wrapper.where, wrapper.how))
     for path, line, written in _values(project).get(handler.id, [])[:1]:
         needs.append(CoroutineNeed(NeedKind.VALUE, written, line, f"{path}:{line}"))
     return needs
