@@ -454,6 +454,9 @@ class Function(_Fact):
     # A method overriding a route registration (`add_api_route`, `api_route`, a route class's
     # `__init__`) that hands the endpoint to the base class's own untouched (`astcollect.route_overrides`).
     hands_to_super: bool = False
+    # A decorator handing on the function it decorates, or its wrapper, other than by returning
+    # it (`JOBS.append(fn)`): the line and statement (`astcollect.handed_wrapped`).
+    hands_wrapped: tuple[int, str] | None = None
     # Lines where a method reads its instance's endpoint (`self.endpoint`, `self.dependant.call`).
     endpoint_reads: tuple[int, ...] = ()
     # Lazy-load analysis (phase two). Eager loads named anywhere in the body, nested scopes

@@ -30,6 +30,7 @@ from async_migrate.codemods.astcollect import (
     deferred,
     dispatch,
     enclosing,
+    handed_wrapped,
     handoff,
     implicit,
     lifecycle,
@@ -224,6 +225,8 @@ def _read_function(
         name_of(d) == "staticmethod" for d in node.decorator_list
     )
     function.wraps, function.wrapped = _decorator_shape(collector, node, bound)
+    if function.wrapped is not None:
+        function.hands_wrapped = handed_wrapped.handed_on(node, function.wrapped, collector.source.code)
     if function.wraps is not None:
         function.loop_wrapper = _loop_wrapper(collector, node, bound)
         coroutine, _ = _decorator_shape(collector, node, bound, coroutine=True)

@@ -52,6 +52,8 @@ class NeedKind(Enum):
     VALUE = "value"  # the function itself is handed on or stored (`asynccontextmanager(f)`)
     # a project router's `add_api_route`/`api_route` override or route class receives the endpoint
     ROUTER_WRAPPER = "router-wrapper"
+    # a project decorator (above the route decorator too) hands the function on (`JOBS.append(fn)`)
+    DECORATOR_HANDS_ON = "decorator-hands-on"
     GLOBAL_UPDATE = "global-update"  # `global n; n += 1`: threads could interleave the update
     # `self.hits += 1` in a method of an instance every request shares (a callable instance
     # dependency, a route registered as a bound method)
@@ -231,6 +233,14 @@ NEEDS: dict[NeedKind, _Entry] = {
         f"{need.at}: code awaiting the endpoint needs a coroutine function; as `def` every request would fail there",
         lambda need: f"{need.subject} ({need.where}) receives the endpoint and {need.at}: make it accept plain "
         "functions, or hand the endpoint on to `super()` untouched, then rerun phase one",
+    ),
+    NeedKind.DECORATOR_HANDS_ON: _Entry(
+        AM139,
+        lambda need: f"decorator @{need.subject} ({need.where}) receives the function itself (above a route "
+        f"decorator too, which returns the function it registers) and hands it on at {need.at}: what receives "
+        "it may await it, iterate it or wrap it, which fails on a `def`",
+        lambda need: f"@{need.subject} hands the function on at {need.at}: give that code a plain function of its "
+        "own, then rerun phase one",
     ),
     NeedKind.INSTANCE_UPDATE: _Entry(
         AM140,
@@ -487,6 +497,15 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
                 edge.call.line, f"{module.path}:{edge.call.line}",
             )
         )
+    for decorator in handler.function.decorators:
+        safe = project.canonical(decorator.callee) in project.config.safe_decorators
+        found = None if safe or project.is_registration(decorator) else project.decorator_function(decorator.callee)
+        if found is not None and found[1].hands_wrapped is not None:
+            line, written = found[1].hands_wrapped
+            needs.append(CoroutineNeed(
+                NeedKind.DECORATOR_HANDS_ON, decorator.text, decorator.line, f"{found[0].path}:{found[1].line}",
+                f"{found[0].path}:{line} (`{written}`)",
+            ))
     for wrapper in endpoint_wrappers(project, handler):
         needs.append(CoroutineNeed(NeedKind.ROUTER_WRAPPER, wrapper.method, handler.function.line, wrapper.where, wrapper.how))
     for path, line, written in _values(project).get(handler.id, [])[:1]:

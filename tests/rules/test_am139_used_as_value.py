@@ -253,3 +253,107 @@ def test_what_a_factory_returns_handed_on_stays_async_and_still_runs(project, re
 def test_near_miss_a_factory_taken_by_depends_or_named_at_module_level_converts(project, reported):
     root = project({"app.py": FACTORY.format(use="async def use(db):\n    return 1")})
     assert reported(root, "requires.<locals>.inner", "phase1")["action"] == "convert"
+
+
+# A project decorator that hands on the function it decorates (or the wrapper it builds) other
+# than by returning it keeps the handler, above the route decorator (which returns the function it
+# registers) as below it; one only reading the function and returning it keeps nothing.
+DECORATORS = """
+import functools
+import inspect
+
+JOBS = []
+HANDLERS = {}
+SIGNATURES = {}
+
+
+def job(fn):
+    JOBS.append(fn)
+    return fn
+
+
+def handles(kind):
+    def register(fn):
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def scheduled(fn):
+    @functools.wraps(fn)
+    async def run(*args, **kwargs):
+        return await fn(*args, **kwargs)
+
+    JOBS.append(run)
+    return run
+
+
+class Registry:
+    def __init__(self):
+        self.items = []
+
+    def register(self, fn):
+        self.items.append(fn)
+        return fn
+
+
+registry = Registry()
+
+
+def marked(fn):
+    fn.public = True
+    if fn is None:
+        raise ValueError
+    SIGNATURES[fn.__name__] = inspect.signature(fn)
+    return fn
+
+
+def traced(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    return wrapper
+"""
+
+
+def decorated_route(decorator: str, above: bool) -> str:
+    lines = [f"@{decorator}", '@router.post("/items")'] if above else ['@router.post("/items")', f"@{decorator}"]
+    head = "\n        ".join(lines)
+    return f"""
+        from services.jobs import handles, job, marked, registry, scheduled, traced
+
+        {head}
+        async def create(session: session_dependency):
+            session.execute("select 1")
+        """
+
+
+DECORATOR_FILES = {"services/__init__.py": "", "services/jobs.py": DECORATORS}
+
+
+@pytest.mark.parametrize("above", [True, False])
+@pytest.mark.parametrize(
+    ("decorator", "fragment"),
+    [
+        ("job", "decorator @job (services/jobs.py:9) receives the function itself (above a route decorator too, "
+         "which returns the function it registers) and hands it on at services/jobs.py:10 (`JOBS.append(fn)`)"),
+        ('handles("refresh")', "hands it on at services/jobs.py:16 (`HANDLERS[kind] = fn`)"),
+        ("scheduled", "hands it on at services/jobs.py:27 (`JOBS.append(run)`)"),
+        ("registry.register", "hands it on at services/jobs.py:36 (`self.items.append(fn)`)"),
+    ],
+)
+def test_a_decorator_handing_the_function_on_keeps_it_with_am139(app, reported, decorator, fragment, above):
+    entry = reported(app(decorated_route(decorator, above), DECORATOR_FILES), "create", "phase1")
+    assert entry["action"] == "keep", entry
+    assert "AM139" in entry["codes"], entry
+    reason = entry["reasons"][entry["codes"].index("AM139")]
+    assert fragment in reason, reason
+
+
+@pytest.mark.parametrize("above", [True, False])
+@pytest.mark.parametrize("decorator", ["marked", "traced"])
+def test_near_miss_a_decorator_only_reading_the_function_converts(app, reported, decorator, above):
+    entry = reported(app(decorated_route(decorator, above), DECORATOR_FILES), "create", "phase1")
+    assert "AM139" not in entry["codes"], entry
