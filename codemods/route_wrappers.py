@@ -55,9 +55,12 @@ def endpoint_wrappers(project: Project, handler: Handler) -> list[EndpointWrappe
         for position, (constructor, keywords) in enumerate(constructors):
             cls = classes.resolve(constructor) if constructor else None
             if cls is not None:
-                for name in sorted(ROUTER_OVERRIDES):
-                    for fid in classes.method(cls, name)[0]:
-                        _add(project, found, fid)
+                # each class's own: an override calling `super()` runs its base's too
+                for ancestor in classes.mro(cls):
+                    for name in sorted(ROUTER_OVERRIDES):
+                        fid = classes.methods.get(ancestor, {}).get(name)
+                        if fid is not None:
+                            _add(project, found, fid)
             if position == 0:  # a router's route class serves the routes registered on it, included or not
                 for route_class in _route_classes(project, classes, cls, keywords):
                     for fid in _route_class_methods(project, classes, route_class):
@@ -78,12 +81,14 @@ def _route_classes(
     project: Project, classes: Classes, cls: str | None, keywords: tuple[tuple[str | None, str | None], ...]
 ) -> list[str]:
     """The project route classes a router builds its routes with: `route_class=` of its
-    construction, or of the `super().__init__(...)` a project router class's `__init__` calls."""
+    construction, or a project route class a project router class's `__init__` names
+    (`super().__init__(route_class=X)`, `kwargs.setdefault("route_class", X)`)."""
     refs = [ref for keyword, ref in keywords if keyword == "route_class" and ref]
     if cls is not None:
-        for fid in classes.method(cls, "__init__")[0]:
-            for call in project.functions[fid][1].calls:
-                refs.extend(arg.ref for arg in call.args if arg.keyword == "route_class" and arg.ref)
+        for ancestor in classes.mro(cls):
+            fid = classes.methods.get(ancestor, {}).get("__init__")
+            for call in project.functions[fid][1].calls if fid is not None else ():
+                refs.extend(arg.ref for arg in call.args if arg.ref)
     found = []
     for ref in refs:
         route_class = classes.resolve(ref)
@@ -120,16 +125,18 @@ def _how(project: Project, fid: FunctionId) -> str:
     endpoint (its parameter, `self.endpoint`); else what the analysis could not see."""
     module, function = project.functions[fid]
     params = [p.name for p in function.params]
-    endpoint = "endpoint" if "endpoint" in params else params[2] if len(params) > 2 else None
     first = params[0] if params else None
     nested = f"{function.qualname}.<locals>."
     scopes = [function, *(f for f in module.functions if f.qualname.startswith(nested))]
+    # the endpoint: the method's parameter, or that of the decorator an `api_route` override returns
+    names = {"endpoint" if "endpoint" in params else params[2]} if len(params) > 2 else set()
+    names.update(f.params[0].name for f in scopes[1:] if f.params and not f.params[0].variadic)
+    held = {*names, *(f"${name}" for name in names)}
     for scope in scopes:
         for call in scope.calls:
             called = call.func or call.callee or ""
             if call.awaited and (
-                (endpoint is not None and called in (endpoint, f"${endpoint}"))
-                or (first is not None and called in (f"${first}.endpoint", f"${first}.dependant.call"))
+                called in held or (first is not None and called in (f"${first}.endpoint", f"${first}.dependant.call"))
             ):
                 return f"awaits it at {module.path}:{call.line}"
     if function.endpoint_reads:

@@ -8,6 +8,7 @@ import pytest
 
 ROUTING = """
 import functools
+from typing import get_type_hints
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
@@ -37,7 +38,10 @@ class DecoratingRouter(APIRouter):
         register = super().api_route(path, **kwargs)
 
         def decorator(func):
-            return register(func)
+            async def wrapped(*args, **kwargs):
+                return await func(*args, **kwargs)
+
+            return register(wrapped)
 
         return decorator
 
@@ -81,6 +85,56 @@ class LoggedRoute(APIRoute):
         return handler
 
 
+class OperationRouter(APIRouter):
+    def api_route(self, path, operation_id=None, **kwargs):
+        def decorator(func):
+            self.add_api_route(path, func, operation_id=operation_id or func.__name__, **kwargs)
+            return func
+
+        return decorator
+
+
+class SlashRouter(APIRouter):
+    def api_route(self, path, **kwargs):
+        add_path = super().api_route(path, **kwargs)
+        add_alternate_path = super().api_route(path + "/", include_in_schema=False, **kwargs)
+
+        def decorator(func):
+            add_alternate_path(func)
+            return add_path(func)
+
+        return decorator
+
+
+class ModelRouter(APIRouter):
+    def add_api_route(self, path, endpoint, **kwargs):
+        if kwargs.get("response_model") is None:
+            kwargs["response_model"] = get_type_hints(endpoint).get("return")
+        return super().add_api_route(path, endpoint, **kwargs)
+
+
+class ScopedRoute(APIRoute):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scopes = [d for d in self.dependencies]
+
+
+class DefaultRouteRouter(APIRouter):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("route_class", AwaitingRoute)
+        super().__init__(**kwargs)
+
+
+class WrappingChild(TaggedRouter):
+    def add_api_route(self, path, endpoint, **kwargs):
+        return super().add_api_route(path, endpoint, **kwargs)
+
+
+class ParentWraps(TimedRouter):
+    def add_api_route(self, path, endpoint, **kwargs):
+        return super().add_api_route(path, endpoint, **kwargs)
+
+
 SEEN = []
 """
 
@@ -90,8 +144,9 @@ def routes(router: str) -> str:
         from fastapi import APIRouter
 
         from routing import (
-            AwaitingRoute, CallingRoute, ChildRouter, DecoratingRouter, LoggedRoute, RegistryRouter, TaggedRouter,
-            TimedRouter,
+            AwaitingRoute, CallingRoute, ChildRouter, DecoratingRouter, DefaultRouteRouter, LoggedRoute, ModelRouter,
+            OperationRouter, ParentWraps, RegistryRouter, ScopedRoute, SlashRouter, TaggedRouter, TimedRouter,
+            WrappingChild,
         )
 
         router = {router}
@@ -106,16 +161,19 @@ def routes(router: str) -> str:
 @pytest.mark.parametrize(
     ("router", "fragment"),
     [
-        ("TimedRouter()", "registered through routing.TimedRouter.add_api_route (routing.py:8), which receives the "
-         "endpoint and awaits it at routing.py:11"),
+        ("TimedRouter()", "registered through routing.TimedRouter.add_api_route (routing.py:9), which receives the "
+         "endpoint and awaits it at routing.py:12"),
         ("ChildRouter()", "registered through routing.TimedRouter.add_api_route"),
-        ("RegistryRouter()", "routing.RegistryRouter.add_api_route (routing.py:21), which receives the endpoint and "
+        ("RegistryRouter()", "routing.RegistryRouter.add_api_route (routing.py:22), which receives the endpoint and "
          "does more with it than hand it to FastAPI's own, and the analysis cannot see what (unverified)"),
-        ("DecoratingRouter()", "routing.DecoratingRouter.api_route"),
-        ("APIRouter(route_class=AwaitingRoute)", "routing.AwaitingRoute.__init__ (routing.py:46), which receives the "
-         "endpoint and awaits it at routing.py:48"),
-        ("APIRouter(route_class=CallingRoute)", "routing.CallingRoute.get_route_handler (routing.py:54), which "
-         "receives the endpoint and awaits it at routing.py:56"),
+        ("DecoratingRouter()", "routing.DecoratingRouter.api_route (routing.py:28), which receives the endpoint and "
+         "awaits it at routing.py:33"),
+        ("ParentWraps()", "registered through routing.TimedRouter.add_api_route"),
+        ("DefaultRouteRouter()", "registered through routing.AwaitingRoute.__init__"),
+        ("APIRouter(route_class=AwaitingRoute)", "routing.AwaitingRoute.__init__ (routing.py:50), which receives the "
+         "endpoint and awaits it at routing.py:52"),
+        ("APIRouter(route_class=CallingRoute)", "routing.CallingRoute.get_route_handler (routing.py:58), which "
+         "receives the endpoint and awaits it at routing.py:60"),
     ],
 )
 def test_a_route_registered_through_a_wrapping_router_is_kept_with_am168(app, reported, router, fragment):
@@ -128,7 +186,11 @@ def test_a_route_registered_through_a_wrapping_router_is_kept_with_am168(app, re
 
 
 @pytest.mark.parametrize(
-    "router", ["TaggedRouter()", "APIRouter(route_class=LoggedRoute)", "APIRouter()"],
+    "router",
+    [
+        "TaggedRouter()", "APIRouter(route_class=LoggedRoute)", "APIRouter()", "OperationRouter()", "SlashRouter()",
+        "ModelRouter()", "APIRouter(route_class=ScopedRoute)", "WrappingChild()",
+    ],
 )
 def test_near_miss_an_override_handing_the_endpoint_on_untouched_converts(app, reported, router):
     root = app(routes(router), {"routing.py": ROUTING})
