@@ -291,20 +291,28 @@ def _get_unsound(classes: Classes, function: facts.Function, load: facts.Load) -
     return None
 
 
-def _get_risk(classes: Classes, function: facts.Function, load: facts.Load, path: Path) -> str | None:
-    """Why an eager load for `path` cannot be added where `get()` loaded the object, or None."""
-    described = describe(classes, path)
+def _conflict_risk(classes: Classes, load: facts.Load, path: Path) -> tuple[str, str] | None:
+    """Why no eager load for `path` can be added to a query whose options both load and leave
+    lazy its first relationship (`_conflicting`), and the fix; None for no such query."""
     refused = [
         (owner, name) for owner, name in _conflicting(load.options or ())
         if name == path[0][1] and not owner.startswith("^")
     ]
-    if refused:
-        return (
-            f"the query at line {load.line}, which loads the object {described} is read on, both eager-loads and "
-            f"leaves lazy `{path[0][1]}`, which SQLAlchemy refuses whatever the order of the options "
-            "(InvalidRequestError: a loader strategy in conflict with another), on the synchronous Session as on "
-            f"the AsyncSession: keep one loader option for `{path[0][1]}` there"
-        )
+    if not refused:
+        return None
+    return (
+        f"the query at line {load.line}, which loads the object {describe(classes, path)} is read on, both "
+        f"eager-loads and leaves lazy `{path[0][1]}`, which SQLAlchemy refuses whatever the order of the options "
+        "(InvalidRequestError: a loader strategy in conflict with another), on the synchronous Session as on "
+        "the AsyncSession",
+        f"keep one loader option for `{path[0][1]}` in that query (`selectinload` to read it here), then run phase "
+        "two again",
+    )
+
+
+def _get_risk(classes: Classes, function: facts.Function, load: facts.Load, path: Path) -> str | None:
+    """Why an eager load for `path` cannot be added where `get()` loaded the object, or None."""
+    described = describe(classes, path)
     if load.form == "query" and _gets(function, load):
         return (
             f"the legacy `{load.session}.query(...).get(...)` at line {load.line} loads the object {described} "
@@ -1479,6 +1487,11 @@ class _Analysis:
         root_module, root_function = self.project.functions[root]
         name = f"{root_module.name}.{root_function.qualname}"
         load = function.loads[origin.load]
+        conflict = _conflict_risk(self.classes, load, path)
+        if conflict is not None:
+            # the options in conflict are no unverified read: AM247's fix (models under PATH) does not apply
+            self._flow_risk(root, module, function, load.line, describe(self.classes, path), AM247, *conflict)
+            return
         risk = _get_risk(self.classes, function, load, path)
         if risk is not None:
             self._flow_risk(root, module, function, load.line, describe(self.classes, path), AM247, risk)
@@ -1553,7 +1566,7 @@ class _Analysis:
 
         named = [loads for entity, name, loads in load.options if name == attribute and on_object(entity)]
         if len(set(named)) > 1:
-            return None  # loaded and left lazy both: SQLAlchemy refuses the query, which `_get_risk` says
+            return None  # loaded and left lazy both: SQLAlchemy refuses the query, which `_conflict_risk` says
         if not named:
             named = [loads for entity, name, loads in load.options if name == "*" and on_object(entity)]
         return load.line if named and not named[-1] else None
