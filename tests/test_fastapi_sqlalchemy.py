@@ -80,6 +80,8 @@ def test_phase_two_blocks_them_naming_the_middlewares_session(cli, tmp_path):
     for name in ("count", "through_a_helper", "ping"):
         assert handlers[name]["action"] == "blocked", handlers[name]
         assert any("`DBSessionMiddleware` (or its `with db():`) opens" in r for r in handlers[name]["reasons"]), handlers[name]
+        # what phase two replaces is said once, by the fix
+        assert all(r.count("phase two replaces only") <= 1 for r in handlers[name]["reasons"]), handlers[name]
     assert (root / "main.py").read_text() == before
 
 

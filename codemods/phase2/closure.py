@@ -2457,10 +2457,10 @@ def _context_variable_origin(project: Project, fid: FunctionId, function: facts.
         if call.line != line or expression is None:
             continue
         if project.canonical(expression.rpartition(".")[0]) in REQUEST_SESSIONS or project.canonical(expression) in SCOPES:
+            # what holds it, only: the reasons go on with what phase two replaces (`_held_fix`)
             return (
                 "the Session fastapi-sqlalchemy's `DBSessionMiddleware` (or its `with db():`) opens (`db.session`), "
-                "not one it receives as a parameter: phase two replaces only a dependency's Session; give the route a "
-                "Session dependency (or an AsyncSession one by hand), or keep the route as it is"
+                "not one it receives as a parameter from a Session dependency"
             )
         # `current_session().scalars()`, the Session handed on inline (`count(current_session())`)
         # or bound to a name there (`s = current_session()`)
