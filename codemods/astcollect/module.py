@@ -950,7 +950,9 @@ class Collector:
                     if kept is not None and (kept_call := (resolved_callee, call.lineno, *kept)) not in self.facts.kept_called:
                         self.facts.kept_called.append(kept_call)
         for node, written in names:
-            if written is None or node in skipped or written.split(".", 1)[0] not in known:
+            # node 0: a keyword's or a parameter's name (`Column(String, index=True)`), never a use
+            # of the function of that name (a route `index`); the keyword's value is one
+            if not node or written is None or node in skipped or written.split(".", 1)[0] not in known:
                 continue
             resolved = self.resolve(written)
             if resolved is None:

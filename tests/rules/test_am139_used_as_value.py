@@ -357,3 +357,72 @@ def test_a_decorator_handing_the_function_on_keeps_it_with_am139(app, reported, 
 def test_near_miss_a_decorator_only_reading_the_function_converts(app, reported, decorator, above):
     entry = reported(app(decorated_route(decorator, above), DECORATOR_FILES), "create", "phase1")
     assert "AM139" not in entry["codes"], entry
+
+
+KEYWORD_NAMED = """
+from dataclasses import dataclass, field
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import Column, Integer, String, text
+from sqlalchemy.orm import Session, declarative_base
+
+app = FastAPI()
+Base = declarative_base()
+
+
+def get_db():
+    yield Session()
+
+
+def hook(callback=None):
+    return callback
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id = Column(Integer, primary_key=True)
+    name = Column(String, index={index})
+
+
+class Settings:
+    notify = hook(callback={callback})
+
+
+@dataclass
+class Page:
+    items: list = field(default_factory=list)
+
+
+@app.get("/")
+async def index(db: Session = Depends(get_db)):
+    return db.execute(text("select 1")).scalar()
+
+
+@app.post("/oauth/callback")
+async def callback(db: Session = Depends(get_db)):
+    return db.execute(text("select 1")).scalar()
+
+
+@app.get("/default-factory")
+async def default_factory(db: Session = Depends(get_db)):
+    return db.execute(text("select 1")).scalar()
+"""
+
+
+def test_a_keyword_value_naming_a_route_is_a_use_of_it(project, reported):
+    # the value handed under the keyword is the route itself: what receives it may await it
+    source = KEYWORD_NAMED.replace("{index}", "index").replace("{callback}", "callback")
+    root = project({"app.py": textwrap.dedent(source)})
+    for route in ("index", "callback"):
+        entry = reported(root, route, "phase1")
+        assert (entry["action"], entry["codes"][0]) == ("keep", "AM139"), entry
+
+
+def test_near_miss_a_keyword_named_like_a_route_is_no_use_of_it(project, reported):
+    # `index=True`, `callback=print`, `default_factory=list`: the keyword's name is the callee's
+    # parameter, never the module's function of that name; the routes were kept with a false AM139
+    source = KEYWORD_NAMED.replace("{index}", "True").replace("{callback}", "print")
+    root = project({"app.py": textwrap.dedent(source)})
+    for route in ("index", "callback", "default_factory"):
+        entry = reported(root, route, "phase1")
+        assert entry["action"] == "convert" and "AM139" not in entry["codes"], entry
