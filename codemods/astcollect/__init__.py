@@ -25,9 +25,9 @@ def parse(text: str, path: str = "<unknown>", generics: bool = False) -> ast.Mod
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tree = ast.parse(text, path)
-    if _may_alias(text) and _TYPE_STATEMENT.search(text) is not None and hasattr(ast, "TypeAlias"):
+    if _may_alias(text) and _type_statement(text) and hasattr(ast, "TypeAlias"):
         _AliasesAsAssignments().visit(tree)
-    if generics and type_params.MAY_HAVE.search(text) is not None:
+    if generics and type_params.may_have(text):
         type_params.declare_native(tree)
     return tree
 
@@ -64,6 +64,25 @@ def parse_any(text: str, path: str = "<unknown>") -> ast.Module:
 # Where a `type X = ...` statement may start (a line, or after `;` or a one-line suite's `:`);
 # most modules have none, and are not walked.
 _TYPE_STATEMENT = re.compile(r"(?:^|[;:])[ \t]*type[ \t]+[^\W\d]", re.MULTILINE)
+
+
+# `_TYPE_STATEMENT` from `type` on: a literal start, which the search skips to at once.
+_TYPE_TAIL = re.compile(r"type[ \t]+[^\W\d]")
+
+
+def _type_statement(text: str) -> bool:
+    """Whether `_TYPE_STATEMENT` matches text, asked where each `type` is followed as it needs:
+    its own search tries every position of the text (`type ` is common in names and comments)."""
+    found = _TYPE_TAIL.search(text)
+    while found is not None:
+        start = found.start()
+        before = start
+        while before and text[before - 1] in " \t":
+            before -= 1
+        if not before or text[before - 1] in "\n;:":
+            return True
+        found = _TYPE_TAIL.search(text, start + 1)
+    return False
 
 
 def _may_alias(text: str) -> bool:
