@@ -5,7 +5,8 @@ reading `Item.owner` declared `lazy="selectin"` (`"joined"`, `"subquery"`, `"imm
 strategies load the relationship with a query of `Item`, and no query loaded this object, so the
 migrated route's serialisation would load it on first read and raise MissingGreenlet (a 500).
 Such a route blocks naming the method that hands the object back, as it does for the default
-lazy strategy; a route returning what a repository method loads with a query still migrates.
+lazy strategy; one returning what a function builds, adds and commits gets a refresh naming the
+relationship in that function; a route returning what a method loads with a query migrates.
 The routes are RUN before and after the migration on each database and answer the same, with
 the relationship's data, and the rows written.
 """
@@ -94,6 +95,17 @@ def read_in_route(name: str, db: session_dependency):
     db.commit()
     return {"owner": item.owner.name}
 """, """
+def make_item(db: Session, name: str) -> Item:
+    item = Item(name=name, owner_id=2)
+    db.add(item)
+    db.commit()
+    return item
+
+
+@router.post("/made", response_model=ItemOut)
+def made(name: str, db: session_dependency):
+    return make_item(db, name)
+""", """
 @router.get("/all", response_model=list[ItemOut])
 def listed(db: session_dependency):
     return ItemRepository(db).all()
@@ -108,7 +120,7 @@ def call(method, url):
 
 
 answers = [call("post", "/repo?name=a"), call("post", "/direct?name=b"), call("post", "/read?name=c"),
-           call("get", "/all")]
+           call("post", "/made?name=d"), call("get", "/all")]
 with Sync() as s:
     written = [(i.name, i.owner_id) for i in s.scalars(select(Item).order_by(Item.id))]
 print(json.dumps([answers, written]))
@@ -120,9 +132,11 @@ EXPECTED = [
         [200, {"name": "a", "owner": ANN}],
         [200, {"name": "b", "owner": BOB}],
         [200, {"owner": "Ann"}],
-        [200, [{"name": "a", "owner": ANN}, {"name": "b", "owner": BOB}, {"name": "c", "owner": ANN}]],
+        [200, {"name": "d", "owner": BOB}],
+        [200, [{"name": "a", "owner": ANN}, {"name": "b", "owner": BOB}, {"name": "c", "owner": ANN},
+               {"name": "d", "owner": BOB}]],
     ],
-    [["a", 1], ["b", 2], ["c", 1]],
+    [["a", 1], ["b", 2], ["c", 1], ["d", 2]],
 ]
 BLOCKED = {
     "via_repo": "`item` is what api.items.ItemRepository.add() returns",
@@ -163,5 +177,7 @@ def test_the_routes_answer_with_the_relationship_after_the_migration(cli, servic
     assert serve(root, kind, CALLS) == EXPECTED  # the synchronous routes
     document = apply(cli, root)
     assert handler(document, "listed")["action"] == "migrate", handler(document, "listed")
-    assert "async def listed" in (root / "api" / "items.py").read_text()
+    # a function building the object it returns gets the refresh naming the relationship
+    assert handler(document, "made")["action"] == "migrate", handler(document, "made")
+    assert 'await db.refresh(item, attribute_names=["owner"])' in (root / "api" / "items.py").read_text()
     assert serve(root, kind, CALLS) == EXPECTED

@@ -237,8 +237,9 @@ def handed_back(project: Project, fid: FunctionId, call: facts.Call) -> list[Fun
 def returns_unloaded(project: Project, fid: FunctionId, depth: int = _DEPTH) -> bool:
     """Whether what project function `fid` returns may be an object no query loaded: one of its
     parameters (`def add(self, obj): ...; return obj`: what its caller built, perhaps), or what a
-    project function it calls hands back so (`movement = self.movements.add(Movement(...))`). What
-    it returns from a query (`session.scalars(...)`, `session.get(...)`), or builds itself, is not."""
+    project function it calls hands back so (`movement = self.movements.add(Movement(...))`), or
+    one it builds and neither writes to nor calls on. What it returns from a query
+    (`session.scalars(...)`, `session.get(...)`) is not."""
     from async_migrate.codemods.classes import project_classes
 
     if depth <= 0 or fid not in project.functions:
@@ -257,13 +258,23 @@ def returns_unloaded(project: Project, fid: FunctionId, depth: int = _DEPTH) -> 
             continue
         if call is None:
             continue
-        if call.callee is not None and classes.built_by(call.callee) is not None:
-            # one it builds itself may have its relationships set there (`order.lines.append(...)`),
-            # which the built-object analysis reads, not this
+        if call.callee is not None and (model := classes.built_by(call.callee)) is not None:
+            # one it builds and returns as built: a function writing to it or calling on it
+            # (`order.lines.append(...)`, `order.total = t`) may have set a relationship, which
+            # is left to the built-object analysis
+            if term[0] == "name" and classes.is_mapped(model) and not _touched(function, term[1]):
+                return True
             continue
         if any(returns_unloaded(project, c, depth - 1) for c in _callees(project, fid, call)):
             return True
     return False
+
+
+def _touched(function: facts.Function, name: str) -> bool:
+    """Whether the function writes an attribute of `name` or calls on what it holds."""
+    return any(receiver == name for _, receiver, _ in function.stores) or any(
+        use[1] == name or use[1].startswith(f"{name}.") for use in function.uses if use[4] != "read"
+    )
 
 
 def shown_functions(project: Project, fids: list[FunctionId]) -> str:
