@@ -90,9 +90,18 @@ def bindings(body: list[ast.stmt]) -> list[Binding]:
     found: list[Binding] = []
     for statement in _top_statements(body):
         found.extend(_statement_bindings(statement))
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    declares = False
     for node in ast.walk(ast.Module(body=body, type_ignores=[])):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found.extend(_global_writes(node))
+            functions.append(node)
+        elif isinstance(node, ast.Global):
+            declares = True
+    # A function writes a module's name only after declaring it `global`, which most modules never
+    # do: then no function's body need be walked again (scan asks this of every module it twins into).
+    if declares:
+        for function in functions:
+            found.extend(_global_writes(function))
     return found
 
 
