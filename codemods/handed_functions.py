@@ -50,20 +50,28 @@ def handed_work(project: Project, fid: FunctionId, call: facts.Call, targeted: l
                     carrier = _carrier(project, fid, given, binding)
                     if carrier:
                         chain = [f"{work} on what `{carrier}` hands it"]
+            work = "Session"
+            if chain is None:
+                # `grpc_call(registry.list_views, q)`: a synchronous engine's connection blocks the loop
+                # as a Session does
+                from async_migrate.codemods.engine_work import engine_inside
+
+                engine = engine_inside(project, handed, {fid})
+                chain, work = (engine[:1], "engine") if engine else (None, work)
             if chain is None:
                 continue
             name = project.functions[handed][1].qualname
             if in_place:
                 return (
                     f"hands {name} to `{(call.callee or '').rpartition('.')[2]}()`, which calls it here (a call the "
-                    f"call graph does not follow), and it does synchronous Session work: {' -> '.join(chain)}"
+                    f"call graph does not follow), and it does synchronous {work} work: {' -> '.join(chain)}"
                 )
             for edge in targeted:
                 where = _runs_argument(project, edge.callee, arg, set(), 0)
                 if where is not None:
                     return (
                         f"hands {name} to `{edge.via or project.written(call.func or call.callee or '')}()`, which "
-                        f"calls it ({where}; a call the call graph does not follow), and it does synchronous Session "
+                        f"calls it ({where}; a call the call graph does not follow), and it does synchronous {work} "
                         f"work: {' -> '.join(chain)}"
                     )
     return None
