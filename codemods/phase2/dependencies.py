@@ -416,6 +416,15 @@ def twin_problem(project: Project, shared: SharedSession) -> str | None:
             )
         if _bound_method_twins(project, fid):
             continue
+        if ".<locals>." in function.qualname:
+            # `Depends(action_logging())`: the factory's call builds the function FastAPI runs
+            factory = function.qualname.split(".<locals>.")[0]
+            return (
+                f"{_name(project, fid)} is a function defined inside `{factory}()`, a factory whose call "
+                "builds the dependency, which phase two gives no async twin: define it at module level "
+                "(taking the factory's arguments as parameters or a class's attributes), or write its async "
+                "form on the async session dependency by hand and depend on that, then run phase two again"
+            )
         return f"{_name(project, fid)} is a method dependency"
     return None
 
