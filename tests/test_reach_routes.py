@@ -376,7 +376,7 @@ def test_a_helper_chain_reaching_create_task_keeps_the_route_and_names_the_chain
     outcome(
         document, "touch", "keep",
         "calls services.jobs.schedule (line 16) -> services.jobs._spawn, at services/jobs.py:9, "
-        "which uses asyncio.create_task: it needs the event loop",
+        "which uses asyncio.create_task: it needs the running event loop",
     )
     assert document["diff"] == ""
     code, report = check(cli, root)
