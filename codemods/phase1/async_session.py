@@ -4,7 +4,7 @@ reaches, which `check` reports (AM302), and the dependencies still on the synchr
 
 from __future__ import annotations
 
-from async_migrate.codemods.project import FunctionId, Handler, Project
+from async_migrate.codemods.project import Handler, Project
 from async_migrate.codemods.rules.am135_on_async_session import RULE as AM135
 from async_migrate.codemods.rules.base import Reason
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
@@ -92,11 +92,7 @@ def async_session_of(project: Project, handler: Handler) -> str | None:
     """How an `async def` handler works on an AsyncSession, as a reason says it: a parameter
     (`session: AsyncSessionDep`), a dependency in its tree, or one it opens (`async with
     async_session() as s`, `AsyncSession(engine)`); None when it has none."""
-    from async_migrate.codemods.phase2.dependencies import (
-        dependency_function,
-        param_dependency,
-        route_dependencies,
-    )
+    from async_migrate.codemods.phase2.dependencies import dependency_tree
 
     function = handler.function
     for param in function.params:
@@ -112,15 +108,8 @@ def async_session_of(project: Project, handler: Handler) -> str | None:
         value = target.value if target is not None and target.kind == "value" else None
         if value is not None and project.makes_async_sessions(value):
             return f"opened as `{binding.name}` at line {binding.line}"
-    queue = [param_dependency(project, p) for p in function.params] + route_dependencies(project, handler)
-    seen: set[FunctionId] = set()
-    while queue:
-        fid = dependency_function(project, queue.pop(0))
-        if fid is None or fid in seen:
-            continue
-        seen.add(fid)
-        module, dependency = project.functions[fid]
+    for fid in dependency_tree(project, handler):
         if project.declared_async_session_params(fid):
+            module, dependency = project.functions[fid]
             return f"through its dependency {module.name}.{dependency.qualname}"
-        queue += [param_dependency(project, p) for p in dependency.params]
     return None
