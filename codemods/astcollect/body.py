@@ -226,7 +226,9 @@ def _read_function(
     )
     function.wraps, function.wrapped = _decorator_shape(collector, node, bound)
     if function.wrapped is not None:
-        function.hands_wrapped = handed_wrapped.handed_on(node, function.wrapped, collector.source.code)
+        function.hands_wrapped = handed_wrapped.handed_on(
+            node, function.wrapped, collector.source.code, collector.module_defs
+        )
     if function.wraps is not None:
         function.loop_wrapper = _loop_wrapper(collector, node, bound)
         coroutine, _ = _decorator_shape(collector, node, bound, coroutine=True)

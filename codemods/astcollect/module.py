@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import sys
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
@@ -372,6 +373,11 @@ class Collector:
             if owner == table and (name in primary or key in primary) and name != key:
                 return True
         return False
+
+    @functools.cached_property
+    def module_defs(self) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+        """The module's top-level functions by name (a later definition wins, as at run time)."""
+        return {s.name: s for s in self.tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
     def definitions(self, body: list[ast.stmt]) -> Iterator[ast.stmt]:
         """Statements of a module or class body, looking through if/try/with/for blocks

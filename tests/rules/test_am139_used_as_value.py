@@ -315,6 +315,38 @@ def traced(fn):
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+def _stash(fn):
+    JOBS.append(fn)
+
+
+def _same(fn):
+    return fn
+
+
+def _signature_of(fn):
+    sig = inspect.signature(fn)
+    return sig.replace(parameters=list(sig.parameters.values())[1:])
+
+
+def stashed(fn):
+    _stash(fn)
+    return fn
+
+
+def passed_through(fn):
+    JOBS.append(_same(fn))
+    return fn
+
+
+def resigned(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    wrapper.__signature__ = _signature_of(fn)
+    return wrapper
 """
 
 
@@ -322,7 +354,7 @@ def decorated_route(decorator: str, above: bool) -> str:
     lines = [f"@{decorator}", '@router.post("/items")'] if above else ['@router.post("/items")', f"@{decorator}"]
     head = "\n        ".join(lines)
     return f"""
-        from services.jobs import handles, job, marked, registry, scheduled, traced
+        from services.jobs import handles, job, marked, passed_through, registry, resigned, scheduled, stashed, traced
 
         {head}
         async def create(session: session_dependency):
@@ -342,6 +374,9 @@ DECORATOR_FILES = {"services/__init__.py": "", "services/jobs.py": DECORATORS}
         ('handles("refresh")', "hands it on at services/jobs.py:16 (`HANDLERS[kind] = fn`)"),
         ("scheduled", "hands it on at services/jobs.py:27 (`JOBS.append(run)`)"),
         ("registry.register", "hands it on at services/jobs.py:36 (`self.items.append(fn)`)"),
+        # through a function of the module that keeps it, or returns it to what keeps it
+        ("stashed", "(`_stash(fn)`)"),
+        ("passed_through", "(`JOBS.append(_same(fn))`)"),
     ],
 )
 def test_a_decorator_handing_the_function_on_keeps_it_with_am139(app, reported, decorator, fragment, above):
@@ -353,7 +388,7 @@ def test_a_decorator_handing_the_function_on_keeps_it_with_am139(app, reported, 
 
 
 @pytest.mark.parametrize("above", [True, False])
-@pytest.mark.parametrize("decorator", ["marked", "traced"])
+@pytest.mark.parametrize("decorator", ["marked", "traced", "resigned"])
 def test_near_miss_a_decorator_only_reading_the_function_converts(app, reported, decorator, above):
     entry = reported(app(decorated_route(decorator, above), DECORATOR_FILES), "create", "phase1")
     assert "AM139" not in entry["codes"], entry
