@@ -231,15 +231,38 @@ def handed_back(project: Project, fid: FunctionId, call: facts.Call) -> list[Fun
     if call.callee is not None and classes.built_by(call.callee) is not None:
         return []
     callees = _callees(project, fid, call)
-    return callees if any(returns_unloaded(project, c, _DEPTH) for c in callees) else []
+    return callees if any(
+        returns_unloaded(project, c, _DEPTH) and not _returns_loaded_arguments(project, fid, call, c) for c in callees
+    ) else []
 
 
-def returns_unloaded(project: Project, fid: FunctionId, depth: int = _DEPTH) -> bool:
+def _returns_loaded_arguments(project: Project, fid: FunctionId, call: facts.Call, callee: FunctionId) -> bool:
+    """Whether `callee` may hand back an unloaded object only by returning parameters, and `call`
+    hands each of those a name `fid` bound to a project call handing back none
+    (`order = get_order(session, id)`, then `return cancel_order(session, order)`)."""
+    _, function = project.functions[callee]
+    params = {p.name for p in function.params} - {"self", "cls"}
+    returned = {term[1] for term in function.results if term[0] == "name" and term[1] in params}
+    others = [term for term in function.results if not (term[0] == "name" and term[1] in params)]
+    if not returned or (others and returns_unloaded(project, callee, _DEPTH, others)):
+        return False
+    _, caller = project.functions[fid]
+    for name in returned:
+        arg = next((a for a in call.args if (p := parameter_of(function, a)) is not None and p.name == name), None)
+        bound = _bound(caller, arg.name) if arg is not None and arg.name is not None else None
+        if bound is None or bound.index == call.index or not _callees(project, fid, bound):
+            return False
+        if handed_back(project, fid, bound):
+            return False
+    return True
+
+
+def returns_unloaded(project: Project, fid: FunctionId, depth: int = _DEPTH, terms: list | None = None) -> bool:
     """Whether what project function `fid` returns may be an object no query loaded: one of its
     parameters (`def add(self, obj): ...; return obj`: what its caller built, perhaps), or what a
     project function it calls hands back so (`movement = self.movements.add(Movement(...))`), or
     one it builds and neither writes to nor calls on. What it returns from a query
-    (`session.scalars(...)`, `session.get(...)`) is not."""
+    (`session.scalars(...)`, `session.get(...)`) is not. `terms`: only these of its results."""
     from async_migrate.codemods.classes import project_classes
 
     if depth <= 0 or fid not in project.functions:
@@ -247,7 +270,7 @@ def returns_unloaded(project: Project, fid: FunctionId, depth: int = _DEPTH) -> 
     classes = project_classes(project)
     _, function = project.functions[fid]
     params = {p.name for p in function.params} - {"self", "cls"}
-    for term in function.results:
+    for term in function.results if terms is None else terms:
         if term[0] == "name":
             if term[1] in params:
                 return True
