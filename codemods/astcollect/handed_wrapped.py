@@ -104,6 +104,7 @@ def _read_by_helper(name: ast.Name, parents: dict[int, ast.AST], defs: Defs, cod
     if helper is None or any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords):
         return False
     positional = [*helper.args.posonlyargs, *helper.args.args]
+    param: str | None
     if name in call.args:
         index = call.args.index(name)
         if index >= len(positional):
