@@ -486,10 +486,14 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     # edges see; a function by reference.
     method = "." in handler.function.qualname and project_classes(project).owner(handler.id) is not None
     edges = [*(project.all_calls_to if method else project.calls_to)[handler.id], *_value_calls(project).get(handler.id, [])]
+    seen: set[tuple[FunctionId, int]] = set()
     for edge in edges:
         # Every call of a coroutine function relies on what it returns: awaited, handed on
         # (`asyncio.run(f())`), iterated (`async for`), entered (`async with`), kept to await
         # later; even a bare `f()` runs nothing, and would run the body as `def`.
+        if (edge.caller, edge.call.index) in seen:
+            continue  # one call the object edges and the value calls both see (`await checker(s)`)
+        seen.add((edge.caller, edge.call.index))
         module, caller = project.functions[edge.caller]
         needs.append(
             CoroutineNeed(

@@ -216,3 +216,37 @@ def test_a_factory_dependency_awaited_through_the_factory_keeps_with_am113_and_s
     )
     run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
     assert run.stdout.strip() == "200 200", run.stdout + run.stderr
+
+
+def test_a_callable_instance_awaited_once_gets_one_reason_for_that_call(app, reported):
+    """`await checker(s)` is seen by the object edges and by the calls of a value alike: one call,
+    one reason."""
+    root = app(
+        """
+        from fastapi import Depends, Request
+        from sqlalchemy.orm import Session
+
+        from db.engine import database_sessionmaker, get_db_session
+
+
+        class RoleChecker:
+            async def __call__(self, db: Session = Depends(get_db_session)):
+                return db.execute("select 1").all()
+
+
+        checker = RoleChecker()
+
+
+        @router.get("/x", dependencies=[Depends(checker)])
+        def x():
+            return 1
+
+
+        async def audit(request: Request):
+            with database_sessionmaker() as s:
+                await checker(s)
+        """
+    )
+    entry = reported(root, "RoleChecker.__call__", "phase1")
+    assert entry["action"] == "keep", entry
+    assert entry["codes"].count("AM113") == 1, entry
