@@ -318,7 +318,9 @@ def commit_message(result: Result, written: list[str]) -> str:
         if helpers:
             body.append("Helpers:")
             body += [
-                f"- {h['file']}: {h['function']} ({'async twin' if h['action'] == 'twin' else 'now async'})"
+                # a migrated `__init__` stays `def` and a dependency may have been async already:
+                # what they all share is the AsyncSession they now take
+                f"- {h['file']}: {h['function']} ({'async twin' if h['action'] == 'twin' else 'on AsyncSession'})"
                 for h in helpers
             ]
             body.append("")

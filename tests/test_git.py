@@ -482,3 +482,22 @@ def test_near_miss_allow_dirty_commit_on_clean_files_warns_nothing(cli, repo):
     document = cli.json("phase1", root, "--apply", "--allow-dirty", "--commit")
     assert "carried_uncommitted" not in document["git"], document["git"]
     assert "db/engine.py" not in repo.git.show("--name-only", "--format=", "HEAD").split()
+
+
+def test_a_phase_two_commit_message_says_helpers_take_the_async_session_not_that_they_are_now_async():
+    """A migrated `__init__` stays `def`, and a dependency may have been `async def` already."""
+    from types import SimpleNamespace
+
+    from async_migrate.codemods.apply import commit_message
+
+    result = SimpleNamespace(command="phase2", outcomes=[], subsystem={"name": "api/products.py", "helpers": [
+        {"file": "repos.py", "function": "ProductRepository.__init__", "action": "migrate"},
+        {"file": "deps.py", "function": "get_service", "action": "migrate"},
+        {"file": "repos.py", "function": "add_product", "action": "twin"},
+        {"file": "repos.py", "function": "unused", "action": "blocked"},
+    ]})
+    message = commit_message(result, ["repos.py"])  # type: ignore[arg-type]
+    assert "- repos.py: ProductRepository.__init__ (on AsyncSession)" in message
+    assert "- deps.py: get_service (on AsyncSession)" in message
+    assert "- repos.py: add_product (async twin)" in message
+    assert "now async" not in message and "unused" not in message
