@@ -221,10 +221,13 @@ def _read_in(
     return None
 
 
-def handed_back(project: Project, fid: FunctionId, call: facts.Call) -> list[FunctionId]:
+def handed_back(
+    project: Project, fid: FunctionId, call: facts.Call, seen: frozenset[int] = frozenset()
+) -> list[FunctionId]:
     """The project functions call `call` of `fid` may run that may hand back an object no query
     loaded (`returns_unloaded`): `product = repo.add(Product(...))` with `def add(self, obj): ...
-    return obj`. Empty when the call runs none, or only ones returning what their queries load."""
+    return obj`. Empty when the call runs none, or only ones returning what their queries load.
+    `seen`: the indexes of the calls of `fid` already asked, each argument's binding followed back."""
     from async_migrate.codemods.classes import project_classes
 
     classes = project_classes(project)
@@ -232,11 +235,14 @@ def handed_back(project: Project, fid: FunctionId, call: facts.Call) -> list[Fun
         return []
     callees = _callees(project, fid, call)
     return callees if any(
-        returns_unloaded(project, c, _DEPTH) and not _returns_loaded_arguments(project, fid, call, c) for c in callees
+        returns_unloaded(project, c, _DEPTH) and not _returns_loaded_arguments(project, fid, call, c, seen | {call.index})
+        for c in callees
     ) else []
 
 
-def _returns_loaded_arguments(project: Project, fid: FunctionId, call: facts.Call, callee: FunctionId) -> bool:
+def _returns_loaded_arguments(
+    project: Project, fid: FunctionId, call: facts.Call, callee: FunctionId, seen: frozenset[int]
+) -> bool:
     """Whether `callee` may hand back an unloaded object only by returning parameters, and `call`
     hands each of those a name `fid` bound to a project call handing back none
     (`order = get_order(session, id)`, then `return cancel_order(session, order)`)."""
@@ -250,9 +256,10 @@ def _returns_loaded_arguments(project: Project, fid: FunctionId, call: facts.Cal
     for name in returned:
         arg = next((a for a in call.args if (p := parameter_of(function, a)) is not None and p.name == name), None)
         bound = _bound(caller, arg.name) if arg is not None and arg.name is not None else None
-        if bound is None or bound.index == call.index or not _callees(project, fid, bound):
+        # a binding already asked about (`a = f(b)` and `b = g(a)` in a loop) proves nothing
+        if bound is None or bound.index in seen or not _callees(project, fid, bound):
             return False
-        if handed_back(project, fid, bound):
+        if handed_back(project, fid, bound, seen):
             return False
     return True
 

@@ -136,6 +136,18 @@ async def renamed(sku: str, db: AsyncSession = Depends(get_session)):
     return await rename(db, product, sku)
 
 
+async def keep(session: AsyncSession, product: Product) -> Product:
+    return product
+
+
+@router.put("/cycled", response_model=ProductOut)
+async def cycled(db: AsyncSession = Depends(get_session)):
+    for _ in range(2):
+        first = await keep(db, second)  # noqa: F821 (bound below, in the loop's previous round)
+        second = await keep(db, first)
+    return second
+
+
 @router.post("/renamed-new", response_model=ProductOut)
 async def renamed_new(sku: str, db: AsyncSession = Depends(get_session)):
     product = await ProductRepository(db).add(Product(sku=sku, supplier_id=1))
@@ -153,6 +165,8 @@ def root(app):  # type: ignore[no-untyped-def]
     ("built", "on the Product the route builds"),
     # handed back as given by a function whose argument was itself handed back unloaded
     ("renamed_new", "on what api.items.rename() hands back"),
+    # bindings handing each other on in a loop: followed back once, then taken as unloaded
+    ("cycled", "on what api.items.keep() hands back"),
 ])
 def test_a_response_field_on_an_object_no_query_loaded_is_missing_greenlet(root, findings, function, where):
     found = findings(root, function)
