@@ -4,13 +4,12 @@ its last line prints."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sample import database, run_python
+from sample import database, run_json
 
 # SQLite (aiosqlite after phase two), PostgreSQL and MariaDB: a test parametrized over these
 # runs the migrated code on each (the last two skip, or fail in CI, when their server is down).
@@ -35,6 +34,4 @@ def run_app(
             **inherited, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}",
             **(extra_env or {}),
         }
-        result = run_python(script, cwd=root, env=env, **options)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        return run_json(script, cwd=root, env=env, **options)

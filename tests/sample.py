@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 # The one setting for the PostgreSQL server every test uses (an admin URL: databases are
 # created beside its database).
@@ -205,6 +206,14 @@ def run_python(
             stdout.read_text(encoding="utf-8", errors="replace"),
             stderr.read_text(encoding="utf-8", errors="replace"),
         )
+
+
+def run_json(code: str, *, cwd: Path, **options: Any) -> Any:
+    """The JSON document the last line of `code`'s output holds, run as `run_python(code, cwd=cwd,
+    **options)` does (env, timeout, warnings). A failing run fails the test with its output."""
+    result = run_python(code, cwd=cwd, **options)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def load_module(folder: Path, name: str, text: str):  # type: ignore[no-untyped-def]

@@ -5,10 +5,10 @@ expression`); a decorator only reading the function still converts its route, wh
 
 from __future__ import annotations
 
-import json
 import textwrap
 
-from sample import run_python
+from conftest import write_tree
+from sample import run_json
 
 JOBS = """
 JOBS = []
@@ -71,17 +71,11 @@ print(json.dumps(outcome))
 
 
 def build(tmp_path, main: str):  # type: ignore[no-untyped-def]
-    root = tmp_path / "app"
-    root.mkdir()
-    (root / "main.py").write_text(textwrap.dedent(main).lstrip(), encoding="utf-8")
-    (root / "jobs.py").write_text(textwrap.dedent(JOBS).lstrip(), encoding="utf-8")
-    return root
+    return write_tree(tmp_path / "app", {"main.py": main, "jobs.py": JOBS})
 
 
 def run(root) -> dict:  # type: ignore[no-untyped-def]
-    result = run_python(textwrap.dedent(LOAD), cwd=root, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json(textwrap.dedent(LOAD), cwd=root, timeout=60)
 
 
 def test_a_route_a_decorator_above_registers_is_kept_and_its_runner_still_runs(cli, tmp_path):

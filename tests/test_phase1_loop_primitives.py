@@ -4,11 +4,10 @@ loop's debug mode rejects the call (500) and the consumer awaiting the queue han
 
 from __future__ import annotations
 
-import json
 import os
 import textwrap
 
-from sample import run_python
+from sample import run_json
 
 MAIN = """
 import asyncio
@@ -67,9 +66,7 @@ os._exit(0)  # leaving the client would wait for a hung consumer
 
 def run(root) -> dict:  # type: ignore[no-untyped-def]
     environment = {**os.environ, "PYTHONASYNCIODEBUG": "1"}
-    result = run_python(textwrap.dedent(LOAD), cwd=root, env=environment, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json(textwrap.dedent(LOAD), cwd=root, env=environment, timeout=60)
 
 
 def build(tmp_path, source: str):  # type: ignore[no-untyped-def]

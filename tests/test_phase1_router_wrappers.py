@@ -5,10 +5,10 @@ expression`); a router handing the endpoint on untouched still converts, and ans
 
 from __future__ import annotations
 
-import json
 import textwrap
 
-from sample import run_python
+from conftest import write_tree
+from sample import run_json
 
 ROUTING = """
 import functools
@@ -97,17 +97,11 @@ print(json.dumps({p: client.get(p).status_code for p in ("/timed", "/route-class
 
 
 def build(tmp_path, main: str):  # type: ignore[no-untyped-def]
-    root = tmp_path / "app"
-    root.mkdir()
-    (root / "main.py").write_text(textwrap.dedent(main).lstrip(), encoding="utf-8")
-    (root / "routing.py").write_text(textwrap.dedent(ROUTING).lstrip(), encoding="utf-8")
-    return root
+    return write_tree(tmp_path / "app", {"main.py": main, "routing.py": ROUTING})
 
 
 def run(root) -> dict:  # type: ignore[no-untyped-def]
-    result = run_python(textwrap.dedent(LOAD), cwd=root, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json(textwrap.dedent(LOAD), cwd=root, timeout=60)
 
 
 def test_routes_through_a_wrapping_router_are_kept_and_answer(cli, tmp_path):

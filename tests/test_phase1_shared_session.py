@@ -8,11 +8,10 @@ concurrent requests correctly. Both are applied, then served with concurrent req
 
 from __future__ import annotations
 
-import json
 import textwrap
 
 import pytest
-from sample import run_python
+from sample import run_json
 
 MAIN = """
 from fastapi import FastAPI
@@ -64,9 +63,7 @@ def build(tmp_path, session: str, imports: str, close: str):  # type: ignore[no-
 
 
 def load(root) -> dict:  # type: ignore[no-untyped-def]
-    result = run_python(textwrap.dedent(LOAD), cwd=root, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json(textwrap.dedent(LOAD), cwd=root, timeout=300)
 
 
 def test_a_module_global_session_is_kept_async_and_serves_concurrent_requests(cli, tmp_path):

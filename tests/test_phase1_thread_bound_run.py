@@ -9,10 +9,9 @@ httpx's ASGI transport on the importing thread, which is uvicorn's arrangement w
 
 from __future__ import annotations
 
-import json
 import textwrap
 
-from sample import run_python
+from sample import run_json
 
 MAIN = """
 import sqlite3
@@ -64,9 +63,7 @@ print(json.dumps({"ok": statuses.count(200), "failed": statuses.count(500)}))
 
 
 def serve(root) -> dict:  # type: ignore[no-untyped-def]
-    result = run_python(textwrap.dedent(SERVE), cwd=root, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json(textwrap.dedent(SERVE), cwd=root, timeout=300)
 
 
 def test_phase_one_keeps_the_route_on_a_module_level_sqlite3_connection_and_it_keeps_serving(cli, tmp_path):

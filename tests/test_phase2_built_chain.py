@@ -11,42 +11,22 @@ migration and answer the same.
 from __future__ import annotations
 
 import pytest
+from phase2_models import user_item_models
 from test_phase2_rules import apply, dedent, handler
 from test_phase2_soundness import routes, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
 
-MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
+MODELS = user_item_models('org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"), default=None)', user="""
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"), default=None)
+    org = relationship("Org", lazy="ORG")
+""", before="""
 class Org(Base):
     __tablename__ = "orgs"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     items = relationship("Item", lazy="ITEMS")
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"), default=None)
-    org = relationship("Org", lazy="ORG")
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"), default=None)
-"""
+""")
 SCHEMAS = """
 from pydantic import BaseModel, ConfigDict
 

@@ -9,12 +9,11 @@ be told (two engines, a local one, an import cycle), the run is blocked and noth
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
-from sample import run_python
+from sample import run_json
 from test_phase2_rules import apply, dedent, handler, read, run
 from test_phase2_soundness import DEPENDENCIES, MODELS, SUBSYSTEM
 
@@ -212,9 +211,7 @@ def serve(root: Path, script: str) -> object:
         "PYTHONPATH": str(root),
         "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
     }
-    result = run_python(f"{prelude}\n{dedent(script)}\n{postlude}", cwd=root, env=env, timeout=180)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json(f"{prelude}\n{dedent(script)}\n{postlude}", cwd=root, env=env, timeout=180)
 
 
 WRITE = """

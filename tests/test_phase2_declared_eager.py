@@ -13,35 +13,17 @@ applies again). The routes are RUN, before and after.
 
 from __future__ import annotations
 
+from phase2_models import user_item_models
 from test_phase2_rules import apply, dedent, handler
 from test_phase2_soundness import ENGINE, SUBSYSTEM, routes, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
 
-MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, backref, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+MODELS = user_item_models("""
     maker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     owner = relationship(User, foreign_keys=[owner_id], lazy="selectin", backref=backref("items", lazy="selectin"))
     maker = relationship(User, foreign_keys=[maker_id])
-"""
+""", orm='backref, relationship')
 SCHEMAS = """
 from pydantic import BaseModel, ConfigDict
 

@@ -10,6 +10,7 @@ loaded. The routes are RUN after the migration.
 from __future__ import annotations
 
 import pytest
+from phase2_models import user_item_models
 from test_phase2_rules import apply, dedent, handler
 from test_phase2_soundness import routes, serve, service
 
@@ -25,37 +26,16 @@ PAIRS = {
         "",
     ),
 }
-MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, backref, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
+MODELS = user_item_models('ITEM_SIDE', user="""
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
+    org: Mapped[Org | None] = relationship(lazy="selectin")
+    USER_SIDE
+""", before="""
 class Org(Base):
     __tablename__ = "orgs"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
-    org: Mapped[Org | None] = relationship(lazy="selectin")
-    USER_SIDE
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    ITEM_SIDE
-"""
+""", orm='backref, relationship')
 SCHEMAS = """
 from pydantic import BaseModel, ConfigDict
 

@@ -12,33 +12,13 @@ query of the class without such an option loads it: no option, no block. The rou
 from __future__ import annotations
 
 import pytest
+from phase2_models import user_item_models
 from test_phase2_rules import apply, dedent, handler
 from test_phase2_soundness import routes, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
 
-MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, backref, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    owner = relationship("User", backref=backref("items", lazy="LAZY"))
-"""
+MODELS = user_item_models('owner = relationship("User", backref=backref("items", lazy="LAZY"))', orm='backref, relationship')
 SCHEMAS = """
 from pydantic import BaseModel, ConfigDict
 

@@ -13,7 +13,7 @@ longer installs: the follow-ups name `sqlalchemy[asyncio]` unless the project de
 from __future__ import annotations
 
 import pytest
-from sample import run_python
+from sample import run_json
 from test_phase2_rules import apply, handler, read
 from test_phase2_soundness import ENGINE, SUBSYSTEM, routes, serve
 
@@ -167,7 +167,6 @@ print(json.dumps({"statuses": statuses, "names": names}))
 
 
 def run_both(root) -> object:  # type: ignore[no-untyped-def]
-    import json
     import os
 
     env = {
@@ -175,9 +174,7 @@ def run_both(root) -> object:  # type: ignore[no-untyped-def]
         "PYTHONPATH": str(root),
         "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
     }
-    result = run_python(BOTH, cwd=root, env=env, timeout=180)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json(BOTH, cwd=root, env=env, timeout=180)
 
 
 @pytest.fixture

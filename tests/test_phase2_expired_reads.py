@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from phase2_models import user_item_models
 from test_phase2_rules import apply, dedent, function, handler, read
 from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service
 from test_phase2_soundness_stack import existing_async
@@ -158,28 +159,7 @@ def test_2_a_reused_maker_that_expires_by_options_or_by_its_call_gets_refreshes_
     }
 
 
-SERVER_GENERATED_MODELS = """
-from sqlalchemy import ForeignKey, String, func, literal_column
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    revision: Mapped[int] = mapped_column(server_default="0", onupdate=literal_column("revision") + 1)
-"""
+SERVER_GENERATED_MODELS = user_item_models('revision: Mapped[int] = mapped_column(server_default="0", onupdate=literal_column("revision") + 1)', core='func, literal_column', orm='')
 
 
 @pytest.mark.parametrize("kind", KINDS[:2])
@@ -255,30 +235,11 @@ def test_2_an_object_changed_only_through_setattr_is_refreshed_after_the_flush_b
     assert result == [{"name": "cup", "revision": 1}, {"name": "mug", "revision": 2}]
 
 
-COLUMN_PROPERTY_MODELS = """
-from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+COLUMN_PROPERTY_MODELS = user_item_models("""
     owner_name = column_property(
         select(User.name).where(User.id == owner_id).correlate_except(User).scalar_subquery()
     )
-"""
+""", core='select', orm='column_property')
 
 
 @pytest.mark.parametrize("kind", KINDS[:2])

@@ -13,45 +13,27 @@ are RUN, before and after.
 from __future__ import annotations
 
 import pytest
+from phase2_models import user_item_models
 from test_phase2_rules import apply, dedent, handler
 from test_phase2_soundness import ENGINE, SUBSYSTEM, routes, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
 
-MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Team(Base):
-    __tablename__ = "teams"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
+MODELS = user_item_models("""
+    maker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
+    maker: Mapped[User | None] = relationship(foreign_keys=[maker_id])
+""", user="""
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     club_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id], lazy="joined")
     club: Mapped[Team | None] = relationship(foreign_keys=[club_id])
-
-
-class Item(Base):
-    __tablename__ = "items"
+""", before="""
+class Team(Base):
+    __tablename__ = "teams"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    maker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined")
-    maker: Mapped[User | None] = relationship(foreign_keys=[maker_id])
-"""
+""")
 RAW_USERS = 'db.execute(text("UPDATE users SET name = name || \'!\'"))'
 RAW_TEAMS = 'db.execute(text("UPDATE teams SET name = name || \'!\'"))'
 ROUTES = f"""

@@ -9,12 +9,11 @@ The migrated code is RUN on aiosqlite, PostgreSQL and MariaDB, and the row it wr
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
-from sample import database, run_python
+from sample import database, run_json
 from test_phase2_rules import apply, dedent, handler, read, run
 
 KINDS = [
@@ -150,9 +149,7 @@ def build(project, admin: str = ADMIN) -> Path:  # type: ignore[no-untyped-def]
 def serve(root: Path, url: str) -> dict:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}, "PYTHONPATH": str(root),
            "DATABASE_URL": url}
-    result = run_python(dedent(SERVE), cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json(dedent(SERVE), cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -12,36 +12,18 @@ routes are RUN after the migration.
 from __future__ import annotations
 
 import pytest
+from phase2_models import user_item_models
 from test_phase2_rules import apply, dedent, handler
 from test_phase2_soundness import KINDS, routes, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
 
-MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+MODELS = user_item_models("""
     owner: Mapped[User] = relationship()
 
     def label(self) -> str:
         return f"{self.owner.name}:{self.name}"
-"""
+""")
 ROUTES = """
 @router.get("/sorted")
 def by_owner(db: session_dependency):

@@ -13,6 +13,7 @@ eager-loaded or blocks, never left to load lazily on the event loop.
 from __future__ import annotations
 
 import pytest
+from phase2_models import user_item_models
 from test_phase2_rules import apply, handler, read, run
 from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service
 
@@ -104,29 +105,7 @@ def test_legacy_chains_on_a_class_based_views_session_migrate_and_run(cli, servi
     assert run(cli, root)["files_changed"] == []  # nothing left to change
 
 
-MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    items: Mapped[list["Item"]] = relationship(back_populates="owner", order_by="Item.id")
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    owner: Mapped[User] = relationship(back_populates="items")
-"""
+MODELS = user_item_models('owner: Mapped[User] = relationship(back_populates="items")', user='items: Mapped[list["Item"]] = relationship(back_populates="owner", order_by="Item.id")')
 REPOSITORY = """
 from sqlalchemy.orm import Session
 

@@ -7,12 +7,11 @@ with TestClient, and the database is read back through a separate synchronous se
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from conftest import ITEM_MODELS
-from sample import run_python
+from sample import run_json
 from test_phase2_rules import apply, dedent, handler, read, run
 
 MODELS = ITEM_MODELS
@@ -132,9 +131,7 @@ def serve(root: Path) -> object:
         "PYTHONPATH": str(root),
         "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
     }
-    result = run_python("import json\n" + dedent(SCRIPT), cwd=root, env=env, timeout=180)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json("import json\n" + dedent(SCRIPT), cwd=root, env=env, timeout=180)
 
 
 EXPECTED = {"statuses": [200, 200, 409, 409], "names": ["a:cup", "b:pen"]}

@@ -9,33 +9,13 @@ from __future__ import annotations
 
 import pytest
 import test_phase2_soundness
+from phase2_models import user_item_models
 from test_phase2_rules import apply, handler
 from test_phase2_soundness import SUBSYSTEM, dedent, routes, serve
 
 service = test_phase2_soundness.service
 
-MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, MappedAsDataclass, mapped_column, relationship
-
-
-class Base(MappedAsDataclass, DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    items: Mapped[list["Item"]] = relationship(default_factory=list)
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-"""
+MODELS = user_item_models(user='items: Mapped[list["Item"]] = relationship(default_factory=list)', orm='MappedAsDataclass, relationship', base='MappedAsDataclass, DeclarativeBase')
 
 
 def test_a_mapped_dataclass_serialised_whole_blocks_and_one_without_relationships_migrates(cli, service):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from phase2_kit import KINDS, run_app
+from phase2_models import user_item_models
 from test_phase2_rules import apply, dedent, function, handler, helper, read, run
 
 SUBSYSTEM = "api/items.py"
@@ -48,28 +49,7 @@ async def get_async_db_session() -> AsyncIterator[AsyncSession]:
     async with async_database_sessionmaker() as session:
         yield session
 """
-MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    items: Mapped[list["Item"]] = relationship()
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-"""
+MODELS = user_item_models(user='items: Mapped[list["Item"]] = relationship()')
 MAIN = """
 from fastapi import FastAPI
 

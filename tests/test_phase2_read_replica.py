@@ -8,13 +8,12 @@ SQLite files and on PostgreSQL databases, never into the replica.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from pathlib import Path
 
 import pytest
 from conftest import ITEM_MODELS
-from sample import database, run_python
+from sample import database, run_json
 from test_phase2_rules import apply, dedent, handler, read, run
 
 ENGINE = """
@@ -162,9 +161,7 @@ def serve(root: Path, urls: tuple[str, str]) -> object:
         **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
         "PYTHONPATH": str(root), "DATABASE_URL": urls[0], "REPLICA_URL": urls[1],
     }
-    result = run_python(dedent(SERVE), cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json(dedent(SERVE), cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
 
 
 def build(project):  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from collections import Counter
 
 import pytest
 from conftest import BOOKSHOP, TASKBOARD
+from phase2_models import user_item_models
 from sample import STRICT, assert_all_passed, copy_service, defined_tests, run_service_tests
 from test_phase2_rules import apply, dedent, handler, read
 from test_phase2_soundness import KINDS, serve, service
@@ -563,28 +564,7 @@ def test_a_class_dependency_an_earlier_run_gave_a_parallel_class_is_not_moved_in
 
 # A helper another subsystem keeps on the synchronous Session: the first run gives it a twin for
 # its route; a later run's route reads a relationship on what that twin's query loads.
-OWNED_MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    items: Mapped[list["Item"]] = relationship(order_by="Item.id")
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-"""
+OWNED_MODELS = user_item_models(user='items: Mapped[list["Item"]] = relationship(order_by="Item.id")')
 USERS_CRUD = """
 from sqlalchemy import select
 from sqlalchemy.orm import Session

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from phase2_kit import KINDS, run_app
+from phase2_models import user_item_models
 from sample import run_python
 from test_phase2_rules import apply, dedent, function, handler, helper, read
 
@@ -48,27 +49,7 @@ from db.engine import get_db_session
 
 session_dependency = Annotated[Session, Depends(get_db_session)]
 """
-MODELS = """
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-
-
-class Item(Base):
-    __tablename__ = "items"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-"""
+MODELS = user_item_models(orm='')
 MAIN = """
 from fastapi import FastAPI
 

@@ -8,12 +8,11 @@ rows it writes are read back.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
-from sample import database, run_python
+from sample import database, run_json
 from test_phase2_rules import apply, dedent, handler, read, run
 
 KINDS = [
@@ -165,9 +164,7 @@ def serve(root: Path, url: str, paths: list[tuple[str, str]]) -> dict:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}, "PYTHONPATH": str(root),
            "DATABASE_URL": url}
     code = f"PATHS = {paths!r}\n" + dedent(SERVE)
-    result = run_python(code, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json(code, cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
 
 
 @pytest.mark.parametrize("kind", KINDS)

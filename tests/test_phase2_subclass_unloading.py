@@ -7,11 +7,10 @@ blocks naming the query; the unchanged routes still answer. The routes are RUN.
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
-from sample import run_python
+from sample import run_json
 from test_phase2_subclass_relationships import ENGINE, MAIN, SERVICES
 
 MODELS = """
@@ -127,9 +126,7 @@ def test_a_subclass_relationship_a_query_unloads_blocks_and_the_routes_still_ans
     def serve(name: str) -> object:
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}, "PYTHONPATH": str(root),
                "DATABASE_URL": f"sqlite:///{tmp_path / name}"}
-        result = run_python(SCRIPT, cwd=root, env=env)
-        assert result.returncode == 0, result.stdout + result.stderr
-        return json.loads(result.stdout.strip().splitlines()[-1])
+        return run_json(SCRIPT, cwd=root, env=env)
 
     assert serve("before.db") == EXPECTED
     document = cli.json("phase2", root, "-s", "items.py", "--apply")

@@ -6,12 +6,11 @@ must land in its own database.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
-from sample import run_python
+from sample import run_json
 from test_phase2_rules import apply, dedent, handler, read, run
 
 ENGINE = """
@@ -212,9 +211,7 @@ def serve(root: Path, script: str = SERVE) -> object:
         "DATABASE_URL": f"sqlite:///{root / 'main.db'}",
         "ANALYTICS_URL": f"sqlite:///{root / 'analytics.db'}",
     }
-    result = run_python(dedent(script), cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json(dedent(script), cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
 
 
 def test_a_subsystem_reaching_one_of_two_sessionmakers_is_compared_with_its_own_database(cli, project):

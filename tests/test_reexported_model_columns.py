@@ -18,11 +18,10 @@ output) is no longer reported.
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
-from sample import database, run_python
+from sample import database, run_json
 from test_phase2_soundness import KINDS
 
 MODELS = """
@@ -165,9 +164,7 @@ def test_a_column_a_narrowing_option_leaves_out_blocks_on_a_re_exported_model_an
         def serve() -> object:
             env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}, "PYTHONPATH": str(root),
                    "DATABASE_URL": url or f"sqlite:///{tmp_path / 'shop.db'}"}
-            result = run_python(SCRIPT, cwd=root, env=env)
-            assert result.returncode == 0, result.stdout + result.stderr
-            return json.loads(result.stdout.strip().splitlines()[-1])
+            return run_json(SCRIPT, cwd=root, env=env)
 
         assert serve() == EXPECTED
         document = cli.json("phase2", root, "-s", "items.py", "--apply")
