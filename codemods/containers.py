@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.by_name import UNKNOWN
-from async_migrate.codemods.astcollect.dispatch import BY_NAME, LOCAL, READERS, UNREAD
+from async_migrate.codemods.astcollect.dispatch import BY_NAME, LAMBDA, LOCAL, READERS, UNREAD
 
 if TYPE_CHECKING:
     from async_migrate.codemods.project import FunctionId, Project
@@ -134,6 +134,8 @@ class Containers:
             if source == UNREAD:
                 unread = unread or "an element of the display it loops over, which the analysis cannot read"
                 continue
+            if source == LAMBDA:
+                continue  # its calls are the caller's own; what the call hands it, `Project` judges
             if source.startswith(BY_NAME):
                 # `getattr(crud, name)(db)`: any function the module holds may be the one that runs
                 self._looked_up(source, targets)

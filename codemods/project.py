@@ -23,7 +23,7 @@ from functools import cached_property
 from operator import attrgetter
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.dispatch import BY_NAME, LOCAL
+from async_migrate.codemods.astcollect.dispatch import BY_NAME, LAMBDA, LOCAL
 from async_migrate.codemods.chain_params import Through
 from async_migrate.codemods.chain_params import condition as param_condition
 from async_migrate.codemods.config import Config
@@ -389,7 +389,9 @@ class Project:
                     if call.callee:
                         add(call.callee)
                     if call.dispatch:
-                        refs.update(source.lstrip("=@") for source in call.dispatch if not source.startswith(LOCAL))
+                        refs.update(
+                            source.lstrip("=@") for source in call.dispatch if not source.startswith(LOCAL) and source != LAMBDA
+                        )
                 for param in function.params:
                     if param.annotation:
                         refs.update(param.annotation)
@@ -1446,6 +1448,21 @@ class Project:
         _, function = self.functions[fid]
         param = next((p for p in function.params if p.name == name), None)
         return param is not None and self.declared_async_session(param) is not None
+
+    def _lambda_handed_session(
+        self, flow: Flow, fid: FunctionId, call: facts.Call, names: AbstractSet[str]
+    ) -> str | None:
+        """Why a call that may run a lambda of a display the function builds (`fn(db)` for `fn`
+        out of `{"a": lambda s: s.execute(q)}`) is unverified: it hands the lambda the Session,
+        which its body's calls take through a parameter the analysis does not bind; else None
+        (the body's calls are the function's own, judged with them)."""
+        passed = self._passed_sessions(flow, fid, call, names)
+        if not passed:
+            return None
+        return (
+            f"`{call.spelled}()` runs a lambda of a display the function builds, handing it the Session "
+            f"`{passed[0][1]}`, which the analysis does not follow into the lambda"
+        )
 
     def _passed_sessions(
         self, flow: Flow, fid: FunctionId, call: facts.Call, names: AbstractSet[str]
@@ -2699,6 +2716,8 @@ class Project:
                         dispatched.append((call.line, f"`{call.spelled}()` runs a value taken from {unread}"))
                         continue
                     held = self._held_table(fid, call) or self.containers.unreadable_table(call)
+                    if held is None and LAMBDA in call.dispatch:
+                        held = self._lambda_handed_session(flow, fid, call, names)
                     if held is not None:
                         dispatched.append((call.line, held))
                         continue

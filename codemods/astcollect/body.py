@@ -89,6 +89,8 @@ _HOOKED = frozenset({*APPLICATION_TYPES, "starlette.applications.Starlette", "fa
 _CLOSING = "contextlib.closing"
 _PARTIAL = "functools.partial"
 _SELF = frozenset({"self", "cls"})
+# The sources of a dispatched call that name no container (`astcollect.dispatch`).
+_MARKERS = frozenset({dispatch.UNREAD, dispatch.LAMBDA})
 # A task group's methods taking the function a task runs and its arguments (`tg.start_soon(f, db)`).
 _STARTS = frozenset({"start_soon", "start"})
 
@@ -1857,10 +1859,10 @@ class BodyScanner:
         """Names bound to a value out of a container: looping over it, or `name = TABLE[kind]`."""
         if loop:
             source = dispatch.iterated(value)
-            held = dispatch.display(source)
+            held = dispatch.display(source, own=True)
             if held is not None:
                 found = [
-                    written if written == dispatch.UNREAD or written.startswith(dispatch.BY_NAME) else f"={written}"
+                    written if written in _MARKERS or written.startswith(dispatch.BY_NAME) else f"={written}"
                     for written in held
                 ]
             else:
@@ -1892,7 +1894,7 @@ class BodyScanner:
             if displays:  # a name a comprehension or lambda binds there is none of the function's
                 sources = [
                     item for written in sources for item in (
-                        [held if held == dispatch.UNREAD or held.startswith(dispatch.BY_NAME) else f"={held}"
+                        [held if held in _MARKERS or held.startswith(dispatch.BY_NAME) else f"={held}"
                          for held in displays[written]]
                         if written in displays and written not in self.scoped.get(id(call), ()) else [written]
                     )
@@ -1904,6 +1906,10 @@ class BodyScanner:
                     ref = resolve(looked, here) if looked else self.collector.name
                     if ref is not None and dispatch.BY_NAME + ref not in resolved:
                         resolved.append(dispatch.BY_NAME + ref)
+                    continue
+                if written == dispatch.LAMBDA:
+                    if written not in resolved:
+                        resolved.append(written)
                     continue
                 inline = written.startswith("=")
                 ref = written if written == dispatch.UNREAD else resolve(written.lstrip("="), here)
@@ -1927,7 +1933,7 @@ class BodyScanner:
             # `lst = TABLE[k]` or `for lst in TABLE.values()`, then `lst.append(f)`: the element
             # changed in place is part of TABLE; `hooks = TABLE` then `hooks["b"] = f` changes TABLE
             for source in self.taken.get(written.partition(".")[0], ()) if "." not in written else ():
-                if source != dispatch.UNREAD and not source.startswith(("=", dispatch.BY_NAME)):
+                if source not in _MARKERS and not source.startswith(("=", dispatch.BY_NAME)):
                     self.collector.changed(source, local, inert)
                     for aliased in self.aliases.get(source, ()) if "." not in source else ():
                         self.collector.changed(aliased, local, inert)

@@ -16,6 +16,10 @@ from collections.abc import Set as AbstractSet
 from async_migrate.codemods.astcollect.syntax import dotted
 
 UNREAD = "?"  # an element (or a whole container) whose value the tool cannot read
+# A lambda of a display a function builds: its body's calls are that function's own (nested)
+# calls, judged with the function's, so running it runs nothing more, unless the call of it
+# hands it the Session (`Project`, where the arguments are judged).
+LAMBDA = "λ"
 
 _DISPLAYS = (ast.Dict, ast.List, ast.Tuple, ast.Set)
 
@@ -33,10 +37,12 @@ READERS = frozenset({"len", "list", "tuple", "set", "frozenset", "dict", "sorted
                      "isinstance", "bool", "next", "hasattr", "getattr", "id", "hash", "type"})
 
 
-def display(node: ast.AST | None) -> list[str] | None:
+def display(node: ast.AST | None, own: bool = False) -> list[str] | None:
     """The dotted names a dict, list, tuple or set display holds (keys, values and elements,
     nested displays included), BY_NAME and the object for a function looked up by name on it
-    (`[getattr(crud, name)]`), UNREAD for anything else but a constant; None for no display."""
+    (`[getattr(crud, name)]`), LAMBDA for a lambda when `own` (a display in a function's body,
+    whose lambdas' calls are the function's), UNREAD for anything else but a constant; None for
+    no display."""
     if type(node) not in _DISPLAYS:
         return None
     found: list[str] = []
@@ -54,6 +60,8 @@ def display(node: ast.AST | None) -> list[str] | None:
             stack.extend(current.elts)  # type: ignore[attr-defined]
         elif _plain(current):
             continue
+        elif own and kind is ast.Lambda:
+            found.append(LAMBDA)
         else:
             written = dotted(current)
             if written is None and type(current) is ast.Call:
@@ -92,7 +100,7 @@ def local_displays(body: list[ast.stmt], names: AbstractSet[str]) -> dict[str, l
             continue
         if kind is ast.Assign or kind is ast.AnnAssign:
             target = node.targets[0] if kind is ast.Assign and len(node.targets) == 1 else getattr(node, "target", None)  # type: ignore[attr-defined]
-            shown = display(node.value) if type(target) is ast.Name and target.id in names and not nested else None  # type: ignore[attr-defined]
+            shown = display(node.value, own=True) if type(target) is ast.Name and target.id in names and not nested else None  # type: ignore[attr-defined]
             if shown is not None:
                 targets.add(id(target))
                 held.setdefault(target.id, []).extend(shown)  # type: ignore[union-attr]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import cast
 
 from async_migrate.codemods import facts, twin_names
-from async_migrate.codemods.astcollect.dispatch import BY_NAME, LOCAL, UNREAD
+from async_migrate.codemods.astcollect.dispatch import BY_NAME, LAMBDA, LOCAL, UNREAD
 from async_migrate.codemods.containers import module_functions
 from async_migrate.codemods.flow import INSTANCE, SESSION, Abstract, Flow, split
 from async_migrate.codemods.handed_functions import in_place_argument
@@ -3951,7 +3951,7 @@ def _by_string_text(
 def _table_text(call: facts.Call) -> str:
     """`PROVIDERS[name](db)`, `self.providers[name](db)`: the project's own table, no library call
     to map; and the value it builds is not followed to the methods called on it."""
-    tables = sorted({d.lstrip(LOCAL).rsplit(".", 1)[-1] for d in call.dispatch if not d.startswith(("=", BY_NAME)) and d != UNREAD})
+    tables = sorted({d.lstrip(LOCAL).rsplit(".", 1)[-1] for d in call.dispatch if not d.startswith(("=", BY_NAME)) and d not in (UNREAD, LAMBDA)})
     looked = sorted({d[len(BY_NAME):].rsplit(".", 1)[-1] for d in call.dispatch if d.startswith(BY_NAME)})
     if looked:
         return (

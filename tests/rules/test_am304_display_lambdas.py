@@ -1,0 +1,92 @@
+"""AM304 unverified-session: a value out of a display of lambdas a function builds runs the lambdas'
+bodies, whose calls are the function's own: read with them, never unverified for being lambdas."""
+
+from __future__ import annotations
+
+HELPERS = """
+from sqlalchemy import text
+
+from db.engine import database_sessionmaker
+
+
+def count(_value):
+    with database_sessionmaker() as session:
+        return session.execute(text("select 1")).scalar()
+
+
+def convert(params: dict) -> dict:
+    def parse(value):
+        return value.strip()
+
+    roots = {
+        "format": lambda x: parse(x),
+        "think": lambda x: x,
+        "seed": int,
+    }
+    for key, value in roots.items():
+        if (param := params.get(key)) is not None:
+            params[key] = value(param)
+    return params
+
+
+def convert_counting(params: dict) -> dict:
+    roots = {"format": lambda x: count(x), "think": lambda x: x}
+    for key, value in roots.items():
+        if (param := params.get(key)) is not None:
+            params[key] = value(param)
+    return params
+"""
+
+
+def test_a_dispatch_table_of_lambdas_doing_no_session_work_is_no_finding(app, findings):
+    root = app(
+        """
+        from helpers import convert
+
+
+        @router.post("/a")
+        async def local_table(params: dict):
+            return convert(params)
+
+
+        @router.post("/b")
+        async def inline_display(params: dict):
+            for key, fn in (("a", lambda x: x.strip()), ("b", lambda x: x)):
+                params[key] = fn(params[key])
+            return params
+        """,
+        {"helpers.py": HELPERS},
+    )
+    assert findings(root, "local_table") == []
+    assert findings(root, "inline_display") == []
+
+
+def test_near_miss_a_lambda_of_the_table_doing_session_work_is_a_blocking_finding(app, findings):
+    root = app(
+        """
+        from helpers import convert_counting
+
+
+        @router.post("/a")
+        async def local_table(params: dict):
+            return convert_counting(params)
+        """,
+        {"helpers.py": HELPERS},
+    )
+    assert [f["code"] for f in findings(root, "local_table")] == ["AM301"]
+
+
+def test_phase_one_reads_the_lambdas_too(app, reported):
+    root = app(
+        """
+        from helpers import convert
+
+
+        @router.post("/a")
+        async def local_table(params: dict):
+            return convert(params)
+        """,
+        {"helpers.py": HELPERS},
+    )
+    entry = reported(root, "local_table", "phase1")
+    assert (entry["action"], entry["codes"]) == ("keep", ["AM105"]), entry
