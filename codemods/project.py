@@ -498,7 +498,9 @@ class Project:
                     )
                 )
         for ref in sorted(self.dependency_refs):
-            for fid in self.dependency_callables(ref):
+            # `Depends(verify_prod)` for `verify_prod = copy_func(verify)`: FastAPI runs verify's code
+            fids = self.dependency_callables(ref) or self.dependency_callables(self.copied_function(ref))
+            for fid in fids:
                 module, function = self.functions[fid]
                 found.setdefault(fid, Handler(module, function, HandlerKind.DEPENDENCY))
         for fid, word, line in self._hooks():  # the vocabulary's words for the kinds

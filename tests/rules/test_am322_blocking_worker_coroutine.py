@@ -99,3 +99,46 @@ def test_a_pragma_silences_it(cli, project):
 def test_near_miss_the_job_offloads_the_session_work(cli, project):
     root = build(project, body="await asyncio.to_thread(_rebuild, doc_id)")
     assert cli.json("check", root)["findings"] == []
+
+
+COPIED = """\
+import types
+
+from fastapi import Depends, FastAPI, Security
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import crud
+from app.db import get_db
+
+app = FastAPI()
+
+
+def copy_func(f):
+    return types.FunctionType(f.__code__, f.__globals__, name=f.__name__, argdefs=f.__defaults__, closure=f.__closure__)
+
+
+async def get_async_db():
+    yield AsyncSession()
+
+
+async def verify(db=Depends(get_db)) -> int:
+    return crud.rebuild(db, 1)
+
+
+verify_cli = copy_func(verify)
+
+
+@app.put("/docs")
+async def update(doc_id: int = Security(verify_cli), db: AsyncSession = Depends(get_async_db)):
+    await db.commit()
+    return doc_id
+"""
+
+
+def test_near_miss_a_dependency_a_route_reaches_through_a_copy_is_the_routes(cli, project):
+    # FastAPI runs the copy's code, verify's, as the route's dependency: a route reaches it, so it
+    # is no job of a worker's; it blocks the request's loop (AM301) beside the route's AsyncSession
+    root = project({"app/__init__.py": "", "app/db.py": DB, "app/crud.py": CRUD, "app/main.py": COPIED})
+    found = {(f["code"], f["function"]) for f in cli.json("check", root)["findings"]}
+    assert ("AM322", "verify") not in found, found
+    assert {("AM301", "verify"), ("AM319", "update")} <= found, found
