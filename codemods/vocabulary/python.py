@@ -43,7 +43,8 @@ PER_CALL_VALUES = frozenset({
 PER_CALL_ITERATORS = frozenset({"itertools.count"})
 
 # APIs that need a running event loop in the calling thread: a `def` route runs in a
-# worker thread, where they raise or silently do nothing.
+# worker thread, where they raise or silently do nothing. Not `anyio.from_thread.run`: that is how
+# a worker thread reaches the loop (`LOOP_THREAD_CALLS`), and on the loop's own thread it raises.
 EVENT_LOOP_ONLY = frozenset(
     {
         "asyncio.get_running_loop",
@@ -59,7 +60,6 @@ EVENT_LOOP_ONLY = frozenset(
         "asyncio.wait_for",
         "asyncio.shield",
         "anyio.create_task_group",
-        "anyio.from_thread.run",
     }
 )
 # Of those, the ones that raise RuntimeError when called where no loop runs (a worker thread);
