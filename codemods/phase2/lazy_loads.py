@@ -1489,8 +1489,9 @@ class _Analysis:
         load = function.loads[origin.load]
         conflict = _conflict_risk(self.classes, load, path)
         if conflict is not None:
-            # the options in conflict are no unverified read: AM247's fix (models under PATH) does not apply
-            self._flow_risk(root, module, function, load.line, describe(self.classes, path), AM247, *conflict)
+            # the options in conflict are no unverified read: SQLAlchemy refuses the query whatever the
+            # tool adds to it, so no eager load can be added there (AM245, as for a held query's)
+            self._flow_risk(root, module, function, load.line, describe(self.classes, path), AM245, *conflict)
             return
         risk = _get_risk(self.classes, function, load, path)
         if risk is not None:

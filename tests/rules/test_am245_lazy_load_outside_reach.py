@@ -47,3 +47,23 @@ def test_near_miss_the_route_loading_the_object_itself_gets_the_eager_load(phase
     found = entry(document, "name")
     assert found["action"] == "migrate" and "AM245" not in found["codes"], found
     assert ".options(selectinload(Book.author))" in document["diff"]
+
+
+def test_a_query_whose_options_both_load_and_leave_lazy_the_relationship_is_am245_not_unverified(phase2, entry):
+    # SQLAlchemy refuses such a query whatever the tool adds to it: no eager load can be added
+    # there, which is no read the analysis cannot see into (AM247)
+    document = phase2(
+        """
+        from sqlalchemy.orm import lazyload, selectinload
+
+
+        @router.get("/names")
+        def names(session: session_dependency):
+            books = session.scalars(select(Book).options(lazyload(Book.author), selectinload(Book.author))).all()
+            return [book.author.name for book in books]
+        """
+    )
+    found = entry(document, "names")
+    assert found["action"] == "blocked", found
+    (code,) = [c for c, r in zip(found["codes"], found["reasons"]) if "both eager-loads and leaves lazy `author`" in r]
+    assert code == "AM245", found
