@@ -15,7 +15,7 @@ parameter such a value (the finding holds for the caller), hands it none (this c
 such finding), or hands on a parameter of the caller's own that holds it only from the
 caller's callers (the condition moves up a call). Where the call cannot be read (an argument
 unpacked, no argument for the parameter, a call the value flow does not resolve to the
-function) the finding holds, as before.
+function, a local the flow gives no value) the finding holds, as before.
 """
 
 from __future__ import annotations
@@ -99,9 +99,15 @@ def carried(project: Project, flow: Flow, edge: Edge, param: str, through: Throu
         (arg.position if arg.keyword is None else arg.keyword) not in {key for key, _ in call.literals}
     ):
         return HOLDS  # neither a constant nor an expression the flow reads (`f(x + y)`, `f(g(a, b))`)
+    _, caller = project.functions[edge.caller]
+    if not values and arg.name is not None and arg.expr is None and (
+        any(b.name == arg.name for b in caller.bindings) or arg.name in caller.items or arg.name in caller.unpacked
+    ):
+        # a local bound to what the flow gives no value (`thing = lookup("thing")` from a library,
+        # `thing = things[0]`): it may hold what the finding needs as well as anything else
+        return HOLDS
     if not any(guilty(flow, through, v) for v in values):
         return None
-    _, caller = project.functions[edge.caller]
     if arg.name is not None and arg.expr is None and _from_callers(flow, edge.caller, caller, arg.name, through):
         return arg.name
     return HOLDS

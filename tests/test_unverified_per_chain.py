@@ -122,3 +122,31 @@ def test_a_value_built_from_the_session_is_the_finding_of_the_chain_handing_it_a
     found = findings(cli, root, "read_pair")
     assert [f["code"] for f in found] == ["AM304"], found
     assert "`thing.count()` is called on `thing`, built from the Session" in found[0]["message"], found
+
+
+UNREAD_ROUTES = """
+from vendor_sdk import lookup
+
+
+@router.get("/unread")
+async def read_unread():
+    thing = lookup("thing")
+    return parse(thing)
+
+
+@router.get("/worded")
+async def read_worded():
+    thing = "store://x"
+    return parse(thing)
+"""
+
+
+def test_a_chain_handing_the_parameter_a_local_the_flow_cannot_evaluate_keeps_the_finding(cli, app):
+    # what a library call returned may be what the provider gives as well as anything else: never
+    # read as handing the parameter nothing
+    root = app({
+        "core/containers.py": CONTAINERS, "core/helpers.py": HELPERS,
+        "api/items.py": route(UNREAD_ROUTES + ROUTES, HEAD),
+    })
+    assert [f["code"] for f in findings(cli, root, "read_unread")] == ["AM304"]
+    assert findings(cli, root, "read_worded") == []
