@@ -552,6 +552,9 @@ class Function(_Fact):
     # objects, what each local name holds and what the function returns, as value terms.
     loads: list[Load] = field(default_factory=list)
     holds: dict[str, tuple[tuple, ...]] = field(default_factory=dict)
+    # Of `holds`, the names bound only inside nested functions and lambdas the body shows no value
+    # for (`lambda profile: profile.name` handed on): what they hold is what the scope is called with.
+    scoped_only: tuple[str, ...] = ()
     results: tuple[tuple, ...] = ()
     # Each `return value` of the own body, in order, duplicates kept: the value as `returned`
     # spells it ('' where it cannot) and its term. `results` drops repeated terms, so it cannot

@@ -189,6 +189,7 @@ class _Flow:
         # the body's own terms are (a query is recorded in the order the walk meets it)
         scoped = handed_scopes.handed(node, nodes, self.local, own.scopes)
         filled: list[tuple[str, handed_scopes.Handed]] = []
+        inside: dict[str, int] = {}  # the UNKNOWN terms a name got as bound in a nested scope
         for item in nodes:
             kind = type(item)
             if kind is ast.Name or kind is ast.Constant:
@@ -236,6 +237,7 @@ class _Flow:
                         filled.extend((name, value) for value in given[name])
                     else:
                         self.holds.setdefault(name, []).append(UNKNOWN)
+                        inside[name] = inside.get(name, 0) + 1
         for name, (how, value) in filled:
             term = self.term(value)
             self.holds.setdefault(name, []).append(("iter", term) if how == "iter" else term)
@@ -243,6 +245,7 @@ class _Flow:
             self._read_terms(reads)
         self._getters(nodes)
         self.function.holds = {name: tuple(dict.fromkeys(terms)) for name, terms in self.holds.items()}
+        self.function.scoped_only = tuple(name for name, count in inside.items() if len(self.holds[name]) == count)
         self.function.results = tuple(dict.fromkeys(results))
         self.function.returned_terms = tuple(paired)
 

@@ -174,6 +174,7 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
     if not sessions or not _expires(project, fid, function, sessions):
         return []
     commits_at: set[int] = set()
+    committing: set[int] = set()  # the indexes of those calls
     refreshed: list[tuple[int, str]] = []
     for call in function.calls:
         if not call.offloaded or call.nested:
@@ -183,10 +184,12 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
             if dot and (call.func or "").startswith("$") and head in sessions:
                 if method == "commit":
                     commits_at.add(call.line)
+                    committing.add(call.index)
                 elif method in ("refresh", "expunge"):
                     refreshed.extend((call.line, a.name) for a in call.args if a.name)
         elif call.receiver in sessions and call.method == "commit":
             commits_at.add(call.line)
+            committing.add(call.index)
         elif call.receiver in sessions and call.method in ("refresh", "expunge"):
             refreshed.extend((call.line, a.name) for a in call.args if a.name)
     for edge in project.all_calls_from[fid]:
@@ -195,6 +198,7 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
             and commits(project, edge.callee)
         ):
             commits_at.add(edge.call.line)
+            committing.add(edge.call.index)
     if not commits_at:
         return []
     from async_migrate.codemods.classes import project_classes
@@ -205,9 +209,11 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
     classes = project_classes(project)
     columns = _column_names(classes) if fresh else frozenset()
     where = f"{handler.module.path}:{first_commit}"
+    before = _argument_reads(function, committing)
     reads = [
         (line, receiver, attr) for line, receiver, attr in function.attributes
         if receiver in bound and line > first_commit
+        and (line, receiver, attr) not in before
         and not any(first_commit <= at < line and name == receiver for at, name in refreshed)
         and not (line > fresh.get(receiver, line) and attr in columns)
     ]
@@ -244,6 +250,38 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
             )
         )
     return risks
+
+
+def _argument_reads(function: facts.Function, committing: set[int]) -> set[tuple[int, str, str]]:
+    """The attribute reads (`Function.attributes`) that are arguments of the committing call
+    itself (`await run_in_threadpool(create_task, db, function.metadata.project)` on lines below
+    the call's first), evaluated before the call runs, hence before its commit: each the first
+    read of that receiver and attribute on the call's line or below, once per argument spelling
+    it. Only for a function with that one committing call: with more, a read in one's arguments
+    may come after another's commit."""
+    lines = {call.index: call.line for call in function.calls if call.index in committing}
+    if len(lines) != 1:
+        return set()
+    ((index, line),) = lines.items()
+    wanted: dict[tuple[str, str], int] = {}
+    for call in function.calls:
+        if call.index != index:
+            continue
+        counted: dict[tuple[str, str], int] = {}
+        for arg in call.args:
+            head, dot, rest = (arg.expr or "").removeprefix("$").partition(".")
+            attribute = rest.partition(".")[0].partition("(")[0].partition("[")[0]
+            if (arg.expr or "").startswith("$") and dot and attribute:
+                counted[(head, attribute)] = counted.get((head, attribute), 0) + 1
+        for key, count in counted.items():
+            wanted[key] = max(wanted.get(key, 0), count)
+    found: set[tuple[int, str, str]] = set()
+    for read in sorted(r for r in function.attributes if r[0] >= line):
+        key = (read[1], read[2])
+        if wanted.get(key, 0) > 0:
+            wanted[key] -= 1
+            found.add(read)
+    return found
 
 
 def _refreshed_results(
@@ -359,12 +397,17 @@ def _maybe_instances(
                 return False
         return True
 
+    scoped = set(function.scoped_only)
     for name in function.holds:
-        if name in spelled or name in sessions or loaded_after(name):
+        if name in spelled or name in sessions or name in scoped or loaded_after(name):
             continue
         if _declared_no_object(project, classes, fid, function.holds[name]):
             continue
         found.add(name)
+    if found:
+        # a lambda's or nested function's parameter holds what it is called with: one of the objects
+        # above, perhaps; with none of them bound before the commit, no object of the Session it is
+        found.update(scoped)
     return found
 
 
@@ -377,6 +420,8 @@ def _declared_no_object(project: Project, classes: Classes, fid: FunctionId, ter
     for edge in project.all_calls_from[fid]:
         by_index.setdefault(edge.call.index, []).append(edge.callee)
     for term in terms:
+        if term[0] == "call" and not by_index.get(term[1]) and _never_runs(project, fid, term[1]):
+            continue
         if term[0] != "call" or not by_index.get(term[1]):
             return False
         for callee in by_index[term[1]]:
@@ -386,6 +431,18 @@ def _declared_no_object(project: Project, classes: Classes, fid: FunctionId, ter
             if not (helper.returns_no_object or _never_mapped(project, classes, helper.returns)):
                 return False
     return True
+
+
+def _never_runs(project: Project, fid: FunctionId, index: int) -> bool:
+    """Whether the call runs nothing: a value out of a table the analysis reads whole, on the side
+    of an `iscoroutinefunction()` branch none of the table's functions is on (`result = await
+    function(...)` for a table of plain functions), so it binds nothing."""
+    calls = [c for c in project.functions[fid][1].calls if c.index == index and c.dispatch]
+    if len(calls) != 1 or calls[0].coroutine_side is None:
+        return False
+    dispatch = project.containers.dispatch(calls[0])
+    side = calls[0].coroutine_side
+    return dispatch.unread is None and all(project.functions[t][1].is_async != side for t in dispatch.targets)
 
 
 def _never_mapped(project: Project, classes: Classes, annotation: tuple[str, ...]) -> bool:

@@ -839,3 +839,91 @@ def test_near_miss_a_helper_declared_to_return_a_pydantic_model_hands_back_no_or
     for declared in ("UserOut", "Optional[UserOut]", "list[UserOut]", "str"):
         source = _declared(declared, 'UserOut(name="x")').replace("from models import User", "from typing import Optional\n\nfrom models import User")
         assert findings(app(source, _committing()), "renamed") == [], declared
+
+
+# mlrun's shapes: helpers without annotations, so what they return may be an ORM object; each read
+# below is still no read of an object the threadpool's commit expired.
+UNANNOTATED = """
+import asyncio
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from models import User
+from mydb import get_db
+
+
+def touch(session, project):
+    session.commit()
+
+
+def build(session, data):
+    return session.get(User, data)
+
+
+def schedule(session, project, obj) -> str:
+    session.commit()
+    return project
+
+
+def list_names(session, project) -> list[str]:
+    return [project]
+
+
+def search_names(session: Session, project) -> list[str]:
+    session.commit()
+    return [project]
+
+
+SEARCH = {"names": search_names}
+
+
+async def keep_allowed(items, key):
+    return [item for item in items if key(item)]
+
+
+@router.get("/profiles")
+async def profiles_route(project: str, session=Depends(get_db)):
+    await run_in_threadpool(touch, session, project)
+    profiles = await run_in_threadpool(list_names, session, project)
+    return await keep_allowed(profiles, lambda profile: profile.name)
+
+
+@router.post("/start")
+async def start(data: int, session=Depends(get_db)):
+    function = await run_in_threadpool(build, session, data)
+    task = await run_in_threadpool(
+        schedule,
+        session,
+        function.name,
+        function,
+    )
+    return task{after}
+
+
+@router.get("/search")
+async def search(target: str, session=Depends(get_db)) -> list[str]:
+    function = SEARCH[target]
+    if asyncio.iscoroutinefunction(function):
+        result = await function(session, target)
+    else:
+        result = await run_in_threadpool(function, session, target)
+    return result
+"""
+
+
+def test_near_miss_reads_no_commit_expired_in_unannotated_helpers_shapes(app, findings):
+    root = app(UNANNOTATED.replace("{after}", ""), _committing())
+    # a lambda's parameter holds what it is called with: nothing bound before the commit
+    assert findings(root, "profiles_route") == []
+    # an argument of the committing call is read before the call runs
+    assert findings(root, "start") == []
+    # the awaited side of the table runs nothing: only `list_names`, declared to return strings, binds it
+    assert findings(root, "search") == []
+
+
+def test_a_read_after_the_committing_call_is_still_am307(app, findings):
+    root = app(UNANNOTATED.replace("{after}", ", function.name"), _committing())
+    (finding,) = findings(root, "start")
+    assert finding["code"] == "AM307" and "`function.name`" in finding["message"], finding["message"]
