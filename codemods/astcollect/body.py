@@ -1215,6 +1215,9 @@ class BodyScanner:
         # names bound to one (`for fn in TABLE`, `fn = TABLE[kind]`) -> where each comes from as
         # written (a container's dotted name, `=name` for an inline display's, UNREAD), the calls.
         self.taken: dict[str, list[str]] = {}
+        # Loops binding names to a container's values, no other binding of them in their bodies:
+        # (first line, last line of the body, the names, what they take) (`_dispatch`).
+        self.loops: list[tuple[int, int, set[str], list[str]]] = []
         self.raw_dispatch: list[tuple[facts.Call, list[str]]] = []
         self.named_calls: list[tuple[facts.Call, str]] = []
         # names the body changes in place (`TABLE["x"] = f`), and whether only with `dispatch.inert` values
@@ -1695,7 +1698,15 @@ class BodyScanner:
         if type(node) is ast.AsyncFor and not nested:
             self._await(self.source.line_of(node.target), "async for")
         self._bind(node.target)
-        self._take(node.target, node.iter, loop=True)
+        found = self._take(node.target, node.iter, loop=True)
+        if found and node.body:
+            names = free_names(node.target)
+            rebound = {
+                inner.id for statement in node.body for inner in ast.walk(statement)
+                if type(inner) is ast.Name and type(inner.ctx) is not ast.Load
+            }
+            if not names & rebound:
+                self.loops.append((node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno, names, found))
         self._unpacked(node.target, node.iter)
 
     def _on_async_with(self, node: ast.AsyncWith, nested: bool) -> None:
@@ -1855,8 +1866,9 @@ class BodyScanner:
             if name is not None and name in self.tracked:
                 self.function.held_in.append((self.source.line_of(item), name, f"in {shape} {how}"))
 
-    def _take(self, target: ast.expr, value: ast.expr, loop: bool = False) -> None:
-        """Names bound to a value out of a container: looping over it, or `name = TABLE[kind]`."""
+    def _take(self, target: ast.expr, value: ast.expr, loop: bool = False) -> list[str]:
+        """Names bound to a value out of a container: looping over it, or `name = TABLE[kind]`;
+        the sources they take (none for no container)."""
         if loop:
             source = dispatch.iterated(value)
             held = dispatch.display(source, own=True)
@@ -1875,6 +1887,7 @@ class BodyScanner:
         if found:
             for name in free_names(target):
                 self.taken.setdefault(name, []).extend(found)
+        return found
 
     def _dispatch(self, local: frozenset[str], body: list[ast.stmt]) -> None:
         """Where each call of a value out of a container takes it from, resolved; a container the
@@ -1884,7 +1897,10 @@ class BodyScanner:
         for call, name in self.named_calls:
             if name in self.taken:
                 call.spelled = name
-                found.append((call, self.taken[name]))
+                # in the body of a loop binding it, nothing else binding it there: that loop's values
+                loops = [loop for loop in self.loops if name in loop[2] and loop[0] <= call.line <= loop[1]]
+                innermost = min(loops, key=lambda loop: loop[1] - loop[0]) if loops and not call.nested else None
+                found.append((call, innermost[3] if innermost is not None else self.taken[name]))
         resolve = self.collector.resolve
         own = {written for _, sources in found for written in sources if written in local}
         displays = dispatch.local_displays(body, own) if own else {}

@@ -90,3 +90,45 @@ def test_phase_one_reads_the_lambdas_too(app, reported):
     )
     entry = reported(root, "local_table", "phase1")
     assert (entry["action"], entry["codes"]) == ("keep", ["AM105"]), entry
+
+
+TWO_LOOPS = """
+def two_loops(params: dict, custom: dict) -> dict:
+    for key, value in custom.items():
+        params[key] = value
+    roots = {"a": lambda x: x.strip(), "b": lambda x: x}
+    for key, value in roots.items():
+        params[key] = value(params[key])
+    return params
+
+
+def one_loop(params: dict, custom: dict) -> dict:
+    for key, value in custom.items():
+        params[key] = value(params[key])
+    return params
+"""
+
+
+def test_a_call_in_a_loop_runs_that_loops_values_not_another_loops_of_the_same_name(app, findings):
+    # open_webui's apply_model_params_to_body_ollama: `value` from a table it cannot read in one
+    # loop, called only in the next loop, over a display of lambdas
+    root = app(
+        """
+        from helpers import one_loop, two_loops
+
+
+        @router.post("/a")
+        async def second(params: dict, custom: dict):
+            return two_loops(params, custom)
+
+
+        @router.post("/b")
+        async def first(params: dict, custom: dict):
+            return one_loop(params, custom)
+        """,
+        # a function doing Session work handed on: a table the analysis cannot read may hold it
+        {"helpers.py": HELPERS + TWO_LOOPS + "\n\nHANDED = [count]\n"},
+    )
+    assert findings(root, "second") == []
+    # near miss: the loop over the table it cannot read calls its values
+    assert [f["code"] for f in findings(root, "first")] == ["AM304"]
