@@ -1065,7 +1065,9 @@ class Project:
         if self.is_sync_session_type(ref):
             return True
         canonical = self.canonical(ref)
-        if canonical in self.config.sessionmakers or canonical in LIBRARY_SESSION_OPENERS:
+        # `NonScopedSession: sessionmaker | None = None`, set by a function under `global`: its
+        # canonical name is the None it starts as, and only its own name is configured
+        if canonical in self.config.sessionmakers or canonical in LIBRARY_SESSION_OPENERS or ref in self.config.sessionmakers:
             return True
         target = self.resolve(ref)
         if target is not None and target.kind == "value" and target.value is not None:

@@ -2053,7 +2053,12 @@ def _commits_on_exit(project: Project, function: facts.Function) -> bool:
     commits in one of these ways: leaving the `with` after the request runs the opener's commit.
     """
     for call in function.calls:
-        opener = None if call.nested or call.callee is None else stack_extras.scope_opener(project, call.callee)
+        # An opener taking parameters counts only where the provider reads its call as the
+        # opening (`stack_extras.parameter_opener`); anywhere else AM271 blocks the stack.
+        opener = None if call.nested or call.callee is None else (
+            stack_extras.scope_opener(project, call.callee) or stack_extras.parameter_opener(project, call.callee)
+            or (scope_openers.async_opener(project, call.callee) if function.is_async else None)
+        )
         if opener is not None and _commits_on_exit(project, project.functions[opener][1]):
             return True
     yielded = set(function.yields) | {o.name for o in function.opens if o.name}

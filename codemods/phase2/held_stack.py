@@ -154,6 +154,9 @@ def unmatched(project: Project, ref: str, held: list[HeldFound]) -> str | None:
         return None
     if project_classes(project).resolve(ref) is not None or held_makers.held(project, ref) is not None:
         return None
+    home, _, name = ref.rpartition(".")
+    if home in project.modules and name in project.modules[home].values:
+        return None  # `Maker: sessionmaker | None = None` set later under `global`: resolved as the None
     message = f"sessionmakers names `{ref}`, which phase two does not find in the project"
     owner, _, attribute = ref.rpartition(".")
     cls = project_classes(project).resolve(owner)

@@ -176,6 +176,22 @@ def handed_problem(project: Project, fid: FunctionId) -> str | None:
     return _twin_shape_problem(project, module, function)
 
 
+def async_opener(project: Project, ref: str | None) -> FunctionId | None:
+    """The project `@asynccontextmanager async def` taking no parameters that `ref` names
+    (`async with create_session_async() as session:` in an existing async dependency), or None:
+    what that dependency yields is what it opens and commits."""
+    target = project.resolve(ref) if ref is not None else None
+    if target is None or target.kind != "function" or target.module is None or target.function is None:
+        return None
+    function = target.function
+    fid = (target.module.name, function.key)
+    if fid not in project.functions or function.params or not function.is_async or not function.is_generator:
+        return None
+    if [project.canonical(d.callee) for d in function.decorators] != [ASYNC_CONTEXTMANAGER]:
+        return None
+    return fid
+
+
 def entered_by_code(project: Project, fid: FunctionId) -> bool:
     """A context manager's generator: under `@contextmanager`, or wrapped by a module-level
     `name = contextmanager(f)`. Code enters it; FastAPI never injects it."""

@@ -27,7 +27,7 @@ from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.engine_work import connection_dependencies
 from async_migrate.codemods.flow import SESSION
 from async_migrate.codemods.phase1.shared_session import request_context_variable
-from async_migrate.codemods.phase2 import expired_lists, scope_openers
+from async_migrate.codemods.phase2 import expired_lists, opener_calls, scope_openers
 from async_migrate.codemods.phase2.registry_provider import registry_blocker
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.sources import is_test_path
@@ -506,6 +506,8 @@ class _Provider:
         self.fid: FunctionId | None = None  # the provider read, whose `Request` parameter opens from app state
         self.app_state: str | None = None  # `request.app.state.sessionmaker`, the first such opening read
         self.notes: dict[int, str] = {}  # a `with` statement -> why the opener it enters is no opening
+        self.call_notes: dict[int, str] = {}  # an opener's call -> why, for its arguments, it is no opening
+        self.with_items: set[int] = set()  # the calls a `with` statement enters
 
     def _flag(self, statement: ast.stmt) -> None:
         self.extras.append(Extra(
@@ -559,6 +561,8 @@ class _Provider:
             # (its commit is read where the dependency's is, `async_stack._commits_on_exit`)
             self.argued = bool(node.args or node.keywords)
             return True
+        if self._entered_with_constants(name, node):
+            return True
         if self.project.is_sessionmaker(absolute(self.module, name)):
             self.openers_used.add(head)
             if self.project.is_sync_session_type(absolute(self.module, name)):
@@ -581,6 +585,27 @@ class _Provider:
 
     def _scope_opener(self, name: str) -> FunctionId | None:
         return scope_opener(self.project, absolute(self.module, name))
+
+    def _entered_with_constants(self, name: str, node: ast.Call) -> bool:
+        """`with create_session(scoped=False) as s:`: an opener taking parameters whose body, for
+        these constant arguments, is only a new Session's lifecycle (`opener_calls`). Otherwise
+        the reason is kept for the `with` statement's note."""
+        fid = parameter_opener(self.project, absolute(self.module, name))
+        if fid is None or id(node) not in self.with_items:
+            return False  # called outside a `with`, it hands out the context manager, not a Session
+        module, function = self.project.functions[fid]
+        found = function_node(self._texts, module, function)
+        if found is None or not isinstance(found[1], ast.FunctionDef):
+            return False
+        problem = opener_calls.specialise(self.project, module, found[0], found[1], node)
+        if problem is not None:
+            self.call_notes[id(node)] = (
+                f"`{name}` is a `@contextmanager` opener phase two does not read as only its Session's lifecycle "
+                f"when entered as `{first_line(self.text, node)}`: {problem}"
+            )
+            return False
+        self.argued = False
+        return True
 
     def _request(self, name: str) -> bool:
         """Whether `name` is the provider's parameter FastAPI hands the connection in (`request: Request`)."""
@@ -607,8 +632,11 @@ class _Provider:
             # item by item: `with maker() as s, s.begin():` opens s, then begins on it
             argued = False
             for item in statement.items:
+                self.with_items.add(id(item.context_expr))
                 if not self._opens(item.context_expr):
-                    note = _opener_note(self.project, self.module, item.context_expr)
+                    note = self.call_notes.get(id(item.context_expr)) or _opener_note(
+                        self.project, self.module, item.context_expr
+                    )
                     if note:
                         self.notes[id(statement)] = note
                     return False
@@ -684,6 +712,27 @@ def scope_opener(project: Project, ref: str) -> FunctionId | None:
     if fid is None or fid not in project.functions or not scope_openers.is_opener(project, fid):
         return None
     return fid if scope_openers.problem(project, fid) is None else None
+
+
+def parameter_opener(project: Project, ref: str) -> FunctionId | None:
+    """The project `@contextmanager` opener `ref` names when it takes parameters and is otherwise
+    what phase two reads as an opener (decorated with `@contextmanager` alone, handed no
+    Session): whether a call of it is only a Session's lifecycle is `opener_calls.specialise`'s
+    question, asked with the call's arguments. None otherwise."""
+    target = project.resolve(ref)
+    if target is None or target.kind != "function" or target.module is None or target.function is None:
+        return None
+    fid = (target.module.name, target.function.key)
+    if fid not in project.functions:
+        return None
+    function = target.function
+    if not function.params or not function.is_generator or function.is_async or "." in function.qualname:
+        return None
+    if [project.canonical(d.callee) for d in function.decorators] != [scope_openers.CONTEXTMANAGER]:
+        return None
+    if any(p.name in project.session_params[fid] for p in function.params):
+        return None
+    return fid
 
 
 def _opener_note(project: Project, module: facts.Module, node: ast.expr) -> str:

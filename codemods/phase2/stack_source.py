@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import parse_read
 from async_migrate.codemods.astcollect.syntax import name_chain
-from async_migrate.codemods.phase2 import configure_bind
+from async_migrate.codemods.phase2 import configure_bind, scope_openers
 from async_migrate.codemods.phase2.drivers import URL_HELPER
 from async_migrate.codemods.phase2.stack_plan import Found
 from async_migrate.codemods.project import Project
@@ -132,11 +132,20 @@ class Sources:
                 return ".".join(parts[cut:])
         return ref.rsplit(".", 1)[-1]
 
-    def async_dependency_engine(self, module: facts.Module, function: facts.Function) -> str | None:
+    def async_dependency_engine(
+        self, module: facts.Module, function: facts.Function, _depth: int = 0
+    ) -> str | None:
         """The engine reference an async session dependency's sessions are bound to:
-        `async with maker() as s` (the maker's engine) or `AsyncSession(engine)`."""
+        `async with maker() as s` (the maker's engine), `AsyncSession(engine)`, or those of the
+        project `@asynccontextmanager` opener it enters (`async with create_session_async() as s`)."""
         for call in function.calls:
             if call.callee is None or call.nested:
+                continue
+            opener = scope_openers.async_opener(self.project, call.callee) if _depth < 3 else None
+            if opener is not None:
+                engine = self.async_dependency_engine(*self.project.functions[opener], _depth=_depth + 1)
+                if engine is not None:
+                    return engine
                 continue
             callee = call.callee.removesuffix(".begin")
             if self.project.canonical(callee) in ASYNC_SESSION_TYPES:

@@ -36,8 +36,11 @@ a 201. Phase two blocks the stack naming the registry and where it is reached (a
 A dependency entering a `@contextmanager` opener (`with session_scope() as db: yield db`) does
 no more than the opener does: one whose body is only the Session's lifecycle, opened from the
 sessionmaker (the openers phase two twins), is the opening, and the generated dependency commits
-when the opener commits; an opener doing more, or taking parameters (`create_session(scoped=False)`),
-is that work.
+when the opener commits; so is one taking parameters entered with constants
+(`create_session(scoped=False)`) when, for them, it only picks a plain sessionmaker (`if scoped:`
+on the parameter, `getattr(settings, "NonScopedSession", None)`, a guard raising when that is
+None) and runs the lifecycle. An opener doing more, reading a parameter elsewhere, entered with
+an argument that is no constant, or picking a `scoped_session` registry is that work.
 
 Before:
 
