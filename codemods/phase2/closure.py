@@ -619,6 +619,13 @@ def compute(
                 "a parameter's default, a list given as `dependencies=`, `FastAPI(dependencies=...)`, "
                 "`include_router(..., dependencies=...)`, one built inside a function)"
             )
+            markers = _handed_markers(project, trees, dependency_fid)
+            if markers:
+                texts[-1] += (
+                    f", among them {'; '.join(markers[:4])}{'; ...' if len(markers) > 4 else ''} (FastAPI resolves no "
+                    "marker handed to a call, but the tool does not follow what the callee does with it: hand the "
+                    "callee the value itself, `SecurityScopes(scopes=[...])` for a `security_scopes` parameter)"
+                )
         text = (
             f"dependency {module.name}.{dependency.qualname} receives the synchronous Session{via}, and "
             f"{'; and '.join(texts)}: it may share this route's Session; write it where the routes name "
@@ -1171,6 +1178,20 @@ def _existing_twin(project: Project, fid: FunctionId) -> FunctionId | None:
     name = twins_module.earlier_twin(project, fid)
     owner = function.qualname.rpartition(".")[0]
     return None if name is None else (module.name, f"{owner}.{name}" if owner else name)
+
+
+def _handed_markers(project: Project, trees: _Trees, fid: FunctionId) -> list[str]:
+    """`depends_values.handed_markers` of the dependency `fid` in each module its unattributed
+    `Depends(...)` are written in."""
+    module, function = project.functions[fid]
+    ref = project.canonical(f"{module.name}.{function.qualname}") or f"{module.name}.{function.qualname}"
+    paths = set(dependencies.unattributed_modules(project, fid))
+    found = []
+    for other in project.modules.values():
+        tree = trees(other.path) if other.path in paths else None
+        if tree is not None:
+            found += depends_values.handed_markers(project, other, tree, ref)
+    return found
 
 
 def _generator_twins(project: Project, twinned: set[FunctionId], trees: _Trees) -> set[FunctionId]:

@@ -21,6 +21,7 @@ from typing import Protocol, cast
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.project import Project
+from async_migrate.codemods.vocabulary.fastapi import DEPENDS
 from async_migrate.codemods.vocabulary.python import ANNOTATED
 
 
@@ -169,3 +170,26 @@ def _defaults(args: ast.arguments) -> list[tuple[int, ast.arg]]:
 def _resolved(module: facts.Module, node: ast.expr) -> str | None:
     written = dotted(node)
     return None if written is None else f"{module.name}.{written}"
+
+
+def handed_markers(project: Project, module: facts.Module, tree: ast.Module, dependency: str) -> list[str]:
+    """The `Depends(f)` / `Security(f)` markers of the dependency `dependency` (a canonical
+    reference) that `module` hands to another call as an argument, as fides' routes do calling
+    the dependency directly (`await verify(security_scopes=Security(verify, scopes=[...]), ...)`):
+    each as "`marker` (path:line) handed to `callee(...)`". FastAPI resolves no marker there, but
+    what the callee does with it is not followed, so it stays a dependency the tool cannot place."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        handed = [*node.args, *(k.value for k in node.keywords)]
+        for arg in handed:
+            if not (isinstance(arg, ast.Call) and arg.args and project.canonical(_resolved(module, arg.func)) in DEPENDS):
+                continue
+            named = _resolved(module, arg.args[0])
+            if named is None or (project.canonical(named) or named) != dependency:
+                continue
+            text = ast.unparse(arg)
+            text = text if len(text) <= 80 else text[:77] + "..."
+            found.append((arg.lineno, f"`{text}` ({module.path}:{arg.lineno}) handed to `{ast.unparse(node.func)}(...)`"))
+    return [text for _, text in sorted(found)]
