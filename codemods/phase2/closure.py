@@ -55,6 +55,7 @@ from async_migrate.codemods.phase2 import (
     optional_session,
     protocols,
     query_class,
+    risk_groups,
     savepoint_reads,
     scheduled,
     scope_openers,
@@ -556,6 +557,7 @@ def compute(
                 fixes[fid].append(in_twin)
             else:
                 lazy[fid].append(_twin_fix(project, lacking))
+    lazy = {fid: risk_groups.merged(risks) for fid, risks in lazy.items()}
     blocked: dict[FunctionId, list[Reason]] = {
         fid: [Reason(r.code, f"{r.file}:{r.line}: {r.message}; fix: {r.fix}") for r in risks]
         for fid, risks in lazy.items()

@@ -2156,7 +2156,8 @@ class _Analysis:
         for name, annotation in fields:
             strategy = self.flow.step(origin, name)
             if strategy is None:  # a column, or model code (a property) read by serialisation
-                self._member(root, root, line, f"{path}", origin, name, "read", eager,
+                # `line` is `function`'s, which validates the model (a helper, or the route): its file with it
+                self._member(root, (module.name, function.key), line, f"{path}", origin, name, "read", eager,
                              shown=f"response model field {path}.{name}")
                 self._member_value(root, module, function, line, f"{path}.{name}", stack, eager, origin, name,
                                    annotation)
@@ -2419,7 +2420,7 @@ class _Analysis:
                                     f"{self.classes.short(origin.model)}.{name}, no relationship: what it reads "
                                     "is unverified")
                 else:
-                    self._member(root, root, line, path, origin, name, "read", eager,
+                    self._member(root, (module.name, function.key), line, path, origin, name, "read", eager,
                                  shown=f"response model field {path}")
                 return
             relationship_path = (*origin.path, (origin.model, name))
@@ -2524,7 +2525,7 @@ class _Analysis:
                 declared = [c for c in candidates if c.strategy in EAGER_STRATEGIES]
                 candidates = _as_lazy(candidates)
             if not candidates:
-                self._named_member(root, root, line, path, name, "read", eager, source=source,
+                self._named_member(root, (module.name, function.key), line, path, name, "read", eager, source=source,
                                    shown=f"response model field {field_path}", served=depth)
                 # the classes the serialised object is known to be (built by the route, annotated):
                 # a property of theirs doing Session work runs while FastAPI serialises the response
