@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.vocabulary.python import PROTOCOL_TYPES
-from async_migrate.codemods.vocabulary.sqlalchemy import BASE_FACTORIES
+from async_migrate.codemods.vocabulary.sqlalchemy import BASE_FACTORIES, MAPPER_REGISTRIES
 from async_migrate.codemods.vocabulary.sqlmodel import BUILDERS as SQLMODEL_BUILDERS
 from async_migrate.codemods.vocabulary.sqlmodel import MODEL_BASES as SQLMODEL_BASES
 
@@ -123,14 +123,24 @@ class Classes:
 
     def _factory_class(self, base: str) -> str | None:
         """The project class a declarative base factory was handed as `cls=` (`Base =
-        declarative_base(cls=Model)`, where `Model` declares `query = Session.query_property()`):
-        every class deriving from the base it makes derives from that class too."""
+        declarative_base(cls=Model)` or `mapper_registry.generate_base(cls=Model)`, where `Model`
+        declares `query = Session.query_property()` or methods such as `get_by`): every class
+        deriving from the base it makes derives from that class too."""
         target = self.project.resolve(base)
         value = target.value if target is not None and target.kind == "value" else None
-        if value is None or value.kind != "call" or self.project.canonical(value.ref) not in BASE_FACTORIES:
+        if value is None or value.kind != "call" or value.ref is None:
+            return None
+        if self.project.canonical(value.ref) not in BASE_FACTORIES and not self._generates_base(value.ref):
             return None
         given = next((a for a in value.args if a.keyword == "cls"), None)
         return self.resolve(given.ref) if given is not None and given.ref is not None else None
+
+    def _generates_base(self, ref: str) -> bool:
+        """`mapper_registry.generate_base`, `mapper_registry` a module-level `registry()`."""
+        holder, _, name = ref.rpartition(".")
+        target = self.project.resolve(holder) if name == "generate_base" else None
+        value = target.value if target is not None and target.kind == "value" else None
+        return value is not None and value.kind == "call" and self.project.canonical(value.ref) in MAPPER_REGISTRIES
 
     def built_names(self, suffix: str) -> frozenset[str]:
         """Class attributes, in any class, assigned a call of something named `suffix`
@@ -340,7 +350,8 @@ class Classes:
         self._mro[ref] = (ref,)  # cycle guard
         order = [ref]
         for base in self.by_ref[ref][1].bases:
-            resolved = self.resolve(base)
+            # `Base = declarative_base(cls=OrmBase)`: the base it makes derives from OrmBase
+            resolved = self.resolve(base) or self._factory_class(base)
             if resolved is None:
                 continue
             order.extend(c for c in self.mro(resolved) if c not in order)

@@ -347,6 +347,8 @@ BASE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.ext.declarative.declarative_base",
      "sqlalchemy.orm.decl_api.declarative_base"}
 )
+# `registry()`, whose `generate_base(cls=...)` makes a declarative base as `declarative_base` does.
+MAPPER_REGISTRIES = frozenset({"sqlalchemy.orm.registry", "sqlalchemy.orm.decl_api.registry"})
 # Decorators that make a method run when the attribute is read (the python side of a hybrid).
 PROPERTY_DECORATORS = frozenset({"sqlalchemy.ext.hybrid.hybrid_property", "sqlalchemy.ext.hybrid.hybrid_method"})
 # `association_proxy("rel", "attr")`: reading it reads the relationship `rel`.
