@@ -34,6 +34,7 @@ from async_migrate.codemods.phase2.eager_flow import (
 from async_migrate.codemods.phase2.handed_built import Handed, handed_back, handed_built, shown_functions
 from async_migrate.codemods.phase2.model_members import Members, Summary, members, on_object_session
 from async_migrate.codemods.phase2.refreshed import by_callers, by_name, by_query, only_set
+from async_migrate.codemods.phase2.text_values import is_text
 from async_migrate.codemods.phase2.validations import (
     Validation,
     instance_code,
@@ -1014,6 +1015,8 @@ class _Analysis:
         eager: dict[str, _Eager],
     ) -> None:
         """`book.describe()`, `f"{book}"`, `getattr(book, ...)`: model code, or a read named at run time."""
+        if how == "str" and is_text(written, self.members.named):
+            return  # `f"{key.upper()}"`: a str, whatever `key` holds; no model's `__repr__` runs
         origins = self.flow.resolve(fid, term) if self.flow is not None else None
         module, function = self.project.functions[fid]
         if origins is None:
