@@ -311,8 +311,10 @@ def scan(
                     progress("analyse", len(outcomes), len(outcomes))
                 return Result("scan", root, project, outcomes, files=reused.files)
         trace = Trace() if run_key is not None else None
+        # a test or script calling an `async def` (or a callable instance) without await keeps it
+        # async (AM130), and may name nothing the markers look for
         project, errors, count = collect_project(
-            root, config, options, pool, keep=(), progress=progress, trace=trace
+            root, config, options, pool, keep=(), progress=progress, trace=trace, callers=True
         )
         pool.close()  # the workers are done; the analysis still runs without cycle collection (Pool)
         result = Result("scan", root, project, errors=errors, files=count)
@@ -793,8 +795,9 @@ def phase1(
                 result = Result("phase1", root, project, files=reused.files)
         if kept is None:
             trace = Trace() if run_key is not None else None
+            # as scan: the callers AM130 names may hold no marker
             project, errors, count = collect_project(
-                root, config, options, pool, keep=PHASE1_KEEP, progress=progress, trace=trace
+                root, config, options, pool, keep=PHASE1_KEEP, progress=progress, trace=trace, callers=True
             )
             result = Result("phase1", root, project, errors=errors, files=count)
             project.notices.extend(empty_subsystems(project))

@@ -8,7 +8,7 @@ nothing the others need: it is never read, so its calls are in no call graph. Ph
 made such a helper `async def` in place, and the script's call built a coroutine nobody
 awaited: its write was lost without an error. `named_in_unread` finds those names in the
 text of the unread files (and a function's full dotted path in a one-line string: a scheduler's
-table, `"app.services.stock:adjust_stock"`, names what it runs), so the helper keeps its synchronous original (a twin). `check` reads
+table, `"app.services.stock:adjust_stock"`, names what it runs), so the helper keeps its synchronous original (a twin). `check`, scan and phase one read
 such files instead, those naming a word of `caller_words`, for AM330.
 """
 
@@ -84,7 +84,7 @@ def caller_words(modules: Iterable[facts.Module]) -> tuple[str, ...]:
     makes a coroutine (an undecorated `async def` that is no generator: check's AM330 reports one
     called without `await`), or to read a global name such a call's coroutine is kept in at a
     module's top level (`pending = purge_all()`: lost unless another module reads it). A script
-    calling one (`purge_all()`, `service.purge()`) names it as a word: `check` reads the files
+    calling one (`purge_all()`, `service.purge()`) names it as a word: `check`, scan and phase one (AM130) read the files
     skipped that hold one (`run.collect_project`). Dunder methods are left out: Python calls them
     (`async with`, `await x`), a caller does not name them."""
     names: set[str] = set()
@@ -95,8 +95,34 @@ def caller_words(modules: Iterable[facts.Module]) -> tuple[str, ...]:
                 continue
             if all(decorator.callee in METHOD_DECORATORS for decorator in function.decorators):
                 names.add(name)
+    names.update(_instance_names(modules))
     # a global is asked for only when what it keeps may be one of those (the callee's last name)
     names.update(
         held for module in modules for callee, _, held, _ in module.kept_called if callee.rpartition(".")[2] in names
     )
     return tuple(sorted(names))
+
+
+def _instance_names(modules: Iterable[facts.Module]) -> set[str]:
+    """The module-level names bound to an instance of a class whose `__call__` is a coroutine
+    function (`load_answer = AnswerLoader()`, a subclass's too): a test calls it by that name
+    (`asyncio.run(load_answer(0, db))`), never by `__call__`. Classes match by their last name: a
+    word to look for, not a resolution."""
+    modules = list(modules)
+    classes = {
+        function.qualname.rpartition(".")[0].rpartition(".")[2]
+        for module in modules for function in module.functions
+        if function.name == "__call__" and function.is_async and not function.is_generator and "." in function.qualname
+    }
+    bases = [(c.name, {base.rpartition(".")[2] for base in c.bases}) for module in modules for c in module.classes]
+    grown = True
+    while grown:  # a subclass inherits the coroutine `__call__`
+        grown = False
+        for name, above in bases:
+            if name not in classes and above & classes:
+                classes.add(name)
+                grown = True
+    return {
+        name for module in modules for name, value in module.values.items()
+        if value.kind == "call" and value.ref is not None and value.ref.rpartition(".")[2] in classes
+    }

@@ -115,3 +115,94 @@ def test_an_async_generator_dependency_iterated_keeps_with_am130_and_still_runs(
     script = "import asyncio, app; print(asyncio.run(app.job()))"
     run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout.strip() == "1", run.stdout + run.stderr
+
+
+# A callable-instance dependency defined outside the app module, and a test calling it through
+# asyncio.run by positional arguments: the test file names no Session, router or `async def`.
+LOADER_DB = '''
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine("sqlite:///./loader.db")
+SessionLocal = sessionmaker(engine)
+
+
+def get_db():
+    with SessionLocal() as s:
+        yield s
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+'''
+LOADER = '''
+from sqlalchemy import text
+
+from core.db import SessionDep, SessionLocal
+
+
+class Loader:
+    async def __call__(self, offset: int, session: SessionDep) -> int:
+        return session.execute(text("select 42")).scalar_one() + offset
+
+
+class AnswerLoader(Loader):
+    pass
+
+
+load_answer = AnswerLoader()
+
+
+async def write_audit(message: str) -> None:
+    with SessionLocal() as s:
+        s.execute(text("select 1"))
+'''
+LOADER_APP = '''
+from fastapi import BackgroundTasks, Depends, FastAPI
+
+from core.deps import load_answer, write_audit
+
+app = FastAPI()
+
+
+@app.get("/answer")
+async def answer(tasks: BackgroundTasks, value: int = Depends(load_answer)):
+    tasks.add_task(write_audit, "x")
+    return {"answer": value}
+'''
+# how the unit test reaches the instance: (its import, the call's callee)
+REACHES = {
+    "imported": ("from core.deps import load_answer", "load_answer"),
+    "module-attribute": ("from core import deps", "deps.load_answer"),
+    "dotted": ("import core.deps", "core.deps.load_answer"),
+    "package": ("from core import load_answer", "load_answer"),
+}
+
+
+@pytest.mark.parametrize("reach", sorted(REACHES))
+def test_a_callable_instance_a_test_runs_by_position_keeps_with_am130(project, reported, cli, reach):
+    imported, callee = REACHES[reach]
+    root = project({
+        "main.py": LOADER_APP.lstrip(),
+        "core/__init__.py": "from core.deps import load_answer as load_answer\n" if reach == "package" else "",
+        "core/db.py": LOADER_DB.lstrip(),
+        "core/deps.py": LOADER.lstrip(),
+        "tests/__init__.py": "",
+        "tests/conftest.py": "import pytest\n\nfrom core.db import SessionLocal\n\n\n@pytest.fixture\n"
+                             "def db():\n    with SessionLocal() as s:\n        yield s\n",
+        "tests/test_unit.py": f"import asyncio\n\n{imported}\n\n\ndef test_unit(db):\n"
+                              f"    assert asyncio.run({callee}(0, db)) == 42\n",
+        "tests/test_audit.py": "import asyncio\n\nfrom core.deps import write_audit\n\n\n"
+                               "def test_audit():\n    asyncio.run(write_audit('unit'))\n",
+    })
+    entry = reported(root, "Loader.__call__", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM130"), entry
+    assert entry["reasons"][0].startswith("called by tests.test_unit.test_unit (tests/test_unit.py:7)"), entry
+    scheduled = reported(root, "answer", "phase1")["reasons"]
+    assert any("phase one keeps write_audit async (called by tests.test_audit.test_audit" in r for r in scheduled)
+    assert cli("phase1", root, "--apply").exit_code == 0
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+                         cwd=root, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
