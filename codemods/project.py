@@ -2418,6 +2418,8 @@ class Project:
             for binding in function.bindings:
                 if binding.name in opened or not binding.expr.endswith("()") or binding.name in params:
                     continue
+                if not binding.entered and self._context_read(fid, binding.expr):
+                    continue  # `s = current_session()`: got, not opened; the I/O on it is the work
                 value = flow.evaluate(fid, binding.expr)
                 if binding.entered:
                     value = flow.enter(value, binding.asynchronous)
@@ -2520,6 +2522,39 @@ class Project:
                 offloaded_table[fid] = offloaded_table[fid] - {entry}
             nested_table.get(fid, {}).pop(entry, None)
         return table, offloaded_table, nested_table, stored
+
+    def _context_read(self, fid: FunctionId, expression: str, depth: int = 0) -> bool:
+        """Whether `expression` only reads back the Session a module-level `ContextVar` holds for
+        the request: `var.get()` on one whose every `.set()` stores a Session (`flow.context_variable`),
+        or a call of a plain project helper returning only such a read, or a local bound to one
+        (`session = _current.get()` ... `return session`), `None` aside. Getting it opens no Session
+        and does no I/O: the calls on what it gives are the work."""
+        if depth > 4 or not expression.endswith("()"):
+            return False
+        head = expression[:-2]
+        receiver, dot, method = head.rpartition(".")
+        if dot and method == "get" and receiver and not receiver.startswith("$") and "(" not in receiver:
+            return bool(self.flow.context_variable(receiver))
+        found = None if head.startswith("$") or "(" in head else self.function(head)
+        if found is None:
+            return False
+        module, function = found
+        callee = (module.name, function.key)
+        if function.is_async or function.is_generator or not function.returned or self.opens_directly(callee):
+            return False
+
+        def reads(returned: str) -> bool:
+            if returned == "None":
+                return True
+            name = returned[1:]
+            if returned.startswith("$") and name.isidentifier():
+                bound = [b for b in function.bindings if b.name == name]
+                return bool(bound) and not any(p.name == name for p in function.params) and all(
+                    not b.entered and self._context_read(callee, b.expr, depth + 1) for b in bound
+                )
+            return self._context_read(callee, returned, depth + 1)
+
+        return any(r != "None" for r in function.returned) and all(reads(r) for r in function.returned)
 
     def _item_session_call(self, fid: FunctionId, call: facts.Call) -> str | None:
         """`deps["db"].scalars(...)`: a Session method called on an item of a context value whose

@@ -294,12 +294,14 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                 work.maybe[edge.call.line, name] = guess
         if edge.session_args:
             work.passes_to.append((edge.call.line, name))
-            if not opens and works is None and stores_only(project, edge.callee):
+            if not opens and works is None and (stores_only(project, edge.callee) or keeps_for_readers(project, edge)):
                 continue
         handed = id(edge.call) in held or bool(closure_names & set(edge.session_args.values()))
         if handed and not opens and works is None and any(line == edge.call.line for line, _ in work.own):
             continue  # the value flow saw it handed over already (`count(self.db)`)
-        if handed and not (works is None and not opens and stores_only(project, edge.callee)):
+        if handed and not (
+            works is None and not opens and (stores_only(project, edge.callee) or keeps_for_readers(project, edge))
+        ):
             # a Session held under no parameter of its own (a module-level `SHARED`, a router
             # factory's `db = SessionLocal()` its routes read), handed on: its own work, as on `self.db`
             work.own.append((edge.call.line, f"{name}(...)"))
@@ -523,6 +525,17 @@ def stores_only(project: Project, fid: FunctionId, seen: frozenset[FunctionId] =
     )
 
 
+def keeps_for_readers(project: Project, edge: Edge) -> bool:
+    """Whether the plain helper `edge` calls does nothing with the Session it is handed but store
+    it in a context variable whose readers the analysis follows (`def set_session(s): return
+    _current.set(s)`), or leave it unused: no I/O there; the code reading it back does the work."""
+    _, callee = project.functions[edge.callee]
+    if callee.is_async or not edge.session_args:
+        return False
+    unused = session_work_view(project, edge.callee).unused
+    return all(param in unused for param in edge.session_args)
+
+
 def builds_only(project: Project, fid: FunctionId) -> bool:
     """A classmethod factory that does nothing but build its class around the Session (`return
     cls(db)`, calling no function but the `__init__`s): when its class moves to the AsyncSession
@@ -580,8 +593,8 @@ def session_work_shallow(project: Project, fid: FunctionId) -> SessionWork:
         if callee.is_async:
             continue
         opens = bool(project.opens_directly(edge.callee)) or bool(project.opens_session(edge.callee))
-        if edge.session_args and not opens and edge.callee not in project.work_chains and stores_only(
-            project, edge.callee
+        if edge.session_args and not opens and edge.callee not in project.work_chains and (
+            stores_only(project, edge.callee) or keeps_for_readers(project, edge)
         ):
             continue
         if edge.session_args or opens or edge.callee in project.work_chains:
