@@ -261,6 +261,7 @@ class Param(_Fact):
     positional: bool = True  # can be passed by position (not keyword-only, not *args/**kwargs)
     variadic: str = ""  # "*" for *args, "**" for **kwargs
     default_ref: str | None = None  # a default that is a dotted name (`db=db_dependency`), resolved
+    literal: str | None = None  # a string constant default (`prefix: str = "/items"`), as its value
     # A Depends() argument that is no dotted name (`lambda: next(get_db())`, `partial(get_db)`,
     # `make_dep()`): as written, and every reference it names, resolved.
     opaque_depends: str = ""
@@ -803,6 +804,9 @@ class Registration(_Fact):
     # `router.get("/x")(endpoint)`: the route decorator applied by hand, as written
     # (`router.get("/x")`), recorded as the `add_*` call it amounts to.
     applied: str | None = None
+    # `include_router(make_router("/users"))`: the call that builds the included router (its
+    # callee and arguments as written), for a router factory's prefix parameter.
+    made: Value | None = None
 
     def shown(self) -> str:
         """The registering call as the user wrote it: `router.get("/x")(...)`, `add_api_route(...)`."""

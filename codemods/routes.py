@@ -8,7 +8,9 @@ include into a router built inside a function leaves the path as the decorator w
 so do those in a loop over a module-level display of routers, or of (router, prefix) pairs,
 in the same module or imported (`for router, prefix in ROUTERS: app.include_router(router, prefix=prefix)`).
 A router a factory builds from its prefix parameter and returns (`make_router("/users", User)`
-included) is served at the literal each call hands it: a path per call.
+included) is served at the literal each call hands it, or the parameter's string default: a
+path per call. A route on the application a factory builds (`def create_app(): app = FastAPI()`,
+`@app.get("/health")`) is served at that application's root.
 
 A router an instance holds (`self.router = APIRouter(prefix="/x")` in a method, routes added
 on `self.router` or a local bound to it) composes like a module-level one, included as
@@ -230,11 +232,47 @@ class Routes:
         return found
 
     def _application(self, router: str) -> bool:
-        """Whether the value is the application itself (`app = FastAPI()`), which nothing includes."""
+        """Whether the value is the application itself (`app = FastAPI()`, or `app = create_app()`
+        for a factory returning the application it builds), which nothing includes."""
         target = self.project.resolve(router)
         if target is None or target.value is None or target.value.kind != "call":
             return False
-        return (self.project.canonical(target.value.ref) or "") in APPLICATION_TYPES
+        made = self.project.canonical(target.value.ref) or ""
+        return made in APPLICATION_TYPES or self._builds_application(made)
+
+    def _builds_application(self, ref: str) -> bool:
+        """Whether `ref` is a project function returning the one local an application
+        construction binds (`def create_app(): app = FastAPI(); ...; return app`)."""
+        found = self.project.function(ref)
+        if found is None or len(found[1].returned) != 1 or not found[1].returned[0].startswith("$"):
+            return False
+        function, local = found[1], found[1].returned[0][1:]
+        bindings = [b for b in function.bindings if b.name == local]
+        return len(bindings) == 1 and any(
+            c.line == bindings[0].line and (self.project.canonical(c.callee) or "") in APPLICATION_TYPES
+            for c in function.calls
+        )
+
+    def _factory_application(self, handler: Handler) -> frozenset[str] | None:
+        """The prefixes a route on the application its enclosing factory builds is served under
+        (`def create_app(): app = FastAPI()` then `@app.get("/health")`): those of the
+        module-level names bound to a call of the factory (`app = create_app()`: its root;
+        `v2 = create_app()` mounted at "/v2": "/v2"), the root where none is (`uvicorn
+        --factory`). None where a mount the analysis cannot read may serve it, or the factory is
+        no module-level function."""
+        owner = handler.function.qualname.rpartition(".<locals>.")[0]
+        if not owner or "." in owner or (self.unknown_mount and None not in self.mounting):
+            return None
+        ref = f"{handler.module.name}.{owner}"
+        found: set[str] = set()
+        for module in self.project.modules.values():
+            for name, value in module.values.items():
+                if value.kind == "call" and self.project.canonical(value.ref) == ref:
+                    above = self.prefixes(f"{module.name}.{name}")
+                    if above is None:
+                        return None
+                    found |= above
+        return frozenset(found or {""})
 
     def _own_prefix(self, router: str) -> str | None:
         """`prefix=` of the router's own construction: "" when absent, None when not a literal."""
@@ -299,7 +337,10 @@ class Routes:
         if self._unread_router(handler):
             paths = self.factory_paths(handler)
             return paths[0] if paths is not None and len(paths) == 1 else None
-        prefixes = self.prefixes(self._router(handler))
+        if self._local_application(handler):
+            prefixes = self._factory_application(handler)
+        else:
+            prefixes = self.prefixes(self._router(handler))
         if prefixes is None or len(prefixes) != 1:
             return None
         return next(iter(prefixes)) + registration.path
@@ -313,6 +354,13 @@ class Routes:
         if handler.path is None:
             return None, True
         return self._known_tail(self._router(handler)) + handler.path, False
+
+    def _local_application(self, handler: Handler) -> bool:
+        """Whether the handler is registered on an application its enclosing function builds."""
+        decorator = handler.registrations[0].decorator
+        added = self._added(handler) if decorator is None else None
+        made = decorator.router_call if decorator is not None else added.router_call if added is not None else None
+        return (self.project.canonical(made) or "") in APPLICATION_TYPES
 
     def _router(self, handler: Handler) -> str | None:
         """The reference of the router a handler is registered on (for a router an instance
@@ -349,9 +397,11 @@ class Routes:
         """Every path a route on the router its enclosing factory builds is served at, one per
         call of the factory (`def make_router(prefix, model): router = APIRouter(prefix=prefix)`
         ... `return router`, with `app.include_router(make_router("/users", User))`): the prefix
-        parameter given a string literal in each call, each call the router of an include the
-        index reads. None where any of it cannot be read: the factory called from a function, its
-        result kept in a name, its router handed elsewhere, a prefix not a literal."""
+        parameter given a string literal in each call (or by its string default), each call,
+        module-level or in a function, the router of an include the index reads (into a
+        module-level router, or into the application a function builds). None where any of it
+        cannot be read: a call no such include, its result kept in a name, its router handed
+        elsewhere, a prefix not a literal."""
         registration = handler.registrations[0]
         decorator = registration.decorator
         if decorator is None or registration.path is None or not self._built_in_function(registration):
@@ -377,54 +427,53 @@ class Routes:
         if not set(factory.name_uses.get(local, ())) <= {bindings[0].line, *decorated, *returned}:
             return None
         given = [a for a in made[0].args if a.keyword == "prefix"]
-        names = [p.name for p in factory.params]
-        if given and given[0].name not in names:
+        if given and given[0].name not in [p.name for p in factory.params]:
             return None
         parameter = given[0].name if given else None
-        fid = (module.name, factory.key)
-        if self.project.all_calls_to.get(fid):
-            return None
-        ref = f"{module.name}.{factory.qualname}"
+        fid, ref = (module.name, factory.key), f"{module.name}.{factory.qualname}"
+        modules = self.project.modules.values()
+        if any(v.kind == "call" and self.project.canonical(v.ref) == ref for m in modules for v in m.values.values()):
+            return None  # its result kept in a name
+        # Every call of the factory (module-level ones with arguments, and those in functions)
+        # must be the router of an include read here.
+        calls = {(m.name, v.line) for m in modules for v in m.constructions if self.project.canonical(v.ref) == ref}
+        calls |= {(self.project.functions[e.caller][0].name, e.call.line) for e in self.project.all_calls_to.get(fid, ())}
         paths: set[str] = set()
-        calls = included = 0
-        for other in self.project.modules.values():
-            for value in other.constructions:
-                if self.project.canonical(value.ref) == ref:
-                    calls += 1
+        included: set[tuple[str, int]] = set()
+        for other in modules:
+            for added in other.registrations:
+                call = added.made
+                if added.attr != INCLUDE or call is None or self.project.canonical(call.ref) != ref:
                     continue
-                inner = value.inner
-                if inner is None or self.project.canonical(inner.ref) != ref or value.ref is None:
-                    continue
-                if not value.ref.endswith(f".{INCLUDE}") or len(value.args) != 1 + sum(
-                    a.keyword is not None for a in value.args
-                ):
+                if added.endpoint is not None or added.path is None or added.sources:
                     return None
-                adds = [r for r in other.registrations if r.attr == INCLUDE and r.line == value.line and r.endpoint is None]
-                if len(adds) != 1 or adds[0].path is None or adds[0].base is None:
+                if added.base is None and (self.project.canonical(added.router_call) or "") not in APPLICATION_TYPES:
                     return None
-                included += 1
-                parent = self._canonical(adds[0].base)
-                above = self.prefixes(parent) if parent is not None else None
-                prefix = self._argument(inner, parameter, names) if parameter is not None else ""
+                # into the application a function builds (base None): served at its root, as its other includes are
+                parent = self._canonical(added.base) if added.base is not None else None
+                above = self.prefixes(parent) if parent is not None or added.base is None else None
+                prefix = self._argument(call, factory.params, parameter) if parameter is not None else ""
                 if above is None or prefix is None:
                     return None
-                paths |= {outer + adds[0].path + prefix + registration.path for outer in above}
-        if not included or calls != included:
+                included |= {(other.name, added.line), (other.name, call.line)}
+                paths |= {outer + added.path + prefix + registration.path for outer in above}
+        if not included or not calls <= included:
             return None
         return sorted(paths)
 
     @staticmethod
-    def _argument(call: facts.Value, parameter: str, names: list[str]) -> str | None:
+    def _argument(call: facts.Value, params: list[facts.Param], parameter: str) -> str | None:
         """The string literal a call gives the parameter `parameter` (of a function whose
-        parameters are `names`), by keyword or position; None when it is not one."""
+        parameters are `params`), by keyword or position, or its string default when the call
+        gives it none; None when it is not one."""
         if any(a.text.startswith("*") for a in call.args):
             return None
         positional = [a for a in call.args if a.keyword is None]
         given = [a for a in call.args if a.keyword == parameter]
-        index = names.index(parameter)
+        index = [p.name for p in params].index(parameter)
         found = given[0] if given else positional[index] if index < len(positional) else None
         if found is None:
-            return None
+            return params[index].literal
         try:
             value = ast.literal_eval(found.text)
         except (ValueError, SyntaxError):

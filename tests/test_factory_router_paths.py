@@ -96,3 +96,63 @@ def test_the_reason_names_the_model_a_parameter_of_the_factory(cli, project):
     reason = found["reasons"][found["codes"].index("AM247")]
     assert "`model`, a parameter of the factory `make_router`, whose argument the tool cannot resolve" in reason
     assert "not defined under PATH" not in reason and "under PATH" not in reason, reason
+
+
+def test_a_prefix_the_call_leaves_to_its_string_default_is_served_there(cli, project):
+    root = project({
+        "db.py": ENGINE, "routers/__init__.py": "",
+        "routers/factory.py": FACTORY.replace("make_router(prefix: str, model)", 'make_router(model, prefix: str = "/things")'),
+        "main.py": MAIN.format(includes='app.include_router(make_router(User), prefix="/api")'),
+    })
+    found = handler(cli.json("scan", root), "make_router.<locals>.list_all")
+    assert found["path"] == "/api/things/all" and "path_incomplete" not in found, found
+
+
+APP_FACTORY = """
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from sqlalchemy.orm import Session
+
+from db import User, get_db
+from routers.factory import make_router
+
+
+def create_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/health")
+    def health(db: Annotated[Session, Depends(get_db)]):
+        return {"users": db.query(User).count()}
+
+    app.include_router(make_router("/users", User), prefix="/api")
+    return app
+
+
+{served}
+"""
+
+
+def factory_app(project, served: str):  # type: ignore[no-untyped-def]
+    return project({"db.py": ENGINE, "routers/__init__.py": "", "routers/factory.py": FACTORY,
+                    "main.py": APP_FACTORY.replace("{served}", served)})
+
+
+def test_routes_of_an_application_factory_and_a_router_factory_it_includes_show_their_full_paths(cli, project):
+    root = factory_app(project, "app = create_app()")
+    for command in ("scan", "phase1"):
+        document = cli.json(command, root)
+        health, listed = (handler(document, f) for f in ("create_app.<locals>.health", "make_router.<locals>.list_all"))
+        assert health["path"] == "/health" and "path_incomplete" not in health, (command, health)
+        assert listed["path"] == "/api/users/all" and "path_incomplete" not in listed, (command, listed)
+        shown = cli(command, root).output
+        assert "(route GET /health)" in shown and "(route GET /api/users/all)" in shown and "…" not in shown, shown
+
+
+def test_near_miss_an_application_factory_mounted_where_the_analysis_cannot_read_keeps_the_path_incomplete(
+    cli, project
+):
+    root = factory_app(project, 'outer = FastAPI()\nouter.mount("/v2", create_app())')
+    health = handler(cli.json("scan", root), "create_app.<locals>.health")
+    assert health["path"] == "/health" and health["path_incomplete"] is True, health
+    assert "(route GET …/health)" in cli("scan", root).output

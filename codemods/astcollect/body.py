@@ -3144,7 +3144,12 @@ def _included_routers(
             )
             if func.attr == starlette.MOUNT and not application:
                 continue  # a local that is no application: `requests.Session().mount(...)`
+            before = len(collector.facts.registrations)
             add(call, None, local, known=application)
+            if application:  # what made the application, as for the routes added on it
+                made_by = made.get(base) or min(APPLICATION_TYPES.intersection(annotations.get(base, ())))
+                for added in collector.facts.registrations[before:]:
+                    added.router_call = made_by
         finally:
             collector.loops = module_loops
 

@@ -1560,6 +1560,9 @@ class Collector:
                     )
                 )
             return
+        made = self._value(router) if type(router) is ast.Call else None
+        if made is not None:
+            made.line = router.lineno  # type: ignore[union-attr]
         self.facts.registrations.append(
             facts.Registration(
                 line=self.source.line_of(call),
@@ -1568,6 +1571,7 @@ class Collector:
                 endpoint=self.ref(syntax.argument_value(first), local) if first is not None else None,
                 path=("" if prefix is None else string(prefix)) if known else None,
                 depends=tuple(ref for ref in depends if ref is not None),
+                made=made if made is not None and made.kind == "call" and type(first) is ast.Call else None,
             )
         )
 
@@ -2160,6 +2164,8 @@ class Collector:
             )
             if type(default) is ast.Name or type(default) is ast.Attribute or syntax.named_constant(default):
                 param.default_ref = self.ref(default)
+            elif type(default) is ast.Constant and type(default.value) is str:
+                param.literal = default.value
             enclosing.read_default(self, param, default)
         for call in annotation_calls + default_calls:
             self._opaque_depends(param, call)
