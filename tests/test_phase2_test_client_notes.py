@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 import test_phase2_soundness
-from test_phase2_rules import run
+from test_phase2_rules import apply, run
 from test_phase2_soundness import CREATE, routes
 
 service = test_phase2_soundness.service
@@ -77,13 +77,33 @@ def test_the_follow_up_says_what_the_fixtures_scope_sets_it_up_for(cli, service,
     assert f"(\"attached to a different loop\" from {second}, with asyncpg or aiomysql)" in note
 
 
+TESTS = """
+from fastapi.testclient import TestClient
+
+from main import app
+
+client = TestClient(app)
+
+
+def test_items():
+    assert client.post("/items", params={"name": "a"}).status_code == 200
+"""
+
+
 @pytest.mark.parametrize(
-    ("url", "noted"),
-    [('"sqlite:///./app.db"', False), ('os.environ.get("DATABASE_URL", "sqlite:///./app.db")', False),
-     ('"postgresql://app@db/app"', True)],
+    "url", ['"sqlite:///./app.db"', 'os.environ.get("DATABASE_URL", "sqlite:///./app.db")', '"postgresql://app@db/app"'],
     ids=["sqlite", "sqlite-default", "postgresql"],
 )
-def test_a_project_whose_engine_names_only_sqlite_gets_no_loop_follow_up(cli, service, url, noted):
-    # aiosqlite's connections are not bound to the loop that opened them: nothing to warn of
-    notes = _notes(cli, service, url=url)
-    assert bool(notes) is noted, notes
+def test_the_first_run_gives_the_loop_follow_ups_the_rerun_gives(cli, service, url):
+    # the first run read the engine's drivers and kept quiet on SQLite; the rerun, reusing the
+    # stack it wrote, read none and gave them: the same project now gets them on both
+    root = service({
+        "api/items.py": routes(CREATE), "tests/__init__.py": "", "tests/test_items.py": TESTS,
+        "tests/conftest.py": CONFTEST.replace("{scope}", "").replace("{dispose}", ""),
+        "db/engine.py": test_phase2_soundness.ENGINE.replace('os.environ["DATABASE_URL"]', url),
+    })
+    first = [n for n in run(cli, root)["subsystem"]["follow_ups"] if "TestClient" in n]
+    assert [n.partition(":")[0] for n in first] == ["tests/test_items.py", "tests/conftest.py"], first
+    assert "`TestClient(...)` is not entered with `with`" in first[0], first
+    apply(cli, root)
+    assert [n for n in run(cli, root)["subsystem"]["follow_ups"] if "TestClient" in n] == first
