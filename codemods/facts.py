@@ -957,6 +957,9 @@ class Module(_Fact):
     # of `name = Call(...)` (`app.include_router(ItemRoutes(SessionLocal).router)`, `[Repo(maker)]`):
     # what a project class built there hands its `__init__` (`Flow._constructed_with`).
     constructions: list[Value] = field(default_factory=list)
+    # Module-level names bound to an annotation saying it is a coroutine function (`Check =
+    # Callable[..., Awaitable[None]]`) -> its form, or "?" (`astcollect.coroutine_returns.aliases`).
+    coroutine_aliases: dict[str, str] = field(default_factory=dict)
     depends: list[str] = field(default_factory=list)  # every Depends() target in the module
     # `app.dependency_overrides[key] = override`: (key, override) by reference, the override also
     # in `depends`; FastAPI runs it only for the routes whose dependency tree names the key

@@ -879,7 +879,7 @@ def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_
     """Each file's rewrite: the `convert` outcomes (a blocking background task phase one makes a
     plain def has its own, `phase1/tasks.py`) lose `async`, the offloads are wrapped."""
     from async_migrate.codemods.phase1 import rewrite as phase1_rewrite
-    from async_migrate.codemods.phase1.factory_returns import factory_retypes
+    from async_migrate.codemods.phase1.factory_returns import factory_retypes, imported_alias
 
     convert: dict[str, set[str]] = {}
     offload: dict[str, dict[str, list[int]]] = {}
@@ -901,7 +901,9 @@ def phase1_plans(project: Project, outcomes: list[Outcome]) -> dict[str, phase1_
             offload=offload.get(path, {}),
             threadpool_name=threadpool,
             retype=_async_iterator_returns(project, module, convert.get(path, set())),
-            factories=factory_retypes(module, convert.get(path, set()), converted.get(path, {})),
+            factories=factory_retypes(
+                module, convert.get(path, set()), converted.get(path, {}), lambda ref: imported_alias(project, ref)
+            ),
         )
     return plans
 

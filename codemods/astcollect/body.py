@@ -149,6 +149,10 @@ def _read_function(
         function.returns_no_object = _holds_no_object(collector, node.returns)
         if collector.source.mentions("Coroutine") or collector.source.mentions("Awaitable"):
             function.coroutine_return = coroutine_returns.shape(node.returns, collector.ref, collector.constant)
+        if not function.coroutine_return and collector.source.mentions("async def"):
+            imported = coroutine_returns.imported(node.returns, collector.ref, collector.constant, collector.name)
+            if imported and any(type(inner) is ast.AsyncFunctionDef and inner is not node for inner in ast.walk(node)):
+                function.coroutine_return = imported
     for decorator in node.decorator_list:
         function.decorators.append(collector.decorator(decorator, routers, held, scope))
     function.pragma = collector.source.pragma(node)

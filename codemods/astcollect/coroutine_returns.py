@@ -9,6 +9,8 @@ annotation needs a change by hand. The forms, as `facts.Function.coroutine_retur
 - "callable": `Callable[P, Coroutine[A, B, R]]` or `Callable[P, Awaitable[R]]`;
 - "optional": that inside `Optional[...]`, or beside `None` alone in a union;
 - "alias:NAME": a name this module binds once to an annotation of one of these forms;
+- "imported:REF": a name imported from another module (`REF`, resolved), on a function defining
+  an `async def`: the index reads that module's `Module.coroutine_aliases` (`imported`);
 - "other:WHY": a coroutine function written otherwise (in a string, beside other types in a union);
 - "": none of these (no annotation, or one saying nothing of coroutines).
 """
@@ -61,6 +63,40 @@ def shape(node: ast.expr | None, ref: Resolve, constant: Callable[[str], ast.exp
             return ""
         return "other:written as a string" if _mentions(parsed, ref) else ""
     return "other:a form phase one does not rewrite" if _mentions(node, ref) else ""
+
+
+def imported(node: ast.expr, ref: Resolve, constant: Callable[[str], ast.expr | None], module: str) -> str:
+    """"imported:REF" for a return annotation that is a name another module binds (an import,
+    `types.Check` of an imported module), else ""."""
+    if type(node) is ast.Name and constant(node.id) is not None:
+        return ""
+    if type(node) is not ast.Name and type(node) is not ast.Attribute:
+        return ""
+    found = ref(node)
+    if found is None or "." not in found or found.startswith(f"{module}."):
+        return ""
+    return f"imported:{found}"
+
+
+def aliases(tree: ast.Module, ref: Resolve, constant: Callable[[str], ast.expr | None]) -> dict[str, str]:
+    """`Module.coroutine_aliases`: each module-level name bound to an annotation saying it is a
+    coroutine function -> its form (`shape`'s), or "?" where it is bound so that the analysis
+    cannot say which annotation it names (more than once, `Check: TypeAlias = ...`, `type Check = ...`)."""
+    found: dict[str, str] = {}
+    for statement in tree.body:
+        if type(statement) is ast.Assign and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif type(statement) is ast.AnnAssign and statement.value is not None:
+            target, value = statement.target, statement.value
+        elif type(statement).__name__ == "TypeAlias":
+            target, value = statement.name, statement.value  # type: ignore[attr-defined]
+        else:
+            continue
+        if type(target) is not ast.Name or not _mentions(value, ref):
+            continue
+        form = shape(value, ref, lambda _name: None) if constant(target.id) is value else ""
+        found[target.id] = form if form and not form.startswith("alias") else "?"
+    return found
 
 
 def _coroutine_callable(node: ast.AST, ref: Resolve) -> bool:

@@ -19,7 +19,15 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import by_name, dispatch, enclosing, item_stores, registries, syntax
+from async_migrate.codemods.astcollect import (
+    by_name,
+    coroutine_returns,
+    dispatch,
+    enclosing,
+    item_stores,
+    registries,
+    syntax,
+)
 from async_migrate.codemods.astcollect.generated import updated_by_database
 from async_migrate.codemods.astcollect.syntax import (
     FUNCTIONS,
@@ -188,6 +196,8 @@ class Collector:
                 self._module_statement(statement)
         self._values_elsewhere(self.tree.body, {id(statement) for statement in statements})
         self.facts.constructions = self._module_calls()
+        if self.source.mentions("Coroutine") or self.source.mentions("Awaitable"):
+            self.facts.coroutine_aliases = coroutine_returns.aliases(self.tree, self.ref, self.constant)
         self.facts.collections = [name for name in self._collections if self._bound.get(name, 0) == 1]
         containers = self.facts.containers
         for name, values in containers.items():

@@ -5,9 +5,11 @@ function a plain `def`, a return annotation promising a coroutine function is wr
 type checker rejects the factory. Where every function the factory returns becomes `def` and
 the annotation is written `Callable[P, Coroutine[A, B, R]]` or `Callable[P, Awaitable[R]]`
 (also inside `Optional[...]` or beside `None` alone in a union), phase one retypes it
-`Callable[P, R]` and drops the imports only it used. Otherwise (a type alias, a string, a
-union with other types, a factory also returning a function that stays `async def`) the
-annotation is left as written and this reason says it needs a change by hand.
+`Callable[P, R]` and drops the imports only it used. Otherwise (a type alias, of this module
+or imported from another project module, a string, a union with other types, a factory also
+returning a function that stays `async def`) the annotation is left as written and this reason
+says it needs a change by hand; an imported name whose binding the analysis cannot read (a
+module not read, bound more than once) is reported unverified.
 
 Before:
 

@@ -46,3 +46,42 @@ def test_near_miss_a_factory_annotated_without_a_coroutine_gets_no_am167(app, re
     entry = reported(root, "requires_access.<locals>.inner", "phase1")
     assert entry["action"] == "convert", entry
     assert "AM167" not in entry["codes"], entry
+
+
+IMPORTED = FACTORY.replace("from typing import Any, Callable, Coroutine\n", "from core.types import Check\n")
+TYPES = """
+from typing import Any, Callable, Coroutine
+
+from fastapi import Request
+
+Check = Callable[[Request], Coroutine[Any, Any, None]]
+"""
+
+
+def test_a_factory_typed_by_an_alias_imported_from_another_module_is_named_for_a_change_by_hand_am167(
+    app, reported, cli
+):
+    root = app(IMPORTED.replace("{annotation}", "Check"), {"core/types.py": TYPES})
+    entry = reported(root, "requires_access.<locals>.inner", "phase1")
+    assert entry["action"] == "convert" and "AM167" in entry["codes"], entry
+    (reason,) = [r for r, c in zip(entry["reasons"], entry["codes"]) if c == "AM167"]
+    assert "through the type alias `Check`, imported from `core.types`" in reason and "by hand" in reason, reason
+    result = cli("phase1", root, "--apply", "--allow-dirty")
+    assert result.exit_code == 0, result.output
+    assert "def requires_access(method: str) -> Check:" in (root / "api/items.py").read_text()
+
+
+def test_an_imported_alias_the_analysis_cannot_read_is_reported_unverified_am167(app, reported):
+    # bound twice: which annotation the name stands for depends on which binding runs
+    twice = TYPES + "\nif True:\n    Check = Callable[..., Any]\n"
+    root = app(IMPORTED.replace("{annotation}", "Check"), {"core/types.py": twice})
+    entry = reported(root, "requires_access.<locals>.inner", "phase1")
+    (reason,) = [r for r, c in zip(entry["reasons"], entry["codes"]) if c == "AM167"]
+    assert "imported from `core.types`, which the analysis cannot read (unverified)" in reason, reason
+
+
+def test_near_miss_an_imported_alias_saying_nothing_of_coroutines_gets_no_am167(app, reported):
+    plain = TYPES.replace("Coroutine[Any, Any, None]", "None")
+    root = app(IMPORTED.replace("{annotation}", "Check"), {"core/types.py": plain})
+    entry = reported(root, "requires_access.<locals>.inner", "phase1")
+    assert entry["action"] == "convert" and "AM167" not in entry["codes"], entry
