@@ -72,6 +72,9 @@ class Registration:
     response_refs: tuple[str, ...] = ()
     # `self.router.add_api_route(...)` (or `@self.router.get`) in a method: `module.Class.router`
     held: str | None = None
+    # The endpoint a call registers, as the index resolves it (`app.h.count` for a bound method of a
+    # module-level `h`); None for a decorator.
+    endpoint: str | None = None
 
     @property
     def route_depends(self) -> tuple[str, ...]:

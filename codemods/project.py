@@ -494,7 +494,7 @@ class Project:
                     Registration(
                         kind, methods, added.path, added.line, unrecognised=unrecognised, base=added.base,
                         depends=added.depends, response_model=added.response_model,
-                        response_refs=added.response_refs, held=added.held,
+                        response_refs=added.response_refs, held=added.held, endpoint=added.endpoint,
                     )
                 )
         for ref in sorted(self.dependency_refs):

@@ -41,6 +41,7 @@ from async_migrate.codemods.flow import (
 )
 from async_migrate.codemods.handed_constants import NO_SPANS, Spans, dead_in_reach, within
 from async_migrate.codemods.phase1.registry_handed import registry_of, state_registry
+from async_migrate.codemods.phase1.shared_updates import shared_self
 from async_migrate.codemods.phase1.thread_local import thread_local_objects
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.session_work import handed_held_sessions
@@ -166,6 +167,8 @@ def _resolved(project: Project, fid: FunctionId, uses: list[SharedUse]) -> list[
     """`uses` with each `self.x` a unit of work opens named by the process-wide instance of its
     class `fid` works on; dropped where `fid` works on none (each request builds its own)."""
 
+    bound = {ref for _, ref in _bound_instance(project, fid)}
+
     def named(use: SharedUse, instance: str) -> SharedUse:
         assert use.instance_of is not None
         short = project.flow.classes.short(use.instance_of)
@@ -173,6 +176,11 @@ def _resolved(project: Project, fid: FunctionId, uses: list[SharedUse]) -> list[
             f"give each request its own {short} (a dependency returning `{short}()`, or one built in the "
             f"route) instead of `{instance}`"
         )
+        if instance in bound:  # the handler is a method of that instance: it cannot be built per request
+            remedy = (
+                f"give each request its own Session (a `Depends(get_db)` parameter of "
+                f"`{project.functions[fid][1].qualname}`) instead of the one `{instance}` keeps"
+            )
         holder = use.holder.format(instance=instance)
         if instance.startswith("app.state."):  # kept by the application, not a module global
             holder = holder.replace("module-level instance", "instance")
@@ -1069,6 +1077,7 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
     found: list[tuple[str, str]] = []
     for current in _breadth(project, fid, dependencies):
         _, function = project.functions[current]
+        found.extend(_bound_instance(project, current))
         found.extend(_cached_instances(project, current))
         refs.extend(a.ref for call in function.calls for a in call.args if a.ref)
         refs.extend(call.callee for call in function.calls if call.callee)
@@ -1104,6 +1113,29 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
                                     found.append((kept.target, f"{prefix}.{attribute}"))
             break
     return list(dict.fromkeys(found))
+
+
+def _bound_instance(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
+    """The one instance a handler that is a bound method runs on (`add_api_route("/x", h.count)`,
+    `router.get("/x")(h.count)`, `Depends(h.count)`, `self.count` added to an instance's own
+    router): its class and its reference (the registered `h`, else a module-level instance of the
+    class, else `Class(...)`); empty for any other function. The instance is made once, when the
+    route is registered, so whatever it keeps in `self` every request gets."""
+    handler = project.handlers_by_id.get(fid)
+    if handler is None or not shared_self(project, handler):
+        return []
+    flow = project.flow
+    owner = flow.classes.owner(fid)
+    if owner is None:
+        return []
+    for registration in handler.registrations:
+        base = (registration.endpoint or "").rpartition(".")[0] if registration.decorator is None else ""
+        target = project.resolve(base) if base else None
+        if target is not None and target.kind == "value" and any(
+            made.kind == INSTANCE and made.target == owner for made in flow.ref(base)
+        ):
+            return [(owner, base)]
+    return [(owner, _module_instance(project, owner) or f"{flow.classes.short(owner)}(...)")]
 
 
 def _cached_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:

@@ -19,8 +19,11 @@ Found from a handler down every function it reaches (`Project.all_calls_from`):
   process: a module-level one it names or a dependency hands it (`_uow`), or one a module-level
   object keeps (`bus.uow`, also through `bus.handle()`), or one the application's state keeps
   (`request.app.state.bus.uow`, set in the lifespan), or one an `@lru_cache` / `@cache` function
-  returns or keeps (`Depends(get_bus)` then `bus.uow`). Another module-level instance of the
-  class does not make the handler's own per-request one shared;
+  returns or keeps (`Depends(get_bus)` then `bus.uow`), or the one the handler itself is a bound
+  method of (`add_api_route("/count", h.count)`, `router.get("/count")(h.count)`,
+  `Depends(h.count)`, a method an instance adds to its own router): FastAPI calls that one
+  instance for every request. Another module-level instance of the class does not make the
+  handler's own per-request one shared;
 - a Session method called on `self.attr` where the class receives that Session and an instance
   of it is built with a Session opened right there by code that keeps what it returns: a
   `@cached_property` of a module-level instance (a container), an `@lru_cache` function
