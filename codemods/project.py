@@ -29,6 +29,7 @@ from async_migrate.codemods.chain_params import condition as param_condition
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.containers import Containers
 from async_migrate.codemods.flow import (
+    CLASS,
     FACTORY,
     INJECTED,
     INSTANCE,
@@ -1867,6 +1868,7 @@ class Project:
             name for methods in flow.classes.methods.values() for name, method in methods.items() if flow.is_property(method)
         }
         defined = {name for methods in flow.classes.methods.values() for name in methods if name.startswith("__")}
+        hooked = _READ_HOOKS & defined
         protocols = {p for p, choices in _PROTOCOLS.items() if any(n in defined for names in choices for n in names)}
         for fid, (module, function) in self.functions.items():
             names = self.session_names_view(fid) | flow.session_locals(fid)
@@ -1909,6 +1911,8 @@ class Project:
                 text = self.written(call.func or call.callee)  # type: ignore[arg-type]
                 for target in targets:
                     found.append(Edge(fid, target, call, _map_args(self, passed, target), text, certain))
+            if hooked:
+                found.extend(self._read_hook_edges(fid, function, hooked))
             for line, receiver, attribute in function.attributes:
                 if attribute not in properties:
                     continue
@@ -1977,6 +1981,29 @@ class Project:
                         text = f"{_PROTOCOL_TEXT[protocol].format(self.written(expression))} -> {name}"
                         found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
         found.extend(self.in_place_edges)
+        return found
+
+    def _read_hook_edges(self, fid: FunctionId, function: facts.Function, hooked: AbstractSet[str]) -> list[Edge]:
+        """Attribute reads that run a project method no call expression spells (index -1):
+        `store.alice` on an instance whose class defines `__getattribute__` (every read), or
+        `__getattr__` and declares no `alice` (a store looking rows up by name), and `obj.field` or
+        `Cls.field` where the class body assigns `field` an instance of a class defining `__get__`
+        (a descriptor). What such a method does with a Session, the read does."""
+        flow = self.flow
+        found: list[Edge] = []
+        reads = [(line, f"${receiver}", attribute) for line, receiver, attribute in function.attributes]
+        seen: set[tuple[str, str]] = set()
+        for line, receiver, attribute in [*reads, *function.receiver_reads]:
+            if (receiver, attribute) in seen or (attribute.startswith("__") and attribute.endswith("__")):
+                continue
+            seen.add((receiver, attribute))
+            for value in flow.evaluate(fid, receiver):
+                if value.kind not in (INSTANCE, CLASS) or not isinstance(value.target, str):
+                    continue
+                for target, certain, runs in _read_hooks(self, value.target, attribute, value.kind == INSTANCE, hooked):
+                    call = facts.Call(line, None, index=-1, func=f"{receiver}.{attribute}")
+                    text = f"{self.written(receiver)}.{attribute} ({runs})"
+                    found.append(Edge(fid, target, call, {}, text, certain))
         return found
 
     @cached_property
@@ -4245,6 +4272,43 @@ _PROTOCOL_TEXT = {
     "setitem": "{}[...] = ...", "delitem": "del {}[...]", "contains": "... in {}", "eq": "comparing {}", "ne": "comparing {}", "next": "next({})",
     "reversed": "reversed({})", "str": "str({})", "repr": "repr({})", "format": "formatting {}",
 }
+
+
+# The special methods an attribute read may run: the class's own lookup, or a descriptor's.
+_READ_HOOKS = frozenset({"__getattr__", "__getattribute__", "__get__"})
+
+
+def _read_hooks(
+    project: Project, cls: str, attribute: str, instance: bool, hooked: AbstractSet[str]
+) -> list[tuple[FunctionId, bool, str]]:
+    """The project methods reading `attribute` on an instance of `cls` (`instance`) or on the class
+    itself runs: (method, certain, what runs it, for an edge's text)."""
+    classes = project.flow.classes
+    found: list[tuple[FunctionId, bool, str]] = []
+    if instance and "__getattribute__" in hooked:
+        methods, certain = classes.method(cls, "__getattribute__")
+        found.extend((m, certain, f"its `__getattribute__`, {project.functions[m][1].qualname}") for m in methods)
+    if instance and not found and "__getattr__" in hooked and not _declared(project, cls, attribute):
+        methods, certain = classes.method(cls, "__getattr__")
+        found.extend((m, certain, f"declared nowhere: its `__getattr__`, {project.functions[m][1].qualname}") for m in methods)
+    if "__get__" in hooked:
+        for ancestor in classes.mro(cls):
+            built = classes.built(ancestor, attribute)
+            descriptor = classes.resolve(built) if built is not None else None
+            if descriptor is not None:
+                methods, certain = classes.method(descriptor, "__get__")
+                found.extend((m, certain, f"a descriptor: {project.functions[m][1].qualname}") for m in methods)
+                break
+    return found
+
+
+def _declared(project: Project, cls: str, attribute: str) -> bool:
+    """Whether ordinary lookup finds `attribute` on an instance of `cls`, so no `__getattr__` runs:
+    the class order's bodies bind it, or code assigns it on the instances."""
+    classes = project.flow.classes
+    return project.flow.knows_attribute(cls, attribute) or any(
+        attribute in classes.by_ref[ancestor][1].names for ancestor in classes.mro(cls)
+    )
 
 
 def _protocol_methods(flow: Flow, cls: str, protocol: str) -> tuple[str, ...]:

@@ -1082,6 +1082,8 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
         refs.extend(a.ref for call in function.calls for a in call.args if a.ref)
         refs.extend(call.callee for call in function.calls if call.callee)
         refs.extend(b.expr for b in function.bindings)
+        # `store.alice`: a property, `__getattr__` or descriptor it runs works on that instance
+        refs.extend(receiver for _, receiver, _ in function.receiver_reads)
         refs.extend((*function.returned, *function.yielded))
         for param in function.params:
             refs.extend(param.opaque_refs)  # `Depends(lambda: _uow)`: what the lambda names

@@ -4,6 +4,8 @@ A method of a module-level instance (`Items.get`), of a CRUD base through an exp
 instance (`crud.user.get`), of an object holding the Session (`repo.list()` with
 `self.db`), of a class used as a dependency, a function taken out of a module-level dict,
 list or tuple (`COUNTERS[kind]()`, `[fn() for fn in HANDLERS]`: any of its functions may run),
+an attribute read that runs a method (a property; `store.alice` where the class defines
+`__getattr__` and declares no `alice`, or `__getattribute__`; a descriptor's `__get__`),
 or any helper that reaches one. The reason
 shows the chain down to the Session call (`ItemsTable.get -> with get_db() as db -> db.get()`).
 
