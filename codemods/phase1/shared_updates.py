@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.check_then_act import FRESH, UNSET_TEST
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.handlers import HandlerKind
 from async_migrate.codemods.phase1.helper_reach import first_reached
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.vocabulary.fastapi import CBV_DECORATORS
@@ -390,13 +391,56 @@ def reached_update(project: Project, fid: FunctionId, self_shared: bool) -> Shar
 
     def own(key: tuple[FunctionId, bool]) -> SharedUpdate | None:
         if key not in firsts:
-            firsts[key] = next(iter(own_updates(project, *key)), None)
+            firsts[key] = next((u for u in own_updates(project, *key) if not already_threaded(project, key[0], u)), None)
         return firsts[key]
 
     return first_reached(
         (fid, self_shared), memo, steps, own,
         lambda found, callee, line: replace(found, helpers=(callee, *found.helpers), call_line=line),
     )
+
+
+def already_threaded(project: Project, fid: FunctionId, update: SharedUpdate) -> FunctionId | None:
+    """The `def` route or dependency that already runs `fid`, which makes `update`, in FastAPI's
+    threadpool on the requests it serves, or None. Its worker threads run the update while the event
+    loop and other workers run it too, so on the loop it is not alone between the read and the
+    change: the race a `def` would bring is there already, and keeping the route async does not
+    avoid it. Only for state that is the same whoever calls `fid` (a module-level name or what it
+    holds, the application's state), not state on `self`, which may be another instance there."""
+    if update.kind not in ("global", "free", "check"):
+        return None
+    function = project.functions[fid][1]
+    first = function.params[0].name if function.params and function.params[0].positional else None
+    if update.kind == "check" and first is not None and update.subject.partition(".")[0] == first:
+        return None
+    return threaded_functions(project).get(fid)
+
+
+def threaded_functions(project: Project) -> dict[FunctionId, FunctionId]:
+    """Each function a `def` route or dependency runs in place (itself, and the plain helpers it
+    calls, not nested, awaited or `async def` ones), with the first such handler found: FastAPI runs
+    those handlers in its threadpool, several requests at once, beside the event loop."""
+    found: dict[FunctionId, FunctionId] | None = project.derived.get("phase1.threaded")  # type: ignore[assignment]
+    if found is not None:
+        return found
+    found = {}
+    for handler in project.handlers:
+        if handler.kind not in (HandlerKind.ROUTE, HandlerKind.DEPENDENCY) or handler.function.is_async:
+            continue
+        if handler.id in found:
+            continue
+        found[handler.id] = handler.id
+        frontier = [handler.id]
+        while frontier:
+            current = frontier.pop()
+            for edge in project.all_calls_from.get(current, ()):
+                call = edge.call
+                if call.nested or call.awaited or edge.callee in found or project.functions[edge.callee][1].is_async:
+                    continue
+                found[edge.callee] = handler.id
+                frontier.append(edge.callee)
+    project.derived["phase1.threaded"] = found
+    return found
 
 
 def updating_calls(project: Project, handler: Handler) -> set[int]:

@@ -38,7 +38,12 @@ before either acts (duplicate rows, a lost update); the reason names the check a
 with their lines. No reason: a change with no check before it, a check and change inside one
 `with lock:` on a `threading.Lock`, a local container of its own, a project object's own
 `.get`/`.update` methods (`crud.task.get(db, id)`), and a lazy initialisation (`if _client is
-None: _client = build()`: run twice, it builds two equal objects). Phase two has its own reason
+None: _client = build()`: run twice, it builds two equal objects). Nor is an update of module-level
+state (or the application's) made in code a `def` route or dependency already runs in place
+(fides' `get_api_session`, checking and setting its `_engine`, which its `def get_db` dependency
+calls on every request): FastAPI runs that code in worker threads beside the event loop, so on the
+loop it is not alone between the read and the change either, and converting adds no race that is
+not there already. Phase two has its own reason
 for an await it would add between a check and a change (AM286).
 `--offload-mixed` leaves a call reaching any such update on the loop: in the threadpool it would
 race as it would in a `def`.

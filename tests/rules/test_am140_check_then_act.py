@@ -172,3 +172,84 @@ def test_reads_and_changes_are_paired_by_path_and_order():
     assert [(kind, path, line, changes) for kind, path, line, _, changes, _, _ in found] == [
         ("free", "S", 3, False), ("free", "N", 4, False), ("free", "S", 5, True), ("free", "N", 6, True),
     ]
+
+
+# A helper checking and setting a module-level engine (fides' `get_api_session`), which the
+# route's own `def` dependency runs too: FastAPI runs that dependency in worker threads on every
+# request, so the check-then-set already runs beside the event loop and other workers, and the
+# route's own call on the loop is not alone between the check and the change.
+LAZY_ENGINE = """
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+_engine = None
+_seen = set()
+
+
+def get_api_session():
+    global _engine
+    if not _engine:
+        _engine = create_engine("sqlite:///./app.db")
+    return sessionmaker(bind=_engine)()
+
+
+def get_db():
+    db = get_api_session()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def read_salt():
+    db = get_api_session()
+    try:
+        return db.execute(text("select 1")).scalar()
+    finally:
+        db.close()
+
+
+def claim(key):
+    if key in _seen:
+        return False
+    _seen.add(key)
+    return True
+"""
+SALTED = """
+from fastapi import Depends
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.lazy import claim, get_db, read_salt
+
+
+@router.post("/salted")
+async def salted(db: Session = Depends({dependency})):
+    db.execute(text("select 1"))
+    db.commit()
+    return {{"salt": {body}}}
+
+
+@router.get("/open")
+async def open_salt():
+    return {{"salt": read_salt()}}
+"""
+
+
+def test_a_check_then_act_a_def_dependency_already_runs_in_threads_converts(app, reported):
+    root = app(SALTED.format(dependency="get_db", body="read_salt()"), {"api/lazy.py": LAZY_ENGINE})
+    entry = reported(root, "salted", "phase1")
+    assert entry["action"] == "convert" and "AM140" not in entry["codes"], entry
+    # any `def` handler running it makes it so, not only the route's own dependency
+    assert reported(root, "open_salt", "phase1")["action"] == "convert"
+
+
+def test_near_miss_a_check_then_act_only_the_event_loop_runs_keeps_the_route(app, reported):
+    # `claim` runs on no worker thread: on the loop, nothing runs between its check and its change
+    root = app(SALTED.format(dependency="get_db", body="claim('k')"), {"api/lazy.py": LAZY_ENGINE})
+    entry = reported(root, "salted", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM140"), entry
+    # nor does the engine's, once no `def` dependency calls it
+    lazy = LAZY_ENGINE.replace("def get_db():", "async def get_db():")
+    root = app(SALTED.format(dependency="get_db", body="read_salt()"), {"api/lazy.py": lazy})
+    assert reported(root, "open_salt", "phase1")["codes"][0] == "AM140"
