@@ -31,6 +31,18 @@ NAMED_CONSTANTS = {None: "None", True: "True", False: "False"}
 # Fields that hold no code, only contexts and operators (shared singletons, never walked) or
 # type-ignore comments; no other field holds those.
 _NO_CODE_FIELDS = frozenset({"ctx", "op", "ops", "type_ignores"})
+# Node type name -> its fields the grammar types as identifiers, strings or numbers, never nodes:
+# every walk asking `code_fields` for each node would otherwise read them, only to drop them.
+_SCALAR_FIELDS = {
+    "FunctionDef": ("name", "type_comment"), "AsyncFunctionDef": ("name", "type_comment"), "ClassDef": ("name",),
+    "Assign": ("type_comment",), "For": ("type_comment",), "AsyncFor": ("type_comment",),
+    "With": ("type_comment",), "AsyncWith": ("type_comment",), "AnnAssign": ("simple",),
+    "ImportFrom": ("module", "level"), "Global": ("names",), "Nonlocal": ("names",),
+    "FormattedValue": ("conversion",), "Constant": ("value", "kind"), "Attribute": ("attr",), "Name": ("id",),
+    "ExceptHandler": ("name",), "arg": ("arg", "type_comment"), "keyword": ("arg",), "alias": ("name", "asname"),
+    "comprehension": ("is_async",), "MatchSingleton": ("value",), "MatchStar": ("name",), "MatchMapping": ("rest",),
+    "MatchClass": ("kwd_attrs",), "MatchAs": ("name",),
+}
 
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -208,10 +220,13 @@ CODE_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 
 def code_fields(kind: type[ast.AST]) -> tuple[str, ...]:
     """The fields of a node type that may hold code, in `_fields` order: all but contexts,
-    operators and type-ignore comments."""
+    operators, type-ignore comments, and the names and numbers the grammar stores as such."""
     fields = CODE_FIELDS.get(kind)
     if fields is None:
-        fields = CODE_FIELDS[kind] = tuple(name for name in kind._fields if name not in _NO_CODE_FIELDS)
+        scalar = _SCALAR_FIELDS.get(kind.__name__, ()) if getattr(ast, kind.__name__, None) is kind else ()
+        fields = CODE_FIELDS[kind] = tuple(
+            name for name in kind._fields if name not in _NO_CODE_FIELDS and name not in scalar
+        )
     return fields
 
 
@@ -384,7 +399,11 @@ def may_name(source: Source, word: str) -> bool:
     if source.mentions(word):
         return True
     text = source.text
-    return not text.isascii() and word in unicodedata.normalize("NFKC", text)
+    if text.isascii():
+        return False
+    if source.normalized is None:  # asked for several words of every function
+        source.normalized = unicodedata.normalize("NFKC", text)
+    return word in source.normalized
 
 
 class Source:
@@ -399,6 +418,7 @@ class Source:
         self.starts = [0, *itertools.accumulate(map(len, self.lines))]
         self.has_pragma = PRAGMA in text
         self._mentions: dict[str, bool] = {}
+        self.normalized: str | None = None  # the text NFKC-normalised, once `may_name` needs it
         # Every line break a `\n` (no lone `\r`, form feed...): `lines` are the text between the
         # `\n`s `_skip_back` walks over, and a line's code can be read off it alone.
         self._plain = len(self.lines) == text.count("\n") + (1 if text and not text.endswith("\n") else 0)
@@ -510,7 +530,11 @@ class Source:
     def one_line_suite(self, body: list[ast.stmt]) -> bool:
         """`if x: y` rather than an indented block: the first statement shares its header's line."""
         first = body[0]
-        return bool(self.line(first.lineno).encode("utf-8")[: first.col_offset].strip())
+        line = self.line(first.lineno)
+        # `col_offset` counts UTF-8 bytes: on an ASCII line (most) they are its characters
+        if line.isascii():
+            return bool(line[: first.col_offset].strip(" \t\n\r\x0b\x0c"))  # what `bytes.strip` strips
+        return bool(line.encode("utf-8")[: first.col_offset].strip())
 
     def pragma(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
         """The `# async-migrate: ...` comment on the lines that belong to a `def`.
