@@ -18,7 +18,14 @@ from typing import Any
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import getters, handed_scopes
 from async_migrate.codemods.astcollect.module import Collector
-from async_migrate.codemods.astcollect.syntax import code_fields, dotted, last_name, string, walk_fields
+from async_migrate.codemods.astcollect.syntax import (
+    code_fields,
+    dotted,
+    last_name,
+    may_name,
+    string,
+    walk_fields,
+)
 from async_migrate.codemods.vocabulary.sqlalchemy import ALIASED, LOADER_NAMES, NARROWING_NAMES, UNDEFER_NAMES
 
 
@@ -252,6 +259,9 @@ class _Flow:
     def _getters(self, nodes: list[Any]) -> None:
         """`sorted(items, key=attrgetter("warehouse.city"))`: each name a getter reads, in turn, on
         what it is applied to (`getters.py`), as `uses` of `getattr` (`call` for `methodcaller`)."""
+        source = self.collector.source
+        if not (may_name(source, "attrgetter") or may_name(source, "methodcaller")):
+            return  # no getter can be made in a module that never names one: most modules
         for line, written, target, how, use, names in getters.applied(nodes, self.local, self.statements):
             if target is None:
                 term, receiver = UNKNOWN, f"{written}(…)"
