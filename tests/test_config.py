@@ -806,3 +806,16 @@ def test_a_single_module_app_names_its_one_module_when_a_subsystem_matches_nothi
     assert result.exit_code == 2
     assert "the modules with routes are api/items.py (every route is there: `--subsystem api/items.py` " \
         "takes them all; one route cannot be chosen)" in result.stderr, result.stderr
+
+
+def test_a_subsystem_given_one_string_shows_a_subsystem_example(cli, app, configured):
+    root = app({"api/items.py": ITEMS})
+    args = configured(root, """
+        [tool.async-migrate.subsystems]
+        items = "api/items.py"
+        """)
+    result = cli("scan", root, *args)
+    assert result.exit_code == 2
+    assert 'subsystems.items: expected a list of glob strings of router modules (like ["api/items.py"]), ' \
+        'got "api/items.py"' in err(result)
+    assert "migrations/**" not in err(result)
