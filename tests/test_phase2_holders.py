@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 import test_phase2_soundness
 from test_phase2_objects import apply_objects, methods_of
-from test_phase2_rules import handler, helper, read
+from test_phase2_rules import dedent, handler, helper, read
 from test_phase2_soundness import KINDS, routes, serve
 
 service = test_phase2_soundness.service
@@ -399,3 +399,70 @@ def test_a_route_blocked_by_a_lazy_load_also_names_what_its_helpers_cannot_move(
     plain = handler(document, "get_plain")
     assert plain["action"] == "blocked"
     assert "ItemOut.owner" in " ".join(plain["reasons"]) and "UnitOfWork" not in " ".join(plain["reasons"])
+
+
+def test_a_parallel_class_an_earlier_subsystem_added_is_reported_reused(cli, project):
+    # api/a.py's run adds RepoAsync; api/b.py's uses it as it is: "reused", not "added".
+    repo = dedent("""
+        from sqlalchemy import text
+        from sqlalchemy.orm import Session
+
+
+        class Repo:
+            def __init__(self, session: Session) -> None:
+                self.session = session
+
+            def one(self) -> int:
+                return self.session.execute(text("select 1")).scalar_one()
+        """)
+    route = dedent("""
+        from fastapi import APIRouter
+
+        from db import SessionDep
+        from repo import Repo
+
+        router = APIRouter()
+
+
+        @router.get("/NAME")
+        def get_NAME(session: SessionDep):
+            return {"n": Repo(session).one()}
+        """)
+    files = {
+        "db.py": dedent("""
+            from typing import Annotated
+
+            from fastapi import Depends
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import Session, sessionmaker
+
+            engine = create_engine("sqlite:///./r4.db")
+            SessionLocal = sessionmaker(engine, expire_on_commit=False)
+
+
+            def get_db():
+                with SessionLocal() as s:
+                    yield s
+
+
+            SessionDep = Annotated[Session, Depends(get_db)]
+            """),
+        "main.py": "from fastapi import FastAPI\n\nfrom api import a, b, c\n\napp = FastAPI()\n"
+                   "for m in (a, b, c):\n    app.include_router(m.router)\n",
+        "repo.py": repo, "api/__init__.py": "",
+        **{f"api/{name}.py": route.replace("NAME", name) for name in "abc"},
+    }
+    root = project(files)
+    first = cli.json("phase2", root, "-s", "api/a.py", "--apply")
+    assert {(h["function"], h["twin_exists"]) for h in first["subsystem"]["helpers"]} == {
+        ("Repo.__init__", False), ("Repo.one", False),
+    }
+    second = cli.json("phase2", root, "-s", "api/b.py")
+    found = {h["function"]: h for h in second["subsystem"]["helpers"]}
+    assert {name: (h["action"], h["twin_exists"]) for name, h in found.items()} == {
+        "Repo.__init__": ("twin", True), "Repo.one": ("twin", True),
+    }
+    assert "the parallel class RepoAsync (added by an earlier run after Repo," in found["Repo.one"]["reasons"][0]
+    report = root / "b.md"
+    assert cli("phase2", root, "-s", "api/b.py", "--report", str(report)).exit_code in (0, 1)
+    assert "| Repo.one | repo.py:10 | async twin reused (an earlier run's; sync original kept) |" in report.read_text()

@@ -1510,11 +1510,16 @@ def _parallel_classes(
             f", without {first_few(kept_out)}, which cannot move"
             if kept_out else ""
         )
+        # An earlier run (another subsystem's) added the class: its method is reused, unless it was
+        # written in the original since then and is added to the copy now.
+        reused = holder.ref in closure.existing_parallel and fid not in closure.parallel_additions.get(holder.ref, ())
+        made = f"added by an earlier run after {cls}" if holder.ref in closure.existing_parallel else f"added after {cls}"
         decision = HelperDecision(fid, "twin", [AM255.reason(
-            f"{cls} {holds} and {why}: the migrated code uses the parallel class {new} (added after "
-            f"{cls}, with async methods{left}); {cls} stays as it is"
+            f"{cls} {holds} and {why}: the migrated code uses the parallel class {new} ({made}, "
+            f"with async methods{left}); {cls} stays as it is"
         )])
         decision.twin = project.functions[fid][1].name
+        decision.existing = reused
         closure.helpers[fid] = decision
 
 
