@@ -207,3 +207,38 @@ def test_a_router_only_on_the_middlewares_session_stays_blocked(cli, project):
     found = handler(document, "count")
     assert found["action"] == "blocked" and found["codes"] == ["AM264"], found
     assert document["files_changed"] == []
+
+
+# `get_db` commits after the request: the dependency handing out the middleware's Session opens
+# none and commits nothing of its own, and is no second provider disagreeing with it (AM240 blocked
+# the whole subsystem); add_note only adds, and the generated dependency's commit saves it.
+COMMITTING = ENGINE.replace("""    db = SessionLocal()
+    try:
+        yield db
+    finally:
+        db.close()
+""", """    with SessionLocal() as db:
+        yield db
+        db.commit()
+""")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_state_accessor_does_not_disagree_with_a_committing_dependency(cli, project, kind):
+    root = project({
+        "db.py": COMMITTING, "deps.py": DEPS, "models.py": MODELS, "main.py": MAIN,
+        "routers/__init__.py": "", "routers/other.py": OTHER, "routers/notes.py": MIXED.replace("    db.commit()\n", "", 1),
+    })
+    with database(kind, "statedb") as url:
+        url = url or f"sqlite:///{root / 'app.db'}"
+        document = apply(cli, root, subsystem="routers/notes.py")
+        assert document["subsystem"]["global_blockers"] == [], document["subsystem"]
+        assert [b["code"] for b in document["subsystem"]["blockers"]] == ["AM264"], document["subsystem"]
+        assert handler(document, "add_note")["action"] == "migrate", handler(document, "add_note")
+        for name in ("add_state_note", "add_both"):
+            found = handler(document, name)
+            assert found["action"] == "blocked" and found["codes"] == ["AM264"], found
+        assert "async def add_note(msg: str, db: async_session_dependency):" in read(root, "routers/notes.py")
+        assert "await session.commit()" in read(root, "db.py")
+        paths = [("/notes", "a"), ("/state-notes", "b")]
+        assert serve(root, url, paths) == {"codes": [200, 200], "count": {"n": 2}, "stored": ["a", "b"]}

@@ -28,6 +28,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
+from async_migrate.codemods.flow import SESSION
 from async_migrate.codemods.phase2 import (
     configure_bind,
     engine_options,
@@ -101,6 +102,9 @@ _FIXTURE_SCOPES = {
     "module": ("each test module", "the second module on"),
     "package": ("each test package", "the second package on"),
 }
+
+# `request.state.db` as the facts spell a returned expression: a parameter's state attribute
+_STATE_ATTRIBUTE = re.compile(r"\$\w+\.state\.(\w+)")
 
 
 def fid_path(project: Project, fid: tuple[str, str]) -> str:
@@ -1603,7 +1607,9 @@ class _Analysis:
         async dependency must do the same, or those writes are rolled back without an error.
         Dependencies that disagree block phase two (AM240): one async dependency cannot copy both.
         """
-        dependencies = self._candidate_providers()
+        # A dependency handing out the Session a middleware put on the request's state opens none:
+        # whether it commits is the opener's business (AM264 blocks the routes reaching it).
+        dependencies = {fid for fid in self._candidate_providers() if not self._state_accessor(fid)}
         reached = (self._route_dependencies() & dependencies) or dependencies
         verdicts = {fid: _commits_on_exit(self.project, self.project.functions[fid][1]) for fid in sorted(reached)}
         if len(set(verdicts.values())) > 1:
@@ -1619,6 +1625,19 @@ class _Analysis:
                 "one async dependency cannot copy both: make them agree, or write the async stack by hand",
             )
         return any(verdicts.values()) if verdicts else None
+
+    def _state_accessor(self, fid: FunctionId) -> bool:
+        """Whether the session dependency `fid` only hands out a Session held on the request's
+        state (`return request.state.db`, its attribute one the flow reads as a Session): it opens
+        none and yields none of its own."""
+        function = self.project.functions[fid][1]
+        if function.opens or function.yields or not function.returned:
+            return False
+        attributes = [_STATE_ATTRIBUTE.fullmatch(expression) for expression in function.returned]
+        return all(
+            match is not None and any(v.kind == SESSION for v in self.project.flow.request_state(match.group(1)))
+            for match in attributes
+        )
 
     def _check_reused_commit(self, found: Found) -> None:
         assert found.function is not None
