@@ -485,7 +485,10 @@ class _Analysis:
             for opened in function.opens:
                 if not self.project.is_sync_session_type(opened.callee):
                     continue
-                call = next((c for c in function.calls if c.index == opened.index), None)
+                # `session = Session(engine)` then try/finally: an opening of no `with`, found by its line
+                call = next((c for c in function.calls if c.index == opened.index), None) or next(
+                    (c for c in function.calls if c.line == opened.line and c.callee == opened.callee), None
+                )
                 first = next((a for a in call.args if a.position == 0 or a.keyword == "bind"), None) if call else None
                 if first is None or first.name is None or first.name in {p.name for p in function.params}:
                     continue
