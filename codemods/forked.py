@@ -36,6 +36,9 @@ MAX_COPIES = 3
 # Items judged here before the copies are made: the project-wide analyses they start (the call
 # graph's fixpoints, which every handler reads) are then computed once, not once per copy.
 WARM_ITEMS = 8
+# In a copy: what it is asked to share out again is judged in place (its copies would only
+# compete with its siblings for the cores).
+_in_copy = False
 
 
 class _Pickler(pickle.Pickler):
@@ -75,7 +78,7 @@ def judge_all(
     exception raised by `judge` is raised here, as in the plain loop.
     """
     count = min(jobs if jobs is not None else (os.cpu_count() or 1), MAX_COPIES + 1)
-    if count <= 1 or len(items) < (MIN_ITEMS if least is None else least) or not hasattr(os, "fork") \
+    if _in_copy or count <= 1 or len(items) < (MIN_ITEMS if least is None else least) or not hasattr(os, "fork") \
             or threading.active_count() > 1:
         return _in_place(items, judge, done)
     warm = [judge(item) for item in items[:WARM_ITEMS]]
@@ -139,6 +142,8 @@ def _serve(
 ) -> None:
     """The copy's whole life: judge its share, send the results (and what it learnt), end
     without running the parent's exit handlers or flushing its buffered output a second time."""
+    global _in_copy
+    _in_copy = True
     status = 1
     try:
         # A Ctrl-C reaches the whole process group: the copy just ends, the parent reports it.

@@ -59,6 +59,7 @@ from async_migrate.codemods.flow import (
     untyped_session,
 )
 from async_migrate.codemods.flow import split as split_steps
+from async_migrate.codemods.forked import judge_all
 from async_migrate.codemods.forwarding import forwards_session
 from async_migrate.codemods.handed_functions import handed_work, in_place_argument
 from async_migrate.codemods.handlers import HOOK_KINDS as HOOK_KINDS
@@ -232,6 +233,8 @@ class Project:
         self._callees: dict[str | None, FunctionId | None] = {}
         # Indexes other analyses build once per project (e.g. mapped classes for lazy loads).
         self.derived: dict[str, object] = {}
+        # Processes a project-wide table may be shared out to (`codemods.forked`; None: all cores).
+        self.jobs: int | None = 1
         # Per-fact answers, keyed by the fact's identity (facts live as long as the index), or by
         # the declaration a parameter writes (`_DECLARATION`).
         self._declared: dict[tuple, str | None] = {}
@@ -2746,7 +2749,17 @@ class Project:
         gifts: dict[str, str | None] = {}  # a dependency -> what it hands on from outside PATH
         # `setattr(repo, field, db)` somewhere: what a method reads on `self` may hold that Session
         computed_stores = bool(flow.classes.stored("") or flow.classes.computed_sets())
-        for fid, (_module, function) in self.functions.items():
+        # (the function's unverified calls, its state calls, untyped calls, held-work calls, conditions):
+        # each function's own, so the functions can be shared out to forked copies
+        def unverified(fid: FunctionId) -> tuple[
+            list[tuple[int, str]], list[tuple[FunctionId, int, str, str, list[FunctionId]]], list[tuple[int, str]],
+            list[tuple[int, str]], dict[tuple[FunctionId, int, str], tuple[str, Through]],
+        ]:
+            function = self.functions[fid][1]
+            state_calls: list[tuple[FunctionId, int, str, str, list[FunctionId]]] = []
+            untyped_calls: list[tuple[int, str]] = []
+            held_work_calls: list[tuple[int, str]] = []
+            conditions: dict[tuple[FunctionId, int, str], tuple[str, Through]] = {}
             found: list[tuple[int, str]] = []
             dispatched: list[tuple[int, str]] = []
             names = self.session_names_view(fid) | flow.session_locals(fid)
@@ -2794,7 +2807,7 @@ class Project:
                     stored = context_object_call(self, fid, call)
                 if stored is not None:
                     found.append((call.line, stored))
-                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    untyped_calls.append(found[-1])
                     continue
                 located = self._located_instance_call(flow, fid, function, call)
                 if located is not None:
@@ -2808,14 +2821,14 @@ class Project:
                         f"`.{item[1]}()` is called on an item taken by subscript out of {container}, which the "
                         "analysis cannot type: it may be a synchronous Session",
                     ))
-                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    untyped_calls.append(found[-1])
                     continue
                 handed_on = handed_unread(self, fid, call) if call.args and function.bindings and (
                     call.callee not in _BUILTIN_NAMES
                 ) else None
                 if handed_on is not None:
                     found.append((call.line, handed_on))
-                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    untyped_calls.append(found[-1])
                     continue
                 expression = call.func if call.func is not None else call.callee
                 if expression is None:
@@ -2844,7 +2857,7 @@ class Project:
                     found.append((call.line, text))
                     chain_condition = param_condition(flow, fid, function, on, TAINTED)
                     if chain_condition is not None:
-                        self._unverified_through[fid, call.line, text] = chain_condition
+                        conditions[fid, call.line, text] = chain_condition
                     continue
                 injected = flow.holds(fid, expression, INJECTED) if injects else None
                 if injected is not None:
@@ -2855,7 +2868,7 @@ class Project:
                     ))
                     chain_condition = param_condition(flow, fid, function, expression, INJECTED)
                     if chain_condition is not None:
-                        self._unverified_through[fid, call.line, found[-1][1]] = chain_condition
+                        conditions[fid, call.line, found[-1][1]] = chain_condition
                     continue
                 kept_on_app = app_attribute(flow, fid, expression) if self._providers and dot else None
                 if kept_on_app is not None:
@@ -2903,7 +2916,7 @@ class Project:
                         f"holds it (a `functools.partial`, a lambda, or a name bound to it), which the call graph does not "
                         f"follow, and that does synchronous Session work: {chain}",
                     ))
-                    self._held_work_calls.setdefault(fid, []).append(found[-1])
+                    held_work_calls.append(found[-1])
                     continue
                 inline = self._inline_partial(function, call) if dot and not targeted else None
                 built = self._partial_instance_work(receiver, _method, inline) if dot and not targeted else None
@@ -2915,7 +2928,7 @@ class Project:
                 handed = handed_work(self, fid, call, targeted)
                 if handed is not None:
                     found.append((call.line, handed))
-                    self._held_work_calls.setdefault(fid, []).append(found[-1])
+                    held_work_calls.append(found[-1])
                     continue
                 if targeted:
                     if not all(e.certain for e in targeted):
@@ -2940,7 +2953,7 @@ class Project:
                     continue
                 if kept is not None and kept[1]:
                     # judged once every function's own unverified calls are known (`_state_unverified`)
-                    self._state_calls.append((fid, call.line, expression, kept[0], kept[1]))
+                    state_calls.append((fid, call.line, expression, kept[0], kept[1]))
                     continue
                 # what the application's state keeps, read from nothing the analysis reads or set nowhere
                 on_state = dot and (".state." in expression or receiver[:1] == "$")
@@ -2980,14 +2993,14 @@ class Project:
                            "set nowhere in the project")
                         + ": it may be a synchronous Session",
                     ))
-                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    untyped_calls.append(found[-1])
                     continue
                 proxy = unread_proxy(flow, fid, receiver, _method) if (
                     dot and not call.awaited and _method in SESSION_IO_METHODS
                 ) else None
                 if proxy is not None:
                     found.append((call.line, _proxy_words(self.written(expression), *proxy)))
-                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    untyped_calls.append(found[-1])
                     continue
                 if dot and not call.awaited and untyped_carrier(flow, fid, expression):
                     found.append((
@@ -2995,7 +3008,7 @@ class Project:
                         f"`{self.written(expression)}()` is called on `{self.written(receiver)}`, which the "
                         "analysis cannot type: it may be a synchronous Session",
                     ))
-                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    untyped_calls.append(found[-1])
                     continue
                 entered = untyped_entered(flow, fid, expression) if dot and not call.awaited else None
                 if entered is not None:
@@ -3012,7 +3025,7 @@ class Project:
                             entered.expr.endswith(".begin()") and "engine" in entered.expr.lower()
                         ) else "Session") + self._unannotated_words(flow, fid, entered.expr),
                     ))
-                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    untyped_calls.append(found[-1])
                     continue
                 unset = unset_app_state(flow, fid, receiver, _method, call.awaited) if on_state else None
                 if unset is not None:
@@ -3025,14 +3038,14 @@ class Project:
                 opened = unread_connection(self, fid, expression, call.awaited) if dot and function.bindings else None
                 if opened is not None:
                     found.append((call.line, unread_reason(self, expression, receiver[1:], *opened)))
-                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    untyped_calls.append(found[-1])
                     continue
                 provided = untyped_provided(flow, fid, function, call, gifts) if dot and function.params else None
                 if provided is None and dot and function.bindings:
                     provided = untyped_outside_entered(flow, fid, function, call)
                 if provided is not None:
                     found.append((call.line, provided))
-                    self._untyped_calls.setdefault(fid, []).append(found[-1])
+                    untyped_calls.append(found[-1])
                     continue
                 model = self._model_method(fid, call, receiver) if dot and not edges.get(call.index) else None
                 if model is None and dot and not edges.get(call.index):
@@ -3071,6 +3084,18 @@ class Project:
                     found.append((line, f"`{self.written(receiver)}.{attribute}` {built}"))
             # after the Session carriers, which say more (`with TABLE["x"]() as s: s.get(...)`)
             found.extend(dispatched)
+            return found, state_calls, untyped_calls, held_work_calls, conditions
+
+        fids = list(self.functions)
+        for fid, (found, state_calls, untyped_calls, held_work_calls, conditions) in zip(
+            fids, judge_all(fids, unverified, self.jobs)
+        ):
+            self._state_calls.extend(state_calls)
+            if untyped_calls:
+                self._untyped_calls[fid] = untyped_calls
+            if held_work_calls:
+                self._held_work_calls[fid] = held_work_calls
+            self._unverified_through.update(conditions)
             if found:
                 table[fid] = found
         return table

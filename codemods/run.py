@@ -207,6 +207,7 @@ def collect_project(
         pool.cache.release_facts()  # written now: the analysis needs none of it in memory
     CURRENT.file = None
     project = Project(modules, config)
+    project.jobs = options.jobs
     project.notices = notices
     project.roots = roots
     project.blind = blind

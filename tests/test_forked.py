@@ -171,3 +171,39 @@ def test_scan_previews_the_same_and_keeps_every_file_it_read(always: None, monke
     assert any("phase2" in text for _id, text in previews)
     assert digests and trees, "the preview reads files beside the facts"
     assert forked_run == (previews, digests, lacking, trees)
+
+
+def test_a_copy_judges_what_it_shares_out_again_in_place(always: None) -> None:
+    """A project-wide table first asked for inside a copy is worked out there, not by copies of the copy."""
+    def judge(n: int) -> tuple[int, set[int]]:
+        return os.getpid(), set(forked.judge_all(list(range(10)), lambda m: os.getpid(), 2))
+
+    results = forked.judge_all(list(range(20)), judge, 2)
+    assert {pid for pid, _inner in results} - {os.getpid()}, "no item was judged by a copy"
+    assert all(inner == {pid} for pid, inner in results if pid != os.getpid())
+
+
+def _unverified(project) -> tuple:
+    return (
+        list(project._own_unverified.items()), project._state_calls, list(project._untyped_calls.items()),
+        list(project._held_work_calls.items()), list(project._unverified_through.items()),
+    )
+
+
+@pytest.mark.parametrize("sample", ["bookshop", "taskboard"])
+def test_unverified_calls_the_same_either_way(always: None, forks: list[int], sample: str) -> None:
+    """The table of unverified calls, worked out by copies function by function, comes back whole and
+    in the functions' order."""
+    root = SAMPLE.parent / sample
+    tables = []
+    for jobs in (1, 2):
+        options = Options(jobs=jobs, cache=False)
+        config = load(root)
+        with open_pool(root, config, options) as pool:
+            project, _errors, _count = collect_project(root, config, options, pool, keep=(), callers=True)
+        forks.clear()
+        tables.append(_unverified(project))
+        assert bool(forks) == (jobs > 1)
+    alone, shared = tables
+    assert alone[0], "the sample has unverified calls"
+    assert shared == alone
