@@ -100,6 +100,9 @@ class Arg(_Fact):
     # (`"count_" + kind`, `f"count_{kind}"`, `names[i]`), as written: a name known only at run
     # time, like a bare local, where a string constant names one attribute the graph follows.
     computed: str | None = None
+    # Plain data by its shape (`deepcopy(current.meta or {})`, a display of literals): the names of
+    # the attributes whose values it holds (`data_args.data_reads`); None for any other argument.
+    data: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)

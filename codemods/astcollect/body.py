@@ -43,6 +43,7 @@ from async_migrate.codemods.astcollect import (
     syntax,
     unpacked,
 )
+from async_migrate.codemods.astcollect.data_args import data_reads
 from async_migrate.codemods.astcollect.fresh import fresh_reads
 from async_migrate.codemods.astcollect.module import Collector, free_names, loop_targets, override
 from async_migrate.codemods.astcollect.streaming import streamed_option
@@ -2350,6 +2351,8 @@ class BodyScanner:
         """One argument of `_on_call`: the bare names of a display it is (`_contained`), and a value
         the flow reads later."""
         kind = type(passed)
+        if kind is not ast.Name:
+            recorded.data = data_reads(passed)
         if kind is ast.Attribute or (
             # `OrderService(self.uow())`: what a method of a local object returns is passed on too;
             # and `report(current_session())`, `report(db_session.get())`: what a function returns,

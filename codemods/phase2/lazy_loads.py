@@ -713,6 +713,11 @@ class _Analysis:
                 self._built(root, module, function, fid, call, eager)
                 continue
             given = validated.given
+            if given.data is not None and not any(
+                name in self.relationships or self.members.named(name) for name in given.data
+            ):
+                # `model_validate(deepcopy(row.meta or {}))`: literals and column values, no ORM object
+                continue
             self._type_args = set(validated.refs)
             origins = self.flow.name(fid, given.name) if self.flow is not None and given.name else None
             for model in validated.models:
