@@ -532,8 +532,10 @@ def keeps_for_readers(project: Project, edge: Edge) -> bool:
     _, callee = project.functions[edge.callee]
     if callee.is_async or not edge.session_args:
         return False
-    unused = session_work_view(project, edge.callee).unused
-    return all(param in unused for param in edge.session_args)
+    # Read from the callee's own body, not its whole session_work: helpers handing the Session
+    # to each other (ping(db) -> pong(db) -> ping(db)) would ask for each other's without end.
+    params = project.session_params[edge.callee]
+    return all(param in params and not _works_with(project, callee, param) for param in edge.session_args)
 
 
 def builds_only(project: Project, fid: FunctionId) -> bool:

@@ -95,3 +95,43 @@ def test_setting_or_getting_the_context_session_is_no_session_work(cli, project)
     assert all(scan[name]["action"] == "convert" for name in ("q", "c", "h", "local")), scan
     # the query on what it got is the work, named where it is made
     assert "line 43 (`s.execute()`)" in scan["local"]["reasons"][0], scan["local"]
+
+
+RECURSIVE = """
+from fastapi import Depends, FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine("sqlite:///./rec.db")
+SessionLocal = sessionmaker(bind=engine)
+app = FastAPI()
+
+
+def get_db():
+    with SessionLocal() as db:
+        yield db
+
+
+def ping(db: Session, n: int) -> int:
+    return pong(db, n - 1) if n else db.execute(text("select 1")).scalar_one()
+
+
+def pong(db: Session, n: int) -> int:
+    return ping(db, n - 1) if n else 1
+
+
+@app.get("/")
+async def root(db: Session = Depends(get_db)):
+    return {"n": ping(db, 3)}
+"""
+
+
+def test_helpers_handing_the_session_to_each_other_are_read_without_end(cli, project):
+    # Whether a helper only keeps the Session it is handed is read from its own body: asking for
+    # the whole work of helpers that call each other recursed until Python's limit (an internal
+    # error on fides); ping's query is still the route's work.
+    root = project({"main.py": textwrap.dedent(RECURSIVE)})
+    found = {(f["function"], f["code"]) for f in cli.json("check", root)["findings"]}
+    assert found == {("root", "AM301")}, found
+    handler = {h["function"]: h for h in cli.json("phase1", root)["handlers"]}["root"]
+    assert handler["action"] == "convert", handler
