@@ -1,5 +1,8 @@
 """The project's classes by canonical reference: bases, methods, what methods assign.
 
+Over 500 lines: one index whose views (the class order, attributes, mapped fields) read
+each other; it splits together with the project index it is built beside.
+
 One index for every analysis that asks about classes: the value flow (methods
 through the class order, attributes, implementations of abstract classes and
 Protocols) and phase two's lazy-load analysis (mapped classes' fields, bases).
