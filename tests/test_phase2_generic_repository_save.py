@@ -113,8 +113,17 @@ def test_the_committed_parameter_is_refreshed_and_the_routes_still_read_and_writ
 
 
 @pytest.mark.parametrize("annotation", ["object", "list[M]"])
-def test_near_miss_a_parameter_not_declared_one_mapped_object_still_blocks(cli, service, annotation):
+def test_near_miss_a_parameter_not_declared_one_mapped_object_added_on_some_paths_still_blocks(
+    cli, service, annotation
+):
+    # Added on every path, `Session.add` would show it is one mapped object whatever the
+    # annotation says; behind an `if`, a refresh after the commit may find it outside the Session.
     root = _service(service, annotation)
+    path = root / "repositories.py"
+    text = path.read_text()
+    guarded = text.replace("        self.db.add(obj)\n", "        if obj is not None:\n            self.db.add(obj)\n")
+    assert guarded != text
+    path.write_text(guarded)
     document = cli.json("phase2", root, "--subsystem", "api/items.py")
     blocked = handler(document, "create_item")
     assert blocked["action"] == "blocked" and "AM259" in blocked["codes"], blocked

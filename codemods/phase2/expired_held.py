@@ -90,6 +90,20 @@ def _held(
     line: int,
 ) -> str | None:
     """"one", "maybe" (one object, or None), "unknown" (perhaps objects), or None (no object)."""
+    name = binding.name if binding is not None else param.name if param is not None else ""
+    start = binding.line if binding is not None else 0
+    adds = [
+        c for c in function.calls
+        if not c.nested and start < c.line < line and len(c.args) == 1 and c.args[0].position == 0
+        and c.args[0].name == name and (c.func or "").rpartition(".")[0][1:] in held
+        and (c.func or "").endswith(".add")
+    ]
+    if name and adds and (binding is not None or not any(b.name == name and b.line < line for b in function.bindings)):
+        # `self.db.add(obj)` on every path between the binding (or the start) and the commit:
+        # whatever class built it (`self.model(**data)`, an untyped parameter), the Session took
+        # it, so the commit persisted and expired it, and a refresh there reloads it; only on
+        # some (`try: self.db.add(obj)`), a refresh there may find it outside the Session
+        return "one" if any(c.top for c in adds) else "unknown"
     if binding is None:
         if param is None or _scalar(param):
             return None

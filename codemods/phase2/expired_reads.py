@@ -46,12 +46,14 @@ class Held(Enum):
     EACH = "each"  # a list of instances its own query loaded: refreshed one by one
     UNKNOWN = "unknown"  # the result of a call given the Session
     NONE = "none"  # no ORM instance
+    ADDED = "added"  # an object of a class not shown mapped, given to `add()` only on some paths
 
 
 _DESCRIBED = {
     Held.PARAM: "a parameter",
     Held.MANY: "a list phase two cannot show holds only objects its own query loaded",
     Held.UNKNOWN: "the result of a call",
+    Held.ADDED: "an object the Session takes only on some paths (`add()` inside a compound statement)",
 }
 _ONE = frozenset({"one", "scalar_one"})
 _COUNTS = frozenset({"update", "delete", "count"})
@@ -358,7 +360,9 @@ def analyse(
     columns matter, a call to a project function that commits with the Session) and the objects
     bound before it and read after it (an attribute, an argument, a returned value). Where the
     object is clearly one instance of the Session (`Model(...)`, `db.get(Model, ...)`,
-    `.first()`, `.one()`, `.scalar_one()` and kin), the fix is planned: `await db.refresh(obj)`
+    `.first()`, `.one()`, `.scalar_one()` and kin, or whatever a statement of its own body adds to
+    the Session before the commit: `obj = cls(**values)`, `self.model(**data)`, a parameter; one
+    added only inside a compound statement blocks), the fix is planned: `await db.refresh(obj)`
     right after the commit point (behind `if obj is not None:` when the query may find nothing),
     also for what a project function or method given the Session (or a repository built from it
     here) is shown to return (`expired_helpers`): one object it loaded, or the object passed to
@@ -505,6 +509,16 @@ def analyse(
             if read_at is None and name == handed:
                 read_at = _result_read(function, body, call, session)
             kind, cls = _instance(project, models, fid, function, module, source, params.get(name), names)
+            added_to = _added_before(function, name, source, call.line, names) if kind in (Held.NONE, Held.PARAM) else ""
+            if added_to == "every":
+                # `obj = cls(**values)`, `db_obj = self.model(**data)`, a repository's `obj`
+                # parameter: whatever class it is, the Session took it, so the commit persisted
+                # and expired it, and a refresh there reloads it
+                kind = Held.ONE
+            elif added_to and kind is Held.NONE:
+                # `try: db.add(obj); db.commit()`: an ORM object all the same, which a refresh
+                # after the commit may find outside the Session on another path
+                kind = Held.ADDED
             if kind is Held.NONE and source is not None and expired_lists.session_result(function, name, names):
                 kind = Held.MANY  # `list(db.execute(...))`: what a Session call returned
             if kind is Held.MANY and source is not None and len(bindings.get(name, [])) == 1:
@@ -970,6 +984,25 @@ def _refreshed(function: facts.Function, name: str, after: int, names: set[str])
         and c.line > after and not _partial(c)
         for c in function.calls
     )
+
+
+def _added_before(
+    function: facts.Function, name: str, source: facts.Binding | None, line: int, names: set[str]
+) -> str:
+    """Where `session.add(name)` runs between the binding `name` holds there (or the start, for a
+    parameter) and `line`: "every" path (a statement of the function's own body, outside any
+    compound statement: `obj = cls(**values); db.add(obj); db.commit()`), "some" (inside one:
+    `try: db.add(obj); db.commit()`), or "" when it does not."""
+    start = source.line if source is not None else 0
+    if source is None and any(b.name == name and b.line < line for b in function.bindings):
+        return ""
+    adds = [
+        c for c in function.calls
+        if not c.nested and c.method == "add" and start < c.line < line
+        and (c.receiver in names or any((c.func or "").startswith(f"${n}.") for n in names))
+        and len(c.args) == 1 and c.args[0].position == 0 and c.args[0].name == name
+    ]
+    return "every" if any(c.top for c in adds) else "some" if adds else ""
 
 
 def _partial(call: facts.Call) -> bool:
