@@ -356,7 +356,11 @@ class Routes:
         return self._known_tail(self._router(handler)) + handler.path, False
 
     def _local_application(self, handler: Handler) -> bool:
-        """Whether the handler is registered on an application its enclosing function builds."""
+        """Whether the handler is registered on an application its enclosing function builds.
+        A module-level function the factory adds (`application.add_api_route("/health",
+        health)`) is not: it is served where the unnamed application is, as any route on it."""
+        if ".<locals>." not in handler.function.qualname:
+            return False
         decorator = handler.registrations[0].decorator
         added = self._added(handler) if decorator is None else None
         made = decorator.router_call if decorator is not None else added.router_call if added is not None else None
