@@ -9,11 +9,13 @@ is handled the same way: an object loaded by the Session, read after the commit,
 
 from __future__ import annotations
 
+import ast
+
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.held_session import type_var
+from async_migrate.codemods.phase2 import expired_lists, holders
 from async_migrate.codemods.phase2 import expired_reads as reads
-from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
 from async_migrate.codemods.rules.am259_stale_after_commit import RULE as AM259
@@ -34,7 +36,8 @@ def analyse(project: Project, fid: FunctionId, expiry: reads.Expiry, result: rea
     held = held_sessions(project, fid)
     if not held:
         return
-    _, function = project.functions[fid]
+    module, function = project.functions[fid]
+    node = expired_lists.function_node(expiry.models.tree(module.path), function) if expiry.models else None
     bindings: dict[str, list[facts.Binding]] = {}
     for binding in function.bindings:
         bindings.setdefault(binding.name, []).append(binding)
@@ -53,7 +56,7 @@ def analyse(project: Project, fid: FunctionId, expiry: reads.Expiry, result: rea
             before = [b for b in bindings.get(name, []) if b.line < call.line]
             if name not in params and not before:
                 continue  # bound after the commit: loaded fresh
-            kind = _held(project, function, before[-1] if before else None, params.get(name), held, call.line)
+            kind = _held(project, function, before[-1] if before else None, params.get(name), held, call.line, node)
             if kind is None:
                 continue
             read = reads.read_after(function, name, call.line, session)
@@ -88,22 +91,17 @@ def _held(
     param: facts.Param | None,
     held: list[str],
     line: int,
+    node: ast.FunctionDef | ast.AsyncFunctionDef | None,
 ) -> str | None:
     """"one", "maybe" (one object, or None), "unknown" (perhaps objects), or None (no object)."""
     name = binding.name if binding is not None else param.name if param is not None else ""
-    start = binding.line if binding is not None else 0
-    adds = [
-        c for c in function.calls
-        if not c.nested and start < c.line < line and len(c.args) == 1 and c.args[0].position == 0
-        and c.args[0].name == name and (c.func or "").rpartition(".")[0][1:] in held
-        and (c.func or "").endswith(".add")
-    ]
-    if name and adds and (binding is not None or not any(b.name == name and b.line < line for b in function.bindings)):
+    taken = reads.added_before(function, name, binding, line, held, node) if name else ""
+    if taken:
         # `self.db.add(obj)` on every path between the binding (or the start) and the commit:
         # whatever class built it (`self.model(**data)`, an untyped parameter), the Session took
         # it, so the commit persisted and expired it, and a refresh there reloads it; only on
         # some (`try: self.db.add(obj)`), a refresh there may find it outside the Session
-        return "one" if any(c.top for c in adds) else "unknown"
+        return "one" if taken == "every" else "unknown"
     if binding is None:
         if param is None or _scalar(param):
             return None

@@ -18,6 +18,10 @@ only when it certainly holds instances of one mapped class loaded by that Sessio
 is bound once, and is never changed (no method call on it, no item assigned, no `+=`): an
 object put in by the function may be one the Session does not hold. Anything else is blocked,
 naming the list and the line of the read.
+
+A list handed to `session.add_all(...)` adds each object it holds: `listed` says whether it
+certainly holds the object a name holds (a display naming it, or a local bound once to one and
+not changed before the call), as `expired_reads.added_before` asks for `add_all([obj])`.
 """
 
 from __future__ import annotations
@@ -78,6 +82,65 @@ def _element_of(term: tuple, names: set[str]) -> bool:
         inner = term[1]
         return inner[:1] == ("name",) and inner[1] in names or _element_of(inner, names)
     return False
+
+
+def listed(
+    function: facts.Function,
+    node: ast.FunctionDef | ast.AsyncFunctionDef | None,
+    call: facts.Call,
+    arg: facts.Arg,
+    name: str,
+    start: int,
+) -> str:
+    """Whether the list `arg` handed to `call` (`session.add_all(...)`) holds the object `name`
+    holds since `start` (the line binding it, 0 for a parameter): "every" for a display naming it
+    (`add_all([obj])`), or a local bound once to one (`objs = [obj, log]`) after `start`, and
+    neither it changed nor `name` bound again before the call; "some" for one that may hold it
+    otherwise (`objs.remove(obj)` on the way, `add_all([obj] + logs)`); "" for one that never does."""
+    if f"${name}" in arg.displayed:
+        return "every"
+    if arg.name is None:
+        given = _given(node, call.line, "add_all")
+        mentioned = given is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(given))
+        return "some" if mentioned or given is None and name in call.contained else ""
+    terms = function.holds.get(arg.name, ())
+    if not any(t == ("name", name) for held in terms for t in _containers(held)):
+        return ""
+    return "every" if node is not None and _holds_still(node, arg.name, name, start, call.line) else "some"
+
+
+def _given(node: ast.AST | None, line: int, method: str) -> ast.expr | None:
+    """The first argument of the one `x.method(...)` call starting on `line`, or None."""
+    calls = [
+        n for n in ast.walk(node) if isinstance(n, ast.Call) and n.lineno == line
+        and isinstance(n.func, ast.Attribute) and n.func.attr == method and n.args
+    ] if node is not None else []
+    return calls[0].args[0] if len(calls) == 1 else None
+
+
+def _holds_still(node: ast.FunctionDef | ast.AsyncFunctionDef, list_name: str, name: str, start: int, line: int) -> bool:
+    """`list_name` is bound once, by `list_name = [..., name, ...]` after `start`, and up to `line`
+    nothing else uses it (a method call, an item assigned, handed to a call, a nested scope that
+    may run meanwhile) nor binds `name` again."""
+    built: ast.Assign | None = None
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Assign) and any(isinstance(t, ast.Name) and t.id == list_name for t in sub.targets):
+            if built is not None or len(sub.targets) != 1:
+                return False
+            built = sub
+    if built is None or not start < built.lineno or not isinstance(built.value, (ast.List, ast.Tuple, ast.Set)):
+        return False
+    if not any(isinstance(e, ast.Name) and e.id == name for e in built.value.elts):
+        return False
+    given = _given(node, line, "add_all")
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.Name) or sub is given or sub.lineno > line:
+            continue
+        if sub.id == list_name and sub is not built.targets[0]:
+            return False
+        if sub.id == name and not isinstance(sub.ctx, ast.Load) and sub.lineno >= built.lineno:
+            return False
+    return isinstance(given, ast.Name) and given.id == list_name
 
 
 def entity_list(function: facts.Function, binding: facts.Binding, names: set[str]) -> str | None:

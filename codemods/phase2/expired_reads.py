@@ -14,7 +14,7 @@ in `expired_lists`, what helpers return in `expired_helpers`.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import cast
@@ -46,14 +46,17 @@ class Held(Enum):
     EACH = "each"  # a list of instances its own query loaded: refreshed one by one
     UNKNOWN = "unknown"  # the result of a call given the Session
     NONE = "none"  # no ORM instance
-    ADDED = "added"  # an object of a class not shown mapped, given to `add()` only on some paths
+    ADDED = "added"  # an object of a class not shown mapped, given to `add()`/`add_all()` only on some paths
 
 
 _DESCRIBED = {
     Held.PARAM: "a parameter",
     Held.MANY: "a list phase two cannot show holds only objects its own query loaded",
     Held.UNKNOWN: "the result of a call",
-    Held.ADDED: "an object the Session takes only on some paths (`add()` inside a compound statement)",
+    Held.ADDED: (
+        "an object the Session takes only on some paths (`add()` inside a compound statement, or `add_all()` "
+        "of a list that may no longer hold it)"
+    ),
 }
 _ONE = frozenset({"one", "scalar_one"})
 _COUNTS = frozenset({"update", "delete", "count"})
@@ -361,8 +364,9 @@ def analyse(
     bound before it and read after it (an attribute, an argument, a returned value). Where the
     object is clearly one instance of the Session (`Model(...)`, `db.get(Model, ...)`,
     `.first()`, `.one()`, `.scalar_one()` and kin, or whatever a statement of its own body adds to
-    the Session before the commit: `obj = cls(**values)`, `self.model(**data)`, a parameter; one
-    added only inside a compound statement blocks), the fix is planned: `await db.refresh(obj)`
+    the Session before the commit, with `add(obj)` or `add_all([obj])` (`added_before`): `obj =
+    cls(**values)`, `self.model(**data)`, a parameter; one added only inside a compound statement,
+    or in a list that may no longer hold it, blocks), the fix is planned: `await db.refresh(obj)`
     right after the commit point (behind `if obj is not None:` when the query may find nothing),
     also for what a project function or method given the Session (or a repository built from it
     here) is shown to return (`expired_helpers`): one object it loaded, or the object passed to
@@ -509,7 +513,9 @@ def analyse(
             if read_at is None and name == handed:
                 read_at = _result_read(function, body, call, session)
             kind, cls = _instance(project, models, fid, function, module, source, params.get(name), names)
-            added_to = _added_before(function, name, source, call.line, names) if kind in (Held.NONE, Held.PARAM) else ""
+            added_to = (
+                added_before(function, name, source, call.line, names, body.node) if kind in (Held.NONE, Held.PARAM) else ""
+            )
             if added_to == "every":
                 # `obj = cls(**values)`, `db_obj = self.model(**data)`, a repository's `obj`
                 # parameter: whatever class it is, the Session took it, so the commit persisted
@@ -986,23 +992,44 @@ def _refreshed(function: facts.Function, name: str, after: int, names: set[str])
     )
 
 
-def _added_before(
-    function: facts.Function, name: str, source: facts.Binding | None, line: int, names: set[str]
+def added_before(
+    function: facts.Function,
+    name: str,
+    source: facts.Binding | None,
+    line: int,
+    sessions: Collection[str],
+    node: ast.FunctionDef | ast.AsyncFunctionDef | None,
 ) -> str:
-    """Where `session.add(name)` runs between the binding `name` holds there (or the start, for a
-    parameter) and `line`: "every" path (a statement of the function's own body, outside any
-    compound statement: `obj = cls(**values); db.add(obj); db.commit()`), "some" (inside one:
-    `try: db.add(obj); db.commit()`), or "" when it does not."""
+    """Where the Session takes the object `name` holds between its binding `source` (or the start,
+    for a parameter) and `line`: `session.add(name)`, or `session.add_all(...)` of a list holding
+    it (`expired_lists.listed`), on a Session spelled as in `sessions` (`db`, `self.db`).
+
+    "every" path (a statement of the function's own body, outside any compound statement, taking
+    it for certain: `obj = cls(**values); db.add(obj); db.commit()`), "some" (inside one, `try:
+    db.add(obj); db.commit()`, or a list that may no longer hold it), or "" when it does not."""
     start = source.line if source is not None else 0
     if source is None and any(b.name == name and b.line < line for b in function.bindings):
         return ""
-    adds = [
-        c for c in function.calls
-        if not c.nested and c.method == "add" and start < c.line < line
-        and (c.receiver in names or any((c.func or "").startswith(f"${n}.") for n in names))
-        and len(c.args) == 1 and c.args[0].position == 0 and c.args[0].name == name
-    ]
-    return "every" if any(c.top for c in adds) else "some" if adds else ""
+    found = ""
+    for call in function.calls:
+        receiver, _, method = (call.func or "").rpartition(".")
+        if call.nested or not start < call.line < line or receiver[1:] not in sessions or not receiver.startswith("$"):
+            continue
+        given = [a for a in call.args if a.position == 0 or a.keyword == _ADDED.get(method)]
+        if method not in _ADDED or len(call.args) != 1 or len(given) != 1:
+            continue
+        if method == "add":
+            takes = "every" if given[0].name == name else ""
+        else:
+            takes = expired_lists.listed(function, node, call, given[0], name, start)
+        if takes == "every" and call.top:
+            return "every"
+        found = found or ("some" if takes else "")
+    return found
+
+
+# The Session methods taking objects, with the keyword of what they take.
+_ADDED = {"add": "instance", "add_all": "instances"}
 
 
 def _partial(call: facts.Call) -> bool:
