@@ -144,7 +144,12 @@ def test_a_route_naming_the_overridden_key_or_a_key_in_a_shared_list_stays_block
     for name in ("add_item", "list_items"):
         blocked = handler(document, name)
         assert blocked["action"] == "blocked", blocked
-        assert any("`Depends(root_token)` in main.py" in reason for reason in blocked["reasons"]), blocked["reasons"]
+        # an override is an assignment, no `Depends(root_token)` written in main.py
+        assert any(
+            "`dependency_overrides[require_token] = root_token` (main.py) runs it wherever FastAPI resolves that key"
+            in reason for reason in blocked["reasons"]
+        ), blocked["reasons"]
+        assert not any("`Depends(root_token)` in main.py" in reason for reason in blocked["reasons"])
 
 
 def test_a_route_naming_a_dependency_value_the_tool_does_not_read_stays_blocked(cli, service):

@@ -613,6 +613,13 @@ def compute(
             "dependency of that function alone)"
             for at, value, uses in dependencies.unattributed_values(project, dependency_fid)
         ]
+        overrides = dependencies.unattributed_overrides(project, dependency_fid)
+        if overrides:
+            texts.append(
+                "; ".join(f"`dependency_overrides[{key.rpartition('.')[2]}] = {name}` ({path})" for path, key in overrides)
+                + " runs it wherever FastAPI resolves that key, which is itself applied where the tool cannot tell "
+                "which routes"
+            )
         if written:
             texts.append(
                 f"a `Depends({name})` in {written} is written where the "
@@ -636,6 +643,24 @@ def compute(
         )
         for fid in candidates:
             dependency_blocks.setdefault(fid, []).append((module.path, dependency.line, text))
+    for dependency_fid, handed_by in dependencies.handed_in_routes(project).items():
+        # A marker a route's body hands to a call is a plain value there: it concerns the routes
+        # running that body, not every route the dependency could share a Session with.
+        module, dependency = project.functions[dependency_fid]
+        via = dependencies.session_route(project, dependency_fid) or ""
+        for fid in candidates:
+            running = set(_called_from(project, [fid, *dependency_twins.get(fid, ())]))
+            in_route = [(path, line, text) for route, path, line, text in handed_by if route in running]
+            if not in_route:
+                continue
+            text = (
+                f"dependency {module.name}.{dependency.qualname} receives the synchronous Session{via}, and "
+                f"this route hands its marker to a call: {'; '.join(t for _, _, t in in_route[:4])}"
+                f"{'; ...' if len(in_route) > 4 else ''} (FastAPI resolves no marker handed to a call, but the tool "
+                "does not follow what the callee does with it: hand the callee the value itself, "
+                "`SecurityScopes(scopes=[...])` for a `security_scopes` parameter)"
+            )
+            dependency_blocks.setdefault(fid, []).append((in_route[0][0], in_route[0][1], text))
     for dependency_fid, keys in dependencies.overridden_keys(project).items():
         # `app.dependency_overrides[key] = f`: FastAPI runs `f` in key's place only for the routes
         # whose dependency tree names key; a route that does not name it never meets `f`.

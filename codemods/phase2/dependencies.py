@@ -666,6 +666,8 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
     # named in an `include_router(..., dependencies=[...])` or `FastAPI(dependencies=[...])` list:
     # which routes run it is the list's question, which `reaches_key` does not ask
     listed: set[str] = set()
+    # markers of a Session-taking dependency handed to a call in a route's body: {dependency: [(route, marker)]}
+    handed: dict[FunctionId, list[tuple[FunctionId, str, int, str]]] = {}
     for module in project.modules.values():
         # A `Depends(...)` value used where the tool cannot follow it: its dependency's reference ->
         # (where the value is written, its name, each use)
@@ -728,6 +730,17 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
         for ref in placed:
             if ref in counts:
                 counts[ref] -= 1
+        for wanted, route, line, text in depends_values.handed_in_routes(project, module) or ():
+            # `await verify(security_scopes=Security(verify, ...), db=db)` in a route's body: a
+            # plain value handed to a call, no dependency of any route; the routes running that
+            # call are blocked (`handed_in_routes`), not every route of the application
+            counted = next((r for r, n in counts.items() if n > 0 and (project.canonical(r) or r) == wanted), None)
+            runs = dependency_function(project, counted) if counted is not None else None
+            if counted is None or runs is None:
+                continue
+            counts[counted] -= 1
+            if _carries_session(project, counted):
+                handed.setdefault(runs, []).append((route, module.path, line, text))
         loose.extend(
             (ref, module.path, count > len(unfollowed.get(ref, ())), unfollowed.get(ref, []))
             for ref, count in counts.items() if count > 0
@@ -737,13 +750,18 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
     uses: dict[FunctionId, list[tuple[str, str, list[str]]]] = {}
     unplaced = {project.canonical(ref) or ref for ref in (*(entry[0] for entry in loose), *listed)}
     overridden: dict[FunctionId, list[tuple[str, str]]] = {}
+    # overrides whose key is itself unattributed: {override: [(module path, the key's reference)]}
+    unplaced_overrides: dict[FunctionId, list[tuple[str, str]]] = {}
     for ref, path, key in overriding:
         fid = dependency_function(project, ref)
         if fid is None or not _carries_session(project, ref):
             continue
         if (project.canonical(key) or key) in unplaced:
-            # The key runs where the tool cannot tell which routes: so does its override.
-            loose.append((ref, path, True, []))
+            # The key runs where the tool cannot tell which routes: so does its override, which is
+            # an assignment there, no `Depends(...)` written in that module.
+            unplaced_overrides.setdefault(fid, []).append((path, key))
+            if fid not in found:
+                found.append(fid)
         else:
             overridden.setdefault(fid, []).append((path, key))
     for ref, path, raw, values in loose:
@@ -767,7 +785,27 @@ def unattributed_session_dependencies(project: Project) -> list[FunctionId]:
     project.derived["phase2.unattributed_uses"] = uses
     project.derived["phase2.guarded_includes"] = includes
     project.derived["phase2.overridden_keys"] = overridden
+    project.derived["phase2.handed_in_routes"] = handed
+    project.derived["phase2.unattributed_overrides"] = unplaced_overrides
     return found
+
+
+def unattributed_overrides(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
+    """`app.dependency_overrides[key] = f` setting the unattributed session dependency `f` in place
+    of a key that is itself applied where the tool cannot tell which routes: [(module path, key)]."""
+    unattributed_session_dependencies(project)
+    return cast("dict[FunctionId, list[tuple[str, str]]]", project.derived["phase2.unattributed_overrides"]).get(
+        fid, []
+    )
+
+
+def handed_in_routes(project: Project) -> dict[FunctionId, list[tuple[FunctionId, str, int, str]]]:
+    """Dependencies receiving a synchronous Session whose `Depends(f)`/`Security(f)` marker a route's
+    body hands to a call (`depends_values.handed_in_routes`): {dependency: [(that route, module path,
+    line, the marker as reasons show it)]}. FastAPI resolves no marker there, and the tool does not follow what the
+    callee does with it: the routes running that body are blocked, no others."""
+    unattributed_session_dependencies(project)
+    return cast("dict[FunctionId, list[tuple[FunctionId, str, int, str]]]", project.derived["phase2.handed_in_routes"])
 
 
 def overridden_keys(project: Project) -> dict[FunctionId, list[tuple[str, str]]]:

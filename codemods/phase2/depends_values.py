@@ -7,6 +7,10 @@ call, put in a list given as `dependencies=`, kept in a class, rebound) the tool
 which routes it ends up on, and the value stays a dependency attached where the tool cannot
 tell (AM219, `dependencies.unattributed_session_dependencies`), naming those uses.
 
+A marker a route's body hands to a call (`await verify(security_scopes=Security(verify, ...))`) is
+a plain value there, resolved by no FastAPI: it concerns that route alone (`handed_in_routes`), not
+every route the dependency could reach.
+
 The uses are read from the syntax trees of the modules that may name the value, through the
 analysis's own reader (`closure._Trees`), so a warm run depends on what was read: until a run
 records that reader (`record`), every value counts as used where the tool cannot follow it.
@@ -15,12 +19,12 @@ records that reader (`record`), every value counts as used where the tool cannot
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
-from async_migrate.codemods.project import Project
+from async_migrate.codemods.project import ROUTE_KINDS, FunctionId, Project
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS
 from async_migrate.codemods.vocabulary.python import ANNOTATED
 
@@ -54,6 +58,15 @@ def _sources(trees: Trees) -> tuple[object, ...]:
     return parts if any(part is not None for part in parts) else (trees,)
 
 
+def handed_in_routes(project: Project, module: facts.Module) -> list[tuple[str, FunctionId, int, str]] | None:
+    """The `Depends(f)` / `Security(f)` markers `module` hands to a call in the body of a route
+    (`handed_markers`): (f's canonical reference, the route, its line, the marker as reasons show it). A
+    route's body runs per request, after FastAPI resolved its dependencies: a marker there is a
+    plain value, which reaches no other route. None when the trees have not been read (no `record`)."""
+    uses = cast("_Uses | None", project.derived.get(_KEY))
+    return None if uses is None else uses.handed(module)
+
+
 def unfollowed(project: Project, module: facts.Module, name: str) -> list[str] | None:
     """The uses of `module.name` (a `Depends(...)` value) no parameter of a function the index reads
     makes: each as "`text` (path:line)". None when the uses have not been read (no `record` yet)."""
@@ -66,6 +79,35 @@ class _Uses:
         self.project = project
         self.trees = trees
         self.found: dict[str, list[str]] = {}
+        self.handed_found: dict[str, list[tuple[str, FunctionId, int, str]]] = {}
+
+    def handed(self, module: facts.Module) -> list[tuple[str, FunctionId, int, str]]:
+        kept = self.handed_found.get(module.path)
+        if kept is None:
+            kept = self.handed_found[module.path] = self._handed(module)
+        return kept
+
+    def _handed(self, module: facts.Module) -> list[tuple[str, FunctionId, int, str]]:
+        if not module.depends:
+            return []
+        tree = self.trees(module.path)
+        if tree is None:
+            return []
+        routes = {
+            handler.id for handler in self.project.handlers
+            if handler.module is module and handler.kind in ROUTE_KINDS
+        }
+        found: list[tuple[str, FunctionId, int, str]] = []
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            lines = {node.lineno, *(d.lineno for d in node.decorator_list)}
+            function = next((f for f in module.functions if f.name == node.name and f.line in lines), None)
+            if function is None or (module.name, function.key) not in routes:
+                continue
+            for ref, line, text in _markers(self.project, module, _own_calls(node)):
+                found.append((ref, (module.name, function.key), line, text))
+        return found
 
     def unfollowed(self, home: facts.Module, name: str) -> list[str]:
         ref = f"{home.name}.{name}"
@@ -178,18 +220,39 @@ def handed_markers(project: Project, module: facts.Module, tree: ast.Module, dep
     the dependency directly (`await verify(security_scopes=Security(verify, scopes=[...]), ...)`):
     each as "`marker` (path:line) handed to `callee(...)`". FastAPI resolves no marker there, but
     what the callee does with it is not followed, so it stays a dependency the tool cannot place."""
-    found: list[tuple[int, str]] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
+    calls = (node for node in ast.walk(tree) if isinstance(node, ast.Call))
+    found = [(line, text) for ref, line, text in _markers(project, module, calls) if ref == dependency]
+    return [text for _, text in sorted(found)]
+
+
+def _markers(project: Project, module: facts.Module, calls: Iterable[ast.Call]) -> list[tuple[str, int, str]]:
+    """The markers handed as arguments of `calls`: (the dependency's canonical reference, line,
+    "`marker` (path:line) handed to `callee(...)`")."""
+    found: list[tuple[str, int, str]] = []
+    for node in calls:
         handed = [*node.args, *(k.value for k in node.keywords)]
         for arg in handed:
             if not (isinstance(arg, ast.Call) and arg.args and project.canonical(_resolved(module, arg.func)) in DEPENDS):
                 continue
             named = _resolved(module, arg.args[0])
-            if named is None or (project.canonical(named) or named) != dependency:
+            if named is None:
                 continue
             text = ast.unparse(arg)
             text = text if len(text) <= 80 else text[:77] + "..."
-            found.append((arg.lineno, f"`{text}` ({module.path}:{arg.lineno}) handed to `{ast.unparse(node.func)}(...)`"))
-    return [text for _, text in sorted(found)]
+            found.append((
+                project.canonical(named) or named, arg.lineno,
+                f"`{text}` ({module.path}:{arg.lineno}) handed to `{ast.unparse(node.func)}(...)`",
+            ))
+    return found
+
+
+def _own_calls(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
+    """The calls of a function's own body (its decorators, defaults and nested scopes left out)."""
+    todo: list[ast.AST] = list(node.body)
+    while todo:
+        current = todo.pop()
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(current, ast.Call):
+            yield current
+        todo.extend(ast.iter_child_nodes(current))
