@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 import test_phase2_soundness as soundness
 from phase2_kit import KINDS
-from test_phase2_rules import apply, dedent, handler, read
+from test_phase2_rules import apply, dedent, handler, line_in, read
 from test_phase2_soundness import SUBSYSTEM, routes, serve
 
 
@@ -203,6 +203,15 @@ def test_a_sessionmaker_set_under_global_is_named_with_the_setting_that_reads_it
     reasons = " ".join(found["reasons"])
     assert "`getattr(settings, \"NonScopedSession\", None)` (`db.settings.NonScopedSession`) is no sessionmaker" in reasons
     assert "name `db.settings.NonScopedSession` in [tool.async-migrate] sessionmakers" in reasons
+    # the reason names the module-level `None` and the assignment under `global`, with their lines
+    text = read(root, "db/settings.py")
+    declared, assigned = line_in(text, "NonScopedSession: sessionmaker | None = None"), line_in(
+        text, "    NonScopedSession = sessionmaker("
+    )
+    assert (
+        f"db/settings.py:{declared} binds it to `None`, and it is set only inside functions, under `global "
+        f"NonScopedSession`: `NonScopedSession = sessionmaker(...)` in `configure()` (db/settings.py:{assigned})"
+    ) in reasons, reasons
     # Named so, the setting is not ignored (AM276) and the opener is the opening: what is left
     # is whether the reused async dependency reaches the same database (AM243).
     (root / "pyproject.toml").write_text(

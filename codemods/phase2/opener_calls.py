@@ -250,7 +250,40 @@ class _Prefix:
         if self.project.is_sync_session_type(target):
             return f"`{written}` is a Session class, which opens a Session bound to no engine"
         if not self.project.is_sessionmaker(target):
-            return (f"`{written}` (`{target}`) is no sessionmaker phase two can name (no module-level "
-                    f"`sessionmaker(...)` assignment): if it is one, name `{target}` in [tool.async-migrate] "
-                    "sessionmakers and run phase two again")
+            why = self._set_in_functions(target) or "no module-level `sessionmaker(...)` assignment"
+            return (f"`{written}` (`{target}`) is no sessionmaker phase two can name ({why}): if it is one, name "
+                    f"`{target}` in [tool.async-migrate] sessionmakers and run phase two again")
         return None
+
+    def _set_in_functions(self, target: str) -> str:
+        """Where the module of `target` sets it inside its functions, under `global` (Airflow's
+        `configure_orm()`: `NonScopedSession = _session_maker(engine)`), as reasons say it; "" when
+        none does. What such a function builds is decided when it runs, which phase two does not."""
+        owner, _, name = target.rpartition(".")
+        module = self.project.modules.get(owner)
+        if module is None:
+            return ""
+        sets = [
+            f"`{name} = {_spelled(b.expr)}` in `{f.qualname}()` ({module.path}:{b.line})"
+            for f in module.functions if name in f.declared_globals for b in f.bindings if b.name == name
+        ]
+        if not sets:
+            return ""
+        value = module.values.get(name)
+        start = (
+            f"{module.path}:{value.line} binds it to `None`, and " if value is not None and value.ref == "None" else ""
+        )
+        return (
+            f"{start}it is set only inside functions, under `global {name}`: {'; '.join(sets[:3])}"
+            f"{'; ...' if len(sets) > 3 else ''}, which phase two does not follow: what the name holds when a request "
+            "comes depends on which of them ran last, and on what they build then"
+        )
+
+
+def _spelled(expression: str) -> str:
+    """A value-flow expression as code, its arguments elided: `$_session_maker()` -> `_session_maker(...)`,
+    `sqlalchemy.orm.sessionmaker()` -> `sessionmaker(...)` (a reference by its own name)."""
+    if not expression.startswith("$"):
+        head, paren, rest = expression.partition("(")
+        expression = head.rpartition(".")[2] + paren + rest
+    return expression.removeprefix("$").replace("()", "(...)")
