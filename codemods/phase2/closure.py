@@ -61,6 +61,7 @@ from async_migrate.codemods.phase2 import (
     scope_openers,
     split_checks,
     templates,
+    thread_own,
     tx_dependency,
     unclosed,
     unfollowed_holders,
@@ -3373,7 +3374,9 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         # itself; elsewhere a migrated callee would hand the thread a coroutine nobody awaits.
         wrapper = by_index.get(call.offloaded_by if call.offloaded_by is not None else call.index)
         in_place = call.unwrap and call.index in callees and wrapper is not None and not wrapper.nested
-        if call.offloaded and not in_place and call.index in callees and (
+        if call.offloaded and not in_place and call.index in callees and not thread_own.runs_own_session_in_thread(
+            project, callees[call.index]
+        ) and (
             any(a.name in names for a in call.args)
             # `run_in_executor(None, crud.get, self.db, 1)`: the Session a view or an instance holds
             or any(_held_session(project, fid, a) for a in call.args)
@@ -3850,6 +3853,17 @@ def _no_session_work(project: Project, handler: Handler) -> str:
             return (
                 f"does no synchronous Session work on the event loop: its Session work runs in a worker thread "
                 f"({where}), on no Session the route receives, and phase two leaves it synchronous"
+            )
+        # `await ASYNC_CLIENT.delete(ids)`, which runs a client holding a Session of its own in a thread
+        threaded = sorted({
+            f"{_name(project, e.callee)} (line {e.call.line})" for e in project.all_calls_from[handler.id]
+            if e.callee in project.work_chains and thread_own.only_in_threads(project, e.callee)
+        })
+        if threaded:
+            return (
+                f"does no synchronous Session work on the event loop: {', '.join(threaded)} "
+                f"{'runs' if len(threaded) == 1 else 'run'} it in a worker thread, on a Session its client makes "
+                "for itself, and phase two leaves it synchronous"
             )
     return "does no synchronous Session work"
 

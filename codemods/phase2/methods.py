@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import twin_names
-from async_migrate.codemods.phase2 import holders
+from async_migrate.codemods.phase2 import holders, thread_own
 from async_migrate.codemods.phase2.dependencies import callable_dependency, injected_class, instance_callers
 from async_migrate.codemods.project import Edge, FunctionId, Project
 
@@ -61,6 +61,8 @@ def session_edges(project: Project, fid: FunctionId) -> list[Edge]:
 def _find_session_edges(project: Project, fid: FunctionId) -> list[Edge]:
     found = []
     for edge in project.all_calls_from[fid]:
+        if thread_own.runs_own_session_in_thread(project, edge) or thread_own.only_in_threads(project, edge.callee):
+            continue  # stays synchronous, in its thread
         if edge.session_args or project.opens_session(edge.callee) or project.opens_directly(edge.callee):
             found.append(edge)
         elif edge.via is not None and edge.callee in project.work_chains:
@@ -82,7 +84,8 @@ def object_work(project: Project, fid: FunctionId) -> bool:
     Session work, or work on a Session the function does not receive as a parameter."""
     if held_elsewhere(project, fid):
         return True
-    return any(e.via is not None and e.callee in project.work_chains for e in project.all_calls_from[fid])
+    works = [e.callee for e in project.all_calls_from[fid] if e.via is not None and e.callee in project.work_chains]
+    return any(not thread_own.only_in_threads(project, callee) for callee in works)
 
 
 def held_elsewhere(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
