@@ -144,7 +144,7 @@ def _self_made(project: Project, holder: holders.HolderClass) -> bool:
                     return False
                 values = flow.evaluate(fid, expression)
                 if not values or any(
-                    v.kind not in _MADE or (v.kind == REGISTRY and (v.target is None or v.target[0] != THREAD))
+                    v.kind not in _MADE or (v.kind == REGISTRY and not (isinstance(v.target, tuple) and v.target[0] == THREAD))
                     for v in values
                 ):
                     return False
