@@ -178,6 +178,7 @@ if TYPE_CHECKING:
 
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
     from async_migrate.codemods.phase2.model_members import Summary
+    from async_migrate.codemods.rules.base import Rule
 
 # The handlers FastAPI runs for a request (phase one may make one a `def`), and of those the
 # routes and dependencies (a websocket stays `async def`).
@@ -343,12 +344,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     if blocking and handler.kind in HOOK_KINDS:
         rule = AM308 if handler.kind == HandlerKind.MIDDLEWARE else AM309
         candidates.append(
-            Finding(
-                rule,
-                handler,
-                handler.module.path,
-                function.line,
-                function.qualname,
+            _handler_finding(
+                rule, handler,
                 _hook_message(project, handler, blocking),
                 blocking,
                 "keep",
@@ -359,12 +356,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     if blocking:
         outcome = decide(project, handler)
         candidates.append(
-            Finding(
-                AM301,
-                handler,
-                handler.module.path,
-                function.line,
-                function.qualname,
+            _handler_finding(
+                AM301, handler,
                 _blocking_message(project, handler, outcome, blocking, {(b.line, b.call) for b in handed}),
                 blocking,
                 outcome.action,
@@ -389,12 +382,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                 "then make what it runs readable (a module-level table of functions no code changes)"
             )
         candidates.append(
-            Finding(
-                AM304,
-                handler,
-                handler.module.path,
-                function.line,
-                function.qualname,
+            _handler_finding(
+                AM304, handler,
                 f"async def {_kind(handler)} may do synchronous Session work the analysis cannot see: "
                 f"{text} (line {line}); "
                 + (f"{advice}," if advice else _unverified_advice(text))
@@ -406,12 +395,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     lazy = lazy_loads_on_loop(project, handler, work) if not blocking else []
     if lazy:
         candidates.append(
-            Finding(
-                AM307,
-                handler,
-                handler.module.path,
-                function.line,
-                function.qualname,
+            _handler_finding(
+                AM307, handler,
                 f"async def {_kind(handler)} "
                 + lazy_load_text(project, lazy, function.awaits, "`async-migrate phase1` converts it to def"),
                 [Blocking(risk.line, f"{risk.path} (lazy load)") for risk in lazy],
@@ -436,12 +421,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     doubled = two_sessions(project, handler)
     if doubled:
         candidates.append(
-            Finding(
-                AM319,
-                handler,
-                handler.module.path,
-                function.line,
-                function.qualname,
+            _handler_finding(
+                AM319, handler,
                 f"async def {_kind(handler)} works on an AsyncSession, but "
                 + describe_two_sessions(project, handler, doubled) + f"; fix: {AM319.fix}",
                 [b for found in doubled for b in found.handed] or [Blocking(function.line, doubled[0].dependency)],
@@ -458,12 +439,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     if unresolved:
         more = f" (and {len(unresolved) - 1} more)" if len(unresolved) > 1 else ""
         candidates.append(
-            Finding(
-                AM304,
-                handler,
-                handler.module.path,
-                function.line,
-                function.qualname,
+            _handler_finding(
+                AM304, handler,
                 f"async def {_kind(handler)} runs the dependency `{unresolved[0]}`{more}, whose callable the "
                 "analysis cannot resolve to a project function or class: it may receive the synchronous "
                 "Session or do Session work the analysis cannot see; name the dependency function itself "
@@ -842,10 +819,32 @@ def _report(result: CheckResult, finding: Finding, pragma: Pragma | None) -> boo
     return False
 
 
-def _report_registration(result: CheckResult, finding: Finding, pragma_text: str | None) -> None:
-    """Add a finding on a registration line (`add_middleware(...)`, `add_api_route(...)`) unless
-    the pragma on that line silences it; a pragma without a reason is a finding too (AM303)."""
-    pragma = parse_pragma(pragma_text)
+def _handler_finding(
+    rule: Rule, handler: Handler, message: str, blocking: list[Blocking], phase1: str | None = None
+) -> Finding:
+    """A finding on the handler's own `def` line."""
+    function = handler.function
+    return Finding(rule, handler, handler.module.path, function.line, function.qualname, message, blocking, phase1)
+
+
+def _report_function(
+    result: CheckResult, rule: Rule, module: facts.Module, function: facts.Function, message: str,
+    blocking: list[Blocking] | None = None,
+) -> None:
+    """A finding on a function no handler stands for (a worker's job, a periodic task, a script's
+    helper), unless the function's own pragma silences it."""
+    finding = Finding(rule, None, module.path, function.line, function.qualname, message, blocking or [])
+    _report(result, finding, parse_pragma(function.pragma))
+
+
+def _report_registration(
+    result: CheckResult, rule: Rule, module: facts.Module, added: facts.Registration, what: str, message: str
+) -> None:
+    """Add a finding on a registration line (`add_middleware(...)`, `add_api_route(...)`), about
+    `what` it registers, unless the pragma on that line silences it; a pragma without a reason is
+    a finding too (AM303)."""
+    finding = Finding(rule, None, module.path, added.line, what, message, [Blocking(added.line, what)])
+    pragma = parse_pragma(added.pragma)
     if pragma is not None:
         problem = _pragma_problem(pragma)
         if problem is not None:
@@ -917,8 +916,7 @@ def _check_unresolved_endpoint(
         "`instance.method` of a module-level instance resolve), or acknowledge it with "
         "`# async-migrate: ignore[AM310] reason` on the registration"
     )
-    finding = Finding(AM310, None, module.path, added.line, written, message, [Blocking(added.line, written)])
-    _report_registration(result, finding, added.pragma)
+    _report_registration(result, AM310, module, added, written, message)
 
 
 def _check_unread_middleware(module: facts.Module, added: facts.Registration, result: CheckResult) -> None:
@@ -935,8 +933,7 @@ def _check_unread_middleware(module: facts.Module, added: facts.Registration, re
         "class by name (or loop over a module-level list of classes), or acknowledge it with "
         "`# async-migrate: ignore[AM304] reason` on the registration"
     )
-    finding = Finding(AM304, None, module.path, added.line, written, message, [Blocking(added.line, written)])
-    _report_registration(result, finding, added.pragma)
+    _report_registration(result, AM304, module, added, written, message)
 
 
 def _check_library_middleware(module: facts.Module, added: facts.Registration, result: CheckResult) -> None:
@@ -949,8 +946,7 @@ def _check_library_middleware(module: facts.Module, added: facts.Registration, r
         "`commit_on_exit=True` the flush and COMMIT; converting the routes does not move it; fix: "
         f"{AM318.fix}"
     )
-    finding = Finding(AM318, None, module.path, added.line, name, message, [Blocking(added.line, name)])
-    _report_registration(result, finding, added.pragma)
+    _report_registration(result, AM318, module, added, name, message)
 
 
 def _unused_pragma_message(pragma: Pragma, why: str) -> str:
@@ -1013,12 +1009,10 @@ def _check_worker_coroutines(project: Project, result: CheckResult) -> set[Funct
             continue
         judged.add(fid)
         where = first_few(inner, 4, counted=True)
-        message = (
+        _report_function(result, AM322, module, function, (
             f"async def {function.qualname} is handed to what runs it (a worker's job list, a scheduler), "
             f"and no route the analysis resolves reaches it: its synchronous Session work at {where} blocks that event loop"
-        )
-        _report(result, Finding(AM322, None, module.path, function.line, function.qualname, message),
-                parse_pragma(function.pragma))
+        ))
     return judged
 
 
@@ -1049,8 +1043,7 @@ def _check_periodic(project: Project, result: CheckResult) -> set[FunctionId]:
             f"async def {function.qualname} runs again and again beside the requests (@{decorator.text}), on the "
             f"event loop: its synchronous Session work at {where} blocks every request each time; fix: {fix}"
         )
-        _report(result, Finding(AM315, None, module.path, function.line, function.qualname, message),
-                parse_pragma(function.pragma))
+        _report_function(result, AM315, module, function, message)
     return judged
 
 
@@ -1091,10 +1084,9 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
         if calls:
             judged.add(fid)
             kind = "async def" if function.is_async else "def"
-            _report(result, Finding(AM330, None, module.path, function.line, function.qualname,
-                                    _lost_message(f"{kind} {function.qualname} (no route or dependency)", calls,
-                                                  session=bool(sessions)), calls),
-                    parse_pragma(function.pragma))
+            _report_function(result, AM330, module, function, _lost_message(
+                f"{kind} {function.qualname} (no route or dependency)", calls, session=bool(sessions)
+            ), calls)
     for module in project.modules.values():
         if not project.in_scope(module.path):
             continue
