@@ -1851,15 +1851,13 @@ def _router_stays(
         f" ({target.module.path}:{target.value.line})"
         if target is not None and target.module is not None and target.value is not None else ""
     )
-    reasons = []
-    for found in sharing:
-        module, dependency = project.functions[found.dependency]
-        reasons.append(AM219.reason(
-            f"{module.path}:{dependency.line}: {dependencies.describe(project, found)} (it is a dependency of "
-            f"the router `{router}`{written}, whose list phase two points at the async twin for every route the "
-            f"router serves, and {named})"
-        ))
-    return reasons
+    return [
+        AM219.reason(
+            f"{_shared_at(project, found)} (it is a dependency of the router `{router}`{written}, whose list phase "
+            f"two points at the async twin for every route the router serves, and {named})"
+        )
+        for found in sharing
+    ]
 
 
 def _include_stays(
@@ -1883,16 +1881,20 @@ def _include_stays(
     named = _staying_text(
         project, staying, blocked, "migrate them together, or write the dependency where the routes name it"
     )
-    reasons = []
-    for found in sharing:
-        module, dependency = project.functions[found.dependency]
-        reasons.append(AM219.reason(
-            f"{module.path}:{dependency.line}: {dependencies.describe(project, found)}, and "
-            f"`include_router(..., dependencies=[Depends({_listed(project, found)})])` "
+    return [
+        AM219.reason(
+            f"{_shared_at(project, found)}, and `include_router(..., dependencies=[Depends({_listed(project, found)})])` "
             f"({include.path}:{include.line}) applies it to every route of {include.shown()}; phase two points "
             f"that list at the async twin only when all of them move, and {named}"
-        ))
-    return reasons
+        )
+        for found in sharing
+    ]
+
+
+def _shared_at(project: Project, found: dependencies.SharedSession) -> str:
+    """`file:line: what the dependency does with the route's Session`, leading its AM219 reason."""
+    module, dependency = project.functions[found.dependency]
+    return f"{module.path}:{dependency.line}: {dependencies.describe(project, found)}"
 
 
 def _staying_text(project: Project, staying: list[str], blocked: dict[FunctionId, list[Reason]], advice: str) -> str:
@@ -2434,23 +2436,16 @@ def _held_by(project: Project, fid: FunctionId, line: int) -> str:
             where = _scoped_registry(project, ".".join(parts[:end]))
             if where is not None:
                 return f"the module-level `scoped_session` `{parts[end - 1]}` ({where})"
-    state = _request_state_origin(project, fid, function, line)
-    if state is not None:
-        return state
-    either = _bound_registry(project, fid, function, line)
-    if either is not None:
-        return either
-    shared = _process_wide_holder(project, fid, line)
-    if shared is not None:
-        return shared
-    context = _context_variable_origin(project, fid, function, line)
-    if context is not None:
-        return context
-    carried = _context_value_origin(project, fid, function, line)
-    if carried is not None:
-        return carried
-    return "a Session it does not receive as a parameter (held by an instance or a module-level global, or " \
+    # each names its holder in words (never ""): the first that knows it says it
+    return (
+        _request_state_origin(project, fid, function, line)
+        or _bound_registry(project, fid, function, line)
+        or _process_wide_holder(project, fid, line)
+        or _context_variable_origin(project, fid, function, line)
+        or _context_value_origin(project, fid, function, line)
+        or "a Session it does not receive as a parameter (held by an instance or a module-level global, or "
         "opened by an opener phase two does not replace)"
+    )
 
 
 def _context_value_origin(project: Project, fid: FunctionId, function: facts.Function, line: int) -> str | None:
