@@ -6,7 +6,8 @@ rest of scan's legacy-query checks: this module answers the same question on Pyt
 libcst for them. It only decides; every message (they quote the chain as written) still
 comes from `legacy_query`. The decisions mirror `legacy_query` step by step (`_Chain.check`,
 `rewrite_query`, `_Rewriter`): tests/test_legacy_query.py holds both to the same answer on
-every chain it knows.
+every chain it knows. Whether an entity is a mapped class or a column is one reading for both
+(`classify`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ _JOINS = frozenset({"join", "outerjoin"})
 _CAPWORDS = re.compile(r"_*[A-Z][A-Za-z0-9]*\Z")
 
 
-class _Kind(Enum):
+class Kind(Enum):
     ENTITY = "mapped class"
     COLUMN = "column expression"
     UNKNOWN = "undecided"
@@ -87,7 +88,7 @@ def clear(chain: str, session: str, iterated: bool = True, mapped: frozenset[str
         return False
     if terminal is None and not iterated:
         return False
-    kinds = [_classify(entity, "func", mapped) for entity in entities]
+    kinds = [classify(entity, "func", mapped) for entity in entities]
     if terminal is None:
         return _shape(kinds)
     name, call = terminal
@@ -100,7 +101,7 @@ def clear(chain: str, session: str, iterated: bool = True, mapped: frozenset[str
     if name == "count":
         return not any(method in ("with_for_update", "execution_options") for method, _ in methods)
     if name == "first":
-        return not (len(kinds) == 1 and kinds[0] is _Kind.UNKNOWN)
+        return not (len(kinds) == 1 and kinds[0] is Kind.UNKNOWN)
     return _shape(kinds)  # scalar, and the row terminals
 
 
@@ -139,23 +140,23 @@ def _single_root(entities: list[ast.expr], mapped: frozenset[str]) -> bool:
     """Whether all queried expressions evidently belong to one entity (`_Chain.single_root`)."""
     if len(entities) == 1:
         only = entities[0]
-        if _dotted(only) is not None or _classify(only, mapped=mapped) is _Kind.ENTITY:
+        if _dotted(only) is not None or classify(only, mapped=mapped) is Kind.ENTITY:
             return True
     roots: set[str | None] = set()
     for entity in entities:
-        kind = _classify(entity, mapped=mapped)
-        if kind is _Kind.ENTITY:
+        kind = classify(entity, mapped=mapped)
+        if kind is Kind.ENTITY:
             roots.add(_dotted(entity))
-        elif kind is _Kind.COLUMN and isinstance(entity, ast.Attribute):
+        elif kind is Kind.COLUMN and isinstance(entity, ast.Attribute):
             roots.add(_dotted(entity.value))
         else:
             return False
     return len(roots) == 1 and None not in roots
 
 
-def _shape(kinds: list[_Kind]) -> bool:
+def _shape(kinds: list[Kind]) -> bool:
     """Whether `_Rewriter.shape` decides (a mapped class among the entities, or no undecided one)."""
-    return _Kind.ENTITY in kinds or _Kind.UNKNOWN not in kinds
+    return Kind.ENTITY in kinds or Kind.UNKNOWN not in kinds
 
 
 def _get_maps(call: ast.Call, methods: list[tuple[str, ast.Call]], entities: list[ast.expr]) -> bool:
@@ -218,28 +219,41 @@ def is_class_name(name: str) -> bool:
     return bool(_CAPWORDS.match(name)) and (len(name.strip("_")) == 1 or not name.isupper())
 
 
-def _classify(node: ast.expr, func_name: str = "func", mapped: frozenset[str] = frozenset()) -> _Kind:
+def classify(node: ast.expr, func_name: str = "func", mapped: frozenset[str] = frozenset()) -> Kind:
+    """Mapped class or column expression, read from the names (`legacy_query` asks it too).
+
+    Whether an entity of `query(...)` is a mapped class or a column decides the
+    result shape, and the tool has no type information here, so it reads the names
+    (PEP 8 conventions): `Book`, `models.Book`, `aliased(...)` are mapped classes;
+    `Book.title`, `func.count(...)`, `literal(...)`, operators are column expressions;
+    `self.model` is a mapped class when the analysis passes it in `mapped` (every
+    assignment of the attribute stores a parameter annotated `Type[X]`/`type[X]`);
+    anything else (`cls`, a lower-case variable) is undecided, which blocks the forms
+    that depend on it. `.count()`, `.get()`, `.delete()`,
+    `.update()` and `.first()` on several entities do not depend on it.
+    """
     dotted = _dotted(node)
     if dotted is not None and dotted in mapped:
-        return _Kind.ENTITY
+        return Kind.ENTITY
     if dotted is not None:
         *head, last = dotted.split(".")
         if is_class_name(last):
-            return _Kind.ENTITY if all(part[:1].islower() for part in head) else _Kind.UNKNOWN
-        if head and isinstance(node, ast.Attribute) and _classify(node.value, func_name, mapped) is _Kind.ENTITY:
-            return _Kind.COLUMN
-        return _Kind.UNKNOWN
+            return Kind.ENTITY if all(part[:1].islower() for part in head) else Kind.UNKNOWN
+        if head and isinstance(node, ast.Attribute) and classify(node.value, func_name, mapped) is Kind.ENTITY:
+            return Kind.COLUMN  # `Book.title`, `models.Book.title`
+        return Kind.UNKNOWN
     if isinstance(node, (ast.BinOp, ast.Compare, ast.UnaryOp, ast.BoolOp)):
-        return _Kind.COLUMN
+        # `Book.price * 2`, `Book.id == 1`, `-Book.price`
+        return Kind.COLUMN
     if isinstance(node, ast.Call):
         callee = _dotted(node.func)
         if callee is not None:
             parts = callee.split(".")
             if parts[-1] in ENTITY_FUNCTIONS:
-                return _Kind.ENTITY
+                return Kind.ENTITY
             if "func" in parts[:-1] or callee.startswith(f"{func_name}.") or parts[-1] in COLUMN_FUNCTIONS:
-                return _Kind.COLUMN
+                return Kind.COLUMN
         if isinstance(node.func, ast.Attribute) and node.func.attr in COLUMN_METHODS:
-            if _classify(node.func.value, func_name, mapped) is _Kind.COLUMN:
-                return _Kind.COLUMN
-    return _Kind.UNKNOWN
+            if classify(node.func.value, func_name, mapped) is Kind.COLUMN:
+                return Kind.COLUMN
+    return Kind.UNKNOWN

@@ -11,18 +11,16 @@ writing its `select()` form.
 
 from __future__ import annotations
 
+import ast
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from enum import Enum
 
 import libcst as cst
 
-from async_migrate.codemods.phase2.legacy_clear import is_class_name as _is_class_name
+from async_migrate.codemods.phase2.legacy_clear import Kind as _Kind
+from async_migrate.codemods.phase2.legacy_clear import classify
 from async_migrate.codemods.vocabulary.sqlalchemy import (
-    COLUMN_FUNCTIONS,
-    COLUMN_METHODS,
-    ENTITY_FUNCTIONS,
     QUERY_CARRIED,
     QUERY_LEGACY,
     QUERY_STARRED,
@@ -231,14 +229,6 @@ class _Link:
     call: cst.Call
 
 
-class _Kind(Enum):
-    ENTITY = "mapped class"
-    COLUMN = "column expression"
-    UNKNOWN = "undecided"
-
-
-
-
 def _dotted(node: cst.BaseExpression) -> str | None:
     """`a.b.c` for a Name/Attribute chain (parentheses ignored), else None."""
     if isinstance(node, cst.Name):
@@ -250,44 +240,16 @@ def _dotted(node: cst.BaseExpression) -> str | None:
 
 
 def _classify(node: cst.BaseExpression, func_name: str = "func", mapped: frozenset[str] = frozenset()) -> _Kind:
-    """Mapped class or column expression, read from the names.
-
-    Whether an entity of `query(...)` is a mapped class or a column decides the
-    result shape, and the tool has no type information here, so it reads the names
-    (PEP 8 conventions): `Book`, `models.Book`, `aliased(...)` are mapped classes;
-    `Book.title`, `func.count(...)`, `literal(...)`, operators are column expressions;
-    `self.model` is a mapped class when the analysis passes it in `mapped` (every
-    assignment of the attribute stores a parameter annotated `Type[X]`/`type[X]`);
-    anything else (`cls`, a lower-case variable) is undecided, which blocks the forms
-    that depend on it. `.count()`, `.get()`, `.delete()`,
-    `.update()` and `.first()` on several entities do not depend on it.
-    """
-    dotted = _dotted(node)
-    if dotted is not None and dotted in mapped:
-        return _Kind.ENTITY
-    if dotted is not None:
-        *head, last = dotted.split(".")
-        if _is_class_name(last):
-            return _Kind.ENTITY if all(part[:1].islower() for part in head) else _Kind.UNKNOWN
-        if head and isinstance(node, cst.Attribute) and _classify(node.value, func_name, mapped) is _Kind.ENTITY:
-            return _Kind.COLUMN  # `Book.title`, `models.Book.title`
+    """Mapped class or column expression, read from the names: `legacy_clear.classify` on the
+    expression's `ast` (an `await` in it parses; what else does not is undecided)."""
+    try:
+        tree = compile(
+            f"({cst.Module([]).code_for_node(node)})", "<entity>", "eval",
+            ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+        )
+    except (SyntaxError, ValueError):
         return _Kind.UNKNOWN
-    if isinstance(node, (cst.BinaryOperation, cst.Comparison, cst.UnaryOperation, cst.BooleanOperation)):
-        # `Book.price * 2`, `Book.id == 1`, `-Book.price`
-        return _Kind.COLUMN
-    if isinstance(node, cst.Call):
-        callee = _dotted(node.func)
-        if callee is not None:
-            parts = callee.split(".")
-            if parts[-1] in ENTITY_FUNCTIONS:
-                return _Kind.ENTITY
-            in_func = "func" in parts[:-1] or callee.startswith(f"{func_name}.")
-            if in_func or parts[-1] in COLUMN_FUNCTIONS:
-                return _Kind.COLUMN
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value in COLUMN_METHODS:
-            if _classify(node.func.value, func_name, mapped) is _Kind.COLUMN:
-                return _Kind.COLUMN
-    return _Kind.UNKNOWN
+    return classify(tree.body, func_name, mapped)
 
 
 class _Names:
