@@ -261,6 +261,9 @@ class Flow:
 
     # ---------------------------------------------------------------- references
 
+    # `ref`, `returns`, `yielded` and `attribute` each spell out the same cycle guard instead of
+    # sharing a helper: the value flow recurses through them, and a helper's frames on every level
+    # took a large project's analysis past Python's recursion limit.
     def ref(self, ref: str) -> Values:
         """What a module-level reference holds: `app.db.SessionLocal`, `app.crud.user.get`."""
         try:
