@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.vocabulary.python import PROTOCOL_TYPES
-from async_migrate.codemods.vocabulary.sqlalchemy import BASE_FACTORIES, MAPPER_REGISTRIES
+from async_migrate.codemods.vocabulary.sqlalchemy import BASE_FACTORIES, DECLARATIVE_BASES, MAPPER_REGISTRIES
 from async_migrate.codemods.vocabulary.sqlmodel import BUILDERS as SQLMODEL_BUILDERS
 from async_migrate.codemods.vocabulary.sqlmodel import MODEL_BASES as SQLMODEL_BASES
 
@@ -70,6 +70,7 @@ class Classes:
         self._abstract: dict[str, bool] = {}
         self._by_name: dict[str, list[str]] | None = None
         self._packages: frozenset[str] | None = None  # the top-level names of the modules read
+        self._factory_bases: frozenset[str] | None = None  # classes handed to a base factory as `cls=`
         self._set_outside: dict[tuple[str, str], str] | None = None
         self._set_on_values: dict[str, list[tuple[facts.Module, str, str, int]]] | None = None
         self._computed_sets: list[tuple[facts.Module, str, int]] | None = None
@@ -260,15 +261,46 @@ class Classes:
         a parameter annotated `Type[X]` / `type[X]` (`CRUDBase.__init__(self, model:
         Type[ModelType])`): a class, so `query(self.model)` selects entities."""
         owner = self.owner(fid)
-        params = self.project.functions[fid][1].params
+        function = self.project.functions[fid][1]
+        params = function.params
         if owner is None or not params:
             return frozenset()
         found: set[str] = set()
+        if facts.is_classmethod(function.decorators) and self.declarative(owner):
+            # called on any mapped subclass, `cls` is that class: `select(cls)` is the same for each
+            found.add(params[0].name)
         for ancestor in self.mro(owner):
             for (ref, attribute), stores in self.assigned.items():
                 if ref == ancestor and stores and all(self._class_parameter(*store) for store in stores):
                     found.add(f"{params[0].name}.{attribute}")
         return frozenset(found)
+
+    def declarative(self, ref: str) -> bool:
+        """A mapped class, or a class every project subclass of which is one or abstract: a
+        `DeclarativeBase` subclass, a class deriving from `declarative_base()`'s result, or the
+        class handed to it as `cls=` (`Base = declarative_base(cls=OrmBase)`)."""
+        if self._factory_bases is None:
+            self._factory_bases = frozenset(
+                found for _, declared in self.by_ref.values() for base in declared.bases
+                if self.resolve(base) is None and (found := self._factory_class(base)) is not None
+            )
+        for ancestor in self.mro(ref):
+            if ancestor in self._factory_bases or self._maps_a_table(ancestor):
+                return True
+            for base in self.by_ref[ancestor][1].bases:
+                if self.project.canonical(base) in DECLARATIVE_BASES or self._made_by_factory(base):
+                    return True
+        return False
+
+    def _made_by_factory(self, base: str) -> bool:
+        """`Base` in `class Model(Base)` for `Base = declarative_base()`."""
+        if self.resolve(base) is not None:
+            return False
+        target = self.project.resolve(base)
+        value = target.value if target is not None and target.kind == "value" else None
+        if value is None or value.kind != "call" or value.ref is None:
+            return False
+        return self.project.canonical(value.ref) in BASE_FACTORIES or self._generates_base(value.ref)
 
     def _class_parameter(self, fid: FunctionId, expression: str) -> bool:
         name = expression.removeprefix("$")

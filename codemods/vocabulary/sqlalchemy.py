@@ -340,6 +340,11 @@ MODEL_BASES = frozenset(
     {"sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.DeclarativeBaseNoMeta", "sqlalchemy.orm.MappedAsDataclass",
      "sqlalchemy.ext.asyncio.AsyncAttrs", "sqlalchemy.orm.decl_api.DeclarativeBase"}
 )
+# Bases whose every subclass is a mapped class or an abstract one (`class Base(DeclarativeBase)`).
+DECLARATIVE_BASES = frozenset(
+    {"sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.DeclarativeBaseNoMeta", "sqlalchemy.orm.decl_api.DeclarativeBase",
+     "sqlalchemy.orm.decl_api.DeclarativeBaseNoMeta"}
+)
 # Bases that make a mapped class a dataclass (`dataclasses.asdict` reads its every field).
 MAPPED_AS_DATACLASS_BASES = frozenset({"sqlalchemy.orm.MappedAsDataclass", "sqlalchemy.orm.decl_api.MappedAsDataclass"})
 # Calls whose result is a declarative base (`Base = declarative_base()`).
