@@ -274,6 +274,83 @@ class Project:
         # Python files under PATH the pre-pass did not read (no marker, imported by nothing it
         # read): code there may still call a project function by name (`codemods.unread_names`).
         self.unread: tuple[str, ...] = ()
+        self._follow_openers()
+
+    def _follow_openers(self) -> None:
+        """`db = get_api_session()` where `get_api_session()` only returns `SessionLocal()`: an
+        opening of that module-level sessionmaker, as `db = SessionLocal()` written in place is.
+        Recorded as such, so the dependency opening it is a session provider like the inline one."""
+        for _, function in self.functions.values():
+            if any(self.opener_maker(o.callee) for o in function.opens):
+                function.opens[:] = [
+                    dataclasses.replace(o, callee=maker) if (maker := self.opener_maker(o.callee)) else o
+                    for o in function.opens
+                ]
+
+    def opener_maker(self, ref: str, depth: int = 0) -> str | None:
+        """The module-level sessionmaker a project function only returns a new Session of, itself
+        or through another such function (`def create_session(): return sql_create_session()`)."""
+        target = self.resolve(ref)
+        if target is None or target.kind != "function" or target.function is None:
+            return None
+        function = target.function
+        if (
+            "." in function.qualname or function.is_async or function.is_generator or function.decorators
+            or len(function.calls) != 1 or function.params
+        ):
+            return None
+        callee = function.calls[0].callee
+        if callee is not None and function.returned == (f"{callee}()",) and depth < 5:
+            deeper = self.resolve(callee)
+            if deeper is not None and deeper.kind == "function":
+                return self.opener_maker(callee, depth + 1)
+        maker = self.resolve(callee)
+        value = maker.value if maker is not None and maker.kind == "value" else None
+        if callee is None or value is None or value.kind != "call" or self.canonical(value.ref) not in PLAIN_SESSIONMAKERS:
+            return None
+        if self.makes_async_sessions(value):
+            return None
+        named = [o.name for o in function.opens if o.callee == callee and o.name]
+        if function.returned == (f"{callee}()",) or (len(named) == 1 and function.returned == (f"${named[0]}",)):
+            return callee
+        return None
+
+    def opener_problem(self, ref: str, depth: int = 0) -> str | None:
+        """Why a project function a session dependency opens its Session with (`db =
+        get_api_session()`) is not read as opening one of a module-level sessionmaker, as
+        `opener_maker` reads one; None when it is, or when it is no project function."""
+        target = self.resolve(ref)
+        function = target.function if target is not None and target.kind == "function" else None
+        if function is None or target is None or target.module is None or self.opener_maker(ref) is not None:
+            return None
+        where = f"`{function.qualname}` ({target.module.path}:{function.line})"
+        returned = function.returned[0] if len(function.returned) == 1 else ""
+        if returned.endswith("()") and not returned.startswith("$") and depth < 5:
+            deeper = self.opener_problem(returned[:-2], depth + 1)
+            if deeper is not None:
+                return deeper
+        name = returned.removeprefix("$").removesuffix("()")
+        bound = [b.expr for b in function.bindings if b.name == name]
+        if returned.startswith("$") and not returned.endswith("()") and bound:
+            name = bound[-1].removeprefix("$").removesuffix("()")  # `db = SessionLocal(); return db`
+            bound = [b.expr for b in function.bindings if b.name == name]
+        if bound and bound[-1].endswith("()"):
+            made = bound[-1].rsplit(".", 1)[-1].removesuffix("()")
+            return (f"{where} opens its Session from `{name}`, a sessionmaker it gets at run time "
+                    f"(`{name} = {made}(...)`), not a module-level one the async sessionmaker could stand beside")
+        return f"{where} does more than return a new Session of a module-level sessionmaker (`return SessionLocal()`)"
+
+    def closes_only(self, ref: str) -> bool:
+        """A module-level project function whose body only closes the Session it is handed
+        (`def close_session(s): s.close()`)."""
+        target = self.resolve(ref)
+        function = target.function if target is not None and target.kind == "function" else None
+        if function is None or "." in function.qualname or function.is_async or function.is_generator:
+            return False
+        if function.decorators or len(function.params) != 1 or len(function.calls) != 1 or function.returned:
+            return False
+        call = function.calls[0]
+        return call.receiver == function.params[0].name and call.method == "close" and not call.args
 
     def in_scope(self, path: str) -> bool:
         return self.scope is None or path in self.scope

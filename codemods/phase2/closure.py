@@ -807,6 +807,14 @@ def compute(
                     f'`session-dependencies = ["{ref}"]` under [tool.async-migrate] and run phase two again, '
                     "which then judges the registry's other users"
                 )
+            elif (opener := _opener_problem(project, wrapper)) is not None:
+                text = (
+                    f"{project.functions[wrapper][0].path}:{project.functions[wrapper][1].line}: parameter "
+                    f"`{param.name}` gets its Session from `{name}`, which opens it through another function: "
+                    f"{opener}; phase two finds no sessionmaker for the async one: open the Session from a module-level "
+                    "`SessionLocal = sessionmaker(...)` (directly or through a function only returning "
+                    "`SessionLocal()`), or keep the routes on the sync path"
+                )
             else:
                 text = (
                     f"{project.functions[wrapper][0].path}:{project.functions[wrapper][1].line}: parameter "
@@ -4146,6 +4154,18 @@ def _query_to_mapped_call(
                 f"`select()`, never a Query: write `{name}({call.receiver}, {statement})` (it runs on the "
                 f"synchronous Session as it is) and run phase two again, which makes it "
                 f"`await {target}({call.receiver}, ...)`; or keep the route on the sync path")
+    return None
+
+
+def _opener_problem(project: Project, fid: FunctionId) -> str | None:
+    """Why the project function a dependency opens the Session it yields with (`db =
+    get_api_session()`) is no opener of a module-level sessionmaker; None when it opens none so."""
+    _, function = project.functions[fid]
+    for opened in function.opens:
+        if opened.name in function.yields:
+            problem = project.opener_problem(opened.callee)
+            if problem is not None:
+                return problem
     return None
 
 

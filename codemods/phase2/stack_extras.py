@@ -508,6 +508,7 @@ class _Provider:
         self.notes: dict[int, str] = {}  # a `with` statement -> why the opener it enters is no opening
         self.call_notes: dict[int, str] = {}  # an opener's call -> why, for its arguments, it is no opening
         self.with_items: set[int] = set()  # the calls a `with` statement enters
+        self.pending: set[str] = set()  # names set to None before they open a Session
 
     def _flag(self, statement: ast.stmt) -> None:
         self.extras.append(Extra(
@@ -562,6 +563,9 @@ class _Provider:
             self.argued = bool(node.args or node.keywords)
             return True
         if self._entered_with_constants(name, node):
+            return True
+        if not node.args and not node.keywords and self.project.opener_maker(absolute(self.module, name)):
+            self.argued = False  # `db = get_api_session()`, which only returns `SessionLocal()`
             return True
         if self.project.is_sessionmaker(absolute(self.module, name)):
             self.openers_used.add(head)
@@ -656,6 +660,14 @@ class _Provider:
                 if id(statement.value) in self.held_calls:
                     self.held_names.add(targets[0].id)
                 return not self.argued
+            called = dotted(statement.value.func) if isinstance(statement.value, ast.Call) else None
+            problem = self.project.opener_problem(absolute(self.module, called)) if called else None
+            if problem is not None:
+                self.notes[id(statement)] = problem
+            if isinstance(statement, ast.Assign) and _is_none(statement.value) and isinstance(targets[0], ast.Name):
+                # `db = None` before the `try` that opens it, so the `finally` can test it
+                self.pending.add(targets[0].id)
+                return len(targets) == 1
             if len(targets) == 1 and isinstance(targets[0], ast.Name) and self._lookup(statement.value):
                 # choosing the tenant's sessionmaker is behaviour the async dependency must repeat
                 # (flagged), but what it then opens is the session
@@ -690,7 +702,20 @@ class _Provider:
                 # leaving the generated dependency's `async with` does
                 if method == "remove" and head in self.openers_used and self._scoped(head):
                     return True
+            if (
+                isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords
+                and isinstance(value.args[0], ast.Name) and value.args[0].id in self.sessions
+                and (name := dotted(value.func)) is not None and self.project.closes_only(absolute(self.module, name))
+            ):
+                return True  # `close_session(db)`, which only calls `db.close()`
             return False
+        if (
+            isinstance(statement, ast.If) and not statement.orelse and isinstance(statement.test, ast.Name)
+            and statement.test.id in self.sessions & self.pending
+        ):
+            # `if db:` in the `finally`: whether the opening ran, for `db = None` before it
+            self.statements(statement.body, handler=handler)
+            return True
         if isinstance(statement, (ast.Try, ast.TryStar)):
             self.statements(statement.body)
             self.statements(statement.orelse)
@@ -699,6 +724,10 @@ class _Provider:
             self.statements(statement.finalbody, handler=True)
             return True
         return False
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def scope_opener(project: Project, ref: str) -> FunctionId | None:
