@@ -141,6 +141,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSION_ATTRIBUTES,
     AWAITED_METHODS,
     CONTEXT_METHODS,
+    QUERY_TERMINALS,
     SCOPED_SESSION_MAKERS,
     SESSION_IO_METHODS,
     SYNC_METHODS,
@@ -4183,7 +4184,41 @@ def _legacy_query_blocker(project: Project, fid: FunctionId, call: facts.Call) -
             if problem is not None:
                 return f"`{kept.name}` keeps a legacy Query that runs as `{' '.join(chain.split())}`: {problem}"
         return None
-    return legacy_clear.chain_blocker(call.query_chain, call.receiver, call.query_iterated, mapped)
+    problem = legacy_clear.chain_blocker(call.query_chain, call.receiver, call.query_iterated, mapped)
+    if problem is not None and not call.query_iterated:
+        problem += _returned_query_callers(project, fid, call)
+    return problem
+
+
+def _returned_query_callers(project: Project, fid: FunctionId, call: facts.Call) -> str:
+    """How the callers of a function returning its legacy Query (`return session.query(cls).
+    filter_by(**kw)`) use it, for the reason: each runs it, or uses it otherwise (`.filter(...)`
+    extends it, a name keeps it, a call is handed it), which a `select()` returned would not cover."""
+    module, function = project.functions[fid]
+    if not any(r.startswith(f"${call.receiver}.query(") for r in function.returned):
+        return ""
+    runs: dict[str, int] = {}
+    others: list[str] = []
+    for edge in sorted(project.all_calls_to.get(fid, []), key=lambda e: (e.caller, e.call.line)):
+        caller_module, caller = project.functions[edge.caller]
+        written = edge.call.func or edge.call.callee or ""
+        after = sorted(
+            (c.line, c.func[len(written) + 3:]) for c in caller.calls
+            if written and c.func and c.func.startswith(f"{written}().") and c.line >= edge.call.line
+        )
+        method = after[0][1] if after else ""
+        if method in QUERY_TERMINALS:
+            runs[method] = runs.get(method, 0) + 1
+        else:
+            used = f"`.{method}()`" if method else "kept, returned or handed on"
+            others.append(f"{caller_module.path}:{edge.call.line} `{caller.qualname}` ({used})")
+    if not runs and not others:
+        return ""
+    ran = ", ".join(f"`.{m}()` {n}x" for m, n in sorted(runs.items()))
+    text = f" (`{function.qualname}` returns it to its callers, which run it: {ran or 'none'}"
+    if others:
+        text += f"; and use it otherwise, which a returned `select()` would not cover: {'; '.join(others)}"
+    return text + "; phase two rewrites a legacy Query within one function only, not one a function returns)"
 
 
 def session_calls(project: Project, fid: FunctionId) -> list[facts.Call]:

@@ -84,3 +84,43 @@ def test_near_miss_a_query_iterated_where_it_is_built_migrates(phase2, entry, bo
     document = phase2("@router.get('/books')\ndef books(session: session_dependency):\n    " + body + "\n")
     found = entry(document, "books")
     assert found["action"] == "migrate" and "AM213" not in found["codes"], found
+
+
+RETURNED = """
+def _books(session, **kw):
+    return session.query(Book).filter_by(**kw)
+
+
+@router.get('/books')
+def books(session: session_dependency):
+    return [b.title for b in _books(session).all()]
+
+
+@router.get('/first')
+def first(session: session_dependency):
+    book = _books(session, id=1).first()
+    return book.title if book else None
+"""
+
+
+def test_a_helper_returning_its_query_blocks_naming_how_its_callers_run_it(phase2, entry):
+    extended = "\n\n@router.get('/sorted')\ndef ordered(session: session_dependency):\n" \
+        "    return [b.title for b in _books(session).order_by(Book.id).all()]\n"
+    document = phase2(RETURNED + extended)
+    for name in ("books", "first", "ordered"):
+        found = entry(document, name)
+        assert (found["action"], found["codes"]) == ("blocked", ["AM213"]), found
+    reason = entry(document, "books")["reasons"][0]
+    assert "`_books` returns it to its callers, which run it: `.all()` 1x, `.first()` 1x" in reason, reason
+    # the caller extending it is named: a select() returned would need `.order_by()` at that call
+    assert "which a returned `select()` would not cover: api/items.py:" in reason and "`ordered` (`.order_by()`)" in reason
+
+
+def test_near_miss_a_query_kept_and_handed_on_names_no_callers(phase2, entry):
+    document = phase2(
+        "def paginate(query):\n    return query.limit(2).all()\n\n\n"
+        "@router.get('/books')\ndef books(session: session_dependency):\n    return paginate(session.query(Book))\n"
+    )
+    found = entry(document, "books")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM213"]), found
+    assert "returns it to its callers" not in found["reasons"][0]
