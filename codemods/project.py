@@ -324,6 +324,8 @@ class Project:
         if function is None or target is None or target.module is None or self.opener_maker(ref) is not None:
             return None
         where = f"`{function.qualname}` ({target.module.path}:{function.line})"
+        if self.builds_maker(ref):
+            return None
         returned = function.returned[0] if len(function.returned) == 1 else ""
         if returned.endswith("()") and not returned.startswith("$") and depth < 5:
             deeper = self.opener_problem(returned[:-2], depth + 1)
@@ -339,6 +341,14 @@ class Project:
             return (f"{where} opens its Session from `{name}`, a sessionmaker it gets at run time "
                     f"(`{name} = {made}(...)`), not a module-level one the async sessionmaker could stand beside")
         return f"{where} does more than return a new Session of a module-level sessionmaker (`return SessionLocal()`)"
+
+    def builds_maker(self, ref: str) -> bool:
+        """A project function returning a new `sessionmaker(...)` (fides' `get_db_session(config)`)."""
+        target = self.resolve(ref)
+        function = target.function if target is not None and target.kind == "function" else None
+        return function is not None and any(
+            r.endswith("()") and self.canonical(r[:-2]) in SYNC_SESSIONMAKERS for r in function.returned
+        )
 
     def closes_only(self, ref: str) -> bool:
         """A module-level project function whose body only closes the Session it is handed

@@ -662,6 +662,9 @@ class _Provider:
                 return not self.argued
             called = dotted(statement.value.func) if isinstance(statement.value, ast.Call) else None
             problem = self.project.opener_problem(absolute(self.module, called)) if called else None
+            if called and self.project.builds_maker(absolute(self.module, called)):
+                problem = (f"`{called}` builds a new sessionmaker on each call: there is no module-level one "
+                           "the async sessionmaker could stand beside")
             if problem is not None:
                 self.notes[id(statement)] = problem
             if isinstance(statement, ast.Assign) and _is_none(statement.value) and isinstance(targets[0], ast.Name):
