@@ -151,8 +151,9 @@ def analyse_for(
     session dependency handing out the Session a middleware opens on the request's state
     (AM264), then the one the subsystem's own routes reach: a sessionmaker or a session
     dependency only other routers use stays theirs, untouched. Within the subsystem, routes
-    reaching the middleware's Session, or another database's, stay synchronous (`kept_routes`)
-    while the others move."""
+    reaching the middleware's Session, another database's, or a session dependency disagreeing
+    on committing with the one the stack copies, stay synchronous (`kept_routes`) while the
+    others move."""
     stack = project_wide if project_wide is not None else analyse(project, root, read)
     if not any(b.code in (AM231.code, AM240.code, AM264.code, AM271.code, AM278.code) for b in stack.blockers):
         return stack
@@ -180,6 +181,14 @@ def analyse_for(
         from async_migrate.codemods.phase2 import database_routes
 
         split = database_routes.split(project, subsystem, narrowed)
+        if split is not None:
+            return split
+    if any(b.code == AM240.code for b in cache[key].blockers) and subsystem:
+        # Routes on a committing session dependency beside routes on one that does not: those
+        # agreeing with each other can still move.
+        from async_migrate.codemods.phase2 import commit_routes
+
+        split = commit_routes.split(project, subsystem, narrowed)
         if split is not None:
             return split
     return cache[key]
@@ -1610,11 +1619,7 @@ class _Analysis:
         async dependency must do the same, or those writes are rolled back without an error.
         Dependencies that disagree block phase two (AM240): one async dependency cannot copy both.
         """
-        # A dependency handing out the Session a middleware put on the request's state opens none:
-        # whether it commits is the opener's business (AM264 blocks the routes reaching it).
-        dependencies = {fid for fid in self._candidate_providers() if not self._state_accessor(fid)}
-        reached = (self._route_dependencies() & dependencies) or dependencies
-        verdicts = {fid: _commits_on_exit(self.project, self.project.functions[fid][1]) for fid in sorted(reached)}
+        verdicts = self.reached_commits(fallback=True)
         if len(set(verdicts.values())) > 1:
             described = ", ".join(
                 f"`{self.project.functions[fid][1].qualname}` ({fid_path(self.project, fid)}:"
@@ -1628,6 +1633,17 @@ class _Analysis:
                 "one async dependency cannot copy both: make them agree, or write the async stack by hand",
             )
         return any(verdicts.values()) if verdicts else None
+
+    def reached_commits(self, fallback: bool = False) -> dict[FunctionId, bool]:
+        """The session providers the routes reach, each with whether it commits at the end of a
+        request (`fallback`: every provider when the routes reach none)."""
+        # A dependency handing out the Session a middleware put on the request's state opens none:
+        # whether it commits is the opener's business (AM264 blocks the routes reaching it).
+        dependencies = {fid for fid in self._candidate_providers() if not self._state_accessor(fid)}
+        reached = self._route_dependencies() & dependencies
+        if fallback and not reached:
+            reached = dependencies
+        return {fid: _commits_on_exit(self.project, self.project.functions[fid][1]) for fid in sorted(reached)}
 
     def _state_accessor(self, fid: FunctionId) -> bool:
         """Whether the session dependency `fid` only hands out a Session held on the request's
@@ -1844,9 +1860,45 @@ class _Analysis:
                 f"`{function.qualname}` commits) and `{alias} = Annotated[AsyncSession, Depends({dependency})]`; "
                 f"name them in [tool.async-migrate] as `async-dependency` and `async-alias`"
             ))
+        factory = self._engine_from_call(dependencies)
+        if factory is not None:
+            return factory
         opened = ", ".join(sorted({o.callee for o in self.project.opens_directly(dependencies[0])}))
         hint = f" (`{function.qualname}` opens {opened})" if opened else ""
         return Blocker(AM230.code, module.path, function.line, message.format(hint))
+
+    def _engine_from_call(self, dependencies: list[FunctionId]) -> Blocker | None:
+        """A session dependency opening `Session(get_engine())`: the engine a call returns (an
+        `@lru_cache` factory) is the cause, not a missing sessionmaker; a sessionmaker bound to the
+        same call would be refused next (AM234). The fix that works: a module-level name for it."""
+        for fid in dependencies:
+            module, function = self.project.functions[fid]
+            if is_test_path(module.path):
+                continue
+            for opened in function.opens:
+                if not self.project.is_sync_session_type(opened.callee):
+                    continue
+                call = next((c for c in function.calls if c.index == opened.index), None) or next(
+                    (c for c in function.calls if c.line == opened.line and c.callee == opened.callee), None
+                )
+                first = next((a for a in call.args if a.position == 0 or a.keyword == "bind"), None) if call else None
+                if first is None or first.name is not None or not (first.expr or "").endswith("()"):
+                    continue
+                called = (first.expr or "")[:-2]  # resolved: `db.get_engine`; the module spells it
+                local = next((name for name, ref in module.imports.items() if ref == called), None)
+                if local is None:
+                    local = called.removeprefix(f"{module.name}.")
+                written = f"{local}()"
+                session = opened.callee.rpartition(".")[2]
+                return Blocker(AM230.code, module.path, opened.line or function.line, (
+                    f"`{function.qualname}` opens `{session}({written}, ...)` on the engine `{written}` returns, "
+                    "not on a module-level engine, and phase two derives the async engine only from a "
+                    f"module-level one (a sessionmaker would not help: bound to `{written}` it is refused the "
+                    f"same way): assign it to a module-level name (`engine = {written}`) and open "
+                    f"`{session}(engine, ...)`, then run phase two again; or write an async engine factory and "
+                    "name it in [tool.async-migrate] async-engine-factory"
+                ))
+        return None
 
     def _plan_engine(self, maker: Found) -> dict | None:
         plan, config = self.plan, self.config

@@ -75,7 +75,7 @@ from async_migrate.codemods.phase2.registry_provider import handed_registry
 from async_migrate.codemods.phase2.unit_of_work import entry_blockers, unit_of_work
 from async_migrate.codemods.project import Edge, FunctionId, Handler, Project
 from async_migrate.codemods.received import argument_values
-from async_migrate.codemods.rules import Reason, Rule
+from async_migrate.codemods.rules import Reason, Rule, by_code
 from async_migrate.codemods.rules.am143_session_on_shared_object import RULE as AM143
 from async_migrate.codemods.rules.am154_unclosed_inline_session import RULE as AM154
 from async_migrate.codemods.rules.am203_websocket_not_migrated import RULE as AM203
@@ -467,7 +467,8 @@ def compute(
             for line, why in entry_blockers(project, fid, trees)
         )
         own_blockers[fid].extend(
-            _Own(AM278, line, why) for line, why in unit_of_work_module.maker_blockers(project, fid, engine)
+            _Own(AM278 if code == AM278.code else by_code(code), line, why)
+            for line, why, code in unit_of_work_module.maker_blockers(project, fid, engine)
         )
         own_blockers[fid].extend(
             _Own(AM241, line, why) for line, why in unit_of_work_module.built_with_arguments(project, fid)

@@ -26,7 +26,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import name_chain
 from async_migrate.codemods.phase2 import expired_lists
 from async_migrate.codemods.phase2.query_class import QueryClass
-from async_migrate.codemods.phase2.stack_plan import Piece, StackPlan
+from async_migrate.codemods.phase2.stack_plan import Blocker, Piece, StackPlan
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_SESSION_TYPES
 
@@ -57,6 +57,8 @@ class StackEngine:
     maker: str = ""
     # Its project Query class (`query_cls=`), which legacy chains on its Sessions go through.
     query: QueryClass | None = None
+    # What blocks the async stack itself, the reason there is none to stand for an engine.
+    blocked: Blocker | None = None
 
 
 def stack_engine(stack: StackPlan) -> StackEngine:
@@ -65,6 +67,7 @@ def stack_engine(stack: StackPlan) -> StackEngine:
     return StackEngine(
         stack.inline_engine, stack.async_engine, stack.inline_problem, tuple(stack.other_sessionmakers.items()),
         f"`{maker.name}` ({maker.path}:{maker.line})" if maker is not None else "", stack.query_class,
+        stack.blockers[0] if stack.blockers else None,
     )
 
 
@@ -230,7 +233,11 @@ def _problem(
 ) -> Inline | str:
     shape = f"`{written}(...)`"
     if engine is None or engine.sync is None or engine.async_engine is None:
-        problem = engine.problem if engine is not None and engine.problem else "there is no async stack to open it from"
+        problem = engine.problem if engine is not None and engine.problem else (
+            f"there is no async stack to open it from, since the stack is blocked ({engine.blocked.code}: "
+            f"{engine.blocked})" if engine is not None and engine.blocked is not None
+            else "there is no async stack to open it from"
+        )
         return f"opens its Session as {shape} on an engine: {problem}"
     if opened.index < 0 or opened.name is None:
         return (

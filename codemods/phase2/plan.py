@@ -93,6 +93,12 @@ class StackNames:
     # the rewrite writes runs on `exec()` with SQLModel's `select`
     sqlmodel: bool = False
 
+    @property
+    def async_session(self) -> tuple[str, str]:
+        """The import of the AsyncSession class the async sessionmaker makes: a twin's annotation
+        naming the other class would bind `AsyncSession` twice in a module importing both."""
+        return ("sqlmodel.ext.asyncio.session", "AsyncSession") if self.sqlmodel else ("sqlalchemy.ext.asyncio", "AsyncSession")
+
 
 @dataclass(slots=True)
 class FilePlan:
@@ -155,7 +161,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
     # A class dependency's twin is its parallel class: named through `renames`, not `redepend`.
     function_twins = {d: twins[d] for d in dependency_twins if d in twins and not class_dependency(project, d)}
     in_place = {fid for fid in migrated if fid not in twins}
-    aliases, pending_aliases = _alias_twins(project, function_twins, parallel, in_place)
+    aliases, pending_aliases = _alias_twins(project, function_twins, parallel, stack, in_place)
     used_aliases: set[str] = set()
     existing = {fid for fid, d in closure.helpers.items() if d.existing}
     # A method of a class with a parallel async class keeps its name in the copy: calls of it
@@ -196,7 +202,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             _plan_redepend(project, fid, fplan, plan, function_twins, aliases, used_aliases, plans)
         if fid in dependency_twins and fid in tx_dependency.wrappers(project) and function.returns:
             fplan.returns = "AsyncIterator[AsyncSession]"
-            plan.imports.update({("collections.abc", "AsyncIterator"), ("sqlalchemy.ext.asyncio", "AsyncSession")})
+            plan.imports.update({("collections.abc", "AsyncIterator"), stack.async_session})
         if fid in closure.generator_twins and _iterator_returns(project, function):
             fplan.async_generator = True
         if fid in project.handed_twins:
@@ -204,13 +210,13 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             fplan.context_manager = True
             if function.returns:
                 fplan.returns = "AsyncIterator[AsyncSession]"
-                plan.imports.update({("collections.abc", "AsyncIterator"), ("sqlalchemy.ext.asyncio", "AsyncSession")})
+                plan.imports.update({("collections.abc", "AsyncIterator"), stack.async_session})
         if fid in project.opener_twins:
             fplan.context_manager = True
             fplan.closes = next((o.name for o in project.opens_directly(fid) if o.index < 0 and o.name), None)
             if function.returns:
                 fplan.returns = "AsyncIterator[AsyncSession]"
-                plan.imports.update({("collections.abc", "AsyncIterator"), ("sqlalchemy.ext.asyncio", "AsyncSession")})
+                plan.imports.update({("collections.abc", "AsyncIterator"), stack.async_session})
         if is_dependency and not function.is_async and not project.session_names(fid):
             fplan.keep_sync = True
         fplan.async_with = unit_of_work.entered_async(project, fid, migrated)
@@ -599,7 +605,7 @@ def _annotated_alias(project: Project, ref: str) -> bool:
 
 
 def _alias_twins(
-    project: Project, twins: dict, parallel: dict[str, str], in_place: set | frozenset = frozenset()
+    project: Project, twins: dict, parallel: dict[str, str], stack: StackNames, in_place: set | frozenset = frozenset()
 ) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, tuple[str, str, dict[str, str]], set[tuple[str, str]]]]]:
     """Annotated aliases of twinned dependencies get twins of their own: alias ref -> (module, twin name).
     An alias of a class dependency with a parallel async class (`Annotated[Repo, Depends()]`)
@@ -679,7 +685,7 @@ def _alias_twins(
                     if project.is_sync_session_type(ref_in):
                         spelled = _imported_as(module, *ref_in.rsplit(".", 1)) or ref_in.rsplit(".", 1)[-1]
                         renames[spelled] = "AsyncSession"
-                        needs.add(("sqlalchemy.ext.asyncio", "AsyncSession"))
+                        needs.add(stack.async_session)
             # the class annotated, also parametrised (`Annotated[Repo[Hero], Depends(get_repo)]`)
             for annotated in dict.fromkeys(
                 classes.resolve(ref_in) for ref_in in (value.ref if value.kind == "annotated" else None, *value.annotation)

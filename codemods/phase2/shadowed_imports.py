@@ -28,6 +28,9 @@ class Clash:
     name: str
     added: Binding
     others: tuple[Binding, ...]
+    # `others` were added by the rewrite too (the module bound the name no way at all): two
+    # imports of its own disagree, which no renaming in the module can settle
+    own: bool = False
 
 
 def clashes(before: list[ast.stmt], after: list[ast.stmt]) -> list[Clash]:
@@ -50,8 +53,8 @@ def clashes(before: list[ast.stmt], after: list[ast.stmt]) -> list[Clash]:
             continue
         others = tuple(b for b in distinct if b is not added[0])
         # the module's own bindings as the original wrote them (their lines are the user's)
-        mine = tuple(b for b in _distinct(old.get(name, [])) if b.identity != added[0].identity) or others
-        found.append(Clash(name, added[0], mine))
+        mine = tuple(b for b in _distinct(old.get(name, [])) if b.identity != added[0].identity)
+        found.append(Clash(name, added[0], mine or others, own=not mine))
     return found
 
 
@@ -192,6 +195,14 @@ def _distinct(found: list[Binding]) -> list[Binding]:
 
 
 def describe(clash: Clash) -> str:
+    if clash.own:
+        others = ", ".join(f"`{b.what}`" for b in clash.others)
+        return (
+            f"the rewrite would import `{clash.name}` from two places: `{clash.added.what}` and {others}, "
+            "neither of them in the module before; whichever runs last wins, so some migrated code "
+            "would use the other object. This is phase two's own inconsistency, not the module's: "
+            "nothing in the module needs renaming; please report it"
+        )
     others = ", ".join(f"`{b.what}` (line {b.line})" for b in clash.others)
     verb = "imports" if clash.added.identity[0] == "import" else "defines"
     return (

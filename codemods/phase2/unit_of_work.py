@@ -282,20 +282,26 @@ def opening_dependencies(project: Project, handler: Handler) -> list[FunctionId]
     return found
 
 
-def maker_blockers(project: Project, fid: FunctionId, engine: StackEngine | None) -> list[tuple[int, str]]:
+def maker_blockers(project: Project, fid: FunctionId, engine: StackEngine | None) -> list[tuple[int, str, str]]:
     """The `__enter__` of a unit of work opening its Session from a factory whose default is a
     sessionmaker the async stack does not stand for (another database's): its copy would open
-    the async stack's. (line, why)."""
+    the async stack's; or, the stack being blocked, the blocker. (line, why, rule code)."""
     holder = holders.holder_of(project, fid)
     module, function = project.functions[fid]
     if holder is None or holder.opened is None or function.name != "__enter__":
         return []
     _init, param, maker = holder.opened
+    if engine is not None and engine.blocked is not None:
+        # no async stack at all: the cause is what blocks it, not which sessionmaker it stands for
+        return [(function.line, (
+            f"opens its Session from `{param}`, by default `{maker.rpartition('.')[2]}`, and this run builds no "
+            f"async stack to open it from, since the stack is blocked ({engine.blocked.code}: {engine.blocked})"
+        ), engine.blocked.code)]
     if engine is None or not engine.sync:
         return [(function.line, (
             f"opens its Session from `{param}`, by default `{maker.rpartition('.')[2]}`, and phase two cannot tell "
             "which sessionmaker the async stack stands for: keep the route"
-        ))]
+        ), "AM278")]
     described = dict(engine.other_makers).get(project.canonical(maker) or "")
     if described is None:
         return []
@@ -303,7 +309,7 @@ def maker_blockers(project: Project, fid: FunctionId, engine: StackEngine | None
         f"opens its Session from `{param}`, by default {described}, another sessionmaker than the async "
         f"stack's {engine.maker}: its asynchronous copy would open the async stack's, another database's; keep "
         "the route"
-    ))]
+    ), "AM278")]
 
 
 # What a factory parameter's annotation names, as the asynchronous copy names it.

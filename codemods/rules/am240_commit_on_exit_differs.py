@@ -5,7 +5,8 @@ route only added or flushed. An async dependency without that commit rolls the s
 back when the request ends: the route answers 200 and nothing is saved. Phase two generates
 the async dependency with the same commit; it blocks when it would reuse an existing async
 dependency that commits differently, or when the sync dependencies the subsystem's routes
-reach disagree among themselves (one only other routers inject is theirs and does not block).
+reach disagree among themselves (one only other routers inject is theirs and does not block):
+then only the routes reaching the other kind, or both, stay synchronous, when the rest can move.
 
 Before:
 

@@ -15,11 +15,12 @@ def test_a_session_opened_on_an_engine_factory_blocks_with_am230(tmp_path):
         "engine = create_engine(\"sqlite:///app.db\")", "def make_engine():\n        return create_engine(\"sqlite://\")"
     ).replace("with Session(engine) as session:", "with Session(make_engine()) as session:")
     message = only_blocker(plan_for(stack_app(tmp_path, engine)), "AM230")
+    # the engine factory is the cause: a sessionmaker bound to `make_engine()` would be refused next (AM234)
     assert message.startswith(
-        "db/engine.py:10: no sessionmaker found: phase two builds the async stack next to a module-level"
-    )
-    assert "(`get_db_session` opens sqlalchemy.orm.Session)" in message
-    assert "[tool.async-migrate] sessionmakers" in message
+        "db/engine.py:11: `get_db_session` opens `Session(make_engine(), ...)` on the engine `make_engine()` returns"
+    ), message
+    assert "(`engine = make_engine()`) and open `Session(engine, ...)`" in message
+    assert "[tool.async-migrate] async-engine-factory" in message and "sessionmakers" not in message
 
 
 def test_near_miss_a_session_opened_on_a_module_level_engine_gets_the_stack(tmp_path):
