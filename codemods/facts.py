@@ -103,6 +103,10 @@ class Arg(_Fact):
     # Plain data by its shape (`deepcopy(current.meta or {})`, a display of literals): the names of
     # the attributes whose values it holds (`data_args.data_reads`); None for any other argument.
     data: tuple[str, ...] | None = None
+    # An attribute of what a module-rooted call returns, in that notation (`store.store().create_tag`
+    # for `store().create_tag`): a bound method of the object a getter hands out, passed as a value
+    # (`handed_functions`). Kept apart from `expr`, which the Session analyses read as a carrier.
+    returned_attribute: str | None = None
 
 
 @dataclass(slots=True)
@@ -932,6 +936,10 @@ class ClassFacts(_Fact):
     # `"polymorphic_load": "inline"` / `"selectin"` in a plain `__mapper_args__`: a query of a
     # base class loads this subclass's columns too.
     polymorphic_load: str = ""
+    # A plain `__mapper_args__` naming `polymorphic_on`: a query of this class returns rows of its
+    # mapped subclasses (without their own columns). Without it (nor opaque mapper arguments in
+    # the class order) a query of the class returns the class only, however it is subclassed.
+    polymorphic_on: bool = False
     # Columns the database computes on UPDATE (`onupdate=func.now()`, `server_onupdate=`,
     # `Computed(...)`: `astcollect/generated.py`), which the flush of a change expires; and whether
     # `__mapper_args__` fetches them with the flush (`"eager_defaults": True`).

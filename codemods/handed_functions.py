@@ -115,7 +115,7 @@ def handed_functions(
         bound = [b for b in bound if project.functions[b][1].name == method]
         if bound:
             return [(handed, call, arg) for handed in bound]
-    expression = arg.expr or (f"${arg.name}" if arg.name else None)
+    expression = arg.expr or (f"${arg.name}" if arg.name else None) or arg.returned_attribute
     if expression is not None:
         return [(handed, call, arg) for handed in project.flow.functions(fid, expression)[0]]
     at = arg.position if arg.keyword is None else arg.keyword

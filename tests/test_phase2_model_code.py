@@ -18,6 +18,7 @@ import os
 
 import pytest
 import sample
+from phase2_kit import KINDS, run_app
 from test_phase2_rules import RUNTIME_ENGINE, apply, dedent, function, handler, read, run_python
 from test_phase2_soundness import SQLMODEL_DB as SQLMODEL_STACKS
 
@@ -344,13 +345,64 @@ HANDED_OFF = MODELS.replace(
 ).replace("class Base(DeclarativeBase):", "def render(book) -> str:\n    return book.author.name\n\n\nclass Base(DeclarativeBase):")
 
 
-def test_a_property_handing_self_to_other_code_is_unverified(cli, models_app):
+HANDED_OUTSIDE = MODELS.replace(
+    "    @property\n    def title_upper(self) -> str:\n        return self.title.upper()\n",
+    "    @property\n    def title_upper(self) -> str:\n        return pprint.pformat(self)\n",
+).replace("class Base(DeclarativeBase):", "import pprint\n\n\nclass Base(DeclarativeBase):")
+
+
+def test_a_property_handing_self_to_a_project_function_gets_the_eager_load_it_reads(cli, models_app):
+    # `render(self)` reads `book.author`: judged as the property's own read, not left unverified
     root = models_app(ROUTES[4], models=HANDED_OFF)
+    document = apply(cli, root)
+    found = handler(document, "title")
+    assert found["action"] == "migrate" and "AM247" not in found["codes"], found
+    assert ".options(selectinload(Book.author))" in function(root, SUBSYSTEM, "title")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_migrated_property_handing_self_on_runs_on_each_database(cli, models_app, kind):
+    # MariaDB needs a length for each VARCHAR
+    sized = HANDED_OFF.replace(
+        "class Base(DeclarativeBase):\n    pass", "class Base(DeclarativeBase):\n    type_annotation_map = {str: String(100)}"
+    ).replace("from sqlalchemy import ForeignKey", "from sqlalchemy import ForeignKey, String")
+    root = models_app(ROUTES[4], models=sized)
+    apply(cli, root)
+    script = dedent(
+        """
+        import asyncio
+        import json
+
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+
+        from api.items import router
+        from db.engine import async_engine, database_sessionmaker, engine
+        from models import Author, Base, Book
+
+        Base.metadata.create_all(engine)
+        with database_sessionmaker() as s:
+            s.add(Author(id=1, name="Ann"))
+            s.add(Book(id=1, title="Alpha", author_id=1))
+            s.commit()
+        app = FastAPI()
+        app.include_router(router)
+        with TestClient(app) as client:
+            out = client.get("/titles/1").json()
+        asyncio.run(async_engine.dispose())
+        print(json.dumps(out))
+        """
+    )
+    assert run_app(root, kind, script) == {"id": 1, "title_upper": "Ann"}
+
+
+def test_near_miss_a_property_handing_self_to_code_outside_the_project_is_unverified(cli, models_app):
+    root = models_app(ROUTES[4], models=HANDED_OUTSIDE)
     document = apply(cli, root)
     found = handler(document, "title")
     assert (found["action"], found["codes"]) == ("blocked", ["AM247"]), found
     assert "runs property Book.title_upper" in found["reasons"][0]
-    assert "`self` is handed to `render(...)`" in found["reasons"][0]
+    assert "`self` is handed to `pprint.pformat(...)`" in found["reasons"][0]
 
 
 def test_the_eager_load_is_what_makes_the_property_work(cli, models_app):

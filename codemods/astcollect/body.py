@@ -1309,6 +1309,8 @@ class BodyScanner:
             # module-level attribute is the argument's `ref`
             if found is not None and (found.startswith("$") or found.endswith("()")):
                 arg.expr = found
+            elif found is not None and found.rpartition(".")[0].endswith("()") and "(" not in found.partition("()")[2]:
+                arg.returned_attribute = found
         for arg, value in self.raw_displayed:
             found = expression(value, local)
             if found is not None and found.startswith("$") and found not in arg.displayed:

@@ -1894,6 +1894,7 @@ class Collector:
                 found.opaque_mapper_args = True
             elif "__mapper_args__" in targets:
                 found.polymorphic_load = string(_dict_entry(value, "polymorphic_load")) or ""
+                found.polymorphic_on = _dict_entry(value, "polymorphic_on") is not None
                 eager = _dict_entry(value, "eager_defaults")
                 found.eager_defaults = eager is not None and syntax.named_constant(eager) == "True"
             bound.extend(targets)

@@ -206,7 +206,8 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
                 outcome.blocking = sorted(
                     [*outcome.blocking, *own_lazy_loads(project, handler)], key=lambda b: (b.line, b.call)
                 )
-            _still_blocking(outcome, work)
+            if not _builds_only(project, handler, work):
+                _still_blocking(outcome, work)
         return outcome
     converting = _reasons_to_convert(work, project) or [
         AM127.reason(
@@ -555,6 +556,9 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
                     "middleware: stays async def (it awaits `call_next` or the wrapped app); its synchronous "
                     f"Session work blocks the event loop on every request it sees: {teardown}"
                 )]
+        built = _builds_only(project, handler, work)
+        if built:
+            return [AM133.reason(_built_text(handler.kind, built))]
         return [AM133.reason(_hook_text(handler.kind, work, engine) + caveat)]
     unrecognised = sorted({r.unrecognised for r in handler.registrations if r.unrecognised})
     if unrecognised:
@@ -683,6 +687,39 @@ def memory_text(memory: MemoryEngine) -> str:
         "connection, and so a database, of its own; on the event loop every async def handler shares the loop "
         "thread's; as `def` (or offloaded) it would run in a worker thread and see an empty database of its own "
         "(no tables created at startup, none of the rows other requests wrote)"
+    )
+
+
+def _builds_only(project: Project, handler: Handler, work: SessionWork) -> list[int]:
+    """The lines where a middleware or start-up hook builds a Session (`request.state.db =
+    SessionLocal()`, `db = SessionLocal()`), when that is all it does with one: building a
+    Session does no I/O, only the work done with it does (the handlers' own, where they run). []
+    when it does anything else with it, or opens it in a `with` block, whose end closes it on the
+    event loop (a ROLLBACK where a handler left a transaction open)."""
+    if handler.kind not in HOOK_KINDS or handler.kind == HandlerKind.EXCEPTION_HANDLER:
+        return []
+    if work.used or work.opening_callees or work.in_coroutines or work.reached or work.decorated or work.serialised:
+        return []
+    if past_constructions(project, handler, work.blocking):
+        return []
+    built = {b.line for b in work.blocking}
+    if any(line not in built for line, _ in work.own):
+        return []
+    entered = {b.line for b in handler.function.bindings if b.entered}
+    if any(line in entered for line in work.opened):
+        return []
+    return sorted(built | set(work.opened))
+
+
+def _built_text(kind: str, lines: list[int]) -> str:
+    where = ", ".join(map(str, lines))
+    text = (
+        "middleware: stays async def (it awaits `call_next` or the wrapped app)" if kind == "middleware"
+        else "startup/shutdown handler: phase one leaves it async def"
+    )
+    return (
+        f"{text}; it only builds a Session (line {where}) and does no synchronous Session work with it: building "
+        "a Session does no I/O, the work done with it does, where that runs"
     )
 
 
@@ -916,6 +953,16 @@ def _still_blocking(outcome: Outcome, work: SessionWork) -> None:
             )
         )
     elif not outcome.blocking:
+        entered = {b.line for b in outcome.handler.function.bindings if b.entered}
+        closed = [line for line in work.opened if line in entered]
+        if closed and not work.used and outcome.handler.kind in HOOK_KINDS:
+            # no call of its own on it: the `with` block's end is the only Session work it does
+            outcome.reasons.append(AM116.reason(
+                f"still blocks the event loop at the end of the `with` block of line {', '.join(map(str, closed))}, "
+                "which closes the Session it opens there on the loop: a ROLLBACK where a handler using it left its "
+                "transaction open"
+            ))
+            return
         names = ", ".join(f"`{name}`" for name in work.used) or "its Session"
         outcome.reasons.append(AM116.reason(f"still blocks the event loop through {names}"))
 

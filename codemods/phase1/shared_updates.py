@@ -111,6 +111,10 @@ def _is_lock(project: Project, fid: FunctionId, expression: str, locks: frozense
                 return held.kind == "call" and held.ref in locks
             if found is not None and attribute in found[1].instance_built:
                 return project.canonical(found[1].instance_built[attribute]) in locks
+            if found is not None and attribute in found[1].built:
+                # `_lock = threading.Lock()` in the class body: one lock for the class, through
+                # `cls` in a classmethod or `self` in any instance
+                return project.canonical(found[1].built[attribute]) in locks
         return False
     target = project.resolve(expression)
     return (

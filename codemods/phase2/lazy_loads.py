@@ -19,6 +19,7 @@ from enum import Enum
 from typing import cast
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.classes import Classes, project_classes
 from async_migrate.codemods.flow import INSTANCE, QUERY, split
 from async_migrate.codemods.held_session import type_var
@@ -32,7 +33,13 @@ from async_migrate.codemods.phase2.eager_flow import (
     describe,
 )
 from async_migrate.codemods.phase2.handed_built import Handed, handed_back, handed_built, shown_functions
-from async_migrate.codemods.phase2.model_members import Members, Summary, members, on_object_session
+from async_migrate.codemods.phase2.model_members import (
+    Members,
+    Summary,
+    instance_receiver,
+    members,
+    on_object_session,
+)
 from async_migrate.codemods.phase2.refreshed import by_callers, by_name, by_query, only_set
 from async_migrate.codemods.phase2.text_values import is_text
 from async_migrate.codemods.phase2.validations import (
@@ -1227,7 +1234,7 @@ class _Analysis:
         can be added where the object is loaded."""
         module, function = self.project.functions[fid]
         eager = self._untraced(eager, source, fid)
-        typed = self._receiver_classes(fid, written)
+        typed = self._typed_receiver(root, fid, written)
         if typed is None or by_name(function, written, line, column):
             return
         candidates = typed or self._deferring(column)
@@ -1290,7 +1297,7 @@ class _Analysis:
             return  # no class defines it: no candidate runs code, whatever the receiver is
         module, function = self.project.functions[fid]
         eager = self._untraced(eager, source, fid)
-        typed = self._receiver_classes(fid, written)
+        typed = self._typed_receiver(root, fid, written)
         if typed is None:
             return
         if how == "getattr" and not name:
@@ -1305,6 +1312,8 @@ class _Analysis:
         where = line or function.line
         unread = self._unread_receiver(fid, written) if not typed else None
         running = [c for c in candidates if self.members.runs(c, name, "read" if how == "getattr" else how)]
+        # `self` of a base or mixin: which of the classes it is mixed into the object is, is unknown
+        mixed = len(running) > 1 and self._own_receiver(fid, written)
         if unread is not None and running:
             self._unread_risk(root, fid, line, written, name, unread, self._whose(running, "runs code for"))
             return
@@ -1350,7 +1359,7 @@ class _Analysis:
                     why = UNTRACED
                 self._member_risk(root, module, function, where, written, name, shown, summary, need.path,
                                   need.via, why, source, served,
-                                  among=running if not typed and why == UNTRACED and not served else None)
+                                  among=running if (not typed or mixed) and why == UNTRACED and not served else None)
 
     def _unverified_member(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str,
@@ -1684,11 +1693,109 @@ class _Analysis:
                 found = self._find_receiver_classes(self.project.functions[fid][1], written)
                 if found == []:
                     found = (
-                        self._built_classes(fid, written) or self._queried_classes(fid, written)
-                        or self._passed_classes(fid, written)
+                        self._built_classes(fid, written) or self._constructed_class(fid, written)
+                        or self._queried_classes(fid, written) or self._passed_classes(fid, written)
                     )
                 self._receivers[key] = found
         return self._receivers[key]
+
+    def _own_receiver(self, fid: FunctionId, written: str) -> bool:
+        """Whether `written` is the `self` of a method of a project class, never bound again there."""
+        function = self.project.functions[fid][1]
+        return (
+            self.classes.owner(fid) is not None and written == instance_receiver(function)
+            and written not in function.holds and not any(b.name == written for b in function.bindings)
+        )
+
+    def _typed_receiver(self, root: FunctionId, fid: FunctionId, written: str) -> list[str] | None:
+        """`_receiver_classes`, with `self` of a method, and a parameter it leaves untyped, taken as
+        the objects `root`'s closure hands them are (`_handed_classes`)."""
+        if self._own_receiver(fid, written):
+            return self._self_classes(root, fid, frozenset())
+        typed = self._receiver_classes(fid, written)
+        if typed == [] and self._bare_param(fid, written):
+            return self._handed_classes(root, fid, written, frozenset()) or typed
+        return typed
+
+    def _bare_param(self, fid: FunctionId, name: str) -> bool:
+        """An unannotated parameter, never bound again in the function."""
+        function = self.project.functions[fid][1]
+        return any(p.name == name and not p.annotation and not p.variadic for p in function.params) and (
+            name not in function.holds and not any(b.name == name for b in function.bindings)
+        )
+
+    def _self_classes(
+        self, root: FunctionId, fid: FunctionId, visiting: frozenset[tuple[FunctionId, str]]
+    ) -> list[str] | None:
+        """`self` in a method: an object of its class or of a subclass, never of another model
+        defining a member of the same name (a mixin's `self.label()` runs the `label` of the class
+        it is mixed into). Of those, the classes of the objects `root`'s closure calls the method
+        on, where every such call is on an object whose classes are known (`note.to_dict()` on a
+        `Note` the route loaded); else all of them. None when none can be a model (a service, a
+        schema): its members read nothing a Session loads."""
+        owner = self.classes.owner(fid)
+        assert owner is not None
+        family = [
+            c for c in (owner, *self.classes.subclasses(owner))
+            if self.members.mapped(c) or self.members.outside(c) is not None
+        ]
+        if not family:
+            return None
+        receiver = instance_receiver(self.project.functions[fid][1]) or "self"
+        found = self._handed_classes(root, fid, receiver, visiting)
+        if not found:
+            return family
+        return [c for c in family if any(c in (f, *self.classes.subclasses(f)) for f in found)] or family
+
+    def _handed_classes(
+        self, root: FunctionId, fid: FunctionId, name: str, visiting: frozenset[tuple[FunctionId, str]]
+    ) -> list[str]:
+        """The classes of the objects every call of `root`'s closure hands `fid` as its parameter
+        `name` (the object a method is called on, for its `self`), where each is known: a query's
+        entity the flow traces it to, an annotation, a class built, or what the caller was handed
+        in turn. [] when a call hands something else, or none is seen."""
+        members = self._members.get(root)
+        if members is None:
+            members = self._members[root] = frozenset(self.closure(root))
+        edges = [e for e in self.project.all_calls_to.get(fid, ()) if e.caller in members and e.caller != fid]
+        if not edges or (fid, name) in visiting or len(visiting) > 8 or fid in self._named_functions():
+            return []
+        visiting = visiting | {(fid, name)}
+        function = self.project.functions[fid][1]
+        receiver = instance_receiver(function) if self.classes.owner(fid) is not None else None
+        params = [p.name for p in function.params if not p.variadic]
+        if self.classes.owner(fid) is not None and not any(d.callee == "staticmethod" for d in function.decorators):
+            params = params[1:]  # `self` or `cls` takes no argument of the call
+        found: dict[str, None] = {}
+        for edge in edges:
+            if name == receiver:
+                given = edge.call.receiver
+            else:
+                position = params.index(name) if name in params else -1
+                passed = [a for a in edge.call.args if a.keyword == name or (a.keyword is None and a.position == position)]
+                given = passed[0].name if len(passed) == 1 else None
+            classes = self._classes_of(root, edge.caller, given, visiting) if given is not None else None
+            if not classes:
+                return []
+            found.update(dict.fromkeys(classes))
+        return list(found)
+
+    def _classes_of(
+        self, root: FunctionId, fid: FunctionId, name: str, visiting: frozenset[tuple[FunctionId, str]]
+    ) -> list[str] | None:
+        """The classes of the object local `name` of `fid` holds, as `_handed_classes` knows them."""
+        if self._own_receiver(fid, name):
+            return self._self_classes(root, fid, visiting)
+        origins = self.flow.name(fid, name) if self.flow is not None else None
+        if origins:
+            models = [o.model for o in origins if o.kind is OriginKind.LOAD]
+            if len(models) != len(origins) or None in models:
+                return None
+            return [m for m in models if m is not None]
+        typed = self._receiver_classes(fid, name)
+        if typed == [] and self._bare_param(fid, name):
+            return self._handed_classes(root, fid, name, visiting) or None
+        return typed or None
 
     def _built_classes(self, fid: FunctionId, written: str) -> list[str]:
         """A local name every value of which the flow knows as an instance of a project class (`user =
@@ -1703,6 +1810,24 @@ class _Analysis:
         ):
             return []
         return sorted(cast("set[str]", targets))
+
+    def _constructed_class(self, fid: FunctionId, written: str) -> list[str]:
+        """A mapped class built in place (`History(user_id=uid).save(db)`): that class, so the call
+        runs its `save` and no other model's of that name. [] otherwise."""
+        if not written.endswith(")"):
+            return []
+        try:
+            node = ast.parse(written, mode="eval").body
+        except SyntaxError:
+            return []
+        callee = dotted(node.func) if type(node) is ast.Call else None
+        if callee is None:
+            return []
+        module = self.project.functions[fid][0]
+        head, dot, rest = callee.partition(".")
+        imported = module.imports.get(head)
+        built = self.classes.built_by(f"{imported}{dot}{rest}" if imported else f"{module.name}.{callee}")
+        return [built] if built is not None and self.classes.is_mapped(built) else []
 
     def _queried_classes(self, fid: FunctionId, written: str) -> list[str]:
         """A row of a model's legacy query property (`user = User.query.filter_by(...).first()`,
@@ -1746,11 +1871,7 @@ class _Analysis:
         edges = self.project.all_calls_to.get(fid, [])
         if not edges or self.classes.owner(fid) is not None or not any(p.name == written for p in function.params):
             return []
-        if any(
-            (named[0].name, named[1].key) == fid
-            for module in self.project.modules.values() for ref in module.references
-            if (named := self.project.function(ref)) is not None
-        ):
+        if fid in self._named_functions():
             return []  # named as a value (`run_in_threadpool(hire, db, row)`): called where no edge shows
         found: list[str] = []
         for edge in edges:
@@ -1767,6 +1888,20 @@ class _Analysis:
                 return []  # a class of a module the tool did not read: perhaps a model
             found.extend(self._typed(param))
         return list(dict.fromkeys(found)) or None
+
+    def _named_functions(self) -> set[FunctionId]:
+        """The project functions some module names as a value (`LATER = describe`,
+        `run_in_threadpool(hire, db, row)`, `create_method=store().create_tag`): called where no
+        edge shows it, on whatever it is handed there. Kept per project."""
+        found = cast("set[FunctionId] | None", self.project.derived.get("lazy_load_named_functions"))
+        if found is None:
+            found = {
+                (named[0].name, named[1].key)
+                for module in self.project.modules.values() for ref in module.references
+                if (named := self.project.function(ref)) is not None
+            }
+            self.project.derived["lazy_load_named_functions"] = found
+        return found
 
     def _super_classes(self, fid: FunctionId) -> list[str] | None:
         """`super()` in a method: the mapped classes above its own (None for none: a repository's

@@ -290,8 +290,7 @@ class Members:
         without the subclass's columns, which load on their first read."""
         if self.known(cls, name):
             return None
-        mro = self.classes.mro(cls)
-        if not any("__mapper_args__" in self.classes.by_ref[a][1].names for a in mro):
+        if not self.polymorphic(cls):
             return None  # no polymorphic mapping: a query of `cls` returns `cls` only
         for sub in self.classes.subclasses(cls):
             _, declared = self.classes.by_ref[sub]
@@ -308,10 +307,19 @@ class Members:
         `selectin_polymorphic(...)`)."""
         if self.known(cls, name):
             return None
-        mro = self.classes.mro(cls)
-        if not any("__mapper_args__" in self.classes.by_ref[a][1].names for a in mro):
+        if not self.polymorphic(cls):
             return None
         return next((sub for sub in self.classes.subclasses(cls) if self.flow.relationship(sub, name) is not None), None)
+
+    def polymorphic(self, cls: str) -> bool:
+        """Whether a query of `cls` may return rows of its mapped subclasses: its class order maps
+        `polymorphic_on`, or sets `__mapper_args__` the tool cannot read. Other mapper arguments
+        (`confirm_deleted_rows`, `eager_defaults`) on a declarative base's `cls=` leave every
+        model a class of its own, whose columns its own query loads."""
+        return any(
+            declared.polymorphic_on or declared.opaque_mapper_args
+            for declared in (self.classes.by_ref[a][1] for a in self.classes.mro(cls))
+        )
 
     def _loaded_with_base(self, cls: str, sub: str) -> bool:
         """`"polymorphic_load": "inline"` (or `"selectin"`) on `sub` and every mapped class
@@ -475,7 +483,7 @@ class Members:
         (`PhysicalProduct.weight_kg`): a query of `cls` returns subclass rows, which run it. Its
         summary is taken for an object of `cls`, so that its reads of the subclass's own columns,
         which such a query leaves unloaded, are needs (`subclass`)."""
-        if not any("__mapper_args__" in self.classes.by_ref[a][1].names for a in self.classes.mro(cls)):
+        if not self.polymorphic(cls):
             return None
         for sub in self.classes.subclasses(cls):
             declared = self.classes.by_ref[sub][1]
@@ -565,7 +573,7 @@ class Members:
         found = Summary(member, kind, module.path, function.line)
         if key in self._active:
             return found  # a cycle reads nothing the outer visit does not
-        receiver = receiver or _receiver(function)
+        receiver = receiver or instance_receiver(function)
         if receiver is None:
             return found
         found.session_work = self._session_work(fid)
@@ -603,7 +611,7 @@ class Members:
         if fid is None:
             return None
         function = self.project.functions[fid][1]
-        receiver = _receiver(function)
+        receiver = instance_receiver(function)
         if receiver is None or not function.returned_terms or any(not w for w, _ in function.returned_terms):
             return None
         before = self.flow.bound.get(fid)
@@ -686,10 +694,21 @@ class Members:
     ) -> None:
         assert origin.model is not None
         if how == "pass":
-            if not self._to_session(origin.fid, name):
+            if self._to_session(origin.fid, name):
+                return
+            handed = self._handed_summary(origin, line, written)
+            if handed is None:
                 found.unverified.append(
                     f"{where}: `{written}` is handed to `{name}(...)`, whose reads the tool does not follow"
                 )
+                return
+            for need in handed.needs:
+                found.needs.append(Need((*origin.path, *need.path), need.strategy, f"{found.member} -> {need.via}",
+                                        need.file, need.line))
+            for need in handed.eager:
+                found.eager.append(Need((*origin.path, *need.path), need.strategy, f"{found.member} -> {need.via}",
+                                        need.file, need.line))
+            found.unverified.extend(n for n in handed.unverified if n not in found.unverified)
             return
         if how == "getattr" and not name:
             found.unverified.append(f"{where}: `getattr({written}, ...)` reads an attribute named at run time")
@@ -741,6 +760,50 @@ class Members:
             )
 
 
+    def _handed_summary(self, origin: Origin, line: int, written: str) -> Summary | None:
+        """What a project function the object is handed to as a bare name reads on it (`save`
+        handing `self` to `persist_obj(db, self)`): its summary with that parameter standing for
+        the object. None when the call, its callee or the parameter is not known."""
+        assert origin.model is not None
+        function = self.project.functions[origin.fid][1]
+        found: Summary | None = None
+        for call in function.calls:
+            passed = [a for a in call.args if a.name == written] if call.line == line else []
+            target = self.project.function(call.callee) if passed and call.callee else None
+            if target is None or len(passed) != 1:
+                continue
+            if found is not None:
+                return None  # two calls on the line hand it on: which the use is, is not known
+            module, callee = target
+            params = [p for p in callee.params if not p.variadic]
+            if self.classes.owner((module.name, callee.key)) is not None and not any(
+                d.callee == "staticmethod" for d in callee.decorators
+            ):
+                params = params[1:]  # `self` or `cls` takes no argument of the call
+            arg = passed[0]
+            param = next((p.name for p in params if p.name == arg.keyword), None) if arg.keyword else (
+                params[arg.position].name if arg.position is not None and arg.position < len(params) else None
+            )
+            if param is None or self._hands_on(module.name, callee, param):
+                return None
+            found = self.summary(origin.model, (module.name, callee.key), param)
+        return found
+
+    def _hands_on(self, module: str, function: facts.Function, param: str) -> bool:
+        """Whether `function` hands its parameter `param` on to a call other than a Session
+        method's or a builtin's that reads nothing (`audit(obj)` doing `pprint.pformat(obj)`): the
+        facts record such a hand-off as a use only on a method's `self`, so a summary with another
+        parameter standing for the object would miss it."""
+        fid = (module, function.key)
+        for call in function.calls:
+            if not any(a.name == param or (a.expr or "").startswith(f"${param}.") for a in call.args):
+                continue
+            written = (call.func or call.callee or "").removeprefix("$")
+            if call.callee in _READS_NOTHING or self._to_session(fid, written):
+                continue
+            return True
+        return False
+
     def _to_session(self, fid: FunctionId, callee: str) -> bool:
         """`callee` is a Session method (`db_session.add`, `session.delete`) called on what the flow
         knows as a Session or a `scoped_session` registry: SQLAlchemy's own, whose cascades read
@@ -757,6 +820,9 @@ class Members:
         return any(v.kind in (SESSION, REGISTRY) for v in values)
 
 
+# Builtins handed an object that read none of its attributes (`isinstance(obj, Book)`).
+_READS_NOTHING = frozenset({"isinstance", "issubclass", "type", "id", "hasattr", "callable", "len"})
+
 # Session methods taking an ORM object.
 _OBJECT_METHODS = frozenset({
     "add", "add_all", "delete", "merge", "refresh", "expunge", "expire", "is_modified", "enable_relationship_loading",
@@ -769,7 +835,9 @@ def on_object_session(work: str) -> bool:
     return "object_session(" in work or (("inspect(" in work or "instance_state(" in work) and ").session" in work)
 
 
-def _receiver(function: facts.Function) -> str | None:
+def instance_receiver(function: facts.Function) -> str | None:
+    """The parameter an instance method is handed its object in (`self`); None for a static or
+    class method, or a function without parameters."""
     if not function.params or any(d.callee in _PLAIN for d in function.decorators):
         return None
     return function.params[0].name

@@ -6,7 +6,10 @@ tell what to await, and "does no Session work" would be a false all-clear. The r
 it is until the types are visible. A route with Session work of its own is held back too when
 a function it calls works on such a value: once the route's Session is an AsyncSession, the value
 may be that very Session (an async dependency keeping it on `request.state` or in a context
-variable), and a synchronous call on it would never be awaited.
+variable), and a synchronous call on it would never be awaited. So is a route handing a function
+that does Session work to code that calls it (`verify_and_create(create_method=store().create_tag)`,
+the store's method opening its own Session): the call graph does not follow that call, so phase
+two cannot rewrite it, and the route does Session work all the same.
 
 Before:
 

@@ -104,3 +104,69 @@ def test_near_miss_a_lifespan_handing_create_all_to_run_sync_does_no_blocking_wo
     root = app(ROUTES, {"main.py": main})
     entry = reported(root, "lifespan", "phase1")
     assert "does no synchronous Session work" in entry["reasons"][0], entry
+
+
+# A middleware handing its handlers a Session it builds: building one does no I/O, so phase one
+# says it does no Session work of its own; one closing it at the end of a `with` block, or
+# querying, is told where it blocks.
+BUILDS = """
+from fastapi import FastAPI, Request
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from api.items import router
+from db.engine import database_sessionmaker
+
+app = FastAPI()
+app.include_router(router)
+
+
+@app.middleware("http")
+async def builds(request: Request, call_next):
+    request.state.db = database_sessionmaker()
+    return await call_next(request)
+
+
+class BuildsMiddleware(BaseHTTPMiddleware):
+    async def dispatch(self, request, call_next):
+        db = database_sessionmaker()
+        request.state.db = db
+        return await call_next(request)
+
+
+app.add_middleware(BuildsMiddleware)
+
+
+@app.middleware("http")
+async def with_block(request: Request, call_next):
+    with database_sessionmaker() as db:
+        request.state.db = db
+        return await call_next(request)
+
+
+@app.middleware("http")
+async def queries(request: Request, call_next):
+    db = database_sessionmaker()
+    db.execute("select 1")
+    request.state.db = db
+    return await call_next(request)
+"""
+
+
+def test_a_middleware_only_building_a_session_does_no_session_work(app, reported):
+    root = app(ROUTES, {"main.py": BUILDS})
+    for function, line in (("builds", 13), ("BuildsMiddleware.dispatch", 19)):
+        for command in ("scan", "phase1"):
+            entry = reported(root, function, command)
+            assert entry["codes"] == ["AM133"], entry
+            assert f"it only builds a Session (line {line}) and does no synchronous Session work" in entry["reasons"][0]
+            assert "blocks" not in entry["reasons"][0], entry
+
+
+def test_near_miss_closing_it_with_the_block_or_querying_is_told_where_it_blocks(app, reported):
+    root = app(ROUTES, {"main.py": BUILDS})
+    closed = reported(root, "with_block", "phase1")
+    assert closed["codes"] == ["AM133", "AM116"], closed
+    assert "at the end of the `with` block of line 29, which closes the Session" in closed["reasons"][1]
+    queried = reported(root, "queries", "phase1")
+    assert queried["codes"] == ["AM133", "AM116"], queried
+    assert "line 37 (db.execute())" in queried["reasons"][1] and "only builds" not in queried["reasons"][0]

@@ -253,3 +253,50 @@ def test_near_miss_a_check_then_act_only_the_event_loop_runs_keeps_the_route(app
     lazy = LAZY_ENGINE.replace("def get_db():", "async def get_db():")
     root = app(SALTED.format(dependency="get_db", body="read_salt()"), {"api/lazy.py": lazy})
     assert reported(root, "open_salt", "phase1")["codes"][0] == "AM140"
+
+
+# A class keeping one lock for all its callers in its body (`_lock = threading.Lock()`, feast's
+# `HttpSessionManager`), taken through `cls` in a classmethod or `self` in a method: the check
+# and the change made holding it are one step for every thread, as with a module-level lock.
+CLASS_LOCK = """
+import asyncio
+import threading
+
+
+class Sessions:
+    _lock = {lock}
+    _last: float | None = None
+    _seen: set[str] = set()
+
+    @classmethod
+    def touch(cls, now: float) -> None:
+        with cls._lock:
+            if cls._last is None or now > cls._last:
+                cls._last = now
+
+    def remember(self, key: str) -> None:
+        with self._lock:
+            if key not in self._seen:
+                self._seen.add(key)
+
+
+SESSIONS = Sessions()
+
+
+@router.get("/touch")
+async def touch(session: session_dependency):
+    Sessions.touch(1.0)
+    SESSIONS.remember("k")
+    return session.execute("select 1").all()
+"""
+
+
+def test_a_check_then_act_under_the_class_lock_through_cls_or_self_converts(app, reported):
+    entry = reported(app(CLASS_LOCK.format(lock="threading.Lock()")), "touch", "phase1")
+    assert entry["action"] == "convert", entry
+
+
+def test_near_miss_an_asyncio_lock_in_the_class_body_keeps_it(app, reported):
+    entry = reported(app(CLASS_LOCK.format(lock="asyncio.Lock()")), "touch", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM140"), entry
+    assert "`cls._last`" in entry["reasons"][0], entry

@@ -80,6 +80,8 @@ def test_near_miss_rows_of_a_table_of_the_project_hold_no_object_to_load_into(ph
 
 
 HANDED_MODELS = """
+import pprint
+
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
@@ -95,6 +97,10 @@ class Author(Base):
 
 
 def audit(obj):
+    return pprint.pformat(obj)
+
+
+def noted(obj):
     return obj
 
 
@@ -110,6 +116,9 @@ class Book(Base):
 
     def logged(self) -> None:
         audit(self)
+
+    def kept(self) -> None:
+        noted(self)
 """
 HANDED = """
 from fastapi import Depends
@@ -142,3 +151,9 @@ def test_near_miss_an_object_handed_to_a_project_function_stays_unverified(phase
     found = entry(phase2(HANDED.format(method="logged()"), {"models.py": HANDED_MODELS}), "keep")
     assert found["action"] == "blocked" and "AM247" in found["codes"], found
     assert any("`self` is handed to `audit(...)`, whose reads the tool does not follow" in r for r in found["reasons"])
+
+
+def test_an_object_handed_to_a_project_function_is_judged_by_what_it_reads(phase2, entry):
+    # `noted(self)` reads nothing of the book: followed, not left unverified
+    found = entry(phase2(HANDED.format(method="kept()"), {"models.py": HANDED_MODELS}), "keep")
+    assert found["action"] == "migrate" and "AM247" not in found["codes"], found
