@@ -562,7 +562,8 @@ class Members:
             return known
         module, function = self.project.functions[fid]
         owner = self.classes.owner(fid)
-        member = f"{self.classes.short(owner)}.{function.name}"
+        # a module function handed the object (`_handed_summary`) has no class to name it by
+        member = f"{self.classes.short(owner)}.{function.name}" if owner is not None else f"{module.name}.{function.qualname}"
         kind = "method"
         if function.name in ("__str__", "__repr__"):
             kind = function.name
