@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, KeysView
 from dataclasses import dataclass, field, replace
 from typing import cast
 
-from async_migrate.codemods import facts, twin_names
+from async_migrate.codemods import facts, session_work, twin_names
 from async_migrate.codemods.astcollect.dispatch import BY_NAME, LAMBDA, LOCAL, UNREAD
 from async_migrate.codemods.containers import module_functions
 from async_migrate.codemods.flow import INSTANCE, SESSION, Abstract, Flow, split
@@ -2065,6 +2065,28 @@ def _does_session_work(project: Project, fid: FunctionId) -> bool:
     )
 
 
+def _awaited_in_generator(project: Project, call: facts.Call, edge: Edge | None) -> str | None:
+    """AM212 for a call the rewrite awaits because its callee moves to `async def` (a repository's
+    or service's method, a CRUD instance's, a helper handed what holds the Session), standing
+    where an `await` turns the generator expression into an async generator: its element, its
+    conditions, or an iterable after the first (only the first runs in the enclosing function)."""
+    if edge is None or not call.in_generator or call.nested:
+        return None
+    _, callee = project.functions[edge.callee]
+    if callee.is_async or callee.name == "__init__" or session_work.builds_only(project, edge.callee):
+        return None  # a construction is never awaited; a coroutine called bare is the code's own
+    if edge.callee not in project.work_chains and not _does_session_work(project, edge.callee):
+        return None
+    written = f"`{project.written(call.func)}()`" if call.func else f"`{_short_callee(call)}()`"
+    module, _ = project.functions[edge.callee]
+    return (
+        f"{written} calls {module.name}.{callee.qualname}, which moves to `async def` and needs `await` here, "
+        "inside a generator expression: the `await` would make it an async generator, which `any()`, `sum()`, "
+        "`list()` and their kind cannot iterate; use a list comprehension (inside `any()`/`all()` it makes "
+        "the call for every item, not only up to the first that decides)"
+    )
+
+
 def _hands_injected_holder(project: Project, fid: FunctionId) -> bool:
     """`services.add_item(name, uow)` in a route, `uow` a parameter a dependency fills with an
     instance of a class holding the request's Session that can move (`get_uow(db) ->
@@ -3417,6 +3439,10 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         if needs_await and call.in_generator:
             found.append(_Own(AM212, call.line, "needs `await` inside a generator expression, which would "
                               "become an async generator: use a list comprehension"))
+            continue
+        moving = _awaited_in_generator(project, call, callees.get(call.index))
+        if moving is not None:
+            found.append(_Own(AM212, call.line, moving))
             continue
         if call.receiver in names and call.method == "query" and _legacy_query_blocker is not None:
             message = _legacy_query_blocker(project, fid, call)

@@ -240,6 +240,15 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
                      "not have: run it on the Session behind it, `await "
                      f"{call.receiver}.run_sync(lambda s: s.{call.method}(...))`, with the async_sessionmaker's "
                      f"`sync_session_class={owner}`", call)
+    # The rewrite only adds awaits: one in a generator expression the original already had is its own.
+    _, source = before.functions[original]
+    kept_awaits = {c.line - source.line for c in source.calls if c.awaited and c.in_generator}
+    for call in function.calls:
+        if call.awaited and call.in_generator and not call.nested and call.line - function.line not in kept_awaits:
+            spelled = after.written(call.func) if call.func else (call.callee or "a call").rsplit(".", 1)[-1]
+            flag(call.line, f"awaits `{spelled}()` inside a generator expression, which makes it an async "
+                 "generator: what iterates it synchronously (`any()`, `sum()`, `list()`, a `for`) raises TypeError",
+                 call)
     for call in function.calls:
         if call.offloaded and call.receiver in names and call.method in AWAITED_METHODS and not call.greenlet:
             flag(call.line, f"`{call.receiver}.{call.method}()` is a coroutine on AsyncSession and runs in a worker "

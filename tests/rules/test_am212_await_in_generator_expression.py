@@ -46,3 +46,38 @@ def test_near_miss_a_session_call_in_the_outermost_iterable_migrates_and_runs(cl
         print(json.dumps(client.get("/names").json()))
     """)
     assert result == ["Ann", "Bob"]
+
+
+REPOSITORY = """
+class BookRepo:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, book_id: int):
+        return self.session.get(Book, book_id)
+
+
+"""
+
+
+def test_a_repository_method_in_a_generator_expression_blocks_with_am212(phase2, entry):
+    # `repo.get()` moves to `async def` with its class: awaited there, the genexp is an async generator
+    document = phase2(REPOSITORY + """
+@router.get("/missing")
+def missing(session: session_dependency):
+    repo = BookRepo(session)
+    return any(repo.get(i) is None for i in (1, 2))
+""")
+    found = entry(document, "missing")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM212"])
+    assert "`repo.get()` calls api.items.BookRepo.get, which moves to `async def`" in found["reasons"][0]
+
+
+def test_near_miss_the_repository_method_in_a_list_comprehension_migrates(phase2, entry):
+    document = phase2(REPOSITORY + """
+@router.get("/missing")
+def missing(session: session_dependency):
+    repo = BookRepo(session)
+    return any([repo.get(i) is None for i in (1, 2)])
+""")
+    assert entry(document, "missing")["action"] == "migrate"
