@@ -1034,6 +1034,8 @@ class _Analysis:
         if origins is None:
             if how == "getattr" and name:
                 self._named_read(root, fid, line, written, name, eager)
+            elif how == "getattr":
+                self._read_at_run_time(fid, line, written, term, root)
             self._named_member(root, fid, line, written, name, how, eager)
             return
         for origin in origins:
@@ -1058,6 +1060,49 @@ class _Analysis:
                 self._member(root, fid, line, written, origin, name, how, eager)
             elif origin.kind is OriginKind.SOURCE:
                 self._named_member(root, fid, line, written, name, how, eager, source=origin)
+
+    def _read_at_run_time(self, fid: FunctionId, line: int, written: str, term: tuple, root: FunctionId) -> None:
+        """`getattr(team, rel)` on what a project function doing Session work returned (a
+        repository's, generic one's, CRUD instance's or service's method), where the flow cannot
+        follow its query: unverified, as on an object of `db.get(Team, id)`; the name may be a
+        relationship, and what no name-based judgement sees reads it outside any greenlet."""
+        loader = self._session_loader(fid, term, 0)
+        if loader is None:
+            return
+        module, function = self.project.functions[fid]
+        loader_module, loaded_by = self.project.functions[loader]
+        self._flow_risk(root, module, function, line or function.line, f"getattr({written})", AM247,
+                        f"`getattr({written}, ...)` reads an attribute named at run time on an object "
+                        f"{loader_module.name}.{loaded_by.qualname} loads through the Session: whether it "
+                        "loads a relationship lazily is unverified")
+
+    def _session_loader(self, fid: FunctionId, term: tuple, depth: int) -> FunctionId | None:
+        """The project function doing Session work whose result `term` is (or an element, item or
+        attribute of it), through the local names holding it; None for anything else."""
+        if depth > 8 or not term:
+            return None
+        kind = term[0]
+        if kind in ("attr", "iter", "item", "key"):
+            return self._session_loader(fid, term[1], depth + 1)
+        if kind in ("tuple", "any"):
+            return next((f for t in term[1] if (f := self._session_loader(fid, t, depth + 1)) is not None), None)
+        if kind == "name":
+            held = self.project.functions[fid][1].holds.get(term[1], ())
+            return next((f for t in held if (f := self._session_loader(fid, t, depth + 1)) is not None), None)
+        if kind == "call":
+            return next((
+                e.callee for e in self.project.all_calls_from.get(fid, ())
+                if e.call.index == term[1] and self._works_on_session(e.callee)
+            ), None)
+        return None
+
+    def _works_on_session(self, fid: FunctionId) -> bool:
+        """Session work of its own (`self.session.get(self.model, id)`), below it, or on a Session
+        it is handed (`CRUDBase.get(db, id)`)."""
+        if fid in self.project.work_chains:
+            return True
+        _, function = self.project.functions[fid]
+        return any(function.name_uses.get(name) for name in self.project.session_params.get(fid, {}))
 
     def _member(
         self, root: FunctionId, fid: FunctionId, line: int, written: str, origin: Origin, name: str, how: str,

@@ -157,3 +157,38 @@ def test_an_object_handed_to_a_project_function_is_judged_by_what_it_reads(phase
     # `noted(self)` reads nothing of the book: followed, not left unverified
     found = entry(phase2(HANDED.format(method="kept()"), {"models.py": HANDED_MODELS}), "keep")
     assert found["action"] == "migrate" and "AM247" not in found["codes"], found
+
+
+REPOSITORY = """
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Repository(Generic[T]):
+    def __init__(self, session: Session, model: type[T]):
+        self.session = session
+        self.model = model
+
+    def get(self, obj_id: int):
+        return self.session.get(self.model, obj_id)
+
+
+@router.get("/field")
+def field(session: session_dependency, book_id: int, name: str):
+    book = Repository(session, Book).get(book_id)
+    return str(getattr(book, {name}))
+"""
+
+
+def test_a_run_time_attribute_of_an_object_a_repository_loads_is_unverified(phase2, entry):
+    # `name` may be "author": the flow cannot follow `self.model`, so no eager load can be checked
+    found = entry(phase2(REPOSITORY.format(name="name")), "field")
+    assert found["action"] == "blocked" and found["codes"] == ["AM247"], found
+    assert "`getattr(book, ...)` reads an attribute named at run time on an object " in found["reasons"][0]
+    assert "Repository.get loads through the Session" in found["reasons"][0]
+
+
+def test_near_miss_a_constant_attribute_of_the_same_object_migrates(phase2, entry):
+    found = entry(phase2(REPOSITORY.format(name='"title"')), "field")
+    assert found["action"] == "migrate", found
