@@ -124,6 +124,7 @@ from async_migrate.codemods.rules.am333_request_scoped_session_after_remove impo
 from async_migrate.codemods.rules.am334_blocking_response_serialisation import RULE as AM334
 from async_migrate.codemods.rules.am335_sync_session_in_concurrent_threads import RULE as AM335
 from async_migrate.codemods.rules.am336_shared_connection_in_threadpool import RULE as AM336
+from async_migrate.codemods.rules.am337_await_in_generator_expression_iterated import RULE as AM337
 from async_migrate.codemods.run import (
     Progress,
     served_path,
@@ -465,7 +466,45 @@ def _handler_finders() -> tuple[Callable[[Project, Handler], Finding | None], ..
     """The findings judged on the handler alone, in the order they are listed."""
     return (
         _unawaited, _left_running, _overlapping, _overlapping_offloads, _unrun_wrapper, _closed_before_stream,
-        _offloaded_shared, _offloaded_connection, _registry_in_worker, _registry_after_remove,
+        _offloaded_shared, _offloaded_connection, _registry_in_worker, _registry_after_remove, _async_generators,
+    )
+
+
+def _async_generators(project: Project, handler: Handler) -> Finding | None:
+    """AM337: an `await` in a generator expression (not its first iterable, which runs where the
+    expression is made) of the handler, or of a project coroutine it awaits, at any depth, unless an
+    `async for` or async comprehension on that line iterates it."""
+    if not handler.function.is_async:
+        return None
+    calls: list[Blocking] = []
+    seen: set[FunctionId] = set()
+    pending = [(handler.id, 0)]
+    while pending:
+        fid, line = pending.pop()
+        if fid in seen or len(seen) > 200:
+            continue
+        seen.add(fid)
+        module, function = project.functions[fid]
+        iterated = {at for at, text in function.awaits if text in ("async for", "async comprehension")}
+        for call in function.calls:
+            if call.awaited and call.in_generator and not call.nested and call.line not in iterated:
+                text = project.written(call.func) if call.func else (call.callee or "a call").rsplit(".", 1)[-1]
+                where = "" if fid == handler.id else f" at {module.path}:{call.line} in {module.name}.{function.qualname}"
+                calls.append(Blocking(line or call.line, f"await {text}(...) in a generator expression{where}"))
+        pending.extend(
+            (edge.callee, line or edge.call.line) for edge in project.all_calls_from.get(fid, ())
+            if edge.call.awaited and project.functions[edge.callee][1].is_async
+        )
+    if not calls:
+        return None
+    function = handler.function
+    shown = ", ".join(f"line {b.line} ({b.call})" for b in calls)
+    return Finding(
+        AM337, handler, handler.module.path, function.line, function.qualname,
+        f"async def {_kind(handler)} awaits inside a generator expression at {shown}: the `await` makes it an async "
+        "generator, which `any()`, `sum()`, `list()` and a plain `for` cannot iterate (TypeError when the request "
+        f"runs); fix: {AM337.fix}",
+        calls,
     )
 
 
@@ -2123,6 +2162,10 @@ def _async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     found += response_lazy_loads(project, handler, sessions)
     found += [b for b in validated_lazy_loads(project, handler, sessions) if b not in found]
     found += _dependency_object_lazy_loads(project, handler)
+    listed = {(b.line, b.call.partition(" (")[0]) for b in found}
+    found += [
+        b for b in _read_by_name_through_coroutines(project, handler.id) if (b.line, b.call.partition(" (")[0]) not in listed
+    ]
     return found + (_helper_async_lazy_loads(project, handler, found) if sessions else [])
 
 
@@ -2622,6 +2665,78 @@ def _read_by_name(project: Project, fid: FunctionId, sessions: set[str], credit:
             named = ", ".join(sorted(set(loading) - {"?"})[:3]) or "any attribute: its mapping is not read"
             found.append(Blocking(call.line, f"getattr({first.name}, ...) ({_BY_NAME}; it may name {named})"))
     return found
+
+
+def _read_by_name_through_coroutines(project: Project, fid: FunctionId) -> list[Blocking]:
+    """`getattr(team, rel)` on what an awaited project coroutine working on an AsyncSession returned
+    (a repository's method on the one its instance holds, generic ones whose model is `self.model`,
+    a CRUD helper handed one, a service's method awaiting either), whose query the analysis does not
+    follow: the name may be a relationship, loaded outside any greenlet; unverified."""
+    _, function = project.functions[fid]
+    spelled: dict[tuple[int, str], set[str]] = {}
+    for line, written, _, name, how in function.uses:
+        if how == "getattr":
+            spelled.setdefault((line, written), set()).add(name)
+    found: list[Blocking] = []
+    for call in function.calls:
+        if call.nested or call.callee not in ("getattr", "builtins.getattr") or not call.args:
+            continue
+        first = call.args[0]
+        if first.position != 0 or "" not in spelled.get((call.line, first.name or ""), {""}):
+            continue
+        loader = _coroutine_loading(project, fid, function.holds.get(first.name or "", ()), 0)
+        if loader is not None:
+            module, loading = project.functions[loader]
+            found.append(Blocking(call.line, f"getattr({first.name}, ...) ({_BY_NAME}; the object comes from "
+                                  f"{module.name}.{loading.qualname}, whose query the analysis does not follow)"))
+    return found
+
+
+def _coroutine_loading(project: Project, fid: FunctionId, terms: tuple, depth: int) -> FunctionId | None:
+    """The awaited project coroutine working on an AsyncSession that the object terms come from."""
+    _, function = project.functions[fid]
+    for term in terms:
+        kind = term[0]
+        if depth > 8:
+            return None
+        if kind in (Term.ATTR, Term.ITER, Term.ITEM, Term.KEY):
+            inner = _coroutine_loading(project, fid, (term[1],), depth + 1)
+        elif kind in (Term.TUPLE, Term.ANY):
+            inner = _coroutine_loading(project, fid, term[1], depth + 1)
+        elif kind == Term.NAME:
+            inner = _coroutine_loading(project, fid, function.holds.get(term[1], ()), depth + 1)
+        elif kind == Term.CALL:
+            inner = next((
+                e.callee for e in project.all_calls_from.get(fid, ())
+                if e.call.index == term[1] and e.call.awaited and _works_on_async_session(project, e.callee, 0)
+            ), None)
+        else:
+            inner = None
+        if inner is not None:
+            return inner
+    return None
+
+
+def _works_on_async_session(project: Project, fid: FunctionId, depth: int) -> bool:
+    """A coroutine declared to take an AsyncSession, awaiting a method of one its instance holds
+    (`await self.session.get(self.model, id)`), or awaiting a coroutine that does either."""
+    module, function = project.functions[fid]
+    if not function.is_async or depth > 4:
+        return False
+    if project.declared_async_session_params(fid):
+        return True
+    owner, dot, _ = function.qualname.rpartition(".")
+    if dot and function.params:
+        cls = f"{module.name}.{owner}"
+        own = f"${function.params[0].name}."
+        for call in function.calls:
+            parts = (call.func or "").removeprefix(own).split(".") if (call.func or "").startswith(own) else []
+            if call.awaited and len(parts) >= 2 and _holds_async_session(project, cls, parts[0]):
+                return True
+    return any(
+        e.call.awaited and _works_on_async_session(project, e.callee, depth + 1)
+        for e in project.all_calls_from.get(fid, ())
+    )
 
 
 def _unloaded_by(

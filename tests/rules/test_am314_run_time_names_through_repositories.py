@@ -1,0 +1,97 @@
+"""AM314 on `getattr(obj, name)` with a name given at run time, on an object an awaited project
+coroutine loaded on an AsyncSession whose query `check` does not follow: a repository's method on
+the AsyncSession its instance holds (a generic one reading `self.model`), a service's method
+awaiting one, a CRUD instance's method handed the route's AsyncSession. The shape phase two
+left after migrating a route before it reported the read unverified: `check` said "no
+findings", and the request raised MissingGreenlet when the name was a relationship. A name the
+call spells (`getattr(team, "name")`), and a run-time name on an object no Session loaded, are no
+finding."""
+
+from __future__ import annotations
+
+import pytest
+from test_phase2_rules import MODELS
+
+ROUTES = """
+from types import SimpleNamespace
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Book
+
+T = TypeVar("T")
+OPTIONS = SimpleNamespace(colour="blue")
+
+
+class RepositoryAsync(Generic[T]):
+    def __init__(self, session: AsyncSession, model: type[T]):
+        self.session = session
+        self.model = model
+
+    async def get(self, obj_id: int):
+        return await self.session.get(self.model, obj_id)
+
+
+class BookService:
+    def __init__(self, session: AsyncSession):
+        self.books = RepositoryAsync(session, Book)
+
+    async def find(self, book_id: int):
+        return await self.books.get(book_id)
+
+
+class CRUDBase(Generic[T]):
+    def __init__(self, model: type[T]):
+        self.model = model
+
+    async def get(self, db: AsyncSession, obj_id: int):
+        return await db.get(self.model, obj_id)
+
+
+crud_book = CRUDBase(Book)
+
+
+async def get_books(db: AsyncSession) -> RepositoryAsync[Book]:
+    return RepositoryAsync(db, Book)
+
+
+BooksDep = Annotated[RepositoryAsync[Book], Depends(get_books)]
+
+
+@router.get("/repository/{book_id}/{field}")
+async def repository(book_id: int, field: str, books: BooksDep):
+    book = await books.get(book_id)
+    return str(getattr(book, field))
+
+
+@router.get("/service/{book_id}/{field}")
+async def service(book_id: int, field: str, db: AsyncSession):
+    book = await BookService(db).find(book_id)
+    return str(getattr(book, field))
+
+
+@router.get("/crud/{book_id}/{field}")
+async def crud(book_id: int, field: str, db: AsyncSession):
+    book = await crud_book.get(db, book_id)
+    return str(getattr(book, field))
+
+
+@router.get("/spelled/{book_id}/{field}")
+async def spelled(book_id: int, field: str, books: BooksDep):
+    book = await books.get(book_id)
+    return {"title": getattr(book, "title"), "option": getattr(OPTIONS, field, None)}
+"""
+
+
+@pytest.mark.parametrize("function", ["repository", "service", "crud"])
+def test_a_run_time_name_on_an_object_a_coroutine_loads_through_the_session_is_am314(app, findings, function):
+    found = findings(app(ROUTES, {"models.py": MODELS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert "an attribute named at run time, which the analysis does not read: unverified" in found[0]["message"]
+    assert "whose query the analysis does not follow" in found[0]["message"], found
+
+
+def test_near_miss_a_spelled_name_or_an_object_no_session_loaded_is_no_finding(app, findings):
+    assert findings(app(ROUTES, {"models.py": MODELS}), "spelled") == []
