@@ -68,12 +68,13 @@ def shape(node: ast.expr | None, ref: Resolve, constant: Callable[[str], ast.exp
 def imported(node: ast.expr, ref: Resolve, constant: Callable[[str], ast.expr | None], module: str) -> str:
     """"imported:REF" for a return annotation that is a name another module binds (an import,
     `types.Check` of an imported module), else ""."""
-    if type(node) is ast.Name and constant(node.id) is not None:
-        return ""
     if type(node) is not ast.Name and type(node) is not ast.Attribute:
         return ""
     found = ref(node)
     if found is None or "." not in found or found.startswith(f"{module}."):
+        return ""
+    # asked last: the module's constants are found by a walk of the whole module
+    if type(node) is ast.Name and constant(node.id) is not None:
         return ""
     return f"imported:{found}"
 
