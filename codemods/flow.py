@@ -231,6 +231,9 @@ class Flow:
         # What `evaluate` gave when asked with nothing being worked out (see `settle`); None
         # until the flow is settled.
         self._evaluated: dict[tuple[FunctionId | None, str, Spans], Values] | None = None
+        # The answers kept are mostly empty or one value, and a large project keeps hundreds of
+        # thousands of them: each kept as one object (`_shared`).
+        self._alike: dict[tuple[object, ...], Values] = {}
 
     def settle(self) -> None:
         """Keep what `evaluate` gives when asked from outside the flow (nothing being worked out),
@@ -284,7 +287,7 @@ class Flow:
                 found = found | bound
         finally:
             self._leave(key)
-        self._refs[ref] = found
+        found = self._refs[ref] = self._shared(found)
         return found
 
     def _bound_under_global(self, ref: str) -> Values:
@@ -429,6 +432,8 @@ class Flow:
         finally:
             self._env_open.discard(at)
             self._leave(key)
+        for name, values in env.items():
+            env[name] = self._shared(values)
         return env
 
     def _fill_env(self, fid: FunctionId, env: dict[str, Values], dead: Spans = NO_SPANS) -> None:
@@ -596,8 +601,19 @@ class Flow:
         key = (None, cls, _FIELDS)
         found = kept.get(key)
         if found is None:
-            found = kept[key] = self._read_field_sessions(cls)
+            found = kept[key] = self._shared(self._read_field_sessions(cls))
         return found
+
+    def _shared(self, values: Values) -> Values:
+        """values, or an equal set kept before: one object for every empty or one-value answer kept.
+        Equal down to each value's `origin`, which equality leaves out and reasons read; never
+        NOTHING itself, which marks a value still being worked out."""
+        if values is NOTHING or len(values) > 1:
+            return values
+        key: tuple[object, ...] = ()
+        for value in values:
+            key = (value, value.origin)
+        return self._alike.setdefault(key, values)
 
     def _read_field_sessions(self, cls: str) -> Values:
         if any(
@@ -669,9 +685,9 @@ class Flow:
         """Names of a function (parameters and locals) that may hold a Session."""
         found = self._session_locals.get(fid)
         if found is None:
-            found = frozenset(
+            found = self.project.shared_names(frozenset(
                 name for name, values in self.env(fid).items() if any(v.kind == SESSION for v in values)
-            ) or NO_NAMES
+            ))
             self._session_locals[fid] = found
         return found
 
@@ -912,7 +928,7 @@ class Flow:
                     values.add(Abstract(TAINTED, origin=f"{_short(function.qualname)}()"))
         finally:
             self._leave(key)
-        result = frozenset(values)
+        result = self._shared(frozenset(values))
         self._returns[fid] = result
         return result
 
@@ -958,7 +974,7 @@ class Flow:
                 values |= _SESSION
             elif self.project.canonical(ref) in SYNC_CONNECTION_TYPES:  # Iterator[Connection]
                 values |= {Abstract(CONNECTION, origin=_short(ref))}
-        result = frozenset(values)
+        result = self._shared(frozenset(values))
         self._yields[fid] = result
         return result
 
@@ -972,7 +988,7 @@ class Flow:
         key = (fid, expression, dead)
         found = kept.get(key)
         if found is None:
-            found = kept[key] = self._evaluate(fid, expression, dead)
+            found = kept[key] = self._shared(self._evaluate(fid, expression, dead))
         return found
 
     def _evaluate(self, fid: FunctionId, expression: str, dead: Spans) -> Values:

@@ -243,6 +243,7 @@ class Project:
         # Per-function answers asked for each call and edge (tens of thousands of times):
         # kept once the Session flow is settled, handed out as copies.
         self._session_names: dict[FunctionId, frozenset[str]] = {}
+        self._alike_names: dict[frozenset[str], frozenset[str]] = {}  # see `shared_names`
         self._async_session_params: dict[FunctionId, tuple[str, ...]] = {}
         # `@contextmanager` Session openers phase two gives an `@asynccontextmanager` twin
         # (`phase2/scope_openers.py`): `with opener() as s` binds a Session `s` of the caller's.
@@ -1674,6 +1675,11 @@ class Project:
                     found[opened.index] = (opened.name, wrapped)
         return found
 
+    def shared_names(self, names: frozenset[str]) -> frozenset[str]:
+        """names, or an equal set kept before (NO_NAMES when empty): the answers kept per function
+        are mostly the same few names, one object each."""
+        return self._alike_names.setdefault(names, names) if names else NO_NAMES
+
     def session_names_view(self, fid: FunctionId) -> frozenset[str]:
         """`session_names` for a caller that only reads it: the kept answer, not a copy."""
         found = self._session_names.get(fid)
@@ -1684,7 +1690,7 @@ class Project:
                 found |= {name for name, _ in self.entered_openers(fid).values()}
             if ".<locals>." in function.qualname:
                 found |= self._closure_session_names(fid)
-            found = found or NO_NAMES
+            found = self.shared_names(found)
             # Only once the fixpoint is done: while it runs, `session_params` still grows.
             if "session_params" in self.__dict__:
                 self._session_names[fid] = found

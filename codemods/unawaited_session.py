@@ -458,7 +458,18 @@ def _walk_step(
             (edge, project.functions[edge.callee][1])
             for edge in sorted(project.all_calls_from.get(fid, ()), key=lambda e: (e.callee, e.call.index))
         )
-        found = known[fid] = (declared, frozenset(opened), rebound, frozenset(plain), edges)
+        alike: dict[frozenset[str], frozenset[str]] = project.derived.setdefault(  # type: ignore[assignment]
+            "unawaited_walk_names", {}
+        )
+        # one object for each set of names: most are empty, and every function of a large project
+        # keeps four
+        found = known[fid] = (
+            alike.setdefault(declared, declared),
+            alike.setdefault(names := frozenset(opened), names),
+            alike.setdefault(rebound, rebound),
+            alike.setdefault(names := frozenset(plain), names),
+            edges,
+        )
     return found
 
 

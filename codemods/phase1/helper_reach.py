@@ -10,7 +10,7 @@ other in cycles, and following them again on every path took exponential time.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from async_migrate.codemods.project import Edge, FunctionId
 
@@ -30,39 +30,53 @@ def first_reached(
     `steps(key)`: the calls followed from it, each with its callee's key; `own(key)`: that
     function's own first finding; `through(found, callee, line)`: the finding as reached through
     the call of `callee` at `line`. `memo`: the whole answers, kept across walks."""
-    visiting: set[Key] = set()
-    # what this walk followed already and found nothing below but through the path it was on; a
-    # finding reached from there is reached from that path, which the walk follows to the end
-    explored: set[Key] = set()
+    return _Walk(memo, steps, own, through).reach(key)[0]
 
-    def reach(current: Key) -> tuple[Found | None, bool]:
+
+class _Walk(Generic[Key, Found]):
+    """One walk of `first_reached`. A class, not a closure calling itself: that is a reference
+    cycle per walk, which the analysis (run without the cycle collector) never frees."""
+
+    def __init__(
+        self,
+        memo: dict[Key, Found | None],
+        steps: Callable[[Key], Iterable[tuple[Edge, Key]]],
+        own: Callable[[Key], Found | None],
+        through: Callable[[Found, FunctionId, int], Found],
+    ) -> None:
+        self.memo, self.steps, self.own, self.through = memo, steps, own, through
+        self.visiting: set[Key] = set()
+        # what this walk followed already and found nothing below but through the path it was on;
+        # a finding reached from there is reached from that path, which the walk follows to the end
+        self.explored: set[Key] = set()
+
+    def reach(self, current: Key) -> tuple[Found | None, bool]:
         """The first finding below `current`, and whether the answer is whole (no call skipped
         for being on the path followed, whose answer is not known yet)."""
+        memo = self.memo
         if current in memo:
             return memo[current], True
-        if current in explored:
+        if current in self.explored:
             return None, False
-        visiting.add(current)
+        self.visiting.add(current)
         found: Found | None = None
         whole = True
-        for edge, callee in steps(current):
-            mine = own(callee)
+        for edge, callee in self.steps(current):
+            mine = self.own(callee)
             if mine is not None:
-                found = through(mine, edge.callee, edge.call.line)
+                found = self.through(mine, edge.callee, edge.call.line)
                 break
-            if callee in visiting:
+            if callee in self.visiting:
                 whole = False
                 continue
-            deeper, complete = reach(callee)
+            deeper, complete = self.reach(callee)
             whole = whole and complete
             if deeper is not None:
-                found = through(deeper, edge.callee, edge.call.line)
+                found = self.through(deeper, edge.callee, edge.call.line)
                 break
-        visiting.discard(current)
+        self.visiting.discard(current)
         if found is not None or whole:
             memo[current] = found
         else:
-            explored.add(current)
+            self.explored.add(current)
         return found, found is not None or whole
-
-    return reach(key)[0]
