@@ -194,6 +194,15 @@ def analyse_for(
     return cache[key]
 
 
+def _opened_bind(function: facts.Function, opened: facts.SessionOpen) -> facts.Arg | None:
+    """The bind `Session(bind)` or `Session(bind=...)` opens on; None when it names none."""
+    # `session = Session(engine)` then try/finally: an opening of no `with`, found by its line
+    call = next((c for c in function.calls if c.index == opened.index), None) or next(
+        (c for c in function.calls if c.line == opened.line and c.callee == opened.callee), None
+    )
+    return next((a for a in call.args if a.position == 0 or a.keyword == "bind"), None) if call else None
+
+
 class _Analysis:
     def __init__(
         self, project: Project, config: Config, read: Callable[[str], str] | None, modules: frozenset[str] | None = None,
@@ -494,11 +503,7 @@ class _Analysis:
             for opened in function.opens:
                 if not self.project.is_sync_session_type(opened.callee):
                     continue
-                # `session = Session(engine)` then try/finally: an opening of no `with`, found by its line
-                call = next((c for c in function.calls if c.index == opened.index), None) or next(
-                    (c for c in function.calls if c.line == opened.line and c.callee == opened.callee), None
-                )
-                first = next((a for a in call.args if a.position == 0 or a.keyword == "bind"), None) if call else None
+                first = _opened_bind(function, opened)
                 if first is None or first.name is None or first.name in {p.name for p in function.params}:
                     continue
                 bind = facts.CallArg(None, first.name, ref=module.imports.get(first.name, f"{module.name}.{first.name}"))
@@ -1878,10 +1883,7 @@ class _Analysis:
             for opened in function.opens:
                 if not self.project.is_sync_session_type(opened.callee):
                     continue
-                call = next((c for c in function.calls if c.index == opened.index), None) or next(
-                    (c for c in function.calls if c.line == opened.line and c.callee == opened.callee), None
-                )
-                first = next((a for a in call.args if a.position == 0 or a.keyword == "bind"), None) if call else None
+                first = _opened_bind(function, opened)
                 if first is None or first.name is not None or not (first.expr or "").endswith("()"):
                     continue
                 called = (first.expr or "")[:-2]  # resolved: `db.get_engine`; the module spells it
