@@ -152,10 +152,12 @@ from async_migrate.codemods.unresolved_dependencies import unresolved_dependenci
 from async_migrate.codemods.unrun_wrappers import unrun_wrappers
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
 from async_migrate.codemods.vocabulary.python import (
+    CONTAINER_TYPES,
     KEEPS_FUNCTION,
     METHOD_DECORATORS,
     PARTIALS,
     RUN_WHEN_AWAITED,
+    SCALAR_TYPES,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     DERIVED_AWAITED,
@@ -2685,11 +2687,36 @@ def _read_by_name_through_coroutines(project: Project, fid: FunctionId) -> list[
         if first.position != 0 or "" not in spelled.get((call.line, first.name or ""), {""}):
             continue
         loader = _coroutine_loading(project, fid, function.holds.get(first.name or "", ()), 0)
-        if loader is not None:
+        if loader is not None and not _returns_unmapped(project, loader):
             module, loading = project.functions[loader]
             found.append(Blocking(call.line, f"getattr({first.name}, ...) ({_BY_NAME}; the object comes from "
                                   f"{module.name}.{loading.qualname}, whose query the analysis does not follow)"))
     return found
+
+
+def _returns_unmapped(project: Project, fid: FunctionId) -> bool:
+    """The coroutine is declared to return scalars, or project classes mapping no table and
+    forwarding no attribute (`-> UserModel | None`, a pydantic model built from the row): no read
+    of what it returns loads. A bare container, a library's class or a model is not."""
+    from async_migrate.codemods.classes import project_classes
+
+    _, function = project.functions[fid]
+    if function.returns_no_object:
+        return True
+    classes = project_classes(project)
+    named = False
+    for ref in function.returns:
+        canonical = project.canonical(ref) or ref
+        if canonical in SCALAR_TYPES or canonical in CONTAINER_TYPES:
+            continue
+        cls = classes.resolve(canonical)
+        if cls is None or classes.is_mapped(cls) or any(
+            {"__getattr__", "__getattribute__"} & set(classes.by_ref[c][1].names) for c in classes.mro(cls)
+            if c in classes.by_ref
+        ):
+            return False
+        named = True
+    return named
 
 
 def _coroutine_loading(project: Project, fid: FunctionId, terms: tuple, depth: int) -> FunctionId | None:
