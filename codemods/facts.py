@@ -867,6 +867,9 @@ class ClassFacts(_Fact):
     depends: dict[str, str] = field(default_factory=dict)  # field -> Depends() target of its default
     decorators: tuple[str, ...] = ()  # resolved references of the class decorators (`@cbv(router)`)
     names: tuple[str, ...] = ()  # every name the class body binds (assignments, annotations, defs)
+    # Names the class body binds once to a display of literals and builtin types (`KEYS = {"a": "b"}`,
+    # `{"top_k": int}`): plain data, never a Session nor anything holding one.
+    literal_tables: tuple[str, ...] = ()
     # Attributes assigned a descriptor that runs code when read: `association_proxy("rel", "attr")`
     # -> ("proxy", "rel", "attr"); `property(...)`, `hybrid_property(...)` and other descriptors
     # built by a call the tool cannot read -> ("opaque", the callee).

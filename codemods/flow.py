@@ -2794,6 +2794,8 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
     if steps[0][1:] == REQUEST_SESSION and head.startswith("$") and _handed_request(flow, fid, head[1:]):
         return False  # `request.session.get("uid")`: Starlette's cookie session, a dict
     values = flow.evaluate(fid, head)
+    if values and all(v.kind in (INSTANCE, CLASS) and _literal_table(flow, v.target, steps[0][1:]) for v in values):  # type: ignore[arg-type]
+        return False  # `self.KEY_MAP.get(k)` on a class-level table of literals: a dict method
     path = head
     for step in steps:
         if any(v.kind in (INSTANCE, CLASS) and flow.knows_attribute(v.target, step[1:]) for v in values):  # type: ignore[arg-type]
@@ -2804,6 +2806,21 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
         not values and not _async_maker(flow, path) and not _context_variable_value(flow, path)
         and not _library_client(flow, path)
     )
+
+
+def _literal_table(flow: Flow, cls: str, name: str) -> bool:
+    """Whether `name` on an object of `cls` (or of any subclass) is the class-level table of
+    literals its class body binds (`facts.ClassFacts.literal_tables`), which no method assigns."""
+    classes = flow.classes
+    if cls not in classes.by_ref:
+        return False
+    for kind in (cls, *classes.subclasses(cls)):
+        owner = next((c for c in classes.mro(kind) if c in classes.by_ref and name in classes.by_ref[c][1].names), None)
+        if owner is None or name not in classes.by_ref[owner][1].literal_tables:
+            return False
+        if any((c, name) in classes.assigned or (c, name) in classes.declared for c in classes.mro(kind)):
+            return False
+    return True
 
 
 def _describes_database(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...]) -> bool:

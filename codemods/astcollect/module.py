@@ -1886,6 +1886,8 @@ class Collector:
                 primary = argument(value, 99, "primary_key")
                 if primary is not None and syntax.named_constant(primary) == "True":
                     found.primary_keys = (*found.primary_keys, *targets)
+            if value is not None and len(targets) == 1 and _literal_table(value):
+                found.literal_tables = (*found.literal_tables, targets[0])
             if isinstance(statement, FUNCTIONS):
                 self._validators(found, statement)
             if isinstance(statement, (*FUNCTIONS, ast.ClassDef)):
@@ -1900,6 +1902,7 @@ class Collector:
             bound.extend(targets)
         found.fields = tuple(names)
         found.names = tuple(dict.fromkeys(bound))
+        found.literal_tables = tuple(name for name in found.literal_tables if bound.count(name) == 1)
         if self.source.mentions("outer"):  # `Router`, `router`: where a class may hold one
             self._held(found, statements)
         if self.source.mentions("Cache") or self.source.mentions("Lock"):
@@ -2554,3 +2557,21 @@ def _unquoted(node: ast.expr) -> ast.expr:
         return ast.parse(written.strip(), mode="eval").body
     except SyntaxError:
         return node
+
+
+# builtin types a table may hold as values (`{"top_k": int}`): calling one makes plain data
+_BUILTIN_TYPES = frozenset({"str", "int", "float", "bool", "bytes", "dict", "list", "tuple", "set", "frozenset"})
+
+
+def _literal_table(value: ast.expr) -> bool:
+    """A dict, list, tuple or set display of constants and builtin types only."""
+    if type(value) is ast.Dict:
+        items = [*value.keys, *value.values]
+    elif type(value) in (ast.List, ast.Tuple, ast.Set):
+        items = list(value.elts)  # type: ignore[attr-defined]
+    else:
+        return False
+    return all(
+        item is not None and (type(item) is ast.Constant or (type(item) is ast.Name and item.id in _BUILTIN_TYPES))
+        for item in items
+    )

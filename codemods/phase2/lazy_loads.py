@@ -41,7 +41,7 @@ from async_migrate.codemods.phase2.model_members import (
     on_object_session,
 )
 from async_migrate.codemods.phase2.refreshed import by_callers, by_name, by_query, only_set
-from async_migrate.codemods.phase2.text_values import is_text
+from async_migrate.codemods.phase2.text_values import is_plain, is_text
 from async_migrate.codemods.phase2.validations import (
     Validation,
     instance_code,
@@ -1029,8 +1029,10 @@ class _Analysis:
         """`book.describe()`, `f"{book}"`, `getattr(book, ...)`: model code, or a read named at run time."""
         if how == "str" and is_text(written, self.members.named):
             return  # `f"{key.upper()}"`: a str, whatever `key` holds; no model's `__repr__` runs
-        origins = self.flow.resolve(fid, term) if self.flow is not None else None
         module, function = self.project.functions[fid]
+        if how in ("str", "call") and is_plain(function, term, self.members.named):
+            return  # `f"{name}"` of `_, name = path.rsplit(".", 1)`: no model's code runs on plain data
+        origins = self.flow.resolve(fid, term) if self.flow is not None else None
         if origins is None:
             if how == "getattr" and name:
                 self._named_read(root, fid, line, written, name, eager)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+from async_migrate.codemods import facts
+
 # methods of `str` (and `bytes`) returning text, or a list of text
 _TEXT_METHODS = frozenset({
     "upper", "lower", "strip", "lstrip", "rstrip", "title", "capitalize", "casefold", "swapcase",
@@ -45,4 +47,44 @@ def _text(node: ast.expr, defined: Callable[[str], bool]) -> bool:
             return func.id in ("type", "str", "repr")
         if isinstance(func, ast.Attribute):
             return func.attr in _TEXT_METHODS and not defined(func.attr)
+    return False
+
+
+# methods of a `dict`, `list` or `set` handing back one of its items (or a default), or a copy
+_ITEM_METHODS = frozenset({"get", "pop", "setdefault", "copy", "values", "keys", "items"})
+
+
+def is_plain(function: facts.Function, term: tuple, defined: Callable[[str], bool]) -> bool:
+    """Whether every value the object term `term` (`astcollect/objects.py`) of `function` may
+    hold is plain data: a literal, a display of such (no `**x`), a str method's result on any
+    receiver, or an item of such a value. A parameter, a global and any other call are not
+    known: they may hold a model."""
+    return _plain(function, term, defined, frozenset())
+
+
+def _plain(function: facts.Function, term: tuple, defined: Callable[[str], bool], seen: frozenset[str]) -> bool:
+    tag = term[0]
+    if tag == "none":
+        return True
+    if tag in ("item", "iter", "key"):
+        return _plain(function, term[1], defined, seen)
+    if tag in ("tuple", "any"):
+        return all(_plain(function, t, defined, seen) for t in term[1])
+    if tag == "dict":
+        return term[2] is False and all(_plain(function, t, defined, seen) for _, t in term[1])
+    if tag == "name":
+        name = term[1]
+        held = function.holds.get(name)
+        if not held or name in seen or any(p.name == name for p in function.params):
+            return False
+        return all(_plain(function, t, defined, seen | {name}) for t in held)
+    if tag == "call":
+        call = next((c for c in function.calls if c.index == term[1]), None)
+        if call is None or call.method is None:
+            return False
+        if call.method in _TEXT_METHODS and not defined(call.method):
+            return True  # `path.rsplit(".", 1)`: text, or a list of text, whatever `path` holds
+        if call.method in _ITEM_METHODS and call.receiver is not None and len(call.args) <= 1:
+            # `labels.get(key)` on a local literal table: one of its values, or None
+            return _plain(function, ("name", call.receiver), defined, seen)
     return False
