@@ -1582,8 +1582,8 @@ def test_a_helper_whose_session_a_project_decorator_opens_is_session_work(cli, a
 @pytest.mark.parametrize(("opening", "reason"), [
     # through a project context manager
     ("with session_scope() as session:", "which opens its own synchronous Session"),
-    # through a helper returning the Session
-    ("with open_session() as session:", "does synchronous Session work: count_rows -> @with_session -> with open_"),
+    # through a helper only returning `database_sessionmaker()`: an opening like the inline one
+    ("with open_session() as session:", "which opens its own synchronous Session"),
 ])
 def test_a_decorator_that_opens_its_session_through_a_helper_is_session_work(cli, app, opening, reason):
     helpers = """
