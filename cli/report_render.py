@@ -3,9 +3,12 @@ report's JSON (`codemods/report.py`), and nothing the JSON does not state."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from async_migrate.codemods.handlers import HandlerKind
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.report import RANKING, Entry, Report
+from async_migrate.codemods.report_causes import summary
 from async_migrate.codemods.rules import texts
 
 
@@ -229,7 +232,7 @@ def _render_phase2(report: Report) -> str:
                 entry.handler.function.qualname,
                 f"{entry.handler.module.path}:{entry.handler.function.line}",
                 entry.outcome.action,
-                "<br>".join(map(_cell, entry.outcome.reasons)),
+                _reasons_cell([(r.code, r.text) for r in entry.outcome.reasons]),
             ]
             for entry in entries
         ],
@@ -245,7 +248,7 @@ def _render_phase2(report: Report) -> str:
                 [h["function"], f"{h['file']}:{h.get('line', '')}",
                  "async twin reused (an earlier run's; sync original kept)" if h.get("twin_exists")
                  else label.get(h["action"], h["action"]),
-                 "<br>".join(map(_cell, h.get("reasons", [])))]
+                 _reasons_cell(list(zip(h.get("codes", []), h.get("reasons", []), strict=False)))]
                 for h in helpers
             ],
             raw={3},
@@ -259,8 +262,18 @@ def _render_phase2(report: Report) -> str:
     blockers = document.get("blockers", [])
     if blockers:
         out += ["", "## What blocks", ""]
+        found = report.causes()
+        if len(found) < len(blockers):
+            out.append(
+                f"{len(blockers)} blockers from {_count(len(found), 'cause')}: each cause once, with every place it "
+                "blocks at (a place's own values where they differ); the JSON report (`--report NAME.json`) "
+                "lists each blocker in full."
+            )
+            out.append("")
         out.append(_table(
-            ["file:line", "blocker"], [[f"{b['file']}:{b['line']}", b["message"]] for b in blockers]
+            ["file:line", "blocker"],
+            [[c.locations() if c.count > 1 else f"{c.places[0][0]}:{c.places[0][1]}",
+              c.message + (f" ({c.count} places)" if c.count > 1 else "")] for c in found],
         ))
     follow_ups = document.get("follow_ups", [])
     if follow_ups:
@@ -287,6 +300,32 @@ def _route(entry: Entry) -> str:
 
 def _blocking(blocking: Blocking) -> str:
     return f"line {blocking.line}: {blocking.call}" + (" (offloaded)" if blocking.offloaded else "")
+
+
+# a handler with more reasons than this gets one line per cause instead of each reason in full
+_REASONS_IN_FULL = 3
+
+
+def _reasons_cell(reasons: list[tuple[str, str]]) -> str:
+    """A handler's reasons: each in full when few, else each cause's first reason up to its first
+    `; ` and how often the handler cites it (every one is under "What blocks" or in the JSON)."""
+    if len(reasons) <= _REASONS_IN_FULL:
+        return "<br>".join(_cell(text) for _, text in reasons)
+    grouped = summary(reasons)
+    counts = Counter(code for code, _ in reasons)
+    lines = [
+        f"{len(reasons)} reasons from {_count(len(grouped), 'cause')} ("
+        + ", ".join(f"{code} ×{n}" for code, n in sorted(counts.items(), key=lambda i: (-i[1], i[0]))) + ")"
+    ]
+    for code, text, count in grouped[:_REASONS_IN_FULL]:
+        lines.append(_cell(f"{code}: {text.split('; ', 1)[0]}" + (f" (×{count})" if count > 1 else "")))
+    if len(grouped) > _REASONS_IN_FULL:
+        lines.append(f"… and {_count(len(grouped) - _REASONS_IN_FULL, 'more cause')}, under What blocks")
+    return "<br>".join(lines)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _cell(value: object) -> str:

@@ -29,6 +29,7 @@ from async_migrate.codemods.check import blocking_calls, fixes
 from async_migrate.codemods.diff import moves_lines
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.project import ROUTE_KINDS, FunctionId, Handler, HandlerKind, Project
+from async_migrate.codemods.report_causes import Cause, causes, key
 from async_migrate.codemods.rules import codes, texts
 from async_migrate.codemods.run import Result, unverified_routes
 from async_migrate.codemods.session_work import session_handoffs
@@ -254,14 +255,15 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         if self.phase == 2:
+            subsystems = [subsystem.to_json() for subsystem in self.subsystems]
             return {
                 "command": self.command,
                 "phase": 2,
                 "root": str(self.root),
                 "applied": self.applied,
                 "totals": self.totals,
-                "subsystems": [subsystem.to_json() for subsystem in self.subsystems],
-                "subsystem": self.phase2,
+                "subsystems": subsystems,
+                "subsystem": self._phase2_json(subsystems),
                 "unverified": [item.to_json() for item in self.unverified],
                 "warnings": self.warnings,
                 "errors": self.errors,
@@ -285,6 +287,27 @@ class Report:
             "errors": self.errors,
             "lines_moved_in": self.moved,
         }
+
+
+    def causes(self) -> list[Cause]:
+        """Phase two's blockers grouped by cause (`report_causes.py`)."""
+        return causes(
+            list((self.phase2 or {}).get("blockers") or ()),
+            ((e.handler.function.qualname, codes(e.outcome.reasons), texts(e.outcome.reasons)) for e in self.entries),
+        )
+
+    def _phase2_json(self, subsystems: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The run's subsystem document with its blockers' `causes`; each handler of `subsystems`
+        gains the ids of the causes its reasons cite."""
+        if self.phase2 is None:
+            return None
+        found = self.causes()
+        numbers = {key(cause.code, cause.message): number for number, cause in enumerate(found, start=1)}
+        for subsystem, document in zip(self.subsystems, subsystems, strict=True):
+            for entry, handler in zip(subsystem.entries, document["handlers"], strict=True):
+                cited = (numbers.get(key(r.code, r.text)) for r in entry.outcome.reasons)
+                handler["causes"] = list(dict.fromkeys(n for n in cited if n is not None))
+        return {**self.phase2, "causes": [cause.to_json(number) for number, cause in enumerate(found, start=1)]}
 
 
 def _counts(entries: list[Entry], actions: tuple[str, ...] = ACTIONS) -> dict[str, int]:
