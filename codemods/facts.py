@@ -269,6 +269,9 @@ class Param(_Fact):
     variadic: str = ""  # "*" for *args, "**" for **kwargs
     default_ref: str | None = None  # a default that is a dotted name (`db=db_dependency`), resolved
     literal: str | None = None  # a string constant default (`prefix: str = "/items"`), as its value
+    # A default that is plain data by its shape (`None`, `3`, `"x"`, `{}`, `("a", 1)`): a call
+    # omitting the parameter hands it no ORM object (`phase2/plain_params.py`).
+    plain_default: bool = False
     # A Depends() argument that is no dotted name (`lambda: next(get_db())`, `partial(get_db)`,
     # `make_dep()`): as written, and every reference it names, resolved.
     opaque_depends: str = ""

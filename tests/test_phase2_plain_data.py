@@ -36,8 +36,9 @@ def get(section, key, default):
     print(f"section {label}: {settings}")
     return os.environ.get(f"APP__{section.upper()}__{key.upper()}", settings[key])
 """
-# `labels` may be what the caller hands: any object, a model among them
-HANDED = CONF.replace("def get(section, key, default):", "def get(section, key, default, overrides=None):").replace(
+# `labels` may be what the caller hands, or the default, an object: any object, a model among them
+# (a parameter every call hands plain data, or leaves to a literal default, is plain data itself)
+HANDED = CONF.replace("def get(section, key, default):", "def get(section, key, default, overrides=os.environ):").replace(
     'labels = {"api": "API", "db": "Database"}', 'labels = overrides if overrides else {"api": "API"}'
 ).replace("settings.update(", "labels.update(")
 

@@ -28,6 +28,7 @@ from async_migrate.codemods.astcollect import (
     registries,
     syntax,
 )
+from async_migrate.codemods.astcollect.data_args import data_reads
 from async_migrate.codemods.astcollect.generated import updated_by_database
 from async_migrate.codemods.astcollect.syntax import (
     FUNCTIONS,
@@ -2180,6 +2181,7 @@ class Collector:
                 param.default_ref = self.ref(default)
             elif type(default) is ast.Constant and type(default.value) is str:
                 param.literal = default.value
+            param.plain_default = data_reads(default) == ()
             enclosing.read_default(self, param, default)
         for call in annotation_calls + default_calls:
             self._opaque_depends(param, call)

@@ -40,6 +40,7 @@ from async_migrate.codemods.phase2.model_members import (
     members,
     on_object_session,
 )
+from async_migrate.codemods.phase2.plain_params import plain_param
 from async_migrate.codemods.phase2.refreshed import by_callers, by_name, by_query, only_set
 from async_migrate.codemods.phase2.text_values import is_plain, is_text
 from async_migrate.codemods.phase2.validations import (
@@ -1030,7 +1031,7 @@ class _Analysis:
         if how == "str" and is_text(written, self.members.named):
             return  # `f"{key.upper()}"`: a str, whatever `key` holds; no model's `__repr__` runs
         module, function = self.project.functions[fid]
-        if how in ("str", "call") and is_plain(function, term, self.members.named):
+        if how in ("str", "call") and is_plain(function, term, self.members.named, self._plain_param(root, fid)):
             return  # `f"{name}"` of `_, name = path.rsplit(".", 1)`: no model's code runs on plain data
         origins = self.flow.resolve(fid, term) if self.flow is not None else None
         if origins is None:
@@ -1492,6 +1493,13 @@ class _Analysis:
                 return self._own_step(load, origin.path, attribute)
             return self._own_option(load, origin.model, attribute)
         return not self._uncredited([candidate], attribute, eager)
+
+    def _plain_param(self, root: FunctionId, fid: FunctionId) -> Callable[[str], bool]:
+        """`plain_params.plain_param` for the parameters of `fid`, over `root`'s closure."""
+        members = self._members.get(root)
+        if members is None:
+            members = self._members[root] = frozenset(self.closure(root))
+        return lambda name: plain_param(self.project, members, fid, name, self.members.named)
 
     def _refreshed_by_callers(self, root: FunctionId, fid: FunctionId, receiver: str, attribute: str) -> bool:
         """`refreshed.by_callers` for a read on parameter `receiver` of `fid`, over `root`'s closure."""
