@@ -129,3 +129,40 @@ def test_getattr_on_an_object_keeps_in_place_rewriting(cli, service):
             names = sorted(s.scalars(select(User.name)))
         print(json.dumps([renamed, names, run_named("count", 1, 2)]))
     """) == [{"name": "Cy"}, ["Bob", "Cy"], 2]
+
+
+# The function named in the code, on a module object the code gets at run time: a call like any
+# other when read directly, any of the module's functions once the module is bound to a name.
+STATIC = """
+{imports}
+from db.engine import database_sessionmaker
+
+
+def find_named(name: str):
+    with database_sessionmaker() as db:
+        {body}
+"""
+
+STATIC_SHAPES = {
+    "import_module": ("import importlib", 'return importlib.import_module("crud").find_user(db, name)'),
+    "sys_modules": ("import sys\nimport crud  # noqa: F401", 'return sys.modules["crud"].find_user(db, name)'),
+    "bound": ("from importlib import import_module", 'helpers = import_module("crud")\n        return helpers.find_user(db, name)'),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(STATIC_SHAPES))
+def test_a_helper_called_on_a_module_got_at_run_time_keeps_its_sync_definition(cli, service, shape):
+    imports, body = STATIC_SHAPES[shape]
+    written = dedent(STATIC).replace("{imports}", imports).replace("{body}", body)
+    root = service({SUBSYSTEM: routes(ROUTES), "crud.py": dedent(CRUD), "tasks.py": written})
+    document = apply(cli, root)
+    assert handler(document, "find")["action"] == "migrate"
+    migrated = (root / "crud.py").read_text()
+    assert "\ndef find_user(db: Session" in migrated and "async def find_user_async(" in migrated
+    assert (root / "tasks.py").read_text() == written
+    assert serve(root, "sqlite", """
+        from tasks import find_named
+
+        found = client.get("/find/Ann").json()
+        print(json.dumps([found, find_named("Ann").name, find_named("Nobody")]))
+    """) == [{"id": 1}, "Ann", None]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 from collections import Counter
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from async_migrate.codemods import facts
@@ -43,6 +44,7 @@ from async_migrate.codemods.astcollect import (
     syntax,
     unpacked,
 )
+from async_migrate.codemods.astcollect.by_name import module_attribute
 from async_migrate.codemods.astcollect.data_args import data_reads
 from async_migrate.codemods.astcollect.fresh import fresh_reads
 from async_migrate.codemods.astcollect.module import Collector, free_names, loop_targets, override
@@ -1277,6 +1279,9 @@ class BodyScanner:
             if written is None and type(func) is ast.Subscript and self.collector._parametrised_class(func):
                 written = dotted(func.value)  # `Page[Out](items=rows)` builds a Page
             call.callee = resolve(written, here)
+            if written is None and type(func) is ast.Attribute:
+                # `import_module("app.crud").add(db)` runs app.crud.add like `crud.add(db)` does.
+                call.callee = module_attribute(func, partial(self.collector.ref, local=here))
             if call.callee is None:
                 call.func = expression(func, here)
                 if call.func is None and type(func) is ast.Attribute and type(func.value) is ast.Subscript:

@@ -4,7 +4,10 @@
 `getattr(importlib.import_module("app.crud"), name)`, `globals()[name]`,
 `pkgutil.resolve_name(ref)`: which function runs is decided at run time, so each function the
 object holds may be called from there (`facts.Module.by_name`;
-`codemods.phase2.closure.value_references` reads it).
+`codemods.phase2.closure.value_references` reads it). A module object bound to a name first
+(`mod = import_module("app.crud")`, `sys.modules["app.crud"]`) may be called on by any
+attribute, so each of its functions counts likewise; read directly
+(`import_module("app.crud").add(db)`), it is an ordinary call (`module_attribute`).
 
 A string spelling a function's full dotted path (`"app.services.stock:adjust_stock"`,
 `"app.jobs.purge"`) is how schedulers and task queues name what they run
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Callable
 
 from async_migrate.codemods.astcollect.syntax import CODE_FIELDS, code_fields
@@ -24,12 +28,13 @@ UNKNOWN = "?"  # `import_module(name)`: a module the tool cannot name
 
 # Bare names too: imported inside a function body, which the module's imports do not resolve.
 _IMPORTERS = frozenset({"importlib.import_module", "import_module", "importlib.__import__", "__import__"})
+_MODULE_TABLES = frozenset({"sys.modules"})
 _GETTERS = frozenset({"operator.attrgetter", "operator.methodcaller", "attrgetter", "methodcaller"})
 # `pkgutil.resolve_name("pkg.mod:func")`: a string the caller builds names any module's function.
 _RESOLVERS = frozenset({"pkgutil.resolve_name", "resolve_name"})
 _WORDS = (
     "vars", "__dict__", "getattr", "globals", "import_module", "__import__", "attrgetter", "methodcaller",
-    "resolve_name",
+    "resolve_name", "modules",
 )
 _IDENTIFIER = r"[A-Za-z_]\w*"
 # `pkg.mod:func`, `pkg.mod:Class.method` (pkgutil's and the entry points' form) or `pkg.mod.func`.
@@ -47,6 +52,7 @@ def lookups(
     imported: dict[str, set[str]] = {}  # `mod = import_module("app.crud")`, any scope: over-approximated
     # One walk: the lookups are read once every such assignment is known.
     candidates: list[ast.AST] = []
+    named: list[ast.AST] = []  # `mod.add`: an attribute of a name, which may hold a module object
     for node in ast.walk(tree):
         kind = type(node)
         if kind is ast.Call or (kind is ast.Attribute and node.attr == "__dict__"):  # type: ignore[attr-defined]
@@ -55,6 +61,8 @@ def lookups(
             module = _imported(node.value, resolve)  # type: ignore[attr-defined]
             if module is not None:
                 imported.setdefault(node.targets[0].id, set()).add(module)  # type: ignore[attr-defined]
+        elif kind is ast.Attribute and type(node.value) is ast.Name:  # type: ignore[attr-defined]
+            named.append(node)
     found: list[tuple[str, str]] = []
 
     def objects(node: ast.AST) -> list[str]:
@@ -66,11 +74,17 @@ def lookups(
         ref = resolve(node)
         return [ref] if ref is not None else []
 
+    def add_once(ref: str, spelled: str) -> None:
+        if (ref, spelled) not in found:
+            found.append((ref, spelled))
+
     def add(node: ast.AST, form: str) -> None:
         for ref in objects(node):
-            if (ref, form.format(ref)) not in found:
-                found.append((ref, form.format(ref)))
+            add_once(ref, form.format(ref))
 
+    for node in named:
+        for module in sorted(imported.get(node.value.id, ())):  # type: ignore[attr-defined]
+            add_once(module, f"{node.value.id} = {_spelled(module)}")  # type: ignore[attr-defined]
     for node in candidates:
         if type(node) is ast.Attribute and node.attr == "__dict__":
             add(node.value, "{}.__dict__")
@@ -125,9 +139,30 @@ def _constant(node: ast.AST) -> bool:
     return type(node) is ast.Constant and isinstance(node.value, str)
 
 
+def module_attribute(func: ast.AST, resolve: Callable[[ast.AST], str | None]) -> str | None:
+    """`app.crud.add` for `importlib.import_module("app.crud").add` or `sys.modules["app.crud"].add`
+    (any depth of attributes), the absolute reference a call on it runs; None for anything else."""
+    parts: list[str] = []
+    while type(func) is ast.Attribute:
+        parts.append(func.attr)
+        func = func.value
+    module = _imported(func, resolve) if parts else None
+    return sys.intern(".".join([module, *reversed(parts)])) if module is not None else None
+
+
+def _spelled(module: str) -> str:
+    return f'import_module("{module}")'
+
+
 def _imported(node: ast.AST, resolve: Callable[[ast.AST], str | None]) -> str | None:
-    """The module `importlib.import_module("app.crud")` names; None for any other expression."""
-    if (type(node) is ast.Call and resolve(node.func) in _IMPORTERS and node.args
-            and _constant(node.args[0]) and not node.args[0].value.startswith(".")):  # type: ignore[attr-defined]
-        return node.args[0].value  # type: ignore[attr-defined]
+    """The module `importlib.import_module("app.crud")` or `sys.modules["app.crud"]` names; None
+    for any other expression (a relative name among them: its package is the caller's to say)."""
+    if isinstance(node, ast.Call) and node.args and resolve(node.func) in _IMPORTERS:
+        name = node.args[0]
+    elif isinstance(node, ast.Subscript) and resolve(node.value) in _MODULE_TABLES:
+        name = node.slice
+    else:
+        return None
+    if isinstance(name, ast.Constant) and isinstance(name.value, str) and not name.value.startswith("."):
+        return name.value
     return None
