@@ -475,7 +475,7 @@ def _handler_finders() -> tuple[Callable[[Project, Handler], Finding | None], ..
 def _async_generators(project: Project, handler: Handler) -> Finding | None:
     """AM337: an `await` in a generator expression (not its first iterable, which runs where the
     expression is made) of the handler, or of a project coroutine it awaits, at any depth, unless an
-    `async for` or async comprehension on that line iterates it."""
+    `async for` or async comprehension iterates that generator expression itself."""
     if not handler.function.is_async:
         return None
     calls: list[Blocking] = []
@@ -487,9 +487,8 @@ def _async_generators(project: Project, handler: Handler) -> Finding | None:
             continue
         seen.add(fid)
         module, function = project.functions[fid]
-        iterated = {at for at, text in function.awaits if text in ("async for", "async comprehension")}
         for call in function.calls:
-            if call.awaited and call.in_generator and not call.nested and call.line not in iterated:
+            if call.awaited and call.in_generator and not call.nested and not call.async_iterated:
                 text = project.written(call.func) if call.func else (call.callee or "a call").rsplit(".", 1)[-1]
                 where = "" if fid == handler.id else f" at {module.path}:{call.line} in {module.name}.{function.qualname}"
                 calls.append(Blocking(line or call.line, f"await {text}(...) in a generator expression{where}"))

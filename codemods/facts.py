@@ -174,6 +174,9 @@ class Call(_Fact):
     # operand of `not`, `and`/`or` or a comparison there (`if crud.get(db, 1) is None:`).
     condition: bool = False
     in_generator: bool = False  # inside a generator expression, where `await` changes its type
+    # The innermost generator expression holding the call is what an `async for` or an async
+    # comprehension iterates: `async for b in (await repo.get(i) for i in ids)` runs as written.
+    async_iterated: bool = False
     argument_of: int | None = None  # index of the call this one is a direct argument of: `create_task(f())`
     # where it stands in that call: its position, or its keyword (None after a `*` unpacking, or in one)
     argument_at: int | str | None = None

@@ -1180,6 +1180,10 @@ class BodyScanner:
         self.raw_loaders: list[tuple[str | None, ast.Call]] = []  # (callee as written, call)
         self.raw_narrowing: list[tuple[str | None, str, ast.Call]] = []  # (callee as written, option, call)
         self.generators = 0
+        # One entry per generator expression around the node (not while its first iterable is read):
+        # whether an `async for` or async comprehension iterates it (ids in `async_sources`).
+        self.generator_scopes: list[bool] = []
+        self.async_sources: set[int] = set()
         self.coroutines: list[str] = []  # the nested `async def`s around the node being read
         self.chain_inner: set[int] = set()
         self.query_chains: dict[int, str] = {}  # id of a chain's `X.query(...)` call -> the chain
@@ -1709,6 +1713,8 @@ class BodyScanner:
         self._held_in_display(node.iter, "looped over")
         if type(node) is ast.AsyncFor and not nested:
             self._await(self.source.line_of(node.target), "async for")
+        if type(node) is ast.AsyncFor:
+            self.async_sources.add(id(node.iter))
         self._bind(node.target)
         found = self._take(node.target, node.iter, loop=True)
         if found and node.body:
@@ -1827,21 +1833,28 @@ class BodyScanner:
         bound: set[str] = set()
         for comprehension in node.generators:
             bound.update(free_names(comprehension.target))
+        scope = [id(node) in self.async_sources] if generator else []
         self.generators += generator
+        self.generator_scopes += scope
         outer = self._enter(bound)
         for part in (node.key, node.value) if type(node) is ast.DictComp else (node.elt,):  # type: ignore[union-attr]
             self._visit(part, nested)
         self._on_comprehension(first, nested)
         self._visit(first.target, nested)
         self.generators -= generator
+        if generator:
+            self.generator_scopes.pop()
         self.inner = outer
         self._visit(first.iter, nested)
         self.generators += generator
+        self.generator_scopes += scope
         self._enter(bound)
         for child in [*first.ifs, *rest]:
             self._visit(child, nested)
         self.inner = outer
         self.generators -= generator
+        if generator:
+            self.generator_scopes.pop()
         return False
 
     def _on_comprehension(self, node: ast.comprehension, nested: bool) -> None:
@@ -1850,6 +1863,8 @@ class BodyScanner:
             self.sync_iterated.append(node.iter)
         if node.is_async and not nested:
             self._await(self.source.line_of(node.target), "async comprehension")
+        if node.is_async:
+            self.async_sources.add(id(node.iter))
         self._take(node.target, node.iter, loop=True)
         self._unpacked(node.target, node.iter)
 
@@ -2173,6 +2188,7 @@ class BodyScanner:
         call.top = key in self.top
         call.condition = key in self.conditions
         call.in_generator = self.generators > 0
+        call.async_iterated = bool(self.generator_scopes) and self.generator_scopes[-1]
         call.argument_of = self.argument_of.get(key)
         call.argument_at = self.argument_at.get(key)
         call.displayed_in = self.displayed_in.get(key)

@@ -5,8 +5,8 @@ it an async generator: `any()`, `all()`, `sum()`, `list()`, `sorted()`, `"".join
 `for` raise TypeError ("'async_generator' object is not iterable") when the request runs. Code
 moved to AsyncSession (by hand, or by a phase two before it blocked this shape) awaits a
 repository's method where the synchronous version called it. Found in the handler and in the
-project coroutines it awaits; a generator expression an `async for` or an async comprehension
-iterates on the same line is not reported. Silence one handler with
+project coroutines it awaits; a generator expression that an `async for` or an async
+comprehension iterates itself is not reported. Silence one handler with
 `# async-migrate: ignore[AM337] reason`.
 
 Before:

@@ -61,17 +61,40 @@ async def first_iterable(db: AsyncSession):
 async def async_for(db: AsyncSession):
     repo = BookRepo(db)
     return [book async for book in (await repo.get(i) for i in (1, 2))]
+
+
+@router.get("/beside-async-for")
+async def beside_async_for(db: AsyncSession):
+    repo = BookRepo(db)
+    return [b async for b in (await repo.get(i) for i in (1, 2))], any(await repo.get(i) is None for i in (1, 2))
+
+
+@router.get("/async-for-split")
+async def async_for_split(db: AsyncSession):
+    repo = BookRepo(db)
+    found = []
+    async for book in (
+        await repo.get(i) for i in (1, 2)
+    ):
+        found.append(book)
+    return found
 """
 
 
-@pytest.mark.parametrize("function", ["element", "condition", "through_helper"])
+@pytest.mark.parametrize("function", ["element", "condition", "through_helper", "beside_async_for"])
 def test_an_await_in_a_generator_expression_is_am337(app, findings, function):
     found = findings(app(ROUTES), function)
     assert [f["code"] for f in found] == ["AM337"], found
     assert "await repo.get(...) in a generator expression" in found[0]["message"], found
 
 
-@pytest.mark.parametrize("function", ["listed", "first_iterable", "async_for"])
+def test_the_async_for_exemption_is_per_generator_expression_not_per_line(app, findings):
+    # one line: the expression `async for` iterates is exempt, the one any() iterates is not
+    found = findings(app(ROUTES), "beside_async_for")
+    assert [len(f["blocking"]) for f in found] == [1], found
+
+
+@pytest.mark.parametrize("function", ["listed", "first_iterable", "async_for", "async_for_split"])
 def test_near_miss_a_list_comprehension_the_first_iterable_or_async_for_is_no_finding(app, findings, function):
     assert findings(app(ROUTES), function) == []
 
