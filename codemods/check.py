@@ -3262,15 +3262,20 @@ def _held_async_lazy_loads(project: Project, fid: FunctionId) -> list[Blocking]:
     self.db.execute(stmt)`; `self.db` declared AsyncSession in the class body, or assigned only
     from parameters declared AsyncSession), that the query does not load: the lazy load
     `_own_async_lazy_loads` finds on a Session parameter, followed the same way."""
+    held_async = _held_async(project, fid)
+    return _own_async_lazy_loads(project, fid, held_async) if held_async else []
+
+
+def _held_async(project: Project, fid: FunctionId) -> set[str]:
+    """The AsyncSessions a method's queries run on that its instance holds (`self.db`), as written."""
     module, function = project.functions[fid]
     if not _held_selects(function) and not function.held_columns:
-        return []
+        return set()
     cls = f"{module.name}.{function.qualname.rpartition('.')[0]}"
-    held_async = {
+    return {
         load.session for load in (*_held_selects(function), *function.held_columns.values())
         if _holds_async_session(project, cls, load.session.partition(".")[2])
     }
-    return _own_async_lazy_loads(project, fid, held_async) if held_async else []
 
 
 def _holds_async_session(project: Project, cls: str, attribute: str) -> bool:
@@ -3495,8 +3500,10 @@ def _origins(
         return None
     call = next((c for c in function.calls if c.index == term[1]), None)
     target = project.function(call.callee) if call is not None and call.awaited and call.callee else None
-    if call is None or target is None or not target[1].is_async or "." in target[1].qualname:
-        return None  # a method's receiver shifts its parameters: not followed
+    if call is not None and call.awaited and (target is None or "." in target[1].qualname):
+        return _method_origins(project, fid, call, sessions, picks, depth, homes)
+    if call is None or target is None or not target[1].is_async:
+        return None
     module, callee = target
     given = set()
     for arg in call.args:
@@ -3509,6 +3516,63 @@ def _origins(
     if not given:
         return None
     return _union(project, (module.name, callee.key), callee.results, given, picks, depth, homes)
+
+
+def _method_origins(
+    project: Project, fid: FunctionId, call: facts.Call, sessions: set[str], picks: tuple, depth: int,
+    homes: list[tuple[FunctionId, facts.Load]] | None,
+) -> list[facts.Load] | None:
+    """`_origins` of what an awaited project method returns (`await repo.get(db, id)`, `await
+    crud.team.get(db, id)`), by the call graph's edges as the flow of phase two follows them: the
+    receiver takes `self`, so the AsyncSession handed is the parameter `Edge.session_args` names;
+    a query on one the instance holds (`self.db`) counts too. A generic CRUD method's `return await
+    db.get(self.model, id)` loads the class the module-level instance is built with
+    (`fetched_refresh`). None when any method the call may run returns what is no such query's."""
+    from async_migrate.codemods.phase2.fetched_refresh import gotten
+
+    edges = [e for e in project.all_calls_from.get(fid, ()) if e.call.index == call.index]
+    if not edges or not all(e.certain for e in edges):
+        return None
+    found: list[facts.Load] = []
+    for edge in edges:
+        module, callee = project.functions[edge.callee]
+        if not callee.is_async:
+            return None
+        if (call.callee or "").endswith("." + callee.qualname):
+            return None  # called through its class: the receiver is an argument
+        given = _handed_params(callee, call, sessions) | _held_async(project, edge.callee)
+        if not given:
+            return None
+        model = gotten(project, edge.callee, call.callee, given)
+        if model is not None:
+            if not all(p[0] in (Term.ITER, Term.ITEM) for p in picks):
+                return None
+            get = callee.calls[0]
+            load = facts.Load(get.line, get.index, "get", get.receiver or "", model, model.rpartition(".")[2], options=())
+            if homes is not None:
+                homes.append((edge.callee, load))
+            each: list[facts.Load] | None = [load]
+        else:
+            each = _union(project, edge.callee, callee.results, given, picks, depth, homes)
+        if each is None:
+            return None
+        found.extend(load for load in each if load not in found)
+    return found or None
+
+
+def _handed_params(method: facts.Function, call: facts.Call, sessions: set[str]) -> set[str]:
+    """The parameters of `method`, called on an instance, that `call` hands one of `sessions`:
+    positions start after `self`, as `eager_flow.Flow._parameter` reads them."""
+    positional = [p.name for p in method.params if p.positional and not p.variadic and p.name not in ("self", "cls")]
+    found = set()
+    for arg in call.args:
+        if arg.name not in sessions:
+            continue
+        if arg.keyword is not None:
+            found.add(arg.keyword)
+        elif arg.position is not None and arg.position < len(positional):
+            found.add(positional[arg.position])
+    return found
 
 
 def _canonical_load(project: Project, load: facts.Load) -> facts.Load:

@@ -133,7 +133,7 @@ def _fetched(
     if helper not in moving or helper == route or len(set(given)) != 1:
         return None
     session = given[0]
-    model = _gotten(project, helper, call.callee, {k for k, v in edges[0].session_args.items() if v == session})
+    model = gotten(project, helper, call.callee, {k for k, v in edges[0].session_args.items() if v == session})
     return (call, name, session, helper, model) if model is not None else None
 
 
@@ -153,13 +153,16 @@ def _inside(stmt: ast.stmt, line: int) -> bool:
     return stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno)
 
 
-def _gotten(project: Project, helper: FunctionId, callee: str | None, sessions: set[str]) -> str | None:
+def gotten(project: Project, helper: FunctionId, callee: str | None, sessions: set[str]) -> str | None:
     """The mapped class of what the helper returns when its body is `return session.get(M, ...)`
-    on a Session the route hands it (`sessions`, its parameter names), else None."""
+    on a Session the route hands it (`sessions`, its parameter names), or `return await
+    session.get(M, ...)` on an AsyncSession (check), else None."""
     _, function = project.functions[helper]
-    if len(function.calls) != 1 or function.returned != (f"${function.calls[0].receiver}.get()",):
+    if len(function.calls) != 1:
         return None
     get = function.calls[0]
+    if function.returned != (f"${get.receiver}.get()",) and not (get.awaited and function.results == (("call", get.index),)):
+        return None
     if get.receiver not in sessions or get.method != "get" or get.nested or not get.args:
         return None
     first = get.args[0]
