@@ -594,8 +594,21 @@ class _Analysis:
                     found.update(c for c in self.project.dependency_callables(ref) if c in self.project.session_dependencies)
                     found.add(fid)
                     continue
+                # `def get_db(): db = get_api_session(); yield db`: the Session comes from the session
+                # dependency it calls, which the routes reach as surely as one they inject
+                found.update(self._called_providers(fid))
                 queue += [param_dependency(self.project, p) for p in self.project.functions[fid][1].params]
         return found
+
+    def _called_providers(self, fid: FunctionId) -> set[FunctionId]:
+        """The session dependencies a dependency calls for the Session it yields or returns."""
+        _, function = self.project.functions[fid]
+        calls = {t[1] for name in function.yields for t in function.holds.get(name, ()) if t[0] == "call"}
+        calls |= {t[1] for t in function.results if t[0] == "call"}
+        return {
+            e.callee for e in self.project.all_calls_from.get(fid, ())
+            if e.call.index in calls and e.callee in self.project.session_dependencies
+        }
 
     def _held(self) -> list[held_stack.HeldFound]:
         """Sessionmakers held by module-level instances (`db.SessionLocal`), found once: the
