@@ -102,7 +102,9 @@ def test_a_run_time_attribute_of_an_object_a_project_method_loads_is_unverified(
     found = handler(document, "count")
     assert found["action"] == "blocked", found
     assert "AM247" in found["codes"], found
-    assert "reads an attribute named at run time on an object" in " ".join(found["reasons"]), found["reasons"]
+    assert "the attribute `rel` names at run time: the analysis cannot see which attribute" in " ".join(
+        found["reasons"]
+    ), found["reasons"]
     assert read(root, SUBSYSTEM) == before
     result = serve(root, "sqlite", """
         with Sync() as s:

@@ -1053,14 +1053,15 @@ class _Analysis:
             elif origin.kind is OriginKind.UNVERIFIED or (origin.kind is OriginKind.LOAD and origin.model is None):
                 self._traced_read(root, fid, line, written, name or "?", [origin], eager)
             elif origin.kind is OriginKind.LOAD and how == "getattr" and not name:
-                self._flow_risk(root, module, function, line or function.line, f"getattr({written})", AM247,
-                                f"`getattr({written}, ...)` reads an attribute named at run time on an object "
-                                f"of {self.classes.short(origin.model)}: whether it loads a relationship lazily "
-                                "is unverified")
+                self._by_name_risk(root, module, function, line, written, f"an object of {self.classes.short(origin.model)}")
             elif origin.kind is OriginKind.LOAD and how == "getattr":
                 self._traced_read(root, fid, line, written, name, [origin], eager)
             elif origin.kind is OriginKind.LOAD:
                 self._member(root, fid, line, written, origin, name, how, eager)
+            elif origin.kind is OriginKind.SOURCE and how == "getattr" and not name:
+                # `getattr(note, field)` on what `NoteRepository.get` queried: any attribute, a
+                # relationship among them, where a named read is judged by its name
+                self._by_name_risk(root, module, function, line, written, f"what {origin.where} loads")
             elif origin.kind is OriginKind.SOURCE:
                 self._named_member(root, fid, line, written, name, how, eager, source=origin)
 
@@ -1074,10 +1075,34 @@ class _Analysis:
             return
         module, function = self.project.functions[fid]
         loader_module, loaded_by = self.project.functions[loader]
-        self._flow_risk(root, module, function, line or function.line, f"getattr({written})", AM247,
-                        f"`getattr({written}, ...)` reads an attribute named at run time on an object "
-                        f"{loader_module.name}.{loaded_by.qualname} loads through the Session: whether it "
-                        "loads a relationship lazily is unverified")
+        self._by_name_risk(
+            root, module, function, line, written,
+            f"an object {loader_module.name}.{loaded_by.qualname} loads through the Session",
+        )
+
+    def _by_name_risk(
+        self, root: FunctionId, module: facts.Module, function: facts.Function, line: int, written: str, what: str,
+    ) -> None:
+        """AM247 for `getattr(obj, name)` with a name known only at run time: what the analysis cannot
+        see is which attribute is read, and the fix is the user's, who knows what the name can be."""
+        named = next((
+            a.computed or a.name for c in function.calls
+            if c.line == line and c.callee in ("getattr", "builtins.getattr") and len(c.args) > 1
+            for a in c.args[1:2] if a.computed or a.name
+        ), None)
+        shown = f"`getattr({written}, {named})`" if named else f"`getattr({written}, ...)`"
+        holder = f"`{named}`" if named else "the name"
+        obj = written if written.isidentifier() else "obj"  # `getattr(users.get(user_id), rel)`
+        self._flow_risk(
+            root, module, function, line or function.line, f"getattr({written})", AM247,
+            f"{shown} reads, on {what}, the attribute {holder} names at run time: the analysis cannot see "
+            "which attribute that is, so whether it is a relationship, which would load lazily and raise "
+            "MissingGreenlet under AsyncSession, is unverified",
+            f"if {holder} only ever names columns, read them by name (`{{\"<column>\": {obj}.<column>, ...}}"
+            f"[{named or 'name'}]`) and run phase two again; if it may name a relationship, load that "
+            f"first (`await session.refresh({obj}, attribute_names=[{named or 'name'}])` after the "
+            "load, or an eager-load option on the query) and migrate the route by hand",
+        )
 
     def _session_loader(self, fid: FunctionId, term: tuple, depth: int) -> FunctionId | None:
         """The project function doing Session work whose result `term` is (or an element, item or

@@ -185,10 +185,47 @@ def test_a_run_time_attribute_of_an_object_a_repository_loads_is_unverified(phas
     # `name` may be "author": the flow cannot follow `self.model`, so no eager load can be checked
     found = entry(phase2(REPOSITORY.format(name="name")), "field")
     assert found["action"] == "blocked" and found["codes"] == ["AM247"], found
-    assert "`getattr(book, ...)` reads an attribute named at run time on an object " in found["reasons"][0]
-    assert "Repository.get loads through the Session" in found["reasons"][0]
+    assert "`getattr(book, name)` reads, on an object " in found["reasons"][0]
+    assert "Repository.get loads through the Session, the attribute `name` names at run time" in found["reasons"][0]
 
 
 def test_near_miss_a_constant_attribute_of_the_same_object_migrates(phase2, entry):
     found = entry(phase2(REPOSITORY.format(name='"title"')), "field")
     assert found["action"] == "migrate", found
+
+
+BY_NAME = """
+from sqlalchemy.orm import Session
+
+from models import Book
+
+
+class BookRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, book_id: int):
+        return self.session.get(Book, book_id)
+
+
+@router.get("/field/{field}")
+def field(session: session_dependency, field: str):
+    book = BookRepository(session).get(1)
+    return {"value": getattr(book, field)}
+"""
+
+
+def test_a_run_time_getattr_says_which_attribute_it_cannot_see_and_what_to_do(phase2, entry):
+    found = entry(phase2(BY_NAME), "field")
+    assert found["action"] == "blocked" and found["codes"] == ["AM247"], found
+    [reason] = found["reasons"]
+    assert "`getattr(book, field)`" in reason and "the attribute `field` names at run time" in reason, reason
+    assert "cannot see which attribute" in reason, reason
+    assert "await session.refresh(book, attribute_names=[field])" in reason, reason
+    # the advice fits the read, not a model outside PATH, nor threads
+    assert "outside PATH" not in reason and "thread" not in reason, reason
+
+
+def test_near_miss_a_constant_getattr_name_migrates(phase2, entry):
+    found = entry(phase2(BY_NAME.replace("getattr(book, field)", 'getattr(book, "title")')), "field")
+    assert found["action"] == "migrate" and "AM247" not in found["codes"], found
