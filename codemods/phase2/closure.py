@@ -133,6 +133,7 @@ from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE
 from async_migrate.codemods.rules.am329_optional_session_fallback import RULE as AM329
 from async_migrate.codemods.sources import matches, tree_of
 from async_migrate.codemods.unread_names import project_names_in_unread
+from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS, SCOPES
 from async_migrate.codemods.vocabulary.python import PARTIALS, TO_THREAD
@@ -356,10 +357,17 @@ def compute(
                     "as a parameter (`db: AsyncSession = Depends(...)`): take it so, or write the dependency's "
                     "async form on the same async session dependency by hand"
                 )]
+            elif through is not None:
+                closure.unchanged_routes[handler.id] = AM204.reason(
+                    f"already uses an AsyncSession (through its dependency {through})"
+                )
+            elif (opened := _opens_async_session(project, handler.id)) is not None:
+                closure.unchanged_routes[handler.id] = AM204.reason(
+                    f"already uses an AsyncSession ({opened})" + still_wrong(project, handler)
+                )
             else:
-                closure.unchanged_routes[handler.id] = (
-                    AM204.reason(f"already uses an AsyncSession (through its dependency {through})")
-                    if through is not None else AM205.reason(_no_session_work(project, handler) + _still_blocks(project, handler))
+                closure.unchanged_routes[handler.id] = AM205.reason(
+                    _no_session_work(project, handler) + _still_blocks(project, handler)
                 )
             continue
         untyped = project.untyped_chains.get(handler.id)
@@ -2220,6 +2228,29 @@ def _async_session_dependency(project: Project, handler: Handler) -> str | None:
          if project.declared_async_session_params(fid)),
         None,
     )
+
+
+def _opens_async_session(project: Project, fid: FunctionId, depth: int = 0) -> str | None:
+    """Where a route doing no synchronous Session work opens an AsyncSession of its own: `async
+    with AsyncSessionLocal() as db:`, or through what it enters or calls (`async with UnitOfWork()
+    as uow:` whose `__aenter__` sets `self.session = AsyncSessionLocal()`), as a clause; None when
+    it opens none."""
+    module, function = project.functions[fid]
+    for binding in function.bindings:
+        if binding.asynchronous and project._opened_async(function, binding.name):
+            return f"`async with {binding.expr.rpartition('.')[2]} as {binding.name}` at {module.path}:{binding.line}"
+    for call in function.calls:
+        opener = call.callee or ""
+        target = project.resolve(opener) if opener else None
+        value = target.value if target is not None and target.kind == "value" else None
+        if project.canonical(opener) in ASYNC_SESSION_TYPES or (value is not None and project.makes_async_sessions(value)):
+            return f"`{opener.rpartition('.')[2]}()` at {module.path}:{call.line}"
+    if depth < 2:
+        for edge in project.all_calls_from.get(fid, ()):
+            inner = _opens_async_session(project, edge.callee, depth + 1)
+            if inner is not None:
+                return f"{inner}, in {_name(project, edge.callee)}" if depth == 0 else inner
+    return None
 
 
 # Calls that take an object without running its methods (beyond `__repr__`), for `_hands_holder`.
