@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import twin_names
+from async_migrate.codemods.flow import REGISTRY
 from async_migrate.codemods.phase2 import holders, thread_own
 from async_migrate.codemods.phase2.dependencies import callable_dependency, injected_class, instance_callers
 from async_migrate.codemods.project import Edge, FunctionId, Project
@@ -355,12 +356,11 @@ def unresolved_callers(project: Project, fid: FunctionId) -> list[str]:
             if not written.endswith("." + name) or (caller, call.index) in resolved:
                 continue
             receiver = written[: -len(name) - 1]
-            if call.func is None:
-                # A dotted reference: only one into the project can name a project method.
-                if not any(receiver == m or receiver.startswith(m + ".") for m in project.modules):
-                    continue
-            elif flow.holds(caller, receiver) is not None:
-                continue  # `db.add(...)`: a Session's own method
+            # A dotted reference: only one into the project can name a project method.
+            if call.func is None and not any(receiver == m or receiver.startswith(m + ".") for m in project.modules):
+                continue
+            if flow.holds(caller, receiver) is not None or flow.holds(caller, receiver, REGISTRY) is not None:
+                continue  # `db.add(...)`, `db_session.add(...)` on a `scoped_session`: a Session's own method
             found.append(f"{module.path}:{call.line}")
     return found
 
