@@ -15,7 +15,11 @@ path per call. A route on the application a factory builds (`def create_app(): a
 A router an instance holds (`self.router = APIRouter(prefix="/x")` in a method, routes added
 on `self.router` or a local bound to it) composes like a module-level one, included as
 `view.router` for a module-level `view = View()`; where the class has project bases or
-subclasses, or sets the attribute more than once, its paths stay incomplete.
+subclasses, or sets the attribute more than once, its paths stay incomplete. `DoctorView(router)`
+handing the router to register on: `passed_routers.py`.
+
+Over 500 lines: one class, whose prefix walk every path reads (includes, mounts, factories, the
+routers instances hold), and which `may_serve_under`/`above` share with the router dependencies.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import ast
 import os
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.passed_routers import passed_router
 from async_migrate.codemods.project import Handler, Project, Registration
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import INCLUDE_ROUTER as INCLUDE
@@ -375,6 +380,8 @@ class Routes:
         if held is not None:
             return held
         base = decorator.base if decorator is not None else added.base if added is not None else None
+        if base is None and added is not None:  # `DoctorView(router)` handing it the router to register on
+            base = passed_router(self.project, handler.module, added)
         return self._canonical(base) if base is not None else None
 
     def _known_tail(self, router: str | None, seen: frozenset[str] = frozenset()) -> str:
@@ -495,7 +502,9 @@ class Routes:
                 return self._held(added.held) is None
             if added is not None and added.router_call is not None:  # an application the function builds is served at its root
                 return (self.project.canonical(added.router_call) or "") not in APPLICATION_TYPES
-            return added is not None and added.base is None and added.receiver is not None
+            if added is None or added.base is not None or added.receiver is None:
+                return False
+            return passed_router(self.project, handler.module, added) is None  # `DoctorView(router)`
         if decorator.held is not None:
             return self._held(decorator.held) is None
         if decorator.router_call is not None:  # made in the enclosing function, whatever a global of its name is

@@ -194,11 +194,17 @@ def register(router: APIRouter) -> None:
     router.add_api_route("/{order_id}", get_order, methods=["GET"])
 
 
-router = APIRouter(prefix="/orders")
-register(router)
+def make_router() -> APIRouter:
+    made = APIRouter(prefix="/orders")
+    register(made)
+    return made
+
+
+router = make_router()
 """
 
 
+# "parameter": a router a function builds, handed to the function registering on its parameter
 @pytest.mark.parametrize("orders", [CONTROLLER, FACTORY, GIVEN], ids=["self-router", "router-in-factory", "parameter"])
 def test_routes_on_a_router_the_analysis_cannot_read_have_incomplete_paths(cli, project, app_files, orders, tmp_path):
     # FastAPI serves /orders and /orders/{order_id}: "" and "/{order_id}" as complete paths were wrong.
@@ -544,3 +550,87 @@ def test_an_endpoint_registered_twice_lists_each_registration_as_served(cli, pro
         (found,) = [h for h in cli.json(command, root)["handlers"] if h["function"] == "list_items"]
         assert found["path"] == "/v1/items"
         assert found["paths"] == ["/v1/items", "/v2/items"]
+
+
+# Class-based views registering their methods in `__init__` on the router they are handed, and
+# a function doing so on its parameter (`api_route(...)` applied by hand), called at import and
+# in the application factory.
+HANDED = """
+from fastapi import APIRouter, FastAPI
+
+from core.dependencies import session_dependency
+
+
+class DoctorView:
+    def __init__(self, router: APIRouter) -> None:
+        router.add_api_route("", self.list_doctors, methods=["GET"])
+
+    async def list_doctors(self, session: session_dependency):
+        return session.execute("select 1").all()
+
+
+class NurseView:
+    def __init__(self, target: APIRouter, label: str) -> None:
+        target.add_api_route("/nurses", self.list_nurses, methods=["GET"])
+
+    async def list_nurses(self, session: session_dependency):
+        return session.execute("select 1").all()
+
+
+async def list_wards(session: session_dependency):
+    return session.execute("select 1").all()
+
+
+def register(router: APIRouter) -> None:
+    router.api_route("/wards", methods=["GET"])(list_wards)
+
+
+router = APIRouter(prefix="/doctors")
+staff = APIRouter(prefix="/staff")
+view = DoctorView(router)
+register(staff)
+api = APIRouter(prefix="/api/v1")
+api.include_router(router)
+
+
+def create_app() -> FastAPI:
+    NurseView(label="n", target=staff)
+    api.include_router(staff)
+    application = FastAPI()
+    application.include_router(api)
+    return application
+
+
+app = create_app()
+"""
+
+
+@pytest.mark.parametrize("command", ["scan", "phase1"])
+def test_routes_added_on_the_router_a_function_is_handed_compose_its_prefixes(cli, project, app_files, command):
+    root = project({**app_files, "api/__init__.py": "", "api/staff.py": HANDED, "main.py": "from api.staff import app\n"})
+    document = cli.json(command, root)
+    routes = {h["function"].rsplit(".", 1)[-1]: (h["path"], h.get("path_incomplete"))
+              for h in document["handlers"] if h["kind"] == "route"}
+    assert routes == {
+        "list_doctors": ("/api/v1/doctors", None), "list_nurses": ("/api/v1/staff/nurses", None),
+        "list_wards": ("/api/v1/staff/wards", None),
+    }
+    assert served(root) == ["/api/v1/doctors", "/api/v1/staff/nurses", "/api/v1/staff/wards"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("view = DoctorView(router)", "view = DoctorView(router)\nother = DoctorView(staff)"),  # two routers
+        ("view = DoctorView(router)", "view = DoctorView(ROUTERS[0])"),  # no module-level router by name
+    ],
+    ids=["handed-two-routers", "handed-an-item"],
+)
+def test_near_miss_a_function_handed_no_one_router_keeps_its_path_incomplete(cli, project, app_files, change):
+    handed = HANDED.replace(*change).replace("api = APIRouter", "ROUTERS = [router]\napi = APIRouter")
+    root = project({**app_files, "api/__init__.py": "", "api/staff.py": handed, "main.py": "from api.staff import app\n"})
+    document = cli.json("scan", root)
+    routes = {h["function"].rsplit(".", 1)[-1]: (h["path"], h.get("path_incomplete"))
+              for h in document["handlers"] if h["kind"] == "route"}
+    assert routes["list_doctors"] == ("", True)
+    assert routes["list_wards"] == ("/api/v1/staff/wards", None)
