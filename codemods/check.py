@@ -152,12 +152,10 @@ from async_migrate.codemods.unresolved_dependencies import unresolved_dependenci
 from async_migrate.codemods.unrun_wrappers import unrun_wrappers
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import MIDDLEWARES as LIBRARY_MIDDLEWARES
 from async_migrate.codemods.vocabulary.python import (
-    CONTAINER_TYPES,
     KEEPS_FUNCTION,
     METHOD_DECORATORS,
     PARTIALS,
     RUN_WHEN_AWAITED,
-    SCALAR_TYPES,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     DERIVED_AWAITED,
@@ -2694,28 +2692,25 @@ def _read_by_name_through_coroutines(project: Project, fid: FunctionId) -> list[
 
 
 def _returns_unmapped(project: Project, fid: FunctionId) -> bool:
-    """The coroutine is declared to return scalars, or project classes mapping no table and
-    forwarding no attribute (`-> UserModel | None`, a pydantic model built from the row): no read
-    of what it returns loads. A bare container, a library's class or a model is not."""
+    """The coroutine is declared to return scalars, or no ORM model (`Members.never_mapped`:
+    `-> UserModel | None`, a pydantic model built from the row) whose class forwards no attribute:
+    no read of what it returns loads. A bare container, a model or a class the analysis cannot
+    read is not."""
     from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.model_members import members
 
     _, function = project.functions[fid]
     if function.returns_no_object:
         return True
     classes = project_classes(project)
-    named = False
-    for ref in function.returns:
-        canonical = project.canonical(ref) or ref
-        if canonical in SCALAR_TYPES or canonical in CONTAINER_TYPES:
-            continue
-        cls = classes.resolve(canonical)
-        if cls is None or classes.is_mapped(cls) or any(
-            {"__getattr__", "__getattribute__"} & set(classes.by_ref[c][1].names) for c in classes.mro(cls)
-            if c in classes.by_ref
-        ):
-            return False
-        named = True
-    return named
+    if not members(project, classes).never_mapped(function.returns):
+        return False
+    # `__getattr__` may hand the read on to an object the instance holds: a model, perhaps
+    return not any(
+        {"__getattr__", "__getattribute__"} & set(classes.by_ref[c][1].names)
+        for ref in function.returns if (cls := classes.resolve(ref)) is not None
+        for c in classes.mro(cls) if c in classes.by_ref
+    )
 
 
 def _coroutine_loading(project: Project, fid: FunctionId, terms: tuple, depth: int) -> FunctionId | None:

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from async_migrate.codemods.classes import Classes
     from async_migrate.codemods.project import FunctionId, Handler, Project
 
-_ANYTHING = frozenset({"object", "builtins.object"})
-_TYPING = frozenset({"typing", "typing_extensions", "collections", "types", "abc"})
 _SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
 
 
@@ -416,6 +414,9 @@ def _declared_no_object(project: Project, classes: Classes, fid: FunctionId, ter
     declared to return no ORM object (`-> ProjectOut`, a pydantic model; `-> list[str]`): what it
     binds no commit expires. Unannotated, declared `Any`, a mapped class, a bare container, a class
     the analysis cannot read, or a call it resolves to nothing: perhaps an ORM object."""
+    from async_migrate.codemods.phase2.model_members import members
+
+    index = members(project, classes)
     by_index: dict[int, list[FunctionId]] = {}
     for edge in project.all_calls_from[fid]:
         by_index.setdefault(edge.call.index, []).append(edge.callee)
@@ -428,7 +429,7 @@ def _declared_no_object(project: Project, classes: Classes, fid: FunctionId, ter
             _, helper = project.functions[callee]
             if helper.is_async or helper.is_generator:
                 return False  # what awaiting it returns is read elsewhere
-            if not (helper.returns_no_object or _never_mapped(project, classes, helper.returns)):
+            if not (helper.returns_no_object or index.never_mapped(helper.returns)):
                 return False
     return True
 
@@ -443,34 +444,3 @@ def _never_runs(project: Project, fid: FunctionId, index: int) -> bool:
     dispatch = project.containers.dispatch(calls[0])
     side = calls[0].coroutine_side
     return dispatch.unread is None and all(project.functions[t][1].is_async != side for t in dispatch.targets)
-
-
-def _never_mapped(project: Project, classes: Classes, annotation: tuple[str, ...]) -> bool:
-    """An annotation's references, in source order, naming containers and unions around project
-    classes that nothing maps (nor may a base outside PATH: `vocabulary/unmapped.py`), classes of
-    such libraries, or scalars: `ProjectOut`, `Optional[List[Out]]`. A container after a class
-    (`Tuple[Out, list]`: the bare `list` may hold anything) or none of those classes: unknown."""
-    from async_migrate.codemods.phase2.model_members import members
-    from async_migrate.codemods.vocabulary.python import CONTAINER_TYPES, SCALAR_TYPES
-
-    index = members(project, classes)
-    leaves = classes_seen = 0
-    for ref in annotation:
-        canonical = project.canonical(ref) or ref
-        if canonical in CONTAINER_TYPES:
-            if leaves:
-                return False
-            continue
-        leaves += 1
-        if canonical in SCALAR_TYPES:
-            continue
-        cls = classes.resolve(ref)
-        if cls is not None:
-            if index.mapped(cls) or index.outside(cls) is not None:
-                return False
-        elif classes.unread(ref) or canonical in _ANYTHING or canonical.partition(".")[0] in _TYPING:
-            return False  # `Any`, `object`, `Self`, a TypeVar's bound: anything, a mapped class too
-        elif not index.unmapped_base(ref):
-            return False
-        classes_seen += 1
-    return classes_seen > 0

@@ -25,6 +25,7 @@ from async_migrate.codemods.phase2.eager_flow import Flow, Origin, OriginKind, P
 from async_migrate.codemods.phase2.methods import held_elsewhere
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary import MODEL_BASES, PROPERTY_DECORATORS
+from async_migrate.codemods.vocabulary.python import CONTAINER_TYPES, SCALAR_TYPES
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     BASE_FACTORIES,
     EAGER_STRATEGIES,
@@ -40,6 +41,8 @@ _PLAIN = frozenset({"staticmethod", "classmethod"})
 _DEPTH = 6  # calls followed from a member for its Session work
 _WRITE_EVENTS = frozenset({"set", "append", "remove", "bulk_replace"})
 _WRITES = frozenset({"set", "listen", "validate"})  # how a write runs model code (`Members.runs`)
+_ANYTHING = frozenset({"object", "builtins.object"})
+_TYPING = frozenset({"typing", "typing_extensions", "collections", "types", "abc"})
 
 
 
@@ -376,6 +379,32 @@ class Members:
         if top in sys.stdlib_module_names:
             return True
         return top in UNMAPPED_PACKAGES or top.startswith(UNMAPPED_PREFIXES)
+
+    def never_mapped(self, annotation: tuple[str, ...]) -> bool:
+        """An annotation's references, in source order, naming containers and unions around project
+        classes that nothing maps (nor may a base outside PATH: `vocabulary/unmapped.py`), classes of
+        such libraries, or scalars: `ProjectOut`, `Optional[List[Out]]`. A container after a class
+        (`Tuple[Out, list]`: the bare `list` may hold anything) or none of those classes: unknown."""
+        leaves = classes_seen = 0
+        for ref in annotation:
+            canonical = self.project.canonical(ref) or ref
+            if canonical in CONTAINER_TYPES:
+                if leaves:
+                    return False
+                continue
+            leaves += 1
+            if canonical in SCALAR_TYPES:
+                continue
+            cls = self.classes.resolve(ref)
+            if cls is not None:
+                if self.mapped(cls) or self.outside(cls) is not None:
+                    return False
+            elif self.classes.unread(ref) or canonical in _ANYTHING or canonical.partition(".")[0] in _TYPING:
+                return False  # `Any`, `object`, `Self`, a TypeVar's bound: anything, a mapped class too
+            elif not self.unmapped_base(ref):
+                return False
+            classes_seen += 1
+        return classes_seen > 0
 
     def _plain_base(self, ref: str) -> bool:
         if self.project.canonical(ref) in MODEL_BASES or ref in MODEL_BASES:
