@@ -22,8 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.objects import own_nodes
-from async_migrate.codemods.astcollect.syntax import unpacked_pairs, walk_fields
+from async_migrate.codemods.astcollect.syntax import own_nodes, unpacked_pairs, walk_fields
 from async_migrate.codemods.vocabulary.python import NEVER_RUN, RUN_WHEN_AWAITED, TASK_WRAPPERS
 
 # Calls that run a coroutine they are handed whether or not they are awaited themselves.

@@ -25,8 +25,7 @@ from typing import Any
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.awaited_later import Graph
 from async_migrate.codemods.astcollect.handoff import SCHEDULING, STARTED
-from async_migrate.codemods.astcollect.objects import own_nodes
-from async_migrate.codemods.astcollect.syntax import last_name
+from async_migrate.codemods.astcollect.syntax import last_name, own_nodes
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)

@@ -1764,7 +1764,7 @@ class BodyScanner:
             value = statement.value.value if type(statement.value) is ast.Await else statement.value
             if type(value) is ast.Call:
                 if yields is None:
-                    yields = any(type(inner) in (ast.Yield, ast.YieldFrom) for inner in objects.own_nodes(ran))  # type: ignore[arg-type]
+                    yields = any(type(inner) in (ast.Yield, ast.YieldFrom) for inner in syntax.own_nodes(ran))  # type: ignore[arg-type]
                 self.function.finally_calls += ((self.source.line_of(value), node.lineno, end, yields),)
 
     def _on_handlers(self, node: ast.Try | ast.TryStar) -> None:
@@ -2832,7 +2832,7 @@ def _updates(
     """The targets `key` names that an assignment outside nested scopes updates from their own
     value (`n += 1`, `n = n + 1`, as `reads` finds the target in the value): each key and the
     line of its first such update. A plain rebinding (`_cache = build()`) is not one. `nodes`: the
-    body's `objects.own_nodes`, or its `OwnNodes.writes` (the only nodes read here)."""
+    body's `syntax.own_nodes`, or its `OwnNodes.writes` (the only nodes read here)."""
     found: dict[str, int] = {}
     for node in nodes:
         kind = type(node)
@@ -2931,7 +2931,7 @@ _MAPPING_WRITES = frozenset({"pop", "popitem", "setdefault", "update", "clear", 
 def free_writes(nodes: list[Any], bound: frozenset[str]) -> list[tuple[str, int]]:
     """`CACHE[k] = v`, `del CACHE[k]`, `CACHE[k] += 1`, `CACHE.pop(k)`, `CACHE.setdefault(k, v)` on an
     item or attribute path of a name the function does not bind, outside nested scopes: the path as
-    written and the line of each first write. `nodes`: the body's `objects.own_nodes`, or its
+    written and the line of each first write. `nodes`: the body's `syntax.own_nodes`, or its
     `OwnNodes.writes` (the only nodes read here)."""
     return _container_writes(nodes, lambda container: _free_path(container, bound))
 
@@ -2990,7 +2990,7 @@ def attribute_writes(nodes: list[Any], owner: str) -> list[tuple[str, int]]:
     """`self.cache[k] = v`, `del self.cache[k]`, `self.cache[k] += 1`, `self.cache.pop(k)`,
     `self.cache.setdefault(k, v)` on an attribute of `owner` (a method's first parameter), outside
     nested scopes: the attribute and the line of its first write. `nodes`: the body's
-    `objects.own_nodes`."""
+    `syntax.own_nodes`."""
 
     def attribute(node: ast.expr) -> str | None:
         if type(node) is ast.Attribute and type(node.value) is ast.Name and node.value.id == owner:

@@ -15,8 +15,7 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.objects import own_nodes
-from async_migrate.codemods.astcollect.syntax import dotted
+from async_migrate.codemods.astcollect.syntax import dotted, own_nodes
 
 _PARTIALS = ("partial", "functools.partial")
 _FUNCTION = "()"  # the receiver of what `_method` reads as a function held by name

@@ -15,8 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.objects import own_nodes
-from async_migrate.codemods.astcollect.syntax import Source, last_name, parameters, text, unpacked_pairs
+from async_migrate.codemods.astcollect.syntax import (
+    Source,
+    last_name,
+    own_nodes,
+    parameters,
+    text,
+    unpacked_pairs,
+)
 from async_migrate.codemods.vocabulary.python import TASK_METHODS, TASK_WRAPPERS
 
 # The last name of every call that may schedule a coroutine: the index resolves which do.

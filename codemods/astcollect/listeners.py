@@ -11,10 +11,9 @@ handler defs are collected as functions, their decorators with them.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 
 from async_migrate.codemods.astcollect.module import Collector, loop_targets
-from async_migrate.codemods.astcollect.syntax import FUNCTIONS, dotted
+from async_migrate.codemods.astcollect.syntax import FUNCTIONS, dotted, own_nodes
 
 _LISTEN = "listen"
 _LISTENS_FOR = "listens_for"
@@ -23,18 +22,6 @@ _LISTENS_FOR = "listens_for"
 def _last(node: ast.expr) -> str:
     """`event.listen` -> "listen", `listen` -> "listen"; "" for another expression."""
     return (dotted(node) or "").rpartition(".")[2]
-
-
-def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """The nodes of a function's own body: not those of the defs, classes and lambdas in it,
-    which run (if ever) when called, each read as its own function."""
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (*FUNCTIONS, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 def _handler(call: ast.Call) -> ast.expr | None:
@@ -74,7 +61,7 @@ def handler_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
             isinstance(d, ast.Call) and _last(d.func) == _LISTENS_FOR for d in statement.decorator_list
         ):
             found.add(statement.name)
-    for child in _own_nodes(node.body):
+    for child in own_nodes(node.body):
         if isinstance(child, ast.Call) and _last(child.func) == _LISTEN:
             given = _handler(child)
             if isinstance(given, ast.Name):
@@ -91,7 +78,8 @@ def read(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, qua
     defs = [s for s in node.body if isinstance(s, FUNCTIONS)]
     nested = {s.name for s in defs}
     local = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
-    local |= {n.id for n in _own_nodes(node.body) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    own = own_nodes(node.body)
+    local |= {n.id for n in own if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
     local |= nested
     bound = frozenset(local)
     prefix = f"{collector.name}.{qualname}.<locals>." if collector.name else f"{qualname}.<locals>."
@@ -100,8 +88,8 @@ def read(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, qua
         for decorator in definition.decorator_list:
             if isinstance(decorator, ast.Call) and _last(decorator.func) == _LISTENS_FOR:
                 _record(collector, decorator, bound, prefix + definition.name)
-    loops = loop_targets(list(_own_nodes(node.body)))
-    for child in _own_nodes(node.body):
+    loops = loop_targets(own)
+    for child in own:
         if not isinstance(child, ast.Call) or _last(child.func) != _LISTEN or not child.args:
             continue
         given = _handler(child)

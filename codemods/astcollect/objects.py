@@ -19,10 +19,10 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import getters, handed_scopes
 from async_migrate.codemods.astcollect.module import Collector
 from async_migrate.codemods.astcollect.syntax import (
-    code_fields,
     dotted,
     last_name,
     may_name,
+    own_nodes,
     string,
     walk_fields,
 )
@@ -1144,80 +1144,12 @@ def _spelled(node: ast.AST, argument: bool = False) -> str | None:
     return None
 
 
-def own_nodes(
-    body: list[ast.stmt],
-    stored: set[str] | None = None,
-    callees: set[int] | None = None,
-    statements: dict[str, list[ast.expr]] | None = None,
-    calls: list[Any] | None = None,
-    kinds: dict[type, list[Any]] | None = None,
-) -> list[Any]:
-    """Every node of the body outside nested scopes (the scope nodes themselves included), in
-    `ast.walk`'s depth-first field order; contexts and operators left out (no term reads them).
-    Noted on the way, into the collections given: the names stored (`stored`), the ids of the called expressions
-    (`callees`), the values assigned to a bare name, in order (`statements`), the calls of an
-    attribute (`calls`), and the nodes of each kind `kinds` holds a list for, which is neither a
-    name, a constant, an attribute, a keyword, an expression statement, an await nor a call."""
-    found: list[Any] = []  # Any: the callers narrow by `type(item) is ...`, which mypy does not follow
-    stack: list[ast.AST] = list(reversed(body))
-    fields_of = _CHILD_FIELDS
-    node_type = ast.AST
-    stored = set() if stored is None else stored
-    callees = set() if callees is None else callees
-    statements = {} if statements is None else statements
-    kinds = {} if kinds is None else kinds
-    while stack:
-        item = stack.pop()
-        found.append(item)
-        kind = type(item)
-        if kind is ast.Name:  # the commonest nodes hold no code
-            if type(item.ctx) is ast.Store:  # type: ignore[attr-defined]
-                stored.add(item.id)  # type: ignore[attr-defined]
-            continue
-        if kind is ast.Constant:
-            continue
-        if kind is ast.Attribute or kind is ast.keyword or kind is ast.Expr or kind is ast.Await:
-            stack.append(item.value)  # type: ignore[attr-defined]
-            continue
-        if kind is ast.Call:  # the generic loop below, unrolled for the commonest node with children
-            callees.add(id(item.func))  # type: ignore[attr-defined]
-            if calls is not None and type(item.func) is ast.Attribute:  # type: ignore[attr-defined]
-                calls.append(item)
-            if item.keywords:  # type: ignore[attr-defined]
-                stack.extend(reversed(item.keywords))  # type: ignore[attr-defined]
-            if item.args:  # type: ignore[attr-defined]
-                stack.extend(reversed(item.args))  # type: ignore[attr-defined]
-            stack.append(item.func)  # type: ignore[attr-defined]
-            continue
-        listed = kinds.get(kind)
-        if listed is not None:
-            listed.append(item)
-        if kind is ast.Assign:
-            if len(item.targets) == 1 and type(item.targets[0]) is ast.Name:  # type: ignore[attr-defined]
-                statements.setdefault(item.targets[0].id, []).append(item.value)  # type: ignore[attr-defined]
-        elif kind is ast.AnnAssign and type(item.target) is ast.Name and item.value:  # type: ignore[attr-defined]
-            statements.setdefault(item.target.id, []).append(item.value)  # type: ignore[attr-defined]
-        fields = fields_of.get(kind)
-        if fields is None:
-            fields = fields_of[kind] = () if issubclass(kind, _SCOPES) else tuple(reversed(code_fields(kind)))
-        for name in fields:  # last field first: the stack pops the first one first
-            value = getattr(item, name, None)
-            if type(value) is list:
-                if value:  # most lists of a node are empty (`orelse`, `decorator_list`, `keywords`)
-                    stack.extend([element for element in reversed(value) if isinstance(element, node_type)])
-            elif isinstance(value, node_type):
-                stack.append(value)
-    return found
-
-
 # The nodes `_Flow.run` binds names or records results at.
 _BINDS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.comprehension,
                     ast.With, ast.AsyncWith, ast.ExceptHandler, ast.Return, *_SCOPES})
 # What may write a name, an item or an attribute in place, but for calls (`OwnNodes.writes`).
 _WRITES = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)
 _TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
-# Node type -> the fields the walk descends into, last first (none for nested scopes).
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _bound_inside(scope: ast.AST) -> list[str]:

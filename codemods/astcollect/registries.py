@@ -19,7 +19,7 @@ import ast
 from collections.abc import Callable
 
 from async_migrate.codemods.astcollect.dispatch import MUTATORS
-from async_migrate.codemods.astcollect.syntax import CODE_FIELDS, code_fields
+from async_migrate.codemods.astcollect.syntax import CODE_FIELDS, code_fields, own_nodes
 
 # What reads a table without changing it or handing it on.
 _VIEWS = frozenset({"get", "values", "items", "keys"})
@@ -93,14 +93,6 @@ def _own_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[as
     return found
 
 
-def _own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
-    """The nodes of a function's body, not those of functions or classes nested in it."""
-    # imported here: `objects` imports the module collector, which imports this module
-    from async_migrate.codemods.astcollect.objects import own_nodes
-
-    return own_nodes(function.body)
-
-
 def _table(node: ast.expr) -> ast.expr | None:
     """The table a store goes into: `T` of `T[k]`, `T.setdefault(k, [])`, or `T` itself."""
     if type(node) is ast.Subscript and type(node.ctx) is ast.Load:
@@ -159,7 +151,7 @@ class _Reader:
                 statements = _own_statements(statement)
                 param = _hands_back(statement, statements)
                 nests = any(isinstance(n, (*_FUNCTIONS, ast.ClassDef)) for n in statements)
-                own = _own_nodes(statement) if param is not None or nests else []
+                own = own_nodes(statement.body) if param is not None or nests else []
                 local = enclosing | {a.arg for a in ast.walk(statement.args) if type(a) is ast.arg} | {
                     n.id for n in own if type(n) is ast.Name and type(n.ctx) is ast.Store
                 } if own else enclosing

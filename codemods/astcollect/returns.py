@@ -90,7 +90,7 @@ def exits(body: list[ast.stmt], nodes: list[ast.AST]) -> tuple[tuple[int, int], 
     """The line spans of the statement lists that end the function: each ends in a `raise` no
     enclosing `try` may catch, or a `return` no enclosing `finally` follows, and holds no `break`
     or `continue`. Code from inside such a span never reaches a line below it. `nodes`: the body's
-    nodes outside nested scopes (`objects.own_nodes`), or just its `break`s and `continue`s
+    nodes outside nested scopes (`syntax.own_nodes`), or just its `break`s and `continue`s
     (`OwnNodes.jumps`)."""
     found: list[tuple[int, int]] = []
     # Where each `break` and `continue` of the own body is: a statement list holds one when one
@@ -103,7 +103,7 @@ def exits(body: list[ast.stmt], nodes: list[ast.AST]) -> tuple[tuple[int, int], 
 
 def failed_into(nodes: list[ast.AST]) -> tuple[tuple[int, int, int], ...]:
     """Each `except` handler of a `try` among `nodes` (the body's nodes outside nested scopes,
-    `objects.own_nodes`, or its `OwnNodes.tries`): (the line the try's body's last statement
+    `syntax.own_nodes`, or its `OwnNodes.tries`): (the line the try's body's last statement
     starts on, the handler's first and last lines). The statement ending the body raised or never
     ran when the handler runs:
     `try: ...; await db.commit()` then `except IntegrityError:` runs after no commit."""

@@ -15,8 +15,7 @@ import ast
 from collections.abc import Iterator
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.objects import own_nodes
-from async_migrate.codemods.astcollect.syntax import FUNCTIONS, dotted, name_of, walk_fields
+from async_migrate.codemods.astcollect.syntax import FUNCTIONS, dotted, name_of, own_nodes, walk_fields
 
 
 def read(node: ast.FunctionDef | ast.AsyncFunctionDef, raw_calls: list[tuple[facts.Call, ast.expr]]) -> None:

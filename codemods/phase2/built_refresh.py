@@ -11,10 +11,11 @@ attribute_names=["author"])` instead (AM280). When it does: `plan`; the blocks i
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import SCOPES, own_nodes
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase2.eager_flow import Flow
 from async_migrate.codemods.phase2.expired_lists import function_node
@@ -28,7 +29,6 @@ from async_migrate.codemods.vocabulary.sqlalchemy import EAGER_STRATEGIES
 # Session methods after which the object may be no longer in the Session, or not as it was built.
 _DETACHES = frozenset({"delete", "expunge", "expunge_all", "close", "rollback", "expire", "expire_all", "reset"})
 _SIMPLE = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign)
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +242,9 @@ def _placement(
         body = body[1:]
     if not body or not returns_name(body[-1], name):
         return None
-    own = list(_own_nodes(node))
+    # with the bodies of the defs and classes at the top of the body (not deeper ones): a return,
+    # yield or binding of the name there keeps the refresh out; no plan rests on what they do
+    own = own_nodes(node.body) + [n for s in node.body if isinstance(s, SCOPES) for n in own_nodes(s.body)]
     if sum(isinstance(n, ast.Return) for n in own) != 1 or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own):
         return None
     if sum(isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load) for n in own) != 1:
@@ -308,12 +310,3 @@ def _binds(stmt: ast.stmt, name: str) -> bool:
         isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
         and stmt.targets[0].id == name and isinstance(stmt.value, ast.Call)
     )
-
-
-def _own_nodes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
-    """Every node of the function's own scope (nested functions, lambdas and classes left out)."""
-    todo: list[ast.AST] = list(node.body)
-    while todo:
-        current = todo.pop()
-        yield current
-        todo.extend(child for child in ast.iter_child_nodes(current) if not isinstance(child, _SCOPES))

@@ -22,6 +22,7 @@ from typing import cast
 
 from async_migrate.codemods import facts, session_work, twin_names
 from async_migrate.codemods.astcollect.dispatch import BY_NAME, LAMBDA, LOCAL, UNREAD
+from async_migrate.codemods.astcollect.syntax import own_nodes
 from async_migrate.codemods.containers import module_functions
 from async_migrate.codemods.flow import INSTANCE, SESSION, Abstract, Flow, split
 from async_migrate.codemods.handed_functions import in_place_argument
@@ -1256,7 +1257,7 @@ def _generator_twins(project: Project, twinned: set[FunctionId], trees: _Trees) 
         node = expired_lists.function_node(trees(module.path), function)
         if node is not None and not _returns_value(node.returns) and not any(
             isinstance(n, ast.YieldFrom) or (isinstance(n, ast.Return) and n.value is not None)
-            for n in _own_nodes(node)
+            for n in own_nodes(node.body)
         ):
             found.add(fid)
     return found
@@ -1272,18 +1273,6 @@ def _returns_value(returns: ast.expr | None) -> bool:
     return name == "Generator" and len(elements) == 3 and not (
         isinstance(elements[2], ast.Constant) and elements[2].value is None
     )
-
-
-def _own_nodes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
-    """The nodes of a function's body outside the functions, lambdas and classes it defines."""
-    found: list[ast.AST] = []
-    pending: list[ast.AST] = list(node.body)
-    while pending:
-        current = pending.pop()
-        found.append(current)
-        if not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            pending.extend(ast.iter_child_nodes(current))
-    return found
 
 
 def _twin_lacks(project: Project, fix: EagerFix) -> bool:

@@ -131,3 +131,99 @@ def test_near_miss_a_spelled_name_or_an_object_no_session_loaded_is_no_finding(a
 def test_near_miss_a_coroutine_declared_to_return_a_schema_is_no_finding(app, findings):
     # `-> BookSchema | None`, a pydantic model built from the row: no attribute of it loads
     assert findings(app(ROUTES, {"models.py": MODELS}), "schema") == []
+
+
+# Which declared returns of the loading coroutine count as "never a mapped instance"
+# (`Members.never_mapped`, shared with phase one's AM248, plus check's own `__getattr__` rule).
+DECLARED = """
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
+from vendorlib.records import Record
+
+from models import Book
+
+
+class BookSchema(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    title: str
+
+
+class BookRecord(Record):
+    id: int
+
+
+class BookHandle:
+    def __init__(self, book):
+        self._book = book
+
+    def __getattr__(self, name):
+        return getattr(self._book, name)
+
+
+class BooksTable:
+    async def summary(self, db: AsyncSession, book_id: int) -> BaseModel:
+        return BookSchema.model_validate(await db.get(Book, book_id))
+
+    async def record(self, db: AsyncSession, book_id: int) -> BookRecord:
+        return BookRecord.from_row(await db.get(Book, book_id))
+
+    async def with_rows(self, db: AsyncSession, book_id: int) -> tuple[BookSchema, list]:
+        book = await db.get(Book, book_id)
+        return BookSchema.model_validate(book), [book]
+
+    async def handle(self, db: AsyncSession, book_id: int) -> BookHandle:
+        return BookHandle(await db.get(Book, book_id))
+
+
+Books = BooksTable()
+
+
+@router.get("/library/{book_id}/{field}")
+async def library(book_id: int, field: str, db: AsyncSession):
+    book = await Books.summary(db, book_id)
+    return str(getattr(book, field))
+
+
+@router.get("/record/{book_id}/{field}")
+async def record(book_id: int, field: str, db: AsyncSession):
+    book = await Books.record(db, book_id)
+    return str(getattr(book, field))
+
+
+@router.get("/rows/{book_id}/{field}")
+async def rows(book_id: int, field: str, db: AsyncSession):
+    pair = await Books.with_rows(db, book_id)
+    row = pair[1][0]
+    return str(getattr(row, field))
+
+
+@router.get("/handle/{book_id}/{field}")
+async def handle(book_id: int, field: str, db: AsyncSession):
+    book = await Books.handle(db, book_id)
+    return str(getattr(book, field))
+"""
+
+
+def test_near_miss_a_coroutine_declared_to_return_a_never_mapped_library_class_is_no_finding(app, findings):
+    # `-> BaseModel`: pydantic's classes are never mapped (`vocabulary/unmapped.py`), so reading
+    # any attribute of the instance runs pydantic's code, not a lazy load
+    assert findings(app(DECLARED, {"models.py": MODELS}), "library") == []
+
+
+def test_a_project_class_with_a_base_outside_path_may_be_a_model(app, findings):
+    # `class BookRecord(vendorlib.records.Record)`: a base the analysis cannot read may map the class
+    found = findings(app(DECLARED, {"models.py": MODELS}), "record")
+    assert [f["code"] for f in found] == ["AM314"], found
+
+
+def test_a_bare_container_after_a_schema_may_hold_models(app, findings):
+    # `-> tuple[BookSchema, list]`: the bare `list` names nothing it holds (here the Book itself)
+    found = findings(app(DECLARED, {"models.py": MODELS}), "rows")
+    assert [f["code"] for f in found] == ["AM314"], found
+
+
+def test_a_project_class_forwarding_attributes_may_hand_back_a_model_read(app, findings):
+    # `BookHandle.__getattr__` reads the name on the Book it holds: a relationship loads there
+    found = findings(app(DECLARED, {"models.py": MODELS}), "handle")
+    assert [f["code"] for f in found] == ["AM314"], found
