@@ -168,7 +168,7 @@ class _Reader:
                             self.understood.add(id(receiver))
                             if type(receiver) is ast.Call:
                                 self.understood.add(id(receiver.func))
-                        self.understood.add(id(node.value))  # type: ignore[attr-defined]
+                        self.understood.add(id(node.value))
                 if "<locals>" not in prefix:
                     # `@handles(X)`, `@bus.handles(X)`, `@register` on a function the index holds;
                     # one nested in a function body may not be (`Project.functions`): not read
