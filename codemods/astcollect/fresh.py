@@ -21,7 +21,7 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from async_migrate.codemods.astcollect.syntax import CODE_FIELDS, code_fields
+from async_migrate.codemods.astcollect.syntax import field_children
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -129,18 +129,9 @@ class _Walk:
                 if name in candidates:
                     self._name(name).bindings.append((-1, ()))
             return
-        # `ast.iter_child_nodes`, without the contexts and operators (nothing above reads them).
-        fields = CODE_FIELDS.get(kind)
-        if fields is None:
-            fields = code_fields(kind)
-        for name in fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for child in value:
-                    if isinstance(child, ast.AST):
-                        self.node(child, loops)
-            elif isinstance(value, ast.AST):
-                self.node(value, loops)
+        # without the contexts and operators: nothing above reads them
+        for child in field_children(node):
+            self.node(child, loops)
 
 
 _SCOPE_TYPES = frozenset(_SCOPES)

@@ -19,7 +19,7 @@ import ast
 from collections.abc import Callable
 
 from async_migrate.codemods.astcollect.dispatch import MUTATORS
-from async_migrate.codemods.astcollect.syntax import CODE_FIELDS, code_fields, own_nodes
+from async_migrate.codemods.astcollect.syntax import field_children, own_nodes
 
 # What reads a table without changing it or handing it on.
 _VIEWS = frozenset({"get", "values", "items", "keys"})
@@ -254,21 +254,10 @@ def read(tree: ast.Module, resolve: Callable[[str, frozenset[str]], str | None])
             # `from bus import HANDLERS as H`: a use under another name is not compared
             loose.update(alias.name.rsplit(".", 1)[-1] for alias in node.names if alias.asname)  # type: ignore[attr-defined]
             continue
-        fields = CODE_FIELDS.get(kind)
-        if fields is None:
-            fields = code_fields(kind)
-        for field in fields:
-            value = getattr(node, field, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        if type(item) in _PARENTED:
-                            parents[id(item)] = node
-                        push(item)
-            elif isinstance(value, ast.AST):
-                if type(value) in _PARENTED:
-                    parents[id(value)] = node
-                push(value)
+        for item in field_children(node):
+            if type(item) in _PARENTED:
+                parents[id(item)] = node
+            push(item)
     return registrations, sorted(loose)
 
 

@@ -794,8 +794,7 @@ def compute(
             elif (handed := dependency_handing_out(project, ref)) is not None:
                 # Not a wrapper doing work around the Session: it hands out the process's one Session.
                 text = (
-                    f"{project.functions[wrapper][0].path}:{project.functions[wrapper][1].line}: parameter "
-                    f"`{param.name}` gets its Session from `{name}`, which hands out {handed}, "
+                    f"{_gets_from(project, wrapper, param.name, name)}, which hands out {handed}, "
                     "one Session the whole process shares, which phase two cannot replace with a per-request "
                     "AsyncSession: have the route take the session dependency instead, and rerun phase two"
                 )
@@ -811,8 +810,7 @@ def compute(
                 # `def get_db(): yield db_session`: no provider wrapped, a registry's Session handed out,
                 # which the analysis takes for a provider only when the configuration names it
                 text = (
-                    f"{project.functions[wrapper][0].path}:{project.functions[wrapper][1].line}: parameter "
-                    f"`{param.name}` gets its Session from `{name}`, which hands out the Session of the "
+                    f"{_gets_from(project, wrapper, param.name, name)}, which hands out the Session of the "
                     f"`scoped_session` `{registry[1]}` ({registry[0]}), not one it opens: phase two does not "
                     "take it for the session dependency; if it is the application's, name it in "
                     f'`session-dependencies = ["{ref}"]` under [tool.async-migrate] and run phase two again, '
@@ -820,16 +818,14 @@ def compute(
                 )
             elif (opener := _opener_problem(project, wrapper)) is not None:
                 text = (
-                    f"{project.functions[wrapper][0].path}:{project.functions[wrapper][1].line}: parameter "
-                    f"`{param.name}` gets its Session from `{name}`, which opens it through another function: "
+                    f"{_gets_from(project, wrapper, param.name, name)}, which opens it through another function: "
                     f"{opener}; phase two finds no sessionmaker for the async one: open the Session from a module-level "
                     "`SessionLocal = sessionmaker(...)` (directly or through a function only returning "
                     "`SessionLocal()`), or keep the routes on the sync path"
                 )
             else:
                 text = (
-                    f"{project.functions[wrapper][0].path}:{project.functions[wrapper][1].line}: parameter "
-                    f"`{param.name}` gets its Session from `{name}`, which is not the session provider but "
+                    f"{_gets_from(project, wrapper, param.name, name)}, which is not the session provider but "
                     "wraps it (what it does around the Session, such as a commit or a rollback, would be "
                     "lost with the async session dependency in its place)"
                 )
@@ -1239,6 +1235,13 @@ def _handed_markers(project: Project, trees: _Trees, fid: FunctionId) -> list[st
         if tree is not None:
             found += depends_values.handed_markers(project, other, tree, ref)
     return found
+
+
+def _gets_from(project: Project, wrapper: FunctionId, param: str, name: str) -> str:
+    """Where a route's parameter gets its Session from a dependency wrapping the session
+    provider, as AM256's reasons begin: at the wrapper."""
+    module, function = project.functions[wrapper]
+    return f"{module.path}:{function.line}: parameter `{param}` gets its Session from `{name}`"
 
 
 def _generator_twins(project: Project, twinned: set[FunctionId], trees: _Trees) -> set[FunctionId]:

@@ -20,7 +20,7 @@ from enum import Enum
 from typing import cast
 
 from async_migrate.codemods import facts, sources
-from async_migrate.codemods.astcollect.syntax import returned_values
+from async_migrate.codemods.astcollect.syntax import own_nodes, returned_values
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.flow import mentions
 from async_migrate.codemods.phase2 import expired_held, expired_helpers, expired_lists, expired_related
@@ -798,11 +798,7 @@ def _begin_blocks(node: ast.FunctionDef | ast.AsyncFunctionDef | None, names: se
     if node is None:
         return {}
     found: dict[int, int] = {}
-    pending: list[ast.AST] = list(node.body)
-    while pending:
-        current = pending.pop()
-        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
+    for current in own_nodes(node.body):
         if isinstance(current, ast.With):
             for item in current.items:
                 expr = item.context_expr
@@ -811,7 +807,6 @@ def _begin_blocks(node: ast.FunctionDef | ast.AsyncFunctionDef | None, names: se
                     and isinstance(expr.func.value, ast.Name) and expr.func.value.id in names
                 ):
                     found[expr.lineno] = current.end_lineno or current.lineno
-        pending.extend(ast.iter_child_nodes(current))
     return found
 
 

@@ -35,17 +35,13 @@ the Session on the request: inject it through a dependency annotated to return i
 (`def get_db(request: Request) -> Session: return request.state.db`).
 """
 
+from async_migrate.codemods.rules.am304_unverified_session import RULE as AM304
 from async_migrate.codemods.rules.base import Rule
 
 RULE = Rule(
     code="AM125",
     name="unverified-session-call",
     summary="the handler's only Session evidence is a Session-carrying call the analysis cannot resolve",
-    fix=(
-        "annotate the dependency's return type or the object's class so the analysis can follow "
-        "it (a dependency read off an object the route closes over, `Depends(self.db_func)`: annotate "
-        "the parameter, `db: Session = Depends(self.db_func)`), or acknowledge with "
-        "`# async-migrate: ignore[AM304] reason`"
-    ),
+    fix=AM304.fix,  # the same gap, found by phase one: the same way out
     doc=__doc__,
 )
