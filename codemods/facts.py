@@ -909,6 +909,10 @@ class ClassFacts(_Fact):
     # `AliasChoices` or any other expression -> "?"; `"*"` -> "?" for a
     # `model_config` with an `alias_generator`.
     aliases: dict[str, str] = field(default_factory=dict)
+    # How its own configuration has a pydantic model validate an object that is no dict nor one of
+    # its instances: "yes" reading its attributes (`from_attributes=True`, v1's `orm_mode = True`),
+    # "?" a configuration the collector cannot read (`model_config = BASE_CONFIG`), "" none said.
+    from_attributes: str = ""
     # Class attributes assigned a call at class level -> the resolved callee (`lock =
     # asyncio.Lock()` -> "asyncio.Lock"): objects every instance shares.
     built: dict[str, str] = field(default_factory=dict)

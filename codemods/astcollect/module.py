@@ -1887,6 +1887,10 @@ class Collector:
                 primary = argument(value, 99, "primary_key")
                 if primary is not None and syntax.named_constant(primary) == "True":
                     found.primary_keys = (*found.primary_keys, *targets)
+            if targets == ["model_config"] and value is not None:
+                found.from_attributes = _from_attributes(value)
+            elif type(statement) is ast.ClassDef and statement.name == "Config":
+                found.from_attributes = _config_class_from_attributes(statement)
             if value is not None and len(targets) == 1 and _literal_table(value):
                 found.literal_tables = (*found.literal_tables, targets[0])
             if isinstance(statement, FUNCTIONS):
@@ -2577,3 +2581,32 @@ def _literal_table(value: ast.expr) -> bool:
         item is not None and (type(item) is ast.Constant or (type(item) is ast.Name and item.id in _BUILTIN_TYPES))
         for item in items
     )
+
+
+def _from_attributes(value: ast.expr) -> str:
+    """`facts.ClassFacts.from_attributes` of `model_config = ConfigDict(...)` or a dict display."""
+    if type(value) is ast.Call and all(k.arg is not None for k in value.keywords) and not value.args:
+        pairs = [(k.arg, k.value) for k in value.keywords]
+    elif type(value) is ast.Dict and all(k is not None for k in value.keys):
+        pairs = [(string(k), v) for k, v in zip(value.keys, value.values)]
+    else:
+        return "?"
+    return _said(pairs)
+
+
+def _config_class_from_attributes(node: ast.ClassDef) -> str:
+    """`facts.ClassFacts.from_attributes` of a pydantic v1 `class Config:` body."""
+    pairs: list[tuple[str | None, ast.expr]] = []
+    for statement in node.body:
+        if type(statement) is ast.Assign:
+            pairs += [(t.id, statement.value) for t in statement.targets if type(t) is ast.Name]
+        elif type(statement) is ast.AnnAssign and type(statement.target) is ast.Name and statement.value is not None:
+            pairs.append((statement.target.id, statement.value))
+    return _said(pairs)
+
+
+def _said(pairs: list[tuple[str | None, ast.expr]]) -> str:
+    for key, value in pairs:
+        if key in ("from_attributes", "orm_mode"):
+            return "" if syntax.named_constant(value) == "False" else "yes"
+    return ""

@@ -77,6 +77,12 @@ from async_migrate.codemods.vocabulary.sqlmodel import BUILDERS as SQLMODEL_BUIL
 _OPTIONAL_REFS = frozenset({"None", "typing.Optional", "typing.Union"})
 # Strategies that load up front or never load implicitly: no MissingGreenlet from them.
 SAFE_STRATEGIES = EAGER_STRATEGIES | NON_LOADING_STRATEGIES
+# Bases of a pydantic model whose own configuration alone decides whether it reads an object's
+# attributes (SQLModel's reads them whatever it says).
+_PLAIN_MODEL_BASES = frozenset({
+    "pydantic.BaseModel", "pydantic.main.BaseModel", "pydantic.v1.BaseModel", "pydantic.v1.main.BaseModel", "typing.Generic",
+    "typing_extensions.Generic",
+})
 
 _MAX_DEPTH = 12  # nested response models
 # Strategies that load a self-nesting schema's every level, as the synchronous lazy loads did:
@@ -802,6 +808,19 @@ class _Analysis:
             (tuple(alias.split(".")), annotation) for name, annotation in self.classes.fields(model)
             if "." in (alias := aliases.get(name) or "")
         ]
+
+    def _reads_attributes(self, model: str) -> bool:
+        """Whether pydantic model `model` validates an object that is no dict nor its own instance
+        by reading its attributes when it is built (`from_attributes=True`, v1's `orm_mode`, a
+        configuration the tool cannot read, a base from another library such as SQLModel)."""
+        for ancestor in self.classes.mro(model):
+            _, declared = self.classes.by_ref[ancestor]
+            if declared.from_attributes:
+                return True
+            outside = {self.project.canonical(b) or b for b in declared.bases if self.classes.resolve(b) is None}
+            if outside - _PLAIN_MODEL_BASES:
+                return True
+        return False
 
     def _aliases(self, model: str) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -2355,6 +2374,11 @@ class _Analysis:
                     given = self.flow.resolve(origin.fid, ("key", rest, name)) if isinstance(rest, tuple) else None
                     for child in nested if rest else ():
                         if given is None:
+                            if origin.built is not None and not self._reads_attributes(child):
+                                # `Project(**data)` validates `data["metadata"]` into a model that takes
+                                # only a dict or an instance of its own: an ORM object there raises a
+                                # validation error, and no field of it is read as an attribute
+                                continue
                             self._walk(root, module, function, line, child, field_path, (*stack, child), eager)
                             continue
                         for value in given:
