@@ -263,17 +263,31 @@ def _render_phase2(report: Report) -> str:
     if blockers:
         out += ["", "## What blocks", ""]
         found = report.causes()
+        rows = []
+        for index, cause in enumerate(found):
+            if cause.count == 1:
+                where = f"{cause.places[0][0]}:{cause.places[0][1]}"
+            elif index and cause.places == found[index - 1].places:
+                where = "the places of the row above"  # `__repr__` of two models at each of them
+            else:
+                where = cause.locations()
+            rows.append((where, cause.message, cause.count))
+        shorten = sum(len(where) + len(message) for where, message, _ in rows) > _BLOCKS_BUDGET
+        notes = []
         if len(found) < len(blockers):
-            out.append(
-                f"{len(blockers)} blockers from {_count(len(found), 'cause')}: each cause once, with every place it "
-                "blocks at (a place's own values where they differ); the JSON report (`--report NAME.json`) "
-                "lists each blocker in full."
+            notes.append(
+                f"{len(blockers)} blockers from {_count(len(found), 'cause')}: each cause once, with every place "
+                "it blocks at (a place's own values where they differ)"
             )
+        if shorten:
+            notes.append(f"explanations longer than {_SHORT} characters are cut short (…)")
+        if notes:
+            out.append("; ".join(notes) + "; the JSON report (`--report NAME.json`) lists each blocker in full.")
             out.append("")
         out.append(_table(
             ["file:line", "blocker"],
-            [[c.locations() if c.count > 1 else f"{c.places[0][0]}:{c.places[0][1]}",
-              c.message + (f" ({c.count} places)" if c.count > 1 else "")] for c in found],
+            [[where, (_shortened(message) if shorten else message) + (f" ({count} places)" if count > 1 else "")]
+             for where, message, count in rows],
         ))
     follow_ups = document.get("follow_ups", [])
     if follow_ups:
@@ -322,6 +336,19 @@ def _reasons_cell(reasons: list[tuple[str, str]]) -> str:
     if len(grouped) > _REASONS_IN_FULL:
         lines.append(f"… and {_count(len(grouped) - _REASONS_IN_FULL, 'more cause')}, under What blocks")
     return "<br>".join(lines)
+
+
+# What blocks, past this many characters, cuts each explanation short: a pull request description
+# holds 65,536 characters, and the JSON report keeps every word
+_BLOCKS_BUDGET = 40_000
+_SHORT = 600
+
+
+def _shortened(message: str) -> str:
+    if len(message) <= _SHORT:
+        return message
+    cut = message.rfind(" ", 0, _SHORT)
+    return message[: cut if cut > 0 else _SHORT] + " …"
 
 
 def _count(number: int, noun: str) -> str:

@@ -69,3 +69,31 @@ def test_near_miss_few_reasons_are_shown_in_full(cli, project, tmp_path):
     text = markdown.read_text(encoding="utf-8")
     row = next(line for line in text.split("## What blocks", 1)[0].splitlines() if "| first_item |" in line)
     assert "reasons from" not in row and "conf.py:6: formatting `first` (`__str__`) may run" in row, row
+
+
+def test_a_large_table_cuts_explanations_short_and_names_shared_places_once(tmp_path):
+    # Two models' `__repr__` at each of the same 80 places, and 60 causes of one place each, every
+    # explanation long: over a pull request description's size unless cut short; the JSON keeps all.
+    from async_migrate.codemods.report import Report
+    from cli.report_render import render_markdown
+
+    tail = "; " + " ".join(f"Class{n}" for n in range(150))
+    blockers = [
+        {"file": "conf.py", "line": line, "code": "AM250",
+         "message": f"formatting `v{line}` (`__str__`) may run __repr__ {model}.__repr__, which reads {model}.rel{tail}"}
+        for line in range(1, 81) for model in ("Deadline", "Note")
+    ] + [
+        {"file": "other.py", "line": n, "code": "AM247", "message": f"`x` reads attribute number {n}{tail}"}
+        for n in range(1, 61)
+    ]
+    report = Report("phase2", tmp_path, False, [], [], phase2={"name": "api/items.py", "blockers": blockers})
+    markdown = render_markdown(report)
+    table = markdown.split("## What blocks", 1)[1]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == 62, rows[:3]
+    assert rows[1].startswith("| the places of the row above | formatting `v1` (`__str__`) may run __repr__ Note.__repr__")
+    assert rows[0].startswith("| conf.py:1, 2 (`v2`, `__str__`)") and "Deadline.__repr__" in rows[0], rows[0][:200]
+    assert all(len(row.split(" | ", 1)[1]) < 700 for row in rows), max(rows, key=len)
+    assert "explanations longer than 600 characters are cut short" in table and len(markdown) < 60_000, len(markdown)
+    causes = report.to_json()["subsystem"]["causes"]
+    assert [c["count"] for c in causes[:2]] == [80, 80] and causes[0]["message"] == blockers[0]["message"], causes[0]

@@ -467,6 +467,7 @@ class _Analysis:
             "dict[tuple[str, str, str], bool]", project.derived.setdefault("lazy_load_inert_members", {})
         )
         self._members: dict[FunctionId, frozenset[FunctionId]] = {}  # a root's closure, for `_handed`
+        self._plain_params: dict[tuple[FunctionId, FunctionId, str], bool] = {}  # see `_plain_param`
         self._successors = cast(
             "dict[FunctionId, tuple[FunctionId, ...]]", project.derived.setdefault("lazy_load_successors", {})
         )
@@ -1543,7 +1544,15 @@ class _Analysis:
         members = self._members.get(root)
         if members is None:
             members = self._members[root] = frozenset(self.closure(root))
-        return lambda name: plain_param(self.project, members, fid, name, self.members.named)
+        known = self._plain_params
+
+        def plain(name: str) -> bool:
+            found = known.get((root, fid, name))
+            if found is None:
+                found = known[(root, fid, name)] = plain_param(self.project, members, fid, name, self.members.named)
+            return found
+
+        return plain
 
     def _refreshed_by_callers(self, root: FunctionId, fid: FunctionId, receiver: str, attribute: str) -> bool:
         """`refreshed.by_callers` for a read on parameter `receiver` of `fid`, over `root`'s closure."""
