@@ -361,6 +361,9 @@ class _Reads:
         self._texts: dict[str, tuple[str, str]] = {}  # path -> (digest, text) read for `lacks`, `tree`
         self.keep_trees = False  # the run keeps `tree_digests` (a copy computes those of its trees)
         self._copies_trees: dict[str, tuple[str, str]] = {}  # `tree_digests` of the copies' trees
+        # What an analysis derives from one file's tree alone (`twins.module_names`), asked again
+        # by each subsystem: the texts read never change during a run.
+        self.memo: dict[tuple[str, str], Any] = {}
 
     def __call__(self, path: str) -> str:
         self.lacking.pop(path, None)

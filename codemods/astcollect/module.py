@@ -165,6 +165,7 @@ class Collector:
         self._module_level: frozenset[str] = frozenset()
         self._module_level_sizes = (0, 0)
         self._constants: dict[str, ast.expr] | None = None  # see `constant`
+        self._constants_changed = False  # `_constants` has lost the names changed in place
         self._mounted: dict[int, str | None] | None = None  # see `mounted_path`
 
     @property
@@ -433,14 +434,19 @@ class Collector:
                 if type(statement) is ast.Assign and len(statement.targets) == 1
                 and type(statement.targets[0]) is ast.Name and self._bound.get(statement.targets[0].id) == 1
             }
-            for node in ast.walk(self.tree):
-                changed: ast.expr | None = None
-                if type(node) is ast.Subscript and type(node.ctx) is not ast.Load:
-                    changed = node.value
-                elif type(node) is ast.Attribute and node.attr in _IN_PLACE:
-                    changed = node.value
-                if type(changed) is ast.Name:
-                    self._constants.pop(changed.id, None)
+        # Most names asked are bound otherwise (an import, a definition): only a name bound
+        # once needs the walk of the whole module for its changes in place, made once.
+        if name not in self._constants or self._constants_changed:
+            return self._constants.get(name)
+        self._constants_changed = True
+        for node in ast.walk(self.tree):
+            changed: ast.expr | None = None
+            if type(node) is ast.Subscript and type(node.ctx) is not ast.Load:
+                changed = node.value
+            elif type(node) is ast.Attribute and node.attr in _IN_PLACE:
+                changed = node.value
+            if type(changed) is ast.Name:
+                self._constants.pop(changed.id, None)
         return self._constants.get(name)
 
     def path_string(self, node: ast.AST | None, local: AbstractSet[str] = frozenset(), depth: int = 0) -> str | None:

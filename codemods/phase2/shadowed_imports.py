@@ -87,6 +87,10 @@ def users(after: list[ast.stmt], name: str) -> list[str]:
     return found
 
 
+# The fields holding statements (or the handlers and cases holding them), in `_fields` order.
+_BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
 def bindings(body: list[ast.stmt]) -> list[Binding]:
     """Every binding of a module's top level, through `if`, `try`, `with`, `for` and `while`
     blocks, and the names functions write after declaring them `global`."""
@@ -95,11 +99,20 @@ def bindings(body: list[ast.stmt]) -> list[Binding]:
         found.extend(_statement_bindings(statement))
     functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
     declares = False
-    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+    # `ast.walk`'s order over the statements alone: no expression holds a `def` or a `global`.
+    statements: list[ast.AST] = list(body)
+    index = 0
+    while index < len(statements):
+        node = statements[index]
+        index += 1
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions.append(node)
         elif isinstance(node, ast.Global):
             declares = True
+        for field in _BLOCKS:
+            inner = getattr(node, field, None)
+            if inner:
+                statements.extend(inner)
     # A function writes a module's name only after declaring it `global`, which most modules never
     # do: then no function's body need be walked again (scan asks this of every module it twins into).
     if declares:

@@ -22,11 +22,19 @@ def module_names(module: facts.Module, read: Callable[[str], str] | None = None)
     names.update(f.qualname for f in module.functions if "." not in f.qualname)
     names.update(c.name for c in module.classes if "." not in c.qualname)
     if read is not None:
-        try:
-            tree = sources.tree_of(read, module.path)
-        except (SyntaxError, ValueError, OSError):
-            return names  # the facts' names: the file was read for them, so this is rare
-        names.update(b.name for b in shadowed_imports.bindings(tree.body))
+        # Scan previews each subsystem on its own, and asks again of the modules they share: a
+        # reader keeping what it read (`run._Reads.memo`) keeps the names, the tree is parsed once.
+        memo = getattr(read, "memo", None)
+        bound = memo.get(("module_names", module.path)) if memo is not None else None
+        if bound is None:
+            try:
+                tree = sources.tree_of(read, module.path)
+            except (SyntaxError, ValueError, OSError):
+                return names  # the facts' names: the file was read for them, so this is rare
+            bound = frozenset(b.name for b in shadowed_imports.bindings(tree.body))
+            if memo is not None:
+                memo["module_names", module.path] = bound
+        names.update(bound)
     return names
 
 
