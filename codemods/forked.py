@@ -18,6 +18,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +37,11 @@ MAX_COPIES = 3
 # Items judged here before the copies are made: the project-wide analyses they start (the call
 # graph's fixpoints, which every handler reads) are then computed once, not once per copy.
 WARM_ITEMS = 8
+# Items judged here after those, timed: the copies are made only where the items left would take
+# MIN_SECONDS of CPU here or more. A copy costs about a quarter of a second of CPU on a large index
+# (the fork, the pages of the index it writes to, its exit), which cheap items never pay back.
+SAMPLE_ITEMS = 16
+MIN_SECONDS = 1.0
 # In a copy: what it is asked to share out again is judged in place (its copies would only
 # compete with its siblings for the cores).
 _in_copy = False
@@ -82,7 +88,18 @@ def judge_all(
             or threading.active_count() > 1:
         return _in_place(items, judge, done)
     warm = [judge(item) for item in items[:WARM_ITEMS]]
-    rest = items[WARM_ITEMS:]
+    started = time.process_time()
+    warm.extend(judge(item) for item in items[WARM_ITEMS:WARM_ITEMS + SAMPLE_ITEMS])
+    sampled = len(warm) - WARM_ITEMS
+    rest = items[len(warm):]
+    if (time.process_time() - started) / max(1, sampled) * len(rest) < MIN_SECONDS:
+        for item in rest:
+            warm.append(judge(item))
+            if done is not None:
+                done(len(warm))
+        if done is not None:
+            done(len(items))
+        return warm
     shares = [list(range(start, len(rest), count)) for start in range(count)]
     by_id = {id(obj): key for key, obj in shared}
     by_key = {key: obj for key, obj in shared}
@@ -100,7 +117,7 @@ def judge_all(
         for position, index in enumerate(shares[0]):
             results[index] = judge(rest[index])
             if done is not None:
-                done(WARM_ITEMS + position + 1)
+                done(len(warm) + position + 1)
         while children:
             pid, read_end, share = children[0]
             received = _receive(read_end, pid, by_key)

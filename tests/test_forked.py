@@ -30,6 +30,8 @@ def always(monkeypatch: pytest.MonkeyPatch) -> None:
     """Copies for any number of items (the real threshold keeps small projects in place)."""
     monkeypatch.setattr(forked, "MIN_ITEMS", 1)
     monkeypatch.setattr(forked, "WARM_ITEMS", 1)
+    monkeypatch.setattr(forked, "SAMPLE_ITEMS", 0)
+    monkeypatch.setattr(forked, "MIN_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -111,6 +113,23 @@ def test_no_copy_while_another_thread_runs(always: None, forks: list[int]) -> No
         stop.set()
         other.join()
     assert set(pids) == {parent} and not forks
+
+
+def test_copies_only_for_items_costly_enough_to_pay_for_them(monkeypatch: pytest.MonkeyPatch, forks: list[int]) -> None:
+    monkeypatch.setattr(forked, "MIN_ITEMS", 1)
+    seen: list[int] = []
+    pids = forked.judge_all(list(range(500)), lambda n: os.getpid(), 2, done=seen.append)
+    assert set(pids) == {os.getpid()} and not forks
+    assert seen == sorted(seen) and seen[-1] == 500
+
+    def costly(n: int) -> int:
+        sum(range(20_000))  # CPU time the sample measures
+        return os.getpid()
+
+    monkeypatch.setattr(forked, "MIN_SECONDS", 0.01)
+    pids = forked.judge_all(list(range(200)), costly, 2)
+    assert set(pids) - {os.getpid()}, "no item was judged by a copy"
+    assert _reaped(forks)
 
 
 def test_progress_counts_every_item(always: None) -> None:
