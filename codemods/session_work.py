@@ -11,6 +11,7 @@ built together, each part read by phase one, `check` and the reports alike.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
@@ -21,7 +22,12 @@ from async_migrate.codemods.phase2 import scheduled
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.serialised_reads import serialised_unverified, serialised_work
 from async_migrate.codemods.vocabulary import OFFLOADERS
-from async_migrate.codemods.vocabulary.sqlalchemy import LAZY_RESULTS, RESULT_CONSUMERS, SESSION_IO_METHODS
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    LAZY_RESULTS,
+    RESULT_CONSUMERS,
+    SESSION_IO_METHODS,
+    SYNC_METHODS,
+)
 from async_migrate.codemods.vocabulary.starlette import ITERATE_IN_THREADPOOL, STREAMING_RESPONSE
 
 _BUILTINS = frozenset(dir(builtins))
@@ -294,7 +300,9 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                 work.maybe[edge.call.line, name] = guess
         if edge.session_args:
             work.passes_to.append((edge.call.line, name))
-            if not opens and works is None and (stores_only(project, edge.callee) or keeps_for_readers(project, edge)):
+            if not opens and works is None and (
+                stores_only(project, edge.callee) or keeps_for_readers(project, edge) or no_io_only(project, edge.callee)
+            ):
                 continue
         handed = id(edge.call) in held or bool(closure_names & set(edge.session_args.values()))
         if handed and not opens and works is None and any(line == edge.call.line for line, _ in work.own):
@@ -538,6 +546,32 @@ def keeps_for_readers(project: Project, edge: Edge) -> bool:
     return all(param in params and not _works_with(project, callee, param) for param in edge.session_args)
 
 
+def no_io_only(project: Project, fid: FunctionId, names: Iterable[str] | None = None) -> bool:
+    """Whether the plain helper `fid` uses the Sessions it is handed only through Session methods
+    that do no I/O (`db.add(obj)`, `add_all`, `expunge`, `expire`: `SYNC_METHODS`, plain methods on
+    AsyncSession too), handing them nowhere else and opening none: nothing there blocks, and
+    handed an AsyncSession it works as it is, called neither awaited nor offloaded. `names`: the
+    parameters to judge (the self-check's, handed the AsyncSession), else its Session parameters."""
+    _, callee = project.functions[fid]
+    params = list(names) if names is not None else list(project.session_params.get(fid, {}))
+    if callee.is_async or callee.is_generator or not params or fid in project.work_chains:
+        return False
+    if _opens(project, fid) or project.own_work(fid):
+        return False
+    if any(e.session_args for e in project.all_calls_from[fid]):
+        return False  # handed on: the next helper's work is this one's
+    for param in params:
+        calls = [c for c in callee.calls if c.receiver == param]
+        if not calls or any(c.method not in SYNC_METHODS or c.offloaded or c.nested for c in calls):
+            return False
+        if any(a.name == param or f"${param}" in a.displayed for c in callee.calls for a in c.args):
+            return False
+        # every use of the name is one of those calls: not returned, stored, or read otherwise
+        if len(callee.name_uses.get(param, [])) != len(calls):
+            return False
+    return True
+
+
 def builds_only(project: Project, fid: FunctionId) -> bool:
     """A classmethod factory that does nothing but build its class around the Session (`return
     cls(db)`, calling no function but the `__init__`s): when its class moves to the AsyncSession
@@ -596,7 +630,7 @@ def session_work_shallow(project: Project, fid: FunctionId) -> SessionWork:
             continue
         opens = bool(project.opens_directly(edge.callee)) or bool(project.opens_session(edge.callee))
         if edge.session_args and not opens and edge.callee not in project.work_chains and (
-            stores_only(project, edge.callee) or keeps_for_readers(project, edge)
+            stores_only(project, edge.callee) or keeps_for_readers(project, edge) or no_io_only(project, edge.callee)
         ):
             continue
         if edge.session_args or opens or edge.callee in project.work_chains:

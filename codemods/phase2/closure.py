@@ -2073,8 +2073,10 @@ def _awaited_in_generator(project: Project, call: facts.Call, edge: Edge | None)
     if edge is None or not call.in_generator or call.nested:
         return None
     _, callee = project.functions[edge.callee]
-    if callee.is_async or callee.name == "__init__" or session_work.builds_only(project, edge.callee):
-        return None  # a construction is never awaited; a coroutine called bare is the code's own
+    if callee.is_async or callee.name == "__init__" or session_work.builds_only(project, edge.callee) or (
+        session_work.no_io_only(project, edge.callee)
+    ):
+        return None  # a construction (or `db.add()` alone) is never awaited; a coroutine called bare is the code's own
     if edge.callee not in project.work_chains and not _does_session_work(project, edge.callee):
         return None
     written = f"`{project.written(call.func)}()`" if call.func else f"`{_short_callee(call)}()`"

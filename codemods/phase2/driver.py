@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from async_migrate.codemods import session_work
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.config import Config, ConfigError
 from async_migrate.codemods.options import Options, Progress, open_pool
@@ -305,9 +306,18 @@ def phase2_outcomes(project: Project, closure) -> list[Outcome]:
             entered = [h for h in helpers if h in project.opener_twins]
             handed = [h for h in helpers if h in project.handed_twins]
             awaited = [h for h in helpers if h not in project.opener_twins and h not in project.handed_twins]
+            # `stage(db, note)` doing only `db.add(note)`: called as before, on the AsyncSession
+            plain = [h for h in awaited if session_work.no_io_only(project, h)]
+            awaited = [h for h in awaited if h not in plain]
             if awaited:
                 names = ", ".join(_awaited_helper(project, closure, h) for h in awaited)
                 reasons.append(AM202.reason(f"awaits the migrated helpers {names}"))
+            if plain:
+                names = ", ".join(_awaited_helper(project, closure, h) for h in plain)
+                reasons.append(AM202.reason(
+                    f"calls {names} as before, neither awaited nor in a thread: it only uses Session methods that "
+                    "do no I/O (`add()`, `expunge()`, ...), plain methods on AsyncSession too"
+                ))
             if entered:
                 names = ", ".join(f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in entered)
                 reasons.append(AM202.reason(f"enters the `@asynccontextmanager` twins of the Session openers {names}"))

@@ -16,7 +16,7 @@ import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from async_migrate.codemods import facts
+from async_migrate.codemods import facts, session_work
 from async_migrate.codemods.containers import may_be_plain
 from async_migrate.codemods.held_session import declared_type_var
 from async_migrate.codemods.phase1.shared_session import opening_class
@@ -274,7 +274,7 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
                      f"`{param_name}` is a synchronous Session", edge.call)
             elif not callee.is_async and callee.name_uses.get(param_name) and not _only_stored(
                 after, edge.callee, param
-            ):
+            ) and not session_work.no_io_only(after, edge.callee, [param_name]):  # `db.add(obj)` alone: plain on both
                 flag(edge.call.line, f"passes the AsyncSession `{passed}` to {name}, a synchronous "
                      "function that does Session work with it", edge.call)
         if not callee.is_async and not edge.call.offloaded and (

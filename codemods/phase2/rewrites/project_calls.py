@@ -54,6 +54,8 @@ class ProjectCalls(CallRewrite):
             site.project, edge.callee
         ):
             return LEAVE  # building an object (`Repo(db)`, `Repo.from_session(db)`): never awaited
+        if session_work.no_io_only(site.project, edge.callee):
+            return LEAVE  # `stage(db, note)` doing only `db.add(note)`: a plain call on AsyncSession too
         if edge.callee not in site.migrated:
             return None
         callee_module, callee = site.project.functions[edge.callee]
