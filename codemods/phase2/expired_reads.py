@@ -606,7 +606,7 @@ def analyse(
                         c.receiver in names and c.method in ("add", "merge") and c.line < call.line
                         and any(a.name == name for a in c.args[:1])
                         for c in function.calls
-                    )
+                    ) or _added_by_helper(project, fid, name, call.line)
                     result.refreshes.append(Refresh(
                         call.index, session, name, kind is Held.MAYBE, each, if_held=made_here and not added
                     ))
@@ -710,7 +710,57 @@ def analyse(
                 result.blocks.append(_related_block(
                     related, call, session, expiring, expiry, point_of(call, session), one_hop, response_eager
                 ))
+    result.refreshes = _needed_once(function, body.node, result.refreshes)
     return result
+
+
+def _needed_once(
+    function: facts.Function, node: ast.FunctionDef | ast.AsyncFunctionDef | None, refreshes: list[Refresh]
+) -> list[Refresh]:
+    """The refreshes without those a later one makes needless: `await db.refresh(note)` after a
+    helper's commit, then the route's own `db.commit()` and its refresh, with no read of `note` in
+    between, reloads a row nobody reads before it is expired and reloaded again. Both commits are
+    statements of the function's own body (no branch or loop around either)."""
+    if node is None or len(refreshes) < 2:
+        return refreshes
+    calls = {c.index: c for c in function.calls}
+    kept = []
+    for refresh in refreshes:
+        this = calls.get(refresh.call)
+        later = [
+            calls[r.call] for r in refreshes
+            if r is not refresh and (r.session, r.name, r.each, r.attributes) == (
+                refresh.session, refresh.name, refresh.each, refresh.attributes
+            ) and r.call in calls
+        ]
+        following = min((c for c in later if this is not None and c.line > this.line and c.top), default=None,
+                        key=lambda c: c.line)
+        if this is None or following is None or not this.top or refresh.each or _read_between(
+            function, node, refresh.name, refresh.session, this.line, following.line
+        ):
+            kept.append(refresh)
+    return kept
+
+
+def _read_between(
+    function: facts.Function, node: ast.AST, name: str, session: str, start: int, end: int
+) -> bool:
+    """Whether `name` may be read after line `start` up to the call at `end`: an attribute of it,
+    handed to a call (but the Session's add/refresh), held under another name, or a `return` or
+    `yield` in between (which may hand it out)."""
+    if any(receiver == name and start < at <= end for at, receiver, _ in function.attributes):
+        return True
+    for call in function.calls:
+        on_session = call.receiver == session and call.method in ("refresh", "add")
+        if start < call.line <= end and not on_session and any(
+            a.name == name or f"${name}" in a.displayed for a in call.args
+        ):
+            return True
+    if any(f"'{name}'" in repr(terms) for other, terms in function.holds.items() if other != name):
+        return True  # an alias (`current = note`): its reads are not followed here
+    return any(
+        isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom)) and start < n.lineno <= end for n in ast.walk(node)
+    )
 
 
 # Loader options that change what a refresh loads again, or what the query loaded.
@@ -1021,6 +1071,31 @@ def added_before(
             return "every"
         found = found or ("some" if takes else "")
     return found
+
+
+def _added_by_helper(project: Project, fid: FunctionId, name: str, line: int) -> bool:
+    """Whether a call of the function's own body before `line` (or the committing call at `line`,
+    adding before its commit), on every path, hands `name` and the Session to a project helper that
+    adds it on every path of its own (`stage(db, note)` doing `db.add(note)`): the Session holds it
+    at the commit, as after `db.add(note)` in the body, and the refresh needs no `if note in db:`."""
+    for edge in project.all_calls_from.get(fid, ()):
+        call = edge.call
+        if call.nested or not call.top or call.line > line or not edge.session_args:
+            continue
+        _, callee = project.functions[edge.callee]
+        # the commit point itself (`add_and_commit(db, note)`): added before the helper commits
+        before = min((c.line for c in callee.calls if c.method == "commit"), default=None) if call.line == line else None
+        if call.line == line and before is None:
+            continue
+        for arg in call.args:
+            param = facts.parameter_of(callee, arg) if arg.name == name else None
+            if param is not None and any(
+                c.top and not c.nested and c.receiver in edge.session_args and c.method == "add"
+                and len(c.args) == 1 and c.args[0].name == param and (before is None or c.line < before)
+                for c in callee.calls
+            ):
+                return True
+    return False
 
 
 # The Session methods taking objects, with the keyword of what they take.
