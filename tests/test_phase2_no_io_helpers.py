@@ -71,7 +71,7 @@ def test_phase_two_calls_a_helper_that_only_adds_as_it_is_and_the_row_is_written
     document = apply(cli, root)
     found = handler(document, "create_item")
     assert found["action"] == "migrate", found
-    assert any("calls api.items.stage_item as before, neither awaited nor in a thread" in r for r in found["reasons"])
+    assert any("calls api.items.stage_item plainly, neither awaited nor in a thread" in r for r in found["reasons"])
     assert function(root, SUBSYSTEM, "stage_item").startswith("def stage_item(db: AsyncSession, item: Item)")
     route = function(root, SUBSYSTEM, "create_item")
     assert "    stage_item(db, item)\n" in route and "await stage_item" not in route, route
@@ -90,3 +90,31 @@ def test_near_miss_phase_two_awaits_a_helper_that_flushes(cli, service):
     apply(cli, root)
     assert function(root, SUBSYSTEM, "stage_item").startswith("async def stage_item(db: AsyncSession")
     assert "await stage_item(db, item)" in function(root, SUBSYSTEM, "create_item")
+
+
+SHARED = """
+from fastapi import APIRouter
+
+from api.items import stage_item
+from core.dependencies import session_dependency
+from models import Item
+
+router = APIRouter()
+
+
+@router.post("/others", status_code=201)
+def create_other(name: str, db: session_dependency):
+    item = Item(name=name, owner_id=1)
+    stage_item(db, item)
+    db.commit()
+    return {"id": item.id}
+"""
+
+
+def test_phase_two_gives_a_shared_helper_that_only_adds_a_plain_twin_called_unawaited(cli, service):
+    root = service({SUBSYSTEM: routes(STAGE, ROUTE), "api/others.py": SHARED})
+    document = apply(cli, root)
+    assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+    assert function(root, SUBSYSTEM, "stage_item").startswith("def stage_item(db: Session, item: Item)")
+    assert function(root, SUBSYSTEM, "stage_item_async").startswith("def stage_item_async(db: AsyncSession")
+    assert "    stage_item_async(db, item)\n" in function(root, SUBSYSTEM, "create_item")

@@ -315,7 +315,7 @@ def phase2_outcomes(project: Project, closure) -> list[Outcome]:
             if plain:
                 names = ", ".join(_awaited_helper(project, closure, h) for h in plain)
                 reasons.append(AM202.reason(
-                    f"calls {names} as before, neither awaited nor in a thread: it only uses Session methods that "
+                    f"calls {names} plainly, neither awaited nor in a thread: it only uses Session methods that "
                     "do no I/O (`add()`, `expunge()`, ...), plain methods on AsyncSession too"
                 ))
             if entered:

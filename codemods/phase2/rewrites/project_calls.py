@@ -54,8 +54,6 @@ class ProjectCalls(CallRewrite):
             site.project, edge.callee
         ):
             return LEAVE  # building an object (`Repo(db)`, `Repo.from_session(db)`): never awaited
-        if session_work.no_io_only(site.project, edge.callee):
-            return LEAVE  # `stage(db, note)` doing only `db.add(note)`: a plain call on AsyncSession too
         if edge.callee not in site.migrated:
             return None
         callee_module, callee = site.project.functions[edge.callee]
@@ -87,7 +85,9 @@ class ProjectCalls(CallRewrite):
             # A coroutine function stays one: its call was already awaited, handed to
             # `gather`/`create_task`, or kept as a coroutine to await later, as written.
             handed_on = callee.is_async or scheduled.scheduler(site.project, site.function, call) is not None
-            action = CallAction(CallKind.HELPER, rename, add_await=not call.awaited and not handed_on)
+            # `stage(db, note)` doing only `db.add(note)` stays a plain `def` (its twin too): not awaited
+            plain = session_work.no_io_only(site.project, edge.callee)
+            action = CallAction(CallKind.HELPER, rename, add_await=not call.awaited and not handed_on and not plain)
         if rename is not None and callee.qualname == callee.name:  # a method needs no import
             # The twin is exported as the original is: `from .users import *` in the package
             # that `crud.get_user_async(db)` reads through follows the module's `__all__`.
