@@ -546,10 +546,15 @@ def keeps_for_readers(project: Project, edge: Edge) -> bool:
     return all(param in params and not _works_with(project, callee, param) for param in edge.session_args)
 
 
+# Session methods doing no I/O that leave what the objects hold loaded: `expire()` does no I/O
+# either, but the next read of what it expired does (a lazy load, MissingGreenlet on AsyncSession).
+_NO_IO = SYNC_METHODS - {"expire", "expire_all", "no_autoflush"}
+
+
 def no_io_only(project: Project, fid: FunctionId, names: Iterable[str] | None = None) -> bool:
     """Whether the plain helper `fid` uses the Sessions it is handed only through Session methods
-    that do no I/O (`db.add(obj)`, `add_all`, `expunge`, `expire`: `SYNC_METHODS`, plain methods on
-    AsyncSession too), handing them nowhere else and opening none: nothing there blocks, and
+    that do no I/O (`db.add(obj)`, `add_all`, `expunge`: `_NO_IO`, plain methods on AsyncSession
+    too), handing them nowhere else and opening none: nothing there blocks, and
     handed an AsyncSession it works as it is, called neither awaited nor offloaded. `names`: the
     parameters to judge (the self-check's, handed the AsyncSession), else its Session parameters."""
     _, callee = project.functions[fid]
@@ -562,7 +567,7 @@ def no_io_only(project: Project, fid: FunctionId, names: Iterable[str] | None = 
         return False  # handed on: the next helper's work is this one's
     for param in params:
         calls = [c for c in callee.calls if c.receiver == param]
-        if not calls or any(c.method not in SYNC_METHODS or c.offloaded or c.nested for c in calls):
+        if not calls or any(c.method not in _NO_IO or c.offloaded or c.nested for c in calls):
             return False
         if any(a.name == param or f"${param}" in a.displayed for c in callee.calls for a in c.args):
             return False
