@@ -228,8 +228,8 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             fplan.keep_sync = True  # stores the AsyncSession; Python calls it without `await`
         if session_work.builds_only(project, fid):
             fplan.keep_sync = True  # `return cls(db)`: its callers do not await it (rewrites/project_calls.py)
-        if session_work.no_io_only(project, fid):
-            fplan.keep_sync = True  # only `db.add(obj)`: plain on AsyncSession too, called as it is
+        if fid not in closure.migrated_routes and not is_dependency and session_work.no_io_only(project, fid):
+            fplan.keep_sync = True  # a helper only doing `db.add(obj)`: plain on AsyncSession too, called as it is
         if holder is not None and holder.opened is not None and fid == holder.opened[0] and stack.engine_module:
             # `session_factory=SessionLocal`: the copy's `__aenter__` opens from the async sessionmaker
             fplan.defaults[holder.opened[1]] = stack.sessionmaker
