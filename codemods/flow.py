@@ -15,13 +15,14 @@ import ast
 import builtins
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import dispatch as dispatch_names
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.deferred_calls import hands_arguments
 from async_migrate.codemods.handed_constants import NO_SPANS, Spans, within
 from async_migrate.codemods.held_session import ASYNC, SYNC, generic_param_kind
 from async_migrate.codemods.overloads import matching_overloads
@@ -641,6 +642,11 @@ class Flow:
                 # name keeps (`app.include_router(ItemRoutes(SessionLocal).router)`)
                 for value in (*module.values.values(), *module.constructions):
                     cls = self.classes.resolve(value.ref) if value.kind == "call" else None
+                    handed = self._handed_construction(value) if value.kind == "call" else None
+                    if handed is not None:
+                        # `partial(UnitOfWork, SessionLocal)`, `providers.Singleton(UnitOfWork, ...)`:
+                        # the class is built later, with the arguments after it
+                        cls, value = handed
                     if cls is not None:
                         self._instances.setdefault(cls, []).append((module, value))
         found: dict[str, Values] = {}
@@ -662,6 +668,33 @@ class Flow:
                     if param is not None and held:
                         found[param] = found.get(param, NOTHING) | held
         return found
+
+    def _handed_construction(self, value: facts.Value) -> tuple[str, facts.Value] | None:
+        """A module-level call handing a project class the arguments it is built with later
+        (`deferred_calls.py`): the class, and the call as that construction (its first positional
+        argument dropped); or None."""
+        first = next((a for a in value.args if a.keyword is None), None)
+        cls = self.classes.resolve(first.ref) if first is not None and first.ref is not None else None
+        if cls is None or first is None:
+            return None
+        found = self.project.resolve(value.ref) if value.ref is not None else None
+        callee = found.function if found is not None and found.kind == "function" else None
+        wrapper = self.classes.resolve(value.ref)
+        if callee is None and wrapper is not None:
+            methods, _ = self.classes.method(wrapper, "__init__")
+            callee = self.project.functions[methods[0]][1] if len(methods) == 1 else None
+        given: list[tuple[int | None, str | None]] = []
+        position = 0
+        for arg in value.args:
+            if arg.keyword is None:
+                given.append((position, None))
+                position += 1
+            elif arg.keyword not in ("*", "**"):
+                given.append((None, arg.keyword))
+        if not hands_arguments(self.project, value.ref, callee, given):
+            return None
+        rest = tuple(a for a in value.args if a is not first)
+        return cls, replace(value, args=rest, inner=None)
 
     def _module_argument(self, module: facts.Module, value: facts.Value, arg: facts.CallArg, number: int) -> Values:
         """A module-level call's argument: a name, `name()`, or (first) a call the facts keep whole."""

@@ -18,14 +18,17 @@ parts are unverified, never no work.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.deferred_calls import hands_arguments
 from async_migrate.codemods.flow import (
     CLASS,
     CONNECTION,
     ENGINE,
     FACTORY,
+    FUNCTION,
     INJECTED,
     INSTANCE,
     MANAGER,
@@ -61,6 +64,12 @@ def received_instances(project: Project) -> dict[FunctionId, dict[str, Values]]:
                 passed = [(arg, held) for arg in call.args if (held := _instances(project, flow, fid, call, arg))]
                 if not passed:
                     continue
+                for target, shifted in _deferred(project, flow, fid, call, passed):
+                    for name, held in _untyped_args(project, shifted, target).items():
+                        have = received.setdefault(target, {}).get(name, NOTHING)
+                        if not held <= have:
+                            received[target][name] = have | held
+                            grown.add(target)
                 found = project.function(call.callee) if call.callee is not None else None
                 targets = [(found[0].name, found[1].key)] if found is not None else flow.targets(fid, call)[0]
                 if call.dispatch:  # `HANDLERS[type(event)]` and the like: any of the table's functions
@@ -211,6 +220,36 @@ def _instances(project: Project, flow: Flow, fid: FunctionId, call: facts.Call, 
         or (v.kind == MANAGER and v.target is not None)
         or (v.kind == CLASS and v.target is not None and flow.classes.is_mapped(str(v.target)))
     )
+
+
+def _deferred(
+    project: Project, flow: Flow, fid: FunctionId, call: facts.Call, passed: list[tuple[facts.Arg, Values]]
+) -> list[tuple[FunctionId, list[tuple[facts.Arg, Values]]]]:
+    """Where `call` hands a class or function the other arguments to call it with later
+    (`partial(UnitOfWork, SessionLocal)`, `providers.Singleton(UnitOfWork, session_factory=...)`,
+    a project `Singleton(UnitOfWork, SessionLocal)`; `deferred_calls.py`): the functions it will
+    run (the class's `__init__`), each with the passed arguments as they land there."""
+    first = next((a for a in call.args if a.position == 0), None)
+    if first is None or all(arg is first for arg, _ in passed):
+        return []
+    found = project.function(call.callee) if call.callee is not None else None
+    runs = [(found[0].name, found[1].key)] if found is not None else flow.targets(fid, call)[0]
+    callee = project.functions[runs[0]][1] if len(runs) == 1 else None
+    if not hands_arguments(project, call.callee, callee, [(a.position, a.keyword) for a in call.args]):
+        return []
+    targets: list[FunctionId] = []
+    for value in argument_values(project, flow, fid, call, first):
+        if value.kind == CLASS and isinstance(value.target, str):
+            targets.extend(flow.classes.method(value.target, "__init__")[0])
+        elif value.kind == FUNCTION and value.bound is None and isinstance(value.target, tuple):
+            targets.append(value.target)
+    if not targets:
+        return []
+    shifted = [
+        (replace(arg, position=arg.position - 1) if arg.position is not None else arg, held)
+        for arg, held in passed if arg is not first
+    ]
+    return [(target, shifted) for target in dict.fromkeys(targets)]
 
 
 def _untyped_args(

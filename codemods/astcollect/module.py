@@ -229,13 +229,15 @@ class Collector:
 
     def _module_calls(self) -> list[facts.Value]:
         """`Module.constructions`: every call with arguments the module's own code makes (not in a
-        function, lambda or class body), at any depth of its statements and expressions."""
+        function), at any depth of its statements and expressions; in a class body or a lambda
+        too, which build what they build later or once (`uow = providers.Singleton(UnitOfWork,
+        SessionLocal)` on a container, `make = lambda: UnitOfWork(SessionLocal)`)."""
         found: list[facts.Value] = []
         stack: list[ast.AST] = list(self.tree.body)
         while stack:
             node = stack.pop()
             kind = type(node)
-            if kind in _OWN_SCOPES:
+            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 continue
             if kind is ast.Call and (node.args or node.keywords):  # type: ignore[attr-defined]
                 value = self._value(node)  # type: ignore[arg-type]

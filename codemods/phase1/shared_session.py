@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.flow import (
+    CLASS,
     FACTORY,
     INSTANCE,
     PROCESS,
@@ -45,7 +46,8 @@ from async_migrate.codemods.phase1.shared_updates import shared_self
 from async_migrate.codemods.phase1.thread_local import thread_local_objects
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.session_work import handed_held_sessions
-from async_migrate.codemods.vocabulary.python import CACHES, CONTEXT_MANAGER_DECORATORS
+from async_migrate.codemods.vocabulary.dependency_injector import SINGLE_INSTANCE_PROVIDERS
+from async_migrate.codemods.vocabulary.python import CACHED_PROPERTIES, CACHES, CONTEXT_MANAGER_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SESSION_IO_METHODS
 
 if TYPE_CHECKING:
@@ -185,7 +187,12 @@ def _resolved(project: Project, fid: FunctionId, uses: list[SharedUse]) -> list[
         if instance.startswith("app.state."):  # kept by the application, not a module global
             holder = holder.replace("module-level instance", "instance")
         cached = _cached_builder(project, instance.partition("()")[0]) if "()" in instance else None
-        if cached is not None:
+        shape = _sharing_shape(project, instance)
+        if shape is not None:
+            holder = holder.replace("module-level instance", "instance").replace(" every request gets", "")
+            holder += f", {shape[0]}"
+            remedy = f"give each request its own {short}: {shape[1]}"
+        elif cached is not None:
             cache, where = cached
             holder = holder.replace("module-level instance", "instance") + (
                 f", whose `@{cache}` ({where}) hands it to every caller"
@@ -1088,6 +1095,7 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
         for param in function.params:
             refs.extend(param.opaque_refs)  # `Depends(lambda: _uow)`: what the lambda names
         found.extend(_state_instances(project, current))
+        found.extend(_provided_instances(project, current))
     for ref in dict.fromkeys(refs):
         if not ref or ref.startswith("$") or "(" in ref or ref == "super()":
             continue
@@ -1100,7 +1108,9 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
                 break
             for stop in range(end, len(parts) + 1):
                 prefix = ".".join(parts[:stop])
-                if stop > end and _computed(project, ".".join(parts[: stop - 1]), parts[stop - 1]):
+                if stop > end and _computed(project, ".".join(parts[: stop - 1]), parts[stop - 1]) and not (
+                    _kept_once(project, ".".join(parts[: stop - 1]), parts[stop - 1])
+                ):
                     break  # a property or method: what it hands out may be new on each use
                 for made in flow.ref(prefix):
                     if made.kind != INSTANCE or not isinstance(made.target, str):
@@ -1108,7 +1118,9 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
                     found.append((made.target, prefix))
                     for cls in flow.classes.mro(made.target):
                         for held_cls, attribute in flow.classes.assigned:
-                            if held_cls != cls or _computed(project, prefix, attribute):
+                            if held_cls != cls or (
+                                _computed(project, prefix, attribute) and not _kept_once(project, prefix, attribute)
+                            ):
                                 continue
                             for kept in flow.ref(f"{prefix}.{attribute}"):
                                 if kept.kind == INSTANCE and isinstance(kept.target, str):
@@ -1334,6 +1346,168 @@ def _session_built(project: Project, cls: str, attribute: str) -> bool:
         if SESSION in kinds and FACTORY not in kinds:
             return True
     return False
+
+
+def _kept_once(project: Project, value: str, attribute: str) -> str | None:
+    """The class whose `@cached_property` `attribute` is, on the instance `value` names: what it
+    returns first is kept on that instance and read back on every later access; or None."""
+    flow = project.flow
+    for made in flow.ref(value):
+        if made.kind != INSTANCE or not isinstance(made.target, str):
+            continue
+        for cls in flow.classes.mro(made.target):
+            method = flow.classes.methods.get(cls, {}).get(attribute)
+            if method is not None:
+                decorators = project.functions[method][1].decorators
+                if any(project.canonical(d.callee) in CACHED_PROPERTIES for d in decorators):
+                    return cls
+                break
+    return None
+
+
+def _provided_instances(project: Project, fid: FunctionId) -> list[tuple[str, str]]:
+    """Instances of project classes a provider hands every caller, which `fid` is injected
+    (`Provide[Container.uow]`) or calls for (`container.uow()`): a dependency-injector singleton
+    provider, or a project provider keeping on itself what it built on first call
+    (`Singleton.__call__` returning `self._instance`). (class, reference) pairs, the reference
+    ending `()` where called."""
+    _, function = project.functions[fid]
+    refs = [(param.provide, param.provide) for param in function.params if param.provide and param.provide != "?"]
+    refs.extend((call.callee, f"{call.callee}()") for call in function.calls if call.callee and "$" not in call.callee)
+    found: list[tuple[str, str]] = []
+    for ref, written in dict.fromkeys(refs):
+        provided = _provided_once(project, ref)
+        if provided is not None:
+            found.extend((cls, written) for cls in provided[0])
+    return found
+
+
+def _provided_once(project: Project, ref: str) -> tuple[list[str], str, str] | None:
+    """What the provider `ref` names hands every caller, when it builds one object for the whole
+    process: (the project classes it builds, how it keeps the one it built, what to do instead);
+    or None."""
+    known: dict[str, tuple[list[str], str, str] | None] = project.derived.setdefault(  # type: ignore[assignment]
+        "provided_once", {}
+    )
+    if ref not in known:
+        known[ref] = _read_provider(project, ref)
+    return known[ref]
+
+
+def _read_provider(project: Project, ref: str) -> tuple[list[str], str, str] | None:
+    flow = project.flow
+    classes = flow.classes
+    owner, _, attribute = ref.rpartition(".")
+    if not owner:
+        return None
+    holders = [v.target for v in flow.ref(owner) if v.kind in (INSTANCE, CLASS) and isinstance(v.target, str)]
+    for holder in holders:
+        for cls in classes.mro(holder):
+            entry = classes.by_ref.get(cls)
+            if entry is None:
+                continue
+            declared = entry[1]
+            built = declared.built.get(attribute)
+            if built is None:
+                continue
+            provider = project.canonical(built) or built
+            provided = classes.resolve(declared.provides.get(attribute) or None)
+            if provider in SINGLE_INSTANCE_PROVIDERS and provided is not None:
+                kind = provider.rpartition(".")[2]
+                written = f"{classes.short(cls)}.{attribute}"
+                return [provided], (
+                    f"which the dependency-injector provider `{written} = providers.{kind}(...)` builds once and "
+                    "hands to every request"
+                ), f"make `{written}` a `providers.Factory`, which builds one per injection"
+            break
+    for wrapper in sorted({v.target for v in flow.ref(ref) if v.kind == INSTANCE and isinstance(v.target, str)}):
+        kept = _memoizing_call(project, wrapper)
+        if kept is None:
+            continue
+        wrapped = _wrapped_classes(project, owner, attribute, wrapper)
+        if wrapped:
+            short = classes.short(wrapper)
+            return wrapped, (
+                f"which `{short}.__call__` builds on first call and keeps in `self.{kept}` for every request"
+            ), f"have `{short}.__call__` build one on each call instead of keeping `self.{kept}`"
+    return None
+
+
+def _memoizing_call(project: Project, cls: str) -> str | None:
+    """The attribute a class's `__call__` keeps what it built in and returns (a lazy singleton
+    provider: `if self._instance is None: self._instance = self._factory(...)`), or None."""
+    classes = project.flow.classes
+    methods, _ = classes.method(cls, "__call__")
+    if len(methods) != 1:
+        return None
+    _, function = project.functions[methods[0]]
+    for returned in function.returned:
+        head, steps = split(returned)
+        if head != "$self" or len(steps) != 1 or not steps[0].startswith("."):
+            continue
+        attribute = steps[0][1:]
+        if any(
+            assigning == methods[0]
+            for ancestor in classes.mro(cls)
+            for assigning, _ in classes.assigned.get((ancestor, attribute), ())
+        ):
+            return attribute
+    return None
+
+
+def _wrapped_classes(project: Project, owner: str, attribute: str, wrapper: str) -> list[str]:
+    """The project classes each construction of the provider `wrapper` kept as `owner.attribute`
+    is handed to build (`self.uow = Singleton(UnitOfWork, SessionLocal)`, at module level
+    `uow = Singleton(UnitOfWork, ...)`, or through a lambda `Singleton(lambda: UnitOfWork(...))`)."""
+    flow = project.flow
+    classes = flow.classes
+    found: list[str] = []
+    target = project.resolve(f"{owner}.{attribute}")
+    if target is not None and target.kind == "value" and target.value is not None and target.value.kind == "call":
+        first = next((a for a in target.value.args if a.keyword is None), None)
+        made = classes.resolve(first.ref) if first is not None else None
+        if made is not None:
+            found.append(made)
+    stores = [
+        assigning
+        for holder in {v.target for v in flow.ref(owner) if v.kind == INSTANCE and isinstance(v.target, str)}
+        for ancestor in classes.mro(holder)
+        for assigning, _ in classes.assigned.get((ancestor, attribute), ())
+    ]
+    for assigning in dict.fromkeys(stores):
+        calls = project.functions[assigning][1].calls
+        for call in calls:
+            if classes.resolve(call.callee) != wrapper:
+                continue
+            given = next((a for a in call.args if a.position == 0), None)
+            made = classes.resolve(given.ref) if given is not None else None
+            if made is not None:
+                found.append(made)
+                continue
+            for inner in calls:  # `Singleton(lambda: UnitOfWork(SessionLocal))`
+                built = classes.resolve(inner.callee) if inner.argument_of == call.index else None
+                if built is not None:
+                    found.append(built)
+    return list(dict.fromkeys(found))
+
+
+def _sharing_shape(project: Project, instance: str) -> tuple[str, str] | None:
+    """How the instance `instance` names is kept for every request, when a provider or a cached
+    property keeps it: (the words for the reason, what to do instead); or None."""
+    provided = _provided_once(project, instance.removesuffix("()"))
+    if provided is not None:
+        return provided[1], provided[2]
+    owner, _, attribute = instance.rpartition(".")
+    if "(" in instance or not owner:
+        return None
+    cls = _kept_once(project, owner, attribute)
+    if cls is None:
+        return None
+    written = f"{project.flow.classes.short(cls)}.{attribute}"
+    return (
+        f"which the `@cached_property` `{written}` builds on first access and keeps on the module-level "
+        f"`{owner.rpartition('.')[2]}` for every request"
+    ), f"make `{written}` a plain method or property building one per call"
 
 
 def _computed(project: Project, value: str, attribute: str) -> bool:

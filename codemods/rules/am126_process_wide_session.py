@@ -19,8 +19,11 @@ Found from a handler down every function it reaches (`Project.all_calls_from`):
   process: a module-level one it names or a dependency hands it (`_uow`), or one a module-level
   object keeps (`bus.uow`, also through `bus.handle()`), or one the application's state keeps
   (`request.app.state.bus.uow`, set in the lifespan), or one an `@lru_cache` / `@cache` function
-  returns or keeps (`Depends(get_bus)` then `bus.uow`), or the one the handler itself is a bound
-  method of (`add_api_route("/count", h.count)`, `router.get("/count")(h.count)`,
+  returns or keeps (`Depends(get_bus)` then `bus.uow`), or one a provider hands every caller (a
+  dependency-injector `providers.Singleton`, injected by `Provide[Container.uow]` or called; a
+  project provider whose `__call__` keeps what it built first in `self._instance`), or one a
+  `@cached_property` of a module-level container keeps (`container.uow`), or the one the handler
+  itself is a bound method of (`add_api_route("/count", h.count)`, `router.get("/count")(h.count)`,
   `Depends(h.count)`, a method an instance adds to its own router): FastAPI calls that one
   instance for every request. Another module-level instance of the class does not make the
   handler's own per-request one shared;

@@ -29,3 +29,9 @@ CALLING_PROVIDERS = frozenset(
 )
 # Every provider of the library: a class attribute built by one is a provider.
 PROVIDERS_PREFIX = _PROVIDERS
+# Calling providers that build one object and hand it to every caller, whatever the thread or
+# request (not `ThreadLocalSingleton`, one per thread, nor `ContextLocalSingleton`, one per context).
+SINGLE_INSTANCE_PROVIDERS = frozenset(
+    _PROVIDERS + name
+    for name in ("Singleton", "DelegatedSingleton", "ThreadSafeSingleton", "DelegatedThreadSafeSingleton")
+)

@@ -201,6 +201,8 @@ OBJECT_COPIES = frozenset({"dataclasses.replace", "copy.replace", "attrs.evolve"
 NAMESPACE_TYPES = frozenset({"types.SimpleNamespace", "argparse.Namespace"})
 # Decorators that keep what a function returns, per arguments, for the life of the process.
 CACHES = frozenset({"functools.lru_cache", "functools.cache"})
+# A method whose first result is kept on the instance and read back on every later access.
+CACHED_PROPERTIES = frozenset({"functools.cached_property"})
 # Decorators keeping results in the cache object they are given, read and written with no lock
 # unless one is passed as `lock=` (cachetools' own `cachetools.func.ttl_cache` & co. take one).
 UNLOCKED_CACHES = frozenset({"cachetools.cached", "cachetools.cachedmethod"})
