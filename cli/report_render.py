@@ -28,11 +28,7 @@ def render_markdown(report: Report) -> str:
     out.append(
         f"`async-migrate {report.command}` on `{report.root}`: phase one {verb} "
         f"{totals['convert']} of {totals['handlers']} handlers; "
-        + (
-            "1 handler it keeps `async def` still blocks the event loop."
-            if totals["still_blocking"] == 1
-            else f"{totals['still_blocking']} handlers it keeps `async def` still block the event loop."
-        )
+        + _still_blocking_sentence(totals["still_blocking"], totals["still_blocking_def"])
         + _unverified_handlers_sentence(totals["unverified_handlers"])
         + _unverified_sentence(totals["unresolved_endpoints"])
         + _moved_sentence(report)
@@ -102,7 +98,11 @@ def render_markdown(report: Report) -> str:
         ))
         if subsystem.blocking:
             out.append("")
-            out.append("Kept `async def` but still blocking the event loop:")
+            out.append(
+                "Kept `async def` but still blocking the event loop:"
+                if all(entry.handler.function.is_async for entry in subsystem.blocking)
+                else "Still blocking the event loop after phase one:"
+            )
             out.append("")
             out.append(_table(
                 [column, "handler", "route", "blocks at", "fix"],
@@ -310,6 +310,20 @@ def _route(entry: Entry) -> str:
     if handler.kind != HandlerKind.ROUTE:  # a dependency, middleware, exception or lifecycle handler: no route
         return ""
     return f"{', '.join(handler.methods)} {path}".strip()
+
+
+def _still_blocking_sentence(count: int, left_def: int) -> str:
+    """The handlers still blocking the event loop after phase one: those it keeps `async def`,
+    and those it leaves `def` that `check` finds blocking it (an `async def` background task)."""
+    if not left_def:
+        if count == 1:
+            return "1 handler it keeps `async def` still blocks the event loop."
+        return f"{count} handlers it keeps `async def` still block the event loop."
+    verb = "still blocks" if count == 1 else "still block"
+    return (
+        f"{count} handler{'s' if count != 1 else ''} {verb} the event loop: {count - left_def} it keeps "
+        f"`async def`, {left_def} it leaves `def` whose work on the event loop blocks it."
+    )
 
 
 def _blocking(blocking: Blocking) -> str:

@@ -1760,6 +1760,18 @@ def _pragma_problem(pragma: Pragma) -> str | None:
 # ------------------------------------------------------------- the analysis
 
 
+def blocking_findings(project: Project, handler: Handler) -> list[Finding]:
+    """`check`'s findings on the handler that say it blocks the event loop (the rules named
+    `blocking-...`, not silenced): the migration report lists them among what still blocks, so
+    the report and `check` agree (a `def` route's blocking `async def` background task, AM306)."""
+    judged = _judge(project, handler)
+    if handler.kind in _REQUEST_KINDS:
+        _check_validation(project, handler, judged)
+    if handler.kind == HandlerKind.ROUTE and not handler.function.is_async:
+        _check_serialisation(project, handler, judged)
+    return [finding for finding in judged.findings if finding.rule.name.startswith("blocking-")]
+
+
 def blocking_calls(project: Project, handler: Handler, work: SessionWork | None = None) -> list[Blocking]:
     """What blocks the event loop in an `async def` handler: [] when nothing does.
 

@@ -3,15 +3,18 @@ phase two did to one subsystem (phase2).
 
 Built from a run's `Result`: every route, websocket and dependency of each
 subsystem with its phase-one action and reasons, the counts, every handler that
-phase one keeps `async def` although it still blocks the event loop (with the
-blocking lines and the concrete fix), and the rollout priority the design record
-asks for. Two renderings of the same facts: JSON (`to_json`) and Markdown for a
+phase one keeps `async def` although it still blocks the event loop, and every one it leaves
+that `check` finds blocking it (with the blocking lines and the concrete fix), and the rollout
+priority the design record asks for. Two renderings of the same facts: JSON (`to_json`) and Markdown for a
 pull request description (`cli/report_render.py`); everything the Markdown states is
 in the JSON.
 
 A subsystem is a router module (`api/books.py`), or a name from
 `[tool.async-migrate.subsystems]` whose globs match the module; dependencies are
 grouped under their module.
+
+Over 500 lines: the report's records (entries, subsystems, totals) and the builders filling
+them, per phase, whose JSON shapes the Markdown renderer reads as they are.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.check import blocking_calls, fixes
+from async_migrate.codemods.check import blocking_calls, blocking_findings, fixes
 from async_migrate.codemods.diff import moves_lines
 from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.project import ROUTE_KINDS, FunctionId, Handler, HandlerKind, Project
@@ -103,7 +106,7 @@ class Entry:
     outcome: Outcome
     subsystem: str
     route: str | None  # the full path, router prefix included, when known
-    blocking: list[Blocking] = field(default_factory=list)  # set when kept but still blocking
+    blocking: list[Blocking] = field(default_factory=list)  # set when it still blocks after phase one
     fixes: list[str] = field(default_factory=list)
     category: str | None = None
     eager: list[Eager] = field(default_factory=list)
@@ -240,6 +243,10 @@ class Report:
             return totals
         totals = {"handlers": len(self.entries), **_counts(self.entries)}
         totals["still_blocking"] = sum(1 for entry in self.entries if entry.still_blocking)
+        # of which phase one leaves `def` (a background task, a decorator's wrapper runs on the loop)
+        totals["still_blocking_def"] = sum(
+            1 for entry in self.entries if entry.still_blocking and not entry.handler.function.is_async
+        )
         # kept because the analysis cannot tell whether they do synchronous Session work (AM125):
         # they may block the event loop as much as the ones counted above
         handlers = sum(
@@ -329,10 +336,12 @@ def build_report(result: Result, traffic: list[TrafficRow] | None = None, applie
         return _build_phase2(result, applied)
     project = result.project
     by_name: dict[str, Subsystem] = {}
+    reported = {handler.id for handler in project.reported_handlers}
     for outcome in result.outcomes:
         handler = outcome.handler
         name = subsystem_of(project, handler.module.path)
         entry = Entry(outcome, name, outcome.full_path)
+        found: list[Blocking] = []
         if outcome.before == "async":
             # a call offloaded beside the same call on the loop on its line is no done one
             done = {(b.line, b.call) for b in outcome.blocking if b.offloaded} - {
@@ -342,8 +351,10 @@ def build_report(result: Result, traffic: list[TrafficRow] | None = None, applie
             for blocking in found:
                 blocking.offloaded = (blocking.line, blocking.call) in done
             if outcome.action == "keep" and any(not b.offloaded for b in found):
-                entry.blocking = found
+                entry.blocking = list(found)
                 entry.fixes = fixes(project, handler, done)
+        if outcome.action != "convert" and handler.id in reported:
+            _checked_blocking(project, entry, found)
         by_name.setdefault(name, Subsystem(name)).entries.append(entry)
     subsystems = [by_name[name] for name in sorted(by_name)]
     for subsystem in subsystems:
@@ -357,6 +368,20 @@ def build_report(result: Result, traffic: list[TrafficRow] | None = None, applie
     report.moved = _moved(result, applied)
     report.priority = _rank(project, report, traffic)
     return report
+
+
+def _checked_blocking(project: Project, entry: Entry, found: list[Blocking]) -> None:
+    """What `check` finds blocking the event loop in a handler phase one leaves as it is, beyond
+    the Session work read above (`found`, offloaded or not): an `async def` background task a
+    `def` route schedules (AM306), engine work, lazy loads. Each adds its calls and, as the fix,
+    the finding."""
+    seen = {(b.line, b.call) for b in found}
+    for finding in blocking_findings(project, entry.handler):
+        new = [b for b in finding.blocking if (b.line, b.call) not in seen and not b.offloaded]
+        if new:
+            seen |= {(b.line, b.call) for b in new}
+            entry.blocking.extend(new)
+            entry.fixes.append(f"{finding.code}: {finding.message}")
 
 
 def _add_warnings(report: Report, result: Result, routes: bool = True) -> None:
