@@ -12,10 +12,10 @@ boundary together; splitting them would only scatter the cache's one shape.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from enum import Enum
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar, cast
 
 
 class _Fact:
@@ -79,6 +79,62 @@ def _field_reading(kind: type) -> tuple[Callable[[Any], tuple], tuple[tuple[int,
 # for every fact of every module, and attrgetter does it in C), and its container fields.
 _FIELD_VALUES: dict[type, tuple[Callable[[Any], tuple], tuple[tuple[int, type, Any], ...]]] = {}
 
+_F = TypeVar("_F", bound=_Fact)
+_FACTORY = object()  # a field with a default factory, not given
+
+
+def _sparse(*common: str) -> Callable[[type[_F]], type[_F]]:
+    """A dataclass of many fields most of whose values are their defaults, made compact: the
+    `common` fields are slots, every other field's default is a class attribute, and an
+    instance holds (in its `__dict__`, made only then) just the others it was given a value
+    other than its default for. A project has a hundred thousand calls, each of which sets about
+    a quarter of its fifty fields: as slots the rest were most of the facts' memory."""
+
+    def compact(kind: type[_F]) -> type[_F]:
+        fields = kind.__dataclass_fields__  # type: ignore[attr-defined]
+        names = tuple(fields)
+        assert set(common) <= set(names), set(common) - set(names)
+        namespace = {
+            key: value for key, value in kind.__dict__.items()
+            if key not in common and key not in ("__dict__", "__weakref__")
+        }
+        namespace["__slots__"] = (*common, "__dict__")
+        namespace["__init__"] = _sparse_init(kind.__qualname__, fields, common)
+        made = type(kind.__name__, kind.__bases__, namespace)
+        made.__qualname__, made.__module__ = kind.__qualname__, kind.__module__
+        return cast("type[_F]", made)
+
+    return compact
+
+
+def _sparse_init(qualname: str, fields: dict[str, Any], common: tuple[str, ...]) -> Callable[..., None]:
+    """The `__init__` of a `_sparse` class: a field not in `common` is stored only when given a
+    value that is not its default (the class attribute then answers)."""
+    bound: dict[str, Any] = {"_FACTORY": _FACTORY}
+    parameters, body = [], []
+    for name, found in fields.items():
+        assert found.init and found.kw_only is not True, name
+        if found.default is not MISSING:
+            bound[f"_default_{name}"] = found.default
+            parameters.append(f"{name}=_default_{name}")
+        elif found.default_factory is not MISSING:
+            assert name in common, f"{name}: a field made by a factory is a slot"
+            bound[f"_factory_{name}"] = found.default_factory
+            parameters.append(f"{name}=_FACTORY")
+            body.append(f"self.{name} = _factory_{name}() if {name} is _FACTORY else {name}")
+            continue
+        else:
+            parameters.append(name)
+        if name in common:
+            body.append(f"self.{name} = {name}")
+        else:
+            body.append(f"if {name} is not _default_{name}: self.{name} = {name}")
+    source = f"def __init__(self, {', '.join(parameters)}):\n    " + "\n    ".join(body)
+    exec(source, bound)  # noqa: S102 - the dataclass's own fields, as dataclasses does
+    made = bound["__init__"]
+    made.__qualname__ = f"{qualname}.__init__"
+    return cast("Callable[..., None]", made)
+
 
 @dataclass(slots=True)
 class Arg(_Fact):
@@ -109,7 +165,12 @@ class Arg(_Fact):
     returned_attribute: str | None = None
 
 
-@dataclass(slots=True)
+# The fields most calls set or most analyses read; the rest (rarely set) take no room when unset.
+@_sparse(
+    "line", "callee", "index", "receiver", "method", "args", "func", "literals", "chained", "statement", "top",
+    "argument_of", "argument_at", "discarded", "awaited", "nested", "offloaded",
+)
+@dataclass
 class Call(_Fact):
     line: int
     callee: str | None  # resolved reference of the called expression
