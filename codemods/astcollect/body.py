@@ -2774,10 +2774,11 @@ class BodyScanner:
         (the object may leave unrefreshed), is recorded without the object's name: it loads
         nothing for sure."""
         skipped, exits = _skippable(body)
+        guarded = _refreshes_guarded(body, skipped)
         line_of = self.source.line_of
         for node, held, name in self.raw_refreshed:
             line = line_of(node)
-            if id(node) in skipped or any(exit_line < line for exit_line in exits):
+            if (id(node) in skipped and guarded.get(line) != held) or any(exit_line < line for exit_line in exits):
                 held = ""
             self.function.refreshed.append((line, held, name))
 
@@ -2800,6 +2801,32 @@ class BodyScanner:
 _BRANCHING: tuple[type, ...] = (
     ast.If, ast.While, ast.Try, ast.Match, ast.IfExp, ast.BoolOp, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
 )
+
+
+def _refreshes_guarded(body: list[ast.stmt], skipped: set[int]) -> dict[int, str]:
+    """Line -> name of each statement of an `if name is not None:` (or `if name:`) that no path
+    otherwise skips, whose body only awaits calls and which has no `else`: the refresh there skips
+    exactly when `name` holds no object, whose attributes nothing can read then (`task = await
+    crud.task.get(db, id=1)`, `if task is not None: await db.refresh(task, ...)`)."""
+    found: dict[int, str] = {}
+    pending: list[ast.AST] = list(body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.If) and id(node) not in skipped and not node.orelse:
+            test = node.test
+            if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot)
+                    and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+                test = test.left
+            if isinstance(test, ast.Name) and all(
+                isinstance(s, ast.Expr) and isinstance(s.value, ast.Await) and isinstance(s.value.value, ast.Call)
+                for s in node.body
+            ):
+                found.update((line, test.id) for s in node.body for line in range(s.lineno, (s.end_lineno or s.lineno) + 1))
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _skippable(body: list[ast.stmt]) -> tuple[set[int], list[int]]:
