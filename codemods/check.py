@@ -3512,14 +3512,7 @@ def _origins(
     if call is None or target is None or not target[1].is_async:
         return None
     module, callee = target
-    given = set()
-    for arg in call.args:
-        if arg.name not in sessions:
-            continue
-        if arg.keyword is not None:
-            given.add(arg.keyword)
-        elif arg.position is not None and arg.position < len(callee.params):
-            given.add(callee.params[arg.position].name)
+    given = _handed(call, [p.name for p in callee.params], sessions)
     if not given:
         return None
     return _union(project, (module.name, callee.key), callee.results, given, picks, depth, homes)
@@ -3571,6 +3564,12 @@ def _handed_params(method: facts.Function, call: facts.Call, sessions: set[str])
     """The parameters of `method`, called on an instance, that `call` hands one of `sessions`:
     positions start after `self`, as `eager_flow.Flow._parameter` reads them."""
     positional = [p.name for p in method.params if p.positional and not p.variadic and p.name not in ("self", "cls")]
+    return _handed(call, positional, sessions)
+
+
+def _handed(call: facts.Call, positional: list[str], sessions: set[str]) -> set[str]:
+    """The parameters, `positional` in order, that `call` hands one of `sessions`: by keyword or
+    by position."""
     found = set()
     for arg in call.args:
         if arg.name not in sessions:
