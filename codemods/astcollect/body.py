@@ -2809,23 +2809,18 @@ def _refreshes_guarded(body: list[ast.stmt], skipped: set[int]) -> dict[int, str
     exactly when `name` holds no object, whose attributes nothing can read then (`task = await
     crud.task.get(db, id=1)`, `if task is not None: await db.refresh(task, ...)`)."""
     found: dict[int, str] = {}
-    pending: list[ast.AST] = list(body)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+    for node in syntax.own_nodes(body):
+        if not isinstance(node, ast.If) or id(node) in skipped or node.orelse:
             continue
-        if isinstance(node, ast.If) and id(node) not in skipped and not node.orelse:
-            test = node.test
-            if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot)
-                    and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
-                test = test.left
-            if isinstance(test, ast.Name) and all(
-                isinstance(s, ast.Expr) and isinstance(s.value, ast.Await) and isinstance(s.value.value, ast.Call)
-                for s in node.body
-            ):
-                found.update((line, test.id) for s in node.body for line in range(s.lineno, (s.end_lineno or s.lineno) + 1))
-            continue
-        pending.extend(ast.iter_child_nodes(node))
+        test = node.test
+        if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot)
+                and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+            test = test.left
+        if isinstance(test, ast.Name) and all(
+            isinstance(s, ast.Expr) and isinstance(s.value, ast.Await) and isinstance(s.value.value, ast.Call)
+            for s in node.body
+        ):
+            found.update((line, test.id) for s in node.body for line in range(s.lineno, (s.end_lineno or s.lineno) + 1))
     return found
 
 
