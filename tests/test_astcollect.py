@@ -654,3 +654,18 @@ def test_the_ifs_a_parameter_alone_decides_and_the_constants_a_call_hands():
         ("kept", "None", "is not", "None", 10, 10, 0, 0),
     )
     assert [call.literals for call in function.calls] == [None, None, ((0, "None"), ("key", "'x'"), ("size", "1.5"))]
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    ['sys.modules["app.crud"]', 'sys.modules ["app.crud"]', '(sys.modules  # the loaded ones\n    )["app.crud"]'],
+)
+def test_a_module_taken_out_of_sys_modules_is_read_however_its_subscript_is_spaced(spelled):
+    # the text test skipping the walk looks for the subscript, not the word alone
+    source = f"import sys\n\nhelpers = {spelled}\n\ndef run(db):\n    return helpers.add(db)\n"
+    assert collect("app/m.py", source).by_name == [("app.crud", 'helpers = import_module("app.crud")')]
+
+
+def test_the_word_modules_alone_is_no_lookup():
+    source = 'import sys\n\n# the loaded modules\nloaded = sorted(sys.modules)\nmodules = {"app.crud": 1}\n'
+    assert collect("app/m.py", source).by_name == []

@@ -34,8 +34,11 @@ _GETTERS = frozenset({"operator.attrgetter", "operator.methodcaller", "attrgette
 _RESOLVERS = frozenset({"pkgutil.resolve_name", "resolve_name"})
 _WORDS = (
     "vars", "__dict__", "getattr", "globals", "import_module", "__import__", "attrgetter", "methodcaller",
-    "resolve_name", "modules",
+    "resolve_name",
 )
+# `sys.modules[...]`: only whitespace, closing parentheses, line continuations and comments may
+# stand between the name and its subscript; the bare word is common in names and comments.
+_MODULE_TABLE_SUBSCRIPT = re.compile(r"modules(?:[\s)\\]|#[^\n]*)*\[")
 _IDENTIFIER = r"[A-Za-z_]\w*"
 # `pkg.mod:func`, `pkg.mod:Class.method` (pkgutil's and the entry points' form) or `pkg.mod.func`.
 DOTTED = re.compile(rf"{_IDENTIFIER}(?:\.{_IDENTIFIER})*(?::{_IDENTIFIER}(?:\.{_IDENTIFIER})*|\.{_IDENTIFIER})")
@@ -47,7 +50,8 @@ def lookups(
 ) -> list[tuple[str, str]]:
     """(resolved object, the lookup as written) for each run-time lookup in `tree`; `resolve`
     gives a dotted expression's absolute reference, `own` is the module's name (for `globals()`)."""
-    if not any(word in text for word in _WORDS):  # most modules: no second walk of the tree
+    if not any(word in text for word in _WORDS) and _MODULE_TABLE_SUBSCRIPT.search(text) is None:
+        # most modules: no second walk of the tree
         return []
     imported: dict[str, set[str]] = {}  # `mod = import_module("app.crud")`, any scope: over-approximated
     # One walk: the lookups are read once every such assignment is known.
