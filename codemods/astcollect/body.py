@@ -2773,8 +2773,7 @@ class BodyScanner:
         `match`, a conditional expression, a loop's `else`), or one after a `return` of a value
         (the object may leave unrefreshed), is recorded without the object's name: it loads
         nothing for sure."""
-        skipped, exits = _skippable(body)
-        guarded = _refreshes_guarded(body, skipped)
+        skipped, exits, guarded = _skippable(body)
         line_of = self.source.line_of
         for node, held, name in self.raw_refreshed:
             line = line_of(node)
@@ -2803,33 +2802,14 @@ _BRANCHING: tuple[type, ...] = (
 )
 
 
-def _refreshes_guarded(body: list[ast.stmt], skipped: set[int]) -> dict[int, str]:
-    """Line -> name of each statement of an `if name is not None:` (or `if name:`) that no path
-    otherwise skips, whose body only awaits calls and which has no `else`: the refresh there skips
-    exactly when `name` holds no object, whose attributes nothing can read then (`task = await
-    crud.task.get(db, id=1)`, `if task is not None: await db.refresh(task, ...)`)."""
-    found: dict[int, str] = {}
-    for node in syntax.own_nodes(body):
-        if not isinstance(node, ast.If) or id(node) in skipped or node.orelse:
-            continue
-        test = node.test
-        if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot)
-                and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
-            test = test.left
-        if isinstance(test, ast.Name) and all(
-            isinstance(s, ast.Expr) and isinstance(s.value, ast.Await) and isinstance(s.value.value, ast.Call)
-            for s in node.body
-        ):
-            found.update((line, test.id) for s in node.body for line in range(s.lineno, (s.end_lineno or s.lineno) + 1))
-    return found
-
-
-def _skippable(body: list[ast.stmt]) -> tuple[set[int], list[int]]:
+def _skippable(body: list[ast.stmt]) -> tuple[set[int], list[int], dict[int, str]]:
     """The ids of the nodes of the own body some path through it may skip (in an `if`, `while`,
-    `try` or `match` statement, a loop's `else`, a conditional expression or `and`/`or`), and the
-    lines of its `return` statements of a value other than None."""
+    `try` or `match` statement, a loop's `else`, a conditional expression or `and`/`or`), the
+    lines of its `return` statements of a value other than None, and the lines of each guard of a
+    name no path otherwise skips (`_guarded`), with the name."""
     skipped: set[int] = set()
     exits: list[int] = []
+    guarded: dict[int, str] = {}
     pending: list[tuple[ast.AST, bool]] = [(statement, False) for statement in body]
     while pending:
         node, skippable = pending.pop()
@@ -2841,11 +2821,30 @@ def _skippable(body: list[ast.stmt]) -> tuple[set[int], list[int]]:
             exits.append(node.lineno)
         if skippable:
             skipped.add(id(node))
+        elif type(node) is ast.If:
+            guarded.update(_guarded(node))
         branching = isinstance(node, _BRANCHING)
         for child in ast.iter_child_nodes(node):
             orelse = isinstance(node, (ast.For, ast.AsyncFor)) and child in node.orelse
             pending.append((child, skippable or branching or orelse))
-    return skipped, exits
+    return skipped, exits, guarded
+
+
+def _guarded(node: ast.If) -> dict[int, str]:
+    """Line -> name of each statement of an `if name is not None:` (or `if name:`) whose body only
+    awaits calls and which has no `else`: the refresh there skips exactly when `name` holds no
+    object, whose attributes nothing can read then (`task = await crud.task.get(db, id=1)`,
+    `if task is not None: await db.refresh(task, ...)`)."""
+    test = node.test
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot)
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+        test = test.left
+    if node.orelse or not isinstance(test, ast.Name) or not all(
+        isinstance(s, ast.Expr) and isinstance(s.value, ast.Await) and isinstance(s.value.value, ast.Call)
+        for s in node.body
+    ):
+        return {}
+    return {line: test.id for s in node.body for line in range(s.lineno, (s.end_lineno or s.lineno) + 1)}
 
 
 def _updates(
