@@ -356,8 +356,10 @@ class _Reads:
         self.lacking: dict[str, tuple[str, list[str]]] = {}
         # path -> (file digest, its tree's digest), taken only for a run that keeps them
         # (`keep_trees`), since dumping every tree parsed costs more than parsing it; once per
-        # file, as it is parsed (its text is read once): the trees themselves are not kept.
+        # file, as it is parsed (its text is read once).
         self.trees: dict[str, tuple[str, str]] = {}
+        # path -> its tree: each analysis asking (twin names, expiry's models) shares one parse
+        self._parsed: dict[str, Any] = {}
         self._texts: dict[str, tuple[str, str]] = {}  # path -> (digest, text) read for `lacks`, `tree`
         self.keep_trees = False  # the run keeps `tree_digests` (a copy computes those of its trees)
         self._copies_trees: dict[str, tuple[str, str]] = {}  # `tree_digests` of the copies' trees
@@ -386,16 +388,19 @@ class _Reads:
         the digest of its dump with positions (`trees`), with the file's digest."""
         from async_migrate.codemods import cache as caching
 
+        tree = self._parsed.get(path)
+        if tree is not None:
+            return tree
         if path not in self._texts:
             data = (self.root / path).read_bytes()
             self._texts[path] = (caching.digest(data), _text(data))
         file_digest, text = self._texts[path]
         try:
-            tree = parse_any(text, path)
+            tree = self._parsed[path] = parse_any(text, path)
         except (SyntaxError, ValueError):
             self.digests[path] = file_digest  # the error is the file's whole text's
             raise
-        if self.keep_trees and path not in self.trees:
+        if self.keep_trees:
             self.trees[path] = (file_digest, _tree_digest(tree))
         return tree
 
