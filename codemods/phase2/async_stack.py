@@ -216,6 +216,7 @@ class _Analysis:
         self.root = root  # PATH: the tests above it are read for their overrides (`outside_tests`)
         # Module texts (and the few trees the stack extras parse), read once for both readings.
         self.texts = stack_extras.Texts(read)
+        self.sources = stack_source.Sources(project, self.texts)
         self.plan = StackPlan()
         self.commits: bool | None = None  # the sync session dependencies commit on exit; None: there are none
         # `SessionLocal.class_`, kept as the generated async_sessionmaker's `sync_session_class=`
@@ -1226,7 +1227,7 @@ class _Analysis:
         if not sync:
             self._unnamed_sync_stack(reused)
             return
-        sources = stack_source.Sources(self.project, self.read)
+        sources = self.sources
         if dependency is not None:
             assert dependency.function is not None
             engine_ref = sources.async_dependency_engine(dependency.module, dependency.function)
@@ -1401,7 +1402,7 @@ class _Analysis:
         async_sessionmaker does not; a reused one (or dependency) does unless it says otherwise.
         A reused one that does not, where the synchronous stack did, leaves reads after a commit
         stale (they reloaded the row): `reloaded_on_commit`, as for a generated one."""
-        sources = stack_source.Sources(self.project, self.read)
+        sources = self.sources
         found = None
         if self._found_dependency is not None:
             assert self._found_dependency.function is not None
@@ -1434,7 +1435,7 @@ class _Analysis:
         None: the dependency opens nothing from the application's state."""
         if stack_extras.app_state_maker(self.project, self.texts, module, function) is None:
             return None
-        reader = session_flags.Reader(self.project, stack_source.Sources(self.project, self.read), self.texts)
+        reader = session_flags.Reader(self.project, self.sources, self.texts)
         flag = reader.dependency((module.name, function.key), "expire_on_commit", sync=sync)
         if flag is None:
             return None
@@ -1450,7 +1451,7 @@ class _Analysis:
         not followed, `autoflush=flag`) is unknown, never the same: it blocks too, naming what
         could not be read. A generated stack carries the keyword over
         (`engine_options.SESSION_CARRIED`)."""
-        reader = session_flags.Reader(self.project, stack_source.Sources(self.project, self.read), self.texts)
+        reader = session_flags.Reader(self.project, self.sources, self.texts)
         reused: session_flags.Flag | None = None
         name = ""
         if self._found_dependency is not None:
@@ -1584,7 +1585,7 @@ class _Analysis:
         one that does); empty when it does not. Read from the Session dependencies the routes
         inject (what they open: a sessionmaker, `Session(engine)`, with keywords of their own),
         then from the sessionmaker the stack is built on (`maker`; None: every candidate)."""
-        sources = stack_source.Sources(self.project, self.read)
+        sources = self.sources
         pool, reached, dependencies = self._sync_pool()
         unread = ""
         for fid in sorted(reached or dependencies):
@@ -1967,7 +1968,7 @@ class _Analysis:
             sync_engine=sync_engine, engine_kwargs=tuple(kwargs), url_helper=self._url_helper(maker.module),
             runtime_options=not build.calls or plan.runtime_options,
         )
-        updated = engine_reach.updated_in_place(stack_source.Sources(self.project, self.read), bind.ref)
+        updated = engine_reach.updated_in_place(self.sources, bind.ref)
         if updated is not None:
             self._block(
                 AM269, *updated,

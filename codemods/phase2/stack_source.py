@@ -14,11 +14,10 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect import parse_read
 from async_migrate.codemods.astcollect.syntax import name_chain
 from async_migrate.codemods.phase2 import configure_bind, scope_openers
 from async_migrate.codemods.phase2.drivers import URL_HELPER
@@ -32,6 +31,9 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     PLAIN_SESSIONMAKERS,
     SCOPED_SESSION_MAKERS,
 )
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.phase2.stack_extras import Texts
 
 _ENGINES = SYNC_ENGINE_CONSTRUCTORS | ASYNC_ENGINE_CONSTRUCTORS
 _FROM_CONFIG = FROM_CONFIG | {
@@ -84,11 +86,10 @@ class Sources:
     different key or no key at all: the caller then cannot show it is the same database.
     """
 
-    def __init__(self, project: Project, read: Callable[[str], str] | None) -> None:
+    def __init__(self, project: Project, texts: Texts) -> None:
         self.project = project
-        self.read = read
-        self._trees: dict[str, ast.Module | None] = {}
-        self._texts: dict[str, str] = {}
+        self.read = texts.read
+        self.texts = texts  # the trees, parsed once for every reader of the stack's modules
 
     # ----------------------------------------------------------------- entry points
 
@@ -110,7 +111,8 @@ class Sources:
             # an async engine built from `db.engine.url` is still built from this very engine.
             return Source(frozenset({f"engine-url:{self.project.canonical(ref)}"}), self._as_written(ref), *where)
         module, node = found
-        written = ast.get_source_segment(self._texts.get(module.path, ""), node) or ast.unparse(node)
+        parsed = self.texts.get(module.path)
+        written = (ast.get_source_segment(parsed[0], node) if parsed else None) or ast.unparse(node)
         keys = {f"engine-url:{self.project.canonical(ref)}"}
         key = self._key(node, module, 0)
         if key is not None:
@@ -266,15 +268,8 @@ class Sources:
 
     def tree(self, module: facts.Module) -> ast.Module | None:
         """The module's syntax tree, read once (None: it cannot be read or parsed)."""
-        if module.path not in self._trees:
-            tree = None
-            if self.read is not None:
-                try:
-                    self._texts[module.path], tree = parse_read(self.read(module.path), module.path)
-                except (OSError, SyntaxError, ValueError):
-                    tree = None
-            self._trees[module.path] = tree
-        return self._trees[module.path]
+        parsed = self.texts.get(module.path)
+        return parsed[1] if parsed is not None else None
 
     def _absolute(self, module: facts.Module, dotted: str) -> str:
         head, _, rest = dotted.partition(".")
