@@ -84,7 +84,7 @@ def test_every_word_the_vocabulary_gives_a_hook_or_an_endpoint_class_is_a_kind()
 
 def test_the_readme_and_the_help_name_every_kind(cli):
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
-    for command in ("scan", "phase1"):
+    for command in ("scan", "phase1", "phase2"):
         help_text = " ".join(cli(command, "--help").stdout.split())
         for kind in HandlerKind:
             assert f"`{kind.value}`" in readme, kind
