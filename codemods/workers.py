@@ -111,6 +111,9 @@ class Worker:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.trees: dict[str, _Parsed] = {}
+        # path -> digest of the bytes `_check_skipped` passed: a later round skipping the same
+        # bytes again (each round looks for other markers) does not compile them again
+        self.checked: dict[str, str] = {}
         self.roots = Roots()  # where module names start; set by each collect round
         self.first_party: frozenset[str] | None = None  # the top-level modules `roots` finds
 
@@ -147,8 +150,11 @@ class Worker:
         try:
             data = sources.read(self.root / path)
             if markers is not None and not sources.marked(data, markers):
-                _check_skipped(path, data)
-                return Collected(path, skipped=True, digest=caching.digest(data), variant=caching.SKIPPED)
+                digest = caching.digest(data)
+                if self.checked.get(path) != digest:
+                    _check_skipped(path, data)
+                    self.checked[path] = digest
+                return Collected(path, skipped=True, digest=digest, variant=caching.SKIPPED)
             parsed = self.parse(path, data)
         except sources.SourceError as error:
             return Collected(path, error=str(error))
