@@ -282,3 +282,25 @@ def tree_of(read: Callable[[str], str], path: str) -> ast.Module:
 
     parse = getattr(read, "tree", None)
     return parse(path) if parse is not None else parse_any(read(path), path)
+
+
+class TreeReader:
+    """The text of the modules under `root`, as `Path.read_text` reads it with `errors="replace"`,
+    and each one's tree, parsed once (`tree_of` asks for it): phase two's analyses (twin names,
+    expiry's models, each round's closure) read the same modules, which do not change while
+    they plan."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._trees: dict[str, ast.Module] = {}
+
+    def __call__(self, path: str) -> str:
+        return (self.root / path).read_text(encoding="utf-8", errors="replace")
+
+    def tree(self, path: str) -> ast.Module:
+        from async_migrate.codemods.astcollect import parse_any
+
+        tree = self._trees.get(path)
+        if tree is None:
+            tree = self._trees[path] = parse_any(self(path), path)
+        return tree

@@ -27,7 +27,7 @@ from async_migrate.codemods.rules.am246_eager_load_added import RULE as AM246
 from async_migrate.codemods.rules.am280_relationship_refresh_added import RULE as AM280
 from async_migrate.codemods.rules.am298_async_route_sync_dependency import RULE as AM298
 from async_migrate.codemods.run import Result, collect_project, compose_paths, unverified_subsystem_routes
-from async_migrate.codemods.sources import discover
+from async_migrate.codemods.sources import TreeReader, discover
 
 
 def phase2(root: Path, config: Config, options: Options, progress: Progress | None = None) -> Result:
@@ -91,9 +91,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         stack = async_stack.analyse_for(project, modules, root)
         names = _stack_names(stack, config)
 
-        def read(path: str) -> str:
-            return (root / path).read_text(encoding="utf-8", errors="replace")
-
+        read = TreeReader(root)
         from async_migrate.codemods.phase2 import expired_reads
 
         expiry = expired_reads.Expiry(
