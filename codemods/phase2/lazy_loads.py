@@ -22,6 +22,7 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.classes import Classes, project_classes
 from async_migrate.codemods.flow import INSTANCE, QUERY, split
+from async_migrate.codemods.generic_models import returned_models
 from async_migrate.codemods.held_session import type_var
 from async_migrate.codemods.phase2.eager_flow import (
     Flow,
@@ -1448,6 +1449,9 @@ class _Analysis:
                 elif built:
                     why = (f"`{written}` is (or is reached from) an object the code builds, which no query loads: "
                            "a relationship declared eager loads on first read as well")
+                elif generic := returned_models(self.project, self.classes, fid, written).source:
+                    why = (f"the object comes from {generic}, whose query serves every model the class is built "
+                           "with: phase two adds no loader option there for one of them")
                 else:
                     why = UNTRACED
                 self._member_risk(root, module, function, where, written, name, shown, summary, need.path,
@@ -1493,12 +1497,15 @@ class _Analysis:
         relationship = describe(self.classes, path)
         # by name alone: the receiver may be any class defining the method, this one among them
         defining = ", ".join(sorted({self.classes.short(c) for c in among or ()}))
+        # a generic CRUD object's result: why its TypeVar stays unbound, in place of "unknown"
+        generic = returned_models(self.project, self.classes, (module.name, function.key), written).why
         message = (
             f"{shown} {'may run' if among is not None else 'runs'} {summary.kind} {summary.member} "
             f"({summary.file}:{summary.line}), which reads "
             f"relationship {relationship}{_through(via, summary.member)}: a lazy load, MissingGreenlet under "
             f"AsyncSession; {why}"
-            + (f" (unverified: the class of `{written}` is unknown, and `{name}` is defined by {defining})"
+            + (f" (unverified: the class of `{written}` is unknown"
+               + (f": {generic};" if generic else ", and") + f" `{name}` is defined by {defining})"
                if among is not None else "")
         )
         owner, attribute = path[-1]
@@ -1802,7 +1809,8 @@ class _Analysis:
                 if found == []:
                     found = (
                         self._built_classes(fid, written) or self._constructed_class(fid, written)
-                        or self._queried_classes(fid, written) or self._passed_classes(fid, written)
+                        or self._queried_classes(fid, written) or self._generic_classes(fid, written)
+                        or self._passed_classes(fid, written)
                     )
                 self._receivers[key] = found
         return self._receivers[key]
@@ -1820,10 +1828,31 @@ class _Analysis:
         the objects `root`'s closure hands them are (`_handed_classes`)."""
         if self._own_receiver(fid, written):
             return self._self_classes(root, fid, frozenset())
+        if self._column_value(root, fid, written):
+            return None
         typed = self._receiver_classes(fid, written)
         if typed == [] and self._bare_param(fid, written):
             return self._handed_classes(root, fid, written, frozenset()) or typed
         return typed
+
+    def _column_value(self, root: FunctionId, fid: FunctionId, written: str) -> bool:
+        """`self.name` in a model's own code (`f"Customer {self.name}"` in its `__str__`): a mapped
+        column, of a type outside the project's classes, of every class the object can be is a
+        value, whose formatting runs no model's `__str__`."""
+        head, dot, attribute = written.rpartition(".")
+        if not dot or not head.isidentifier() or not attribute.isidentifier():
+            return False
+        owners = self._typed_receiver(root, fid, head)
+        return bool(owners) and all(self._plain_column(owner, attribute) for owner in owners or ())
+
+    def _plain_column(self, owner: str, attribute: str) -> bool:
+        if not self.members.mapped(owner) or self._names().relationship(owner, attribute) is not None:
+            return False
+        for ancestor in self.classes.mro(owner):
+            declared = self.classes.by_ref[ancestor][1]
+            if attribute in declared.fields:
+                return not any(self.classes.resolve(ref) is not None for ref in declared.annotations.get(attribute, ()))
+        return False
 
     def _bare_param(self, fid: FunctionId, name: str) -> bool:
         """An unannotated parameter, never bound again in the function."""
@@ -1918,6 +1947,12 @@ class _Analysis:
         ):
             return []
         return sorted(cast("set[str]", targets))
+
+    def _generic_classes(self, fid: FunctionId, written: str) -> list[str]:
+        """What a generic CRUD object's method returns (`customer.get(db, id)`, `-> Optional[M]`):
+        the mapped class its TypeVar stands for where the object is built (`generic_models.py`).
+        [] otherwise."""
+        return list(returned_models(self.project, self.classes, fid, written).classes)
 
     def _constructed_class(self, fid: FunctionId, written: str) -> list[str]:
         """A mapped class built in place (`History(user_id=uid).save(db)`): that class, so the call
@@ -2126,9 +2161,11 @@ class _Analysis:
                 f"add {option} to the query that loads `{receiver}`, "
                 f"or `await session.refresh({receiver}, attribute_names=[\"{attribute}\"])` before reading it"
             )
+        generic = "" if typed else returned_models(self.project, self.classes, (module.name, function.key), receiver).why
         message = (
             f"`{receiver}.{attribute}` reads relationship {described}, {problem}: "
             f"raises MissingGreenlet under AsyncSession{self._note(safe)}"
+            + (f" (judged by its name: the class of `{receiver}` is unknown: {generic})" if generic else "")
         )
         return LazyLoadRisk(
             file=module.path,
