@@ -517,6 +517,7 @@ def compute(
                 if fid in mixed else None,
                 # A dependency whose value no route reads: returning an object is no read of it.
                 fid in twinned and dependencies.value_unread(project, fid),
+                dependency_twins.get(fid, ()),
             )
             own_blockers[fid].extend(_Own(b.rule, b.line, b.message) for b in expired.blocks)
             module, function = project.functions[fid]

@@ -10,6 +10,7 @@ route where it is read after the commit.
 from __future__ import annotations
 
 import ast
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -44,7 +45,8 @@ class Returned:
 
 
 def returned(
-    project: Project, models: Models, fid: FunctionId, function: facts.Function, binding: facts.Binding, session: str
+    project: Project, models: Models, fid: FunctionId, function: facts.Function, binding: facts.Binding, session: str,
+    holders: Collection[str] = (),
 ) -> Returned | None:
     """What the call bound by `binding` in function `fid` returns, when it is given the Session
     `session` (the one that commits), or is a method of an instance built from it here
@@ -64,6 +66,9 @@ def returned(
       `return` at all, or a return annotation naming only scalar types (`-> int`), in builtin or
       typing containers (`-> list[str]`, `-> dict[str, int | None]`).
 
+    `holders`: the function's parameters holding an instance that keeps that Session
+    (`dependency_objects.holding`), whose methods are judged as those of one built here.
+
     Anything else (a call it cannot follow, a result it cannot tell is an entity, a helper that
     detaches objects, several implementations) is unknown: None.
     """
@@ -72,7 +77,9 @@ def returned(
         return None
     if any(a.name == session for a in call.args):
         result = _call_result(project, models, fid, call, frozenset({session}), 0, held=False)
-    elif held_session(project, fid, function, call, {session}) == session:
+    elif held_session(project, fid, function, call, {session}) == session or (
+        call.receiver in holders and on_holder(project, fid, call)
+    ):
         result = _call_result(project, models, fid, call, frozenset(), 0, held=True)
     elif on_holder(project, fid, call):
         # an instance handed in (`repo: ItemRepo = Depends(get_repo)`): its Session may be
@@ -248,6 +255,12 @@ def _call_result(
             result = Returned("arg", None, argument)
         found.append(result)
     return _join(found)
+
+
+def function_result(project: Project, models: Models, fid: FunctionId, params: frozenset[str]) -> Returned | None:
+    """What function `fid` returns when its parameter in `params` is the Session (a dependency
+    FastAPI hands the route's), as `returned` reads a helper the route calls."""
+    return _function_result(project, models, fid, params, 0, held=False)
 
 
 def _function_result(

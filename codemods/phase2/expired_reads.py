@@ -23,7 +23,13 @@ from async_migrate.codemods import facts, sources
 from async_migrate.codemods.astcollect.syntax import own_nodes, returned_values
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.flow import mentions
-from async_migrate.codemods.phase2 import expired_held, expired_helpers, expired_lists, expired_related
+from async_migrate.codemods.phase2 import (
+    dependency_objects,
+    expired_held,
+    expired_helpers,
+    expired_lists,
+    expired_related,
+)
 from async_migrate.codemods.phase2.bound import bound_after, raised_after
 from async_migrate.codemods.phase2.stack_source import UNREAD
 from async_migrate.codemods.project import FunctionId, Project
@@ -347,6 +353,7 @@ def analyse(
     received: tuple[bool, str] | None = None,
     sessions: set[str] | None = None,
     unread_return: bool = False,
+    twins: Collection[FunctionId] = (),
 ) -> Analysis:
     """The refreshes to add to one migrated function, or what blocks it.
 
@@ -357,7 +364,10 @@ def analyse(
     on counts as expiring. `sessions`: the names of the Sessions it works on, when not its
     synchronous ones (a route already on the AsyncSession its dependencies' twins join).
     `unread_return`: nothing reads what the function returns (a dependency whose value no route
-    uses), so returning an object is no read of it.
+    uses), so returning an object is no read of it. `twins`: the dependencies moving with the
+    route as async twins; what one of them sharing the route's Session returns into a parameter
+    (`user: User = Depends(get_current_user)`) is refreshed as a helper's result is
+    (`dependency_objects`).
 
     It finds each commit point (the Session's `commit()`, its `flush()` where server-generated
     columns matter, a call to a project function that commits with the Session) and the objects
@@ -546,9 +556,19 @@ def analyse(
             if kind is Held.NONE:
                 continue
             helper = (
-                expired_helpers.returned(project, models, fid, function, source, session)
+                expired_helpers.returned(
+                    project, models, fid, function, source, session,
+                    dependency_objects.holding(project, fid, session, twins) if twins else (),
+                )
                 if kind is Held.UNKNOWN and source else None
             )
+            unshown = ""
+            if kind is Held.PARAM and source is None and name in params:
+                filled = dependency_objects.returned(project, models, fid, params[name], session, twins)
+                if isinstance(filled, str):
+                    unshown = filled
+                else:  # `user: User = Depends(get_current_user)` on the route's Session
+                    helper = replace(filled, cls=filled.cls or cls)
             if helper is not None and helper.shape == "arg" and source is not None:  # `touch(db, db_obj=item)`
                 helper = _passed(project, models, fid, function, source, helper.arg, session)
             if helper is not None and helper.shape == "none":
@@ -561,8 +581,8 @@ def analyse(
                     kind, cls = Held.EACH, listed
             elif helper is not None:  # `item = crud.get_item(db, item_id)`: one instance of this Session
                 kind, cls = Held.MAYBE if helper.shape == "maybe" else Held.ONE, helper.cls
-            entity_object = kind in (Held.ONE, Held.MAYBE) and source is not None and (
-                helper is not None or expired_lists.entity(models, function, source)
+            entity_object = kind in (Held.ONE, Held.MAYBE) and (
+                helper is not None or source is not None and expired_lists.entity(models, function, source)
             )
             if kind in (Held.ONE, Held.MAYBE) and source is not None and not entity_object and body.selects_no_entity(
                 source.line, lambda written: expired_lists.mapped_name(models, module, written),
@@ -628,6 +648,8 @@ def analyse(
                 else f"`{session}.refresh({name})`"
             )
             cannot = "which phase two cannot refresh there"
+            if unshown and kind is Held.PARAM:
+                cannot = f"{unshown}, so phase two cannot refresh it there"
             if unbound and kind is not Held.MANY:
                 cannot = (f"bound only on some paths to line {call.line}, so a refresh added there could raise "
                           "UnboundLocalError")

@@ -7,9 +7,11 @@ and raises MissingGreenlet, in the route or while FastAPI serialises the returne
 Phase two generates its async sessionmaker with `expire_on_commit=False`; when it reuses one
 that expires, it adds `await db.refresh(obj)` after the commit for an object the function
 made or loaded itself (a list it loaded, `db.scalars(select(Model)).all()`, object by
-object; what a helper given its Session returns from one query, `return db.get(Model, pk)`),
-and blocks the route when the object read after the commit came from elsewhere (a parameter,
-rows, a list it changed, any other helper's result). A setting it cannot read (`**options`, a
+object; what a helper given its Session returns from one query, `return db.get(Model, pk)`), or
+that a dependency sharing the route's Session loaded (`user: User = Depends(get_current_user)`,
+a method of `repo: UserRepo = Depends(get_repo)`), and blocks the route when the object read
+after the commit came from elsewhere (a dependency on a Session of its own, rows, a list it
+changed, any other helper's result). A setting it cannot read (`**options`, a
 variable, a factory of the project's own) counts as expiring, and the reason says so; a
 keyword of the dependency's own call (`AsyncSessionLocal(expire_on_commit=True)`) overrides
 the maker's.
@@ -18,7 +20,10 @@ Before:
 
     AsyncSessionLocal = async_sessionmaker(async_engine)  # existing, reused
 
-    def rename(user: User = Depends(get_current_user), db: Session = Depends(get_db)):
+    def get_own_user(db: Session = Depends(get_db, use_cache=False)) -> User:
+        return db.get(User, 1)
+
+    def rename(user: User = Depends(get_own_user), db: Session = Depends(get_db)):
         user.name = "Zoe"
         db.commit()
         return {"name": user.name}

@@ -6,10 +6,12 @@ by other paths (`query(...).update(...)`, `execute(update(...))`, `execute(text(
 ..."))`, triggers). The async sessionmaker phase two generates does not expire on commit,
 nor does a reused one with `expire_on_commit=False`, so phase two adds `await
 db.refresh(obj)` after the commit for an object the function made or loaded itself (each
-object of a list it loaded; what a helper given its Session returns from one query); for one
-that came from elsewhere (a parameter, a dependency, rows, a list it changed, any other
-helper's result) the read
-would return stale data, and the route stays on the synchronous path. The synchronous side
+object of a list it loaded; what a helper given its Session returns from one query), or that a
+dependency sharing its Session loaded (`get_current_user(db = Depends(get_db))` returning
+`db.get(User, uid)`: one Session per request, so the refresh finds it); for one that came from
+elsewhere (a dependency on a Session of its own or whose value is not shown to be one object it
+loaded, rows, a list it changed, any other helper's result) the read would return stale data,
+and the route stays on the synchronous path. The synchronous side
 is read from what the routes' Session dependencies open (a sessionmaker, `Session(engine)`);
 a setting it cannot read counts as expiring.
 
@@ -21,6 +23,9 @@ AM248, whose reason says so, not this rule.
 
 Before:
 
+    def get_current_user(db: Session = Depends(get_db)) -> User:
+        return db.get(User, 1)
+
     def bump(user: User = Depends(get_current_user), db: Session = Depends(get_db)):
         db.execute(update(User).where(User.id == user.id).values(visits=User.visits + 1))
         db.commit()
@@ -31,7 +36,8 @@ After:
     async def bump(user: User = Depends(get_current_user_async), db: AsyncSession = Depends(get_async_db_session)):
         await db.execute(update(User).where(User.id == user.id).values(visits=User.visits + 1))
         await db.commit()
-        await db.refresh(user)
+        if user is not None:
+            await db.refresh(user)
         return {"visits": user.visits}
 """
 

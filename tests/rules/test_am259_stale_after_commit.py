@@ -1,6 +1,8 @@
 """AM259 stale-after-commit: with a synchronous sessionmaker that expired on commit, an object
-phase two cannot refresh (a parameter from a dependency) read after the commit blocks the
-route; one it loaded itself gets a refresh (run in tests/test_phase2_expired_reads.py)."""
+phase two cannot refresh (a dependency's value it cannot show is one object that Session loaded)
+read after the commit blocks the route; one it loaded itself, or a dependency sharing its Session
+loaded, gets a refresh (run in tests/test_phase2_expired_reads.py and
+tests/test_phase2_dependency_refresh.py)."""
 
 from __future__ import annotations
 
@@ -28,13 +30,14 @@ async def get_async_session():
     async with AsyncSessionLocal() as session:
         yield session
 """
-# A route reading, after its commit, an object a dependency loaded: phase two cannot refresh it.
+# A route reading, after its commit, an object a dependency took out of a list its Session
+# loaded: phase two cannot show it is one object of that Session, so it cannot refresh it.
 BUMP = """
 from fastapi import Depends
 
 
 def current_book(session: session_dependency) -> Book:
-    return session.get(Book, 1)
+    return session.scalars(select(Book).where(Book.id == 1)).all()[0]
 
 
 @router.post("/books/bump")
@@ -54,6 +57,22 @@ def test_an_object_from_a_dependency_read_after_commit_blocks_the_route_with_am2
     found = entry(document, "bump")
     assert found["action"] == "blocked", found
     assert "AM259" in found["codes"], found
+
+
+def test_near_miss_an_object_a_dependency_sharing_the_session_got_is_refreshed(phase2, entry, app_files):
+    shown = BUMP.replace("session.scalars(select(Book).where(Book.id == 1)).all()[0]", "session.get(Book, 1)")
+    assert shown != BUMP
+    document = phase2(shown % '"title": book.title', expiring(app_files))
+    found = entry(document, "bump")
+    assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
+    assert "await session.refresh(book)" in document["diff"]
+
+
+def test_an_unshown_dependency_value_names_the_dependency_in_the_reason(phase2, entry, app_files):
+    found = entry(phase2(BUMP % '"title": book.title', expiring(app_files)), "bump")
+    reason = found["reasons"][found["codes"].index("AM259")]
+    assert "`book` is a parameter, filled by `current_book` (api/items.py:" in reason, reason
+    assert "which phase two cannot show returns one object its Session loaded" in reason, reason
 
 
 def test_near_miss_an_object_loaded_in_the_route_is_refreshed(phase2, entry, app_files):
@@ -153,7 +172,7 @@ from fastapi import Depends
 
 
 def current_book(session: session_dependency) -> Book:
-    return session.get(Book, 1)
+    return session.scalars(select(Book).where(Book.id == 1)).all()[0]
 
 
 def stamp(session: Session, book: Book, label: str) -> list[str]:
@@ -239,7 +258,7 @@ from fastapi import Depends
 
 
 def current_book(session: session_dependency) -> Book:
-    return session.get(Book, 1)
+    return session.scalars(select(Book).where(Book.id == 1)).all()[0]
 
 
 def count_like(session: Session, book: Book) -> int:

@@ -1,6 +1,7 @@
-"""AM261 expired-after-rollback: an object phase two cannot refresh (a parameter from a
-dependency) read after `rollback()` or `expire(...)` blocks the route; one the route loaded
-itself gets a refresh (run in tests/test_phase2_expired_reads.py)."""
+"""AM261 expired-after-rollback: an object phase two cannot refresh (a dependency's value it
+cannot show is one object of the route's Session) read after `rollback()` or `expire(...)`
+blocks the route; one the route loaded itself gets a refresh (run in
+tests/test_phase2_expired_reads.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def test_an_object_from_a_dependency_read_after_rollback_blocks_the_route_with_a
 
 
         def current_book(session: session_dependency) -> Book:
-            return session.get(Book, 1)
+            return session.scalars(select(Book).where(Book.id == 1)).all()[0]
 
 
         @router.post("/books/undo")
