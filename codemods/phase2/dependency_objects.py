@@ -97,6 +97,11 @@ def _sharing(
     if fid is None:
         return "that FastAPI fills from a dependency phase two does not follow"
     module, dependency = project.functions[fid]
+    if _own_cache(project, param):
+        return (
+            f"filled by `{dependency.qualname}` ({module.path}:{dependency.line}) through a `Depends()` whose "
+            "keywords (`use_cache=`, `scope=`, `scopes=`) may give it another Session than the route's"
+        )
     named = f"`{dependency.qualname}` ({module.path}:{dependency.line})"
     taken = [p for p in dependency.params if project.declared_session(p) is not None]
     if fid not in twins or len(taken) != 1:
@@ -104,7 +109,7 @@ def _sharing(
     if param_dependency(project, taken[0]) != source or _own_cache(project, taken[0]):
         return (
             f"filled by {named}, whose Session (parameter `{taken[0].name}`) is not the route's "
-            "(`use_cache=`, or another session dependency), where a refresh would not find the object"
+            "(`use_cache=`, `scope=`, or another session dependency), where a refresh would not find the object"
         )
     return fid, taken[0].name
 
@@ -113,7 +118,7 @@ def _filled(
     project: Project, models: Models, param: facts.Param, source: str, twins: Collection[FunctionId], depth: int,
 ) -> expired_helpers.Returned | str:
     shared = _sharing(project, param, source, twins)
-    handed_on = _handed_on(project, param, twins) if isinstance(shared, str) else None
+    handed_on = _handed_on(project, param, twins) if isinstance(shared, str) and not _own_cache(project, param) else None
     if handed_on is not None and depth < _MAX_DEPTH:
         return _filled(project, models, handed_on, source, twins, depth + 1)
     if isinstance(shared, str):
@@ -150,14 +155,20 @@ def _handed_on(project: Project, param: facts.Param, twins: Collection[FunctionI
     return handed if handed is not None and project.declared_session(handed) is None else None
 
 
+# `Depends()`/`Security()` keywords in FastAPI's per-request cache key, or switching the cache off.
+_CACHE_KEYWORDS = ("use_cache", "scope", "scopes")
+
+
 def _own_cache(project: Project, param: facts.Param) -> bool:
-    """`Depends(get_db, use_cache=...)` written on the parameter or in its alias: a Session
-    FastAPI may not share across the request's dependencies."""
-    if "use_cache" in param.default or "use_cache" in param.text:
+    """`Depends(get_db, use_cache=...)` (`scope=`, `Security(..., scopes=...)`) written on the
+    parameter or in its alias: what FastAPI hands it may not be what it hands the rest of the
+    request (older releases key a dependency below `Security(f, scopes=[...])` by those scopes)."""
+    written = f"{param.default} {param.text}"
+    if any(f"{keyword}=" in written for keyword in _CACHE_KEYWORDS):
         return True
     for ref in param.annotation:
         target = project.resolve(ref)
         value = target.value if target is not None and target.kind == "value" else None
-        if value is not None and any(key == "use_cache" for key, _ in value.depends_options):
+        if value is not None and any(key in _CACHE_KEYWORDS for key, _ in value.depends_options):
             return True
     return False
