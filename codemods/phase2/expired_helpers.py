@@ -107,14 +107,34 @@ def held_session(
     from async_migrate.codemods.phase2.holders import holder_of
 
     if call.receiver is None or call.method is None:
-        return None
+        path = holder_path(project, fid, call)
+        return path if path in names else None
     bound = [b for b in function.bindings if b.name == call.receiver]
     built = bound_call(function, bound[0]) if len(bound) == 1 and bound[0].line < call.line else None
     passed = [a.name for a in built.args if a.name in names] if built is not None else []
     edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index]
     if len(passed) != 1 or not edges or any(holder_of(project, e.callee) is None for e in edges):
-        return None
+        path = holder_path(project, fid, call)
+        return path if path in names else None
     return passed[0]
+
+
+def holder_path(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
+    """`repo.db` for `repo.get(pk)` (`uow.items.session` for `uow.items.get(pk)`, `uow.session`
+    for the `__exit__` a `with uow:` runs) on an instance, however it came (a dependency, a
+    parameter, an attribute), of classes holding the Session in one attribute: that Session, as
+    the caller can spell it."""
+    from async_migrate.codemods.phase2.holders import holder_of
+
+    func = call.func or ""
+    receiver = func[1:].rpartition(".")[0] if func.startswith("$") else ""
+    if not receiver or not all(part.isidentifier() for part in receiver.split(".")):
+        return None
+    edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index and e.call.func == func]
+    held = {h.attributes if h is not None else () for h in (holder_of(project, e.callee) for e in edges)}
+    if len(held) != 1 or len(attributes := next(iter(held))) != 1:
+        return None
+    return f"{receiver}.{attributes[0]}"
 
 
 def held_commits(project: Project, fid: FunctionId, seen: frozenset[FunctionId] = frozenset()) -> bool:

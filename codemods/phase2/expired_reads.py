@@ -371,7 +371,10 @@ def analyse(
 
     It finds each commit point (the Session's `commit()`, its `flush()` where server-generated
     columns matter, a call to a project function that commits with the Session) and the objects
-    bound before it and read after it (an attribute, an argument, a returned value). Where the
+    bound before it and read after it (an attribute, an argument, a returned value); a commit
+    through an instance holding the Session (a method committing `self.db`, on a repository built
+    here or handed in; the end of `with uow:` whose `__exit__` commits) is one too, and what it
+    expired is refreshed on the Session that loaded or took it (`repo.db`). Where the
     object is clearly one instance of the Session (`Model(...)`, `db.get(Model, ...)`,
     `.first()`, `.one()`, `.scalar_one()` and kin, or whatever a statement of its own body adds to
     the Session before the commit, with `add(obj)` or `add_all([obj])` (`added_before`): `obj =
@@ -432,6 +435,7 @@ def analyse(
     # `with db.begin():` commits where the block ends: a commit point there, refreshed after it
     begun = _begin_blocks(expired_lists.function_node(models.tree(module.path), function), names)
     points: list[tuple[facts.Call, str, bool]] = []  # call, session name, a commit (not only a flush)
+    unnamed: list[facts.Call] = []  # commits through a holder whose Session the function cannot spell
     headers: dict[int, int] = {}  # call index of a `with db.begin():` -> the line of its header
     for call in function.calls:
         if call.nested:
@@ -450,8 +454,18 @@ def analyse(
             elif passed is None and expired_helpers.held_commits(project, callees[call.index]):
                 # `repo.save()` on `repo = ItemRepo(db)`: commits the Session the route holds too
                 holding = expired_helpers.held_session(project, fid, function, call, names)
+                # `await repo.restock_all(10)` on a repository a dependency built: its Session
+                holding = holding or expired_helpers.holder_path(project, fid, call)
                 if holding is not None:
                     points.append((call, holding, True))
+                elif expiry.on_commit or expiry.reloaded:
+                    unnamed.append(call)
+    # `await repo.save()` on a repository a dependency built, the end of `with uow:` whose
+    # `__exit__` commits: commits of the Session the holder keeps (`repo.db`, `uow.session`)
+    for exited, header in _exits_committing(project, fid, function, expired_lists.function_node(models.tree(module.path), function)):
+        headers[exited.index] = header
+        points.append((exited, exited.receiver or "", True))
+    result.blocks.extend(_unnamed_commits(project, fid, function, unnamed, expiry, names))
     if not points:
         return result
     bindings: dict[str, list[facts.Binding]] = {}
@@ -555,9 +569,13 @@ def analyse(
                 continue  # `db.execute(select(M.id, M.title)).all()`, `.rowcount` of a bulk delete: values
             if kind is Held.NONE:
                 continue
+            # a commit through a holder (`await repo.restock_all(10)`, the end of `with uow:`):
+            # the object is refreshed on the Session that loaded or took it
+            own = _own_session(project, fid, function, name, source, names, call.line) if session not in names else session
+            own = own or session
             helper = (
                 expired_helpers.returned(
-                    project, models, fid, function, source, session,
+                    project, models, fid, function, source, own,
                     dependency_objects.holding(project, fid, session, twins) if twins else (),
                 )
                 if kind is Held.UNKNOWN and source else None
@@ -609,7 +627,7 @@ def analyse(
             )
             if not at_risk:
                 continue
-            if _refreshed(function, name, call.line, names):
+            if _refreshed(function, name, call.line, names | {own}):
                 continue
             point = point_of(call, session)
             node = body.node
@@ -628,7 +646,7 @@ def analyse(
                         for c in function.calls
                     ) or _added_by_helper(project, fid, name, call.line)
                     result.refreshes.append(Refresh(
-                        call.index, session, name, kind is Held.MAYBE, each, if_held=made_here and not added
+                        call.index, own, name, kind is Held.MAYBE, each, if_held=made_here and not added
                     ))
                 continue
             if (
@@ -858,7 +876,87 @@ def _refreshed_whole(node: ast.AST | None, session: str, after: int) -> dict[str
     return found
 
 
+def _own_session(
+    project: Project, fid: FunctionId, function: facts.Function, name: str, source: facts.Binding | None,
+    names: set[str], line: int,
+) -> str | None:
+    """The Session, as the function spells it, that loaded `name` (`db` of `db.get(...)`, `repo.db`
+    of `repo.get(...)` on a holder) or took it before line `line` (`db.add(name)`); None when
+    neither shows."""
+    taken = {c.receiver for c in function.calls if c.receiver in names and c.method in ("add", "merge") and c.line < line
+             and any(a.name == name for a in c.args[:1])}
+    if len(taken) == 1:
+        return taken.pop()
+    if source is None or not source.expr.startswith("$"):
+        return None
+    head = source.expr[1:].split("(", 1)[0].split(".", 1)[0]
+    if head in names:
+        return head
+    loading = expired_helpers.bound_call(function, source)
+    return expired_helpers.holder_path(project, fid, loading) if loading is not None else None
+
+
+def _unnamed_commits(
+    project: Project, fid: FunctionId, function: facts.Function, calls: list[facts.Call], expiry: Expiry, names: set[str],
+) -> list[ExpiredRead]:
+    """Blocks for names bound before a call committing the Session an object holds that the
+    function cannot spell (`repos[0].save()`, a holder of two Sessions) and read after it: which
+    objects that Session held is unverified, and no refresh can name it."""
+    found: list[ExpiredRead] = []
+    for call in calls:
+        for name in sorted({b.name for b in function.bindings if b.line < call.line} - set(names)):
+            read = read_after(function, name, call.line, "")
+            if read is None or any(b.line >= call.line for b in function.bindings if b.name == name):
+                continue
+            bound = expired_helpers.bound_call(function, next(b for b in function.bindings if b.name == name))
+            if bound is None or not (expired_helpers.on_holder(project, fid, bound) or any(a.name in names for a in bound.args)):
+                continue  # no holder's or Session helper's result: no object of that Session
+            rule, what = (AM248, "raises MissingGreenlet") if expiry.on_commit else (AM259, "returns stale data")
+            found.append(ExpiredRead(rule, read[0], (
+                f"{read[1]} after `{call.func[1:] if call.func else call.callee}()` (line {call.line}), which commits "
+                f"the Session an object holds that phase two cannot name here: whether `{name}` is an object of that "
+                f"Session is unverified, and the read {what} under AsyncSession if so; fix: refresh `{name}` on "
+                "that Session after the call (phase two then awaits it)"
+            )))
+    return found
+
+
+def entered_key(ordinal: int) -> int:
+    """The key of the refreshes after the `ordinal`-th `with` statement of a function's own body
+    (in source order), whose `__exit__` commits: no call expression there has an index."""
+    return -2 - ordinal
+
+
+def _exits_committing(
+    project: Project, fid: FunctionId, function: facts.Function, node: ast.FunctionDef | ast.AsyncFunctionDef | None
+) -> list[tuple[facts.Call, int]]:
+    """`with uow:` blocks of the own body whose `__exit__` commits the Session the unit of work
+    holds (`self.session.commit()`): each a commit point at the block's last line, keyed by
+    `entered_key`, its receiver the Session as the function spells it (`uow.session`), with the
+    header's line."""
+    if node is None:
+        return []
+    withs = [n for n in own_nodes(node.body) if isinstance(n, (ast.With, ast.AsyncWith))]
+    found = []
+    for edge in project.all_calls_from.get(fid, []):
+        call = edge.call
+        if call.index != -1 or not (call.func or "").endswith(("__exit__", "__aexit__")):
+            continue
+        if not expired_helpers.held_commits(project, edge.callee):
+            continue
+        path = expired_helpers.holder_path(project, fid, call)
+        ordinal = next((i for i, w in enumerate(withs) if w.lineno == call.line and len(w.items) == 1), None)
+        if path is None or ordinal is None:
+            continue
+        end = withs[ordinal].end_lineno or call.line
+        point = facts.Call(end, None, index=entered_key(ordinal), receiver=path, method="__exit__", statement=True)
+        found.append((point, call.line))
+    return found
+
+
 def point_of(call: facts.Call, session: str) -> str:
+    if call.method == "__exit__":
+        return f"the end of `with {session.rpartition('.')[0]}:`, whose `__exit__` commits,"
     if call.receiver == session and call.method == "begin":
         return f"the end of `with {session}.begin():`, which commits,"
     return f"`{session}.{call.method}()`" if call.receiver == session else f"`{call.callee or call.func}(...)`, which commits,"
@@ -1052,9 +1150,10 @@ def _refreshed(function: facts.Function, name: str, after: int, names: set[str])
     """The function refreshes the object itself after the commit; a list, through a loop over
     it (`for b in books: db.refresh(b)`)."""
     each = {other for other, terms in function.holds.items() if terms == (("iter", ("name", name)),)}
+    held = {(path, ".", "refresh") for path in names if "." in path}  # `repo.db.refresh(item)`
     return any(
-        c.receiver in names and c.method == "refresh" and c.args and c.args[0].name in each | {name}
-        and c.line > after and not _partial(c)
+        (c.receiver in names and c.method == "refresh" or (c.func or "")[1:].rpartition(".") in held)
+        and c.args and c.args[0].name in each | {name} and c.line > after and not _partial(c)
         for c in function.calls
     )
 
@@ -1276,6 +1375,7 @@ def _given_session(
     return call is not None and (
         any(a.name in names for a in call.args)
         or expired_helpers.on_holder(project, fid, call)
+        or expired_helpers.holder_path(project, fid, call) is not None  # `uow.items.get(pk)`
     )
 
 

@@ -27,6 +27,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from async_migrate.codemods import imports
 from async_migrate.codemods.astcollect.syntax import PRAGMA
 from async_migrate.codemods.definitions import DefinitionCommand
+from async_migrate.codemods.phase2.expired_reads import entered_key
 from async_migrate.codemods.phase2.idle_loops import drop_idle_loops, loop_getters
 from async_migrate.codemods.phase2.plan import FilePlan, FunctionPlan, StackNames
 from async_migrate.codemods.phase2.rewrites import CallAction, call_rewrite, param_rewrite
@@ -406,6 +407,8 @@ class _AsyncBody(cst.CSTTransformer):
         self.selects: dict[int, str] = {}
         self.imports: set[tuple[str, str]] = set()
         self.nested = 0
+        self.classes = 0
+        self.withs: dict[int, int] = {}  # a `with` statement of the own body -> its ordinal
         self.async_with: set[str] = set()  # FunctionPlan.async_with
         # (module as an import in the body may spell it, name) -> the twin that import binds too
         self.twinned: set[str] = set()  # local names bound beside an added twin: dropped if unused
@@ -451,9 +454,19 @@ class _AsyncBody(cst.CSTTransformer):
         names += [cst.ImportAlias(cst.Name(twin)) for twin in dict.fromkeys(added)]
         return updated.with_changes(names=names)
 
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes += 1
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        self.classes -= 1
+        return updated
+
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
             self.with_items.add(id(item.item))
+        if not self.nested and not self.classes:
+            # numbered in source order as `expired_reads.entered_key` numbers the own body's
+            self.withs[id(node)] = len(self.withs)
 
     def visit_Call(self, node: cst.Call) -> None:
         self.index[id(node)] = self.count
@@ -569,6 +582,9 @@ class _AsyncBody(cst.CSTTransformer):
             refresh for item in original.items if (index := self.index.get(id(item.item))) is not None
             for refresh in self.refreshes.get(index, ())
         ]
+        if not self.nested and id(original) in self.withs:
+            # `with uow:` whose `__exit__` commits: refreshed after the block
+            after += self.refreshes.get(entered_key(self.withs[id(original)]), [])
         for item in original.items:
             index = self.index.get(id(item.item))
             action = self.calls.get(index) if index is not None else None
