@@ -10,12 +10,18 @@ reaches none of its `except` handlers; a rollback expunges what the transaction 
 and expires the persistent objects. `rolled_back_reads`: savepoints and transaction blocks rolled
 back. An object handed to a project function after the commit is read there (`handed_read`); to a
 function the analysis cannot read, unverified, never passed; returned under a response model, read
-by FastAPI's serialiser. Examples: `codemods/rules/am314_missing_greenlet.py`.
+by FastAPI's serialiser. A commit through an object holding the Session (`await
+repo.restock_all(10)`, the end of `async with uow:`) is one as well (`held_commits`). Examples:
+`codemods/rules/am314_missing_greenlet.py`.
+
+Over 500 lines: every expiry AM314 reads in a handler's own body (commits, rollbacks, `expire()`,
+savepoints, flushes of generated columns) shares the object, refresh and read finders here.
 """
 
 from __future__ import annotations
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.held_commits import held_commits
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.phase2.handed_built import handed_read
 from async_migrate.codemods.project import FunctionId, Project
@@ -33,7 +39,8 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
     _, function = project.functions[fid]
     params = {p.name: p for p in function.params}
     found: list[Blocking] = []
-    for session in sessions:
+    held = held_commits(project, fid)
+    for session in [*sessions, *sorted(held)]:
         param = params.get(session)
         expires = _expires_on_commit(project, param) if param is not None else _opened_expires(project, function, session)
         points = [
@@ -43,6 +50,8 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                 c.method in _ALWAYS_EXPIRE or (c.method == "commit" and expires)
             )
         ]
+        if session in held and _held_expires(project, function, session):
+            points += sorted(held[session])
         # `db.expire(order)`: that object, every attribute; `db.expire(order, ["status"])` those only
         expired_one: dict[str, list[int]] = {}
         for c in function.calls:
@@ -56,7 +65,7 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
         for name in sorted(holding):
             for point in sorted(points + expired_one.get(name, [])):
                 since, loaded = holding[name]
-                if point <= since:
+                if point < since or point == since and not _block_end(held, session, point):
                     continue  # the Session did not hold it yet: loaded or added after
                 if not loaded and point in points and _expunged(function, session, name, point):
                     continue
@@ -74,7 +83,7 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                              if r is not None and (limit is None or r[0] <= limit)]
                 if reads:
                     line, written = min(reads, key=lambda read: read[0])
-                    found.append(Blocking(line, f"{written} (expired by the {session}.{_method(function, session, point)}() at line {point})"))
+                    found.append(Blocking(line, f"{written} (expired by the {_expiry(function, session, point, held)} at line {point})"))
                     break
     return sorted(found, key=lambda b: b.line)
 
@@ -191,6 +200,34 @@ def _expunged(function: facts.Function, session: str, name: str, point: int) -> 
     return all(_within(_failed(function, session, commit), point) for commit in commits)
 
 
+def _expiry(function: facts.Function, session: str, point: int, held: dict[str, dict[int, str]]) -> str:
+    """What expires at line `point`, as a finding names it: `db.commit()`, or a commit through a
+    holder (`repo.restock_all()`, the end of `async with uow:`)."""
+    through = held.get(session, {}).get(point)
+    return through if through is not None else f"{session}.{_method(function, session, point)}()"
+
+
+def _block_end(held: dict[str, dict[int, str]], session: str, point: int) -> bool:
+    """Whether line `point` is the last of an `async with` block whose exit commits `session`."""
+    return held.get(session, {}).get(point, "").startswith("end of")
+
+
+def _held_expires(project: Project, function: facts.Function, path: str) -> bool | None:
+    """Whether the AsyncSession `path` (`repo.db`) expires its objects on commit, where the
+    instance holding it is a parameter a dependency builds from the AsyncSession it is given
+    (`get_repo(db: AsyncSession = Depends(get_db))`): as that Session's opener says. None when
+    not known."""
+    from async_migrate.codemods.phase1.expired_deps import _dependency
+
+    param = next((p for p in function.params if p.name == path.partition(".")[0]), None)
+    provider = _dependency(project, param) if param is not None else None
+    if provider is None:
+        return None
+    given = [p for p in project.functions[provider][1].params if p.depends is not None]
+    found = {_expires_on_commit(project, p) for p in given} - {None}
+    return found.pop() if len(found) == 1 else None
+
+
 def _method(function: facts.Function, session: str, line: int) -> str:
     return next(
         (c.method or "" for c in function.calls if c.receiver == session and c.line == line and (
@@ -241,8 +278,8 @@ def _cleared(function: facts.Function, name: str, session: str, point: int) -> l
     """Lines from `point` on of an awaited refresh of `name`, or its expunge."""
     return [
         c.line for c in function.calls
-        if c.receiver == session and c.method in ("refresh", "expunge") and not c.nested and c.line >= point
-        and any(a.name == name for a in c.args[:1])
+        if (c.receiver == session and c.method in ("refresh", "expunge") or c.func in (f"${session}.refresh", f"${session}.expunge"))
+        and not c.nested and c.line >= point and any(a.name == name for a in c.args[:1])
     ]
 
 
@@ -428,11 +465,12 @@ def generated_reads(project: Project, fid: FunctionId, sessions: list[str]) -> l
     `__mapper_args__` has `"eager_defaults": True` (the flush fetches the values)."""
     _, function = project.functions[fid]
     found: list[Blocking] = []
-    for session in sessions:
+    held = held_commits(project, fid)
+    for session in [*sessions, *sorted(held)]:
         points = sorted({
             c.line for c in function.calls
             if c.receiver == session and c.awaited and not c.nested and c.method in ("flush", "commit")
-        })
+        } | set(held.get(session, {})))
         if not points:
             continue
         for name in sorted(_objects(project, fid, function, session)):
@@ -441,7 +479,9 @@ def generated_reads(project: Project, fid: FunctionId, sessions: list[str]) -> l
                 continue
             changed = [line for line, receiver, attribute in function.stores if receiver == name and attribute not in columns]
             for point in points:
-                if not any(line < point for line in changed):
+                # the end of `async with uow:` commits after the block's last line has run
+                ending = _block_end(held, session, point)
+                if not any(line < point or ending and line == point for line in changed):
                     continue
                 read = _first_generated(function, name, session, point, columns) or _returned_generated(
                     project, function, name, session, point, columns
@@ -449,7 +489,7 @@ def generated_reads(project: Project, fid: FunctionId, sessions: list[str]) -> l
                 if read is not None:
                     line, written, column = read
                     found.append(Blocking(line, (
-                        f"{written} (expired by the {session}.{_method(function, session, point)}() at line {point}: "
+                        f"{written} (expired by the {_expiry(function, session, point, held)} at line {point}: "
                         f"{columns[column]}.{column}, {GENERATED})"
                     )))
                     break
