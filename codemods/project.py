@@ -112,9 +112,12 @@ from async_migrate.codemods.vocabulary.python import (
     CONTEXT_VARIABLES,
     EVENT_LOOP_ONLY,
     FUNCTION_COPIES,
+    LOOP_BOUND_ENTERED,
+    LOOP_BOUND_FACTORIES,
     LOOP_BOUND_PRIMITIVES,
     LOOP_BOUND_READS,
     LOOP_METHODS,
+    LOOP_ONLY_METHODS,
     LOOP_PRIMITIVE_METHODS,
     LOOP_RUNNER_METHODS,
     LOOP_RUNNERS,
@@ -160,6 +163,8 @@ _TAKE_ITEM = ITEM_READS | {"popleft"}
 # What `Project.items_primitive` gives for a container whose items the analysis cannot read;
 # `_find_held_primitive` gives it followed by what holds them ("an item of self._subscribers").
 UNTYPED_ITEMS = "?"
+# Builtins handing back a copy of a container's items, which the items' type survives.
+_COPIES = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed", "copy.copy"})
 
 
 class TargetKind(str, Enum):
@@ -3901,10 +3906,32 @@ class Project:
             return taken
         primitive = self._held_primitive(fid, holder)
         if primitive is None:
+            return self._untyped_loop_object(fid, call, holder, method)
+        if method in LOOP_RUNNER_METHODS:  # a loop of its own run to the end (AM284's)
             return None
         if primitive.startswith(UNTYPED_ITEMS):
             return self._untyped_primitive(self.written(holder), method, primitive.removeprefix(UNTYPED_ITEMS))
         return f"{self.written(written)}() on an {primitive}"
+
+    def _untyped_loop_object(self, fid: FunctionId, call: facts.Call, holder: str, method: str) -> str | None:
+        """`request.app.state.tasks.start_soon(...)` on what the analysis cannot type: a method
+        only task groups and event loops have, called on the application's state or on a
+        module-level name bound to no object at import (`TASKS = None`, set by the lifespan):
+        unverified. None elsewhere, or where the call reaches a project function."""
+        if method not in LOOP_ONLY_METHODS or self.project_callees.get(id(call)):
+            return None
+        if ".state" in holder:
+            assigned = [a for _, a in app_state_assigned(self.flow, fid, holder)]
+            if assigned and all(a.endswith("()") and "(" not in a[:-2] and not a.startswith("$") for a in assigned):
+                return None  # built by a call of another type (`app.state.jobs = Scheduler()`)
+        else:
+            target = self.resolve(holder) if not holder.startswith("$") and "(" not in holder else None
+            if target is None or target.kind != "value" or target.value is None or target.value.kind == "call":
+                return None
+        return (
+            f"{self.written(holder)}.{method}() on what the analysis cannot type (unverified: a task "
+            "group or event loop needs the event loop; annotate it if it is neither)"
+        )
 
     def _written_container(self, function: facts.Function, container: str) -> str:
         """`container` (a flow expression) as written: the flow spells a call without its arguments
@@ -3955,6 +3982,9 @@ class Project:
 
         for suffix in (".values()", ".items()", ".copy()"):
             container = container.removesuffix(suffix)
+        copied = self._copied_container(fid, container)
+        if copied is not None:
+            return self.items_primitive(fid, copied)
         if "(" in container:
             return UNTYPED_ITEMS
         if not container.startswith("$"):
@@ -3981,6 +4011,21 @@ class Project:
         if owner is None or head != first or "." in attribute:
             return UNTYPED_ITEMS
         return self._attribute_items(owner, attribute)
+
+    def _copied_container(self, fid: FunctionId, container: str) -> str | None:
+        """`list(self.subscribers)`, `sorted(subs, key=...)` (`list()` as the flow spells it): the
+        container copied, as a flow expression, where the function makes the one such copy."""
+        callee = container.removesuffix("()")
+        if callee == container or "(" in callee or (self.canonical(callee) or callee).removeprefix("builtins.") not in _COPIES:
+            return None
+        _, function = self.functions[fid]
+        calls = [c for c in function.calls if callee in (c.func, c.callee)]
+        first = [a for a in calls[0].args if a.position == 0] if len(calls) == 1 else []
+        if not first:
+            return None
+        if first[0].name:
+            return f"${first[0].name}"
+        return first[0].expr or first[0].ref or None
 
     def _declared_container(self, refs: tuple[str, ...]) -> str | None:
         """The primitive a collection annotation's references name for its items (`list`,
@@ -4040,8 +4085,8 @@ class Project:
     def _find_held_primitive(self, fid: FunctionId, holder: str) -> str | None:
         # `request.app.state.wakeup.set()`, the lifespan having set `app.state.wakeup = asyncio.Event()`
         if ".state" in holder or holder.startswith("$"):
-            for _, assigned in app_state_assigned(self.flow, fid, holder):
-                found = self._primitive_built(assigned)
+            for assigner, assigned in app_state_assigned(self.flow, fid, holder):
+                found = self._primitive_assigned(assigner, assigned)
                 if found is not None:
                     return found
         if not holder.startswith("$"):
@@ -4083,9 +4128,63 @@ class Project:
             return None if found == _TASK else found
         owner = project_classes(self).owner(fid)
         first = function.params[0].name if function.params else None
-        if owner is None or head != first or "." in attribute:
+        if "." in attribute:
+            return None
+        if owner is None or head != first:
+            # `r = room(name)` ... `r.changed.set()`, `for r in ROOMS.values(): r.changed.set()`
+            for cls in self._local_classes(fid, head):
+                found = self._attribute_primitive(cls, attribute)
+                if found is not None:
+                    return found
             return None
         return self._attribute_primitive(owner, attribute)
+
+    def _local_classes(self, fid: FunctionId, name: str) -> list[str]:
+        """The project classes local `name` of `fid` is an instance of, as far as annotations and
+        constructors say: a parameter annotated with one, a name bound to `Room(...)` or to what
+        a project function annotated `-> Room` returns, an item of a module-level container
+        declared to hold them (`ROOMS: dict[str, Room]`)."""
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self)
+        _, function = self.functions[fid]
+        refs: list[str] = []
+        param = next((p for p in function.params if p.name == name), None)
+        if param is not None:
+            refs.extend(param.annotation)
+        built = [b.expr for b in function.bindings if b.name == name and not b.entered]
+        if param is None and built:
+            callee = built[-1].removesuffix("()")
+            if callee != built[-1] and "(" not in callee and not callee.startswith("$"):
+                target = self.resolve(callee)
+                if target is not None and target.kind == "function" and target.function is not None:
+                    refs.extend(target.function.returns)
+                else:
+                    refs.append(callee)
+        elif param is None:
+            for source in [*function.unpacked.get(name, ()), *([function.items[name]] if name in function.items else [])]:
+                for suffix in (".values()", ".copy()"):
+                    source = source.removesuffix(suffix)
+                owner, _, container = source.rpartition(".")
+                module = self.modules.get(owner)
+                if module is not None and "(" not in source:
+                    refs.extend(module.declared_items.get(container, ()))
+        found = [cls for cls in map(classes.resolve, refs) if cls is not None]
+        return list(dict.fromkeys(found))
+
+    def _primitive_assigned(self, fid: FunctionId, expression: str) -> str | None:
+        """What `expression`, assigned in `fid`, holds: a primitive built in place, or one a local
+        name of `fid` holds (`async with anyio.create_task_group() as tg: app.state.tg = tg`)."""
+        if not expression.startswith("$") or "." in expression or "(" in expression:
+            return self._primitive_built(expression)
+        _, function = self.functions[fid]
+        bound = [b for b in function.bindings if b.name == expression[1:]]
+        if not bound:
+            return None
+        if bound[-1].entered:
+            callee = bound[-1].expr.removesuffix("()")
+            return LOOP_BOUND_ENTERED.get(self.canonical(callee) or callee)
+        return self._primitive_built(bound[-1].expr)
 
     def enclosing_binder(self, fid: FunctionId, name: str) -> FunctionId | None:
         """The function around nested `fid` whose parameter or local `name` is (the innermost),
@@ -4118,8 +4217,7 @@ class Project:
         param = next((p for p in outer.params if p.name == head), None)
         if param is not None and param.annotation:
             return True, self._primitive(param.annotation[0])
-        built = [b.expr for b in outer.bindings if b.name == head and not b.entered]
-        return True, self._primitive_built(built[-1]) if built else None
+        return True, self._primitive_assigned(binder, f"${head}")
 
     def _module_primitive(self, holder: str) -> str | None:
         from async_migrate.codemods.classes import project_classes
@@ -4188,6 +4286,9 @@ class Project:
                 continue
             for binding in function.bindings:
                 found = None if binding.name != name or binding.entered else self._primitive_built(binding.expr)
+                if found is None and binding.name == name and not binding.entered:
+                    # `global TASKS; async with asyncio.TaskGroup() as tg: TASKS = tg`
+                    found = self._primitive_assigned((module.name, function.key), binding.expr)
                 if found is not None:
                     return found
         return None
@@ -4199,13 +4300,26 @@ class Project:
 
         classes = project_classes(self)
         for ancestor in classes.mro(owner):
-            built = classes.by_ref[ancestor][1].built.get(attribute)
+            if ancestor not in classes.by_ref:
+                continue
+            declared = classes.by_ref[ancestor][1]
+            built = declared.built.get(attribute)
             found = self._primitive(built) if built is not None else None
-            for _, expression in classes.assigned.get((ancestor, attribute), []):
-                found = found or self._primitive_built(expression)
+            # `changed: asyncio.Event = field(default_factory=asyncio.Event)`, `self.tg: TaskGroup | None = None`
+            for refs in [declared.annotations.get(attribute, ()), *classes.declared.get((ancestor, attribute), [])]:
+                found = found or self._annotated_primitive(refs)
+            for fid, expression in classes.assigned.get((ancestor, attribute), []):
+                found = found or self._primitive_assigned(fid, expression)
             if found is not None:
                 return found
         return None
+
+    def _annotated_primitive(self, refs: tuple[str, ...]) -> str | None:
+        """The loop-bound object an annotation declares (`asyncio.Event`, `TaskGroup | None`), or
+        None: a collection of them (`list[asyncio.Queue]`) holds them as items, not itself."""
+        if any((self.canonical(ref) or ref) in COLLECTION_TYPES for ref in refs):
+            return None
+        return next((p for p in map(self._primitive, refs) if p is not None), None)
 
     def _primitive_built(self, expression: str) -> str | None:
         """`asyncio.Queue()` (a flow expression) -> the primitive it builds, or None."""
@@ -4224,6 +4338,8 @@ class Project:
         found = self.canonical(ref)
         if found in TASK_STARTERS:  # `_publisher = asyncio.create_task(publisher_loop())`
             return _TASK
+        if found in LOOP_BOUND_FACTORIES:  # `app.state.loop = asyncio.get_running_loop()`
+            return LOOP_BOUND_FACTORIES[found]
         return found if found in LOOP_BOUND_PRIMITIVES else None
 
     def context_variable_write(self, call: facts.Call) -> str | None:

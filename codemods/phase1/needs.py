@@ -131,6 +131,21 @@ def _primitive_call(need: CoroutineNeed) -> str:
     return f"{need.subject} at line {need.line}"
 
 
+def _loop_bound_why(subject: str) -> str:
+    """Why a call on a loop-bound object fails in a worker thread: a task group or a loop has no
+    waiter to miss, it needs the running loop of the thread calling it."""
+    if any(word in subject for word in ("TaskGroup", "Nursery", "EventLoop", "task group")):
+        return (
+            "task groups and event loops belong to the event loop's thread; as `def` it would run in a "
+            "worker thread, where starting a task or scheduling a callback raises (no running event loop) "
+            "or touches the loop from the wrong thread"
+        )
+    return (
+        "asyncio's primitives are bound to the event loop and not thread-safe; as `def` it would run in "
+        "a worker thread, where the call wakes no waiter (a consumer awaiting it hangs)"
+    )
+
+
 def _outside_the_loop(api: str) -> str:
     """What `api` does called from a worker thread of the threadpool, which runs no event loop."""
     if api not in EVENT_LOOP_ONLY:
@@ -173,9 +188,7 @@ NEEDS: dict[NeedKind, _Entry] = {
     ),
     NeedKind.LOOP_PRIMITIVE: _Entry(
         AM138,
-        lambda need: f"calls {_primitive_call(need)}: asyncio's primitives are bound to the event loop "
-        "and not thread-safe; as `def` it would run in a worker thread, where the call wakes no waiter "
-        "(a consumer awaiting it hangs)",
+        lambda need: f"calls {_primitive_call(need)}: {_loop_bound_why(need.subject)}",
         lambda need: f"{_primitive_call(need)} keeps it async: offload the Session work instead "
         "(`await run_in_threadpool(...)`), or use a thread-safe primitive (`queue.Queue`, "
         "`loop.call_soon_threadsafe`)",

@@ -23,6 +23,18 @@ primitives and `queue.Queue` have (`put_nowait`, `set_result`, `notify`, ...), t
 `async def`, unverified: annotate the container (`list[queue.Queue]`) to let phase one convert it.
 `queue.Queue` and `threading.Event` are thread-safe and keep nothing.
 
+Task groups, nurseries and event loops are bound to the loop alike: `tg.start_soon(...)` on the
+anyio task group a lifespan entered and kept (`async with anyio.create_task_group() as tg:
+app.state.tg = tg`), `create_task` on an `asyncio.TaskGroup` kept in a module global or a
+`self.` attribute, `call_soon` on what `asyncio.get_running_loop()` returned, raise or touch the
+loop from a worker thread (`call_soon_threadsafe` is the safe one). The holder is read wherever
+it is typed: a dataclass, attrs or pydantic field's annotation (`changed: asyncio.Event =
+field(default_factory=asyncio.Event)`), a local bound to a project class (`r = room(name)`,
+`for r in ROOMS.values()` on `ROOMS: dict[str, Room]`), a copy of an annotated container
+(`for q in list(self.subscribers)`). Where nothing types it (`request.app.state.jobs`, set
+nowhere the analysis reads), `start_soon`, `call_soon`, `call_later`, `call_at` and
+`create_task` (no project method of that name) keep the handler, unverified.
+
 Before:
 
     EVENTS: asyncio.Queue = asyncio.Queue()
@@ -51,8 +63,8 @@ RULE = Rule(
     code="AM138",
     name="loop-bound-primitive",
     summary=(
-        "an `async def` handler (or a plain helper it calls) calls a method of an asyncio primitive "
-        "bound to the event loop (Queue, Event, Lock, ...), which is not thread-safe"
+        "an `async def` handler (or a plain helper it calls) calls a method of an object bound to the "
+        "event loop (an asyncio Queue, Event, Lock, ..., a task group, the loop), which is not thread-safe"
     ),
     fix=(
         "keep it async and offload the Session work (`await run_in_threadpool(...)`), or use a "

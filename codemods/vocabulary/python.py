@@ -99,8 +99,33 @@ LOOP_BOUND_PRIMITIVES = frozenset(
         "anyio.Condition",
         "anyio.Lock",
         "anyio.Semaphore",
+        "anyio.CapacityLimiter",
+        "asyncio.Barrier",
+        # Task groups and the loop itself: starting a task or scheduling a callback from a worker
+        # thread raises (anyio's NoEventLoopError) or touches the loop from the wrong thread.
+        "asyncio.TaskGroup",
+        "asyncio.taskgroups.TaskGroup",
+        "anyio.abc.TaskGroup",
+        "anyio.abc._tasks.TaskGroup",
+        "trio.Nursery",
+        *(f"asyncio.{name}" for name in ("AbstractEventLoop", "BaseEventLoop")),
+        "asyncio.events.AbstractEventLoop",
+        "asyncio.base_events.BaseEventLoop",
     }
 )
+# Calls handing back such an object (`app.state.loop = asyncio.get_running_loop()`), and the
+# context managers whose entered value is one (`async with anyio.create_task_group() as tg`).
+LOOP_BOUND_FACTORIES = {
+    "asyncio.get_running_loop": "asyncio.AbstractEventLoop",
+    "asyncio.events.get_running_loop": "asyncio.AbstractEventLoop",
+    "asyncio.get_event_loop": "asyncio.AbstractEventLoop",
+}
+LOOP_BOUND_ENTERED = {
+    "anyio.create_task_group": "anyio.abc.TaskGroup",
+    "asyncio.TaskGroup": "asyncio.TaskGroup",
+    "asyncio.taskgroups.TaskGroup": "asyncio.TaskGroup",
+    "trio.open_nursery": "trio.Nursery",
+}
 # Thread locks: a read-modify-write of shared state inside `with lock:` on one is safe from any thread.
 # Classes whose instances hold a value per thread: what one thread sets, another does not see.
 THREAD_LOCALS = frozenset({"threading.local", "_threading_local.local"})
@@ -109,10 +134,11 @@ THREAD_LOCKS = frozenset(
 )
 # asyncio locks: a check-then-act inside `async with lock:` on one is safe across awaits.
 ASYNC_LOCKS = frozenset({f"asyncio.{name}" for name in ("Lock", "Semaphore", "BoundedSemaphore", "Condition")})
-# Their methods that only read state: harmless from any thread.
+# Their methods that only read state, or are made to be called from any thread: harmless there.
 LOOP_BOUND_READS = frozenset(
     {"qsize", "empty", "full", "is_set", "locked", "done", "cancelled", "statistics", "get_loop",
-     "result", "exception", "get_name", "get_coro", "get_context", "get_stack"}
+     "result", "exception", "get_name", "get_coro", "get_context", "get_stack",
+     "call_soon_threadsafe", "is_running", "is_closed", "time", "get_debug"}
 )
 # Methods no common value besides asyncio's primitives and `queue.Queue` has: called on an
 # item of a container the analysis cannot read (`for q in self._subscribers: q.put_nowait(m)`),
@@ -120,6 +146,10 @@ LOOP_BOUND_READS = frozenset(
 LOOP_PRIMITIVE_METHODS = frozenset(
     {"put_nowait", "get_nowait", "set_result", "set_exception", "notify", "notify_all"}
 )
+# Methods only task groups, nurseries and event loops have: called on what the analysis cannot
+# type (`request.app.state.tasks.start_soon(...)`, the state set nowhere it reads), the handler
+# stays async, unverified; a project method of that name (`crud.create_task`) is no such call.
+LOOP_ONLY_METHODS = frozenset({"start_soon", "call_soon", "call_later", "call_at", "create_task"})
 # Collection types whose annotation's other references are the items' types (`list[asyncio.Queue]`).
 COLLECTION_TYPES = frozenset(
     {
