@@ -882,12 +882,13 @@ def compute(
             reasons = class_grouped(route, reaches[route])
             for fid in sorted({route} | reaches[route]):
                 for other in methods.overrides(project, fid):
-                    if other not in reaches[route]:
+                    if other not in reaches[route] and not _override_twinned(project, fid, other):
                         reasons.append(AM242.reason(
                             f"{_where(project, fid, project.functions[fid][1].line)}: {_name(project, fid)} "
                             f"is overridden by {_name(project, other)} "
                             f"({_where(project, other, project.functions[other][1].line)}), which does not move "
-                            "with it: a call on a subclass instance would mix sync and async"
+                            "with it: a call on a subclass instance would mix sync and async (once a run for a "
+                            "subsystem reaching the override adds its async twin, this one moves beside it)"
                         ))
                 if fid != route and shared == "block" and fid not in dependency_twins.get(route, ()):
                     sharing_with = [_name(project, c) for c in _outside_callers(project, fid, members)]
@@ -1014,6 +1015,14 @@ def compute(
         if twins_module.earlier_twin(project, f) is not None
     }
     twins |= earlier
+    # An override an earlier run twinned: the base method gets its twin under that name, so a
+    # call on a subclass instance runs the override's twin (moved in place, it would run the base).
+    beneath = {
+        f: [o for o in methods.overrides(project, f) if _override_twinned(project, f, o)]
+        for f in migrated_helpers - held
+    }
+    beneath = {f: found for f, found in beneath.items() if found}
+    twins |= set(beneath)
     groups = methods.dispatch_groups(project, (f for f in migrated_helpers if methods.is_method(project, f)))
     changed = True
     while changed:
@@ -1137,6 +1146,11 @@ def compute(
                     "analysis did not read (it names no Session, router or `async def`), which may call it: an "
                     "async twin is added, the sync original stays"
                 ))
+            if fid in beneath:
+                reasons.append(AM207.reason(
+                    f"overridden by {', '.join(_name(project, o) for o in beneath[fid])}, whose async twin an "
+                    "earlier run added: its twin goes beside it under the same name, the sync original stays"
+                ))
             if fid in earlier and not reasons:
                 reasons.append(AM207.reason(
                     "only called within the subsystem, but an earlier run added its async twin: the "
@@ -1214,6 +1228,16 @@ def _other_async_provider(project: Project, fid: FunctionId, provider: FunctionI
             "give the dependencies their async form by hand"
         )))
     return found
+
+
+def _override_twinned(project: Project, fid: FunctionId, override: FunctionId) -> bool:
+    """Whether an earlier run left the override of the method `fid` its async twin under a name
+    `fid`'s class leaves free (or binds to `fid`'s own twin), so `fid`'s twin can take it: the
+    override then moves already, and a call on a subclass instance awaits its twin."""
+    name = twins_module.earlier_twin(project, override)
+    return name is not None and (
+        twins_module.existing_twin(project, fid, name) or twins_module.free_in_class(project, fid, name)
+    )
 
 
 def _existing_twin(project: Project, fid: FunctionId) -> FunctionId | None:

@@ -31,6 +31,7 @@ def apply(module: cst.Module, module_facts: facts.Module, plan: Plan) -> cst.Mod
     ):
         context = imports.context_for(module_facts.path, module_facts.name)
         functions, names = free_dependency(module_facts, plan.functions, plan.names)
+        functions = free_twins(module_facts, functions)
         module = MigrateToAsyncSession(context, functions, names).transform_module(module)
         introduced = {f.twin for f in plan.functions.functions.values() if f.twin}
         introduced |= {twin for _, twin, _ in plan.functions.alias_twins}
@@ -57,6 +58,53 @@ def free_dependency(module: facts.Module, plan: FilePlan, names: StackNames) -> 
         plan, imports=plan.imports - {(home, name)}, aliased_imports=plan.aliased_imports | {(home, name, local)}
     )
     return plan, replace(names, dependency=local)
+
+
+def free_twins(module: facts.Module, plan: FilePlan) -> FilePlan:
+    """The plan with each twin its calls import from another module under a free local name
+    (`from crud import get_user_async as get_user_async_2`), in its calls and `Depends(...)`, where
+    this module binds the twin's name to something else. A twin is named free where it is written and where the run calling
+    it imports it; an earlier run's twin, reused, was named for that run's callers only, and
+    imported as it is here it would replace the module's own function of that name."""
+    from async_migrate.codemods.phase2.twins import module_names
+
+    bound = module_names(module)
+    clashing = {
+        (home, name) for home, name in plan.imports
+        if home != module.name and name in bound and module.imports.get(name) != f"{home}.{name}"
+    }
+    renamed = {
+        action.rename for fplan in _function_plans(plan) for action in fplan.calls.values()
+        if action.rename is not None
+    }
+    redepends = [fplan.redepend for fplan in _function_plans(plan)]
+    redepends += [*plan.router_redepend.values(), *plan.include_redepend.values()]
+    renamed |= {new for renames in redepends for new in renames.values()}
+    clashing = {(home, name) for home, name in clashing if name in renamed}
+    if not clashing:
+        return plan
+    taken = bound | {n for _, n in plan.imports} | {local for *_, local in plan.aliased_imports}
+    locals_: dict[str, str] = {}
+    aliased = set(plan.aliased_imports)
+    for home, name in sorted(clashing):
+        local = locals_[name] = twin_names.free(name, taken.__contains__)
+        taken.add(local)
+        aliased.add((home, name, local))
+    for fplan in _function_plans(plan):
+        for index, action in list(fplan.calls.items()):
+            if action.rename in locals_ and action.local_import is None:
+                fplan.calls[index] = replace(action, rename=locals_[action.rename])
+    for renames in redepends:
+        renames.update({old: locals_[new] for old, new in renames.items() if new in locals_})
+    return replace(plan, imports=plan.imports - clashing, aliased_imports=aliased)
+
+
+def _function_plans(plan: FilePlan) -> list:
+    """Every function plan of a file: its functions' and those of its parallel classes' copies."""
+    found = list(plan.functions.values())
+    for _, methods in [*plan.parallel.values(), *plan.parallel_additions.values()]:
+        found.extend(methods.values())
+    return found
 
 
 def _statements(code: str) -> list[ast.stmt]:

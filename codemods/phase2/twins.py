@@ -58,10 +58,13 @@ def name_twins(
         base = project.functions[twinned[0]][1].name + project.config.twin_suffix
         # An earlier run's twin name, where each method of the group has its twin under it or
         # (an override written since) nothing of that name in its class: the new twins join it.
+        # An override outside the group (no migrated code reaches it) whose twin an earlier run
+        # wrote counts as well: the group's twins take its name, so a subclass instance runs it.
+        beneath = [o for fid in twinned for o in methods.overrides(project, fid) if o not in group]
         found = next((
             n for n in _numbered(base)
-            if any(existing_twin(project, fid, n) for fid in twinned)
-            and all(existing_twin(project, fid, n) or _free_in_class(project, fid, n) for fid in twinned)
+            if any(existing_twin(project, fid, n) for fid in [*twinned, *beneath])
+            and all(existing_twin(project, fid, n) or free_in_class(project, fid, n) for fid in twinned)
         ), None)
         name = found if found is not None else methods.twin_name(project, twinned, read)
         for fid in twinned:
@@ -92,7 +95,7 @@ def name_twins(
         _set_twin(project, decision, name)
 
 
-def _free_in_class(project: Project, fid: FunctionId, name: str) -> bool:
+def free_in_class(project: Project, fid: FunctionId, name: str) -> bool:
     """Whether the class defining the method `fid` binds nothing called `name`."""
     module, function = project.functions[fid]
     owner = function.qualname.rpartition(".")[0]
