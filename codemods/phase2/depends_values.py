@@ -19,11 +19,12 @@ records that reader (`record`), every value counts as used where the tool cannot
 from __future__ import annotations
 
 import ast
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, cast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.syntax import dotted
+from async_migrate.codemods.astcollect.syntax import dotted, field_children
 from async_migrate.codemods.project import ROUTE_KINDS, FunctionId, Project
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS
 from async_migrate.codemods.vocabulary.python import ANNOTATED
@@ -80,6 +81,7 @@ class _Uses:
         self.trees = trees
         self.found: dict[str, list[str]] = {}
         self.handed_found: dict[str, list[tuple[str, FunctionId, int, str]]] = {}
+        self._routes: dict[int, set[FunctionId]] | None = None  # id of a module -> its routes
 
     def handed(self, module: facts.Module) -> list[tuple[str, FunctionId, int, str]]:
         kept = self.handed_found.get(module.path)
@@ -93,14 +95,17 @@ class _Uses:
         tree = self.trees(module.path)
         if tree is None:
             return []
-        routes = {
-            handler.id for handler in self.project.handlers
-            if handler.module is module and handler.kind in ROUTE_KINDS
-        }
+        if self._routes is None:
+            # asked of every module: the project's handlers are gone through once
+            self._routes = {}
+            for handler in self.project.handlers:
+                if handler.kind in ROUTE_KINDS:
+                    self._routes.setdefault(id(handler.module), set()).add(handler.id)
+        routes = self._routes.get(id(module), set())
+        if not routes:
+            return []
         found: list[tuple[str, FunctionId, int, str]] = []
-        for node in ast.walk(tree):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
+        for node in _definitions(tree):
             lines = {node.lineno, *(d.lineno for d in node.decorator_list)}
             function = next((f for f in module.functions if f.name == node.name and f.line in lines), None)
             if function is None or (module.name, function.key) not in routes:
@@ -246,6 +251,22 @@ def _markers(project: Project, module: facts.Module, calls: Iterable[ast.Call]) 
     return found
 
 
+# The nodes holding statements, and so every definition: a walk for definitions skips the rest.
+_HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+def _definitions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The function definitions of a module, in `ast.walk`'s order (breadth first): a statement's
+    parent is a statement, a clause or the module, so leaving out the expressions keeps each
+    definition at its depth and in its place among them."""
+    pending: deque[ast.AST] = deque([tree])
+    while pending:
+        node = pending.popleft()
+        if type(node) is ast.FunctionDef or type(node) is ast.AsyncFunctionDef:
+            yield node
+        pending.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, _HOLDERS))
+
+
 def _own_calls(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Call]:
     """The calls of a function's own body (its decorators, defaults and nested scopes left out)."""
     todo: list[ast.AST] = list(node.body)
@@ -255,4 +276,4 @@ def _own_calls(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.Cal
             continue
         if isinstance(current, ast.Call):
             yield current
-        todo.extend(ast.iter_child_nodes(current))
+        todo.extend(field_children(current))
