@@ -1,11 +1,13 @@
 """Phase two where one subsystem opens `sqlmodel.Session(engine)` and the others take plain
 SQLAlchemy Sessions from `SessionLocal = sessionmaker(...)`.
 
-- The one async sessionmaker serves both, so it makes SQLModel's AsyncSession (`exec` for the
-  SQLModel subsystem); the plain subsystem's migrated code is rewritten to `sqlmodel.select` and
-  `await db.exec(...)` for it, and was annotated with SQLAlchemy's AsyncSession, which declares
-  no `exec` (a type checker rejected it; it ran only through `class_=`). It is now annotated
-  with SQLModel's AsyncSession, the class the sessionmaker makes.
+- The async sessions are of the class the subsystem's own routes get: the plain subsystem,
+  migrated first, gets SQLAlchemy's AsyncSession (SQLModel's would warn on every `execute`
+  and put sqlmodel imports into plain code) although another router uses SQLModel's Session.
+- Once the SQLModel subsystem has generated the async sessionmaker, it makes SQLModel's
+  AsyncSession (`exec` for the SQLModel subsystem); the plain subsystem's migrated code is then
+  rewritten to `sqlmodel.select` and `await db.exec(...)` for it, and annotated with SQLModel's
+  AsyncSession, the class the sessionmaker makes.
 - The async sessionmaker sets `expire_on_commit=False` where `SessionLocal` keeps the default
   True: a follow-up says so and what it changes (objects keep their loaded values after a
   commit; what another transaction commits is not reloaded). A sessionmaker written with
@@ -142,8 +144,28 @@ def files(db: str = DB) -> dict[str, str]:
     }
 
 
-def test_plain_code_on_a_sqlmodel_stack_is_annotated_with_the_session_it_gets(cli, project):
+def test_plain_subsystem_gets_sqlalchemys_async_session_beside_a_sqlmodel_one(cli, project):
     root = project(files())
+    document = apply(cli, root, subsystem="api/users.py")
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "create_user": "migrate", "read_user": "migrate",
+    }
+    for path in ("crud.py", "api/users.py"):
+        text = (root / path).read_text(encoding="utf-8")
+        assert "from sqlalchemy.ext.asyncio import AsyncSession" in text, text
+        assert "sqlmodel" not in text, text
+    assert "(await db.scalars(select(User)" in function(root, "crud.py", "get_by_email")
+    assert "class_=AsyncSession" not in (root / "db.py").read_text(encoding="utf-8")
+    follow_ups = document["subsystem"]["follow_ups"]
+    assert not [n for n in follow_ups if "SQLModel's AsyncSession" in n], follow_ups
+    (note,) = [n for n in follow_ups if EXPIRES in n]
+    assert "db.py:8:" in note and "does not see what another transaction committed" in note, note
+
+
+def test_plain_code_on_a_sqlmodel_stack_is_annotated_with_the_session_it_gets(cli, project):
+    # Both sides autoflush: the plain routes may then join the stack the SQLModel routes made.
+    root = project(files(db=DB.replace("autocommit=False, autoflush=False, bind", "autocommit=False, bind")))
+    apply(cli, root, subsystem="api/heroes.py")
     document = apply(cli, root, subsystem="api/users.py")
     assert {h["function"]: h["action"] for h in document["handlers"]} == {
         "create_user": "migrate", "read_user": "migrate",
@@ -159,9 +181,16 @@ def test_plain_code_on_a_sqlmodel_stack_is_annotated_with_the_session_it_gets(cl
     )
     users = (root / "api/users.py").read_text(encoding="utf-8")
     assert "from sqlmodel.ext.asyncio.session import AsyncSession" in users, users
-    follow_ups = document["subsystem"]["follow_ups"]
-    (note,) = [n for n in follow_ups if EXPIRES in n]
-    assert "db.py:8:" in note and "does not see what another transaction committed" in note, note
+
+
+def test_near_miss_plain_routes_keep_their_autoflush_off_the_sqlmodel_stack(cli, project):
+    root = project(files())
+    apply(cli, root, subsystem="api/heroes.py")
+    document = run(cli, root, subsystem="api/users.py")
+    assert {h["function"]: h["action"] for h in document["handlers"]} == {
+        "create_user": "blocked", "read_user": "blocked",
+    }
+    assert [b["code"] for b in document["subsystem"]["blockers"]] == ["AM326"]
 
 
 def test_near_miss_a_sessionmaker_not_expiring_on_commit_gets_no_follow_up(cli, project):
@@ -171,7 +200,7 @@ def test_near_miss_a_sessionmaker_not_expiring_on_commit_gets_no_follow_up(cli, 
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_migrated_plain_routes_run_on_the_sqlmodel_stack(cli, project, kind):
+def test_migrated_plain_routes_run_on_their_own_session_class(cli, project, kind):
     root = project(files())
     apply(cli, root, subsystem="api/users.py")
     script = dedent(
@@ -206,8 +235,10 @@ def test_migrated_plain_routes_run_on_the_sqlmodel_stack(cli, project, kind):
         }))
         """
     )
-    assert run_app(root, kind, script, pytest_env=True, timeout=180, warnings=("error::RuntimeWarning",)) == {
+    # SQLModel's AsyncSession warns on every `execute`: as an error, its class would fail the routes
+    warnings = ("error::RuntimeWarning", "error:You probably want to use `session.exec()`:DeprecationWarning")
+    assert run_app(root, kind, script, pytest_env=True, timeout=180, warnings=warnings) == {
         "made": 200, "again": 400, "found": "ann@example.com", "missing": 404,
         "heroes": [], "annotated_is_made": True,
-        "made_by": "sqlmodel.ext.asyncio.session.AsyncSession",
+        "made_by": "sqlalchemy.ext.asyncio.session.AsyncSession",
     }

@@ -155,13 +155,16 @@ def analyse_for(
     on committing with the one the stack copies, stay synchronous (`kept_routes`) while the
     others move."""
     stack = project_wide if project_wide is not None else analyse(project, root, read)
-    if not any(b.code in (AM231.code, AM240.code, AM264.code, AM271.code, AM278.code) for b in stack.blockers):
-        return stack
+    blocked = any(b.code in (AM231.code, AM240.code, AM264.code, AM271.code, AM278.code) for b in stack.blockers)
     # Only the session dependencies the subsystem's routes reach tell one narrowed analysis from
     # another: scan asks once per subsystem, and subsystems reaching the same ones share it.
     analysis = _analysis(project, root, read, modules)
-    cache = cast("dict[frozenset, StackPlan]", project.derived.setdefault("phase2.stacks_by_dependencies", {}))
     key = frozenset(analysis._route_dependencies())
+    if not blocked and (not key or key == _project_route_dependencies(project, root, read)):
+        return stack
+    # The subsystem reaches fewer session dependencies than the project's routes: its stack copies
+    # theirs (class, autoflush, expiry), not those of a dependency only other routers use.
+    cache = cast("dict[frozenset, StackPlan]", project.derived.setdefault("phase2.stacks_by_dependencies", {}))
     if key not in cache:
         cache[key] = analysis.run()
 
@@ -192,6 +195,18 @@ def analyse_for(
         if split is not None:
             return split
     return cache[key]
+
+
+def _project_route_dependencies(
+    project: Project, root: Path | None, read: Callable[[str], str] | None
+) -> frozenset[FunctionId]:
+    """The session dependencies every route of the application reaches, found once per project."""
+    found = project.derived.get("phase2.project_route_dependencies")
+    if found is None:
+        found = project.derived["phase2.project_route_dependencies"] = frozenset(
+            _analysis(project, root, read, None)._route_dependencies()
+        )
+    return cast("frozenset[FunctionId]", found)
 
 
 def _opened_bind(function: facts.Function, opened: facts.SessionOpen) -> facts.Arg | None:
@@ -699,7 +714,10 @@ class _Analysis:
         """What makes the synchronous stack hand out SQLModel sessions (`exec` and all), as a
         report names it (`db.py:8: the session dependency db.get_db opens sqlmodel.Session`);
         None when it hands out SQLAlchemy's."""
-        for fid in sorted(self.project.session_dependencies):
+        # The routes' own session dependencies decide: a SQLModel dependency only other routers
+        # use must not hand plain-SQLAlchemy routes SQLModel's AsyncSession.
+        reached = self._route_dependencies() & self.project.session_dependencies
+        for fid in sorted(reached or self.project.session_dependencies):
             module, function = self.project.functions[fid]
             opened = next((o for o in function.opens if self.canonical(o.callee) in SQLMODEL_SESSION_TYPES), None)
             if opened is not None:
