@@ -158,7 +158,7 @@ class _Unpickler(pickle.Unpickler):
             found = getattr(facts, name, None)
             if isinstance(found, type) and found.__module__ == facts.__name__:
                 return found
-            if found is facts.NO_ITEMS:
+            if found is facts.NO_ITEMS or found is facts._rebuilt:
                 return found
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the cache")
 

@@ -11,6 +11,7 @@ boundary together; splitting them would only scatter the cache's one shape.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field
 from enum import Enum
@@ -40,7 +41,7 @@ class _Fact:
                 if shared is None:
                     shared = list(found)
                 shared[index] = empty
-        return (kind, found if shared is None else tuple(shared))
+        return (_rebuilt, (kind, found if shared is None else tuple(shared)))
 
 
 class _NoItems(dict):
@@ -58,6 +59,129 @@ class _NoItems(dict):
 
 
 NO_ITEMS: dict[Any, Any] = _NoItems()
+
+
+def _rebuilt(kind: type[_F], values: tuple) -> _F:
+    """A fact unpickled, as `kind(*values)`: its strings and tuples the one instance of each value
+    this process keeps. A project's facts spell the same names, references and terms in every
+    module (`sqlalchemy.orm.Session`, `("call", 3)`), each a new object as unpickled: a third of
+    their memory, and of the pages a forked copy writes to."""
+    rebuild = _REBUILDS.get(kind)
+    if rebuild is None:
+        rebuild = _REBUILDS[kind] = _rebuilding(kind)
+    return rebuild(kind, values)
+
+
+def _rebuilding(kind: type[_F]) -> Callable[[type[_F], tuple], _F]:
+    """`_rebuilt` for kind: each field's value shared as its annotation says it may need (a
+    string, a tuple, a list or dict of them), written out field by field as dataclasses does."""
+    arguments = []
+    for index, found in enumerate(kind.__dataclass_fields__.values()):  # type: ignore[attr-defined]
+        written = found.type
+        value = f"v[{index}]"
+        if written in ("str", "str | None"):
+            arguments.append(f"{value} and _intern({value})")
+        elif written.startswith("tuple[") and not written.startswith("tuple[CallArg"):
+            arguments.append(f"{value} and _shared_tuple({value})[0]")
+        elif written.startswith(("list[str", "list[tuple")):
+            arguments.append(f"{value} and _share_items({value})")
+        elif written.startswith("dict["):
+            arguments.append(f"{value} and _shared_dict({value})")
+        elif "str" in written:
+            arguments.append(f"_shared({value})")
+        else:
+            arguments.append(value)
+    source = f"def rebuild(kind, v):\n    return kind({', '.join(arguments)})"
+    bound = {"_intern": _intern, "_shared_tuple": _shared_tuple, "_share_items": _share_items,
+             "_shared_dict": _shared_dict, "_shared": _shared}
+    exec(source, bound)  # noqa: S102 - the dataclass's own fields, as dataclasses does
+    return cast("Callable[[type[_F], tuple], _F]", bound["rebuild"])
+
+
+_REBUILDS: dict[type, Callable[[type, tuple], Any]] = {}
+# What a shared tuple holds, but tuples: `True == 1` and a `str` enum equals its value, so a
+# tuple holding either is never taken for one holding the other.
+_PLAIN = frozenset({str, int, type(None)})
+# Tuples rebuilt in this process, each the one instance of its value (`_shared_tuple`).
+_TUPLES: dict[tuple, tuple] = {}
+_intern = sys.intern
+
+
+def _shared_tuple(value: tuple) -> tuple[tuple, bool]:
+    """value's shared instance, and True; or, when it holds anything but exact `str`, `int`,
+    `None` and tuples of them, value with its items shared, and False."""
+    if {*map(type, value)} <= _PLAIN:  # most are: references, (line, name, attribute)
+        found = _TUPLES.get(value)
+        if found is None:
+            found = tuple([_intern(item) if item.__class__ is str else item for item in value])
+            _TUPLES[found] = found
+        return found, True
+    items = []
+    plain = True
+    for item in value:
+        made = item.__class__
+        if made is str:
+            item = _intern(item)
+        elif made is tuple:
+            item, shared = _shared_tuple(item)
+            plain = plain and shared
+        elif made is not int and item is not None:
+            plain = False
+            if made is list:
+                _share_items(item)
+            elif made is dict:
+                item = _shared_dict(item)
+        items.append(item)
+    rebuilt = tuple(items)
+    if not plain:
+        return rebuilt, False
+    return _TUPLES.setdefault(rebuilt, rebuilt), True
+
+
+def _share_items(items: list) -> list:
+    """items, its strings and tuples shared in place (its facts are rebuilt each itself)."""
+    made = items[0].__class__
+    if made is str:
+        items[:] = map(_intern, items)
+    elif made is tuple:
+        items[:] = [_shared_tuple(item)[0] if item.__class__ is tuple else item for item in items]
+    return items
+
+
+def _shared(value: Any) -> Any:
+    """value shared, whatever it is (a field annotated with several kinds of value)."""
+    made = value.__class__
+    if made is str:
+        return _intern(value)
+    if made is tuple:
+        return _shared_tuple(value)[0]
+    return value
+
+
+def _shared_dict(found: dict) -> dict:
+    """A dict of the same items, its string keys and its values' strings and tuples shared."""
+    shared = {}
+    for key, value in found.items():
+        made = key.__class__
+        if made is str:
+            key = _intern(key)
+        elif made is tuple:
+            key = _shared_tuple(key)[0]
+        made = value.__class__
+        if made is str:
+            value = _intern(value)
+        elif made is tuple:
+            value = _shared_tuple(value)[0]
+        elif made is list and value:
+            _share_items(value)
+        shared[key] = value
+    return shared
+
+
+def forget_shared() -> None:
+    """Let go of the tuples kept for sharing (the facts rebuilt keep theirs): a process analysing
+    one project after another (the tests) would keep every project's."""
+    _TUPLES.clear()
 
 
 def _field_reading(kind: type) -> tuple[Callable[[Any], tuple], tuple[tuple[int, type, Any], ...]]:

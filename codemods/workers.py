@@ -351,6 +351,7 @@ class Pool:
         self.close()
         if self.cache is not None and (kind is None or issubclass(kind, Exception)):
             self.cache.save()  # not on an interrupt: leaving promptly matters more
+        facts.forget_shared()
         if self._collecting:
             # Everything made while collection was off sits in the youngest generation:
             # the first collection after enabling would walk all of it (most of a second

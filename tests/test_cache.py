@@ -765,3 +765,27 @@ def test_unpickled_facts_share_their_empty_lists_and_dicts() -> None:
         facts.NO_ITEMS["x"] = 1
     with pytest.raises(TypeError):
         facts.NO_ITEMS.setdefault("x", [])
+
+
+def test_unpickled_facts_share_equal_strings_and_tuples_of_plain_values_only() -> None:
+    """Facts unpickled in one process (from workers, from the cache) hold one instance of each
+    string and of each tuple of strings, ints and None: modules spell the same references and
+    terms. A tuple holding a bool stays apart from the equal one holding an int (`True == 1`)."""
+    from async_migrate.codemods import facts
+
+    def loaded(path: str, line: int, flag: object) -> facts.Module:
+        function = facts.Function(
+            "get", "get", "get", 1, False, returns=("sqlalchemy.orm.Session",),
+            attributes=[(line, "book", "title")], finally_calls=((1, 2, 3, flag),),
+        )
+        module = facts.Module(path, path[:-3], imports={"Session": "sqlalchemy.orm.Session"}, functions=[function])
+        return caching._load(pickle.dumps(module, protocol=pickle.HIGHEST_PROTOCOL))
+
+    first, second = loaded("a.py", 1234, True), loaded("b.py", 1234, 1)
+    one, other = first.functions[0], second.functions[0]
+    assert one.returns is other.returns and one.returns[0] is second.imports["Session"]
+    assert one.attributes[0] is other.attributes[0]
+    assert one.finally_calls == other.finally_calls
+    assert one.finally_calls[0][3] is True and other.finally_calls[0][3] == 1
+    assert type(other.finally_calls[0][3]) is int
+    assert loaded("c.py", 99, True).functions[0].attributes[0] == (99, "book", "title")
