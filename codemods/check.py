@@ -1905,25 +1905,23 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
         if task is not None:
             found.append(task)
             continue
-        if call.callee is None or call.greenlet or not any(
-            arg.name in names or arg.expr in held for arg in call.args
-        ):
+        if call.greenlet or not any(arg.name in names or arg.expr in held for arg in call.args):
             continue
-        target = project.function(call.callee)
+        target = project.function(call.callee) if call.callee is not None else None
         if target is not None:
-            callee = (target[0].name, target[1].key)
-            used = set(session_work_view(project, callee).used)
-            given = set(project._session_args(call, callee, names))
-            if held:
-                # `run_in_threadpool(fetch, self.db, item_id)` in a `@cbv` view: the instance's AsyncSession
-                given |= set(project.params_given(
-                    call, target[1], lambda arg: arg.expr if arg.expr in held else None,
-                    project.injected_arguments(callee),
-                ))
-            if not target[1].is_async and (used & given or _session_io_on(project, callee, given)):
-                found.append(Blocking(call.line, f"{target[0].name}.{target[1].qualname}(...)", call.offloaded))
-        elif any(v.kind == CLASS for v in flow.ref(call.callee)):
+            callees = [(target[0].name, target[1].key)]
+        elif call.callee is not None and any(v.kind == CLASS for v in flow.ref(call.callee)):
             built[call.line] = call.callee
+            continue
+        else:
+            # a method through an instance (`crud.item.get(db, id)`, a dependency's `repo.get(db)`,
+            # `self.repo.get(self.db)`): the object edges name what it may run
+            callees = [e.callee for e in project.all_calls_from[handler.id] if e.call is call and e.via is not None]
+        for callee in callees:
+            handoff = _sync_handoff(project, call, callee, names, held)
+            if handoff is not None:
+                found.append(handoff)
+                break
     if built:
         instances = {
             b.name for b in function.bindings if not b.entered and built.get(b.line) and b.expr == f"{built[b.line]}()"
@@ -1939,6 +1937,26 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
             if not method.is_async and edge.callee in project.work_chains:
                 found.append(Blocking(edge.call.line, f"{module.name}.{method.qualname}(...)", edge.call.offloaded))
     return _merged(found, [])
+
+
+def _sync_handoff(
+    project: Project, call: facts.Call, callee: FunctionId, names: AbstractSet[str], held: dict[str, str]
+) -> Blocking | None:
+    """The call of the plain def `callee` when it does Session work on what `call` hands it of
+    `names` (an AsyncSession) or `held` (one the handler's instance holds); None otherwise."""
+    module, function = project.functions[callee]
+    if function.is_async:
+        return None
+    used = set(session_work_view(project, callee).used)
+    given = set(project._session_args(call, callee, names))
+    if held:
+        # `run_in_threadpool(fetch, self.db, item_id)` in a `@cbv` view: the instance's AsyncSession
+        given |= set(project.params_given(
+            call, function, lambda arg: arg.expr if arg.expr in held else None, project.injected_arguments(callee),
+        ))
+    if used & given or _session_io_on(project, callee, given):
+        return Blocking(call.line, f"{module.name}.{function.qualname}(...)", call.offloaded)
+    return None
 
 
 def held_async_sessions(project: Project, handler: Handler) -> dict[str, str]:

@@ -9,6 +9,9 @@ run after the response: there the queries are coroutines never awaited. An Async
 handler opens (`async with maker() as s`, `s = AsyncSession(engine)`) counts as one it is given,
 and so does one its instance holds (a fastapi-utils `@cbv` view's `db: AsyncSession =
 Depends(...)`, handed on as `self.db`, also through `run_in_threadpool(fetch, self.db, id)`).
+The synchronous code may be a method called through an instance: a module-level CRUD object's
+(`crud.item.get(db, id)`, whose `db.get(...)` is a coroutine, never None, so a missing row
+reads as found), a dependency's (`repo.get(db)`), one a view holds (`self.repo.get(self.db)`).
 
 So does a method AsyncSession does not have (`db.query(User)`, `bulk_save_objects`) called on
 one, in the handler or in an `async def` helper it hands the AsyncSession to: AttributeError when
