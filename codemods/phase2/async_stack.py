@@ -23,8 +23,9 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterable
+from itertools import chain
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.config import Config
@@ -93,6 +94,9 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     SCOPED_SESSION_MAKERS,
 )
 from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_ASYNC_SESSION, SQLMODEL_SESSION_TYPES
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.handlers import Handler
 
 # What a pytest fixture's scope makes it set up anew, and from when on a pooled connection
 # of an earlier event loop is met again.
@@ -207,6 +211,19 @@ def _project_route_dependencies(
             _analysis(project, root, read, None)._route_dependencies()
         )
     return cast("frozenset[FunctionId]", found)
+
+
+def _routes_by_module(project: Project) -> dict[str, list[Handler]]:
+    """The application's routes (not its tests', not dependencies) by module path, listed once
+    per project: scan narrows a stack for each subsystem, and each looks up only its own."""
+    found = cast("dict[str, list[Handler]] | None", project.derived.get("phase2.stack_routes"))
+    if found is None:
+        found = {}
+        for handler in project.handlers:
+            if handler.kind != "dependency" and not is_test_path(handler.module.path):
+                found.setdefault(handler.module.path, []).append(handler)
+        project.derived["phase2.stack_routes"] = found
+    return found
 
 
 def _opened_bind(function: facts.Function, opened: facts.SessionOpen) -> facts.Arg | None:
@@ -589,11 +606,9 @@ class _Analysis:
 
         found: set[tuple[str, str]] = set()
         seen: set[str] = set()
-        for handler in self.project.handlers:
-            if handler.kind == "dependency" or is_test_path(handler.module.path):
-                continue
-            if self.modules is not None and handler.module.path not in self.modules:
-                continue
+        by_module = _routes_by_module(self.project)
+        groups = by_module.values() if self.modules is None else [by_module.get(m, ()) for m in self.modules]
+        for handler in chain.from_iterable(groups):
             if self.handlers is not None and handler.id not in self.handlers:
                 continue
             queue = [param_dependency(self.project, p) for p in handler.function.params]
