@@ -394,7 +394,7 @@ def scan(
                 print_tables(out, result)
             else:
                 print_handlers(out, result)
-            print_lines(out, phase2_preview_lines(result))
+            print_lines(out, phase2_preview_lines(result, str(path)))
         print_errors(ui.err, result.errors)
         print_lines(out, [summary_line(result, "scan")])
     _warn(ui.err, [*result.warnings, *result.project.notices])

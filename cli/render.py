@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -109,9 +110,11 @@ def print_handlers(console: Console, result: Result) -> None:
         write(f"{head} {_paint(console, action, ACTION_STYLE.get(outcome.action, ''))}{tail}\n")
 
 
-def phase2_preview_lines(result: Result) -> list[str]:
+def phase2_preview_lines(result: Result, target: str) -> list[str]:
     """Scan's phase-two preview, one line per subsystem with routes that do Session work:
-    `phase two, api/books.py: 5 migrate, 2 blocked (AM213 x2); async-migrate phase2 -s api/books.py`."""
+    `phase two, api/books.py: 5 migrate, 2 blocked (AM213 x2); async-migrate phase2 app -s
+    api/books.py shows the plan`, `target` being the path as the user gave it to scan, so the
+    command runs as printed (shell-quoted)."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     codes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for outcome in result.outcomes:
@@ -129,7 +132,7 @@ def phase2_preview_lines(result: Result) -> list[str]:
         why = ", ".join(f"{code} x{n}" if n > 1 else code for code, n in sorted(codes[subsystem].items()))
         lines.append(
             f"phase two, {subsystem}: {actions}{f' ({why})' if why else ''}; "
-            f"async-migrate phase2 -s {subsystem} shows the plan"
+            f"async-migrate phase2 {shlex.quote(target)} -s {shlex.quote(subsystem)} shows the plan"
         )
     return lines
 

@@ -78,8 +78,23 @@ def test_scan_ends_with_the_phase_two_preview_of_each_subsystem(cli, project, ap
     assert lines[-2] == (
         f"phase two, api/books.py: {len(planned) - migrate - sum(p['action'] == 'unchanged' for p in planned)} "
         f"blocked, {migrate} migrate ({', '.join(sorted(set(blocked)))}); "
-        "async-migrate phase2 -s api/books.py shows the plan"
+        f"async-migrate phase2 {root} -s api/books.py shows the plan"
     )
+
+
+
+def test_the_previewed_phase_two_command_runs_as_printed(cli, project, app_files, monkeypatch):
+    """The hint names the path as given (relative, with a space): run as printed, it plans."""
+    import shlex
+
+    root = project({**app_files, "api/__init__.py": "", "api/books.py": ROUTE})
+    spaced = root.parent / "my service"
+    root.rename(spaced)
+    monkeypatch.chdir(spaced.parent)
+    hint = next(line for line in cli("scan", "my service").stdout.splitlines() if line.startswith("phase two,"))
+    command = shlex.split(hint.split("; ", 1)[1].removesuffix(" shows the plan"))
+    assert command[:3] == ["async-migrate", "phase2", "my service"], command
+    assert cli.json(*command[1:])["subsystem"]["name"] == "api/books.py"
 
 
 @pytest.mark.parametrize("flag", [("--format", "table"), ("-v",)])
