@@ -52,6 +52,7 @@ from async_migrate.codemods.phase1.rule import (
     decide,
     lazy_load_text,
     lazy_loads_on_loop,
+    offloadable_call,
     own_lazy_loads,
     route_handler_text,
 )
@@ -4169,14 +4170,16 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
     updating = shared_updates.updating_calls(project, handler) if needs else set()
     # nor one running while a task works on its Session: in a worker thread both would use it at once (AM335)
     beside = beside_running_offloads(project, handler.id)
-    offloadable = [
-        blocking
+    # an entry standing for several calls of a helper on one line goes off the loop with all of them or none
+    unmovable = {
+        id(blocking) for index, blocking in work.helper_calls.items()
+        if index in updating | beside or not offloadable_call(calls[index])
+    }
+    offloadable = list({
+        id(blocking): blocking
         for index, blocking in sorted(work.helper_calls.items())
-        if index not in updating | beside
-        and (calls[index].statement or calls[index].condition) and not calls[index].awaited
-        and not calls[index].nested and not calls[index].in_generator
-        and (blocking.line, blocking.call) not in done
-    ]
+        if id(blocking) not in unmovable and (blocking.line, blocking.call) not in done
+    }.values())
     lazy = {(b.line, b.call) for b in own_lazy_loads(project, handler)}
     wrappers = {line for line, _, _ in work.decorated}
     running = [blocking for index, blocking in sorted(work.helper_calls.items()) if index in beside]

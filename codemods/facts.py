@@ -358,6 +358,11 @@ class Call(_Fact):
     # A call whose value only a test reads: the test of an `if`, `elif`, `while` or `assert`, or an
     # operand of `not`, `and`/`or` or a comparison there (`if crud.get(db, 1) is None:`).
     condition: bool = False
+    # A call of the function's own scope read in place by the statement or expression around it (a
+    # whole statement, an assigned or returned value, a test, an operand, a conditional expression's
+    # part, a walrus's value, an argument): `await` can wrap it as written. Not a receiver
+    # (`f(db).name`), nor in a lambda, a comprehension or a generator expression.
+    in_place: bool = False
     in_generator: bool = False  # inside a generator expression, where `await` changes its type
     # The innermost generator expression holding the call is what an `async for` or an async
     # comprehension iterates: `async for b in (await repo.get(i) for i in ids)` runs as written.

@@ -248,6 +248,8 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                 # `db = request.state.db` read by a nested async generator: on the loop whatever the route is
                 work.in_coroutines.append(CoroutineWork(line, text, scope=nested[line, text]))
     held = {id(call) for call, _ in handed_held_sessions(project, fid)}
+    first_call: set[int] = set()  # the helper calls' entries offered for offloading (by id)
+    refused: set[int] = set()  # call indices never offloaded: an implementation needs the loop
     for edge in project.all_calls_from[fid]:
         callee_module, callee = project.functions[edge.callee]
         name = f"{callee_module.name}.{callee.qualname}"
@@ -318,19 +320,31 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             guess = project.flow.by_name.get(id(edge.call))
             text = f"{name}(...)" if guess is None else f"maybe {name}(...): {guess}"
             blocking = Blocking(edge.call.line, text, offloaded=in_thread)
-            if any(
-                b.line == blocking.line and b.call == blocking.call and b.offloaded == blocking.offloaded
-                for b in work.blocking
-            ):
-                # one call, several implementations of the same name; an offloaded call and one on
-                # the loop on the same line (`await run_in_threadpool(load, db) if f else load(db)`)
-                # are two
+            index = edge.call.index
+            existing = next((
+                b for b in work.blocking
+                if b.line == blocking.line and b.call == blocking.call and b.offloaded == blocking.offloaded
+            ), None)
+            if existing is not None:
+                # one call, several implementations of the same name, or another call of it on the
+                # line (`f(db) + f(db)`): one entry, offered for offloading only with every call it
+                # stands for. An offloaded call and one on the loop on the same line
+                # (`await run_in_threadpool(load, db) if f else load(db)`) are two.
+                if id(existing) in first_call and index >= 0:
+                    if project.event_loop_need(edge.callee) is not None:
+                        refused.add(index)
+                        work.helper_calls.pop(index, None)
+                    elif index not in refused:
+                        work.helper_calls.setdefault(index, existing)
                 continue
             work.blocking.append(blocking)
             # A helper that needs the running loop would fail in the threadpool: never offered for offloading.
             # (Nor a call a `with` statement makes itself, index -1: no expression to wrap.)
-            if not in_thread and edge.call.index >= 0 and project.event_loop_need(edge.callee) is None:
-                work.helper_calls[edge.call.index] = blocking
+            if not in_thread and index >= 0 and project.event_loop_need(edge.callee) is None:
+                work.helper_calls[index] = blocking
+                first_call.add(id(blocking))
+            elif index >= 0:
+                refused.add(index)
                 if edge.call.coroutine is not None:
                     work.in_coroutines.append(CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine))
         elif not edge.call.offloaded and (chain := project.unverified_chain_of(edge)) is not None:

@@ -1235,7 +1235,7 @@ def test_offload_mixed_uses_the_local_name_of_an_aliased_import(cli, app):
     assert "+    order = await in_thread(place_order, session, payload)\n" in document["diff"]
 
 
-def test_offload_mixed_leaves_a_helper_call_inside_an_expression_blocking(cli, app):
+def test_offload_mixed_wraps_a_helper_call_inside_an_expression_where_it_stands(cli, app):
     root = app({
         "services/__init__.py": "",
         "services/orders.py": ORDER_HELPER,
@@ -1252,9 +1252,29 @@ def test_offload_mixed_leaves_a_helper_call_inside_an_expression_blocking(cli, a
             """),
     })
     document = cli.json("phase1", root, "--offload-mixed")
+    outcome(document, "place", "keep", "offloaded the blocking helper calls at line 17 to run_in_threadpool")
+    assert '+    return JSONResponse({"id": await run_in_threadpool(place_order, session, payload)})\n' in document["diff"]
+
+
+def test_offload_mixed_leaves_a_helper_call_whose_result_is_a_receiver_blocking(cli, app):
+    root = app({
+        "services/__init__.py": "",
+        "services/orders.py": ORDER_HELPER,
+        "api/orders.py": source(HEAD, """
+            from fastapi import Request
+
+            from services.orders import place_order
+            """, """
+            @router.post("/orders")
+            async def place(request: Request, session: session_dependency):
+                payload = await request.json()
+                return {"id": place_order(session, payload).rowcount}
+            """),
+    })
+    document = cli.json("phase1", root, "--offload-mixed")
     found = outcome(
         document, "place", "keep",
-        "still blocks the event loop at line 17 (services.orders.place_order(...))",
+        "still blocks the event loop at line 16 (services.orders.place_order(...))",
     )
     assert not any("offloaded" in reason for reason in found["reasons"])
     assert document["diff"] == ""

@@ -1078,6 +1078,11 @@ def _entered_by_hand(value: ast.expr) -> tuple[ast.expr, bool] | None:
 # Builtins that only iterate their one argument: a legacy Query given to them is run as a whole.
 _ITERATING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "sorted"})
 _BY_NAME = frozenset({"getattr", "setattr"})
+# Where `await call` stands as the call did: the operands of these, read whole (`Call.in_place`).
+_IN_PLACE_OPERANDS = frozenset({
+    ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.Tuple, ast.List, ast.Set, ast.Starred,
+    ast.JoinedStr, ast.FormattedValue,
+})
 # Builtins iterating their first argument (each after the first, for zip, map and filter) with
 # `iter()`: an async iterable raises there.
 _SYNC_ITERATING = _ITERATING_BUILTINS | {"dict", "enumerate", "zip", "sum", "min", "max", "any", "all", "iter",
@@ -1165,6 +1170,7 @@ class BodyScanner:
         self.discarded: set[int] = set()  # calls that are a whole expression statement
         self.top: set[int] = set()  # calls that are whole statements of the own body's top level
         self.conditions: set[int] = set()  # calls whose value only an if/while/assert test reads
+        self.in_place: set[int] = set()  # calls an `await` can wrap where they stand (`Call.in_place`)
         self.argument_of: dict[int, int] = {}  # id of a call passed as an argument -> the outer call's index
         self.argument_at: dict[int, int | str] = {}  # and its position or keyword there
         self.displayed_in: dict[int, int] = {}  # id of a call an argument's display holds -> the outer call's index
@@ -2000,6 +2006,7 @@ class BodyScanner:
 
     def _on_return(self, node: ast.Return, nested: bool) -> None:
         value = node.value
+        self._mark_in_place(value)
         if not nested:
             name = name_of(value)
             if name is not None:
@@ -2015,6 +2022,7 @@ class BodyScanner:
             self.benign.update((id(overridden[0]), id(overridden[1])))
             self.collector.overriding(overridden[1], overridden[0])
         self._held_in_display(node.value, "bound to a name")
+        self._mark_in_place(node.value)
         for target in node.targets:
             self._bind(target)
             self._flow_target(target, node.value)
@@ -2084,6 +2092,7 @@ class BodyScanner:
             # `db: Session = SessionLocal()` opens, binds and builds as the unannotated form does.
             self._on_assign(ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node), nested)
             return
+        self._mark_in_place(node.value)
         self._bind(node.target)
         self._changed(node.target, node.value)
         if type(node.target) is ast.Attribute:
@@ -2103,6 +2112,7 @@ class BodyScanner:
                 self.function.declared_assigns.append((target.attr, refs))
 
     def _on_aug_assign(self, node: ast.AugAssign, nested: bool) -> None:
+        self._mark_in_place(node.value)
         self._changed(node.target, node.value)
         self.augmented.add(id(node.target))
 
@@ -2114,6 +2124,7 @@ class BodyScanner:
     def _on_test(self, node: ast.If | ast.While | ast.Assert, nested: bool) -> None:
         # The test's calls whose value only the test reads: wrapped in `await run_in_threadpool(...)`
         # in place, they run as before (the operators short-circuit as before), off the loop.
+        self._mark_in_place(node.test)
         pending: list[ast.expr] = [node.test]
         while pending:
             value = pending.pop()
@@ -2145,7 +2156,32 @@ class BodyScanner:
                         found.append(f"next:{self.collector.resolve(counter) or ''}")
         return tuple(found)
 
+    def _mark_in_place(self, root: ast.expr | None) -> None:
+        """`Call.in_place` of the calls of a statement's expression: operands of the operators, a
+        conditional expression's parts, a walrus's value, arguments, display items and f-string
+        values, where `await call` stands as the call did. Not a receiver (`f(db).name`,
+        `f(db)[0]`, `f(db)()`, where `await` would take the attribute read), nor inside a lambda, a
+        comprehension or a generator expression."""
+        pending: list[ast.AST] = [root] if root is not None else []
+        while pending:
+            value = pending.pop()
+            kind = type(value)
+            if kind is ast.Call:
+                self.in_place.add(id(value))
+                pending.extend(value.args)  # type: ignore[attr-defined]
+                pending.extend(k.value for k in value.keywords)  # type: ignore[attr-defined]
+            elif kind in _IN_PLACE_OPERANDS:
+                pending.extend(syntax.field_children(value))
+            elif kind is ast.NamedExpr:
+                pending.append(value.value)  # type: ignore[attr-defined]
+            elif kind is ast.Subscript:
+                pending.append(value.slice)  # type: ignore[attr-defined]
+            elif kind is ast.Dict:
+                pending.extend(k for k in value.keys if k is not None)  # type: ignore[attr-defined]
+                pending.extend(value.values)  # type: ignore[attr-defined]
+
     def _on_expr(self, node: ast.Expr, nested: bool) -> None:
+        self._mark_in_place(node.value)
         if type(node.value) is ast.Call:
             self.statements.add(id(node.value))
             self.discarded.add(id(node.value))
@@ -2187,6 +2223,8 @@ class BodyScanner:
         call.discarded = key in self.discarded
         call.top = key in self.top
         call.condition = key in self.conditions
+        if key in self.in_place:
+            call.in_place = True
         call.in_generator = self.generators > 0
         call.async_iterated = bool(self.generator_scopes) and self.generator_scopes[-1]
         call.argument_of = self.argument_of.get(key)

@@ -2,8 +2,8 @@
 
 A handler that must stay `async def` (it awaits something else) but also calls a
 synchronous Session helper keeps blocking the event loop. As the design record
-allows, such helper calls are wrapped, and only those: direct Session method calls
-are reported, never wrapped.
+allows, such helper calls are wrapped where they stand (`Call.in_place`), and only
+those: direct Session method calls are reported, never wrapped.
 
 Before::
 

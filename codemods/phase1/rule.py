@@ -100,6 +100,7 @@ from async_migrate.codemods.session_work import (
 from async_migrate.codemods.thread_bound import thread_bound_uses
 
 if TYPE_CHECKING:
+    from async_migrate.codemods import facts
     from async_migrate.codemods.facts import Function
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
 
@@ -920,17 +921,19 @@ def _hook_not_offloaded(project: Project, handler: Handler) -> Reason | None:
 
 def _offload(outcome: Outcome, work: SessionWork, updating: set[int]) -> None:
     offloaded = []
+    movable = {index for index in work.helper_calls if index not in updating and _offloadable(outcome, index)}
+    clashes = {index: clash for index in movable if (clash := _threadpool_keyword(outcome, index)) is not None}
+    # An entry standing for several calls of a helper on one line goes off the loop with all of them or none.
+    unmovable = {id(blocking) for index, blocking in work.helper_calls.items() if index not in movable or index in clashes}
     for index, blocking in sorted(work.helper_calls.items()):
-        if index not in updating and _offloadable(outcome, index):
-            clash = _threadpool_keyword(outcome, index)
-            if clash is not None:
-                outcome.reasons.append(AM116.reason(
-                    f"not offloaded: line {blocking.line} ({blocking.call}) passes {clash}, and run_in_threadpool "
-                    "takes the function it runs as its own keyword parameter `func` (`run_in_threadpool(func, "
-                    "*args, **kwargs)`): the rewritten call would raise TypeError (multiple values for argument "
-                    "'func'); offload it by hand as `await run_in_threadpool(functools.partial(...))`"
-                ))
-                continue
+        if index in clashes:
+            outcome.reasons.append(AM116.reason(
+                f"not offloaded: line {blocking.line} ({blocking.call}) passes {clashes[index]}, and run_in_threadpool "
+                "takes the function it runs as its own keyword parameter `func` (`run_in_threadpool(func, "
+                "*args, **kwargs)`): the rewritten call would raise TypeError (multiple values for argument "
+                "'func'); offload it by hand as `await run_in_threadpool(functools.partial(...))`"
+            ))
+        elif id(blocking) not in unmovable:
             blocking.offloaded = True
             outcome.offload.append(index)
             offloaded.append(blocking.line)
@@ -938,7 +941,7 @@ def _offload(outcome: Outcome, work: SessionWork, updating: set[int]) -> None:
         outcome.reasons.append(
             AM115.reason(
                 "offloaded the blocking helper calls at line "
-                f"{', '.join(map(str, offloaded))} to run_in_threadpool"
+                f"{', '.join(map(str, dict.fromkeys(offloaded)))} to run_in_threadpool"
             )
         )
 
@@ -983,5 +986,12 @@ def _threadpool_keyword(outcome: Outcome, index: int) -> str | None:
 def _offloadable(outcome: Outcome, index: int) -> bool:
     for call in outcome.handler.function.calls:
         if call.index == index and not call.offloaded:
-            return (call.statement or call.condition) and not call.awaited and not call.nested and not call.in_generator
+            return offloadable_call(call)
     return False
+
+
+def offloadable_call(call: facts.Call) -> bool:
+    """Whether `--offload-mixed` can write the call as `await run_in_threadpool(...)` where it
+    stands: read in place (a statement, a test, an operand, `if (u := f(db)) is None:`,
+    `return a if f(db) else b`), not awaited, outside nested scopes and generator expressions."""
+    return call.in_place and not call.awaited and not call.nested and not call.in_generator

@@ -1,8 +1,9 @@
 """AM108 awaits-and-blocks: an `async def` handler awaits and also does synchronous Session work (mixed)
 
 A `def` cannot `await`, so phase one keeps the handler and reports the first await. Its
-Session work still blocks: `phase1 --offload-mixed` wraps helper calls made as statements in
-`await run_in_threadpool(...)`.
+Session work still blocks: `phase1 --offload-mixed` wraps helper calls in
+`await run_in_threadpool(...)` where they stand (a statement, a test, an operand, an argument,
+`if (u := get_user(db, id)) is None:`), not one whose result is read on (`get_user(db, id).name`).
 
 Before:
 
