@@ -1,16 +1,22 @@
-"""Commits an `async def` handler makes through project objects holding its AsyncSession.
+"""Commits a handler makes through project objects holding its Session.
 
 `await repo.restock_all(10)` on a repository a dependency builds (`self.db.commit()` inside), or
 leaving `async with uow:` whose `__aexit__` commits `self.session`, expires what the Session holds
-as `await db.commit()` does; the handler names no Session there. Read by check's AM314
-(`async_expired`), by the Session as the handler can spell it (`repo.db`).
+as `await db.commit()` does; the handler names no Session there. `held_commits`: check's AM314
+(`async_expired`), by the AsyncSession as the handler can spell it (`repo.db`); `commits_held`:
+that walk for either kind of Session, phase two's expired reads too.
 """
 
 from __future__ import annotations
 
-from typing import cast
-
+from async_migrate.codemods.held_session import ASYNC, SYNC, held_attribute, held_attributes
 from async_migrate.codemods.project import FunctionId, Project
+
+# How many project calls deep a walk from a handler into what holds or is handed its Session
+# goes: an instance's own methods (`self.save()` calling `self._flush()` calling
+# `self.db.commit()`) and the helpers given the Session (`phase2.expired_helpers`). Deeper chains
+# are not followed: no commit found there, no object shown to come back.
+CALL_DEPTH = 6
 
 
 def held_commits(project: Project, fid: FunctionId) -> dict[str, dict[int, str]]:
@@ -28,8 +34,8 @@ def held_commits(project: Project, fid: FunctionId) -> dict[str, dict[int, str]]
         receiver, _, method = func[1:].rpartition(".")
         if call.nested or not func.startswith("$") or not receiver:
             continue
-        attribute = _held_attribute(project, edge.callee)
-        if attribute is None or not _commits_held(project, edge.callee, attribute, frozenset()):
+        attribute = held_attribute(project, edge.callee, ASYNC)
+        if attribute is None or not commits_held(project, edge.callee, ASYNC, attribute):
             continue
         path = f"{receiver}.{attribute}"
         if call.index == -1 and method == "__aexit__" and (f"${receiver}", call.line) in ends:
@@ -40,42 +46,25 @@ def held_commits(project: Project, fid: FunctionId) -> dict[str, dict[int, str]]
     return found
 
 
-def _held_attribute(project: Project, method: FunctionId) -> str | None:
-    """The one attribute in which the class of `method` holds an AsyncSession (`self.db`)."""
-    from async_migrate.codemods.classes import project_classes
-    from async_migrate.codemods.held_session import ASYNC, held_kind
-
-    classes = project_classes(project)
-    cls = classes.owner(method)
-    if cls is None:
-        return None
-    cache = cast("dict[str, str | None]", project.derived.setdefault("held_commits.attribute", {}))
-    if cls not in cache:
-        assigned = cast("dict[str, set[str]]", project.derived.get("held_commits.assigned"))
-        if assigned is None:
-            assigned = {}
-            for ref, attribute in classes.assigned:
-                assigned.setdefault(ref, set()).add(attribute)
-            project.derived["held_commits.assigned"] = assigned
-        names = {
-            attribute for ancestor in classes.mro(cls) if ancestor in classes.by_ref
-            for attribute in (*classes.by_ref[ancestor][1].annotations, *assigned.get(ancestor, ()))
-        }
-        held = [name for name in sorted(names) if held_kind(project, classes, cls, name) == ASYNC]
-        cache[cls] = held[0] if len(held) == 1 else None
-    return cache[cls]
-
-
-def _commits_held(project: Project, method: FunctionId, attribute: str, seen: frozenset[FunctionId]) -> bool:
-    """Whether a method commits the AsyncSession its instance holds as `attribute`, itself or
-    through other methods called on `self`."""
+def commits_held(
+    project: Project, method: FunctionId, kind: str, attribute: str | None = None,
+    seen: frozenset[FunctionId] = frozenset(),
+) -> bool:
+    """Whether a method commits the Session of `kind` its instance holds (`self.db.commit()`; an
+    AsyncSession's awaited), itself or through other methods it calls on `self`, at most
+    `CALL_DEPTH` deep. `attribute`: the one holding it, kept through every method; without it,
+    each method's own `held_attributes` (a method of no holder commits none)."""
     _, function = project.functions[method]
-    if method in seen or len(seen) > 6 or not function.params:
+    if method in seen or len(seen) > CALL_DEPTH or not function.params:
+        return False
+    attributes = (attribute,) if attribute is not None else held_attributes(project, method, kind)
+    if not attributes:
         return False
     own = f"${function.params[0].name}."
-    if any(c.func == f"{own}{attribute}.commit" and c.awaited for c in function.calls):
+    commits = {f"{own}{name}.commit" for name in attributes}
+    if any(c.func in commits and (c.awaited or kind == SYNC) for c in function.calls):
         return True
     return any(
-        (e.call.func or "").startswith(own) and _commits_held(project, e.callee, attribute, seen | {method})
+        (e.call.func or "").startswith(own) and commits_held(project, e.callee, kind, attribute, seen | {method})
         for e in project.all_calls_from.get(method, ())
     )

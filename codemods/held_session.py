@@ -16,12 +16,13 @@ from a base generic over the session type, which each subclass binds:
 The value flow joins what every caller hands the shared `__init__`, so without the binding a
 synchronous subclass built anywhere makes every subclass's `self.session` a synchronous
 Session, and an async-only one leaves it unknown. `held_kind` answers per class: `ASYNC`,
-`SYNC` or None (not declared, or declared both ways).
+`SYNC` or None (not declared, or declared both ways). `held_attributes`: which attributes of the
+instance a method runs on hold a Session of one kind, for check and phase two alike.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
@@ -160,6 +161,47 @@ def held_kind(project: Project, classes: Classes, cls: str, attribute: str) -> s
         simple = expression.startswith("$") and "." not in expression and "(" not in expression
         found.add(param_kind(project, classes, cls, fid, expression[1:]) if simple else None)
     return found.pop() if len(found) == 1 else None
+
+
+def held_attributes(project: Project, method: FunctionId, kind: str) -> tuple[str, ...]:
+    """The attributes, sorted, in which the instance project method `method` runs on holds a
+    Session of `kind` (`("db",)` for `self.db`); empty for a function of no project class.
+
+    `ASYNC`: declared so (`held_kind`) in the method's class or a base. `SYNC`: those of phase
+    two's holder family the class belongs to (`phase2.holders.HolderClass.attributes`), which
+    moves as one: a base's method reads the attribute a subclass assigns."""
+    from async_migrate.codemods.classes import project_classes
+
+    if kind == SYNC:
+        from async_migrate.codemods.phase2.holders import holder_of
+
+        holder = holder_of(project, method)
+        return holder.attributes if holder is not None else ()
+    classes = project_classes(project)
+    cls = classes.owner(method)
+    if cls is None:
+        return ()
+    cache = cast("dict[str, tuple[str, ...]]", project.derived.setdefault("held_session.async_attributes", {}))
+    if cls not in cache:
+        assigned = cast("dict[str, set[str]] | None", project.derived.get("held_session.assigned"))
+        if assigned is None:
+            assigned = {}
+            for ref, attribute in classes.assigned:
+                assigned.setdefault(ref, set()).add(attribute)
+            project.derived["held_session.assigned"] = assigned
+        names = {
+            attribute for ancestor in classes.mro(cls) if ancestor in classes.by_ref
+            for attribute in (*classes.by_ref[ancestor][1].annotations, *assigned.get(ancestor, ()))
+        }
+        cache[cls] = tuple(name for name in sorted(names) if held_kind(project, classes, cls, name) == ASYNC)
+    return cache[cls]
+
+
+def held_attribute(project: Project, method: FunctionId, kind: str) -> str | None:
+    """`held_attributes` when there is exactly one, else None: which Session a call of the method
+    works on is known only then."""
+    attributes = held_attributes(project, method, kind)
+    return attributes[0] if len(attributes) == 1 else None
 
 
 def method_held_async(project: Project, module: facts.Module, function: facts.Function) -> set[str]:

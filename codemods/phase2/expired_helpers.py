@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.held_commits import CALL_DEPTH
+from async_migrate.codemods.held_session import SYNC, held_attribute, held_attributes
 from async_migrate.codemods.phase2 import expired_lists, returned_values
 
 if TYPE_CHECKING:
@@ -30,7 +32,6 @@ _DETACHES = frozenset({"expunge", "expunge_all", "close", "delete"})
 _TAKES_INSTANCE = frozenset({"add", "refresh"})
 # Session methods that neither write nor expire what it holds (nor hand it on).
 _KEEPS = frozenset({"add", "add_all", "refresh", "get", "exec", "execute", "scalars", "scalar", "query"})
-_MAX_DEPTH = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,44 +125,23 @@ def holder_path(project: Project, fid: FunctionId, call: facts.Call) -> str | No
     for the `__exit__` a `with uow:` runs) on an instance, however it came (a dependency, a
     parameter, an attribute), of classes holding the Session in one attribute: that Session, as
     the caller can spell it."""
-    from async_migrate.codemods.phase2.holders import holder_of
-
     func = call.func or ""
     receiver = func[1:].rpartition(".")[0] if func.startswith("$") else ""
     if not receiver or not all(part.isidentifier() for part in receiver.split(".")):
         return None
     edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index and e.call.func == func]
-    held = {h.attributes if h is not None else () for h in (holder_of(project, e.callee) for e in edges)}
-    if len(held) != 1 or len(attributes := next(iter(held))) != 1:
+    held = {held_attribute(project, e.callee, SYNC) for e in edges}
+    if len(held) != 1 or (attribute := held.pop()) is None:
         return None
-    return f"{receiver}.{attributes[0]}"
-
-
-def held_commits(project: Project, fid: FunctionId, seen: frozenset[FunctionId] = frozenset()) -> bool:
-    """Whether a method of a class holding the Session commits it (`self.db.commit()`), itself
-    or through other methods on `self`."""
-    params = _held_paths(project, fid)
-    if not params or fid in seen or len(seen) > _MAX_DEPTH:
-        return False
-    _, function = project.functions[fid]
-    if any(_session_method(c, params) == "commit" for c in function.calls):
-        return True
-    first = function.params[0].name
-    return any(
-        e.call.func is not None and e.call.func.startswith(f"${first}.") and held_commits(project, e.callee, seen | {fid})
-        for e in project.all_calls_from.get(fid, [])
-    )
+    return f"{receiver}.{attribute}"
 
 
 def _held_paths(project: Project, fid: FunctionId) -> frozenset[str]:
     """`self.db` for each Session attribute of the holder class a method belongs to."""
-    from async_migrate.codemods.phase2.holders import holder_of
-
-    holder = holder_of(project, fid)
     _, function = project.functions[fid]
-    if holder is None or not function.params:
+    if not function.params:
         return frozenset()
-    return frozenset(f"{function.params[0].name}.{attribute}" for attribute in holder.attributes)
+    return frozenset(f"{function.params[0].name}.{attribute}" for attribute in held_attributes(project, fid, SYNC))
 
 
 def _session_method(call: facts.Call, params: frozenset[str]) -> str | None:
@@ -193,7 +173,7 @@ def hands_back_refreshed(project: Project, fid: FunctionId, call: facts.Call, se
     Read from the facts alone: phase two (`expired_reads`) and phase one and `check`
     (`phase1.expired_deps`, an object bound from a helper run in the threadpool) ask the same."""
     edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index]
-    if not edges or not all(e.certain for e in edges) or depth > _MAX_DEPTH:
+    if not edges or not all(e.certain for e in edges) or depth > CALL_DEPTH:
         return False
     for edge in edges:
         _, helper = project.functions[edge.callee]
@@ -258,7 +238,7 @@ def _call_result(
 ) -> Returned | None:
     """`held`: the callee is a method working on the Session its instance holds."""
     edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index]
-    if not edges or not all(e.certain for e in edges) or depth > _MAX_DEPTH:
+    if not edges or not all(e.certain for e in edges) or depth > CALL_DEPTH:
         return None
     found: list[Returned] = []
     for edge in edges:

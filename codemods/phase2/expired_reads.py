@@ -23,6 +23,8 @@ from async_migrate.codemods import facts, sources
 from async_migrate.codemods.astcollect.syntax import own_nodes, returned_values
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.flow import mentions
+from async_migrate.codemods.held_commits import commits_held
+from async_migrate.codemods.held_session import SYNC
 from async_migrate.codemods.phase2 import (
     dependency_objects,
     expired_held,
@@ -451,7 +453,7 @@ def analyse(
             passed = next((a.name for a in call.args if a.name in names), None)
             if passed is not None and commits(project, callees[call.index]):
                 points.append((call, passed, True))
-            elif passed is None and expired_helpers.held_commits(project, callees[call.index]):
+            elif passed is None and commits_held(project, callees[call.index], SYNC):
                 # `repo.save()` on `repo = ItemRepo(db)`: commits the Session the route holds too
                 holding = expired_helpers.held_session(project, fid, function, call, names)
                 # `await repo.restock_all(10)` on a repository a dependency built: its Session
@@ -942,7 +944,7 @@ def _exits_committing(
         call = edge.call
         if call.index != -1 or not (call.func or "").endswith(("__exit__", "__aexit__")):
             continue
-        if not expired_helpers.held_commits(project, edge.callee):
+        if not commits_held(project, edge.callee, SYNC):
             continue
         path = expired_helpers.holder_path(project, fid, call)
         ordinal = next((i for i, w in enumerate(withs) if w.lineno == call.line and len(w.items) == 1), None)
