@@ -21,7 +21,13 @@ savepoints, flushes of generated columns) shares the object, refresh and read fi
 from __future__ import annotations
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.held_commits import held_commits
+from async_migrate.codemods.held_commits import (
+    ROLLS_BACK,
+    UNSURE,
+    held_commits,
+    held_expires,
+    module_sessions,
+)
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.phase2.handed_built import handed_read
 from async_migrate.codemods.project import FunctionId, Project
@@ -29,6 +35,9 @@ from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSION_TYPES, AS
 
 # What a call handing an expired object to code the analysis cannot read says (check words it apart).
 UNVERIFIED = "which may read what the commit expired: unverified, not cleared"
+
+# What a read after a commit whose expiry the analysis cannot read says (check words it apart).
+EXPIRY_UNKNOWN = "whose `expire_on_commit` the analysis cannot read: unverified, not cleared"
 
 # Session methods after which every object it holds is expired whatever the sessionmaker says.
 _ALWAYS_EXPIRE = frozenset({"rollback", "expire_all"})
@@ -40,9 +49,13 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
     params = {p.name: p for p in function.params}
     found: list[Blocking] = []
     held = held_commits(project, fid)
-    for session in [*sessions, *sorted(held)]:
+    shared = module_sessions(project, fid)
+    for session in dict.fromkeys([*sessions, *sorted(held), *sorted(shared)]):
         param = params.get(session)
-        expires = _expires_on_commit(project, param) if param is not None else _opened_expires(project, function, session)
+        if session in shared:
+            expires = shared[session]
+        else:
+            expires = _expires_on_commit(project, param) if param is not None else _opened_expires(project, function, session)
         points = [
             c.line for c in function.calls
             # `expire_all()` is no coroutine on AsyncSession: it expires at once, unawaited
@@ -50,8 +63,21 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                 c.method in _ALWAYS_EXPIRE or (c.method == "commit" and expires)
             )
         ]
-        if session in held and _held_expires(project, function, session):
-            points += sorted(held[session])
+        # a commit on one the process shares, or through a holder, whose expiry is not known:
+        # unverified, never passed
+        unknown = {
+            c.line for c in function.calls
+            if session in shared and expires is None and c.receiver == session and c.awaited and not c.nested
+            and c.method == "commit"
+        }
+        if session in held:
+            through = held_expires(project, fid, session) if "." in session else expires
+            for line, how in held[session].items():
+                if UNSURE in how or through is None and ROLLS_BACK not in how:
+                    unknown.add(line)
+                elif ROLLS_BACK in how or through:
+                    points.append(line)
+        points = sorted(set(points) | unknown)
         # `db.expire(order)`: that object, every attribute; `db.expire(order, ["status"])` those only
         expired_one: dict[str, list[int]] = {}
         for c in function.calls:
@@ -83,7 +109,8 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                              if r is not None and (limit is None or r[0] <= limit)]
                 if reads:
                     line, written = min(reads, key=lambda read: read[0])
-                    found.append(Blocking(line, f"{written} (expired by the {_expiry(function, session, point, held)} at line {point})"))
+                    doubt = f", {EXPIRY_UNKNOWN}" if point in unknown else ""
+                    found.append(Blocking(line, f"{written} (expired by the {_expiry(function, session, point, held)} at line {point}{doubt})"))
                     break
     return sorted(found, key=lambda b: b.line)
 
@@ -466,11 +493,11 @@ def generated_reads(project: Project, fid: FunctionId, sessions: list[str]) -> l
     _, function = project.functions[fid]
     found: list[Blocking] = []
     held = held_commits(project, fid)
-    for session in [*sessions, *sorted(held)]:
+    for session in dict.fromkeys([*sessions, *sorted(held)]):
         points = sorted({
             c.line for c in function.calls
             if c.receiver == session and c.awaited and not c.nested and c.method in ("flush", "commit")
-        } | set(held.get(session, {})))
+        } | {line for line, how in held.get(session, {}).items() if ROLLS_BACK not in how})
         if not points:
             continue
         for name in sorted(_objects(project, fid, function, session)):

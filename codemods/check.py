@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.objects import Term
-from async_migrate.codemods.async_expired import GENERATED, expired_reads, generated_reads, rolled_back_reads
+from async_migrate.codemods.async_expired import (
+    EXPIRY_UNKNOWN,
+    GENERATED,
+    expired_reads,
+    generated_reads,
+    rolled_back_reads,
+)
 from async_migrate.codemods.async_expired import UNVERIFIED as EXPIRED_UNVERIFIED
 from async_migrate.codemods.async_response_reads import response_lazy_loads, validated_lazy_loads
 from async_migrate.codemods.check_result import CheckResult as CheckResult
@@ -126,6 +132,7 @@ from async_migrate.codemods.rules.am334_blocking_response_serialisation import R
 from async_migrate.codemods.rules.am335_sync_session_in_concurrent_threads import RULE as AM335
 from async_migrate.codemods.rules.am336_shared_connection_in_threadpool import RULE as AM336
 from async_migrate.codemods.rules.am337_await_in_generator_expression_iterated import RULE as AM337
+from async_migrate.codemods.rules.am338_process_wide_async_session import RULE as AM338
 from async_migrate.codemods.run import (
     Progress,
     served_path,
@@ -468,7 +475,39 @@ def _handler_finders() -> tuple[Callable[[Project, Handler], Finding | None], ..
     return (
         _unawaited, _left_running, _overlapping, _overlapping_offloads, _unrun_wrapper, _closed_before_stream,
         _offloaded_shared, _offloaded_connection, _registry_in_worker, _registry_after_remove, _async_generators,
+        _process_wide_async,
     )
+
+
+def _process_wide_async(project: Project, handler: Handler) -> Finding | None:
+    """AM338: awaited work on an AsyncSession every request shares (`process_wide_async`)."""
+    from async_migrate.codemods.process_wide_async import shared_async_uses
+
+    if not handler.function.is_async:
+        return None
+    uses = shared_async_uses(project, handler.id)
+    if not uses:
+        return None
+    function = handler.function
+    firm = [use for use in uses if not use.unverified]
+    shown = firm or uses
+    made = ", ".join(sorted({use.made for use in shown}))
+    calls = ", ".join(f"line {use.line} (`{use.call}`)" for use in shown) + f" (made at import at {made})"
+    harm = (
+        "concurrent requests take turns on the event loop at each `await`, so their work on it overlaps "
+        "(InvalidRequestError \"concurrent operations are not permitted\") and one request's commit or rollback "
+        "ends another's transaction"
+    )
+    if firm:
+        text = (f"async def {_kind(handler)} works on one AsyncSession the whole process shares at {calls}: {harm}; "
+                f"fix: {AM338.fix}")
+    else:
+        text = (f"async def {_kind(handler)} works through an object every request shares at {calls}, whose class "
+                "sets the AsyncSession it holds outside its `__init__`: the analysis cannot tell whether it is one "
+                f"Session for every request (unverified, not cleared); if it is, {harm}; fix: {AM338.fix}, or "
+                "acknowledge it with `# async-migrate: ignore[AM338] reason`")
+    return Finding(AM338, handler, handler.module.path, function.line, function.qualname, text,
+                   [Blocking(use.line, use.call) for use in shown])
 
 
 def _async_generators(project: Project, handler: Handler) -> Finding | None:
@@ -3714,6 +3753,8 @@ def _off_greenlet_finding(
     expired = [b for b in lazy if " (expired by the " in b.call]
     handed_unread = [b for b in expired if EXPIRED_UNVERIFIED in b.call]
     expired = [b for b in expired if b not in handed_unread]
+    expiry_unknown = [b for b in expired if EXPIRY_UNKNOWN in b.call]
+    expired = [b for b in expired if b not in expiry_unknown]
     dynamic = [b for b in lazy if _DYNAMIC in b.call and b not in expired]
     deferred = [b for b in lazy if (_DEFERRED in b.call or _UNLOADED in b.call) and b not in expired]
     unread = [b for b in lazy if _UNREAD in b.call and b not in expired]
@@ -3725,7 +3766,7 @@ def _off_greenlet_finding(
     loads = [
         b for b in lazy
         if b not in expired and b not in dynamic and b not in deferred and b not in unread and b not in by_name
-        and b not in handed_unread and b not in own_session and b not in held_session and b not in unfollowed
+        and b not in handed_unread and b not in expiry_unknown and b not in own_session and b not in held_session and b not in unfollowed
         and b not in undecided
     ]
     if held_session:
@@ -3831,6 +3872,14 @@ def _off_greenlet_finding(
                "the commit" if by_commit
                else f"`await session.refresh(obj)` after {'the rollback' if rolled_back else 'what expired it'}, or "
                "read what is needed before it")
+        )
+    if expiry_unknown:
+        parts.append(
+            f"reads attributes at {describe(expiry_unknown)} after a commit on an AsyncSession it reaches through an "
+            "object or a module-level name, where the analysis cannot read the sessionmaker, or which Session an "
+            "object the holder keeps commits: if it is this one and keeps `expire_on_commit=True`, the default, the "
+            "commit expired them and the read raises MissingGreenlet, so this is unverified (not cleared); `await "
+            "session.refresh(obj)` after the commit, or pass `expire_on_commit=False` where that Session is made"
         )
     if handed_unread:
         parts.append(

@@ -824,6 +824,9 @@ class Function(_Fact):
     locked: list[tuple[str, int, int]] = field(default_factory=list)
     # `async with LOCK:` likewise (an `asyncio.Lock` guards it on the event loop, across awaits).
     async_locked: list[tuple[str, int, int]] = field(default_factory=list)
+    # `async with UnitOfWork(db):`, a call bound to no name: the item's line and the block's last
+    # line, where the `__aexit__` of what it built runs (`held_commits`).
+    async_built: tuple[tuple[int, int], ...] = ()
     # A path the own body both reads and changes (`key in SEEN` ... `SEEN.add(key)`): each read and
     # change as (kind: "free", "bound" or "self", path, line, statement ordinal, changes, code as
     # written, the container method called or ""), see `codemods/astcollect/check_then_act.py`;

@@ -1740,6 +1740,9 @@ class BodyScanner:
             self._enters(item, True, nested)
             if not nested and type(item.context_expr) in (ast.Name, ast.Attribute):
                 self.raw_locked.append((item.context_expr, node.lineno, -(node.end_lineno or node.lineno)))
+            elif not nested and type(item.context_expr) is ast.Call and item.optional_vars is None:
+                line = self.source.line_of(item.context_expr)
+                self.function.async_built += ((line, node.end_lineno or node.lineno),)
             target = item.optional_vars
             if type(target) is ast.Name:
                 self._binding(target.id, item.context_expr, entered=True, asynchronous=True)

@@ -90,7 +90,15 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   function that one hands it on to); handed to a project module the tool cannot read (outside PATH,
   missing, not parsed), or to a method a project class inherits from a library
   (`AuthorOut.model_validate(order)`), the finding says so, unverified, not cleared; returned from a
-  route whose response model is a project class, the serialiser reads it the same way.
+  route whose response model is a project class, the serialiser reads it the same way. A commit
+  or rollback the handler makes through an object holding its AsyncSession counts too: an awaited
+  method committing `self.db` (`await repo.restock_all(10)`), the end of `async with uow:` or of
+  `async with UnitOfWork(db) as uow:` (built on the `with` line, bound to a name or not) whose
+  `__aexit__` commits or rolls back, `await self.db.commit()` in a class-based view keeping the
+  request's AsyncSession, and a commit through a module-level Session or holder (`db =
+  SessionLocal()`, `crud = CRUD(SessionLocal())`). A rollback expires whatever `expire_on_commit`
+  says; where the analysis cannot read the sessionmaker such a commit's Session comes from, or it
+  commits through another object the holder keeps, the read is unverified, not cleared.
 
 Read below the `async with` block that opened the handler's AsyncSession (every one it has), each
 of these loads on a closed Session instead: the object is detached, and the read raises
