@@ -2002,15 +2002,24 @@ def _sync_handoff(
 def held_async_sessions(project: Project, handler: Handler) -> dict[str, str]:
     """`$self.db` -> `self.db` for each attribute where a method handler's instance holds an
     AsyncSession: what its class's `__init__` (its own, a base's, or the one a fastapi-utils
-    `@cbv` view's class attributes make) keeps from a parameter declared to receive one."""
-    from async_migrate.codemods.held_session import method_held_async
+    `@cbv` view's class attributes make) keeps from a parameter declared to receive one; and
+    `$holder.session` -> `holder.session` for such an attribute of another object the handler
+    hands to a call (`held_session.object_held_async`)."""
+    from async_migrate.codemods.held_session import method_held_async, object_held_async
 
     function = handler.function
-    if not function.params or function.params[0].variadic:
-        return {}
-    instance = function.params[0].name
-    attributes = method_held_async(project, handler.module, function)
-    return {f"${instance}.{attribute}": f"{instance}.{attribute}" for attribute in sorted(attributes)}
+    found: dict[str, str] = {}
+    if function.params and not function.params[0].variadic:
+        instance = function.params[0].name
+        attributes = method_held_async(project, handler.module, function)
+        found = {f"${instance}.{attribute}": f"{instance}.{attribute}" for attribute in sorted(attributes)}
+    # another object's (`add_item(holder.session)` on a dependency's or a built `Holder(db)`)
+    for call in function.calls:
+        for arg in call.args:
+            expr = arg.expr
+            if expr and expr not in found and "." in expr and object_held_async(project, handler.id, expr):
+                found[expr] = expr[1:]
+    return found
 
 
 def _mapped_handoff(project: Project, function: facts.Function, call: facts.Call, names: AbstractSet[str]) -> str | None:
@@ -4089,8 +4098,14 @@ def _mixed_message(
     if not params:
         opened = ", ".join(f"`{name}`" for name in async_session_locals(project, handler.function))
         if not opened:
-            held = ", ".join(f"`{shown}`" for shown in held_async_sessions(project, handler).values())
-            return f"{prefix} {kind} holds an AsyncSession on its instance ({held}) but " + "; ".join(parts)
+            shown = list(held_async_sessions(project, handler).values())
+            qualname = handler.function.qualname
+            method = "." in qualname and ".<locals>." not in qualname and handler.function.params
+            instance = handler.function.params[0].name + "." if method else None
+            held = ", ".join(f"`{text}`" for text in shown)
+            if instance is not None and all(text.startswith(instance) for text in shown):
+                return f"{prefix} {kind} holds an AsyncSession on its instance ({held}) but " + "; ".join(parts)
+            return f"{prefix} {kind} reaches an AsyncSession through an object ({held}) but " + "; ".join(parts)
         return f"{prefix} {kind} opens an AsyncSession ({opened}) but " + "; ".join(parts)
     return f"{prefix} {kind} takes an AsyncSession ({', '.join(params.values())}) but " + "; ".join(parts)
 

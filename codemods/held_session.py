@@ -215,6 +215,28 @@ def method_held_async(project: Project, module: facts.Module, function: facts.Fu
     return init_held_async(project, project_classes(project), f"{module.name}.{owner}")
 
 
+def object_held_async(project: Project, fid: FunctionId, expression: str) -> bool:
+    """Whether `expression` as facts spell it (`$holder.session`, `$svc.repo.db`) reads, in
+    function `fid`, an attribute in which every object the rest of it may be (by the value flow:
+    a parameter's dependency or annotation, `Holder(db)`, an attribute's assignments) keeps an
+    AsyncSession by `init_held_async`: the same AsyncSession as a parameter declared one, reached
+    through an object a route is handed or builds. False when any of those objects is unknown."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.flow import INSTANCE
+
+    owner, dot, attribute = expression.rpartition(".")
+    if not dot or not owner.startswith("$") or not attribute.isidentifier():
+        return False
+    values = project.flow.evaluate(fid, owner)
+    classes = project_classes(project)
+    for value in values:
+        if value.kind != INSTANCE or not isinstance(value.target, str):
+            return False
+        if attribute not in init_held_async(project, classes, value.target):
+            return False
+    return bool(values)
+
+
 def init_held_async(project: Project, classes: Classes, cls: str) -> set[str]:
     """Attributes the `__init__` an instance of `cls` runs (its own or the nearest base's)
     assigns once, from a parameter declared to receive an AsyncSession (for `cls`)."""

@@ -47,7 +47,7 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
     for current, names, _exact in _walk(project, fid):
         module, function = project.functions[current]
         declared = set(project.declared_async_session_params(current))
-        held = _held_async_sessions(project, module, function)
+        held = _held_async_sessions(project, current, module, function)
         later = _deferred(function, names, held) if names or held else {}
         handles = _async_handles(function, names) if names else {}
         for call in function.calls if names or held else ():
@@ -344,7 +344,7 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[
     for current, names, exact in _walk(project, fid):
         module, function = project.functions[current]
         # a repository's `self.session`, kept from an `__init__` parameter declared an AsyncSession
-        held = {attribute for attribute, _ in _held_async_sessions(project, module, function)}
+        held = {attribute for attribute, _ in _held_async_sessions(project, current, module, function)}
         if names:
             for line, text in _streamed(function, names):
                 streamed.append((Blocking(line, text), _shown(project, fid, current, line, text)))
@@ -561,13 +561,21 @@ def never_runs(project: Project, function: facts.Function, index: int) -> bool:
     return (project.canonical(outer.callee) or "").removeprefix("builtins.") in NEVER_RUN
 
 
-def _held_async_sessions(project: Project, module: facts.Module, function: facts.Function) -> set[tuple[str, str]]:
+def _held_async_sessions(
+    project: Project, fid: FunctionId, module: facts.Module, function: facts.Function
+) -> set[tuple[str, str]]:
     """(`$self.session`, method) for each AsyncSession coroutine method on what a method's
     instance holds: a repository's `__init__(self, session: AsyncSession)` keeping it as
     `self.session = session`, its own or inherited from a base (one generic over the session
-    type, `Repository[AsyncSession]`, included). Only what that `__init__` declares is taken:
-    an attribute set elsewhere may hold anything."""
-    from async_migrate.codemods.held_session import method_held_async
+    type, `Repository[AsyncSession]`, included); and (`$holder.session`, method) where the
+    function calls one on such an attribute of another object (a dependency's, one it builds,
+    `held_session.object_held_async`). Only what that `__init__` declares is taken: an attribute
+    set elsewhere may hold anything."""
+    from async_migrate.codemods.held_session import method_held_async, object_held_async
 
-    attributes = method_held_async(project, module, function)
-    return {(f"$self.{attr}", method) for attr in attributes for method in AWAITED_METHODS}
+    attributes = {f"$self.{attr}" for attr in method_held_async(project, module, function)}
+    for call in function.calls:
+        owner = call.func.rpartition(".")[0] if call.func is not None else ""
+        if owner.count(".") and owner not in attributes and object_held_async(project, fid, owner):
+            attributes.add(owner)
+    return {(attr, method) for attr in attributes for method in AWAITED_METHODS}
