@@ -349,13 +349,14 @@ def connection_dependencies(
     env = project.flow.env(fid)
     direct, built = [], []
     for param in function.params:
-        if param.depends is None:
+        depends = project.param_dependency(param)
+        if depends is None:
             continue
         written = (param.name, param.default or param.text or param.name)
         if any(v.kind == CONNECTION for v in env.get(param.name, ())):
             direct.append(written)
             continue
-        inner = [d for d in project.dependency_callables(param.depends) if d not in seen and d != fid]
+        inner = [d for d in project.dependency_callables(depends) if d not in seen and d != fid]
         if any(connection_dependencies(project, d, seen | {fid}) for d in inner):
             built.append(written)
     return direct + built

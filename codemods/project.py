@@ -1237,6 +1237,27 @@ class Project:
         found = self._declared[key] = self._declared_session(param)
         return found
 
+    def param_dependency(self, param: facts.Param) -> str | None:
+        """The dependency FastAPI fills a parameter from, as a reference: `Depends(f)` inline
+        (`param.depends`), through a name bound to `Annotated[T, Depends(f)]` (`db: SessionDep`)
+        or to `Depends(f)` (`Annotated[User, CurrentUser]`), or a module-level `db_dependency =
+        Depends(f)` given as the default; None when none is written."""
+        if param.depends is not None:
+            return param.depends
+        for ref in param.annotation:
+            target = self.resolve(ref)
+            value = target.value if target is not None and target.kind == "value" else None
+            if value is not None and value.kind == "annotated" and value.depends is not None:
+                return value.depends
+            if value is not None and value.kind == "depends":
+                return value.ref
+        if param.default_ref is not None:
+            target = self.resolve(param.default_ref)
+            value = target.value if target is not None and target.kind == "value" else None
+            if value is not None and value.kind == "depends":
+                return value.ref
+        return None
+
     def session_depends_default(self, param: facts.Param) -> str | None:
         """How the parameter's default declares a session dependency, as written for a reason:
         `db: Session = Depends(get_db)`, or `db=db_dependency` where `db_dependency =
@@ -1257,12 +1278,18 @@ class Project:
         (`Union[str, Session, Engine]`): what a parameter so declared holds is what its callers
         hand it (the fixpoint reads those), a Session only where one does, not whatever it is
         given (`get_dialect(url)`). `Optional[Session]`, `Session | None` and `Annotated[Session,
-        ...]` admit nothing else."""
+        ...]` admit nothing else, nor does `Annotated[Session, SessionDepends]` with
+        `SessionDepends = Depends(get_db)`: a marker, no type."""
         return len(annotation) > 1 and any(self.is_sync_session_type(ref) for ref in annotation) and any(
             self.canonical(ref) not in TYPE_FORMS and not self.is_sync_session_type(ref)
-            and self.canonical(ref) not in self.config.session_aliases
+            and self.canonical(ref) not in self.config.session_aliases and not self._depends_marker(ref)
             for ref in annotation
         )
+
+    def _depends_marker(self, ref: str) -> bool:
+        """Whether `ref` names a module-level `Depends(...)` (or `Security(...)`) value."""
+        target = self.resolve(ref)
+        return target is not None and target.kind == "value" and target.value is not None and target.value.kind == "depends"
 
     def _declared_session(self, param: facts.Param) -> str | None:
         declared = self.session_depends_default(param)

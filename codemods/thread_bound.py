@@ -284,13 +284,14 @@ def _find_holder(project: Project, fid: FunctionId, receiver: str, depth: int) -
                     return found
             return None
         param = next((p for p in function.params if p.name == name), None)
-        if param is None or param.depends is None or param.opaque_depends:
+        depends = project.param_dependency(param) if param is not None else None
+        if param is None or depends is None or param.opaque_depends:
             return None
-        target = project.resolve(param.depends)
+        target = project.resolve(depends)
         if target is None or target.kind != "function" or target.function is None or target.module is None:
             return None
         dependency = (target.module.name, target.function.key)
-        cached = _cached(project, param.depends, depth)
+        cached = _cached(project, depends, depth)
         if cached is not None:
             holder, made = cached
             return f"`{name}`, {holder}", made, None
@@ -299,7 +300,7 @@ def _find_holder(project: Project, fid: FunctionId, receiver: str, depth: int) -
             found = _holder(project, dependency, expression + rest, depth + 1)
             if found is not None:
                 holder, made, cls = found
-                return f"`{name}`, which `{param.depends.rpartition('.')[2]}()` hands out: {holder}", made, cls
+                return f"`{name}`, which `{depends.rpartition('.')[2]}()` hands out: {holder}", made, cls
         return None
     if steps[:1] == ("()",):
         cached = _cached(project, head, depth)

@@ -423,7 +423,8 @@ def _loads_on_sync_session(project: Project, dependency: FunctionId) -> bool:
         if session_work_view(project, fid).any:
             return True
         for param in project.functions[fid][1].params:
-            found = project.function(param.depends) if param.depends else None
+            depends = project.param_dependency(param)
+            found = project.function(depends) if depends else None
             if found is not None and (found[0].name, found[1].key) not in seen:
                 seen.add((found[0].name, found[1].key))
                 order.append((found[0].name, found[1].key))

@@ -578,9 +578,10 @@ def registry_dependency(project: Project, param: facts.Param) -> SharedUse | Non
     run as `def` would use it from several threads at once. A Session an `async def` dependency
     makes from a registry keyed on the asyncio task is the request's own (the dependency runs in
     the request's task): none."""
-    if param.depends is None or param.opaque_depends or not _registries_possible(project):
+    depends = project.param_dependency(param)
+    if depends is None or param.opaque_depends or not _registries_possible(project):
         return None
-    target = project.resolve(param.depends)
+    target = project.resolve(depends)
     if target is None or target.kind != "function" or target.function is None or target.module is None:
         return None
     function = target.function
@@ -591,7 +592,7 @@ def registry_dependency(project: Project, param: facts.Param) -> SharedUse | Non
         if found is None:
             continue
         scope, where = found
-        name = param.depends.rpartition(".")[2]
+        name = depends.rpartition(".")[2]
         if any(v.kind == REGISTRY for v in project.flow.evaluate(dependency, expression)):
             # `return db_session`: the registry itself, whose calls reach the Session of the
             # thread the route runs on, as the global named in the route would
@@ -1076,7 +1077,8 @@ def _process_wide_instances(project: Project, fid: FunctionId) -> list[tuple[str
     def dependencies(current: FunctionId) -> list[FunctionId]:
         found = []
         for param in project.functions[current][1].params:
-            target = project.resolve(param.depends) if param.depends else None
+            depends = project.param_dependency(param)
+            target = project.resolve(depends) if depends else None
             if target is not None and target.kind == "function" and target.module is not None and target.function:
                 found.append((target.module.name, target.function.key))
         return found
@@ -1260,11 +1262,12 @@ def _cached_session(project: Project, fid: FunctionId, head: str, steps: tuple[s
         found = [_cached_function(project, b.expr[:-2]) if b.expr.endswith("()") and not b.entered else None for b in bound]
         return found[0] if all(found) else None
     param = next((p for p in function.params if p.name == name), None)
-    if param is None or param.depends is None or param.opaque_depends:
+    depends = project.param_dependency(param) if param is not None else None
+    if param is None or depends is None or param.opaque_depends:
         return None
-    described = _cached_function(project, param.depends)
-    if described is None and (holder := dependency_handing_out(project, param.depends)) is not None:
-        described = f"which `{param.depends.rpartition('.')[2]}()` hands out: {holder}"
+    described = _cached_function(project, depends)
+    if described is None and (holder := dependency_handing_out(project, depends)) is not None:
+        described = f"which `{depends.rpartition('.')[2]}()` hands out: {holder}"
     return f"`{name}`, {described}" if described is not None else None
 
 

@@ -346,12 +346,9 @@ def receiver_shared(project: Project, edge: Edge, self_shared: bool) -> bool:
     param = next((p for p in caller.params if p.name == head), None)
     if param is None:
         return False
-    declared = [param.depends] if param.depends else []
-    for ref in param.annotation:  # `s: StatsDep`, `StatsDep = Annotated[Stats, Depends(get_stats)]`
-        alias = project.resolve(ref)
-        if alias is not None and alias.kind == "value" and alias.value is not None and alias.value.depends:
-            declared.append(alias.value.depends)
-    return any(_hands_one_instance(project, ref) for ref in declared)
+    # `s: StatsDep`, `StatsDep = Annotated[Stats, Depends(get_stats)]` too
+    declared = project.param_dependency(param)
+    return declared is not None and _hands_one_instance(project, declared)
 
 
 def _hands_one_instance(project: Project, ref: str | None) -> bool:

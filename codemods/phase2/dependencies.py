@@ -46,23 +46,9 @@ class SharedSession:
 
 
 def param_dependency(project: Project, param: facts.Param) -> str | None:
-    """The dependency a parameter is injected by: `Depends(f)` inline, through an alias, or
-    through a module-level `db_dependency = Depends(f)` given as the default."""
-    if param.depends is not None:
-        return param.depends
-    for ref in param.annotation:
-        target = project.resolve(ref)
-        value = target.value if target is not None and target.kind == "value" else None
-        if value is not None and value.kind == "annotated" and value.depends is not None:
-            return value.depends
-        if value is not None and value.kind == "depends":
-            return value.ref  # `Annotated[User, CurrentUser]` with `CurrentUser = Depends(get_user)`
-    if param.default_ref is not None:
-        target = project.resolve(param.default_ref)
-        value = target.value if target is not None and target.kind == "value" else None
-        if value is not None and value.kind == "depends":
-            return value.ref
-    return None
+    """`Project.param_dependency`: `Depends(f)` inline, through an alias, or a module-level
+    `db_dependency = Depends(f)` given as the default."""
+    return project.param_dependency(param)
 
 
 def wrapped_session_params(project: Project, handler: Handler) -> list[tuple[facts.Param, str]]:
