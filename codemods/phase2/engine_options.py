@@ -196,6 +196,9 @@ def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: 
             "engine opens another, separate one, so sync and async sessions will not see each "
             "other's data"
         )
+    static = None if memory else _static_pool_unread_url(project, calls)
+    if static is not None:
+        notes.append(f"{build.path}:{static.line}: {_STATIC_POOL_URL_UNREAD}")
     carried: list[tuple[str, str]] = []
     for keyword in keywords:
         args = [next((a for a in c.args if a.keyword == keyword), None) for c in calls]
@@ -214,6 +217,8 @@ def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: 
                 "takes the synchronous engine's execution options at runtime (`execution_options=...get_execution_options()`)"
             )
             continue
+        if static is not None and keyword == "poolclass" and project.canonical(present[0].ref) in STATIC_POOLS:
+            continue  # said above: carrying it would not share the database
         if len(present) < len(calls) or any(a.text != text for a in present):
             paths = f"on some of the paths of `{build.function}`" if build.function else "conditionally"
             notes.append(
@@ -482,6 +487,26 @@ def _is_literal(text: str) -> bool:
     except (ValueError, SyntaxError):
         return False
     return True
+
+
+# The URL of an engine built with StaticPool that the tool cannot read: what that pool is used for.
+_STATIC_POOL_URL_UNREAD = (
+    "the engine is built with poolclass=StaticPool, which is how an in-memory SQLite database "
+    "(`sqlite://`) is shared between Sessions, and its URL is only known at runtime: where it is one "
+    "(in tests, often), the async engine opens another, empty database, with StaticPool or without, and "
+    "the migrated routes fail (no such table, none of the rows the synchronous Sessions write); run that "
+    "configuration on a file or server database (a temporary file in tests)"
+)
+
+
+def _static_pool_unread_url(project: Project, calls: list[facts.EngineCall]) -> facts.EngineCall | None:
+    """The first call passing poolclass=StaticPool whose URL is no literal (an environment
+    variable, a setting, a factory's parameter), or None."""
+    for call in calls:
+        pool = next((a for a in call.args if a.keyword == "poolclass"), None)
+        if pool is not None and project.canonical(pool.ref) in STATIC_POOLS and _url_literal(call) is None:
+            return call
+    return None
 
 
 def _why_dropped(keyword: str, text: str) -> str | None:
