@@ -32,6 +32,7 @@ from async_migrate.codemods.flow import (
     SESSION,
     TASK,
     THREAD,
+    Values,
     app_state_name,
     context_variable_ref,
     in_order,
@@ -944,6 +945,8 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
                     return None  # `_local.session`: each thread's own (`thread_local.py`, AM141)
                 if end == len(parts) and steps[:1] == ("()",):
                     return None  # `SessionLocal().execute()`: the module-level maker makes one per call
+                if steps[:1] == ("()",) and _maker_only(flow.evaluate(fid, head)):
+                    return None  # `db.SessionLocal()`: a sessionmaker the module-level object holds, likewise
                 if end == len(parts) and not steps and _forwarded_source(project, fid, head) is not None:
                     return None  # a proxy: its `__getattr__` reads the Session on each use (`_sources`)
                 line = f":{target.value.line}" if target.value.line else ""
@@ -997,6 +1000,11 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
             return f"`self.{attribute}`, the Session an instance of {flow.classes.short(owner)} {kept}", False
         return f"`self.{attribute}`, the Session the module-level instance `{given}` was created with", True
     return None
+
+
+def _maker_only(values: Values) -> bool:
+    """Whether every value is a sessionmaker (not a `scoped_session`, which is a Session too)."""
+    return bool(values) and all(value.kind == FACTORY for value in values)
 
 
 def _opened_by_instance(project: Project, fid: FunctionId, receiver: str) -> tuple[str, str] | None:
