@@ -304,6 +304,11 @@ class Call(_Fact):
     # `sessions["ro"].scalars(...)`: a method called on an item taken by subscript, which the
     # value-flow notation cannot spell: (the container as spelled, or UNSPELLED; the method)
     item: tuple[str, str] | None = None
+    # A method called through subscripts anywhere in its called expression, which the notation
+    # cannot spell (`hub.ROOMS[name].changed.set`, `self.rooms[a][b].q.put_nowait`): the expression
+    # before the first subscript, then the attribute path after each ("" between two subscripts);
+    # empty where that first expression cannot be spelled either.
+    subscripted: tuple[str, ...] = ()
     args: list[Arg] = field(default_factory=list)
     # Bare local names written as items of a tuple, list or set display, or as values of a dict
     # display, given as an argument (`Thread(target=f, args=(db, 1))`): handed on inside it.
@@ -714,6 +719,8 @@ class Function(_Fact):
     # `with uow:` / `async with self.uow as u:` on a value, not a call: (expr, line, async)
     entered: list[tuple[str, int, bool]] = field(default_factory=list)
     assigns: list[tuple[str, str]] = field(default_factory=list)  # `self.attr = expr`, in order
+    # `ROOMS[name] = Room()` on a name the function does not bind: (the container, the value)
+    item_puts: tuple[tuple[str, str], ...] = ()
     assign_lines: tuple[int, ...] = ()  # the line of each of `assigns`
     # `self.attr: T = expr` (or with no value): the attribute and the references in T
     # (`self.session: Session | None = None`: a Session once something sets it)
@@ -1109,6 +1116,10 @@ class ClassFacts(_Fact):
     # Class attributes assigned a call at class level -> the resolved callee (`lock =
     # asyncio.Lock()` -> "asyncio.Lock"): objects every instance shares.
     built: dict[str, str] = field(default_factory=dict)
+    # Attributes a field specifier builds on each instance (`changed = attr.ib(factory=asyncio.Event)`,
+    # `q: Any = field(default_factory=asyncio.Queue)`, `default=attr.Factory(...)`, a lambda
+    # calling one) -> the resolved reference of what the factory calls.
+    factories: dict[str, str] = field(default_factory=dict)
     # Class attributes assigned a module-level name (`session = SessionLocal`, the registry an
     # active-record base keeps for `cls.session.add(self)`) -> its resolved reference.
     named: dict[str, str] = field(default_factory=dict)
@@ -1194,6 +1205,9 @@ class Module(_Fact):
     # among its keys, values and elements (constants left out; `?` for an element the tool cannot
     # read, or a name bound more than once), what a call through it may run (`Call.dispatch`).
     containers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Of those, each dict value or element as the value-flow notation spells it (`m.Room()`), `?`
+    # where it cannot: what the container holds from the start.
+    displayed: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Module-level names bound once, to a dict, list, set or tuple display or comprehension: a
     # collection, whose own methods (`TABLE.get(key)`) are no Session's whatever it is called.
     collections: list[str] = field(default_factory=list)

@@ -3921,7 +3921,12 @@ class Project:
                 _, function = self.functions[fid]
                 spelled = self._written_container(function, container)
                 return self._untyped_primitive(f"{spelled}[...]", method, f"an item of {spelled}")
-            return f"{self.written(container)}[...].{method}() on an {found}" if found is not None else None
+            if found is not None:
+                return f"{self.written(container)}[...].{method}() on an {found}"
+        if call.subscripted:  # `ROOMS[name].changed.set()`, any depth of attributes and items
+            from async_migrate.codemods.loop_chains import chains
+
+            return chains(self).call_primitive(fid, call)
         written = call.func or call.callee
         if written is None:
             return None
@@ -3933,7 +3938,11 @@ class Project:
             return taken
         primitive = self._held_primitive(fid, holder)
         if primitive is None:
-            return self._untyped_loop_object(fid, call, holder, method)
+            # `r.inner.q.put_nowait()`, `room(name).changed.set()`: what the chain reaches, step by step
+            from async_migrate.codemods.loop_chains import chains
+
+            found = chains(self).call_primitive(fid, call) if method not in LOOP_RUNNER_METHODS else None
+            return found or self._untyped_loop_object(fid, call, holder, method)
         if method in LOOP_RUNNER_METHODS:  # a loop of its own run to the end (AM284's)
             return None
         if primitive.startswith(UNTYPED_ITEMS):

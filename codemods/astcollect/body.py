@@ -36,6 +36,7 @@ from async_migrate.codemods.astcollect import (
     implicit,
     lifecycle,
     listeners,
+    loop_holders,
     objects,
     param_branches,
     query_vars,
@@ -1211,6 +1212,7 @@ class BodyScanner:
         self.raw_assigns: list[tuple[str, ast.expr]] = []
         self.assign_lines: list[int] = []  # of each of `raw_assigns`
         self.raw_attribute_stores: list[tuple[int, ast.expr, str, ast.expr]] = []
+        self.raw_item_puts: list[tuple[ast.expr, ast.expr]] = []  # `ROOMS[name] = Room()`
         self.raw_state_assigns: list[tuple[int, ast.expr, str, ast.expr | None]] = []
         # Local names bound to `TypeAdapter(T)` -> the references in T (`Call.adapted`).
         self.adapters: dict[str, tuple[str, ...]] = {}
@@ -1299,6 +1301,8 @@ class BodyScanner:
                     call.item = (container, func.attr)
                 elif call.func is None and type(func) is ast.Attribute:
                     call.through_await = expression(func, here, awaits=True)
+                if call.func is None and type(func) is ast.Attribute:
+                    call.subscripted = loop_holders.subscripted(func, partial(expression, local=here))
             for arg in call.args:
                 if arg.ref is not None:
                     arg.ref = resolve(arg.ref, here)
@@ -1371,6 +1375,14 @@ class BodyScanner:
                 lines.append(line)
         if lines:
             self.function.assign_lines = tuple(lines)
+        puts = [
+            (into, put)
+            for held, value in self.raw_item_puts
+            if (into := expression(held, local)) is not None and not into.startswith("$")
+            and (put := expression(value, local)) is not None
+        ]
+        if puts:
+            self.function.item_puts = tuple(puts)
         for line, receiver, attribute, value in self.raw_attribute_stores:
             found = expression(value, local)
             root = expression(_store_root(receiver), local)
@@ -2567,8 +2579,16 @@ class BodyScanner:
             # what a request's state holds is read back elsewhere (codemods/flow.py, request_state)
             self.raw_state_assigns.append((self.source.line_of(target), target.value.value, target.attr, value))
             return
+        if type(target) is ast.Subscript and value is not None:
+            self.raw_item_puts.append((target.value, value))
+            return
         if type(target) is ast.Tuple or type(target) is ast.List:
             elements = target.elts
+            made = loop_holders.pair_made(value, self.collector.ref)
+            if made is not None:
+                for element in elements:  # `send, recv = anyio.create_memory_object_stream()`: both ends
+                    self._flow_target(element, made)
+                return
             if (
                 type(value) in (ast.Tuple, ast.List) and len(value.elts) == len(elements)  # type: ignore[union-attr]
                 and not any(type(e) is ast.Starred for e in (*elements, *value.elts))  # type: ignore[union-attr]

@@ -25,6 +25,7 @@ from async_migrate.codemods.astcollect import (
     dispatch,
     enclosing,
     item_stores,
+    loop_holders,
     registries,
     syntax,
 )
@@ -587,6 +588,18 @@ class Collector:
 
     # -------------------------------------------------------- module level
 
+    def _pair_ends(self, target: ast.expr, value: ast.expr, line: int) -> None:
+        """`SEND, RECV = anyio.create_memory_object_stream(10)`: each end a module-level value
+        built by that call (`facts.Module.values`), as AM138 reads a primitive built at import."""
+        made = loop_holders.pair_made(value, self.ref) if type(target) in (ast.Tuple, ast.List) else None
+        recorded = self._value(made) if made is not None else None
+        if recorded is None:
+            return
+        recorded.line = line
+        for element in target.elts:  # type: ignore[attr-defined]
+            if type(element) is ast.Name:
+                self.facts.values[element.id] = recorded
+
     def _module_statement(self, statement: ast.stmt) -> None:
         value: ast.expr | None = None
         target: str | None = None
@@ -598,6 +611,7 @@ class Collector:
                 if element_of is not None and not element_of.startswith(dispatch.BY_NAME):
                     self._elements[target] = element_of
             value = statement.value  # type: ignore[attr-defined]
+            self._pair_ends(statement.targets[0], value, statement.lineno)  # type: ignore[attr-defined]
             self._set_attribute(statement.targets[0], value, statement.lineno)  # type: ignore[attr-defined]
             self._state_set(statement.targets[0], value, statement.lineno)  # type: ignore[attr-defined]
             self._handoff(statement.targets[0], value, statement.lineno, assigned=True)  # type: ignore[attr-defined]
@@ -668,6 +682,7 @@ class Collector:
             if rows is not None:
                 self.facts.rows[target] = rows
         if held is not None:
+            self.facts.displayed[target] = loop_holders.displayed(value, self.expression)
             self.displays[target] = value
             self.facts.containers[target] = tuple(
                 dispatch.UNREAD if written == dispatch.UNREAD else self._held_ref(written) or dispatch.UNREAD
@@ -1886,6 +1901,9 @@ class Collector:
                         first = value.args[0] if value.args else None
                         provided = self.ref(first) if first is not None and type(first) is not ast.Starred else None
                         found.provides.update(dict.fromkeys(targets, provided or ""))
+                made = loop_holders.factory(value, self.ref)
+                if made is not None:
+                    found.factories.update(dict.fromkeys(targets, made))
                 annotation = found.annotations.get(targets[0], ()) if type(statement) is ast.AnnAssign else ()
                 self._relationship(found, targets, value, annotation)
                 self._descriptor(found, targets, value)

@@ -35,6 +35,18 @@ field(default_factory=asyncio.Event)`), a local bound to a project class (`r = r
 nowhere the analysis reads), `start_soon`, `call_soon`, `call_later`, `call_at` and
 `create_task` (no project method of that name) keep the handler, unverified.
 
+A chain of items and attributes is read to any depth, step by step (`ROOMS[name].changed.set()`
+on a dict `add_room` fills with `Room()`, `OUTER.inner.q.put_nowait(x)`, `room(name).changed.set()`
+on what an unannotated function returns): through what a class body builds or a field
+specifier's factory calls with no annotation saying so (`changed = attr.ib(factory=asyncio.Event)`,
+`q: object = field(default_factory=asyncio.Queue)`), what `__init__` assigns (`self.q =
+asyncio.Queue()`), what functions put into a module-level container (`ROOMS[name] = Room()`,
+`CHANNELS.setdefault(name, Channel())`). anyio's memory object streams are bound to the loop
+too: `send, recv = anyio.create_memory_object_stream()`, kept anywhere, then `send.send_nowait(x)`.
+Where a step cannot be read (an unannotated parameter, `holder.inner.q.put_nowait(x)`),
+`put_nowait`, `send_nowait` and the other methods only such objects and `queue.Queue` have keep
+the handler, unverified.
+
 Before:
 
     EVENTS: asyncio.Queue = asyncio.Queue()

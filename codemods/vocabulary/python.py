@@ -111,11 +111,22 @@ LOOP_BOUND_PRIMITIVES = frozenset(
         *(f"asyncio.{name}" for name in ("AbstractEventLoop", "BaseEventLoop")),
         "asyncio.events.AbstractEventLoop",
         "asyncio.base_events.BaseEventLoop",
+        # Memory object streams and channels: `send_nowait` wakes a receiver through the loop's
+        # own event, as `put_nowait` on an asyncio.Queue does.
+        *(f"anyio.streams.memory.MemoryObject{end}Stream" for end in ("Send", "Receive")),
+        *(f"trio.Memory{end}Channel" for end in ("Send", "Receive")),
     }
 )
+# Calls making both ends of such a stream at once (`send, recv = anyio.create_memory_object_stream()`):
+# each end unpacked from one is such an object, named so in reasons.
+LOOP_BOUND_PAIRS = {
+    "anyio.create_memory_object_stream": "anyio memory object stream",
+    "trio.open_memory_channel": "trio memory channel",
+}
 # Calls handing back such an object (`app.state.loop = asyncio.get_running_loop()`), and the
 # context managers whose entered value is one (`async with anyio.create_task_group() as tg`).
 LOOP_BOUND_FACTORIES = {
+    **LOOP_BOUND_PAIRS,
     "asyncio.get_running_loop": "asyncio.AbstractEventLoop",
     "asyncio.events.get_running_loop": "asyncio.AbstractEventLoop",
     "asyncio.get_event_loop": "asyncio.AbstractEventLoop",
@@ -144,7 +155,8 @@ LOOP_BOUND_READS = frozenset(
 # item of a container the analysis cannot read (`for q in self._subscribers: q.put_nowait(m)`),
 # the handler stays async, unverified, rather than run it in a worker thread.
 LOOP_PRIMITIVE_METHODS = frozenset(
-    {"put_nowait", "get_nowait", "set_result", "set_exception", "notify", "notify_all"}
+    {"put_nowait", "get_nowait", "set_result", "set_exception", "notify", "notify_all", "send_nowait",
+     "receive_nowait"}
 )
 # Methods only task groups, nurseries and event loops have: called on what the analysis cannot
 # type (`request.app.state.tasks.start_soon(...)`, the state set nowhere it reads), the handler
