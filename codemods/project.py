@@ -107,6 +107,7 @@ from async_migrate.codemods.vocabulary.graphql import (
 )
 from async_migrate.codemods.vocabulary.python import (
     CALLABLE_TYPES,
+    CASTS,
     COLLECTION_TYPES,
     CONTEXT_VARIABLE_WRITES,
     CONTEXT_VARIABLES,
@@ -3180,6 +3181,8 @@ class Project:
                 if model is not None:
                     found.append((call.line, model))
                     continue
+                if self.canonical(call.callee) in CASTS:
+                    continue  # `cast(Session, db)` hands `db` back, and the calls on it are followed as `db`'s
                 passed = self._passed_sessions(flow, fid, call, names)
                 factory = None if passed or not call.args else next(
                     (a for a in call.args if (a.expr or a.ref) and flow.holds(fid, a.expr or a.ref, FACTORY)),  # type: ignore[arg-type]

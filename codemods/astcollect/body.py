@@ -2023,7 +2023,7 @@ class BodyScanner:
         value = node.value
         self._mark_in_place(value)
         if not nested:
-            name = name_of(value)
+            name = name_of(self.collector.cast_value(value, self.locals) if value is not None else None)
             if name is not None:
                 self.function.yields += (name,)
             if syntax.is_flow(value) or (type(value) is ast.Subscript and syntax.is_flow(value.value)):
@@ -2049,7 +2049,9 @@ class BodyScanner:
                     self.raw_rebound.append((written, callee))
         single = node.targets[0] if len(node.targets) == 1 and type(node.targets[0]) is ast.Name else None
         if single is not None:
-            aliased = dotted(node.value) if type(node.value) in (ast.Name, ast.Attribute) else None
+            # `s = cast(Session, db)` binds `db` again under another name, as `s = db` does
+            bound = self.collector.cast_value(node.value, self.locals)
+            aliased = dotted(bound) if type(bound) in (ast.Name, ast.Attribute) else None
             if aliased is not None and aliased != single.id:
                 self.aliases.setdefault(single.id, []).append(aliased)
             adapter = self._adapter(node.value)
@@ -2059,7 +2061,7 @@ class BodyScanner:
                 self.adapters.pop(single.id, None)
             if not nested and type(node.value) is ast.Call:
                 self.built.add(single.id)
-            name = name_of(node.value)
+            name = name_of(bound)
             if name is not None:
                 self.function.rebinds.append((single.id, name))
         value = node.value.value if type(node.value) is ast.Await else node.value
@@ -2287,9 +2289,10 @@ class BodyScanner:
         elif type(func) is ast.Subscript and self.collector._parametrised_class(func):
             call.type_args = tuple(self.collector.refs(func.slice))
         if type(func) is ast.Attribute:
-            if type(func.value) is ast.Call:
+            held = self.collector.cast_value(func.value, self.locals)  # `cast(Session, db).get(...)` calls on `db`
+            if type(held) is ast.Call:
                 call.chained = func.attr
-            receiver = name_of(func.value)
+            receiver = name_of(held)
             if receiver is not None:
                 call.receiver = receiver
                 call.method = func.attr
@@ -2303,13 +2306,14 @@ class BodyScanner:
         position = 0
         for given in node.args:
             if type(given) is not ast.Starred:
+                given = self.collector.cast_value(given, self.locals)  # `helper(cast(Session, db))` hands `db`
                 recorded = facts.Arg(position, None, name_of(given), dotted(given))
                 position += 1
                 self._given(recorded, given, contained)
                 recorded_args.append(recorded)
         for keyword in node.keywords:
             if keyword.arg is not None:
-                given = keyword.value
+                given = self.collector.cast_value(keyword.value, self.locals)
                 recorded = facts.Arg(None, keyword.arg, name_of(given), dotted(given))
                 self._given(recorded, given, contained)
                 recorded_args.append(recorded)

@@ -16,7 +16,7 @@ import functools
 import sys
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
-from typing import Any
+from typing import Any, TypeVar
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import (
@@ -62,6 +62,7 @@ from async_migrate.codemods.vocabulary.pydantic import VALIDATOR_MARKERS
 from async_migrate.codemods.vocabulary.python import (
     ANNOTATED,
     CALLABLE_TYPES,
+    CASTS,
     CONTEXT_VARIABLES,
     GENERATED_INIT,
     PARTIALS,
@@ -91,6 +92,7 @@ from async_migrate.codemods.vocabulary.starlette import (
 )
 
 # Builtins that only look at a function handed to them.
+_Node = TypeVar("_Node", bound=ast.AST)
 _COLLECTIONS = frozenset({ast.Dict, ast.List, ast.Set, ast.Tuple, ast.DictComp, ast.ListComp, ast.SetComp})
 _INSPECTS = frozenset({"repr", "str", "print", "id", "hash", "type", "isinstance", "callable", "hasattr", "getattr"})
 
@@ -551,6 +553,18 @@ class Collector:
     def ref(self, node: ast.AST | None, local: frozenset[str] = frozenset()) -> str | None:
         return self.resolve(dotted(node), local)
 
+    def cast_value(self, node: _Node, local: AbstractSet[str] = frozenset()) -> _Node | ast.expr:
+        """`x` for `typing.cast(T, x)` (a cast of a cast too), else `node`: the cast hands back its
+        value itself, so where the Session is followed it is `x`, whatever type `T` names."""
+        found: _Node | ast.expr = node
+        while (
+            isinstance(found, ast.Call) and len(found.args) == 2 and not found.keywords
+            and syntax.last_name(found.func) == "cast" and type(found.args[1]) is not ast.Starred
+            and type(found.args[0]) is not ast.Starred and self.resolve(dotted(found.func), local) in CASTS
+        ):
+            found = found.args[1]
+        return found
+
     def expression(self, node: ast.AST, local: frozenset[str] = frozenset(), awaits: bool = False) -> str | None:
         """An expression in the value-flow notation of `facts.Function.bindings`, or None.
 
@@ -569,6 +583,10 @@ class Collector:
                 if type(func) is ast.Name and func.id == "super" and "super" not in local:
                     head = "super()"
                     break
+                cast = self.cast_value(node, local)
+                if cast is not node:  # `cast(Session, request.state.db)` is `request.state.db`
+                    node = cast
+                    continue
                 attribute = _getattr_literal(node, local)  # type: ignore[arg-type]
                 if attribute is not None:  # `getattr(request.state, "db")` is `request.state.db`
                     steps.append("." + attribute)

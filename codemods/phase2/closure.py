@@ -137,7 +137,7 @@ from async_migrate.codemods.unread_names import project_names_in_unread
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS, SCOPES
-from async_migrate.codemods.vocabulary.python import PARTIALS, TO_THREAD
+from async_migrate.codemods.vocabulary.python import CASTS, PARTIALS, TO_THREAD
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ABSENT_METHODS,
     ASYNC_SESSION_ATTRIBUTES,
@@ -3504,6 +3504,8 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
             found.append(_Own(AM214, call.line, f"`{call.receiver}.{call.method}()` does not exist on AsyncSession: "
                               f"{UNAVAILABLE_METHODS[call.method]}"))
             continue
+        if project.canonical(call.callee) in CASTS:
+            continue  # `cast(Session, db)` hands `db` back: the calls on what it returns are `db`'s
         passes_session = [a for a in call.args if a.name in names or _held_session(project, fid, a)]
         holding = None if passes_session or call.index in callees or call.offloaded else _hands_holder(
             project, fid, call, function, names, callees, kept

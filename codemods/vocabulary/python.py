@@ -302,6 +302,10 @@ CONTAINER_TYPES = frozenset(
 )
 
 
+# `cast(T, x)` hands back `x` itself: the value flow reads `x` through it, whatever type it names.
+CASTS = frozenset({"typing.cast", "typing_extensions.cast"})
+
+
 # Builtins that take a coroutine object as any other object: nothing of it runs.
 NEVER_RUN = frozenset({
     "list", "tuple", "set", "frozenset", "dict", "sorted", "reversed", "len", "print", "str", "repr", "bool",

@@ -19,6 +19,7 @@ from async_migrate.codemods.phase2.rewrites.call_mappings import CallMappings
 from async_migrate.codemods.phase2.rewrites.engine_open import EngineOpen
 from async_migrate.codemods.phase2.rewrites.project_calls import ProjectCalls
 from async_migrate.codemods.phase2.rewrites.query_chains import KeptQuery, LegacyQuery
+from async_migrate.codemods.phase2.rewrites.session_casts import SessionCasts
 from async_migrate.codemods.phase2.rewrites.session_methods import SessionMethods
 from async_migrate.codemods.phase2.rewrites.session_open import SessionOpen
 from async_migrate.codemods.phase2.rewrites.session_params import (
@@ -39,6 +40,7 @@ CALL_REWRITES: tuple[CallRewrite, ...] = (
     CallMappings(),
     EngineOpen(),  # before SessionOpen: `Session(engine)` is a Session class opened with arguments
     SessionOpen(),
+    SessionCasts(),  # the type a cast of the Session names; the calls on it are the units' above
 )
 
 # Tried in order; a route's Session parameter is always one of the first two.

@@ -33,6 +33,7 @@ class CallKind(Enum):
     MAP = "map"  # a configured call mapping (`paginate`): its async counterpart, awaited
     OPEN = "open"  # a Session opened from the sync sessionmaker: the async one, `async with`
     OPEN_ON_ENGINE = "open_on_engine"  # `Session(engine)` in a `with`: `AsyncSession(async_engine)`
+    CAST = "cast"  # `cast(Session, db)` of the Session: `cast(AsyncSession, db)`
 
 
 @dataclass(slots=True)

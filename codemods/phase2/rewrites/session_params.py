@@ -291,7 +291,7 @@ def _sync_type_name(project: Project, module: facts.Module, param: facts.Param) 
             continue
         if not (project.is_sync_session_type(ref) or _is_sync_alias(project, ref)):
             continue
-        for spelled in _spellings(module, ref):
+        for spelled in spellings(module, ref):
             if _names(param.text, spelled):
                 return spelled
     return None
@@ -332,7 +332,7 @@ def _alias_depends(project: Project, ref: str) -> bool:
     return depends is not None and project.is_session_dependency(depends) and _is_sync_alias(project, ref)
 
 
-def _spellings(module: facts.Module, ref: str) -> list[str]:
+def spellings(module: facts.Module, ref: str) -> list[str]:
     """The local spellings of a reference in a module: `Session`, `orm.Session`, `deps.SessionDep`."""
     found = []
     for local, imported in module.imports.items():
@@ -349,6 +349,15 @@ def _spellings(module: facts.Module, ref: str) -> list[str]:
 def _names(text: str, spelled: str) -> bool:
     """`spelled` appears in an annotation as a whole name (`Session` is not in `SessionDep`)."""
     return re.search(rf"(?<![\w.]){re.escape(spelled)}(?![\w])", text) is not None
+
+
+def renamed_type(node: cst.BaseExpression, old: str) -> cst.BaseExpression:
+    """A type expression with the synchronous type spelled `old` named `AsyncSession` instead, in
+    a forward reference's string too (`"Session"`)."""
+    if isinstance(node, cst.SimpleString):
+        return _renamed_string(node, old)
+    renamed = node.visit(_RenameType(old, "AsyncSession"))
+    return renamed if isinstance(renamed, cst.BaseExpression) else node
 
 
 def _renamed_string(node: cst.SimpleString, old: str) -> cst.SimpleString:
