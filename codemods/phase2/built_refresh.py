@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import SCOPES, own_nodes
-from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.classes import Classes, project_classes
 from async_migrate.codemods.phase2.eager_flow import Flow
 from async_migrate.codemods.phase2.expired_lists import function_node
 from async_migrate.codemods.phase2.expired_reads import Refresh
@@ -106,11 +106,10 @@ def plan(
     fid, name, model = built
     classes = project_classes(project)
     flow = Flow(project, classes, set())
-    # A property's relationship must be one of the built class's own (its class order): a
-    # same-named property of another class, read by name, says nothing about this object.
-    if any(r.reads and r.reads[0][0] not in classes.mro(model) for r in risks):
+    found = refreshed(classes, model, risks)
+    if found is None:
         return None
-    attributes = tuple(dict.fromkeys(a for r in risks if (a := loaded_as(r)) is not None))
+    attributes, fields = found
     # a refresh naming it loads a relationship declared eager as well: no query loaded this object
     if any(flow.relationship(model, a) not in ("select", *EAGER_STRATEGIES) for a in attributes):
         return None
@@ -125,9 +124,7 @@ def plan(
         module.path,
         anchor.line,
         classes.short(model),
-        tuple(dict.fromkeys(
-            f"{r.path} through {classes.short(r.reads[0][0])}.{r.reads[0][1]}" if r.reads else r.path for r in risks
-        )),
+        fields,
     )
 
 
@@ -148,6 +145,18 @@ def explain(project: Project, route: FunctionId, risks: list[LazyLoadRisk], movi
     )
     return [replace(r, message=r.message.replace(UNTRACED, why)) if r.served == 1 and UNTRACED in r.message else r
             for r in risks]
+
+
+def refreshed(classes: Classes, model: str, risks: list[LazyLoadRisk]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(the relationships a refresh of an object of `model` loads for `risks`, the response model
+    fields it loads as reasons name them: `BookOut.author_name through Book.author` for a
+    property's), or None where a property's relationship is not one of `model`'s own (its class
+    order): a same-named property of another class, read by name, says nothing about this object."""
+    if any(r.reads and r.reads[0][0] not in classes.mro(model) for r in risks):
+        return None
+    return tuple(dict.fromkeys(a for r in risks if (a := loaded_as(r)) is not None)), tuple(dict.fromkeys(
+        f"{r.path} through {classes.short(r.reads[0][0])}.{r.reads[0][1]}" if r.reads else r.path for r in risks
+    ))
 
 
 def loaded_as(risk: LazyLoadRisk) -> str | None:

@@ -69,9 +69,10 @@ def plan(
         return None
     call, name, session, helper, model = found
     classes = project_classes(project)
-    if any(r.reads and r.reads[0][0] not in classes.mro(model) for r in risks):
+    refreshed = built_refresh.refreshed(classes, model, risks)
+    if refreshed is None:
         return None
-    attributes = tuple(dict.fromkeys(a for r in risks if (a := built_refresh.loaded_as(r)) is not None))
+    attributes, fields = refreshed
     flow = Flow(project, classes, set())
     if any(flow.relationship(model, a) != "select" for a in attributes):
         return None
@@ -82,9 +83,7 @@ def plan(
         module.path,
         call.line,
         classes.short(model),
-        tuple(dict.fromkeys(
-            f"{r.path} through {classes.short(r.reads[0][0])}.{r.reads[0][1]}" if r.reads else r.path for r in risks
-        )),
+        fields,
         source=f"{helper_module.name}.{helper_function.qualname} gets from the route's Session",
     )
 
