@@ -86,7 +86,7 @@ def test_runtime_a_class_named_option_loads_on_its_own_query_only(cli, app):  # 
         "async def other(db: async_session_dependency):\n"
         "    a = (await db.scalars(select(Book).where(Book.id == 1).options(selectinload(Book.author)))).first()\n"
         "    b = (await db.scalars(select(Book).where(Book.id == 2).options(selectinload(Book.author))))"
-        ".unique().one_or_none()\n"
+        ".one_or_none()\n"
         '    return {"a": a.author.name, "b": b.author.name}'
     )
     result = run_python(

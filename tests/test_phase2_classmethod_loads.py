@@ -65,7 +65,7 @@ def test_a_classmethod_finder_gets_the_eager_load_of_what_the_route_reads(cli, s
         assert "adds the eager load of Item.owner to the query in models.Item." in " ".join(found["reasons"])
     text = read(root, "models.py")
     assert "(await db.scalars(select(cls).where(cls.name == name).options(selectinload(cls.owner)))).first()" in text
-    assert "(await db.scalars(select(cls).where(cls.id == id).options(selectinload(cls.owner)))).unique().one_or_none()" in text
+    assert "(await db.scalars(select(cls).where(cls.id == id).options(selectinload(cls.owner)))).one_or_none()" in text
     assert serve(root, kind, CHECK) == [{"owner": "Bob"}, {"owner": "Ann"}]
 
 

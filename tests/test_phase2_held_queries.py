@@ -4,14 +4,15 @@ the data flow stopped at that query, so every relationship read on them blocked 
 a fix asking for the very option the query already has. The options written in that query
 now credit the reads on its objects (a chained one by the path it follows): such routes migrate
 (RUN on SQLite, PostgreSQL and MariaDB: the answers read the relationships and the renamed row
-is written). A read no option of that query loads still blocks, naming the query; `get()` is
-left as it was (an object the Session holds already comes back whatever its options say)."""
+is written). A read no option of that query loads gets the option added there, as a helper's
+own query does, the method moving with the route; `get(..., options=[...])` still blocks (an
+object the Session holds already comes back whatever its options say)."""
 
 from __future__ import annotations
 
 import pytest
 from phase2_models import user_item_models
-from test_phase2_rules import apply, function, handler
+from test_phase2_rules import apply, function, handler, read
 from test_phase2_soundness import KINDS, SUBSYSTEM, routes, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
@@ -113,9 +114,13 @@ def test_reads_the_options_of_a_held_sessions_query_load_migrate_and_run(cli, se
     for name in ("rename", "owners", "chained"):
         assert handler(document, name)["action"] == "migrate", handler(document, name)["reasons"]
     assert "item = await repo.with_owner(item_id)" in function(root, SUBSYSTEM, "rename")
+    # the method moves with the route: its query gets the option the read needs
     found = handler(document, "plain")
-    assert found["action"] == "blocked" and "AM245" in found["codes"], found
-    assert any("the query on `self.session` in ItemRepository.plain (repository.py:" in r for r in found["reasons"])
+    assert found["action"] == "migrate", found
+    assert any("adds the eager load of Item.owner to the query in repository.ItemRepository.plain" in r
+               for r in found["reasons"]), found["reasons"]
+    assert "select(Item).where(Item.id == item_id).options(selectinload(Item.owner))" in read(root, "repository.py")
+    # `get(..., options=[...])` ignores its options for an object the Session holds: no option added there
     assert handler(document, "keyed")["action"] == "blocked"
     assert serve(root, kind, RUN) == [
         [

@@ -94,7 +94,7 @@ def test_an_eager_load_on_a_get_loads_an_object_a_dependency_loaded_first(cli, s
     terminal = "one" if method == "get_one" else "one_or_none"
     assert (
         f"    user = (await db.scalars(select(User).where(User.id == user_id).options(selectinload(User.items))))"
-        f".unique().{terminal}()\n"
+        f".{terminal}()\n"
     ) in function(root, SUBSYSTEM, "read_user")
     # the change the route made before the load is kept, flushed or not
     assert result["own"] == [200, {"id": 1, "name": "Ann?", "items": [{"name": "pen"}]}]

@@ -399,7 +399,7 @@ def test_a_relationship_of_the_dependency_s_object_is_eager_loaded_in_its_twin(c
     assert function(root, SUBSYSTEM, "get_current_user_async") == dedent(
         """
         async def get_current_user_async(db: AsyncSession = Depends(get_async_db_session)) -> User:
-            return (await db.scalars(select(User).where(User.id == 1).options(selectinload(User.items)))).unique().one_or_none()
+            return (await db.scalars(select(User).where(User.id == 1).options(selectinload(User.items)))).one_or_none()
         """
     )
     # the synchronous original, which unmigrated code may still call, is left as it was

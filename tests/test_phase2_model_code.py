@@ -206,7 +206,7 @@ def test_model_code_reading_relationships_gets_eager_loads_and_runs_on_the_async
     assert function(root, SUBSYSTEM, "book_out") == dedent(
         """
         async def book_out(book_id: int, session: async_session_dependency):
-            return (await session.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.author)))).unique().one_or_none()
+            return (await session.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.author)))).one_or_none()
         """
     )
     text = read(root, SUBSYSTEM)

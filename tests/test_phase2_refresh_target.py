@@ -91,7 +91,7 @@ def test_runtime_a_refresh_loads_on_the_object_it_is_given_only(cli, app):  # no
         "async def other(db: async_session_dependency):\n"
         "    first = await db.get(Book, 1)\n"
         "    second = (await db.scalars(select(Book).where(Book.id == 2).options(selectinload(Book.author))))"
-        ".unique().one_or_none()\n"
+        ".one_or_none()\n"
         '    await db.refresh(first, attribute_names=["author"])\n'
         '    return {"first": first.author.name, "second": second.author.name}'
     )

@@ -1075,7 +1075,7 @@ def test_a_lazy_relationship_read_in_a_helper_gets_the_eager_load_on_its_query(c
     assert function(lazy_app, SUBSYSTEM, "author_name") == dedent(
         """
         async def author_name(session: AsyncSession, book_id: int) -> str:
-            book = (await session.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.author)))).unique().one_or_none()
+            book = (await session.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.author)))).one_or_none()
             return book.author.name
         """
     )

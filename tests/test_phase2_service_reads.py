@@ -2,8 +2,8 @@
 
 `data.items` on a pydantic body whose field shares its name with a relationship (`User.items`)
 is no ORM read; `user = self.get(user_id)` (annotated `-> User`) then `user.items` on a
-`lazy="selectin"` relationship loads nothing. Such a service method migrates, and runs; the
-same read of a lazily loaded relationship still blocks.
+`lazy="selectin"` relationship loads nothing. Such a service method migrates, and runs; on a
+lazily loaded relationship the getter's query gets the eager load, and runs too.
 
 As in test_phase2_soundness: migrated with `phase2 --apply`, then RUN with TestClient, and the
 database read back through a separate synchronous session.
@@ -12,7 +12,7 @@ database read back through a separate synchronous session.
 from __future__ import annotations
 
 import pytest
-from test_phase2_rules import apply, dedent, handler, read, run
+from test_phase2_rules import apply, dedent, handler, read
 from test_phase2_soundness import MODELS, SUBSYSTEM, routes, serve, service
 
 __all__ = ["service"]  # the fixture, used by name
@@ -97,11 +97,16 @@ def test_a_schema_field_named_like_a_relationship_and_an_annotated_getter_migrat
     assert result == {"first": {"before": []}, "second": {"before": ["cup", "pen"]}, "rows": ["cup", "ink", "pen"]}
 
 
-def test_near_miss_a_lazily_loaded_relationship_read_through_the_getter_still_blocks(cli, service):
+def test_a_lazily_loaded_relationship_read_through_the_getter_gets_its_eager_load_and_runs(cli, service):
+    # the getter moves with the route: its `get()` becomes a select loading what the caller reads
     root = _build(service, "")
-    found = handler(run(cli, root), "add_items")
-    assert found["action"] == "blocked", found
+    document = apply(cli, root)
+    found = handler(document, "add_items")
+    assert found["action"] == "migrate", found
     reasons = " ".join(found["reasons"])
-    assert "`user.items` reads relationship User.items" in reasons, reasons
+    assert "adds the eager load of User.items to the query in services.UserService.get" in reasons, reasons
     assert "`data.items`" not in reasons, reasons  # the schema's field is no relationship
-    assert serve(root, "sqlite", SCRIPT)["rows"] == ["cup", "ink", "pen"]  # unchanged, still synchronous
+    text = read(root, "services.py")
+    assert "select(User).where(User.id == user_id).options(selectinload(User.items))" in text, text
+    result = serve(root, "sqlite", SCRIPT)
+    assert result == {"first": {"before": []}, "second": {"before": ["cup", "pen"]}, "rows": ["cup", "ink", "pen"]}

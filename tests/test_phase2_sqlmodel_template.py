@@ -697,7 +697,7 @@ def test_a_select_phase_two_writes_for_sqlmodels_async_session_runs_on_exec(cli,
     assert "scalars(" not in routes and "import select\n" not in routes.replace("from sqlmodel import select\n", "")
     assert "(await session.exec(select(User).where(User.id == user_id).limit(1))).first()" in routes
     assert "(await session.exec(query)).unique().all()" in routes
-    assert "(await session.exec(select(Item).where(Item.id == item_id).options(selectinload(Item.owner)))).unique().one_or_none()" in routes
+    assert "(await session.exec(select(Item).where(Item.id == item_id).options(selectinload(Item.owner)))).one_or_none()" in routes
     script = dedent(
         """
         import asyncio

@@ -212,6 +212,8 @@ class Closure:
     # Methods of those classes that cannot move, left out of the copy: method -> the one whose
     # blocker is why (`left_out.py`).
     left_out: dict[FunctionId, FunctionId] = field(default_factory=dict)
+    # Methods of those classes no migrating code runs, left out of the copy (`left_out.unused`).
+    unused_copies: set[FunctionId] = field(default_factory=set)
     # Those whose parallel class an earlier run added: used, not written again.
     existing_parallel: set[str] = field(default_factory=set)
     # Of those, the methods their copy lacks (written in the class since that run): class
@@ -545,7 +547,9 @@ def compute(
     fixes: dict[FunctionId, list[EagerFix]] = {}
     built: dict[FunctionId, built_refresh.BuiltRefresh] = {}
     for fid in candidates:
-        analysed = lazy_loads(project, [fid, *dependency_twins.get(fid, ())], dependency_twins.get(fid, ()))
+        analysed = lazy_loads(
+            project, [fid, *dependency_twins.get(fid, ())], dependency_twins.get(fid, ()), held_queries=True
+        )
         lazy[fid] = analysed.risks
         moving = {fid, *reach(fid)}
         # An object the route builds has no query to add an option to: a refresh loads what its
@@ -1165,6 +1169,23 @@ def compute(
                 fid, "migrate", [AM206.reason("only called within the subsystem")]
             )
     twins_module.name_twins(project, closure, members, groups, read)
+    # A parallel class's copy holds the methods the migrating code runs, not all of its class's;
+    # what only the others reach (a function, a method of a class not holding the Session) stays
+    # as it is, their originals calling it. A class moving in place moves whole.
+    starting = (
+        closure.migrated_routes | twinned_dependencies | in_place | held | openers
+        | {f for f in migrated_helpers if f in referenced or f in unseen or f in named_unread or f in top_level}
+    )
+    live = left_out.running(project, parallel_members, starting, read)
+    fixed = {f.fid for found in closure.eager_fixes.values() for f in found}
+    closure.unused_copies = parallel_members - live
+    idle = {
+        f for f in migrated_helpers - live - parallel_members - held - in_place
+        if f not in fixed and holders.holder_of(project, f) is None
+    }
+    parallel_members -= closure.unused_copies
+    for fid in closure.unused_copies | idle:
+        closure.helpers.pop(fid, None)
     _parallel_classes(project, closure, parallel_members, read)
     blocked_helpers = set()
     for route in blocked:

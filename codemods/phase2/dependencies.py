@@ -348,8 +348,10 @@ def _in_tree(
     found: list[SharedSession] = []
     # Each dependency once per way in: one the route's own parameters reach (`CurrentUser`) that
     # its router's `dependencies=[...]` reaches too is found again under that router, whose list
-    # phase two then points at the twin; else the router would keep the synchronous one.
-    seen: set[tuple[FunctionId, str | None]] = set()
+    # phase two then points at the twin; else the router would keep the synchronous one. And once
+    # per chain: `get_repo` the route takes and `valid_item(repo=Depends(get_repo))` takes too is
+    # reached through `valid_item` as well, which must then move with the route.
+    seen: set[tuple[FunctionId, tuple[FunctionId, ...], str | None]] = set()
     while queue:
         ref, chain, router = queue.pop(0)
         fid = dependency_function(project, ref)
@@ -359,11 +361,11 @@ def _in_tree(
             ref = copied or ref
         # A transaction dependency in the tree (`dependencies=[Depends(get_tx_db)]`) commits the
         # route's Session: it shares it like any dependency receiving it.
-        if fid is None or (fid, router) in seen or (
+        if fid is None or fid in chain or (fid, chain, router) in seen or (
             project.is_session_dependency(ref) and fid not in tx_dependency.wrappers(project)
         ):
             continue
-        seen.add((fid, router))
+        seen.add((fid, chain, router))
         path = (*chain, fid)
         _, dependency = project.functions[fid]
         for param in dependency.params:

@@ -42,6 +42,27 @@ _SCHEMA_BASES = frozenset({
 _PLAIN = frozenset({"dict", "Dict", "str", "int", "float", "bool", "bytes", "Mapping"})
 
 
+def query_of(function: facts.Function, number: int) -> facts.Load:
+    """A load origin's (or eager fix's) query: `function.loads[number]`, and past those, a query
+    on a Session the instance holds (`facts.Function.held_loads`, in the order of their calls)."""
+    if number < len(function.loads):
+        return function.loads[number]
+    return function.held_loads[sorted(function.held_loads)[number - len(function.loads)]]
+
+
+def conflicting(options: tuple[tuple[str, str, bool], ...]) -> set[tuple[str, str]]:
+    """The relationships (entity, attribute; `facts.Load.options`) that one query's options both
+    load and leave lazy (`lazyload(User.items), selectinload(User.items)`): SQLAlchemy refuses such
+    a query when it runs ("Loader strategy replacement ... is in conflict with existing strategy",
+    InvalidRequestError, whatever their order). Wildcards (`"*"`) are no such conflict: the last
+    wildcard wins, and a path named outright wins over every wildcard."""
+    seen: dict[tuple[str, str], set[bool]] = {}
+    for owner, attribute, loads in options:
+        if attribute != "*":
+            seen.setdefault((owner, attribute), set()).add(loads)
+    return {key for key, kinds in seen.items() if len(kinds) > 1}
+
+
 class OriginKind(Enum):
     """Where an object comes from.
 
@@ -142,10 +163,14 @@ class Flow:
         shared: Resolved | None = None,
         offloaded_sources: bool = False,
         followed: frozenset[FunctionId] = frozenset(),
+        held_queries: bool = False,
     ) -> None:
         self.project = project
         self.classes = classes
         self.members = members
+        # Phase two's plan: a method of the closure moves with the route, and the queries it runs
+        # on a Session its instance holds take loader options as a helper's own do (`_held_load`).
+        self.held_queries = held_queries
         # Dependencies whose async twins move with the analysed route: their queries are
         # rewritten too, so what they return is followed to those queries, not a source.
         self.followed = followed
@@ -440,12 +465,22 @@ class Flow:
         credit the reads on them (a source, judged by names: `LazyLoads._untraced`), and a read
         none credits names that query. A `get()` or `merge()` (`self.session.get(Item, pk)`) is such
         a source too, whose options credit nothing: an object the Session holds already is handed
-        back whatever they say. Not phase one's view. None when it is no such load."""
+        back whatever they say. With `held_queries`, where the method moves with the route (in the
+        closure) and its options are not in conflict, the query is a load like a helper's own
+        (`query_of`), which takes the eager-load option the route's reads need. Not phase one's
+        view. None when it is no such load."""
         if self.offloaded_sources:
             return None
         load = function.held_loads.get(index)
-        if load is None or load.form not in ("select", "get", "merge", "query") or self.classes.resolve(load.model or "") is None:
+        model = self.classes.resolve(load.model or "") if load is not None else None
+        if load is None or load.form not in ("select", "get", "merge", "query") or model is None:
             return None
+        if self.held_queries and load.form != "merge" and not conflicting(load.options or ()) and self._member(fid):
+            # the method moves with the route: its query takes an option like a helper's own
+            if load.receiver and self.classes.subclasses(model):
+                return None
+            number = len(function.loads) + sorted(function.held_loads).index(index)
+            return self._pick(Origin(OriginKind.LOAD, fid, number, model), picks)
         module, _ = self.project.functions[fid]
         where = f"the query on `{load.session}` in {function.qualname} ({module.path}:{load.line})"
         return self._pick(Origin(OriginKind.SOURCE, fid, where=where, dependency=fid, held=index), picks)

@@ -32,7 +32,9 @@ from async_migrate.codemods.phase2.eager_flow import (
     Resolved,
     dependency_provider,
     describe,
+    query_of,
 )
+from async_migrate.codemods.phase2.eager_flow import conflicting as _conflicting
 from async_migrate.codemods.phase2.handed_built import Handed, handed_back, handed_built, shown_functions
 from async_migrate.codemods.phase2.model_members import (
     Members,
@@ -236,30 +238,22 @@ def dependency_lazy_loads(project: Project, fid: FunctionId) -> list[LazyLoadRis
 
 
 def lazy_loads(
-    project: Project, function_ids: Iterable[FunctionId], followed: Iterable[FunctionId] = ()
+    project: Project, function_ids: Iterable[FunctionId], followed: Iterable[FunctionId] = (),
+    held_queries: bool = False,
 ) -> LazyLoads:
     """The risks of `lazy_load_risks`, except the reads the data flow leads back to a query
     phase two rewrites: those come back as fixes, the loader options to add to that query. An
     option credits the objects traced to its own query only (`_untraced`): a read the flow cannot
     trace is a risk whatever option names the class elsewhere.
-    `followed`: dependencies whose async twins move with the route, whose queries get them too."""
-    return _Analysis(project, fix=True, followed=frozenset(followed), traced_only=True).run(function_ids)
+    `followed`: dependencies whose async twins move with the route, whose queries get them too.
+    `held_queries`: a query on a Session an instance holds, in a method of the closure, is one
+    phase two rewrites too (`eager_flow.Flow`); not for `check`, which rewrites nothing."""
+    return _Analysis(
+        project, fix=True, followed=frozenset(followed), traced_only=True, held_queries=held_queries
+    ).run(function_ids)
 
 
 # ------------------------------------------------------------------ classes
-
-
-def _conflicting(options: tuple[tuple[str, str, bool], ...]) -> set[tuple[str, str]]:
-    """The relationships (entity, attribute; `facts.Load.options`) that one query's options both
-    load and leave lazy (`lazyload(User.items), selectinload(User.items)`): SQLAlchemy refuses such
-    a query when it runs ("Loader strategy replacement ... is in conflict with existing strategy",
-    InvalidRequestError, whatever their order). Wildcards (`"*"`) are no such conflict: the last
-    wildcard wins, and a path named outright wins over every wildcard."""
-    seen: dict[tuple[str, str], set[bool]] = {}
-    for owner, attribute, loads in options:
-        if attribute != "*":
-            seen.setdefault((owner, attribute), set()).add(loads)
-    return {key for key, kinds in seen.items() if len(kinds) > 1}
 
 
 def _get_options(function: facts.Function, load: facts.Load) -> facts.Arg | None:
@@ -444,9 +438,11 @@ class _Analysis:
     def __init__(
         self, project: Project, fix: bool = False, offloaded_sources: bool = False,
         followed: frozenset[FunctionId] = frozenset(), by_class: bool = True, traced_only: bool = False,
+        held_queries: bool = False,
     ) -> None:
         self.project = project
         self.fix = fix
+        self.held_queries = held_queries  # see `lazy_loads`
         self.by_class = by_class  # see `own_lazy_load_risks`
         self.traced_only = traced_only  # see `lazy_loads`
         self.followed = followed  # see `eager_flow.Flow`
@@ -487,7 +483,10 @@ class _Analysis:
         )
         # what the flows of this project's closures resolved, reused where it cannot differ
         # (kept apart per view of offloaded calls: the same term resolves differently in each)
-        shared = "lazy_load_resolved_offloaded" if offloaded_sources else "lazy_load_resolved"
+        shared = (
+            "lazy_load_resolved_offloaded" if offloaded_sources
+            else "lazy_load_resolved_held" if held_queries else "lazy_load_resolved"
+        )
         self._resolved = cast("Resolved", project.derived.setdefault(shared, Resolved()))
         # The references named beside a generic model where a route's validation reads it
         # (`Page[CourseOut]`): what its fields typed by a type parameter (`items: list[T]`) may
@@ -507,7 +506,10 @@ class _Analysis:
             members = self.closure(root)
             eager = self.eager(members)
             self.flow = (
-                Flow(self.project, self.classes, set(members), self._resolved, self.offloaded_sources, self.followed)
+                Flow(
+                    self.project, self.classes, set(members), self._resolved, self.offloaded_sources, self.followed,
+                    self.held_queries,
+                )
                 if self.fix
                 else None
             )
@@ -1532,7 +1534,7 @@ class _Analysis:
             return True
         candidate = _Relationship(origin.model, attribute, "select", origin.model)
         _, function = self.project.functions[origin.fid]
-        load = function.loads[origin.load]
+        load = query_of(function, origin.load)
         if _gets(function, load) and not origin.path:
             # `get()` returns an object the Session holds already, as loaded, and ignores its
             # `options=` then (a dependency sharing the Session may have loaded it first): its
@@ -1618,7 +1620,7 @@ class _Analysis:
         module, function = self.project.functions[origin.fid]
         root_module, root_function = self.project.functions[root]
         name = f"{root_module.name}.{root_function.qualname}"
-        load = function.loads[origin.load]
+        load = query_of(function, origin.load)
         conflict = _conflict_risk(self.classes, load, path)
         if conflict is not None:
             # the options in conflict are no unverified read: SQLAlchemy refuses the query whatever the
@@ -1629,9 +1631,24 @@ class _Analysis:
         if risk is not None:
             self._flow_risk(root, module, function, load.line, describe(self.classes, path), AM247, risk)
             return
+        step = Origin(OriginKind.LOAD, origin.fid, origin.load, path[-1][0], path[:-1])
+        lazy = None if deferred else self._unloading_option(step, path[-1][1])
+        if lazy is not None:
+            # a read through model code (`via`): an option added beside the query's own `lazyload`
+            # would make SQLAlchemy refuse the query
+            described = describe(self.classes, path)
+            self._flow_risk(
+                root, module, function, load.line, described, AM220,
+                f"{described} is read{f' by {via}' if via else ''} on objects of the query at line {lazy}, which "
+                "leaves it to load on first read by its own `lazyload(...)` or `raiseload(...)` option: the read "
+                "raises MissingGreenlet under AsyncSession, and an eager option added beside that one conflicts "
+                "with it",
+                "drop that option from the query (phase two then adds the eager load) or migrate the route by hand",
+            )
+            return
         key = (origin.fid, origin.load, path)
         fix = self.fixes.get(key) or EagerFix(
-            origin.fid, origin.load, path, module.path, function.loads[origin.load].line, via=via, deferred=deferred
+            origin.fid, origin.load, path, module.path, query_of(function, origin.load).line, via=via, deferred=deferred
         )
         if name not in fix.routes:
             fix = replace(fix, routes=(*fix.routes, name))
@@ -1683,7 +1700,7 @@ class _Analysis:
         the object to load on first read (`lazyload(User.items)`, `raiseload`, a `lazyload("*")`
         an option naming the attribute does not override); None otherwise."""
         assert origin.model is not None
-        load = self.project.functions[origin.fid][1].loads[origin.load]
+        load = query_of(self.project.functions[origin.fid][1], origin.load)
         if not load.options:
             return None
         root = origin.path[0][0] if origin.path else origin.model

@@ -13,11 +13,16 @@ or sharing its name in the hierarchy is left out with it: the copy has nothing f
 Only a class whose `__init__` receives the Session and whose methods are no routes (a class-based
 view moves with its routes as one).
 
+The copy also leaves out the methods no migrating code runs (`running`): a repository shared
+with a synchronous report keeps `count()` for it alone, and the copy holds what the routes call.
+
 Sources: `holders.holder_classes` (each family's moving methods), the caller's per-method blockers.
 """
 
 from __future__ import annotations
 
+import builtins
+import sys
 from collections.abc import Callable
 from typing import cast
 
@@ -87,3 +92,59 @@ def describe(project: Project, fid: FunctionId, cause: FunctionId) -> str:
         return f"`{function.qualname}` ({module.path}:{function.line})"
 
     return named(fid) if fid == cause else f"{named(fid)}, which calls {named(cause)}"
+
+
+def running(
+    project: Project, copied: set[FunctionId], users: set[FunctionId], read: Callable[[str], str] | None
+) -> set[FunctionId]:
+    """What migrating code runs: `users` (routes, their dependencies' twins, what moves in
+    place), every function they reach through calls, and the methods of `copied` (those going to
+    parallel async classes) among them. The other methods of `copied` are left out of the copy,
+    whose class keeps them for the code that stays synchronous, and what only those call keeps
+    its synchronous form. A method runs when a function that runs calls it, or calls a method of
+    its name (`super().names()`, an override one call may dispatch to, a call the analysis did
+    not resolve). Kept whatever calls them: special methods (`__init__`, `__aenter__`), decorated
+    ones (a property is read, not called), those named uncalled or looked up by name
+    (`callbacks = [repo.names]`, `getattr(repo, "names")`; anywhere, or without the source), those
+    a base declares too (an `@abstractmethod` stub the copy must implement, a name code of the
+    base may call), and every method of a class with a base neither the project's nor the
+    standard library's (what it declares or calls is not read)."""
+    classes = project.flow.classes
+    by_name: dict[str, list[FunctionId]] = {}
+    for fid in copied:
+        by_name.setdefault(project.functions[fid][1].name, []).append(fid)
+    queue = sorted(users)
+    for fid in sorted(copied):
+        function = project.functions[fid][1]
+        owner = classes.owner(fid)
+        if (
+            function.name.startswith("__") or function.decorators or owner is None
+            or any(function.name in classes.methods.get(base, {}) for base in classes.mro(owner)[1:])
+            or any(_unread_base(project, base) for ref in classes.mro(owner) for base in classes.by_ref[ref][1].bases)
+            or methods.value_uses(read, project, function.name)
+        ):
+            queue.append(fid)
+    seen: set[FunctionId] = set()
+    while queue:
+        fid = queue.pop()
+        if fid in seen:
+            continue
+        seen.add(fid)
+        # Whatever migrating code calls may be handed the copy (`partial(add_item, name, UnitOfWork(db))`):
+        # every function it reaches counts, not the copied methods alone.
+        queue.extend(e.callee for e in project.all_calls_from.get(fid, ()))
+        for call in project.functions[fid][1].calls:
+            written = call.method or (call.func or call.callee or "").rpartition(".")[2]
+            queue.extend(by_name.get(written, ()))
+    return seen
+
+
+def _unread_base(project: Project, base: str) -> bool:
+    """A base class neither the project's (read) nor the standard library's or a builtin."""
+    if project.flow.classes.resolve(base) is not None:
+        return False
+    canonical = project.canonical(base) or base
+    top = canonical.partition(".")[0]
+    return top not in sys.stdlib_module_names and not (
+        "." not in canonical and isinstance(getattr(builtins, canonical, None), type)
+    )

@@ -48,7 +48,7 @@ class FunctionPlan:
     # Loader options added to queries (codemods/phase2/eager_flow.py): call index -> the
     # query's form (`facts.Load.form`), the options as code, and for a `get` the local name of
     # `sqlalchemy.select` and the primary key attribute the `select` replacing it filters on.
-    eager: dict[int, tuple[str, tuple[str, ...], tuple[str, str, str] | None]] = field(default_factory=dict)
+    eager: dict[int, tuple[str, tuple[str, ...], tuple[str, str, str, bool] | None]] = field(default_factory=dict)
     # Names replaced everywhere in the function (parameters, return annotation, body): a class
     # holding the Session by its parallel async class. Local name -> new name.
     renames: dict[str, str] = field(default_factory=dict)
@@ -217,7 +217,10 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             if function.returns:
                 fplan.returns = "AsyncIterator[AsyncSession]"
                 plan.imports.update({("collections.abc", "AsyncIterator"), stack.async_session})
-        if is_dependency and not function.is_async and not project.session_names(fid):
+        if is_dependency and not function.is_async and not project.session_names(fid) and not any(
+            action.add_await for action in fplan.calls.values()
+        ):
+            # `valid_item(repo=Depends(get_repo))` awaits what the repository's copy returns
             fplan.keep_sync = True
         fplan.async_with = unit_of_work.entered_async(project, fid, migrated)
         if function.name in unit_of_work.ASYNC_NAMES and holders.holder_of(project, fid) is not None:
@@ -256,7 +259,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
     _write_alias_twins(plans, pending_aliases, used_aliases)
     _plan_parallel_family(project, plans, parallel, closure.existing_parallel)
     _plan_in_place_bases(project, plans, parallel)
-    for fid in sorted(closure.left_out):
+    for fid in sorted([*closure.left_out, *closure.unused_copies]):
         held_by = project.flow.classes.owner(fid)
         if held_by is not None and held_by in parallel and held_by not in closure.existing_parallel:
             kept_out, function = project.functions[fid]
@@ -434,7 +437,7 @@ def _plan_eager(
     project: Project, fid, fplan: FunctionPlan, plan: FilePlan, closure: Closure, stack: StackNames
 ) -> None:
     """The loader options the migrated routes need on this function's queries."""
-    from async_migrate.codemods.phase2.eager_flow import option
+    from async_migrate.codemods.phase2.eager_flow import option, query_of
 
     paths: dict[int, list[tuple[tuple[str, str], ...]]] = {}
     deferred: set[tuple[int, tuple[tuple[str, str], ...]]] = set()  # (load, path) ending in a deferred column
@@ -476,11 +479,11 @@ def _plan_eager(
     # them needs, or the last would replace the others'.
     merged: dict[int, tuple[int, list[tuple[tuple[str, str], ...]]]] = {}
     for number, found in sorted(paths.items()):
-        first, joined = merged.setdefault(function.loads[number].index, (number, []))
+        first, joined = merged.setdefault(query_of(function, number).index, (number, []))
         joined.extend(path for path in found if path not in joined)
         deferred.update((first, path) for path in found if (number, path) in deferred)
     for number, found in (merged[index] for index in sorted(merged)):
-        load = function.loads[number]
+        load = query_of(function, number)
         local = {}
         for path in found:
             for owner, _ in path:
@@ -505,8 +508,36 @@ def _plan_eager(
             select_name = _imported_as(module, home, "select")
             if select_name is None or select_name in shadowed:
                 select_name = _import_free(module, plan, home, "select", shadowed)
-            select = (select_name, key, method)
+            select = (select_name, key, method, _joins_rows(project, load.model))
         fplan.eager[load.index] = (load.form, options, select)
+
+
+# Loader strategies that never join a relationship's rows into its owner's query.
+_UNJOINED = frozenset({
+    "select", "selectin", "subquery", "immediate", "raise", "raise_on_sql", "noload", "write_only", "dynamic",
+})
+
+
+def _joins_rows(project: Project, model: str | None) -> bool:
+    """Whether a select of `model` may hand one object back in several rows, which a 2.0 result
+    refuses without `.unique()` (InvalidRequestError for a joined eager collection): a
+    relationship of the class, a base or a subclass loading `lazy="joined"` (or by a strategy
+    not read), a backref declared so anywhere (where one lands is not recorded), a base outside
+    PATH that may declare one, or a class the analysis does not read. The options phase two adds
+    are `selectinload`s, which join nothing."""
+    from async_migrate.codemods.phase2.model_members import members
+
+    classes = project.flow.classes
+    ref = classes.resolve(model) if model else None
+    if ref is None:
+        return True
+    found = members(project, classes)
+    for cls in (ref, *classes.subclasses(ref)):
+        if found.outside(cls) is not None:
+            return True
+        if any(s not in _UNJOINED for a in classes.mro(cls) for s in classes.by_ref[a][1].relationships.values()):
+            return True
+    return any(s not in _UNJOINED for _, declared in classes.by_ref.values() for s in declared.backrefs.values())
 
 
 def _loader_name(module: facts.Module, plan: FilePlan, name: str, shadowed: set[str]) -> str:

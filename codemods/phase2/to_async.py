@@ -385,7 +385,7 @@ class _AsyncBody(cst.CSTTransformer):
     def __init__(
         self,
         calls: dict[int, CallAction],
-        eager: dict[int, tuple[str, tuple[str, ...], tuple[str, str, str] | None]] | None = None,
+        eager: dict[int, tuple[str, tuple[str, ...], tuple[str, str, str, bool] | None]] | None = None,
         refreshes: list | None = None,
         result_name: str = "",
     ) -> None:
@@ -404,7 +404,7 @@ class _AsyncBody(cst.CSTTransformer):
         # `await s.get(M, pk)` written already (an earlier run's twin): the awaited call's id, and
         # then the await's -> the result method its select ends in
         self.awaited: set[int] = set()
-        self.selects: dict[int, str] = {}
+        self.selects: dict[int, tuple[str, bool]] = {}
         self.imports: set[tuple[str, str]] = set()
         self.nested = 0
         self.classes = 0
@@ -477,25 +477,28 @@ class _AsyncBody(cst.CSTTransformer):
             self.awaited.add(id(node.expression))
 
     def leave_Await(self, original: cst.Await, updated: cst.Await) -> cst.BaseExpression:
-        ending = self.selects.pop(id(original.expression), None)
-        if ending is None:
+        selected = self.selects.pop(id(original.expression), None)
+        if selected is None:
             return updated
-        # `await s.get(M, pk)` -> `(await s.scalars(select(M)...)).unique().one_or_none()`, as below
-        awaited = updated.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-        unique = cst.Call(func=cst.Attribute(value=awaited, attr=cst.Name("unique")))
-        return cst.Call(func=cst.Attribute(value=unique, attr=cst.Name(ending)), lpar=updated.lpar, rpar=updated.rpar)
+        # `await s.get(M, pk)` -> `(await s.scalars(select(M)...)).one_or_none()`, as below
+        ending, unique = selected
+        awaited = _unique_if(updated.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]), unique)
+        return cst.Call(func=cst.Attribute(value=awaited, attr=cst.Name(ending)), lpar=updated.lpar, rpar=updated.rpar)
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         updated = _parenthesize_await(updated, "func")
         index = self.index[id(original)]
         action = self.calls.get(index)
         selected = None
+        unique = True
         if index in self.eager and not self.nested:
             form, options, select = self.eager[index]
             if select is not None and action is not None and action.add_await:
-                updated, selected = _get_as_select(updated, options, *select)
+                updated, selected = _get_as_select(updated, options, *select[:3])
+                unique = select[3]
             elif select is not None and action is None and id(original) in self.awaited:
-                updated, self.selects[id(original)] = _get_as_select(updated, options, *select)
+                updated, ending = _get_as_select(updated, options, *select[:3])
+                self.selects[id(original)] = (ending, select[3])
             else:
                 updated = _with_options(updated, form, options)
         if not self.nested and id(original) not in self.with_items:
@@ -509,9 +512,8 @@ class _AsyncBody(cst.CSTTransformer):
             # `get()` de-duplicates what it loads; a select of a class with a joined eager
             # collection (`lazy="joined"` on it, a subclass or a mixin, or on what a joined
             # relationship leads to) raises InvalidRequestError without `.unique()` on every
-            # request. On one primary key `.unique()` changes nothing else, so it is always added.
-            unique = cst.Call(func=cst.Attribute(value=parenthesized, attr=cst.Name("unique")))
-            return cst.Call(func=cst.Attribute(value=unique, attr=cst.Name(selected)))
+            # request: added where the plan finds such a relationship may be (`plan._joins_rows`).
+            return cst.Call(func=cst.Attribute(value=_unique_if(parenthesized, unique), attr=cst.Name(selected)))
         return call_rewrite(action.kind).edit(
             action, updated, in_with=id(original) in self.with_items, imports=self.imports
         )
@@ -927,12 +929,18 @@ def _without_pragma(node: cst.FunctionDef) -> cst.FunctionDef:
 _LOOSE = (cst.IfExp, cst.Lambda, cst.BooleanOperation, cst.Comparison, cst.NamedExpr, cst.UnaryOperation, cst.Await)
 
 
+def _unique_if(result: cst.BaseExpression, unique: bool) -> cst.BaseExpression:
+    """`result.unique()` when `unique`, else `result` as it is."""
+    return cst.Call(func=cst.Attribute(value=result, attr=cst.Name("unique"))) if unique else result
+
+
 def _get_as_select(
     call: cst.Call, options: tuple[str, ...], select: str, key: str, method: str
 ) -> tuple[cst.Call, str]:
     """`s.get(M, pk)` as `s.scalars(select(M).where(M.key == pk).options(...))` (`s.exec(...)`
-    on SQLModel's AsyncSession, `method`) and the result method that ends it after `.unique()`
-    (`one_or_none`, for `get_one` `one`); see plan._plan_eager for why."""
+    on SQLModel's AsyncSession, `method`) and the result method that ends it (after `.unique()`
+    where that is needed: `plan._joins_rows`): `one_or_none`, for `get_one` `one`; see
+    plan._plan_eager for why."""
     if not isinstance(call.func, cst.Attribute):
         raise ValueError("a get to rewrite as a select is a method call")
     positional = [a for a in call.args if a.keyword is None and not a.star]

@@ -7,7 +7,10 @@ adds the option there: `selectinload(A.b)` for each relationship, chained for a 
 (`selectinload(A.b).selectinload(B.c)`). A `session.get(M, pk)` becomes a `select` on the
 primary key: `get()` returns an object the Session holds already (a dependency sharing it
 may have loaded it) and ignores `options=` then, where a `select`'s options load its
-unloaded attributes.
+unloaded attributes; `.unique()` ends it where the class may load a collection joined
+(`lazy="joined"`), which a 2.0 result refuses to hand back without it. A query of a method
+on a Session its instance holds (`self.db.get(...)` in a repository) gets the option the
+same way, in the parallel async class when the class is shared with synchronous code.
 
 Before:
 
@@ -16,7 +19,7 @@ Before:
 
 After:
 
-    book = (await session.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.tags)))).unique().one_or_none()
+    book = (await session.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.tags)))).one_or_none()
     return [tag.name for tag in book.tags]
 """
 
