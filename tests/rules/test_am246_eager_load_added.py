@@ -21,7 +21,7 @@ def test_a_relationship_read_adds_the_option_to_the_get_that_loaded_the_object(p
     assert "adds the eager load of Book.author" in found["reasons"][found["codes"].index("AM246")]
     assert (
         "+    book = (await session.scalars(select(Book).where(Book.id == book_id).options(selectinload(Book.author))))"
-        ".unique().one_or_none()"
+        ".one_or_none()"
     ) in document["diff"]
     assert "+from sqlalchemy.orm import selectinload" in document["diff"]
 
