@@ -1306,10 +1306,6 @@ class Module(_Fact):
     # Python reads them, has the word): in a project where no module does, the value flow makes
     # no registry, and the analysis asks no expression whether it holds one.
     scoped: bool = True
-    # Every name the module binds at its top level (`phase2.shadowed_imports.bindings`), read off
-    # the tree its facts came from, so that naming a twin parses no module again; None where that
-    # tree may not be the one `sources.tree_of` would give (a file not in UTF-8, newer syntax).
-    top_bound: frozenset[str] | None = None
 
     def function(self, key: str) -> Function | None:
         for function in self.functions:
