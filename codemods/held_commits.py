@@ -303,9 +303,8 @@ def _class_dependency_expires(project: Project, param: facts.Param, attribute: s
     Depends()`) whose `__init__` keeps the AsyncSession a dependency gives it as `attribute`."""
     from async_migrate.codemods.async_expired import _expires_on_commit
     from async_migrate.codemods.classes import project_classes
-    from async_migrate.codemods.phase2.dependencies import param_dependency
 
-    cls = project_classes(project).resolve(param_dependency(project, param))
+    cls = project_classes(project).resolve(project.param_dependency(param))
     stored = _assignment(project, cls, attribute) if cls is not None else None
     if stored is None or not stored[1].startswith("$") or "." in stored[1]:
         return None

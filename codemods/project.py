@@ -1246,18 +1246,18 @@ class Project:
         if param.depends is not None:
             return param.depends
         for ref in param.annotation:
-            target = self.resolve(ref)
-            value = target.value if target is not None and target.kind == "value" else None
+            value = self._module_value(ref)
             if value is not None and value.kind == "annotated" and value.depends is not None:
                 return value.depends
             if value is not None and value.kind == "depends":
                 return value.ref
-        if param.default_ref is not None:
-            target = self.resolve(param.default_ref)
-            value = target.value if target is not None and target.kind == "value" else None
-            if value is not None and value.kind == "depends":
-                return value.ref
-        return None
+        value = self._module_value(param.default_ref) if param.default_ref is not None else None
+        return value.ref if value is not None and value.kind == "depends" else None
+
+    def _module_value(self, ref: str) -> facts.Value | None:
+        """The module-level value `ref` names (`SessionDep = Annotated[...]`, `db_dep = Depends(f)`), or None."""
+        target = self.resolve(ref)
+        return target.value if target is not None and target.kind == "value" else None
 
     def session_depends_default(self, param: facts.Param) -> str | None:
         """How the parameter's default declares a session dependency, as written for a reason:
@@ -1289,8 +1289,8 @@ class Project:
 
     def _depends_marker(self, ref: str) -> bool:
         """Whether `ref` names a module-level `Depends(...)` (or `Security(...)`) value."""
-        target = self.resolve(ref)
-        return target is not None and target.kind == "value" and target.value is not None and target.value.kind == "depends"
+        value = self._module_value(ref)
+        return value is not None and value.kind == "depends"
 
     def _declared_session(self, param: facts.Param) -> str | None:
         declared = self.session_depends_default(param)

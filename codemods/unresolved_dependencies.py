@@ -33,7 +33,6 @@ def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
         dependency_function,
         handler_routers,
         included_dependencies,
-        param_dependency,
     )
 
     found: list[str] = []
@@ -52,7 +51,7 @@ def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
         for param in of.params:
             if project.declared_session(param) is not None:
                 continue  # the Session itself: its source is read by the session analysis
-            ref = param_dependency(project, param)
+            ref = project.param_dependency(param)
             if ref is not None:
                 if ref.endswith("()") and ref not in written:
                     as_written = _call_written(param.default or "") or _call_written(param.text)

@@ -72,9 +72,7 @@ def expired_where(risk: LazyLoadRisk) -> str:
 def _dependency(project: Project, param: facts.Param) -> FunctionId | None:
     """The project function injecting the parameter: `Depends(f)` inline, through an
     `Annotated[User, Depends(f)]` alias (`CurrentUser`), or a module-level `Depends(f)` default."""
-    from async_migrate.codemods.phase2.dependencies import param_dependency
-
-    ref = param_dependency(project, param)
+    ref = project.param_dependency(param)
     found = project.function(ref) if ref else None
     return (found[0].name, found[1].key) if found is not None else None
 

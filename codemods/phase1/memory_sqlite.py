@@ -105,7 +105,6 @@ def handler_memory_engine(project: Project, handler: Handler) -> MemoryEngine | 
         return None
     from async_migrate.codemods.phase2.dependencies import (
         dependency_function,
-        param_dependency,
         route_dependencies,
     )
 
@@ -123,7 +122,7 @@ def handler_memory_engine(project: Project, handler: Handler) -> MemoryEngine | 
             return found
         module, function = project.functions[fid]
         for param in function.params:
-            dependency = dependency_function(project, param_dependency(project, param))
+            dependency = dependency_function(project, project.param_dependency(param))
             if dependency is not None:
                 pending.append((dependency, depth + 1))
         pending += [(edge.callee, depth + 1) for edge in project.all_calls_from[fid]]

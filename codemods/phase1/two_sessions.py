@@ -33,7 +33,6 @@ def two_sessions(project: Project, handler: Handler) -> list[TwoSessions]:
         SharedSession,
         dependency_function,
         included_session_dependencies,
-        param_dependency,
         session_dependencies_in_tree,
     )
 
@@ -60,7 +59,7 @@ def two_sessions(project: Project, handler: Handler) -> list[TwoSessions]:
         # The route's parameters the chain's first dependency fills hold what the synchronous Session loaded.
         objects = {
             p.name for p in function.params
-            if dependency_function(project, param_dependency(project, p)) == shared.chain[0]
+            if dependency_function(project, project.param_dependency(p)) == shared.chain[0]
         }
         handed = tuple(
             Blocking(call.line, f"{call.receiver}.{call.method}({name})")

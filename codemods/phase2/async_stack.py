@@ -600,7 +600,6 @@ class _Analysis:
     def _find_route_dependencies(self) -> set[tuple[str, str]]:
         from async_migrate.codemods.phase2.dependencies import (
             dependency_function,
-            param_dependency,
             route_dependencies,
         )
 
@@ -611,7 +610,7 @@ class _Analysis:
         for handler in chain.from_iterable(groups):
             if self.handlers is not None and handler.id not in self.handlers:
                 continue
-            queue = [param_dependency(self.project, p) for p in handler.function.params]
+            queue = [self.project.param_dependency(p) for p in handler.function.params]
             queue += route_dependencies(self.project, handler)
             while queue:
                 ref = queue.pop()
@@ -628,7 +627,7 @@ class _Analysis:
                 # `def get_db(): db = get_api_session(); yield db`: the Session comes from the session
                 # dependency it calls, which the routes reach as surely as one they inject
                 found.update(self._called_providers(fid))
-                queue += [param_dependency(self.project, p) for p in self.project.functions[fid][1].params]
+                queue += [self.project.param_dependency(p) for p in self.project.functions[fid][1].params]
         return found
 
     def _called_providers(self, fid: FunctionId) -> set[FunctionId]:

@@ -1234,7 +1234,7 @@ def _other_async_provider(project: Project, fid: FunctionId, provider: FunctionI
     for param in function.params:
         if project.declared_async_session(param) is None:
             continue
-        ref = dependencies.param_dependency(project, param)
+        ref = project.param_dependency(param)
         if ref is not None and provider is not None and dependencies.dependency_function(project, ref) == provider:
             continue
         taken = f"`{ref.rsplit('.', 1)[-1]}`" if ref is not None else "no `Depends(...)` the analysis can read"
@@ -1731,7 +1731,7 @@ def dependency_users(project: Project, dependency: FunctionId) -> list[str]:
         cached = {}
         for fid, (module, function) in project.functions.items():
             for param in function.params:
-                target = dependencies.dependency_function(project, dependencies.param_dependency(project, param))
+                target = dependencies.dependency_function(project, project.param_dependency(param))
                 if target is not None:
                     cached.setdefault(target, []).append(_name(project, fid))
             for decorator in function.decorators:
@@ -3798,7 +3798,7 @@ def _through_wrapper(project: Project, found: dependencies.SharedSession) -> Fun
     (`get_owner(db: TxDb)`): it moves with that dependency's twin."""
     _, function = project.functions[found.dependency]
     param = next((p for p in function.params if p.name == found.param), None)
-    wrapper = dependencies.dependency_function(project, dependencies.param_dependency(project, param)) if param else None
+    wrapper = dependencies.dependency_function(project, project.param_dependency(param)) if param else None
     return wrapper if wrapper in tx_dependency.wrappers(project) else None
 
 

@@ -45,12 +45,6 @@ class SharedSession:
     router: str | None = None  # reached through this router's `APIRouter(dependencies=[...])`
 
 
-def param_dependency(project: Project, param: facts.Param) -> str | None:
-    """`Project.param_dependency`: `Depends(f)` inline, through an alias, or a module-level
-    `db_dependency = Depends(f)` given as the default."""
-    return project.param_dependency(param)
-
-
 def wrapped_session_params(project: Project, handler: Handler) -> list[tuple[facts.Param, str]]:
     """The route's Session parameters injected by a dependency that is not a session provider
     (one that opens the Session: `project.session_dependencies`) but wraps one, as
@@ -64,7 +58,7 @@ def wrapped_session_params(project: Project, handler: Handler) -> list[tuple[fac
     for param in function.params:
         if project.declared_session(param) is None:
             continue
-        ref = param_dependency(project, param)
+        ref = project.param_dependency(param)
         if ref is not None and (
             not project.is_session_dependency(ref) or dependency_function(project, ref) in tx_dependency.wrappers(project)
         ):
@@ -96,7 +90,7 @@ def dependency_function(project: Project, ref: str | None) -> FunctionId | None:
 def dependency_tree(project: Project, handler: Handler) -> Iterator[FunctionId]:
     """The project functions FastAPI calls for a route's dependencies, each once, nearest first:
     its parameters', its decorator's and routers' `dependencies=[...]`, and theirs below."""
-    queue = [r for r in (param_dependency(project, p) for p in project.functions[handler.id][1].params) if r]
+    queue = [r for r in (project.param_dependency(p) for p in project.functions[handler.id][1].params) if r]
     queue += route_dependencies(project, handler)
     seen: set[FunctionId] = set()
     while queue:
@@ -105,7 +99,7 @@ def dependency_tree(project: Project, handler: Handler) -> Iterator[FunctionId]:
             continue
         seen.add(fid)
         yield fid
-        queue += [r for r in (param_dependency(project, p) for p in project.functions[fid][1].params) if r]
+        queue += [r for r in (project.param_dependency(p) for p in project.functions[fid][1].params) if r]
 
 
 def route_dependencies(project: Project, handler: Handler, router: bool = True) -> list[str]:
@@ -206,7 +200,7 @@ def session_dependencies_in_tree(project: Project, handler: Handler, copies: boo
     _, function = project.functions[handler.id]
     start = [p for p in function.params if project.declared_session(p) is None]
     queue: list[tuple[str, tuple[FunctionId, ...], str | None]] = [
-        (ref, (), None) for ref in (*filter(None, (param_dependency(project, p) for p in start)),
+        (ref, (), None) for ref in (*filter(None, (project.param_dependency(p) for p in start)),
                                     *route_dependencies(project, handler, router=False))
     ]
     queue += [(ref, (), router) for router in handler_routers(project, handler)
@@ -339,7 +333,7 @@ def view_session_dependencies(project: Project, init: FunctionId) -> list[Shared
     parameters' trees (`user: User = Depends(get_current_user)`), its own Session parameter left out."""
     _, function = project.functions[init]
     start = [p for p in function.params if project.declared_session(p) is None]
-    return _in_tree(project, [(ref, (), None) for ref in filter(None, (param_dependency(project, p) for p in start))])
+    return _in_tree(project, [(ref, (), None) for ref in filter(None, (project.param_dependency(p) for p in start))])
 
 
 def _in_tree(
@@ -373,7 +367,7 @@ def _in_tree(
                 found.append(SharedSession(fid, path, param.name, router))
                 break
         for param in dependency.params:
-            target = param_dependency(project, param)
+            target = project.param_dependency(param)
             if target is not None and project.declared_session(param) is None:
                 queue.append((target, path, router))
     return found
@@ -533,7 +527,7 @@ def injection_sites(project: Project, inits: set[FunctionId]) -> list[tuple[Func
     found: list[tuple[FunctionId, str]] = []
     for fid, (module, function) in project.functions.items():
         for param in function.params:
-            if dependency_function(project, param_dependency(project, param)) in inits:
+            if dependency_function(project, project.param_dependency(param)) in inits:
                 found.append((fid, f"{module.path}:{param.line}"))
         for decorator in function.decorators:
             if any(dependency_function(project, ref) in inits for ref in decorator.depends):
@@ -615,7 +609,7 @@ def _value_unread(project: Project, fid: FunctionId) -> bool:
         if any(runs(arg.ref) for call in other.calls for arg in call.args):
             return False
         for param in other.params:
-            if other.name_uses.get(param.name) and dependency_function(project, param_dependency(project, param)) == fid:
+            if other.name_uses.get(param.name) and dependency_function(project, project.param_dependency(param)) == fid:
                 return False
     return True
 
@@ -813,7 +807,7 @@ def reaches_key(project: Project, handler: Handler, key: str) -> bool:
     runs = dependency_function(project, key)
     if "." in handler.function.qualname:
         return True  # a method of a view class: its class's attributes are dependencies too
-    queue = [param_dependency(project, p) for p in handler.function.params] + route_dependencies(project, handler)
+    queue = [project.param_dependency(p) for p in handler.function.params] + route_dependencies(project, handler)
     seen: set[str] = set()
     while queue:
         ref = queue.pop()
@@ -826,7 +820,7 @@ def reaches_key(project: Project, handler: Handler, key: str) -> bool:
         if fid is not None and fid == runs:
             return True  # the key's function under another name (`checked = make_check()` returning it)
         if fid is not None:
-            queue += [param_dependency(project, p) for p in project.functions[fid][1].params]
+            queue += [project.param_dependency(p) for p in project.functions[fid][1].params]
             continue
         target = project.resolve(ref)
         if target is not None and target.kind == "value" and target.value is not None and (
@@ -867,7 +861,7 @@ def session_route(project: Project, fid: FunctionId) -> str | None:
     if any(project.declared_session(param) is not None for param in function.params):
         return ""
     for param in function.params:
-        target = dependency_function(project, param_dependency(project, param))
+        target = dependency_function(project, project.param_dependency(param))
         if target is not None and any(project.declared_session(p) is not None for p in project.functions[target][1].params):
             return f" through `{project.functions[target][1].qualname.removesuffix('.__init__')}`"
     return None

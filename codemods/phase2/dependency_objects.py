@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import expired_helpers
-from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
+from async_migrate.codemods.phase2.dependencies import dependency_function
 
 if TYPE_CHECKING:
     from async_migrate.codemods.phase2.expired_reads import Models
@@ -83,7 +83,7 @@ def _route_source(project: Project, route: FunctionId, session: str) -> str | No
     own = next((p for p in project.functions[route][1].params if p.name == session), None)
     if own is None or _own_cache(project, own):
         return None
-    return param_dependency(project, own)
+    return project.param_dependency(own)
 
 
 def _sharing(
@@ -93,7 +93,7 @@ def _sharing(
     `twins` (moving with it) taking the synchronous Session from `source`, the session
     dependency of the route's committing parameter, neither asking `use_cache=` anything; else
     why not."""
-    fid = dependency_function(project, param_dependency(project, param))
+    fid = dependency_function(project, project.param_dependency(param))
     if fid is None:
         return "that FastAPI fills from a dependency phase two does not follow"
     module, dependency = project.functions[fid]
@@ -106,7 +106,7 @@ def _sharing(
     taken = [p for p in dependency.params if project.declared_session(p) is not None]
     if fid not in twins or len(taken) != 1:
         return f"filled by {named}, which does not receive the route's Session"
-    if param_dependency(project, taken[0]) != source or _own_cache(project, taken[0]):
+    if project.param_dependency(taken[0]) != source or _own_cache(project, taken[0]):
         return (
             f"filled by {named}, whose Session (parameter `{taken[0].name}`) is not the route's "
             "(`use_cache=`, `scope=`, or another session dependency), where a refresh would not find the object"
@@ -142,7 +142,7 @@ def _handed_on(project: Project, param: facts.Param, twins: Collection[FunctionI
     """The parameter of the dependency filling `param` that it returns as it is, when it takes
     no Session and moves with the route (`require_admin(user = Depends(get_current_user))`
     ending `return user`, after checks of its own)."""
-    fid = dependency_function(project, param_dependency(project, param))
+    fid = dependency_function(project, project.param_dependency(param))
     if fid is None or fid not in twins:
         return None
     _, dependency = project.functions[fid]

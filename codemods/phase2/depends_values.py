@@ -2,7 +2,7 @@
 
 FastAPI reads such a value where it is written: as a parameter's default, or as the metadata of a
 parameter's `Annotated[T, CurrentUser]`. There it is that function's dependency, which
-`dependencies.param_dependency` reads like an inline `Depends(...)`. Anywhere else (handed to a
+`Project.param_dependency` reads like an inline `Depends(...)`. Anywhere else (handed to a
 call, put in a list given as `dependencies=`, kept in a class, rebound) the tool cannot tell
 which routes it ends up on, and the value stays a dependency attached where the tool cannot
 tell (AM219, `dependencies.unattributed_session_dependencies`), naming those uses.
@@ -166,9 +166,7 @@ class _Uses:
 
     def _followed(self, module: facts.Module, use: ast.expr, parents: dict[int, ast.AST]) -> bool:
         """A parameter's default, or metadata of its `Annotated[...]` annotation, of a function the
-        index reads, whose parameter `param_dependency` attributes to the value's dependency."""
-        from async_migrate.codemods.phase2.dependencies import param_dependency
-
+        index reads, whose parameter `Project.param_dependency` attributes to the value's dependency."""
         node: ast.AST = use
         parent = parents.get(id(node))
         if isinstance(parent, ast.Tuple):  # `Annotated[T, X]`: X after the type
@@ -203,7 +201,7 @@ class _Uses:
         params = [p for p in function.params if p.name == arg.arg] if function is not None else []
         target = self.project.resolve(_resolved(module, use))
         wanted = target.value.ref if target is not None and target.value is not None else None
-        return wanted is not None and any(param_dependency(self.project, p) == wanted for p in params)
+        return wanted is not None and any(self.project.param_dependency(p) == wanted for p in params)
 
 
 def _defaults(args: ast.arguments) -> list[tuple[int, ast.arg]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Set as AbstractSet
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.phase2 import dependencies
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Reason
 from async_migrate.codemods.rules.am265_route_called_directly import RULE as AM265
@@ -25,7 +24,7 @@ def handed_injected(project: Project, route: FunctionId, moving: AbstractSet[Fun
     _, function = project.functions[route]
     injected: dict[str, str] = {}
     for param in function.params:
-        ref = dependencies.param_dependency(project, param)
+        ref = project.param_dependency(param)
         if ref is not None:
             injected[param.name] = f"`Depends({ref.rsplit('.', 1)[-1]})`"
         elif project.declared_session(param) is not None:

@@ -409,8 +409,8 @@ def _stores_bytes(read: Callable[[str], str], path: str) -> bool:
 def _shared_memory_database(project: Project, call: facts.EngineCall) -> str | None:
     """AM273's message when `call` opens an in-memory SQLite database that StaticPool shares between
     Sessions (a literal URL, or the default of `os.environ.get("DATABASE_URL", "sqlite://")`)."""
-    pool = next((a for a in call.args if a.keyword == "poolclass"), None)
-    if pool is None or project.canonical(pool.ref) not in STATIC_POOLS:
+    pool = _static_pool(project, call)
+    if pool is None:
         return None
     url, variable = _url_literal(call), None
     if url is None:
@@ -502,11 +502,13 @@ _STATIC_POOL_URL_UNREAD = (
 def _static_pool_unread_url(project: Project, calls: list[facts.EngineCall]) -> facts.EngineCall | None:
     """The first call passing poolclass=StaticPool whose URL is no literal (an environment
     variable, a setting, a factory's parameter), or None."""
-    for call in calls:
-        pool = next((a for a in call.args if a.keyword == "poolclass"), None)
-        if pool is not None and project.canonical(pool.ref) in STATIC_POOLS and _url_literal(call) is None:
-            return call
-    return None
+    return next((call for call in calls if _static_pool(project, call) is not None and _url_literal(call) is None), None)
+
+
+def _static_pool(project: Project, call: facts.EngineCall) -> facts.CallArg | None:
+    """The call's `poolclass=` argument where it names StaticPool, else None."""
+    pool = next((a for a in call.args if a.keyword == "poolclass"), None)
+    return pool if pool is not None and project.canonical(pool.ref) in STATIC_POOLS else None
 
 
 def _why_dropped(keyword: str, text: str) -> str | None:

@@ -414,11 +414,11 @@ def received_sessions(project: Project, module: facts.Module, function: facts.Fu
     """A session dependency's parameters injected by another session dependency
     (`db: Session = Depends(get_db)` in `get_tenant_db`, which sets `db.info` and returns it): name ->
     that provider. Such a parameter is the opening, not more work per request."""
-    from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
+    from async_migrate.codemods.phase2.dependencies import dependency_function
 
     found = {}
     for param in function.params:
-        provider = dependency_function(project, param_dependency(project, param))
+        provider = dependency_function(project, project.param_dependency(param))
         if provider is not None and provider != (module.name, function.key) and provider in project.session_dependencies:
             found[param.name] = provider
     return found

@@ -132,7 +132,6 @@ def after_gaps(
     from async_migrate.codemods import twin_names
     from async_migrate.codemods.phase2.dependencies import (
         dependency_function,
-        param_dependency,
         route_dependencies,
     )
 
@@ -143,7 +142,7 @@ def after_gaps(
     for handler in project.handlers:
         if handler.kind == "dependency" or is_test_path(handler.module.path):
             continue
-        queue = [param_dependency(project, p) for p in handler.function.params] + route_dependencies(project, handler)
+        queue = [project.param_dependency(p) for p in handler.function.params] + route_dependencies(project, handler)
         seen: set[str] = set()
         while queue:
             ref = project.canonical(queue.pop())
@@ -155,7 +154,7 @@ def after_gaps(
                 routes.append(handler.function.qualname)
             fid = dependency_function(project, ref)
             if fid is not None:
-                queue += [param_dependency(project, p) for p in project.functions[fid][1].params]
+                queue += [project.param_dependency(p) for p in project.functions[fid][1].params]
     deps: list[Twinned] = []
     for ref, routes in sorted(reached.items()):
         fid = dependency_function(project, ref)

@@ -28,7 +28,7 @@ def wrappers(project: Project) -> set[FunctionId]:
     cached = project.derived.get("phase2.session_wrappers")
     if cached is not None:
         return cached  # type: ignore[return-value]
-    from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
+    from async_migrate.codemods.phase2.dependencies import dependency_function
 
     found: set[FunctionId] = set()
     for fid, (module, function) in project.functions.items():
@@ -37,7 +37,7 @@ def wrappers(project: Project) -> set[FunctionId]:
         if any(project.is_sessionmaker(o.callee) for o in function.opens):
             continue
         for param in function.params:
-            ref = param_dependency(project, param)
+            ref = project.param_dependency(param)
             provider = dependency_function(project, ref)
             if (
                 param.name in function.yields and provider is not None and provider != fid
@@ -55,11 +55,11 @@ def providers(project: Project) -> set[FunctionId]:
 
 
 def session_param(project: Project, fid: FunctionId) -> str | None:
-    from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
+    from async_migrate.codemods.phase2.dependencies import dependency_function
 
     _, function = project.functions[fid]
     for param in function.params:
-        provider = dependency_function(project, param_dependency(project, param))
+        provider = dependency_function(project, project.param_dependency(param))
         if provider is not None and provider in project.session_dependencies and param.name in function.yields:
             return param.name
     return None
@@ -101,11 +101,11 @@ def problem(project: Project, fid: FunctionId, tree: Callable[[str], ast.Module 
 
 
 def _provider(project: Project, fid: FunctionId, name: str) -> FunctionId | None:
-    from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
+    from async_migrate.codemods.phase2.dependencies import dependency_function
 
     _, function = project.functions[fid]
     param = next(p for p in function.params if p.name == name)
-    return dependency_function(project, param_dependency(project, param))
+    return dependency_function(project, project.param_dependency(param))
 
 
 def _docstring(stmt: ast.stmt) -> bool:

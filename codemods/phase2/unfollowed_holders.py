@@ -101,7 +101,6 @@ def _partial_dependencies(project: Project, handler: Handler, where: str) -> lis
     from async_migrate.codemods.phase2.dependencies import (
         dependency_function,
         handler_routers,
-        param_dependency,
         receives_session_below,
         route_dependencies,
         router_dependency_refs,
@@ -109,7 +108,7 @@ def _partial_dependencies(project: Project, handler: Handler, where: str) -> lis
 
     _, function = project.functions[handler.id]
     queue = [
-        *(param_dependency(project, p) for p in function.params),
+        *(project.param_dependency(p) for p in function.params),
         *route_dependencies(project, handler, router=False),
         *(ref for router in handler_routers(project, handler) for ref in router_dependency_refs(project, router)),
     ]
@@ -135,7 +134,7 @@ def _partial_dependencies(project: Project, handler: Handler, where: str) -> lis
                 continue
         fid = dependency_function(project, ref)
         if fid is not None:
-            queue.extend(param_dependency(project, p) for p in project.functions[fid][1].params)
+            queue.extend(project.param_dependency(p) for p in project.functions[fid][1].params)
     return found
 
 

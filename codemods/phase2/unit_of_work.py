@@ -267,7 +267,7 @@ def opening_dependencies(project: Project, handler: Handler) -> list[FunctionId]
     table = holders.holder_classes(project)
     found: list[FunctionId] = []
     for param in handler.function.params:
-        ref = dependencies.param_dependency(project, param)
+        ref = project.param_dependency(param)
         fid = dependencies.dependency_function(project, ref) if ref is not None else None
         if fid is None or project.functions[fid][1].params:
             continue

@@ -24,7 +24,6 @@ def override_gaps(project: Any, root: Path, twin_suffix: str = "_async") -> list
     from async_migrate.codemods.phase2 import async_stack, twin_overrides
     from async_migrate.codemods.phase2.dependencies import (
         dependency_function,
-        param_dependency,
         route_dependencies,
     )
 
@@ -46,7 +45,7 @@ def override_gaps(project: Any, root: Path, twin_suffix: str = "_async") -> list
     for handler in project.handlers:
         if handler.kind == "dependency" or is_test_path(handler.module.path):
             continue
-        queue = [param_dependency(project, p) for p in handler.function.params]
+        queue = [project.param_dependency(p) for p in handler.function.params]
         queue += route_dependencies(project, handler)
         while queue:  # through the route's dependency tree: an async twin injecting it counts
             ref = project.canonical(queue.pop())
@@ -57,5 +56,5 @@ def override_gaps(project: Any, root: Path, twin_suffix: str = "_async") -> list
             seen.add(ref)
             fid = dependency_function(project, ref)
             if fid is not None:
-                queue += [param_dependency(project, p) for p in project.functions[fid][1].params]
+                queue += [project.param_dependency(p) for p in project.functions[fid][1].params]
     return twins

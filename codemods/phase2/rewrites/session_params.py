@@ -251,10 +251,10 @@ def _depends_default(project: Project, module: facts.Module, param: facts.Param)
 
 
 def _through_wrapper(project: Project, param: facts.Param) -> bool:
-    from async_migrate.codemods.phase2.dependencies import dependency_function, param_dependency
+    from async_migrate.codemods.phase2.dependencies import dependency_function
     from async_migrate.codemods.phase2.tx_dependency import wrappers
 
-    return dependency_function(project, param_dependency(project, param)) in wrappers(project)
+    return dependency_function(project, project.param_dependency(param)) in wrappers(project)
 
 
 def _drop_sync_names(site: ParamSite) -> None:
