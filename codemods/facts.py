@@ -432,6 +432,9 @@ class Call(_Fact):
     # what an awaited call returns (phase two writes Session-derived objects so). `func` stays
     # None there: what is called is a method of the awaited result, not of the coroutine.
     through_await: str | None = None
+    # `set` in `(a or b).set()`: a method called on an expression no notation here spells (not
+    # `func`, `through_await`, `item` nor `subscripted`), read by phase one's AM138 (unverified)
+    unspelled_method: str | None = None
     # A call of a value taken out of a container (`TABLE[kind]()`, `TABLE.get(kind)()`, `fn()` for
     # `fn` a loop or comprehension variable over it, or bound to `TABLE[kind]`): any of its values
     # may run. Resolved references of module-level containers (see `Module.containers`), `=ref`
@@ -800,6 +803,10 @@ class Function(_Fact):
     # `db = sessions["rw"]`: locals bound to an item taken by subscript, with the container as
     # spelled (or UNSPELLED); the notation of `bindings` cannot spell it
     items: dict[str, str] = field(default_factory=dict)
+    # `inner = hub.OUTERS[k].inner`, `q = hub.ROOMS[a][b]`: locals bound to a value read through
+    # subscripts that `items` cannot spell, each as `Call.subscripted` spells a path (no method at
+    # its end); read by phase one's AM138 (`loop_chains`)
+    item_paths: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     # Locals bound to an element of a value, unpacked or looped over (`db, user = ctx`, `for s in
     # sessions`), with that value as spelled: what the value holds (a Session put in a tuple by code
     # the analysis cannot follow) its elements may hold. `a, b = x, y` binds as `a = x` does instead.

@@ -5,11 +5,20 @@ loop-bound object (`asyncio.Event`, a memory object stream, ...) at its end, thr
 
 Each step is read from what the project declares or builds: annotations (a collection's items
 too), what a class body builds or a field specifier's factory calls (`attr.ib(factory=...)`),
-what its methods assign to `self.x`, what functions put into a module-level container
-(`ROOMS[name] = Room()`, `ROOMS.setdefault(name, Room())`), what a project function is annotated
-to return or returns. Where a step cannot be read (an unannotated parameter, a container nothing
-seen fills), the chain is unknown: a method only loop-bound objects and `queue.Queue` have
-(`put_nowait`, `send_nowait`, ...) called at its end keeps the handler, unverified.
+what its methods assign to `self.x`, what a property returns, what functions put into a
+module-level container (`ROOMS[name] = Room()`, `ROOMS.setdefault(name, Room())`), what a
+project function or method is annotated to return or returns, what a dependency hands a parameter.
+An instance of a project subclass of a primitive (`class Mailbox(asyncio.Queue)`) is that
+primitive. Where a step cannot be read (an unannotated parameter, a container nothing seen
+fills), the chain is unknown: a method only loop-bound objects and `queue.Queue` have
+(`put_nowait`, `send_nowait`, an argumentless `set()`, ...) called at its end keeps the handler,
+unverified; so does one called on an expression no notation spells (`(a or b).set()`).
+
+The chain also types the receivers of method calls the call graph follows nowhere
+(`request.app.state.bus.publish(x)`, the lifespan keeping `app.state.bus = Bus()`):
+`held_method_needs` adds to `Project`'s event-loop needs the callers of a plain method needing
+the loop on such an object, and, where the receiver is unknown, those calling one by its name
+(unverified).
 """
 
 from __future__ import annotations
@@ -19,17 +28,18 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.flow import app_state_assigned
-from async_migrate.codemods.project import _TASK, TargetKind
+from async_migrate.codemods.project import _TASK, TargetKind, one_of
 from async_migrate.codemods.vocabulary.python import (
     COLLECTION_TYPES,
     LOOP_BOUND_ENTERED,
     LOOP_BOUND_READS,
+    LOOP_PRIMITIVE_BARE_METHODS,
     LOOP_PRIMITIVE_METHODS,
 )
 
 if TYPE_CHECKING:
     from async_migrate.codemods import facts
-    from async_migrate.codemods.project import FunctionId, Project
+    from async_migrate.codemods.project import FunctionId, LoopNeed, Project
 
 # Methods handing back one of a container's items (`ROOMS.get(name)`), or the container again.
 _TAKES = frozenset({"get", "pop", "setdefault", "popleft", "popitem", "__getitem__"})
@@ -65,6 +75,68 @@ def chains(project: Project) -> Chains:
     return found  # type: ignore[return-value]
 
 
+def _method_calls(project: Project) -> list[tuple[FunctionId, facts.Call, str]]:
+    """Calls that run where they stand of a method some project class has, which the call graph
+    follows to no project function (`request.app.state.bus.publish(x)`): (caller, call, method)."""
+    found = project.derived.get("loop_method_calls")
+    if found is not None:
+        return found  # type: ignore[return-value]
+    classes = project_classes(project)
+    names = {name for methods in classes.methods.values() for name in methods}
+    calls: list[tuple[FunctionId, facts.Call, str]] = []
+    for fid, (_, function) in project.functions.items():
+        for call in function.calls:
+            if call.nested or call.offloaded or call.awaited:
+                continue
+            written = call.func or call.callee or ""
+            holder, _, method = written.rpartition(".")
+            if call.subscripted:  # `ROOMS[k].publish(x)`: the method ends the last path
+                holder, method = call.subscripted[0], call.subscripted[-1].rpartition(".")[2]
+            if holder and method in names and not project.project_callees.get(id(call)):
+                calls.append((fid, call, method))
+    project.derived["loop_method_calls"] = calls
+    return calls
+
+
+def held_method_needs(project: Project, needs: dict[FunctionId, LoopNeed]) -> list[FunctionId]:
+    """Add to `needs` the functions calling, on an object the call graph does not type, a plain
+    method that needs the event loop: `request.app.state.bus.publish(x)` where the lifespan keeps
+    `app.state.bus = Bus()`, the chain read step by step (`Chains`). Where a step cannot be read,
+    the call may run any project method of that name: one needing the loop makes the need
+    unverified. The functions added."""
+    classes = project_classes(project)
+    functions = project.functions
+    named: dict[str, list[FunctionId]] = {}
+    for fid in needs:
+        if classes.owner(fid) is not None and not functions[fid][1].is_async:
+            named.setdefault(functions[fid][1].qualname.rpartition(".")[2], []).append(fid)
+    if not named:
+        return []
+    found = chains(project)
+    added: list[FunctionId] = []
+    for fid, call, method in _method_calls(project):
+        if fid in needs or method not in named:
+            continue
+        held, written = found.receiver(fid, call)
+        targets = [t for cls in sorted(held.classes) for t in classes.method(cls, method)[0]]
+        hit = next((t for t in targets if t in needs and not functions[t][1].is_async), None)
+        unverified = ""
+        if hit is None and held.unknown and held.primitive is None:
+            hit = min(named[method])
+            module, function = functions[hit]
+            unverified = (
+                f"unverified: the analysis cannot type what `{written}` is called on at "
+                f"{functions[fid][0].path}:{call.line}, and {module.name}.{function.qualname} is the project "
+                "method of that name"
+            )
+        if hit is None:
+            continue
+        need = needs[hit]
+        needs[fid] = replace(need, line=call.line, helpers=[hit, *need.helpers], unverified=need.unverified or unverified)
+        added.append(fid)
+    return added
+
+
 class Chains:
     def __init__(self, project: Project) -> None:
         self.project = project
@@ -89,14 +161,23 @@ class Chains:
             return None  # `asyncio.Lock().release()`: a temporary the route builds, held nowhere
         return self._verdict(self.expression(fid, holder), self.project.written(called or ""), method, call)
 
-    def _after(self, fid: FunctionId, head: str, paths: list[str]) -> Held:
+    def receiver(self, fid: FunctionId, call: facts.Call) -> tuple[Held, str]:
+        """What a method call's receiver may hold, and the call as a reason writes it."""
+        if call.subscripted:
+            head, *paths = call.subscripted
+            written = self.project.written(head) + "".join(f"[...]{'.' if path else ''}{path}" for path in paths)
+            return self._after(fid, head, paths), f"{written}()"
+        called = call.func or call.callee or ""
+        return self.expression(fid, called.rpartition(".")[0]), f"{self.project.written(called)}()"
+
+    def _after(self, fid: FunctionId, head: str, paths: list[str], method: bool = True) -> Held:
         """What the receiver of the subscripted call holds: `head`, then an item and the
-        attributes of each path (the last path's last name is the method)."""
+        attributes of each path (the last path's last name is the method, with `method`)."""
         held = self.expression(fid, head)
         for index, path in enumerate(paths):
             held = self.item(held)
             names = path.split(".") if path else []
-            if index == len(paths) - 1:
+            if method and index == len(paths) - 1:
                 names = names[:-1]
             for attribute in names:
                 held = self.attribute(held, attribute)
@@ -106,14 +187,32 @@ class Chains:
         if method in LOOP_BOUND_READS:
             return None
         if held.primitive is not None:
-            return f"{written}() on an {held.primitive}"
+            return f"{written}() on {one_of(held.primitive)}"
         # a project method of that name (`notifier.notify(user)`) is no primitive's
-        if held.unknown and method in LOOP_PRIMITIVE_METHODS and not self._project_method(method, call):
+        if held.unknown and self._primitive_method(method, call):
             return (
                 f"{written}() on what the analysis cannot type (unverified: it may be an object bound to the "
                 "event loop; annotate what holds it if it is thread-safe)"
             )
         return None
+
+    def unread_receiver(self, call: facts.Call) -> str | None:
+        """`(a or b).q.put_nowait(x)`: a primitive's method called on an expression no notation
+        spells, as a reason writes it; unverified."""
+        method = call.unspelled_method
+        if method is None or not self._primitive_method(method, call):
+            return None
+        return (
+            f"(...).{method}() on an expression the analysis cannot read (unverified: it may be an object "
+            "bound to the event loop; bind it to an annotated name if it is thread-safe)"
+        )
+
+    def _primitive_method(self, method: str, call: facts.Call) -> bool:
+        """Whether `method`, called as `call` is, is one only loop-bound objects (and their
+        thread-safe counterparts) have: `put_nowait(x)`, an argumentless `set()`."""
+        if method not in LOOP_PRIMITIVE_METHODS and (method not in LOOP_PRIMITIVE_BARE_METHODS or call.args):
+            return False
+        return not self._project_method(method, call)
 
     def _project_method(self, method: str, call: facts.Call) -> bool:
         if self._method_names is None:
@@ -175,8 +274,13 @@ class Chains:
         if owner is not None and function.params and function.params[0].name == name:
             return Held(classes=frozenset({owner}))
         param = next((p for p in function.params if p.name == name), None)
+        if param is not None and param.annotation:
+            return self._annotated(param.annotation)
         if param is not None:
-            return self._annotated(param.annotation) if param.annotation else UNKNOWN
+            # `bus=Depends(get_bus)`: what FastAPI fills it with, the dependency's return
+            depends = project.param_dependency(param)
+            held, rest = self._module_head(f"{depends}()".split(".")) if depends and "(" not in depends else (UNKNOWN, [])
+            return held if not rest else UNKNOWN
         held = NOTHING
         bound = [b for b in function.bindings if b.name == name]
         for binding in bound:
@@ -190,7 +294,9 @@ class Chains:
                 held |= replace(made, primitive=None)
         for source in [*function.unpacked.get(name, ()), *([function.items[name]] if name in function.items else [])]:
             held |= self.item(self.expression(fid, source))
-        if bound or name in function.unpacked or name in function.items:
+        for head, *paths in function.item_paths.get(name, ()):
+            held |= self._after(fid, head, paths, method=False)
+        if bound or name in function.unpacked or name in function.items or name in function.item_paths:
             return held
         binder = project.enclosing_binder(fid, name)
         return self._local(binder, name) if binder is not None else UNKNOWN
@@ -211,7 +317,7 @@ class Chains:
                 return Held(primitive=built), steps[cut:]
             cls = self.classes.resolve(ref)
             if cls is not None:
-                return Held(classes=frozenset({cls})), steps[cut:]
+                return self._built(cls), steps[cut:]
             target = project.resolve(ref)
             module = project.modules.get(".".join(before))
             if target is None and module is not None and not called and _module_name(module, name):
@@ -234,7 +340,7 @@ class Chains:
             cls = self.classes.resolve(value.ref)
             called = project.resolve(value.ref)
             if cls is not None:
-                held |= Held(classes=frozenset({cls}))
+                held |= self._built(cls)
             elif called is not None and called.kind == TargetKind.FUNCTION:
                 held |= self._returned(called)
         owner, _, name = ref.rpartition(".")
@@ -252,10 +358,16 @@ class Chains:
         module = getattr(target, "module", None)
         if function is None or module is None:
             return UNKNOWN
+        return self._function_returns((module.name, function.key))
+
+    def _function_returns(self, fid: FunctionId) -> Held:
+        """What a project function is annotated to return, or returns."""
+        if fid not in self.project.functions:
+            return UNKNOWN
+        _, function = self.project.functions[fid]
         if function.returns:
             return self._annotated(function.returns)
-        fid = (module.name, function.key)
-        if fid not in self.project.functions or not function.returned:
+        if not function.returned:
             return UNKNOWN
         held = NOTHING
         for returned in function.returned:
@@ -277,8 +389,7 @@ class Chains:
             if method is None:
                 found = UNKNOWN
                 continue
-            _, function = self.project.functions[method]
-            found |= self._annotated(function.returns) if function.returns else UNKNOWN
+            found |= self._function_returns(method)
         return found
 
     # ------------------------------------------------------------------ steps
@@ -328,6 +439,11 @@ class Chains:
             if name in declared.item_stores or name in declared.item_unread:
                 seen = True
                 held |= Held(items=self._stored_items(ancestor, name))
+            method = classes.methods.get(ancestor, {}).get(name)
+            if method is not None and project.flow.is_property(method):
+                # `@property def changed(self): return self._changed`: reading it runs the getter
+                seen = True
+                held |= self._function_returns(method)
         return held if seen else UNKNOWN
 
     def _stored_items(self, cls: str, name: str) -> Held:
@@ -347,8 +463,8 @@ class Chains:
 
     def _built(self, callee: str) -> Held:
         cls = self.classes.resolve(callee)
-        if cls is not None:
-            return Held(classes=frozenset({cls}))
+        if cls is not None:  # a subclass of a primitive (`class Mailbox(asyncio.Queue)`) is one
+            return Held(primitive=self.project._primitive(cls), classes=frozenset({cls}))
         return Held(primitive=self.project._primitive(callee))
 
     def _annotated(self, refs: tuple[str, ...], items: tuple[str, ...] = ()) -> Held:

@@ -159,6 +159,11 @@ _DECLARATION = attrgetter(
 
 # What a module-level name or attribute holds when bound to `asyncio.create_task(...)`.
 _TASK = "asyncio.Task"
+
+
+def one_of(primitive: str) -> str:
+    """`asyncio.Queue` -> "an asyncio.Queue", `trio memory channel` -> "a trio memory channel"."""
+    return f"{'an' if primitive[:1] in 'aeioAEIO' else 'a'} {primitive}"
 # Methods taking an item out of a collection: `WAITERS.pop(event_id)`.
 _TAKE_ITEM = ITEM_READS | {"popleft"}
 # What `Project.items_primitive` gives for a container whose items the analysis cannot read;
@@ -205,6 +210,9 @@ class LoopNeed:
     # `api` sets or resets a `ContextVar` (`Project.context_variable_write`): it works in a worker
     # thread, but what it sets stays in that thread's copy of the request's context
     context: bool = False
+    # Reached by the name of the first helper alone, through a method call on what the analysis
+    # cannot type (`loop_chains.held_method_needs`): why, for the reason
+    unverified: str = ""
 
 
 @dataclass(slots=True)
@@ -3860,20 +3868,23 @@ class Project:
                         call.line, [], api or primitive or "", call.line, primitive is not None, context
                     )
                     break
+        from async_migrate.codemods.loop_chains import held_method_needs
+
         frontier = list(needs)
         while frontier:
-            callee = frontier.pop()
-            need = needs[callee]
-            # Methods too (`HUB.publish(...)` on a module-level instance): they run in the caller's thread.
-            for edge in self.all_calls_to[callee]:
-                call = edge.call
-                if edge.caller in needs or call.nested or call.offloaded or call.awaited:
-                    continue
-                needs[edge.caller] = LoopNeed(
-                    call.line, [callee, *need.helpers], need.api, need.api_line, need.primitive, need.context
-                )
-                if not self.functions[edge.caller][1].is_async:
-                    frontier.append(edge.caller)
+            while frontier:
+                callee = frontier.pop()
+                need = needs[callee]
+                # Methods too (`HUB.publish(...)` on a module-level instance): they run in the caller's thread.
+                for edge in self.all_calls_to[callee]:
+                    call = edge.call
+                    if edge.caller in needs or call.nested or call.offloaded or call.awaited:
+                        continue
+                    needs[edge.caller] = dataclasses.replace(need, line=call.line, helpers=[callee, *need.helpers])
+                    if not self.functions[edge.caller][1].is_async:
+                        frontier.append(edge.caller)
+            # methods run on what the call graph does not type (`request.app.state.bus.publish(x)`)
+            frontier = [f for f in held_method_needs(self, needs) if not self.functions[f][1].is_async]
         return needs
 
     def event_loop_api(self, call: facts.Call) -> str | None:
@@ -3925,14 +3936,16 @@ class Project:
                 spelled = self._written_container(function, container)
                 return self._untyped_primitive(f"{spelled}[...]", method, f"an item of {spelled}")
             if found is not None:
-                return f"{self.written(container)}[...].{method}() on an {found}"
+                return f"{self.written(container)}[...].{method}() on {one_of(found)}"
         if call.subscripted:  # `ROOMS[name].changed.set()`, any depth of attributes and items
             from async_migrate.codemods.loop_chains import chains
 
             return chains(self).call_primitive(fid, call)
         written = call.func or call.callee
         if written is None:
-            return None
+            from async_migrate.codemods.loop_chains import chains
+
+            return chains(self).unread_receiver(call)
         holder, _, method = written.rpartition(".")
         if not holder or method in LOOP_BOUND_READS:
             return None
@@ -3950,7 +3963,7 @@ class Project:
             return None
         if primitive.startswith(UNTYPED_ITEMS):
             return self._untyped_primitive(self.written(holder), method, primitive.removeprefix(UNTYPED_ITEMS))
-        return f"{self.written(written)}() on an {primitive}"
+        return f"{self.written(written)}() on {one_of(primitive)}"
 
     def _untyped_loop_object(self, fid: FunctionId, call: facts.Call, holder: str, method: str) -> str | None:
         """`request.app.state.tasks.start_soon(...)` on what the analysis cannot type: a method
@@ -3999,7 +4012,7 @@ class Project:
         found = self._item_primitive(container) if not container.startswith("$") else self.items_primitive(fid, container)
         if found == UNTYPED_ITEMS:
             return self._untyped_primitive(f"{self.written(container)}.{take}(...)", method, f"an item of {self.written(container)}")
-        return f"{self.written(container)}.{take}(...).{method}() on an {found}" if found is not None else None
+        return f"{self.written(container)}.{take}(...).{method}() on {one_of(found)}" if found is not None else None
 
     def _untyped_primitive(self, holder: str, method: str, what: str) -> str | None:
         """An unverified AM138 call: a method only asyncio's primitives (and `queue.Queue`) have,
@@ -4379,7 +4392,33 @@ class Project:
             return _TASK
         if found in LOOP_BOUND_FACTORIES:  # `app.state.loop = asyncio.get_running_loop()`
             return LOOP_BOUND_FACTORIES[found]
-        return found if found in LOOP_BOUND_PRIMITIVES else None
+        if found in LOOP_BOUND_PRIMITIVES:
+            return found
+        if not self._subclassed_primitives:
+            return None
+        from async_migrate.codemods.classes import project_classes
+
+        # `class Mailbox(asyncio.Queue)`: an instance is the primitive it derives from
+        return self._subclassed_primitives.get(project_classes(self).resolve(ref) or "")
+
+    @cached_property
+    def _subclassed_primitives(self) -> dict[str, str]:
+        """Project classes deriving, directly or through project bases, from a loop-bound
+        primitive (`class Mailbox(asyncio.Queue)`): class -> that primitive."""
+        from async_migrate.codemods.classes import project_classes
+
+        classes = project_classes(self)
+        found: dict[str, str] = {}
+        for cls in classes.by_ref:
+            for ancestor in classes.mro(cls):
+                base = next(
+                    (c for b in classes.by_ref[ancestor][1].bases if (c := self.canonical(b) or b) in LOOP_BOUND_PRIMITIVES),
+                    None,
+                )
+                if base is not None:
+                    found[cls] = base
+                    break
+        return found
 
     def context_variable_write(self, call: facts.Call) -> str | None:
         """`request_session.set(...)` / `.reset(...)` on a module-level `ContextVar`, as written, or None.

@@ -1303,6 +1303,8 @@ class BodyScanner:
                     call.through_await = expression(func, here, awaits=True)
                 if call.func is None and type(func) is ast.Attribute:
                     call.subscripted = loop_holders.subscripted(func, partial(expression, local=here))
+                    if not (call.subscripted or call.item or call.through_await):
+                        call.unspelled_method = func.attr
             for arg in call.args:
                 if arg.ref is not None:
                     arg.ref = resolve(arg.ref, here)
@@ -1354,6 +1356,11 @@ class BodyScanner:
             self.function.check_then_act = check_then_act.accesses(body, frozenset(self.declared_global), local, first)
         for binding, value in self.raw_bindings:
             found = expression(value, local)
+            path = loop_holders.subscripted_value(value, partial(expression, local=local)) if found is None else ()
+            if path and not binding.entered and (len(path) > 2 or path[-1]):
+                # `inner = hub.OUTERS[k].inner`, `q = hub.ROOMS[a][b]`: the path `items` cannot spell
+                self.function.item_paths.setdefault(binding.name, []).append(path)
+                continue
             if found is None and not binding.entered and type(value) is ast.Subscript:
                 self.function.items[binding.name] = expression(value.value, local) or facts.UNSPELLED
                 continue

@@ -1,5 +1,6 @@
 """Where an object bound to the event loop may be kept, in shapes the value-flow notation cannot
-spell: a method called through subscripts (`hub.ROOMS[name].changed.set()`), what a field
+spell: a method called through subscripts (`hub.ROOMS[name].changed.set()`), a local bound
+through them (`inner = hub.OUTERS[k].inner`), what a field
 specifier's factory builds (`changed = attr.ib(factory=asyncio.Event)`), both ends of a memory
 object stream unpacked from the call making them (`send, recv = anyio.create_memory_object_stream()`).
 Read by phase one's AM138 (`codemods/loop_chains.py`).
@@ -37,6 +38,19 @@ def subscripted(func: ast.expr, spell: Spell) -> tuple[str, ...]:
         return (head, path)
     inner = subscripted(node.value, spell)
     return (*inner, path) if inner else ()
+
+
+def subscripted_value(value: ast.expr, spell: Spell) -> tuple[str, ...]:
+    """`hub.OUTERS[k].inner` -> ("hub.OUTERS", "inner"), `hub.ROOMS[a][b]` -> ("hub.ROOMS", "", ""):
+    a value read through subscripts, in `subscripted`'s shape (every path whole: no method at its
+    end). Empty where it has no subscript or its first expression cannot be spelled."""
+    if type(value) is ast.Subscript:
+        head = spell(value.value)
+        if head is not None:
+            return (head, "")
+        inner = subscripted_value(value.value, spell)
+        return (*inner, "") if inner else ()
+    return subscripted(value, spell)
 
 
 def factory(call: ast.Call, ref: Ref) -> str | None:

@@ -467,6 +467,8 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
         names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in reached.helpers]
         last = project.functions[reached.helpers[-1]][0]
         chain = f"{names[0]} (line {reached.line})" + "".join(f" -> {n}" for n in names[1:])
+        if reached.unverified:
+            chain += f" ({reached.unverified})"
         if reached.context:
             needs.append(
                 CoroutineNeed(

@@ -44,8 +44,19 @@ asyncio.Queue()`), what functions put into a module-level container (`ROOMS[name
 `CHANNELS.setdefault(name, Channel())`). anyio's memory object streams are bound to the loop
 too: `send, recv = anyio.create_memory_object_stream()`, kept anywhere, then `send.send_nowait(x)`.
 Where a step cannot be read (an unannotated parameter, `holder.inner.q.put_nowait(x)`),
-`put_nowait`, `send_nowait` and the other methods only such objects and `queue.Queue` have keep
-the handler, unverified.
+`put_nowait`, `send_nowait`, an argumentless `set()` and the other methods only such objects and
+`queue.Queue` have keep the handler, unverified; so do they called on an expression the analysis
+cannot read at all (`(a or b).set()`).
+
+Holders are read wherever the project builds them: an instance of a project subclass of a
+primitive (`class Mailbox(asyncio.Queue)`) is one, a `@property` handing one back
+(`HOLDER.changed.set()`) gives one, a local bound through subscripts (`x = OUTERS[k].inner`) holds
+what the chain reaches. A plain method of a project class that needs the loop keeps the handler
+that runs it on an object the call graph does not follow: what the application's state keeps
+(`request.app.state.bus.publish(x)`, the lifespan or a startup handler setting `app.state.bus =
+Bus()` or what a factory returns), what a dependency returns (`bus=Depends(get_bus)`). Where
+that object cannot be typed (handed in through an unannotated parameter), a call of a method of
+that name keeps the handler, unverified.
 
 Before:
 

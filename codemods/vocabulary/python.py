@@ -158,10 +158,14 @@ LOOP_PRIMITIVE_METHODS = frozenset(
     {"put_nowait", "get_nowait", "set_result", "set_exception", "notify", "notify_all", "send_nowait",
      "receive_nowait"}
 )
+# Methods of asyncio's primitives that take no argument there, and an argument on the common
+# values that share the name (a cache's or a `ContextVar`'s `set(value)`): called without one on
+# what the analysis cannot read (`holder.changed.set()`), the handler stays async, unverified.
+LOOP_PRIMITIVE_BARE_METHODS = frozenset({"set"})
 # Methods only task groups, nurseries and event loops have: called on what the analysis cannot
 # type (`request.app.state.tasks.start_soon(...)`, the state set nowhere it reads), the handler
 # stays async, unverified; a project method of that name (`crud.create_task`) is no such call.
-LOOP_ONLY_METHODS = frozenset({"start_soon", "call_soon", "call_later", "call_at", "create_task"})
+LOOP_ONLY_METHODS = frozenset({"start_soon", "call_soon", "call_later", "call_at", "create_task", "create_future"})
 # Collection types whose annotation's other references are the items' types (`list[asyncio.Queue]`).
 COLLECTION_TYPES = frozenset(
     {

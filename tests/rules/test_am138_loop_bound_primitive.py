@@ -396,7 +396,7 @@ def test_an_unannotated_lifespan_keeps_its_primitives_in_the_application_state(a
 
 @pytest.mark.parametrize(
     "body",
-    ["request.app.state.stopped.set()", "request.app.state.missing.set()", "state.PUBLISHER.done()", "events.latch()"],
+    ["request.app.state.stopped.set()", "request.app.state.missing.set(1)", "state.PUBLISHER.done()", "events.latch()"],
 )
 def test_near_miss_a_thread_safe_state_attribute_one_never_assigned_or_a_read(app, reported, body):
     root = app(state_route(body), {**FILES, "services/state.py": STATE})
