@@ -292,9 +292,12 @@ class Chains:
                 held |= made
             else:  # a task the function starts itself: starting it needs the loop already (AM109)
                 held |= replace(made, primitive=None)
-        for source in [*function.unpacked.get(name, ()), *([function.items[name]] if name in function.items else [])]:
+        through = function.item_paths.get(name, ())
+        # `q = ROOMS[a][b]` is in `items` too, its container unspelled: the path reads it
+        items = [function.items[name]] if name in function.items and not through else []
+        for source in [*function.unpacked.get(name, ()), *items]:
             held |= self.item(self.expression(fid, source))
-        for head, *paths in function.item_paths.get(name, ()):
+        for head, *paths in through:
             held |= self._after(fid, head, paths, method=False)
         if bound or name in function.unpacked or name in function.items or name in function.item_paths:
             return held

@@ -164,6 +164,8 @@ _TASK = "asyncio.Task"
 def one_of(primitive: str) -> str:
     """`asyncio.Queue` -> "an asyncio.Queue", `trio memory channel` -> "a trio memory channel"."""
     return f"{'an' if primitive[:1] in 'aeioAEIO' else 'a'} {primitive}"
+
+
 # Methods taking an item out of a collection: `WAITERS.pop(event_id)`.
 _TAKE_ITEM = ITEM_READS | {"popleft"}
 # What `Project.items_primitive` gives for a container whose items the analysis cannot read;

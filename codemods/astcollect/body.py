@@ -1360,7 +1360,6 @@ class BodyScanner:
             if path and not binding.entered and (len(path) > 2 or path[-1]):
                 # `inner = hub.OUTERS[k].inner`, `q = hub.ROOMS[a][b]`: the path `items` cannot spell
                 self.function.item_paths.setdefault(binding.name, []).append(path)
-                continue
             if found is None and not binding.entered and type(value) is ast.Subscript:
                 self.function.items[binding.name] = expression(value.value, local) or facts.UNSPELLED
                 continue
