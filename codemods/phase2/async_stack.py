@@ -163,7 +163,11 @@ def analyse_for(
     # Only the session dependencies the subsystem's routes reach tell one narrowed analysis from
     # another: scan asks once per subsystem, and subsystems reaching the same ones share it.
     analysis = _analysis(project, root, read, modules)
-    key = frozenset(analysis._route_dependencies())
+    key: frozenset = frozenset(analysis._route_dependencies())
+    if not key and analysis._subsystem_openers():
+        # Routes reaching no session dependency but opening their Sessions themselves: the
+        # sessionmakers they open choose the stack, not what other routers' dependencies open.
+        key = frozenset(("opens", found.module.name, found.name) for found in analysis._sync_pool()[0])
     if not blocked and (not key or key == _project_route_dependencies(project, root, read)):
         return stack
     # The subsystem reaches fewer session dependencies than the project's routes: its stack copies
@@ -245,6 +249,7 @@ class _Analysis:
         self.read = read
         self.modules = modules  # a subsystem's router modules: only their routes choose the stack
         self.handlers = handlers  # narrower still: only these routes of them (one database's)
+        self._subsystem_openers_found: set[FunctionId] | None = None
         self.root = root  # PATH: the tests above it are read for their overrides (`outside_tests`)
         # Module texts (and the few trees the stack extras parse), read once for both readings.
         self.texts = stack_extras.Texts(read)
@@ -450,11 +455,14 @@ class _Analysis:
         dependencies = {fid for fid in tx_dependency.providers(self.project) if not is_test_path(fid_path(self.project, fid))}
         reached = self._route_dependencies() & dependencies
         production = self._production = [c for c in candidates if not is_test_path(c.module.path)]
-        pool = []
-        for opening in (reached, dependencies):
-            pool = self._opened_by(opening)
-            if pool:
-                break
+        pool = self._opened_by(reached)
+        if not pool and not reached:
+            # A subsystem whose routes reach no session dependency opens its Sessions itself
+            # (`with SessionLocal() as db:`): its stack is what it opens, never the sessionmaker
+            # some other router's dependency opens, which may be another database's.
+            pool = [c for c in production if any(self._opens(fid, c) for fid in self._subsystem_openers())]
+        if not pool:
+            pool = self._opened_by(dependencies)
         if not pool and self._state_opener(reached | dependencies) is not None:
             # A dependency opening its Session from the sessionmaker the application keeps on its
             # state (`request.app.state.sessionmaker()`): a module-level sessionmaker elsewhere (a
@@ -463,6 +471,42 @@ class _Analysis:
         # Sessionmakers of the tests only: the stack is what the routes' dependencies open
         # without one (`with Session(engine) as s: yield s`), never a test engine.
         return pool or production, reached, dependencies
+
+    def _subsystem_openers(self) -> set[FunctionId]:
+        """For a subsystem's run, the functions its routes run (themselves and what they call,
+        at any depth) that open a Session; empty for the whole application."""
+        if self.modules is None and self.handlers is None:
+            return set()
+        if self._subsystem_openers_found is None:
+            by_module = _routes_by_module(self.project)
+            modules = by_module if self.modules is None else self.modules
+            queue = [
+                h.id for m in modules for h in by_module.get(m, ())
+                if self.handlers is None or h.id in self.handlers
+            ]
+            seen: set[FunctionId] = set()
+            while queue:
+                fid = queue.pop()
+                if fid in seen:
+                    continue
+                seen.add(fid)
+                queue += [e.callee for e in self.project.all_calls_from.get(fid, ())]
+            self._subsystem_openers_found = {fid for fid in seen if self.project.functions[fid][1].opens}
+        return self._subsystem_openers_found
+
+    def _own_openings_only(self) -> bool:
+        """Whether this is a subsystem's run whose routes reach no session dependency and open
+        their Sessions themselves from sessionmakers the stack then stands for."""
+        return not self._route_dependencies() and bool(self._subsystem_openers()) and bool(self._sync_pool()[0])
+
+    def _beside_own_openings(self, dependencies: set[FunctionId]) -> set[FunctionId]:
+        """The session dependencies the stack stands beside when the routes reach none: for a
+        subsystem opening its Sessions itself, those opening the same sessionmakers (another
+        router's dependency, on another sessionmaker, is none of its business); else all."""
+        if not self._own_openings_only():
+            return dependencies
+        pool = self._sync_pool()[0]
+        return {fid for fid in dependencies if any(self._opens(fid, c) for c in pool)}
 
     def _state_opener(self, opening: set[tuple[str, str]]) -> tuple[tuple[str, str], str] | None:
         """The first dependency of `opening` opening its Session from the application's state, and
@@ -731,7 +775,7 @@ class _Analysis:
         # The routes' own session dependencies decide: a SQLModel dependency only other routers
         # use must not hand plain-SQLAlchemy routes SQLModel's AsyncSession.
         reached = self._route_dependencies() & self.project.session_dependencies
-        for fid in sorted(reached or self.project.session_dependencies):
+        for fid in sorted(reached or self._beside_own_openings(self.project.session_dependencies)):
             module, function = self.project.functions[fid]
             opened = next((o for o in function.opens if self.canonical(o.callee) in SQLMODEL_SESSION_TYPES), None)
             if opened is not None:
@@ -742,7 +786,10 @@ class _Analysis:
                 return (f"{module.path}:{function.line}: the session dependency {module.name}.{function.qualname} "
                         f"is declared to give {self.canonical(returned)}")
         makers = False
+        own = {(f.module.name, f.name) for f in self._sync_pool()[0]} if self._own_openings_only() else None
         for module, name, value in self.values():
+            if own is not None and (module.name, name) not in own:
+                continue  # another router's sessionmaker: not what this subsystem opens
             if value.kind == "call" and self.canonical(value.ref) in PLAIN_SESSIONMAKERS:
                 makers = True
                 given = next((
@@ -1693,7 +1740,7 @@ class _Analysis:
         dependencies = {fid for fid in self._candidate_providers() if not self._state_accessor(fid)}
         reached = self._route_dependencies() & dependencies
         if fallback and not reached:
-            reached = dependencies
+            reached = self._beside_own_openings(dependencies)
         return {fid: _commits_on_exit(self.project, self.project.functions[fid][1]) for fid in sorted(reached)}
 
     def _state_accessor(self, fid: FunctionId) -> bool:

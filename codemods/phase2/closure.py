@@ -605,13 +605,10 @@ def compute(
                 if reason not in blocked.get(fid, []):
                     blocked.setdefault(fid, []).append(reason)
             for line, written, held_by in _outside_held_calls(project, reached_fid):
-                if held_by.methods & route_reach:
+                if _moves_with_route(project, held_by, route_reach):
                     continue
                 reason = AM229.reason(
-                    f"{_where(project, reached_fid, line)}: calls `{written}()` on the Session {held_by.name(project)} "
-                    "holds, from outside the class, and nothing this route runs calls a method of the class, so "
-                    "the tool does not move the class with it: awaited there, the call would run on the synchronous "
-                    "Session; call a method of the class instead"
+                    f"{_where(project, reached_fid, line)}: {_unmoved_holder_reason(project, held_by, written, route_reach)}"
                 )
                 if reason not in blocked.get(fid, []):
                     blocked.setdefault(fid, []).append(reason)
@@ -3174,6 +3171,47 @@ def _held_read_outside(project: Project, fid: FunctionId) -> list[tuple[int, str
     if fid not in kept:
         kept[fid] = _find_held_read_outside(project, fid)
     return kept[fid]
+
+
+def _moves_with_route(project: Project, held_by: holders.HolderClass, reach: set[FunctionId]) -> bool:
+    """Whether the class holding the Session moves with what a route runs: it calls a method of
+    the class that becomes `async def`, or, for a plain holder (no method of its own doing
+    Session work), builds an instance (`Tx(db)`), so its `__init__` takes the AsyncSession."""
+    if held_by.methods & reach:
+        return True
+    return not held_by.methods and held_by.init is not None and held_by.init in reach
+
+
+def _unmoved_holder_reason(
+    project: Project, held_by: holders.HolderClass, written: str, reach: set[FunctionId]
+) -> str:
+    """Why a call on the Session a class holds, made from outside it, blocks: what the route
+    would need to run for the class to move with it, in the terms of that class."""
+    name = held_by.name(project)
+    head = f"calls `{written}()` on the Session {name} holds, from outside the class"
+    tail = "awaited there, the call would run on the synchronous Session"
+    if held_by.methods:
+        return (
+            f"{head}, and nothing this route runs calls a method of the class, so the tool does not move "
+            f"the class with it: {tail}; call a method of the class instead"
+        )
+    init = held_by.init
+    injected = init is not None and any(
+        dependencies.dependency_function(project, project.param_dependency(param)) == init
+        for fid in reach for param in project.functions[fid][1].params
+    )
+    if injected:
+        return (
+            f"{head}: {name} has no method doing Session work, and FastAPI builds it (`Depends({name})`) "
+            f"with the Session its `__init__` takes from the synchronous session dependency, which phase two "
+            f"does not point at the async one for a class moving with no method: {tail}; build {name} in the "
+            "route from the route's own Session, or hand the Session itself"
+        )
+    return (
+        f"{head}: {name} has no method doing Session work, and nothing this route runs builds it, so the "
+        f"tool does not move the class with it (its `__init__` keeps the synchronous Session): {tail}; build "
+        f"{name} in code the route runs from the route's Session, or hand the Session itself"
+    )
 
 
 def _outside_held_calls(project: Project, fid: FunctionId) -> list[tuple[int, str, holders.HolderClass]]:

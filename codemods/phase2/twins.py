@@ -139,11 +139,23 @@ def existing_twin(project: Project, fid: FunctionId, name: str) -> bool:
     found = module.function(f"{owner}.{name}" if owner else name)
     return (
         found is not None
-        # A dependency twin with no Session work of its own stays a plain `def`.
-        and (found.is_async or not project.session_names(fid))
+        # A dependency twin with no Session work of its own stays a plain `def`, and so does a
+        # twin whose Session work does no I/O (`add()`): its AsyncSession parameter tells it.
+        and (found.is_async or not project.session_names(fid) or _takes_async_session(project, fid, found))
         and [(p.name, p.positional, p.variadic) for p in found.params]
         == [(p.name, p.positional, p.variadic) for p in function.params]
         and _same_session_work(project, fid, found)
+    )
+
+
+def _takes_async_session(project: Project, fid: FunctionId, found: facts.Function) -> bool:
+    """Whether `found` takes an AsyncSession where the original takes an annotated Session: a
+    plain `def` of that name with nothing annotated could be any project function."""
+    _, function = project.functions[fid]
+    params = {p.name: p for p in found.params}
+    return any(
+        p.name in params and (p.annotation or p.depends) and project.declared_async_session(params[p.name])
+        for p in function.params if p.name in project.session_params.get(fid, {})
     )
 
 
