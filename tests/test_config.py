@@ -798,6 +798,29 @@ def test_the_readme_example_names_every_key_and_loads(tmp_path):
     assert config.load(tmp_path, path).async_engine_factory == document["async-engine-factory"]
 
 
+def test_a_wrong_subsystem_is_pointed_only_to_modules_and_configured_names_with_routes(cli, app, configured):
+    # `-s services` (beside `api/services.py` routes) named services.py, which phase two refuses
+    # as having no routes; a configured name matching only helpers was listed as a choice.
+    root = app({"services.py": SERVICES, "api/services.py": COUNT_ROUTE.replace("{name}", "items")})
+    args = configured(root, """
+        [tool.async-migrate.subsystems]
+        helpers = ["db/*.py"]
+        shop = ["api/*.py"]
+        """)
+    for spec in ("services", "engine", "db.engine"):
+        err = " ".join(cli("phase2", root, "--subsystem", spec, *args).stderr.split())
+        assert "'services.py'" not in err and "'db/engine.py'" not in err, err
+        assert "nor a configured subsystem (shop)" in err, err
+    err = " ".join(cli("phase2", root, "--subsystem", "services", *args).stderr.split())
+    assert "did you mean 'api/services.py'?" in err, err
+    err = " ".join(cli("phase2", root, "--subsystem", "db.engine", *args).stderr.split())
+    assert "the modules with routes are api/services.py" in err, err
+    # a module that exists without routes: the error names the modules that have them
+    result = cli("phase2", root, "--subsystem", "services.py", *args)
+    err = " ".join(result.stderr.split())
+    assert result.exit_code == 2 and "has no routes (services.py)" in err, err
+    assert "the modules with routes are api/services.py" in err, err
+
 def test_a_single_module_app_names_its_one_module_when_a_subsystem_matches_nothing(cli, app):
     # Everything in main.py: a route name or a made-up subsystem name points the user to the
     # one choice phase two has, and says it takes every route together.

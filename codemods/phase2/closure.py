@@ -267,17 +267,22 @@ def subsystem_modules(project: Project, spec: str) -> tuple[str, list[str]]:
     normalized = spec.strip("/").removeprefix("./")
     if normalized in paths:
         return normalized, [normalized]
-    known = ", ".join(sorted(project.config.subsystems)) or "none configured"
+    # Only what `--subsystem` can take is suggested: phase two refuses a module without routes
+    # (`models.py` for `-s models`, beside `api/models.py`), and a configured name matching none.
+    routed = routed_modules(project)
+    configured = sorted(project.config.subsystems)
+    known = ", ".join(n for n in configured if any(matches(p, project.config.subsystems[n]) for p in routed))
+    known = known or ("none with routes" if configured else "none configured")
     # Written from another folder (`backend/app/api/x.py` with PATH `backend`), or by name (`x`).
     near = [
-        path for path in paths
+        path for path in routed
         if normalized.endswith("/" + path) or path.endswith("/" + normalized)
         or path.rsplit("/", 1)[-1] in (normalized, normalized + ".py")
     ]
     # Written as an import name (`shop.routers.orders`, also the tail of one): the module's path
     dotted = [
         module.path for name, module in sorted(project.modules.items())
-        if "." in normalized and (
+        if "." in normalized and module.path in routed and (
             name == normalized or name.endswith("." + normalized) or normalized.endswith("." + name)
         )
     ]
@@ -285,16 +290,26 @@ def subsystem_modules(project: Project, spec: str) -> tuple[str, list[str]]:
     if near:
         hint = f"; module paths are relative to PATH: did you mean {' or '.join(repr(p) for p in near[:3])}?"
     else:
-        # A name that is no module (`users`, `main.py::create_user`): say what the choices are.
-        # A single-module app has one: phase two takes a module's routes together, never one route.
-        routed = sorted({h.module.path for h in project.handlers if h.kind in ("route", "websocket")})
-        listed = ", ".join(routed[:8]) + (", ..." if len(routed) > 8 else "")
-        hint = f"; the modules with routes are {listed}" if routed else ""
-        if len(routed) == 1:
-            hint += f" (every route is there: `--subsystem {routed[0]}` takes them all; one route cannot be chosen)"
+        # A name that is no router module (`users`, `main.py::create_user`): say what the choices are.
+        hint = routed_hint(routed)
     raise SubsystemError(
         f"subsystem {spec!r} is neither a router module under PATH nor a configured subsystem ({known}){hint}"
     )
+
+
+def routed_modules(project: Project) -> list[str]:
+    """The paths of the modules holding routes or websockets: what `--subsystem` can name."""
+    return sorted({h.module.path for h in project.handlers if h.kind in ("route", "websocket")})
+
+
+def routed_hint(routed: list[str]) -> str:
+    """`; the modules with routes are ...`, the choices `--subsystem` has. A single-module app
+    has one: phase two takes a module's routes together, never one route."""
+    listed = ", ".join(routed[:8]) + (", ..." if len(routed) > 8 else "")
+    hint = f"; the modules with routes are {listed}" if routed else ""
+    if len(routed) == 1:
+        hint += f" (every route is there: `--subsystem {routed[0]}` takes them all; one route cannot be chosen)"
+    return hint
 
 
 def compute(

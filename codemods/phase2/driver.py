@@ -80,7 +80,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
             raise closures.SubsystemError(
                 f"subsystem {options.subsystem!r} has no routes ({', '.join(modules)}): phase two "
                 "starts from a router module's routes and moves the helpers they reach; name a "
-                "router module or a configured subsystem of routers"
+                "router module or a configured subsystem of routers" + closures.routed_hint(closures.routed_modules(project))
             )
         problem = engine_options.factory_problem(
             config, lambda path: (root / path).read_text(encoding="utf-8", errors="replace")
