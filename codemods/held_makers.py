@@ -74,7 +74,7 @@ def _held(project: Project, ref: str) -> Held | None:
     cls = project_classes(project).resolve(value.ref)
     if cls is None:
         return None
-    found = _init_assignment(project, cls, attribute)
+    found = init_assignment(project, cls, attribute)
     if found is None:
         return None
     fid, expression = found
@@ -90,10 +90,10 @@ def engine_attribute(project: Project, found: Held, written: str) -> str | None:
     if not written.startswith("self.") or written.count(".") != 1:
         return None
     attribute = written.removeprefix("self.")
-    return attribute if _init_assignment(project, found.cls, attribute) is not None else None
+    return attribute if init_assignment(project, found.cls, attribute) is not None else None
 
 
-def _init_assignment(project: Project, cls: str, attribute: str) -> tuple[FunctionId, str] | None:
+def init_assignment(project: Project, cls: str, attribute: str) -> tuple[FunctionId, str] | None:
     """The one assignment of `self.<attribute>` over `cls`'s project bases, (function, value
     expression), when it is in an `__init__` and no class body binds the name; None when it is
     set in several places or also a class attribute (then no instance holds one value for it)."""

@@ -12,9 +12,12 @@ Read: module-level engines built by a `create_engine(...)` whose URL is a litera
 name bound once to one, `URL.create("sqlite", ...)` or `make_url("...")`; sessionmakers bound to
 one (`sessionmaker(bind=engine)`, `bind=create_engine(...)` in place, `scoped_session(...)`
 around one, `configure(bind=engine)` at module level outside the tests); a Session opened on one
-(`Session(engine)`). A URL the analysis cannot read (the environment, a settings object), an
-engine a function builds, or a poolclass= it cannot read is left alone: nothing says the
-database is in memory.
+(`Session(engine)`). An engine a project class's `__init__` builds from the URL its
+parameter is handed (`self.engine = create_engine(url)` with `db = Database("sqlite://")` at
+module level): that instance's engine (`db.engine`) and the sessionmaker its `__init__` binds
+to it (`db.SessionLocal`). A URL the analysis cannot read (the environment, a settings object),
+any other engine a function builds, or a poolclass= it cannot read is left alone: nothing says
+the database is in memory.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from dataclasses import dataclass
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
+from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.flow import split
+from async_migrate.codemods.held_makers import held, init_assignment
 from async_migrate.codemods.phase2.drivers import is_memory_sqlite
 from async_migrate.codemods.phase2.inline_engine import engine_call
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -68,6 +74,8 @@ def memory_engines(project: Project) -> dict[str, MemoryEngine]:
                 ref = project.canonical(f"{module.name}.{call.target}") or f"{module.name}.{call.target}"
                 if url is not None and ref not in found:
                     found[ref] = MemoryEngine(f"`{call.target}` ({module.path}:{call.line})", url)
+        for ref, engine in _instances(project)[0].items():
+            found.setdefault(ref, engine)
         cached = project.derived["phase1.memory_engines"] = found
     return cached  # type: ignore[return-value]
 
@@ -94,8 +102,106 @@ def memory_makers(project: Project) -> dict[str, MemoryEngine]:
                     if engine is not None:
                         found[ref] = MemoryEngine(engine.engine, engine.url, f"`{name}` ({module.path}:{value.line})")
                         break
+        for ref, engine in _instances(project)[1].items():
+            found.setdefault(ref, engine)
         cached = project.derived["phase1.memory_makers"] = found
     return cached  # type: ignore[return-value]
+
+
+def _instances(project: Project) -> tuple[dict[str, MemoryEngine], dict[str, MemoryEngine]]:
+    """The engines and sessionmakers module-level instances of project classes hold on an
+    in-memory SQLite database kept per thread, by reference (`app.db.engine`, `app.db.SessionLocal`):
+    `db = Database("sqlite://")` whose `__init__` builds its one engine from the parameter given
+    that URL, kept in `self.engine` or bound in place by the one sessionmaker it builds."""
+    cached = project.derived.get("phase1.memory_instances")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    engines: dict[str, MemoryEngine] = {}
+    makers: dict[str, MemoryEngine] = {}
+    classes = project_classes(project)
+    for module in project.modules.values():
+        for instance, value in module.values.items():
+            cls = classes.resolve(value.ref) if value.kind == "call" else None
+            init = next((classes.methods[c]["__init__"] for c in classes.mro(cls) if "__init__" in classes.methods.get(c, {})), None) \
+                if cls is not None else None
+            if cls is None or init is None:
+                continue
+            home, function = project.functions[init]
+            built = [c for c in home.engines if c.scope == function.key]
+            if len(built) != 1 or built[0].conditional or project.canonical(built[0].callee) not in SYNC_ENGINE_CONSTRUCTORS:
+                continue
+            url = _handed_url(project, module, value, function, built[0])
+            if url is None:
+                continue
+            where = f"({module.path}:{value.line})"
+            attributes = [a for a, e in function.assigns if _made_by(project, e, SYNC_ENGINE_CONSTRUCTORS)]
+            assigned = init_assignment(project, cls, attributes[0]) if len(attributes) == 1 else None
+            attribute = attributes[0] if assigned is not None and assigned[0] == init else None
+            engine = MemoryEngine(
+                f"`{instance}.{attribute}` {where}" if attribute else f"`{instance}` {where} builds", url
+            )
+            if attribute is not None:
+                engines[f"{module.name}.{instance}.{attribute}"] = engine
+            bound = _bound_maker(project, function, attribute, built[0].line)
+            for name, _ in function.assigns:
+                maker = held(project, f"{module.name}.{instance}.{name}") if bound else None
+                if maker is not None and maker.init == init:
+                    makers[maker.ref] = MemoryEngine(engine.engine, url, f"`{maker.written}` {where}")
+    # `SessionLocal = db.SessionLocal`, `engine = db.engine`: module-level names for what the instance holds
+    for module in project.modules.values():
+        for name, value in module.values.items():
+            for table in (engines, makers):
+                if value.kind == "name" and value.ref in table:
+                    table.setdefault(f"{module.name}.{name}", table[value.ref])
+    project.derived["phase1.memory_instances"] = (engines, makers)
+    return engines, makers
+
+
+def _made_by(project: Project, expression: str, callees: frozenset[str]) -> bool:
+    head, steps = split(expression)
+    return steps == ("()",) and project.canonical(head) in callees
+
+
+def _bound_maker(project: Project, function: facts.Function, attribute: str | None, line: int) -> bool:
+    """Whether the one sessionmaker the `__init__` builds is bound to its engine: `bind=self.<attribute>`,
+    or the engine built in place (`sessionmaker(bind=create_engine(url))`, on the engine's line)."""
+    made = [c for c in function.calls if project.canonical(c.callee) in PLAIN_SESSIONMAKERS]
+    if len(made) != 1:
+        return False
+    bind = next((a for a in made[0].args if a.keyword == "bind"), None) or next(
+        (a for a in made[0].args if a.position == 0), None
+    )
+    if bind is None:
+        return False
+    if attribute is not None and bind.expr == f"$self.{attribute}":
+        return True
+    return bind.name is None and bind.expr is None and bind.ref is None and made[0].line == line
+
+
+def _handed_url(
+    project: Project, module: facts.Module, value: facts.Value, init: facts.Function, built: facts.EngineCall
+) -> str | None:
+    """The in-memory URL, as read, that the module-level construction `value` hands the `__init__`
+    parameter its engine is built from (`create_engine(url)`, `url` not used before: so not bound
+    again), by position, keyword, or the parameter's string default; None where it is not one or
+    cannot be read."""
+    url = _url_argument(project, list(built.args))
+    names = [p.name for p in init.params]
+    if url is None or not url.local or url.text not in names[1:] or min(init.name_uses.get(url.text, [0])) < built.line:
+        return None
+    index = names.index(url.text)
+    if init.params[index].variadic or any(a.keyword in ("*", "**") for a in value.args):
+        return None
+    positional = [a for a in value.args if a.keyword is None]
+    given = next((a for a in value.args if a.keyword == url.text), None)
+    if given is None and index - 1 < len(positional):
+        given = positional[index - 1]
+    if given is None:
+        default = init.params[index].literal
+        given = facts.CallArg(None, repr(default)) if isinstance(default, str) else None
+    read = _memory_url(project, module, given) if given is not None else None
+    owner = project.canonical(value.ref) or value.ref or ""
+    return f"{read}, handed to `{owner.rpartition('.')[2]}(...)` as `{url.text}`" if read is not None else None
 
 
 def handler_memory_engine(project: Project, handler: Handler) -> MemoryEngine | None:
@@ -200,13 +306,19 @@ def _engine(project: Project, module: facts.Module, bind: facts.CallArg | None, 
 def _per_thread_memory(project: Project, module: facts.Module, args: list[facts.CallArg]) -> str | None:
     """The URL, as read, of a create_engine(...) call given `args` that opens an in-memory SQLite
     database on SQLAlchemy's SingletonThreadPool (no poolclass=, or that one named); else None."""
+    url = _url_argument(project, args)
+    return _memory_url(project, module, url) if url is not None else None
+
+
+def _url_argument(project: Project, args: list[facts.CallArg]) -> facts.CallArg | None:
+    """The URL argument of a create_engine(...) call given `args` on SQLAlchemy's
+    SingletonThreadPool (no poolclass=, or that one named); else None."""
     if any(a.keyword in ("*", "**") for a in args):
         return None  # the pool or the URL may be in what is unpacked
     pool = next((a for a in args if a.keyword == "poolclass"), None)
     if pool is not None and project.canonical(pool.ref) not in SINGLETON_POOLS:
         return None  # StaticPool shares one connection; any other pool changes nothing a thread sees
-    url = next((a for a in args if a.keyword in (None, "url", "name_or_url")), None)
-    return _memory_url(project, module, url) if url is not None else None
+    return next((a for a in args if a.keyword in (None, "url", "name_or_url")), None)
 
 
 def _memory_url(project: Project, module: facts.Module, arg: facts.CallArg) -> str | None:

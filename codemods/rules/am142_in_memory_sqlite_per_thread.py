@@ -9,8 +9,10 @@ in a worker thread of the threadpool, which opens an empty database of its own (
 rows written by one request missing in the next); offloading the Session work moves it there
 just the same. A handler doing Session work on a Session from such an engine (through its
 sessionmaker, `scoped_session`, `configure(bind=...)`, or `Session(engine)`), itself, in a
-dependency or in a helper, stays `async def`. A URL the analysis cannot read (the environment, a
-settings object), StaticPool, or a database file convert as before.
+dependency or in a helper, stays `async def`; so does one on the engine a project class's
+`__init__` builds from the URL it is handed (`db = Database("sqlite://")` at module level, with
+`self.engine = create_engine(url)`). A URL the analysis cannot read (the environment, a settings
+object), StaticPool, or a database file convert as before.
 
 Before:
 

@@ -173,3 +173,65 @@ def test_the_premise_with_static_pool_the_converted_service_still_works(project,
     cli.json("phase1", root, "--apply")
     assert "\ndef items(" in (root / "app.py").read_text()
     assert _served(root, "app") == '[200, 200, 200] 200 ["a0","a1","a2"]'
+
+
+
+# The engine a project class builds from the URL its constructor is handed (a Flask-SQLAlchemy-like
+# wrapper): `Database("sqlite://")` is as much an in-memory engine as `create_engine("sqlite://")`.
+DATABASE = '''
+class Database:
+    def __init__(self, url{default}):
+        self.engine = create_engine(url, connect_args={{"check_same_thread": False}}{pool})
+        self.SessionLocal = sessionmaker(bind=self.engine)
+
+
+db = Database({given})
+engine = db.engine'''
+
+
+def _constructed(given: str = '"sqlite://"', default: str = "", pool: str = "", maker: str = "SessionLocal = db.SessionLocal") -> str:
+    engine = DATABASE.format(given=given, default=default, pool=pool)
+    return _app(engine).replace("SessionLocal = sessionmaker(bind=engine)", maker)
+
+
+@pytest.mark.parametrize("source, url", [
+    (_constructed(), '"sqlite://"'),
+    (_constructed('url="sqlite:///:memory:"'), '"sqlite:///:memory:"'),
+    (_constructed("", default=' = "sqlite://"'), "'sqlite://'"),
+    (_constructed("MEMORY").replace("class Database:", 'MEMORY = "sqlite://"\n\n\nclass Database:'), 'MEMORY = "sqlite://"'),
+    (_constructed(maker="SessionLocal = sessionmaker(bind=db.engine)"), '"sqlite://"'),
+    (_constructed(maker="").replace("    db = SessionLocal()", "    db = Session(engine)"), '"sqlite://"'),
+    (_constructed().replace(
+        "        self.engine = create_engine(url, connect_args={\"check_same_thread\": False})\n"
+        "        self.SessionLocal = sessionmaker(bind=self.engine)",
+        "        self.SessionLocal = sessionmaker(bind=create_engine(url))",
+    ).replace("engine = db.engine", 'engine = db.SessionLocal.kw["bind"]'), '"sqlite://"'),
+], ids=["positional", "keyword", "default", "module-level-url", "module-level-maker", "session-on-engine", "bound-in-place"])
+def test_an_in_memory_url_handed_to_a_project_class_building_the_engine_keeps_with_am142(project, reported, source, url):
+    entry = reported(project({"app.py": source}), "items", "phase1")
+    assert (entry["action"], entry["codes"][0]) == ("keep", "AM142"), entry
+    assert f"an in-memory SQLite database ({url}, handed to `Database(...)` as `url`)" in entry["reasons"][0], entry
+
+
+@pytest.mark.parametrize("source, imports", [
+    (_constructed('"sqlite:///./app.db"'), ""),  # a database file
+    (_constructed('os.environ.get("DATABASE_URL", "sqlite://")'), "import os"),  # a URL it cannot read: as before
+    (_constructed(pool=", poolclass=StaticPool"), "from sqlalchemy.pool import StaticPool"),
+    (_constructed(pool=", poolclass=pool", default=", pool=None"), ""),  # a pool it cannot read
+    (_constructed().replace("    def __init__(self, url):\n", "    def __init__(self, url):\n        url = url + 'app.db'\n"), ""),
+    (_constructed("*ARGS").replace("class Database:", 'ARGS = ["sqlite://"]\n\n\nclass Database:'), ""),
+    # the in-memory instance is not the one the routes' Sessions come from
+    (_constructed('"sqlite:///./app.db"').replace('engine = db.engine', 'engine = db.engine\ncache = Database("sqlite://")'), ""),
+], ids=["file", "environment", "static-pool", "unread-pool", "rebound", "unpacked", "other-instance"])
+def test_near_miss_a_constructor_handed_a_file_an_unread_url_or_static_pool_converts(project, reported, source, imports):
+    assert reported(project({"app.py": imports + "\n" + source}), "items", "phase1")["action"] == "convert"
+
+
+def test_the_premise_through_a_constructor_as_def_the_worker_threads_see_an_empty_database(project, cli):
+    source = _constructed()
+    as_def = source.replace("async def add", "def add").replace("async def items", "def items")
+    root = project({"app.py": source, "app_def.py": as_def})
+    assert _served(root, "app") == '[200, 200, 200] 200 ["a0","a1","a2"]'
+    assert _served(root, "app_def").startswith("[500, 500, 500] 500")  # "no such table: items"
+    cli.json("phase1", root, "--apply", "--only", "app.py")
+    assert _served(root, "app") == '[200, 200, 200] 200 ["a0","a1","a2"]'
