@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from async_migrate.codemods.handlers import HandlerKind
-from async_migrate.codemods.outcome import Blocking
+from async_migrate.codemods.outcome import Blocking, shown_path
 from async_migrate.codemods.report import RANKING, Entry, Report
 from async_migrate.codemods.report_causes import summary
 from async_migrate.codemods.rules import texts
@@ -303,8 +303,11 @@ def _render_phase2(report: Report) -> str:
 
 def _route(entry: Entry) -> str:
     handler = entry.handler
-    # As scan and the commit message name it: the full path, else `…` and the known tail.
-    path = entry.route if entry.route is not None else ("…" if entry.outcome.path_incomplete else "") + (entry.outcome.path or "")
+    # As scan, the JSON and the commit message name it: the full path, else the known tail behind
+    # the unknown-prefix marker.
+    path = entry.route if entry.route is not None else shown_path(entry.outcome.path, entry.outcome.path_incomplete) or ""
+    if entry.outcome.served_paths and len(handler.registrations) == 1:
+        path = ", ".join(entry.outcome.served_paths)  # a router factory's route, at each call's path
     if handler.kind == HandlerKind.WEBSOCKET:
         return f"WEBSOCKET {path}".strip()
     if handler.kind != HandlerKind.ROUTE:  # a dependency, middleware, exception or lifecycle handler: no route

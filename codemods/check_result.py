@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from async_migrate.codemods import warm_run
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.handlers import Handler
-from async_migrate.codemods.outcome import Blocking
+from async_migrate.codemods.outcome import Blocking, shown_path
 from async_migrate.codemods.rules import Rule
 from async_migrate.codemods.sources import NO_ROUTES, nothing_selected
 
@@ -47,7 +47,10 @@ class Finding:
             "function": self.function,
             "kind": self.handler.kind if self.handler is not None else None,
             "methods": self.handler.methods if self.handler is not None else [],
-            "path": self.full_path or self.path_tail or (self.handler.path if self.handler is not None else None),
+            "path": shown_path(
+                self.full_path or self.path_tail or (self.handler.path if self.handler is not None else None),
+                self.path_incomplete,
+            ),
             "message": self.message,
             "blocking": [{"line": b.line, "call": b.call, "offloaded": b.offloaded} for b in self.blocking],
         }

@@ -17,6 +17,16 @@ if TYPE_CHECKING:
 # the function it rewrites is no handler, and is named beside them, counted as what it is.
 TASK_KIND = HandlerKind.BACKGROUND_TASK
 
+# In front of a route's path where the prefixes before it cannot be known statically (a prefix
+# from the environment, a router factory handed no literal): every format shows it, so no path
+# reads as complete, and none as "" when the decorator's own path is empty.
+UNKNOWN_PREFIX = "[unknown prefix]"
+
+
+def shown_path(path: str | None, incomplete: bool) -> str | None:
+    """The path as every format shows it: the known tail behind `UNKNOWN_PREFIX` when incomplete."""
+    return UNKNOWN_PREFIX + (path or "") if incomplete else path
+
 
 @dataclass(slots=True)
 class Blocking:
@@ -47,7 +57,7 @@ class Outcome:
     # When incomplete: the decorator's path behind the prefixes that are known (its router's own).
     path_tail: str | None = None
     # Registered more than once (`add_api_route("/items", list_items)` on v1's router and on a
-    # mounted v2 application's): each registration's path as served (`…/items` when incomplete);
+    # mounted v2 application's): each registration's path as served (`[unknown prefix]/items` when incomplete);
     # on a router a factory builds, called more than once: the path of each call.
     served_paths: list[str] = field(default_factory=list)
 
@@ -60,10 +70,10 @@ class Outcome:
 
     @property
     def route(self) -> str:
-        """`GET,POST /books/{id}`: methods and path, for one-line labels (`…/{id}` when the
-        prefixes in front of the path are unknown)."""
-        path = ("…" if self.path_incomplete else "") + (self.path or "")
-        if self.path_incomplete and self.served_paths and len(self.handler.registrations) == 1:
+        """`GET,POST /books/{id}`: methods and path, for one-line labels (`[unknown prefix]/{id}`
+        when the prefixes in front of the path are unknown)."""
+        path = shown_path(self.path, self.path_incomplete) or ""
+        if self.served_paths and len(self.handler.registrations) == 1:
             path = ", ".join(self.served_paths)  # one route a router factory serves at each call's path
         return " ".join(filter(None, [",".join(self.handler.methods), path]))
 
@@ -79,7 +89,7 @@ class Outcome:
             "line": function.line,
             "kind": self.handler.kind,
             "methods": self.handler.methods,
-            "path": self.path,
+            "path": shown_path(self.path, self.path_incomplete),
             "before": self.before,
             "after": self.after,
             "action": self.action,

@@ -8,8 +8,8 @@ include into a router built inside a function leaves the path as the decorator w
 so do those in a loop over a module-level display of routers, or of (router, prefix) pairs,
 in the same module or imported (`for router, prefix in ROUTERS: app.include_router(router, prefix=prefix)`).
 A router a factory builds from its prefix parameter and returns (`make_router("/users", User)`
-included) is served at the literal each call hands it, or the parameter's string default: a
-path per call. A route on the application a factory builds (`def create_app(): app = FastAPI()`,
+included, or kept in a module-level name that is) is served at the literal each call hands it,
+or the parameter's string default: a path per call. A route on the application a factory builds (`def create_app(): app = FastAPI()`,
 `@app.get("/health")`) is served at that application's root.
 
 A router an instance holds (`self.router = APIRouter(prefix="/x")` in a method, routes added
@@ -351,13 +351,17 @@ class Routes:
         return next(iter(prefixes)) + registration.path
 
     def served(self, handler: Handler) -> tuple[str | None, bool]:
-        """(the path to show, whether it is complete): the full path, or the decorator's own when
-        the prefixes in front of it cannot be known (then not complete)."""
+        """(the path to show, whether it is complete): the full path (the first of a router
+        factory called more than once, as of a function registered twice), or the decorator's
+        own when the prefixes in front of it cannot be known (then not complete)."""
         full = self.full_path(handler)
         if full is not None:
             return full, True
         if handler.path is None:
             return None, True
+        several = self.factory_paths(handler) if self._unread_router(handler) else None
+        if several:
+            return several[0], True
         return self._known_tail(self._router(handler)) + handler.path, False
 
     def _local_application(self, handler: Handler) -> bool:
@@ -410,9 +414,10 @@ class Routes:
         ... `return router`, with `app.include_router(make_router("/users", User))`): the prefix
         parameter given a string literal in each call (or by its string default), each call,
         module-level or in a function, the router of an include the index reads (into a
-        module-level router, or into the application a function builds). None where any of it
-        cannot be read: a call no such include, its result kept in a name, its router handed
-        elsewhere, a prefix not a literal."""
+        module-level router, or into the application a function builds), or its result kept in a
+        module-level name (`users = make_router("/users", User)`), served where that name is. None
+        where any of it cannot be read: a call neither, its result kept in a function's local, its
+        router handed elsewhere, a prefix not a literal."""
         registration = handler.registrations[0]
         decorator = registration.decorator
         if decorator is None or registration.path is None or not self._built_in_function(registration):
@@ -443,15 +448,25 @@ class Routes:
         parameter = given[0].name if given else None
         fid, ref = (module.name, factory.key), f"{module.name}.{factory.qualname}"
         modules = self.project.modules.values()
-        if any(v.kind == "call" and self.project.canonical(v.ref) == ref for m in modules for v in m.values.values()):
-            return None  # its result kept in a name
         # Every call of the factory (module-level ones with arguments, and those in functions)
-        # must be the router of an include read here.
+        # must be the router of an include read here, or kept in a module-level name whose includes are.
         calls = {(m.name, v.line) for m in modules for v in m.constructions if self.project.canonical(v.ref) == ref}
         calls |= {(self.project.functions[e.caller][0].name, e.call.line) for e in self.project.all_calls_to.get(fid, ())}
         paths: set[str] = set()
         included: set[tuple[str, int]] = set()
         for other in modules:
+            for name, kept in other.values.items():
+                if kept.kind != "call" or self.project.canonical(kept.ref) != ref:
+                    continue
+                # `router = make_router("/items")` then `app.include_router(router)`: served where
+                # the name is; its own `prefix=` as the prefix walk reads it is the factory's argument
+                held = f"{other.name}.{name}"
+                above, own = self.prefixes(held), self._own_prefix(held)
+                prefix = self._argument(kept, factory.params, parameter) if parameter is not None else ""
+                if above is None or own is None or prefix is None:
+                    return None
+                included.add((other.name, kept.line))
+                paths |= {outer[: len(outer) - len(own)] + prefix + registration.path for outer in above}
             for added in other.registrations:
                 call = added.made
                 if added.attr != INCLUDE or call is None or self.project.canonical(call.ref) != ref:

@@ -25,7 +25,7 @@ from async_migrate.codemods.options import MARKERS as MARKERS
 from async_migrate.codemods.options import Options as Options
 from async_migrate.codemods.options import Progress as Progress
 from async_migrate.codemods.options import open_pool as open_pool
-from async_migrate.codemods.outcome import TASK_KIND, Blocking, Outcome
+from async_migrate.codemods.outcome import TASK_KIND, Blocking, Outcome, shown_path
 from async_migrate.codemods.phase1.rule import decide
 from async_migrate.codemods.project import Handler, HandlerKind, Project
 from async_migrate.codemods.routes import Routes
@@ -682,13 +682,14 @@ def compose_paths(project: Project, outcomes: list[Outcome]) -> None:
             outcome.path_incomplete = not complete
             if len(outcome.handler.registrations) > 1:
                 outcome.served_paths = _served_paths(routes, outcome.handler)
-            elif not complete:
+            else:
                 # a router factory called more than once: a path for each call
-                outcome.served_paths = routes.factory_paths(outcome.handler) or []
+                several = routes.factory_paths(outcome.handler) or []
+                outcome.served_paths = several if len(several) > 1 else []
 
 
 def _served_paths(routes: Routes, handler: Handler) -> list[str]:
-    """Each registration's path as served, prefixes composed, `…` in front where they are not
+    """Each registration's path as served, prefixes composed, `[unknown prefix]` in front where they are not
     known: a function registered on two routers (v1's and a mounted v2 application's) is served
     under both."""
     found: set[str] = set()
@@ -696,7 +697,7 @@ def _served_paths(routes: Routes, handler: Handler) -> list[str]:
         if registration.path is None:
             continue
         path, complete = routes.served(Handler(handler.module, handler.function, handler.kind, [registration]))
-        found.add(("" if complete else "…") + (path or registration.path))
+        found.add(shown_path(path or registration.path, not complete) or "")
     return sorted(found)
 
 

@@ -80,7 +80,9 @@ def test_a_factory_route_is_served_at_the_literal_prefix_the_include_hands_it(cl
 def test_a_factory_called_twice_serves_the_route_at_both_paths(cli, project):
     found = scanned(cli, project, 'app.include_router(make_router("/users", User))\n'
                                   'app.include_router(make_router(prefix="/orders", model=Order))')
-    assert found["path_incomplete"] is True and found["paths"] == ["/orders/all", "/users/all"], found
+    # as a function registered twice: `path` the first, `paths` each, none unknown
+    assert found["path"] == "/orders/all" and "path_incomplete" not in found, found
+    assert found["paths"] == ["/orders/all", "/users/all"], found
 
 
 def test_near_miss_a_prefix_no_literal_gives_keeps_the_path_incomplete(cli, project):
@@ -146,7 +148,7 @@ def test_routes_of_an_application_factory_and_a_router_factory_it_includes_show_
         assert health["path"] == "/health" and "path_incomplete" not in health, (command, health)
         assert listed["path"] == "/api/users/all" and "path_incomplete" not in listed, (command, listed)
         shown = cli(command, root).output
-        assert "(route GET /health)" in shown and "(route GET /api/users/all)" in shown and "…" not in shown, shown
+        assert "(route GET /health)" in shown and "(route GET /api/users/all)" in shown and "[unknown prefix]" not in shown, shown
 
 
 def test_near_miss_an_application_factory_mounted_where_the_analysis_cannot_read_keeps_the_path_incomplete(
@@ -154,5 +156,29 @@ def test_near_miss_an_application_factory_mounted_where_the_analysis_cannot_read
 ):
     root = factory_app(project, 'outer = FastAPI()\nouter.mount("/v2", create_app())')
     health = handler(cli.json("scan", root), "create_app.<locals>.health")
-    assert health["path"] == "/health" and health["path_incomplete"] is True, health
-    assert "(route GET …/health)" in cli("scan", root).output
+    assert health["path"] == "[unknown prefix]/health" and health["path_incomplete"] is True, health
+    assert "(route GET [unknown prefix]/health)" in cli("scan", root).output
+
+
+def test_a_factory_result_kept_in_a_name_is_served_where_that_name_is_included(cli, project):
+    # `router = make_router("/users", User)` then `include_router(router, prefix="/api")`: the
+    # literal is at the call site, so the path is known (it showed "/all", incomplete)
+    found = scanned(cli, project, 'users = make_router("/users", User)\napp.include_router(users, prefix="/api")\n'
+                                  'app.include_router(make_router(prefix="/orders", model=Order))')
+    assert found["path"] == "/api/users/all" and "path_incomplete" not in found, found
+    assert found["paths"] == ["/api/users/all", "/orders/all"], found
+
+
+def test_a_factory_route_whose_prefix_cannot_be_known_says_so_in_the_json_and_the_markdown(cli, project, tmp_path):
+    # `@router.get("")` under a prefix from the environment showed path "" in the JSON and
+    # "GET …" in the report: now both name the unknown prefix
+    root = project({"db.py": ENGINE, "routers/__init__.py": "", "main.py": MAIN.format(
+                    includes='app.include_router(make_router(os.environ["P"], User))'),
+                    "routers/factory.py": FACTORY.replace('@router.get("/all")', '@router.get("")')})
+    found = handler(cli.json("scan", root), "make_router.<locals>.list_all")
+    assert found["path"] == "[unknown prefix]" and found["path_incomplete"] is True, found
+    report = tmp_path / "plan.md"
+    assert cli("scan", root, "--report", report).exit_code == 0
+    rows = [line for line in report.read_text(encoding="utf-8").splitlines() if "list_all" in line and line.startswith("|")]
+    assert rows and all("| GET [unknown prefix] |" in row for row in rows), rows
+    assert "(route GET [unknown prefix])" in cli("scan", root).output

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from async_migrate.codemods.outcome import UNKNOWN_PREFIX as UNKNOWN
+
 ITEMS = """
 from fastapi import APIRouter
 
@@ -125,11 +127,11 @@ def test_a_path_that_cannot_be_composed_keeps_the_tail_that_is_known(cli, projec
     tail = "/shop/items/{item_id}" if "/v2/shop" in main else "/items/{item_id}"
     for command in ("scan", "phase1"):
         document = cli.json(command, root)
-        assert paths(document) == {"read_item": tail}
+        assert paths(document) == {"read_item": UNKNOWN + tail}
         assert [h.get("path_incomplete") for h in document["handlers"] if h["kind"] != "dependency"] == [True]
-    assert f"GET …{tail}" in cli("phase1", root).output
+    assert f"GET {UNKNOWN}{tail}" in cli("phase1", root).output
     report = cli.json("check", root)
-    assert [(f["path"], f.get("path_incomplete")) for f in report["findings"]] == [(tail, True)]
+    assert [(f["path"], f.get("path_incomplete")) for f in report["findings"]] == [(UNKNOWN + tail, True)]
 
 
 CONTROLLER = """
@@ -212,17 +214,18 @@ def test_routes_on_a_router_the_analysis_cannot_read_have_incomplete_paths(cli, 
     root = project({**app_files, "api/__init__.py": "", "api/orders.py": orders, "main.py": main})
     # The controller's own prefix is read; what includes `OrderController().router` is not.
     own = "/orders" if orders is CONTROLLER else ""
-    expected = {orders: {"list_orders": (own, True), "get_order": (f"{own}/{{order_id}}", True)}}
+    # never "" for list_orders: what cannot be known is said, in the JSON as in the text and the report
+    expected = {orders: {"list_orders": (UNKNOWN + own, True), "get_order": (f"{UNKNOWN}{own}/{{order_id}}", True)}}
     for command in ("scan", "phase1"):
         document = cli.json(command, root)
         routes = {h["function"].rsplit(".", 1)[-1]: (h["path"], h.get("path_incomplete"))
                   for h in document["handlers"] if h["kind"] == "route"}
         assert routes == expected[orders]
-    assert f"(route GET …{own}/{{order_id}})" in cli("scan", root).output
+    assert f"(route GET {UNKNOWN}{own}/{{order_id}})" in cli("scan", root).output
     report = tmp_path / "plan.md"
     assert cli("scan", root, "--report", report).exit_code == 0
     rollout = report.read_text(encoding="utf-8").split("## Rollout priority", 1)[1].split("## Subsystems", 1)[0]
-    assert f"| GET …{own} |" in rollout and f"| GET …{own}/{{order_id}} |" in rollout and "| GET |" not in rollout
+    assert f"| GET {UNKNOWN}{own} |" in rollout and f"| GET {UNKNOWN}{own}/{{order_id}} |" in rollout and "| GET |" not in rollout
 
 
 def test_the_commit_message_names_the_full_path(cli, project, app_files):
@@ -355,7 +358,7 @@ def test_an_unreadable_mount_leaves_the_mounted_paths_incomplete(cli, project, a
     main = MAIN_HEAD + "app = FastAPI()\n" + mount + HEALTH
     root = project({**app_files, "api/__init__.py": "", "api/items.py": ITEMS, "v2.py": SUB_APP, "main.py": main})
     document = cli.json("scan", root)
-    assert paths(document) == {"read_item": "/shop/items/{item_id}", "stats": "/stats", "health": "/health"}
+    assert paths(document) == {"read_item": UNKNOWN + "/shop/items/{item_id}", "stats": UNKNOWN + "/stats", "health": "/health"}
     incomplete = {h["function"] for h in document["handlers"] if h.get("path_incomplete")}
     assert incomplete == {"read_item", "stats"}  # the application that mounts is served at its root
     report = cli.json("check", root)
@@ -465,7 +468,7 @@ register(orders)
     document = cli.json("scan", root)
     routes = {h["function"].rsplit(".", 1)[-1]: (h["path"], h.get("path_incomplete"))
               for h in document["handlers"] if h["kind"] == "route"}
-    assert routes == {"read_item": ("/items/{item_id}", None), "read_lines": ("/{order_id}/lines", True)}
+    assert routes == {"read_item": ("/items/{item_id}", None), "read_lines": (UNKNOWN + "/{order_id}/lines", True)}
     assert served(root) == ["/api/orders/{order_id}/lines", "/items/{item_id}"]
 
 
@@ -632,5 +635,5 @@ def test_near_miss_a_function_handed_no_one_router_keeps_its_path_incomplete(cli
     document = cli.json("scan", root)
     routes = {h["function"].rsplit(".", 1)[-1]: (h["path"], h.get("path_incomplete"))
               for h in document["handlers"] if h["kind"] == "route"}
-    assert routes["list_doctors"] == ("", True)
+    assert routes["list_doctors"] == (UNKNOWN, True)
     assert routes["list_wards"] == ("/api/v1/staff/wards", None)
