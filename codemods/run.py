@@ -682,7 +682,7 @@ def compose_paths(project: Project, outcomes: list[Outcome]) -> None:
             outcome.path_incomplete = not complete
             if len(outcome.handler.registrations) > 1:
                 outcome.served_paths = _served_paths(routes, outcome.handler)
-            else:
+            elif outcome.handler.registrations:
                 # a router factory called more than once: a path for each call
                 several = routes.factory_paths(outcome.handler) or []
                 outcome.served_paths = several if len(several) > 1 else []
