@@ -777,6 +777,10 @@ class Function(_Fact):
     # Calls given keyword arguments only (`Report(owner=owner, total=n)`), whose term the flow
     # read: call index -> the keywords as a dict term, for a schema the call may construct.
     keywords: dict[int, tuple] = field(default_factory=dict)
+    # Calls whose first positional argument is a dict display or a `dict(k=v)` call of plain values
+    # (names, attributes of them, literals): call index -> that dict as a dict term, for a model
+    # validating it (`Out.model_validate({"id": a.id, "items": n})` reads keys, not attributes).
+    given_dicts: dict[int, tuple] = field(default_factory=dict)
     # A method's queries on a Session its instance holds (`await self.db.get(Book, 1)`): the call
     # index of the `("call", i)` term the query's value is -> the Load, `session` spelled
     # `self.db`. Kept apart from `loads`, whose terms and options phase two reads and writes

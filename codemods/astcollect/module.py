@@ -2085,8 +2085,12 @@ class Collector:
         if callee not in RELATIONSHIP_CONSTRUCTORS:
             return
         lazy = argument(call, 99, "lazy")
+        kwargs = argument(call, 99, "sa_relationship_kwargs") if callee.startswith("sqlmodel.") else None
+        if type(kwargs) is ast.Name:
+            # `sa_relationship_kwargs=SELECTIN`, a module-level dict bound once: its entries
+            kwargs = self.constant(kwargs.id) or kwargs
         if lazy is None and callee.startswith("sqlmodel."):
-            lazy = _dict_entry(argument(call, 99, "sa_relationship_kwargs"), "lazy")
+            lazy = _dict_entry(kwargs, "lazy")
         # SQLAlchemy takes the strategy from a `WriteOnlyMapped[...]` / `DynamicMapped[...]`
         # annotation when `lazy=` is absent: an eager option on such a collection raises
         outer = annotation[0] if annotation and annotation[0].startswith("sqlalchemy.") else ""
@@ -2099,7 +2103,7 @@ class Collector:
                 found.targets[target] = target_class
         backref = argument(call, 99, "backref")
         if backref is None and callee.startswith("sqlmodel."):
-            backref = _dict_entry(argument(call, 99, "sa_relationship_kwargs"), "backref")
+            backref = _dict_entry(kwargs, "backref")
         name = string(backref)
         if name is not None:
             found.backrefs[name] = "select"
@@ -2109,14 +2113,14 @@ class Collector:
                 found.backrefs[name] = self._strategy(argument(backref, 99, "lazy"))
         back_populates = argument(call, 99, "back_populates")
         if back_populates is None and callee.startswith("sqlmodel."):
-            back_populates = _dict_entry(argument(call, 99, "sa_relationship_kwargs"), "back_populates")
+            back_populates = _dict_entry(kwargs, "back_populates")
         inverse = string(back_populates) or name
         if inverse is not None:
             for target in targets:
                 found.inverses[target] = inverse
         shaping = [k.arg or "**" for k in call.keywords if k.arg is None or k.arg in _SHAPING_KEYWORDS]
         if callee.startswith("sqlmodel."):
-            shaping += _dict_keys(argument(call, 99, "sa_relationship_kwargs"))
+            shaping += _dict_keys(kwargs)
         if type(backref) is ast.Call:
             shaping += [k.arg or "**" for k in backref.keywords if k.arg is None or k.arg in _SHAPING_KEYWORDS]
         if shaping:

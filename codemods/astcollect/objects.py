@@ -432,6 +432,9 @@ class _Flow:
         index = self.indexes.get(id(func))
         if index is None:
             return UNKNOWN
+        given = self._given_dict(node.args[0]) if node.args else None
+        if given is not None:
+            self.function.given_dicts[index] = given
         if node.keywords and not node.args:
             # `Report(owner=owner, total=n)`: if the callee is a schema class, what it holds is
             # what it was given (`codemods/phase2/eager_flow.py` decides); `**x` leaves it open
@@ -442,6 +445,39 @@ class _Flow:
             rest = self.term(unpacked[0]) if len(unpacked) == 1 else bool(unpacked)
             self.function.keywords[index] = ("dict", pairs, rest)
         return ("call", index)
+
+    def _given_dict(self, node: ast.expr) -> tuple | None:
+        """The dict term of a dict display with string keys (`{"id": a.id, "n": n}`) or a
+        `dict(id=a.id, n=n)` call, whose values are all plain (`_plain`); None for anything else.
+        Read without `term`, which records the queries of the calls it meets (once per node)."""
+        keys: list[str | None]
+        if isinstance(node, ast.Dict):
+            keys = [string(k) if k is not None else None for k in node.keys]
+            values = list(node.values)
+        elif (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
+            and "dict" not in self.local and not node.args and all(k.arg is not None for k in node.keywords)
+        ):
+            keys = [k.arg for k in node.keywords]
+            values = [k.value for k in node.keywords]
+        else:
+            return None
+        terms = [self._plain(v) for v in values]
+        if None in keys or any(t is None for t in terms):
+            return None
+        return ("dict", tuple(zip(keys, terms)), False)
+
+    def _plain(self, node: ast.expr) -> tuple | None:
+        """A literal (no object), a local name, or an attribute chain on one, as its term."""
+        kind = type(node)
+        if kind is ast.Constant or kind is ast.JoinedStr:
+            return NONE
+        if kind is ast.Name:
+            return ("name", node.id) if node.id in self.local else UNKNOWN  # type: ignore[attr-defined]
+        if kind is ast.Attribute:
+            inner = self._plain(node.value)  # type: ignore[attr-defined]
+            return None if inner is None else ("attr", inner, node.attr)  # type: ignore[attr-defined]
+        return None
 
     # ---------------------------------------------------------------- loads
 

@@ -1688,10 +1688,27 @@ class _Analysis:
             if found is None and self.project.function(ref) is not None:
                 continue  # `with Session(engine) as session: yield session`: read above
             if found is None:
+                found = self._held_expires(candidate)
+            if found is None:
                 found = (True, f"{candidate.module.path}:{candidate.line}: {stack_source.UNREAD}")
             if found[0]:
                 return found[1]
         return ""
+
+    def _held_expires(self, candidate: Found) -> tuple[bool, str] | None:
+        """`expire_on_commit` of a sessionmaker a module-level instance holds (`db.SessionLocal`,
+        set to `sessionmaker(...)` in its `__init__`), from that call's arguments as the index keeps
+        them; a value it cannot read counts as expiring, saying so. None for any other candidate."""
+        value = candidate.value
+        if not isinstance(candidate, held_stack.HeldFound) or value is None or value.kind != "call" or (
+            self.canonical(value.ref) not in PLAIN_SESSIONMAKERS
+        ):
+            return None
+        where = f"`{candidate.name}` at {candidate.module.path}:{candidate.line}"
+        flag = session_flags.from_args(value.args, "expire_on_commit", where)
+        if flag.value is None:
+            return True, f"{flag.where.replace(', which phase two cannot read', '')}: {stack_source.UNREAD}"
+        return flag.value, where
 
     def _sync_engines(self) -> list[tuple[str | None, tuple[str, int]]]:
         """The engines (references, and where the sessionmaker binds them) of the synchronous

@@ -63,6 +63,10 @@ def conflicting(options: tuple[tuple[str, str, bool], ...]) -> set[tuple[str, st
     return {key for key, kinds in seen.items() if len(kinds) > 1}
 
 
+# Class methods building an instance of a pydantic model from keywords, without validating them.
+_CONSTRUCTS = frozenset({"model_construct", "construct"})
+
+
 class OriginKind(Enum):
     """Where an object comes from.
 
@@ -507,6 +511,11 @@ class Flow:
         keywords = function.keywords.get(index)
         call = next((c for c in function.calls if c.index == index), None)
         built = self.classes.resolve(call.callee) if keywords is not None and call is not None and call.callee else None
+        if built is None and keywords is not None and call is not None and call.callee:
+            # `AuthorOut.model_construct(id=a.id, books=n)`: an instance holding what it was
+            # given, unvalidated
+            owner, _, method = call.callee.rpartition(".")
+            built = self.classes.resolve(owner) if method in _CONSTRUCTS else None
         if keywords is None or built is None or self.classes.is_mapped(built) or not self._schema(built):
             return None
         if picks:

@@ -14,7 +14,7 @@ import ast
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.held_session import type_var
-from async_migrate.codemods.phase2 import expired_lists, holders
+from async_migrate.codemods.phase2 import expired_helpers, expired_lists, holders, no_object
 from async_migrate.codemods.phase2 import expired_reads as reads
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
@@ -56,7 +56,9 @@ def analyse(project: Project, fid: FunctionId, expiry: reads.Expiry, result: rea
             before = [b for b in bindings.get(name, []) if b.line < call.line]
             if name not in params and not before:
                 continue  # bound after the commit: loaded fresh
-            kind = _held(project, function, before[-1] if before else None, params.get(name), held, call.line, node)
+            kind = _held(
+                project, fid, expiry.models, before[-1] if before else None, params.get(name), held, call.line, node
+            )
             if kind is None:
                 continue
             read = reads.read_after(function, name, call.line, session)
@@ -86,7 +88,8 @@ def _through(call: facts.Call, held: list[str]) -> tuple[str | None, str]:
 
 def _held(
     project: Project,
-    function: facts.Function,
+    fid: FunctionId,
+    models: reads.Models | None,
     binding: facts.Binding | None,
     param: facts.Param | None,
     held: list[str],
@@ -94,6 +97,7 @@ def _held(
     node: ast.FunctionDef | ast.AsyncFunctionDef | None,
 ) -> str | None:
     """"one", "maybe" (one object, or None), "unknown" (perhaps objects), or None (no object)."""
+    function = project.functions[fid][1]
     name = binding.name if binding is not None else param.name if param is not None else ""
     taken = reads.added_before(function, name, binding, line, held, node) if name else ""
     if taken:
@@ -103,7 +107,7 @@ def _held(
         # some (`try: self.db.add(obj)`), a refresh there may find it outside the Session
         return "one" if taken == "every" else "unknown"
     if binding is None:
-        if param is None or _scalar(param):
+        if param is None or _scalar(param) or _unmapped(project, param):
             return None
         # `def save(self, obj: M) -> M: self.db.add(obj); self.db.commit(); return obj`, with `M`
         # a mapped class (or a TypeVar bound to one): one object in the Session, refreshed
@@ -121,7 +125,12 @@ def _held(
         return {reads.Held.NONE: None, reads.Held.ONE: "one", reads.Held.MAYBE: "maybe"}.get(found, "unknown")
     instance = held[0].split(".", 1)[0]
     if expression.startswith(f"${instance}.") and "(" in expression:
-        return "unknown"  # what another method of the holder returns: perhaps its Session's objects
+        # what another method of the holder returns: perhaps its Session's objects, unless each
+        # implementation is shown to return none (`self.count()` of a count query)
+        call = expired_helpers.bound_call(function, binding)
+        return None if call is not None and models is not None and no_object.call_returns_no_object(
+            project, models, fid, call
+        ) else "unknown"
     if not expression.startswith("$") and expression.endswith("()"):
         classes = project_classes(project)
         cls = classes.resolve(head)
@@ -153,6 +162,18 @@ def _declared_model(project: Project, param: facts.Param) -> str | None:
     if found is None or not (classes.is_mapped(found) or any(classes.is_mapped(s) for s in classes.subclasses(found))):
         return None
     return "maybe" if optional else "one"
+
+
+def _unmapped(project: Project, param: facts.Param) -> bool:
+    """A parameter annotated with project classes none of which is mapped or has a mapped subclass
+    (`data: ItemUpdate`, a pydantic model): no ORM object, which a refresh would reject."""
+    classes = project_classes(project)
+    refs = [ref for ref in param.annotation if ref != "None" and project.canonical(ref) != "typing.Optional"]
+    found = [classes.resolve(ref) for ref in refs]
+    return bool(found) and all(
+        cls is not None and not classes.is_mapped(cls) and not any(classes.is_mapped(s) for s in classes.subclasses(cls))
+        for cls in found
+    )
 
 
 def _scalar(param: facts.Param) -> bool:

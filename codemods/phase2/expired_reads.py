@@ -31,8 +31,10 @@ from async_migrate.codemods.phase2 import (
     expired_helpers,
     expired_lists,
     expired_related,
+    no_object,
 )
 from async_migrate.codemods.phase2.bound import bound_after, raised_after
+from async_migrate.codemods.phase2.partial_refresh import partial_refresh
 from async_migrate.codemods.phase2.stack_source import UNREAD
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Rule
@@ -631,6 +633,10 @@ def analyse(
                 continue
             if _refreshed(function, name, call.line, names | {own}):
                 continue
+            # `db.refresh(book, ["title"])` after the commit: fresh where only those are read
+            partial = partial_refresh(body.node, name, after, names | {own}) if kind is not Held.EACH else None
+            if partial is not None and not partial.uncovered:
+                continue
             point = point_of(call, session)
             node = body.node
             # Added after the commit, the refresh runs on every path there: only where the name is
@@ -668,6 +674,8 @@ def analyse(
                 else f"`{session}.refresh({name})`"
             )
             cannot = "which phase two cannot refresh there"
+            if partial is not None:
+                fix += f" ({partial.note(name)})"
             if unshown and kind is Held.PARAM:
                 cannot = f"{unshown}, so phase two cannot refresh it there"
             if unbound and kind is not Held.MANY:
@@ -685,8 +693,7 @@ def analyse(
                 result.blocks.append(ExpiredRead(AM261, read_at[0], message))
             elif expires_all and not expiry.on_commit:
                 message = (
-                    f"{what} after {point} (line {call.line}): the synchronous sessionmaker "
-                    f"({expiry.reloaded}) expires every object on commit, so the read reloaded the row; "
+                    f"{what} after {point} (line {call.line}): {reloaded_by(expiry)}; "
                     f"the async one{f' ({expiry.where})' if expiry.where else ''} does not, so it would "
                     f"return stale data (what a bulk UPDATE or raw "
                     f"SQL in the transaction changed); `{name}` is {_describe(kind)}, "
@@ -1029,8 +1036,7 @@ def _related_block(
         ))
     if not expiry.on_commit:
         return ExpiredRead(AM259, line, (
-            f"{what} after {point} (line {call.line}): the synchronous sessionmaker ({expiry.reloaded}) "
-            f"expires every object on commit, so the read reloaded the row; it is {through}, so it "
+            f"{what} after {point} (line {call.line}): {reloaded_by(expiry)}; it is {through}, so it "
             f"would return stale data (what raw SQL, a trigger or the database changed in the "
             f"transaction); fix: {fix}"
         ))
@@ -1039,6 +1045,22 @@ def _related_block(
         f"object on commit, and it is {through}: the read is implicit IO and raises MissingGreenlet; "
         f"fix: pass expire_on_commit=False to the async sessionmaker and {fix}"
     ))
+
+
+def reloaded_by(expiry: Expiry) -> str:
+    """What the synchronous side did on commit, for an AM259 reason: where phase two cannot read
+    its expire_on_commit (counted as expiring, so the route is kept safe), the reason says the
+    reload is unverified rather than asserting it."""
+    if UNREAD not in expiry.reloaded:
+        return (
+            f"the synchronous sessionmaker ({expiry.reloaded}) expires every object on commit, so the read "
+            "reloaded the row"
+        )
+    where = expiry.reloaded.replace(f": {UNREAD}", "")
+    return (
+        f"whether the synchronous sessionmaker ({where}) expires objects on commit is unverified (phase two "
+        "cannot read its expire_on_commit); where it does, the read reloaded the row"
+    )
 
 
 def _describe(kind: Held) -> str:
@@ -1291,6 +1313,8 @@ def _instance(
             if cls is not None and models.mapped(cls):
                 return Held.PARAM, cls
         if param.depends is not None and not param.annotation:
+            if no_object.dependency_holds_no_object(project, models, param):
+                return Held.NONE, None  # `page=Depends(paging)` returning `Paging(...)` or an int
             return Held.PARAM, None  # what a dependency gives, untyped
         return Held.NONE, None
     expression = binding.expr
@@ -1311,12 +1335,19 @@ def _instance(
         target = project.function(head)
         if target is not None and expression.endswith("()") and expression.count("(") == 1:
             # a project function's result: an instance when it is given the Session
-            return (Held.UNKNOWN, None) if _passes_session(function, binding, names) else (Held.NONE, None)
-        return (Held.UNKNOWN, None) if _given_session(project, fid, function, binding, names) else (Held.NONE, None)
+            given = _passes_session(function, binding, names)
+        else:
+            given = _given_session(project, fid, function, binding, names)
+        return (Held.UNKNOWN, None) if given and not _no_object(project, models, fid, function, binding) else (
+            Held.NONE, None
+        )
     receiver = head[1:].split(".", 1)[0]
     if receiver not in names:
         # a method given the Session (`crud.get(db, pk)` on a local instance)
-        return (Held.UNKNOWN, None) if _given_session(project, fid, function, binding, names) else (Held.NONE, None)
+        given = _given_session(project, fid, function, binding, names)
+        return (Held.UNKNOWN, None) if given and not _no_object(project, models, fid, function, binding) else (
+            Held.NONE, None
+        )
     held = session_call_result(expression)
     # `db.get(Item, pk)` names the class as the module imports it (`from app.models import Item`,
     # a package re-exporting it): the canonical class, or None for one outside the project
@@ -1361,6 +1392,15 @@ def _passed(
         if found is not None and found.shape in ("one", "maybe"):
             return found
     return None
+
+
+def _no_object(
+    project: Project, models: Models, fid: FunctionId, function: facts.Function, binding: facts.Binding
+) -> bool:
+    """The call `binding` binds runs project functions each shown to return no ORM instance
+    (`total = count_books(db)` returning `n + 1` of a count query): nothing to refresh."""
+    call = expired_helpers.bound_call(function, binding)
+    return call is not None and no_object.call_returns_no_object(project, models, fid, call)
 
 
 def _passes_session(function: facts.Function, binding: facts.Binding, names: set[str]) -> bool:

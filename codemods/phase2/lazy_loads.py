@@ -738,6 +738,12 @@ class _Analysis:
                 continue
             self._type_args = set(validated.refs)
             origins = self.flow.name(fid, given.name) if self.flow is not None and given.name else None
+            shown = function.given_dicts.get(call.index) if given.position == 0 else None
+            if origins is None and shown is not None and self.flow is not None:
+                # `AuthorOut.model_validate({"id": a.id, "books": n})`: the model reads the dict's
+                # keys, each field what its value holds (a count is no relationship read, whatever
+                # the field is named)
+                origins = [Origin(OriginKind.DICT, fid, term=shown)]
             for model in validated.models:
                 if not self.classes.fields(model):
                     continue

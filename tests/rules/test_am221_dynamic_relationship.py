@@ -88,3 +88,49 @@ def test_a_property_reading_a_dynamic_relationship_is_am221_without_advising_an_
     assert found["action"] == "blocked" and found["codes"] == ["AM221"], found
     assert "runs property Author.book_count" in found["reasons"][0]
     assert "write_only" in found["reasons"][0] and "eager-load" not in found["reasons"][0]
+
+
+# SQLModel's `sa_relationship_kwargs=` given as a module-level dict name: its `lazy` is read there.
+SQLMODEL_MODELS = """
+from sqlmodel import Field, Relationship, SQLModel
+
+BOOKS = {"lazy": "%s"}
+
+
+class Author(SQLModel, table=True):
+    __tablename__ = "authors"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    books: list["Book"] = Relationship(back_populates="author", sa_relationship_kwargs=BOOKS)
+
+
+class Book(SQLModel, table=True):
+    __tablename__ = "books"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    author_id: int | None = Field(default=None, foreign_key="authors.id")
+    author: Author | None = Relationship(back_populates="books")
+"""
+NAMED_ROUTE = """
+from models import Author
+
+
+@router.get("/titles")
+def titles(session: session_dependency) -> list[str]:
+    author = session.get(Author, 1)
+    return [b.title for b in author.books]
+"""
+
+
+def test_a_dynamic_relationship_through_a_named_kwargs_dict_blocks_with_am221(phase2, entry):
+    document = phase2(NAMED_ROUTE, {"models.py": SQLMODEL_MODELS % "dynamic"})
+    found = entry(document, "titles")
+    assert found["action"] == "blocked" and "AM221" in found["codes"], found
+    assert "selectinload" not in document["diff"], document["diff"]
+
+
+def test_near_miss_a_select_relationship_through_a_named_kwargs_dict_gets_its_eager_load(phase2, entry):
+    document = phase2(NAMED_ROUTE, {"models.py": SQLMODEL_MODELS % "select"})
+    found = entry(document, "titles")
+    assert found["action"] == "migrate" and "AM221" not in found["codes"], found
+    assert "selectinload(Author.books)" in document["diff"], document["diff"]

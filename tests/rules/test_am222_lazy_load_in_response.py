@@ -3,6 +3,7 @@ does not eager-load blocks the route."""
 
 from __future__ import annotations
 
+import pytest
 from test_phase2_rules import SCHEMAS
 
 ROUTE = """
@@ -43,3 +44,73 @@ def test_an_option_in_a_query_the_flow_does_not_follow_to_still_blocks(phase2, e
     route = ROUTE.replace("{options}", "options(selectinload(Book.author)).")
     found = entry(phase2(route, {"schemas.py": SCHEMAS}), "model")
     assert found["action"] == "blocked" and "AM222" in found["codes"], found
+
+
+# A response model field named like a relationship (`AuthorOut.books: int`) filled from a count
+# query, not from the object: the model is built from the dict or keywords the route gives it, so
+# the field reads what it is given there (matched by data flow, not by the field's name).
+COUNTED_MODELS = """
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Author(Base):
+    __tablename__ = "authors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    books: Mapped[list["Book"]] = relationship(back_populates="author")
+
+
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+    author: Mapped[Author] = relationship(back_populates="books")
+"""
+COUNTED_SCHEMAS = """
+from pydantic import BaseModel, ConfigDict
+
+
+class AuthorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    books: int
+"""
+COUNTED = """
+from models import Author
+from schemas import AuthorOut
+
+
+@router.get("/authors/{author_id}", response_model=AuthorOut)
+def read_author(author_id: int, session: session_dependency):
+    author = session.get(Author, author_id)
+    n = session.scalar(select(func.count(Book.id)).where(Book.author_id == author_id))
+    return %s
+"""
+
+
+@pytest.mark.parametrize("returned", [
+    'AuthorOut.model_validate({"id": author.id, "name": author.name, "books": n})',
+    "AuthorOut.model_validate(dict(id=author.id, name=author.name, books=n))",
+    "AuthorOut.model_construct(id=author.id, name=author.name, books=n)",
+])
+def test_near_miss_a_field_named_like_a_relationship_given_a_count_migrates_with_no_eager_load(
+    phase2, entry, returned
+):
+    document = phase2(COUNTED % returned, {"models.py": COUNTED_MODELS, "schemas.py": COUNTED_SCHEMAS})
+    found = entry(document, "read_author")
+    assert (found["action"], found["codes"]) == ("migrate", ["AM201"]), found
+    assert "selectinload" not in document["diff"], document["diff"]
+
+
+def test_the_object_itself_returned_reads_the_relationship_of_that_name(phase2, entry):
+    document = phase2(COUNTED % "author", {"models.py": COUNTED_MODELS, "schemas.py": COUNTED_SCHEMAS})
+    found = entry(document, "read_author")
+    assert found["action"] == "migrate" and "AM246" in found["codes"], found
+    assert "selectinload(Author.books)" in document["diff"], document["diff"]

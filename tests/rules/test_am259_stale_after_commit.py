@@ -435,3 +435,160 @@ def test_a_module_in_newer_syntax_blocks_as_the_same_module_without_it(phase2, e
     newer = entry(phase2(textwrap.dedent(READS[read]) + "\n\n" + NEWER[kind], expiring(app_files)), "bump")
     assert newer["action"] == "blocked" and "AM259" in newer["codes"], newer
     assert newer["reasons"] == plain["reasons"], (newer, plain)
+
+
+# A refresh naming attributes after the commit (`session.refresh(book, ["title"])`): the reads of
+# those are fresh, so no refresh is asked for; a read of another attribute (or one before that
+# refresh) still blocks, naming what the refresh leaves out instead of asking for what is there.
+PARTIAL = BUMP.replace("    return {%s}", "    %s\n    return {%s}")
+
+
+@pytest.mark.parametrize("refresh", [
+    'session.refresh(book, ["title"])', 'session.refresh(book, attribute_names=("title", "id"))',
+])
+def test_near_miss_a_refresh_naming_the_attributes_read_after_the_commit_migrates(phase2, entry, app_files, refresh):
+    document = phase2(PARTIAL % (refresh, '"title": book.title'), expiring(app_files))
+    found = entry(document, "bump")
+    assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
+    assert document["diff"].count("refresh(") == 2, document["diff"]  # the route's own, made async
+
+
+@pytest.mark.parametrize(("refresh", "read", "left"), [
+    ('session.refresh(book, ["title"])', '"title": book.title, "author": book.author_id',
+     "`book.author_id` is read at line 23: name that attribute there too"),
+    ('title = book.title\n    session.refresh(book, ["title"])', '"title": title',
+     "`book` is used at line 22, before it: move that refresh up to the commit"),
+])
+def test_a_refresh_naming_other_attributes_blocks_with_am259_saying_what_it_leaves_out(
+    phase2, entry, app_files, refresh, read, left
+):
+    found = entry(phase2(PARTIAL % (refresh, read), expiring(app_files)), "bump")
+    assert found["action"] == "blocked" and "AM259" in found["codes"], found
+    reason = found["reasons"][found["codes"].index("AM259")]
+    assert "with attribute_names `title` only, and " + left in reason, reason
+
+
+# Values that are no ORM object, by what they were built or loaded as: a refresh of one raises
+# UnmappedInstanceError, so AM259 never asks for it.
+NO_OBJECT = """
+from fastapi import Depends
+from pydantic import BaseModel
+
+
+class Token(BaseModel):
+    sub: str
+
+
+class Paging:
+    def __init__(self, size: int = 10) -> None:
+        self.size = size
+
+
+def current_token():
+    return Token(sub="ann")
+
+
+def page_size() -> int:
+    return 10
+
+
+def shared_count(session: session_dependency):
+    return session.scalar(select(func.count(Book.id)))
+
+
+def total(session: Session):
+    n = session.scalar(select(func.count(Book.id)))
+    return n + 1
+
+
+def legacy_total(session: Session):
+    return session.query(Book).count()
+
+
+def current_book(session: session_dependency):
+    return session.scalars(select(Book).where(Book.id == 1)).all()[0]
+
+
+@router.post("/books/bump")
+def bump(session: session_dependency, value=Depends(%s)):
+    session.execute(select(Book.id))
+    session.commit()
+    return {"value": %s}
+"""
+HELPER = """
+@router.post("/books/bump")
+def bump(session: session_dependency):
+    value = %s(session)
+    session.commit()
+    return {"value": value}
+"""
+
+
+@pytest.mark.parametrize(("filled", "read"), [
+    ("current_token", "value.sub"),  # a pydantic model the dependency builds
+    ("page_size", "value"),  # `-> int`
+    ("Paging", "value.size"),  # a class that is not mapped
+    ("shared_count", "value"),  # a count on the route's own Session
+])
+def test_near_miss_a_dependency_giving_no_orm_object_read_after_commit_migrates(
+    phase2, entry, app_files, filled, read
+):
+    found = entry(phase2(NO_OBJECT % (filled, read), expiring(app_files)), "bump")
+    assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
+
+
+@pytest.mark.parametrize("helper", ["total", "legacy_total"])
+def test_near_miss_a_helper_returning_a_number_read_after_commit_migrates(phase2, entry, app_files, helper):
+    source = NO_OBJECT.split("@router.post")[0] + HELPER % helper
+    found = entry(phase2(source, expiring(app_files)), "bump")
+    assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
+
+
+def test_an_untyped_dependency_giving_an_object_read_after_commit_still_blocks_with_am259(phase2, entry, app_files):
+    found = entry(phase2(NO_OBJECT % ("current_book", "value.title"), expiring(app_files)), "bump")
+    assert found["action"] == "blocked" and "AM259" in found["codes"], found
+    assert "add `session.refresh(value)`" in found["reasons"][found["codes"].index("AM259")]
+
+
+# The synchronous sessionmaker a module-level instance holds (`db.SessionLocal`, set in `__init__`):
+# its expire_on_commit is read from the `sessionmaker(...)` call there.
+HELD_MAKER = """
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+FLAG = bool(1)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url)
+        self.SessionLocal = sessionmaker(bind=self.engine%s)
+
+
+db = Database("sqlite:///./app.db")
+
+
+def get_db_session() -> Iterator[Session]:
+    with db.SessionLocal() as session:
+        yield session
+"""
+
+
+def test_near_miss_a_held_sessionmaker_keeping_objects_on_commit_is_no_am259(phase2, entry):
+    found = entry(phase2(BUMP % '"title": book.title', {"db/engine.py": HELD_MAKER % ", expire_on_commit=False"}), "bump")
+    assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
+
+
+@pytest.mark.parametrize(("keywords", "said"), [
+    ("", "the synchronous sessionmaker (`db.SessionLocal` at db/engine.py:15) expires every object on commit"),
+    (", expire_on_commit=FLAG", "whether the synchronous sessionmaker (`db.SessionLocal` at db/engine.py:15: "
+     "`expire_on_commit=FLAG`) expires objects on commit is unverified"),
+])
+def test_a_held_sessionmaker_that_expires_or_cannot_be_read_blocks_with_am259_saying_which(
+    phase2, entry, keywords, said
+):
+    found = entry(phase2(BUMP % '"title": book.title', {"db/engine.py": HELD_MAKER % keywords}), "bump")
+    assert found["action"] == "blocked" and "AM259" in found["codes"], found
+    assert said in found["reasons"][found["codes"].index("AM259")], found["reasons"]
