@@ -14,7 +14,13 @@ Each application is migrated with `phase2 --apply` and RUN on aiosqlite, Postgre
    eager load and answers the count;
 4. SQLModel's `sa_relationship_kwargs=` given as a module-level dict name (`{"lazy": "selectin"}`):
    the relationship loads eagerly by the mapper, phase two adds no option, and the migrated route
-   serves the list.
+   serves the list;
+5. a route building an object whose last Session statement already refreshes the relationship its
+   response model reads (`db.refresh(item, ["owner"])`): phase two adds no second refresh, and the
+   migrated route serves the owner;
+6. a method of a service holding the Session reads, after its commit, a parameter annotated with a
+   pydantic model (no ORM object, which a refresh would reject): the route migrates and answers
+   what it was given, with the row updated.
 """
 
 from __future__ import annotations
@@ -280,3 +286,107 @@ def test_4_a_relationship_declared_eager_through_a_named_kwargs_dict_gets_no_opt
     assert "selectinload" not in function(root, SUBSYSTEM, "read_author")
     result = run_app(root, kind, dedent(SQLMODEL_SCRIPT))
     assert result[0] == 200 and sorted(b["title"] for b in result[1]["books"]) == ["Emma", "Persuasion"], result
+
+
+# ------------------------------------------- 5. a built object's relationship refreshed by the route
+
+
+BUILT_SCHEMAS = """
+from pydantic import BaseModel, ConfigDict
+
+
+class OwnerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+
+
+class ItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    owner: OwnerOut
+"""
+BUILT = """
+@router.post("/items", response_model=ItemOut)
+def create_item(name: str, db: session_dependency):
+    item = Item(name=name, owner_id=1)
+    db.add(item)
+    db.commit()
+    db.refresh(item, ["owner"])
+    return item
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_5_a_built_objects_relationship_the_route_refreshes_gets_no_second_refresh_and_is_served(
+    cli, service, kind
+):
+    from phase2_models import user_item_models
+
+    models = user_item_models('owner: Mapped["User"] = relationship()')
+    source = routes(BUILT).replace("from models import", "from schemas import ItemOut\nfrom models import")
+    root = service({"models.py": models, "schemas.py": dedent(BUILT_SCHEMAS), SUBSYSTEM: source})
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert (found["action"], found["codes"]) == ("migrate", ["AM201"]), found
+    migrated = function(root, SUBSYSTEM, "create_item")
+    assert migrated.count("refresh(") == 1 and 'await db.refresh(item, ["owner"])' in migrated, migrated
+    result = serve(root, kind, """
+        answer = client.post("/items", params={"name": "pen"})
+        print(json.dumps([answer.status_code, answer.json()]))
+    """)
+    assert result == [200, {"name": "pen", "owner": {"name": "Ann"}}]
+
+
+# ------------------------------------------- 6. a pydantic parameter read after a held commit
+
+
+PATCH_SERVICE = """
+from fastapi import Depends
+from pydantic import BaseModel
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from db.engine import get_db_session
+from models import Item
+
+
+class Patch(BaseModel):
+    name: str
+
+
+class ItemService:
+    def __init__(self, db: Session = Depends(get_db_session)):
+        self.db = db
+
+    def rename(self, item_id: int, data: Patch) -> dict:
+        self.db.execute(update(Item).where(Item.id == item_id).values(name=data.name))
+        self.db.commit()
+        return {"name": data.name}
+"""
+PATCH_ROUTES = """
+from services import ItemService, Patch
+
+
+@router.put("/items/{item_id}")
+def rename(item_id: int, data: Patch, service: ItemService = Depends(ItemService)):
+    return service.rename(item_id, data)
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_6_a_pydantic_parameter_read_after_a_held_commit_migrates_and_answers(cli, service, kind):
+    engine = dedent(ENGINE).replace(*EXPIRING_ENGINE)
+    root = service({"db/engine.py": engine, "services.py": dedent(PATCH_SERVICE), SUBSYSTEM: routes(PATCH_ROUTES)})
+    document = apply(cli, root)
+    found = handler(document, "rename")
+    assert found["action"] == "migrate" and "AM259" not in found["codes"], found
+    result = serve(root, kind, """
+        with Sync() as s:
+            s.add(Item(id=1, name="pen", owner_id=1))
+            s.commit()
+        answer = client.put("/items/1", json={"name": "cup"})
+        with Sync() as s:
+            stored = s.scalar(select(Item.name).where(Item.id == 1))
+        print(json.dumps([answer.status_code, answer.json(), stored]))
+    """)
+    assert result == [200, {"name": "cup"}, "cup"]

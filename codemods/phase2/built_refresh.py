@@ -21,6 +21,7 @@ from async_migrate.codemods.phase2.eager_flow import Flow
 from async_migrate.codemods.phase2.expired_lists import function_node
 from async_migrate.codemods.phase2.expired_reads import Refresh
 from async_migrate.codemods.phase2.lazy_loads import UNTRACED, LazyLoadRisk
+from async_migrate.codemods.phase2.partial_refresh import named_attributes
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
 from async_migrate.codemods.rules.am250_lazy_load_in_model_code import RULE as AM250
@@ -43,6 +44,9 @@ class BuiltRefresh:
     model: str  # the built class, as reasons name it
     fields: tuple[str, ...]  # the response model fields it loads (`BookOut.author`)
     source: str = "it builds"  # where the object comes from, as reasons say it (`fetched_refresh`)
+    # The code already refreshes those relationships there (`db.refresh(book, ["author"])` as the
+    # last statement using the Session): nothing to add, and nothing blocks.
+    present: bool = False
 
     def text(self) -> str:
         return self.refresh.awaited()
@@ -66,7 +70,8 @@ def plan(
         return book          # response_model=BookOut, BookOut.author
 
     gets `await db.refresh(book, attribute_names=["author"])` as a statement of its own after the
-    last one that uses the Session. A plain `refresh(book)` expires every attribute and loads only
+    last one that uses the Session; where that last one is already such a refresh naming them all
+    (`db.refresh(book, ["author"])`), nothing is added (`BuiltRefresh.present`). A plain `refresh(book)` expires every attribute and loads only
     the columns, so one after the added refresh would undo it: the added one comes last, never
     merged into an existing one. A response field that is a property or hybrid property of the
     model (`BookOut.author_name`, `return self.author.name`) reads the relationship the same way,
@@ -118,6 +123,12 @@ def plan(
     if placed is None:
         return None
     session, anchor = placed
+    node = function_node(trees(module.path), function)
+    present = node is not None and any(
+        isinstance(n, ast.Call) and n.lineno == anchor.line
+        and set(attributes) <= set(named_attributes(n, name, (session,)) or ())
+        for n in ast.walk(node)
+    )
     return BuiltRefresh(
         fid,
         Refresh(anchor.index, session, name, False, attributes=attributes),
@@ -125,6 +136,7 @@ def plan(
         anchor.line,
         classes.short(model),
         fields,
+        present=present,
     )
 
 

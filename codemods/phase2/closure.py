@@ -981,6 +981,8 @@ def compute(
     closure.refreshes = {fid: list(found) for fid, found in refreshes.items() if fid in members}
     for route in sorted(closure.migrated_routes & set(built)):
         planned = built[route]
+        if planned.present:
+            continue  # the code's own refresh loads what the response reads: nothing to add
         refreshing = closure.refreshes.setdefault(planned.fid, [])
         if planned.refresh not in refreshing:
             refreshing.append(planned.refresh)  # after the expiry's own refreshes, which reload every attribute

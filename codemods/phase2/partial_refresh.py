@@ -51,7 +51,7 @@ def partial_refresh(
     for child in ast.walk(node):
         if not isinstance(child, ast.Call) or child.lineno <= after:
             continue
-        attributes = _named(child, name, sessions)
+        attributes = named_attributes(child, name, sessions)
         if attributes is not None and (found is None or child.lineno > found[0].lineno):
             found = child, attributes
     if found is None:
@@ -73,7 +73,7 @@ def partial_refresh(
     return Partial(refresh.lineno, attributes, min(uses)[2] if uses else "")
 
 
-def _named(call: ast.Call, name: str, sessions: Collection[str]) -> tuple[str, ...] | None:
+def named_attributes(call: ast.Call, name: str, sessions: Collection[str]) -> tuple[str, ...] | None:
     """The attribute names of `session.refresh(name, [...])`, when `call` is one, all literals."""
     func = call.func
     if not (isinstance(func, ast.Attribute) and func.attr == "refresh" and ast.unparse(func.value) in sessions):

@@ -592,3 +592,43 @@ def test_a_held_sessionmaker_that_expires_or_cannot_be_read_blocks_with_am259_sa
     found = entry(phase2(BUMP % '"title": book.title', {"db/engine.py": HELD_MAKER % keywords}), "bump")
     assert found["action"] == "blocked" and "AM259" in found["codes"], found
     assert said in found["reasons"][found["codes"].index("AM259")], found["reasons"]
+
+
+# A method of a class holding the Session reads, after committing there, a parameter annotated
+# with a pydantic model: no ORM object, so no refresh is asked for; one annotated with a mapped
+# class still blocks.
+HELD_SERVICE = """
+from fastapi import Depends
+from pydantic import BaseModel
+from sqlalchemy import update
+
+
+class Patch(BaseModel):
+    title: str
+
+
+class BookService:
+    def __init__(self, session: session_dependency):
+        self.session = session
+
+    def rename(self, book_id: int, data: %s) -> dict:
+        self.session.execute(update(Book).where(Book.id == book_id).values(title=data.title))
+        self.session.commit()
+        return {"title": data.title}
+
+
+@router.post("/books/{book_id}")
+def rename(book_id: int, data: Patch, service: BookService = Depends(BookService)):
+    return service.rename(book_id, data)
+"""
+
+
+def test_near_miss_a_held_sessions_method_reading_a_pydantic_parameter_after_commit_migrates(phase2, entry, app_files):
+    found = entry(phase2(HELD_SERVICE % "Patch", expiring(app_files)), "rename")
+    assert (found["action"], "AM259" in found["codes"]) == ("migrate", False), found
+
+
+def test_a_held_sessions_method_reading_a_mapped_parameter_after_commit_blocks_with_am259(phase2, entry, app_files):
+    found = entry(phase2(HELD_SERVICE % "Book", expiring(app_files)), "rename")
+    assert found["action"] == "blocked" and "AM259" in found["codes"], found
+    assert "fix: add `self.session.refresh(data)` after it" in found["reasons"][found["codes"].index("AM259")]

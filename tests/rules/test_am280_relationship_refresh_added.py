@@ -98,3 +98,13 @@ def read_book(book_id: int, session: session_dependency):
 """
     found = entry(phase2(router, {"schemas.py": BUILT_SCHEMAS}), "read_book")
     assert found["action"] == "migrate" and "AM246" in found["codes"] and "AM280" not in found["codes"], found
+
+
+@pytest.mark.parametrize("refresh", [
+    'session.refresh(book, ["author"])', 'session.refresh(book, attribute_names=["author", "title"])',
+])
+def test_near_miss_the_routes_own_refresh_of_the_relationship_gets_no_second_one(phase2, entry, refresh):
+    document = phase2(BUILT.format(commit=f"    session.commit()\n    {refresh}"), {"schemas.py": BUILT_SCHEMAS})
+    found = entry(document, "create_book")
+    assert (found["action"], found["codes"]) == ("migrate", ["AM201"]), found
+    assert document["diff"].count("refresh(") == 2, document["diff"]  # the route's own, made async
