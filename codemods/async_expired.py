@@ -63,12 +63,12 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                 c.method in _ALWAYS_EXPIRE or (c.method == "commit" and expires)
             )
         ]
-        # a commit on one the process shares, or through a holder, whose expiry is not known:
-        # unverified, never passed
+        # a commit whose expiry is not known (the handler's own AsyncSession from a sessionmaker
+        # the analysis cannot read, one the process shares, or one through a holder): unverified,
+        # never passed
         unknown = {
             c.line for c in function.calls
-            if session in shared and expires is None and c.receiver == session and c.awaited and not c.nested
-            and c.method == "commit"
+            if expires is None and c.receiver == session and c.awaited and not c.nested and c.method == "commit"
         }
         if session in held:
             through = held_expires(project, fid, session) if "." in session else expires

@@ -3884,9 +3884,9 @@ def _off_greenlet_finding(
         )
     if expiry_unknown:
         parts.append(
-            f"reads attributes at {describe(expiry_unknown)} after a commit on an AsyncSession it reaches through an "
-            "object or a module-level name, where the analysis cannot read the sessionmaker, or which Session an "
-            "object the holder keeps commits: if it is this one and keeps `expire_on_commit=True`, the default, the "
+            f"reads attributes at {describe(expiry_unknown)} after a commit on an AsyncSession whose sessionmaker "
+            "the analysis cannot read (one it is given, or reaches through an object or a module-level name), or "
+            "where it cannot tell which Session an object the holder keeps commits: if it is this one and keeps `expire_on_commit=True`, the default, the "
             "commit expired them and the read raises MissingGreenlet, so this is unverified (not cleared); `await "
             "session.refresh(obj)` after the commit, or pass `expire_on_commit=False` where that Session is made"
         )

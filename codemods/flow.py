@@ -2830,15 +2830,31 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
     if values and all(v.kind in (INSTANCE, CLASS) and _literal_table(flow, v.target, steps[0][1:]) for v in values):  # type: ignore[arg-type]
         return False  # `self.KEY_MAP.get(k)` on a class-level table of literals: a dict method
     path = head
-    for step in steps:
-        if any(v.kind in (INSTANCE, CLASS) and flow.knows_attribute(v.target, step[1:]) for v in values):  # type: ignore[arg-type]
-            return False
+    for number, step in enumerate(steps, 1):
+        known = any(v.kind in (INSTANCE, CLASS) and flow.knows_attribute(v.target, step[1:]) for v in values)  # type: ignore[arg-type]
         path += step
+        if known and number == len(steps):
+            return False
         values = flow.evaluate(fid, path)
+        if known and values:
+            continue
+        if known and _session_step(steps[number:]):
+            # `service.repo.session`: a project class assigns `repo`, but to an object the flow
+            # cannot read (its class imported from outside PATH, built by a factory the index
+            # cannot resolve): what that object keeps is untyped, never "no Session"
+            continue
+        if known:
+            return False
     return (
         not values and not _async_maker(flow, path) and not _context_variable_value(flow, path)
         and not _library_client(flow, path)
     )
+
+
+def _session_step(steps: tuple[str, ...]) -> bool:
+    """Whether attribute steps past an object the flow cannot read name a Session (`.session`,
+    `.db`), so an unread object between a project class and it is worth a word."""
+    return bool(steps) and _session_noun(steps[-1][1:])
 
 
 def _literal_table(flow: Flow, cls: str, name: str) -> bool:

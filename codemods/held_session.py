@@ -254,8 +254,40 @@ def init_held_async(project: Project, classes: Classes, cls: str) -> set[str]:
     return {
         attribute for attribute, expression in assigns
         if names.count(attribute) == 1 and expression.startswith("$") and "." not in expression
-        and "(" not in expression and param_kind(project, classes, cls, init, expression[1:]) == ASYNC
+        and "(" not in expression and (
+            param_kind(project, classes, cls, init, expression[1:]) == ASYNC
+            or constructed_async(project, init, expression[1:])
+        )
     }
+
+
+def constructed_async(project: Project, init: FunctionId, name: str) -> bool:
+    """Whether the unannotated parameter `name` of the `__init__` `init` receives an AsyncSession
+    at every construction the project makes (`Repo(db)` where `db` is declared an AsyncSession or
+    opened from an `async_sessionmaker`), at least one. An untyped repository or unit of work
+    (`def __init__(self, session): self.session = session`) says nothing of what it keeps: what its
+    constructions hand it does. A construction handing anything else (a synchronous Session, a
+    value the analysis cannot type) leaves it undecided."""
+    from async_migrate.codemods.unawaited_session import async_session_locals
+
+    _, function = project.functions[init]
+    param = next((p for p in function.params if p.name == name), None)
+    if param is None or param.annotation or param.variadic:
+        return False
+    cache = cast("dict[tuple[FunctionId, str], bool]", project.derived.setdefault("held_session.constructed", {}))
+    key = (init, name)
+    if key not in cache:
+        edges = [e for e in project.all_calls_to.get(init, ()) if e.callee == init]
+        found = bool(edges)
+        for edge in edges:
+            _, caller = project.functions[edge.caller]
+            sessions = set(project.declared_async_session_params(edge.caller)) | set(async_session_locals(project, caller))
+            given = project.params_given(edge.call, function, lambda arg: arg.name, project.injected_arguments(init))
+            if given.get(name) not in sessions:
+                found = False
+                break
+        cache[key] = found
+    return cache[key]
 
 
 def session_generic_base(project: Project, classes: Classes, cls: str, moving: set[FunctionId]) -> bool:
