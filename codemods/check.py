@@ -2264,8 +2264,13 @@ def _detached(function: facts.Function, sessions: list[str], blocking: Blocking)
 
 def handler_async_sessions(project: Project, handler: Handler) -> list[str]:
     """The names holding the handler's AsyncSession: its parameters receiving one (in order), then
-    the locals it binds only to one it opens (sorted)."""
-    return [*async_session_params(project, handler), *sorted(opened_async_sessions(project, handler.function))]
+    the locals it binds only to one it opens (sorted), then the module-level ones it works on (`db
+    = SessionLocal()` at import, sorted; AM338's): what their awaited queries load is read on the
+    loop the same way, lazily or after a commit expired it."""
+    from async_migrate.codemods.held_commits import module_sessions
+
+    own = [*async_session_params(project, handler), *sorted(opened_async_sessions(project, handler.function))]
+    return own + sorted(set(module_sessions(project, handler.id)) - set(own))
 
 
 def opened_async_sessions(project: Project, function: facts.Function) -> set[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import cast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.held_session import ASYNC, SYNC, held_attribute, held_attributes
+from async_migrate.codemods.held_session import ASYNC, SYNC, held_attribute, held_attributes, init_held_async
 from async_migrate.codemods.project import FunctionId, Project
 
 # How many project calls deep a walk from a handler into what holds or is handed its Session
@@ -344,6 +344,10 @@ def _held_attribute(project: Project, method: FunctionId) -> str | None:
     cls = classes.owner(method)
     if cls is None:
         return None
+    # untyped (`def __init__(self, session)`), every construction handing it an AsyncSession
+    kept = init_held_async(project, classes, cls)
+    if len(kept) == 1:
+        return next(iter(kept))
     cache = cast("dict[str, str | None]", project.derived.setdefault("held_commits.awaited_attribute", {}))
     if cls not in cache:
         # declared nowhere (`self.session = self.session_factory()` in `__aenter__`): an

@@ -18,6 +18,9 @@ synchronous subclass built anywhere makes every subclass's `self.session` a sync
 Session, and an async-only one leaves it unknown. `held_kind` answers per class: `ASYNC`,
 `SYNC` or None (not declared, or declared both ways). `held_attributes`: which attributes of the
 instance a method runs on hold a Session of one kind, for check and phase two alike.
+`init_held_async` (check's): what an `__init__` keeps from a parameter declared an AsyncSession,
+or from an unannotated one every construction of the class hands an AsyncSession
+(`constructed_async`: an untyped repository or unit of work).
 """
 
 from __future__ import annotations
@@ -267,7 +270,8 @@ def constructed_async(project: Project, init: FunctionId, name: str) -> bool:
     opened from an `async_sessionmaker`), at least one. An untyped repository or unit of work
     (`def __init__(self, session): self.session = session`) says nothing of what it keeps: what its
     constructions hand it does. A construction handing anything else (a synchronous Session, a
-    value the analysis cannot type) leaves it undecided."""
+    value the analysis cannot type) leaves it undecided. Module-level ones count (`crud =
+    CRUD(SessionLocal())` on an `async_sessionmaker`): one the whole process shares (AM338)."""
     from async_migrate.codemods.unawaited_session import async_session_locals
 
     _, function = project.functions[init]
@@ -278,7 +282,8 @@ def constructed_async(project: Project, init: FunctionId, name: str) -> bool:
     key = (init, name)
     if key not in cache:
         edges = [e for e in project.all_calls_to.get(init, ()) if e.callee == init]
-        found = bool(edges)
+        made = _module_constructions(project, init)
+        found = bool(edges or made)
         for edge in edges:
             _, caller = project.functions[edge.caller]
             sessions = set(project.declared_async_session_params(edge.caller)) | set(async_session_locals(project, caller))
@@ -286,8 +291,62 @@ def constructed_async(project: Project, init: FunctionId, name: str) -> bool:
             if given.get(name) not in sessions:
                 found = False
                 break
+        for home, value in made if found else ():
+            if not _opens_async(project, home, _argument(function, value, name)):
+                found = False
+                break
         cache[key] = found
     return cache[key]
+
+
+def _module_constructions(project: Project, init: FunctionId) -> list[tuple[str, facts.Value]]:
+    """(module name, the call) of each module-level construction of a project class whose
+    instances run the `__init__` `init`."""
+    from async_migrate.codemods.classes import project_classes
+
+    found = cast("dict[FunctionId, list[tuple[str, facts.Value]]] | None", project.derived.get("held_session.made"))
+    if found is None:
+        classes = project_classes(project)
+        found = {}
+        for module in project.modules.values():
+            for value in (*module.values.values(), *module.constructions):
+                cls = classes.resolve(value.ref) if value.kind == "call" and value.ref else None
+                runs = next(
+                    (fid for current in classes.mro(cls) if (fid := classes.methods.get(current, {}).get("__init__"))),
+                    None,
+                ) if cls is not None else None
+                if runs is not None:
+                    found.setdefault(runs, []).append((module.name, value))
+        project.derived["held_session.made"] = found
+    return found.get(init, [])
+
+
+def _argument(function: facts.Function, value: facts.Value, name: str) -> str | None:
+    """The argument, as written, a module-level call hands parameter `name` of `function`."""
+    positional = [p.name for p in function.params[1:] if p.positional and not p.variadic]
+    if any(arg.keyword in ("*", "**") for arg in value.args):
+        return None
+    chosen = [a.text for a in value.args if a.keyword == name]
+    unnamed = [a.text for a in value.args if a.keyword is None]
+    if not chosen and name in positional and positional.index(name) < len(unnamed):
+        chosen = [unnamed[positional.index(name)]]
+    return chosen[0] if len(chosen) == 1 else None
+
+
+def _opens_async(project: Project, home: str, written: str | None) -> bool:
+    """Whether an argument as written in module `home` opens an AsyncSession: `maker()` on an
+    `async_sessionmaker`, `AsyncSession(engine)`."""
+    if not written or not written.endswith(")") or "(" not in written:
+        return False
+    opener = written[: written.index("(")]
+    for ref in (f"{home}.{opener}", opener):
+        if project.canonical(ref) in ASYNC_SESSION_TYPES:
+            return True
+        target = project.resolve(ref)
+        value = target.value if target is not None and target.kind == "value" else None
+        if value is not None:
+            return project.makes_async_sessions(value)
+    return False
 
 
 def session_generic_base(project: Project, classes: Classes, cls: str, moving: set[FunctionId]) -> bool:

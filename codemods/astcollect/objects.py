@@ -12,6 +12,7 @@ each term's reader (`eager_flow.py`) relies on how the walk spells it.
 from __future__ import annotations
 
 import ast
+import builtins
 from enum import Enum
 from typing import Any
 
@@ -27,6 +28,8 @@ from async_migrate.codemods.astcollect.syntax import (
     walk_fields,
 )
 from async_migrate.codemods.vocabulary.sqlalchemy import ALIASED, LOADER_NAMES, NARROWING_NAMES, UNDEFER_NAMES
+
+_BUILTINS = frozenset(dir(builtins))
 
 
 class Term(str, Enum):
@@ -499,11 +502,18 @@ class _Flow:
         self.function.held_loads[index] = load
         return ("call", index)
 
-    def _session_of(self, node: ast.expr) -> str | None:
+    def _session_of(self, node: ast.expr, call: ast.Call | None = None) -> str | None:
         """The Session a query runs on: a local name (`db`), or in a method an attribute of its
-        instance (`self.db`, spelled so), which `check` tells an AsyncSession by the class."""
+        instance (`self.db`, spelled so), which `check` tells an AsyncSession by the class. With
+        `call` (the query) awaited, a module-level name too (`await db.get(Book, 1)` on `db =
+        SessionLocal()` at import, or imported): an AsyncSession the process shares, whose objects
+        `check` follows by the name (`held_commits.module_sessions`); a synchronous one is never
+        awaited, so its queries stay unread here as before."""
         if type(node) is ast.Name:
-            return node.id if node.id in self.local else None
+            if node.id in self.local:
+                return node.id
+            awaited = call is not None and (id(call) in self._awaited or id(call) in self._awaits)
+            return node.id if awaited and node.id not in _BUILTINS else None
         held = self._held
         if held is not None and type(node) is ast.Attribute and type(node.value) is ast.Name and node.value.id == held:
             return f"{held}.{node.attr}"
@@ -530,7 +540,7 @@ class _Flow:
                 return None
             return self._entity_load(node, root.args[0], "query", var.session, root, single=len(root.args) == 1)
         receiver = func.value
-        session = self._session_of(receiver)
+        session = self._session_of(receiver, node)
         if session is not None:
             if func.attr in ("get", "get_one") and node.args:
                 return self._headed(self._entity_load(node, node.args[0], "get", session, node), node)
@@ -584,7 +594,7 @@ class _Flow:
         if type(current) is not ast.Call or type(current.func) is not ast.Attribute:
             return None
         head = current.func
-        session = self._session_of(head.value)
+        session = self._session_of(head.value, current)
         if session is None or not current.args:
             return None
         if head.attr == "query":
@@ -683,7 +693,7 @@ class _Flow:
         terms: list[tuple] = []
         for head in heads:
             func = head.func
-            session = self._session_of(func.value) if type(func) is ast.Attribute else None
+            session = self._session_of(func.value, head) if type(func) is ast.Attribute else None
             if type(func) is not ast.Attribute or func.attr not in _ROW_LOADS or not head.args or session is None:
                 return None
             if id(head) not in self._row_loads:  # its loads are recorded once

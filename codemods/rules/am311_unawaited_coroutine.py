@@ -16,8 +16,10 @@ targets of `call-mappings`) counts too: returned without `await`, the response i
 An AsyncSession's own coroutine methods count too (`session.commit()`, `execute`, `scalars`,
 `flush`, `refresh`, `delete`, `run_sync`, ...) on a parameter declared to receive one, on one
 the function opens (`async with maker() as s`, `maker.begin()`, `s = AsyncSession(engine)`,
-`await stack.enter_async_context(maker())`), and on an unannotated parameter of an `async def`
-helper the AsyncSession is handed to, in the handler and in every project function it calls:
+`await stack.enter_async_context(maker())`), on an unannotated parameter of an `async def`
+helper the AsyncSession is handed to, and on what an instance keeps as `self.session` from its
+`__init__`, annotated or not (`def __init__(self, session)`, where every construction the project
+makes hands it an AsyncSession), in the handler and in every project function it calls:
 code moved to AsyncSession by hand keeps a call written for the synchronous Session, and
 nothing is written, with a 200. So do the coroutine methods of what an awaited `stream()` or
 `connection()` gives, held in a name or called through the `await` (`(await

@@ -97,8 +97,12 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   `__aexit__` commits or rolls back, `await self.db.commit()` in a class-based view keeping the
   request's AsyncSession, and a commit through a module-level Session or holder (`db =
   SessionLocal()`, `crud = CRUD(SessionLocal())`). A rollback expires whatever `expire_on_commit`
-  says; where the analysis cannot read the sessionmaker such a commit's Session comes from, or it
-  commits through another object the holder keeps, the read is unverified, not cleared.
+  says; where the analysis cannot read the sessionmaker such a commit's Session comes from (the
+  handler's own AsyncSession too, opened by a factory outside PATH or kept on the application's
+  state), or it commits through another object the holder keeps, the read is unverified, not
+  cleared. What a module-level AsyncSession (AM338's) loads through the handler's awaited queries
+  (`book = await db.get(Book, id)` on `db = SessionLocal()` at import) is read the same way: lazily,
+  or after a commit expired it.
 
 Read below the `async with` block that opened the handler's AsyncSession (every one it has), each
 of these loads on a closed Session instead: the object is detached, and the read raises

@@ -3,8 +3,8 @@
 An AsyncSession runs one operation at a time and keeps one transaction. One made at import (`db
 = SessionLocal()` at module level on an `async_sessionmaker`, `AsyncSession(engine)`), or kept by
 an object built at import (`crud = CRUD(SessionLocal())` whose `__init__` stores it as
-`self.db`), is used by every request: concurrent requests take turns on the event loop at each
-`await`, so their work on it overlaps (InvalidRequestError "concurrent operations are not
+`self.db`, annotated or not), is used by every request: concurrent requests take turns on the
+event loop at each `await`, so their work on it overlaps (InvalidRequestError "concurrent operations are not
 permitted"), and one request's commit or rollback ends another's transaction, committing or
 discarding its half-done work and expiring the objects it read. `check` reports the handler's
 awaited calls on such a Session, and on such an object's methods that commit, roll back or
