@@ -256,7 +256,9 @@ def test_an_async_session_route_running_model_code_on_a_scoped_session_is_am302(
 
 def test_near_miss_an_async_session_route_running_model_code_without_session_work(app, findings):
     root = app(MIXIN_ROUTE.replace("{call}", "note.label()\n    await session.commit()"), {"mixin_models.py": MIXIN_MODELS})
-    assert findings(root, "touch_note") == []
+    # `note.id` after the commit of a Session no dependency says the sessionmaker of is AM314's,
+    # unverified (test_am314_unread_sessionmaker.py): not this rule's
+    assert [f for f in findings(root, "touch_note") if f["code"] != "AM314"] == []
 
 
 def test_a_def_route_handing_its_async_session_to_synchronous_code_is_am302(app, findings):
