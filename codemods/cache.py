@@ -268,7 +268,7 @@ class Cache:
         # are other facts, and an identity stands for one set of facts (`codemods.warm_run`).
         identity = f"{file_digest}/{variant}" + (f"/{module.name}" if module is not None else "")
         if module is not None and entry is not None and entry[0] != file_digest and variant in entry[1]:
-            if _same_facts(entry[1][variant], blob, module):
+            if _same_facts(entry[1][variant], blob):
                 identity = self._id_of(path, entry[0], variant, module.name)
         stored_ids[variant] = identity
         if module is not None:
@@ -549,12 +549,17 @@ _valid_ids = _valid_per_path(str)  # path -> (file digest, {variant: facts ident
 _valid_analysis = _valid_digested(lambda value: isinstance(value, bytes))  # kind -> (digest, pickled analysis)
 
 
-def _same_facts(before: bytes, after: bytes, module: Any) -> bool:
-    """Whether the facts pickled as `before` are exactly `module` (pickled as `after`)."""
+def _same_facts(before: bytes, after: bytes) -> bool:
+    """Whether the facts pickled as `before` are exactly those pickled as `after`.
+
+    Both are compared as loaded: loading gives each empty field its one shared instance (a tuple
+    where the collector made a list), so facts loaded from the cache never equal, field by field,
+    the same facts fresh from a worker. Bytes differ where a value pickles in an order of the
+    process (a set), and every warm run after an edit then redid the whole analysis."""
     if before == after:
         return True
     try:
-        return _same(_load(before), module)
+        return _same(_load(before), _load(after))
     except Exception:  # a damaged entry: not the same
         return False
 

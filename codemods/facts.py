@@ -1317,6 +1317,12 @@ class Module(_Fact):
     # Python reads them, has the word): in a project where no module does, the value flow makes
     # no registry, and the analysis asks no expression whether it holds one.
     scoped: bool = True
+    # Every name the module binds at its top level (`phase2.shadowed_imports.bindings`), read off
+    # the tree its facts came from, so that naming a twin parses no module again; None where that
+    # tree may not be the one `sources.tree_of` would give (a file not in UTF-8, newer syntax).
+    # Sorted: a set would pickle in the order of the process's string hashes, and facts pickled
+    # otherwise than last time are new facts to the warm cache unless compared field by field.
+    top_bound: tuple[str, ...] | None = None
 
     def function(self, key: str) -> Function | None:
         for function in self.functions:

@@ -25,7 +25,9 @@ def module_names(module: facts.Module, read: Callable[[str], str] | None = None)
         # Scan previews each subsystem on its own, and asks again of the modules they share: a
         # reader keeping what it read (`run._Reads.memo`) keeps the names, the tree is parsed once.
         memo = getattr(read, "memo", None)
-        bound = memo.get(("module_names", module.path)) if memo is not None else None
+        bound = module.top_bound
+        if bound is None and memo is not None:
+            bound = memo.get(("module_names", module.path))
         if bound is None:
             try:
                 tree = sources.tree_of(read, module.path)
