@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts, sources, twin_names
@@ -25,7 +25,7 @@ def module_names(module: facts.Module, read: Callable[[str], str] | None = None)
         # Scan previews each subsystem on its own, and asks again of the modules they share: a
         # reader keeping what it read (`run._Reads.memo`) keeps the names, the tree is parsed once.
         memo = getattr(read, "memo", None)
-        bound = module.top_bound
+        bound: Iterable[str] | None = module.top_bound
         if bound is None and memo is not None:
             bound = memo.get(("module_names", module.path))
         if bound is None:
