@@ -37,6 +37,8 @@ class Trees(Protocol):
 
 
 _KEY = "phase2.depends_value_uses"
+# The markers' own names, however imported: a call spelled so is looked at in the tree.
+_MARKER_NAMES = frozenset(ref.rpartition(".")[2] for ref in DEPENDS)
 
 
 def record(project: Project, trees: Trees) -> None:
@@ -92,9 +94,6 @@ class _Uses:
     def _handed(self, module: facts.Module) -> list[tuple[str, FunctionId, int, str]]:
         if not module.depends:
             return []
-        tree = self.trees(module.path)
-        if tree is None:
-            return []
         if self._routes is None:
             # asked of every module: the project's handlers are gone through once
             self._routes = {}
@@ -102,7 +101,12 @@ class _Uses:
                 if handler.kind in ROUTE_KINDS:
                     self._routes.setdefault(id(handler.module), set()).add(handler.id)
         routes = self._routes.get(id(module), set())
-        if not routes:
+        # The module is parsed again only where a route's facts call a marker: they keep every call
+        # of its body (of its nested scopes too), each a marker when `_markers` would take it for one.
+        if not any(self._calls_marker(module, fid) for fid in routes):
+            return []
+        tree = self.trees(module.path)
+        if tree is None:
             return []
         found: list[tuple[str, FunctionId, int, str]] = []
         for node in _definitions(tree):
@@ -113,6 +117,19 @@ class _Uses:
             for ref, line, text in _markers(self.project, module, _own_calls(node)):
                 found.append((ref, (module.name, function.key), line, text))
         return found
+
+    def _calls_marker(self, module: facts.Module, fid: FunctionId) -> bool:
+        for call in self.project.functions[fid][1].calls:
+            ref = call.callee if call.callee is not None else call.func
+            if ref is None:
+                continue
+            if ref.rpartition(".")[2] in _MARKER_NAMES:
+                return True
+            # as `_markers` resolves the called expression: from the module's own names
+            written = ref if call.callee is not None else f"{module.name}.{ref.lstrip('$')}"
+            if self.project.canonical(written) in DEPENDS:
+                return True
+        return False
 
     def unfollowed(self, home: facts.Module, name: str) -> list[str]:
         ref = f"{home.name}.{name}"
