@@ -136,6 +136,20 @@ def holder_path(project: Project, fid: FunctionId, call: facts.Call) -> str | No
     return f"{receiver}.{attribute}"
 
 
+def session_chain(project: Project, fid: FunctionId, call: facts.Call) -> str | None:
+    """`repo.session` for `repo.session.commit()` (`self.repo.db`, `uow.session`): a method called
+    on an attribute chain the flow reads as only a Session, as the function spells it; None for a
+    bare name (`db.commit()`, whose receiver the facts keep) and anything else."""
+    from async_migrate.codemods.flow import SESSION
+
+    func = call.func or ""
+    chain = func[1:].rpartition(".")[0] if func.startswith("$") else ""
+    if "." not in chain or not all(part.isidentifier() for part in chain.split(".")):
+        return None
+    values = project.flow.evaluate(fid, f"${chain}")
+    return chain if values and all(v.kind == SESSION for v in values) else None
+
+
 def _held_paths(project: Project, fid: FunctionId) -> frozenset[str]:
     """`self.db` for each Session attribute of the holder class a method belongs to."""
     _, function = project.functions[fid]

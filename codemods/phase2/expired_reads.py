@@ -426,9 +426,16 @@ def analyse(
         expiry = Expiry(True, received[1], models, "")
     expired_held.analyse(project, fid, expiry, result)
     # A rollback and `expire()` expire objects whatever the sessionmaker says.
+    # `repo.session.commit()`: a Session reached through attributes of an object the function
+    # holds (a repository a dependency built, or built here), which the facts give no receiver
+    chained = {
+        c.index: (chain, (c.func or "").rpartition(".")[2])
+        for c in project.functions[fid][1].calls
+        if not c.nested and c.receiver is None and (chain := expired_helpers.session_chain(project, fid, c)) is not None
+    }
     expiring_calls = any(
         c.method in _EXPIRES and c.receiver in names for c in project.functions[fid][1].calls
-    )
+    ) or any(method in _EXPIRES for _, method in chained.values())
     if (
         not expiry.on_commit and not expiry.reloaded and not models.any_generated() and not expiring_calls
         and not any(expires for expires, _ in opened.values())
@@ -451,6 +458,10 @@ def analyse(
             points.append((replace(call, line=begun[call.line], statement=True), call.receiver or "", True))
         elif call.receiver in names and call.method in _EXPIRES:
             points.append((call, call.receiver or "", True))
+        elif call.index in chained and chained[call.index][1] in ("commit", "flush", *_EXPIRES):
+            chain, method = chained[call.index]
+            # as `db.commit()` on that Session, spelled as the function reaches it
+            points.append((replace(call, receiver=chain, method=method), chain, method != "flush"))
         elif call.index in callees:
             passed = next((a.name for a in call.args if a.name in names), None)
             if passed is not None and commits(project, callees[call.index]):
