@@ -31,6 +31,7 @@ from async_migrate.codemods.phase2 import (
     expired_helpers,
     expired_lists,
     expired_related,
+    helper_expiry,
     no_object,
 )
 from async_migrate.codemods.phase2.bound import bound_after, raised_after
@@ -377,7 +378,8 @@ def analyse(
     columns matter, a call to a project function that commits with the Session) and the objects
     bound before it and read after it (an attribute, an argument, a returned value); a commit
     through an instance holding the Session (a method committing `self.db`, on a repository built
-    here or handed in; the end of `with uow:` whose `__exit__` commits) is one too, and what it
+    here or handed in; the end of `with uow:` whose `__exit__` commits; `repo.db.commit()` on a Session
+    reached through attributes) is one too, and what it
     expired is refreshed on the Session that loaded or took it (`repo.db`). Where the
     object is clearly one instance of the Session (`Model(...)`, `db.get(Model, ...)`,
     `.first()`, `.one()`, `.scalar_one()` and kin, or whatever a statement of its own body adds to
@@ -400,7 +402,8 @@ def analyse(
     reads (`user.id`, also in a project function it is handed to: the value the synchronous
     Session reloaded is the one the async one keeps). Which maker expires is read by
     `stack_source` (a setting it cannot read counts as expiring). `rollback()`, `expire(obj)` and
-    `expire_all()` expire whatever the sessionmaker says: a read after them is refreshed the same
+    `expire_all()` expire whatever the sessionmaker says (also in a helper given the Session:
+    `helper_expiry`): a read after them is refreshed the same
     way, or the function blocked (AM261); an object made here (`Model(...)`) is expunged by a
     rollback, not expired. A read past a `raise` that follows the call in its block (`except
     StaleDataError: db.rollback(); raise HTTPException(409)`) never runs after it
@@ -433,9 +436,15 @@ def analyse(
         for c in project.functions[fid][1].calls
         if not c.nested and c.receiver is None and (chain := expired_helpers.session_chain(project, fid, c)) is not None
     }
+    # `zero_stock(db, item)` ending `db.expire(item)`: a helper given the Session expiring objects
+    through = {
+        edge.call.index: found for edge in project.all_calls_from[fid]
+        if not edge.call.nested and any(a.name in names for a in edge.call.args)
+        and (found := helper_expiry.expiring(project, models, edge.callee)) is not None
+    }
     expiring_calls = any(
         c.method in _EXPIRES and c.receiver in names for c in project.functions[fid][1].calls
-    ) or any(method in _EXPIRES for _, method in chained.values())
+    ) or any(method in _EXPIRES for _, method in chained.values()) or bool(through)
     if (
         not expiry.on_commit and not expiry.reloaded and not models.any_generated() and not expiring_calls
         and not any(expires for expires, _ in opened.values())
@@ -466,6 +475,8 @@ def analyse(
             passed = next((a.name for a in call.args if a.name in names), None)
             if passed is not None and commits(project, callees[call.index]):
                 points.append((call, passed, True))
+            elif passed is not None and call.index in through:
+                points.append((call, passed, False))
             elif passed is None and commits_held(project, callees[call.index], SYNC):
                 # `repo.save()` on `repo = ItemRepo(db)`: commits the Session the route holds too
                 holding = expired_helpers.held_session(project, fid, function, call, names)
@@ -510,8 +521,20 @@ def analyse(
     for call, session, is_commit in points:
         # A Session opened here on the engine expires as its own keywords say, as it did before.
         expiry = Expiry(opened[session][0], opened[session][1], models, "") if session in opened else stack
-        expiring = call.method in _EXPIRES and call.receiver == session
-        expires_all = expiring or (expiry.on_commit or bool(expiry.reloaded)) and is_commit
+        direct = call.method in _EXPIRES and call.receiver == session
+        expirer = through.get(call.index) if call.receiver != session else None
+        how = (expirer.method if expirer is not None else call.method) or ""
+        committing = (expiry.on_commit or bool(expiry.reloaded)) and is_commit and not direct
+        # the objects an `expire()` expires, by the names given it here; None: every object
+        only = (
+            frozenset(a.name for a in call.args[:1] if a.name) if direct and how == "expire"
+            else helper_expiry.handed(project, callees[call.index], call, expirer) if expirer is not None else None
+        )
+        # as the function spells the expiring call, for reasons
+        spelled = (
+            f"`{call.callee or call.func}(...)`, which calls `{expirer.written}`," if expirer is not None
+            else f"`{session}.{call.method}()`"
+        )
         # `return persist(db, note)`, `saved = persist(db, note)`: what the call returns is the
         # object `note` holds, read after the commit in the call (by the response, or as `saved`)
         handed = (
@@ -526,8 +549,11 @@ def analyse(
         for name in sorted(set(bindings) | set(params)):
             if name in names or name in reported:
                 continue
-            if call.method == "expire" and expiring and not any(a.name == name for a in call.args[:1]):
+            if only is not None and name not in only and not committing:
                 continue  # `db.expire(other)`
+            # expired whatever expire_on_commit says, or only by a commit the helper makes too
+            expiring = (direct or expirer is not None) and (only is None or name in only)
+            expires_all = expiring or committing
             held = expired_lists.derived(function, name)
             if any(
                 c.receiver in names and c.method in ("delete", "expunge") and c.line <= call.line
@@ -632,7 +658,7 @@ def analyse(
             if raised is not None and not call.line <= read_at[0] <= raised:
                 continue  # `db.rollback()` then `raise ...`: the reads after it never run
             made_here = kind is Held.ONE and source is not None and not source.expr.startswith("$") and helper is None
-            if call.method == "rollback" and expiring and made_here:
+            if how == "rollback" and expiring and made_here:
                 continue  # made here (`Model(...)`): a rollback expunges it, it is not expired
             generated = models.generated(cls) if cls else frozenset()
             # Only rows the flush writes have server-generated columns expired.
@@ -695,8 +721,8 @@ def analyse(
                 fix += f" on the path that binds `{name}`, before it is read"
             if expiring:
                 message = (
-                    f"{what} after `{session}.{call.method}()` (line {call.line}), which expires "
-                    f"{'it' if call.method == 'expire' else 'every object'} whatever expire_on_commit says: the "
+                    f"{what} after {spelled} (line {call.line}), which expires "
+                    f"{'it' if how == 'expire' else 'every object'} whatever expire_on_commit says: the "
                     f"read is implicit IO and raises MissingGreenlet under AsyncSession; `{name}` is "
                     f"{_describe(kind)}, {cannot}; fix: add "
                     f"{fix} after it"
@@ -739,7 +765,8 @@ def analyse(
                     "annotate what the called function returns (`-> int`, `-> bool`) and run phase two again"
                 ))
         # `expire(obj)` expires that object only, not what its relationships hold
-        if expires_all and call.method != "expire" and "#related" not in reported:
+        expiring = direct or expirer is not None
+        if (committing or expiring and how != "expire") and "#related" not in reported:
             response, one_hop, response_eager = expired_related.response_reads(
                 models.classes, function, relationships, eager
             )
@@ -768,7 +795,7 @@ def analyse(
             if related is not None:
                 reported.add("#related")
                 result.blocks.append(_related_block(
-                    related, call, session, expiring, expiry, point_of(call, session), one_hop, response_eager
+                    related, call, session, expiring, expiry, point_of(call, session), one_hop, response_eager, spelled
                 ))
     result.refreshes = _needed_once(function, body.node, result.refreshes)
     return result
@@ -1002,7 +1029,7 @@ def _begin_blocks(node: ast.FunctionDef | ast.AsyncFunctionDef | None, names: se
 
 def _related_block(
     read: tuple[int, str, str], call: facts.Call, session: str, expiring: bool, expiry: Expiry, point: str,
-    one_hop: bool = False, response_eager: bool = False,
+    one_hop: bool = False, response_eager: bool = False, spelled: str = "",
 ) -> ExpiredRead:
     """A read, after a commit point, of an object a relationship led to: no refresh phase two
     plans reaches it (`expired_related`). Read by the response model (`returned`), the fix is
@@ -1041,7 +1068,7 @@ def _related_block(
         fix = "return a response built from objects loaded after the commit, or a response model nesting one level"
     if expiring:
         return ExpiredRead(AM261, line, (
-            f"{what} after `{session}.{call.method}()` (line {call.line}), which expires every object "
+            f"{what} after {spelled or f'`{session}.{call.method}()`'} (line {call.line}), which expires every object "
             f"whatever expire_on_commit says: {through}; the read is implicit IO and raises "
             f"MissingGreenlet under AsyncSession; fix: {fix}"
         ))
