@@ -56,6 +56,7 @@ from async_migrate.codemods.phase2 import (
     optional_session,
     protocols,
     query_class,
+    refresh_cascade,
     risk_groups,
     savepoint_reads,
     scheduled,
@@ -537,6 +538,12 @@ def compute(
                 dependency_twins.get(fid, ()),
             )
             own_blockers[fid].extend(_Own(b.rule, b.line, b.message) for b in expired.blocks)
+            if not expired.blocks and own.models is not None:
+                # `return cancel_order(db, id)` refreshing an order whose lines it cascades to
+                own_blockers[fid].extend(
+                    _Own(b.rule, b.line, b.message)
+                    for b in refresh_cascade.reads(project, own.models, fid, expired.refreshes)
+                )
             module, function = project.functions[fid]
             # Only a `begin_nested()` or `begin()` on a Session rolls back what these find: a
             # module whose text cannot name one is not parsed for them.
