@@ -146,6 +146,9 @@ def session_chain(project: Project, fid: FunctionId, call: facts.Call) -> str | 
     chain = func[1:].rpartition(".")[0] if func.startswith("$") else ""
     if "." not in chain or not all(part.isidentifier() for part in chain.split(".")):
         return None
+    if chain in _held_paths(project, fid):
+        # a holder's own `self.db.commit()`: its objects are judged through its callers
+        return None
     values = project.flow.evaluate(fid, f"${chain}")
     return chain if values and all(v.kind == SESSION for v in values) else None
 
