@@ -125,11 +125,10 @@ def holder_path(project: Project, fid: FunctionId, call: facts.Call) -> str | No
     for the `__exit__` a `with uow:` runs) on an instance, however it came (a dependency, a
     parameter, an attribute), of classes holding the Session in one attribute: that Session, as
     the caller can spell it."""
-    func = call.func or ""
-    receiver = func[1:].rpartition(".")[0] if func.startswith("$") else ""
-    if not receiver or not all(part.isidentifier() for part in receiver.split(".")):
+    receiver = _dotted_receiver(call)
+    if receiver is None:
         return None
-    edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index and e.call.func == func]
+    edges = [e for e in project.all_calls_from.get(fid, []) if e.call.index == call.index and e.call.func == call.func]
     held = {held_attribute(project, e.callee, SYNC) for e in edges}
     if len(held) != 1 or (attribute := held.pop()) is None:
         return None
@@ -142,15 +141,24 @@ def session_chain(project: Project, fid: FunctionId, call: facts.Call) -> str | 
     bare name (`db.commit()`, whose receiver the facts keep) and anything else."""
     from async_migrate.codemods.flow import SESSION
 
-    func = call.func or ""
-    chain = func[1:].rpartition(".")[0] if func.startswith("$") else ""
-    if "." not in chain or not all(part.isidentifier() for part in chain.split(".")):
+    chain = _dotted_receiver(call)
+    if chain is None or "." not in chain:
         return None
     if chain in _held_paths(project, fid):
         # a holder's own `self.db.commit()`: its objects are judged through its callers
         return None
     values = project.flow.evaluate(fid, f"${chain}")
     return chain if values and all(v.kind == SESSION for v in values) else None
+
+
+def _dotted_receiver(call: facts.Call) -> str | None:
+    """`repo.session` for a call written `repo.session.commit()`: the dotted names the method is
+    called on; None when the call is on anything else (a subscript, a call's result)."""
+    func = call.func or ""
+    receiver = func[1:].rpartition(".")[0] if func.startswith("$") else ""
+    if not receiver or not all(part.isidentifier() for part in receiver.split(".")):
+        return None
+    return receiver
 
 
 def _held_paths(project: Project, fid: FunctionId) -> frozenset[str]:
