@@ -666,6 +666,9 @@ class Function(_Fact):
     # A method overriding a route registration (`add_api_route`, `api_route`, a route class's
     # `__init__`) that hands the endpoint to the base class's own untouched (`astcollect.route_overrides`).
     hands_to_super: bool = False
+    # Each `prefix=` keyword of a call, as written, and each other use of the word (""): what a
+    # router factory or an `APIRouter` subclass's method does to a prefix (`astcollect.router_prefixes`).
+    router_prefixes: tuple[tuple[int, str], ...] = ()
     # A decorator handing on the function it decorates, or its wrapper, other than by returning
     # it (`JOBS.append(fn)`): the line and statement (`astcollect.handed_wrapped`).
     hands_wrapped: tuple[int, str] | None = None

@@ -24,10 +24,9 @@ routers instances hold), and which `may_serve_under`/`above` share with the rout
 
 from __future__ import annotations
 
-import ast
 import os
 
-from async_migrate.codemods import facts
+from async_migrate.codemods import facts, prefix_values
 from async_migrate.codemods.passed_routers import passed_router
 from async_migrate.codemods.project import Handler, Project, Registration
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_TYPES
@@ -80,6 +79,7 @@ class Routes:
                     self.unknown_include = True
                     self.unread_parents.add(self._canonical(added.base) if added.base is not None else None)
         self._prefixes: dict[str, frozenset[str] | None] = {}
+        self._changing: dict[str, bool] = {}
 
     def looped(self, looped: facts.LoopInclude) -> list[tuple[str, str | None]] | None:
         """(router, prefix) for each element of the display another module's loop includes
@@ -280,19 +280,77 @@ class Routes:
         return frozenset(found or {""})
 
     def _own_prefix(self, router: str) -> str | None:
-        """`prefix=` of the router's own construction: "" when absent, None when not a literal."""
+        """`prefix=` of the router's own construction: "" when absent, None when not known."""
         target = self.project.resolve(router)
         value = target.value if target is not None else self._held(router)
         if value is None or value.kind != "call":
             return ""
-        for arg in value.args:
-            if arg.keyword == "prefix":
-                try:
-                    value = ast.literal_eval(arg.text)
-                except (ValueError, SyntaxError):
-                    return None
-                return value if isinstance(value, str) else None
-        return ""
+        return self._made_prefix(value)
+
+    def _made_prefix(self, value: facts.Value) -> str | None:
+        """The prefix of the router a call makes: a router type's literal `prefix=` ("" when
+        absent), what a project factory returning the router it builds gives it for the call's
+        arguments (`make_router("books")` of `APIRouter(prefix=f"/{name}")`: "/books"); "" for an
+        application. None where that cannot be known: not a literal, `**` handed on, a project
+        `APIRouter` subclass one of whose methods touches the prefix (`kw["prefix"] = "/v1" + ...`
+        in `__init__`), a call of something else (a classmethod, a library function; a library
+        class's construction is read as a router type's)."""
+        made = self.project.canonical(value.ref) or ""
+        if made in APPLICATION_TYPES:
+            return ""
+        if self.project.is_router_type(value.ref):
+            return None if self._changes_prefix(value.ref) else self._keyword_prefix(value)
+        found = self.project.function(value.ref)
+        if found is None and (made or value.ref or "").rpartition(".")[2][:1].isupper():
+            # A library's router class (`InferringRouter(prefix="/x")`): its own `prefix=`.
+            return self._keyword_prefix(value)
+        if found is None:
+            return None  # what a library function (or a name the index cannot resolve) returns
+        function = found[1]
+        if self._builds_application(made) or any(
+            (self.project.canonical(ref) or "") in APPLICATION_TYPES for ref in function.returns
+        ):
+            return ""
+        built = self._built_router(function)
+        if built is None or "." in function.qualname:  # a method: `cls`/`self` shifts the arguments
+            return None
+        return prefix_values.evaluate(built, value, function.params)
+
+    def _keyword_prefix(self, value: facts.Value) -> str | None:
+        """The literal `prefix=` of a construction, "" when absent; None when not a literal or `**`."""
+        if any(a.keyword == "**" for a in value.args):
+            return None
+        given = [a for a in value.args if a.keyword == "prefix"]
+        return prefix_values.literal(given[0].text) if given else ""
+
+    def _built_router(self, function: facts.Function) -> str | None:
+        """The prefix expression (as written; '""' when absent) of the router a function builds in
+        one local and returns (`r = APIRouter(prefix=f"/{name}")` ... `return r`); None where it
+        returns something else, builds it with `**`, or touches a prefix otherwise."""
+        if len(function.returned) != 1 or not function.returned[0].startswith("$"):
+            return None
+        local = function.returned[0][1:]
+        bindings = [b for b in function.bindings if b.name == local]
+        if len(bindings) != 1:
+            return None
+        made = [c for c in function.calls if c.line == bindings[0].line and self.project.is_router_type(c.callee)]
+        if len(made) != 1 or made[0].splatted or made[0].unpacks_keywords or self._changes_prefix(made[0].callee):
+            return None
+        return prefix_values.prefix_text(function, bindings[0].line)
+
+    def _changes_prefix(self, ref: str | None) -> bool:
+        """Whether a project class in the order of the router class `ref` has a method touching a
+        prefix (`__init__` setting `kw["prefix"]`, `self.prefix = ...`, handing on `**` of its own)."""
+        classes = self.project.flow.classes
+        cls = classes.resolve(ref)
+        if cls is None:
+            return False
+        if cls not in self._changing:
+            self._changing[cls] = any(
+                self.project.functions[fid][1].router_prefixes
+                for ancestor in classes.mro(cls) for fid in classes.methods.get(ancestor, {}).values()
+            )
+        return self._changing[cls]
 
     def prefixes(self, router: str | None, seen: frozenset[str] = frozenset()) -> frozenset[str] | None:
         """Every prefix the router's routes are served under; None when one cannot be known."""
@@ -383,6 +441,8 @@ class Routes:
         held = decorator.held if decorator is not None else added.held if added is not None else None
         if held is not None:
             return held
+        if decorator is not None and decorator.router_call is not None:
+            return None  # one the enclosing function builds, whatever a global of its name is
         base = decorator.base if decorator is not None else added.base if added is not None else None
         if base is None and added is not None:  # `DoctorView(router)` handing it the router to register on
             base = passed_router(self.project, handler.module, added)
@@ -412,7 +472,8 @@ class Routes:
         """Every path a route on the router its enclosing factory builds is served at, one per
         call of the factory (`def make_router(prefix, model): router = APIRouter(prefix=prefix)`
         ... `return router`, with `app.include_router(make_router("/users", User))`): the prefix
-        parameter given a string literal in each call (or by its string default), each call,
+        expression (`prefix_values.evaluate`: the parameter, an f-string of parameters) read with the string
+        literal each call gives each parameter (or its string default), each call,
         module-level or in a function, the router of an include the index reads (into a
         module-level router, or into the application a function builds), or its result kept in a
         module-level name (`users = make_router("/users", User)`), served where that name is. None
@@ -430,7 +491,7 @@ class Routes:
             return None
         bindings = [b for b in factory.bindings if b.name == local]
         made = [c for c in factory.calls if bindings and c.line == bindings[0].line and c.callee == decorator.router_call]
-        if len(bindings) != 1 or len(made) != 1:
+        if len(bindings) != 1 or len(made) != 1 or self._changes_prefix(made[0].callee):
             return None
         # Used only where it is made, where routes are added on it and where it is returned: not
         # included into another router, nor handed elsewhere, by the factory itself.
@@ -442,10 +503,9 @@ class Routes:
         returned = {line for line, name, *_ in factory.name_returns if name == local}
         if not set(factory.name_uses.get(local, ())) <= {bindings[0].line, *decorated, *returned}:
             return None
-        given = [a for a in made[0].args if a.keyword == "prefix"]
-        if given and given[0].name not in [p.name for p in factory.params]:
+        text = prefix_values.prefix_text(factory, bindings[0].line)
+        if text is None or made[0].splatted or made[0].unpacks_keywords:
             return None
-        parameter = given[0].name if given else None
         fid, ref = (module.name, factory.key), f"{module.name}.{factory.qualname}"
         modules = self.project.modules.values()
         # Every call of the factory (module-level ones with arguments, and those in functions)
@@ -462,7 +522,7 @@ class Routes:
                 # the name is; its own `prefix=` as the prefix walk reads it is the factory's argument
                 held = f"{other.name}.{name}"
                 above, own = self.prefixes(held), self._own_prefix(held)
-                prefix = self._argument(kept, factory.params, parameter) if parameter is not None else ""
+                prefix = prefix_values.evaluate(text, kept, factory.params)
                 if above is None or own is None or prefix is None:
                     return None
                 included.add((other.name, kept.line))
@@ -478,7 +538,7 @@ class Routes:
                 # into the application a function builds (base None): served at its root, as its other includes are
                 parent = self._canonical(added.base) if added.base is not None else None
                 above = self.prefixes(parent) if parent is not None or added.base is None else None
-                prefix = self._argument(call, factory.params, parameter) if parameter is not None else ""
+                prefix = prefix_values.evaluate(text, call, factory.params)
                 if above is None or prefix is None:
                     return None
                 included |= {(other.name, added.line), (other.name, call.line)}
@@ -486,25 +546,6 @@ class Routes:
         if not included or not calls <= included:
             return None
         return sorted(paths)
-
-    @staticmethod
-    def _argument(call: facts.Value, params: list[facts.Param], parameter: str) -> str | None:
-        """The string literal a call gives the parameter `parameter` (of a function whose
-        parameters are `params`), by keyword or position, or its string default when the call
-        gives it none; None when it is not one."""
-        if any(a.text.startswith("*") for a in call.args):
-            return None
-        positional = [a for a in call.args if a.keyword is None]
-        given = [a for a in call.args if a.keyword == parameter]
-        index = [p.name for p in params].index(parameter)
-        found = given[0] if given else positional[index] if index < len(positional) else None
-        if found is None:
-            return params[index].literal
-        try:
-            value = ast.literal_eval(found.text)
-        except (ValueError, SyntaxError):
-            return None
-        return value if isinstance(value, str) else None
 
     def _unread_router(self, handler: Handler) -> bool:
         """Whether the handler's router is one whose prefix the analysis cannot read: an

@@ -785,8 +785,12 @@ def test_routes_defined_inside_a_router_factory_are_listed_and_converted(cli, ap
     root = app({"api/factory.py": FACTORY})
     document = cli.json("phase1", root)
     found = outcome(document, "make_routes.<locals>.list_all", "convert", "takes a synchronous Session")
-    # the factory's prefix is an f-string of its parameter: unknown, and said so
-    assert (found["path"], found["line"]) == ("[unknown prefix]/", 13)
+    # the factory's prefix is an f-string of its parameter, which its one call gives the literal "items"
+    assert (found["path"], found["line"]) == ("/items/", 13) and "path_incomplete" not in found
+    varied = FACTORY.replace('make_routes("items")', 'make_routes(os.environ["M"])')
+    near = app({"api/factory.py": "import os\n" + varied})
+    found = outcome(cli.json("phase1", near), "make_routes.<locals>.list_all", "convert", "takes a synchronous Session")
+    assert (found["path"], found["path_incomplete"]) == ("[unknown prefix]/", True)
     outcome(document, "make_routes.<locals>.ping", "keep", "does no synchronous Session work")
     assert "-    async def list_all(session: session_dependency):\n+    def list_all(session: session_dependency):\n" in document["diff"]
     assert "async def ping" not in "".join(text_line for text_line in document["diff"].splitlines(True) if text_line[:1] in "+-")

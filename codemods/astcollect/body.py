@@ -42,6 +42,7 @@ from async_migrate.codemods.astcollect import (
     query_vars,
     returns,
     route_overrides,
+    router_prefixes,
     syntax,
     unpacked,
 )
@@ -166,6 +167,10 @@ def _read_function(
             function.hands_to_super = route_overrides.hands_to_super(node)
         if collector.source.mentions_within("endpoint", node) or collector.source.mentions_within("dependant", node):
             function.endpoint_reads = route_overrides.endpoint_reads(node)
+    if collector.source.mentions_within("prefix", node) or (
+        node.name == "__init__" and collector.source.mentions_within("**", node)
+    ):
+        function.router_prefixes = router_prefixes.read(node)
     scanner = BodyScanner(collector, function, names)
     scanner.top = {
         id(statement.value) for statement in node.body
