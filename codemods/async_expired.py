@@ -239,15 +239,14 @@ def _block_end(held: dict[str, dict[int, str]], session: str, point: int) -> boo
     return held.get(session, {}).get(point, "").startswith("end of")
 
 
-def _held_expires(project: Project, function: facts.Function, path: str) -> bool | None:
-    """Whether the AsyncSession `path` (`repo.db`) expires its objects on commit, where the
-    instance holding it is a parameter a dependency builds from the AsyncSession it is given
+def _held_expires(project: Project, param: facts.Param) -> bool | None:
+    """Whether the AsyncSession an instance holds (`repo.db`) expires its objects on commit, where
+    the instance is the parameter `param` a dependency builds from the AsyncSession it is given
     (`get_repo(db: AsyncSession = Depends(get_db))`): as that Session's opener says. None when
     not known."""
     from async_migrate.codemods.phase1.expired_deps import _dependency
 
-    param = next((p for p in function.params if p.name == path.partition(".")[0]), None)
-    provider = _dependency(project, param) if param is not None else None
+    provider = _dependency(project, param)
     if provider is None:
         return None
     given = [p for p in project.functions[provider][1].params if p.depends is not None]

@@ -107,12 +107,37 @@ def _held_commits(project: Project, fid: FunctionId) -> dict[str, dict[int, str]
             found.setdefault(path, {})[end] = f"end of `async with {receiver}:` (line {call.line}), whose __aexit__ {how},"
         elif call.index != -1 and call.awaited:
             found.setdefault(path, {})[call.line] = f"`{receiver}.{called}()`, which {how} `{path}`,"
+    # a project method's commit (`self.uow.commit()`) is the edge's, on the Session it holds
+    through = {line for lines in found.values() for line in lines}
     for attribute in _self_held(project, fid):
         for c in function.calls:
+            if c.line in through:
+                continue
             if c.awaited and not c.nested and c.func in (f"$self.{attribute}.commit", f"$self.{attribute}.rollback"):
                 method = c.func.rpartition(".")[2]
                 how = " (rolls back)" if method == "rollback" else ""
                 found.setdefault(f"self.{attribute}", {})[c.line] = f"`self.{attribute}.{method}()`{how}"
+    for path, line, text in _chain_commits(project, fid):
+        found.setdefault(path, {}).setdefault(line, text)
+    return found
+
+
+def _chain_commits(project: Project, fid: FunctionId) -> list[tuple[str, int, str]]:
+    """`await repo.session.commit()` (`uow.session`, `self.uow.session`): the handler's own commit
+    or rollback of an AsyncSession it reaches through attributes of an object holding it, which
+    expires what that Session loaded as `await db.commit()` does; no project method runs, so no
+    call edge shows it."""
+    from async_migrate.codemods.held_session import object_held_async
+
+    found = []
+    for c in project.functions[fid][1].calls:
+        func = c.func or ""
+        chain, _, method = func[1:].rpartition(".")
+        if not (c.awaited and not c.nested and func.startswith("$") and method in _EXPIRING and "." in chain):
+            continue
+        if all(part.isidentifier() for part in chain.split(".")) and object_held_async(project, fid, f"${chain}"):
+            how = " (rolls back)" if method == "rollback" else ""
+            found.append((chain, c.line, f"`{chain}.{method}()`{how}"))
     return found
 
 
@@ -127,11 +152,18 @@ def held_expires(project: Project, fid: FunctionId, path: str) -> bool | None:
     module, function = project.functions[fid]
     head, _, attribute = path.partition(".")
     if head == "self":
-        init = _init_param(project, fid, attribute)
-        return _expires_on_commit(project, init) if init is not None else None
+        first, dot, rest = attribute.partition(".")
+        init = _init_param(project, fid, first)
+        if init is None:
+            return None
+        if not dot:
+            return _expires_on_commit(project, init)
+        # `self.uow.session` in a view whose `__init__` keeps the holder a dependency builds
+        found = _held_expires(project, init)
+        return found if found is not None else _class_dependency_expires(project, init, rest)
     param = next((p for p in function.params if p.name == head), None)
     if param is not None:
-        found = _held_expires(project, function, path)
+        found = _held_expires(project, param)
         return found if found is not None else _class_dependency_expires(project, param, attribute)
     if any(b.name == head for b in function.bindings):
         return _inline_expires(project, fid, head, attribute)
