@@ -28,6 +28,7 @@ from async_migrate.codemods.held_commits import (
     held_expires,
     module_sessions,
 )
+from async_migrate.codemods.helper_expiries import helper_expiries
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.phase2.handed_built import handed_read
 from async_migrate.codemods.project import FunctionId, Project
@@ -77,9 +78,19 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                     unknown.add(line)
                 elif ROLLS_BACK in how or through:
                     points.append(line)
+        # `await finish(db, order)` ending `await db.commit()` (or `db.expire(obj)`, `db.expire_all()`)
+        helpers = helper_expiries(project, fid, session) if "." not in session else {}
+        expired_one: dict[str, list[int]] = {}
+        for line, helper in helpers.items():
+            if helper.always or helper.commits and expires:
+                points.append(line)
+            elif helper.commits and expires is None:
+                unknown.add(line)
+            for name in helper.names:
+                expired_one.setdefault(name, []).append(line)
+        named = {**held, session: {**held.get(session, {}), **{line: h.text for line, h in helpers.items()}}}
         points = sorted(set(points) | unknown)
         # `db.expire(order)`: that object, every attribute; `db.expire(order, ["status"])` those only
-        expired_one: dict[str, list[int]] = {}
         for c in function.calls:
             if c.receiver == session and c.method == "expire" and not c.nested and c.args and c.args[0].name and (
                 c.args[0].position == 0 or c.args[0].keyword == "instance"
@@ -110,7 +121,7 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                 if reads:
                     line, written = min(reads, key=lambda read: read[0])
                     doubt = f", {EXPIRY_UNKNOWN}" if point in unknown else ""
-                    found.append(Blocking(line, f"{written} (expired by the {_expiry(function, session, point, held)} at line {point}{doubt})"))
+                    found.append(Blocking(line, f"{written} (expired by the {_expiry(function, session, point, named)} at line {point}{doubt})"))
                     break
     return sorted(found, key=lambda b: b.line)
 

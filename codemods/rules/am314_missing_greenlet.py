@@ -93,8 +93,10 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   route whose response model is a project class, the serialiser reads it the same way. A commit
   or rollback the handler makes through an object holding its AsyncSession counts too: an awaited
   method committing `self.db` (`await repo.restock_all(10)`), `await repo.session.commit()` (or
-  `await self.uow.session.commit()` in a class-based view) on the Session it keeps, the end of
-  `async with uow:` or of
+  `await self.uow.session.commit()` in a class-based view) on the Session it keeps, a project
+  function it hands the AsyncSession to that commits, rolls back or expires it (`await
+  finish(db, order)` ending `await db.commit()`, `db.expire(obj)` of what it is handed, or
+  `db.expire_all()`), the end of `async with uow:` or of
   `async with UnitOfWork(db) as uow:` (built on the `with` line, bound to a name or not) whose
   `__aexit__` commits or rolls back, `await self.db.commit()` in a class-based view keeping the
   request's AsyncSession, and a commit through a module-level Session or holder (`db =
