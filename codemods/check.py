@@ -30,6 +30,7 @@ from async_migrate.codemods.async_expired import (
 )
 from async_migrate.codemods.async_expired import UNVERIFIED as EXPIRED_UNVERIFIED
 from async_migrate.codemods.async_response_reads import response_lazy_loads, validated_lazy_loads
+from async_migrate.codemods.cascade_reads import CASCADED, cascade_reads
 from async_migrate.codemods.check_result import CheckResult as CheckResult
 from async_migrate.codemods.check_result import Finding as Finding
 from async_migrate.codemods.check_result import Silenced as Silenced
@@ -344,6 +345,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
         async_lazy = async_lazy + expired + [
             b for b in generated_reads(project, handler.id, sessions) if b.line not in lines
         ]
+        lines = {b.line for b in async_lazy}
+        async_lazy += [b for b in cascade_reads(project, handler.id, sessions) if b.line not in lines]
         async_lazy = [_detached(function, sessions, b) for b in async_lazy]
     seen = {(b.line, b.call) for b in mixed}
     blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
@@ -3763,7 +3766,8 @@ def _off_greenlet_finding(
     templated = [b for b in lazy if _TEMPLATE in b.call]
     lazy = [b for b in lazy if b not in unseen and b not in templated]
     generated = [b for b in lazy if GENERATED in b.call]
-    lazy = [b for b in lazy if b not in generated]
+    cascaded = [b for b in lazy if CASCADED in b.call]
+    lazy = [b for b in lazy if b not in generated and b not in cascaded]
     expired = [b for b in lazy if " (expired by the " in b.call]
     handed_unread = [b for b in expired if EXPIRED_UNVERIFIED in b.call]
     expired = [b for b in expired if b not in handed_unread]
@@ -3872,6 +3876,15 @@ def _off_greenlet_finding(
             "expires them whatever `expire_on_commit` says, and the read refreshes the row, which raises "
             "MissingGreenlet; `await session.refresh(obj)` after the flush or commit, or `\"eager_defaults\": True` "
             "in the class's `__mapper_args__`"
+        )
+    if cascaded:
+        parts.append(
+            f"returns objects refreshed whole at {describe(cascaded)}: the refresh cascades along a relationship "
+            "whose cascade holds refresh-expire (`cascade=\"all\"`) to what it holds, which can leave their "
+            "relationships unloaded whatever loader options loaded them, and the response model reading one loads it "
+            "while FastAPI serialises the response, which raises MissingGreenlet; drop the refresh and return what a "
+            "query loading the whole path eagerly (`selectinload(...).selectinload(...)`) gives after the commit, or "
+            "take refresh-expire out of that relationship's cascade"
         )
     if expired:
         # `expire_on_commit=False` keeps what a commit would expire, never what a rollback or an

@@ -1114,6 +1114,9 @@ class ClassFacts(_Fact):
     # those of the `backref(...)` it creates: whether a many-to-one back to a collection's holder
     # joins on the holder's primary key by the same foreign key (AM314's identity-map lookup).
     joins: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # relationship() attributes whose `cascade=` holds refresh-expire (`"all"`, or a value the
+    # collector cannot read): refreshing the object refreshes what they hold (AM314, AM291).
+    cascading: tuple[str, ...] = ()
     # The column each foreign key of the class body names, as written (`ForeignKey("authors.id")`,
     # `ForeignKey(Author.id)`, sqlmodel's `Field(foreign_key="authors.id")`: "id"); "?" for one
     # that cannot be read there (a `ForeignKeyConstraint` in `__table_args__`, a computed target).

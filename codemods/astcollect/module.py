@@ -2111,6 +2111,12 @@ class Collector:
             name = string(argument(backref, 0, "name"))
             if name is not None:
                 found.backrefs[name] = self._strategy(argument(backref, 99, "lazy"))
+        cascade = argument(call, 99, "cascade")
+        if cascade is None and callee.startswith("sqlmodel."):
+            cascade = _dict_entry(kwargs, "cascade")
+        written = string(cascade) if cascade is not None else ""
+        if written is None or {part.strip() for part in (written or "").split(",")} & {"all", "refresh-expire"}:
+            found.cascading = (*found.cascading, *targets)
         back_populates = argument(call, 99, "back_populates")
         if back_populates is None and callee.startswith("sqlmodel."):
             back_populates = _dict_entry(kwargs, "back_populates")

@@ -23,6 +23,7 @@ from async_migrate.codemods.phase2 import expired_lists, expired_related
 from async_migrate.codemods.rules.am291_refresh_cascade_read import RULE as AM291
 
 if TYPE_CHECKING:
+    from async_migrate.codemods.classes import Classes
     from async_migrate.codemods.phase2.expired_reads import ExpiredRead, Models, Refresh
     from async_migrate.codemods.project import FunctionId, Project
 
@@ -38,11 +39,11 @@ def reads(
     classes = models.classes
     if not expired_related.response_models(classes, function):
         return []
-    cascading = _cascading(project, models)
-    if not cascading:
+    cascading_names = cascading(project)
+    if not cascading_names:
         return []
-    path = _path(models, function, cascading, expired_related.relationship_names(project),
-                 expired_related.eager_names(project))
+    path = field_path(classes, function, cascading_names, expired_related.relationship_names(project),
+                      expired_related.eager_names(project))
     if path is None:
         return []
     node = expired_lists.function_node(models.tree(module.path), function)
@@ -117,14 +118,13 @@ def _partial(call: facts.Call) -> bool:
     return any(a.position == 1 or a.keyword == "attribute_names" for a in call.args)
 
 
-def _path(
-    models: Models, function: facts.Function, cascading: frozenset[str], relationships: frozenset[str],
+def field_path(
+    classes: Classes, function: facts.Function, cascading: frozenset[str], relationships: frozenset[str],
     eager: frozenset[str],
 ) -> tuple[str, str, str] | None:
     """(the cascading relationship, the lazy one below it, the path as written) of the first field
     path of the response model crossing a relationship that cascades a refresh, then a lazy
     relationship of the objects it holds (`OrderOut.lines.product`)."""
-    classes = models.classes
     for model in expired_related.response_models(classes, function):
         for name, annotation in classes.fields(model):
             if name not in cascading:
@@ -137,24 +137,9 @@ def _path(
     return None
 
 
-def _cascading(project: Project, models: Models) -> frozenset[str]:
-    """Relationship names whose `relationship(...)` call's cascade holds refresh-expire (`all`)."""
-    found: set[str] = set()
-    classes = models.classes
-    for ref, (_, cls) in classes.by_ref.items():
-        if not cls.relationships:
-            continue
-        node = models._class_node(ref)
-        for statement in node.body if node is not None else []:
-            target = statement.target if isinstance(statement, ast.AnnAssign) else (
-                statement.targets[0] if isinstance(statement, ast.Assign) and len(statement.targets) == 1 else None
-            )
-            value = statement.value if isinstance(statement, (ast.AnnAssign, ast.Assign)) else None
-            if not isinstance(target, ast.Name) or target.id not in cls.relationships or not isinstance(value, ast.Call):
-                continue
-            cascade = next((k.value for k in value.keywords if k.arg == "cascade"), None)
-            if isinstance(cascade, ast.Constant) and isinstance(cascade.value, str) and {
-                part.strip() for part in cascade.value.split(",")
-            } & {"all", "refresh-expire"}:
-                found.add(target.id)
-    return frozenset(found)
+def cascading(project: Project) -> frozenset[str]:
+    """Relationship names whose `relationship(...)` call's cascade holds refresh-expire (`all`),
+    or cannot be read (`facts.ClassFacts.cascading`)."""
+    from async_migrate.codemods.classes import project_classes
+
+    return frozenset(name for _, cls in project_classes(project).by_ref.values() for name in cls.cascading)

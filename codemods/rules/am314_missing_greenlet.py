@@ -106,7 +106,12 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   state), or it commits through another object the holder keeps, the read is unverified, not
   cleared. What a module-level AsyncSession (AM338's) loads through the handler's awaited queries
   (`book = await db.get(Book, id)` on `db = SessionLocal()` at import) is read the same way: lazily,
-  or after a commit expired it.
+  or after a commit expired it. A route returning an object it refreshed whole (`await
+  db.refresh(order)`, or a project function it hands the AsyncSession to did and returns it) along
+  a relationship whose cascade holds refresh-expire (`Order.lines` with `cascade="all"`) refreshes
+  what that relationship holds too, which can leave their lazy relationships unloaded whatever
+  loader options loaded them: a response model reading one (`OrderOut.lines[].product`) loads it
+  while the response is serialised.
 
 Read below the `async with` block that opened the handler's AsyncSession (every one it has), each
 of these loads on a closed Session instead: the object is detached, and the read raises
