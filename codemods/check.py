@@ -495,7 +495,7 @@ def _process_wide_async(project: Project, handler: Handler) -> Finding | None:
     firm = [use for use in uses if not use.unverified]
     shown = firm or uses
     made = ", ".join(sorted({use.made for use in shown}))
-    calls = ", ".join(f"line {use.line} (`{use.call}`)" for use in shown) + f" (made at import at {made})"
+    calls = ", ".join(f"line {use.line} (`{use.call}`)" for use in shown) + f" (made {made})"
     harm = (
         "concurrent requests take turns on the event loop at each `await`, so their work on it overlaps "
         "(InvalidRequestError \"concurrent operations are not permitted\") and one request's commit or rollback "

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import cast
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.cached_sessions import cached_sessions
 from async_migrate.codemods.held_session import ASYNC, SYNC, held_attribute, held_attributes, init_held_async
 from async_migrate.codemods.project import FunctionId, Project
 
@@ -209,6 +210,9 @@ def module_sessions(project: Project, fid: FunctionId) -> dict[str, bool | None]
         expires = _module_session(project, call.callee.rpartition(".")[0])
         if expires is not _NO_SESSION:
             found[name] = cast("bool | None", expires)
+    # `db = get_session()` on an `@lru_cache` function opening it: the Session its first call made
+    for name, (_, expires) in cached_sessions(project, fid).items():
+        found.setdefault(name, expires)
     return found
 
 

@@ -105,9 +105,10 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   handler's own AsyncSession too, opened by a factory outside PATH or kept on the application's
   state), or it commits through another object the holder keeps, the read is unverified, not
   cleared. What a module-level AsyncSession (AM338's) loads through the handler's awaited queries
-  (`book = await db.get(Book, id)` on `db = SessionLocal()` at import) is read the same way: lazily,
-  or after a commit expired it. A route returning an object it refreshed whole (`await
-  db.refresh(order)`, or a project function it hands the AsyncSession to did and returns it) along
+  (`book = await db.get(Book, id)` on `db = SessionLocal()` at import, or on `db = get_session()`
+  where an `@lru_cache` function opens it) is read the same way: lazily, or after a commit expired
+  it. A route returning an object it refreshed whole (`await db.refresh(order)`, or a project
+  function it hands the AsyncSession to did and returns it) along
   a relationship whose cascade holds refresh-expire (`Order.lines` with `cascade="all"`) refreshes
   what that relationship holds too, which can leave their lazy relationships unloaded whatever
   loader options loaded them: a response model reading one (`OrderOut.lines[].product`) loads it

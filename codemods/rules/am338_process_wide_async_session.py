@@ -3,7 +3,10 @@
 An AsyncSession runs one operation at a time and keeps one transaction. One made at import (`db
 = SessionLocal()` at module level on an `async_sessionmaker`, `AsyncSession(engine)`), or kept by
 an object built at import (`crud = CRUD(SessionLocal())` whose `__init__` stores it as
-`self.db`, annotated or not), is used by every request: concurrent requests take turns on the
+`self.db`, annotated or not), or opened by the first call of a cached function (`@lru_cache def
+get_session(): return AsyncSession(engine)`, `@cache` returning `async_session_factory()`) that
+hands every later call the same one (`db = get_session()`, `await get_session().get(...)`), is used
+by every request: concurrent requests take turns on the
 event loop at each `await`, so their work on it overlaps (InvalidRequestError "concurrent operations are not
 permitted"), and one request's commit or rollback ends another's transaction, committing or
 discarding its half-done work and expiring the objects it read. `check` reports the handler's
