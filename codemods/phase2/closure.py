@@ -340,11 +340,16 @@ def compute(
     candidates: dict[FunctionId, Handler] = {}
     held_elsewhere: dict[FunctionId, list[Reason]] = {}
     mixed: dict[FunctionId, list[dependencies.SharedSession]] = {}
+    # A websocket left with synchronous Session work on the event loop is blocked, not unchanged:
+    # "unchanged" says there is nothing to do, and it still blocks the loop (check: AM301).
+    websockets: dict[FunctionId, list[Reason]] = {}
     for handler in routes:
         if handler.kind == "websocket":
-            closure.unchanged_routes[handler.id] = AM203.reason(
-                "websocket handlers are not migrated" + _websocket_still_blocks(project, handler)
-            )
+            still = _websocket_still_blocks(project, handler)
+            if still:
+                websockets[handler.id] = [AM203.reason("websocket handlers are not migrated" + still)]
+            else:
+                closure.unchanged_routes[handler.id] = AM203.reason("websocket handlers are not migrated")
             continue
         if handler.function.is_async and project.declared_async_session_params(handler.id):
             # Migrated by hand but for a dependency still on the synchronous Session: the request
@@ -948,7 +953,7 @@ def compute(
         for reason in class_grouped(route, reach(route)):
             if reason not in reasons:
                 reasons.append(reason)
-    closure.blocked_routes = {**blocked, **held_elsewhere}
+    closure.blocked_routes = {**blocked, **held_elsewhere, **websockets}
     closure.migrated_routes = {fid for fid in candidates if fid not in blocked}
     closure.mixed_routes = set(mixed) & closure.migrated_routes
     closure.reaches = {fid: reach(fid) for fid in closure.migrated_routes}

@@ -1,9 +1,10 @@
-"""AM203 websocket-not-migrated: phase two leaves websocket handlers of the subsystem alone."""
+"""AM203 websocket-not-migrated: phase two leaves websocket handlers of the subsystem alone; one
+still doing synchronous Session work on the event loop is blocked, one doing none unchanged."""
 
 from __future__ import annotations
 
 
-def test_a_websocket_in_the_subsystem_is_unchanged_with_am203(phase2, entry):
+def test_a_websocket_doing_session_work_in_the_subsystem_is_blocked_with_am203(phase2, entry):
     document = phase2(
         """
         from fastapi import WebSocket
@@ -15,7 +16,8 @@ def test_a_websocket_in_the_subsystem_is_unchanged_with_am203(phase2, entry):
         """
     )
     found = entry(document, "live")
-    assert (found["action"], found["codes"]) == ("unchanged", ["AM203"])
+    # left on the synchronous Session, still blocking the loop: not "nothing to do"
+    assert (found["action"], found["codes"]) == ("blocked", ["AM203"])
 
 
 def test_near_miss_a_plain_route_beside_it_migrates(phase2, entry):
@@ -52,3 +54,4 @@ def test_the_reason_names_the_session_work_it_leaves_on_the_event_loop(phase2, e
     assert "still blocks the event loop (check: AM301)" in reason, reason
     assert "(session.commit())" in reason, reason
     assert entry(document, "echo")["reasons"] == ["websocket handlers are not migrated"]
+    assert (entry(document, "feed")["action"], entry(document, "echo")["action"]) == ("blocked", "unchanged")
