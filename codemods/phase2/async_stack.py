@@ -168,6 +168,10 @@ def analyse_for(
         # Routes reaching no session dependency but opening their Sessions themselves: the
         # sessionmakers they open choose the stack, not what other routers' dependencies open.
         key = frozenset(("opens", found.module.name, found.name) for found in analysis._sync_pool()[0])
+        if analysis._inline_openings_only():
+            # `Session(engine)` in the routes: the pool is only the sessionmakers bound to that
+            # engine, whose dependencies' commits are not the routes' (`_sync_commits`)
+            key |= {("inline", "", "")}
     if not blocked and (not key or key == _project_route_dependencies(project, root, read)):
         return stack
     # The subsystem reaches fewer session dependencies than the project's routes: its stack copies
@@ -498,6 +502,13 @@ class _Analysis:
         """Whether this is a subsystem's run whose routes reach no session dependency and open
         their Sessions themselves from sessionmakers the stack then stands for."""
         return not self._route_dependencies() and bool(self._subsystem_openers()) and bool(self._sync_pool()[0])
+
+    def _inline_openings_only(self) -> bool:
+        """Whether this is a subsystem's run whose routes reach no session dependency and open
+        every Session they open on an engine (`with Session(engine) as s:`), from no sessionmaker."""
+        if not self._own_openings_only():
+            return False
+        return not any(self._opens(fid, c) for c in self._production for fid in self._subsystem_openers())
 
     def _beside_own_openings(self, dependencies: set[FunctionId]) -> set[FunctionId]:
         """The session dependencies the stack stands beside when the routes reach none: for a
@@ -1735,6 +1746,10 @@ class _Analysis:
         Dependencies that disagree block phase two (AM240): one async dependency cannot copy both.
         """
         verdicts = self.reached_commits(fallback=True)
+        if len(set(verdicts.values())) > 1 and self._inline_openings_only():
+            # Routes opening `Session(engine)` themselves commit by hand: the dependencies beside
+            # them disagreeing is other routes' business, not a reason to block these.
+            return None
         if len(set(verdicts.values())) > 1:
             described = ", ".join(
                 f"`{self.project.functions[fid][1].qualname}` ({fid_path(self.project, fid)}:"
