@@ -1954,7 +1954,8 @@ class Collector:
         found.literal_tables = tuple(name for name in found.literal_tables if bound.count(name) == 1)
         if self.source.mentions("outer"):  # `Router`, `router`: where a class may hold one
             self._held(found, statements)
-        if self.source.mentions("Cache") or self.source.mentions("Lock"):
+        # a generator its instance keeps is resumed by `next(self.ids)`, `self.ids.send(x)` (AM140)
+        if any(self.source.mentions(word) for word in ("Cache", "Lock", "next", "send(", "throw(")):
             self._instance_built(found, statements)
         if any(self.source.mentions(word) for word in ("= {", "= [", "dict(", "list(")):
             stores, unread = item_stores.read(statements, lambda value, local: self.expression(value, local))

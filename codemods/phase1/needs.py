@@ -65,6 +65,9 @@ class NeedKind(Enum):
     # `if key in SEEN: raise ...` then `SEEN.add(key)`: a check of shared state, then a change of it
     # the check decided, in the handler or a helper it calls in place
     CHECK_THEN_ACT = "check-then-act"
+    # `next(IDS)` on a generator every request shares (`IDS = _ids()`): as `def`, two threads
+    # could resume it at once
+    GENERATOR = "shared-generator"
     # a cachetools cache given no `lock=` that the handler, or a helper it calls, reads and writes
     CACHE_UPDATE = "cache-update"
     # a cachetools cache held by an instance every request shares (`self.cache[k] = v`)
@@ -295,6 +298,17 @@ NEEDS: dict[NeedKind, _Entry] = {
         + " keep it async: offload the Session work instead (`await run_in_threadpool(...)`), or make both "
         "inside one `with LOCK:` on a module-level `threading.Lock` and rerun phase one",
     ),
+    NeedKind.GENERATOR: _Entry(
+        AM140,
+        lambda need: (f"calls {need.where}, which resumes" if need.where else "resumes")
+        + f" the generator `{need.subject}` ({need.at}), which every request shares: on the event loop no other "
+        "request runs until it yields; as `def`, concurrent requests would resume it in several threads at once, "
+        "and one would fail with `ValueError: generator already executing`",
+        lambda need: f"the generator `{need.subject}` ({need.at}"
+        + (f", through {need.where}" if need.where else "")
+        + ") keeps it async: resume it inside `with LOCK:` on a module-level `threading.Lock` (or use "
+        "`itertools.count()`, which threads may share) and rerun phase one",
+    ),
     NeedKind.THREAD_LOCAL: _Entry(
         AM141,
         lambda need: f"uses thread-local state `{need.subject}` (threading.local) "
@@ -418,6 +432,8 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
             needs.append(CoroutineNeed(kind, update.subject, update.line, "", f"line {update.line}"))
         elif update.kind == "self":
             needs.append(CoroutineNeed(NeedKind.INSTANCE_UPDATE, update.subject, update.line))
+        elif update.kind == "generator":
+            needs.append(CoroutineNeed(NeedKind.GENERATOR, update.subject, update.line, "", f"line {update.line}"))
         elif update.kind == "check":
             needs.append(
                 CoroutineNeed(
@@ -431,7 +447,9 @@ def coroutine_needs(project: Project, handler: Handler) -> list[CoroutineNeed]:
     helper = shared_updates.reached_update(project, handler.id, self_shared)
     if helper is not None:
         chain = _chain(project, helper.helpers, helper.call_line)
-        kind = {"cache": NeedKind.CACHE_UPDATE, "self-cache": NeedKind.INSTANCE_CACHE}.get(helper.kind, NeedKind.HELPER_UPDATE)
+        kind = {
+            "cache": NeedKind.CACHE_UPDATE, "self-cache": NeedKind.INSTANCE_CACHE, "generator": NeedKind.GENERATOR,
+        }.get(helper.kind, NeedKind.HELPER_UPDATE)
         if helper.kind == "check":
             needs.append(
                 CoroutineNeed(

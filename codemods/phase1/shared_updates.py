@@ -46,6 +46,7 @@ class SharedUpdate:
     a handler calls to reach it (empty for its own body), each with the line of the call."""
 
     # "global" (`global n`), "free" (`COUNTS[k]`, `Stats.total`), "self" (`self.hits`, `cls.total`),
+    # "generator" (`next(IDS)`, `IDS.send(x)` on a generator every request shares, as written),
     # "cache" (a cachetools decorator given no `lock=`, as written: `@cached(TTLCache(...))`; or a
     # write to a module-level cachetools cache: `CACHE`), "self-cache" (a write to a cachetools
     # cache a shared instance holds: `self.cache`)
@@ -237,6 +238,10 @@ def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[Sh
         value = target.value if target is not None and target.kind == "value" else None
         if value is not None and value.kind == "call" and project.canonical(value.ref) in CACHE_CLASSES:
             found.append(("cache", path, line))
+    found.extend(
+        ("generator", subject, line)
+        for subject, line in _advanced_generators(project, fid, first.name if first is not None and not static else None, self_shared)
+    )
     updates = [
         SharedUpdate(kind, subject, line, module.path) for kind, subject, line in found if not _guarded(project, fid, line)
     ]
@@ -248,6 +253,68 @@ def own_updates(project: Project, fid: FunctionId, self_shared: bool) -> list[Sh
                              read=pair.read, write=pair.write)
             )
     return sorted(updates, key=lambda update: update.line)
+
+
+# Resuming a generator runs its frame up to the next `yield`; a second thread resuming it meanwhile
+# gets `ValueError: generator already executing`, where on the event loop no other request runs
+# until it yields.
+_RESUMING = frozenset({"send", "throw", "__next__"})
+
+
+def _advanced_generators(
+    project: Project, fid: FunctionId, first: str | None, self_shared: bool
+) -> list[tuple[str, int]]:
+    """The function's own resumptions (`next(IDS)`, `next(IDS, 0)`, `IDS.send(x)`, `IDS.__next__()`)
+    of a generator every request shares, as written, with the line: a module-level name bound to a
+    call of a project generator function (`IDS = _ids()`), or, on an instance every request shares,
+    an attribute its class binds to one (`self._ids = _ids()`)."""
+    function = project.functions[fid][1]
+    found = []
+    for call in function.calls:
+        if call.nested:
+            continue
+        if call.callee == "next" and call.args and call.args[0].position == 0:
+            argument = call.args[0]
+            written = argument.ref or argument.expr
+        elif call.method in _RESUMING and call.callee is not None and not call.callee.startswith("$"):
+            written = call.callee.rpartition(".")[0]
+        elif call.func is not None and call.func.rpartition(".")[2] in _RESUMING:
+            written = call.func.rpartition(".")[0]
+        else:
+            continue
+        subject = _shared_generator(project, fid, written, first if self_shared else None)
+        if subject is not None:
+            found.append((subject, call.line))
+    return found
+
+
+def _shared_generator(project: Project, fid: FunctionId, written: str | None, first: str | None) -> str | None:
+    """`written` (a resolved module-level reference, or `$self.attr` on a shared instance) as the
+    generator every request shares it names, as written, or None."""
+    if not written:
+        return None
+    if written.startswith("$"):
+        head, _, attribute = written[1:].partition(".")
+        classes = project_classes(project)
+        owner = classes.owner(fid)
+        if first is None or head != first or not attribute or "." in attribute or owner is None:
+            return None
+        for ref in classes.mro(owner):
+            found = classes.by_ref.get(ref)
+            if found is not None and attribute in found[1].instance_built:
+                return f"{head}.{attribute}" if _generator_function(project, found[1].instance_built[attribute]) else None
+        return None
+    target = project.resolve(written)
+    value = target.value if target is not None and target.kind == "value" else None
+    if value is None or value.kind != "call" or not _generator_function(project, value.ref):
+        return None
+    return written.rpartition(".")[2]
+
+
+def _generator_function(project: Project, ref: str | None) -> bool:
+    target = project.resolve(ref) if ref else None
+    function = target.function if target is not None and target.kind == "function" else None
+    return function is not None and function.is_generator and not function.is_async
 
 
 def shared_through(project: Project, function: facts.Function, path: str) -> str | None:
@@ -408,11 +475,11 @@ def already_threaded(project: Project, fid: FunctionId, update: SharedUpdate) ->
     change: the race a `def` would bring is there already, and keeping the route async does not
     avoid it. Only for state that is the same whoever calls `fid` (a module-level name or what it
     holds, the application's state), not state on `self`, which may be another instance there."""
-    if update.kind not in ("global", "free", "check"):
+    if update.kind not in ("global", "free", "check", "generator"):
         return None
     function = project.functions[fid][1]
     first = function.params[0].name if function.params and function.params[0].positional else None
-    if update.kind == "check" and first is not None and update.subject.partition(".")[0] == first:
+    if update.kind in ("check", "generator") and first is not None and update.subject.partition(".")[0] == first:
         return None
     return threaded_functions(project).get(fid)
 

@@ -28,6 +28,11 @@ cachetools locks none of its caches itself, so two threads can corrupt its size 
 bookkeeping; `lock=threading.Lock()`, writes made under `with LOCK:` (`with self.lock:`), or
 `cachetools.func.ttl_cache` & co. (which lock), convert. A plain dict, set, list or OrderedDict
 takes each such write in one step, as a module-level one does: no reason.
+A generator every request shares (a module-level `IDS = _ids()` of a project generator function,
+or one `__init__` binds on a shared instance, `self._ids = _ids()`) resumed by `next(IDS)`,
+`IDS.send(x)` or `IDS.__next__()`, in the handler or a helper, keeps it too: as `def`, a thread
+resuming it while another is inside its frame gets `ValueError: generator already executing`.
+`itertools.count()` and iterators over containers are C iterators threads may share: no reason.
 A check-then-act on shared state is kept the same way: a read of it (`key in SEEN_KEYS`,
 `SEEN.get(k)`, `SEEN[k]`, `len(QUEUE)`, `if QUEUE:`, a comparison, `n = total` of a name it
 rebinds) and a later change of it on the same path (`SEEN_KEYS.add(key)`, `.append`, `.update`,
