@@ -121,7 +121,8 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                 if reads:
                     line, written = min(reads, key=lambda read: read[0])
                     doubt = f", {EXPIRY_UNKNOWN}" if point in unknown else ""
-                    found.append(Blocking(line, f"{written} (expired by the {_expiry(function, session, point, named)} at line {point}{doubt})"))
+                    at = helpers[point].line if point in helpers else point
+                    found.append(Blocking(line, f"{written} (expired by the {_expiry(function, session, point, named)} at line {at}{doubt})"))
                     break
     return sorted(found, key=lambda b: b.line)
 

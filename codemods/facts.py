@@ -456,6 +456,9 @@ class Call(_Fact):
     # The constant arguments, by position or keyword (`create_session(scoped=False)`: the keyword
     # and `repr(False)`); None where the call unpacks `*` or `**` (`astcollect.param_branches`).
     literals: tuple[tuple[int | str, str], ...] | None = None
+    # A call written over several lines: its last line (0: one line). What its arguments read
+    # there runs before it does (`finish(db, item,\n    note=item.note)`).
+    last_line: int = 0
 
 
 @dataclass(slots=True)

@@ -46,11 +46,13 @@ class Point:
     always: bool
     names: frozenset[str]
     text: str
+    line: int  # where the call starts (the key is where it ends)
 
 
 def helper_expiries(project: Project, fid: FunctionId, session: str) -> dict[int, Point]:
     """The handler's calls handing `session` to project functions that commit or expire it, by
-    line. A coroutine function counts only where it is awaited (a task it schedules runs later)."""
+    their last line: the reads of its own arguments, on the lines it spans, run before the helper
+    does. A coroutine function counts only where it is awaited (a task it schedules runs later)."""
     found: dict[int, Point] = {}
     for edge in project.all_calls_from.get(fid, ()):
         call = edge.call
@@ -66,10 +68,11 @@ def helper_expiries(project: Project, fid: FunctionId, session: str) -> dict[int
         names = frozenset(a.name for a in call.args if a.name and facts.parameter_of(helper, a) in expiry.params)
         shown = (call.func or "").lstrip("$") or (call.callee or helper.qualname).rpartition(".")[2]
         text = f"`{shown}(...)`, which calls `{expiry.written}`,"
-        point = found.get(call.line)
-        found[call.line] = Point(
+        last = call.last_line or call.line
+        point = found.get(last)
+        found[last] = Point(
             expiry.commits or (point is not None and point.commits), expiry.always or (point is not None and point.always),
-            names | (point.names if point is not None else frozenset()), text,
+            names | (point.names if point is not None else frozenset()), text, call.line,
         )
     return found
 

@@ -2239,6 +2239,8 @@ class BodyScanner:
         # By position, the rest set after: matching a dozen keywords against the 36 parameters of
         # `Call.__init__` cost more than building the call.
         call = facts.Call(self.source.line_of(node), None, self.call_count)
+        if node.end_lineno is not None and node.end_lineno > call.line:
+            call.last_line = node.end_lineno
         call.awaited = key in self.awaited
         call.nested = nested
         call.offloaded = key in self.offloaded

@@ -106,6 +106,32 @@ async def other(item_id: int, db: AsyncSession = Depends(get_db)) -> dict:
     item = await db.get(Item, item_id)
     forget(None, item)
     return {"stock": item.stock}
+
+
+async def reply(db, name, stock):
+    await db.commit()
+    return {"name": name, "stock": stock}
+
+
+@app.post("/i/{item_id}")
+async def read_as_arguments(item_id: int, db: AsyncSession = Depends(get_db)) -> dict:
+    item = await db.get(Item, item_id)
+    return await reply(
+        db,
+        item.name,
+        stock=item.stock,
+    )
+
+
+@app.post("/j/{item_id}")
+async def read_after_a_long_call(item_id: int, db: AsyncSession = Depends(get_db)) -> dict:
+    item = await db.get(Item, item_id)
+    await reply(
+        db,
+        item.name,
+        stock=item.stock,
+    )
+    return {"stock": item.stock}
 """
 
 
@@ -140,3 +166,14 @@ def test_near_miss_a_refresh_a_raise_after_the_rollback_and_a_sessionmaker_keepi
     kept = _root(project, ", expire_on_commit=False")
     for name in ("committed", "typed", "nested", "raised", "other"):
         assert findings(kept, name) == [], name
+
+
+def test_reads_that_are_the_calls_own_arguments_run_before_it_and_a_read_after_it_is_am314(project, findings):
+    """The arguments of a call written over several lines are read before the helper commits
+    (open_webui's `generate_app_channel_reply(...)`, whose keyword arguments read `message.*`)."""
+    root = _root(project)
+    assert findings(root, "read_as_arguments") == []
+    (found,) = findings(root, "read_after_a_long_call")
+    start = (root / "app.py").read_text().splitlines().index("    await reply(") + 1
+    assert found["code"] == "AM314", found
+    assert f"item.stock (expired by the `reply(...)`, which calls `db.commit()`, at line {start})" in found["message"], found
