@@ -1288,11 +1288,32 @@ def _override_twinned(project: Project, fid: FunctionId, override: FunctionId) -
 
 
 def _existing_twin(project: Project, fid: FunctionId) -> FunctionId | None:
-    """The async twin an earlier run left beside a function or method, which the migrated code will call."""
+    """The async twin an earlier run left beside a function or method, which the migrated code
+    will call: `name_async` beside it, or the method of the same name in the parallel class an
+    earlier run added (`TaskRepositoryAsync.for_project`), which the migrated code uses whole."""
     module, function = project.functions[fid]
     name = twins_module.earlier_twin(project, fid)
     owner = function.qualname.rpartition(".")[0]
-    return None if name is None else (module.name, f"{owner}.{name}" if owner else name)
+    if name is not None:
+        return (module.name, f"{owner}.{name}" if owner else name)
+    return _parallel_twin(project, fid)
+
+
+def _parallel_twin(project: Project, fid: FunctionId) -> FunctionId | None:
+    """The method standing for `fid` in the parallel class an earlier run added beside its class."""
+    classes = project.flow.classes
+    ref = classes.owner(fid)
+    if ref is None or ref not in classes.by_ref:
+        return None
+    module, written = classes.by_ref[ref]
+    name = written.name + twin_names.PARALLEL_SUFFIX
+    lacking = _existing_parallel(project, ref, name, {fid})
+    if lacking is None or fid in lacking:
+        return None
+    owner = written.qualname.rpartition(".")[0]
+    method = unit_of_work_module.ASYNC_NAMES.get(project.functions[fid][1].name, project.functions[fid][1].name)
+    twin = (module.name, f"{owner}.{name}.{method}" if owner else f"{name}.{method}")
+    return twin if twin in project.functions else None
 
 
 def _handed_markers(project: Project, trees: _Trees, fid: FunctionId) -> list[str]:
@@ -1374,11 +1395,14 @@ def _in_existing_twin(project: Project, fix: EagerFix) -> EagerFix | None:
     if twin is None or twin not in project.functions:
         return None
     original, copy = project.functions[fix.fid][1], project.functions[twin][1]
-    if not copy.is_async or fix.load >= len(original.loads):
+    # numbered as `eager_flow.query_of` numbers them: the function's own queries, then those on
+    # a Session its instance holds (a parallel class's method)
+    mine, copied = _numbered_loads(original), _numbered_loads(copy)
+    if not copy.is_async or fix.load >= len(mine):
         return None
-    load = original.loads[fix.load]
-    ours = [i for i, other in enumerate(original.loads) if (other.form, other.model) == (load.form, load.model)]
-    theirs = [i for i, other in enumerate(copy.loads) if (other.form, other.model) == (load.form, load.model)]
+    load = mine[fix.load]
+    ours = [i for i, other in enumerate(mine) if (other.form, other.model) == (load.form, load.model)]
+    theirs = [i for i, other in enumerate(copied) if (other.form, other.model) == (load.form, load.model)]
     if len(ours) != len(theirs):
         return None
     index = theirs[ours.index(fix.load)]
@@ -1387,8 +1411,13 @@ def _in_existing_twin(project: Project, fix: EagerFix) -> EagerFix | None:
     return replace(fix, fid=twin, load=index, file=project.functions[twin][0].path, line=line)
 
 
+def _numbered_loads(function: facts.Function) -> list[facts.Load]:
+    return [*function.loads, *(function.held_loads[key] for key in sorted(function.held_loads))]
+
+
 def _twin_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:
-    twin = twins_module.earlier_twin(project, fix.fid) or project.functions[fix.fid][1].name + project.config.twin_suffix
+    found = _existing_twin(project, fix.fid)
+    twin = found[1] if found is not None else project.functions[fix.fid][1].name + project.config.twin_suffix
     return _unfixable(
         project, fix, f"whose async twin `{twin}` (already there: an earlier run's, or written by hand) the migrated code calls and which "
         "does not load it", f"add the eager load of {{path}} to the query in `{twin}`",
