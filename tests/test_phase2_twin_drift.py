@@ -158,3 +158,70 @@ def test_the_eager_load_a_later_run_plans_goes_into_the_parallel_class_method_it
         "/by-function": [200, ["kept", "archived"]],
         "/count": [200, {"by_class": 2, "by_function": 2}],
     }
+
+
+def _drift(root: Path, function: str) -> None:
+    """The synchronous original `function` learns to hide archived items; its twin is left as it was."""
+    text = read(root, "repository.py")
+    start = text.index(f"def {function}(")
+    end = text.index("\n\n", start) if "\n\n" in text[start:] else len(text)
+    body = text[start:end].replace(
+        ".where(Item.owner_id == owner_id)", '.where(Item.owner_id == owner_id, Item.name != "archived")'
+    )
+    assert body != text[start:end]
+    (root / "repository.py").write_text(text[:start] + body + text[end:], encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_function_twin_whose_original_changed_since_is_not_reused(cli, service, kind):
+    root = _app(service)
+    apply(cli, root, subsystem="api/counts.py")
+    _drift(root, "items_for")
+    twin = read(root, "repository.py")
+    document = apply(cli, root, subsystem="api/listing.py")
+    blocked = handler(document, "list_by_function")
+    assert blocked["action"] == "blocked", blocked
+    reasons = " ".join(blocked["reasons"])
+    assert "phase two would reuse `repository.items_for_async` (repository.py:" in reasons, reasons
+    assert "as the async twin of `repository.items_for` (repository.py:" in reasons, reasons
+    assert "delete `items_for_async`" in reasons, reasons
+    # the route not calling the stale twin still migrates, its eager load in the reused method
+    assert handler(document, "list_by_class")["action"] == "migrate"
+    assert_claims_written(root, document)
+    assert "async def items_for_async" in twin and "def items_for_async" in read(root, "repository.py")
+    result = serve(root, kind, SEED_AND_GET)
+    assert result["/by-function"] == [200, ["kept"]]
+    assert result["/by-class"] == [
+        200, [{"name": "kept", "owner": {"name": "Ann"}}, {"name": "archived", "owner": {"name": "Ann"}}]
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_parallel_class_method_whose_original_changed_since_is_not_reused(cli, service, kind):
+    root = _app(service)
+    apply(cli, root, subsystem="api/counts.py")
+    _drift(root, "for_owner")
+    document = apply(cli, root, subsystem="api/listing.py")
+    blocked = handler(document, "list_by_class")
+    assert blocked["action"] == "blocked", blocked
+    reasons = " ".join(blocked["reasons"])
+    assert "phase two would reuse `repository.ItemRepositoryAsync.for_owner` (repository.py:" in reasons, reasons
+    assert "as the async twin of `repository.ItemRepository.for_owner`" in reasons, reasons
+    assert "delete `for_owner` from `ItemRepositoryAsync`" in reasons, reasons
+    assert handler(document, "list_by_function")["action"] == "migrate"
+    assert_claims_written(root, document)
+    result = serve(root, kind, SEED_AND_GET)
+    assert result["/by-class"] == [200, [{"name": "kept", "owner": {"name": "Ann"}}]]
+    assert result["/by-function"] == [200, ["kept", "archived"]]
+
+
+def test_a_twin_differing_only_in_formatting_and_comments_is_reused(cli, service):
+    root = _app(service)
+    apply(cli, root, subsystem="api/counts.py")
+    text = read(root, "repository.py")
+    line = next(line for line in text.splitlines() if line.startswith("    return list(await db.scalars("))
+    reformatted = "    # the owner's items, oldest first\n" + line.replace("select(Item)", "select(\n        Item\n    )")
+    (root / "repository.py").write_text(text.replace(line, reformatted), encoding="utf-8")
+    document = apply(cli, root, subsystem="api/listing.py")
+    assert handler(document, "list_by_function")["action"] == "migrate", handler(document, "list_by_function")
+    assert "items_for_async(db, owner_id)" in read(root, "api/listing.py")

@@ -1287,7 +1287,7 @@ def _override_twinned(project: Project, fid: FunctionId, override: FunctionId) -
     )
 
 
-def _existing_twin(project: Project, fid: FunctionId) -> FunctionId | None:
+def reused_twin(project: Project, fid: FunctionId) -> FunctionId | None:
     """The async twin an earlier run left beside a function or method, which the migrated code
     will call: `name_async` beside it, or the method of the same name in the parallel class an
     earlier run added (`TaskRepositoryAsync.for_project`), which the migrated code uses whole."""
@@ -1376,7 +1376,7 @@ def _twin_lacks(project: Project, fix: EagerFix) -> bool:
     last relationship: the option would go to the original, which the migrated code no longer calls."""
     from async_migrate.codemods.classes import project_classes
 
-    twin = _existing_twin(project, fix.fid)
+    twin = reused_twin(project, fix.fid)
     if twin is None or twin not in project.functions:
         return False
     classes = project_classes(project)
@@ -1391,13 +1391,13 @@ def _in_existing_twin(project: Project, fix: EagerFix) -> EagerFix | None:
     """The fix moved onto the query of the earlier run's async twin that the migrated code calls
     in place of `fix.fid`: the twin's query of the same form and entity, at the same place among
     those (the twin is the original's copy); None when the twin's queries do not line up so."""
-    twin = _existing_twin(project, fix.fid)
+    twin = reused_twin(project, fix.fid)
     if twin is None or twin not in project.functions:
         return None
     original, copy = project.functions[fix.fid][1], project.functions[twin][1]
     # numbered as `eager_flow.query_of` numbers them: the function's own queries, then those on
     # a Session its instance holds (a parallel class's method)
-    mine, copied = _numbered_loads(original), _numbered_loads(copy)
+    mine, copied = numbered_loads(original), numbered_loads(copy)
     if not copy.is_async or fix.load >= len(mine):
         return None
     load = mine[fix.load]
@@ -1411,12 +1411,12 @@ def _in_existing_twin(project: Project, fix: EagerFix) -> EagerFix | None:
     return replace(fix, fid=twin, load=index, file=project.functions[twin][0].path, line=line)
 
 
-def _numbered_loads(function: facts.Function) -> list[facts.Load]:
+def numbered_loads(function: facts.Function) -> list[facts.Load]:
     return [*function.loads, *(function.held_loads[key] for key in sorted(function.held_loads))]
 
 
 def _twin_fix(project: Project, fix: EagerFix) -> LazyLoadRisk:
-    found = _existing_twin(project, fix.fid)
+    found = reused_twin(project, fix.fid)
     twin = found[1] if found is not None else project.functions[fix.fid][1].name + project.config.twin_suffix
     return _unfixable(
         project, fix, f"whose async twin `{twin}` (already there: an earlier run's, or written by hand) the migrated code calls and which "

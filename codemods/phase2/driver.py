@@ -37,6 +37,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
         async_stack,
         engine_options,
         inline_sessions,
+        reused_twins,
         scope_openers,
         self_check,
     )
@@ -160,6 +161,11 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
                 {fid: d.twin for fid, d in closure.helpers.items() if d.action == "twin" and d.twin},
                 [(c.facts.name, c.path, c.before, c.after) for c in result.changes if c.facts is not None],
                 read,
+            )
+            # A twin an earlier run wrote, reused: still the twin of the original as it is now.
+            violations += reused_twins.check(
+                project, closure, names,
+                {c.path: c.after.decode("utf-8", "replace") for c in result.changes if c.error is None}, read,
             )
             refused.extend(v for v in violations if v not in refused)
             if not violations or not closure.migrated_routes:
