@@ -8,6 +8,10 @@
 FastAPI validates the returned object into `ItemOut` on the event loop, reading `item.owner` and
 `item.tags` by the fields' names; neither is loaded, so the first read is the lazy load, outside
 any greenlet, and raises MissingGreenlet. What is judged, and what not: AM314's doc.
+
+Over 500 lines: the response walk, the objects the route built, the displayed dicts and the
+untraced results share the field reading and the credit of the route's queries; apart, each
+would import the others' helpers back.
 """
 
 from __future__ import annotations
@@ -46,12 +50,13 @@ def response_lazy_loads(project: Project, handler: Handler, sessions: set[str]) 
     if origins is None:
         return _unloaded_returned(project, handler, sessions, models, line) or _displayed(
             project, handler, sessions, models, line
-        )
+        ) or _untraced_returned(project, handler, models, line)
     walk = _Walk(project, handler, origins, _Credit(project, handler.id), line, homes)
     # a query's entity as its module imports it (`models.Entry`, re-exported by the package): the class
     owners = {walk.classes.resolve(load.model) for load in origins}
     if None in owners:
-        return []
+        # a query of an entity the flow cannot name (`select(self.model)`)
+        return _untraced_returned(project, handler, models, line)
     for model in models:
         walk.model(model, (model,), [], {owner for owner in owners if owner is not None})
     return walk.found
@@ -377,6 +382,71 @@ def _unloaded_returned(
             read = f"{classes.short(model)}.{field}"
             found.append(Blocking(line, f"{read} (lazy load while the response is serialised), on {where}: its "
                                         "relationships load on first read, one declared eager as well"))
+    return found
+
+
+def _untraced_returned(project: Project, handler: Handler, models: list[str], line: int) -> list[Blocking]:
+    """The relationships the response model reads on what the route returns when the flow cannot
+    trace it to a query (a statement a method or helper builds, `select(self.model)`), where the
+    annotations say it is an ORM object: the route's own return annotation beside its
+    `response_model=`, or that of the project function or method whose result it returns
+    (`-> list[Task]`). A relationship of such a class declared to load lazily and named by no
+    loader option of the route's closure loads while the response is serialised, unless the
+    untraced query loads it: unverified, not cleared."""
+    from async_migrate.codemods.check import UNTRACED_RESPONSE, _strategy_of
+    from async_migrate.codemods.phase2.handed_built import shown_functions
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
+
+    classes = _classes(project)
+    function = handler.function
+    refs: list[str] = []
+    if any(r.declared_response is not None for r in handler.registrations):
+        refs.extend(function.returns)
+    callees = _returned_callees(project, handler.id, function)
+    for callee in callees:
+        refs.extend(project.functions[callee][1].returns)
+    owners = {o for ref in refs if (o := classes.resolve(ref)) is not None and classes.is_mapped(o)}
+    if not owners:
+        return []
+    source = f"{shown_functions(project, callees)}()" if callees else "the route"
+    entities = ", ".join(sorted(classes.short(owner) for owner in owners))
+    eager = closure_eager_names(project, handler.id)
+    found: list[Blocking] = []
+    for model in models:
+        if classes.is_mapped(model):
+            continue
+        for field in _read_names(classes, model):
+            strategies = {_strategy_of(project, owner, field) for owner in owners} - {None}
+            if not strategies or strategies <= SAFE_STRATEGIES or field in eager:
+                continue
+            found.append(Blocking(line, (
+                f"{classes.short(model)}.{field} (may lazy-load while the response is serialised: {source} "
+                f"returns {entities} objects {UNTRACED_RESPONSE})"
+            )))
+    return found
+
+
+def _returned_callees(project: Project, fid: FunctionId, function: facts.Function) -> list[FunctionId]:
+    """The project functions whose awaited result the route returns: directly, through one local
+    bound once, or copied (`list(await repo.all())`)."""
+    from async_migrate.codemods.phase2.handed_built import _callees
+
+    found: list[FunctionId] = []
+    terms = list(function.results)
+    seen = 0
+    while terms and seen < 16:
+        seen += 1
+        term = terms.pop()
+        if term[0] == "name":
+            terms.extend(function.holds.get(term[1], ()))
+        elif term[0] in ("tuple", "any"):
+            terms.extend(term[1])
+        elif term[0] == "iter":
+            terms.append(term[1])
+        elif term[0] == "call":
+            call = next((c for c in function.calls if c.index == term[1]), None)
+            if call is not None and call.awaited:
+                found.extend(c for c in _callees(project, fid, call) if c not in found)
     return found
 
 

@@ -3573,6 +3573,11 @@ def _origins(
             return _origins(project, fid, items[picks[0][1]], sessions, picks[1:], depth + 1, homes)
         if picks and picks[0][0] == Term.ITER:
             return _union(project, fid, term[1], sessions, picks[1:], depth, homes)
+        if not picks:
+            # the sequence itself, as a query's own list stands for its objects: a copy of one
+            # (`list(await db.scalars(s))`, `sorted(...)`) or a display of its elements, each
+            # of which a response model validates
+            return _union(project, fid, term[1], sessions, picks, depth, homes)
         return None
     if kind == Term.ANY:
         return _union(project, fid, term[1], sessions, picks, depth, homes)
@@ -3729,6 +3734,8 @@ _DETACHED = ", after the `async with` block ending at line {line} closed its Asy
 _TEMPLATE = "its reads are where the analysis does not follow"
 _BY_NAME = "an attribute named at run time, which the analysis does not read: unverified"
 UNFOLLOWED_CODE = "unverified model code"
+# A response read on objects whose loading query the flow cannot trace (`async_response_reads`).
+UNTRACED_RESPONSE = "the analysis does not trace to the query loading them: unverified"
 _DEFERRED = "a deferred column no query undefers: loads on first read"
 # A column the mapping loads with the row, which a `load_only` or `defer` of the query leaves out.
 _UNLOADED = "a column its query leaves unloaded: loads on first read"
@@ -3778,6 +3785,7 @@ def _off_greenlet_finding(
     unread = [b for b in lazy if _UNREAD in b.call and b not in expired]
     by_name = [b for b in lazy if _BY_NAME in b.call and b not in expired]
     unfollowed = [b for b in lazy if UNFOLLOWED_CODE in b.call]
+    untraced = [b for b in lazy if UNTRACED_RESPONSE in b.call]
     undecided = [b for b in lazy if _HELPER_UNVERIFIED in b.call and b not in expired]
     own_session = [b for b in lazy if _OWN_SESSION in b.call]
     held_session = [b for b in lazy if _HELD_SESSION in b.call]
@@ -3785,7 +3793,7 @@ def _off_greenlet_finding(
         b for b in lazy
         if b not in expired and b not in dynamic and b not in deferred and b not in unread and b not in by_name
         and b not in handed_unread and b not in expiry_unknown and b not in own_session and b not in held_session and b not in unfollowed
-        and b not in undecided
+        and b not in undecided and b not in untraced
     ]
     if held_session:
         parts.append(
@@ -3832,6 +3840,14 @@ def _off_greenlet_finding(
             "follow: a relationship it reads that no query loaded loads lazily and raises MissingGreenlet, so this "
             "is unverified (not cleared); load what that code reads in the query (`selectinload(...)`), or "
             "acknowledge it with a pragma"
+        )
+    if untraced:
+        parts.append(
+            f"returns objects at {describe(untraced)} whose loading query the analysis cannot follow (a statement "
+            "a method or helper builds, a generic repository's): the response model reads relationships of their "
+            "class declared to load lazily, and unless that query eager-loads them each read raises "
+            "MissingGreenlet while the response is serialised, so this is unverified (not cleared); add "
+            "`selectinload(...)` for them to that query, or acknowledge it with a pragma"
         )
     if undecided:
         parts.append(

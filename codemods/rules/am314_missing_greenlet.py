@@ -19,10 +19,15 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   the attribute. What a route's response model (`response_model=`, or its return annotation)
   reads while FastAPI serialises the objects it returns is the same lazy load, where every value
   it returns comes from its queries (`return await db.get(Book, 1)`, `(await db.scalars(stmt)).all()`,
-  a local bound to one): a field naming a relationship of each class they give, not loaded, nested
+  a copy of one such list (`list(await db.scalars(stmt))`, `sorted(...)`), a local bound to one): a field naming a relationship of each class they give, not loaded, nested
   fields along the path they are read on (`BookOut.author.books` loads only by
   `selectinload(Book.author).selectinload(Author.books)`), loaded neither by those queries'
-  options nor by a refresh or `awaitable_attrs` read of the very object returned. A dict display
+  options nor by a refresh or `awaitable_attrs` read of the very object returned. Where the flow
+  cannot trace what it returns to a query (a statement a method or helper builds) but an annotation
+  says it is of a mapped class (the route's own return annotation beside `response_model=`, or that
+  of the project function or method whose result it returns: `-> list[Task]`), a field naming a
+  relationship of that class declared to load lazily, which no loader option of the route's
+  closure names, is reported unverified, not cleared. A dict display
   returned (`{"items": rows, "total": n}` under `response_model=Page[ItemOut]`), or a schema built
   from keywords (`Page[ItemOut](items=rows, total=n)`, validated where it is built), is judged
   field by field: each value the flow traces to such queries is read as the field's model (a type
