@@ -139,10 +139,12 @@ class _Reader:
         ):
             return NONE
         receiver = self._receiver(call)
-        shown = call.receiver or (receiver or "").rpartition(".")[2] or "the object"
-        returns = f"`{shown}.{call.method}` returns `{method.qualname.rpartition('.')[0]}`'s "
+        inline = self._inline(fid, function, call) if receiver is None else None
+        name = call.method or method.name
+        shown = call.receiver or (receiver or "").rpartition(".")[2] or (inline[0] if inline else "the object")
+        returns = f"`{shown}.{name}` returns `{method.qualname.rpartition('.')[0]}`'s "
         returns += ", ".join(f"`{v.rpartition('.')[2]}`" for v in variables)
-        built = self._built(fid, receiver, 0) if receiver is not None else None
+        built = self._built(fid, receiver, 0) if receiver is not None else inline[1] if inline else None
         if not built:
             return Models(why=f"{returns}, and the tool does not see how `{shown}` is built")
         found: list[str] = []
@@ -156,7 +158,22 @@ class _Reader:
                     return Models(why=f"{returns}, which nothing binds where `{shown}` is built ({made.where})")
                 if model not in found:
                     found.append(model)
-        return Models(tuple(found), source=f"`{shown}.{call.method}` ({method.qualname})")
+        return Models(tuple(found), source=f"`{shown}.{name}` ({method.qualname})")
+
+    def _inline(
+        self, fid: FunctionId, function: facts.Function, call: facts.Call
+    ) -> tuple[str, list[_Built] | None] | None:
+        """A method called on an object built in the same expression (`TaskRepository(db).get(id)`):
+        the construction as shown, and what it builds."""
+        built, dot, _ = (call.func or "").rpartition(".")
+        if not dot or not built.endswith("()"):
+            return None
+        cls = built.removesuffix("()")
+        inner = next((c for c in function.calls if c.callee == cls and c.line == call.line and c.index != call.index), None)
+        if inner is None:
+            return None
+        module, _ = self.project.functions[fid]
+        return f"{cls.rpartition('.')[2]}(...)", self._term(fid, module, function, ("call", inner.index), 0)
 
     def _receiver(self, call: facts.Call) -> str | None:
         """The object a method call runs on, as the value notation spells it: a module-level

@@ -131,28 +131,36 @@ def read_local(item_id: int, db: Session = Depends(get_db_session)):
     return {"label": str(obj)}
 
 
+@router.get("/inline/{item_id}")
+def read_inline(item_id: int, db: Session = Depends(get_db_session)):
+    obj = CRUDBase(Item).get(db, item_id)
+    return {"label": str(obj)}
+
+
 @router.get("/first")
 def first_item(db: Session = Depends(get_db_session)):
     return {"first": str(named_items.first(db)), "named": str(named_items.named(db, "cup"))}
 """
-MIGRATED = ("create_item", "read_item", "list_items", "read_by_repo", "read_local", "first_item")
+MIGRATED = ("create_item", "read_item", "list_items", "read_by_repo", "read_local", "read_inline", "first_item")
 SCRIPT = """
     created = [client.post("/items", params={"name": n}).json() for n in ("pen", "cup")]
     read = client.get(f"/items/{created[1]['id']}").json()
     listed = client.get("/items").json()
     repo = client.get(f"/repo/{created[0]['id']}").json()
     local = client.get(f"/local/{created[1]['id']}").json()
+    inline = client.get(f"/inline/{created[0]['id']}").json()
     first = client.get("/first").json()
     with Sync() as s:
         names = sorted(s.scalars(select(Item.name)).all())
     print(json.dumps({
         "labels": [c["label"] for c in created], "read": read, "listed": listed, "repo": repo, "local": local,
-        "first": first, "names": names,
+        "inline": inline, "first": first, "names": names,
     }))
 """
 EXPECTED = {
     "labels": ["Item pen", "Item cup"], "read": {"label": "Item cup"}, "listed": ["Item pen", "Item cup"],
-    "repo": {"label": "Item pen"}, "local": {"label": "Item cup"}, "first": {"first": "Item pen", "named": "Item cup"},
+    "repo": {"label": "Item pen"}, "local": {"label": "Item cup"},
+    "inline": {"label": "Item pen"}, "first": {"first": "Item pen", "named": "Item cup"},
     "names": ["cup", "pen"],
 }
 
@@ -216,3 +224,21 @@ def read_guessed(item_id: int, db: Session = Depends(get_db_session)):
         "mapped class"
     ) in reasons, reasons
     assert handler(document, "read_item")["action"] == "migrate"
+
+
+def test_near_miss_an_object_built_in_the_calling_expression_unresolved_names_its_construction(cli, service):
+    # `CRUDBase(...).get(...)`: the reason names the construction, not a receiver it has no name for
+    root = _service(service, "", """
+@router.get("/built/{item_id}")
+def read_built(item_id: int, db: Session = Depends(get_db_session)):
+    from crud.base import model_for
+
+    obj = CRUDBase(model_for("item")).get(db, item_id)
+    return {"label": str(obj)}
+""")
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    blocked = handler(document, "read_built")
+    reasons = " ".join(blocked["reasons"])
+    assert blocked["action"] == "blocked" and "AM250" in blocked["codes"], blocked
+    assert "`CRUDBase(...).get` returns `CRUDBase`'s `ModelType`, which `CRUDBase(...)` takes from" in reasons, reasons
+    assert "`the object" not in reasons and ".None`" not in reasons, reasons
