@@ -14,6 +14,9 @@ or under `@lru_cache`).
 A class FastAPI builds per request (a class dependency, a fastapi-utils `@cbv` view) is not
 shared. An update inside `with LOCK:` on a `threading.Lock` (a module-level one, or one
 `__init__` sets on `self`) is safe, as is a call made inside such a block.
+
+Over 500 lines: each kind of update (names, items, caches, generators, check-then-act) is judged
+shared by the same reading of locks, instances and dependencies, and reached through one walk.
 """
 
 from __future__ import annotations
