@@ -200,11 +200,8 @@ def _project_instance(project: Project, fid: FunctionId, kind: str, path: str) -
         owner = classes.owner(fid)
         if owner is None or "." in attribute:
             return False
-        for ref in classes.mro(owner):
-            found = classes.by_ref.get(ref)
-            if found is not None and attribute in found[1].instance_built:
-                return project.canonical(found[1].instance_built[attribute]) in classes.by_ref
-        return False
+        built = instance_built(project, owner, attribute)
+        return built is not None and project.canonical(built) in classes.by_ref
     target = project.resolve(path if path.startswith(f"{module.name}.") else f"{module.name}.{path}")
     if target is None:
         return False
@@ -302,11 +299,7 @@ def _shared_generator(project: Project, fid: FunctionId, written: str | None, fi
         owner = classes.owner(fid)
         if first is None or head != first or not attribute or "." in attribute or owner is None:
             return None
-        for ref in classes.mro(owner):
-            found = classes.by_ref.get(ref)
-            if found is not None and attribute in found[1].instance_built:
-                return f"{head}.{attribute}" if _generator_function(project, found[1].instance_built[attribute]) else None
-        return None
+        return f"{head}.{attribute}" if _generator_function(project, instance_built(project, owner, attribute)) else None
     target = project.resolve(written)
     value = target.value if target is not None and target.kind == "value" else None
     if value is None or value.kind != "call" or not _generator_function(project, value.ref):
@@ -349,19 +342,26 @@ def _cache_writes(project: Project, fid: FunctionId) -> list[tuple[str, int]]:
     function = project.functions[fid][1]
     if not function.self_writes:
         return []
-    classes = project_classes(project)
-    owner = classes.owner(fid)
+    owner = project_classes(project).owner(fid)
     if owner is None:
         return []
     found = []
     for attribute, line in function.self_writes:
-        for ref in classes.mro(owner):
-            cls = classes.by_ref.get(ref)
-            if cls is not None and attribute in cls[1].instance_built:
-                if project.canonical(cls[1].instance_built[attribute]) in CACHE_CLASSES:
-                    found.append((attribute, line))
-                break
+        built = instance_built(project, owner, attribute)
+        if built is not None and project.canonical(built) in CACHE_CLASSES:
+            found.append((attribute, line))
     return found
+
+
+def instance_built(project: Project, owner: str, attribute: str) -> str | None:
+    """What the nearest class of `owner`'s MRO binding `self.<attribute>` to a call in its methods
+    calls (`facts.ClassFacts.instance_built`: "" where it also binds anything else), or None."""
+    classes = project_classes(project)
+    for ref in classes.mro(owner):
+        found = classes.by_ref.get(ref)
+        if found is not None and attribute in found[1].instance_built:
+            return found[1].instance_built[attribute]
+    return None
 
 
 def unlocked_caches(project: Project, function: facts.Function) -> list[tuple[facts.Decorator, str]]:
