@@ -17,6 +17,7 @@ from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.helper_expiries import received
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.phase2 import expired_related, refresh_cascade
+from async_migrate.codemods.phase2.partial_refresh import is_partial
 from async_migrate.codemods.project import FunctionId, Project
 
 # In the text of each such read (check words it apart).
@@ -58,7 +59,7 @@ def _refreshed(function: facts.Function, name: str, line: int | None, sessions: 
     refreshes = [
         c for c in function.calls
         if c.receiver in sessions and c.method == "refresh" and c.awaited and not c.nested
-        and (line is None or c.line < line) and c.args and c.args[0].name == name and not refresh_cascade._partial(c)
+        and (line is None or c.line < line) and c.args and c.args[0].name == name and not is_partial(c)
     ]
     return max(refreshes, key=lambda c: c.line) if refreshes else None
 

@@ -35,7 +35,7 @@ from async_migrate.codemods.phase2 import (
     no_object,
 )
 from async_migrate.codemods.phase2.bound import bound_after, raised_after
-from async_migrate.codemods.phase2.partial_refresh import partial_refresh
+from async_migrate.codemods.phase2.partial_refresh import is_partial, partial_refresh
 from async_migrate.codemods.phase2.stack_source import UNREAD
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules import Rule
@@ -1215,7 +1215,7 @@ def _refreshed(function: facts.Function, name: str, after: int, names: set[str])
     held = {(path, ".", "refresh") for path in names if "." in path}  # `repo.db.refresh(item)`
     return any(
         (c.receiver in names and c.method == "refresh" or (c.func or "")[1:].rpartition(".") in held)
-        and c.args and c.args[0].name in each | {name} and c.line > after and not _partial(c)
+        and c.args and c.args[0].name in each | {name} and c.line > after and not is_partial(c)
         for c in function.calls
     )
 
@@ -1283,13 +1283,6 @@ def _added_by_helper(project: Project, fid: FunctionId, name: str, line: int) ->
 
 # The Session methods taking objects, with the keyword of what they take.
 _ADDED = {"add": "instance", "add_all": "instances"}
-
-
-def _partial(call: facts.Call) -> bool:
-    """`db.refresh(order, ["items"])`: only the attributes named are loaded. After a synchronous
-    commit the others reloaded when read; under AsyncSession a column the database computes (a
-    `column_property`, a server default) stays unloaded, and reading it raises MissingGreenlet."""
-    return any(a.position == 1 or a.keyword == "attribute_names" for a in call.args)
 
 
 def _touched(function: facts.Function, held: set[str], start: int, line: int, names: set[str]) -> bool:

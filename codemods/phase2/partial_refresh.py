@@ -13,6 +13,8 @@ import ast
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from async_migrate.codemods import facts
+
 
 @dataclass(frozen=True, slots=True)
 class Partial:
@@ -33,6 +35,13 @@ class Partial:
             f"`{name}` is refreshed at line {self.line} with attribute_names {loaded} only, and {self.uncovered}: "
             f"{remedy}"
         )
+
+
+def is_partial(call: facts.Call) -> bool:
+    """`db.refresh(order, ["items"])`: only the attributes named are loaded. After a synchronous
+    commit the others reloaded when read; under AsyncSession a column the database computes (a
+    `column_property`, a server default) stays unloaded, and reading it raises MissingGreenlet."""
+    return any(a.position == 1 or a.keyword == "attribute_names" for a in call.args)
 
 
 def partial_refresh(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import expired_lists, expired_related
+from async_migrate.codemods.phase2.partial_refresh import is_partial
 from async_migrate.codemods.rules.am291_refresh_cascade_read import RULE as AM291
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def _refreshed_here(
     own = [
         c for c in function.calls
         if c.method == "refresh" and c.receiver in names and c.line < line and c.args and c.args[0].name == name
-        and not _partial(c)
+        and not is_partial(c)
     ]
     if own:
         return f"`{own[-1].receiver}.refresh({name})` (line {own[-1].line})"
@@ -106,16 +107,12 @@ def _refreshed_by_helper(project: Project, fid: FunctionId, line: int) -> str | 
         returned = helper.returned[0][1:] if len(helper.returned) == 1 and helper.returned[0].startswith("$") else ""
         if not returned.isidentifier() or not any(
             c.method == "refresh" and c.receiver in sessions and c.args and c.args[0].name == returned
-            and not _partial(c) and not c.nested
+            and not is_partial(c) and not c.nested
             for c in helper.calls
         ):
             return None
     callee = edges[0].call.callee or edges[0].call.func or "?"
     return f"`{callee}(...)`, which refreshes it whole"
-
-
-def _partial(call: facts.Call) -> bool:
-    return any(a.position == 1 or a.keyword == "attribute_names" for a in call.args)
 
 
 def field_path(
