@@ -298,21 +298,38 @@ def _contract_counts(contract: dict[str, Any]) -> str:
 
 
 def print_verification(console: Console, document: dict[str, Any], quiet: bool = False) -> None:
-    if quiet:
-        _verdict(console, document)
-        return
-    against = document.get("against")
-    console.print(
-        f"verify {escape(document['app'])} in {escape(document['root'])}"
-        + (f" against {escape(against['rev'])} ({against['commit'][:12]})" if against else ""),
-        highlight=False, soft_wrap=True,
-    )
+    """The verification as text; `quiet`: only the sections that did not pass (what needs acting
+    on), then the verdict."""
+    if not quiet:
+        against = document.get("against")
+        console.print(
+            f"verify {escape(document['app'])} in {escape(document['root'])}"
+            + (f" against {escape(against['rev'])} ({against['commit'][:12]})" if against else ""),
+            highlight=False, soft_wrap=True,
+        )
     contract = document["contract"]
-    console.print(f"HTTP contract: {_status(contract['status'])}" + _contract_counts(contract))
-    for d in contract["differences"]:
-        console.print(f"  {escape(d['route'])}: {escape(d['what'])}: {escape(d['before'])} -> {escape(d['after'])}",
-                      highlight=False, soft_wrap=True)
+    if not quiet or contract["status"] not in ("pass", "skipped"):
+        console.print(f"HTTP contract: {_status(contract['status'])}" + _contract_counts(contract))
+        for d in contract["differences"]:
+            console.print(
+                f"  {escape(d['route'])}: {escape(d['what'])}: {escape(d['before'])} -> {escape(d['after'])}",
+                highlight=False, soft_wrap=True,
+            )
     tests = document["tests"]
+    if not quiet or tests["status"] not in ("pass", "skipped") or tests.get("preexisting") or tests.get("override_gaps"):
+        _print_tests(console, tests)
+    check = document["check"]
+    if not quiet or check["status"] not in ("pass", "skipped") or check["errors"]:
+        console.print(f"check: {_status(check['status'])}")
+        for finding in check["findings"]:
+            console.print(f"  {escape(finding['file'])}:{finding['line']} {escape(finding['function'])}: "
+                          f"{escape(finding['message'])}", highlight=False, soft_wrap=True)
+        for error in check["errors"]:
+            console.print(f"  {escape(error['file'])}: {escape(error['message'])}", highlight=False, soft_wrap=True)
+    _verdict(console, document)
+
+
+def _print_tests(console: Console, tests: dict[str, Any]) -> None:
     line = f"tests under the runtime guard: {_status(tests['status'])}"
     if tests["status"] != "skipped":
         counts = ", ".join(f"{n} {k}" for k, n in sorted(tests["counts"].items())) or "no results"
@@ -380,14 +397,6 @@ def print_verification(console: Console, document: dict[str, Any], quiet: bool =
         console.print("  note: the tests ran the application on trio (anyio_backend), where blockbuster's hooks "
                       "do not run: driver calls outside SQLAlchemy were not checked there",
                       highlight=False, soft_wrap=True)
-    check = document["check"]
-    console.print(f"check: {_status(check['status'])}")
-    for finding in check["findings"]:
-        console.print(f"  {escape(finding['file'])}:{finding['line']} {escape(finding['function'])}: "
-                      f"{escape(finding['message'])}", highlight=False, soft_wrap=True)
-    for error in check["errors"]:
-        console.print(f"  {escape(error['file'])}: {escape(error['message'])}", highlight=False, soft_wrap=True)
-    _verdict(console, document)
 
 
 def _verdict(console: Console, document: dict[str, Any]) -> None:

@@ -726,7 +726,7 @@ def test_occurrences_match_without_line_numbers_and_per_test() -> None:
     assert again.uncompared == "the before side's run proves nothing: no tests ran (pytest exit status 5)"
 
 
-def _printed(document: dict) -> str:
+def _printed(document: dict, quiet: bool = False) -> str:
     from io import StringIO
 
     from rich.console import Console
@@ -734,7 +734,7 @@ def _printed(document: dict) -> str:
     from async_migrate.cli.verify_cmd import print_verification
 
     out = StringIO()
-    print_verification(Console(file=out, width=400, color_system=None), document)
+    print_verification(Console(file=out, width=400, color_system=None), document, quiet)
     return out.getvalue()
 
 
@@ -1483,3 +1483,17 @@ def test_blocking_calls_also_on_the_before_side_are_summed_up_past_a_few() -> No
     assert printed.count("also on the before side (not introduced") == 3, printed
     assert "... and 4 more also on the before side (--format json lists them all)" in printed
     assert printed.index("and 4 more") < printed.index("check:")  # the verdict follows
+
+
+def test_quiet_keeps_the_section_that_failed_and_drops_those_that_passed() -> None:
+    document = _verified(blockbuster=True)
+    document["ok"] = False
+    document["check"] = {"status": "fail", "errors": [], "findings": [
+        {"file": "api/users.py", "line": 12, "function": "by_activity", "message": "AM314 missing-greenlet: ..."},
+    ]}
+    printed = _printed(document, quiet=True)
+    assert "check: FAIL" in printed and "api/users.py:12 by_activity: AM314" in printed, printed
+    assert "HTTP contract" not in printed and "tests under the runtime guard" not in printed, printed
+    assert printed.rstrip().endswith("verify: FAILED"), printed
+    # a run that passed: the verdict alone
+    assert _printed(_verified(blockbuster=True), quiet=True).strip() == "verify: passed"
