@@ -365,14 +365,20 @@ def connection_dependencies(
 def engine_work_reached(project: Project, fid: FunctionId) -> list[Blocking]:
     """The function's own engine work, and its calls (not offloaded) to project functions that
     do engine work themselves or further down: `helper(...)` at the line of the call."""
-    found = engine_work(project, fid)
-    for edge in project.all_calls_from[fid]:
-        if edge.call.offloaded or edge.callee == fid:
-            continue
-        if engine_inside(project, edge.callee, {fid}, _connections_passed(project, edge, None)):
-            module, callee = project.functions[edge.callee]
-            found.append(Blocking(edge.call.line, f"{module.name}.{callee.qualname}(...)"))
-    return found
+    # The calls reaching engine work, kept with the project: phase one, check and each subsystem
+    # scan previews ask this of the same handler. Each answer is made of new `Blocking`s, as the
+    # callers mark them offloaded.
+    memo = cast("dict[FunctionId, list[tuple[int, str]]]", project.derived.setdefault("engine_work_reached", {}))
+    reached = memo.get(fid)
+    if reached is None:
+        reached = memo[fid] = []
+        for edge in project.all_calls_from[fid]:
+            if edge.call.offloaded or edge.callee == fid:
+                continue
+            if engine_inside(project, edge.callee, {fid}, _connections_passed(project, edge, None)):
+                module, callee = project.functions[edge.callee]
+                reached.append((edge.call.line, f"{module.name}.{callee.qualname}(...)"))
+    return engine_work(project, fid) + [Blocking(line, call) for line, call in reached]
 
 
 def engine_inside(

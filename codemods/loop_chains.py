@@ -153,13 +153,18 @@ class Chains:
         if call.subscripted:
             head, *paths = call.subscripted
             method = paths[-1].rpartition(".")[2]
+            # the call is spelled only for a verdict: most calls are on nothing loop-bound
+            verdict = self._verdict(self._after(fid, head, paths), method, call)
+            if verdict is None:
+                return None
             written = self.project.written(head) + "".join(f"[...]{'.' if path else ''}{path}" for path in paths)
-            return self._verdict(self._after(fid, head, paths), written, method, call)
+            return f"{written}(){verdict}"
         called = call.func or call.callee
         holder, _, method = (called or "").rpartition(".")
         if not holder or call.item is not None or self.project._primitive_built(holder) is not None:
             return None  # `asyncio.Lock().release()`: a temporary the route builds, held nowhere
-        return self._verdict(self.expression(fid, holder), self.project.written(called or ""), method, call)
+        verdict = self._verdict(self.expression(fid, holder), method, call)
+        return None if verdict is None else f"{self.project.written(called or '')}(){verdict}"
 
     def receiver(self, fid: FunctionId, call: facts.Call) -> tuple[Held, str]:
         """What a method call's receiver may hold, and the call as a reason writes it."""
@@ -183,15 +188,16 @@ class Chains:
                 held = self.attribute(held, attribute)
         return held
 
-    def _verdict(self, held: Held, written: str, method: str, call: facts.Call) -> str | None:
+    def _verdict(self, held: Held, method: str, call: facts.Call) -> str | None:
+        """What the reason says after the call (` on an asyncio.Event`), or None."""
         if method in LOOP_BOUND_READS:
             return None
         if held.primitive is not None:
-            return f"{written}() on {one_of(held.primitive)}"
+            return f" on {one_of(held.primitive)}"
         # a project method of that name (`notifier.notify(user)`) is no primitive's
         if held.unknown and self._primitive_method(method, call):
             return (
-                f"{written}() on what the analysis cannot type (unverified: it may be an object bound to the "
+                " on what the analysis cannot type (unverified: it may be an object bound to the "
                 "event loop; annotate what holds it if it is thread-safe)"
             )
         return None

@@ -28,7 +28,15 @@ _COLLECTION_METHODS = frozenset({
 
 
 def relationship_names(project: Project) -> frozenset[str]:
-    """Relationship attributes of every collected class that load when read, by name."""
+    """Relationship attributes of every collected class that load when read, by name (kept with
+    the project: scan's preview asks it for every route of every subsystem)."""
+    known = project.derived.get("loading_relationship_names")
+    if known is None:
+        known = project.derived["loading_relationship_names"] = _relationship_names(project)
+    return known  # type: ignore[return-value]
+
+
+def _relationship_names(project: Project) -> frozenset[str]:
     found: set[str] = set()
     for module in project.modules.values():
         for cls in module.classes:
@@ -39,7 +47,15 @@ def relationship_names(project: Project) -> frozenset[str]:
 
 def eager_names(project: Project) -> frozenset[str]:
     """Relationship names every collected class declaring one loads eagerly by default: by name,
-    since the class of what a read crosses is not followed."""
+    since the class of what a read crosses is not followed (kept with the project, as
+    `relationship_names` is)."""
+    known = project.derived.get("eager_relationship_names")
+    if known is None:
+        known = project.derived["eager_relationship_names"] = _eager_names(project)
+    return known  # type: ignore[return-value]
+
+
+def _eager_names(project: Project) -> frozenset[str]:
     strategies: dict[str, set[str]] = {}
     for module in project.modules.values():
         for cls in module.classes:

@@ -139,4 +139,10 @@ def cascading(project: Project) -> frozenset[str]:
     or cannot be read (`facts.ClassFacts.cascading`)."""
     from async_migrate.codemods.classes import project_classes
 
-    return frozenset(name for _, cls in project_classes(project).by_ref.values() for name in cls.cascading)
+    # kept with the project: scan's preview asks it for every route of every subsystem
+    known = project.derived.get("cascading_relationship_names")
+    if known is None:
+        known = project.derived["cascading_relationship_names"] = frozenset(
+            name for _, cls in project_classes(project).by_ref.values() for name in cls.cascading
+        )
+    return known  # type: ignore[return-value]
