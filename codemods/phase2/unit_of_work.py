@@ -213,6 +213,9 @@ def entry_blockers(
     for edge in project.all_calls_from.get(fid, ()):
         if not _moving_context_method(project, edge.callee) or super_context_call(project, edge):
             continue
+        holder = holders.holder_of(project, edge.callee)
+        if holder is not None and holder.problems:
+            continue  # the class cannot move at all (AM253 says why): how it is entered changes nothing
         if node is None:
             tree = trees(module.path)
             node = function_node(tree, function)

@@ -89,3 +89,40 @@ def test_near_miss_a_context_manager_doing_no_session_work_is_not_am297(phase2, 
     found = entry(document, "count")
     assert "AM297" not in found["codes"], found["reasons"]
     assert found["action"] == "migrate", found["reasons"]
+
+
+def test_near_miss_a_unit_of_work_that_cannot_move_is_blocked_by_why_not_by_how_it_is_entered(phase2, entry):
+    # `__enter__` opens the Session itself (`self.session = SessionLocal()`): no way of entering it
+    # lets the class move, so binding it first (AM297's advice) would only lead to AM253
+    document = phase2(
+        textwrap.dedent("""
+        from sqlalchemy.orm import sessionmaker
+
+        SessionLocal = sessionmaker()
+
+
+        class UnitOfWork:
+            def __enter__(self):
+                self.session = SessionLocal()
+                return self
+
+            def __exit__(self, *args):
+                self.session.rollback()
+                self.session.close()
+
+            def commit(self):
+                self.session.commit()
+
+
+        @router.post("/books")
+        def create(title: str, session: session_dependency):
+            with UnitOfWork() as uow:
+                uow.session.add(Book(title=title))
+                uow.commit()
+            return {"ok": True}
+        """)
+    )
+    found = entry(document, "create")
+    assert found["action"] == "blocked", found
+    assert "AM297" not in found["codes"], found["reasons"]
+    assert "AM253" in found["codes"], found["reasons"]
