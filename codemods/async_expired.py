@@ -44,8 +44,13 @@ EXPIRY_UNKNOWN = "whose `expire_on_commit` the analysis cannot read: unverified,
 _ALWAYS_EXPIRE = frozenset({"rollback", "expire_all"})
 
 
-def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> list[Blocking]:
-    """Each first read of an expired object's attribute after the commit expiring it."""
+def expired_reads(
+    project: Project, fid: FunctionId, sessions: list[str], given: bool | None = None, models: list[str] | None = None
+) -> list[Blocking]:
+    """Each first read of an expired object's attribute after the commit expiring it. `given`:
+    whether every Session here expires on commit, where the caller knows it (a project coroutine
+    on the handler's AsyncSession: `callee_expired`); `models`: the response models reading what
+    it returns, for a function that is no route (the route returning its result)."""
     _, function = project.functions[fid]
     params = {p.name: p for p in function.params}
     found: list[Blocking] = []
@@ -53,7 +58,9 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
     shared = module_sessions(project, fid)
     for session in dict.fromkeys([*sessions, *sorted(held), *sorted(shared)]):
         param = params.get(session)
-        if session in shared:
+        if given is not None:
+            expires: bool | None = given
+        elif session in shared:
             expires = shared[session]
         else:
             expires = _expires_on_commit(project, param) if param is not None else _opened_expires(project, function, session)
@@ -72,7 +79,7 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
             if expires is None and c.receiver == session and c.awaited and not c.nested and c.method == "commit"
         }
         if session in held:
-            through = held_expires(project, fid, session) if "." in session else expires
+            through = held_expires(project, fid, session) if "." in session and given is None else expires
             for line, how in held[session].items():
                 if UNSURE in how or through is None and ROLLS_BACK not in how:
                     unknown.add(line)
@@ -116,7 +123,7 @@ def expired_reads(project: Project, fid: FunctionId, sessions: list[str]) -> lis
                                      _first_handed(project, fid, function, name, session, point, failed))
                          if r is not None and (limit is None or r[0] <= limit)]
                 if not reads:
-                    reads = [r for r in (_returned_to_model(project, function, name, session, point, failed),)
+                    reads = [r for r in (_returned_to_model(project, function, name, session, point, failed, models),)
                              if r is not None and (limit is None or r[0] <= limit)]
                 if reads:
                     line, written = min(reads, key=lambda read: read[0])
@@ -333,10 +340,11 @@ def _partial(function: facts.Function, name: str) -> dict[int, set[str]]:
 
 def _returned_to_model(
     project: Project, function: facts.Function, name: str, session: str, point: int,
-    skip: list[tuple[int, int]] | None = None,
+    skip: list[tuple[int, int]] | None = None, given: list[str] | None = None,
 ) -> tuple[int, str] | None:
     """`return author` in a route whose response model (declared, or its return annotation) is a
-    project class: FastAPI reads its fields off the expired object, outside any greenlet. Only a
+    project class: FastAPI reads its fields off the expired object, outside any greenlet (`given`:
+    the models of the route returning what this function returns). Only a
     return the commit may run before counts (`facts.Function.name_returns`): not one earlier on a
     path without it (`if x: return author` before the commit), nor one in a branch excluding the
     commit's, nor one a refresh or expunge of it comes between the commit and, nor one in the line
@@ -359,7 +367,7 @@ def _returned_to_model(
             lines.append(point)  # it may run again after the commit: where, the lines do not say
     if not lines:
         return None
-    models = response_models(project_classes(project), function)
+    models = given if given is not None else response_models(project_classes(project), function)
     if not models:
         return None
     shown = ", ".join(model.rpartition(".")[2] for model in models)

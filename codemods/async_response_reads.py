@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import Classes
+from async_migrate.codemods.generic_models import call_models
 from async_migrate.codemods.held_session import type_var
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Handler, Project
@@ -43,8 +44,11 @@ def response_lazy_loads(project: Project, handler: Handler, sessions: set[str]) 
     if not models:
         return []
     if not sessions:
-        # the route's project code works on the AsyncSession (a unit of work, a service)
-        return _unloaded_returned(project, handler, sessions, models, line)
+        # the route's project code works on the AsyncSession (a unit of work, a service, a
+        # repository a dependency builds)
+        return _unloaded_returned(project, handler, sessions, models, line) or _untraced_returned(
+            project, handler, models, line, held=True
+        )
     homes: list[tuple[FunctionId, facts.Load]] = []
     origins = _union(project, handler.id, function.results, sessions, (), 0, homes)
     if origins is None:
@@ -385,27 +389,39 @@ def _unloaded_returned(
     return found
 
 
-def _untraced_returned(project: Project, handler: Handler, models: list[str], line: int) -> list[Blocking]:
+def _untraced_returned(
+    project: Project, handler: Handler, models: list[str], line: int, held: bool = False
+) -> list[Blocking]:
     """The relationships the response model reads on what the route returns when the flow cannot
     trace it to a query (a statement a method or helper builds, `select(self.model)`), where the
     annotations say it is an ORM object: the route's own return annotation beside its
     `response_model=`, or that of the project function or method whose result it returns
-    (`-> list[Task]`). A relationship of such a class declared to load lazily and named by no
-    loader option of the route's closure loads while the response is serialised, unless the
-    untraced query loads it: unverified, not cleared."""
+    (`-> list[Task]`, a generic repository's `-> list[ModelT]` as the receiver's class binds it).
+    A relationship of such a class declared to load lazily and named by no loader option of the
+    route's closure loads while the response is serialised, unless the untraced query loads it:
+    unverified, not cleared. `held`: the route names no AsyncSession of its own, so only a method
+    of an instance holding one (a repository a dependency builds) counts."""
     from async_migrate.codemods.check import UNTRACED_RESPONSE, _strategy_of
+    from async_migrate.codemods.held_commits import _held_attribute
     from async_migrate.codemods.phase2.handed_built import shown_functions
     from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
 
     classes = _classes(project)
     function = handler.function
     refs: list[str] = []
-    if any(r.declared_response is not None for r in handler.registrations):
+    if not held and any(r.declared_response is not None for r in handler.registrations):
         refs.extend(function.returns)
-    callees = _returned_callees(project, handler.id, function)
+    returned = _returned_callees(project, handler.id, function)
+    if held:
+        returned = [(index, callee) for index, callee in returned if _held_attribute(project, callee) is not None]
+    callees = list(dict.fromkeys(callee for _, callee in returned))
     for callee in callees:
         refs.extend(project.functions[callee][1].returns)
     owners = {o for ref in refs if (o := classes.resolve(ref)) is not None and classes.is_mapped(o)}
+    # a generic repository's `-> list[ModelT]` names no class: the receiver's class binds it
+    # (`class TaskRepo(Repo[Task])`, `model = Task`)
+    for index in dict.fromkeys(index for index, _ in returned):
+        owners.update(c for c in call_models(project, classes, handler.id, index).classes if classes.is_mapped(c))
     if not owners:
         return []
     source = f"{shown_functions(project, callees)}()" if callees else "the route"
@@ -426,12 +442,12 @@ def _untraced_returned(project: Project, handler: Handler, models: list[str], li
     return found
 
 
-def _returned_callees(project: Project, fid: FunctionId, function: facts.Function) -> list[FunctionId]:
-    """The project functions whose awaited result the route returns: directly, through one local
-    bound once, or copied (`list(await repo.all())`)."""
+def _returned_callees(project: Project, fid: FunctionId, function: facts.Function) -> list[tuple[int, FunctionId]]:
+    """The project functions whose awaited result the route returns (directly, through one local
+    bound once, or copied: `list(await repo.all())`), each with the index of the call."""
     from async_migrate.codemods.phase2.handed_built import _callees
 
-    found: list[FunctionId] = []
+    found: list[tuple[int, FunctionId]] = []
     terms = list(function.results)
     seen = 0
     while terms and seen < 16:
@@ -446,7 +462,7 @@ def _returned_callees(project: Project, fid: FunctionId, function: facts.Functio
         elif term[0] == "call":
             call = next((c for c in function.calls if c.index == term[1]), None)
             if call is not None and call.awaited:
-                found.extend(c for c in _callees(project, fid, call) if c not in found)
+                found.extend((call.index, c) for c in _callees(project, fid, call) if (call.index, c) not in found)
     return found
 
 

@@ -30,6 +30,7 @@ from async_migrate.codemods.async_expired import (
 )
 from async_migrate.codemods.async_expired import UNVERIFIED as EXPIRED_UNVERIFIED
 from async_migrate.codemods.async_response_reads import response_lazy_loads, validated_lazy_loads
+from async_migrate.codemods.callee_expired import callee_expired_reads
 from async_migrate.codemods.cascade_reads import CASCADED, cascade_reads
 from async_migrate.codemods.check_result import CheckResult as CheckResult
 from async_migrate.codemods.check_result import Finding as Finding
@@ -50,6 +51,7 @@ from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.forked import held_alike, judge_all
 from async_migrate.codemods.handed_coroutines import handed_coroutines
 from async_migrate.codemods.late_registry import late_registry_uses
+from async_migrate.codemods.module_items import module_item_coroutine
 from async_migrate.codemods.outcome import Blocking, Outcome, first_few
 from async_migrate.codemods.periodic import periodic_blocking, repeating_decorator
 from async_migrate.codemods.phase1 import shared_updates
@@ -339,6 +341,8 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     if function.is_async and handler.kind in _ROUTE_OR_DEPENDENCY:
         sessions = handler_async_sessions(project, handler)
         expired = expired_reads(project, handler.id, sessions)
+        lines = {b.line for b in expired}
+        expired += [b for b in callee_expired_reads(project, handler, sessions) if b.line not in lines]
         lines = {b.line for b in expired}
         expired += [b for b in rolled_back_reads(project, handler.id, sessions) if b.line not in lines]
         lines = {b.line for b in expired}
@@ -650,6 +654,19 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
             continue
         text = f"{project.canonical(call.callee)}(...)"
         calls.append(Blocking(call.line, f"{wrapper}({text})" if wrapper is not None else text))
+    # `REPOS["task"].save(task)` on `REPOS = {"task": Repo(...)}`: the flow does not type the
+    # items, so no edge; a coroutine method of that name may be what it calls: unverified
+    resolved = {edge.call.index for edge in project.all_calls_from.get(handler.id, ())}
+    for call in handler.function.calls:
+        if call.index in resolved or call.awaited or call.offloaded or call.consumed or call.within or (
+            call.held_in is not None or call.argument_of is not None and not never_runs(
+                project, handler.function, call.argument_of
+            )
+        ):
+            continue
+        item = module_item_coroutine(project, handler.function, call, _coroutine_methods(project))
+        if item is not None:
+            calls.append(Blocking(call.line, f"{item}: unverified, not cleared"))
     shown = [f"line {b.line} ({b.call})" for b in calls]
     for blocking, where_shown in unawaited_session_calls(project, handler.id):
         calls.append(blocking)
@@ -1257,6 +1274,23 @@ def _lost_coroutine(project: Project, fid: FunctionId) -> str | None:
 # (`Project.decorator_shape`): handed back itself, an `async def` wrapper awaiting it, or one
 # returning its coroutine.
 _COROUTINE_SHAPES = frozenset({"passthrough", "coroutine", "loop"})
+
+
+def _coroutine_methods(project: Project) -> dict[str, str]:
+    """The names of the project's methods calling which makes a coroutine (`makes_coroutine`),
+    each with one of them as shown (`repo.Repo.save`)."""
+    from async_migrate.codemods.classes import project_classes
+
+    found = cast("dict[str, str] | None", project.derived.get("coroutine_methods"))
+    if found is None:
+        classes = project_classes(project)
+        found = {}
+        for fid in sorted(project.functions):
+            module, function = project.functions[fid]
+            if classes.owner(fid) is not None and makes_coroutine(project, fid):
+                found.setdefault(function.name, f"{module.name}.{function.qualname}")
+        project.derived["coroutine_methods"] = found
+    return found
 
 
 def makes_coroutine(project: Project, fid: FunctionId) -> bool:

@@ -79,6 +79,16 @@ def returned_models(project: Project, classes: Classes, fid: FunctionId, written
     return found
 
 
+def call_models(project: Project, classes: Classes, fid: FunctionId, index: int) -> Models:
+    """What the call `index` of `fid` returns where it is a generic object's method returning its
+    TypeVar (`await repo.list()` on `class TaskRepo(Repo[Task])`, `-> list[ModelT]`): the mapped
+    classes of the objects it gives, one or a collection of them."""
+    reader = _Reader(project, classes)
+    _, function = project.functions[fid]
+    one = reader._call(fid, function, index, False)
+    return one if one.classes or one.why else reader._call(fid, function, index, True)
+
+
 class _Reader:
     def __init__(self, project: Project, classes: Classes) -> None:
         self.project = project

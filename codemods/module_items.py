@@ -11,7 +11,9 @@ may hold a project object: its display holds a value that is not a constant, or 
 value into it (an item assignment, `append`, `setdefault`, `update`; handed to a call), where
 constants, displays and lambdas put in hold no object (`facts.Module.stocked`). A container
 whose item types are declared (`POOL: dict[str, Repo] = {}`) has edges of its own
-(`Project._item_methods`); one holding constants only and never changed holds no object.
+(`Project._item_methods`); one holding constants only and never changed holds no object. The
+same call, unawaited, where a project method of that name is a coroutine function, is check's
+AM311, unverified (`module_item_coroutine`).
 """
 
 from __future__ import annotations
@@ -36,15 +38,50 @@ _ITEM_VIEWS = (".values()", ".items()")
 def module_item_call(project: Project, fid: FunctionId, function: facts.Function, call: facts.Call) -> str | None:
     """Why `call` may do Session work the call graph cannot see: it calls a method on an item of a
     module-level container that may hold project objects the flow does not type; None otherwise."""
-    if call.nested or call.awaited:
+    if call.awaited:
         return None
-    if call.item is None and (call.func or "").rpartition(".")[2] not in project._working_method_names():
+    found = _untyped_item(project, function, call, project._working_method_names())
+    if found is None:
+        return None
+    shown, method = found
+    working = [
+        f for f in project.work_chains
+        if project.functions[f][1].name == method and "." in project.functions[f][1].qualname
+    ]
+    first = project.functions[working[0]][1]
+    return (
+        f"{shown}; a project `{method}()` does synchronous Session work: {first.qualname} "
+        f"({' -> '.join(project.work_chains[working[0]])})"
+    )
+
+
+def module_item_coroutine(project: Project, function: facts.Function, call: facts.Call, coroutines: dict[str, str]) -> str | None:
+    """Why `call`, not awaited, may make a coroutine nothing runs (AM311): it calls a method on an
+    item of a module-level container that may hold project objects the flow does not type
+    (`REPOS["task"].save(task)` on `REPOS = {"task": Repo(...)}`), and a project class has a
+    coroutine method of that name (`coroutines`: name -> one such method, as shown); None otherwise."""
+    found = _untyped_item(project, function, call, frozenset(coroutines))
+    if found is None:
+        return None
+    shown, method = found
+    return f"{shown}; a project `{method}()` is a coroutine function: {coroutines[method]}"
+
+
+def _untyped_item(
+    project: Project, function: facts.Function, call: facts.Call, methods: frozenset[str]
+) -> tuple[str, str] | None:
+    """(what the call runs on, as a finding says it; the method) where `call` calls one of
+    `methods` on an item of a module-level container that may hold project objects the flow does
+    not type; None otherwise."""
+    if call.nested:
+        return None
+    if call.item is None and (call.func or "").rpartition(".")[2] not in methods:
         return None  # asked of every call: the method an item read names is the call's last name
     found = _item_of(project, function, call)
     if found is None:
         return None
     container, method = found
-    if method not in project._working_method_names():
+    if method not in methods:
         return None
     ref = project.canonical(container) or container
     holder, _, name = ref.rpartition(".")
@@ -54,16 +91,10 @@ def module_item_call(project: Project, fid: FunctionId, function: facts.Function
     why = _may_hold_objects(project, module, name, ref)
     if why is None:
         return None
-    working = [
-        f for f in project.work_chains
-        if project.functions[f][1].name == method and "." in project.functions[f][1].qualname
-    ]
-    first = project.functions[working[0]][1]
     return (
         f"`{project.written(container)}[...].{method}()` runs on an item of the module-level container "
-        f"`{name}` ({module.path}), which {why}, and the analysis does not type its items; a project "
-        f"`{method}()` does synchronous Session work: {first.qualname} ({' -> '.join(project.work_chains[working[0]])})"
-    )
+        f"`{name}` ({module.path}), which {why}, and the analysis does not type its items"
+    ), method
 
 
 def _item_of(project: Project, function: facts.Function, call: facts.Call) -> tuple[str, str] | None:

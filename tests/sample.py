@@ -233,6 +233,23 @@ def load_module(folder: Path, name: str, text: str):  # type: ignore[no-untyped-
 
 
 @contextmanager
+def imported(folder: Path, modules: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The `modules` (name -> source) written to `folder` and imported in order, `folder` on
+    sys.path meanwhile: a test's premise runs them. Modules of those names imported before are
+    put back after."""
+    saved = {name: sys.modules.pop(name, None) for name in modules}
+    sys.path.insert(0, str(folder))
+    try:
+        yield [load_module(folder, name, text) for name, text in modules.items()]
+    finally:
+        sys.path.remove(str(folder))
+        for name, module in saved.items():
+            sys.modules.pop(name, None)
+            if module is not None:
+                sys.modules[name] = module
+
+
+@contextmanager
 def async_routes(  # type: ignore[no-untyped-def]
     folder: Path, modules: dict[str, str], routes: str, seed, raise_server_exceptions: bool = False
 ):

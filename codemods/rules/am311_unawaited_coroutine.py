@@ -31,7 +31,9 @@ So does either kind called in a function a worker thread runs (`await run_in_thr
 repo.get(id))`, `to_thread(lambda: db.scalar(q))`, a nested `def` handed to `run_in_executor`, the
 coroutine function itself or a `functools.partial` of it handed there): the thread hands back the
 coroutine and nothing awaits it (a 204, nothing deleted); one it runs itself (`asyncio.run(...)`
-there) does not count.
+there) does not count. A method called on an item of a module-level container the analysis does
+not type (`REPOS["task"].save(task)` on `REPOS = {"task": Repo(...)}`), where a project class has a
+coroutine method of that name, is reported unverified, not cleared.
 
 Before:
 

@@ -25,7 +25,8 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   options nor by a refresh or `awaitable_attrs` read of the very object returned. Where the flow
   cannot trace what it returns to a query (a statement a method or helper builds) but an annotation
   says it is of a mapped class (the route's own return annotation beside `response_model=`, or that
-  of the project function or method whose result it returns: `-> list[Task]`), a field naming a
+  of the project function or method whose result it returns: `-> list[Task]`, or a generic
+  repository's `-> list[ModelT]` as the receiver's class binds it, `class TaskRepo(Repo[Task])`), a field naming a
   relationship of that class declared to load lazily, which no loader option of the route's
   closure names, is reported unverified, not cleared. A dict display
   returned (`{"items": rows, "total": n}` under `response_model=Page[ItemOut]`), or a schema built
@@ -95,7 +96,12 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   function that one hands it on to); handed to a project module the tool cannot read (outside PATH,
   missing, not parsed), or to a method a project class inherits from a library
   (`AuthorOut.model_validate(order)`), the finding says so, unverified, not cleared; returned from a
-  route whose response model is a project class, the serialiser reads it the same way. A commit
+  route whose response model is a project class, the serialiser reads it the same way. The same
+  read after its own commit in a project coroutine the handler awaits, however deep (a function
+  handed the AsyncSession, a repository method on the one its instance holds: `u = await
+  self.db.get(User, id)`, `await self.db.commit()`, `return u.email`, the repository a dependency's,
+  built inline or a service's), or the object it returns to a route whose response model reads it,
+  expiring as the handler's Sessions do. A commit
   or rollback the handler makes through an object holding its AsyncSession counts too: an awaited
   method committing `self.db` (`await repo.restock_all(10)`), `await repo.session.commit()` (or
   `await self.uow.session.commit()` in a class-based view) on the Session it keeps, a project
