@@ -45,12 +45,14 @@ _ALWAYS_EXPIRE = frozenset({"rollback", "expire_all"})
 
 
 def expired_reads(
-    project: Project, fid: FunctionId, sessions: list[str], given: bool | None = None, models: list[str] | None = None
+    project: Project, fid: FunctionId, sessions: list[str], given: dict[str, bool] | None = None,
+    models: list[str] | None = None,
 ) -> list[Blocking]:
     """Each first read of an expired object's attribute after the commit expiring it. `given`:
-    whether every Session here expires on commit, where the caller knows it (a project coroutine
-    on the handler's AsyncSession: `callee_expired`); `models`: the response models reading what
-    it returns, for a function that is no route (the route returning its result)."""
+    whether a Session here (by name) expires on commit, where the caller knows it (a project
+    coroutine on the handler's AsyncSession: `callee_expired`); `models`: the response models
+    reading what it returns, for a function that is no route (the route returning its result)."""
+    given = given or {}
     _, function = project.functions[fid]
     params = {p.name: p for p in function.params}
     found: list[Blocking] = []
@@ -58,8 +60,8 @@ def expired_reads(
     shared = module_sessions(project, fid)
     for session in dict.fromkeys([*sessions, *sorted(held), *sorted(shared)]):
         param = params.get(session)
-        if given is not None:
-            expires: bool | None = given
+        if session in given:
+            expires: bool | None = given[session]
         elif session in shared:
             expires = shared[session]
         else:
@@ -79,7 +81,7 @@ def expired_reads(
             if expires is None and c.receiver == session and c.awaited and not c.nested and c.method == "commit"
         }
         if session in held:
-            through = held_expires(project, fid, session) if "." in session and given is None else expires
+            through = held_expires(project, fid, session) if "." in session and session not in given else expires
             for line, how in held[session].items():
                 if UNSURE in how or through is None and ROLLS_BACK not in how:
                     unknown.add(line)
@@ -467,14 +469,19 @@ def _opened_expires(project: Project, function: facts.Function, name: str) -> bo
     `async with AsyncSession(engine) as db:`) expires its objects on commit: from the
     `expire_on_commit=` of the call opening it, else of the module-level `async_sessionmaker(...)`
     it is opened from (`False` there expires nothing). None when not known."""
+    bound = [b for b in function.bindings if b.name == name]
+    return binding_expires(project, function, bound[0]) if len(bound) == 1 else None
+
+
+def binding_expires(project: Project, function: facts.Function, binding: facts.Binding) -> bool | None:
+    """`_opened_expires` of one `async with ... as name` of the function."""
     from async_migrate.codemods.phase1.expired_deps import module_maker
 
-    bound = [b for b in function.bindings if b.name == name]
-    if len(bound) != 1 or not bound[0].asynchronous or not bound[0].expr.endswith("()"):
+    if not binding.asynchronous or not binding.expr.endswith("()"):
         return None
-    opener = project.canonical(bound[0].expr[:-2])
+    opener = project.canonical(binding.expr[:-2])
     call = next(
-        (c for c in function.calls if c.line == bound[0].line and c.callee and project.canonical(c.callee) == opener),
+        (c for c in function.calls if c.line == binding.line and c.callee and project.canonical(c.callee) == opener),
         None,
     )
     own = _keyword(call) if call is not None else None

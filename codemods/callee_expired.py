@@ -7,8 +7,11 @@ and raises MissingGreenlet. `async_expired.expired_reads` judges the handler's o
 judges each project coroutine the handler awaits, however deep (`CALL_DEPTH`): a function handed
 the AsyncSession (declared so, or receiving the handler's), a method of an instance holding it
 (`self.db`: a dependency's repository, one built inline, `self.repo` of a service), on the Session
-it works on, expiring as the handler's Sessions do (where they disagree or the analysis cannot
-read them, as the method's own class says, else unverified, never cleared).
+it works on. That Session expires as the handler's do where it is handed one, parameter by
+parameter down the calls; as its sessionmaker says where it is entered through a project context
+manager (`async with get_db_context(db) as db:`, yielding the Session it is handed or one it opens
+from `SessionLocal()`); where neither is read, as the function's own reading says, else the read is
+unverified, never cleared.
 """
 
 from __future__ import annotations
@@ -18,12 +21,18 @@ from async_migrate.codemods.async_expired import (
     _expires_on_commit,
     _held_expires,
     _opened_expires,
+    binding_expires,
     expired_reads,
 )
-from async_migrate.codemods.held_commits import CALL_DEPTH
+from async_migrate.codemods.held_commits import CALL_DEPTH, held_commits
 from async_migrate.codemods.helper_expiries import received
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Handler, Project
+
+# What a name may hold, by whether each Session it may be expires on commit (None: not known);
+# empty where it holds no Session (`db=None` not passed).
+Options = frozenset[bool | None]
+_UNKNOWN: Options = frozenset({None})
 
 
 def callee_expired_reads(project: Project, handler: Handler, sessions: list[str]) -> list[Blocking]:
@@ -40,10 +49,20 @@ def callee_expired_reads(project: Project, handler: Handler, sessions: list[str]
     models = response_models(project_classes(project), function) if returned else []
     found: list[Blocking] = []
     seen = {handler.id}
-    pending = [(edge.call.line, edge.callee, received_sessions(project, edge.callee, edge.call, sessions), 0)
-               for edge in project.all_calls_from.get(handler.id, ()) if edge.call.awaited and not edge.call.nested]
+    outer: dict[str, Options] = {name: frozenset({given}) for name in sessions}
+    for name in dict.fromkeys(b.name for b in function.bindings if b.entered and b.asynchronous):
+        outer.setdefault(name, _entered(project, handler.id, name, outer, 0))
+
+    def calls(fid: FunctionId, names: list[str], scope: dict[str, Options], depth: int) -> list[tuple]:
+        return [
+            (edge.call.line if depth == 0 else None, edge.callee, received_sessions(project, edge.callee, edge.call, names),
+             _passed(project, edge.callee, edge.call, scope), depth)
+            for edge in project.all_calls_from.get(fid, ()) if edge.call.awaited and not edge.call.nested
+        ]
+
+    pending = calls(handler.id, sessions, outer, 0)
     while pending:
-        line, callee, handed, depth = pending.pop(0)
+        line, callee, handed, scope, depth = pending.pop(0)
         if callee in seen:
             continue
         seen.add(callee)
@@ -51,16 +70,24 @@ def callee_expired_reads(project: Project, handler: Handler, sessions: list[str]
         if not target.is_async or target.is_generator:
             continue
         own = list(dict.fromkeys([*project.declared_async_session_params(callee), *handed]))
-        reads = expired_reads(project, callee, own, given, models if callee in returned else [])
+        scope = dict(scope)
+        # `async with get_db_context(db) as session:` (or `as db`, the parameter's own name)
+        for name in dict.fromkeys(b.name for b in target.bindings if b.entered and b.asynchronous):
+            scope[name] = _entered(project, callee, name, scope, 0)
+            if name not in own and _UNKNOWN.isdisjoint(scope[name]) and scope[name]:
+                own.append(name)
+        known = {}
+        for session in [*own, *held_commits(project, callee)]:
+            options = scope.get(session, _UNKNOWN) if "." not in session else frozenset({given})
+            if len(options) == 1 and (one := next(iter(options))) is not None:
+                known[session] = one
+        reads = expired_reads(project, callee, own, known, models if callee in returned else [])
         if reads:
             read, _, why = reads[0].call.partition(" (")
             where = f"{read} in {module.name}.{target.qualname} at {module.path}:{reads[0].line}"
             found.append(Blocking(line, f"{where} ({why}" if why else where))
         if depth < CALL_DEPTH:
-            pending.extend(
-                (line, edge.callee, received_sessions(project, edge.callee, edge.call, own), depth + 1)
-                for edge in project.all_calls_from.get(callee, ()) if edge.call.awaited and not edge.call.nested
-            )
+            pending.extend((line, *rest[1:]) for rest in calls(callee, own, scope, depth + 1))
     return found
 
 
@@ -71,17 +98,70 @@ def received_sessions(project: Project, callee: FunctionId, call: facts.Call, se
     return [param for param in found if param is not None]
 
 
+def _passed(project: Project, callee: FunctionId, call: facts.Call | None, scope: dict[str, Options]) -> dict[str, Options]:
+    """What each parameter of `callee` may hold, the call handing it the caller's names (`scope`):
+    nothing for one left to a default that is plain data (`db=None`) or handed `None`."""
+    _, helper = project.functions[callee]
+    found = {p.name: frozenset() if p.plain_default else _UNKNOWN for p in helper.params if not p.variadic}
+    for arg in call.args if call is not None else ():
+        param = facts.parameter_of(helper, arg)
+        if param is not None:
+            found[param] = scope.get(arg.name or "", frozenset() if arg.name == "None" else _UNKNOWN)
+    return found
+
+
+def _entered(project: Project, fid: FunctionId, name: str, scope: dict[str, Options], depth: int) -> Options:
+    """What the AsyncSession `fid` enters as `name` may expire as: as the sessionmaker opening it
+    says (`async with maker() as name`), or as what the project context manager entered yields
+    (`@asynccontextmanager def get_db_context(db=None)`: the Session it opens, and the one it is
+    handed back, as `fid`'s names it hands it may, `scope`)."""
+    _, function = project.functions[fid]
+    bound = [b for b in function.bindings if b.name == name]
+    if depth > CALL_DEPTH or not bound or not all(b.entered and b.asynchronous for b in bound):
+        return _UNKNOWN
+    found: set[bool | None] = set()
+    for binding in bound:  # `async with get_db() as session:` in two places
+        found |= _binding_options(project, function, binding, scope, depth)
+    return frozenset(found) if found else _UNKNOWN
+
+
+def _binding_options(
+    project: Project, function: facts.Function, binding: facts.Binding, scope: dict[str, Options], depth: int
+) -> Options:
+    """`_entered` of one `async with ... as name`."""
+    own = binding_expires(project, function, binding)
+    if own is not None:
+        return frozenset({own})
+    expression = binding.expr
+    target = project.function(expression[:-2]) if expression.endswith("()") else None
+    if target is None:
+        return _UNKNOWN
+    module, manager = target
+    manager_id = (module.name, manager.key)
+    entering = next((c for c in function.calls if c.line == binding.line and c.callee and project.function(c.callee) == target), None)
+    inner = _passed(project, manager_id, entering, scope)
+    # `yield UnitOfWork(s)`, `yield from ...`: what it gives is not read here
+    other = [e for e in manager.yielded if e.removeprefix("$") not in manager.yields]
+    found: set[bool | None] = {None} if other or manager.yielded_from else set()
+    for yielded in manager.yields:
+        if any(p.name == yielded for p in manager.params):
+            found |= inner.get(yielded, _UNKNOWN)  # handed back what it is handed
+        else:
+            found |= _entered(project, manager_id, yielded, inner, depth + 1)
+    return frozenset(found) if found else _UNKNOWN
+
+
 def _handler_expires(project: Project, handler: Handler, sessions: list[str]) -> bool | None:
-    """Whether every AsyncSession the handler is given or opens (and every one an instance it is
-    given holds: `repo: Repo = Depends(get_repo)`) expires on commit; None where they disagree or
-    none is read."""
+    """Whether every AsyncSession the handler is given or opens (with none, every one an instance
+    it is given holds: `repo: Repo = Depends(get_repo)`) expires on commit; None where they
+    disagree or none is read."""
     function = handler.function
     params = {p.name: p for p in function.params}
     found: set[bool | None] = set()
     for name in sessions:
         param = params.get(name)
         found.add(_expires_on_commit(project, param) if param is not None else _opened_expires(project, function, name))
-    for param in function.params:
+    for param in function.params if not found else ():  # `user = Depends(current_user)` says nothing then
         if param.name not in sessions and param.depends is not None:
             held = _held_expires(project, param)
             if held is not None:

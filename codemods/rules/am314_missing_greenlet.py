@@ -101,7 +101,8 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   handed the AsyncSession, a repository method on the one its instance holds: `u = await
   self.db.get(User, id)`, `await self.db.commit()`, `return u.email`, the repository a dependency's,
   built inline or a service's), or the object it returns to a route whose response model reads it,
-  expiring as the handler's Sessions do. A commit
+  expiring as the handler's Sessions do, or as the sessionmaker of the one it enters through a
+  project context manager (`async with get_db_context(db) as db:`). A commit
   or rollback the handler makes through an object holding its AsyncSession counts too: an awaited
   method committing `self.db` (`await repo.restock_all(10)`), `await repo.session.commit()` (or
   `await self.uow.session.commit()` in a class-based view) on the Session it keeps, a project

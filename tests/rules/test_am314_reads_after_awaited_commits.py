@@ -8,7 +8,8 @@ Depends(get_repo)`), built inline (`Repo(db).rename(...)`), held by a service (`
 a plain coroutine handed the Session (`await rename(db, id, name)`) alike; so did a method
 returning the expired object to a route whose response model reads it. Near misses: a refresh
 after the commit, `expire_on_commit=False`, the object returned to a route serialising none of
-it. The premise test runs the flagged routes (MissingGreenlet) and the near misses on aiosqlite."""
+it, and a method opening its Session through a project context manager (`async with
+get_db_context(db) as db:`, read through to the sessionmaker). The premise test runs the flagged routes (MissingGreenlet) and the near misses on aiosqlite."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ import asyncio
 from sample import imported
 
 DB = """
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from contextlib import asynccontextmanager
+from typing import Optional
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 engine = create_async_engine("{url}")
@@ -38,13 +42,24 @@ class User(Base):
 async def get_db():
     async with SessionLocal() as db:
         yield db
+
+
+@asynccontextmanager
+async def get_db_context(db: Optional[AsyncSession] = None):
+    if isinstance(db, AsyncSession):
+        yield db
+    else:
+        async with SessionLocal() as session:
+            yield session
 """
 MAIN = """
+from typing import Optional
+
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from awaited_db import User, get_db
+from awaited_db import User, get_db, get_db_context
 
 app = FastAPI()
 
@@ -97,6 +112,23 @@ async def rename(db, user_id: int, name: str) -> str:
     return u.email
 
 
+class Users:
+    async def rename(self, user_id: int, name: str, db: Optional[AsyncSession] = None) -> str:
+        async with get_db_context(db) as db:
+            u = await db.get(User, user_id)
+            u.name = name
+            await db.commit()
+            return u.email
+
+
+USERS = Users()
+
+
+@app.post("/table/{user_id}")
+async def table(user_id: int) -> dict:
+    return {"email": await USERS.rename(user_id, "x")}
+
+
 @app.post("/dependency/{user_id}")
 async def dependency(user_id: int, repo: Repo = Depends(get_repo)) -> dict:
     return {"email": await repo.rename(user_id, "x")}
@@ -132,7 +164,7 @@ async def unserialised(user_id: int, repo: Repo = Depends(get_repo)) -> dict:
     await repo.renamed(user_id, "x")
     return {"ok": True}
 """
-REPORTED = ["dependency", "inline", "service", "function", "returned"]
+REPORTED = ["dependency", "inline", "service", "function", "returned", "table"]
 NEAR_MISSES = ["refreshed", "unserialised"]
 
 
@@ -146,12 +178,15 @@ def test_a_read_after_the_commit_of_an_awaited_method_or_coroutine_is_am314(proj
     found = {name: findings(root, name) for name in REPORTED}
     assert {name: [f["code"] for f in each] for name, each in found.items()} == dict.fromkeys(REPORTED, ["AM314"]), found
     for name in ("dependency", "inline", "service"):
-        assert "u.email in awaited_main.Repo.rename at awaited_main.py:23 (expired by the `self.db.commit()` at line 22)" in \
+        assert "u.email in awaited_main.Repo.rename at awaited_main.py:25 (expired by the `self.db.commit()` at line 24)" in \
             found[name][0]["message"], (name, found[name])
-    assert "u.email in awaited_main.rename at awaited_main.py:55 (expired by the db.commit() at line 54)" in \
+    assert "u.email in awaited_main.rename at awaited_main.py:57 (expired by the db.commit() at line 56)" in \
         found["function"][0]["message"], found["function"]
     assert "`u` returned, whose fields the response model UserOut reads in awaited_main.Repo.renamed" in \
         found["returned"][0]["message"], found["returned"]
+    # the Session a project context manager opens (or hands back), read through it: no doubt left
+    assert "u.email in awaited_main.Users.rename" in found["table"][0]["message"], found["table"]
+    assert "cannot read" not in found["table"][0]["message"], found["table"]
 
 
 def test_near_miss_a_refresh_an_unserialised_object_and_a_sessionmaker_keeping_objects(project, findings):
@@ -173,7 +208,9 @@ def test_the_premise_flagged_routes_raise_and_near_misses_answer(tmp_path):
                 await session.commit()
             async with db.SessionLocal() as session:
                 try:
-                    if name in ("inline", "service", "function"):
+                    if name == "table":
+                        await main.table(1)
+                    elif name in ("inline", "service", "function"):
                         await getattr(main, name)(1, db=session)
                     else:
                         said = await getattr(main, name)(1, repo=main.Repo(session))
