@@ -72,7 +72,7 @@ def _phase_job(
         raise _fail(f"{phase} options after --: {message}") from None
     for name, option in _BATCH_REFUSES.items():
         value = params.get(name)
-        if value not in (None, False, Format.text):
+        if value not in (None, False, Format.text, (), []):
             where = ": give it to batch, before --" if name in _BATCH_OWN else ""
             raise _fail(f"batch runs do not take {option} after --{where}")
     options = _options(

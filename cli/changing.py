@@ -38,13 +38,14 @@ if TYPE_CHECKING:
     from async_migrate.codemods import run as runner
 
 
-def report_inputs(report_file: Path | None, traffic_file: Path | None):
+def report_inputs(report_files: list[Path] | None, traffic_file: Path | None):
     """Checked before anything runs: a bad --report or --traffic is a usage error."""
     from async_migrate.codemods.report import TrafficError, load_traffic
 
-    if traffic_file is not None and report_file is None:
+    if traffic_file is not None and not report_files:
         raise _fail("--traffic only ranks the report: pass --report FILE too")
-    _check_report_file(report_file)
+    for report_file in report_files or ():
+        _check_report_file(report_file)
     if traffic_file is None:
         return None
     try:
@@ -54,6 +55,15 @@ def report_inputs(report_file: Path | None, traffic_file: Path | None):
 
 
 def write_report(
+    report_files: list[Path] | None, result: runner.Result, traffic, applied: bool
+) -> None:
+    """Write the run's migration report to each of report_files (`--report`, repeatable: a
+    Markdown and a JSON one, say)."""
+    for report_file in report_files or ():
+        _write_report(report_file, result, traffic, applied)
+
+
+def _write_report(
     report_file: Path | None, result: runner.Result, traffic, applied: bool
 ) -> None:
     """Write the run's migration report to report_file (nothing when None): a Markdown section of
@@ -137,7 +147,7 @@ class Mode:
     diff_file: Path | None
     format: Format
     allow_dirty: bool
-    report: Path | None
+    report: list[Path] | None
     allow_override_gap: bool = False
 
 
@@ -240,7 +250,7 @@ def _report_commit_print(result, root, mode: Mode, traffic_rows, git, ui: Ui, wr
     commit_error = None
     if mode.apply:
         try:
-            applying.commit(root, result, written, git, (mode.report.resolve(),) if mode.report is not None else ())
+            applying.commit(root, result, written, git, tuple(r.resolve() for r in mode.report or ()))
         except GitError as error:
             commit_error = str(error)
     carried = [] if git.commit is None else [

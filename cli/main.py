@@ -320,8 +320,9 @@ def _options(only, exclude, jobs, offload_mixed=False, no_cache=False) -> Option
 # The options of the changing commands (and scan's --report); what they do: cli/changing.py.
 
 ReportOption = Annotated[
-    Path | None,
-    typer.Option("--report", help="Also write the migration report: Markdown, or JSON for a .json name."),
+    list[Path] | None,
+    typer.Option("--report", help="Also write the migration report: Markdown, or JSON for a .json name "
+                 "(repeatable: one of each)."),
 ]
 TrafficOption = Annotated[
     Path | None,
@@ -380,7 +381,7 @@ def scan(
     traffic_rows = report_inputs(report, traffic)
     with progress_bar(ui.err, format is not Format.json and not quiet) as progress:
         result = runner.scan(
-            root, settings, _options(only, exclude, jobs, no_cache=no_cache), progress, project_needed=report is not None
+            root, settings, _options(only, exclude, jobs, no_cache=no_cache), progress, project_needed=bool(report)
         )
     write_report(report, result, traffic_rows, applied=False)
     if format is Format.json:
@@ -463,7 +464,7 @@ def phase1(
     with progress_bar(ui.err, format is not Format.json and not quiet) as progress:
         result = runner.phase1(
             root, settings, _options(only, exclude, jobs, offload_mixed, no_cache), progress,
-            project_needed=report is not None,
+            project_needed=bool(report),
         )
     finish(result, root, mode, traffic_rows, git, ui)
 

@@ -889,3 +889,19 @@ def test_an_existing_json_report_that_is_not_utf8_is_replaced(cli, tmp_path):
     report.write_bytes(NOT_UTF8)
     assert cli("scan", root, "--report", report).exit_code == 0
     assert json.loads(report.read_text(encoding="utf-8"))["command"] == "scan"
+
+
+def test_report_is_repeatable_and_writes_each_file_in_its_format(cli, tmp_path):
+    # `--report a.md --report b.json` wrote only the JSON, silently
+    root = copy_service(BOOKSHOP, tmp_path / "bookshop")
+    markdown, document = tmp_path / "MIGRATION.md", tmp_path / "plan.json"
+    result = cli("phase1", root, "--report", markdown, "--report", document)
+    assert result.exit_code == 0, result.output
+    assert "# Migration report" in markdown.read_text(encoding="utf-8")
+    assert json.loads(document.read_text(encoding="utf-8"))["command"] == "phase1"
+    # each is checked before any work: a bad second one is a usage error that writes neither
+    markdown.unlink()
+    document.unlink()
+    result = cli("phase1", root, "--report", markdown, "--report", tmp_path / "missing" / "plan.json")
+    assert result.exit_code == 2 and "no such directory for the report" in result.stderr, result.output
+    assert not markdown.exists()
