@@ -2,7 +2,7 @@
 
 `sorted(books, key=lambda b: b.author.name)`, `max(orders, key=by_total)`, `books.sort(key=...)`,
 `map(lambda b: ..., books)`, `filter(...)` call the function they are given on each element of the
-iterable; `def fmt(o): ...` called in the body as `fmt(book)` gets `book`. The object flow
+iterable; `def fmt(o): ...` (or `fmt = lambda o: ...`) called in the body as `fmt(book)` gets `book`. The object flow
 (`objects.py`) reads such a parameter as those values, so a relationship read there traces to the
 query that loaded them. Only where every value is seen: a nested function named anywhere else (handed
 on, called inside another nested scope, itself included), defined twice or rebound, a parameter the
@@ -39,8 +39,20 @@ def handed(
     nodes = list(nodes) if not isinstance(nodes, list) else nodes
     defined = Counter(n.name for n in scopes if isinstance(n, _DEFS))
     stored = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    defs = {n.name: n for n in scopes if isinstance(n, _DEFS) and defined[n.name] == 1 and n.name not in stored
-            and not n.decorator_list}
+    defs: dict[str, ast.AST] = {
+        n.name: n for n in scopes if isinstance(n, _DEFS) and defined[n.name] == 1 and n.name not in stored
+        and not n.decorator_list
+    }
+    # `key = lambda u: u.score()`, bound once and to nothing else: called or handed as a nested
+    # function is
+    stores = Counter(n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    for item in nodes:
+        if (
+            isinstance(item, ast.Assign) and isinstance(item.value, ast.Lambda) and len(item.targets) == 1
+            and isinstance(item.targets[0], ast.Name) and stores[item.targets[0].id] == 1
+            and item.targets[0].id not in defined
+        ):
+            defs[item.targets[0].id] = item.value
     found: dict[int, dict[str, list[Handed]]] = {}
     accounted: Counter[str] = Counter()  # a nested function's name read where it is called or handed to a caller above
     sites: Counter[int] = Counter()  # the calls of each scope: each fills a parameter, or its default does

@@ -250,7 +250,11 @@ class _Flow:
                         inside[name] = inside.get(name, 0) + 1
         for name, (how, value) in filled:
             term = self.term(value)
+            if how != "iter" and term == ("name", name):
+                continue  # `[fmt(u) for u in users]` with `fmt = lambda u: ...`: `u` holds the outer `u`'s values
             self.holds.setdefault(name, []).append(("iter", term) if how == "iter" else term)
+        if own.scopes:
+            self._nested_uses(own.scopes, nodes)
         if reads:
             self._read_terms(reads)
         self._getters(nodes)
@@ -258,6 +262,28 @@ class _Flow:
         self.function.scoped_only = tuple(name for name, count in inside.items() if len(self.holds[name]) == count)
         self.function.results = tuple(dict.fromkeys(results))
         self.function.returned_terms = tuple(paired)
+
+    def _nested_uses(self, scopes: list[Any], nodes: list[Any]) -> None:
+        """Model code the body's lambdas and nested functions run on what they are handed
+        (`sorted(users, key=lambda u: u.post_count())`, `def key(u): return u.describe()`): a key
+        function runs where the body calls it, on the event loop under an AsyncSession, as the
+        same call in the body would. Their parameters hold what `handed_scopes` shows, or what the
+        flow cannot follow. The callables an awaited `run_sync` is given are left out: they run
+        on the worker greenlet, where the synchronous Session works."""
+        greenlet = _run_sync_callables(nodes)
+        outer = self.local
+        try:
+            for scope in scopes:
+                if type(scope) is ast.ClassDef or id(scope) in greenlet or getattr(scope, "name", None) in greenlet:
+                    continue
+                self.local = outer | frozenset(_bound_inside(scope))
+                for item in ast.walk(scope):
+                    if isinstance(item, ast.Call):
+                        self._member_call(item, None)
+                    elif isinstance(item, ast.FormattedValue):
+                        self._use(item.value, "__repr__" if item.conversion in (97, 114) else "__str__", "str")
+        finally:
+            self.local = outer
 
     def _getters(self, nodes: list[Any]) -> None:
         """`sorted(items, key=attrgetter("warehouse.city"))`: each name a getter reads, in turn, on
@@ -1196,6 +1222,16 @@ _BINDS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast
 # What may write a name, an item or an attribute in place, but for calls (`OwnNodes.writes`).
 _WRITES = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)
 _TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
+
+
+def _run_sync_callables(nodes: list[Any]) -> set[Any]:
+    """The lambdas (by id) and nested functions (by name) the body hands to `x.run_sync(...)`."""
+    found: set[Any] = set()
+    for item in nodes:
+        if type(item) is ast.Call and type(item.func) is ast.Attribute and item.func.attr == "run_sync":
+            for argument in item.args[:1]:
+                found.add(argument.id if type(argument) is ast.Name else id(argument))
+    return found
 
 
 def _bound_inside(scope: ast.AST) -> list[str]:

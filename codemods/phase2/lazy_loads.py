@@ -1432,6 +1432,11 @@ class _Analysis:
                 continue
             if typed:  # by name alone, what the member cannot see into is too far a guess
                 self._unverified_member(root, module, function, where, written, name, shown, summary)
+            elif summary.session_work and how in ("call", "read", "str") and not served:
+                # Session work is no guess about loads: under AsyncSession it raises or blocks
+                # whichever object of the class it runs on
+                self._member_session_work(root, module, function, where, written, name,
+                                          f"{shown} (an object the analysis does not trace; by the name)", summary)
             for need in [*summary.needs, *summary.eager] if built or handed is not None else summary.needs:
                 owner, attribute = need.path[-1]
                 if need.strategy == "subclass":
