@@ -29,6 +29,7 @@ from async_migrate.codemods.held_commits import (
     module_sessions,
 )
 from async_migrate.codemods.helper_expiries import helper_expiries
+from async_migrate.codemods.loader_objects import loader_objects
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.phase2.handed_built import handed_read
 from async_migrate.codemods.project import FunctionId, Project
@@ -39,6 +40,10 @@ UNVERIFIED = "which may read what the commit expired: unverified, not cleared"
 
 # What a read after a commit whose expiry the analysis cannot read says (check words it apart).
 EXPIRY_UNKNOWN = "whose `expire_on_commit` the analysis cannot read: unverified, not cleared"
+
+# What a read after a commit on an object the analysis cannot tell the committing Session holds
+# says (a dependency's on the route's Session dependency whose loading it cannot trace).
+HELD_UNKNOWN = "on an object the analysis cannot tell that AsyncSession holds: unverified, not cleared"
 
 # Session methods after which every object it holds is expired whatever the sessionmaker says.
 _ALWAYS_EXPIRE = frozenset({"rollback", "expire_all"})
@@ -108,6 +113,10 @@ def expired_reads(
         if not points and not expired_one:
             continue
         holding = _objects(project, fid, function, session)
+        # what a loader coroutine or a dependency on the same Session dependency gives (`loader_objects`)
+        loaders = loader_objects(project, fid, session) if "." not in session else {}
+        doubtful = {name for name, (_, held) in loaders.items() if held is None and name not in holding}
+        holding.update({name: (line, True) for name, (line, _) in loaders.items() if name not in holding})
         for name in sorted(holding):
             for point in sorted(points + expired_one.get(name, [])):
                 since, loaded = holding[name]
@@ -129,7 +138,7 @@ def expired_reads(
                              if r is not None and (limit is None or r[0] <= limit)]
                 if reads:
                     line, written = min(reads, key=lambda read: read[0])
-                    doubt = f", {EXPIRY_UNKNOWN}" if point in unknown else ""
+                    doubt = f", {EXPIRY_UNKNOWN}" if point in unknown else f", {HELD_UNKNOWN}" if name in doubtful else ""
                     at = helpers[point].line if point in helpers else point
                     found.append(Blocking(line, f"{written} (expired by the {_expiry(function, session, point, named)} at line {at}{doubt})"))
                     break

@@ -24,6 +24,7 @@ from async_migrate.codemods.astcollect.objects import Term
 from async_migrate.codemods.async_expired import (
     EXPIRY_UNKNOWN,
     GENERATED,
+    HELD_UNKNOWN,
     expired_reads,
     generated_reads,
     rolled_back_reads,
@@ -3814,6 +3815,8 @@ def _off_greenlet_finding(
     expired = [b for b in expired if b not in handed_unread]
     expiry_unknown = [b for b in expired if EXPIRY_UNKNOWN in b.call]
     expired = [b for b in expired if b not in expiry_unknown]
+    held_unknown = [b for b in expired if HELD_UNKNOWN in b.call]
+    expired = [b for b in expired if b not in held_unknown]
     dynamic = [b for b in lazy if _DYNAMIC in b.call and b not in expired]
     deferred = [b for b in lazy if (_DEFERRED in b.call or _UNLOADED in b.call) and b not in expired]
     unread = [b for b in lazy if _UNREAD in b.call and b not in expired]
@@ -3826,7 +3829,7 @@ def _off_greenlet_finding(
     loads = [
         b for b in lazy
         if b not in expired and b not in dynamic and b not in deferred and b not in unread and b not in by_name
-        and b not in handed_unread and b not in expiry_unknown and b not in own_session and b not in held_session and b not in unfollowed
+        and b not in handed_unread and b not in expiry_unknown and b not in held_unknown and b not in own_session and b not in held_session and b not in unfollowed
         and b not in undecided and b not in untraced
     ]
     if held_session:
@@ -3956,6 +3959,14 @@ def _off_greenlet_finding(
             "the analysis cannot read (one it is given, or reaches through an object or a module-level name), or "
             "where it cannot tell which Session an object the holder keeps commits: if it is this one and keeps `expire_on_commit=True`, the default, the "
             "commit expired them and the read raises MissingGreenlet, so this is unverified (not cleared); `await "
+            "session.refresh(obj)` after the commit, or pass `expire_on_commit=False` where that Session is made"
+        )
+    if held_unknown:
+        parts.append(
+            f"reads attributes at {describe(held_unknown)} after a commit, of an object a dependency on the same "
+            "Session dependency gives (or a loader coroutine handed the AsyncSession returns) whose loading the "
+            "analysis cannot trace: if that AsyncSession holds it and keeps `expire_on_commit=True`, the default, "
+            "the commit expired it and the read raises MissingGreenlet, so this is unverified (not cleared); `await "
             "session.refresh(obj)` after the commit, or pass `expire_on_commit=False` where that Session is made"
         )
     if handed_unread:

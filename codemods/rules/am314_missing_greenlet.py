@@ -87,7 +87,13 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   on an `async_sessionmaker`, `AsyncSession(engine)`), recognised through an alias in this module or another, in a
   parameter, a class body (`db: SessionDep`) or a `Depends` default (`db=DbDep`);
 - an attribute read after an awaited `commit()` on an object the handler added to the
-  AsyncSession or loaded through it, when the sessionmaker its dependency (or the handler itself,
+  AsyncSession or loaded through it (a query of its own; what an awaited project coroutine handed
+  it returns, declared a mapped object: `item = await crud.item.get_async(db, id=id)`, a generic
+  CRUD object's `-> Optional[ModelType]`; a dependency's object, `current_user: User =
+  Depends(get_current_user)`, where that dependency, however deep, takes its AsyncSession from the
+  handler's own Session dependency, which FastAPI caches per request: unverified where it declares
+  a mapped class but the analysis cannot trace its loading; not one opening its own Session),
+  when the sessionmaker its dependency (or the handler itself,
   `async with maker() as db:`) opens it from keeps
   `expire_on_commit=True` (the default of a hand-made `async_sessionmaker(engine)`), or after a
   `rollback()`, with no awaited `refresh()` of it between (`obj.attr`, or `getattr(obj, name)`, which
