@@ -7,7 +7,8 @@ MissingGreenlet. Phase two blocked the comprehension but migrated the lambda, a 
 and a lambda bound to a local (the route then failed with 500), and `check` said nothing of the
 same code written async. The calls a body's lambdas and nested functions make are now the body's
 own, on what they are handed; a method call on an object the analysis cannot trace is judged by
-the method's name. A key function reading only columns still migrates, and runs.
+the method's name. A key function reading only columns still migrates, and runs, and one
+reading a relationship path (`len(i.owner.items)`) gets its eager load, as the body would.
 """
 
 from __future__ import annotations
@@ -21,10 +22,15 @@ __all__ = ["service"]  # the fixture, used by name
 
 MODELS = user_item_models(
     user="""
+    items: Mapped[list["Item"]] = relationship(back_populates="owner")
+
     def item_count(self) -> int:
         return object_session(self).scalar(select(func.count(Item.id)).where(Item.owner_id == self.id))
     """,
-    orm="object_session",
+    item="""
+    owner: Mapped[User] = relationship(back_populates="items")
+    """,
+    orm="object_session, relationship",
 ).replace("from sqlalchemy import", "from sqlalchemy import func, select,")
 BLOCKED = {
     "by_lambda": """
@@ -76,25 +82,40 @@ def by_name(db: session_dependency):
     users = db.scalars(select(User)).all()
     return [u.name for u in sorted(users, key=lambda u: u.name)]
 """
-CALLS = """
-    answer = client.get("/by-name")
-    print(json.dumps([answer.status_code, answer.json()]))
+CHAINED = """
+@router.get("/by-owner-load")
+def by_owner_load(db: session_dependency):
+    items = db.scalars(select(Item).order_by(Item.id)).all()
+    return [i.name for i in sorted(items, key=lambda i: (len(i.owner.items), i.id))]
 """
+CALLS = """
+    with Sync() as s:
+        s.add_all([Item(id=1, name="pen", owner_id=2), Item(id=2, name="ink", owner_id=1),
+                   Item(id=3, name="cap", owner_id=1)])
+        s.commit()
+    answers = [client.get(path) for path in ("/by-name", "/by-owner-load")]
+    print(json.dumps([[a.status_code, a.json()] for a in answers]))
+"""
+EXPECTED = [[200, ["Ann", "Bob"]], [200, ["pen", "ink", "cap"]]]
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_model_method_a_key_function_runs_blocks_the_route_and_a_column_key_migrates_and_runs(
     cli, service, kind,
 ):
-    root = service({"models.py": dedent(MODELS), "api/items.py": routes(*BLOCKED.values(), NAMES)})
-    assert serve(root, kind, CALLS) == [200, ["Ann", "Bob"]]
+    root = service({"models.py": dedent(MODELS), "api/items.py": routes(*BLOCKED.values(), NAMES, CHAINED)})
+    assert serve(root, kind, CALLS) == EXPECTED
     document = apply(cli, root)
     for name in BLOCKED:
         found = handler(document, name)
         assert found["action"] == "blocked", found
         assert any("item_count()" in r and "object_session" in r for r in found["reasons"]), found
     assert handler(document, "by_name")["action"] == "migrate", handler(document, "by_name")
-    assert serve(root, kind, CALLS) == [200, ["Ann", "Bob"]]
+    # a relationship path the key reads is eager-loaded as the same read in the body would be
+    assert handler(document, "by_owner_load")["action"] == "migrate", handler(document, "by_owner_load")
+    migrated = (root / "api/items.py").read_text(encoding="utf-8")
+    assert "selectinload(Item.owner).selectinload(User.items)" in migrated, migrated
+    assert serve(root, kind, CALLS) == EXPECTED
 
 
 ASYNC_ROUTES = """

@@ -264,7 +264,8 @@ class _Flow:
         self.function.returned_terms = tuple(paired)
 
     def _nested_uses(self, scopes: list[Any], nodes: list[Any]) -> None:
-        """Model code the body's lambdas and nested functions run on what they are handed
+        """Model code the body's lambdas and nested functions run, and the chained reads they make
+        (`p.user.posts`), on what they are handed
         (`sorted(users, key=lambda u: u.post_count())`, `def key(u): return u.describe()`): a key
         function runs where the body calls it, on the event loop under an AsyncSession, as the
         same call in the body would. Their parameters hold what `handed_scopes` shows, or what the
@@ -277,9 +278,13 @@ class _Flow:
                 if type(scope) is ast.ClassDef or id(scope) in greenlet or getattr(scope, "name", None) in greenlet:
                     continue
                 self.local = outer | frozenset(_bound_inside(scope))
-                for item in ast.walk(scope):
+                walked = list(ast.walk(scope))
+                callees = {id(item.func) for item in walked if isinstance(item, ast.Call)}
+                for item in walked:
                     if isinstance(item, ast.Call):
                         self._member_call(item, None)
+                    elif isinstance(item, ast.Attribute) and id(item) not in callees:
+                        self._chained(item)  # `key=lambda p: len(p.user.posts)`
                     elif isinstance(item, ast.FormattedValue):
                         self._use(item.value, "__repr__" if item.conversion in (97, 114) else "__str__", "str")
         finally:
