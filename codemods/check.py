@@ -559,8 +559,8 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
     """AM302: synchronous Session code the handler reaches or hands its AsyncSession to (`mixed`,
     `handed` among them), and the methods AsyncSession does not have that it or a coroutine it
     hands the AsyncSession to calls on it (`db.query(User)`: AttributeError when it runs)."""
-    missing, entered, iterated, streamed, engines, managers = misused_sessions(project, handler.id)
-    if not (mixed or missing or entered or iterated or streamed or engines or managers):
+    missing, entered, iterated, streamed, engines, managers, awaited = misused_sessions(project, handler.id)
+    if not (mixed or missing or entered or iterated or streamed or engines or managers or awaited):
         return None
     function = handler.function
     # each misuse found: where, and what it does when it runs (after "at <places>")
@@ -582,6 +582,8 @@ def _mixed_finding(project: Project, handler: Handler, mixed: list[Blocking], ha
         (managers, "enters a synchronous context manager of an AsyncSession with `async with`", "it has no "
          "`__aenter__`, so the statement raises TypeError before its block runs; enter it with a plain `with` "
          "inside the `async with`"),
+        (awaited, "awaits a method AsyncSession keeps synchronous", "it returns no awaitable (`add()` returns "
+         "None), so the `await` raises TypeError when it runs; call it without `await`"),
     )
     found = [(places, f"{what} at {', '.join(shown for _, shown in places)}: {harm}") for places, what, harm in kinds
              if places]

@@ -33,6 +33,7 @@ from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_SESSION_ATTRIBUTES,
     ASYNC_SESSIONMAKERS,
     AWAITED_METHODS,
+    SYNC_METHODS,
 )
 
 # Said of a coroutine made in a function a worker thread runs (`run_in_threadpool(lambda: ...)`).
@@ -316,7 +317,7 @@ _SYNC_MANAGERS = frozenset({"no_autoflush"})
 
 def misused_sessions(project: Project, fid: FunctionId) -> tuple[
     list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]],
-    list[tuple[Blocking, str]], list[tuple[Blocking, str]],
+    list[tuple[Blocking, str]], list[tuple[Blocking, str]], list[tuple[Blocking, str]],
 ]:
     """On the plain AsyncSessions of `fid` and of the project functions it reaches, in one walk:
 
@@ -334,13 +335,16 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[
     - each connection opened on the synchronous Engine `get_bind()` gives on one of its
       AsyncSessions (`db.get_bind().connect()`): MissingGreenlet on the event loop;
     - each `async with` entering a synchronous context manager of one (`async with db.begin(),
-      db.no_autoflush:`): `no_autoflush` has no `__aenter__`, so the statement raises TypeError."""
+      db.no_autoflush:`): `no_autoflush` has no `__aenter__`, so the statement raises TypeError;
+    - each awaited call of a method AsyncSession keeps synchronous (`await db.add(user)`,
+      `await db.expire(obj)`): it returns None (or a bool, an Engine), so the `await` raises TypeError."""
     missing: list[tuple[Blocking, str]] = []
     streamed: list[tuple[Blocking, str]] = []
     entered: list[tuple[Blocking, str]] = []
     iterated: list[tuple[Blocking, str]] = []
     engines: list[tuple[Blocking, str]] = []
     managers: list[tuple[Blocking, str]] = []
+    awaited: list[tuple[Blocking, str]] = []
     for current, names, exact in _walk(project, fid):
         module, function = project.functions[current]
         # a repository's `self.session`, kept from an `__init__` parameter declared an AsyncSession
@@ -363,6 +367,10 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[
                 method, text = call.func.rpartition(".")[2], f"{call.func.removeprefix('$')}()"
             else:
                 continue
+            if call.awaited and method in SYNC_METHODS:
+                shown = f"await {text}"
+                awaited.append((Blocking(call.line, shown), _shown(project, fid, current, call.line, shown)))
+                continue
             if method.startswith("__") or (method in ASYNC_SESSION_ATTRIBUTES and (
                 # `exec` is SQLModel's AsyncSession's alone: SQLAlchemy's raises AttributeError
                 method != "exec" or project.names_sqlmodel_async_session
@@ -381,7 +389,10 @@ def misused_sessions(project: Project, fid: FunctionId) -> tuple[
             if opened.removeprefix("$") in exact or (held and opened in held):
                 text = f"with {expression.removeprefix('$')}"
                 entered.append((Blocking(line, text), _shown(project, fid, current, line, text)))
-    return _unique(missing), _unique(entered), _unique(iterated), _unique(streamed), _unique(engines), _unique(managers)
+    return (
+        _unique(missing), _unique(entered), _unique(iterated), _unique(streamed), _unique(engines), _unique(managers),
+        _unique(awaited),
+    )
 
 
 def _unique(found: list[tuple[Blocking, str]]) -> list[tuple[Blocking, str]]:

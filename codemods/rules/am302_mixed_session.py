@@ -31,7 +31,9 @@ connection opened on the Engine an AsyncSession's `get_bind()` gives (`db.get_bi
 `run_sync`, so it raises MissingGreenlet on the event loop. So does `async with` entering a
 synchronous context manager of an AsyncSession (`async with db.begin(), db.no_autoflush:`, from a
 `with` that entered both): `no_autoflush` has no `__aenter__`, so the statement raises TypeError;
-it takes a plain `with` inside the `async with`.
+it takes a plain `with` inside the `async with`. So does an awaited call of a method AsyncSession
+keeps synchronous (`await db.add(user)`, `await db.expire(obj)`, `await db.in_transaction()`): it
+returns None (or a bool), so the `await` raises TypeError; it takes the call without `await`.
 
 Before:
 
