@@ -95,6 +95,7 @@ from async_migrate.codemods.project import (
     Project,
     TargetKind,
 )
+from async_migrate.codemods.reached_handoffs import reached_session_handoffs
 from async_migrate.codemods.request_validation import blocking_validators
 from async_migrate.codemods.resolvers import describe_work, resolver_work, session_helper_call
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
@@ -336,6 +337,11 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     pragma = parse_pragma(function.pragma)
     work = session_work(project, handler.id)
     handed = async_session_handoffs(project, handler)
+    if function.is_async:
+        # the same handoff in a project coroutine the handler awaits on its AsyncSession
+        names = [*async_session_params(project, handler), *async_session_locals(project, function)]
+        handed_at = {b.line for b in handed}
+        handed += [b for b in reached_session_handoffs(project, handler, list(dict.fromkeys(names))) if b.line not in handed_at]
     mixed = _merged(sync_helper_calls(project, handler), handed)
     off_greenlet = sync_session_off_greenlet(project, handler)
     async_lazy = async_lazy_loads(project, handler)

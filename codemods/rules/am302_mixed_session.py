@@ -12,6 +12,9 @@ Depends(...)`, handed on as `self.db`, also through `run_in_threadpool(fetch, se
 The synchronous code may be a method called through an instance: a module-level CRUD object's
 (`crud.item.get(db, id)`, whose `db.get(...)` is a coroutine, never None, so a missing row
 reads as found), a dependency's (`repo.get(db)`), one a view holds (`self.repo.get(self.db)`).
+The same handoff in a project coroutine the handler awaits on its AsyncSession, however deep
+(`async def get_multi_async(self, db: AsyncSession)` calling `self.get(db, id=0)`, a plain `def`
+running `db.query(...)`), is reported at the handler's call leading there.
 
 So does a method AsyncSession does not have (`db.query(User)`, `bulk_save_objects`) called on
 one, in the handler or in an `async def` helper it hands the AsyncSession to: AttributeError when
