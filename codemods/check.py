@@ -190,6 +190,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from collections.abc import Set as AbstractSet
 
+    from async_migrate.codemods.classes import Classes
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
     from async_migrate.codemods.phase2.model_members import Summary
     from async_migrate.codemods.rules.base import Rule
@@ -2287,6 +2288,8 @@ def _async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     found += [b for b in validated_lazy_loads(project, handler, sessions) if b not in found]
     found += _dependency_object_lazy_loads(project, handler)
     listed = {(b.line, b.call.partition(" (")[0]) for b in found}
+    found += [b for b in _loader_object_lazy_loads(project, handler, sessions) if (b.line, b.call.partition(" (")[0]) not in listed]
+    listed = {(b.line, b.call.partition(" (")[0]) for b in found}
     found += [
         b for b in _read_by_name_through_coroutines(project, handler.id) if (b.line, b.call.partition(" (")[0]) not in listed
     ]
@@ -2369,6 +2372,123 @@ def _dependency_object_lazy_loads(project: Project, handler: Handler) -> list[Bl
                 f"from the dependency {module.name}.{provider.qualname}, whose query does not eager-load it",
             ))
     return found
+
+
+def _loader_object_lazy_loads(project: Project, handler: Handler, sessions: set[str]) -> list[Blocking]:
+    """Relationships a handler reads on an object the flow cannot trace to a query but a loader on
+    an AsyncSession gives: an awaited project coroutine or method working on one (`tag = await
+    crud.tag.get_async(db, id)`), or an `async def` dependency loading through one, however deep
+    (`current_user: User = Depends(get_current_active_user)`). The class is the one declared: the
+    parameter's annotation, the loader's return annotation, or a generic CRUD object's TypeVar as
+    its class binds it. A relationship of that class declared to load lazily, which no loader option
+    of the route's closure names, loads on the read outside any greenlet: unverified, not cleared,
+    since the untraced query may load it (phase two reports the same reads unverified)."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
+
+    function = handler.function
+    classes = project_classes(project)
+    stored = set(function.stores)
+    reads = [
+        (line, receiver, function.read_terms.get((line, receiver), (Term.NAME, receiver)), attribute)
+        for line, receiver, attribute in function.attributes
+    ] + list(function.chains)
+    eager: set[str] | None = None
+    found: list[Blocking] = []
+    for line, written, term, attribute in reads:
+        if line in function.greenlet_lines or (line, written, attribute) in stored:
+            continue
+        if _origins(project, handler.id, term, sessions) is not None:
+            continue  # a query the flow traces: judged by its own options
+        typed = _loader_classes(project, classes, handler, term, 0)
+        if typed is None:
+            continue
+        owners, source = typed
+        strategies = {_strategy_of(project, owner, attribute) for owner in owners} - {None}
+        if not strategies or strategies <= SAFE_STRATEGIES | _NEVER_LOADS:
+            continue
+        if eager is None:
+            eager = closure_eager_names(project, handler.id)
+        if attribute in eager or by_name(function, written, line, attribute):
+            continue
+        entities = ", ".join(sorted(classes.short(owner) for owner in owners))
+        found.append(Blocking(line, f"{written}.{attribute} (may lazy-load: a {entities} {source}{_UNTRACED_READ})"))
+    return found
+
+
+def _loader_classes(
+    project: Project, classes: Classes, handler: Handler, term: tuple, depth: int
+) -> tuple[list[str], str] | None:
+    """The mapped classes an object term is declared as, where it comes from a loader on an
+    AsyncSession (`_loader_object_lazy_loads`), with where it comes from; None otherwise."""
+    from async_migrate.codemods.generic_models import call_models
+    from async_migrate.codemods.phase1.expired_deps import _dependency
+
+    function = handler.function
+    if depth > 6 or not term:
+        return None
+    kind = term[0]
+    if kind == Term.ATTR:
+        inner = _loader_classes(project, classes, handler, term[1], depth + 1)
+        if inner is None:
+            return None
+        targets = [t for owner in inner[0] if (t := _target_of(project, owner, term[2])) is not None]
+        return (list(dict.fromkeys(targets)), inner[1]) if len(targets) == len(inner[0]) else None
+    if kind == Term.ITER:
+        return _loader_classes(project, classes, handler, term[1], depth + 1)
+    if kind == Term.NAME:
+        param = next((p for p in function.params if p.name == term[1]), None)
+        if param is not None:
+            if term[1] in function.holds:
+                return None  # bound again: may hold anything by the read
+            dependency = _dependency(project, param)
+            if dependency is None or not _loading_dependency(project, dependency, 0):
+                return None
+            owners = [o for ref in param.annotation if (o := classes.resolve(ref)) is not None and classes.is_mapped(o)]
+            module, provider = project.functions[dependency]
+            return (owners, f"from the dependency {module.name}.{provider.qualname}") if owners else None
+        held = function.holds.get(term[1], ())
+        if not held or any(t[0] != Term.CALL for t in held):
+            return None  # an object built, or bound to anything else on some path
+        found: list[str] = []
+        sources: list[str] = []
+        for held_term in held:
+            one = _loader_classes(project, classes, handler, held_term, depth + 1)
+            if one is None:
+                return None
+            found.extend(o for o in one[0] if o not in found)
+            sources.append(one[1])
+        return found, " and ".join(dict.fromkeys(sources))
+    if kind == Term.CALL:
+        callee = next((
+            e.callee for e in project.all_calls_from.get(handler.id, ())
+            if e.call.index == term[1] and e.call.awaited and _works_on_async_session(project, e.callee, 0)
+        ), None)
+        if callee is None:
+            return None
+        module, loader = project.functions[callee]
+        owners = [o for ref in loader.returns if (o := classes.resolve(ref)) is not None and classes.is_mapped(o)]
+        # a generic CRUD object's `-> Optional[ModelType]`: the TypeVar as the object's class binds it
+        owners += [c for c in call_models(project, classes, handler.id, term[1]).classes
+                   if classes.is_mapped(c) and c not in owners]
+        return (owners, f"from {module.name}.{loader.qualname}()") if owners else None
+    return None
+
+
+def _loading_dependency(project: Project, fid: FunctionId, depth: int) -> bool:
+    """An `async def` dependency working on an AsyncSession, or returning what a dependency of its
+    own that does gives it (`get_current_active_user(current_user = Depends(get_current_user))`)."""
+    from async_migrate.codemods.phase1.expired_deps import _dependency
+
+    _, provider = project.functions[fid]
+    if depth > 6 or not provider.is_async or provider.is_generator:
+        return False
+    if _works_on_async_session(project, fid, 0):
+        return True
+    return any(
+        (dependency := _dependency(project, param)) is not None and _loading_dependency(project, dependency, depth + 1)
+        for param in provider.params
+    )
 
 
 def _helper_async_lazy_loads(project: Project, handler: Handler, found: list[Blocking]) -> list[Blocking]:
@@ -3779,6 +3899,8 @@ _BY_NAME = "an attribute named at run time, which the analysis does not read: un
 UNFOLLOWED_CODE = "unverified model code"
 # A response read on objects whose loading query the flow cannot trace (`async_response_reads`).
 UNTRACED_RESPONSE = "the analysis does not trace to the query loading them: unverified"
+# A relationship read on an object a loader the flow does not follow gives (`_loader_object_lazy_loads`).
+_UNTRACED_READ = ", whose query the analysis does not follow: unverified"
 _DEFERRED = "a deferred column no query undefers: loads on first read"
 # A column the mapping loads with the row, which a `load_only` or `defer` of the query leaves out.
 _UNLOADED = "a column its query leaves unloaded: loads on first read"
@@ -3831,6 +3953,7 @@ def _off_greenlet_finding(
     by_name = [b for b in lazy if _BY_NAME in b.call and b not in expired]
     unfollowed = [b for b in lazy if UNFOLLOWED_CODE in b.call]
     untraced = [b for b in lazy if UNTRACED_RESPONSE in b.call]
+    untraced_reads = [b for b in lazy if _UNTRACED_READ in b.call]
     undecided = [b for b in lazy if _HELPER_UNVERIFIED in b.call and b not in expired]
     own_session = [b for b in lazy if _OWN_SESSION in b.call]
     held_session = [b for b in lazy if _HELD_SESSION in b.call]
@@ -3838,7 +3961,7 @@ def _off_greenlet_finding(
         b for b in lazy
         if b not in expired and b not in dynamic and b not in deferred and b not in unread and b not in by_name
         and b not in handed_unread and b not in expiry_unknown and b not in held_unknown and b not in own_session and b not in held_session and b not in unfollowed
-        and b not in undecided and b not in untraced
+        and b not in undecided and b not in untraced and b not in untraced_reads
     ]
     if held_session:
         parts.append(
@@ -3893,6 +4016,14 @@ def _off_greenlet_finding(
             "class declared to load lazily, and unless that query eager-loads them each read raises "
             "MissingGreenlet while the response is serialised, so this is unverified (not cleared); add "
             "`selectinload(...)` for them to that query, or acknowledge it with a pragma"
+        )
+    if untraced_reads:
+        parts.append(
+            f"reads relationships at {describe(untraced_reads)} on objects a loader gives whose query the analysis "
+            "cannot follow (a project coroutine or method on the AsyncSession, a dependency loading through one): "
+            "their class declares them to load lazily, and unless that query eager-loads them each read raises "
+            "MissingGreenlet, so this is unverified (not cleared); add `selectinload(...)` for them to that query, "
+            "read them as `await obj.awaitable_attrs.name`, or acknowledge it with a pragma"
         )
     if undecided:
         parts.append(
