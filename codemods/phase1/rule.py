@@ -439,12 +439,22 @@ def load_verb(risk: LazyLoadRisk) -> str:
     return "loads the deferred column" if risk.code == AM251.code else "lazy-loads"
 
 
+def read_shown(risk: LazyLoadRisk, where: str = "") -> str:
+    """What a lazy-load risk reads, as a reason names it: `actor.posts`, and for model code the
+    relationship path it reads (`actor.__str__`, which reads User.posts,); `where` follows the
+    read (` (app.py:37)`)."""
+    if not risk.reads:
+        return f"`{risk.path}`{where}"
+    owner = risk.reads[0][0].rpartition(".")[2]
+    return f"`{risk.path}`{where}, which reads {owner}." + ".".join(attribute for _, attribute in risk.reads) + ","
+
+
 def lazy_load_text(
     project: Project, risks: list, awaits: list[tuple[int, str]], converted: str = "as `def` it runs in the threadpool"
 ) -> str:
     first = risks[0]
     module, dependency = project.functions[first.dependency]
-    where = f"`{first.path}` ({first.file}:{first.line})"
+    where = read_shown(first, f" ({first.file}:{first.line})")
     more = f" and {len(risks) - 1} more" if len(risks) > 1 else ""
     if first.kind == "expired" and first.offloaded:
         text = (

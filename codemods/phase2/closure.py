@@ -4072,14 +4072,19 @@ def _still_blocks(project: Project, handler: Handler) -> str:
     """What of an unchanged route still blocks the loop, as phase one and `check` say: not Session
     work phase two moves, yet not an all-clear either."""
     from async_migrate.codemods.engine_work import engine_summary, engine_work_reached
-    from async_migrate.codemods.phase1.rule import lazy_loads_on_loop, load_verb, threadpool_lazy_loads
+    from async_migrate.codemods.phase1.rule import (
+        lazy_loads_on_loop,
+        load_verb,
+        read_shown,
+        threadpool_lazy_loads,
+    )
 
     if not handler.function.is_async:
         pooled = threadpool_lazy_loads(project, handler)
         if pooled:
             # not an all-clear: its Session work is the dependency's, and it stays synchronous
             return (
-                f" of its own; it {load_verb(pooled[0])} `{pooled[0].path}` on an object a dependency loaded on a "
+                f" of its own; it {load_verb(pooled[0])} {read_shown(pooled[0])} on an object a dependency loaded on a "
                 "synchronous Session, which stays on that Session in the threadpool while the route is `def`"
             )
         return ""
@@ -4099,7 +4104,7 @@ def _still_blocks(project: Project, handler: Handler) -> str:
         )
     if lazy:
         return (
-            f"; it {load_verb(lazy[0])} `{lazy[0].path}` on an object a dependency loaded on a synchronous Session, "
+            f"; it {load_verb(lazy[0])} {read_shown(lazy[0])} on an object a dependency loaded on a synchronous Session, "
             "which still blocks the event loop (check: AM307)"
         )
     return ""

@@ -129,3 +129,19 @@ def test_near_miss_phase_one_reads_a_helper_in_the_threadpool_refreshing_what_it
     for route in (_refreshing(refresh=""), _refreshing(after="\n    await run_in_threadpool(session.commit)")):
         entry = reported(app(route, _committing()), "handed", "phase1")
         assert "AM129" in entry["codes"] and entry["action"] == "keep", entry
+
+
+def test_model_code_reading_a_relationship_names_the_relationship_it_reads(app, reported):
+    # `f"{user}"` runs User.__str__, which reads self.posts: the reason named only `user.__str__`
+    models = MODELS.replace(
+        '    posts: Mapped[list["Post"]] = relationship(back_populates="user")\n',
+        '    posts: Mapped[list["Post"]] = relationship(back_populates="user")\n\n'
+        '    def __str__(self) -> str:\n        return f"{self.id}: {len(self.posts)} posts"\n',
+    )
+    route = ROUTE.replace("{options}", "").replace("{await}", "").replace(
+        "return [p.title for p in user.posts]", 'return {"who": f"{user}"}'
+    )
+    root = app(route, {"models.py": models})
+    entry = reported(root, "posts", "phase1")
+    assert (entry["action"], entry["codes"]) == ("convert", ["AM129"]), entry
+    assert "`user.__str__` (" in entry["reasons"][0] and "which reads User.posts" in entry["reasons"][0], entry
