@@ -16,6 +16,7 @@ would import the others' helpers back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
@@ -72,7 +73,7 @@ def validated_lazy_loads(project: Project, handler: Handler, sessions: set[str])
     there, on the event loop, as a response model does once the route returned; each relationship
     a field reads that the query does not load (nor a refresh before the line) lazy-loads, and
     raises MissingGreenlet. One Blocking per field, at the validating line."""
-    from async_migrate.codemods.check import _Credit, _union
+    from async_migrate.codemods.check import _UNTRACED_READ, _Credit, _loader_classes, _union
     from async_migrate.codemods.phase2.validations import validation
 
     if not sessions:
@@ -85,6 +86,17 @@ def validated_lazy_loads(project: Project, handler: Handler, sessions: set[str])
             continue
         origins = _union(project, handler.id, (("name", validated.given.name),), sessions, (), 0)
         owners = {classes.resolve(load.model) for load in origins or ()}
+        if origins is None:
+            # an object a loader the flow does not follow gives (`item = await crud.item.get(db, id)`)
+            typed = _loader_classes(project, classes, handler, ("name", validated.given.name), 0)
+            if typed is not None:
+                why = f"may lazy-load where it is validated: a {', '.join(sorted(classes.short(o) for o in typed[0]))} "
+                found.extend(
+                    b for b in untraced_fields(project, handler, validated.models, set(typed[0]), call.line,
+                                               why + typed[1] + _UNTRACED_READ)
+                    if b not in found
+                )
+            continue
         if not origins or None in owners:
             continue
         walk = _Walk(project, handler, origins, _Credit(project, handler.id), call.line,
@@ -401,10 +413,9 @@ def _untraced_returned(
     route's closure loads while the response is serialised, unless the untraced query loads it:
     unverified, not cleared. `held`: the route names no AsyncSession of its own, so only a method
     of an instance holding one (a repository a dependency builds) counts."""
-    from async_migrate.codemods.check import UNTRACED_RESPONSE, _strategy_of
+    from async_migrate.codemods.check import UNTRACED_RESPONSE
     from async_migrate.codemods.held_commits import _held_attribute
     from async_migrate.codemods.phase2.handed_built import shown_functions
-    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
 
     classes = _classes(project)
     function = handler.function
@@ -426,19 +437,48 @@ def _untraced_returned(
         return []
     source = f"{shown_functions(project, callees)}()" if callees else "the route"
     entities = ", ".join(sorted(classes.short(owner) for owner in owners))
+    return untraced_fields(
+        project, handler, models, owners, line,
+        f"may lazy-load while the response is serialised: {source} returns {entities} objects {UNTRACED_RESPONSE}",
+    )
+
+
+def untraced_fields(
+    project: Project, handler: Handler, models: Iterable[str], owners: set[str], line: int, why: str,
+) -> list[Blocking]:
+    """The fields of `models` (pydantic schemas) naming a relationship of `owners` declared to load
+    lazily and named by no loader option of the handler's closure, read on objects of those classes
+    whose query the flow does not follow; past a relationship declared eager, the nested model's
+    fields on what it leads to (`ItemOut.owner: UserWithItems` reading `User.items`). One Blocking
+    per field, `why` after its path."""
+    from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
+    from async_migrate.codemods.phase2.model_members import members
+
+    classes = _classes(project)
     eager = closure_eager_names(project, handler.id)
+    flow = members(project, classes).flow
     found: list[Blocking] = []
-    for model in models:
-        if classes.is_mapped(model):
-            continue
-        for field in _read_names(classes, model):
-            strategies = {_strategy_of(project, owner, field) for owner in owners} - {None}
-            if not strategies or strategies <= SAFE_STRATEGIES or field in eager:
+
+    def walk(schema: str, held: set[str], path: list[str], stack: tuple[str, ...]) -> None:
+        fields = dict(classes.fields(schema))
+        for field in _read_names(classes, schema):
+            strategies = {flow.relationship(owner, field) for owner in held} - {None}
+            if not strategies:
                 continue
-            found.append(Blocking(line, (
-                f"{classes.short(model)}.{field} (may lazy-load while the response is serialised: {source} "
-                f"returns {entities} objects {UNTRACED_RESPONSE})"
-            )))
+            if strategies <= SAFE_STRATEGIES or field in eager:
+                targets = {flow.target(owner, field) for owner in held}
+                if None in targets or len(stack) >= _MAX_DEPTH:
+                    continue
+                for ref in fields.get(field, ()):
+                    nested = classes.resolve(ref)
+                    if nested is not None and nested not in stack and classes.fields(nested):
+                        walk(nested, {t for t in targets if t is not None}, [*path, field], (*stack, nested))
+                continue
+            found.append(Blocking(line, f"{'.'.join([classes.short(stack[0]), *path, field])} ({why})"))
+
+    for model in models:
+        if not classes.is_mapped(model):
+            walk(model, owners, [], (model,))
     return found
 
 

@@ -2385,6 +2385,7 @@ def _loader_object_lazy_loads(project: Project, handler: Handler, sessions: set[
     since the untraced query may load it (phase two reports the same reads unverified)."""
     from async_migrate.codemods.classes import project_classes
     from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
+    from async_migrate.codemods.phase2.model_members import members
 
     function = handler.function
     classes = project_classes(project)
@@ -2393,7 +2394,9 @@ def _loader_object_lazy_loads(project: Project, handler: Handler, sessions: set[
         (line, receiver, function.read_terms.get((line, receiver), (Term.NAME, receiver)), attribute)
         for line, receiver, attribute in function.attributes
     ] + list(function.chains)
+    reads += [(line, written, term, name) for line, written, term, name, how in function.uses if how == "call"]
     eager: set[str] | None = None
+    index = None
     found: list[Blocking] = []
     for line, written, term, attribute in reads:
         if line in function.greenlet_lines or (line, written, attribute) in stored:
@@ -2404,14 +2407,31 @@ def _loader_object_lazy_loads(project: Project, handler: Handler, sessions: set[
         if typed is None:
             continue
         owners, source = typed
-        strategies = {_strategy_of(project, owner, attribute) for owner in owners} - {None}
-        if not strategies or strategies <= SAFE_STRATEGIES | _NEVER_LOADS:
-            continue
+        entities = ", ".join(sorted(classes.short(owner) for owner in owners))
         if eager is None:
             eager = closure_eager_names(project, handler.id)
+        strategies = {_strategy_of(project, owner, attribute) for owner in owners} - {None}
+        if not strategies:
+            # model code (a property reading `self.owner`, a method): the same lazy load, one call deeper
+            index = index or members(project, classes)
+            for owner in owners:
+                summary = index.runs(owner, attribute, "read") or index.runs(owner, attribute, "call")
+                if summary is None:
+                    continue
+                need = next((
+                    need for need in summary.needs
+                    if need.strategy != "subclass" and not all(step in eager for _, step in need.path)
+                ), None)
+                if need is not None:
+                    path = ".".join([classes.short(need.path[0][0]), *(step for _, step in need.path)])
+                    found.append(Blocking(line, f"{written}.{attribute} (runs {summary.member}, which may lazy-load "
+                                                f"{path}: a {entities} {source}{_UNTRACED_READ})"))
+                    break
+            continue
+        if strategies <= SAFE_STRATEGIES | _NEVER_LOADS:
+            continue
         if attribute in eager or by_name(function, written, line, attribute):
             continue
-        entities = ", ".join(sorted(classes.short(owner) for owner in owners))
         found.append(Blocking(line, f"{written}.{attribute} (may lazy-load: a {entities} {source}{_UNTRACED_READ})"))
     return found
 

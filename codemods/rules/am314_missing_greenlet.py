@@ -28,11 +28,14 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   of the project function or method whose result it returns: `-> list[Task]`, or a generic
   repository's `-> list[ModelT]` as the receiver's class binds it, `class TaskRepo(Repo[Task])`), a field naming a
   relationship of that class declared to load lazily, which no loader option of the route's
-  closure names, is reported unverified, not cleared; so is such a relationship the handler's body
+  closure names, is reported unverified, not cleared (and past one declared eager, the nested
+  model's fields on what it leads to: `NoteOut.project.tasks`); so is such a relationship the handler's body
   reads on an object a loader it cannot follow gives (`tag = await crud.tag.get(db, id)`, a
   repository's method, a dependency loading through the AsyncSession however deep: `user: User =
   Depends(get_current_user)`), of the class declared for it (the parameter's annotation, the
-  loader's return annotation, a generic CRUD object's TypeVar as its class binds it). A dict display
+  loader's return annotation, a generic CRUD object's TypeVar as its class binds it), read directly,
+  through model code (a property reading `self.tag`) or by a schema validated in the body
+  (`ItemOut.model_validate(item)`). A dict display
   returned (`{"items": rows, "total": n}` under `response_model=Page[ItemOut]`), or a schema built
   from keywords (`Page[ItemOut](items=rows, total=n)`, validated where it is built), is judged
   field by field: each value the flow traces to such queries is read as the field's model (a type

@@ -7,6 +7,7 @@ lazy relationship of Task, loads it while the response is serialised (MissingGre
 cannot trace the statement built from `self.model`, and the annotation `list[ModelT]` named no
 class, so `check` passed it; the TypeVar as the receiver's class binds it (through the dependency
 building the repository, or built inline) now makes it unverified, naming the relationship.
+A nested model reading a lazy relationship past an eager one (`NoteDeep.project.tasks`) is the same.
 Near misses: a response model reading no relationship, a relationship declared `lazy="selectin"`.
 The premise test runs the flagged route on aiosqlite."""
 
@@ -35,6 +36,7 @@ class Project(Base):
     __tablename__ = "projects"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str]
+    tasks: Mapped[list["Task"]] = relationship(viewonly=True)
 
 
 class Task(Base):
@@ -110,6 +112,15 @@ class NoteOut(BaseModel):
     project: ProjectOut
 
 
+class ProjectWithTasks(ProjectOut):
+    tasks: list[TaskFlat]
+
+
+class NoteDeep(BaseModel):
+    id: int
+    project: ProjectWithTasks
+
+
 def get_tasks(db: AsyncSession = Depends(get_db)) -> TaskRepo:
     return TaskRepo(db)
 
@@ -136,6 +147,11 @@ async def flat(repo: TaskRepo = Depends(get_tasks)):
 @app.get("/notes", response_model=list[NoteOut])
 async def notes(repo: NoteRepo = Depends(get_notes)):
     return await repo.list()
+
+
+@app.get("/notes/deep", response_model=list[NoteDeep])
+async def notes_deep(repo: NoteRepo = Depends(get_notes)):
+    return await repo.list()
 """
 
 
@@ -153,6 +169,15 @@ def test_a_generic_repositorys_list_read_by_a_lazy_relationship_field_is_am314_u
         assert "unverified" in message, message
 
 
+def test_a_nested_model_reading_a_lazy_relationship_past_an_eager_one_is_am314_unverified(project, findings):
+    # `Note.project` is selectin, so it loads with the notes; `ProjectWithTasks.tasks` then reads
+    # `Project.tasks`, lazy, on those projects: check passed it
+    root = _root(project)
+    [found] = findings(root, "notes_deep")
+    assert found["code"] == "AM314", found
+    assert "NoteDeep.project.tasks (may lazy-load while the response is serialised" in found["message"], found
+
+
 def test_near_miss_no_relationship_read_and_a_selectin_relationship(project, findings):
     root = _root(project)
     assert findings(root, "flat") == []
@@ -167,17 +192,27 @@ def test_the_premise_the_flagged_route_raises(tmp_path):
             async with db.engine.begin() as conn:
                 await conn.run_sync(db.Base.metadata.create_all)
             async with db.SessionLocal() as session:
-                session.add_all([db.Project(id=1, name="p"), db.Task(id=1, title="t", project_id=1)])
+                session.add_all([db.Project(id=1, name="p"), db.Task(id=1, title="t", project_id=1),
+                                 db.Note(id=1, project_id=1)])
                 await session.commit()
             async with db.SessionLocal() as session:
                 try:
                     for task in await main.tasks(repo=db.TaskRepo(session)):
                         main.TaskOut.model_validate(task)  # what the response model does
                 except Exception as error:  # noqa: BLE001 - what it raised is what the test reads
-                    return "MissingGreenlet" if "MissingGreenlet" in f"{type(error).__name__} {error}" else repr(error)
+                    said = "MissingGreenlet" if "MissingGreenlet" in f"{type(error).__name__} {error}" else repr(error)
+                else:
+                    said = ""
+                try:  # the nested model, past the selectin `Note.project`
+                    for note in await main.notes_deep(repo=db.NoteRepo(session)):
+                        main.NoteDeep.model_validate(note, from_attributes=True)
+                except Exception as error:  # noqa: BLE001 - what it raised is what the test reads
+                    deep = "MissingGreenlet" if "MissingGreenlet" in f"{type(error).__name__} {error}" else repr(error)
+                else:
+                    deep = ""
                 finally:
                     await db.engine.dispose()
-            return ""
+            return f"{said} {deep}"
 
         said = asyncio.run(run())
-    assert said == "MissingGreenlet"
+    assert said == "MissingGreenlet MissingGreenlet"

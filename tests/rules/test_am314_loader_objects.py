@@ -6,10 +6,12 @@ selectin `owner`; a repository method declared `-> Tag | None`; `current_user: U
 Depends(get_current_active_user)`, a dependency returning what one loading through the
 AsyncSession gives, then `len(current_user.items)`: each read loads the relationship outside any
 greenlet and raises MissingGreenlet, and `check` said nothing, since the flow traces none of these
-objects to a query. Now each is unverified, naming the relationship of the declared class.
+objects to a query. Now each is unverified, naming the relationship of the declared class; so
+are a property reading one (`item.tag_name` reading `self.tag`) and a schema validated in the body
+(`ItemOut.model_validate(item)` with a `tag` field).
 Near misses: a `lazy="joined"` or `"selectin"` relationship, a column, a loader option of the
 closure naming the relationship, an object the route builds, a dependency object only read for
-its `id`. The premise test runs two flagged routes on aiosqlite."""
+its `id`, a property reading columns. The premise test runs four flagged routes on aiosqlite."""
 
 from __future__ import annotations
 
@@ -65,6 +67,14 @@ class Item(Base):
     tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"))
     owner: Mapped[User] = relationship(back_populates="items", lazy="selectin")
     tag: Mapped[Tag] = relationship(back_populates="items")
+
+    @property
+    def tag_name(self) -> str:
+        return self.tag.name
+
+    @property
+    def label(self) -> str:
+        return self.title.upper()
 
 
 async def get_db():
@@ -125,12 +135,42 @@ async def get_current_active_user(current_user: User = Depends(get_current_user)
 """
 MAIN = """
 from fastapi import Depends, FastAPI
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import loader_db as crud
 from loader_db import Tag, TagRepo, User, get_current_active_user, get_db
 
 app = FastAPI()
+
+
+class TagOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+
+
+class ItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    title: str
+    tag: TagOut
+
+
+@app.get("/items/{id}/tag-name")
+async def item_tag_name(id: int, db: AsyncSession = Depends(get_db)):
+    item = await crud.item.get_async(db, id=id)
+    return {"tag": item.tag_name}
+
+
+@app.get("/items/{id}/validated")
+async def item_validated(id: int, db: AsyncSession = Depends(get_db)):
+    item = await crud.item.get_async(db, id=id)
+    return ItemOut.model_validate(item).model_dump()
+
+
+@app.get("/items/{id}/label")
+async def item_label(id: int, db: AsyncSession = Depends(get_db)):
+    item = await crud.item.get_async(db, id=id)
+    return {"label": item.label}
 
 
 @app.get("/tags/{tag_id}/count")
@@ -198,6 +238,10 @@ EXPECTED = {
     "owner_item_count": "item.owner.items (may lazy-load: a User from loader_db.CRUDBase.get_async()",
     "tag_by_name": "tag.items (may lazy-load: a Tag from loader_db.TagRepo.by_name()",
     "my_item_count": "current_user.items (may lazy-load: a User from the dependency loader_db.get_current_active_user",
+    # model code reading the relationship, and a schema validated in the body
+    "item_tag_name": "item.tag_name (runs Item.tag_name, which may lazy-load Item.tag: a Item from "
+                     "loader_db.CRUDBase.get_async()",
+    "item_validated": "ItemOut.tag (may lazy-load where it is validated: a Item from loader_db.CRUDBase.get_async()",
 }
 
 
@@ -211,7 +255,7 @@ def test_a_lazy_relationship_read_on_a_loaders_object_is_am314_unverified(projec
 
 def test_near_misses_eager_relationships_columns_closure_options_built_objects_and_ids(project, findings):
     root = _root(project)
-    for name in ("tag_groups", "owner_groups", "tag_loaded", "new_tag", "my_id"):
+    for name in ("tag_groups", "owner_groups", "tag_loaded", "new_tag", "my_id", "item_label"):
         assert findings(root, name) == [], name
 
 
@@ -234,7 +278,8 @@ def test_the_premise_the_flagged_reads_raise(tmp_path):
                 return await main.my_item_count(current_user=current)
 
             try:
-                for route in (lambda s: main.tag_item_count(1, db=s), mine):
+                for route in (lambda s: main.tag_item_count(1, db=s), mine, lambda s: main.item_tag_name(1, db=s),
+                              lambda s: main.item_validated(1, db=s)):
                     async with db.SessionLocal() as session:
                         try:
                             await route(session)
@@ -247,4 +292,4 @@ def test_the_premise_the_flagged_reads_raise(tmp_path):
             return said
 
         said = asyncio.run(run())
-    assert said == ["MissingGreenlet", "MissingGreenlet"]
+    assert said == ["MissingGreenlet"] * 4
