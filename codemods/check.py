@@ -1992,6 +1992,10 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
         if task is not None:
             found.append(task)
             continue
+        bound = _partial_handoff(project, call, names, held)
+        if bound is not None:
+            found.append(bound)
+            continue
         if call.greenlet or not any(arg.name in names or arg.expr in held for arg in call.args):
             continue
         target = project.function(call.callee) if call.callee is not None else None
@@ -2024,6 +2028,25 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
             if not method.is_async and edge.callee in project.work_chains:
                 found.append(Blocking(edge.call.line, f"{module.name}.{method.qualname}(...)", edge.call.offloaded))
     return _merged(found, [])
+
+
+def _partial_handoff(
+    project: Project, call: facts.Call, names: AbstractSet[str], held: dict[str, str]
+) -> Blocking | None:
+    """`audit = functools.partial(write_audit, db)`, called later as `audit("viewed")`: the plain def
+    it wraps gets the AsyncSession bound here, as `write_audit(db, "viewed")` would, at this line.
+    One handed straight to another call (`to_thread(partial(...))`) is that call's to judge."""
+    if call.callee is None or call.greenlet or call.argument_of is not None:
+        return None
+    args = call.args
+    if (project.canonical(call.callee) or "") not in PARTIALS or not args or args[0].position != 0 or not args[0].ref:
+        return None
+    target = project.function(args[0].ref)
+    bound = [dataclasses.replace(a, position=a.position - 1) if a.position is not None else a for a in args[1:]]
+    if target is None or not any(a.name in names or a.expr in held for a in bound):
+        return None
+    shifted = dataclasses.replace(call, args=bound, callee=args[0].ref)
+    return _sync_handoff(project, shifted, (target[0].name, target[1].key), names, held)
 
 
 def _sync_handoff(

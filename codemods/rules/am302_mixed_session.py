@@ -9,7 +9,8 @@ run after the response: there the queries are coroutines never awaited. An Async
 handler opens (`async with maker() as s`, `s = AsyncSession(engine)`) counts as one it is given,
 and so does one its instance holds (a fastapi-utils `@cbv` view's `db: AsyncSession =
 Depends(...)`, handed on as `self.db`, also through `run_in_threadpool(fetch, self.db, id)`).
-The synchronous code may be a method called through an instance: a module-level CRUD object's
+The synchronous code may be a helper a `functools.partial` binds the AsyncSession to (`save =
+partial(write_post, db)`, called later as `save("b")`), or a method called through an instance: a module-level CRUD object's
 (`crud.item.get(db, id)`, whose `db.get(...)` is a coroutine, never None, so a missing row
 reads as found), a dependency's (`repo.get(db)`), one a view holds (`self.repo.get(self.db)`).
 The same handoff in a project coroutine the handler awaits on its AsyncSession, however deep
