@@ -58,9 +58,16 @@ def loader_objects(project: Project, fid: FunctionId, session: str) -> dict[str,
 
 
 def _provider(project: Project, param: facts.Param) -> FunctionId | None:
+    """The project function FastAPI runs to fill `param`: `Depends(f)`, or the `__call__` of a
+    callable-class instance (`Depends(RoleChecker("write"))`)."""
     from async_migrate.codemods.phase1.expired_deps import _dependency
 
-    return _dependency(project, param)
+    found = _dependency(project, param)
+    if found is not None:
+        return found
+    ref = project.param_dependency(param)
+    callables = project.dependency_callables(ref) if ref is not None else []
+    return callables[0] if len(callables) == 1 else None
 
 
 def _dependency_object(project: Project, param: facts.Param, source: FunctionId, depth: int) -> Held:

@@ -97,7 +97,8 @@ async code reach it anywhere else, and raise `MissingGreenlet` when they run:
   AsyncSession or loaded through it (a query of its own; what an awaited project coroutine handed
   it returns, declared a mapped object: `item = await crud.item.get_async(db, id=id)`, a generic
   CRUD object's `-> Optional[ModelType]`; a dependency's object, `current_user: User =
-  Depends(get_current_user)`, where that dependency, however deep, takes its AsyncSession from the
+  Depends(get_current_user)` or a callable-class instance's (`Depends(RoleChecker("write"))`, its
+  `__call__`), where that dependency, however deep, takes its AsyncSession from the
   handler's own Session dependency, which FastAPI caches per request: unverified where it declares
   a mapped class but the analysis cannot trace its loading; not one opening its own Session),
   when the sessionmaker its dependency (or the handler itself,

@@ -167,8 +167,23 @@ async def dep_untraced(db: AsyncSession = Depends(get_db), current_user: User = 
 async def dep_service(db: AsyncSession = Depends(get_db), svc: Service = Depends(get_service)) -> dict:
     await db.commit()
     return {"msg": svc.name}
+
+
+class Checker:
+    def __init__(self, role: str):
+        self.role = role
+
+    async def __call__(self, current_user: User = Depends(get_current_user)) -> User:
+        return current_user
+
+
+@app.post("/dep-checker")
+async def dep_checker(db: AsyncSession = Depends(get_db), current_user: User = Depends(Checker("write"))) -> dict:
+    await db.commit()
+    return {"msg": current_user.email}
 """
-REPORTED = ["dep", "dep_callee", "crud", "direct", "dep_untraced"]
+# dep_checker: a callable-class instance's `__call__` is the dependency FastAPI runs
+REPORTED = ["dep", "dep_callee", "crud", "direct", "dep_untraced", "dep_checker"]
 NEAR_MISSES = ["crud_refreshed", "dep_before", "dep_own", "dep_service"]
 
 
