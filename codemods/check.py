@@ -3614,7 +3614,10 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
         if line in function.greenlet_lines:
             continue  # in the callable `run_sync` runs, on its greenlet
         held = function.holds.get(receiver, ())
-        if not (held and all(_loaded_on(project, handler.id, term, sessions) for term in held)):
+        if not held:
+            continue
+        if not all(_loaded_on(project, handler.id, term, sessions) for term in held):
+            found += _reached_model_code(project, handler.id, held, sessions, credit, line, receiver, how, attribute, name)
             continue
         models = {model for t in held for model in _loaded_models(project, handler.id, t, sessions)}
         for model in models:
@@ -3675,6 +3678,78 @@ def _model_code_lazy_loads(project: Project, handler: Handler, sessions: set[str
                 found.append(Blocking(line, f"{receiver}.{attribute} (runs {summary.member}, reads {path}: {what})"))
                 break
     return found
+
+
+def _reached_model_code(
+    project: Project, fid: FunctionId, held: tuple, sessions: set[str], credit: _Credit, line: int, receiver: str,
+    how: str, attribute: str, name: str,
+) -> list[Blocking]:
+    """Model code run on an object relationships lead to from a query's objects (`for t in
+    project.tasks: t.owner_name`, `book.author.display`): what it reads is loaded only by the
+    query's options along the whole path, relationship steps first, then the steps the member
+    reads (`selectinload(Project.tasks).joinedload(Task.owner)`), or by a strategy the class
+    declares. Every way the object may come must be such a path the classes are known along;
+    else no claim (`_through` names the relationship reads themselves)."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.model_members import members, on_object_session
+
+    classes = project_classes(project)
+    index = members(project, classes)
+    ways = []
+    for term in held:
+        found = _relationship_paths(project, fid, term, sessions, frozenset(), 0)
+        if not found or any(not steps for _, steps in found):
+            return []
+        ways += found
+    for origins, steps in ways:
+        for load in origins:
+            walked = _walk(project, load.model or "", steps) if load.model in classes.by_ref else None
+            if walked is None:
+                continue
+            path, reduced = walked
+            summary = index.runs(path[-1], name, how)
+            if summary is None:
+                continue
+            if summary.session_work and on_object_session(summary.session_work[0]):
+                return [Blocking(line, f"{receiver}.{attribute} (runs {summary.member}, {session_work_text(summary)})")]
+            for need in summary.needs:
+                if need.strategy in ("dynamic", "subclass"):
+                    continue  # judged on objects a query loads itself; not claimed one step further
+                lazy = _lazy_step(project, credit, load, list(path), list(reduced), [s for _, s in need.path])
+                if lazy:
+                    through = f", its {classes.short(path[-1])} through {'.'.join(s for s, _ in reduced)}" if reduced else ""
+                    return [Blocking(line, f"{receiver}.{attribute} (runs {summary.member}, reads "
+                                           f"{'.'.join(s for _, s in need.path)}: lazy load{through})")]
+    return []
+
+
+def _lazy_step(
+    project: Project, credit: _Credit, load: facts.Load, path: list[str], reduced: list[tuple[str, bool]], steps: list[str]
+) -> bool:
+    """Whether reading relationship `steps` in turn from the object at the end of `path` (`reduced`
+    the steps from `load`'s entity) lazy-loads one: declared lazy there (`_lazy_at`, a step back to
+    the collection's holder in the identity map) and not loaded by the query's options along the
+    path. False where a step's class is not known: no claim on a guess."""
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+    flow = members_flow(project)
+    for step in steps:
+        prefix = [s for s, _ in reduced]
+        if _lazy_at(project, path, reduced, step) and not (
+            credit.along([load], prefix, step) if prefix else credit.loads([load], step)
+        ):
+            return True
+        target = flow.target(path[-1], step)
+        if target is None or target not in classes.by_ref:
+            return False
+        if _back(project, path, reduced, step, target):
+            path.pop()
+            reduced.pop()
+        else:
+            path.append(target)
+            reduced.append((step, False))
+    return False
 
 
 def session_work_text(summary: Summary) -> str:
