@@ -52,6 +52,7 @@ from async_migrate.codemods.flow import CLASS
 from async_migrate.codemods.forked import held_alike, judge_all
 from async_migrate.codemods.handed_coroutines import handed_coroutines
 from async_migrate.codemods.late_registry import late_registry_uses
+from async_migrate.codemods.loader_objects import declared_classes, param_provider
 from async_migrate.codemods.module_items import module_item_coroutine
 from async_migrate.codemods.outcome import Blocking, Outcome, first_few
 from async_migrate.codemods.periodic import periodic_blocking, repeating_decorator
@@ -2361,13 +2362,12 @@ def _dependency_object_lazy_loads(project: Project, handler: Handler) -> list[Bl
     loading it on the AsyncSession it is given (`await db.get(Book, book_id)`), that none of its
     options loads: that Session is the request's and still open, so the read is the lazy load,
     outside any greenlet."""
-    from async_migrate.codemods.phase1.expired_deps import _dependency
     from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES
 
     function = handler.function
     found: list[Blocking] = []
     for param in function.params:
-        dependency = _dependency(project, param)
+        dependency = param_provider(project, param)
         if dependency is None or param.name in function.holds:
             continue  # a name bound again may hold anything by the read
         module, provider = project.functions[dependency]
@@ -2464,9 +2464,6 @@ def _loader_classes(
 ) -> tuple[list[str], str] | None:
     """The mapped classes an object term is declared as, where it comes from a loader on an
     AsyncSession (`_loader_object_lazy_loads`), with where it comes from; None otherwise."""
-    from async_migrate.codemods.generic_models import call_models
-    from async_migrate.codemods.phase1.expired_deps import _dependency
-
     function = handler.function
     if depth > 6 or not term:
         return None
@@ -2484,7 +2481,7 @@ def _loader_classes(
         if param is not None:
             if term[1] in function.holds:
                 return None  # bound again: may hold anything by the read
-            dependency = _dependency(project, param)
+            dependency = param_provider(project, param)
             if dependency is None or not _loading_dependency(project, dependency, 0):
                 return None
             owners = [o for ref in param.annotation if (o := classes.resolve(ref)) is not None and classes.is_mapped(o)]
@@ -2510,10 +2507,7 @@ def _loader_classes(
         if callee is None:
             return None
         module, loader = project.functions[callee]
-        owners = [o for ref in loader.returns if (o := classes.resolve(ref)) is not None and classes.is_mapped(o)]
-        # a generic CRUD object's `-> Optional[ModelType]`: the TypeVar as the object's class binds it
-        owners += [c for c in call_models(project, classes, handler.id, term[1]).classes
-                   if classes.is_mapped(c) and c not in owners]
+        owners, _ = declared_classes(project, handler.id, loader, term[1])
         return (owners, f"from {module.name}.{loader.qualname}()") if owners else None
     return None
 
@@ -2521,15 +2515,13 @@ def _loader_classes(
 def _loading_dependency(project: Project, fid: FunctionId, depth: int) -> bool:
     """An `async def` dependency working on an AsyncSession, or returning what a dependency of its
     own that does gives it (`get_current_active_user(current_user = Depends(get_current_user))`)."""
-    from async_migrate.codemods.phase1.expired_deps import _dependency
-
     _, provider = project.functions[fid]
     if depth > 6 or not provider.is_async or provider.is_generator:
         return False
     if _works_on_async_session(project, fid, 0):
         return True
     return any(
-        (dependency := _dependency(project, param)) is not None and _loading_dependency(project, dependency, depth + 1)
+        (dependency := param_provider(project, param)) is not None and _loading_dependency(project, dependency, depth + 1)
         for param in provider.params
     )
 

@@ -14,6 +14,9 @@ raises MissingGreenlet on an expiring sessionmaker):
   above, it is held; where the analysis cannot trace what it returns, unverified. A dependency
   opening its own Session (or one of another dependency) gives an object the route's commit
   does not expire: not reported.
+
+check's lazy-load reading of the same objects (`check._loader_classes`) resolves a parameter's
+dependency (`param_provider`) and a loader's declared classes (`declared_classes`) here too.
 """
 
 from __future__ import annotations
@@ -45,11 +48,11 @@ def loader_objects(project: Project, fid: FunctionId, session: str) -> dict[str,
                 found[name] = (min([*lines, call.line]), held)
     params = {p.name: p for p in function.params}
     own = params.get(session)
-    source = _provider(project, own) if own is not None else None
+    source = param_provider(project, own) if own is not None else None
     if source is None:
         return found
     for param in function.params:
-        if param.name == session or param.name in found or _provider(project, param) is None:
+        if param.name == session or param.name in found or param_provider(project, param) is None:
             continue
         held = _dependency_object(project, param, source, 0)
         if held is not False:
@@ -57,28 +60,23 @@ def loader_objects(project: Project, fid: FunctionId, session: str) -> dict[str,
     return found
 
 
-def _provider(project: Project, param: facts.Param) -> FunctionId | None:
-    """The project function FastAPI runs to fill `param`: `Depends(f)`, or the `__call__` of a
-    callable-class instance (`Depends(RoleChecker("write"))`)."""
-    from async_migrate.codemods.phase1.expired_deps import _dependency
-
-    found = _dependency(project, param)
-    if found is not None:
-        return found
-    ref = project.param_dependency(param)
-    callables = project.dependency_callables(ref) if ref is not None else []
+def param_provider(project: Project, param: facts.Param) -> FunctionId | None:
+    """The one project function FastAPI runs to fill `param`: `Depends(f)` (through an
+    `Annotated` alias or a module-level default too), or the `__call__` of a callable-class
+    instance (`Depends(RoleChecker("write"))`)."""
+    callables = project.dependency_callables(project.param_dependency(param))
     return callables[0] if len(callables) == 1 else None
 
 
 def _dependency_object(project: Project, param: facts.Param, source: FunctionId, depth: int) -> Held:
     """Whether the object the dependency of `param` gives is held by the Session `source` (the
     route's Session dependency) gives: False where the dependency takes none from it."""
-    provider = _provider(project, param)
-    if provider is None or depth > _DEPTH:
+    given = param_provider(project, param)
+    if given is None or depth > _DEPTH:
         return False
-    _, dependency = project.functions[provider]
-    sessions = {p.name for p in dependency.params if _provider(project, p) == source}
-    chained = {p.name: p for p in dependency.params if p.name not in sessions and _provider(project, p) is not None}
+    _, dependency = project.functions[given]
+    sessions = {p.name for p in dependency.params if param_provider(project, p) == source}
+    chained = {p.name: p for p in dependency.params if p.name not in sessions and param_provider(project, p) is not None}
     if not dependency.results:
         return None if sessions else False
     found: set[Held] = set()
@@ -86,7 +84,7 @@ def _dependency_object(project: Project, param: facts.Param, source: FunctionId,
         if term[0] == "name" and term[1] in chained:  # `return current_user`, itself a dependency's
             found.add(_dependency_object(project, chained[term[1]], source, depth + 1))
         elif sessions:
-            found.add(_returned(project, provider, dependency, term, sessions) or None)
+            found.add(_returned(project, given, dependency, term, sessions) or None)
         else:
             found.add(False)
     if found == {False}:
@@ -128,20 +126,25 @@ def _returned(project: Project, fid: FunctionId, function: facts.Function, term:
     _, callee = project.functions[next(iter(callees))]
     if not callee.is_async:
         return False
-    return _declared_object(project, fid, callee, call)
+    return declared_classes(project, fid, callee, call.index)[1]
 
 
-def _declared_object(project: Project, fid: FunctionId, callee: facts.Function, call: facts.Call) -> Held:
-    """Whether the coroutine's return annotation declares one mapped object: a mapped class
-    (`-> Item`, `-> Optional[Item]`), or a generic object's TypeVar bound to one."""
+def declared_classes(project: Project, fid: FunctionId, loader: facts.Function, index: int) -> tuple[list[str], Held]:
+    """The mapped classes what the call `index` of `fid` to the coroutine `loader` gives is declared
+    as: by its return annotation (`-> Item`, `-> Optional[Item]`), and a generic object's TypeVar as
+    the object's class binds it (`-> Optional[ModelType]` on a `CRUDBase[Tag]`: `call_models`). With
+    whether that declares a mapped object: True where every class the annotation names is mapped,
+    or the TypeVar binds mapped classes only; None where the TypeVar cannot be bound; else False."""
     from async_migrate.codemods.classes import project_classes
     from async_migrate.codemods.generic_models import call_models
 
     classes = project_classes(project)
-    refs = [r for r in callee.returns if r.rpartition(".")[2] not in _WRAPPERS]
-    if refs and all((model := classes.resolve(r)) is not None and classes.is_mapped(model) for r in refs):
-        return True
-    models = call_models(project, classes, fid, call.index)
+    refs = [r for r in loader.returns if r.rpartition(".")[2] not in _WRAPPERS]
+    mapped = [o for r in refs if (o := classes.resolve(r)) is not None and classes.is_mapped(o)]
+    models = call_models(project, classes, fid, index)
+    owners = [*dict.fromkeys(mapped), *(c for c in models.classes if classes.is_mapped(c) and c not in mapped)]
+    if refs and len(mapped) == len(refs):
+        return owners, True
     if models.classes and all(classes.is_mapped(m) for m in models.classes):
-        return True
-    return None if models.why else False
+        return owners, True
+    return owners, None if models.why else False

@@ -4,14 +4,15 @@
 TypeVar, `class CRUDTag(CRUDBase[Tag])`) then `len(tag.items)`; `item.owner.items` past a
 selectin `owner`; a repository method declared `-> Tag | None`; `current_user: User =
 Depends(get_current_active_user)`, a dependency returning what one loading through the
-AsyncSession gives, then `len(current_user.items)`: each read loads the relationship outside any
+AsyncSession gives (or `Depends(RoleChecker("w"))`, a callable class's `__call__` doing so), then
+`len(current_user.items)`: each read loads the relationship outside any
 greenlet and raises MissingGreenlet, and `check` said nothing, since the flow traces none of these
 objects to a query. Now each is unverified, naming the relationship of the declared class; so
 are a property reading one (`item.tag_name` reading `self.tag`) and a schema validated in the body
 (`ItemOut.model_validate(item)` with a `tag` field).
 Near misses: a `lazy="joined"` or `"selectin"` relationship, a column, a loader option of the
 closure naming the relationship, an object the route builds, a dependency object only read for
-its `id`, a property reading columns. The premise test runs four flagged routes on aiosqlite."""
+its `id` (or for a selectin relationship), a property reading columns. The premise test runs five flagged routes on aiosqlite."""
 
 from __future__ import annotations
 
@@ -132,6 +133,14 @@ async def get_current_user(db: AsyncSession = Depends(get_db)) -> User:
 
 async def get_current_active_user(current_user: User = Depends(get_current_user)) -> User:
     return current_user
+
+
+class RoleChecker:
+    def __init__(self, role: str):
+        self.role = role
+
+    async def __call__(self, current_user: User = Depends(get_current_user)) -> User:
+        return current_user
 """
 MAIN = """
 from fastapi import Depends, FastAPI
@@ -139,7 +148,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import loader_db as crud
-from loader_db import Tag, TagRepo, User, get_current_active_user, get_db
+from loader_db import RoleChecker, Tag, TagRepo, User, get_current_active_user, get_db
 
 app = FastAPI()
 
@@ -226,6 +235,16 @@ async def new_tag(db: AsyncSession = Depends(get_db)):
 @app.get("/me")
 async def my_id(current_user: User = Depends(get_current_active_user)):
     return {"id": current_user.id}
+
+
+@app.get("/checked/count")
+async def checked_item_count(current_user: User = Depends(RoleChecker("w"))):
+    return {"n": len(current_user.items)}
+
+
+@app.get("/checked/me")
+async def checked_id(current_user: User = Depends(RoleChecker("w"))):
+    return {"id": current_user.id, "groups": len(current_user.groups)}
 """
 
 
@@ -238,6 +257,8 @@ EXPECTED = {
     "owner_item_count": "item.owner.items (may lazy-load: a User from loader_db.CRUDBase.get_async()",
     "tag_by_name": "tag.items (may lazy-load: a Tag from loader_db.TagRepo.by_name()",
     "my_item_count": "current_user.items (may lazy-load: a User from the dependency loader_db.get_current_active_user",
+    # a callable-class instance's `__call__` is the dependency FastAPI runs
+    "checked_item_count": "current_user.items (may lazy-load: a User from the dependency loader_db.RoleChecker.__call__",
     # model code reading the relationship, and a schema validated in the body
     "item_tag_name": "item.tag_name (runs Item.tag_name, which may lazy-load Item.tag: a Item from "
                      "loader_db.CRUDBase.get_async()",
@@ -255,7 +276,7 @@ def test_a_lazy_relationship_read_on_a_loaders_object_is_am314_unverified(projec
 
 def test_near_misses_eager_relationships_columns_closure_options_built_objects_and_ids(project, findings):
     root = _root(project)
-    for name in ("tag_groups", "owner_groups", "tag_loaded", "new_tag", "my_id", "item_label"):
+    for name in ("tag_groups", "owner_groups", "tag_loaded", "new_tag", "my_id", "item_label", "checked_id"):
         assert findings(root, name) == [], name
 
 
@@ -277,9 +298,13 @@ def test_the_premise_the_flagged_reads_raise(tmp_path):
                 current = await db.get_current_active_user(await db.get_current_user(session))
                 return await main.my_item_count(current_user=current)
 
+            async def checked(session):  # type: ignore[no-untyped-def]
+                current = await db.RoleChecker("w")(await db.get_current_user(session))
+                return await main.checked_item_count(current_user=current)
+
             try:
                 for route in (lambda s: main.tag_item_count(1, db=s), mine, lambda s: main.item_tag_name(1, db=s),
-                              lambda s: main.item_validated(1, db=s)):
+                              lambda s: main.item_validated(1, db=s), checked):
                     async with db.SessionLocal() as session:
                         try:
                             await route(session)
@@ -292,4 +317,4 @@ def test_the_premise_the_flagged_reads_raise(tmp_path):
             return said
 
         said = asyncio.run(run())
-    assert said == ["MissingGreenlet"] * 4
+    assert said == ["MissingGreenlet"] * 5

@@ -9,7 +9,8 @@ AsyncSession whose object reaches a lazy load past the relationship its query ea
   path started from after `selectinload(Book.author)`: both taken as covered;
 - the route reads a relationship of the object an `async def` dependency loaded on the request's
   AsyncSession (`book: CurrentBook`, `CurrentBook = Annotated[Book, Depends(get_book)]` in another
-  module) that its query does not load: never looked at;
+  module), or one a callable class's `__call__` loaded (`Depends(BookLoader())`), that its query
+  does not load: never looked at;
 - the route opens its own AsyncSession (`async with maker() as db:`, `AsyncSession(engine)`) and
   reads what it left unloaded, or what its commit expired (`expire_on_commit=True`): only a
   parameter's AsyncSession was judged;
@@ -139,8 +140,14 @@ async def get_loaded_book(book_id: int, db: SessionDep) -> Book:
     return await db.get(Book, book_id, options=[selectinload(Book.author)])
 
 
+class BookLoader:
+    async def __call__(self, book_id: int, db: SessionDep) -> Book:
+        return await db.get(Book, book_id)
+
+
 CurrentBook = Annotated[Book, Depends(get_book)]
 LoadedBook = Annotated[Book, Depends(get_loaded_book)]
+ClassBook = Annotated[Book, Depends(BookLoader())]
 '''
 
 ROUTES = '''
@@ -155,7 +162,7 @@ from core.async_deps import DbDep, SessionDep
 from db.async_engine import engine, expiring, get_session, maker
 from models import Author, Book, Series
 from services import author_names, shelf_of, shelf_size, title_of
-from book_deps import CurrentBook, LoadedBook, get_book
+from book_deps import ClassBook, CurrentBook, LoadedBook, get_book
 
 LocalDep = Annotated[AsyncSession, Depends(get_session)]
 LocalDbDep = Depends(get_session)
@@ -339,6 +346,16 @@ async def from_dependency_column(book: CurrentBook):
     return book.title
 
 
+@router.get("/from-dependency-class/{book_id}")
+async def from_dependency_class(book: ClassBook):
+    return book.author.name
+
+
+@router.get("/from-dependency-class-column/{book_id}")
+async def from_dependency_class_column(book: ClassBook):
+    return {"title": book.title, "author": book.author_id}  # columns, the foreign key too
+
+
 @router.get("/opened/{book_id}")
 async def opened(book_id: int):
     async with maker() as db:
@@ -435,6 +452,8 @@ def root(app) -> Path:  # type: ignore[no-untyped-def]
         ("default_local", "book.author (lazy load), its Book"),
         ("from_dependency", "book.author (lazy load), its Book from the dependency book_deps.get_book"),
         ("from_dependency_inline", "book.author (lazy load), its Book from the dependency book_deps.get_book"),
+        # a callable-class instance's `__call__` is the dependency FastAPI runs
+        ("from_dependency_class", "book.author (lazy load), its Book from the dependency book_deps.BookLoader.__call__"),
         ("opened", "book.author (lazy load), its Book from the query at line"),
         ("opened_session", "b.author.books (lazy load at services.py:"),
         ("opened_expired", "book.id (expired by the db.commit() at line"),
@@ -457,7 +476,7 @@ def test_a_lazy_load_past_the_eager_load_or_on_an_aliased_session_is_am314(root,
     [
         "helper_loaded", "helper_column", "helper_back", "local_loaded", "declared_loaded", "back_in_loop",
         "repo_loaded", "default_loaded", "by_name_loaded", "by_literal_column", "by_literal_loaded",
-        "from_dependency_loaded", "from_dependency_column", "opened_loaded",
+        "from_dependency_loaded", "from_dependency_column", "from_dependency_class_column", "opened_loaded",
         "opened_kept", "opened_session_kept", "refreshed_by_name",
     ],
 )
@@ -576,7 +595,7 @@ def test_the_premise_a_route_reading_what_an_async_dependency_loaded_fails_when_
     served = load_module(tmp_path, "served", """
         from fastapi import FastAPI
 
-        from book_deps import CurrentBook, LoadedBook
+        from book_deps import ClassBook, CurrentBook, LoadedBook
 
         app = FastAPI()
 
@@ -589,8 +608,15 @@ def test_the_premise_a_route_reading_what_an_async_dependency_loaded_fails_when_
         @app.get("/loaded/{book_id}")
         async def loaded(book: LoadedBook) -> str:
             return book.author.name
+
+
+        @app.get("/class/{book_id}")
+        async def by_class(book: ClassBook) -> str:
+            return book.author.name
     """)
     with TestClient(served.app) as client:
         assert client.get("/loaded/1").json() == "Le Guin"
         with pytest.raises((MissingGreenlet, StatementError)):
             client.get("/lazy/1")
+        with pytest.raises((MissingGreenlet, StatementError)):
+            client.get("/class/1")
