@@ -16,6 +16,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -342,24 +343,17 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
     if function.is_async:
         # the same handoff in a project coroutine the handler awaits on its AsyncSession
         names = [*async_session_params(project, handler), *async_session_locals(project, function)]
-        handed_at = {b.line for b in handed}
-        handed += [b for b in reached_session_handoffs(project, handler, list(dict.fromkeys(names))) if b.line not in handed_at]
+        handed = _with_unlisted(handed, reached_session_handoffs(project, handler, list(dict.fromkeys(names))))
     mixed = _merged(sync_helper_calls(project, handler), handed)
     off_greenlet = sync_session_off_greenlet(project, handler)
     async_lazy = async_lazy_loads(project, handler)
     if function.is_async and handler.kind in _ROUTE_OR_DEPENDENCY:
         sessions = handler_async_sessions(project, handler)
         expired = expired_reads(project, handler.id, sessions)
-        lines = {b.line for b in expired}
-        expired += [b for b in callee_expired_reads(project, handler, sessions) if b.line not in lines]
-        lines = {b.line for b in expired}
-        expired += [b for b in rolled_back_reads(project, handler.id, sessions) if b.line not in lines]
-        lines = {b.line for b in expired}
-        async_lazy = async_lazy + expired + [
-            b for b in generated_reads(project, handler.id, sessions) if b.line not in lines
-        ]
-        lines = {b.line for b in async_lazy}
-        async_lazy += [b for b in cascade_reads(project, handler.id, sessions) if b.line not in lines]
+        expired = _with_unlisted(expired, callee_expired_reads(project, handler, sessions))
+        expired = _with_unlisted(expired, rolled_back_reads(project, handler.id, sessions))
+        expired = _with_unlisted(expired, generated_reads(project, handler.id, sessions))
+        async_lazy = _with_unlisted(async_lazy + expired, cascade_reads(project, handler.id, sessions))
         async_lazy = [_detached(function, sessions, b) for b in async_lazy]
     seen = {(b.line, b.call) for b in mixed}
     blocking = [b for b in blocking_calls(project, handler, work) if (b.line, b.call) not in seen]
@@ -484,6 +478,20 @@ def _check_handler(project: Project, handler: Handler, result: CheckResult) -> N
                                        _unused_pragma_message(pragma, _unused_why(pragma, handler))))
     for finding in candidates:
         _report(result, finding, pragma)
+
+
+def _with_unlisted(
+    found: list[Blocking], more: list[Blocking], key: Callable[[Blocking], object] = attrgetter("line")
+) -> list[Blocking]:
+    """`found`, then each of `more` whose `key` (its line) none of `found` has: a read or call one
+    analysis lists already is not listed again by the next, vaguer or not."""
+    listed = {key(b) for b in found}
+    return [*found, *(b for b in more if key(b) not in listed)]
+
+
+def _line_and_read(blocking: Blocking) -> tuple[int, str]:
+    """A lazy read's line and what it reads (`item.owner`), whatever each analysis says of it."""
+    return blocking.line, blocking.call.partition(" (")[0]
 
 
 def _handler_finders() -> tuple[Callable[[Project, Handler], Finding | None], ...]:
@@ -2311,12 +2319,8 @@ def _async_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
     found += response_lazy_loads(project, handler, sessions)
     found += [b for b in validated_lazy_loads(project, handler, sessions) if b not in found]
     found += _dependency_object_lazy_loads(project, handler)
-    listed = {(b.line, b.call.partition(" (")[0]) for b in found}
-    found += [b for b in _loader_object_lazy_loads(project, handler, sessions) if (b.line, b.call.partition(" (")[0]) not in listed]
-    listed = {(b.line, b.call.partition(" (")[0]) for b in found}
-    found += [
-        b for b in _read_by_name_through_coroutines(project, handler.id) if (b.line, b.call.partition(" (")[0]) not in listed
-    ]
+    found = _with_unlisted(found, _loader_object_lazy_loads(project, handler, sessions), _line_and_read)
+    found = _with_unlisted(found, _read_by_name_through_coroutines(project, handler.id), _line_and_read)
     return found + (_helper_async_lazy_loads(project, handler, found) if sessions else [])
 
 
