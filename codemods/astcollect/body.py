@@ -219,7 +219,8 @@ def _read_function(
     nodes = own.nodes if readers else None
     if readers:
         objects.read(
-            collector, node, function, indexes, frozenset(scanner.locals), kept, scanner.returned_written, own
+            collector, node, function, indexes, frozenset(scanner.locals), kept, scanner.returned_written, own,
+            scanner.greenlet_scopes,
         )
     by_func = {id(func): call for call, func in scanner.raw_calls if not call.offloaded}
     if handoff.schedules(function):
@@ -953,20 +954,27 @@ def _configure_calls(collector: Collector, node: ast.FunctionDef | ast.AsyncFunc
         collector.configure(call, collector.source.line_of(call), frozen, function.key)
 
 
-def _greenlet_lines(body: list[ast.stmt], runs: list[ast.expr], line_of: Callable[[ast.AST], int]) -> tuple[int, ...]:
-    """`facts.Function.greenlet_lines`: the lines of the callables `runs` (handed to an awaited
-    `run_sync`) on which no attribute is read outside them. A nested function counts only when
-    its name is read nowhere but as such a callable: called directly as well, it runs off the
-    greenlet too. Lines, since the reads are kept by line: one shared with code outside is not one."""
+def greenlet_scopes(nodes: list[ast.AST], runs: list[ast.expr]) -> list[ast.AST]:
+    """The lambdas and nested functions among `runs` (the callables handed to an awaited
+    `run_sync`, not an offloader's `to_thread.run_sync`) that run on its worker greenlet only. A
+    nested function counts only when its name is read nowhere but as such a callable: called
+    directly as well, it runs off the greenlet too. `nodes`: the body's, nested scopes included."""
     given = {id(run) for run in runs}
     scopes: list[ast.AST] = [run for run in runs if type(run) is ast.Lambda]
-    names = {run.id for run in runs if type(run) is ast.Name}
-    nodes = [node for statement in body for node in ast.walk(statement)]
-    for name in names:
+    for name in dict.fromkeys(run.id for run in runs if type(run) is ast.Name):
         defs = [n for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
         # any other use (called, stored, rebound) may run it off the greenlet
         if len(defs) == 1 and all(id(n) in given for n in nodes if type(n) is ast.Name and n.id == name):
             scopes.append(defs[0])
+    return scopes
+
+
+def _greenlet_lines(
+    nodes: list[ast.AST], runs: list[ast.expr], scopes: list[ast.AST], line_of: Callable[[ast.AST], int]
+) -> tuple[int, ...]:
+    """`facts.Function.greenlet_lines`: the lines of the `greenlet_scopes` on which no attribute is
+    read outside them. Lines, since the reads are kept by line: one shared with code outside is not one."""
+    given = {id(run) for run in runs}
     inside: set[int] = set()
     within: set[int] = set()
     for scope in scopes:
@@ -1169,6 +1177,7 @@ class BodyScanner:
         self.greenlet_calls: set[int] = set()
         self.greenlet_defs: set[str] = set()
         self.greenlet_runs: list[ast.expr] = []  # the callables given, as written
+        self.greenlet_scopes: list[ast.AST] = []  # of those, what runs on the greenlet only (`greenlet_scopes`)
         self.defs: list[str] = []
         self.call_defs: dict[int, tuple[str, ...]] = {}
         self.awaited: set[int] = set()
@@ -1266,7 +1275,10 @@ class BodyScanner:
                 if self.greenlet_defs.intersection(self.call_defs.get(call.index, ())):
                     call.greenlet = True
         if self.greenlet_runs:
-            self.function.greenlet_lines = _greenlet_lines(body, self.greenlet_runs, self.source.line_of)
+            nodes = [node for statement in body for node in ast.walk(statement)]
+            self.greenlet_scopes = greenlet_scopes(nodes, self.greenlet_runs)
+            self.function.greenlet_lines = _greenlet_lines(nodes, self.greenlet_runs, self.greenlet_scopes,
+                                                           self.source.line_of)
         self._streamed_generators(body)
         if self.offloaded_names and self.call_defs:
             self._offloaded_defs(body)

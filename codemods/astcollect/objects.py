@@ -90,12 +90,14 @@ def read(
     kept: dict[int, tuple[facts.QueryVar, ast.Call]] | None = None,
     written: dict[int, str] | None = None,
     own: OwnNodes | None = None,
+    greenlet: list[ast.AST] | None = None,
 ) -> None:
     """Fill `function.loads`, `.holds`, `.results` and `.returned_terms`. `indexes`: id of a
     call's `func` -> the call's index (the collector's numbering); `local`: every local name of
     the function; `kept`: the runs of legacy Queries kept in a local name (`query_vars.read`);
     `written`: id of a returned value -> how `function.returned` spells it; `own`: the body's
-    walk (`walk_own`), when the caller already made it.
+    walk (`walk_own`), when the caller already made it; `greenlet`: the lambdas and nested
+    functions that run on an awaited `run_sync`'s greenlet only (`body.greenlet_scopes`).
 
     The terms:
 
@@ -126,7 +128,7 @@ def read(
     or lambda whose every value the body shows (`sorted(books, key=lambda b: ...)` holds ("iter",
     books) in `b`, `fmt(book)` holds `book` in `fmt`'s parameter: `handed_scopes.py`).
     """
-    _Flow(collector, function, indexes, local, kept or {}, written or {}).run(node, own)
+    _Flow(collector, function, indexes, local, kept or {}, written or {}, greenlet or []).run(node, own)
 
 
 class OwnNodes:
@@ -157,9 +159,10 @@ class OwnNodes:
 class _Flow:
     def __init__(
         self, collector: Collector, function: facts.Function, indexes: dict[int, int], local: frozenset[str],
-        kept: dict[int, tuple[facts.QueryVar, ast.Call]], written: dict[int, str],
+        kept: dict[int, tuple[facts.QueryVar, ast.Call]], written: dict[int, str], greenlet: list[ast.AST],
     ) -> None:
         self.collector = collector
+        self.greenlet = {id(scope) for scope in greenlet}
         self.written = written
         self.function = function
         self.indexes = indexes
@@ -254,7 +257,7 @@ class _Flow:
                 continue  # `[fmt(u) for u in users]` with `fmt = lambda u: ...`: `u` holds the outer `u`'s values
             self.holds.setdefault(name, []).append(("iter", term) if how == "iter" else term)
         if own.scopes:
-            self._nested_uses(own.scopes, nodes)
+            self._nested_uses(own.scopes)
         if reads:
             self._read_terms(reads)
         self._getters(nodes)
@@ -263,19 +266,18 @@ class _Flow:
         self.function.results = tuple(dict.fromkeys(results))
         self.function.returned_terms = tuple(paired)
 
-    def _nested_uses(self, scopes: list[Any], nodes: list[Any]) -> None:
+    def _nested_uses(self, scopes: list[Any]) -> None:
         """Model code the body's lambdas and nested functions run, and the chained reads they make
         (`p.user.posts`), on what they are handed
         (`sorted(users, key=lambda u: u.post_count())`, `def key(u): return u.describe()`): a key
         function runs where the body calls it, on the event loop under an AsyncSession, as the
         same call in the body would. Their parameters hold what `handed_scopes` shows, or what the
-        flow cannot follow. The callables an awaited `run_sync` is given are left out: they run
-        on the worker greenlet, where the synchronous Session works."""
-        greenlet = _run_sync_callables(nodes)
+        flow cannot follow. The callables an awaited `run_sync` is given are left out where they
+        run on its worker greenlet only, where the synchronous Session works."""
         outer = self.local
         try:
             for scope in scopes:
-                if type(scope) is ast.ClassDef or id(scope) in greenlet or getattr(scope, "name", None) in greenlet:
+                if type(scope) is ast.ClassDef or id(scope) in self.greenlet:
                     continue
                 self.local = outer | frozenset(_bound_inside(scope))
                 walked = list(ast.walk(scope))
@@ -1227,16 +1229,6 @@ _BINDS = frozenset({ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast
 # What may write a name, an item or an attribute in place, but for calls (`OwnNodes.writes`).
 _WRITES = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)
 _TRIES = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
-
-
-def _run_sync_callables(nodes: list[Any]) -> set[Any]:
-    """The lambdas (by id) and nested functions (by name) the body hands to `x.run_sync(...)`."""
-    found: set[Any] = set()
-    for item in nodes:
-        if type(item) is ast.Call and type(item.func) is ast.Attribute and item.func.attr == "run_sync":
-            for argument in item.args[:1]:
-                found.add(argument.id if type(argument) is ast.Name else id(argument))
-    return found
 
 
 def _bound_inside(scope: ast.AST) -> list[str]:
