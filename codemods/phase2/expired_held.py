@@ -14,8 +14,9 @@ import ast
 from async_migrate.codemods import facts
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.held_session import type_var
-from async_migrate.codemods.phase2 import expired_helpers, expired_lists, holders, no_object
+from async_migrate.codemods.phase2 import expired_helpers, expired_lists, holders, no_object, rolled_back
 from async_migrate.codemods.phase2 import expired_reads as reads
+from async_migrate.codemods.phase2.bound import raised_after
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
 from async_migrate.codemods.rules.am259_stale_after_commit import RULE as AM259
@@ -64,6 +65,13 @@ def analyse(project: Project, fid: FunctionId, expiry: reads.Expiry, result: rea
             read = reads.read_after(function, name, call.line, session)
             if read is None or _gone(function, name, call.line, session):
                 continue
+            raised = raised_after(node, call.line) if expiring and node is not None else None
+            if raised is not None and not call.line <= read[0] <= raised:
+                continue  # `self.db.rollback()` then `raise ...`: the reads after it never run
+            if method == "rollback" and _built(before, held) and rolled_back.pending(
+                function, node, name, before[-1], call.line, held
+            ):
+                continue  # `Model(...)` the rollback expunged: a refresh there would raise
             done.add(name)
             if kind in ("one", "maybe") and call.statement:
                 result.refreshes.append(reads.Refresh(call.index, session, name, kind == "maybe"))
@@ -75,6 +83,13 @@ def analyse(project: Project, fid: FunctionId, expiry: reads.Expiry, result: rea
                 f"loaded, which phase two cannot refresh there; fix: add `{session}.refresh({name})` "
                 "after it (phase two then awaits it)"
             )))
+
+
+def _built(before: list[facts.Binding], held: list[str]) -> bool:
+    """Whether the name was last bound to what no Session loaded: not `self.db.get(...)`, nor
+    another method of the holder (`self._get(...)`), which may return the Session's objects."""
+    instance = held[0].split(".", 1)[0]
+    return bool(before) and not before[-1].expr.startswith(f"${instance}.")
 
 
 def _through(call: facts.Call, held: list[str]) -> tuple[str | None, str]:

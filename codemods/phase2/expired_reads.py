@@ -33,6 +33,7 @@ from async_migrate.codemods.phase2 import (
     expired_related,
     helper_expiry,
     no_object,
+    rolled_back,
 )
 from async_migrate.codemods.phase2.bound import bound_after, raised_after
 from async_migrate.codemods.phase2.partial_refresh import is_partial, partial_refresh
@@ -658,8 +659,13 @@ def analyse(
             if raised is not None and not call.line <= read_at[0] <= raised:
                 continue  # `db.rollback()` then `raise ...`: the reads after it never run
             made_here = kind is Held.ONE and source is not None and not source.expr.startswith("$") and helper is None
-            if how == "rollback" and expiring and made_here:
-                continue  # made here (`Model(...)`): a rollback expunges it, it is not expired
+            if how == "rollback" and expiring and source is not None and not source.expr.startswith("$") and (
+                helper is None and rolled_back.pending(function, body.node, name, source, call.line, names)
+                or made_here and not added_before(function, name, source, call.line, names, body.node)
+            ):
+                # taken since the last commit (`Model(...)`, `build(...)`), the rollback expunges it; made
+                # here and never taken, it is not the Session's; committed before, it is expired
+                continue
             generated = models.generated(cls) if cls else frozenset()
             # Only rows the flush writes have server-generated columns expired.
             at_risk = expires_all or (
