@@ -373,6 +373,7 @@ class Call(_Fact):
     # comprehension iterates: `async for b in (await repo.get(i) for i in ids)` runs as written.
     async_iterated: bool = False
     argument_of: int | None = None  # index of the call this one is a direct argument of: `create_task(f())`
+    receiver_of: int | None = None  # index of the call made on this one's result: `f(x).save()`'s `save`
     # where it stands in that call: its position, or its keyword (None after a `*` unpacking, or in one)
     argument_at: int | str | None = None
     # index of the call one of whose arguments is a tuple, list, set or dict display holding this

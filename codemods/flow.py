@@ -1289,8 +1289,8 @@ class Flow:
     def request_state(self, attribute: str) -> Values:
         """What `request.state.<attribute>` holds, read anywhere: the synchronous Session (or
         Connection) the project assigns to it (`request.state.db = SessionLocal()` in a middleware
-        or a dependency), when every assignment the project may make to a request's state under
-        that name is one. NOTHING (unknown) otherwise: an assignment of anything else, or through a
+        or a dependency), or instances of project classes (`request.state.repo = Repo(db)`), when
+        every assignment the project may make to a request's state under that name is one. NOTHING (unknown) otherwise: an assignment of anything else, or through a
         head the analysis cannot tell from a request (`x.state.db = ...` on an untyped `x`)."""
         found = self._request_state.get(attribute)
         if found is not None:
@@ -1311,10 +1311,15 @@ class Flow:
                 # A synchronous Connection kept there (`request.state.conn = engine.connect()` in a
                 # middleware) is followed alike: each statement on it blocks.
                 kinds = {v.kind for v in made} | {v.kind for v in values}
-                if not made or not (kinds == {SESSION} or kinds == {CONNECTION}):
+                if not made or not (kinds == {SESSION} or kinds == {CONNECTION} or kinds == {INSTANCE}):
                     values = set()
                     break
-                values.add(Abstract(kinds.pop(), origin=f"request.state.{attribute}"))
+                if kinds == {INSTANCE}:
+                    # a repository or unit of work built there (`request.state.repo = Repo(db)`):
+                    # its methods are followed as on any instance of the class
+                    values |= {replace(v, origin=f"request.state.{attribute}") for v in made}
+                else:
+                    values.add(Abstract(kinds.pop(), origin=f"request.state.{attribute}"))
         finally:
             self._leave(key)
         result = frozenset(values)

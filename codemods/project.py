@@ -2863,6 +2863,7 @@ class Project:
     def _own_unverified(self) -> dict[FunctionId, list[tuple[int, str]]]:
         from async_migrate.codemods.by_name_methods import picked_by_name
         from async_migrate.codemods.context_objects import context_object_call
+        from async_migrate.codemods.dynamic_holders import dynamic_holder_call
         from async_migrate.codemods.module_items import module_item_call
         from async_migrate.codemods.unread_engines import handed_unread, unread_connection
         from async_migrate.codemods.unread_engines import reason as unread_reason
@@ -2965,6 +2966,10 @@ class Project:
                 if handed_on is not None:
                     found.append((call.line, handed_on))
                     untyped_calls.append(found[-1])
+                    continue
+                held_by = dynamic_holder_call(self, fid, function, call) if not edges.get(call.index) else None
+                if held_by is not None:
+                    found.append((call.line, held_by))
                     continue
                 expression = call.func if call.func is not None else call.callee
                 if expression is None:

@@ -274,3 +274,43 @@ def test_a_view_handing_its_session_to_a_background_task_stays_blocked(cli, serv
     assert "hands the Session to the background task `api.items.record`" in " ".join(found["reasons"]), found
     assert read(root, SUBSYSTEM) == before
     assert serve(root, "sqlite", TASK_SCRIPT) == {**EXPECTED, "logged": 1}
+
+
+# A getter of the Session a middleware keeps in a context variable, which no route injects: the
+# view's routes inject `get_db_session` through the class body, so the async dependency stands for
+# that one only. Phase two took the getter for the views' session dependency (it read only the
+# routes' parameters) and blocked the whole subsystem naming it (found by a new-user trial).
+CONTEXT_GETTER = """
+from contextvars import ContextVar
+
+from fastapi import FastAPI, Request
+from sqlalchemy.orm import Session
+
+from db.engine import database_sessionmaker
+
+_current: ContextVar[Session | None] = ContextVar("current", default=None)
+
+
+def current_session() -> Session:
+    return _current.get()
+
+
+def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def bind_session(request: Request, call_next):
+        token = _current.set(database_sessionmaker())
+        try:
+            return await call_next(request)
+        finally:
+            _current.reset(token)
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_view_migrates_beside_a_context_variable_getter_no_route_injects(cli, service, kind):
+    root = service({SUBSYSTEM: routes(VIEWS.format(members=MEMBERS["class-depends"])), "db/context.py": CONTEXT_GETTER})
+    document = apply(cli, root)
+    for name in ("ItemViews.create_item", "ItemViews.read_item"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)
+    assert "await self.db.commit()" in read(root, SUBSYSTEM)
+    assert serve(root, kind, SCRIPT) == EXPECTED

@@ -1187,6 +1187,7 @@ class BodyScanner:
         self.conditions: set[int] = set()  # calls whose value only an if/while/assert test reads
         self.in_place: set[int] = set()  # calls an `await` can wrap where they stand (`Call.in_place`)
         self.argument_of: dict[int, int] = {}  # id of a call passed as an argument -> the outer call's index
+        self.receiver_of: dict[int, int] = {}  # id of a call whose result a method is called on -> that call's index
         self.argument_at: dict[int, int | str] = {}  # and its position or keyword there
         self.displayed_in: dict[int, int] = {}  # id of a call an argument's display holds -> the outer call's index
         self.call_count = 0
@@ -2248,6 +2249,8 @@ class BodyScanner:
                 self.greenlet_defs.add(run.id)
         if not nested:
             self._opened_as_argument(node)
+        if type(func) is ast.Call:
+            self.receiver_of[id(func)] = self.call_count  # `getattr(svc, name)()` calls what `getattr` gives
         # By position, the rest set after: matching a dozen keywords against the 36 parameters of
         # `Call.__init__` cost more than building the call.
         call = facts.Call(self.source.line_of(node), None, self.call_count)
@@ -2270,6 +2273,7 @@ class BodyScanner:
         call.in_generator = self.generators > 0
         call.async_iterated = bool(self.generator_scopes) and self.generator_scopes[-1]
         call.argument_of = self.argument_of.get(key)
+        call.receiver_of = self.receiver_of.get(key)
         call.argument_at = self.argument_at.get(key)
         call.displayed_in = self.displayed_in.get(key)
         call.coroutine = self.coroutines[-1] if self.coroutines else None
@@ -2317,6 +2321,7 @@ class BodyScanner:
             held = self.collector.cast_value(func.value, self.locals)  # `cast(Session, db).get(...)` calls on `db`
             if type(held) is ast.Call:
                 call.chained = func.attr
+                self.receiver_of[id(held)] = call.index
             receiver = name_of(held)
             if receiver is not None:
                 call.receiver = receiver

@@ -652,6 +652,15 @@ class _Analysis:
             self._route_dependencies_found = self._find_route_dependencies()
         return self._route_dependencies_found
 
+    def _view_dependencies(self, handler: Handler) -> list[str | None]:
+        """The dependencies a class-based view declares in its class body (`db: Session =
+        Depends(get_db)` under `@cbv(router)`), which FastAPI resolves for each of its routes."""
+        classes = self.project.flow.classes
+        owner = classes.owner(handler.id)
+        if owner is None:
+            return []
+        return [ref for ancestor in classes.mro(owner) for ref in classes.by_ref[ancestor][1].depends.values()]
+
     def _find_route_dependencies(self) -> set[tuple[str, str]]:
         from async_migrate.codemods.phase2.dependencies import (
             dependency_function,
@@ -667,6 +676,7 @@ class _Analysis:
                 continue
             queue = [self.project.param_dependency(p) for p in handler.function.params]
             queue += route_dependencies(self.project, handler)
+            queue += self._view_dependencies(handler)
             while queue:
                 ref = queue.pop()
                 if ref is None or ref in seen:

@@ -22,7 +22,7 @@ from typing import cast
 from async_migrate.codemods import facts, sources
 from async_migrate.codemods.astcollect.syntax import own_nodes, returned_values
 from async_migrate.codemods.classes import project_classes
-from async_migrate.codemods.flow import mentions
+from async_migrate.codemods.flow import describe, mentions
 from async_migrate.codemods.held_commits import commits_held
 from async_migrate.codemods.held_session import SYNC
 from async_migrate.codemods.phase2 import (
@@ -1012,7 +1012,8 @@ def point_of(call: facts.Call, session: str) -> str:
         return f"the end of `with {session.rpartition('.')[0]}:`, whose `__exit__` commits,"
     if call.receiver == session and call.method == "begin":
         return f"the end of `with {session}.begin():`, which commits,"
-    return f"`{session}.{call.method}()`" if call.receiver == session else f"`{call.callee or call.func}(...)`, which commits,"
+    written = call.callee or describe(call.func or "")  # `$self.uow.commit` as the source spells it
+    return f"`{session}.{call.method}()`" if call.receiver == session else f"`{written}(...)`, which commits,"
 
 
 def _begin_blocks(node: ast.FunctionDef | ast.AsyncFunctionDef | None, names: set[str]) -> dict[int, int]:
