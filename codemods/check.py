@@ -140,6 +140,7 @@ from async_migrate.codemods.rules.am335_sync_session_in_concurrent_threads impor
 from async_migrate.codemods.rules.am336_shared_connection_in_threadpool import RULE as AM336
 from async_migrate.codemods.rules.am337_await_in_generator_expression_iterated import RULE as AM337
 from async_migrate.codemods.rules.am338_process_wide_async_session import RULE as AM338
+from async_migrate.codemods.rules.am339_dependency_gives_another_class import RULE as AM339
 from async_migrate.codemods.run import (
     Progress,
     served_path,
@@ -499,7 +500,30 @@ def _handler_finders() -> tuple[Callable[[Project, Handler], Finding | None], ..
     return (
         _unawaited, _left_running, _overlapping, _overlapping_offloads, _unrun_wrapper, _closed_before_stream,
         _offloaded_shared, _offloaded_connection, _registry_in_worker, _registry_after_remove, _async_generators,
-        _process_wide_async,
+        _process_wide_async, _provided_mismatch,
+    )
+
+
+def _provided_mismatch(project: Project, handler: Handler) -> Finding | None:
+    """AM339: a parameter declared as a class its dependency does not give, that one doing
+    synchronous Session work (`provided_classes`)."""
+    from async_migrate.codemods.provided_classes import holds_sync_session, mismatches
+
+    if not handler.function.is_async:
+        return None
+    found = [
+        m for m in mismatches(project, handler.id) if any(holds_sync_session(project, c) for c in m.provided)
+    ]
+    if not found:
+        return None
+    function = handler.function
+    shown = "; ".join(m.described(project) for m in found)
+    return Finding(
+        AM339, handler, handler.module.path, function.line, function.qualname,
+        f"async def {_kind(handler)}: {shown}, whose Session work is synchronous: FastAPI hands over what the "
+        "dependency gives, whatever the annotation says, so that work runs on the event loop and awaiting its "
+        f"plain results raises TypeError; fix: {AM339.fix}",
+        [Blocking(m.handed[2] if m.handed else m.param.line, f"`{m.param.name}`") for m in found],
     )
 
 

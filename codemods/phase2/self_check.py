@@ -16,7 +16,7 @@ import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from async_migrate.codemods import facts, session_work
+from async_migrate.codemods import facts, provided_classes, session_work
 from async_migrate.codemods.containers import may_be_plain
 from async_migrate.codemods.held_session import declared_type_var
 from async_migrate.codemods.phase1.shared_session import opening_class
@@ -101,6 +101,9 @@ def check(
       that opens one, or a plain `def` that still does synchronous Session work, called
       without offloading, or a coroutine working on a Session its class opens from a synchronous
       sessionmaker: a unit of work's `__aexit__` committing what its `__aenter__` opened)?
+    - does a parameter's dependency give another class than the one the rewrite declares for it,
+      in its annotation or in the parameter it is handed to (`uow: UnitOfWorkAsync` filled by a
+      `get_uow` still yielding the synchronous UnitOfWork)?
     - would a migrated route's request hold two Sessions (an AsyncSession and a
       synchronous one from a dependency in its tree)?
     - does a module-level statement of a rewritten module need, at import, a name the
@@ -154,6 +157,7 @@ def check(
         found.extend(_function(before, after, new, original))
         found.extend(_awaited_for_scheduler(after, new, original, before))
         found.extend(_concurrent(after, new, original, before))
+        found.extend(_provided_mismatches(before, after, new, original))
     found.extend(_unawaited_callers(before, after, checked))
     for route in sorted(closure.migrated_routes):
         found.extend(_two_sessions(before, after, route))
@@ -168,6 +172,23 @@ def check(
     for violation in found:
         unique.setdefault((violation.function, violation.line, violation.message), violation)
     return list(unique.values())
+
+
+def _provided_mismatches(before: Project, after: Project, fid: FunctionId, original: FunctionId) -> list[Violation]:
+    """A parameter the rewrite declares as a class its dependency does not give, in its
+    annotation or where it is handed on (`uow: Annotated[UnitOfWorkAsync, Depends(get_uow)]`,
+    `get_uow` still yielding the synchronous UnitOfWork): the code is written for the async
+    class and runs on the synchronous one, its Session work on the event loop."""
+    _, function = after.functions[fid]
+    found = []
+    for mismatch in provided_classes.mismatches(after, fid):
+        where = original_line(before, original, function, mismatch.handed[2]) if mismatch.handed else None
+        found.append(_violation(before, original, (
+            f"{_label(before, original, function)}: {mismatch.described(after, before)}: FastAPI fills the parameter "
+            "from its dependency, whatever the annotation says, so the migrated code would run on that class and "
+            "await its plain methods"
+        ), where))
+    return found
 
 
 def _async_special(qualname: str) -> str:

@@ -12,7 +12,10 @@ in 'await' expression`). So does a class-based view's class attribute holding su
 (`notes: NoteService = Depends(provide_notes)` on the class). Such a route is blocked, naming the
 parameter or attribute (AM239). A parameter receiving the Session itself from such an expression
 (`Depends(lambda: next(get_db()))`) blocks as well (AM296): the expression would still hand over the
-synchronous Session the migrated body awaits.
+synchronous Session the migrated body awaits. So does a project dependency function building such a
+class and returning or yielding it (`with UnitOfWork() as uow: yield uow`) that gets no async twin
+(it neither receives the route's Session nor is the unit-of-work shape `return UnitOfWork()` phase
+two twins): the routes it fills are blocked naming it (AM239).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.flow import INSTANCE
 from async_migrate.codemods.phase2 import holders
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason
@@ -171,10 +175,9 @@ def _holders(project: Project, fids: list[FunctionId]) -> list[Reason]:
         module, function = project.functions[fid]
         for param in function.params:
             held = next((c for r in param.annotation if (c := classes.resolve(r)) in family), None)
-            if held is None:
-                continue
-            source = _unfollowed(project, param)
+            source = _unfollowed(project, param) if held is not None else None
             if source is None:
+                found.extend(_unmoved_provider(project, fid, param, family, set(fids)))
                 continue
             cls = classes.short(held)
             found.append(AM239.reason(
@@ -185,6 +188,42 @@ def _holders(project: Project, fids: list[FunctionId]) -> list[Reason]:
                 f"the class itself (`Depends({cls})`)"
             ))
     return found
+
+
+def _unmoved_provider(
+    project: Project, fid: FunctionId, param: facts.Param, family: set[str], moving: set[FunctionId]
+) -> list[Reason]:
+    """AM239 for a parameter filled by a project dependency function that builds the class holding
+    the Session and returns or yields it (`with UnitOfWork() as uow: yield uow`) but does not move
+    with the route (`moving`): no twin of it exists, so FastAPI would still hand the migrated code,
+    whose annotation names the async class, the synchronous one."""
+    from async_migrate.codemods.phase2.dependencies import dependency_function, receives_session_below
+
+    ref = project.param_dependency(param)
+    dependency = dependency_function(project, ref)
+    if dependency is None or dependency in moving or ref is None or receives_session_below(project, ref):
+        return []  # one receiving the Session moves with the route or blocks it (AM226, AM219)
+    dep_module, provider = project.functions[dependency]
+    if provider.name == "__init__" or provider.yielded_from:
+        return []  # a class FastAPI builds itself moves with its routes or blocks them (AM252, AM255, AM219)
+    provided = sorted({
+        str(v.target) for expression in (*provider.returned, *provider.yielded)
+        for v in project.flow.evaluate(dependency, expression) if v.kind == INSTANCE and str(v.target) in family
+    })
+    if not provided:
+        return []
+    module, function = project.functions[fid]
+    cls = project.flow.classes.short(provided[0])
+    how = "yields" if provider.is_generator else "returns"
+    return [AM239.reason(
+        f"{module.path}:{param.line}: `{param.name}` of {module.name}.{function.qualname} is filled by "
+        f"`{provider.qualname}` ({dep_module.path}:{provider.line}), which {how} a {cls}, a class holding the "
+        f"Session, and gets no async twin: migrated, the code would name {cls}'s async counterpart while "
+        f"`{provider.qualname}` still hands over the synchronous {cls} and the route awaits its plain methods; "
+        f"phase two twins such a dependency when it takes no parameters and returns the instance "
+        f"(`return {cls}()`, entered where it is used) or receives the route's Session: write it so, or "
+        f"write its async twin by hand"
+    )]
 
 
 def _view_attributes(project: Project, fid: FunctionId, family: set[str]) -> list[Reason]:
