@@ -3085,7 +3085,8 @@ def _unloaded_by(
     ))
     _, function = credit.project.functions[credit.fid]
     own = {id(load) for load in (*function.loads, *function.held_loads.values(), *function.held_columns.values())}
-    if any(id(load) not in own for load in lazy):
+    built = {(load.line, load.index, load.session) for load in function.built_loads}
+    if any(id(load) not in own and (load.line, load.index, load.session) not in built for load in lazy):
         return f", {lead}{entities} from a query of a coroutine it awaits, which does not {verb}"
     # where each query is written (a statement bound in branches: each select), not where it runs
     written = {call.index: call.line for call in function.calls}
@@ -3971,6 +3972,8 @@ def _canonical_load(project: Project, load: facts.Load) -> facts.Load:
     from async_migrate.codemods.classes import project_classes
 
     classes = project_classes(project)
+    if load.builder is not None and load.model is None:
+        load = _built(project, load)
 
     def home(ref: str) -> str:
         return ref if ref.startswith("=") else classes.resolve(ref) or ref
@@ -3992,6 +3995,28 @@ def _canonical_load(project: Project, load: facts.Load) -> facts.Load:
     return dataclasses.replace(load, model=model, options=options)
 
 
+def _built(project: Project, load: facts.Load) -> facts.Load:
+    """A query running what a statement builder returns (`s.scalars(by_id(pid))`) with the
+    builder's select: its entity, and its options before those the query's own chain adds
+    (None when either is not read). With no entity and options unread when the builder returns
+    no one select (different selects on different paths, or one the collector cannot read)."""
+    cache = cast("dict[str, facts.Load | None]", project.derived.setdefault("check_builders", {}))
+    if load.builder not in cache:
+        found = project.function(load.builder)
+        cache[load.builder or ""] = found[1].returns_select if found is not None else None
+    built = cache[load.builder or ""]
+    # one object per query, as a query of the function's own is: readers compare them by identity
+    made = cast("dict[int, facts.Load]", project.derived.setdefault("check_built_loads", {}))
+    if id(load) not in made:
+        if built is None:
+            # the options the builder gives are not read: judged by name, as an unread `.options(*opts)`
+            made[id(load)] = dataclasses.replace(load, options=None)
+        else:
+            options = None if built.options is None or load.options is None else built.options + load.options
+            made[id(load)] = dataclasses.replace(load, model=built.model, entity=built.entity, options=options)
+    return made[id(load)]
+
+
 def _row_key(load: facts.Load) -> str:
     """The key a row names the entity's column by: `row.Book`; an alias's `name=` (none unnamed)."""
     return load.alias if load.alias is not None else load.entity.rsplit(".", 1)[-1]
@@ -4008,6 +4033,8 @@ def _query(function: facts.Function, term: tuple, sessions: set[str]) -> facts.L
             return None  # a legacy Query, which no AsyncSession runs: AM302 names it
     elif term[0] == Term.COLUMN:
         load = function.held_columns.get((term[1], term[2], term[3]))
+    elif term[0] == Term.BUILT:
+        load = function.built_loads[term[1]] if term[1] < len(function.built_loads) else None
     else:
         return None
     return load if load is not None and load.session in sessions else None

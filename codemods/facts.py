@@ -598,6 +598,10 @@ class Load(_Fact):
     options: tuple[tuple[str, str, bool], ...] | None = None
     # `entity` is an `aliased(model)` local: the key of its rows' column ("" none: no `name=`)
     alias: str | None = None
+    # the statement is what a function builds (`s.scalars(by_id(pid))`, `by_id` returning
+    # `select(Project)...`): its reference; `model` is None until the index reads that
+    # function's `returns_select`
+    builder: str | None = None
 
 
 @dataclass(slots=True)
@@ -793,6 +797,13 @@ class Function(_Fact):
     # `self.db`. Kept apart from `loads`, whose terms and options phase two reads and writes
     # for Sessions a function is handed; `check` reads these for an AsyncSession attribute.
     held_loads: dict[int, Load] = field(default_factory=dict)
+    # Queries on a local Session whose statement a function builds (`s.scalars(by_id(pid))`): the
+    # `("built", n)` terms. Kept apart from `loads` too: phase two adds no option to what it cannot
+    # see built; `check` reads the builder's `returns_select` for their entity and options.
+    built_loads: list[Load] = field(default_factory=list)
+    # The select of one entity every `return` of the function builds (`return select(Project)
+    # .where(...)`), its options as written: what a statement builder hands its callers.
+    returns_select: Load | None = None
     # Of a select of several entities run there (`await self.db.execute(select(Book, Author))`), or
     # a statement name bound to several selects: (the session call's index, which select, the
     # column) -> the entity's query, but for the first column of the first (`held_loads` has

@@ -48,6 +48,7 @@ class Term(str, Enum):
     ANY = "any"
     ROW = "row"
     COLUMN = "column"
+    BUILT = "built"
     NONE = "none"
     UNKNOWN = "?"
 
@@ -118,6 +119,8 @@ def read(
                                  call): `row.Book`, `row[0]`, `row._mapping["Book"]`
                                  and `(book,) = row` are t; the result and its `all()` are
                                  ("tuple", (("row", t),)), its `first()` a row
+        ("built", n)             the n-th query of `facts.Function.built_loads`: its statement
+                                 a project function builds (`s.scalars(by_id(pid))`)
         ("row", t0, t1, ...)     a row of a select of several: column k is tk (`("?",)`: no entity;
                                  `("column", i, k)` on a held Session: `Function.held_columns`)
         ("none",)                no object (`None`, a number, a string)
@@ -194,6 +197,7 @@ class _Flow:
         self.local = self.local | stored
         results: list[tuple] = []
         paired: list[tuple[str, tuple]] = []
+        returns: list[ast.Return] = []
         receiver = _receiver(self.function)
         self._held = receiver if receiver is not None and receiver not in stored else None
         rebound = {name for name, values in self.statements.items() if len(values) > 1}
@@ -240,9 +244,11 @@ class _Flow:
                         self._bind(with_item.optional_vars, UNKNOWN)
             elif kind is ast.ExceptHandler and item.name:
                 self.holds.setdefault(item.name, []).append(UNKNOWN)
-            elif kind is ast.Return and item.value is not None:
-                results.append(self.term(item.value))
-                paired.append((self.written.get(id(item.value), ""), results[-1]))
+            elif kind is ast.Return:
+                returns.append(item)
+                if item.value is not None:
+                    results.append(self.term(item.value))
+                    paired.append((self.written.get(id(item.value), ""), results[-1]))
             elif kind in _SCOPES:
                 given = scoped.get(id(item), {})
                 for name in _bound_inside(item):
@@ -265,6 +271,27 @@ class _Flow:
         self.function.scoped_only = tuple(name for name, count in inside.items() if len(self.holds[name]) == count)
         self.function.results = tuple(dict.fromkeys(results))
         self.function.returned_terms = tuple(paired)
+        if returns and not self.function.is_generator:
+            self.function.returns_select = self._returned_select(returns)
+
+    def _returned_select(self, returns: list[ast.Return]) -> facts.Load | None:
+        """The select of one entity every `return` builds (`return select(Project).where(...)
+        .options(...)`), with its options as written, or None: a statement builder's, which the
+        index hands the queries running what it returns (`facts.Load.builder`)."""
+        found: list[facts.Load] = []
+        for statement in returns:
+            value = statement.value
+            if value is None or type(value) is not ast.Call or not self._selects(value):
+                return None
+            root = _select_root(value)
+            if root is None or len(root.args) != 1 or root.keywords or type(root.args[0]) is ast.Starred:
+                return None
+            load = self._entity(root.args[0], "select", "", -1, value)
+            if load is None or load.receiver or load.model is None:
+                return None
+            load.options = self._chain_options(value)
+            found.append(load)
+        return found[0] if len({(load.model, load.options) for load in found}) == 1 else None
 
     def _nested_uses(self, scopes: list[Any]) -> None:
         """Model code the body's lambdas and nested functions run, and the chained reads they make
@@ -523,6 +550,11 @@ class _Flow:
         `function.held_loads`, under the index of the session call (`("call", i)`), and past the
         first column, or of another binding of the statement (`variant`), in
         `function.held_columns` (`("column", i, variant, position)`)."""
+        if load.builder is not None:
+            if "." in load.session or variant or position:
+                return None
+            self.function.built_loads.append(load)
+            return ("built", len(self.function.built_loads) - 1)
         if "." not in load.session:
             self.function.loads.append(load)
             return ("load", len(self.function.loads) - 1)
@@ -797,7 +829,7 @@ class _Flow:
         if type(statement) is not ast.Name or statement.id not in self.local:
             return [(statement, ())]
         values = self.statements.get(statement.id, [])
-        roots = [v for v in values if self._selects(v)]
+        roots = [v for v in values if self._selects(v) or self._builder(v) is not None]
         built = tuple(v for v in values if v not in roots)
         if not roots or not all(_chained_on(v, statement.id) for v in built):
             return None
@@ -812,7 +844,7 @@ class _Flow:
             if id(value) in seen:
                 continue
             seen.add(id(value))
-            if self._selects(value):
+            if self._selects(value) or self._builder(value) is not None:
                 found.add(id(value))
             else:
                 found |= self._reaching_roots(values, value, seen)
@@ -847,14 +879,23 @@ class _Flow:
                 return loads if len(loads) == len(variants) else None
             statement, derived = variants[0]
         root = _select_root(statement)
-        if root is None or type(statement) is not ast.Call or not self._selects(statement):
+        if root is None or type(statement) is not ast.Call:
             return None
-        if (len(root.args) != 1 if position is None else position >= len(root.args)) or root.keywords:
+        builder = self._builder(statement) if position is None else None
+        if builder is None and not self._selects(statement):
+            return None
+        if builder is None and ((len(root.args) != 1 if position is None else position >= len(root.args)) or root.keywords):
             return None
         index = self.indexes.get(id(statement.func))
         if index is None:
             return None
-        load = self._entity(root.args[position or 0], "select", session, index, node, aliases)
+        if builder is not None:
+            load: facts.Load | None = facts.Load(
+                line=node.lineno, index=index, form="select", session=session, model=None, entity=f"{builder}()",
+                builder=builder,
+            )
+        else:
+            load = self._entity(root.args[position or 0], "select", session, index, node, aliases)
         if load is not None:
             # `stmt = stmt.options(...)` after the select counts where it runs on every path from
             # the select to the query: a statement of the body's own between them. One in a
@@ -878,6 +919,19 @@ class _Flow:
             return widths.pop() if len(widths) == 1 else 0
         root = _select_root(statement) if self._selects(statement) else None
         return len(root.args) if root is not None and not any(type(a) is ast.Starred for a in root.args) else 0
+
+    def _builder(self, node: ast.expr) -> str | None:
+        """The reference of the function a statement chain starts with a call of (`by_id(pid)`,
+        `queries.active_users().where(...)`), when it is no select and no library's call: a
+        statement builder, whose select the index reads off the function. None otherwise."""
+        root = _select_root(node)
+        written = dotted(root.func) if root is not None else None
+        if written is None or written.split(".")[0] in self.local or self._selects(node):
+            return None
+        ref = self.collector.resolve(written, self.local)
+        if ref is None or "." not in ref or ref.split(".")[0] in _LIBRARY_ROOTS:
+            return None
+        return ref
 
     def _selects(self, node: ast.expr) -> bool:
         root = _select_root(node)
@@ -1109,6 +1163,8 @@ def _select_root(node: ast.expr) -> ast.Call | None:
     return None
 
 
+# Top-level packages whose calls build no statement of the project's (`text(...)`, `func.now()`).
+_LIBRARY_ROOTS = frozenset({"sqlalchemy", "sqlmodel", "builtins"})
 # Options naming what loads with the query (`noload`: what never loads, yet never lazily).
 _LOADING = LOADER_NAMES | UNDEFER_NAMES | {"noload"}
 # Options that leave what they name to load on first read (`raiseload`: that read raises).
