@@ -141,6 +141,7 @@ from async_migrate.codemods.rules.am336_shared_connection_in_threadpool import R
 from async_migrate.codemods.rules.am337_await_in_generator_expression_iterated import RULE as AM337
 from async_migrate.codemods.rules.am338_process_wide_async_session import RULE as AM338
 from async_migrate.codemods.rules.am339_dependency_gives_another_class import RULE as AM339
+from async_migrate.codemods.rules.am340_refresh_of_rolled_back_object import RULE as AM340
 from async_migrate.codemods.run import (
     Progress,
     served_path,
@@ -500,7 +501,7 @@ def _handler_finders() -> tuple[Callable[[Project, Handler], Finding | None], ..
     return (
         _unawaited, _left_running, _overlapping, _overlapping_offloads, _unrun_wrapper, _closed_before_stream,
         _offloaded_shared, _offloaded_connection, _registry_in_worker, _registry_after_remove, _async_generators,
-        _process_wide_async, _provided_mismatch,
+        _process_wide_async, _provided_mismatch, _transient_refresh,
     )
 
 
@@ -524,6 +525,28 @@ def _provided_mismatch(project: Project, handler: Handler) -> Finding | None:
         "dependency gives, whatever the annotation says, so that work runs on the event loop and awaiting its "
         f"plain results raises TypeError; fix: {AM339.fix}",
         [Blocking(m.handed[2] if m.handed else m.param.line, f"`{m.param.name}`") for m in found],
+    )
+
+
+def _transient_refresh(project: Project, handler: Handler) -> Finding | None:
+    """AM340: a refresh of an object the rollback before it expunged (`transient_refresh`)."""
+    from async_migrate.codemods.transient_refresh import transient_refreshes
+
+    function = handler.function
+    if not function.is_async:
+        return None
+    names = [*async_session_params(project, handler), *async_session_locals(project, function)]
+    sessions = {**{name: name for name in names}, **held_async_sessions(project, handler)}
+    found = transient_refreshes(project, function, sessions) if sessions else []
+    if not found:
+        return None
+    shown = "; ".join(f"line {b.line}: {b.call}" for b in found)
+    return Finding(
+        AM340, handler, handler.module.path, function.line, function.qualname,
+        f"async def {_kind(handler)} refreshes an object the rollback before it expunged ({shown}): its commit is "
+        "the one that failed, so it is transient and the refresh raises InvalidRequestError ('not persistent "
+        f"within this Session'), a 500 where the handler answered; fix: {AM340.fix}",
+        found,
     )
 
 

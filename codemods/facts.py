@@ -638,6 +638,10 @@ class Function(_Fact):
     # (bare, `Exception`, `BaseException`): its line, the first and last line of the `try` body it
     # covers, the first and last line of that `try`'s `except` clauses (which the normal path skips).
     except_calls: tuple[tuple[int, int, int, int, int], ...] = ()
+    # Each call that is a whole statement of an `except` clause of the own body, whatever it catches:
+    # its line, the first and last line of the last statement of the `try` body it covers (a commit
+    # there is the statement that raised), the last line of the clause.
+    caught_calls: tuple[tuple[int, int, int, int], ...] = ()
     # `conn = await db.connection()` in the own body: (conn, db), the AsyncConnection a name holds
     awaited_connections: list[tuple[str, str]] = field(default_factory=list)
     # `lambda s=db: s.commit()`, `def save(n, s=db)`: (line, parameter, name) for each parameter of a

@@ -1818,15 +1818,19 @@ class BodyScanner:
         body_end = max(statement.end_lineno or statement.lineno for statement in node.body)
         first = node.handlers[0].lineno
         last = max(handler.end_lineno or handler.lineno for handler in node.handlers)
+        ending = node.body[-1].lineno
         for handler in node.handlers:
-            if not _catches_all(handler.type):
-                continue
+            every = _catches_all(handler.type)
             for statement in handler.body:
                 if type(statement) is not ast.Expr:
                     continue
                 value = statement.value.value if type(statement.value) is ast.Await else statement.value
-                if type(value) is ast.Call:
-                    self.function.except_calls += ((self.source.line_of(value), node.lineno, body_end, first, last),)
+                if type(value) is not ast.Call:
+                    continue
+                line = self.source.line_of(value)
+                self.function.caught_calls += ((line, ending, body_end, handler.end_lineno or handler.lineno),)
+                if every:
+                    self.function.except_calls += ((line, node.lineno, body_end, first, last),)
 
     def _on_with(self, node: ast.With, nested: bool) -> None:
         if not nested:
