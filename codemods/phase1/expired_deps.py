@@ -13,16 +13,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from async_migrate.codemods.phase1.expiring_commits import (
+    holder_commits,
+    holder_params,
+    makers_expire,
+    model_method_commits,
+)
 from async_migrate.codemods.phase2.expired_reads import commits
 from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk, RiskKind
 from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
+from async_migrate.codemods.vocabulary import SYNC_SESSION_TYPES
+from async_migrate.codemods.vocabulary.sqlalchemy import PLAIN_SESSIONMAKERS
 
 if TYPE_CHECKING:
     from async_migrate.codemods import facts
     from async_migrate.codemods.classes import Classes
     from async_migrate.codemods.project import FunctionId, Handler, Project
 
-_SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
+_SESSIONMAKERS = PLAIN_SESSIONMAKERS
 
 
 def expired_dependency_reads(project: Project, handler: Handler) -> list[LazyLoadRisk]:
@@ -123,6 +131,7 @@ def _commit_lines(project: Project, fid: FunctionId, function: facts.Function, s
     for edge in project.all_calls_from[fid]:
         if edge.callee != fid and any(a.name in sessions for a in edge.call.args) and commits(project, edge.callee):
             lines.add(edge.call.line)
+    lines.update(model_method_commits(project, function, sessions))
     return sorted(lines)
 
 
@@ -140,6 +149,9 @@ def _expires(project: Project, fid: FunctionId, function: facts.Function, sessio
             maker = module_maker(project, call.callee)
             if maker is not None:
                 return not any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args)
+            if project.canonical(call.callee) in SYNC_SESSION_TYPES:
+                # `with Session(engine, expire_on_commit=False) as session:` opened in place
+                return ("expire_on_commit", "False") not in (call.literals or ())
     return True
 
 
@@ -167,8 +179,8 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
         return []
     fid = (handler.module.name, function.key)
     sessions = project.session_names(fid)
-    holders = _holder_params(project, fid, function, sessions)
-    if not (sessions and _expires(project, fid, function, sessions)) and not (holders and _makers_expire(project)):
+    holders = holder_params(project, fid, function, sessions)
+    if not (sessions and _expires(project, fid, function, sessions)) and not (holders and makers_expire(project)):
         return []
     commits_at: set[int] = set()
     committing: set[int] = set()  # the indexes of those calls
@@ -196,7 +208,7 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
         ):
             commits_at.add(edge.call.line)
             committing.add(edge.call.index)
-        elif holders and edge.call.offloaded and edge.callee != fid and _holder_commits(project, edge.callee):
+        elif holders and edge.call.offloaded and edge.callee != fid and holder_commits(project, edge.callee):
             # `await run_in_threadpool(uow.commit)`, `run_in_threadpool(service.reprice, ...)`: a
             # method committing the Session its instance holds, the handler's through its unit of work
             commits_at.add(edge.call.line)
@@ -253,54 +265,6 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
             )
         )
     return risks
-
-
-def _holder_params(project: Project, fid: FunctionId, function: facts.Function, sessions: set[str]) -> set[str]:
-    """The handler's parameters holding a synchronous Session in an object (a unit of work, a
-    service or repository a dependency builds on it: `dynamic_holders.holder`)."""
-    from async_migrate.codemods.dynamic_holders import holder
-
-    flow = project.flow
-    return {
-        p.name for p in function.params
-        if p.name not in sessions and p.name != "self" and holder(flow, flow.evaluate(fid, f"${p.name}")) is not None
-    }
-
-
-def _holder_commits(project: Project, fid: FunctionId, depth: int = 0) -> bool:
-    """Whether a method of a class whose instances hold a synchronous Session commits a Session it
-    does not open itself: `self.session.commit()` (any expression the value flow reads as a
-    Session), or through project functions it calls, at most four deep."""
-    from async_migrate.codemods.dynamic_holders import holder
-    from async_migrate.codemods.flow import INSTANCE, Abstract
-
-    module, function = project.functions[fid]
-    owner = function.qualname.rpartition(".")[0]
-    flow = project.flow
-    if depth == 0 and (not owner or holder(flow, frozenset({Abstract(INSTANCE, f"{module.name}.{owner}")})) is None):
-        return False
-    if project.opens_directly(fid):
-        return False
-    for call in function.calls:
-        receiver, dot, method = (call.func or "").rpartition(".")
-        if dot and method == "commit" and receiver.startswith("$") and flow.holds(fid, receiver) is not None:
-            return True
-    return depth < 4 and any(
-        edge.callee != fid and not edge.call.offloaded and _holder_commits(project, edge.callee, depth + 1)
-        for edge in project.all_calls_from[fid]
-    )
-
-
-def _makers_expire(project: Project) -> bool:
-    """Whether a synchronous Session the project opens may expire on commit: False only when every
-    module-level `sessionmaker(...)` of the project is written with `expire_on_commit=False`."""
-    makers = [
-        value for module in project.modules.values() for value in module.values.values()
-        if value.kind == "call" and project.canonical(value.ref) in _SESSIONMAKERS
-    ]
-    return not makers or not all(
-        any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args) for maker in makers
-    )
 
 
 def _argument_reads(function: facts.Function, committing: set[int]) -> set[tuple[int, str, str]]:

@@ -19,6 +19,7 @@ self-check all walk; split apart, each piece would resolve `Depends(...)` again 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -178,8 +179,9 @@ def named_in(ref: str, text: str) -> bool:
     """Whether a `Depends(...)` target of a module is named in `text`, an argument as written: by
     its last name, `get_user` for `auth.get_user`, and for an instance built in place, whose
     reference ends in the call (`security.RoleChecker()` for `Depends(RoleChecker(["admin"]))`),
-    by the class's name."""
-    return ref.rsplit(".", 1)[-1].removesuffix("()") in text
+    by the class's name. As a whole name: `get_user` is not named in `Depends(get_user_async)`."""
+    name = ref.rsplit(".", 1)[-1].removesuffix("()")
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
 
 
 def shared_session_dependencies(project: Project, handler: Handler) -> list[SharedSession]:
