@@ -116,8 +116,8 @@ def test_a_unit_of_work_rolling_back_on_exit_moves_as_an_async_context_manager(c
     ("body", "why"),
     [
         (
-            "with UnitOfWork(db) as uow:\n        uow.items.add(name)\n        uow.commit()",
-            "enters the `UnitOfWork` it builds in a `with` statement",
+            "with UnitOfWork(db) as uow, open(__file__):\n        uow.items.add(name)\n        uow.commit()",
+            "enters the `UnitOfWork` it builds in a `with` statement beside other context managers",
         ),
         (
             "uow = UnitOfWork(db)\n    with uow, open(__file__):\n        uow.items.add(name)\n        uow.commit()",

@@ -144,15 +144,15 @@ def create_built(name: str):
 """
 
 
-def test_a_unit_of_work_built_in_the_with_statement_blocks_saying_to_bind_it(cli, service):
-    # `with SqlAlchemyUnitOfWork() as uow:` cannot become `async with` on a name: blocked,
-    # never left as a synchronous `with` around an AsyncSession.
+def test_a_unit_of_work_built_in_the_with_statement_moves_to_async_with(cli, service):
+    # `with SqlAlchemyUnitOfWork() as uow:` becomes `async with SqlAlchemyUnitOfWorkAsync() as uow:`,
+    # the construction not awaited, never left as a synchronous `with` around an AsyncSession.
     root = service({SUBSYSTEM: routes(HEAD, WITH_BUILT), "uow.py": UOW})
-    before = read(root, SUBSYSTEM)
     found = handler(apply(cli, root), "create_built")
-    assert (found["action"], found["codes"]) == ("blocked", ["AM297"]), found
-    assert "bind it first (`uow = SqlAlchemyUnitOfWork(...)`, then `with uow:`)" in found["reasons"][0], found
-    assert read(root, SUBSYSTEM) == before
+    assert found["action"] == "migrate", found
+    written = read(root, SUBSYSTEM)
+    assert "    async with SqlAlchemyUnitOfWorkAsync() as uow:\n        uow.session.add(" in written, written
+    assert "await SqlAlchemyUnitOfWorkAsync" not in written, written
     assert serve(root, "sqlite", """
         status = client.post("/built", params={"name": "pen"}).status_code
         with Sync() as s:

@@ -222,17 +222,23 @@ def test_a_repository_built_in_enter_moves_with_the_unit_of_work_entered_by_name
     assert result == [200, {"count": 1}, ["pen"]]
 
 
-def test_near_miss_a_unit_of_work_built_in_its_with_statement_blocks_naming_it(cli, service):
-    # `with UnitOfWork(db) as uow:` builds what it enters: phase two enters the asynchronous
-    # class only on a name, and says so (not "Session work" it does not do).
+def test_a_unit_of_work_built_in_its_with_statement_moves_with_it(cli, service):
+    # `with UnitOfWork(db) as uow:` builds what it enters: `async with UnitOfWork(db) as uow:`,
+    # the construction not awaited.
     text = BUILDS.replace("{init}", "pass").replace("{enter}", BUILT)
     root = service({SUBSYSTEM: routes(text, WITH_ROUTE)})
     found = handler(apply_objects(cli, root), "create_item")
-    assert found["action"] == "blocked", found
-    assert any(
-        "enters the `UnitOfWork` it builds in a `with` statement" in reason for reason in found["reasons"]
-    ), found["reasons"]
-    assert not any("self-check" in reason for reason in found["reasons"]), found["reasons"]
+    assert found["action"] == "migrate", found
+    written = read(root, SUBSYSTEM)
+    assert "    async with UnitOfWork(db) as uow:\n        await uow.items.add(name)" in written, written
+    assert "await UnitOfWork" not in written, written
+    result = serve(root, "sqlite", """
+        created = client.post("/items", params={"name": "pen"})
+        with Sync() as s:
+            stored = [i.name for i in s.scalars(select(Item))]
+        print(json.dumps([created.status_code, created.json(), stored]))
+    """)
+    assert result == [200, {"count": 1}, ["pen"]]
 
 
 STORES = '''

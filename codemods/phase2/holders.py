@@ -802,11 +802,13 @@ def value_uses(
     project: Project, holder: HolderClass, read: Callable[[str], str] | None
 ) -> list[str]:
     """Methods that move, named where the tool cannot see how they are called (`path:line: name`)."""
-    from async_migrate.codemods.phase2 import methods
+    from async_migrate.codemods.phase2 import attribute_reads, methods
 
     found: list[str] = []
     for fid in sorted(holder.methods):
         name = project.functions[fid][1].name
-        places = methods.unresolved_callers(project, fid) + methods.value_uses(read, project, name)
+        # `item.name` on a row a repository returned reads an attribute: no method handed on
+        uses = attribute_reads.drop_reads(project, fid, read, methods.value_uses(read, project, name))
+        places = methods.unresolved_callers(project, fid) + uses
         found.extend(f"{place}: `{name}`" for place in places)
     return found

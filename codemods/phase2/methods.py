@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import twin_names
 from async_migrate.codemods.flow import REGISTRY
-from async_migrate.codemods.phase2 import holders, thread_own
+from async_migrate.codemods.phase2 import attribute_reads, holders, thread_own
 from async_migrate.codemods.phase2.dependencies import callable_dependency, injected_class, instance_callers
 from async_migrate.codemods.project import Edge, FunctionId, Project
 
@@ -444,9 +444,8 @@ def unseen_callers(
         if not is_method(project, fid):
             continue
         name = project.functions[fid][1].name
-        places = unresolved_callers(project, fid) + _offloads_left_out(
-            read, project, fid, value_uses(read, project, name)
-        )
+        uses = attribute_reads.drop_reads(project, fid, read, value_uses(read, project, name))  # `row.name`: no callback
+        places = unresolved_callers(project, fid) + _offloads_left_out(read, project, fid, uses)
         # Moved in place, an override would turn calls made through its synchronous base
         # method into coroutines: the twin leaves the override as it was.
         places += [

@@ -23,7 +23,7 @@ from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.dependencies import class_dependency
 from async_migrate.codemods.phase2.derived import derived_names
 from async_migrate.codemods.phase2.rewrites import CALL_REWRITES, PARAM_REWRITES, CallAction, ParamAction
-from async_migrate.codemods.phase2.rewrites.base import FunctionSite, re_export_chain
+from async_migrate.codemods.phase2.rewrites.base import CallKind, FunctionSite, re_export_chain
 from async_migrate.codemods.phase2.rewrites.base import imported_as as _imported_as
 from async_migrate.codemods.phase2.rewrites.base import unused as _unused
 from async_migrate.codemods.phase2.rewrites.session_params import ParamKind, ParamSite
@@ -217,12 +217,14 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             if function.returns:
                 fplan.returns = "AsyncIterator[AsyncSession]"
                 plan.imports.update({("collections.abc", "AsyncIterator"), stack.async_session})
-        if is_dependency and not function.is_async and not project.session_names(fid) and not any(
+        fplan.async_with = unit_of_work.entered_async(project, fid, migrated)
+        entered = fplan.async_with or any(action.kind is CallKind.ENTER for action in fplan.calls.values())
+        if is_dependency and not function.is_async and not project.session_names(fid) and not entered and not any(
             action.add_await for action in fplan.calls.values()
         ):
-            # `valid_item(repo=Depends(get_repo))` awaits what the repository's copy returns
+            # `valid_item(repo=Depends(get_repo))` awaits what the repository's copy returns; one
+            # entering a unit of work (`async with UnitOfWork() as uow: yield uow`) is a coroutine
             fplan.keep_sync = True
-        fplan.async_with = unit_of_work.entered_async(project, fid, migrated)
         if function.name in unit_of_work.ASYNC_NAMES and holders.holder_of(project, fid) is not None:
             fplan.rename = unit_of_work.ASYNC_NAMES[function.name]
         _plan_eager(project, fid, fplan, plan, closure, stack)

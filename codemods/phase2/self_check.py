@@ -778,7 +778,7 @@ def _unawaited_callers(
         if may_be_plain(after, edge.caller, edge.call):
             continue  # `getattr(crud, name)(db)`: the synchronous original, also still there, may be meant
         caller_module, caller = after.functions[edge.caller]
-        if _wrapped(caller, edge.call, after):
+        if _wrapped(caller, edge.call, after) or _entered_async(caller, edge.call, callee):
             continue
         if edge.call.nested and edge.callee not in became_async:
             continue
@@ -801,6 +801,12 @@ def _unawaited_callers(
         where = original_line(before, checked.get(edge.caller, edge.caller), caller, edge.call.line, edge.call)
         found.append(_violation(before, checked.get(blamed, blamed), message, where))
     return found
+
+
+def _entered_async(caller: facts.Function, call: facts.Call, callee: facts.Function) -> bool:
+    """`async with UnitOfWork() as uow:`: the construction's edges to `__aenter__`/`__aexit__`,
+    which the statement awaits."""
+    return callee.name in ("__aenter__", "__aexit__") and call.func is None and (call.line, "async with") in caller.awaits
 
 
 def _label(before: Project, original: FunctionId, rewritten: facts.Function) -> str:

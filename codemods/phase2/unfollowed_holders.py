@@ -13,9 +13,9 @@ in 'await' expression`). So does a class-based view's class attribute holding su
 parameter or attribute (AM239). A parameter receiving the Session itself from such an expression
 (`Depends(lambda: next(get_db()))`) blocks as well (AM296): the expression would still hand over the
 synchronous Session the migrated body awaits. So does a project dependency function building such a
-class and returning or yielding it (`with UnitOfWork() as uow: yield uow`) that gets no async twin
-(it neither receives the route's Session nor is the unit-of-work shape `return UnitOfWork()` phase
-two twins): the routes it fills are blocked naming it (AM239).
+class and returning or yielding it that gets no async twin (it neither receives the route's Session
+nor is a unit-of-work shape phase two twins, `return UnitOfWork()` or `with UnitOfWork() as uow:
+yield uow` taking no parameters): the routes it fills are blocked naming it (AM239).
 """
 
 from __future__ import annotations
@@ -194,9 +194,9 @@ def _unmoved_provider(
     project: Project, fid: FunctionId, param: facts.Param, family: set[str], moving: set[FunctionId]
 ) -> list[Reason]:
     """AM239 for a parameter filled by a project dependency function that builds the class holding
-    the Session and returns or yields it (`with UnitOfWork() as uow: yield uow`) but does not move
-    with the route (`moving`): no twin of it exists, so FastAPI would still hand the migrated code,
-    whose annotation names the async class, the synchronous one."""
+    the Session and returns or yields it (`def get_uow(tenant: str = Header()): with UnitOfWork() as
+    uow: yield uow`) but does not move with the route (`moving`): no twin of it exists, so FastAPI
+    would still hand the migrated code, whose annotation names the async class, the synchronous one."""
     from async_migrate.codemods.phase2.dependencies import dependency_function, receives_session_below
 
     ref = project.param_dependency(param)
@@ -221,8 +221,8 @@ def _unmoved_provider(
         f"Session, and gets no async twin: migrated, the code would name {cls}'s async counterpart while "
         f"`{provider.qualname}` still hands over the synchronous {cls} and the route awaits its plain methods; "
         f"phase two twins such a dependency when it takes no parameters and returns the instance "
-        f"(`return {cls}()`, entered where it is used) or receives the route's Session: write it so, or "
-        f"write its async twin by hand"
+        f"(`return {cls}()`, entered where it is used) or yields it (`with {cls}() as uow: yield uow`), or "
+        f"when it receives the route's Session: write it so, or write its async twin by hand"
     )]
 
 

@@ -12,6 +12,9 @@ unannotated parameter, whose copy the rewrite's analysis could not type (`Holder
 and a unit of work opening its Session any other way (`unit_of_work`, AM241, one reason per class
 naming every use of that Session, its own methods' and its repositories'). A local name bound once
 to a construction and handed to one call, used nowhere else, is built as inline (`handed_fresh`).
+
+Over 500 lines: how a unit of work is entered, built and opened are one set of decisions the
+closure, the plan and the call rewrite each ask of the same edges.
 """
 
 from __future__ import annotations
@@ -200,13 +203,27 @@ def super_context_call(project: Project, edge: Edge) -> bool:
     )
 
 
+def _built(project: Project, edge: Edge) -> bool:
+    """The edge a `with UnitOfWork(...)` statement makes from the construction to `__enter__`."""
+    return edge.call.func is None and edge.call.callee is not None and (
+        project.flow.classes.resolve(edge.call.callee) == project.flow.classes.owner(edge.callee)
+    )
+
+
+def built_entry(project: Project, edge: Edge) -> bool:
+    """`UnitOfWork()` of `with UnitOfWork() as uow:` on a class that becomes an asynchronous
+    context manager: the statement becomes `async with`, the construction is not awaited
+    (`entry_blockers` refuses every other `with` building it)."""
+    return _with_entered(edge) is None and _built(project, edge) and _moving_context_method(project, edge.callee)
+
+
 def entry_blockers(
     project: Project, fid: FunctionId, trees: Callable[[str], ast.Module | None]
 ) -> list[tuple[int, str]]:
     """Where `fid` enters a unit of work whose class becomes an asynchronous context manager
-    other than as the one item of a `with name:` statement, which phase two makes `async with`:
-    (line, why). An explicit `uow.__enter__()`, a `with` building it (`with UnitOfWork(db):`)
-    or entering something else beside it, or a `with` phase two cannot find again."""
+    other than as the one item of a `with` statement (`with uow:`, `with UnitOfWork() as uow:`),
+    which phase two makes `async with`: (line, why). An explicit `uow.__enter__()`, a `with`
+    entering something else beside it, or a `with` phase two cannot find again."""
     found: list[tuple[int, str]] = []
     module, function = project.functions[fid]
     node: ast.AST | None = None
@@ -222,14 +239,14 @@ def entry_blockers(
         owner = project.functions[edge.callee][1].qualname.rpartition(".")[0]
         entered = _with_entered(edge)
         method = project.functions[edge.callee][1].name
-        built = edge.call.func is None and edge.call.callee is not None and (
-            project.flow.classes.resolve(edge.call.callee) == project.flow.classes.owner(edge.callee)
-        )
+        built = _built(project, edge)
+        if entered is None and built and node is not None and _built_alone(node, edge.call.line):
+            continue  # `with UnitOfWork() as uow:` becomes `async with UnitOfWorkAsync() as uow:`
         if entered is None:
             found.append((edge.call.line, (
-                f"enters the `{owner}` it builds in a `with` statement (`with {owner}(...) as name:`): `{owner}` "
-                "becomes an asynchronous context manager, which phase two enters with `async with` only on a "
-                f"name; bind it first (`uow = {owner}(...)`, then `with uow:`)"
+                f"enters the `{owner}` it builds in a `with` statement beside other context managers: `{owner}` "
+                "becomes an asynchronous context manager, which phase two enters with `async with` only as the "
+                f"one item of a `with` statement; give it one of its own (`with {owner}(...) as uow:`)"
             ) if built else (
                 f"calls `{owner}.{method}` other than through a `with` statement, where `{owner}` becomes an "
                 f"asynchronous context manager (`{ASYNC_NAMES[method]}`) that phase two enters only with "
@@ -250,6 +267,16 @@ def entry_blockers(
     return list(dict.fromkeys(found))
 
 
+def _built_alone(node: ast.AST, line: int) -> bool:
+    """A `with` statement of the function whose one item, on `line`, is a call (`with
+    UnitOfWork() as uow:`)."""
+    return any(
+        isinstance(child, ast.With) and len(child.items) == 1 and isinstance(child.items[0].context_expr, ast.Call)
+        and child.items[0].context_expr.lineno == line
+        for child in ast.walk(node)
+    )
+
+
 def _with_items(node: ast.AST, line: int, text: str) -> int | None:
     """How many items the `with` statement of the function has that enters `text` on `line`
     (None: no such statement in the function's own body)."""
@@ -263,8 +290,9 @@ def _with_items(node: ast.AST, line: int, text: str) -> int | None:
 
 def opening_dependencies(project: Project, handler: Handler) -> list[FunctionId]:
     """The route's dependencies (`Depends(get_uow)`) taking no parameters and returning a unit of
-    work that opens its own Session on entry (`HolderClass.opened`) and can move: each gets a twin
-    returning the parallel class."""
+    work that opens its own Session on entry (`HolderClass.opened`) and can move, or yielding it
+    (`with UnitOfWork() as uow: yield uow`): each gets a twin returning (or, entered with `async
+    with`, yielding) the parallel class."""
     from async_migrate.codemods.phase2 import dependencies
 
     table = holders.holder_classes(project)
@@ -275,7 +303,9 @@ def opening_dependencies(project: Project, handler: Handler) -> list[FunctionId]
         if fid is None or project.functions[fid][1].params:
             continue
         _, function = project.functions[fid]
-        values = [v for expression in function.returned for v in project.flow.evaluate(fid, expression)]
+        values = [
+            v for expression in (*function.returned, *function.yielded) for v in project.flow.evaluate(fid, expression)
+        ]
         if values and all(
             v.kind == INSTANCE and (h := table.get(str(v.target))) is not None and h.opened is not None
             and not h.problems

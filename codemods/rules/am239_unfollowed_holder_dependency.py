@@ -6,8 +6,9 @@ subscript or call that picks the provider at run time (`Depends(PROVIDERS["notes
 `Depends(Provide["notes"])` on a project container, `Depends(make_provider("notes"))`), or a
 dependency-injector `Provide[...]` marker; or a class-based view declaring it on the class
 (`notes: NoteService = Depends(provide_notes)`), whose dependency phase two does not rewrite
-either; or a project dependency that builds it and returns or yields it (`with UnitOfWork() as
-uow: yield uow`) but gets no async twin. Phase two would
+either; or a project dependency that builds it and returns or yields it but gets no async twin
+(one taking parameters of its own: `def get_uow(tenant: str = Header()): with UnitOfWork() as
+uow: yield uow`). Phase two would
 rename the class in the annotation and await its methods, while the dependency still builds
 the synchronous class on the synchronous Session: the migrated route fails at run time
 (`TypeError: object int can't be used in 'await' expression`). The route is blocked.

@@ -7,16 +7,17 @@ coroutines nobody awaits: the transaction would be left open and the connection 
 returned. A class holding the request's Session (its `__init__` stores a Session parameter:
 `UnitOfWork(db)`, built in the route or by a dependency) moves as an asynchronous context
 manager: `async def __aenter__`/`__aexit__` with the work awaited, and each `with uow:` entering
-it becomes `async with uow:`. The route is blocked, naming the class and the place, where the
-unit of work is entered otherwise (built in the `with` statement itself, beside other context
-managers in one `with`, `uow.__enter__()` called), or where a context manager phase two does
-not move that way does Session work in its special methods.
+it, or `with UnitOfWork(db) as uow:` building it, becomes `async with` (the construction is not
+awaited). The route is blocked, naming the class and the place, where the unit of work is entered
+otherwise (beside other context managers in one `with`, `uow.__enter__()` called), or where a
+context manager phase two does not move that way does Session work in its special methods.
 
 The "Cosmic Python" unit of work, opening its own Session on entry, moves too:
 `__init__(self, session_factory=SessionLocal)` storing the factory, `__enter__` opening
 `self.session = self.session_factory()` and building the repositories on it (`HolderClass.opened`),
 `__exit__` rolling back and closing, the route given it by a dependency taking no parameters
-(`Depends(get_uow)`, twinned: `opening_dependencies`) or building it inline
+(`Depends(get_uow)` returning it, or yielding it from `with UnitOfWork() as uow: yield uow`,
+twinned: `opening_dependencies`) or building it inline
 (`SqlAlchemyUnitOfWork()`). The class (in place, or its parallel class beside it while code that
 stays synchronous uses it) defines `async def __aenter__`/`__aexit__` with the work awaited, the
 factory defaulting to the async sessionmaker (`FunctionPlan.defaults`); the repositories it builds

@@ -60,7 +60,10 @@ class ProjectCalls(CallRewrite):
         rename = site.twins.get(edge.callee)
         if unit_of_work.super_context_call(site.project, edge):
             rename = unit_of_work.ASYNC_NAMES[callee.name]  # `await super().__aenter__()`
-        if edge.callee in site.project.opener_twins and call.index in site.project.entered_openers(site.fid):
+        if unit_of_work.built_entry(site.project, edge):
+            # `with UnitOfWork() as uow:` -> `async with UnitOfWork() as uow:`, its class moving
+            action = CallAction(CallKind.ENTER, None, add_await=False)
+        elif edge.callee in site.project.opener_twins and call.index in site.project.entered_openers(site.fid):
             # `with session_scope() as s:` -> `async with session_scope_async() as s:`
             action = CallAction(CallKind.ENTER, rename, add_await=False)
         elif edge.callee in site.project.handed_twins and call.index in site.function.entered_alone:
