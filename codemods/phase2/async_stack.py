@@ -2081,7 +2081,7 @@ class _Analysis:
         engine_options.check_build(self.project, plan, build, maker)
         if plan.blockers:
             return None
-        kwargs = engine_options.engine_kwargs(self.project, plan, build, maker)
+        kwargs = engine_options.engine_kwargs(self.project, plan, build, maker, self.read)
         engine_options.find_drivers(plan, build, maker, self.read)
         engine_options.note_mysql_bytes(self.project, plan, build, self.read)
         sync_engine = inline[1] if inline is not None else bind.text

@@ -25,6 +25,7 @@ from async_migrate.codemods.rules.am238_no_async_driver import RULE as AM238
 from async_migrate.codemods.rules.am273_in_memory_sqlite import RULE as AM273
 from async_migrate.codemods.rules.am281_isolation_level_not_carried import RULE as AM281
 from async_migrate.codemods.rules.am299_sessionmaker_keywords_unread import RULE as AM299
+from async_migrate.codemods.rules.am341_engine_keyword_not_carried import RULE as AM341
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_POOLS,
     ENGINE_CARRIED,
@@ -154,9 +155,13 @@ _DEFAULT_POOL = (
 )
 
 
-def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: Found) -> list[tuple[str, str]]:
-    """The create_engine() keywords carried to create_async_engine(), as written; a note for each
-    one that is not."""
+def engine_kwargs(
+    project: Project, plan: StackPlan, build: EngineBuild, maker: Found, read: Callable[[str], str] | None = None
+) -> list[tuple[str, str]]:
+    """The create_engine() keywords carried to create_async_engine(), as written (a module-level
+    name bound once to a literal, as its literal: `read` reads the module binding it); a note for
+    each one that is not and need not be, a blocker (AM341) for one that changes what the
+    database does (`BEHAVIOUR`)."""
     notes = plan.notes
     where = f"{build.path}:{build.line}"
     if build.kind is Build.EXTERNAL and not build.calls:
@@ -206,6 +211,14 @@ def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: 
         text = present[0].text
         shown = f"{keyword}={text}"
         line = next(c.line for c, a in zip(calls, args) if a is not None)
+        where = f"{build.path}:{line}"
+        if (keyword == "connect_args" or not same_module) and not any(a.local for a in present):
+            # `connect_args=CONNECT_ARGS` bound once to a literal: its keys are checked against the
+            # async driver; a name of another module is not in scope where the async engine goes
+            bound = [_bound_literal(project, a, read) for a in present]
+            if all(b is not None for b in bound):
+                present = [facts.CallArg(a.keyword, b or a.text, a.ref) for a, b in zip(present, bound)]
+                text = present[0].text
         if keyword == "execution_options" and (
             len(present) < len(calls) or any(a.text != text for a in present) or any(a.local for a in present)
             or (not same_module and not _is_literal(text))
@@ -221,30 +234,57 @@ def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: 
             continue  # said above: carrying it would not share the database
         if len(present) < len(calls) or any(a.text != text for a in present):
             paths = f"on some of the paths of `{build.function}`" if build.function else "conditionally"
+            if _changes_behaviour(keyword, present, build.path, read):
+                _block(plan, where, f"`{shown}` is passed to create_engine only {paths}")
+                continue
             notes.append(
-                f"{build.path}:{line}: `{shown}` is passed to create_engine only {paths}; it is not "
+                f"{where}: `{shown}` is passed to create_engine only {paths}; it is not "
                 "carried to the async engine (SQLAlchemy's default applies): set it by hand if it matters"
                 + (_why_dropped(keyword, text) or "")
             )
             continue
         if any(a.local for a in present):
+            if _changes_behaviour(keyword, present, build.path, read):
+                _block(plan, where, f"`{shown}` uses a value local to `{build.function}`")
+                continue
             notes.append(
-                f"{build.path}:{line}: `{shown}` uses a value local to `{build.function}`; not carried "
+                f"{where}: `{shown}` uses a value local to `{build.function}`; not carried "
                 "to the async engine"
             )
             continue
         if keyword in ("future",):
             continue  # always on in SQLAlchemy 2
         if keyword == "connect_args":
-            kept = _connect_args(text, notes, f"{build.path}:{line}")
+            if not _is_dict(text) and not _changes_behaviour(keyword, present, build.path, read):
+                notes.append(
+                    f"{where}: `{shown}` only sets `check_same_thread`, which is not carried: aiosqlite opens "
+                    "and uses each connection in a thread of its own"
+                )
+                continue
+            if not _is_dict(text):
+                _block(
+                    plan, where,
+                    f"`{shown}` is not a literal dict, nor a module-level name bound once to one (and never "
+                    "changed in place), so its keys cannot be checked against the async driver",
+                )
+                continue
+            kept = _connect_args(text, notes, where)
             if kept is None:
                 continue
             text = kept
         elif keyword == "poolclass":
             pool = project.canonical(present[0].ref)
             if pool not in ASYNC_POOLS:
+                if pool is None or not pool.startswith("sqlalchemy."):
+                    _block(
+                        plan, where,
+                        f"`{shown}` is not one of SQLAlchemy's pools: an async engine needs an asyncio pool "
+                        "(AsyncAdaptedQueuePool, its default, NullPool or StaticPool), and what this one does "
+                        "differently would be lost",
+                    )
+                    continue
                 notes.append(
-                    f"{build.path}:{line}: `{shown}` is not carried: an async engine needs an asyncio "
+                    f"{where}: `{shown}` is not carried: an async engine needs an asyncio "
                     "pool (AsyncAdaptedQueuePool, its default, NullPool or StaticPool)"
                 )
                 continue
@@ -261,14 +301,186 @@ def engine_kwargs(project: Project, plan: StackPlan, build: EngineBuild, maker: 
             )
             continue
         if not same_module and not _is_literal(text):
-            notes.append(
-                f"{build.path}:{line}: `{shown}` names something in {build.path}, where the engine is "
-                f"built, not in {maker.module.path}, where the async engine goes; not carried"
+            reason = (
+                f"`{shown}` names something in {build.path}, where the engine is built, not in "
+                f"{maker.module.path}, where the async engine goes"
             )
+            if _changes_behaviour(keyword, present, build.path, read):
+                _block(plan, where, reason)
+                continue
+            notes.append(f"{where}: {reason}; not carried")
             continue
         carried.append((keyword, text))
     _isolation_kept(plan, build, calls, keywords, carried)
     return carried
+
+
+# Keywords that change what the database does or what the application reads back: dropped, the
+# migrated routes would run otherwise than the rest of the application (AM341). isolation_level
+# has its own blocker (AM281); execution_options the tool takes from the engine at runtime.
+# What is not here is dropped with a note: logging (echo, echo_pool, hide_parameters,
+# logging_name, pool_logging_name), pool sizing and health (pool_size, max_overflow,
+# pool_timeout, pool_recycle, pool_pre_ping, pool_use_lifo), caches and batching
+# (query_cache_size, insertmanyvalues_page_size, use_insertmanyvalues), `future`, SQLAlchemy's own
+# synchronous pool classes (the async default pools alike) and keywords the tool does not know.
+BEHAVIOUR = frozenset({
+    "connect_args", "json_serializer", "json_deserializer", "plugins", "pool_reset_on_return",
+    "max_identifier_length", "label_length", "paramstyle", "case_sensitive", "skip_autocommit_rollback",
+    "poolclass",
+})
+
+
+def _changes_behaviour(
+    keyword: str, present: list[facts.CallArg], path: str, read: Callable[[str], str] | None
+) -> bool:
+    """Whether dropping `keyword` changes what the migrated routes do; connect_args that only
+    hold `check_same_thread` (which aiosqlite has no use for) do not."""
+    if keyword == "connect_args":
+        return not all(_only_check_same_thread(a.text, path, read) for a in present)
+    if keyword == "poolclass":
+        return False  # decided where it is carried: a project's own pool class blocks
+    return keyword in BEHAVIOUR
+
+
+def _only_check_same_thread(text: str, path: str, read: Callable[[str], str] | None) -> bool:
+    """Whether connect_args written as `text` hold `check_same_thread` at most: a dict display, a
+    conditional choosing between such (`{"check_same_thread": False} if sqlite else {}`), or a name
+    every binding of which in the engine's module (`path`) is one, never changed in place."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return False
+    if isinstance(node, ast.Name) and read is not None:
+        try:
+            tree = parse_any(read(path), path)
+        except (OSError, SyntaxError, ValueError):
+            return False
+        values = _bindings_everywhere(tree, node.id)
+        return bool(values) and all(_check_same_thread_only(v) for v in values)
+    return _check_same_thread_only(node)
+
+
+def _check_same_thread_only(node: ast.expr) -> bool:
+    if isinstance(node, ast.IfExp):
+        return _check_same_thread_only(node.body) and _check_same_thread_only(node.orelse)
+    return isinstance(node, ast.Dict) and all(
+        isinstance(k, ast.Constant) and k.value == "check_same_thread" for k in node.keys
+    )
+
+
+def _bindings_everywhere(tree: ast.Module, name: str) -> list[ast.expr]:
+    """The value of every `name = ...` in the module, in any function; empty when `name` is also
+    bound otherwise (a parameter, a loop, `global`) or changed in place."""
+    values: list[ast.expr] = []
+    targets: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id == name:
+                values.append(node.value)
+                targets.add(id(node.targets[0]))
+        elif isinstance(node, ast.arg) and node.arg == name:
+            return []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            if id(node) not in targets:
+                return []
+        if _changed_in_place(node, name):
+            return []
+    return values
+
+
+def _changed_in_place(node: ast.AST, name: str) -> bool:
+    """`name[...] = ...`, `del name[...]`, `name.update(...)`, `global name`."""
+    if isinstance(node, ast.Global) and name in node.names:
+        return True
+    if isinstance(node, (ast.Subscript, ast.Attribute)) and not isinstance(node.ctx, ast.Load):
+        return isinstance(node.value, ast.Name) and node.value.id == name
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS:
+        return isinstance(node.func.value, ast.Name) and node.func.value.id == name
+    return False
+
+
+def _is_dict(text: str) -> bool:
+    try:
+        return isinstance(ast.parse(text.strip(), mode="eval").body, ast.Dict)
+    except SyntaxError:
+        return False
+
+
+def _block(plan: StackPlan, where: str, why: str) -> None:
+    path, _, line = where.rpartition(":")
+    plan.block(
+        AM341, path, int(line),
+        f"{why}; it is not carried to the async engine, whose connections would then be set up otherwise "
+        f"than the synchronous engine's: {AM341.fix}",
+    )
+
+
+# Methods that change a dict or list in place.
+_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "append", "extend", "insert", "remove"})
+
+
+def _bound_literal(
+    project: Project, arg: facts.CallArg, read: Callable[[str], str] | None, depth: int = 0
+) -> str | None:
+    """The literal a module-level name (`CONNECT_ARGS`, `settings.CONNECT_ARGS`, one imported from a
+    project module) is bound to, as written, when it is bound once and never changed in place
+    (rebound, an item set, `.update(...)`, `global`); None otherwise."""
+    if read is None or arg.ref is None or arg.text != arg.text.strip() or not arg.text.replace(".", "").isidentifier():
+        return None
+    ref: str | None = arg.ref
+    for _ in range(5):
+        assert ref is not None
+        module_name, _, name = ref.rpartition(".")
+        module = project.modules.get(module_name)
+        if module is None:
+            return None
+        if name not in module.imports:
+            break
+        ref = module.imports[name]
+    else:
+        return None
+    try:
+        source = read(module.path)
+        tree = parse_any(source, module.path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    bindings = [
+        node for node in tree.body
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        and any(isinstance(t, ast.Name) and t.id == name for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+    ]
+    if len(bindings) != 1 or bindings[0].value is None:
+        return None
+    binding = bindings[0]
+    targets = binding.targets if isinstance(binding, ast.Assign) else [binding.target]
+    if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+        return None
+    for node in _module_level(tree):
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load) and node is not targets[0]:
+            return None
+    if any(_changed_in_place(node, name) for node in ast.walk(tree)):
+        return None
+    value = binding.value
+    if isinstance(value, ast.Name) and value.id != name and depth < 5:
+        # `connect_args = CONNECT_ARGS`, that one imported or bound above
+        alias = facts.CallArg(arg.keyword, value.id, f"{module.name}.{value.id}")
+        return _bound_literal(project, alias, read, depth + 1)
+    text = None if value is None else ast.get_source_segment(source, value)
+    return text if text is not None and _is_literal(text) else None
+
+
+def _module_level(tree: ast.Module) -> list[ast.AST]:
+    """Every node of the module outside function and class bodies."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _isolation_kept(

@@ -170,7 +170,7 @@ def plan(
     ))
     build = EngineBuild(Build.CALL, module.path, calls[0].line, function=f"{module.name}.{function.qualname}", calls=calls)
     engine_options.check_build(project, stack, build, maker)
-    carried = engine_options.engine_kwargs(project, stack, build, maker)
+    carried = engine_options.engine_kwargs(project, stack, build, maker, read)
     session_kwargs = engine_options.session_kwargs(project, stack, maker)
     engine_options.find_drivers(stack, build, maker, read)
     lifespan_edit = LifespanEdit(

@@ -11,17 +11,24 @@ SESSION_MODULE = ENGINE.replace(
 )
 
 
-def _base(level: str) -> str:
+def _base(level: str, isolation: str = '"SERIALIZABLE"') -> str:
     return (
-        "from sqlalchemy import create_engine\n\nfrom core.settings import DATABASE_URL\n\n"
-        f'ISOLATION = "SERIALIZABLE"\nengine = create_engine(DATABASE_URL, isolation_level={level})\n'
+        "import os\n\nfrom sqlalchemy import create_engine\n\nfrom core.settings import DATABASE_URL\n\n"
+        f'ISOLATION = {isolation}\nengine = create_engine(DATABASE_URL, isolation_level={level})\n'
     )
 
 
 def test_a_level_named_in_the_engines_own_module_blocks_with_am281(tmp_path):
-    plan = plan_for(stack_app(tmp_path, SESSION_MODULE, db__base=_base("ISOLATION")))
+    base = _base("ISOLATION", 'os.environ.get("ISOLATION", "SERIALIZABLE")')
+    plan = plan_for(stack_app(tmp_path, SESSION_MODULE, db__base=base))
     message = only_blocker(plan, "AM281")
-    assert message.startswith("db/base.py:6: the engine is built with `isolation_level=ISOLATION`, which cannot be written")
+    assert message.startswith("db/base.py:8: the engine is built with `isolation_level=ISOLATION`, which cannot be written")
+
+
+def test_a_level_named_in_the_engines_own_module_and_bound_once_to_a_literal_is_carried(tmp_path):
+    plan = plan_for(stack_app(tmp_path, SESSION_MODULE, db__base=_base("ISOLATION")))
+    assert plan.ok, plan.blockers
+    assert ("isolation_level", '"SERIALIZABLE"') in plan.engine_edit[1].engine_kwargs
 
 
 def test_a_level_passed_on_some_paths_only_blocks_with_am281(tmp_path):
