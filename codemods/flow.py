@@ -37,6 +37,7 @@ from async_migrate.codemods.vocabulary.dependency_injector import CALLING_PROVID
 from async_migrate.codemods.vocabulary.fastapi import APPLICATION_ATTRIBUTES, APPLICATION_TYPES
 from async_migrate.codemods.vocabulary.fastapi_sqla import SESSION_OPENERS as LIBRARY_SESSION_OPENERS
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS
+from async_migrate.codemods.vocabulary.pydantic import ALTERNATE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.python import (
     CALLABLE_TYPES,
     CONTEXT_MANAGER_DECORATORS,
@@ -1640,6 +1641,9 @@ class Flow:
                         )
                         for m in methods
                     )
+                elif kind == CLASS and name in ALTERNATE_CONSTRUCTORS and not self.knows_attribute(cls, name):  # type: ignore[arg-type]
+                    # `Hero.model_validate(data)`: an instance of the class, as `Hero(...)` is
+                    found.add(value)
                 else:
                     held = self.attribute(cls, name)  # type: ignore[arg-type]
                     if not held and not self.knows_attribute(cls, name):  # type: ignore[arg-type]

@@ -45,3 +45,10 @@ SERIALISER_DECORATORS = frozenset({
 
 # pydantic's model base: its subclasses' fields are the parameters of the `__init__` it writes.
 PYDANTIC_MODELS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel"})
+
+# Classmethods pydantic (and SQLModel) models inherit that build an instance of the class they are
+# called on (`Hero.model_validate(data)` is a Hero): the value flow reads them as the class's own call.
+ALTERNATE_CONSTRUCTORS = frozenset({
+    "model_validate", "model_validate_json", "model_validate_strings", "model_construct",
+    "parse_obj", "parse_raw", "from_orm", "construct",
+})
