@@ -250,6 +250,29 @@ def imported(folder: Path, modules: dict[str, str]):  # type: ignore[no-untyped-
 
 
 @contextmanager
+def statements_on_this_thread(engine: Any) -> Iterator[list[str]]:
+    """The first word of each statement `engine` runs on the calling thread while inside (`SELECT`):
+    entered in a coroutine, the event loop's thread. How a premise test shows that a read on the
+    loop queried (a refresh of an expired object) while work handed to the threadpool did not count."""
+    import threading
+
+    from sqlalchemy import event
+
+    thread = threading.get_ident()
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if threading.get_ident() == thread:
+            seen.append(statement.split()[0])
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
 def async_routes(  # type: ignore[no-untyped-def]
     folder: Path, modules: dict[str, str], routes: str, seed, raise_server_exceptions: bool = False
 ):

@@ -12,10 +12,9 @@ flagged route's statements and records a SELECT on the loop's thread."""
 from __future__ import annotations
 
 import asyncio
-import threading
 
 import pytest
-from sample import imported
+from sample import imported, statements_on_this_thread
 
 DB = """
 from sqlalchemy import create_engine, select
@@ -137,7 +136,6 @@ def test_near_miss_no_sessionmaker_expires_on_commit(project, findings):
 
 def test_the_premise_the_read_after_the_offloaded_commit_queries_on_the_loop(tmp_path):
     from fastapi.concurrency import run_in_threadpool
-    from sqlalchemy import event
 
     source = DB.format(url=f"sqlite:///{tmp_path / 'o.db'}", maker="")
     with imported(tmp_path, {"offload_db": source}) as (db,):
@@ -145,20 +143,11 @@ def test_the_premise_the_read_after_the_offloaded_commit_queries_on_the_loop(tmp
         with db.SessionLocal() as session:
             session.add(db.Product(id=1, sku="a", price=1))
             session.commit()
-        on_loop: list[str] = []
 
-        async def run() -> str:
-            loop_thread = threading.get_ident()
-
-            def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-                if threading.get_ident() == loop_thread:
-                    on_loop.append(statement.split()[0])
-
-            event.listen(db.engine, "before_cursor_execute", record)
-            with db.UnitOfWork() as uow:
+        async def run() -> tuple[str, list[str]]:
+            with statements_on_this_thread(db.engine) as on_loop, db.UnitOfWork() as uow:
                 product = await run_in_threadpool(db.Catalog(uow).reprice, "a", 2)
-                return product.sku
+                return product.sku, on_loop
 
-        assert asyncio.run(run()) == "a"
+        assert asyncio.run(run()) == ("a", ["SELECT"])
         db.engine.dispose()
-    assert on_loop == ["SELECT"]

@@ -11,10 +11,9 @@ runs the dependency in the threadpool and records the SELECT on the loop's threa
 from __future__ import annotations
 
 import asyncio
-import threading
 
 import pytest
-from sample import imported
+from sample import imported, statements_on_this_thread
 
 APP = """
 from typing import Annotated, Optional
@@ -126,7 +125,6 @@ def test_near_miss_a_session_that_does_not_expire_on_commit(project, findings):
 
 def test_the_premise_the_read_on_the_loop_refreshes_the_expired_object(tmp_path):
     from fastapi.concurrency import run_in_threadpool
-    from sqlalchemy import event
 
     source = APP.format(url=f"sqlite:///{tmp_path / 'h.db'}", options="")
     with imported(tmp_path, {"heroes_app": source}) as (app,):
@@ -134,20 +132,11 @@ def test_the_premise_the_read_on_the_loop_refreshes_the_expired_object(tmp_path)
         with app.Session(app.engine) as session:
             session.add(app.Hero(id=1, name="ann"))
             session.commit()
-        on_loop: list[str] = []
 
-        async def run() -> str:
-            loop_thread = threading.get_ident()
-
-            def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-                if threading.get_ident() == loop_thread:
-                    on_loop.append(statement.split()[0])
-
-            event.listen(app.engine, "before_cursor_execute", record)
-            with app.Session(app.engine) as session:
+        async def run() -> tuple[str, list[str]]:
+            with statements_on_this_thread(app.engine) as on_loop, app.Session(app.engine) as session:
                 hero = await run_in_threadpool(app.seen_hero, 1, session)
-                return hero.name
+                return hero.name, on_loop
 
-        assert asyncio.run(run()) == "ann"
+        assert asyncio.run(run()) == ("ann", ["SELECT"])
         app.engine.dispose()
-    assert on_loop == ["SELECT"]
