@@ -452,6 +452,7 @@ def _expires_on_commit(project: Project, param: facts.Param) -> bool | None:
     `expire_on_commit=` of the call opening it in its dependency, else of the sessionmaker it is
     opened from. None when the analysis cannot see where it is opened."""
     from async_migrate.codemods.phase1.expired_deps import _dependency, module_maker
+    from async_migrate.codemods.phase1.expiring_commits import expires_on_commit
 
     provider = _dependency(project, param)
     if provider is None:
@@ -462,14 +463,14 @@ def _expires_on_commit(project: Project, param: facts.Param) -> bool | None:
             continue
         canonical = project.canonical(call.callee)
         if canonical in ASYNC_SESSION_TYPES:
-            return _keyword(call) != "False"
+            return expire_keyword(call) != "False"
         maker = module_maker(project, call.callee, ASYNC_SESSIONMAKERS)
         if maker is None:
             continue
-        own = _keyword(call)
+        own = expire_keyword(call)
         if own is not None:
             return own != "False"
-        return not any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args)
+        return expires_on_commit(maker)
     return None
 
 
@@ -485,6 +486,7 @@ def _opened_expires(project: Project, function: facts.Function, name: str) -> bo
 def binding_expires(project: Project, function: facts.Function, binding: facts.Binding) -> bool | None:
     """`_opened_expires` of one `async with ... as name` of the function."""
     from async_migrate.codemods.phase1.expired_deps import module_maker
+    from async_migrate.codemods.phase1.expiring_commits import expires_on_commit
 
     if not binding.asynchronous or not binding.expr.endswith("()"):
         return None
@@ -493,7 +495,7 @@ def binding_expires(project: Project, function: facts.Function, binding: facts.B
         (c for c in function.calls if c.line == binding.line and c.callee and project.canonical(c.callee) == opener),
         None,
     )
-    own = _keyword(call) if call is not None else None
+    own = expire_keyword(call) if call is not None else None
     if own is not None:
         return own != "False"
     if opener in ASYNC_SESSION_TYPES:
@@ -501,10 +503,10 @@ def binding_expires(project: Project, function: facts.Function, binding: facts.B
     maker = module_maker(project, opener, ASYNC_SESSIONMAKERS)
     if maker is None:
         return None
-    return not any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args)
+    return expires_on_commit(maker)
 
 
-def _keyword(call: facts.Call) -> str | None:
+def expire_keyword(call: facts.Call) -> str | None:
     """`expire_on_commit=` as written in the call (`False`, `True`; "?" for any other
     expression, taken as expiring), or None when not given."""
     for arg in call.args:

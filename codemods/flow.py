@@ -1291,8 +1291,9 @@ class Flow:
         """What `request.state.<attribute>` holds, read anywhere: the synchronous Session (or
         Connection) the project assigns to it (`request.state.db = SessionLocal()` in a middleware
         or a dependency), or instances of project classes (`request.state.repo = Repo(db)`), when
-        every assignment the project may make to a request's state under that name is one. NOTHING (unknown) otherwise: an assignment of anything else, or through a
-        head the analysis cannot tell from a request (`x.state.db = ...` on an untyped `x`)."""
+        every assignment the project may make to a request's state under that name is one. NOTHING
+        (unknown) otherwise: an assignment of anything else, or through a head the analysis cannot
+        tell from a request (`x.state.db = ...` on an untyped `x`)."""
         found = self._request_state.get(attribute)
         if found is not None:
             if found is NOTHING:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods.phase1.expiring_commits import (
+    expires_on_commit,
     holder_commits,
     holder_params,
     makers_expire,
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
     from async_migrate.codemods import facts
     from async_migrate.codemods.classes import Classes
     from async_migrate.codemods.project import FunctionId, Handler, Project
-
-_SESSIONMAKERS = PLAIN_SESSIONMAKERS
-
 
 def expired_dependency_reads(project: Project, handler: Handler) -> list[LazyLoadRisk]:
     """Reads of an expired dependency object an `async def` handler makes on the event loop:
@@ -138,6 +136,8 @@ def _commit_lines(project: Project, fid: FunctionId, function: facts.Function, s
 def _expires(project: Project, fid: FunctionId, function: facts.Function, sessions: set[str]) -> bool:
     """Whether the Session the dependency commits expires on commit: False only for a
     sessionmaker, reached through the Session dependency, written with `expire_on_commit=False`."""
+    from async_migrate.codemods.async_expired import expire_keyword
+
     for param in function.params:
         if param.name not in sessions:
             continue
@@ -148,14 +148,14 @@ def _expires(project: Project, fid: FunctionId, function: facts.Function, sessio
         for call in opener.calls:
             maker = module_maker(project, call.callee)
             if maker is not None:
-                return not any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args)
+                return expires_on_commit(maker)
             if project.canonical(call.callee) in SYNC_SESSION_TYPES:
                 # `with Session(engine, expire_on_commit=False) as session:` opened in place
-                return ("expire_on_commit", "False") not in (call.literals or ())
+                return expire_keyword(call) != "False"
     return True
 
 
-def module_maker(project: Project, ref: str | None, kinds: frozenset[str] = _SESSIONMAKERS) -> facts.Value | None:
+def module_maker(project: Project, ref: str | None, kinds: frozenset[str] = PLAIN_SESSIONMAKERS) -> facts.Value | None:
     """The module-level call `ref` names when it builds one of `kinds` (canonical references of
     sessionmaker classes; the synchronous `sessionmaker` by default): its keywords as written."""
     if not ref or "." not in ref:

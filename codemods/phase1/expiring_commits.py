@@ -90,6 +90,10 @@ def makers_expire(project: Project) -> bool:
         value for module in project.modules.values() for value in module.values.values()
         if value.kind == "call" and project.canonical(value.ref) in PLAIN_SESSIONMAKERS
     ]
-    return not makers or not all(
-        any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args) for maker in makers
-    )
+    return not makers or any(expires_on_commit(maker) for maker in makers)
+
+
+def expires_on_commit(maker: facts.Value) -> bool:
+    """Whether the Sessions a module-level `sessionmaker(...)` makes expire on commit: unless it is
+    written with a literal `expire_on_commit=False`."""
+    return not any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args)
