@@ -16,6 +16,9 @@ unverified, never cleared.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from async_migrate.codemods import facts
 from async_migrate.codemods.async_expired import (
     _expires_on_commit,
@@ -33,6 +36,7 @@ from async_migrate.codemods.project import FunctionId, Handler, Project
 # empty where it holds no Session (`db=None` not passed).
 Options = frozenset[bool | None]
 _UNKNOWN: Options = frozenset({None})
+S = TypeVar("S")
 
 
 def callee_expired_reads(project: Project, handler: Handler, sessions: list[str]) -> list[Blocking]:
@@ -48,28 +52,14 @@ def callee_expired_reads(project: Project, handler: Handler, sessions: list[str]
     returned = {callee for _, callee in _returned_callees(project, handler.id, function)}
     models = response_models(project_classes(project), function) if returned else []
     found: list[Blocking] = []
-    seen = {handler.id}
     outer: dict[str, Options] = {name: frozenset({given}) for name in sessions}
     for name in dict.fromkeys(b.name for b in function.bindings if b.entered and b.asynchronous):
         outer.setdefault(name, _entered(project, handler.id, name, outer, 0))
 
-    def calls(fid: FunctionId, names: list[str], scope: dict[str, Options], depth: int) -> list[tuple]:
-        return [
-            (edge.call.line if depth == 0 else None, edge.callee, received_sessions(project, edge.callee, edge.call, names),
-             _passed(project, edge.callee, edge.call, scope), depth)
-            for edge in project.all_calls_from.get(fid, ()) if edge.call.awaited and not edge.call.nested
-        ]
-
-    pending = calls(handler.id, sessions, outer, 0)
-    while pending:
-        line, callee, handed, scope, depth = pending.pop(0)
-        if callee in seen:
-            continue
-        seen.add(callee)
-        module, target = project.functions[callee]
-        if not target.is_async or target.is_generator:
-            continue
-        own = list(dict.fromkeys([*project.declared_async_session_params(callee), *handed]))
+    def visit(
+        line: int, callee: FunctionId, module: facts.Module, target: facts.Function, own: list[str],
+        scope: dict[str, Options],
+    ) -> tuple[list[str], dict[str, Options]]:
         scope = dict(scope)
         # `async with get_db_context(db) as session:` (or `as db`, the parameter's own name)
         for name in dict.fromkeys(b.name for b in target.bindings if b.entered and b.asynchronous):
@@ -86,9 +76,51 @@ def callee_expired_reads(project: Project, handler: Handler, sessions: list[str]
             read, _, why = reads[0].call.partition(" (")
             where = f"{read} in {module.name}.{target.qualname} at {module.path}:{reads[0].line}"
             found.append(Blocking(line, f"{where} ({why}" if why else where))
-        if depth < CALL_DEPTH:
-            pending.extend((line, *rest[1:]) for rest in calls(callee, own, scope, depth + 1))
+        return own, scope
+
+    follow_awaited(
+        project, handler.id, sessions, outer, lambda callee, call, scope: _passed(project, callee, call, scope), visit
+    )
     return found
+
+
+def follow_awaited(
+    project: Project,
+    root: FunctionId,
+    sessions: list[str],
+    state: S,
+    carry: Callable[[FunctionId, facts.Call, S], S],
+    visit: Callable[[int, FunctionId, facts.Module, facts.Function, list[str], S], tuple[list[str], S] | None],
+) -> None:
+    """Each project coroutine `root` awaits, however deep (`CALL_DEPTH`), once, breadth first,
+    the AsyncSession followed parameter by parameter: `visit(line, callee, module, function, own,
+    state)`, `line` the root's call leading there and `own` the callee's parameters declared
+    an AsyncSession or handed one of its caller's `sessions`; it returns the names and the state to
+    follow into the callee's awaited calls, or None to go no deeper there. `state` is the root's;
+    `carry(callee, call, state)` what a call hands its callee of its caller's."""
+    seen = {root}
+
+    def calls(fid: FunctionId, names: list[str], line: int | None, state: S, depth: int) -> list[tuple]:
+        return [
+            (edge.call.line if line is None else line, edge.callee, received_sessions(project, edge.callee, edge.call, names),
+             carry(edge.callee, edge.call, state), depth)
+            for edge in project.all_calls_from.get(fid, ()) if edge.call.awaited and not edge.call.nested
+        ]
+
+    pending = calls(root, sessions, None, state, 0)
+    while pending:
+        line, callee, handed, state, depth = pending.pop(0)
+        if callee in seen:
+            continue
+        seen.add(callee)
+        module, target = project.functions[callee]
+        if not target.is_async or target.is_generator:
+            continue
+        own = list(dict.fromkeys([*project.declared_async_session_params(callee), *handed]))
+        going = visit(line, callee, module, target, own, state)
+        if going is not None and depth < CALL_DEPTH:
+            names, state = going
+            pending.extend(calls(callee, names, line, state, depth + 1))
 
 
 def received_sessions(project: Project, callee: FunctionId, call: facts.Call, sessions: list[str]) -> list[str]:

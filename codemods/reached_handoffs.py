@@ -12,8 +12,8 @@ app/crud/base.py:31`.
 
 from __future__ import annotations
 
-from async_migrate.codemods.callee_expired import received_sessions
-from async_migrate.codemods.held_commits import CALL_DEPTH
+from async_migrate.codemods import facts
+from async_migrate.codemods.callee_expired import follow_awaited
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import FunctionId, Handler, Project
 
@@ -22,31 +22,19 @@ def reached_session_handoffs(project: Project, handler: Handler, sessions: list[
     """The first synchronous Session helper each project coroutine the handler awaits hands the
     AsyncSession to, at the handler's call leading there."""
     found: list[Blocking] = []
-    seen = {handler.id}
 
-    def calls(fid: FunctionId, names: list[str], line: int | None, depth: int) -> list[tuple]:
-        return [
-            (edge.call.line if line is None else line, edge.callee, received_sessions(project, edge.callee, edge.call, names), depth)
-            for edge in project.all_calls_from.get(fid, ()) if edge.call.awaited and not edge.call.nested
-        ]
-
-    pending = calls(handler.id, sessions, None, 0)
-    while pending:
-        line, callee, handed, depth = pending.pop(0)
-        if callee in seen:
-            continue
-        seen.add(callee)
-        module, target = project.functions[callee]
-        if not target.is_async or target.is_generator:
-            continue
-        own = list(dict.fromkeys([*project.declared_async_session_params(callee), *handed]))
+    def visit(
+        line: int, callee: FunctionId, module: facts.Module, target: facts.Function, own: list[str], state: None
+    ) -> tuple[list[str], None] | None:
         if not own:
-            continue
+            return None
         handoff = _first_handoff(project, callee, set(own))
         if handoff is not None:
             found.append(Blocking(line, f"{handoff.call} in {module.name}.{target.qualname} at {module.path}:{handoff.line}"))
-        elif depth < CALL_DEPTH:
-            pending.extend(calls(callee, own, line, depth + 1))
+            return None
+        return own, None
+
+    follow_awaited(project, handler.id, sessions, None, lambda callee, call, state: None, visit)
     return found
 
 
