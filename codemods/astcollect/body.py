@@ -295,6 +295,19 @@ def _calls_register(calls: list[facts.Call]) -> bool:
     return False
 
 
+def _defined_once(body: list[ast.stmt]) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The functions defined inside `body`, at any depth, whose name no other of them has: a use
+    of the name is a use of that one function."""
+    nested = [
+        node for statement in body for node in ast.walk(statement)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
+    counts: dict[str, int] = {}
+    for node in nested:
+        counts[node.name] = counts.get(node.name, 0) + 1
+    return [node for node in nested if counts[node.name] == 1]
+
+
 def _yields(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Whether the function's own body yields (a nested function's or lambda's yield is not its own)."""
     pending: list[ast.AST] = list(function.body)
@@ -1528,14 +1541,7 @@ class BodyScanner:
         """Mark offloaded the calls inside a nested plain function the body uses only as what an
         offloading call runs (`await asyncio.to_thread(one, name)`, `run_in_threadpool(one)`):
         they run in a worker thread, as a lambda's body handed there does, not on the loop."""
-        nested = [
-            node for statement in body for node in ast.walk(statement)
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        ]
-        counts: dict[str, int] = {}
-        for node in nested:
-            counts[node.name] = counts.get(node.name, 0) + 1
-        candidates = {node.name for node in nested if type(node) is ast.FunctionDef and counts[node.name] == 1}
+        candidates = {node.name for node in _defined_once(body) if type(node) is ast.FunctionDef}
         uses: dict[str, int] = {}
         offloaded: dict[str, int] = {}
         for statement in body:
@@ -1557,14 +1563,7 @@ class BodyScanner:
         plain generator's in the threadpool, not where they are written (`streamed`)."""
         if not self.call_defs:
             return  # no call inside a nested function: none to mark
-        nested = [
-            node for statement in body for node in ast.walk(statement)
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        ]
-        generators: dict[str, int] = {}
-        for node in nested:
-            generators[node.name] = generators.get(node.name, 0) + 1
-        candidates = {node.name: type(node) is ast.FunctionDef for node in nested if generators[node.name] == 1 and _yields(node)}
+        candidates = {node.name: type(node) is ast.FunctionDef for node in _defined_once(body) if _yields(node)}
         if not candidates:
             return
         local = frozenset(self.locals)
