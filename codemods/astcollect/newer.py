@@ -49,7 +49,7 @@ def readable(text: str, generics: bool = False) -> str:
         lines = generic.split("\n")
         for line, declarations, _ in declared.values():
             lines[line] = declarations
-        if _compiles_module("\n".join(lines)):
+        if _compiles("\n".join(lines), "exec"):
             return "\n".join(lines)
     return module.visit(_Older()).code
 
@@ -99,14 +99,6 @@ class _Renamed(cst.CSTTransformer):
 
 
 _TYPING = type_params.TYPING
-
-
-def _compiles_module(code: str) -> bool:
-    try:
-        compile(code, "<string>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
 
 
 def _declared_generics(module: cst.Module) -> dict[cst.ClassDef, tuple[int, str, dict[str, str]]]:
@@ -199,9 +191,10 @@ def _names_in(target: cst.BaseExpression) -> list[str]:
     return []
 
 
-def _compiles(code: str) -> bool:
+def _compiles(code: str, mode: str = "eval") -> bool:
+    """Whether `code` parses as an expression (`mode` "eval") or a module ("exec")."""
     try:
-        compile(code, "<string>", "eval", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        compile(code, "<string>", mode, flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except (SyntaxError, ValueError):
         return False
     return True
