@@ -260,6 +260,8 @@ def _find_holder(project: Project, fid: FunctionId, receiver: str, depth: int) -
     """What makes `receiver` (a flow expression) a process-wide connection: (the holder for a
     reason, what it is, the class whose process-wide instance it must be on, or None); None when
     it is none (a local opened per request, an engine, anything unknown)."""
+    from async_migrate.codemods.phase1.shared_session import dependency_hands
+
     if not receiver or receiver == "super()" or depth > _DEPTH:
         return None
     head, steps = split(receiver)
@@ -287,15 +289,14 @@ def _find_holder(project: Project, fid: FunctionId, receiver: str, depth: int) -
         depends = project.param_dependency(param) if param is not None else None
         if param is None or depends is None or param.opaque_depends:
             return None
-        target = project.resolve(depends)
-        if target is None or target.kind != "function" or target.function is None or target.module is None:
+        hands = dependency_hands(project, depends)
+        if hands is None:
             return None
-        dependency = (target.module.name, target.function.key)
+        dependency, _, _, handed = hands
         cached = _cached(project, depends, depth)
         if cached is not None:
             holder, made = cached
             return f"`{name}`, {holder}", made, None
-        handed = target.function.yielded if target.function.is_generator else target.function.returned
         for expression in handed:
             found = _holder(project, dependency, expression + rest, depth + 1)
             if found is not None:

@@ -582,12 +582,10 @@ def registry_dependency(project: Project, param: facts.Param) -> SharedUse | Non
     depends = project.param_dependency(param)
     if depends is None or param.opaque_depends or not _registries_possible(project):
         return None
-    target = project.resolve(depends)
-    if target is None or target.kind != "function" or target.function is None or target.module is None:
+    hands = dependency_hands(project, depends)
+    if hands is None:
         return None
-    function = target.function
-    dependency = (target.module.name, function.key)
-    handed = function.yielded if function.is_generator else function.returned
+    dependency, module, function, handed = hands
     for expression in handed:
         found = registry_of(project, dependency, expression)
         if found is None:
@@ -599,7 +597,7 @@ def registry_dependency(project: Project, param: facts.Param) -> SharedUse | Non
             # thread the route runs on, as the global named in the route would
             holder = f"`{param.name}`, the `scoped_session` `{name}()` hands out itself, {_any_scope_words(scope, where)}"
             return SharedUse(
-                target.module.path, function.line, f"{name}()", holder, scope is not None,
+                module.path, function.line, f"{name}()", holder, scope is not None,
                 task=scope == TASK, one_key=scope in (PROCESS, REPEATED),
             )
         if scope == TASK and function.is_async:
@@ -611,8 +609,20 @@ def registry_dependency(project: Project, param: facts.Param) -> SharedUse | Non
             "the same Session for every request "
             + ("on the event loop thread" if function.is_async else "the worker it ran on serves")
         )
-        return SharedUse(target.module.path, function.line, f"{name}()", holder, scope is not None, handed=True)
+        return SharedUse(module.path, function.line, f"{name}()", holder, scope is not None, handed=True)
     return None
+
+
+def dependency_hands(project: Project, ref: str) -> tuple[FunctionId, facts.Module, facts.Function, tuple[str, ...]] | None:
+    """The project function a dependency reference names, (id, module, function, what it hands
+    FastAPI: the expressions it yields, a generator, or returns); None where `ref` names no project
+    function."""
+    target = project.resolve(ref)
+    if target is None or target.kind != "function" or target.function is None or target.module is None:
+        return None
+    function = target.function
+    handed = function.yielded if function.is_generator else function.returned
+    return (target.module.name, function.key), target.module, function, handed
 
 
 def _any_scope_words(scope: str | None, where: str) -> str:
@@ -1283,14 +1293,10 @@ def dependency_handing_out(project: Project, ref: str) -> str | None:
     """What holds the Session a dependency returns or yields, when that is a process-wide Session
     (`def get_db(): return db` on a module-level `db = SessionLocal()`), or None. FastAPI hands
     every request that one Session, so the route taking it shares it as if it named the global."""
-    target = project.resolve(ref)
-    if target is None or target.kind != "function" or target.function is None or target.module is None:
+    hands = dependency_hands(project, ref)
+    if hands is None or not hands[3]:
         return None
-    function = target.function
-    dependency = (target.module.name, function.key)
-    handed = function.yielded if function.is_generator else function.returned
-    if not handed:
-        return None
+    dependency, _, _, handed = hands
     holders = []
     for expression in handed:
         if any(v.kind == REGISTRY for v in project.flow.evaluate(dependency, expression)):
