@@ -217,6 +217,17 @@ def wrapped_as(project: Project, fid: FunctionId) -> str | None:
     return None
 
 
+def named(project: Project, ref: str) -> FunctionId | None:
+    """The project function `ref` names, or the generator a module-level `name = contextmanager(f)`
+    it names wraps (`unwrapped`); None for anything else."""
+    target = project.resolve(ref)
+    if target is not None and target.kind == "function" and target.module is not None and target.function is not None:
+        fid: FunctionId | None = (target.module.name, target.function.key)
+    else:
+        fid = unwrapped(project, ref)
+    return fid if fid is not None and fid in project.functions else None
+
+
 def unwrapped(project: Project, ref: str | None) -> FunctionId | None:
     """The generator a module-level `name = contextmanager(f)` that `ref` names wraps, or None."""
     target = project.resolve(ref)

@@ -736,12 +736,8 @@ def _is_none(node: ast.expr) -> bool:
 def scope_opener(project: Project, ref: str) -> FunctionId | None:
     """The project `@contextmanager` opener `ref` names when phase two twins it (`scope_openers`),
     or None."""
-    target = project.resolve(ref)
-    if target is not None and target.kind == "function" and target.module is not None and target.function is not None:
-        fid: FunctionId | None = (target.module.name, target.function.key)
-    else:
-        fid = scope_openers.unwrapped(project, ref)
-    if fid is None or fid not in project.functions or not scope_openers.is_opener(project, fid):
+    fid = scope_openers.named(project, ref)
+    if fid is None or not scope_openers.is_opener(project, fid):
         return None
     return fid if scope_openers.problem(project, fid) is None else None
 
@@ -774,12 +770,8 @@ def _opener_note(project: Project, module: facts.Module, node: ast.expr) -> str:
     if name is None:
         return ""
     ref = absolute(module, name)
-    target = project.resolve(ref)
-    if target is not None and target.kind == "function" and target.module is not None and target.function is not None:
-        fid: FunctionId | None = (target.module.name, target.function.key)
-    else:
-        fid = scope_openers.unwrapped(project, ref)
-    if fid is None or fid not in project.functions or not scope_openers.entered_by_code(project, fid):
+    fid = scope_openers.named(project, ref)
+    if fid is None or not scope_openers.entered_by_code(project, fid):
         return ""
     problem = scope_openers.problem(project, fid)
     if problem is None:
