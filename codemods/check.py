@@ -3906,6 +3906,12 @@ def _origins(
         return None
     if kind == Term.ANY:
         return _union(project, fid, term[1], sessions, picks, depth, homes)
+    if kind == Term.PAGE:
+        # `await apaginate(db, select(Book))`: the page's `items` are the select's objects, and a
+        # `Page[BookOut]` response validates them as BookOut; its other fields are numbers
+        if picks[:1] == ((Term.ATTR, "items"),):
+            return _origins(project, fid, term[1], sessions, picks[1:], depth + 1, homes)
+        return None if picks else _origins(project, fid, term[1], sessions, (), depth + 1, homes)
     if kind == Term.NAME:
         return _union(project, fid, function.holds.get(term[1], ()), sessions, picks, depth, homes)
     if kind != Term.CALL:

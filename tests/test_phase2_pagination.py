@@ -160,3 +160,99 @@ def test_a_partial_handed_the_session_blocks_naming_the_call_to_write_out(cli, s
     assert (made["action"], made["codes"]) == ("blocked", ["AM215"]), made
     assert "`api.items.count_items()`, a `functools.partial` of `api.items.count_for`" in made["reasons"][0]
     assert "call-mappings" not in made["reasons"][0]
+
+
+# The response model's item reads the item's owner: serialising a page of items loads it.
+SCHEMAS = """
+from pydantic import BaseModel, ConfigDict
+
+
+class OwnerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+
+
+class ItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    owner: OwnerOut
+
+
+class ItemName(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+"""
+PAGED = {
+    "inline": ("return paginate(db, select(Item).order_by(Item.id))", "select(Item).order_by(Item.id)"),
+    "keyword": ("return paginate(db, query=select(Item).order_by(Item.id))", "select(Item).order_by(Item.id)"),
+    "bound": ("stmt = select(Item).order_by(Item.id)\npage = paginate(db, stmt)\nreturn page", "stmt"),
+}
+
+
+def paged_items(body: str, model: str = "ItemOut") -> str:
+    route = dedent(
+        f"""
+        from schemas import ItemName, ItemOut
+
+
+        @router.get("/page", response_model=Page[{model}])
+        def items_page(db: session_dependency):
+        """
+    )
+    return paged_routes(route.rstrip("\n") + "\n" + "\n".join("    " + line for line in body.splitlines()))
+
+
+SEED_AND_READ = """
+    with Sync() as s:
+        s.add_all([Item(name="pen", owner_id=2), Item(name="cup", owner_id=1)])
+        s.commit()
+    response = client.get("/page", params={"size": 1, "page": 2})
+    print(json.dumps({"status": response.status_code, "body": response.json()}))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("shape", sorted(PAGED))
+def test_a_page_whose_item_model_reads_a_relationship_gets_the_eager_load_on_the_paginated_select(
+    cli, service, shape, kind
+):
+    # `paginate(db, select(Item))` under `response_model=Page[ItemOut]`, ItemOut reading `owner`:
+    # phase two blocked the route (AM222, "not eager-loaded in the route's queries") where it
+    # adds the option to any other query of the route. The page's items are the select's objects.
+    body, statement = PAGED[shape]
+    root = service({"models.py": MODELS, "main.py": MAIN, "schemas.py": SCHEMAS, SUBSYSTEM: paged_items(body)})
+    document = apply(cli, root)
+    found = handler(document, "items_page")
+    assert found["action"] == "migrate", found
+    migrated = function(root, SUBSYSTEM, "items_page")
+    assert "await apaginate(db, " in migrated, migrated
+    option = ".options(selectinload(Item.owner))"
+    assert f"{statement}{option}" in migrated if shape != "bound" else f"select(Item).order_by(Item.id){option}" in migrated
+    result = serve(root, kind, SEED_AND_READ)
+    assert result["status"] == 200, result
+    assert (result["body"]["items"], result["body"]["total"]) == ([{"name": "cup", "owner": {"name": "Ann"}}], 2)
+
+
+def test_near_miss_a_page_whose_items_read_no_relationship_takes_no_option(cli, service):
+    root = service({
+        "models.py": MODELS, "main.py": MAIN, "schemas.py": SCHEMAS,
+        SUBSYSTEM: paged_items(PAGED["inline"][0], model="ItemName"),
+    })
+    document = apply(cli, root)
+    assert handler(document, "items_page")["action"] == "migrate"
+    assert function(root, SUBSYSTEM, "items_page") == dedent(
+        """
+        async def items_page(db: async_session_dependency):
+            return await apaginate(db, select(Item).order_by(Item.id))
+        """
+    )
+
+
+def test_near_miss_a_transformer_replacing_the_items_leaves_the_page_untraced(cli, service):
+    # what `transformer=` hands back is the page's items, not the select's objects: judged as before
+    root = service({
+        "models.py": MODELS, "main.py": MAIN, "schemas.py": SCHEMAS,
+        SUBSYSTEM: paged_items("return paginate(db, select(Item).order_by(Item.id), transformer=list)"),
+    })
+    found = handler(apply(cli, root), "items_page")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM222"]), found

@@ -27,6 +27,7 @@ from async_migrate.codemods.astcollect.syntax import (
     string,
     walk_fields,
 )
+from async_migrate.codemods.vocabulary.fastapi import PAGINATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import ALIASED, LOADER_NAMES, NARROWING_NAMES, UNDEFER_NAMES
 
 _BUILTINS = frozenset(dir(builtins))
@@ -49,6 +50,7 @@ class Term(str, Enum):
     ROW = "row"
     COLUMN = "column"
     BUILT = "built"
+    PAGE = "page"
     NONE = "none"
     UNKNOWN = "?"
 
@@ -119,6 +121,8 @@ def read(
                                  call): `row.Book`, `row[0]`, `row._mapping["Book"]`
                                  and `(book,) = row` are t; the result and its `all()` are
                                  ("tuple", (("row", t),)), its `first()` a row
+        ("page", t)              a page of fastapi-pagination's `paginate(db, select(Book))`, whose
+                                 `items` are the objects of t, the select's load
         ("built", n)             the n-th query of `facts.Function.built_loads`: its statement
                                  a project function builds (`s.scalars(by_id(pid))`)
         ("row", t0, t1, ...)     a row of a select of several: column k is tk (`("?",)`: no entity;
@@ -469,6 +473,34 @@ class _Flow:
             return self._call(node)  # type: ignore[arg-type]
         return UNKNOWN
 
+    def _paged(self, node: ast.Call) -> tuple | None:
+        """`paginate(db, select(Book))` (fastapi-pagination, `PAGINATORS`) on a local Session name:
+        ("page", t), t the term of the select's objects, a load of `function.loads` that takes
+        loader options like a query's own. None for any other call, and where the page's items
+        are not those objects (`transformer=`) or the arguments cannot be read (`**options`)."""
+        func = node.func
+        written = dotted(func) if type(func) in (ast.Name, ast.Attribute) else None
+        if written is None or written.split(".")[0] in self.local:
+            return None
+        if self.collector.resolve(written, self.local) not in PAGINATORS:
+            return None
+        keywords = {k.arg: k.value for k in node.keywords}
+        if None in keywords or "transformer" in keywords or any(type(a) is ast.Starred for a in node.args):
+            return None
+        # `conn` is sqlalchemy's first parameter, `session` sqlmodel's
+        connection = node.args[0] if node.args else keywords.get("conn", keywords.get("session"))
+        statement = node.args[1] if len(node.args) > 1 else keywords.get("query")
+        if connection is None or statement is None or len(node.args) > 3:
+            return None
+        session = self._session_of(connection) if type(connection) is ast.Name else None
+        if session is None:
+            return None
+        load = self._select_load(node, statement, session)
+        if not isinstance(load, facts.Load):
+            return None
+        term = self._load_term(load)
+        return None if term is None else (Term.PAGE.value, term)
+
     def _call(self, node: ast.Call) -> tuple:
         known = self.calls.get(id(node))
         if known is not None:
@@ -477,6 +509,9 @@ class _Flow:
         return found
 
     def _call_term(self, node: ast.Call) -> tuple:
+        paged = self._paged(node)
+        if paged is not None:
+            return paged
         load = self._load(node)
         if load is not None:
             # a statement bound in branches (`if admin: stmt = select(X)` / `else: stmt = select(X).where(...)`)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.objects import Term
 from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.phase2.validations import validation
 from async_migrate.codemods.project import FunctionId, Project
@@ -440,6 +441,12 @@ class Flow:
             return found
         if kind == "load":
             return self._load(fid, function, term[1], picks)
+        if kind == Term.PAGE:
+            # `paginate(db, select(Book))`: serialised as `Page[BookOut]`, the page validates its
+            # `items` (the query's objects) as the type argument; its other fields are numbers
+            if picks[:1] == ((Term.ATTR, "items"),):
+                return self.resolve(fid, term[1], picks[1:])
+            return None if picks else self.resolve(fid, term[1], ())
         if kind == "tuple":
             if picks and picks[0][0] == "item":
                 items = term[1]

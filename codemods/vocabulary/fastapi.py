@@ -57,3 +57,7 @@ CALL_MAPPINGS = {
     "fastapi_pagination.ext.sqlalchemy.paginate": "fastapi_pagination.ext.sqlalchemy.apaginate",
     "fastapi_pagination.ext.sqlmodel.paginate": "fastapi_pagination.ext.sqlmodel.apaginate",
 }
+# fastapi-pagination's calls running a select on the Session (or connection) they are handed,
+# `paginate(session, query, params=None, *, ..., transformer=None)`: the page's `items` are the
+# objects the select loads, unless a `transformer` replaces them.
+PAGINATORS = frozenset({*CALL_MAPPINGS, *CALL_MAPPINGS.values()})

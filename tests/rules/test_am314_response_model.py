@@ -164,3 +164,44 @@ def test_a_nested_field_below_a_loaded_relationship_is_am314_along_its_path(app,
 
 def test_near_miss_the_option_chained_along_the_path_is_no_finding(app, findings):
     assert findings(app(NESTED, {"models.py": NESTED_MODELS, "schemas.py": NESTED_SCHEMAS}), "chained") == []
+
+
+PAGED = """
+from fastapi_pagination import Page
+from fastapi_pagination.ext.sqlalchemy import apaginate
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models import Book
+from schemas import BookOut
+
+
+@router.get("/paged", response_model=Page[BookOut])
+async def paged(db: AsyncSession):
+    return await apaginate(db, select(Book).order_by(Book.id))
+
+
+@router.get("/paged_bound", response_model=Page[BookOut])
+async def paged_bound(db: AsyncSession):
+    page = await apaginate(db, query=select(Book))
+    return page
+
+
+@router.get("/paged_eager", response_model=Page[BookOut])
+async def paged_eager(db: AsyncSession):
+    return await apaginate(db, select(Book).options(selectinload(Book.author)))
+"""
+
+
+@pytest.mark.parametrize("function", ["paged", "paged_bound"])
+def test_a_page_of_a_paginated_select_lazy_loading_in_its_item_model_is_am314(app, findings, function):
+    # `apaginate(db, select(Book))` under `Page[BookOut]`: the page's items are the select's Books,
+    # each validated as BookOut, reading `author`. `check` said nothing: the page was untraced.
+    found = findings(app(PAGED, {"models.py": MODELS, "schemas.py": SCHEMAS}), function)
+    assert [f["code"] for f in found] == ["AM314"], found
+    assert "BookOut.author (lazy load while the response is serialised)" in found[0]["message"], found
+
+
+def test_near_miss_the_paginated_select_eager_loading_it_is_no_finding(app, findings):
+    assert findings(app(PAGED, {"models.py": MODELS, "schemas.py": SCHEMAS}), "paged_eager") == []
