@@ -90,3 +90,43 @@ def test_a_special_method_doing_session_work_blocks_the_routes_using_it(cli, ser
     assert serve(root, kind, RUN) == [
         [{"ok": True}, {"name": "pen"}, {"known": True}, {"known": False}, ["pen"]], ["pen"],
     ]
+
+
+UNIT_OF_WORK = """
+from sqlalchemy.orm import Session
+
+
+class UnitOfWork:
+    def __init__(self, session: Session):
+        self.session = session
+
+    async def __aenter__(self) -> "UnitOfWork":
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        # a synchronous commit inside an asynchronous context manager
+        if exc_type is None:
+            self.session.commit()
+"""
+ENTERED = """
+from models import Item
+from unit_of_work import UnitOfWork
+
+
+@router.post("/items")
+async def create(name: str, db: session_dependency):
+    async with UnitOfWork(db):
+        db.add(Item(name=name, owner_id=1))
+    return {"ok": True}
+"""
+
+
+def test_an_awaited_special_method_doing_session_work_blocks_saying_what_awaits_it(cli, service):
+    # The reason said Python calls `__aexit__` "without `await`", where `async with` awaits it
+    # (scan and check say so): untrue, and no help in finding the fix.
+    root = service({"unit_of_work.py": UNIT_OF_WORK, SUBSYSTEM: routes(ENTERED)})
+    found = handler(apply(cli, root), "create")
+    assert found["action"] == "blocked", found
+    reason = next(r for r in found["reasons"] if "UnitOfWork.__aexit__" in r)
+    assert "which `async with` awaits" in reason, reason
+    assert "without `await`" not in reason, reason

@@ -14,6 +14,9 @@ otherwise skip a subclass's synchronous `create`.
 
 Sources: `Project.all_calls_from`/`all_calls_to`, `Flow.classes` (class order,
 subclasses), and the application's source text for method names used as values.
+
+Over 500 lines: what stops a method from moving and how its twins stay consistent read the
+same dispatch rules (overrides, callers, special methods); apart, each would import the other.
 """
 
 from __future__ import annotations
@@ -149,6 +152,11 @@ def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
         found.append((function.line, f"is the `__call__` of {owner}, whose instances are called directly "
                       f"({', '.join(instance_callers(project, fid)) or 'no caller seen'}), which phase two does not move: migrate the route by "
                       "hand (with an async form of the class for it)"))
+    elif function.name in _AWAITED_SPECIAL:
+        # `async with` and `async for` await these: no caller to rewrite, but the method is not moved
+        found.append((function.line, f"is the special method `{function.name}`, which `async "
+                      f"{_AWAITED_SPECIAL[function.name]}` awaits and phase two does not move: its synchronous "
+                      "Session work stays unawaited; move that work into a method of its own that it awaits"))
     elif function.name.startswith("__") and function.name.endswith("__"):
         found.append((function.line, f"is the special method `{function.name}`: Python calls it without "
                       "`await`"))
@@ -158,6 +166,8 @@ def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
     return found
 
 
+# The special methods Python awaits itself, and the statement that does.
+_AWAITED_SPECIAL = {"__aenter__": "with", "__aexit__": "with", "__anext__": "for"}
 # The special methods a `with` statement calls without `await`.
 CONTEXT_METHODS = ("__enter__", "__exit__")
 
