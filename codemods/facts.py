@@ -829,6 +829,10 @@ class Function(_Fact):
     # `db = sessions["rw"]`: locals bound to an item taken by subscript, with the container as
     # spelled (or UNSPELLED); the notation of `bindings` cannot spell it
     items: dict[str, str] = field(default_factory=dict)
+    # `repos = {"users": self.users}`, `[a, b]`: locals bound to a dict, list, tuple or set display,
+    # with every element (a dict's values) each binding holds as spelled, or UNSPELLED (`**x`, `*x`,
+    # what the notation cannot spell): what an item taken from the name may be
+    displays: dict[str, list[str]] = field(default_factory=dict)
     # `inner = hub.OUTERS[k].inner`, `q = hub.ROOMS[a][b]`: locals bound to a value read through
     # subscripts that `items` cannot spell, each as `Call.subscripted` spells a path (no method at
     # its end); read by phase one's AM138 (`loop_chains`)

@@ -2203,6 +2203,8 @@ class Project:
         holder, _, attribute = container.rpartition(".")
         declared: tuple[str, ...] = ()
         module = self.modules.get(holder) if not container.startswith("$") else None
+        if not holder and container.startswith("$"):
+            return self._local_item_methods(flow, fid, container, method)
         if module is not None:
             declared = module.declared_items.get(attribute, ())
         elif holder:
@@ -2223,6 +2225,34 @@ class Project:
             if cls is not None:
                 methods, _ = flow.classes.method(cls, method)
                 found.extend(m for m in methods if m not in found)
+        return found
+
+    def _local_item_methods(self, flow: Flow, fid: FunctionId, container: str, method: str) -> list[FunctionId]:
+        """`_item_methods` of a local name: bound to a display (`repos = {"users": self.users}`), the
+        methods of the project objects its elements may be; holding an instance of a project class
+        defining `__getitem__` (`repos["users"]` on a registry), the methods of the classes its
+        return annotation names."""
+        _, function = self.functions[fid]
+        found: list[FunctionId] = []
+
+        def add(cls: str | None) -> None:
+            if cls is not None:
+                methods, _ = flow.classes.method(cls, method)
+                found.extend(m for m in methods if m not in found)
+
+        for element in function.displays.get(container[1:], ()):
+            if element == facts.UNSPELLED:
+                continue
+            for value in flow.evaluate(fid, element):
+                if value.kind == INSTANCE and isinstance(value.target, str):
+                    add(value.target)
+        for value in flow.evaluate(fid, container):
+            if value.kind != INSTANCE or not isinstance(value.target, str) or value.target not in flow.classes.by_ref:
+                continue
+            getters, _ = flow.classes.method(value.target, "__getitem__")
+            for getter in getters:
+                for ref in self.functions[getter][1].returns:
+                    add(flow.classes.resolve(ref))
         return found
 
     def _unread_item_call(self, flow: Flow, fid: FunctionId, function: facts.Function, call: facts.Call) -> str | None:
@@ -2375,7 +2405,31 @@ class Project:
             found |= flow.evaluate(holder, assigned)
         return found
 
-    def _held_function_targets(self, function: facts.Function, call: facts.Call) -> list[FunctionId]:
+    def _deferred_methods(self, flow: Flow, fid: FunctionId, function: facts.Function, name: str) -> list[FunctionId]:
+        """The project methods the local `name` may hold, bound (`Function.deferred`: `repo.get`,
+        `partial(repo.get, 1)`, `lambda: repo.get(1)`) on the project objects their receivers hold."""
+        found: list[FunctionId] = []
+        bound = [(receiver, method) for held, receiver, method in function.deferred if held == name]
+        for binding in function.bindings:
+            if binding.name == name and binding.expr.endswith("()") and self.canonical(binding.expr[:-2]) in PARTIALS:
+                # `fetch = partial(UserRepo(db).list)`: a method of an object built in place, which
+                # `deferred` cannot spell; the partial's first argument can
+                made = next((c for c in function.calls if c.line == binding.line and c.callee
+                             and self.canonical(c.callee) in PARTIALS), None)
+                first = next((a.expr for a in made.args if a.position == 0), None) if made is not None else None
+                if first is not None and "." in first:
+                    receiver, _, method = first.rpartition(".")
+                    bound.append((receiver, method))
+        for receiver, method in dict.fromkeys(bound):
+            for value in flow.evaluate(fid, receiver):
+                if value.kind == INSTANCE and isinstance(value.target, str):
+                    methods, _ = flow.classes.method(value.target, method)
+                    found.extend(m for m in methods if m not in found)
+        return found
+
+    def _held_function_targets(
+        self, function: facts.Function, call: facts.Call, flow: Flow | None = None, fid: FunctionId | None = None,
+    ) -> list[FunctionId]:
         """The project function a call runs through what holds it: a local name bound only to it or
         to a `functools.partial` of it (`runner = partial(run_in_session, count); runner()`), or a
         module-level `partial(...)` or lambda (`COUNT = partial(run_in_session, count)`, `COUNT = lambda:
@@ -2391,6 +2445,10 @@ class Project:
         elif call.func is not None and call.func.startswith("$") and call.receiver is None:
             refs = {held for name, held in function.held_functions if name == call.func[1:]}
             ref = refs.pop() if len(refs) == 1 else None
+            if ref is None and not refs and flow is not None and fid is not None:
+                # `fetch = partial(repo.get, 1)`, `fetch = repo.get` then `fetch()`: a method of a
+                # project object the local holds
+                return self._deferred_methods(flow, fid, function, call.func[1:])
         elif call.func is None and call.callee is not None:
             made = self._made_by(call.callee)
             if made is not None and self.canonical(made.ref) in PARTIALS and made.args and made.args[0].ref:
@@ -3046,7 +3104,7 @@ class Project:
                 if picked is not None:
                     found.append((call.line, picked))
                     continue
-                through = self._held_function_targets(function, call) if not targeted else []
+                through = self._held_function_targets(function, call, flow, fid) if not targeted else []
                 chain = self._held_work(through[0], call) if through else None
                 if chain is not None:
                     name = self.functions[through[0]][1].qualname

@@ -98,6 +98,8 @@ _SELF = frozenset({"self", "cls"})
 _MARKERS = frozenset({dispatch.UNREAD, dispatch.LAMBDA})
 # A task group's methods taking the function a task runs and its arguments (`tg.start_soon(f, db)`).
 _STARTS = frozenset({"start_soon", "start"})
+# A local bound to one of these holds what its elements (a dict's values) are: `Function.displays`.
+_DISPLAYS = (ast.Dict, ast.List, ast.Tuple, ast.Set)
 
 
 def read_function(
@@ -1236,6 +1238,7 @@ class BodyScanner:
         self.benign: set[int] = set()
         # Value flow, kept raw until the walk knows every local name.
         self.raw_bindings: list[tuple[facts.Binding, ast.expr]] = []
+        self.raw_displays: list[tuple[str, ast.expr]] = []
         self.raw_unpacked: list[tuple[str, ast.expr]] = []
         self.raw_assigns: list[tuple[str, ast.expr]] = []
         self.assign_lines: list[int] = []  # of each of `raw_assigns`
@@ -1400,6 +1403,16 @@ class BodyScanner:
                 binding.expr = found
                 binding.line = self.source.line_of(value)
                 self.function.bindings.append(binding)
+        for name, display in self.raw_displays:
+            held = self.function.displays.setdefault(name, [])
+            if isinstance(display, ast.Dict):
+                # `{**base}`: a key of None unpacks what the notation cannot list
+                pairs: list[tuple[object, ast.expr]] = list(zip(display.keys, display.values))
+            else:
+                pairs = [(True, element) for element in display.elts]  # type: ignore[attr-defined]
+            for key, element in pairs:
+                shown = None if key is None or type(element) is ast.Starred else expression(element, local)
+                held.append(facts.UNSPELLED if shown is None else shown)
         for name, value in self.raw_unpacked:
             found = expression(value, local)
             if found is not None:
@@ -2693,6 +2706,8 @@ class BodyScanner:
         # and an item taken by subscript is kept apart (`Function.items`)
         if entered or syntax.is_flow(value) or type(value) is ast.Subscript:
             self.raw_bindings.append((facts.Binding(name, "", entered=entered, asynchronous=asynchronous), value))
+        elif type(value) in _DISPLAYS:
+            self.raw_displays.append((name, value))
 
     def _bind(self, target: ast.expr) -> None:
         kind = type(target)

@@ -3,8 +3,8 @@
 `finish = db.commit`, `finish = functools.partial(db.commit)`, `save = lambda: db.commit()`,
 `for step in [db.flush, db.commit]`: calling the name (`finish()`) calls that method. On an
 AsyncSession it makes a coroutine, which only an `await` runs (check's AM311 reads these).
-`runner = functools.partial(run_in_session, count)`, `runner = crud.count`: calling the name
-calls that function (`Function.held_functions`, a call the call graph follows as an object edge).
+`runner = functools.partial(run_in_session, count)`, `runner = crud.count`, `runner =
+partial(Repo(db).count)`: calling the name calls that function (`Function.held_functions`, a call the call graph follows as an object edge).
 A name bound any other way as well in the same scope is left out: what it holds is not known.
 """
 
@@ -81,6 +81,11 @@ def _method(value: ast.expr | None) -> tuple[str, str] | None:
         return _FUNCTION, value.id
     if type(value) is not ast.Attribute:
         return None
+    if type(value.value) is ast.Call:
+        # `partial(UserRepo(db).list)`: the method of an instance built in place, held as the
+        # class's function (None where the callee is no class: resolving `make_repo.list` fails)
+        built = dotted(value.value.func)
+        return (_FUNCTION, f"{built}.{value.attr}") if built is not None else None
     receiver = dotted(value.value)
     if receiver is None:
         return None
