@@ -1168,6 +1168,13 @@ class _Analysis:
             engines, factories, makers, classes - bases, carried,
             canonical(f"{async_engine.module.name}.{async_engine.name}") if async_engine is not None else None,
         )
+        for fid in self._sync_pool()[1]:
+            stack.tables |= keyed_makers.tables(self.project, self.read, fid)
+        found = self._found_dependency
+        if stack.tables and found is not None and found.function is not None:
+            stack.carried_tables = keyed_makers.carried_tables(
+                self.project, self.read, (found.module.name, found.function.key)
+            )
         if self._found_maker is not None and self._found_maker.value is not None:
             for arg in self._found_maker.value.args:
                 if arg.keyword == "sync_session_class":

@@ -106,6 +106,43 @@ def keyed_flag(
     return None, where
 
 
+def tables(project: Project, read: Callable[[str], str] | None, fid: tuple[str, str]) -> set[str]:
+    """The module-level dicts the dependency `fid` picks its sessionmaker from, as canonical
+    references (`app.db.SESSIONMAKERS`); empty when it picks from none phase two can read."""
+    if read is None or fid not in project.functions:
+        return set()
+    module, function = project.functions[fid]
+    node = function_node(_tree(read, module.path), function)
+    if node is None or _dicts(project, read, fid) is None:
+        return set()
+    refs = (module.imports.get(name) or f"{module.name}.{name}" for name in _looked_up(node))
+    return {project.canonical(ref) or ref for ref in refs}
+
+
+def carried_tables(project: Project, read: Callable[[str], str] | None, fid: tuple[str, str]) -> set[str]:
+    """The dicts of synchronous sessionmakers whose Session classes the async sessionmakers of the
+    dicts the async dependency `fid` picks from run: each built with `sync_session_class=
+    SESSIONMAKERS[t].class_`, the class that tenant's sessionmaker makes and its listeners are
+    on. Every value of every dict must say so of one dict; else empty."""
+    dicts = _dicts(project, read, fid)
+    if dicts is None:
+        return set()
+    found: set[str] = set()
+    for owner, value, _ in dicts:
+        for call in _calls(value) or [value]:
+            written = next((
+                k.value for k in call.keywords if k.arg == "sync_session_class"
+            ), None) if isinstance(call, ast.Call) else None
+            if not (
+                isinstance(written, ast.Attribute) and written.attr == "class_"
+                and isinstance(written.value, ast.Subscript) and isinstance(written.value.value, ast.Name)
+            ):
+                return set()
+            ref = _reference(owner, written.value.value.id)
+            found.add(project.canonical(ref) or ref)
+    return found if len(found) == 1 else set()
+
+
 def _dicts(
     project: Project, read: Callable[[str], str] | None, fid: tuple[str, str],
 ) -> list[tuple[Module, ast.expr, int]] | None:

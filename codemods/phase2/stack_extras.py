@@ -15,9 +15,10 @@ Over 500 lines: the readings walk the same module trees and resolve names the sa
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from async_migrate.codemods import facts
@@ -138,6 +139,11 @@ class Listener:
     param: tuple[str, int | None, str | None] | None = None
     # On a parameter whose calls are not all seen: why (what reaches it is unverified)
     unseen: str | None = None
+    # On an element of a container (`SESSIONMAKERS["acme"]`, each `_maker` of `for _maker in
+    # SESSIONMAKERS.values()`): the container as written, and the module-level dict it is, as a
+    # canonical reference (None where phase two cannot name one: a call's result, a local)
+    element: str | None = None
+    table: str | None = None
 
 
 def listeners(project: Project, texts: Texts, modules: Iterable[facts.Module]) -> Iterator[Listener]:
@@ -217,30 +223,67 @@ def _through_calls(
 
 def _walk(
     project: Project, module: facts.Module, text: str, nodes: Iterable[ast.AST], scope: str | None,
-    local: set[str], prefix: str,
+    local: set[str], prefix: str, loops: Mapping[str, tuple[str, ast.expr, ast.expr]] | None = None,
 ) -> Iterator[Listener]:
+    loops = dict(loops or {})
     for child in nodes:
         if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for decorator in child.decorator_list:
-                for found in _walk(project, module, text, [decorator], scope, local, prefix):
+                for found in _walk(project, module, text, [decorator], scope, local, prefix, loops):
                     yield found if found.handler != "?" else _with_handler(found, child.name)
             qualname = f"{prefix}{child.name}"
             names = {a.arg for a in ast.walk(child.args) if isinstance(a, ast.arg)}
             names |= {n.id for n in ast.walk(child) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-            params = _params(child) if not prefix else {}  # a module-level function's, called by name
-            for found in _walk(project, module, text, child.body, f"{module.name}.{qualname}", names, qualname + "."):
+            params = function_params(child) if not prefix else {}  # a module-level function's, called by name
+            inner = {name: loop for name, loop in loops.items() if name not in names}
+            for found in _walk(
+                project, module, text, child.body, f"{module.name}.{qualname}", names, qualname + ".", inner,
+            ):
                 if found.local and found.target in params:
                     found = _replace_param(found, (found.target, *params[found.target]))
                 yield found
         elif isinstance(child, ast.ClassDef):
-            yield from _walk(project, module, text, child.body, scope, local, f"{prefix}{child.name}.")
+            yield from _walk(project, module, text, child.body, scope, local, f"{prefix}{child.name}.", loops)
         else:
-            yield from _walk_node(project, module, text, child, scope, local)
-            yield from _walk(project, module, text, ast.iter_child_nodes(child), scope, local, prefix)
+            yield from _walk_node(project, module, text, child, scope, local, loops)
+            inner = {**loops, **_loop_bindings(child)} if isinstance(child, (ast.For, ast.AsyncFor)) else loops
+            yield from _walk(project, module, text, ast.iter_child_nodes(child), scope, local, prefix, inner)
+
+
+def _loop_bindings(loop: ast.For | ast.AsyncFor) -> dict[str, tuple[str, ast.expr, ast.expr]]:
+    """What each name a `for` binds stands for, with the expression looped over: "display", each
+    element of a tuple or list display (the display); "values", each value of a container
+    (`T.values()`, `T`, the second of `k, v in T.items()`: the container); "unread" for anything
+    else."""
+    target, iterated = loop.target, loop.iter
+    if isinstance(iterated, ast.Call) and isinstance(iterated.func, ast.Name) and iterated.func.id in (
+        "list", "tuple", "sorted"
+    ) and len(iterated.args) == 1:
+        iterated = iterated.args[0]
+    method, receiver = bare_method_call(iterated) or ("", iterated)
+    if isinstance(target, ast.Name):
+        if isinstance(iterated, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in iterated.elts):
+            return {target.id: ("display", iterated, loop.iter)}
+        if method == "values" or (not method and isinstance(iterated, (ast.Name, ast.Attribute))):
+            return {target.id: ("values", receiver, loop.iter)}
+    elif method == "items" and isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(
+        target.elts[1], ast.Name
+    ):
+        found = {n.id: ("unread", loop.iter, loop.iter) for n in ast.walk(target.elts[0]) if isinstance(n, ast.Name)}
+        return {**found, target.elts[1].id: ("values", receiver, loop.iter)}
+    return {n.id: ("unread", loop.iter, loop.iter) for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+def bare_method_call(node: ast.expr) -> tuple[str, ast.expr] | None:
+    """`T.values()`, a method called with no arguments: (the method, its receiver); else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args and not node.keywords:
+        return node.func.attr, node.func.value
+    return None
 
 
 def _walk_node(
-    project: Project, module: facts.Module, text: str, node: ast.AST, scope: str | None, local: set[str]
+    project: Project, module: facts.Module, text: str, node: ast.AST, scope: str | None, local: set[str],
+    loops: Mapping[str, tuple[str, ast.expr, ast.expr]] | None = None,
 ) -> Iterator[Listener]:
     if not isinstance(node, ast.Call) or not node.args:
         return
@@ -248,22 +291,47 @@ def _walk_node(
     if callee is None or project.canonical(absolute(module, callee)) not in LISTEN:
         return
     target = node.args[0]
+    looped = (loops or {}).get(target.id) if isinstance(target, ast.Name) else None
+    if looped is not None and looped[0] == "display":
+        # `for maker in (SessionLocal, ReportingSession): event.listen(maker, ...)`: on each
+        for element in looped[1].elts:  # type: ignore[attr-defined]
+            each = copy.copy(node)
+            each.args = [element, *node.args[1:]]
+            yield from _walk_node(project, module, text, each, scope, local)
+        return
+    second = node.args[1] if len(node.args) > 1 else None
+    identifier = second.value if isinstance(second, ast.Constant) and isinstance(second.value, str) else None
+    handler = ast.unparse(node.args[2]) if len(node.args) > 2 else "?"
+    container = looped[1] if looped is not None and looped[0] == "values" else None
+    if container is None and looped is None:
+        looked_up = table_lookup(target)
+        container = target.value if isinstance(target, ast.Subscript) else (
+            target.func.value if looked_up is not None else None  # type: ignore[attr-defined]
+        )
+    if looped is not None or container is not None:
+        element = ast.unparse(looped[2]) if looped is not None else ast.unparse(target)
+        name = dotted(container) if container is not None else None
+        table = None
+        if name is not None and name.split(".")[0] not in local:
+            table = project.canonical(absolute(module, name)) or absolute(module, name)
+        yield Listener(
+            module.path, node.lineno, first_line(text, node), ast.unparse(target), None, identifier, scope, False,
+            handler, element=element, table=table,
+        )
+        return
     name = dotted(target)
     is_local = name is not None and name.split(".")[0] in local
     ref = project.canonical(absolute(module, name)) if name is not None and not is_local else None
     if scope is not None and ref is not None:
         # in a function, a name it imports itself (`from db import engine as bind`), as the facts resolved it
         ref = next((project.canonical(t) for _, t, _, _, line in module.listens if line == node.lineno), ref)
-    second = node.args[1] if len(node.args) > 1 else None
-    identifier = second.value if isinstance(second, ast.Constant) and isinstance(second.value, str) else None
-    handler = ast.unparse(node.args[2]) if len(node.args) > 2 else "?"
     yield Listener(
         module.path, node.lineno, first_line(text, node), ast.unparse(target), ref, identifier, scope, is_local,
         handler,
     )
 
 
-def _params(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple[int | None, str | None]]:
+def function_params(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple[int | None, str | None]]:
     """A function's parameters: name -> (position, or None for keyword-only; default as written)."""
     args = function.args
     positional = args.posonlyargs + args.args
@@ -279,14 +347,14 @@ def _params(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple
 def _replace_param(found: Listener, param: tuple[str, int | None, str | None]) -> Listener:
     return Listener(
         found.path, found.line, found.written, found.target, found.ref, found.identifier, found.scope,
-        found.local, found.handler, param,
+        found.local, found.handler, param, element=found.element, table=found.table,
     )
 
 
 def _with_handler(found: Listener, name: str) -> Listener:
     return Listener(
         found.path, found.line, "@" + found.written.lstrip("@"), found.target, found.ref, found.identifier,
-        found.scope, found.local, name, found.param,
+        found.scope, found.local, name, found.param, element=found.element, table=found.table,
     )
 
 
@@ -919,6 +987,7 @@ class Override:
     # where the analysis cannot name it (`client.app`, a name for the mapping, a test's own app).
     app: str = ""
     owner: str = ""  # that application as written (`v2_app`)
+    why: str = ""  # the key is unread (`unread_overrides`): why, and `provider` is ""
 
 
 def covered(override: Override, by: Iterable[Override]) -> bool:
@@ -948,35 +1017,45 @@ def overrides(
     project: Project, texts: Texts, modules: Iterable[facts.Module], providers: set[str]
 ) -> Iterator[Override]:
     """`x.dependency_overrides[dep] = ...` and `x.dependency_overrides.update({dep: ...})` where
-    `dep` resolves to one of `providers` (canonical references). Tests included: an override no
-    longer applies to routes that depend on the async dependency, so a follow-up names each."""
-    for module in modules:
-        found = texts.get(module.path, "dependency_overrides")
-        if found is None:
+    `dep` resolves to one of `providers` (canonical references), also through a helper's
+    parameter or a loop (`override_keys`: the override stands where the helper is called).
+    Tests included: an override no longer applies to routes that depend on the async
+    dependency, so a follow-up names each."""
+    from async_migrate.codemods.phase2 import override_keys as keyed
+
+    imports: dict[str, dict[str, dict[str, str]]] = {}
+    for key in keyed.sites(project, texts, modules):
+        if not isinstance(key, keyed.Key):
             continue
-        text, tree = found
-        scopes = _function_scopes(tree)
-        imported = _local_imports(module, tree, scopes)
-        displays = _dict_displays(tree)
-        aliases = _override_aliases(tree)
-        for node in ast.walk(tree):
-            keys = _override_keys(node, displays, aliases)
-            for key in keys:
-                name = dotted(key)
-                if name is None:
-                    continue
-                scope = scopes.get(id(node), "")
-                local = _imported_in(imported, scope, name)
-                ref = local or absolute(module, name)
-                if project.canonical(ref) in providers or _bound_method(project, ref) in providers:
-                    owner = _override_owner(node)
-                    yield Override(
-                        module.path, getattr(node, "lineno", 0), first_line(text, node), name,
-                        scope, _application(project, module, imported, scope, owner) if owner else "", owner or "",
-                    )
+        name = dotted(key.expr)
+        if name is None:
+            continue
+        module = key.module
+        if module.path not in imports:
+            found = texts.get(module.path)
+            imports[module.path] = local_imports(module, found[1], function_scopes(found[1])) if found else {}
+        imported = imports[module.path]
+        local = imported_in(imported, key.scope, name)
+        ref = local or absolute(module, name)
+        if project.canonical(ref) in providers or _bound_method(project, ref) in providers:
+            owner = key.owner
+            yield Override(
+                module.path, getattr(key.node, "lineno", 0), first_line(key.text, key.node), name,
+                key.scope, _application(project, module, imported, key.scope, owner) if owner else "", owner or "",
+            )
 
 
-def _override_owner(node: ast.AST) -> str | None:
+def unread_overrides(project: Project, texts: Texts, modules: Iterable[facts.Module]) -> Iterator[Override]:
+    """Writes into a `dependency_overrides` mapping whose key phase two cannot tell, which may
+    override the synchronous session dependency: `provider` is "", `why` says what is unread."""
+    from async_migrate.codemods.phase2 import override_keys as keyed
+
+    for unread in keyed.sites(project, texts, modules):
+        if isinstance(unread, keyed.Unread):
+            yield Override(unread.path, unread.line, unread.written, "", unread.scope, why=unread.why)
+
+
+def override_owner(node: ast.AST) -> str | None:
     """The application whose `dependency_overrides` `node` writes, as written (`v2_app` in
     `v2_app.dependency_overrides[get_db] = ...`, `setattr(v2_app, "dependency_overrides", {...})`);
     None where the mapping is reached through a name of its own."""
@@ -995,7 +1074,7 @@ def _application(
 ) -> str:
     """The project application `owner` names at module level of the application's code (`from
     app.main import app` in a conftest), as its reference; "" for anything else."""
-    target = project.resolve(_imported_in(imported, scope, owner) or absolute(module, owner))
+    target = project.resolve(imported_in(imported, scope, owner) or absolute(module, owner))
     if target is None or target.kind != "value" or target.module is None or is_test_path(target.module.path):
         return ""
     return target.ref
@@ -1051,8 +1130,8 @@ def redirects(
         if found is None:
             continue
         text, tree = found
-        scopes = _function_scopes(tree)
-        resolve = _resolver(module, _local_imports(module, tree, scopes), scopes)
+        scopes = function_scopes(tree)
+        resolve = _resolver(module, local_imports(module, tree, scopes), scopes)
         for node in ast.walk(tree):
             for ref in _redirected(node, resolve):
                 canonical = project.canonical(ref) or ref
@@ -1070,7 +1149,7 @@ def _resolver(
     around the node, or the module's own."""
 
     def resolve(name: str, node: ast.AST) -> str:
-        return _imported_in(imported, scopes.get(id(node), ""), name) or absolute(module, name)
+        return imported_in(imported, scopes.get(id(node), ""), name) or absolute(module, name)
 
     return resolve
 
@@ -1100,7 +1179,7 @@ def _redirected(node: ast.AST, resolve: Callable[[str, ast.AST], str]) -> list[s
     return []
 
 
-def _override_keys(
+def override_keys(
     node: ast.AST, displays: Mapping[str, list[ast.Dict]], aliases: frozenset[str] = frozenset()
 ) -> list[ast.expr]:
     """The dependencies `node` puts into a `dependency_overrides` mapping, however it is written:
@@ -1115,55 +1194,55 @@ def _override_keys(
     `OVERRIDES[dep] = f`) is written to as the mapping is."""
     if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        keys = [t.slice for t in targets if isinstance(t, ast.Subscript) and _is_overrides(t.value, aliases)]
+        keys = [t.slice for t in targets if isinstance(t, ast.Subscript) and is_overrides(t.value, aliases)]
         whole = isinstance(node, ast.Assign) or (
             isinstance(node, ast.AugAssign) and isinstance(node.op, ast.BitOr)
         ) or (isinstance(node, ast.AnnAssign) and node.value is not None)
         if whole and node.value is not None and any(
-            isinstance(t, (ast.Attribute, ast.Name)) and _is_overrides(t, aliases) for t in targets
+            isinstance(t, (ast.Attribute, ast.Name)) and is_overrides(t, aliases) for t in targets
         ):
-            keys += _dict_keys(node.value, displays)
+            keys += dict_keys(node.value, displays)
         return keys
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
         return []
     attr, args = node.func.attr, node.args
-    if _is_overrides(node.func.value, aliases):
+    if is_overrides(node.func.value, aliases):
         if attr == "update":
-            return [k for arg in args for k in _dict_keys(arg, displays)]
+            return [k for arg in args for k in dict_keys(arg, displays)]
         if attr in ("setdefault", "__setitem__") and args:
             return [args[0]]
         return []
     if (attr == "setattr" or dotted(node.func) in ("patch.object", "mock.patch.object", "unittest.mock.patch.object")) and (
         len(args) >= 3 and isinstance(args[1], ast.Constant) and args[1].value == "dependency_overrides"
     ):
-        return _dict_keys(args[2], displays)
-    if not args or not _is_overrides(args[0], aliases):
+        return dict_keys(args[2], displays)
+    if not args or not is_overrides(args[0], aliases):
         return []
     if attr == "setitem" and len(args) > 1:  # monkeypatch.setitem(mapping, key, value)
         return [args[1]]
     if attr == "dict":  # patch.dict(mapping, values), as a context manager or a decorator
         values = [*args[1:2], *(k.value for k in node.keywords if k.arg == "values")]
-        return [k for value in values for k in _dict_keys(value, displays)]
+        return [k for value in values for k in dict_keys(value, displays)]
     return []
 
 
-def _dict_keys(value: ast.expr, displays: Mapping[str, list[ast.Dict]]) -> list[ast.expr]:
+def dict_keys(value: ast.expr, displays: Mapping[str, list[ast.Dict]]) -> list[ast.expr]:
     """The keys of a dict display, `dict({...})`, or a name bound to displays in the module."""
     if isinstance(value, ast.Dict):
         keys = [k for k in value.keys if k is not None]
         # `{**BASE, dep: f}`: the unpacked mapping's keys too
-        keys += [k for v, k0 in zip(value.values, value.keys) if k0 is None for k in _dict_keys(v, displays)]
+        keys += [k for v, k0 in zip(value.values, value.keys) if k0 is None for k in dict_keys(v, displays)]
         return keys
     if isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr):
-        return _dict_keys(value.left, displays) + _dict_keys(value.right, displays)
+        return dict_keys(value.left, displays) + dict_keys(value.right, displays)
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" and value.args:
-        return _dict_keys(value.args[0], displays)
+        return dict_keys(value.args[0], displays)
     if isinstance(value, ast.Name):
-        return [k for display in displays.get(value.id, []) for k in _dict_keys(display, {})]
+        return [k for display in displays.get(value.id, []) for k in dict_keys(display, {})]
     return []
 
 
-def _dict_displays(tree: ast.Module) -> dict[str, list[ast.Dict]]:
+def dict_displays(tree: ast.Module) -> dict[str, list[ast.Dict]]:
     """Name -> the dict displays assigned to it anywhere in the module (`OVERRIDES = {get_db: f}`)."""
     found: dict[str, list[ast.Dict]] = {}
     for node in ast.walk(tree):
@@ -1175,7 +1254,7 @@ def _dict_displays(tree: ast.Module) -> dict[str, list[ast.Dict]]:
     return found
 
 
-def _local_imports(module: facts.Module, tree: ast.Module, scopes: dict[int, str]) -> dict[str, dict[str, str]]:
+def local_imports(module: facts.Module, tree: ast.Module, scopes: dict[int, str]) -> dict[str, dict[str, str]]:
     """Function -> name -> reference for the imports made inside a function (`from app.db import
     get_db` in a fixture): an override keyed by such a name is as real as one at module level."""
     found: dict[str, dict[str, str]] = {}
@@ -1200,7 +1279,7 @@ def _local_imports(module: facts.Module, tree: ast.Module, scopes: dict[int, str
     return found
 
 
-def _imported_in(imported: dict[str, dict[str, str]], scope: str, name: str) -> str | None:
+def imported_in(imported: dict[str, dict[str, str]], scope: str, name: str) -> str | None:
     """`name` resolved through the imports of `scope` or a function around it, if one binds its head."""
     head, _, rest = name.partition(".")
     while scope:
@@ -1211,7 +1290,7 @@ def _imported_in(imported: dict[str, dict[str, str]], scope: str, name: str) -> 
     return None
 
 
-def _function_scopes(tree: ast.Module) -> dict[int, str]:
+def function_scopes(tree: ast.Module) -> dict[int, str]:
     """id(node) -> the qualified name of the innermost function around it (absent at module level)."""
     scopes: dict[int, str] = {}
 
@@ -1229,7 +1308,7 @@ def _function_scopes(tree: ast.Module) -> dict[int, str]:
     return scopes
 
 
-def _override_aliases(tree: ast.Module) -> frozenset[str]:
+def override_aliases(tree: ast.Module) -> frozenset[str]:
     """Names bound anywhere in the module to the `dependency_overrides` mapping itself, either way
     round (`ov = app.dependency_overrides`; `app.dependency_overrides = OVERRIDES`), or by a pytest
     fixture returning or yielding it (a test's parameter of that name): what is written into them
@@ -1246,7 +1325,7 @@ def _override_aliases(tree: ast.Module) -> frozenset[str]:
     for node in ast.walk(tree):
         # a fixture handing out the mapping: the tests taking it by name write into it
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-            isinstance(inner, (ast.Return, ast.Yield)) and inner.value is not None and _is_overrides(inner.value)
+            isinstance(inner, (ast.Return, ast.Yield)) and inner.value is not None and is_overrides(inner.value)
             for inner in ast.walk(node)
         ):
             found.add(node.name)
@@ -1255,13 +1334,13 @@ def _override_aliases(tree: ast.Module) -> frozenset[str]:
         grew = False
         for target, value in pairs:
             for name, other in ((target, value), (value, target)):
-                if isinstance(name, ast.Name) and name.id not in found and _is_overrides(other, frozenset(found)):
+                if isinstance(name, ast.Name) and name.id not in found and is_overrides(other, frozenset(found)):
                     found.add(name.id)
                     grew = True
     return frozenset(found)
 
 
-def _is_overrides(node: ast.expr, aliases: frozenset[str] = frozenset()) -> bool:
+def is_overrides(node: ast.expr, aliases: frozenset[str] = frozenset()) -> bool:
     return (isinstance(node, ast.Attribute) and node.attr == "dependency_overrides") or (
         isinstance(node, ast.Name) and (node.id == "dependency_overrides" or node.id in aliases)
     )
@@ -1280,6 +1359,11 @@ class SyncStack:
     classes: set[str]  # project Session subclasses the sessionmakers make (class_= and its bases)
     carried: set[str]  # Session classes whose class-level listeners do reach the async sessions
     async_engine: str | None  # the reused async engine, whose `.sync_engine` a listener may be on
+    # Dicts of sessionmakers the routes' session dependencies pick from (`SESSIONMAKERS[tenant]`)
+    tables: set[str] = field(default_factory=set)
+    # Those whose sessionmakers' classes the async sessionmakers run (`sync_session_class=
+    # SESSIONMAKERS[t].class_` in the async dict the reused async dependency picks from)
+    carried_tables: set[str] = field(default_factory=set)
 
     def target(self, ref: str | None) -> str:
         """What a listener registered on `ref` listens to. A sessionmaker's listeners go on the
@@ -1308,6 +1392,11 @@ def listener_blockers(
     blockers = []
     notes = []
     for listener in found:
+        if listener.element is not None:
+            blocker = _element_blocker(project, texts, listener, stack, async_names, in_tests)
+            if blocker is not None:
+                blockers.append((listener.path, listener.line, blocker))
+            continue
         if listener.unseen is not None:
             if (
                 not in_tests(listener.path) and listener.identifier not in MODEL_EVENTS
@@ -1364,6 +1453,55 @@ def listener_blockers(
                 "included), then run phase two again"
             )))
     return blockers, notes
+
+
+def _element_blocker(
+    project: Project, texts: Texts, listener: Listener, stack: SyncStack, async_names: tuple[str, str],
+    in_tests: Callable[[str], bool],
+) -> str | None:
+    """A listener on an element of a container (`SESSIONMAKERS["acme"]`, each of `for m in
+    SESSIONMAKERS.values()`): on a dict of sessionmakers the routes' dependencies pick from, lost
+    unless the async sessionmakers run their classes; on one no route picks from, left alone; on
+    a container phase two cannot read, unverified. Mapper, attribute and table events (a loop over
+    the models) are no Session's."""
+    if in_tests(listener.path) or listener.identifier in MODEL_EVENTS | _DDL_EVENTS:
+        return None
+    table = listener.table
+    if table is not None and table in stack.tables:
+        if table in stack.carried_tables:
+            return None
+        name = table.rpartition(".")[2]
+        return (
+            f"`{listener.written}` registers {_event(listener)} listener on "
+            + f"each sessionmaker of `{name}`" + (f" (`{listener.element}`)" if listener.element != name else "")
+            + ", the sessionmakers the routes' session dependency picks from; SQLAlchemy keeps "
+            f"it on the Session class each of them makes (`{name}[key].class_`), which the sessions of "
+            "the migrated routes' AsyncSessions do not run, so they would lose what it does: build each "
+            "async_sessionmaker "
+            f"the async dependency picks from with `sync_session_class={name}[key].class_` for the same key "
+            f"(`{{t: async_sessionmaker(async_engines[t], sync_session_class={name}[t].class_, ...) for t in ...}}`, "
+            "written by hand, which phase two then reuses), or register the listener on the `Session` class "
+            "instead (it then runs for every Session, async ones included), then run phase two again"
+        )
+    if table is not None and _maker_table_ref(project, texts, table):
+        return None  # a dict of sessionmakers no route's dependency picks from
+    return (
+        f"`{listener.written}` registers {_event(listener)} listener on `{listener.target}`, an element of "
+        f"`{listener.element}`, which phase two cannot read as a dict of sessionmakers, so whether it is the "
+        "synchronous engine or a sessionmaker the routes' dependencies open (or the class it makes) is unverified; "
+        f"if it is, the async stack ({async_names[0]}, {async_names[1]}) would never run the listener and migrated "
+        "routes would lose what it does: register it on the module-level names it stands for, or on the `Session` "
+        "class, then run phase two again"
+    )
+
+
+def _maker_table_ref(project: Project, texts: Texts, ref: str) -> bool:
+    """`ref` names a module-level dict of sessionmakers, sync or async."""
+    owner, _, name = ref.rpartition(".")
+    module = project.modules.get(owner)
+    return module is not None and any(
+        maker_table(project, texts, module, name, makers) for makers in (SYNC_SESSIONMAKERS, ASYNC_SESSIONMAKERS)
+    )
 
 
 def maker_listened(project: Project, texts: Texts, modules: Iterable[facts.Module], stack: SyncStack) -> bool:
@@ -1743,7 +1881,12 @@ def application_overrides(
     modules = [m for m in modules if not is_test_path(m.path)]
     if async_ref is not None and any(overrides(project, texts, modules, {async_ref})):
         return []
-    found = []
+    found = [(o.path, o.line, (
+        f"the application writes into `dependency_overrides` (`{o.written}`), and {o.why}, so whether it overrides "
+        f"its session dependency is unverified; if it does, the migrated routes, depending on `{async_dependency}`, "
+        f"would bypass that override: write the dependency itself as the key, and override `{async_dependency}` "
+        "there too with an async counterpart of it"
+    )) for o in unread_overrides(project, texts, modules)]
     for o in overrides(project, texts, modules, providers):
         found.append((o.path, o.line, (
             f"the application overrides its session dependency (`{o.written}`): every route's Session comes "
@@ -1766,6 +1909,16 @@ def override_notes(
     # one still lets the migrated routes reach the application's database in the tests using it.
     async_overrides = list(overrides(project, texts, modules, {async_ref} if async_ref else set()))
     notes = _outside_transaction(texts, modules, async_overrides, async_dependency)
+    for o in unread_overrides(project, texts, modules):
+        if covered(o, async_overrides) or not is_test_path(o.path):
+            continue
+        notes.append(
+            f"{o.path}:{o.line}: `{o.written}` writes into `dependency_overrides`, and {o.why}, so whether it "
+            f"overrides the synchronous session dependency is unverified; if it does, the migrated routes, which "
+            f"depend on `{async_dependency}`, would escape it and use the application's own database: override "
+            f"`{async_dependency}` there as well (or write the dependency itself as the key), "
+            + _async_override_advice(texts, o.path)
+        )
     for o in overrides(project, texts, modules, providers):
         if covered(o, async_overrides) or not is_test_path(o.path):
             continue

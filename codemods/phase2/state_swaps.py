@@ -112,13 +112,13 @@ _PATCHERS = frozenset({"setattr", "patch"})
 def _written_swaps(texts: Texts, path: str, attribute: str) -> list[tuple[str, int, str]]:
     """(scope, line, the swap as written) of each swap of an application's `state.<attribute>`
     in the module's text."""
-    from async_migrate.codemods.phase2.stack_extras import _function_scopes
+    from async_migrate.codemods.phase2.stack_extras import function_scopes
 
     read = texts.get(path, attribute)
     if read is None:
         return []
     text, tree = read
-    scopes = _function_scopes(tree)
+    scopes = function_scopes(tree)
     found = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign)):

@@ -17,9 +17,15 @@ beside a sessionmaker that has listeners runs the class that sessionmaker makes,
 `sync_session_class=SessionLocal.class_` (a subclass of its `class_=`), so those stay too; one
 written by hand does when it says so.
 
-A listener registered on an expression phase two does not follow (`event.listen(get_maker(),
-"before_flush", stamp)`, `ENGINES["main"]`) may be on either, and blocks as unverified unless its
-event is a mapper's, an attribute's or a table's.
+A listener on the sessionmakers of a dict the session dependency picks from (`for _maker in
+SESSIONMAKERS.values(): event.listen(_maker, "before_flush", stamp)`, `SESSIONMAKERS["acme"]`,
+the decorator form) is on each Session class they make: it blocks unless the async
+sessionmakers the async dependency picks from run those classes
+(`sync_session_class=SESSIONMAKERS[t].class_`); a loop over a display (`for m in (SessionLocal,)`)
+is a listener on each element. A listener registered on an expression phase two does not follow
+(`event.listen(get_maker(), "before_flush", stamp)`, each element of `for m in get_makers()`,
+`ENGINES["main"]`) may be on either, and blocks as unverified unless its event is a mapper's, an
+attribute's or a table's.
 
 The fix is an async stack written by hand, which phase two then reuses.
 

@@ -6,7 +6,10 @@ set for an auditing listener, another sessionmaker, a tenant's database) is part
 service runs. FastAPI looks an override up by the dependency a route names, so a migrated route
 depending on the async session dependency would bypass it, in production. Phase two blocks the
 stack and names each such override; one the tests make is a follow-up instead (the tests' own
-database), and the async dependency overridden the same way in the application covers it.
+database), and the async dependency overridden the same way in the application covers it. A key
+written through a helper (`install_overrides(app, {get_db: get_audited_db})` looping over its
+mapping) is read at the helper's call; one phase two cannot read there (a call's result, a helper
+no call of which is seen) blocks as unverified, naming the write.
 
 Before:
 
