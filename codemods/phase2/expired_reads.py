@@ -233,6 +233,11 @@ class Models:
             self._generating[module.path] = found
         return found
 
+    def deferred(self, ref: str) -> frozenset[str]:
+        """Columns of a class (and its bases) that load on their first read: a whole refresh
+        leaves them unloaded, loaded or not before it."""
+        return frozenset(c for a in self.classes.mro(ref) if a in self.classes.by_ref for c in self.classes.by_ref[a][1].deferred)
+
     def any_generated(self) -> bool:
         if "*" not in self._generated:
             every: set[str] = set()
@@ -682,12 +687,18 @@ def analyse(
                 continue
             point = point_of(call, session)
             node = body.node
+            # A whole refresh unloads the class's deferred columns, which the read then loads: refresh
+            # only what the database computes where that is all the flush expired; else block.
+            deferred = models.deferred(cls) if cls else frozenset()
+            narrow = tuple(sorted(generated)) if (
+                deferred and generated and not expires_all and not expiring and kind in (Held.ONE, Held.MAYBE)
+            ) else ()
             # Added after the commit, the refresh runs on every path there: only where the name is
             # bound on every one (the code may read it after the commit on some paths only).
             unbound = node is not None and not bound_after(
                 node, name, headers.get(call.index, call.line), whole_with=call.index in headers
             )
-            if kind in (Held.ONE, Held.MAYBE, Held.EACH) and call.statement and not unbound:
+            if kind in (Held.ONE, Held.MAYBE, Held.EACH) and call.statement and not unbound and (narrow or not deferred):
                 if (call.index, name) not in planned:
                     planned.add((call.index, name))
                     each = expired_lists.free_name(body.node, name) if kind is Held.EACH else ""
@@ -697,7 +708,7 @@ def analyse(
                         for c in function.calls
                     ) or _added_by_helper(project, fid, name, call.line)
                     result.refreshes.append(Refresh(
-                        call.index, own, name, kind is Held.MAYBE, each, if_held=made_here and not added
+                        call.index, own, name, kind is Held.MAYBE, each, attributes=narrow, if_held=made_here and not added
                     ))
                 continue
             if (
@@ -721,6 +732,11 @@ def analyse(
                 fix += f" ({partial.note(name)})"
             if unshown and kind is Held.PARAM:
                 cannot = f"{unshown}, so phase two cannot refresh it there"
+            if deferred and not narrow:
+                columns = ", ".join(f"`{c}`" for c in sorted(deferred))
+                cannot = (f"and a refresh of it would leave its deferred column{'s' if len(deferred) > 1 else ''} "
+                          f"{columns} unloaded, which the next read loads (MissingGreenlet)")
+                fix += f" followed by `{session}.refresh({name}, attribute_names=[...])` naming {columns}"
             if unbound and kind is not Held.MANY:
                 cannot = (f"bound only on some paths to line {call.line}, so a refresh added there could raise "
                           "UnboundLocalError")
