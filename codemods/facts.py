@@ -488,6 +488,26 @@ class Param(_Fact):
 
 
 @dataclass(slots=True)
+class WrapperUse(_Fact):
+    """A Session method called, or a function called, by a decorator's plain wrapper on a value it
+    hands the function it wraps (`session.commit()` after `fn(*args, **kwargs)`, the Session read
+    as `kwargs["session"]`): which argument of the wrapped call it is, by position (the instance
+    counted, for a method) or keyword; neither where the wrapper's code does not say which
+    (`session = find_session(args)`)."""
+
+    line: int
+    text: str  # as written: `session.commit()`, `finish(session)`
+    position: int | None = None
+    keyword: str | None = None
+    method: str | None = None  # the method called on the value
+    # or the function it is handed to (its reference, None where it cannot be told), and where that
+    # function gets it: by position or keyword
+    callee: str | None = None
+    handed_position: int | None = None
+    handed_keyword: str | None = None
+
+
+@dataclass(slots=True)
 class Decorator(_Fact):
     line: int
     callee: str | None  # resolved reference of the decorator (of its function, for calls)
@@ -664,6 +684,11 @@ class Function(_Fact):
     wrapped: str | None = None
     # the lines of the `async def` wrapper it returns for a coroutine function: on the event loop
     loop_wrapper: tuple[int, int] | None = None
+    # what the plain wrapper it returns for a plain function (past a branch on
+    # `iscoroutinefunction(func)`; a factory's, of the decorator it returns) does around each call
+    # with the values it hands that function (`astcollect.wrapper_sessions`): None where no plain
+    # wrapper calling it was read
+    plain_wrapper: tuple[WrapperUse, ...] | None = None
     # a decorator whose body only hands the function on to another decorator: `return timed(fn)`
     # (that decorator's reference, False) or `return translate_errors(409)(fn)` (the factory's,
     # True); it wraps as that one does, which may be in another module (`Project.decorator_function`)

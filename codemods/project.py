@@ -3009,6 +3009,8 @@ class Project:
                     found.append((call.line, located))
                     continue
                 item = untyped_item(flow, fid, call) if call.callee is None else None
+                if item is not None and self.wrapped_session_call(fid, call):
+                    continue  # each decorated function's own work (`decorator_work.plain_wrapper_io`)
                 if item is not None:
                     container = "a container" if item[0] == facts.UNSPELLED else f"`{self.written(item[0])}`"
                     found.append((
@@ -3854,6 +3856,34 @@ class Project:
                 if self.functions[target][1].wrapped is not None:
                     found.setdefault(target, []).append(fid)
         return found
+
+    def wrapped_session_call(self, fid: FunctionId, call: facts.Call) -> bool:
+        """`db = kwargs["db"]; db.commit()` in a decorator's plain wrapper: a Session method called
+        on the argument the wrapper hands the function it wraps, which each function it decorates
+        takes as a Session parameter. What it does there is that function's (`decorator_work.
+        plain_wrapper_io`), read through the parameter, not an item of a container nothing types."""
+        uses = self.functions[fid][1].plain_wrapper
+        decorated = self.decorated_by.get(fid)
+        if not uses or not decorated:
+            return False
+        method = call.item[1] if call.item is not None else (call.func or "").rpartition(".")[2]
+        matches = [
+            u for u in uses if u.line == call.line and u.method == method and (u.position, u.keyword) != (None, None)
+        ]
+        if not matches:
+            return False
+        for target in decorated:
+            function = self.functions[target][1]
+            params = self.session_params.get(target, {})
+            positional = [p.name for p in function.params if p.positional]
+            for use in matches:
+                position = use.position
+                name = use.keyword if use.keyword is not None else (
+                    positional[position] if position is not None and position < len(positional) else None
+                )
+                if name is None or name not in params:
+                    return False
+        return True
 
     def opening_decorators(self, fid: FunctionId) -> list[tuple[facts.Decorator, FunctionId]]:
         """`@with_session def f(session, ...)`: the project decorators of `fid` whose code opens a

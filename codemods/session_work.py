@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.decorator_work import decorators_on_loop
+from async_migrate.codemods.decorator_work import decorators_on_loop, plain_wrapper_io
 from async_migrate.codemods.flow import FACTORY, SESSION
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.phase2 import scheduled
@@ -565,12 +565,16 @@ def keeps_for_readers(project: Project, edge: Edge) -> bool:
 _NO_IO = SYNC_METHODS - {"expire", "expire_all", "no_autoflush"}
 
 
-def no_io_only(project: Project, fid: FunctionId, names: Iterable[str] | None = None) -> bool:
+def no_io_only(
+    project: Project, fid: FunctionId, names: Iterable[str] | None = None, skip_decorators: bool = False
+) -> bool:
     """Whether the plain helper `fid` uses the Sessions it is handed only through Session methods
     that do no I/O (`db.add(obj)`, `add_all`, `expunge`: `_NO_IO`, plain methods on AsyncSession
     too), handing them nowhere else and opening none: nothing there blocks, and
     handed an AsyncSession it works as it is, called neither awaited nor offloaded. `names`: the
-    parameters to judge (the self-check's, handed the AsyncSession), else its Session parameters."""
+    parameters to judge (the self-check's, handed the AsyncSession), else its Session parameters.
+    Its decorators' plain wrappers count (`decorator_work.plain_wrapper_io`), unless
+    `skip_decorators`: its own body alone."""
     _, callee = project.functions[fid]
     params = list(names) if names is not None else list(project.session_params.get(fid, {}))
     if callee.is_async or callee.is_generator or not params or fid in project.work_chains:
@@ -579,6 +583,10 @@ def no_io_only(project: Project, fid: FunctionId, names: Iterable[str] | None = 
         return False
     if any(e.session_args for e in project.all_calls_from[fid]):
         return False  # handed on: the next helper's work is this one's
+    if not skip_decorators and plain_wrapper_io(project, fid, params):
+        # `@transactional` committing the Session after the call: every call does that I/O (or,
+        # its wrapper unread, may)
+        return False
     for param in params:
         calls = [c for c in callee.calls if c.receiver == param]
         if not calls or any(c.method not in _NO_IO or c.offloaded or c.nested for c in calls):
@@ -589,6 +597,16 @@ def no_io_only(project: Project, fid: FunctionId, names: Iterable[str] | None = 
         if len(callee.name_uses.get(param, [])) != len(calls):
             return False
     return True
+
+
+def moved_by_wrapper(project: Project, fid: FunctionId, decorator: facts.Decorator) -> str:
+    """Why a plain helper whose own body only adds moves to `async def` at all, when `decorator`'s
+    plain wrapper does (or may do) Session I/O on the Session it is handed (`@transactional`
+    committing it): ` (it moves ...: ...)`, else ""."""
+    found = [io for io in plain_wrapper_io(project, fid) if io.decorator is decorator]
+    if not found or not no_io_only(project, fid, skip_decorators=True):
+        return ""
+    return f" (it moves to `async def` though its own Session calls do no I/O: {found[0].shown()})"
 
 
 def builds_only(project: Project, fid: FunctionId) -> bool:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.decorator_work import plain_wrapper_io, wrapper_io
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
@@ -88,6 +89,8 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
                 found.append((Blocking(line, text), _shown(project, fid, current, line, text)))
         if function.is_async and declared:
             found.extend(_plain_wrappers(project, current, declared))
+        elif not function.is_async and names:
+            found.extend(_plain_def_wrapped(project, current, names))
     return _unique(found)
 
 
@@ -541,25 +544,52 @@ def _deferred(function: facts.Function, names: set[str], held: set[tuple[str, st
 def _plain_wrappers(project: Project, fid: FunctionId, names: set[str]) -> list[tuple[Blocking, str]]:
     """An `async def` under a project decorator whose plain wrapper hands its AsyncSession parameter
     in and calls a coroutine method of it without `await` (`@transactional` committing `db` after
-    `func(db, ...)`): the wrapper returns the coroutine before it ran and its commit never runs."""
+    `func(db, ...)`): the wrapper returns the coroutine before it ran and its commit never runs. A
+    decorator giving a coroutine function another wrapper (past `iscoroutinefunction(func)`), one
+    awaiting it, is none; one whose other wrapper cannot be read is said so, unverified."""
     module, function = project.functions[fid]
     found = []
     for decorator, target in project.decorator_functions_of(fid):
         target_module, wrapper = project.functions[target]
         if wrapper.wraps != "sync" or wrapper.wrapped is None:
             continue
-        handed = {
-            arg.name for call in wrapper.calls if call.func == f"${wrapper.wrapped}"
-            for arg in call.args if arg.name and facts.parameter_of(function, arg) in names
-        }
-        for call in wrapper.calls:
-            if call.receiver in handed and call.method in AWAITED_METHODS and not call.awaited:
-                text = f"{call.receiver}.{call.method}()"
-                found.append((
-                    Blocking(call.line, text),
-                    f"{target_module.path}:{call.line} ({text} in the plain wrapper of @{decorator.text.lstrip('@')} "
-                    f"around {module.name}.{function.qualname}, which returns its coroutine unrun)",
-                ))
+        side = wrapper.wraps_coroutine or wrapper.wraps
+        if side not in ("sync", "unknown"):
+            continue  # the awaiting wrapper (or the function itself) is what a coroutine function gets
+        around = f" in the plain wrapper of @{decorator.text.lstrip('@')} around {module.name}.{function.qualname}"
+        if side == "sync":
+            around += ", which returns its coroutine unrun"
+        else:
+            around += (f": whether the decorator ({target_module.path}:{wrapper.line}) gives a coroutine function a "
+                       "wrapper awaiting it cannot be told, and the plain one returns the coroutine unrun: unverified, "
+                       "not cleared")
+        for io in wrapper_io(project, fid, decorator, target, names):
+            if io.call is None or not io.certain or (io.method is not None and io.method not in AWAITED_METHODS):
+                continue
+            line = int(io.where.rpartition(":")[2])
+            found.append((Blocking(line, io.call), f"{io.where} ({io.call}{around})"))
+    return found
+
+
+def _plain_def_wrapped(project: Project, fid: FunctionId, names: set[str]) -> list[tuple[Blocking, str]]:
+    """A plain `def` handed an AsyncSession under a project decorator whose plain wrapper calls a
+    coroutine method of it (`@transactional` committing `session` after `fn(...)`): the wrapper gets
+    the coroutine back, never awaited, and the commit never runs though its own body only adds."""
+    module, function = project.functions[fid]
+    params = {p.name for p in function.params} & names
+    found = []
+    for io in plain_wrapper_io(project, fid, params):
+        if io.call is None or (io.method is not None and io.method not in AWAITED_METHODS):
+            continue  # a wrapper the analysis cannot read (a library's) is no finding: only what it shows
+        line = int(io.where.rpartition(":")[2])
+        shown = (
+            f"{io.where} ({io.call} in the plain wrapper of @{io.decorator.text.lstrip('@')} around "
+            f"{module.name}.{function.qualname}, a plain `def` handed the AsyncSession: nothing awaits it; "
+            f"make {function.name} `async def` and await it, the decorator giving it a wrapper that awaits it"
+            + (")" if io.certain else "; the wrapper takes that Session from its arguments without saying which: "
+               "unverified, not cleared)")
+        )
+        found.append((Blocking(line, io.call), shown))
     return found
 
 

@@ -52,6 +52,7 @@ from async_migrate.codemods.astcollect.fresh import fresh_reads
 from async_migrate.codemods.astcollect.module import Collector, free_names, loop_targets, override
 from async_migrate.codemods.astcollect.streaming import streamed_option
 from async_migrate.codemods.astcollect.syntax import FUNCTIONS, argument, argument_value, dotted, name_of
+from async_migrate.codemods.astcollect.wrapper_sessions import plain_wrapper_uses
 from async_migrate.codemods.facts import DefinitionKeys
 from async_migrate.codemods.vocabulary import ENGINE_CONSTRUCTORS, OFFLOADERS, pydantic, starlette
 from async_migrate.codemods.vocabulary.fastapi import (
@@ -249,7 +250,13 @@ def _read_function(
         )
     if function.wraps is not None:
         function.loop_wrapper = _loop_wrapper(collector, node, bound)
+        plain = _plain_wrapper(collector, node, bound)
+        if plain is not None:
+            function.plain_wrapper = plain_wrapper_uses(collector, *plain)
         coroutine, _ = _decorator_shape(collector, node, bound, coroutine=True)
+        # no shape on the coroutine side of a branch on `iscoroutinefunction(func)` (`return
+        # make_async(func)`): what a coroutine function gets is not known, not the plain wrapper
+        coroutine = coroutine or "unknown"
         function.wraps_coroutine = coroutine if coroutine != function.wraps else None
         function.returns_call = coroutine == "sync" and _returns_call(collector, node, bound)
     else:
@@ -655,6 +662,33 @@ def _decorator_shape(
     return None, None
 
 
+def _plain_wrapper(
+    collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool = False
+) -> tuple[ast.FunctionDef, str] | None:
+    """The plain `def` wrapper a decorator returns for a plain function, calling the function it
+    decorates (past a branch on `iscoroutinefunction(func)`, the plain side; a factory's, of the
+    decorator it returns), with the name holding that function; None where there is none."""
+    params = [*node.args.posonlyargs, *node.args.args][1 if bound else 0 :]
+    if not params or collector.source.one_line_suite(node.body):
+        return None
+    first = params[0].arg
+    body = _plain_path(node.body, first)
+    inner = {s.name: s for s in body if isinstance(s, FUNCTIONS)}
+    for value in (s.value for s in body if type(s) is ast.Return and s.value is not None):
+        if type(value) is ast.Call and type(value.func) is ast.Call and (value.args or value.keywords):
+            value = argument_value(syntax.call_arguments(value)[0])
+        wrapper = inner.get(name_of(value) or "")
+        if wrapper is None:
+            continue
+        shape = _wrapper_calls(wrapper, first)
+        if shape == "sync" and type(wrapper) is ast.FunctionDef:
+            return wrapper, first
+        if shape is None:
+            return _plain_wrapper(collector, wrapper)  # a factory's decorator
+        return None
+    return None
+
+
 def _returns_call(collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool) -> bool:
     """Whether the plain wrapper a decorator returns (for an `async def`, past a branch on
     `iscoroutinefunction(func)`) returns only `func(...)`: a coroutine function's coroutine,
@@ -777,6 +811,8 @@ def _plain_path(statements: list[ast.stmt], first: str, coroutine: bool = False)
             tested = _coroutine_test(statement.test, first)
             if tested is not None:
                 taken = statement.body if tested == coroutine else statement.orelse
+                if taken and type(taken[-1]) in (ast.Return, ast.Raise):
+                    return path + _plain_path(taken, first, coroutine)  # what follows is the other side's
                 return path + _plain_path([*taken, *statements[number + 1 :]], first, coroutine)
         path.append(statement)
     return path

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, cast
 
-from async_migrate.codemods import twin_names
+from async_migrate.codemods import session_work, twin_names
 from async_migrate.codemods.flow import REGISTRY
 from async_migrate.codemods.phase2 import attribute_reads, holders, thread_own
 from async_migrate.codemods.phase2.dependencies import callable_dependency, injected_class, instance_callers
@@ -238,8 +238,8 @@ def function_decorators(project: Project, fid: FunctionId) -> list[tuple[int, st
     wraps the call in a synchronous wrapper, which would get the coroutine back unawaited: the
     Session work would run when the caller awaits it, outside what the wrapper does around it."""
     _, function = project.functions[fid]
-    if function.is_async:
-        return []  # a coroutine function already: its decorators work with one
+    if function.is_async or session_work.no_io_only(project, fid):
+        return []  # a coroutine function already, or one staying a plain `def` (`db.add()` alone)
     opening = {decorator.line for decorator, _ in project.opening_decorators(fid)}
     found: list[tuple[int, str]] = []
     for decorator in function.decorators:
@@ -262,7 +262,8 @@ def function_decorators(project: Project, fid: FunctionId) -> list[tuple[int, st
             )))
             continue
         listed = project.canonical(decorator.callee)
-        found.append((decorator.line, f"`{function.name}` is decorated with `@{decorator.text}`: as a coroutine its "
+        moved = session_work.moved_by_wrapper(project, fid, decorator)
+        found.append((decorator.line, f"`{function.name}` is decorated with `@{decorator.text}`{moved}: as a coroutine its "
                       "decorator's synchronous wrapper would return the coroutine unawaited, so what the wrapper "
                       "does around the call (catching errors, retrying, timing, caching) would no longer cover "
                       "the Session work; make the decorator async-aware (one that already is: list it"

@@ -31,7 +31,13 @@ So does either kind called in a function a worker thread runs (`await run_in_thr
 repo.get(id))`, `to_thread(lambda: db.scalar(q))`, a nested `def` handed to `run_in_executor`, the
 coroutine function itself or a `functools.partial` of it handed there): the thread hands back the
 coroutine and nothing awaits it (a 204, nothing deleted); one it runs itself (`asyncio.run(...)`
-there) does not count. A method called on an item of a module-level container the analysis does
+there) does not count. So does one a project decorator's plain wrapper calls on the AsyncSession it
+hands the function it wraps (`@transactional` committing `session` after `fn(*args, session=session)`,
+read as its own parameter, `kwargs["session"]` or `args[0]`, or handed to a helper committing it):
+around a plain `def` handed the AsyncSession, whose own body may only add, and around an `async def`
+when the decorator gives coroutine functions that same wrapper; a decorator giving them an awaiting
+one past `iscoroutinefunction(fn)` runs the commit, and one whose coroutine side cannot be read is
+reported unverified, not cleared. A method called on an item of a module-level container the analysis does
 not type (`REPOS["task"].save(task)` on `REPOS = {"task": Repo(...)}`), where a project class has a
 coroutine method of that name, is reported unverified, not cleared.
 
