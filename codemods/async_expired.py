@@ -33,7 +33,7 @@ from async_migrate.codemods.loader_objects import loader_objects
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.phase2.handed_built import handed_read
 from async_migrate.codemods.project import FunctionId, Project
-from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSION_TYPES, ASYNC_SESSIONMAKERS
+from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSIONMAKERS
 
 # What a call handing an expired object to code the analysis cannot read says (check words it apart).
 UNVERIFIED = "which may read what the commit expired: unverified, not cleared"
@@ -461,8 +461,7 @@ def _expires_on_commit(project: Project, param: facts.Param) -> bool | None:
     for call in opener.calls:
         if call.callee is None:
             continue
-        canonical = project.canonical(call.callee)
-        if canonical in ASYNC_SESSION_TYPES:
+        if project.is_async_session_type(call.callee):
             return expire_keyword(call) != "False"
         maker = module_maker(project, call.callee, ASYNC_SESSIONMAKERS)
         if maker is None:
@@ -498,7 +497,7 @@ def binding_expires(project: Project, function: facts.Function, binding: facts.B
     own = expire_keyword(call) if call is not None else None
     if own is not None:
         return own != "False"
-    if opener in ASYNC_SESSION_TYPES:
+    if project.is_async_session_type(opener):
         return True if call is not None else None  # SQLAlchemy's default
     maker = module_maker(project, opener, ASYNC_SESSIONMAKERS)
     if maker is None:

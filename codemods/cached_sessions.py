@@ -25,7 +25,6 @@ def cached_opener(project: Project, ref: str | None) -> object:
     """Whether the AsyncSession the cached function `ref` opens expires on commit (None: not
     known), or `NO_SESSION` where `ref` names no cached function returning one it opens."""
     from async_migrate.codemods.held_commits import _async_maker, _keyword
-    from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSION_TYPES
 
     cache = cast("dict[str | None, object]", project.derived.setdefault("cached_sessions.openers", {}))
     if ref in cache:
@@ -37,9 +36,9 @@ def cached_opener(project: Project, ref: str | None) -> object:
         returned = function.returned[0] if len(function.returned) == 1 else ""
         if any(d.callee in _CACHING for d in function.decorators) and returned.endswith("()") and returned.count("(") == 1:
             made = returned[:-2]
-            if project.canonical(made) in ASYNC_SESSION_TYPES:
+            if project.is_async_session_type(made):
                 # the facts keep no argument's value: a keyword given (or unpacked) leaves it unknown
-                built = [c for c in function.calls if c.callee and project.canonical(c.callee) in ASYNC_SESSION_TYPES]
+                built = [c for c in function.calls if c.callee and project.is_async_session_type(c.callee)]
                 found = None if len(built) != 1 or any(
                     a.keyword in (None, "expire_on_commit") and a.position is None for a in built[0].args
                 ) else True

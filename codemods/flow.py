@@ -28,9 +28,7 @@ from async_migrate.codemods.held_session import ASYNC, SYNC, generic_param_kind
 from async_migrate.codemods.overloads import matching_overloads
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import (
-    ASYNC_SESSION_TYPES,
     SYNC_ENGINE_CONSTRUCTORS,
-    SYNC_SESSION_TYPES,
 )
 from async_migrate.codemods.vocabulary.clients import NON_SESSION_CLASSES, REQUEST_SESSION
 from async_migrate.codemods.vocabulary.dependency_injector import CALLING_PROVIDERS, PROVIDERS_PREFIX
@@ -736,7 +734,7 @@ class Flow:
         if project.declared_session(param) is not None:
             # `await db.execute(...)` on a `db: Session`: an AsyncSession wrongly annotated
             return _SESSION if project.awaited_like_async(function, param.name) is None else NOTHING
-        if any(project.canonical(r) in ASYNC_SESSION_TYPES for r in param.annotation):
+        if any(project.is_async_session_type(r) for r in param.annotation):
             return NOTHING
         found: set[Abstract] = set()
         if param.provide:
@@ -821,7 +819,7 @@ class Flow:
             return frozenset({Abstract(FACTORY, origin="sessionmaker")})
         # `Union[Session, AsyncSession]` reads as a parameter declared so does
         # (`Project.declared_session`): an AsyncSession, not a synchronous Session
-        either = any(self.project.canonical(ref) in ASYNC_SESSION_TYPES for ref in annotation)
+        either = any(self.project.is_async_session_type(ref) for ref in annotation)
         # `Union[str, Session, Engine]`: a Session where a caller hands one (`Flow.sessions`)
         either = either or self.project.admits_more_than_session(annotation)
         # `Union[str, Engine]`: an engine where a caller hands one, as a Session is
@@ -2327,7 +2325,7 @@ def declared_context_session(flow: Flow, fid: FunctionId, expression: str) -> tu
     short = variable.rpartition(".")[2]
     if short in target.module.context_types:
         declared = {project.canonical(r) for r in target.module.context_types[short]}
-        if not declared & SYNC_SESSION_TYPES or declared & ASYNC_SESSION_TYPES:
+        if not any(project.is_sync_session_type(r) for r in declared) or any(map(project.is_async_session_type, declared)):
             return None
     elif method not in _DISTINCT_SESSION_METHODS and not _session_named(short):
         return None  # undeclared: judged as `untyped_carrier` judges a carrier, by the method or the name
@@ -2364,7 +2362,7 @@ def unread_proxy(flow: Flow, fid: FunctionId, expression: str, method: str = "")
     short = ref.rpartition(".")[2]
     if short in module.declared and module.declared[short]:
         declared = {project.canonical(r) for r in module.declared[short]}
-        if not declared & SYNC_SESSION_TYPES or declared & ASYNC_SESSION_TYPES:
+        if not any(project.is_sync_session_type(r) for r in declared) or any(map(project.is_async_session_type, declared)):
             return None
     else:
         # handed on (no method), a value counts by its last word, as `untyped_session` reads one
@@ -2809,7 +2807,7 @@ def untyped_session(flow: Flow, fid: FunctionId, expression: str) -> bool:
     if not _session_noun(expression.rpartition(".")[2].lstrip("$")):
         return False  # cheap first: most arguments are not named like a Session
     if not expression.startswith("$") and (
-        flow.project.canonical(expression) in ASYNC_SESSION_TYPES or flow.project.is_sync_session_type(expression)
+        flow.project.is_async_session_type(expression) or flow.project.is_sync_session_type(expression)
         or flow.classes.resolve(expression) is not None
     ):
         return False  # the class itself (`isinstance(db, AsyncSession)`, `class_=Session`), no Session

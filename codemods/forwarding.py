@@ -32,7 +32,6 @@ from async_migrate.codemods.flow import (
     arguments_to,
     split,
 )
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_SESSION_TYPES
 
 if TYPE_CHECKING:
     from async_migrate.codemods.flow import FunctionId
@@ -145,7 +144,7 @@ class _Reader:
         if param.variadic:
             return True
         declared = {self.project.canonical(r) for r in param.annotation}
-        if declared & (SYNC_SESSION_TYPES | ASYNC_SESSION_TYPES):
+        if any(self.project.is_sync_session_type(r) or self.project.is_async_session_type(r) for r in declared):
             return True
         if declared and not declared <= _UNTYPED:
             return False  # declared a type that is no Session

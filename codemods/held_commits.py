@@ -222,7 +222,6 @@ _NO_SESSION = object()
 def _module_session(project: Project, ref: str) -> object:
     """Whether the module-level AsyncSession `ref` names expires on commit (None: not known), or
     `_NO_SESSION` when it names none; once per reference."""
-    from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSION_TYPES
 
     cache = cast("dict[str, object]", project.derived.setdefault("held_commits.module_sessions", {}))
     if ref in cache:
@@ -231,7 +230,7 @@ def _module_session(project: Project, ref: str) -> object:
     target = project.resolve(ref)
     value = target.value if target is not None and target.kind == "value" else None
     if target is not None and target.module is not None and value is not None and value.kind == "call" and value.ref:
-        if project.canonical(value.ref) in ASYNC_SESSION_TYPES:
+        if project.is_async_session_type(value.ref):
             found = _keyword(value) != "False"
         elif (maker := _async_maker(project, target.module.name, value.ref)) is not None:
             own = _keyword(value)
@@ -272,9 +271,8 @@ def _async_maker(project: Project, home: str, ref: str) -> facts.Value | None:
 def _maker_expires(project: Project, home: str, ref: str) -> bool | None:
     """Whether what `ref()` opens, in module `home`, expires on commit: an `async_sessionmaker`'s
     (or `AsyncSession`'s) `expire_on_commit=`, True by default. None for anything else."""
-    from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSION_TYPES
 
-    if project.canonical(ref) in ASYNC_SESSION_TYPES or project.canonical(f"{home}.{ref}") in ASYNC_SESSION_TYPES:
+    if project.is_async_session_type(ref) or project.is_async_session_type(f"{home}.{ref}"):
         return None  # `AsyncSession(engine)` as written in an argument: its keywords are not kept
     maker = _async_maker(project, home, ref)
     return None if maker is None else _keyword(maker) != "False"

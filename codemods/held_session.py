@@ -28,7 +28,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.python import PROTOCOL_TYPES, TYPE_VARS
 
 if TYPE_CHECKING:
@@ -44,7 +43,7 @@ def session_kind(project: Project, ref: str | None) -> str | None:
     """`ASYNC` for an AsyncSession type, `SYNC` for a synchronous Session type, else None."""
     if not ref:
         return None
-    if project.canonical(ref) in ASYNC_SESSION_TYPES:
+    if project.is_async_session_type(ref):
         return ASYNC
     if project.is_sync_session_type(ref):
         return SYNC
@@ -340,7 +339,7 @@ def _opens_async(project: Project, home: str, written: str | None) -> bool:
         return False
     opener = written[: written.index("(")]
     for ref in (f"{home}.{opener}", opener):
-        if project.canonical(ref) in ASYNC_SESSION_TYPES:
+        if project.is_async_session_type(ref):
             return True
         target = project.resolve(ref)
         value = target.value if target is not None and target.kind == "value" else None

@@ -1160,9 +1160,78 @@ class Project:
 
     # --------------------------------------------------------------- sessions
 
-    def is_sync_session_type(self, ref: str | None) -> bool:
+    @cached_property
+    def session_subclasses(self) -> dict[str, str]:
+        """The project's classes deriving, at any depth, from a Session class of a library (sync or
+        async) or from a configured `session-types` name: canonical reference -> that class.
+        `class AppSession(sqlmodel.Session)` in one module, `class TenantSession(AppSession)` in
+        another importing it under any name: both are SQLModel Sessions, opened, annotated or handed
+        to a sessionmaker as `sqlmodel.Session` is. A class merely named like one is none; a class
+        with a synchronous and an asynchronous Session among its bases counts as the async one."""
+        roots = SYNC_SESSION_TYPES | ASYNC_SESSION_TYPES | self.config.session_types
+        found: dict[str, str] = {}
+        classes = [
+            (f"{module.name}.{declared.qualname}", [self._class_alias(base) for base in declared.bases])
+            for module in self.modules.values()
+            for declared in module.classes
+            if declared.bases
+        ]
+        grown = True
+        while grown:  # a base defined after its subclass, or in another module: until nothing moves
+            grown = False
+            for ref, bases in classes:
+                if ref in found or ref in roots:
+                    continue
+                derived = [base if base in roots else found.get(base) for base in bases]
+                known = [root for root in derived if root is not None]
+                if known:
+                    found[ref] = next((root for root in known if root in ASYNC_SESSION_TYPES), known[0])
+                    grown = True
+        return found
+
+    def _class_alias(self, ref: str) -> str:
+        """The canonical reference of what `ref` names, through module-level names bound to a
+        project class (`Db = AppSession`), which `canonical` leaves as they are (a project class
+        is no resolution target)."""
+        for _ in range(10):
+            found = self.canonical(ref) or ref
+            target = self.resolve(found)
+            value = target.value if target is not None and target.kind == "value" else None
+            if value is None or value.kind != "name" or value.ref is None or value.ref == found:
+                return found
+            ref = value.ref
+        return ref
+
+    def session_subclass(self, ref: str | None) -> str | None:
+        """The project Session subclass `ref` names (`session_subclasses`), through aliases; else None."""
+        if ref is None:
+            return None
+        found = self._class_alias(ref)
+        return found if found in self.session_subclasses else None
+
+    def library_session(self, ref: str | None) -> str | None:
+        """The library's (or configured) Session class `ref` is or derives from, as a canonical
+        reference (`sqlmodel.Session` for a project `AppSession(sqlmodel.Session)`); else None."""
         canonical = self.canonical(ref)
-        return canonical in SYNC_SESSION_TYPES or canonical in self.config.session_types
+        if canonical is None:
+            return None
+        if canonical in SYNC_SESSION_TYPES or canonical in ASYNC_SESSION_TYPES or canonical in self.config.session_types:
+            return canonical
+        found = self.session_subclasses.get(canonical)
+        if found is None and self.session_subclasses:
+            subclass = self.session_subclass(canonical)  # `Db = AppSession`, then `Db(engine)`
+            found = self.session_subclasses.get(subclass) if subclass is not None else None
+        return found
+
+    def is_sync_session_type(self, ref: str | None) -> bool:
+        """A synchronous Session class: SQLAlchemy's, SQLModel's, a configured one, or a project
+        class deriving from one (`session_subclasses`)."""
+        root = self.library_session(ref)
+        return root is not None and root not in ASYNC_SESSION_TYPES
+
+    def is_async_session_type(self, ref: str | None) -> bool:
+        """AsyncSession (SQLAlchemy's, SQLModel's) or a project class deriving from one."""
+        return self.library_session(ref) in ASYNC_SESSION_TYPES
 
     def is_sessionmaker(self, ref: str | None) -> bool:
         """A callable whose call returns a new synchronous Session."""
@@ -1198,21 +1267,8 @@ class Project:
         if callee not in PLAIN_SESSIONMAKERS:
             return False
         made = next((arg.ref for arg in value.args if arg.keyword == "class_"), None)
-        return made is not None and self.is_async_session_class(made)
+        return made is not None and self.is_async_session_type(made)
 
-    def is_async_session_class(self, ref: str) -> bool:
-        """AsyncSession, or a project class deriving from it."""
-        if self.canonical(ref) in ASYNC_SESSION_TYPES:
-            return True
-        from async_migrate.codemods.classes import project_classes  # built on this index
-
-        classes = project_classes(self)
-        cls = classes.resolve(ref)
-        return cls is not None and any(
-            self.canonical(base) in ASYNC_SESSION_TYPES
-            for ancestor in classes.mro(cls)
-            for base in classes.by_ref[ancestor][1].bases
-        )
 
     @cached_property
     def session_dependencies(self) -> set[FunctionId]:
@@ -1224,7 +1280,7 @@ class Project:
                 found.add(fid)
                 continue
             returns = [self.canonical(r) for r in function.returns]
-            if any(r in ASYNC_SESSION_TYPES for r in returns):
+            if any(self.is_async_session_type(r) for r in returns):
                 continue
             if any(self.is_sync_session_type(r) for r in function.returns) and not _declares_maker(returns):
                 found.add(fid)
@@ -1307,7 +1363,7 @@ class Project:
         if declared is not None:
             return declared
         for ref in param.annotation:
-            if self.canonical(ref) in ASYNC_SESSION_TYPES:
+            if self.is_async_session_type(ref):
                 return None
         # `make: Callable[[], Session]` is handed what opens a Session, never a Session
         # and `maker: sessionmaker[Session]` is handed a sessionmaker
@@ -1325,7 +1381,7 @@ class Project:
                 continue
             value = target.value
             if value.kind == "annotated":
-                if any(self.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation):
+                if any(self.is_async_session_type(r) for r in value.annotation):
                     return None
                 if _declares_maker([self.canonical(r) for r in value.annotation]):
                     continue
@@ -1766,14 +1822,14 @@ class Project:
             if value is not None and value.kind == "depends" and value.ref and self._provides_async_session(value.ref):
                 return f"`{param.name}={param.default_ref.rsplit('.', 1)[-1]}`"
         for ref in param.annotation:
-            if self.canonical(ref) in ASYNC_SESSION_TYPES:
+            if self.is_async_session_type(ref):
                 return f"`{_signature(param)}`"
             target = self.resolve(ref)
             if target is None or target.kind != "value" or target.value is None:
                 continue
             value = target.value
             if value.kind == "annotated" and (
-                any(self.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation)
+                any(self.is_async_session_type(r) for r in value.annotation)
                 or (value.depends is not None and self._provides_async_session(value.depends))
             ):
                 return f"`{_signature(param)}`"
@@ -1836,7 +1892,7 @@ class Project:
             return False
         _, function = found
         if function.returns:
-            return any(self.canonical(r) in ASYNC_SESSION_TYPES for r in function.returns)
+            return any(self.is_async_session_type(r) for r in function.returns)
         return bool(function.yields) and all(self._opened_async(function, name) for name in function.yields)
 
     def opens_async_session(self, function: facts.Function) -> bool:
@@ -1847,7 +1903,7 @@ class Project:
                 continue
             opener = binding.expr[:-2].removesuffix("().begin")
             opener = opener.removesuffix(".begin")
-            if self.canonical(opener) in ASYNC_SESSION_TYPES:
+            if self.is_async_session_type(opener):
                 return True
             target = self.resolve(opener)
             value = target.value if target is not None and target.kind == "value" else None
@@ -1863,7 +1919,7 @@ class Project:
             if not binding.asynchronous or not binding.expr.endswith("()"):
                 return False
             opener = binding.expr[:-2]
-            if self.canonical(opener) in ASYNC_SESSION_TYPES:
+            if self.is_async_session_type(opener):
                 continue
             target = self.resolve(opener)
             value = target.value if target is not None and target.kind == "value" else None

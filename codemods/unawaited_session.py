@@ -25,7 +25,6 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.decorator_work import plain_wrapper_io, wrapper_io
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import Edge, FunctionId, Project
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.python import NEVER_RUN
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_CONNECTION_COROUTINES,
@@ -522,7 +521,7 @@ def _async_opening(project: Project, binding: facts.Binding) -> bool | None:
     # `async with maker.begin() as s` gives the Session; `AsyncSession(e).begin()` a transaction
     begun = binding.entered and opener.endswith(".begin")
     opener = opener.removesuffix(".begin") if begun else opener
-    if not begun and project.canonical(opener) in ASYNC_SESSION_TYPES:
+    if not begun and project.is_async_session_type(opener):
         return True
     target = project.resolve(opener)
     value = target.value if target is not None and target.kind == "value" else None

@@ -7,7 +7,6 @@ from __future__ import annotations
 from async_migrate.codemods.project import Handler, Project
 from async_migrate.codemods.rules.am135_on_async_session import RULE as AM135
 from async_migrate.codemods.rules.base import Reason
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 
 ON_ASYNC = AM135.code
 
@@ -102,7 +101,7 @@ def async_session_of(project: Project, handler: Handler) -> str | None:
         if not binding.asynchronous or not binding.expr.endswith("()"):
             continue
         ref = binding.expr[:-2]
-        if project.canonical(ref) in ASYNC_SESSION_TYPES:
+        if project.is_async_session_type(ref):
             return f"opened as `{binding.name}` at line {binding.line}"
         target = project.resolve(ref)
         value = target.value if target is not None and target.kind == "value" else None

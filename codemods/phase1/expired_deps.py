@@ -23,7 +23,6 @@ from async_migrate.codemods.phase1.expiring_commits import (
 from async_migrate.codemods.phase2.expired_reads import commits
 from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk, RiskKind
 from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
-from async_migrate.codemods.vocabulary import SYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.sqlalchemy import PLAIN_SESSIONMAKERS
 
 if TYPE_CHECKING:
@@ -149,7 +148,7 @@ def _expires(project: Project, fid: FunctionId, function: facts.Function, sessio
             maker = module_maker(project, call.callee)
             if maker is not None:
                 return expires_on_commit(maker)
-            if project.canonical(call.callee) in SYNC_SESSION_TYPES:
+            if project.is_sync_session_type(call.callee):
                 # `with Session(engine, expire_on_commit=False) as session:` opened in place
                 return expire_keyword(call) != "False"
     return True

@@ -84,7 +84,7 @@ from async_migrate.codemods.rules.am326_reused_stack_other_autoflush import RULE
 from async_migrate.codemods.rules.am327_reused_stack_other_session_class import RULE as AM327
 from async_migrate.codemods.rules.am328_application_session_override import RULE as AM328
 from async_migrate.codemods.sources import is_test_path
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
+from async_migrate.codemods.vocabulary import SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.fastapi import TEST_CLIENTS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_ENGINE_CONSTRUCTORS,
@@ -302,12 +302,12 @@ class _Analysis:
         provider: it is not one."""
         for param in function.params:
             for ref in param.annotation:
-                if self.canonical(ref) in ASYNC_SESSION_TYPES:
+                if self.project.is_async_session_type(ref):
                     return True
                 target = self.project.resolve(ref)
                 value = target.value if target is not None and target.kind == "value" else None
                 if value is not None and value.kind == "annotated" and any(
-                    self.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation
+                    self.project.is_async_session_type(r) for r in value.annotation
                 ):
                     return True
         return False
@@ -326,7 +326,7 @@ class _Analysis:
         maker_refs = {f"{f.module.name}.{f.name}" for f in makers}
         aliases = [
             Found(m, n, v) for m, n, v in self.values()
-            if v.kind == "annotated" and any(self.canonical(r) in ASYNC_SESSION_TYPES for r in v.annotation)
+            if v.kind == "annotated" and any(self.project.is_async_session_type(r) for r in v.annotation)
             and not self._wraps_async_session(v)
         ]
         # `Annotated[AsyncSession, Depends(get_async_session)]` says what its dependency hands out, where
@@ -342,7 +342,7 @@ class _Analysis:
             opens = {self.canonical(c.callee) for c in function.calls if c.callee}
             # the configuration naming it is the user's word for what it yields
             named = function.name == names.async_dependency
-            made = returns & ASYNC_SESSION_TYPES or opens & maker_refs or named or (
+            made = any(map(self.project.is_async_session_type, returns)) or opens & maker_refs or named or (
                 f"{module.name}.{function.name}" in declared
             )
             if made and not self._receives_async_session(function):
@@ -598,7 +598,13 @@ class _Analysis:
                 engine = self.canonical(bind.ref) or first.name
                 if engine not in engines:
                     engines.add(engine)
-                    value = facts.Value("call", function.line, ref="sqlalchemy.orm.sessionmaker", args=(bind,))
+                    args: tuple[facts.CallArg, ...] = (bind,)
+                    if self.project.session_subclass(opened.callee) is not None:
+                        # `with AppSession(engine) as s: yield s` stands for `sessionmaker(engine,
+                        # class_=AppSession)`: the async sessions keep it as `sync_session_class=`
+                        written = session_subclass.spelled(self.project, module, opened.callee)
+                        args += (facts.CallArg("class_", written or opened.callee, ref=None if written is None else opened.callee),)
+                    value = facts.Value("call", function.line, ref="sqlalchemy.orm.sessionmaker", args=args)
                     found.append(Found(module, function.name, value))
                 break
         return found
@@ -798,11 +804,11 @@ class _Analysis:
         reached = self._route_dependencies() & self.project.session_dependencies
         for fid in sorted(reached or self._beside_own_openings(self.project.session_dependencies)):
             module, function = self.project.functions[fid]
-            opened = next((o for o in function.opens if self.canonical(o.callee) in SQLMODEL_SESSION_TYPES), None)
+            opened = next((o for o in function.opens if self.project.library_session(o.callee) in SQLMODEL_SESSION_TYPES), None)
             if opened is not None:
                 return (f"{module.path}:{opened.line}: the session dependency {module.name}.{function.qualname} "
                         f"opens {self.canonical(opened.callee)}")
-            returned = next((r for r in function.returns if self.canonical(r) in SQLMODEL_SESSION_TYPES), None)
+            returned = next((r for r in function.returns if self.project.library_session(r) in SQLMODEL_SESSION_TYPES), None)
             if returned is not None:
                 return (f"{module.path}:{function.line}: the session dependency {module.name}.{function.qualname} "
                         f"is declared to give {self.canonical(returned)}")
@@ -815,7 +821,7 @@ class _Analysis:
                 makers = True
                 given = next((
                     arg for arg in value.args
-                    if arg.keyword == "class_" and self.canonical(arg.ref) in SQLMODEL_SESSION_TYPES
+                    if arg.keyword == "class_" and self.project.library_session(arg.ref) in SQLMODEL_SESSION_TYPES
                 ), None)
                 if given is not None:
                     return (f"{module.path}:{value.line}: the sessionmaker `{name}` makes "
@@ -824,7 +830,7 @@ class _Analysis:
             return None
         # Only Sessions opened on the engine: SQLModel's when every one of them is.
         openers = self._engine_openers()
-        if not openers or not all(self.canonical(o.callee) in SQLMODEL_SESSION_TYPES for _, _, o, _ in openers):
+        if not openers or not all(self.project.library_session(o.callee) in SQLMODEL_SESSION_TYPES for _, _, o, _ in openers):
             return None
         module, function, opened, _ = openers[0]
         return (f"{module.path}:{opened.line}: {module.name}.{function.qualname} opens "
@@ -1184,6 +1190,14 @@ class _Analysis:
                     made_by = stack.target(canonical(arg.ref) or arg.ref)
                     if made_by in makers:
                         carried |= self._maker_family(made_by, pool)
+        elif self._found_dependency is not None and self._found_dependency.function is not None:
+            # `async with AsyncSession(async_engine, sync_session_class=AppSession) as s: yield s`
+            # written by hand: its sessions run that class, the listeners on it included
+            for call in self._found_dependency.function.calls:
+                if call.callee is not None and self.project.is_async_session_type(call.callee):
+                    for given in call.args:
+                        if given.keyword == "sync_session_class" and given.ref is not None:
+                            carried |= self._class_chain(given.ref)
         elif len(pool) == 1:
             kept = self._kept_session_class(pool[0])
             if kept is not None:  # the generated async_sessionmaker keeps it as sync_session_class=
@@ -1655,7 +1669,7 @@ class _Analysis:
                 continue
             made = next((a for a in candidate.value.args if a.keyword == "class_"), None)
             made_ref = self.canonical(made.ref) if made is not None else None
-            if made_ref in ASYNC_SESSION_TYPES:
+            if made_ref is not None and self.project.is_async_session_type(made_ref):
                 continue  # 1.4 style: the sessionmaker makes AsyncSessions itself
             mine = session_subclass.overridden_methods(self.project, made_ref)
             if mine == theirs:
@@ -2142,7 +2156,7 @@ class _Analysis:
         for module, name, value in self.values():
             if value.kind != "annotated":
                 continue
-            if any(self.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation):
+            if any(self.project.is_async_session_type(r) for r in value.annotation):
                 continue
             sync_type = any(self.project.is_sync_session_type(r) for r in value.annotation)
             dependency = self.project.function(value.depends) if value.depends else None

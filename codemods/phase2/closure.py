@@ -135,7 +135,6 @@ from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE
 from async_migrate.codemods.rules.am329_optional_session_fallback import RULE as AM329
 from async_migrate.codemods.sources import matches, tree_of
 from async_migrate.codemods.unread_names import project_names_in_unread
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS, SCOPES
 from async_migrate.codemods.vocabulary.python import CASTS, PARTIALS, TO_THREAD
@@ -2338,7 +2337,7 @@ def _opens_async_session(project: Project, fid: FunctionId, depth: int = 0) -> s
         opener = call.callee or ""
         target = project.resolve(opener) if opener else None
         value = target.value if target is not None and target.kind == "value" else None
-        if project.canonical(opener) in ASYNC_SESSION_TYPES or (value is not None and project.makes_async_sessions(value)):
+        if project.is_async_session_type(opener) or (value is not None and project.makes_async_sessions(value)):
             return f"`{opener.rpartition('.')[2]}()` at {module.path}:{call.line}"
     if depth < 2:
         for edge in project.all_calls_from.get(fid, ()):

@@ -2,7 +2,8 @@
 
 When the async stack stands for exactly one synchronous engine (`StackPlan.inline_engine`), a
 `with` block opening a Session on that very engine moves to `async with AsyncSession(<async
-engine>) as s:` (SQLModel's AsyncSession for `sqlmodel.Session`, SQLAlchemy's otherwise). The
+engine>) as s:` (SQLModel's AsyncSession for `sqlmodel.Session`, SQLAlchemy's otherwise; a project
+subclass, `AppSession(engine)`, is kept as `sync_session_class=AppSession`). The
 `with` block closes the Session as `async with` does; what the Session is handed to inside it
 moves as for any Session. Keywords with the same meaning on AsyncSession (`expire_on_commit`,
 `autoflush`, `future`) are kept as written; an omitted one keeps its default, the same on both.
@@ -83,6 +84,9 @@ class Inline:
     sync_engine: str  # the synchronous engine it stands for (canonical reference)
     expires: bool  # expire_on_commit, as AsyncSession will have it
     where: str  # for reasons: `api/heroes.py:12 (Session(engine))`
+    # Opened on a project Session subclass (`AppSession(engine)`): the AsyncSession runs it, as
+    # `sync_session_class=AppSession`, so its overrides and listeners stay
+    subclass: bool = False
 
 
 @dataclass(slots=True)
@@ -283,13 +287,14 @@ def _problem(
             f"opens its Session as {shape} bound to `{text}` ({ref}), not to `{sync_name}` ({engine.sync}), the "
             f"engine the async engine `{async_engine.name}` is built from: there is no async engine for it"
         )
-    session_class = SQLMODEL_ASYNC if project.canonical(opened.callee) in SQLMODEL_SESSION_TYPES else SQLALCHEMY_ASYNC
+    session_class = SQLMODEL_ASYNC if project.library_session(opened.callee) in SQLMODEL_SESSION_TYPES else SQLALCHEMY_ASYNC
     clash = _clash(project, module, function, session_class, async_engine)
     if clash is not None:
         return f"opens its Session as {shape}: {clash}"
     return Inline(
         call.index, call.line, opened.name, session_class, async_engine, engine.sync, expires,
         f"{module.path}:{call.line} (`{written}({text})`)",
+        subclass=project.session_subclass(opened.callee) is not None,
     )
 
 
@@ -343,7 +348,7 @@ def _clash(
     if engine.module == module.name and engine.name in local:
         return f"the function binds `{engine.name}`, the name of the async engine"
     flavours = {
-        project.canonical(ref) in SQLMODEL_SESSION_TYPES
+        project.library_session(ref) in SQLMODEL_SESSION_TYPES
         for ref in module.imports.values() if project.is_sync_session_type(ref)
     }
     if len(flavours) > 1:

@@ -35,7 +35,6 @@ from async_migrate.codemods.phase2.unit_of_work import ASYNC_NAMES
 from async_migrate.codemods.project import FunctionId, Handler, Project
 from async_migrate.codemods.rules import Reason
 from async_migrate.codemods.rules.am223_self_check import RULE as AM223
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ABSENT_METHODS,
     AWAITED_METHODS,
@@ -234,7 +233,7 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
         found.append(_violation(before, original, f"{_label(before, original, function)}: {message}", where))
 
     for declared in function.params:
-        if any(after.canonical(ref) in ASYNC_SESSION_TYPES for ref in declared.annotation) and (
+        if any(after.is_async_session_type(ref) for ref in declared.annotation) and (
             declared.depends is not None and after.is_session_dependency(declared.depends)
         ):
             # FastAPI fills the parameter from its declaration, whatever the annotation says.

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSION_ATTRIBUTES
 from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_SESSION_TYPES
 
@@ -36,9 +35,28 @@ def carried_class(project: Project, maker: facts.Value | None) -> facts.CallArg 
         if arg.keyword != "class_":
             continue
         canonical = project.canonical(arg.ref)
-        if arg.ref is None or arg.local or canonical in ASYNC_SESSION_TYPES or canonical in _SYNC_BASES:
+        if arg.ref is None or arg.local or project.is_async_session_type(arg.ref) or canonical in _SYNC_BASES:
             return None  # the default behind an AsyncSession, or SQLModel's, replaced whole
         return arg
+    return None
+
+
+def spelled(project: Project, module: facts.Module, ref: str | None) -> str | None:
+    """How `module` names the project Session subclass `ref` without a new import: its own class
+    (`AppSession`), a name it imports for it (`S` of `from app.db import AppSession as S`), or a
+    module it imports (`db.AppSession`). None when it names it in none of these ways."""
+    canonical = project.session_subclass(ref)
+    if canonical is None:
+        return None
+    owner, _, name = canonical.rpartition(".")
+    if owner == module.name and any(c.qualname == name for c in module.classes):
+        return name
+    for local, imported in sorted(module.imports.items()):
+        if local != "*" and "." in imported and project.session_subclass(imported) == canonical:
+            return local
+    for local, imported in sorted(module.imports.items()):
+        if local != "*" and imported == owner:
+            return f"{local}.{name}"
     return None
 
 

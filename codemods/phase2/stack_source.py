@@ -23,7 +23,7 @@ from async_migrate.codemods.phase2 import configure_bind, scope_openers
 from async_migrate.codemods.phase2.drivers import URL_HELPER
 from async_migrate.codemods.phase2.stack_plan import Found
 from async_migrate.codemods.project import Project
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES, SYNC_ENGINE_CONSTRUCTORS
+from async_migrate.codemods.vocabulary import SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     ASYNC_ENGINE_CONSTRUCTORS,
     ASYNC_SESSIONMAKERS,
@@ -150,7 +150,7 @@ class Sources:
                     return engine
                 continue
             callee = call.callee.removesuffix(".begin")
-            if self.project.canonical(callee) in ASYNC_SESSION_TYPES:
+            if self.project.is_async_session_type(callee):
                 first = next((a for a in call.args if a.position == 0 or a.keyword == "bind"), None)
                 if first is not None and first.name is not None:
                     return module.imports.get(first.name, f"{module.name}.{first.name}")
@@ -232,7 +232,7 @@ class Sources:
         `AsyncSession(engine)`; `sync`: a synchronous one) expire objects on commit. A keyword
         of the opening call itself (`maker(expire_on_commit=False)`) overrides the maker's."""
         is_session = self.project.is_sync_session_type if sync else (
-            lambda ref: self.project.canonical(ref) in ASYNC_SESSION_TYPES
+            lambda ref: self.project.is_async_session_type(ref)
         )
         for call in function.calls:
             if call.callee is None or call.nested:

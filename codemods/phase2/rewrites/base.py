@@ -43,6 +43,8 @@ class CallAction:
     add_await: bool = True
     mapped: tuple[str, ...] = ()  # query: dotted names holding a mapped class (`self.model`)
     engine: str | None = None  # open on engine: the async engine's local name
+    # open on engine: the class called was a project Session subclass, kept as `sync_session_class=`
+    sync_class: bool = False
     query: str | None = None  # query run: the kept name's `session.query(...)` call as written
     # query: the local names of `select`, `func`, `delete`, `update` the statement is written with,
     # imported by the module or by the plan (canonical -> local), and whether its `select` is

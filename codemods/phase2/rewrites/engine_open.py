@@ -7,12 +7,16 @@ Before::
         ...
     with Session(bind=engine, expire_on_commit=False) as session:
         ...
+    with AppSession(engine) as session:  # class AppSession(Session)
+        ...
 
 After::
 
     async with AsyncSession(async_engine) as session:
         ...
     async with AsyncSession(bind=async_engine, expire_on_commit=False) as session:
+        ...
+    async with AsyncSession(async_engine, sync_session_class=AppSession) as session:
         ...
 """
 
@@ -34,12 +38,15 @@ class EngineOpen(CallRewrite):
         site.file.imports.add(inline.session_class)
         if inline.engine.module != site.module.name:
             site.file.imports.add((inline.engine.module, inline.engine.name))
-        if call.callee is not None:
+        if call.callee is not None and not inline.subclass:
             site.unused(call.callee)
         for ref in site.module.imports.values():
             if site.project.canonical(ref) == inline.sync_engine:
                 site.unused(ref)
-        return CallAction(CallKind.OPEN_ON_ENGINE, inline.session_class[1], add_await=False, engine=inline.engine.name)
+        return CallAction(
+            CallKind.OPEN_ON_ENGINE, inline.session_class[1], add_await=False, engine=inline.engine.name,
+            sync_class=inline.subclass,
+        )
 
     def edit(
         self, action: CallAction, call: cst.Call, *, in_with: bool, imports: set[tuple[str, str]]
@@ -51,6 +58,12 @@ class EngineOpen(CallRewrite):
             if (positional and n == 0) or (arg.keyword is not None and arg.keyword.value == "bind"):
                 args[n] = arg.with_changes(value=cst.Name(action.engine or "async_engine"))
                 break
+        if action.sync_class:
+            # the subclass's overrides and listeners stay: the AsyncSession runs it
+            if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
+                args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            args.append(cst.Arg(value=call.func, keyword=cst.Name("sync_session_class"), equal=cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))))
         return call.with_changes(func=cst.Name(action.rename or "AsyncSession"), args=args)
 
     def async_with(self, action: CallAction) -> bool:

@@ -19,7 +19,6 @@ from async_migrate.codemods import facts
 from async_migrate.codemods.phase2.rewrites.base import unused
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.tree import walk
-from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.sqlmodel import SQLMODEL_SESSION_TYPES
 
 if TYPE_CHECKING:
@@ -278,7 +277,7 @@ def _async_session_import(project: Project, param: facts.Param, sqlmodel_stack: 
         target = project.resolve(ref)
         if target is not None and target.kind == "value" and target.value is not None:
             refs.extend(target.value.annotation)
-    if any(project.canonical(ref) in SQLMODEL_SESSION_TYPES for ref in refs):
+    if any(project.library_session(ref) in SQLMODEL_SESSION_TYPES for ref in refs):
         return _ASYNC_SESSIONS[True]
     return _ASYNC_SESSIONS[False]
 
@@ -287,7 +286,7 @@ def _sync_type_name(project: Project, module: facts.Module, param: facts.Param) 
     """How the annotation spells the sync Session type (`Session`, `orm.Session`) or an alias of
     it (`SessionDep`, `deps.SessionDep`): the one name that becomes `AsyncSession`."""
     for ref in param.annotation:
-        if project.canonical(ref) in ASYNC_SESSION_TYPES:
+        if project.is_async_session_type(ref):
             continue
         if not (project.is_sync_session_type(ref) or _is_sync_alias(project, ref)):
             continue
@@ -305,7 +304,7 @@ def _is_sync_alias(project: Project, ref: str) -> bool:
     if target is None or target.kind != "value" or target.value is None or target.value.kind != "annotated":
         return False
     value = target.value
-    if any(project.canonical(r) in ASYNC_SESSION_TYPES for r in value.annotation):
+    if any(project.is_async_session_type(r) for r in value.annotation):
         return False
     from async_migrate.codemods.phase2.dependencies import dependency_function
     from async_migrate.codemods.phase2.tx_dependency import wrappers
