@@ -75,6 +75,20 @@ class Registration:
     # The endpoint a call registers, as the index resolves it (`app.h.count` for a bound method of a
     # module-level `h`); None for a decorator.
     endpoint: str | None = None
+    # `router.add_api_route(...)` on a router the enclosing function builds (`router = APIRouter()`
+    # in a router factory): what built it, and the local name it is held in (a decorator keeps
+    # them on `decorator`, as `router_call` and `base`).
+    router_call: str | None = None
+    local: str | None = None
+
+    @property
+    def made_router(self) -> tuple[str, str | None] | None:
+        """(what built the router, the local name holding it) for a registration on a router its
+        enclosing function builds, however it is registered; None otherwise."""
+        if self.decorator is not None:
+            made = self.decorator.router_call
+            return (made, self.decorator.base) if made is not None else None
+        return (self.router_call, self.local) if self.router_call is not None else None
 
     @property
     def route_depends(self) -> tuple[str, ...]:

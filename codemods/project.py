@@ -603,6 +603,7 @@ class Project:
                         kind, methods, added.path, added.line, unrecognised=unrecognised, base=added.base,
                         depends=added.depends, response_model=added.response_model,
                         response_refs=added.response_refs, held=added.held, endpoint=added.endpoint,
+                        router_call=added.router_call, local=added.receiver if added.router_call else None,
                     )
                 )
         for ref in sorted(self.dependency_refs):

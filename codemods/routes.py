@@ -192,10 +192,8 @@ class Routes:
     def _built_in_function(self, registration: Registration) -> bool:
         """`@router.get(...)` on a router the enclosing function builds (`router = APIRouter()` in
         a router factory), not on a parameter or a name the analysis cannot place."""
-        decorator = registration.decorator
-        return decorator is not None and decorator.router_call is not None and self.project.is_router_type(
-            decorator.router_call
-        )
+        made = registration.made_router
+        return made is not None and self.project.is_router_type(made[0])
 
     def _reaches(self, start: str, target: str) -> bool:
         """Whether routes on the router `start` may be served under `target`: it is `target`, or
@@ -441,7 +439,7 @@ class Routes:
         held = decorator.held if decorator is not None else added.held if added is not None else None
         if held is not None:
             return held
-        if decorator is not None and decorator.router_call is not None:
+        if decorator is not None and decorator.router_call is not None or added is not None and added.router_call:
             return None  # one the enclosing function builds, whatever a global of its name is
         base = decorator.base if decorator is not None else added.base if added is not None else None
         if base is None and added is not None:  # `DoctorView(router)` handing it the router to register on
@@ -480,17 +478,17 @@ class Routes:
         where any of it cannot be read: a call neither, its result kept in a function's local, its
         router handed elsewhere, a prefix not a literal."""
         registration = handler.registrations[0]
-        decorator = registration.decorator
-        if decorator is None or registration.path is None or not self._built_in_function(registration):
+        built = registration.made_router
+        if built is None or registration.path is None or not self._built_in_function(registration):
             return None
         owner, nested, _ = handler.function.qualname.rpartition(".<locals>.")
         module = handler.module
         factory = next((f for f in module.functions if f.qualname == owner), None) if nested else None
-        local = decorator.base
+        router_call, local = built
         if factory is None or local is None or factory.returned != (f"${local}",):
             return None
         bindings = [b for b in factory.bindings if b.name == local]
-        made = [c for c in factory.calls if bindings and c.line == bindings[0].line and c.callee == decorator.router_call]
+        made = [c for c in factory.calls if bindings and c.line == bindings[0].line and c.callee == router_call]
         if len(bindings) != 1 or len(made) != 1 or self._changes_prefix(made[0].callee):
             return None
         # Used only where it is made, where routes are added on it and where it is returned: not
@@ -498,7 +496,7 @@ class Routes:
         decorated = {
             r.line for h in self.project.handlers if h.module is module
             and h.function.qualname.startswith(f"{owner}.<locals>.") for r in h.registrations
-            if r.decorator is not None and r.decorator.base == local and r.decorator.router_call is not None
+            if (made_here := r.made_router) is not None and made_here[1] == local
         }
         returned = {line for line, name, *_ in factory.name_returns if name == local}
         if not set(factory.name_uses.get(local, ())) <= {bindings[0].line, *decorated, *returned}:

@@ -6,6 +6,7 @@ says it is a parameter of the factory, not a model outside PATH."""
 
 from __future__ import annotations
 
+import pytest
 from test_phase2_rules import handler, run
 
 ENGINE = """
@@ -53,6 +54,10 @@ def make_router(prefix: str, model) -> APIRouter:
 
     return router
 """
+# The same route added by a call on the router the factory builds, not decorated.
+ADDED = FACTORY.replace('    @router.get("/all")\n    def list_all', '    def list_all').replace(
+    "    return router", '    router.add_api_route("/all", list_all, methods=["GET"])\n    return router'
+)
 MAIN = """
 import os
 
@@ -66,20 +71,23 @@ app = FastAPI()
 """
 
 
-def scanned(cli, project, includes: str) -> dict:  # type: ignore[no-untyped-def]
-    root = project({"db.py": ENGINE, "routers/__init__.py": "", "routers/factory.py": FACTORY,
+def scanned(cli, project, includes: str, factory: str = FACTORY) -> dict:  # type: ignore[no-untyped-def]
+    root = project({"db.py": ENGINE, "routers/__init__.py": "", "routers/factory.py": factory,
                     "main.py": MAIN.format(includes=includes)})
     return handler(cli.json("scan", root), "make_router.<locals>.list_all")
 
 
-def test_a_factory_route_is_served_at_the_literal_prefix_the_include_hands_it(cli, project):
-    found = scanned(cli, project, 'app.include_router(make_router("/users", User), prefix="/api")')
+@pytest.mark.parametrize("factory", [FACTORY, ADDED], ids=["decorated", "add_api_route"])
+def test_a_factory_route_is_served_at_the_literal_prefix_the_include_hands_it(cli, project, factory):
+    # added by `router.add_api_route(...)`, the route was shown at `[unknown prefix]`
+    found = scanned(cli, project, 'app.include_router(make_router("/users", User), prefix="/api")', factory)
     assert found["path"] == "/api/users/all" and "path_incomplete" not in found, found
 
 
-def test_a_factory_called_twice_serves_the_route_at_both_paths(cli, project):
+@pytest.mark.parametrize("factory", [FACTORY, ADDED], ids=["decorated", "add_api_route"])
+def test_a_factory_called_twice_serves_the_route_at_both_paths(cli, project, factory):
     found = scanned(cli, project, 'app.include_router(make_router("/users", User))\n'
-                                  'app.include_router(make_router(prefix="/orders", model=Order))')
+                                  'app.include_router(make_router(prefix="/orders", model=Order))', factory)
     # as a function registered twice: `path` the first, `paths` each, none unknown
     assert found["path"] == "/orders/all" and "path_incomplete" not in found, found
     assert found["paths"] == ["/orders/all", "/users/all"], found

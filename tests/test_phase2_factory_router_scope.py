@@ -81,6 +81,10 @@ def make_router(prefix: str, model) -> APIRouter:
 
     return router
 """
+# The same route added by a call on the router the factory builds, not decorated.
+ADDED = FACTORY.replace('    @router.get("")\n    def list_all', '    def list_all').replace(
+    "    return router", '    router.add_api_route("", list_all, methods=["GET"])\n    return router'
+)
 ADMIN = """
 from fastapi import APIRouter, Depends, HTTPException
 
@@ -139,10 +143,10 @@ print(json.dumps({"codes": [refused, created], "listed": len(listed), "stored": 
 """
 
 
-def build(project, admin: str = ADMIN) -> Path:  # type: ignore[no-untyped-def]
+def build(project, admin: str = ADMIN, factory: str = FACTORY) -> Path:  # type: ignore[no-untyped-def]
     return project({
         "db.py": ENGINE, "deps.py": DEPS, "models.py": MODELS, "main.py": MAIN,
-        "routers/__init__.py": "", "routers/factory.py": FACTORY, "routers/admin.py": admin,
+        "routers/__init__.py": "", "routers/factory.py": factory, "routers/admin.py": admin,
     })
 
 
@@ -152,9 +156,11 @@ def serve(root: Path, url: str) -> dict:
     return run_json(dedent(SERVE), cwd=root, env=env, timeout=180, warnings=("error::RuntimeWarning",))
 
 
+@pytest.mark.parametrize("factory", [FACTORY, ADDED], ids=["decorated", "add_api_route"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_factory_routers_route_is_not_one_of_another_modules_router(cli, project, kind):
-    root = build(project)
+def test_a_factory_routers_route_is_not_one_of_another_modules_router(cli, project, kind, factory):
+    # added by `router.add_api_route(...)`, the route was taken for one of any router's as well
+    root = build(project, factory=factory)
     with database(kind, "factoryscope") as url:
         url = url or f"sqlite:///{root / 'app.db'}"
         document = apply(cli, root, subsystem="routers/admin.py")
@@ -163,7 +169,7 @@ def test_a_factory_routers_route_is_not_one_of_another_modules_router(cli, proje
         text = read(root, "routers/admin.py")
         assert "    async def __call__(self, db: async_session_dependency) -> None:" in text, text
         assert "    await db.commit()" in text, text
-        assert read(root, "routers/factory.py") == dedent(FACTORY) + "\n"
+        assert read(root, "routers/factory.py") == dedent(factory) + "\n"
         assert serve(root, url) == {"codes": [403, 200], "listed": 1, "stored": ["hi"]}
 
 
