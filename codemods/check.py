@@ -84,6 +84,7 @@ from async_migrate.codemods.phase1.shared_session import (
 )
 from async_migrate.codemods.phase1.two_sessions import describe as describe_two_sessions
 from async_migrate.codemods.phase1.two_sessions import two_sessions
+from async_migrate.codemods.phase2.built_with_async import member_calls
 from async_migrate.codemods.phase2.refreshed import by_name, by_query, only_set
 from async_migrate.codemods.phase2.templates import template_renders
 from async_migrate.codemods.pragma import Pragma, parse_pragma, silenceable
@@ -2027,8 +2028,14 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
     function = handler.function
     names = set(async_session_params(project, handler)) | set(async_session_locals(project, function))
     held = held_async_sessions(project, handler)
+    # `c.user_service.get_or_404(uid)`, the container's async form building the member as the
+    # synchronous class around async repositories: their coroutines are never awaited there
+    members = [
+        Blocking(call.line, f"{project.functions[callee][0].name}.{project.functions[callee][1].qualname}(...)")
+        for call, callee, _ in member_calls(project, handler.id)
+    ] if function.is_async or any_def else []
     if not (function.is_async or any_def) or not (names or held):
-        return []
+        return members
     flow = project.flow
     found: list[Blocking] = []
     built: dict[int, str] = {}  # line -> the class reference an AsyncSession was handed to there
@@ -2083,7 +2090,7 @@ def async_session_handoffs(project: Project, handler: Handler, any_def: bool = F
             module, method = project.functions[edge.callee]
             if not method.is_async and edge.callee in project.work_chains:
                 found.append(Blocking(edge.call.line, f"{module.name}.{method.qualname}(...)", edge.call.offloaded))
-    return _merged(found, [])
+    return _merged(found, members)
 
 
 def _partial_handoff(
@@ -4515,6 +4522,15 @@ def _mixed_message(
             method = "." in qualname and ".<locals>." not in qualname and handler.function.params
             instance = handler.function.params[0].name + "." if method else None
             held = ", ".join(f"`{text}`" for text in shown)
+            members = list(member_calls(project, handler.id)) if not shown else []
+            if members:
+                call, _, built = members[0]
+                receiver = (call.func or "").rpartition(".")[0].lstrip("$")
+                return (
+                    f"{prefix} {kind} uses `{receiver}`, which its object builds as the synchronous "
+                    f"`{project.flow.classes.short(built.cls)}` around async objects (its parameter `{built.param}` "
+                    f"handed {built.handed}), but " + "; ".join(parts)
+                )
             if instance is not None and all(text.startswith(instance) for text in shown):
                 return f"{prefix} {kind} holds an AsyncSession on its instance ({held}) but " + "; ".join(parts)
             return f"{prefix} {kind} reaches an AsyncSession through an object ({held}) but " + "; ".join(parts)

@@ -777,6 +777,29 @@ def passes_held(project: Project, edge: Edge) -> bool:
     return False
 
 
+def builds_composer(project: Project, edge: Edge) -> bool:
+    """A call building a class that holds the Session through what it composes, handed an
+    instance of a class holding it (`PostService(self.post_repo, ...)` in a container's
+    `__init__`, `ItemService(ItemRepo(db))`): the instance is the AsyncSession's once the
+    caller moves, so the class moves with it; left behind, its methods would call the
+    repository's coroutines without awaiting them."""
+    holder = holder_of(project, edge.callee)
+    if holder is None or holder.init != edge.callee or not holder.methods:
+        return False  # a class none of whose methods wait on what it holds runs as it is
+    holders = holder_classes(project)
+    flow = project.flow
+    for arg in edge.call.args:
+        expression = arg.expr or (f"${arg.name}" if arg.name else None)
+        values = (
+            flow.evaluate(edge.caller, expression) if expression is not None
+            else argument_values(project, flow, edge.caller, edge.call, arg) if arg.ref is None
+            else frozenset()
+        )
+        if any(value.kind == INSTANCE and value.target in holders for value in values):
+            return True
+    return False
+
+
 def constructions(project: Project, holder: HolderClass) -> list[Edge]:
     """The calls that build an instance of the family (`Repo(db)`): the edges to their `__init__`s."""
     return [edge for init in family_inits(project, holder) for edge in project.all_calls_to[init]]

@@ -71,7 +71,7 @@ def _find_session_edges(project: Project, fid: FunctionId) -> list[Edge]:
             found.append(edge)
         elif edge.via is not None and edge.callee in project.work_chains:
             found.append(edge)
-        elif holders.passes_held(project, edge):
+        elif holders.passes_held(project, edge) or holders.builds_composer(project, edge):
             found.append(edge)
         elif edge.call.index == -1 and project.flow.is_property(edge.callee) and holders.holder_of(
             project, edge.callee

@@ -183,11 +183,70 @@ def _normal(node: ast.AST) -> str:
     """The definition without loader options (`.options(selectinload(...))` whose arguments are
     all loader options) and, where it joins eagerly, the `.unique()` that joined loads need."""
     joined = any(_loader_name(n) == "joinedload" for n in ast.walk(node))
-    return ast.dump(_Normal(joined).visit(_copy(node)), include_attributes=False)
+    return ast.dump(_Normal(joined).visit(_GetSelect().visit(_copy(node))), include_attributes=False)
 
 
 def _copy(node: ast.AST) -> ast.AST:
     return ast.parse(ast.unparse(node)).body[0]
+
+
+class _GetSelect(ast.NodeTransformer):
+    """`(await s.scalars(select(M).where(M.id == pk).options(selectinload(...)))).one_or_none()`
+    back to the `await s.get(M, pk)` it was written for (`to_async._get_as_select`: a get whose
+    object a route reads a relationship of takes its eager load as a select), `.one()` to
+    `get_one`, with or without the `.unique()` a joined load adds. Only with the loader options
+    there: a select written by hand without them stays a select."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        func = node.func
+        if node.args or node.keywords or not isinstance(func, ast.Attribute) or func.attr not in _ENDINGS:
+            return node
+        inner = func.value
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr == "unique" \
+                and not inner.args and not inner.keywords:
+            inner = inner.func.value
+        if not isinstance(inner, ast.Await) or not isinstance(call := inner.value, ast.Call):
+            return node
+        if not isinstance(call.func, ast.Attribute) or call.func.attr not in ("scalars", "exec") \
+                or len(call.args) != 1 or call.keywords:
+            return node
+        found = _selected_by_key(call.args[0])
+        if found is None:
+            return node
+        model, key = found
+        get = ast.Call(ast.Attribute(call.func.value, _ENDINGS[func.attr], ast.Load()), [model, key], [])
+        return ast.Await(get)
+
+
+_ENDINGS = {"one_or_none": "get", "one": "get_one"}
+
+
+def _selected_by_key(statement: ast.expr) -> tuple[ast.expr, ast.expr] | None:
+    """(M, pk) for `select(M).where(M.<column> == pk).options(<loader options>)`."""
+    if not (isinstance(statement, ast.Call) and isinstance(statement.func, ast.Attribute)
+            and statement.func.attr == "options" and statement.args and not statement.keywords
+            and all(_is_loader(a) for a in statement.args)):
+        return None
+    where = statement.func.value
+    if not (isinstance(where, ast.Call) and isinstance(where.func, ast.Attribute) and where.func.attr == "where"
+            and len(where.args) == 1 and not where.keywords):
+        return None
+    selected, compare = where.func.value, where.args[0]
+    if not (isinstance(selected, ast.Call) and _called_name(selected) == "select" and len(selected.args) == 1
+            and not selected.keywords):
+        return None
+    model = selected.args[0]
+    if not (isinstance(compare, ast.Compare) and len(compare.ops) == 1 and isinstance(compare.ops[0], ast.Eq)
+            and isinstance(compare.left, ast.Attribute)
+            and ast.dump(compare.left.value) == ast.dump(model)):
+        return None
+    return model, compare.comparators[0]
+
+
+def _called_name(node: ast.Call) -> str | None:
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
 class _Normal(ast.NodeTransformer):

@@ -21,6 +21,7 @@ from async_migrate.codemods.containers import may_be_plain
 from async_migrate.codemods.held_session import declared_type_var
 from async_migrate.codemods.phase1.shared_session import opening_class
 from async_migrate.codemods.phase2 import (
+    built_with_async,
     dependencies,
     holders,
     import_cycles,
@@ -88,6 +89,9 @@ def check(
       and is nothing called that AsyncSession does not have (`query`, `bulk_*`)?
     - does a parameter annotated AsyncSession still declare the synchronous session dependency
       (`db: AsyncSession = Depends(get_db)`), which FastAPI fills with a synchronous Session?
+    - does it build a synchronous class around the AsyncSession or an async copy (a container's
+      `self.user_service = UserService(self.user_repo)`), whose methods would call that object's
+      coroutines without awaiting them?
     - does the AsyncSession reach a parameter annotated as a synchronous `Session`, or a
       plain `def` that does Session work with it (directly or offloaded to a thread)? Asked
       too of the methods that stay as they are in a class whose `__init__` now takes it
@@ -310,6 +314,10 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
                  "event loop", edge.call)
     for opened in after.opens_directly(fid):
         flag(opened.line, f"opens a synchronous Session (`{opened.callee}`) on the event loop")
+    # `self.user_service = UserService(self.user_repo)` in a container's copy: the member stays
+    # the synchronous class, its methods calling the repository's copy without awaiting it
+    for built in built_with_async.found(after, fid, names | held):
+        flag(built.line, built.message(after))
     if function.is_async:
         # `await self.session.commit()` in an `__aexit__` whose `__aenter__` opened `self.session` from
         # the synchronous sessionmaker: the work blocks the loop, and awaiting its result raises TypeError.

@@ -12,7 +12,9 @@ Depends(...)`, handed on as `self.db`, also through `run_in_threadpool(fetch, se
 The synchronous code may be a helper a `functools.partial` binds the AsyncSession to (`save =
 partial(write_post, db)`, called later as `save("b")`), or a method called through an instance: a module-level CRUD object's
 (`crud.item.get(db, id)`, whose `db.get(...)` is a coroutine, never None, so a missing row
-reads as found), a dependency's (`repo.get(db)`), one a view holds (`self.repo.get(self.db)`).
+reads as found), a dependency's (`repo.get(db)`), one a view holds (`self.repo.get(self.db)`),
+or a synchronous member an object builds around an async repository (`c.user_service.exists(1)`,
+a `ContainerAsync` whose `__init__` builds `UserService(self.users)` from a `UserRepoAsync`).
 The same handoff in a project coroutine the handler awaits on its AsyncSession, however deep
 (`async def get_multi_async(self, db: AsyncSession)` calling `self.get(db, id=0)`, a plain `def`
 running `db.query(...)`), is reported at the handler's call leading there.

@@ -401,3 +401,80 @@ def test_an_unannotated_sync_helper_doing_session_io_on_the_async_session_is_am3
 
 def test_near_miss_an_unannotated_helper_only_adding_to_the_async_session(app, findings):
     assert findings(app(UNANNOTATED), "stage_one") == []
+
+
+# A container's async form (written by hand, or by an older phase two) building a member as the
+# synchronous service around a repository's async form: the service's `self.users.get()` gives a
+# coroutine, never None, so a missing user reads as found. Not blocking work (AM301, whose fix,
+# converting the route to `def`, would leave it as wrong).
+CONTAINER = """
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from models import User
+
+
+async def get_async_db() -> AsyncSession: ...
+
+
+class UserRepo:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, user_id: int) -> User | None:
+        return self.session.get(User, user_id)
+
+
+class UserRepoAsync:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+
+class UserService:
+    def __init__(self, users: UserRepo):
+        self.users = users
+
+    def exists(self, user_id: int) -> bool:
+        return self.users.get(user_id) is not None
+
+    def label(self) -> str:
+        return "users"
+
+
+class ContainerAsync:
+    def __init__(self, session: AsyncSession):
+        self.users = UserRepoAsync(session)
+        self.user_service = UserService(self.users)
+
+
+async def get_container_async(session: AsyncSession = Depends(get_async_db)) -> ContainerAsync:
+    return ContainerAsync(session)
+
+
+@router.get("/users/{user_id}/exists")
+async def exists(user_id: int, c: ContainerAsync = Depends(get_container_async)):
+    return {"exists": c.user_service.exists(user_id)}
+
+
+@router.get("/users/label")
+async def near_miss(c: ContainerAsync = Depends(get_container_async)):
+    return {"label": c.user_service.label()}
+"""
+
+
+def test_a_sync_member_a_containers_async_form_builds_around_an_async_repository_is_am302(app, findings):
+    root = app(CONTAINER)
+    found = findings(root, "exists")
+    assert [f["code"] for f in found] == ["AM302"], found
+    assert found[0]["message"].startswith(
+        "async def route uses `c.user_service`, which its object builds as the synchronous `UserService` around "
+        "async objects (its parameter `users` handed `self.users` (`UserRepoAsync`))"
+    ), found
+    assert "line 57 (api.items.UserService.exists(...))" in found[0]["message"], found
+    assert "phase1" not in found[0]["message"], found
+    # near miss: a method of the member doing nothing with what it holds
+    assert findings(root, "near_miss") == []
