@@ -207,6 +207,10 @@ class Models:
             node = self._class_node(cls) if self._may_generate(cls) else None
             if node is not None:
                 found |= _generated_columns(node)
+                module = self.project.modules.get(cls.rpartition(".")[0])
+                tree = self.tree(module.path) if module is not None else None
+                if tree is not None:
+                    found |= _assigned_generated(tree, node.name)
         self._generated[ref] = frozenset(found)
         return self._generated[ref]
 
@@ -270,6 +274,21 @@ def _generated_columns(node: ast.ClassDef) -> set[str]:
             continue
         if value is not None and (_server_generated(value) or _sql_expression_property(value)):
             found.add(name)
+    return found
+
+
+def _assigned_generated(tree: ast.Module, name: str) -> set[str]:
+    """The columns a module-level statement adds to class `name` once it is mapped, which the
+    database computes: `Team.hero_count = column_property(select(...).scalar_subquery())`."""
+    found = set()
+    for statement in tree.body:
+        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+            continue
+        target = statement.targets[0]
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == name and (
+            _server_generated(statement.value) or _sql_expression_property(statement.value)
+        ):
+            found.add(target.attr)
     return found
 
 
