@@ -2280,8 +2280,7 @@ class Project:
         for ref in dict.fromkeys(declared):
             cls = flow.classes.resolve(ref)
             if cls is not None:
-                methods, _ = flow.classes.method(cls, method)
-                found.extend(m for m in methods if m not in found)
+                _add_methods(flow, cls, method, found)
         return found
 
     def _local_item_methods(self, flow: Flow, fid: FunctionId, container: str, method: str) -> list[FunctionId]:
@@ -2291,25 +2290,18 @@ class Project:
         return annotation names."""
         _, function = self.functions[fid]
         found: list[FunctionId] = []
-
-        def add(cls: str | None) -> None:
-            if cls is not None:
-                methods, _ = flow.classes.method(cls, method)
-                found.extend(m for m in methods if m not in found)
-
         for element in function.displays.get(container[1:], ()):
-            if element == facts.UNSPELLED:
-                continue
-            for value in flow.evaluate(fid, element):
-                if value.kind == INSTANCE and isinstance(value.target, str):
-                    add(value.target)
+            if element != facts.UNSPELLED:
+                _add_instance_methods(flow, flow.evaluate(fid, element), method, found)
         for value in flow.evaluate(fid, container):
             if value.kind != INSTANCE or not isinstance(value.target, str) or value.target not in flow.classes.by_ref:
                 continue
             getters, _ = flow.classes.method(value.target, "__getitem__")
             for getter in getters:
                 for ref in self.functions[getter][1].returns:
-                    add(flow.classes.resolve(ref))
+                    cls = flow.classes.resolve(ref)
+                    if cls is not None:
+                        _add_methods(flow, cls, method, found)
         return found
 
     def _unread_item_call(self, flow: Flow, fid: FunctionId, function: facts.Function, call: facts.Call) -> str | None:
@@ -2478,10 +2470,7 @@ class Project:
                     receiver, _, method = first.rpartition(".")
                     bound.append((receiver, method))
         for receiver, method in dict.fromkeys(bound):
-            for value in flow.evaluate(fid, receiver):
-                if value.kind == INSTANCE and isinstance(value.target, str):
-                    methods, _ = flow.classes.method(value.target, method)
-                    found.extend(m for m in methods if m not in found)
+            _add_instance_methods(flow, flow.evaluate(fid, receiver), method, found)
         return found
 
     def _held_function_targets(
@@ -4925,3 +4914,16 @@ def _with_object_edges(
             copied.add(fid)
         found[fid].append(edge)
     return found
+
+
+def _add_methods(flow: Flow, cls: str, method: str, found: list[FunctionId]) -> None:
+    """Add to `found` the project methods `method` names on class `cls`, each once."""
+    methods, _ = flow.classes.method(cls, method)
+    found.extend(m for m in methods if m not in found)
+
+
+def _add_instance_methods(flow: Flow, values: Values, method: str, found: list[FunctionId]) -> None:
+    """`_add_methods` for the class of every project instance among `values`."""
+    for value in values:
+        if value.kind == INSTANCE and isinstance(value.target, str):
+            _add_methods(flow, value.target, method, found)
