@@ -112,9 +112,11 @@ def print_handlers(console: Console, result: Result) -> None:
 
 def phase2_preview_lines(result: Result, target: str) -> list[str]:
     """Scan's phase-two preview, one line per subsystem with routes that do Session work:
-    `phase two, api/books.py: 5 migrate, 2 blocked (AM213 x2); async-migrate phase2 app -s
-    api/books.py shows the plan`, `target` being the path as the user gave it to scan, so the
-    command runs as printed (shell-quoted)."""
+    `phase two, api/books.py: 2 blocked, 5 migrate (AM213 x2), before the self-check;
+    async-migrate phase2 app -s api/books.py shows the plan`, `target` being the path as the user
+    gave it to scan, so the command runs as printed (shell-quoted). Scan plans without rewriting,
+    so the self-check (which analyses the rewritten code and may block more: AM223 and its kin)
+    has not run: the count of routes that migrate is an upper bound, and says so."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     codes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for outcome in result.outcomes:
@@ -130,8 +132,9 @@ def phase2_preview_lines(result: Result, target: str) -> list[str]:
     for subsystem in sorted(counts):
         actions = ", ".join(f"{n} {action}" for action, n in sorted(counts[subsystem].items()))
         why = ", ".join(f"{code} x{n}" if n > 1 else code for code, n in sorted(codes[subsystem].items()))
+        unchecked = ", before the self-check" if counts[subsystem].get("migrate") else ""
         lines.append(
-            f"phase two, {subsystem}: {actions}{f' ({why})' if why else ''}; "
+            f"phase two, {subsystem}: {actions}{f' ({why})' if why else ''}{unchecked}; "
             f"async-migrate phase2 {shlex.quote(target)} -s {shlex.quote(subsystem)} shows the plan"
         )
     return lines

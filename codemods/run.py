@@ -773,7 +773,9 @@ def _preview(project: Project, outcomes: list[Outcome], read: _Reads, jobs: int 
             name, planned = preview
             outcome.extra["subsystem"] = name
             outcome.extra["phase2"] = {
-                "action": planned.action, "reasons": texts(planned.reasons), "codes": codes(planned.reasons)
+                "action": planned.action, "reasons": texts(planned.reasons), "codes": codes(planned.reasons),
+                # planned, not rewritten: phase two's self-check of its own output has not run
+                "self_checked": False,
             }
 
 

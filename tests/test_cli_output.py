@@ -74,10 +74,11 @@ def test_scan_ends_with_the_phase_two_preview_of_each_subsystem(cli, project, ap
     blocked = [code for p in planned if p["action"] == "blocked" for code in dict.fromkeys(p["codes"])]
     migrate = sum(p["action"] == "migrate" for p in planned)
     assert blocked and migrate, planned
+    assert all(p["self_checked"] is False for p in planned), planned
     lines = cli("scan", root).stdout.splitlines()
     assert lines[-2] == (
         f"phase two, api/books.py: {len(planned) - migrate - sum(p['action'] == 'unchanged' for p in planned)} "
-        f"blocked, {migrate} migrate ({', '.join(sorted(set(blocked)))}); "
+        f"blocked, {migrate} migrate ({', '.join(sorted(set(blocked)))}), before the self-check; "
         f"async-migrate phase2 {root} -s api/books.py shows the plan"
     )
 
