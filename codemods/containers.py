@@ -6,7 +6,9 @@ place or hands on (`facts.Module.mutated`). Here a container is found again thro
 and re-exports; a call through it may run any project function it holds (`Project.object_edges`
 follows each, as any implementation of a dispatch). A container the tool cannot read whole
 (built at run time, changed or handed on anywhere, imported from outside the project) makes
-the call unverified (`Project.own_unverified`), never one that runs nothing.
+the call unverified (`Project.own_unverified`), never one that runs nothing. A queue of work
+(`job, kwargs = QUEUE.popleft(); job(**kwargs)`) is filled at run time by design: its call is
+unverified only where the project hands on functions doing Session work or taking a Session.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from async_migrate.codemods.astcollect.by_name import UNKNOWN
 from async_migrate.codemods.astcollect.dispatch import BY_NAME, LAMBDA, LOCAL, READERS, UNREAD
 
 if TYPE_CHECKING:
+    from collections.abc import Container
+
     from async_migrate.codemods.project import FunctionId, Project
 
 
@@ -176,6 +180,37 @@ class Containers:
                     unread = unread or f"`{written}`, which holds values the analysis cannot follow"
         return Dispatch(targets, unread)
 
+    def unread(self, call: facts.Call) -> str | None:
+        """Why the analysis cannot tell all a call through containers may run (`Dispatch.unread`),
+        None where it can. A queue of work (`job, kwargs = QUEUE.popleft(); job(**kwargs)`) is
+        filled at run time by design: what it runs is open only where the project hands on
+        functions doing Session work (`handed_work`), and the reason names them."""
+        unread = self.dispatch(call).unread
+        if unread is None or not call.popped:
+            return unread
+        handed = self.handed_work(queued=True)
+        if handed is None:
+            return None
+        queue = next((s for s in call.dispatch if s not in (UNREAD, LAMBDA) and not s.startswith(("=", BY_NAME))), None)
+        return f"`{queue.lstrip(LOCAL).rsplit('.', 1)[-1]}`, filled at run time; {handed}" if queue else f"{unread}; {handed}"
+
+    def handed_work(self, queued: bool = False) -> str | None:
+        """`the project hands on functions doing synchronous Session work (record, handed on as
+        `record` at jobs.py:12 and 1 more), and any of them may be what it runs`; None where it
+        hands on none (`registered_work`). `queued`: for a value a queue of work gives, whose
+        Session is queued beside it (`enqueue(record, db=db)`), functions taking one count too
+        (`registered_takers`)."""
+        registered = self.registered_takers if queued else self.registered_work
+        if not registered:
+            return None
+        fid, where = registered[0]
+        more = f" and {len(registered) - 1} more" if len(registered) > 1 else ""
+        what = "doing synchronous Session work or taking a Session" if queued else "doing synchronous Session work"
+        return (
+            f"the project hands on functions {what} ({self.project.functions[fid][1].qualname}, "
+            f"{where}{more}), and any of them may be what it runs"
+        )
+
     def unreadable_table(self, call: facts.Call) -> str | None:
         """A call of a value out of a table no module-level display holds (`self._handlers[type(m)]`,
         `cls.registry.get(type(m))`, a parameter's `handlers[kind]`), when the project hands on a
@@ -186,16 +221,10 @@ class Containers:
             source.lstrip(LOCAL) for source in call.dispatch
             if source.startswith(("self.", LOCAL)) and self.registered_table(source) is None
         ]
-        registered = self.registered_work
-        if not tables or not registered:
+        handed = self.handed_work(queued=call.popped) if tables else None
+        if handed is None:
             return None
-        fid, where = registered[0]
-        more = f" and {len(registered) - 1} more" if len(registered) > 1 else ""
-        return (
-            f"`{call.spelled}()` runs a value taken from `{tables[0]}`, a table the analysis cannot read; "
-            f"the project hands on functions doing synchronous Session work ({self.project.functions[fid][1].qualname}, "
-            f"{where}{more}), and any of them may be what it runs"
-        )
+        return f"`{call.spelled}()` runs a value taken from `{tables[0]}`, a table the analysis cannot read; {handed}"
 
     @cached_property
     def registered_work(self) -> list[tuple[FunctionId, str]]:
@@ -204,8 +233,19 @@ class Containers:
         `@bus.handles(PlaceOrder)`, `@subscribe(OrderPlaced)`), or used as a value (`bus.register(M,
         handler)`, `{M: handler}`, `partial(handler, x)`); with where, `path:line`. A handler FastAPI
         calls (a route, a dependency) is no such value: its decorator registers it with FastAPI."""
+        return self._handed_on(self.project.work_chains)
+
+    @cached_property
+    def registered_takers(self) -> list[tuple[FunctionId, str]]:
+        """`registered_work` and the functions handed on so that take a synchronous Session as a
+        parameter (`def record(db: Session, x)`; `Project.session_params`): a queue of work holds
+        one with the Session its caller queues beside it (`QUEUE.append((record, {"db": db}))`)."""
+        taking = {fid for fid, found in self.project.session_params.items() if found}
+        return self._handed_on(taking | set(self.project.work_chains))
+
+    def _handed_on(self, work: Container[FunctionId]) -> list[tuple[FunctionId, str]]:
+        """Those of `work` the code hands on as values (`registered_work`), with where."""
         project = self.project
-        work = project.work_chains
         handlers = {handler.id for handler in project.handlers}
         found: dict[FunctionId, tuple[str, int, str]] = {}
         for module in project.modules.values():

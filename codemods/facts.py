@@ -442,6 +442,10 @@ class Call(_Fact):
     # for a function an inline display offers (`for fn in (a, b)`), `?` for one it cannot read.
     dispatch: tuple[str, ...] = ()
     spelled: str = ""  # a dispatch call's called expression as written
+    # The value called is only ever taken out by a pop (`job, kw = QUEUE.popleft()`, `fn = JOBS.pop()`):
+    # a queue of work filled elsewhere, unread only where the project hands on Session work
+    # (`Containers.dispatch`).
+    popped: bool = False
     # A call of a bare name `f` under `if iscoroutinefunction(f):` (True) or its `else` (False):
     # of what `f` may be, only the coroutine functions (or only the others) run there.
     coroutine_side: bool | None = None

@@ -3031,7 +3031,7 @@ class Project:
                     found.append((call.line, built))
                     continue
                 if call.dispatch:
-                    unread = self.containers.dispatch(call).unread
+                    unread = self.containers.unread(call)
                     if unread is not None:
                         dispatched.append((call.line, f"`{call.spelled}()` runs a value taken from {unread}"))
                         continue

@@ -1304,6 +1304,8 @@ class BodyScanner:
         # Loops binding names to a container's values, no other binding of them in their bodies:
         # (first line, last line of the body, the names, what they take) (`_dispatch`).
         self.loops: list[tuple[int, int, set[str], list[str]]] = []
+        # Of the names in `taken`, whether each is only ever bound by a pop (`job, kw = QUEUE.popleft()`).
+        self.popped: dict[str, bool] = {}
         self.raw_dispatch: list[tuple[facts.Call, list[str]]] = []
         self.named_calls: list[tuple[facts.Call, str]] = []
         # names the body changes in place (`TABLE["x"] = f`), and whether only with `dispatch.inert` values
@@ -1993,6 +1995,7 @@ class BodyScanner:
     def _take(self, target: ast.expr, value: ast.expr, loop: bool = False) -> list[str]:
         """Names bound to a value out of a container: looping over it, or `name = TABLE[kind]`;
         the sources they take (none for no container)."""
+        by_pop = False
         if loop:
             source = dispatch.iterated(value)
             held = dispatch.display(source, own=True)
@@ -2007,10 +2010,14 @@ class BodyScanner:
                 found = [written] if written is not None else []
         else:
             written = dispatch.accessed(value)
+            by_pop = written is None
+            if by_pop:
+                written = dispatch.popped(value)
             found = [written] if written is not None else []
         if found:
             for name in free_names(target):
                 self.taken.setdefault(name, []).extend(found)
+                self.popped[name] = by_pop and self.popped.get(name, True)
         return found
 
     def _dispatch(self, local: frozenset[str], body: list[ast.stmt]) -> None:
@@ -2025,6 +2032,7 @@ class BodyScanner:
                 loops = [loop for loop in self.loops if name in loop[2] and loop[0] <= call.line <= loop[1]]
                 innermost = min(loops, key=lambda loop: loop[1] - loop[0]) if loops and not call.nested else None
                 found.append((call, innermost[3] if innermost is not None else self.taken[name]))
+                call.popped = innermost is None and self.popped.get(name, False)
         resolve = self.collector.resolve
         own = {written for _, sources in found for written in sources if written in local}
         displays = dispatch.local_displays(body, own) if own else {}

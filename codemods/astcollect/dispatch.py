@@ -173,6 +173,29 @@ def accessed(node: ast.expr) -> str | None:
     return dotted(node)
 
 
+# Methods taking a value out of a container as they remove it (`fn, kwargs = QUEUE.popleft()`):
+# a queue of work other code fills; `heapq.heappop(HEAP)` likewise, and an awaited `QUEUE.get()`.
+_POPS = frozenset({"pop", "popleft", "popitem"})
+_AWAITED_POPS = frozenset({"get", "get_nowait"})
+_POP_FUNCTIONS = frozenset({"heappop", "heapq.heappop"})
+
+
+def popped(node: ast.expr) -> str | None:
+    """The container `QUEUE.popleft()`, `JOBS.pop()`, `HANDLERS.pop(k)`, `heapq.heappop(HEAP)` or
+    `await QUEUE.get()` removes a value from, as written, when it is a dotted name; None otherwise."""
+    awaited = type(node) is ast.Await
+    if awaited:
+        node = node.value  # type: ignore[attr-defined]
+    if type(node) is not ast.Call:
+        return None
+    func = node.func
+    if type(func) is ast.Attribute and (func.attr in _POPS or awaited and func.attr in _AWAITED_POPS):
+        return dotted(func.value)
+    if dotted(func) in _POP_FUNCTIONS and len(node.args) == 1 and type(node.args[0]) is not ast.Starred:
+        return dotted(node.args[0])
+    return None
+
+
 def _by_name(node: ast.expr) -> str | None:
     if type(node) is ast.Call and type(node.func) is ast.Name and node.func.id == "getattr":
         if len(node.args) >= 2 and not (type(node.args[1]) is ast.Constant and isinstance(node.args[1].value, str)):

@@ -4,8 +4,10 @@ Its only Session evidence is a Session-carrying call whose target cannot be reso
 Session handed to third-party code, a method of an object built from the Session by unseen
 code, disagreeing implementations of an abstract method, a function taken out of a container
 whose values cannot be read: `HOOKS[kind]()` with `HOOKS` built at run time, changed elsewhere
-or imported from outside the project, a Session reached through a project object that keeps
-another the analysis cannot read: `service.repo.session.commit()` where `repo`'s class is
+or imported from outside the project; a job taken out of a queue of work filled at run time,
+`job, kwargs = QUEUE.popleft(); job(**kwargs)`, where the project hands on functions doing
+synchronous Session work or taking a Session, `enqueue(record, db=db)`; a Session reached
+through a project object that keeps another the analysis cannot read: `service.repo.session.commit()` where `repo`'s class is
 imported from outside PATH or built by a factory it cannot resolve). Not an all-clear: `check` fails
 until the types are visible or the handler is acknowledged with
 `# async-migrate: ignore[AM304] reason` (or `ignore[unverified-session]`).
