@@ -232,6 +232,15 @@ def finish(result, root, mode: Mode, traffic_rows, git, ui: Ui):
         raise applying.Interrupted(written, len(written)) from None
 
 
+def _reasons_hidden(mode: Mode, ui: Ui) -> str:
+    """Where to read the reasons for the blocked handlers when `-q` or `--check` printed none:
+    `-q shows no reasons: run without it, or see the report blocked.md`."""
+    flag = "-q" if ui.quiet else "--check"
+    if mode.report:
+        return f"{flag} shows no reasons: run without it, or see the report {', '.join(str(r) for r in mode.report)}"
+    return f"{flag} shows no reasons: run without it, or write them with --report FILE"
+
+
 def _report_commit_print(result, root, mode: Mode, traffic_rows, git, ui: Ui, written: list[str]):
     from async_migrate.cli.render import (
         print_diff,
@@ -270,6 +279,7 @@ def _report_commit_print(result, root, mode: Mode, traffic_rows, git, ui: Ui, wr
         # The diff is the dry run's product (standard output); with --check or -q only on --diff.
         if not mode.apply and diff and (mode.diff or not (mode.check or ui.quiet)):
             print_diff(ui.out, diff)
+        shown = not ui.quiet and (mode.format is Format.table or ui.verbose or not mode.check)
         if not ui.quiet:
             if mode.format is Format.table or ui.verbose:
                 print_tables(err, result)
@@ -298,7 +308,10 @@ def _report_commit_print(result, root, mode: Mode, traffic_rows, git, ui: Ui, wr
         )
         if follow_first:
             print_lines(err, follow_ups, "yellow")
-        last = summary_line(result, "apply" if mode.apply else "check" if mode.check else "dry", len(written))
+        last = summary_line(
+            result, "apply" if mode.apply else "check" if mode.check else "dry", len(written),
+            "reasons above" if shown else _reasons_hidden(mode, ui),
+        )
         if mode.apply and git.branch:
             last += f" on branch {git.branch}"
         print_lines(err, [last])

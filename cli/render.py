@@ -145,11 +145,12 @@ def print_lines(console: Console, lines: list[str], style: str = "") -> None:
         console.file.write(_paint(console, line, style) + "\n")
 
 
-def summary_line(result: Result, mode: str, written: int = 0) -> str:
+def summary_line(result: Result, mode: str, written: int = 0, reasons: str = "reasons above") -> str:
     """The final line: files, handlers by action, and what happened to the files.
 
     mode: scan (nothing about files), dry (would change), check (would change),
-    apply (wrote).
+    apply (wrote). reasons: where the blocked handlers' reasons are to be read, when the lines
+    above do not show them (`-q`, `--check`): the line must stand on its own.
     """
     counts: dict[str, int] = defaultdict(int)
     for outcome in result.outcomes:
@@ -178,9 +179,9 @@ def summary_line(result: Result, mode: str, written: int = 0) -> str:
         )
         if moved:
             line += (f"; nothing more to migrate: {plural(moved, 'route')} already on AsyncSession, every other "
-                     "handler phase two would move is blocked (reasons above)")
+                     f"handler phase two would move is blocked ({reasons})")
         else:
-            line += "; nothing migrated: every handler phase two would move is blocked (reasons above)"
+            line += f"; nothing migrated: every handler phase two would move is blocked ({reasons})"
     if result.offload_mixed and mode != "scan" and not any(outcome.offload for outcome in result.outcomes):
         line += "; " + _nothing_offloaded(result)
     return line

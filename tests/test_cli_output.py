@@ -379,19 +379,38 @@ async def moved(session: session_dependency):
 """
 
 
-@pytest.mark.parametrize("quiet", [(), ("-q",)], ids=["default", "quiet"])
-def test_phase2_moving_nothing_ends_on_a_summary_saying_so_and_exits_0(cli, project, app_files, quiet):
+def test_phase2_moving_nothing_ends_on_a_summary_saying_so_and_exits_0(cli, project, app_files):
     # Exit 0 as with nothing to change (the contract's `0`; batch counts the repository
     # `blocked`): the last line must not read like a plan that moves the subsystem.
     root = project({**app_files, "api/__init__.py": "", "api/items.py": PHASE2.replace("MOVED", "")})
-    result = cli("phase2", root, "--subsystem", "api/items.py", *quiet)
+    result = cli("phase2", root, "--subsystem", "api/items.py")
     assert result.exit_code == 0, result.output
     last = result.stderr.splitlines()[-1]
     assert last.endswith(
         "1 blocked; 0 files would change; nothing migrated: every handler phase two would move is blocked "
         "(reasons above)"
     ), result.stderr
+    assert "blocked (AM" in result.stderr or "blocked:" in result.stderr, result.stderr  # the reasons are above
     assert not any(line.startswith("follow-up:") for line in result.stderr.splitlines()[-1:])
+
+
+@pytest.mark.parametrize(("args", "flag"), [(("-q",), "-q"), (("--check",), "--check")], ids=["quiet", "check"])
+def test_phase2_moving_nothing_quietly_says_where_the_reasons_are(cli, project, app_files, tmp_path, args, flag):
+    # -q (and --check) print no handler lines: "reasons above" pointed at nothing (a new-user trial)
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": PHASE2.replace("MOVED", "")})
+    result = cli("phase2", root, "--subsystem", "api/items.py", *args)
+    assert result.exit_code == 0, result.output  # nothing would change: --check passes too
+    assert "reasons above" not in result.stderr, result.stderr
+    assert result.stderr.splitlines()[-1].endswith(
+        f"nothing migrated: every handler phase two would move is blocked ({flag} shows no reasons: run without "
+        "it, or write them with --report FILE)"
+    ), result.stderr
+    report = tmp_path / "blocked.md"
+    result = cli("phase2", root, "--subsystem", "api/items.py", *args, "--report", str(report))
+    assert result.stderr.splitlines()[-1].endswith(
+        f"({flag} shows no reasons: run without it, or see the report {report})"
+    ), result.stderr
+    assert "`session.bulk_save_objects()` does not exist on AsyncSession" in report.read_text()
 
 
 def test_phase2_run_again_on_a_migrated_subsystem_says_its_routes_are_already_on_async_session(
