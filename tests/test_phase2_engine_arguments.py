@@ -150,3 +150,70 @@ def test_near_miss_connect_args_holding_only_check_same_thread_are_dropped_with_
     assert handler(apply(cli, root, subsystem="main.py"), "heroes")["action"] == "migrate"
     text = read(root, "main.py")
     assert "connect_args" not in text[text.index("async_engine = create_async_engine("):text.index("async def heroes")]
+
+
+# A new-user trial's engine module: the tutorial's check_same_thread dict under a name, chosen by
+# a conditional written in the keyword itself; it blocked every subsystem (AM341).
+NAMED_IN_CONDITIONAL = """
+import os
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+DATABASE_URL = os.environ["DATABASE_URL"]
+_sqlite_args = {sqlite_args}
+engine = create_engine(DATABASE_URL, pool_pre_ping=True,
+                       connect_args=_sqlite_args if DATABASE_URL.startswith("sqlite") else {{}})
+
+
+class Hero(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=50)
+
+
+def get_session():
+    with Session(engine) as session:
+        yield session
+
+
+app = FastAPI()
+
+
+@app.post("/heroes")
+def add_hero(name: str, session: Annotated[Session, Depends(get_session)]):
+    session.add(Hero(name=name))
+    session.commit()
+    return {{"names": [h.name for h in session.exec(select(Hero)).all()]}}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_named_check_same_thread_dict_chosen_by_a_conditional_is_dropped_and_the_route_runs(cli, project, kind):
+    with database(kind) as url:
+        root = project({"main.py": NAMED_IN_CONDITIONAL.format(sqlite_args='{"check_same_thread": False}')})
+        document = apply(cli, root, subsystem="main.py")
+        assert handler(document, "add_hero")["action"] == "migrate", handler(document, "add_hero")
+        text = read(root, "main.py")
+        assert "connect_args" not in text[text.index("async_engine = create_async_engine("):text.index("class Hero")]
+        script = textwrap.dedent("""
+            from fastapi.testclient import TestClient
+            from sqlmodel import SQLModel
+            import main
+            SQLModel.metadata.drop_all(main.engine)
+            SQLModel.metadata.create_all(main.engine)
+            with TestClient(main.app) as client:
+                assert client.post("/heroes", params={"name": "ada"}).json() == {"names": ["ada"]}
+                assert client.post("/heroes", params={"name": "bo"}).json() == {"names": ["ada", "bo"]}
+            print("ok")
+        """)
+        env = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": url or f"sqlite:///{root / 'app.db'}"}
+        result = run_python(script, cwd=root, env=env, timeout=180)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stdout + result.stderr
+
+
+def test_near_miss_a_named_dict_with_other_keys_chosen_by_a_conditional_still_blocks(cli, project):
+    root = project({"main.py": NAMED_IN_CONDITIONAL.format(sqlite_args='{"check_same_thread": False, "timeout": 7}')})
+    document = run(cli, root, subsystem="main.py")
+    found = handler(document, "add_hero")
+    assert found["action"] == "blocked" and found["codes"] == ["AM341"], found

@@ -350,19 +350,30 @@ def _only_check_same_thread(text: str, path: str, read: Callable[[str], str] | N
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
         return False
-    if isinstance(node, ast.Name) and read is not None:
-        try:
-            tree = parse_any(read(path), path)
-        except (OSError, SyntaxError, ValueError):
-            return False
-        values = _bindings_everywhere(tree, node.id)
-        return bool(values) and all(_check_same_thread_only(v) for v in values)
-    return _check_same_thread_only(node)
+    module: list[ast.Module] = []
+
+    def bound(name: str) -> list[ast.expr]:
+        if read is None:
+            return []
+        if not module:
+            try:
+                module.append(parse_any(read(path), path))
+            except (OSError, SyntaxError, ValueError):
+                return []
+        return _bindings_everywhere(module[0], name)
+
+    return _check_same_thread_only(node, bound)
 
 
-def _check_same_thread_only(node: ast.expr) -> bool:
+def _check_same_thread_only(node: ast.expr, bound: Callable[[str], list[ast.expr]], depth: int = 0) -> bool:
+    """A dict display of `check_same_thread` at most, a conditional choosing between such, or a name
+    (`bound` gives its values) every value of which is one: the FastAPI tutorial's `_sqlite_args if
+    url.startswith("sqlite") else {}` too."""
     if isinstance(node, ast.IfExp):
-        return _check_same_thread_only(node.body) and _check_same_thread_only(node.orelse)
+        return _check_same_thread_only(node.body, bound, depth) and _check_same_thread_only(node.orelse, bound, depth)
+    if isinstance(node, ast.Name) and depth < 4:
+        values = bound(node.id)
+        return bool(values) and all(_check_same_thread_only(v, bound, depth + 1) for v in values)
     return isinstance(node, ast.Dict) and all(
         isinstance(k, ast.Constant) and k.value == "check_same_thread" for k in node.keys
     )
