@@ -430,6 +430,19 @@ def test_a_def_heavy_route_whose_ratio_fell_decisively_is_explained_not_called_s
     verdict = result.verdict()
     assert not result.still_blocked(), verdict
     assert verdict.startswith("loop-blocked ratio fell from 16.10 to 1.31 (12.3 times lower), yet"), verdict
+    # the loop is still busy after (1.31 >= 1): the last line says so, as README promises for a ratio of 1 or more
+    import io
+
+    from rich.console import Console
+
+    from async_migrate.cli.verify_cmd import print_smoke
+
+    assert result.session_off_loop()
+    console = Console(file=io.StringIO(), no_color=True, width=2000)
+    print_smoke(console, {"verdict": verdict, "still_blocked": False, "session_off_loop": True}, quiet=True)
+    assert console.file.getvalue().splitlines()[-1].startswith("smoke: LOOP STILL BUSY: ")  # type: ignore[attr-defined]
+    below = SmokeResult(settings, before=side("before", 16.10), after=side("after", 0.6), heavy_route=heavy)
+    assert not below.session_off_loop() and not below.still_blocked()
     assert "runs app.routers.posts.list_posts, a plain `def`" in verdict
     assert "the light route is an `async def`, so it waits for no threadpool thread" in verdict
     assert "rerun with --concurrency 1" in verdict and "an `async def` route builds its ORM objects" not in verdict

@@ -318,14 +318,16 @@ class SmokeResult:
         )
 
     def session_off_loop(self) -> bool:
-        """Whether a still-blocked loop is busy with something else than the heavy route's Session
-        work: that route is a plain `def` FastAPI runs in its threadpool, and no light request timed
-        out; what holds the loop is then the work done there for every request (encoding the
-        response) and the GIL, not a migration that failed."""
+        """Whether the loop after is busy (a light request under load waited as long as a whole heavy
+        one: a measurable ratio at or above `BLOCKED`) with something else than the heavy route's
+        Session work: that route is a plain `def` FastAPI runs in its threadpool, and no light request
+        timed out; what holds the loop is then the work done there for every request (encoding the
+        response) and the GIL, not a migration that failed. Also when the ratio fell decisively (not
+        `still_blocked`): the loop is still busy, and the last line must not read as a pass."""
         after, heavy = self.after, self.heavy_route
         return bool(
-            self.still_blocked() and heavy is not None and not heavy.coroutine
-            and after is not None and not after.light_timeouts
+            heavy is not None and not heavy.coroutine and after is not None and not after.light_timeouts
+            and after.measurable and after.loop_blocked_ratio >= BLOCKED
         )
 
     def to_json(self) -> dict[str, Any]:
