@@ -162,21 +162,47 @@ def plain_wrapper_io(project: Project, fid: FunctionId, names: Iterable[str] | N
     return found
 
 
+def loop_wrapper_io(project: Project, fid: FunctionId, names: Iterable[str] | None = None) -> list[WrapperIO]:
+    """The Session I/O the `async def` wrappers of a function's project decorators (those FastAPI
+    calls, below a route decorator) do around each call of it as a coroutine function, on the
+    Sessions it is handed in `names` (its Session parameters by default): `await db.commit()`
+    after `await fn(*args, db=db, **kwargs)`, what runs once the function has returned. A wrapper
+    that was not read is not listed (phase two blocks a route under a decorator it cannot show
+    awaits it, `handler_decorators`)."""
+    _, function = project.functions[fid]
+    params = set(names) if names is not None else set(project.session_params.get(fid, {}))
+    if not params or not function.decorators:
+        return []
+    found: list[WrapperIO] = []
+    for decorator in _applied(project, function):
+        target = project.decorator_function(decorator.callee)
+        if target is None:
+            continue
+        target_fid = (target[0].name, target[1].key)
+        uses = target[1].loop_wrapper_uses
+        if uses is not None:
+            found.extend(wrapper_io(project, fid, decorator, target_fid, params, uses))
+    return found
+
+
 def wrapper_io(
-    project: Project, fid: FunctionId, decorator: facts.Decorator, target: FunctionId, params: set[str]
+    project: Project, fid: FunctionId, decorator: facts.Decorator, target: FunctionId, params: set[str],
+    uses: tuple[facts.WrapperUse, ...] | None = None,
 ) -> list[WrapperIO]:
-    """`plain_wrapper_io` for the decorator `decorator` of `fid`, whose function is `target`."""
+    """`plain_wrapper_io` for the decorator `decorator` of `fid`, whose function is `target`;
+    with `uses`, of those (its `async def` wrapper's) instead of its plain wrapper's."""
     target_module, wrapper = project.functions[target]
     if wrapper.wraps == "passthrough":
         return []  # no wrapper: the function itself is what gets called
     where = f"{target_module.path}:{wrapper.line}"
-    if wrapper.plain_wrapper is None:
+    uses = uses if uses is not None else wrapper.plain_wrapper
+    if uses is None:
         return [WrapperIO(decorator, where, None, False)]
     _, function = project.functions[fid]
     positional = [p.name for p in function.params if p.positional]
     named = {p.name for p in function.params if not p.variadic}
     found = []
-    for use in wrapper.plain_wrapper:
+    for use in uses:
         if use.keyword is not None:
             param = use.keyword if use.keyword in named else None
             if param is None:

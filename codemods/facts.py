@@ -688,6 +688,10 @@ class Function(_Fact):
     wrapped: str | None = None
     # the lines of the `async def` wrapper it returns for a coroutine function: on the event loop
     loop_wrapper: tuple[int, int] | None = None
+    # what that `async def` wrapper does around each call with the values it hands the function, as
+    # `plain_wrapper` (`await db.commit()` after `await fn(*args, db=db, **kwargs)`): None where none
+    # was read
+    loop_wrapper_uses: tuple[WrapperUse, ...] | None = None
     # what the plain wrapper it returns for a plain function (past a branch on
     # `iscoroutinefunction(func)`; a factory's, of the decorator it returns) does around each call
     # with the values it hands that function (`astcollect.wrapper_sessions`): None where no plain

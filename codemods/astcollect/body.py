@@ -249,7 +249,11 @@ def _read_function(
             node, function.wrapped, collector.source.code, collector.module_defs
         )
     if function.wraps is not None:
-        function.loop_wrapper = _loop_wrapper(collector, node, bound)
+        awaiting = _loop_wrapper_node(collector, node, bound)
+        if awaiting is not None:
+            wrapper, wrapped = awaiting
+            function.loop_wrapper = wrapper.lineno, wrapper.end_lineno or wrapper.lineno
+            function.loop_wrapper_uses = plain_wrapper_uses(collector, wrapper, wrapped)
         plain = _plain_wrapper(collector, node, bound)
         if plain is not None:
             function.plain_wrapper = plain_wrapper_uses(collector, *plain)
@@ -893,13 +897,14 @@ def _wrapper_calls(wrapper: ast.FunctionDef | ast.AsyncFunctionDef, wrapped: str
     return None
 
 
-def _loop_wrapper(
+def _loop_wrapper_node(
     collector: Collector, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool = False
-) -> tuple[int, int] | None:
-    """The lines of the `async def` wrapper a decorator returns for a coroutine function (in a
-    branch on `iscoroutinefunction(func)` or whatever it is given), which runs on the event loop
-    around every call of an `async def` it decorates; a factory's, of the decorator it returns.
-    `bound`: a method, whose first parameter is its instance or class."""
+) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, str] | None:
+    """The `async def` wrapper a decorator returns for a coroutine function (in a branch on
+    `iscoroutinefunction(func)` or whatever it is given), which runs on the event loop around
+    every call of an `async def` it decorates; a factory's, of the decorator it returns; with the
+    name holding the function it wraps. `bound`: a method, whose first parameter is its instance
+    or class."""
     params = [*node.args.posonlyargs, *node.args.args][1 if bound else 0 :]
     if not params or collector.source.one_line_suite(node.body):
         return None
@@ -922,9 +927,9 @@ def _loop_wrapper(
         if wrapper is None:
             continue
         if type(wrapper) is ast.AsyncFunctionDef and _wrapper_calls(wrapper, first) is not None:
-            return wrapper.lineno, wrapper.end_lineno or wrapper.lineno
+            return wrapper, first
         if type(wrapper) is ast.FunctionDef and _wrapper_calls(wrapper, first) is None:
-            found = _loop_wrapper(collector, wrapper)
+            found = _loop_wrapper_node(collector, wrapper)
             if found is not None:
                 return found
     return None

@@ -28,10 +28,11 @@ _UNKNOWN: _Slot = (None, None)
 
 
 def plain_wrapper_uses(
-    collector: Collector, wrapper: ast.FunctionDef, wrapped: str,
+    collector: Collector, wrapper: ast.FunctionDef | ast.AsyncFunctionDef, wrapped: str,
 ) -> tuple[facts.WrapperUse, ...]:
     """The Session methods and functions the plain `wrapper` calls on what it hands the function
-    its decorator's parameter `wrapped` holds (`fn(db, *args, **kwargs)`)."""
+    its decorator's parameter `wrapped` holds (`fn(db, *args, **kwargs)`); the `async def` wrapper's
+    alike (`await fn(...)`, `await db.commit()`)."""
     calls = [
         node for node in ast.walk(wrapper)
         if type(node) is ast.Call and dotted(node.func) == wrapped

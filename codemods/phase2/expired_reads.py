@@ -34,6 +34,7 @@ from async_migrate.codemods.phase2 import (
     helper_expiry,
     no_object,
     rolled_back,
+    wrapper_commits,
 )
 from async_migrate.codemods.phase2.bound import bound_after, raised_after
 from async_migrate.codemods.phase2.partial_refresh import is_partial, partial_refresh
@@ -498,7 +499,9 @@ def analyse(
             points.append((replace(call, receiver=chain, method=method), chain, method != "flush"))
         elif call.index in callees:
             passed = next((a.name for a in call.args if a.name in names), None)
-            if passed is not None and commits(project, callees[call.index]):
+            if passed is not None and (
+                commits(project, callees[call.index]) or wrapper_commits.commits(project, callees[call.index])
+            ):
                 points.append((call, passed, True))
             elif passed is not None and call.index in through:
                 points.append((call, passed, False))
@@ -517,6 +520,10 @@ def analyse(
         headers[exited.index] = header
         points.append((exited, exited.receiver or "", True))
     result.blocks.extend(_unnamed_commits(project, fid, function, unnamed, expiry, names))
+    # `@transactional` committing in its `async def` wrapper once the function has returned
+    result.blocks.extend(wrapper_commits.blocks(
+        project, fid, expiry, names, expired_lists.function_node(models.tree(module.path), function), unread_return
+    ))
     if not points:
         return result
     bindings: dict[str, list[facts.Binding]] = {}
