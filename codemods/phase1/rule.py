@@ -571,6 +571,17 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
         built = _builds_only(project, handler, work)
         if built:
             return [AM133.reason(_built_text(handler.kind, built))]
+        if handler.kind == HandlerKind.LIFECYCLE and _scheduled_only(project, handler, work):
+            # "runs once ... blocks no request" would contradict the task note: the task runs beside them
+            own = _run_in_place(project, handler)
+            once = (
+                f"its synchronous engine work at {engine_summary(own)} runs once on the event loop, before the "
+                "first request or after the last: it delays startup or shutdown and blocks no request; it does"
+            ) if own else "does"
+            return [AM133.reason(
+                f"startup/shutdown handler: phase one leaves it async def; {once} no synchronous Session work of its "
+                "own: what it reaches is in the coroutine it schedules, which runs beside the requests (below)"
+            )]
         return [AM133.reason(_hook_text(handler.kind, work, engine) + caveat)]
     unrecognised = sorted({r.unrecognised for r in handler.registrations if r.unrecognised})
     if unrecognised:
@@ -721,6 +732,15 @@ def _builds_only(project: Project, handler: Handler, work: SessionWork) -> list[
     if any(line in entered for line in work.opened):
         return []
     return sorted(built | set(work.opened))
+
+
+def _scheduled_only(project: Project, handler: Handler, work: SessionWork) -> bool:
+    """Whether all the Session work a start-up or shutdown handler reaches is in the coroutines it
+    schedules as tasks (`asyncio.create_task(drain_forever())`), none in its own code."""
+    scheduled = {(task.line, f"{task.task}(...)") for task in coroutine_tasks(project, handler.id)}
+    return bool(work.blocking) and not (work.used or work.opened or work.own or work.opening_callees) and all(
+        (b.line, b.call) in scheduled for b in work.blocking
+    )
 
 
 def _built_text(kind: str, lines: list[int]) -> str:
