@@ -110,3 +110,24 @@ def test_a_subsystem_where_nothing_migrates_gets_no_greenlet_follow_up_beside_an
     # the subsystem already moved keeps the follow-up on a rerun
     again = cli.json("phase2", str(root), "--subsystem", "routers/notes.py")
     assert any(f.startswith(GREENLET) for f in again["subsystem"]["follow_ups"]), again["subsystem"]
+
+
+def test_the_generic_names_note_does_not_ask_for_names_the_configuration_gives(cli, project):
+    # A new-user trial named the replica's stack in --config and was still told to run phase two
+    # with a configuration naming it.
+    root = build(project)
+    config = root / "names.toml"
+    config.write_text(
+        '[tool.async-migrate]\nasync-engine = "async_notes_engine"\nasync-sessionmaker = "async_notes_maker"\n'
+        'async-dependency = "get_async_notes_db"\n',
+        encoding="utf-8",
+    )
+    document = cli.json("phase2", str(root), "--subsystem", "routers/notes.py", "--config", str(config))
+    assert handler(document, "list_notes")["action"] == "migrate", document["handlers"]
+    [said] = [f for f in document["subsystem"]["follow_ups"] if "stands for `SessionLocal`" in f]
+    assert said.startswith("the async stack (`async_notes_engine`, `async_notes_maker`, `get_async_notes_db`"), said
+    assert "to say so in its names" not in said, said
+    # near miss: the default names still get the advice
+    default = cli.json("phase2", str(root), "--subsystem", "routers/notes.py")
+    [said] = [f for f in default["subsystem"]["follow_ups"] if "stands for `SessionLocal`" in f]
+    assert "to say so in its names, run phase two with a configuration (`--config`)" in said, said

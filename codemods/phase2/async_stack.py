@@ -857,6 +857,11 @@ class _Analysis:
         if not others:
             return
         plan.other_makers = others
+        defaults = Config()
+        plan.names_configured = any(
+            getattr(self.config, key) != getattr(defaults, key)
+            for key in ("async_engine", "async_sessionmaker", "async_dependency", "async_alias")
+        )
         plan.notes.append(generic_names_note(plan))
 
     def _test_client_notes(self) -> None:
@@ -2242,8 +2247,11 @@ def generic_names_note(plan: StackPlan) -> str:
     return (
         f"the async stack ({names}) stands for `{plan.sessionmaker.name}` "
         f"({plan.sessionmaker.where}) only, not {', '.join(plan.other_makers)}: routes moved onto it run on that "
-        "sessionmaker's database; to say so in its names, run phase two with a configuration (`--config`) "
-        "naming `async-engine`, `async-sessionmaker`, `async-dependency` and `async-alias`"
+        "sessionmaker's database"
+        + ("" if plan.names_configured else (
+            "; to say so in its names, run phase two with a configuration (`--config`) "
+            "naming `async-engine`, `async-sessionmaker`, `async-dependency` and `async-alias`"
+        ))
     )
 
 

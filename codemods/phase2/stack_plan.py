@@ -154,6 +154,9 @@ class StackPlan:
     # The other synchronous sessionmakers the generated stack does not stand for, as the
     # follow-up `async_stack.generic_names_note` names them (empty: no such follow-up).
     other_makers: list[str] = field(default_factory=list)
+    # The configuration names the stack (`async-engine = "async_reader_engine"`): the follow-up
+    # does not ask for what the user already did.
+    names_configured: bool = False
     engine_edit: tuple[str, EngineEdit] | None = None  # (path, edit)
     # The stack on the application's state: path -> (module, LifespanEdit | None, DependencyEdit | None)
     state_edits: dict[str, tuple[str, object, object]] = field(default_factory=dict)
