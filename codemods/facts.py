@@ -1408,6 +1408,11 @@ class DefinitionKeys:
         self._seen[qualname] = count
         return qualname if count == 1 else f"{qualname}#{count}"
 
+    def peek(self, qualname: str) -> str:
+        """The key `next` would give, without taking it."""
+        count = self._seen.get(qualname, 0) + 1
+        return qualname if count == 1 else f"{qualname}#{count}"
+
 
 def module_name(path: str) -> tuple[str, bool]:
     """Dotted module name for a posix path relative to the root, and whether it is a package."""

@@ -36,6 +36,7 @@ from async_migrate.codemods.phase1.shared_session import (
     shared_session_uses,
 )
 from async_migrate.codemods.phase2 import (
+    both_protocols,
     built_refresh,
     copied_classes,
     dependencies,
@@ -334,6 +335,9 @@ def compute(
     a route already on an AsyncSession must take for its dependencies' twins to share it."""
     routes = _routes_in(project, set(modules))
     closure = Closure(name, routes)
+    # decided once per project, with the source read: a unit of work's own `__aenter__` beside the
+    # `__enter__` phase two turns into one (and before the blockers `_left_out` reads)
+    both_protocols.pairs(project, read)
     _left_out(project, read, expiry)  # decided once per project, with the source read for methods named as values
     shared_holders = set(parallel) | _copied_earlier(project)
     candidates: dict[FunctionId, Handler] = {}
@@ -497,6 +501,7 @@ def compute(
             _Own(AM297, line, why)
             for line, why in entry_blockers(project, fid, trees)
         )
+        own_blockers[fid].extend(_Own(AM297, line, why) for line, why in both_protocols.blockers(project, fid))
         own_blockers[fid].extend(
             _Own(AM278 if code == AM278.code else by_code(code), line, why)
             for line, why, code in unit_of_work_module.maker_blockers(project, fid, engine)

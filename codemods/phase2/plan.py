@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from async_migrate.codemods import facts, session_work, twin_names
-from async_migrate.codemods.phase2 import holders, tx_dependency, unit_of_work
+from async_migrate.codemods.phase2 import both_protocols, holders, tx_dependency, unit_of_work
 from async_migrate.codemods.phase2.closure import Closure
 from async_migrate.codemods.phase2.dependencies import class_dependency
 from async_migrate.codemods.phase2.derived import derived_names
@@ -27,7 +27,7 @@ from async_migrate.codemods.phase2.rewrites.base import CallKind, FunctionSite, 
 from async_migrate.codemods.phase2.rewrites.base import imported_as as _imported_as
 from async_migrate.codemods.phase2.rewrites.base import unused as _unused
 from async_migrate.codemods.phase2.rewrites.session_params import ParamKind, ParamSite
-from async_migrate.codemods.project import Edge, Project
+from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.vocabulary import SYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
 
@@ -119,6 +119,9 @@ class FilePlan:
     parallel: dict[str, tuple[str, dict[str, FunctionPlan]]] = field(default_factory=dict)
     # Methods a parallel class's copy leaves out (they cannot move): class qualname -> method keys.
     parallel_omitted: dict[str, set[str]] = field(default_factory=dict)
+    # A class's own `__aenter__`/`__aexit__` doing what the `__enter__`/`__exit__` turned into it
+    # does, removed from the class moving in place (`both_protocols`): method keys.
+    superseded: set[str] = field(default_factory=set)
     # Methods added to a parallel class an earlier run wrote below its class: class qualname ->
     # (the copy's name, method key -> plan).
     parallel_additions: dict[str, tuple[str, dict[str, FunctionPlan]]] = field(default_factory=dict)
@@ -261,6 +264,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
     _write_alias_twins(plans, pending_aliases, used_aliases)
     _plan_parallel_family(project, plans, parallel, closure.existing_parallel)
     _plan_in_place_bases(project, plans, parallel)
+    _plan_superseded(project, plans, migrated - existing, parallel, closure.existing_parallel)
     for fid in sorted([*closure.left_out, *closure.unused_copies]):
         held_by = project.flow.classes.owner(fid)
         if held_by is not None and held_by in parallel and held_by not in closure.existing_parallel:
@@ -274,6 +278,25 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
             if (plan.functions or plan.parallel or plan.parallel_additions) and path in by_path:
                 _plan_class_renames(project, by_path[path], plan, parallel)
     return plans
+
+
+def _plan_superseded(
+    project: Project, plans: dict[str, FilePlan], moving: set[FunctionId], parallel: dict[str, str], existing: set[str]
+) -> None:
+    """A class's own `__aenter__`/`__aexit__` beside the `__enter__`/`__exit__` that becomes it,
+    doing the same (`both_protocols.superseded`): left out of the parallel copy, or removed from
+    the class moving in place, so the class defines the method once."""
+    for own, sync in sorted(both_protocols.superseded(project).items()):
+        holder = holders.holder_of(project, sync)
+        if sync not in moving or holder is None or holder.ref in existing:
+            continue
+        module, function = project.functions[own]
+        plan = plans.setdefault(module.path, FilePlan())
+        if holder.ref in parallel:
+            plan.parallel_omitted.setdefault(function.qualname.rpartition(".")[0], set()).add(function.key)
+        else:
+            plan.superseded.add(function.key)
+            plan.functions.pop(function.key, None)
 
 
 def _iterator_returns(project: Project, function: facts.Function) -> bool:

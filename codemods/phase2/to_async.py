@@ -89,6 +89,11 @@ class MigrateToAsyncSession(DefinitionCommand):
         return result
 
     def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):
+        if isinstance(original, cst.FunctionDef) and self.plan.superseded and id(original) not in self._entered:
+            # a class's own `__aenter__` the `__enter__` turned into it replaces (`FilePlan.superseded`)
+            key = self._numbering.peek(".".join([*self._classes, original.name.value]))
+            result = super().on_leave(original, updated)
+            return cst.RemoveFromParent() if key in self.plan.superseded else result
         if not isinstance(original, cst.ClassDef):
             return super().on_leave(original, updated)
         qualname = ".".join(self._classes)
