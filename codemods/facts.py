@@ -1200,6 +1200,12 @@ class ClassFacts(_Fact):
     # UserService, ...)`): the resolved reference of its first positional argument, "" when it
     # is no dotted name.
     provides: dict[str, str] = field(default_factory=dict)
+    # Of those, the line of the provider's call and its other arguments (`session=session_factory`),
+    # each as written when a dotted name (a sibling provider, `Container.x`, `x.provided.y`), as
+    # `callee(first)` when a provider call written in place (`providers.Singleton(SessionLocal)`:
+    # the resolved references), "" for any other expression: what the object it makes is handed.
+    provider_lines: dict[str, int] = field(default_factory=dict)
+    provider_args: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Instance attributes the class's methods assign (`self.router = APIRouter(prefix="/x")`),
     # in modules whose text names a router: the call, as a module-level value; None for an
     # attribute assigned more than once or anything but a call.

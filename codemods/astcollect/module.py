@@ -1919,6 +1919,8 @@ class Collector:
                         first = value.args[0] if value.args else None
                         provided = self.ref(first) if first is not None and type(first) is not ast.Starred else None
                         found.provides.update(dict.fromkeys(targets, provided or ""))
+                        found.provider_lines.update(dict.fromkeys(targets, self.source.line_of(value)))
+                        found.provider_args.update(dict.fromkeys(targets, self._provider_args(value)))
                 made = loop_holders.factory(value, self.ref)
                 if made is not None:
                     found.factories.update(dict.fromkeys(targets, made))
@@ -1961,6 +1963,22 @@ class Collector:
             stores, unread = item_stores.read(statements, lambda value, local: self.expression(value, local))
             found.item_stores, found.item_unread = stores, unread
         self.facts.classes.append(found)
+
+    def _provider_args(self, call: ast.Call) -> tuple[str, ...]:
+        """`facts.ClassFacts.provider_args` of a dependency-injector provider's call."""
+        found = []
+        for node in [*call.args[1:], *(k.value for k in call.keywords)]:
+            written = dotted(node)
+            if written is None and type(node) is ast.Call:
+                callee = self.ref(node.func)
+                first = node.args[0] if node.args else None
+                provided = self.ref(first) if first is not None and type(first) is not ast.Starred else None
+                if callee is not None and callee.startswith(PROVIDERS_PREFIX):
+                    written = f"{callee}({provided or ''})"
+                elif callee is not None and not node.args and not node.keywords:
+                    written = f"{callee}()"  # `session=SessionLocal()`: opened once, as the class body runs
+            found.append(written or "")
+        return tuple(found)
 
     def _declared_attr(self, method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         return any(self.ref(d) in DECLARED_ATTRS for d in method.decorator_list)

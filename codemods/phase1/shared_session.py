@@ -46,7 +46,8 @@ from async_migrate.codemods.phase1.registry_handed import registry_of, state_reg
 from async_migrate.codemods.phase1.shared_updates import shared_self
 from async_migrate.codemods.phase1.thread_local import thread_local_objects
 from async_migrate.codemods.project import FunctionId, Project
-from async_migrate.codemods.session_work import handed_held_sessions
+from async_migrate.codemods.provided_sessions import shared_provided
+from async_migrate.codemods.session_work import handed_held_sessions, session_work_view
 from async_migrate.codemods.vocabulary.dependency_injector import SINGLE_INSTANCE_PROVIDERS
 from async_migrate.codemods.vocabulary.python import CACHED_PROPERTIES, CACHES, CONTEXT_MANAGER_DECORATORS
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS, SESSION_IO_METHODS
@@ -761,7 +762,47 @@ def _own_uses(project: Project, fid: FunctionId, dead: Spans = NO_SPANS) -> list
             holder, certain = found
             callee = call.callee or call.func or ""
             uses.append(SharedUse(module.path, call.line, f"{project.written(callee)}(...)", holder, certain))
+    if project._providers:
+        uses.extend(_provided_uses(project, fid, dead))
     return uses
+
+
+def _provided_uses(project: Project, fid: FunctionId, dead: Spans) -> list[SharedUse]:
+    """Session work on what a dependency-injector provider hands every request, or builds on a
+    Session it does (`provided_sessions`): a parameter it is injected into (`svc =
+    Depends(Provide[Container.user_service])`) whose Session method `fid` calls, or which it calls
+    a method of, or hands on, reaching Session work; a provider `fid` calls (`container.db()`),
+    where `fid` does Session work."""
+    module, function = project.functions[fid]
+    found: list[SharedUse] = []
+    edges = {id(edge.call): edge.callee for edge in project.all_calls_from.get(fid, ())}
+    for param in function.params:
+        if not param.provide or param.provide == "?" or param.provide.endswith(".provider"):
+            continue
+        shared = shared_provided(project, param.provide)
+        if shared is None:
+            continue
+        name = param.name
+        for call in function.calls:
+            if dead and within(dead, call.line):
+                continue
+            on = call.receiver == name or (call.func or "").startswith(f"${name}.")
+            handed = any(a.name == name or (a.expr or "").startswith(f"${name}.") for a in call.args)
+            direct = call.receiver == name and call.method in SESSION_IO_METHODS
+            callee = edges.get(id(call))
+            if direct or ((on or handed) and callee is not None and session_work_view(project, callee).any):
+                written = f"{project.written(call.func or call.callee or name)}()"
+                found.append(SharedUse(module.path, call.line, written, f"`{name}`, {shared.words}", remedy=shared.remedy))
+                break
+    for call in function.calls:
+        if not call.callee or "$" in call.callee or (dead and within(dead, call.line)):
+            continue
+        shared = shared_provided(project, call.callee)
+        if shared is not None and session_work_view(project, fid).any:
+            written = f"{project.written(call.callee)}()"
+            found.append(SharedUse(module.path, call.line, written, f"what `{written}` gives, {shared.words}",
+                                   remedy=shared.remedy))
+    return found
 
 
 

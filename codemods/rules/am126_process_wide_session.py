@@ -35,6 +35,19 @@ Found from a handler down every function it reaches (`Project.all_calls_from`):
   directly (`shared_session().query(...)`), bound to a local first, or given as a dependency
   (`db: Session = Depends(get_cached_db)`): the cache hands every caller the one Session it
   opened first;
+- Session work on what a dependency-injector provider makes when that is, or works on, one Session
+  for the whole process (`provided_sessions.py`), injected (`svc = Depends(Provide[Container.users])`:
+  a Session method called on it, or a method of it or a function handed it reaching Session work) or
+  called (`container.users()`): a Session a `providers.Singleton` (`ThreadSafeSingleton`, the
+  `Delegated` ones) makes once, or a `providers.Resource` initialises once and hands every injection
+  until it is shut down (a `Closing[...]` marker shuts it down after one call, while other requests
+  may hold it still); an object a provider of any kind builds on such a one (`users =
+  providers.Factory(UserService, session=session_factory)`, also through other providers, or a
+  provider written in place); an object a single-instance provider builds once with a Session from
+  any provider (`providers.Singleton(UserService, session=per_call_session)`); a Session the
+  container's class body opens (`session=SessionLocal()`). Not shared: a `providers.Factory` of the
+  sessionmaker (one per call), a `ThreadLocalSingleton` (one per worker thread) or a
+  `ContextLocalSingleton` (one per context) of it, a singleton of a class given no Session;
 - any of these behind a local name (`s = db`) or a project function's result
   (`current_session()` returning `db`), followed to the expressions that made them.
 

@@ -3,7 +3,9 @@
 FastAPI runs a `def` route or dependency in its threadpool, so concurrent requests run it on
 several threads at once. When its Session work lands on one Session object every request gets
 (a module global `db = SessionLocal()`, a unit of work kept on a module-level message bus whose
-`__enter__` opens its Session into `self.session`, what an `@lru_cache` dependency returns),
+`__enter__` opens its Session into `self.session`, what an `@lru_cache` dependency returns, a
+service a dependency-injector container builds on a `providers.Singleton` or `providers.Resource`
+Session; the shapes are AM126's),
 those threads use that one Session together: a `Session` is not thread-safe, so transactions
 interleave, one request's `close()` ends another's work, or "This session is provisioning a new
 connection; concurrent operations are not permitted". Phase one never makes such a handler `def`

@@ -35,3 +35,7 @@ SINGLE_INSTANCE_PROVIDERS = frozenset(
     _PROVIDERS + name
     for name in ("Singleton", "DelegatedSingleton", "ThreadSafeSingleton", "DelegatedThreadSafeSingleton")
 )
+# A resource is initialised once, on first use or `init_resources()`, and every injection gets what
+# it made (what its generator yielded) until `shutdown_resources()`, or a `Closing[...]` marker's
+# shutdown after one call: concurrent calls share it all the same.
+ONCE_INITIALISED_PROVIDERS = frozenset({_PROVIDERS + "Resource"})

@@ -257,3 +257,254 @@ def test_after_phase_one_concurrent_requests_on_a_lazy_singleton_keep_every_comm
     result = run_python(RACE, cwd=root, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.splitlines()[-1]) == {"created": 80, "stored": 80}
+
+
+# A service on a Session a dependency-injector container hands it (the trial's shape): what the
+# provider handing the Session (or the service) keeps decides whether every request gets one.
+SERVICE = """
+from sqlalchemy.orm import Session
+
+from models import Item
+
+
+class ItemRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, name: str) -> None:
+        self.session.add(Item(name=name))
+        self.session.flush()
+
+
+class ItemService:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.items = ItemRepository(session)
+
+    def add(self, name: str) -> None:
+        self.items.add(name)
+        self.session.commit()
+
+
+class Settings:
+    greeting = "hello"
+"""
+
+DI_CONTAINER = """
+from dependency_injector import containers, providers
+
+from db.engine import database_sessionmaker, get_db_session
+from db.service import ItemService, Settings
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Singleton(Settings)
+    session_factory = providers.{session}
+    item_service = providers.{service}
+"""
+
+SERVICE_ROUTE = """
+from typing import Annotated
+
+from dependency_injector.wiring import Provide, inject
+from fastapi import Depends
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.container import Container
+from db.service import ItemService, Settings
+from models import Item
+
+
+@router.post("/items/{name}", status_code=201)
+@inject
+async def add_item(name: str, svc: Annotated[ItemService, Depends(Provide[Container.item_service])]):
+    svc.add(name)
+    return {"added": name}
+
+
+@router.get("/items/count")
+@inject
+async def count_items(db: Session = Depends(Provide[Container.session_factory])):
+    return {"count": db.scalar(select(func.count(Item.id)))}
+
+
+@router.get("/greeting")
+@inject
+async def greeting(db: session_dependency, config: Settings = Depends(Provide[Container.config])):
+    return {"greeting": config.greeting, "items": db.scalar(select(func.count(Item.id)))}
+"""
+
+PER_CALL_SERVICE = "Factory(ItemService, session=session_factory)"
+# shape -> (session provider, service provider, what the reason says keeps the one Session)
+SHARED_SESSIONS = {
+    "singleton_session": (
+        "Singleton(database_sessionmaker)", PER_CALL_SERVICE,
+        "what `Container.item_service = providers.Factory(ItemService, ...)` (db/container.py:10) builds on the "
+        "Session `Container.session_factory = providers.Singleton(database_sessionmaker)` (db/container.py:9) "
+        "builds once and hands to every request",
+    ),
+    "thread_safe_singleton_session": (
+        "ThreadSafeSingleton(database_sessionmaker)", PER_CALL_SERVICE,
+        "`Container.session_factory = providers.ThreadSafeSingleton(database_sessionmaker)` (db/container.py:9) "
+        "builds once",
+    ),
+    "resource": (
+        "Resource(get_db_session)", PER_CALL_SERVICE,
+        "the Session `Container.session_factory = providers.Resource(get_db_session)` (db/container.py:9) "
+        "initialises once and hands to every request until it is shut down",
+    ),
+    "singleton_service": (
+        "Factory(database_sessionmaker)", "Singleton(ItemService, session=session_factory)",
+        "the ItemService `Container.item_service = providers.Singleton(ItemService, ...)` (db/container.py:10) "
+        "builds once and hands to every request, with the one Session it was built with (from "
+        "`Container.session_factory`, db/container.py:9)",
+    ),
+    "singleton_written_in_place": (
+        "Factory(database_sessionmaker)", "Factory(ItemService, session=providers.Singleton(database_sessionmaker))",
+        "the Session `providers.Singleton(database_sessionmaker)` given to `Container.item_service` "
+        "(db/container.py:10) builds once",
+    ),
+    "opened_in_class_body": (
+        "Factory(database_sessionmaker)", "Factory(ItemService, session=database_sessionmaker())",
+        "builds on the Session `database_sessionmaker()` there opens once, as the class body runs",
+    ),
+}
+
+
+def _service_app(app, session: str, service: str = PER_CALL_SERVICE):  # type: ignore[no-untyped-def]
+    container = DI_CONTAINER.format(session=session, service=service)
+    files = {"db/service.py": SERVICE, "db/container.py": container, "models.py": ITEMS}
+    return app("from core.dependencies import session_dependency\n" + SERVICE_ROUTE, files)
+
+
+@pytest.mark.parametrize("shape", sorted(SHARED_SESSIONS))
+def test_a_service_on_a_session_a_container_keeps_for_every_request_keeps_the_route(app, reported, shape):
+    # Before, phase one converted it (AM123): as `def`, 200 concurrent requests in the threadpool
+    # shared the one Session (164 answered 500; users committed without their outbox rows).
+    session, service, words = SHARED_SESSIONS[shape]
+    entry = reported(_service_app(app, session, service), "add_item", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    reason = entry["reasons"][0]
+    assert "(`svc.add()`) on `svc`" in reason and words in reason, reason
+    assert "one Session the whole process shares" in reason, reason
+
+
+@pytest.mark.parametrize("session", ["Singleton(database_sessionmaker)", "Resource(get_db_session)"])
+def test_a_session_a_single_instance_provider_injects_keeps_the_route(app, reported, session):
+    entry = reported(_service_app(app, session), "count_items", "phase1")
+    assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+    assert "(`db.scalar()`) on `db`, the Session `Container.session_factory = " in entry["reasons"][0], entry
+
+
+@pytest.mark.parametrize(
+    ("session", "service"),
+    [
+        ("Factory(database_sessionmaker)", PER_CALL_SERVICE),  # a Session per injection
+        ("ThreadLocalSingleton(database_sessionmaker)", PER_CALL_SERVICE),  # one per worker thread
+        ("ContextLocalSingleton(database_sessionmaker)", PER_CALL_SERVICE),  # one per context
+        ("Factory(database_sessionmaker)", "ThreadLocalSingleton(ItemService, session=session_factory)"),
+    ],
+)
+def test_near_miss_a_session_per_call_thread_or_context_converts(app, reported, session, service):
+    root = _service_app(app, session, service)
+    for function in ("add_item", "count_items"):
+        entry = reported(root, function, "phase1")
+        assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
+
+
+def test_near_miss_a_singleton_of_a_class_taking_no_session_converts(app, reported):
+    # `config = providers.Singleton(Settings)`: one Settings for the process, no Session in it
+    entry = reported(_service_app(app, "Singleton(database_sessionmaker)"), "greeting", "phase1")
+    assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
+
+
+def test_phase_two_does_not_move_a_route_on_a_session_a_container_keeps(app, cli):
+    root = _service_app(app, "Singleton(database_sessionmaker)")
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    entry = next(h for h in document["handlers"] if h["function"] == "add_item")
+    assert entry["action"] == "blocked", entry
+    assert any("`Container.item_service`" in reason for reason in entry["reasons"]), entry
+    assert "async def add_item" in (root / "api/items.py").read_text()
+
+
+# Just enough of dependency-injector for the routes to run (outside the application: the analysis
+# reads the library's names, never its code): a singleton keeps what it built first, a factory
+# builds on each call, each handing the providers it is given what they make; `@inject` fills
+# the `Provide[...]` markers FastAPI hands the route.
+DI_STUB = {
+    "dependency_injector/__init__.py": "",
+    "dependency_injector/containers.py": "class DeclarativeContainer:\n    pass\n",
+    "dependency_injector/providers.py": """
+class Factory:
+    def __init__(self, provides, *args, **kwargs):
+        self.provides, self.args, self.kwargs = provides, args, kwargs
+
+    def _build(self):
+        made = [a() if isinstance(a, Factory) else a for a in self.args]
+        named = {k: v() if isinstance(v, Factory) else v for k, v in self.kwargs.items()}
+        return self.provides(*made, **named)
+
+    def __call__(self):
+        return self._build()
+
+
+class Singleton(Factory):
+    _instance = None
+
+    def __call__(self):
+        if self._instance is None:
+            self._instance = self._build()
+        return self._instance
+""",
+    "dependency_injector/wiring.py": """
+import functools
+import inspect
+
+
+class Provide:
+    def __init__(self, provider):
+        self.provider = provider
+
+    def __class_getitem__(cls, provider):
+        return cls(provider)
+
+    def __call__(self):
+        return self
+
+
+def inject(fn):
+    def filled(kwargs):
+        return {k: v.provider() if isinstance(v, Provide) else v for k, v in kwargs.items()}
+
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def run(*args, **kwargs):
+            return await fn(*args, **filled(kwargs))
+        return run
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        return fn(*args, **filled(kwargs))
+    return run
+""",
+}
+
+
+def test_after_phase_one_concurrent_requests_on_a_container_session_keep_every_commit(app, cli, tmp_path):
+    # The trial's scenario: a Factory service on a Singleton Session. Phase one converted the
+    # route and most of the concurrent requests failed on the one Session; kept, they take turns.
+    root = _service_app(app, "Singleton(database_sessionmaker)")
+    engine = (root / "db/engine.py").read_text().replace(
+        '"sqlite:///./app.db"', f'"sqlite:///{tmp_path / "race.db"}", connect_args={{"check_same_thread": False}}'
+    )
+    (root / "db/engine.py").write_text(engine)
+    vendor = tmp_path / "vendor"
+    for path, text in DI_STUB.items():
+        (vendor / path).parent.mkdir(parents=True, exist_ok=True)
+        (vendor / path).write_text(textwrap.dedent(text))
+    cli.json("phase1", root, "--apply")
+    assert "async def add_item" in (root / "api/items.py").read_text()
+    result = run_python(RACE, cwd=root, env={"PYTHONPATH": f"{root}:{vendor}", "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.splitlines()[-1]) == {"created": 80, "stored": 80}
