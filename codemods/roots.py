@@ -81,12 +81,14 @@ class Roots:
         return frozenset(names)
 
     def describe(self) -> str:
+        """What the notice "read ... (from the imports)" names: `backend/` as the import root, or PATH
+        read as a package (`check app/shop` where the code says `from shop.db import ...`)."""
         shown = []
         for folder, prefix in self.entries:
             if prefix:
-                shown.append(f"PATH as the package `{prefix.rstrip('.')}`")
+                shown.append(f"PATH as the package `{prefix.rstrip('.')}`, with its parent folder as the import root")
             elif folder:
-                shown.append(f"`{folder}/`")
+                shown.append(f"`{folder}/` as the import root")
         return ", ".join(shown)
 
 

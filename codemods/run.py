@@ -184,7 +184,7 @@ def collect_project(
         if not found.default:
             roots = found
             notices.append(
-                f"read {found.describe()} as the import root (from the imports); "
+                f"read {found.describe()} (from the imports); "
                 "set src in [tool.async-migrate] to say so explicitly"
             )
             modules, errors = gather(roots)
