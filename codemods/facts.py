@@ -890,6 +890,11 @@ class Function(_Fact):
     # binds (a parameter, a local): the path, with the line; shared where that name stands for
     # state every request shares.
     bound_updates: list[tuple[str, int]] = field(default_factory=list)
+    # `post.likes += 1`, `post.likes = post.likes + 1`, `row.meta = {**(row.meta or {}), k: v}` in the
+    # own body, on a name it binds: the value written computed from the attribute's own (an operand of
+    # an operator, a `**`/`*` unpacking), not merely falling back to it (`x.a = new or x.a`,
+    # `x.a = d.get("a", x.a)`, which write it back unchanged): (line, name, attribute); AM169 reads them.
+    derived_stores: tuple[tuple[int, str, str], ...] = ()
     # `CACHE[k] = v`, `del CACHE[k]`, `CACHE.pop(k)` in the own body on a name it does not bind:
     # the path written to, with the line (what a plain dict takes atomically, a cachetools cache not).
     free_writes: list[tuple[str, int]] = field(default_factory=list)

@@ -1426,6 +1426,7 @@ class BodyScanner:
                 self.function.locked.append((found, start, end))
         self.function.free_updates = free_updates(writes, local)
         self.function.bound_updates = bound_updates(writes, local)
+        self.function.derived_stores = derived_stores(writes, local)
         self.function.free_writes = free_writes(writes, local)
         if _may_change_in_place(writes, self.declared_global):
             params = self.function.params
@@ -3082,6 +3083,61 @@ def bound_updates(nodes: list[Any], bound: frozenset[str]) -> list[tuple[str, in
     name stands for it (the application's state, a local bound to a module-level container:
     `codemods.phase1.shared_updates`); a bare local (`n += 1`) is none."""
     return _updates(nodes, lambda target: _updated_path(target, bound, inside=True), _reads_path)
+
+
+def derived_stores(nodes: list[Any], bound: frozenset[str]) -> tuple[tuple[int, str, str], ...]:
+    """`post.likes += 1`, `post.likes = post.likes + 1`, `post.on = not post.on`, `row.meta = {**row.meta,
+    k: v}` on a name the function binds, outside nested scopes: the value computed from the attribute's
+    own value, each (line, name, attribute). Not a value that only falls back to it (`x.a = new or
+    x.a`, `x.a = snapshot.get("a", x.a)`, `x.a = x.a.strip()`): one that writes it back unchanged."""
+    found: list[tuple[int, str, str]] = []
+    for node in nodes:
+        kind = type(node)
+        if kind is ast.AugAssign:
+            targets, value = [node.target], None
+        elif kind is ast.Assign or (kind is ast.AnnAssign and node.value is not None):
+            targets, value = (node.targets if kind is ast.Assign else [node.target]), node.value
+        else:
+            continue
+        for target in targets:
+            if type(target) is not ast.Attribute or type(target.value) is not ast.Name or target.value.id not in bound:
+                continue
+            name, attribute = target.value.id, target.attr
+            if value is None or _computed_from(value, name, attribute):
+                found.append((node.lineno, name, attribute))
+    return tuple(found)
+
+
+def _computed_from(value: ast.expr, name: str, attribute: str) -> bool:
+    """Whether `name.attribute` is an operand of an operator in `value`, or unpacked into a display,
+    read there as it is or through `or`/`and` and what is called or indexed on it (`x.a.get(k, 0) + 1`)."""
+    parents: dict[int, ast.AST] = {}
+    reads: list[ast.Attribute] = []
+    for node in ast.walk(value):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+        if (
+            type(node) is ast.Attribute and node.attr == attribute
+            and type(node.value) is ast.Name and node.value.id == name
+        ):
+            reads.append(node)
+    for read in reads:
+        current: ast.AST = read
+        parent = parents.get(id(current))
+        while parent is not None:
+            if isinstance(parent, (ast.BinOp, ast.UnaryOp, ast.Starred)):
+                return True
+            if isinstance(parent, ast.Dict) and any(k is None and v is current for k, v in zip(parent.keys, parent.values)):
+                return True  # `{**x.a, k: v}`
+            passes = (
+                isinstance(parent, ast.BoolOp)
+                or (isinstance(parent, (ast.Attribute, ast.Subscript)) and parent.value is current)
+                or (isinstance(parent, ast.Call) and parent.func is current)
+            )
+            if not passes:
+                break
+            current, parent = parent, parents.get(id(parent))
+    return False
 
 
 def _may_change_in_place(nodes: list[Any], declared: set[str]) -> bool:

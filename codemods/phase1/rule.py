@@ -83,6 +83,7 @@ from async_migrate.codemods.rules.am142_in_memory_sqlite_per_thread import RULE 
 from async_migrate.codemods.rules.am143_session_on_shared_object import RULE as AM143
 from async_migrate.codemods.rules.am144_process_wide_connection import RULE as AM144
 from async_migrate.codemods.rules.am157_graphql_resolver import RULE as AM157
+from async_migrate.codemods.rules.am169_updates_loaded_row import RULE as AM169
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
@@ -168,7 +169,7 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
             return Outcome(handler, "async", "async", "keep", [reason, kept, *notes])
         if function.awaits:
             return Outcome(handler, "async", "async", "keep", [reason, *notes])
-        return Outcome(handler, "async", "def", "convert", [reason, *notes])
+        return Outcome(handler, "async", "def", "convert", [reason, *notes, *_lost_update_notes(project, handler)])
     silenced = pragma is not None and pragma.silences(AM301) and work.any
     if keep or silenced:
         # A pragma acknowledges that the handler blocks; it does not hide why phase one
@@ -202,6 +203,7 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
                 # Nor a call running while a task works on its Session in a worker thread (AM335).
                 _offload(outcome, work, shared_updates.updating_calls(project, handler)
                          | beside_running_offloads(project, handler.id))
+                outcome.reasons.extend(_lost_update_notes(project, handler, outcome.offload))
             if any(not b.offloaded for b in outcome.blocking):
                 # kept async with its Session on the loop: its own lazy loads run there too
                 outcome.blocking = sorted(
@@ -217,7 +219,24 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
         )
     ]
     # as def too, the coroutines its helpers leave unrun run on an event loop (`check`: AM316)
-    return Outcome(handler, "async", "def", "convert", converting + handed_reasons(project, handler.id, work) + notes)
+    return Outcome(
+        handler, "async", "def", "convert",
+        converting + handed_reasons(project, handler.id, work) + notes + _lost_update_notes(project, handler),
+    )
+
+
+def _lost_update_notes(project: Project, handler: Handler, offloaded: list[int] | None = None) -> list[Reason]:
+    """A converted handler writing a loaded object's attribute back from its own value (AM169): as
+    `def`, its requests interleave in the threadpool where the event loop ran each alone. With
+    `offloaded` (the calls `--offload-mixed` takes off the loop of a kept one), what those reach."""
+    from async_migrate.codemods.phase1.lost_updates import lost_updates, note_text, offloaded_lost_updates
+
+    if offloaded is None:
+        return [AM169.reason(note_text(project, update)) for update in lost_updates(project, handler.id)]
+    return [
+        AM169.reason(note_text(project, update, offloaded=True))
+        for update in offloaded_lost_updates(project, handler.id, offloaded)
+    ]
 
 
 def _nested_notes(project: Project, handler: Handler) -> list[Reason]:
