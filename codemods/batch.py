@@ -197,8 +197,9 @@ def _routes(project: Project) -> int:
 
 
 class BatchInterrupted(Exception):
-    """Ctrl-C during a batch: the repositories done so far, and in the one interrupted (root)
-    the files already written (left uncommitted)."""
+    """Ctrl-C during a batch: the repositories done so far, and in the one interrupted (root,
+    absolute as every outcome's root: a script matches them whatever the cwd) the files already
+    written (left uncommitted)."""
 
     def __init__(self, outcomes: list[RepoOutcome], root: Path, written: list[str], total: int) -> None:
         super().__init__(f"interrupted: {len(outcomes)} of {total} repositories done")
@@ -216,9 +217,9 @@ def run_batch(
         try:
             outcome = run_one(root, job)
         except applying.Interrupted as interrupted:
-            raise BatchInterrupted(outcomes, root, interrupted.written, len(roots)) from None
+            raise BatchInterrupted(outcomes, root.resolve(), interrupted.written, len(roots)) from None
         except KeyboardInterrupt:
-            raise BatchInterrupted(outcomes, root, [], len(roots)) from None
+            raise BatchInterrupted(outcomes, root.resolve(), [], len(roots)) from None
         outcomes.append(outcome)
         if done is not None:
             done(index, outcome)

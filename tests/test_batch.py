@@ -419,6 +419,29 @@ def test_ctrl_c_during_an_analysis_stops_the_batch_with_nothing_written_there(cl
     assert len(calls) == 2 and CONVERTED not in items(roots["mono"])
 
 
+def test_ctrl_c_names_the_interrupted_root_absolute_as_the_others(cli, repos, tmp_path, monkeypatch):
+    """Roots given relative to the cwd: `interrupted_root` is absolute, as `repositories_done[].root`
+    (found by a platform trial: "bB" beside "/tmp/.../bA")."""
+    roots, gits = repos
+    real = runner.phase1
+    calls = []
+
+    def interrupt_the_second(root, config, options, progress=None):  # type: ignore[no-untyped-def]
+        calls.append(root)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(root, config, options, progress)
+
+    monkeypatch.setattr(runner, "phase1", interrupt_the_second)
+    monkeypatch.chdir(tmp_path)
+    result = cli("batch", "shop", "mono/services/api", "--format", "json", "--", "phase1")
+    assert result.exit_code == 130, result.output
+    document = json.loads(result.stdout)
+    assert [d["root"] for d in document["repositories_done"]] == [str(roots["shop"].resolve())]
+    assert document["interrupted_root"] == str(roots["mono"].resolve())
+    assert result.stderr.splitlines()[-1] == f"  {roots['mono'].resolve()}: interrupted: nothing written"
+
+
 def test_a_reader_gone_from_standard_output_exits_141(repos):
     """`batch ... | head -1`: the status a process killed by SIGPIPE has, never 1 ("changes
     found" to a script) nor 0."""
