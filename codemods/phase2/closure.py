@@ -324,6 +324,7 @@ def compute(
     expiry: expired_reads.Expiry | None = None,
     engine: inline_sessions.StackEngine | None = None,
     provider: FunctionId | None = None,
+    shared_users: dict[str, list[str]] | None = None,
 ) -> Closure:
     """The subsystem's closure. `forced` blocks routes for reasons found elsewhere (the
     self-check of a previous plan); `read` gives a module's source by path (methods named as
@@ -332,7 +333,9 @@ def compute(
     says what a commit expires on the async stack: reads of expired objects get a refresh, or block.
     `engine`: the engine the async stack stands for, which Sessions opened inline on it move to.
     `provider`: the async session dependency the stack has already (None: one is generated), which
-    a route already on an AsyncSession must take for its dependencies' twins to share it."""
+    a route already on an AsyncSession must take for its dependencies' twins to share it.
+    `shared_users`: for a class of `parallel`, the code staying synchronous that uses it, found
+    by the round that made it shared (named where its copy cannot be made, AM253)."""
     routes = _routes_in(project, set(modules))
     closure = Closure(name, routes)
     # decided once per project, with the source read: a unit of work's own `__aenter__` beside the
@@ -340,6 +343,8 @@ def compute(
     both_protocols.pairs(project, read)
     _left_out(project, read, expiry)  # decided once per project, with the source read for methods named as values
     shared_holders = set(parallel) | _copied_earlier(project)
+    # Class -> what keeps it synchronous: named where its parallel copy is refused (AM253).
+    shared_by = {ref: list(users) for ref, users in (shared_users or {}).items()}
     candidates: dict[FunctionId, Handler] = {}
     held_elsewhere: dict[FunctionId, list[Reason]] = {}
     mixed: dict[FunctionId, list[dependencies.SharedSession]] = {}
@@ -941,7 +946,8 @@ def compute(
             for include, sharing in include_sharing.get(route, {}).items():
                 reasons.extend(_include_stays(project, include, sharing, route, active, blocked))
             reasons.extend(_holder_reasons(
-                project, route, reaches[route], members, active, read, None if shared == "block" else shared_holders
+                project, route, reaches[route], members, active, read, None if shared == "block" else shared_holders,
+                shared_by,
             ))
             reasons.extend(_blocked_view_routes(project, route, blocked, grouped.through_class))
             if reasons:
@@ -1016,7 +1022,8 @@ def compute(
     # it by name: moved in place, their call would build a coroutine nobody awaits.
     named = project_names_in_unread(project, read)
     named_unread = {
-        f: named[project.functions[f][1].name] for f in migrated_helpers if project.functions[f][1].name in named
+        f: named[project.functions[f][1].name] for f in migrated_helpers
+        if project.functions[f][1].name in named and not methods.view_init(project, f)
     }
     # `Depends(get_repo)` names an in-place dependency as a value: FastAPI calls it, never code.
     twins = {
@@ -1079,9 +1086,19 @@ def compute(
             ref for f in twins & held if (h := holders.holder_of(project, f)) is not None for ref in h.family or (h.ref,)
         }
         if conflicting - shared_holders:
+            for fid in sorted(twins & held):
+                holder = holders.holder_of(project, fid)
+                assert holder is not None
+                keeping = _kept_synchronous(
+                    project, fid, sync_callers.get(fid, ()), unseen.get(fid, ()), named_unread.get(fid, ()),
+                    referenced.get(fid, ()), top_level.get(fid, ()),
+                )
+                for ref in holder.family or (holder.ref,):
+                    if ref not in shared_holders:
+                        shared_by.setdefault(ref, []).extend(u for u in keeping if u not in shared_by.get(ref, ()))
             return compute(
                 project, name, modules, shared, forced, read, frozenset(shared_holders | conflicting), expiry, engine,
-                provider,
+                provider, shared_by,
             )
     if twins & held:
         # With `--shared block`, or a dependency building the class: the routes reaching
@@ -1101,9 +1118,9 @@ def compute(
         for route, added in extra.items():
             merged.setdefault(route, []).extend(added)
         return compute(
-            project, name, modules, shared, merged, read, frozenset(shared_holders), expiry, engine, provider
+            project, name, modules, shared, merged, read, frozenset(shared_holders), expiry, engine, provider, shared_by
         )
-    copying = _copy_blockers(project, closure, parallel_members, forced or {}, read)
+    copying = _copy_blockers(project, closure, parallel_members, forced or {}, read, shared_by)
     if copying:
         # A parallel copy would run its hierarchy's registrations again (AM253): the routes
         # needing it are blocked, and the closure computed again without them.
@@ -1111,7 +1128,7 @@ def compute(
         for route, added in copying.items():
             merged.setdefault(route, []).extend(added)
         return compute(
-            project, name, modules, shared, merged, read, frozenset(shared_holders), expiry, engine, provider
+            project, name, modules, shared, merged, read, frozenset(shared_holders), expiry, engine, provider, shared_by
         )
     for fid in sorted(migrated_helpers):
         outside = sync_callers[fid]
@@ -1483,14 +1500,36 @@ def _blocked_view_routes(
     )]
 
 
+def _kept_synchronous(
+    project: Project, fid: FunctionId, callers: Iterable[FunctionId], unseen: Iterable[str],
+    unread: Iterable[str], referenced: Iterable[str], top_level: Iterable[str],
+) -> list[str]:
+    """What keeps a method of a class moving in place synchronous (`user at path:line`), as the
+    closure found it: its callers keeping a synchronous original, the places naming it where the
+    analysis cannot follow the call, files it never read naming it, value references, module-level calls."""
+    method = project.functions[fid][1].qualname
+    keeping = set(callers)
+    found = [
+        f"{_name(project, e.caller)} at {_where(project, e.caller, e.call.line)}"
+        for e in project.all_calls_to[fid] if e.caller in keeping
+    ]
+    found += [f"`{method}` named at {place}, where the tool cannot see how it is called" for place in unseen]
+    found += [f"`{method}` named in {place}, a file not analysed" for place in unread]
+    found += [f"`{method}` named as a value in {place}" for place in referenced]
+    found += [f"module-level code calling `{method}` at {place}" for place in top_level]
+    return list(dict.fromkeys(found)) or [f"{_name(project, fid)}, which keeps a synchronous original"]
+
+
 def _copy_blockers(
     project: Project, closure: Closure, members: set[FunctionId], forced: dict[FunctionId, list[Reason]],
-    read: Callable[[str], str] | None,
+    read: Callable[[str], str] | None, sharing: dict[str, list[str]],
 ) -> dict[FunctionId, list[Reason]]:
     """The routes reaching a method of a class whose parallel copy would run what defining a
-    class of its hierarchy runs (`copied_classes.py`), not blocked for it yet -> the reasons."""
+    class of its hierarchy runs (`copied_classes.py`), not blocked for it yet -> the reasons,
+    naming the code staying synchronous that made the class shared (`sharing`)."""
     effects: dict[str, list[tuple[str, int, str]]] = {}
-    reasons: dict[tuple[str, int, str], Reason] = {}
+    reasons: dict[tuple[str, int, str, str], Reason] = {}
+    earlier: set[str] | None = None
     found: dict[FunctionId, list[Reason]] = {}
     for fid in sorted(members):
         holder = holders.holder_of(project, fid)
@@ -1500,16 +1539,23 @@ def _copy_blockers(
         for ref in family:
             if ref not in effects:
                 effects[ref] = copied_classes.creation_effects(project, ref, read)
+        users = list(dict.fromkeys(u for ref in family for u in sharing.get(ref, ())))
+        if not users:
+            if earlier is None:
+                earlier = _copied_earlier(project)
+            users = ["an earlier run wrote its parallel class"] if holder.ref in earlier else []
         for effect in dict.fromkeys(e for ref in family for e in effects[ref]):
-            if effect not in reasons:
+            key = (*effect, holder.ref)
+            if key not in reasons:
                 path, line, what = effect
-                reasons[effect] = AM253.reason(
+                reasons[key] = AM253.reason(
                     f"{path}:{line}: {what} would run again for the parallel async classes of the hierarchy of "
-                    f"{holder.name(project)}, which code that stays synchronous uses: what it registers may then "
+                    f"{holder.name(project)}, which code that stays synchronous uses"
+                    f"{f' ({first_few(users, counted=True)})' if users else ''}: what it registers may then "
                     "hand that code a copy, whose methods are coroutine functions; register the classes other "
                     "than on definition, or migrate the hierarchy by hand"
                 )
-            reason = reasons[effect]
+            reason = reasons[key]
             for route, reached in closure.reaches.items():
                 if fid in reached and reason not in forced.get(route, ()) and reason not in found.get(route, ()):
                     found.setdefault(route, []).append(reason)
@@ -1877,11 +1923,12 @@ def _holder_reasons(
     active: list[FunctionId],
     read: Callable[[str], str] | None,
     shared: set[str] | None,
+    sharing: dict[str, list[str]] | None = None,
 ) -> list[Reason]:
     """Why a class holding the Session that the route reaches cannot move in place with it:
     code that stays synchronous calls or builds it, or its methods are named as values. Such
-    a class is added to `shared` (it gets a parallel async class); with `shared` None
-    (`--shared block`) it blocks the route."""
+    a class is added to `shared` (it gets a parallel async class), and what uses it to
+    `sharing` (class -> `user at path:line`); with `shared` None (`--shared block`) it blocks the route."""
     reasons: list[Reason] = []
     routes = {_name(project, r) for r in active}
     seen: set[str] = set()
@@ -1893,11 +1940,13 @@ def _holder_reasons(
         if shared is not None and holder.ref in shared:
             continue
         before = len(reasons)
+        users: list[str] = []
         cls = holder.name(project)
         # Moved in place, the class would hand its AsyncSession to the methods that stay synchronous.
         kept_out = _left_out(project)
         staying = [left_out.describe(project, m, kept_out[m]) for m in sorted(holder.methods) if m in kept_out]
         if staying:
+            users.append(f"{first_few(staying)}, which cannot move with it")
             reasons.append(AM254.reason(
                 f"{cls} holds the Session and {first_few(staying)} "
                 "cannot move with it (see there): moved in place, the class would hand the AsyncSession to "
@@ -1907,6 +1956,7 @@ def _holder_reasons(
         # class would hand an AsyncSession to the routes that stay synchronous.
         injected = [place for user, place in holders.class_dependency_users(project, holder) if user not in active]
         if injected:
+            users += [f"`Depends({cls})` at {place}" for place in injected]
             reasons.append(AM254.reason(
                 f"{', '.join(injected)}: {cls} holds the Session and is injected as a class dependency "
                 f"(`Depends({cls})`) where the code stays synchronous"
@@ -1914,12 +1964,17 @@ def _holder_reasons(
         moving = sorted({*holder.methods, *holders.family_inits(project, holder)})
         outside = sorted({e.caller for m in moving for e in project.all_calls_to[m] if e.caller not in members})
         if outside:
+            users += list(dict.fromkeys(
+                f"{_name(project, e.caller)} at {_where(project, e.caller, e.call.line)}"
+                for m in moving for e in project.all_calls_to[m] if e.caller in outside
+            ))
             reasons.append(AM254.reason(
                 f"{_where(project, fid, project.functions[fid][1].line)}: {cls} holds the Session and would move in "
                 f"place, but {', '.join(_name(project, c) for c in outside)} also use it and stay synchronous"
             ))
         uses = holders.value_uses(project, holder, read)
         if uses:
+            users.append(f"its methods named where the tool cannot see how they are called: {first_few(uses)}")
             reasons.append(AM254.reason(
                 f"{cls} holds the Session and its moving methods are named where the tool cannot see how they "
                 f"are called ({first_few(uses)})"
@@ -1936,6 +1991,7 @@ def _holder_reasons(
             ]
             if others or project.all_calls_to[builder]:
                 others += [_name(project, e.caller) for e in project.all_calls_to[builder]]
+                users.append(f"{_name(project, builder)}, a dependency building it, used by {', '.join(sorted(set(others)))}")
                 reasons.append(AM254.reason(
                     f"{_where(project, builder, project.functions[builder][1].line)}: {cls} holds the Session and "
                     f"is built by the dependency {_name(project, builder)}, which {', '.join(sorted(set(others)))} "
@@ -1943,6 +1999,9 @@ def _holder_reasons(
                 ))
         if shared is not None and len(reasons) > before:
             shared.update(holder.family or (holder.ref,))
+            if sharing is not None:
+                for ref in holder.family or (holder.ref,):
+                    sharing.setdefault(ref, []).extend(u for u in users if u not in sharing.get(ref, ()))
             del reasons[before:]
     return reasons
 

@@ -367,6 +367,8 @@ def unresolved_callers(project: Project, fid: FunctionId) -> list[str]:
             if not written.endswith("." + name) or (caller, call.index) in resolved:
                 continue
             receiver = written[: -len(name) - 1]
+            if receiver == "super()" and not _super_may_run(project, caller, fid):
+                continue  # `super().__init__(sku)` in an exception class: another hierarchy's method
             # A dotted reference: only one into the project can name a project method.
             if call.func is None and not any(receiver == m or receiver.startswith(m + ".") for m in project.modules):
                 continue
@@ -374,6 +376,17 @@ def unresolved_callers(project: Project, fid: FunctionId) -> list[str]:
                 continue  # `db.add(...)`, `db_session.add(...)` on a `scoped_session`: a Session's own method
             found.append(f"{module.path}:{call.line}")
     return found
+
+
+def _super_may_run(project: Project, caller: FunctionId, fid: FunctionId) -> bool:
+    """Whether `super().name(...)` in the method `caller` may run the method `fid`: only where
+    an instance's class has the caller's class and, after it, `fid`'s (a subclass of `fid`'s
+    class, or of both). Unknown (a nested function, a class the analysis has not) counts."""
+    classes = project.flow.classes
+    owner, home = classes.owner(fid), classes.owner(caller)
+    if owner is None or home is None:
+        return True
+    return any(home in classes.mro(sub) for sub in classes.subclasses(owner))
 
 
 def value_uses(read: Callable[[str], str] | None, project: Project, name: str) -> list[str]:
@@ -455,7 +468,9 @@ def unseen_callers(
         if not is_method(project, fid):
             continue
         name = project.functions[fid][1].name
-        uses = attribute_reads.drop_reads(project, fid, read, value_uses(read, project, name))  # `row.name`: no callback
+        uses = [] if view_init(project, fid) else attribute_reads.drop_reads(
+            project, fid, read, value_uses(read, project, name)  # `row.name`: no callback
+        )
         places = unresolved_callers(project, fid) + _offloads_left_out(read, project, fid, uses)
         # Moved in place, an override would turn calls made through its synchronous base
         # method into coroutines: the twin leaves the override as it was.
@@ -470,6 +485,22 @@ def unseen_callers(
         if places:
             found[fid] = places
     return found
+
+
+def view_init(project: Project, fid: FunctionId) -> bool:
+    """The `__init__` of a class-based view (a class with a route among its methods). A class
+    decorator registering the view reads it uncalled (`old_init = cls.__init__` in a `@cbv` of
+    the project's own, wrapped by an `__init__` passing on what FastAPI gives it, its signature
+    read for the dependencies): that `__init__` stays a plain function, run when FastAPI builds
+    the view, and the Session it gets is the one its `Depends(...)` default names; the word
+    `__init__` in a file the pre-pass never read says no more. A written call
+    (`cls.__init__(view, db)`) is still an unresolved caller."""
+    if project.functions[fid][1].name != "__init__":
+        return False
+    owner = project.flow.classes.owner(fid)
+    if owner is None:
+        return False
+    return any(m in project.handlers_by_id for m in project.flow.classes.methods.get(owner, {}).values())
 
 
 def _offloads_left_out(

@@ -16,7 +16,10 @@ parallel async classes (AM255) while defining a class of it runs a registration 
 `__init_subclass__`, a class decorator other than `@dataclass` and the like, a project
 metaclass) is not copied either: the copy would register itself in the original's place, and
 synchronous code looking the class up (`REGISTRY[Item](db).add(item)`) would get coroutine
-methods it never awaits, its rows never written.
+methods it never awaits, its rows never written; the reason names the code staying synchronous
+that uses the class. A class-based view that no such code uses moves in place, its class
+decorator running once as before (a decorator reading `cls.__init__` uncalled to wrap it, as a
+`@cbv` of the project's own does, is no such use).
 
 Before:
 
