@@ -29,7 +29,7 @@ from typing import Any
 FOLDER = ".async_migrate_cache"
 ENV_DIR = "ASYNC_MIGRATE_CACHE_DIR"
 ENV_OFF = "ASYNC_MIGRATE_NO_CACHE"
-_MAGIC = b"async-migrate cache 1\n"
+_MAGIC = b"async-migrate cache 2\n"  # 2: every entry sealed (`_seal`)
 _FACTS = "facts"
 # The facts table is kept in this many files by path (`facts.0` ... `facts.f`): a run that parses
 # a few files reads and rewrites the few parts holding them, not the facts of every module.
@@ -197,7 +197,11 @@ class Cache:
     Files are written through a temporary file and a rename, so a concurrent run reads
     either the old or the new file; what it misses it parses again. A cache that cannot
     be read, is truncated or was written by another tool version is ignored and
-    rewritten; a folder that cannot be written to is left alone. Loading uses an
+    rewritten; a folder that cannot be written to is left alone. Every entry of every table
+    is stored with a digest of its key and contents (`_seal`), checked when the table is read:
+    an entry damaged in place (a flipped byte still unpickles, and a rewrite's new bytes would
+    be written into the user's file as they are) is dropped as a miss, recomputed, and the
+    table rewritten. Loading uses an
     unpickler that builds nothing but plain data and the classes of `codemods.facts`,
     so a crafted cache file cannot run code.
     """
@@ -377,7 +381,10 @@ class Cache:
 
     # ------------------------------------------------------------------ storage
 
-    def _read(self, name: str, valid: Callable[[Any], bool]) -> Any:
+    def _read(self, name: str, valid: Callable[[Any, Any], bool]) -> Any:
+        """The table stored as `name`, each entry as `_write` was given it: those whose shape
+        `valid(key, entry)` refuses or whose seal does not match are left out (and the table is
+        rewritten without them); None when the file is missing or unreadable as a whole."""
         if self.folder is None:
             return None
         try:
@@ -388,13 +395,21 @@ class Cache:
             self._dirty.add(name)
             return None
         try:
-            table = _load(data[len(_MAGIC) :])
+            sealed = _load(data[len(_MAGIC) :])
         except Exception:  # truncated or damaged: start afresh and rewrite it
             self._dirty.add(name)
             return None
-        if not valid(table):
+        if not isinstance(sealed, dict):
             self._dirty.add(name)
             return None
+        table = {}
+        for key, stored in sealed.items():
+            if type(stored) is tuple and len(stored) > 1 and type(stored[-1]) is str:
+                entry = stored[:-1]
+                if valid(key, entry) and stored[-1] == _seal(key, entry):
+                    table[key] = entry
+        if len(table) != len(sealed):
+            self._dirty.add(name)
         return table
 
     def save(self) -> None:
@@ -480,9 +495,10 @@ class Cache:
         for stale in others[: max(0, len(others) - (_KEEP_NAMESPACES - 1))]:
             shutil.rmtree(stale, ignore_errors=True)
 
-    def _write(self, name: str, table: Any) -> None:
+    def _write(self, name: str, table: dict[Any, tuple[Any, ...]]) -> None:
         assert self.folder is not None
-        _write_atomic(self.folder / name, _MAGIC + pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL))
+        sealed = {key: (*entry, _seal(key, entry)) for key, entry in table.items()}
+        _write_atomic(self.folder / name, _MAGIC + pickle.dumps(sealed, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _part_number(path: str) -> int:
@@ -520,33 +536,61 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _valid_digested(value: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    """A check of a table {key: (digest, what)} whose keys and digests are strings, each `what` passing `value`."""
+def _valid_per_path(values: type) -> Callable[[Any, Any], bool]:
+    """A check of an entry path: (digest, {variant: value}) whose values are of type `values`."""
 
-    def valid(table: Any) -> bool:
-        return isinstance(table, dict) and all(
-            isinstance(key, str)
-            and isinstance(entry, tuple)
+    def valid(key: Any, entry: Any) -> bool:
+        return (
+            type(key) is str
             and len(entry) == 2
-            and isinstance(entry[0], str)
-            and value(entry[1])
-            for key, entry in table.items()
+            and type(entry[0]) is str
+            and type(entry[1]) is dict
+            and all(type(k) is str and type(v) is values for k, v in entry[1].items())
         )
 
     return valid
 
 
-def _valid_per_path(values: type) -> Callable[[Any], bool]:
-    """A check of a table {path: (digest, {variant: value})} whose values are of type `values`."""
-    return _valid_digested(
-        lambda variants: isinstance(variants, dict)
-        and all(isinstance(k, str) and isinstance(v, values) for k, v in variants.items())
-    )
-
-
 _valid_facts = _valid_per_path(bytes)  # path -> (file digest, {variant: pickled facts})
 _valid_ids = _valid_per_path(str)  # path -> (file digest, {variant: facts identity})
-_valid_analysis = _valid_digested(lambda value: isinstance(value, bytes))  # kind -> (digest, pickled analysis)
+
+
+def _valid_analysis(key: Any, entry: Any) -> bool:
+    """kind -> (analysis key, the analysis as bytes)"""
+    return type(key) is str and len(entry) == 2 and type(entry[0]) is str and type(entry[1]) is bytes
+
+
+def _seal(key: Any, entry: tuple[Any, ...]) -> str:
+    """The digest an entry is stored with: of its key and every field (strings, bytes, None, and
+    tuples and dicts of those), each field's kind and length fed before it, so no two entries
+    share a feed. One blake2b per entry, over bytes the run holds anyway."""
+    hasher = hashlib.blake2b(digest_size=16)
+    _feed(hasher, key)
+    _feed(hasher, entry)
+    return hasher.hexdigest()
+
+
+def _feed(hasher: Any, value: Any) -> None:
+    if value is None:
+        hasher.update(b"n")
+    elif type(value) is bytes:
+        hasher.update(b"b%d:" % len(value))
+        hasher.update(value)
+    elif type(value) is str:
+        data = value.encode("utf-8", "surrogatepass")
+        hasher.update(b"s%d:" % len(data))
+        hasher.update(data)
+    elif type(value) is tuple:
+        hasher.update(b"t%d:" % len(value))
+        for item in value:
+            _feed(hasher, item)
+    elif type(value) is dict:
+        hasher.update(b"d%d:" % len(value))
+        for item in sorted(value):
+            _feed(hasher, item)
+            _feed(hasher, value[item])
+    else:
+        raise TypeError(f"a cache entry holds a {type(value).__name__}")
 
 
 def _same_facts(before: bytes, after: bytes) -> bool:
@@ -577,17 +621,16 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _valid_rewrites(table: Any) -> bool:
-    return isinstance(table, dict) and all(
-        isinstance(key, tuple)
+def _valid_rewrites(key: Any, entry: Any) -> bool:
+    """(path, rewrite) -> (file digest, plan key, new bytes or None, diff, new facts pickled or None)"""
+    return (
+        type(key) is tuple
         and len(key) == 2
-        and all(isinstance(k, str) for k in key)
-        and isinstance(entry, tuple)
+        and all(type(k) is str for k in key)
         and len(entry) == 5
-        and isinstance(entry[0], str)
-        and isinstance(entry[1], str)
-        and (entry[2] is None or isinstance(entry[2], bytes))
-        and isinstance(entry[3], str)
-        and (entry[4] is None or isinstance(entry[4], bytes))
-        for key, entry in table.items()
+        and type(entry[0]) is str
+        and type(entry[1]) is str
+        and (entry[2] is None or type(entry[2]) is bytes)
+        and type(entry[3]) is str
+        and (entry[4] is None or type(entry[4]) is bytes)
     )

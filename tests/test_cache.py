@@ -64,6 +64,19 @@ def copy(source: Path, tmp_path: Path) -> Path:
         "__pycache__", "*.db", caching.FOLDER)))
 
 
+def read_table(path: Path) -> dict:
+    """A cache table as the cache holds it, each entry without its seal."""
+    data = path.read_bytes()
+    return {key: entry[:-1] for key, entry in caching._load(data[data.index(b"\n") + 1 :]).items()}
+
+
+def write_table(path: Path, table: dict) -> None:
+    """Forge a table whose entries pass the seal check (what the cache made of them, or a crafted file)."""
+    data = path.read_bytes()
+    sealed = {key: (*entry, caching._seal(key, entry)) for key, entry in table.items()}
+    path.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(sealed))
+
+
 # ---------------------------------------------------------------- same answers
 
 
@@ -507,12 +520,11 @@ def test_a_damaged_cache_file_is_ignored_and_rewritten(cli, tmp_path, damage):
             part.write_bytes(b"")
         else:
             part.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(["not", "a", "table"]))
-    if damage == "bad entry":
-        data = facts_file.read_bytes()
-        table = caching._load(data[data.index(b"\n") + 1 :])
+    if damage == "bad entry":  # sealed: what passes the seal is still unpickled with care
+        table = read_table(facts_file)
         digest, variants = table["services/books.py"]
         table["services/books.py"] = (digest, {name: b"\x80\x05not a pickle" for name in variants})
-        facts_file.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(table))
+        write_table(facts_file, table)
     assert document(cli, root, "check") == checked
     assert document(cli, root, *phase2) == cold
     assert parsed(root) == (["services/books.py"] if damage == "bad entry" else everything)
@@ -530,11 +542,11 @@ def test_a_crafted_cache_file_cannot_run_code(cli, tmp_path, monkeypatch):
     cold = document(cli, root, "check", "--no-cache")
     document(cli, root, "check")
     facts_file = namespace(root) / caching._facts_part("api/books.py")
-    data = facts_file.read_bytes()
-    table = caching._load(data[data.index(b"\n") + 1 :])
+    table = read_table(facts_file)
     digest, variants = table["api/books.py"]
+    # sealed as the cache seals: a crafted file can carry a matching seal
     table["api/books.py"] = (digest, {name: pickle.dumps(_Payload()) for name in variants})
-    facts_file.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(table))
+    write_table(facts_file, table)
     monkeypatch.chdir(tmp_path)
     assert document(cli, root, "check") == cold
     assert not (tmp_path / "PWNED").exists()
@@ -623,11 +635,10 @@ def test_no_cache_neither_reads_nor_writes(cli, tmp_path):
     # Forge the helper's entry: the facts of the blocking helper under the pure helper's digest.
     facts_file = namespace(root) / caching._facts_part("services/books.py")
     write_tree(root, {"services/books.py": HELPER_PURE})
-    data = facts_file.read_bytes()
-    table = caching._load(data[data.index(b"\n") + 1 :])
+    table = read_table(facts_file)
     _, variants = table["services/books.py"]
     table["services/books.py"] = (caching.digest((root / "services" / "books.py").read_bytes()), variants)
-    facts_file.write_bytes(data[: data.index(b"\n") + 1] + pickle.dumps(table))
+    write_table(facts_file, table)
     before = {p.name: p.read_bytes() for p in namespace(root).iterdir()}
 
     assert findings(document(cli, root, "check", "--no-cache")) == []  # the file as it is
