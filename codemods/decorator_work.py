@@ -119,6 +119,9 @@ class WrapperIO:
     call: str | None
     certain: bool
     method: str | None = None  # the Session method the call is; None for a function handed it
+    # an `async def` wrapper awaits it (`await db.commit()`, `await finish(db)`): whatever the
+    # function handed the Session does, the wrapper runs what it gives back
+    awaited: bool = False
 
     def shown(self) -> str:
         name = f"@{self.decorator.text.lstrip('@')}"
@@ -217,8 +220,18 @@ def wrapper_io(
             continue
         if use.method is not None or _handed_io(project, use):
             where = f"{target_module.path}:{use.line}"
-            found.append(WrapperIO(decorator, where, use.text, param is not None, use.method))
+            found.append(WrapperIO(decorator, where, use.text, param is not None, use.method, use.awaited))
     return found
+
+
+def unawaited_loop_work(project: Project, fid: FunctionId, names: Iterable[str] | None = None) -> list[WrapperIO]:
+    """The Session work the `async def` wrappers of a function's decorators do without `await` on
+    the Sessions it is handed in `names` (its Session parameters by default): `kwargs["db"].commit()`
+    after `await fn(*args, **kwargs)`, `commit(db)` with a plain `def commit(session)`. Handed the
+    AsyncSession, each is a coroutine nothing awaits (nothing committed, the route answering 200),
+    or a method it does not have; a call on a value the wrapper takes from its arguments without
+    saying which is listed too (`certain` False)."""
+    return [io for io in loop_wrapper_io(project, fid, names) if io.call is not None and not io.awaited]
 
 
 def _handed_io(project: Project, use: facts.WrapperUse) -> bool:

@@ -509,6 +509,9 @@ class WrapperUse(_Fact):
     callee: str | None = None
     handed_position: int | None = None
     handed_keyword: str | None = None
+    # `await db.commit()`, `await finish(db)`, `async with db.begin()`: an `async def` wrapper runs
+    # it; on an AsyncSession one it does not await is a coroutine nothing runs
+    awaited: bool = False
 
 
 @dataclass(slots=True)

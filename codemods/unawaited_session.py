@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.decorator_work import plain_wrapper_io, wrapper_io
+from async_migrate.codemods.decorator_work import plain_wrapper_io, unawaited_loop_work, wrapper_io
 from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.vocabulary.python import NEVER_RUN
@@ -88,6 +88,7 @@ def unawaited_session_calls(project: Project, fid: FunctionId) -> list[tuple[Blo
                 found.append((Blocking(line, text), _shown(project, fid, current, line, text)))
         if function.is_async and declared:
             found.extend(_plain_wrappers(project, current, declared))
+            found.extend(_loop_wrappers(project, current, declared))
         elif not function.is_async and names:
             found.extend(_plain_def_wrapped(project, current, names))
     return _unique(found)
@@ -567,6 +568,31 @@ def _plain_wrappers(project: Project, fid: FunctionId, names: set[str]) -> list[
                 continue
             line = int(io.where.rpartition(":")[2])
             found.append((Blocking(line, io.call), f"{io.where} ({io.call}{around})"))
+    return found
+
+
+def _loop_wrappers(project: Project, fid: FunctionId, names: set[str]) -> list[tuple[Blocking, str]]:
+    """An `async def` under a project decorator whose `async def` wrapper calls a coroutine method
+    of the AsyncSession it hands the function without `await` (`kwargs["db"].commit()` after `await
+    fn(*args, **kwargs)`, written for the synchronous Session), or hands it to a plain `def` doing
+    Session work on it: the commit is a coroutine nothing runs, nothing is written, and the route
+    answers 200. Where the wrapper takes that value from its arguments without saying which, it is
+    said so, unverified."""
+    module, function = project.functions[fid]
+    found = []
+    for io in unawaited_loop_work(project, fid, names):
+        if io.method is not None and io.method not in AWAITED_METHODS:
+            continue  # a method the AsyncSession lacks raises where it is called (AM302's kind)
+        line = int(io.where.rpartition(":")[2])
+        shown = (
+            f"{io.where} ({io.call} in the `async def` wrapper of @{io.decorator.text.lstrip('@')} around "
+            f"{module.name}.{function.qualname}, "
+            + ("not awaited" if io.method is not None else "handing it the AsyncSession, whose Session work there nothing awaits")
+            + ("" if io.certain else "; the wrapper takes that value from its arguments without saying which: "
+               "unverified, not cleared")
+            + ")"
+        )
+        found.append((Blocking(line, io.call or ""), shown))
     return found
 
 

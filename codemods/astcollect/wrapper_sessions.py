@@ -104,17 +104,21 @@ def plain_wrapper_uses(
         # at all) it may be any of them
         single = next(iter(slots)) if len(slots) == 1 else None
         named[name] = single if single is not None else _UNKNOWN
+    awaited = {id(node.value) for node in ast.walk(wrapper) if type(node) is ast.Await} | {
+        id(item.context_expr) for node in ast.walk(wrapper) if type(node) is ast.AsyncWith for item in node.items
+    }
     found: list[facts.WrapperUse] = []
     for node in ast.walk(wrapper):
         if type(node) is not ast.Call or node in calls:
             continue
+        run = id(node) in awaited
         func = node.func
         if type(func) is ast.Attribute and func.attr in _IO:
             where = slot(func.value)
             if where is not None:
                 found.append(facts.WrapperUse(
                     line=node.lineno, text=f"{code(func.value)}.{func.attr}()",
-                    position=where[0], keyword=where[1], method=func.attr,
+                    position=where[0], keyword=where[1], method=func.attr, awaited=run,
                 ))
                 continue
         callee = collector.ref(func)
@@ -123,14 +127,14 @@ def plain_wrapper_uses(
             if where is not None:
                 found.append(facts.WrapperUse(
                     line=node.lineno, text=f"{code(func)}({code(arg)})", position=where[0],
-                    keyword=where[1], callee=callee, handed_position=index,
+                    keyword=where[1], callee=callee, handed_position=index, awaited=run,
                 ))
         for keyword in node.keywords:
             where = slot(keyword.value) if keyword.arg is not None else None
             if where is not None:
                 found.append(facts.WrapperUse(
                     line=node.lineno, text=f"{code(func)}({keyword.arg}={code(keyword.value)})",
-                    position=where[0], keyword=where[1], callee=callee, handed_keyword=keyword.arg,
+                    position=where[0], keyword=where[1], callee=callee, handed_keyword=keyword.arg, awaited=run,
                 ))
     return tuple(sorted(found, key=lambda use: (use.line, use.text)))
 

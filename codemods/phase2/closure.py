@@ -69,6 +69,7 @@ from async_migrate.codemods.phase2 import (
     unclosed,
     unfollowed_holders,
     untyped_holders,
+    wrapper_awaits,
 )
 from async_migrate.codemods.phase2 import twins as twins_module
 from async_migrate.codemods.phase2 import unit_of_work as unit_of_work_module
@@ -3754,6 +3755,7 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.extend(_Own(AM217, line, message) for line, message in methods.function_decorators(project, fid))
     elif function.decorators:
         found.extend(_Own(AM294, line, message) for line, message in handler_decorators.blockers(project, fid))
+    found.extend(_Own(AM217, line, message) for line, message in wrapper_awaits.blockers(project, fid))
     tables: set[int] = set()
     uncertain = methods.uncertain_calls(project, fid)
     # a call through a table handing the Session to some of what it may run: one reason for the call

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from async_migrate.codemods import facts, provided_classes, session_work
 from async_migrate.codemods.containers import may_be_plain
+from async_migrate.codemods.decorator_work import unawaited_loop_work
 from async_migrate.codemods.held_session import declared_type_var
 from async_migrate.codemods.phase1.shared_session import opening_class
 from async_migrate.codemods.phase2 import (
@@ -314,6 +315,15 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
                  "event loop", edge.call)
     for opened in after.opens_directly(fid):
         flag(opened.line, f"opens a synchronous Session (`{opened.callee}`) on the event loop")
+    if function.is_async:
+        # `kwargs["db"].commit()` after `await fn(*args, **kwargs)` in the decorator's wrapper,
+        # which the rewrite of the function leaves as it was
+        for io in unawaited_loop_work(after, fid, names):
+            session = f"{'the' if io.certain else 'what may be the'} AsyncSession it hands the function"
+            done = (f"calls `{io.call}` ({io.where}) without `await` on {session}" if io.method is not None
+                    else f"hands {session} to `{io.call}` ({io.where}), whose Session work there nothing awaits")
+            flag(function.line, f"`@{io.decorator.text.lstrip('@')}`'s `async def` wrapper {done}: a coroutine "
+                 "nothing awaits, or a call AsyncSession does not support")
     # `self.user_service = UserService(self.user_repo)` in a container's copy: the member stays
     # the synchronous class, its methods calling the repository's copy without awaiting it
     for built in built_with_async.found(after, fid, names | held):

@@ -9,7 +9,12 @@ analysis cannot pin to one implementation, a method of a class defined where the
 cannot follow it. A plain function helper under a decorator blocks the same way: the
 decorator's synchronous wrapper would get the coroutine back unawaited, so what it does
 around the call (`try`/`except IntegrityError` turning into a 409, retries, timing) would
-no longer cover the Session work.
+no longer cover the Session work. And a route or helper blocks under a decorator whose `async
+def` wrapper does synchronous Session work on the Session it hands it (`kwargs["db"].commit()`
+after `await fn(*args, **kwargs)`, that Session read into a name or a wrapper parameter, or
+handed to a plain `def commit(session)`): phase two does not rewrite the wrapper, which every
+function under the decorator shares, and on the AsyncSession that call is a coroutine nothing
+awaits (nothing committed, a 200). The reason names the decorator, the wrapper's call and its line.
 
 Before:
 

@@ -37,7 +37,11 @@ read as its own parameter, `kwargs["session"]` or `args[0]`, or handed to a help
 around a plain `def` handed the AsyncSession, whose own body may only add, and around an `async def`
 when the decorator gives coroutine functions that same wrapper; a decorator giving them an awaiting
 one past `iscoroutinefunction(fn)` runs the commit, and one whose coroutine side cannot be read is
-reported unverified, not cleared. A method called on an item of a module-level container the analysis does
+reported unverified, not cleared. So does one the `async def` wrapper a project decorator gives a
+coroutine function calls without `await` on the AsyncSession it hands it (`kwargs["db"].commit()`
+after `await fn(*args, **kwargs)`, written for the synchronous Session), or hands to a plain `def`
+doing Session work on it (`commit(db)`); taken from its arguments without saying which, unverified.
+A method called on an item of a module-level container the analysis does
 not type (`REPOS["task"].save(task)` on `REPOS = {"task": Repo(...)}`), where a project class has a
 coroutine method of that name, is reported unverified, not cleared.
 
