@@ -683,7 +683,8 @@ def clean_command(
     ] = CleanFormat.text,
 ) -> None:
     """Remove the cache under PATH (PATH/.async_migrate_cache, or its folder under
-    $ASYNC_MIGRATE_CACHE_DIR). Nothing else is touched.
+    $ASYNC_MIGRATE_CACHE_DIR). Nothing else is touched: a folder there without the CACHEDIR.TAG
+    the cache writes is not the tool's, and is refused (exit 2).
 
     --format json prints {"command": "clean", "root", "cache": the folder, "removed": bool}."""
     from async_migrate.codemods import cache as caching
@@ -694,6 +695,8 @@ def clean_command(
         raise _fail(str(error)) from None
     try:
         removed = caching.clean(root)
+    except caching.NotOurs as error:
+        raise _fail(f"refusing to clean: {error}") from None
     except OSError as error:
         raise _fail(f"cannot remove the cache {caching.folder_for(root)}: {error.strerror or error}") from None
     if format is CleanFormat.json:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import errno
 import hashlib
 import io
 import json
@@ -127,17 +128,41 @@ def folder_for(root: Path) -> Path:
     return root / FOLDER
 
 
+class NotOurs(Exception):
+    """A folder where the cache would be that the tool did not make (no tag of its own in it)."""
+
+
+_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
+        b"# This file is a cache directory tag created by async-migrate.\n")
+
+
+def made_by_the_tool(folder: Path) -> bool:
+    """Whether `folder` holds the CACHEDIR.TAG the cache writes (the first thing it writes there)."""
+    try:
+        with open(folder / "CACHEDIR.TAG", "rb") as stream:
+            return stream.read(len(_TAG) + 1) == _TAG
+    except OSError:
+        return False
+
+
 def clean(root: Path) -> Path | None:
     """Remove the cache of the application at `root`; the folder removed, or None when there was none.
 
+    Raises NotOurs, removing nothing, when the folder (or the folder a symbolic link there leads
+    to) lacks the tool's CACHEDIR.TAG: a user's own folder of that name is never deleted.
     Raises OSError when it cannot be removed.
     """
     folder = folder_for(root)
+    if not folder.is_symlink() and not folder.exists():
+        return None
+    if not folder.is_dir() or not made_by_the_tool(folder):
+        raise NotOurs(
+            f"{folder} was not made by async-migrate (it holds no CACHEDIR.TAG of its own): "
+            "nothing was removed; if it is a cache, remove it yourself"
+        )
     if folder.is_symlink():
         folder.unlink()
         return folder
-    if not folder.is_dir():
-        return None
     shutil.rmtree(folder)
     return folder
 
@@ -480,13 +505,16 @@ class Cache:
         assert self.folder is not None
         top = self.folder.parent
         top.mkdir(parents=True, exist_ok=True)
+        # A folder of that name the tool did not make is the user's: writing into it, and removing
+        # its subfolders as stale namespaces below, would lose their files. The tag goes first, so
+        # a folder the tool made holds it from then on.
+        if not made_by_the_tool(top):
+            if any(top.iterdir()):
+                raise NotADirectoryError(errno.EEXIST, "not a folder async-migrate made", str(top))
+            _write_atomic(top / "CACHEDIR.TAG", _TAG)
         ignore = top / ".gitignore"
         if not ignore.exists():
             _write_atomic(ignore, b"# Created by async-migrate: the cache is never committed.\n*\n")
-        tag = top / "CACHEDIR.TAG"
-        if not tag.exists():
-            _write_atomic(tag, b"Signature: 8a477f597d28d172789f06886806bc55\n"
-                               b"# This file is a cache directory tag created by async-migrate.\n")
         self.folder.mkdir(exist_ok=True)
         others = sorted(
             (p for p in top.iterdir() if p.is_dir() and not p.is_symlink() and p != self.folder),

@@ -694,6 +694,69 @@ def test_clean_as_json_says_which_folder_and_whether_it_was_there(cli, tmp_path)
     assert cli("clean", root, "--format", "table").exit_code == 2
 
 
+def user_folder(root: Path, subfolders: int = 1) -> dict[str, bytes]:
+    """A folder of the user's at the cache's place: no tag of the tool's in it."""
+    folder = root / caching.FOLDER
+    for index in range(subfolders):
+        write_tree(folder, {f"part{index}/data.txt": f"user data {index}\n"})
+    write_tree(folder, {"notes.txt": "mine\n"})
+    return files_under(folder)
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("format", ["text", "json"])
+def test_clean_refuses_a_folder_the_tool_did_not_make(cli, tmp_path, format):
+    # The trial: `clean` deleted a `.async_migrate_cache` holding no CACHEDIR.TAG, user files and all.
+    root = service(tmp_path / "app")
+    kept = user_folder(root)
+    result = cli("clean", root, "--format", format)
+    assert result.exit_code == 2
+    message = json.loads(result.stdout)["error"] if format == "json" else result.stderr
+    assert "not made by async-migrate" in message and "CACHEDIR.TAG" in message and "nothing was removed" in message
+    assert files_under(root / caching.FOLDER) == kept
+    # a symbolic link there leading to a folder of the user's: the link stays too
+    linked = service(tmp_path / "linked")
+    other = Path(write_tree(tmp_path / "elsewhere", {"keep.txt": "x\n"}))
+    (linked / caching.FOLDER).symlink_to(other, target_is_directory=True)
+    assert cli("clean", linked).exit_code == 2
+    assert (linked / caching.FOLDER).is_symlink() and (other / "keep.txt").exists()
+
+
+def test_clean_removes_a_cache_the_tool_made_through_a_symbolic_link(cli, tmp_path):
+    # near miss: the tag is there (the cache wrote it), through a link too
+    root = service(tmp_path / "app")
+    target = tmp_path / "fast-disk"
+    target.mkdir()
+    (root / caching.FOLDER).symlink_to(target, target_is_directory=True)
+    document(cli, root, "scan")
+    assert (target / "CACHEDIR.TAG").exists()
+    assert cli("clean", root).exit_code == 0
+    assert not (root / caching.FOLDER).exists() and target.exists()
+
+
+def test_a_run_never_writes_into_or_prunes_a_folder_the_tool_did_not_make(cli, tmp_path):
+    # More subfolders than the namespaces a cache keeps: they were removed as stale ones.
+    root = service(tmp_path / "app")
+    cold = document(cli, root, "check", "--no-cache")
+    kept = user_folder(root, subfolders=8)
+    assert document(cli, root, "check") == cold
+    assert document(cli, root, "phase1") == document(cli, root, "phase1", "--no-cache")
+    assert files_under(root / caching.FOLDER) == kept
+
+
+def test_an_empty_folder_at_the_cache_place_becomes_the_cache(cli, tmp_path):
+    # near miss: nothing of the user's in it, so nothing to lose
+    root = service(tmp_path / "app")
+    (root / caching.FOLDER).mkdir()
+    document(cli, root, "check")
+    document(cli, root, "check")
+    assert parsed(root) == [] and (root / caching.FOLDER / "CACHEDIR.TAG").exists()
+    assert cli("clean", root).exit_code == 0
+
+
 def test_a_cache_directory_from_the_environment_keeps_the_target_untouched(cli, tmp_path, monkeypatch):
     root = service(tmp_path / "app")
     elsewhere = tmp_path / "caches"
