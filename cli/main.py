@@ -387,6 +387,7 @@ def scan(
     if format is Format.json:
         document = result.to_json()
         del document["diff"], document["files_changed"]
+        document.pop("diff_base64", None)
         _print_json(document)
     else:
         out = ui.out

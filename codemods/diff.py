@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import io
 import re
+import tokenize
 
 NO_NEWLINE = "\\ No newline at end of file\n"
 
@@ -19,14 +21,29 @@ def as_bytes(text: str) -> bytes:
     return text.encode("utf-8", errors="surrogateescape")
 
 
-def as_json_text(text: str) -> tuple[str, bool]:
-    """A diff as a JSON string holds it: bytes that are not UTF-8 (a latin-1 file) become U+FFFD,
-    since a lone surrogate is not a Unicode scalar and strict JSON readers refuse it. The flag
-    says whether any byte was replaced, so the document can point at the exact patch
-    (`--diff-file`)."""
-    exact = as_bytes(text)
-    shown = exact.decode("utf-8", errors="replace")
-    return shown, shown != text
+def readable(diff: str, before: bytes) -> str:
+    """A file's diff as text to read (the JSON `diff`): its lines decoded with the file's own
+    encoding (the coding cookie or BOM Python reads it by, so a latin-1 file's 'ü' is 'ü'), the
+    header lines before the first hunk, which hold paths, as UTF-8; a byte the encoding cannot
+    decode becomes U+FFFD. Strict Unicode (no lone surrogate), and the same text as the exact
+    patch wherever the file is UTF-8."""
+    exact = as_bytes(diff)
+    try:
+        return exact.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(before).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    if encoding == "utf-8-sig":  # a BOM inside a hunk line is a character, not a mark to drop
+        encoding = "utf-8"
+    parts = []
+    header = True
+    for line in re.findall(rb"[^\n]*\n|[^\n]+\Z", exact):
+        header = header and not line.startswith(b"@@")
+        parts.append(line.decode("utf-8" if header else encoding, errors="replace"))
+    return "".join(parts)
 
 
 def unified_diff(path: str, before: bytes, after: bytes, context: int = 3) -> str:

@@ -10,6 +10,7 @@ cache's keys) with scan's and phase one's drivers, which are those steps and lit
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from async_migrate.codemods import facts, sources, unread_names
 from async_migrate.codemods import roots as import_roots
 from async_migrate.codemods.astcollect import parse_any
 from async_migrate.codemods.config import Config
-from async_migrate.codemods.diff import as_json_text
+from async_migrate.codemods.diff import as_bytes, readable
 from async_migrate.codemods.options import CURRENT as CURRENT
 from async_migrate.codemods.options import MARKERS as MARKERS
 from async_migrate.codemods.options import Options as Options
@@ -73,12 +74,16 @@ class Result:
         return nothing_selected(self.files)
 
     def to_json(self) -> dict[str, Any]:
-        diff, replaced = as_json_text(self.diff)
+        # `diff` is text to read; a patch for `git apply` must be the files' own bytes, which
+        # JSON text cannot hold for a file that is not UTF-8: then `diff_base64` carries them.
+        diff = "".join(readable(change.diff, change.before) for change in self.changed)
+        exact = as_bytes(self.diff)
+        other_bytes = diff.encode("utf-8") != exact
         warnings = [*self.warnings, *self.project.notices]
-        if replaced:
+        if other_bytes:
             warnings.append(
-                "the diff touches a file that is not UTF-8: its other bytes show as U+FFFD here;"
-                " --diff-file writes the exact patch"
+                "the diff touches a file that is not UTF-8: `diff` shows its characters, and the exact"
+                " patch `git apply` takes is in `diff_base64` (what --diff-file writes)"
             )
         return {
             "command": self.command,
@@ -88,6 +93,7 @@ class Result:
             "errors": self.errors,
             **({"warnings": warnings} if warnings else {}),
             "diff": diff,
+            **({"diff_base64": base64.b64encode(exact).decode("ascii")} if other_bytes else {}),
             **({"subsystem": self.subsystem} if self.subsystem is not None else {}),
         }
 

@@ -7,6 +7,7 @@ written by `--diff-file` applies with `git apply` to the same bytes.
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -183,22 +184,41 @@ def test_dry_run_prints_the_diff_of_a_latin1_file(cli, app):
     assert "Z\xfcrich" in result.stdout or "Z\ufffdrich" in result.stdout
 
 
-def test_json_diff_of_a_latin1_file_is_strict_unicode_and_points_at_the_exact_patch(cli, app):
-    root = app(latin1())
-    result = cli("phase1", root, "--format", "json")
+@pytest.mark.parametrize("variant", ["latin-1-cookie", "latin-1-crlf"])
+def test_json_diff_of_a_latin1_file_shows_its_characters_and_carries_the_exact_patch(cli, app, tmp_path, variant):
+    # The trial: `diff` held U+FFFD for every latin-1 byte, and saved it did not `git apply`.
+    source = latin1() if variant == "latin-1-cookie" else latin1().replace(b"\n", b"\r\n")
+    root = app(source)
+    repo = pristine_repo(root, tmp_path / "pristine")
+    patch = tmp_path / "phase1.patch"
+    result = cli("phase1", root, "--format", "json", "--diff-file", patch)
     assert result.exit_code == 0
     document = json.loads(result.stdout)
-    # a lone surrogate is no Unicode scalar: strict readers refuse it, and it cannot encode
+    # text to read: strict Unicode, the file's own characters, no replacement
     document["diff"].encode("utf-8")
-    assert "Z\ufffdrich" in document["diff"]
-    assert any("--diff-file" in warning for warning in document["warnings"]), document.get("warnings")
+    assert "Z\xfcrich" in document["diff"] and "\ufffd" not in document["diff"]
+    assert "+def list_items(session: session_dependency):" + ("\r\n" if variant == "latin-1-crlf" else "\n") in document["diff"]
+    # the exact patch: what --diff-file writes, and `git apply` takes it
+    exact = base64.b64decode(document["diff_base64"])
+    assert exact == patch.read_bytes() and b"Z\xfcrich" in exact
+    from_json = tmp_path / "from_json.patch"
+    from_json.write_bytes(exact)
+    assert any("diff_base64" in warning for warning in document["warnings"]), document.get("warnings")
+    assert cli("phase1", root, "--apply").exit_code == 0
+    apply_patch(repo, from_json)
+    assert tree(repo) == tree(root)
 
 
-def test_json_diff_of_a_utf8_file_carries_no_encoding_warning(cli, app):
-    root = app(VARIANTS["utf8-bom"]())
-    document = json.loads(cli("phase1", root, "--format", "json").stdout)
-    assert document["diff"]
-    assert not any("--diff-file" in warning for warning in document.get("warnings", []))
+@pytest.mark.parametrize("variant", ["utf8-bom", "crlf"])
+def test_json_diff_of_a_utf8_file_is_the_exact_patch_with_no_warning(cli, app, tmp_path, variant):
+    # near miss: UTF-8 files keep one field, already the exact patch
+    root = app(VARIANTS[variant]().replace(b"# list them all", "# Z\xfcrich".encode()))
+    patch = tmp_path / "phase1.patch"
+    document = json.loads(cli("phase1", root, "--format", "json", "--diff-file", patch).stdout)
+    assert document["diff"] and "Z\xfcrich" in document["diff"]
+    assert document["diff"].encode("utf-8") == patch.read_bytes()
+    assert "diff_base64" not in document
+    assert not any("diff_base64" in warning or "--diff-file" in warning for warning in document.get("warnings", []))
 
 
 def test_bom_is_kept_once(cli, app):
