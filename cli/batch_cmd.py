@@ -167,11 +167,12 @@ def register(app: typer.Typer) -> None:
         the files written, uncommitted, in the one interrupted.
 
         Ends with one summary table, or with --format json one document listing per
-        repository its root, status (changed, partial, blocked, unchanged, failed), branch,
-        commit, files_changed, error, and for phase2 the handlers left blocked and the
-        blockers behind them (partial: changes committed, some routes left blocked; blocked:
-        routes left blocked, nothing to write; as phase2 itself, both exit 0). Exit 0
-        when every repository succeeded, 3 when any failed, 2 on a usage error.
+        repository its root, status (changed, partial, blocked, unchanged, changed_with_errors,
+        failed), branch, commit, files_changed, error, and for phase2 the handlers left blocked
+        and the blockers behind them (partial: changes committed, some routes left blocked;
+        blocked: routes left blocked, nothing to write; as phase2 itself, both exit 0;
+        changed_with_errors: some files could not be processed, the others committed). Exit 0
+        when every repository succeeded, 3 when any failed or had errors, 2 on a usage error.
         """
         from async_migrate.cli.main import Format, _fail
         from async_migrate.codemods import batch as batching
@@ -273,7 +274,7 @@ def _batch_result(phase, branch, outcomes, format, report, extra):
         })
     else:
         print_batch(Console(), phase, outcomes)
-    raise typer.Exit(EXIT_ERRORS if any(o.status == "failed" for o in outcomes) else EXIT_OK)
+    raise typer.Exit(EXIT_ERRORS if any(o.status in batching.FAILING for o in outcomes) else EXIT_OK)
 
 
 def _merge_batches(ctx, paths, repos, branch, shard, format, report):

@@ -283,7 +283,7 @@ def print_batch(console: Console, phase: str, outcomes: list) -> None:  # list[b
     from async_migrate.codemods.batch import blocked_cell, shown_statuses
 
     status_style = {"changed": "green", "partial": "yellow", "blocked": "bold yellow", "unchanged": "dim",
-                    "failed": "bold red"}
+                    "changed_with_errors": "red", "failed": "bold red"}
     table = Table(title=f"async-migrate batch {phase}", title_justify="left", expand=False)
     table.add_column("root", overflow="fold")
     table.add_column("status")

@@ -27,7 +27,14 @@ from async_migrate.codemods.sources import NO_ROUTES
 PHASES = ("phase1", "phase2")
 # partial: phase two committed changes and left some routes blocked; blocked: it left routes
 # blocked and had nothing to write. Both succeed, as phase2 itself does (exit 0), never "unchanged".
-STATUSES = ("changed", "partial", "blocked", "unchanged", "failed")
+# changed_with_errors: files that could not be processed (exit 3, as the phase itself), while the
+# others were written and committed: a script retrying or skipping failures must not miss a
+# branch holding a commit, so it is no "failed".
+STATUSES = ("changed", "partial", "blocked", "unchanged", "changed_with_errors", "failed")
+# The statuses that make the batch exit 3.
+FAILING = ("changed_with_errors", "failed")
+# Named in a summary line only when a repository has them.
+OCCASIONAL = ("partial", "blocked", "changed_with_errors")
 
 
 class BatchError(Exception):
@@ -175,18 +182,18 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
     except Exception as error:  # one repository's crash must not stop the others
         outcome.status, outcome.error = "failed", f"{type(error).__name__}: {error}"
         return outcome
+    if job.phase == "phase2":
+        outcome.blocked = sum(1 for o in result.outcomes if o.action == "blocked")
+        outcome.blockers = len((result.subsystem or {}).get("blockers") or ())
     if result.errors:
-        outcome.status = "failed"
+        outcome.status = "changed_with_errors" if outcome.commit else "failed"
         outcome.error = f"{plural(len(result.errors), 'file')} could not be processed: " + "; ".join(
             f"{e['file']}: {e['message']}" for e in result.errors
         )
     else:
         outcome.status = "changed" if written else "unchanged"
-        if job.phase == "phase2":
-            outcome.blocked = sum(1 for o in result.outcomes if o.action == "blocked")
-            outcome.blockers = len((result.subsystem or {}).get("blockers") or ())
-            if outcome.blocked:  # never "unchanged" (or "changed") alone while routes stay blocked
-                outcome.status = "partial" if written else "blocked"
+        if outcome.blocked:  # never "unchanged" (or "changed") alone while routes stay blocked
+            outcome.status = "partial" if written else "blocked"
     return outcome
 
 
@@ -357,8 +364,9 @@ def read_results(paths: list[Path]) -> list[tuple[str, Any]]:
 
 
 def shown_statuses(outcomes: list[RepoOutcome]) -> list[str]:
-    """The statuses a summary line names: partial and blocked only when a repository has them."""
-    return [s for s in STATUSES if s not in ("partial", "blocked") or any(o.status == s for o in outcomes)]
+    """The statuses a summary line names: partial, blocked and changed_with_errors only when a
+    repository has them."""
+    return [s for s in STATUSES if s not in OCCASIONAL or any(o.status == s for o in outcomes)]
 
 
 def blocked_cell(outcome: RepoOutcome) -> str:
