@@ -229,6 +229,8 @@ def finish(result, root, mode: Mode, traffic_rows, git, ui: Ui):
         if not written:
             raise
         # Ctrl-C after the writing (report, commit, summary): "nothing written" would be false.
+        if git.commit is None:
+            applying.note_interrupted(root, result, written)
         raise applying.Interrupted(written, len(written)) from None
 
 
@@ -274,7 +276,7 @@ def _report_commit_print(result, root, mode: Mode, traffic_rows, git, ui: Ui, wr
                 document["git"]["error"] = f"the changes are written but not committed: {commit_error}"
         _print_json(document)
         # As scan and check do: a warning (exit 2 among them) is also said on standard error.
-        _warn(err, [*result.warnings, *result.project.notices, *carried])
+        _warn(err, [*result.warnings, *result.project.notices, *carried, *git.earlier_notes()])
     else:
         # The diff is the dry run's product (standard output); with --check or -q only on --diff.
         if not mode.apply and diff and (mode.diff or not (mode.check or ui.quiet)):
@@ -296,7 +298,7 @@ def _report_commit_print(result, root, mode: Mode, traffic_rows, git, ui: Ui, wr
                 ])
         for blocker in (result.subsystem or {}).get("global_blockers", []):
             print_lines(err, [f"blocks the whole subsystem: {blocker}"], "bold red")
-        _warn(err, [*result.warnings, *result.project.notices, *carried])
+        _warn(err, [*result.warnings, *result.project.notices, *carried, *git.earlier_notes()])
         print_errors(err, result.errors)
         # what the migrated application needs beside the diff (a driver, greenlet, a dropped
         # connect_args key): without them it fails to import, so they are not left to --report.

@@ -9,7 +9,9 @@ Shared by the phase commands and by batch runs, in this order:
 3. `write(root, result, git)`: a new `--branch` is created from HEAD, then every changed
    file is replaced atomically;
 4. `commit(root, result, written, git, extra)`: exactly the written files (and extra
-   files such as the report, when inside the repository) are committed.
+   files such as the report, when inside the repository) are committed, with those an
+   interrupted phase one wrote and left uncommitted, when they still hold exactly what it
+   wrote over HEAD's content (`refuse_dirty` finds them, `note_interrupted` records them).
 
 Presentation-free: errors are exceptions whose message says what to do.
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from async_migrate.codemods import gitstate, sources
+from async_migrate.codemods.gitstate import GitError
 from async_migrate.codemods.handlers import HandlerKind
 from async_migrate.codemods.outcome import TASK_KIND, plural
 
@@ -91,6 +94,16 @@ class Git:
     message: str | None = None
     # written files that had uncommitted changes before the run (`--allow-dirty`): committed with them
     carried: list[str] = field(default_factory=list)
+    # files an interrupted phase one wrote over HEAD's content and did not commit, unchanged
+    # since (entries of gitstate.interrupted_files, with "file" relative to the root): committed
+    # with this run's, so that the branch holds the whole migration
+    earlier: list[dict[str, Any]] = field(default_factory=list)
+    # files an interrupted run wrote and someone changed since (relative to the root): left out
+    earlier_changed: list[str] = field(default_factory=list)
+
+    @property
+    def earlier_files(self) -> list[str]:
+        return [entry["file"] for entry in self.earlier]
 
     @property
     def wanted(self) -> bool:
@@ -105,7 +118,27 @@ class Git:
         }
         if self.commit and self.carried:
             document["carried_uncommitted"] = self.carried
+        if self.commit and self.earlier:
+            document["interrupted_run_committed"] = self.earlier_files
+        if self.earlier_changed:
+            document["interrupted_run_changed_since"] = self.earlier_changed
         return document
+
+    def earlier_notes(self) -> list[str]:
+        """What the commit took from an interrupted run, and what it left out: said on every
+        run that commits, never a silent "nothing written"."""
+        notes = []
+        if self.commit and self.earlier:
+            notes.append(
+                f"also committed {len(self.earlier)} file{'s' if len(self.earlier) != 1 else ''} an interrupted "
+                f"run had written: {', '.join(self.earlier_files)}"
+            )
+        if self.earlier_changed:
+            notes.append(
+                f"not committed: {', '.join(self.earlier_changed)}, written by an interrupted run and changed since "
+                "(not the tool's output alone): review them and commit them yourself, or check them out and run again"
+            )
+        return notes
 
 
 def prepare(root: Path, git: Git) -> None:
@@ -124,10 +157,14 @@ def refuse_dirty(root: Path, result: Result, allow_dirty: bool, git: Git | None 
     """Refused when a file to be written has uncommitted changes, unless allow_dirty. Allowed
     with `--commit`, those files are noted in `git.carried`: the commit takes their whole
     content, the user's own uncommitted changes with the migration's."""
+    if git is not None:
+        find_earlier(root, result, git)
     changed = result.changed
     if not changed or (allow_dirty and (git is None or not git.commit_requested)):
         return
     dirty = gitstate.dirty_files(root, [change.path for change in changed])
+    if git is not None:  # the tool's own output, committed with this run's
+        dirty = [path for path in dirty if path not in git.earlier_files]
     if allow_dirty:
         assert git is not None
         git.carried = dirty
@@ -190,12 +227,14 @@ def write(
             if interrupted:
                 if together:
                     written = _restore(root, changed, written)
+                note_interrupted(root, result, written)
                 raise Interrupted(written, len(changed))
             CURRENT.file = change.path
             try:
                 _write_one(root, change)
             except KeyboardInterrupt:  # raised, not noted: off the main thread
                 if not together:
+                    note_interrupted(root, result, written)
                     raise
                 raise Interrupted(_restore(root, changed, written), len(changed)) from None
             except OSError as error:
@@ -212,9 +251,87 @@ def write(
         if interrupted:
             if together:
                 written = _restore(root, changed, written)
+            note_interrupted(root, result, written)
             raise Interrupted(written, len(changed))
     CURRENT.file = None
     return written
+
+
+def note_interrupted(root: Path, result: Result, written: list[str]) -> None:
+    """Record, in the repository's git folder, the files an interrupted phase one wrote and did
+    not commit: the blob ids of what each held before and after, and the handlers it converted.
+    A later run that commits takes them (find_earlier) while they still hold exactly that over
+    HEAD's content, where it would otherwise find them already converted, write nothing, and
+    commit the rest without them. Phase two's files go together and are put back when
+    interrupted: nothing to record. Never raises: the interrupt is what the user must see."""
+    if result.command != "phase1" or not written:
+        return
+    try:
+        repo = gitstate.repository(root)
+        if repo is None or repo.working_tree_dir is None:
+            return
+        top = gitstate.top_of(repo)
+        changes = {change.path: change for change in result.changed}
+        new: list[dict[str, Any]] = []
+        for path in written:
+            change = changes.get(path)
+            if change is None:
+                continue
+            mine = [o for o in result.outcomes if o.handler.module.path == path]
+            converted = [o for o in mine if o.action == "convert"]
+            new.append({
+                "path": (root / path).resolve().relative_to(top).as_posix(),
+                "command": result.command,
+                "before": gitstate.blob_id(change.before),
+                "after": gitstate.blob_id(change.after),
+                "converted": [_label(o) for o in converted],
+                "tasks": sum(1 for o in converted if o.handler.kind == TASK_KIND),
+                "offloaded": [_label(o) for o in mine if o.action != "convert" and o.offload],
+            })
+        paths = {entry["path"] for entry in new}
+        with gitstate.interrupted_files(repo) as entries:
+            entries[:] = [entry for entry in entries if entry["path"] not in paths] + new
+    except Exception:
+        pass
+
+
+def find_earlier(root: Path, result: Result, git: Git) -> None:
+    """With --commit: the files under root an interrupted run of the same command recorded
+    (note_interrupted), into git.earlier while HEAD still holds what they held before it and
+    the work tree exactly what it wrote, else into git.earlier_changed; those whose work-tree
+    content is HEAD's (committed since, or put back) are forgotten."""
+    if not git.commit_requested or result.command != "phase1":
+        return
+    git.earlier, git.earlier_changed = [], []
+    repo = gitstate.repository(root)
+    if repo is None or repo.working_tree_dir is None:
+        return
+    top = gitstate.top_of(repo)
+    try:
+        under = root.resolve().relative_to(top).as_posix()
+    except ValueError:
+        return
+    prefix = "" if under in ("", ".") else under + "/"
+    try:
+        with gitstate.interrupted_files(repo) as entries:
+            kept = []
+            for entry in entries:
+                path = entry["path"]
+                if entry.get("command") != result.command or not path.startswith(prefix):
+                    kept.append(entry)
+                    continue
+                now = gitstate.work_tree_blob(repo, path)
+                if now == gitstate.head_blob(repo, path):
+                    continue
+                kept.append(entry)
+                file = path[len(prefix):]
+                if now == entry.get("after") and gitstate.head_blob(repo, path) == entry.get("before"):
+                    git.earlier.append({**entry, "file": file})
+                else:
+                    git.earlier_changed.append(file)
+            entries[:] = kept
+    except OSError:
+        pass  # the record could not be rewritten (a read-only git folder): what was found stands
 
 
 def _write_one(root: Path, change: Rewritten) -> None:
@@ -266,14 +383,24 @@ def _restore(root: Path, changed: list[Rewritten], written: list[str]) -> list[s
 def commit(
     root: Path, result: Result, written: list[str], git: Git, extra: tuple[Path, ...] = ()
 ) -> str | None:
-    """Commit exactly the written files, plus those of extra inside the repository (not ignored)."""
-    if not git.commit_requested or not written:
+    """Commit exactly the written files, plus those of extra inside the repository (not ignored),
+    and those an interrupted run wrote (git.earlier, found by refuse_dirty)."""
+    if not git.commit_requested or not (written or git.earlier):
         return None
     paths = gitstate.repository_paths(root, [root / path for path in written])
+    paths += [entry["path"] for entry in git.earlier if entry["path"] not in paths]
     paths += [p for p in gitstate.repository_paths(root, list(extra)) if p not in paths]
-    git.message = commit_message(result, written)
+    git.message = commit_message(result, written, git.earlier)
     git.commit = gitstate.commit_paths(root, paths, git.message)
     git.committed = paths
+    if git.earlier:
+        done = set(paths)
+        try:
+            repo = gitstate.require_repository(root)
+            with gitstate.interrupted_files(repo) as entries:
+                entries[:] = [entry for entry in entries if entry["path"] not in done]
+        except (GitError, OSError):
+            pass  # the next run finds them committed (HEAD's content) and forgets them
     if git.branch is None:  # no --branch: the commit is on the branch checked out (none when detached)
         repo = gitstate.repository(root)
         git.branch = gitstate.current_branch(repo) if repo is not None else None
@@ -291,16 +418,21 @@ def _label(outcome: Outcome) -> str:
     return f"{name} ({outcome.route})" if outcome.route else name
 
 
-def _by_file(outcomes: list[Outcome]) -> list[str]:
+def _by_file(outcomes: list[Outcome], more: dict[str, list[str]] | None = None) -> list[str]:
     grouped: dict[str, list[str]] = defaultdict(list)
     for outcome in outcomes:
         grouped[outcome.handler.module.path].append(_label(outcome))
+    for path, labels in (more or {}).items():
+        if labels:
+            grouped[path] += labels
     return [f"- {path}: {', '.join(labels)}" for path, labels in sorted(grouped.items())]
 
 
-def commit_message(result: Result, written: list[str]) -> str:
-    """`async-migrate phase1: 32 handlers to def in 6 files`, and a body listing files and handlers."""
-    files = set(written)
+def commit_message(result: Result, written: list[str], earlier: list[dict[str, Any]] | None = None) -> str:
+    """`async-migrate phase1: 32 handlers to def in 6 files`, and a body listing files and handlers;
+    earlier: the files an interrupted run wrote, committed with these (entries of git.earlier)."""
+    earlier = earlier or []
+    files = set(written) | {entry["file"] for entry in earlier}
     outcomes = [o for o in result.outcomes if o.handler.module.path in files]
     body: list[str] = []
     if result.command == "phase2":
@@ -331,16 +463,24 @@ def commit_message(result: Result, written: list[str]) -> str:
     else:
         converted = [o for o in outcomes if o.action == "convert"]
         offloaded = [o for o in outcomes if o.action != "convert" and o.offload]
+        earlier_converted = {entry["file"]: list(entry.get("converted") or ()) for entry in earlier}
+        earlier_offloaded = {entry["file"]: list(entry.get("offloaded") or ()) for entry in earlier}
+        count = len(converted) + sum(len(labels) for labels in earlier_converted.values())
+        offloads = len(offloaded) + sum(len(labels) for labels in earlier_offloaded.values())
         tasks = sum(1 for o in converted if o.handler.kind == TASK_KIND)  # no handler: named as what it is
-        named = [plural(len(converted) - tasks, "handler")] if len(converted) > tasks or not tasks else []
+        tasks += sum(int(entry.get("tasks") or 0) for entry in earlier)
+        named = [plural(count - tasks, "handler")] if count > tasks or not tasks else []
         counts = " and ".join([*named, *([plural(tasks, "background task")] if tasks else [])]) + " to def"
-        if offloaded:
-            counts += f" and {len(offloaded)} with blocking calls offloaded"
+        if offloads:
+            counts += f" and {offloads} with blocking calls offloaded"
         subject = f"async-migrate {result.command}: {counts} in {plural(len(files), 'file')}"
-        if converted:
-            body += ["Now `def` (FastAPI runs them in its threadpool):", *_by_file(converted), ""]
-        if offloaded:
+        if count:
+            body += ["Now `def` (FastAPI runs them in its threadpool):", *_by_file(converted, earlier_converted), ""]
+        if offloads:
             body += ["Still `async def`, blocking helper calls wrapped in run_in_threadpool:"]
-            body += [*_by_file(offloaded), ""]
+            body += [*_by_file(offloaded, earlier_offloaded), ""]
+        if earlier:
+            body += ["Written by an interrupted run, committed now:"]
+            body += [f"- {entry['file']}" for entry in sorted(earlier, key=lambda e: e["file"])] + [""]
     body += ["Files:", *(f"- {path}" for path in sorted(files))]
     return subject + "\n\n" + "\n".join(body) + "\n"

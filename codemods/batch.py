@@ -155,8 +155,13 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
         except GitError as error:
             raise GitError(f"the changes are written but not committed: {error}") from None
         except KeyboardInterrupt:
+            if git.commit is None:
+                applying.note_interrupted(root, result, written)
             raise applying.Interrupted(written, len(written)) from None
         outcome.commit = git.commit
+        if git.commit and git.earlier:  # on the branch now, with this run's
+            outcome.files_changed = written + [f for f in git.earlier_files if f not in written]
+        outcome.warnings += git.earlier_notes()
         if git.commit and git.carried:
             outcome.warnings.append(
                 "--allow-dirty --commit: the commit also holds the uncommitted changes these files had before "
@@ -191,9 +196,9 @@ def run_one(path: Path, job: Job) -> RepoOutcome:
             f"{e['file']}: {e['message']}" for e in result.errors
         )
     else:
-        outcome.status = "changed" if written else "unchanged"
+        outcome.status = "changed" if written or outcome.commit else "unchanged"
         if outcome.blocked:  # never "unchanged" (or "changed") alone while routes stay blocked
-            outcome.status = "partial" if written else "blocked"
+            outcome.status = "partial" if written or outcome.commit else "blocked"
     return outcome
 
 

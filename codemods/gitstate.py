@@ -300,3 +300,65 @@ def _git_message(error: Exception) -> str:
             text = text[len("stderr:"):].strip().strip("'").strip()
         return " ".join(text.split())
     return str(error)
+
+
+# ------------------------------------------------------------ files an interrupted run wrote
+
+# In the repository's git folder (per work tree), never in the work tree: no run commits it
+# and `git status` does not list it. Also without the cache (`--no-cache`), which a rerun may not use.
+INTERRUPTED_FILE = "async-migrate-interrupted.json"
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives a blob of data (`git hash-object`, without filters)."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def head_blob(repo, path: str) -> str | None:
+    """The blob id of path (relative to the top of the work tree) in HEAD; None when absent."""
+    if not _has_commit(repo):
+        return None
+    try:
+        return repo.head.commit.tree[path].hexsha
+    except KeyError:
+        return None
+
+
+def work_tree_blob(repo, path: str) -> str | None:
+    try:
+        return blob_id((_top(repo) / path).read_bytes())
+    except OSError:
+        return None
+
+
+def top_of(repo) -> Path:
+    return _top(repo)
+
+
+@contextlib.contextmanager
+def interrupted_files(repo) -> Iterator[list[dict]]:
+    """The entries an interrupted run recorded (a list the caller may change: it is written
+    back, the file removed when empty), while no other run of the tool commits into the
+    repository. An unreadable record counts as empty."""
+    import json
+
+    path = Path(repo.git_dir) / INTERRUPTED_FILE
+    with _one_writer(repo):
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8")).get("files") or []
+            entries = [e for e in entries if isinstance(e, dict) and isinstance(e.get("path"), str)]
+        except (OSError, ValueError, AttributeError):
+            entries = []
+        before = list(entries)
+        yield entries
+        if entries == before:
+            return
+        if not entries:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(json.dumps({"files": entries}, indent=1) + "\n", encoding="utf-8")
+        os.replace(temporary, path)

@@ -640,3 +640,34 @@ def test_a_root_the_analysis_cannot_see_whole_carries_the_warning(cli, repos, tm
     report = tmp_path / "batch.md"
     cli("batch", roots["shop"] / "api", "--report", report, "--", "phase1")
     assert "## Warnings" in report.read_text(encoding="utf-8")
+
+
+def test_a_batch_rerun_after_ctrl_c_commits_what_the_interrupted_run_wrote(cli, repos, monkeypatch):
+    # Found by a platform trial: the rerun read `changed` with a commit missing the files written
+    # before Ctrl-C, exit 0, and the next one `unchanged`: the branch held part of the migration.
+    import os
+    import signal
+
+    from async_migrate.codemods import sources
+
+    roots, gits = repos
+    real = sources.write_atomic
+
+    def write_then_interrupt(path, data):  # type: ignore[no-untyped-def]
+        real(path, data)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(sources, "write_atomic", write_then_interrupt)
+    assert cli("batch", roots["shop"], "--", "phase1").exit_code == 130
+    monkeypatch.setattr(sources, "write_atomic", real)
+    assert CONVERTED in items(roots["shop"])
+    head = gits["shop"].head.commit.hexsha
+    (entry,) = batch_json(cli, roots["shop"], "--", "phase1")["repositories"]
+    assert entry["status"] == "changed", entry
+    assert sorted(entry["files_changed"]) == ["api/items.py", "api/orders.py"], entry
+    assert entry["warnings"] == ["also committed 1 file an interrupted run had written: api/items.py"], entry
+    assert gits["shop"].head.commit.parents[0].hexsha == head
+    assert committed_files(gits["shop"]) == {"api/items.py", "api/orders.py"}
+    assert gits["shop"].git.status("--porcelain").strip() == ""
+    (entry,) = batch_json(cli, roots["shop"], "--", "phase1")["repositories"]
+    assert entry["status"] == "unchanged" and entry["warnings"] == [], entry

@@ -501,3 +501,104 @@ def test_a_phase_two_commit_message_says_helpers_take_the_async_session_not_that
     assert "- deps.py: get_service (on AsyncSession)" in message
     assert "- repos.py: add_product (async twin)" in message
     assert "now async" not in message and "unused" not in message
+
+
+# ------------------------------------------------------------ a rerun after Ctrl-C
+
+
+def _interrupt_after_first_write(monkeypatch):  # type: ignore[no-untyped-def]
+    """Ctrl-C once the first file is written, as a user's would land (the write finishes)."""
+    import os
+    import signal
+
+    from async_migrate.codemods import sources
+
+    real = sources.write_atomic
+    written = []
+
+    def write_then_interrupt(path, data):  # type: ignore[no-untyped-def]
+        written.append(path)
+        real(path, data)
+        if len(written) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(sources, "write_atomic", write_then_interrupt)
+    return lambda: monkeypatch.setattr(sources, "write_atomic", real)
+
+
+def test_a_rerun_after_ctrl_c_commits_what_the_interrupted_run_wrote(cli, repo, monkeypatch):
+    # Found by a platform trial: the rerun found the files written before Ctrl-C already
+    # converted, committed only the rest (exit 0, no word), and later runs said "nothing written:
+    # no commit": the branch held part of the migration, the other part sat uncommitted.
+    root = root_of(repo)
+    head = repo.head.commit.hexsha
+    restore = _interrupt_after_first_write(monkeypatch)
+    first = cli("phase1", root, "--apply", "--branch", "perf/x", "--commit")
+    assert first.exit_code == 130, first.output
+    assert "interrupted: wrote 1 of 2 files" in err(first) and CONVERTED in items(root)
+    assert repo.head.commit.hexsha == head and repo.active_branch.name == "perf/x"
+    restore()
+
+    rerun = cli("phase1", root, "--apply", "--branch", "perf/x", "--commit")
+    assert rerun.exit_code == 0, rerun.output
+    commit = repo.head.commit
+    assert [parent.hexsha for parent in commit.parents] == [head]
+    assert committed_files(repo) == {"api/items.py", "api/orders.py"}
+    assert commit.tree["api/items.py"].data_stream.read().decode() == items(root)
+    assert CONVERTED in items(root)
+    subject, _, body = commit.message.partition("\n\n")
+    assert subject == "async-migrate phase1: 2 handlers to def in 2 files"
+    assert "- api/items.py: list_items (GET /items)" in body
+    assert "- api/orders.py: place_order (POST /orders)" in body
+    assert "Written by an interrupted run, committed now:\n- api/items.py\n" in body
+    assert "also committed 1 file an interrupted run had written: api/items.py" in err(rerun)
+    assert repo.git.status("--porcelain", "--", "api").strip() == ""
+    assert not (Path(repo.git_dir) / gitstate.INTERRUPTED_FILE).exists()  # nothing left to take
+    # A third run: nothing to write, nothing left over, and it says so.
+    again = cli("phase1", root, "--apply", "--branch", "perf/x", "--commit")
+    assert again.exit_code == 0 and "nothing written: no commit" in err(again)
+    assert "interrupted" not in err(again) and repo.head.commit.hexsha == commit.hexsha
+
+
+def test_a_rerun_after_ctrl_c_with_nothing_left_to_write_commits_the_interrupted_output(cli, repo, monkeypatch):
+    # The rerun without --commit writes the rest; the one with --commit then has nothing to
+    # write: "nothing written: no commit", exit 0, would leave the whole migration uncommitted.
+    root = root_of(repo)
+    head = repo.head.commit.hexsha
+    restore = _interrupt_after_first_write(monkeypatch)
+    assert cli("phase1", root, "--apply").exit_code == 130
+    restore()
+    assert cli("phase1", root, "--apply").exit_code == 0  # api/orders.py, no commit asked for
+    result = cli("phase1", root, "--apply", "--commit", "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["git"]["interrupted_run_committed"] == ["api/items.py"]
+    assert repo.head.commit.parents[0].hexsha == head
+    assert committed_files(repo) == {"api/items.py"}
+    assert repo.head.commit.message.startswith("async-migrate phase1: 1 handler to def in 1 file\n")
+    # api/orders.py was written by a run that finished without --commit: as before, not the
+    # interrupted run's, it stays for the user to commit.
+    assert repo.git.status("--porcelain", "--", "api").strip() == "M api/orders.py"
+
+
+def test_near_miss_a_file_changed_since_the_interrupted_run_is_not_committed(cli, repo, monkeypatch):
+    # The file the interrupted run wrote was edited since, and another holds a user's unrelated
+    # edit: neither is the tool's output alone, so neither is committed; the first is named.
+    root = root_of(repo)
+    restore = _interrupt_after_first_write(monkeypatch)
+    assert cli("phase1", root, "--apply", "--commit").exit_code == 130
+    restore()
+    with (root / "api" / "items.py").open("a", encoding="utf-8") as stream:
+        stream.write("# reviewed by hand\n")
+    with (root / "db" / "engine.py").open("a", encoding="utf-8") as stream:
+        stream.write("# work in progress\n")
+    result = cli("phase1", root, "--apply", "--commit")
+    assert result.exit_code == 0, result.output
+    assert committed_files(repo) == {"api/orders.py"}
+    assert (
+        "not committed: api/items.py, written by an interrupted run and changed since" in err(result)
+    ), err(result)
+    assert "also committed" not in err(result)
+    assert sorted(repo.git.status("--porcelain").splitlines()) == [" M api/items.py", " M db/engine.py"]
+    # Still named on the next run, while it stays so.
+    assert "not committed: api/items.py" in err(cli("phase1", root, "--apply", "--commit"))
