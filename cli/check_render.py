@@ -132,7 +132,9 @@ def summary(result: CheckResult) -> str:
 
 def github_lines(result: CheckResult, given: Path) -> list[str]:
     """`::error file=...,line=...,title=async-migrate::message` per finding and per unreadable file,
-    and `::error title=async-migrate::warning` per warning check exits 2 for."""
+    `::error title=async-migrate::warning` per warning check exits 2 for, and `::warning
+    title=async-migrate::notice` per notice on how the project was read ("read `src/` as the import
+    root"): the pull request shows what the JSON's `warnings` holds."""
     lines = []
 
     def shown(relative: str) -> str:
@@ -151,6 +153,7 @@ def github_lines(result: CheckResult, given: Path) -> list[str]:
         lines.append(_command(annotation_path(given, error["file"]), error_line(error), f"cannot check: {error['message']}"))
     # What makes check exit 2 (no routes, PATH too deep): the pull request shows why it failed.
     lines += [f"::error title=async-migrate::{_data(warning)}" for warning in result.warnings]
+    lines += [f"::warning title=async-migrate::{_data(notice)}" for notice in result.notices]
     return lines
 
 

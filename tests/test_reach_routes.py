@@ -1754,3 +1754,15 @@ def test_a_folder_holding_a_package_named_like_a_library_without_what_it_imports
     assert [w for w in document.get("warnings", []) if "import root" in w or "could not be resolved" in w] == []
     code, report = check(cli, root)
     assert code == 1 and [f["code"] for f in findings(report, "count_route")] == ["AM301"], report
+
+
+def test_check_github_shows_the_import_root_notice_as_a_warning(cli, project, app_files):
+    # A platform-team trial: the notice was in check's JSON `warnings` and on standard error, not
+    # among the workflow commands the pull request shows.
+    root = nested_app(project, app_files, "backend/app")
+    result = cli("check", str(root), "--format", "github")
+    notice = "read `backend/` as the import root (from the imports); set src in [tool.async-migrate] to say so explicitly"
+    assert f"::warning title=async-migrate::{notice}" in result.stdout.splitlines(), result.stdout
+    assert result.exit_code == 1  # a notice is no reason to fail the run
+
+    # near miss: test_check.py's github test, on a project read from PATH itself: ::error lines only
