@@ -9,6 +9,7 @@ import shutil
 import signal
 import tempfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,17 @@ from async_migrate.cli.main import app
 # Set here, before pytest-xdist starts its workers: an exec resets a handled signal to its default.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture(autouse=True)
+def _sigint_handler_kept() -> Iterator[None]:
+    """Each test starts with the SIGINT handler the one before it started with: a test whose command
+    is interrupted mid-run (a simulated Ctrl-C) must not leave its guard behind for the next test in
+    the same worker, whose own assertion that the handler was restored would then fail."""
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    if signal.getsignal(signal.SIGINT) is not before:
+        signal.signal(signal.SIGINT, before)
 
 # The tool's warm cache goes to a folder of the test session's own (one subfolder per
 # application root), never into testdata/ or into the installed packages the corpus test
