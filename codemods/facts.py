@@ -898,6 +898,14 @@ class Function(_Fact):
     # an operator, a `**`/`*` unpacking), not merely falling back to it (`x.a = new or x.a`,
     # `x.a = d.get("a", x.a)`, which write it back unchanged): (line, name, attribute); AM169 reads them.
     derived_stores: tuple[tuple[int, str, str], ...] = ()
+    # `event.published = True`, `job.status = "sent"` (any value, `+=` too) in the own body, on a name
+    # it binds: (line, name, attribute); AM170 reads them against the columns a query's WHERE tests.
+    column_stores: tuple[tuple[int, str, str], ...] = ()
+    # The columns a `.where(...)`/`.filter(...)`/`.filter_by(...)` call tests, by the call's index:
+    # (the class as written, `OutboxEvent` or `models.OutboxEvent`, "" for `filter_by`'s keywords;
+    # the attribute): `published` for `.where(OutboxEvent.published == False)` or
+    # `.filter(Job.claimed_by.is_(None))`; AM170 reads them.
+    filtered: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     # `CACHE[k] = v`, `del CACHE[k]`, `CACHE.pop(k)` in the own body on a name it does not bind:
     # the path written to, with the line (what a plain dict takes atomically, a cachetools cache not).
     free_writes: list[tuple[str, int]] = field(default_factory=list)

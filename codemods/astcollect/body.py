@@ -1427,6 +1427,7 @@ class BodyScanner:
         self.function.free_updates = free_updates(writes, local)
         self.function.bound_updates = bound_updates(writes, local)
         self.function.derived_stores = derived_stores(writes, local)
+        self.function.column_stores = column_stores(writes, local)
         self.function.free_writes = free_writes(writes, local)
         if _may_change_in_place(writes, self.declared_global):
             params = self.function.params
@@ -2392,6 +2393,10 @@ class BodyScanner:
             if receiver is not None:
                 call.receiver = receiver
                 call.method = func.attr
+        if type(func) is ast.Attribute and func.attr in _FILTERS:
+            tested = filtered_columns(node)
+            if tested:
+                self.function.filtered[call.index] = tested
         if key not in self.chain_inner:
             root = _query_chain_root(node)
             if root is not None:
@@ -3105,6 +3110,46 @@ def derived_stores(nodes: list[Any], bound: frozenset[str]) -> tuple[tuple[int, 
             name, attribute = target.value.id, target.attr
             if value is None or _computed_from(value, name, attribute):
                 found.append((node.lineno, name, attribute))
+    return tuple(found)
+
+
+def column_stores(nodes: list[Any], bound: frozenset[str]) -> tuple[tuple[int, str, str], ...]:
+    """`event.published = True`, `job.status = "sent"`, `post.likes += 1` on a name the function binds,
+    outside nested scopes, whatever the value: each (line, name, attribute)."""
+    found: list[tuple[int, str, str]] = []
+    for node in nodes:
+        kind = type(node)
+        if kind is ast.AugAssign:
+            targets = [node.target]
+        elif kind is ast.Assign or (kind is ast.AnnAssign and node.value is not None):
+            targets = node.targets if kind is ast.Assign else [node.target]
+        else:
+            continue
+        for target in targets:
+            if type(target) is ast.Attribute and type(target.value) is ast.Name and target.value.id in bound:
+                found.append((node.lineno, target.value.id, target.attr))
+    return tuple(found)
+
+
+_FILTERS = frozenset({"where", "filter", "filter_by"})
+
+
+def filtered_columns(node: ast.Call) -> tuple[tuple[str, str], ...]:
+    """The columns a `.where(...)`/`.filter(...)` call's arguments name on a class path
+    (`OutboxEvent.published == False`, `Job.claimed_by.is_(None)`, `models.Job.status.in_(...)`,
+    inside `and_(...)`/`or_(...)`): (the path as written, the attribute); `.filter_by(status="new")`'s
+    keywords with "" for the path (the query's own entity)."""
+    found: list[tuple[str, str]] = []
+    if type(node.func) is ast.Attribute and node.func.attr == "filter_by":
+        return tuple(("", keyword.arg) for keyword in node.keywords if keyword.arg is not None)
+    for given in (*node.args, *(keyword.value for keyword in node.keywords)):
+        for inner in ast.walk(given):
+            if type(inner) is not ast.Attribute or type(inner.ctx) is not ast.Load:
+                continue
+            path = dotted(inner.value)
+            # a class by its spelling: `user.id` in `Post.owner_id == user.id` is a value compared
+            if path and path.rpartition(".")[2][:1].isupper() and (path, inner.attr) not in found:
+                found.append((path, inner.attr))
     return tuple(found)
 
 

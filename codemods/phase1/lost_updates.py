@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods.astcollect.objects import Term
 from async_migrate.codemods.classes import project_classes
+from async_migrate.codemods.facts import parameter_of as facts_parameter
 from async_migrate.codemods.phase1.helper_reach import first_reached
 from async_migrate.codemods.vocabulary.sqlmodel import MODEL_BASES
 
@@ -61,6 +62,15 @@ class LostUpdate:
     model: str
     helpers: tuple[FunctionId, ...] = ()
     call_line: int = 0
+    # A claim (AM170): `attribute` is a column the query's WHERE tests, assigned any value.
+    claim: bool = False
+    # The line of the function holding the update where what it loads starts: the load's own,
+    # or the function's first for a load a helper returns (its call not told apart here).
+    start: int = 0
+    # A claim a helper makes on the object handed to it (`repo.mark_published(event)`): that call,
+    # named, and its line in the function loading the object.
+    handed: str = ""
+    at: int = 0
 
 
 def lost_updates(project: Project, fid: FunctionId) -> list[LostUpdate]:
@@ -68,7 +78,7 @@ def lost_updates(project: Project, fid: FunctionId) -> list[LostUpdate]:
     helper it calls in place makes (not nested, offloaded or awaited calls, no `async def` helper),
     followed through the call graph as AM140's updates are."""
     reached = _Reach(project).below(fid)
-    return own_lost_updates(project, fid) + ([reached] if reached is not None else [])
+    return own_lost_updates(project, fid) + own_claims(project, fid) + ([reached] if reached is not None else [])
 
 
 def offloaded_lost_updates(project: Project, fid: FunctionId, offloaded: Iterable[int]) -> list[LostUpdate]:
@@ -108,7 +118,8 @@ class _Reach:
 
     def own(self, current: FunctionId) -> LostUpdate | None:
         if current not in self.firsts:
-            self.firsts[current] = next(iter(own_lost_updates(self.project, current)), None)
+            found = own_lost_updates(self.project, current) or own_claims(self.project, current)
+            self.firsts[current] = found[0] if found else None
         return self.firsts[current]
 
     def below(self, fid: FunctionId) -> LostUpdate | None:
@@ -127,20 +138,104 @@ def own_lost_updates(project: Project, fid: FunctionId) -> list[LostUpdate]:
     for line, name, attribute in function.derived_stores:
         if (name, attribute) in seen:
             continue  # the first update of each names it
-        term = function.read_terms.get((line, name))
-        if term is None:
-            held = function.holds.get(name)
-            if not held:
-                continue  # a parameter: of unknown origin
-            term = held[0] if len(held) == 1 else (Term.ANY.value, held)
-        for where, load in _loads(project, fid, term, 0):
+        for where, load in _loads(project, fid, _term(function, line, name), 0):
             model = _mapped(project, load.model)
             if model is None or not _column(project, model, attribute):
                 continue
-            found.append(LostUpdate(name, attribute, line, module.path, load, project.functions[where][0].path, model))
+            found.append(LostUpdate(
+                name, attribute, line, module.path, load, project.functions[where][0].path, model,
+                start=load.line if where == fid else function.line,
+            ))
             seen.add((name, attribute))
             break
     return found
+
+
+def own_claims(project: Project, fid: FunctionId) -> list[LostUpdate]:
+    """`e.published = True` in the function's own body on a local name holding the objects of an
+    unlocked query of a mapped class whose WHERE tests that column (`.where(OutboxEvent.published ==
+    False)`, `.filter(Job.claimed_by.is_(None))`, `.filter_by(status="new")`): a claim two requests
+    can both make on one row. An update computed from the column's own value is AM169's, not this."""
+    module, function = project.functions[fid]
+    found: list[LostUpdate] = []
+    seen: set[tuple[str, str]] = set()
+    derived = {(name, attribute) for _, name, attribute in function.derived_stores}
+    for line, name, attribute in function.column_stores:
+        if (name, attribute) in seen or (name, attribute) in derived:
+            continue
+        for where, load in _loads(project, fid, _term(function, line, name), 0):
+            model = _mapped(project, load.model)
+            if model is None or not _column(project, model, attribute):
+                continue
+            if attribute not in _tested(project.functions[where][1], load):
+                continue
+            found.append(LostUpdate(
+                name, attribute, line, module.path, load, project.functions[where][0].path, model,
+                claim=True, start=load.line if where == fid else function.line,
+            ))
+            seen.add((name, attribute))
+            break
+    return found + _handed_claims(project, fid, seen)
+
+
+def _handed_claims(project: Project, fid: FunctionId, seen: set[tuple[str, str]]) -> list[LostUpdate]:
+    """`repo.mark_published(event)`: a loaded object handed, as a bare name, to a plain `def` helper
+    called in place that assigns the parameter's column the query's WHERE tests (`event.published_at =
+    now()`). The helper alone cannot tell where its parameter came from; the caller can."""
+    function = project.functions[fid][1]
+    found: list[LostUpdate] = []
+    for edge in sorted(project.all_calls_from[fid], key=lambda e: e.call.line):
+        call = edge.call
+        callee_module, callee = project.functions[edge.callee]
+        if call.nested or call.offloaded or call.awaited or callee.is_async or callee.is_generator:
+            continue
+        for arg in call.args:
+            given = arg.name
+            param = facts_parameter(callee, arg) if given is not None and arg.expr is None else None
+            if given is None or param is None:
+                continue
+            derived = {(n, a) for _, n, a in callee.derived_stores}
+            for line, name, attribute in callee.column_stores:
+                if name != param or (name, attribute) in derived or (given, attribute) in seen:
+                    continue
+                for where, load in _loads(project, fid, _term(function, call.line, given), 0):
+                    model = _mapped(project, load.model)
+                    if model is None or not _column(project, model, attribute):
+                        continue
+                    if attribute not in _tested(project.functions[where][1], load):
+                        continue
+                    found.append(LostUpdate(
+                        given, attribute, line, callee_module.path, load, project.functions[where][0].path, model,
+                        claim=True, start=load.line if where == fid else function.line,
+                        handed=f"`{callee_module.name}.{callee.qualname}` ({project.functions[fid][0].path}:{call.line})",
+                        at=call.line,
+                    ))
+                    seen.add((given, attribute))
+                    break
+    return found
+
+
+def _term(function: facts.Function, line: int, name: str) -> tuple:
+    """What the value flow says `name` holds at `line`; () for a parameter (of unknown origin)."""
+    term = function.read_terms.get((line, name))
+    if term is None:
+        held = function.holds.get(name)
+        if not held:
+            return ()
+        term = held[0] if len(held) == 1 else (Term.ANY.value, held)
+    return term
+
+
+def _tested(function: facts.Function, load: facts.Load) -> set[str]:
+    """The columns of the query's entity its WHERE tests: `filter_by`'s keywords, and the attributes
+    its `.where(...)`/`.filter(...)` name on the entity as written (or on the same class name)."""
+    calls = {call.index: call for call in function.calls}
+    short = load.entity.rpartition(".")[2]
+    return {
+        attribute
+        for index in _chain(calls, load) for path, attribute in function.filtered.get(index, ())
+        if path in ("", load.entity) or path.rpartition(".")[2] == short
+    }
 
 
 def _mapped(project: Project, ref: str | None) -> str | None:
@@ -246,27 +341,70 @@ def note_text(project: Project, update: LostUpdate, offloaded: bool = False) -> 
     column = f"{entity}.{update.attribute}"
     loaded = f"{update.load_path}:{load.line}"
     written = f"{update.path}:{update.line}"
-    if update.helpers:
-        names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in update.helpers]
-        lead = (
-            f"calls `{names[0]}` (line {update.call_line}{', offloaded to the threadpool' if offloaded else ''})"
-            + "".join(f" -> `{n}`" for n in names[1:]) + ", which "
-        )
-    else:
-        lead = ""
-    if load.form == "get":
-        lock = f"`{load.session}.get({entity}, ..., with_for_update=True)`"
-    elif load.form in ("select", "query"):
-        lock = f"`.with_for_update()` on the {'query' if load.form == 'query' else 'select'} of {loaded}"
-    else:
-        lock = f"`{load.session}.refresh({update.name}, with_for_update=True)` before the read"
     how = "offloaded" if offloaded else "as def"
     done = "offloaded" if offloaded else "converted"
     return (
-        f"{lead}loads `{update.name}` (a {short}, {loaded}) and writes `{update.name}.{update.attribute}` back "
+        f"{lead(project, update, offloaded)}loads `{update.name}` (a {short}, {loaded}) and writes `{update.name}.{update.attribute}` back "
         f"from its own value at {written}: {how}, concurrent requests of a worker interleave in the threadpool "
         f"(on the event loop none ran in between), two can read the same value and one update is lost; {done} "
         f"all the same (several workers race there already): let the database compute it, "
         f"`{load.session}.execute(update({entity}).where({where}).values({update.attribute}={column} + 1))` "
-        f"(your own expression on `{column}` in place of `+ 1`), or lock the row as it loads: {lock}"
+        f"(your own expression on `{column}` in place of `+ 1`), or lock the row as it loads: {lock_fix(update)}"
     )
+
+
+def claim_text(project: Project, update: LostUpdate, offloaded: bool = False) -> str:
+    """The note a converted handler claiming loaded rows gets (AM170): the query, the column, the
+    assignment, why two requests both claim a row as `def`, and the two fixes."""
+    how = "offloaded" if offloaded else "as def"
+    done = "offloaded" if offloaded else "converted"
+    return (
+        f"{claim_lead(project, update, offloaded)}: {how}, concurrent requests of a worker interleave in the "
+        f"threadpool (on the event loop none ran in between), two can load the same row before either commits "
+        f"and both claim it (each acting on it: a job run twice, an event sent twice); {done} all the same "
+        f"(several workers race there already): {claim_fixes(update)}"
+    )
+
+
+def claim_lead(project: Project, update: LostUpdate, offloaded: bool = False) -> str:
+    load = update.load
+    return (
+        f"{lead(project, update, offloaded)}loads `{update.name}` (a {load.entity.rsplit('.', 1)[-1]}, "
+        f"{update.load_path}:{load.line}) by a query whose WHERE tests `{load.entity}.{update.attribute}`, "
+        f"and assigns `{update.name}.{update.attribute}`"
+        + (f" through {update.handed}" if update.handed else "")
+        + f" at {update.path}:{update.line}: a claim"
+    )
+
+
+def claim_fixes(update: LostUpdate) -> str:
+    load = update.load
+    entity, attribute = load.entity, update.attribute
+    kind = "query" if load.form == "query" else "select"
+    return (
+        f"lock the rows as they load, skipping those another request holds, `.with_for_update(skip_locked=True)` "
+        f"on the {kind} of {update.load_path}:{load.line}, or claim them in one statement, "
+        f"`{load.session}.scalars(update({entity}).where(<the {kind}'s WHERE>)"
+        f".values({attribute}=...).returning({entity}))`, acting on the rows it returns"
+    )
+
+
+def lead(project: Project, update: LostUpdate, offloaded: bool = False) -> str:
+    """`calls `crud.like_post` (line 21), which ` for an update a helper makes, else ""."""
+    if not update.helpers:
+        return ""
+    names = [f"{project.functions[h][0].name}.{project.functions[h][1].qualname}" for h in update.helpers]
+    return (
+        f"calls `{names[0]}` (line {update.call_line}{', offloaded to the threadpool' if offloaded else ''})"
+        + "".join(f" -> `{n}`" for n in names[1:]) + ", which "
+    )
+
+
+def lock_fix(update: LostUpdate) -> str:
+    load = update.load
+    if load.form == "get":
+        return f"`{load.session}.get({load.entity}, ..., with_for_update=True)`"
+    if load.form in ("select", "query"):
+        kind = "query" if load.form == "query" else "select"
+        return f"`.with_for_update()` on the {kind} of {update.load_path}:{load.line}"
+    return f"`{load.session}.refresh({update.name}, with_for_update=True)` before the read"

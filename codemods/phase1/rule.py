@@ -84,6 +84,7 @@ from async_migrate.codemods.rules.am143_session_on_shared_object import RULE as 
 from async_migrate.codemods.rules.am144_process_wide_connection import RULE as AM144
 from async_migrate.codemods.rules.am157_graphql_resolver import RULE as AM157
 from async_migrate.codemods.rules.am169_updates_loaded_row import RULE as AM169
+from async_migrate.codemods.rules.am170_claims_loaded_row import RULE as AM170
 from async_migrate.codemods.rules.am220_lazy_load import RULE as AM220
 from async_migrate.codemods.rules.am221_dynamic_relationship import RULE as AM221
 from async_migrate.codemods.rules.am222_lazy_load_in_response import RULE as AM222
@@ -226,16 +227,24 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
 
 
 def _lost_update_notes(project: Project, handler: Handler, offloaded: list[int] | None = None) -> list[Reason]:
-    """A converted handler writing a loaded object's attribute back from its own value (AM169): as
-    `def`, its requests interleave in the threadpool where the event loop ran each alone. With
+    """A converted handler writing a loaded object's attribute back from its own value (AM169), or
+    claiming a loaded row (AM170): as `def`, its requests interleave in the threadpool where the
+    event loop ran each alone. With
     `offloaded` (the calls `--offload-mixed` takes off the loop of a kept one), what those reach."""
-    from async_migrate.codemods.phase1.lost_updates import lost_updates, note_text, offloaded_lost_updates
+    from async_migrate.codemods.phase1.lost_updates import (
+        claim_text,
+        lost_updates,
+        note_text,
+        offloaded_lost_updates,
+    )
 
-    if offloaded is None:
-        return [AM169.reason(note_text(project, update)) for update in lost_updates(project, handler.id)]
+    found = lost_updates(project, handler.id) if offloaded is None else offloaded_lost_updates(
+        project, handler.id, offloaded
+    )
     return [
-        AM169.reason(note_text(project, update, offloaded=True))
-        for update in offloaded_lost_updates(project, handler.id, offloaded)
+        AM170.reason(claim_text(project, update, offloaded is not None)) if update.claim
+        else AM169.reason(note_text(project, update, offloaded is not None))
+        for update in found
     ]
 
 
