@@ -25,6 +25,7 @@ from async_migrate.codemods.rules.am223_self_check import RULE as AM223
 from async_migrate.codemods.rules.am226_dependency_twin import RULE as AM226
 from async_migrate.codemods.rules.am246_eager_load_added import RULE as AM246
 from async_migrate.codemods.rules.am280_relationship_refresh_added import RULE as AM280
+from async_migrate.codemods.rules.am287_await_splits_row_update import RULE as AM287
 from async_migrate.codemods.rules.am298_async_route_sync_dependency import RULE as AM298
 from async_migrate.codemods.run import Result, collect_project, compose_paths, unverified_subsystem_routes
 from async_migrate.codemods.sources import TreeReader, discover
@@ -272,6 +273,14 @@ def _engine_still_blocks(project: Project, handler: Handler) -> str:
     return f"; its synchronous engine work at {engine_summary(engine)} still blocks the event loop (check: AM306)"
 
 
+def _row_race_notes(project: Project, handler: Handler) -> list[Reason]:
+    """An `async def` route updating or claiming a loaded row with no await before its commit (AM287):
+    the awaits phase two adds on its Session calls let other requests run in between."""
+    from async_migrate.codemods.phase2.row_races import awaits_added, phase2_text
+
+    return [AM287.reason(phase2_text(project, update)) for update in awaits_added(project, handler.id)]
+
+
 def phase2_outcomes(project: Project, closure) -> list[Outcome]:
     from async_migrate.codemods.phase2.holders import holder_of
 
@@ -369,6 +378,7 @@ def phase2_outcomes(project: Project, closure) -> list[Outcome]:
                     f"{module.name}.{function.qualname}, for the relationships its response model reads "
                     f"({', '.join(refreshed.fields)}) on the {refreshed.model} {refreshed.source}"
                 ))
+            reasons.extend(_row_race_notes(project, handler))
             outcomes.append(Outcome(handler, before, "async", "migrate", reasons))
         elif fid in closure.blocked_routes:
             outcomes.append(Outcome(handler, before, before, "blocked", closure.blocked_routes[fid]))

@@ -13,7 +13,8 @@ No reason: a change made before the first new await (`SEEN_KEYS.add(key)` then `
 db.commit()`), a check and change inside one `async with LOCK:` on an `asyncio.Lock` (or `with
 LOCK:` on a `threading.Lock`), a lazy initialisation (`if _client is None: _client = build()`),
 and an `async def` already awaiting between the two: that race predates phase two (`check`
-leaves it alone too).
+leaves it alone too). A row the route loads through its Session and writes back from its own
+value, or claims, is state the database keeps: the route migrates, with a note (AM287).
 
 Before:
 
