@@ -155,9 +155,10 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--no-contract", help="Skip the HTTP contract comparison (reported as skipped).")
         ] = False,
         allow_override_gap: Annotated[
-            bool, typer.Option("--allow-override-gap", help="List, without failing, the tests' overrides of the "
-                               "synchronous session dependency that the migrated routes escape (those routes "
-                               "then ran against the application's own database).")
+            bool, typer.Option("--allow-override-gap", help="Run the tests even though they override only the "
+                               "synchronous session dependency, which the migrated routes escape: those routes "
+                               "then write to the application's own database (named in the output). Without it "
+                               "the tests are not run and the proof fails.")
         ] = False,
         format: FormatOption = Format.text,
         config: ConfigOption = None,
@@ -331,10 +332,18 @@ def print_verification(console: Console, document: dict[str, Any], quiet: bool =
 
 def _print_tests(console: Console, tests: dict[str, Any]) -> None:
     line = f"tests under the runtime guard: {_status(tests['status'])}"
-    if tests["status"] != "skipped":
+    if tests.get("refused"):
+        line += f" ({escape(tests['command'])}: not run)"
+    elif tests["status"] != "skipped":
         counts = ", ".join(f"{n} {k}" for k, n in sorted(tests["counts"].items())) or "no results"
         line += f" ({escape(tests['command'])}: {counts})"
     console.print(line, highlight=False, soft_wrap=True)
+    if tests.get("refused"):
+        console.print(f"  [bold red]{escape(tests['refused'])}[/]", highlight=False, soft_wrap=True)
+    if tests.get("override_gap_database"):
+        console.print("  [bold yellow]warning[/]: --allow-override-gap: the tests ran the migrated routes on the "
+                      f"application's own database, not the tests': {escape(tests['override_gap_database'])}",
+                      highlight=False, soft_wrap=True)
     if tests.get("problem"):
         console.print(f"  {escape(tests['problem'])}", highlight=False, soft_wrap=True)
     new = tests.get("new_failures")
@@ -355,7 +364,7 @@ def _print_tests(console: Console, tests: dict[str, Any]) -> None:
     # An override the migrated routes escape fails a run whose tests all passed: it says why itself.
     gap_fails = bool(tests.get("override_gaps")) and not tests.get("override_gap_allowed")
     unexplained = (tests["status"] == "fail" and not tests.get("failures") and not tests.get("dropped")
-                   and not tests.get("problem") and not gap_fails)
+                   and not tests.get("problem") and not gap_fails and not tests.get("refused"))
     if unexplained:
         # No test failed, yet the command did (a module that does not collect, a usage error).
         console.print(f"  the test command exited with status {tests.get('exit_code')} with no failing test:",
@@ -376,9 +385,7 @@ def _print_tests(console: Console, tests: dict[str, Any]) -> None:
         console.print(f"  ... and {len(preexisting) - SHOWN_EVENTS} more also on the before side "
                       "(--format json lists them all)", highlight=False, soft_wrap=True)
     for gap in tests.get("override_gaps") or []:
-        mark = "[yellow]acknowledged[/]" if tests.get("override_gap_allowed") else "[bold red]not proven[/]"
-        console.print(f"  {mark}: the migrated routes escape the tests' database override, so the tests ran them "
-                      f"against the application's own database: {escape(gap)}", highlight=False, soft_wrap=True)
+        console.print(f"  {_gap_line(tests, escape(gap))}", highlight=False, soft_wrap=True)
     if tests.get("uncompared"):
         console.print(f"  guard findings not compared with the before side: {escape(tests['uncompared'])}",
                       highlight=False, soft_wrap=True)
@@ -397,6 +404,15 @@ def _print_tests(console: Console, tests: dict[str, Any]) -> None:
         console.print("  note: the tests ran the application on trio (anyio_backend), where blockbuster's hooks "
                       "do not run: driver calls outside SQLAlchemy were not checked there",
                       highlight=False, soft_wrap=True)
+
+
+def _gap_line(tests: dict[str, Any], gap: str) -> str:
+    if tests.get("refused"):
+        return ("[bold red]refused[/]: the migrated routes escape the tests' database override, so the tests "
+                f"would run them against the application's own database: {gap}")
+    mark = "[yellow]acknowledged[/]" if tests.get("override_gap_allowed") else "[bold red]not proven[/]"
+    return (f"{mark}: the migrated routes escape the tests' database override, so the tests ran them against the "
+            f"application's own database: {gap}")
 
 
 def _verdict(console: Console, document: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from conftest import write_tree
 from fastapi import APIRouter, FastAPI, WebSocket
 from gitrepos import init_repo
 from sqlalchemy.orm import Session
-from verify_app import service
+from verify_app import TESTS, service
 
 import async_migrate.codemods.verify.guard as guard_module
 from async_migrate.codemods.verify.contract import Difference, compare
@@ -1264,19 +1264,30 @@ def test_tests_overriding_only_the_sync_session_dependency_fail_naming_the_overr
     code, document = run_verify(cli, repo_app, "--no-contract")
     tests = document["tests"]
     assert code == 1 and document["ok"] is False, tests
-    assert tests["counts"] == {"passed": 4} and tests["status"] == "fail", tests
+    # not run: they would have written to the application's database
+    assert tests["counts"] == {} and tests["exit_code"] is None and tests["status"] == "fail", tests
+    assert tests["refused"].startswith("not run: they would write to the application's own database "
+                                       "(`get_async_db_session` (db.py:"), tests["refused"]
+    assert "override `get_async_db_session` too (`app.dependency_overrides[get_async_db_session] = ...`" \
+        in tests["refused"] and "--allow-override-gap" in tests["refused"], tests["refused"]
     [gap] = tests["override_gaps"]
     assert gap.startswith("tests/conftest.py:") and "overrides the synchronous `get_db_session`" in gap, gap
     assert "override `get_async_db_session` as well" in gap, gap
-    text = cli("verify", repo_app, "--app", "main:app", "--no-contract").output
-    assert "not proven: the migrated routes escape the tests' database override, so the tests ran them against " \
-        "the application's own database: tests/conftest.py:" in " ".join(text.split()), text
+    text = " ".join(cli("verify", repo_app, "--app", "main:app", "--no-contract").output.split())
+    assert "tests under the runtime guard: FAIL (" in text and "-m pytest: not run)" in text, text
+    assert "refused: the migrated routes escape the tests' database override, so the tests would run them " \
+        "against the application's own database: tests/conftest.py:" in text, text
     # the gap is the reason the run fails, not a test command that failed with no failing test
     assert "with no failing test" not in text and "test session starts" not in text, text
-    # acknowledged: listed, not failed
+    # acknowledged: run, listed, not failed, and the database they reached named
     code, document = run_verify(cli, repo_app, "--no-contract", "--allow-override-gap")
-    assert code == 0 and document["tests"]["status"] == "pass", document["tests"]
-    assert document["tests"]["override_gap_allowed"] is True and len(document["tests"]["override_gaps"]) == 1
+    tests = document["tests"]
+    assert code == 0 and tests["status"] == "pass" and tests["counts"] == {"passed": 4}, tests
+    assert tests["override_gap_allowed"] is True and len(tests["override_gaps"]) == 1 and tests["refused"] is None
+    assert tests["override_gap_database"].startswith("`get_async_db_session` (db.py:"), tests
+    text = " ".join(cli("verify", repo_app, "--app", "main:app", "--no-contract", "--allow-override-gap").output.split())
+    assert "warning: --allow-override-gap: the tests ran the migrated routes on the application's own database, " \
+        "not the tests': `get_async_db_session` (db.py:" in text, text
 
 
 def test_near_miss_tests_overriding_the_async_session_dependency_too_pass(cli, repo_app: Path) -> None:
@@ -1293,6 +1304,138 @@ def test_near_miss_tests_overriding_the_async_session_dependency_too_pass(cli, r
     ))
     code, document = run_verify(cli, repo_app, "--no-contract")
     assert code == 0 and document["tests"]["override_gaps"] == [], document["tests"]
+
+
+# The tests keep their own database and override the synchronous session dependency onto it; the
+# application's database is a file beside the code, as a developer's would be.
+OWN_DATABASE = """
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ["TINY_DB"] = str(ROOT / "app.db")  # what the application is configured with
+
+import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import create_engine  # noqa: E402
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine  # noqa: E402
+from sqlalchemy.orm import sessionmaker  # noqa: E402
+
+from db import Base, User, get_async_db_session, get_db_session  # noqa: E402
+from main import app  # noqa: E402
+
+_SCRATCH = tempfile.mkdtemp(prefix="tiny-tests-")
+TEST_DB = os.path.join(_SCRATCH, "test.db")
+test_engine = create_engine("sqlite:///" + TEST_DB)
+testing_sessionmaker = sessionmaker(test_engine, expire_on_commit=False)
+async_test_engine = create_async_engine("sqlite+aiosqlite:///" + TEST_DB)
+async_testing_sessionmaker = async_sessionmaker(async_test_engine, expire_on_commit=False)
+
+
+def override_session():
+    with testing_sessionmaker() as session:
+        yield session
+
+
+async def override_async_session():
+    async with async_testing_sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture(autouse=True)
+def _test_database():
+    Base.metadata.create_all(test_engine)
+    with testing_sessionmaker() as session:
+        if session.get(User, 1) is None:
+            session.add(User(id=1, api_key="key"))
+            session.commit()
+    app.dependency_overrides[get_db_session] = override_session
+    # ASYNC OVERRIDE
+    yield
+    app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def client():
+    with TestClient(app) as client:
+        yield client
+
+
+def pytest_sessionfinish():
+    shutil.rmtree(_SCRATCH, True)
+"""
+
+NOTE_WRITTEN = """
+
+def test_note_in_the_tests_database(client):
+    assert client.post("/notes", json={"name": "mine"}, headers=KEY).status_code == 201
+    from conftest import testing_sessionmaker
+    from sqlalchemy import select
+
+    from db import Item
+
+    with testing_sessionmaker() as session:
+        assert "mine" in session.scalars(select(Item.name)).all()
+"""
+
+
+TESTS_WITH_NOTE = TESTS + NOTE_WRITTEN
+
+
+def own_database_service(root: Path, async_override: bool) -> Path:
+    """The tiny service whose tests override the sync dependency onto their own database (and the
+    async one too, with `async_override`), beside an application database `app.db` that already
+    has its tables and user (the lifespan then writes nothing there)."""
+    import sqlite3
+
+    files = service()
+    conftest = OWN_DATABASE
+    if async_override:
+        conftest = conftest.replace("    # ASYNC OVERRIDE\n",
+                                    "    app.dependency_overrides[get_async_db_session] = override_async_session\n")
+    files["tests/conftest.py"] = conftest
+    files["tests/test_api.py"] = TESTS_WITH_NOTE
+    init_repo(root, files)
+    touch_working_tree(root)
+    with sqlite3.connect(root / "app.db") as connection:
+        connection.executescript(
+            "CREATE TABLE items (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(50) NOT NULL);"
+            "CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, api_key VARCHAR(50) NOT NULL);"
+            "INSERT INTO users VALUES (1, 'key');"
+        )
+    connection.close()
+    return root
+
+
+def test_tests_that_would_write_to_the_applications_database_are_not_run(cli, tmp_path: Path) -> None:
+    # POST /notes injects the async dependency, which the tests do not override: run, the tests
+    # would add a row to app.db (a new-user trial's development database got one).
+    root = own_database_service(tmp_path / "svc", async_override=False)
+    before = (root / "app.db").read_bytes()
+    code, document = run_verify(cli, root, "--no-contract", "--tests-before")
+    tests = document["tests"]
+    assert code == 1 and tests["status"] == "fail" and tests["counts"] == {} and "before" not in tests, tests
+    assert "override `get_async_db_session` too" in tests["refused"], tests
+    assert (root / "app.db").read_bytes() == before
+    # acknowledged, they run there, and say so
+    code, document = run_verify(cli, root, "--no-contract", "--allow-override-gap")
+    assert document["tests"]["counts"] == {"passed": 4, "failed": 1}, document["tests"]  # the note is not there
+    assert "get_async_db_session" in document["tests"]["override_gap_database"]
+    assert (root / "app.db").read_bytes() != before
+
+
+def test_near_miss_tests_overriding_both_session_dependencies_run(cli, tmp_path: Path) -> None:
+    root = own_database_service(tmp_path / "svc", async_override=True)
+    before = (root / "app.db").read_bytes()
+    code, document = run_verify(cli, root, "--no-contract")
+    tests = document["tests"]
+    assert code == 0 and tests["status"] == "pass" and tests["counts"] == {"passed": 5}, tests["output_tail"]
+    assert tests["override_gaps"] == [] and not tests.get("refused") and not tests.get("override_gap_database")
+    assert (root / "app.db").read_bytes() == before
 
 
 def test_the_guard_sees_blocking_on_a_trio_loop(tmp_path, monkeypatch):

@@ -58,9 +58,18 @@ def verify_markdown(document: dict[str, Any]) -> str:
         ]
     tests = document["tests"]
     lines += ["", f"**Tests under the runtime guard**: {tests['status']}"]
-    if tests["status"] != "skipped":
+    if tests.get("refused"):
+        lines[-1] += f" (`{tests['command']}`: not run)"
+        lines += ["", f"- {tests['refused']}"]
+        for gap in tests.get("override_gaps") or []:
+            lines.append(f"- refused: the migrated routes escape the tests' database override, so the tests would "
+                         f"run them against the application's own database: {gap}")
+    elif tests["status"] != "skipped":
         counts = ", ".join(f"{n} {k}" for k, n in sorted(tests["counts"].items())) or "no results"
         lines[-1] += f" (`{tests['command']}`: {counts})"
+        if tests.get("override_gap_database"):
+            lines += ["", ("- **warning**: `--allow-override-gap`: the tests ran the migrated routes on the "
+                           f"application's own database, not the tests': {tests['override_gap_database']}")]
         if tests.get("problem"):
             lines += ["", f"- {tests['problem']}"]
         for failure in tests["failures"]:

@@ -53,6 +53,9 @@ class TestRun:
     installed: dict[str, bool] = field(default_factory=dict)
     output_tail: str = ""
     problem: str | None = None  # why the run proves nothing (not guarded, no tests ran)
+    # Why the command was not run at all: it would have written to the application's own
+    # database (the tests' override does not reach the migrated routes). Fails the proof.
+    refused: str | None = None
     # Tests that passed on the before side and are skipped, xfailed or gone on this side: the
     # tests prove less than before, so they do not pass ({"test", "before", "after"}).
     dropped: list[dict[str, str]] = field(default_factory=list)
@@ -74,7 +77,8 @@ class TestRun:
 
     @property
     def passed(self) -> bool:
-        return self.problem is None and self.exit_code == 0 and not self.failures and not self.dropped
+        return (self.problem is None and self.refused is None and self.exit_code == 0 and not self.failures
+                and not self.dropped)
 
     @property
     def not_run(self) -> bool:
@@ -93,6 +97,7 @@ class TestRun:
             "acknowledged": self.acknowledged,
             "guard": self.installed,
             "problem": self.problem,
+            "refused": self.refused,
             "dropped": self.dropped,
             "output_tail": self.output_tail,
         }

@@ -8,9 +8,10 @@
    verify proves the change made nothing worse;
 3. `check` on the after side.
 
-A test run that passes while the tests override only the synchronous session dependency and the
-migrated routes inject the async one (`overrides.py`) proved nothing about those routes: it
-fails, unless the gap is acknowledged (`--allow-override-gap`), and is listed either way.
+While the tests override only the synchronous session dependency and the migrated routes inject
+the async one (`overrides.py`), the tests would run those routes on the application's own
+database: the tests are not run and the proof fails, naming the override to add, unless the gap
+is acknowledged (`--allow-override-gap`: they run, listed with the database they reach).
 
 Presentation-free: the CLI renders the `Verification` this returns.
 """
@@ -56,7 +57,7 @@ class Request:
     tests: bool = True
     tests_before: bool = False  # run the tests on the before side even when the after side's guard saw nothing
     check: bool = True
-    allow_override_gap: bool = False  # the tests' override gap is listed, not failed
+    allow_override_gap: bool = False  # the tests run despite an override gap, which is listed, not failed
 
 
 @dataclass
@@ -72,9 +73,10 @@ class Verification:
     findings: list[dict[str, Any]] | None = None  # check's findings on the after side
     check_errors: list[dict[str, str]] = field(default_factory=list)
     # Overrides of the sync session dependency the migrated routes escape (`overrides.py`): the
-    # tests ran those routes against the application's own database.
+    # tests would run those routes against the application's own database.
     override_gaps: list[str] = field(default_factory=list)
     override_gap_allowed: bool = False
+    override_gap_database: str = ""  # what the source names of that database, when the gap is allowed
 
     @property
     def ok(self) -> bool:
@@ -98,6 +100,7 @@ class Verification:
         if self.tests is not None:
             tests["override_gaps"] = self.override_gaps
             tests["override_gap_allowed"] = self.override_gap_allowed
+            tests["override_gap_database"] = self.override_gap_database
             if self.override_gaps and not self.override_gap_allowed and tests["status"] == "pass":
                 tests["status"] = "fail"  # they passed on the application's database, which proves nothing
         if self.tests_before is not None:
@@ -179,9 +182,20 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
             result.differences = contract.compare(before.document, after.document, config.twin_suffix)
             result.routes = contract.operation_count(after.document)
     if request.tests:
-        result.override_gaps = overrides.override_gaps(checked.project, root, config.twin_suffix)
+        escaped = overrides.escapes(checked.project, root, config.twin_suffix)
+        result.override_gaps = escaped.gaps
         result.override_gap_allowed = request.allow_override_gap
-        step(f"tests: {' '.join(argv)} under the runtime guard")
+        if escaped.gaps and not request.allow_override_gap:
+            # Run, they would write to the database the application itself is configured with
+            # (a developer's, or production's): nothing undoes that afterwards.
+            result.tests = testrun.TestRun(argv, refused=refusal(escaped))
+            return result
+        if escaped.gaps:
+            result.override_gap_database = escaped.database
+            step(f"tests: {' '.join(argv)} under the runtime guard, the migrated routes on the application's "
+                 f"own database ({escaped.database})")
+        else:
+            step(f"tests: {' '.join(argv)} under the runtime guard")
         result.tests = testrun.run_tests(root, request.python, argv, acknowledged, folders=folders)
     if request.tests_before or (result.tests is not None and (result.tests.events or result.tests.not_run)):
         if result.revision is None:
@@ -201,6 +215,20 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
             listed = testrun.run_tests(before_root, request.python, argv, [], collect_only=True, folders=folders)
         testrun.set_aside_removed(result.tests, listed)
     return result
+
+
+def refusal(escaped: overrides.Escapes) -> str:
+    """Why the tests were not run, and the two ways on."""
+    named = f"`{escaped.dependency}`" if escaped.dependency else "the async session dependency"
+    override = (
+        f"override {named} too (`app.dependency_overrides[{escaped.dependency or 'get_async_db_session'}] = ...`, "
+        "an async generator yielding an AsyncSession of the test database)"
+    ) if escaped.session else "add the override each line below names"
+    return (
+        f"not run: they would write to the application's own database ({escaped.database or named}), which the "
+        f"override{'s' if len(escaped.gaps) > 1 else ''} below {'do' if len(escaped.gaps) > 1 else 'does'} not "
+        f"reach; {override}, or pass --allow-override-gap to run them on the application's database anyway"
+    )
 
 
 def session_dependency_names(project: Any) -> list[str]:
