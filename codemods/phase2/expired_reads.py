@@ -815,9 +815,8 @@ def analyse(
         # `expire(obj)` expires that object only, not what its relationships hold
         expiring = direct or expirer is not None
         if (committing or expiring and how != "expire") and "#related" not in reported:
-            response, one_hop, response_eager = expired_related.response_reads(
-                models.classes, function, relationships, eager
-            )
+            served = expired_related.response_reads(models.classes, function, relationships, eager)
+            response, response_eager = served.path, served.eager
             reloaded = dict.fromkeys(_reloaded(function, body.node, result.refreshes, call, session), call.line)
             if _keeps_strategies(project, models, fid, body.node):
                 # the helper refreshed what it hands back after its commit (`item =
@@ -843,7 +842,7 @@ def analyse(
             if related is not None:
                 reported.add("#related")
                 result.blocks.append(_related_block(
-                    related, call, session, expiring, expiry, point_of(call, session), one_hop, response_eager, spelled
+                    related, call, session, expiring, expiry, point_of(call, session), served, spelled
                 ))
     result.refreshes = _needed_once(function, body.node, result.refreshes)
     return result
@@ -1078,13 +1077,16 @@ def _begin_blocks(node: ast.FunctionDef | ast.AsyncFunctionDef | None, names: se
 
 def _related_block(
     read: tuple[int, str, str], call: facts.Call, session: str, expiring: bool, expiry: Expiry, point: str,
-    one_hop: bool = False, response_eager: bool = False, spelled: str = "",
+    served: expired_related.ResponseReads | None = None, spelled: str = "",
 ) -> ExpiredRead:
     """A read, after a commit point, of an object a relationship led to: no refresh phase two
     plans reaches it (`expired_related`). Read by the response model (`returned`), the fix is
-    the one that unblocks it: the returned object refreshed whole after the commit, its
-    relationships declared eager (which that refresh loads again, one hop deep)."""
+    the one that unblocks it: the returned object refreshed whole after the commit, its lazy
+    relationships declared eager (which that refresh loads again, one hop deep); those eager
+    already are said to be, never asked for."""
     line, what, returned = read
+    one_hop = served is not None and served.one_hop
+    response_eager = served is not None and served.eager
     through = (
         "an object reached through a relationship, which refreshing the object holding it does not "
         "reload (the identity map keeps it as it was)"
@@ -1105,9 +1107,20 @@ def _related_block(
             "an object reached through a relationship loaded lazily, which refreshing the object holding "
             "it does not reload (the identity map keeps it as it was)"
         )
+        assert served is not None
+        lazy = [path.rpartition(".")[2] for path in served.lazy]
+        declared = (
+            f"the relationship{'s' if len(lazy) > 1 else ''} "
+            + ", ".join(f"`{name}`" for name in lazy)
+            + f" (read as {', '.join(f'`{path}`' for path in served.lazy)})"
+        ) if lazy else f"each relationship the response model reads on `{returned}`"
+        already = (
+            f"; {', '.join(f'`{path}`' for path in served.eager_paths)} "
+            f"{'is' if len(served.eager_paths) == 1 else 'are'} already"
+        ) if served.eager_paths else ""
         fix = (
-            f"declare each relationship the response model reads on `{returned}` eager (`lazy=\"selectin\"`) "
-            f"and refresh `{returned}` whole after the commit: that refresh loads them again"
+            f"declare {declared} eager (`lazy=\"selectin\"`{already}) and refresh `{returned}` whole after the "
+            f"commit, with no loader option changing its strategy: that refresh loads them again"
         )
     elif returned:
         through = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import scope_nodes
@@ -70,19 +71,35 @@ def response_path(
 ) -> str | None:
     """The first field path of the route's response model that reads a relationship holding
     objects (`AuthorOut.books`), or None."""
-    return response_reads(classes, function, relationships)[0]
+    return response_reads(classes, function, relationships).path
+
+
+class ResponseReads(NamedTuple):
+    """What the response model reads through relationships of the returned object."""
+
+    path: str | None  # the field the reason names (`ItemOut.tags`), or None: it reads none
+    one_hop: bool  # every such field is one the returned object holds itself
+    eager: bool  # ... and each of those relationships is loaded eagerly
+    # One hop: the fields whose relationship is lazy, `path` the first, and those eager already
+    # (a fix names the first to declare eager, never the second).
+    lazy: tuple[str, ...] = ()
+    eager_paths: tuple[str, ...] = ()
 
 
 def response_reads(
     classes: Classes, function: facts.Function, relationships: frozenset[str], eager: frozenset[str] = frozenset()
-) -> tuple[str | None, bool, bool]:
+) -> ResponseReads:
     """`response_path`, whether every relationship the response model reads is one the returned
     object holds itself (one hop), and whether each of those is also loaded eagerly (`eager`):
-    a whole refresh of the returned object loads those again, and nothing further."""
+    a whole refresh of the returned object loads those again, and nothing further. One hop with
+    some lazy, the path is the first lazy one (`ItemOut.tags` beside an eager `ItemOut.category`):
+    that one is why the refresh does not reload what the response reads."""
     queue = [(cls, classes.short(cls), 0) for cls in response_models(classes, function)]
     seen: set[tuple[str, bool]] = set()
     first: str | None = None
     one_hop = eager_hop = True
+    lazy: list[str] = []
+    loaded: list[str] = []
     while queue:
         cls, path, depth = queue.pop(0)
         if (cls, depth > 0) in seen:
@@ -94,8 +111,12 @@ def response_reads(
                 first = first or f"{path}.{name}"
                 one_hop = one_hop and depth == 0
                 eager_hop = eager_hop and name in eager
+                if depth == 0:
+                    (loaded if name in eager else lazy).append(f"{path}.{name}")
             queue.extend((n, f"{path}.{name}", depth + 1) for n in nested)
-    return first, first is not None and one_hop, first is not None and one_hop and eager_hop
+    if first is None or not one_hop:
+        return ResponseReads(first, False, False)
+    return ResponseReads(lazy[0] if lazy else first, True, eager_hop, tuple(lazy), tuple(loaded))
 
 
 def response_models(classes: Classes, function: facts.Function) -> list[str]:
