@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
@@ -3015,6 +3015,20 @@ def _guarded(node: ast.If) -> dict[int, str]:
     return {line: test.id for s in node.body for line in range(s.lineno, (s.end_lineno or s.lineno) + 1)}
 
 
+def _assignments(nodes: list[Any]) -> Iterator[tuple[Any, list[ast.expr], ast.expr | None]]:
+    """Each assignment among `nodes` that binds a value: (the statement, its targets, the value
+    assigned, None for an augmented one, which reads its target first). An annotation alone
+    (`x: int`) assigns nothing."""
+    for node in nodes:
+        kind = type(node)
+        if kind is ast.AugAssign:
+            yield node, [node.target], None
+        elif kind is ast.Assign:
+            yield node, node.targets, node.value
+        elif kind is ast.AnnAssign and node.value is not None:
+            yield node, [node.target], node.value
+
+
 def _updates(
     nodes: list[Any], key: Callable[[ast.expr], str | None], reads: Callable[[ast.expr, str], bool]
 ) -> list[tuple[str, int]]:
@@ -3023,14 +3037,7 @@ def _updates(
     line of its first such update. A plain rebinding (`_cache = build()`) is not one. `nodes`: the
     body's `syntax.own_nodes`, or its `OwnNodes.writes` (the only nodes read here)."""
     found: dict[str, int] = {}
-    for node in nodes:
-        kind = type(node)
-        if kind is ast.AugAssign:
-            targets, value = [node.target], None
-        elif kind is ast.Assign or (kind is ast.AnnAssign and node.value is not None):
-            targets, value = (node.targets if kind is ast.Assign else [node.target]), node.value
-        else:
-            continue
+    for node, targets, value in _assignments(nodes):
         for target in targets:
             name = key(target)
             if name is None or name in found:
@@ -3096,14 +3103,7 @@ def derived_stores(nodes: list[Any], bound: frozenset[str]) -> tuple[tuple[int, 
     own value, each (line, name, attribute). Not a value that only falls back to it (`x.a = new or
     x.a`, `x.a = snapshot.get("a", x.a)`, `x.a = x.a.strip()`): one that writes it back unchanged."""
     found: list[tuple[int, str, str]] = []
-    for node in nodes:
-        kind = type(node)
-        if kind is ast.AugAssign:
-            targets, value = [node.target], None
-        elif kind is ast.Assign or (kind is ast.AnnAssign and node.value is not None):
-            targets, value = (node.targets if kind is ast.Assign else [node.target]), node.value
-        else:
-            continue
+    for node, targets, value in _assignments(nodes):
         for target in targets:
             if type(target) is not ast.Attribute or type(target.value) is not ast.Name or target.value.id not in bound:
                 continue
@@ -3117,14 +3117,7 @@ def column_stores(nodes: list[Any], bound: frozenset[str]) -> tuple[tuple[int, s
     """`event.published = True`, `job.status = "sent"`, `post.likes += 1` on a name the function binds,
     outside nested scopes, whatever the value: each (line, name, attribute)."""
     found: list[tuple[int, str, str]] = []
-    for node in nodes:
-        kind = type(node)
-        if kind is ast.AugAssign:
-            targets = [node.target]
-        elif kind is ast.Assign or (kind is ast.AnnAssign and node.value is not None):
-            targets = node.targets if kind is ast.Assign else [node.target]
-        else:
-            continue
+    for node, targets, _value in _assignments(nodes):
         for target in targets:
             if type(target) is ast.Attribute and type(target.value) is ast.Name and target.value.id in bound:
                 found.append((node.lineno, target.value.id, target.attr))
