@@ -11,7 +11,7 @@ outbox or job-queue drain loads the rows still to do and marks each done:
 
 On the event loop, an `async def` handler that never awaits runs from the load to the commit with
 no other request of its worker in between. As `def`, FastAPI runs concurrent requests in its
-threadpool: two load the same rows before either commits, and both publish each one (a trial's 8
+threadpool: two load the same rows before either commits, and both publish each one (measured: 8
 concurrent drains over 2,000 events published 16,000). A claim is a column the query's WHERE tests
 (`published == False`, `status == "pending"`, `claimed_by.is_(None)`, `.filter_by(status="new")`)
 assigned on a loaded object, whatever the value (`e.status = "sent"`, `e.claimed_by = worker`).

@@ -7,7 +7,7 @@ query's WHERE tests, assigned), and commits, with no await from the load to the 
 as one step on the event loop: no other request of its worker in between. Phase two awaits its
 Session calls (`book = await db.get(Book, bid)`, `await db.commit()`), and at those awaits
 other requests of the same loop run: two read the same stock and one update is lost, or two
-claim the same row (a trial's cancel route lost stock 100 -> 60 after phase two). Phase two
+claim the same row (measured on a cancel route: stock 100 became 60 after phase two). Phase two
 migrates the route all the same; the note names the object, the load's and the update's lines,
 and the fixes: an UPDATE the database computes (`await db.execute(update(Book).where(Book.id ==
 book.id).values(stock=Book.stock + qty))`; for a claim, `update(...).where(...).values(...)
