@@ -191,6 +191,14 @@ def register(app: typer.Typer) -> None:
                 raise _fail(str(error)) from None
         if not roots:
             raise _fail("no repositories: give application roots before --, or --repos FILE")
+        # before sharding: every shard of one list must see the same repositories
+        roots, repeated = batching.unique_roots(roots)
+        if repeated:
+            from async_migrate.cli.render import print_lines
+
+            print_lines(Console(stderr=True), [
+                f"async-migrate: warning: listed more than once, run once: {root}" for root in dict.fromkeys(repeated)
+            ], "bold yellow")
         slice_ = None
         if shard is not None:
             try:

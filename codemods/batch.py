@@ -106,6 +106,23 @@ def read_repos(path: Path) -> list[Path]:
     return roots
 
 
+def unique_roots(roots: list[Path]) -> tuple[list[Path], list[Path]]:
+    """The roots with each application root once, in the order first given, and those given again
+    (the same folder by another spelling too: `shop`, `./shop/`, a symlink to it). A root run twice
+    would be reported twice, and its second run would find its own first run's branch."""
+    seen: set[Path] = set()
+    unique: list[Path] = []
+    repeated: list[Path] = []
+    for root in roots:
+        resolved = root.resolve()
+        if resolved in seen:
+            repeated.append(resolved)
+            continue
+        seen.add(resolved)
+        unique.append(root)
+    return unique, repeated
+
+
 def _without_root(message: str, *roots: object) -> str:
     """The message without a leading `ROOT: `: every failure is printed after its root already
     (`error: /src/gone: no such directory`, not `error: /src/gone: /src/gone: ...`)."""

@@ -671,3 +671,25 @@ def test_a_batch_rerun_after_ctrl_c_commits_what_the_interrupted_run_wrote(cli, 
     assert gits["shop"].git.status("--porcelain").strip() == ""
     (entry,) = batch_json(cli, roots["shop"], "--", "phase1")["repositories"]
     assert entry["status"] == "unchanged" and entry["warnings"] == [], entry
+
+
+def test_a_repository_listed_twice_runs_once_and_is_named(cli, repos, tmp_path):
+    # A platform-team trial: a root given twice (here once as a path, once from --repos) ran twice,
+    # and was reported twice.
+    roots, _gits = repos
+    listing = tmp_path / "twice.txt"
+    listing.write_text("shop\n./shop/\n", encoding="utf-8")
+    result = cli("batch", roots["shop"], "--repos", listing, "--format", "json", "--", "phase1")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [entry["root"] for entry in document["repositories"]] == [str(roots["shop"].resolve())]
+    assert f"async-migrate: warning: listed more than once, run once: {roots['shop'].resolve()}" in result.stderr
+    assert result.stderr.count("listed more than once") == 1
+
+
+def test_near_miss_two_repositories_each_listed_once_both_run(cli, repos):
+    roots, _gits = repos
+    result = cli("batch", roots["shop"], roots["mono"], "--format", "json", "--", "phase1")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["repositories"]) == 2
+    assert "listed more than once" not in result.stderr
