@@ -334,11 +334,7 @@ def note_text(project: Project, update: LostUpdate, offloaded: bool = False) -> 
     """The note a converted handler gets: what is updated where, why it loses updates as `def`,
     and the two fixes. `offloaded`: a kept handler's, whose call `--offload-mixed` takes off the loop."""
     load = update.load
-    entity = load.entity
-    short = entity.rsplit(".", 1)[-1]
-    key = project_classes(project).primary_key(update.model)
-    where = f"{entity}.{key} == {update.name}.{key}" if key else "..."
-    column = f"{entity}.{update.attribute}"
+    short = load.entity.rsplit(".", 1)[-1]
     loaded = f"{update.load_path}:{load.line}"
     written = f"{update.path}:{update.line}"
     how = "offloaded" if offloaded else "as def"
@@ -347,8 +343,21 @@ def note_text(project: Project, update: LostUpdate, offloaded: bool = False) -> 
         f"{lead(project, update, offloaded)}loads `{update.name}` (a {short}, {loaded}) and writes `{update.name}.{update.attribute}` back "
         f"from its own value at {written}: {how}, concurrent requests of a worker interleave in the threadpool "
         f"(on the event loop none ran in between), two can read the same value and one update is lost; {done} "
-        f"all the same (several workers race there already): let the database compute it, "
-        f"`{load.session}.execute(update({entity}).where({where}).values({update.attribute}={column} + 1))` "
+        f"all the same (several workers race there already): {update_fixes(project, update)}"
+    )
+
+
+def update_fixes(project: Project, update: LostUpdate, awaited: bool = False) -> str:
+    """The two fixes of a lost update: an UPDATE the database computes, or a lock as the row
+    loads; `awaited`: written for an AsyncSession (phase two's note, AM287)."""
+    load = update.load
+    entity = load.entity
+    key = project_classes(project).primary_key(update.model)
+    where = f"{entity}.{key} == {update.name}.{key}" if key else "..."
+    column = f"{entity}.{update.attribute}"
+    return (
+        f"let the database compute it, `{'await ' if awaited else ''}{load.session}.execute(update({entity})"
+        f".where({where}).values({update.attribute}={column} + 1))` "
         f"(your own expression on `{column}` in place of `+ 1`), or lock the row as it loads: {lock_fix(update)}"
     )
 

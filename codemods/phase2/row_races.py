@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase1.lost_updates import (
     LostUpdate,
     claim_fixes,
     claim_lead,
     lead,
-    lock_fix,
     lost_updates,
+    update_fixes,
 )
 
 if TYPE_CHECKING:
@@ -65,16 +64,10 @@ def phase2_text(project: Project, update: LostUpdate) -> str:
             f"{claim_lead(project, update)}, {interleave}two can load the same row and both claim it: "
             f"{claim_fixes(update)}"
         )
-    entity = load.entity
-    key = project_classes(project).primary_key(update.model)
-    where = f"{entity}.{key} == {update.name}.{key}" if key else "..."
-    column = f"{entity}.{update.attribute}"
     return (
-        f"{lead(project, update)}loads `{update.name}` (a {entity.rsplit('.', 1)[-1]}, {update.load_path}:{load.line}) "
+        f"{lead(project, update)}loads `{update.name}` (a {load.entity.rsplit('.', 1)[-1]}, {update.load_path}:{load.line}) "
         f"and writes `{update.name}.{update.attribute}` back from its own value at {update.path}:{update.line}, "
-        f"{interleave}two can read the same value and one update is lost: let the database compute it, "
-        f"`await {load.session}.execute(update({entity}).where({where}).values({update.attribute}={column} + 1))` "
-        f"(your own expression on `{column}` in place of `+ 1`), or lock the row as it loads: {lock_fix(update)}"
+        f"{interleave}two can read the same value and one update is lost: {update_fixes(project, update, awaited=True)}"
     )
 
 
