@@ -9,9 +9,11 @@ was injected into, while other requests may hold it still). A provider handed su
 on it, and a single-instance provider handed any Session (`providers.Singleton(UserService,
 session=per_call_session)`) builds one object holding one Session for good.
 
-Not the process's: what a `Factory` makes (one per call), nor a `ThreadLocalSingleton` (one per
-thread) or a `ContextLocalSingleton` (one per context) of a Session maker; nor a provider the
-analysis cannot read (`providers.Dependency()`, a selector), left to the other analyses.
+`providers.Object(SessionLocal())` hands every caller the one Session opened as the class body
+ran. Not the process's: what a `Factory` makes (one per call), nor a `ThreadLocalSingleton` (one
+per thread) or a `ContextLocalSingleton` (one per context) of a Session maker. A provider whose
+product is given at run time (`providers.Dependency()`, an abstract provider, a selector) may be
+one Session for the process: said so, as not certain, where Session work is done on it.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from async_migrate.codemods.flow import CLASS, FACTORY, INSTANCE, SESSION
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.vocabulary.dependency_injector import (
     CALLING_PROVIDERS,
+    OBJECT_PROVIDERS,
     ONCE_INITIALISED_PROVIDERS,
     SINGLE_INSTANCE_PROVIDERS,
+    UNREAD_PROVIDERS,
 )
 
 _DEPTH = 8  # providers handed providers deeper than this are not followed
@@ -51,6 +55,9 @@ class Shared:
     # (container.py:12) builds once and hands to every request", "what `Container.users = ...` builds on" that
     words: str
     remedy: str  # what to do instead
+    # False: the provider's product is given at run time (an override, a selector's choice), so it
+    # may as well be one Session per request.
+    certain: bool = True
 
 
 def shared_provided(project: Project, ref: str) -> Shared | None:
@@ -90,8 +97,9 @@ def _provider(project: Project, ref: str) -> _Provider | None:
 
 def _written(project: Project, provider: _Provider) -> str:
     kind = provider.kind.rpartition(".")[2]
-    made = provider.provided.rpartition(".")[2] or "..."
-    more = ", ..." if provider.args else ""
+    made = provider.provided.rpartition(".")[2]
+    more = (", ..." if made else "...") if provider.args else ""
+    made = made or ("" if provider.kind in UNREAD_PROVIDERS else "...")
     if provider.attribute.endswith("(...)"):  # written in place, as another provider's argument
         within = f"{project.flow.classes.short(provider.cls)}.{provider.attribute.removesuffix('(...)')}"
         return f"`providers.{kind}({made}{more})` given to `{within}` ({provider.where})"
@@ -118,6 +126,15 @@ def _makes_session(project: Project, provided: str) -> bool:
         # a single-instance provider keeps as well
         return True
     return any(v.kind == CLASS for v in values) and project.is_sync_session_type(provided)
+
+
+def _is_session(project: Project, provided: str) -> bool:
+    """Whether what `providers.Object` is given is a Session: one opened in place
+    (`SessionLocal()`), or a module-level name holding one."""
+    if provided.endswith("()"):
+        return _makes_session(project, provided[:-2])
+    kinds = {v.kind for v in project.flow.ref(provided)} if provided else set()
+    return SESSION in kinds and FACTORY not in kinds
 
 
 def _handed(project: Project, provider: _Provider, written: str) -> _Provider | None:
@@ -157,9 +174,21 @@ def _holds(project: Project, provider: _Provider, depth: int) -> _Provider | Non
 
 
 def _shared(project: Project, provider: _Provider, depth: int) -> Shared | None:
+    short = f"{project.flow.classes.short(provider.cls)}.{provider.attribute}"
+    if depth < _DEPTH and provider.kind in OBJECT_PROVIDERS and _is_session(project, provider.provided):
+        return Shared(
+            f"the Session {_written(project, provider)} hands to every request as it is",
+            f"give each request its own Session: make `{short}` a `providers.Factory` of the sessionmaker",
+        )
+    if depth < _DEPTH and provider.kind in UNREAD_PROVIDERS:
+        return Shared(
+            f"what {_written(project, provider)} is given at run time, which the analysis cannot read",
+            f"make sure what `{short}` is given is a Session per request (a `providers.Factory` of the "
+            "sessionmaker), then say so with `# async-migrate: ignore[AM126] reason`",
+            certain=False,
+        )
     if depth >= _DEPTH or provider.kind not in CALLING_PROVIDERS | ONCE_INITIALISED_PROVIDERS:
         return None
-    short = f"{project.flow.classes.short(provider.cls)}.{provider.attribute}"
     for written in provider.args:
         if written.endswith("()") and _makes_session(project, written[:-2]):
             opened = f"{written[:-2].rpartition('.')[2]}()"
@@ -172,7 +201,7 @@ def _shared(project: Project, provider: _Provider, depth: int) -> Shared | None:
         handed = _handed(project, provider, written)
         inner = _shared(project, handed, depth + 1) if handed is not None else None
         if inner is not None:
-            return Shared(f"what {_written(project, provider)} builds on {inner.words}", inner.remedy)
+            return Shared(f"what {_written(project, provider)} builds on {inner.words}", inner.remedy, inner.certain)
     if not provider.single:
         return None
     once = (

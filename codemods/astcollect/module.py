@@ -48,7 +48,12 @@ from async_migrate.codemods.vocabulary import (
     RELATIONSHIP_CONSTRUCTORS,
     pydantic,
 )
-from async_migrate.codemods.vocabulary.dependency_injector import PROVIDE, PROVIDER, PROVIDERS_PREFIX
+from async_migrate.codemods.vocabulary.dependency_injector import (
+    OBJECT_PROVIDERS,
+    PROVIDE,
+    PROVIDER,
+    PROVIDERS_PREFIX,
+)
 from async_migrate.codemods.vocabulary.fastapi import (
     CBV_DECORATORS,
     DEPENDS,
@@ -1918,6 +1923,9 @@ class Collector:
                     if callee.startswith(PROVIDERS_PREFIX):
                         first = value.args[0] if value.args else None
                         provided = self.ref(first) if first is not None and type(first) is not ast.Starred else None
+                        if callee in OBJECT_PROVIDERS and type(first) is ast.Call and not first.args \
+                                and not first.keywords and (made := self.ref(first.func)) is not None:
+                            provided = f"{made}()"  # `providers.Object(SessionLocal())`: made once, here
                         found.provides.update(dict.fromkeys(targets, provided or ""))
                         found.provider_lines.update(dict.fromkeys(targets, self.source.line_of(value)))
                         found.provider_args.update(dict.fromkeys(targets, self._provider_args(value)))

@@ -91,7 +91,7 @@ class SharedUse:
         """What the Session is, for a reason: the process's one, or possibly so."""
         if self.certain:
             return "one Session the whole process shares"
-        return "which may be one Session the whole process shares (or one per thread: the analysis cannot tell)"
+        return "which may be one Session the whole process shares (or one per thread or per request: the analysis cannot tell)"
 
 
 def shared_session_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
@@ -792,7 +792,9 @@ def _provided_uses(project: Project, fid: FunctionId, dead: Spans) -> list[Share
             callee = edges.get(id(call))
             if direct or ((on or handed) and callee is not None and session_work_view(project, callee).any):
                 written = f"{project.written(call.func or call.callee or name)}()"
-                found.append(SharedUse(module.path, call.line, written, f"`{name}`, {shared.words}", remedy=shared.remedy))
+                found.append(SharedUse(
+                    module.path, call.line, written, f"`{name}`, {shared.words}", shared.certain, remedy=shared.remedy
+                ))
                 break
     for call in function.calls:
         if not call.callee or "$" in call.callee or (dead and within(dead, call.line)):
@@ -801,7 +803,7 @@ def _provided_uses(project: Project, fid: FunctionId, dead: Spans) -> list[Share
         if shared is not None and session_work_view(project, fid).any:
             written = f"{project.written(call.callee)}()"
             found.append(SharedUse(module.path, call.line, written, f"what `{written}` gives, {shared.words}",
-                                   remedy=shared.remedy))
+                                   shared.certain, remedy=shared.remedy))
     return found
 
 

@@ -45,7 +45,11 @@ Found from a handler down every function it reaches (`Project.all_calls_from`):
   providers.Factory(UserService, session=session_factory)`, also through other providers, or a
   provider written in place); an object a single-instance provider builds once with a Session from
   any provider (`providers.Singleton(UserService, session=per_call_session)`); a Session the
-  container's class body opens (`session=SessionLocal()`). Not shared: a `providers.Factory` of the
+  container's class body opens (`session=SessionLocal()`), or a `providers.Object` hands as it is
+  (`providers.Object(SessionLocal())`, or of a module-level Session). Possibly shared (the reason
+  says the analysis cannot tell): what a provider is given at run time, a `providers.Dependency()`,
+  an abstract provider or a selector, which the application or a test may fill with one Session
+  for the process. Not shared: a `providers.Factory` of the
   sessionmaker (one per call), a `ThreadLocalSingleton` (one per worker thread) or a
   `ContextLocalSingleton` (one per context) of it, a singleton of a class given no Session;
 - any of these behind a local name (`s = db`) or a project function's result

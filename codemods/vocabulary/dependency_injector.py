@@ -39,3 +39,15 @@ SINGLE_INSTANCE_PROVIDERS = frozenset(
 # it made (what its generator yielded) until `shutdown_resources()`, or a `Closing[...]` marker's
 # shutdown after one call: concurrent calls share it all the same.
 ONCE_INITIALISED_PROVIDERS = frozenset({_PROVIDERS + "Resource"})
+# `providers.Object(x)` hands every caller `x` itself, made once as the class body ran.
+OBJECT_PROVIDERS = frozenset({_PROVIDERS + "Object"})
+# Providers whose product is chosen or given at run time, out of the analysis's sight: one left
+# abstract or declared a dependency (the application or a test overrides it), a selector picking
+# among others by configuration, an aggregate of others.
+UNREAD_PROVIDERS = frozenset(
+    _PROVIDERS + name
+    for name in (
+        "Dependency", "ExternalDependency", "DependenciesContainer", "AbstractFactory", "AbstractSingleton",
+        "AbstractCallable", "Selector", "Aggregate", "FactoryAggregate", "Delegate", "Container",
+    )
+)

@@ -365,6 +365,11 @@ SHARED_SESSIONS = {
         "the Session `providers.Singleton(database_sessionmaker)` given to `Container.item_service` "
         "(db/container.py:10) builds once",
     ),
+    "object_of_a_session": (
+        "Object(database_sessionmaker())", PER_CALL_SERVICE,
+        "the Session `Container.session_factory = providers.Object(database_sessionmaker())` (db/container.py:9) "
+        "hands to every request as it is",
+    ),
     "opened_in_class_body": (
         "Factory(database_sessionmaker)", "Factory(ItemService, session=database_sessionmaker())",
         "builds on the Session `database_sessionmaker()` there opens once, as the class body runs",
@@ -395,6 +400,27 @@ def test_a_session_a_single_instance_provider_injects_keeps_the_route(app, repor
     entry = reported(_service_app(app, session), "count_items", "phase1")
     assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
     assert "(`db.scalar()`) on `db`, the Session `Container.session_factory = " in entry["reasons"][0], entry
+
+
+@pytest.mark.parametrize("session", ["Dependency()", "AbstractFactory(Session)", "Dependency(instance_of=Session)"])
+def test_a_session_a_provider_is_given_at_run_time_keeps_the_route_as_not_certain(app, reported, session):
+    # What the application or a test overrides the provider with may be one Session for the
+    # process: phase one converted these routes, unseen.
+    root = _service_app(app, session.replace("(Session", "(database_sessionmaker") if "Abstract" in session else session)
+    for function, call in (("count_items", "(`db.scalar()`) on `db`"), ("add_item", "(`svc.add()`) on `svc`")):
+        entry = reported(root, function, "phase1")
+        assert entry["action"] == "keep" and entry["codes"][0] == "AM126", entry
+        reason = entry["reasons"][0]
+        assert call in reason and "is given at run time, which the analysis cannot read" in reason, reason
+        assert "may be one Session the whole process shares" in reason, reason
+
+
+def test_near_miss_an_object_provider_of_what_is_no_session_converts(app, reported):
+    root = _service_app(app, "Singleton(database_sessionmaker)")
+    container = root / "db/container.py"
+    container.write_text(container.read_text().replace("providers.Singleton(Settings)", "providers.Object(Settings())"))
+    entry = reported(root, "greeting", "phase1")
+    assert entry["action"] == "convert" and "AM126" not in entry["codes"], entry
 
 
 @pytest.mark.parametrize(
