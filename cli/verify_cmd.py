@@ -250,7 +250,7 @@ def register(app: typer.Typer) -> None:
         measured (1 with --max-ratio exceeded), 2 usage error, 3 the service starts on one side only."""
         from async_migrate.cli.main import EXIT_CHANGES, EXIT_OK, _check_report_file, _prepare, _ui
         from async_migrate.codemods.verify.report import smoke_markdown
-        from async_migrate.codemods.verify.runner import AppSpec, configured_folders, interpreter
+        from async_migrate.codemods.verify.runner import AppSpec, interpreter, project_folders
         from async_migrate.codemods.verify.smoke import Endpoint, Settings, body, header, smoke
 
         ui = _ui(quiet, verbose, color)
@@ -264,7 +264,7 @@ def register(app: typer.Typer) -> None:
                 root=root, app=AppSpec.parse(app_spec), python=interpreter(python),
                 heavy=Endpoint.parse(heavy, "--heavy", sent, payload), light=Endpoint.parse(light, "--light", sent),
                 against=against, concurrency=concurrency, interval=interval / 1000, max_light=max_light,
-                timeout=timeout, port=port, folders=configured_folders(root, loaded),
+                timeout=timeout, port=port, folders=project_folders(root, loaded),
             )
             return smoke(settings, step)
 

@@ -813,3 +813,100 @@ def test_a_def_heavy_route_still_blocking_is_headlined_as_a_busy_loop_not_a_fail
     timed_out = SmokeResult(settings, before=side("before", 9.01), after=side("after", 7.50, timeouts=3),
                             heavy_route=threaded)
     assert not timed_out.session_off_loop() and last_line(timed_out).startswith("smoke: STILL BLOCKED: ")
+
+
+# ------------------------------------------------------------------ a src layout
+
+SRC_DB = """
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+engine = create_engine("sqlite://")
+
+
+def work() -> int:
+    with Session(engine) as session:
+        return session.connection().exec_driver_sql("select 1").scalar()
+"""
+SRC_MAIN = """
+import os
+import time
+
+from fastapi import FastAPI
+
+from {db} import work
+
+# Which checkout each side's server imported, one line per server.
+with open(os.environ["SMOKE_IMPORTED"], "a", encoding="utf-8") as _seen:
+    _seen.write(__file__ + "\\n")
+
+app = FastAPI()
+
+
+@app.get("/heavy")
+async def heavy() -> dict:
+    time.sleep(0.05)
+    return {{"ok": work()}}
+
+
+@app.get("/ping")
+async def ping() -> dict:
+    return {{"ok": True}}
+"""
+
+
+def _src_layout(root: Path, db: str) -> None:
+    """A src/ layout nothing installs and no `src` configures, committed, with a comment changed."""
+    init_repo(root, {"src/shopapp/__init__.py": "", "src/shopapp/db.py": SRC_DB, "src/shopapp/main.py": SRC_MAIN.format(db=db)})
+    with (root / "src/shopapp/main.py").open("a", encoding="utf-8") as handle:
+        handle.write("# the working tree\n")
+
+
+def _smoke_src(cli, root: Path):
+    return cli("smoke", root, "--app", "shopapp.main:app", "--heavy", "GET /heavy", "--light", "GET /ping",
+               "--concurrency", "1", "--interval", "20", "--max-light", "5")
+
+
+@pytest.mark.parametrize("pythonpath", [False, True], ids=["as-documented", "src-on-PYTHONPATH"])
+def test_a_src_layout_found_from_the_imports_serves_each_side_from_its_own_src(
+    cli, tmp_path: Path, monkeypatch, pythonpath: bool
+):
+    # scan, phase1 and verify found src/ from `from shopapp.db import work`; smoke did not, and
+    # exited 2 on "No module named 'shopapp'". With src/ on PYTHONPATH instead, the before side
+    # imported the working tree's code and both sides measured it.
+    root = tmp_path / "svc"
+    _src_layout(root, "shopapp.db")
+    seen = tmp_path / "imported.txt"
+    monkeypatch.setenv("SMOKE_IMPORTED", str(seen))
+    if pythonpath:
+        monkeypatch.setenv("PYTHONPATH", str(root / "src"))
+    result = _smoke_src(cli, root)
+    assert result.exit_code == 0, result.output
+    before, after = seen.read_text(encoding="utf-8").splitlines()
+    assert Path(after) == (root / "src/shopapp/main.py").resolve()
+    assert Path(before).parts[-3:] == ("src", "shopapp", "main.py") and root.resolve() not in Path(before).parents
+    assert len(worktrees(root)) == 1 and our_servers() == []
+
+
+def test_a_before_side_importing_the_working_tree_is_refused(cli, tmp_path: Path, monkeypatch):
+    # Relative imports name no folder to find: only PYTHONPATH places the package, and it places the
+    # working tree's for the before side too. Refused before anything runs.
+    root = tmp_path / "svc"
+    _src_layout(root, ".db")
+    seen = tmp_path / "imported.txt"
+    monkeypatch.setenv("SMOKE_IMPORTED", str(seen))
+    monkeypatch.setenv("PYTHONPATH", str(root / "src"))
+    result = _smoke_src(cli, root)
+    assert result.exit_code == 2, result.output
+    stderr = " ".join(result.stderr.split())
+    assert f"imports `shopapp` from {(root / 'src/shopapp/__init__.py').resolve()}, the working tree: both sides would " \
+           "measure the working tree's code" in stderr
+    assert f"PYTHONPATH ({root / 'src'}) puts it first: leave that entry out" in stderr
+    assert 'set src = ["src"] in [tool.async-migrate]' in stderr
+    assert not seen.exists() and len(worktrees(root)) == 1 and our_servers() == []
+    # near miss: configured, each side imports its own src/ ahead of PYTHONPATH
+    (root / "pyproject.toml").write_text('[tool.async-migrate]\nsrc = ["src"]\n', encoding="utf-8")
+    result = _smoke_src(cli, root)
+    assert result.exit_code == 0, result.output
+    before, after = seen.read_text(encoding="utf-8").splitlines()
+    assert Path(after) == (root / "src/shopapp/main.py").resolve() and root.resolve() not in Path(before).parents

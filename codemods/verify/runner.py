@@ -98,6 +98,21 @@ def configured_folders(root: Path, config: Config) -> tuple[str, ...]:
     return import_folders(configured(config.src, config.source.parent if config.source else root, root))
 
 
+def project_folders(root: Path, config: Config) -> tuple[str, ...]:
+    """`import_folders` as `scan`, `phase1` and `verify` read them: the configured `src`, else the
+    roots found from the imports (a `src/` layout nothing installs) by the same pre-pass, which
+    reads the files but analyses nothing. Its warm cache stays unread and unwritten."""
+    if config.src:
+        return configured_folders(root, config)
+    from async_migrate.codemods.options import Options, open_pool
+    from async_migrate.codemods.run import collect_project
+
+    options = Options(cache=False)
+    with open_pool(root, config, options) as pool:
+        project, _, _ = collect_project(root, config, options, pool, keep=())
+    return import_folders(project.roots)
+
+
 def import_env(root: Path, folders: tuple[str, ...]) -> dict[str, str]:
     """`PYTHONPATH` with the service's import folders under `root` (this side's checkout)
     ahead of what it was: without them a src layout's package does not import at all."""
@@ -180,6 +195,74 @@ def require_different(root: Path, revision: Revision, folders: tuple[str, ...] =
         f"the before side, {revision.name} ({revision.commit[:12]}), is the same code as the working tree: "
         f"{command} would compare nothing ({why}); {hint}"
     )
+
+
+# Where the side's interpreter finds the application's top-level package, with the import path
+# uvicorn gives it (`--app-dir` first): found, not imported, so no code of the service runs.
+_ORIGIN = """import sys, importlib.util as u
+sys.path.insert(0, sys.argv[1])
+spec = u.find_spec(sys.argv[2])
+places = [spec.origin] if spec and spec.origin not in (None, "namespace") else list(spec.submodule_search_locations or []) if spec else []
+print(places[0] if places else "")
+"""
+
+
+def import_origin(python: str, root: Path, app_dir: Path, module: str, env: dict[str, str]) -> Path | None:
+    """The file (or namespace folder) one side's server would import `module`'s top-level package
+    from; None when it finds none, or cannot tell (starting the server then says why)."""
+    try:
+        proc = subprocess.run(
+            [python, "-c", _ORIGIN, str(app_dir), module.split(".")[0]], cwd=root, env=env,
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=IMPORT_TIMEOUT, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = proc.stdout.strip().splitlines()
+    return Path(found[-1]).resolve() if proc.returncode == 0 and found and found[-1] else None
+
+
+def own_checkouts(root: Path, before_root: Path) -> dict[str, Path]:
+    """Each side's whole checkout, where its application may import from: the working tree's
+    repository and the before side's worktree (PATH may be a folder of either)."""
+    repo = gitstate.repository(root)
+    assert repo is not None and repo.working_tree_dir is not None
+    top = Path(repo.working_tree_dir).resolve()
+    depth = len(root.resolve().relative_to(top).parts)
+    before = before_root.resolve()
+    return {"before": before.parents[depth - 1] if depth else before, "after": top}
+
+
+def require_own_code(label: str, revision: Revision, module: str, origin: Path, checkouts: dict[str, Path]) -> None:
+    """VerifyError (exit 2) when one side would import the application from outside its own
+    checkout: the before side from the working tree (through PYTHONPATH, say), or either from an
+    installed copy. Its numbers would be another code's, and the comparison nothing."""
+    own = checkouts[label]
+    if origin == own or own in origin.parents:
+        return
+    head = module.split(".")[0]
+    side = f"the before side, {revision.name} ({revision.commit[:12]})," if label == "before" else "the working tree"
+    working = checkouts["after"]
+    where = "the working tree" if working == origin or working in origin.parents else "outside its checkout"
+    if label == "after":
+        consequence = "the after side would not measure the working tree's code"
+    elif where == "the working tree":
+        consequence = "both sides would measure the working tree's code"
+    else:
+        consequence = f"the before side would not measure {revision.name}'s code"
+    entries = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    through = next(
+        (entry for entry in entries if (placed := Path(entry).resolve()) == origin or placed in origin.parents), None
+    )
+    folder = origin.parent if origin.name == "__init__.py" else origin
+    folder = folder.parent if folder.name == head or folder.name == f"{head}.py" else folder
+    src = f'src = ["{folder.relative_to(working).as_posix()}"]' if working in folder.parents else 'src'
+    fix = (
+        f"PYTHONPATH ({through}) puts it first: leave that entry out, smoke puts each side's own import folders "
+        f"on the path itself (set {src} in [tool.async-migrate] when they are not found from the imports)"
+        if through is not None
+        else f"set {src} in [tool.async-migrate] so that each side's own import folders come first"
+    )
+    raise VerifyError(f"{side} imports `{head}` from {origin}, {where}: {consequence}; {fix}")
 
 
 def _has_head(repo) -> bool:

@@ -40,7 +40,10 @@ from async_migrate.codemods.verify.runner import (
     child_env,
     import_app,
     import_env,
+    import_origin,
+    own_checkouts,
     require_different,
+    require_own_code,
     resolve_revision,
 )
 
@@ -390,22 +393,29 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: Any = None
 
+    @property
+    def app_dir(self) -> Path:
+        # uvicorn's --app-dir takes one folder: a src layout's is the one its imports start from.
+        s = self.settings
+        return (self.root / s.folders[0]).resolve() if s.folders else self.root
+
+    @property
+    def env(self) -> dict[str, str]:
+        s = self.settings
+        return child_env(s.python, {"PYTHONDONTWRITEBYTECODE": "1", **import_env(self.root, s.folders)})
+
     def start(self) -> None:
         s = self.settings
         self.port = s.port if s.port is not None else free_port()
         if s.port is not None and port_taken(s.port):
             raise VerifyError(f"--port {s.port}: the port is taken on {HOST}")
-        # uvicorn's --app-dir takes one folder: a src layout's is the one its imports start from.
-        app_dir = (self.root / s.folders[0]).resolve() if s.folders else self.root
         command = [
-            s.python, "-m", "uvicorn", str(s.app), "--app-dir", str(app_dir), "--host", HOST,
+            s.python, "-m", "uvicorn", str(s.app), "--app-dir", str(self.app_dir), "--host", HOST,
             "--port", str(self.port), "--workers", "1", "--log-level", "warning", "--no-access-log",
         ]
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            command, cwd=self.root,
-            env=child_env(s.python, {"PYTHONDONTWRITEBYTECODE": "1", **import_env(self.root, s.folders)}),
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            command, cwd=self.root, env=self.env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + s.startup_timeout
         while time.monotonic() < deadline:
@@ -704,8 +714,14 @@ def smoke(s: Settings, step: Callable[[str], None] = lambda _: None) -> SmokeRes
     failures: dict[str, str] = {}
     try:
         with before_tree(s.root, revision) as before_root:
+            checkouts = own_checkouts(s.root, before_root)
             for label, root in (("before", before_root), ("after", s.root)):
                 server = Server(s, root, scratch / f"uvicorn-{label}.log")
+                # Each side must run its own checkout's code: a PYTHONPATH naming the working tree
+                # makes the before side import it too, and both sides measure the same code.
+                origin = import_origin(s.python, root, server.app_dir, s.app.module, server.env)
+                if origin is not None:
+                    require_own_code(label, revision, s.app.module, origin, checkouts)
                 try:
                     step(f"{label}: starting uvicorn for {s.app}")
                     server.start()
