@@ -143,6 +143,7 @@ from async_migrate.codemods.rules.am337_await_in_generator_expression_iterated i
 from async_migrate.codemods.rules.am338_process_wide_async_session import RULE as AM338
 from async_migrate.codemods.rules.am339_dependency_gives_another_class import RULE as AM339
 from async_migrate.codemods.rules.am340_refresh_of_rolled_back_object import RULE as AM340
+from async_migrate.codemods.rules.am342_blocking_thread_wait import RULE as AM342
 from async_migrate.codemods.run import (
     Progress,
     served_path,
@@ -502,7 +503,25 @@ def _handler_finders() -> tuple[Callable[[Project, Handler], Finding | None], ..
     return (
         _unawaited, _left_running, _overlapping, _overlapping_offloads, _unrun_wrapper, _closed_before_stream,
         _offloaded_shared, _offloaded_connection, _registry_in_worker, _registry_after_remove, _async_generators,
-        _process_wide_async, _provided_mismatch, _transient_refresh,
+        _process_wide_async, _provided_mismatch, _transient_refresh, _thread_wait,
+    )
+
+
+def _thread_wait(project: Project, handler: Handler) -> Finding | None:
+    """AM342: an `async def` handler waiting on another thread or process (`thread_waits`)."""
+    from async_migrate.codemods.thread_waits import awaited_form, thread_wait
+
+    function = handler.function
+    found = thread_wait(project, handler.id) if function.is_async else None
+    if found is None:
+        return None
+    line, wait = found
+    return Finding(
+        AM342, handler, handler.module.path, function.line, function.qualname,
+        f"async def {_kind(handler)} waits on another thread or process on the event loop: {wait}; every other "
+        "request waits with it until the other side acts (for ever, if that needs the loop); fix: await it "
+        f"({awaited_form(wait)}), or make the {_kind(handler)} a plain `def`",
+        [Blocking(line, wait.partition("`")[2].partition("`")[0] or wait)],
     )
 
 

@@ -132,10 +132,12 @@ from async_migrate.codemods.rules.am288_sync_engine_from_session import RULE as 
 from async_migrate.codemods.rules.am289_session_in_shared_with import RULE as AM289
 from async_migrate.codemods.rules.am290_session_entered_by_hand import RULE as AM290
 from async_migrate.codemods.rules.am292_expired_after_savepoint_rollback import RULE as AM292
+from async_migrate.codemods.rules.am293_waits_on_thread import RULE as AM293
 from async_migrate.codemods.rules.am294_handler_decorator_wraps import RULE as AM294
 from async_migrate.codemods.rules.am297_sync_context_manager_session import RULE as AM297
 from async_migrate.codemods.rules.am329_optional_session_fallback import RULE as AM329
 from async_migrate.codemods.sources import matches, tree_of
+from async_migrate.codemods.thread_waits import awaited_form, thread_wait
 from async_migrate.codemods.unread_names import project_names_in_unread
 from async_migrate.codemods.vocabulary.fastapi import THREADPOOL
 from async_migrate.codemods.vocabulary.fastapi_sqlalchemy import REQUEST_SESSIONS, SCOPES
@@ -3556,6 +3558,12 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
     if loop is not None:
         found.append(_Own(AM284, loop[0], f"starts an event loop of its own: {loop[1]}; made `async def` it "
                           "would run on the application's running loop, where that raises RuntimeError"))
+    waits = None if function.is_async else thread_wait(project, fid)
+    if waits is not None:
+        found.append(_Own(AM293, waits[0], f"waits on another thread or process: {waits[1]}; made `async def` it "
+                          "would hold the event loop, and every request, until the other side acts (for ever, if "
+                          f"that needs the loop); it stays `def`: to migrate it, await the wait by hand "
+                          f"({awaited_form(waits[1])}), then run phase two again"))
     for line, param, default in function.scope_defaults:
         if default in names:
             # `(lambda s=db: s.scalar(q))()`: the nested scope calls the Session under another name,

@@ -143,6 +143,63 @@ THREAD_LOCALS = frozenset({"threading.local", "_threading_local.local"})
 THREAD_LOCKS = frozenset(
     {f"threading.{name}" for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")}
 )
+# Objects other threads or processes wake: the methods that wait for that (by default), called on
+# the event loop, hold every request there until the other side acts (`pool.submit(job).result()`
+# for the whole job, a bounded `queue.Queue`'s `put()` until a consumer takes an item).
+_THREAD_LOCK_WAITS = {"acquire"}
+THREAD_WAITS: dict[str, frozenset[str]] = {
+    **{f"concurrent.futures{m}.Future": frozenset({"result", "exception"}) for m in ("", "._base")},
+    **{
+        f"concurrent.futures{m}.{pool}": frozenset({"map", "shutdown"})
+        for m in ("", ".thread", ".process")
+        for pool in ("ThreadPoolExecutor", "ProcessPoolExecutor")
+    },
+    "threading.Thread": frozenset({"join"}),
+    "threading.Event": frozenset({"wait"}),
+    "threading.Barrier": frozenset({"wait"}),
+    **{f"threading.{name}": frozenset(_THREAD_LOCK_WAITS) for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore")},
+    "threading.Condition": frozenset({"acquire", "wait", "wait_for"}),
+    **{f"queue.{name}": frozenset({"get", "put", "join"}) for name in ("Queue", "LifoQueue", "PriorityQueue")},
+    "queue.SimpleQueue": frozenset({"get"}),
+    "multiprocessing.Process": frozenset({"join"}),
+    "multiprocessing.Queue": frozenset({"get", "put"}),
+    "multiprocessing.JoinableQueue": frozenset({"get", "put", "join"}),
+    "multiprocessing.Event": frozenset({"wait"}),
+    **{f"multiprocessing.{name}": frozenset(_THREAD_LOCK_WAITS) for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore")},
+    **{f"multiprocessing{m}.Pool": frozenset({"apply", "map", "starmap", "join"}) for m in ("", ".pool")},
+    "multiprocessing.pool.AsyncResult": frozenset({"get", "wait"}),
+    "multiprocessing.pool.ApplyResult": frozenset({"get", "wait"}),
+}
+# What a method of such an object hands back (`pool.submit(job)`: a Future), and what `with` on it
+# binds (`with ThreadPoolExecutor() as pool`: the executor).
+THREAD_WAIT_RETURNS = {
+    **{
+        (f"concurrent.futures{m}.{pool}", "submit"): "concurrent.futures.Future"
+        for m in ("", ".thread", ".process")
+        for pool in ("ThreadPoolExecutor", "ProcessPoolExecutor")
+    },
+    **{(f"multiprocessing{m}.Pool", method): "multiprocessing.pool.AsyncResult"
+       for m in ("", ".pool") for method in ("apply_async", "map_async", "starmap_async")},
+}
+# Functions that wait for the futures they are handed (`as_completed` as its iterator is read).
+THREAD_WAIT_FUNCTIONS = frozenset({"concurrent.futures.wait", "concurrent.futures.as_completed"})
+# Of those objects, the ones a `with` block waits on: to acquire a lock as it starts, for an
+# executor's jobs as it ends.
+THREAD_WAIT_ENTERED = {
+    **{
+        f"{module}.{name}": "waits to acquire it"
+        for module in ("threading", "multiprocessing")
+        for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")
+    },
+    **{
+        f"concurrent.futures{m}.{pool}": "waits for its jobs as the block ends"
+        for m in ("", ".thread", ".process")
+        for pool in ("ThreadPoolExecutor", "ProcessPoolExecutor")
+    },
+}
+# Where a waiting method takes its flag to wait (`q.get(False)`, `lock.acquire(blocking=False)`,
+# `pool.shutdown(wait=False)`): False never waits.
+THREAD_WAIT_BLOCK_FLAG = {"get": (0, "block"), "put": (1, "block"), "acquire": (0, "blocking"), "shutdown": (0, "wait")}
 # asyncio locks: a check-then-act inside `async with lock:` on one is safe across awaits.
 ASYNC_LOCKS = frozenset({f"asyncio.{name}" for name in ("Lock", "Semaphore", "BoundedSemaphore", "Condition")})
 # Their methods that only read state, or are made to be called from any thread: harmless there.
