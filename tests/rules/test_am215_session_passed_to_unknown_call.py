@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from async_migrate.codemods.rules import by_code
+
 ROUTE = """
 from thirdparty import export_rows
 
@@ -195,3 +197,40 @@ def test_a_session_member_named_at_run_time_says_to_write_it_by_name(phase2, ent
     found = entry(phase2(BY_STRING.format(line='name = "commit"\n    getattr(session, name)()')), "save")
     reason = found["reasons"][found["codes"].index("AM215")]
     assert "with a name computed at run time" in reason and "call-mappings" not in reason, reason
+
+
+TABLE = """
+from typing import Any, Callable
+
+from models import Book
+
+
+def count_books(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(Book))
+
+
+OPERATIONS: dict[str, Callable[..., Any]] = {"count": count_books}
+
+
+@router.post("/rpc")
+def rpc(name: str, session: session_dependency):
+    resolver = OPERATIONS[name]
+    return resolver(session)
+"""
+
+
+def test_the_project_s_own_table_is_am215_whose_summary_says_so(phase2, entry):
+    """A new-user trial read AM215's 'a call outside the project' on a route dispatching through
+    its own `OPERATIONS` table: the summary names project code picked at run time."""
+    found = entry(phase2(TABLE), "rpc")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM215"]), found
+    assert "picked at run time out of `OPERATIONS`" in found["reasons"][0], found["reasons"]
+    rule = by_code("AM215")
+    assert "outside the project" not in rule.summary and "picked at run time" in rule.summary, rule.summary
+    assert "by its name" in rule.fix, rule.fix
+
+
+def test_near_miss_a_library_call_is_still_told_of_call_mappings(phase2, entry):
+    found = entry(phase2(ROUTE), "export")
+    assert found["codes"] == ["AM215"] and "call-mappings" in found["reasons"][0], found
+    assert "async form" in by_code("AM215").summary and "call-mappings" in by_code("AM215").fix

@@ -3,6 +3,10 @@ connection and one scheduling a blocking `async def` task; a route without eithe
 
 from __future__ import annotations
 
+import json
+
+from async_migrate.codemods.rules import by_code
+
 ROUTES = """
 from fastapi import BackgroundTasks
 from sqlalchemy import text
@@ -113,3 +117,20 @@ def test_engine_work_through_a_wrapper_attribute_is_flagged_with_am306(app, find
 
 def test_near_miss_reading_a_wrapper_engine_attribute_is_clean(app, findings):
     assert findings(app(WRAPPER_ROUTES, {"db/wrapper.py": WRAPPER}), "url") == []
+
+
+def test_the_summary_of_a_task_doing_session_work_says_so(app, findings, cli):
+    """A new-user trial read AM306 on a task whose work is `with SessionLocal.begin() as db:` as
+    'database work that is not Session work': the summary and the title say what the task does."""
+    root = app(ROUTES)
+    (schedule,) = findings(root, "schedule")
+    sarif = json.loads(cli("check", root, "--format", "sarif").stdout)
+    rules = {r["id"]: r for run in sarif["runs"] for r in run["tool"]["driver"]["rules"]}
+    summary = rules["AM306"]["shortDescription"]["text"]
+    assert schedule["code"] == "AM306" and "background task" in summary and "Session" in summary, summary
+    assert "not Session work" not in by_code("AM306").doc.splitlines()[0], by_code("AM306").doc
+
+
+def test_near_miss_the_summary_still_names_engine_work(app, findings):
+    (bump,) = findings(app(ROUTES), "bump")
+    assert bump["code"] == "AM306" and "synchronous engine" in by_code("AM306").summary
