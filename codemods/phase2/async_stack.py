@@ -48,6 +48,7 @@ from async_migrate.codemods.phase2 import (
     stack_source,
     state_stack,
     state_swaps,
+    tenant_binds,
     tx_dependency,
 )
 from async_migrate.codemods.phase2.drivers import URL_HELPER, url_helper_source
@@ -1349,7 +1350,8 @@ class _Analysis:
         reused = dependency or maker or engine
         if reused is None:
             return
-        sync = self._sync_engines() or self._keyed_engines()
+        bound = self._bound_sync_engines()
+        sync = bound if bound is not None else self._sync_engines() or self._keyed_engines()
         if not sync:
             self._unnamed_sync_stack(reused)
             return
@@ -1435,6 +1437,29 @@ class _Analysis:
                 f"{problem}, so the migrated routes might use another database: {remedy}",
             )
             return
+
+    def _bound_sync_engines(self) -> list[tuple[str | None, tuple[str, int]]] | None:
+        """The engines the routes' session dependencies open their Sessions on when they pass a
+        bind of their own (`SessionLocal(bind=tenant_engine(tenant))`, `Session(bind=engines[t])`):
+        the module-level engine each tenant's is derived from, not the sessionmaker's. Empty when
+        one picks from a dict of engines built one per tenant (no one engine: the configuration's
+        word, `_unnamed_sync_stack`); None when none passes such a bind, or one phase two cannot
+        follow to an engine."""
+        found: list[tuple[str | None, tuple[str, int]]] = []
+        per_tenant = False
+        for fid in sorted(self._sync_pool()[1]):
+            module, function = self.project.functions[fid]
+            node = stack_extras.function_node(self.texts, module, function)
+            binds = tenant_binds.opening_binds(self.project, self.texts, module, node[1]) if node is not None else []
+            for bind in binds:
+                if bind.engine is None and not bind.per_tenant:
+                    return None
+                per_tenant = per_tenant or bind.per_tenant
+                if bind.engine is not None:
+                    found.append((bind.engine, (module.path, bind.line)))
+        if per_tenant:
+            return []
+        return found or None
 
     def _keyed_engines(self) -> list[tuple[str | None, tuple[str, int]]]:
         """The one module-level engine behind the dicts of sessionmakers the routes' session

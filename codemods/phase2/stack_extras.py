@@ -28,7 +28,7 @@ from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.engine_work import connection_dependencies
 from async_migrate.codemods.flow import SESSION
 from async_migrate.codemods.phase1.shared_session import request_context_variable
-from async_migrate.codemods.phase2 import expired_lists, opener_calls, scope_openers
+from async_migrate.codemods.phase2 import expired_lists, opener_calls, scope_openers, tenant_binds
 from async_migrate.codemods.phase2.registry_provider import registry_blocker
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.sources import is_test_path
@@ -903,7 +903,13 @@ def stack_names(
             found[child.id] = "<Session>"
             continue
         if texts is not None and maker_table(project, texts, module, child.id, ENGINE_CONSTRUCTORS):
-            found[child.id] = "<engines>"
+            found[child.id] = tenant_binds.table_token(project, texts, module, child.id)
+            continue
+        derived = tenant_binds.derivation(project, texts, module, child.id) if texts is not None else None
+        if derived is not None:
+            # the tenant's engine picked through a function or a dict deriving it from one engine:
+            # the same choice when defined the same way, whatever each is called
+            found[child.id] = derived.token
             continue
         target = project.resolve(absolute(module, child.id))
         value = target.value if target is not None else None
@@ -1788,6 +1794,7 @@ def provider_blockers(
             )))
             continue
         doing = "reused" if reused is not None else "generated"
+        differs = _bind_mismatch(project, texts, module, function, reused, async_dependency) if reused is not None else ""
         listed = "; ".join(
             f"{e.path}:{e.line} {e.label}`{e.written}`" + (f", where {e.note}" if e.note else "") for e in missing
         )
@@ -1805,9 +1812,38 @@ def provider_blockers(
         blockers.append((module.path, function.line, (
             f"the session dependency {where} does more per request than open, yield and commit its session "
             f"({listed}); the {doing} async dependency `{async_dependency}` would not, and every migrated route "
-            f"would lose it: {fix}, or move that work out of the session dependency"
+            f"would lose it: {differs}{fix}, or move that work out of the session dependency"
         )))
     return blockers
+
+
+def _bind_mismatch(
+    project: Project, texts: Texts, module: facts.Module, function: facts.Function,
+    reused: tuple[facts.Module, facts.Function], async_dependency: str,
+) -> str:
+    """Where the session dependency and the reused async one bind their Sessions to differently
+    chosen engines (another function, dict, key or options): both binds, with what each reads, so
+    that the difference is named rather than the whole opening statement; empty otherwise."""
+    found, other = function_node(texts, module, function), function_node(texts, *reused)
+    if found is None or other is None:
+        return ""
+    sync = tenant_binds.opening_binds(project, texts, module, found[1], text=found[0])
+    async_ = tenant_binds.opening_binds(project, texts, reused[0], other[1], sync=False, text=other[0])
+    if not sync or not async_:
+        return ""
+
+    def read(bind: tenant_binds.Bind, where: facts.Module) -> str:
+        node = ast.parse(bind.written, mode="eval").body
+        return normalise(node, set(), (), stack_names(project, where, node, texts))
+
+    if read(sync[0], module) == read(async_[0], reused[0]):
+        return ""  # the same choice: what differs is elsewhere in the statement
+    return (
+        f"the Session is bound differently: `{function.qualname}` opens it with {sync[0].described(module.path)}, "
+        f"`{async_dependency}` with {async_[0].described(reused[0].path)}, not the same choice of the tenant's "
+        "engine (the same function or dict, key and options, on the async twin of the same engine), so a "
+        "request could reach another tenant's schema: "
+    )
 
 
 def _context_variable_handed_out(

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import name_chain
-from async_migrate.codemods.phase2 import configure_bind, scope_openers
+from async_migrate.codemods.phase2 import configure_bind, scope_openers, tenant_binds
 from async_migrate.codemods.phase2.drivers import URL_HELPER
 from async_migrate.codemods.phase2.stack_plan import Found
 from async_migrate.codemods.project import Project
@@ -150,14 +150,23 @@ class Sources:
                     return engine
                 continue
             callee = call.callee.removesuffix(".begin")
-            if self.project.is_async_session_type(callee):
+            session_class = self.project.is_async_session_type(callee)
+            if not session_class and self.maker_engine(callee) is None:
+                continue
+            node = self._call_at(module, call.line, callee)
+            bind = tenant_binds.bind_argument(node, session_class) if node is not None else None
+            if bind is not None and not isinstance(bind, ast.Name):
+                # `AsyncSession(bind=async_engines[tenant])`, `maker(bind=tenant_engine(tenant))`:
+                # the engine the tenant's is derived from, not the sessionmaker's own
+                return tenant_binds.bound_engine(self.project, self.texts, module, bind)
+            if session_class:
                 first = next((a for a in call.args if a.position == 0 or a.keyword == "bind"), None)
                 if first is not None and first.name is not None:
                     return module.imports.get(first.name, f"{module.name}.{first.name}")
                 continue
-            engine = self.maker_engine(callee)
-            if engine is not None:
-                return engine
+            if bind is not None:
+                return self._absolute(module, bind.id)
+            return self.maker_engine(callee)
         return None
 
     def maker_engine(self, ref: str | None) -> str | None:

@@ -10,7 +10,11 @@ route would read and write another database and still answer 200, so the routes 
 and the reason names both sources. A session dependency that picks its sessionmaker at run
 time from a dict (`sessionmakers[tenant]()`) names a database only when every sessionmaker in it
 is bound to one module-level engine; an engine per tenant blocks until `async-dependency` in
-`[tool.async-migrate]` names the async dependency written to pick the same way. Blocking is the conservative choice: generating a second
+`[tool.async-migrate]` names the async dependency written to pick the same way. A Session
+opened with a bind of its own (`SessionLocal(bind=tenant_engine(tenant))`, `Session(bind=
+engines[tenant])`, each tenant's engine derived by `execution_options(...)`) reaches the engine that
+bind derives from, on either side, not the sessionmaker's; one bind phase two cannot follow to an
+engine names none. Blocking is the conservative choice: generating a second
 stack beside an existing one would leave two async stacks, one of them perhaps the intended one.
 
 Before:

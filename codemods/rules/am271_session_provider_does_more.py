@@ -17,7 +17,15 @@ generated dependency opens one without them; a hand-written one passing the same
 its async_sessionmaker (its async engine for the engine) covers it. A session opened on the
 tenant's engine from a dict of engines (`Session(bind=ENGINES[tenant])`) is covered by one opened
 the same way from a dict of async engines (`AsyncSession(bind=ASYNC_ENGINES[tenant])`); which
-database each reaches is taken on the configuration's word (`async-dependency`, AM243).
+database each reaches is taken on the configuration's word (`async-dependency`, AM243), but the
+`execution_options=` each dict's engines are built with (the schema a tenant maps to) must read
+the same. The tenant's engine derived from one engine, schema per tenant, through a function
+(`SessionLocal(bind=tenant_engine(tenant))`, `def tenant_engine(t): return
+engine.execution_options(schema_translate_map={"tenant": schema_for(t)})`) or a dict of them
+(`{t: engine.execution_options(...) for t in TENANTS}`) is covered by an async function or dict
+defined the same way on the async engine (the same key, the same options), whose database AM243
+compares with the engine's. A bind chosen otherwise (one tenant's schema pinned, another function)
+could write a tenant's rows into another's schema: the reason names both binds and what each reads.
 A dependency receiving the Session another one opens and setting it up for the request
 (`def get_tenant_db(db: Session = Depends(get_db), tenant: str = Depends(get_tenant))`, setting
 `db.info["tenant"]` and returning `db`) is read as the opening plus that work, and the work of the
