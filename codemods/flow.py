@@ -1189,6 +1189,18 @@ class Flow:
             home[1] in self.project.modules[home[0]].sync_maker_tables
         )
 
+    def maker_items(self, ref: str) -> bool:
+        """Whether each item of the module-level container `ref` is a sessionmaker: a display or
+        comprehension of `sessionmaker(...)` calls (`_sync_maker_table`), or one declared so
+        (`SessionLocals: dict[str, sessionmaker[Session]]`, filled wherever): `T[key].begin()`
+        opens a synchronous Session, `T[key]()` too."""
+        if self._sync_maker_table(ref):
+            return True
+        owner, _, name = (self.project.canonical(ref) or ref).rpartition(".")
+        module = self.project.modules.get(owner)
+        declared = module.declared_items.get(name, ()) if module is not None else ()
+        return bool(declared) and all(self.project.canonical(r) in PLAIN_SESSIONMAKERS for r in declared)
+
     # ---------------------------------------------------------- context variables
 
     def context_variable(self, ref: str) -> Values:
@@ -2481,6 +2493,8 @@ def untyped_item(flow: Flow, fid: FunctionId, call: facts.Call) -> tuple[str, st
     if call.item is not None:
         container, method = call.item
         carrier = container.rpartition(".")[2].lstrip("$")
+        if flow.maker_items(container):
+            return None  # a sessionmaker: the Session it opens is work (`Project._item_session_call`)
     else:
         if call.func is None:
             return None

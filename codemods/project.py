@@ -2828,10 +2828,16 @@ class Project:
 
     def _item_session_call(self, fid: FunctionId, call: facts.Call) -> str | None:
         """`deps["db"].scalars(...)`: a Session method called on an item of a context value whose
-        fields hold the Session (a TypedDict, a NamedTuple), as written; None otherwise."""
+        fields hold the Session (a TypedDict, a NamedTuple), or `.begin()` on an item of a dict of
+        sessionmakers (`Flow.maker_items`), as written; None otherwise."""
+        flow = self.flow
+        if call.item is not None and call.item[1] == "begin" and flow.maker_items(call.item[0]):
+            # `sessionmakers[tenant].begin()` on a dict of sessionmakers: a synchronous Session opened
+            return f"{self.written(call.item[0])}[...].begin()"
+        if call.dispatch and all(flow.maker_items(source) for source in call.dispatch):
+            return f"{call.spelled}()"  # `sessionmakers[tenant]()`: so is one it opens by a call
         if call.item is None or call.item[1] not in SESSION_IO_METHODS or call.item[0] == facts.UNSPELLED:
             return None
-        flow = self.flow
         if not any(v.kind == SESSION for v in flow.elements(flow.evaluate(fid, call.item[0]))):
             return None
         return f"{self.written(call.item[0])}[...].{call.item[1]}()"
