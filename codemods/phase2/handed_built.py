@@ -17,6 +17,9 @@ call into a project module the analysis cannot read is reported as such, for an 
 `handed_back` finds the project functions a call may run that return an object no query loaded
 (`product = repo.add(Product(...))`, `add` returning the object it is given), for phase two's
 response reads and `check`'s: a relationship declared eager does not load on such an object.
+`inline_argument` tells why, for a helper handing back its argument given a call written in place
+(`lend(get(book_id))`): the flow follows an object into a call from a name only, so the query in
+`get`, and its eager loads, are not known to load what the route returns.
 """
 
 from __future__ import annotations
@@ -238,6 +241,61 @@ def handed_back(
         returns_unloaded(project, c, _DEPTH) and not _returns_loaded_arguments(project, fid, call, c, seen | {call.index})
         for c in callees
     ) else []
+
+
+@dataclass(frozen=True, slots=True)
+class InlineArgument:
+    """What a helper hands back: its parameter `param`, given the result of a call written in
+    place as the argument (`inner`, as written with its arguments elided), of project functions
+    (`loaders`) returning what their queries load: `lend(get(book_id))`. The flow follows an object
+    into a call only from a name, so none of those queries is known to load what the route returns."""
+
+    param: str
+    outer: str  # the helper's call as it would be written with the name: `lend(book)`, `rename(..., item)`
+    inner: str
+    loaders: str
+
+
+def inline_argument(project: Project, fid: FunctionId, call: facts.Call) -> InlineArgument | None:
+    """The call written in place whose result `call` of `fid` hands back (`InlineArgument`), when
+    every project function `call` may run returns only one parameter, given that same call's
+    result; None for anything else (an object built in place, a name, a loader handing back an
+    object no query loads)."""
+    from async_migrate.codemods.classes import project_classes
+
+    classes = project_classes(project)
+    _, caller = project.functions[fid]
+    found: set[InlineArgument] = set()
+    for callee in _callees(project, fid, call):
+        _, function = project.functions[callee]
+        params = {p.name for p in function.params} - {"self", "cls"}
+        returned = {term[1] for term in function.results if term[0] == "name" and term[1] in params}
+        if len(returned) != 1 or len(function.results) != len([t for t in function.results if t[0] == "name"]):
+            return None
+        name = returned.pop()
+        if any(term[1] != name for term in function.results):
+            return None
+        arg = next((a for a in call.args if (p := parameter_of(function, a)) is not None and p.name == name), None)
+        if arg is None or arg.name is not None:
+            return None
+        at = arg.position if arg.keyword is None else arg.keyword
+        inner = next((c for c in caller.calls if c.argument_of == call.index and c.argument_at == at), None)
+        if inner is None or inner.callee is not None and classes.built_by(inner.callee) is not None:
+            return None
+        loaders = _callees(project, fid, inner)
+        if not loaders or handed_back(project, fid, inner, frozenset({call.index})):
+            return None
+        given = name if arg.keyword is None else f"{arg.keyword}={name}"
+        outer = f"{_written(call)}({given if len(call.args) == 1 else '..., ' + given})"
+        found.add(InlineArgument(name, outer, _written(inner), shown_functions(project, loaders)))
+    return found.pop() if len(found) == 1 else None
+
+
+def _written(call: facts.Call) -> str:
+    """The called expression as written, near enough: `service.get`, `fetch`."""
+    if call.receiver is not None and call.method is not None:
+        return f"{call.receiver}.{call.method}"
+    return (call.callee or call.method or "").rpartition(".")[2]
 
 
 def _returns_loaded_arguments(

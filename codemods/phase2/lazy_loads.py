@@ -35,7 +35,14 @@ from async_migrate.codemods.phase2.eager_flow import (
     query_of,
 )
 from async_migrate.codemods.phase2.eager_flow import conflicting as _conflicting
-from async_migrate.codemods.phase2.handed_built import Handed, handed_back, handed_built, shown_functions
+from async_migrate.codemods.phase2.handed_built import (
+    Handed,
+    InlineArgument,
+    handed_back,
+    handed_built,
+    inline_argument,
+    shown_functions,
+)
 from async_migrate.codemods.phase2.model_members import (
     Members,
     Summary,
@@ -493,7 +500,8 @@ class _Analysis:
         # hold. Every one is taken for every parameter: an option for a class the objects are not
         # names no relationship of theirs, and none is added.
         self._type_args: set[str] = set()
-        self._handed_back_by: tuple[str, str] | None = None  # the returned name and the function whose result it is
+        # the returned name, the function whose result it is, and the call written in place it hands back
+        self._handed_back_by: tuple[str, str, InlineArgument | None] | None = None
         self._type_vars: dict[str, bool] = {}
         self._modelless_annotations = cast(
             "dict[tuple[str, ...], bool]", project.derived.setdefault("lazy_load_modelless", {})
@@ -2291,9 +2299,9 @@ class _Analysis:
                     continue
                 self._serialise(root, handler.module, function, line, model, name, (model,), eager, origin)
 
-    def _handed_back(self, root: FunctionId, function: facts.Function) -> tuple[str, str] | None:
+    def _handed_back(self, root: FunctionId, function: facts.Function) -> tuple[str, str, InlineArgument | None] | None:
         """(the returned name, '' for a call returned as it is; the project functions whose result
-        it is) when the route returns what a call of a project function or method hands back that
+        it is; the call written in place they hand back, `inline_argument`) when the route returns what a call of a project function or method hands back that
         may be an object no query loaded (`product = repo.add(Product(...))`: `handed_back`);
         None for anything else."""
         if len(function.results) != 1 or len(function.results[0]) < 2:
@@ -2310,17 +2318,24 @@ class _Analysis:
         if call is None:
             return None
         callees = handed_back(self.project, root, call)
-        return (name, shown_functions(self.project, callees)) if callees else None
+        if not callees:
+            return None
+        return name, shown_functions(self.project, callees), inline_argument(self.project, root, call)
 
-    def _fresh_risk(self, risk: LazyLoadRisk, declared: list[_Relationship], attribute: str) -> LazyLoadRisk:
+    def _fresh_risk(
+        self, risk: LazyLoadRisk, declared: list[_Relationship], attribute: str, fresh: bool = False
+    ) -> LazyLoadRisk:
         """`risk` on an object no query is known to load, saying why a relationship declared eager
-        (`lazy="selectin"`) is not loaded there and how to load it."""
-        if not declared:
-            return risk
-        strategies = ", ".join(sorted({f'lazy="{c.strategy}"' for c in declared}))
+        (`lazy="selectin"`) is not loaded there and how to load it; or, `fresh`, one a helper hands
+        back, given a call written in place, why no eager load of that call's query reaches it."""
         handed = self._handed_back_by
+        if not declared:
+            if not fresh or handed is None or handed[2] is None:
+                return risk
+            return self._inline_risk(risk, handed[2], handed[1])
+        strategies = ", ".join(sorted({f'lazy="{c.strategy}"' for c in declared}))
         if handed is not None:
-            name, called = handed
+            name, called, _ = handed
             what = f"`{name}`" if name else "the object the route returns"
             name = name or "obj"
             why = (
@@ -2342,6 +2357,24 @@ class _Analysis:
                 f"load it with `await session.refresh(obj, attribute_names=[\"{attribute}\"])` after the "
                 "route's last Session call, or migrate the route by hand"
             )
+        message = risk.message.replace("not eager-loaded in the route's queries", why, 1)
+        return replace(risk, message=message, fix=fix)
+
+    @staticmethod
+    def _inline_risk(risk: LazyLoadRisk, inline: InlineArgument, called: str) -> LazyLoadRisk:
+        """`return lend(get(book_id))`: the eager load a query in `get` has, or is given for another
+        route, is not known to reach what the route returns. Bound to a name first, it is."""
+        why = (
+            f"on the object the route returns: what {called}() hands back, its argument `{inline.param}`, given "
+            f"the result of `{inline.inner}(...)` written in place; the tool follows no object through a call's "
+            f"result handed on as an argument, so neither the query in {inline.loaders} nor an eager load there "
+            "is known to load it"
+        )
+        fix = (
+            f"bind it to a name first (`{inline.param} = {inline.inner}(...)`, then `{inline.outer}`): the tool "
+            "follows a named object through the call it is handed to, and the query's eager load with it; or "
+            "migrate the route by hand"
+        )
         message = risk.message.replace("not eager-loaded in the route's queries", why, 1)
         return replace(risk, message=message, fix=fix)
 
@@ -2871,7 +2904,7 @@ class _Analysis:
                     root,
                     lambda: self._fresh_risk(  # noqa: B023 (called at once)
                         self._response_risk(module, function, line, field_path, name, risky, safe, source, depth),  # noqa: B023
-                        declared, name,  # noqa: B023
+                        declared, name, fresh,  # noqa: B023
                     ),
                 )
             if candidates and opaque(annotation):
