@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods.phase1.expiring_commits import (
+    ambient_offloads,
     expires_on_commit,
+    handed_reads,
     holder_commits,
     holder_params,
     makers_expire,
@@ -179,12 +181,25 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
     fid = (handler.module.name, function.key)
     sessions = project.session_names(fid)
     holders = holder_params(project, fid, function, sessions)
-    if not (sessions and _expires(project, fid, function, sessions)) and not (holders and makers_expire(project)):
+    ambient = ambient_offloads(project, fid, function) if makers_expire(project) else {}
+    named = bool(sessions and _expires(project, fid, function, sessions)) or bool(holders and makers_expire(project))
+    if not named and not ambient:
         return []
     commits_at: set[int] = set()
     committing: set[int] = set()  # the indexes of those calls
     refreshed: list[tuple[int, str]] = []
-    for call in function.calls:
+    wheres: dict[int, str] = {}  # the line of a call run in the threadpool -> the commit it reaches
+    for index, (line, where, _) in ambient.items():
+        commits_at.add(line)
+        committing.add(index)
+        wheres.setdefault(line, where)
+    for call in function.calls if ambient else ():
+        if call.offloaded and not call.nested and (call.func or call.callee or "").rpartition(".")[2] in (
+            "refresh", "expunge"
+        ):
+            # `await run_in_threadpool(db.session.refresh, book)`: on the proxy's Session
+            refreshed.extend((call.line, a.name) for a in call.args if a.name)
+    for call in function.calls if named else ():
         if not call.offloaded or call.nested:
             continue
         if call.receiver is None:
@@ -200,7 +215,7 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
             committing.add(call.index)
         elif call.receiver in sessions and call.method in ("refresh", "expunge"):
             refreshed.extend((call.line, a.name) for a in call.args if a.name)
-    for edge in project.all_calls_from[fid]:
+    for edge in project.all_calls_from[fid] if named else ():
         if (
             edge.call.offloaded and edge.callee != fid and any(a.name in sessions for a in edge.call.args)
             and commits(project, edge.callee)
@@ -220,9 +235,19 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
     first_commit = min(commits_at)
     bound = _maybe_instances(project, fid, function, sessions, first_commit)
     fresh = _refreshed_results(project, fid, function, sessions, commits_at)
+    for index, (line, _, expired) in ambient.items():
+        for name, terms in function.holds.items():
+            if terms != (("call", index),) or name in sessions:
+                continue
+            if expired:
+                bound.add(name)  # handed back expired by the call itself, whatever it binds after
+            elif expired is False and not any(at > line for at in commits_at):
+                fresh[name] = line
     classes = project_classes(project)
     columns = _column_names(classes) if fresh else frozenset()
     where = f"{handler.module.path}:{first_commit}"
+    if first_commit in wheres:
+        where = f"{where}, reaching {wheres[first_commit]}"
     before = _argument_reads(function, committing)
     reads = [
         (line, receiver, attr) for line, receiver, attr in function.attributes
@@ -245,13 +270,25 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
             ])
             if not any(at >= first_commit and at_name == name for at, at_name in refreshed):
                 reads.append((line, name, ""))
+    shown = {(line, receiver, attr): (handler.module.path, f"{handler.module.name}.{function.qualname}")
+             for line, receiver, attr in reads}
+    for call_line, receiver, attr, read_at, reader in handed_reads(project, fid, bound, first_commit):
+        if any(first_commit <= at < call_line and name == receiver for at, name in refreshed):
+            continue
+        if call_line > fresh.get(receiver, call_line) and attr in columns:
+            continue
+        reads.append((read_at[1], receiver, attr))
+        shown[read_at[1], receiver, attr] = (read_at[0], reader)
     risks: list[LazyLoadRisk] = []
     for line, receiver, attr in reads:
+        file, reader = shown[line, receiver, attr] if (line, receiver, attr) in shown else (
+            handler.module.path, f"{handler.module.name}.{function.qualname}"
+        )
         risks.append(
             LazyLoadRisk(
-                file=handler.module.path,
+                file=file,
                 line=line,
-                function=f"{handler.module.name}.{function.qualname}",
+                function=reader,
                 attribute=attr or receiver,
                 owner=None,
                 message=f"expired by the commit at {where}",

@@ -1,7 +1,10 @@
 """Commits that expire objects a handler reads on the event loop, where the Session is not a
 parameter: a unit of work's or service's method committing the Session its instance holds, and
-a mapped class's method committing the Session it is handed or its object belongs to. Read by
-`expired_deps` (AM307) beside the commits of a Session parameter.
+a mapped class's method committing the Session it is handed or its object belongs to, and a
+function run in the threadpool committing a Session no parameter names (a module-level proxy,
+`db.session`, reading the request's Session from a ContextVar), with what it hands back expired
+or not. Read by `expired_deps` (AM307) beside the commits of a Session parameter, with the reads
+of a helper the handler hands the object to on the loop (`book_out(book)`).
 """
 
 from __future__ import annotations
@@ -97,3 +100,157 @@ def expires_on_commit(maker: facts.Value) -> bool:
     """Whether the Sessions a module-level `sessionmaker(...)` makes expire on commit: unless it is
     written with a literal `expire_on_commit=False`."""
     return not any(a.keyword == "expire_on_commit" and a.text == "False" for a in maker.args)
+
+
+# Depth of the calls followed, in a worker thread, to a commit of a Session no parameter names.
+_DEPTH = 4
+_REFRESHING = ("refresh", "expunge")
+
+
+def ambient_commits(project: Project, fid: FunctionId, depth: int = 0) -> list[tuple[int, str]]:
+    """Commits of a Session the function holds as its own but does not open: a module-level proxy
+    (`db.session`, a property reading the request's Session from a ContextVar a middleware sets),
+    a global or `scoped_session`, `request.state.db`; its own or in project functions it calls in
+    place, at most four deep. (line in `fid`: the commit or the call leading to it, `file:line
+    (text)` of the commit itself). Run in the threadpool for a handler, such a commit expires what
+    the handler's requests loaded on that Session (`run_in_threadpool` copies the context, so the
+    proxy gives the worker the request's Session)."""
+    known: dict[tuple[FunctionId, int], list[tuple[int, str]]] = project.derived.setdefault(  # type: ignore[assignment]
+        "ambient_commits", {}
+    )
+    if (fid, depth) not in known:
+        known[fid, depth] = _ambient_commits(project, fid, depth)
+    return known[fid, depth]
+
+
+def _ambient_commits(project: Project, fid: FunctionId, depth: int) -> list[tuple[int, str]]:
+    module, function = project.functions[fid]
+    if function.is_async:
+        return []
+    opened = project.opened_names(function)
+    opening = {o.line for o in project.opens_directly(fid)}
+    found = [
+        (line, f"{module.path}:{line} ({text})") for line, text in project.own_work(fid)
+        # not a Session it opens (`with SessionLocal() as s: s.commit()`): another transaction
+        if text.endswith(".commit()") and text.partition(".")[0] not in opened and line not in opening
+        and " -> " not in text
+    ]
+    if depth < _DEPTH:
+        for edge in project.all_calls_from[fid]:
+            if edge.callee == fid or edge.call.offloaded or edge.call.nested or edge.session_args:
+                continue
+            inner = ambient_commits(project, edge.callee, depth + 1)
+            if inner:
+                found.append((edge.call.line, inner[-1][1]))
+    return sorted(set(found))
+
+
+def returned_expiry(project: Project, fid: FunctionId, depth: int = 0) -> tuple[bool, str] | None:
+    """What a function run in the threadpool hands back, when it returns one local name or
+    parameter and commits a Session of its own (`ambient_commits`): (True, the commit) when the
+    object was bound before the last commit and nothing refreshes it after (`book =
+    get_book(id); book.title = t; db.session.commit(); return book`), every attribute expired,
+    or it came so from a helper it called; (False, the commit) when it was bound after the commits
+    or refreshed after the last (`db.session.refresh(book)`): its columns are loaded. None
+    otherwise."""
+    _, function = project.functions[fid]
+    if function.is_async or function.is_generator or len(function.returned) != 1:
+        return None
+    name = function.returned[0].removeprefix("$")
+    if not function.returned[0].startswith("$") or "." in name or "(" in name or "[" in name:
+        return None
+    commits = ambient_commits(project, fid, depth)
+    if not commits:
+        return None
+    calls = {call.index: call for call in function.calls}
+    bound = [b.line for b in function.bindings if b.name == name]
+    if any(p.name == name for p in function.params):
+        bound.append(function.line)
+    inner: list[tuple[int, str]] = []
+    for term in function.holds.get(name, ()):
+        if term[0] == "call" and term[1] in calls:
+            bound.append(calls[term[1]].line)
+            for edge in project.all_calls_from[fid]:
+                if edge.call.index == term[1] and edge.callee != fid and depth < _DEPTH and not edge.call.offloaded:
+                    handed = returned_expiry(project, edge.callee, depth + 1)
+                    if handed is not None and handed[0]:
+                        inner.append((edge.call.line, handed[1]))
+    if not bound:
+        return None
+    refreshed = [
+        call.line for call in function.calls
+        if (call.method or (call.func or call.callee or "").rpartition(".")[2]) in _REFRESHING
+        and any(a.name == name for a in call.args)
+    ]
+    expiring = [
+        (line, where) for line, where in [*commits, *inner]
+        if line >= min(bound) and not any(r > line for r in refreshed)
+    ]
+    expiring = [(line, where) for line, where in expiring if (line, where) in inner or line > min(bound)]
+    if expiring:
+        return True, expiring[-1][1]
+    return False, commits[-1][1]
+
+
+def ambient_offloads(project: Project, fid: FunctionId, function: facts.Function) -> dict[int, tuple[int, str, bool | None]]:
+    """The handler's calls run in the threadpool that commit a Session no parameter names
+    (`expiring_commits.ambient_commits`: `db.session.commit()` behind a ContextVar proxy), its own
+    (`await run_in_threadpool(db.session.commit)`) or in the function run: call index -> (line,
+    the commit, whether what the call hands back is expired: `returned_expiry`, None unknown)."""
+    found: dict[int, tuple[int, str, bool | None]] = {}
+    offloaded = project.own_work_offloaded(fid)
+    for line, text in project.own_work(fid):
+        if (line, text) in offloaded and text.endswith(".commit()"):
+            for call in function.calls:
+                if call.line == line and call.offloaded and not call.nested:
+                    found.setdefault(call.index, (line, f"{text} at line {line}", None))
+    for edge in project.all_calls_from[fid]:
+        if not edge.call.offloaded or edge.call.nested or edge.callee == fid or edge.call.index < 0:
+            continue
+        commits_there = ambient_commits(project, edge.callee)
+        if commits_there:
+            returned = returned_expiry(project, edge.callee)
+            found[edge.call.index] = (
+                edge.call.line, commits_there[-1][1], returned[0] if returned is not None else None
+            )
+    return found
+
+
+def handed_reads(
+    project: Project, fid: FunctionId, bound: set[str], after: int, depth: int = 0
+) -> list[tuple[int, str, str, tuple[str, int], str]]:
+    """The attribute reads a project function called on the loop after line `after` makes of an
+    object of `bound` handed to it (`return book_out(book)`, `book_out` reading `book.title`), or
+    that a function it hands the object on to makes, three deep: (the handler's call line, the
+    handler's name, the attribute, (file, line) of the read, the reader's dotted name), the
+    first read of each attribute."""
+    _, function = project.functions[fid]
+    found: list[tuple[int, str, str, tuple[str, int], str]] = []
+    seen: set[tuple[str, str]] = set()
+    for edge in project.all_calls_from[fid]:
+        call = edge.call
+        if call.offloaded or call.nested or call.line <= after or edge.callee == fid:
+            continue
+        module, callee = project.functions[edge.callee]
+        params = [p.name for p in callee.params]
+        if params[:1] in (["self"], ["cls"]) and project.flow.classes.owner(edge.callee) is not None:
+            params = params[1:]
+        for arg in call.args:
+            if arg.name not in bound:
+                continue
+            param = arg.keyword if arg.keyword in params else (
+                params[arg.position] if arg.keyword is None and arg.position is not None and arg.position < len(params)
+                else None
+            )
+            if param is None:
+                continue
+            reads = [(line, attr) for line, receiver, attr in callee.attributes if receiver == param]
+            if depth < 2:
+                reads += [
+                    (inner[3][1], inner[2]) for inner in handed_reads(project, edge.callee, {param}, callee.line, depth + 1)
+                ]
+            for line, attr in sorted(reads):
+                if (arg.name, attr) not in seen:
+                    seen.add((arg.name, attr))
+                    found.append((call.line, arg.name, attr, (module.path, line), f"{module.name}.{callee.qualname}"))
+    return found

@@ -61,9 +61,11 @@ from async_migrate.codemods.rules.am105_no_session_work import RULE as AM105
 from async_migrate.codemods.rules.am106_unused_session_parameter import RULE as AM106
 from async_migrate.codemods.rules.am107_websocket_handler import RULE as AM107
 from async_migrate.codemods.rules.am108_awaits_and_blocks import RULE as AM108
+from async_migrate.codemods.rules.am109_event_loop_api import RULE as AM109
 from async_migrate.codemods.rules.am114_pragma import RULE as AM114
 from async_migrate.codemods.rules.am115_offloaded import RULE as AM115
 from async_migrate.codemods.rules.am116_still_blocking import RULE as AM116
+from async_migrate.codemods.rules.am117_event_loop_helper import RULE as AM117
 from async_migrate.codemods.rules.am118_mislabelled_async_session import RULE as AM118
 from async_migrate.codemods.rules.am119_unknown_keyword import RULE as AM119
 from async_migrate.codemods.rules.am120_unrecognised_router import RULE as AM120
@@ -106,6 +108,9 @@ if TYPE_CHECKING:
     from async_migrate.codemods.facts import Function
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
 
+# Keeps for the event loop API a handler uses to offload its work (`loop.run_in_executor`): it
+# stays async for them, and what it reads back after the offloaded work is still judged.
+LOOP_API = frozenset({AM109.code, AM117.code})
 
 def _repeated(project: Project, handler: Handler) -> bool:
     """A startup handler under a repeating decorator (`@repeat_every(seconds=60)`): what it wraps runs
@@ -169,7 +174,8 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
             kept = AM114.reason("kept by pragma: " + (pragma.reason or "no reason given"))
             return Outcome(handler, "async", "async", "keep", [reason, kept, *notes])
         if function.awaits:
-            return Outcome(handler, "async", "async", "keep", [reason, *notes])
+            also = [r for r in keep if r.code in LOOP_API]
+            return Outcome(handler, "async", "async", "keep", [reason, *also, *notes])
         return Outcome(handler, "async", "def", "convert", [reason, *notes, *_lost_update_notes(project, handler)])
     silenced = pragma is not None and pragma.silences(AM301) and work.any
     if keep or silenced:
@@ -329,6 +335,8 @@ def lazy_loads_on_loop(
     if keep is None:
         keep = _reasons_to_stay_async(project, handler, work)
     kept = [r.code for r in keep]
+    if kept[:1] == [AM131.code] and set(kept[1:]) <= LOOP_API:
+        kept = kept[:1]  # `loop.run_in_executor(...)` offloading it: async all the same
     # AM131: all its Session work runs in the threadpool, and what that returns is read back on the loop.
     if (work.any and kept != [AM131.code]) or kept not in ([AM105.code], [AM106.code], [AM131.code], [ON_ASYNC]):
         return []
@@ -485,6 +493,9 @@ def lazy_load_text(
     where = read_shown(first, f" ({first.file}:{first.line})")
     more = f" and {len(risks) - 1} more" if len(risks) > 1 else ""
     if first.kind == "expired" and first.offloaded:
+        if first.function != f"{module.name}.{dependency.qualname}":
+            # read in a helper the handler hands the object to (`return book_out(book)`)
+            where = read_shown(first, f" in {first.function} ({first.file}:{first.line})")
         text = (
             f"reads {where}{more} after the commit it ran in the threadpool ({expired_where(first)}): the commit "
             "expired the object, and the read refreshes it, a blocking query on the event loop"
