@@ -34,9 +34,11 @@ from async_migrate.codemods.outcome import Blocking, Outcome
 from async_migrate.codemods.project import ROUTE_KINDS, FunctionId, Handler, HandlerKind, Project
 from async_migrate.codemods.report_causes import Cause, causes, key
 from async_migrate.codemods.rules import codes, texts
+from async_migrate.codemods.rules.am129_lazy_load_on_loop import RULE as AM129
 from async_migrate.codemods.run import Result, unverified_routes
 from async_migrate.codemods.session_work import session_handoffs
 from async_migrate.codemods.sources import matches
+from async_migrate.codemods.vocabulary.python import CONTAINER_TYPES
 from async_migrate.codemods.vocabulary.sqlalchemy import JOIN_METHODS, LOADER_NAMES, SESSION_IO_METHODS
 
 ACTIONS = ("convert", "keep", "unchanged")
@@ -45,11 +47,11 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 CATEGORIES = ("list", "detail", "write", "websocket")
 RANKING = (
     "traffic (from --traffic), highest first",
-    "list endpoints (GET without path parameters), then detail endpoints (GET with path parameters), "
-    "then other routes",
+    "list endpoints (GET without path parameters), then detail endpoints (GET with path parameters, or "
+    "returning the one object a dependency provides: `GET /users/me`), then other routes",
     "routes reaching eager loads or joins first",
     "session calls reached through the call graph (Session methods that do I/O, and the Session "
-    "handed to code outside the project), most first",
+    "handed to code outside the project) and lazy loads phase one finds on the event loop, most first",
 )
 
 
@@ -424,15 +426,38 @@ def subsystem_of(project: Project, path: str) -> str:
     return path
 
 
-def _category(entry: Entry) -> str:
+def _category(project: Project, entry: Entry) -> str:
     handler = entry.handler
     if handler.kind == HandlerKind.WEBSOCKET:
         return "websocket"
     path = entry.route if entry.route is not None else (entry.outcome.path or "")
     # A route that also writes (`methods=["GET", "POST"]`) ranks with the writes.
     if handler.methods and set(handler.methods) <= READ_METHODS:
-        return "detail" if "{" in path else "list"
+        return "detail" if "{" in path or _dependency_object(project, handler) else "list"
     return "write"
+
+
+def _dependency_object(project: Project, handler: Handler) -> bool:
+    """Whether the route returns, as it is, what a dependency provides (`return user` with `user:
+    CurrentUser`): one object per request, whatever its path, unless it or its response model is a list."""
+    function = handler.function
+    if len(function.results) != 1 or function.results[0][0] != "name":
+        return False
+    param = next((p for p in function.params if p.name == function.results[0][1]), None)
+    if param is None or project.param_dependency(param) is None or any(r in CONTAINER_TYPES for r in param.annotation):
+        return False
+    declared = [r.declared_response for r in handler.registrations if r.declared_response is not None]
+    return not any(ref in CONTAINER_TYPES for _, refs in declared for ref in refs)
+
+
+def _lazy_loads(project: Project, entry: Entry) -> int:
+    """The lazy loads phase one found the route running on the event loop (AM129), each a query:
+    `GET /users/me` reading `user.orders` on the dependency's object runs one, and no Session call."""
+    if AM129.code not in codes(entry.outcome.reasons):
+        return 0
+    from async_migrate.codemods.phase1.rule import lazy_loads_on_loop
+
+    return len(lazy_loads_on_loop(project, entry.handler))
 
 
 def _rank(project: Project, report: Report, traffic: list[TrafficRow] | None) -> list[Entry]:
@@ -443,8 +468,9 @@ def _rank(project: Project, report: Report, traffic: list[TrafficRow] | None) ->
     ]
     reach = _Reach(project)
     for entry in ranked:
-        entry.category = _category(entry)
+        entry.category = _category(project, entry)
         entry.eager, entry.session_calls = reach.of(entry.handler.id)
+        entry.session_calls += _lazy_loads(project, entry)
     if traffic is not None:
         report.traffic_unmatched = _match_traffic(report.entries, traffic)
     return sorted(

@@ -905,3 +905,79 @@ def test_report_is_repeatable_and_writes_each_file_in_its_format(cli, tmp_path):
     result = cli("phase1", root, "--report", markdown, "--report", tmp_path / "missing" / "plan.json")
     assert result.exit_code == 2 and "no such directory for the report" in result.stderr, result.output
     assert not markdown.exists()
+
+
+CURRENT_USER_ROUTES = """
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from db.engine import get_db_session
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    orders: Mapped[list["Order"]] = relationship()
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class OrderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+
+
+class UserWithOrders(UserOut):
+    orders: list[OrderOut]
+
+
+def current_user(db: Session = Depends(get_db_session)) -> User:
+    return db.scalars(select(User)).one()
+
+
+def every_user(db: Session = Depends(get_db_session)) -> list[User]:
+    return list(db.scalars(select(User)))
+
+
+app = FastAPI()
+
+
+@app.get("/users/me", response_model=UserWithOrders)
+async def read_me(user: User = Depends(current_user)):
+    return user
+
+
+@app.get("/users", response_model=list[UserWithOrders])
+async def read_users(users: list[User] = Depends(every_user)):
+    return users
+"""
+
+
+def test_a_route_returning_the_dependency_object_ranks_as_detail_and_counts_its_lazy_loads(
+    cli, project, app_files, tmp_path
+):
+    # A new-user trial: `GET /users/me` returning the current user, whose `orders` its response
+    # model reads, ranked as a list endpoint with 0 session calls, while phase one's reason said it
+    # lazy-loads `user.orders` on the event loop. Near miss: `GET /users`, the list a dependency
+    # provides under `list[UserWithOrders]`, stays a list endpoint (its lazy loads counted too).
+    root = project({**app_files, "main.py": CURRENT_USER_ROUTES})
+    out = tmp_path / "plan.json"
+    assert cli("scan", root, "--report", out).exit_code == 0
+    document = json.loads(out.read_text())
+    priority = {e["function"]: (e["category"], e["session_calls"]) for e in document["priority"]}
+    assert priority == {"read_me": ("detail", 1), "read_users": ("list", 1)}, priority
