@@ -199,7 +199,16 @@ def _given(project: Project, made: str | None, attribute: str, args: tuple[facts
 def module_sessions(project: Project, fid: FunctionId) -> dict[str, bool | None]:
     """Names a handler calls AsyncSession methods on that are module-level AsyncSessions
     (`db = SessionLocal()` at module level, imported or not): one Session the whole process
-    shares. Each with whether its commit expires (None when not known)."""
+    shares. Each with whether its commit expires (None when not known). Kept per function (the
+    dict returned is the caller's own): asked for each function every handler's walk reaches."""
+    known = cast("dict[FunctionId, dict[str, bool | None]]", project.derived.setdefault("held_commits.by_function", {}))
+    found = known.get(fid)
+    if found is None:
+        found = known[fid] = _module_sessions(project, fid)
+    return dict(found)
+
+
+def _module_sessions(project: Project, fid: FunctionId) -> dict[str, bool | None]:
     _, function = project.functions[fid]
     local = {p.name for p in function.params} | {b.name for b in function.bindings}
     found: dict[str, bool | None] = {}

@@ -241,7 +241,17 @@ def object_held_async(project: Project, fid: FunctionId, expression: str) -> boo
 
 def init_held_async(project: Project, classes: Classes, cls: str) -> set[str]:
     """Attributes the `__init__` an instance of `cls` runs (its own or the nearest base's)
-    assigns once, from a parameter declared to receive an AsyncSession (for `cls`)."""
+    assigns once, from a parameter declared to receive an AsyncSession (for `cls`). Kept per
+    class: asked for every method and attribute each handler's walk reaches (the set returned is
+    the caller's own)."""
+    known = cast("dict[str, frozenset[str]]", project.derived.setdefault("held_session.init_held_async", {}))
+    found = known.get(cls)
+    if found is None:
+        found = known[cls] = frozenset(_init_held_async(project, classes, cls))
+    return set(found)
+
+
+def _init_held_async(project: Project, classes: Classes, cls: str) -> set[str]:
     if cls not in classes.by_ref:
         return set()
     init = next(

@@ -636,12 +636,19 @@ def _held_async_sessions(
     type, `Repository[AsyncSession]`, included); and (`$holder.session`, method) where the
     function calls one on such an attribute of another object (a dependency's, one it builds,
     `held_session.object_held_async`). Only what that `__init__` declares is taken: an attribute
-    set elsewhere may hold anything."""
+    set elsewhere may hold anything. Kept per project: every handler's walk reads the helpers it
+    passes through again (the set returned is the caller's own)."""
     from async_migrate.codemods.held_session import method_held_async, object_held_async
 
-    attributes = {f"$self.{attr}" for attr in method_held_async(project, module, function)}
-    for call in function.calls:
-        owner = call.func.rpartition(".")[0] if call.func is not None else ""
-        if owner.count(".") and owner not in attributes and object_held_async(project, fid, owner):
-            attributes.add(owner)
-    return {(attr, method) for attr in attributes for method in AWAITED_METHODS}
+    known: dict[FunctionId, frozenset[tuple[str, str]]] = project.derived.setdefault(  # type: ignore[assignment]
+        "unawaited_held_async", {}
+    )
+    found = known.get(fid)
+    if found is None:
+        attributes = {f"$self.{attr}" for attr in method_held_async(project, module, function)}
+        for call in function.calls:
+            owner = call.func.rpartition(".")[0] if call.func is not None else ""
+            if owner.count(".") and owner not in attributes and object_held_async(project, fid, owner):
+                attributes.add(owner)
+        found = known[fid] = frozenset((attr, method) for attr in attributes for method in AWAITED_METHODS)
+    return set(found)
