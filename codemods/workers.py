@@ -96,12 +96,12 @@ def _astcollect() -> ModuleType:
     return astcollect
 
 
-def _top_bound(tree: Any) -> tuple[str, ...]:
+def _top_bound(tree: Any, text: str) -> tuple[str, ...]:
     """`facts.Module.top_bound` of a module read as UTF-8, which the analyses' own reading of its
     text (`run._text`, `sources.TreeReader`) parses alike: the newlines it translates bind nothing."""
     from async_migrate.codemods.phase2.shadowed_imports import bindings
 
-    return tuple(sorted({binding.name for binding in bindings(tree.body)}))
+    return tuple(sorted({binding.name for binding in bindings(tree.body, walrus=":=" in text)}))
 
 
 def _facts_of(parsed: _Parsed) -> facts.Module:
@@ -142,7 +142,7 @@ class Worker:
         else:
             # Python's parser raises on what it cannot nest (RecursionError, "too many nested
             # parentheses"): a machine-made module (protobuf's `_pb2.py`) is read for the analysis
-            bound = _top_bound(tree) if text.encoding == "utf-8" else None
+            bound = _top_bound(tree, text.text) if text.encoding == "utf-8" else None
             found = _astcollect().collect(path, text.text, name, tree)
             found.top_bound = bound
         return _Parsed(found, data, text.encoding, text.text, longest=longest if longest > MAX_LINE else 0)

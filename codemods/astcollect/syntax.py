@@ -111,7 +111,12 @@ def call_arguments(call: ast.Call) -> list[ast.AST]:
         return list(call.args)
     if not call.args:
         return list(call.keywords)
-    return by_position([*call.args, *call.keywords])
+    # Only a `*x` may follow a keyword (`f(k=1, *x)`): without one the positional arguments come
+    # first, and the sort (asked for most calls with keywords) would change nothing.
+    for item in call.args:
+        if type(item) is ast.Starred:
+            return by_position([*call.args, *call.keywords])
+    return [*call.args, *call.keywords]
 
 
 def argument_value(argument: ast.AST) -> ast.expr:
@@ -375,10 +380,27 @@ def returned_values(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterato
 
 
 def calls_under(node: ast.AST) -> Iterator[ast.Call]:
+    """The calls below and including node, in `walk`'s order (as written, outer first)."""
     kind = type(node)
     if kind is ast.Name or kind is ast.Constant:
         return iter(())  # most annotations and defaults: no call under them, no walk needed
-    return (current for current in walk(node) if type(current) is ast.Call)
+    # `walk` unrolled into a list: asked for every annotation, default and decorator, whose few
+    # nodes cost less than the generators walking them.
+    found: list[ast.Call] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        kind = type(current)
+        if kind is ast.Name or kind is ast.Constant:
+            continue
+        if kind is ast.Attribute:
+            stack.append(current.value)  # type: ignore[attr-defined]
+            continue
+        if kind is ast.Call:
+            found.append(current)  # type: ignore[arg-type]
+        kids = children(current)
+        stack.extend(reversed(kids if type(kids) is list else list(kids)))
+    return iter(found)
 
 
 def string(node: ast.AST | None) -> str | None:

@@ -91,12 +91,14 @@ def users(after: list[ast.stmt], name: str) -> list[str]:
 _BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")
 
 
-def bindings(body: list[ast.stmt]) -> list[Binding]:
+def bindings(body: list[ast.stmt], walrus: bool = True) -> list[Binding]:
     """Every binding of a module's top level, through `if`, `try`, `with`, `for` and `while`
-    blocks, and the names functions write after declaring them `global`."""
+    blocks, and the names functions write after declaring them `global`. `walrus`: the module may
+    hold an assignment expression (its text writes `:=`); most do not, and then no statement's
+    expressions are walked for one."""
     found: list[Binding] = []
     for statement in _top_statements(body):
-        found.extend(_statement_bindings(statement))
+        found.extend(_statement_bindings(statement, walrus))
     functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
     declares = False
     # `ast.walk`'s order over the statements alone: no expression holds a `def` or a `global`.
@@ -135,7 +137,7 @@ def _top_statements(body: list[ast.stmt]) -> list[ast.stmt]:
     return found
 
 
-def _statement_bindings(statement: ast.AST) -> list[Binding]:
+def _statement_bindings(statement: ast.AST, walrus: bool = True) -> list[Binding]:
     line = getattr(statement, "lineno", 0)
     if isinstance(statement, ast.Import):
         return [
@@ -171,7 +173,7 @@ def _statement_bindings(statement: ast.AST) -> list[Binding]:
     elif isinstance(statement, (ast.With, ast.AsyncWith)):
         targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
     names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-    if isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return)):
+    if walrus and isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return)):
         names += [n.target.id for n in ast.walk(statement) if isinstance(n, ast.NamedExpr)
                   and isinstance(n.target, ast.Name)]
     return [Binding(name, ("own", line, name), f"{name} = ...", line) for name in dict.fromkeys(names)]
