@@ -58,6 +58,7 @@ from async_migrate.codemods.module_items import module_item_coroutine
 from async_migrate.codemods.outcome import Blocking, Outcome, first_few
 from async_migrate.codemods.periodic import periodic_blocking, repeating_decorator
 from async_migrate.codemods.phase1 import shared_updates
+from async_migrate.codemods.phase1.expired_deps import loop_commit_reads
 from async_migrate.codemods.phase1.memory_sqlite import handler_memory_engine
 from async_migrate.codemods.phase1.needs import BY_HAND_ASYNC, NeedKind, coroutine_needs
 from async_migrate.codemods.phase1.rule import (
@@ -4691,14 +4692,15 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
         for index, blocking in sorted(work.helper_calls.items())
         if id(blocking) not in unmovable and (blocking.line, blocking.call) not in done
     }.values())
-    lazy = {(b.line, b.call) for b in own_lazy_loads(project, handler)}
+    expired = loop_commit_reads(project, handler)
+    lazy = {(b.line, b.call) for b in own_lazy_loads(project, handler)} - {(b.line, b.call) for b in expired}
     wrappers = {line for line, _, _ in work.decorated}
     running = [blocking for index, blocking in sorted(work.helper_calls.items()) if index in beside]
     rest = [
         b
         for b in blocking_calls(project, handler, work)
         if b not in offloadable and b not in running and (b.line, b.call) not in done | lazy
-        and b.line not in on_loop | wrappers
+        and b.line not in on_loop | wrappers and b not in expired
     ]
     if running:
         found.append(
@@ -4721,6 +4723,13 @@ def fixes(project: Project, handler: Handler, offloaded: set[tuple[int, str]] | 
         found.append(
             f"{decorator}'s `async def` wrapper blocks at {where}: offload that work in the wrapper "
             "(`await run_in_threadpool(...)`), or give it a plain wrapper for plain functions"
+        )
+    if expired:
+        found.append(
+            f"the reads at {_lines(expired)} refresh what the commit before them expired, on the event loop "
+            "whether that commit runs there or in the threadpool: build the response in the same plain def "
+            "helper as the commit, refresh the object there after it, or give the sessionmaker "
+            "expire_on_commit=False"
         )
     if lazy:
         paths = ", ".join(sorted({call.rpartition(" (")[0] for _, call in lazy}))

@@ -6,13 +6,19 @@ first read, even of `user.id`, runs a refresh: a query on the dependency's synch
 In an `async def` handler that read runs on the event loop, whether the handler's code reads the
 attribute or FastAPI reads it serialising the response. It is the relationship lazy load's kind
 of blocking (AM129, AM307), on columns, and it is found the same way: from the handler's
-dependency parameters (`expired_dependency_reads`, `offloaded_commit_reads`).
+dependency parameters (`expired_dependency_reads`, `offloaded_commit_reads`), and after a commit
+on the loop (`loop_commit_reads`: AM301's blocking lines).
+
+Over 500 lines: the reads after a commit in the threadpool and after one on the loop are one
+analysis (the objects bound before it, the refreshes, the helpers handed them); apart, the two
+would drift.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.phase1.expiring_commits import (
     ambient_offloads,
     expires_on_commit,
@@ -175,13 +181,42 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
     with `save` committing): the commit expired the object, and the read refreshes it on the
     handler's synchronous Session, a blocking query on the loop. A refresh after the commit (in the
     threadpool too), or a sessionmaker written with `expire_on_commit=False`, expires nothing."""
+    return [risk for risk, _ in _commit_reads(project, handler, offloaded=True)]
+
+
+def loop_commit_reads(project: Project, handler: Handler) -> list[Blocking]:
+    """The same reads after a commit the handler runs on the loop (`db.session.commit(); return
+    book_out(book)`): blocking lines beside the commit's own, at the handler's line (the call
+    handing the object to the helper reading it), so that offloading the commit alone, as AM301's
+    fix says for the lines it lists, is not taken for the whole fix."""
+    from async_migrate.codemods.project import HandlerKind
+
+    if handler.kind not in (HandlerKind.ROUTE, HandlerKind.DEPENDENCY):
+        return []  # a middleware's `response = await call_next(request)` is no object of its Session
+    found: list[Blocking] = []
+    own = f"{handler.module.name}.{handler.function.qualname}"
+    seen: set[str] = set()
+    for risk, line in sorted(_commit_reads(project, handler, offloaded=False), key=lambda pair: pair[1]):
+        receiver = risk.path.partition(".")[0]
+        if receiver in seen:
+            continue  # the first read refreshes the whole object
+        seen.add(receiver)
+        commit = expired_where(risk).partition(",")[0].rpartition(":")[2]
+        where = f" in {risk.function}(...) at {risk.file}:{risk.line}" if risk.function != own else ""
+        found.append(Blocking(line, f"`{risk.path}`{where}, expired by the commit at line {commit}: a refresh"))
+    return found
+
+
+def _commit_reads(project: Project, handler: Handler, offloaded: bool) -> list[tuple[LazyLoadRisk, int]]:
+    """`offloaded_commit_reads` (commits run in the threadpool) or `loop_commit_reads` (on the
+    loop): each read with the handler's line leading to it."""
     function = handler.function
     if not function.is_async:
         return []
     fid = (handler.module.name, function.key)
     sessions = project.session_names(fid)
     holders = holder_params(project, fid, function, sessions)
-    ambient = ambient_offloads(project, fid, function) if makers_expire(project) else {}
+    ambient = ambient_offloads(project, fid, function, offloaded) if makers_expire(project) else {}
     named = bool(sessions and _expires(project, fid, function, sessions)) or bool(holders and makers_expire(project))
     if not named and not ambient:
         return []
@@ -194,13 +229,13 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
         committing.add(index)
         wheres.setdefault(line, where)
     for call in function.calls if ambient else ():
-        if call.offloaded and not call.nested and (call.func or call.callee or "").rpartition(".")[2] in (
+        if (call.offloaded or not offloaded) and not call.nested and (call.func or call.callee or "").rpartition(".")[2] in (
             "refresh", "expunge"
         ):
             # `await run_in_threadpool(db.session.refresh, book)`: on the proxy's Session
             refreshed.extend((call.line, a.name) for a in call.args if a.name)
     for call in function.calls if named else ():
-        if not call.offloaded or call.nested:
+        if call.offloaded != offloaded or call.nested:
             continue
         if call.receiver is None:
             head, dot, method = (call.func or "").removeprefix("$").rpartition(".")
@@ -217,12 +252,12 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
             refreshed.extend((call.line, a.name) for a in call.args if a.name)
     for edge in project.all_calls_from[fid] if named else ():
         if (
-            edge.call.offloaded and edge.callee != fid and any(a.name in sessions for a in edge.call.args)
+            edge.call.offloaded == offloaded and edge.callee != fid and any(a.name in sessions for a in edge.call.args)
             and commits(project, edge.callee)
         ):
             commits_at.add(edge.call.line)
             committing.add(edge.call.index)
-        elif holders and edge.call.offloaded and edge.callee != fid and holder_commits(project, edge.callee):
+        elif holders and edge.call.offloaded == offloaded and edge.callee != fid and holder_commits(project, edge.callee):
             # `await run_in_threadpool(uow.commit)`, `run_in_threadpool(service.reprice, ...)`: a
             # method committing the Session its instance holds, the handler's through its unit of work
             commits_at.add(edge.call.line)
@@ -234,7 +269,19 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
 
     first_commit = min(commits_at)
     bound = _maybe_instances(project, fid, function, sessions, first_commit)
-    fresh = _refreshed_results(project, fid, function, sessions, commits_at)
+    if not offloaded:
+        # on the loop, only what is spelled as an object of the Session (built, loaded, a helper
+        # declared to return one): not whatever an awaited call returned, nor an exception caught
+        from async_migrate.codemods.classes import project_classes as _classes
+
+        known = _classes(project)
+        bound = {
+            name for name in bound if any(
+                b.name == name and b.line <= first_commit and _spelled_object(project, known, sessions, b)
+                for b in function.bindings
+            )
+        }
+    fresh = _refreshed_results(project, fid, function, sessions, commits_at) if offloaded else {}
     for index, (line, _, expired) in ambient.items():
         for name, terms in function.holds.items():
             if terms != (("call", index),) or name in sessions:
@@ -246,7 +293,7 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
     classes = project_classes(project)
     columns = _column_names(classes) if fresh else frozenset()
     where = f"{handler.module.path}:{first_commit}"
-    if first_commit in wheres:
+    if wheres.get(first_commit):
         where = f"{where}, reaching {wheres[first_commit]}"
     before = _argument_reads(function, committing)
     reads = [
@@ -270,7 +317,7 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
             ])
             if not any(at >= first_commit and at_name == name for at, at_name in refreshed):
                 reads.append((line, name, ""))
-    shown = {(line, receiver, attr): (handler.module.path, f"{handler.module.name}.{function.qualname}")
+    shown = {(line, receiver, attr): (handler.module.path, f"{handler.module.name}.{function.qualname}", line)
              for line, receiver, attr in reads}
     for call_line, receiver, attr, read_at, reader in handed_reads(project, fid, bound, first_commit):
         if any(first_commit <= at < call_line and name == receiver for at, name in refreshed):
@@ -278,13 +325,13 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
         if call_line > fresh.get(receiver, call_line) and attr in columns:
             continue
         reads.append((read_at[1], receiver, attr))
-        shown[read_at[1], receiver, attr] = (read_at[0], reader)
-    risks: list[LazyLoadRisk] = []
+        shown[read_at[1], receiver, attr] = (read_at[0], reader, call_line)
+    risks: list[tuple[LazyLoadRisk, int]] = []
     for line, receiver, attr in reads:
-        file, reader = shown[line, receiver, attr] if (line, receiver, attr) in shown else (
-            handler.module.path, f"{handler.module.name}.{function.qualname}"
+        file, reader, at = shown[line, receiver, attr] if (line, receiver, attr) in shown else (
+            handler.module.path, f"{handler.module.name}.{function.qualname}", line
         )
-        risks.append(
+        risks.append((
             LazyLoadRisk(
                 file=file,
                 line=line,
@@ -297,9 +344,10 @@ def offloaded_commit_reads(project: Project, handler: Handler) -> list[LazyLoadR
                 path=f"{receiver}.{attr}" if attr else receiver,
                 code=AM248.code,
                 dependency=fid,
-                offloaded=True,
-            )
-        )
+                offloaded=offloaded,
+            ),
+            at,
+        ))
     return risks
 
 
@@ -421,16 +469,8 @@ def _maybe_instances(
     for name, bindings in spelled.items():
         if name in sessions:
             continue
-        for binding in bindings:
-            if binding.line > before:
-                continue
-            head = binding.expr.partition("(")[0]
-            if head.removeprefix("$").partition(".")[0] in sessions and binding.expr.startswith("$"):
-                found.add(name)
-            elif binding.expr.endswith(")") and not head.startswith("$"):
-                built = classes.resolve(head)
-                if built is not None and classes.is_mapped(built):
-                    found.add(name)
+        if any(b.line <= before and _spelled_object(project, classes, sessions, b) for b in bindings):
+            found.add(name)
     call_lines = {call.index: call.line for call in function.calls}
 
     def loaded_after(name: str, depth: int = 0) -> bool:
@@ -460,6 +500,28 @@ def _maybe_instances(
         # above, perhaps; with none of them bound before the commit, no object of the Session it is
         found.update(scoped)
     return found
+
+
+def _spelled_object(project: Project, classes: Classes, sessions: set[str], binding: facts.Binding) -> bool:
+    """Whether a binding is spelled as an object of the Session: a Session call's result, a
+    mapped class built, or what a project function declared to return one returns (`book =
+    get_book_or_404(id)`, `-> Book`)."""
+    head = binding.expr.partition("(")[0]
+    if head.removeprefix("$").partition(".")[0] in sessions and binding.expr.startswith("$"):
+        return True
+    if not binding.expr.endswith(")") or head.startswith("$"):
+        return False
+    built = classes.resolve(head)
+    return (built is not None and classes.is_mapped(built)) or _returns_mapped(project, classes, head)
+
+
+def _returns_mapped(project: Project, classes: Classes, ref: str) -> bool:
+    """Whether the project function `ref` names is declared to return a mapped class (`-> Book`,
+    `-> Book | None`)."""
+    found = project.function(ref)
+    return found is not None and any(
+        (cls := classes.resolve(r)) is not None and classes.is_mapped(cls) for r in found[1].returns
+    )
 
 
 def _declared_no_object(project: Project, classes: Classes, fid: FunctionId, terms: tuple) -> bool:

@@ -192,20 +192,22 @@ def returned_expiry(project: Project, fid: FunctionId, depth: int = 0) -> tuple[
     return False, commits[-1][1]
 
 
-def ambient_offloads(project: Project, fid: FunctionId, function: facts.Function) -> dict[int, tuple[int, str, bool | None]]:
+def ambient_offloads(
+    project: Project, fid: FunctionId, function: facts.Function, offloaded: bool = True
+) -> dict[int, tuple[int, str, bool | None]]:
     """The handler's calls run in the threadpool that commit a Session no parameter names
     (`expiring_commits.ambient_commits`: `db.session.commit()` behind a ContextVar proxy), its own
     (`await run_in_threadpool(db.session.commit)`) or in the function run: call index -> (line,
     the commit, whether what the call hands back is expired: `returned_expiry`, None unknown)."""
     found: dict[int, tuple[int, str, bool | None]] = {}
-    offloaded = project.own_work_offloaded(fid)
+    threaded = project.own_work_offloaded(fid)
     for line, text in project.own_work(fid):
-        if (line, text) in offloaded and text.endswith(".commit()"):
+        if ((line, text) in threaded) == offloaded and text.endswith(".commit()"):
             for call in function.calls:
-                if call.line == line and call.offloaded and not call.nested:
-                    found.setdefault(call.index, (line, f"{text} at line {line}", None))
+                if call.line == line and call.offloaded == offloaded and not call.nested:
+                    found.setdefault(call.index, (line, "", None))
     for edge in project.all_calls_from[fid]:
-        if not edge.call.offloaded or edge.call.nested or edge.callee == fid or edge.call.index < 0:
+        if edge.call.offloaded != offloaded or edge.call.nested or edge.callee == fid or edge.call.index < 0:
             continue
         commits_there = ambient_commits(project, edge.callee)
         if commits_there:

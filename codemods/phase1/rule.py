@@ -34,6 +34,7 @@ from async_migrate.codemods.phase1.async_session import ON_ASYNC, on_async_sessi
 from async_migrate.codemods.phase1.expired_deps import (
     expired_dependency_reads,
     expired_where,
+    loop_commit_reads,
     offloaded_commit_reads,
 )
 from async_migrate.codemods.phase1.memory_sqlite import MemoryEngine, handler_memory_engine
@@ -407,6 +408,9 @@ def own_lazy_loads(project: Project, handler: Handler) -> list[Blocking]:
                     found.append(Blocking(risk.line, f"{risk.path} ({how} while the response is serialised)"))
                 elif risk.function == own:
                     found.append(Blocking(risk.line, f"{risk.path} (lazy load)"))
+            # what a commit on the loop expired, read after it: refreshed there, though offloading
+            # the commit alone (AM301's fix for the lines before) would seem to clear the route
+            found.extend(loop_commit_reads(project, handler))
             reached = _reached_on_loop(project, handler.id)
             if reached:
                 # judged by name, as phase two's AM220 is: an option of the closure naming the
