@@ -160,6 +160,10 @@ def register(app: typer.Typer) -> None:
                                "then write to the application's own database (named in the output). Without it "
                                "the tests are not run and the proof fails.")
         ] = False,
+        no_cache: Annotated[
+            bool, typer.Option("--no-cache", help="Neither read nor write the cache (PATH/.async_migrate_cache) "
+                               "in the static re-check.")
+        ] = False,
         format: FormatOption = Format.text,
         config: ConfigOption = None,
         report: VReportOption = None,
@@ -185,7 +189,7 @@ def register(app: typer.Typer) -> None:
             request = Request(
                 root=root, app=AppSpec.parse(app_spec), python=interpreter(python), against=against,
                 test_command=test_command, contract=not no_contract, tests=not no_tests,
-                tests_before=tests_before, allow_override_gap=allow_override_gap,
+                tests_before=tests_before, allow_override_gap=allow_override_gap, cache=not no_cache,
             )
             return verify(request, settings, step)
 

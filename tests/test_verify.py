@@ -1640,3 +1640,16 @@ def test_quiet_keeps_the_section_that_failed_and_drops_those_that_passed() -> No
     assert printed.rstrip().endswith("verify: FAILED"), printed
     # a run that passed: the verdict alone
     assert _printed(_verified(blockbuster=True), quiet=True).strip() == "verify: passed"
+
+
+@pytest.mark.parametrize("no_cache", [True, False], ids=["no-cache", "near-miss-cached"])
+def test_verify_takes_no_cache_for_its_static_recheck(cli, tmp_path: Path, monkeypatch, no_cache: bool) -> None:
+    # README: `--no-cache` on every analysing command; verify exited 2 'No such option' (a new-user trial)
+    caches = tmp_path / "caches"
+    monkeypatch.setenv("ASYNC_MIGRATE_CACHE_DIR", str(caches))
+    root = write_tree(tmp_path / "plain", service())
+    flags = ["--no-cache"] if no_cache else []
+    result = cli("verify", root, "--app", "main:app", "--no-tests", "--no-contract", "-q", *flags)
+    assert result.exit_code == 0, result.output
+    kept = [p for p in caches.rglob("*") if p.is_file()] if caches.exists() else []
+    assert (kept == []) is no_cache, kept

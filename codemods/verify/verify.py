@@ -58,6 +58,7 @@ class Request:
     tests_before: bool = False  # run the tests on the before side even when the after side's guard saw nothing
     check: bool = True
     allow_override_gap: bool = False  # the tests run despite an override gap, which is listed, not failed
+    cache: bool = True  # the static re-check reads and writes the warm cache, as `check` does
 
 
 @dataclass
@@ -160,7 +161,7 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
             uncompared = f"no before side to compare with: {error}"
 
     step("check: static analysis of the after side")
-    checked = check(root, config, Options())
+    checked = check(root, config, Options(cache=request.cache))
     acknowledged = acknowledged_blocking(root, checked.project)
     folders = import_folders(checked.project.roots) if checked.project is not None else configured_folders(root, config)
     if request.check:
