@@ -9,7 +9,7 @@ of a helper the handler hands the object to on the loop (`book_out(book)`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods.phase2.expired_reads import commits
 from async_migrate.codemods.vocabulary.sqlalchemy import PLAIN_SESSIONMAKERS
@@ -88,7 +88,15 @@ def _commits_a_session(project: Project, fid: FunctionId, depth: int = 0) -> boo
 
 def makers_expire(project: Project) -> bool:
     """Whether a synchronous Session the project opens may expire on commit: False only when every
-    module-level `sessionmaker(...)` of the project is written with `expire_on_commit=False`."""
+    module-level `sessionmaker(...)` of the project is written with `expire_on_commit=False`.
+    Asked for every handler, read once per project."""
+    known = project.derived.get("phase1.makers_expire")
+    if known is None:
+        known = project.derived["phase1.makers_expire"] = _makers_expire(project)
+    return cast("bool", known)
+
+
+def _makers_expire(project: Project) -> bool:
     makers = [
         value for module in project.modules.values() for value in module.values.values()
         if value.kind == "call" and project.canonical(value.ref) in PLAIN_SESSIONMAKERS
