@@ -1653,3 +1653,51 @@ def test_verify_takes_no_cache_for_its_static_recheck(cli, tmp_path: Path, monke
     assert result.exit_code == 0, result.output
     kept = [p for p in caches.rglob("*") if p.is_file()] if caches.exists() else []
     assert (kept == []) is no_cache, kept
+
+
+SRC_DB = """from sqlalchemy.orm import Session
+
+
+def work(db: Session) -> int:
+    return 1
+"""
+
+SRC_MAIN = """from fastapi import FastAPI
+
+from {db} import work
+
+app = FastAPI()
+
+
+@app.get("/ping")
+async def ping() -> dict:
+    return {{"ok": True}}
+"""
+
+
+def _src_layout(root: Path, db: str) -> None:
+    """A src/ layout nothing installs, committed; then a route the working tree adds."""
+    init_repo(root, {"src/shopapp/__init__.py": "", "src/shopapp/db.py": SRC_DB, "src/shopapp/main.py": SRC_MAIN.format(db=db)})
+    with (root / "src/shopapp/main.py").open("a", encoding="utf-8") as handle:
+        handle.write('\n\n@app.get("/added")\nasync def added() -> dict:\n    return {}\n')
+
+
+def test_a_before_side_importing_the_working_tree_is_refused(cli, tmp_path: Path, monkeypatch) -> None:
+    # Relative imports name no folder to find, so only PYTHONPATH placed the package, and it placed the
+    # working tree's for the before side too: the contract compared the working tree with itself and
+    # found no difference, though the working tree adds a route.
+    root = tmp_path / "svc"
+    _src_layout(root, ".db")
+    monkeypatch.setenv("PYTHONPATH", str(root / "src"))
+    result = cli("verify", root, "--app", "shopapp.main:app", "--no-tests")
+    assert result.exit_code == 2, result.output
+    stderr = " ".join(result.stderr.split())
+    assert f"imports `shopapp` from {(root / 'src/shopapp/__init__.py').resolve()}, the working tree: both sides would " \
+           "measure the working tree's code" in stderr
+    assert f"PYTHONPATH ({root / 'src'}) puts it first: leave that entry out, verify puts each side's own" in stderr
+    assert len(worktrees(root).strip().splitlines()) == 1
+    # near miss: configured, each side imports its own src/ ahead of PYTHONPATH, and the added route shows
+    (root / "pyproject.toml").write_text('[tool.async-migrate]\nsrc = ["src"]\n', encoding="utf-8")
+    result = cli("verify", root, "--app", "shopapp.main:app", "--no-tests", "--no-cache", "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert "/added" in result.stdout

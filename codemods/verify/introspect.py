@@ -331,6 +331,13 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(f"{spec} is a {type(app).__name__}, not a FastAPI application{hint}\n")
         return 3
     document = describe(app)
+    # Where the top-level package came from: the caller checks it is this side's own checkout.
+    head = sys.modules.get(module_name.split(".")[0])
+    head_spec = getattr(head, "__spec__", None)
+    if head_spec is not None and head_spec.origin not in (None, "namespace"):
+        document["origin"] = head_spec.origin
+    elif head_spec is not None and head_spec.submodule_search_locations:
+        document["origin"] = list(head_spec.submodule_search_locations)[0]
     with open(out, "w", encoding="utf-8") as handle:
         json.dump(document, handle, default=str)
     return 0

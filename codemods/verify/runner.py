@@ -232,7 +232,9 @@ def own_checkouts(root: Path, before_root: Path) -> dict[str, Path]:
     return {"before": before.parents[depth - 1] if depth else before, "after": top}
 
 
-def require_own_code(label: str, revision: Revision, module: str, origin: Path, checkouts: dict[str, Path]) -> None:
+def require_own_code(
+    label: str, revision: Revision, module: str, origin: Path, checkouts: dict[str, Path], command: str = "smoke"
+) -> None:
     """VerifyError (exit 2) when one side would import the application from outside its own
     checkout: the before side from the working tree (through PYTHONPATH, say), or either from an
     installed copy. Its numbers would be another code's, and the comparison nothing."""
@@ -257,7 +259,7 @@ def require_own_code(label: str, revision: Revision, module: str, origin: Path, 
     folder = folder.parent if folder.name == head or folder.name == f"{head}.py" else folder
     src = f'src = ["{folder.relative_to(working).as_posix()}"]' if working in folder.parents else 'src'
     fix = (
-        f"PYTHONPATH ({through}) puts it first: leave that entry out, smoke puts each side's own import folders "
+        f"PYTHONPATH ({through}) puts it first: leave that entry out, {command} puts each side's own import folders "
         f"on the path itself (set {src} in [tool.async-migrate] when they are not found from the imports)"
         if through is not None
         else f"set {src} in [tool.async-migrate] so that each side's own import folders come first"

@@ -37,7 +37,9 @@ from async_migrate.codemods.verify.runner import (
     configured_folders,
     import_app,
     import_folders,
+    own_checkouts,
     require_different,
+    require_own_code,
     resolve_revision,
 )
 
@@ -180,6 +182,14 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
             after = import_app(request.python, root, request.app, folders=folders, session_dependencies=known)
             _import_errors(request.app, result.revision, before, after)
             assert before.document is not None and after.document is not None
+            # A side importing the application from elsewhere (the working tree through PYTHONPATH,
+            # an installed copy) compares that code with itself: an empty difference that proves nothing.
+            checkouts = own_checkouts(root, before_root)
+            for label, document in (("before", before.document), ("after", after.document)):
+                origin = document.pop("origin", None)
+                if origin:
+                    require_own_code(label, result.revision, request.app.module, Path(origin).resolve(), checkouts,
+                                     command="verify")
             result.differences = contract.compare(before.document, after.document, config.twin_suffix)
             result.routes = contract.operation_count(after.document)
     if request.tests:
