@@ -96,7 +96,7 @@ def _phase_job(
 
 
 def register(app: typer.Typer) -> None:
-    from async_migrate.cli.main import Format, _guard
+    from async_migrate.cli.main import ColorOption, Format, _guard
 
     @app.command("batch", cls=_PhaseArgsCommand)
     @_guard  # as every command: a closed pipe exits 141 (click said 1: "changes found"), a crash 4
@@ -145,6 +145,7 @@ def register(app: typer.Typer) -> None:
         report: Annotated[
             Path | None, typer.Option("--report", help="Also write the summary as Markdown.")
         ] = None,
+        color: ColorOption = None,
     ) -> None:
         """Run phase1 or phase2 over many repositories, each with --apply --branch NAME --commit.
 
@@ -175,12 +176,13 @@ def register(app: typer.Typer) -> None:
         when every repository succeeded, 3 when any failed or had errors, 2 on a usage error.
         """
         from async_migrate.cli.main import Format, _fail
+        from async_migrate.cli.render import make_console
         from async_migrate.codemods import batch as batching
 
         if report is not None and not report.parent.is_dir():
             raise _fail(f"{report}: no such directory for the report")
         if merge:
-            _merge_batches(ctx, paths, repos, branch, shard, format, report)
+            _merge_batches(ctx, paths, repos, branch, shard, format, report, color)
             return
         job = _phase_job(app, ctx, ctx.meta.get("phase_args"), branch)
         roots = list(paths or ())
@@ -196,7 +198,7 @@ def register(app: typer.Typer) -> None:
         if repeated:
             from async_migrate.cli.render import print_lines
 
-            print_lines(Console(stderr=True), [
+            print_lines(make_console(True, color), [
                 f"async-migrate: warning: listed more than once, run once: {root}" for root in dict.fromkeys(repeated)
             ], "bold yellow")
         slice_ = None
@@ -210,8 +212,8 @@ def register(app: typer.Typer) -> None:
             if format is not Format.json:
                 from async_migrate.cli.render import print_lines
 
-                print_lines(Console(stderr=True), [f"shard {shard}: {len(roots)} of {plural(every, 'repository', 'repositories')}"])
-        err = Console(stderr=True)
+                print_lines(make_console(True, color), [f"shard {shard}: {len(roots)} of {plural(every, 'repository', 'repositories')}"])
+        err = make_console(True, color)
 
         def done(index: int, outcome) -> None:
             if format is Format.text:
@@ -228,7 +230,7 @@ def register(app: typer.Typer) -> None:
         except batching.BatchInterrupted as stop:
             _interrupted(err, stop)
         extra = {"shard": slice_.to_json()} if slice_ is not None else {}
-        _batch_result(job.phase, job.branch, outcomes, format, report, extra)
+        _batch_result(job.phase, job.branch, outcomes, format, report, extra, color)
 
 
 def _interrupted(err: Console, stop: "batching.BatchInterrupted") -> NoReturn:
@@ -260,10 +262,10 @@ def _interrupted(err: Console, stop: "batching.BatchInterrupted") -> NoReturn:
     raise typer.Exit(EXIT_INTERRUPTED)
 
 
-def _batch_result(phase, branch, outcomes, format, report, extra):
+def _batch_result(phase, branch, outcomes, format, report, extra, color=None):
     """Print (and with --report write) a batch's summary; exit 3 when a repository failed."""
     from async_migrate.cli.main import EXIT_ERRORS, EXIT_OK, Format, _fail, _print_json
-    from async_migrate.cli.render import print_batch
+    from async_migrate.cli.render import make_console, print_batch
     from async_migrate.codemods import batch as batching
 
     if report is not None:
@@ -281,11 +283,11 @@ def _batch_result(phase, branch, outcomes, format, report, extra):
             "summary": batching.summary(outcomes),
         })
     else:
-        print_batch(Console(), phase, outcomes)
+        print_batch(make_console(False, color), phase, outcomes)
     raise typer.Exit(EXIT_ERRORS if any(o.status in batching.FAILING for o in outcomes) else EXIT_OK)
 
 
-def _merge_batches(ctx, paths, repos, branch, shard, format, report):
+def _merge_batches(ctx, paths, repos, branch, shard, format, report, color=None):
     from async_migrate.cli.main import _fail
     from async_migrate.codemods import batch as batching
 
@@ -297,4 +299,4 @@ def _merge_batches(ctx, paths, repos, branch, shard, format, report):
     except batching.BatchError as error:
         raise _fail(str(error)) from None
     extra = {"shards": [s.to_json() for s in merged.shards]} if merged.shards else {}
-    _batch_result(merged.phase, merged.branch, merged.outcomes, format, report, extra)
+    _batch_result(merged.phase, merged.branch, merged.outcomes, format, report, extra, color)

@@ -693,3 +693,18 @@ def test_near_miss_two_repositories_each_listed_once_both_run(cli, repos):
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)["repositories"]) == 2
     assert "listed more than once" not in result.stderr
+
+
+@pytest.mark.parametrize("flag, escapes", [("--color", True), ("--no-color", False)])
+def test_color_flags_as_on_every_other_command(cli, repos, flag, escapes):
+    # The README lists --color/--no-color among the options every changing command takes; batch
+    # exited 2 on them ("No such option").
+    from async_migrate.cli.main import app
+
+    roots, _ = repos
+    args = ["batch", flag, str(roots["shop"]), "--", "phase1", "--jobs", "1"]
+    result = cli.runner.invoke(app, args, env={"COLUMNS": "200", "NO_COLOR": None, "FORCE_COLOR": None},
+                               catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "changed" in result.stdout
+    assert ("\x1b[" in result.stdout) is escapes, result.stdout
