@@ -160,9 +160,11 @@ def own_blockers(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
     elif function.name.startswith("__") and function.name.endswith("__"):
         found.append((function.line, f"is the special method `{function.name}`: Python calls it without "
                       "`await`"))
-    for opened in project.opens_directly(fid):
-        found.append((opened.line, f"opens a Session of its own (`{opened.callee.rsplit('.', 1)[-1]}()`) "
-                      "inside a method: pass the request's Session in as a parameter"))
+    # A Session the method opens itself (`with SessionLocal() as db:`, `.begin()`, or assigned and
+    # closed in a `finally`) is no reason of its own: as in a function, its twin opens an
+    # AsyncSession from the async sessionmaker, a transaction apart from the request's as before,
+    # and what cannot move so (another sessionmaker, arguments, a Session left unclosed, a
+    # registry's shared Session) blocks with the function's reasons (closure._openers and after).
     return found
 
 

@@ -4,9 +4,8 @@ Methods of project classes move to AsyncSession like function helpers (`await
 crud.user.get(db, id=1)`, an async twin method `get_async` when the class is shared).
 Some cannot: a property (reading an attribute cannot await), a special method such as
 `__init__` (Python calls it without `await`), a method under a decorator the tool cannot
-see through, a method that opens a Session of its own from the sessionmaker, a call the
-analysis cannot pin to one implementation, a method of a class defined where the tool
-cannot follow it. A plain function helper under a decorator blocks the same way: the
+see through, a call the analysis cannot pin to one implementation, a method of a class
+defined where the tool cannot follow it. A plain function helper under a decorator blocks the same way: the
 decorator's synchronous wrapper would get the coroutine back unawaited, so what it does
 around the call (`try`/`except IntegrityError` turning into a 409, retries, timing) would
 no longer cover the Session work. And a route or helper blocks under a decorator whose `async
@@ -16,18 +15,21 @@ handed to a plain `def commit(session)`): phase two does not rewrite the wrapper
 function under the decorator shares, and on the AsyncSession that call is a coroutine nothing
 awaits (nothing committed, a 200). The reason names the decorator, the wrapper's call and its line.
 
+A method opening a Session of its own from the sessionmaker the async stack replaces moves as
+a function doing so does (`async with AsyncSessionLocal() as db:`, a transaction apart from the
+request's, as before); opened otherwise, it blocks with that reason (AM262, AM278, AM154).
+
 Before:
 
-    class Tasks:
-        def for_project(self, project_id):
-            with SessionLocal() as db:
-                return list(db.scalars(select(Task).where(Task.project_id == project_id)))
+    class Catalogue:
+        @property
+        def titles(self):
+            return list(self.db.scalars(select(Book.title)))
 
 After:
 
-    class Tasks:
-        async def for_project(self, db: AsyncSession, project_id):
-            return list(await db.scalars(select(Task).where(Task.project_id == project_id)))
+    # unchanged: the routes reading `catalogue.titles` stay synchronous; as a plain method
+    # (`def load_titles(self)`) it moves with them, `await catalogue.load_titles()`
 """
 
 from async_migrate.codemods.rules.base import Rule

@@ -27,7 +27,9 @@ def test_a_property_reached_with_the_session_blocks_its_route_with_am217(phase2,
     assert any("is a property (`@property`)" in reason and "api/items.py:" in reason for reason in found["reasons"]), found["reasons"]
 
 
-def test_a_method_opening_its_own_session_blocks_with_the_line(phase2, entry):
+def test_a_method_opening_its_own_session_moves_as_a_function_does(phase2, entry):
+    # It opened "a Session of its own inside a method" (AM217): its twin opens an AsyncSession
+    # from the async sessionmaker instead, a Session apart from the request's as before.
     document = phase2(
         """
         from db.engine import database_sessionmaker
@@ -46,8 +48,31 @@ def test_a_method_opening_its_own_session_blocks_with_the_line(phase2, entry):
         """
     )
     found = entry(document, "read_titles")
-    assert (found["action"], found["codes"]) == ("blocked", ["AM217"])
-    assert "opens a Session of its own" in found["reasons"][0]
+    assert found["action"] == "migrate", found
+    assert entry(document, "Titles.load", "helpers")["action"] == "migrate"
+
+
+def test_near_miss_a_method_opening_its_session_with_arguments_blocks_as_a_function_does(phase2, entry):
+    document = phase2(
+        """
+        from db.engine import database_sessionmaker
+
+
+        class Titles:
+            @staticmethod
+            def load(session: Session):
+                with database_sessionmaker(autoflush=False) as other:
+                    return list(other.scalars(select(Book.title)))
+
+
+        @router.get("/titles")
+        def read_titles(session: session_dependency):
+            return Titles.load(session)
+        """
+    )
+    found = entry(document, "read_titles")
+    assert (found["action"], found["codes"]) == ("blocked", ["AM262"]), found
+    assert "with arguments" in found["reasons"][0] and "inside a method" not in found["reasons"][0]
 
 
 def test_near_miss_a_static_method_taking_the_session_migrates(phase2, entry):
