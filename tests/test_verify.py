@@ -327,6 +327,29 @@ def test_app_that_does_not_import_on_one_side_exits_3(cli, repo_app: Path) -> No
     assert len(worktrees(repo_app).strip().splitlines()) == 1
 
 
+def test_a_library_missing_from_the_interpreter_on_both_sides_says_to_give_the_services_python(
+    cli, tmp_path: Path
+) -> None:
+    # Run from the tool's own environment, the import failed on a library the service installs
+    # (strawberry, in a trial) with no word of --python.
+    root = tmp_path / "svc"
+    files = service()
+    files["main.py"] = "import graphql_library_not_installed  # noqa: F401\n" + files["main.py"]
+    init_repo(root, files)
+    touch_working_tree(root)
+    result = cli("verify", root, "--app", "main:app", "--no-tests")
+    assert result.exit_code == 2, result.output
+    stderr = " ".join(result.stderr.split())
+    assert "does not import on either side" in stderr
+    assert "has no `graphql_library_not_installed`: give the service's own interpreter with --python" in stderr
+
+
+def test_near_miss_the_applications_own_module_missing_gets_no_python_hint(cli, repo_app: Path) -> None:
+    result = cli("verify", repo_app, "--app", "nowhere:app", "--no-tests")
+    assert result.exit_code == 2
+    assert "--python" not in result.stderr
+
+
 def test_missing_revision_is_a_usage_error(cli, repo_app: Path) -> None:
     result = cli("verify", repo_app, "--app", "main:app", "--against", "no-such-rev")
     assert result.exit_code == 2

@@ -18,6 +18,7 @@ Presentation-free: the CLI renders the `Verification` this returns.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,7 +181,7 @@ def verify(request: Request, config: Config, step: Step = lambda _: None) -> Ver
             known = session_dependency_names(checked.project)
             before = import_app(request.python, before_root, request.app, folders=folders, session_dependencies=known)
             after = import_app(request.python, root, request.app, folders=folders, session_dependencies=known)
-            _import_errors(request.app, result.revision, before, after)
+            _import_errors(request.app, result.revision, before, after, request.python)
             assert before.document is not None and after.document is not None
             # A side importing the application from elsewhere (the working tree through PYTHONPATH,
             # an installed copy) compares that code with itself: an empty difference that proves nothing.
@@ -262,9 +263,18 @@ def acknowledged_blocking(root: Path, project: Any) -> list[testrun.Acknowledged
     return found
 
 
-def _import_errors(app: AppSpec, revision: Revision, before: Any, after: Any) -> None:
+_MISSING = re.compile(r"^ModuleNotFoundError: No module named '([\w.]+)'", re.MULTILINE)
+
+
+def _import_errors(app: AppSpec, revision: Revision, before: Any, after: Any, python: str) -> None:
     if before.error and after.error:
-        raise VerifyError(f"--app {app} does not import on either side:\n{after.error}", 2)
+        missing = _MISSING.search(after.error)
+        hint = ""
+        if missing and missing.group(1).split(".")[0] != app.module.split(".")[0]:
+            # A library the service installs, absent from the interpreter used: usually the tool's own.
+            hint = (f"\n{python} has no `{missing.group(1)}`: give the service's own interpreter with --python "
+                    "(the one its tests run with), or run the tool from the service's virtual environment")
+        raise VerifyError(f"--app {app} does not import on either side:\n{after.error}{hint}", 2)
     if before.error:
         raise VerifyError(f"--app {app} does not import at {revision.name} (the before side):\n{before.error}", 3)
     if after.error:
