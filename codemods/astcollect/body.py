@@ -1005,7 +1005,7 @@ def _configure_calls(collector: Collector, node: ast.FunctionDef | ast.AsyncFunc
     sessionmaker gets its engine at startup."""
     frozen, found = _locals_and_calls(node, function)
     # `from db.base import engine as e` in the body (against an import cycle) names the module's engine
-    frozen = frozen - collector.scope_imports.keys()
+    frozen = frozen - collector.scope_imports.keys() - set(function.declared_globals)
     for call, _ in found:
         collector.configure(call, collector.source.line_of(call), frozen, function.key)
 

@@ -113,19 +113,25 @@ def resolve(project: Project, maker: Found, own: facts.CallArg | None) -> Bind:
         ), calls=tuple(found))
     call, arg = binding[0]
     target = project.resolve(arg.ref) if arg.ref is not None and not arg.local else None
-    if arg.keyword != "bind" or target is None or target.kind != "value" or target.module is None:
+    # A name the configuring function rebinds (`global engine`) is not the engine built at import.
+    rebound = _assigned_through_global(call, arg)
+    if arg.keyword != "bind" or target is None or target.kind != "value" or target.module is None or rebound:
+        assign = "assign the engine to a module-level name"
         if arg.keyword == "**":
             what = f"may bind it through `**{arg.text}`, which phase two cannot read"
         elif arg.local:
             what = f"binds `{arg.text}`, local to `{call.function}()`"
+        elif rebound:
+            what = (f"binds `{arg.text}`, the module-level name `{call.function}()` assigns at run time "
+                    f"(`global {arg.text}`): at import, where the async engine is built, no engine is there yet")
+            assign = "build the engine at import, at module level,"
         else:
             what = f"binds `{arg.text}`, not a module-level engine"
         return Bind(problem=(
             AM234, call.module.path, call.configure.line,
             f"`{receiver}` ({path}:{line}) gets its engine from {call.describe(receiver)}, which {what}; "
-            "the async engine is built at module level and must name the synchronous one: assign the "
-            "engine to a module-level name and bind that, or name an async engine factory in "
-            "[tool.async-migrate] async-engine-factory",
+            f"the async engine is built at module level and must name the synchronous one: {assign} and bind "
+            "that, or name an async engine factory in [tool.async-migrate] async-engine-factory",
         ), calls=tuple(found))
     home = target.module
     name = target.ref.rsplit(".", 1)[-1]
@@ -138,6 +144,12 @@ def resolve(project: Project, maker: Found, own: facts.CallArg | None) -> Bind:
             "an async engine factory in [tool.async-migrate] async-engine-factory",
         ), calls=tuple(found))
     return Bind(arg, (home.name, name), calls=tuple(found))
+
+
+def _assigned_through_global(call: Call, arg: facts.CallArg) -> bool:
+    """Whether the function making `call` declares the name `arg` binds `global` (and so sets it)."""
+    function = call.module.function(call.configure.scope) if call.configure.scope else None
+    return function is not None and arg.text in function.declared_globals
 
 
 def keywords(bind: Bind) -> Iterator[tuple[Call, facts.CallArg]]:
