@@ -109,30 +109,6 @@ def test_a_dependency_left_synchronous_is_refused_by_the_self_check(cli, service
     assert read(root, SUBSYSTEM) == before
 
 
-CURRENT_USER = """
-def get_current_user(db: Session = Depends(get_db_session)) -> User:
-    return db.get(User, 1)
-"""
-
-
-@pytest.mark.parametrize("members", [
-    f"    {DEPENDS}\n    user: User = Depends(get_current_user)\n",
-    INIT.format(f"{DEPENDS}, user: User = Depends(get_current_user)"),
-], ids=["class", "init"])
-def test_a_view_whose_other_dependency_takes_the_session_stays_blocked(cli, service, members):
-    # `user` comes from a dependency receiving the same synchronous Session: moving `db` alone
-    # would give each request two Sessions. Phase two names the dependency, writes nothing.
-    root = service({SUBSYSTEM: routes(CURRENT_USER, VIEWS.format(members=members))})
-    before = read(root, SUBSYSTEM)
-    document = apply(cli, root)
-    for name in ("ItemViews.create_item", "ItemViews.read_item"):
-        found = handler(document, name)
-        assert found["action"] == "blocked" and "AM219" in found["codes"], found
-        assert "get_current_user receives the synchronous Session" in " ".join(found["reasons"])
-    assert read(root, SUBSYSTEM) == before
-    assert serve(root, "sqlite", SCRIPT) == EXPECTED
-
-
 # Item gains a relationship read through a property, which a response model reads, and the
 # view's query leaves it lazy by its own option: a lazy load under AsyncSession that phase two
 # cannot fix where the objects are loaded (an eager option beside that one would conflict).

@@ -484,6 +484,29 @@ def compute(
             if shared_block not in dependency_blocks.setdefault(fid, []):
                 dependency_blocks[fid].append(shared_block)
 
+    for fid in candidates:
+        # A route that is a method of a class FastAPI builds per request (`@cbv(router)`): the
+        # class's other dependencies receiving the Session (`user: User = Depends(get_current_user)`
+        # beside `db: Session = Depends(get_db)`) get async twins as a function route's do, and the
+        # view's `__init__` (its class attributes) depends on them. The view moves as a whole
+        # (`_blocked_view_routes`), so every route building it uses the twins, or none does.
+        view = holders.holder_of(project, fid)
+        if view is None or view.init is None or fid not in view.methods:
+            continue
+        for found in dependencies.view_session_dependencies(project, view.init):
+            problem = carry_or_problem(fid, found)
+            if problem is None:
+                continue
+            module, dependency = project.functions[found.dependency]
+            view_block = (
+                module.path, dependency.line, f"{dependencies.describe_sync(project, found)}, through "
+                f"{view.name(project)}.__init__, which FastAPI calls for the route, and it can have no async "
+                f"twin ({problem}): the request would hold two Sessions; keep the view as it is, or have that "
+                "dependency take no Session",
+            )
+            if view_block not in dependency_blocks.setdefault(fid, []):
+                dependency_blocks[fid].append(view_block)
+
     for fid, handler in candidates.items():
         # `uow: SqlAlchemyUnitOfWork = Depends(get_uow)`, `get_uow()` building a unit of work that
         # opens its own Session on entry: its twin builds the parallel class instead.
@@ -874,21 +897,6 @@ def compute(
     for fid in mixed:
         for line, text in _other_async_provider(project, fid, provider):
             dependency_blocks.setdefault(fid, []).append((project.functions[fid][0].path, line, text))
-    for fid in candidates:
-        # A route that is a method of a class FastAPI builds per request (`@cbv(router)`): the
-        # class's other dependencies receiving the Session keep the synchronous one, which
-        # phase two does not rewrite in the class: the request would hold two Sessions.
-        view = holders.holder_of(project, fid)
-        if view is None or view.init is None or fid not in view.methods:
-            continue
-        for found in dependencies.view_session_dependencies(project, view.init):
-            module, dependency = project.functions[found.dependency]
-            dependency_blocks.setdefault(fid, []).append((
-                module.path, dependency.line, f"{dependencies.describe_sync(project, found)}, through "
-                f"{view.name(project)}.__init__, which FastAPI calls for the route: phase two gives a "
-                "class-based view's other dependencies no async twins, so the request would hold two Sessions; "
-                "keep the view as it is, or have that dependency take no Session",
-            ))
     for fid, found_blocks in dependency_blocks.items():
         blocked.setdefault(fid, []).extend(AM219.reason(f"{path}:{line}: {text}") for path, line, text in found_blocks)
 
@@ -952,7 +960,9 @@ def compute(
                 project, route, reaches[route], members, active, read, None if shared == "block" else shared_holders,
                 shared_by,
             ))
-            reasons.extend(_blocked_view_routes(project, route, blocked, grouped.through_class))
+            reasons.extend(_blocked_view_routes(
+                project, route, blocked, grouped.through_class, dependency_twins.get(route, ())
+            ))
             if reasons:
                 blocked[route] = list(dict.fromkeys(reasons))  # a class's problem, once per class
                 newly_blocked = True
@@ -1481,11 +1491,14 @@ def _unfixable(project: Project, fix: EagerFix, why: str, remedy: str) -> LazyLo
 def _blocked_view_routes(
     project: Project, route: FunctionId, blocked: dict[FunctionId, list[Reason]],
     through_class: Callable[[FunctionId, FunctionId, list[Reason]], bool] = lambda route, mate, why: False,
+    twinned: Iterable[FunctionId] = (),
 ) -> list[Reason]:
     """A route that is a method of a class holding the Session (a class-based view) moves with
     every method of the class: it cannot while another route of the class is blocked, whose
     method would be rewritten for an AsyncSession all the same. Not those blocked only for what
-    blocks the class, which the route's reasons name already (`through_class`)."""
+    blocks the class, which the route's reasons name already (`through_class`). The view's own
+    dependencies among the route's async twins (`twinned`) are named: the class declares them
+    once for all its routes, so they cannot be the twins for some routes only either."""
     view = holders.holder_of(project, route)
     if view is None or route not in view.methods:
         return []
@@ -1499,8 +1512,27 @@ def _blocked_view_routes(
         f"{view.name(project)}, which holds the Session on its instances and moves as a whole, and "
         f"{'its route' if len(mates) == 1 else 'its routes'} {', '.join(_name(project, f) for f in mates)} "
         f"{'is' if len(mates) == 1 else 'are'} blocked (see there): one class cannot hold an AsyncSession "
-        "for some routes and a Session for others"
+        "for some routes and a Session for others" + _view_twins(project, view, twinned)
     )]
+
+
+def _view_twins(project: Project, view: holders.HolderClass, twinned: Iterable[FunctionId]) -> str:
+    """`, nor depend on the async twin of api.deps.get_current_user ...`: the dependencies of the
+    view's `__init__` (its class attributes under `@cbv`) that would get async twins; "" for none."""
+    moving = set(twinned)
+    names = list(dict.fromkeys(
+        _name(project, found.dependency)
+        for found in (dependencies.view_session_dependencies(project, view.init) if view.init is not None else ())
+        if moving.issuperset(found.chain)
+    ))
+    if not names:
+        return ""
+    return (
+        f", nor depend on the async {'twin' if len(names) == 1 else 'twins'} of {', '.join(names)} "
+        f"(through {view.name(project)}.__init__) for some routes and the synchronous "
+        f"{'original' if len(names) == 1 else 'originals'} for others: phase two blocks the whole view "
+        "rather than write a parallel class, whose routes would be registered again on the same paths"
+    )
 
 
 def _kept_synchronous(

@@ -201,7 +201,7 @@ def build(project: Project, closure: Closure, stack: StackNames) -> dict[str, Fi
         _plan_params(project, fid, fplan, plan, is_route=fid in closure.migrated_routes or is_dependency, stack=stack)
         if (fid in closure.migrated_routes or is_dependency) and function.pragma is not None:
             fplan.drop_pragma = True
-        if fid in closure.migrated_routes or is_dependency:
+        if fid in closure.migrated_routes or is_dependency or _view_init(project, fid, closure):
             _plan_redepend(project, fid, fplan, plan, function_twins, aliases, used_aliases, plans)
         if fid in dependency_twins and fid in tx_dependency.wrappers(project) and function.returns:
             fplan.returns = "AsyncIterator[AsyncSession]"
@@ -838,6 +838,16 @@ def _plan_redepend(project, fid, fplan, plan, twins, aliases, used: set[str], pl
     refs += [p.default_ref for p in function.params if p.depends is None and _depends_value(project, p.default_ref)]
     refs += [r for d in function.decorators for r in d.depends]
     _redepend(project, module, refs, fplan.redepend, plan, twins, aliases, used, plans)
+
+
+def _view_init(project: Project, fid: FunctionId, closure: Closure) -> bool:
+    """The `__init__` of a class-based view (written, or the one `@cbv` writes from the class
+    attributes) whose migrated routes FastAPI builds it for: its parameters' dependencies are the
+    routes' own, pointed at their async twins as a route's parameters are."""
+    holder = holders.holder_of(project, fid)
+    return holder is not None and holder.init == fid and any(
+        route in holder.methods for route in closure.migrated_routes
+    )
 
 
 def _depends_value(project: Project, ref: str | None) -> bool:

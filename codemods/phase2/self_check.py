@@ -881,10 +881,19 @@ def _two_sessions(before: Project, after: Project, route: FunctionId) -> list[Vi
     handler = next((h for h in after.handlers if h.id == route), None)
     if handler is None:
         return []
-    if not after.declared_async_session_params(route) and not _async_in_tree(after, handler):
-        return []
     _, function = after.functions[route]
     found = []
+    # A method of a class-based view holding the AsyncSession: the dependencies of the view's
+    # `__init__` (the class attributes under `@cbv`), which FastAPI builds for the route, are its too.
+    view = after.flow.classes.owner(route)
+    init = after.flow.classes.methods.get(view or "", {}).get("__init__")
+    if init is not None and after.declared_async_session_params(init):
+        for shared in dependencies.view_session_dependencies(after, init):
+            text = f"{dependencies.describe_sync(after, shared)}, through {after.functions[init][1].qualname}"
+            found.append(_violation(before, route, f"{function.qualname}: {text} besides the AsyncSession: "
+                                    "two Sessions per request"))
+    if not after.declared_async_session_params(route) and not _async_in_tree(after, handler):
+        return found
     for param in function.params:
         if after.declared_session(param) is not None:
             found.append(_violation(before, route, f"{function.qualname}: takes a synchronous Session "

@@ -135,8 +135,9 @@ class MigrateToAsyncSession(DefinitionCommand):
 
     def _fields_retyped(self, node: cst.ClassDef, plan: FunctionPlan) -> cst.ClassDef:
         """A class whose `__init__` a decorator writes (`@dataclass`): its parameters are the
-        annotated fields, so the planned parameter rewrites apply to the fields themselves."""
-        if not plan.params or any(
+        annotated fields, so the planned parameter rewrites apply to the fields themselves, as do
+        a class-based view's `Depends(...)` pointed at async twins (`plan.redepend`)."""
+        if not (plan.params or plan.redepend) or any(
             isinstance(s, cst.FunctionDef) and s.name.value == "__init__" for s in node.body.body
         ):
             return node
@@ -145,10 +146,20 @@ class MigrateToAsyncSession(DefinitionCommand):
             if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
                 field = statement.body[0]
                 if isinstance(field, cst.AnnAssign) and isinstance(field.target, cst.Name):
-                    action = plan.params.get(field.target.value)
-                    if action is not None:
-                        param = cst.Param(cst.Name(field.target.value), annotation=field.annotation, default=field.value)
+                    name = field.target.value
+                    action = plan.params.get(name)
+                    if action is None and plan.redepend:
+                        renamed = _Rename(plan.redepend)
+                        field = field.with_changes(
+                            annotation=field.annotation.visit(renamed),
+                            value=field.value.visit(renamed) if field.value is not None else None,
+                        )
+                        statement = statement.with_changes(body=[field])
+                    elif action is not None:
+                        param = cst.Param(cst.Name(name), annotation=field.annotation, default=field.value)
                         param = param_rewrite(action.kind).edit(action, param, self.stack)
+                        if plan.redepend:
+                            param = cst.ensure_type(param.visit(_Rename(plan.redepend)), cst.Param)
                         if plan.renames:
                             param = cst.ensure_type(param.visit(_Rename(plan.renames)), cst.Param)
                         param = self._retyped(param)

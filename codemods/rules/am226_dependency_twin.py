@@ -5,7 +5,10 @@ FastAPI caches a dependency per request: `Depends(get_db_session)` in a route an
 be two Sessions). When the route moves to
 the async dependency, the dependency (and every dependency or `Annotated` alias on the way
 to it) gets an async twin that the migrated routes use; the sync originals stay for the
-routes that stay. A twin without Session work of its own stays a plain `def`.
+routes that stay. A twin without Session work of its own stays a plain `def`. So do the
+dependencies of a class-based view (`user: User = Depends(get_current_user)` beside
+`db: Session = Depends(get_db)` under `@cbv(router)`, or its `__init__`'s parameters): the
+view's declarations name the twins, which only the view's routes, moving together, use.
 
 Before:
 

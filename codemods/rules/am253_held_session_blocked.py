@@ -11,7 +11,9 @@ querying with the Session it receives: Python never awaits `__init__`), or the c
 class-based view declaring the Session as a class attribute beside an `__init__` of its own
 (fastapi-utils merges the two; a `@cbv` view of class attributes alone moves like one whose
 `__init__` takes the Session). A view's routes move together: while one of them is blocked,
-so are the others, since they share the one Session attribute. A hierarchy that would get
+so are the others, since they share the one Session attribute, and the async twins of the
+view's other dependencies (AM226) its class attributes would name for all of them: phase two
+writes no parallel view, whose routes would be registered again on the same paths. A hierarchy that would get
 parallel async classes (AM255) while defining a class of it runs a registration (a base's
 `__init_subclass__`, a class decorator other than `@dataclass` and the like, a project
 metaclass) is not copied either: the copy would register itself in the original's place, and
