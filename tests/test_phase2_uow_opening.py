@@ -127,6 +127,37 @@ def test_a_unit_of_work_opening_its_own_session_moves_as_an_async_context_manage
     assert result == [200, 200, ["boom"] * 3, {"n": 2}, ["ink", "pen"]]
 
 
+PLACEHOLDER = "        self.session_factory = session_factory\n"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_unit_of_work_declaring_its_session_none_in_init_moves(cli, service, kind):
+    # `self.session = None` in `__init__` (the common placeholder) stores no Session: the class is
+    # still the shape that moves, and its copy keeps the placeholder.
+    placeholder = UOW.replace(PLACEHOLDER, PLACEHOLDER + "        self.session = None\n")
+    root = service({SUBSYSTEM: routes(*ROUTES), "uow.py": placeholder})
+    document = apply(cli, root)
+    for name in ("create_item", "create_inline", "count_items"):
+        assert handler(document, name)["action"] == "migrate", handler(document, name)
+    text = read(root, "uow.py")
+    assert (
+        "    def __init__(self, session_factory=async_database_sessionmaker):\n"
+        "        self.session_factory = session_factory\n        self.session = None\n\n"
+        "    async def __aenter__(self):\n        self.session = self.session_factory()\n"
+    ) in text, text
+    assert serve(root, kind, RUN) == [200, 200, ["boom"] * 3, {"n": 2}, ["ink", "pen"]]
+
+
+def test_near_miss_a_unit_of_work_opening_its_session_in_init_stays_blocked(cli, service):
+    # Not a placeholder: `__init__` opens the Session itself (Python never awaits `__init__`).
+    opened = UOW.replace(PLACEHOLDER, PLACEHOLDER + "        self.session = session_factory()\n")
+    root = service({SUBSYSTEM: routes(*ROUTES), "uow.py": opened})
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked", found
+    assert "`SqlAlchemyUnitOfWork` is neither" in found["reasons"][0], found["reasons"]
+    assert "__aenter__" not in read(root, "uow.py")
+
+
 ADMIN = """
 from fastapi import APIRouter
 
@@ -373,3 +404,44 @@ def test_near_miss_a_local_unit_of_work_used_otherwise_stays_blocked(cli, servic
     assert "this route reaches it otherwise (it builds it into `uow` (api/items.py:22) and uses that name " \
         "otherwise than handing it to one call" in reason, reason
     assert handler(document, "create_item")["action"] == "migrate", handler(document, "create_item")
+
+
+ASYNC_ENTRY = UOW.replace("    def __enter__(self):", "    async def __aenter__(self):").replace(
+    "    def __exit__(self, *args):", "    async def __aexit__(self, *args):"
+).replace(
+    "    with uow:\n", "    async with uow:\n"
+).replace("def add_item(name, uow) -> int:", "async def add_item(name, uow) -> int:")
+ASYNC_ROUTE = """
+    @router.post("/items")
+    async def create_item(name: str, uow: SqlAlchemyUnitOfWork = Depends(get_uow)):
+        return {"id": await add_item(name, uow)}
+    """
+
+
+def test_an_async_unit_of_work_around_a_sync_session_is_not_told_to_stay_for_phase_one(cli, service):
+    # `async def __aenter__` opening a synchronous Session: the route must await it, so it stays
+    # `async def` (phase one leaves it) and blocks the event loop; the advice is to write the
+    # shape that moves, or move it by hand, never a plain `def` route "phase one converts".
+    root = service({SUBSYSTEM: routes(ROUTES[0], ASYNC_ROUTE, ROUTES[3]), "uow.py": ASYNC_ENTRY})
+    document = apply(cli, root)
+    found = handler(document, "create_item")
+    assert found["action"] == "blocked", found
+    reason = " ".join(found["reasons"])
+    assert "phase one converts" not in reason and "is neither" not in reason, reason
+    assert "`SqlAlchemyUnitOfWork` opens it in `__aenter__`, an asynchronous context manager around a " \
+        "synchronous Session" in reason, reason
+    assert "a route entering it with `async with` stays `async def`, and its Session calls block the event " \
+        "loop: write `SqlAlchemyUnitOfWork` in that shape (`def __enter__`/`__exit__`" in reason, reason
+    assert handler(document, "count_items")["action"] == "migrate"
+
+
+def test_near_miss_a_sync_unit_of_work_of_another_shape_keeps_the_threadpool_advice(cli, service):
+    # Opened in `__enter__` from the sessionmaker named directly: a plain `def` route does run it
+    # in the threadpool, as the advice says.
+    direct = UOW.replace("self.session = self.session_factory()", "self.session = database_sessionmaker()")
+    root = service({SUBSYSTEM: routes(*ROUTES), "uow.py": direct})
+    found = handler(apply(cli, root), "create_item")
+    assert found["action"] == "blocked", found
+    reason = " ".join(found["reasons"])
+    assert "`SqlAlchemyUnitOfWork` is neither; keep the route as it is (a plain `def` route runs it in the " \
+        "threadpool: phase one converts" in reason, reason

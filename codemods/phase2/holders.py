@@ -97,7 +97,7 @@ def _find(project: Project) -> dict[str, HolderClass]:
     attributes: dict[str, dict[str, list[tuple[FunctionId, str]]]] = {}
     for (ref, attribute), assigned in classes.assigned.items():
         if any(flow.holds(fid, expression) is not None for fid, expression in assigned):
-            attributes.setdefault(ref, {})[attribute] = assigned
+            attributes.setdefault(ref, {})[attribute] = _stores(project, assigned)
     declared: dict[str, list[str]] = {}
     for ref, (_module, found) in classes.by_ref.items():
         for name in (*found.annotations, *found.depends):
@@ -143,6 +143,18 @@ def _find(project: Project) -> dict[str, HolderClass]:
         for holder in members:
             holder.problems = list(dict.fromkeys(problems))
     return holders
+
+
+def _stores(project: Project, assigned: list[tuple[FunctionId, str]]) -> list[tuple[FunctionId, str]]:
+    """The assignments of a Session attribute that may store a Session: not `self.session = None`
+    in `__init__`, the placeholder a unit of work opening its Session on entry declares the
+    attribute with (Python runs `__init__` before any method could read it, and None holds no
+    Session to move)."""
+    stores = [
+        (fid, expression) for fid, expression in assigned
+        if not (expression == "None" and project.functions[fid][1].name == "__init__")
+    ]
+    return stores or assigned
 
 
 def _composers(project: Project, holding: set[str]) -> set[str]:

@@ -108,6 +108,23 @@ def unit_of_work(
                     f"asynchronous context manager, and `{name}` is neither"
                 )
                 advice = f"{keep}, or write it as one of those"
+                if any(project.functions[o][1].name == "__aenter__" for o in openers):
+                    # Already an asynchronous context manager around the synchronous Session:
+                    # a route entering it (`async with uow:`) must stay `async def`, so no
+                    # threadpool runs it, and phase one rightly left it.
+                    why = (
+                        f"`{name}` opens it in `__aenter__`, an asynchronous context manager around a synchronous "
+                        "Session, which phase two does not move (it moves one opening its Session in `__enter__` "
+                        "from a factory its `__init__` takes with the sessionmaker as default, "
+                        "`def __init__(self, session_factory=SessionLocal)`, or one taking the request's Session, "
+                        f"`{name}(db)`)"
+                    )
+                    advice = (
+                        "a route entering it with `async with` stays `async def`, and its Session calls block the "
+                        f"event loop: write `{name}` in that shape (`def __enter__`/`__exit__` and plain methods, "
+                        "entered with `with uow:`), which phase two then moves to the AsyncSession, or move it to an "
+                        "AsyncSession by hand (an `async_sessionmaker` as its factory, its Session calls awaited)"
+                    )
             return cls, (
                 f"the Session {opened} opens itself into `self.{attribute}` of `{name}` "
                 f"({module.path}:{declared.line}){handed}, not one the route receives: {why}; {advice}"
