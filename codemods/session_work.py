@@ -418,14 +418,20 @@ def own_blocking(
     """What blocks in `fid`'s own synchronous Session work, in this order: its Session and helper
     calls not offloaded, the Sessions it opens (but at `streamed` lines), what it hands on
     (`handed`: calls handing the Session to code outside the project); when none and nothing is
-    offloaded, the first use of each Session it uses in a way the index cannot name."""
+    offloaded, the first use of each Session it uses in a way the index cannot name (but one used
+    only at calls it cannot resolve, `work.unverified`: unverified, not definite)."""
     _, function = project.functions[fid]
     found = [b for b in work.blocking if not b.offloaded]
     found.extend(Blocking(o.line, f"{o.callee}()") for o in project.opens_directly(fid) if o.line not in streamed)
     found.extend(handed or ())
     if not found and not any(b.offloaded for b in work.blocking):
+        unsure = {line for line, _ in work.unverified}
         for name in work.used:
             lines = [line for line in function.name_uses.get(name, []) if line]
+            if lines and set(lines) <= unsure:
+                # handed only to calls the analysis cannot resolve (`await hooks.fire(db)` running
+                # coroutines a registry holds): unverified, as those calls are, never definite
+                continue
             found.append(Blocking(min(lines) if lines else function.line, f"uses the Session `{name}`"))
     return found
 
