@@ -21,6 +21,7 @@ from async_migrate.codemods.outcome import Blocking
 from async_migrate.codemods.phase2 import scheduled
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.serialised_reads import serialised_unverified, serialised_work
+from async_migrate.codemods.session_methods import session_method_calls
 from async_migrate.codemods.vocabulary import OFFLOADERS
 from async_migrate.codemods.vocabulary.sqlalchemy import (
     LAZY_RESULTS,
@@ -234,6 +235,17 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             head, dot, method = given.removeprefix("$").rpartition(".")
             if dot and given.startswith("$") and head in names and method in SESSION_IO_METHODS:
                 work.blocking.append(Blocking(call.line, f"{head}.{method}()", offloaded=True))
+    for call, subclass_method, _ in session_method_calls(project, fid):
+        # `db.get_or_404(...)` of a project Session subclass: its work at the call, and, a
+        # project method run on the Session as a helper is, offered for offloading
+        callee_module, callee = project.functions[subclass_method]
+        in_thread = call.offloaded or call.streamed
+        blocking = Blocking(call.line, f"{callee_module.name}.{callee.qualname}(...)", offloaded=in_thread)
+        work.blocking.append(blocking)
+        if not in_thread and call.index >= 0 and project.event_loop_need(subclass_method) is None:
+            work.helper_calls[call.index] = blocking
+        elif call.coroutine is not None and not call.offloaded:
+            work.in_coroutines.append(CoroutineWork(call.line, blocking.call, scope=call.coroutine))
     for line, text in _lazy_results_on_loop(project, function, names):
         work.blocking.append(Blocking(line, text))
     opened_lines = set(work.opened)

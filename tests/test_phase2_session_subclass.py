@@ -131,3 +131,94 @@ def test_a_reused_stack_without_the_subclass_blocks_a_route_calling_its_method(c
     reasons = " ".join(handler(document, "rename")["reasons"])
     assert handler(document, "rename")["action"] == "blocked", reasons
     assert "AsyncSession does not have" in reasons
+
+
+# A route declaring the subclass itself (`Annotated[AppSession, Depends(...)]`) and calling a
+# method of it that loads through `self.get`: that is the Session's own API, no model code, and
+# the method runs through `run_sync` as `rename_item` does. Before, phase two took AppSession for
+# a model class and blocked the route with AM247 "if the models are outside PATH, run the tool
+# with them under PATH", the models being under PATH.
+TYPED_ENGINE = ENGINE.replace(
+    "class AppSession(Session):\n",
+    """class AppSession(Session):
+    def get_or_404(self, model, ident):
+        from fastapi import HTTPException
+
+        obj = self.get(model, ident)
+        if obj is None:
+            raise HTTPException(status_code=404, detail="not found")
+        return obj
+
+    def save(self, obj):
+        self.add(obj)
+        self.commit()
+
+""",
+) + """
+
+from typing import Annotated
+
+from fastapi import Depends
+
+AppDep = Annotated[AppSession, Depends(get_db_session)]
+"""
+TYPED = """
+from db.engine import AppDep
+
+
+@router.post("/items")
+def create_item(name: str, db: session_dependency):
+    item = Item(name=name, owner_id=1)
+    db.add(item)
+    db.commit()
+    return {"id": item.id}
+
+
+@router.put("/items/{item_id}")
+def retitle(item_id: int, name: str, db: AppDep):
+    item = db.get_or_404(Item, item_id)
+    item.name = name
+    db.commit()
+    return {"id": item.id, "name": item.name}
+"""
+TYPED_SCRIPT = """
+created = client.post("/items", params={"name": "pen"}).json()
+renamed = client.put(f"/items/{created['id']}", params={"name": "ink"})
+missing = client.put("/items/999", params={"name": "none"})
+with Sync() as s:
+    rows = sorted(i.name for i in s.scalars(select(Item)).all())
+print(json.dumps({"renamed": renamed.json(), "missing": missing.status_code, "rows": rows}))
+"""
+SAVED = """
+from db.engine import AppDep
+
+
+@router.post("/items")
+def create_item(name: str, db: AppDep):
+    item = Item(name=name, owner_id=1)
+    db.save(item)
+    return {"id": item.id}
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_route_typed_as_the_subclass_runs_its_loading_method_through_run_sync(cli, service, kind):
+    root = service({"db/engine.py": TYPED_ENGINE, SUBSYSTEM: routes(TYPED)})
+    document = apply(cli, root)
+    reasons = " ".join(handler(document, "retitle")["reasons"])
+    assert handler(document, "retitle")["action"] == "migrate", reasons
+    assert "await db.run_sync(lambda sync_session: sync_session.get_or_404(Item, item_id))" in (
+        function(root, SUBSYSTEM, "retitle")
+    )
+    result = serve(root, kind, TYPED_SCRIPT)
+    assert result == {"renamed": {"id": 1, "name": "ink"}, "missing": 404, "rows": ["ink"]}
+
+
+def test_a_method_that_commits_blocks_naming_the_commit_not_the_models(cli, service):
+    root = service({"db/engine.py": TYPED_ENGINE, SUBSYSTEM: routes(SAVED)})
+    document = apply(cli, root)
+    entry = handler(document, "create_item")
+    reasons = " ".join(entry["reasons"])
+    assert entry["action"] == "blocked", reasons
+    assert "runs AppSession.save" in reasons and "self.commit()" in reasons, reasons
+    assert "outside PATH" not in reasons, reasons

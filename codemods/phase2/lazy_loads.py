@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import cast
 
-from async_migrate.codemods import facts
+from async_migrate.codemods import facts, session_methods
 from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.classes import Classes, project_classes
 from async_migrate.codemods.flow import INSTANCE, QUERY, split
@@ -1403,6 +1403,8 @@ class _Analysis:
         """Model code run on an object the flow cannot trace to a query (or traces to a
         dependency): judged by the member's name over every class that could be meant. `served`:
         how deep the field lies in the route's own response model (0: not one)."""
+        if how == "call" and "." not in written and self._session_method_expiry(root, fid, line, written, name):
+            return
         if how in ("read", "getattr", "call") and not self.members.named(name):
             return  # no class defines it: no candidate runs code, whatever the receiver is
         module, function = self.project.functions[fid]
@@ -1478,6 +1480,32 @@ class _Analysis:
                 self._member_risk(root, module, function, where, written, name, shown, summary, need.path,
                                   need.via, why, source, served,
                                   among=running if (not typed or mixed) and why == UNTRACED and not served else None)
+
+    def _session_method_expiry(self, root: FunctionId, fid: FunctionId, line: int, written: str, name: str) -> bool:
+        """`db.save(room)` on the route's Session, running a method of the project's Session
+        subclass that commits, rolls back or expires (`session_methods.method_expiry`): phase two
+        runs the method through `run_sync`, and what it expires, read after it, would load on the
+        event loop, which the reads-after-commit analysis does not follow into the method. Blocked
+        with that reason; True when so."""
+        for target in session_methods.targets(self.project, fid, written, name):
+            where = session_methods.method_expiry(self.project, target)
+            if where is None:
+                continue
+            module, function = self.project.functions[fid]
+            owner, method = self.project.functions[target]
+            message = (
+                f"`{written}.{name}()` runs {method.qualname} ({owner.path}:{method.line}), a method the project's "
+                f"Session subclass adds, which phase two runs through `run_sync`; it expires the Session's objects "
+                f"at {where}, and whether the code reads one of them after it (a load on the event loop, "
+                "MissingGreenlet under AsyncSession) is not followed into the method"
+            )
+            fix = (
+                f"commit, roll back or expire in the route itself (`{written}.commit()`), not inside `{name}()`, "
+                f"then run phase two again; or migrate the route by hand, refreshing what it reads after `{name}()`"
+            )
+            self._flow_risk(root, module, function, line or function.line, f"{written}.{name}", AM247, message, fix)
+            return True
+        return False
 
     def _unverified_member(
         self, root: FunctionId, module: facts.Module, function: facts.Function, where: int, written: str,

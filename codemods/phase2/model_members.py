@@ -359,7 +359,8 @@ class Members:
         """A base of `cls` outside PATH that may define attributes of its own, or map the class,
         as written. Not one of a library whose classes are never mapped (`vocabulary/unmapped.py`):
         `class Out(pydantic.v1.BaseModel)`, `class Chunk(Document)` of LangChain, `class
-        NotFound(Exception)` are no models, and their code reads nothing a Session loads."""
+        NotFound(Exception)` are no models, and their code reads nothing a Session loads; nor is a
+        Session class (`class DBSession(Session)`)."""
         for ancestor in self.classes.mro(cls):
             for base in self.classes.by_ref[ancestor][1].bases:
                 if self.classes.resolve(base) is not None or self._plain_base(base) or self.unmapped_base(base):
@@ -373,6 +374,10 @@ class Members:
         if self.project._unseen(ref) is not None:
             return False
         canonical = self.project.canonical(ref) or ref
+        if self.project.library_session(canonical) is not None:
+            # `class DBSession(Session)`: a Session class is never mapped, and what its methods
+            # read on `self` (`self.get`) is the Session's own API, which loads nothing lazily
+            return True
         top, dot, _ = canonical.partition(".")
         if not dot:
             return hasattr(builtins, top) and isinstance(getattr(builtins, top), type)
