@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import re
 import signal
 import socket
@@ -53,6 +54,10 @@ NO_LOG = "(no log)"
 # longer than scheduling noise does: the ratio cannot tell a blocked loop from a free one.
 MIN_HEAVY_MS = 10.0
 IDLE_MULTIPLE = 3.0
+# Other processes using more than this share of the machine's CPU while the heavy requests ran:
+# the light requests waited for a CPU as well as for the event loop. Two test workers on two
+# cores, one of them smoke's, leave the others half of it.
+BUSY_SHARE = 0.75
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
@@ -171,6 +176,9 @@ class Side:
     # lower bound of how long they waited, so the ratio is one too.
     light_timeouts: int = 0
     measurable: bool = True  # the heavy request is long enough for the ratio to mean something
+    # The share (0 to 1) of the machine's CPU that processes other than smoke and the side's server
+    # used while the heavy requests ran; None where the system does not tell (no /proc).
+    others_cpu: float | None = None
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -549,7 +557,36 @@ def _failure(result: Any) -> str:
     return f"answered {result[1]}"
 
 
-async def measure(port: int, s: Settings, label: str) -> Side:
+def _cpu_seconds(server_pid: int | None) -> tuple[float, float] | None:
+    """(the whole machine's busy CPU seconds, smoke's own and the server's), read from /proc on
+    Linux; None elsewhere or when it cannot be read."""
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            ticks = [int(x) for x in handle.readline().split()[1:9]]
+        hz = os.sysconf("SC_CLK_TCK")
+        ours = sum(os.times()[:2])  # this process: the client, all its threads
+        if server_pid is not None:
+            with open(f"/proc/{server_pid}/stat", encoding="ascii") as handle:
+                # after the command's parenthesised name: utime, stime, cutime, cstime are fields 14-17
+                fields = handle.read().rpartition(")")[2].split()
+            ours += sum(int(x) for x in fields[11:15]) / hz
+    except (OSError, ValueError, IndexError):
+        return None
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return (sum(ticks) - idle) / hz, ours
+
+
+def others_share(start: tuple[float, float] | None, end: tuple[float, float] | None, wall: float) -> float | None:
+    """The share of the machine's CPU other processes used between two `_cpu_seconds` readings
+    `wall` seconds apart, 0 to 1; None when either reading is missing."""
+    cores = os.cpu_count() or 1
+    if start is None or end is None or wall <= 0:
+        return None
+    others = (end[0] - start[0]) - (end[1] - start[1])
+    return min(1.0, max(0.0, others / (wall * cores)))
+
+
+async def measure(port: int, s: Settings, label: str, server_pid: int | None = None) -> Side:
     for _ in range(3):  # warm-up: imports, pool connections, compiled queries
         await answered(port, s.light, s, label, "during the warm-up")
     await answered(port, s.heavy, s, label, "during the warm-up")
@@ -588,10 +625,12 @@ async def measure(port: int, s: Settings, label: str) -> Side:
 
     # The heavy requests take up to --timeout, and a light one started just before they end as long.
     bound = 2 * s.timeout + 30
+    cpu_start = _cpu_seconds(server_pid)
     try:
         (heavy, wall), light = await asyncio.wait_for(asyncio.gather(heavy_all(), probe()), bound)
     except asyncio.TimeoutError:
         raise VerifyError(f"{label}: the loaded measurement did not finish within {bound:.0f} s") from None
+    others = others_share(cpu_start, _cpu_seconds(server_pid), wall)
     heavy_ok = [r[0] for r in heavy if not isinstance(r, BaseException) and r[1] < 400]
     light_ok = [r[0] for r in light if not isinstance(r, BaseException) and r[1] < 400]
     # A light request with no answer within --timeout while the heavy ones ran waited at least that
@@ -606,7 +645,7 @@ async def measure(port: int, s: Settings, label: str) -> Side:
         heavy_errors=s.concurrency - len(heavy_ok), heavy_wall_s=wall, heavy_solo_ms=solo_ms,
         heavy_throughput=len(heavy_ok) / wall if wall > 0 else math.nan,
         loop_blocked_ratio=loaded.max_ms / solo_ms if solo_ms > 0 and loaded.count else math.nan,
-        light_timeouts=len(timed_out),
+        light_timeouts=len(timed_out), others_cpu=others,
     )
     if timed_out:
         side.notes.append(
@@ -631,6 +670,13 @@ async def measure(port: int, s: Settings, label: str) -> Side:
         # Measured under less load than asked for, or on the answers that came: a lower ratio here
         # would be no evidence that the loop is free.
         side.measurable = False
+    if others is not None and others > BUSY_SHARE:
+        side.measurable = False
+        side.notes.append(
+            f"other processes used {others:.0%} of the machine's CPU while the heavy requests ran: the light "
+            "requests waited for a CPU as well as for the event loop, so the loop-blocked ratio means nothing "
+            "here (it may be high with a free loop); rerun when the machine is quiet"
+        )
     idle_p95 = side.idle.p95_ms
     needed = max(MIN_HEAVY_MS, IDLE_MULTIPLE * idle_p95)
     if not solo_ms >= needed:
@@ -728,7 +774,8 @@ def smoke(s: Settings, step: Callable[[str], None] = lambda _: None) -> SmokeRes
                     step(f"{label}: {s.concurrency} x {s.heavy} while {s.light} runs every "
                          f"{s.interval * 1000:g} ms on port {server.port}")
                     try:
-                        setattr(result, label, asyncio.run(measure(server.port, s, label)))
+                        pid = server.proc.pid if server.proc is not None else None
+                        setattr(result, label, asyncio.run(measure(server.port, s, label, pid)))
                     except RequestTimeout:
                         raise  # one line: the server's log and where it runs do not tell why
                     except VerifyError as error:
