@@ -242,3 +242,44 @@ def test_a_state_accessor_does_not_disagree_with_a_committing_dependency(cli, pr
         assert "await session.commit()" in read(root, "db.py")
         paths = [("/notes", "a"), ("/state-notes", "b")]
         assert serve(root, url, paths) == {"codes": [200, 200], "count": {"n": 2}, "stored": ["a", "b"]}
+
+
+HEALTH = """
+
+@app.get("/health")
+async def health():
+    return {"ok": True}
+"""
+STATE_COUNT = """
+
+@app.get("/state-count")
+def state_count(db: Session = Depends(get_request_db)):
+    return {"n": db.scalar(select(func.count(Note.id)))}
+"""
+
+
+def test_a_subsystem_reaching_no_session_dependency_is_not_blocked_by_the_middlewares(cli, project):
+    # main.py's only route uses no session dependency: `get_request_db`, which only routers/other.py
+    # injects, is no part of its requests and blocks nothing of it (it blocked the whole subsystem).
+    root = project({
+        "db.py": ENGINE, "deps.py": DEPS, "models.py": MODELS, "main.py": MAIN + HEALTH,
+        "routers/__init__.py": "", "routers/other.py": OTHER, "routers/notes.py": NOTES,
+    })
+    document = run(cli, root, subsystem="main.py")
+    assert document["subsystem"]["global_blockers"] == [], document["subsystem"]
+    assert document["subsystem"]["blockers"] == [], document["subsystem"]
+    assert handler(document, "health")["action"] == "unchanged", handler(document, "health")
+
+
+def test_near_miss_a_subsystem_route_reaching_the_middlewares_session_stays_blocked(cli, project):
+    head = "from fastapi import Depends\nfrom sqlalchemy import func, select\nfrom sqlalchemy.orm import Session\n\n" \
+        "from models import Note\nfrom routers.other import get_request_db\n"
+    root = project({
+        "db.py": ENGINE, "deps.py": DEPS, "models.py": MODELS, "main.py": head + MAIN + HEALTH + STATE_COUNT,
+        "routers/__init__.py": "", "routers/other.py": OTHER, "routers/notes.py": NOTES,
+    })
+    document = run(cli, root, subsystem="main.py")
+    found = handler(document, "state_count")
+    assert found["action"] == "blocked" and found["codes"] == ["AM264"], found
+    assert "`get_request_db` does not open a Session" in found["reasons"][0], found
+    assert document["files_changed"] == []

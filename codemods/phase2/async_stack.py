@@ -1113,7 +1113,12 @@ class _Analysis:
         config = self.config
         dependency = self._found_dependency
         reused = (dependency.module, dependency.function) if dependency is not None and dependency.function else None
-        providers = [self.project.functions[fid] for fid in self._providers()]
+        # A subsystem's stack is blocked only by what its routes reach: a dependency only other
+        # routers inject (the fallback `_providers` copies the stack from) is no part of its requests.
+        reached = self._route_dependencies() if self.modules is not None else None
+        providers = [
+            self.project.functions[fid] for fid in self._providers() if reached is None or fid in reached
+        ]
         name = dependency.name if dependency is not None else config.async_dependency
         from_state = stack_extras.request_state_blockers(self.project, texts, providers, name)
         for module, function, message in from_state:
