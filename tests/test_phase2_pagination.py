@@ -11,6 +11,7 @@ import pytest
 from test_phase2_rules import apply, dedent, function, handler, read
 from test_phase2_soundness import HEAD, KINDS, SUBSYSTEM, serve, service
 from test_phase2_soundness import MODELS as SOUND_MODELS
+from test_phase2_unverified_on_loop import EVENTS
 
 __all__ = ["service"]  # the fixture, used by name
 
@@ -256,3 +257,38 @@ def test_near_miss_a_transformer_replacing_the_items_leaves_the_page_untraced(cl
     })
     found = handler(apply(cli, root), "items_page")
     assert (found["action"], found["codes"]) == ("blocked", ["AM222"]), found
+
+
+def on_the_loop(document: dict) -> list[str]:
+    return [n for n in document["subsystem"]["follow_ups"] if "now runs on the event loop" in n]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_page_the_rewrite_awaits_gets_no_follow_up_that_check_reports_it(cli, service, kind):
+    # `paginate(db, ...)` becomes `await apaginate(db, ...)`: nothing unverified is left on the
+    # loop, and check agrees (the follow-up said "hands the Session to ...paginate ... AM304").
+    root = service({
+        "models.py": MODELS, "main.py": MAIN, "schemas.py": SCHEMAS,
+        SUBSYSTEM: paged_items(PAGED["inline"][0], model="ItemName"),
+    })
+    document = apply(cli, root)
+    assert handler(document, "items_page")["action"] == "migrate"
+    assert on_the_loop(document) == [], document["subsystem"]["follow_ups"]
+    assert [f["code"] for f in cli.json("check", root)["findings"] if f["code"] == "AM304"] == []
+    result = serve(root, kind, SEED_AND_READ)
+    assert (result["status"], result["body"]["items"], result["body"]["total"]) == (200, [{"name": "cup"}], 2)
+
+
+def test_near_miss_a_page_beside_an_unverified_call_names_that_call(cli, service):
+    body = 'events.dispatch("paged", "page")\n' + PAGED["inline"][0]
+    text = paged_items(body, model="ItemName").replace(
+        "from schemas import ItemName, ItemOut", "import events\nfrom schemas import ItemName, ItemOut"
+    )
+    root = service({"models.py": MODELS, "main.py": MAIN, "schemas.py": SCHEMAS, "events.py": EVENTS, SUBSYSTEM: text})
+    document = apply(cli, root)
+    assert handler(document, "items_page")["action"] == "migrate"
+    (note,) = on_the_loop(document)
+    assert "items_page now runs on the event loop" in note and "dispatch -> `handler()`" in note, note
+    assert "paginate" not in note, note
+    checked = [f["function"] for f in cli.json("check", root)["findings"] if f["code"] == "AM304"]
+    assert checked == ["items_page"], checked

@@ -1280,7 +1280,7 @@ def compute(
             ref for fid in moving if (holder := holders.holder_of(project, fid)) is not None for ref in holder.family
         }
         closure.protocol_methods, closure.follow_ups = protocols.plan(project, moving, in_place, families)
-        closure.follow_ups.extend(_unverified_on_the_loop(project, closure.migrated_routes))
+        closure.follow_ups.extend(_unverified_on_the_loop(project, closure.migrated_routes, moving | in_place))
         closure.follow_ups.extend(loop_io.follow_ups(project, closure.migrated_routes))
     return closure
 
@@ -2906,15 +2906,22 @@ def _dependency_way(
     return " -> ".join(f"dependency {_name(project, step)}" if step in dependency else _name(project, step) for step in way)
 
 
-def _unverified_on_the_loop(project: Project, routes: Iterable[FunctionId]) -> list[str]:
+def _unverified_on_the_loop(
+    project: Project, routes: Iterable[FunctionId], rewritten: set[FunctionId]
+) -> list[str]:
     """Routes that ran in the threadpool (`def`) and reach a call the analysis cannot verify (a
     domain event handler taken from a registry, a method of an object built by unseen code): moved
-    onto the event loop, that call runs there now, and `check` reports it (AM304)."""
+    onto the event loop, that call runs there now, and `check` reports it (AM304). Not a library
+    call the rewrite maps to its async form in the functions it rewrites (`rewritten`): `paginate(db,
+    q)` becomes `await apaginate(db, q)`, which check does not report."""
     notes = []
     for route in sorted(routes):
         module, function = project.functions[route]
         chain = project.unverified_chains.get(route)
         if function.is_async or not chain:
+            continue
+        chain = _unverified_left(project, route, rewritten, chain)
+        if not chain:
             continue
         notes.append(
             f"{module.path}:{function.line}: {function.qualname} now runs on the event loop, and so does what it "
@@ -2922,6 +2929,46 @@ def _unverified_on_the_loop(project: Project, routes: Iterable[FunctionId]) -> l
             "is shown to do no synchronous Session work or blocking I/O (or run it with `run_in_threadpool`)"
         )
     return notes
+
+
+def _unverified_left(
+    project: Project, route: FunctionId, rewritten: set[FunctionId], chain: list[str]
+) -> list[str] | None:
+    """`chain` (the route's unverified chain), unless the route reaches a library call the rewrite
+    maps (`paginate` -> `await apaginate`) in a function it rewrites: then the chain to an unverified
+    call left as it was, or None when the mapped calls were all there was. Walks only functions on
+    unverified chains, from the route down."""
+    mappings = project.call_mappings
+    chains = project.unverified_chains
+    mapped_any = False
+    left: list[str] | None = None
+    came: dict[FunctionId, FunctionId | None] = {route: None}
+    queue = [route]
+    for current in queue:
+        _, function = project.functions[current]
+        mapped = {
+            call.line for call in function.calls if project.canonical(call.callee) in mappings
+        } if current in rewritten else set()
+        own = project.own_unverified(current)
+        mapped_any = mapped_any or any(line in mapped for line, _ in own)
+        found = next((text for line, text in own if line not in mapped), None)
+        if found is not None and left is None:
+            way: list[str] = [found]
+            at = came[current]
+            step = current
+            while at is not None:
+                way.insert(0, project.functions[step][1].qualname)
+                step, at = at, came[at]
+            left = way
+        for edge in project.all_calls_from.get(current, ()):
+            callee = edge.callee
+            if edge.call.offloaded or callee in came or callee not in chains or project.functions[callee][1].is_async:
+                continue
+            came[callee] = current
+            queue.append(callee)
+    if not mapped_any or left is None and any(step.startswith("@") for step in chain):
+        return chain  # nothing mapped, or a decorator's wrapper on the way, which the walk does not follow
+    return left
 
 
 def _where(project: Project, fid: FunctionId, line: int) -> str:
