@@ -1952,7 +1952,12 @@ def blocking_calls(project: Project, handler: Handler, work: SessionWork | None 
         work = session_work(project, handler.id)
     if not work.any:
         return []
-    handed = [Blocking(c.line, f"{c.callee}(...)") for c in session_handoffs(project, handler.id) if not c.offloaded]
+    # Project code outside PATH handed the Session (`UnreadContext(db)`) may only keep it: its
+    # call is among the unverified ones (`Project.own_unverified`), not definite work.
+    handed = [
+        Blocking(c.line, f"{c.callee}(...)") for c in session_handoffs(project, handler.id)
+        if not c.offloaded and project._unseen(c.callee) is None
+    ]
     found = own_blocking(project, handler.id, work, streamed_lines(function), handed)
     if found:
         # what that Session loaded, read on the loop: its lazy loads block there too (the response's

@@ -149,6 +149,9 @@ class SessionWork:
     # Members of the returned object a route's response model reads while FastAPI serialises it
     # (`AccountOut.entry_count` on an Account whose property queries): (line, field, chain).
     serialised: list[tuple[int, str, list[str]]] = field(default_factory=list)
+    # Lines handing the Session to a helper that only keeps it (`ShopContext(db)`, its `__init__`
+    # storing `self.db = db`): a use, but no work there.
+    stored: list[int] = field(default_factory=list)
 
     @property
     def any(self) -> bool:
@@ -208,7 +211,7 @@ def _copy(work: SessionWork) -> SessionWork:
     return SessionWork(
         work.params, work.used, work.unused, work.opened, work.opening_callees, work.passes_to, blocking,
         helper_calls, work.in_coroutines, work.own, work.reached, work.unverified, work.decorated, work.maybe,
-        work.serialised,
+        work.serialised, work.stored,
     )
 
 
@@ -317,6 +320,7 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
             if not opens and works is None and (
                 stores_only(project, edge.callee) or keeps_for_readers(project, edge) or no_io_only(project, edge.callee)
             ):
+                work.stored.append(edge.call.line)
                 continue
         handed = id(edge.call) in held or bool(closure_names & set(edge.session_args.values()))
         if handed and not opens and works is None and any(line == edge.call.line for line, _ in work.own):
@@ -431,7 +435,8 @@ def own_blocking(
     calls not offloaded, the Sessions it opens (but at `streamed` lines), what it hands on
     (`handed`: calls handing the Session to code outside the project); when none and nothing is
     offloaded, the first use of each Session it uses in a way the index cannot name (but one used
-    only at calls it cannot resolve, `work.unverified`: unverified, not definite)."""
+    only at calls it cannot resolve, `work.unverified`: unverified, not definite; or only handed to
+    helpers that keep it, `work.stored`: no work)."""
     _, function = project.functions[fid]
     found = [b for b in work.blocking if not b.offloaded]
     found.extend(Blocking(o.line, f"{o.callee}()") for o in project.opens_directly(fid) if o.line not in streamed)
@@ -440,9 +445,10 @@ def own_blocking(
         unsure = {line for line, _ in work.unverified}
         for name in work.used:
             lines = [line for line in function.name_uses.get(name, []) if line]
-            if lines and set(lines) <= unsure:
+            if lines and set(lines) <= unsure | set(work.stored):
                 # handed only to calls the analysis cannot resolve (`await hooks.fire(db)` running
-                # coroutines a registry holds): unverified, as those calls are, never definite
+                # coroutines a registry holds): unverified, as those calls are, never definite; or
+                # only to helpers that keep it (`return ShopContext(db)`): no work at all
                 continue
             found.append(Blocking(min(lines) if lines else function.line, f"uses the Session `{name}`"))
     return found
