@@ -3530,11 +3530,11 @@ def _inverse(project: Project, owner: str, attribute: str) -> str | None:
 
 
 def _relationships(project: Project, owner: str) -> set[str]:
-    """The relationship attributes `owner` declares or inherits."""
+    """The relationship attributes `owner` declares or inherits, and the backrefs other classes give it."""
+    from async_migrate.codemods.backrefs import project_backrefs
     from async_migrate.codemods.classes import project_classes
 
-    classes = project_classes(project)
-    return {name for ancestor in classes.mro(owner) for name in classes.by_ref[ancestor][1].relationships}
+    return project_backrefs(project_classes(project)).names(owner)
 
 
 def members_flow(project: Project) -> Any:

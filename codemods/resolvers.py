@@ -219,8 +219,7 @@ def _lazy_reads(project: Project, handler: Handler) -> list[tuple[int, str]]:
 
 
 def _relationship(classes: Classes, model: str, name: str) -> str | None:
-    for ref in classes.mro(model):
-        strategy = classes.by_ref[ref][1].relationships.get(name)
-        if strategy is not None:
-            return str(strategy)
-    return None
+    """Its strategy when `name` is a relationship of `model`: declared, or a backref another class declares."""
+    from async_migrate.codemods.backrefs import project_backrefs
+
+    return project_backrefs(classes).relationship(model, name)

@@ -503,7 +503,7 @@ def test_option_on_a_subclass_credits_the_inherited_relationship(app):
     assert risks(app(helper, SUMMARY_ROUTE, extra={"models/ebook.py": dedent(extra_model)})) == []
 
 
-def test_backref_names_are_relationships_of_an_unknown_class(app):
+def test_backref_names_are_relationships_of_the_class_they_land_on(app):
     extra_model = """
     from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -515,6 +515,32 @@ def test_backref_names_are_relationships_of_an_unknown_class(app):
 
         id: Mapped[int] = mapped_column(primary_key=True)
         books = relationship("Book", backref="publisher")
+    """
+    helper = """
+    def describe(session: Session, book_id: int) -> dict:
+        book = session.get(Book, book_id)
+        return {"publisher": book.publisher.id}
+    """
+    found = risks(app(helper, SUMMARY_ROUTE, extra={"models/publisher.py": dedent(extra_model)}))
+    assert summary(found) == [("attribute", "describe", "book.publisher")]
+    assert found[0].owner == "models.book.Book"
+    assert "Book.publisher (the backref Publisher declares)" in found[0].message
+    assert "selectinload(Book.publisher)" in found[0].fix
+
+
+def test_a_backref_whose_class_is_unknown_is_one_of_any_class(app):
+    # the relationship carrying it names no class the tool finds: where it lands is unknown
+    extra_model = """
+    from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+    from models.book import Base
+
+
+    class Publisher(Base):
+        __tablename__ = "publishers"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        books = relationship("Nowhere", backref="publisher")
     """
     helper = """
     def describe(session: Session, book_id: int) -> dict:

@@ -17,6 +17,7 @@ from enum import Enum
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.objects import Term
+from async_migrate.codemods.backrefs import project_backrefs, relationship_target
 from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.phase2.validations import validation
 from async_migrate.codemods.project import FunctionId, Project
@@ -204,24 +205,14 @@ class Flow:
     def target(self, owner: str, attribute: str) -> str | None:
         """The class a relationship of `owner` points to: its `Mapped[...]` annotation, else the
         class its first argument names; a backref points back to the class declaring it."""
+        backrefs = project_backrefs(self.classes)
         for ancestor in self.classes.mro(owner):
             _, declared = self.classes.by_ref[ancestor]
             if attribute in declared.relationships:
-                annotation = declared.annotations.get(attribute, ())
-                for ref in annotation:
-                    found = self.classes.resolve(ref)
-                    if found is not None:
-                        return found
-                target = self.classes.mapped(declared.targets.get(attribute))
-                if target is None:
-                    # `Mapped[list["Review"]]` naming a class of another module it does not import:
-                    # the mapper registry finds it by its name
-                    named = [found for ref in annotation if (found := self.classes.mapped(ref)) is not None]
-                    target = named[0] if len(named) == 1 else None
-                return target
-        for ref, (_, declared) in self.classes.by_ref.items():
-            if attribute in declared.backrefs and self._backref_lands_on(declared, attribute, owner):
-                return ref
+                return relationship_target(self.classes, declared, attribute)
+            backref = backrefs.on(ancestor).get(attribute)
+            if backref is not None:
+                return backref.declared_in
         return None
 
     def relationship(self, owner: str, attribute: str) -> str | None:
@@ -255,22 +246,7 @@ class Flow:
         return strategy
 
     def _relationship(self, owner: str, attribute: str) -> str | None:
-        for ancestor in self.classes.mro(owner):
-            _, declared = self.classes.by_ref[ancestor]
-            if attribute in declared.relationships:
-                return declared.relationships[attribute]
-        for _, (__, declared) in self.classes.by_ref.items():
-            if attribute in declared.backrefs and self._backref_lands_on(declared, attribute, owner):
-                return declared.backrefs[attribute]
-        return None
-
-    def _backref_lands_on(self, declared: facts.ClassFacts, attribute: str, owner: str) -> bool:
-        # The backref lives on the class the relationship points to; the pre-pass does not
-        # record which relationship carries it, so any relationship target counts.
-        mro = self.classes.mro(owner)
-        return any(
-            self.classes.resolve(ref) in mro for refs in declared.annotations.values() for ref in refs
-        ) or any(self.classes.mapped(ref) in mro for ref in declared.targets.values())
+        return project_backrefs(self.classes).relationship(owner, attribute)
 
     def annotated(self, fid: FunctionId, terms) -> frozenset[str] | None:
         """The mapped classes the objects of `terms` can be, by the return annotations of the

@@ -20,6 +20,7 @@ from typing import cast
 
 from async_migrate.codemods import facts, session_methods
 from async_migrate.codemods.astcollect.syntax import dotted
+from async_migrate.codemods.backrefs import project_backrefs
 from async_migrate.codemods.classes import Classes, project_classes
 from async_migrate.codemods.flow import INSTANCE, QUERY, split
 from async_migrate.codemods.generic_models import returned_models
@@ -180,10 +181,11 @@ class LazyLoads:
 
 @dataclass(frozen=True, slots=True)
 class _Relationship:
-    owner: str | None  # declaring class; None for a backref (declared on the other side)
+    owner: str | None  # the class it is a relationship of; None for a backref the tool cannot place
     attribute: str
     strategy: str
     declared_in: str  # the class whose body declares it (for backrefs: the other class)
+    backref: bool = False
 
     @property
     def lazy(self) -> bool:
@@ -376,8 +378,16 @@ def _relationships(classes: Classes) -> dict[str, list[_Relationship]]:
     for ref, (_, declared) in classes.by_ref.items():
         for attribute, strategy in declared.relationships.items():
             found.setdefault(attribute, []).append(_Relationship(ref, attribute, strategy, ref))
-        for attribute, strategy in declared.backrefs.items():
-            found.setdefault(attribute, []).append(_Relationship(None, attribute, strategy, ref))
+    backrefs = project_backrefs(classes)
+    for landing, backref in backrefs.placed():
+        found.setdefault(backref.attribute, []).append(
+            _Relationship(landing, backref.attribute, backref.strategy, backref.declared_in, backref=True)
+        )
+    for attribute, unplaced in backrefs.unplaced.items():
+        for backref in unplaced:
+            found.setdefault(attribute, []).append(
+                _Relationship(None, attribute, backref.strategy, backref.declared_in, backref=True)
+            )
     return found
 
 
@@ -2257,6 +2267,9 @@ class _Analysis:
     def _name(self, c: _Relationship) -> str:
         if c.owner is None:
             return f"the backref {c.attribute!r} declared on {self.classes.short(c.declared_in)}"
+        if c.backref:  # found in no body of its class: say where it is declared
+            lazy = "" if c.strategy == "select" else f", lazy={c.strategy!r}"
+            return f"{self.classes.short(c.owner)}.{c.attribute} (the backref {self.classes.short(c.declared_in)} declares{lazy})"
         lazy = "" if c.strategy == "select" else f" (lazy={c.strategy!r})"
         return f"{self.classes.short(c.owner)}.{c.attribute}{lazy}"
 

@@ -19,6 +19,7 @@ from typing import cast
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect.syntax import dotted
+from async_migrate.codemods.backrefs import project_backrefs
 from async_migrate.codemods.classes import Classes
 from async_migrate.codemods.flow import REGISTRY, SESSION
 from async_migrate.codemods.phase2.eager_flow import Flow, Origin, OriginKind, Path
@@ -195,11 +196,13 @@ class Members:
         return self._write_listeners
 
     def _bound_names(self, cls: str) -> tuple[str, ...]:
-        """Every attribute name the class statements of `cls` and its project bases bind."""
+        """Every attribute name the class statements of `cls` and its project bases bind, and the
+        backrefs other classes give it."""
         names: dict[str, None] = {}
+        backrefs = project_backrefs(self.classes)
         for ancestor in self.classes.mro(cls):
             _, declared = self.classes.by_ref[ancestor]
-            names.update(dict.fromkeys((*declared.names, *declared.relationships)))
+            names.update(dict.fromkeys((*declared.names, *declared.relationships, *backrefs.on(ancestor))))
         return tuple(n for n in names if not n.startswith("__"))
 
     def listening(self, name: str) -> list[str]:

@@ -12,7 +12,8 @@ only (`facts.ClassFacts`, `facts.Function.eager` / `.attributes`, `facts.Decorat
 What is a lazy relationship: every `relationship(...)` (also `Mapped[...] = relationship(...)`,
 `relation`, `dynamic_loader`, sqlmodel's `Relationship(sa_relationship_kwargs={"lazy": ...})`)
 declared in a class body of a collected module, and every `backref="name"` /
-`backref=backref("name", lazy=...)` (owner unknown: it lives on the other class). Lazy
+`backref=backref("name", lazy=...)`, a relationship of the class the relationship carrying it
+points to (`codemods/backrefs.py`; of any class when the tool cannot find that one). Lazy
 strategies: "select" (the default, also `lazy=True`), "dynamic" (not usable with AsyncSession at
 all: no option makes it safe, it is always reported, AM221), and any strategy the pre-pass cannot
 read (a variable). Safe: "selectin", "joined", "subquery", "immediate" (loaded with the parent by
