@@ -802,6 +802,21 @@ class _Analysis:
             found = self._model_calls[fid] = _ModelCalls(tuple(validated), tuple(encoded))
         return found
 
+    def _built_schema(self, function: facts.Function, term: tuple) -> bool:
+        """Whether the returned `term` is a project schema (no mapped class) built from keywords
+        (`RoomStats(room_id=room_id, messages=n)`), or one of them (`a if c else b`)."""
+        if term[0] in ("tuple", "any"):
+            return bool(term[1]) and all(self._built_schema(function, t) for t in term[1])
+        if term[0] != "call":
+            return False
+        call = next((c for c in function.calls if c.index == term[1]), None)
+        if call is None or call.nested or not call.callee or function.keywords.get(call.index) is None:
+            return False
+        if call.unpacks_keywords or call.splatted or any(a.keyword is None for a in call.args):
+            return False  # `Out(*values)`, `Out(**row)`: fields the analysis cannot name
+        model = self.classes.resolve(call.callee)
+        return model is not None and bool(self.classes.fields(model)) and self._names().validates(model)
+
     def _built(
         self, root: FunctionId, module: facts.Module, function: facts.Function, fid: FunctionId, call: facts.Call,
         eager: dict[str, _Eager],
@@ -2301,6 +2316,12 @@ class _Analysis:
             return
         if function.results and all(response_object(self.project, function, term) for term in function.results):
             # `return StreamingResponse(rows)`: FastAPI sends a Response as it is, serialising nothing
+            return
+        if self.flow is None and function.results and all(self._built_schema(function, term) for term in function.results):
+            # `return RoomStats(room_id=room_id, messages=n)`: a schema built from keywords holds what
+            # it validated where the call ran; serialising it reads no ORM object. (With the flow,
+            # `_serialise` follows each keyword's value instead.) Without it, the walk below would
+            # judge the fields by name, on any class declaring a relationship of that name.
             return
         self._type_args = set(refs)
         models = [ref for ref in dict.fromkeys(self.classes.resolve(r) for r in refs) if ref is not None]
