@@ -331,6 +331,7 @@ def _judge(project: Project, handler: Handler) -> _Judgement:
         _task_scoped_in_threadpool(project, handler),
         _registry_in_worker(project, handler),
         _registry_after_remove(project, handler),
+        _unresolved_factory_dependency(project, handler),
     )
     pragma = parse_pragma(handler.function.pragma)
     for finding in found:
@@ -1278,7 +1279,7 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
         calls = []
         working = False  # a coroutine lost here does Session work
         for ref, line, unread in module.called:
-            for target in project.flow.ref_functions(ref) if unread else ():
+            for target in project.flow.called_functions(ref) if unread else ():
                 text = _lost_coroutine(project, target)
                 working = working or text is not None and _does_session_work(project, target)
                 if text is not None and all(b.line != line or b.call != text for b in calls):
@@ -1286,7 +1287,7 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
         for ref, line, name, reads in module.kept_called:
             if _global_read_elsewhere(project, module, name):
                 continue
-            for target in project.flow.ref_functions(ref):
+            for target in project.flow.called_functions(ref):
                 text = _lost_coroutine(project, target)
                 if text is None:
                     continue
@@ -1456,6 +1457,30 @@ def _check_tasks(project: Project, handler: Handler, result: CheckResult, *, tas
     function = handler.function
     finding = Finding(AM306, handler, handler.module.path, function.line, function.qualname, *outside)
     return _report(result, finding, parse_pragma(function.pragma))
+
+
+def _unresolved_factory_dependency(project: Project, handler: Handler) -> Finding | None:
+    """AM304 for a `def` route or dependency given a dependency by a call of a project function
+    whose result the analysis cannot resolve (`Depends(require("admin"))`): FastAPI runs what the
+    call returns on the event loop when it is a coroutine function (an `async def __call__`), so
+    that dependency's Session work is unverified, never clean."""
+    if handler.kind not in _ROUTE_OR_DEPENDENCY:
+        return None
+    unresolved = unresolved_dependencies(project, handler, factories=True)
+    if not unresolved:
+        return None
+    function = handler.function
+    more = f" (and {len(unresolved) - 1} more)" if len(unresolved) > 1 else ""
+    return _handler_finding(
+        AM304, handler,
+        f"def {_kind(handler)} runs the dependency `{unresolved[0]}`{more}, the result of a project function "
+        "the analysis cannot resolve to a project function or an instance of a project class with "
+        "`__call__`: FastAPI runs it on the event loop if it is a coroutine function, so its Session work "
+        "is unverified; declare the factory's return type (`-> Checker`), or acknowledge it with "
+        "`# async-migrate: ignore[AM304] reason`",
+        [Blocking(function.line, unresolved[0])],
+        "unchanged",
+    )
 
 
 def _def_on_loop(project: Project, handler: Handler) -> Finding | None:

@@ -1960,6 +1960,22 @@ class Flow:
         module-level instance (`app.crud.user.get`, through the class order)."""
         return self._functions(self.ref(ref))[0]
 
+    def called_functions(self, ref: str) -> list[FunctionId]:
+        """Project functions calling a module-level reference runs: those of `ref_functions`, and
+        the `__call__` of a project instance it holds (`checker(1, db)` for a module-level
+        `checker = Access(write=True)`, or an imported one); `Access()` (a call's result, as the
+        facts spell `Access(write=True)(1, db)`) names the instance the call builds."""
+        if ref.endswith("()"):
+            values = self._call(self.ref(ref[:-2]), None, _short(ref[:-2]))
+            found: list[FunctionId] = []
+        else:
+            values = self.ref(ref)
+            found = self._functions(values)[0]
+        for value in values:
+            if value.kind == INSTANCE and isinstance(value.target, str) and value.target in self.classes.by_ref:
+                found.extend(m for m in self.classes.method(value.target, "__call__")[0] if m not in found)
+        return found
+
     def _functions(self, values: Values) -> tuple[list[FunctionId], bool]:
         found: list[FunctionId] = []
         certain = True

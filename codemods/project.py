@@ -1093,9 +1093,12 @@ class Project:
         if ref.endswith("()") and self.function(ref[:-2]) is not None:
             # `Depends(counter_factory(Job))`: FastAPI runs the nested function the factory returns
             nested = self._made_endpoint(ref[:-2], 0)
-            found_nested = [] if nested is None else [(nested[0].name, nested[1].key)]
-            self._dependency_callables[ref] = found_nested
-            return found_nested
+            if nested is not None:
+                found_nested = [(nested[0].name, nested[1].key)]
+                self._dependency_callables[ref] = found_nested
+                return found_nested
+            # `Depends(require("admin"))` for `def require(perm) -> Check: return Check(perm)`: no
+            # nested function, so what the factory returns is read below, an instance's `__call__`
         made = self._made_by(ref)
         if made is not None and self.canonical(made.ref) in PARTIALS and made.args and made.args[0].ref:
             # `get_repo = partial(get_repository, Repo)`, `Depends(get_repo)`: FastAPI calls

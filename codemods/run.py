@@ -165,7 +165,9 @@ def collect_project(
                 # names it, and may hold no marker either.
                 named = unread_names.caller_words(modules) if callers else ()
                 if route_callers:
-                    named = (*named, *_route_names(modules, config))
+                    # and a script, a test or a fixture calling an instance of a class whose
+                    # `__call__` may move (`checker(1, db)`, `Access(write=True)(1, db)`): AM268
+                    named = (*named, *_route_names(modules, config), *sorted(unread_names.callable_words(modules)))
                 words = tuple(word for word in dict.fromkeys(named) if word not in asked)
                 asked.update(words)
                 parsed = {module.path for module in modules}

@@ -95,7 +95,7 @@ def caller_words(modules: Iterable[facts.Module]) -> tuple[str, ...]:
                 continue
             if all(decorator.callee in METHOD_DECORATORS for decorator in function.decorators):
                 names.add(name)
-    names.update(_instance_names(modules))
+    names.update(callable_words(modules, coroutines=True))
     # a global is asked for only when what it keeps may be one of those (the callee's last name)
     names.update(
         held for module in modules for callee, _, held, _ in module.kept_called if callee.rpartition(".")[2] in names
@@ -103,16 +103,18 @@ def caller_words(modules: Iterable[facts.Module]) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _instance_names(modules: Iterable[facts.Module]) -> set[str]:
-    """The module-level names bound to an instance of a class whose `__call__` is a coroutine
-    function (`load_answer = AnswerLoader()`, a subclass's too): a test calls it by that name
-    (`asyncio.run(load_answer(0, db))`), never by `__call__`. Classes match by their last name: a
-    word to look for, not a resolution."""
+def callable_words(modules: Iterable[facts.Module], coroutines: bool = False) -> set[str]:
+    """The names of the classes defining `__call__` (with `coroutines`, as a coroutine function),
+    their subclasses', and the module-level names bound to an instance of one (`load_answer =
+    AnswerLoader()`): a test or a script calls the instance by that name (`asyncio.run(load_answer(0,
+    db))`), or builds one by the class's (`Access(write=True)(1, db)`), never by `__call__`.
+    Classes match by their last name: a word to look for, not a resolution."""
     modules = list(modules)
     classes = {
         function.qualname.rpartition(".")[0].rpartition(".")[2]
         for module in modules for function in module.functions
-        if function.name == "__call__" and function.is_async and not function.is_generator and "." in function.qualname
+        if function.name == "__call__" and (function.is_async and not function.is_generator or not coroutines)
+        and "." in function.qualname
     }
     bases = [(c.name, {base.rpartition(".")[2] for base in c.bases}) for module in modules for c in module.classes]
     grown = True
@@ -122,7 +124,7 @@ def _instance_names(modules: Iterable[facts.Module]) -> set[str]:
             if name not in classes and above & classes:
                 classes.add(name)
                 grown = True
-    return {
+    return classes | {
         name for module in modules for name, value in module.values.items()
         if value.kind == "call" and value.ref is not None and value.ref.rpartition(".")[2] in classes
     }

@@ -25,9 +25,12 @@ from async_migrate.codemods.vocabulary.fastapi import DEPENDS
 _MARKERS = frozenset(ref.rsplit(".", 1)[-1] for ref in DEPENDS)
 
 
-def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
+def unresolved_dependencies(project: Project, handler: Handler, factories: bool = False) -> list[str]:
     """The dependencies FastAPI runs for a handler that the analysis cannot resolve, as written
-    (`Depends(verify_prod)`), in the order met, nearest first."""
+    (`Depends(verify_prod)`), in the order met, nearest first. With `factories`, only those given
+    as the call of a project function (`Depends(require("admin"))` for a `require` returning what
+    the analysis cannot read): FastAPI runs what it returns, maybe a coroutine function, even for
+    a `def` route."""
     from async_migrate.codemods.phase2.dependencies import (
         _routes,
         dependency_function,
@@ -37,7 +40,9 @@ def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
 
     found: list[str] = []
 
-    def add(text: str) -> None:
+    def add(text: str, factory: bool = False) -> None:
+        if factories and not factory:
+            return
         if text not in found:
             found.append(text)
 
@@ -88,13 +93,26 @@ def unresolved_dependencies(project: Project, handler: Handler) -> list[str]:
             fid = dependency_function(project, project.copied_function(ref))
         if fid is None:
             if _unresolved(project, ref):
-                add(written.get(ref) or f"Depends({_written(project, ref)})")
+                add(written.get(ref) or f"Depends({_written(project, ref)})", factory=_factory_call(project, ref))
             continue
         if fid in seen:
             continue
         seen.add(fid)
         params(project.functions[fid][1])
     return found
+
+
+def _factory_call(project: Project, ref: str) -> bool:
+    """`app.auth.require()`: the call of a project function, whose result FastAPI runs. Not one
+    whose every return is a bare name (`return depends_filter`), a function defined inside it: a
+    closure factory, whose nested function FastAPI runs is followed where the facts hold it, and
+    otherwise reported for an `async def` route alone, as before (airflow's `filter_param_factory`,
+    returning a plain `def` reading query parameters)."""
+    found = project.function(ref[:-2]) if ref.endswith("()") else None
+    if found is None:
+        return False
+    returned = found[1].returned
+    return not returned or not all(text.isidentifier() for text in returned)
 
 
 def _project_code(project: Project, ref: str) -> bool:

@@ -1001,6 +1001,16 @@ class Collector:
         whole = id(value) if whole_value else 0
         for call in calls:
             callee = dotted(call.func)
+            if callee is None and type(call.func) is ast.Call:
+                # `Access(write=True)(1, db)`: calls what the inner call builds (its `__call__`)
+                built = dotted(call.func.func)
+                if built is not None and built.split(".", 1)[0] in known:
+                    resolved_built = self.resolve(built)
+                    if resolved_built is not None:
+                        entry = (f"{resolved_built}()", call.lineno, id(call) in self._unread_results)
+                        if entry not in called:
+                            called.append(entry)
+                continue
             if callee is not None and callee.split(".", 1)[0] in known:
                 resolved_callee = self.resolve(callee)
                 if resolved_callee is not None:

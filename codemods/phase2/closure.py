@@ -2361,7 +2361,7 @@ def module_level_callers(project: Project) -> dict[FunctionId, list[str]]:
         for module in project.modules.values():
             for ref, line, _ in module.called:
                 where = f"{module.path}:{line}"
-                for target in project.flow.ref_functions(ref):
+                for target in project.flow.called_functions(ref):
                     users = found.setdefault(target, [])
                     if where not in users:
                         users.append(where)

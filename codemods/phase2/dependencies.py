@@ -456,7 +456,8 @@ def callable_dependency(project: Project, fid: FunctionId) -> bool:
 def instance_callers(project: Project, fid: FunctionId) -> list[str]:
     """Code calling an instance whose `__call__` is `fid` itself (`charged(db)`, `checks.charged(db)`,
     `self.charged(db)` for a module-level `charged = CurrentUser(...)`, or one built in place,
-    `CurrentUser(cost=1)(db)`): `module.qualname` of each caller. Conservative: a call spelled with
+    `CurrentUser(cost=1)(db)`), in a function (`module.qualname`) or in code outside any (a script,
+    an `if __name__ == "__main__":` block: `module-level code at path:line`). Conservative: a call spelled with
     the name of a module-level instance counts, and so does one of an instance of a subclass."""
     memo = cast("dict[FunctionId, list[str]]", project.derived.setdefault("phase2.instance_callers", {}))
     if fid in memo:
@@ -477,6 +478,10 @@ def instance_callers(project: Project, fid: FunctionId) -> list[str]:
                 or _built_in_place(project, call.func, owner)
             ):
                 found.add(f"{module.name}.{function.qualname}")
+    # a script's statements, an `if __name__ == "__main__":` block (`checker(1, db, user)`)
+    from async_migrate.codemods.phase2.closure import module_level_callers
+
+    found.update(f"module-level code at {where}" for where in module_level_callers(project).get(fid, ()))
     memo[fid] = sorted(found)
     return memo[fid]
 

@@ -3,7 +3,11 @@
 FastAPI caches a dependency per request, so the route and its dependency share one Session;
 moving only the route to the async session dependency gives the request two Sessions (two
 different Session dependencies, two Sessions), and objects the dependency loads would not be
-saved by the route's commit.
+saved by the route's commit. A callable instance dependency (`Depends(Access(write=True))`)
+whose instances other code also calls (a route, a script's `__main__` block, a unit test or a
+fixture: `checker(1, db)`, `Access(write=True)(1, db)`) gets no async twin and cannot move in
+place (those callers would get a coroutine, a permission check that never runs): the routes
+injecting it stay.
 
 Before:
 

@@ -8,7 +8,13 @@ or imported from outside the project; a job taken out of a queue of work filled 
 `job, kwargs = QUEUE.popleft(); job(**kwargs)`, where the project hands on functions doing
 synchronous Session work or taking a Session, `enqueue(record, db=db)`; a Session reached
 through a project object that keeps another the analysis cannot read: `service.repo.session.commit()` where `repo`'s class is
-imported from outside PATH or built by a factory it cannot resolve). Not an all-clear: `check` fails
+imported from outside PATH or built by a factory it cannot resolve). A `def` route or dependency
+given a dependency by the call of a project function whose result the analysis cannot resolve
+(`Depends(require("admin"))`, `require` returning `CHECKS[perm]`) is unverified too: FastAPI runs
+what it returns on the event loop when that is a coroutine function (an `async def __call__`); a
+factory declared or seen to return an instance of a project class with `__call__` (`def
+require(perm) -> Check`) is that `__call__`, listed and checked like `Depends(Check("admin"))`.
+Not an all-clear: `check` fails
 until the types are visible or the handler is acknowledged with
 `# async-migrate: ignore[AM304] reason` (or `ignore[unverified-session]`).
 

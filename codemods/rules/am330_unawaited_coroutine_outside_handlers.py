@@ -25,7 +25,10 @@ module may read that name (it imports the name or the module). A callee taken ou
 function's own display too (`fns = [getattr(crud, name)]`); one that may be a plain function is
 no finding. A file that holds none of the words the pre-pass looks for (no Session, no router,
 no `async def`: `from app.services import purge_all` then `purge_all()`) is read when it names
-a project coroutine function, or a global such a coroutine is kept in.
+a project coroutine function, or a global such a coroutine is kept in. Calling an instance of a
+project class whose `__call__` is a coroutine function is a call of that `__call__`: a
+module-level instance (`checker(1, db)` for `checker = Access(write=True)`), or one built in
+place (`Access(write=True)(1, db)`); a file naming the class or such an instance is read.
 
 Before:
 
