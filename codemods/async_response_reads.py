@@ -16,7 +16,7 @@ would import the others' helpers back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts
@@ -416,6 +416,7 @@ def _untraced_returned(
     from async_migrate.codemods.check import UNTRACED_RESPONSE
     from async_migrate.codemods.held_commits import _held_attribute
     from async_migrate.codemods.phase2.handed_built import shown_functions
+    from async_migrate.codemods.phase2.refreshed import by_name
 
     classes = _classes(project)
     function = handler.function
@@ -437,20 +438,35 @@ def _untraced_returned(
         return []
     source = f"{shown_functions(project, callees)}()" if callees else "the route"
     entities = ", ".join(sorted(classes.short(owner) for owner in owners))
+    name = function.results[0][1] if len(function.results) == 1 and function.results[0][0] == "name" else ""
+    end = max((c.line for c in function.calls), default=function.line) + 1
+
+    def refreshed(field: str) -> bool:
+        """The one object returned is refreshed naming `field`: by the route, after it has it,
+        or by every function handing it back, before it does (phase two's `committed_refresh`)."""
+        if name and by_name(function, name, end, field):
+            return True
+        return len(function.results) == 1 and bool(callees) and all(
+            _refreshes_returned(project, callee, field, False) for callee in callees
+        )
+
     return untraced_fields(
         project, handler, models, owners, line,
         f"may lazy-load while the response is serialised: {source} returns {entities} objects {UNTRACED_RESPONSE}",
+        refreshed,
     )
 
 
 def untraced_fields(
     project: Project, handler: Handler, models: Iterable[str], owners: set[str], line: int, why: str,
+    refreshed: Callable[[str], bool] | None = None,
 ) -> list[Blocking]:
     """The fields of `models` (pydantic schemas) naming a relationship of `owners` declared to load
     lazily and named by no loader option of the handler's closure, read on objects of those classes
     whose query the flow does not follow; past a relationship declared eager, the nested model's
     fields on what it leads to (`ItemOut.owner: UserWithItems` reading `User.items`). One Blocking
-    per field, `why` after its path."""
+    per field, `why` after its path; `refreshed`: whether a field of the returned objects themselves
+    is loaded by a refresh naming it."""
     from async_migrate.codemods.phase2.lazy_loads import SAFE_STRATEGIES, closure_eager_names
     from async_migrate.codemods.phase2.model_members import members
 
@@ -473,6 +489,8 @@ def untraced_fields(
                     nested = classes.resolve(ref)
                     if nested is not None and nested not in stack and classes.fields(nested):
                         walk(nested, {t for t in targets if t is not None}, [*path, field], (*stack, nested))
+                continue
+            if not path and refreshed is not None and refreshed(field):
                 continue
             found.append(Blocking(line, f"{'.'.join([classes.short(stack[0]), *path, field])} ({why})"))
 

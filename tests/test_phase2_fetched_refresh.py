@@ -127,7 +127,8 @@ NEAR_MISSES = {
     # an unflushed change before the return: the refresh expires first, so a change to the
     # relationship would be lost; any statement between the call and the return keeps the block
     "a change before the return": (READ.replace("{between}", "    book.title = book.title.upper()\n"), CRUD),
-    "a commit before the return": (READ.replace("{between}", "    db.commit()\n"), CRUD),
+    # (after a commit the refresh follows it: `committed_refresh`)
+    "a flush before the return": (READ.replace("{between}", "    db.flush()\n"), CRUD),
     # the instance's class comes from a call the analysis does not evaluate
     "instance of an unknown class": (READ.replace("{between}", CHECKED), _crud(
         "def pick() -> type[Book]:\n    return Book\n\n\nbook = CRUDBook(pick())\n"

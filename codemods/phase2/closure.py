@@ -38,6 +38,7 @@ from async_migrate.codemods.phase1.shared_session import (
 from async_migrate.codemods.phase2 import (
     both_protocols,
     built_refresh,
+    committed_refresh,
     copied_classes,
     dependencies,
     depends_values,
@@ -621,6 +622,12 @@ def compute(
             # Nor one a helper fetched by key from the route's fresh Session: a refresh on the route.
             planned = fetched_refresh.plan(
                 project, fid, analysed.risks, moving, trees, bool(dependency_twins.get(fid))
+            )
+        if planned is None:
+            # Nor one whose last Session work commits (a helper committing it, or committing
+            # after the route changed it): a refresh after that commit.
+            planned = committed_refresh.plan(
+                project, fid, analysed.risks, moving, trees, expiry is None or expiry.on_commit
             )
         if planned is not None:
             built[fid] = planned

@@ -99,6 +99,9 @@ class Refresh:
     # Built here and not visibly added: only refreshed while the Session holds it (a cascade may
     # have put it there; refreshing an object it does not hold raises InvalidRequestError).
     if_held: bool = False
+    # `name` is bound to what the statement returns (`return helper(db, obj)` -> `name = ...`,
+    # the refresh, `return name`: `committed_refresh`)
+    returned: bool = False
 
     def awaited(self) -> str:
         """`await session.refresh(name)`, with its `attribute_names=` when it has them."""

@@ -552,18 +552,19 @@ class _AsyncBody(cst.CSTTransformer):
             return updated
         returned = _returned(updated.body)
         added = _refresh_statements(self.pending)
+        named = next((r.name for r in self.pending if r.returned), None)
         self.pending = []
         if returned is not None:
-            bound, ret = self._hoisted(returned)
+            bound, ret = self._hoisted(returned, named)
             first = updated.with_changes(body=[*updated.body[:-1], bound])
             last = cst.SimpleStatementLine(body=[ret])
             return cst.FlattenSentinel([first, *added, last])
         return cst.FlattenSentinel([updated, *added])
 
-    def _hoisted(self, returned: cst.Return) -> tuple[cst.Assign, cst.Return]:
+    def _hoisted(self, returned: cst.Return, named: str | None = None) -> tuple[cst.Assign, cst.Return]:
         value = returned.value
         assert value is not None
-        name = cst.Name(self.result_name)
+        name = cst.Name(named or self.result_name)
         return cst.Assign(targets=[cst.AssignTarget(target=name)], value=value), returned.with_changes(value=name)
 
     def leave_SimpleStatementSuite(
@@ -582,12 +583,13 @@ class _AsyncBody(cst.CSTTransformer):
             elif refresh.maybe_none:
                 text += f" if {refresh.name} is not None else None"
             added.append(cst.Expr(cst.parse_expression(text)))
+        named = next((r.name for r in self.pending if r.returned), None)
         self.pending = []
         body = list(updated.body)
         returned = _returned(updated.body)
         tail: list[cst.BaseSmallStatement] = []
         if returned is not None:
-            bound, ret = self._hoisted(returned)
+            bound, ret = self._hoisted(returned, named)
             body[-1] = bound
             tail = [ret]
         body[-1] = body[-1].with_changes(semicolon=cst.Semicolon(whitespace_after=cst.SimpleWhitespace(" ")))

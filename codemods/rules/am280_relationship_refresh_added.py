@@ -24,6 +24,23 @@ or still held without autoflush), but an unflushed change to the refreshed relat
 lost (`task.labels.append(label)` then the refresh: the association row is never written, with
 autoflush or without).
 
+An object whose last Session work commits is refreshed the same way after that commit
+(`committed_refresh`): one a project helper builds, adds, commits and returns (the refresh goes
+into the migrated helper, after its commit, before its `return`: every migrated caller gets the
+relationships loaded, one query more where it does not need them); one a helper is handed, commits
+and returns (`return crud.task.update(db, db_obj=task, ...)`: bound to a name in the route,
+refreshed on the route's Session, returned); one the route changes and then commits, itself or
+through a helper whose last Session work is the commit (`await audit.record(db, ...)`). Only
+where that commit runs on every path to the return (a statement of the function's own body, the
+only `return` last), the object is in the Session (got, added or refreshed there) and nothing
+deletes, expunges, expires, rolls back or closes it, and between the commit and the return
+nothing is handed the Session, a dependency's value or the object itself (`task.id` is read,
+not handed) nor stores to the object. After a commit nothing of the object is unflushed, so the
+refresh loses no change; where the async sessionmaker expires on commit it is not planned (the
+columns would stay expired). An object read in the helper before its commit (`label not in
+task.labels`) keeps its AM250 block, as does a field further down (`TaskOut.labels.color` through
+a relationship of the label).
+
 Before:
 
     @router.post("/books", response_model=BookOut)  # BookOut.author
@@ -51,7 +68,7 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM280",
     name="relationship-refresh-added",
-    summary="refreshes an object the route builds or a helper gets by key, naming the relationships its response model reads",
+    summary="refreshes an object the route builds, a helper gets by key, or a commit leaves, naming the relationships its response model reads",
     fix="nothing to do; review the added `await session.refresh(obj, attribute_names=[...])`",
     doc=__doc__,
 )
