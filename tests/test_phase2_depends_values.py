@@ -124,3 +124,91 @@ def test_near_miss_a_depends_value_handed_to_a_call_still_blocks_naming_the_use(
     assert "`CurrentUserDep = Depends(get_current_user)` (core/dependencies.py:15) is used where the tool " \
         "cannot tell which routes it applies to: `list([CurrentUserDep])` (core/dependencies.py:19)" \
         in found["reasons"][0]
+
+
+# A router-level dependency named through a module-level value: `dependencies=[AuditDep]`.
+AUDIT = '''
+from models import Item
+
+
+class AuditTrail:
+    def __init__(self, entity: str) -> None:
+        self.entity = entity
+
+    async def __call__(self, db: Session = Depends(get_db_session)) -> None:
+        db.add(Item(name=self.entity, owner_id=1))
+        db.flush()
+
+AuditDep = Depends(AuditTrail("report"))
+'''
+REPORTS = routes("""
+@router.get("/reports")
+def report(db: Session = Depends(get_db_session)):
+    return {"items": db.scalar(select(func.count()).select_from(Item))}
+""").replace("router = APIRouter()", "from core.dependencies import AuditDep\n\nrouter = APIRouter(dependencies=[AuditDep])")
+THREE_ROUTERS = TWO_ROUTERS.replace("from api import admin, items", "from api import admin, items, reports") + (
+    "app.include_router(reports.router)\n"
+)
+
+
+def build_audited(service, dependencies: str = DEPENDENCIES + AUDIT):  # type: ignore[no-untyped-def]
+    return service({
+        "core/dependencies.py": dependencies,
+        "main.py": THREE_ROUTERS,
+        "api/items.py": routes(ITEMS),
+        "api/admin.py": routes("from core.dependencies import get_current_user", ADMIN),
+        "api/reports.py": REPORTS,
+    })
+
+
+RUN_AUDITED = """
+    whoami = client.get("/whoami").json()
+    report = client.get("/reports").json()
+    print(json.dumps({"whoami": whoami, "report": report}))
+"""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_depends_value_in_a_routers_list_blocks_only_that_routers_routes(cli, service, kind):
+    # `AuditDep` runs for api/reports.py's routes alone: another subsystem migrates (it blocked
+    # with "may share this route's Session", quoting `Depends(AuditTrail.__call__)`).
+    root = build_audited(service)
+    document = apply(cli, root, subsystem="api/admin.py")
+    found = handler(document, "whoami")
+    assert found["action"] == "migrate" and "AM219" not in found["codes"], found
+    assert read(root, "api/reports.py") == REPORTS
+    assert serve(root, kind, RUN_AUDITED) == {"whoami": {"name": "Ann", "items": 0}, "report": {"items": 1}}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_routers_list_naming_a_depends_value_moves_its_callable_instance_with_its_routes(cli, service, kind):
+    # The router's own routes reach AuditTrail through the value: it moves in place with them,
+    # and the route counts the row it flushed on the one Session of the request.
+    root = build_audited(service)
+    document = apply(cli, root, subsystem="api/reports.py")
+    assert handler(document, "report")["action"] == "migrate", handler(document, "report")
+    assert "    async def __call__(self, db: async_session_dependency) -> None:" in read(
+        root, "core/dependencies.py"
+    ) or "await db.flush()" in read(root, "core/dependencies.py"), read(root, "core/dependencies.py")
+    assert serve(root, kind, RUN_AUDITED)["report"] == {"items": 1}
+
+
+def test_near_miss_a_function_in_a_routers_list_through_a_value_blocks_its_routes_naming_it(cli, service):
+    audited = DEPENDENCIES + AUDIT.replace(
+        'AuditDep = Depends(AuditTrail("report"))',
+        'def audit(db: Session = Depends(get_db_session)) -> None:\n    db.add(Item(name="report", owner_id=1))\n'
+        "    db.flush()\n\nAuditDep = Depends(audit)",
+    )
+    root = build_audited(service, audited)
+    found = handler(apply(cli, root, subsystem="api/reports.py"), "report")
+    assert found["action"] == "blocked", found
+    assert "names it through the module-level value `AuditDep`, which phase two does not point at an async " \
+        "twin there: write `Depends(core.dependencies.audit)` in the list" in " ".join(found["reasons"]), found
+    assert handler(apply(cli, root, subsystem="api/admin.py"), "whoami")["action"] == "migrate"
+
+
+def test_near_miss_a_depends_value_of_an_instance_used_otherwise_still_blocks_quoting_it(cli, service):
+    root = build_audited(service, DEPENDENCIES + AUDIT + "\n\nGUARDS = list([AuditDep])\n")
+    found = handler(apply(cli, root, subsystem="api/admin.py"), "whoami")
+    assert found["action"] == "blocked" and found["codes"] == ["AM219"], found
+    assert "`AuditDep = Depends(AuditTrail(...))`" in found["reasons"][0], found["reasons"]

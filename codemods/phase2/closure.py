@@ -458,6 +458,8 @@ def compute(
         """Why the dependency sharing route `fid`'s Session can have no async twin; None when it
         can, and then its chain (and the transaction wrapper it goes through) moves with the route."""
         problem = "--shared block" if shared == "block" else dependencies.twin_problem(project, found)
+        if problem is None and found.router is not None:
+            problem = _router_value_problem(project, found)
         wrapper = _through_wrapper(project, found)
         if found.dependency in tx_dependency.wrappers(project):
             wrapper = found.dependency
@@ -689,7 +691,9 @@ def compute(
         module, dependency = project.functions[dependency_fid]
         written = ", ".join(dependencies.unattributed_modules(project, dependency_fid))
         via = dependencies.session_route(project, dependency_fid) or ""
+        # an instance's `__call__` is written `Depends(AuditTrail(...))`, not by its method
         name = dependency.qualname.removesuffix(".__init__")
+        name = f"{name.removesuffix('.__call__')}(...)" if name.endswith(".__call__") else name
         texts = [
             f"`{value} = Depends({name})` ({at}) is used where the tool cannot tell which routes it applies "
             f"to: {', '.join(uses)} (only as a parameter's default or in its `Annotated[...]` is it the "
@@ -2911,6 +2915,23 @@ def _dependency_way(
     if not any(step in dependency for step in way):
         return ""
     return " -> ".join(f"dependency {_name(project, step)}" if step in dependency else _name(project, step) for step in way)
+
+
+def _router_value_problem(project: Project, found: dependencies.SharedSession) -> str | None:
+    """A router's `dependencies=[Audit]` naming a function dependency through a module-level value
+    (`Audit = Depends(audit)`): its twin would need a twin of the value, which phase two writes
+    for a parameter's default but not for a router's list (a callable instance moves in place)."""
+    first = found.chain[0]
+    if "." in project.functions[first][1].qualname:
+        return None
+    for ref, name in dependencies.router_values(project, found.router or "").items():
+        if dependencies.dependency_function(project, ref) == first:
+            return (
+                f"the router's `dependencies=[...]` names it through the module-level value `{name}`, which "
+                f"phase two does not point at an async twin there: write `Depends({_name(project, first)})` "
+                "in the list"
+            )
+    return None
 
 
 def _unverified_on_the_loop(

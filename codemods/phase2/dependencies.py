@@ -172,7 +172,27 @@ def router_dependency_refs(project: Project, router: str) -> list[str]:
     if not text:
         return []
     # The facts keep the argument as written; the module's Depends() targets it names are its own.
-    return [ref for ref in target.module.depends if named_in(ref, text)]
+    found = [ref for ref in target.module.depends if named_in(ref, text)]
+    found.extend(ref for ref in router_values(project, router) if ref not in found)
+    return found
+
+
+def router_values(project: Project, router: str) -> dict[str, str]:
+    """The module-level `Depends(...)` values an `APIRouter(dependencies=[...])` names, written in
+    its module or imported (`Audit = Depends(AuditTrail("report"))`, `dependencies=[Audit]`):
+    {the value's target: the name the list gives it}. FastAPI runs each target for the router's
+    routes, as it does a `Depends(...)` written in the list."""
+    target = project.resolve(router)
+    if target is None or target.kind != "value" or target.value is None or target.module is None:
+        return {}
+    text = " ".join(arg.text for arg in target.value.args if arg.keyword == "dependencies")
+    found: dict[str, str] = {}
+    for name in dict.fromkeys(re.findall(r"(?<![\w.])[A-Za-z_][\w.]*", text)):
+        named = project.resolve(f"{target.module.name}.{name}")
+        value = named.value if named is not None and named.kind == "value" else None
+        if value is not None and value.kind == "depends" and value.ref:
+            found.setdefault(value.ref, name)
+    return found
 
 
 def named_in(ref: str, text: str) -> bool:

@@ -186,6 +186,8 @@ class _Uses:
         index reads, whose parameter `Project.param_dependency` attributes to the value's dependency."""
         node: ast.AST = use
         parent = parents.get(id(node))
+        if self._router_listed(module, use, parents):
+            return True
         if isinstance(parent, ast.Tuple):  # `Annotated[T, X]`: X after the type
             subscript = parents.get(id(parent))
             if not (
@@ -219,6 +221,24 @@ class _Uses:
         target = self.project.resolve(_resolved(module, use))
         wanted = target.value.ref if target is not None and target.value is not None else None
         return wanted is not None and any(self.project.param_dependency(p) == wanted for p in params)
+
+
+    def _router_listed(self, module: facts.Module, use: ast.expr, parents: dict[int, ast.AST]) -> bool:
+        """An item of the `dependencies=[...]` list of a module-level `router = APIRouter(...)`:
+        FastAPI runs it for that router's routes, which `dependencies.router_dependency_refs`
+        reads it for, as it does a `Depends(...)` written there."""
+        listed = parents.get(id(use))
+        keyword = parents.get(id(listed)) if isinstance(listed, (ast.List, ast.Tuple)) else None
+        call = parents.get(id(keyword)) if isinstance(keyword, ast.keyword) and keyword.arg == "dependencies" else None
+        assigned = parents.get(id(call)) if isinstance(call, ast.Call) else None
+        if not (
+            isinstance(assigned, ast.Assign) and isinstance(parents.get(id(assigned)), ast.Module)
+            and len(assigned.targets) == 1 and isinstance(assigned.targets[0], ast.Name)
+        ):
+            return False
+        value = module.values.get(assigned.targets[0].id)
+        callee = self.project.canonical(value.ref) or "" if value is not None and value.kind == "call" else ""
+        return callee.endswith("APIRouter") or callee in self.project.config.router_types
 
 
 def _defaults(args: ast.arguments) -> list[tuple[int, ast.arg]]:
