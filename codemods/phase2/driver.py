@@ -131,6 +131,7 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
                         async_stack.generic_names_note(stack) if note == named else note for note in stack.notes
                     ]
             edits = stack.edits() if closure.migrated_routes else {}
+            unconfigured = _configure_first(edits, file_plans)
             work = {
                 path: phase2_rewrite.Plan(edits.get(path), file_plans.get(path), names)
                 for path in sorted(set(edits) | set(file_plans))
@@ -175,6 +176,8 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
                 forced.setdefault(route, []).extend(r for r in reasons if r not in forced.get(route, []))
         if violations:  # nothing migrates, yet what is left misbehaves: write nothing
             result.changes = []
+        if unconfigured and result.changes:
+            closure.follow_ups.append(unconfigured)
         erred = {c.path for c in result.changes if c.error is not None}
         for path, error in sorted(failed.items()):
             if path not in erred:
@@ -215,6 +218,37 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
             result.errors.append({"file": change.path, "message": change.error})
     result.errors.sort(key=lambda error: error["file"])
     return result
+
+
+def _configure_first(edits: dict, file_plans: dict) -> str:
+    """Have the generated async session dependency configure the mappers when a written loader
+    option names a relationship a backref adds (`selectinload(Order.lines)`, `lines` created by
+    OrderLine's `backref=`): the class has it only once they are, and building a `select()` does
+    not configure them, so a process whose first ORM work is such a route fails with
+    AttributeError. The migrated routes receive the dependency's session before their code runs.
+    Without a generated dependency to carry it: the follow-up saying so ("" when none is needed)."""
+    import dataclasses
+
+    named = list(dict.fromkeys(option for plan in file_plans.values() for option in plan.backref_options))
+    if not named:
+        return ""
+    carried = False
+    for edit in edits.values():
+        if edit.engine is not None and edit.engine.add_dependency:
+            edit.engine = dataclasses.replace(edit.engine, configure_mappers=True)
+            carried = True
+        if edit.state is not None and edit.state[1] is not None:
+            edit.state = (edit.state[0], dataclasses.replace(edit.state[1], configure_mappers=True))
+            carried = True
+    if carried:
+        return ""
+    return (
+        f"the migrated queries name {', '.join(f'`{n}`' for n in named)}, which a backref adds to its class "
+        "once SQLAlchemy configures the mappers; building a `select()` does not configure them, so a "
+        "process whose first ORM work is such a query raises AttributeError: call "
+        "`sqlalchemy.orm.configure_mappers()` at start-up, after every model module is imported "
+        "(in the lifespan, or in the async session dependency before it yields)"
+    )
 
 
 def async_provider(project: Project, stack) -> FunctionId | None:

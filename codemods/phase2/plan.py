@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts, session_work, twin_names
 from async_migrate.codemods.phase2 import both_protocols, holders, tx_dependency, unit_of_work
@@ -30,6 +31,9 @@ from async_migrate.codemods.phase2.rewrites.session_params import ParamKind, Par
 from async_migrate.codemods.project import Edge, FunctionId, Project
 from async_migrate.codemods.vocabulary import SYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import CALL_MAPPINGS
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.classes import Classes
 
 
 @dataclass(slots=True)
@@ -103,6 +107,9 @@ class StackNames:
 @dataclass(slots=True)
 class FilePlan:
     functions: dict[str, FunctionPlan] = field(default_factory=dict)
+    # The loader options written here that name a relationship a backref adds to its class
+    # (`Order.lines`): it exists once the mappers are configured.
+    backref_options: list[str] = field(default_factory=list)
     imports: set[tuple[str, str]] = field(default_factory=set)
     # `from module import name as local`: a class an eager load names, whose own name the
     # module or the function binds to something else.
@@ -519,6 +526,11 @@ def _plan_eager(
         options = tuple(
             option(p, local, loader, (number, p) in deferred, undefer, given(p), default) for p in sorted(kept)
         )
+        for path in kept:
+            for owner, attribute in path:
+                named_option = f"{classes.short(owner)}.{attribute}"
+                if _backref_on(classes, owner, attribute) and named_option not in plan.backref_options:
+                    plan.backref_options.append(named_option)
         # `get()` hands back an object the Session holds already (a dependency sharing it may
         # have loaded it) and then ignores `options=`: the relationship would load lazily, a
         # MissingGreenlet. A `select` applies its loader options to such an object's unloaded
@@ -535,6 +547,20 @@ def _plan_eager(
                 select_name = _import_free(module, plan, home, "select", shadowed)
             select = (select_name, key, method, _joins_rows(project, load.model))
         fplan.eager[load.index] = (load.form, options, select)
+
+
+def _backref_on(classes: Classes, owner: str, attribute: str) -> bool:
+    """Whether relationship `attribute` of class `owner` is one a backref adds (no class of its
+    order declares it), which the class has only once the mappers are configured."""
+    from async_migrate.codemods.backrefs import project_backrefs
+
+    if owner not in classes.by_ref:
+        return False
+    order = classes.mro(owner)
+    if any(attribute in classes.by_ref[ancestor][1].relationships for ancestor in order):
+        return False
+    found = project_backrefs(classes)
+    return any(attribute in found.on(ancestor) for ancestor in order) or attribute in found.unplaced
 
 
 # Loader strategies that never join a relationship's rows into its owner's query.

@@ -22,7 +22,12 @@ from async_migrate.codemods.phase2.stack_plan import AliasEdit, EngineEdit, Modu
 from async_migrate.codemods.vocabulary import ASYNC_SESSION_TYPES
 from async_migrate.codemods.vocabulary.fastapi import DEPENDS_FUNCTION
 from async_migrate.codemods.vocabulary.python import ANNOTATED, ASYNC_ITERATOR
-from async_migrate.codemods.vocabulary.sqlalchemy import ASYNC_SESSIONMAKERS, CREATE_ASYNC_ENGINE, URL_TYPES
+from async_migrate.codemods.vocabulary.sqlalchemy import (
+    ASYNC_SESSIONMAKERS,
+    CONFIGURE_MAPPERS,
+    CREATE_ASYNC_ENGINE,
+    URL_TYPES,
+)
 
 _Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement  # what a module body holds
 
@@ -36,6 +41,7 @@ _SYMBOLS: dict[str, tuple[str, tuple[str, ...]]] = {
     "AsyncIterator": ("collections.abc", tuple(sorted(ASYNC_ITERATOR))),
     "Annotated": ("typing", tuple(sorted(ANNOTATED))),
     "Depends": ("fastapi", tuple(sorted(DEPENDS_FUNCTION))),
+    "configure_mappers": ("sqlalchemy.orm", tuple(sorted(CONFIGURE_MAPPERS))),
 }
 
 
@@ -238,7 +244,10 @@ class AddAsyncEngine(_StackCommand):
             # exactly as with the synchronous `with database_sessionmaker() as session:`. The
             # runtime tests check this on SQLite and PostgreSQL.
             iterator, session = self.symbol("AsyncIterator"), session or self.symbol("AsyncSession")
-            add(session_dependency(f"{edit.dependency}()", edit.sessionmaker, iterator, session, indent, edit.commit), True)
+            configure = self.symbol("configure_mappers") if edit.configure_mappers else None
+            add(session_dependency(
+                f"{edit.dependency}()", edit.sessionmaker, iterator, session, indent, edit.commit, configure
+            ), True)
         if not statements:
             return updated_node
         # After the anchor, after every existing piece and module-level name the new code refers
@@ -368,14 +377,23 @@ def _blank(count: int) -> list[cst.EmptyLine]:
     return [cst.EmptyLine() for _ in range(count)]
 
 
-def session_dependency(signature: str, maker: str, iterator: str, session: str, indent: str, commit: bool) -> str:
+def session_dependency(
+    signature: str, maker: str, iterator: str, session: str, indent: str, commit: bool, configure: str | None = None
+) -> str:
     """The source of a generated async session dependency, `async def {signature} ->
     {iterator}[{session}]`, yielding a session of `maker()` (an expression) and committing it
-    after the request when the synchronous dependency does (`commit`)."""
+    after the request when the synchronous dependency does (`commit`); calling `configure()`
+    (the local name of `configure_mappers`) first when given."""
     return (
         f"async def {signature} -> {iterator}[{session}]:\n"
         f'{indent}"""Yield an AsyncSession for the duration of one request."""\n'
-        f"{indent}# Leaving the block closes the session, which rolls back whatever a failed\n"
+        + (
+            f"{indent}# The migrated queries name relationships a backref adds to its class, which\n"
+            f"{indent}# exist once the mappers are configured: building `select()` does not do it.\n"
+            f"{indent}{configure}()\n"
+            if configure else ""
+        )
+        + f"{indent}# Leaving the block closes the session, which rolls back whatever a failed\n"
         f"{indent}# request left uncommitted.\n"
         f"{indent}async with {maker}() as session:\n"
         f"{indent}{indent}yield session\n"

@@ -99,6 +99,8 @@ class EngineEdit:
     factory: str | None = None  # "pkg.module.function" building the async engine instead
     session_class: str | None = None  # class_= of the async sessionmaker (SQLModel's AsyncSession)
     commit: bool = False  # the dependency commits after `yield`, as the sync one does
+    # The dependency configures the mappers first: a written loader option names a backref
+    configure_mappers: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,7 @@ class DependencyEdit:
     sessionmaker: str  # the async sessionmaker's state attribute
     commit: bool = False
     session_class: str | None = None
+    configure_mappers: bool = False  # as `stack_plan.EngineEdit.configure_mappers`
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,7 @@ class AddStateStack(_StackCommand):
         code = session_dependency(
             f"{edit.name}({edit.connection}: {edit.annotation})", f"{edit.connection}.app.state.{edit.sessionmaker}",
             iterator, session, indent, edit.commit,
+            self.symbol("configure_mappers") if edit.configure_mappers else None,
         )
         return self.insert(module, self.position(module, [edit.after]), [self.parse(module, code, 2)])
 

@@ -142,6 +142,8 @@ ASYNC_ENGINE_CONSTRUCTORS = CREATE_ASYNC_ENGINE | {
     "sqlalchemy.ext.asyncio.engine.async_engine_from_config",
 }
 URL_TYPES = frozenset({"sqlalchemy.URL", "sqlalchemy.engine.URL", "sqlalchemy.engine.url.URL"})
+# Sets up every mapper, which adds the attributes backrefs create to the classes they land on.
+CONFIGURE_MAPPERS = frozenset({"sqlalchemy.orm.configure_mappers", "sqlalchemy.orm.mapper.configure_mappers"})
 # A synchronous engine's Connection, as a parameter or return type names it.
 SYNC_CONNECTION_TYPES = frozenset(
     {"sqlalchemy.Connection", "sqlalchemy.engine.Connection", "sqlalchemy.engine.base.Connection"}
