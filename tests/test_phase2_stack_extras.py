@@ -1212,3 +1212,108 @@ def test_near_miss_an_async_override_bound_to_a_connection_in_a_transaction_is_n
     document = apply(cli, root)
     assert handler(document, "list_items")["action"] == "migrate"
     assert document["subsystem"]["override_follow_ups"] == []
+
+
+# A `@contextmanager` opener whose twin opens the async sessionmaker itself, with no dependency
+# between it and the routes: overriding the async dependency does not reach it.
+OPENER_ENGINE = """
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    session = database_sessionmaker()
+    try:
+        yield session
+        session.commit()
+    finally:
+        session.close()
+"""
+SCOPED = """
+@router.get("/scoped")
+def count_scoped():
+    with session_scope() as s:
+        return {"count": s.scalar(select(func.count(Item.id)))}
+"""
+OVERRIDING_CONFTEST = """
+import db.engine as stack
+import pytest
+from db.engine import engine, get_async_db_session, get_db_session
+from main import app
+from sqlalchemy.orm import sessionmaker
+
+Testing = sessionmaker(engine)
+
+
+def override_get_db():
+    yield None
+
+
+@pytest.fixture(autouse=True)
+def _test_database(monkeypatch):
+    monkeypatch.setattr(stack, "database_sessionmaker", Testing)
+    app.dependency_overrides[get_db_session] = override_get_db
+    app.dependency_overrides[get_async_db_session] = override_get_db
+    yield
+"""
+
+
+def opener_service(service, conftest: str, *parts: str):  # type: ignore[no-untyped-def]
+    engine = engine_with(OPENER_ENGINE).replace(
+        "from collections.abc import Iterator", "from collections.abc import Iterator\nfrom contextlib import contextmanager"
+    )
+    written = routes(*parts).replace("from db.engine import get_db_session", "from db.engine import get_db_session, session_scope")
+    return service({"db/engine.py": engine, "tests/__init__.py": "", "tests/conftest.py": dedent(conftest), SUBSYSTEM: written})
+
+
+def test_migrated_opener_twin_escapes_tests_overriding_the_async_dependency_but_redirecting_only_the_sync_stack(
+    cli, service
+):
+    root = opener_service(service, OVERRIDING_CONFTEST, LIST, SCOPED)
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    refused = cli("phase2", root, "--subsystem", SUBSYSTEM, "--apply", "--allow-dirty")
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    assert "tests/conftest.py:16: `monkeypatch.setattr(stack, \"database_sessionmaker\", Testing)` points the " \
+        "synchronous `database_sessionmaker` at the tests' database, and the tests override `get_async_db_session`, " \
+        "but the migrated `session_scope_async` (the twin of db.engine.session_scope) opens its AsyncSession from " \
+        "`async_database_sessionmaker` directly, which neither changes, so under the tests that code reaches the " \
+        "application's own database" in said, said
+    assert "redirect `async_database_sessionmaker` (or `async_engine`) the same way in the tests" in said, said
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == before
+    document = apply(cli, root, "--allow-override-gap")
+    assert handler(document, "count_scoped")["action"] == "migrate"
+    assert handler(document, "list_items")["action"] == "migrate"
+    # the gap is real: under the tests' redirect, the migrated opener still reads the application's database
+    checked = serve(root, "sqlite", """
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    with Sync() as s:
+        s.add(Item(name="ann's", owner_id=1))
+        s.commit()
+    stack.database_sessionmaker = sessionmaker(create_engine("sqlite://"))
+    print(json.dumps(client.get("/scoped").json()))
+    """)
+    assert checked == {"count": 1}
+
+
+def test_near_miss_no_opener_migrated_or_the_async_sessionmaker_redirected_too_leaves_no_gap(cli, service):
+    # the migrated routes reach their AsyncSession only through the overridden dependency
+    root = opener_service(service, OVERRIDING_CONFTEST, LIST)
+    document = run(cli, root)
+    assert handler(document, "list_items")["action"] == "migrate"
+    assert document["subsystem"]["override_follow_ups"] == []
+    # the tests redirect the async sessionmaker the same way
+    both = OVERRIDING_CONFTEST.replace(
+        '    monkeypatch.setattr(stack, "database_sessionmaker", Testing)\n',
+        '    monkeypatch.setattr(stack, "database_sessionmaker", Testing)\n'
+        '    monkeypatch.setattr(stack, "async_database_sessionmaker", Testing)\n',
+    )
+    root = opener_service(service, both, LIST, SCOPED)
+    document = run(cli, root)
+    assert handler(document, "count_scoped")["action"] == "migrate"
+    assert document["subsystem"]["override_follow_ups"] == []
+    # the tests redirect nothing: the opener used the application's database before as well
+    alone = OVERRIDING_CONFTEST.replace('    monkeypatch.setattr(stack, "database_sessionmaker", Testing)\n', "")
+    document = run(cli, opener_service(service, alone, LIST, SCOPED))
+    assert handler(document, "count_scoped")["action"] == "migrate"
+    assert document["subsystem"]["override_follow_ups"] == []

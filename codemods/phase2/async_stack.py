@@ -1332,10 +1332,18 @@ class _Analysis:
             self.canonical(f"{piece.module}.{piece.name}") or f"{piece.module}.{piece.name}"
             for piece in (self.plan.async_engine, self.plan.async_sessionmaker) if piece is not None
         }
-        self.plan.overrides += stack_extras.redirect_notes(
+        gaps = stack_extras.redirect_notes(
             self.project, self.texts, tests, sync.engines | sync.makers, async_pieces,
             dependency.name, async_ref,
         )
+        self.plan.overrides += gaps
+        if not gaps and not any(stack_extras.redirects(self.project, self.texts, tests, async_pieces)):
+            # The async dependency is overridden: that reaches what gets its AsyncSession through
+            # it, not migrated code opening the async sessionmaker itself (the driver's to judge).
+            self.plan.sync_redirects = [
+                (r.path, r.line, r.written, r.target)
+                for r in stack_extras.redirects(self.project, self.texts, tests, sync.engines | sync.makers)
+            ]
         found = self._found_dependency
         async_fid = (found.module.name, found.function.key) if found is not None and found.function is not None else None
         self.plan.overrides += state_swaps.notes(

@@ -198,6 +198,8 @@ def phase2(root: Path, config: Config, options: Options, progress: Progress | No
     from async_migrate.codemods.phase2 import patched_helpers, twin_overrides
 
     twin_gaps, twin_notes = twin_overrides.notes(project, closure, read, stack.session_overridden, stack.test_modules)
+    if closure.migrated_routes:
+        twin_gaps += twin_overrides.opener_redirect_gaps(project, stack, file_plans)
     parsed = {module.path for module in project.modules.values()}
     twin_notes += patched_helpers.notes(
         project, closure, read, stack.test_modules, (p for p in discover(root) if p not in parsed)

@@ -141,6 +141,10 @@ class StackPlan:
     session_overridden: bool = False
     # The project's test modules above PATH the overrides were read in (`outside_tests.py`).
     test_modules: list[facts.Module] = field(default_factory=list)
+    # The tests point the synchronous sessionmaker or engine at their database and not the async
+    # one, yet override the async dependency: (path, line, as written, piece). A gap only for
+    # migrated code opening the async sessionmaker itself (`driver._opener_redirect_gaps`).
+    sync_redirects: list[tuple[str, int, str, str]] = field(default_factory=list)
     drivers: list[Driver] = field(default_factory=list)  # sync driver -> async driver -> package
     sessionmaker: Piece | None = None  # the synchronous one
     engine: Piece | None = None  # the synchronous engine it is bound to

@@ -13,6 +13,11 @@ no session dependency at all (neither the synchronous one nor the async one), th
 dependency was the tests' only stand-in for the Session work behind it: its twin would open a
 Session on the application's own database, so the override is a gap phase two refuses to write
 past (`override_follow_ups`), as it does for the session dependency itself.
+
+Migrated code opening the async sessionmaker itself (a `@contextmanager` opener's twin, a helper
+or method opening its own Session) reaches no dependency at all: tests that point the synchronous
+sessionmaker or engine at their database and override the async dependency, but leave the async
+sessionmaker alone, let it reach the application's database, a gap too (`opener_redirect_gaps`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 from async_migrate.codemods import facts
 from async_migrate.codemods.phase2 import stack_extras
 from async_migrate.codemods.phase2.holders import holder_of
+from async_migrate.codemods.phase2.rewrites.base import CallKind
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.sources import is_test_path
 
@@ -192,4 +198,36 @@ def _method_originals(project: Project, fid, twin_suffix: str, routes: list[str]
         Twinned(f"{module.name}.{cls}.{o}", name, module.path, tuple(routes), True)
         for o in sorted(project.flow.classes.methods.get(owner, {}))
         if o != name and twin_names.is_twin(o, name, twin_suffix)
+    ]
+
+
+def opener_redirect_gaps(project: Project, stack, file_plans: dict) -> list[str]:
+    """Gaps: the tests point the synchronous sessionmaker or engine at their database and override
+    the async dependency, but not the async sessionmaker or engine, while migrated code (a
+    `@contextmanager` opener's twin, a helper or method opening its own Session) opens the async
+    sessionmaker itself: the override never reaches it, so it writes to the application's database."""
+    maker = stack.async_sessionmaker
+    if not stack.sync_redirects or maker is None or stack.async_dependency is None:
+        return []
+    by_path = {module.path: module for module in project.modules.values()}
+    openers = []
+    for path, file_plan in sorted(file_plans.items()):
+        for key, plan in file_plan.functions.items():
+            opens = any(a.kind in (CallKind.OPEN, CallKind.OPEN_ON_ENGINE) for a in plan.calls.values())
+            if not opens and not plan.defaults:
+                continue
+            module = by_path.get(path)
+            original = f"{module.name}.{key}" if module is not None else f"{path}:{key}"
+            openers.append(f"`{plan.twin}` (the twin of {original})" if plan.twin else f"`{original}`")
+    if not openers:
+        return []
+    verb = "opens its AsyncSession" if len(openers) == 1 else "open their AsyncSession"
+    engine = f" (or `{stack.async_engine.name}`)" if stack.async_engine is not None else ""
+    return [
+        f"{path}:{line}: `{written}` points the synchronous `{target}` at the tests' database, and the tests "
+        f"override `{stack.async_dependency.name}`, but the migrated {', '.join(openers)} {verb} "
+        f"from `{maker.name}` directly, which neither changes, so under the tests that code reaches the "
+        "application's own database; "
+        f"redirect `{maker.name}`{engine} the same way in the tests"
+        for path, line, written, target in stack.sync_redirects
     ]
