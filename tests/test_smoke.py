@@ -32,7 +32,7 @@ def _quiet_machine(request, monkeypatch):
 HEAVY = "GET /reports/slow?size=200000"
 SIDE_KEYS = {
     "label", "port", "idle", "light", "light_errors", "heavy_count", "heavy_errors", "heavy_wall_s",
-    "heavy_solo_ms", "heavy_throughput", "loop_blocked_ratio", "light_timeouts", "measurable", "notes",
+    "heavy_solo_ms", "heavy_throughput", "loop_blocked_ratio", "light_timeouts", "measurable", "others_cpu", "notes",
 }
 
 
