@@ -50,6 +50,14 @@ FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 COMPOUND = (ast.If, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.TryStar)
 
 
+def after_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
+    """`body` (a new list) without its first statement when that is a constant expression: a
+    docstring, or a bare `...`."""
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        return body[1:]
+    return list(body)
+
+
 def named_constant(node: ast.AST) -> str | None:
     """`None`/`True`/`False` written as a name."""
     if type(node) is ast.Constant:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.syntax import SCOPES, own_nodes
+from async_migrate.codemods.astcollect.syntax import SCOPES, after_docstring, own_nodes
 from async_migrate.codemods.classes import Classes, project_classes
 from async_migrate.codemods.phase2.eager_flow import Flow
 from async_migrate.codemods.phase2.expired_lists import function_node
@@ -258,9 +258,7 @@ def _placement(
     if node is None:
         return None
     _, function = project.functions[fid]
-    body = list(node.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
+    body = after_docstring(node.body)
     if not body or not returns_name(body[-1], name):
         return None
     # with the bodies of the defs and classes at the top of the body (not deeper ones): a return,

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from async_migrate.codemods import facts
-from async_migrate.codemods.astcollect.syntax import SCOPES, own_nodes
+from async_migrate.codemods.astcollect.syntax import SCOPES, after_docstring, own_nodes
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase2 import built_refresh, holders
 from async_migrate.codemods.phase2.eager_flow import Flow
@@ -117,7 +117,7 @@ def plan(
         return None
     module, function = project.functions[route]
     node = function_node(trees(module.path), function)
-    body = _body(node)
+    body = after_docstring(node.body) if node is not None else []
     if node is None or not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
         return None
     if not _single_return(node):
@@ -219,15 +219,6 @@ def plan(
     )
 
 
-def _body(node: Node | None) -> list[ast.stmt]:
-    if node is None:
-        return []
-    body = list(node.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
-    return body
-
-
 def _single_return(node: Node) -> bool:
     """One `return` in the function (the last statement's), and no `yield`, nor in the defs and
     classes at the top of its body."""
@@ -322,7 +313,7 @@ def _committed(
     added or refreshed there."""
     module, function = project.functions[fid]
     node = function_node(trees(module.path), function)
-    body = _body(node)
+    body = after_docstring(node.body) if node is not None else []
     if node is None or not body or (not _single_return(node) if returning else any(
         isinstance(n, ast.Return) for n in own_nodes(node.body)
     )):

@@ -14,6 +14,7 @@ import ast
 from collections.abc import Callable
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import after_docstring
 from async_migrate.codemods.classes import project_classes
 from async_migrate.codemods.phase2 import built_refresh
 from async_migrate.codemods.phase2.eager_flow import Flow
@@ -100,9 +101,7 @@ def _fetched(
     params = {p.name for p in function.params}
     if any(p.depends is not None and p.name not in names for p in function.params):
         return None
-    body = list(node.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
+    body = after_docstring(node.body)
     if len(body) not in (2, 3):
         return None
     first, last = body[0], body[-1]

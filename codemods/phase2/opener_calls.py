@@ -40,7 +40,7 @@ import copy
 
 from async_migrate.codemods import facts
 from async_migrate.codemods.astcollect import lifecycle
-from async_migrate.codemods.astcollect.syntax import dotted
+from async_migrate.codemods.astcollect.syntax import after_docstring, dotted
 from async_migrate.codemods.project import Project
 from async_migrate.codemods.vocabulary.sqlalchemy import SCOPED_SESSION_MAKERS
 
@@ -56,10 +56,7 @@ def specialise(
     if isinstance(bound, str):
         return bound
     reader = _Prefix(project, module, bound, text)
-    body = node.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
-    rest = reader.read(body)
+    rest = reader.read(after_docstring(node.body))
     if isinstance(rest, str):
         return rest
     for statement in rest:
