@@ -939,6 +939,10 @@ class Function(_Fact):
     # The calls that are the one item of a `with` statement of the own body binding no name
     # (`with transaction(db):`): their indexes.
     entered_alone: tuple[int, ...] = ()
+    # `async with opener() as name:` items of the own body, on a call of a (dotted) name:
+    # (name, the call's reference, its line, its index, the statement enters nothing else). An
+    # `@asynccontextmanager` opener of a synchronous Session is entered so (phase2/scope_openers.py).
+    async_entered: tuple[tuple[str, str, int, int, bool], ...] = ()
     # Local names that only ever hold a method of a local value to call later, and how:
     # `finish = db.commit`, `partial(db.commit)`, `lambda: db.commit()`, `for step in [db.flush, db.commit]`
     # -> (name, receiver as the flow spells it, `$db` or `$self.session`, method)

@@ -1776,6 +1776,11 @@ class Project:
                 wrapped = unwrapped(self, opened.callee)  # `session_scope = contextmanager(_scope)`
                 if wrapped is not None and wrapped in self.opener_twins:
                     found[opened.index] = (opened.name, wrapped)
+        for name, callee, _, index, alone in function.async_entered:
+            # `async with session_scope() as s:` on an `@asynccontextmanager` opener of a synchronous Session
+            target = self.function(callee) if alone and index not in nested else None
+            if target is not None and target[1].is_async and (target[0].name, target[1].key) in self.opener_twins:
+                found[index] = (name, (target[0].name, target[1].key))
         return found
 
     def shared_names(self, names: frozenset[str]) -> frozenset[str]:

@@ -201,6 +201,10 @@ def _read_function(
         function.self_updates = attribute_updates(own.writes, params[0].arg)
         if collector.source.mentions("Cache"):  # what a cachetools cache the instance holds takes
             function.self_writes = attribute_writes(own.writes, params[0].arg)
+    if function.is_generator and type(node) is ast.AsyncFunctionDef and not params:
+        # `@asynccontextmanager async def session_scope()` opening a synchronous Session: its
+        # body is read alike, and phase two twins it as it twins a `@contextmanager` opener
+        function.lifecycle = lifecycle.read(node, collector.source.line_of)  # type: ignore[arg-type]
     if function.is_generator and type(node) is ast.FunctionDef:  # `@contextmanager`, or `contextmanager(f)` later
         function.lifecycle = lifecycle.read(node, collector.source.line_of)
         if params:
@@ -1837,6 +1841,12 @@ class BodyScanner:
                 line = self.source.line_of(item.context_expr)
                 self.function.async_built += ((line, node.end_lineno or node.lineno),)
             target = item.optional_vars
+            if not nested and type(target) is ast.Name and type(item.context_expr) is ast.Call:
+                callee = self.collector.resolve(dotted(item.context_expr.func), frozenset(self.locals - {target.id}))
+                if callee is not None:
+                    alone = _alone(node.items, item, target.id)
+                    line = self.source.line_of(item.context_expr)
+                    self.function.async_entered += ((target.id, callee, line, self.call_count, alone),)
             if type(target) is ast.Name:
                 self._binding(target.id, item.context_expr, entered=True, asynchronous=True)
                 self.raw_bindings[-1][0].end = node.end_lineno or node.lineno

@@ -1179,6 +1179,12 @@ def compute(
                 "moves in place, its Session parameter becomes the AsyncSession"
             )
             closure.helpers[fid] = HelperDecision(fid, "migrate", [AM252.reason(what)])
+        elif fid in openers and project.functions[fid][1].is_async:
+            closure.helpers[fid] = HelperDecision(fid, "twin", [AM207.reason(
+                "an `@asynccontextmanager` opener of a synchronous Session: a twin opening from the async "
+                "sessionmaker and awaiting its Session's calls is added, which the migrated code enters instead; "
+                "the original stays for the code that stays on the synchronous Session"
+            )])
         elif fid in openers:
             closure.helpers[fid] = HelperDecision(fid, "twin", [AM207.reason(
                 "a `@contextmanager` Session opener: an `@asynccontextmanager` twin opening from the async "
@@ -4105,6 +4111,17 @@ def _generator_text(project: Project, fid: FunctionId, function: facts.Function,
             "`@asynccontextmanager` twin only of one that opens its Session from the sessionmaker and does nothing "
             f"but yield, commit, roll back and close it{', but ' + why if why else ''}: write the twin by hand (its "
             "callers then use `async with` and `await` its Session's calls), or have the callers pass in the "
+            "Session the route receives"
+        )
+    if scope_openers.ASYNC_CONTEXTMANAGER in decorated and function.is_async:
+        # no session dependency though it yields one: `Depends()` would hand the route the context manager
+        why = scope_openers.problem(project, fid) if scope_openers.is_opener(project, fid) else None
+        return (
+            "is an `@asynccontextmanager` helper yielding a synchronous Session, which its callers enter with "
+            "`async with` while its Session's calls still block the event loop; phase two writes an async twin "
+            "only of one that opens its Session from the sessionmaker and does nothing but yield, commit, roll "
+            f"back and close it{', but ' + why if why else ''}: write the twin by hand on the async sessionmaker "
+            "(awaiting its Session's calls, and its callers' on that Session), or have the callers take the "
             "Session the route receives"
         )
     wrapper = scope_openers.wrapped_as(project, fid)

@@ -100,6 +100,7 @@ def held_elsewhere(project: Project, fid: FunctionId) -> list[tuple[int, str]]:
     # `with session_scope() as s`: the opener's async twin is entered there instead.
     entered = project.entered_openers(fid)
     opened |= {o.line for o in project.functions[fid][1].opens if o.index in entered}
+    opened |= {line for _, _, line, index, _ in project.functions[fid][1].async_entered if index in entered}
     names = project.session_names(fid)
     # `db = session` is another name for a parameter (AM210 says so), not a Session of its own.
     aliases = tuple(alias for alias, source in project.functions[fid][1].rebinds if source in names)

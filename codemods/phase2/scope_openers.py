@@ -1,5 +1,9 @@
 """`@contextmanager` Session openers (`with session_scope() as s:`): which get an async twin.
 
+An `@asynccontextmanager async def` opener of a synchronous Session (`async with session_scope()
+as s:`, its commit and close still blocking the loop) is read the same way and gets the same twin;
+its callers already enter it with `async with`, so only the name they enter changes.
+
 An opener whose body is only the lifecycle of a Session it opens from a sessionmaker
 (`astcollect/lifecycle.py`), a new one on each entry (not the one a `scoped_session` registry
 shares across the request or thread, `Project.shared_open`), gets an `@asynccontextmanager async def <name>_async()` twin beside
@@ -17,6 +21,11 @@ from async_migrate.codemods.project import FunctionId, Project
 
 CONTEXTMANAGER = "contextlib.contextmanager"
 ASYNC_CONTEXTMANAGER = "contextlib.asynccontextmanager"
+_ENTERED_BY = frozenset({CONTEXTMANAGER, ASYNC_CONTEXTMANAGER})
+_ASYNC_ITERATORS = frozenset(
+    f"{home}.{name}" for home in ("typing", "collections.abc", "typing_extensions")
+    for name in ("AsyncIterator", "AsyncIterable", "AsyncGenerator")
+)
 _STANDARD_ITERATORS = frozenset(
     f"{home}.{name}" for home in ("typing", "collections.abc", "typing_extensions")
     for name in ("Iterator", "Iterable", "Generator")
@@ -24,10 +33,11 @@ _STANDARD_ITERATORS = frozenset(
 
 
 def is_opener(project: Project, fid: FunctionId) -> bool:
-    """A synchronous generator under `@contextmanager` that opens or yields a Session."""
+    """A synchronous generator under `@contextmanager` (or an async one under
+    `@asynccontextmanager`) that opens or yields a synchronous Session."""
     _, function = project.functions[fid]
     return (
-        function.is_generator and not function.is_async
+        function.is_generator and function.is_async == _async_entered(project, function)
         and entered_by_code(project, fid)
         and bool(project.opens_directly(fid) or project.session_names(fid) & set(function.yields))
     )
@@ -76,7 +86,7 @@ def problem(project: Project, fid: FunctionId) -> str | None:
     its body, parameters, a Session handed in, decorators beside `@contextmanager`, a Session
     opened from what is no sessionmaker. The routes entering it stay blocked (AM216) with it."""
     module, function = project.functions[fid]
-    others = [d.text for d in function.decorators if project.canonical(d.callee) != CONTEXTMANAGER]
+    others = [d.text for d in function.decorators if project.canonical(d.callee) not in _ENTERED_BY]
     if others:
         return (f"it is decorated with `@{others[0].lstrip('@')}` as well, which phase two cannot tell works "
                 "around an async twin")
@@ -193,12 +203,19 @@ def async_opener(project: Project, ref: str | None) -> FunctionId | None:
 
 
 def entered_by_code(project: Project, fid: FunctionId) -> bool:
-    """A context manager's generator: under `@contextmanager`, or wrapped by a module-level
-    `name = contextmanager(f)`. Code enters it; FastAPI never injects it."""
+    """A context manager's generator: under `@contextmanager` or `@asynccontextmanager`, or
+    wrapped by a module-level `name = contextmanager(f)`. Code enters it; FastAPI never injects
+    it (`Depends()` on the decorated function would hand the route the context manager)."""
     module, function = project.functions[fid]
-    return any(project.canonical(d.callee) == CONTEXTMANAGER for d in function.decorators) or (
+    return any(project.canonical(d.callee) in _ENTERED_BY for d in function.decorators) or (
         wrapped_as(project, fid) is not None
     )
+
+
+def _async_entered(project: Project, function: Function) -> bool:
+    """Under `@asynccontextmanager`: entered with `async with` already, so its twin changes the
+    Session, not how its callers enter it."""
+    return any(project.canonical(d.callee) == ASYNC_CONTEXTMANAGER for d in function.decorators)
 
 
 def wrapped_as(project: Project, fid: FunctionId) -> str | None:
@@ -301,7 +318,8 @@ def _twin_shape_problem(project: Project, module: Module, function: Function) ->
     """Why the async twin of the `@contextmanager` generator `function` of `module` cannot be
     written as `@asynccontextmanager async def` (None: it can): a return annotation other than an
     iterator's, or the module binding `asynccontextmanager` to something else."""
-    if function.returns and not {project.canonical(r) for r in function.returns} & _STANDARD_ITERATORS:
+    iterators = _ASYNC_ITERATORS if function.is_async else _STANDARD_ITERATORS
+    if function.returns and not {project.canonical(r) for r in function.returns} & iterators:
         return f"its return annotation (`{function.returns[0]}`) is not an `Iterator`/`Generator` phase two rewrites"
     bound = module.imports.get("asynccontextmanager")
     taken = bound is not None and project.canonical(bound) != ASYNC_CONTEXTMANAGER or (
