@@ -35,6 +35,7 @@ _BUILTINS = frozenset(dir(builtins))
 
 # Special methods Python awaits itself, for the statement that runs them.
 _PROTOCOL_METHODS = {"__aenter__": "`async with`", "__aexit__": "`async with`", "__anext__": "`async for`"}
+_ASYNC_CONTEXTMANAGER = "contextlib.asynccontextmanager"
 
 
 @dataclass(slots=True)
@@ -65,12 +66,17 @@ class CoroutineWork:
     # at line 12`): each call there wrapped in `run_in_threadpool` would use the Session from a
     # thread of its own at the same time (check's AM335).
     beside: str | None = None
+    # The async generator is an `@asynccontextmanager` (`async with session_scope() as db:`): the
+    # loop runs its body around the block; no `StreamingResponse` iterates it.
+    entered: bool = False
 
     def calls(self) -> str:
         """How a reason names the call, up to "the event loop iterates": the async generator
         helper ("..., which"), or the plain helper ("..., whose nested coroutine `gen`")."""
         if self.nested is not None:
             return f"calls {self.helper} at line {self.line}, whose nested coroutine `{self.nested}`"
+        if self.entered:
+            return f"enters the `@asynccontextmanager` helper {self.helper} at line {self.line}, which"
         return f"calls the async generator helper {self.helper} at line {self.line}, which"
 
     def helper_fix(self, named: bool = True) -> str:
@@ -97,6 +103,13 @@ class CoroutineWork:
                 "once (it is not thread-safe, check's AM335); move its Session work, with that of the other calls "
                 "there on the Session, into one plain def helper running them one after another, awaited as "
                 "`await run_in_threadpool(helper, ...)`, or move it to AsyncSession (phase two)"
+            )
+        if self.entered and self.awaits is None:
+            return (
+                f"make {'it' if not named else short} a `@contextmanager` plain def generator entered with `with` "
+                "from a plain def (phase one converts a route awaiting nothing else), or move it to AsyncSession "
+                "(phase two gives one doing only its Session's lifecycle an `@asynccontextmanager` twin on the async "
+                "sessionmaker)"
             )
         if self.generator and self.awaits is None:
             return (
@@ -279,7 +292,10 @@ def _session_work(project: Project, fid: FunctionId) -> SessionWork:
                     work.in_coroutines.append(
                         CoroutineWork(edge.call.line, f"{name}(...)", scope=edge.call.coroutine, helper=name,
                                       inner=inner, written=edge.via, awaits=first_await(callee_module, callee),
-                                      generator=callee.is_generator, beside=_scheduled_beside(project, function, edge))
+                                      generator=callee.is_generator, beside=_scheduled_beside(project, function, edge),
+                                      entered=callee.is_generator and any(
+                                          project.canonical(d.callee) == _ASYNC_CONTEXTMANAGER for d in callee.decorators
+                                      ))
                     )
                     work.blocking.append(Blocking(edge.call.line, f"{name}(...)"))
                     continue

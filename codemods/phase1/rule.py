@@ -864,7 +864,8 @@ def coroutine_reasons(work: SessionWork, route_handler: bool = False) -> list[Re
             reasons.append(
                 AM121.reason(
                     f"{item.calls()} the event loop "
-                    f"iterates whatever the route is, and it blocks at {', '.join(item.inner)}; " + item.helper_fix()
+                    f"{'runs around the block' if item.entered else 'iterates'} whatever the route is, and it blocks "
+                    f"at {', '.join(item.inner)}; " + item.helper_fix()
                 )
             )
         elif item.helper is not None:

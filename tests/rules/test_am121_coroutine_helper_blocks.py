@@ -103,3 +103,61 @@ class UnitOfWork:
         assert "make __aexit__ a plain def" not in text and "run_in_threadpool(UnitOfWork" not in text, text
         assert "__aexit__ runs for `async with`, which awaits it, so it stays `async def`: move its Session work " \
             "into a plain def that __aexit__ calls as `await run_in_threadpool(...)`" in text, text
+
+
+SCOPE = """
+from contextlib import asynccontextmanager
+
+from db.engine import database_sessionmaker
+
+
+@asynccontextmanager
+async def session_scope():
+    session = database_sessionmaker()
+    try:
+        yield session
+        session.commit()
+    finally:
+        session.close()
+
+
+async def rows():
+    with database_sessionmaker() as session:
+        for row in session.execute("select 1"):
+            yield row
+"""
+
+
+def test_an_asynccontextmanager_opener_of_a_sync_session_is_told_to_become_a_contextmanager(app, reported, findings):
+    # `async with session_scope() as s:` runs the opener's commit and close on the loop: the fix
+    # is a `@contextmanager` entered from a plain def, not a generator a `StreamingResponse` iterates.
+    root = app(
+        """
+        from services.scope import rows, session_scope
+
+
+        @router.post("/items")
+        async def store():
+            async with session_scope() as s:
+                s.execute("insert into items values (1)")
+
+
+        @router.get("/items")
+        async def listed():
+            return [row async for row in rows()]
+        """,
+        {"services/__init__.py": "", "services/scope.py": SCOPE},
+    )
+    entry = reported(root, "store", "phase1")
+    reason = entry["reasons"][entry["codes"].index("AM121")]
+    assert "enters the `@asynccontextmanager` helper services.scope.session_scope at line" in reason, reason
+    assert "the event loop runs around the block" in reason, reason
+    assert "`@contextmanager` plain def generator entered with `with`" in reason, reason
+    assert "StreamingResponse" not in reason, reason
+    [finding] = findings(root, "store")
+    assert "`@contextmanager` plain def generator" in finding["message"], finding
+    assert "StreamingResponse" not in finding["message"], finding
+    # near miss: a plain async generator iterated by the route keeps the streaming advice
+    near = reported(root, "listed", "phase1")
+    text = near["reasons"][near["codes"].index("AM121")]
+    assert "async generator helper services.scope.rows" in text and "StreamingResponse" in text, text
