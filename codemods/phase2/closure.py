@@ -1390,14 +1390,15 @@ def _gets_from(project: Project, wrapper: FunctionId, param: str, name: str) -> 
 
 def _generator_twins(project: Project, twinned: set[FunctionId], trees: _Trees) -> set[FunctionId]:
     """Generator dependencies sharing the route's Session (not session providers: those are the
-    stack's) that only FastAPI runs: their twins are async generators FastAPI iterates alike. Not
-    one holding `yield from` or a `return` of a value, nor one annotated `Generator[X, S, R]` with
-    a return type R, which an async generator cannot have."""
+    stack's) that only FastAPI runs: their twins are async generators FastAPI iterates alike, as
+    is an `async def` one already (`yield UserManager(user_db)`, its Session calls awaited in the
+    twin). Not one holding `yield from` or a `return` of a value, nor one annotated
+    `Generator[X, S, R]` with a return type R, which an async generator cannot have."""
     found: set[FunctionId] = set()
     for fid in twinned:
         module, function = project.functions[fid]
         if (
-            not function.is_generator or function.is_async or fid in project.session_dependencies
+            not function.is_generator or fid in project.session_dependencies
             or function.decorators or project.calls_to.get(fid) or project.all_calls_to.get(fid)
         ):
             continue

@@ -316,7 +316,7 @@ class MigrateToAsyncSession(DefinitionCommand):
                 returns = cst.ensure_type(returns.visit(_Rename(plan.renames)), cst.Annotation)
         if plan.returns is not None:
             returns = cst.Annotation(cst.parse_expression(plan.returns))
-        if plan.async_generator and returns is not None:
+        if plan.async_generator and not plan.keep_sync and returns is not None:
             returns = self._async_iterator(returns)
         if self.plan.class_renames:
             params, body = self._retyped(params), self._retyped(body)

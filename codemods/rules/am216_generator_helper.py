@@ -22,7 +22,10 @@ FastAPI runs, is no such helper: its twin is an async generator FastAPI iterates
 its `Iterator`/`Iterable`/`Generator` annotation made the async one under the same spelling
 (`typing.Iterator[X]` -> `typing.AsyncIterator[X]`), unless it holds `yield from` or a `return`
 of a value, or is annotated `Generator[X, S, R]` with R other than None, which an async
-generator cannot. A generator method of a class holding the Session blocks only the routes
+generator cannot; one that awaits nothing stays a plain `def` generator, its annotation as
+written. So is an `async def` generator dependency (fastapi-users' `async def
+get_user_manager(user_db=Depends(get_user_db)): yield UserManager(user_db)`): its twin depends on
+the twins of what it is handed, its Session calls awaited. A generator method of a class holding the Session blocks only the routes
 calling it, named in their reason (`Publisher.lines`): it is left out of the class's parallel
 async class (AM255), which the routes calling the other methods migrate onto.
 
