@@ -8,7 +8,10 @@ parallel class (`RepoAsync`). FastAPI looks overrides up by the callable a route
 routes: they run the real dependency (the token check the tests skipped, a user the tests never
 inserted, a repository on a Session the tests did not hand it).
 
-Each such override is a follow-up naming the twin to override as well. When the tests override
+Each such override is a follow-up naming the twin to override as well: with the same stand-in,
+unless the dependency's value holds the Session (`yield SQLAlchemyUserDatabase(session)`, a class
+dependency holding it), whose stand-in would hand the migrated code synchronous methods it awaits;
+that one names the parallel async class the twin's stand-in yields instead. When the tests override
 no session dependency at all (neither the synchronous one nor the async one), the overridden
 dependency was the tests' only stand-in for the Session work behind it: its twin would open a
 Session on the application's own database, so the override is a gap phase two refuses to write
@@ -40,12 +43,16 @@ class Twinned:
     module: str  # that module's path
     routes: tuple[str, ...]  # the migrated routes reaching it, by name
     method: bool = False  # a bound method (`container.get_service`): its twin is a method of the same class
+    # The value carries the Session: (the class it builds, its parallel async class), as in
+    # `yield SQLAlchemyUserDatabase(session)` or a class dependency holding the Session.
+    carries: tuple[str, str] | None = None
 
 
 def twinned(project: Project, closure) -> list[Twinned]:
     """The dependencies (functions and classes) migrated routes reach through a twin or parallel class."""
     found: dict[str, tuple[str, str, list[str]]] = {}
     methods: set[str] = set()
+    carried: dict[str, tuple[str, str]] = {}
     for route in sorted(closure.migrated_routes):
         route_name = project.functions[route][1].qualname
         for fid in closure.dependency_twins.get(route, ()):
@@ -53,20 +60,35 @@ def twinned(project: Project, closure) -> list[Twinned]:
             holder = holder_of(project, fid)
             if holder is not None and holder.init == fid and holder.ref in closure.parallel_classes:
                 original, twin = holder.ref, closure.parallel_classes[holder.ref]
+                built: tuple[str, str] | None = (holder.ref, twin)
             else:
                 decision = closure.helpers.get(fid)
                 if decision is None or not decision.twin:
                     continue
                 original, twin = f"{module.name}.{function.qualname}", decision.twin
+                built = _builds_parallel(project, function, closure.parallel_classes)
             ref = project.canonical(original) or original
+            if built is not None:
+                carried[ref] = built
             if holder is None and "." in function.qualname:
                 methods.add(ref)
             entry = found.setdefault(ref, (twin, module.path, []))
             if route_name not in entry[2]:
                 entry[2].append(route_name)
     return [
-        Twinned(ref, twin, path, tuple(routes), ref in methods) for ref, (twin, path, routes) in sorted(found.items())
+        Twinned(ref, twin, path, tuple(routes), ref in methods, carried.get(ref))
+        for ref, (twin, path, routes) in sorted(found.items())
     ]
+
+
+def _builds_parallel(project: Project, function: facts.Function, parallel: dict[str, str]) -> tuple[str, str] | None:
+    """The class holding the Session that the dependency builds (`yield SQLAlchemyUserDatabase(session)`),
+    with its parallel async class: a stand-in for the dependency hands the routes such an object."""
+    for call in function.calls:
+        callee = project.canonical(call.callee) if call.callee else None
+        if callee in parallel:
+            return callee, parallel[callee]
+    return None
 
 
 def notes(
@@ -114,10 +136,24 @@ def _notes(
                 f"{o.path}:{o.line}: `{o.written}` overrides `{o.provider}`; the migrated routes ({shown}) depend "
                 f"on its async twin `{dep.twin}` ({dep.module}) instead, and FastAPI looks an override up by the "
                 "dependency a route names, so this one no longer reaches them: they run the real "
-                f"`{dep.twin}` in the tests. Override `{twin}` as well, with the same stand-in "
-                f"(`{o.owner or 'app'}.dependency_overrides[{twin}] = {o.owner or 'app'}.dependency_overrides[{o.provider}]` "
-                "after this line)"
+                f"`{dep.twin}` in the tests. "
             )
+            if dep.carries is None:
+                note += (
+                    f"Override `{twin}` as well, with the same stand-in (`{o.owner or 'app'}.dependency_overrides"
+                    f"[{twin}] = {o.owner or 'app'}.dependency_overrides[{o.provider}]` after this line)"
+                )
+            else:
+                # The stand-in's object holds the synchronous Session, whose methods return values where
+                # the migrated code awaits them: copied over, the routes fail with "can't be used in
+                # 'await' expression".
+                cls, parallel = (name.rpartition(".")[2] for name in dep.carries)
+                note += (
+                    f"Its stand-in hands them a `{cls}`, on the synchronous Session, whose methods the migrated "
+                    f"code awaits, so it is no stand-in for `{twin}`: override `{twin}` with one yielding a "
+                    f"`{parallel}` on the AsyncSession the tests give the migrated routes, or leave `{twin}` "
+                    "to build its own from the async session dependency, once the tests override that"
+                )
             if session_overridden:
                 follow_ups.append(note)
             else:
