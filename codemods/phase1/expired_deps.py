@@ -27,6 +27,7 @@ from async_migrate.codemods.phase1.expiring_commits import (
     holder_params,
     makers_expire,
     model_method_commits,
+    returned_expiry,
 )
 from async_migrate.codemods.phase2.expired_reads import commits
 from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk, RiskKind
@@ -49,11 +50,9 @@ def expired_dependency_reads(project: Project, handler: Handler) -> list[LazyLoa
         dependency = _dependency(project, param)
         if dependency is None:
             continue
-        commit = _expired_by(project, dependency, set())
-        if commit is None:
+        where = _expired_by(project, dependency, set())
+        if where is None:
             continue
-        module, dep = project.functions[dependency]
-        where = f"{module.path}:{commit}"
         reads = [(line, f"{param.name}.{attr}") for line, receiver, attr in function.attributes if receiver == param.name]
         if f"${param.name}" in function.returned:
             line = max(function.name_uses.get(param.name, [function.line]))
@@ -90,19 +89,21 @@ def _dependency(project: Project, param: facts.Param) -> FunctionId | None:
     return (found[0].name, found[1].key) if found is not None else None
 
 
-def _expired_by(project: Project, fid: FunctionId, seen: set[FunctionId]) -> int | None:
-    """The line of the commit that leaves the object `fid` returns expired, or None.
+def _expired_by(project: Project, fid: FunctionId, seen: set[FunctionId]) -> str | None:
+    """Where the commit is (`path:line`) that leaves the object `fid` returns expired, or None.
 
     An object is expired when the dependency returns a local name it bound before a commit of its
     Session (its own `commit()`, or a call handing the Session to a project function that
     commits), and refreshes nothing after that commit; or returns a dependency parameter of its
     own whose object is expired, or which it commits after itself. A sessionmaker whose
     `expire_on_commit` is a literal False expires nothing; any other (unread) setting counts as
-    expiring (`_expires`)."""
+    expiring (`_expires`). Failing those, what a holder's method hands back expired through the
+    dependency's calls (`return manager.user_for_token(token)` reaching an adapter's
+    `self.session.commit()`): `_handed_expired`."""
     if fid in seen:
         return None
     seen.add(fid)
-    _, function = project.functions[fid]
+    module, function = project.functions[fid]
     if function.is_generator or len(function.returned) != 1 or not function.returned[0].startswith("$"):
         return None
     name = function.returned[0][1:]
@@ -119,16 +120,30 @@ def _expired_by(project: Project, fid: FunctionId, seen: set[FunctionId]) -> int
     if param is not None:
         own = [line for line in commit_lines if not any(r > line for r in refreshed)]
         if own:
-            return own[-1]
+            return f"{module.path}:{own[-1]}"
         inner = _dependency(project, param)
         if inner is None or refreshed:
             return None
         return _expired_by(project, inner, seen)
     bound = [b.line for b in function.bindings if b.name == name]
-    if not bound or not commit_lines:
+    if not bound:
         return None
+    if not commit_lines:
+        return _handed_expired(project, fid)
     after = [line for line in commit_lines if line > min(bound) and not any(r > line for r in refreshed)]
-    return after[-1] if after else None
+    return f"{module.path}:{after[-1]}" if after else None
+
+
+def _handed_expired(project: Project, fid: FunctionId) -> str | None:
+    """Where the commit is that expired what a dependency without a Session of its own returns,
+    bound from a call of a holder's method committing the Session its instance holds
+    (`user = manager.user_for_token(token)`, the adapter behind it committing `self.session`):
+    the threadpool ran the commit, and the `async def` handler receiving the object refreshes it on
+    the event loop. Only while a sessionmaker of the project expires on commit."""
+    if not makers_expire(project):
+        return None
+    handed = returned_expiry(project, fid)
+    return handed[1] if handed is not None and handed[0] else None
 
 
 def _commit_lines(project: Project, fid: FunctionId, function: facts.Function, sessions: set[str]) -> list[int]:

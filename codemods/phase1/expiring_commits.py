@@ -164,6 +164,8 @@ def returned_expiry(project: Project, fid: FunctionId, depth: int = 0) -> tuple[
     _, function = project.functions[fid]
     if function.is_async or function.is_generator or len(function.returned) != 1:
         return None
+    if function.returned[0].startswith("$") and function.returned[0].endswith("()"):
+        return _returned_call_expiry(project, fid, function.returned[0], depth)
     name = function.returned[0].removeprefix("$")
     if not function.returned[0].startswith("$") or "." in name or "(" in name or "[" in name:
         return None
@@ -198,6 +200,20 @@ def returned_expiry(project: Project, fid: FunctionId, depth: int = 0) -> tuple[
     if expiring:
         return True, expiring[-1][1]
     return False, commits[-1][1]
+
+
+def _returned_call_expiry(project: Project, fid: FunctionId, returned: str, depth: int) -> tuple[bool, str] | None:
+    """`return self.user_db.by_token(token)`: the object comes straight from the project function
+    called there, with nothing after the call to refresh it, so it is as that function hands it back."""
+    if depth >= _DEPTH:
+        return None
+    called = [
+        edge for edge in project.all_calls_from[fid]
+        if edge.callee != fid and not edge.call.offloaded and not edge.call.nested and f"{edge.call.func}()" == returned
+    ]
+    if len(called) != 1:
+        return None
+    return returned_expiry(project, called[0].callee, depth + 1)
 
 
 def ambient_offloads(

@@ -6,7 +6,9 @@ serialises its response model on the event loop) runs a blocking query there, as
 first read of a deferred column (`mapped_column(deferred=True)`) no query undefers. The
 handler does no Session work of its own, so AM301 does not see it. The same holds for any
 attribute, columns included, of an object the dependency committed its Session after loading
-(`expire_on_commit`): expired, the first read refreshes it.
+(`expire_on_commit`): expired, the first read refreshes it; also when the commit is a holder's,
+down the calls the dependency returns from (`return manager.user_for_token(token)`, the user
+adapter behind it committing `self.session`), the fastapi-users chain.
 
 Before:
 
