@@ -162,12 +162,14 @@ def returned_expiry(project: Project, fid: FunctionId, depth: int = 0) -> tuple[
     or refreshed after the last (`db.session.refresh(book)`): its columns are loaded. None
     otherwise."""
     _, function = project.functions[fid]
-    if function.is_async or function.is_generator or len(function.returned) != 1:
+    # `if row is None: return None` before the object's own `return`: None has no attribute to refresh
+    returned = [value for value in function.returned if value != "None"]
+    if function.is_async or function.is_generator or len(returned) != 1:
         return None
-    if function.returned[0].startswith("$") and function.returned[0].endswith("()"):
-        return _returned_call_expiry(project, fid, function.returned[0], depth)
-    name = function.returned[0].removeprefix("$")
-    if not function.returned[0].startswith("$") or "." in name or "(" in name or "[" in name:
+    if returned[0].startswith("$") and returned[0].endswith("()"):
+        return _returned_call_expiry(project, fid, returned[0], depth)
+    name = returned[0].removeprefix("$")
+    if not returned[0].startswith("$") or "." in name or "(" in name or "[" in name:
         return None
     commits = ambient_commits(project, fid, depth)
     if not commits:

@@ -58,6 +58,14 @@ class UserDatabase:
             self.session.commit(){refresh}
         return user
 
+    def by_token_or_none(self, token: str):
+        user = self.session.query(User).filter(User.token == token).first()
+        if user is None:
+            return None
+        user.seen = user.seen + 1
+        self.session.commit(){refresh_top}
+        return user
+
 
 def get_user_db(session: Session = Depends(get_db)):
     yield UserDatabase(session)
@@ -68,7 +76,7 @@ class UserManager:
         self.user_db = user_db
 
     def user_for_token(self, token: str):
-        return self.user_db.by_token(token)
+        return self.user_db.{lookup}(token)
 
 
 async def get_user_manager(user_db: UserDatabase = Depends(get_user_db)):
@@ -107,14 +115,18 @@ async def ping(token: str):
 REFRESH = "\n            self.session.refresh(user)"
 
 
-def _root(project, maker: str = "", refresh: str = ""):  # type: ignore[no-untyped-def]
-    db = DB.format(url="sqlite:///./app.db", maker=maker, refresh=refresh)
+def _root(project, maker: str = "", refresh: str = "", lookup: str = "by_token"):  # type: ignore[no-untyped-def]
+    db = DB.format(
+        url="sqlite:///./app.db", maker=maker, refresh=refresh, refresh_top=refresh.replace(" " * 4, "", 1), lookup=lookup
+    )
     return project({"chain_db.py": db, "chain_main.py": MAIN})
 
 
+@pytest.mark.parametrize("lookup", ["by_token", "by_token_or_none"])
 @pytest.mark.parametrize("name", ["current_active_user", "me"])
-def test_an_object_a_holder_chain_expired_is_am307_where_read_on_the_loop(project, findings, reported, name):
-    root = _root(project)
+def test_an_object_a_holder_chain_expired_is_am307_where_read_on_the_loop(project, findings, reported, name, lookup):
+    # `by_token_or_none` returns None early, before the commit: None has nothing to refresh
+    root = _root(project, lookup=lookup)
     found = findings(root, name)
     assert [f["code"] for f in found] == ["AM307"], found
     assert "chain_db.py" in found[0]["message"], found[0]["message"]
@@ -122,7 +134,10 @@ def test_an_object_a_holder_chain_expired_is_am307_where_read_on_the_loop(projec
 
 
 def test_near_misses_no_expiring_sessionmaker_and_a_refresh_after_the_commit(project, findings):
-    for root in (_root(project, maker=", expire_on_commit=False"), _root(project, refresh=REFRESH)):
+    for root in (
+        _root(project, maker=", expire_on_commit=False"), _root(project, refresh=REFRESH),
+        _root(project, refresh=REFRESH, lookup="by_token_or_none"),
+    ):
         for name in ("current_active_user", "me", "ping"):
             assert findings(root, name) == [], (root, name)
 
@@ -130,7 +145,9 @@ def test_near_misses_no_expiring_sessionmaker_and_a_refresh_after_the_commit(pro
 def test_the_premise_the_read_in_the_async_dependency_queries_on_the_loop(tmp_path):
     from fastapi.concurrency import run_in_threadpool
 
-    source = DB.format(url=f"sqlite:///{tmp_path / 'c.db'}", maker="", refresh="")
+    source = DB.format(
+        url=f"sqlite:///{tmp_path / 'c.db'}", maker="", refresh="", refresh_top="", lookup="by_token_or_none"
+    )
     with imported(tmp_path, {"chain_db": source}) as (db,):
         db.Base.metadata.create_all(db.engine)
         with db.SessionLocal() as session:
