@@ -582,6 +582,8 @@ class Binding(_Fact):
     entered: bool = False  # `with expr as name`: the name holds what `__enter__` returns
     asynchronous: bool = False  # `async with expr as name`: what `__aenter__` returns
     end: int = 0  # `async with expr as name`: the last line of its block, where `__aexit__` runs
+    # `name = await run_in_threadpool(f)`: bound to what `f()` returns (`expr`), made in a worker thread
+    offloaded: bool = False
 
 
 @dataclass(slots=True)

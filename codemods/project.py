@@ -2674,6 +2674,7 @@ class Project:
             on_loop: set[tuple[int, str]] = set()
             offloaded: set[tuple[int, str]] = set()
             nested: dict[tuple[int, str], str] = {}
+            made_away: set[tuple[int, str]] = set()  # Sessions opened in a worker thread
             params = self.session_params[fid]
             # `db = db or SessionLocal`, `db: Session = SessionLocal`: a parameter that may hold a
             # Session of the function's own when the caller passes none
@@ -2708,6 +2709,8 @@ class Project:
                         text = f"{binding.name} = {text}"
                     opened[binding.name] = text
                     found.append((binding.line, text))
+                    if binding.offloaded:  # `db = await run_in_threadpool(SessionLocal)`: in a worker thread
+                        made_away.add((binding.line, text))
             for line, head, attribute, assigned in function.state_assigns:
                 # `request.state.db = SessionLocal()`: opened here, for the request (flow.request_state)
                 if assigned.endswith("()") and flow.holds(fid, assigned) is not None:
@@ -2738,7 +2741,16 @@ class Project:
                 registry = flow.holds(fid, receiver, REGISTRY) if method == "remove" else None
                 closes = registry is not None
                 if dot and (method in SESSION_IO_METHODS or closes) and receiver not in given:
-                    if receiver[1:] in opened and receiver.startswith("$"):
+                    away = receiver.startswith("$") and any(opened.get(receiver[1:]) == m for _, m in made_away)
+                    if receiver[1:] in opened and receiver.startswith("$") and (call.offloaded or not away):
+                        continue
+                    if away:
+                        # opened in a worker thread, used on the loop: that use is the work
+                        entry = (call.line, f"{self.written(expression)}()")
+                        found.append(entry)
+                        on_loop.add(entry)
+                        if call.coroutine is not None:
+                            nested[entry] = call.coroutine
                         continue
                     if closes or flow.holds(fid, receiver) is not None or receiver[1:] in defaulted:
                         entry = (call.line, f"{self.written(expression)}()")
@@ -2786,6 +2798,11 @@ class Project:
                         break
             if found:
                 table[fid] = _with_first_io(found, opened, function)
+                # the opening's entry names its first I/O (`db = SessionLocal() -> db.commit()`)
+                offloaded |= {
+                    (line, text) for line, text in table[fid]
+                    if any(line == at and (text == made or text.startswith(f"{made} -> ")) for at, made in made_away)
+                }
             if offloaded - on_loop:
                 offloaded_table[fid] = frozenset(offloaded - on_loop)
             if nested:

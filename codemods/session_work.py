@@ -698,9 +698,10 @@ def session_work_shallow(project: Project, fid: FunctionId) -> SessionWork:
     for opened in project.opens_directly(fid):
         work.blocking.append(Blocking(opened.line, f"{opened.callee}()"))
     opened_lines = {b.line for b in work.blocking}
+    threaded = project.own_work_offloaded(fid)  # `db = await run_in_threadpool(SessionLocal)`
     for line, text in project.own_work(fid):  # `self.db.query()`, `with UnitOfWork() as uow`
         if line not in opened_lines:
-            work.blocking.append(Blocking(line, text))
+            work.blocking.append(Blocking(line, text, offloaded=(line, text) in threaded))
     for edge in project.all_calls_from[fid]:
         callee_module, callee = project.functions[edge.callee]
         if callee.is_async:

@@ -2580,6 +2580,16 @@ class BodyScanner:
                 return 0, offloader != "anyio.to_thread.run_sync"
         return None
 
+    def _offloaded_result(self, call: ast.expr) -> ast.Call | None:
+        """`f()` for `run_in_threadpool(f)`, `asyncio.to_thread(f)` or `anyio.to_thread.run_sync(f)`
+        given a (dotted) name alone: the call whose result the awaited offload gives. None otherwise."""
+        if type(call) is not ast.Call or call.keywords or len(call.args) != 1:
+            return None
+        target = call.args[0]
+        if type(target) not in (ast.Name, ast.Attribute) or not self._offloader(call.func):
+            return None
+        return ast.copy_location(ast.Call(func=target, args=[], keywords=[]), target)
+
     def _offloader(self, value: ast.expr) -> bool:
         """Whether `value` names an offloading function (`anyio.to_thread.run_sync`, `run_in_threadpool`)."""
         spelled = dotted(value)
@@ -2757,6 +2767,13 @@ class BodyScanner:
             else:
                 self._binding(name, inner, entered=True, asynchronous=asynchronous)
             return
+        if not entered and type(value) is ast.Await:
+            made = self._offloaded_result(value.value)
+            if made is not None:
+                # `db = await run_in_threadpool(SessionLocal)`: the name holds what `SessionLocal()`
+                # returns, made in a worker thread; what is done with it later runs where it is done
+                self.raw_bindings.append((facts.Binding(name, "", offloaded=True), made))
+                return
         # `session = session or db_session.get()`: the name may hold either operand, each a binding;
         # so may `s = db if db is not None else SessionLocal` hold either branch
         if not entered and type(value) is ast.BoolOp:
