@@ -38,6 +38,7 @@ from async_migrate.codemods.phase2 import (
     import_cycles,
     inline_engine,
     keyed_makers,
+    listener_engines,
     outside_tests,
     query_class,
     scope_openers,
@@ -84,6 +85,7 @@ from async_migrate.codemods.rules.am283_listener_opens_sync_session import RULE 
 from async_migrate.codemods.rules.am326_reused_stack_other_autoflush import RULE as AM326
 from async_migrate.codemods.rules.am327_reused_stack_other_session_class import RULE as AM327
 from async_migrate.codemods.rules.am328_application_session_override import RULE as AM328
+from async_migrate.codemods.rules.am343_listener_compares_sync_engine import RULE as AM343
 from async_migrate.codemods.sources import is_test_path
 from async_migrate.codemods.vocabulary import SYNC_ENGINE_CONSTRUCTORS
 from async_migrate.codemods.vocabulary.fastapi import TEST_CLIENTS
@@ -977,6 +979,9 @@ class _Analysis:
         self._session_class()
         if plan.blockers:
             return plan
+        self._listener_engines()
+        if plan.blockers:
+            return plan
         plan.query_class = self._query_class()
         self._expiry()
         self._autoflush()
@@ -1152,6 +1157,18 @@ class _Analysis:
         ):
             self._block(AM283, path, line, message)
         self.plan.notes.extend(notes)
+
+    def _listener_engines(self) -> None:
+        """AM343 (a listener the async sessions run compares with the synchronous engine), once
+        the async engine is settled: the one reused, or the one generated."""
+        if self.read is None:
+            return
+        engine = self._found_engine
+        name = engine.name if engine is not None else self.config.async_engine
+        for path, line, message in listener_engines.comparisons(
+            self.project, self.texts, self.project.modules.values(), self._sync_stack(), name, is_test_path
+        ):
+            self._block(AM343, path, line, message)
 
     def _sync_stack(self) -> stack_extras.SyncStack:
         canonical = self.canonical

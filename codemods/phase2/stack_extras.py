@@ -1595,9 +1595,9 @@ def blocking_listeners(
         module = by_path.get(listener.path)
         if in_tests(listener.path) or module is None or listener.ref is None or listener.handler == "?":
             continue
-        if stack.target(listener.ref) not in stack.carried and not _model_target(project, listener.ref):
+        if stack.target(listener.ref) not in stack.carried and not model_target(project, listener.ref):
             continue
-        handler = _handler_function(project, module, listener)
+        handler = handler_function(project, module, listener)
         if handler is None:
             unread = _unread_handler(project, module, listener)
             if unread is not None:
@@ -1626,7 +1626,7 @@ def blocking_listeners(
     return found
 
 
-def _handler_function(
+def handler_function(
     project: Project, module: facts.Module, listener: Listener
 ) -> tuple[facts.Module, facts.Function] | None:
     """The function a listener runs. In a registering function's body, a def nested in it
@@ -1670,7 +1670,7 @@ def _unread_handler(project: Project, module: facts.Module, listener: Listener) 
 _MAPPERS = frozenset({"sqlalchemy.orm.Mapper", "sqlalchemy.orm.mapper.Mapper", "sqlalchemy.orm.mapper"})
 
 
-def _model_target(project: Project, ref: str) -> bool:
+def model_target(project: Project, ref: str) -> bool:
     """`ref` names a project class that is no Session (a mapped class, its declarative base), an
     attribute of one (`Order.status`), or every mapper."""
     if project.canonical(ref) in _MAPPERS:
