@@ -245,6 +245,7 @@ def _reasons_hidden(mode: Mode, ui: Ui) -> str:
 
 def _report_commit_print(result, root, mode: Mode, traffic_rows, git, ui: Ui, written: list[str]):
     from async_migrate.cli.render import (
+        one_line,
         print_diff,
         print_errors,
         print_handlers,
@@ -297,13 +298,13 @@ def _report_commit_print(result, root, mode: Mode, traffic_rows, git, ui: Ui, wr
                     f"lines in {', '.join(moved)} (`git diff` shows where)"
                 ])
         for blocker in (result.subsystem or {}).get("global_blockers", []):
-            print_lines(err, [f"blocks the whole subsystem: {blocker}"], "bold red")
+            print_lines(err, [f"blocks the whole subsystem: {one_line(blocker)}"], "bold red")
         _warn(err, [*result.warnings, *result.project.notices, *carried, *git.earlier_notes()])
         print_errors(err, result.errors)
         # what the migrated application needs beside the diff (a driver, greenlet, a dropped
         # connect_args key): without them it fails to import, so they are not left to --report.
         # After the summary, where the eye lands; with --check the summary stays last, as in black.
-        follow_ups = [f"follow-up: {item}" for item in (result.subsystem or {}).get("follow_ups", [])]
+        follow_ups = [f"follow-up: {one_line(item)}" for item in (result.subsystem or {}).get("follow_ups", [])]
         # Nothing migrated (every route blocked): the summary saying so stays last.
         follow_first = mode.check or (
             any(o.action == "blocked" for o in result.outcomes) and not any(o.action == "migrate" for o in result.outcomes)

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from async_migrate.cli import github_escape, sarif_log
-from async_migrate.cli.render import _paint
+from async_migrate.cli.render import _paint, one_line
 from async_migrate.codemods.check_result import CheckResult
 from async_migrate.codemods.outcome import plural
 
@@ -99,7 +99,7 @@ def print_text(console: Console, errors: Console, result: CheckResult, given: Pa
     for finding in result.findings:
         location = f"{display_path(given, finding.file)}:{finding.line}"
         rule = f"{finding.rule.code} {finding.rule.name}"
-        rest = f" {finding.function}: {rebased(finding.message, result.root, shown)}"
+        rest = f" {finding.function}: {one_line(rebased(finding.message, result.root, shown))}"
         if not _ODD.search(location + rest):
             # Written straight to the file, as rich would lay it out: thousands of findings
             # take longer through rich's layout than the warm analysis itself.

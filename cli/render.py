@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import time
 from collections import defaultdict
@@ -82,6 +83,16 @@ def _paint(console: Console, text: str, style: str) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if code and colored(console) else text
 
 
+# A line break with the indentation around it: a reason quoting source written over several
+# lines (`binds={...}` laid out one key a line) would otherwise break the one-line output.
+_BREAK = re.compile(r"[ \t]*\r?\n\s*")
+
+
+def one_line(text: str) -> str:
+    """`text` with each line break (and the indentation around it) turned into one space."""
+    return _BREAK.sub(" ", text) if "\n" in text else text
+
+
 def handler_line(outcome) -> tuple[str, str, str]:
     """(`file:line handler (kind route)`, action, `: reasons`) of one outcome."""
     handler = outcome.handler
@@ -89,7 +100,7 @@ def handler_line(outcome) -> tuple[str, str, str]:
     action = outcome.action
     if outcome.before != outcome.after:
         action = f"{action} ({outcome.before} → {outcome.after})"
-    reasons = "; ".join(map(str, outcome.reasons))
+    reasons = one_line("; ".join(map(str, outcome.reasons)))
     head = (
         f"{handler.module.path}:{handler.function.line} {handler.function.qualname} "
         f"({handler.kind}{' ' + route if route else ''})"

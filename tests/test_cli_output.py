@@ -445,3 +445,51 @@ def test_apply_says_its_line_numbers_are_those_before_a_rewrite_that_moved_lines
     assert result.exit_code == 0, result.stderr
     note = next(line for line in result.stderr.splitlines() if "before the rewrite" in line)
     assert "db/engine.py" in note and "git diff" in note, note
+
+
+BINDS_ENGINE = """
+from collections.abc import Iterator
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine("sqlite:///./app.db")
+other_engine = create_engine("sqlite:///./other.db")
+database_sessionmaker = sessionmaker(
+    binds={
+        "users": engine,
+        "orders": other_engine,
+    },
+)
+
+
+def get_db_session() -> Iterator[Session]:
+    with database_sessionmaker() as session:
+        yield session
+"""
+
+
+def test_a_reason_quoting_source_over_several_lines_stays_on_its_handlers_line(project, app_files):
+    # a new-user trial: `binds={...}` laid out one key a line broke each blocked handler's line
+    # (and the `blocks the whole subsystem:` one) into five, the later ones indented source
+    root = project({
+        **app_files, "db/engine.py": BINDS_ENGINE, "api/__init__.py": "",
+        "api/items.py": PHASE2.replace("MOVED", MOVED),
+    })
+    result = run("phase2", str(root), "--subsystem", "api/items.py", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    moved = next(line for line in lines if line.startswith("api/items.py:") and " moved " in line)
+    assert 'with `binds={ "users": engine, "orders": other_engine, }`: the async stack' in moved, lines
+    whole = [line for line in lines if line.startswith("blocks the whole subsystem: ")]
+    assert len(whole) == 1 and '"orders": other_engine, }`' in whole[0], lines
+    # every line is a handler's, the subsystem's, a follow-up or the summary: none is a piece of source
+    assert all(re.match(r"(api/items\.py:\d+ |blocks the whole|follow-up: |\d+ files, )", line) for line in lines), lines
+
+
+def test_near_miss_a_reason_on_one_line_is_printed_as_it_is(project, app_files):
+    root = project({**app_files, "api/__init__.py": "", "api/items.py": PHASE2.replace("MOVED", MOVED)})
+    result = run("phase2", str(root), "--subsystem", "api/items.py", "--no-cache")
+    moved = next(line for line in result.stderr.splitlines() if line.startswith("api/items.py:") and " moved " in line)
+    # the same reason, unchanged: the flattening touches only text holding a line break
+    assert moved == "api/items.py:15 moved (route GET /moved) migrate: moves to AsyncSession: awaits its Session calls", moved
