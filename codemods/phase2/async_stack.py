@@ -1051,10 +1051,22 @@ class _Analysis:
                     AM278, path, line,
                     f"{why}: the async stack has one async engine, so every statement would run on it, some on "
                     "the wrong database; move the routes one database at a time onto a sessionmaker bound to that "
-                    "database's engine, or write the async stack by hand (`async_sessionmaker(binds=...)` of async "
-                    "engines)",
+                    "database's engine, or migrate them by hand onto an `async_sessionmaker(binds=...)` of async "
+                    "engines, which phase two neither generates nor reuses" + self._routing_async_maker(),
                 )
                 return
+
+    def _routing_async_maker(self) -> str:
+        """What AM278 adds where the async sessionmaker found (or configured) routes by `binds=`
+        itself: written by hand as its advice said, it is still no stack phase two moves routes
+        onto, and a run naming it must not read as if it had not been seen."""
+        maker = self._found_maker
+        if maker is None or maker.value is None or not any(a.keyword == "binds" for a in maker.value.args):
+            return ""
+        return (
+            f" (`{maker.name}` ({maker.module.path}:{maker.line}) is such an async_sessionmaker: phase two moves "
+            "routes onto one async engine only, so it leaves these routes to be moved onto it by hand)"
+        )
 
     def _configured_makers(self) -> None:
         """AM276: a [tool.async-migrate] sessionmakers name that names nothing in the project

@@ -39,7 +39,7 @@ RULE = Rule(
     summary="phase two would run statements meant for another database on the async stack's engine (a "
     "Session from another sessionmaker, a sessionmaker with `binds=` or a `get_bind()` override)",
     fix="keep the helper synchronous and call it through `await run_in_threadpool(...)`; move the routes one "
-    "database at a time onto a sessionmaker bound to one engine, or write the async stack by hand "
-    "(`async_sessionmaker(binds=...)` of async engines)",
+    "database at a time onto a sessionmaker bound to one engine, or migrate them by hand onto an "
+    "`async_sessionmaker(binds=...)` of async engines (phase two neither generates nor reuses one)",
     doc=__doc__,
 )

@@ -92,6 +92,34 @@ def test_binds_to_several_engines_blocks_the_subsystem(phase2, entry):
     assert "routes its statements to several engines with `binds=" in found["reasons"][0], found
 
 
+HAND_WRITTEN_BINDS = """
+
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+async_engine = create_async_engine("sqlite+aiosqlite://")
+other_async_engine = create_async_engine("sqlite+aiosqlite://")
+async_database_sessionmaker = async_sessionmaker(binds={Book: async_engine, object: other_async_engine})
+"""
+
+
+def test_an_async_sessionmaker_with_binds_written_as_advised_is_named_as_not_reused(phase2, entry):
+    # a new-user trial: the advice was "write the async stack by hand (`async_sessionmaker(binds=...)`)";
+    # written so, the same block came back word for word, as if phase two had not seen it
+    text = ROUTED_ENGINE.format(arguments="binds={Book: engine, object: other_engine}", body="pass")
+    text = text.replace("from sqlalchemy.orm import", "from models import Book\nfrom sqlalchemy.orm import")
+    found = entry(phase2(ROUTED, {"db/engine.py": text + HAND_WRITTEN_BINDS}), "count")
+    assert found["action"] == "blocked" and found["codes"] == ["AM278"], found
+    assert "which phase two neither generates nor reuses (`async_database_sessionmaker` (db/engine.py:" in (
+        found["reasons"][0]
+    ), found
+    assert "write the async stack by hand" not in found["reasons"][0], found
+
+
+def test_near_miss_without_an_async_sessionmaker_the_block_names_none(phase2, entry):
+    found = entry(run_routed(phase2, "binds={Book: engine, object: other_engine}"), "count")
+    assert found["reasons"][0].endswith("which phase two neither generates nor reuses"), found
+
+
 def test_a_session_class_overriding_get_bind_blocks_the_subsystem(phase2, entry):
     found = entry(run_routed(phase2, "engine, class_=AppSession", GET_BIND), "count")
     assert found["action"] == "blocked" and found["codes"] == ["AM278"], found
