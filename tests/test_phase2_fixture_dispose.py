@@ -190,3 +190,54 @@ def test_near_miss_a_helper_disposing_of_the_async_engine_gets_none_and_the_suit
 def test_a_helper_disposing_only_the_sync_engine_gets_the_follow_up(cli, project):
     root = tree(project, close=SYNC_ONLY, inside="close_pools(c)")
     assert len(migrate(cli, root)) == 1
+
+
+# A new-user trial: the application's lifespan already disposed of the async engine the routes
+# move onto, and a fixture entering `with TestClient(app)` runs it; the follow-up still asked the
+# fixture to dispose of it. Another async engine's disposal (an analytics stack's) is no such thing.
+HAND_WRITTEN = """
+
+from sqlalchemy.ext.asyncio import create_async_engine
+
+_ASYNC = {"sqlite": "sqlite+aiosqlite", "postgresql+psycopg": "postgresql+psycopg", "mysql+pymysql": "mysql+aiomysql"}
+async_engine = create_async_engine(engine.url.set(drivername=_ASYNC.get(engine.url.drivername, engine.url.drivername)))
+analytics_engine = create_async_engine("sqlite+aiosqlite://")
+"""
+LIFESPAN_MAIN = """
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import db
+import items
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    yield
+    await db.{engine}.dispose()
+
+
+app = FastAPI(lifespan=lifespan)
+app.include_router(items.router)
+"""
+
+
+def lifespan_tree(project, engine: str) -> Path:  # type: ignore[no-untyped-def]
+    root = tree(project, close="pass")
+    (root / "db.py").write_text(DB + HAND_WRITTEN, encoding="utf-8")
+    (root / "main.py").write_text(LIFESPAN_MAIN.replace("{engine}", engine), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_lifespan_disposing_of_the_reused_async_engine_gets_no_follow_up_and_the_suite_runs(cli, project, kind):
+    root = lifespan_tree(project, "async_engine")
+    assert migrate(cli, root) == []
+    assert suite(root, kind) == {"code": 0, "stored": ["b"]}
+
+
+def test_near_miss_a_lifespan_disposing_of_another_async_engine_keeps_the_follow_up(cli, project):
+    root = lifespan_tree(project, "analytics_engine")
+    [note] = migrate(cli, root)
+    assert note.startswith("tests/conftest.py:14: the fixture `client` enters a new `TestClient(...)`"), note

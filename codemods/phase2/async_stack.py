@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from async_migrate.codemods import facts
+from async_migrate.codemods.astcollect.syntax import dotted
 from async_migrate.codemods.config import Config
 from async_migrate.codemods.flow import SESSION
 from async_migrate.codemods.phase2 import (
@@ -896,7 +897,7 @@ class _Analysis:
         engine = self.plan.async_engine.name if self.plan.async_engine is not None else (
             self.plan.state_engine or self.config.async_engine
         )
-        for path, line, name, scope in self._per_test_clients()[:5]:
+        for path, line, name, scope in ([] if self._lifespan_disposes() else self._per_test_clients()[:5]):
             each, second = _FIXTURE_SCOPES.get(scope, ("each time pytest sets it up", "the second time on"))
             self.plan.notes.append(
                 f"{path}:{line}: the fixture `{name}` enters a new `TestClient(...)` for {each}, each on an "
@@ -905,6 +906,30 @@ class _Analysis:
                 f"aiomysql): dispose of the async engine when the client closes (`client.portal.call("
                 f"{engine}.dispose)` before leaving the `with`), or give the fixture `scope=\"session\"`"
             )
+
+    def _lifespan_disposes(self) -> bool:
+        """The application's lifespan (or shutdown handler) awaits the reused async engine's
+        `dispose()`: a fixture entering `with TestClient(app)` runs it as each client closes, so
+        no test starts on a connection of another test's loop. Another async engine's disposal
+        (an analytics stack's, beside the one the routes move onto) leaves this one's pool as it was."""
+        engine = self._found_engine
+        if engine is None or self.plan.async_engine is None or not self.plan.async_engine.exists:
+            return False
+        target = self.canonical(f"{engine.module.name}.{engine.name}")
+        for fid, events in self.project.lifecycle_events.items():
+            if not events & {"lifespan", "shutdown"}:
+                continue
+            module, function = self.project.functions[fid]
+            node = None if is_test_path(module.path) else stack_extras.function_node(self.texts, module, function)
+            if node is None:
+                continue
+            for awaited in ast.walk(node[1]):
+                call = awaited.value if isinstance(awaited, ast.Await) else None
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "dispose":
+                    name = dotted(call.func.value)
+                    if name is not None and self.canonical(stack_extras.absolute(module, name)) == target:
+                        return True
+        return False
 
     def _per_test_clients(self) -> list[tuple[str, int, str, str]]:
         """`with TestClient(app) as c: yield c` in a pytest fixture not scoped to the session, with
