@@ -116,3 +116,37 @@ def test_the_message_names_lost_session_work_only_for_a_coroutine_doing_some(cli
     else:
         assert "rows never written" not in message and "Session work is lost" not in message, message
         assert "nothing in it runs (none of its work happens: what it would send, fetch or change is never done)" in message, message
+
+
+def test_a_call_that_may_run_plain_methods_too_says_so(cli, project):
+    # letta's agent: `self.interface.internal_monologue(...)` on an AgentInterface, whose one
+    # websocket subclass made it `async def`; the finding named that subclass's method as if it
+    # were the only one the call runs.
+    root = project({"app/__init__.py": "", "app/main.py": NOTIFIERS.format(probe="", test="isinstance(n, Slack)")})
+    document = cli.json("check", root)
+    [message] = [f["message"] for f in document["findings"] if f["code"] == "AM330"]
+    # Base.push only raises NotImplementedError: never run, not named
+    assert "line 22 (app.main.Slack.push(...), one of the methods the call may run (the others are plain: " \
+        "app.main.Console.push))" in message, message
+
+
+def test_near_miss_a_call_running_only_a_coroutine_names_no_alternatives(cli, project):
+    root = project({
+        "app/__init__.py": "", "app/main.py": NOTIFIERS.format(probe="", test="isinstance(n, Slack)").replace(
+            "def push_sync(n: Base, msg):", "def push_sync(n: Slack, msg):"),
+    })
+    document = cli.json("check", root)
+    [message] = [f["message"] for f in document["findings"] if f["code"] == "AM330"]
+    assert "app.main.Slack.push(...))" in message and "the call may run" not in message, message
+
+
+def test_a_route_whose_call_may_run_plain_methods_too_says_so(cli, project):
+    # AM311 words the handler's own call alike
+    source = NOTIFIERS.format(probe="", test="isinstance(n, Slack)") + (
+        "\n\n@app.get(\"/m\")\nasync def mixed(n: Base):\n    n.push(\"y\")\n"
+    )
+    root = project({"app/__init__.py": "", "app/main.py": source})
+    document = cli.json("check", root)
+    [message] = [f["message"] for f in document["findings"] if f["code"] == "AM311"]
+    assert "(app.main.Slack.push(...), one of the methods the call may run (the others are plain: " \
+        "app.main.Console.push))" in message, message
