@@ -85,6 +85,10 @@ class SharedUse:
     # Where the registry is made (`app.py:8`), whatever name reaches it (`db_session`, or `User.query`
     # from its `query_property()`): one registry, which one `remove()` empties; "" when not known.
     registry: str = ""
+    # In the block of a `with` entering the registry's own Session (`with self.Session() as s:`),
+    # whose exit closes it, or its `begin()`, whose exit ends the transaction: the thread keeps no
+    # transaction nor connection past the block.
+    closed: bool = False
 
     @property
     def shared(self) -> str:
@@ -249,7 +253,9 @@ def _stored_on(project: Project, held: str, attribute: str) -> bool:
 def thread_registry_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     """Uses of a thread-local registry by `fid` and what it reaches, its `remove()` among them
     (which `thread_scoped_uses` drops), not those a dependency hands it."""
-    return [use for use in _reached(project, fid, "thread_scoped_uses", _own_scoped_uses) if not use.handed]
+    return [
+        use for use in _reached(project, fid, "thread_scoped_uses", _own_scoped_uses) if not use.handed and not use.closed
+    ]
 
 
 def offload_note(project: Project, fid: FunctionId, lines: set[int] | None = None) -> str:
@@ -298,6 +304,7 @@ def thread_scoped_uses(project: Project, fid: FunctionId) -> list[SharedUse]:
     # FastAPI runs a plain generator dependency's code before and after its `yield` in two
     # threadpool calls, which may land on two workers: the `remove()` after the yield may empty
     # another thread's registry, so it proves nothing.
+    uses = [use for use in uses if not use.closed]
     removed = set() if function.is_generator or not any(_removing(use) for use in uses) else {
         _registry_key(use) for use in uses if _removing(use)
     } - {_registry_key(use) for use in _unguarded(project, fid, members)}
@@ -480,7 +487,7 @@ def registry_work_reached(project: Project, fid: FunctionId) -> list[SharedUse]:
     uses = _reached(project, fid, "thread_scoped_uses", _own_scoped_uses)
     if _registries_possible(project) and _thread_local_registries(project):
         uses = uses + _member_scoped_uses(project, fid)
-    return [use for use in uses if not use.call.endswith(".remove()")]
+    return [use for use in uses if not use.call.endswith(".remove()") and not use.closed]
 
 
 def offloaded_registry_calls(project: Project, fid: FunctionId) -> list[SharedUse]:
@@ -1740,10 +1747,13 @@ def _own_scoped_uses(project: Project, fid: FunctionId, dead: Spans = NO_SPANS) 
         return []
     registries = _thread_local_registries(project)
     module, function = project.functions[fid]
-    uses = []
+    uses: list[SharedUse] = []
+    # the uses that are the call of a `with` item itself (`with self.Session() as sess:`)
+    entering: list[SharedUse] = []
     for call in function.calls:
         if dead and within(dead, call.line):
             continue
+        found = len(uses)
         if call.callee is not None:
             # Without a module-level registry no prefix of the callee names one.
             parts = call.callee.split(".") if registries else []
@@ -1763,12 +1773,45 @@ def _own_scoped_uses(project: Project, fid: FunctionId, dead: Spans = NO_SPANS) 
                 use = _reached_registry(project, fid, call.callee, call.line, dead)
                 if use is not None:
                     uses.append(use)
-            continue
-        if call.func is not None:
+        elif call.func is not None:
             use = _reached_registry(project, fid, call.func, call.line, dead)
             if use is not None:
                 uses.append(use)
-    return uses
+        if len(uses) > found and function.with_calls and (
+            project.flow.entered(fid, call) is False or call.index in function.entered_alone
+        ):
+            entering.extend(uses[found:])
+    # A plain generator's block is left later, on whichever thread runs it then: meanwhile its
+    # thread's registry hands the same Session to the next request there (a dependency yielding it)
+    if not entering or (function.is_generator and not _context_manager(project, fid)):
+        return uses
+    return _closed_by_with(function, uses, entering)
+
+
+def _closed_by_with(function: facts.Function, uses: list[SharedUse], entering: list[SharedUse]) -> list[SharedUse]:
+    """`uses` (of `function`'s own body), those in the block of a `with` whose item is the call of
+    a thread-local registry itself or of its `begin()` (`entering`: `with self.Session() as sess:`,
+    `with db_session():`, `with self.Session.begin() as sess:`) marked `closed`, when they are on
+    that registry: `Session.__exit__` closes the thread's Session, the transaction's commits or
+    rolls back, so neither a transaction nor a connection outlives the block. Task-keyed and one-key
+    registries are left as they are (a worker thread cannot have the first's Session, and the
+    second's is every request's, which the block would close under the others)."""
+    blocks: list[tuple[str, int, int]] = []
+    for use in entering:
+        if use.task or use.one_key or use.handed or not use.certain or not use.registry:
+            continue
+        method = use.call.removesuffix("()").rpartition(".")[2]
+        if method in _IO_OR_REMOVE and method != "begin":
+            continue  # a method of the registry's Session, not the registry called nor its `begin()`
+        blocks.extend((use.registry, start, end) for line, start, end in function.with_calls if line == use.line)
+    if not blocks:
+        return uses
+    return [
+        replace(use, closed=True) if any(
+            use.registry == registry and start <= use.line <= end for registry, start, end in blocks
+        ) else use
+        for use in uses
+    ]
 
 
 _IO_OR_REMOVE = SESSION_IO_METHODS | {"remove"}

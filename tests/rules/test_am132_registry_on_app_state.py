@@ -95,14 +95,22 @@ from sqlalchemy import text
 def count_imported():
     from main import app
 
-    with app.state.{attribute}() as s:
-        return s.execute(text("select 1")).scalar()
+    {body}
 """
+WITH = """with app.state.{attribute}() as s:
+        return s.execute(text("select 1")).scalar()"""
+# the registry's Session entered by `with` is closed as the block is left: a worker thread keeps
+# no transaction of it, and the route converts (tests/rules/test_am132_closed_by_with.py)
+BARE = """return app.state.{attribute}.execute(text("select 1")).scalar()"""
 
 
-@pytest.mark.parametrize(("attribute", "action", "code"), [("maker", "convert", "AM123"), ("registry", "keep", "AM132")])
+@pytest.mark.parametrize(
+    ("attribute", "form", "action", "code"),
+    [("maker", WITH, "convert", "AM123"), ("registry", BARE, "keep", "AM132"), ("registry", WITH, "convert", "AM123")],
+    ids=["maker", "registry", "registry-closed-by-with"],
+)
 def test_app_state_read_through_the_imported_application_is_session_work(
-    app, reported, findings, attribute, action, code
+    app, reported, findings, attribute, form, action, code
 ):
     # `from main import app` in a helper: before, `app.state.maker()` read as no Session work
     root = app(
@@ -114,10 +122,10 @@ def test_app_state_read_through_the_imported_application_is_session_work(
         async def read_count():
             return count_imported()
         """,
-        {"main.py": MAIN, "services/__init__.py": "", "services/imported.py": IMPORTED.replace("{attribute}", attribute)},
+        {"main.py": MAIN, "services/__init__.py": "", "services/imported.py": IMPORTED.replace("{body}", form).replace("{attribute}", attribute)},
     )
     entry = reported(root, "read_count", "phase1")
-    assert (entry["action"], entry["codes"][0]) == (action, code), entry
+    assert (entry["action"], entry["codes"][0]) == (action, code), entry["reasons"]
     [finding] = findings(root, "read_count")
     assert finding["code"] == "AM301", finding
 
