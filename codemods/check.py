@@ -4797,7 +4797,9 @@ def coroutine_fixes(work: SessionWork) -> list[str]:
         )
     for item in work.in_coroutines:
         if item.helper is not None:
-            found.append(f"{item.helper} is `async def` but blocks at {', '.join(item.inner)}: {item.helper_fix(named=False)}")
+            fix = f"{item.helper} is `async def` but blocks at {', '.join(item.inner)}: {item.helper_fix(named=False)}"
+            if fix not in found:  # the helper called at several lines: one fix
+                found.append(fix)
     return found
 
 

@@ -859,6 +859,11 @@ def coroutine_reasons(work: SessionWork, route_handler: bool = False) -> list[Re
     the handler is a route class's `get_route_handler`, whose nested coroutine wraps requests."""
     reasons = []
     scopes: dict[str, list[str]] = {}
+    # the same helper called at several lines, blocking alike: one reason naming every line
+    helper_lines: dict[tuple[str, tuple[str, ...], str], list[int]] = {}
+    for item in work.in_coroutines:
+        if item.helper is not None and not item.generator:
+            helper_lines.setdefault((item.helper, tuple(item.inner), item.helper_fix()), []).append(item.line)
     for item in work.in_coroutines:
         if item.helper is not None and item.generator:
             reasons.append(
@@ -869,9 +874,13 @@ def coroutine_reasons(work: SessionWork, route_handler: bool = False) -> list[Re
                 )
             )
         elif item.helper is not None:
+            lines = helper_lines.pop((item.helper, tuple(item.inner), item.helper_fix()), None)
+            if lines is None:
+                continue  # named with the first call
+            at = f"line {lines[0]}" if len(lines) == 1 else "lines " + ", ".join(map(str, sorted(set(lines))))
             reasons.append(
                 AM121.reason(
-                    f"calls the coroutine helper {item.helper} at line {item.line}, which blocks the event "
+                    f"calls the coroutine helper {item.helper} at {at}, which blocks the event "
                     f"loop at {', '.join(item.inner)}: as `def` the route would still run it on the loop; "
                     + item.helper_fix()
                 )

@@ -161,3 +161,28 @@ def test_an_asynccontextmanager_opener_of_a_sync_session_is_told_to_become_a_con
     near = reported(root, "listed", "phase1")
     text = near["reasons"][near["codes"].index("AM121")]
     assert "async generator helper services.scope.rows" in text and "StreamingResponse" in text, text
+
+
+def test_the_helper_called_at_several_lines_is_one_reason_and_one_fix(app, reported, findings):
+    # letta's chat completions: the same helper awaited in two branches was two reasons, and two
+    # copies of one fix, in each message
+    root = app(
+        """
+        from services.audit import save
+
+
+        @router.post("/items/{item_id}")
+        async def store(item_id: int, twice: bool, session: session_dependency):
+            if twice:
+                await save(item_id, session)
+            await save(item_id + 1, session)
+        """,
+        {"services/__init__.py": "", "services/audit.py": _helper("Session", "")},
+    )
+    entry = reported(root, "store", "phase1")
+    [reason] = [r for r, code in zip(entry["reasons"], entry["codes"]) if code == "AM121"]
+    assert "calls the coroutine helper services.audit.save at lines 14, 15, which blocks" in reason, reason
+    [finding] = findings(root, "store")
+    message = finding["message"]
+    assert message.count("make it a plain def and call it as `await run_in_threadpool(save, ...)`") == 1, message
+    assert message.count("calls the coroutine helper services.audit.save") == 1, message
