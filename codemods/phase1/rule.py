@@ -874,10 +874,10 @@ def coroutine_reasons(work: SessionWork, route_handler: bool = False) -> list[Re
                 )
             )
         elif item.helper is not None:
-            lines = helper_lines.pop((item.helper, tuple(item.inner), item.helper_fix()), None)
-            if lines is None:
+            called = helper_lines.pop((item.helper, tuple(item.inner), item.helper_fix()), None)
+            if called is None:
                 continue  # named with the first call
-            at = f"line {lines[0]}" if len(lines) == 1 else "lines " + ", ".join(map(str, sorted(set(lines))))
+            at = f"line {called[0]}" if len(called) == 1 else "lines " + ", ".join(map(str, sorted(set(called))))
             reasons.append(
                 AM121.reason(
                     f"calls the coroutine helper {item.helper} at {at}, which blocks the event "
