@@ -22,7 +22,7 @@ from enum import Enum
 from functools import cached_property
 from operator import attrgetter
 
-from async_migrate.codemods import facts
+from async_migrate.codemods import facts, session_methods
 from async_migrate.codemods.astcollect.dispatch import BY_NAME, LAMBDA, LOCAL
 from async_migrate.codemods.chain_params import Through
 from async_migrate.codemods.chain_params import condition as param_condition
@@ -2669,6 +2669,9 @@ class Project:
         offloaded_table: dict[FunctionId, frozenset[tuple[int, str]]] = {}
         nested_table: dict[FunctionId, dict[tuple[int, str], str]] = {}
         built: list[tuple[FunctionId, tuple[int, str], FunctionId]] = []  # the Session handed to a constructor
+        # `self.db.get_or_404(...)` on a held Session runs a method the project's Session subclass
+        # adds; by its name, as for a Session parameter known only as a Session
+        subclass_work = session_methods.working_names(self)
         for fid, (_module, function) in self.functions.items():
             found: list[tuple[int, str]] = []
             on_loop: set[tuple[int, str]] = set()
@@ -2740,7 +2743,7 @@ class Project:
                 # it back: I/O where the caller runs
                 registry = flow.holds(fid, receiver, REGISTRY) if method == "remove" else None
                 closes = registry is not None
-                if dot and (method in SESSION_IO_METHODS or closes) and receiver not in given:
+                if dot and (method in SESSION_IO_METHODS or closes or method in subclass_work) and receiver not in given:
                     away = receiver.startswith("$") and any(opened.get(receiver[1:]) == m for _, m in made_away)
                     if receiver[1:] in opened and receiver.startswith("$") and (call.offloaded or not away):
                         continue

@@ -9,7 +9,9 @@ such calls: the receiver a synchronous Session of the function, the method one a
 Session subclass defines whose body does Session work (on `self`, through its other methods,
 or through a helper it hands `self`). A method doing none (`def label(self): return "x"`)
 is no work. Phase two already runs these methods through `run_sync` by their names
-(`phase2/session_subclass.py`).
+(`phase2/session_subclass.py`). A Session an object holds (`self.db.get_or_404(...)` in a
+repository, `repo.db.get_or_404(...)`) runs them too: `working_names` is what the held-Session
+work (`Project.own_work`) takes by name, and `held_expiry` what blocks phase two there.
 """
 
 from __future__ import annotations
@@ -48,6 +50,14 @@ def _subclass_methods(project: Project) -> dict[str, list[FunctionId]]:
     return found
 
 
+def working_names(project: Project) -> frozenset[str]:
+    """The names of the Session subclass methods that do Session work (`method_work`): what a
+    call on a Session some object holds (`self.db.get_or_404(...)`) runs by its name."""
+    return frozenset(
+        name for name, fids in subclass_methods(project).items() if any(method_work(project, f) for f in fids)
+    )
+
+
 # The Session calls that expire what the Session holds: migrated, a read of an object after one
 # loads on the event loop (MissingGreenlet), which phase two follows on the route's own Session
 # calls but not into a method run through `run_sync`.
@@ -64,6 +74,31 @@ def method_expiry(project: Project, fid: FunctionId) -> str | None:
     """Where the Session subclass method `fid` first commits, rolls back or expires its `self`
     (`EXPIRING`), as `path:line (text)`; None when it does none of these."""
     return _kept(project, fid, EXPIRING)
+
+
+def held_expiry(project: Project, method: str) -> tuple[FunctionId, str] | None:
+    """A Session subclass method named `method` that commits, rolls back or expires, with where
+    (`method_expiry`): what `self.db.save(item)` on a held Session may run, by its name. None
+    when no such method does."""
+    for target in subclass_methods(project).get(method, ()):
+        where = method_expiry(project, target)
+        if where is not None:
+            return target, where
+    return None
+
+
+def expiry_message(project: Project, written: str, name: str, target: FunctionId, where: str) -> str:
+    """Why `written.name()`, running the Session subclass method `target` that expires at `where`,
+    blocks phase two, and its fix after "; fix: "."""
+    owner, method = project.functions[target]
+    return (
+        f"`{written}.{name}()` runs {method.qualname} ({owner.path}:{method.line}), a method the project's "
+        f"Session subclass adds, which phase two runs through `run_sync`; it expires the Session's objects "
+        f"at {where}, and whether the code reads one of them after it (a load on the event loop, "
+        "MissingGreenlet under AsyncSession) is not followed into the method; fix: "
+        f"commit, roll back or expire in the route itself (`{written}.commit()`), not inside `{name}()`, "
+        f"then run phase two again; or migrate the route by hand, refreshing what it reads after `{name}()`"
+    )
 
 
 def _kept(project: Project, fid: FunctionId, wanted: frozenset[str]) -> str | None:

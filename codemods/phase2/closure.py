@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, KeysView
 from dataclasses import dataclass, field, replace
 from typing import cast
 
-from async_migrate.codemods import facts, session_work, twin_names
+from async_migrate.codemods import facts, session_methods, session_work, twin_names
 from async_migrate.codemods.astcollect.dispatch import BY_NAME, LAMBDA, LOCAL, UNREAD
 from async_migrate.codemods.astcollect.syntax import own_nodes
 from async_migrate.codemods.containers import module_functions
@@ -109,6 +109,7 @@ from async_migrate.codemods.rules.am229_held_session_read_outside import RULE as
 from async_migrate.codemods.rules.am241_session_held_elsewhere import RULE as AM241
 from async_migrate.codemods.rules.am242_overridden_method import RULE as AM242
 from async_migrate.codemods.rules.am245_lazy_load_outside_reach import RULE as AM245
+from async_migrate.codemods.rules.am247_lazy_load_unverified import RULE as AM247
 from async_migrate.codemods.rules.am248_expired_after_commit import RULE as AM248
 from async_migrate.codemods.rules.am251_deferred_column_read import RULE as AM251
 from async_migrate.codemods.rules.am252_held_session_moves import RULE as AM252
@@ -3659,6 +3660,14 @@ def _find_own_blockers(project: Project, fid: FunctionId) -> list[_Own]:
         found.append(_Own(AM258, line, f"{why}: phase two awaits the coroutine methods of the async "
                           "transaction or connection only on a local name bound to it and used in place, so "
                           "here they would not be awaited"))
+    for call in function.calls:
+        method = held(call.func) if call.func is not None else None
+        expiry = session_methods.held_expiry(project, method) if method is not None else None
+        if method is not None and expiry is not None:
+            # `self.db.save(item)`: run through `run_sync`, what it expires is not followed into it
+            found.append(_Own(AM247, call.line, session_methods.expiry_message(
+                project, project.written(call.func or "").rpartition(".")[0], method, *expiry
+            )))
     for line, why in derived.attributes_read(function, bound, names, held):
         found.append(_Own(AM258, line, f"{why}; fix: keep that code on the synchronous connection, "
                           "`await session.run_sync(fn)` with `fn(sync_session)` reading `sync_session.connection()`"))

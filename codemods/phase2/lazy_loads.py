@@ -1517,17 +1517,8 @@ class _Analysis:
             if where is None:
                 continue
             module, function = self.project.functions[fid]
-            owner, method = self.project.functions[target]
-            message = (
-                f"`{written}.{name}()` runs {method.qualname} ({owner.path}:{method.line}), a method the project's "
-                f"Session subclass adds, which phase two runs through `run_sync`; it expires the Session's objects "
-                f"at {where}, and whether the code reads one of them after it (a load on the event loop, "
-                "MissingGreenlet under AsyncSession) is not followed into the method"
-            )
-            fix = (
-                f"commit, roll back or expire in the route itself (`{written}.commit()`), not inside `{name}()`, "
-                f"then run phase two again; or migrate the route by hand, refreshing what it reads after `{name}()`"
-            )
+            message = session_methods.expiry_message(self.project, written, name, target, where)
+            message, _, fix = message.partition("; fix: ")
             self._flow_risk(root, module, function, line or function.line, f"{written}.{name}", AM247, message, fix)
             return True
         return False

@@ -381,6 +381,11 @@ def _function(before: Project, after: Project, fid: FunctionId, original: Functi
             flag(call.line, f"{what} on the held AsyncSession needs `async with`", call)
         elif method == "query" or method in UNAVAILABLE_METHODS or method in ABSENT_METHODS:
             flag(call.line, f"{what} does not exist on AsyncSession", call)
+        elif method in _added_methods(before):
+            owner = _added_methods(before)[method].rsplit(".", 1)[-1]
+            flag(call.line, f"{what} is a method of the Session class `{owner}`, which the held AsyncSession "
+                 f"does not have: run it on the Session behind it, `await {path.lstrip('$')}.run_sync(lambda s: "
+                 f"s.{method}(...))`, with the async_sessionmaker's `sync_session_class={owner}`", call)
     return found
 
 

@@ -45,7 +45,8 @@ class SessionMethods(CallRewrite):
     synchronous Session behind it: `await session.run_sync(lambda sync_session:
     sync_session.bulk_save_objects(rows))`, which is what SQLAlchemy offers for them.
 
-    The same holds for a Session the function's class holds (`self.db.commit()`) and for the
+    The same holds for a Session the function's class holds (`self.db.commit()`, and
+    `self.db.get_or_404(...)` of the project's Session class through `run_sync`) and for the
     transaction or connection a function binds from its Session (`tx = db.begin_nested()`,
     `await tx.commit()`), or calls a method of straight (`await (await db.connection()).execute(stmt)`).
     Which methods are coroutines is `vocabulary/sqlalchemy.py`'s `AWAITED_METHODS` (and
@@ -64,6 +65,9 @@ class SessionMethods(CallRewrite):
             return CallAction(CallKind.AWAIT, add_await=not call.awaited) if chained_awaited(call, *chained) else LEAVE
         held = holders.held_call(site.project, site.fid, call.func)
         if held is not None and not call.nested:
+            if held in site.stack.session_methods and runs_sync(call):
+                # `self.db.get_or_404(...)`: a method of the Session class behind the held AsyncSession
+                return CallAction(CallKind.RUN_SYNC, add_await=not call.awaited)
             return _method(held, call)
         if call.receiver in site.names and call.method is not None:
             if call.method == "query":
