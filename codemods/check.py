@@ -42,6 +42,7 @@ from async_migrate.codemods.concurrent_offloads import beside_running_offloads, 
 from async_migrate.codemods.concurrent_session import overlaps
 from async_migrate.codemods.containers import may_be_plain
 from async_migrate.codemods.decorator_work import runs_on_loop
+from async_migrate.codemods.dropped_offloads import dropped_offloads
 from async_migrate.codemods.engine_work import (
     coroutine_tasks,
     engine_summary,
@@ -761,6 +762,14 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
     for blocking, where_shown in unawaited_session_calls(project, handler.id):
         calls.append(blocking)
         shown.append(where_shown)
+    # `asyncio.to_thread(f, db)` nothing awaits: a coroutine as the project's are, f never runs;
+    # `loop.run_in_executor(None, f, db)` dropped: f runs, but unjoined (said apart)
+    dropped = dropped_offloads(project, handler.id)
+    for offload in dropped:
+        calls.append(Blocking(offload.line, offload.call))
+        if not offload.started:
+            shown.append(f"line {offload.line} ({offload.call})")
+    futures = [offload.harm() for offload in dropped if offload.started]
     if not calls:
         return None
     function = handler.function
@@ -769,11 +778,14 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
         "await it" if function.is_async
         else f"a `def` {_kind(handler)} cannot await: make it `async def` and await it, or call a synchronous version"
     )
-    return Finding(
-        AM311, handler, handler.module.path, function.line, function.qualname,
+    parts = [
         f"calls a coroutine function without `await` at {where}: the call only creates a coroutine, nothing "
-        f"in it runs (its Session work is lost) and what it returns is the coroutine; {fix}",
-        calls,
+        f"in it runs (its Session work is lost) and what it returns is the coroutine; {fix}"
+    ] if shown else []
+    if futures:
+        parts.append("; ".join(futures) + "; await the future")
+    return Finding(
+        AM311, handler, handler.module.path, function.line, function.qualname, "; also, ".join(parts), calls,
     )
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from async_migrate.codemods.concurrent_offloads import beside_running_offloads, overlapping_offloads
 from async_migrate.codemods.decorator_work import runs_on_loop
+from async_migrate.codemods.dropped_offloads import dropped_offloads
 from async_migrate.codemods.engine_work import (
     coroutine_tasks,
     engine_summary,
@@ -665,11 +666,17 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
         line, text = function.awaits[0]
         offloaded = [b for b in work.blocking if b.offloaded]
         if offloaded and len(offloaded) == len(work.blocking) and not (work.opened or work.in_coroutines):
-            where = ", ".join(f"line {b.line} ({b.call})" for b in offloaded)
+            # `asyncio.to_thread(f, db)` nothing awaits never runs f; a dropped executor future runs it unjoined
+            dropped = [d for d in dropped_offloads(project, handler.id) if any(b.line == d.line for b in offloaded)]
+            running = [b for b in offloaded if all(d.line != b.line for d in dropped)]
+            where = ", ".join(f"line {b.line} ({b.call})" for b in running)
             overlap = overlapping_offloads(project, handler.id).parts
+            done = f"its synchronous Session work already runs in a worker thread ({where})" if running else ""
+            lost = "; ".join(f"{d.harm()} (check's AM311)" for d in dropped)
             reasons.append(AM131.reason(
-                f"awaits at line {line} (`{text}`); its synchronous Session work already runs in a worker "
-                f"thread ({where}): nothing blocks the event loop"
+                f"awaits at line {line} (`{text}`); "
+                + (f"{done}: nothing blocks the event loop" if not dropped else
+                   f"nothing blocks the event loop: {done + '; ' if done else ''}{lost}")
                 + (f"; but those threads may use one Session at the same time, which is not thread-safe: {overlap[0]} "
                    "(check's AM335)" if overlap else "")
             ))

@@ -41,6 +41,12 @@ reported unverified, not cleared. So does one the `async def` wrapper a project 
 coroutine function calls without `await` on the AsyncSession it hands it (`kwargs["db"].commit()`
 after `await fn(*args, **kwargs)`, written for the synchronous Session), or hands to a plain `def`
 doing Session work on it (`commit(db)`); taken from its arguments without saying which, unverified.
+So does the coroutine a library offloader returns (`asyncio.to_thread(f, db)`, `run_in_threadpool(f,
+db)`, `anyio.to_thread.run_sync(f, db)`) when nothing awaits it: `f` never reaches a thread, and
+phase one does not count its work as done there. A future `loop.run_in_executor(None, f, db)` returns
+that nothing awaits, holds or hands on is reported too, when `f` is handed the handler's Session or
+does Session work: `f` does run, in a thread nobody joins, beyond the handler, on the request's
+Session, which the session dependency closes meanwhile, and what it raises is lost.
 A method called on an item of a module-level container the analysis does
 not type (`REPOS["task"].save(task)` on `REPOS = {"task": Repo(...)}`), where a project class has a
 coroutine method of that name, is reported unverified, not cleared.
@@ -63,7 +69,10 @@ from async_migrate.codemods.rules.base import Rule
 RULE = Rule(
     code="AM311",
     name="unawaited-coroutine",
-    summary="a handler calls a project coroutine function without `await`: nothing in it runs",
+    summary=(
+        "a handler calls a project coroutine function (or a thread offloader) without `await`: nothing in it "
+        "runs"
+    ),
     fix="`await` the call (in an `async def` handler), or call a synchronous version from a `def` one",
     doc=__doc__,
 )
