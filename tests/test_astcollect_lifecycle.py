@@ -38,7 +38,10 @@ def test_lifecycle_only(body):
 
 @pytest.mark.parametrize(("body", "named"), [
     ("session = SessionLocal()\nyield session\nlog.info('done')\nsession.close()", "line 4: `log.info('done')`"),
-    ("with SessionLocal(bind=engine) as session:\n    yield session", "line 2: `with SessionLocal(bind=engine) as session:`"),
+    # an opening taking arguments, marked as such (the body otherwise only yields it: `lifecycle.describe`)
+    ("with SessionLocal(bind=engine) as session:\n    yield session",
+     lifecycle.ARGUED + "line 2: `with SessionLocal(bind=engine) as session:`"),
+    ("with SessionLocal(bind=engine) as session:\n    log.info('x')\n    yield session", "line 3: `log.info('x')`"),
     ("with SessionLocal() as session:\n    with session.begin() as tx:\n        yield tx", "line 3: `with session.begin() as tx:`"),
     ("session = SessionLocal()\ntry:\n    yield session\nfinally:\n    yield session", "line 6: `yield session`"),
     ("session = SessionLocal()\nsession.execute(text('SET x'))\nyield session", "line 3: `session.execute(text('SET x'))`"),

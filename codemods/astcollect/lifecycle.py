@@ -12,6 +12,25 @@ from collections.abc import Callable
 
 LIFECYCLE_METHODS = frozenset({"commit", "rollback", "close", "flush", "begin"})
 
+# Before what `read` names when the body is lifecycle work but opens its Session with a call taking
+# arguments (`with Session(engine) as s:`, `s = SessionLocal(bind=engine)`): that opening is all it
+# does beyond the lifecycle, so a reason must not say the body does more.
+ARGUED = "opens with arguments: "
+
+
+def describe(problem: str, opened_lines: frozenset[int] | set[int]) -> str:
+    """Why an opener whose `read` gave `problem` gets no async twin, as a reason says it:
+    `opened_lines` are the lines where the project knows it opens a Session (what `ARGUED` names
+    must be one, else it is some other call, and the body does more)."""
+    if problem.startswith(ARGUED):
+        named = problem.removeprefix(ARGUED)
+        line = named.removeprefix("line ").partition(":")[0]
+        if line.isdigit() and int(line) in opened_lines:
+            return (f"its body opens its Session with arguments ({named}) rather than calling a sessionmaker with "
+                    "none (`SessionLocal()`), and otherwise only yields, commits, rolls back and closes it")
+        problem = named
+    return f"its body does more than open, yield, commit, roll back and close its Session ({problem})"
+
 
 def read(node: ast.FunctionDef, line_of: Callable[[ast.AST], int], handed: frozenset[str] = frozenset()) -> str:
     """"" when the body is only lifecycle work on the Session it opens and yields once;
@@ -75,6 +94,8 @@ def _read(reader: _Reader, node: ast.FunctionDef) -> str:
     if problem is None and reader.yields != 1:
         what = "the Session it is handed" if reader.handed else "the Session it opens"
         return f"no single `yield` of {what}" if not reader.yields else "more than one `yield`"
+    if problem is None and reader.argued is not None:
+        return ARGUED + reader.argued
     return problem or ""
 
 
@@ -85,6 +106,7 @@ class _Reader:
         self.handed = bool(handed)
         self.used: set[str] = set()  # of the handed names: those the body yields or works on
         self.yields = 0
+        self.argued: str | None = None  # the first opening taking arguments, named
 
     def block(self, statements: list[ast.stmt], may_yield: bool) -> str | None:
         for statement in statements:
@@ -97,9 +119,10 @@ class _Reader:
         kind = type(node)
         if kind is ast.Pass or kind is ast.Raise and node.exc is None and node.cause is None:  # type: ignore[attr-defined]
             return None
-        if kind is ast.Assign and not self.handed and self._opening(node.value) and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:  # type: ignore[attr-defined]
-            self.sessions.add(node.targets[0].id)  # type: ignore[attr-defined]
-            return None
+        if kind is ast.Assign and not self.handed and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:  # type: ignore[attr-defined]
+            if self._opening(node.value) or self._argued(node, node.value):  # type: ignore[attr-defined]
+                self.sessions.add(node.targets[0].id)  # type: ignore[attr-defined]
+                return None
         if kind is ast.Expr:
             value = node.value  # type: ignore[attr-defined]
             if type(value) is ast.Yield and may_yield and type(value.value) is ast.Name and value.value.id in self.sessions:
@@ -114,7 +137,9 @@ class _Reader:
         if kind is ast.With and len(node.items) == 1:  # type: ignore[attr-defined]
             item = node.items[0]  # type: ignore[attr-defined]
             target = item.optional_vars
-            if type(target) is ast.Name and not self.handed and self._opening(item.context_expr, begin=True):
+            if type(target) is ast.Name and not self.handed and (
+                self._opening(item.context_expr, begin=True) or self._argued(node, item.context_expr)
+            ):
                 self.sessions.add(target.id)
                 return self.block(node.body, may_yield)  # type: ignore[attr-defined]
             if target is None and self._lifecycle_call(item.context_expr, ("begin",)):
@@ -152,6 +177,18 @@ class _Reader:
         while type(func) is ast.Attribute:
             func = func.value
         return type(func) is ast.Name and func.id not in self.sessions
+
+    def _argued(self, node: ast.stmt, value: ast.expr) -> bool:
+        """`Session(engine)`: a call of a (dotted) name with arguments, read as the opening it may be
+        (the project says whether it opens a Session: `describe`), remembered as the first such."""
+        if type(value) is not ast.Call or not (value.args or value.keywords):
+            return False
+        bare = ast.Call(func=value.func, args=[], keywords=[])
+        if not self._opening(bare):
+            return False
+        if self.argued is None:
+            self.argued = self._named(node)
+        return True
 
     def _named(self, node: ast.stmt | ast.ExceptHandler) -> str:
         if isinstance(node, ast.ExceptHandler):

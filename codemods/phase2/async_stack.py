@@ -63,6 +63,7 @@ from async_migrate.codemods.phase2.stack_plan import (
     Found,
     Piece,
     StackPlan,
+    maker_engine,
 )
 from async_migrate.codemods.phase2.twins import module_names
 from async_migrate.codemods.project import FunctionId, Project
@@ -429,13 +430,20 @@ class _Analysis:
         if len(pool) > 1:
             listed = ", ".join(f"`{f.name}` ({f.module.path}:{f.line})" for f in pool)
             first = pool[0]
+            engines = {self._maker_engine(f) for f in pool}
+            one = next(iter(engines)) if len(engines) == 1 else None
+            # bound to one engine, they are one database: only which sessionmaker's options is unguessed
+            which = (
+                f"does not guess which of them a route uses (all are bound to the engine `{one.rpartition('.')[2]}`, "
+                "one database, but each gives its Sessions options of its own)" if one is not None
+                else "does not guess which database a route uses"
+            )
             self._block(
                 AM231, first.module.path, first.line,
                 f"several synchronous sessionmakers ({listed}) feed the session dependencies; phase two "
-                "builds (or reuses) one async stack per run and does not guess which database a route "
-                "uses, nor can one async stack written by hand stand for both: migrate a subsystem whose "
-                "routes reach one sessionmaker (a module, or a configured [tool.async-migrate] subsystem), "
-                "or keep one sessionmaker",
+                f"builds (or reuses) one async stack per run and {which}, nor can one async stack written by hand "
+                "stand for both: migrate a subsystem whose routes reach one sessionmaker (a module, or a "
+                "configured [tool.async-migrate] subsystem), or keep one sessionmaker",
             )
             return None
         return pool[0]
@@ -562,6 +570,7 @@ class _Analysis:
         pool = self._sync_pool()[0]
         if len(pool) != 1:
             return  # none beside it, or several (AM231 blocks the stack)
+        engine = self._maker_engine(pool[0])
         for found in self._production:
             if found.value is pool[0].value:
                 continue
@@ -572,6 +581,13 @@ class _Analysis:
                 ref = self.canonical(f"{found.module.name}.{found.name}")
             if ref is not None:
                 self.plan.other_sessionmakers[ref] = f"`{found.name}` ({found.module.path}:{found.line})"
+                if engine is not None and self._maker_engine(found) == engine:
+                    # `ReadLocal = sessionmaker(bind=engine)` beside `SessionLocal = sessionmaker(engine)`:
+                    # the same database, only the sessionmaker's own options may differ
+                    self.plan.same_engine_makers[ref] = engine.rpartition(".")[2]
+
+    def _maker_engine(self, found: Found) -> str | None:
+        return maker_engine(self.project, found)
 
     def _session_class_stack(self, *groups: set[tuple[str, str]]) -> Found | None:
         """`with Session(engine) as session: yield session` (no sessionmaker, SQLModel's usual

@@ -3323,12 +3323,13 @@ def _other_makers(project: Project, fid: FunctionId, engine: inline_sessions.Sta
         return []
     found = []
     for opened in project.opens_directly(fid):
-        described = others.get(project.canonical(opened.callee.removesuffix(".begin")) or "")
-        if described is not None:
-            stack = f" than the async stack's {engine.maker}" if engine is not None and engine.maker else ""
+        ref = project.canonical(opened.callee.removesuffix(".begin")) or ""
+        described = others.get(ref)
+        if described is not None and engine is not None:
+            stack = f" than the async stack's {engine.maker}" if engine.maker else ""
             found.append(_Own(AM278, opened.line, (
                 f"opens its Session from {described}, another sessionmaker{stack}: phase two would open it "
-                "from the async stack's sessionmaker, another database's; keep it synchronous"
+                f"from the async stack's sessionmaker, {engine.other_database(ref)}; keep it synchronous"
             )))
     return found
 

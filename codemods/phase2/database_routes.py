@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from async_migrate.codemods.phase2.stack_plan import Blocker, Found, StackPlan
+from async_migrate.codemods.phase2.stack_plan import Blocker, Found, StackPlan, maker_engine
 from async_migrate.codemods.project import FunctionId, Project
 from async_migrate.codemods.rules.am231_several_sessionmakers import RULE as AM231
 from async_migrate.codemods.sources import is_test_path
 
 if TYPE_CHECKING:
     from async_migrate.codemods.phase2.async_stack import _Analysis
+
 
 Key = tuple[str, str, int]
 
@@ -77,6 +78,15 @@ def split(
                     f"the route reaches {_names(reached)}, which open Sessions of several databases "
                     f"({', '.join(_where(f) for f in pool)}): one async stack cannot stand for both; "
                     "keep the route on one database's session dependency, or leave it synchronous"
+                )
+            elif (engine := maker_engine(project, first)) is not None and engine == maker_engine(project, chosen):
+                # bound to the one engine: the same database, through a sessionmaker of options of its own
+                why = (
+                    f"the route reaches {_names(reached)}, which opens its Sessions from {_where(first)}, "
+                    f"another sessionmaker than {_where(chosen)}, which this run's async stack stands for, though "
+                    f"on the same engine `{engine.rpartition('.')[2]}` (one database): phase two moves one "
+                    "sessionmaker's routes per run, the stack carrying its options only; run it again on this "
+                    "subsystem once these have moved, or open the Sessions from one sessionmaker"
                 )
             else:
                 why = (

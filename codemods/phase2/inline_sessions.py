@@ -60,6 +60,18 @@ class StackEngine:
     query: QueryClass | None = None
     # What blocks the async stack itself, the reason there is none to stand for an engine.
     blocked: Blocker | None = None
+    # Of `other_makers`, those bound to the stack's own engine: (canonical reference, engine name).
+    same_engine: tuple[tuple[str, str], ...] = ()
+
+    def other_database(self, ref: str) -> str:
+        """What opening from the async stack's sessionmaker instead of the sessionmaker `ref` (one of
+        `other_makers`) would change, as a reason ends: another database, or, on the same engine,
+        only that sessionmaker's own options."""
+        engine = dict(self.same_engine).get(ref)
+        if engine is None:
+            return "another database's"
+        return (f"the same database (both are bound to the engine `{engine}`), but with the stack sessionmaker's "
+                "options instead of its own")
 
 
 def stack_engine(stack: StackPlan) -> StackEngine:
@@ -68,7 +80,7 @@ def stack_engine(stack: StackPlan) -> StackEngine:
     return StackEngine(
         stack.inline_engine, stack.async_engine, stack.inline_problem, tuple(stack.other_sessionmakers.items()),
         f"`{maker.name}` ({maker.path}:{maker.line})" if maker is not None else "", stack.query_class,
-        stack.blockers[0] if stack.blockers else None,
+        stack.blockers[0] if stack.blockers else None, tuple(stack.same_engine_makers.items()),
     )
 
 

@@ -67,7 +67,7 @@ def specialise(
     remainder.body = rest
     problem = lifecycle.read(remainder, lambda n: getattr(n, "lineno", node.lineno))
     if problem:
-        return f"its body does more than open, yield, commit, roll back and close its Session ({problem})"
+        return lifecycle.describe(problem, set())  # an opening taking arguments here is no plain sessionmaker's
     return reader.openings(rest)
 
 

@@ -16,6 +16,7 @@ synchronous and the routes entering it blocked (AM216), with the reason (`proble
 
 from __future__ import annotations
 
+from async_migrate.codemods.astcollect import lifecycle
 from async_migrate.codemods.facts import Function, Module
 from async_migrate.codemods.project import FunctionId, Project
 
@@ -99,8 +100,8 @@ def problem(project: Project, fid: FunctionId) -> str | None:
                 "does not carry into an async twin")
     if function.lifecycle is None or function.lifecycle:
         what = function.lifecycle or "a body phase two did not read"
-        return (f"its body does more than open, yield, commit, roll back and close its Session ({what}), which "
-                "phase two does not carry into an async twin")
+        lines = {o.line for o in function.opens} | {o.line for o in project.opens_directly(fid)}
+        return f"{lifecycle.describe(what, lines)}, which phase two does not carry into an async twin"
     opened = project.opens_directly(fid)
     strange = [o for o in function.opens if o not in opened]
     if strange:

@@ -14,6 +14,7 @@ from async_migrate.codemods.rules import Reason, Rule
 
 if TYPE_CHECKING:
     from async_migrate.codemods.phase2.query_class import QueryClass
+    from async_migrate.codemods.project import Project
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +182,9 @@ class StackPlan:
     # The project's other synchronous sessionmakers (canonical reference -> how a reason names
     # it): a Session opened from one of them is not the stack's, and cannot move onto it.
     other_sessionmakers: dict[str, str] = field(default_factory=dict)
+    # Those of them bound to the engine the stack's sessionmaker is bound to (reference -> the
+    # engine's name): the same database, which a reason must not call another one.
+    same_engine_makers: dict[str, str] = field(default_factory=dict)
     # Routes of the subsystem that stay synchronous while the others move, each for its reason:
     # those reaching another database's session dependency than the stack's
     # (`phase2/database_routes.py`, AM231), or the Session a middleware opens on the request's
@@ -255,3 +259,17 @@ class Found:
 
     def piece(self) -> Piece:
         return Piece(self.module.name, self.module.path, self.name, self.line, exists=True)
+
+
+def maker_engine(project: Project, found: Found) -> str | None:
+    """The module-level engine (canonical reference) a `sessionmaker(...)` value is bound to, its
+    first positional argument or `bind=`; None when it names none. Two sessionmakers bound to one
+    engine open Sessions on one database."""
+    value = found.value
+    if value is None or value.kind != "call":
+        return None
+    bind = next((a for a in value.args if a.keyword == "bind"), None)
+    bind = bind or next((a for a in value.args if a.keyword is None), None)
+    if bind is None or bind.ref is None or bind.local:
+        return None
+    return project.canonical(bind.ref) or bind.ref

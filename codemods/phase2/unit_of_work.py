@@ -352,13 +352,14 @@ def maker_blockers(project: Project, fid: FunctionId, engine: StackEngine | None
             f"opens its Session from `{param}`, by default `{maker.rpartition('.')[2]}`, and phase two cannot tell "
             "which sessionmaker the async stack stands for: keep the route"
         ), "AM278")]
-    described = dict(engine.other_makers).get(project.canonical(maker) or "")
+    ref = project.canonical(maker) or ""
+    described = dict(engine.other_makers).get(ref)
     if described is None:
         return []
     return [(function.line, (
         f"opens its Session from `{param}`, by default {described}, another sessionmaker than the async "
-        f"stack's {engine.maker}: its asynchronous copy would open the async stack's, another database's; keep "
-        "the route"
+        f"stack's {engine.maker}: its asynchronous copy would open the async stack's, {engine.other_database(ref)}; "
+        "keep the route"
     ), "AM278")]
 
 
