@@ -100,8 +100,10 @@ from async_migrate.codemods.rules.am312_blocking_request_validation import RULE 
 from async_migrate.codemods.rules.base import Reason, codes
 from async_migrate.codemods.session_work import (
     SessionWork,
+    own_blocking,
     session_work,
     session_work_view,
+    streamed_lines,
 )
 from async_migrate.codemods.thread_bound import thread_bound_uses
 
@@ -219,7 +221,7 @@ def decide(project: Project, handler: Handler, offload_mixed: bool = False) -> O
                     [*outcome.blocking, *own_lazy_loads(project, handler)], key=lambda b: (b.line, b.call)
                 )
             if not _builds_only(project, handler, work):
-                _still_blocking(outcome, work)
+                _still_blocking(outcome, work, project)
         return outcome
     converting = _reasons_to_convert(work, project) or [
         AM127.reason(
@@ -680,6 +682,16 @@ def _reasons_to_stay_async(project: Project, handler: Handler, work: SessionWork
                 + (f"; but those threads may use one Session at the same time, which is not thread-safe: {overlap[0]} "
                    "(check's AM335)" if overlap else "")
             ))
+        elif _only_unverified(project, handler, work):
+            # `await hooks.fire(db, id)` running coroutines a registry holds: what runs there is
+            # unknown (check's AM304), not definite work
+            shown = work.unverified[0][1]
+            advice = project.held_dependency_advice(handler.id, shown)
+            reasons.append(AM125.reason(
+                f"awaits at line {line} (`{text}`), and its Session work is unverified: {shown}; the "
+                "analysis cannot tell whether that does synchronous Session work, so it stays async def"
+                + (f"; {advice}" if advice else "")
+            ))
         else:
             reasons.append(AM108.reason(f"mixed: awaits at line {line} (`{text}`) and does synchronous Session work"))
     for use in shared_session_uses(project, handler.id)[:1]:
@@ -1037,7 +1049,7 @@ def _offload(outcome: Outcome, work: SessionWork, updating: set[int]) -> None:
         )
 
 
-def _still_blocking(outcome: Outcome, work: SessionWork) -> None:
+def _still_blocking(outcome: Outcome, work: SessionWork, project: Project) -> None:
     remaining = [b for b in outcome.blocking if not b.offloaded]
     if remaining:
         outcome.reasons.append(
@@ -1057,8 +1069,19 @@ def _still_blocking(outcome: Outcome, work: SessionWork) -> None:
                 "transaction open"
             ))
             return
+        if _only_unverified(project, outcome.handler, work):
+            return  # what it may block through is unverified (AM125 says so), not known to block
         names = ", ".join(f"`{name}`" for name in work.used) or "its Session"
         outcome.reasons.append(AM116.reason(f"still blocks the event loop through {names}"))
+
+
+def _only_unverified(project: Project, handler: Handler, work: SessionWork) -> bool:
+    """Whether the handler's only Session evidence is calls the analysis cannot resolve: no definite
+    blocking work (`own_blocking`, which leaves out a Session used only at such calls) and nothing
+    offloaded, but unverified calls (`work.unverified`)."""
+    if not work.unverified or work.opened or work.in_coroutines or any(b.offloaded for b in work.blocking):
+        return False
+    return not own_blocking(project, handler.id, work, streamed_lines(handler.function))
 
 
 def _threadpool_keyword(outcome: Outcome, index: int) -> str | None:
