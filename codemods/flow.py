@@ -1372,6 +1372,10 @@ class Flow:
             if not is_test_path(path)
         ]
         for holder, written, assigned, line in [*(own or assignments), *at_import]:
+            if assigned == "None":
+                # `app.state.engine = None` in the lifespan's teardown (or a placeholder before startup):
+                # it holds nothing a handler could use, and leaves what the others keep there as it is
+                continue
             if holder is not None and self._state_owner(holder, written) != "app" or assigned == facts.UNSPELLED:
                 return NOTHING
             copied = assigned.removesuffix(f".state.{attribute}")
