@@ -283,3 +283,56 @@ def test_near_miss_an_async_dict_changed_in_place_is_not_read_as_built(cli, serv
     assert "def share_engines" in changed
     reason = _blocked(cli, _service(service, changed), "AM271")
     assert "`bind=async_engines[x_tenant]`" in reason, reason
+
+
+# The tenant's schema mapped on the Session's connection for its transaction, not on its bind: the
+# async dependency must map it at the same place, before the Session is handed to the route.
+CONNECTION_MAP = '{"schema_translate_map": {"tenant": schema_for(x_tenant)}}'
+MAPPED_CONNECTION = (
+    dedent(ENGINE)
+    .replace(
+        "    with database_sessionmaker(bind=tenant_engine(x_tenant)) as session:\n",
+        "    with database_sessionmaker() as session:\n"
+        f"        session.connection(execution_options={CONNECTION_MAP})\n",
+    )
+    .replace(
+        "    async with AsyncSessionLocal(bind=async_tenant_engine(x_tenant)) as session:\n",
+        "    async with AsyncSessionLocal() as session:\n"
+        f"        await session.connection(execution_options={CONNECTION_MAP})\n",
+    )
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_near_miss_an_async_dependency_mapping_the_connection_before_the_yield_is_reused(cli, service, kind):
+    assert MAPPED_CONNECTION.count("session.connection(") == 2
+    root = _service(service, MAPPED_CONNECTION)
+    _migrated(cli, root)
+    assert run_app(root, kind, WRITES) == EXPECTED
+
+
+MAPPING = f"        await session.connection(execution_options={CONNECTION_MAP})\n"
+MOVED = {
+    # the route's work runs unmapped: in the default schema, or none
+    "after the yield": ("        yield session\n" + MAPPING, "after the `yield`"),
+    # every other tenant's rows land in the default schema
+    "for one tenant": ('        if x_tenant == "acme":\n    ' + MAPPING + "        yield session\n",
+                       "under `if x_tenant == 'acme'`"),
+    # only once the route failed
+    "in a handler": (
+        "        try:\n            yield session\n        except Exception:\n    " + MAPPING + "            raise\n",
+        "after the `yield`, under `except Exception`",
+    ),
+}
+
+
+@pytest.mark.parametrize("moved", MOVED)
+def test_an_async_dependency_repeating_the_mapping_at_another_place_blocks(cli, service, moved):
+    # each was reused before, the statement being found somewhere in the async dependency
+    body, where = MOVED[moved]
+    engine = MAPPED_CONNECTION.replace(MAPPING + "        yield session\n", body)
+    assert engine != MAPPED_CONNECTION
+    reason = _blocked(cli, _service(service, engine), "AM271")
+    assert "which `get_async_tenant_db` repeats at db/engine.py:" in reason, reason
+    assert f"but {where}, where this one runs before the Session is handed out" in reason, reason
+    assert "at the same place (before or after the `yield`, under the same conditions" in reason, reason

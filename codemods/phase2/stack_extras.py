@@ -429,6 +429,7 @@ class Extra:
     normalised: str  # the statement with the session's name replaced and awaits dropped
     label: str = ""  # "parameter " for a parameter
     note: str = ""  # why a `with` on a project `@contextmanager` opener is not read as the opening
+    place: str = ""  # where in the dependency it runs (`statement_place`); "" for a parameter
 
 
 def function_node(texts: Texts, module: facts.Module, function: facts.Function) -> tuple[str, ast.AST] | None:
@@ -526,6 +527,7 @@ def _read_provider(
     reader = _Provider(project, module, text, texts)
     reader.sessions |= received or set()
     reader.fid = (module.name, function.key)
+    reader.root = node
     if _instance_method(project, module, function) and node.args.args:
         # FastAPI calls the instance (or its bound method, `Depends(container.session)`): what it
         # holds (`self.factory`) may be the sessionmaker, when what its call gives is what the
@@ -536,6 +538,7 @@ def _read_provider(
             reader = _Provider(project, module, text, texts)
             reader.sessions |= received or set()
             reader.fid = (module.name, function.key)
+            reader.root = node
             reader.statements(node.body, top=True)
         return reader
     reader.statements(node.body, top=True)
@@ -577,14 +580,16 @@ class _Provider:
         self.call_notes: dict[int, str] = {}  # an opener's call -> why, for its arguments, it is no opening
         self.with_items: set[int] = set()  # the calls a `with` statement enters
         self.pending: set[str] = set()  # names set to None before they open a Session
+        self.root: ast.FunctionDef | ast.AsyncFunctionDef | None = None  # the dependency read
 
     def _flag(self, statement: ast.stmt) -> None:
+        def text_of(node: ast.AST) -> str:
+            return normalise(node, self.sessions, self.tables, stack_names(self.project, self.module, node, self._texts))
+
+        place = statement_place(self.root, statement, text_of, self.sessions) if self.root is not None else ""
         self.extras.append(Extra(
-            self.module.path, statement.lineno, first_line(self.text, statement),
-            normalise(
-                statement, self.sessions, self.tables, stack_names(self.project, self.module, statement, self._texts)
-            ),
-            note=self.notes.get(id(statement), ""),
+            self.module.path, statement.lineno, first_line(self.text, statement), text_of(statement),
+            note=self.notes.get(id(statement), ""), place=place,
         ))
 
     def _lookup(self, node: ast.expr | None) -> bool:
@@ -931,16 +936,103 @@ _SESSION_CLASSES = frozenset({
 
 
 def body_statements(
-    node: ast.AST, sessions: set[str], tables: Iterable[str] = (),
+    node: ast.FunctionDef | ast.AsyncFunctionDef, sessions: set[str], tables: Iterable[str] = (),
     project: Project | None = None, module: facts.Module | None = None, texts: Texts | None = None,
-) -> set[str]:
-    """Every statement of a function, at any depth, normalised."""
-    found = set()
+) -> dict[tuple[str, str], int]:
+    """Every statement of a function, at any depth, normalised, with where it runs
+    (`statement_place`): (place, statement) -> its line."""
+
+    def text_of(child: ast.AST) -> str:
+        names = stack_names(project, module, child, texts) if project is not None and module is not None else None
+        return normalise(child, sessions, tables, names)
+
+    found: dict[tuple[str, str], int] = {}
     for child in ast.walk(node):
         if isinstance(child, ast.stmt) and child is not node:
-            names = stack_names(project, module, child, texts) if project is not None and module is not None else None
-            found.add(normalise(child, sessions, tables, names))
+            found.setdefault((statement_place(node, child, text_of, sessions), text_of(child)), child.lineno)
     return found
+
+
+@lru_cache(maxsize=64)
+def _parents(root: ast.AST) -> dict[int, tuple[ast.AST, str]]:
+    """Each node under `root` -> its parent and the field holding it."""
+    found: dict[int, tuple[ast.AST, str]] = {}
+    for parent in ast.walk(root):
+        for name, value in ast.iter_fields(parent):
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST):
+                    found[id(child)] = (parent, name)
+    return found
+
+
+def statement_place(
+    root: ast.FunctionDef | ast.AsyncFunctionDef, statement: ast.stmt, text_of: Callable[[ast.AST], str],
+    sessions: set[str],
+) -> str:
+    """Where a statement of a session dependency runs: before or after its `yield`, under which
+    conditions, loops, handlers and nested functions (`if <test>`, `except <type>`, `finally`,
+    `def name`), as normalised text. A repeated statement does the same work only at the same
+    place: `session.connection(execution_options=...)` under `if tenant == "acme":`, after the
+    `yield` or in an `except` maps no schema for the route. The opening `with` (and a `with
+    session.begin():`) and a `try` body run their statements as written around them, and add nothing."""
+    parents = _parents(root)
+    parts: list[str] = []
+    node: ast.AST = statement
+    while node is not root and id(node) in parents:
+        parent, name = parents[id(node)]
+        if parent is root:
+            break
+        if isinstance(parent, (ast.With, ast.AsyncWith)) and name == "body":
+            if not all(_lifecycle_item(item, text_of, sessions) for item in parent.items):
+                parts.append("with " + ", ".join(text_of(item.context_expr) for item in parent.items))
+        elif isinstance(parent, (ast.Try, ast.TryStar)):
+            if name not in ("body", "handlers"):  # a handler says `except <type>` itself
+                parts.append({"orelse": "else", "finalbody": "finally"}.get(name, name))
+        elif isinstance(parent, ast.ExceptHandler):
+            parts.append("except " + (text_of(parent.type) if parent.type is not None else ""))
+        elif isinstance(parent, ast.If):
+            parts.append(("if " if name == "body" else "else of if ") + text_of(parent.test))
+        elif isinstance(parent, (ast.For, ast.AsyncFor)):
+            parts.append(("for " if name == "body" else "else of for ") + text_of(parent.iter))
+        elif isinstance(parent, ast.While):
+            parts.append(("while " if name == "body" else "else of while ") + text_of(parent.test))
+        elif isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            parts.append("def " + getattr(parent, "name", "lambda"))
+        elif isinstance(parent, ast.match_case):
+            parts.append("case " + ast.unparse(parent.pattern))
+        elif not isinstance(parent, (ast.Match, ast.With, ast.AsyncWith)):
+            parts.append(type(parent).__name__)
+        node = parent
+    yields = [
+        n.lineno for n in ast.walk(root) if isinstance(n, (ast.Yield, ast.YieldFrom))
+        and not any(isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and p is not root
+                    for p in _ancestors(parents, n, root))
+    ]
+    after = bool(yields) and min(yields) < statement.lineno
+    return ("after the yield" if after else "") + "".join(f" > {p}" for p in reversed(parts))
+
+
+def _ancestors(parents: Mapping[int, tuple[ast.AST, str]], node: ast.AST, root: ast.AST) -> Iterator[ast.AST]:
+    while node is not root and id(node) in parents:
+        node = parents[id(node)][0]
+        yield node
+
+
+def _lifecycle_item(item: ast.withitem, text_of: Callable[[ast.AST], str], sessions: set[str]) -> bool:
+    """`with maker() as session` (the opening) or `with session.begin():`."""
+    if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id in sessions:
+        return True
+    return text_of(item.context_expr) == "<session>.begin()"
+
+
+def place_described(place: str, phase: bool = True) -> str:
+    """`statement_place` as the reason names it: `after the yield, under `if tenant == "acme"``
+    (without `phase`, only what it runs under)."""
+    where, _, nested = place.partition(" > ")
+    parts = ["after the `yield`" if where else "before the Session is handed out"] if phase or not nested else []
+    if nested:
+        parts.append("under `" + nested.replace(" > ", "`, `") + "`")
+    return ", ".join(parts)
 
 
 def async_tables(project: Project, texts: Texts, module: facts.Module, node: ast.AST) -> set[str]:
@@ -1720,7 +1812,8 @@ def provider_blockers(
     """AM271: session dependencies that do more than the async dependency would. A reused async
     dependency that repeats a statement (the session's name aside) or takes the same parameter
     covers it."""
-    covered: set[str] = set()
+    covered: dict[tuple[str, str], int] = {}
+    params: set[str] = set()
     if reused is not None:
         found = function_node(texts, *reused)
         if found is None:
@@ -1729,7 +1822,7 @@ def provider_blockers(
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         tables = async_tables(project, texts, reused[0], node)
         covered = body_statements(node, session_names(node, tables), tables, project, reused[0], texts)
-        covered |= {f"param:{a.arg}" for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+        params = {f"param:{a.arg}" for a in ast.walk(node.args) if isinstance(a, ast.arg)}
     blockers = []
     for module, function in providers:
         extras = provider_extras(project, texts, module, function)
@@ -1740,7 +1833,7 @@ def provider_blockers(
                 f"dependency `{async_dependency}` would do all it does: write the async dependency by hand"
             )))
             continue
-        missing = [e for e in extras if e.normalised not in covered]
+        missing = [e for e in extras if e.normalised not in params and (e.place, e.normalised) not in covered]
         shared = registry_blocker(project, (module.name, function.key), async_dependency)
         if shared is not None:
             blockers.append((module.path, function.line, shared))
@@ -1796,7 +1889,9 @@ def provider_blockers(
         doing = "reused" if reused is not None else "generated"
         differs = _bind_mismatch(project, texts, module, function, reused, async_dependency) if reused is not None else ""
         listed = "; ".join(
-            f"{e.path}:{e.line} {e.label}`{e.written}`" + (f", where {e.note}" if e.note else "") for e in missing
+            f"{e.path}:{e.line} {e.label}`{e.written}`" + (f", where {e.note}" if e.note else "")
+            + _elsewhere(e, covered, reused, async_dependency)
+            for e in missing
         )
         if reused is None:
             fix = "write the async dependency by hand with the same statements and parameters, then run phase two again (it reuses it)"
@@ -1804,8 +1899,9 @@ def provider_blockers(
             # The reused one is compared statement by statement: naming it in a configuration changes
             # nothing, and a second one written by hand is reused only where the configuration names it.
             fix = (
-                f"`{async_dependency}` covers a statement by repeating it (the Session's name, `async` and `await` "
-                "aside) and a parameter by taking it: repeat each there, or write another async dependency that "
+                f"`{async_dependency}` covers a statement by repeating it at the same place (before or after the "
+                "`yield`, under the same conditions; the Session's name, `async` and `await` aside) and a parameter "
+                "by taking it: repeat each there, or write another async dependency that "
                 "does and run phase two on this subsystem with a configuration (`--config`) naming it as "
                 "`async-dependency` and its `Annotated` alias as `async-alias`"
             )
@@ -1815,6 +1911,25 @@ def provider_blockers(
             f"would lose it: {differs}{fix}, or move that work out of the session dependency"
         )))
     return blockers
+
+
+def _elsewhere(
+    extra: Extra, covered: Mapping[tuple[str, str], int], reused: tuple[facts.Module, facts.Function] | None,
+    async_dependency: str,
+) -> str:
+    """`, which `get_async_db` repeats at db.py:12 but after the yield`: the same statement at
+    another place, where it does not run as it does here; empty when it is not repeated at all."""
+    if reused is None:
+        return ""
+    found = sorted((line, place) for (place, normalised), line in covered.items() if normalised == extra.normalised)
+    if not found:
+        return ""
+    line, place = found[0]
+    phase = place.partition(" > ")[0] != extra.place.partition(" > ")[0]
+    return (
+        f", which `{async_dependency}` repeats at {reused[0].path}:{line} but {place_described(place, phase)}, "
+        f"where this one runs {place_described(extra.place)}"
+    )
 
 
 def _bind_mismatch(

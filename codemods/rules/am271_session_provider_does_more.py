@@ -7,7 +7,12 @@ read by a `do_orm_execute` filter stops filtering, and tenants see each other's 
 parameter (`x_tenant: str = Header()`, `request: Request`) is no longer read. Phase two blocks
 the stack and names each such statement and parameter.
 
-The fix is an async stack written by hand, which phase two then reuses. A sessionmaker chosen
+The fix is an async stack written by hand, which phase two then reuses. It covers a statement by
+repeating it at the same place: before the Session is handed to the route (or after the `yield`),
+under the same conditions, loops and handlers. The tenant's schema mapped on the Session's
+connection (`session.connection(execution_options={"schema_translate_map": ...})`) after the
+`yield`, under `if tenant == "acme":` or in an `except` maps nothing for the route, which then
+reads and writes the default schema; the reason names where each runs. A sessionmaker chosen
 per request from a module-level dict of them (`maker = SessionLocals.get(x_tenant)`, then
 `db = maker()`) is that kind of work: the choice is named, the session it opens is not, and a
 hand-written dependency choosing the same way from a dict of async_sessionmakers covers it.
