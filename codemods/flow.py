@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -66,7 +66,7 @@ from async_migrate.codemods.vocabulary.starlette import APPLICATION_TYPES as STA
 from async_migrate.codemods.vocabulary.starlette import CALL_NEXT, REQUEST_TYPES
 
 if TYPE_CHECKING:
-    from async_migrate.codemods.project import FunctionId, Project
+    from async_migrate.codemods.project import Edge, FunctionId, Project
 
 SESSION = "session"
 FACTORY = "factory"
@@ -213,6 +213,7 @@ class Flow:
         self._session_locals: dict[FunctionId, frozenset[str]] = {}
         self._instances: dict[str, list[tuple[facts.Module, facts.Value]]] | None = None
         self._request_state: dict[str, Values] = {}
+        self._request_params: dict[tuple[FunctionId, str], bool] = {}
         self._app_state_reading: set[str] = set()  # cycle guard: `sub.state.maker = app.state.maker`
         self._context_variables: dict[str, Values] = {}
         self._context_objects: dict[str, Values] = {}
@@ -1273,7 +1274,20 @@ class Flow:
 
     def request_param(self, fid: FunctionId | None, name: str) -> bool:
         """Whether `name` is the parameter a route, dependency or middleware gets the connection
-        in: annotated `Request` (`WebSocket`, `HTTPConnection`), or followed by `call_next`."""
+        in: annotated `Request` (`WebSocket`, `HTTPConnection`), or followed by `call_next`; or an
+        unannotated helper parameter every project call naming the helper hands such a connection
+        (`count_rows(request)`): its `request.app.state.maker()` is the same application's."""
+        if fid is None:
+            return False
+        key = (fid, name)
+        found = self._request_params.get(key)
+        if found is None:
+            self._request_params[key] = False  # helpers handing the request round in a cycle
+            found = self._request_params[key] = _handed_request(self, fid, name, self.project.named_calls_to)
+        return found
+
+    def declared_request_param(self, fid: FunctionId | None, name: str) -> bool:
+        """`request_param` without the helpers: annotated, or followed by `call_next`."""
         if fid is None:
             return False
         params = self.project.functions[fid][1].params
@@ -1392,7 +1406,10 @@ class Flow:
             # is a sessionmaker too: calling it gives the Session of the calling thread, and its
             # Session methods run on that Session
             registry = any(v.kind == REGISTRY for v in made)
-            kept = (CLASS, FACTORY, ENGINE, REGISTRY, SESSION) if registry else (CLASS, FACTORY, ENGINE)
+            # a Session made at import (`app.state.db = SessionLocal()` beside `app = FastAPI()`) is
+            # the one every request shares, as a module-level `db = SessionLocal()` is (AM126); one the
+            # lifespan makes is said apart (unverified)
+            kept = (CLASS, FACTORY, ENGINE, REGISTRY, SESSION) if registry or holder is None else (CLASS, FACTORY, ENGINE)
             if not made or any(v.kind not in kept for v in made):
                 return NOTHING
             found |= made
@@ -2866,7 +2883,7 @@ def untyped_path(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...])
     module = flow.project.modules.get(head)
     if module is not None and len(steps) == 1 and steps[0][1:] in module.collections:
         return False  # `SessionLocals.get(tenant)` on a module-level dict: a dict method
-    if steps[0][1:] == REQUEST_SESSION and head.startswith("$") and _handed_request(flow, fid, head[1:]):
+    if steps[0][1:] == REQUEST_SESSION and head.startswith("$") and _handed_request(flow, fid, head[1:], flow.project.all_calls_to):
         return False  # `request.session.get("uid")`: Starlette's cookie session, a dict
     values = flow.evaluate(fid, head)
     if values and all(v.kind in (INSTANCE, CLASS) and _literal_table(flow, v.target, steps[0][1:]) for v in values):  # type: ignore[arg-type]
@@ -2949,15 +2966,18 @@ def arguments_to(call: facts.Call, positional: list[str], name: str) -> list[fac
     ]
 
 
-def _handed_request(flow: Flow, fid: FunctionId, name: str, depth: int = 0) -> bool:
-    """Whether parameter `name` holds the request: declared so (`request_param`), or a helper's
-    parameter every project call hands the request its caller holds (`remember(request, db)`)."""
-    if flow.request_param(fid, name):
+def _handed_request(
+    flow: Flow, fid: FunctionId, name: str, calls_to: Mapping[FunctionId, list[Edge]], depth: int = 0
+) -> bool:
+    """Whether parameter `name` holds the request: declared so (`declared_request_param`), or a
+    helper's parameter every call in `calls_to` hands the request its caller holds
+    (`remember(request, db)`)."""
+    if flow.declared_request_param(fid, name):
         return True
     _, function = flow.project.functions[fid]
     params = [p for p in function.params if not p.variadic]
     param = next((p for p in params if p.name == name), None)
-    edges = flow.project.all_calls_to.get(fid, [])
+    edges = calls_to.get(fid, [])
     if depth > 4 or param is None or param.annotation or param.depends or not edges:
         return False
     positional = [p.name for p in params if p.positional]
@@ -2967,7 +2987,7 @@ def _handed_request(flow: Flow, fid: FunctionId, name: str, depth: int = 0) -> b
         passed = arguments_to(edge.call, positional, name)
         if len(passed) != 1 or passed[0].name is None or passed[0].expr is not None:
             return False
-        if not _handed_request(flow, edge.caller, passed[0].name, depth + 1):
+        if not _handed_request(flow, edge.caller, passed[0].name, calls_to, depth + 1):
             return False
     return True
 

@@ -2044,6 +2044,19 @@ class Project:
         return found
 
     @cached_property
+    def named_calls_to(self) -> dict[FunctionId, list[Edge]]:
+        """The calls naming each project function (`count_rows(request)`, `crud.get(db)`), read
+        from names alone: no Session flow, so the flow itself may ask (`Flow.request_param`).
+        Their `session_args` are empty; `calls_to` has them."""
+        table: dict[FunctionId, list[Edge]] = {}
+        for fid, (module, function) in self.functions.items():
+            for call in function.calls:
+                callee = self._callee(module, call)
+                if callee is not None:
+                    table.setdefault(callee, []).append(Edge(fid, callee, call, {}))
+        return table
+
+    @cached_property
     def calls_from(self) -> dict[FunctionId, list[Edge]]:
         table: dict[FunctionId, list[Edge]] = {fid: [] for fid in self.functions}
         for edge in self.edges:

@@ -2815,8 +2815,14 @@ class BodyScanner:
                     )
 
     def _open(self, name: str, call: ast.Call, index: int = -1, alone: bool = True, by_hand: bool = False) -> None:
-        callee = self.collector.resolve(dotted(call.func), frozenset(self.locals - {name}))
+        path = dotted(call.func)
+        callee = self.collector.resolve(path, frozenset(self.locals - {name}))
         if callee is None:
+            head, _, rest = (path or "").partition(".")
+            if head in self.params and (rest.startswith("state.") or ".state." in rest):
+                # `s = request.app.state.registry()`: what the application keeps may open a Session
+                # (the flow reads it), so the name's later uses are recorded as an opened one's are
+                self.tracked.add(name)
             return
         self.function.opens.append(
             facts.SessionOpen(

@@ -989,6 +989,9 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
             f"`{project.written(receiver)}`, the Session `{outer.qualname}` ({module.path}:{outer.line}) holds for "
             "every route it defines", True,
         )
+    kept = _kept_at_import(project, fid, head, steps)
+    if kept is not None:
+        return f"`{project.written(receiver)}`, created once at import time ({kept})", True
     if not head.startswith("$") and head != "super()":
         # `app.db` or `app.repo.db`: the first module-level value on the path holds it for good.
         parts = head.split(".")
@@ -1005,8 +1008,10 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
                     return None  # `_local.session`: each thread's own (`thread_local.py`, AM141)
                 if end == len(parts) and steps[:1] == ("()",):
                     return None  # `SessionLocal().execute()`: the module-level maker makes one per call
-                if steps[:1] == ("()",) and _maker_only(flow.evaluate(fid, head)):
-                    return None  # `db.SessionLocal()`: a sessionmaker the module-level object holds, likewise
+                if steps[:1] == ("()",) and _maker_only(flow.evaluate(fid, head), registry=True):
+                    # `db.SessionLocal()`: a sessionmaker the module-level object holds, likewise; a
+                    # `scoped_session` there (`app.state.registry()`) hands out the scope's Session
+                    return None
                 if end == len(parts) and not steps and _forwarded_source(project, fid, head) is not None:
                     return None  # a proxy: its `__getattr__` reads the Session on each use (`_sources`)
                 line = f":{target.value.line}" if target.value.line else ""
@@ -1062,8 +1067,33 @@ def _held_for_good(project: Project, fid: FunctionId, receiver: str) -> tuple[st
     return None
 
 
-def _maker_only(values: Values) -> bool:
-    """Whether every value is a sessionmaker (not a `scoped_session`, which is a Session too)."""
+def _kept_at_import(project: Project, fid: FunctionId, head: str, steps: tuple[str, ...]) -> str | None:
+    """Where the module keeps a Session on the application's state at import (`app.state.db =
+    SessionLocal()` beside `app = FastAPI()`) that `request.app.state.db` (or `main.app.state.db`)
+    reads: "path:line", or None."""
+    flow = project.flow
+    if head.startswith("$"):
+        if steps[:2] != (".app", ".state") or len(steps) < 3 or steps[2] == "()":
+            return None
+        if not flow.request_param(fid, head[1:]):
+            return None
+        attribute = steps[2][1:]
+    else:
+        owner, state, attribute = head.partition(".state.")
+        if not state or "." in attribute or not flow.module_application(project.canonical(owner) or owner):
+            return None
+    kinds = {v.kind for v in flow.app_state_classes(attribute)}
+    if SESSION not in kinds or FACTORY in kinds:
+        return None  # a sessionmaker, or a `scoped_session` registry: a Session per call or scope
+    at = flow.module_state_assignments().get(attribute, [])
+    return f"{at[0][0]}:{at[0][2]}" if at else None
+
+
+def _maker_only(values: Values, registry: bool = False) -> bool:
+    """Whether every value is a sessionmaker (not a `scoped_session`, which is a Session too);
+    with `registry`, or a `scoped_session` registry, whose call returns its scope's Session."""
+    if registry and any(value.kind == REGISTRY for value in values):
+        return all(value.kind in (FACTORY, SESSION, REGISTRY) for value in values)
     return bool(values) and all(value.kind == FACTORY for value in values)
 
 
