@@ -617,8 +617,40 @@ class _AsyncBody(cst.CSTTransformer):
         ):
             updated = updated.with_changes(asynchronous=cst.Asynchronous())
         if after:
-            return cst.FlattenSentinel([updated, *_refresh_statements(after)])
+            updated, ret = self._return_out_of(updated)
+            tail = [cst.SimpleStatementLine(body=[ret])] if ret is not None else []
+            return cst.FlattenSentinel([updated, *_refresh_statements(after), *tail])
         return updated
+
+    def _return_out_of(self, block: cst.With) -> tuple[cst.With, cst.Return | None]:
+        """`block` without the `return` ending its body, and that return, to stand after the
+        refreshes: the response reads what it returns once the exit has committed, and a refresh
+        after a block whose body returns would never run."""
+        body = block.body
+        lines: list[cst.BaseStatement] = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+        last = lines[-1] if lines else None
+        small: Sequence[cst.BaseSmallStatement] = (
+            body.body if isinstance(body, cst.SimpleStatementSuite)
+            else last.body if isinstance(last, cst.SimpleStatementLine) else ()
+        )
+        returned = small[-1] if small and isinstance(small[-1], cst.Return) else None
+        if returned is None:
+            return block, None
+        kept: list[cst.BaseSmallStatement] = list(small[:-1])
+        ret = returned
+        if returned.value is not None and not isinstance(returned.value, cst.Name):
+            # evaluated where it was, before the exit, as the return evaluated it
+            bound, ret = self._hoisted(returned)
+            kept.append(bound)
+        if kept:
+            kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        if isinstance(body, cst.SimpleStatementSuite):
+            suite: cst.BaseSuite = body.with_changes(body=kept or [cst.Pass()])
+        elif kept and isinstance(last, cst.SimpleStatementLine):
+            suite = body.with_changes(body=[*lines[:-1], last.with_changes(body=kept)])
+        else:
+            suite = body.with_changes(body=lines[:-1] or [cst.SimpleStatementLine(body=[cst.Pass()])])
+        return block.with_changes(body=suite), ret.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
 
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
         return _parenthesize_await(updated, "value")
