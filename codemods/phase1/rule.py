@@ -346,11 +346,76 @@ def lazy_loads_on_loop(
         return []
     if not any(p.depends or p.annotation for p in function.params):
         return []
-    return [
+    traced = [
         risk
         for risk in dependency_lazy_loads(project, handler.id)
         if risk.dependency in project.functions and _loads_on_sync_session(project, risk.dependency)
-    ] + expired_dependency_reads(project, handler) + offloaded_commit_reads(project, handler)
+    ]
+    return traced + _handed_reads(project, handler, traced) + expired_dependency_reads(project, handler) + (
+        offloaded_commit_reads(project, handler)
+    )
+
+
+def _handed_reads(project: Project, handler: Handler, traced: list) -> list:
+    """Relationships of a dependency's object read where the flow cannot follow that object: in
+    what the handler's calls handed it to run on the loop, a callable they were handed taking it
+    (`is_authorized(user, Policy.get(ds))` running `lambda actor: ... actor.workspaces`). Judged by
+    name, as `own_lazy_loads` judges what a handler on the loop's Session reaches, and only for a
+    relationship the object's annotated class declares, read in a function a call handing the
+    object to reaches; a read the flow traced is not said twice."""
+    from async_migrate.codemods.classes import project_classes
+    from async_migrate.codemods.phase2.lazy_loads import _Analysis
+
+    classes = project_classes(project)
+    handed: dict[str, tuple[FunctionId, set[str]]] = {}
+    for param in handler.function.params:
+        depends = project.param_dependency(param)
+        found = project.function(depends) if depends else None
+        if found is None:
+            continue
+        owners = {c for c in (classes.resolve(ref) for ref in param.annotation) if c is not None}
+        dependency = (found[0].name, found[1].key)
+        if owners and _loads_on_sync_session(project, dependency):
+            handed[param.name] = (dependency, owners)
+    if not handed:
+        return []
+    # a call handing the object on, and those on its line: what they return is handed beside it
+    # (`is_authorized(user, Policy.get(ds))`)
+    lines: dict[int, list[str]] = {}
+    for edge in project.all_calls_from[handler.id]:
+        at_line = lines.setdefault(edge.call.line, [])
+        at_line.extend(a.name for a in edge.call.args if a.name in handed and a.name not in at_line)
+    reached: dict[str, list[str]] = {}
+    for edge in project.all_calls_from[handler.id]:
+        names = lines[edge.call.line]
+        if edge.call.offloaded or edge.call.streamed or not names:
+            continue
+        order, seen = [edge.callee], {handler.id, edge.callee}
+        while order:
+            current = order.pop()
+            module, function = project.functions[current]
+            at = reached.setdefault(f"{module.name}.{function.qualname}", [])
+            at.extend(n for n in names if n not in at)
+            for following in project.all_calls_from[current]:
+                if not following.call.offloaded and following.callee not in seen:
+                    seen.add(following.callee)
+                    order.append(following.callee)
+    if not reached:
+        return []
+    said = {(risk.file, risk.line, risk.attribute) for risk in traced}
+    found_risks = []
+    for risk in _Analysis(project).run([handler.id]).risks:
+        if risk.kind == "response" or risk.code not in (AM220.code, AM221.code) or (
+            (risk.file, risk.line, risk.attribute) in said
+        ):
+            continue
+        for name in reached.get(risk.function, ()):
+            dependency, owners = handed[name]
+            if risk.owner in owners:
+                said.add((risk.file, risk.line, risk.attribute))
+                found_risks.append(dataclasses.replace(risk, dependency=dependency))
+                break
+    return found_risks
 
 
 def threadpool_lazy_loads(project: Project, handler: Handler) -> list:

@@ -145,3 +145,14 @@ def test_model_code_reading_a_relationship_names_the_relationship_it_reads(app, 
     entry = reported(root, "posts", "phase1")
     assert (entry["action"], entry["codes"]) == ("convert", ["AM129"]), entry
     assert "`user.__str__` (" in entry["reasons"][0] and "which reads User.posts" in entry["reasons"][0], entry
+
+
+def test_a_relationship_a_callable_handed_beside_the_object_reads_converts_the_route(app, reported):
+    from rules.test_am307_blocking_lazy_load import POLICY
+
+    route = POLICY.replace("{options}", "").replace("{call}", "is_authorized(user, Policy.get(title))")
+    entry = reported(app(route, files()), "post", "phase1")
+    assert (entry["action"], entry["codes"]) == ("convert", ["AM129"]), entry
+    # near miss: the user is not handed to it
+    route = POLICY.replace("{options}", "").replace("{call}", "is_authorized(title, Policy.get(title))")
+    assert reported(app(route, files()), "post", "phase1")["codes"] == ["AM105"]

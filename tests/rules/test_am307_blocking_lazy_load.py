@@ -927,3 +927,56 @@ def test_a_read_after_the_committing_call_is_still_am307(app, findings):
     root = app(UNANNOTATED.replace("{after}", ", function.name"), _committing())
     (finding,) = findings(root, "start")
     assert finding["code"] == "AM307" and "`function.name`" in finding["message"], finding["message"]
+
+
+# argilla's policies: the route hands the dependency's user to `is_authorized` beside a lambda a
+# policy returns, which reads the user's relationship: the flow cannot follow the user into it
+POLICY = """
+from fastapi import Depends, HTTPException
+from sqlalchemy.orm import selectinload
+
+from models import User
+
+
+def get_current_user(session: session_dependency) -> User:
+    return session.get(User, 1{options})
+
+
+def is_authorized(user, action) -> bool:
+    return action(user)
+
+
+class Policy:
+    @classmethod
+    def get(cls, title):
+        return lambda actor: title in [p.title for p in actor.posts]
+
+
+class Service:
+    def find(self, user: User, title: str) -> bool:
+        return is_authorized(user, Policy.get(title))
+
+
+@router.get("/posts/{title}")
+async def post(title: str, user: User = Depends(get_current_user)):
+    if not {call}:
+        raise HTTPException(403)
+    return {"ok": True}
+"""
+
+
+@pytest.mark.parametrize("call", ["is_authorized(user, Policy.get(title))", "Service().find(user=user, title=title)"])
+def test_a_relationship_a_callable_handed_beside_the_object_reads_is_an_am307_finding(app, findings, call):
+    root = app(POLICY.replace("{options}", "").replace("{call}", call), files())
+    (finding,) = findings(root, "post")
+    assert finding["code"] == "AM307", finding
+    assert "`actor.posts`" in finding["message"] and "api.items.get_current_user" in finding["message"], finding
+
+
+@pytest.mark.parametrize("options, call", [
+    (", options=[selectinload(User.posts)]", "is_authorized(user, Policy.get(title))"),
+    ("", "is_authorized(title, Policy.get(title))"),
+])
+def test_near_miss_the_object_is_eager_loaded_or_not_handed_to_the_callable(app, findings, options, call):
+    root = app(POLICY.replace("{options}", options).replace("{call}", call), files())
+    assert findings(root, "post") == []
