@@ -336,3 +336,45 @@ def test_an_async_dependency_repeating_the_mapping_at_another_place_blocks(cli, 
     assert "which `get_async_tenant_db` repeats at db/engine.py:" in reason, reason
     assert f"but {where}, where this one runs before the Session is handed out" in reason, reason
     assert "at the same place (before or after the `yield`, under the same conditions" in reason, reason
+
+
+# The tenant's Session opened by assignment, closed in a `finally`, beside the async dependency's
+# `async with`: the same opening, written the other way.
+ASSIGNED = dedent(ENGINE).replace(
+    "    with database_sessionmaker(bind=tenant_engine(x_tenant)) as session:\n        yield session\n",
+    "    session = database_sessionmaker(bind=tenant_engine(x_tenant))\n"
+    "    try:\n        yield session\n    finally:\n        session.close()\n",
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_opening_by_assignment_is_covered_by_the_same_opening_in_an_async_with(cli, service, kind):
+    # AM271 before: `session = database_sessionmaker(bind=...)` was looked for as a statement
+    assert "session = database_sessionmaker(bind=tenant_engine(x_tenant))" in ASSIGNED
+    root = _service(service, ASSIGNED)
+    _migrated(cli, root)
+    assert run_app(root, kind, WRITES) == EXPECTED
+
+
+def test_near_miss_an_async_with_pinning_one_tenant_beside_an_opening_by_assignment_blocks(cli, service):
+    pinned = ASSIGNED.replace("AsyncSessionLocal(bind=async_tenant_engine(x_tenant))", 'AsyncSessionLocal(bind=async_tenant_engine("acme"))')
+    assert pinned != ASSIGNED
+    reason = _blocked(cli, _service(service, pinned), "AM271")
+    assert "`session = database_sessionmaker(bind=tenant_engine(x_tenant))`" in reason, reason
+    assert "the Session is bound differently" in reason, reason
+
+
+def test_near_miss_an_async_with_opening_the_tenants_session_under_a_condition_blocks(cli, service):
+    # the opening repeated, but only for one tenant: the others' requests get the default schema
+    moved = ASSIGNED.replace(
+        "    async with AsyncSessionLocal(bind=async_tenant_engine(x_tenant)) as session:\n        yield session\n",
+        '    if x_tenant == "acme":\n'
+        "        async with AsyncSessionLocal(bind=async_tenant_engine(x_tenant)) as session:\n"
+        "            yield session\n"
+        "    else:\n"
+        "        async with AsyncSessionLocal() as session:\n"
+        "            yield session\n",
+    )
+    assert moved != ASSIGNED
+    reason = _blocked(cli, _service(service, moved), "AM271")
+    assert "under `if x_tenant == 'acme'`" in reason, reason

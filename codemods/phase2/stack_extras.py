@@ -582,13 +582,18 @@ class _Provider:
         self.pending: set[str] = set()  # names set to None before they open a Session
         self.root: ast.FunctionDef | ast.AsyncFunctionDef | None = None  # the dependency read
 
-    def _flag(self, statement: ast.stmt) -> None:
+    def _flag(self, statement: ast.stmt, opening: ast.expr | None = None) -> None:
+        """The statement as more work; with `opening`, only that opening of the Session with arguments
+        of its own (`db = SessionLocal(bind=tenant_engine(t))`, `with maker(info=...) as db:`), which an
+        async dependency opening its AsyncSession with the same arguments covers, whichever way it is written."""
+
         def text_of(node: ast.AST) -> str:
             return normalise(node, self.sessions, self.tables, stack_names(self.project, self.module, node, self._texts))
 
         place = statement_place(self.root, statement, text_of, self.sessions) if self.root is not None else ""
         self.extras.append(Extra(
-            self.module.path, statement.lineno, first_line(self.text, statement), text_of(statement),
+            self.module.path, statement.lineno, first_line(self.text, statement),
+            OPENS + text_of(opening) if opening is not None else text_of(statement),
             note=self.notes.get(id(statement), ""), place=place,
         ))
 
@@ -707,7 +712,7 @@ class _Provider:
             return statement.exc is None  # a bare re-raise; raising anything else is behaviour
         if isinstance(statement, (ast.With, ast.AsyncWith)):
             # item by item: `with maker() as s, s.begin():` opens s, then begins on it
-            argued = False
+            argued: list[ast.expr] = []
             for item in statement.items:
                 self.with_items.add(id(item.context_expr))
                 if not self._opens(item.context_expr):
@@ -717,22 +722,29 @@ class _Provider:
                     if note:
                         self.notes[id(statement)] = note
                     return False
-                argued = argued or self.argued
+                if self.argued:
+                    argued.append(item.context_expr)
                 if isinstance(item.optional_vars, ast.Name):
                     self.sessions.add(item.optional_vars.id)
                     if id(item.context_expr) in self.held_calls:
                         self.held_names.add(item.optional_vars.id)
                 elif item.optional_vars is not None:
                     return False
+            if any(not isinstance(item.optional_vars, ast.Name) for item in statement.items if item.context_expr in argued):
+                return False
+            for opening in argued:
+                self._flag(statement, opening)
             self.statements(statement.body)
-            return not argued
+            return True
         if isinstance(statement, (ast.Assign, ast.AnnAssign)):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             if len(targets) == 1 and isinstance(targets[0], ast.Name) and self._opens(statement.value):
                 self.sessions.add(targets[0].id)
                 if id(statement.value) in self.held_calls:
                     self.held_names.add(targets[0].id)
-                return not self.argued
+                if self.argued and statement.value is not None:
+                    self._flag(statement, statement.value)
+                return True
             called = dotted(statement.value.func) if isinstance(statement.value, ast.Call) else None
             problem = self.project.opener_problem(absolute(self.module, called)) if called else None
             if called and self.project.builds_maker(absolute(self.module, called)):
@@ -949,8 +961,29 @@ def body_statements(
     found: dict[tuple[str, str], int] = {}
     for child in ast.walk(node):
         if isinstance(child, ast.stmt) and child is not node:
-            found.setdefault((statement_place(node, child, text_of, sessions), text_of(child)), child.lineno)
+            place = statement_place(node, child, text_of, sessions)
+            found.setdefault((place, text_of(child)), child.lineno)
+            for opening in _openings(child, sessions):
+                found.setdefault((place, OPENS + text_of(opening)), child.lineno)
     return found
+
+
+# what an opening of the Session with arguments of its own reads as (`_Provider._flag`)
+OPENS = "open "
+
+
+def _openings(statement: ast.stmt, sessions: set[str]) -> Iterator[ast.expr]:
+    """The calls a statement opens a session with: `async with maker(bind=...) as db:`,
+    `db = maker(bind=...)`."""
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        for item in statement.items:
+            if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id in sessions:
+                yield item.context_expr
+    elif (
+        isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
+        and statement.targets[0].id in sessions and isinstance(statement.value, (ast.Call, ast.Await))
+    ):
+        yield statement.value
 
 
 @lru_cache(maxsize=64)

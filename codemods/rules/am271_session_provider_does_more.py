@@ -19,7 +19,8 @@ hand-written dependency choosing the same way from a dict of async_sessionmakers
 So is a session opened with arguments (`SessionLocal(bind=engine.execution_options(
 schema_translate_map={"tenant": current_tenant.get()}))`, `SessionLocal(info=...)`): the
 generated dependency opens one without them; a hand-written one passing the same arguments to
-its async_sessionmaker (its async engine for the engine) covers it. A session opened on the
+its async_sessionmaker (its async engine for the engine) covers it, whether either opens it in a
+`with` or assigns it (`db = SessionLocal(bind=...)`, closed in a `finally`). A session opened on the
 tenant's engine from a dict of engines (`Session(bind=ENGINES[tenant])`) is covered by one opened
 the same way from a dict of async engines (`AsyncSession(bind=ASYNC_ENGINES[tenant])`); which
 database each reaches is taken on the configuration's word (`async-dependency`, AM243), but the
