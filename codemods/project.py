@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from async_migrate.codemods import facts, session_methods
 from async_migrate.codemods.astcollect.dispatch import BY_NAME, LAMBDA, LOCAL
@@ -147,6 +148,9 @@ from async_migrate.codemods.vocabulary.starlette import (
     MOUNT,
     event_kind,
 )
+
+if TYPE_CHECKING:
+    from async_migrate.codemods.classes import Classes
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
 # What `declared_session` and `declared_async_session` read of a parameter: all but its line and
@@ -664,6 +668,9 @@ class Project:
             else:
                 made = self._made_by(owner) if owner else None
                 cls = classes.resolve(made.ref) if made is not None else None
+                if cls is None and made is not None:
+                    # `auth = create_provider()`, `auth.get_current_user`: the class the factory builds
+                    cls = self._factory_class(made.ref, classes)
             if cls is None:
                 return None
         methods, certain = classes.method(cls, name)
@@ -742,6 +749,21 @@ class Project:
         if not found:
             return ""
         return f" (subclasses override it: {', '.join(found)}; which one runs depends on the instance)"
+
+    def _factory_class(self, ref: str | None, classes: Classes) -> str | None:
+        """The one project class a project function returns an instance of: its return annotation,
+        or unannotated, a call of that class on every `return` (`return Provider(settings=s)`)."""
+        found = self.function(ref)
+        if found is None:
+            return None
+        function = found[1]
+        if function.returns:
+            built = {classes.resolve(r) for r in function.returns}
+        elif function.returned and all(r.endswith("()") for r in function.returned):
+            built = {classes.resolve(r[:-2]) for r in function.returned}
+        else:
+            return None
+        return built.pop() if len(built) == 1 and None not in built else None
 
     def _made_by(self, ref: str) -> facts.Value | None:
         """The call a module-level value is built by (`view = ItemView()`), or None."""

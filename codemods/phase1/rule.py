@@ -109,6 +109,7 @@ from async_migrate.codemods.thread_bound import thread_bound_uses
 
 if TYPE_CHECKING:
     from async_migrate.codemods import facts
+    from async_migrate.codemods.classes import Classes
     from async_migrate.codemods.facts import Function
     from async_migrate.codemods.phase2.lazy_loads import LazyLoadRisk
 
@@ -370,7 +371,7 @@ def _handed_reads(project: Project, handler: Handler, traced: list) -> list:
     handed: dict[str, tuple[FunctionId, set[str]]] = {}
     for param in handler.function.params:
         depends = project.param_dependency(param)
-        found = project.function(depends) if depends else None
+        found = (project.function(depends) or project.endpoint(depends)) if depends else None
         if found is None:
             continue
         owners = {c for c in (classes.resolve(ref) for ref in param.annotation) if c is not None}
@@ -409,6 +410,8 @@ def _handed_reads(project: Project, handler: Handler, traced: list) -> list:
             (risk.file, risk.line, risk.attribute) in said
         ):
             continue
+        if _typed_otherwise(project, classes, risk):
+            continue
         for name in reached.get(risk.function, ()):
             dependency, owners = handed[name]
             if risk.owner in owners:
@@ -416,6 +419,23 @@ def _handed_reads(project: Project, handler: Handler, traced: list) -> list:
                 found_risks.append(dataclasses.replace(risk, dependency=dependency))
                 break
     return found_risks
+
+
+def _typed_otherwise(project: Project, classes: Classes, risk: LazyLoadRisk) -> bool:
+    """Whether what the read runs on is a parameter annotated with no mapped class
+    (`query: Optional[BackendDatasetsQuery]`, a TypeVar bound to a pydantic model, reading
+    `query.workspaces`): judged by name, a relationship of the one class declaring it would be
+    said of an object that is no ORM object."""
+    receiver = risk.path.partition(".")[0]
+    for module, function in project.functions.values():
+        if f"{module.name}.{function.qualname}" != risk.function:
+            continue
+        param = next((p for p in function.params if p.name == receiver), None)
+        if param is None or not param.annotation:
+            return False
+        typed = (classes.resolve(ref) for ref in param.annotation)
+        return not any(c is not None and classes.is_mapped(c) for c in typed)
+    return False
 
 
 def threadpool_lazy_loads(project: Project, handler: Handler) -> list:

@@ -678,7 +678,8 @@ class Flow:
             if target is not None and target.kind == "value" and target.value is not None and target.value.depends:
                 refs.append(target.value.depends)
         for ref in refs:
-            found = self.project.function(ref)
+            # a function, or a method of a module-level instance (`Depends(auth.get_current_user)`)
+            found = self.project.function(ref) or self.project.endpoint(ref)
             if found is not None:
                 return f"{found[0].name}.{found[1].qualname}", (found[0].name, found[1].key)
             provider = dependency_provider(self.project, self.classes, ref)

@@ -600,7 +600,8 @@ class _Analysis:
         for decorator in function.decorators:
             refs.extend(decorator.depends)
         for ref in refs:
-            found = self.project.function(ref)
+            # a function, or a method of a module-level instance (`Depends(auth.get_current_user)`)
+            found = self.project.function(ref) or self.project.endpoint(ref)
             if found is not None:
                 yield (found[0].name, found[1].key)
             else:

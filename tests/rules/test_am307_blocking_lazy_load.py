@@ -980,3 +980,58 @@ def test_a_relationship_a_callable_handed_beside_the_object_reads_is_an_am307_fi
 def test_near_miss_the_object_is_eager_loaded_or_not_handed_to_the_callable(app, findings, options, call):
     root = app(POLICY.replace("{options}", options).replace("{call}", call), files())
     assert findings(root, "post") == []
+
+
+def test_a_parameter_typed_as_no_mapped_class_is_no_lazy_load_by_name(app, findings):
+    # argilla's query builder reads `query.workspaces` on a pydantic query, the route handing it
+    # the user on the same line: only User declares `posts`, but `query` is no ORM object
+    route = POLICY.replace("{options}", "").replace("{call}", "scoped(user, Query(posts=[title]))").replace(
+        "class Service:",
+        "class Query(BaseModel):\n    posts: list[str]\n\n\n"
+        "def scoped(user: User, query: Query) -> bool:\n    return bool(query.posts)\n\n\nclass Service:",
+    ).replace("from fastapi import", "from pydantic import BaseModel\nfrom fastapi import")
+    assert findings(app(route, files()), "post") == []
+
+
+# A dependency that is a method of a module-level instance, made by its class or by a factory
+# (argilla's `auth = create_local_auth_provider()`, `Security(auth.get_current_user)`)
+PROVIDER = """
+from fastapi import Depends, Security
+from sqlalchemy.orm import Session, selectinload
+
+from db.engine import get_db_session
+from models import User
+
+
+class Provider:
+    def get_current_user(self, session: Session = Depends(get_db_session)) -> User:
+        return session.get(User, 1{options})
+
+
+def create_provider(){returns}:
+    return Provider()
+
+
+auth = {made}
+
+
+@router.get("/posts")
+async def posts(user: User = Security(auth.get_current_user)):
+    return [p.title for p in user.posts]
+"""
+
+
+@pytest.mark.parametrize("made, returns", [
+    ("Provider()", ""), ("create_provider()", ""), ("create_provider()", " -> Provider"),
+])
+def test_an_object_from_a_method_of_a_module_level_instance_lazy_loads_as_am307(app, findings, made, returns):
+    route = PROVIDER.replace("{options}", "").replace("{made}", made).replace("{returns}", returns)
+    (finding,) = findings(app(route, files()), "posts")
+    assert finding["code"] == "AM307", finding
+    assert "`user.posts`" in finding["message"] and "Provider.get_current_user" in finding["message"], finding
+
+
+def test_near_miss_the_instance_method_eager_loads_what_the_route_reads(app, findings):
+    route = PROVIDER.replace("{options}", ", options=[selectinload(User.posts)]").replace(
+        "{made}", "create_provider()").replace("{returns}", "")
+    assert findings(app(route, files()), "posts") == []
