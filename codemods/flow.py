@@ -2347,9 +2347,30 @@ def untyped_carrier(flow: Flow, fid: FunctionId, expression: str) -> bool:
     if steps is None or len(steps[1]) < 2 or steps[1][-1][1:] not in SESSION_IO_METHODS:
         return False
     head, path = steps
-    if steps[1][-1][1:] not in _DISTINCT_SESSION_METHODS and not _session_named(path[-2][1:]):
+    if (
+        steps[1][-1][1:] not in _DISTINCT_SESSION_METHODS and not _session_named(path[-2][1:])
+        and not _state_keeps_session(flow, fid, head, path[:-1])
+    ):
         return False
     return untyped_path(flow, fid, head, path[:-1])
+
+
+def _state_keeps_session(flow: Flow, fid: FunctionId, head: str, carrier: tuple[str, ...]) -> bool:
+    """`request.app.state.conn` (or `main.app.state.conn`) where some code of the project keeps a
+    Session under that attribute (`app.state.conn = SessionLocal()` in the lifespan): named like
+    one or not, its Session methods may be that Session's."""
+    if len(carrier) < 2 or carrier[-2] != ".state":
+        return False
+    owner = carrier[:-2]
+    if head.startswith("$"):
+        if owner != (".app",) or not flow.request_param(fid, head[1:]):
+            return False
+    elif not flow.module_application(head + "".join(owner)):
+        return False
+    return any(
+        any(value.kind == SESSION for value in flow.evaluate(holder, assigned))
+        for holder, _, assigned, _ in flow.state_assignments().get(carrier[-1][1:], [])
+    )
 
 
 def declared_context_session(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, str] | None:
@@ -3018,16 +3039,17 @@ def _steps(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, tuple[str
     """An expression's head and steps, a reference split after its module (`flask.g` +
     `.db.query`), a local bound to a path replaced by that path."""
     head, steps = split(expression)
-    if not head.startswith(("$", "super()")) and not steps:
-        parts = head.split(".")
-        cut = next((n for n in range(len(parts) - 1, 0, -1) if ".".join(parts[:n]) in flow.project.modules), 1)
-        head, steps = ".".join(parts[:cut]), tuple(f".{part}" for part in parts[cut:])
     if head.startswith("$") and len(steps) <= 1:
         _, function = flow.project.functions[fid]
         bound = [b.expr for b in function.bindings if b.name == head[1:] and not b.entered]
-        if len(bound) == 1 and bound[0].startswith("$") and "(" not in bound[0]:
+        if len(bound) == 1 and "(" not in bound[0] and not bound[0].startswith("super()"):
+            # `s = request.state.db`, also `s = main.app.state.db` (a module-level path)
             inner, more = split(bound[0])
             head, steps = inner, more + steps
+    if not head.startswith(("$", "super()")) and all(step.startswith(".") and step != "()" for step in steps):
+        parts = head.split(".")
+        cut = next((n for n in range(len(parts) - 1, 0, -1) if ".".join(parts[:n]) in flow.project.modules), 1)
+        head, steps = ".".join(parts[:cut]), tuple(f".{part}" for part in parts[cut:]) + steps
     return head, steps
 
 
