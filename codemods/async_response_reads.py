@@ -503,7 +503,7 @@ def untraced_fields(
 def _returned_callees(project: Project, fid: FunctionId, function: facts.Function) -> list[tuple[int, FunctionId]]:
     """The project functions whose awaited result the route returns (directly, through one local
     bound once, or copied: `list(await repo.all())`), each with the index of the call."""
-    from async_migrate.codemods.phase2.handed_built import _callees
+    from async_migrate.codemods.phase2.handed_built import callees
 
     found: list[tuple[int, FunctionId]] = []
     terms = list(function.results)
@@ -520,7 +520,7 @@ def _returned_callees(project: Project, fid: FunctionId, function: facts.Functio
         elif term[0] == "call":
             call = next((c for c in function.calls if c.index == term[1]), None)
             if call is not None and call.awaited:
-                found.extend((call.index, c) for c in _callees(project, fid, call) if (call.index, c) not in found)
+                found.extend((call.index, c) for c in callees(project, fid, call) if (call.index, c) not in found)
     return found
 
 

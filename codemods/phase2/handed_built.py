@@ -236,10 +236,10 @@ def handed_back(
     classes = project_classes(project)
     if call.callee is not None and classes.built_by(call.callee) is not None:
         return []
-    callees = _callees(project, fid, call)
-    return callees if any(
+    found = callees(project, fid, call)
+    return found if any(
         returns_unloaded(project, c, _DEPTH) and not _returns_loaded_arguments(project, fid, call, c, seen | {call.index})
-        for c in callees
+        for c in found
     ) else []
 
 
@@ -266,7 +266,7 @@ def inline_argument(project: Project, fid: FunctionId, call: facts.Call) -> Inli
     classes = project_classes(project)
     _, caller = project.functions[fid]
     found: set[InlineArgument] = set()
-    for callee in _callees(project, fid, call):
+    for callee in callees(project, fid, call):
         _, function = project.functions[callee]
         params = {p.name for p in function.params} - {"self", "cls"}
         returned = {term[1] for term in function.results if term[0] == "name" and term[1] in params}
@@ -282,7 +282,7 @@ def inline_argument(project: Project, fid: FunctionId, call: facts.Call) -> Inli
         inner = next((c for c in caller.calls if c.argument_of == call.index and c.argument_at == at), None)
         if inner is None or inner.callee is not None and classes.built_by(inner.callee) is not None:
             return None
-        loaders = _callees(project, fid, inner)
+        loaders = callees(project, fid, inner)
         if not loaders or handed_back(project, fid, inner, frozenset({call.index})):
             return None
         given = name if arg.keyword is None else f"{arg.keyword}={name}"
@@ -315,7 +315,7 @@ def _returns_loaded_arguments(
         arg = next((a for a in call.args if (p := parameter_of(function, a)) is not None and p.name == name), None)
         bound = _bound(caller, arg.name) if arg is not None and arg.name is not None else None
         # a binding already asked about (`a = f(b)` and `b = g(a)` in a loop) proves nothing
-        if bound is None or bound.index in seen or not _callees(project, fid, bound):
+        if bound is None or bound.index in seen or not callees(project, fid, bound):
             return False
         if handed_back(project, fid, bound, seen):
             return False
@@ -353,7 +353,7 @@ def returns_unloaded(project: Project, fid: FunctionId, depth: int = _DEPTH, ter
             if term[0] == "name" and classes.is_mapped(model) and not _touched(function, term[1]):
                 return True
             continue
-        if any(returns_unloaded(project, c, depth - 1) for c in _callees(project, fid, call)):
+        if any(returns_unloaded(project, c, depth - 1) for c in callees(project, fid, call)):
             return True
     return False
 
@@ -370,7 +370,7 @@ def shown_functions(project: Project, fids: list[FunctionId]) -> str:
     return " or ".join(f"{project.functions[f][0].name}.{project.functions[f][1].qualname}" for f in fids)
 
 
-def _callees(project: Project, fid: FunctionId, call: facts.Call) -> list[FunctionId]:
+def callees(project: Project, fid: FunctionId, call: facts.Call) -> list[FunctionId]:
     """The project functions `call` of function `fid` may run."""
     found = {e.callee for e in project.all_calls_from.get(fid, ()) if e.call.index == call.index}
     if not found and call.callee is not None and (target := project.function(call.callee)) is not None:

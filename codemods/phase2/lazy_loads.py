@@ -39,6 +39,7 @@ from async_migrate.codemods.phase2.eager_flow import conflicting as _conflicting
 from async_migrate.codemods.phase2.handed_built import (
     Handed,
     InlineArgument,
+    callees,
     handed_back,
     handed_built,
     inline_argument,
@@ -512,6 +513,7 @@ class _Analysis:
         self._type_args: set[str] = set()
         # the returned name, the function whose result it is, and the call written in place it hands back
         self._handed_back_by: tuple[str, str, InlineArgument | None] | None = None
+        self._got_back_by: tuple[str, frozenset[str]] | None = None
         self._type_vars: dict[str, bool] = {}
         self._modelless_annotations = cast(
             "dict[tuple[str, ...], bool]", project.derived.setdefault("lazy_load_modelless", {})
@@ -1063,7 +1065,7 @@ class _Analysis:
                     self._unloaded(root, module, function, where, f"`{receiver}.{attribute}`",
                                    f"{receiver}.{attribute}", origin.model, attribute, option)
                     continue
-                if strategy in SAFE_STRATEGIES:
+                if strategy in SAFE_STRATEGIES and not self._got_built(root, origin, strategy):
                     continue
                 if strategy == "dynamic":  # no option makes it safe: reported by name
                     self._named_read(root, fid, line, receiver, attribute, eager)
@@ -1831,6 +1833,95 @@ class _Analysis:
             return None
         return shown_functions(self.project, handed_back(self.project, fid, call)) or None
 
+    def _got_built(self, root: FunctionId, origin: Origin, strategy: str | None) -> bool:
+        """Whether a relationship declared eager (`strategy`) on `origin`'s objects may still load
+        on first read: `origin` is a `get()`, which hands back the object the Session holds as it
+        is, running no query and none of its loaders, and `root`'s closure builds objects of that
+        class (`Order(...)`), one of which the Session may hold as the code left it."""
+        if not self.traced_only or strategy not in EAGER_STRATEGIES or origin.path or origin.model is None:
+            return False  # phase two's: `check` judges reads by what the code runs today
+        _, function = self.project.functions[origin.fid]
+        return _gets(function, query_of(function, origin.load)) and bool(self._builds(root, frozenset({origin.model})))
+
+    def _builds(self, root: FunctionId, models: frozenset[str] | None) -> frozenset[str]:
+        """The mapped classes `root`'s closure builds objects of (`Order(...)`, SQLModel's
+        `Order.model_validate(...)`), among `models` and their subclasses and bases (None: any).
+        The Session may hold one as the code left it, its relationships never loaded."""
+        related = None if models is None else {
+            r for m in models for r in (*self.classes.mro(m), *self.classes.subclasses(m))
+        }
+        found = {
+            built for fid in self.closure(root) for call in self.project.functions[fid][1].calls
+            if call.callee is not None and (built := self.classes.built_by(call.callee)) is not None
+            and self.classes.is_mapped(built) and (related is None or built in related)
+        }
+        return frozenset(found)
+
+    def _got_back(
+        self, root: FunctionId, function: facts.Function, models: list[str]
+    ) -> tuple[str, frozenset[str]] | None:
+        """(the project functions, the classes built) when the route returns, untraced, what a
+        project function hands back from a `get()` (`return uow.orders.get(order_id)`, a generic
+        repository's `return self.session.get(self.model, id)`) while its closure builds objects of
+        a mapped class declaring eager a relationship a field of `models` names: the Session may
+        hold the one asked for as built, and `get()` hands it back without running a query of its
+        class."""
+        if not self.traced_only or len(function.results) != 1 or len(function.results[0]) < 2:
+            return None
+        kind, value = function.results[0][:2]
+        call = _bound_call(function, value) if kind == "name" else (
+            next((c for c in function.calls if c.index == value), None) if kind == "call" else None
+        )
+        if call is None:
+            return None
+        getters = [c for c in callees(self.project, root, call) if self._returns_got(c, 3)]
+        if not getters:
+            return None
+        # only classes declaring eager what the response model names: of another class built
+        # there, the object `get()` hands back is not that one, and its query runs the loaders
+        built = self._builds(root, None)
+        fields = {name for model in models for name, _ in self._fields(model)}
+        built = frozenset(
+            b for b in built
+            if any(
+                c.strategy in EAGER_STRATEGIES and c.owner in self.classes.mro(b)
+                for name in fields for c in self.relationships.get(name, ())
+            )
+        )
+        return (shown_functions(self.project, getters), built) if built else None
+
+    def _returns_got(self, fid: FunctionId, depth: int) -> bool:
+        """Whether project function `fid` returns what a `get()` of its own, or of a project
+        function it calls (up to `depth` deep), hands back."""
+        if depth <= 0 or fid not in self.project.functions:
+            return False
+        _, function = self.project.functions[fid]
+        gets = {
+            load.index for load in (*function.loads, *function.held_loads.values()) if _gets(function, load)
+        }
+        sessions = self.project.session_names_view(fid)
+        # a Session the instance holds (`self.session.get(self.model, id)` in a generic repository)
+        held = {line for line, text in self.project.own_work(fid) if text.endswith((".get()", ".get_one()"))}
+        gets |= {
+            c.index for c in function.calls
+            if (c.receiver in sessions and c.method in ("get", "get_one"))
+            or (c.line in held and (c.func or "").endswith((".get", ".get_one")))
+        }
+        for term in function.results:
+            if len(term) < 2:
+                continue
+            kind, value = term[:2]
+            call = _bound_call(function, value) if kind == "name" else (
+                next((c for c in function.calls if c.index == value), None) if kind == "call" else None
+            )
+            if call is None:
+                continue
+            if call.index in gets or any(
+                self._returns_got(c, depth - 1) for c in callees(self.project, fid, call)
+            ):
+                return True
+        return False
+
     def _built_object(self, function: facts.Function, receiver: str) -> str | None:
         """The mapped class of the object a local name holds when the function built it there
         (`user = User(...)`, bound once); None otherwise."""
@@ -2338,7 +2429,11 @@ class _Analysis:
             # the helper) is loaded by no query known, so a relationship declared eager loads on
             # first read, as on an object the route builds itself
             fresh = True
+        got_back = self._got_back(root, function, models) if not fresh and origins is None else None
+        if got_back is not None:
+            fresh = True
         self._handed_back_by = handed_back
+        self._got_back_by = got_back
         for model in models:
             name = self.classes.short(model)
             if origins is None:
@@ -2388,6 +2483,21 @@ class _Analysis:
                 return risk
             return self._inline_risk(risk, handed[2], handed[1])
         strategies = ", ".join(sorted({f'lazy="{c.strategy}"' for c in declared}))
+        got = self._got_back_by
+        if handed is None and got is not None:
+            built = ", ".join(sorted(self.classes.short(b) for b in got[1]))
+            why = (
+                f"declared eager ({strategies}), which loads it only with a query of its class: the object the "
+                f"route returns is what {got[0]}() hands back from `get()`, and the route's code builds {built} "
+                "objects: `get()` hands back one the Session holds as it is, running no query, so on an object "
+                "built there it loads on first read"
+            )
+            fix = (
+                f"load it before returning: `await session.refresh(obj, attribute_names=[\"{attribute}\"])` "
+                "after the route's last Session call, or return what a `select()` with `selectinload(...)` "
+                "loads; or migrate the route by hand"
+            )
+            return replace(risk, message=risk.message.replace("not eager-loaded in the route's queries", why, 1), fix=fix)
         if handed is not None:
             name, called, _ = handed
             what = f"`{name}`" if name else "the object the route returns"
@@ -2589,6 +2699,8 @@ class _Analysis:
                                origin.model, name, option)
                 continue
             if strategy not in SAFE_STRATEGIES and not self._loaded(origin, name, eager):
+                self._add_fix(root, origin, relationship_path)
+            elif self._got_built(root, origin, strategy) and not self._loaded(origin, name, eager):
                 self._add_fix(root, origin, relationship_path)
             target = Origin(OriginKind.LOAD, origin.fid, origin.load, self.flow.target(origin.model, name), relationship_path)
             self._raw_validated(root, module, function, line, model, name, field_path, target, eager)
@@ -2838,7 +2950,9 @@ class _Analysis:
                                 f"{path} is validated through an alias path crossing relationship "
                                 f"{self.classes.short(origin.model)}.{name}, which no loader option loads")
                 return
-            if strategy not in SAFE_STRATEGIES and not self._loaded(origin, name, eager):
+            if (strategy not in SAFE_STRATEGIES or self._got_built(root, origin, strategy)) and not self._loaded(
+                origin, name, eager
+            ):
                 self._add_fix(root, origin, relationship_path)
             origin = Origin(OriginKind.LOAD, origin.fid, origin.load, target, relationship_path)
         for child in self._nested(annotation, stack):
