@@ -104,6 +104,9 @@ def pytest_sessionstart(session) -> None:  # type: ignore[no-untyped-def]
 
 def pytest_sessionfinish(session, exitstatus) -> None:  # type: ignore[no-untyped-def]
     """Tests work on copies: a run that changed testdata/ in place fails, naming the files."""
+    import sample
+
+    sample.drop_idle_databases()  # an xdist worker exits without running atexit hooks
     before = getattr(session.config, "_testdata_before", None)
     if before is None:
         return
