@@ -8,6 +8,7 @@ for testdata/taskboard.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import os
 import re
@@ -488,8 +489,28 @@ def _emptied(admin, name: str) -> bool:  # type: ignore[no-untyped-def]
         return False
 
 
+# The SQLite files of the applications the tests run (phase2_kit.run_app), in the memory folder:
+# a run rebuilds the schema and commits a few rows, and on a busy disk each commit waits on its syncs.
+_SQLITE_FOLDER: list[str] = []
+
+
+def sqlite_file(root: Path) -> Path:
+    """The SQLite file runs of the application at `root` share in this process: in a folder of its own in the memory
+    folder where the machine has one, else root/app.db."""
+    if MEMORY_FOLDER is None:
+        return root / "app.db"
+    if not _SQLITE_FOLDER:
+        _SQLITE_FOLDER.append(tempfile.mkdtemp(prefix="am-apps-", dir=MEMORY_FOLDER))
+    # a folder per root: an application may keep more files beside its database (one per tenant)
+    folder = Path(_SQLITE_FOLDER[0]) / hashlib.sha256(str(root).encode()).hexdigest()[:16]
+    folder.mkdir(exist_ok=True)
+    return folder / "app.db"
+
+
 def drop_idle_databases() -> None:
-    """Drop the scratch databases this process kept for reuse."""
+    """Drop the scratch databases this process kept for reuse, and remove its SQLite files."""
+    while _SQLITE_FOLDER:
+        shutil.rmtree(_SQLITE_FOLDER.pop(), ignore_errors=True)
     if not any(_IDLE_POSTGRES.values()):
         return
     import psycopg
