@@ -2,9 +2,9 @@
 libraries they share once: started by `sample.run_python`, one per test session.
 
 Standard input has one JSON request a line, {"code", "cwd", "env", "stdout", "stderr",
-"timeout", "warnings" (the `-W` options)}; each run's output goes to its two files, and this process answers on standard output
+"timeout", "warnings" (the `-W` options), "args" (what follows CODE; optional)}; each run's output goes to its two files, and this process answers on standard output
 with a line {"returncode": N}. A run sees what `python -c CODE` run in `cwd` with `env` sees:
-`sys.argv == ["-c"]`, the current folder first on `sys.path`, then the folders of `PYTHONPATH`;
+`sys.argv == ["-c", *args]`, the current folder first on `sys.path`, then the folders of `PYTHONPATH`;
 the modules below are already imported, which only saves the time of importing them again.
 """
 
@@ -35,7 +35,7 @@ def child(run: dict) -> int:
     os.environ.update(run["env"])
     extra = [entry for entry in run["env"].get("PYTHONPATH", "").split(os.pathsep) if entry]
     sys.path[:] = ["", *extra, *BASE_PATH]
-    sys.argv = ["-c"]
+    sys.argv = ["-c", *run.get("args", [])]
     for option in run["warnings"]:
         warnings._setoption(option)  # type: ignore[attr-defined]  # how `-W` sets the filter
     main = types.ModuleType("__main__")  # what the code defines is `__main__`'s, as under `-c`

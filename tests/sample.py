@@ -184,25 +184,26 @@ class _ForkedPython:
 
 
 def run_python(
-    code: str, *, cwd: Path, env: dict[str, str] | None = None, timeout: int = 180, warnings: tuple[str, ...] = ()
+    code: str, *, cwd: Path, env: dict[str, str] | None = None, timeout: int = 180, warnings: tuple[str, ...] = (),
+    args: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """What `python -W w... -c code` (a `-W` for each of `warnings`) run in cwd with env (default:
+    """What `python -W w... -c code args...` (a `-W` for each of `warnings`) run in cwd with env (default:
     this process's) gives, the process forked from one that imported SQLAlchemy, FastAPI and the
     drivers once (tests/forked_python.py), which saves about a second and a half a run; a fresh
     interpreter when that process cannot run it."""
     env = dict(os.environ) if env is None else env
-    args = [sys.executable, *(arg for option in warnings for arg in ("-W", option)), "-c", code]
+    command = [sys.executable, *(arg for option in warnings for arg in ("-W", option)), "-c", code, *args]
     with tempfile.TemporaryDirectory(prefix="am-python-", dir=MEMORY_FOLDER) as scratch:
         stdout, stderr = Path(scratch) / "stdout", Path(scratch) / "stderr"
         request = {
             "code": code, "cwd": str(cwd), "env": env, "stdout": str(stdout), "stderr": str(stderr),
-            "timeout": timeout, "warnings": list(warnings),
+            "timeout": timeout, "warnings": list(warnings), "args": list(args),
         }
         returncode = _ForkedPython.run(request)
         if returncode is None:
-            return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+            return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
         return subprocess.CompletedProcess(
-            args,
+            command,
             returncode,
             stdout.read_text(encoding="utf-8", errors="replace"),
             stderr.read_text(encoding="utf-8", errors="replace"),

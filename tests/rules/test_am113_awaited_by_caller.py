@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sample import run_python
 
 
 def test_a_route_awaited_by_another_keeps_with_am113(app, reported):
@@ -45,8 +46,6 @@ def test_near_miss_a_route_called_without_await_converts(app, reported):
 # one made `__call__` a plain def and the await failed on the int it returned
 @pytest.mark.parametrize("instance", ["require_admin", 'Permission("x")', "built in place"])
 def test_a_callable_instance_dependency_awaited_keeps_with_am113_and_still_runs(project, reported, cli, instance):
-    import subprocess
-    import sys
     import textwrap
 
     root = project({"app.py": textwrap.dedent('''
@@ -92,7 +91,7 @@ def test_a_callable_instance_dependency_awaited_keeps_with_am113_and_still_runs(
     assert entry["reasons"][0].startswith("awaited by app.job (app.py:")
     assert cli("phase1", root, "--apply").exit_code == 0
     script = "import asyncio, app; print(asyncio.run(app.job()))"
-    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    run = run_python(script, cwd=root)
     assert run.returncode == 0 and run.stdout.strip() == "1", run.stdout + run.stderr
 
 
@@ -131,8 +130,6 @@ app.include_router(make_router("t"), prefix="/t")
 
 
 def test_a_factory_route_awaited_by_its_sibling_keeps_with_am113_and_still_serves(project, reported, cli):
-    import subprocess
-    import sys
 
     root = project({"app.py": FACTORY.replace("CALLED", "get_item")})
     entry = reported(root, "make_router.<locals>.get_item", "phase1")
@@ -140,7 +137,7 @@ def test_a_factory_route_awaited_by_its_sibling_keeps_with_am113_and_still_serve
     assert entry["reasons"][0].startswith("awaited by app.make_router.<locals>.first (app.py:")
     assert cli("phase1", root, "--apply").exit_code == 0
     script = "from fastapi.testclient import TestClient; import app; print(TestClient(app.app).get('/t/first').json())"
-    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    run = run_python(script, cwd=root)
     assert run.returncode == 0 and run.stdout.strip() == "1", run.stdout + run.stderr
 
 
@@ -203,8 +200,6 @@ async def checked(request: Request, db: Session = Depends(get_db)):
 def test_a_factory_dependency_awaited_through_the_factory_keeps_with_am113_and_still_serves(
     project, reported, cli, caller, expected
 ):
-    import subprocess
-    import sys
 
     root = project({"app.py": DEPENDENCY_FACTORY.replace("AWAIT", caller)})
     entry = reported(root, "requires.<locals>.inner", "phase1")
@@ -214,7 +209,7 @@ def test_a_factory_dependency_awaited_through_the_factory_keeps_with_am113_and_s
         "from fastapi.testclient import TestClient; import app; c = TestClient(app.app); "
         "print(c.get('/guarded').status_code, c.get('/checked').status_code)"
     )
-    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    run = run_python(script, cwd=root)
     assert run.stdout.strip() == "200 200", run.stdout + run.stderr
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from sample import run_python
 
 
 def test_a_route_run_by_asyncio_run_keeps_with_am130(app, reported, cli):
@@ -113,7 +114,7 @@ def test_an_async_generator_dependency_iterated_keeps_with_am130_and_still_runs(
     assert entry["reasons"][0].startswith("called by app.")
     assert cli("phase1", root, "--apply").exit_code == 0
     script = "import asyncio, app; print(asyncio.run(app.job()))"
-    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    run = run_python(script, cwd=root)
     assert run.returncode == 0 and run.stdout.strip() == "1", run.stdout + run.stderr
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sample import run_python
 
 DEPENDENCY = """
 from contextvars import ContextVar
@@ -197,8 +198,6 @@ app.include_router(router)
 
 
 def test_a_route_restoring_what_it_sets_converts_and_runs_in_the_threadpool(app, reported, cli):
-    import subprocess
-    import sys
 
     root = app(PAIRED.format(reset="db_ctx.reset(token)"))
     entry = reported(root, "n", "phase1")
@@ -214,7 +213,7 @@ def test_a_route_restoring_what_it_sets_converts_and_runs_in_the_threadpool(app,
         "assert r.status_code == 200 and r.json() == {'n': 42}, r.text\n"
         "assert db_ctx.get(None) is None\n"
     )
-    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    run = run_python(script, cwd=root)
     assert run.returncode == 0, run.stderr
 
 

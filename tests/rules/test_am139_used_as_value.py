@@ -5,10 +5,10 @@ using it still runs after phase one; one FastAPI alone takes (Depends, add_api_r
 from __future__ import annotations
 
 import subprocess
-import sys
 import textwrap
 
 import pytest
+from sample import run_python
 
 MODULE = """
 from contextlib import asynccontextmanager
@@ -67,7 +67,7 @@ async def job():
 
 def _run_job(root) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
     script = "import asyncio, app; print(asyncio.run(app.job()))"
-    return subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    return run_python(script, cwd=root)
 
 
 @pytest.mark.parametrize("shape", sorted(USES))
@@ -246,7 +246,7 @@ def test_what_a_factory_returns_handed_on_stays_async_and_still_runs(project, re
     assert (entry["action"], entry["codes"][0]) == ("keep", "AM139"), entry
     assert "(`requires(...)`)" in entry["reasons"][0], entry
     assert cli("phase1", root, "--apply").exit_code == 0
-    run = subprocess.run([sys.executable, "-c", "import app; print(app.job())"], cwd=root, capture_output=True, text=True)
+    run = run_python("import app; print(app.job())", cwd=root)
     assert run.returncode == 0 and run.stdout.strip() in ("1", "[1]"), run.stdout + run.stderr
 
 

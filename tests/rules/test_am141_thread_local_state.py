@@ -5,10 +5,8 @@ runs the route both ways."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from sample import run_python
 
 APP = '''
 import threading
@@ -95,7 +93,7 @@ def test_the_premise_as_def_the_route_reads_a_worker_threads_values(project):
         "c = TestClient(importlib.import_module(sys.argv[1]).app, raise_server_exceptions=False); "
         "r = c.get('/direct', headers={'x-tenant': 'acme'}); print(r.status_code, r.text)"
     )
-    run = {name: subprocess.run([sys.executable, "-c", script, name], cwd=root, capture_output=True, text=True)
+    run = {name: run_python(script, cwd=root, args=(name,))
            for name in ("app", "app_def")}
     assert run["app"].stdout.strip() == '200 {"tenant":"acme"}', run["app"].stdout + run["app"].stderr
     assert run["app_def"].stdout.startswith("500"), run["app_def"].stdout + run["app_def"].stderr

@@ -6,10 +6,8 @@ ways; StaticPool, a database file and a URL the analysis cannot read convert as 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from sample import run_python
 
 APP = '''
 {imports}
@@ -154,7 +152,7 @@ SCRIPT = (
 
 
 def _served(root, name: str) -> str:  # type: ignore[no-untyped-def]
-    run = subprocess.run([sys.executable, "-c", SCRIPT, name], cwd=root, capture_output=True, text=True, timeout=120)
+    run = run_python(SCRIPT, cwd=root, timeout=120, args=(name,))
     return run.stdout.strip() or run.stderr[-2000:]
 
 
