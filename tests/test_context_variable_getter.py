@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from conftest import ITEM_MODELS
+from sample import run_python
 from test_phase2_rules import dedent
 
 DB = """
@@ -126,10 +125,7 @@ def serve(root: Path, script: str = SERVE) -> object:
         **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
         "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{root / 'app.db'}",
     }
-    result = subprocess.run(
-        [sys.executable, "-c", dedent(script)], cwd=root, env=env, capture_output=True, text=True, timeout=120,
-        check=False,
-    )
+    result = run_python(dedent(script), cwd=root, env=env, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 

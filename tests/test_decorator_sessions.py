@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
+
+from sample import run_python
 
 DB = """
 import os
@@ -280,10 +280,7 @@ def handler(document: dict, name: str) -> dict:
 
 def run(root: Path) -> dict:
     environment = {**os.environ, "DECO_DATABASE_URL": f"sqlite:///{root / 'deco.db'}"}
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(RUN)], cwd=root, capture_output=True, text=True, timeout=60,
-        check=False, env=environment,
-    )
+    result = run_python(textwrap.dedent(RUN), cwd=root, env=environment, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -7,10 +7,9 @@ subclass's and the module-level factory result's routes showed a complete path w
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
+from sample import run_python
 
 ROUTING = """
 from fastapi import APIRouter
@@ -134,7 +133,8 @@ def root(project, app_files):  # type: ignore[no-untyped-def]
 def served(root) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """What FastAPI itself serves each endpoint at, by the summary it derives from the function's name."""
     script = "import json, main; print(json.dumps(main.app.openapi()['paths']))"
-    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
+    done = run_python(script, cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
     return {
         operation["summary"].lower().replace(" ", "_"): path
         for path, operations in json.loads(done.stdout).items() for operation in operations.values()

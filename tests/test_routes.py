@@ -4,10 +4,9 @@ FastAPI composes them, in the JSON `path`, the summary and the commit message.""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
+from sample import run_python
 
 from async_migrate.codemods.outcome import UNKNOWN_PREFIX as UNKNOWN
 
@@ -414,7 +413,8 @@ VIEW_MAIN = "from fastapi import FastAPI\nfrom api.items import view\napp = Fast
 def served(root) -> list[str]:  # type: ignore[no-untyped-def]
     """The paths FastAPI itself serves the application's routes under (its OpenAPI schema's)."""
     script = "import json, main; print(json.dumps(sorted(main.app.openapi()['paths'])))"
-    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
+    done = run_python(script, cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)
 
 
