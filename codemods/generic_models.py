@@ -151,7 +151,9 @@ class _Reader:
         receiver = self._receiver(call)
         inline = self._inline(fid, function, call) if receiver is None else None
         name = call.method or method.name
-        shown = call.receiver or (receiver or "").rpartition(".")[2] or (inline[0] if inline else "the object")
+        # `uow.orders.get(...)` has no receiver name of its own: its attribute path as written
+        written = (call.func or "").lstrip("$").rpartition(".")[0] if call.func and "(" not in call.func else ""
+        shown = call.receiver or (receiver or "").rpartition(".")[2] or (inline[0] if inline else written or "the object")
         returns = f"`{shown}.{name}` returns `{method.qualname.rpartition('.')[0]}`'s "
         returns += ", ".join(f"`{v.rpartition('.')[2]}`" for v in variables)
         built = self._built(fid, receiver, 0) if receiver is not None else inline[1] if inline else None

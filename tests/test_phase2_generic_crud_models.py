@@ -242,3 +242,29 @@ def read_built(item_id: int, db: Session = Depends(get_db_session)):
     assert blocked["action"] == "blocked" and "AM250" in blocked["codes"], blocked
     assert "`CRUDBase(...).get` returns `CRUDBase`'s `ModelType`, which `CRUDBase(...)` takes from" in reasons, reasons
     assert "`the object" not in reasons and ".None`" not in reasons, reasons
+
+
+def test_near_miss_an_object_reached_through_an_attribute_unresolved_names_its_path(cli, service):
+    # `holder.items.get(...)`, `items` set outside `__init__`: the reason names that path, not
+    # "the object", which the reader cannot find in the route
+    root = _service(service, "", """
+class Holder:
+    def open(self) -> "Holder":
+        self.items = CRUDBase(Item)
+        return self
+
+
+@router.get("/held/{item_id}")
+def read_held(item_id: int, db: Session = Depends(get_db_session)):
+    holder = Holder().open()
+    obj = holder.items.get(db, item_id)
+    return {"label": str(obj)}
+""")
+    document = cli.json("phase2", root, "--subsystem", "api/items.py")
+    blocked = handler(document, "read_held")
+    reasons = " ".join(blocked["reasons"])
+    assert blocked["action"] == "blocked", blocked
+    assert "`holder.items.get` returns `CRUDBase`'s `ModelType`, and the tool does not see how `holder.items` is built" in (
+        reasons
+    ), reasons
+    assert "`the object" not in reasons, reasons
