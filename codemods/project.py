@@ -2220,6 +2220,9 @@ class Project:
                         text = f"{_PROTOCOL_TEXT[protocol].format(self.written(expression))} -> {name}"
                         found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
         found.extend(self.in_place_edges)
+        # the values a call may reach come out of sets: in the order of their hashes, which
+        # change from one run to the next, and the reasons naming them would too
+        found.sort(key=_edge_order)
         return found
 
     def _read_hook_edges(self, fid: FunctionId, function: facts.Function, hooked: AbstractSet[str]) -> list[Edge]:
@@ -4967,6 +4970,10 @@ def _got_item(function: facts.Function, call: facts.Call) -> tuple[str, str] | N
     if "(" in receiver[: -len(read)]:
         return None
     return receiver[: -len(read)], method
+
+
+def _edge_order(edge: Edge) -> tuple[FunctionId, int, int, FunctionId]:
+    return edge.caller, edge.call.line, edge.call.index, edge.callee
 
 
 def _with_object_edges(

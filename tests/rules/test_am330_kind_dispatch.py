@@ -5,6 +5,8 @@ a coroutine that does Session work."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 NOTIFIERS = """\
@@ -150,3 +152,17 @@ def test_a_route_whose_call_may_run_plain_methods_too_says_so(cli, project):
     [message] = [f["message"] for f in document["findings"] if f["code"] == "AM311"]
     assert "(app.main.Slack.push(...), one of the methods the call may run (the others are plain: " \
         "app.main.Console.push))" in message, message
+
+
+def test_the_coroutine_methods_a_call_may_run_are_named_in_one_order(cli, project):
+    # langflow's `settings_service.set(...)` on a `Service` may run two subclasses' coroutine
+    # `set`s: they came in the order of a set's hashes, so the message changed from one run to the
+    # next (PYTHONHASHSEED). They are named by module and qualified name now.
+    classes = ("Teams", "Pager", "Email", "Webhook")
+    extra = "".join(f"\n\nclass {name}(Base):\n    async def push(self, msg): print(msg)\n" for name in classes)
+    source = NOTIFIERS.format(probe="", test="isinstance(n, Slack)").replace("\n\ndef push_sync", extra + "\n\ndef push_sync")
+    root = project({"app/__init__.py": "", "app/main.py": source})
+    document = cli.json("check", root)
+    [message] = [f["message"] for f in document["findings"] if f["code"] == "AM330"]
+    named = re.findall(r"line \d+ \(app\.main\.(\w+)\.push\(\.\.\.\)", message)
+    assert named == sorted(["Slack", *classes]), message
