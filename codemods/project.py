@@ -2220,10 +2220,11 @@ class Project:
                         text = f"{_PROTOCOL_TEXT[protocol].format(self.written(expression))} -> {name}"
                         found.extend(Edge(fid, target, call, {}, text, certain) for target in methods)
         found.extend(self.in_place_edges)
-        # the values a call may reach come out of sets: in the order of their hashes, which
-        # change from one run to the next, and the reasons naming them would too
-        found.sort(key=_edge_order)
-        return found
+        # the classes a call may reach a method of come out of sets: in the order of their
+        # hashes, which change from one run to the next, and the reasons naming them would too.
+        # Only those are put in one order, in the places they hold: what else a call reaches
+        # keeps its order (a class's `__init__` before the `__enter__` of what it builds)
+        return _callees_ordered(found)
 
     def _read_hook_edges(self, fid: FunctionId, function: facts.Function, hooked: AbstractSet[str]) -> list[Edge]:
         """Attribute reads that run a project method no call expression spells (index -1):
@@ -4972,8 +4973,18 @@ def _got_item(function: facts.Function, call: facts.Call) -> tuple[str, str] | N
     return receiver[: -len(read)], method
 
 
-def _edge_order(edge: Edge) -> tuple[FunctionId, int, int, FunctionId]:
-    return edge.caller, edge.call.line, edge.call.index, edge.callee
+def _callees_ordered(edges: list[Edge]) -> list[Edge]:
+    """edges, the edges of each call (one `facts.Call`) to methods of one name (`Redis.set`,
+    `Memory.set`) sorted by callee among the places they hold."""
+    places: dict[tuple[int, str], list[int]] = {}
+    for place, edge in enumerate(edges):
+        places.setdefault((id(edge.call), edge.callee[1].rpartition(".")[2]), []).append(place)
+    ordered = list(edges)
+    for held in places.values():
+        if len(held) > 1:
+            for place, edge in zip(held, sorted((edges[p] for p in held), key=attrgetter("callee"))):
+                ordered[place] = edge
+    return ordered
 
 
 def _with_object_edges(
