@@ -2359,18 +2359,26 @@ def _state_keeps_session(flow: Flow, fid: FunctionId, head: str, carrier: tuple[
     """`request.app.state.conn` (or `main.app.state.conn`) where some code of the project keeps a
     Session under that attribute (`app.state.conn = SessionLocal()` in the lifespan): named like
     one or not, its Session methods may be that Session's."""
-    if len(carrier) < 2 or carrier[-2] != ".state":
-        return False
-    owner = carrier[:-2]
-    if head.startswith("$"):
-        if owner != (".app",) or not flow.request_param(fid, head[1:]):
-            return False
-    elif not flow.module_application(head + "".join(owner)):
-        return False
-    return any(
+    attribute = state_attribute(flow, fid, head, carrier)
+    return attribute is not None and any(
         any(value.kind == SESSION for value in flow.evaluate(holder, assigned))
-        for holder, _, assigned, _ in flow.state_assignments().get(carrier[-1][1:], [])
+        for holder, assigned in _assigned_to_state(flow, fid, attribute)
     )
+
+
+def state_attribute(flow: Flow, fid: FunctionId, head: str, steps: tuple[str, ...]) -> str | None:
+    """`X` when `head` and `steps` (attributes, no call) spell `request.app.state.X` on the
+    connection parameter, or `main.app.state.X` on a module-level application; None otherwise."""
+    if "()" in steps:
+        return None
+    if head.startswith("$"):
+        if len(steps) != 3 or steps[:2] != (".app", ".state") or not flow.request_param(fid, head[1:]):
+            return None
+        return steps[2][1:]
+    owner, state, attribute = (head + "".join(steps)).partition(".state.")
+    if not state or "." in attribute or not flow.module_application(flow.project.canonical(owner) or owner):
+        return None
+    return attribute
 
 
 def declared_context_session(flow: Flow, fid: FunctionId, expression: str) -> tuple[str, str] | None:
@@ -2637,13 +2645,18 @@ def app_state_assigned(flow: Flow, fid: FunctionId, expression: str) -> list[tup
     rest = _app_state_steps(flow, fid, expression)
     if rest is None or len(rest) != 1 or "()" in rest:
         return []
+    return _assigned_to_state(flow, fid, rest[0][1:])
+
+
+def _assigned_to_state(flow: Flow, fid: FunctionId, attribute: str) -> list[tuple[FunctionId, str]]:
+    """`app_state_assigned` for the application's state attribute `attribute`, read from `fid`."""
     return [
         (holder, assigned)
-        for holder, written, assigned, _line in flow.state_assignments().get(rest[0][1:], [])
+        for holder, written, assigned, _line in flow.state_assignments().get(attribute, [])
         if assigned != facts.UNSPELLED and flow._state_owner(holder, written) == "app"
     ] + [
         # `app.state.config = AppConfig()` at import: spelled absolute, read from `fid` alike
-        (fid, assigned) for _path, assigned, _line in flow.module_state_assignments().get(rest[0][1:], [])
+        (fid, assigned) for _path, assigned, _line in flow.module_state_assignments().get(attribute, [])
     ]
 
 

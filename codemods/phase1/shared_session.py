@@ -40,6 +40,7 @@ from async_migrate.codemods.flow import (
     registry_scope_of,
     scope_argument,
     split,
+    state_attribute,
 )
 from async_migrate.codemods.handed_constants import NO_SPANS, Spans, dead_in_reach, within
 from async_migrate.codemods.phase1.registry_handed import registry_of, state_registry
@@ -1072,16 +1073,9 @@ def _kept_at_import(project: Project, fid: FunctionId, head: str, steps: tuple[s
     SessionLocal()` beside `app = FastAPI()`) that `request.app.state.db` (or `main.app.state.db`)
     reads: "path:line", or None."""
     flow = project.flow
-    if head.startswith("$"):
-        if steps[:2] != (".app", ".state") or len(steps) < 3 or steps[2] == "()":
-            return None
-        if not flow.request_param(fid, head[1:]):
-            return None
-        attribute = steps[2][1:]
-    else:
-        owner, state, attribute = head.partition(".state.")
-        if not state or "." in attribute or not flow.module_application(project.canonical(owner) or owner):
-            return None
+    attribute = state_attribute(flow, fid, head, steps[:3] if head.startswith("$") else ())
+    if attribute is None:
+        return None
     kinds = {v.kind for v in flow.app_state_classes(attribute)}
     if SESSION not in kinds or FACTORY in kinds:
         return None  # a sessionmaker, or a `scoped_session` registry: a Session per call or scope
