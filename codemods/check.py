@@ -720,8 +720,7 @@ def _unawaited(project: Project, handler: Handler) -> Finding | None:
         text = f"{module.name}.{callee.qualname}(...)"
         if wrapper is not None:
             text = f"{wrapper}({text})"
-        if plain := _plain_alternatives(project, handler.id, call):
-            text += f", one of the methods the call may run (the others are plain: {', '.join(plain)})"
+        text += _plain_alternatives(project, handler.id, call)
         if threaded:
             text += THREADED
         if all(b.line != call.line or b.call != text for b in calls):
@@ -1277,8 +1276,8 @@ def _check_unawaited_outside(project: Project, result: CheckResult) -> set[Funct
             text = _lost_coroutine(project, edge.callee)
             if text is not None and _does_session_work(project, edge.callee):
                 sessions.add(text)
-            if text is not None and (plain := _plain_alternatives(project, fid, call)):
-                text += f", one of the methods the call may run (the others are plain: {', '.join(plain)})"
+            if text is not None:
+                text += _plain_alternatives(project, fid, call)
             if text is not None and call.unrun_reads:
                 text += f" kept in a name read only by what never runs it: {', '.join(call.unrun_reads)}"
             if text is not None and all(b.line != call.line or b.call != text for b in calls):
@@ -1366,16 +1365,18 @@ def _global_read_elsewhere(project: Project, module: facts.Module, name: str) ->
     return False
 
 
-def _plain_alternatives(project: Project, fid: FunctionId, call: facts.Call) -> list[str]:
-    """The functions `call` in `fid` may run, by the class of its receiver, calling which makes no
-    coroutine (`Base.push`, `Console.push` beside `Slack.push`), as shown: a finding naming the
-    coroutine one says it is one of several."""
+def _plain_alternatives(project: Project, fid: FunctionId, call: facts.Call) -> str:
+    """What a finding naming the coroutine `call` in `fid` may run adds when, by the class of its
+    receiver, the call may also run functions that make no coroutine (`Base.push`, `Console.push`
+    beside `Slack.push`): that it is one of several, naming the others; "" when there are none."""
     found = set()
     for edge in project.all_calls_from.get(fid, ()):
         if edge.call is call and not makes_coroutine(project, edge.callee):
             module, function = project.functions[edge.callee]
             found.add(f"{module.name}.{function.qualname}")
-    return sorted(found)
+    if not found:
+        return ""
+    return f", one of the methods the call may run (the others are plain: {', '.join(sorted(found))})"
 
 
 def _lost_coroutine(project: Project, fid: FunctionId) -> str | None:
